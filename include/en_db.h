@@ -1,0 +1,43 @@
+/*  en_db - a SQLite database handle with the settings every expertnet
+    store needs (WAL, synchronous=FULL, foreign keys, busy timeout),
+    schema migrations by PRAGMA user_version, and a statement cache.
+    The program's store module owns the SQL; en_db only runs it. */
+#ifndef EN_DB_H_INCLUDED
+#define EN_DB_H_INCLUDED
+
+//  Open (creating) the database at path and bring its schema up to date
+//  by running migrations [user_version .. count-1], each in a
+//  transaction. migrations is NULL-terminated. Returns NULL on failure,
+//  with a message in err.
+en_db_t *en_db_new (const char *path, const char **migrations,
+                    char *err, size_t errlen);
+void en_db_destroy (en_db_t **self_p);
+
+//  The raw handle, for sqlite3_* calls the store modules make.
+sqlite3 *en_db_handle (en_db_t *self);
+
+//  Prepare (cached) and bind a statement. fmt has one letter per
+//  parameter: 's' const char * (NULL binds NULL), 'i' int64_t, 'd' double.
+//  Returns the statement ready to step, or NULL (logged). The statement
+//  stays valid until the same SQL is queried again.
+sqlite3_stmt *en_db_query (en_db_t *self, const char *sql, const char *fmt, ...);
+
+//  Prepare, bind and step to completion. Returns 0 or -1 (logged).
+int en_db_exec (en_db_t *self, const char *sql, const char *fmt, ...);
+
+//  A single integer from the first row, or 0 when there is no row.
+int64_t en_db_int (en_db_t *self, const char *sql, const char *fmt, ...);
+
+//  Transactions. begin/commit/rollback return 0 or -1. Savepoints let one
+//  message of a group-commit batch fail without undoing the others.
+int en_db_begin (en_db_t *self);
+int en_db_commit (en_db_t *self);
+int en_db_rollback (en_db_t *self);
+int en_db_savepoint (en_db_t *self);
+int en_db_release (en_db_t *self);
+int en_db_rollback_to (en_db_t *self);
+
+//  Last error text (borrowed).
+const char *en_db_error (en_db_t *self);
+
+#endif

@@ -1,0 +1,76 @@
+/*  en_outbox - the two halves of exactly-once delivery, shared by node and
+    broker:
+
+    * en_outbox: a durable queue of reliable messages per destination.
+      A message is put in the same transaction as the state change that
+      caused it, sent when the destination is reachable, re-sent every
+      retry interval until the destination ACKs (or ERRORs) it, and only
+      then removed. Delivery order per destination is put order.
+    * en_seen: the receiver's record of message ids it has processed and
+      what it answered, so a retransmission gets the same answer and is
+      never processed twice.
+
+    Both store their rows through en_db in the caller's database; the
+    caller includes EN_OUTBOX_SCHEMA in its migrations. */
+#ifndef EN_OUTBOX_H_INCLUDED
+#define EN_OUTBOX_H_INCLUDED
+
+#define EN_OUTBOX_SCHEMA \
+    "CREATE TABLE outbox (" \
+    "  seq INTEGER PRIMARY KEY," \
+    "  dest TEXT NOT NULL," \
+    "  msg_id TEXT NOT NULL UNIQUE," \
+    "  command TEXT NOT NULL," \
+    "  sender TEXT NOT NULL," \
+    "  ts INTEGER NOT NULL," \
+    "  body TEXT NOT NULL);" \
+    "CREATE INDEX outbox_dest ON outbox (dest, seq);" \
+    "CREATE TABLE seen (" \
+    "  msg_id TEXT PRIMARY KEY," \
+    "  sender TEXT NOT NULL," \
+    "  command TEXT NOT NULL," \
+    "  at INTEGER NOT NULL," \
+    "  code INTEGER NOT NULL," \
+    "  reason TEXT) WITHOUT ROWID;" \
+    "CREATE INDEX seen_at ON seen (at);"
+
+typedef struct _en_outbox_t en_outbox_t;
+
+//  Send one message to dest; return 0 if handed to the transport.
+typedef int (en_outbox_send_fn) (const char *dest, en_msg_t *msg, void *arg);
+
+en_outbox_t *en_outbox_new (en_db_t *db);
+void en_outbox_destroy (en_outbox_t **self_p);
+
+//  Queue msg for dest (inside the caller's transaction). 0 or -1.
+int en_outbox_put (en_outbox_t *self, const char *dest, en_msg_t *msg);
+
+//  The destination acknowledged msg_id: remove it. Returns 1 if it was
+//  queued, 0 if unknown (a duplicate ACK), -1 on error.
+int en_outbox_ack (en_outbox_t *self, const char *msg_id);
+
+//  Send what is due for dest (NULL: every destination): entries never
+//  sent by this process, or last sent more than retry_ms ago; at most
+//  limit. Returns how many were sent.
+int en_outbox_flush (en_outbox_t *self, const char *dest, int64_t retry_ms,
+                     int limit, en_outbox_send_fn *send_fn, void *arg);
+
+//  Forget when entries for dest were sent, so the next flush sends them
+//  all at once (after a reconnect).
+void en_outbox_reset (en_outbox_t *self, const char *dest);
+
+//  Entries queued for dest (NULL: all).
+int64_t en_outbox_depth (en_outbox_t *self, const char *dest);
+
+//  Has msg_id been processed? If so returns true and fills code (0 = it
+//  was ACKed) and reason (may be NULL).
+bool en_seen_lookup (en_db_t *db, const char *msg_id, int *code,
+                     char *reason, size_t reason_size);
+
+//  Record that msg_id was processed with this answer (code 0 = ACK).
+int en_seen_put (en_db_t *db, en_msg_t *msg, int code, const char *reason);
+
+//  Drop dedup records older than before_ms. Returns rows removed.
+int64_t en_seen_prune (en_db_t *db, int64_t before_ms);
+
+#endif

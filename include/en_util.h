@@ -1,0 +1,40 @@
+/*  en_util - small helpers shared by every program: clock, ids, names,
+    durations and time formatting. */
+#ifndef EN_UTIL_H_INCLUDED
+#define EN_UTIL_H_INCLUDED
+
+//  Milliseconds since the Unix epoch (wall clock; used for timestamps,
+//  deadlines and everything stored).
+int64_t en_now_ms (void);
+
+//  A new globally unique id: 32 lowercase hex characters (128 random
+//  bits from libsodium). Caller owns the string.
+char *en_new_id (void);
+
+//  A short random suffix of n hex characters (n <= 32) into buf (n+1).
+void en_random_hex (char *buf, size_t n);
+
+//  True if s is a valid name: 1..63 chars of [a-z0-9-], starting with a
+//  letter or digit. Used for node, broker, region, expert and tag names.
+bool en_name_valid (const char *s);
+
+//  True if s is a valid object id (request, offer): 1..80 chars of
+//  [a-z0-9-.], starting with a letter or digit.
+bool en_id_valid (const char *s);
+
+//  Parse a duration: "90", "90s", "15m", "4h", "3d", "250ms". Returns the
+//  value in milliseconds, or -1 when the text is not a duration.
+int64_t en_duration_ms (const char *text);
+
+//  Format ms since epoch as local "YYYY-MM-DD HH:MM:SS" into buf (>= 20).
+//  0 formats as "-".
+const char *en_time_str (int64_t ms, char *buf, size_t size);
+
+//  Read a whole file into a new string (NUL-terminated); max_size bounds it.
+//  Returns NULL and sets errno on failure (EFBIG when over max_size).
+char *en_file_read (const char *path, size_t max_size);
+
+//  Make a directory and its parents with the given mode. 0 or -1.
+int en_mkdir_p (const char *path, mode_t mode);
+
+#endif

@@ -1,0 +1,44 @@
+/*  en_vocab - the domain vocabulary (shared/DOMAIN.md) and validation of
+    the two things nodes publish: a consult request's anonymized summary
+    and an expert's availability.
+
+    Validation is strict: unknown fields are refused, so nothing a node did
+    not mean to publish (a name, a date of birth) can ride along in an
+    extra field. Both node (before queuing) and broker (on receipt) call
+    these; error text names the field and what is allowed. */
+#ifndef EN_VOCAB_H_INCLUDED
+#define EN_VOCAB_H_INCLUDED
+
+//  NULL-terminated lists of allowed values.
+extern const char *en_vocab_urgency [];         //  crisis, hoog, regulier
+extern const char *en_vocab_question_type [];
+extern const char *en_vocab_age_band [];
+extern const char *en_vocab_leefgebied [];
+extern const char *en_vocab_kader [];
+extern const char *en_vocab_situatie [];
+extern const char *en_vocab_stuck_on [];
+extern const char *en_vocab_role [];
+
+//  True if value is one of list.
+bool en_vocab_has (const char **list, const char *value);
+
+//  Validate a consult request summary (JSON object). 0 when valid, else -1
+//  with a one-line message in err naming the field.
+int en_request_validate (json_t *request, char *err, size_t errlen);
+
+//  Validate one expert's availability record. 0 or -1 with err.
+int en_expert_validate (json_t *expert, char *err, size_t errlen);
+
+//  Which roles may be offered a request of this question type. The
+//  returned list is NULL-terminated and static.
+const char **en_vocab_roles_for (const char *question_type);
+
+//  Index of urgency in en_vocab_urgency (0 crisis .. 2 regulier), -1 if none.
+int en_vocab_urgency_index (const char *urgency);
+
+#define EN_MAX_TAGS         16
+#define EN_MAX_QUESTION     2000
+#define EN_MAX_ADVICE       16000
+#define EN_MAX_CAPACITY     50
+
+#endif

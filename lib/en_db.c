@@ -1,0 +1,228 @@
+/*  en_db - SQLite with the durability settings expertnet relies on.
+
+    WAL with synchronous=FULL: a COMMIT returns only after the WAL is
+    fsync'd, so anything we ack after a commit survives kill -9 and power
+    loss. Throughput comes from group commit in the callers (many messages
+    per transaction), not from weakening these settings.
+
+    Statements are cached by their SQL text, so store modules can write
+    queries inline where they are used and still pay preparation once.
+*/
+#include "expertnet.h"
+#include <stdarg.h>
+
+struct _en_db_t {
+    sqlite3 *handle;            //  the connection
+    zhashx_t *statements;       //  SQL text -> sqlite3_stmt *, cached
+};
+
+static void
+s_finalize (void **item)
+{
+    sqlite3_finalize ((sqlite3_stmt *) *item);
+    *item = NULL;
+}
+
+static int
+s_exec_script (sqlite3 *handle, const char *sql, char *err, size_t errlen)
+{
+    char *message = NULL;
+    if (sqlite3_exec (handle, sql, NULL, NULL, &message) != SQLITE_OK) {
+        snprintf (err, errlen, "%s", message ? message : "unknown SQLite error");
+        sqlite3_free (message);
+        return -1;
+    }
+    return 0;
+}
+
+en_db_t *
+en_db_new (const char *path, const char **migrations, char *err, size_t errlen)
+{
+    sqlite3 *handle = NULL;
+    if (sqlite3_open_v2 (path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                         | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        snprintf (err, errlen, "cannot open database %s: %s", path,
+                  handle ? sqlite3_errmsg (handle) : "out of memory");
+        sqlite3_close (handle);
+        return NULL;
+    }
+    sqlite3_busy_timeout (handle, 5000);
+    if (s_exec_script (handle,
+            "PRAGMA journal_mode=WAL;"
+            "PRAGMA synchronous=FULL;"
+            "PRAGMA foreign_keys=ON;", err, errlen)) {
+        sqlite3_close (handle);
+        return NULL;
+    }
+    //  Migrations: user_version counts how many have run.
+    sqlite3_stmt *stmt;
+    sqlite3_prepare_v2 (handle, "PRAGMA user_version", -1, &stmt, NULL);
+    int version = sqlite3_step (stmt) == SQLITE_ROW ? sqlite3_column_int (stmt, 0) : 0;
+    sqlite3_finalize (stmt);
+    int count = 0;
+    while (migrations [count])
+        count++;
+    if (version > count) {
+        snprintf (err, errlen, "database %s has schema version %d, newer than this program (%d)",
+                  path, version, count);
+        sqlite3_close (handle);
+        return NULL;
+    }
+    for (int i = version; i < count; i++) {
+        char bump [64];
+        snprintf (bump, sizeof bump, "PRAGMA user_version=%d;", i + 1);
+        if (s_exec_script (handle, "BEGIN IMMEDIATE;", err, errlen)
+        ||  s_exec_script (handle, migrations [i], err, errlen)
+        ||  s_exec_script (handle, bump, err, errlen)
+        ||  s_exec_script (handle, "COMMIT;", err, errlen)) {
+            char detail [256];
+            snprintf (detail, sizeof detail, "%s", err);
+            snprintf (err, errlen, "migration %d of %s failed: %s", i + 1, path, detail);
+            sqlite3_exec (handle, "ROLLBACK", NULL, NULL, NULL);
+            sqlite3_close (handle);
+            return NULL;
+        }
+    }
+    en_db_t *self = (en_db_t *) zmalloc (sizeof (en_db_t));
+    assert (self);
+    self->handle = handle;
+    self->statements = zhashx_new ();
+    zhashx_set_destructor (self->statements, s_finalize);
+    return self;
+}
+
+void
+en_db_destroy (en_db_t **self_p)
+{
+    assert (self_p);
+    en_db_t *self = *self_p;
+    if (self) {
+        zhashx_destroy (&self->statements);
+        sqlite3_close (self->handle);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+sqlite3 *
+en_db_handle (en_db_t *self)
+{
+    return self->handle;
+}
+
+const char *
+en_db_error (en_db_t *self)
+{
+    return sqlite3_errmsg (self->handle);
+}
+
+static sqlite3_stmt *
+s_prepare (en_db_t *self, const char *sql, const char *fmt, va_list args)
+{
+    sqlite3_stmt *stmt = (sqlite3_stmt *) zhashx_lookup (self->statements, sql);
+    if (stmt) {
+        sqlite3_reset (stmt);
+        sqlite3_clear_bindings (stmt);
+    }
+    else {
+        if (sqlite3_prepare_v3 (self->handle, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                &stmt, NULL) != SQLITE_OK) {
+            zsys_error ("sqlite: cannot prepare: %s (%s)", sqlite3_errmsg (self->handle), sql);
+            return NULL;
+        }
+        zhashx_insert (self->statements, sql, stmt);
+    }
+    for (int i = 0; fmt && fmt [i]; i++) {
+        int rc;
+        if (fmt [i] == 's') {
+            const char *text = va_arg (args, const char *);
+            rc = text ? sqlite3_bind_text (stmt, i + 1, text, -1, SQLITE_TRANSIENT)
+                      : sqlite3_bind_null (stmt, i + 1);
+        }
+        else
+        if (fmt [i] == 'i')
+            rc = sqlite3_bind_int64 (stmt, i + 1, va_arg (args, int64_t));
+        else
+        if (fmt [i] == 'd')
+            rc = sqlite3_bind_double (stmt, i + 1, va_arg (args, double));
+        else {
+            zsys_error ("sqlite: bad bind format '%c'", fmt [i]);
+            return NULL;
+        }
+        if (rc != SQLITE_OK) {
+            zsys_error ("sqlite: cannot bind %d: %s", i + 1, sqlite3_errmsg (self->handle));
+            return NULL;
+        }
+    }
+    return stmt;
+}
+
+sqlite3_stmt *
+en_db_query (en_db_t *self, const char *sql, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args);
+    va_end (args);
+    return stmt;
+}
+
+int
+en_db_exec (en_db_t *self, const char *sql, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args);
+    va_end (args);
+    if (!stmt)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        ;
+    sqlite3_reset (stmt);
+    if (rc != SQLITE_DONE) {
+        zsys_error ("sqlite: %s (%s)", sqlite3_errmsg (self->handle), sql);
+        return -1;
+    }
+    return 0;
+}
+
+int64_t
+en_db_int (en_db_t *self, const char *sql, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args);
+    va_end (args);
+    //  The default is the last variadic argument after the bindings; to
+    //  keep the interface simple we use 0 when there is no row.
+    int64_t value = 0;
+    if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+        value = sqlite3_column_int64 (stmt, 0);
+    if (stmt)
+        sqlite3_reset (stmt);
+    return value;
+}
+
+static int
+s_simple (en_db_t *self, const char *sql)
+{
+    return en_db_exec (self, sql, NULL);
+}
+
+int en_db_begin (en_db_t *self) { return s_simple (self, "BEGIN IMMEDIATE"); }
+int en_db_commit (en_db_t *self) { return s_simple (self, "COMMIT"); }
+int en_db_savepoint (en_db_t *self) { return s_simple (self, "SAVEPOINT msg"); }
+int en_db_release (en_db_t *self) { return s_simple (self, "RELEASE msg"); }
+
+int
+en_db_rollback (en_db_t *self)
+{
+    return sqlite3_get_autocommit (self->handle) ? 0 : s_simple (self, "ROLLBACK");
+}
+
+int
+en_db_rollback_to (en_db_t *self)
+{
+    return s_simple (self, "ROLLBACK TO msg") || s_simple (self, "RELEASE msg") ? -1 : 0;
+}

@@ -1,0 +1,276 @@
+/*  en_msg - codec for the EXPN1 wire format.
+
+    Decoding is the first line of defence against hostile or broken peers,
+    so it checks everything it can without knowing the command's meaning:
+    frame count, protocol and version, command name, id syntax, sender
+    name, timestamp, body size and that the body is a JSON object. The
+    meaning of body fields is checked by en_vocab and the programs.
+    A decode failure fills en_error_t with a protocol error code; it never
+    aborts and never touches stored state.
+*/
+#include "expertnet.h"
+#include <stdarg.h>
+
+struct _en_msg_t {
+    char *command;              //  protocol command, e.g. "SUBMIT"
+    char *id;                   //  32-hex globally unique message id
+    char *sender;               //  name of the origin node or broker
+    int64_t timestamp;          //  ms since epoch at the origin
+    json_t *body;               //  JSON object, owned
+};
+
+typedef struct {
+    const char *name;           //  command name
+    bool reliable;              //  outboxed, ACKed and deduplicated
+} s_command_t;
+
+static const s_command_t s_commands [] = {
+    { "HELLO", false },         //  node -> broker: announce, ask WELCOME
+    { "WELCOME", false },       //  broker -> node
+    { "PING", false },          //  node -> broker heartbeat
+    { "PONG", false },          //  broker -> node heartbeat
+    { "ACK", false },           //  either way: ref committed
+    { "ERROR", false },         //  either way: ref refused
+    { "SUBMIT", true },         //  node -> broker: a consultatieverzoek
+    { "AVAILABILITY", true },   //  node -> broker: full list of its experts
+    { "ACCEPT", true },         //  node -> broker: expert accepts an offer
+    { "DECLINE", true },        //  node -> broker: expert declines an offer
+    { "ADVICE", true },         //  node -> broker: expert's advice
+    { "CLOSE", true },          //  node -> broker: origin closes its request
+    { "OFFER", true },          //  broker -> node: offer to one expert
+    { "WITHDRAW", true },       //  broker -> node: an offer is no longer open
+    { "STATUS", true },         //  broker -> node: state change of a request
+    { NULL, false }
+};
+
+int
+en_error_set (en_error_t *error, int code, const char *format, ...)
+{
+    if (!error)
+        return -1;
+    error->code = code;
+    va_list args;
+    va_start (args, format);
+    vsnprintf (error->reason, sizeof error->reason, format, args);
+    va_end (args);
+    return -1;
+}
+
+static const s_command_t *
+s_command_lookup (const char *command)
+{
+    for (const s_command_t *c = s_commands; c->name; c++)
+        if (streq (c->name, command))
+            return c;
+    return NULL;
+}
+
+bool
+en_msg_command_known (const char *command)
+{
+    return command && s_command_lookup (command) != NULL;
+}
+
+bool
+en_msg_command_reliable (const char *command)
+{
+    const s_command_t *c = command ? s_command_lookup (command) : NULL;
+    return c && c->reliable;
+}
+
+en_msg_t *
+en_msg_restore (const char *command, const char *id, const char *sender,
+                int64_t timestamp, json_t *body)
+{
+    en_msg_t *self = (en_msg_t *) zmalloc (sizeof (en_msg_t));
+    assert (self);
+    self->command = strdup (command);
+    self->id = strdup (id);
+    self->sender = strdup (sender);
+    self->timestamp = timestamp;
+    self->body = body ? body : json_object ();
+    return self;
+}
+
+en_msg_t *
+en_msg_new (const char *command, const char *sender, json_t *body)
+{
+    char *id = en_new_id ();
+    en_msg_t *self = en_msg_restore (command, id, sender, en_now_ms (), body);
+    free (id);
+    return self;
+}
+
+void
+en_msg_destroy (en_msg_t **self_p)
+{
+    assert (self_p);
+    en_msg_t *self = *self_p;
+    if (self) {
+        free (self->command);
+        free (self->id);
+        free (self->sender);
+        json_decref (self->body);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  Copy a frame into a NUL-terminated string if it is printable ASCII and
+//  at most max bytes; else NULL.
+static char *
+s_frame_text (zframe_t *frame, size_t max)
+{
+    size_t size = zframe_size (frame);
+    if (size == 0 || size > max)
+        return NULL;
+    const byte *data = zframe_data (frame);
+    for (size_t i = 0; i < size; i++)
+        if (data [i] < 0x20 || data [i] > 0x7e)
+            return NULL;
+    return zframe_strdup (frame);
+}
+
+static bool
+s_hex_id_valid (const char *id)
+{
+    if (strlen (id) != 32)
+        return false;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
+en_msg_t *
+en_msg_decode (zmsg_t *msg, en_error_t *error)
+{
+    assert (msg);
+    if (error)
+        memset (error, 0, sizeof *error);
+    size_t frames = zmsg_size (msg);
+    zframe_t *frame = zmsg_first (msg);
+    char *protocol = frame ? s_frame_text (frame, 16) : NULL;
+    char *command = NULL, *id = NULL, *sender = NULL, *stamp = NULL;
+    en_msg_t *self = NULL;
+
+    if (!protocol || strncmp (protocol, "EXPN", 4) != 0) {
+        en_error_set (error, EN_ERR_BAD_REQUEST, "not an expertnet message (frame 0 must be '%s')", EN_PROTOCOL);
+        goto done;
+    }
+    if (!streq (protocol, EN_PROTOCOL)) {
+        en_error_set (error, EN_ERR_VERSION, "protocol version '%s' not supported, this peer speaks '%s'", protocol, EN_PROTOCOL);
+        goto done;
+    }
+    if (frames != EN_FRAMES) {
+        en_error_set (error, EN_ERR_BAD_REQUEST, "expected %d frames, got %zu", EN_FRAMES, frames);
+        goto done;
+    }
+    //  Id first, so later errors can reference the message
+    zmsg_next (msg);
+    frame = zmsg_next (msg);
+    id = s_frame_text (frame, 32);
+    if (!id || !s_hex_id_valid (id)) {
+        en_error_set (error, EN_ERR_BAD_REQUEST, "message id must be 32 lowercase hex characters");
+        goto done;
+    }
+    if (error)
+        strcpy (error->ref, id);
+
+    frame = zmsg_first (msg);
+    frame = zmsg_next (msg);
+    command = s_frame_text (frame, 32);
+    if (!command || !en_msg_command_known (command)) {
+        en_error_set (error, EN_ERR_BAD_REQUEST, "unknown command");
+        goto done;
+    }
+    zmsg_next (msg);
+    frame = zmsg_next (msg);
+    sender = s_frame_text (frame, 63);
+    if (!sender || !en_name_valid (sender)) {
+        en_error_set (error, EN_ERR_BAD_REQUEST, "sender must be a name of [a-z0-9-]");
+        goto done;
+    }
+    frame = zmsg_next (msg);
+    stamp = s_frame_text (frame, 15);
+    char *end = NULL;
+    long long timestamp = stamp ? strtoll (stamp, &end, 10) : -1;
+    if (!stamp || *end || timestamp <= 0) {
+        en_error_set (error, EN_ERR_BAD_REQUEST, "timestamp must be decimal milliseconds since the epoch");
+        goto done;
+    }
+    frame = zmsg_next (msg);
+    if (zframe_size (frame) > EN_MAX_BODY) {
+        en_error_set (error, EN_ERR_TOO_LARGE, "body of %zu bytes exceeds the limit of %d", zframe_size (frame), EN_MAX_BODY);
+        goto done;
+    }
+    json_error_t jerr;
+    json_t *body = json_loadb ((const char *) zframe_data (frame), zframe_size (frame),
+                               JSON_REJECT_DUPLICATES, &jerr);
+    if (!body || !json_is_object (body)) {
+        json_decref (body);
+        en_error_set (error, EN_ERR_BAD_REQUEST, "body is not a JSON object%s%s",
+                      body ? "" : ": ", body ? "" : jerr.text);
+        goto done;
+    }
+    self = en_msg_restore (command, id, sender, timestamp, body);
+done:
+    free (protocol);
+    free (command);
+    free (id);
+    free (sender);
+    free (stamp);
+    return self;
+}
+
+zmsg_t *
+en_msg_encode (en_msg_t *self)
+{
+    assert (self);
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, EN_PROTOCOL);
+    zmsg_addstr (msg, self->command);
+    zmsg_addstr (msg, self->id);
+    zmsg_addstr (msg, self->sender);
+    zmsg_addstrf (msg, "%lld", (long long) self->timestamp);
+    char *text = json_dumps (self->body, JSON_COMPACT);
+    zmsg_addstr (msg, text ? text : "{}");
+    free (text);
+    return msg;
+}
+
+int
+en_msg_send (en_msg_t *self, zsock_t *sock, zframe_t *routing_id)
+{
+    zmsg_t *msg = en_msg_encode (self);
+    if (routing_id)
+        zmsg_prepend (msg, &(zframe_t *) { zframe_dup (routing_id) });
+    int rc = zmsg_send (&msg, sock);
+    zmsg_destroy (&msg);
+    return rc;
+}
+
+const char *en_msg_command (en_msg_t *self) { return self->command; }
+const char *en_msg_id (en_msg_t *self) { return self->id; }
+const char *en_msg_sender (en_msg_t *self) { return self->sender; }
+int64_t en_msg_timestamp (en_msg_t *self) { return self->timestamp; }
+json_t *en_msg_body (en_msg_t *self) { return self->body; }
+
+char *
+en_msg_body_text (en_msg_t *self)
+{
+    return json_dumps (self->body, JSON_COMPACT);
+}
+
+const char *
+en_json_str (json_t *obj, const char *key)
+{
+    return json_string_value (json_object_get (obj, key));
+}
+
+int64_t
+en_json_int (json_t *obj, const char *key, int64_t dflt)
+{
+    json_t *value = json_object_get (obj, key);
+    return json_is_integer (value) ? (int64_t) json_integer_value (value) : dflt;
+}

@@ -1,0 +1,178 @@
+/*  en_util - clock, ids, names, durations, small file helpers.
+
+    Ids come from libsodium's CSPRNG: message ids are the idempotency keys
+    of the whole network, so they must never collide, not even across a
+    node that was restored from a backup.
+*/
+#include "expertnet.h"
+#include <sodium.h>
+#include <ctype.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <time.h>
+
+int64_t
+en_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+en_random_hex (char *buf, size_t n)
+{
+    assert (n <= 32);
+    unsigned char raw [16];
+    randombytes_buf (raw, sizeof raw);
+    char hex [33];
+    sodium_bin2hex (hex, sizeof hex, raw, sizeof raw);
+    memcpy (buf, hex, n);
+    buf [n] = 0;
+}
+
+char *
+en_new_id (void)
+{
+    char *id = (char *) malloc (33);
+    assert (id);
+    en_random_hex (id, 32);
+    return id;
+}
+
+static bool
+s_chars_valid (const char *s, size_t max, const char *extra)
+{
+    if (!s)
+        return false;
+    size_t len = strlen (s);
+    if (len == 0 || len > max)
+        return false;
+    if (!(islower ((unsigned char) s [0]) || isdigit ((unsigned char) s [0])))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) s [i];
+        if (!(islower (c) || isdigit (c) || strchr (extra, c)))
+            return false;
+    }
+    return true;
+}
+
+bool
+en_name_valid (const char *s)
+{
+    return s_chars_valid (s, 63, "-");
+}
+
+bool
+en_id_valid (const char *s)
+{
+    return s_chars_valid (s, 80, "-.");
+}
+
+int64_t
+en_duration_ms (const char *text)
+{
+    if (!text || !*text)
+        return -1;
+    char *end;
+    errno = 0;
+    long long value = strtoll (text, &end, 10);
+    if (errno || end == text || value < 0)
+        return -1;
+    int64_t unit = 1000;
+    if (streq (end, "") || streq (end, "s"))
+        unit = 1000;
+    else
+    if (streq (end, "ms"))
+        unit = 1;
+    else
+    if (streq (end, "m"))
+        unit = 60 * 1000;
+    else
+    if (streq (end, "h"))
+        unit = 3600 * 1000;
+    else
+    if (streq (end, "d"))
+        unit = 86400 * 1000;
+    else
+        return -1;
+    if (value > INT64_MAX / unit)
+        return -1;
+    return value * unit;
+}
+
+const char *
+en_time_str (int64_t ms, char *buf, size_t size)
+{
+    if (ms <= 0) {
+        snprintf (buf, size, "-");
+        return buf;
+    }
+    time_t secs = (time_t) (ms / 1000);
+    struct tm tm;
+    localtime_r (&secs, &tm);
+    strftime (buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}
+
+char *
+en_file_read (const char *path, size_t max_size)
+{
+    FILE *file = fopen (path, "rb");
+    if (!file)
+        return NULL;
+    size_t cap = 4096, len = 0;
+    char *data = (char *) malloc (cap);
+    while (data) {
+        size_t got = fread (data + len, 1, cap - len - 1, file);
+        len += got;
+        if (len > max_size) {
+            free (data);
+            fclose (file);
+            errno = EFBIG;
+            return NULL;
+        }
+        if (got == 0)
+            break;
+        if (cap - len - 1 == 0) {
+            char *bigger = (char *) realloc (data, cap * 2);
+            if (!bigger) {
+                free (data);
+                data = NULL;
+                break;
+            }
+            data = bigger;
+            cap *= 2;
+        }
+    }
+    int failed = ferror (file);
+    fclose (file);
+    if (!data || failed) {
+        free (data);
+        errno = failed ? EIO : ENOMEM;
+        return NULL;
+    }
+    data [len] = 0;
+    return data;
+}
+
+int
+en_mkdir_p (const char *path, mode_t mode)
+{
+    char buf [PATH_MAX];
+    if (strlen (path) >= sizeof buf)
+        return -1;
+    strcpy (buf, path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir (buf, mode) && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    }
+    if (mkdir (buf, mode) && errno != EEXIST)
+        return -1;
+    return 0;
+}

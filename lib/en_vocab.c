@@ -1,0 +1,212 @@
+/*  en_vocab - domain vocabulary and strict validation of published data.
+
+    The lists mirror shared/DOMAIN.md and docs/protocol.md. Expertise and
+    problematiek are open tag sets (new specialisms appear), so they are
+    checked for syntax only; every other field is a closed vocabulary.
+*/
+#include "expertnet.h"
+#include <stdarg.h>
+
+const char *en_vocab_urgency [] = { "crisis", "hoog", "regulier", NULL };
+const char *en_vocab_question_type [] = {
+    "consultatie-advies", "procesregie", "moreel-beraad",
+    "organiseren-hulp", "overbruggingsfinanciering", NULL };
+const char *en_vocab_age_band [] = { "0-3", "4-11", "12-17", "18-23", NULL };
+const char *en_vocab_leefgebied [] = {
+    "jeugdhulp", "onderwijs", "wonen", "financien", "werk-inkomen",
+    "gezondheid", "veiligheid", "dagbesteding", NULL };
+const char *en_vocab_kader [] = { "vrijwillig", "gedwongen", NULL };
+const char *en_vocab_situatie [] = {
+    "thuis", "pleegzorg", "gezinshuis", "residentieel", "jeugdzorgplus",
+    "3-milieu", "crisis", NULL };
+const char *en_vocab_stuck_on [] = {
+    "inhoud", "samenwerking", "financiering", "wachttijd",
+    "aanbod-ontbreekt", NULL };
+const char *en_vocab_role [] = {
+    "superexpert", "procesregisseur", "ervaringsdeskundige", NULL };
+
+//  Role rules: who may be offered which question type.
+static const char *s_roles_advice [] = { "superexpert", NULL };
+static const char *s_roles_procesregie [] = { "procesregisseur", NULL };
+static const char *s_roles_moreel [] = { "ervaringsdeskundige", "superexpert", NULL };
+static const char *s_roles_hulp [] = { "procesregisseur", "superexpert", NULL };
+static const char *s_roles_financiering [] = { "procesregisseur", NULL };
+
+bool
+en_vocab_has (const char **list, const char *value)
+{
+    if (!value)
+        return false;
+    for (; *list; list++)
+        if (streq (*list, value))
+            return true;
+    return false;
+}
+
+int
+en_vocab_urgency_index (const char *urgency)
+{
+    for (int i = 0; urgency && en_vocab_urgency [i]; i++)
+        if (streq (en_vocab_urgency [i], urgency))
+            return i;
+    return -1;
+}
+
+const char **
+en_vocab_roles_for (const char *question_type)
+{
+    if (question_type && streq (question_type, "procesregie"))
+        return s_roles_procesregie;
+    if (question_type && streq (question_type, "moreel-beraad"))
+        return s_roles_moreel;
+    if (question_type && streq (question_type, "organiseren-hulp"))
+        return s_roles_hulp;
+    if (question_type && streq (question_type, "overbruggingsfinanciering"))
+        return s_roles_financiering;
+    return s_roles_advice;
+}
+
+static int
+s_fail (char *err, size_t errlen, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    vsnprintf (err, errlen, format, args);
+    va_end (args);
+    return -1;
+}
+
+static void
+s_list_text (const char **list, char *buf, size_t size)
+{
+    buf [0] = 0;
+    for (; *list; list++) {
+        strncat (buf, *list, size - strlen (buf) - 1);
+        if (list [1])
+            strncat (buf, ", ", size - strlen (buf) - 1);
+    }
+}
+
+//  A string field from a closed vocabulary.
+static int
+s_check_enum (json_t *obj, const char *key, const char **list, bool required,
+              char *err, size_t errlen)
+{
+    json_t *value = json_object_get (obj, key);
+    char allowed [256];
+    s_list_text (list, allowed, sizeof allowed);
+    if (!value)
+        return required ? s_fail (err, errlen, "field '%s' is required (one of: %s)", key, allowed) : 0;
+    if (!json_is_string (value) || !en_vocab_has (list, json_string_value (value)))
+        return s_fail (err, errlen, "field '%s' must be one of: %s", key, allowed);
+    return 0;
+}
+
+//  An array of strings, each from list (or any valid tag when list is
+//  NULL), no duplicates, min..max entries.
+static int
+s_check_array (json_t *obj, const char *key, const char **list, size_t min,
+               size_t max, char *err, size_t errlen)
+{
+    json_t *value = json_object_get (obj, key);
+    if (!value) {
+        if (min > 0)
+            return s_fail (err, errlen, "field '%s' is required (a list of at least %zu)", key, min);
+        return 0;
+    }
+    if (!json_is_array (value))
+        return s_fail (err, errlen, "field '%s' must be a list", key);
+    size_t size = json_array_size (value);
+    if (size < min || size > max)
+        return s_fail (err, errlen, "field '%s' must hold %zu to %zu entries, not %zu", key, min, max, size);
+    for (size_t i = 0; i < size; i++) {
+        const char *item = json_string_value (json_array_get (value, i));
+        if (!item)
+            return s_fail (err, errlen, "field '%s' must hold strings", key);
+        if (list && !en_vocab_has (list, item)) {
+            char allowed [256];
+            s_list_text (list, allowed, sizeof allowed);
+            return s_fail (err, errlen, "field '%s': '%.40s' is not one of: %s", key, item, allowed);
+        }
+        if (!list && !en_name_valid (item))
+            return s_fail (err, errlen, "field '%s': '%.40s' is not a tag (lowercase letters, digits and '-')", key, item);
+        for (size_t j = 0; j < i; j++)
+            if (streq (item, json_string_value (json_array_get (value, j))))
+                return s_fail (err, errlen, "field '%s': '%.40s' appears twice", key, item);
+    }
+    return 0;
+}
+
+static int
+s_check_fields (json_t *obj, const char **allowed, const char *what,
+                char *err, size_t errlen)
+{
+    if (!json_is_object (obj))
+        return s_fail (err, errlen, "%s must be a JSON object", what);
+    const char *key;
+    json_t *value;
+    json_object_foreach (obj, key, value) {
+        if (!en_vocab_has (allowed, key))
+            return s_fail (err, errlen, "%s has unknown field '%.40s' (refused so nothing unintended is published)", what, key);
+    }
+    return 0;
+}
+
+int
+en_request_validate (json_t *request, char *err, size_t errlen)
+{
+    static const char *fields [] = {
+        "id", "region", "urgency", "question_type", "expertise", "age_band",
+        "leefgebieden", "problematiek", "kader", "situatie", "stuck_on",
+        "question", NULL };
+    if (s_check_fields (request, fields, "request", err, errlen))
+        return -1;
+    if (!en_id_valid (en_json_str (request, "id")))
+        return s_fail (err, errlen, "field 'id' must be an id of [a-z0-9-.]");
+    if (!en_name_valid (en_json_str (request, "region")))
+        return s_fail (err, errlen, "field 'region' must be a jeugdregio name, e.g. twente");
+    if (s_check_enum (request, "urgency", en_vocab_urgency, true, err, errlen)
+    ||  s_check_enum (request, "question_type", en_vocab_question_type, true, err, errlen)
+    ||  s_check_array (request, "expertise", NULL, 1, EN_MAX_TAGS, err, errlen)
+    ||  s_check_enum (request, "age_band", en_vocab_age_band, true, err, errlen)
+    ||  s_check_array (request, "leefgebieden", en_vocab_leefgebied, 0, 8, err, errlen)
+    ||  s_check_array (request, "problematiek", NULL, 0, EN_MAX_TAGS, err, errlen)
+    ||  s_check_enum (request, "kader", en_vocab_kader, false, err, errlen)
+    ||  s_check_enum (request, "situatie", en_vocab_situatie, false, err, errlen)
+    ||  s_check_array (request, "stuck_on", en_vocab_stuck_on, 0, 5, err, errlen))
+        return -1;
+    json_t *question = json_object_get (request, "question");
+    if (question && (!json_is_string (question)
+                     || strlen (json_string_value (question)) > EN_MAX_QUESTION))
+        return s_fail (err, errlen, "field 'question' must be text of at most %d bytes", EN_MAX_QUESTION);
+    return 0;
+}
+
+int
+en_expert_validate (json_t *expert, char *err, size_t errlen)
+{
+    static const char *fields [] = {
+        "id", "role", "region", "expertise", "capacity", "absent_until",
+        "bovenregionaal", "languages", NULL };
+    if (s_check_fields (expert, fields, "expert", err, errlen))
+        return -1;
+    if (!en_name_valid (en_json_str (expert, "id")))
+        return s_fail (err, errlen, "field 'id' must be a pseudonymous id of [a-z0-9-]");
+    if (!en_name_valid (en_json_str (expert, "region")))
+        return s_fail (err, errlen, "field 'region' must be a jeugdregio name");
+    if (s_check_enum (expert, "role", en_vocab_role, true, err, errlen)
+    ||  s_check_array (expert, "expertise", NULL, 0, 32, err, errlen)
+    ||  s_check_array (expert, "languages", NULL, 0, 8, err, errlen))
+        return -1;
+    json_t *capacity = json_object_get (expert, "capacity");
+    if (!json_is_integer (capacity) || json_integer_value (capacity) < 0
+    ||  json_integer_value (capacity) > EN_MAX_CAPACITY)
+        return s_fail (err, errlen, "field 'capacity' must be a whole number from 0 to %d", EN_MAX_CAPACITY);
+    json_t *absent = json_object_get (expert, "absent_until");
+    if (absent && (!json_is_integer (absent) || json_integer_value (absent) < 0))
+        return s_fail (err, errlen, "field 'absent_until' must be ms since the epoch (0: present)");
+    json_t *boven = json_object_get (expert, "bovenregionaal");
+    if (boven && !json_is_boolean (boven))
+        return s_fail (err, errlen, "field 'bovenregionaal' must be true or false");
+    return 0;
+}
