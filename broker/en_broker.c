@@ -1,0 +1,600 @@
+/*  en_broker - the provincial broker.
+
+    One thread, one poll loop over three sockets:
+      router   ROUTER, CURVE server, nodes connect here (tcp)
+      control  ROUTER on ipc:// in the data directory, for `expertnet`
+               operator verbs (file permissions guard it)
+      monitor  PAIR fed by libzmq's socket monitor, to log and count
+               connections refused by authentication
+
+    Group commit. When the router socket is readable we drain up to
+    BATCH_MAX messages, process them all inside one transaction (each
+    reliable message in its own savepoint so one bad message cannot undo
+    the others), COMMIT once, and only then send the ACKs and flush the
+    outbox. One fsync per batch instead of one per message: under load the
+    durable ack rate exceeds the one-row-per-transaction commit rate, and
+    nothing is acked before it is on disk.
+
+    Authentication. zauth admits only CURVE keys whose public certificate
+    is in <datadir>/enrolled (re-read when the directory changes, so
+    enrolling a node needs no restart). The certificate's "name" says
+    which node a key is; a message whose sender frame is another name is
+    refused, so one node cannot speak for another.
+
+    Timers. Open offers carry their deadline in the store; the poll
+    timeout is the time to the earliest one. After a start the broker
+    waits a grace period before expiring anything, so nodes can reconnect
+    and deliver answers they queued while the broker was down.
+*/
+#include "en_broker.h"
+
+#define BATCH_MAX 512
+
+typedef struct {
+    char *name;                 //  node name (from its enrolled cert)
+    char *region;               //  region it announced in HELLO
+    zframe_t *routing_id;       //  current connection's routing id
+    int64_t last_seen;          //  ms of last message from it
+} s_peer_t;
+
+typedef struct {
+    zframe_t *routing_id;       //  where the reply goes
+    en_msg_t *msg;              //  the reply
+} s_reply_t;
+
+struct _en_broker_t {
+    char *name;                 //  broker name (sender of our messages)
+    char *endpoint;             //  where nodes connect
+    char *datadir;              //  store, keys, enrolled certs, control socket
+    int64_t heartbeat_ms;       //  expected node heartbeat interval
+    int64_t retry_ms;           //  outbox retransmission interval
+    int64_t grace_ms;           //  no expiry this long after start
+    int64_t started;            //  ms at start
+    zcert_t *cert;              //  our CURVE key pair
+    zactor_t *auth;             //  zauth actor (ZAP handler)
+    zcertstore_t *enrolled;     //  enrolled node certs, to name keys
+    zsock_t *router;            //  node-facing socket
+    zsock_t *control;           //  operator socket (ipc)
+    zsock_t *monitor;           //  refused-connection events
+    zpoller_t *poller;
+    zhashx_t *peers;            //  node name -> s_peer_t
+    zlistx_t *replies;          //  replies of the current batch
+    en_bstore_t *store;
+    en_router_t *router_sm;     //  routing state machine
+    uint64_t refused;           //  connections refused by authentication
+    uint64_t received;          //  messages received
+    uint64_t rejected;          //  messages answered with ERROR
+};
+
+static void
+s_peer_destroy (void **item)
+{
+    s_peer_t *peer = (s_peer_t *) *item;
+    free (peer->name);
+    free (peer->region);
+    zframe_destroy (&peer->routing_id);
+    free (peer);
+    *item = NULL;
+}
+
+static void
+s_reply_destroy (void **item)
+{
+    s_reply_t *reply = (s_reply_t *) *item;
+    zframe_destroy (&reply->routing_id);
+    en_msg_destroy (&reply->msg);
+    free (reply);
+    *item = NULL;
+}
+
+static int64_t
+s_config_ms (zconfig_t *config, const char *path, const char *dflt)
+{
+    const char *text = zconfig_get (config, path, dflt);
+    int64_t ms = en_duration_ms (text);
+    if (ms < 0) {
+        zsys_warning ("config %s: '%s' is not a duration, using %s", path, text, dflt);
+        ms = en_duration_ms (dflt);
+    }
+    return ms;
+}
+
+en_broker_t *
+en_broker_new (zconfig_t *config, char *err, size_t errlen)
+{
+    en_broker_t *self = (en_broker_t *) zmalloc (sizeof (en_broker_t));
+    assert (self);
+    self->name = strdup (zconfig_get (config, "broker/name", "overijssel"));
+    self->endpoint = strdup (zconfig_get (config, "broker/endpoint", "tcp://127.0.0.1:7700"));
+    self->datadir = strdup (zconfig_get (config, "broker/datadir", "run/overijssel"));
+    self->heartbeat_ms = s_config_ms (config, "broker/heartbeat", "1s");
+    self->retry_ms = s_config_ms (config, "broker/retry", "2s");
+    self->grace_ms = s_config_ms (config, "routing/grace", "5s");
+    self->started = en_now_ms ();
+    self->peers = zhashx_new ();
+    zhashx_set_destructor (self->peers, s_peer_destroy);
+    self->replies = zlistx_new ();
+    zlistx_set_destructor (self->replies, s_reply_destroy);
+
+    if (!en_name_valid (self->name)) {
+        snprintf (err, errlen, "broker/name '%s' is not a valid name", self->name);
+        goto failed;
+    }
+    if (en_mkdir_p (self->datadir, 0700)) {
+        snprintf (err, errlen, "cannot create data directory %s", self->datadir);
+        goto failed;
+    }
+    char path [PATH_MAX];
+    snprintf (path, sizeof path, "%s/keys", self->datadir);
+    self->cert = en_keys_load_secret (path, self->name, err, errlen);
+    if (!self->cert)
+        goto failed;
+    snprintf (path, sizeof path, "%s/enrolled", self->datadir);
+    en_mkdir_p (path, 0700);
+    self->enrolled = zcertstore_new (path);
+
+    snprintf (path, sizeof path, "%s/broker.db", self->datadir);
+    self->store = en_bstore_new (path, err, errlen);
+    if (!self->store)
+        goto failed;
+    self->router_sm = en_router_new (self->store, self->name);
+    for (int i = 0; en_vocab_urgency [i]; i++) {
+        char key [64];
+        snprintf (key, sizeof key, "routing/deadline/%s", en_vocab_urgency [i]);
+        const char *dflt = i == 0 ? "10m" : i == 1 ? "4h" : "3d";
+        en_router_set_deadline (self->router_sm, en_vocab_urgency [i], s_config_ms (config, key, dflt));
+    }
+    zconfig_t *regions = zconfig_locate (config, "broker/regions");
+    for (zconfig_t *region = regions ? zconfig_child (regions) : NULL; region;
+         region = zconfig_next (region))
+        en_router_add_region (self->router_sm, zconfig_name (region));
+
+    //  Authentication first, so no connection slips in unauthenticated
+    self->auth = zactor_new (zauth, NULL);
+    snprintf (path, sizeof path, "%s/enrolled", self->datadir);
+    zstr_sendx (self->auth, "CURVE", path, NULL);
+    zsock_wait (self->auth);
+
+    self->router = zsock_new (ZMQ_ROUTER);
+    en_keys_server (self->router, self->cert);
+    zsock_set_zap_domain (self->router, "expertnet");
+    zsock_set_router_mandatory (self->router, 1);
+    zsock_set_maxmsgsize (self->router, EN_MAX_WIRE);
+    zsock_set_sndhwm (self->router, 100000);
+    zsock_set_rcvhwm (self->router, 100000);
+    zsock_set_linger (self->router, 0);
+    //  Refused handshakes, to log and count them
+    zmq_socket_monitor (zsock_resolve (self->router), "inproc://en-broker-monitor",
+                        ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL);
+    self->monitor = zsock_new_pair ("inproc://en-broker-monitor");
+    if (zsock_bind (self->router, "%s", self->endpoint) < 0) {
+        snprintf (err, errlen, "cannot bind %s: %s", self->endpoint, zmq_strerror (zmq_errno ()));
+        goto failed;
+    }
+    self->control = zsock_new (ZMQ_ROUTER);
+    zsock_set_linger (self->control, 0);
+    mode_t old = umask (0077);
+    int rc = zsock_bind (self->control, "ipc://%s/control.sock", self->datadir);
+    umask (old);
+    if (rc < 0) {
+        snprintf (err, errlen, "cannot bind control socket in %s: %s", self->datadir, zmq_strerror (zmq_errno ()));
+        goto failed;
+    }
+    self->poller = zpoller_new (self->router, self->control, self->monitor, NULL);
+    return self;
+failed:
+    en_broker_destroy (&self);
+    return NULL;
+}
+
+void
+en_broker_destroy (en_broker_t **self_p)
+{
+    assert (self_p);
+    en_broker_t *self = *self_p;
+    if (self) {
+        zpoller_destroy (&self->poller);
+        if (self->router)
+            zmq_socket_monitor (zsock_resolve (self->router), NULL, 0);
+        zsock_destroy (&self->monitor);
+        zsock_destroy (&self->control);
+        zsock_destroy (&self->router);
+        zactor_destroy (&self->auth);
+        zcertstore_destroy (&self->enrolled);
+        zcert_destroy (&self->cert);
+        en_router_destroy (&self->router_sm);
+        en_bstore_destroy (&self->store);
+        zlistx_destroy (&self->replies);
+        zhashx_destroy (&self->peers);
+        free (self->name);
+        free (self->endpoint);
+        free (self->datadir);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+static bool
+s_peer_connected (en_broker_t *self, s_peer_t *peer)
+{
+    return peer && peer->routing_id
+        && en_now_ms () - peer->last_seen <= 3 * self->heartbeat_ms;
+}
+
+//  Queue a reply for after the batch commits.
+static void
+s_reply (en_broker_t *self, zframe_t *routing_id, en_msg_t *msg)
+{
+    s_reply_t *reply = (s_reply_t *) zmalloc (sizeof (s_reply_t));
+    reply->routing_id = zframe_dup (routing_id);
+    reply->msg = msg;
+    zlistx_add_end (self->replies, reply);
+}
+
+static void
+s_reply_error (en_broker_t *self, zframe_t *routing_id, const char *node, en_error_t *error)
+{
+    self->rejected++;
+    zsys_warning ("refused message %s from %s: %d %s", error->ref [0] ? error->ref : "(no id)",
+                  node ? node : "unknown", error->code, error->reason);
+    s_reply (self, routing_id, en_msg_new ("ERROR", self->name,
+        json_pack ("{s:s, s:i, s:s}", "ref", error->ref, "code", error->code, "reason", error->reason)));
+}
+
+static void
+s_reply_ack (en_broker_t *self, zframe_t *routing_id, const char *ref)
+{
+    s_reply (self, routing_id, en_msg_new ("ACK", self->name, json_pack ("{s:s}", "ref", ref)));
+}
+
+//  Which enrolled node is this connection? Looks the CURVE key up in the
+//  enrolled certificates. Returns the borrowed name or NULL.
+static const char *
+s_node_name (en_broker_t *self, zframe_t *frame)
+{
+    const char *key = zframe_meta (frame, "User-Id");
+    zcert_t *cert = key ? zcertstore_lookup (self->enrolled, key) : NULL;
+    const char *name = cert ? zcert_meta (cert, "name") : NULL;
+    return name && en_name_valid (name) ? name : NULL;
+}
+
+//  Handle one message (inside the batch transaction).
+static void
+s_handle_message (en_broker_t *self, zmsg_t *raw)
+{
+    zframe_t *routing_id = zmsg_pop (raw);
+    en_error_t error;
+    self->received++;
+    const char *node = zmsg_first (raw) ? s_node_name (self, zmsg_first (raw)) : NULL;
+    en_msg_t *msg = en_msg_decode (raw, &error);
+    if (!msg) {
+        s_reply_error (self, routing_id, node, &error);
+        goto done;
+    }
+    if (!node) {
+        //  Key removed from enrolled/ after the handshake (revoked)
+        en_error_set (&error, EN_ERR_FORBIDDEN, "key is not enrolled");
+        s_reply_error (self, routing_id, NULL, &error);
+        goto done;
+    }
+    if (!streq (en_msg_sender (msg), node)) {
+        en_error_set (&error, EN_ERR_FORBIDDEN, "sender '%s' does not match the key of node '%s'",
+                      en_msg_sender (msg), node);
+        s_reply_error (self, routing_id, node, &error);
+        goto done;
+    }
+    s_peer_t *peer = (s_peer_t *) zhashx_lookup (self->peers, node);
+    if (!peer) {
+        peer = (s_peer_t *) zmalloc (sizeof (s_peer_t));
+        peer->name = strdup (node);
+        peer->region = en_bstore_node_region (self->store, node);
+        zhashx_insert (self->peers, node, peer);
+    }
+    if (!peer->routing_id || !zframe_eq (peer->routing_id, routing_id)) {
+        zframe_destroy (&peer->routing_id);
+        peer->routing_id = zframe_dup (routing_id);
+    }
+    peer->last_seen = en_now_ms ();
+
+    const char *command = en_msg_command (msg);
+    json_t *body = en_msg_body (msg);
+    if (streq (command, "HELLO")) {
+        const char *region = en_json_str (body, "region");
+        if (!en_name_valid (region)) {
+            en_error_set (&error, EN_ERR_INVALID, "field 'region' must be a region name");
+            s_reply_error (self, routing_id, node, &error);
+            goto done;
+        }
+        free (peer->region);
+        peer->region = strdup (region);
+        en_bstore_node_seen (self->store, node, region);
+        en_outbox_reset (en_bstore_outbox (self->store), node);
+        zsys_info ("node %s (%s) connected", node, region);
+        s_reply (self, routing_id, en_msg_new ("WELCOME", self->name,
+            json_pack ("{s:s, s:I, s:s}", "broker", self->name,
+                       "heartbeat", (json_int_t) self->heartbeat_ms, "version", EXPERTNET_VERSION)));
+    }
+    else
+    if (streq (command, "PING"))
+        s_reply (self, routing_id, en_msg_new ("PONG", self->name, NULL));
+    else
+    if (streq (command, "ACK") || streq (command, "ERROR")) {
+        const char *ref = en_json_str (body, "ref");
+        if (ref)
+            en_outbox_ack (en_bstore_outbox (self->store), ref);
+        if (streq (command, "ERROR"))
+            zsys_warning ("node %s refused %s: %s", node, ref ? ref : "?",
+                          en_json_str (body, "reason") ?: "");
+    }
+    else
+    if (!en_msg_command_reliable (command)) {
+        en_error_set (&error, EN_ERR_BAD_REQUEST, "command %s is not sent to a broker", command);
+        s_reply_error (self, routing_id, node, &error);
+    }
+    else
+    if (!peer->region) {
+        en_error_set (&error, EN_ERR_FORBIDDEN, "send HELLO before %s", command);
+        s_reply_error (self, routing_id, node, &error);
+    }
+    else {
+        //  Reliable: dedup, then process exactly once
+        int code = 0;
+        if (en_seen_lookup (en_bstore_db (self->store), en_msg_id (msg), &code,
+                            error.reason, sizeof error.reason)) {
+            if (code == 0)
+                s_reply_ack (self, routing_id, en_msg_id (msg));
+            else {
+                error.code = code;
+                s_reply_error (self, routing_id, node, &error);
+            }
+            goto done;
+        }
+        en_db_t *db = en_bstore_db (self->store);
+        en_db_savepoint (db);
+        if (en_router_handle (self->router_sm, node, peer->region, msg, &error) == 0) {
+            en_db_release (db);
+            en_seen_put (db, msg, 0, NULL);
+            s_reply_ack (self, routing_id, en_msg_id (msg));
+        }
+        else {
+            en_db_rollback_to (db);
+            if (error.code != EN_ERR_INTERNAL)      //  internal: let it retry
+                en_seen_put (db, msg, error.code, error.reason);
+            s_reply_error (self, routing_id, node, &error);
+        }
+    }
+done:
+    en_msg_destroy (&msg);
+    zframe_destroy (&routing_id);
+}
+
+static int
+s_send_to_node (const char *dest, en_msg_t *msg, void *arg)
+{
+    en_broker_t *self = (en_broker_t *) arg;
+    s_peer_t *peer = (s_peer_t *) zhashx_lookup (self->peers, dest);
+    if (!s_peer_connected (self, peer))
+        return -1;
+    if (en_msg_send (msg, self->router, peer->routing_id)) {
+        //  Gone (EHOSTUNREACH) or full: forget the connection, retry later
+        zframe_destroy (&peer->routing_id);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_flush (en_broker_t *self)
+{
+    en_outbox_t *outbox = en_bstore_outbox (self->store);
+    for (s_peer_t *peer = (s_peer_t *) zhashx_first (self->peers); peer;
+         peer = (s_peer_t *) zhashx_next (self->peers))
+        if (s_peer_connected (self, peer))
+            en_outbox_flush (outbox, peer->name, self->retry_ms, 1000, s_send_to_node, self);
+}
+
+static void
+s_send_replies (en_broker_t *self)
+{
+    for (s_reply_t *reply = (s_reply_t *) zlistx_first (self->replies); reply;
+         reply = (s_reply_t *) zlistx_next (self->replies))
+        en_msg_send (reply->msg, self->router, reply->routing_id);    //  lost reply: peer retries
+    zlistx_purge (self->replies);
+}
+
+static void
+s_process_batch (en_broker_t *self)
+{
+    en_db_t *db = en_bstore_db (self->store);
+    if (en_db_begin (db)) {
+        zsys_error ("cannot begin transaction: %s", en_db_error (db));
+        return;
+    }
+    for (int count = 0; count < BATCH_MAX; count++) {
+        if (!(zsock_events (self->router) & ZMQ_POLLIN))
+            break;
+        zmsg_t *raw = zmsg_recv (self->router);
+        if (!raw)
+            break;
+        if (zmsg_size (raw) >= 2)
+            s_handle_message (self, raw);
+        zmsg_destroy (&raw);
+    }
+    if (en_db_commit (db)) {
+        //  Nothing of this batch is acked; senders retransmit it
+        zsys_error ("commit failed, batch not acknowledged: %s", en_db_error (db));
+        en_db_rollback (db);
+        zlistx_purge (self->replies);
+        return;
+    }
+    s_send_replies (self);
+    s_flush (self);
+}
+
+static void
+s_expire (en_broker_t *self)
+{
+    en_db_t *db = en_bstore_db (self->store);
+    if (en_db_begin (db))
+        return;
+    en_router_expire (self->router_sm, en_now_ms ());
+    if (en_db_commit (db)) {
+        zsys_error ("commit failed while expiring offers: %s", en_db_error (db));
+        en_db_rollback (db);
+        return;
+    }
+    s_flush (self);
+}
+
+static void
+s_handle_monitor (en_broker_t *self)
+{
+    zmsg_t *event = zmsg_recv (self->monitor);
+    if (!event)
+        return;
+    zframe_t *header = zmsg_first (event);
+    zframe_t *address = zmsg_next (event);
+    if (header && zframe_size (header) >= 6) {
+        uint16_t id;
+        memcpy (&id, zframe_data (header), 2);
+        self->refused++;
+        char *where = address ? zframe_strdup (address) : strdup ("?");
+        zsys_warning ("refused a connection on %s: %s", where,
+                      id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                      ? "CURVE key not enrolled" : "security handshake failed");
+        free (where);
+    }
+    zmsg_destroy (&event);
+}
+
+//  Operator status: nodes with liveness and queue depth, and counts.
+static json_t *
+s_status (en_broker_t *self)
+{
+    json_t *nodes = json_array ();
+    for (s_peer_t *peer = (s_peer_t *) zhashx_first (self->peers); peer;
+         peer = (s_peer_t *) zhashx_next (self->peers))
+        json_array_append_new (nodes, json_pack ("{s:s, s:s?, s:b, s:I, s:I}",
+            "name", peer->name, "region", peer->region,
+            "connected", s_peer_connected (self, peer),
+            "last_seen", (json_int_t) peer->last_seen,
+            "outbox", (json_int_t) en_outbox_depth (en_bstore_outbox (self->store), peer->name)));
+    json_t *status = en_bstore_counts (self->store);
+    json_object_set_new (status, "broker", json_string (self->name));
+    json_object_set_new (status, "endpoint", json_string (self->endpoint));
+    json_object_set_new (status, "version", json_string (EXPERTNET_VERSION));
+    json_object_set_new (status, "started", json_integer (self->started));
+    json_object_set_new (status, "nodes", nodes);
+    json_object_set_new (status, "messages_received", json_integer ((json_int_t) self->received));
+    json_object_set_new (status, "messages_refused", json_integer ((json_int_t) self->rejected));
+    json_object_set_new (status, "connections_refused", json_integer ((json_int_t) self->refused));
+    return status;
+}
+
+static void
+s_handle_control (en_broker_t *self)
+{
+    zmsg_t *request = zmsg_recv (self->control);
+    if (!request)
+        return;
+    zframe_t *routing_id = zmsg_pop (request);
+    char *verb = zmsg_popstr (request);
+    char *args_text = zmsg_popstr (request);
+    json_t *args = args_text ? json_loads (args_text, 0, NULL) : json_object ();
+    json_t *result = NULL;
+    const char *failure = NULL;
+    if (!verb || !args)
+        failure = "malformed control request";
+    else
+    if (streq (verb, "status"))
+        result = s_status (self);
+    else
+    if (streq (verb, "requests"))
+        result = en_bstore_requests (self->store, en_json_str (args, "state"),
+                                     (int) en_json_int (args, "limit", 100));
+    else
+    if (streq (verb, "request")) {
+        const char *id = en_json_str (args, "id");
+        result = id ? en_bstore_request (self->store, id) : NULL;
+        if (result) {
+            json_object_set_new (result, "events", en_bstore_events (self->store, id));
+            json_object_set_new (result, "offers_open", en_bstore_offers_open (self->store, id, 0));
+        }
+        else
+            failure = "no such request";
+    }
+    else
+    if (streq (verb, "hiaten"))
+        result = en_bstore_hiaten (self->store);
+    else
+    if (streq (verb, "experts"))
+        result = en_bstore_experts (self->store);
+    else
+    if (streq (verb, "offers"))
+        result = en_bstore_offers_pending (self->store);
+    else
+        failure = "unknown verb";
+    zmsg_t *reply = zmsg_new ();
+    zmsg_append (reply, &routing_id);
+    zmsg_addstr (reply, failure ? "error" : "ok");
+    if (failure) {
+        json_t *detail = json_pack ("{s:s}", "error", failure);
+        char *text = json_dumps (detail, JSON_COMPACT);
+        zmsg_addstr (reply, text);
+        free (text);
+        json_decref (detail);
+    }
+    else {
+        char *text = json_dumps (result, JSON_COMPACT);
+        zmsg_addstr (reply, text ? text : "null");
+        free (text);
+    }
+    zmsg_send (&reply, self->control);
+    json_decref (result);
+    json_decref (args);
+    free (verb);
+    free (args_text);
+    zmsg_destroy (&request);
+}
+
+int
+en_broker_run (en_broker_t *self)
+{
+    zsys_info ("broker %s ready on %s (data in %s)", self->name, self->endpoint, self->datadir);
+    int64_t next_flush = en_now_ms () + self->retry_ms;
+    int64_t next_prune = en_now_ms ();
+    while (!zsys_interrupted) {
+        int64_t now = en_now_ms ();
+        int64_t wake = next_flush;
+        int64_t deadline = en_bstore_next_deadline (self->store);
+        int64_t earliest = self->started + self->grace_ms;
+        if (deadline > 0)
+            wake = MIN (wake, MAX (deadline, earliest));
+        int timeout = (int) MAX (0, MIN (wake - now, 1000));
+        zsock_t *which = (zsock_t *) zpoller_wait (self->poller, timeout);
+        if (zpoller_terminated (self->poller))
+            break;
+        if (which == self->router)
+            s_process_batch (self);
+        else
+        if (which == self->control)
+            s_handle_control (self);
+        else
+        if (which == self->monitor)
+            s_handle_monitor (self);
+        now = en_now_ms ();
+        if (deadline > 0 && deadline <= now && now >= earliest)
+            s_expire (self);
+        if (now >= next_flush) {
+            s_flush (self);
+            next_flush = now + self->retry_ms / 2;
+        }
+        if (now >= next_prune) {
+            //  Dedup records outlive any retransmission by far
+            en_seen_prune (en_bstore_db (self->store), now - 30LL * 86400 * 1000);
+            next_prune = now + 3600 * 1000;
+        }
+    }
+    zsys_info ("broker %s stopping", self->name);
+    return 0;
+}

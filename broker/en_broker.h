@@ -1,0 +1,19 @@
+/*  en_broker - the provincial broker server: sockets, event loop, group
+    commit, heartbeats, timers and the operator control socket. Routing
+    decisions are en_router's; storage is en_bstore's. */
+#ifndef EN_BROKER_H_INCLUDED
+#define EN_BROKER_H_INCLUDED
+
+#include "en_router.h"
+
+typedef struct _en_broker_t en_broker_t;
+
+//  Create a broker from its configuration (see config/overijssel.cfg).
+//  Binds its sockets. NULL with err on failure.
+en_broker_t *en_broker_new (zconfig_t *config, char *err, size_t errlen);
+void en_broker_destroy (en_broker_t **self_p);
+
+//  Serve until SIGINT/SIGTERM. Returns 0 on clean stop.
+int en_broker_run (en_broker_t *self);
+
+#endif

@@ -1,0 +1,482 @@
+/*  en_bstore - the broker's SQLite store.
+
+    This module owns every SQL statement of the broker's database.
+    Schema (migration 1):
+
+      nodes     enrolled nodes seen, with their region
+      experts   availability published by nodes (full list per node);
+                load is derived from requests, never stored twice
+      requests  one row per consultatieverzoek: summary JSON, state,
+                assigned expert
+      offers    each offer of a request to one expert, with its deadline;
+                open offers and their deadlines ARE the routing timers, so
+                a restarted broker resumes them by reading this table
+      events    the timeline of every request (append-only)
+      hiaten    requests nobody could take, for operators and reports
+      outbox, seen   (en_outbox) reliable delivery and dedup
+*/
+#include "en_bstore.h"
+
+struct _en_bstore_t {
+    en_db_t *db;                //  the database
+    en_outbox_t *outbox;        //  durable outbox in the same database
+};
+
+static const char *s_migrations [] = {
+    "CREATE TABLE nodes ("
+    "  name TEXT PRIMARY KEY,"
+    "  region TEXT NOT NULL,"
+    "  first_seen INTEGER NOT NULL,"
+    "  last_seen INTEGER NOT NULL);"
+    "CREATE TABLE experts ("
+    "  id TEXT PRIMARY KEY,"
+    "  node TEXT NOT NULL,"
+    "  region TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  expertise TEXT NOT NULL,"
+    "  capacity INTEGER NOT NULL,"
+    "  absent_until INTEGER NOT NULL DEFAULT 0,"
+    "  bovenregionaal INTEGER NOT NULL DEFAULT 0,"
+    "  active INTEGER NOT NULL DEFAULT 1,"
+    "  updated INTEGER NOT NULL);"
+    "CREATE TABLE requests ("
+    "  id TEXT PRIMARY KEY,"
+    "  origin TEXT NOT NULL,"
+    "  msg_id TEXT NOT NULL,"
+    "  region TEXT NOT NULL,"
+    "  urgency TEXT NOT NULL,"
+    "  question_type TEXT NOT NULL,"
+    "  summary TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  expert TEXT,"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL);"
+    "CREATE INDEX requests_state ON requests (state, created);"
+    "CREATE INDEX requests_expert ON requests (expert, state);"
+    "CREATE TABLE offers ("
+    "  id TEXT PRIMARY KEY,"
+    "  request_id TEXT NOT NULL REFERENCES requests (id),"
+    "  expert TEXT NOT NULL,"
+    "  node TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  deadline INTEGER NOT NULL,"
+    "  answered INTEGER,"
+    "  reason TEXT);"
+    "CREATE INDEX offers_open ON offers (state, deadline);"
+    "CREATE INDEX offers_request ON offers (request_id, expert);"
+    "CREATE TABLE events ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  request_id TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  expert TEXT,"
+    "  detail TEXT);"
+    "CREATE INDEX events_request ON events (request_id, seq);"
+    "CREATE TABLE hiaten ("
+    "  request_id TEXT PRIMARY KEY,"
+    "  at INTEGER NOT NULL,"
+    "  region TEXT NOT NULL,"
+    "  urgency TEXT NOT NULL,"
+    "  question_type TEXT NOT NULL,"
+    "  expertise TEXT NOT NULL);"
+    EN_OUTBOX_SCHEMA,
+    NULL
+};
+
+en_bstore_t *
+en_bstore_new (const char *path, char *err, size_t errlen)
+{
+    en_db_t *db = en_db_new (path, s_migrations, err, errlen);
+    if (!db)
+        return NULL;
+    en_bstore_t *self = (en_bstore_t *) zmalloc (sizeof (en_bstore_t));
+    assert (self);
+    self->db = db;
+    self->outbox = en_outbox_new (db);
+    return self;
+}
+
+void
+en_bstore_destroy (en_bstore_t **self_p)
+{
+    assert (self_p);
+    en_bstore_t *self = *self_p;
+    if (self) {
+        en_outbox_destroy (&self->outbox);
+        en_db_destroy (&self->db);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+en_db_t *en_bstore_db (en_bstore_t *self) { return self->db; }
+en_outbox_t *en_bstore_outbox (en_bstore_t *self) { return self->outbox; }
+
+//  Turn the current row of stmt into a JSON object; columns whose name
+//  ends in "_json" are parsed and stored without that suffix.
+static json_t *
+s_row (sqlite3_stmt *stmt)
+{
+    json_t *row = json_object ();
+    int columns = sqlite3_column_count (stmt);
+    for (int i = 0; i < columns; i++) {
+        const char *name = sqlite3_column_name (stmt, i);
+        size_t len = strlen (name);
+        json_t *value;
+        switch (sqlite3_column_type (stmt, i)) {
+            case SQLITE_INTEGER:
+                value = json_integer (sqlite3_column_int64 (stmt, i));
+                break;
+            case SQLITE_FLOAT:
+                value = json_real (sqlite3_column_double (stmt, i));
+                break;
+            case SQLITE_NULL:
+                value = json_null ();
+                break;
+            default:
+                if (len > 5 && streq (name + len - 5, "_json")) {
+                    value = json_loads ((const char *) sqlite3_column_text (stmt, i), 0, NULL);
+                    if (!value)
+                        value = json_null ();
+                    char key [64];
+                    snprintf (key, sizeof key, "%.*s", (int) (len - 5), name);
+                    json_object_set_new (row, key, value);
+                    continue;
+                }
+                value = json_string ((const char *) sqlite3_column_text (stmt, i));
+        }
+        json_object_set_new (row, name, value);
+    }
+    return row;
+}
+
+//  All rows of stmt as a JSON array (stmt reset afterwards).
+static json_t *
+s_rows (sqlite3_stmt *stmt)
+{
+    json_t *rows = json_array ();
+    while (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+        json_array_append_new (rows, s_row (stmt));
+    if (stmt)
+        sqlite3_reset (stmt);
+    return rows;
+}
+
+//  First row of stmt or NULL.
+static json_t *
+s_one (sqlite3_stmt *stmt)
+{
+    json_t *row = NULL;
+    if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+        row = s_row (stmt);
+    if (stmt)
+        sqlite3_reset (stmt);
+    return row;
+}
+
+int
+en_bstore_node_seen (en_bstore_t *self, const char *name, const char *region)
+{
+    int64_t now = en_now_ms ();
+    return en_db_exec (self->db,
+        "INSERT INTO nodes (name, region, first_seen, last_seen) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET region = excluded.region, last_seen = excluded.last_seen",
+        "ssii", name, region, now, now);
+}
+
+char *
+en_bstore_node_region (en_bstore_t *self, const char *name)
+{
+    sqlite3_stmt *stmt = en_db_query (self->db, "SELECT region FROM nodes WHERE name = ?", "s", name);
+    char *region = NULL;
+    if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+        region = strdup ((const char *) sqlite3_column_text (stmt, 0));
+    if (stmt)
+        sqlite3_reset (stmt);
+    return region;
+}
+
+int
+en_bstore_experts_replace (en_bstore_t *self, const char *node, json_t *experts,
+                           char *err, size_t errlen)
+{
+    int64_t now = en_now_ms ();
+    size_t index;
+    json_t *expert;
+    json_array_foreach (experts, index, expert) {
+        const char *id = en_json_str (expert, "id");
+        sqlite3_stmt *stmt = en_db_query (self->db, "SELECT node FROM experts WHERE id = ?", "s", id);
+        if (stmt && sqlite3_step (stmt) == SQLITE_ROW
+        &&  !streq ((const char *) sqlite3_column_text (stmt, 0), node)) {
+            snprintf (err, errlen, "expert id '%s' is already published by node '%s'",
+                      id, (const char *) sqlite3_column_text (stmt, 0));
+            sqlite3_reset (stmt);
+            return -1;
+        }
+        if (stmt)
+            sqlite3_reset (stmt);
+    }
+    //  Experts the node no longer lists become inactive (their history and
+    //  open assignments stay).
+    if (en_db_exec (self->db, "UPDATE experts SET active = 0, updated = ? WHERE node = ?", "is", now, node))
+        goto failed;
+    json_array_foreach (experts, index, expert) {
+        json_t *expertise = json_object_get (expert, "expertise");
+        char *tags = expertise ? json_dumps (expertise, JSON_COMPACT) : strdup ("[]");
+        int rc = en_db_exec (self->db,
+            "INSERT INTO experts (id, node, region, role, expertise, capacity, absent_until, bovenregionaal, active, updated)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"
+            " ON CONFLICT (id) DO UPDATE SET region = excluded.region, role = excluded.role,"
+            " expertise = excluded.expertise, capacity = excluded.capacity,"
+            " absent_until = excluded.absent_until, bovenregionaal = excluded.bovenregionaal,"
+            " active = 1, updated = excluded.updated",
+            "sssssiiii", en_json_str (expert, "id"), node, en_json_str (expert, "region"),
+            en_json_str (expert, "role"), tags, en_json_int (expert, "capacity", 0),
+            en_json_int (expert, "absent_until", 0),
+            (int64_t) json_is_true (json_object_get (expert, "bovenregionaal")), now);
+        free (tags);
+        if (rc)
+            goto failed;
+    }
+    return 0;
+failed:
+    snprintf (err, errlen, "store error: %s", en_db_error (self->db));
+    return -1;
+}
+
+#define EXPERT_COLUMNS \
+    "e.id, e.node, e.region, e.role, e.expertise AS expertise_json, e.capacity," \
+    " e.absent_until, e.bovenregionaal, e.active," \
+    " (SELECT count(*) FROM requests r WHERE r.expert = e.id AND r.state IN ('accepted', 'advice')) AS load"
+
+json_t *
+en_bstore_expert (en_bstore_t *self, const char *id)
+{
+    return s_one (en_db_query (self->db,
+        "SELECT " EXPERT_COLUMNS " FROM experts e WHERE e.id = ?", "s", id));
+}
+
+json_t *
+en_bstore_experts (en_bstore_t *self)
+{
+    return s_rows (en_db_query (self->db,
+        "SELECT " EXPERT_COLUMNS " FROM experts e WHERE e.active ORDER BY e.region, e.id", NULL));
+}
+
+json_t *
+en_bstore_candidates (en_bstore_t *self, json_t *request, const char **roles,
+                      bool escalation, int64_t now)
+{
+    char *tags = json_dumps (json_object_get (request, "expertise"), JSON_COMPACT);
+    json_t *role_list = json_array ();
+    for (; roles && *roles; roles++)
+        json_array_append_new (role_list, json_string (*roles));
+    char *role_text = json_dumps (role_list, JSON_COMPACT);
+    json_decref (role_list);
+    //  Order: own region first, then least loaded, then most free
+    //  capacity, then id (deterministic).
+    json_t *rows = s_rows (en_db_query (self->db,
+        "SELECT * FROM (SELECT " EXPERT_COLUMNS " FROM experts e"
+        "  WHERE e.active AND e.absent_until <= ?"
+        "  AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.request_id = ? AND o.expert = e.id)"
+        "  AND (CASE WHEN ? THEN e.role = 'procesregisseur' AND e.bovenregionaal"
+        "       ELSE e.role IN (SELECT value FROM json_each (?))"
+        "        AND NOT EXISTS (SELECT 1 FROM json_each (?) t"
+        "            WHERE t.value NOT IN (SELECT value FROM json_each (e.expertise))) END))"
+        " WHERE load < capacity"
+        " ORDER BY (region = ?) DESC, load ASC, capacity - load DESC, id ASC",
+        "isisss", now, en_json_str (request, "id"), (int64_t) escalation,
+        role_text, tags, en_json_str (request, "region")));
+    free (tags);
+    free (role_text);
+    return rows;
+}
+
+int
+en_bstore_request_insert (en_bstore_t *self, const char *origin, const char *msg_id,
+                          json_t *summary)
+{
+    const char *id = en_json_str (summary, "id");
+    if (en_db_int (self->db, "SELECT count(*) FROM requests WHERE id = ?", "s", id) > 0)
+        return 1;
+    char *text = json_dumps (summary, JSON_COMPACT | JSON_SORT_KEYS);
+    int64_t now = en_now_ms ();
+    int rc = en_db_exec (self->db,
+        "INSERT INTO requests (id, origin, msg_id, region, urgency, question_type, summary, state, created, updated)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, 'submitted', ?, ?)",
+        "sssssssii", id, origin, msg_id, en_json_str (summary, "region"),
+        en_json_str (summary, "urgency"), en_json_str (summary, "question_type"), text, now, now);
+    free (text);
+    return rc;
+}
+
+#define REQUEST_COLUMNS \
+    "id, origin, region, urgency, question_type, summary AS summary_json, state, expert, created, updated"
+
+json_t *
+en_bstore_request (en_bstore_t *self, const char *id)
+{
+    return s_one (en_db_query (self->db,
+        "SELECT " REQUEST_COLUMNS " FROM requests WHERE id = ?", "s", id));
+}
+
+int
+en_bstore_request_update (en_bstore_t *self, const char *id, const char *state, const char *expert)
+{
+    return en_db_exec (self->db,
+        "UPDATE requests SET state = ?, expert = ?, updated = ? WHERE id = ?",
+        "ssis", state, expert, en_now_ms (), id);
+}
+
+json_t *
+en_bstore_requests (en_bstore_t *self, const char *state, int limit)
+{
+    if (state)
+        return s_rows (en_db_query (self->db,
+            "SELECT " REQUEST_COLUMNS " FROM requests WHERE state = ? ORDER BY created DESC LIMIT ?",
+            "si", state, (int64_t) limit));
+    return s_rows (en_db_query (self->db,
+        "SELECT " REQUEST_COLUMNS " FROM requests WHERE state <> 'closed' ORDER BY created DESC LIMIT ?",
+        "i", (int64_t) limit));
+}
+
+int
+en_bstore_event (en_bstore_t *self, const char *request_id, const char *type,
+                 const char *expert, const char *detail)
+{
+    return en_db_exec (self->db,
+        "INSERT INTO events (request_id, at, type, expert, detail) VALUES (?, ?, ?, ?, ?)",
+        "sisss", request_id, en_now_ms (), type, expert, detail);
+}
+
+json_t *
+en_bstore_events (en_bstore_t *self, const char *request_id)
+{
+    return s_rows (en_db_query (self->db,
+        "SELECT at, type, expert, detail FROM events WHERE request_id = ? ORDER BY seq",
+        "s", request_id));
+}
+
+int
+en_bstore_offer_insert (en_bstore_t *self, const char *id, const char *request_id,
+                        const char *expert, const char *node, const char *kind, int64_t deadline)
+{
+    return en_db_exec (self->db,
+        "INSERT INTO offers (id, request_id, expert, node, kind, state, created, deadline)"
+        " VALUES (?, ?, ?, ?, ?, 'open', ?, ?)",
+        "sssssii", id, request_id, expert, node, kind, en_now_ms (), deadline);
+}
+
+#define OFFER_COLUMNS "id, request_id, expert, node, kind, state, created, deadline, answered, reason"
+
+json_t *
+en_bstore_offer (en_bstore_t *self, const char *id)
+{
+    return s_one (en_db_query (self->db, "SELECT " OFFER_COLUMNS " FROM offers WHERE id = ?", "s", id));
+}
+
+int
+en_bstore_offer_close (en_bstore_t *self, const char *id, const char *state, const char *reason)
+{
+    return en_db_exec (self->db,
+        "UPDATE offers SET state = ?, answered = ?, reason = ? WHERE id = ? AND state = 'open'",
+        "siss", state, en_now_ms (), reason, id);
+}
+
+int64_t
+en_bstore_offer_count (en_bstore_t *self, const char *request_id)
+{
+    return en_db_int (self->db, "SELECT count(*) FROM offers WHERE request_id = ?", "s", request_id);
+}
+
+json_t *
+en_bstore_offers_open (en_bstore_t *self, const char *request_id, int64_t due)
+{
+    if (request_id)
+        return s_rows (en_db_query (self->db,
+            "SELECT " OFFER_COLUMNS " FROM offers WHERE state = 'open' AND request_id = ?", "s", request_id));
+    return s_rows (en_db_query (self->db,
+        "SELECT " OFFER_COLUMNS " FROM offers WHERE state = 'open' AND deadline <= ? ORDER BY deadline LIMIT 500",
+        "i", due));
+}
+
+int64_t
+en_bstore_next_deadline (en_bstore_t *self)
+{
+    return en_db_int (self->db, "SELECT coalesce (min (deadline), 0) FROM offers WHERE state = 'open'", NULL);
+}
+
+json_t *
+en_bstore_offers_pending (en_bstore_t *self)
+{
+    return s_rows (en_db_query (self->db,
+        "SELECT o.id, o.request_id, o.expert, o.node, o.kind, o.created, o.deadline, r.urgency"
+        " FROM offers o JOIN requests r ON r.id = o.request_id"
+        " WHERE o.state = 'open' ORDER BY o.deadline", NULL));
+}
+
+int
+en_bstore_hiaat (en_bstore_t *self, json_t *request)
+{
+    json_t *summary = json_object_get (request, "summary");
+    char *tags = json_dumps (json_object_get (summary, "expertise"), JSON_COMPACT);
+    int rc = en_db_exec (self->db,
+        "INSERT OR REPLACE INTO hiaten (request_id, at, region, urgency, question_type, expertise)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        "sissss", en_json_str (request, "id"), en_now_ms (), en_json_str (request, "region"),
+        en_json_str (request, "urgency"), en_json_str (request, "question_type"), tags);
+    free (tags);
+    return rc;
+}
+
+json_t *
+en_bstore_hiaten (en_bstore_t *self)
+{
+    return s_rows (en_db_query (self->db,
+        "SELECT h.request_id, h.at, h.region, h.urgency, h.question_type, h.expertise AS expertise_json,"
+        " r.state FROM hiaten h JOIN requests r ON r.id = h.request_id ORDER BY h.at DESC", NULL));
+}
+
+json_t *
+en_bstore_counts (en_bstore_t *self)
+{
+    json_t *counts = json_object ();
+    json_t *by_state = json_object ();
+    sqlite3_stmt *stmt = en_db_query (self->db,
+        "SELECT state, count(*) FROM requests GROUP BY state", NULL);
+    while (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+        json_object_set_new (by_state, (const char *) sqlite3_column_text (stmt, 0),
+                             json_integer (sqlite3_column_int64 (stmt, 1)));
+    if (stmt)
+        sqlite3_reset (stmt);
+    json_object_set_new (counts, "requests_by_state", by_state);
+
+    json_t *open_by_urgency = json_object ();
+    stmt = en_db_query (self->db,
+        "SELECT urgency, count(*) FROM requests WHERE state NOT IN ('closed', 'hiaat') GROUP BY urgency", NULL);
+    while (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+        json_object_set_new (open_by_urgency, (const char *) sqlite3_column_text (stmt, 0),
+                             json_integer (sqlite3_column_int64 (stmt, 1)));
+    if (stmt)
+        sqlite3_reset (stmt);
+    json_object_set_new (counts, "open_by_urgency", open_by_urgency);
+
+    json_t *experts = json_object ();
+    stmt = en_db_query (self->db,
+        "SELECT role, count(*) FROM experts WHERE active GROUP BY role", NULL);
+    while (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+        json_object_set_new (experts, (const char *) sqlite3_column_text (stmt, 0),
+                             json_integer (sqlite3_column_int64 (stmt, 1)));
+    if (stmt)
+        sqlite3_reset (stmt);
+    json_object_set_new (counts, "experts_by_role", experts);
+    json_object_set_new (counts, "offers_open",
+        json_integer (en_db_int (self->db, "SELECT count(*) FROM offers WHERE state = 'open'", NULL)));
+    json_object_set_new (counts, "hiaten",
+        json_integer (en_db_int (self->db, "SELECT count(*) FROM hiaten", NULL)));
+    json_object_set_new (counts, "outbox",
+        json_integer (en_outbox_depth (self->outbox, NULL)));
+    return counts;
+}

@@ -1,0 +1,74 @@
+/*  en_bstore - the broker's store: every SQL statement the broker runs
+    lives in en_bstore.c. Rows come back as jansson objects, owned by the
+    caller. Writes happen inside the caller's transaction (group commit). */
+#ifndef EN_BSTORE_H_INCLUDED
+#define EN_BSTORE_H_INCLUDED
+
+#include "expertnet.h"
+
+typedef struct _en_bstore_t en_bstore_t;
+
+en_bstore_t *en_bstore_new (const char *path, char *err, size_t errlen);
+void en_bstore_destroy (en_bstore_t **self_p);
+en_db_t *en_bstore_db (en_bstore_t *self);
+en_outbox_t *en_bstore_outbox (en_bstore_t *self);
+
+//  Nodes
+int en_bstore_node_seen (en_bstore_t *self, const char *name, const char *region);
+//  Region of a known node, or NULL. Caller frees.
+char *en_bstore_node_region (en_bstore_t *self, const char *name);
+
+//  Experts: replace the full list published by node. Returns 0, or -1 with
+//  err (e.g. an id owned by another node).
+int en_bstore_experts_replace (en_bstore_t *self, const char *node, json_t *experts,
+                               char *err, size_t errlen);
+//  An expert row with its current load, or NULL.
+json_t *en_bstore_expert (en_bstore_t *self, const char *id);
+//  All active experts with load, ordered by region, id.
+json_t *en_bstore_experts (en_bstore_t *self);
+
+//  Candidates for a request, best first: active, present, not yet offered
+//  this request, free capacity, role in roles, holding every expertise tag
+//  (escalation: bovenregionale procesregisseurs, tags not required).
+json_t *en_bstore_candidates (en_bstore_t *self, json_t *request,
+                              const char **roles, bool escalation, int64_t now);
+
+//  Requests. insert returns 0, or 1 if the id exists, -1 on error.
+int en_bstore_request_insert (en_bstore_t *self, const char *origin,
+                              const char *msg_id, json_t *summary);
+json_t *en_bstore_request (en_bstore_t *self, const char *id);
+int en_bstore_request_update (en_bstore_t *self, const char *id,
+                              const char *state, const char *expert);
+//  Requests, newest first; state NULL = all open ones (not closed).
+json_t *en_bstore_requests (en_bstore_t *self, const char *state, int limit);
+
+//  Events (the request's timeline)
+int en_bstore_event (en_bstore_t *self, const char *request_id, const char *type,
+                     const char *expert, const char *detail);
+json_t *en_bstore_events (en_bstore_t *self, const char *request_id);
+
+//  Offers
+int en_bstore_offer_insert (en_bstore_t *self, const char *id, const char *request_id,
+                            const char *expert, const char *node, const char *kind,
+                            int64_t deadline);
+json_t *en_bstore_offer (en_bstore_t *self, const char *id);
+int en_bstore_offer_close (en_bstore_t *self, const char *id, const char *state,
+                           const char *reason);
+int64_t en_bstore_offer_count (en_bstore_t *self, const char *request_id);
+//  Open offers of one request (request_id) or all open offers past
+//  deadline (request_id NULL, due <= now).
+json_t *en_bstore_offers_open (en_bstore_t *self, const char *request_id, int64_t due);
+//  Earliest deadline of an open offer, 0 if none.
+int64_t en_bstore_next_deadline (en_bstore_t *self);
+//  Open offers with time left, for operators.
+json_t *en_bstore_offers_pending (en_bstore_t *self);
+
+//  Hiaten (gaps nobody could take)
+int en_bstore_hiaat (en_bstore_t *self, json_t *request);
+json_t *en_bstore_hiaten (en_bstore_t *self);
+
+//  Counts for operators: nodes, experts by role, requests by state and
+//  urgency, open offers, hiaten, outbox depth.
+json_t *en_bstore_counts (en_bstore_t *self);
+
+#endif

@@ -1,0 +1,412 @@
+/*  en_router - routing of consultatieverzoeken.
+
+    States of a request (docs/protocol.md has the diagram):
+
+      submitted -> offered -> accepted -> advice -> closed
+                      |  ^
+         decline /    |  | next candidate
+         expiry       v  |
+                  (route again) -> escalated -> accepted ...
+                                       |
+                                       v
+                                     hiaat
+
+    Routing a request ("route"):
+      1. candidates: active experts, present (absent_until passed), not yet
+         offered this request, with free capacity (load < capacity), whose
+         role fits the question type (en_vocab_roles_for) and who hold all
+         requested expertise tags; own region first, then least loaded,
+         then most free capacity, then id;
+      2. none: escalate to a bovenregionale procesregisseur (role
+         procesregisseur, bovenregionaal), same ordering, tags not needed;
+      3. none: the request becomes a hiaat.
+    One offer is open per request at a time. Decline or expiry of that
+    offer routes the request again; experts already offered are skipped.
+    Load is derived from accepted requests, so closing frees capacity
+    without any counter to keep in step.
+*/
+#include "en_router.h"
+
+struct _en_router_t {
+    en_bstore_t *store;         //  broker store (not owned)
+    char *name;                 //  broker name, sender of our messages
+    int64_t deadline [3];       //  offer deadline per urgency index, ms
+    zlistx_t *regions;          //  regions of this province (strings)
+};
+
+en_router_t *
+en_router_new (en_bstore_t *store, const char *broker_name)
+{
+    en_router_t *self = (en_router_t *) zmalloc (sizeof (en_router_t));
+    assert (self);
+    self->store = store;
+    self->name = strdup (broker_name);
+    self->deadline [0] = 10 * 60 * 1000;            //  crisis: 10 minutes
+    self->deadline [1] = 4 * 3600 * 1000;           //  hoog: 4 hours
+    self->deadline [2] = 3 * 86400 * 1000LL;        //  regulier: 3 days
+    self->regions = zlistx_new ();
+    zlistx_set_destructor (self->regions, (zlistx_destructor_fn *) zstr_free);
+    zlistx_set_duplicator (self->regions, (zlistx_duplicator_fn *) strdup);
+    zlistx_set_comparator (self->regions, (zlistx_comparator_fn *) strcmp);
+    return self;
+}
+
+void
+en_router_destroy (en_router_t **self_p)
+{
+    assert (self_p);
+    en_router_t *self = *self_p;
+    if (self) {
+        zlistx_destroy (&self->regions);
+        free (self->name);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+void
+en_router_set_deadline (en_router_t *self, const char *urgency, int64_t ms)
+{
+    int index = en_vocab_urgency_index (urgency);
+    assert (index >= 0);
+    self->deadline [index] = ms;
+}
+
+int64_t
+en_router_deadline (en_router_t *self, const char *urgency)
+{
+    int index = en_vocab_urgency_index (urgency);
+    return index >= 0 ? self->deadline [index] : self->deadline [2];
+}
+
+void
+en_router_add_region (en_router_t *self, const char *region)
+{
+    if (!zlistx_find (self->regions, (void *) region))
+        zlistx_add_end (self->regions, (void *) region);
+}
+
+//  Queue a reliable message to a node.
+static int
+s_send (en_router_t *self, const char *node, const char *command, json_t *body)
+{
+    en_msg_t *msg = en_msg_new (command, self->name, body);
+    int rc = en_outbox_put (en_bstore_outbox (self->store), node, msg);
+    en_msg_destroy (&msg);
+    return rc;
+}
+
+//  Record a transition: request state, event, and a STATUS to the origin
+//  node (extra fields merged into the STATUS body, reference stolen).
+static int
+s_transition (en_router_t *self, json_t *request, const char *state, const char *event,
+              const char *expert, const char *detail, json_t *extra)
+{
+    const char *id = en_json_str (request, "id");
+    //  The assigned expert: set on accept, kept through advice and close.
+    const char *assigned = NULL;
+    if (streq (state, "accepted"))
+        assigned = expert;
+    else
+    if (streq (state, "advice") || streq (state, "closed"))
+        assigned = en_json_str (request, "expert");
+    int rc = en_bstore_request_update (self->store, id, state, assigned)
+          || en_bstore_event (self->store, id, event, expert, detail);
+    json_object_set_new (request, "state", json_string (state));
+    json_t *body = extra ? extra : json_object ();
+    json_object_set_new (body, "request", json_string (id));
+    json_object_set_new (body, "state", json_string (state));
+    json_object_set_new (body, "event", json_string (event));
+    json_object_set_new (body, "at", json_integer (en_now_ms ()));
+    if (expert)
+        json_object_set_new (body, "expert", json_string (expert));
+    if (detail)
+        json_object_set_new (body, "detail", json_string (detail));
+    rc |= s_send (self, en_json_str (request, "origin"), "STATUS", body);
+    if (!streq (state, "closed"))
+        zsys_info ("request %s: %s%s%s", id, event, expert ? " " : "", expert ? expert : "");
+    return rc ? -1 : 0;
+}
+
+static int
+s_offer (en_router_t *self, json_t *request, json_t *expert, const char *kind)
+{
+    const char *request_id = en_json_str (request, "id");
+    char offer_id [128];
+    snprintf (offer_id, sizeof offer_id, "%s-o%lld", request_id,
+              (long long) en_bstore_offer_count (self->store, request_id) + 1);
+    int64_t deadline = en_now_ms () + en_router_deadline (self, en_json_str (request, "urgency"));
+    const char *expert_id = en_json_str (expert, "id");
+    const char *node = en_json_str (expert, "node");
+    if (en_bstore_offer_insert (self->store, offer_id, request_id, expert_id, node, kind, deadline))
+        return -1;
+    json_t *body = json_pack ("{s:s, s:s, s:s, s:s, s:I, s:O}",
+        "offer", offer_id, "request_id", request_id, "expert", expert_id,
+        "kind", kind, "deadline", (json_int_t) deadline,
+        "request", json_object_get (request, "summary"));
+    if (s_send (self, node, "OFFER", body))
+        return -1;
+    bool escalation = streq (kind, "escalation");
+    return s_transition (self, request, escalation ? "escalated" : "offered",
+                         escalation ? "escalated" : "offered", expert_id, NULL,
+                         json_pack ("{s:s, s:I}", "offer", offer_id, "deadline", (json_int_t) deadline));
+}
+
+//  Find the next candidate for request and offer it; else escalate; else
+//  record a hiaat.
+static int
+s_route (en_router_t *self, json_t *request)
+{
+    json_t *summary = json_object_get (request, "summary");
+    int64_t now = en_now_ms ();
+    const char **roles = en_vocab_roles_for (en_json_str (request, "question_type"));
+    json_t *candidates = en_bstore_candidates (self->store, summary, roles, false, now);
+    int rc;
+    if (json_array_size (candidates) > 0)
+        rc = s_offer (self, request, json_array_get (candidates, 0), "offer");
+    else {
+        json_decref (candidates);
+        candidates = en_bstore_candidates (self->store, summary, NULL, true, now);
+        if (json_array_size (candidates) > 0)
+            rc = s_offer (self, request, json_array_get (candidates, 0), "escalation");
+        else
+            rc = en_bstore_hiaat (self->store, request)
+              || s_transition (self, request, "hiaat", "hiaat", NULL,
+                               "no expert or procesregisseur available", NULL);
+    }
+    json_decref (candidates);
+    return rc ? -1 : 0;
+}
+
+static int
+s_handle_submit (en_router_t *self, const char *node, const char *node_region,
+                 en_msg_t *msg, en_error_t *error)
+{
+    json_t *summary = json_object_get (en_msg_body (msg), "request");
+    char err [256];
+    if (en_request_validate (summary, err, sizeof err))
+        return en_error_set (error, EN_ERR_INVALID, "%s", err);
+    const char *region = en_json_str (summary, "region");
+    if (zlistx_size (self->regions) && !zlistx_find (self->regions, (void *) region))
+        return en_error_set (error, EN_ERR_INVALID, "field 'region': '%s' is not a region of this province", region);
+    int rc = en_bstore_request_insert (self->store, node, en_msg_id (msg), summary);
+    if (rc == 1)
+        return en_error_set (error, EN_ERR_CONFLICT, "request id '%s' already exists", en_json_str (summary, "id"));
+    if (rc)
+        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+    json_t *request = en_bstore_request (self->store, en_json_str (summary, "id"));
+    rc = en_bstore_event (self->store, en_json_str (request, "id"), "submitted", NULL, NULL)
+      || s_route (self, request);
+    json_decref (request);
+    return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
+}
+
+static int
+s_handle_availability (en_router_t *self, const char *node, const char *node_region,
+                       en_msg_t *msg, en_error_t *error)
+{
+    json_t *experts = json_object_get (en_msg_body (msg), "experts");
+    if (!json_is_array (experts) || json_array_size (experts) > 1000)
+        return en_error_set (error, EN_ERR_INVALID, "field 'experts' must be a list of at most 1000 experts");
+    size_t index;
+    json_t *expert;
+    char err [256];
+    json_array_foreach (experts, index, expert) {
+        if (en_expert_validate (expert, err, sizeof err))
+            return en_error_set (error, EN_ERR_INVALID, "experts[%zu]: %s", index, err);
+        if (!streq (en_json_str (expert, "region"), node_region))
+            return en_error_set (error, EN_ERR_INVALID, "experts[%zu]: region must be the node's region '%s'",
+                                 index, node_region);
+    }
+    if (en_bstore_experts_replace (self->store, node, experts, err, sizeof err))
+        return en_error_set (error, EN_ERR_CONFLICT, "%s", err);
+    zsys_info ("node %s published %zu experts", node, json_array_size (experts));
+    return 0;
+}
+
+//  Load the offer named in the body, check it belongs to node and is in
+//  one of the states given. Returns the offer or NULL with error.
+static json_t *
+s_offer_for (en_router_t *self, const char *node, en_msg_t *msg, const char *state,
+             en_error_t *error)
+{
+    const char *offer_id = en_json_str (en_msg_body (msg), "offer");
+    if (!en_id_valid (offer_id)) {
+        en_error_set (error, EN_ERR_INVALID, "field 'offer' must be an offer id");
+        return NULL;
+    }
+    json_t *offer = en_bstore_offer (self->store, offer_id);
+    if (!offer)
+        en_error_set (error, EN_ERR_NOT_FOUND, "no offer '%s'", offer_id);
+    else
+    if (!streq (en_json_str (offer, "node"), node))
+        en_error_set (error, EN_ERR_FORBIDDEN, "offer '%s' was not made to an expert of node '%s'", offer_id, node);
+    else
+    if (!streq (en_json_str (offer, "state"), state))
+        en_error_set (error, EN_ERR_CONFLICT, "offer '%s' is %s, not %s", offer_id,
+                      en_json_str (offer, "state"), state);
+    else
+        return offer;
+    json_decref (offer);
+    return NULL;
+}
+
+static int
+s_handle_accept (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *error)
+{
+    json_t *offer = s_offer_for (self, node, msg, "open", error);
+    if (!offer)
+        return -1;
+    json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
+    const char *expert = en_json_str (offer, "expert");
+    int rc = en_bstore_offer_close (self->store, en_json_str (offer, "id"), "accepted", NULL)
+          || s_transition (self, request, "accepted", "accepted", expert, NULL,
+                           json_pack ("{s:s}", "offer", en_json_str (offer, "id")));
+    json_decref (request);
+    json_decref (offer);
+    return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
+}
+
+static int
+s_handle_decline (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *error)
+{
+    json_t *offer = s_offer_for (self, node, msg, "open", error);
+    if (!offer)
+        return -1;
+    const char *reason = en_json_str (en_msg_body (msg), "reason");
+    if (!reason || strlen (reason) == 0 || strlen (reason) > 500) {
+        json_decref (offer);
+        return en_error_set (error, EN_ERR_INVALID, "field 'reason' must be text of 1 to 500 bytes");
+    }
+    json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
+    int rc = en_bstore_offer_close (self->store, en_json_str (offer, "id"), "declined", reason)
+          || en_bstore_event (self->store, en_json_str (request, "id"), "declined",
+                              en_json_str (offer, "expert"), reason)
+          || s_route (self, request);
+    zsys_info ("request %s: declined by %s", en_json_str (request, "id"), en_json_str (offer, "expert"));
+    json_decref (request);
+    json_decref (offer);
+    return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
+}
+
+static int
+s_handle_advice (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *error)
+{
+    json_t *offer = s_offer_for (self, node, msg, "accepted", error);
+    if (!offer)
+        return -1;
+    const char *text = en_json_str (en_msg_body (msg), "text");
+    if (!text || strlen (text) == 0 || strlen (text) > EN_MAX_ADVICE) {
+        json_decref (offer);
+        return en_error_set (error, EN_ERR_INVALID, "field 'text' must be text of 1 to %d bytes", EN_MAX_ADVICE);
+    }
+    json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
+    const char *state = en_json_str (request, "state");
+    int rc = 0;
+    if (!streq (state, "accepted") && !streq (state, "advice"))
+        rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' is %s", en_json_str (request, "id"), state);
+    else
+    //  The advice text travels to the origin in the STATUS message and is
+    //  kept only in the outbox until the origin acknowledges it.
+    if (s_transition (self, request, "advice", "advice", en_json_str (offer, "expert"), NULL,
+                      json_pack ("{s:s}", "advice", text)))
+        rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+    json_decref (request);
+    json_decref (offer);
+    return rc;
+}
+
+static int
+s_handle_close (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *error)
+{
+    json_t *body = en_msg_body (msg);
+    const char *request_id = en_json_str (body, "request");
+    json_t *request = en_id_valid (request_id) ? en_bstore_request (self->store, request_id) : NULL;
+    if (!request)
+        return en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'", request_id ? request_id : "");
+    int rc = 0;
+    json_t *outcome = json_object_get (body, "outcome");
+    if (!streq (en_json_str (request, "origin"), node))
+        rc = en_error_set (error, EN_ERR_FORBIDDEN, "request '%s' belongs to node '%s'", request_id,
+                           en_json_str (request, "origin"));
+    else
+    if (streq (en_json_str (request, "state"), "closed"))
+        rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' is already closed", request_id);
+    else
+    if (outcome && !json_is_string (outcome))
+        rc = en_error_set (error, EN_ERR_INVALID, "field 'outcome' must be text");
+    else {
+        json_t *open = en_bstore_offers_open (self->store, request_id, 0);
+        size_t index;
+        json_t *offer;
+        json_array_foreach (open, index, offer) {
+            rc |= en_bstore_offer_close (self->store, en_json_str (offer, "id"), "withdrawn", "closed");
+            rc |= s_send (self, en_json_str (offer, "node"), "WITHDRAW",
+                          json_pack ("{s:s, s:s, s:s, s:s}", "offer", en_json_str (offer, "id"),
+                                     "request_id", request_id, "expert", en_json_str (offer, "expert"),
+                                     "reason", "closed"));
+        }
+        json_decref (open);
+        rc |= s_transition (self, request, "closed", "closed", NULL, json_string_value (outcome), NULL);
+        zsys_info ("request %s: closed", request_id);
+        if (rc)
+            en_error_set (error, EN_ERR_INTERNAL, "store error");
+    }
+    json_decref (request);
+    return rc ? -1 : 0;
+}
+
+int
+en_router_handle (en_router_t *self, const char *node, const char *node_region,
+                  en_msg_t *msg, en_error_t *error)
+{
+    const char *command = en_msg_command (msg);
+    if (streq (command, "SUBMIT"))
+        return s_handle_submit (self, node, node_region, msg, error);
+    if (streq (command, "AVAILABILITY"))
+        return s_handle_availability (self, node, node_region, msg, error);
+    if (streq (command, "ACCEPT"))
+        return s_handle_accept (self, node, msg, error);
+    if (streq (command, "DECLINE"))
+        return s_handle_decline (self, node, msg, error);
+    if (streq (command, "ADVICE"))
+        return s_handle_advice (self, node, msg, error);
+    if (streq (command, "CLOSE"))
+        return s_handle_close (self, node, msg, error);
+    return en_error_set (error, EN_ERR_BAD_REQUEST, "command %s is not sent to a broker", command);
+}
+
+int
+en_router_expire (en_router_t *self, int64_t now)
+{
+    json_t *due = en_bstore_offers_open (self->store, NULL, now);
+    size_t index;
+    json_t *offer;
+    int expired = 0;
+    json_array_foreach (due, index, offer) {
+        const char *offer_id = en_json_str (offer, "id");
+        json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
+        en_db_t *db = en_bstore_db (self->store);
+        en_db_savepoint (db);
+        if (en_bstore_offer_close (self->store, offer_id, "expired", "no answer before deadline")
+        ||  en_bstore_event (self->store, en_json_str (request, "id"), "expired",
+                             en_json_str (offer, "expert"), "no answer before deadline")
+        ||  s_send (self, en_json_str (offer, "node"), "WITHDRAW",
+                    json_pack ("{s:s, s:s, s:s, s:s}", "offer", offer_id,
+                               "request_id", en_json_str (request, "id"),
+                               "expert", en_json_str (offer, "expert"), "reason", "expired"))
+        ||  s_route (self, request)) {
+            en_db_rollback_to (db);
+            zsys_error ("request %s: could not expire offer %s", en_json_str (request, "id"), offer_id);
+        }
+        else {
+            en_db_release (db);
+            zsys_info ("request %s: offer to %s expired", en_json_str (request, "id"),
+                       en_json_str (offer, "expert"));
+            expired++;
+        }
+        json_decref (request);
+    }
+    json_decref (due);
+    return expired;
+}

@@ -1,0 +1,32 @@
+/*  en_router - the request/offer state machine (docs/protocol.md,
+    "Request states"). It decides; en_bstore remembers. Every transition
+    writes its event, its state and the messages it causes (OFFER,
+    WITHDRAW, STATUS, queued in the durable outbox) in the caller's
+    transaction, so a crash either keeps all of a transition or none. */
+#ifndef EN_ROUTER_H_INCLUDED
+#define EN_ROUTER_H_INCLUDED
+
+#include "en_bstore.h"
+
+typedef struct _en_router_t en_router_t;
+
+en_router_t *en_router_new (en_bstore_t *store, const char *broker_name);
+void en_router_destroy (en_router_t **self_p);
+
+//  Offer deadline for an urgency (crisis, hoog, regulier), in ms.
+void en_router_set_deadline (en_router_t *self, const char *urgency, int64_t ms);
+int64_t en_router_deadline (en_router_t *self, const char *urgency);
+
+//  Regions of this province. When none are set, any region is accepted.
+void en_router_add_region (en_router_t *self, const char *region);
+
+//  Handle one reliable message from node (already decoded, deduplicated
+//  and inside a savepoint). 0 on success, -1 with error filled in.
+int en_router_handle (en_router_t *self, const char *node, const char *node_region,
+                      en_msg_t *msg, en_error_t *error);
+
+//  Expire open offers whose deadline is <= now and route their requests
+//  onward. Returns how many offers expired.
+int en_router_expire (en_router_t *self, int64_t now);
+
+#endif
