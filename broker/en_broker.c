@@ -494,18 +494,14 @@ s_status (en_broker_t *self)
 static void
 s_handle_control (en_broker_t *self)
 {
-    zmsg_t *request = zmsg_recv (self->control);
-    if (!request)
+    zframe_t *routing_id;
+    char *verb;
+    json_t *args;
+    if (en_control_recv (self->control, &routing_id, &verb, &args))
         return;
-    zframe_t *routing_id = zmsg_pop (request);
-    char *verb = zmsg_popstr (request);
-    char *args_text = zmsg_popstr (request);
-    json_t *args = args_text ? json_loads (args_text, 0, NULL) : json_object ();
     json_t *result = NULL;
     const char *failure = NULL;
-    if (!verb || !args)
-        failure = "malformed control request";
-    else
+    int code = EN_ERR_BAD_REQUEST;
     if (streq (verb, "status"))
         result = s_status (self);
     else
@@ -520,8 +516,10 @@ s_handle_control (en_broker_t *self)
             json_object_set_new (result, "events", en_bstore_events (self->store, id));
             json_object_set_new (result, "offers_open", en_bstore_offers_open (self->store, id, 0));
         }
-        else
+        else {
             failure = "no such request";
+            code = EN_ERR_NOT_FOUND;
+        }
     }
     else
     if (streq (verb, "hiaten"))
@@ -534,27 +532,10 @@ s_handle_control (en_broker_t *self)
         result = en_bstore_offers_pending (self->store);
     else
         failure = "unknown verb";
-    zmsg_t *reply = zmsg_new ();
-    zmsg_append (reply, &routing_id);
-    zmsg_addstr (reply, failure ? "error" : "ok");
-    if (failure) {
-        json_t *detail = json_pack ("{s:s}", "error", failure);
-        char *text = json_dumps (detail, JSON_COMPACT);
-        zmsg_addstr (reply, text);
-        free (text);
-        json_decref (detail);
-    }
-    else {
-        char *text = json_dumps (result, JSON_COMPACT);
-        zmsg_addstr (reply, text ? text : "null");
-        free (text);
-    }
-    zmsg_send (&reply, self->control);
-    json_decref (result);
+    en_control_reply (self->control, routing_id, result, code, failure);
+    zframe_destroy (&routing_id);
+    zstr_free (&verb);
     json_decref (args);
-    free (verb);
-    free (args_text);
-    zmsg_destroy (&request);
 }
 
 int

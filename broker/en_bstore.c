@@ -114,67 +114,6 @@ en_bstore_destroy (en_bstore_t **self_p)
 en_db_t *en_bstore_db (en_bstore_t *self) { return self->db; }
 en_outbox_t *en_bstore_outbox (en_bstore_t *self) { return self->outbox; }
 
-//  Turn the current row of stmt into a JSON object; columns whose name
-//  ends in "_json" are parsed and stored without that suffix.
-static json_t *
-s_row (sqlite3_stmt *stmt)
-{
-    json_t *row = json_object ();
-    int columns = sqlite3_column_count (stmt);
-    for (int i = 0; i < columns; i++) {
-        const char *name = sqlite3_column_name (stmt, i);
-        size_t len = strlen (name);
-        json_t *value;
-        switch (sqlite3_column_type (stmt, i)) {
-            case SQLITE_INTEGER:
-                value = json_integer (sqlite3_column_int64 (stmt, i));
-                break;
-            case SQLITE_FLOAT:
-                value = json_real (sqlite3_column_double (stmt, i));
-                break;
-            case SQLITE_NULL:
-                value = json_null ();
-                break;
-            default:
-                if (len > 5 && streq (name + len - 5, "_json")) {
-                    value = json_loads ((const char *) sqlite3_column_text (stmt, i), 0, NULL);
-                    if (!value)
-                        value = json_null ();
-                    char key [64];
-                    snprintf (key, sizeof key, "%.*s", (int) (len - 5), name);
-                    json_object_set_new (row, key, value);
-                    continue;
-                }
-                value = json_string ((const char *) sqlite3_column_text (stmt, i));
-        }
-        json_object_set_new (row, name, value);
-    }
-    return row;
-}
-
-//  All rows of stmt as a JSON array (stmt reset afterwards).
-static json_t *
-s_rows (sqlite3_stmt *stmt)
-{
-    json_t *rows = json_array ();
-    while (stmt && sqlite3_step (stmt) == SQLITE_ROW)
-        json_array_append_new (rows, s_row (stmt));
-    if (stmt)
-        sqlite3_reset (stmt);
-    return rows;
-}
-
-//  First row of stmt or NULL.
-static json_t *
-s_one (sqlite3_stmt *stmt)
-{
-    json_t *row = NULL;
-    if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
-        row = s_row (stmt);
-    if (stmt)
-        sqlite3_reset (stmt);
-    return row;
-}
 
 int
 en_bstore_node_seen (en_bstore_t *self, const char *name, const char *region)
@@ -254,14 +193,14 @@ failed:
 json_t *
 en_bstore_expert (en_bstore_t *self, const char *id)
 {
-    return s_one (en_db_query (self->db,
+    return en_db_one (en_db_query (self->db,
         "SELECT " EXPERT_COLUMNS " FROM experts e WHERE e.id = ?", "s", id));
 }
 
 json_t *
 en_bstore_experts (en_bstore_t *self)
 {
-    return s_rows (en_db_query (self->db,
+    return en_db_rows (en_db_query (self->db,
         "SELECT " EXPERT_COLUMNS " FROM experts e WHERE e.active ORDER BY e.region, e.id", NULL));
 }
 
@@ -277,7 +216,7 @@ en_bstore_candidates (en_bstore_t *self, json_t *request, const char **roles,
     json_decref (role_list);
     //  Order: own region first, then least loaded, then most free
     //  capacity, then id (deterministic).
-    json_t *rows = s_rows (en_db_query (self->db,
+    json_t *rows = en_db_rows (en_db_query (self->db,
         "SELECT * FROM (SELECT " EXPERT_COLUMNS " FROM experts e"
         "  WHERE e.active AND e.absent_until <= ?"
         "  AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.request_id = ? AND o.expert = e.id)"
@@ -318,7 +257,7 @@ en_bstore_request_insert (en_bstore_t *self, const char *origin, const char *msg
 json_t *
 en_bstore_request (en_bstore_t *self, const char *id)
 {
-    return s_one (en_db_query (self->db,
+    return en_db_one (en_db_query (self->db,
         "SELECT " REQUEST_COLUMNS " FROM requests WHERE id = ?", "s", id));
 }
 
@@ -334,10 +273,10 @@ json_t *
 en_bstore_requests (en_bstore_t *self, const char *state, int limit)
 {
     if (state)
-        return s_rows (en_db_query (self->db,
+        return en_db_rows (en_db_query (self->db,
             "SELECT " REQUEST_COLUMNS " FROM requests WHERE state = ? ORDER BY created DESC LIMIT ?",
             "si", state, (int64_t) limit));
-    return s_rows (en_db_query (self->db,
+    return en_db_rows (en_db_query (self->db,
         "SELECT " REQUEST_COLUMNS " FROM requests WHERE state <> 'closed' ORDER BY created DESC LIMIT ?",
         "i", (int64_t) limit));
 }
@@ -354,7 +293,7 @@ en_bstore_event (en_bstore_t *self, const char *request_id, const char *type,
 json_t *
 en_bstore_events (en_bstore_t *self, const char *request_id)
 {
-    return s_rows (en_db_query (self->db,
+    return en_db_rows (en_db_query (self->db,
         "SELECT at, type, expert, detail FROM events WHERE request_id = ? ORDER BY seq",
         "s", request_id));
 }
@@ -374,7 +313,7 @@ en_bstore_offer_insert (en_bstore_t *self, const char *id, const char *request_i
 json_t *
 en_bstore_offer (en_bstore_t *self, const char *id)
 {
-    return s_one (en_db_query (self->db, "SELECT " OFFER_COLUMNS " FROM offers WHERE id = ?", "s", id));
+    return en_db_one (en_db_query (self->db, "SELECT " OFFER_COLUMNS " FROM offers WHERE id = ?", "s", id));
 }
 
 int
@@ -395,9 +334,9 @@ json_t *
 en_bstore_offers_open (en_bstore_t *self, const char *request_id, int64_t due)
 {
     if (request_id)
-        return s_rows (en_db_query (self->db,
+        return en_db_rows (en_db_query (self->db,
             "SELECT " OFFER_COLUMNS " FROM offers WHERE state = 'open' AND request_id = ?", "s", request_id));
-    return s_rows (en_db_query (self->db,
+    return en_db_rows (en_db_query (self->db,
         "SELECT " OFFER_COLUMNS " FROM offers WHERE state = 'open' AND deadline <= ? ORDER BY deadline LIMIT 500",
         "i", due));
 }
@@ -411,7 +350,7 @@ en_bstore_next_deadline (en_bstore_t *self)
 json_t *
 en_bstore_offers_pending (en_bstore_t *self)
 {
-    return s_rows (en_db_query (self->db,
+    return en_db_rows (en_db_query (self->db,
         "SELECT o.id, o.request_id, o.expert, o.node, o.kind, o.created, o.deadline, r.urgency"
         " FROM offers o JOIN requests r ON r.id = o.request_id"
         " WHERE o.state = 'open' ORDER BY o.deadline", NULL));
@@ -434,7 +373,7 @@ en_bstore_hiaat (en_bstore_t *self, json_t *request)
 json_t *
 en_bstore_hiaten (en_bstore_t *self)
 {
-    return s_rows (en_db_query (self->db,
+    return en_db_rows (en_db_query (self->db,
         "SELECT h.request_id, h.at, h.region, h.urgency, h.question_type, h.expertise AS expertise_json,"
         " r.state FROM hiaten h JOIN requests r ON r.id = h.request_id ORDER BY h.at DESC", NULL));
 }

@@ -37,6 +37,12 @@ int en_db_savepoint (en_db_t *self);
 int en_db_release (en_db_t *self);
 int en_db_rollback_to (en_db_t *self);
 
+//  Rows as JSON: each column by name; TEXT columns named "x_json" are
+//  parsed and stored as "x". en_db_rows returns every row of stmt as an
+//  array, en_db_one the first row or NULL; both reset stmt.
+json_t *en_db_rows (sqlite3_stmt *stmt);
+json_t *en_db_one (sqlite3_stmt *stmt);
+
 //  Last error text (borrowed).
 const char *en_db_error (en_db_t *self);
 

@@ -28,5 +28,7 @@ typedef struct _en_db_t en_db_t;
 #include "en_db.h"
 #include "en_outbox.h"
 #include "en_keys.h"
+#include "en_control.h"
+#include "en_daemon.h"
 
 #endif

@@ -194,8 +194,6 @@ en_db_int (en_db_t *self, const char *sql, const char *fmt, ...)
     va_start (args, fmt);
     sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args);
     va_end (args);
-    //  The default is the last variadic argument after the bindings; to
-    //  keep the interface simple we use 0 when there is no row.
     int64_t value = 0;
     if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
         value = sqlite3_column_int64 (stmt, 0);
@@ -225,4 +223,60 @@ int
 en_db_rollback_to (en_db_t *self)
 {
     return s_simple (self, "ROLLBACK TO msg") || s_simple (self, "RELEASE msg") ? -1 : 0;
+}
+
+//  Turn the current row of stmt into a JSON object.
+static json_t *
+s_row (sqlite3_stmt *stmt)
+{
+    json_t *row = json_object ();
+    for (int i = 0; i < sqlite3_column_count (stmt); i++) {
+        const char *name = sqlite3_column_name (stmt, i);
+        size_t len = strlen (name);
+        json_t *value;
+        switch (sqlite3_column_type (stmt, i)) {
+            case SQLITE_INTEGER:
+                value = json_integer (sqlite3_column_int64 (stmt, i));
+                break;
+            case SQLITE_FLOAT:
+                value = json_real (sqlite3_column_double (stmt, i));
+                break;
+            case SQLITE_NULL:
+                value = json_null ();
+                break;
+            default:
+                if (len > 5 && streq (name + len - 5, "_json")) {
+                    value = json_loads ((const char *) sqlite3_column_text (stmt, i), 0, NULL);
+                    char key [64];
+                    snprintf (key, sizeof key, "%.*s", (int) (len - 5), name);
+                    json_object_set_new (row, key, value ? value : json_null ());
+                    continue;
+                }
+                value = json_string ((const char *) sqlite3_column_text (stmt, i));
+        }
+        json_object_set_new (row, name, value);
+    }
+    return row;
+}
+
+json_t *
+en_db_rows (sqlite3_stmt *stmt)
+{
+    json_t *rows = json_array ();
+    while (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+        json_array_append_new (rows, s_row (stmt));
+    if (stmt)
+        sqlite3_reset (stmt);
+    return rows;
+}
+
+json_t *
+en_db_one (sqlite3_stmt *stmt)
+{
+    json_t *row = NULL;
+    if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+        row = s_row (stmt);
+    if (stmt)
+        sqlite3_reset (stmt);
+    return row;
 }

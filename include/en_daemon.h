@@ -1,0 +1,24 @@
+/*  en_daemon - the common main() of expertnet-broker and expertnet-node:
+    arguments, libsodium and CZMQ set-up, configuration with embedded
+    defaults, run until SIGTERM/SIGINT. */
+#ifndef EN_DAEMON_H_INCLUDED
+#define EN_DAEMON_H_INCLUDED
+
+typedef void *(en_daemon_new_fn) (zconfig_t *config, char *err, size_t errlen);
+typedef int (en_daemon_run_fn) (void *self);
+typedef void (en_daemon_destroy_fn) (void **self_p);
+
+typedef struct {
+    const char *program;        //  e.g. "expertnet-broker"
+    const char *section;        //  config section holding datadir: "broker" / "node"
+    const char *usage;          //  text after the common options
+    en_daemon_new_fn *new_fn;
+    en_daemon_run_fn *run_fn;
+    en_daemon_destroy_fn *destroy_fn;
+} en_daemon_t;
+
+//  Parse argv, load config, create, run, destroy. Returns the exit code:
+//  0 clean stop, 1 failure to start, 2 usage error.
+int en_daemon_main (const en_daemon_t *daemon, int argc, char *argv []);
+
+#endif

@@ -1,0 +1,86 @@
+/*  en_daemon - shared main() for the two daemons (see en_daemon.h). */
+#include "expertnet.h"
+#include <sodium.h>
+
+static void
+s_usage (const en_daemon_t *daemon, FILE *out)
+{
+    fprintf (out,
+        "usage: %s [-c CONFIG] [--datadir DIR] [--endpoint ENDPOINT]\n"
+        "  -c, --config FILE   ZPL configuration file (see config/); without it the\n"
+        "                      embedded defaults are used\n"
+        "  --datadir DIR       override %s/datadir\n"
+        "  --endpoint EP       override broker/endpoint\n"
+        "  --version           print the version and exit\n"
+        "Stops cleanly on SIGTERM or SIGINT. Logs go to stderr, one line per event.\n"
+        "%s", daemon->program, daemon->section, daemon->usage);
+}
+
+int
+en_daemon_main (const en_daemon_t *daemon, int argc, char *argv [])
+{
+    const char *config_path = NULL, *datadir = NULL, *endpoint = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv [i];
+        if ((streq (arg, "-c") || streq (arg, "--config")) && i + 1 < argc)
+            config_path = argv [++i];
+        else
+        if (streq (arg, "--datadir") && i + 1 < argc)
+            datadir = argv [++i];
+        else
+        if (streq (arg, "--endpoint") && i + 1 < argc)
+            endpoint = argv [++i];
+        else
+        if (streq (arg, "-h") || streq (arg, "--help")) {
+            s_usage (daemon, stdout);
+            return 0;
+        }
+        else
+        if (streq (arg, "--version")) {
+            printf ("%s %s\n", daemon->program, EXPERTNET_VERSION);
+            return 0;
+        }
+        else {
+            fprintf (stderr, "%s: unknown or incomplete argument '%s'\n", daemon->program, arg);
+            s_usage (daemon, stderr);
+            return 2;
+        }
+    }
+    if (sodium_init () < 0) {
+        fprintf (stderr, "%s: libsodium failed to initialise\n", daemon->program);
+        return 1;
+    }
+    zsys_init ();
+    zsys_set_logident (daemon->program);
+    zconfig_t *config = NULL;
+    if (config_path) {
+        if (!zsys_file_exists (config_path)) {
+            fprintf (stderr, "%s: config file %s does not exist\n", daemon->program, config_path);
+            return 1;
+        }
+        config = zconfig_load (config_path);
+        if (!config) {
+            fprintf (stderr, "%s: config file %s is not valid ZPL\n", daemon->program, config_path);
+            return 1;
+        }
+    }
+    else
+        config = zconfig_new ("root", NULL);
+    char path [256];
+    if (datadir) {
+        snprintf (path, sizeof path, "%s/datadir", daemon->section);
+        zconfig_put (config, path, datadir);
+    }
+    if (endpoint)
+        zconfig_put (config, "broker/endpoint", endpoint);
+    char err [512];
+    void *self = daemon->new_fn (config, err, sizeof err);
+    zconfig_destroy (&config);
+    if (!self) {
+        fprintf (stderr, "%s: %s\n", daemon->program, err);
+        return 1;
+    }
+    int rc = daemon->run_fn (self);
+    daemon->destroy_fn (&self);
+    return rc;
+}

@@ -1,0 +1,689 @@
+/*  en_node - the region node daemon.
+
+    Sockets:
+      dealer   DEALER, CURVE client pinned to the broker's public key
+      control  ROUTER on ipc://<datadir>/control.sock for `expertnet`
+      notify   PUB on ipc://<datadir>/notify.sock; topics
+               "expert:<id>;" (offers, withdrawals) and "request:<id>;"
+               (status of this region's requests)
+
+    Connection life cycle. The node sends HELLO every heartbeat until the
+    broker answers WELCOME; then it is connected: it re-publishes its
+    experts (AVAILABILITY), sends everything in its outbox, and sends PING
+    when it has been quiet for a heartbeat. Three heartbeats without
+    hearing from the broker and the node drops the socket and starts over
+    with a fresh one (the lazy pirate pattern), so a restarted broker or a
+    broken path heals by itself. ZMQ_IMMEDIATE keeps libzmq from queuing
+    messages for a connection that does not exist; the outbox is the
+    only queue, and it is on disk.
+
+    Incoming messages are handled in batches inside one transaction, and
+    ACKs go out only after COMMIT, as in the broker.
+*/
+#include "en_node.h"
+
+struct _en_node_t {
+    char *name;                 //  node name (our key's name)
+    char *region;               //  jeugdregio this node serves
+    char *datadir;              //  store, keys, sockets
+    char *endpoint;             //  broker endpoint
+    char *broker_key;           //  broker's public key (z85)
+    int64_t heartbeat_ms;       //  heartbeat interval
+    int64_t retry_ms;           //  outbox retransmission interval
+    zcert_t *cert;              //  our CURVE key pair
+    zsock_t *dealer;            //  to the broker
+    zsock_t *control;           //  `expertnet` requests
+    zsock_t *notify;            //  notifications for listeners
+    zpoller_t *poller;
+    en_nstore_t *store;
+    zlistx_t *replies;          //  ACKs of the current batch (en_msg_t)
+    bool connected;             //  broker answered WELCOME, still alive
+    int64_t last_rx;            //  ms we last heard from the broker
+    int64_t last_tx;            //  ms we last sent to the broker
+    int64_t last_hello;         //  ms we last sent HELLO
+    int64_t connect_at;         //  ms the current socket was created
+};
+
+static int64_t
+s_config_ms (zconfig_t *config, const char *path, const char *dflt)
+{
+    int64_t ms = en_duration_ms (zconfig_get (config, path, dflt));
+    return ms > 0 ? ms : en_duration_ms (dflt);
+}
+
+static void
+s_msg_destroy (void **item)
+{
+    en_msg_destroy ((en_msg_t **) item);
+}
+
+static void
+s_connect (en_node_t *self)
+{
+    if (self->dealer) {
+        zpoller_remove (self->poller, self->dealer);
+        zsock_destroy (&self->dealer);
+    }
+    self->dealer = zsock_new (ZMQ_DEALER);
+    en_keys_client (self->dealer, self->cert, self->broker_key);
+    zsock_set_linger (self->dealer, 0);
+    zsock_set_immediate (self->dealer, 1);
+    zsock_set_sndtimeo (self->dealer, 0);
+    zsock_set_sndhwm (self->dealer, 100000);
+    zsock_set_maxmsgsize (self->dealer, EN_MAX_WIRE);
+    zsock_set_reconnect_ivl (self->dealer, 100);
+    zsock_set_reconnect_ivl_max (self->dealer, (int) self->heartbeat_ms);
+    zsock_connect (self->dealer, "%s", self->endpoint);
+    zpoller_add (self->poller, self->dealer);
+    self->connected = false;
+    self->last_hello = 0;
+    self->connect_at = en_now_ms ();
+}
+
+en_node_t *
+en_node_new (zconfig_t *config, char *err, size_t errlen)
+{
+    en_node_t *self = (en_node_t *) zmalloc (sizeof (en_node_t));
+    assert (self);
+    self->name = strdup (zconfig_get (config, "node/name", "twente"));
+    self->region = strdup (zconfig_get (config, "node/region", self->name));
+    char dflt [PATH_MAX];
+    snprintf (dflt, sizeof dflt, "run/%s", self->name);
+    self->datadir = strdup (zconfig_get (config, "node/datadir", dflt));
+    self->endpoint = strdup (zconfig_get (config, "broker/endpoint", "tcp://127.0.0.1:7700"));
+    self->heartbeat_ms = s_config_ms (config, "node/heartbeat", "1s");
+    self->retry_ms = s_config_ms (config, "node/retry", "2s");
+    self->replies = zlistx_new ();
+    zlistx_set_destructor (self->replies, s_msg_destroy);
+
+    if (!en_name_valid (self->name) || !en_name_valid (self->region)) {
+        snprintf (err, errlen, "node/name and node/region must be names of [a-z0-9-]");
+        goto failed;
+    }
+    if (en_mkdir_p (self->datadir, 0700)) {
+        snprintf (err, errlen, "cannot create data directory %s", self->datadir);
+        goto failed;
+    }
+    char path [PATH_MAX];
+    snprintf (path, sizeof path, "%s/keys", self->datadir);
+    self->cert = en_keys_load_secret (path, self->name, err, errlen);
+    if (!self->cert)
+        goto failed;
+    //  The broker's public key: inline, or from its public cert file
+    const char *key = zconfig_get (config, "broker/public_key", NULL);
+    if (key)
+        self->broker_key = strdup (key);
+    else {
+        snprintf (dflt, sizeof dflt, "%s/keys/broker.cert", self->datadir);
+        zcert_t *broker = en_keys_load_public (zconfig_get (config, "broker/cert", dflt), err, errlen);
+        if (!broker)
+            goto failed;
+        self->broker_key = strdup (zcert_public_txt (broker));
+        zcert_destroy (&broker);
+    }
+    if (strlen (self->broker_key) != 40) {
+        snprintf (err, errlen, "broker public key must be 40 characters of Z85");
+        goto failed;
+    }
+    snprintf (path, sizeof path, "%s/node.db", self->datadir);
+    self->store = en_nstore_new (path, err, errlen);
+    if (!self->store)
+        goto failed;
+
+    mode_t old = umask (0077);
+    self->control = zsock_new (ZMQ_ROUTER);
+    zsock_set_linger (self->control, 0);
+    int rc = zsock_bind (self->control, "ipc://%s/control.sock", self->datadir);
+    self->notify = zsock_new (ZMQ_PUB);
+    zsock_set_linger (self->notify, 0);
+    if (rc == 0)
+        rc = zsock_bind (self->notify, "ipc://%s/notify.sock", self->datadir);
+    umask (old);
+    if (rc < 0) {
+        snprintf (err, errlen, "cannot bind sockets in %s: %s", self->datadir, zmq_strerror (zmq_errno ()));
+        goto failed;
+    }
+    self->poller = zpoller_new (self->control, NULL);
+    s_connect (self);
+    return self;
+failed:
+    en_node_destroy (&self);
+    return NULL;
+}
+
+void
+en_node_destroy (en_node_t **self_p)
+{
+    assert (self_p);
+    en_node_t *self = *self_p;
+    if (self) {
+        zpoller_destroy (&self->poller);
+        zsock_destroy (&self->dealer);
+        zsock_destroy (&self->control);
+        zsock_destroy (&self->notify);
+        zcert_destroy (&self->cert);
+        en_nstore_destroy (&self->store);
+        zlistx_destroy (&self->replies);
+        free (self->name);
+        free (self->region);
+        free (self->datadir);
+        free (self->endpoint);
+        free (self->broker_key);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+static int
+s_send (en_node_t *self, en_msg_t *msg)
+{
+    int rc = en_msg_send (msg, self->dealer, NULL);
+    if (rc == 0)
+        self->last_tx = en_now_ms ();
+    return rc;
+}
+
+static int
+s_send_outbox (const char *dest, en_msg_t *msg, void *arg)
+{
+    en_node_t *self = (en_node_t *) arg;
+    return self->connected ? s_send (self, msg) : -1;
+}
+
+static void
+s_flush (en_node_t *self)
+{
+    if (self->connected)
+        en_outbox_flush (en_nstore_outbox (self->store), "broker", self->retry_ms, 2000,
+                         s_send_outbox, self);
+}
+
+//  Queue a reliable message for the broker (inside a transaction).
+//  Returns the message id (caller frees) or NULL.
+static char *
+s_queue (en_node_t *self, const char *command, json_t *body)
+{
+    en_msg_t *msg = en_msg_new (command, self->name, body);
+    char *id = en_outbox_put (en_nstore_outbox (self->store), "broker", msg) ? NULL
+             : strdup (en_msg_id (msg));
+    en_msg_destroy (&msg);
+    return id;
+}
+
+//  Queue the full list of this region's experts.
+static int
+s_queue_availability (en_node_t *self)
+{
+    char *id = s_queue (self, "AVAILABILITY",
+                        json_pack ("{s:o}", "experts", en_nstore_experts (self->store)));
+    free (id);
+    return id ? 0 : -1;
+}
+
+static void
+s_publish (en_node_t *self, const char *kind, const char *id, json_t *event)
+{
+    char topic [128];
+    snprintf (topic, sizeof topic, "%s:%s;", kind, id ? id : "");
+    char *text = json_dumps (event, JSON_COMPACT);
+    zstr_sendx (self->notify, topic, text, NULL);
+    free (text);
+}
+
+//  Handle one reliable message from the broker (exactly once).
+static int
+s_handle_reliable (en_node_t *self, en_msg_t *msg)
+{
+    const char *command = en_msg_command (msg);
+    json_t *body = en_msg_body (msg);
+    if (streq (command, "OFFER")) {
+        if (!en_id_valid (en_json_str (body, "offer")) || !en_name_valid (en_json_str (body, "expert"))
+        ||  !en_id_valid (en_json_str (body, "request_id")))
+            return -1;
+        if (en_nstore_offer_insert (self->store, body))
+            return -1;
+        json_t *event = json_pack ("{s:s, s:O}", "type", "offer", "offer", body);
+        s_publish (self, "expert", en_json_str (body, "expert"), event);
+        json_decref (event);
+        zsys_info ("offer %s for expert %s", en_json_str (body, "offer"), en_json_str (body, "expert"));
+    }
+    else
+    if (streq (command, "WITHDRAW")) {
+        const char *offer = en_json_str (body, "offer");
+        if (!en_id_valid (offer) || en_nstore_offer_withdrawn (self->store, offer, en_json_str (body, "reason")))
+            return -1;
+        json_t *event = json_pack ("{s:s, s:O}", "type", "withdraw", "offer", body);
+        s_publish (self, "expert", en_json_str (body, "expert"), event);
+        json_decref (event);
+    }
+    else
+    if (streq (command, "STATUS")) {
+        const char *request = en_json_str (body, "request");
+        if (!en_id_valid (request) || !en_json_str (body, "state"))
+            return -1;
+        int rc = en_nstore_request_status (self->store, body);
+        if (rc < 0)
+            return -1;
+        if (rc == 1)
+            zsys_warning ("status for unknown request %s ignored", request);
+        json_t *event = json_pack ("{s:s, s:O}", "type", "status", "status", body);
+        s_publish (self, "request", request, event);
+        json_decref (event);
+    }
+    else
+        return -1;
+    return 0;
+}
+
+static void
+s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
+{
+    en_error_t error;
+    en_msg_t *msg = en_msg_decode (raw, &error);
+    if (!msg) {
+        zsys_warning ("undecodable message from broker: %d %s", error.code, error.reason);
+        return;
+    }
+    self->last_rx = en_now_ms ();
+    const char *command = en_msg_command (msg);
+    json_t *body = en_msg_body (msg);
+    const char *ref = en_json_str (body, "ref");
+    if (streq (command, "WELCOME")) {
+        if (!self->connected)
+            zsys_info ("connected to broker %s", en_json_str (body, "broker") ?: "?");
+        self->connected = true;
+        *welcomed = true;
+    }
+    else
+    if (streq (command, "PONG"))
+        ;
+    else
+    if (streq (command, "ACK")) {
+        if (ref && en_outbox_ack (en_nstore_outbox (self->store), ref) == 1)
+            en_nstore_message_result (self->store, ref, 0, NULL);
+    }
+    else
+    if (streq (command, "ERROR")) {
+        int code = (int) en_json_int (body, "code", EN_ERR_INTERNAL);
+        const char *reason = en_json_str (body, "reason") ?: "";
+        zsys_warning ("broker refused %s: %d %s", ref && *ref ? ref : "a message", code, reason);
+        if (code == EN_ERR_FORBIDDEN && strstr (reason, "HELLO"))
+            self->connected = false;            //  broker forgot us: HELLO again
+        else
+        if (ref && *ref && code != EN_ERR_INTERNAL
+        &&  en_outbox_ack (en_nstore_outbox (self->store), ref) == 1)
+            en_nstore_message_result (self->store, ref, code, reason);
+    }
+    else
+    if (en_msg_command_reliable (command)) {
+        int code = 0;
+        if (!en_seen_lookup (en_nstore_db (self->store), en_msg_id (msg), &code, NULL, 0)) {
+            en_db_t *db = en_nstore_db (self->store);
+            en_db_savepoint (db);
+            code = s_handle_reliable (self, msg) ? EN_ERR_INVALID : 0;
+            if (code)
+                en_db_rollback_to (db);
+            else
+                en_db_release (db);
+            en_seen_put (db, msg, code, code ? "invalid message" : NULL);
+        }
+        en_msg_t *reply = code
+            ? en_msg_new ("ERROR", self->name, json_pack ("{s:s, s:i, s:s}", "ref", en_msg_id (msg),
+                                                          "code", code, "reason", "invalid message"))
+            : en_msg_new ("ACK", self->name, json_pack ("{s:s}", "ref", en_msg_id (msg)));
+        zlistx_add_end (self->replies, reply);
+    }
+    en_msg_destroy (&msg);
+}
+
+static void
+s_process_batch (en_node_t *self)
+{
+    en_db_t *db = en_nstore_db (self->store);
+    if (en_db_begin (db))
+        return;
+    bool welcomed = false;
+    for (int count = 0; count < 512; count++) {
+        if (!(zsock_events (self->dealer) & ZMQ_POLLIN))
+            break;
+        zmsg_t *raw = zmsg_recv (self->dealer);
+        if (!raw)
+            break;
+        s_handle_broker (self, raw, &welcomed);
+        zmsg_destroy (&raw);
+    }
+    if (welcomed) {
+        //  (Re)connected: re-publish experts, resend the whole outbox
+        s_queue_availability (self);
+        en_outbox_reset (en_nstore_outbox (self->store), NULL);
+    }
+    if (en_db_commit (db)) {
+        zsys_error ("commit failed: %s", en_db_error (db));
+        en_db_rollback (db);
+        zlistx_purge (self->replies);
+        return;
+    }
+    for (en_msg_t *reply = (en_msg_t *) zlistx_first (self->replies); reply;
+         reply = (en_msg_t *) zlistx_next (self->replies))
+        s_send (self, reply);
+    zlistx_purge (self->replies);
+    s_flush (self);
+}
+
+//  --------------------------------------------------------------------
+//  Control verbs (the `expertnet` command)
+
+static json_t *
+s_verb_submit (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    json_t *request = json_deep_copy (json_object_get (args, "request"));
+    if (!json_is_object (request)) {
+        json_decref (request);
+        snprintf (err, errlen, "no request given");
+        return NULL;
+    }
+    if (!json_object_get (request, "region"))
+        json_object_set_new (request, "region", json_string (self->region));
+    if (!json_object_get (request, "id")) {
+        char suffix [9], id [96];
+        en_random_hex (suffix, 8);
+        snprintf (id, sizeof id, "%s-%s", en_json_str (request, "region") ?: self->region, suffix);
+        json_object_set_new (request, "id", json_string (id));
+    }
+    if (en_request_validate (request, err, errlen)) {
+        *code = EN_ERR_INVALID;
+        json_decref (request);
+        return NULL;
+    }
+    en_db_t *db = en_nstore_db (self->store);
+    en_db_begin (db);
+    en_msg_t *msg = en_msg_new ("SUBMIT", self->name, json_pack ("{s:O}", "request", request));
+    int rc = en_nstore_request_insert (self->store, request, en_msg_id (msg));
+    if (rc == 0)
+        rc = en_outbox_put (en_nstore_outbox (self->store), "broker", msg);
+    en_msg_destroy (&msg);
+    if (rc || en_db_commit (db)) {
+        en_db_rollback (db);
+        *code = rc == 1 ? EN_ERR_CONFLICT : EN_ERR_INTERNAL;
+        snprintf (err, errlen, rc == 1 ? "request id '%s' already exists" : "could not store request '%s'",
+                  en_json_str (request, "id"));
+        json_decref (request);
+        return NULL;
+    }
+    zsys_info ("request %s queued (%s)", en_json_str (request, "id"), en_json_str (request, "urgency"));
+    s_flush (self);
+    json_t *result = json_pack ("{s:s, s:s}", "id", en_json_str (request, "id"), "state", "queued");
+    json_decref (request);
+    return result;
+}
+
+static json_t *
+s_verb_close (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    const char *id = en_json_str (args, "id");
+    json_t *request = id ? en_nstore_request (self->store, id) : NULL;
+    if (!request) {
+        *code = EN_ERR_NOT_FOUND;
+        snprintf (err, errlen, "no request '%s' at this node", id ? id : "");
+        return NULL;
+    }
+    const char *state = en_json_str (request, "state");
+    if (streq (state, "closed") || streq (state, "rejected")) {
+        *code = EN_ERR_CONFLICT;
+        snprintf (err, errlen, "request '%s' is %s", id, state);
+        json_decref (request);
+        return NULL;
+    }
+    json_decref (request);
+    json_t *body = json_pack ("{s:s}", "request", id);
+    const char *outcome = en_json_str (args, "outcome");
+    if (outcome)
+        json_object_set_new (body, "outcome", json_string (outcome));
+    en_db_t *db = en_nstore_db (self->store);
+    en_db_begin (db);
+    char *msg_id = s_queue (self, "CLOSE", body);
+    if (!msg_id || en_nstore_request_closing (self->store, id, msg_id) || en_db_commit (db)) {
+        en_db_rollback (db);
+        free (msg_id);
+        *code = EN_ERR_INTERNAL;
+        snprintf (err, errlen, "could not queue close");
+        return NULL;
+    }
+    s_flush (self);
+    json_t *result = json_pack ("{s:s, s:s}", "id", id, "message", msg_id);
+    free (msg_id);
+    return result;
+}
+
+static json_t *
+s_verb_expert_put (en_node_t *self, json_t *args, bool update, int *code, char *err, size_t errlen)
+{
+    json_t *fields = json_object_get (args, "expert");
+    const char *id = en_json_str (fields, "id");
+    json_t *existing = id ? en_nstore_expert (self->store, id) : NULL;
+    if (update && !existing) {
+        *code = EN_ERR_NOT_FOUND;
+        snprintf (err, errlen, "no expert '%s' at this node (add it first)", id ? id : "");
+        return NULL;
+    }
+    if (!update && existing) {
+        *code = EN_ERR_CONFLICT;
+        snprintf (err, errlen, "expert '%s' exists (use 'expert update')", id);
+        json_decref (existing);
+        return NULL;
+    }
+    json_t *expert = existing ? existing : json_pack ("{s:i, s:b}", "capacity", 1, "bovenregionaal", 0);
+    json_object_update (expert, fields);
+    json_object_set_new (expert, "region", json_string (self->region));
+    if (en_expert_validate (expert, err, errlen)) {
+        *code = EN_ERR_INVALID;
+        json_decref (expert);
+        return NULL;
+    }
+    en_db_t *db = en_nstore_db (self->store);
+    en_db_begin (db);
+    if (en_nstore_expert_put (self->store, expert) || s_queue_availability (self) || en_db_commit (db)) {
+        en_db_rollback (db);
+        *code = EN_ERR_INTERNAL;
+        snprintf (err, errlen, "could not store expert");
+        json_decref (expert);
+        return NULL;
+    }
+    s_flush (self);
+    return expert;
+}
+
+static json_t *
+s_verb_answer (en_node_t *self, const char *verb, json_t *args, int *code, char *err, size_t errlen)
+{
+    const char *id = en_json_str (args, "offer");
+    json_t *offer = id ? en_nstore_offer (self->store, id) : NULL;
+    if (!offer) {
+        *code = EN_ERR_NOT_FOUND;
+        snprintf (err, errlen, "no offer '%s' at this node", id ? id : "");
+        return NULL;
+    }
+    const char *state = en_json_str (offer, "state");
+    const char *answer = en_json_str (offer, "answer");
+    const char *status = en_json_str (offer, "answer_status");
+    bool accepted = answer && streq (answer, "accept") && status && !streq (status, "refused");
+    json_t *body = json_pack ("{s:s}", "offer", id);
+    const char *command;
+    if (streq (verb, "advise")) {
+        command = "ADVICE";
+        const char *text = en_json_str (args, "text");
+        if (!accepted) {
+            *code = EN_ERR_CONFLICT;
+            snprintf (err, errlen, "offer '%s' has not been accepted", id);
+            goto refused;
+        }
+        if (!text || !*text || strlen (text) > EN_MAX_ADVICE) {
+            *code = EN_ERR_INVALID;
+            snprintf (err, errlen, "advice text must be 1 to %d bytes", EN_MAX_ADVICE);
+            goto refused;
+        }
+        json_object_set_new (body, "text", json_string (text));
+    }
+    else {
+        command = streq (verb, "accept") ? "ACCEPT" : "DECLINE";
+        if (!streq (state, "open") || (answer && !streq (status, "refused"))) {
+            *code = EN_ERR_CONFLICT;
+            snprintf (err, errlen, "offer '%s' is %s%s", id, answer ? "already answered: " : "",
+                      answer ? answer : state);
+            goto refused;
+        }
+        if (streq (command, "DECLINE")) {
+            const char *reason = en_json_str (args, "reason");
+            if (!reason || !*reason || strlen (reason) > 500) {
+                *code = EN_ERR_INVALID;
+                snprintf (err, errlen, "a decline needs a reason (1 to 500 bytes)");
+                goto refused;
+            }
+            json_object_set_new (body, "reason", json_string (reason));
+        }
+    }
+    en_db_t *db = en_nstore_db (self->store);
+    en_db_begin (db);
+    char *msg_id = s_queue (self, command, body);
+    body = NULL;
+    if (!msg_id || en_nstore_offer_answer (self->store, id, verb, msg_id) || en_db_commit (db)) {
+        en_db_rollback (db);
+        free (msg_id);
+        *code = EN_ERR_INTERNAL;
+        snprintf (err, errlen, "could not queue answer");
+        json_decref (offer);
+        return NULL;
+    }
+    s_flush (self);
+    json_t *result = json_pack ("{s:s, s:s, s:s}", "offer", id, "answer", verb, "message", msg_id);
+    free (msg_id);
+    json_decref (offer);
+    return result;
+refused:
+    json_decref (body);
+    json_decref (offer);
+    return NULL;
+}
+
+static json_t *
+s_verb_status (en_node_t *self)
+{
+    json_t *status = en_nstore_counts (self->store);
+    json_object_set_new (status, "node", json_string (self->name));
+    json_object_set_new (status, "region", json_string (self->region));
+    json_object_set_new (status, "broker", json_string (self->endpoint));
+    json_object_set_new (status, "connected", json_boolean (self->connected));
+    json_object_set_new (status, "last_contact", json_integer (self->last_rx));
+    json_object_set_new (status, "version", json_string (EXPERTNET_VERSION));
+    return status;
+}
+
+static void
+s_handle_control (en_node_t *self)
+{
+    zframe_t *routing_id;
+    char *verb;
+    json_t *args;
+    if (en_control_recv (self->control, &routing_id, &verb, &args))
+        return;
+    json_t *result = NULL;
+    int code = EN_ERR_BAD_REQUEST;
+    char err [256] = "";
+    if (streq (verb, "status"))
+        result = s_verb_status (self);
+    else
+    if (streq (verb, "submit"))
+        result = s_verb_submit (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "requests"))
+        result = en_nstore_requests (self->store, en_json_str (args, "state"),
+                                     (int) en_json_int (args, "limit", 100));
+    else
+    if (streq (verb, "request")) {
+        const char *id = en_json_str (args, "id");
+        result = id ? en_nstore_request (self->store, id) : NULL;
+        if (!result) {
+            code = EN_ERR_NOT_FOUND;
+            snprintf (err, sizeof err, "no request '%s' at this node", id ? id : "");
+        }
+    }
+    else
+    if (streq (verb, "close"))
+        result = s_verb_close (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "expert-add") || streq (verb, "expert-update"))
+        result = s_verb_expert_put (self, args, streq (verb, "expert-update"), &code, err, sizeof err);
+    else
+    if (streq (verb, "experts"))
+        result = en_nstore_experts (self->store);
+    else
+    if (streq (verb, "inbox"))
+        result = en_nstore_offers (self->store, en_json_str (args, "expert"),
+                                   json_is_true (json_object_get (args, "all")));
+    else
+    if (streq (verb, "offer")) {
+        const char *id = en_json_str (args, "offer");
+        result = id ? en_nstore_offer (self->store, id) : NULL;
+        if (!result) {
+            code = EN_ERR_NOT_FOUND;
+            snprintf (err, sizeof err, "no offer '%s' at this node", id ? id : "");
+        }
+    }
+    else
+    if (streq (verb, "accept") || streq (verb, "decline") || streq (verb, "advise"))
+        result = s_verb_answer (self, verb, args, &code, err, sizeof err);
+    else
+        snprintf (err, sizeof err, "unknown verb '%s'", verb);
+    en_control_reply (self->control, routing_id, result, code, result ? NULL : err);
+    zframe_destroy (&routing_id);
+    zstr_free (&verb);
+    json_decref (args);
+}
+
+int
+en_node_run (en_node_t *self)
+{
+    zsys_info ("node %s (region %s) ready; broker %s", self->name, self->region, self->endpoint);
+    int64_t next_flush = 0;
+    while (!zsys_interrupted) {
+        zsock_t *which = (zsock_t *) zpoller_wait (self->poller, (int) MIN (self->heartbeat_ms / 4, 250));
+        if (zpoller_terminated (self->poller))
+            break;
+        if (which == self->dealer)
+            s_process_batch (self);
+        else
+        if (which == self->control)
+            s_handle_control (self);
+        int64_t now = en_now_ms ();
+        if (self->connected && now - self->last_rx > 3 * self->heartbeat_ms) {
+            zsys_warning ("lost contact with broker %s; reconnecting", self->endpoint);
+            s_connect (self);
+        }
+        else
+        if (!self->connected && self->last_hello && now - self->connect_at > 10 * self->heartbeat_ms
+        &&  now - self->last_rx > 10 * self->heartbeat_ms) {
+            //  No WELCOME for a long while: start over with a fresh socket
+            s_connect (self);
+        }
+        if (!self->connected && now - self->last_hello >= self->heartbeat_ms) {
+            en_msg_t *hello = en_msg_new ("HELLO", self->name,
+                json_pack ("{s:s, s:s, s:s}", "node", self->name, "region", self->region,
+                           "version", EXPERTNET_VERSION));
+            s_send (self, hello);
+            en_msg_destroy (&hello);
+            self->last_hello = now;
+        }
+        else
+        if (self->connected && now - self->last_tx >= self->heartbeat_ms) {
+            en_msg_t *ping = en_msg_new ("PING", self->name, NULL);
+            s_send (self, ping);
+            en_msg_destroy (&ping);
+        }
+        if (self->connected && now >= next_flush) {
+            s_flush (self);
+            next_flush = now + self->retry_ms / 2;
+        }
+    }
+    zsys_info ("node %s stopping", self->name);
+    return 0;
+}

@@ -1,0 +1,16 @@
+/*  en_node - the region node daemon: keeps the region's requests, experts
+    and offers, talks to the broker over one CURVE DEALER connection with
+    heartbeats and a durable outbox, and serves the `expertnet` command on
+    its control socket and notifications on its notify socket. */
+#ifndef EN_NODE_H_INCLUDED
+#define EN_NODE_H_INCLUDED
+
+#include "en_nstore.h"
+
+typedef struct _en_node_t en_node_t;
+
+en_node_t *en_node_new (zconfig_t *config, char *err, size_t errlen);
+void en_node_destroy (en_node_t **self_p);
+int en_node_run (en_node_t *self);
+
+#endif

@@ -1,0 +1,303 @@
+/*  en_nstore - the region node's SQLite store.
+
+    This module owns every SQL statement of the node's database.
+    Schema (migration 1):
+
+      requests        consult requests this node submitted; state mirrors
+                      the broker's (via STATUS), plus 'queued' (not yet
+                      acknowledged) and 'rejected' (refused by the broker)
+      request_events  their timeline as this node learned it
+      experts         this region's experts (the node publishes them)
+      offers          offers received for this region's experts, with the
+                      expert's answer and whether the broker confirmed it
+      outbox, seen    (en_outbox) reliable delivery and dedup
+*/
+#include "en_nstore.h"
+
+struct _en_nstore_t {
+    en_db_t *db;                //  the database
+    en_outbox_t *outbox;        //  durable outbox in the same database
+};
+
+static const char *s_migrations [] = {
+    "CREATE TABLE requests ("
+    "  id TEXT PRIMARY KEY,"
+    "  summary TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  expert TEXT,"
+    "  advice TEXT,"
+    "  error TEXT,"
+    "  submit_msg TEXT NOT NULL,"
+    "  close_msg TEXT,"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL);"
+    "CREATE INDEX requests_submit ON requests (submit_msg);"
+    "CREATE TABLE request_events ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  request_id TEXT NOT NULL REFERENCES requests (id),"
+    "  at INTEGER NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  expert TEXT,"
+    "  detail TEXT);"
+    "CREATE INDEX request_events_id ON request_events (request_id, seq);"
+    "CREATE TABLE experts ("
+    "  id TEXT PRIMARY KEY,"
+    "  record TEXT NOT NULL,"
+    "  updated INTEGER NOT NULL);"
+    "CREATE TABLE offers ("
+    "  id TEXT PRIMARY KEY,"
+    "  request_id TEXT NOT NULL,"
+    "  expert TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  deadline INTEGER NOT NULL,"
+    "  request TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  received INTEGER NOT NULL,"
+    "  answer TEXT,"
+    "  answer_msg TEXT,"
+    "  answer_status TEXT,"
+    "  answer_error TEXT,"
+    "  updated INTEGER NOT NULL);"
+    "CREATE INDEX offers_expert ON offers (expert, state);"
+    "CREATE INDEX offers_answer ON offers (answer_msg);"
+    EN_OUTBOX_SCHEMA,
+    NULL
+};
+
+en_nstore_t *
+en_nstore_new (const char *path, char *err, size_t errlen)
+{
+    en_db_t *db = en_db_new (path, s_migrations, err, errlen);
+    if (!db)
+        return NULL;
+    en_nstore_t *self = (en_nstore_t *) zmalloc (sizeof (en_nstore_t));
+    assert (self);
+    self->db = db;
+    self->outbox = en_outbox_new (db);
+    return self;
+}
+
+void
+en_nstore_destroy (en_nstore_t **self_p)
+{
+    assert (self_p);
+    en_nstore_t *self = *self_p;
+    if (self) {
+        en_outbox_destroy (&self->outbox);
+        en_db_destroy (&self->db);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+en_db_t *en_nstore_db (en_nstore_t *self) { return self->db; }
+en_outbox_t *en_nstore_outbox (en_nstore_t *self) { return self->outbox; }
+
+
+static int
+s_event (en_nstore_t *self, const char *request_id, int64_t at, const char *event,
+         const char *state, const char *expert, const char *detail)
+{
+    return en_db_exec (self->db,
+        "INSERT INTO request_events (request_id, at, event, state, expert, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        "sissss", request_id, at, event, state, expert, detail);
+}
+
+int
+en_nstore_request_insert (en_nstore_t *self, json_t *summary, const char *msg_id)
+{
+    const char *id = en_json_str (summary, "id");
+    if (en_db_int (self->db, "SELECT count(*) FROM requests WHERE id = ?", "s", id))
+        return 1;
+    char *text = json_dumps (summary, JSON_COMPACT | JSON_SORT_KEYS);
+    int64_t now = en_now_ms ();
+    int rc = en_db_exec (self->db,
+        "INSERT INTO requests (id, summary, state, submit_msg, created, updated) VALUES (?, ?, 'queued', ?, ?, ?)",
+        "sssii", id, text, msg_id, now, now)
+        || s_event (self, id, now, "queued", "queued", NULL, NULL);
+    free (text);
+    return rc ? -1 : 0;
+}
+
+#define REQUEST_COLUMNS "id, summary AS summary_json, state, expert, advice, error, created, updated"
+
+json_t *
+en_nstore_request (en_nstore_t *self, const char *id)
+{
+    json_t *request = en_db_one (en_db_query (self->db,
+        "SELECT " REQUEST_COLUMNS " FROM requests WHERE id = ?", "s", id));
+    if (request)
+        json_object_set_new (request, "events", en_db_rows (en_db_query (self->db,
+            "SELECT at, event, state, expert, detail FROM request_events WHERE request_id = ? ORDER BY seq",
+            "s", id)));
+    return request;
+}
+
+json_t *
+en_nstore_requests (en_nstore_t *self, const char *state, int limit)
+{
+    if (state)
+        return en_db_rows (en_db_query (self->db,
+            "SELECT " REQUEST_COLUMNS " FROM requests WHERE state = ? ORDER BY created DESC LIMIT ?",
+            "si", state, (int64_t) limit));
+    return en_db_rows (en_db_query (self->db,
+        "SELECT " REQUEST_COLUMNS " FROM requests ORDER BY created DESC LIMIT ?", "i", (int64_t) limit));
+}
+
+int
+en_nstore_request_status (en_nstore_t *self, json_t *status)
+{
+    const char *id = en_json_str (status, "request");
+    const char *state = en_json_str (status, "state");
+    const char *expert = en_json_str (status, "expert");
+    const char *advice = en_json_str (status, "advice");
+    int64_t at = en_json_int (status, "at", en_now_ms ());
+    if (!en_db_int (self->db, "SELECT count(*) FROM requests WHERE id = ?", "s", id))
+        return 1;       //  not ours (or lost): acknowledged and logged by caller
+    int rc = en_db_exec (self->db,
+        "UPDATE requests SET state = ?, updated = ?,"
+        " expert = CASE WHEN ? IN ('accepted', 'advice', 'closed') THEN coalesce (?, expert) ELSE NULL END,"
+        " advice = coalesce (?, advice) WHERE id = ?",
+        "sissss", state, at, state, expert, advice, id)
+        || s_event (self, id, at, en_json_str (status, "event"), state, expert,
+                    advice ? "advice received" : en_json_str (status, "detail"));
+    return rc ? -1 : 0;
+}
+
+int
+en_nstore_message_result (en_nstore_t *self, const char *msg_id, int code, const char *reason)
+{
+    int64_t now = en_now_ms ();
+    int rc = 0;
+    if (code == 0)
+        rc |= en_db_exec (self->db,
+            "UPDATE requests SET state = 'submitted', updated = ? WHERE submit_msg = ? AND state = 'queued'",
+            "is", now, msg_id);
+    else {
+        sqlite3_stmt *stmt = en_db_query (self->db, "SELECT id FROM requests WHERE submit_msg = ?", "s", msg_id);
+        char *id = NULL;
+        if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+            id = strdup ((const char *) sqlite3_column_text (stmt, 0));
+        if (stmt)
+            sqlite3_reset (stmt);
+        if (id) {
+            rc |= en_db_exec (self->db,
+                "UPDATE requests SET state = 'rejected', error = ?, updated = ? WHERE id = ?",
+                "sis", reason, now, id);
+            rc |= s_event (self, id, now, "rejected", "rejected", NULL, reason);
+            free (id);
+        }
+        rc |= en_db_exec (self->db,
+            "UPDATE requests SET error = ?, updated = ? WHERE close_msg = ?", "sis", reason, now, msg_id);
+    }
+    rc |= en_db_exec (self->db,
+        "UPDATE offers SET answer_status = ?, answer_error = ?, updated = ? WHERE answer_msg = ?",
+        "ssis", code == 0 ? "confirmed" : "refused", reason, now, msg_id);
+    return rc ? -1 : 0;
+}
+
+int
+en_nstore_request_closing (en_nstore_t *self, const char *id, const char *msg_id)
+{
+    return en_db_exec (self->db, "UPDATE requests SET close_msg = ?, updated = ? WHERE id = ?",
+                       "sis", msg_id, en_now_ms (), id);
+}
+
+int
+en_nstore_expert_put (en_nstore_t *self, json_t *expert)
+{
+    char *text = json_dumps (expert, JSON_COMPACT | JSON_SORT_KEYS);
+    int rc = en_db_exec (self->db,
+        "INSERT INTO experts (id, record, updated) VALUES (?, ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET record = excluded.record, updated = excluded.updated",
+        "ssi", en_json_str (expert, "id"), text, en_now_ms ());
+    free (text);
+    return rc;
+}
+
+json_t *
+en_nstore_expert (en_nstore_t *self, const char *id)
+{
+    json_t *row = en_db_one (en_db_query (self->db, "SELECT record AS record_json FROM experts WHERE id = ?", "s", id));
+    json_t *record = row ? json_incref (json_object_get (row, "record")) : NULL;
+    json_decref (row);
+    return record;
+}
+
+json_t *
+en_nstore_experts (en_nstore_t *self)
+{
+    json_t *rows = en_db_rows (en_db_query (self->db, "SELECT record AS record_json FROM experts ORDER BY id", NULL));
+    json_t *experts = json_array ();
+    size_t index;
+    json_t *row;
+    json_array_foreach (rows, index, row)
+        json_array_append (experts, json_object_get (row, "record"));
+    json_decref (rows);
+    return experts;
+}
+
+int
+en_nstore_offer_insert (en_nstore_t *self, json_t *offer)
+{
+    char *request = json_dumps (json_object_get (offer, "request"), JSON_COMPACT | JSON_SORT_KEYS);
+    int64_t now = en_now_ms ();
+    int rc = en_db_exec (self->db,
+        "INSERT OR IGNORE INTO offers (id, request_id, expert, kind, deadline, request, state, received, updated)"
+        " VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?)",
+        "ssssisii", en_json_str (offer, "offer"), en_json_str (offer, "request_id"),
+        en_json_str (offer, "expert"), en_json_str (offer, "kind"),
+        en_json_int (offer, "deadline", 0), request ? request : "{}", now, now);
+    free (request);
+    return rc;
+}
+
+#define OFFER_COLUMNS \
+    "id, request_id, expert, kind, deadline, request AS request_json, state, received," \
+    " answer, answer_status, answer_error, updated"
+
+json_t *
+en_nstore_offer (en_nstore_t *self, const char *id)
+{
+    return en_db_one (en_db_query (self->db, "SELECT " OFFER_COLUMNS " FROM offers WHERE id = ?", "s", id));
+}
+
+json_t *
+en_nstore_offers (en_nstore_t *self, const char *expert, bool all)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT " OFFER_COLUMNS " FROM offers"
+        " WHERE (? IS NULL OR expert = ?) AND (? OR (state = 'open' AND answer IS NULL))"
+        " ORDER BY received DESC LIMIT 500",
+        "ssi", expert, expert, (int64_t) all));
+}
+
+int
+en_nstore_offer_answer (en_nstore_t *self, const char *id, const char *action, const char *msg_id)
+{
+    return en_db_exec (self->db,
+        "UPDATE offers SET answer = ?, answer_msg = ?, answer_status = 'queued', answer_error = NULL,"
+        " updated = ? WHERE id = ?",
+        "ssis", action, msg_id, en_now_ms (), id);
+}
+
+int
+en_nstore_offer_withdrawn (en_nstore_t *self, const char *id, const char *reason)
+{
+    return en_db_exec (self->db,
+        "UPDATE offers SET state = ?, updated = ? WHERE id = ? AND (answer IS NULL OR answer_status = 'refused')",
+        "sis", reason && streq (reason, "expired") ? "expired" : "withdrawn", en_now_ms (), id);
+}
+
+json_t *
+en_nstore_counts (en_nstore_t *self)
+{
+    return json_pack ("{s:I, s:I, s:I, s:I}",
+        "requests_open", (json_int_t) en_db_int (self->db,
+            "SELECT count(*) FROM requests WHERE state NOT IN ('closed', 'rejected')", NULL),
+        "experts", (json_int_t) en_db_int (self->db, "SELECT count(*) FROM experts", NULL),
+        "offers_waiting", (json_int_t) en_db_int (self->db,
+            "SELECT count(*) FROM offers WHERE state = 'open' AND answer IS NULL", NULL),
+        "outbox", (json_int_t) en_outbox_depth (self->outbox, NULL));
+}

@@ -1,0 +1,47 @@
+/*  en_nstore - the node's store: every SQL statement of the region node
+    lives in en_nstore.c. Rows come back as jansson objects, owned by the
+    caller. */
+#ifndef EN_NSTORE_H_INCLUDED
+#define EN_NSTORE_H_INCLUDED
+
+#include "expertnet.h"
+
+typedef struct _en_nstore_t en_nstore_t;
+
+en_nstore_t *en_nstore_new (const char *path, char *err, size_t errlen);
+void en_nstore_destroy (en_nstore_t **self_p);
+en_db_t *en_nstore_db (en_nstore_t *self);
+en_outbox_t *en_nstore_outbox (en_nstore_t *self);
+
+//  Requests this node submitted. insert: 0, 1 if id exists, -1 error.
+int en_nstore_request_insert (en_nstore_t *self, json_t *summary, const char *msg_id);
+json_t *en_nstore_request (en_nstore_t *self, const char *id);
+json_t *en_nstore_requests (en_nstore_t *self, const char *state, int limit);
+//  Apply a STATUS from the broker (state, event, expert, detail, advice).
+int en_nstore_request_status (en_nstore_t *self, json_t *status);
+//  The broker ACKed or refused the message msg_id: update what it was
+//  about (a submit, close or an answer to an offer).
+int en_nstore_message_result (en_nstore_t *self, const char *msg_id, int code,
+                              const char *reason);
+int en_nstore_request_closing (en_nstore_t *self, const char *id, const char *msg_id);
+
+//  Experts of this region
+int en_nstore_expert_put (en_nstore_t *self, json_t *expert);
+json_t *en_nstore_expert (en_nstore_t *self, const char *id);
+json_t *en_nstore_experts (en_nstore_t *self);
+
+//  Offers received for this node's experts
+int en_nstore_offer_insert (en_nstore_t *self, json_t *offer);
+json_t *en_nstore_offer (en_nstore_t *self, const char *id);
+//  Offers; state NULL = those waiting for an answer (open, not answered).
+json_t *en_nstore_offers (en_nstore_t *self, const char *expert, bool all);
+//  The expert answered: action accept/decline/advise, queued as msg_id.
+int en_nstore_offer_answer (en_nstore_t *self, const char *id, const char *action,
+                            const char *msg_id);
+//  The broker withdrew the offer (expired, closed).
+int en_nstore_offer_withdrawn (en_nstore_t *self, const char *id, const char *reason);
+
+//  Counts for `expertnet node status`.
+json_t *en_nstore_counts (en_nstore_t *self);
+
+#endif
