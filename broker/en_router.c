@@ -112,7 +112,6 @@ s_transition (en_router_t *self, json_t *request, const char *state, const char 
         assigned = en_json_str (request, "expert");
     int rc = en_bstore_request_update (self->store, id, state, assigned)
           || en_bstore_event (self->store, id, event, expert, detail);
-    json_object_set_new (request, "state", json_string (state));
     json_t *body = extra ? extra : json_object ();
     json_object_set_new (body, "request", json_string (id));
     json_object_set_new (body, "state", json_string (state));
@@ -123,8 +122,9 @@ s_transition (en_router_t *self, json_t *request, const char *state, const char 
     if (detail)
         json_object_set_new (body, "detail", json_string (detail));
     rc |= s_send (self, en_json_str (request, "origin"), "STATUS", body);
-    if (!streq (state, "closed"))
-        zsys_info ("request %s: %s%s%s", id, event, expert ? " " : "", expert ? expert : "");
+    zsys_info ("request %s: %s%s%s", id, event, expert ? " " : "", expert ? expert : "");
+    //  Last: state may point into request's current value
+    json_object_set_new (request, "state", json_string (state));
     return rc ? -1 : 0;
 }
 
@@ -280,10 +280,9 @@ s_handle_decline (en_router_t *self, const char *node, en_msg_t *msg, en_error_t
     }
     json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
     int rc = en_bstore_offer_close (self->store, en_json_str (offer, "id"), "declined", reason)
-          || en_bstore_event (self->store, en_json_str (request, "id"), "declined",
-                              en_json_str (offer, "expert"), reason)
+          || s_transition (self, request, en_json_str (request, "state"), "declined",
+                           en_json_str (offer, "expert"), reason, NULL)
           || s_route (self, request);
-    zsys_info ("request %s: declined by %s", en_json_str (request, "id"), en_json_str (offer, "expert"));
     json_decref (request);
     json_decref (offer);
     return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
@@ -348,7 +347,6 @@ s_handle_close (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *
         }
         json_decref (open);
         rc |= s_transition (self, request, "closed", "closed", NULL, json_string_value (outcome), NULL);
-        zsys_info ("request %s: closed", request_id);
         if (rc)
             en_error_set (error, EN_ERR_INTERNAL, "store error");
     }
@@ -389,8 +387,8 @@ en_router_expire (en_router_t *self, int64_t now)
         en_db_t *db = en_bstore_db (self->store);
         en_db_savepoint (db);
         if (en_bstore_offer_close (self->store, offer_id, "expired", "no answer before deadline")
-        ||  en_bstore_event (self->store, en_json_str (request, "id"), "expired",
-                             en_json_str (offer, "expert"), "no answer before deadline")
+        ||  s_transition (self, request, en_json_str (request, "state"), "expired",
+                          en_json_str (offer, "expert"), "no answer before deadline", NULL)
         ||  s_send (self, en_json_str (offer, "node"), "WITHDRAW",
                     json_pack ("{s:s, s:s, s:s, s:s}", "offer", offer_id,
                                "request_id", en_json_str (request, "id"),
@@ -401,8 +399,6 @@ en_router_expire (en_router_t *self, int64_t now)
         }
         else {
             en_db_release (db);
-            zsys_info ("request %s: offer to %s expired", en_json_str (request, "id"),
-                       en_json_str (offer, "expert"));
             expired++;
         }
         json_decref (request);

@@ -1,0 +1,1165 @@
+/*  expertnet - the command line for people.
+
+    Regional ET staff submit and follow consult requests, experts listen
+    for and answer offers, operators look at a broker. Every verb talks to
+    a daemon over its local control socket (en_control); nothing here
+    touches a database. `--json` prints the daemon's JSON for scripts.
+
+    Exit codes: 0 ok, 1 refused or failed, 2 usage error, 3 daemon not
+    reachable, 4 not found.
+*/
+#include "expertnet.h"
+#include <sodium.h>
+#include <getopt.h>
+#include <errno.h>
+#include <time.h>
+
+#define EXIT_REFUSED     1
+#define EXIT_USAGE       2
+#define EXIT_UNREACHABLE 3
+#define EXIT_NOT_FOUND   4
+
+typedef struct {
+    const char *node_dir;       //  node data directory (control socket)
+    const char *broker_dir;     //  broker data directory
+    bool json;                  //  print JSON
+    int timeout_ms;             //  control call timeout
+} s_cli_t;
+
+static const char *s_usage_text =
+"usage: expertnet [--node DIR] [--broker DIR] [--json] COMMAND ...\n"
+"\n"
+"Consult requests (regional expert team, at your node):\n"
+"  request submit [--file FILE | fields...]   submit a consultatieverzoek\n"
+"  request list [--state STATE]               requests of this node\n"
+"  request show ID                            one request and its timeline\n"
+"  request close ID [--outcome TEXT]          close a request\n"
+"Experts (at their region's node):\n"
+"  expert add --id ID --role ROLE [...]       register an expert\n"
+"  expert update ID [...]                     change availability\n"
+"  expert list                                this region's experts\n"
+"  expert listen [--expert ID]                print offers as they arrive\n"
+"  expert inbox [--expert ID] [--all]         offers waiting for an answer\n"
+"  expert accept OFFER                        accept an offer\n"
+"  expert decline OFFER --reason TEXT         decline (the next candidate gets it)\n"
+"  expert advise OFFER --file FILE            send advice on an accepted case\n"
+"Node and broker:\n"
+"  node status                                connection, queue depth, counts\n"
+"  broker status | requests | show ID | hiaten | experts | offers\n"
+"Keys:\n"
+"  keygen --name NAME --dir DIR               create a CURVE key pair\n"
+"  enroll CERT --broker DIR                   admit a node's public cert\n"
+"  revoke NAME --broker DIR                   remove a node's enrollment\n"
+"\n"
+"Global options:\n"
+"  --node DIR     node data directory (default $EXPERTNET_NODE or run/twente)\n"
+"  --broker DIR   broker data directory (default $EXPERTNET_BROKER or run/overijssel)\n"
+"  --json         machine-readable output\n"
+"  --timeout MS   how long to wait for the daemon (default 5000)\n"
+"Every command takes --help. Exit codes: 0 ok, 1 refused, 2 usage,\n"
+"3 daemon not reachable, 4 not found.\n";
+
+static int
+s_usage_error (const char *format, const char *arg)
+{
+    fprintf (stderr, "expertnet: ");
+    fprintf (stderr, format, arg);
+    fprintf (stderr, "\n(see 'expertnet --help')\n");
+    return EXIT_USAGE;
+}
+
+//  Call the daemon; on failure print the reason and return an exit code.
+static int
+s_call (s_cli_t *cli, const char *dir, const char *verb, json_t *args, json_t **result)
+{
+    int rc = en_control_call (dir, verb, args, cli->timeout_ms, result);
+    json_decref (args);
+    if (rc < 0) {
+        fprintf (stderr, "expertnet: no daemon answers at %s (is it running? see --node/--broker)\n", dir);
+        return EXIT_UNREACHABLE;
+    }
+    if (rc > 0) {
+        int code = (int) en_json_int (*result, "code", 0);
+        fprintf (stderr, "expertnet: %s\n", en_json_str (*result, "error") ?: "refused");
+        json_decref (*result);
+        *result = NULL;
+        return code == EN_ERR_NOT_FOUND ? EXIT_NOT_FOUND : EXIT_REFUSED;
+    }
+    return 0;
+}
+
+static void
+s_print_json (json_t *value)
+{
+    char *text = json_dumps (value, JSON_INDENT (2) | JSON_ENCODE_ANY);
+    printf ("%s\n", text);
+    free (text);
+}
+
+static char *
+s_join (json_t *array)
+{
+    char buf [512] = "";
+    size_t index;
+    json_t *item;
+    json_array_foreach (array, index, item) {
+        if (index)
+            strncat (buf, ",", sizeof buf - strlen (buf) - 1);
+        strncat (buf, json_string_value (item) ?: "", sizeof buf - strlen (buf) - 1);
+    }
+    return strdup (buf [0] ? buf : "-");
+}
+
+//  "a,b,c" -> ["a","b","c"]
+static json_t *
+s_split (const char *text)
+{
+    json_t *array = json_array ();
+    char *copy = strdup (text), *save = NULL;
+    for (char *token = strtok_r (copy, ",", &save); token; token = strtok_r (NULL, ",", &save)) {
+        while (*token == ' ')
+            token++;
+        if (*token)
+            json_array_append_new (array, json_string (token));
+    }
+    free (copy);
+    return array;
+}
+
+//  Parse "YYYY-MM-DD", "YYYY-MM-DDTHH:MM" or ms since epoch; -1 if bad.
+static int64_t
+s_parse_time (const char *text)
+{
+    char *end;
+    long long value = strtoll (text, &end, 10);
+    if (*end == 0 && value >= 0)
+        return value;
+    struct tm tm = { 0 };
+    const char *rest = strptime (text, "%Y-%m-%dT%H:%M", &tm);
+    if (!rest || *rest) {
+        memset (&tm, 0, sizeof tm);
+        rest = strptime (text, "%Y-%m-%d", &tm);
+    }
+    if (!rest || *rest)
+        return -1;
+    tm.tm_isdst = -1;
+    return (int64_t) mktime (&tm) * 1000;
+}
+
+//  A duration in ms as "42s", "9m", "5h", "3d".
+static const char *
+s_span (int64_t ms, char *buf, size_t size)
+{
+    int64_t secs = (ms < 0 ? -ms : ms) / 1000;
+    const char *sign = ms < 0 ? "-" : "";
+    if (secs < 120)
+        snprintf (buf, size, "%s%llds", sign, (long long) secs);
+    else
+    if (secs < 7200)
+        snprintf (buf, size, "%s%lldm", sign, (long long) secs / 60);
+    else
+    if (secs < 172800)
+        snprintf (buf, size, "%s%lldh", sign, (long long) secs / 3600);
+    else
+        snprintf (buf, size, "%s%lldd", sign, (long long) secs / 86400);
+    return buf;
+}
+
+//  Time left until a deadline, or "overdue".
+static const char *
+s_left (int64_t deadline, char *buf, size_t size)
+{
+    int64_t left = deadline - en_now_ms ();
+    return left < 0 ? "overdue" : s_span (left, buf, size);
+}
+
+//  How long ago.
+static const char *
+s_age (int64_t since, char *buf, size_t size)
+{
+    return s_span (en_now_ms () - since, buf, size);
+}
+
+//  ------------------------------------------------------------------
+//  Option parsing for sub-commands: a small table-driven getopt_long.
+
+typedef struct {
+    const char *name;           //  long option
+    bool has_arg;
+    const char *help;
+} s_opt_t;
+
+//  Parse argv (after the sub-command) into a JSON object of option ->
+//  string (or true), and positional arguments into "_args". Returns NULL
+//  on a usage error (printed) or when --help was printed (*help = true).
+static json_t *
+s_parse (int argc, char **argv, const s_opt_t *opts, const char *synopsis, bool *help)
+{
+    json_t *parsed = json_object ();
+    json_t *positional = json_array ();
+    json_object_set_new (parsed, "_args", positional);
+    *help = false;
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv [i];
+        if (streq (arg, "--help") || streq (arg, "-h")) {
+            printf ("usage: expertnet %s\n", synopsis);
+            for (const s_opt_t *opt = opts; opt && opt->name; opt++)
+                printf ("  --%-18s %s\n", opt->name, opt->help);
+            *help = true;
+            json_decref (parsed);
+            return NULL;
+        }
+        if (strncmp (arg, "--", 2) == 0) {
+            const s_opt_t *opt = opts;
+            for (; opt && opt->name; opt++)
+                if (streq (opt->name, arg + 2))
+                    break;
+            if (!opt || !opt->name) {
+                fprintf (stderr, "expertnet: unknown option '%s' for '%s'\n", arg, synopsis);
+                json_decref (parsed);
+                return NULL;
+            }
+            if (opt->has_arg) {
+                if (i + 1 >= argc) {
+                    fprintf (stderr, "expertnet: option '%s' needs a value\n", arg);
+                    json_decref (parsed);
+                    return NULL;
+                }
+                json_object_set_new (parsed, opt->name, json_string (argv [++i]));
+            }
+            else
+                json_object_set_new (parsed, opt->name, json_true ());
+        }
+        else
+            json_array_append_new (positional, json_string (arg));
+    }
+    return parsed;
+}
+
+static const char *
+s_opt (json_t *parsed, const char *name)
+{
+    return en_json_str (parsed, name);
+}
+
+static const char *
+s_arg (json_t *parsed, size_t index)
+{
+    return json_string_value (json_array_get (json_object_get (parsed, "_args"), index));
+}
+
+static size_t
+s_arg_count (json_t *parsed)
+{
+    return json_array_size (json_object_get (parsed, "_args"));
+}
+
+static int
+s_wait_seconds (json_t *parsed, int dflt)
+{
+    const char *text = s_opt (parsed, "wait");
+    return text ? atoi (text) : dflt;
+}
+
+//  ------------------------------------------------------------------
+//  request ...
+
+static const s_opt_t s_request_fields [] = {
+    { "file", true, "JSON file with the request (or a list of requests)" },
+    { "id", true, "request id (default: REGION-random)" },
+    { "region", true, "jeugdregio (default: the node's region)" },
+    { "urgency", true, "crisis | hoog | regulier" },
+    { "type", true, "consultatie-advies | procesregie | moreel-beraad | organiseren-hulp | overbruggingsfinanciering" },
+    { "expertise", true, "required expertise tags, comma separated" },
+    { "age-band", true, "0-3 | 4-11 | 12-17 | 18-23" },
+    { "leefgebieden", true, "life domains, comma separated" },
+    { "problematiek", true, "problem tags, comma separated" },
+    { "kader", true, "vrijwillig | gedwongen" },
+    { "situatie", true, "thuis | pleegzorg | gezinshuis | residentieel | jeugdzorgplus | 3-milieu | crisis" },
+    { "stuck-on", true, "inhoud,samenwerking,financiering,wachttijd,aanbod-ontbreekt" },
+    { "question", true, "the question, anonymized (no names, dates of birth, addresses)" },
+    { "wait", true, "seconds to wait for the broker's acknowledgement (default 5; 0: don't)" },
+    { NULL, false, NULL }
+};
+
+static json_t *
+s_request_from_flags (json_t *parsed)
+{
+    json_t *request = json_object ();
+    static const char *scalars [][2] = {
+        { "id", "id" }, { "region", "region" }, { "urgency", "urgency" },
+        { "type", "question_type" }, { "age-band", "age_band" }, { "kader", "kader" },
+        { "situatie", "situatie" }, { "question", "question" }, { NULL, NULL } };
+    static const char *lists [][2] = {
+        { "expertise", "expertise" }, { "leefgebieden", "leefgebieden" },
+        { "problematiek", "problematiek" }, { "stuck-on", "stuck_on" }, { NULL, NULL } };
+    for (int i = 0; scalars [i][0]; i++)
+        if (s_opt (parsed, scalars [i][0]))
+            json_object_set_new (request, scalars [i][1], json_string (s_opt (parsed, scalars [i][0])));
+    for (int i = 0; lists [i][0]; i++)
+        if (s_opt (parsed, lists [i][0]))
+            json_object_set_new (request, lists [i][1], s_split (s_opt (parsed, lists [i][0])));
+    return request;
+}
+
+static int
+s_submit_one (s_cli_t *cli, json_t *request, int wait_s, json_t *results)
+{
+    json_t *result;
+    int rc = s_call (cli, cli->node_dir, "submit", json_pack ("{s:O}", "request", request), &result);
+    if (rc)
+        return rc;
+    const char *id = en_json_str (result, "id");
+    //  Wait (briefly) until the broker has the request on disk
+    const char *state = "queued";
+    json_t *shown = NULL;
+    for (int64_t until = en_now_ms () + wait_s * 1000LL; wait_s > 0 && en_now_ms () < until; ) {
+        json_decref (shown);
+        shown = NULL;
+        if (en_control_call (cli->node_dir, "request", json_pack ("{s:s}", "id", id), cli->timeout_ms, &shown) != 0)
+            break;
+        state = en_json_str (shown, "state");
+        if (!streq (state, "queued"))
+            break;
+        zclock_sleep (50);
+    }
+    if (shown && streq (state, "rejected")) {
+        fprintf (stderr, "expertnet: broker refused request %s: %s\n", id, en_json_str (shown, "error") ?: "");
+        rc = EXIT_REFUSED;
+    }
+    json_object_set_new (result, "state", json_string (state));
+    if (!cli->json && rc == 0)
+        printf ("%s %s%s\n", id, state,
+                streq (state, "queued") ? " (stored at the node; it is sent when the broker is reachable)" : "");
+    json_array_append (results, result);
+    json_decref (result);
+    json_decref (shown);
+    return rc;
+}
+
+static int
+s_cmd_request_submit (s_cli_t *cli, json_t *parsed)
+{
+    json_t *requests;
+    const char *file = s_opt (parsed, "file");
+    if (file) {
+        json_error_t jerr;
+        json_t *loaded = json_load_file (file, JSON_REJECT_DUPLICATES, &jerr);
+        if (!loaded) {
+            fprintf (stderr, "expertnet: %s: line %d: %s\n", file, jerr.line, jerr.text);
+            return EXIT_USAGE;
+        }
+        requests = json_is_array (loaded) ? loaded : json_pack ("[o]", loaded);
+        //  Flags given next to --file override the file's fields
+        json_t *flags = s_request_from_flags (parsed);
+        size_t index;
+        json_t *request;
+        json_array_foreach (requests, index, request)
+            if (json_is_object (request))
+                json_object_update (request, flags);
+        json_decref (flags);
+    }
+    else
+        requests = json_pack ("[o]", s_request_from_flags (parsed));
+    int wait_s = s_wait_seconds (parsed, json_array_size (requests) == 1 ? 5 : 0);
+    json_t *results = json_array ();
+    int rc = 0;
+    size_t index;
+    json_t *request;
+    json_array_foreach (requests, index, request) {
+        int one = s_submit_one (cli, request, wait_s, results);
+        if (one == EXIT_UNREACHABLE) {
+            rc = one;
+            break;
+        }
+        rc = rc ? rc : one;
+    }
+    if (cli->json)
+        s_print_json (json_array_size (requests) == 1 && json_array_size (results) == 1
+                      ? json_array_get (results, 0) : results);
+    json_decref (results);
+    json_decref (requests);
+    return rc;
+}
+
+static int
+s_cmd_request_list (s_cli_t *cli, json_t *parsed)
+{
+    json_t *args = json_object ();
+    if (s_opt (parsed, "state"))
+        json_object_set_new (args, "state", json_string (s_opt (parsed, "state")));
+    json_t *rows;
+    int rc = s_call (cli, cli->node_dir, "requests", args, &rows);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (rows);
+    else {
+        printf ("%-22s %-9s %-19s %-10s %-24s %s\n", "ID", "URGENCY", "TYPE", "STATE", "EXPERT", "UPDATED");
+        size_t index;
+        json_t *row;
+        json_array_foreach (rows, index, row) {
+            json_t *summary = json_object_get (row, "summary");
+            char when [32];
+            printf ("%-22s %-9s %-19s %-10s %-24s %s\n", en_json_str (row, "id"),
+                    en_json_str (summary, "urgency"), en_json_str (summary, "question_type"),
+                    en_json_str (row, "state"), en_json_str (row, "expert") ?: "-",
+                    en_time_str (en_json_int (row, "updated", 0), when, sizeof when));
+        }
+        if (json_array_size (rows) == 0)
+            printf ("(no requests)\n");
+    }
+    json_decref (rows);
+    return 0;
+}
+
+static void
+s_print_summary (json_t *summary)
+{
+    char *expertise = s_join (json_object_get (summary, "expertise"));
+    char *domains = s_join (json_object_get (summary, "leefgebieden"));
+    char *problems = s_join (json_object_get (summary, "problematiek"));
+    char *stuck = s_join (json_object_get (summary, "stuck_on"));
+    printf ("  urgency        %s\n  question type  %s\n  expertise      %s\n  region         %s\n"
+            "  age band       %s\n  leefgebieden   %s\n  problematiek   %s\n  kader          %s\n"
+            "  situatie       %s\n  stuck on       %s\n",
+            en_json_str (summary, "urgency"), en_json_str (summary, "question_type"), expertise,
+            en_json_str (summary, "region"), en_json_str (summary, "age_band"), domains, problems,
+            en_json_str (summary, "kader") ?: "-", en_json_str (summary, "situatie") ?: "-", stuck);
+    if (en_json_str (summary, "question"))
+        printf ("  question       %s\n", en_json_str (summary, "question"));
+    free (expertise);
+    free (domains);
+    free (problems);
+    free (stuck);
+}
+
+static int
+s_cmd_request_show (s_cli_t *cli, json_t *parsed)
+{
+    if (s_arg_count (parsed) != 1)
+        return s_usage_error ("%s", "request show needs one request id");
+    json_t *row;
+    int rc = s_call (cli, cli->node_dir, "request", json_pack ("{s:s}", "id", s_arg (parsed, 0)), &row);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (row);
+    else {
+        printf ("request %s: %s%s%s\n", en_json_str (row, "id"), en_json_str (row, "state"),
+                en_json_str (row, "expert") ? ", expert " : "", en_json_str (row, "expert") ?: "");
+        if (en_json_str (row, "error"))
+            printf ("  error          %s\n", en_json_str (row, "error"));
+        s_print_summary (json_object_get (row, "summary"));
+        printf ("timeline:\n");
+        size_t index;
+        json_t *event;
+        json_array_foreach (json_object_get (row, "events"), index, event) {
+            char when [32];
+            printf ("  %s  %-10s %s%s%s\n", en_time_str (en_json_int (event, "at", 0), when, sizeof when),
+                    en_json_str (event, "event"), en_json_str (event, "expert") ?: "",
+                    en_json_str (event, "detail") ? "  " : "", en_json_str (event, "detail") ?: "");
+        }
+        if (en_json_str (row, "advice"))
+            printf ("advice:\n%s\n", en_json_str (row, "advice"));
+    }
+    json_decref (row);
+    return 0;
+}
+
+static int
+s_cmd_request_close (s_cli_t *cli, json_t *parsed)
+{
+    if (s_arg_count (parsed) != 1)
+        return s_usage_error ("%s", "request close needs one request id");
+    json_t *args = json_pack ("{s:s}", "id", s_arg (parsed, 0));
+    if (s_opt (parsed, "outcome"))
+        json_object_set_new (args, "outcome", json_string (s_opt (parsed, "outcome")));
+    json_t *result;
+    int rc = s_call (cli, cli->node_dir, "close", args, &result);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (result);
+    else
+        printf ("%s closing (queued for the broker)\n", s_arg (parsed, 0));
+    json_decref (result);
+    return 0;
+}
+
+//  ------------------------------------------------------------------
+//  expert ...
+
+static const s_opt_t s_expert_fields [] = {
+    { "id", true, "pseudonymous expert id (add only)" },
+    { "role", true, "superexpert | procesregisseur | ervaringsdeskundige" },
+    { "expertise", true, "expertise tags, comma separated" },
+    { "capacity", true, "open cases the expert can take (0-50)" },
+    { "absent-until", true, "YYYY-MM-DD[THH:MM] or 0 (present)" },
+    { "bovenregionaal", false, "a bovenregionale procesregisseur (escalation target)" },
+    { "regionaal", false, "not bovenregionaal (update)" },
+    { "languages", true, "languages, comma separated" },
+    { NULL, false, NULL }
+};
+
+static int
+s_cmd_expert_put (s_cli_t *cli, json_t *parsed, bool update)
+{
+    json_t *expert = json_object ();
+    const char *id = update ? s_arg (parsed, 0) : s_opt (parsed, "id");
+    if (!id) {
+        json_decref (expert);
+        return s_usage_error ("%s", update ? "expert update needs an expert id" : "expert add needs --id");
+    }
+    json_object_set_new (expert, "id", json_string (id));
+    if (s_opt (parsed, "role"))
+        json_object_set_new (expert, "role", json_string (s_opt (parsed, "role")));
+    if (s_opt (parsed, "expertise"))
+        json_object_set_new (expert, "expertise", s_split (s_opt (parsed, "expertise")));
+    if (s_opt (parsed, "languages"))
+        json_object_set_new (expert, "languages", s_split (s_opt (parsed, "languages")));
+    if (s_opt (parsed, "capacity")) {
+        char *end;
+        long capacity = strtol (s_opt (parsed, "capacity"), &end, 10);
+        if (*end || end == s_opt (parsed, "capacity")) {
+            json_decref (expert);
+            return s_usage_error ("--capacity '%s' is not a number", s_opt (parsed, "capacity"));
+        }
+        json_object_set_new (expert, "capacity", json_integer (capacity));
+    }
+    if (s_opt (parsed, "absent-until")) {
+        int64_t until = s_parse_time (s_opt (parsed, "absent-until"));
+        if (until < 0) {
+            json_decref (expert);
+            return s_usage_error ("--absent-until '%s' is not YYYY-MM-DD[THH:MM] or 0", s_opt (parsed, "absent-until"));
+        }
+        json_object_set_new (expert, "absent_until", json_integer (until));
+    }
+    if (json_object_get (parsed, "bovenregionaal"))
+        json_object_set_new (expert, "bovenregionaal", json_true ());
+    if (json_object_get (parsed, "regionaal"))
+        json_object_set_new (expert, "bovenregionaal", json_false ());
+    json_t *result;
+    int rc = s_call (cli, cli->node_dir, update ? "expert-update" : "expert-add",
+                     json_pack ("{s:o}", "expert", expert), &result);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (result);
+    else {
+        char *tags = s_join (json_object_get (result, "expertise"));
+        printf ("expert %s %s: %s, capacity %lld, expertise %s (published to the broker)\n",
+                en_json_str (result, "id"), update ? "updated" : "added", en_json_str (result, "role"),
+                (long long) en_json_int (result, "capacity", 0), tags);
+        free (tags);
+    }
+    json_decref (result);
+    return 0;
+}
+
+static int
+s_cmd_expert_list (s_cli_t *cli, json_t *parsed)
+{
+    json_t *rows;
+    int rc = s_call (cli, cli->node_dir, "experts", NULL, &rows);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (rows);
+    else {
+        printf ("%-24s %-20s %-8s %-14s %s\n", "ID", "ROLE", "CAPACITY", "ABSENT UNTIL", "EXPERTISE");
+        size_t index;
+        json_t *row;
+        json_array_foreach (rows, index, row) {
+            char *tags = s_join (json_object_get (row, "expertise"));
+            char when [32];
+            int64_t absent = en_json_int (row, "absent_until", 0);
+            printf ("%-24s %-20s %-8lld %-14.10s %s\n", en_json_str (row, "id"),
+                    json_is_true (json_object_get (row, "bovenregionaal")) ? "procesregisseur (br)"
+                                                                          : en_json_str (row, "role"),
+                    (long long) en_json_int (row, "capacity", 0),
+                    absent > en_now_ms () ? en_time_str (absent, when, sizeof when) : "-", tags);
+            free (tags);
+        }
+    }
+    json_decref (rows);
+    return 0;
+}
+
+static void
+s_print_offer_line (json_t *offer)
+{
+    json_t *request = json_object_get (offer, "request");
+    char *tags = s_join (json_object_get (request, "expertise"));
+    char when [32], left [32];
+    printf ("%s  %s%s for %s: %s %s, expertise %s, age %s, %s; answer within %s (%s)\n",
+            en_json_str (offer, "offer") ?: en_json_str (offer, "id"),
+            streq (en_json_str (offer, "kind") ?: "", "escalation") ? "ESCALATION " : "",
+            "OFFER", en_json_str (offer, "expert"), en_json_str (request, "urgency"),
+            en_json_str (request, "question_type"), tags, en_json_str (request, "age_band"),
+            en_json_str (request, "region"),
+            s_left (en_json_int (offer, "deadline", 0), left, sizeof left),
+            en_time_str (en_json_int (offer, "deadline", 0), when, sizeof when));
+    free (tags);
+}
+
+static int
+s_cmd_expert_listen (s_cli_t *cli, json_t *parsed)
+{
+    zsock_t *sub = zsock_new (ZMQ_SUB);
+    char path [PATH_MAX];
+    snprintf (path, sizeof path, "%s/notify.sock", cli->node_dir);
+    if (!zsys_file_exists (path) || zsock_connect (sub, "ipc://%s", path) < 0) {
+        zsock_destroy (&sub);
+        fprintf (stderr, "expertnet: no node notifications at %s (is the node running?)\n", path);
+        return EXIT_UNREACHABLE;
+    }
+    char topic [128];
+    snprintf (topic, sizeof topic, "expert:%s%s", s_opt (parsed, "expert") ?: "",
+              s_opt (parsed, "expert") ? ";" : "");
+    zsock_set_subscribe (sub, topic);
+    if (json_object_get (parsed, "requests"))
+        zsock_set_subscribe (sub, "request:");
+    int count = s_opt (parsed, "count") ? atoi (s_opt (parsed, "count")) : 0;
+    int64_t until = s_opt (parsed, "timeout") ? en_now_ms () + atoi (s_opt (parsed, "timeout")) * 1000LL : 0;
+    if (!cli->json) {
+        printf ("listening for %s at %s (Ctrl-C stops)\n",
+                s_opt (parsed, "expert") ? s_opt (parsed, "expert") : "all experts", cli->node_dir);
+        fflush (stdout);
+    }
+    zpoller_t *poller = zpoller_new (sub, NULL);
+    int seen = 0;
+    while (!zsys_interrupted && (!count || seen < count) && (!until || en_now_ms () < until)) {
+        if (!zpoller_wait (poller, 200))
+            continue;
+        char *name = NULL, *text = NULL;
+        if (zstr_recvx (sub, &name, &text, NULL) != 2) {
+            zstr_free (&name);
+            continue;
+        }
+        json_t *event = json_loads (text, 0, NULL);
+        seen++;
+        char now [32];
+        if (cli->json)
+            printf ("%s\n", text);
+        else
+        if (streq (en_json_str (event, "type") ?: "", "offer")) {
+            printf ("[%s] ", en_time_str (en_now_ms (), now, sizeof now));
+            s_print_offer_line (json_object_get (event, "offer"));
+        }
+        else
+        if (streq (en_json_str (event, "type") ?: "", "withdraw")) {
+            json_t *offer = json_object_get (event, "offer");
+            printf ("[%s] %s  WITHDRAWN for %s (%s)\n", en_time_str (en_now_ms (), now, sizeof now),
+                    en_json_str (offer, "offer"), en_json_str (offer, "expert"), en_json_str (offer, "reason"));
+        }
+        else {
+            json_t *status = json_object_get (event, "status");
+            printf ("[%s] %s  %s%s%s\n", en_time_str (en_now_ms (), now, sizeof now),
+                    en_json_str (status, "request"), en_json_str (status, "event"),
+                    en_json_str (status, "expert") ? " " : "", en_json_str (status, "expert") ?: "");
+        }
+        fflush (stdout);
+        json_decref (event);
+        zstr_free (&name);
+        zstr_free (&text);
+    }
+    zpoller_destroy (&poller);
+    zsock_destroy (&sub);
+    return 0;
+}
+
+static int
+s_cmd_expert_inbox (s_cli_t *cli, json_t *parsed)
+{
+    json_t *args = json_object ();
+    if (s_opt (parsed, "expert"))
+        json_object_set_new (args, "expert", json_string (s_opt (parsed, "expert")));
+    if (json_object_get (parsed, "all"))
+        json_object_set_new (args, "all", json_true ());
+    json_t *rows;
+    int rc = s_call (cli, cli->node_dir, "inbox", args, &rows);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (rows);
+    else {
+        size_t index;
+        json_t *row;
+        json_array_foreach (rows, index, row) {
+            if (json_object_get (parsed, "all")) {
+                printf ("%-30s %-24s %-10s %s%s%s\n", en_json_str (row, "id"), en_json_str (row, "expert"),
+                        en_json_str (row, "state"), en_json_str (row, "answer") ?: "",
+                        en_json_str (row, "answer_status") ? " " : "", en_json_str (row, "answer_status") ?: "");
+            }
+            else
+                s_print_offer_line (row);
+        }
+        if (json_array_size (rows) == 0)
+            printf ("(no offers waiting)\n");
+    }
+    json_decref (rows);
+    return 0;
+}
+
+//  accept / decline / advise: queue at the node, then wait for the
+//  broker's verdict (an offer can have expired in the meantime).
+static int
+s_cmd_expert_answer (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    if (s_arg_count (parsed) != 1)
+        return s_usage_error ("%s", "needs one offer id (see 'expertnet expert inbox')");
+    const char *offer = s_arg (parsed, 0);
+    json_t *args = json_pack ("{s:s}", "offer", offer);
+    if (streq (verb, "decline")) {
+        if (!s_opt (parsed, "reason")) {
+            json_decref (args);
+            return s_usage_error ("%s", "decline needs --reason TEXT");
+        }
+        json_object_set_new (args, "reason", json_string (s_opt (parsed, "reason")));
+    }
+    if (streq (verb, "advise")) {
+        const char *file = s_opt (parsed, "file");
+        char *text = file ? en_file_read (file, EN_MAX_ADVICE) : NULL;
+        if (file && !text) {
+            json_decref (args);
+            fprintf (stderr, "expertnet: cannot read %s: %s\n", file,
+                     errno == EFBIG ? "larger than the advice limit of 16000 bytes" : strerror (errno));
+            return EXIT_USAGE;
+        }
+        if (!text && s_opt (parsed, "text"))
+            text = strdup (s_opt (parsed, "text"));
+        if (!text) {
+            json_decref (args);
+            return s_usage_error ("%s", "advise needs --file FILE or --text TEXT");
+        }
+        json_object_set_new (args, "text", json_string (text));
+        free (text);
+    }
+    json_t *result;
+    int rc = s_call (cli, cli->node_dir, verb, args, &result);
+    if (rc)
+        return rc;
+    json_decref (result);
+    //  Wait for the broker's verdict
+    int wait_s = s_wait_seconds (parsed, 10);
+    json_t *shown = NULL;
+    const char *status = "queued";
+    for (int64_t until = en_now_ms () + wait_s * 1000LL; en_now_ms () < until; zclock_sleep (50)) {
+        json_decref (shown);
+        shown = NULL;
+        if (en_control_call (cli->node_dir, "offer", json_pack ("{s:s}", "offer", offer), cli->timeout_ms, &shown))
+            break;
+        status = en_json_str (shown, "answer_status") ?: "queued";
+        if (!streq (status, "queued"))
+            break;
+    }
+    if (cli->json)
+        s_print_json (shown);
+    if (streq (status, "refused")) {
+        fprintf (stderr, "expertnet: broker refused: %s\n", en_json_str (shown, "answer_error") ?: "");
+        rc = EXIT_REFUSED;
+    }
+    else
+    if (!cli->json) {
+        const char *done = streq (verb, "accept") ? "accepted" : streq (verb, "decline") ? "declined" : "advice sent";
+        if (streq (status, "confirmed"))
+            printf ("%s: %s (confirmed by the broker)\n", offer, done);
+        else
+            printf ("%s: %s, queued at the node (the broker is not reachable now; it is sent when it is)\n",
+                    offer, done);
+    }
+    json_decref (shown);
+    return rc;
+}
+
+//  ------------------------------------------------------------------
+//  node / broker status
+
+static int
+s_cmd_node_status (s_cli_t *cli, json_t *parsed)
+{
+    json_t *status;
+    int rc = s_call (cli, cli->node_dir, "status", NULL, &status);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (status);
+    else {
+        char when [32];
+        printf ("node %s (region %s), expertnet %s\n  broker      %s: %s (last contact %s)\n"
+                "  requests    %lld open\n  experts     %lld\n  offers      %lld waiting for an answer\n"
+                "  outbox      %lld message(s) not yet acknowledged\n",
+                en_json_str (status, "node"), en_json_str (status, "region"), en_json_str (status, "version"),
+                en_json_str (status, "broker"),
+                json_is_true (json_object_get (status, "connected")) ? "connected" : "NOT CONNECTED",
+                en_time_str (en_json_int (status, "last_contact", 0), when, sizeof when),
+                (long long) en_json_int (status, "requests_open", 0), (long long) en_json_int (status, "experts", 0),
+                (long long) en_json_int (status, "offers_waiting", 0), (long long) en_json_int (status, "outbox", 0));
+    }
+    json_decref (status);
+    return 0;
+}
+
+static void
+s_print_counts (const char *label, json_t *object)
+{
+    printf ("  %-14s", label);
+    const char *key;
+    json_t *value;
+    int n = 0;
+    json_object_foreach (object, key, value) {
+        printf ("%s%s %lld", n++ ? ", " : "", key, (long long) json_integer_value (value));
+    }
+    printf ("%s\n", n ? "" : "none");
+}
+
+static int
+s_cmd_broker (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    json_t *args = json_object ();
+    const char *control = verb;
+    if (streq (verb, "show")) {
+        if (s_arg_count (parsed) != 1) {
+            json_decref (args);
+            return s_usage_error ("%s", "broker show needs one request id");
+        }
+        json_object_set_new (args, "id", json_string (s_arg (parsed, 0)));
+        control = "request";
+    }
+    if (s_opt (parsed, "state"))
+        json_object_set_new (args, "state", json_string (s_opt (parsed, "state")));
+    json_t *result;
+    int rc = s_call (cli, cli->broker_dir, control, args, &result);
+    if (rc)
+        return rc;
+    if (cli->json) {
+        s_print_json (result);
+        json_decref (result);
+        return 0;
+    }
+    char when [32], left [32];
+    size_t index;
+    json_t *row;
+    if (streq (verb, "status")) {
+        printf ("broker %s on %s, expertnet %s, up since %s\n", en_json_str (result, "broker"),
+                en_json_str (result, "endpoint"), en_json_str (result, "version"),
+                en_time_str (en_json_int (result, "started", 0), when, sizeof when));
+        printf ("  nodes:\n");
+        json_array_foreach (json_object_get (result, "nodes"), index, row)
+            printf ("    %-16s %-12s %-13s last seen %s, outbox %lld\n", en_json_str (row, "name"),
+                    en_json_str (row, "region") ?: "-",
+                    json_is_true (json_object_get (row, "connected")) ? "connected" : "DISCONNECTED",
+                    en_time_str (en_json_int (row, "last_seen", 0), when, sizeof when),
+                    (long long) en_json_int (row, "outbox", 0));
+        if (json_array_size (json_object_get (result, "nodes")) == 0)
+            printf ("    (none since start)\n");
+        s_print_counts ("experts", json_object_get (result, "experts_by_role"));
+        s_print_counts ("open requests", json_object_get (result, "open_by_urgency"));
+        s_print_counts ("all requests", json_object_get (result, "requests_by_state"));
+        printf ("  offers open    %lld\n  hiaten         %lld\n  outbox         %lld\n"
+                "  messages       %lld received, %lld refused; %lld connections refused\n",
+                (long long) en_json_int (result, "offers_open", 0), (long long) en_json_int (result, "hiaten", 0),
+                (long long) en_json_int (result, "outbox", 0), (long long) en_json_int (result, "messages_received", 0),
+                (long long) en_json_int (result, "messages_refused", 0),
+                (long long) en_json_int (result, "connections_refused", 0));
+    }
+    else
+    if (streq (verb, "requests")) {
+        printf ("%-22s %-9s %-19s %-10s %-12s %-24s %s\n", "ID", "URGENCY", "TYPE", "STATE", "ORIGIN", "EXPERT", "AGE");
+        json_array_foreach (result, index, row)
+            printf ("%-22s %-9s %-19s %-10s %-12s %-24s %s\n", en_json_str (row, "id"), en_json_str (row, "urgency"),
+                    en_json_str (row, "question_type"), en_json_str (row, "state"), en_json_str (row, "origin"),
+                    en_json_str (row, "expert") ?: "-", s_age (en_json_int (row, "created", 0), left, sizeof left));
+    }
+    else
+    if (streq (verb, "show")) {
+        printf ("request %s from %s: %s%s%s\n", en_json_str (result, "id"), en_json_str (result, "origin"),
+                en_json_str (result, "state"), en_json_str (result, "expert") ? ", expert " : "",
+                en_json_str (result, "expert") ?: "");
+        s_print_summary (json_object_get (result, "summary"));
+        printf ("timeline:\n");
+        json_array_foreach (json_object_get (result, "events"), index, row)
+            printf ("  %s  %-10s %s%s%s\n", en_time_str (en_json_int (row, "at", 0), when, sizeof when),
+                    en_json_str (row, "type"), en_json_str (row, "expert") ?: "",
+                    en_json_str (row, "detail") ? "  " : "", en_json_str (row, "detail") ?: "");
+    }
+    else
+    if (streq (verb, "hiaten")) {
+        printf ("%-22s %-19s %-9s %-19s %-12s %s\n", "REQUEST", "AT", "URGENCY", "TYPE", "REGION", "EXPERTISE");
+        json_array_foreach (result, index, row) {
+            char *tags = s_join (json_object_get (row, "expertise"));
+            printf ("%-22s %-19s %-9s %-19s %-12s %s\n", en_json_str (row, "request_id"),
+                    en_time_str (en_json_int (row, "at", 0), when, sizeof when), en_json_str (row, "urgency"),
+                    en_json_str (row, "question_type"), en_json_str (row, "region"), tags);
+            free (tags);
+        }
+        if (json_array_size (result) == 0)
+            printf ("(no hiaten)\n");
+    }
+    else
+    if (streq (verb, "experts")) {
+        printf ("%-24s %-14s %-12s %-16s %-9s %s\n", "ID", "NODE", "REGION", "ROLE", "LOAD", "EXPERTISE");
+        json_array_foreach (result, index, row) {
+            char *tags = s_join (json_object_get (row, "expertise"));
+            char load [32];
+            snprintf (load, sizeof load, "%lld/%lld", (long long) en_json_int (row, "load", 0),
+                      (long long) en_json_int (row, "capacity", 0));
+            printf ("%-24s %-14s %-12s %-16s %-9s %s\n", en_json_str (row, "id"), en_json_str (row, "node"),
+                    en_json_str (row, "region"), en_json_str (row, "role"), load, tags);
+            free (tags);
+        }
+    }
+    else
+    if (streq (verb, "offers")) {
+        printf ("%-30s %-24s %-10s %-9s %s\n", "OFFER", "EXPERT", "KIND", "URGENCY", "TIME LEFT");
+        json_array_foreach (result, index, row)
+            printf ("%-30s %-24s %-10s %-9s %s\n", en_json_str (row, "id"), en_json_str (row, "expert"),
+                    en_json_str (row, "kind"), en_json_str (row, "urgency"),
+                    s_left (en_json_int (row, "deadline", 0), left, sizeof left));
+    }
+    json_decref (result);
+    return 0;
+}
+
+//  ------------------------------------------------------------------
+//  keys
+
+static int
+s_cmd_keygen (s_cli_t *cli, json_t *parsed)
+{
+    const char *name = s_opt (parsed, "name"), *dir = s_opt (parsed, "dir");
+    if (!name || !dir)
+        return s_usage_error ("%s", "keygen needs --name NAME --dir DIR");
+    char err [512];
+    if (en_keys_generate (dir, name, err, sizeof err)) {
+        fprintf (stderr, "expertnet: %s\n", err);
+        return EXIT_REFUSED;
+    }
+    char path [PATH_MAX];
+    snprintf (path, sizeof path, "%s/%s.cert", dir, name);
+    zcert_t *cert = zcert_load (path);
+    if (cli->json)
+        printf ("{\"name\": \"%s\", \"public_key\": \"%s\", \"cert\": \"%s\"}\n", name, zcert_public_txt (cert), path);
+    else
+        printf ("key pair for %s: %s (public, give to the broker to enroll) and %s_secret (keep private)\n"
+                "public key %s\n", name, path, path, zcert_public_txt (cert));
+    zcert_destroy (&cert);
+    return 0;
+}
+
+static int
+s_cmd_enroll (s_cli_t *cli, json_t *parsed, bool revoke)
+{
+    if (s_arg_count (parsed) != 1)
+        return s_usage_error ("%s", revoke ? "revoke needs a node name" : "enroll needs a public cert file");
+    char enrolled [PATH_MAX], target [PATH_MAX + 80], err [512];
+    snprintf (enrolled, sizeof enrolled, "%s/enrolled", cli->broker_dir);
+    if (revoke) {
+        const char *name = s_arg (parsed, 0);
+        if (!en_name_valid (name))
+            return s_usage_error ("'%s' is not a node name", name);
+        snprintf (target, sizeof target, "%s/%s.cert", enrolled, name);
+        if (remove (target)) {
+            fprintf (stderr, "expertnet: %s is not enrolled at %s\n", name, cli->broker_dir);
+            return EXIT_NOT_FOUND;
+        }
+        printf ("%s revoked: the broker refuses its key from now on\n", name);
+        return 0;
+    }
+    zcert_t *cert = en_keys_load_public (s_arg (parsed, 0), err, sizeof err);
+    const char *name = cert ? zcert_meta (cert, "name") : NULL;
+    if (!cert || !en_name_valid (name)) {
+        fprintf (stderr, "expertnet: %s\n", cert ? "certificate has no valid 'name' (make it with expertnet keygen)" : err);
+        zcert_destroy (&cert);
+        return EXIT_REFUSED;
+    }
+    en_mkdir_p (enrolled, 0700);
+    snprintf (target, sizeof target, "%s/%s.cert", enrolled, name);
+    if (zcert_save_public (cert, target)) {
+        fprintf (stderr, "expertnet: cannot write %s\n", target);
+        zcert_destroy (&cert);
+        return EXIT_REFUSED;
+    }
+    printf ("%s enrolled at %s (key %s)\n", name, cli->broker_dir, zcert_public_txt (cert));
+    zcert_destroy (&cert);
+    return 0;
+}
+
+//  ------------------------------------------------------------------
+
+int
+main (int argc, char *argv [])
+{
+    s_cli_t cli = {
+        .node_dir = getenv ("EXPERTNET_NODE") ?: "run/twente",
+        .broker_dir = getenv ("EXPERTNET_BROKER") ?: "run/overijssel",
+        .timeout_ms = 5000,
+    };
+    int i = 1;
+    for (; i < argc && strncmp (argv [i], "-", 1) == 0; i++) {
+        if (streq (argv [i], "--node") && i + 1 < argc)
+            cli.node_dir = argv [++i];
+        else
+        if (streq (argv [i], "--broker") && i + 1 < argc)
+            cli.broker_dir = argv [++i];
+        else
+        if (streq (argv [i], "--json"))
+            cli.json = true;
+        else
+        if (streq (argv [i], "--timeout") && i + 1 < argc)
+            cli.timeout_ms = atoi (argv [++i]);
+        else
+        if (streq (argv [i], "--help") || streq (argv [i], "-h")) {
+            fputs (s_usage_text, stdout);
+            return 0;
+        }
+        else
+        if (streq (argv [i], "--version")) {
+            printf ("expertnet %s\n", EXPERTNET_VERSION);
+            return 0;
+        }
+        else
+            return s_usage_error ("unknown option '%s'", argv [i]);
+    }
+    if (i >= argc) {
+        fputs (s_usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    if (sodium_init () < 0)
+        return EXIT_REFUSED;
+    zsys_init ();
+    zsys_set_logstream (stderr);
+    zsys_handler_set (NULL);            //  let Ctrl-C end `listen` at once
+    const char *noun = argv [i++];
+    const char *verb = i < argc ? argv [i] : NULL;
+    //  --json may also follow the command
+    for (int j = i; j < argc; j++)
+        if (streq (argv [j], "--json")) {
+            cli.json = true;
+            memmove (&argv [j], &argv [j + 1], (argc - j - 1) * sizeof (char *));
+            argc--;
+            j--;
+        }
+    static const s_opt_t no_opts [] = { { NULL, false, NULL } };
+    static const s_opt_t state_opts [] = { { "state", true, "only requests in this state" }, { NULL, false, NULL } };
+    static const s_opt_t close_opts [] = { { "outcome", true, "outcome text (no personal data)" }, { NULL, false, NULL } };
+    static const s_opt_t listen_opts [] = {
+        { "expert", true, "only this expert's notifications" },
+        { "requests", false, "also print status changes of this node's requests" },
+        { "count", true, "stop after N notifications" },
+        { "timeout", true, "stop after N seconds" }, { NULL, false, NULL } };
+    static const s_opt_t inbox_opts [] = {
+        { "expert", true, "only this expert's offers" },
+        { "all", false, "also answered, expired and withdrawn offers" }, { NULL, false, NULL } };
+    static const s_opt_t answer_opts [] = {
+        { "reason", true, "why (decline)" }, { "file", true, "advice text file (advise)" },
+        { "text", true, "advice text (advise)" },
+        { "wait", true, "seconds to wait for the broker's confirmation (default 10)" }, { NULL, false, NULL } };
+    static const s_opt_t keygen_opts [] = {
+        { "name", true, "node or broker name" }, { "dir", true, "directory for the key files" }, { NULL, false, NULL } };
+
+    struct {
+        const char *noun, *verb, *synopsis;
+        const s_opt_t *opts;
+    } table [] = {
+        { "request", "submit", "request submit [--file FILE] [--urgency U --type T --expertise A,B --age-band B ...]", s_request_fields },
+        { "request", "list", "request list [--state STATE]", state_opts },
+        { "request", "show", "request show ID", no_opts },
+        { "request", "close", "request close ID [--outcome TEXT]", close_opts },
+        { "expert", "add", "expert add --id ID --role ROLE [--expertise A,B] [--capacity N] ...", s_expert_fields },
+        { "expert", "update", "expert update ID [--capacity N] [--absent-until DATE] ...", s_expert_fields },
+        { "expert", "list", "expert list", no_opts },
+        { "expert", "listen", "expert listen [--expert ID] [--count N] [--timeout S]", listen_opts },
+        { "expert", "inbox", "expert inbox [--expert ID] [--all]", inbox_opts },
+        { "expert", "accept", "expert accept OFFER", answer_opts },
+        { "expert", "decline", "expert decline OFFER --reason TEXT", answer_opts },
+        { "expert", "advise", "expert advise OFFER --file FILE", answer_opts },
+        { "node", "status", "node status", no_opts },
+        { "broker", "status", "broker status", no_opts },
+        { "broker", "requests", "broker requests [--state STATE]", state_opts },
+        { "broker", "show", "broker show ID", no_opts },
+        { "broker", "hiaten", "broker hiaten", no_opts },
+        { "broker", "experts", "broker experts", no_opts },
+        { "broker", "offers", "broker offers", no_opts },
+        { "keygen", NULL, "keygen --name NAME --dir DIR", keygen_opts },
+        { "enroll", NULL, "enroll CERT --broker DIR", no_opts },
+        { "revoke", NULL, "revoke NAME --broker DIR", no_opts },
+        { NULL, NULL, NULL, NULL }
+    };
+    int entry = -1;
+    for (int t = 0; table [t].noun; t++)
+        if (streq (table [t].noun, noun) && (!table [t].verb || (verb && streq (table [t].verb, verb)))) {
+            entry = t;
+            break;
+        }
+    if (entry < 0) {
+        bool known_noun = false;
+        for (int t = 0; table [t].noun; t++)
+            known_noun |= streq (table [t].noun, noun);
+        if (known_noun && (!verb || streq (verb, "--help"))) {
+            printf ("commands for '%s':\n", noun);
+            for (int t = 0; table [t].noun; t++)
+                if (streq (table [t].noun, noun))
+                    printf ("  expertnet %s\n", table [t].synopsis);
+            return verb ? 0 : EXIT_USAGE;
+        }
+        char what [128];
+        snprintf (what, sizeof what, "%s%s%s", noun, verb ? " " : "", verb ? verb : "");
+        return s_usage_error ("unknown command '%s'", what);
+    }
+    if (table [entry].verb)
+        i++;
+    //  keygen/enroll/revoke may carry --broker after the command
+    for (int j = i; j + 1 < argc; j++)
+        if (streq (argv [j], "--broker") && (streq (noun, "enroll") || streq (noun, "revoke"))) {
+            cli.broker_dir = argv [j + 1];
+            memmove (&argv [j], &argv [j + 2], (argc - j - 2) * sizeof (char *));
+            argc -= 2;
+            j--;
+        }
+    bool help;
+    json_t *parsed = s_parse (argc - i, argv + i, table [entry].opts, table [entry].synopsis, &help);
+    if (!parsed)
+        return help ? 0 : EXIT_USAGE;
+    int rc;
+    if (streq (noun, "request") && streq (verb, "submit"))
+        rc = s_cmd_request_submit (&cli, parsed);
+    else
+    if (streq (noun, "request") && streq (verb, "list"))
+        rc = s_cmd_request_list (&cli, parsed);
+    else
+    if (streq (noun, "request") && streq (verb, "show"))
+        rc = s_cmd_request_show (&cli, parsed);
+    else
+    if (streq (noun, "request") && streq (verb, "close"))
+        rc = s_cmd_request_close (&cli, parsed);
+    else
+    if (streq (noun, "expert") && (streq (verb, "add") || streq (verb, "update")))
+        rc = s_cmd_expert_put (&cli, parsed, streq (verb, "update"));
+    else
+    if (streq (noun, "expert") && streq (verb, "list"))
+        rc = s_cmd_expert_list (&cli, parsed);
+    else
+    if (streq (noun, "expert") && streq (verb, "listen"))
+        rc = s_cmd_expert_listen (&cli, parsed);
+    else
+    if (streq (noun, "expert") && streq (verb, "inbox"))
+        rc = s_cmd_expert_inbox (&cli, parsed);
+    else
+    if (streq (noun, "expert"))
+        rc = s_cmd_expert_answer (&cli, parsed, verb);
+    else
+    if (streq (noun, "node"))
+        rc = s_cmd_node_status (&cli, parsed);
+    else
+    if (streq (noun, "broker"))
+        rc = s_cmd_broker (&cli, parsed, verb);
+    else
+    if (streq (noun, "keygen"))
+        rc = s_cmd_keygen (&cli, parsed);
+    else
+        rc = s_cmd_enroll (&cli, parsed, streq (noun, "revoke"));
+    json_decref (parsed);
+    return rc;
+}
