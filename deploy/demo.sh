@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# make demo: the Overijssel network live on 127.0.0.1.
+#
+# A broker (overijssel), three nodes (twente, ijsselland, ec-overijssel),
+# their experts, and four consult requests that together show every
+# routing path: an accept with advice, a decline that moves on to the
+# next candidate, an offer that times out and escalates to a
+# bovenregionale procesregisseur, and a hiaat. The script checks each
+# outcome and exits non-zero if the network did not do what it shows.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. deploy/netlib.sh
+
+PORT=${EXPERTNET_DEMO_PORT:-7700}
+net_init "$PWD/run/demo" "$PORT"
+
+bold=$(tput bold 2>/dev/null || true); off=$(tput sgr0 2>/dev/null || true)
+step () { printf '\n%s== %s%s\n' "$bold" "$*" "$off"; }
+say () { printf '   $ expertnet %s\n' "$*"; }
+fail () { echo "DEMO FAILED: $*" >&2; tail -n 20 "$NET_DIR"/*.log >&2; exit 1; }
+
+# Wait for a request (at the broker) to reach a state.
+wait_state () {
+    net_until "${3:-10}" ".state == \"$2\"" enb --json broker show "$1" \
+        || fail "request $1 did not reach state $2"
+}
+# The open offer of a request (at the broker).
+open_offer () {
+    enb --json broker show "$1" | jq -r '.offers_open[0].id // empty'
+}
+
+step "Keys: a CURVE key pair per process; the nodes' public keys enrolled at the broker"
+net_keys twente ijsselland ec-overijssel
+ls "$NET_DIR/overijssel/enrolled" | sed 's/^/   enrolled: /'
+
+step "Starting broker 'overijssel' and nodes twente, ijsselland, ec-overijssel on tcp://127.0.0.1:$PORT"
+net_broker
+for n in twente ijsselland ec-overijssel; do net_node "$n"; done
+for n in twente ijsselland ec-overijssel; do net_wait_connected "$n" || fail "$n did not connect"; done
+echo "   all nodes connected (CurveZMQ, enrolled keys only)"
+
+step "Regions publish their experts (pseudonymous ids)"
+en twente expert add --id se-tw-trauma --role superexpert --expertise trauma,jggz,suicidaliteit --capacity 2
+en twente expert add --id se-tw-autisme --role superexpert --expertise autisme,lvb --capacity 1
+en ijsselland expert add --id se-ij-autisme --role superexpert --expertise autisme,lvb,gedrag --capacity 2
+en ijsselland expert add --id se-ij-verslaving --role superexpert --expertise verslaving,jggz --capacity 1
+en ec-overijssel expert add --id pr-ec-01 --role procesregisseur --bovenregionaal --capacity 1
+en ec-overijssel expert add --id pr-ec-02 --role procesregisseur --bovenregionaal --capacity 1
+net_until 10 'length == 6' enb --json broker experts || fail "broker did not learn all experts"
+
+step "Experts listen for assignment notifications"
+for n in twente ijsselland ec-overijssel; do
+    "$NET_BIN/expertnet" --node "$NET_DIR/$n" expert listen > "$NET_DIR/listen-$n.out" 2>&1 &
+    net_track "listen-$n" $!
+    #   tail ends when the listener does, so nothing outlives the demo
+    tail -n +1 -f --pid=$! "$NET_DIR/listen-$n.out" | sed -u "s/^/   [$n experts] /" &
+done
+sleep 0.5
+
+step "1. Twente submits a CRISIS request from a JSON file; own region first"
+say "request submit --file config/demo/crisis-twente.json"
+R1=$(en twente --json request submit --file config/demo/crisis-twente.json | jq -r .id)
+echo "   submitted $R1"
+wait_state "$R1" offered
+O1=$(open_offer "$R1")
+sleep 0.3
+say "expert accept $O1"
+en twente expert accept "$O1"
+wait_state "$R1" accepted
+printf 'Advies: stabilisatie eerst; gezamenlijk plan met GI, school en GGZ binnen 48 uur.\n' > "$NET_DIR/advice.txt"
+say "expert advise $O1 --file advice.txt"
+en twente expert advise "$O1" --file "$NET_DIR/advice.txt"
+wait_state "$R1" advice
+
+step "2. A regulier request for autisme + lvb: Twente's expert declines, IJsselland's gets it"
+R2=$(en twente --json request submit --urgency regulier --type consultatie-advies \
+     --expertise autisme,lvb --age-band 4-11 --leefgebieden jeugdhulp,onderwijs \
+     --kader vrijwillig --situatie thuis --stuck-on samenwerking | jq -r .id)
+wait_state "$R2" offered
+O2=$(open_offer "$R2")
+sleep 0.3
+say "expert decline $O2 --reason 'geen capaciteit deze maand'"
+en twente expert decline "$O2" --reason "geen capaciteit deze maand"
+net_until 10 '.offers_open[0].expert == "se-ij-autisme"' enb --json broker show "$R2" \
+    || fail "decline did not move $R2 to the next candidate"
+O2b=$(open_offer "$R2")
+sleep 0.3
+en ijsselland expert accept "$O2b"
+wait_state "$R2" accepted
+
+step "3. A crisis request for verslaving: the offer is not answered in time (deadline 4s in the demo)"
+R3=$(en ijsselland --json request submit --urgency crisis --type consultatie-advies \
+     --expertise verslaving --age-band 18-23 --leefgebieden gezondheid,wonen \
+     --situatie crisis --stuck-on inhoud,wachttijd | jq -r .id)
+wait_state "$R3" offered
+echo "   offered to $(enb --json broker show "$R3" | jq -r '.offers_open[0].expert'); nobody answers..."
+wait_state "$R3" escalated 15
+echo "   timed out; escalated to a bovenregionale procesregisseur:"
+O3=$(open_offer "$R3")
+sleep 0.3
+en ec-overijssel expert accept "$O3"
+wait_state "$R3" accepted
+
+step "4. A hoog request for eetstoornis: no expert has it; the escalation is declined -> hiaat"
+R4=$(en twente --json request submit --urgency hoog --type consultatie-advies \
+     --expertise eetstoornis --age-band 12-17 --leefgebieden gezondheid \
+     --stuck-on aanbod-ontbreekt | jq -r .id)
+wait_state "$R4" escalated
+O4=$(open_offer "$R4")
+sleep 0.3
+en ec-overijssel expert decline "$O4" --reason "geen expertise eetstoornissen"
+wait_state "$R4" hiaat
+
+step "Twente follows its crisis request"
+say "request show $R1"
+en twente request show "$R1"
+en twente request close "$R1" --outcome "passende hulp gerealiseerd"
+wait_state "$R1" closed
+
+step "Operator view of the broker"
+say "broker status"
+enb broker status
+say "broker hiaten"
+enb broker hiaten
+say "broker experts"
+enb broker experts
+
+step "Demo complete: every routing path shown; stopping all processes"
+net_stop
+echo "   logs and data were in $NET_DIR"

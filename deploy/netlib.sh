@@ -1,0 +1,139 @@
+# deploy/netlib.sh - start and stop an expertnet network on loopback.
+#
+# Sourced by deploy/demo.sh and the integration tests. Every process it
+# starts is recorded by PID in $NET_DIR/pids and stopped by net_stop
+# (also from the EXIT trap that net_init installs), so nothing outlives
+# the script that started it.
+#
+#   net_init DIR PORT        fresh run directory, trap, binaries
+#   net_keys NAME...         key pairs; nodes enrolled at the broker
+#   net_broker [ARGS]        start the broker (config/overijssel.cfg)
+#   net_node NAME [ARGS]     start a node (config/NAME.cfg if present)
+#   net_wait_connected NAME  until the node says it is connected
+#   en NAME ARGS...          run `expertnet` against node NAME
+#   enb ARGS...              run `expertnet` against the broker
+
+NET_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+NET_BIN=${NET_BIN:-$NET_ROOT/build/bin}
+NET_BROKER=${NET_BROKER:-overijssel}
+
+net_init () {
+    NET_DIR=$1
+    NET_PORT=$2
+    rm -rf "$NET_DIR"
+    mkdir -p "$NET_DIR"
+    : > "$NET_DIR/pids"
+    trap net_stop EXIT
+}
+
+# Stop every process we started: TERM first, KILL what is left.
+net_stop () {
+    [ -f "$NET_DIR/pids" ] || return 0
+    local pids
+    pids=$(awk '{print $2}' "$NET_DIR/pids")
+    [ -z "$pids" ] && return 0
+    kill $pids 2>/dev/null || true
+    for _ in $(seq 50); do
+        local alive=0
+        for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ $alive -eq 0 ] && break
+        sleep 0.1
+    done
+    kill -9 $pids 2>/dev/null || true
+    : > "$NET_DIR/pids"
+    return 0
+}
+
+# Remember a background process under a name.
+net_track () {
+    echo "$1 $2" >> "$NET_DIR/pids"
+}
+
+net_pid () {
+    awk -v n="$1" '$1 == n {p = $2} END {print p}' "$NET_DIR/pids"
+}
+
+# Kill one tracked process (signal $2, default TERM) and wait for it.
+net_kill () {
+    local pid
+    pid=$(net_pid "$1")
+    [ -n "$pid" ] || return 0
+    kill -"${2:-TERM}" "$pid" 2>/dev/null
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    awk -v n="$1" '$1 != n' "$NET_DIR/pids" > "$NET_DIR/pids.new" && mv "$NET_DIR/pids.new" "$NET_DIR/pids"
+}
+
+net_keys () {
+    "$NET_BIN/expertnet" keygen --name "$NET_BROKER" --dir "$NET_DIR/$NET_BROKER/keys" >/dev/null 2>&1 || true
+    local name
+    for name in "$@"; do
+        "$NET_BIN/expertnet" keygen --name "$name" --dir "$NET_DIR/$name/keys" >/dev/null
+        cp "$NET_DIR/$NET_BROKER/keys/$NET_BROKER.cert" "$NET_DIR/$name/keys/broker.cert"
+        "$NET_BIN/expertnet" enroll "$NET_DIR/$name/keys/$name.cert" --broker "$NET_DIR/$NET_BROKER" >/dev/null
+    done
+}
+
+net_broker () {
+    local config=${NET_BROKER_CONFIG:-$NET_ROOT/config/overijssel.cfg}
+    "$NET_BIN/expertnet-broker" -c "$config" --datadir "$NET_DIR/$NET_BROKER" \
+        --endpoint "tcp://127.0.0.1:$NET_PORT" "$@" >> "$NET_DIR/$NET_BROKER.log" 2>&1 &
+    net_track broker $!
+    local i
+    for i in $(seq 100); do
+        "$NET_BIN/expertnet" --broker "$NET_DIR/$NET_BROKER" --timeout 200 broker status >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "broker did not start; its log:" >&2
+    tail -5 "$NET_DIR/$NET_BROKER.log" >&2
+    return 1
+}
+
+net_node () {
+    local name=$1
+    shift
+    local config=$NET_ROOT/config/$name.cfg
+    local args=()
+    if [ -f "$config" ]; then
+        args=(-c "$config")
+    else
+        printf 'node\n    name = %s\n    region = %s\n    heartbeat = 500ms\n    retry = 1s\n' \
+            "$name" "${NET_REGION:-$name}" > "$NET_DIR/$name.cfg"
+        args=(-c "$NET_DIR/$name.cfg")
+    fi
+    "$NET_BIN/expertnet-node" "${args[@]}" --datadir "$NET_DIR/$name" \
+        --endpoint "tcp://127.0.0.1:$NET_PORT" "$@" >> "$NET_DIR/$name.log" 2>&1 &
+    net_track "$name" $!
+}
+
+net_wait_connected () {
+    local i
+    for i in $(seq 100); do
+        en "$1" --timeout 200 node status --json 2>/dev/null | jq -e '.connected' >/dev/null && return 0
+        sleep 0.1
+    done
+    echo "node $1 did not connect; its log:" >&2
+    tail -5 "$NET_DIR/$1.log" >&2
+    return 1
+}
+
+en () {
+    local name=$1
+    shift
+    "$NET_BIN/expertnet" --node "$NET_DIR/$name" "$@"
+}
+
+enb () {
+    "$NET_BIN/expertnet" --broker "$NET_DIR/$NET_BROKER" "$@"
+}
+
+# Wait until a command's output matches a jq filter: net_until SECS 'FILTER' CMD...
+net_until () {
+    local secs=$1 filter=$2
+    shift 2
+    local end=$(( $(date +%s%N) / 1000000 + secs * 1000 ))
+    while [ $(( $(date +%s%N) / 1000000 )) -lt $end ]; do
+        "$@" 2>/dev/null | jq -e "$filter" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    return 1
+}

@@ -1,0 +1,510 @@
+/*  test_outbox - the durable outbox, the dedup record (include/en_outbox.h)
+    and schema migrations of en_db (include/en_db.h), on real SQLite files
+    in a temporary directory.
+*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sodium.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include "expertnet.h"
+
+typedef struct {
+    char dir [64];              //  temporary directory
+    char path [128];            //  database file in it
+    en_db_t *db;                //  open database
+    en_outbox_t *outbox;        //  outbox on db
+} fixture_t;
+
+static const char *s_migrations [] = { EN_OUTBOX_SCHEMA, NULL };
+
+//  What a flush handed to the transport.
+typedef struct {
+    zlistx_t *dests;            //  dest of each send, in order
+    zlistx_t *ids;              //  message id of each send, in order
+    zlistx_t *bodies;           //  compact body of each send, in order
+    int fail_after;             //  refuse sends after this many (-1: never)
+} sink_t;
+
+static void
+s_sink_init (sink_t *sink)
+{
+    sink->dests = zlistx_new ();
+    sink->ids = zlistx_new ();
+    sink->bodies = zlistx_new ();
+    zlistx_set_destructor (sink->dests, (zlistx_destructor_fn *) zstr_free);
+    zlistx_set_destructor (sink->ids, (zlistx_destructor_fn *) zstr_free);
+    zlistx_set_destructor (sink->bodies, (zlistx_destructor_fn *) zstr_free);
+    sink->fail_after = -1;
+}
+
+static void
+s_sink_reset (sink_t *sink)
+{
+    zlistx_purge (sink->dests);
+    zlistx_purge (sink->ids);
+    zlistx_purge (sink->bodies);
+}
+
+static void
+s_sink_destroy (sink_t *sink)
+{
+    zlistx_destroy (&sink->dests);
+    zlistx_destroy (&sink->ids);
+    zlistx_destroy (&sink->bodies);
+}
+
+static int
+s_send (const char *dest, en_msg_t *msg, void *arg)
+{
+    sink_t *sink = (sink_t *) arg;
+    if (sink->fail_after >= 0 && (int) zlistx_size (sink->ids) >= sink->fail_after)
+        return -1;
+    zlistx_add_end (sink->dests, strdup (dest));
+    zlistx_add_end (sink->ids, strdup (en_msg_id (msg)));
+    zlistx_add_end (sink->bodies, en_msg_body_text (msg));
+    return 0;
+}
+
+//  The n-th (0-based) entry of a list of strings.
+static const char *
+s_nth (zlistx_t *list, int n)
+{
+    const char *item = (const char *) zlistx_first (list);
+    while (item && n-- > 0)
+        item = (const char *) zlistx_next (list);
+    return item;
+}
+
+static void
+s_rmdir (const char *dir)
+{
+    DIR *handle = opendir (dir);
+    if (handle) {
+        struct dirent *entry;
+        while ((entry = readdir (handle))) {
+            if (streq (entry->d_name, ".") || streq (entry->d_name, ".."))
+                continue;
+            char path [512];
+            snprintf (path, sizeof path, "%s/%s", dir, entry->d_name);
+            unlink (path);
+        }
+        closedir (handle);
+    }
+    rmdir (dir);
+}
+
+static int
+s_setup (void **state)
+{
+    fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
+    strcpy (self->dir, "/tmp/test_outbox.XXXXXX");
+    if (!mkdtemp (self->dir))
+        return -1;
+    snprintf (self->path, sizeof self->path, "%s/node.db", self->dir);
+    char err [256];
+    self->db = en_db_new (self->path, s_migrations, err, sizeof err);
+    if (!self->db) {
+        fprintf (stderr, "en_db_new: %s\n", err);
+        return -1;
+    }
+    self->outbox = en_outbox_new (self->db);
+    *state = self;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    en_outbox_destroy (&self->outbox);
+    en_outbox_destroy (&self->outbox);      //  safe twice
+    en_db_destroy (&self->db);
+    en_db_destroy (&self->db);
+    s_rmdir (self->dir);
+    free (self);
+    return 0;
+}
+
+//  Queue a STATUS with body {"n": n} for dest; returns a copy of its id.
+static char *
+s_put (fixture_t *self, const char *dest, int n)
+{
+    en_msg_t *msg = en_msg_new ("STATUS", "broker-oost", json_pack ("{s:i}", "n", n));
+    char *id = strdup (en_msg_id (msg));
+    assert_int_equal (en_outbox_put (self->outbox, dest, msg), 0);
+    en_msg_destroy (&msg);
+    return id;
+}
+
+static void
+test_flush_order_and_retry (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    char *ids [3];
+    for (int i = 0; i < 3; i++)
+        ids [i] = s_put (self, "node-twente", i);
+    char *other = s_put (self, "node-ijsselland", 9);
+    sink_t sink;
+    s_sink_init (&sink);
+
+    //  First flush: all three of node-twente, in put order, bodies intact
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 60000, 100, s_send, &sink), 3);
+    assert_int_equal (zlistx_size (sink.ids), 3);
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal (s_nth (sink.ids, i), ids [i]);
+        assert_string_equal (s_nth (sink.dests, i), "node-twente");
+        json_t *body = json_loads (s_nth (sink.bodies, i), 0, NULL);
+        assert_int_equal (en_json_int (body, "n", -1), i);
+        json_decref (body);
+    }
+    //  Within the retry interval nothing is due
+    s_sink_reset (&sink);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 60000, 100, s_send, &sink), 0);
+    assert_int_equal (zlistx_size (sink.ids), 0);
+    //  A retry interval of 0 makes everything due again
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 0, 100, s_send, &sink), 3);
+    s_sink_reset (&sink);
+    //  After a reset (reconnect) all are sent again, in order
+    en_outbox_reset (self->outbox, "node-twente");
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 60000, 100, s_send, &sink), 3);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal (s_nth (sink.ids, i), ids [i]);
+    s_sink_reset (&sink);
+
+    //  The other destination was never flushed: a flush of all sends it only
+    assert_int_equal (en_outbox_flush (self->outbox, NULL, 60000, 100, s_send, &sink), 1);
+    assert_string_equal (s_nth (sink.ids, 0), other);
+    assert_string_equal (s_nth (sink.dests, 0), "node-ijsselland");
+    s_sink_reset (&sink);
+    //  Reset of one destination leaves the other's timers alone
+    en_outbox_reset (self->outbox, "node-ijsselland");
+    assert_int_equal (en_outbox_flush (self->outbox, NULL, 60000, 100, s_send, &sink), 1);
+    assert_string_equal (s_nth (sink.ids, 0), other);
+    s_sink_reset (&sink);
+    //  Reset of all
+    en_outbox_reset (self->outbox, NULL);
+    assert_int_equal (en_outbox_flush (self->outbox, NULL, 60000, 100, s_send, &sink), 4);
+
+    s_sink_destroy (&sink);
+    for (int i = 0; i < 3; i++)
+        free (ids [i]);
+    free (other);
+}
+
+static void
+test_flush_limit_and_failure (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    char *ids [3];
+    for (int i = 0; i < 3; i++)
+        ids [i] = s_put (self, "node-twente", i);
+    sink_t sink;
+    s_sink_init (&sink);
+    //  Limit: the oldest first
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 60000, 2, s_send, &sink), 2);
+    assert_string_equal (s_nth (sink.ids, 0), ids [0]);
+    assert_string_equal (s_nth (sink.ids, 1), ids [1]);
+    s_sink_reset (&sink);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 60000, 2, s_send, &sink), 1);
+    assert_string_equal (s_nth (sink.ids, 0), ids [2]);
+    s_sink_reset (&sink);
+
+    //  A send the transport refused is not counted and stays due
+    en_outbox_reset (self->outbox, NULL);
+    sink.fail_after = 1;
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 60000, 100, s_send, &sink), 1);
+    sink.fail_after = -1;
+    s_sink_reset (&sink);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 60000, 100, s_send, &sink), 2);
+    assert_string_equal (s_nth (sink.ids, 0), ids [1]);
+    assert_string_equal (s_nth (sink.ids, 1), ids [2]);
+
+    s_sink_destroy (&sink);
+    for (int i = 0; i < 3; i++)
+        free (ids [i]);
+}
+
+static void
+test_ack_and_depth (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    char *ids [3];
+    for (int i = 0; i < 3; i++)
+        ids [i] = s_put (self, "node-twente", i);
+    char *other = s_put (self, "node-ijsselland", 9);
+    assert_int_equal (en_outbox_depth (self->outbox, "node-twente"), 3);
+    assert_int_equal (en_outbox_depth (self->outbox, "node-ijsselland"), 1);
+    assert_int_equal (en_outbox_depth (self->outbox, "node-achterhoek"), 0);
+    assert_int_equal (en_outbox_depth (self->outbox, NULL), 4);
+
+    assert_int_equal (en_outbox_ack (self->outbox, ids [1]), 1);
+    assert_int_equal (en_outbox_ack (self->outbox, ids [1]), 0);       //  duplicate ACK
+    assert_int_equal (en_outbox_ack (self->outbox, "00000000000000000000000000000000"), 0);
+    assert_int_equal (en_outbox_depth (self->outbox, "node-twente"), 2);
+    assert_int_equal (en_outbox_depth (self->outbox, NULL), 3);
+
+    //  An acked message is never sent again
+    sink_t sink;
+    s_sink_init (&sink);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 60000, 100, s_send, &sink), 2);
+    assert_string_equal (s_nth (sink.ids, 0), ids [0]);
+    assert_string_equal (s_nth (sink.ids, 1), ids [2]);
+    //  Acking after a send forgets it; a reset then does not resurrect it
+    assert_int_equal (en_outbox_ack (self->outbox, ids [0]), 1);
+    en_outbox_reset (self->outbox, NULL);
+    s_sink_reset (&sink);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 60000, 100, s_send, &sink), 1);
+    assert_string_equal (s_nth (sink.ids, 0), ids [2]);
+
+    assert_int_equal (en_outbox_ack (self->outbox, other), 1);
+    assert_int_equal (en_outbox_depth (self->outbox, "node-ijsselland"), 0);
+    s_sink_destroy (&sink);
+    for (int i = 0; i < 3; i++)
+        free (ids [i]);
+    free (other);
+}
+
+static void
+test_put_is_transactional_and_durable (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    //  A put rolled back with its transaction never happened
+    assert_int_equal (en_db_begin (self->db), 0);
+    char *lost = s_put (self, "node-twente", 1);
+    assert_int_equal (en_outbox_depth (self->outbox, "node-twente"), 1);
+    assert_int_equal (en_db_rollback (self->db), 0);
+    assert_int_equal (en_outbox_depth (self->outbox, "node-twente"), 0);
+    free (lost);
+
+    //  A committed put survives closing the database; the new process
+    //  counts it as never sent
+    assert_int_equal (en_db_begin (self->db), 0);
+    char *kept = s_put (self, "node-twente", 2);
+    assert_int_equal (en_db_commit (self->db), 0);
+    sink_t sink;
+    s_sink_init (&sink);
+    assert_int_equal (en_outbox_flush (self->outbox, NULL, 60000, 100, s_send, &sink), 1);
+    en_outbox_destroy (&self->outbox);
+    en_db_destroy (&self->db);
+
+    char err [256];
+    self->db = en_db_new (self->path, s_migrations, err, sizeof err);
+    assert_non_null (self->db);
+    self->outbox = en_outbox_new (self->db);
+    assert_int_equal (en_outbox_depth (self->outbox, NULL), 1);
+    s_sink_reset (&sink);
+    assert_int_equal (en_outbox_flush (self->outbox, NULL, 60000, 100, s_send, &sink), 1);
+    assert_string_equal (s_nth (sink.ids, 0), kept);
+    s_sink_destroy (&sink);
+    free (kept);
+}
+
+static void
+test_seen (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    en_msg_t *acked = en_msg_new ("SUBMIT", "node-twente", NULL);
+    en_msg_t *refused = en_msg_new ("ACCEPT", "node-ijsselland", NULL);
+    int code = -1;
+    char reason [64] = "stale";
+
+    assert_false (en_seen_lookup (self->db, en_msg_id (acked), &code, reason, sizeof reason));
+    assert_int_equal (code, -1);
+
+    assert_int_equal (en_seen_put (self->db, acked, 0, NULL), 0);
+    assert_int_equal (en_seen_put (self->db, refused, EN_ERR_CONFLICT, "offer 'twente-0001-o1' is expired, not open"), 0);
+
+    assert_true (en_seen_lookup (self->db, en_msg_id (acked), &code, reason, sizeof reason));
+    assert_int_equal (code, 0);
+    assert_string_equal (reason, "");
+    assert_true (en_seen_lookup (self->db, en_msg_id (refused), &code, reason, sizeof reason));
+    assert_int_equal (code, EN_ERR_CONFLICT);
+    assert_string_equal (reason, "offer 'twente-0001-o1' is expired, not open");
+    //  code and reason are optional; a short buffer truncates
+    assert_true (en_seen_lookup (self->db, en_msg_id (refused), NULL, NULL, 0));
+    char small [6];
+    assert_true (en_seen_lookup (self->db, en_msg_id (refused), NULL, small, sizeof small));
+    assert_string_equal (small, "offer");
+    //  Recording again replaces the answer
+    assert_int_equal (en_seen_put (self->db, acked, EN_ERR_INVALID, "changed"), 0);
+    assert_true (en_seen_lookup (self->db, en_msg_id (acked), &code, reason, sizeof reason));
+    assert_int_equal (code, EN_ERR_INVALID);
+    assert_string_equal (reason, "changed");
+
+    //  Prune: nothing is older than an hour ago; everything is older than
+    //  a second from now
+    assert_int_equal (en_seen_prune (self->db, en_now_ms () - 3600 * 1000), 0);
+    assert_true (en_seen_lookup (self->db, en_msg_id (acked), NULL, NULL, 0));
+    assert_int_equal (en_seen_prune (self->db, en_now_ms () + 1000), 2);
+    assert_false (en_seen_lookup (self->db, en_msg_id (acked), NULL, NULL, 0));
+    assert_false (en_seen_lookup (self->db, en_msg_id (refused), NULL, NULL, 0));
+    assert_int_equal (en_seen_prune (self->db, en_now_ms () + 1000), 0);
+
+    en_msg_destroy (&acked);
+    en_msg_destroy (&refused);
+}
+
+//  ---------------------------------------------------------------------
+//  en_db migrations
+
+static int64_t
+s_user_version (en_db_t *db)
+{
+    return en_db_int (db, "PRAGMA user_version", NULL);
+}
+
+static bool
+s_table_exists (en_db_t *db, const char *name)
+{
+    return en_db_int (db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+                      "s", name) == 1;
+}
+
+static void
+test_db_migrations (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    char path [160], err [256];
+    snprintf (path, sizeof path, "%s/migrate.db", self->dir);
+    const char *two [] = { "CREATE TABLE a (x INTEGER);", "CREATE TABLE b (y TEXT);", NULL };
+    const char *three [] = { "CREATE TABLE a (x INTEGER);", "CREATE TABLE b (y TEXT);",
+                             "CREATE TABLE c (z TEXT);", NULL };
+    const char *one [] = { "CREATE TABLE a (x INTEGER);", NULL };
+
+    en_db_t *db = en_db_new (path, two, err, sizeof err);
+    assert_non_null (db);
+    assert_int_equal (s_user_version (db), 2);
+    assert_true (s_table_exists (db, "a") && s_table_exists (db, "b"));
+    assert_int_equal (en_db_exec (db, "INSERT INTO a (x) VALUES (?)", "i", (int64_t) 7), 0);
+    //  The durability settings are in force
+    sqlite3_stmt *stmt = en_db_query (db, "PRAGMA journal_mode", NULL);
+    json_t *row = en_db_one (stmt);
+    assert_string_equal (en_json_str (row, "journal_mode"), "wal");
+    json_decref (row);
+    assert_int_equal (en_db_int (db, "PRAGMA synchronous", NULL), 2);      //  FULL
+    assert_int_equal (en_db_int (db, "PRAGMA foreign_keys", NULL), 1);
+    en_db_destroy (&db);
+
+    //  Opening again runs nothing (a re-run CREATE TABLE would fail) and
+    //  keeps the data and user_version
+    db = en_db_new (path, two, err, sizeof err);
+    if (!db)
+        fail_msg ("reopen failed: %s", err);
+    assert_int_equal (s_user_version (db), 2);
+    assert_int_equal (en_db_int (db, "SELECT x FROM a", NULL), 7);
+    en_db_destroy (&db);
+
+    //  A program with one more migration runs only that one
+    db = en_db_new (path, three, err, sizeof err);
+    if (!db)
+        fail_msg ("upgrade failed: %s", err);
+    assert_int_equal (s_user_version (db), 3);
+    assert_true (s_table_exists (db, "c"));
+    assert_int_equal (en_db_int (db, "SELECT x FROM a", NULL), 7);
+    en_db_destroy (&db);
+
+    //  An older program refuses the newer database instead of using it
+    err [0] = 0;
+    db = en_db_new (path, one, err, sizeof err);
+    assert_null (db);
+    assert_non_null (strstr (err, "newer"));
+    assert_non_null (strstr (err, "3"));
+    //  ... and leaves it untouched
+    db = en_db_new (path, three, err, sizeof err);
+    assert_non_null (db);
+    assert_int_equal (s_user_version (db), 3);
+    en_db_destroy (&db);
+}
+
+static void
+test_db_failed_migration (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    char path [160], err [256];
+    snprintf (path, sizeof path, "%s/broken.db", self->dir);
+    const char *broken [] = { "CREATE TABLE a (x INTEGER);",
+                              "CREATE TABLE b (y TEXT); THIS IS NOT SQL;", NULL };
+    const char *fixed [] = { "CREATE TABLE a (x INTEGER);", "CREATE TABLE b (y TEXT);", NULL };
+    en_db_t *db = en_db_new (path, broken, err, sizeof err);
+    assert_null (db);
+    assert_non_null (strstr (err, "migration 2"));
+    //  Migration 1 was committed; migration 2 left nothing behind
+    db = en_db_new (path, fixed, err, sizeof err);
+    if (!db)
+        fail_msg ("fixed migration failed: %s", err);
+    assert_int_equal (s_user_version (db), 2);
+    assert_true (s_table_exists (db, "b"));
+    en_db_destroy (&db);
+
+    //  An unusable path is reported, not crashed on
+    snprintf (path, sizeof path, "%s/no/such/dir/x.db", self->dir);
+    db = en_db_new (path, fixed, err, sizeof err);
+    assert_null (db);
+    assert_true (strlen (err) > 0);
+}
+
+static void
+test_db_rows_and_savepoints (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    en_db_t *db = self->db;
+    assert_int_equal (en_db_exec (db, "CREATE TABLE t (id TEXT, n INTEGER, r REAL, tags_json TEXT, note TEXT)", NULL), 0);
+    assert_int_equal (en_db_exec (db, "INSERT INTO t VALUES (?, ?, ?, ?, ?)", "sidss",
+                                  "twente-0001", (int64_t) 3, 1.5, "[\"trauma\",\"jggz\"]", NULL), 0);
+    json_t *rows = en_db_rows (en_db_query (db, "SELECT * FROM t", NULL));
+    assert_int_equal (json_array_size (rows), 1);
+    json_t *row = json_array_get (rows, 0);
+    assert_string_equal (en_json_str (row, "id"), "twente-0001");
+    assert_int_equal (en_json_int (row, "n", -1), 3);
+    assert_true (json_real_value (json_object_get (row, "r")) == 1.5);
+    assert_true (json_is_array (json_object_get (row, "tags")));
+    assert_string_equal (json_string_value (json_array_get (json_object_get (row, "tags"), 1)), "jggz");
+    assert_null (json_object_get (row, "tags_json"));
+    assert_true (json_is_null (json_object_get (row, "note")));
+    json_decref (rows);
+    assert_null (en_db_one (en_db_query (db, "SELECT * FROM t WHERE id = ?", "s", "ijsselland-0001")));
+    //  Bad SQL and bad formats fail cleanly
+    assert_null (en_db_query (db, "SELEC nothing", NULL));
+    assert_int_equal (en_db_exec (db, "INSERT INTO t (id) VALUES (?)", "x", "a"), -1);
+
+    //  A savepoint rolls back one message's writes, not the batch
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_db_exec (db, "INSERT INTO t (id) VALUES (?)", "s", "kept"), 0);
+    assert_int_equal (en_db_savepoint (db), 0);
+    assert_int_equal (en_db_exec (db, "INSERT INTO t (id) VALUES (?)", "s", "undone"), 0);
+    assert_int_equal (en_db_rollback_to (db), 0);
+    assert_int_equal (en_db_savepoint (db), 0);
+    assert_int_equal (en_db_exec (db, "INSERT INTO t (id) VALUES (?)", "s", "released"), 0);
+    assert_int_equal (en_db_release (db), 0);
+    assert_int_equal (en_db_commit (db), 0);
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM t WHERE id = ?", "s", "kept"), 1);
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM t WHERE id = ?", "s", "undone"), 0);
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM t WHERE id = ?", "s", "released"), 1);
+    //  Rollback outside a transaction is harmless
+    assert_int_equal (en_db_rollback (db), 0);
+}
+
+int
+main (void)
+{
+    zsys_init ();
+    zsys_set_logident ("test_outbox");
+    if (sodium_init () < 0)
+        return 1;
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test_setup_teardown (test_flush_order_and_retry, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_flush_limit_and_failure, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_ack_and_depth, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_put_is_transactional_and_durable, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_seen, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_db_migrations, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_db_failed_migration, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_db_rows_and_savepoints, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

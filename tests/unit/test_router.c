@@ -1,0 +1,913 @@
+/*  test_router - the routing rules of the broker (broker/en_router.h) on a
+    real store (broker/en_bstore.h) in a temporary directory, no sockets.
+
+    Each test publishes a small set of experts with AVAILABILITY, submits
+    consult requests and answers offers the way nodes would, each message
+    in a transaction and savepoint as the broker runs it, then reads the
+    outcome back from the store and the outbox. Expert ids are chosen so
+    that the id tie-break would pick a different expert if the rule under
+    test broke.
+*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sodium.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include "expertnet.h"
+#include "en_router.h"
+
+typedef struct {
+    char dir [64];              //  temporary directory
+    en_bstore_t *store;         //  broker store in dir
+    en_router_t *router;        //  router on store
+} fixture_t;
+
+static void
+s_rmdir (const char *dir)
+{
+    DIR *handle = opendir (dir);
+    if (handle) {
+        struct dirent *entry;
+        while ((entry = readdir (handle))) {
+            if (streq (entry->d_name, ".") || streq (entry->d_name, ".."))
+                continue;
+            char path [512];
+            snprintf (path, sizeof path, "%s/%s", dir, entry->d_name);
+            unlink (path);
+        }
+        closedir (handle);
+    }
+    rmdir (dir);
+}
+
+static int
+s_setup (void **state)
+{
+    fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
+    strcpy (self->dir, "/tmp/test_router.XXXXXX");
+    if (!mkdtemp (self->dir))
+        return -1;
+    char path [128], err [256];
+    snprintf (path, sizeof path, "%s/broker.db", self->dir);
+    self->store = en_bstore_new (path, err, sizeof err);
+    if (!self->store) {
+        fprintf (stderr, "en_bstore_new: %s\n", err);
+        return -1;
+    }
+    self->router = en_router_new (self->store, "broker-oost");
+    *state = self;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    en_router_destroy (&self->router);
+    en_router_destroy (&self->router);      //  safe twice
+    en_bstore_destroy (&self->store);
+    s_rmdir (self->dir);
+    free (self);
+    return 0;
+}
+
+static json_t *
+s_json (const char *text)
+{
+    json_error_t jerr;
+    json_t *json = json_loads (text, 0, &jerr);
+    if (!json)
+        fail_msg ("fixture is not JSON: %s (%s)", jerr.text, text);
+    return json;
+}
+
+//  Run one message from node as the broker does: in a transaction, in a
+//  savepoint rolled back when the router refuses it. Takes body.
+static int
+s_handle (fixture_t *self, const char *node, const char *region, const char *command,
+          json_t *body, en_error_t *error)
+{
+    en_msg_t *msg = en_msg_new (command, node, body);
+    en_db_t *db = en_bstore_db (self->store);
+    memset (error, 0, sizeof *error);
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_db_savepoint (db), 0);
+    int rc = en_router_handle (self->router, node, region, msg, error);
+    if (rc == 0)
+        assert_int_equal (en_db_release (db), 0);
+    else {
+        assert_int_equal (rc, -1);
+        assert_int_equal (en_db_rollback_to (db), 0);
+    }
+    assert_int_equal (en_db_commit (db), 0);
+    en_msg_destroy (&msg);
+    return rc;
+}
+
+//  The same, expecting success.
+static void
+s_ok (fixture_t *self, const char *node, const char *region, const char *command, json_t *body)
+{
+    en_error_t error;
+    if (s_handle (self, node, region, command, body, &error))
+        fail_msg ("%s from %s refused: %d %s", command, node, error.code, error.reason);
+}
+
+//  The same, expecting refusal with code.
+static void
+s_refused (fixture_t *self, const char *node, const char *region, const char *command,
+           json_t *body, int code)
+{
+    en_error_t error;
+    int rc = s_handle (self, node, region, command, body, &error);
+    if (rc == 0)
+        fail_msg ("%s from %s was accepted, expected %d", command, node, code);
+    if (error.code != code)
+        fail_msg ("%s from %s refused with %d (%s), expected %d", command, node,
+                  error.code, error.reason, code);
+    assert_true (strlen (error.reason) > 0);
+}
+
+static void
+s_publish (fixture_t *self, const char *node, const char *region, const char *experts)
+{
+    s_ok (self, node, region, "AVAILABILITY", json_pack ("{s:o}", "experts", s_json (experts)));
+}
+
+static json_t *
+s_submit_body (const char *id, const char *region, const char *urgency,
+               const char *question_type, const char *expertise)
+{
+    return json_pack ("{s:{s:s, s:s, s:s, s:s, s:o, s:s}}", "request",
+                      "id", id, "region", region, "urgency", urgency,
+                      "question_type", question_type, "expertise", s_json (expertise),
+                      "age_band", "12-17");
+}
+
+static void
+s_submit (fixture_t *self, const char *node, const char *id, const char *region,
+          const char *urgency, const char *question_type, const char *expertise)
+{
+    s_ok (self, node, region, "SUBMIT",
+          s_submit_body (id, region, urgency, question_type, expertise));
+}
+
+//  The one open offer of a request (caller owns), or NULL if none; fails
+//  the test if there is more than one.
+static json_t *
+s_open_offer (fixture_t *self, const char *request_id)
+{
+    json_t *open = en_bstore_offers_open (self->store, request_id, 0);
+    assert_true (json_array_size (open) <= 1);
+    json_t *offer = json_incref (json_array_get (open, 0));
+    json_decref (open);
+    return offer;
+}
+
+//  Expert of the open offer of a request into buf ("" when none).
+static const char *
+s_offered (fixture_t *self, const char *request_id, char *buf, size_t size)
+{
+    json_t *offer = s_open_offer (self, request_id);
+    snprintf (buf, size, "%s", offer ? en_json_str (offer, "expert") : "");
+    json_decref (offer);
+    return buf;
+}
+
+static void
+s_assert_offered (fixture_t *self, const char *request_id, const char *expert)
+{
+    char buf [64];
+    s_offered (self, request_id, buf, sizeof buf);
+    if (!streq (buf, expert))
+        fail_msg ("request %s offered to '%s', expected '%s'", request_id, buf, expert);
+}
+
+//  Id of the open offer into buf.
+static const char *
+s_offer_id (fixture_t *self, const char *request_id, char *buf, size_t size)
+{
+    json_t *offer = s_open_offer (self, request_id);
+    assert_non_null (offer);
+    snprintf (buf, size, "%s", en_json_str (offer, "id"));
+    json_decref (offer);
+    return buf;
+}
+
+static void
+s_assert_state (fixture_t *self, const char *request_id, const char *state)
+{
+    json_t *request = en_bstore_request (self->store, request_id);
+    assert_non_null (request);
+    if (!streq (en_json_str (request, "state"), state))
+        fail_msg ("request %s is %s, expected %s", request_id, en_json_str (request, "state"), state);
+    json_decref (request);
+}
+
+static int64_t
+s_load (fixture_t *self, const char *expert_id)
+{
+    json_t *expert = en_bstore_expert (self->store, expert_id);
+    assert_non_null (expert);
+    int64_t load = en_json_int (expert, "load", -1);
+    json_decref (expert);
+    return load;
+}
+
+//  Messages queued for dest with command (and body.offer == offer when
+//  given).
+static int64_t
+s_queued (fixture_t *self, const char *dest, const char *command, const char *offer)
+{
+    return en_db_int (en_bstore_db (self->store),
+        "SELECT count(*) FROM outbox WHERE dest = ? AND command = ?"
+        " AND (?3 IS NULL OR json_extract (body, '$.offer') = ?3)",
+        "sss", dest, command, offer);
+}
+
+//  Offers ever made of a request to an expert.
+static int64_t
+s_offers_to (fixture_t *self, const char *request_id, const char *expert)
+{
+    return en_db_int (en_bstore_db (self->store),
+        "SELECT count(*) FROM offers WHERE request_id = ? AND expert = ?", "ss", request_id, expert);
+}
+
+static void
+s_accept (fixture_t *self, const char *node, const char *region, const char *offer_id)
+{
+    s_ok (self, node, region, "ACCEPT", json_pack ("{s:s}", "offer", offer_id));
+}
+
+static void
+s_accept_open (fixture_t *self, const char *node, const char *region, const char *request_id)
+{
+    char offer [128];
+    s_accept (self, node, region, s_offer_id (self, request_id, offer, sizeof offer));
+}
+
+static void
+s_decline_open (fixture_t *self, const char *node, const char *region, const char *request_id)
+{
+    char offer [128];
+    s_offer_id (self, request_id, offer, sizeof offer);
+    s_ok (self, node, region, "DECLINE", json_pack ("{s:s, s:s}", "offer", offer, "reason", "geen ruimte"));
+}
+
+static void
+s_close (fixture_t *self, const char *node, const char *region, const char *request_id)
+{
+    s_ok (self, node, region, "CLOSE", json_pack ("{s:s, s:s}", "request", request_id,
+                                                  "outcome", "passende hulp gerealiseerd"));
+}
+
+//  Event types of a request, joined with spaces, into buf.
+static const char *
+s_events (fixture_t *self, const char *request_id, char *buf, size_t size)
+{
+    json_t *events = en_bstore_events (self->store, request_id);
+    buf [0] = 0;
+    size_t index;
+    json_t *event;
+    json_array_foreach (events, index, event) {
+        if (index)
+            strncat (buf, " ", size - strlen (buf) - 1);
+        strncat (buf, en_json_str (event, "type"), size - strlen (buf) - 1);
+    }
+    json_decref (events);
+    return buf;
+}
+
+//  ---------------------------------------------------------------------
+
+static void
+test_match_all_tags (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    //  se-tw-01 holds only one of the two tags and would win the id
+    //  tie-break; se-tw-03 holds the other one.
+    s_publish (self, "node-twente", "twente",
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2},"
+        " {\"id\":\"se-tw-02\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"autisme\",\"jggz\",\"trauma\"],\"capacity\":2},"
+        " {\"id\":\"se-tw-03\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"jggz\"],\"capacity\":2}]");
+    s_submit (self, "node-twente", "twente-0001", "twente", "hoog", "consultatie-advies", "[\"trauma\",\"jggz\"]");
+    s_assert_state (self, "twente-0001", "offered");
+    s_assert_offered (self, "twente-0001", "se-tw-02");
+
+    //  The OFFER went to the expert's node, with the summary
+    char offer_id [128];
+    s_offer_id (self, "twente-0001", offer_id, sizeof offer_id);
+    assert_string_equal (offer_id, "twente-0001-o1");
+    assert_int_equal (s_queued (self, "node-twente", "OFFER", offer_id), 1);
+    assert_int_equal (en_db_int (en_bstore_db (self->store),
+        "SELECT count(*) FROM outbox WHERE command = 'OFFER'"
+        " AND json_extract (body, '$.expert') = 'se-tw-02'"
+        " AND json_extract (body, '$.request.region') = 'twente'"
+        " AND json_extract (body, '$.kind') = 'offer'", NULL), 1);
+    //  ... and the origin was told
+    assert_int_equal (s_queued (self, "node-twente", "STATUS", offer_id), 1);
+
+    //  Once se-tw-02 declines nobody else holds both tags: no partial
+    //  match is ever offered
+    s_decline_open (self, "node-twente", "twente", "twente-0001");
+    assert_null (s_open_offer (self, "twente-0001"));
+    assert_int_equal (s_offers_to (self, "twente-0001", "se-tw-01"), 0);
+    assert_int_equal (s_offers_to (self, "twente-0001", "se-tw-03"), 0);
+    assert_int_equal (en_bstore_offer_count (self->store, "twente-0001"), 1);
+    s_assert_state (self, "twente-0001", "hiaat");
+
+    //  A request for a tag se-tw-01 holds goes to se-tw-01 (id order)
+    s_submit (self, "node-twente", "twente-0002", "twente", "hoog", "consultatie-advies", "[\"trauma\"]");
+    s_assert_offered (self, "twente-0002", "se-tw-01");
+}
+
+static void
+test_capacity (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    //  se-tw-01 is preferred for twente requests (own region) as long as
+    //  it has room
+    s_publish (self, "node-twente", "twente",
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":1},"
+        " {\"id\":\"se-tw-09\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":0}]");
+    s_publish (self, "node-ijsselland", "ijsselland",
+        "[{\"id\":\"se-ij-01\",\"role\":\"superexpert\",\"region\":\"ijsselland\",\"expertise\":[\"trauma\"],\"capacity\":1}]");
+
+    s_submit (self, "node-twente", "twente-0001", "twente", "hoog", "consultatie-advies", "[\"trauma\"]");
+    s_assert_offered (self, "twente-0001", "se-tw-01");
+    //  An open offer is not load
+    assert_int_equal (s_load (self, "se-tw-01"), 0);
+    s_accept_open (self, "node-twente", "twente", "twente-0001");
+    s_assert_state (self, "twente-0001", "accepted");
+    assert_int_equal (s_load (self, "se-tw-01"), 1);
+
+    //  Full (load == capacity): skipped in favour of another region;
+    //  capacity 0 is never offered
+    s_submit (self, "node-twente", "twente-0002", "twente", "hoog", "consultatie-advies", "[\"trauma\"]");
+    s_assert_offered (self, "twente-0002", "se-ij-01");
+    assert_int_equal (s_offers_to (self, "twente-0002", "se-tw-01"), 0);
+    assert_int_equal (s_offers_to (self, "twente-0002", "se-tw-09"), 0);
+    s_accept_open (self, "node-ijsselland", "ijsselland", "twente-0002");
+    assert_int_equal (s_load (self, "se-ij-01"), 1);
+
+    //  Everyone full: nobody is offered
+    s_submit (self, "node-twente", "twente-0003", "twente", "hoog", "consultatie-advies", "[\"trauma\"]");
+    assert_null (s_open_offer (self, "twente-0003"));
+    s_assert_state (self, "twente-0003", "hiaat");
+
+    //  Closing frees the capacity
+    s_close (self, "node-twente", "twente", "twente-0001");
+    s_assert_state (self, "twente-0001", "closed");
+    assert_int_equal (s_load (self, "se-tw-01"), 0);
+    assert_int_equal (s_load (self, "se-ij-01"), 1);
+    s_submit (self, "node-twente", "twente-0004", "twente", "hoog", "consultatie-advies", "[\"trauma\"]");
+    s_assert_offered (self, "twente-0004", "se-tw-01");
+}
+
+static void
+test_absent_expert_skipped (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    char experts [512];
+    snprintf (experts, sizeof experts,
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2,\"absent_until\":%lld},"
+        " {\"id\":\"se-tw-02\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2,\"absent_until\":%lld}]",
+        (long long) (en_now_ms () + 86400000LL), (long long) (en_now_ms () - 1000));
+    s_publish (self, "node-twente", "twente", experts);
+    s_submit (self, "node-twente", "twente-0001", "twente", "crisis", "consultatie-advies", "[\"trauma\"]");
+    s_assert_offered (self, "twente-0001", "se-tw-02");
+
+    //  An expert the node no longer lists is not offered either
+    s_publish (self, "node-twente", "twente",
+        "[{\"id\":\"se-tw-03\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    s_submit (self, "node-twente", "twente-0002", "twente", "crisis", "consultatie-advies", "[\"trauma\"]");
+    s_assert_offered (self, "twente-0002", "se-tw-03");
+}
+
+static void
+test_region_preference (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    //  "se-ij-01" sorts before "se-tw-0x": only the region rule keeps it
+    //  from twente's requests
+    s_publish (self, "node-twente", "twente",
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":3},"
+        " {\"id\":\"se-tw-02\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":3}]");
+    s_publish (self, "node-ijsselland", "ijsselland",
+        "[{\"id\":\"se-ij-01\",\"role\":\"superexpert\",\"region\":\"ijsselland\",\"expertise\":[\"trauma\"],\"capacity\":3}]");
+
+    //  Own region before an equally loaded other region
+    s_submit (self, "node-twente", "twente-0001", "twente", "hoog", "consultatie-advies", "[\"trauma\"]");
+    s_assert_offered (self, "twente-0001", "se-tw-01");
+    s_submit (self, "node-ijsselland", "ijsselland-0001", "ijsselland", "hoog", "consultatie-advies", "[\"trauma\"]");
+    s_assert_offered (self, "ijsselland-0001", "se-ij-01");
+
+    //  Least loaded first within the own region: se-tw-01 now has one
+    //  case, so se-tw-02 is offered although its id sorts later
+    s_accept_open (self, "node-twente", "twente", "twente-0001");
+    assert_int_equal (s_load (self, "se-tw-01"), 1);
+    s_submit (self, "node-twente", "twente-0002", "twente", "hoog", "consultatie-advies", "[\"trauma\"]");
+    s_assert_offered (self, "twente-0002", "se-tw-02");
+
+    //  Own region still comes before load: with both twente experts at
+    //  load 1 and se-ij-01 at 0, twente's request stays in twente
+    s_accept_open (self, "node-twente", "twente", "twente-0002");
+    assert_int_equal (s_load (self, "se-tw-02"), 1);
+    assert_int_equal (s_load (self, "se-ij-01"), 0);
+    s_submit (self, "node-twente", "twente-0003", "twente", "hoog", "consultatie-advies", "[\"trauma\"]");
+    s_assert_offered (self, "twente-0003", "se-tw-01");
+
+    //  When the own region declines, the other region is next
+    s_decline_open (self, "node-twente", "twente", "twente-0003");
+    s_assert_offered (self, "twente-0003", "se-tw-02");
+    s_decline_open (self, "node-twente", "twente", "twente-0003");
+    s_assert_offered (self, "twente-0003", "se-ij-01");
+}
+
+static void
+test_role_rule (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    //  The superexpert sorts first by id and holds the same tags
+    s_publish (self, "node-twente", "twente",
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2},"
+        " {\"id\":\"tw-pr-01\",\"role\":\"procesregisseur\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    s_submit (self, "node-twente", "twente-0001", "twente", "hoog", "procesregie", "[\"trauma\"]");
+    s_assert_offered (self, "twente-0001", "tw-pr-01");
+    //  Declined by the procesregisseur: still never to a superexpert
+    s_decline_open (self, "node-twente", "twente", "twente-0001");
+    assert_int_equal (s_offers_to (self, "twente-0001", "se-tw-01"), 0);
+    s_assert_state (self, "twente-0001", "hiaat");
+
+    //  And advice goes to the superexpert, not the procesregisseur
+    s_publish (self, "node-twente", "twente",
+        "[{\"id\":\"se-tw-09\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2},"
+        " {\"id\":\"pr-tw-01\",\"role\":\"procesregisseur\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    s_submit (self, "node-twente", "twente-0002", "twente", "hoog", "consultatie-advies", "[\"trauma\"]");
+    s_assert_offered (self, "twente-0002", "se-tw-09");
+}
+
+static void
+test_decline (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_publish (self, "node-twente", "twente",
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2},"
+        " {\"id\":\"se-tw-02\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2},"
+        " {\"id\":\"se-tw-03\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    s_submit (self, "node-twente", "twente-0001", "twente", "hoog", "consultatie-advies", "[\"trauma\"]");
+    s_assert_offered (self, "twente-0001", "se-tw-01");
+    char first [128];
+    s_offer_id (self, "twente-0001", first, sizeof first);
+
+    //  A decline needs a reason
+    s_refused (self, "node-twente", "twente", "DECLINE", json_pack ("{s:s}", "offer", first), EN_ERR_INVALID);
+    s_assert_offered (self, "twente-0001", "se-tw-01");
+
+    s_decline_open (self, "node-twente", "twente", "twente-0001");
+    json_t *offer = en_bstore_offer (self->store, first);
+    assert_string_equal (en_json_str (offer, "state"), "declined");
+    assert_string_equal (en_json_str (offer, "reason"), "geen ruimte");
+    json_decref (offer);
+    s_assert_offered (self, "twente-0001", "se-tw-02");
+    s_assert_state (self, "twente-0001", "offered");
+    //  Declining the same offer again is a conflict
+    s_refused (self, "node-twente", "twente", "DECLINE",
+               json_pack ("{s:s, s:s}", "offer", first, "reason", "nogmaals"), EN_ERR_CONFLICT);
+
+    //  Republishing availability does not make a declined expert eligible
+    s_publish (self, "node-twente", "twente",
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":3},"
+        " {\"id\":\"se-tw-02\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2},"
+        " {\"id\":\"se-tw-03\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    s_decline_open (self, "node-twente", "twente", "twente-0001");
+    s_assert_offered (self, "twente-0001", "se-tw-03");
+    s_decline_open (self, "node-twente", "twente", "twente-0001");
+    assert_null (s_open_offer (self, "twente-0001"));
+    s_assert_state (self, "twente-0001", "hiaat");
+
+    //  Each expert was offered exactly once
+    assert_int_equal (s_offers_to (self, "twente-0001", "se-tw-01"), 1);
+    assert_int_equal (s_offers_to (self, "twente-0001", "se-tw-02"), 1);
+    assert_int_equal (s_offers_to (self, "twente-0001", "se-tw-03"), 1);
+    char events [256];
+    assert_string_equal (s_events (self, "twente-0001", events, sizeof events),
+        "submitted offered declined offered declined offered declined hiaat");
+
+    //  A declined expert remains available for other requests
+    s_submit (self, "node-twente", "twente-0002", "twente", "hoog", "consultatie-advies", "[\"trauma\"]");
+    s_assert_offered (self, "twente-0002", "se-tw-01");
+}
+
+static void
+test_timeout (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    en_router_set_deadline (self->router, "crisis", 1000);
+    assert_int_equal (en_router_deadline (self->router, "crisis"), 1000);
+    //  Other urgencies keep their own deadlines
+    assert_true (en_router_deadline (self->router, "hoog") > 1000);
+
+    //  No twente expert: the request goes out of region, first to
+    //  se-ah-01 (id order), then se-ij-01. Origin, expired expert and next
+    //  expert are three different nodes, so each message's destination
+    //  can be told apart.
+    s_publish (self, "node-achterhoek", "achterhoek",
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    s_publish (self, "node-ijsselland", "ijsselland",
+        "[{\"id\":\"se-ij-01\",\"role\":\"superexpert\",\"region\":\"ijsselland\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    s_submit (self, "node-twente", "twente-0001", "twente", "crisis", "consultatie-advies", "[\"trauma\"]");
+    s_assert_offered (self, "twente-0001", "se-ah-01");
+    json_t *offer = s_open_offer (self, "twente-0001");
+    char first [128];
+    snprintf (first, sizeof first, "%s", en_json_str (offer, "id"));
+    int64_t deadline = en_json_int (offer, "deadline", 0);
+    int64_t created = en_json_int (offer, "created", 0);
+    assert_true (deadline - created <= 1000 && deadline - created > 500);
+    assert_int_equal (en_bstore_next_deadline (self->store), deadline);
+    json_decref (offer);
+
+    en_db_t *db = en_bstore_db (self->store);
+    //  Not yet due
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_expire (self->router, deadline - 1), 0);
+    assert_int_equal (en_db_commit (db), 0);
+    s_assert_offered (self, "twente-0001", "se-ah-01");
+    assert_int_equal (s_queued (self, "node-achterhoek", "WITHDRAW", NULL), 0);
+
+    //  Due
+    int64_t now = en_now_ms ();
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_expire (self->router, now + 2000), 1);
+    assert_int_equal (en_db_commit (db), 0);
+
+    offer = en_bstore_offer (self->store, first);
+    assert_string_equal (en_json_str (offer, "state"), "expired");
+    json_decref (offer);
+    s_assert_offered (self, "twente-0001", "se-ij-01");
+    s_assert_state (self, "twente-0001", "offered");
+    //  WITHDRAW to the expired expert's node only
+    assert_int_equal (s_queued (self, "node-achterhoek", "WITHDRAW", first), 1);
+    assert_int_equal (en_db_int (db,
+        "SELECT count(*) FROM outbox WHERE dest = 'node-achterhoek' AND command = 'WITHDRAW'"
+        " AND json_extract (body, '$.reason') = 'expired'"
+        " AND json_extract (body, '$.expert') = 'se-ah-01'"
+        " AND json_extract (body, '$.request_id') = 'twente-0001'", NULL), 1);
+    assert_int_equal (s_queued (self, "node-twente", "WITHDRAW", NULL), 0);
+    assert_int_equal (s_queued (self, "node-ijsselland", "WITHDRAW", NULL), 0);
+    assert_int_equal (s_queued (self, "node-ijsselland", "OFFER", NULL), 1);
+    //  The origin is told of the expiry
+    assert_int_equal (en_db_int (db,
+        "SELECT count(*) FROM outbox WHERE dest = 'node-twente' AND command = 'STATUS'"
+        " AND json_extract (body, '$.event') = 'expired'"
+        " AND json_extract (body, '$.expert') = 'se-ah-01'", NULL), 1);
+    char events [256];
+    assert_string_equal (s_events (self, "twente-0001", events, sizeof events),
+                         "submitted offered expired offered");
+
+    //  The expired offer cannot be accepted any more
+    s_refused (self, "node-achterhoek", "achterhoek", "ACCEPT", json_pack ("{s:s}", "offer", first),
+               EN_ERR_CONFLICT);
+
+    //  When the second offer expires too, the first expert is not asked
+    //  again: nobody is left
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_expire (self->router, en_now_ms () + 2000), 1);
+    assert_int_equal (en_db_commit (db), 0);
+    assert_int_equal (s_offers_to (self, "twente-0001", "se-ah-01"), 1);
+    assert_int_equal (s_queued (self, "node-ijsselland", "WITHDRAW", NULL), 1);
+    s_assert_state (self, "twente-0001", "hiaat");
+    assert_int_equal (en_bstore_next_deadline (self->store), 0);
+}
+
+static void
+test_escalation (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    //  Nobody holds "eetstoornis". pr-tw-01 is a regional (not
+    //  bovenregionale) procesregisseur in the request's own region.
+    s_publish (self, "node-twente", "twente",
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2},"
+        " {\"id\":\"pr-tw-01\",\"role\":\"procesregisseur\",\"region\":\"twente\",\"expertise\":[],\"capacity\":2,\"bovenregionaal\":false}]");
+    s_publish (self, "node-ijsselland", "ijsselland",
+        "[{\"id\":\"bpr-ij-01\",\"role\":\"procesregisseur\",\"region\":\"ijsselland\",\"capacity\":2,\"bovenregionaal\":true}]");
+
+    s_submit (self, "node-twente", "twente-0001", "twente", "crisis", "consultatie-advies", "[\"eetstoornis\"]");
+    s_assert_state (self, "twente-0001", "escalated");
+    json_t *offer = s_open_offer (self, "twente-0001");
+    assert_non_null (offer);
+    assert_string_equal (en_json_str (offer, "expert"), "bpr-ij-01");
+    assert_string_equal (en_json_str (offer, "kind"), "escalation");
+    assert_string_equal (en_json_str (offer, "node"), "node-ijsselland");
+    char offer_id [128];
+    snprintf (offer_id, sizeof offer_id, "%s", en_json_str (offer, "id"));
+    json_decref (offer);
+    assert_int_equal (en_db_int (en_bstore_db (self->store),
+        "SELECT count(*) FROM outbox WHERE dest = 'node-ijsselland' AND command = 'OFFER'"
+        " AND json_extract (body, '$.kind') = 'escalation'", NULL), 1);
+    assert_int_equal (s_offers_to (self, "twente-0001", "pr-tw-01"), 0);
+    assert_int_equal (s_offers_to (self, "twente-0001", "se-tw-01"), 0);
+    json_t *hiaten = en_bstore_hiaten (self->store);
+    assert_int_equal (json_array_size (hiaten), 0);
+    json_decref (hiaten);
+
+    //  The bovenregionale procesregisseur accepts
+    s_accept (self, "node-ijsselland", "ijsselland", offer_id);
+    s_assert_state (self, "twente-0001", "accepted");
+    json_t *request = en_bstore_request (self->store, "twente-0001");
+    assert_string_equal (en_json_str (request, "expert"), "bpr-ij-01");
+    json_decref (request);
+    assert_int_equal (s_load (self, "bpr-ij-01"), 1);
+    char events [256];
+    assert_string_equal (s_events (self, "twente-0001", events, sizeof events),
+                         "submitted escalated accepted");
+}
+
+static void
+test_hiaat (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_publish (self, "node-twente", "twente",
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2},"
+        " {\"id\":\"pr-tw-01\",\"role\":\"procesregisseur\",\"region\":\"twente\",\"expertise\":[],\"capacity\":2}]");
+    s_submit (self, "node-twente", "twente-0001", "twente", "regulier", "consultatie-advies", "[\"eetstoornis\"]");
+    s_assert_state (self, "twente-0001", "hiaat");
+    assert_int_equal (en_bstore_offer_count (self->store, "twente-0001"), 0);
+    json_t *hiaten = en_bstore_hiaten (self->store);
+    assert_int_equal (json_array_size (hiaten), 1);
+    json_t *row = json_array_get (hiaten, 0);
+    assert_string_equal (en_json_str (row, "request_id"), "twente-0001");
+    assert_string_equal (en_json_str (row, "region"), "twente");
+    assert_string_equal (en_json_str (row, "urgency"), "regulier");
+    assert_string_equal (en_json_str (row, "question_type"), "consultatie-advies");
+    assert_string_equal (en_json_str (row, "state"), "hiaat");
+    assert_string_equal (json_string_value (json_array_get (json_object_get (row, "expertise"), 0)),
+                         "eetstoornis");
+    json_decref (hiaten);
+    //  The origin hears about it
+    assert_int_equal (en_db_int (en_bstore_db (self->store),
+        "SELECT count(*) FROM outbox WHERE dest = 'node-twente' AND command = 'STATUS'"
+        " AND json_extract (body, '$.state') = 'hiaat'"
+        " AND json_extract (body, '$.request') = 'twente-0001'", NULL), 1);
+
+    //  A bovenregionale procesregisseur without free capacity does not help
+    s_publish (self, "node-ijsselland", "ijsselland",
+        "[{\"id\":\"bpr-ij-01\",\"role\":\"procesregisseur\",\"region\":\"ijsselland\",\"capacity\":0,\"bovenregionaal\":true}]");
+    s_submit (self, "node-twente", "twente-0002", "twente", "regulier", "consultatie-advies", "[\"eetstoornis\"]");
+    s_assert_state (self, "twente-0002", "hiaat");
+    hiaten = en_bstore_hiaten (self->store);
+    assert_int_equal (json_array_size (hiaten), 2);
+    json_decref (hiaten);
+
+    //  One with room turns the next such request into an escalation
+    s_publish (self, "node-ijsselland", "ijsselland",
+        "[{\"id\":\"bpr-ij-01\",\"role\":\"procesregisseur\",\"region\":\"ijsselland\",\"capacity\":1,\"bovenregionaal\":true}]");
+    s_submit (self, "node-twente", "twente-0003", "twente", "regulier", "consultatie-advies", "[\"eetstoornis\"]");
+    s_assert_state (self, "twente-0003", "escalated");
+    hiaten = en_bstore_hiaten (self->store);
+    assert_int_equal (json_array_size (hiaten), 2);
+    json_decref (hiaten);
+}
+
+static void
+test_lifecycle_advice_close (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_publish (self, "node-ijsselland", "ijsselland",
+        "[{\"id\":\"se-ij-01\",\"role\":\"superexpert\",\"region\":\"ijsselland\",\"expertise\":[\"lvb\"],\"capacity\":2}]");
+    s_submit (self, "node-twente", "twente-0001", "twente", "hoog", "consultatie-advies", "[\"lvb\"]");
+    char offer [128];
+    s_offer_id (self, "twente-0001", offer, sizeof offer);
+    //  Advice before accepting is refused
+    s_refused (self, "node-ijsselland", "ijsselland", "ADVICE",
+               json_pack ("{s:s, s:s}", "offer", offer, "text", "te vroeg"), EN_ERR_CONFLICT);
+    s_accept (self, "node-ijsselland", "ijsselland", offer);
+    //  Accepting twice is a conflict
+    s_refused (self, "node-ijsselland", "ijsselland", "ACCEPT", json_pack ("{s:s}", "offer", offer),
+               EN_ERR_CONFLICT);
+    //  Advice needs text
+    s_refused (self, "node-ijsselland", "ijsselland", "ADVICE", json_pack ("{s:s}", "offer", offer),
+               EN_ERR_INVALID);
+    s_ok (self, "node-ijsselland", "ijsselland", "ADVICE",
+          json_pack ("{s:s, s:s}", "offer", offer, "text", "Start met een gezamenlijk plan."));
+    s_assert_state (self, "twente-0001", "advice");
+    assert_int_equal (s_load (self, "se-ij-01"), 1);
+    //  The advice travels to the origin only
+    assert_int_equal (en_db_int (en_bstore_db (self->store),
+        "SELECT count(*) FROM outbox WHERE dest = 'node-twente' AND command = 'STATUS'"
+        " AND json_extract (body, '$.advice') = 'Start met een gezamenlijk plan.'", NULL), 1);
+    assert_int_equal (en_db_int (en_bstore_db (self->store),
+        "SELECT count(*) FROM outbox WHERE dest <> 'node-twente' AND body LIKE '%gezamenlijk%'", NULL), 0);
+
+    s_close (self, "node-twente", "twente", "twente-0001");
+    s_assert_state (self, "twente-0001", "closed");
+    json_t *request = en_bstore_request (self->store, "twente-0001");
+    assert_string_equal (en_json_str (request, "expert"), "se-ij-01");
+    json_decref (request);
+    assert_int_equal (s_load (self, "se-ij-01"), 0);
+    //  Closing twice, and advice after closing, are conflicts
+    s_refused (self, "node-twente", "twente", "CLOSE", json_pack ("{s:s}", "request", "twente-0001"),
+               EN_ERR_CONFLICT);
+    s_refused (self, "node-ijsselland", "ijsselland", "ADVICE",
+               json_pack ("{s:s, s:s}", "offer", offer, "text", "nog iets"), EN_ERR_CONFLICT);
+    char events [256];
+    assert_string_equal (s_events (self, "twente-0001", events, sizeof events),
+                         "submitted offered accepted advice closed");
+}
+
+static void
+test_close_withdraws_open_offer (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_publish (self, "node-ijsselland", "ijsselland",
+        "[{\"id\":\"se-ij-01\",\"role\":\"superexpert\",\"region\":\"ijsselland\",\"expertise\":[\"lvb\"],\"capacity\":2}]");
+    s_submit (self, "node-twente", "twente-0001", "twente", "hoog", "consultatie-advies", "[\"lvb\"]");
+    char offer [128];
+    s_offer_id (self, "twente-0001", offer, sizeof offer);
+    s_close (self, "node-twente", "twente", "twente-0001");
+    s_assert_state (self, "twente-0001", "closed");
+    assert_null (s_open_offer (self, "twente-0001"));
+    json_t *row = en_bstore_offer (self->store, offer);
+    assert_string_equal (en_json_str (row, "state"), "withdrawn");
+    json_decref (row);
+    assert_int_equal (s_queued (self, "node-ijsselland", "WITHDRAW", offer), 1);
+    //  The withdrawn offer can no longer be accepted
+    s_refused (self, "node-ijsselland", "ijsselland", "ACCEPT", json_pack ("{s:s}", "offer", offer),
+               EN_ERR_CONFLICT);
+}
+
+//  --- refusals ----------------------------------------------------------
+
+static void
+test_refuse_accept_other_node (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_publish (self, "node-twente", "twente",
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    s_submit (self, "node-twente", "twente-0001", "twente", "hoog", "consultatie-advies", "[\"trauma\"]");
+    char offer [128];
+    s_offer_id (self, "twente-0001", offer, sizeof offer);
+    s_refused (self, "node-ijsselland", "ijsselland", "ACCEPT", json_pack ("{s:s}", "offer", offer),
+               EN_ERR_FORBIDDEN);
+    s_refused (self, "node-ijsselland", "ijsselland", "DECLINE",
+               json_pack ("{s:s, s:s}", "offer", offer, "reason", "niet van ons"), EN_ERR_FORBIDDEN);
+    //  Nothing changed
+    s_assert_state (self, "twente-0001", "offered");
+    s_assert_offered (self, "twente-0001", "se-tw-01");
+    assert_int_equal (s_load (self, "se-tw-01"), 0);
+    //  Unknown and malformed offers
+    s_refused (self, "node-twente", "twente", "ACCEPT", json_pack ("{s:s}", "offer", "twente-0001-o9"),
+               EN_ERR_NOT_FOUND);
+    s_refused (self, "node-twente", "twente", "ACCEPT", json_pack ("{s:s}", "offer", "Bad Offer"),
+               EN_ERR_INVALID);
+    s_refused (self, "node-twente", "twente", "ACCEPT", json_object (), EN_ERR_INVALID);
+}
+
+static void
+test_refuse_accept_expired (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    en_router_set_deadline (self->router, "crisis", 1000);
+    s_publish (self, "node-twente", "twente",
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    s_submit (self, "node-twente", "twente-0001", "twente", "crisis", "consultatie-advies", "[\"trauma\"]");
+    char offer [128];
+    s_offer_id (self, "twente-0001", offer, sizeof offer);
+    en_db_t *db = en_bstore_db (self->store);
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_expire (self->router, en_now_ms () + 2000), 1);
+    assert_int_equal (en_db_commit (db), 0);
+    s_refused (self, "node-twente", "twente", "ACCEPT", json_pack ("{s:s}", "offer", offer),
+               EN_ERR_CONFLICT);
+    assert_int_equal (s_load (self, "se-tw-01"), 0);
+    //  The only candidate expired: nobody left
+    s_assert_state (self, "twente-0001", "hiaat");
+}
+
+static void
+test_refuse_duplicate_request (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_publish (self, "node-twente", "twente",
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    s_submit (self, "node-twente", "twente-0001", "twente", "hoog", "consultatie-advies", "[\"trauma\"]");
+    s_refused (self, "node-twente", "twente", "SUBMIT",
+               s_submit_body ("twente-0001", "twente", "crisis", "consultatie-advies", "[\"trauma\"]"),
+               EN_ERR_CONFLICT);
+    //  The first request is untouched
+    json_t *request = en_bstore_request (self->store, "twente-0001");
+    assert_string_equal (en_json_str (request, "urgency"), "hoog");
+    json_decref (request);
+    assert_int_equal (en_bstore_offer_count (self->store, "twente-0001"), 1);
+    //  Invalid summaries are refused with 422
+    s_refused (self, "node-twente", "twente", "SUBMIT",
+               s_submit_body ("twente-0002", "twente", "spoed", "consultatie-advies", "[\"trauma\"]"),
+               EN_ERR_INVALID);
+    assert_null (en_bstore_request (self->store, "twente-0002"));
+}
+
+static void
+test_refuse_foreign_region (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    en_router_add_region (self->router, "twente");
+    en_router_add_region (self->router, "ijsselland");
+    en_router_add_region (self->router, "twente");      //  twice is harmless
+    s_publish (self, "node-twente", "twente",
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    s_refused (self, "node-twente", "twente", "SUBMIT",
+               s_submit_body ("achterhoek-0001", "achterhoek", "hoog", "consultatie-advies", "[\"trauma\"]"),
+               EN_ERR_INVALID);
+    assert_null (en_bstore_request (self->store, "achterhoek-0001"));
+    assert_int_equal (en_outbox_depth (en_bstore_outbox (self->store), NULL), 0);
+    s_submit (self, "node-twente", "twente-0001", "twente", "hoog", "consultatie-advies", "[\"trauma\"]");
+    s_assert_offered (self, "twente-0001", "se-tw-01");
+    s_submit (self, "node-ijsselland", "ijsselland-0001", "ijsselland", "hoog", "consultatie-advies", "[\"trauma\"]");
+    s_assert_state (self, "ijsselland-0001", "offered");
+}
+
+static void
+test_refuse_close_not_origin (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_publish (self, "node-twente", "twente",
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    s_submit (self, "node-twente", "twente-0001", "twente", "hoog", "consultatie-advies", "[\"trauma\"]");
+    s_accept_open (self, "node-twente", "twente", "twente-0001");
+    s_refused (self, "node-ijsselland", "ijsselland", "CLOSE", json_pack ("{s:s}", "request", "twente-0001"),
+               EN_ERR_FORBIDDEN);
+    s_assert_state (self, "twente-0001", "accepted");
+    assert_int_equal (s_load (self, "se-tw-01"), 1);
+    s_refused (self, "node-twente", "twente", "CLOSE", json_pack ("{s:s}", "request", "twente-9999"),
+               EN_ERR_NOT_FOUND);
+    s_refused (self, "node-twente", "twente", "CLOSE",
+               json_pack ("{s:s, s:i}", "request", "twente-0001", "outcome", 1), EN_ERR_INVALID);
+    s_assert_state (self, "twente-0001", "accepted");
+}
+
+static void
+test_refuse_expert_of_other_node (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_publish (self, "node-twente", "twente",
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    s_refused (self, "node-ijsselland", "ijsselland", "AVAILABILITY",
+        json_pack ("{s:o}", "experts", s_json (
+            "[{\"id\":\"se-ij-01\",\"role\":\"superexpert\",\"region\":\"ijsselland\",\"expertise\":[\"lvb\"],\"capacity\":2},"
+            " {\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"ijsselland\",\"expertise\":[\"lvb\"],\"capacity\":9}]")),
+        EN_ERR_CONFLICT);
+    //  Nothing of the refused list was stored
+    json_t *expert = en_bstore_expert (self->store, "se-tw-01");
+    assert_string_equal (en_json_str (expert, "node"), "node-twente");
+    assert_string_equal (en_json_str (expert, "region"), "twente");
+    assert_int_equal (en_json_int (expert, "capacity", -1), 2);
+    json_decref (expert);
+    assert_null (en_bstore_expert (self->store, "se-ij-01"));
+
+    //  Experts must be of the node's own region, and valid
+    s_refused (self, "node-ijsselland", "ijsselland", "AVAILABILITY",
+        json_pack ("{s:o}", "experts", s_json (
+            "[{\"id\":\"se-ij-02\",\"role\":\"superexpert\",\"region\":\"twente\",\"capacity\":2}]")),
+        EN_ERR_INVALID);
+    s_refused (self, "node-ijsselland", "ijsselland", "AVAILABILITY",
+        json_pack ("{s:o}", "experts", s_json (
+            "[{\"id\":\"se-ij-02\",\"role\":\"superexpert\",\"region\":\"ijsselland\",\"capacity\":2,\"naam\":\"x\"}]")),
+        EN_ERR_INVALID);
+    s_refused (self, "node-ijsselland", "ijsselland", "AVAILABILITY", json_object (), EN_ERR_INVALID);
+    assert_null (en_bstore_expert (self->store, "se-ij-02"));
+    //  Commands a broker does not take
+    s_refused (self, "node-twente", "twente", "OFFER", json_object (), EN_ERR_BAD_REQUEST);
+}
+
+int
+main (void)
+{
+    zsys_init ();
+    zsys_set_logident ("test_router");
+    if (sodium_init () < 0)
+        return 1;
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test_setup_teardown (test_match_all_tags, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_capacity, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_absent_expert_skipped, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_region_preference, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_role_rule, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_decline, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_timeout, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_escalation, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_hiaat, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_lifecycle_advice_close, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_close_withdraws_open_offer, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_refuse_accept_other_node, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_refuse_accept_expired, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_refuse_duplicate_request, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_refuse_foreign_region, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_refuse_close_not_origin, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_refuse_expert_of_other_node, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
