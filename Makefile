@@ -68,11 +68,13 @@ $(BUILD)/bin/expertnet: $(CLI_OBJ) $(LIBEN)
 TEST_LINK := $(filter-out %/broker_main.o,$(BROKER_OBJ)) $(filter-out %/node_main.o,$(NODE_OBJ))
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_LINK) $(LIBEN)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ibroker -Inode -o $@ $< $(TEST_LINK) $(LIBEN) $(LDLIBS) -lcmocka
+	@echo "  TEST    $@"
+	@$(CC) $(CFLAGS) -Ibroker -Inode -o $@ $< $(TEST_LINK) $(LIBEN) $(LDLIBS) -lcmocka
 
 $(BUILD)/bench/%: tests/bench/%.c $(TEST_LINK) $(LIBEN)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ibroker -Inode -o $@ $< $(TEST_LINK) $(LIBEN) $(LDLIBS)
+	@echo "  BENCH   $@"
+	@$(CC) $(CFLAGS) -Ibroker -Inode -o $@ $< $(TEST_LINK) $(LIBEN) $(LDLIBS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -27,6 +27,7 @@
     and deliver answers they queued while the broker was down.
 */
 #include "en_broker.h"
+#include <sys/stat.h>
 
 #define BATCH_MAX 512
 
@@ -52,7 +53,11 @@ struct _en_broker_t {
     int64_t started;            //  ms at start
     zcert_t *cert;              //  our CURVE key pair
     zactor_t *auth;             //  zauth actor (ZAP handler)
-    zcertstore_t *enrolled;     //  enrolled node certs, to name keys
+    char *enrolled_dir;         //  <datadir>/enrolled
+    zhashx_t *key_names;        //  enrolled public key (z85) -> node name
+    struct timespec enrolled_mtime;     //  of enrolled_dir when key_names was read
+    int64_t refused_logged;     //  ms of the last refused-connection log line
+    uint64_t refused_unlogged;  //  refusals since that line
     zsock_t *router;            //  node-facing socket
     zsock_t *control;           //  operator socket (ipc)
     zsock_t *monitor;           //  refused-connection events
@@ -131,7 +136,9 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
         goto failed;
     snprintf (path, sizeof path, "%s/enrolled", self->datadir);
     en_mkdir_p (path, 0700);
-    self->enrolled = zcertstore_new (path);
+    self->enrolled_dir = strdup (path);
+    self->key_names = zhashx_new ();
+    zhashx_set_destructor (self->key_names, (zhashx_destructor_fn *) zstr_free);
 
     snprintf (path, sizeof path, "%s/broker.db", self->datadir);
     self->store = en_bstore_new (path, err, errlen);
@@ -200,7 +207,8 @@ en_broker_destroy (en_broker_t **self_p)
         zsock_destroy (&self->control);
         zsock_destroy (&self->router);
         zactor_destroy (&self->auth);
-        zcertstore_destroy (&self->enrolled);
+        zhashx_destroy (&self->key_names);
+        free (self->enrolled_dir);
         zcert_destroy (&self->cert);
         en_router_destroy (&self->router_sm);
         en_bstore_destroy (&self->store);
@@ -247,15 +255,48 @@ s_reply_ack (en_broker_t *self, zframe_t *routing_id, const char *ref)
     s_reply (self, routing_id, en_msg_new ("ACK", self->name, json_pack ("{s:s}", "ref", ref)));
 }
 
-//  Which enrolled node is this connection? Looks the CURVE key up in the
-//  enrolled certificates. Returns the borrowed name or NULL.
+//  Re-read the enrolled certificates when the directory changed (a node
+//  enrolled or revoked); checked once per batch, so revocation applies to
+//  the next message even on a connection that is already open.
+static void
+s_refresh_enrolled (en_broker_t *self)
+{
+    struct stat info;
+    if (stat (self->enrolled_dir, &info))
+        return;
+    if (info.st_mtim.tv_sec == self->enrolled_mtime.tv_sec
+    &&  info.st_mtim.tv_nsec == self->enrolled_mtime.tv_nsec)
+        return;
+    self->enrolled_mtime = info.st_mtim;
+    zhashx_purge (self->key_names);
+    zdir_t *dir = zdir_new (self->enrolled_dir, NULL);
+    zfile_t **files = dir ? zdir_flatten (dir) : NULL;
+    for (int i = 0; files && files [i]; i++) {
+        const char *filename = zfile_filename (files [i], NULL);
+        size_t len = strlen (filename);
+        if (len < 5 || !streq (filename + len - 5, ".cert"))
+            continue;
+        zcert_t *cert = zcert_load (filename);
+        const char *name = cert ? zcert_meta (cert, "name") : NULL;
+        if (name && en_name_valid (name))
+            zhashx_update (self->key_names, zcert_public_txt (cert), strdup (name));
+        else
+            zsys_warning ("enrolled certificate %s has no valid name; ignored", filename);
+        zcert_destroy (&cert);
+    }
+    if (files)
+        zdir_flatten_free (&files);
+    zdir_destroy (&dir);
+    zsys_info ("%zu node key(s) enrolled", zhashx_size (self->key_names));
+}
+
+//  Which enrolled node is this connection? The CURVE key (User-Id, set by
+//  zauth) names it. Returns the borrowed name or NULL.
 static const char *
 s_node_name (en_broker_t *self, zframe_t *frame)
 {
     const char *key = zframe_meta (frame, "User-Id");
-    zcert_t *cert = key ? zcertstore_lookup (self->enrolled, key) : NULL;
-    const char *name = cert ? zcert_meta (cert, "name") : NULL;
-    return name && en_name_valid (name) ? name : NULL;
+    return key ? (const char *) zhashx_lookup (self->key_names, key) : NULL;
 }
 
 //  Handle one message (inside the batch transaction).
@@ -272,8 +313,10 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
         goto done;
     }
     if (!node) {
-        //  Key removed from enrolled/ after the handshake (revoked)
-        en_error_set (&error, EN_ERR_FORBIDDEN, "key is not enrolled");
+        //  Key removed from enrolled/ after the handshake (revoked). A
+        //  connection-level error: no ref, so the node keeps its messages.
+        en_error_set (&error, EN_ERR_FORBIDDEN, "key is not enrolled at this broker");
+        error.ref [0] = 0;
         s_reply_error (self, routing_id, NULL, &error);
         goto done;
     }
@@ -320,11 +363,14 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
     else
     if (streq (command, "ACK") || streq (command, "ERROR")) {
         const char *ref = en_json_str (body, "ref");
-        if (ref)
-            en_outbox_ack (en_bstore_outbox (self->store), ref);
+        int code = (int) en_json_int (body, "code", 0);
         if (streq (command, "ERROR"))
-            zsys_warning ("node %s refused %s: %s", node, ref ? ref : "?",
+            zsys_warning ("node %s refused %s: %d %s", node, ref ? ref : "?", code,
                           en_json_str (body, "reason") ?: "");
+        //  An ERROR is final for that message unless the node could not
+        //  store it (500): then it stays queued and is sent again.
+        if (ref && (streq (command, "ACK") || code != EN_ERR_INTERNAL))
+            en_outbox_ack (en_bstore_outbox (self->store), node, ref);
     }
     else
     if (!en_msg_command_reliable (command)) {
@@ -334,6 +380,7 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
     else
     if (!peer->region) {
         en_error_set (&error, EN_ERR_FORBIDDEN, "send HELLO before %s", command);
+        error.ref [0] = 0;          //  connection-level: the node says HELLO, then resends
         s_reply_error (self, routing_id, node, &error);
     }
     else {
@@ -406,6 +453,7 @@ static void
 s_process_batch (en_broker_t *self)
 {
     en_db_t *db = en_bstore_db (self->store);
+    s_refresh_enrolled (self);
     if (en_db_begin (db)) {
         zsys_error ("cannot begin transaction: %s", en_db_error (db));
         return;
@@ -458,11 +506,18 @@ s_handle_monitor (en_broker_t *self)
         uint16_t id;
         memcpy (&id, zframe_data (header), 2);
         self->refused++;
-        char *where = address ? zframe_strdup (address) : strdup ("?");
-        zsys_warning ("refused a connection on %s: %s", where,
-                      id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                      ? "CURVE key not enrolled" : "security handshake failed");
-        free (where);
+        self->refused_unlogged++;
+        //  A refused node retries every second or so: one line per 10 s
+        int64_t now = en_now_ms ();
+        if (now - self->refused_logged >= 10000) {
+            char *where = address ? zframe_strdup (address) : strdup ("?");
+            zsys_warning ("refused %llu connection(s) on %s: %s", (unsigned long long) self->refused_unlogged,
+                          where, id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                          ? "CURVE key not enrolled" : "security handshake failed");
+            free (where);
+            self->refused_logged = now;
+            self->refused_unlogged = 0;
+        }
     }
     zmsg_destroy (&event);
 }

@@ -188,7 +188,8 @@ failed:
 #define EXPERT_COLUMNS \
     "e.id, e.node, e.region, e.role, e.expertise AS expertise_json, e.capacity," \
     " e.absent_until, e.bovenregionaal, e.active," \
-    " (SELECT count(*) FROM requests r WHERE r.expert = e.id AND r.state IN ('accepted', 'advice')) AS load"
+    " (SELECT count(*) FROM requests r WHERE r.expert = e.id AND r.state IN ('accepted', 'advice')) AS load," \
+    " (SELECT count(*) FROM offers o WHERE o.expert = e.id AND o.state = 'open') AS reserved"
 
 json_t *
 en_bstore_expert (en_bstore_t *self, const char *id)
@@ -224,8 +225,8 @@ en_bstore_candidates (en_bstore_t *self, json_t *request, const char **roles,
         "       ELSE e.role IN (SELECT value FROM json_each (?))"
         "        AND NOT EXISTS (SELECT 1 FROM json_each (?) t"
         "            WHERE t.value NOT IN (SELECT value FROM json_each (e.expertise))) END))"
-        " WHERE load < capacity"
-        " ORDER BY (region = ?) DESC, load ASC, capacity - load DESC, id ASC",
+        " WHERE load + reserved < capacity"
+        " ORDER BY (region = ?) DESC, load + reserved ASC, capacity - load - reserved DESC, id ASC",
         "isisss", now, en_json_str (request, "id"), (int64_t) escalation,
         role_text, tags, en_json_str (request, "region")));
     free (tags);

@@ -28,8 +28,10 @@ json_t *en_bstore_expert (en_bstore_t *self, const char *id);
 json_t *en_bstore_experts (en_bstore_t *self);
 
 //  Candidates for a request, best first: active, present, not yet offered
-//  this request, free capacity, role in roles, holding every expertise tag
-//  (escalation: bovenregionale procesregisseurs, tags not required).
+//  this request, free capacity (accepted cases plus open offers, which
+//  reserve a place, below capacity), role in roles, holding every
+//  expertise tag (escalation: bovenregionale procesregisseurs, tags not
+//  required).
 json_t *en_bstore_candidates (en_bstore_t *self, json_t *request,
                               const char **roles, bool escalation, int64_t now);
 

@@ -13,7 +13,8 @@
 
     Routing a request ("route"):
       1. candidates: active experts, present (absent_until passed), not yet
-         offered this request, with free capacity (load < capacity), whose
+         offered this request, with free capacity (accepted cases plus
+         open offers below capacity: an open offer reserves a place), whose
          role fits the question type (en_vocab_roles_for) and who hold all
          requested expertise tags; own region first, then least loaded,
          then most free capacity, then id;
@@ -22,8 +23,9 @@
       3. none: the request becomes a hiaat.
     One offer is open per request at a time. Decline or expiry of that
     offer routes the request again; experts already offered are skipped.
-    Load is derived from accepted requests, so closing frees capacity
-    without any counter to keep in step.
+    Load is derived from accepted requests and open offers, so closing,
+    declining or expiry frees capacity without any counter to keep in
+    step; an expert is never offered more cases than they can take.
 */
 #include "en_router.h"
 
@@ -189,6 +191,13 @@ s_handle_submit (en_router_t *self, const char *node, const char *node_region,
     const char *region = en_json_str (summary, "region");
     if (zlistx_size (self->regions) && !zlistx_find (self->regions, (void *) region))
         return en_error_set (error, EN_ERR_INVALID, "field 'region': '%s' is not a region of this province", region);
+    //  A region's node speaks for its own region only; a node that is not
+    //  a region (the expertisecentrum) may submit for any of them.
+    bool region_node = zlistx_size (self->regions) ? zlistx_find (self->regions, (void *) node_region) != NULL
+                                                    : true;
+    if (region_node && !streq (region, node_region))
+        return en_error_set (error, EN_ERR_FORBIDDEN, "node of region '%s' cannot submit for region '%s'",
+                             node_region, region);
     int rc = en_bstore_request_insert (self->store, node, en_msg_id (msg), summary);
     if (rc == 1)
         return en_error_set (error, EN_ERR_CONFLICT, "request id '%s' already exists", en_json_str (summary, "id"));
@@ -257,8 +266,16 @@ s_handle_accept (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
     json_t *offer = s_offer_for (self, node, msg, "open", error);
     if (!offer)
         return -1;
-    json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
     const char *expert = en_json_str (offer, "expert");
+    json_t *record = en_bstore_expert (self->store, expert);
+    bool full = record && en_json_int (record, "load", 0) >= en_json_int (record, "capacity", 0);
+    json_decref (record);
+    if (full) {
+        //  Capacity was lowered after the offer was made
+        json_decref (offer);
+        return en_error_set (error, EN_ERR_CONFLICT, "expert '%s' has no free capacity", expert);
+    }
+    json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
     int rc = en_bstore_offer_close (self->store, en_json_str (offer, "id"), "accepted", NULL)
           || s_transition (self, request, "accepted", "accepted", expert, NULL,
                            json_pack ("{s:s}", "offer", en_json_str (offer, "id")));
@@ -332,8 +349,8 @@ s_handle_close (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *
     if (streq (en_json_str (request, "state"), "closed"))
         rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' is already closed", request_id);
     else
-    if (outcome && !json_is_string (outcome))
-        rc = en_error_set (error, EN_ERR_INVALID, "field 'outcome' must be text");
+    if (outcome && (!json_is_string (outcome) || strlen (json_string_value (outcome)) > 500))
+        rc = en_error_set (error, EN_ERR_INVALID, "field 'outcome' must be text of at most 500 bytes");
     else {
         json_t *open = en_bstore_offers_open (self->store, request_id, 0);
         size_t index;

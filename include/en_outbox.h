@@ -42,16 +42,19 @@ typedef int (en_outbox_send_fn) (const char *dest, en_msg_t *msg, void *arg);
 en_outbox_t *en_outbox_new (en_db_t *db);
 void en_outbox_destroy (en_outbox_t **self_p);
 
-//  Queue msg for dest (inside the caller's transaction). 0 or -1.
+//  Queue msg for dest (inside the caller's transaction). 0 or -1; a body
+//  over EN_MAX_BODY is refused here, never sent.
 int en_outbox_put (en_outbox_t *self, const char *dest, en_msg_t *msg);
 
-//  The destination acknowledged msg_id: remove it. Returns 1 if it was
-//  queued, 0 if unknown (a duplicate ACK), -1 on error.
-int en_outbox_ack (en_outbox_t *self, const char *msg_id);
+//  Destination dest acknowledged msg_id: remove it. Returns 1 if it was
+//  queued for dest, 0 if unknown there (a duplicate ACK, or an ACK from
+//  a peer the message was not for), -1 on error.
+int en_outbox_ack (en_outbox_t *self, const char *dest, const char *msg_id);
 
 //  Send what is due for dest (NULL: every destination): entries never
 //  sent by this process, or last sent more than retry_ms ago; at most
-//  limit. Returns how many were sent.
+//  limit. A failed send ends the flush of that destination, so nothing
+//  overtakes an earlier message. Returns how many were sent.
 int en_outbox_flush (en_outbox_t *self, const char *dest, int64_t retry_ms,
                      int limit, en_outbox_send_fn *send_fn, void *arg);
 

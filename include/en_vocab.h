@@ -36,6 +36,8 @@ const char **en_vocab_roles_for (const char *question_type);
 //  Index of urgency in en_vocab_urgency (0 crisis .. 2 regulier), -1 if none.
 int en_vocab_urgency_index (const char *urgency);
 
+//  Offer ids are "<request id>-o<n>" and must stay valid ids (<= 80).
+#define EN_MAX_REQUEST_ID   64
 #define EN_MAX_TAGS         16
 #define EN_MAX_QUESTION     2000
 #define EN_MAX_ADVICE       16000

@@ -52,6 +52,7 @@ en_daemon_main (const en_daemon_t *daemon, int argc, char *argv [])
     }
     zsys_init ();
     zsys_set_logident (daemon->program);
+    zsys_set_logstream (stderr);
     zconfig_t *config = NULL;
     if (config_path) {
         if (!zsys_file_exists (config_path)) {

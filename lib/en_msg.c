@@ -193,9 +193,11 @@ en_msg_decode (zmsg_t *msg, en_error_t *error)
     }
     frame = zmsg_next (msg);
     stamp = s_frame_text (frame, 15);
-    char *end = NULL;
-    long long timestamp = stamp ? strtoll (stamp, &end, 10) : -1;
-    if (!stamp || *end || timestamp <= 0) {
+    bool digits = stamp != NULL;
+    for (const char *p = stamp; digits && *p; p++)
+        digits = *p >= '0' && *p <= '9';
+    long long timestamp = digits ? strtoll (stamp, NULL, 10) : -1;
+    if (!digits || timestamp <= 0) {
         en_error_set (error, EN_ERR_BAD_REQUEST, "timestamp must be decimal milliseconds since the epoch");
         goto done;
     }

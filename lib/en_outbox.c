@@ -40,6 +40,11 @@ int
 en_outbox_put (en_outbox_t *self, const char *dest, en_msg_t *msg)
 {
     char *body = en_msg_body_text (msg);
+    if (!body || strlen (body) > EN_MAX_BODY) {
+        zsys_error ("outbox: %s for %s refused: body over %d bytes", en_msg_command (msg), dest, EN_MAX_BODY);
+        free (body);
+        return -1;
+    }
     int rc = en_db_exec (self->db,
         "INSERT INTO outbox (dest, msg_id, command, sender, ts, body) VALUES (?, ?, ?, ?, ?, ?)",
         "ssssis", dest, en_msg_id (msg), en_msg_command (msg), en_msg_sender (msg),
@@ -49,12 +54,14 @@ en_outbox_put (en_outbox_t *self, const char *dest, en_msg_t *msg)
 }
 
 int
-en_outbox_ack (en_outbox_t *self, const char *msg_id)
+en_outbox_ack (en_outbox_t *self, const char *dest, const char *msg_id)
 {
-    zhashx_delete (self->sent_at, msg_id);
-    if (en_db_exec (self->db, "DELETE FROM outbox WHERE msg_id = ?", "s", msg_id))
+    if (en_db_exec (self->db, "DELETE FROM outbox WHERE msg_id = ? AND dest = ?", "ss", msg_id, dest))
         return -1;
-    return sqlite3_changes (en_db_handle (self->db)) > 0 ? 1 : 0;
+    if (sqlite3_changes (en_db_handle (self->db)) == 0)
+        return 0;
+    zhashx_delete (self->sent_at, msg_id);
+    return 1;
 }
 
 int
@@ -70,7 +77,10 @@ en_outbox_flush (en_outbox_t *self, const char *dest, int64_t retry_ms,
         return 0;
     int64_t now = en_now_ms ();
     int sent = 0;
+    zhashx_t *blocked = zhashx_new ();     //  destinations whose send failed
     while (sent < limit && sqlite3_step (stmt) == SQLITE_ROW) {
+        if (zhashx_lookup (blocked, (const char *) sqlite3_column_text (stmt, 0)))
+            continue;
         const char *msg_id = (const char *) sqlite3_column_text (stmt, 1);
         int64_t *last = (int64_t *) zhashx_lookup (self->sent_at, msg_id);
         if (last && now - *last < retry_ms)
@@ -87,9 +97,12 @@ en_outbox_flush (en_outbox_t *self, const char *dest, int64_t retry_ms,
             *last = now;
             sent++;
         }
+        else
+            zhashx_insert (blocked, (const char *) sqlite3_column_text (stmt, 0), (void *) 1);
         en_msg_destroy (&msg);
     }
     sqlite3_reset (stmt);
+    zhashx_destroy (&blocked);
     return sent;
 }
 

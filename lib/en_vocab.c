@@ -161,8 +161,9 @@ en_request_validate (json_t *request, char *err, size_t errlen)
         "question", NULL };
     if (s_check_fields (request, fields, "request", err, errlen))
         return -1;
-    if (!en_id_valid (en_json_str (request, "id")))
-        return s_fail (err, errlen, "field 'id' must be an id of [a-z0-9-.]");
+    const char *id = en_json_str (request, "id");
+    if (!en_id_valid (id) || strlen (id) > EN_MAX_REQUEST_ID)
+        return s_fail (err, errlen, "field 'id' must be an id of [a-z0-9-.], at most %d characters", EN_MAX_REQUEST_ID);
     if (!en_name_valid (en_json_str (request, "region")))
         return s_fail (err, errlen, "field 'region' must be a jeugdregio name, e.g. twente");
     if (s_check_enum (request, "urgency", en_vocab_urgency, true, err, errlen)

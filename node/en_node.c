@@ -38,6 +38,7 @@ struct _en_node_t {
     en_nstore_t *store;
     zlistx_t *replies;          //  ACKs of the current batch (en_msg_t)
     bool connected;             //  broker answered WELCOME, still alive
+    bool refusal_logged;        //  a connection-level refusal was logged
     int64_t last_rx;            //  ms we last heard from the broker
     int64_t last_tx;            //  ms we last sent to the broker
     int64_t last_hello;         //  ms we last sent HELLO
@@ -230,7 +231,9 @@ s_publish (en_node_t *self, const char *kind, const char *id, json_t *event)
     free (text);
 }
 
-//  Handle one reliable message from the broker (exactly once).
+//  Handle one reliable message from the broker (exactly once). Returns 0,
+//  EN_ERR_INVALID for a message we can never process, or EN_ERR_INTERNAL
+//  when our store failed (the broker then sends it again).
 static int
 s_handle_reliable (en_node_t *self, en_msg_t *msg)
 {
@@ -239,9 +242,9 @@ s_handle_reliable (en_node_t *self, en_msg_t *msg)
     if (streq (command, "OFFER")) {
         if (!en_id_valid (en_json_str (body, "offer")) || !en_name_valid (en_json_str (body, "expert"))
         ||  !en_id_valid (en_json_str (body, "request_id")))
-            return -1;
+            return EN_ERR_INVALID;
         if (en_nstore_offer_insert (self->store, body))
-            return -1;
+            return EN_ERR_INTERNAL;
         json_t *event = json_pack ("{s:s, s:O}", "type", "offer", "offer", body);
         s_publish (self, "expert", en_json_str (body, "expert"), event);
         json_decref (event);
@@ -250,8 +253,10 @@ s_handle_reliable (en_node_t *self, en_msg_t *msg)
     else
     if (streq (command, "WITHDRAW")) {
         const char *offer = en_json_str (body, "offer");
-        if (!en_id_valid (offer) || en_nstore_offer_withdrawn (self->store, offer, en_json_str (body, "reason")))
-            return -1;
+        if (!en_id_valid (offer))
+            return EN_ERR_INVALID;
+        if (en_nstore_offer_withdrawn (self->store, offer, en_json_str (body, "reason")))
+            return EN_ERR_INTERNAL;
         json_t *event = json_pack ("{s:s, s:O}", "type", "withdraw", "offer", body);
         s_publish (self, "expert", en_json_str (body, "expert"), event);
         json_decref (event);
@@ -260,10 +265,10 @@ s_handle_reliable (en_node_t *self, en_msg_t *msg)
     if (streq (command, "STATUS")) {
         const char *request = en_json_str (body, "request");
         if (!en_id_valid (request) || !en_json_str (body, "state"))
-            return -1;
+            return EN_ERR_INVALID;
         int rc = en_nstore_request_status (self->store, body);
         if (rc < 0)
-            return -1;
+            return EN_ERR_INTERNAL;
         if (rc == 1)
             zsys_warning ("status for unknown request %s ignored", request);
         json_t *event = json_pack ("{s:s, s:O}", "type", "status", "status", body);
@@ -271,7 +276,7 @@ s_handle_reliable (en_node_t *self, en_msg_t *msg)
         json_decref (event);
     }
     else
-        return -1;
+        return EN_ERR_INVALID;
     return 0;
 }
 
@@ -292,6 +297,7 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
         if (!self->connected)
             zsys_info ("connected to broker %s", en_json_str (body, "broker") ?: "?");
         self->connected = true;
+        self->refusal_logged = false;
         *welcomed = true;
     }
     else
@@ -299,20 +305,28 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
         ;
     else
     if (streq (command, "ACK")) {
-        if (ref && en_outbox_ack (en_nstore_outbox (self->store), ref) == 1)
+        if (ref && en_outbox_ack (en_nstore_outbox (self->store), "broker", ref) == 1)
             en_nstore_message_result (self->store, ref, 0, NULL);
     }
     else
     if (streq (command, "ERROR")) {
         int code = (int) en_json_int (body, "code", EN_ERR_INTERNAL);
         const char *reason = en_json_str (body, "reason") ?: "";
-        zsys_warning ("broker refused %s: %d %s", ref && *ref ? ref : "a message", code, reason);
-        if (code == EN_ERR_FORBIDDEN && strstr (reason, "HELLO"))
-            self->connected = false;            //  broker forgot us: HELLO again
-        else
-        if (ref && *ref && code != EN_ERR_INTERNAL
-        &&  en_outbox_ack (en_nstore_outbox (self->store), ref) == 1)
-            en_nstore_message_result (self->store, ref, code, reason);
+        if (!ref || !*ref) {
+            //  Connection-level (not enrolled, HELLO needed): keep every
+            //  queued message and say HELLO again until welcomed
+            if (self->connected || !self->refusal_logged)
+                zsys_warning ("broker refuses this node: %d %s", code, reason);
+            self->refusal_logged = true;
+            self->connected = false;
+        }
+        else {
+            zsys_warning ("broker refused %s: %d %s", ref, code, reason);
+            //  Final unless the broker could not store it (500: resend)
+            if (code != EN_ERR_INTERNAL
+            &&  en_outbox_ack (en_nstore_outbox (self->store), "broker", ref) == 1)
+                en_nstore_message_result (self->store, ref, code, reason);
+        }
     }
     else
     if (en_msg_command_reliable (command)) {
@@ -320,16 +334,20 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
         if (!en_seen_lookup (en_nstore_db (self->store), en_msg_id (msg), &code, NULL, 0)) {
             en_db_t *db = en_nstore_db (self->store);
             en_db_savepoint (db);
-            code = s_handle_reliable (self, msg) ? EN_ERR_INVALID : 0;
+            code = s_handle_reliable (self, msg);
             if (code)
                 en_db_rollback_to (db);
             else
                 en_db_release (db);
-            en_seen_put (db, msg, code, code ? "invalid message" : NULL);
+            if (code != EN_ERR_INTERNAL)
+                en_seen_put (db, msg, code, code ? "invalid message" : NULL);
+            if (code)
+                zsys_warning ("%s %s from broker not processed (%d)", en_msg_command (msg), en_msg_id (msg), code);
         }
         en_msg_t *reply = code
-            ? en_msg_new ("ERROR", self->name, json_pack ("{s:s, s:i, s:s}", "ref", en_msg_id (msg),
-                                                          "code", code, "reason", "invalid message"))
+            ? en_msg_new ("ERROR", self->name, json_pack ("{s:s, s:i, s:s}", "ref", en_msg_id (msg), "code", code,
+                                                          "reason", code == EN_ERR_INTERNAL ? "node store error"
+                                                                                            : "invalid message"))
             : en_msg_new ("ACK", self->name, json_pack ("{s:s}", "ref", en_msg_id (msg)));
         zlistx_add_end (self->replies, reply);
     }
@@ -645,6 +663,7 @@ en_node_run (en_node_t *self)
 {
     zsys_info ("node %s (region %s) ready; broker %s", self->name, self->region, self->endpoint);
     int64_t next_flush = 0;
+    int64_t next_prune = 0;
     while (!zsys_interrupted) {
         zsock_t *which = (zsock_t *) zpoller_wait (self->poller, (int) MIN (self->heartbeat_ms / 4, 250));
         if (zpoller_terminated (self->poller))
@@ -682,6 +701,10 @@ en_node_run (en_node_t *self)
         if (self->connected && now >= next_flush) {
             s_flush (self);
             next_flush = now + self->retry_ms / 2;
+        }
+        if (now >= next_prune) {
+            en_seen_prune (en_nstore_db (self->store), now - 30LL * 86400 * 1000);
+            next_prune = now + 3600 * 1000;
         }
     }
     zsys_info ("node %s stopping", self->name);

@@ -28,6 +28,7 @@ typedef struct {
     zlistx_t *ids;              //  message id of each send, in order
     zlistx_t *bodies;           //  compact body of each send, in order
     int fail_after;             //  refuse sends after this many (-1: never)
+    const char *fail_id;        //  refuse just this message id (NULL: none)
 } sink_t;
 
 static void
@@ -40,6 +41,7 @@ s_sink_init (sink_t *sink)
     zlistx_set_destructor (sink->ids, (zlistx_destructor_fn *) zstr_free);
     zlistx_set_destructor (sink->bodies, (zlistx_destructor_fn *) zstr_free);
     sink->fail_after = -1;
+    sink->fail_id = NULL;
 }
 
 static void
@@ -63,6 +65,8 @@ s_send (const char *dest, en_msg_t *msg, void *arg)
 {
     sink_t *sink = (sink_t *) arg;
     if (sink->fail_after >= 0 && (int) zlistx_size (sink->ids) >= sink->fail_after)
+        return -1;
+    if (sink->fail_id && streq (sink->fail_id, en_msg_id (msg)))
         return -1;
     zlistx_add_end (sink->dests, strdup (dest));
     zlistx_add_end (sink->ids, strdup (en_msg_id (msg)));
@@ -224,6 +228,16 @@ test_flush_limit_and_failure (void **state)
     assert_string_equal (s_nth (sink.ids, 0), ids [1]);
     assert_string_equal (s_nth (sink.ids, 1), ids [2]);
 
+    //  Order per destination: when one message cannot be sent, no later
+    //  one to the same destination overtakes it
+    en_outbox_reset (self->outbox, NULL);
+    s_sink_reset (&sink);
+    sink.fail_id = ids [1];
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 60000, 100, s_send, &sink), 1);
+    assert_int_equal (zlistx_size (sink.ids), 1);
+    assert_string_equal (s_nth (sink.ids, 0), ids [0]);
+    sink.fail_id = NULL;
+
     s_sink_destroy (&sink);
     for (int i = 0; i < 3; i++)
         free (ids [i]);
@@ -242,9 +256,11 @@ test_ack_and_depth (void **state)
     assert_int_equal (en_outbox_depth (self->outbox, "node-achterhoek"), 0);
     assert_int_equal (en_outbox_depth (self->outbox, NULL), 4);
 
-    assert_int_equal (en_outbox_ack (self->outbox, ids [1]), 1);
-    assert_int_equal (en_outbox_ack (self->outbox, ids [1]), 0);       //  duplicate ACK
-    assert_int_equal (en_outbox_ack (self->outbox, "00000000000000000000000000000000"), 0);
+    //  An ACK from a peer the message was not for removes nothing
+    assert_int_equal (en_outbox_ack (self->outbox, "node-ijsselland", ids [1]), 0);
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", ids [1]), 1);
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", ids [1]), 0);       //  duplicate ACK
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", "00000000000000000000000000000000"), 0);
     assert_int_equal (en_outbox_depth (self->outbox, "node-twente"), 2);
     assert_int_equal (en_outbox_depth (self->outbox, NULL), 3);
 
@@ -255,13 +271,13 @@ test_ack_and_depth (void **state)
     assert_string_equal (s_nth (sink.ids, 0), ids [0]);
     assert_string_equal (s_nth (sink.ids, 1), ids [2]);
     //  Acking after a send forgets it; a reset then does not resurrect it
-    assert_int_equal (en_outbox_ack (self->outbox, ids [0]), 1);
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", ids [0]), 1);
     en_outbox_reset (self->outbox, NULL);
     s_sink_reset (&sink);
     assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 60000, 100, s_send, &sink), 1);
     assert_string_equal (s_nth (sink.ids, 0), ids [2]);
 
-    assert_int_equal (en_outbox_ack (self->outbox, other), 1);
+    assert_int_equal (en_outbox_ack (self->outbox, "node-ijsselland", other), 1);
     assert_int_equal (en_outbox_depth (self->outbox, "node-ijsselland"), 0);
     s_sink_destroy (&sink);
     for (int i = 0; i < 3; i++)

@@ -831,6 +831,70 @@ test_refuse_foreign_region (void **state)
 }
 
 static void
+test_open_offer_reserves_capacity (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    //  se-tw-01 (capacity 1) would win every tie; while its offer for the
+    //  first request is open, it must not be offered a second one
+    s_publish (self, "node-twente", "twente",
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":1},"
+        " {\"id\":\"se-tw-02\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":1}]");
+    s_submit (self, "node-twente", "twente-0001", "twente", "crisis", "consultatie-advies", "[\"trauma\"]");
+    s_assert_offered (self, "twente-0001", "se-tw-01");
+    s_submit (self, "node-twente", "twente-0002", "twente", "crisis", "consultatie-advies", "[\"trauma\"]");
+    s_assert_offered (self, "twente-0002", "se-tw-02");
+    //  Both accept: nobody is over capacity
+    s_accept_open (self, "node-twente", "twente", "twente-0001");
+    s_accept_open (self, "node-twente", "twente", "twente-0002");
+    assert_int_equal (s_load (self, "se-tw-01"), 1);
+    assert_int_equal (s_load (self, "se-tw-02"), 1);
+    //  A declined offer gives the place back
+    s_close (self, "node-twente", "twente", "twente-0001");
+    s_submit (self, "node-twente", "twente-0003", "twente", "crisis", "consultatie-advies", "[\"trauma\"]");
+    s_assert_offered (self, "twente-0003", "se-tw-01");
+    s_decline_open (self, "node-twente", "twente", "twente-0003");
+    s_assert_state (self, "twente-0003", "hiaat");
+    s_submit (self, "node-twente", "twente-0004", "twente", "crisis", "consultatie-advies", "[\"trauma\"]");
+    s_assert_offered (self, "twente-0004", "se-tw-01");
+}
+
+static void
+test_refuse_accept_when_full (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_publish (self, "node-twente", "twente",
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":1}]");
+    s_submit (self, "node-twente", "twente-0001", "twente", "hoog", "consultatie-advies", "[\"trauma\"]");
+    char offer [128];
+    s_offer_id (self, "twente-0001", offer, sizeof offer);
+    //  The region lowers the expert's capacity to 0 while the offer is open
+    s_publish (self, "node-twente", "twente",
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":0}]");
+    s_refused (self, "node-twente", "twente", "ACCEPT", json_pack ("{s:s}", "offer", offer), EN_ERR_CONFLICT);
+    assert_int_equal (s_load (self, "se-tw-01"), 0);
+    s_assert_state (self, "twente-0001", "offered");
+}
+
+static void
+test_refuse_submit_for_other_region (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    en_router_add_region (self->router, "twente");
+    en_router_add_region (self->router, "ijsselland");
+    s_publish (self, "node-twente", "twente",
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    //  A region's node cannot speak for another region
+    s_refused (self, "node-twente", "twente", "SUBMIT",
+               s_submit_body ("ijsselland-0001", "ijsselland", "hoog", "consultatie-advies", "[\"trauma\"]"),
+               EN_ERR_FORBIDDEN);
+    assert_null (en_bstore_request (self->store, "ijsselland-0001"));
+    //  The expertisecentrum's node (not a region) may submit for any region
+    s_ok (self, "ec-overijssel", "overijssel", "SUBMIT",
+          s_submit_body ("twente-0009", "twente", "hoog", "consultatie-advies", "[\"trauma\"]"));
+    s_assert_offered (self, "twente-0009", "se-tw-01");
+}
+
+static void
 test_refuse_close_not_origin (void **state)
 {
     fixture_t *self = (fixture_t *) *state;
@@ -908,6 +972,9 @@ main (void)
         cmocka_unit_test_setup_teardown (test_refuse_foreign_region, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_refuse_close_not_origin, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_refuse_expert_of_other_node, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_open_offer_reserves_capacity, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_refuse_accept_when_full, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_refuse_submit_for_other_region, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
