@@ -330,7 +330,6 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
     if (!peer) {
         peer = (s_peer_t *) zmalloc (sizeof (s_peer_t));
         peer->name = strdup (node);
-        peer->region = en_bstore_node_region (self->store, node);
         zhashx_insert (self->peers, node, peer);
     }
     if (!peer->routing_id || !zframe_eq (peer->routing_id, routing_id)) {
@@ -358,6 +357,15 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
                        "heartbeat", (json_int_t) self->heartbeat_ms, "version", EXPERTNET_VERSION)));
     }
     else
+    if (!peer->region && !streq (command, "ACK") && !streq (command, "ERROR")) {
+        //  A session starts with HELLO to this broker process; after a
+        //  broker restart the node's socket reconnects silently, so this
+        //  tells it to say HELLO (and re-publish its experts) again.
+        en_error_set (&error, EN_ERR_FORBIDDEN, "send HELLO first");
+        error.ref [0] = 0;
+        s_reply_error (self, routing_id, node, &error);
+    }
+    else
     if (streq (command, "PING"))
         s_reply (self, routing_id, en_msg_new ("PONG", self->name, NULL));
     else
@@ -375,12 +383,6 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
     else
     if (!en_msg_command_reliable (command)) {
         en_error_set (&error, EN_ERR_BAD_REQUEST, "command %s is not sent to a broker", command);
-        s_reply_error (self, routing_id, node, &error);
-    }
-    else
-    if (!peer->region) {
-        en_error_set (&error, EN_ERR_FORBIDDEN, "send HELLO before %s", command);
-        error.ref [0] = 0;          //  connection-level: the node says HELLO, then resends
         s_reply_error (self, routing_id, node, &error);
     }
     else {

@@ -125,18 +125,6 @@ en_bstore_node_seen (en_bstore_t *self, const char *name, const char *region)
         "ssii", name, region, now, now);
 }
 
-char *
-en_bstore_node_region (en_bstore_t *self, const char *name)
-{
-    sqlite3_stmt *stmt = en_db_query (self->db, "SELECT region FROM nodes WHERE name = ?", "s", name);
-    char *region = NULL;
-    if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
-        region = strdup ((const char *) sqlite3_column_text (stmt, 0));
-    if (stmt)
-        sqlite3_reset (stmt);
-    return region;
-}
-
 int
 en_bstore_experts_replace (en_bstore_t *self, const char *node, json_t *experts,
                            char *err, size_t errlen)

@@ -15,8 +15,6 @@ en_outbox_t *en_bstore_outbox (en_bstore_t *self);
 
 //  Nodes
 int en_bstore_node_seen (en_bstore_t *self, const char *name, const char *region);
-//  Region of a known node, or NULL. Caller frees.
-char *en_bstore_node_region (en_bstore_t *self, const char *name);
 
 //  Experts: replace the full list published by node. Returns 0, or -1 with
 //  err (e.g. an id owned by another node).

@@ -44,9 +44,11 @@ net_stop () {
     return 0
 }
 
-# Remember a background process under a name.
+# Remember a background process under a name (and keep bash from
+# reporting its death: we kill some on purpose).
 net_track () {
     echo "$1 $2" >> "$NET_DIR/pids"
+    disown "$2" 2>/dev/null || true
 }
 
 net_pid () {

@@ -1,0 +1,83 @@
+# tests/integration/lib.sh - shared by the integration tests.
+#
+# Each test is an executable tests/integration/test_*.sh that sources
+# this file, starts real expertnet-broker / expertnet-node processes on
+# 127.0.0.1 (deploy/netlib.sh), drives them through `expertnet`, and
+# exits 0 only if every check passed. Processes are stopped by PID on
+# exit, pass or fail.
+set -uo pipefail
+TEST_NAME=$(basename "$0" .sh)
+. "$(dirname "${BASH_SOURCE[0]}")/../../deploy/netlib.sh"
+
+TEST_FAILS=0
+
+# A TCP port nobody listens on now (random in 20000-59999, checked with ss).
+free_port () {
+    local port
+    while :; do
+        port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+        ss -Htln "sport = :$port" 2>/dev/null | grep -q . || { echo $port; return; }
+    done
+}
+
+# Fresh network directory and port for this test.
+test_init () {
+    net_init "${TMPDIR:-/tmp}/expertnet-$TEST_NAME-$$" "$(free_port)"
+    trap 'test_cleanup' EXIT
+}
+
+test_cleanup () {
+    local rc=$?
+    net_stop
+    if [ $TEST_FAILS -eq 0 ] && [ $rc -eq 0 ]; then
+        rm -rf "$NET_DIR"
+    else
+        echo "# logs kept in $NET_DIR" >&2
+        for f in "$NET_DIR"/*.log; do
+            [ -f "$f" ] || continue
+            echo "# --- tail $f" >&2
+            tail -n 15 "$f" | sed 's/^/#   /' >&2
+        done
+    fi
+}
+
+ok () { echo "ok - $*"; }
+not_ok () { echo "not ok - $*"; TEST_FAILS=$((TEST_FAILS + 1)); }
+
+# check DESCRIPTION COMMAND...: passes when the command succeeds.
+check () {
+    local what=$1
+    shift
+    if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+
+# check_eq DESCRIPTION EXPECTED ACTUAL
+check_eq () {
+    if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1 (expected '$2', got '$3')"; fi
+}
+
+# check_exit DESCRIPTION CODE COMMAND...: the command exits with CODE.
+check_exit () {
+    local what=$1 code=$2
+    shift 2
+    "$@" >/dev/null 2>"$NET_DIR/stderr"
+    local got=$?
+    if [ "$got" -eq "$code" ]; then ok "$what"; else not_ok "$what (exit $got, expected $code: $(head -c 200 "$NET_DIR/stderr"))"; fi
+}
+
+# Broker's view of a request (JSON).
+broker_request () { enb --json broker show "$1" 2>/dev/null; }
+
+# Wait until the broker has request $1 in state $2 (within $3 s).
+wait_state () {
+    net_until "${3:-10}" ".state == \"$2\"" broker_request "$1"
+}
+
+open_offer () { broker_request "$1" | jq -r '.offers_open[0].id // empty'; }
+
+# SQL on a (live, WAL) database, read-only.
+sql () { sqlite3 -readonly "$1" "$2"; }
+
+test_done () {
+    if [ $TEST_FAILS -eq 0 ]; then exit 0; else echo "# $TEST_NAME: $TEST_FAILS check(s) failed"; exit 1; fi
+}
