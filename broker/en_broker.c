@@ -361,7 +361,7 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
         //  A session starts with HELLO to this broker process; after a
         //  broker restart the node's socket reconnects silently, so this
         //  tells it to say HELLO (and re-publish its experts) again.
-        en_error_set (&error, EN_ERR_FORBIDDEN, "send HELLO first");
+        en_error_set (&error, EN_ERR_NO_SESSION, "send HELLO first");
         error.ref [0] = 0;
         s_reply_error (self, routing_id, node, &error);
     }

@@ -21,6 +21,7 @@
 
 //  Error codes (docs/protocol.md, "Error codes")
 #define EN_ERR_BAD_REQUEST   400
+#define EN_ERR_NO_SESSION    401    //  no HELLO in this broker session
 #define EN_ERR_FORBIDDEN     403
 #define EN_ERR_NOT_FOUND     404
 #define EN_ERR_CONFLICT      409

@@ -315,9 +315,13 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
         if (!ref || !*ref) {
             //  Connection-level (not enrolled, HELLO needed): keep every
             //  queued message and say HELLO again until welcomed
-            if (self->connected || !self->refusal_logged)
-                zsys_warning ("broker refuses this node: %d %s", code, reason);
-            self->refusal_logged = true;
+            if (code == EN_ERR_NO_SESSION)
+                zsys_info ("broker has no session for this node (restarted?); saying HELLO again");
+            else {
+                if (self->connected || !self->refusal_logged)
+                    zsys_warning ("broker refuses this node: %d %s", code, reason);
+                self->refusal_logged = true;
+            }
             self->connected = false;
         }
         else {

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The expertnet command's contract: --help everywhere, documented exit
+# codes, clear errors naming the field, --json that parses, and bad
+# input that stores nothing.
+. "$(dirname "$0")/lib.sh"
+test_init
+X=$NET_BIN/expertnet
+
+check_exit "expertnet --help" 0 "$X" --help
+for cmd in "request submit" "request list" "request show" "request close" "expert add" "expert update" \
+           "expert list" "expert listen" "expert inbox" "expert accept" "expert decline" "expert advise" \
+           "node status" "broker status" "broker hiaten" "keygen" "enroll" "revoke"; do
+    check_exit "expertnet $cmd --help" 0 "$X" $cmd --help
+done
+check_exit "expertnet-broker --help" 0 "$NET_BIN/expertnet-broker" --help
+check_exit "expertnet-node --help" 0 "$NET_BIN/expertnet-node" --help
+check_exit "no command: usage error (2)" 2 "$X"
+check_exit "unknown command: usage error (2)" 2 "$X" frobnicate
+check_exit "unknown option: usage error (2)" 2 "$X" request list --frob
+check_exit "missing id: usage error (2)" 2 "$X" request show
+check_exit "node not running: unreachable (3)" 3 "$X" --node "$NET_DIR/nowhere" node status
+check_exit "broker not running: unreachable (3)" 3 "$X" --broker "$NET_DIR/nowhere" broker status
+check_exit "daemon with a missing config file fails (1)" 1 "$NET_BIN/expertnet-broker" -c "$NET_DIR/none.cfg"
+printf 'broker\n  name = "unterminated\n' > "$NET_DIR/bad.cfg"
+check_exit "daemon with invalid ZPL fails (1)" 1 "$NET_BIN/expertnet-broker" -c "$NET_DIR/bad.cfg"
+check_exit "broker without keys fails with a clear error (1)" 1 "$NET_BIN/expertnet-broker" --datadir "$NET_DIR/nokeys" --endpoint "tcp://127.0.0.1:$NET_PORT"
+check "the error says how to create keys" grep -q "expertnet keygen" "$NET_DIR/stderr"
+
+net_keys twente
+check_exit "keygen refuses to overwrite a key pair (1)" 1 "$X" keygen --name twente --dir "$NET_DIR/twente/keys"
+check_exit "keygen refuses a bad name (1)" 1 "$X" keygen --name "Twente Regio" --dir "$NET_DIR/x"
+check "secret key file is private (0600)" test "$(stat -c %a "$NET_DIR/twente/keys/twente.cert_secret")" = 600
+net_broker
+net_node twente
+net_wait_connected twente || not_ok "node connects"
+
+check_exit "invalid urgency refused (1)" 1 en twente request submit --urgency spoed --type consultatie-advies --expertise trauma --age-band 12-17
+check "the error names the field" grep -q "urgency" "$NET_DIR/stderr"
+check_exit "missing expertise refused (1)" 1 en twente request submit --urgency hoog --type consultatie-advies --age-band 12-17
+check "the error names expertise" grep -q "expertise" "$NET_DIR/stderr"
+echo '{"urgency":"hoog","question_type":"procesregie","expertise":["lvb"],"age_band":"4-11","naam":"X"}' > "$NET_DIR/pii.json"
+check_exit "a field outside the summary (naam) is refused (1)" 1 en twente request submit --file "$NET_DIR/pii.json"
+check "the error names the unknown field" grep -q "naam" "$NET_DIR/stderr"
+echo '{"urgency": "hoog",' > "$NET_DIR/broken.json"
+check_exit "malformed JSON file: usage error (2)" 2 en twente request submit --file "$NET_DIR/broken.json"
+check "the error gives the line" grep -q "line" "$NET_DIR/stderr"
+check_exit "missing file: usage error (2)" 2 en twente request submit --file "$NET_DIR/absent.json"
+check_eq "nothing was stored by the refused submits" "0" "$(en twente --json request list | jq length)"
+check_eq "nothing reached the broker" "0" "$(enb --json broker requests | jq length)"
+
+check_exit "unknown request: not found (4)" 4 en twente request show twente-doesnotexist
+check_exit "unknown offer: not found (4)" 4 en twente expert accept twente-doesnotexist-o1
+check_exit "decline without reason: usage error (2)" 2 en twente expert decline twente-x-o1
+check_exit "expert with bad role refused (1)" 1 en twente expert add --id se-x --role koning
+check "the error names the role" grep -q "role" "$NET_DIR/stderr"
+check_exit "expert capacity over 50 refused (1)" 1 en twente expert add --id se-x --role superexpert --capacity 99
+check_exit "expert capacity not a number: usage (2)" 2 en twente expert add --id se-x --role superexpert --capacity veel
+check_exit "update of an unknown expert: not found (4)" 4 en twente expert update se-nobody --capacity 1
+check_eq "no expert was stored" "0" "$(en twente --json expert list | jq length)"
+
+en twente expert add --id se-tw-01 --role superexpert --expertise trauma --capacity 1 >/dev/null
+R=$(en twente --json request submit --urgency hoog --type consultatie-advies --expertise trauma --age-band 12-17 | jq -r .id)
+check "--json output of submit carries the id" test -n "$R"
+for cmd in "node status" "request list" "request show $R" "expert list" "expert inbox"; do
+    check "en --json $cmd parses" bash -c "'$X' --node '$NET_DIR/twente' --json $cmd | jq -e . >/dev/null"
+done
+for cmd in "broker status" "broker requests" "broker show $R" "broker hiaten" "broker experts" "broker offers"; do
+    check "--json $cmd parses" bash -c "'$X' --broker '$NET_DIR/overijssel' --json $cmd | jq -e . >/dev/null"
+done
+wait_state "$R" offered
+en twente expert accept "$R-o1" >/dev/null
+check_exit "accepting twice is refused (1)" 1 en twente expert accept "$R-o1"
+check_exit "advice without text: usage error (2)" 2 en twente expert advise "$R-o1"
+check_exit "advice from a missing file: usage error (2)" 2 en twente expert advise "$R-o1" --file "$NET_DIR/none.txt"
+en twente request close "$R" >/dev/null
+check "close reaches the broker" wait_state "$R" closed
+check "the node learns it is closed" net_until 5 '.state == "closed"' en twente --json request show "$R"
+check_exit "closing twice is refused (1)" 1 en twente request close "$R"
+check "no daemon crashed" kill -0 "$(net_pid broker)" "$(net_pid twente)"
+test_done
