@@ -18,7 +18,8 @@ int en_control_recv (zsock_t *sock, zframe_t **routing_id, char **verb, json_t *
 void en_control_reply (zsock_t *sock, zframe_t *routing_id, json_t *result,
                        int code, const char *error);
 
-//  Client side: call verb on the daemon whose data directory is datadir.
+//  Client side: call verb on the daemon whose data directory is datadir;
+//  args (may be NULL) is consumed.
 //  Returns 0 with *result set, 1 if the daemon answered with an error
 //  (*result = {"error":..}), -1 if it did not answer within timeout_ms.
 int en_control_call (const char *datadir, const char *verb, json_t *args,

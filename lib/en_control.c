@@ -58,10 +58,12 @@ en_control_call (const char *datadir, const char *verb, json_t *args,
     char path [PATH_MAX];
     snprintf (path, sizeof path, "%s/control.sock", datadir);
     if (!zsys_file_exists (path) || zsock_connect (sock, "ipc://%s", path) < 0) {
+        json_decref (args);
         zsock_destroy (&sock);
         return -1;
     }
-    char *text = json_dumps (args ? args : json_object (), JSON_COMPACT);
+    char *text = args ? json_dumps (args, JSON_COMPACT) : strdup ("{}");
+    json_decref (args);
     int rc = zstr_sendx (sock, verb, text, NULL);
     free (text);
     char *status = NULL, *reply = NULL;

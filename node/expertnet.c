@@ -73,7 +73,6 @@ static int
 s_call (s_cli_t *cli, const char *dir, const char *verb, json_t *args, json_t **result)
 {
     int rc = en_control_call (dir, verb, args, cli->timeout_ms, result);
-    json_decref (args);
     if (rc < 0) {
         fprintf (stderr, "expertnet: no daemon answers at %s (is it running? see --node/--broker)\n", dir);
         return EXIT_UNREACHABLE;
