@@ -975,8 +975,14 @@ s_cmd_enroll (s_cli_t *cli, json_t *parsed, bool revoke)
     }
     en_mkdir_p (enrolled, 0700);
     snprintf (target, sizeof target, "%s/%s.cert", enrolled, name);
-    if (zcert_save_public (cert, target)) {
-        fprintf (stderr, "expertnet: cannot write %s\n", target);
+    //  Write aside, then rename: the broker never reads a half-written
+    //  certificate, and the rename changes the directory, which is what
+    //  tells a running broker to re-read its enrolled keys.
+    char partial [PATH_MAX + 96];
+    snprintf (partial, sizeof partial, "%s/.%s.cert.partial", enrolled, name);
+    if (zcert_save_public (cert, partial) || rename (partial, target)) {
+        fprintf (stderr, "expertnet: cannot write %s: %s\n", target, strerror (errno));
+        remove (partial);
         zcert_destroy (&cert);
         return EXIT_REFUSED;
     }
