@@ -9,10 +9,10 @@
 CC      ?= cc
 PKGS    := libczmq libzmq libsodium sqlite3 jansson
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
            -Werror=implicit-function-declaration -Iinclude \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+override LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 PREFIX  ?= /usr/local
 BUILD   := build
@@ -28,6 +28,8 @@ BINS := $(BUILD)/bin/expertnet-broker $(BUILD)/bin/expertnet-node $(BUILD)/bin/e
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC  := $(wildcard tests/integration/*.c)
+TOOL_BINS := $(TOOL_SRC:tests/integration/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 BENCH_BINS:= $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
@@ -71,6 +73,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(TEST_LINK) $(LIBEN)
 	@echo "  TEST    $@"
 	@$(CC) $(CFLAGS) -Ibroker -Inode -o $@ $< $(TEST_LINK) $(LIBEN) $(LDLIBS) -lcmocka
 
+# Test tools for the integration tests (tests/integration/*.c), e.g. probe.
+$(TOOL_BINS): $(BUILD)/tests/%: tests/integration/%.c $(TEST_LINK) $(LIBEN)
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	@$(CC) $(CFLAGS) -Ibroker -Inode -o $@ $< $(TEST_LINK) $(LIBEN) $(LDLIBS)
+
 $(BUILD)/bench/%: tests/bench/%.c $(TEST_LINK) $(LIBEN)
 	@mkdir -p $(dir $@)
 	@echo "  BENCH   $@"
@@ -84,7 +92,7 @@ test: deps
 	@$(MAKE) --no-print-directory all unit-bins
 	@tests/run.sh
 
-unit-bins: $(UNIT_BINS)
+unit-bins: $(UNIT_BINS) $(TOOL_BINS)
 
 bench: all $(BENCH_BINS)
 	@tests/bench/run.sh

@@ -15,6 +15,7 @@ main (int argc, char *argv [])
             "DATADIR/enrolled/ ('expertnet enroll'), which takes effect without a restart.\n",
         .new_fn = (en_daemon_new_fn *) en_broker_new,
         .run_fn = (en_daemon_run_fn *) en_broker_run,
+        .reload_fn = (en_daemon_reload_fn *) en_broker_reload,
         .destroy_fn = (en_daemon_destroy_fn *) en_broker_destroy,
     };
     return en_daemon_main (&daemon, argc, argv);

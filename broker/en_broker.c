@@ -104,6 +104,38 @@ s_config_ms (zconfig_t *config, const char *path, const char *dflt)
     return ms;
 }
 
+//  The settings that may change while running (at start and on SIGHUP):
+//  timing, deadlines and the province's regions. Name, endpoint and data
+//  directory need a restart.
+static void
+s_apply_config (en_broker_t *self, zconfig_t *config)
+{
+    self->heartbeat_ms = s_config_ms (config, "broker/heartbeat", "1s");
+    self->retry_ms = s_config_ms (config, "broker/retry", "2s");
+    self->grace_ms = s_config_ms (config, "routing/grace", "5s");
+    for (int i = 0; en_vocab_urgency [i]; i++) {
+        char key [64];
+        snprintf (key, sizeof key, "routing/deadline/%s", en_vocab_urgency [i]);
+        const char *dflt = i == 0 ? "10m" : i == 1 ? "4h" : "3d";
+        en_router_set_deadline (self->router_sm, en_vocab_urgency [i], s_config_ms (config, key, dflt));
+    }
+    en_router_clear_regions (self->router_sm);
+    zconfig_t *regions = zconfig_locate (config, "broker/regions");
+    for (zconfig_t *region = regions ? zconfig_child (regions) : NULL; region;
+         region = zconfig_next (region))
+        en_router_add_region (self->router_sm, zconfig_name (region));
+}
+
+void
+en_broker_reload (en_broker_t *self, zconfig_t *config)
+{
+    s_apply_config (self, config);
+    zsys_info ("configuration reloaded: deadlines crisis %llds, hoog %llds, regulier %llds",
+               (long long) en_router_deadline (self->router_sm, "crisis") / 1000,
+               (long long) en_router_deadline (self->router_sm, "hoog") / 1000,
+               (long long) en_router_deadline (self->router_sm, "regulier") / 1000);
+}
+
 en_broker_t *
 en_broker_new (zconfig_t *config, char *err, size_t errlen)
 {
@@ -112,9 +144,6 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
     self->name = strdup (zconfig_get (config, "broker/name", "overijssel"));
     self->endpoint = strdup (zconfig_get (config, "broker/endpoint", "tcp://127.0.0.1:7700"));
     self->datadir = strdup (zconfig_get (config, "broker/datadir", "run/overijssel"));
-    self->heartbeat_ms = s_config_ms (config, "broker/heartbeat", "1s");
-    self->retry_ms = s_config_ms (config, "broker/retry", "2s");
-    self->grace_ms = s_config_ms (config, "routing/grace", "5s");
     self->started = en_now_ms ();
     self->peers = zhashx_new ();
     zhashx_set_destructor (self->peers, s_peer_destroy);
@@ -145,16 +174,7 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
     if (!self->store)
         goto failed;
     self->router_sm = en_router_new (self->store, self->name);
-    for (int i = 0; en_vocab_urgency [i]; i++) {
-        char key [64];
-        snprintf (key, sizeof key, "routing/deadline/%s", en_vocab_urgency [i]);
-        const char *dflt = i == 0 ? "10m" : i == 1 ? "4h" : "3d";
-        en_router_set_deadline (self->router_sm, en_vocab_urgency [i], s_config_ms (config, key, dflt));
-    }
-    zconfig_t *regions = zconfig_locate (config, "broker/regions");
-    for (zconfig_t *region = regions ? zconfig_child (regions) : NULL; region;
-         region = zconfig_next (region))
-        en_router_add_region (self->router_sm, zconfig_name (region));
+    s_apply_config (self, config);
 
     //  Authentication first, so no connection slips in unauthenticated
     self->auth = zactor_new (zauth, NULL);
@@ -610,7 +630,9 @@ en_broker_run (en_broker_t *self)
             wake = MIN (wake, MAX (deadline, earliest));
         int timeout = (int) MAX (0, MIN (wake - now, 1000));
         zsock_t *which = (zsock_t *) zpoller_wait (self->poller, timeout);
-        if (zpoller_terminated (self->poller))
+        if (en_daemon_reload_requested ())
+            return EN_DAEMON_RELOAD;
+        if (zsys_interrupted)
             break;
         if (which == self->router)
             s_process_batch (self);

@@ -13,7 +13,10 @@ typedef struct _en_broker_t en_broker_t;
 en_broker_t *en_broker_new (zconfig_t *config, char *err, size_t errlen);
 void en_broker_destroy (en_broker_t **self_p);
 
-//  Serve until SIGINT/SIGTERM. Returns 0 on clean stop.
+//  Serve until SIGINT/SIGTERM (returns 0) or SIGHUP (EN_DAEMON_RELOAD).
 int en_broker_run (en_broker_t *self);
+
+//  Apply a re-read configuration: timing, deadlines, regions.
+void en_broker_reload (en_broker_t *self, zconfig_t *config);
 
 #endif

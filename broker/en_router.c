@@ -82,6 +82,12 @@ en_router_deadline (en_router_t *self, const char *urgency)
 }
 
 void
+en_router_clear_regions (en_router_t *self)
+{
+    zlistx_purge (self->regions);
+}
+
+void
 en_router_add_region (en_router_t *self, const char *region)
 {
     if (!zlistx_find (self->regions, (void *) region))

@@ -17,8 +17,10 @@ void en_router_destroy (en_router_t **self_p);
 void en_router_set_deadline (en_router_t *self, const char *urgency, int64_t ms);
 int64_t en_router_deadline (en_router_t *self, const char *urgency);
 
-//  Regions of this province. When none are set, any region is accepted.
+//  Regions of this province. When none are set, any region is accepted
+//  (and each node submits for its own region only).
 void en_router_add_region (en_router_t *self, const char *region);
+void en_router_clear_regions (en_router_t *self);
 
 //  Handle one reliable message from node (already decoded, deduplicated
 //  and inside a savepoint). 0 on success, -1 with error filled in.

@@ -5,8 +5,16 @@
 #define EN_DAEMON_H_INCLUDED
 
 typedef void *(en_daemon_new_fn) (zconfig_t *config, char *err, size_t errlen);
+//  Serve until SIGTERM/SIGINT (return 0) or SIGHUP (return
+//  EN_DAEMON_RELOAD: main re-reads the config, calls reload, runs again).
 typedef int (en_daemon_run_fn) (void *self);
+typedef void (en_daemon_reload_fn) (void *self, zconfig_t *config);
 typedef void (en_daemon_destroy_fn) (void **self_p);
+
+#define EN_DAEMON_RELOAD  (-2)
+
+//  True once after SIGHUP arrived; run loops poll it.
+bool en_daemon_reload_requested (void);
 
 typedef struct {
     const char *program;        //  e.g. "expertnet-broker"
@@ -14,10 +22,12 @@ typedef struct {
     const char *usage;          //  text after the common options
     en_daemon_new_fn *new_fn;
     en_daemon_run_fn *run_fn;
+    en_daemon_reload_fn *reload_fn;
     en_daemon_destroy_fn *destroy_fn;
 } en_daemon_t;
 
-//  Parse argv, load config, create, run, destroy. Returns the exit code:
+//  Parse argv, load config, create, run (reloading on SIGHUP), destroy.
+//  Returns the exit code:
 //  0 clean stop, 1 failure to start, 2 usage error.
 int en_daemon_main (const en_daemon_t *daemon, int argc, char *argv []);
 

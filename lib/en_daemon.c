@@ -1,6 +1,33 @@
-/*  en_daemon - shared main() for the two daemons (see en_daemon.h). */
+/*  en_daemon - shared main() for the two daemons (see en_daemon.h).
+
+    SIGTERM/SIGINT stop the daemon (CZMQ sets zsys_interrupted); SIGHUP
+    makes the run loop return EN_DAEMON_RELOAD, and this main re-reads
+    the configuration file, hands it to the daemon's reload function and
+    runs the loop again. Nothing is lost in between: all state is in the
+    daemon object and its store.
+*/
 #include "expertnet.h"
 #include <sodium.h>
+#include <signal.h>
+
+//  Set by the SIGHUP handler (a signal flag is necessarily global, like
+//  CZMQ's zsys_interrupted).
+static volatile sig_atomic_t s_reload = 0;
+
+static void
+s_on_sighup (int signal)
+{
+    s_reload = 1;
+}
+
+bool
+en_daemon_reload_requested (void)
+{
+    if (!s_reload)
+        return false;
+    s_reload = 0;
+    return true;
+}
 
 static void
 s_usage (const en_daemon_t *daemon, FILE *out)
@@ -12,8 +39,38 @@ s_usage (const en_daemon_t *daemon, FILE *out)
         "  --datadir DIR       override %s/datadir\n"
         "  --endpoint EP       override broker/endpoint\n"
         "  --version           print the version and exit\n"
-        "Stops cleanly on SIGTERM or SIGINT. Logs go to stderr, one line per event.\n"
+        "Stops cleanly on SIGTERM or SIGINT; SIGHUP re-reads the configuration.\n"
+        "Logs go to stderr, one line per event.\n"
         "%s", daemon->program, daemon->section, daemon->usage);
+}
+
+//  Load the config file (or an empty one) and apply command-line overrides.
+static zconfig_t *
+s_load_config (const en_daemon_t *daemon, const char *config_path, const char *datadir,
+               const char *endpoint)
+{
+    zconfig_t *config = NULL;
+    if (config_path) {
+        if (!zsys_file_exists (config_path)) {
+            fprintf (stderr, "%s: config file %s does not exist\n", daemon->program, config_path);
+            return NULL;
+        }
+        config = zconfig_load (config_path);
+        if (!config) {
+            fprintf (stderr, "%s: config file %s is not valid ZPL\n", daemon->program, config_path);
+            return NULL;
+        }
+    }
+    else
+        config = zconfig_new ("root", NULL);
+    char path [256];
+    if (datadir) {
+        snprintf (path, sizeof path, "%s/datadir", daemon->section);
+        zconfig_put (config, path, datadir);
+    }
+    if (endpoint)
+        zconfig_put (config, "broker/endpoint", endpoint);
+    return config;
 }
 
 int
@@ -53,27 +110,13 @@ en_daemon_main (const en_daemon_t *daemon, int argc, char *argv [])
     zsys_init ();
     zsys_set_logident (daemon->program);
     zsys_set_logstream (stderr);
-    zconfig_t *config = NULL;
-    if (config_path) {
-        if (!zsys_file_exists (config_path)) {
-            fprintf (stderr, "%s: config file %s does not exist\n", daemon->program, config_path);
-            return 1;
-        }
-        config = zconfig_load (config_path);
-        if (!config) {
-            fprintf (stderr, "%s: config file %s is not valid ZPL\n", daemon->program, config_path);
-            return 1;
-        }
-    }
-    else
-        config = zconfig_new ("root", NULL);
-    char path [256];
-    if (datadir) {
-        snprintf (path, sizeof path, "%s/datadir", daemon->section);
-        zconfig_put (config, path, datadir);
-    }
-    if (endpoint)
-        zconfig_put (config, "broker/endpoint", endpoint);
+    struct sigaction action = { .sa_handler = s_on_sighup };
+    sigemptyset (&action.sa_mask);
+    sigaction (SIGHUP, &action, NULL);
+
+    zconfig_t *config = s_load_config (daemon, config_path, datadir, endpoint);
+    if (!config)
+        return 1;
     char err [512];
     void *self = daemon->new_fn (config, err, sizeof err);
     zconfig_destroy (&config);
@@ -81,7 +124,16 @@ en_daemon_main (const en_daemon_t *daemon, int argc, char *argv [])
         fprintf (stderr, "%s: %s\n", daemon->program, err);
         return 1;
     }
-    int rc = daemon->run_fn (self);
+    int rc;
+    while ((rc = daemon->run_fn (self)) == EN_DAEMON_RELOAD) {
+        config = s_load_config (daemon, config_path, datadir, endpoint);
+        if (config) {
+            daemon->reload_fn (self, config);
+            zconfig_destroy (&config);
+        }
+        else
+            zsys_error ("SIGHUP: configuration not reloaded; running on with the old one");
+    }
     daemon->destroy_fn (&self);
     return rc;
 }

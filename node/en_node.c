@@ -662,6 +662,21 @@ s_handle_control (en_node_t *self)
     json_decref (args);
 }
 
+void
+en_node_reload (en_node_t *self, zconfig_t *config)
+{
+    self->heartbeat_ms = s_config_ms (config, "node/heartbeat", "1s");
+    self->retry_ms = s_config_ms (config, "node/retry", "2s");
+    const char *endpoint = zconfig_get (config, "broker/endpoint", "tcp://127.0.0.1:7700");
+    if (!streq (endpoint, self->endpoint)) {
+        free (self->endpoint);
+        self->endpoint = strdup (endpoint);
+        s_connect (self);
+    }
+    zsys_info ("configuration reloaded: broker %s, heartbeat %lldms", self->endpoint,
+               (long long) self->heartbeat_ms);
+}
+
 int
 en_node_run (en_node_t *self)
 {
@@ -670,7 +685,9 @@ en_node_run (en_node_t *self)
     int64_t next_prune = 0;
     while (!zsys_interrupted) {
         zsock_t *which = (zsock_t *) zpoller_wait (self->poller, (int) MIN (self->heartbeat_ms / 4, 250));
-        if (zpoller_terminated (self->poller))
+        if (en_daemon_reload_requested ())
+            return EN_DAEMON_RELOAD;
+        if (zsys_interrupted)
             break;
         if (which == self->dealer)
             s_process_batch (self);

@@ -11,6 +11,9 @@ typedef struct _en_node_t en_node_t;
 
 en_node_t *en_node_new (zconfig_t *config, char *err, size_t errlen);
 void en_node_destroy (en_node_t **self_p);
+//  Serve until SIGINT/SIGTERM (returns 0) or SIGHUP (EN_DAEMON_RELOAD).
 int en_node_run (en_node_t *self);
+//  Apply a re-read configuration: timing and the broker endpoint.
+void en_node_reload (en_node_t *self, zconfig_t *config);
 
 #endif

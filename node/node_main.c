@@ -14,6 +14,7 @@ main (int argc, char *argv [])
             "broker's public cert at DATADIR/keys/broker.cert (or broker/cert in config).\n",
         .new_fn = (en_daemon_new_fn *) en_node_new,
         .run_fn = (en_daemon_run_fn *) en_node_run,
+        .reload_fn = (en_daemon_reload_fn *) en_node_reload,
         .destroy_fn = (en_daemon_destroy_fn *) en_node_destroy,
     };
     return en_daemon_main (&daemon, argc, argv);
