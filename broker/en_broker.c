@@ -55,8 +55,11 @@ struct _en_broker_t {
     zactor_t *auth;             //  zauth actor (ZAP handler)
     char *enrolled_dir;         //  <datadir>/enrolled
     zhashx_t *key_names;        //  enrolled public key (z85) -> node name
-    struct timespec enrolled_mtime;     //  of enrolled_dir when key_names was read
+    time_t enrolled_modified;   //  newest file time in enrolled_dir when read
+    size_t enrolled_count;      //  files in enrolled_dir when read
+    off_t enrolled_size;        //  their total size when read
     int64_t refused_logged;     //  ms of the last refused-connection log line
+    int64_t unenrolled_logged;  //  ms of the last "key not enrolled" log line
     uint64_t refused_unlogged;  //  refusals since that line
     zsock_t *router;            //  node-facing socket
     zsock_t *control;           //  operator socket (ipc)
@@ -275,26 +278,32 @@ s_reply_ack (en_broker_t *self, zframe_t *routing_id, const char *ref)
     s_reply (self, routing_id, en_msg_new ("ACK", self->name, json_pack ("{s:s}", "ref", ref)));
 }
 
-//  Re-read the enrolled certificates when the directory changed (a node
-//  enrolled or revoked); checked once per batch, so revocation applies to
-//  the next message even on a connection that is already open.
+//  Re-read the enrolled certificates when the directory tree changed (a
+//  node enrolled, revoked or re-keyed). The rules are zauth's own (CZMQ's
+//  zcertstore: every file below the directory except *_secret, reloaded
+//  when the newest time, file count or total size changes), so the
+//  handshake and this name table never disagree about who is enrolled.
+//  Checked once per batch: a revocation applies to the next message even
+//  on a connection that is already open.
 static void
 s_refresh_enrolled (en_broker_t *self)
 {
-    struct stat info;
-    if (stat (self->enrolled_dir, &info))
-        return;
-    if (info.st_mtim.tv_sec == self->enrolled_mtime.tv_sec
-    &&  info.st_mtim.tv_nsec == self->enrolled_mtime.tv_nsec)
-        return;
-    self->enrolled_mtime = info.st_mtim;
-    zhashx_purge (self->key_names);
     zdir_t *dir = zdir_new (self->enrolled_dir, NULL);
-    zfile_t **files = dir ? zdir_flatten (dir) : NULL;
+    if (!dir)
+        return;
+    if (zdir_modified (dir) == self->enrolled_modified && zdir_count (dir) == self->enrolled_count
+    &&  zdir_cursize (dir) == self->enrolled_size) {
+        zdir_destroy (&dir);
+        return;
+    }
+    self->enrolled_modified = zdir_modified (dir);
+    self->enrolled_count = zdir_count (dir);
+    self->enrolled_size = zdir_cursize (dir);
+    zhashx_purge (self->key_names);
+    zfile_t **files = zdir_flatten (dir);
     for (int i = 0; files && files [i]; i++) {
         const char *filename = zfile_filename (files [i], NULL);
-        size_t len = strlen (filename);
-        if (len < 5 || !streq (filename + len - 5, ".cert"))
+        if (strstr (filename, "_secret"))
             continue;
         zcert_t *cert = zcert_load (filename);
         const char *name = cert ? zcert_meta (cert, "name") : NULL;
@@ -337,7 +346,16 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
         //  connection-level error: no ref, so the node keeps its messages.
         en_error_set (&error, EN_ERR_FORBIDDEN, "key is not enrolled at this broker");
         error.ref [0] = 0;
-        s_reply_error (self, routing_id, NULL, &error);
+        //  A revoked node keeps trying: answer every time, log once per 10 s
+        int64_t now = en_now_ms ();
+        if (now - self->unenrolled_logged >= 10000) {
+            zsys_warning ("refused messages from a key that is not enrolled (revoked?): %s",
+                          zframe_meta (zmsg_first (raw), "User-Id") ?: "?");
+            self->unenrolled_logged = now;
+        }
+        self->rejected++;
+        s_reply (self, routing_id, en_msg_new ("ERROR", self->name,
+            json_pack ("{s:s, s:i, s:s}", "ref", "", "code", error.code, "reason", error.reason)));
         goto done;
     }
     if (!streq (en_msg_sender (msg), node)) {
