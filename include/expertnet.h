@@ -30,5 +30,7 @@ typedef struct _en_db_t en_db_t;
 #include "en_keys.h"
 #include "en_control.h"
 #include "en_daemon.h"
+#include "en_vault.h"
+#include "en_audit.h"
 
 #endif
