@@ -29,7 +29,10 @@
 #include "en_broker.h"
 #include <sys/stat.h>
 
-#define BATCH_MAX 512
+//  A batch ends after this many messages or this long, whichever comes
+//  first, so replies and acknowledgements never wait behind a flood.
+#define BATCH_MAX       512
+#define BATCH_MAX_MS    50
 
 typedef struct {
     char *name;                 //  node name (from its enrolled cert)
@@ -498,7 +501,8 @@ s_process_batch (en_broker_t *self)
         zsys_error ("cannot begin transaction: %s", en_db_error (db));
         return;
     }
-    for (int count = 0; count < BATCH_MAX; count++) {
+    int64_t batch_end = en_now_ms () + BATCH_MAX_MS;
+    for (int count = 0; count < BATCH_MAX && en_now_ms () < batch_end; count++) {
         if (!(zsock_events (self->router) & ZMQ_POLLIN))
             break;
         zmsg_t *raw = zmsg_recv (self->router);

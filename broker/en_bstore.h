@@ -25,13 +25,13 @@ json_t *en_bstore_expert (en_bstore_t *self, const char *id);
 //  All active experts with load, ordered by region, id.
 json_t *en_bstore_experts (en_bstore_t *self);
 
-//  Candidates for a request, best first: active, present, not yet offered
+//  The best candidate for a request, or NULL: active, present, not yet offered
 //  this request, free capacity (accepted cases plus open offers, which
 //  reserve a place, below capacity), role in roles, holding every
 //  expertise tag (escalation: bovenregionale procesregisseurs, tags not
 //  required).
-json_t *en_bstore_candidates (en_bstore_t *self, json_t *request,
-                              const char **roles, bool escalation, int64_t now);
+json_t *en_bstore_candidate (en_bstore_t *self, json_t *request,
+                             const char **roles, bool escalation, int64_t now);
 
 //  Requests. insert returns 0, or 1 if the id exists, -1 on error.
 int en_bstore_request_insert (en_bstore_t *self, const char *origin,

@@ -23,9 +23,11 @@
       3. none: the request becomes a hiaat.
     One offer is open per request at a time. Decline or expiry of that
     offer routes the request again; experts already offered are skipped.
-    Load is derived from accepted requests and open offers, so closing,
-    declining or expiry frees capacity without any counter to keep in
-    step; an expert is never offered more cases than they can take.
+    Load (accepted cases) and reserved places (open offers) are counted
+    by store triggers on the offer and request rows themselves, so
+    closing, declining or expiry frees capacity without this module
+    keeping any counter in step; an expert is never offered more cases
+    than they can take.
 */
 #include "en_router.h"
 
@@ -168,21 +170,20 @@ s_route (en_router_t *self, json_t *request)
     json_t *summary = json_object_get (request, "summary");
     int64_t now = en_now_ms ();
     const char **roles = en_vocab_roles_for (en_json_str (request, "question_type"));
-    json_t *candidates = en_bstore_candidates (self->store, summary, roles, false, now);
+    json_t *candidate = en_bstore_candidate (self->store, summary, roles, false, now);
     int rc;
-    if (json_array_size (candidates) > 0)
-        rc = s_offer (self, request, json_array_get (candidates, 0), "offer");
+    if (candidate)
+        rc = s_offer (self, request, candidate, "offer");
     else {
-        json_decref (candidates);
-        candidates = en_bstore_candidates (self->store, summary, NULL, true, now);
-        if (json_array_size (candidates) > 0)
-            rc = s_offer (self, request, json_array_get (candidates, 0), "escalation");
+        candidate = en_bstore_candidate (self->store, summary, NULL, true, now);
+        if (candidate)
+            rc = s_offer (self, request, candidate, "escalation");
         else
             rc = en_bstore_hiaat (self->store, request)
               || s_transition (self, request, "hiaat", "hiaat", NULL,
                                "no expert or procesregisseur available", NULL);
     }
-    json_decref (candidates);
+    json_decref (candidate);
     return rc ? -1 : 0;
 }
 

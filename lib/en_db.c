@@ -50,6 +50,7 @@ en_db_new (const char *path, const char **migrations, char *err, size_t errlen)
     if (s_exec_script (handle,
             "PRAGMA journal_mode=WAL;"
             "PRAGMA synchronous=FULL;"
+            "PRAGMA cache_size=-16384;"
             "PRAGMA foreign_keys=ON;", err, errlen)) {
         sqlite3_close (handle);
         return NULL;

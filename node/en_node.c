@@ -37,6 +37,7 @@ struct _en_node_t {
     zpoller_t *poller;
     en_nstore_t *store;
     zlistx_t *replies;          //  ACKs of the current batch (en_msg_t)
+    zlistx_t *notices;          //  notifications of the current batch ("topic\0json")
     bool connected;             //  broker answered WELCOME, still alive
     bool refusal_logged;        //  a connection-level refusal was logged
     int64_t last_rx;            //  ms we last heard from the broker
@@ -96,6 +97,8 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
     self->retry_ms = s_config_ms (config, "node/retry", "2s");
     self->replies = zlistx_new ();
     zlistx_set_destructor (self->replies, s_msg_destroy);
+    self->notices = zlistx_new ();
+    zlistx_set_destructor (self->notices, (zlistx_destructor_fn *) zstr_free);
 
     if (!en_name_valid (self->name) || !en_name_valid (self->region)) {
         snprintf (err, errlen, "node/name and node/region must be names of [a-z0-9-]");
@@ -165,6 +168,7 @@ en_node_destroy (en_node_t **self_p)
         zcert_destroy (&self->cert);
         en_nstore_destroy (&self->store);
         zlistx_destroy (&self->replies);
+        zlistx_destroy (&self->notices);
         free (self->name);
         free (self->region);
         free (self->datadir);
@@ -221,14 +225,36 @@ s_queue_availability (en_node_t *self)
     return id ? 0 : -1;
 }
 
+//  Queue a notification for listeners; it is published only after the
+//  batch that caused it has committed, so nobody is told about an offer
+//  that is not on disk, or told twice when a commit fails.
 static void
 s_publish (en_node_t *self, const char *kind, const char *id, json_t *event)
 {
-    char topic [128];
-    snprintf (topic, sizeof topic, "%s:%s;", kind, id ? id : "");
     char *text = json_dumps (event, JSON_COMPACT);
-    zstr_sendx (self->notify, topic, text, NULL);
+    char *notice = zsys_sprintf ("%s:%s;%c%s", kind, id ? id : "", 0, text ? text : "{}");
     free (text);
+    zlistx_add_end (self->notices, notice);
+}
+
+static void
+s_publish_committed (en_node_t *self)
+{
+    for (char *notice = (char *) zlistx_first (self->notices); notice;
+         notice = (char *) zlistx_next (self->notices))
+        zstr_sendx (self->notify, notice, notice + strlen (notice) + 1, NULL);
+    zlistx_purge (self->notices);
+}
+
+//  Drop notifications queued after the first keep ones (a message whose
+//  changes were rolled back).
+static void
+s_publish_forget (en_node_t *self, size_t keep)
+{
+    while (zlistx_size (self->notices) > keep) {
+        zlistx_last (self->notices);
+        zlistx_delete (self->notices, zlistx_cursor (self->notices));
+    }
 }
 
 //  Handle one reliable message from the broker (exactly once). Returns 0,
@@ -338,9 +364,12 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
         if (!en_seen_lookup (en_nstore_db (self->store), en_msg_id (msg), &code, NULL, 0)) {
             en_db_t *db = en_nstore_db (self->store);
             en_db_savepoint (db);
+            size_t notices = zlistx_size (self->notices);
             code = s_handle_reliable (self, msg);
-            if (code)
+            if (code) {
                 en_db_rollback_to (db);
+                s_publish_forget (self, notices);
+            }
             else
                 en_db_release (db);
             if (code != EN_ERR_INTERNAL)
@@ -383,8 +412,10 @@ s_process_batch (en_node_t *self)
         zsys_error ("commit failed: %s", en_db_error (db));
         en_db_rollback (db);
         zlistx_purge (self->replies);
+        zlistx_purge (self->notices);
         return;
     }
+    s_publish_committed (self);
     for (en_msg_t *reply = (en_msg_t *) zlistx_first (self->replies); reply;
          reply = (en_msg_t *) zlistx_next (self->replies))
         s_send (self, reply);

@@ -63,10 +63,26 @@ s_setup (void **state)
     return 0;
 }
 
+//  Invariant after every test: each expert's load and reserved counters
+//  (kept by triggers) equal a recount of the requests and offers, and
+//  nobody holds more than their capacity.
+static void
+s_assert_counters (fixture_t *self)
+{
+    int64_t drifted = en_db_int (en_bstore_db (self->store),
+        "SELECT count(*) FROM experts e WHERE"
+        " e.load <> (SELECT count(*) FROM requests r WHERE r.expert = e.id AND r.state IN ('accepted', 'advice'))"
+        " OR e.reserved <> (SELECT count(*) FROM offers o WHERE o.expert = e.id AND o.state = 'open')"
+        " OR e.load < 0 OR e.reserved < 0", NULL);
+    if (drifted)
+        fail_msg ("%lld expert(s) with load/reserved counters that differ from the rows", (long long) drifted);
+}
+
 static int
 s_teardown (void **state)
 {
     fixture_t *self = (fixture_t *) *state;
+    s_assert_counters (self);
     en_router_destroy (&self->router);
     en_router_destroy (&self->router);      //  safe twice
     en_bstore_destroy (&self->store);
