@@ -32,5 +32,6 @@ typedef struct _en_db_t en_db_t;
 #include "en_daemon.h"
 #include "en_vault.h"
 #include "en_audit.h"
+#include "en_pii.h"
 
 #endif
