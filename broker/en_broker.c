@@ -42,6 +42,12 @@ typedef struct {
 } s_peer_t;
 
 typedef struct {
+    char *name;                 //  node name from the enrolled certificate
+    unsigned char sign_key [32];        //  its Ed25519 public key
+    bool can_sign;              //  the certificate carries a sign-key
+} s_enrolled_t;
+
+typedef struct {
     zframe_t *routing_id;       //  where the reply goes
     en_msg_t *msg;              //  the reply
 } s_reply_t;
@@ -57,7 +63,8 @@ struct _en_broker_t {
     zcert_t *cert;              //  our CURVE key pair
     zactor_t *auth;             //  zauth actor (ZAP handler)
     char *enrolled_dir;         //  <datadir>/enrolled
-    zhashx_t *key_names;        //  enrolled public key (z85) -> node name
+    zhashx_t *key_names;        //  enrolled CURVE public key (z85) -> s_enrolled_t
+    en_signer_t *signer;        //  our Ed25519 key: every message we send is signed
     time_t enrolled_modified;   //  newest file time in enrolled_dir when read
     size_t enrolled_count;      //  files in enrolled_dir when read
     off_t enrolled_size;        //  their total size when read
@@ -85,6 +92,15 @@ s_peer_destroy (void **item)
     free (peer->region);
     zframe_destroy (&peer->routing_id);
     free (peer);
+    *item = NULL;
+}
+
+static void
+s_enrolled_destroy (void **item)
+{
+    s_enrolled_t *enrolled = (s_enrolled_t *) *item;
+    free (enrolled->name);
+    free (enrolled);
     *item = NULL;
 }
 
@@ -169,11 +185,14 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
     self->cert = en_keys_load_secret (path, self->name, err, errlen);
     if (!self->cert)
         goto failed;
+    self->signer = en_signer_load (path, self->name, err, errlen);
+    if (!self->signer)
+        goto failed;
     snprintf (path, sizeof path, "%s/enrolled", self->datadir);
     en_mkdir_p (path, 0700);
     self->enrolled_dir = strdup (path);
     self->key_names = zhashx_new ();
-    zhashx_set_destructor (self->key_names, (zhashx_destructor_fn *) zstr_free);
+    zhashx_set_destructor (self->key_names, s_enrolled_destroy);
 
     snprintf (path, sizeof path, "%s/broker.db", self->datadir);
     self->store = en_bstore_new (path, err, errlen);
@@ -236,6 +255,7 @@ en_broker_destroy (en_broker_t **self_p)
         zhashx_destroy (&self->key_names);
         free (self->enrolled_dir);
         zcert_destroy (&self->cert);
+        en_signer_destroy (&self->signer);
         en_router_destroy (&self->router_sm);
         en_bstore_destroy (&self->store);
         zlistx_destroy (&self->replies);
@@ -310,8 +330,15 @@ s_refresh_enrolled (en_broker_t *self)
             continue;
         zcert_t *cert = zcert_load (filename);
         const char *name = cert ? zcert_meta (cert, "name") : NULL;
-        if (name && en_name_valid (name))
-            zhashx_update (self->key_names, zcert_public_txt (cert), strdup (name));
+        if (name && en_name_valid (name)) {
+            s_enrolled_t *enrolled = (s_enrolled_t *) zmalloc (sizeof (s_enrolled_t));
+            enrolled->name = strdup (name);
+            enrolled->can_sign = en_keys_sign_key (cert, enrolled->sign_key) == 0;
+            if (!enrolled->can_sign)
+                zsys_warning ("enrolled certificate %s has no sign-key: its messages will be refused "
+                              "(make new keys with 'expertnet keygen')", filename);
+            zhashx_update (self->key_names, zcert_public_txt (cert), enrolled);
+        }
         else
             zsys_warning ("enrolled certificate %s has no valid name; ignored", filename);
         zcert_destroy (&cert);
@@ -323,12 +350,12 @@ s_refresh_enrolled (en_broker_t *self)
 }
 
 //  Which enrolled node is this connection? The CURVE key (User-Id, set by
-//  zauth) names it. Returns the borrowed name or NULL.
-static const char *
-s_node_name (en_broker_t *self, zframe_t *frame)
+//  zauth) names it. Returns the borrowed enrollment or NULL.
+static s_enrolled_t *
+s_enrolled (en_broker_t *self, zframe_t *frame)
 {
     const char *key = zframe_meta (frame, "User-Id");
-    return key ? (const char *) zhashx_lookup (self->key_names, key) : NULL;
+    return key ? (s_enrolled_t *) zhashx_lookup (self->key_names, key) : NULL;
 }
 
 //  Handle one message (inside the batch transaction).
@@ -338,7 +365,8 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
     zframe_t *routing_id = zmsg_pop (raw);
     en_error_t error;
     self->received++;
-    const char *node = zmsg_first (raw) ? s_node_name (self, zmsg_first (raw)) : NULL;
+    s_enrolled_t *enrolled = zmsg_first (raw) ? s_enrolled (self, zmsg_first (raw)) : NULL;
+    const char *node = enrolled ? enrolled->name : NULL;
     en_msg_t *msg = en_msg_decode (raw, &error);
     if (!msg) {
         s_reply_error (self, routing_id, node, &error);
@@ -364,6 +392,17 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
     if (!streq (en_msg_sender (msg), node)) {
         en_error_set (&error, EN_ERR_FORBIDDEN, "sender '%s' does not match the key of node '%s'",
                       en_msg_sender (msg), node);
+        s_reply_error (self, routing_id, node, &error);
+        goto done;
+    }
+    //  Provenance: signed by the node's enrolled key, and not a replay
+    //  from beyond the dedup memory. Refusals are final for the message.
+    if (!enrolled->can_sign || !en_msg_verify (msg, enrolled->sign_key)) {
+        en_error_set (&error, EN_ERR_FORBIDDEN, "signature does not verify with the enrolled key of '%s'", node);
+        s_reply_error (self, routing_id, node, &error);
+        goto done;
+    }
+    if (en_msg_check_time (msg, en_now_ms (), &error)) {
         s_reply_error (self, routing_id, node, &error);
         goto done;
     }
@@ -429,8 +468,14 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
     else {
         //  Reliable: dedup, then process exactly once
         int code = 0;
-        if (en_seen_lookup (en_bstore_db (self->store), en_msg_id (msg), &code,
-                            error.reason, sizeof error.reason)) {
+        bool same = true;
+        if (en_seen_lookup (en_bstore_db (self->store), msg, &code,
+                            error.reason, sizeof error.reason, &same)) {
+            if (!same) {
+                en_error_set (&error, EN_ERR_CONFLICT, "message id already used for different content (replay?)");
+                s_reply_error (self, routing_id, node, &error);
+            }
+            else
             if (code == 0)
                 s_reply_ack (self, routing_id, en_msg_id (msg));
             else {
@@ -465,7 +510,7 @@ s_send_to_node (const char *dest, en_msg_t *msg, void *arg)
     s_peer_t *peer = (s_peer_t *) zhashx_lookup (self->peers, dest);
     if (!s_peer_connected (self, peer))
         return -1;
-    if (en_msg_send (msg, self->router, peer->routing_id)) {
+    if (en_msg_send (msg, self->router, peer->routing_id, self->signer)) {
         //  Gone (EHOSTUNREACH) or full: forget the connection, retry later
         zframe_destroy (&peer->routing_id);
         return -1;
@@ -488,7 +533,7 @@ s_send_replies (en_broker_t *self)
 {
     for (s_reply_t *reply = (s_reply_t *) zlistx_first (self->replies); reply;
          reply = (s_reply_t *) zlistx_next (self->replies))
-        en_msg_send (reply->msg, self->router, reply->routing_id);    //  lost reply: peer retries
+        en_msg_send (reply->msg, self->router, reply->routing_id, self->signer);    //  lost: peer retries
     zlistx_purge (self->replies);
 }
 

@@ -115,6 +115,8 @@ static const char *s_migrations [] = {
     "  WHEN NEW.expert IS NOT NULL AND NEW.state IN ('accepted', 'advice') BEGIN"
     "  UPDATE experts SET load = load + 1 WHERE id = NEW.expert; END;"
     "CREATE INDEX experts_active ON experts (active, role);",
+    //  5: digest of each processed message (signed content)
+    EN_SEEN_DIGEST_MIGRATION,
     NULL
 };
 

@@ -25,7 +25,6 @@ zcert_t *en_keys_load_public (const char *path, char *err, size_t errlen);
 int en_keys_sign_key (zcert_t *cert, unsigned char public_key [32]);
 
 //  A signing key (Ed25519 secret key in locked memory).
-typedef struct _en_signer_t en_signer_t;
 en_signer_t *en_signer_load (const char *dir, const char *name, char *err, size_t errlen);
 void en_signer_destroy (en_signer_t **self_p);
 //  Detached signature of data into signature (64 bytes).

@@ -1,19 +1,27 @@
-/*  en_msg - the expertnet wire format (docs/protocol.md, "EXPN1").
+/*  en_msg - the expertnet wire format (docs/protocol.md, "EXPN2").
 
-    Every message is six ZeroMQ frames:
-        0  protocol   "EXPN1"
+    Every message is seven ZeroMQ frames:
+        0  protocol   "EXPN2"
         1  command    e.g. "SUBMIT"
         2  id         32 lowercase hex chars, globally unique (idempotency key)
         3  sender     node or broker name
         4  timestamp  decimal ms since the Unix epoch
         5  body       a JSON object, at most EN_MAX_BODY bytes
+        6  signature  64 bytes: Ed25519 by the sender over frames 0-5, each
+                      preceded by its length as 4 bytes big-endian
     A ROUTER socket adds the routing id in front; callers strip it first.
 */
 #ifndef EN_MSG_H_INCLUDED
 #define EN_MSG_H_INCLUDED
 
-#define EN_PROTOCOL     "EXPN1"
-#define EN_FRAMES       6
+#define EN_PROTOCOL     "EXPN2"
+#define EN_FRAMES       7
+#define EN_SIGNATURE    64
+//  Accepted timestamps: at most this old (a message may wait in a durable
+//  outbox while its peer is down) or this far in the future (clock skew).
+//  Older ones could be replays from beyond the dedup memory (30 days).
+#define EN_MAX_AGE_MS   (7LL * 86400 * 1000)
+#define EN_MAX_SKEW_MS  (5LL * 60 * 1000)
 #define EN_MAX_BODY     (64 * 1024)
 //  Transport limit per message (all frames); larger ones are dropped by
 //  libzmq before they reach us.
@@ -55,12 +63,32 @@ void en_msg_destroy (en_msg_t **self_p);
 //  message or NULL with error filled in; msg is not modified.
 en_msg_t *en_msg_decode (zmsg_t *msg, en_error_t *error);
 
-//  Encode to frames; caller owns the result.
+//  Restore with the exact body text that was signed or stored (from an
+//  outbox). NULL if body_text is not a JSON object.
+en_msg_t *en_msg_restore_text (const char *command, const char *id, const char *sender,
+                               int64_t timestamp, const char *body_text);
+
+//  Sign with the sender's key (before sending).
+void en_msg_sign (en_msg_t *self, en_signer_t *signer);
+
+//  True if the signature verifies with the sender's public key.
+bool en_msg_verify (en_msg_t *self, const unsigned char public_key [32]);
+
+//  0 if the timestamp is within [now - EN_MAX_AGE_MS, now + EN_MAX_SKEW_MS],
+//  else -1 with error (403).
+int en_msg_check_time (en_msg_t *self, int64_t now, en_error_t *error);
+
+//  Digest of the signed content (frames 0-5), hex into digest (65 bytes):
+//  the same message resent has the same digest, whoever signs it.
+void en_msg_digest (en_msg_t *self, char digest [65]);
+
+//  Encode to frames (signature as signed, zeros if unsigned); caller owns.
 zmsg_t *en_msg_encode (en_msg_t *self);
 
-//  Send on sock; when routing_id is given (ROUTER) it is prepended (not
-//  consumed). Returns 0 or -1 (errno from libzmq, e.g. EHOSTUNREACH).
-int en_msg_send (en_msg_t *self, zsock_t *sock, zframe_t *routing_id);
+//  Sign with signer (if not NULL) and send on sock; when routing_id is
+//  given (ROUTER) it is prepended (not consumed). Returns 0 or -1 (errno
+//  from libzmq, e.g. EHOSTUNREACH).
+int en_msg_send (en_msg_t *self, zsock_t *sock, zframe_t *routing_id, en_signer_t *signer);
 
 const char *en_msg_command (en_msg_t *self);
 const char *en_msg_id (en_msg_t *self);
@@ -68,7 +96,7 @@ const char *en_msg_sender (en_msg_t *self);
 int64_t en_msg_timestamp (en_msg_t *self);
 //  Borrowed; never NULL.
 json_t *en_msg_body (en_msg_t *self);
-//  Body as compact JSON; caller frees.
+//  Body as compact JSON (the exact text signed/sent); caller frees.
 char *en_msg_body_text (en_msg_t *self);
 
 //  True if command is part of the protocol.

@@ -34,6 +34,10 @@
     "  reason TEXT) WITHOUT ROWID;" \
     "CREATE INDEX seen_at ON seen (at);"
 
+//  A later migration of both stores: the digest of each processed message,
+//  so an id reused for different content is told apart from a resend.
+#define EN_SEEN_DIGEST_MIGRATION "ALTER TABLE seen ADD COLUMN digest TEXT;"
+
 typedef struct _en_outbox_t en_outbox_t;
 
 //  Send one message to dest; return 0 if handed to the transport.
@@ -65,10 +69,11 @@ void en_outbox_reset (en_outbox_t *self, const char *dest);
 //  Entries queued for dest (NULL: all).
 int64_t en_outbox_depth (en_outbox_t *self, const char *dest);
 
-//  Has msg_id been processed? If so returns true and fills code (0 = it
-//  was ACKed) and reason (may be NULL).
-bool en_seen_lookup (en_db_t *db, const char *msg_id, int *code,
-                     char *reason, size_t reason_size);
+//  Has msg's id been processed? If so returns true and fills code (0 = it
+//  was ACKed) and reason (may be NULL), and sets *same to whether it had
+//  the same content (digest) as msg: false means the id was reused.
+bool en_seen_lookup (en_db_t *db, en_msg_t *msg, int *code,
+                     char *reason, size_t reason_size, bool *same);
 
 //  Record that msg_id was processed with this answer (code 0 = ACK).
 int en_seen_put (en_db_t *db, en_msg_t *msg, int code, const char *reason);

@@ -9,6 +9,7 @@
     aborts and never touches stored state.
 */
 #include "expertnet.h"
+#include <sodium.h>
 #include <stdarg.h>
 
 struct _en_msg_t {
@@ -17,6 +18,8 @@ struct _en_msg_t {
     char *sender;               //  name of the origin node or broker
     int64_t timestamp;          //  ms since epoch at the origin
     json_t *body;               //  JSON object, owned
+    char *body_text;            //  the body's exact wire text, once known
+    byte signature [EN_SIGNATURE];      //  as received or as signed
 };
 
 typedef struct {
@@ -110,6 +113,7 @@ en_msg_destroy (en_msg_t **self_p)
         free (self->command);
         free (self->id);
         free (self->sender);
+        free (self->body_text);
         json_decref (self->body);
         free (self);
         *self_p = NULL;
@@ -202,6 +206,11 @@ en_msg_decode (zmsg_t *msg, en_error_t *error)
         goto done;
     }
     frame = zmsg_next (msg);
+    zframe_t *signature = zmsg_next (msg);
+    if (zframe_size (signature) != EN_SIGNATURE) {
+        en_error_set (error, EN_ERR_BAD_REQUEST, "signature frame must be %d bytes", EN_SIGNATURE);
+        goto done;
+    }
     if (zframe_size (frame) > EN_MAX_BODY) {
         en_error_set (error, EN_ERR_TOO_LARGE, "body of %zu bytes exceeds the limit of %d", zframe_size (frame), EN_MAX_BODY);
         goto done;
@@ -216,6 +225,10 @@ en_msg_decode (zmsg_t *msg, en_error_t *error)
         goto done;
     }
     self = en_msg_restore (command, id, sender, timestamp, body);
+    self->body_text = (char *) malloc (zframe_size (frame) + 1);
+    memcpy (self->body_text, zframe_data (frame), zframe_size (frame));
+    self->body_text [zframe_size (frame)] = 0;
+    memcpy (self->signature, zframe_data (signature), EN_SIGNATURE);
 done:
     free (protocol);
     free (command);
@@ -223,6 +236,96 @@ done:
     free (sender);
     free (stamp);
     return self;
+}
+
+//  The body's wire text (computed once, then fixed: it is what is signed)
+static const char *
+s_body_text (en_msg_t *self)
+{
+    if (!self->body_text)
+        self->body_text = json_dumps (self->body, JSON_COMPACT);
+    return self->body_text ? self->body_text : "{}";
+}
+
+//  The signed content: frames 0-5, each with a 4-byte big-endian length.
+static byte *
+s_signed_content (en_msg_t *self, size_t *size)
+{
+    char stamp [24];
+    snprintf (stamp, sizeof stamp, "%lld", (long long) self->timestamp);
+    const char *parts [6] = { EN_PROTOCOL, self->command, self->id, self->sender, stamp, s_body_text (self) };
+    size_t total = 0;
+    for (int i = 0; i < 6; i++)
+        total += 4 + strlen (parts [i]);
+    byte *content = (byte *) malloc (total);
+    byte *cursor = content;
+    for (int i = 0; i < 6; i++) {
+        uint32_t len = (uint32_t) strlen (parts [i]);
+        *cursor++ = (byte) (len >> 24);
+        *cursor++ = (byte) (len >> 16);
+        *cursor++ = (byte) (len >> 8);
+        *cursor++ = (byte) len;
+        memcpy (cursor, parts [i], len);
+        cursor += len;
+    }
+    *size = total;
+    return content;
+}
+
+en_msg_t *
+en_msg_restore_text (const char *command, const char *id, const char *sender,
+                     int64_t timestamp, const char *body_text)
+{
+    json_t *body = json_loads (body_text, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object (body)) {
+        json_decref (body);
+        return NULL;
+    }
+    en_msg_t *self = en_msg_restore (command, id, sender, timestamp, body);
+    self->body_text = strdup (body_text);
+    return self;
+}
+
+void
+en_msg_sign (en_msg_t *self, en_signer_t *signer)
+{
+    size_t size;
+    byte *content = s_signed_content (self, &size);
+    en_signer_sign (signer, content, size, self->signature);
+    free (content);
+}
+
+bool
+en_msg_verify (en_msg_t *self, const unsigned char public_key [32])
+{
+    size_t size;
+    byte *content = s_signed_content (self, &size);
+    bool valid = crypto_sign_verify_detached (self->signature, content, size, public_key) == 0;
+    free (content);
+    return valid;
+}
+
+int
+en_msg_check_time (en_msg_t *self, int64_t now, en_error_t *error)
+{
+    if (self->timestamp < now - EN_MAX_AGE_MS)
+        return en_error_set (error, EN_ERR_FORBIDDEN, "timestamp older than %lld days: refused as a possible replay",
+                             EN_MAX_AGE_MS / 86400000);
+    if (self->timestamp > now + EN_MAX_SKEW_MS)
+        return en_error_set (error, EN_ERR_FORBIDDEN, "timestamp more than %lld minutes in the future (clock skew?)",
+                             EN_MAX_SKEW_MS / 60000);
+    return 0;
+}
+
+void
+en_msg_digest (en_msg_t *self, char digest [65])
+{
+    size_t size;
+    byte *content = s_signed_content (self, &size);
+    byte hash [32];
+    crypto_generichash (hash, sizeof hash, content, size, NULL, 0);
+    free (content);
+    sodium_bin2hex (digest, 65, hash, sizeof hash);
 }
 
 zmsg_t *
@@ -235,15 +338,16 @@ en_msg_encode (en_msg_t *self)
     zmsg_addstr (msg, self->id);
     zmsg_addstr (msg, self->sender);
     zmsg_addstrf (msg, "%lld", (long long) self->timestamp);
-    char *text = json_dumps (self->body, JSON_COMPACT);
-    zmsg_addstr (msg, text ? text : "{}");
-    free (text);
+    zmsg_addstr (msg, s_body_text (self));
+    zmsg_addmem (msg, self->signature, EN_SIGNATURE);
     return msg;
 }
 
 int
-en_msg_send (en_msg_t *self, zsock_t *sock, zframe_t *routing_id)
+en_msg_send (en_msg_t *self, zsock_t *sock, zframe_t *routing_id, en_signer_t *signer)
 {
+    if (signer)
+        en_msg_sign (self, signer);
     zmsg_t *msg = en_msg_encode (self);
     if (routing_id)
         zmsg_prepend (msg, &(zframe_t *) { zframe_dup (routing_id) });
@@ -261,7 +365,7 @@ json_t *en_msg_body (en_msg_t *self) { return self->body; }
 char *
 en_msg_body_text (en_msg_t *self)
 {
-    return json_dumps (self->body, JSON_COMPACT);
+    return strdup (s_body_text (self));
 }
 
 const char *

@@ -85,10 +85,14 @@ en_outbox_flush (en_outbox_t *self, const char *dest, int64_t retry_ms,
         int64_t *last = (int64_t *) zhashx_lookup (self->sent_at, msg_id);
         if (last && now - *last < retry_ms)
             continue;
-        json_t *body = json_loads ((const char *) sqlite3_column_text (stmt, 5), 0, NULL);
-        en_msg_t *msg = en_msg_restore ((const char *) sqlite3_column_text (stmt, 2), msg_id,
-                                        (const char *) sqlite3_column_text (stmt, 3),
-                                        sqlite3_column_int64 (stmt, 4), body);
+        en_msg_t *msg = en_msg_restore_text ((const char *) sqlite3_column_text (stmt, 2), msg_id,
+                                             (const char *) sqlite3_column_text (stmt, 3),
+                                             sqlite3_column_int64 (stmt, 4),
+                                             (const char *) sqlite3_column_text (stmt, 5));
+        if (!msg) {
+            zsys_error ("outbox: entry %s is not a JSON object; skipped", msg_id);
+            continue;
+        }
         if (send_fn ((const char *) sqlite3_column_text (stmt, 0), msg, arg) == 0) {
             if (!last) {
                 last = (int64_t *) malloc (sizeof (int64_t));
@@ -129,9 +133,10 @@ en_outbox_depth (en_outbox_t *self, const char *dest)
 }
 
 bool
-en_seen_lookup (en_db_t *db, const char *msg_id, int *code, char *reason, size_t reason_size)
+en_seen_lookup (en_db_t *db, en_msg_t *msg, int *code, char *reason, size_t reason_size, bool *same)
 {
-    sqlite3_stmt *stmt = en_db_query (db, "SELECT code, reason FROM seen WHERE msg_id = ?", "s", msg_id);
+    sqlite3_stmt *stmt = en_db_query (db, "SELECT code, reason, digest FROM seen WHERE msg_id = ?",
+                                      "s", en_msg_id (msg));
     bool found = false;
     if (stmt && sqlite3_step (stmt) == SQLITE_ROW) {
         found = true;
@@ -140,6 +145,12 @@ en_seen_lookup (en_db_t *db, const char *msg_id, int *code, char *reason, size_t
         if (reason) {
             const char *text = (const char *) sqlite3_column_text (stmt, 1);
             snprintf (reason, reason_size, "%s", text ? text : "");
+        }
+        if (same) {
+            const char *stored = (const char *) sqlite3_column_text (stmt, 2);
+            char digest [65];
+            en_msg_digest (msg, digest);
+            *same = !stored || streq (stored, digest);
         }
     }
     if (stmt)
@@ -150,10 +161,12 @@ en_seen_lookup (en_db_t *db, const char *msg_id, int *code, char *reason, size_t
 int
 en_seen_put (en_db_t *db, en_msg_t *msg, int code, const char *reason)
 {
+    char digest [65];
+    en_msg_digest (msg, digest);
     return en_db_exec (db,
-        "INSERT OR REPLACE INTO seen (msg_id, sender, command, at, code, reason) VALUES (?, ?, ?, ?, ?, ?)",
-        "sssiis", en_msg_id (msg), en_msg_sender (msg), en_msg_command (msg),
-        en_now_ms (), (int64_t) code, reason);
+        "INSERT OR REPLACE INTO seen (msg_id, sender, command, at, code, reason, digest) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "sssiiss", en_msg_id (msg), en_msg_sender (msg), en_msg_command (msg),
+        en_now_ms (), (int64_t) code, reason, digest);
 }
 
 int64_t

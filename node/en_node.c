@@ -21,6 +21,7 @@
     ACKs go out only after COMMIT, as in the broker.
 */
 #include "en_node.h"
+#include <sodium.h>
 
 struct _en_node_t {
     char *name;                 //  node name (our key's name)
@@ -28,6 +29,8 @@ struct _en_node_t {
     char *datadir;              //  store, keys, sockets
     char *endpoint;             //  broker endpoint
     char *broker_key;           //  broker's public key (z85)
+    unsigned char broker_sign_key [32];     //  broker's Ed25519 public key
+    en_signer_t *signer;        //  our Ed25519 key: every message we send is signed
     int64_t heartbeat_ms;       //  heartbeat interval
     int64_t retry_ms;           //  outbox retransmission interval
     zcert_t *cert;              //  our CURVE key pair
@@ -113,17 +116,36 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
     self->cert = en_keys_load_secret (path, self->name, err, errlen);
     if (!self->cert)
         goto failed;
-    //  The broker's public key: inline, or from its public cert file
+    self->signer = en_signer_load (path, self->name, err, errlen);
+    if (!self->signer)
+        goto failed;
+    //  The broker's keys: inline (public_key + sign_key), or its public cert
     const char *key = zconfig_get (config, "broker/public_key", NULL);
-    if (key)
+    if (key) {
         self->broker_key = strdup (key);
+        const char *sign = zconfig_get (config, "broker/sign_key", "");
+        size_t size = 0;
+        if (strlen (sign) != 64 || sodium_hex2bin (self->broker_sign_key, 32, sign, 64, NULL, &size, NULL)
+        ||  size != 32) {
+            snprintf (err, errlen, "with broker/public_key, broker/sign_key must be the broker's "
+                      "Ed25519 public key (64 hex characters, 'sign-key' in its certificate)");
+            goto failed;
+        }
+    }
     else {
         snprintf (dflt, sizeof dflt, "%s/keys/broker.cert", self->datadir);
-        zcert_t *broker = en_keys_load_public (zconfig_get (config, "broker/cert", dflt), err, errlen);
+        const char *cert_path = zconfig_get (config, "broker/cert", dflt);
+        zcert_t *broker = en_keys_load_public (cert_path, err, errlen);
         if (!broker)
             goto failed;
         self->broker_key = strdup (zcert_public_txt (broker));
+        int rc = en_keys_sign_key (broker, self->broker_sign_key);
         zcert_destroy (&broker);
+        if (rc) {
+            snprintf (err, errlen, "broker certificate %s has no sign-key (the broker needs new keys "
+                      "from 'expertnet keygen')", cert_path);
+            goto failed;
+        }
     }
     if (strlen (self->broker_key) != 40) {
         snprintf (err, errlen, "broker public key must be 40 characters of Z85");
@@ -166,6 +188,7 @@ en_node_destroy (en_node_t **self_p)
         zsock_destroy (&self->control);
         zsock_destroy (&self->notify);
         zcert_destroy (&self->cert);
+        en_signer_destroy (&self->signer);
         en_nstore_destroy (&self->store);
         zlistx_destroy (&self->replies);
         zlistx_destroy (&self->notices);
@@ -182,7 +205,7 @@ en_node_destroy (en_node_t **self_p)
 static int
 s_send (en_node_t *self, en_msg_t *msg)
 {
-    int rc = en_msg_send (msg, self->dealer, NULL);
+    int rc = en_msg_send (msg, self->dealer, NULL, self->signer);
     if (rc == 0)
         self->last_tx = en_now_ms ();
     return rc;
@@ -315,6 +338,18 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
         zsys_warning ("undecodable message from broker: %d %s", error.code, error.reason);
         return;
     }
+    //  Provenance: only what the broker signed, and no replays
+    if (!en_msg_verify (msg, self->broker_sign_key)
+    ||  en_msg_check_time (msg, en_now_ms (), &error)) {
+        if (!error.code)
+            en_error_set (&error, EN_ERR_FORBIDDEN, "signature does not verify with the broker's key");
+        zsys_warning ("refused %s %s from broker: %s", en_msg_command (msg), en_msg_id (msg), error.reason);
+        if (en_msg_command_reliable (en_msg_command (msg)))
+            zlistx_add_end (self->replies, en_msg_new ("ERROR", self->name,
+                json_pack ("{s:s, s:i, s:s}", "ref", en_msg_id (msg), "code", error.code, "reason", error.reason)));
+        en_msg_destroy (&msg);
+        return;
+    }
     self->last_rx = en_now_ms ();
     const char *command = en_msg_command (msg);
     json_t *body = en_msg_body (msg);
@@ -361,7 +396,15 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
     else
     if (en_msg_command_reliable (command)) {
         int code = 0;
-        if (!en_seen_lookup (en_nstore_db (self->store), en_msg_id (msg), &code, NULL, 0)) {
+        bool same = true;
+        bool seen = en_seen_lookup (en_nstore_db (self->store), msg, &code, NULL, 0, &same);
+        if (seen && !same) {
+            zsys_warning ("refused %s %s from broker: id reused for different content", en_msg_command (msg),
+                          en_msg_id (msg));
+            code = EN_ERR_CONFLICT;
+        }
+        else
+        if (!seen) {
             en_db_t *db = en_nstore_db (self->store);
             en_db_savepoint (db);
             size_t notices = zlistx_size (self->notices);

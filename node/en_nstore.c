@@ -62,6 +62,8 @@ static const char *s_migrations [] = {
     "CREATE INDEX offers_expert ON offers (expert, state);"
     "CREATE INDEX offers_answer ON offers (answer_msg);"
     EN_OUTBOX_SCHEMA,
+    //  2: digest of each processed message (signed content)
+    EN_SEEN_DIGEST_MIGRATION,
     NULL
 };
 

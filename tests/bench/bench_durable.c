@@ -141,6 +141,7 @@ typedef struct {
     int64_t last_offer;         //  us of the last new OFFER
     char run [9];               //  random run id in request ids
     int phase;                  //  phase number, in request ids
+    en_signer_t *signer;        //  the fake node signs like a real one
 } s_node_t;
 
 static void
@@ -149,7 +150,7 @@ s_send (s_node_t *self, const char *command, json_t *body, char *id_out)
     en_msg_t *msg = en_msg_new (command, NODE_NAME, body);
     if (id_out)
         strcpy (id_out, en_msg_id (msg));
-    if (en_msg_send (msg, self->dealer, NULL))
+    if (en_msg_send (msg, self->dealer, NULL, self->signer))
         bench_fail ("cannot send %s: %s", command, zmq_strerror (zmq_errno ()));
     en_msg_destroy (&msg);
 }
@@ -399,6 +400,10 @@ main (int argc, char *argv [])
         bench_fail ("%s", err);
 
     s_node_t node = { 0 };
+    bench_path (path, sizeof path, "%s/keys", node_dir);
+    node.signer = en_signer_load (path, NODE_NAME, err, sizeof err);
+    if (!node.signer)
+        bench_fail ("%s", err);
     node.inflight = zhashx_new ();
     zhashx_set_destructor (node.inflight, s_pending_destroy);
     node.seen = zhashx_new ();
@@ -444,6 +449,7 @@ main (int argc, char *argv [])
     zcert_destroy (&cert);
     zcert_destroy (&server);
     zhashx_destroy (&node.inflight);
+    en_signer_destroy (&node.signer);
     zhashx_destroy (&node.seen);
     free (node.ack_ms);
     int exit_status = bench_stop (broker);
