@@ -59,6 +59,7 @@ struct _en_broker_t {
     int64_t heartbeat_ms;       //  expected node heartbeat interval
     int64_t retry_ms;           //  outbox retransmission interval
     int64_t grace_ms;           //  no expiry this long after start
+    int64_t audit_retention_ms; //  access log retention
     int64_t started;            //  ms at start
     zcert_t *cert;              //  our CURVE key pair
     zactor_t *auth;             //  zauth actor (ZAP handler)
@@ -135,6 +136,7 @@ s_apply_config (en_broker_t *self, zconfig_t *config)
     self->heartbeat_ms = s_config_ms (config, "broker/heartbeat", "1s");
     self->retry_ms = s_config_ms (config, "broker/retry", "2s");
     self->grace_ms = s_config_ms (config, "routing/grace", "5s");
+    self->audit_retention_ms = s_config_ms (config, "broker/audit_retention", "1827d");
     for (int i = 0; en_vocab_urgency [i]; i++) {
         char key [64];
         snprintf (key, sizeof key, "routing/deadline/%s", en_vocab_urgency [i]);
@@ -675,6 +677,15 @@ s_handle_control (en_broker_t *self)
     if (streq (verb, "offers"))
         result = en_bstore_offers_pending (self->store);
     else
+    if (streq (verb, "audit-verify"))
+        result = en_audit_report (en_bstore_db (self->store));
+    else
+    if (streq (verb, "audit-show")) {
+        const char *case_id = en_json_str (args, "case");
+        result = case_id ? en_audit_case (en_bstore_db (self->store), case_id)
+                         : en_audit_tail (en_bstore_db (self->store), en_json_int (args, "limit", 50));
+    }
+    else
         failure = "unknown verb";
     en_control_reply (self->control, routing_id, result, code, failure);
     zframe_destroy (&routing_id);
@@ -719,6 +730,7 @@ en_broker_run (en_broker_t *self)
         if (now >= next_prune) {
             //  Dedup records outlive any retransmission by far
             en_seen_prune (en_bstore_db (self->store), now - 30LL * 86400 * 1000);
+            en_audit_prune (en_bstore_db (self->store), now - self->audit_retention_ms);
             next_prune = now + 3600 * 1000;
         }
     }

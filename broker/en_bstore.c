@@ -117,6 +117,8 @@ static const char *s_migrations [] = {
     "CREATE INDEX experts_active ON experts (active, role);",
     //  5: digest of each processed message (signed content)
     EN_SEEN_DIGEST_MIGRATION,
+    //  6: the access log (en_audit)
+    EN_AUDIT_SCHEMA,
     NULL
 };
 

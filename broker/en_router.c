@@ -36,6 +36,7 @@ struct _en_router_t {
     char *name;                 //  broker name, sender of our messages
     int64_t deadline [3];       //  offer deadline per urgency index, ms
     zlistx_t *regions;          //  regions of this province (strings)
+    const char *actor;          //  who caused the transition being handled
 };
 
 en_router_t *
@@ -106,6 +107,28 @@ s_send (en_router_t *self, const char *node, const char *command, json_t *body)
     return rc;
 }
 
+//  The access log: every event of a request, who caused it (the node
+//  whose message it was, or this broker for timers), on whose behalf
+//  (the expert). Details and advice text are never logged.
+static int
+s_audit (en_router_t *self, const char *request_id, const char *event, const char *expert)
+{
+    static const char *actions [][2] = {
+        { "submitted", "receive" }, { "offered", "send" }, { "escalated", "send" },
+        { "accepted", "accept" }, { "declined", "update" }, { "expired", "update" },
+        { "advice", "receive" }, { "closed", "update" }, { "hiaat", "create" }, { NULL, NULL } };
+    const char *action = "update";
+    for (int i = 0; actions [i][0]; i++)
+        if (streq (actions [i][0], event))
+            action = actions [i][1];
+    char name [64];
+    snprintf (name, sizeof name, "request.%s", event);
+    en_audit_entry_t entry = {
+        .event = name, .case_id = request_id, .actor = self->actor ? self->actor : self->name,
+        .on_behalf = expert, .action = action, .outcome = "ok" };
+    return en_audit_append (en_bstore_db (self->store), &entry);
+}
+
 //  Record a transition: request state, event, and a STATUS to the origin
 //  node (extra fields merged into the STATUS body, reference stolen).
 static int
@@ -121,7 +144,8 @@ s_transition (en_router_t *self, json_t *request, const char *state, const char 
     if (streq (state, "advice") || streq (state, "closed"))
         assigned = en_json_str (request, "expert");
     int rc = en_bstore_request_update (self->store, id, state, assigned)
-          || en_bstore_event (self->store, id, event, expert, detail);
+          || en_bstore_event (self->store, id, event, expert, detail)
+          || s_audit (self, id, event, expert);
     json_t *body = extra ? extra : json_object ();
     json_object_set_new (body, "request", json_string (id));
     json_object_set_new (body, "state", json_string (state));
@@ -212,6 +236,7 @@ s_handle_submit (en_router_t *self, const char *node, const char *node_region,
         return en_error_set (error, EN_ERR_INTERNAL, "store error");
     json_t *request = en_bstore_request (self->store, en_json_str (summary, "id"));
     rc = en_bstore_event (self->store, en_json_str (request, "id"), "submitted", NULL, NULL)
+      || s_audit (self, en_json_str (request, "id"), "submitted", NULL)
       || s_route (self, request);
     json_decref (request);
     return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
@@ -382,6 +407,7 @@ int
 en_router_handle (en_router_t *self, const char *node, const char *node_region,
                   en_msg_t *msg, en_error_t *error)
 {
+    self->actor = node;
     const char *command = en_msg_command (msg);
     if (streq (command, "SUBMIT"))
         return s_handle_submit (self, node, node_region, msg, error);
@@ -401,6 +427,7 @@ en_router_handle (en_router_t *self, const char *node, const char *node_region,
 int
 en_router_expire (en_router_t *self, int64_t now)
 {
+    self->actor = self->name;
     json_t *due = en_bstore_offers_open (self->store, NULL, now);
     size_t index;
     json_t *offer;

@@ -110,6 +110,11 @@ json_t *en_audit_case (en_db_t *db, const char *case_id);
 //  The last n entries, newest last, as for en_audit_case. Caller owns.
 json_t *en_audit_tail (en_db_t *db, int64_t n);
 
+//  Verify and report, for `expertnet audit verify`: the chain's anchor
+//  and head (en_audit_chain) plus "intact", "entries" and, when broken,
+//  "bad_seq" and "problem". Caller owns.
+json_t *en_audit_report (en_db_t *db);
+
 //  Retention: remove the oldest entries, up to (not including) the first
 //  entry stamped at or after before_ms, and make the last removed entry
 //  the chain's anchor (its seq, hash and time). Only a prefix is removed,

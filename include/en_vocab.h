@@ -33,6 +33,9 @@ int en_expert_validate (json_t *expert, char *err, size_t errlen);
 //  returned list is NULL-terminated and static.
 const char **en_vocab_roles_for (const char *question_type);
 
+//  True if text is a case pseudonym: "p<version>-<32 lowercase hex>".
+bool en_vocab_pseudonym_valid (const char *text);
+
 //  Index of urgency in en_vocab_urgency (0 crisis .. 2 regulier), -1 if none.
 int en_vocab_urgency_index (const char *urgency);
 

@@ -607,3 +607,21 @@ en_audit_prune (en_db_t *db, int64_t before_ms)
         return -1;
     return removed;
 }
+
+json_t *
+en_audit_report (en_db_t *db)
+{
+    int64_t count = 0, bad_seq = 0;
+    char why [256] = "";
+    int rc = en_audit_verify (db, &count, &bad_seq, why, sizeof why);
+    json_t *report = en_audit_chain (db);
+    if (!report)
+        report = json_object ();
+    json_object_set_new (report, "intact", json_boolean (rc == 0));
+    json_object_set_new (report, "entries", json_integer (count));
+    if (rc) {
+        json_object_set_new (report, "bad_seq", json_integer (bad_seq));
+        json_object_set_new (report, "problem", json_string (why));
+    }
+    return report;
+}

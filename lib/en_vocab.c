@@ -43,6 +43,23 @@ en_vocab_has (const char **list, const char *value)
     return false;
 }
 
+bool
+en_vocab_pseudonym_valid (const char *text)
+{
+    if (!text || text [0] != 'p')
+        return false;
+    const char *dash = strchr (text, '-');
+    if (!dash || dash == text + 1 || dash - text > 10 || strlen (dash + 1) != 32)
+        return false;
+    for (const char *p = text + 1; p < dash; p++)
+        if (*p < '0' || *p > '9')
+            return false;
+    for (const char *p = dash + 1; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
 int
 en_vocab_urgency_index (const char *urgency)
 {
@@ -158,7 +175,7 @@ en_request_validate (json_t *request, char *err, size_t errlen)
     static const char *fields [] = {
         "id", "region", "urgency", "question_type", "expertise", "age_band",
         "leefgebieden", "problematiek", "kader", "situatie", "stuck_on",
-        "question", NULL };
+        "question", "case", NULL };
     if (s_check_fields (request, fields, "request", err, errlen))
         return -1;
     const char *id = en_json_str (request, "id");
@@ -176,6 +193,9 @@ en_request_validate (json_t *request, char *err, size_t errlen)
     ||  s_check_enum (request, "situatie", en_vocab_situatie, false, err, errlen)
     ||  s_check_array (request, "stuck_on", en_vocab_stuck_on, 0, 5, err, errlen))
         return -1;
+    json_t *pseudonym = json_object_get (request, "case");
+    if (pseudonym && !en_vocab_pseudonym_valid (json_string_value (pseudonym)))
+        return s_fail (err, errlen, "field 'case' must be a case pseudonym (p<version>-<32 hex>)");
     json_t *question = json_object_get (request, "question");
     if (question && (!json_is_string (question)
                      || strlen (json_string_value (question)) > EN_MAX_QUESTION))

@@ -19,9 +19,19 @@
 
     Incoming messages are handled in batches inside one transaction, and
     ACKs go out only after COMMIT, as in the broker.
+
+    Privacy. Identifying data lives only here, in the case register,
+    sealed with the vault's data key; a case is known outside the node
+    only by its pseudonym (en_vault). Every outgoing message body passes
+    the PII guard (en_pii) in s_queue, the one place messages are queued:
+    a refusal names the field and the kind of data and nothing is
+    queued. The guard knows this region's client names from the register.
+    Who did what to which case goes into the hash-chained access log
+    (en_audit).
 */
 #include "en_node.h"
 #include <sodium.h>
+#include <ctype.h>
 
 struct _en_node_t {
     char *name;                 //  node name (our key's name)
@@ -31,6 +41,9 @@ struct _en_node_t {
     char *broker_key;           //  broker's public key (z85)
     unsigned char broker_sign_key [32];     //  broker's Ed25519 public key
     en_signer_t *signer;        //  our Ed25519 key: every message we send is signed
+    en_vault_t *vault;          //  region secret (pseudonyms), data key (register)
+    en_pii_t *pii;              //  the guard on everything that leaves
+    int64_t audit_retention_ms; //  access log retention
     int64_t heartbeat_ms;       //  heartbeat interval
     int64_t retry_ms;           //  outbox retransmission interval
     zcert_t *cert;              //  our CURVE key pair
@@ -83,6 +96,61 @@ s_connect (en_node_t *self)
     self->connected = false;
     self->last_hello = 0;
     self->connect_at = en_now_ms ();
+}
+
+//  Teach the guard a client's names: the full name and each part of at
+//  least three letters that is not a particle (de, van, ...).
+static void
+s_guard_names (en_node_t *self, json_t *identity)
+{
+    const char *name = en_json_str (identity, "name");
+    if (!name || !*name)
+        return;
+    en_pii_add_name (self->pii, name);
+    static const char *particles [] = { "van", "der", "den", "het", "ter", "ten", "von", NULL };
+    char *copy = strdup (name), *save = NULL;
+    for (char *part = strtok_r (copy, " ", &save); part; part = strtok_r (NULL, " ", &save))
+        if (strlen (part) >= 3 && !en_vocab_has (particles, part))
+            en_pii_add_name (self->pii, part);
+    sodium_memzero (copy, strlen (name));
+    free (copy);
+}
+
+//  Load every registered client's names into the guard. 0 or -1.
+static int
+s_guard_register_names (en_node_t *self)
+{
+    json_t *cases = en_nstore_cases_sealed (self->store);
+    size_t index;
+    json_t *row;
+    int rc = 0;
+    json_array_foreach (cases, index, row) {
+        char *text = en_vault_unseal (self->vault, en_json_str (row, "sealed"));
+        json_t *identity = text ? json_loads (text, 0, NULL) : NULL;
+        if (identity)
+            s_guard_names (self, identity);
+        else
+            rc = -1;
+        if (text) {
+            sodium_memzero (text, strlen (text));
+            free (text);
+        }
+        json_decref (identity);
+    }
+    json_decref (cases);
+    return rc;
+}
+
+//  One access-log entry (inside the caller's transaction, if any).
+static void
+s_audit (en_node_t *self, const char *event, const char *case_id, const char *actor,
+         const char *on_behalf, const char *action, const char *outcome, const char *detail)
+{
+    en_audit_entry_t entry = {
+        .event = event, .case_id = case_id, .actor = actor ? actor : "unknown",
+        .on_behalf = on_behalf, .action = action, .outcome = outcome, .detail = detail };
+    if (en_audit_append (en_nstore_db (self->store), &entry))
+        zsys_error ("access log: could not record %s", event);
 }
 
 en_node_t *
@@ -155,6 +223,21 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
     self->store = en_nstore_new (path, err, errlen);
     if (!self->store)
         goto failed;
+    snprintf (path, sizeof path, "%s/keys", self->datadir);
+    self->vault = en_vault_new (path, err, errlen);
+    if (!self->vault)
+        goto failed;
+    self->pii = en_pii_new ();
+    const char *names = zconfig_get (config, "node/pii_names", NULL);
+    if (names && en_pii_load_names (self->pii, names)) {
+        snprintf (err, errlen, "cannot read the client names list %s (node/pii_names)", names);
+        goto failed;
+    }
+    if (s_guard_register_names (self)) {
+        snprintf (err, errlen, "cannot read the case register (data key missing or wrong?)");
+        goto failed;
+    }
+    self->audit_retention_ms = s_config_ms (config, "node/audit_retention", "1827d");
 
     mode_t old = umask (0077);
     self->control = zsock_new (ZMQ_ROUTER);
@@ -190,6 +273,8 @@ en_node_destroy (en_node_t **self_p)
         zcert_destroy (&self->cert);
         en_signer_destroy (&self->signer);
         en_nstore_destroy (&self->store);
+        en_vault_destroy (&self->vault);
+        en_pii_destroy (&self->pii);
         zlistx_destroy (&self->replies);
         zlistx_destroy (&self->notices);
         free (self->name);
@@ -226,15 +311,80 @@ s_flush (en_node_t *self)
                          s_send_outbox, self);
 }
 
-//  Queue a reliable message for the broker (inside a transaction).
-//  Returns the message id (caller frees) or NULL.
-static char *
-s_queue (en_node_t *self, const char *command, json_t *body)
+//  The PII guard on an outgoing body: 0 if clean; else -1 with err
+//  naming the field and the kind of data (never the data), code 422,
+//  and an access-log entry of the refusal.
+//  Remove, at any depth, the identifiers this node generates itself
+//  (request, offer and message ids; case pseudonyms): random hex can
+//  look like a number the guard refuses, and they carry no client data.
+static void
+s_strip_generated_ids (json_t *value)
 {
+    static const char *generated [] = { "id", "case", "offer", "request", "request_id", "ref", NULL };
+    if (json_is_object (value)) {
+        const char *key;
+        json_t *member;
+        void *tmp;
+        json_object_foreach_safe (value, tmp, key, member) {
+            if (json_is_string (member) && en_vocab_has (generated, key))
+                json_object_del (value, key);
+            else
+                s_strip_generated_ids (member);
+        }
+    }
+    else
+    if (json_is_array (value)) {
+        size_t index;
+        json_t *member;
+        json_array_foreach (value, index, member)
+            s_strip_generated_ids (member);
+    }
+}
+
+static int
+s_guard (en_node_t *self, const char *what, json_t *body, const char *user, int *code,
+         char *err, size_t errlen)
+{
+    en_pii_finding_t finding;
+    what = what ? what : "";
+    json_t *checked = json_deep_copy (body);
+    s_strip_generated_ids (checked);
+    int found = en_pii_check_json (self->pii, *what ? what : NULL, checked, &finding);
+    json_decref (checked);
+    if (found == 0)
+        return 0;
+    *code = EN_ERR_INVALID;
+    snprintf (err, errlen, "field '%s' contains %s; nothing was sent (remove it; the summary must not "
+              "identify the child)", finding.field, en_pii_kind_text (finding.kind));
+    zsys_warning ("PII guard refused an outgoing %s: %s in field %s", what, finding.kind, finding.field);
+    s_audit (self, "pii.refused", NULL, user, self->name, "send", "refused", finding.kind);
+    return -1;
+}
+
+//  Queue a reliable message for the broker (inside a transaction), after
+//  the PII guard. Takes body. Returns the message id (caller frees), or
+//  NULL with err and code (422 refused by the guard, 500 store error).
+static char *
+s_queue (en_node_t *self, const char *command, json_t *body, const char *user, int *code,
+         char *err, size_t errlen)
+{
+    //  Field paths as users know them: "request.question", "advice.text"
+    char what [32];
+    snprintf (what, sizeof what, "%s", command);
+    for (char *c = what; *c; c++)
+        *c = (char) tolower ((unsigned char) *c);
+    if (s_guard (self, streq (command, "SUBMIT") ? NULL : what, body, user, code, err, errlen)) {
+        json_decref (body);
+        return NULL;
+    }
     en_msg_t *msg = en_msg_new (command, self->name, body);
     char *id = en_outbox_put (en_nstore_outbox (self->store), "broker", msg) ? NULL
              : strdup (en_msg_id (msg));
     en_msg_destroy (&msg);
+    if (!id) {
+        *code = EN_ERR_INTERNAL;
+        snprintf (err, errlen, "could not queue %s", command);
+    }
     return id;
 }
 
@@ -242,8 +392,12 @@ s_queue (en_node_t *self, const char *command, json_t *body)
 static int
 s_queue_availability (en_node_t *self)
 {
-    char *id = s_queue (self, "AVAILABILITY",
-                        json_pack ("{s:o}", "experts", en_nstore_experts (self->store)));
+    int code;
+    char err [256];
+    char *id = s_queue (self, "AVAILABILITY", json_pack ("{s:o}", "experts", en_nstore_experts (self->store)),
+                        self->name, &code, err, sizeof err);
+    if (!id)
+        zsys_error ("experts not published: %s", err);
     free (id);
     return id ? 0 : -1;
 }
@@ -297,6 +451,8 @@ s_handle_reliable (en_node_t *self, en_msg_t *msg)
         json_t *event = json_pack ("{s:s, s:O}", "type", "offer", "offer", body);
         s_publish (self, "expert", en_json_str (body, "expert"), event);
         json_decref (event);
+        s_audit (self, "offer.receive", en_json_str (body, "request_id"), en_msg_sender (msg),
+                 en_json_str (body, "expert"), "receive", "ok", en_json_str (body, "offer"));
         zsys_info ("offer %s for expert %s", en_json_str (body, "offer"), en_json_str (body, "expert"));
     }
     else
@@ -491,13 +647,29 @@ s_verb_submit (en_node_t *self, json_t *args, int *code, char *err, size_t errle
         json_decref (request);
         return NULL;
     }
+    const char *pseudonym = en_json_str (request, "case");
+    char *sealed = pseudonym ? en_nstore_case_sealed (self->store, pseudonym) : NULL;
+    free (sealed);
+    if (pseudonym && !sealed) {
+        *code = EN_ERR_NOT_FOUND;
+        snprintf (err, errlen, "no case '%s' in this node's register (expertnet case add)", pseudonym);
+        json_decref (request);
+        return NULL;
+    }
+    const char *user = en_json_str (args, "_user");
     en_db_t *db = en_nstore_db (self->store);
     en_db_begin (db);
-    en_msg_t *msg = en_msg_new ("SUBMIT", self->name, json_pack ("{s:O}", "request", request));
-    int rc = en_nstore_request_insert (self->store, request, en_msg_id (msg));
+    char *msg_id = s_queue (self, "SUBMIT", json_pack ("{s:O}", "request", request), user, code, err, errlen);
+    if (!msg_id) {
+        en_db_commit (db);          //  keeps the refusal's access-log entry
+        json_decref (request);
+        return NULL;
+    }
+    int rc = en_nstore_request_insert (self->store, request, msg_id);
+    free (msg_id);
     if (rc == 0)
-        rc = en_outbox_put (en_nstore_outbox (self->store), "broker", msg);
-    en_msg_destroy (&msg);
+        s_audit (self, "request.submit", pseudonym ? pseudonym : en_json_str (request, "id"), user,
+                 self->name, "send", "ok", en_json_str (request, "id"));
     if (rc || en_db_commit (db)) {
         en_db_rollback (db);
         *code = rc == 1 ? EN_ERR_CONFLICT : EN_ERR_INTERNAL;
@@ -537,8 +709,14 @@ s_verb_close (en_node_t *self, json_t *args, int *code, char *err, size_t errlen
         json_object_set_new (body, "outcome", json_string (outcome));
     en_db_t *db = en_nstore_db (self->store);
     en_db_begin (db);
-    char *msg_id = s_queue (self, "CLOSE", body);
-    if (!msg_id || en_nstore_request_closing (self->store, id, msg_id) || en_db_commit (db)) {
+    const char *user = en_json_str (args, "_user");
+    char *msg_id = s_queue (self, "CLOSE", body, user, code, err, errlen);
+    if (!msg_id) {
+        en_db_commit (db);          //  keeps the refusal's access-log entry
+        return NULL;
+    }
+    s_audit (self, "request.close", id, user, self->name, "send", "ok", NULL);
+    if (en_nstore_request_closing (self->store, id, msg_id) || en_db_commit (db)) {
         en_db_rollback (db);
         free (msg_id);
         *code = EN_ERR_INTERNAL;
@@ -640,9 +818,18 @@ s_verb_answer (en_node_t *self, const char *verb, json_t *args, int *code, char 
     }
     en_db_t *db = en_nstore_db (self->store);
     en_db_begin (db);
-    char *msg_id = s_queue (self, command, body);
+    const char *user = en_json_str (args, "_user");
+    char *msg_id = s_queue (self, command, body, user, code, err, errlen);
     body = NULL;
-    if (!msg_id || en_nstore_offer_answer (self->store, id, verb, msg_id) || en_db_commit (db)) {
+    if (!msg_id) {
+        en_db_commit (db);          //  keeps the refusal's access-log entry
+        json_decref (offer);
+        return NULL;
+    }
+    s_audit (self, streq (verb, "accept") ? "offer.accept" : streq (verb, "decline") ? "offer.decline" : "advice.send",
+             en_json_str (offer, "request_id"), user, en_json_str (offer, "expert"),
+             streq (verb, "accept") ? "accept" : streq (verb, "decline") ? "update" : "send", "ok", id);
+    if (en_nstore_offer_answer (self->store, id, verb, msg_id) || en_db_commit (db)) {
         en_db_rollback (db);
         free (msg_id);
         *code = EN_ERR_INTERNAL;
@@ -661,6 +848,110 @@ refused:
     return NULL;
 }
 
+//  Register a client: the pseudonym from the client id (keyed by the
+//  region secret), the identifying data sealed in the register. The
+//  client id itself is not stored.
+static json_t *
+s_verb_case_add (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    static const char *fields [] = { "name", "bsn", "birth_date", "address", "postcode", "contact",
+                                     "school", NULL };
+    const char *client_id = en_json_str (args, "client_id");
+    char *pseudonym = client_id ? en_vault_pseudonym (self->vault, client_id) : NULL;
+    if (!pseudonym) {
+        *code = EN_ERR_INVALID;
+        snprintf (err, errlen, "a case needs --client-id (the identifier used in the region, e.g. the BSN)");
+        return NULL;
+    }
+    json_t *identity = json_object ();
+    json_t *given = json_object_get (args, "identity");
+    const char *key;
+    json_t *value;
+    json_object_foreach (given, key, value) {
+        if (!en_vocab_has (fields, key) || !json_is_string (value) || strlen (json_string_value (value)) > 500) {
+            *code = EN_ERR_INVALID;
+            snprintf (err, errlen, "identifying field '%.40s' is not one of name, bsn, birth_date, address, "
+                      "postcode, contact, school (text up to 500 bytes)", key);
+            json_decref (identity);
+            free (pseudonym);
+            return NULL;
+        }
+        json_object_set (identity, key, value);
+    }
+    char *text = json_dumps (identity, JSON_COMPACT);
+    char *sealed = en_vault_seal (self->vault, text);
+    sodium_memzero (text, strlen (text));
+    free (text);
+    const char *user = en_json_str (args, "_user");
+    en_db_t *db = en_nstore_db (self->store);
+    en_db_begin (db);
+    char *existing = en_nstore_case_sealed (self->store, pseudonym);
+    int rc = sealed ? en_nstore_case_put (self->store, pseudonym, sealed) : -1;
+    if (rc == 0)
+        s_audit (self, existing ? "case.update" : "case.create", pseudonym, user, self->name,
+                 existing ? "update" : "create", "ok", NULL);
+    if (rc || en_db_commit (db)) {
+        en_db_rollback (db);
+        *code = EN_ERR_INTERNAL;
+        snprintf (err, errlen, "could not store the case");
+        json_decref (identity);
+        free (existing);
+        free (sealed);
+        free (pseudonym);
+        return NULL;
+    }
+    s_guard_names (self, identity);
+    json_t *result = json_pack ("{s:s, s:s}", "case", pseudonym, "state", existing ? "updated" : "registered");
+    json_decref (identity);
+    free (existing);
+    free (sealed);
+    free (pseudonym);
+    return result;
+}
+
+//  Read a client's identifying data (local only; logged as a read).
+static json_t *
+s_verb_case_show (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    const char *pseudonym = en_json_str (args, "case");
+    char *sealed = pseudonym ? en_nstore_case_sealed (self->store, pseudonym) : NULL;
+    if (!sealed) {
+        *code = EN_ERR_NOT_FOUND;
+        snprintf (err, errlen, "no case '%s' in this node's register", pseudonym ? pseudonym : "");
+        return NULL;
+    }
+    char *text = en_vault_unseal (self->vault, sealed);
+    free (sealed);
+    json_t *identity = text ? json_loads (text, 0, NULL) : NULL;
+    if (text) {
+        sodium_memzero (text, strlen (text));
+        free (text);
+    }
+    if (!identity) {
+        *code = EN_ERR_INTERNAL;
+        snprintf (err, errlen, "the case's data cannot be opened (data key missing or wrong?)");
+        return NULL;
+    }
+    en_db_t *db = en_nstore_db (self->store);
+    en_db_begin (db);
+    s_audit (self, "case.read", pseudonym, en_json_str (args, "_user"), self->name, "read", "ok", NULL);
+    en_db_commit (db);
+    json_object_set_new (identity, "case", json_string (pseudonym));
+    return identity;
+}
+
+//  The access log: verify the chain, or show entries (of one case).
+static json_t *
+s_verb_audit (en_node_t *self, const char *verb, json_t *args, int *code, char *err, size_t errlen)
+{
+    en_db_t *db = en_nstore_db (self->store);
+    if (streq (verb, "audit-show")) {
+        const char *case_id = en_json_str (args, "case");
+        return case_id ? en_audit_case (db, case_id) : en_audit_tail (db, en_json_int (args, "limit", 50));
+    }
+    return en_audit_report (db);
+}
+
 static json_t *
 s_verb_status (en_node_t *self)
 {
@@ -671,6 +962,7 @@ s_verb_status (en_node_t *self)
     json_object_set_new (status, "connected", json_boolean (self->connected));
     json_object_set_new (status, "last_contact", json_integer (self->last_rx));
     json_object_set_new (status, "version", json_string (EXPERTNET_VERSION));
+    json_object_set_new (status, "pii_guard", en_pii_counts (self->pii));
     return status;
 }
 
@@ -725,6 +1017,18 @@ s_handle_control (en_node_t *self)
             snprintf (err, sizeof err, "no offer '%s' at this node", id ? id : "");
         }
     }
+    else
+    if (streq (verb, "case-add"))
+        result = s_verb_case_add (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "case-show"))
+        result = s_verb_case_show (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "cases"))
+        result = en_nstore_cases (self->store);
+    else
+    if (streq (verb, "audit-verify") || streq (verb, "audit-show"))
+        result = s_verb_audit (self, verb, args, &code, err, sizeof err);
     else
     if (streq (verb, "accept") || streq (verb, "decline") || streq (verb, "advise"))
         result = s_verb_answer (self, verb, args, &code, err, sizeof err);
@@ -799,6 +1103,7 @@ en_node_run (en_node_t *self)
         }
         if (now >= next_prune) {
             en_seen_prune (en_nstore_db (self->store), now - 30LL * 86400 * 1000);
+            en_audit_prune (en_nstore_db (self->store), now - self->audit_retention_ms);
             next_prune = now + 3600 * 1000;
         }
     }

@@ -11,6 +11,9 @@
       offers          offers received for this region's experts, with the
                       expert's answer and whether the broker confirmed it
       outbox, seen    (en_outbox) reliable delivery and dedup
+      cases           (3) the case register: pseudonym -> identifying data
+                      sealed with the vault's data key (en_vault)
+      audit           (4) the hash-chained access log (en_audit)
 */
 #include "en_nstore.h"
 
@@ -64,6 +67,15 @@ static const char *s_migrations [] = {
     EN_OUTBOX_SCHEMA,
     //  2: digest of each processed message (signed content)
     EN_SEEN_DIGEST_MIGRATION,
+    //  3: the case register: identifying data sealed with the vault's data
+    //  key, found by the case's pseudonym; never in any message
+    "CREATE TABLE cases ("
+    "  pseudonym TEXT PRIMARY KEY,"
+    "  sealed TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL);",
+    //  4: the access log (en_audit)
+    EN_AUDIT_SCHEMA,
     NULL
 };
 
@@ -302,4 +314,41 @@ en_nstore_counts (en_nstore_t *self)
         "offers_waiting", (json_int_t) en_db_int (self->db,
             "SELECT count(*) FROM offers WHERE state = 'open' AND answer IS NULL", NULL),
         "outbox", (json_int_t) en_outbox_depth (self->outbox, NULL));
+}
+
+int
+en_nstore_case_put (en_nstore_t *self, const char *pseudonym, const char *sealed)
+{
+    int64_t now = en_now_ms ();
+    return en_db_exec (self->db,
+        "INSERT INTO cases (pseudonym, sealed, created, updated) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (pseudonym) DO UPDATE SET sealed = excluded.sealed, updated = excluded.updated",
+        "ssii", pseudonym, sealed, now, now);
+}
+
+char *
+en_nstore_case_sealed (en_nstore_t *self, const char *pseudonym)
+{
+    sqlite3_stmt *stmt = en_db_query (self->db, "SELECT sealed FROM cases WHERE pseudonym = ?", "s", pseudonym);
+    char *sealed = NULL;
+    if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+        sealed = strdup ((const char *) sqlite3_column_text (stmt, 0));
+    if (stmt)
+        sqlite3_reset (stmt);
+    return sealed;
+}
+
+json_t *
+en_nstore_cases (en_nstore_t *self)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT c.pseudonym, c.created, c.updated,"
+        " (SELECT count(*) FROM requests r WHERE json_extract (r.summary, '$.case') = c.pseudonym) AS requests"
+        " FROM cases c ORDER BY c.created DESC", NULL));
+}
+
+json_t *
+en_nstore_cases_sealed (en_nstore_t *self)
+{
+    return en_db_rows (en_db_query (self->db, "SELECT pseudonym, sealed FROM cases", NULL));
 }

@@ -41,6 +41,15 @@ int en_nstore_offer_answer (en_nstore_t *self, const char *id, const char *actio
 //  The broker withdrew the offer (expired, closed).
 int en_nstore_offer_withdrawn (en_nstore_t *self, const char *id, const char *reason);
 
+//  Case register: identifying data, sealed by the caller (en_vault).
+int en_nstore_case_put (en_nstore_t *self, const char *pseudonym, const char *sealed);
+//  The sealed data of a case, or NULL. Caller frees.
+char *en_nstore_case_sealed (en_nstore_t *self, const char *pseudonym);
+//  Cases without their data: pseudonym, created, updated, requests.
+json_t *en_nstore_cases (en_nstore_t *self);
+//  Every case's pseudonym and sealed data (to load names into the PII guard).
+json_t *en_nstore_cases_sealed (en_nstore_t *self);
+
 //  Counts for `expertnet node status`.
 json_t *en_nstore_counts (en_nstore_t *self);
 

@@ -12,7 +12,9 @@
 #include <sodium.h>
 #include <getopt.h>
 #include <errno.h>
+#include <pwd.h>
 #include <time.h>
+#include <unistd.h>
 
 #define EXIT_REFUSED     1
 #define EXIT_USAGE       2
@@ -43,6 +45,12 @@ static const char *s_usage_text =
 "  expert accept OFFER                        accept an offer\n"
 "  expert decline OFFER --reason TEXT         decline (the next candidate gets it)\n"
 "  expert advise OFFER --file FILE            send advice on an accepted case\n"
+"Case register (identifying data stays at the node, encrypted):\n"
+"  case add --client-id ID [--name ..]       register a client; prints the pseudonym\n"
+"  case show PSEUDONYM | case list            read (logged) / list pseudonyms\n"
+"Access log (NEN 7513):\n"
+"  audit verify [--broker]                    check the hash chain; prints the head\n"
+"  audit show [--case ID] [--broker]          who did what to a case\n"
 "Node and broker:\n"
 "  node status                                connection, queue depth, counts\n"
 "  broker status | requests | show ID | hiaten | experts | offers\n"
@@ -68,10 +76,25 @@ s_usage_error (const char *format, const char *arg)
     return EXIT_USAGE;
 }
 
+//  Who is acting, for the access log: the login name (or the user who
+//  ran sudo), never anything the caller can pass as an option.
+static const char *
+s_user (void)
+{
+    const char *user = getenv ("SUDO_USER");
+    if (user && *user)
+        return user;
+    struct passwd *entry = getpwuid (getuid ());
+    return entry ? entry->pw_name : "unknown";
+}
+
 //  Call the daemon; on failure print the reason and return an exit code.
 static int
 s_call (s_cli_t *cli, const char *dir, const char *verb, json_t *args, json_t **result)
 {
+    if (!args)
+        args = json_object ();
+    json_object_set_new (args, "_user", json_string (s_user ()));
     int rc = en_control_call (dir, verb, args, cli->timeout_ms, result);
     if (rc < 0) {
         fprintf (stderr, "expertnet: no daemon answers at %s (is it running? see --node/--broker)\n", dir);
@@ -277,6 +300,7 @@ static const s_opt_t s_request_fields [] = {
     { "situatie", true, "thuis | pleegzorg | gezinshuis | residentieel | jeugdzorgplus | 3-milieu | crisis" },
     { "stuck-on", true, "inhoud,samenwerking,financiering,wachttijd,aanbod-ontbreekt" },
     { "question", true, "the question, anonymized (no names, dates of birth, addresses)" },
+    { "case", true, "the case's pseudonym (from 'expertnet case add')" },
     { "wait", true, "seconds to wait for the broker's acknowledgement (default 5; 0: don't)" },
     { NULL, false, NULL }
 };
@@ -288,7 +312,7 @@ s_request_from_flags (json_t *parsed)
     static const char *scalars [][2] = {
         { "id", "id" }, { "region", "region" }, { "urgency", "urgency" },
         { "type", "question_type" }, { "age-band", "age_band" }, { "kader", "kader" },
-        { "situatie", "situatie" }, { "question", "question" }, { NULL, NULL } };
+        { "situatie", "situatie" }, { "question", "question" }, { "case", "case" }, { NULL, NULL } };
     static const char *lists [][2] = {
         { "expertise", "expertise" }, { "leefgebieden", "leefgebieden" },
         { "problematiek", "problematiek" }, { "stuck-on", "stuck_on" }, { NULL, NULL } };
@@ -788,13 +812,16 @@ s_cmd_node_status (s_cli_t *cli, json_t *parsed)
         char when [32];
         printf ("node %s (region %s), expertnet %s\n  broker      %s: %s (last contact %s)\n"
                 "  requests    %lld open\n  experts     %lld\n  offers      %lld waiting for an answer\n"
-                "  outbox      %lld message(s) not yet acknowledged\n",
+                "  outbox      %lld message(s) not yet acknowledged\n"
+                "  PII guard   %lld checks, %lld refused (the refused text is never kept)\n",
                 en_json_str (status, "node"), en_json_str (status, "region"), en_json_str (status, "version"),
                 en_json_str (status, "broker"),
                 json_is_true (json_object_get (status, "connected")) ? "connected" : "NOT CONNECTED",
                 en_time_str (en_json_int (status, "last_contact", 0), when, sizeof when),
                 (long long) en_json_int (status, "requests_open", 0), (long long) en_json_int (status, "experts", 0),
-                (long long) en_json_int (status, "offers_waiting", 0), (long long) en_json_int (status, "outbox", 0));
+                (long long) en_json_int (status, "offers_waiting", 0), (long long) en_json_int (status, "outbox", 0),
+                (long long) en_json_int (json_object_get (status, "pii_guard"), "checks", 0),
+                (long long) en_json_int (json_object_get (status, "pii_guard"), "refused", 0));
     }
     json_decref (status);
     return 0;
@@ -916,6 +943,133 @@ s_cmd_broker (s_cli_t *cli, json_t *parsed, const char *verb)
             printf ("%-30s %-24s %-10s %-9s %s\n", en_json_str (row, "id"), en_json_str (row, "expert"),
                     en_json_str (row, "kind"), en_json_str (row, "urgency"),
                     s_left (en_json_int (row, "deadline", 0), left, sizeof left));
+    }
+    json_decref (result);
+    return 0;
+}
+
+//  ------------------------------------------------------------------
+//  case register and access log
+
+static const s_opt_t s_case_fields [] = {
+    { "client-id", true, "the client's identifier in the region (e.g. BSN); only its pseudonym is kept" },
+    { "name", true, "name (stays at this node, encrypted)" },
+    { "bsn", true, "BSN (stays at this node, encrypted)" },
+    { "birth-date", true, "date of birth (stays at this node, encrypted)" },
+    { "address", true, "address (stays at this node, encrypted)" },
+    { "postcode", true, "postcode (stays at this node, encrypted)" },
+    { "contact", true, "phone or e-mail (stays at this node, encrypted)" },
+    { "school", true, "school (stays at this node, encrypted)" },
+    { NULL, false, NULL }
+};
+
+static int
+s_cmd_case (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    json_t *result;
+    int rc;
+    if (streq (verb, "add")) {
+        if (!s_opt (parsed, "client-id"))
+            return s_usage_error ("%s", "case add needs --client-id");
+        json_t *identity = json_object ();
+        static const char *map [][2] = {
+            { "name", "name" }, { "bsn", "bsn" }, { "birth-date", "birth_date" }, { "address", "address" },
+            { "postcode", "postcode" }, { "contact", "contact" }, { "school", "school" }, { NULL, NULL } };
+        for (int i = 0; map [i][0]; i++)
+            if (s_opt (parsed, map [i][0]))
+                json_object_set_new (identity, map [i][1], json_string (s_opt (parsed, map [i][0])));
+        rc = s_call (cli, cli->node_dir, "case-add",
+                     json_pack ("{s:s, s:o}", "client_id", s_opt (parsed, "client-id"), "identity", identity), &result);
+        if (rc)
+            return rc;
+        if (cli->json)
+            s_print_json (result);
+        else
+            printf ("case %s %s (identifying data stays at this node, encrypted; use the pseudonym in requests)\n",
+                    en_json_str (result, "case"), en_json_str (result, "state"));
+    }
+    else
+    if (streq (verb, "show")) {
+        if (s_arg_count (parsed) != 1)
+            return s_usage_error ("%s", "case show needs one pseudonym");
+        rc = s_call (cli, cli->node_dir, "case-show", json_pack ("{s:s}", "case", s_arg (parsed, 0)), &result);
+        if (rc)
+            return rc;
+        if (cli->json)
+            s_print_json (result);
+        else {
+            printf ("case %s (this read is recorded in the access log)\n", en_json_str (result, "case"));
+            const char *key;
+            json_t *value;
+            json_object_foreach (result, key, value)
+                if (!streq (key, "case"))
+                    printf ("  %-12s %s\n", key, json_string_value (value));
+        }
+    }
+    else {
+        rc = s_call (cli, cli->node_dir, "cases", NULL, &result);
+        if (rc)
+            return rc;
+        if (cli->json)
+            s_print_json (result);
+        else {
+            printf ("%-36s %-19s %s\n", "CASE", "REGISTERED", "REQUESTS");
+            size_t index;
+            json_t *row;
+            char when [32];
+            json_array_foreach (result, index, row)
+                printf ("%-36s %-19s %lld\n", en_json_str (row, "pseudonym"),
+                        en_time_str (en_json_int (row, "created", 0), when, sizeof when),
+                        (long long) en_json_int (row, "requests", 0));
+        }
+    }
+    json_decref (result);
+    return 0;
+}
+
+static int
+s_cmd_audit (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    const char *dir = json_object_get (parsed, "broker") ? cli->broker_dir : cli->node_dir;
+    json_t *result;
+    int rc;
+    if (streq (verb, "verify")) {
+        rc = s_call (cli, dir, "audit-verify", NULL, &result);
+        if (rc)
+            return rc;
+        bool intact = json_is_true (json_object_get (result, "intact"));
+        if (cli->json)
+            s_print_json (result);
+        else
+        if (intact)
+            printf ("access log intact: %lld entries; head %lld %s (record this to detect a rewrite later)\n",
+                    (long long) en_json_int (result, "entries", 0), (long long) en_json_int (result, "head_seq", 0),
+                    en_json_str (result, "head_hash") ?: "-");
+        else
+            printf ("ACCESS LOG BROKEN at entry %lld: %s\n", (long long) en_json_int (result, "bad_seq", 0),
+                    en_json_str (result, "problem") ?: "?");
+        json_decref (result);
+        return intact ? 0 : EXIT_REFUSED;
+    }
+    json_t *args = json_object ();
+    if (s_opt (parsed, "case"))
+        json_object_set_new (args, "case", json_string (s_opt (parsed, "case")));
+    rc = s_call (cli, dir, "audit-show", args, &result);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (result);
+    else {
+        printf ("%-6s %-19s %-18s %-8s %-16s %-18s %-8s %s\n", "SEQ", "AT", "EVENT", "ACTION", "WHO",
+                "ON BEHALF OF", "OUTCOME", "CASE");
+        size_t index;
+        json_t *row;
+        char when [32];
+        json_array_foreach (result, index, row)
+            printf ("%-6lld %-19s %-18s %-8s %-16s %-18s %-8s %s\n", (long long) en_json_int (row, "seq", 0),
+                    en_time_str (en_json_int (row, "at", 0), when, sizeof when), en_json_str (row, "event"),
+                    en_json_str (row, "action"), en_json_str (row, "actor"), en_json_str (row, "on_behalf") ?: "-",
+                    en_json_str (row, "outcome"), en_json_str (row, "case_id") ?: "-");
     }
     json_decref (result);
     return 0;
@@ -1061,6 +1215,9 @@ main (int argc, char *argv [])
         { "reason", true, "why (decline)" }, { "file", true, "advice text file (advise)" },
         { "text", true, "advice text (advise)" },
         { "wait", true, "seconds to wait for the broker's confirmation (default 10)" }, { NULL, false, NULL } };
+    static const s_opt_t audit_opts [] = {
+        { "case", true, "only entries of this case (pseudonym or request id)" },
+        { "broker", false, "[DIR] the broker's log (default: the node's)" }, { NULL, false, NULL } };
     static const s_opt_t keygen_opts [] = {
         { "name", true, "node or broker name" }, { "dir", true, "directory for the key files" }, { NULL, false, NULL } };
 
@@ -1081,6 +1238,11 @@ main (int argc, char *argv [])
         { "expert", "decline", "expert decline OFFER --reason TEXT", answer_opts },
         { "expert", "advise", "expert advise OFFER --file FILE", answer_opts },
         { "node", "status", "node status", no_opts },
+        { "case", "add", "case add --client-id ID [--name N] [--bsn B] [--birth-date D] ...", s_case_fields },
+        { "case", "show", "case show PSEUDONYM", no_opts },
+        { "case", "list", "case list", no_opts },
+        { "audit", "verify", "audit verify [--broker]", audit_opts },
+        { "audit", "show", "audit show [--case ID] [--broker]", audit_opts },
         { "broker", "status", "broker status", no_opts },
         { "broker", "requests", "broker requests [--state STATE]", state_opts },
         { "broker", "show", "broker show ID", no_opts },
@@ -1115,6 +1277,13 @@ main (int argc, char *argv [])
     }
     if (table [entry].verb)
         i++;
+    //  audit --broker DIR: the directory is optional there
+    for (int j = i; j + 1 < argc; j++)
+        if (streq (argv [j], "--broker") && streq (noun, "audit") && argv [j + 1][0] != '-') {
+            cli.broker_dir = argv [j + 1];
+            memmove (&argv [j + 1], &argv [j + 2], (argc - j - 2) * sizeof (char *));
+            argc--;
+        }
     //  keygen/enroll/revoke may carry --broker after the command
     for (int j = i; j + 1 < argc; j++)
         if (streq (argv [j], "--broker") && (streq (noun, "enroll") || streq (noun, "revoke"))) {
@@ -1157,6 +1326,12 @@ main (int argc, char *argv [])
     else
     if (streq (noun, "node"))
         rc = s_cmd_node_status (&cli, parsed);
+    else
+    if (streq (noun, "case"))
+        rc = s_cmd_case (&cli, parsed, verb);
+    else
+    if (streq (noun, "audit"))
+        rc = s_cmd_audit (&cli, parsed, verb);
     else
     if (streq (noun, "broker"))
         rc = s_cmd_broker (&cli, parsed, verb);
