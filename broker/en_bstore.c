@@ -119,6 +119,8 @@ static const char *s_migrations [] = {
     EN_SEEN_DIGEST_MIGRATION,
     //  6: the access log (en_audit)
     EN_AUDIT_SCHEMA,
+    //  7: the expert's public box key, to which dossiers are sealed
+    "ALTER TABLE experts ADD COLUMN box_key TEXT;",
     NULL
 };
 
@@ -190,17 +192,18 @@ en_bstore_experts_replace (en_bstore_t *self, const char *node, json_t *experts,
         json_t *expertise = json_object_get (expert, "expertise");
         char *tags = expertise ? json_dumps (expertise, JSON_COMPACT) : strdup ("[]");
         int rc = en_db_exec (self->db,
-            "INSERT INTO experts (id, node, region, role, expertise, capacity, absent_until, bovenregionaal, active, updated, tagset)"
+            "INSERT INTO experts (id, node, region, role, expertise, capacity, absent_until, bovenregionaal, active, updated, tagset, box_key)"
             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9,"
-            "  ',' || coalesce ((SELECT group_concat (value, ',') FROM json_each (?5)), '') || ',')"
-            " ON CONFLICT (id) DO UPDATE SET region = excluded.region, role = excluded.role,"
+            "  ',' || coalesce ((SELECT group_concat (value, ',') FROM json_each (?5)), '') || ',', ?10)"
+            " ON CONFLICT (id) DO UPDATE SET region = excluded.region, role = excluded.role, box_key = excluded.box_key,"
             " expertise = excluded.expertise, tagset = excluded.tagset, capacity = excluded.capacity,"
             " absent_until = excluded.absent_until, bovenregionaal = excluded.bovenregionaal,"
             " active = 1, updated = excluded.updated",
-            "sssssiiii", en_json_str (expert, "id"), node, en_json_str (expert, "region"),
+            "sssssiiiis", en_json_str (expert, "id"), node, en_json_str (expert, "region"),
             en_json_str (expert, "role"), tags, en_json_int (expert, "capacity", 0),
             en_json_int (expert, "absent_until", 0),
-            (int64_t) json_is_true (json_object_get (expert, "bovenregionaal")), now);
+            (int64_t) json_is_true (json_object_get (expert, "bovenregionaal")), now,
+            en_json_str (expert, "box_key"));
         free (tags);
         if (rc)
             goto failed;
@@ -213,7 +216,7 @@ failed:
 
 #define EXPERT_COLUMNS \
     "e.id, e.node, e.region, e.role, e.expertise AS expertise_json, e.capacity," \
-    " e.absent_until, e.bovenregionaal, e.active, e.load, e.reserved"
+    " e.absent_until, e.bovenregionaal, e.active, e.load, e.reserved, e.box_key"
 
 json_t *
 en_bstore_expert (en_bstore_t *self, const char *id)

@@ -116,7 +116,8 @@ s_audit (en_router_t *self, const char *request_id, const char *event, const cha
     static const char *actions [][2] = {
         { "submitted", "receive" }, { "offered", "send" }, { "escalated", "send" },
         { "accepted", "accept" }, { "declined", "update" }, { "expired", "update" },
-        { "advice", "receive" }, { "closed", "update" }, { "hiaat", "create" }, { NULL, NULL } };
+        { "advice", "receive" }, { "closed", "update" }, { "hiaat", "create" },
+        { "dossier", "send" }, { NULL, NULL } };
     const char *action = "update";
     for (int i = 0; actions [i][0]; i++)
         if (streq (actions [i][0], event))
@@ -301,19 +302,63 @@ s_handle_accept (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
     const char *expert = en_json_str (offer, "expert");
     json_t *record = en_bstore_expert (self->store, expert);
     bool full = record && en_json_int (record, "load", 0) >= en_json_int (record, "capacity", 0);
+    //  The origin seals the dossier to this key (it never passes here in clear)
+    json_t *accepted = json_pack ("{s:s}", "offer", en_json_str (offer, "id"));
+    if (en_json_str (record, "box_key"))
+        json_object_set_new (accepted, "box_key", json_string (en_json_str (record, "box_key")));
     json_decref (record);
     if (full) {
+        json_decref (accepted);
         //  Capacity was lowered after the offer was made
         json_decref (offer);
         return en_error_set (error, EN_ERR_CONFLICT, "expert '%s' has no free capacity", expert);
     }
     json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
     int rc = en_bstore_offer_close (self->store, en_json_str (offer, "id"), "accepted", NULL)
-          || s_transition (self, request, "accepted", "accepted", expert, NULL,
-                           json_pack ("{s:s}", "offer", en_json_str (offer, "id")));
+          || s_transition (self, request, "accepted", "accepted", expert, NULL, accepted);
     json_decref (request);
     json_decref (offer);
     return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
+}
+
+//  A dossier from the origin, sealed (crypto_box_seal) to the expert who
+//  accepted: the broker checks who may send it to whom and relays the
+//  ciphertext; it can neither read it nor keeps it beyond its outbox.
+static int
+s_handle_dossier (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *error)
+{
+    json_t *body = en_msg_body (msg);
+    const char *request_id = en_json_str (body, "request");
+    const char *sealed = en_json_str (body, "sealed");
+    json_t *request = en_id_valid (request_id) ? en_bstore_request (self->store, request_id) : NULL;
+    int rc = 0;
+    if (!request)
+        rc = en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'", request_id ? request_id : "");
+    else
+    if (!streq (en_json_str (request, "origin"), node))
+        rc = en_error_set (error, EN_ERR_FORBIDDEN, "only the origin of '%s' may send its dossier", request_id);
+    else
+    if (!en_json_str (request, "expert")
+    ||  (!streq (en_json_str (request, "state"), "accepted") && !streq (en_json_str (request, "state"), "advice")))
+        rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' has no accepting expert", request_id);
+    else
+    if (!sealed || strlen (sealed) == 0 || strlen (sealed) > EN_MAX_BODY - 1024)
+        rc = en_error_set (error, EN_ERR_INVALID, "field 'sealed' must be the sealed dossier (base64)");
+    else {
+        json_t *expert = en_bstore_expert (self->store, en_json_str (request, "expert"));
+        rc = s_send (self, en_json_str (expert, "node"), "DOSSIER",
+                     json_pack ("{s:s, s:s, s:s}", "request", request_id,
+                                "expert", en_json_str (request, "expert"), "sealed", sealed))
+          || en_bstore_event (self->store, request_id, "dossier", en_json_str (request, "expert"), NULL)
+          || s_audit (self, request_id, "dossier", en_json_str (request, "expert"));
+        json_decref (expert);
+        if (rc)
+            en_error_set (error, EN_ERR_INTERNAL, "store error");
+        else
+            zsys_info ("request %s: sealed dossier relayed to %s", request_id, en_json_str (request, "expert"));
+    }
+    json_decref (request);
+    return rc ? -1 : 0;
 }
 
 static int
@@ -421,6 +466,8 @@ en_router_handle (en_router_t *self, const char *node, const char *node_region,
         return s_handle_advice (self, node, msg, error);
     if (streq (command, "CLOSE"))
         return s_handle_close (self, node, msg, error);
+    if (streq (command, "DOSSIER"))
+        return s_handle_dossier (self, node, msg, error);
     return en_error_set (error, EN_ERR_BAD_REQUEST, "command %s is not sent to a broker", command);
 }
 

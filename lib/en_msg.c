@@ -40,6 +40,7 @@ static const s_command_t s_commands [] = {
     { "DECLINE", true },        //  node -> broker: expert declines an offer
     { "ADVICE", true },         //  node -> broker: expert's advice
     { "CLOSE", true },          //  node -> broker: origin closes its request
+    { "DOSSIER", true },        //  both: a dossier sealed to the accepting expert
     { "OFFER", true },          //  broker -> node: offer to one expert
     { "WITHDRAW", true },       //  broker -> node: an offer is no longer open
     { "STATUS", true },         //  broker -> node: state change of a request

@@ -83,6 +83,17 @@ en_vocab_roles_for (const char *question_type)
     return s_roles_advice;
 }
 
+static bool
+s_hex_valid (const char *text, size_t size)
+{
+    if (strlen (text) != size)
+        return false;
+    for (const char *p = text; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
 static int
 s_fail (char *err, size_t errlen, const char *format, ...)
 {
@@ -208,7 +219,7 @@ en_expert_validate (json_t *expert, char *err, size_t errlen)
 {
     static const char *fields [] = {
         "id", "role", "region", "expertise", "capacity", "absent_until",
-        "bovenregionaal", "languages", NULL };
+        "bovenregionaal", "languages", "box_key", NULL };
     if (s_check_fields (expert, fields, "expert", err, errlen))
         return -1;
     if (!en_name_valid (en_json_str (expert, "id")))
@@ -226,6 +237,9 @@ en_expert_validate (json_t *expert, char *err, size_t errlen)
     json_t *absent = json_object_get (expert, "absent_until");
     if (absent && (!json_is_integer (absent) || json_integer_value (absent) < 0))
         return s_fail (err, errlen, "field 'absent_until' must be ms since the epoch (0: present)");
+    const char *box_key = en_json_str (expert, "box_key");
+    if (json_object_get (expert, "box_key") && (!box_key || !s_hex_valid (box_key, 64)))
+        return s_fail (err, errlen, "field 'box_key' must be the expert's X25519 public key (64 hex characters)");
     json_t *boven = json_object_get (expert, "bovenregionaal");
     if (boven && !json_is_boolean (boven))
         return s_fail (err, errlen, "field 'bovenregionaal' must be true or false");

@@ -320,7 +320,8 @@ s_flush (en_node_t *self)
 static void
 s_strip_generated_ids (json_t *value)
 {
-    static const char *generated [] = { "id", "case", "offer", "request", "request_id", "ref", NULL };
+    static const char *generated [] = { "id", "case", "offer", "request", "request_id", "ref", "sealed",
+                                        "box_key", NULL };
     if (json_is_object (value)) {
         const char *key;
         json_t *member;
@@ -434,6 +435,56 @@ s_publish_forget (en_node_t *self, size_t keep)
     }
 }
 
+//  An expert accepted one of our requests: if the request has a dossier,
+//  seal it to that expert's box key (crypto_box_seal: only the holder of
+//  the expert's secret key can open it; not the broker, not another
+//  expert) and queue it. 0, or -1 when it could not be queued.
+static int
+s_release_dossier (en_node_t *self, json_t *status)
+{
+    const char *request = en_json_str (status, "request");
+    char *stored = en_nstore_request_dossier (self->store, request);
+    if (!stored)
+        return 0;                           //  no dossier, or already released
+    const char *box_key = en_json_str (status, "box_key");
+    unsigned char key [crypto_box_PUBLICKEYBYTES];
+    size_t size = 0;
+    if (!box_key || sodium_hex2bin (key, sizeof key, box_key, strlen (box_key), NULL, &size, NULL)
+    ||  size != sizeof key) {
+        zsys_warning ("request %s: accepting expert has no box key; dossier not released", request);
+        free (stored);
+        return 0;
+    }
+    char *text = en_vault_unseal (self->vault, stored);
+    free (stored);
+    if (!text)
+        return -1;
+    size_t length = strlen (text);
+    unsigned char *sealed = (unsigned char *) malloc (length + crypto_box_SEALBYTES);
+    crypto_box_seal (sealed, (const unsigned char *) text, length, key);
+    sodium_memzero (text, length);
+    free (text);
+    size_t b64_size = sodium_base64_ENCODED_LEN (length + crypto_box_SEALBYTES, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = (char *) malloc (b64_size);
+    sodium_bin2base64 (b64, b64_size, sealed, length + crypto_box_SEALBYTES, sodium_base64_VARIANT_ORIGINAL);
+    free (sealed);
+    int code;
+    char err [256];
+    char *msg_id = s_queue (self, "DOSSIER", json_pack ("{s:s, s:s}", "request", request, "sealed", b64),
+                            self->name, &code, err, sizeof err);
+    free (b64);
+    if (!msg_id) {
+        zsys_error ("request %s: dossier not queued: %s", request, err);
+        return -1;
+    }
+    s_audit (self, "dossier.release", request, self->name, en_json_str (status, "expert"), "export", "ok",
+             "sealed to the accepting expert");
+    int rc = en_nstore_request_dossier_sent (self->store, request, msg_id);
+    free (msg_id);
+    zsys_info ("request %s: dossier sealed to %s and queued", request, en_json_str (status, "expert"));
+    return rc;
+}
+
 //  Handle one reliable message from the broker (exactly once). Returns 0,
 //  EN_ERR_INVALID for a message we can never process, or EN_ERR_INTERNAL
 //  when our store failed (the broker then sends it again).
@@ -476,8 +527,28 @@ s_handle_reliable (en_node_t *self, en_msg_t *msg)
             return EN_ERR_INTERNAL;
         if (rc == 1)
             zsys_warning ("status for unknown request %s ignored", request);
+        if (rc == 0 && streq (en_json_str (body, "state"), "accepted") && s_release_dossier (self, body))
+            return EN_ERR_INTERNAL;
         json_t *event = json_pack ("{s:s, s:O}", "type", "status", "status", body);
         s_publish (self, "request", request, event);
+        json_decref (event);
+    }
+    else
+    if (streq (command, "DOSSIER")) {
+        const char *request = en_json_str (body, "request");
+        const char *expert = en_json_str (body, "expert");
+        const char *sealed = en_json_str (body, "sealed");
+        if (!en_id_valid (request) || !en_name_valid (expert) || !sealed)
+            return EN_ERR_INVALID;
+        int rc = en_nstore_offer_dossier_put (self->store, request, expert, sealed);
+        if (rc < 0)
+            return EN_ERR_INTERNAL;
+        if (rc == 1)
+            return EN_ERR_INVALID;          //  no accepted offer of that expert here
+        s_audit (self, "dossier.receive", request, en_msg_sender (msg), expert, "receive", "ok", NULL);
+        json_t *event = json_pack ("{s:s, s:{s:s, s:s}}", "type", "dossier", "offer",
+                                   "request_id", request, "expert", expert);
+        s_publish (self, "expert", expert, event);
         json_decref (event);
     }
     else
@@ -657,9 +728,27 @@ s_verb_submit (en_node_t *self, json_t *args, int *code, char *err, size_t errle
         return NULL;
     }
     const char *user = en_json_str (args, "_user");
+    //  The detailed dossier: guarded like everything else, kept sealed
+    //  here, released only to the expert who accepts
+    const char *dossier = en_json_str (args, "dossier");
+    char *dossier_sealed = NULL;
+    if (dossier) {
+        json_t *wrapped = json_pack ("{s:s}", "dossier", dossier);
+        int guarded = strlen (dossier) > EN_MAX_ADVICE
+                    ? (*code = EN_ERR_INVALID, snprintf (err, errlen, "dossier over %d bytes", EN_MAX_ADVICE), -1)
+                    : s_guard (self, NULL, wrapped, user, code, err, errlen);
+        json_decref (wrapped);
+        if (guarded) {
+            json_decref (request);
+            return NULL;
+        }
+        dossier_sealed = en_vault_seal (self->vault, dossier);
+    }
     en_db_t *db = en_nstore_db (self->store);
     en_db_begin (db);
     char *msg_id = s_queue (self, "SUBMIT", json_pack ("{s:O}", "request", request), user, code, err, errlen);
+    if (!msg_id)
+        free (dossier_sealed);
     if (!msg_id) {
         en_db_commit (db);          //  keeps the refusal's access-log entry
         json_decref (request);
@@ -667,6 +756,9 @@ s_verb_submit (en_node_t *self, json_t *args, int *code, char *err, size_t errle
     }
     int rc = en_nstore_request_insert (self->store, request, msg_id);
     free (msg_id);
+    if (rc == 0 && dossier_sealed)
+        rc = en_nstore_request_dossier_put (self->store, en_json_str (request, "id"), dossier_sealed);
+    free (dossier_sealed);
     if (rc == 0)
         s_audit (self, "request.submit", pseudonym ? pseudonym : en_json_str (request, "id"), user,
                  self->name, "send", "ok", en_json_str (request, "id"));
@@ -729,6 +821,92 @@ s_verb_close (en_node_t *self, json_t *args, int *code, char *err, size_t errlen
     return result;
 }
 
+//  Give an expert a box key pair for sealed dossiers: the public key is
+//  published with the expert's availability; the secret key stays here,
+//  sealed with the vault's data key. 0 or -1.
+static int
+s_expert_box_key (en_node_t *self, json_t *expert)
+{
+    unsigned char public_key [crypto_box_PUBLICKEYBYTES], secret_key [crypto_box_SECRETKEYBYTES];
+    crypto_box_keypair (public_key, secret_key);
+    char public_hex [crypto_box_PUBLICKEYBYTES * 2 + 1], secret_hex [crypto_box_SECRETKEYBYTES * 2 + 1];
+    sodium_bin2hex (public_hex, sizeof public_hex, public_key, sizeof public_key);
+    sodium_bin2hex (secret_hex, sizeof secret_hex, secret_key, sizeof secret_key);
+    sodium_memzero (secret_key, sizeof secret_key);
+    char *sealed = en_vault_seal (self->vault, secret_hex);
+    sodium_memzero (secret_hex, sizeof secret_hex);
+    int rc = sealed ? en_nstore_expert_key_put (self->store, en_json_str (expert, "id"), public_hex, sealed) : -1;
+    free (sealed);
+    if (rc == 0)
+        json_object_set_new (expert, "box_key", json_string (public_hex));
+    return rc;
+}
+
+//  Open the dossier of an offer with the key of the expert named in the
+//  request (the CLI's --expert). Only the accepting expert's key opens it.
+static json_t *
+s_verb_dossier (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    const char *offer_id = en_json_str (args, "offer");
+    const char *expert = en_json_str (args, "expert");
+    json_t *offer = offer_id ? en_nstore_offer (self->store, offer_id) : NULL;
+    char *b64 = offer ? en_nstore_offer_dossier (self->store, offer_id) : NULL;
+    json_t *keys = expert ? en_nstore_expert_key (self->store, expert) : NULL;
+    char *secret_hex = keys ? en_vault_unseal (self->vault, en_json_str (keys, "box_secret")) : NULL;
+    json_t *result = NULL;
+    unsigned char public_key [crypto_box_PUBLICKEYBYTES], secret_key [crypto_box_SECRETKEYBYTES];
+    size_t size = 0, sealed_size = 0;
+    unsigned char *sealed = b64 ? (unsigned char *) malloc (strlen (b64)) : NULL;
+    if (!offer || !b64) {
+        *code = EN_ERR_NOT_FOUND;
+        snprintf (err, errlen, "no dossier for offer '%s' at this node (yet)", offer_id ? offer_id : "");
+    }
+    else
+    if (!secret_hex) {
+        *code = EN_ERR_NOT_FOUND;
+        snprintf (err, errlen, "no expert '%s' with a key at this node (give --expert)", expert ? expert : "");
+    }
+    else
+    if (sodium_hex2bin (secret_key, sizeof secret_key, secret_hex, strlen (secret_hex), NULL, &size, NULL)
+    ||  sodium_hex2bin (public_key, sizeof public_key, en_json_str (keys, "box_public"), 64, NULL, &size, NULL)
+    ||  sodium_base642bin (sealed, strlen (b64), b64, strlen (b64), NULL, &sealed_size, NULL,
+                           sodium_base64_VARIANT_ORIGINAL)
+    ||  sealed_size < crypto_box_SEALBYTES) {
+        *code = EN_ERR_INTERNAL;
+        snprintf (err, errlen, "the dossier or the expert's key is damaged");
+    }
+    else {
+        size_t length = sealed_size - crypto_box_SEALBYTES;
+        char *text = (char *) malloc (length + 1);
+        if (crypto_box_seal_open ((unsigned char *) text, sealed, sealed_size, public_key, secret_key) == 0) {
+            text [length] = 0;
+            result = json_pack ("{s:s, s:s, s:s}", "offer", offer_id, "expert", expert, "dossier", text);
+            sodium_memzero (text, length);
+        }
+        else {
+            *code = EN_ERR_FORBIDDEN;
+            snprintf (err, errlen, "the dossier of '%s' is sealed to another expert; '%s' cannot open it",
+                      offer_id, expert);
+        }
+        free (text);
+        en_db_t *db = en_nstore_db (self->store);
+        en_db_begin (db);
+        s_audit (self, "dossier.read", en_json_str (offer, "request_id"), en_json_str (args, "_user"), expert,
+                 "read", result ? "ok" : "refused", offer_id);
+        en_db_commit (db);
+    }
+    sodium_memzero (secret_key, sizeof secret_key);
+    if (secret_hex) {
+        sodium_memzero (secret_hex, strlen (secret_hex));
+        free (secret_hex);
+    }
+    free (sealed);
+    free (b64);
+    json_decref (keys);
+    json_decref (offer);
+    return result;
+}
+
 static json_t *
 s_verb_expert_put (en_node_t *self, json_t *args, bool update, int *code, char *err, size_t errlen)
 {
@@ -747,6 +925,7 @@ s_verb_expert_put (en_node_t *self, json_t *args, bool update, int *code, char *
         return NULL;
     }
     json_t *expert = existing ? existing : json_pack ("{s:i, s:b}", "capacity", 1, "bovenregionaal", 0);
+    json_object_del (fields, "box_key");       //  ours to make, not the caller's
     json_object_update (expert, fields);
     json_object_set_new (expert, "region", json_string (self->region));
     if (en_expert_validate (expert, err, errlen)) {
@@ -756,6 +935,13 @@ s_verb_expert_put (en_node_t *self, json_t *args, bool update, int *code, char *
     }
     en_db_t *db = en_nstore_db (self->store);
     en_db_begin (db);
+    if (!json_object_get (expert, "box_key") && s_expert_box_key (self, expert)) {
+        en_db_rollback (db);
+        *code = EN_ERR_INTERNAL;
+        snprintf (err, errlen, "could not make the expert's key pair");
+        json_decref (expert);
+        return NULL;
+    }
     if (en_nstore_expert_put (self->store, expert) || s_queue_availability (self) || en_db_commit (db)) {
         en_db_rollback (db);
         *code = EN_ERR_INTERNAL;
@@ -1017,6 +1203,9 @@ s_handle_control (en_node_t *self)
             snprintf (err, sizeof err, "no offer '%s' at this node", id ? id : "");
         }
     }
+    else
+    if (streq (verb, "dossier"))
+        result = s_verb_dossier (self, args, &code, err, sizeof err);
     else
     if (streq (verb, "case-add"))
         result = s_verb_case_add (self, args, &code, err, sizeof err);

@@ -76,6 +76,18 @@ static const char *s_migrations [] = {
     "  updated INTEGER NOT NULL);",
     //  4: the access log (en_audit)
     EN_AUDIT_SCHEMA,
+    //  5: dossiers. The origin keeps a request's detailed dossier sealed
+    //  with the vault (requests.dossier) until an expert accepts; the
+    //  expert's node keeps what it received sealed to the expert
+    //  (offers.dossier). Each expert's box key pair: the secret sealed
+    //  with the vault.
+    "ALTER TABLE requests ADD COLUMN dossier TEXT;"
+    "ALTER TABLE requests ADD COLUMN dossier_sent TEXT;"
+    "ALTER TABLE offers ADD COLUMN dossier TEXT;"
+    "CREATE TABLE expert_keys ("
+    "  expert TEXT PRIMARY KEY,"
+    "  box_public TEXT NOT NULL,"
+    "  box_secret TEXT NOT NULL);",
     NULL
 };
 
@@ -351,4 +363,67 @@ json_t *
 en_nstore_cases_sealed (en_nstore_t *self)
 {
     return en_db_rows (en_db_query (self->db, "SELECT pseudonym, sealed FROM cases", NULL));
+}
+
+int
+en_nstore_request_dossier_put (en_nstore_t *self, const char *id, const char *sealed)
+{
+    return en_db_exec (self->db, "UPDATE requests SET dossier = ? WHERE id = ?", "ss", sealed, id);
+}
+
+char *
+en_nstore_request_dossier (en_nstore_t *self, const char *id)
+{
+    sqlite3_stmt *stmt = en_db_query (self->db,
+        "SELECT dossier FROM requests WHERE id = ? AND dossier IS NOT NULL AND dossier_sent IS NULL", "s", id);
+    char *sealed = NULL;
+    if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+        sealed = strdup ((const char *) sqlite3_column_text (stmt, 0));
+    if (stmt)
+        sqlite3_reset (stmt);
+    return sealed;
+}
+
+int
+en_nstore_request_dossier_sent (en_nstore_t *self, const char *id, const char *msg_id)
+{
+    return en_db_exec (self->db, "UPDATE requests SET dossier_sent = ? WHERE id = ?", "ss", msg_id, id);
+}
+
+int
+en_nstore_offer_dossier_put (en_nstore_t *self, const char *request_id, const char *expert, const char *sealed)
+{
+    if (en_db_exec (self->db,
+            "UPDATE offers SET dossier = ?, updated = ? WHERE request_id = ? AND expert = ? AND answer = 'accept'",
+            "siss", sealed, en_now_ms (), request_id, expert))
+        return -1;
+    return sqlite3_changes (en_db_handle (self->db)) > 0 ? 0 : 1;
+}
+
+char *
+en_nstore_offer_dossier (en_nstore_t *self, const char *offer_id)
+{
+    sqlite3_stmt *stmt = en_db_query (self->db, "SELECT dossier FROM offers WHERE id = ? AND dossier IS NOT NULL",
+                                      "s", offer_id);
+    char *sealed = NULL;
+    if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+        sealed = strdup ((const char *) sqlite3_column_text (stmt, 0));
+    if (stmt)
+        sqlite3_reset (stmt);
+    return sealed;
+}
+
+int
+en_nstore_expert_key_put (en_nstore_t *self, const char *expert, const char *box_public, const char *box_secret)
+{
+    return en_db_exec (self->db,
+        "INSERT OR IGNORE INTO expert_keys (expert, box_public, box_secret) VALUES (?, ?, ?)",
+        "sss", expert, box_public, box_secret);
+}
+
+json_t *
+en_nstore_expert_key (en_nstore_t *self, const char *expert)
+{
+    return en_db_one (en_db_query (self->db,
+        "SELECT expert, box_public, box_secret FROM expert_keys WHERE expert = ?", "s", expert));
 }

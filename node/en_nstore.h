@@ -50,6 +50,22 @@ json_t *en_nstore_cases (en_nstore_t *self);
 //  Every case's pseudonym and sealed data (to load names into the PII guard).
 json_t *en_nstore_cases_sealed (en_nstore_t *self);
 
+//  Dossiers: the origin's copy (sealed with the vault) until released...
+int en_nstore_request_dossier_put (en_nstore_t *self, const char *id, const char *sealed);
+//  ...the unreleased dossier of a request (caller frees) or NULL...
+char *en_nstore_request_dossier (en_nstore_t *self, const char *id);
+int en_nstore_request_dossier_sent (en_nstore_t *self, const char *id, const char *msg_id);
+//  ...and at the expert's node, what arrived sealed to the expert:
+//  0 stored, 1 no accepted offer of that expert for that request, -1 error.
+int en_nstore_offer_dossier_put (en_nstore_t *self, const char *request_id, const char *expert,
+                                 const char *sealed);
+char *en_nstore_offer_dossier (en_nstore_t *self, const char *offer_id);
+//  An expert's box key pair (secret sealed by the caller); put keeps an
+//  existing pair.
+int en_nstore_expert_key_put (en_nstore_t *self, const char *expert, const char *box_public,
+                              const char *box_secret);
+json_t *en_nstore_expert_key (en_nstore_t *self, const char *expert);
+
 //  Counts for `expertnet node status`.
 json_t *en_nstore_counts (en_nstore_t *self);
 

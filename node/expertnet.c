@@ -45,6 +45,7 @@ static const char *s_usage_text =
 "  expert accept OFFER                        accept an offer\n"
 "  expert decline OFFER --reason TEXT         decline (the next candidate gets it)\n"
 "  expert advise OFFER --file FILE            send advice on an accepted case\n"
+"  expert dossier OFFER --expert ID           read the dossier sealed to that expert\n"
 "Case register (identifying data stays at the node, encrypted):\n"
 "  case add --client-id ID [--name ..]       register a client; prints the pseudonym\n"
 "  case show PSEUDONYM | case list            read (logged) / list pseudonyms\n"
@@ -301,6 +302,7 @@ static const s_opt_t s_request_fields [] = {
     { "stuck-on", true, "inhoud,samenwerking,financiering,wachttijd,aanbod-ontbreekt" },
     { "question", true, "the question, anonymized (no names, dates of birth, addresses)" },
     { "case", true, "the case's pseudonym (from 'expertnet case add')" },
+    { "dossier-file", true, "detailed dossier (pseudonymized); released sealed to the expert who accepts" },
     { "wait", true, "seconds to wait for the broker's acknowledgement (default 5; 0: don't)" },
     { NULL, false, NULL }
 };
@@ -326,10 +328,13 @@ s_request_from_flags (json_t *parsed)
 }
 
 static int
-s_submit_one (s_cli_t *cli, json_t *request, int wait_s, json_t *results)
+s_submit_one (s_cli_t *cli, json_t *request, const char *dossier, int wait_s, json_t *results)
 {
     json_t *result;
-    int rc = s_call (cli, cli->node_dir, "submit", json_pack ("{s:O}", "request", request), &result);
+    json_t *args = json_pack ("{s:O}", "request", request);
+    if (dossier)
+        json_object_set_new (args, "dossier", json_string (dossier));
+    int rc = s_call (cli, cli->node_dir, "submit", args, &result);
     if (rc)
         return rc;
     const char *id = en_json_str (result, "id");
@@ -385,18 +390,33 @@ s_cmd_request_submit (s_cli_t *cli, json_t *parsed)
     else
         requests = json_pack ("[o]", s_request_from_flags (parsed));
     int wait_s = s_wait_seconds (parsed, json_array_size (requests) == 1 ? 5 : 0);
+    char *dossier = NULL;
+    if (s_opt (parsed, "dossier-file")) {
+        if (json_array_size (requests) != 1) {
+            json_decref (requests);
+            return s_usage_error ("%s", "--dossier-file goes with one request, not a list");
+        }
+        dossier = en_file_read (s_opt (parsed, "dossier-file"), EN_MAX_ADVICE);
+        if (!dossier) {
+            fprintf (stderr, "expertnet: cannot read %s: %s\n", s_opt (parsed, "dossier-file"),
+                     errno == EFBIG ? "larger than the limit of 16000 bytes" : strerror (errno));
+            json_decref (requests);
+            return EXIT_USAGE;
+        }
+    }
     json_t *results = json_array ();
     int rc = 0;
     size_t index;
     json_t *request;
     json_array_foreach (requests, index, request) {
-        int one = s_submit_one (cli, request, wait_s, results);
+        int one = s_submit_one (cli, request, dossier, wait_s, results);
         if (one == EXIT_UNREACHABLE) {
             rc = one;
             break;
         }
         rc = rc ? rc : one;
     }
+    free (dossier);
     if (cli->json)
         s_print_json (json_array_size (requests) == 1 && json_array_size (results) == 1
                       ? json_array_get (results, 0) : results);
@@ -722,6 +742,26 @@ s_cmd_expert_inbox (s_cli_t *cli, json_t *parsed)
             printf ("(no offers waiting)\n");
     }
     json_decref (rows);
+    return 0;
+}
+
+//  The sealed dossier of an accepted offer, opened with the expert's key.
+static int
+s_cmd_expert_dossier (s_cli_t *cli, json_t *parsed)
+{
+    if (s_arg_count (parsed) != 1 || !s_opt (parsed, "expert"))
+        return s_usage_error ("%s", "expert dossier needs an offer id and --expert ID");
+    json_t *result;
+    int rc = s_call (cli, cli->node_dir, "dossier",
+                     json_pack ("{s:s, s:s}", "offer", s_arg (parsed, 0), "expert", s_opt (parsed, "expert")), &result);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (result);
+    else
+        printf ("dossier of %s for %s (this read is recorded in the access log):\n%s\n", s_arg (parsed, 0),
+                en_json_str (result, "expert"), en_json_str (result, "dossier"));
+    json_decref (result);
     return 0;
 }
 
@@ -1237,6 +1277,7 @@ main (int argc, char *argv [])
         { "expert", "accept", "expert accept OFFER", answer_opts },
         { "expert", "decline", "expert decline OFFER --reason TEXT", answer_opts },
         { "expert", "advise", "expert advise OFFER --file FILE", answer_opts },
+        { "expert", "dossier", "expert dossier OFFER --expert ID", inbox_opts },
         { "node", "status", "node status", no_opts },
         { "case", "add", "case add --client-id ID [--name N] [--bsn B] [--birth-date D] ...", s_case_fields },
         { "case", "show", "case show PSEUDONYM", no_opts },
@@ -1320,6 +1361,9 @@ main (int argc, char *argv [])
     else
     if (streq (noun, "expert") && streq (verb, "inbox"))
         rc = s_cmd_expert_inbox (&cli, parsed);
+    else
+    if (streq (noun, "expert") && streq (verb, "dossier"))
+        rc = s_cmd_expert_dossier (&cli, parsed);
     else
     if (streq (noun, "expert"))
         rc = s_cmd_expert_answer (&cli, parsed, verb);
