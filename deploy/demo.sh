@@ -57,16 +57,38 @@ for n in twente ijsselland ec-overijssel; do
 done
 sleep 0.5
 
-step "1. Twente submits a CRISIS request from a JSON file; own region first"
-say "request submit --file config/demo/crisis-twente.json"
-R1=$(en twente --json request submit --file config/demo/crisis-twente.json | jq -r .id)
-echo "   submitted $R1"
+step "Privacy: Twente registers the client; only a pseudonym leaves the region"
+say "case add --client-id 111222333 --name 'Noor Testkind' ...   (synthetic client)"
+CASE=$(en twente --json case add --client-id 111222333 --name "Noor Testkind" --bsn 111222333 \
+       --birth-date 2013-05-17 --school "Basisschool Het Testveld" | jq -r .case)
+echo "   case pseudonym: $CASE (name, BSN, date of birth stay at the node, encrypted)"
+say "request submit --case $CASE --question 'Noor (geb. 17-05-2013) ...'"
+if en twente request submit --case "$CASE" --urgency crisis --type consultatie-advies --expertise trauma \
+       --age-band 12-17 --question "Noor (geb. 17-05-2013) zit vast na drie crisisplaatsingen" 2> "$NET_DIR/refused.txt"; then
+    fail "the PII guard let a name through"
+fi
+sed 's/^/   REFUSED: /' "$NET_DIR/refused.txt"
+echo "   nothing was sent; the operator sees only the count:"
+en twente node status | grep "PII guard"
+
+step "1. Twente submits a CRISIS request from a JSON file, with a dossier; own region first"
+printf 'Dossier bij %s: drie crisisplaatsingen sinds 2024, GI betrokken, school en GGZ in beeld.\nVraag: welke traumabehandeling past bij de veiligheidssituatie?\n' "$CASE" > "$NET_DIR/dossier.txt"
+say "request submit --file config/demo/crisis-twente.json --case $CASE --dossier-file dossier.txt"
+R1=$(en twente --json request submit --file config/demo/crisis-twente.json --case "$CASE" \
+     --dossier-file "$NET_DIR/dossier.txt" | jq -r .id)
+echo "   submitted $R1 (signed by twente, verified by the broker)"
 wait_state "$R1" offered
 O1=$(open_offer "$R1")
 sleep 0.3
 say "expert accept $O1"
 en twente expert accept "$O1"
 wait_state "$R1" accepted
+net_until 10 '[.events[].type] | index("dossier") != null' enb --json broker show "$R1" || fail "dossier not released"
+echo "   the dossier was sealed to se-tw-trauma's key and relayed; the broker saw only ciphertext:"
+say "expert dossier $O1 --expert se-tw-trauma"
+en twente expert dossier "$O1" --expert se-tw-trauma | sed 's/^/   /'
+say "expert dossier $O1 --expert se-tw-autisme   (another expert)"
+en twente expert dossier "$O1" --expert se-tw-autisme 2>&1 | sed 's/^/   /' || true
 printf 'Advies: stabilisatie eerst; gezamenlijk plan met GI, school en GGZ binnen 48 uur.\n' > "$NET_DIR/advice.txt"
 say "expert advise $O1 --file advice.txt"
 en twente expert advise "$O1" --file "$NET_DIR/advice.txt"
@@ -116,6 +138,12 @@ say "request show $R1"
 en twente request show "$R1"
 en twente request close "$R1" --outcome "passende hulp gerealiseerd"
 wait_state "$R1" closed
+
+step "Access logs: who saw which case"
+say "audit show --case $CASE   (at Twente)"
+en twente audit show --case "$CASE"
+say "audit verify --broker"
+enb audit verify --broker
 
 step "Operator view of the broker"
 say "broker status"

@@ -691,6 +691,13 @@ s_cmd_expert_listen (s_cli_t *cli, json_t *parsed)
             s_print_offer_line (json_object_get (event, "offer"));
         }
         else
+        if (streq (en_json_str (event, "type") ?: "", "dossier")) {
+            json_t *offer = json_object_get (event, "offer");
+            printf ("[%s] %s  DOSSIER for %s, sealed to their key (expertnet expert dossier OFFER --expert %s)\n",
+                    en_time_str (en_now_ms (), now, sizeof now), en_json_str (offer, "request_id"),
+                    en_json_str (offer, "expert"), en_json_str (offer, "expert"));
+        }
+        else
         if (streq (en_json_str (event, "type") ?: "", "withdraw")) {
             json_t *offer = json_object_get (event, "offer");
             printf ("[%s] %s  WITHDRAWN for %s (%s)\n", en_time_str (en_now_ms (), now, sizeof now),
