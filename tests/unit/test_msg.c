@@ -1,10 +1,16 @@
-/*  test_msg - the EXPN1 codec (include/en_msg.h, lib/en_msg.c).
+/*  test_msg - the EXPN2 codec (include/en_msg.h, lib/en_msg.c).
 
     The decoder is the first line of defence against broken or hostile
     peers, so every refusal path is tested with its protocol error code,
     and a deterministic mutation loop throws damaged frames at it: it must
     never crash, and must either produce a message that is valid in every
     field or refuse with 400, 413 or 505.
+
+    Signatures (frame 6, Ed25519 over frames 0-5 with length prefixes):
+    signing and verifying through encode/decode with real keys made by
+    en_keys_generate in a temporary directory, every signed field altered
+    after signing, the wrong key, the timestamp window, the digest used
+    for replay detection, and that the exact body text survives.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +18,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <sodium.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "expertnet.h"
 
@@ -35,15 +43,35 @@ s_frames (int n, ...)
     return msg;
 }
 
-//  A well-formed message with one frame replaced by text.
+//  A zero signature: the right size (decode does not verify signatures)
+static const byte s_zero_signature [EN_SIGNATURE] = { 0 };
+
+//  Append a signature frame of size bytes (zeros) to msg.
+static void
+s_add_signature (zmsg_t *msg, size_t size)
+{
+    byte buffer [EN_SIGNATURE + 16] = { 0 };
+    assert_true (size <= sizeof buffer);
+    zmsg_addmem (msg, buffer, size);
+}
+
+//  A well-formed message with one frame replaced by text (NULL: frame
+//  left out). Index 6 is the signature (64 zero bytes unless replaced).
 static zmsg_t *
 s_valid_with (int index, const char *text)
 {
-    const char *frames [EN_FRAMES] = {
+    const char *frames [EN_FRAMES - 1] = {
         EN_PROTOCOL, "SUBMIT", VALID_ID, "node-twente", VALID_STAMP, VALID_BODY };
-    frames [index] = text;
-    return s_frames (EN_FRAMES, frames [0], frames [1], frames [2], frames [3],
-                     frames [4], frames [5]);
+    if (index < EN_FRAMES - 1)
+        frames [index] = text;
+    zmsg_t *msg = s_frames (EN_FRAMES - 1, frames [0], frames [1], frames [2], frames [3],
+                            frames [4], frames [5]);
+    if (index < EN_FRAMES - 1)
+        zmsg_addmem (msg, s_zero_signature, EN_SIGNATURE);
+    else
+    if (text)
+        zmsg_addstr (msg, text);
+    return msg;
 }
 
 //  Decode msg, expect failure with code; returns nothing, asserts all.
@@ -80,6 +108,10 @@ test_round_trip (void **state)
     char *frame = zmsg_popstr (wire);
     assert_string_equal (frame, EN_PROTOCOL);
     zstr_free (&frame);
+    //  Unsigned: the signature frame is there, 64 zero bytes
+    zframe_t *signature = zmsg_last (wire);
+    assert_int_equal (zframe_size (signature), EN_SIGNATURE);
+    assert_memory_equal (zframe_data (signature), s_zero_signature, EN_SIGNATURE);
     zmsg_destroy (&wire);
 
     wire = en_msg_encode (msg);
@@ -103,6 +135,10 @@ test_round_trip (void **state)
     json_t *reparsed = json_loads (text, 0, NULL);
     assert_true (json_equal (reparsed, copy));
     json_decref (reparsed);
+    //  The body text is the one sent, to the byte
+    char *sent = en_msg_body_text (msg);
+    assert_string_equal (text, sent);
+    free (sent);
     free (text);
 
     en_msg_destroy (&decoded);
@@ -171,20 +207,35 @@ test_wrong_frame_count (void **state)
     s_expect_error (msg, EN_ERR_BAD_REQUEST, "");
     zmsg_destroy (&msg);
 
-    msg = s_frames (7, EN_PROTOCOL, "SUBMIT", VALID_ID, "node-twente", VALID_STAMP,
-                    VALID_BODY, "extra");
+    //  Six frames: an EXPN1-shaped message (no signature) under EXPN2
+    msg = s_valid_with (6, NULL);
+    assert_int_equal (zmsg_size (msg), 6);
+    s_expect_error (msg, EN_ERR_BAD_REQUEST, "");
+    zmsg_destroy (&msg);
+
+    //  Eight: an extra frame after the signature
+    msg = s_valid_with (0, EN_PROTOCOL);
+    zmsg_addstr (msg, "extra");
+    assert_int_equal (zmsg_size (msg), 8);
     s_expect_error (msg, EN_ERR_BAD_REQUEST, "");
     zmsg_destroy (&msg);
 
     msg = s_frames (1, EN_PROTOCOL);
     s_expect_error (msg, EN_ERR_BAD_REQUEST, "");
     zmsg_destroy (&msg);
+
+    //  The refusal names the frame count
+    en_error_t error;
+    msg = s_valid_with (6, NULL);
+    assert_null (en_msg_decode (msg, &error));
+    assert_non_null (strstr (error.reason, "frames"));
+    zmsg_destroy (&msg);
 }
 
 static void
 test_not_expn (void **state)
 {
-    const char *bad [] = { "FOO", "expn1", "EXP", "HTTP/1.1", " EXPN1", NULL };
+    const char *bad [] = { "FOO", "expn1", "expn2", "EXP", "HTTP/1.1", " EXPN1", " EXPN2", NULL };
     for (int i = 0; bad [i]; i++) {
         zmsg_t *msg = s_valid_with (0, bad [i]);
         s_expect_error (msg, EN_ERR_BAD_REQUEST, "");
@@ -211,11 +262,25 @@ test_not_expn (void **state)
 static void
 test_other_version (void **state)
 {
-    zmsg_t *msg = s_valid_with (0, "EXPN2");
+    //  The previous version, in its own six-frame shape and in ours
+    zmsg_t *msg = s_frames (6, "EXPN1", "SUBMIT", VALID_ID, "node-twente", VALID_STAMP, VALID_BODY);
+    s_expect_error (msg, EN_ERR_VERSION, "");
+    zmsg_destroy (&msg);
+    msg = s_valid_with (0, "EXPN1");
+    s_expect_error (msg, EN_ERR_VERSION, "");
+    zmsg_destroy (&msg);
+    en_error_t error;
+    msg = s_valid_with (0, "EXPN1");
+    assert_null (en_msg_decode (msg, &error));
+    assert_non_null (strstr (error.reason, "EXPN1"));
+    assert_non_null (strstr (error.reason, EN_PROTOCOL));
+    zmsg_destroy (&msg);
+
+    msg = s_valid_with (0, "EXPN3");
     s_expect_error (msg, EN_ERR_VERSION, "");
     zmsg_destroy (&msg);
     //  A newer version is reported as such even when its framing differs
-    msg = s_frames (3, "EXPN2", "SUBMIT", VALID_ID);
+    msg = s_frames (3, "EXPN3", "SUBMIT", VALID_ID);
     s_expect_error (msg, EN_ERR_VERSION, "");
     zmsg_destroy (&msg);
 }
@@ -237,6 +302,8 @@ test_unknown_command (void **state)
     zmsg_addstr (fixed, "node-twente");
     zmsg_addstr (fixed, VALID_STAMP);
     zmsg_addstr (fixed, VALID_BODY);
+    s_add_signature (fixed, EN_SIGNATURE);
+    assert_int_equal (zmsg_size (fixed), EN_FRAMES);
     s_expect_error (fixed, EN_ERR_BAD_REQUEST, VALID_ID);
     zmsg_destroy (&fixed);
 }
@@ -290,7 +357,7 @@ test_bad_timestamp (void **state)
     for (int i = 0; bad [i]; i++) {
         zmsg_t *msg = s_valid_with (4, bad [i]);
         if (!*bad [i]) {
-            //  zmsg_addstr of "" adds an empty frame: still six frames
+            //  zmsg_addstr of "" adds an empty frame: still seven frames
             assert_int_equal (zmsg_size (msg), EN_FRAMES);
         }
         s_expect_error (msg, EN_ERR_BAD_REQUEST, VALID_ID);
@@ -344,10 +411,12 @@ test_bad_body (void **state)
     zmsg_t *msg = s_frames (5, EN_PROTOCOL, "SUBMIT", VALID_ID, "node-twente", VALID_STAMP);
     static const char invalid_utf8 [] = "{\"a\":\"\xff\xfe\"}";
     zmsg_addmem (msg, invalid_utf8, sizeof invalid_utf8 - 1);
+    s_add_signature (msg, EN_SIGNATURE);
     s_expect_error (msg, EN_ERR_BAD_REQUEST, VALID_ID);
     zmsg_destroy (&msg);
     msg = s_frames (5, EN_PROTOCOL, "SUBMIT", VALID_ID, "node-twente", VALID_STAMP);
     zmsg_addmem (msg, "{}\0{}", 5);
+    s_add_signature (msg, EN_SIGNATURE);
     s_expect_error (msg, EN_ERR_BAD_REQUEST, VALID_ID);
     zmsg_destroy (&msg);
 }
@@ -412,6 +481,475 @@ test_commands (void **state)
     assert_false (en_msg_command_known (NULL));
     assert_false (en_msg_command_reliable ("FOO"));
     assert_false (en_msg_command_reliable (NULL));
+}
+
+static void
+test_bad_signature_frame (void **state)
+{
+    //  The signature frame must be exactly 64 bytes; the id is read by
+    //  then, so the refusal names the message
+    size_t sizes [] = { 0, 1, EN_SIGNATURE - 1, EN_SIGNATURE + 1, EN_SIGNATURE + 16 };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes [0]; i++) {
+        zmsg_t *msg = s_valid_with (6, NULL);
+        s_add_signature (msg, sizes [i]);
+        assert_int_equal (zmsg_size (msg), EN_FRAMES);
+        s_expect_error (msg, EN_ERR_BAD_REQUEST, VALID_ID);
+        en_error_t error;
+        assert_null (en_msg_decode (msg, &error));
+        assert_non_null (strstr (error.reason, "signature"));
+        zmsg_destroy (&msg);
+    }
+    //  A text "signature" of the wrong size too
+    zmsg_t *msg = s_valid_with (6, "not a signature");
+    s_expect_error (msg, EN_ERR_BAD_REQUEST, VALID_ID);
+    zmsg_destroy (&msg);
+}
+
+//  -------------------------------------------------------------------------
+//  Signatures, with real keys (made once for the group in a temp dir)
+
+static char s_key_dir [PATH_MAX];
+static en_signer_t *s_signer;           //  node-twente's key
+static en_signer_t *s_other;            //  another key pair (node-other)
+
+static int
+s_setup_keys (void **state)
+{
+    const char *tmp = getenv ("TMPDIR");
+    snprintf (s_key_dir, sizeof s_key_dir, "%s/test_msg-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp (s_key_dir))
+        return -1;
+    char err [512];
+    if (en_keys_generate (s_key_dir, "node-twente", err, sizeof err)
+    ||  en_keys_generate (s_key_dir, "node-other", err, sizeof err)) {
+        fprintf (stderr, "test_msg: %s\n", err);
+        return -1;
+    }
+    s_signer = en_signer_load (s_key_dir, "node-twente", err, sizeof err);
+    s_other = s_signer ? en_signer_load (s_key_dir, "node-other", err, sizeof err) : NULL;
+    if (!s_other) {
+        fprintf (stderr, "test_msg: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_teardown_keys (void **state)
+{
+    en_signer_destroy (&s_signer);
+    en_signer_destroy (&s_other);
+    const char *names [] = { "node-twente", "node-other", NULL };
+    const char *suffixes [] = { "cert", "cert_secret", "sign_secret", NULL };
+    for (int i = 0; names [i]; i++)
+        for (int j = 0; suffixes [j]; j++) {
+            char path [PATH_MAX + 64];
+            snprintf (path, sizeof path, "%s/%s.%s", s_key_dir, names [i], suffixes [j]);
+            unlink (path);
+        }
+    rmdir (s_key_dir);
+    return 0;
+}
+
+//  A copy of msg with frame index replaced by size bytes of data.
+static zmsg_t *
+s_replace_frame (zmsg_t *msg, int index, const void *data, size_t size)
+{
+    zmsg_t *copy = zmsg_new ();
+    int i = 0;
+    for (zframe_t *frame = zmsg_first (msg); frame; frame = zmsg_next (msg), i++)
+        if (i == index)
+            zmsg_addmem (copy, data, size);
+        else
+            zmsg_addmem (copy, zframe_data (frame), zframe_size (frame));
+    return copy;
+}
+
+//  Decode wire (must succeed) and verify with public_key.
+static bool
+s_decode_verifies (zmsg_t *wire, const unsigned char *public_key)
+{
+    en_error_t error;
+    en_msg_t *decoded = en_msg_decode (wire, &error);
+    assert_non_null (decoded);
+    bool valid = en_msg_verify (decoded, public_key);
+    en_msg_destroy (&decoded);
+    return valid;
+}
+
+//  A SUBMIT from node-twente, signed with signer, as frames.
+static zmsg_t *
+s_signed_submit (en_signer_t *signer, int64_t timestamp)
+{
+    en_msg_t *msg = en_msg_restore_text ("SUBMIT", VALID_ID, "node-twente", timestamp, VALID_BODY);
+    assert_non_null (msg);
+    en_msg_sign (msg, signer);
+    zmsg_t *wire = en_msg_encode (msg);
+    en_msg_destroy (&msg);
+    return wire;
+}
+
+static void
+test_signer_keys (void **state)
+{
+    //  The certificate's "sign-key" is the signer's public key
+    char path [PATH_MAX + 64], err [512];
+    snprintf (path, sizeof path, "%s/node-twente.cert", s_key_dir);
+    zcert_t *cert = en_keys_load_public (path, err, sizeof err);
+    assert_non_null (cert);
+    unsigned char public_key [32];
+    assert_int_equal (en_keys_sign_key (cert, public_key), 0);
+    assert_memory_equal (public_key, en_signer_public (s_signer), 32);
+    zcert_destroy (&cert);
+    assert_memory_not_equal (en_signer_public (s_signer), en_signer_public (s_other), 32);
+    //  The secret is only for us
+    struct stat info;
+    snprintf (path, sizeof path, "%s/node-twente.sign_secret", s_key_dir);
+    assert_int_equal (stat (path, &info), 0);
+    assert_int_equal (info.st_mode & 077, 0);
+    //  Keys are not overwritten
+    assert_int_equal (en_keys_generate (s_key_dir, "node-twente", err, sizeof err), -1);
+}
+
+static void
+test_sign_verify_round_trip (void **state)
+{
+    const unsigned char *public_key = en_signer_public (s_signer);
+    json_t *body = json_pack ("{s:{s:s, s:s, s:[s]}}", "request", "id", "twente-0001",
+                              "region", "twente", "expertise", "trauma");
+    en_msg_t *msg = en_msg_new ("SUBMIT", "node-twente", body);
+
+    //  Unsigned: zero signature, verifies with nobody's key
+    assert_false (en_msg_verify (msg, public_key));
+    zmsg_t *wire = en_msg_encode (msg);
+    assert_false (s_decode_verifies (wire, public_key));
+    zmsg_destroy (&wire);
+
+    en_msg_sign (msg, s_signer);
+    assert_true (en_msg_verify (msg, public_key));
+    assert_false (en_msg_verify (msg, en_signer_public (s_other)));
+
+    wire = en_msg_encode (msg);
+    assert_int_equal (zmsg_size (wire), EN_FRAMES);
+    assert_int_equal (zframe_size (zmsg_last (wire)), EN_SIGNATURE);
+    assert_memory_not_equal (zframe_data (zmsg_last (wire)), s_zero_signature, EN_SIGNATURE);
+    en_error_t error;
+    en_msg_t *decoded = en_msg_decode (wire, &error);
+    assert_non_null (decoded);
+    assert_true (en_msg_verify (decoded, public_key));
+    assert_false (en_msg_verify (decoded, en_signer_public (s_other)));
+    //  Re-encoding what was received gives the same frames, byte for byte
+    //  (signature as received): a message can be stored and sent on
+    zmsg_t *again = en_msg_encode (decoded);
+    assert_int_equal (zmsg_size (again), EN_FRAMES);
+    for (zframe_t *a = zmsg_first (wire), *b = zmsg_first (again); a; a = zmsg_next (wire), b = zmsg_next (again))
+        assert_true (zframe_eq (a, b));
+    zmsg_destroy (&again);
+    en_msg_destroy (&decoded);
+    zmsg_destroy (&wire);
+
+    //  Ed25519 is deterministic: signing again gives the same signature
+    wire = en_msg_encode (msg);
+    en_msg_sign (msg, s_signer);
+    again = en_msg_encode (msg);
+    assert_true (zframe_eq (zmsg_last (wire), zmsg_last (again)));
+    zmsg_destroy (&again);
+    zmsg_destroy (&wire);
+    en_msg_destroy (&msg);
+
+    //  en_msg_send signs with the signer, and keeps the routing id
+    zsock_t *server = zsock_new_pair ("@inproc://test-msg-sign");
+    zsock_t *client = zsock_new_pair (">inproc://test-msg-sign");
+    assert_non_null (server);
+    assert_non_null (client);
+    msg = en_msg_new ("PING", "node-twente", NULL);
+    assert_int_equal (en_msg_send (msg, client, NULL, s_signer), 0);
+    zmsg_t *received = zmsg_recv (server);
+    assert_non_null (received);
+    assert_int_equal (zmsg_size (received), EN_FRAMES);
+    assert_true (s_decode_verifies (received, public_key));
+    zmsg_destroy (&received);
+    //  Without a signer it goes out as signed before
+    assert_int_equal (en_msg_send (msg, client, NULL, NULL), 0);
+    received = zmsg_recv (server);
+    assert_true (s_decode_verifies (received, public_key));
+    zmsg_destroy (&received);
+    //  Signed anew with another key for another sender
+    en_msg_destroy (&msg);
+    msg = en_msg_new ("PONG", "node-other", NULL);
+    zframe_t *routing_id = zframe_new ("route", 5);
+    assert_int_equal (en_msg_send (msg, client, routing_id, s_other), 0);
+    assert_int_equal (zframe_size (routing_id), 5);             //  not consumed
+    received = zmsg_recv (server);
+    assert_int_equal (zmsg_size (received), EN_FRAMES + 1);
+    zframe_t *route = zmsg_pop (received);
+    assert_true (zframe_streq (route, "route"));
+    zframe_destroy (&route);
+    assert_true (s_decode_verifies (received, en_signer_public (s_other)));
+    assert_false (s_decode_verifies (received, public_key));
+    zmsg_destroy (&received);
+    zframe_destroy (&routing_id);
+    en_msg_destroy (&msg);
+    zsock_destroy (&client);
+    zsock_destroy (&server);
+}
+
+static void
+test_verify_altered (void **state)
+{
+    const unsigned char *public_key = en_signer_public (s_signer);
+    zmsg_t *wire = s_signed_submit (s_signer, 1700000000000LL);
+    assert_true (s_decode_verifies (wire, public_key));
+
+    //  Any signed frame changed after signing: still decodes, never verifies
+    struct { int index; const char *text; const char *what; } changes [] = {
+        { 1, "ACCEPT", "command" },
+        { 2, "0123456789abcdef0123456789abcdee", "id" },
+        { 3, "node-other", "sender" },
+        { 3, "node-twente-2", "sender (longer)" },
+        { 4, "1700000000001", "timestamp (+1 ms)" },
+        { 4, "1700000000", "timestamp (shorter)" },
+        { 5, "{\"request\":{\"id\":\"twente-0002\",\"region\":\"twente\"}}", "body" },
+        { 5, "{\"request\":{\"id\":\"twente-0001\",\"region\":\"salland\"}}", "body (same length)" },
+        { 5, "{\"request\": {\"id\":\"twente-0001\",\"region\":\"twente\"}}", "body (same JSON, one space)" },
+        { 5, "{\"request\":{\"region\":\"twente\",\"id\":\"twente-0001\"}}", "body (members reordered)" },
+        { 5, "{}", "body (emptied)" },
+    };
+    for (size_t i = 0; i < sizeof changes / sizeof changes [0]; i++) {
+        zmsg_t *altered = s_replace_frame (wire, changes [i].index, changes [i].text, strlen (changes [i].text));
+        if (s_decode_verifies (altered, public_key))
+            fail_msg ("altered %s still verifies", changes [i].what);
+        zmsg_destroy (&altered);
+    }
+    //  Flipped signature bits, anywhere
+    byte signature [EN_SIGNATURE];
+    memcpy (signature, zframe_data (zmsg_last (wire)), EN_SIGNATURE);
+    int positions [] = { 0, 1, 31, 32, 62, 63 };
+    for (size_t i = 0; i < sizeof positions / sizeof positions [0]; i++)
+        for (int bit = 0; bit < 8; bit += 7) {
+            byte flipped [EN_SIGNATURE];
+            memcpy (flipped, signature, EN_SIGNATURE);
+            flipped [positions [i]] ^= (byte) (1 << bit);
+            zmsg_t *altered = s_replace_frame (wire, 6, flipped, EN_SIGNATURE);
+            if (s_decode_verifies (altered, public_key))
+                fail_msg ("signature with byte %d bit %d flipped still verifies", positions [i], bit);
+            zmsg_destroy (&altered);
+        }
+    //  All zeros, all ones
+    byte filled [EN_SIGNATURE];
+    for (int value = 0; value <= 0xff; value += 0xff) {
+        memset (filled, value, EN_SIGNATURE);
+        zmsg_t *altered = s_replace_frame (wire, 6, filled, EN_SIGNATURE);
+        assert_false (s_decode_verifies (altered, public_key));
+        zmsg_destroy (&altered);
+    }
+    //  A signature taken from another message (same key) does not fit
+    zmsg_t *other = s_signed_submit (s_signer, 1700000000001LL);
+    zmsg_t *transplant = s_replace_frame (wire, 6, zframe_data (zmsg_last (other)), EN_SIGNATURE);
+    assert_false (s_decode_verifies (transplant, public_key));
+    zmsg_destroy (&transplant);
+    zmsg_destroy (&other);
+    //  And the original, untouched, still does
+    assert_true (s_decode_verifies (wire, public_key));
+    zmsg_destroy (&wire);
+}
+
+static void
+test_verify_other_key (void **state)
+{
+    //  node-twente's message signed with another key pair
+    zmsg_t *wire = s_signed_submit (s_other, 1700000000000LL);
+    assert_false (s_decode_verifies (wire, en_signer_public (s_signer)));
+    assert_true (s_decode_verifies (wire, en_signer_public (s_other)));
+    zmsg_destroy (&wire);
+    //  A random public key, and an all-zero one
+    unsigned char random_key [32], zero_key [32] = { 0 };
+    randombytes_buf (random_key, sizeof random_key);
+    wire = s_signed_submit (s_signer, 1700000000000LL);
+    assert_false (s_decode_verifies (wire, random_key));
+    assert_false (s_decode_verifies (wire, zero_key));
+    assert_true (s_decode_verifies (wire, en_signer_public (s_signer)));
+    zmsg_destroy (&wire);
+}
+
+//  en_msg_check_time for a message stamped at timestamp, checked at now.
+static int
+s_check_time (int64_t timestamp, int64_t now, en_error_t *error)
+{
+    en_msg_t *msg = en_msg_restore ("SUBMIT", VALID_ID, "node-twente", timestamp, NULL);
+    memset (error, 0, sizeof *error);
+    int rc = en_msg_check_time (msg, now, error);
+    en_msg_destroy (&msg);
+    return rc;
+}
+
+static void
+test_check_time (void **state)
+{
+    const int64_t now = 1750000000000LL;
+    const int64_t minute = 60 * 1000LL, day = 86400 * 1000LL;
+    assert_int_equal (EN_MAX_AGE_MS, 7 * day);
+    assert_int_equal (EN_MAX_SKEW_MS, 5 * minute);
+    en_error_t error;
+    int64_t accepted [] = { now, now - 1, now - 6 * day, now + 4 * minute,
+                            now - EN_MAX_AGE_MS, now + EN_MAX_SKEW_MS };
+    for (size_t i = 0; i < sizeof accepted / sizeof accepted [0]; i++) {
+        if (s_check_time (accepted [i], now, &error) != 0)
+            fail_msg ("timestamp now%+lld ms refused: %s", (long long) (accepted [i] - now), error.reason);
+        assert_int_equal (error.code, 0);
+    }
+    int64_t refused [] = { now - 8 * day, now + 6 * minute, now - EN_MAX_AGE_MS - 1,
+                           now + EN_MAX_SKEW_MS + 1, 1, now + 365 * day };
+    for (size_t i = 0; i < sizeof refused / sizeof refused [0]; i++) {
+        if (s_check_time (refused [i], now, &error) != -1)
+            fail_msg ("timestamp now%+lld ms accepted", (long long) (refused [i] - now));
+        assert_int_equal (error.code, EN_ERR_FORBIDDEN);
+        assert_true (strlen (error.reason) > 0);
+    }
+    //  The reasons say which way
+    s_check_time (now - 8 * day, now, &error);
+    assert_non_null (strstr (error.reason, "replay"));
+    s_check_time (now + 6 * minute, now, &error);
+    assert_non_null (strstr (error.reason, "future"));
+    //  NULL error is allowed
+    en_msg_t *msg = en_msg_restore ("PING", VALID_ID, "node-twente", now - 8 * day, NULL);
+    assert_int_equal (en_msg_check_time (msg, now, NULL), -1);
+    en_msg_destroy (&msg);
+    //  A fresh message is in the window now
+    msg = en_msg_new ("PING", "node-twente", NULL);
+    assert_int_equal (en_msg_check_time (msg, en_now_ms (), &error), 0);
+    en_msg_destroy (&msg);
+}
+
+static bool
+s_digest_hex (const char *digest)
+{
+    if (strlen (digest) != 64)
+        return false;
+    for (const char *p = digest; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
+static void
+test_digest (void **state)
+{
+    const int64_t stamp = 1700000000000LL;
+    en_msg_t *a = en_msg_restore_text ("SUBMIT", VALID_ID, "node-twente", stamp, VALID_BODY);
+    en_msg_t *b = en_msg_restore_text ("SUBMIT", VALID_ID, "node-twente", stamp, VALID_BODY);
+    char unsigned_digest [65], digest_a [65], digest_b [65], digest [65];
+    en_msg_digest (a, unsigned_digest);
+    assert_true (s_digest_hex (unsigned_digest));
+    en_msg_sign (a, s_signer);
+    en_msg_sign (b, s_other);
+    en_msg_digest (a, digest_a);
+    en_msg_digest (b, digest_b);
+    //  Same content, different signers: same digest, different signatures
+    assert_string_equal (digest_a, digest_b);
+    assert_string_equal (digest_a, unsigned_digest);
+    zmsg_t *wire_a = en_msg_encode (a), *wire_b = en_msg_encode (b);
+    assert_false (zframe_eq (zmsg_last (wire_a), zmsg_last (wire_b)));
+    //  The digest survives the wire
+    en_error_t error;
+    en_msg_t *decoded = en_msg_decode (wire_b, &error);
+    assert_non_null (decoded);
+    en_msg_digest (decoded, digest);
+    assert_string_equal (digest, digest_a);
+    en_msg_destroy (&decoded);
+    zmsg_destroy (&wire_a);
+    zmsg_destroy (&wire_b);
+
+    //  Any other content: another digest
+    en_msg_t *other [] = {
+        en_msg_restore_text ("SUBMIT", VALID_ID, "node-twente", stamp,
+                             "{\"request\":{\"id\":\"twente-0002\",\"region\":\"twente\"}}"),
+        en_msg_restore_text ("SUBMIT", VALID_ID, "node-twente", stamp,
+                             "{\"request\": {\"id\":\"twente-0001\",\"region\":\"twente\"}}"),
+        en_msg_restore_text ("SUBMIT", "0123456789abcdef0123456789abcdee", "node-twente", stamp, VALID_BODY),
+        en_msg_restore_text ("SUBMIT", VALID_ID, "node-twente", stamp + 1, VALID_BODY),
+        en_msg_restore_text ("SUBMIT", VALID_ID, "node-other", stamp, VALID_BODY),
+        en_msg_restore_text ("ACCEPT", VALID_ID, "node-twente", stamp, VALID_BODY),
+    };
+    for (size_t i = 0; i < sizeof other / sizeof other [0]; i++) {
+        assert_non_null (other [i]);
+        en_msg_sign (other [i], s_signer);
+        en_msg_digest (other [i], digest);
+        assert_true (s_digest_hex (digest));
+        if (streq (digest, digest_a))
+            fail_msg ("variant %zu has the digest of the original", i);
+        en_msg_destroy (&other [i]);
+    }
+    en_msg_destroy (&a);
+    en_msg_destroy (&b);
+}
+
+static void
+test_restore_text (void **state)
+{
+    const char *texts [] = {
+        "{ \"a\": 1 }",
+        "{\"b\":2,  \"a\":\"\\u00e9\"}",
+        "{\"request\":{\"id\":\"twente-0001\",\"question\":\"Welke aanpak?\"}}\n",
+        "{}",
+        NULL };
+    for (int i = 0; texts [i]; i++) {
+        en_msg_t *msg = en_msg_restore_text ("SUBMIT", VALID_ID, "node-twente", 1700000000000LL, texts [i]);
+        assert_non_null (msg);
+        assert_true (json_is_object (en_msg_body (msg)));
+        char *text = en_msg_body_text (msg);
+        assert_string_equal (text, texts [i]);
+        free (text);
+        en_msg_sign (msg, s_signer);
+        //  Sent as-is...
+        zmsg_t *wire = en_msg_encode (msg);
+        zframe_t *body = zmsg_first (wire);
+        for (int frame = 0; frame < 5; frame++)
+            body = zmsg_next (wire);
+        assert_true (zframe_streq (body, texts [i]));
+        //  ...and verifies after decode, with the same text
+        en_error_t error;
+        en_msg_t *decoded = en_msg_decode (wire, &error);
+        assert_non_null (decoded);
+        assert_true (en_msg_verify (decoded, en_signer_public (s_signer)));
+        text = en_msg_body_text (decoded);
+        assert_string_equal (text, texts [i]);
+        free (text);
+        en_msg_destroy (&decoded);
+        zmsg_destroy (&wire);
+        en_msg_destroy (&msg);
+    }
+    en_msg_t *msg = en_msg_restore_text ("SUBMIT", VALID_ID, "node-twente", 1700000000000LL, "{ \"a\": 1 }");
+    assert_int_equal (en_json_int (en_msg_body (msg), "a", 0), 1);
+    en_msg_destroy (&msg);
+
+    //  An outbox resend: the stored text, id and time, signed again, is
+    //  the same message to the byte (same signature, same digest)
+    msg = en_msg_new ("SUBMIT", "node-twente", json_pack ("{s:{s:s, s:s}}", "request",
+                      "question", "Wat nu?", "id", "twente-0003"));
+    en_msg_sign (msg, s_signer);
+    char *stored = en_msg_body_text (msg);
+    en_msg_t *resend = en_msg_restore_text ("SUBMIT", en_msg_id (msg), "node-twente", en_msg_timestamp (msg), stored);
+    free (stored);
+    assert_non_null (resend);
+    en_msg_sign (resend, s_signer);
+    zmsg_t *first = en_msg_encode (msg), *second = en_msg_encode (resend);
+    assert_int_equal (zmsg_size (first), zmsg_size (second));
+    for (zframe_t *a = zmsg_first (first), *b = zmsg_first (second); a; a = zmsg_next (first), b = zmsg_next (second))
+        assert_true (zframe_eq (a, b));
+    char digest_first [65], digest_second [65];
+    en_msg_digest (msg, digest_first);
+    en_msg_digest (resend, digest_second);
+    assert_string_equal (digest_first, digest_second);
+    zmsg_destroy (&first);
+    zmsg_destroy (&second);
+    en_msg_destroy (&resend);
+    en_msg_destroy (&msg);
+
+    //  Not a JSON object: NULL
+    const char *bad [] = { "[1]", "\"x\"", "nope", "", "{\"a\":1,\"a\":2}", "{\"a\":", NULL };
+    for (int i = 0; bad [i]; i++)
+        assert_null (en_msg_restore_text ("SUBMIT", VALID_ID, "node-twente", 1700000000000LL, bad [i]));
 }
 
 //  -------------------------------------------------------------------------
@@ -512,13 +1050,14 @@ s_mutate (s_frames_t *f)
                 f->size [other] = f->size [at];
             }
             break;
-        case 8:     //  rarely: an oversize last frame
+        case 8:     //  rarely: an oversize body (frame 5, else the last)
             if (f->count && rand () % 8 == 0) {
                 size_t size = EN_MAX_BODY + 1 + (size_t) rand () % 100;
-                free (f->data [f->count - 1]);
-                f->data [f->count - 1] = (byte *) malloc (size);
-                memset (f->data [f->count - 1], '{', size);
-                f->size [f->count - 1] = size;
+                size_t body = f->count > 5 ? 5 : f->count - 1;
+                free (f->data [body]);
+                f->data [body] = (byte *) malloc (size);
+                memset (f->data [body], '{', size);
+                f->size [body] = size;
             }
             break;
     }
@@ -543,6 +1082,10 @@ test_hostile_frames (void **state)
         "request", "id", "twente-0001", "region", "twente", "urgency", "crisis",
         "expertise", "trauma", "jggz", "question", "Welke aanpak past hier?");
     en_msg_t *base = en_msg_restore ("SUBMIT", VALID_ID, "node-twente", 1700000000000LL, body);
+    en_msg_sign (base, s_signer);
+    char base_digest [65];
+    en_msg_digest (base, base_digest);
+    const unsigned char *public_key = en_signer_public (s_signer);
     zmsg_t *wire = en_msg_encode (base);
     s_frames_t original = { 0 };
     for (zframe_t *frame = zmsg_first (wire); frame; frame = zmsg_next (wire)) {
@@ -551,8 +1094,9 @@ test_hostile_frames (void **state)
         original.count++;
     }
     zmsg_destroy (&wire);
+    assert_int_equal (original.count, EN_FRAMES);
 
-    int decoded_count = 0, refused = 0;
+    int decoded_count = 0, refused = 0, verified = 0;
     int by_code [3] = { 0, 0, 0 };
     for (int round = 0; round < 2000; round++) {
         s_frames_t f = { .count = original.count };
@@ -576,13 +1120,31 @@ test_hostile_frames (void **state)
             assert_true (en_name_valid (en_msg_sender (decoded)));
             assert_true (en_msg_timestamp (decoded) > 0);
             assert_true (json_is_object (en_msg_body (decoded)));
-            //  What decodes re-encodes and decodes to the same message
+            //  Whatever still verifies carries exactly the signed content
+            char digest [65];
+            en_msg_digest (decoded, digest);
+            bool valid = en_msg_verify (decoded, public_key);
+            if (valid) {
+                verified++;
+                assert_string_equal (digest, base_digest);
+            }
+            //  What decodes re-encodes and decodes to the same message,
+            //  body text, digest and verdict included
             zmsg_t *again = en_msg_encode (decoded);
+            assert_int_equal (zmsg_size (again), EN_FRAMES);
             en_msg_t *twice = en_msg_decode (again, &error);
             assert_non_null (twice);
             assert_string_equal (en_msg_id (twice), en_msg_id (decoded));
             assert_string_equal (en_msg_command (twice), en_msg_command (decoded));
             assert_true (json_equal (en_msg_body (twice), en_msg_body (decoded)));
+            char *text_twice = en_msg_body_text (twice), *text_once = en_msg_body_text (decoded);
+            assert_string_equal (text_twice, text_once);
+            free (text_twice);
+            free (text_once);
+            char digest_twice [65];
+            en_msg_digest (twice, digest_twice);
+            assert_string_equal (digest_twice, digest);
+            assert_true (en_msg_verify (twice, public_key) == valid);
             en_msg_destroy (&twice);
             zmsg_destroy (&again);
             en_msg_destroy (&decoded);
@@ -604,6 +1166,11 @@ test_hostile_frames (void **state)
     assert_true (decoded_count > 0);
     assert_true (refused > 0);
     assert_true (by_code [0] > 0);
+    assert_true (by_code [1] > 0);
+    assert_true (by_code [2] > 0);
+    assert_true (verified > 0);
+    print_message ("hostile frames: %d decoded (%d still verify), %d refused (400: %d, 413: %d, 505: %d)\n",
+                   decoded_count, verified, refused, by_code [0], by_code [1], by_code [2]);
     for (size_t i = 0; i < original.count; i++)
         free (original.data [i]);
     en_msg_destroy (&base);
@@ -633,7 +1200,15 @@ main (void)
         cmocka_unit_test (test_error_ref_not_stale),
         cmocka_unit_test (test_error_set),
         cmocka_unit_test (test_commands),
+        cmocka_unit_test (test_bad_signature_frame),
+        cmocka_unit_test (test_signer_keys),
+        cmocka_unit_test (test_sign_verify_round_trip),
+        cmocka_unit_test (test_verify_altered),
+        cmocka_unit_test (test_verify_other_key),
+        cmocka_unit_test (test_check_time),
+        cmocka_unit_test (test_digest),
+        cmocka_unit_test (test_restore_text),
         cmocka_unit_test (test_hostile_frames),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    return cmocka_run_group_tests (tests, s_setup_keys, s_teardown_keys);
 }
