@@ -400,11 +400,16 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
     //  Provenance: signed by the node's enrolled key, and not a replay
     //  from beyond the dedup memory. Refusals are final for the message.
     if (!enrolled->can_sign || !en_msg_verify (msg, enrolled->sign_key)) {
-        en_error_set (&error, EN_ERR_FORBIDDEN, "signature does not verify with the enrolled key of '%s'", node);
+        if (enrolled->can_sign)
+            en_error_set (&error, EN_ERR_FORBIDDEN, "signature does not verify with the enrolled key of '%s'", node);
+        else
+            en_error_set (&error, EN_ERR_FORBIDDEN, "the enrolled certificate of '%s' has no sign-key", node);
         s_reply_error (self, routing_id, node, &error);
         goto done;
     }
-    if (en_msg_check_time (msg, en_now_ms (), &error)) {
+    //  The timestamp window (checked after dedup for reliable messages: a
+    //  resend of what was processed gets its answer, however old)
+    if (!en_msg_command_reliable (en_msg_command (msg)) && en_msg_check_time (msg, en_now_ms (), &error)) {
         s_reply_error (self, routing_id, node, &error);
         goto done;
     }
@@ -484,6 +489,10 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
                 error.code = code;
                 s_reply_error (self, routing_id, node, &error);
             }
+            goto done;
+        }
+        if (en_msg_check_time (msg, en_now_ms (), &error)) {
+            s_reply_error (self, routing_id, node, &error);
             goto done;
         }
         en_db_t *db = en_bstore_db (self->store);

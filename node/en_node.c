@@ -56,6 +56,7 @@ struct _en_node_t {
     zlistx_t *notices;          //  notifications of the current batch ("topic\0json")
     bool connected;             //  broker answered WELCOME, still alive
     bool refusal_logged;        //  a connection-level refusal was logged
+    int64_t unverified_logged;  //  ms of the last "ignored unverifiable message" line
     int64_t last_rx;            //  ms we last heard from the broker
     int64_t last_tx;            //  ms we last sent to the broker
     int64_t last_hello;         //  ms we last sent HELLO
@@ -565,15 +566,20 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
         zsys_warning ("undecodable message from broker: %d %s", error.code, error.reason);
         return;
     }
-    //  Provenance: only what the broker signed, and no replays
-    if (!en_msg_verify (msg, self->broker_sign_key)
-    ||  en_msg_check_time (msg, en_now_ms (), &error)) {
-        if (!error.code)
-            en_error_set (&error, EN_ERR_FORBIDDEN, "signature does not verify with the broker's key");
-        zsys_warning ("refused %s %s from broker: %s", en_msg_command (msg), en_msg_id (msg), error.reason);
-        if (en_msg_command_reliable (en_msg_command (msg)))
-            zlistx_add_end (self->replies, en_msg_new ("ERROR", self->name,
-                json_pack ("{s:s, s:i, s:s}", "ref", en_msg_id (msg), "code", error.code, "reason", error.reason)));
+    //  Provenance: only what the broker signed, and no replays. No answer:
+    //  the cause is usually here (a stale broker certificate, a wrong
+    //  clock), so the broker keeps the message and resends it until the
+    //  operator has fixed it; a final ERROR would make it drop the message.
+    bool verified = en_msg_verify (msg, self->broker_sign_key);
+    if (!verified || en_msg_check_time (msg, en_now_ms (), &error)) {
+        if (!verified)
+            en_error_set (&error, EN_ERR_FORBIDDEN, "signature does not verify with the broker's key "
+                          "(is keys/broker.cert current?)");
+        int64_t now = en_now_ms ();
+        if (now - self->unverified_logged >= 10000) {
+            zsys_warning ("ignored %s %s from broker: %s", en_msg_command (msg), en_msg_id (msg), error.reason);
+            self->unverified_logged = now;
+        }
         en_msg_destroy (&msg);
         return;
     }

@@ -38,8 +38,9 @@
                SUBMIT whose refusal is recorded and must stay so after a
                replay; and "# accepted-submits N" for the number of
                SUBMIT message ids the broker acknowledged.
-      hello    HELLO, and wait 3 s for WELCOME: exit 0 if it came, 1 if
-               not (an unenrolled key, a wrong broker key).
+      hello    HELLO, and wait 3 s for WELCOME: exit 0 if it came (signed
+               with the broker's sign-key, as a node requires), 1 if not
+               (an unenrolled key, a wrong broker key).
 
     Replies are matched by the "ref" of ACK and ERROR. Decode failures
     before the id is read carry ref "", so the probe sends one malformed
@@ -652,9 +653,13 @@ static int
 s_scenario_hello (s_probe_t *self)
 {
     int64_t start = en_now_ms ();
+    int unverified = self->broker_unverified;
     s_send_hello (self);
     en_msg_t *reply = s_await (self, NULL, "WELCOME", 3000);
     int rc = 1;
+    if (reply && streq (en_msg_command (reply), "WELCOME") && self->broker_unverified > unverified)
+        printf ("# hello: a WELCOME came, but not signed with the broker's sign-key: refused as a node would\n");
+    else
     if (reply && streq (en_msg_command (reply), "WELCOME")) {
         printf ("# hello: WELCOME from %s after %lld ms\n",
                 en_json_str (en_msg_body (reply), "broker") ?: "?", (long long) (en_now_ms () - start));
@@ -928,7 +933,8 @@ s_scenario_hostile (s_probe_t *self)
     }
     else
         snprintf (err, sizeof err, "(mkdtemp: %s)", strerror (errno));
-    if (s_check (self, stranger != NULL, "a second key pair for '%s' in a temp dir %s", self->name, err)) {
+    if (s_check (self, stranger != NULL, "a second key pair for '%s' made in a temp dir%s%s", self->name,
+                 stranger ? "" : ": ", stranger ? "" : err)) {
         s_check (self, memcmp (en_signer_public (stranger), en_signer_public (self->signer), 32) != 0,
                  "the second key pair is not ours");
         body = s_fresh_submit (self, suffix, "s3", forged, sizeof forged);
