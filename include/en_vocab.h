@@ -33,6 +33,16 @@ int en_expert_validate (json_t *expert, char *err, size_t errlen);
 //  returned list is NULL-terminated and static.
 const char **en_vocab_roles_for (const char *question_type);
 
+//  Phases of a case (VNG procesregie steps), in order.
+extern const char *en_vocab_phase [];
+
+//  Validate a case's anonymized summary (the fields of DOMAIN.md that a
+//  report counts; all optional, closed vocabularies; no free text).
+int en_summary_validate (json_t *summary, char *err, size_t errlen);
+
+//  Validate a case outcome: {"passende_hulp": bool, "zero": {goal: count}}.
+int en_outcome_validate (json_t *outcome, char *err, size_t errlen);
+
 //  True if text is a case pseudonym: "p<version>-<32 lowercase hex>".
 bool en_vocab_pseudonym_valid (const char *text);
 

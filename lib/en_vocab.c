@@ -22,6 +22,10 @@ const char *en_vocab_situatie [] = {
 const char *en_vocab_stuck_on [] = {
     "inhoud", "samenwerking", "financiering", "wachttijd",
     "aanbod-ontbreekt", NULL };
+const char *en_vocab_phase [] = {
+    "aanmelding", "triage", "plan", "monitoren", "afgesloten", NULL };
+static const char *s_zero_goals [] = {
+    "gedwongen_afzonderingen", "suicides", "gesloten_plaatsingen", "doorplaatsingen", NULL };
 const char *en_vocab_role [] = {
     "superexpert", "procesregisseur", "ervaringsdeskundige", NULL };
 
@@ -243,5 +247,47 @@ en_expert_validate (json_t *expert, char *err, size_t errlen)
     json_t *boven = json_object_get (expert, "bovenregionaal");
     if (boven && !json_is_boolean (boven))
         return s_fail (err, errlen, "field 'bovenregionaal' must be true or false");
+    return 0;
+}
+
+int
+en_summary_validate (json_t *summary, char *err, size_t errlen)
+{
+    static const char *fields [] = {
+        "age_band", "leefgebieden", "problematiek", "kader", "situatie", "stuck_on", "question_type",
+        "urgency", "expertise", NULL };
+    if (s_check_fields (summary, fields, "summary", err, errlen)
+    ||  s_check_enum (summary, "age_band", en_vocab_age_band, false, err, errlen)
+    ||  s_check_array (summary, "leefgebieden", en_vocab_leefgebied, 0, 8, err, errlen)
+    ||  s_check_array (summary, "problematiek", NULL, 0, EN_MAX_TAGS, err, errlen)
+    ||  s_check_enum (summary, "kader", en_vocab_kader, false, err, errlen)
+    ||  s_check_enum (summary, "situatie", en_vocab_situatie, false, err, errlen)
+    ||  s_check_array (summary, "stuck_on", en_vocab_stuck_on, 0, 5, err, errlen)
+    ||  s_check_enum (summary, "question_type", en_vocab_question_type, false, err, errlen)
+    ||  s_check_enum (summary, "urgency", en_vocab_urgency, false, err, errlen)
+    ||  s_check_array (summary, "expertise", NULL, 0, EN_MAX_TAGS, err, errlen))
+        return -1;
+    return 0;
+}
+
+int
+en_outcome_validate (json_t *outcome, char *err, size_t errlen)
+{
+    static const char *fields [] = { "passende_hulp", "zero", NULL };
+    if (s_check_fields (outcome, fields, "outcome", err, errlen))
+        return -1;
+    json_t *fit = json_object_get (outcome, "passende_hulp");
+    if (!json_is_boolean (fit))
+        return s_fail (err, errlen, "field 'passende_hulp' must be true or false");
+    json_t *zero = json_object_get (outcome, "zero");
+    if (zero) {
+        if (s_check_fields (zero, s_zero_goals, "zero", err, errlen))
+            return -1;
+        const char *key;
+        json_t *value;
+        json_object_foreach (zero, key, value)
+            if (!json_is_integer (value) || json_integer_value (value) < 0 || json_integer_value (value) > 1000)
+                return s_fail (err, errlen, "zero goal '%s' must be a count from 0 to 1000", key);
+    }
     return 0;
 }

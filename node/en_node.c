@@ -1040,6 +1040,32 @@ refused:
     return NULL;
 }
 
+//  Publish a case's anonymized summary (SUMMARY) after a change: what the
+//  broker aggregates for the rode draden report. Never identifying data:
+//  only the closed vocabularies of en_summary_validate, the phases'
+//  times, the outcome, and the pseudonym. Inside the caller's
+//  transaction. 0 or -1 with err.
+static int
+s_publish_summary (en_node_t *self, const char *pseudonym, const char *user, int *code, char *err,
+                   size_t errlen)
+{
+    json_t *record = en_nstore_case_record (self->store, pseudonym);
+    if (!record) {
+        *code = EN_ERR_NOT_FOUND;
+        snprintf (err, errlen, "no case '%s'", pseudonym);
+        return -1;
+    }
+    json_t *body = json_pack ("{s:s, s:s, s:O, s:O}", "case", pseudonym, "region", self->region,
+                              "summary", json_object_get (record, "summary"),
+                              "phases", json_object_get (record, "phases"));
+    if (json_is_object (json_object_get (record, "outcome")))
+        json_object_set (body, "outcome", json_object_get (record, "outcome"));
+    json_decref (record);
+    char *msg_id = s_queue (self, "SUMMARY", body, user, code, err, errlen);
+    free (msg_id);
+    return msg_id ? 0 : -1;
+}
+
 //  Register a client: the pseudonym from the client id (keyed by the
 //  region secret), the identifying data sealed in the register. The
 //  client id itself is not stored.
@@ -1079,6 +1105,21 @@ s_verb_case_add (en_node_t *self, json_t *args, int *code, char *err, size_t err
     en_db_begin (db);
     char *existing = en_nstore_case_sealed (self->store, pseudonym);
     int rc = sealed ? en_nstore_case_put (self->store, pseudonym, sealed) : -1;
+    json_t *summary = json_object_get (args, "summary");
+    char why [256] = "";
+    if (rc == 0 && summary && en_summary_validate (summary, why, sizeof why)) {
+        en_db_rollback (db);
+        *code = EN_ERR_INVALID;
+        snprintf (err, errlen, "%s", why);
+        json_decref (identity);
+        free (existing);
+        free (sealed);
+        free (pseudonym);
+        return NULL;
+    }
+    if (rc == 0 && !existing)
+        rc = en_nstore_case_phase (self->store, pseudonym, summary, "aanmelding", en_now_ms (), NULL)
+          || s_publish_summary (self, pseudonym, user, code, why, sizeof why);
     if (rc == 0)
         s_audit (self, existing ? "case.update" : "case.create", pseudonym, user, self->name,
                  existing ? "update" : "create", "ok", NULL);
@@ -1099,6 +1140,56 @@ s_verb_case_add (en_node_t *self, json_t *args, int *code, char *err, size_t err
     free (sealed);
     free (pseudonym);
     return result;
+}
+
+//  Move a case to a phase (aanmelding, triage, plan, monitoren,
+//  afgesloten) and publish its summary; at afgesloten an outcome may be
+//  given.
+static json_t *
+s_verb_case_phase (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    const char *pseudonym = en_json_str (args, "case");
+    const char *phase = en_json_str (args, "phase");
+    json_t *outcome = json_object_get (args, "outcome");
+    json_t *summary = json_object_get (args, "summary");
+    char *sealed = pseudonym ? en_nstore_case_sealed (self->store, pseudonym) : NULL;
+    free (sealed);
+    if (!sealed) {
+        *code = EN_ERR_NOT_FOUND;
+        snprintf (err, errlen, "no case '%s' in this node's register", pseudonym ? pseudonym : "");
+        return NULL;
+    }
+    if (!en_vocab_has (en_vocab_phase, phase)) {
+        *code = EN_ERR_INVALID;
+        snprintf (err, errlen, "phase must be one of aanmelding, triage, plan, monitoren, afgesloten");
+        return NULL;
+    }
+    if ((summary && en_summary_validate (summary, err, errlen))
+    ||  (outcome && en_outcome_validate (outcome, err, errlen))) {
+        *code = EN_ERR_INVALID;
+        return NULL;
+    }
+    if (outcome && !streq (phase, "afgesloten")) {
+        *code = EN_ERR_INVALID;
+        snprintf (err, errlen, "an outcome goes with phase afgesloten");
+        return NULL;
+    }
+    const char *user = en_json_str (args, "_user");
+    en_db_t *db = en_nstore_db (self->store);
+    en_db_begin (db);
+    if (en_nstore_case_phase (self->store, pseudonym, summary, phase, en_now_ms (), outcome)
+    ||  s_publish_summary (self, pseudonym, user, code, err, errlen)) {
+        en_db_rollback (db);
+        if (!*err) {
+            *code = EN_ERR_INTERNAL;
+            snprintf (err, errlen, "could not store the phase");
+        }
+        return NULL;
+    }
+    s_audit (self, "case.phase", pseudonym, user, self->name, "update", "ok", phase);
+    en_db_commit (db);
+    s_flush (self);
+    return en_nstore_case_record (self->store, pseudonym);
 }
 
 //  Read a client's identifying data (local only; logged as a read).
@@ -1218,6 +1309,9 @@ s_handle_control (en_node_t *self)
     else
     if (streq (verb, "case-show"))
         result = s_verb_case_show (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "case-phase"))
+        result = s_verb_case_phase (self, args, &code, err, sizeof err);
     else
     if (streq (verb, "cases"))
         result = en_nstore_cases (self->store);

@@ -88,6 +88,11 @@ static const char *s_migrations [] = {
     "  expert TEXT PRIMARY KEY,"
     "  box_public TEXT NOT NULL,"
     "  box_secret TEXT NOT NULL);",
+    //  6: a case's anonymized summary and phases, published to the broker
+    //  for the rode draden report
+    "ALTER TABLE cases ADD COLUMN summary TEXT NOT NULL DEFAULT '{}';"
+    "ALTER TABLE cases ADD COLUMN phases TEXT NOT NULL DEFAULT '{}';"
+    "ALTER TABLE cases ADD COLUMN outcome TEXT;",
     NULL
 };
 
@@ -426,4 +431,29 @@ en_nstore_expert_key (en_nstore_t *self, const char *expert)
 {
     return en_db_one (en_db_query (self->db,
         "SELECT expert, box_public, box_secret FROM expert_keys WHERE expert = ?", "s", expert));
+}
+
+int
+en_nstore_case_phase (en_nstore_t *self, const char *pseudonym, json_t *summary, const char *phase,
+                      int64_t at, json_t *outcome)
+{
+    char *summary_text = summary ? json_dumps (summary, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char *outcome_text = outcome ? json_dumps (outcome, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char path [32];
+    snprintf (path, sizeof path, "$.%s", phase);
+    int rc = en_db_exec (self->db,
+        "UPDATE cases SET summary = coalesce (?, summary), phases = json_set (phases, ?, ?),"
+        " outcome = coalesce (?, outcome), updated = ? WHERE pseudonym = ?",
+        "ssisis", summary_text, path, at, outcome_text, en_now_ms (), pseudonym);
+    free (summary_text);
+    free (outcome_text);
+    return rc;
+}
+
+json_t *
+en_nstore_case_record (en_nstore_t *self, const char *pseudonym)
+{
+    return en_db_one (en_db_query (self->db,
+        "SELECT pseudonym, summary AS summary_json, phases AS phases_json, outcome AS outcome_json"
+        " FROM cases WHERE pseudonym = ?", "s", pseudonym));
 }

@@ -66,6 +66,13 @@ int en_nstore_expert_key_put (en_nstore_t *self, const char *expert, const char 
                               const char *box_secret);
 json_t *en_nstore_expert_key (en_nstore_t *self, const char *expert);
 
+//  A case's summary (NULL keeps it), the time it reached phase, its
+//  outcome (NULL keeps it).
+int en_nstore_case_phase (en_nstore_t *self, const char *pseudonym, json_t *summary, const char *phase,
+                          int64_t at, json_t *outcome);
+//  A case without its identifying data: pseudonym, summary, phases, outcome.
+json_t *en_nstore_case_record (en_nstore_t *self, const char *pseudonym);
+
 //  Counts for `expertnet node status`.
 json_t *en_nstore_counts (en_nstore_t *self);
 

@@ -49,6 +49,7 @@ static const char *s_usage_text =
 "Case register (identifying data stays at the node, encrypted):\n"
 "  case add --client-id ID [--name ..]       register a client; prints the pseudonym\n"
 "  case show PSEUDONYM | case list            read (logged) / list pseudonyms\n"
+"  case phase PSEUDONYM --phase PHASE         triage, plan, monitoren, afgesloten\n"
 "Access log (NEN 7513):\n"
 "  audit verify [--broker]                    check the hash chain; prints the head\n"
 "  audit show [--case ID] [--broker]          who did what to a case\n"
@@ -1007,8 +1008,40 @@ static const s_opt_t s_case_fields [] = {
     { "postcode", true, "postcode (stays at this node, encrypted)" },
     { "contact", true, "phone or e-mail (stays at this node, encrypted)" },
     { "school", true, "school (stays at this node, encrypted)" },
+    { "age-band", true, "summary: 0-3 | 4-11 | 12-17 | 18-23 (published, anonymized)" },
+    { "leefgebieden", true, "summary: life domains, comma separated" },
+    { "problematiek", true, "summary: problem tags, comma separated" },
+    { "kader", true, "summary: vrijwillig | gedwongen" },
+    { "situatie", true, "summary: thuis | pleegzorg | ... | crisis" },
+    { "stuck-on", true, "summary: inhoud,samenwerking,financiering,wachttijd,aanbod-ontbreekt" },
     { NULL, false, NULL }
 };
+
+static const s_opt_t s_phase_fields [] = {
+    { "phase", true, "aanmelding | triage | plan | monitoren | afgesloten" },
+    { "passende-hulp", true, "at afgesloten: ja | nee (was fitting help realised?)" },
+    { "zero", true, "at afgesloten: gedwongen_afzonderingen=N,suicides=N,gesloten_plaatsingen=N,doorplaatsingen=N" },
+    { NULL, false, NULL }
+};
+
+//  The anonymized summary flags of case add, as a JSON object (or NULL).
+static json_t *
+s_case_summary (json_t *parsed)
+{
+    json_t *summary = json_object ();
+    static const char *scalars [][2] = {
+        { "age-band", "age_band" }, { "kader", "kader" }, { "situatie", "situatie" }, { NULL, NULL } };
+    static const char *lists [][2] = {
+        { "leefgebieden", "leefgebieden" }, { "problematiek", "problematiek" }, { "stuck-on", "stuck_on" },
+        { NULL, NULL } };
+    for (int i = 0; scalars [i][0]; i++)
+        if (s_opt (parsed, scalars [i][0]))
+            json_object_set_new (summary, scalars [i][1], json_string (s_opt (parsed, scalars [i][0])));
+    for (int i = 0; lists [i][0]; i++)
+        if (s_opt (parsed, lists [i][0]))
+            json_object_set_new (summary, lists [i][1], s_split (s_opt (parsed, lists [i][0])));
+    return summary;
+}
 
 static int
 s_cmd_case (s_cli_t *cli, json_t *parsed, const char *verb)
@@ -1026,7 +1059,8 @@ s_cmd_case (s_cli_t *cli, json_t *parsed, const char *verb)
             if (s_opt (parsed, map [i][0]))
                 json_object_set_new (identity, map [i][1], json_string (s_opt (parsed, map [i][0])));
         rc = s_call (cli, cli->node_dir, "case-add",
-                     json_pack ("{s:s, s:o}", "client_id", s_opt (parsed, "client-id"), "identity", identity), &result);
+                     json_pack ("{s:s, s:o, s:o}", "client_id", s_opt (parsed, "client-id"), "identity", identity,
+                                "summary", s_case_summary (parsed)), &result);
         if (rc)
             return rc;
         if (cli->json)
@@ -1052,6 +1086,50 @@ s_cmd_case (s_cli_t *cli, json_t *parsed, const char *verb)
                 if (!streq (key, "case"))
                     printf ("  %-12s %s\n", key, json_string_value (value));
         }
+    }
+    else
+    if (streq (verb, "phase")) {
+        if (s_arg_count (parsed) != 1 || !s_opt (parsed, "phase"))
+            return s_usage_error ("%s", "case phase needs a pseudonym and --phase");
+        json_t *args = json_pack ("{s:s, s:s}", "case", s_arg (parsed, 0), "phase", s_opt (parsed, "phase"));
+        if (s_opt (parsed, "passende-hulp") || s_opt (parsed, "zero")) {
+            const char *fit = s_opt (parsed, "passende-hulp");
+            if (!fit || !(streq (fit, "ja") || streq (fit, "nee"))) {
+                json_decref (args);
+                return s_usage_error ("%s", "--passende-hulp must be ja or nee (and comes with an outcome)");
+            }
+            json_t *outcome = json_pack ("{s:b}", "passende_hulp", streq (fit, "ja"));
+            if (s_opt (parsed, "zero")) {
+                json_t *zero = json_object ();
+                json_t *pairs = s_split (s_opt (parsed, "zero"));
+                size_t index;
+                json_t *pair;
+                json_array_foreach (pairs, index, pair) {
+                    const char *text = json_string_value (pair);
+                    const char *eq = strchr (text, '=');
+                    if (!eq) {
+                        json_decref (pairs);
+                        json_decref (zero);
+                        json_decref (outcome);
+                        json_decref (args);
+                        return s_usage_error ("--zero '%s' is not goal=count", text);
+                    }
+                    char goal [64];
+                    snprintf (goal, sizeof goal, "%.*s", (int) (eq - text), text);
+                    json_object_set_new (zero, goal, json_integer (atoi (eq + 1)));
+                }
+                json_decref (pairs);
+                json_object_set_new (outcome, "zero", zero);
+            }
+            json_object_set_new (args, "outcome", outcome);
+        }
+        rc = s_call (cli, cli->node_dir, "case-phase", args, &result);
+        if (rc)
+            return rc;
+        if (cli->json)
+            s_print_json (result);
+        else
+            printf ("case %s: %s (anonymized summary published)\n", s_arg (parsed, 0), s_opt (parsed, "phase"));
     }
     else {
         rc = s_call (cli, cli->node_dir, "cases", NULL, &result);
@@ -1289,6 +1367,7 @@ main (int argc, char *argv [])
         { "case", "add", "case add --client-id ID [--name N] [--bsn B] [--birth-date D] ...", s_case_fields },
         { "case", "show", "case show PSEUDONYM", no_opts },
         { "case", "list", "case list", no_opts },
+        { "case", "phase", "case phase PSEUDONYM --phase PHASE [--passende-hulp ja|nee] [--zero goal=N,...]", s_phase_fields },
         { "audit", "verify", "audit verify [--broker]", audit_opts },
         { "audit", "show", "audit show [--case ID] [--broker]", audit_opts },
         { "broker", "status", "broker status", no_opts },
