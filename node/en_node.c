@@ -239,6 +239,10 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
         goto failed;
     }
     self->audit_retention_ms = s_config_ms (config, "node/audit_retention", "1827d");
+    if (self->audit_retention_ms < 86400LL * 1000) {
+        zsys_warning ("node/audit_retention below one day is not allowed; keeping 1827d");
+        self->audit_retention_ms = en_duration_ms ("1827d");
+    }
 
     mode_t old = umask (0077);
     self->control = zsock_new (ZMQ_ROUTER);
@@ -315,20 +319,35 @@ s_flush (en_node_t *self)
 //  The PII guard on an outgoing body: 0 if clean; else -1 with err
 //  naming the field and the kind of data (never the data), code 422,
 //  and an access-log entry of the refusal.
+//  True for a request id this node made ("<region>-<8 hex>"); an id
+//  typed by a user is checked like any other text.
+static bool
+s_generated_request_id (const char *id)
+{
+    const char *dash = strrchr (id, '-');
+    if (!dash || strlen (dash + 1) != 8)
+        return false;
+    for (const char *p = dash + 1; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
 //  Remove, at any depth, the identifiers this node generates itself
 //  (request, offer and message ids; case pseudonyms): random hex can
 //  look like a number the guard refuses, and they carry no client data.
 static void
 s_strip_generated_ids (json_t *value)
 {
-    static const char *generated [] = { "id", "case", "offer", "request", "request_id", "ref", "sealed",
+    static const char *generated [] = { "case", "offer", "request", "request_id", "ref", "sealed",
                                         "box_key", NULL };
     if (json_is_object (value)) {
         const char *key;
         json_t *member;
         void *tmp;
         json_object_foreach_safe (value, tmp, key, member) {
-            if (json_is_string (member) && en_vocab_has (generated, key))
+            if (json_is_string (member)
+            &&  (en_vocab_has (generated, key) || (streq (key, "id") && s_generated_request_id (json_string_value (member)))))
                 json_object_del (value, key);
             else
                 s_strip_generated_ids (member);
@@ -358,7 +377,7 @@ s_guard (en_node_t *self, const char *what, json_t *body, const char *user, int 
     *code = EN_ERR_INVALID;
     snprintf (err, errlen, "field '%s' contains %s; nothing was sent (remove it; the summary must not "
               "identify the child)", finding.field, en_pii_kind_text (finding.kind));
-    zsys_warning ("PII guard refused an outgoing %s: %s in field %s", what, finding.kind, finding.field);
+    zsys_warning ("PII guard refused an outgoing message: %s in field %s", finding.kind, finding.field);
     s_audit (self, "pii.refused", NULL, user, self->name, "send", "refused", finding.kind);
     return -1;
 }
@@ -571,7 +590,14 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
     //  clock), so the broker keeps the message and resends it until the
     //  operator has fixed it; a final ERROR would make it drop the message.
     bool verified = en_msg_verify (msg, self->broker_sign_key);
-    if (!verified || en_msg_check_time (msg, en_now_ms (), &error)) {
+    //  A resend of a reliable message already processed is answered from
+    //  the seen table however old it is (its first ACK may have been lost)
+    bool resend = false;
+    if (verified && en_msg_command_reliable (en_msg_command (msg))) {
+        bool same = false;
+        resend = en_seen_lookup (en_nstore_db (self->store), msg, NULL, NULL, 0, &same) && same;
+    }
+    if (!verified || (!resend && en_msg_check_time (msg, en_now_ms (), &error))) {
         if (!verified)
             en_error_set (&error, EN_ERR_FORBIDDEN, "signature does not verify with the broker's key "
                           "(is keys/broker.cert current?)");
@@ -656,6 +682,7 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
         en_msg_t *reply = code
             ? en_msg_new ("ERROR", self->name, json_pack ("{s:s, s:i, s:s}", "ref", en_msg_id (msg), "code", code,
                                                           "reason", code == EN_ERR_INTERNAL ? "node store error"
+                                                                  : code == EN_ERR_CONFLICT ? "message id already used for different content"
                                                                                             : "invalid message"))
             : en_msg_new ("ACK", self->name, json_pack ("{s:s}", "ref", en_msg_id (msg)));
         zlistx_add_end (self->replies, reply);
@@ -1096,6 +1123,22 @@ s_verb_case_add (en_node_t *self, json_t *args, int *code, char *err, size_t err
         }
         json_object_set (identity, key, value);
     }
+    //  Adding details to a registered client keeps the details given before
+    char *previous = en_nstore_case_sealed (self->store, pseudonym);
+    char *previous_text = previous ? en_vault_unseal (self->vault, previous) : NULL;
+    json_t *merged = previous_text ? json_loads (previous_text, 0, NULL) : NULL;
+    if (json_is_object (merged)) {
+        json_object_update (merged, identity);
+        json_decref (identity);
+        identity = merged;
+    }
+    else
+        json_decref (merged);
+    if (previous_text) {
+        sodium_memzero (previous_text, strlen (previous_text));
+        free (previous_text);
+    }
+    free (previous);
     char *text = json_dumps (identity, JSON_COMPACT);
     char *sealed = en_vault_seal (self->vault, text);
     sodium_memzero (text, strlen (text));

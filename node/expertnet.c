@@ -57,7 +57,7 @@ static const char *s_usage_text =
 "  node status                                connection, queue depth, counts\n"
 "  broker status | requests | show ID | hiaten | experts | offers\n"
 "Keys:\n"
-"  keygen --name NAME --dir DIR               create a CURVE key pair\n"
+"  keygen --name NAME --dir DIR               create a CURVE and an Ed25519 key pair\n"
 "  enroll CERT --broker DIR                   admit a node's public cert\n"
 "  revoke NAME --broker DIR                   remove a node's enrollment\n"
 "\n"
@@ -1340,6 +1340,8 @@ main (int argc, char *argv [])
         { "reason", true, "why (decline)" }, { "file", true, "advice text file (advise)" },
         { "text", true, "advice text (advise)" },
         { "wait", true, "seconds to wait for the broker's confirmation (default 10)" }, { NULL, false, NULL } };
+    static const s_opt_t dossier_opts [] = {
+        { "expert", true, "the expert to whom the dossier was sealed (their key opens it)" }, { NULL, false, NULL } };
     static const s_opt_t audit_opts [] = {
         { "case", true, "only entries of this case (pseudonym or request id)" },
         { "broker", false, "[DIR] the broker's log (default: the node's)" }, { NULL, false, NULL } };
@@ -1362,7 +1364,7 @@ main (int argc, char *argv [])
         { "expert", "accept", "expert accept OFFER", answer_opts },
         { "expert", "decline", "expert decline OFFER --reason TEXT", answer_opts },
         { "expert", "advise", "expert advise OFFER --file FILE", answer_opts },
-        { "expert", "dossier", "expert dossier OFFER --expert ID", inbox_opts },
+        { "expert", "dossier", "expert dossier OFFER --expert ID", dossier_opts },
         { "node", "status", "node status", no_opts },
         { "case", "add", "case add --client-id ID [--name N] [--bsn B] [--birth-date D] ...", s_case_fields },
         { "case", "show", "case show PSEUDONYM", no_opts },
