@@ -34,5 +34,6 @@ typedef struct _en_signer_t en_signer_t;
 #include "en_vault.h"
 #include "en_audit.h"
 #include "en_pii.h"
+#include "en_report.h"
 
 #endif

@@ -56,6 +56,8 @@ static const char *s_usage_text =
 "Node and broker:\n"
 "  node status                                connection, queue depth, counts\n"
 "  broker status | requests | show ID | hiaten | experts | offers\n"
+"Rode draden (stuurgroep, against the broker):\n"
+"  report --from DATE --to DATE --format html|csv|json [--region R] [--output F]\n"
 "Keys:\n"
 "  keygen --name NAME --dir DIR               create a CURVE and an Ed25519 key pair\n"
 "  enroll CERT --broker DIR                   admit a node's public cert\n"
@@ -1201,6 +1203,64 @@ s_cmd_audit (s_cli_t *cli, json_t *parsed, const char *verb)
 }
 
 //  ------------------------------------------------------------------
+//  rode draden report
+
+//  "YYYY-MM-DD" at local midnight, in ms; -1 if not a date.
+static int64_t
+s_parse_day (const char *text)
+{
+    struct tm tm = { 0 };
+    const char *rest = strptime (text, "%Y-%m-%d", &tm);
+    if (!rest || *rest)
+        return -1;
+    tm.tm_isdst = -1;
+    return (int64_t) mktime (&tm) * 1000;
+}
+
+static int
+s_cmd_report (s_cli_t *cli, json_t *parsed)
+{
+    const char *format = s_opt (parsed, "format") ?: "html";
+    if (!streq (format, "html") && !streq (format, "csv") && !streq (format, "json"))
+        return s_usage_error ("--format '%s' must be html, csv or json", format);
+    int64_t from = s_opt (parsed, "from") ? s_parse_day (s_opt (parsed, "from")) : 0;
+    int64_t to = s_opt (parsed, "to") ? s_parse_day (s_opt (parsed, "to")) : 0;
+    if (from < 0 || to < 0)
+        return s_usage_error ("%s", "--from and --to are dates YYYY-MM-DD (--to is exclusive)");
+    json_t *args = json_pack ("{s:I, s:I}", "from", (json_int_t) from, "to", (json_int_t) to);
+    if (s_opt (parsed, "region"))
+        json_object_set_new (args, "region", json_string (s_opt (parsed, "region")));
+    if (s_opt (parsed, "min-cell"))
+        json_object_set_new (args, "min_cell", json_integer (atoi (s_opt (parsed, "min-cell"))));
+    json_t *report;
+    int rc = s_call (cli, cli->broker_dir, "report", args, &report);
+    if (rc)
+        return rc;
+    //  The broker applied small-cell suppression; rendering is local
+    char *text = streq (format, "json") || cli->json ? json_dumps (report, JSON_INDENT (2))
+               : streq (format, "csv") ? en_report_csv (report) : en_report_html (report);
+    json_decref (report);
+    if (!text) {
+        fprintf (stderr, "expertnet: the broker's answer is not a report\n");
+        return EXIT_REFUSED;
+    }
+    const char *out = s_opt (parsed, "output");
+    FILE *file = out ? fopen (out, "w") : stdout;
+    if (!file) {
+        fprintf (stderr, "expertnet: cannot write %s: %s\n", out, strerror (errno));
+        free (text);
+        return EXIT_REFUSED;
+    }
+    fputs (text, file);
+    if (out) {
+        fclose (file);
+        fprintf (stderr, "report written to %s\n", out);
+    }
+    free (text);
+    return 0;
+}
+
+//  ------------------------------------------------------------------
 //  keys
 
 static int
@@ -1340,6 +1400,13 @@ main (int argc, char *argv [])
         { "reason", true, "why (decline)" }, { "file", true, "advice text file (advise)" },
         { "text", true, "advice text (advise)" },
         { "wait", true, "seconds to wait for the broker's confirmation (default 10)" }, { NULL, false, NULL } };
+    static const s_opt_t report_opts [] = {
+        { "from", true, "first day, YYYY-MM-DD (cases registered from then)" },
+        { "to", true, "day after the last, YYYY-MM-DD" },
+        { "format", true, "html (default) | csv | json" },
+        { "region", true, "one jeugdregio only" },
+        { "min-cell", true, "small-cell threshold (default 5): smaller counts show as <5" },
+        { "output", true, "write to this file instead of standard output" }, { NULL, false, NULL } };
     static const s_opt_t dossier_opts [] = {
         { "expert", true, "the expert to whom the dossier was sealed (their key opens it)" }, { NULL, false, NULL } };
     static const s_opt_t audit_opts [] = {
@@ -1378,6 +1445,7 @@ main (int argc, char *argv [])
         { "broker", "hiaten", "broker hiaten", no_opts },
         { "broker", "experts", "broker experts", no_opts },
         { "broker", "offers", "broker offers", no_opts },
+        { "report", NULL, "report --from DATE --to DATE --format html|csv|json [--region R]", report_opts },
         { "keygen", NULL, "keygen --name NAME --dir DIR", keygen_opts },
         { "enroll", NULL, "enroll CERT --broker DIR", no_opts },
         { "revoke", NULL, "revoke NAME --broker DIR", no_opts },
@@ -1470,6 +1538,9 @@ main (int argc, char *argv [])
     else
     if (streq (noun, "keygen"))
         rc = s_cmd_keygen (&cli, parsed);
+    else
+    if (streq (noun, "report"))
+        rc = s_cmd_report (&cli, parsed);
     else
         rc = s_cmd_enroll (&cli, parsed, streq (noun, "revoke"));
     json_decref (parsed);
