@@ -21,12 +21,21 @@
     which node a key is; a message whose sender frame is another name is
     refused, so one node cannot speak for another.
 
+    The dashboard. en_web serves it over HTTP from a thread of its own
+    (libmicrohttpd's), but it owns no state: it asks this loop for every
+    figure it shows, over a second control socket (inproc, polled here
+    with the operator socket), so the store keeps one owner and one
+    thread. Verbs only the dashboard may use (an operator's password
+    hash, API token lookup) are answered on that socket only.
+
     Timers. Open offers carry their deadline in the store; the poll
     timeout is the time to the earliest one. After a start the broker
     waits a grace period before expiring anything, so nodes can reconnect
     and deliver answers they queued while the broker was down.
 */
 #include "en_broker.h"
+#include "en_web.h"
+#include <sodium.h>
 #include <sys/stat.h>
 
 //  A batch ends after this many messages or this long, whichever comes
@@ -74,6 +83,9 @@ struct _en_broker_t {
     uint64_t refused_unlogged;  //  refusals since that line
     zsock_t *router;            //  node-facing socket
     zsock_t *control;           //  operator socket (ipc)
+    zsock_t *web_control;       //  the dashboard's control socket (inproc)
+    en_web_t *web;              //  the dashboard (its own thread), or NULL
+    en_metrics_t *metrics;      //  counters and latency histograms
     zsock_t *monitor;           //  refused-connection events
     zpoller_t *poller;
     zhashx_t *peers;            //  node name -> s_peer_t
@@ -201,6 +213,8 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
     if (!self->store)
         goto failed;
     self->router_sm = en_router_new (self->store, self->name);
+    self->metrics = en_metrics_new ();
+    en_router_set_metrics (self->router_sm, self->metrics);
     s_apply_config (self, config);
 
     //  Authentication first, so no connection slips in unauthenticated
@@ -235,6 +249,25 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
         goto failed;
     }
     self->poller = zpoller_new (self->router, self->control, self->monitor, NULL);
+
+    //  The dashboard. It failing to listen is logged and the broker runs
+    //  on: routing matters more than the operators' view of it.
+    const char *web_address = zconfig_get (config, "web/address", EN_WEB_DEFAULT_ADDRESS);
+    if (!streq (web_address, "off")) {
+        char endpoint [128];
+        snprintf (endpoint, sizeof endpoint, "inproc://en-broker-web-%p", (void *) self);
+        self->web_control = zsock_new (ZMQ_ROUTER);
+        zsock_set_linger (self->web_control, 0);
+        if (zsock_bind (self->web_control, "%s", endpoint) < 0) {
+            snprintf (err, errlen, "cannot bind %s", endpoint);
+            goto failed;
+        }
+        zpoller_add (self->poller, self->web_control);
+        char web_err [256];
+        self->web = en_web_new (config, endpoint, self->name, web_err, sizeof web_err);
+        if (!self->web)
+            zsys_error ("dashboard not started: %s", web_err);
+    }
     return self;
 failed:
     en_broker_destroy (&self);
@@ -247,6 +280,9 @@ en_broker_destroy (en_broker_t **self_p)
     assert (self_p);
     en_broker_t *self = *self_p;
     if (self) {
+        //  The dashboard first: its thread may be waiting for an answer
+        en_web_destroy (&self->web);
+        zsock_destroy (&self->web_control);
         zpoller_destroy (&self->poller);
         if (self->router)
             zmq_socket_monitor (zsock_resolve (self->router), NULL, 0);
@@ -259,6 +295,7 @@ en_broker_destroy (en_broker_t **self_p)
         zcert_destroy (&self->cert);
         en_signer_destroy (&self->signer);
         en_router_destroy (&self->router_sm);
+        en_metrics_destroy (&self->metrics);
         en_bstore_destroy (&self->store);
         zlistx_destroy (&self->replies);
         zhashx_destroy (&self->peers);
@@ -291,6 +328,9 @@ static void
 s_reply_error (en_broker_t *self, zframe_t *routing_id, const char *node, en_error_t *error)
 {
     self->rejected++;
+    char code [16];
+    snprintf (code, sizeof code, "%d", error->code);
+    en_metrics_count (self->metrics, EN_METRIC_REFUSED, code, 1);
     zsys_warning ("refused message %s from %s: %d %s", error->ref [0] ? error->ref : "(no id)",
                   node ? node : "unknown", error->code, error->reason);
     s_reply (self, routing_id, en_msg_new ("ERROR", self->name,
@@ -371,9 +411,11 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
     const char *node = enrolled ? enrolled->name : NULL;
     en_msg_t *msg = en_msg_decode (raw, &error);
     if (!msg) {
+        en_metrics_count (self->metrics, EN_METRIC_RECEIVED, "undecodable", 1);
         s_reply_error (self, routing_id, node, &error);
         goto done;
     }
+    en_metrics_count (self->metrics, EN_METRIC_RECEIVED, en_msg_command (msg), 1);
     if (!node) {
         //  Key removed from enrolled/ after the handshake (revoked). A
         //  connection-level error: no ref, so the node keeps its messages.
@@ -387,6 +429,7 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
             self->unenrolled_logged = now;
         }
         self->rejected++;
+        en_metrics_count (self->metrics, EN_METRIC_REFUSED, "403", 1);
         s_reply (self, routing_id, en_msg_new ("ERROR", self->name,
             json_pack ("{s:s, s:i, s:s}", "ref", "", "code", error.code, "reason", error.reason)));
         goto done;
@@ -526,6 +569,7 @@ s_send_to_node (const char *dest, en_msg_t *msg, void *arg)
         zframe_destroy (&peer->routing_id);
         return -1;
     }
+    en_metrics_count (self->metrics, EN_METRIC_SENT, en_msg_command (msg), 1);
     return 0;
 }
 
@@ -544,7 +588,9 @@ s_send_replies (en_broker_t *self)
 {
     for (s_reply_t *reply = (s_reply_t *) zlistx_first (self->replies); reply;
          reply = (s_reply_t *) zlistx_next (self->replies))
-        en_msg_send (reply->msg, self->router, reply->routing_id, self->signer);    //  lost: peer retries
+        if (en_msg_send (reply->msg, self->router, reply->routing_id, self->signer) == 0)
+            en_metrics_count (self->metrics, EN_METRIC_SENT, en_msg_command (reply->msg), 1);
+        //  else lost: the peer retries
     zlistx_purge (self->replies);
 }
 
@@ -557,7 +603,8 @@ s_process_batch (en_broker_t *self)
         zsys_error ("cannot begin transaction: %s", en_db_error (db));
         return;
     }
-    int64_t batch_end = en_now_ms () + BATCH_MAX_MS;
+    int64_t batch_start = en_now_ms ();
+    int64_t batch_end = batch_start + BATCH_MAX_MS;
     for (int count = 0; count < BATCH_MAX && en_now_ms () < batch_end; count++) {
         if (!(zsock_events (self->router) & ZMQ_POLLIN))
             break;
@@ -575,6 +622,7 @@ s_process_batch (en_broker_t *self)
         zlistx_purge (self->replies);
         return;
     }
+    en_metrics_observe_ms (self->metrics, EN_HIST_BATCH, en_now_ms () - batch_start);
     s_send_replies (self);
     s_flush (self);
 }
@@ -607,6 +655,7 @@ s_handle_monitor (en_broker_t *self)
         memcpy (&id, zframe_data (header), 2);
         self->refused++;
         self->refused_unlogged++;
+        en_metrics_count (self->metrics, EN_METRIC_CONN_REFUSED, NULL, 1);
         //  A refused node retries every second or so: one line per 10 s
         int64_t now = en_now_ms ();
         if (now - self->refused_logged >= 10000) {
@@ -646,16 +695,298 @@ s_status (en_broker_t *self)
     return status;
 }
 
-static void
-s_handle_control (en_broker_t *self)
+//  Nodes known to the store, with liveness from this run's connections.
+static json_t *
+s_nodes (en_broker_t *self, int64_t *connected)
 {
+    json_t *nodes = en_bstore_nodes (self->store);
+    size_t index;
+    json_t *node;
+    *connected = 0;
+    json_array_foreach (nodes, index, node) {
+        s_peer_t *peer = (s_peer_t *) zhashx_lookup (self->peers, en_json_str (node, "name"));
+        bool up = s_peer_connected (self, peer);
+        *connected += up;
+        json_object_set_new (node, "connected", json_boolean (up));
+        json_object_set_new (node, "outbox", json_integer (
+            en_outbox_depth (en_bstore_outbox (self->store), en_json_str (node, "name"))));
+        if (peer && peer->last_seen)
+            json_object_set_new (node, "last_seen", json_integer (peer->last_seen));
+    }
+    return nodes;
+}
+
+//  Experts available now (present, with a free place) and in total, by
+//  role and by expertise tag.
+static json_t *
+s_experts_available (json_t *experts, int64_t now)
+{
+    json_t *by_role = json_object ();
+    json_t *by_tag = json_object ();
+    int64_t total = 0, available = 0;
+    size_t index;
+    json_t *expert;
+    json_array_foreach (experts, index, expert) {
+        bool free_now = en_json_int (expert, "absent_until", 0) <= now
+            && en_json_int (expert, "load", 0) + en_json_int (expert, "reserved", 0)
+               < en_json_int (expert, "capacity", 0);
+        total++;
+        available += free_now;
+        json_t *counts [2] = { by_role, by_tag };
+        const char *role = en_json_str (expert, "role");
+        json_t *tags = json_object_get (expert, "expertise");
+        for (size_t k = 0; k <= json_array_size (tags); k++) {
+            //  k == 0: the role; then each tag
+            const char *key = k == 0 ? role : json_string_value (json_array_get (tags, k - 1));
+            json_t *table = counts [k == 0 ? 0 : 1];
+            if (!key)
+                continue;
+            json_t *entry = json_object_get (table, key);
+            if (!entry) {
+                entry = json_pack ("{s:i, s:i}", "total", 0, "available", 0);
+                json_object_set_new (table, key, entry);
+            }
+            json_object_set_new (entry, "total", json_integer (en_json_int (entry, "total", 0) + 1));
+            json_object_set_new (entry, "available",
+                                 json_integer (en_json_int (entry, "available", 0) + free_now));
+        }
+    }
+    return json_pack ("{s:I, s:I, s:o, s:o}", "total", (json_int_t) total,
+                      "available", (json_int_t) available, "by_role", by_role, "by_tag", by_tag);
+}
+
+//  Everything the dashboard's overview shows, in one answer.
+static json_t *
+s_overview (en_broker_t *self)
+{
+    int64_t now = en_now_ms ();
+    int64_t connected = 0;
+    json_t *overview = en_bstore_counts (self->store);
+    json_t *nodes = s_nodes (self, &connected);
+    json_object_set_new (overview, "now", json_integer (now));
+    json_object_set_new (overview, "broker", json_string (self->name));
+    json_object_set_new (overview, "version", json_string (EXPERTNET_VERSION));
+    json_object_set_new (overview, "started", json_integer (self->started));
+    json_object_set_new (overview, "nodes_connected", json_integer (connected));
+    json_object_set_new (overview, "nodes", nodes);
+
+    json_t *requests = en_bstore_requests_open (self->store, 200);
+    size_t index;
+    json_t *request;
+    json_array_foreach (requests, index, request) {
+        json_t *summary = json_object_get (request, "summary");
+        json_object_set (request, "expertise", json_object_get (summary, "expertise"));
+        json_object_del (request, "summary");
+        json_object_set_new (request, "age_ms", json_integer (now - en_json_int (request, "created", now)));
+    }
+    json_object_set_new (overview, "requests_open", requests);
+
+    json_t *offers = en_bstore_offers_pending (self->store);
+    json_t *offer;
+    json_array_foreach (offers, index, offer)
+        json_object_set_new (offer, "left_ms", json_integer (en_json_int (offer, "deadline", now) - now));
+    json_object_set_new (overview, "offers", offers);
+    json_object_set_new (overview, "hiaten_list", en_bstore_hiaten_recent (self->store, 20));
+    json_t *experts = en_bstore_experts (self->store);
+    json_object_set_new (overview, "experts", s_experts_available (experts, now));
+    json_decref (experts);
+    //  Links to the brokers of other provinces: none until federation exists
+    json_object_set_new (overview, "federation", json_array ());
+    return overview;
+}
+
+//  Counters and histograms of this run, and gauges read now.
+static json_t *
+s_metrics (en_broker_t *self)
+{
+    json_t *families = en_metrics_json (self->metrics);
+    json_t *counts = en_bstore_counts (self->store);
+    const char *key;
+    json_t *value;
+
+    json_t *gauge = en_metrics_gauge (families, "expertnet_requests",
+                                      "Requests in the store, by state.");
+    json_object_foreach (json_object_get (counts, "requests_by_state"), key, value)
+        en_metrics_sample (gauge, "state", key, (double) json_integer_value (value));
+    gauge = en_metrics_gauge (families, "expertnet_requests_open",
+                              "Requests not closed and not a hiaat, by urgency.");
+    for (int i = 0; en_vocab_urgency [i]; i++)
+        en_metrics_sample (gauge, "urgency", en_vocab_urgency [i], (double) en_json_int (
+            json_object_get (counts, "open_by_urgency"), en_vocab_urgency [i], 0));
+    gauge = en_metrics_gauge (families, "expertnet_offers_open", "Offers waiting for an answer.");
+    en_metrics_sample (gauge, NULL, NULL, (double) en_json_int (counts, "offers_open", 0));
+    gauge = en_metrics_gauge (families, "expertnet_hiaten", "Requests recorded as a hiaat (nobody could take them).");
+    en_metrics_sample (gauge, NULL, NULL, (double) en_json_int (counts, "hiaten", 0));
+    gauge = en_metrics_gauge (families, "expertnet_experts_active", "Experts published by the nodes, by role.");
+    json_object_foreach (json_object_get (counts, "experts_by_role"), key, value)
+        en_metrics_sample (gauge, "role", key, (double) json_integer_value (value));
+
+    int64_t connected = 0;
+    json_t *nodes = s_nodes (self, &connected);
+    gauge = en_metrics_gauge (families, "expertnet_nodes_connected", "Nodes heard from within three heartbeats.");
+    en_metrics_sample (gauge, NULL, NULL, (double) connected);
+    gauge = en_metrics_gauge (families, "expertnet_nodes_known", "Nodes that ever said HELLO to this broker.");
+    en_metrics_sample (gauge, NULL, NULL, (double) json_array_size (nodes));
+    gauge = en_metrics_gauge (families, "expertnet_outbox_depth",
+                              "Messages queued for a node and not yet acknowledged, by node.");
+    size_t index;
+    json_t *node;
+    json_array_foreach (nodes, index, node)
+        en_metrics_sample (gauge, "node", en_json_str (node, "name"), (double) en_json_int (node, "outbox", 0));
+    json_decref (nodes);
+
+    //  Store size: the database and its write-ahead log
+    double bytes = 0;
+    const char *suffixes [] = { "", "-wal", NULL };
+    for (int i = 0; suffixes [i]; i++) {
+        char path [PATH_MAX];
+        struct stat info;
+        snprintf (path, sizeof path, "%s/broker.db%s", self->datadir, suffixes [i]);
+        if (stat (path, &info) == 0)
+            bytes += (double) info.st_size;
+    }
+    gauge = en_metrics_gauge (families, "expertnet_store_bytes", "Size of the broker's database and its write-ahead log.");
+    en_metrics_sample (gauge, NULL, NULL, bytes);
+    gauge = en_metrics_gauge (families, "expertnet_start_time_seconds", "When this broker process started (Unix time).");
+    en_metrics_sample (gauge, NULL, NULL, self->started / 1000.0);
+    json_decref (counts);
+    return families;
+}
+
+//  Operator actions and password changes write: each in its own
+//  transaction, then the messages they queued go out.
+static json_t *
+s_operator_action (en_broker_t *self, const char *action, json_t *args, int *code, const char **failure,
+                   char *reason_buf, size_t reason_size)
+{
+    const char *operator_name = en_json_str (args, "operator") ?: en_json_str (args, "_user");
+    en_db_t *db = en_bstore_db (self->store);
+    en_error_t error;
+    if (en_db_begin (db)) {
+        *code = EN_ERR_INTERNAL;
+        *failure = "store error";
+        return NULL;
+    }
+    if (en_router_operator (self->router_sm, operator_name, action, en_json_str (args, "request"),
+                            en_json_str (args, "reason"), &error)) {
+        en_db_rollback (db);
+        *code = error.code;
+        snprintf (reason_buf, reason_size, "%s", error.reason);
+        *failure = reason_buf;
+        return NULL;
+    }
+    if (en_db_commit (db)) {
+        en_db_rollback (db);
+        *code = EN_ERR_INTERNAL;
+        *failure = "store error";
+        return NULL;
+    }
+    s_flush (self);
+    json_t *request = en_bstore_request (self->store, en_json_str (args, "request"));
+    json_object_set_new (request, "events", en_bstore_events (self->store, en_json_str (args, "request")));
+    json_object_set_new (request, "offers_open", en_bstore_offers_open (self->store, en_json_str (args, "request"), 0));
+    return request;
+}
+
+//  Operators of the dashboard: names as elsewhere, passwords hashed with
+//  Argon2id (crypto_pwhash_str, interactive limits: a login costs the
+//  web thread about a tenth of a second; this loop hashes only when an
+//  operator is added or changes a password).
+static json_t *
+s_operator_add (en_broker_t *self, json_t *args, int *code, const char **failure)
+{
+    const char *name = en_json_str (args, "name");
+    const char *password = en_json_str (args, "password");
+    bool replace = json_is_true (json_object_get (args, "replace"));
+    if (!en_name_valid (name)) {
+        *code = EN_ERR_INVALID;
+        *failure = "field 'name' must be a name: 1 to 63 of a-z, 0-9 and '-'";
+        return NULL;
+    }
+    if (!password || strlen (password) < 10 || strlen (password) > 1024) {
+        *code = EN_ERR_INVALID;
+        *failure = "field 'password' must be 10 to 1024 bytes";
+        return NULL;
+    }
+    char hash [crypto_pwhash_STRBYTES];
+    if (crypto_pwhash_str (hash, password, strlen (password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                           crypto_pwhash_MEMLIMIT_INTERACTIVE)) {
+        *code = EN_ERR_INTERNAL;
+        *failure = "out of memory hashing the password";
+        return NULL;
+    }
+    int rc = en_bstore_operator_put (self->store, name, hash, replace);
+    sodium_memzero (hash, sizeof hash);
+    if (rc == 1) {
+        *code = replace ? EN_ERR_NOT_FOUND : EN_ERR_CONFLICT;
+        *failure = replace ? "no such operator" : "operator exists (give replace to set a new password)";
+        return NULL;
+    }
+    if (rc) {
+        *code = EN_ERR_INTERNAL;
+        *failure = "store error";
+        return NULL;
+    }
+    en_audit_entry_t entry = { .event = replace ? "operator.password" : "operator.add",
+        .actor = en_json_str (args, "_user") ?: self->name, .on_behalf = name,
+        .action = replace ? "update" : "create", .outcome = "ok" };
+    en_audit_append (en_bstore_db (self->store), &entry);
+    zsys_info ("dashboard operator %s %s", name, replace ? "has a new password" : "added");
+    json_t *result = en_bstore_operator (self->store, name);
+    json_object_del (result, "pwhash");
+    return result;
+}
+
+//  An API token: 256 random bits as 64 hex characters, shown once; the
+//  store keeps its BLAKE2b-256 hash.
+static json_t *
+s_token_add (en_broker_t *self, json_t *args, int *code, const char **failure)
+{
+    const char *name = en_json_str (args, "operator") ?: en_json_str (args, "name");
+    json_t *record = name ? en_bstore_operator (self->store, name) : NULL;
+    if (!record) {
+        *code = EN_ERR_NOT_FOUND;
+        *failure = "no such operator";
+        return NULL;
+    }
+    json_decref (record);
+    unsigned char raw [32], digest [32];
+    randombytes_buf (raw, sizeof raw);
+    char token [65], hash [65], id [16] = "t-";
+    sodium_bin2hex (token, sizeof token, raw, sizeof raw);
+    crypto_generichash (digest, sizeof digest, (unsigned char *) token, 64, NULL, 0);
+    sodium_bin2hex (hash, sizeof hash, digest, sizeof digest);
+    en_random_hex (id + 2, 8);
+    sodium_memzero (raw, sizeof raw);
+    if (en_bstore_token_add (self->store, id, name, hash)) {
+        sodium_memzero (token, sizeof token);
+        *code = EN_ERR_INTERNAL;
+        *failure = "store error";
+        return NULL;
+    }
+    en_audit_entry_t entry = { .event = "operator.token", .actor = en_json_str (args, "_user") ?: self->name,
+        .on_behalf = name, .action = "create", .outcome = "ok", .detail = id };
+    en_audit_append (en_bstore_db (self->store), &entry);
+    zsys_info ("API token %s added for operator %s", id, name);
+    json_t *result = json_pack ("{s:s, s:s, s:s}", "id", id, "operator", name, "token", token);
+    sodium_memzero (token, sizeof token);
+    return result;
+}
+
+static void
+s_handle_control (en_broker_t *self, zsock_t *sock)
+{
+    //  The dashboard's socket may use the verbs that hand out secrets'
+    //  hashes; the operator socket may not need them and does not get them
+    bool internal = sock == self->web_control;
     zframe_t *routing_id;
     char *verb;
     json_t *args;
-    if (en_control_recv (self->control, &routing_id, &verb, &args))
+    if (en_control_recv (sock, &routing_id, &verb, &args))
         return;
     json_t *result = NULL;
     const char *failure = NULL;
+    char reason [300];
     int code = EN_ERR_BAD_REQUEST;
     if (streq (verb, "status"))
         result = s_status (self);
@@ -670,6 +1001,14 @@ s_handle_control (en_broker_t *self)
         if (result) {
             json_object_set_new (result, "events", en_bstore_events (self->store, id));
             json_object_set_new (result, "offers_open", en_bstore_offers_open (self->store, id, 0));
+            //  An operator looking at a request in the dashboard is an
+            //  access to that case: logged with who looked
+            const char *viewer = en_json_str (args, "operator");
+            if (internal && viewer) {
+                en_audit_entry_t entry = { .event = "request.view", .case_id = id, .actor = viewer,
+                    .action = "read", .outcome = "ok", .detail = "operator" };
+                en_audit_append (en_bstore_db (self->store), &entry);
+            }
         }
         else {
             failure = "no such request";
@@ -686,6 +1025,85 @@ s_handle_control (en_broker_t *self)
     if (streq (verb, "offers"))
         result = en_bstore_offers_pending (self->store);
     else
+    if (streq (verb, "overview"))
+        result = s_overview (self);
+    else
+    if (streq (verb, "metrics"))
+        result = s_metrics (self);
+    else
+    if (streq (verb, "charts")) {
+        int64_t days = en_json_int (args, "days", 90);
+        days = MAX (1, MIN (days, 3660));
+        int64_t since = en_now_ms () - days * 86400 * 1000;
+        result = json_pack ("{s:I, s:I, s:o, s:o}", "now", (json_int_t) en_now_ms (), "days", (json_int_t) days,
+                            "times", en_bstore_chart_times (self->store, since),
+                            "weeks", en_bstore_chart_weeks (self->store, since));
+    }
+    else
+    if (streq (verb, "reoffer") || streq (verb, "escalate") || streq (verb, "close"))
+        result = s_operator_action (self, verb, args, &code, &failure, reason, sizeof reason);
+    else
+    if (streq (verb, "operator-add"))
+        result = s_operator_add (self, args, &code, &failure);
+    else
+    if (streq (verb, "operator-remove")) {
+        const char *name = en_json_str (args, "name");
+        int rc = name ? en_bstore_operator_remove (self->store, name) : 1;
+        if (rc) {
+            code = rc == 1 ? EN_ERR_NOT_FOUND : EN_ERR_INTERNAL;
+            failure = rc == 1 ? "no such operator" : "store error";
+        }
+        else {
+            en_audit_entry_t entry = { .event = "operator.remove", .actor = en_json_str (args, "_user") ?: self->name,
+                .on_behalf = name, .action = "delete", .outcome = "ok" };
+            en_audit_append (en_bstore_db (self->store), &entry);
+            zsys_info ("dashboard operator %s removed", name);
+            result = json_pack ("{s:s}", "name", name);
+        }
+    }
+    else
+    if (streq (verb, "operators"))
+        result = en_bstore_operators (self->store);
+    else
+    if (streq (verb, "token-add"))
+        result = s_token_add (self, args, &code, &failure);
+    else
+    if (streq (verb, "token-remove")) {
+        const char *id = en_json_str (args, "id");
+        int rc = id ? en_bstore_token_remove (self->store, id) : 1;
+        if (rc) {
+            code = rc == 1 ? EN_ERR_NOT_FOUND : EN_ERR_INTERNAL;
+            failure = rc == 1 ? "no such token" : "store error";
+        }
+        else {
+            en_audit_entry_t entry = { .event = "operator.token-remove", .actor = en_json_str (args, "_user") ?: self->name,
+                .action = "delete", .outcome = "ok", .detail = id };
+            en_audit_append (en_bstore_db (self->store), &entry);
+            result = json_pack ("{s:s}", "id", id);
+        }
+    }
+    else
+    if (streq (verb, "tokens"))
+        result = en_bstore_tokens (self->store);
+    else
+    if (streq (verb, "operator-hash") && internal) {
+        const char *name = en_json_str (args, "name");
+        result = name ? en_bstore_operator (self->store, name) : NULL;
+        if (!result) {
+            code = EN_ERR_NOT_FOUND;
+            failure = "no such operator";
+        }
+    }
+    else
+    if (streq (verb, "token-check") && internal) {
+        const char *hash = en_json_str (args, "hash");
+        result = hash ? en_bstore_token_find (self->store, hash) : NULL;
+        if (!result) {
+            code = EN_ERR_NOT_FOUND;
+            failure = "no such token";
+        }
+    }
+    else
     if (streq (verb, "audit-verify"))
         result = en_audit_report (en_bstore_db (self->store));
     else
@@ -696,7 +1114,7 @@ s_handle_control (en_broker_t *self)
     }
     else
         failure = "unknown verb";
-    en_control_reply (self->control, routing_id, result, code, failure);
+    en_control_reply (sock, routing_id, result, code, failure);
     zframe_destroy (&routing_id);
     zstr_free (&verb);
     json_decref (args);
@@ -724,8 +1142,8 @@ en_broker_run (en_broker_t *self)
         if (which == self->router)
             s_process_batch (self);
         else
-        if (which == self->control)
-            s_handle_control (self);
+        if (which == self->control || (which && which == self->web_control))
+            s_handle_control (self, which);
         else
         if (which == self->monitor)
             s_handle_monitor (self);

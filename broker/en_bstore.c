@@ -19,6 +19,11 @@
     single place they change), so they cannot drift from the rows they
     count; tests/unit/test_router.c recounts them after every test.
       outbox, seen   (en_outbox) reliable delivery and dedup
+    Migration 8 adds the dashboard's operators (name and crypto_pwhash
+    string: Argon2id, salt and parameters inside) and their API tokens
+    (only a BLAKE2b hash of each token is stored: a token is 256 random
+    bits, so a fast hash is enough and a stolen database holds no usable
+    token), and an index on requests by creation time for the charts.
 */
 #include "en_bstore.h"
 
@@ -121,6 +126,18 @@ static const char *s_migrations [] = {
     EN_AUDIT_SCHEMA,
     //  7: the expert's public box key, to which dossiers are sealed
     "ALTER TABLE experts ADD COLUMN box_key TEXT;",
+    //  8: operators of the web dashboard and their API tokens
+    "CREATE TABLE operators ("
+    "  name TEXT PRIMARY KEY,"
+    "  pwhash TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL);"
+    "CREATE TABLE api_tokens ("
+    "  id TEXT PRIMARY KEY,"
+    "  operator TEXT NOT NULL REFERENCES operators (name) ON DELETE CASCADE,"
+    "  hash TEXT NOT NULL UNIQUE,"
+    "  created INTEGER NOT NULL);"
+    "CREATE INDEX requests_created ON requests (created);",
     NULL
 };
 
@@ -162,6 +179,13 @@ en_bstore_node_seen (en_bstore_t *self, const char *name, const char *region)
         "INSERT INTO nodes (name, region, first_seen, last_seen) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (name) DO UPDATE SET region = excluded.region, last_seen = excluded.last_seen",
         "ssii", name, region, now, now);
+}
+
+json_t *
+en_bstore_nodes (en_bstore_t *self)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT name, region, first_seen, last_seen FROM nodes ORDER BY region, name", NULL));
 }
 
 int
@@ -408,6 +432,15 @@ en_bstore_hiaten (en_bstore_t *self)
 }
 
 json_t *
+en_bstore_hiaten_recent (en_bstore_t *self, int limit)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT h.request_id, h.at, h.region, h.urgency, h.question_type, h.expertise AS expertise_json,"
+        " r.state FROM hiaten h JOIN requests r ON r.id = h.request_id ORDER BY h.at DESC LIMIT ?",
+        "i", (int64_t) limit));
+}
+
+json_t *
 en_bstore_counts (en_bstore_t *self)
 {
     json_t *counts = json_object ();
@@ -447,4 +480,106 @@ en_bstore_counts (en_bstore_t *self)
     json_object_set_new (counts, "outbox",
         json_integer (en_outbox_depth (self->outbox, NULL)));
     return counts;
+}
+
+json_t *
+en_bstore_requests_open (en_bstore_t *self, int limit)
+{
+    //  Most urgent first, then oldest first: what an operator must look at
+    return en_db_rows (en_db_query (self->db,
+        "SELECT " REQUEST_COLUMNS " FROM requests WHERE state NOT IN ('closed', 'hiaat')"
+        " ORDER BY CASE urgency WHEN 'crisis' THEN 0 WHEN 'hoog' THEN 1 ELSE 2 END, created LIMIT ?",
+        "i", (int64_t) limit));
+}
+
+json_t *
+en_bstore_chart_times (en_bstore_t *self, int64_t since)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT r.id, r.urgency, r.created,"
+        " (SELECT min (e.at) FROM events e WHERE e.request_id = r.id"
+        "   AND e.type IN ('offered', 'escalated')) - r.created AS first_offer_ms,"
+        " (SELECT min (e.at) FROM events e WHERE e.request_id = r.id"
+        "   AND e.type = 'accepted') - r.created AS accepted_ms"
+        " FROM requests r WHERE r.created >= ? ORDER BY r.created LIMIT 5000",
+        "i", since));
+}
+
+json_t *
+en_bstore_chart_weeks (en_bstore_t *self, int64_t since)
+{
+    //  The Monday that starts each request's week, in local time (an ISO
+    //  week runs Monday to Sunday: 'weekday 0' moves to the week's Sunday)
+    return en_db_rows (en_db_query (self->db,
+        "SELECT date (created / 1000, 'unixepoch', 'localtime', 'weekday 0', '-6 days') AS week,"
+        " urgency, count(*) AS requests FROM requests WHERE created >= ?"
+        " GROUP BY week, urgency ORDER BY week",
+        "i", since));
+}
+
+int
+en_bstore_operator_put (en_bstore_t *self, const char *name, const char *pwhash, bool replace)
+{
+    bool exists = en_db_int (self->db, "SELECT count(*) FROM operators WHERE name = ?", "s", name) > 0;
+    if (exists != replace)
+        return 1;
+    int64_t now = en_now_ms ();
+    return en_db_exec (self->db,
+        "INSERT INTO operators (name, pwhash, created, updated) VALUES (?1, ?2, ?3, ?3)"
+        " ON CONFLICT (name) DO UPDATE SET pwhash = excluded.pwhash, updated = excluded.updated",
+        "ssi", name, pwhash, now);
+}
+
+json_t *
+en_bstore_operator (en_bstore_t *self, const char *name)
+{
+    return en_db_one (en_db_query (self->db,
+        "SELECT name, pwhash, created, updated FROM operators WHERE name = ?", "s", name));
+}
+
+json_t *
+en_bstore_operators (en_bstore_t *self)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT o.name, o.created, o.updated,"
+        " (SELECT count(*) FROM api_tokens t WHERE t.operator = o.name) AS tokens"
+        " FROM operators o ORDER BY o.name", NULL));
+}
+
+int
+en_bstore_operator_remove (en_bstore_t *self, const char *name)
+{
+    if (en_db_int (self->db, "SELECT count(*) FROM operators WHERE name = ?", "s", name) == 0)
+        return 1;
+    return en_db_exec (self->db, "DELETE FROM operators WHERE name = ?", "s", name);
+}
+
+int
+en_bstore_token_add (en_bstore_t *self, const char *id, const char *operator_name, const char *hash)
+{
+    return en_db_exec (self->db,
+        "INSERT INTO api_tokens (id, operator, hash, created) VALUES (?, ?, ?, ?)",
+        "sssi", id, operator_name, hash, en_now_ms ());
+}
+
+json_t *
+en_bstore_token_find (en_bstore_t *self, const char *hash)
+{
+    return en_db_one (en_db_query (self->db,
+        "SELECT id, operator, created FROM api_tokens WHERE hash = ?", "s", hash));
+}
+
+json_t *
+en_bstore_tokens (en_bstore_t *self)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT id, operator, created FROM api_tokens ORDER BY operator, created", NULL));
+}
+
+int
+en_bstore_token_remove (en_bstore_t *self, const char *id)
+{
+    if (en_db_int (self->db, "SELECT count(*) FROM api_tokens WHERE id = ?", "s", id) == 0)
+        return 1;
+    return en_db_exec (self->db, "DELETE FROM api_tokens WHERE id = ?", "s", id);
 }

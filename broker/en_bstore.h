@@ -15,6 +15,8 @@ en_outbox_t *en_bstore_outbox (en_bstore_t *self);
 
 //  Nodes
 int en_bstore_node_seen (en_bstore_t *self, const char *name, const char *region);
+//  Every node that ever said HELLO: {name, region, first_seen, last_seen}.
+json_t *en_bstore_nodes (en_bstore_t *self);
 
 //  Experts: replace the full list published by node. Returns 0, or -1 with
 //  err (e.g. an id owned by another node).
@@ -66,6 +68,37 @@ json_t *en_bstore_offers_pending (en_bstore_t *self);
 //  Hiaten (gaps nobody could take)
 int en_bstore_hiaat (en_bstore_t *self, json_t *request);
 json_t *en_bstore_hiaten (en_bstore_t *self);
+//  The newest limit hiaten, as en_bstore_hiaten.
+json_t *en_bstore_hiaten_recent (en_bstore_t *self, int limit);
+
+//  Open requests (not closed, not hiaat), most urgent first, then oldest.
+json_t *en_bstore_requests_open (en_bstore_t *self, int limit);
+
+//  Chart data since a time (ms): per request {id, urgency, created,
+//  first_offer_ms, accepted_ms} (null when it did not happen), oldest
+//  first; and per local week {week (its Monday, YYYY-MM-DD), urgency,
+//  requests}.
+json_t *en_bstore_chart_times (en_bstore_t *self, int64_t since);
+json_t *en_bstore_chart_weeks (en_bstore_t *self, int64_t since);
+
+//  Dashboard operators. put stores name with a crypto_pwhash string:
+//  returns 0, or 1 when the operator exists and !replace (or does not
+//  and replace), -1 on error. operator returns {name, pwhash, created,
+//  updated} or NULL; operators lists them without pwhash, with their
+//  token counts. remove (which removes the operator's tokens too)
+//  returns 0, 1 if unknown, -1.
+int en_bstore_operator_put (en_bstore_t *self, const char *name, const char *pwhash, bool replace);
+json_t *en_bstore_operator (en_bstore_t *self, const char *name);
+json_t *en_bstore_operators (en_bstore_t *self);
+int en_bstore_operator_remove (en_bstore_t *self, const char *name);
+
+//  API tokens, stored as a hash (hex) only. find returns {id, operator,
+//  created} or NULL; remove returns 0, 1 if unknown, -1.
+int en_bstore_token_add (en_bstore_t *self, const char *id, const char *operator_name,
+                         const char *hash);
+json_t *en_bstore_token_find (en_bstore_t *self, const char *hash);
+json_t *en_bstore_tokens (en_bstore_t *self);
+int en_bstore_token_remove (en_bstore_t *self, const char *id);
 
 //  Counts for operators: nodes, experts by role, requests by state and
 //  urgency, open offers, hiaten, outbox depth.

@@ -28,6 +28,14 @@
     closing, declining or expiry frees capacity without this module
     keeping any counter in step; an expert is never offered more cases
     than they can take.
+
+    Operators (the dashboard, en_router_operator) can move a request on
+    by hand, with a reason: re-offer (withdraw the open offer, route
+    again), escalate (withdraw, offer to a bovenregionale
+    procesregisseur) or close. They use the same transitions as the
+    nodes' messages, so the events, STATUS messages, capacity and access
+    log stay as consistent as for any other change; the operator is the
+    actor in the access log.
 */
 #include "en_router.h"
 
@@ -37,6 +45,8 @@ struct _en_router_t {
     int64_t deadline [3];       //  offer deadline per urgency index, ms
     zlistx_t *regions;          //  regions of this province (strings)
     const char *actor;          //  who caused the transition being handled
+    bool by_operator;           //  actor is an operator (dashboard, control socket)
+    en_metrics_t *metrics;      //  counters and latencies (not owned), or NULL
 };
 
 en_router_t *
@@ -85,6 +95,12 @@ en_router_deadline (en_router_t *self, const char *urgency)
 }
 
 void
+en_router_set_metrics (en_router_t *self, en_metrics_t *metrics)
+{
+    self->metrics = metrics;
+}
+
+void
 en_router_clear_regions (en_router_t *self)
 {
     zlistx_purge (self->regions);
@@ -126,7 +142,8 @@ s_audit (en_router_t *self, const char *request_id, const char *event, const cha
     snprintf (name, sizeof name, "request.%s", event);
     en_audit_entry_t entry = {
         .event = name, .case_id = request_id, .actor = self->actor ? self->actor : self->name,
-        .on_behalf = expert, .action = action, .outcome = "ok" };
+        .on_behalf = expert, .action = action, .outcome = "ok",
+        .detail = self->by_operator ? "operator" : NULL };
     return en_audit_append (en_bstore_db (self->store), &entry);
 }
 
@@ -140,7 +157,7 @@ s_transition (en_router_t *self, json_t *request, const char *state, const char 
     //  The assigned expert: set on accept, kept through advice and close.
     const char *assigned = NULL;
     if (streq (state, "accepted"))
-        assigned = expert;
+        assigned = expert ? expert : en_json_str (request, "expert");
     else
     if (streq (state, "advice") || streq (state, "closed"))
         assigned = en_json_str (request, "expert");
@@ -167,9 +184,9 @@ static int
 s_offer (en_router_t *self, json_t *request, json_t *expert, const char *kind)
 {
     const char *request_id = en_json_str (request, "id");
+    int64_t offers_before = en_bstore_offer_count (self->store, request_id);
     char offer_id [128];
-    snprintf (offer_id, sizeof offer_id, "%s-o%lld", request_id,
-              (long long) en_bstore_offer_count (self->store, request_id) + 1);
+    snprintf (offer_id, sizeof offer_id, "%s-o%lld", request_id, (long long) offers_before + 1);
     int64_t deadline = en_now_ms () + en_router_deadline (self, en_json_str (request, "urgency"));
     const char *expert_id = en_json_str (expert, "id");
     const char *node = en_json_str (expert, "node");
@@ -182,6 +199,10 @@ s_offer (en_router_t *self, json_t *request, json_t *expert, const char *kind)
     if (s_send (self, node, "OFFER", body))
         return -1;
     bool escalation = streq (kind, "escalation");
+    en_metrics_count (self->metrics, EN_METRIC_ROUTING, kind, 1);
+    if (offers_before == 0)
+        en_metrics_observe_ms (self->metrics, EN_HIST_FIRST_OFFER,
+                               en_now_ms () - en_json_int (request, "created", en_now_ms ()));
     return s_transition (self, request, escalation ? "escalated" : "offered",
                          escalation ? "escalated" : "offered", expert_id, NULL,
                          json_pack ("{s:s, s:I}", "offer", offer_id, "deadline", (json_int_t) deadline));
@@ -203,10 +224,12 @@ s_route (en_router_t *self, json_t *request)
         candidate = en_bstore_candidate (self->store, summary, NULL, true, now);
         if (candidate)
             rc = s_offer (self, request, candidate, "escalation");
-        else
+        else {
+            en_metrics_count (self->metrics, EN_METRIC_ROUTING, "hiaat", 1);
             rc = en_bstore_hiaat (self->store, request)
               || s_transition (self, request, "hiaat", "hiaat", NULL,
                                "no expert or procesregisseur available", NULL);
+        }
     }
     json_decref (candidate);
     return rc ? -1 : 0;
@@ -293,6 +316,15 @@ s_offer_for (en_router_t *self, const char *node, en_msg_t *msg, const char *sta
     return NULL;
 }
 
+//  An expert answered an offer: count the outcome and how long it took.
+static void
+s_count_answer (en_router_t *self, json_t *offer, const char *outcome)
+{
+    en_metrics_count (self->metrics, EN_METRIC_OFFER_OUTCOME, outcome, 1);
+    en_metrics_observe_ms (self->metrics, EN_HIST_OFFER_ANSWER,
+                           en_now_ms () - en_json_int (offer, "created", en_now_ms ()));
+}
+
 static int
 s_handle_accept (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *error)
 {
@@ -314,6 +346,7 @@ s_handle_accept (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
         return en_error_set (error, EN_ERR_CONFLICT, "expert '%s' has no free capacity", expert);
     }
     json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
+    s_count_answer (self, offer, "accepted");
     int rc = en_bstore_offer_close (self->store, en_json_str (offer, "id"), "accepted", NULL)
           || s_transition (self, request, "accepted", "accepted", expert, NULL, accepted);
     json_decref (request);
@@ -373,6 +406,7 @@ s_handle_decline (en_router_t *self, const char *node, en_msg_t *msg, en_error_t
         return en_error_set (error, EN_ERR_INVALID, "field 'reason' must be text of 1 to 500 bytes");
     }
     json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
+    s_count_answer (self, offer, "declined");
     int rc = en_bstore_offer_close (self->store, en_json_str (offer, "id"), "declined", reason)
           || s_transition (self, request, en_json_str (request, "state"), "declined",
                            en_json_str (offer, "expert"), reason, NULL)
@@ -409,6 +443,35 @@ s_handle_advice (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
     return rc;
 }
 
+//  Withdraw the open offers of a request (closed, or moved on by an
+//  operator): each offer ends "withdrawn" and its expert's node gets
+//  WITHDRAW with reason (a fixed word: an operator's text does not
+//  travel to other regions). With event set, each withdrawal is also an
+//  event of the request, with detail.
+static int
+s_withdraw_open (en_router_t *self, json_t *request, const char *reason,
+                 const char *event, const char *detail)
+{
+    const char *request_id = en_json_str (request, "id");
+    json_t *open = en_bstore_offers_open (self->store, request_id, 0);
+    size_t index;
+    json_t *offer;
+    int rc = 0;
+    json_array_foreach (open, index, offer) {
+        en_metrics_count (self->metrics, EN_METRIC_OFFER_OUTCOME, "withdrawn", 1);
+        rc |= en_bstore_offer_close (self->store, en_json_str (offer, "id"), "withdrawn", reason);
+        rc |= s_send (self, en_json_str (offer, "node"), "WITHDRAW",
+                      json_pack ("{s:s, s:s, s:s, s:s}", "offer", en_json_str (offer, "id"),
+                                 "request_id", request_id, "expert", en_json_str (offer, "expert"),
+                                 "reason", reason));
+        if (event)
+            rc |= s_transition (self, request, en_json_str (request, "state"), event,
+                                en_json_str (offer, "expert"), detail, NULL);
+    }
+    json_decref (open);
+    return rc ? -1 : 0;
+}
+
 static int
 s_handle_close (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *error)
 {
@@ -428,22 +491,10 @@ s_handle_close (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *
     else
     if (outcome && (!json_is_string (outcome) || strlen (json_string_value (outcome)) > 500))
         rc = en_error_set (error, EN_ERR_INVALID, "field 'outcome' must be text of at most 500 bytes");
-    else {
-        json_t *open = en_bstore_offers_open (self->store, request_id, 0);
-        size_t index;
-        json_t *offer;
-        json_array_foreach (open, index, offer) {
-            rc |= en_bstore_offer_close (self->store, en_json_str (offer, "id"), "withdrawn", "closed");
-            rc |= s_send (self, en_json_str (offer, "node"), "WITHDRAW",
-                          json_pack ("{s:s, s:s, s:s, s:s}", "offer", en_json_str (offer, "id"),
-                                     "request_id", request_id, "expert", en_json_str (offer, "expert"),
-                                     "reason", "closed"));
-        }
-        json_decref (open);
-        rc |= s_transition (self, request, "closed", "closed", NULL, json_string_value (outcome), NULL);
-        if (rc)
-            en_error_set (error, EN_ERR_INTERNAL, "store error");
-    }
+    else
+    if (s_withdraw_open (self, request, "closed", NULL, NULL)
+    ||  s_transition (self, request, "closed", "closed", NULL, json_string_value (outcome), NULL))
+        rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
     json_decref (request);
     return rc ? -1 : 0;
 }
@@ -484,6 +535,7 @@ en_router_expire (en_router_t *self, int64_t now)
         json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
         en_db_t *db = en_bstore_db (self->store);
         en_db_savepoint (db);
+        en_metrics_count (self->metrics, EN_METRIC_OFFER_OUTCOME, "expired", 1);
         if (en_bstore_offer_close (self->store, offer_id, "expired", "no answer before deadline")
         ||  s_transition (self, request, en_json_str (request, "state"), "expired",
                           en_json_str (offer, "expert"), "no answer before deadline", NULL)
@@ -503,4 +555,76 @@ en_router_expire (en_router_t *self, int64_t now)
     }
     json_decref (due);
     return expired;
+}
+
+//  Operator actions. Each is one event "operator-<action>" with the
+//  operator's name and reason, then the transitions it causes, all with
+//  the operator as the actor in the access log.
+int
+en_router_operator (en_router_t *self, const char *operator_name, const char *action,
+                    const char *request_id, const char *reason, en_error_t *error)
+{
+    if (!en_name_valid (operator_name))
+        return en_error_set (error, EN_ERR_INVALID, "field 'operator' must be an operator name");
+    if (!action || (!streq (action, "reoffer") && !streq (action, "escalate") && !streq (action, "close")))
+        return en_error_set (error, EN_ERR_BAD_REQUEST, "action must be reoffer, escalate or close");
+    if (!reason || strlen (reason) == 0 || strlen (reason) > 500)
+        return en_error_set (error, EN_ERR_INVALID, "field 'reason' must be text of 1 to 500 bytes");
+    json_t *request = en_id_valid (request_id) ? en_bstore_request (self->store, request_id) : NULL;
+    if (!request)
+        return en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'", request_id ? request_id : "");
+    self->actor = operator_name;
+    self->by_operator = true;
+    const char *state = en_json_str (request, "state");
+    bool routable = streq (state, "submitted") || streq (state, "offered")
+                 || streq (state, "escalated") || streq (state, "hiaat");
+    char event [32], detail [600];
+    snprintf (event, sizeof event, "operator-%s", action);
+    snprintf (detail, sizeof detail, "%s: %s", operator_name, reason);
+    int rc = 0;
+    if (streq (action, "close")) {
+        char outcome [600];
+        snprintf (outcome, sizeof outcome, "closed by operator: %s", reason);
+        if (streq (state, "closed"))
+            rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' is already closed", request_id);
+        else
+        if (s_transition (self, request, state, event, NULL, detail, NULL)
+        ||  s_withdraw_open (self, request, "closed", NULL, NULL)
+        ||  s_transition (self, request, "closed", "closed", NULL, outcome, NULL))
+            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+    }
+    else
+    if (!routable)
+        rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' is %s: it cannot be %s", request_id, state,
+                           streq (action, "reoffer") ? "offered again" : "escalated");
+    else
+    if (streq (action, "reoffer")) {
+        if (s_transition (self, request, state, event, NULL, detail, NULL)
+        ||  s_withdraw_open (self, request, "withdrawn", "withdrawn", detail)
+        ||  s_route (self, request))
+            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+    }
+    else {
+        //  Escalate only when there is someone to escalate to; otherwise
+        //  nothing changes and the operator is told so
+        json_t *candidate = en_bstore_candidate (self->store, json_object_get (request, "summary"),
+                                                 NULL, true, en_now_ms ());
+        if (!candidate)
+            rc = en_error_set (error, EN_ERR_CONFLICT,
+                               "no bovenregionale procesregisseur is available for '%s'", request_id);
+        else
+        if (s_transition (self, request, state, event, NULL, detail, NULL)
+        ||  s_withdraw_open (self, request, "withdrawn", "withdrawn", detail)
+        ||  s_offer (self, request, candidate, "escalation"))
+            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+        json_decref (candidate);
+    }
+    if (rc == 0) {
+        en_metrics_count (self->metrics, EN_METRIC_OPERATOR, action, 1);
+        zsys_info ("request %s: %s by operator %s", request_id, action, operator_name);
+    }
+    self->by_operator = false;
+    self->actor = self->name;
+    json_decref (request);
+    return rc ? -1 : 0;
 }

@@ -7,6 +7,7 @@
 #define EN_ROUTER_H_INCLUDED
 
 #include "en_bstore.h"
+#include "en_metrics.h"
 
 typedef struct _en_router_t en_router_t;
 
@@ -16,6 +17,10 @@ void en_router_destroy (en_router_t **self_p);
 //  Offer deadline for an urgency (crisis, hoog, regulier), in ms.
 void en_router_set_deadline (en_router_t *self, const char *urgency, int64_t ms);
 int64_t en_router_deadline (en_router_t *self, const char *urgency);
+
+//  Count routing decisions, offer outcomes and latencies into metrics
+//  (not owned; NULL: not counted).
+void en_router_set_metrics (en_router_t *self, en_metrics_t *metrics);
 
 //  Regions of this province. When none are set, any region is accepted
 //  (and each node submits for its own region only).
@@ -30,5 +35,23 @@ int en_router_handle (en_router_t *self, const char *node, const char *node_regi
 //  Expire open offers whose deadline is <= now and route their requests
 //  onward. Returns how many offers expired.
 int en_router_expire (en_router_t *self, int64_t now);
+
+//  An operator's action on a request, with a reason (1..500 bytes), in
+//  the caller's transaction:
+//    "reoffer"   withdraw the open offer and route the request again (the
+//                next candidate, else escalation, else hiaat); also for a
+//                hiaat, when experts may have become available
+//    "escalate"  withdraw the open offer and offer the request to a
+//                bovenregionale procesregisseur not offered it before
+//    "close"     withdraw open offers and close the request with outcome
+//                "closed by operator: <reason>"
+//  Each records an event "operator-<action>" (detail "<operator>: <reason>")
+//  and the transitions it causes, with the operator as actor in the
+//  access log, and sends the STATUS and WITHDRAW messages they cause.
+//  0, or -1 with error: 404 unknown request, 409 the state does not allow
+//  it (reoffer/escalate of an accepted, advice or closed request; close
+//  of a closed one) or nobody to escalate to, 422 bad reason or name.
+int en_router_operator (en_router_t *self, const char *operator_name, const char *action,
+                        const char *request_id, const char *reason, en_error_t *error);
 
 #endif

@@ -1,0 +1,136 @@
+// dashboard.js - the broker's dashboard in a real browser (Debian's
+// headless Chromium, driven by playwright-core), for
+// tests/integration/test_browser.sh, which starts the network first.
+//
+// Environment:
+//   EN_URL         dashboard base URL, e.g. http://127.0.0.1:PORT
+//   EN_NAME        operator name;  EN_PASSWORD its password
+//   EN_SUBMIT      shell command that submits a request at a node and
+//                  prints its JSON ({"id": ...}); run while the page is open
+//   EN_SCREENSHOT  where to save the overview screenshot (PNG)
+//   EN_CHROMIUM    browser binary (default /usr/bin/chromium)
+//
+// Prints "ok - ..." / "not ok - ..." lines like tests/integration/lib.sh;
+// exits 0 only when every check passed.
+'use strict';
+const { chromium } = require ('playwright-core');
+const { execSync } = require ('child_process');
+
+let failures = 0;
+function check (what, condition, detail) {
+    if (condition)
+        console.log ('ok - ' + what);
+    else {
+        failures++;
+        console.log ('not ok - ' + what + (detail ? ' (' + detail + ')' : ''));
+    }
+}
+
+async function main () {
+    const base = process.env.EN_URL;
+    const browser = await chromium.launch ({
+        executablePath: process.env.EN_CHROMIUM || '/usr/bin/chromium',
+        headless: true,
+        args: [ '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                '--disable-component-update', '--disable-sync', '--no-first-run',
+                '--disable-dev-shm-usage' ],
+    });
+    try {
+        // A laptop screen
+        const context = await browser.newContext ({ viewport: { width: 1440, height: 900 }, locale: 'nl-NL' });
+        const page = await context.newPage ();
+        const problems = [];
+        page.on ('console', (message) => {
+            if (message.type () === 'error')
+                problems.push (message.text ());
+        });
+        page.on ('pageerror', (error) => problems.push (String (error)));
+
+        // Not logged in: the overview answers 401 with the login form, no data
+        let response = await page.goto (base + '/');
+        check ('unauthenticated page gets 401', response.status () === 401, 'status ' + response.status ());
+        check ('unauthenticated page shows the login form',
+               await page.locator ('form.login-box input[name=password]').count () === 1);
+        check ('unauthenticated page shows no data',
+               await page.locator ('#open-requests, #offers, #nodes').count () === 0);
+
+        // A wrong password is refused with a message in Dutch
+        await page.fill ('#name', process.env.EN_NAME);
+        await page.fill ('#password', 'not-the-password');
+        [response] = await Promise.all ([ page.waitForNavigation (), page.click ('form.login-box button') ]);
+        check ('wrong password: 401 and the login form again', response.status () === 401, 'status ' + response.status () + ' ' + page.url ());
+        check ('wrong password: message shown', (await page.locator ('.alert').innerText ()).includes ('Onjuiste'));
+
+        // Log in through the form
+        await page.fill ('#name', process.env.EN_NAME);
+        await page.fill ('#password', process.env.EN_PASSWORD);
+        [response] = await Promise.all ([ page.waitForNavigation (), page.click ('form.login-box button') ]);
+        check ('login through the form lands on the overview', page.url () === base + '/' && response.status () === 200,
+               page.url () + ' ' + response.status ());
+        problems.length = 0;        //  the 401s before the login are expected
+        check ('overview is in Dutch', (await page.locator ('h1').first ().innerText ()) === 'Overzicht');
+        const cookies = await context.cookies ();
+        const session = cookies.find ((c) => c.name === 'en_session');
+        check ('session cookie is HttpOnly and SameSite=Strict',
+               session && session.httpOnly && session.sameSite === 'Strict');
+        check ('the session cookie is not readable by scripts',
+               (await page.evaluate (() => document.cookie)).indexOf ('en_session') < 0);
+
+        // A request submitted at a node appears without a reload
+        await page.evaluate (() => { window.enNoReload = 'still here'; });
+        const before = await page.locator ('#open-requests tbody tr').count ();
+        const submitted = JSON.parse (execSync (process.env.EN_SUBMIT, { encoding: 'utf8' }));
+        check ('a node submitted a request', submitted && submitted.id, JSON.stringify (submitted));
+        const row = page.locator ('#open-requests tr[data-request="' + submitted.id + '"]');
+        let appeared = true;
+        try {
+            await row.waitFor ({ timeout: 15000 });
+        }
+        catch (error) {
+            appeared = false;
+        }
+        check ('the new request appears in the open requests table', appeared);
+        check ('... without a reload of the page', (await page.evaluate (() => window.enNoReload)) === 'still here');
+        check ('the table grew by one row', (await page.locator ('#open-requests tbody tr').count ()) === before + 1);
+        check ('the live indicator says it is up to date',
+               (await page.locator ('#live-status').innerText ()).startsWith ('live, bijgewerkt'));
+        if (appeared)
+            check ('its row shows urgency and age', /crisis/.test (await row.innerText ()));
+
+        // The charts are inline SVG drawn by the broker
+        check ('three inline SVG charts', (await page.locator ('#charts svg.chart').count ()) === 3);
+        await page.waitForTimeout (2500);       //  one more refresh, so the picture is settled
+        await page.screenshot ({ path: process.env.EN_SCREENSHOT, fullPage: true });
+        check ('screenshot saved', true);
+
+        // The request's timeline
+        await page.click ('#open-requests a[href="/verzoek/' + submitted.id + '"]');
+        await page.waitForSelector ('#timeline');
+        check ('request page shows its timeline',
+               (await page.locator ('#timeline').innerText ()).includes ('ingediend'));
+        check ('request page shows the access log with this view',
+               (await page.locator ('#audit').innerText ()).includes ('bekeken'));
+
+        // Experts' load
+        await page.click ('nav a[href="/experts"]');
+        await page.waitForSelector ('#experts');
+        check ('experts page lists experts with a load bar',
+               (await page.locator ('#experts svg.bar').count ()) > 0);
+
+        check ('no script errors or CSP violations in the console', problems.length === 0, problems.join (' | '));
+
+        // Log out: the session ends
+        await page.goto (base + '/');
+        await Promise.all ([ page.waitForNavigation (), page.click ('header form button') ]);
+        response = await page.goto (base + '/api/overview');
+        check ('after logout the API answers 401', response.status () === 401);
+    }
+    finally {
+        await browser.close ();
+    }
+}
+
+main ().then (() => process.exit (failures ? 1 : 0), (error) => {
+    console.log ('not ok - browser test crashed: ' + (error && error.stack || error));
+    process.exit (1);
+});

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The dashboard in a real browser: Debian's headless Chromium, driven by
+# playwright-core (tests/browser/dashboard.js), logs in through the form,
+# sees a request that a node submits while the page is open appear in
+# the open-requests table without a reload, follows it to its timeline,
+# and saves a screenshot of the overview as docs/dashboard.png.
+#
+# Needs chromium (deploy/deps.sh installs it), Node.js with npm, and
+# playwright-core in tests/browser/node_modules (installed here from
+# tests/browser/package-lock.json when missing). A missing tool is
+# installed when we are root, else the test fails: it never passes
+# without having run the browser.
+. "$(dirname "$0")/lib.sh"
+BROWSER_DIR=$NET_ROOT/tests/browser
+SCREENSHOT=${EN_SCREENSHOT:-$NET_ROOT/docs/dashboard.png}
+
+s_install () {
+    [ "$(id -u)" -eq 0 ] || return 1
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1 && return 0
+    apt-get update -qq >/dev/null 2>&1
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1
+}
+command -v chromium >/dev/null || s_install chromium
+command -v node >/dev/null || s_install nodejs
+command -v npm >/dev/null || s_install npm
+for tool in chromium node npm curl jq; do
+    command -v $tool >/dev/null || { not_ok "$tool is installed (deploy/deps.sh, or run as root)"; test_done; }
+done
+if [ ! -f "$BROWSER_DIR/node_modules/playwright-core/package.json" ]; then
+    (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1) \
+        || { not_ok "playwright-core installs from tests/browser/package-lock.json"; test_done; }
+fi
+CTL=$NET_ROOT/build/tests/ctl
+[ -x "$CTL" ] || { not_ok "build/tests/ctl is built (make unit-bins)"; test_done; }
+
+test_init
+WEB_PORT=$(free_port)
+cat > "$NET_DIR/broker.cfg" <<EOF
+broker
+    name = overijssel
+    heartbeat = 500ms
+    retry = 1s
+    regions
+        twente
+        ijsselland
+routing
+    grace = 1s
+    deadline
+        crisis = 10m
+        hoog = 4h
+        regulier = 3d
+web
+    address = 127.0.0.1:$WEB_PORT
+EOF
+NET_BROKER_CONFIG=$NET_DIR/broker.cfg
+net_keys twente ijsselland ec-overijssel
+net_broker || { not_ok "broker starts"; test_done; }
+for n in twente ijsselland ec-overijssel; do net_node $n; done
+for n in twente ijsselland ec-overijssel; do net_wait_connected $n || { not_ok "$n connects"; test_done; }; done
+"$CTL" "$NET_DIR/overijssel" operator-add '{"name": "operator", "password": "dashboard-test-wachtwoord"}' >/dev/null \
+    || { not_ok "operator added"; test_done; }
+
+# A province with some life in it, so the screenshot shows every panel
+en twente expert add --id se-tw-01 --role superexpert --expertise trauma,jggz --capacity 2 >/dev/null
+en twente expert add --id se-tw-02 --role superexpert --expertise autisme,lvb --capacity 1 >/dev/null
+en twente expert add --id ed-tw-01 --role ervaringsdeskundige --expertise ouders-overbelast --capacity 1 >/dev/null
+en ijsselland expert add --id se-ij-01 --role superexpert --expertise eetstoornis,jggz --capacity 2 >/dev/null
+en ijsselland expert add --id se-ij-02 --role superexpert --expertise verslaving,trauma --capacity 1 >/dev/null
+en ec-overijssel expert add --id pr-ec-01 --role procesregisseur --bovenregionaal --capacity 1 >/dev/null
+net_until 10 'length == 6' enb --json broker experts || not_ok "experts published"
+submit () { en "$1" --json request submit "${@:2}" | jq -r .id; }
+A=$(submit twente --urgency hoog --type consultatie-advies --expertise trauma --age-band 12-17 --leefgebieden jeugdhulp,onderwijs)
+wait_state "$A" offered && en twente expert accept "$A-o1" >/dev/null
+B=$(submit ijsselland --urgency regulier --type consultatie-advies --expertise eetstoornis --age-band 12-17)
+C=$(submit twente --urgency hoog --type consultatie-advies --expertise gedrag,3-milieu --age-band 12-17)
+D=$(submit ijsselland --urgency regulier --type consultatie-advies --expertise verslaving --age-band 18-23)
+wait_state "$C" escalated
+E=$(submit twente --urgency hoog --type organiseren-hulp --expertise wonen --age-band 18-23)
+wait_state "$E" hiaat || not_ok "a hiaat for the picture"
+wait_state "$A" accepted || not_ok "an accepted request for the picture"
+
+node_status=0
+EN_URL="http://127.0.0.1:$WEB_PORT" EN_NAME=operator EN_PASSWORD=dashboard-test-wachtwoord \
+EN_SCREENSHOT="$NET_DIR/dashboard.png" \
+EN_SUBMIT="'$NET_BIN/expertnet' --node '$NET_DIR/twente' --json request submit --urgency crisis --type consultatie-advies --expertise trauma --age-band 12-17 --situatie crisis" \
+    timeout 180 node "$BROWSER_DIR/dashboard.js" || node_status=$?
+[ $node_status -eq 0 ] && ok "the browser test passed" || not_ok "the browser test passed (exit $node_status)"
+if [ -s "$NET_DIR/dashboard.png" ]; then
+    mkdir -p "$(dirname "$SCREENSHOT")"
+    cp "$NET_DIR/dashboard.png" "$SCREENSHOT"
+    ok "screenshot saved as ${SCREENSHOT#$NET_ROOT/}"
+else
+    not_ok "screenshot saved"
+fi
+test_done
