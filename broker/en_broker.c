@@ -1016,6 +1016,40 @@ s_handle_control (en_broker_t *self, zsock_t *sock)
         }
     }
     else
+    if (streq (verb, "report")) {
+        //  Aggregated and suppressed here: only the report leaves the broker
+        json_t *cases = en_bstore_report_cases (self->store);
+        json_t *input = json_array ();
+        size_t index;
+        json_t *row;
+        json_array_foreach (cases, index, row) {
+            json_t *phases = json_object_get (row, "phases");
+            json_t *summary = json_object_get (row, "summary");
+            json_t *item = json_is_object (summary) ? json_deep_copy (summary) : json_object ();
+            json_object_set (item, "region", json_object_get (row, "region"));
+            json_object_set (item, "urgency", json_object_get (row, "urgency"));
+            json_object_set (item, "question_type", json_object_get (row, "question_type"));
+            json_object_set (item, "expertise", json_object_get (row, "expertise"));
+            json_object_set (item, "registered", json_object_get (phases, "aanmelding"));
+            json_object_set (item, "first_assignment", json_object_get (row, "first_assignment"));
+            json_object_set (item, "closed", json_object_get (phases, "afgesloten"));
+            json_object_set_new (item, "hiaat", json_boolean (en_json_int (row, "hiaat", 0)));
+            json_object_set (item, "outcome", json_object_get (row, "outcome"));
+            json_array_append_new (input, item);
+        }
+        json_decref (cases);
+        en_report_options_t options = {
+            .from_ms = en_json_int (args, "from", 0), .to_ms = en_json_int (args, "to", 0),
+            .region = en_json_str (args, "region"), .min_cell = (int) en_json_int (args, "min_cell", 5) };
+        if (options.min_cell < 3) {
+            failure = "min_cell must be at least 3 (smaller thresholds protect nobody)";
+            code = EN_ERR_INVALID;
+        }
+        else
+            result = en_report_build (input, &options);
+        json_decref (input);
+    }
+    else
     if (streq (verb, "hiaten"))
         result = en_bstore_hiaten (self->store);
     else

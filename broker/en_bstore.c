@@ -138,6 +138,17 @@ static const char *s_migrations [] = {
     "  hash TEXT NOT NULL UNIQUE,"
     "  created INTEGER NOT NULL);"
     "CREATE INDEX requests_created ON requests (created);",
+    //  9: case summaries published by nodes (SUMMARY), for the rode
+    //  draden report: anonymized, one row per case (pseudonym per origin)
+    "CREATE TABLE summaries ("
+    "  origin TEXT NOT NULL,"
+    "  pseudonym TEXT NOT NULL,"
+    "  region TEXT NOT NULL,"
+    "  summary TEXT NOT NULL,"
+    "  phases TEXT NOT NULL,"
+    "  outcome TEXT,"
+    "  updated INTEGER NOT NULL,"
+    "  PRIMARY KEY (origin, pseudonym));",
     NULL
 };
 
@@ -582,4 +593,53 @@ en_bstore_token_remove (en_bstore_t *self, const char *id)
     if (en_db_int (self->db, "SELECT count(*) FROM api_tokens WHERE id = ?", "s", id) == 0)
         return 1;
     return en_db_exec (self->db, "DELETE FROM api_tokens WHERE id = ?", "s", id);
+}
+
+int
+en_bstore_summary_put (en_bstore_t *self, const char *origin, json_t *body)
+{
+    char *summary = json_dumps (json_object_get (body, "summary") ?: json_object (), JSON_COMPACT | JSON_SORT_KEYS);
+    char *phases = json_dumps (json_object_get (body, "phases"), JSON_COMPACT | JSON_SORT_KEYS);
+    json_t *outcome_json = json_object_get (body, "outcome");
+    char *outcome = outcome_json ? json_dumps (outcome_json, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    int rc = en_db_exec (self->db,
+        "INSERT INTO summaries (origin, pseudonym, region, summary, phases, outcome, updated)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (origin, pseudonym) DO UPDATE SET region = excluded.region, summary = excluded.summary,"
+        " phases = excluded.phases, outcome = excluded.outcome, updated = excluded.updated",
+        "ssssssi", origin, en_json_str (body, "case"), en_json_str (body, "region"), summary, phases,
+        outcome, en_now_ms ());
+    free (summary);
+    free (phases);
+    free (outcome);
+    return rc;
+}
+
+json_t *
+en_bstore_report_cases (en_bstore_t *self)
+{
+    //  A case is a published summary, joined with the requests about it
+    //  (first one's type, urgency and expertise; first accept; any
+    //  hiaat); a request about no published case counts as a case of its own.
+    return en_db_rows (en_db_query (self->db,
+        "WITH first_accept AS (SELECT request_id, min (at) AS at FROM events WHERE type = 'accepted' GROUP BY request_id),"
+        " req AS (SELECT r.*, json_extract (r.summary, '$.case') AS pseudonym, fa.at AS accepted_at,"
+        "   EXISTS (SELECT 1 FROM hiaten h WHERE h.request_id = r.id) AS was_hiaat,"
+        "   (SELECT min (e.at) FROM events e WHERE e.request_id = r.id AND e.type = 'closed') AS closed_at"
+        "   FROM requests r LEFT JOIN first_accept fa ON fa.request_id = r.id)"
+        " SELECT s.region, s.summary AS summary_json, s.phases AS phases_json, s.outcome AS outcome_json,"
+        "   (SELECT question_type FROM req WHERE req.pseudonym = s.pseudonym ORDER BY created LIMIT 1) AS question_type,"
+        "   (SELECT urgency FROM req WHERE req.pseudonym = s.pseudonym ORDER BY created LIMIT 1) AS urgency,"
+        "   (SELECT json_extract (summary, '$.expertise') FROM req WHERE req.pseudonym = s.pseudonym"
+        "     ORDER BY created LIMIT 1) AS expertise_json,"
+        "   (SELECT min (accepted_at) FROM req WHERE req.pseudonym = s.pseudonym) AS first_assignment,"
+        "   (SELECT max (was_hiaat) FROM req WHERE req.pseudonym = s.pseudonym) AS hiaat"
+        " FROM summaries s"
+        " UNION ALL"
+        " SELECT region, summary AS summary_json, json_object ('aanmelding', created, 'afgesloten', closed_at) AS phases_json,"
+        "   NULL AS outcome_json, question_type, urgency, json_extract (summary, '$.expertise') AS expertise_json,"
+        "   accepted_at AS first_assignment, was_hiaat AS hiaat"
+        " FROM req WHERE pseudonym IS NULL"
+        "   OR NOT EXISTS (SELECT 1 FROM summaries s WHERE s.pseudonym = req.pseudonym AND s.origin = req.origin)",
+        NULL));
 }

@@ -104,4 +104,11 @@ int en_bstore_token_remove (en_bstore_t *self, const char *id);
 //  urgency, open offers, hiaten, outbox depth.
 json_t *en_bstore_counts (en_bstore_t *self);
 
+//  Store a node's case summary (SUMMARY body), replacing the previous one.
+int en_bstore_summary_put (en_bstore_t *self, const char *origin, json_t *body);
+
+//  Every case known for the rode draden report: region, summary, phases,
+//  outcome, question_type, urgency, expertise, first_assignment, hiaat.
+json_t *en_bstore_report_cases (en_bstore_t *self);
+
 #endif

@@ -354,6 +354,43 @@ s_handle_accept (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
     return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
 }
 
+//  A case's anonymized summary from its region's node, for the rode
+//  draden report. Closed vocabularies only, the pseudonym, phase times
+//  and the outcome: validated strictly, like everything a node publishes.
+static int
+s_handle_summary (en_router_t *self, const char *node, const char *node_region, en_msg_t *msg,
+                  en_error_t *error)
+{
+    json_t *body = en_msg_body (msg);
+    static const char *fields [] = { "case", "region", "summary", "phases", "outcome", NULL };
+    char err [256];
+    const char *key;
+    json_t *value;
+    json_object_foreach (body, key, value)
+        if (!en_vocab_has (fields, key))
+            return en_error_set (error, EN_ERR_INVALID, "summary has unknown field '%.40s'", key);
+    if (!en_vocab_pseudonym_valid (en_json_str (body, "case")))
+        return en_error_set (error, EN_ERR_INVALID, "field 'case' must be a case pseudonym");
+    const char *region = en_json_str (body, "region");
+    if (!region || !streq (region, node_region))
+        return en_error_set (error, EN_ERR_FORBIDDEN, "a node publishes summaries of its own region ('%s')", node_region);
+    json_t *phases = json_object_get (body, "phases");
+    if (!json_is_object (phases))
+        return en_error_set (error, EN_ERR_INVALID, "field 'phases' must map phases to times");
+    json_object_foreach (phases, key, value)
+        if (!en_vocab_has (en_vocab_phase, key) || !json_is_integer (value))
+            return en_error_set (error, EN_ERR_INVALID, "phases: '%.40s' is not a phase with a time", key);
+    json_t *summary = json_object_get (body, "summary");
+    if (summary && en_summary_validate (summary, err, sizeof err))
+        return en_error_set (error, EN_ERR_INVALID, "%s", err);
+    json_t *outcome = json_object_get (body, "outcome");
+    if (outcome && en_outcome_validate (outcome, err, sizeof err))
+        return en_error_set (error, EN_ERR_INVALID, "%s", err);
+    if (en_bstore_summary_put (self->store, node, body))
+        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+    return 0;
+}
+
 //  A dossier from the origin, sealed (crypto_box_seal) to the expert who
 //  accepted: the broker checks who may send it to whom and relays the
 //  ciphertext; it can neither read it nor keeps it beyond its outbox.
@@ -517,6 +554,8 @@ en_router_handle (en_router_t *self, const char *node, const char *node_region,
         return s_handle_advice (self, node, msg, error);
     if (streq (command, "CLOSE"))
         return s_handle_close (self, node, msg, error);
+    if (streq (command, "SUMMARY"))
+        return s_handle_summary (self, node, node_region, msg, error);
     if (streq (command, "DOSSIER"))
         return s_handle_dossier (self, node, msg, error);
     return en_error_set (error, EN_ERR_BAD_REQUEST, "command %s is not sent to a broker", command);
