@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <errno.h>
 #include <pwd.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +57,10 @@ static const char *s_usage_text =
 "Node and broker:\n"
 "  node status                                connection, queue depth, counts\n"
 "  broker status | requests | show ID | hiaten | experts | offers\n"
+"Dashboard (http://127.0.0.1:8080 by default) and operator actions:\n"
+"  broker operator-add NAME [--password-file F]   a dashboard login\n"
+"  broker token-add NAME | tokens | token-remove ID   API tokens\n"
+"  broker reoffer|escalate|close ID --reason TEXT     operator actions (logged)\n"
 "Rode draden (stuurgroep, against the broker):\n"
 "  report --from DATE --to DATE --format html|csv|json [--region R] [--output F]\n"
 "Keys:\n"
@@ -1203,6 +1208,96 @@ s_cmd_audit (s_cli_t *cli, json_t *parsed, const char *verb)
 }
 
 //  ------------------------------------------------------------------
+//  dashboard operators and operator actions
+
+//  A password from --password-file, else from standard input (first line;
+//  no echo when it is a terminal). Caller frees; NULL on failure.
+static char *
+s_read_password (json_t *parsed)
+{
+    const char *file = s_opt (parsed, "password-file");
+    char *text = NULL;
+    if (file)
+        text = en_file_read (file, 1024);
+    else {
+        if (isatty (STDIN_FILENO))
+            fprintf (stderr, "password (at least 12 characters): ");
+        char buf [1024];
+        struct termios old, quiet;
+        bool tty = isatty (STDIN_FILENO) && tcgetattr (STDIN_FILENO, &old) == 0;
+        if (tty) {
+            quiet = old;
+            quiet.c_lflag &= ~(tcflag_t) ECHO;
+            tcsetattr (STDIN_FILENO, TCSANOW, &quiet);
+        }
+        if (fgets (buf, sizeof buf, stdin))
+            text = strdup (buf);
+        if (tty) {
+            tcsetattr (STDIN_FILENO, TCSANOW, &old);
+            fprintf (stderr, "\n");
+        }
+        sodium_memzero (buf, sizeof buf);
+    }
+    if (text)
+        text [strcspn (text, "\r\n")] = 0;
+    return text;
+}
+
+static int
+s_cmd_operator (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    json_t *args = NULL;
+    if (streq (verb, "operator-add") || streq (verb, "operator-passwd")) {
+        if (s_arg_count (parsed) != 1)
+            return s_usage_error ("%s", "needs the operator's name");
+        char *password = s_read_password (parsed);
+        if (!password)
+            return s_usage_error ("%s", "no password (give --password-file FILE or type it on standard input)");
+        args = json_pack ("{s:s, s:s, s:b}", "name", s_arg (parsed, 0), "password", password,
+                          "replace", streq (verb, "operator-passwd"));
+        sodium_memzero (password, strlen (password));
+        free (password);
+        verb = "operator-add";
+    }
+    else
+    if (streq (verb, "operator-remove"))
+        args = s_arg_count (parsed) == 1 ? json_pack ("{s:s}", "name", s_arg (parsed, 0)) : NULL;
+    else
+    if (streq (verb, "token-add"))
+        args = s_arg_count (parsed) == 1 ? json_pack ("{s:s}", "operator", s_arg (parsed, 0)) : NULL;
+    else
+    if (streq (verb, "token-remove"))
+        args = s_arg_count (parsed) == 1 ? json_pack ("{s:s}", "id", s_arg (parsed, 0)) : NULL;
+    else
+    if (streq (verb, "operators") || streq (verb, "tokens"))
+        args = json_object ();
+    else {
+        //  reoffer / escalate / close a request, with a reason
+        if (s_arg_count (parsed) != 1 || !s_opt (parsed, "reason"))
+            return s_usage_error ("%s", "needs a request id and --reason TEXT");
+        args = json_pack ("{s:s, s:s}", "request", s_arg (parsed, 0), "reason", s_opt (parsed, "reason"));
+        if (s_opt (parsed, "operator"))
+            json_object_set_new (args, "operator", json_string (s_opt (parsed, "operator")));
+    }
+    if (!args)
+        return s_usage_error ("%s", "needs one name or id");
+    json_t *result;
+    int rc = s_call (cli, cli->broker_dir, verb, args, &result);
+    if (rc)
+        return rc;
+    if (cli->json || streq (verb, "operators") || streq (verb, "tokens"))
+        s_print_json (result);
+    else
+    if (streq (verb, "token-add"))
+        printf ("API token %s for %s (shown once; send as 'Authorization: Bearer TOKEN'):\n%s\n",
+                en_json_str (result, "id"), en_json_str (result, "operator"), en_json_str (result, "token"));
+    else
+        printf ("%s: done\n", verb);
+    json_decref (result);
+    return 0;
+}
+
+//  ------------------------------------------------------------------
 //  rode draden report
 
 //  "YYYY-MM-DD" at local midnight, in ms; -1 if not a date.
@@ -1400,6 +1495,11 @@ main (int argc, char *argv [])
         { "reason", true, "why (decline)" }, { "file", true, "advice text file (advise)" },
         { "text", true, "advice text (advise)" },
         { "wait", true, "seconds to wait for the broker's confirmation (default 10)" }, { NULL, false, NULL } };
+    static const s_opt_t password_opts [] = {
+        { "password-file", true, "read the password from this file (else standard input)" }, { NULL, false, NULL } };
+    static const s_opt_t action_opts [] = {
+        { "reason", true, "why (recorded in the timeline and the access log)" },
+        { "operator", true, "operator name for the record (default: your login name)" }, { NULL, false, NULL } };
     static const s_opt_t report_opts [] = {
         { "from", true, "first day, YYYY-MM-DD (cases registered from then)" },
         { "to", true, "day after the last, YYYY-MM-DD" },
@@ -1445,6 +1545,16 @@ main (int argc, char *argv [])
         { "broker", "hiaten", "broker hiaten", no_opts },
         { "broker", "experts", "broker experts", no_opts },
         { "broker", "offers", "broker offers", no_opts },
+        { "broker", "operator-add", "broker operator-add NAME [--password-file F]", password_opts },
+        { "broker", "operator-passwd", "broker operator-passwd NAME [--password-file F]", password_opts },
+        { "broker", "operator-remove", "broker operator-remove NAME", no_opts },
+        { "broker", "operators", "broker operators", no_opts },
+        { "broker", "token-add", "broker token-add NAME", no_opts },
+        { "broker", "token-remove", "broker token-remove ID", no_opts },
+        { "broker", "tokens", "broker tokens", no_opts },
+        { "broker", "reoffer", "broker reoffer ID --reason TEXT", action_opts },
+        { "broker", "escalate", "broker escalate ID --reason TEXT", action_opts },
+        { "broker", "close", "broker close ID --reason TEXT", action_opts },
         { "report", NULL, "report --from DATE --to DATE --format html|csv|json [--region R]", report_opts },
         { "keygen", NULL, "keygen --name NAME --dir DIR", keygen_opts },
         { "enroll", NULL, "enroll CERT --broker DIR", no_opts },
@@ -1532,6 +1642,10 @@ main (int argc, char *argv [])
     else
     if (streq (noun, "audit"))
         rc = s_cmd_audit (&cli, parsed, verb);
+    else
+    if (streq (noun, "broker") && (strncmp (verb, "operator", 8) == 0 || strncmp (verb, "token", 5) == 0
+                                   || streq (verb, "reoffer") || streq (verb, "escalate") || streq (verb, "close")))
+        rc = s_cmd_operator (&cli, parsed, verb);
     else
     if (streq (noun, "broker"))
         rc = s_cmd_broker (&cli, parsed, verb);

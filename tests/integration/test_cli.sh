@@ -76,5 +76,13 @@ en twente request close "$R" >/dev/null
 check "close reaches the broker" wait_state "$R" closed
 check "the node learns it is closed" net_until 5 '.state == "closed"' en twente --json request show "$R"
 check_exit "closing twice is refused (1)" 1 en twente request close "$R"
+# Dashboard operators and operator actions from the command line
+printf 'een-lang-wachtwoord-42\n' > "$NET_DIR/pw"
+check "broker operator-add with a password file" enb broker operator-add anna --password-file "$NET_DIR/pw"
+check_eq "operators lists her (no hash shown)" "anna" "$(enb --json broker operators | jq -r '.[0].name')"
+check "the password hash is not in the listing" bash -c "! '$X' --broker '$NET_DIR/overijssel' --json broker operators | grep -q argon"
+check "token-add prints the token once" bash -c "'$X' --broker '$NET_DIR/overijssel' broker token-add anna | grep -qE '^[0-9a-f]{64}$'"
+check_exit "operator action without --reason: usage (2)" 2 enb broker reoffer "$R"
+check_exit "operator action on an unknown request: not found (4)" 4 enb broker close twente-nope --reason test
 check "no daemon crashed" kill -0 "$(net_pid broker)" "$(net_pid twente)"
 test_done
