@@ -127,17 +127,6 @@ s_reply_destroy (void **item)
     *item = NULL;
 }
 
-static int64_t
-s_config_ms (zconfig_t *config, const char *path, const char *dflt)
-{
-    const char *text = zconfig_get (config, path, dflt);
-    int64_t ms = en_duration_ms (text);
-    if (ms < 0) {
-        zsys_warning ("config %s: '%s' is not a duration, using %s", path, text, dflt);
-        ms = en_duration_ms (dflt);
-    }
-    return ms;
-}
 
 //  The settings that may change while running (at start and on SIGHUP):
 //  timing, deadlines and the province's regions. Name, endpoint and data
@@ -145,15 +134,15 @@ s_config_ms (zconfig_t *config, const char *path, const char *dflt)
 static void
 s_apply_config (en_broker_t *self, zconfig_t *config)
 {
-    self->heartbeat_ms = s_config_ms (config, "broker/heartbeat", "1s");
-    self->retry_ms = s_config_ms (config, "broker/retry", "2s");
-    self->grace_ms = s_config_ms (config, "routing/grace", "5s");
-    self->audit_retention_ms = s_config_ms (config, "broker/audit_retention", "1827d");
+    self->heartbeat_ms = en_config_ms (config, "broker/heartbeat", "1s");
+    self->retry_ms = en_config_ms (config, "broker/retry", "2s");
+    self->grace_ms = en_config_ms (config, "routing/grace", "5s");
+    self->audit_retention_ms = en_config_ms (config, "broker/audit_retention", "1827d");
     for (int i = 0; en_vocab_urgency [i]; i++) {
         char key [64];
         snprintf (key, sizeof key, "routing/deadline/%s", en_vocab_urgency [i]);
         const char *dflt = i == 0 ? "10m" : i == 1 ? "4h" : "3d";
-        en_router_set_deadline (self->router_sm, en_vocab_urgency [i], s_config_ms (config, key, dflt));
+        en_router_set_deadline (self->router_sm, en_vocab_urgency [i], en_config_ms (config, key, dflt));
     }
     en_router_clear_regions (self->router_sm);
     zconfig_t *regions = zconfig_locate (config, "broker/regions");

@@ -21,19 +21,6 @@
 static const char *s_urgency [] = { "crisis", "hoog", "regulier", NULL };
 static const char *s_urgency_colour [] = { "#c0392b", "#e67e22", "#2e86c1" };
 
-static void
-s_text (FILE *out, const char *text)
-{
-    for (; text && *text; text++)
-        switch (*text) {
-            case '<': fputs ("&lt;", out); break;
-            case '>': fputs ("&gt;", out); break;
-            case '&': fputs ("&amp;", out); break;
-            case '"': fputs ("&quot;", out); break;
-            case '\'': fputs ("&#39;", out); break;
-            default: fputc (*text, out);
-        }
-}
 
 const char *
 en_charts_duration (int64_t ms, char *buf, size_t size)
@@ -101,13 +88,13 @@ s_open (FILE *out, const char *id, const char *title, const char *subtitle)
                   " font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif\">",
              id, WIDTH, HEIGHT, id);
     fprintf (out, "<title id=\"chart-%s-title\">", id);
-    s_text (out, title);
+    en_html_escape (out, title);
     fputs ("</title>", out);
     fprintf (out, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" rx=\"6\" fill=\"#ffffff\"/>", WIDTH, HEIGHT);
     fputs ("<text x=\"12\" y=\"26\" font-size=\"18\" font-weight=\"600\" fill=\"#1f2d3d\">", out);
-    s_text (out, title);
+    en_html_escape (out, title);
     fputs ("</text><text x=\"12\" y=\"48\" font-size=\"13\" fill=\"#5a6b7b\">", out);
-    s_text (out, subtitle);
+    en_html_escape (out, subtitle);
     fputs ("</text>", out);
 }
 

@@ -10,19 +10,6 @@
 #include "en_charts.h"
 #include <time.h>
 
-void
-en_html (FILE *out, const char *text)
-{
-    for (; text && *text; text++)
-        switch (*text) {
-            case '<': fputs ("&lt;", out); break;
-            case '>': fputs ("&gt;", out); break;
-            case '&': fputs ("&amp;", out); break;
-            case '"': fputs ("&quot;", out); break;
-            case '\'': fputs ("&#39;", out); break;
-            default: fputc (*text, out);
-        }
-}
 
 static const char *
 s_lookup (const char *table [][2], const char *key)
@@ -62,24 +49,16 @@ static const char *s_audit_events [][2] = {
 static const char *
 s_time (int64_t ms, char *buf, size_t size)
 {
-    if (ms <= 0) {
-        snprintf (buf, size, "-");
-        return buf;
-    }
-    time_t seconds = (time_t) (ms / 1000);
-    struct tm tm;
-    localtime_r (&seconds, &tm);
-    strftime (buf, size, "%d-%m-%Y %H:%M:%S", &tm);
-    return buf;
+    return en_time_fmt (ms, "%d-%m-%Y %H:%M:%S", buf, size);
 }
 
 static void
 s_urgency (FILE *out, const char *urgency)
 {
     fputs ("<span class=\"badge u-", out);
-    en_html (out, urgency);
+    en_html_escape (out, urgency);
     fputs ("\">", out);
-    en_html (out, urgency);
+    en_html_escape (out, urgency);
     fputs ("</span>", out);
 }
 
@@ -87,9 +66,9 @@ static void
 s_state (FILE *out, const char *state)
 {
     fputs ("<span class=\"state s-", out);
-    en_html (out, state);
+    en_html_escape (out, state);
     fputs ("\">", out);
-    en_html (out, s_lookup (s_states, state));
+    en_html_escape (out, s_lookup (s_states, state));
     fputs ("</span>", out);
 }
 
@@ -97,9 +76,9 @@ static void
 s_request_link (FILE *out, const char *id)
 {
     fputs ("<a class=\"req\" href=\"/verzoek/", out);
-    en_html (out, id);
+    en_html_escape (out, id);
     fputs ("\">", out);
-    en_html (out, id);
+    en_html_escape (out, id);
     fputs ("</a>", out);
 }
 
@@ -108,7 +87,7 @@ static void
 s_list (FILE *out, json_t *array)
 {
     if (json_is_string (array)) {
-        en_html (out, json_string_value (array));
+        en_html_escape (out, json_string_value (array));
         return;
     }
     if (json_array_size (array) == 0) {
@@ -120,7 +99,7 @@ s_list (FILE *out, json_t *array)
     json_array_foreach (array, index, item) {
         if (index)
             fputs (", ", out);
-        en_html (out, json_string_value (item));
+        en_html_escape (out, json_string_value (item));
     }
 }
 
@@ -131,7 +110,7 @@ s_tags (FILE *out, json_t *array)
     json_t *item;
     json_array_foreach (array, index, item) {
         fputs ("<span class=\"tag\">", out);
-        en_html (out, json_string_value (item));
+        en_html_escape (out, json_string_value (item));
         fputs ("</span>", out);
     }
 }
@@ -142,14 +121,14 @@ en_pages_begin (FILE *out, const en_page_t *page, const char *title, const char 
     fputs ("<!DOCTYPE html>\n<html lang=\"nl\"><head><meta charset=\"utf-8\">"
            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
            "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\"><title>", out);
-    en_html (out, title);
+    en_html_escape (out, title);
     fputs (" - expertnet ", out);
-    en_html (out, page->broker);
+    en_html_escape (out, page->broker);
     fputs ("</title><link rel=\"stylesheet\" href=\"/static/style.css\">"
            "<script src=\"/static/app.js\" defer></script></head>\n<body>"
            "<header><div class=\"brand\"><span class=\"logo\">expertnet</span> <span class=\"where\">"
            "Expertisecentrum ", out);
-    en_html (out, page->broker);
+    en_html_escape (out, page->broker);
     fputs ("</span></div><nav>", out);
     static const char *nav [][2] = {
         { "overzicht", "/" }, { "verzoeken", "/verzoeken" }, { "experts", "/experts" },
@@ -162,11 +141,11 @@ en_pages_begin (FILE *out, const en_page_t *page, const char *title, const char 
     fputs ("</nav><div class=\"who\">", out);
     if (page->operator_name) {
         fputs ("<span>ingelogd als <b>", out);
-        en_html (out, page->operator_name);
+        en_html_escape (out, page->operator_name);
         fputs ("</b></span>", out);
         if (page->csrf) {
             fputs ("<form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"", out);
-            en_html (out, page->csrf);
+            en_html_escape (out, page->csrf);
             fputs ("\"><button type=\"submit\" class=\"link\">Uitloggen</button></form>", out);
         }
     }
@@ -185,22 +164,22 @@ en_pages_login (FILE *out, const char *broker, const char *message, const char *
     fputs ("<!DOCTYPE html>\n<html lang=\"nl\"><head><meta charset=\"utf-8\">"
            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
            "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\"><title>Inloggen - expertnet ", out);
-    en_html (out, broker);
+    en_html_escape (out, broker);
     fputs ("</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head>\n<body class=\"login\">"
            "<main><form class=\"login-box\" method=\"post\" action=\"/login\">"
            "<h1><span class=\"logo\">expertnet</span></h1><p class=\"muted\">Dashboard van Expertisecentrum ", out);
-    en_html (out, broker);
+    en_html_escape (out, broker);
     fputs ("</p>", out);
     if (message) {
         fputs ("<p class=\"alert\" role=\"alert\">", out);
-        en_html (out, message);
+        en_html_escape (out, message);
         fputs ("</p>", out);
     }
     fputs ("<input type=\"hidden\" name=\"next\" value=\"", out);
-    en_html (out, next ? next : "/");
+    en_html_escape (out, next ? next : "/");
     fputs ("\"><label for=\"name\">Naam</label><input id=\"name\" name=\"name\" autocomplete=\"username\""
            " required autofocus value=\"", out);
-    en_html (out, name ? name : "");
+    en_html_escape (out, name ? name : "");
     fputs ("\"><label for=\"password\">Wachtwoord</label><input id=\"password\" name=\"password\""
            " type=\"password\" autocomplete=\"current-password\" required>"
            "<button type=\"submit\">Inloggen</button></form></main></body></html>\n", out);
@@ -210,11 +189,11 @@ static void
 s_card (FILE *out, const char *label, const char *value, const char *note, const char *class_name)
 {
     fprintf (out, "<div class=\"card%s%s\"><div class=\"label\">", class_name ? " " : "", class_name ? class_name : "");
-    en_html (out, label);
+    en_html_escape (out, label);
     fputs ("</div><div class=\"value\">", out);
-    en_html (out, value);
+    en_html_escape (out, value);
     fputs ("</div><div class=\"note\">", out);
-    en_html (out, note);
+    en_html_escape (out, note);
     fputs ("</div></div>", out);
 }
 
@@ -233,21 +212,21 @@ s_open_requests (FILE *out, json_t *requests, int64_t now)
     json_array_foreach (requests, index, request) {
         char age [32];
         fprintf (out, "<tr data-request=\"");
-        en_html (out, en_json_str (request, "id"));
+        en_html_escape (out, en_json_str (request, "id"));
         fputs ("\"><td>", out);
         s_request_link (out, en_json_str (request, "id"));
         fputs ("</td><td>", out);
-        en_html (out, en_json_str (request, "region"));
+        en_html_escape (out, en_json_str (request, "region"));
         fputs ("</td><td>", out);
         s_urgency (out, en_json_str (request, "urgency"));
         fputs ("</td><td>", out);
-        en_html (out, en_json_str (request, "question_type"));
+        en_html_escape (out, en_json_str (request, "question_type"));
         fputs ("<div class=\"sub\">", out);
         s_list (out, json_object_get (request, "expertise"));
         fputs ("</div></td><td>", out);
         s_state (out, en_json_str (request, "state"));
         fputs ("</td><td>", out);
-        en_html (out, en_json_str (request, "expert") ?: "-");
+        en_html_escape (out, en_json_str (request, "expert") ?: "-");
         fprintf (out, "</td><td class=\"num\">%s</td></tr>",
                  en_charts_duration (now - en_json_int (request, "created", now), age, sizeof age));
     }
@@ -273,11 +252,11 @@ s_offers (FILE *out, json_t *offers)
         fputs ("<tr><td>", out);
         s_request_link (out, en_json_str (offer, "request_id"));
         fputs ("</td><td>", out);
-        en_html (out, en_json_str (offer, "expert"));
+        en_html_escape (out, en_json_str (offer, "expert"));
         fputs ("<div class=\"sub\">", out);
-        en_html (out, en_json_str (offer, "node"));
+        en_html_escape (out, en_json_str (offer, "node"));
         fputs ("</div></td><td>", out);
-        en_html (out, s_lookup (s_kinds, en_json_str (offer, "kind")));
+        en_html_escape (out, s_lookup (s_kinds, en_json_str (offer, "kind")));
         fputs ("</td><td>", out);
         s_urgency (out, en_json_str (offer, "urgency"));
         char buf [32];
@@ -302,7 +281,7 @@ s_availability (FILE *out, json_t *experts)
     json_t *value;
     json_object_foreach (by_role, key, value) {
         fputs ("<tr><td>", out);
-        en_html (out, key);
+        en_html_escape (out, key);
         fprintf (out, "</td><td class=\"num\">%lld</td><td class=\"num\">%lld</td></tr>",
                  (long long) en_json_int (value, "available", 0), (long long) en_json_int (value, "total", 0));
     }
@@ -311,7 +290,7 @@ s_availability (FILE *out, json_t *experts)
     json_object_foreach (json_object_get (experts, "by_tag"), key, value) {
         int64_t available = en_json_int (value, "available", 0);
         fprintf (out, "<span class=\"chip%s\">", available ? "" : " none");
-        en_html (out, key);
+        en_html_escape (out, key);
         fprintf (out, " <b>%lld/%lld</b></span>", (long long) available,
                  (long long) en_json_int (value, "total", 0));
     }
@@ -336,9 +315,9 @@ s_nodes (FILE *out, json_t *nodes, int64_t now)
         bool up = json_is_true (json_object_get (node, "connected"));
         char ago [32];
         fputs ("<tr><td>", out);
-        en_html (out, en_json_str (node, "name"));
+        en_html_escape (out, en_json_str (node, "name"));
         fputs ("</td><td>", out);
-        en_html (out, en_json_str (node, "region"));
+        en_html_escape (out, en_json_str (node, "region"));
         int64_t silent = now - en_json_int (node, "last_seen", now);
         if (silent < 10000)
             snprintf (ago, sizeof ago, "zojuist");
@@ -373,11 +352,11 @@ s_hiaten (FILE *out, json_t *hiaten)
         fputs ("<tr><td>", out);
         s_request_link (out, en_json_str (hiaat, "request_id"));
         fputs ("</td><td>", out);
-        en_html (out, en_json_str (hiaat, "region"));
+        en_html_escape (out, en_json_str (hiaat, "region"));
         fputs ("</td><td>", out);
         s_urgency (out, en_json_str (hiaat, "urgency"));
         fputs ("</td><td>", out);
-        en_html (out, en_json_str (hiaat, "question_type"));
+        en_html_escape (out, en_json_str (hiaat, "question_type"));
         fputs ("<div class=\"sub\">", out);
         s_list (out, json_object_get (hiaat, "expertise"));
         fprintf (out, "</div></td><td>%s</td><td>", s_time (en_json_int (hiaat, "at", 0), when, sizeof when));
@@ -471,19 +450,19 @@ en_pages_requests (FILE *out, json_t *requests, const char *state, int64_t now)
         fputs ("<tr><td>", out);
         s_request_link (out, en_json_str (request, "id"));
         fputs ("</td><td>", out);
-        en_html (out, en_json_str (request, "origin"));
+        en_html_escape (out, en_json_str (request, "origin"));
         fputs ("</td><td>", out);
-        en_html (out, en_json_str (request, "region"));
+        en_html_escape (out, en_json_str (request, "region"));
         fputs ("</td><td>", out);
         s_urgency (out, en_json_str (request, "urgency"));
         fputs ("</td><td>", out);
-        en_html (out, en_json_str (request, "question_type"));
+        en_html_escape (out, en_json_str (request, "question_type"));
         fputs ("</td><td>", out);
         s_list (out, json_object_get (json_object_get (request, "summary"), "expertise"));
         fputs ("</td><td>", out);
         s_state (out, en_json_str (request, "state"));
         fputs ("</td><td>", out);
-        en_html (out, en_json_str (request, "expert") ?: "-");
+        en_html_escape (out, en_json_str (request, "expert") ?: "-");
         fprintf (out, "</td><td>%s</td><td class=\"num\">%s</td></tr>",
                  s_time (en_json_int (request, "created", 0), when, sizeof when),
                  en_charts_duration (now - en_json_int (request, "created", now), age, sizeof age));
@@ -495,7 +474,7 @@ static void
 s_field (FILE *out, const char *label, json_t *value)
 {
     fputs ("<dt>", out);
-    en_html (out, label);
+    en_html_escape (out, label);
     fputs ("</dt><dd>", out);
     if (json_is_integer (value))
         fprintf (out, "%lld", (long long) json_integer_value (value));
@@ -509,9 +488,9 @@ s_action_form (FILE *out, const en_page_t *page, const char *id, const char *act
                const char *title, const char *explanation, const char *button, const char *class_name)
 {
     fprintf (out, "<form method=\"post\" class=\"action %s\" action=\"/verzoek/", class_name);
-    en_html (out, id);
+    en_html_escape (out, id);
     fputs ("\"><input type=\"hidden\" name=\"csrf\" value=\"", out);
-    en_html (out, page->csrf ? page->csrf : "");
+    en_html_escape (out, page->csrf ? page->csrf : "");
     fprintf (out, "\"><input type=\"hidden\" name=\"action\" value=\"%s\"><h3>%s</h3><p>%s</p>"
                   "<label for=\"reason-%s\">Reden (komt in de tijdlijn en het toegangslog)</label>"
                   "<textarea id=\"reason-%s\" name=\"reason\" rows=\"2\" maxlength=\"500\" required></textarea>"
@@ -528,7 +507,7 @@ en_pages_request (FILE *out, const en_page_t *page, json_t *request, json_t *aud
     json_t *summary = json_object_get (request, "summary");
     char when [32], age [32];
     fputs ("<p class=\"crumbs\"><a href=\"/verzoeken\">Verzoeken</a> ›</p><h1>Verzoek ", out);
-    en_html (out, id);
+    en_html_escape (out, id);
     fputs (" ", out);
     s_urgency (out, en_json_str (request, "urgency"));
     fputs (" ", out);
@@ -536,7 +515,7 @@ en_pages_request (FILE *out, const en_page_t *page, json_t *request, json_t *aud
     fputs ("</h1>", out);
     if (message) {
         fprintf (out, "<p class=\"%s\" role=\"status\">", is_error ? "alert" : "notice");
-        en_html (out, message);
+        en_html_escape (out, message);
         fputs ("</p>", out);
     }
     fputs ("<div class=\"grid two\"><section class=\"panel\"><h2>Samenvatting</h2><dl class=\"fields\">", out);
@@ -556,7 +535,7 @@ en_pages_request (FILE *out, const en_page_t *page, json_t *request, json_t *aud
              s_time (en_json_int (request, "created", 0), when, sizeof when),
              en_charts_duration (page->now - en_json_int (request, "created", page->now), age, sizeof age));
     fputs ("<dt>Toegewezen expert</dt><dd>", out);
-    en_html (out, en_json_str (request, "expert") ?: "-");
+    en_html_escape (out, en_json_str (request, "expert") ?: "-");
     fputs ("</dd>", out);
     fputs ("</dl></section><section class=\"panel\"><h2>Open aanbod</h2>", out);
     json_t *offers = json_object_get (request, "offers_open");
@@ -569,11 +548,11 @@ en_pages_request (FILE *out, const en_page_t *page, json_t *request, json_t *aud
         json_t *offer;
         json_array_foreach (offers, index, offer) {
             fputs ("<tr><td>", out);
-            en_html (out, en_json_str (offer, "id"));
+            en_html_escape (out, en_json_str (offer, "id"));
             fputs ("</td><td>", out);
-            en_html (out, en_json_str (offer, "expert"));
+            en_html_escape (out, en_json_str (offer, "expert"));
             fputs ("</td><td>", out);
-            en_html (out, s_lookup (s_kinds, en_json_str (offer, "kind")));
+            en_html_escape (out, s_lookup (s_kinds, en_json_str (offer, "kind")));
             fprintf (out, "</td><td>%s</td></tr>", s_time (en_json_int (offer, "deadline", 0), when, sizeof when));
         }
         fputs ("</tbody></table>", out);
@@ -608,11 +587,11 @@ en_pages_request (FILE *out, const en_page_t *page, json_t *request, json_t *aud
         fprintf (out, "<tr class=\"e-%s\"><td>%s</td><td>",
                  strncmp (en_json_str (event, "type") ?: "", "operator", 8) == 0 ? "operator" : "node",
                  s_time (en_json_int (event, "at", 0), when, sizeof when));
-        en_html (out, s_lookup (s_events, en_json_str (event, "type")));
+        en_html_escape (out, s_lookup (s_events, en_json_str (event, "type")));
         fputs ("</td><td>", out);
-        en_html (out, en_json_str (event, "expert") ?: "");
+        en_html_escape (out, en_json_str (event, "expert") ?: "");
         fputs ("</td><td>", out);
-        en_html (out, en_json_str (event, "detail") ?: "");
+        en_html_escape (out, en_json_str (event, "detail") ?: "");
         fputs ("</td></tr>", out);
     }
     fputs ("</tbody></table></section>", out);
@@ -623,15 +602,15 @@ en_pages_request (FILE *out, const en_page_t *page, json_t *request, json_t *aud
     json_array_foreach (audit, index, entry) {
         fprintf (out, "<tr><td>%lld</td><td>%s</td><td>", (long long) en_json_int (entry, "seq", 0),
                  s_time (en_json_int (entry, "at", 0), when, sizeof when));
-        en_html (out, s_lookup (s_audit_events, en_json_str (entry, "event")));
+        en_html_escape (out, s_lookup (s_audit_events, en_json_str (entry, "event")));
         fputs ("</td><td>", out);
-        en_html (out, en_json_str (entry, "actor"));
+        en_html_escape (out, en_json_str (entry, "actor"));
         if (en_json_str (entry, "detail") && streq (en_json_str (entry, "detail"), "operator"))
             fputs (" <span class=\"muted\">(operator)</span>", out);
         fputs ("</td><td>", out);
-        en_html (out, en_json_str (entry, "on_behalf") ?: "");
+        en_html_escape (out, en_json_str (entry, "on_behalf") ?: "");
         fputs ("</td><td>", out);
-        en_html (out, en_json_str (entry, "outcome"));
+        en_html_escape (out, en_json_str (entry, "outcome"));
         fputs ("</td></tr>", out);
     }
     fputs ("</tbody></table></section>", out);
@@ -656,11 +635,11 @@ en_pages_experts (FILE *out, json_t *experts, int64_t now)
         int64_t reserved = en_json_int (expert, "reserved", 0);
         int64_t absent = en_json_int (expert, "absent_until", 0);
         fputs ("<tr><td>", out);
-        en_html (out, en_json_str (expert, "id"));
+        en_html_escape (out, en_json_str (expert, "id"));
         fputs ("</td><td>", out);
-        en_html (out, en_json_str (expert, "region"));
+        en_html_escape (out, en_json_str (expert, "region"));
         fputs ("</td><td>", out);
-        en_html (out, en_json_str (expert, "role"));
+        en_html_escape (out, en_json_str (expert, "role"));
         if (en_json_int (expert, "bovenregionaal", 0))
             fputs ("<div class=\"sub\">bovenregionaal</div>", out);
         fputs ("</td><td>", out);
@@ -690,8 +669,8 @@ void
 en_pages_message (FILE *out, const char *title, const char *message)
 {
     fputs ("<h1>", out);
-    en_html (out, title);
+    en_html_escape (out, title);
     fputs ("</h1><p>", out);
-    en_html (out, message);
+    en_html_escape (out, message);
     fputs ("</p>", out);
 }

@@ -49,8 +49,7 @@ void en_pages_experts (FILE *out, json_t *experts, int64_t now);
 //  A short message page body (e.g. 404).
 void en_pages_message (FILE *out, const char *title, const char *message);
 
-//  Text escaped for HTML content and attribute values.
-void en_html (FILE *out, const char *text);
+
 
 //  The static assets (en_web_assets.c)
 extern const char en_web_css [];

@@ -29,6 +29,15 @@ int64_t en_duration_ms (const char *text);
 //  Format ms since epoch as local "YYYY-MM-DD HH:MM:SS" into buf (>= 20).
 //  0 formats as "-".
 const char *en_time_str (int64_t ms, char *buf, size_t size);
+//  The same with a strftime format.
+const char *en_time_fmt (int64_t ms, const char *format, char *buf, size_t size);
+
+//  Write text to out with HTML's special characters escaped.
+void en_html_escape (FILE *out, const char *text);
+
+//  A duration from the config ("90s", "15m", ...) in ms; a value that is
+//  not a duration is logged and replaced by dflt.
+int64_t en_config_ms (zconfig_t *config, const char *path, const char *dflt);
 
 //  Read a whole file into a new string (NUL-terminated); max_size bounds it.
 //  Returns NULL and sets errno on failure (EFBIG when over max_size).

@@ -805,20 +805,6 @@ en_report_csv (json_t *report)
     return text;
 }
 
-static void
-s_html_text (FILE *out, const char *text)
-{
-    for (const char *p = text ? text : ""; *p; p++) {
-        switch (*p) {
-            case '&':  fputs ("&amp;", out); break;
-            case '<':  fputs ("&lt;", out); break;
-            case '>':  fputs ("&gt;", out); break;
-            case '"':  fputs ("&quot;", out); break;
-            case '\'': fputs ("&#39;", out); break;
-            default:   fputc (*p, out);
-        }
-    }
-}
 
 #define CHART_WIDTH 560
 #define CHART_LABEL 190         //  width of the label column
@@ -847,7 +833,7 @@ s_html_chart (FILE *out, json_t *table)
     int height = (int) lines * CHART_ROW + 8;
     fprintf (out, "<svg class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
              CHART_WIDTH, height, CHART_WIDTH, height);
-    s_html_text (out, en_json_str (table, "title"));
+    en_html_escape (out, en_json_str (table, "title"));
     fputs ("\">\n", out);
     int y = 4;
     if (count == 0) {
@@ -863,7 +849,7 @@ s_html_chart (FILE *out, json_t *table)
     json_array_foreach (rows, index, row) {
         json_t *value = json_object_get (row, "count");
         fprintf (out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", CHART_LABEL, y + 15);
-        s_html_text (out, en_json_str (row, "label"));
+        en_html_escape (out, en_json_str (row, "label"));
         fputs ("</text>\n", out);
         if (json_is_integer (value)) {
             json_int_t n = json_integer_value (value);
@@ -881,7 +867,7 @@ s_html_chart (FILE *out, json_t *table)
             fprintf (out, "<rect x=\"%d\" y=\"%d\" width=\"24\" height=\"16\" class=\"gap\"/>\n",
                      CHART_LABEL + 6, y + 3);
             fprintf (out, "<text x=\"%d\" y=\"%d\" class=\"hidden\">", CHART_LABEL + 36, y + 15);
-            s_html_text (out, json_string_value (value));
+            en_html_escape (out, json_string_value (value));
             fputs ("</text>\n", out);
         }
         y += CHART_ROW;
@@ -898,21 +884,21 @@ s_html_table (FILE *out, json_t *table)
     json_t *row;
     json_array_foreach (json_object_get (table, "rows"), index, row) {
         fputs ("<tr><td>", out);
-        s_html_text (out, en_json_str (row, "label"));
+        en_html_escape (out, en_json_str (row, "label"));
         fputs ("</td><td>", out);
-        s_html_text (out, s_value_text (json_object_get (row, "count"), buf, sizeof buf));
+        en_html_escape (out, s_value_text (json_object_get (row, "count"), buf, sizeof buf));
         fputs ("</td></tr>\n", out);
     }
     fputs ("</tbody>\n", out);
     if (json_object_get (table, "total")) {
         fputs ("<tfoot><tr><td>", out);
-        s_html_text (out, en_json_str (table, "total_label"));
+        en_html_escape (out, en_json_str (table, "total_label"));
         fputs ("</td><td>", out);
-        s_html_text (out, s_value_text (json_object_get (table, "total"), buf, sizeof buf));
+        en_html_escape (out, s_value_text (json_object_get (table, "total"), buf, sizeof buf));
         fputs ("</td></tr>", out);
         if (json_object_get (table, "median_days")) {
             fputs ("<tr><td>mediaan (dagen)</td><td>", out);
-            s_html_text (out, s_value_text (json_object_get (table, "median_days"), buf, sizeof buf));
+            en_html_escape (out, s_value_text (json_object_get (table, "median_days"), buf, sizeof buf));
             fputs ("</td></tr>", out);
         }
         fputs ("</tfoot>\n", out);
@@ -952,26 +938,26 @@ en_report_html (json_t *report)
     json_t *markers = json_object_get (report, "markers");
 
     fputs ("<!DOCTYPE html>\n<html lang=\"nl\">\n<head>\n<meta charset=\"utf-8\">\n<title>Rode draden ", out);
-    s_html_text (out, from);
+    en_html_escape (out, from);
     fputs (" tot ", out);
-    s_html_text (out, to);
+    en_html_escape (out, to);
     fputs ("</title>\n<style>\n", out);
     fputs (s_css, out);
     fputs ("</style>\n</head>\n<body>\n<header>\n<h1>Rode draden</h1>\n<p class=\"meta\">Aangemeld van ", out);
-    s_html_text (out, from);
+    en_html_escape (out, from);
     fputs (" tot ", out);
-    s_html_text (out, to);
+    en_html_escape (out, to);
     fputs (" &middot; Regio: ", out);
-    s_html_text (out, region ? region : "alle regio's");
+    en_html_escape (out, region ? region : "alle regio's");
     fputs (" &middot; Aantal aanmeldingen: <strong>", out);
-    s_html_text (out, s_value_text (json_object_get (json_object_get (report, "totals"), "cases"), buf, sizeof buf));
+    en_html_escape (out, s_value_text (json_object_get (json_object_get (report, "totals"), "cases"), buf, sizeof buf));
     fputs ("</strong></p>\n</header>\n<section class=\"legend\">\n<p><strong>Privacy.</strong> "
            "Aantallen kleiner dan ", out);
-    s_html_text (out, s_value_text (json_object_get (report, "min_cell"), buf, sizeof buf));
+    en_html_escape (out, s_value_text (json_object_get (report, "min_cell"), buf, sizeof buf));
     fputs (" worden niet getoond maar als <strong>", out);
-    s_html_text (out, en_json_str (markers, "primary"));
+    en_html_escape (out, en_json_str (markers, "primary"));
     fputs ("</strong> weergegeven. Met <strong>", out);
-    s_html_text (out, en_json_str (markers, "complementary"));
+    en_html_escape (out, en_json_str (markers, "complementary"));
     fputs ("</strong> is een aantal verborgen zodat een verborgen klein aantal niet door "
            "aftrekken van het totaal te achterhalen is. Een mediaan staat er alleen als de "
            "tabel zelf laat zien dat het om voldoende casussen gaat.</p>\n</section>\n", out);
@@ -981,11 +967,11 @@ en_report_html (json_t *report)
         if (!table)
             continue;
         fprintf (out, "<section id=\"%s\">\n<h2>", s_sections [i]);
-        s_html_text (out, en_json_str (table, "title"));
+        en_html_escape (out, en_json_str (table, "title"));
         fputs ("</h2>\n", out);
         if (en_json_str (table, "note")) {
             fputs ("<p class=\"note\">", out);
-            s_html_text (out, en_json_str (table, "note"));
+            en_html_escape (out, en_json_str (table, "note"));
             fputs ("</p>\n", out);
         }
         fputs ("<div class=\"figure\">\n", out);

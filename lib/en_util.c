@@ -103,7 +103,7 @@ en_duration_ms (const char *text)
 }
 
 const char *
-en_time_str (int64_t ms, char *buf, size_t size)
+en_time_fmt (int64_t ms, const char *format, char *buf, size_t size)
 {
     if (ms <= 0) {
         snprintf (buf, size, "-");
@@ -112,8 +112,40 @@ en_time_str (int64_t ms, char *buf, size_t size)
     time_t secs = (time_t) (ms / 1000);
     struct tm tm;
     localtime_r (&secs, &tm);
-    strftime (buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+    strftime (buf, size, format, &tm);
     return buf;
+}
+
+const char *
+en_time_str (int64_t ms, char *buf, size_t size)
+{
+    return en_time_fmt (ms, "%Y-%m-%d %H:%M:%S", buf, size);
+}
+
+void
+en_html_escape (FILE *out, const char *text)
+{
+    for (; text && *text; text++)
+        switch (*text) {
+            case '<': fputs ("&lt;", out); break;
+            case '>': fputs ("&gt;", out); break;
+            case '&': fputs ("&amp;", out); break;
+            case '"': fputs ("&quot;", out); break;
+            case '\'': fputs ("&#39;", out); break;
+            default: fputc (*text, out);
+        }
+}
+
+int64_t
+en_config_ms (zconfig_t *config, const char *path, const char *dflt)
+{
+    const char *text = zconfig_get (config, path, dflt);
+    int64_t ms = en_duration_ms (text);
+    if (ms < 0) {
+        zsys_warning ("config %s: '%s' is not a duration, using %s", path, text, dflt);
+        ms = en_duration_ms (dflt);
+    }
+    return ms;
 }
 
 char *

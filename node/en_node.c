@@ -63,12 +63,6 @@ struct _en_node_t {
     int64_t connect_at;         //  ms the current socket was created
 };
 
-static int64_t
-s_config_ms (zconfig_t *config, const char *path, const char *dflt)
-{
-    int64_t ms = en_duration_ms (zconfig_get (config, path, dflt));
-    return ms > 0 ? ms : en_duration_ms (dflt);
-}
 
 static void
 s_msg_destroy (void **item)
@@ -165,8 +159,8 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
     snprintf (dflt, sizeof dflt, "run/%s", self->name);
     self->datadir = strdup (zconfig_get (config, "node/datadir", dflt));
     self->endpoint = strdup (zconfig_get (config, "broker/endpoint", "tcp://127.0.0.1:7700"));
-    self->heartbeat_ms = s_config_ms (config, "node/heartbeat", "1s");
-    self->retry_ms = s_config_ms (config, "node/retry", "2s");
+    self->heartbeat_ms = en_config_ms (config, "node/heartbeat", "1s");
+    self->retry_ms = en_config_ms (config, "node/retry", "2s");
     self->replies = zlistx_new ();
     zlistx_set_destructor (self->replies, s_msg_destroy);
     self->notices = zlistx_new ();
@@ -238,7 +232,7 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
         snprintf (err, errlen, "cannot read the case register (data key missing or wrong?)");
         goto failed;
     }
-    self->audit_retention_ms = s_config_ms (config, "node/audit_retention", "1827d");
+    self->audit_retention_ms = en_config_ms (config, "node/audit_retention", "1827d");
     if (self->audit_retention_ms < 86400LL * 1000) {
         zsys_warning ("node/audit_retention below one day is not allowed; keeping 1827d");
         self->audit_retention_ms = en_duration_ms ("1827d");
@@ -1375,8 +1369,8 @@ s_handle_control (en_node_t *self)
 void
 en_node_reload (en_node_t *self, zconfig_t *config)
 {
-    self->heartbeat_ms = s_config_ms (config, "node/heartbeat", "1s");
-    self->retry_ms = s_config_ms (config, "node/retry", "2s");
+    self->heartbeat_ms = en_config_ms (config, "node/heartbeat", "1s");
+    self->retry_ms = en_config_ms (config, "node/retry", "2s");
     const char *endpoint = zconfig_get (config, "broker/endpoint", "tcp://127.0.0.1:7700");
     if (!streq (endpoint, self->endpoint)) {
         free (self->endpoint);
