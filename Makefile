@@ -100,7 +100,12 @@ bench: all $(BENCH_BINS)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/expertnet $(DESTDIR)/lib/systemd/system
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 deploy/etc/*.cfg $(DESTDIR)/etc/expertnet/
+	@# configs: installed once, never over an operator's edited file
+	@for f in deploy/etc/*.cfg; do \
+	    t=$(DESTDIR)/etc/expertnet/$$(basename $$f); \
+	    if [ -e $$t ]; then echo "  keep    $$t (exists; new example in $$f)"; \
+	    else install -m 0644 $$f $$t && echo "  install $$t"; fi; \
+	done
 	sed 's#@PREFIX@#$(PREFIX)#g' deploy/systemd/expertnet-broker.service > $(DESTDIR)/lib/systemd/system/expertnet-broker.service
 	sed 's#@PREFIX@#$(PREFIX)#g' deploy/systemd/expertnet-node.service > $(DESTDIR)/lib/systemd/system/expertnet-node.service
 
