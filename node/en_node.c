@@ -1087,6 +1087,61 @@ s_publish_summary (en_node_t *self, const char *pseudonym, const char *user, int
     return msg_id ? 0 : -1;
 }
 
+static char *
+s_reseal (const char *sealed, void *arg)
+{
+    en_vault_t *vault = (en_vault_t *) arg;
+    char *plain = en_vault_unseal (vault, sealed);
+    if (!plain)
+        return NULL;
+    char *fresh = en_vault_seal (vault, plain);
+    sodium_memzero (plain, strlen (plain));
+    free (plain);
+    return fresh;
+}
+
+//  Rotate the region secret and/or the data key (docs/pseudonyms.md). A
+//  new data key re-seals everything in one transaction, so the old key
+//  can be retired at once; a new secret gives new pseudonyms from now on,
+//  and a registered client moves to the new one when next entered.
+static json_t *
+s_verb_rotate (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    bool secret = json_is_true (json_object_get (args, "secret"));
+    bool data_key = json_is_true (json_object_get (args, "data_key"));
+    if (!secret && !data_key) {
+        *code = EN_ERR_INVALID;
+        snprintf (err, errlen, "rotate what: --secret and/or --data-key");
+        return NULL;
+    }
+    const char *user = en_json_str (args, "_user");
+    if (secret && en_vault_rotate_secret (self->vault, err, errlen)) {
+        *code = EN_ERR_INTERNAL;
+        return NULL;
+    }
+    int64_t resealed = 0;
+    en_db_t *db = en_nstore_db (self->store);
+    en_db_begin (db);
+    if (data_key) {
+        if (en_vault_rotate_data_key (self->vault, err, errlen)
+        ||  (resealed = en_nstore_reseal (self->store, s_reseal, self->vault)) < 0) {
+            en_db_rollback (db);
+            *code = EN_ERR_INTERNAL;
+            if (!*err)
+                snprintf (err, errlen, "could not re-seal the stored data");
+            return NULL;
+        }
+    }
+    char detail [96];
+    snprintf (detail, sizeof detail, "secret v%d, data key v%d, %lld values re-sealed",
+              en_vault_secret_version (self->vault), en_vault_data_key_version (self->vault), (long long) resealed);
+    s_audit (self, "vault.rotate", NULL, user, self->name, "update", "ok", detail);
+    en_db_commit (db);
+    zsys_notice ("vault rotated: %s", detail);
+    return json_pack ("{s:i, s:i, s:I}", "secret_version", en_vault_secret_version (self->vault),
+                      "data_key_version", en_vault_data_key_version (self->vault), "resealed", (json_int_t) resealed);
+}
+
 //  Register a client: the pseudonym from the client id (keyed by the
 //  region secret), the identifying data sealed in the register. The
 //  client id itself is not stored.
@@ -1117,6 +1172,22 @@ s_verb_case_add (en_node_t *self, json_t *args, int *code, char *err, size_t err
         }
         json_object_set (identity, key, value);
     }
+    //  Registered under an older region secret? Move it to the current
+    //  pseudonym first (the rotation's re-pseudonymization, at next entry)
+    char *current = en_nstore_case_sealed (self->store, pseudonym);
+    if (!current && en_vault_secret_version (self->vault) > 1) {
+        en_db_begin (en_nstore_db (self->store));
+        for (int version = en_vault_secret_version (self->vault) - 1; !current && version >= 1; version--) {
+            char *older = en_vault_pseudonym_version (self->vault, client_id, version);
+            current = older ? en_nstore_case_sealed (self->store, older) : NULL;
+            if (current && en_nstore_case_rename (self->store, older, pseudonym) == 0)
+                s_audit (self, "case.re-pseudonymize", pseudonym, en_json_str (args, "_user"), self->name,
+                         "update", "ok", older);
+            free (older);
+        }
+        en_db_commit (en_nstore_db (self->store));
+    }
+    free (current);
     //  Adding details to a registered client keeps the details given before
     char *previous = en_nstore_case_sealed (self->store, pseudonym);
     char *previous_text = previous ? en_vault_unseal (self->vault, previous) : NULL;
@@ -1346,6 +1417,9 @@ s_handle_control (en_node_t *self)
     else
     if (streq (verb, "case-show"))
         result = s_verb_case_show (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "rotate"))
+        result = s_verb_rotate (self, args, &code, err, sizeof err);
     else
     if (streq (verb, "case-phase"))
         result = s_verb_case_phase (self, args, &code, err, sizeof err);

@@ -457,3 +457,44 @@ en_nstore_case_record (en_nstore_t *self, const char *pseudonym)
         "SELECT pseudonym, summary AS summary_json, phases AS phases_json, outcome AS outcome_json"
         " FROM cases WHERE pseudonym = ?", "s", pseudonym));
 }
+
+int
+en_nstore_case_rename (en_nstore_t *self, const char *old_pseudonym, const char *new_pseudonym)
+{
+    return en_db_exec (self->db, "UPDATE cases SET pseudonym = ?, updated = ? WHERE pseudonym = ?",
+                       "sis", new_pseudonym, en_now_ms (), old_pseudonym);
+}
+
+int64_t
+en_nstore_reseal (en_nstore_t *self, en_nstore_reseal_fn *reseal, void *arg)
+{
+    //  Every value sealed with the vault's data key
+    static const char *columns [][3] = {
+        { "cases", "pseudonym", "sealed" },
+        { "requests", "id", "dossier" },
+        { "expert_keys", "expert", "box_secret" },
+        { NULL, NULL, NULL } };
+    int64_t count = 0;
+    for (int i = 0; columns [i][0]; i++) {
+        char select [160], update [160];
+        snprintf (select, sizeof select, "SELECT %s, %s FROM %s WHERE %s IS NOT NULL",
+                  columns [i][1], columns [i][2], columns [i][0], columns [i][2]);
+        snprintf (update, sizeof update, "UPDATE %s SET %s = ? WHERE %s = ?",
+                  columns [i][0], columns [i][2], columns [i][1]);
+        json_t *rows = en_db_rows (en_db_query (self->db, select, NULL));
+        size_t index;
+        json_t *row;
+        json_array_foreach (rows, index, row) {
+            char *fresh = reseal (en_json_str (row, columns [i][2]), arg);
+            int rc = fresh ? en_db_exec (self->db, update, "ss", fresh, en_json_str (row, columns [i][1])) : -1;
+            free (fresh);
+            if (rc) {
+                json_decref (rows);
+                return -1;
+            }
+            count++;
+        }
+        json_decref (rows);
+    }
+    return count;
+}

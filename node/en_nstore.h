@@ -73,6 +73,15 @@ int en_nstore_case_phase (en_nstore_t *self, const char *pseudonym, json_t *summ
 //  A case without its identifying data: pseudonym, summary, phases, outcome.
 json_t *en_nstore_case_record (en_nstore_t *self, const char *pseudonym);
 
+//  Give a case its pseudonym under a newer region secret.
+int en_nstore_case_rename (en_nstore_t *self, const char *old_pseudonym, const char *new_pseudonym);
+
+//  Re-seal every value sealed with the vault's data key (case register,
+//  dossiers, experts' box secrets) with reseal (returns the new sealed
+//  text, caller frees; NULL fails). Returns how many, or -1.
+typedef char *(en_nstore_reseal_fn) (const char *sealed, void *arg);
+int64_t en_nstore_reseal (en_nstore_t *self, en_nstore_reseal_fn *reseal, void *arg);
+
 //  Counts for `expertnet node status`.
 json_t *en_nstore_counts (en_nstore_t *self);
 

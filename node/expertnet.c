@@ -56,6 +56,7 @@ static const char *s_usage_text =
 "  audit show [--case ID] [--broker]          who did what to a case\n"
 "Node and broker:\n"
 "  node status                                connection, queue depth, counts\n"
+"  node rotate [--secret] [--data-key]        new region secret / data key\n"
 "  broker status | requests | show ID | hiaten | experts | offers\n"
 "Dashboard (http://127.0.0.1:8080 by default) and operator actions:\n"
 "  broker operator-add NAME [--password-file F]   a dashboard login\n"
@@ -855,6 +856,26 @@ s_cmd_expert_answer (s_cli_t *cli, json_t *parsed, const char *verb)
 //  node / broker status
 
 static int
+s_cmd_node_rotate (s_cli_t *cli, json_t *parsed)
+{
+    json_t *args = json_pack ("{s:b, s:b}", "secret", json_object_get (parsed, "secret") != NULL,
+                              "data_key", json_object_get (parsed, "data-key") != NULL);
+    json_t *result;
+    int rc = s_call (cli, cli->node_dir, "rotate", args, &result);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (result);
+    else
+        printf ("region secret now version %lld, data key version %lld; %lld stored values re-sealed\n"
+                "(back up the new key files; see docs/pseudonyms.md before retiring old versions)\n",
+                (long long) en_json_int (result, "secret_version", 0), (long long) en_json_int (result, "data_key_version", 0),
+                (long long) en_json_int (result, "resealed", 0));
+    json_decref (result);
+    return 0;
+}
+
+static int
 s_cmd_node_status (s_cli_t *cli, json_t *parsed)
 {
     json_t *status;
@@ -1495,6 +1516,9 @@ main (int argc, char *argv [])
         { "reason", true, "why (decline)" }, { "file", true, "advice text file (advise)" },
         { "text", true, "advice text (advise)" },
         { "wait", true, "seconds to wait for the broker's confirmation (default 10)" }, { NULL, false, NULL } };
+    static const s_opt_t rotate_opts [] = {
+        { "secret", false, "new region secret: new pseudonyms from now on (docs/pseudonyms.md)" },
+        { "data-key", false, "new data key: everything sealed is re-sealed with it" }, { NULL, false, NULL } };
     static const s_opt_t password_opts [] = {
         { "password-file", true, "read the password from this file (else standard input)" }, { NULL, false, NULL } };
     static const s_opt_t action_opts [] = {
@@ -1533,6 +1557,7 @@ main (int argc, char *argv [])
         { "expert", "advise", "expert advise OFFER --file FILE", answer_opts },
         { "expert", "dossier", "expert dossier OFFER --expert ID", dossier_opts },
         { "node", "status", "node status", no_opts },
+        { "node", "rotate", "node rotate [--secret] [--data-key]", rotate_opts },
         { "case", "add", "case add --client-id ID [--name N] [--bsn B] [--birth-date D] ...", s_case_fields },
         { "case", "show", "case show PSEUDONYM", no_opts },
         { "case", "list", "case list", no_opts },
@@ -1633,6 +1658,9 @@ main (int argc, char *argv [])
     else
     if (streq (noun, "expert"))
         rc = s_cmd_expert_answer (&cli, parsed, verb);
+    else
+    if (streq (noun, "node") && streq (verb, "rotate"))
+        rc = s_cmd_node_rotate (&cli, parsed);
     else
     if (streq (noun, "node"))
         rc = s_cmd_node_status (&cli, parsed);

@@ -62,11 +62,26 @@ check "the broker's files hold no plaintext of it" bash -c "! grep -aq 'DOSSIER-
 check "the broker's files hold no identifying data" bash -c "! grep -aq 'Testkind\|111222333\|Proefstraat' '$NET_DIR'/overijssel/broker.db*"
 check "the broker holds the pseudonym, not the client id" bash -c "grep -aq '$P1' '$NET_DIR'/overijssel/broker.db*"
 
+# --- rotation -----------------------------------------------------------
+ROTATED=$(en twente --json node rotate --data-key)
+check "rotating the data key re-seals everything (case register, dossier)" \
+    jq -e '.data_key_version == 2 and .resealed >= 2' <<< "$ROTATED"
+check_eq "the register still opens after the data key rotation" "Noor Testkind" "$(en twente --json case show "$P1" | jq -r .name)"
+check "the old data key could now be retired: nothing sealed with v1 is left" \
+    bash -c "! sqlite3 '$NET_DIR/twente/node.db' 'select sealed from cases' | grep -q '^v1:'"
+check_eq "rotating the region secret" "2" "$(en twente --json node rotate --secret | jq .secret_version)"
+P4=$(en twente --json case add --client-id 111222333 | jq -r .case)
+check "the same client now gets a p2 pseudonym" grep -qE '^p2-[0-9a-f]{32}$' <<< "$P4"
+check_eq "and keeps its registered details (moved, not duplicated)" "Noor Testkind" "$(en twente --json case show "$P4" | jq -r .name)"
+check_eq "one case in the register" "1" "$(en twente --json case list | jq length)"
+
 # --- access log ---------------------------------------------------------
 check "the node's log is intact" en twente audit verify
 check "the broker's log is intact" enb audit verify --broker
 check "audit show --case lists the case's creation, submission and release at the origin" \
     bash -c "'$NET_BIN/expertnet' --node '$NET_DIR/twente' --json audit show --case '$P1' | jq -e '[.[].event] | index(\"case.create\") != null and index(\"case.read\") != null and index(\"request.submit\") != null' >/dev/null"
+check "the move to the new pseudonym is in the access log" \
+    bash -c "'$NET_BIN/expertnet' --node '$NET_DIR/twente' --json audit show --case '$P4' | jq -e '[.[].event] | index(\"case.re-pseudonymize\") != null' >/dev/null"
 check "the expert's node logged the dossier read and the refused read" \
     bash -c "'$NET_BIN/expertnet' --node '$NET_DIR/ijsselland' --json audit show --case '$R' | jq -e '[.[] | select(.event == \"dossier.read\") | .outcome] | sort == [\"ok\", \"ok\", \"ok\", \"refused\"] or (map(select(. == \"refused\")) | length) >= 1' >/dev/null"
 check "the broker logged who accepted the request" \
