@@ -153,6 +153,16 @@ enb broker hiaten
 say "broker experts"
 enb broker experts
 
+if [ -n "${EXPERTNET_DEMO_KEEP:-}" ]; then
+    step "The network keeps running: dashboard on http://127.0.0.1:8080"
+    printf 'demo-wachtwoord-2026\n' > "$NET_DIR/operator.pw"
+    enb broker operator-add demo --password-file "$NET_DIR/operator.pw" >/dev/null
+    echo "   log in as 'demo' with password 'demo-wachtwoord-2026' (a demo login: never use it elsewhere)"
+    echo "   try: expertnet --node $NET_DIR/twente request submit --urgency hoog --type consultatie-advies --expertise trauma --age-band 12-17"
+    echo "   Ctrl-C stops every process"
+    while sleep 1; do :; done
+fi
+
 step "Demo complete: every routing path shown; stopping all processes"
 net_stop
 echo "   logs and data were in $NET_DIR"
