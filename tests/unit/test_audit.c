@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "expertnet.h"
+#include "test_fixture.h"
 #include "en_audit.h"
 
 typedef struct {
@@ -31,23 +32,6 @@ typedef struct {
 //  The audit schema plus a table standing for the caller's own state.
 static const char *s_migrations [] = { EN_AUDIT_SCHEMA, "CREATE TABLE work (x TEXT);", NULL };
 
-static void
-s_rmdir (const char *dir)
-{
-    DIR *handle = opendir (dir);
-    if (handle) {
-        struct dirent *entry;
-        while ((entry = readdir (handle))) {
-            if (streq (entry->d_name, ".") || streq (entry->d_name, ".."))
-                continue;
-            char path [512];
-            snprintf (path, sizeof path, "%s/%s", dir, entry->d_name);
-            unlink (path);
-        }
-        closedir (handle);
-    }
-    rmdir (dir);
-}
 
 static int
 s_setup (void **state)
@@ -72,7 +56,7 @@ s_teardown (void **state)
 {
     fixture_t *self = (fixture_t *) *state;
     en_db_destroy (&self->db);
-    s_rmdir (self->dir);
+    test_rmtree (self->dir);
     free (self);
     return 0;
 }

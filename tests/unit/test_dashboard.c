@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "expertnet.h"
+#include "test_fixture.h"
 #include "en_router.h"
 #include "en_charts.h"
 
@@ -51,25 +52,12 @@ s_teardown (void **state)
 {
     fixture_t *self = (fixture_t *) *state;
     //  The triggers' counters still equal a recount of the rows
-    assert_int_equal (en_db_int (en_bstore_db (self->store),
-        "SELECT count(*) FROM experts e WHERE"
-        " e.load <> (SELECT count(*) FROM requests r WHERE r.expert = e.id AND r.state IN ('accepted', 'advice'))"
-        " OR e.reserved <> (SELECT count(*) FROM offers o WHERE o.expert = e.id AND o.state = 'open')", NULL), 0);
+    assert_int_equal (test_counters_drift (en_bstore_db (self->store)), 0);
     en_router_destroy (&self->router);
     en_metrics_destroy (&self->metrics);
     en_metrics_destroy (&self->metrics);        //  safe twice
     en_bstore_destroy (&self->store);
-    DIR *handle = opendir (self->dir);
-    struct dirent *entry;
-    while (handle && (entry = readdir (handle))) {
-        char path [512];
-        snprintf (path, sizeof path, "%s/%s", self->dir, entry->d_name);
-        if (entry->d_name [0] != '.')
-            unlink (path);
-    }
-    if (handle)
-        closedir (handle);
-    rmdir (self->dir);
+    test_rmtree (self->dir);
     free (self);
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "expertnet.h"
+#include "test_fixture.h"
 
 typedef struct {
     char dir [64];              //  temporary directory
@@ -84,23 +85,6 @@ s_nth (zlistx_t *list, int n)
     return item;
 }
 
-static void
-s_rmdir (const char *dir)
-{
-    DIR *handle = opendir (dir);
-    if (handle) {
-        struct dirent *entry;
-        while ((entry = readdir (handle))) {
-            if (streq (entry->d_name, ".") || streq (entry->d_name, ".."))
-                continue;
-            char path [512];
-            snprintf (path, sizeof path, "%s/%s", dir, entry->d_name);
-            unlink (path);
-        }
-        closedir (handle);
-    }
-    rmdir (dir);
-}
 
 static int
 s_setup (void **state)
@@ -129,7 +113,7 @@ s_teardown (void **state)
     en_outbox_destroy (&self->outbox);      //  safe twice
     en_db_destroy (&self->db);
     en_db_destroy (&self->db);
-    s_rmdir (self->dir);
+    test_rmtree (self->dir);
     free (self);
     return 0;
 }

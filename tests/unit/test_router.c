@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "expertnet.h"
+#include "test_fixture.h"
 #include "en_router.h"
 
 typedef struct {
@@ -26,23 +27,6 @@ typedef struct {
     en_router_t *router;        //  router on store
 } fixture_t;
 
-static void
-s_rmdir (const char *dir)
-{
-    DIR *handle = opendir (dir);
-    if (handle) {
-        struct dirent *entry;
-        while ((entry = readdir (handle))) {
-            if (streq (entry->d_name, ".") || streq (entry->d_name, ".."))
-                continue;
-            char path [512];
-            snprintf (path, sizeof path, "%s/%s", dir, entry->d_name);
-            unlink (path);
-        }
-        closedir (handle);
-    }
-    rmdir (dir);
-}
 
 static int
 s_setup (void **state)
@@ -69,11 +53,7 @@ s_setup (void **state)
 static void
 s_assert_counters (fixture_t *self)
 {
-    int64_t drifted = en_db_int (en_bstore_db (self->store),
-        "SELECT count(*) FROM experts e WHERE"
-        " e.load <> (SELECT count(*) FROM requests r WHERE r.expert = e.id AND r.state IN ('accepted', 'advice'))"
-        " OR e.reserved <> (SELECT count(*) FROM offers o WHERE o.expert = e.id AND o.state = 'open')"
-        " OR e.load < 0 OR e.reserved < 0", NULL);
+    int64_t drifted = test_counters_drift (en_bstore_db (self->store));
     if (drifted)
         fail_msg ("%lld expert(s) with load/reserved counters that differ from the rows", (long long) drifted);
 }
@@ -86,7 +66,7 @@ s_teardown (void **state)
     en_router_destroy (&self->router);
     en_router_destroy (&self->router);      //  safe twice
     en_bstore_destroy (&self->store);
-    s_rmdir (self->dir);
+    test_rmtree (self->dir);
     free (self);
     return 0;
 }

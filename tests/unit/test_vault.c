@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "expertnet.h"
+#include "test_fixture.h"
 #include "en_vault.h"
 
 #define KEY_BYTES 32
@@ -29,27 +30,6 @@ typedef struct {
     char other [96];            //  a second region's key directory
 } fixture_t;
 
-static void
-s_rmdir (const char *dir)
-{
-    DIR *handle = opendir (dir);
-    if (handle) {
-        struct dirent *entry;
-        while ((entry = readdir (handle))) {
-            if (streq (entry->d_name, ".") || streq (entry->d_name, ".."))
-                continue;
-            char path [512];
-            snprintf (path, sizeof path, "%s/%s", dir, entry->d_name);
-            struct stat st;
-            if (lstat (path, &st) == 0 && S_ISDIR (st.st_mode))
-                s_rmdir (path);
-            else
-                unlink (path);
-        }
-        closedir (handle);
-    }
-    rmdir (dir);
-}
 
 static int
 s_setup (void **state)
@@ -68,7 +48,7 @@ static int
 s_teardown (void **state)
 {
     fixture_t *self = (fixture_t *) *state;
-    s_rmdir (self->root);
+    test_rmtree (self->root);
     free (self);
     return 0;
 }

@@ -1,0 +1,38 @@
+/*  test_fixture - what several unit tests share: removing a temporary
+    directory tree, and the broker's load/reserved invariant. Static
+    functions in a header: each test program is one translation unit. */
+#ifndef TEST_FIXTURE_H_INCLUDED
+#define TEST_FIXTURE_H_INCLUDED
+
+#include <ftw.h>
+#include <stdio.h>
+
+static inline int
+s_test_remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st; (void) flag; (void) ftw;
+    remove (path);
+    return 0;
+}
+
+//  Remove a directory and everything below it (a test's mkdtemp dir).
+static inline void
+test_rmtree (const char *dir)
+{
+    nftw (dir, s_test_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+//  Experts whose load/reserved counters (kept by the broker store's
+//  triggers) differ from a recount of requests and offers; 0 when the
+//  invariant holds.
+static inline int64_t
+test_counters_drift (en_db_t *db)
+{
+    return en_db_int (db,
+        "SELECT count(*) FROM experts e WHERE"
+        " e.load <> (SELECT count(*) FROM requests r WHERE r.expert = e.id AND r.state IN ('accepted', 'advice'))"
+        " OR e.reserved <> (SELECT count(*) FROM offers o WHERE o.expert = e.id AND o.state = 'open')"
+        " OR e.load < 0 OR e.reserved < 0", NULL);
+}
+
+#endif
