@@ -25,6 +25,10 @@ sqlite3_stmt *en_db_query (en_db_t *self, const char *sql, const char *fmt, ...)
 //  Prepare, bind and step to completion. Returns 0 or -1 (logged).
 int en_db_exec (en_db_t *self, const char *sql, const char *fmt, ...);
 
+//  The first column of the first row as a new string (caller frees), or
+//  NULL when there is no row or the value is NULL.
+char *en_db_text (en_db_t *self, const char *sql, const char *fmt, ...);
+
 //  A single integer from the first row, or 0 when there is no row.
 int64_t en_db_int (en_db_t *self, const char *sql, const char *fmt, ...);
 

@@ -188,6 +188,21 @@ en_db_exec (en_db_t *self, const char *sql, const char *fmt, ...)
     return 0;
 }
 
+char *
+en_db_text (en_db_t *self, const char *sql, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args);
+    va_end (args);
+    char *text = NULL;
+    if (stmt && sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+        text = strdup ((const char *) sqlite3_column_text (stmt, 0));
+    if (stmt)
+        sqlite3_reset (stmt);
+    return text;
+}
+
 int64_t
 en_db_int (en_db_t *self, const char *sql, const char *fmt, ...)
 {

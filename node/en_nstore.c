@@ -206,12 +206,7 @@ en_nstore_message_result (en_nstore_t *self, const char *msg_id, int code, const
             "UPDATE requests SET state = 'submitted', updated = ? WHERE submit_msg = ? AND state = 'queued'",
             "is", now, msg_id);
     else {
-        sqlite3_stmt *stmt = en_db_query (self->db, "SELECT id FROM requests WHERE submit_msg = ?", "s", msg_id);
-        char *id = NULL;
-        if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
-            id = strdup ((const char *) sqlite3_column_text (stmt, 0));
-        if (stmt)
-            sqlite3_reset (stmt);
+        char *id = en_db_text (self->db, "SELECT id FROM requests WHERE submit_msg = ?", "s", msg_id);
         if (id) {
             rc |= en_db_exec (self->db,
                 "UPDATE requests SET state = 'rejected', error = ?, updated = ? WHERE id = ?",
@@ -346,13 +341,7 @@ en_nstore_case_put (en_nstore_t *self, const char *pseudonym, const char *sealed
 char *
 en_nstore_case_sealed (en_nstore_t *self, const char *pseudonym)
 {
-    sqlite3_stmt *stmt = en_db_query (self->db, "SELECT sealed FROM cases WHERE pseudonym = ?", "s", pseudonym);
-    char *sealed = NULL;
-    if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
-        sealed = strdup ((const char *) sqlite3_column_text (stmt, 0));
-    if (stmt)
-        sqlite3_reset (stmt);
-    return sealed;
+    return en_db_text (self->db, "SELECT sealed FROM cases WHERE pseudonym = ?", "s", pseudonym);
 }
 
 json_t *
@@ -379,14 +368,8 @@ en_nstore_request_dossier_put (en_nstore_t *self, const char *id, const char *se
 char *
 en_nstore_request_dossier (en_nstore_t *self, const char *id)
 {
-    sqlite3_stmt *stmt = en_db_query (self->db,
+    return en_db_text (self->db,
         "SELECT dossier FROM requests WHERE id = ? AND dossier IS NOT NULL AND dossier_sent IS NULL", "s", id);
-    char *sealed = NULL;
-    if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
-        sealed = strdup ((const char *) sqlite3_column_text (stmt, 0));
-    if (stmt)
-        sqlite3_reset (stmt);
-    return sealed;
 }
 
 int
@@ -408,14 +391,7 @@ en_nstore_offer_dossier_put (en_nstore_t *self, const char *request_id, const ch
 char *
 en_nstore_offer_dossier (en_nstore_t *self, const char *offer_id)
 {
-    sqlite3_stmt *stmt = en_db_query (self->db, "SELECT dossier FROM offers WHERE id = ? AND dossier IS NOT NULL",
-                                      "s", offer_id);
-    char *sealed = NULL;
-    if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
-        sealed = strdup ((const char *) sqlite3_column_text (stmt, 0));
-    if (stmt)
-        sqlite3_reset (stmt);
-    return sealed;
+    return en_db_text (self->db, "SELECT dossier FROM offers WHERE id = ? AND dossier IS NOT NULL", "s", offer_id);
 }
 
 int

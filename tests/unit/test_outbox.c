@@ -462,6 +462,21 @@ test_db_failed_migration (void **state)
 }
 
 static void
+test_db_text (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    assert_int_equal (en_db_exec (self->db, "CREATE TABLE t (k TEXT, v TEXT)", NULL), 0);
+    assert_int_equal (en_db_exec (self->db, "INSERT INTO t VALUES ('a', 'alfa'), ('b', NULL)", NULL), 0);
+    char *text = en_db_text (self->db, "SELECT v FROM t WHERE k = ?", "s", "a");
+    assert_non_null (text);
+    assert_string_equal (text, "alfa");
+    free (text);
+    //  NULL value and no row both give NULL
+    assert_null (en_db_text (self->db, "SELECT v FROM t WHERE k = ?", "s", "b"));
+    assert_null (en_db_text (self->db, "SELECT v FROM t WHERE k = ?", "s", "c"));
+}
+
+static void
 test_db_rows_and_savepoints (void **state)
 {
     fixture_t *self = (fixture_t *) *state;
@@ -513,6 +528,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_flush_order_and_retry, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_flush_limit_and_failure, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_ack_and_depth, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_db_text, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_put_is_transactional_and_durable, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_seen, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_db_migrations, s_setup, s_teardown),
