@@ -41,6 +41,17 @@ test_cleanup () {
     fi
 }
 
+# A running network for a test: the broker and the named nodes, their keys
+# enrolled, every node connected. Ends the test, failed, if it cannot start.
+test_network () {
+    net_keys "$@"
+    net_broker || { not_ok "broker starts"; test_done; }
+    local node
+    for node in "$@"; do net_node "$node"; done
+    for node in "$@"; do net_wait_connected "$node" || { not_ok "node $node connects"; test_done; }; done
+    ok "broker and nodes $* connected over CURVE"
+}
+
 ok () { echo "ok - $*"; }
 not_ok () { echo "not ok - $*"; TEST_FAILS=$((TEST_FAILS + 1)); }
 

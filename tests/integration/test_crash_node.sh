@@ -3,10 +3,7 @@
 # it delivers every one, exactly once.
 . "$(dirname "$0")/lib.sh"
 test_init
-net_keys twente
-net_broker
-net_node twente
-net_wait_connected twente || { not_ok "node connects"; test_done; }
+test_network twente
 en twente expert add --id se-tw-01 --role superexpert --expertise trauma --capacity 50 >/dev/null
 net_until 10 'length == 1' enb --json broker experts || not_ok "expert published"
 

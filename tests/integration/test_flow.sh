@@ -5,12 +5,7 @@
 # (capacity freed); experts re-published when the broker lost its state.
 . "$(dirname "$0")/lib.sh"
 test_init
-net_keys twente ijsselland
-net_broker
-net_node twente
-net_node ijsselland
-net_wait_connected twente && net_wait_connected ijsselland || { not_ok "nodes connect"; test_done; }
-ok "broker and two nodes connected over CURVE"
+test_network twente ijsselland
 
 en twente expert add --id se-tw-01 --role superexpert --expertise trauma,jggz --capacity 1 >/dev/null
 en ijsselland expert add --id se-ij-01 --role superexpert --expertise trauma,jggz --capacity 1 >/dev/null

@@ -7,11 +7,7 @@
 # the broker's files; the access log verified, tampering detected.
 . "$(dirname "$0")/lib.sh"
 test_init
-net_keys twente ijsselland
-net_broker
-net_node twente
-net_node ijsselland
-net_wait_connected twente && net_wait_connected ijsselland || { not_ok "nodes connect"; test_done; }
+test_network twente ijsselland
 en ijsselland expert add --id se-ij-01 --role superexpert --expertise trauma --capacity 2 >/dev/null
 en ijsselland expert add --id se-ij-02 --role superexpert --expertise autisme --capacity 2 >/dev/null
 net_until 10 'length == 2' enb --json broker experts || not_ok "experts published"
@@ -82,8 +78,8 @@ check "audit show --case lists the case's creation, submission and release at th
     bash -c "'$NET_BIN/expertnet' --node '$NET_DIR/twente' --json audit show --case '$P1' | jq -e '[.[].event] | index(\"case.create\") != null and index(\"case.read\") != null and index(\"request.submit\") != null' >/dev/null"
 check "the move to the new pseudonym is in the access log" \
     bash -c "'$NET_BIN/expertnet' --node '$NET_DIR/twente' --json audit show --case '$P4' | jq -e '[.[].event] | index(\"case.re-pseudonymize\") != null' >/dev/null"
-check "the expert's node logged the dossier read and the refused read" \
-    bash -c "'$NET_BIN/expertnet' --node '$NET_DIR/ijsselland' --json audit show --case '$R' | jq -e '[.[] | select(.event == \"dossier.read\") | .outcome] | sort == [\"ok\", \"ok\", \"ok\", \"refused\"] or (map(select(. == \"refused\")) | length) >= 1' >/dev/null"
+check "the expert's node logged the dossier reads: allowed ones and the refused one" \
+    bash -c "'$NET_BIN/expertnet' --node '$NET_DIR/ijsselland' --json audit show --case '$R' | jq -e '[.[] | select(.event == \"dossier.read\") | .outcome] | (index(\"ok\") != null) and (map(select(. == \"refused\")) | length == 1)' >/dev/null"
 check "the broker logged who accepted the request" \
     bash -c "'$NET_BIN/expertnet' --broker '$NET_DIR/overijssel' --json audit show --broker --case '$R' | jq -e '.[] | select(.event == \"request.accepted\" and .actor == \"ijsselland\" and .on_behalf == \"se-ij-01\")' >/dev/null"
 # Tamper with a stopped node's log: edit one entry (past the guard triggers)

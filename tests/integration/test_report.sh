@@ -5,11 +5,7 @@
 # suppression, as JSON, CSV and a self-contained HTML file.
 . "$(dirname "$0")/lib.sh"
 test_init
-net_keys twente ijsselland
-net_broker
-net_node twente
-net_node ijsselland
-net_wait_connected twente && net_wait_connected ijsselland || { not_ok "nodes connect"; test_done; }
+test_network twente ijsselland
 
 # Synthetic cases: Twente 8 x trauma (6 closed with passende hulp) and
 # 2 x lvb; IJsselland 6 x eetstoornis and 6 x autisme

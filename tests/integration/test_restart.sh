@@ -4,10 +4,7 @@
 # broker was down. (config/overijssel.cfg: crisis deadline 4s, grace 1s.)
 . "$(dirname "$0")/lib.sh"
 test_init
-net_keys twente
-net_broker
-net_node twente
-net_wait_connected twente || { not_ok "node connects"; test_done; }
+test_network twente
 en twente expert add --id se-tw-01 --role superexpert --expertise trauma --capacity 5 >/dev/null
 en twente expert add --id se-tw-02 --role superexpert --expertise trauma --capacity 5 >/dev/null
 net_until 10 'length == 2' enb --json broker experts || not_ok "experts published"

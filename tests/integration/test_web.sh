@@ -37,11 +37,7 @@ web
     lockout = 60s
 EOF
 NET_BROKER_CONFIG=$NET_DIR/broker.cfg
-net_keys twente ijsselland
-net_broker || { not_ok "broker starts"; test_done; }
-net_node twente
-net_node ijsselland
-net_wait_connected twente && net_wait_connected ijsselland || { not_ok "nodes connect"; test_done; }
+test_network twente ijsselland
 
 ctlb () { "$CTL" "$NET_DIR/overijssel" "$@"; }
 # http METHOD PATH [CURL-ARGS...]: prints the status; body and headers in files
