@@ -35,6 +35,7 @@
 */
 #include "en_broker.h"
 #include "en_web.h"
+#include "en_fed.h"
 #include <sodium.h>
 #include <sys/stat.h>
 
@@ -46,6 +47,7 @@
 typedef struct {
     char *name;                 //  node name (from its enrolled cert)
     char *region;               //  region it announced in HELLO
+    bool linked;                //  a peer broker that said LINK
     zframe_t *routing_id;       //  current connection's routing id
     int64_t last_seen;          //  ms of last message from it
 } s_peer_t;
@@ -92,6 +94,7 @@ struct _en_broker_t {
     zlistx_t *replies;          //  replies of the current batch
     en_bstore_t *store;
     en_router_t *router_sm;     //  routing state machine
+    en_fed_t *fed;              //  links to peer brokers (federation)
     uint64_t refused;           //  connections refused by authentication
     uint64_t received;          //  messages received
     uint64_t rejected;          //  messages answered with ERROR
@@ -155,11 +158,17 @@ void
 en_broker_reload (en_broker_t *self, zconfig_t *config)
 {
     s_apply_config (self, config);
+    char err [256];
+    if (en_fed_configure (self->fed, config, self->heartbeat_ms, self->retry_ms, err, sizeof err))
+        zsys_error ("federation configuration not changed: %s", err);
     zsys_info ("configuration reloaded: deadlines crisis %llds, hoog %llds, regulier %llds",
                (long long) en_router_deadline (self->router_sm, "crisis") / 1000,
                (long long) en_router_deadline (self->router_sm, "hoog") / 1000,
                (long long) en_router_deadline (self->router_sm, "regulier") / 1000);
 }
+
+static bool s_peer_enrolled (const char *name, const char *pinned_key, char curve_key [41],
+                             unsigned char sign_key [32], void *arg);
 
 en_broker_t *
 en_broker_new (zconfig_t *config, char *err, size_t errlen)
@@ -238,6 +247,10 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
         goto failed;
     }
     self->poller = zpoller_new (self->router, self->control, self->monitor, NULL);
+    self->fed = en_fed_new (self->name, self->store, self->router_sm, self->metrics, self->cert,
+                            self->signer, self->poller, s_peer_enrolled, self);
+    if (en_fed_configure (self->fed, config, self->heartbeat_ms, self->retry_ms, err, errlen))
+        goto failed;
 
     //  The dashboard. It failing to listen is logged and the broker runs
     //  on: routing matters more than the operators' view of it.
@@ -272,6 +285,7 @@ en_broker_destroy (en_broker_t **self_p)
         //  The dashboard first: its thread may be waiting for an answer
         en_web_destroy (&self->web);
         zsock_destroy (&self->web_control);
+        en_fed_destroy (&self->fed);
         zpoller_destroy (&self->poller);
         if (self->router)
             zmq_socket_monitor (zsock_resolve (self->router), NULL, 0);
@@ -389,6 +403,26 @@ s_enrolled (en_broker_t *self, zframe_t *frame)
     return key ? (s_enrolled_t *) zhashx_lookup (self->key_names, key) : NULL;
 }
 
+//  The enrolled certificate named like a peer broker (en_fed_enrolled_fn).
+static bool
+s_peer_enrolled (const char *name, const char *pinned_key, char curve_key [41],
+                 unsigned char sign_key [32], void *arg)
+{
+    en_broker_t *self = (en_broker_t *) arg;
+    s_refresh_enrolled (self);
+    for (s_enrolled_t *enrolled = (s_enrolled_t *) zhashx_first (self->key_names); enrolled;
+         enrolled = (s_enrolled_t *) zhashx_next (self->key_names)) {
+        const char *key = (const char *) zhashx_cursor (self->key_names);
+        if (streq (enrolled->name, name) && enrolled->can_sign
+        &&  (!pinned_key || streq (pinned_key, key))) {
+            snprintf (curve_key, 41, "%s", key);
+            memcpy (sign_key, enrolled->sign_key, 32);
+            return true;
+        }
+    }
+    return false;
+}
+
 //  Handle one message (inside the batch transaction).
 static void
 s_handle_message (en_broker_t *self, zmsg_t *raw)
@@ -459,6 +493,30 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
 
     const char *command = en_msg_command (msg);
     json_t *body = en_msg_body (msg);
+    bool is_peer = en_fed_is_peer (self->fed, node);
+    if (is_peer)
+        en_fed_inbound (self->fed, node);
+    if (streq (command, "HELLO") && is_peer) {
+        en_error_set (&error, EN_ERR_FORBIDDEN, "'%s' is a peer broker: it opens a link with LINK", node);
+        s_reply_error (self, routing_id, node, &error);
+    }
+    else
+    if (streq (command, "LINK")) {
+        if (!is_peer) {
+            en_error_set (&error, EN_ERR_FORBIDDEN, "'%s' is not a peer broker of %s", node, self->name);
+            error.ref [0] = 0;
+            s_reply_error (self, routing_id, node, &error);
+            goto done;
+        }
+        if (!peer->linked)
+            zsys_info ("federation: peer %s linked to us", node);
+        peer->linked = true;
+        en_outbox_reset (en_bstore_outbox (self->store), node);
+        s_reply (self, routing_id, en_msg_new ("WELCOME", self->name,
+            json_pack ("{s:s, s:I, s:s}", "broker", self->name,
+                       "heartbeat", (json_int_t) self->heartbeat_ms, "version", EXPERTNET_VERSION)));
+    }
+    else
     if (streq (command, "HELLO")) {
         const char *region = en_json_str (body, "region");
         if (!en_name_valid (region)) {
@@ -476,7 +534,7 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
                        "heartbeat", (json_int_t) self->heartbeat_ms, "version", EXPERTNET_VERSION)));
     }
     else
-    if (!peer->region && !streq (command, "ACK") && !streq (command, "ERROR")) {
+    if (!peer->region && !peer->linked && !streq (command, "ACK") && !streq (command, "ERROR")) {
         //  A session starts with HELLO to this broker process; after a
         //  broker restart the node's socket reconnects silently, so this
         //  tells it to say HELLO (and re-publish its experts) again.
@@ -485,8 +543,23 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
         s_reply_error (self, routing_id, node, &error);
     }
     else
-    if (streq (command, "PING"))
+    if (streq (command, "PING")) {
         s_reply (self, routing_id, en_msg_new ("PONG", self->name, NULL));
+        bool resync = false;
+        if (is_peer)
+            en_fed_ping_in (self->fed, node, msg, &resync);
+        if (resync)
+            s_reply (self, routing_id, en_msg_new ("RESYNC", self->name, NULL));
+    }
+    else
+    if (streq (command, "ADVERT") && is_peer) {
+        bool resync = false;
+        if (en_fed_advert_in (self->fed, node, msg, &resync, &error))
+            s_reply_error (self, routing_id, node, &error);
+        else
+        if (resync)
+            s_reply (self, routing_id, en_msg_new ("RESYNC", self->name, NULL));
+    }
     else
     if (streq (command, "ACK") || streq (command, "ERROR")) {
         const char *ref = en_json_str (body, "ref");
@@ -529,7 +602,10 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
         }
         en_db_t *db = en_bstore_db (self->store);
         en_db_savepoint (db);
-        if (en_router_handle (self->router_sm, node, peer->region, msg, &error) == 0) {
+        en_router_set_sender_key (self->router_sm, enrolled->sign_key);
+        int rc = is_peer ? en_router_handle_peer (self->router_sm, node, msg, &error)
+                         : en_router_handle (self->router_sm, node, peer->region, msg, &error);
+        if (rc == 0) {
             en_db_release (db);
             en_seen_put (db, msg, 0, NULL);
             s_reply_ack (self, routing_id, en_msg_id (msg));
@@ -565,6 +641,7 @@ s_send_to_node (const char *dest, en_msg_t *msg, void *arg)
 static void
 s_flush (en_broker_t *self)
 {
+    en_fed_flush (self->fed);
     en_outbox_t *outbox = en_bstore_outbox (self->store);
     for (s_peer_t *peer = (s_peer_t *) zhashx_first (self->peers); peer;
          peer = (s_peer_t *) zhashx_next (self->peers))
@@ -612,6 +689,7 @@ s_process_batch (en_broker_t *self)
         return;
     }
     en_metrics_observe_ms (self->metrics, EN_HIST_BATCH, en_now_ms () - batch_start);
+    en_fed_dirty (self->fed);
     s_send_replies (self);
     s_flush (self);
 }
@@ -628,6 +706,7 @@ s_expire (en_broker_t *self)
         en_db_rollback (db);
         return;
     }
+    en_fed_dirty (self->fed);
     s_flush (self);
 }
 
@@ -667,7 +746,8 @@ s_status (en_broker_t *self)
     json_t *nodes = json_array ();
     for (s_peer_t *peer = (s_peer_t *) zhashx_first (self->peers); peer;
          peer = (s_peer_t *) zhashx_next (self->peers))
-        json_array_append_new (nodes, json_pack ("{s:s, s:s?, s:b, s:I, s:I}",
+        if (!en_fed_is_peer (self->fed, peer->name))
+            json_array_append_new (nodes, json_pack ("{s:s, s:s?, s:b, s:I, s:I}",
             "name", peer->name, "region", peer->region,
             "connected", s_peer_connected (self, peer),
             "last_seen", (json_int_t) peer->last_seen,
@@ -678,6 +758,7 @@ s_status (en_broker_t *self)
     json_object_set_new (status, "version", json_string (EXPERTNET_VERSION));
     json_object_set_new (status, "started", json_integer (self->started));
     json_object_set_new (status, "nodes", nodes);
+    json_object_set_new (status, "links", en_fed_status (self->fed));
     json_object_set_new (status, "messages_received", json_integer ((json_int_t) self->received));
     json_object_set_new (status, "messages_refused", json_integer ((json_int_t) self->rejected));
     json_object_set_new (status, "connections_refused", json_integer ((json_int_t) self->refused));
@@ -779,8 +860,8 @@ s_overview (en_broker_t *self)
     json_t *experts = en_bstore_experts (self->store);
     json_object_set_new (overview, "experts", s_experts_available (experts, now));
     json_decref (experts);
-    //  Links to the brokers of other provinces: none until federation exists
-    json_object_set_new (overview, "federation", json_array ());
+    //  Links to the brokers of other provinces (en_fed)
+    json_object_set_new (overview, "federation", en_fed_status (self->fed));
     return overview;
 }
 
@@ -1156,7 +1237,7 @@ en_broker_run (en_broker_t *self)
         int64_t earliest = self->started + self->grace_ms;
         if (deadline > 0)
             wake = MIN (wake, MAX (deadline, earliest));
-        int timeout = (int) MAX (0, MIN (wake - now, 1000));
+        int timeout = (int) MAX (0, MIN (wake - now, 250));
         zsock_t *which = (zsock_t *) zpoller_wait (self->poller, timeout);
         if (en_daemon_reload_requested ())
             return EN_DAEMON_RELOAD;
@@ -1165,11 +1246,15 @@ en_broker_run (en_broker_t *self)
         if (which == self->router)
             s_process_batch (self);
         else
+        if (which && en_fed_handle (self->fed, which))
+            ;
+        else
         if (which == self->control || (which && which == self->web_control))
             s_handle_control (self, which);
         else
         if (which == self->monitor)
             s_handle_monitor (self);
+        en_fed_tick (self->fed);
         now = en_now_ms ();
         if (deadline > 0 && deadline <= now && now >= earliest)
             s_expire (self);

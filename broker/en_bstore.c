@@ -149,6 +149,51 @@ static const char *s_migrations [] = {
     "  outcome TEXT,"
     "  updated INTEGER NOT NULL,"
     "  PRIMARY KEY (origin, pseudonym));",
+    //  10: federation. A request forwarded to a peer broker names it
+    //  (peer); one that came from a peer keeps the origin node's name and
+    //  signing key (origin_node, sign_key: its later CLOSE and DOSSIER
+    //  must verify with the same key) and the brokers it passed
+    //  (visited). forwards: every peer a request was handed to, so a
+    //  request returned by one goes to the next. peer_adverts: the
+    //  aggregated capacity each peer advertised (role, sorted tagset,
+    //  hops away, free places): counts, no person; peer_state: the
+    //  advert sequence reached per peer, kept across restarts so routing
+    //  can forward (into the durable outbox) while a link is down.
+    "ALTER TABLE requests ADD COLUMN peer TEXT;"
+    "ALTER TABLE requests ADD COLUMN origin_node TEXT;"
+    "ALTER TABLE requests ADD COLUMN sign_key TEXT;"
+    "ALTER TABLE requests ADD COLUMN visited TEXT;"
+    "ALTER TABLE requests ADD COLUMN submit TEXT;"
+    "CREATE TABLE forwards ("
+    "  request_id TEXT NOT NULL,"
+    "  peer TEXT NOT NULL,"
+    "  msg_id TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  PRIMARY KEY (request_id, peer)) WITHOUT ROWID;"
+    "CREATE INDEX forwards_msg ON forwards (msg_id);"
+    //  A request handed to a peer names that peer's expert once accepted:
+    //  it is not one of ours and must not count on our experts' load
+    "DROP TRIGGER requests_unload;"
+    "DROP TRIGGER requests_load;"
+    "CREATE TRIGGER requests_unload AFTER UPDATE OF state, expert, peer ON requests"
+    "  WHEN OLD.expert IS NOT NULL AND OLD.peer IS NULL AND OLD.state IN ('accepted', 'advice') BEGIN"
+    "  UPDATE experts SET load = load - 1 WHERE id = OLD.expert; END;"
+    "CREATE TRIGGER requests_load AFTER UPDATE OF state, expert, peer ON requests"
+    "  WHEN NEW.expert IS NOT NULL AND NEW.peer IS NULL AND NEW.state IN ('accepted', 'advice') BEGIN"
+    "  UPDATE experts SET load = load + 1 WHERE id = NEW.expert; END;"
+    "CREATE TABLE peer_adverts ("
+    "  peer TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  tagset TEXT NOT NULL,"
+    "  hops INTEGER NOT NULL,"
+    "  free INTEGER NOT NULL,"
+    "  PRIMARY KEY (peer, role, tagset, hops)) WITHOUT ROWID;"
+    "CREATE TABLE peer_state ("
+    "  peer TEXT PRIMARY KEY,"
+    "  epoch TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL);",
     NULL
 };
 
@@ -316,7 +361,8 @@ en_bstore_request_insert (en_bstore_t *self, const char *origin, const char *msg
 }
 
 #define REQUEST_COLUMNS \
-    "id, origin, region, urgency, question_type, summary AS summary_json, state, expert, created, updated"
+    "id, origin, region, urgency, question_type, summary AS summary_json, state, expert, created, updated," \
+    " peer, origin_node, sign_key, visited AS visited_json"
 
 json_t *
 en_bstore_request (en_bstore_t *self, const char *id)
@@ -341,7 +387,7 @@ en_bstore_requests (en_bstore_t *self, const char *state, int limit)
             "SELECT " REQUEST_COLUMNS " FROM requests WHERE state = ? ORDER BY created DESC LIMIT ?",
             "si", state, (int64_t) limit));
     return en_db_rows (en_db_query (self->db,
-        "SELECT " REQUEST_COLUMNS " FROM requests WHERE state <> 'closed' ORDER BY created DESC LIMIT ?",
+        "SELECT " REQUEST_COLUMNS " FROM requests WHERE state NOT IN ('closed', 'returned') ORDER BY created DESC LIMIT ?",
         "i", (int64_t) limit));
 }
 
@@ -467,7 +513,7 @@ en_bstore_counts (en_bstore_t *self)
 
     json_t *open_by_urgency = json_object ();
     stmt = en_db_query (self->db,
-        "SELECT urgency, count(*) FROM requests WHERE state NOT IN ('closed', 'hiaat') GROUP BY urgency", NULL);
+        "SELECT urgency, count(*) FROM requests WHERE state NOT IN ('closed', 'hiaat', 'returned') GROUP BY urgency", NULL);
     while (stmt && sqlite3_step (stmt) == SQLITE_ROW)
         json_object_set_new (open_by_urgency, (const char *) sqlite3_column_text (stmt, 0),
                              json_integer (sqlite3_column_int64 (stmt, 1)));
@@ -498,7 +544,7 @@ en_bstore_requests_open (en_bstore_t *self, int limit)
 {
     //  Most urgent first, then oldest first: what an operator must look at
     return en_db_rows (en_db_query (self->db,
-        "SELECT " REQUEST_COLUMNS " FROM requests WHERE state NOT IN ('closed', 'hiaat')"
+        "SELECT " REQUEST_COLUMNS " FROM requests WHERE state NOT IN ('closed', 'hiaat', 'returned')"
         " ORDER BY CASE urgency WHEN 'crisis' THEN 0 WHEN 'hoog' THEN 1 ELSE 2 END, created LIMIT ?",
         "i", (int64_t) limit));
 }
@@ -626,7 +672,9 @@ en_bstore_report_cases (en_bstore_t *self)
         " req AS (SELECT r.*, json_extract (r.summary, '$.case') AS pseudonym, fa.at AS accepted_at,"
         "   EXISTS (SELECT 1 FROM hiaten h WHERE h.request_id = r.id) AS was_hiaat,"
         "   (SELECT min (e.at) FROM events e WHERE e.request_id = r.id AND e.type = 'closed') AS closed_at"
-        "   FROM requests r LEFT JOIN first_accept fa ON fa.request_id = r.id)"
+        "   FROM requests r LEFT JOIN first_accept fa ON fa.request_id = r.id"
+        //  A request from another province is a case of that province's report
+        "   WHERE r.origin NOT LIKE 'peer:%')"
         " SELECT s.region, s.summary AS summary_json, s.phases AS phases_json, s.outcome AS outcome_json,"
         "   (SELECT question_type FROM req WHERE req.pseudonym = s.pseudonym ORDER BY created LIMIT 1) AS question_type,"
         "   (SELECT urgency FROM req WHERE req.pseudonym = s.pseudonym ORDER BY created LIMIT 1) AS urgency,"
@@ -642,4 +690,155 @@ en_bstore_report_cases (en_bstore_t *self)
         " FROM req WHERE pseudonym IS NULL"
         "   OR NOT EXISTS (SELECT 1 FROM summaries s WHERE s.pseudonym = req.pseudonym AND s.origin = req.origin)",
         NULL));
+}
+
+
+//  --------------------------------------------------------------------
+//  Federation
+
+int
+en_bstore_request_provenance (en_bstore_t *self, const char *id, json_t *submit, const char *sign_key,
+                              const char *origin_node, json_t *visited)
+{
+    char *submit_text = json_dumps (submit, JSON_COMPACT);
+    char *visited_text = visited ? json_dumps (visited, JSON_COMPACT) : NULL;
+    int rc = en_db_exec (self->db,
+        "UPDATE requests SET submit = ?, sign_key = ?, origin_node = ?, visited = ? WHERE id = ?",
+        "sssss", submit_text, sign_key, origin_node, visited_text, id);
+    free (submit_text);
+    free (visited_text);
+    return rc;
+}
+
+json_t *
+en_bstore_request_submit (en_bstore_t *self, const char *id)
+{
+    return en_db_one (en_db_query (self->db, "SELECT submit AS submit_json FROM requests WHERE id = ?", "s", id));
+}
+
+int
+en_bstore_forward (en_bstore_t *self, const char *request_id, const char *peer, const char *msg_id)
+{
+    int64_t now = en_now_ms ();
+    return en_db_exec (self->db,
+        "INSERT INTO forwards (request_id, peer, msg_id, at, state) VALUES (?, ?, ?, ?, 'open')"
+        " ON CONFLICT (request_id, peer) DO UPDATE SET msg_id = excluded.msg_id, at = excluded.at, state = 'open'",
+        "sssi", request_id, peer, msg_id, now)
+        || en_db_exec (self->db, "UPDATE requests SET peer = ?, state = 'forwarded', expert = NULL, updated = ?"
+                                 " WHERE id = ?", "sis", peer, now, request_id);
+}
+
+int
+en_bstore_forward_end (en_bstore_t *self, const char *request_id, const char *peer, const char *state)
+{
+    return en_db_exec (self->db, "UPDATE forwards SET state = ? WHERE request_id = ? AND peer = ?",
+                       "sss", state, request_id, peer)
+        //  A request the peer closed stays named after it; one it gave
+        //  back (or refused) is ours to route again
+        || en_db_exec (self->db, "UPDATE requests SET peer = NULL, updated = ? WHERE id = ? AND peer = ? AND ? <> 'closed'",
+                       "isss", en_now_ms (), request_id, peer, state);
+}
+
+json_t *
+en_bstore_forwards (en_bstore_t *self, const char *request_id)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT peer, msg_id, at, state FROM forwards WHERE request_id = ? ORDER BY at", "s", request_id));
+}
+
+json_t *
+en_bstore_forward_by_msg (en_bstore_t *self, const char *peer, const char *msg_id)
+{
+    return en_db_one (en_db_query (self->db,
+        "SELECT request_id, peer, msg_id, at, state FROM forwards WHERE msg_id = ? AND peer = ?",
+        "ss", msg_id, peer));
+}
+
+//  What this broker can serve itself: free places of present experts,
+//  by role and sorted tag set. Bovenregionale procesregisseurs are left
+//  out: they are their own province's escalation, not a national pool.
+json_t *
+en_bstore_advert_own (en_bstore_t *self, int64_t now)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT role, tagset, 1 AS hops, sum (free) AS free FROM ("
+        "  SELECT e.role, ',' || coalesce ((SELECT group_concat (value, ',') FROM"
+        "     (SELECT value FROM json_each (e.expertise) ORDER BY value)), '') || ',' AS tagset,"
+        "    e.capacity - e.load - e.reserved AS free"
+        "  FROM experts e WHERE e.active AND e.absent_until <= ?1 AND e.load + e.reserved < e.capacity"
+        "  AND NOT (e.role = 'procesregisseur' AND e.bovenregionaal))"
+        " GROUP BY role, tagset ORDER BY role, tagset", "i", now));
+}
+
+json_t *
+en_bstore_advert_learned (en_bstore_t *self, const char *except_peer, int64_t max_hops)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT role, tagset, hops + 1 AS hops, sum (free) AS free FROM peer_adverts"
+        " WHERE peer <> ?1 AND hops + 1 <= ?2 AND free > 0"
+        " GROUP BY role, tagset, hops ORDER BY role, tagset, hops", "si", except_peer, max_hops));
+}
+
+int
+en_bstore_advert_apply (en_bstore_t *self, const char *peer, const char *epoch, int64_t seq,
+                        bool snapshot, json_t *entries)
+{
+    int rc = 0;
+    if (snapshot)
+        rc |= en_db_exec (self->db, "DELETE FROM peer_adverts WHERE peer = ?", "s", peer);
+    size_t index;
+    json_t *entry;
+    json_array_foreach (entries, index, entry) {
+        int64_t free_places = en_json_int (entry, "free", 0);
+        if (free_places > 0)
+            rc |= en_db_exec (self->db,
+                "INSERT OR REPLACE INTO peer_adverts (peer, role, tagset, hops, free) VALUES (?, ?, ?, ?, ?)",
+                "sssii", peer, en_json_str (entry, "role"), en_json_str (entry, "tagset"),
+                en_json_int (entry, "hops", 1), free_places);
+        else
+            rc |= en_db_exec (self->db,
+                "DELETE FROM peer_adverts WHERE peer = ? AND role = ? AND tagset = ? AND hops = ?",
+                "sssi", peer, en_json_str (entry, "role"), en_json_str (entry, "tagset"),
+                en_json_int (entry, "hops", 1));
+    }
+    rc |= en_db_exec (self->db,
+        "INSERT INTO peer_state (peer, epoch, seq, updated) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (peer) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq, updated = excluded.updated",
+        "ssii", peer, epoch, seq, en_now_ms ());
+    return rc ? -1 : 0;
+}
+
+json_t *
+en_bstore_peer_state (en_bstore_t *self, const char *peer)
+{
+    return en_db_one (en_db_query (self->db,
+        "SELECT s.epoch, s.seq, s.updated,"
+        "  (SELECT count(*) FROM peer_adverts a WHERE a.peer = s.peer) AS entries,"
+        "  (SELECT coalesce (sum (free), 0) FROM peer_adverts a WHERE a.peer = s.peer AND a.hops = 1) AS free"
+        " FROM peer_state s WHERE s.peer = ?", "s", peer));
+}
+
+json_t *
+en_bstore_peer_candidates (en_bstore_t *self, json_t *request, const char **roles,
+                           json_t *exclude, int64_t max_hops)
+{
+    char *tags = json_dumps (json_object_get (request, "expertise"), JSON_COMPACT);
+    json_t *role_list = json_array ();
+    for (; roles && *roles; roles++)
+        json_array_append_new (role_list, json_string (*roles));
+    char *role_text = json_dumps (role_list, JSON_COMPACT);
+    char *exclude_text = json_dumps (exclude, JSON_COMPACT);
+    json_decref (role_list);
+    json_t *rows = en_db_rows (en_db_query (self->db,
+        "SELECT peer, min (hops) AS hops, sum (free) AS free FROM peer_adverts a"
+        " WHERE free > 0 AND hops <= ?1 AND role IN (SELECT value FROM json_each (?2))"
+        " AND NOT EXISTS (SELECT 1 FROM json_each (?3) t WHERE instr (a.tagset, ',' || t.value || ',') = 0)"
+        " AND peer NOT IN (SELECT value FROM json_each (?4))"
+        " AND peer NOT IN (SELECT peer FROM forwards WHERE request_id = ?5)"
+        " GROUP BY peer ORDER BY min (hops), sum (free) DESC, peer",
+        "issss", max_hops, role_text, tags, exclude_text, en_json_str (request, "id")));
+    free (tags);
+    free (role_text);
+    free (exclude_text);
+    return rows;
 }

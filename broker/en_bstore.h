@@ -111,4 +111,36 @@ int en_bstore_summary_put (en_bstore_t *self, const char *origin, json_t *body);
 //  outcome, question_type, urgency, expertise, first_assignment, hiaat.
 json_t *en_bstore_report_cases (en_bstore_t *self);
 
+//  Federation. Where a request came from: the origin node's signed
+//  SUBMIT (en_msg_export), its signing key (hex), the origin node's name
+//  and the brokers it passed (NULL for a request of our own nodes).
+int en_bstore_request_provenance (en_bstore_t *self, const char *id, json_t *submit, const char *sign_key,
+                                  const char *origin_node, json_t *visited);
+//  {submit} of a request, or NULL.
+json_t *en_bstore_request_submit (en_bstore_t *self, const char *id);
+//  Hand a request to peer (state "forwarded"), or record that the peer
+//  gave it back or ended it (forwards.state = state; requests.peer cleared).
+int en_bstore_forward (en_bstore_t *self, const char *request_id, const char *peer, const char *msg_id);
+int en_bstore_forward_end (en_bstore_t *self, const char *request_id, const char *peer, const char *state);
+//  The peers a request was handed to: [{peer, at, state}], oldest first.
+json_t *en_bstore_forwards (en_bstore_t *self, const char *request_id);
+//  The forward whose FORWARD message to peer had msg_id, or NULL.
+json_t *en_bstore_forward_by_msg (en_bstore_t *self, const char *peer, const char *msg_id);
+//  Advertised capacity: [{role, tagset (",a,b," sorted), hops, free}].
+//  Own experts (hops 1), or what peers other than except_peer advertised,
+//  one hop further, up to max_hops.
+json_t *en_bstore_advert_own (en_bstore_t *self, int64_t now);
+json_t *en_bstore_advert_learned (en_bstore_t *self, const char *except_peer, int64_t max_hops);
+//  Apply a peer's ADVERT (a snapshot replaces all its entries; a delta
+//  entry with free 0 removes one) and remember its epoch and seq.
+int en_bstore_advert_apply (en_bstore_t *self, const char *peer, const char *epoch, int64_t seq,
+                            bool snapshot, json_t *entries);
+//  {epoch, seq, updated, entries, free} of what peer advertised, or NULL.
+json_t *en_bstore_peer_state (en_bstore_t *self, const char *peer);
+//  Peers that advertise a free place for request (role in roles, every
+//  tag), within max_hops, not in exclude (names) and not yet tried for
+//  it: [{peer, hops, free}], fewest hops, most free first.
+json_t *en_bstore_peer_candidates (en_bstore_t *self, json_t *request, const char **roles,
+                                   json_t *exclude, int64_t max_hops);
+
 #endif

@@ -38,6 +38,7 @@
     actor in the access log.
 */
 #include "en_router.h"
+#include <sodium.h>
 
 struct _en_router_t {
     en_bstore_t *store;         //  broker store (not owned)
@@ -47,7 +48,17 @@ struct _en_router_t {
     const char *actor;          //  who caused the transition being handled
     bool by_operator;           //  actor is an operator (dashboard, control socket)
     en_metrics_t *metrics;      //  counters and latencies (not owned), or NULL
+    //  Federation
+    bool forward;               //  hand requests to peer brokers
+    int64_t max_hops;           //  brokers a request may pass beyond its own
+    int64_t crisis_local_offers;        //  crisis: local offers before going national (0: no limit)
+    en_router_link_fn *link_fn; //  is a peer's link up?
+    void *link_arg;
+    unsigned char sender_key [32];      //  signing key of the node being handled
+    bool has_sender_key;
 };
+
+#define PEER_PREFIX "peer:"
 
 en_router_t *
 en_router_new (en_bstore_t *store, const char *broker_name)
@@ -63,6 +74,9 @@ en_router_new (en_bstore_t *store, const char *broker_name)
     zlistx_set_destructor (self->regions, (zlistx_destructor_fn *) zstr_free);
     zlistx_set_duplicator (self->regions, (zlistx_duplicator_fn *) strdup);
     zlistx_set_comparator (self->regions, (zlistx_comparator_fn *) strcmp);
+    self->forward = true;
+    self->max_hops = 2;
+    self->crisis_local_offers = 2;
     return self;
 }
 
@@ -101,6 +115,25 @@ en_router_set_metrics (en_router_t *self, en_metrics_t *metrics)
 }
 
 void
+en_router_set_federation (en_router_t *self, bool forward, int64_t max_hops, int64_t crisis_local_offers,
+                          en_router_link_fn *link_fn, void *link_arg)
+{
+    self->forward = forward;
+    self->max_hops = max_hops;
+    self->crisis_local_offers = crisis_local_offers;
+    self->link_fn = link_fn;
+    self->link_arg = link_arg;
+}
+
+void
+en_router_set_sender_key (en_router_t *self, const unsigned char *key)
+{
+    self->has_sender_key = key != NULL;
+    if (key)
+        memcpy (self->sender_key, key, 32);
+}
+
+void
 en_router_clear_regions (en_router_t *self)
 {
     zlistx_purge (self->regions);
@@ -133,7 +166,8 @@ s_audit (en_router_t *self, const char *request_id, const char *event, const cha
         { "submitted", "receive" }, { "offered", "send" }, { "escalated", "send" },
         { "accepted", "accept" }, { "declined", "update" }, { "expired", "update" },
         { "advice", "receive" }, { "closed", "update" }, { "hiaat", "create" },
-        { "dossier", "send" }, { NULL, NULL } };
+        { "dossier", "send" }, { "forwarded", "send" }, { "returned", "update" },
+        { "relayed", "send" }, { NULL, NULL } };
     const char *action = "update";
     for (int i = 0; actions [i][0]; i++)
         if (streq (actions [i][0], event))
@@ -208,18 +242,136 @@ s_offer (en_router_t *self, json_t *request, json_t *expert, const char *kind)
                          json_pack ("{s:s, s:I}", "offer", offer_id, "deadline", (json_int_t) deadline));
 }
 
-//  Find the next candidate for request and offer it; else escalate; else
-//  record a hiaat.
+//  --------------------------------------------------------------------
+//  Federation: requests handed to peer brokers and back
+
+//  Did this request come from a peer broker (origin "peer:<name>")?
+static bool
+s_from_peer (json_t *request)
+{
+    const char *origin = en_json_str (request, "origin");
+    return origin && strncmp (origin, PEER_PREFIX, strlen (PEER_PREFIX)) == 0;
+}
+
+//  Queue a reliable message to a peer broker; msg_id (33 bytes, or NULL)
+//  gets the message's id.
+static int
+s_send_peer (en_router_t *self, const char *peer, const char *command, json_t *body, char *msg_id)
+{
+    char dest [80];
+    snprintf (dest, sizeof dest, PEER_PREFIX "%s", peer);
+    en_msg_t *msg = en_msg_new (command, self->name, body);
+    if (msg_id)
+        snprintf (msg_id, 33, "%s", en_msg_id (msg));
+    int rc = en_outbox_put (en_bstore_outbox (self->store), dest, msg);
+    en_msg_destroy (&msg);
+    return rc;
+}
+
+//  The brokers a request has passed, ending with this one.
+static json_t *
+s_visited (en_router_t *self, json_t *request)
+{
+    json_t *visited = json_object_get (request, "visited");
+    if (json_is_array (visited) && json_array_size (visited) > 0)
+        return json_deep_copy (visited);
+    return json_pack ("[s]", self->name);
+}
+
+//  Hand request to the best peer that advertises a free place for it
+//  (role and every tag): a peer whose link is up before one whose link
+//  is down (the FORWARD then waits on disk until the link heals), then
+//  fewest hops, most free places. Peers it already passed or was handed
+//  to are skipped (loop prevention), and so is every route longer than
+//  the hop limit. Returns 1 forwarded, 0 no peer, -1 store error.
+static int
+s_forward (en_router_t *self, json_t *request)
+{
+    const char *id = en_json_str (request, "id");
+    const char *sign_key = en_json_str (request, "sign_key");
+    if (!self->forward || !self->link_fn || !sign_key)
+        return 0;
+    json_t *visited = s_visited (self, request);
+    int64_t budget = self->max_hops - ((int64_t) json_array_size (visited) - 1);
+    json_t *rows = budget >= 1
+        ? en_bstore_peer_candidates (self->store, json_object_get (request, "summary"),
+                                     en_vocab_roles_for (en_json_str (request, "question_type")),
+                                     visited, budget)
+        : json_array ();
+    const char *best = NULL;
+    bool best_up = false;
+    size_t index;
+    json_t *row;
+    json_array_foreach (rows, index, row) {
+        int state = self->link_fn (en_json_str (row, "peer"), self->link_arg);
+        if (state < 0)
+            continue;           //  no longer a configured peer
+        if (!best || (state == 1 && !best_up)) {
+            best = en_json_str (row, "peer");
+            best_up = state == 1;
+        }
+        if (best_up)
+            break;
+    }
+    int rc = 0;
+    json_t *submit = best ? en_bstore_request_submit (self->store, id) : NULL;
+    json_t *carried = json_object_get (submit, "submit");
+    if (best && json_is_object (carried)) {
+        char msg_id [33];
+        char peer [64];
+        snprintf (peer, sizeof peer, "%s", best);
+        rc = s_send_peer (self, peer, "FORWARD",
+                          json_pack ("{s:O, s:s, s:O}", "message", carried, "sign_key", sign_key,
+                                     "visited", visited), msg_id)
+          || en_bstore_forward (self->store, id, peer, msg_id)
+          || s_transition (self, request, "forwarded", "forwarded", NULL, peer,
+                           json_pack ("{s:s}", "peer", peer)) ? -1 : 1;
+        if (rc == 1)
+            en_metrics_count (self->metrics, EN_METRIC_ROUTING, "forwarded", 1);
+    }
+    json_decref (submit);
+    json_decref (rows);
+    json_decref (visited);
+    return rc;
+}
+
+//  A request from a peer that nobody here can take goes back to that
+//  peer, which routes it on (another peer, its own escalation, a hiaat).
+static int
+s_return (en_router_t *self, json_t *request)
+{
+    en_metrics_count (self->metrics, EN_METRIC_ROUTING, "returned", 1);
+    return s_transition (self, request, "returned", "returned", NULL, "no expert available", NULL);
+}
+
+//  Find the next candidate for request and offer it; else forward it to
+//  a peer broker; else give it back to the peer it came from, or escalate
+//  to a bovenregionale procesregisseur; else record a hiaat. A crisis
+//  request that had crisis_local_offers local offers already is
+//  forwarded before the next local candidate is tried: each offer may
+//  take the whole crisis deadline.
 static int
 s_route (en_router_t *self, json_t *request)
 {
     json_t *summary = json_object_get (request, "summary");
     int64_t now = en_now_ms ();
     const char **roles = en_vocab_roles_for (en_json_str (request, "question_type"));
+    bool national_first = self->crisis_local_offers > 0
+        && streq (en_json_str (request, "urgency"), "crisis")
+        && en_bstore_offer_count (self->store, en_json_str (request, "id")) >= self->crisis_local_offers;
+    int forwarded = national_first ? s_forward (self, request) : 0;
+    if (forwarded)
+        return forwarded < 0 ? -1 : 0;
     json_t *candidate = en_bstore_candidate (self->store, summary, roles, false, now);
     int rc;
     if (candidate)
         rc = s_offer (self, request, candidate, "offer");
+    else
+    if (!national_first && (forwarded = s_forward (self, request)) != 0)
+        rc = forwarded < 0 ? -1 : 0;
+    else
+    if (s_from_peer (request))
+        rc = s_return (self, request);
     else {
         candidate = en_bstore_candidate (self->store, summary, NULL, true, now);
         if (candidate)
@@ -233,6 +385,30 @@ s_route (en_router_t *self, json_t *request)
     }
     json_decref (candidate);
     return rc ? -1 : 0;
+}
+
+//  Store a new request and route it. origin is where its STATUS goes (a
+//  node, or "peer:<broker>"); submit the origin node's signed SUBMIT,
+//  carried with its key (hex) and the brokers it passed (NULL: submitted
+//  here).
+static int
+s_submit (en_router_t *self, const char *origin, en_msg_t *submit, json_t *summary, const char *sign_key,
+          const char *origin_node, json_t *visited, const char *detail, en_error_t *error)
+{
+    const char *id = en_json_str (summary, "id");
+    int rc = en_bstore_request_insert (self->store, origin, en_msg_id (submit), summary);
+    if (rc == 1)
+        return en_error_set (error, EN_ERR_CONFLICT, "request id '%s' already exists", id);
+    json_t *carried = en_msg_export (submit);
+    rc = rc || en_bstore_request_provenance (self->store, id, carried, sign_key, origin_node, visited);
+    json_decref (carried);
+    json_t *request = rc ? NULL : en_bstore_request (self->store, id);
+    rc = !request
+      || en_bstore_event (self->store, id, "submitted", NULL, detail)
+      || s_audit (self, id, "submitted", NULL)
+      || s_route (self, request);
+    json_decref (request);
+    return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
 }
 
 static int
@@ -253,17 +429,12 @@ s_handle_submit (en_router_t *self, const char *node, const char *node_region,
     if (region_node && !streq (region, node_region))
         return en_error_set (error, EN_ERR_FORBIDDEN, "node of region '%s' cannot submit for region '%s'",
                              node_region, region);
-    int rc = en_bstore_request_insert (self->store, node, en_msg_id (msg), summary);
-    if (rc == 1)
-        return en_error_set (error, EN_ERR_CONFLICT, "request id '%s' already exists", en_json_str (summary, "id"));
-    if (rc)
-        return en_error_set (error, EN_ERR_INTERNAL, "store error");
-    json_t *request = en_bstore_request (self->store, en_json_str (summary, "id"));
-    rc = en_bstore_event (self->store, en_json_str (request, "id"), "submitted", NULL, NULL)
-      || s_audit (self, en_json_str (request, "id"), "submitted", NULL)
-      || s_route (self, request);
-    json_decref (request);
-    return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
+    //  The signed original and its key go with the request: if it is
+    //  forwarded, every broker on the way checks the origin's signature
+    char key [65] = "";
+    if (self->has_sender_key)
+        sodium_bin2hex (key, sizeof key, self->sender_key, sizeof self->sender_key);
+    return s_submit (self, node, msg, summary, *key ? key : NULL, node, NULL, NULL, error);
 }
 
 static int
@@ -391,6 +562,38 @@ s_handle_summary (en_router_t *self, const char *node, const char *node_region, 
     return 0;
 }
 
+//  Pass a node's message about a request that is with a peer broker on
+//  to that peer (CLOSE, DOSSIER), carried with the origin's signature and
+//  key: the broker that holds the request checks both.
+static int
+s_relay (en_router_t *self, json_t *request, json_t *carried, const char *sign_key, en_error_t *error)
+{
+    const char *id = en_json_str (request, "id");
+    const char *peer = en_json_str (request, "peer");
+    char detail [128];
+    snprintf (detail, sizeof detail, "%s to %s", en_json_str (carried, "command"), peer);
+    int rc = !sign_key
+          || s_send_peer (self, peer, "FORWARD", json_pack ("{s:O, s:s, s:o}", "message", carried,
+                          "sign_key", sign_key, "visited", s_visited (self, request)), NULL)
+          || en_bstore_event (self->store, id, "relayed", NULL, detail)
+          || s_audit (self, id, "relayed", NULL);
+    if (rc == 0)
+        zsys_info ("request %s: %s", id, detail);
+    return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
+}
+
+//  A node's own message about a request that is with a peer: relay it.
+static int
+s_relay_own (en_router_t *self, json_t *request, en_msg_t *msg, en_error_t *error)
+{
+    char key [65];
+    sodium_bin2hex (key, sizeof key, self->sender_key, sizeof self->sender_key);
+    json_t *carried = en_msg_export (msg);
+    int rc = s_relay (self, request, carried, self->has_sender_key ? key : NULL, error);
+    json_decref (carried);
+    return rc;
+}
+
 //  A dossier from the origin, sealed (crypto_box_seal) to the expert who
 //  accepted: the broker checks who may send it to whom and relays the
 //  ciphertext; it can neither read it nor keeps it beyond its outbox.
@@ -414,6 +617,9 @@ s_handle_dossier (en_router_t *self, const char *node, en_msg_t *msg, en_error_t
     else
     if (!sealed || strlen (sealed) == 0 || strlen (sealed) > EN_MAX_BODY - 1024)
         rc = en_error_set (error, EN_ERR_INVALID, "field 'sealed' must be the sealed dossier (base64)");
+    else
+    if (en_json_str (request, "peer"))
+        rc = s_relay_own (self, request, msg, error);
     else {
         json_t *expert = en_bstore_expert (self->store, en_json_str (request, "expert"));
         rc = s_send (self, en_json_str (expert, "node"), "DOSSIER",
@@ -529,11 +735,198 @@ s_handle_close (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *
     if (outcome && (!json_is_string (outcome) || strlen (json_string_value (outcome)) > 500))
         rc = en_error_set (error, EN_ERR_INVALID, "field 'outcome' must be text of at most 500 bytes");
     else
+    if (en_json_str (request, "peer"))
+        rc = s_relay_own (self, request, msg, error);
+    else
     if (s_withdraw_open (self, request, "closed", NULL, NULL)
     ||  s_transition (self, request, "closed", "closed", NULL, json_string_value (outcome), NULL))
         rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
     json_decref (request);
     return rc ? -1 : 0;
+}
+
+//  A STATUS from the peer a request was handed to: mirror its state and
+//  pass it on to where the request came from. "returned" means the peer
+//  found nobody: route it on here.
+static int
+s_handle_peer_status (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t *error)
+{
+    static const char *states [] = { "forwarded", "offered", "escalated", "accepted", "advice",
+                                     "closed", "returned", NULL };
+    static const char *passed [] = { "offer", "deadline", "advice", "box_key", "via", NULL };
+    json_t *body = en_msg_body (msg);
+    const char *request_id = en_json_str (body, "request");
+    const char *state = en_json_str (body, "state");
+    const char *event = en_json_str (body, "event");
+    const char *expert = en_json_str (body, "expert");
+    const char *detail = en_json_str (body, "detail");
+    if (!state || !en_vocab_has (states, state))
+        return en_error_set (error, EN_ERR_INVALID, "field 'state' must be a request state");
+    if (!event || !en_name_valid (event) || (expert && !en_name_valid (expert))
+    ||  (detail && strlen (detail) > 600))
+        return en_error_set (error, EN_ERR_INVALID, "fields 'event', 'expert' or 'detail' are not valid");
+    json_t *request = en_id_valid (request_id) ? en_bstore_request (self->store, request_id) : NULL;
+    if (!request)
+        return en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'", request_id ? request_id : "");
+    int rc = 0;
+    if (!en_json_str (request, "peer") || !streq (en_json_str (request, "peer"), peer))
+        rc = en_error_set (error, EN_ERR_FORBIDDEN, "request '%s' was not handed to '%s'", request_id, peer);
+    else
+    if (streq (state, "returned")) {
+        char reason [700];
+        snprintf (reason, sizeof reason, "%s: %s", peer, detail ? detail : "no expert available");
+        if (en_bstore_forward_end (self->store, request_id, peer, "returned")
+        ||  s_transition (self, request, "submitted", "returned", NULL, reason, NULL)
+        ||  s_route (self, request))
+            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+    }
+    else {
+        json_t *extra = json_object ();
+        for (int i = 0; passed [i]; i++)
+            if (json_object_get (body, passed [i]))
+                json_object_set (extra, passed [i], json_object_get (body, passed [i]));
+        if (!json_object_get (extra, "via"))
+            json_object_set_new (extra, "via", json_string (peer));
+        if ((streq (state, "closed") && en_bstore_forward_end (self->store, request_id, peer, "closed"))
+        ||  s_transition (self, request, state, event, expert, detail, extra))
+            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+    }
+    json_decref (request);
+    return rc;
+}
+
+//  A CLOSE or DOSSIER of the origin node, carried from a peer: handled
+//  here if the request is here, else relayed on to where it went.
+static int
+s_forwarded_relay (en_router_t *self, const char *peer, const char *origin, en_msg_t *inner,
+                   json_t *carried, const char *sign_key, en_error_t *error)
+{
+    const char *request_id = en_json_str (en_msg_body (inner), "request");
+    json_t *request = en_id_valid (request_id) ? en_bstore_request (self->store, request_id) : NULL;
+    int rc = 0;
+    if (!request)
+        rc = en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'", request_id ? request_id : "");
+    else
+    if (!streq (en_json_str (request, "origin"), origin)
+    ||  !streq (en_json_str (request, "origin_node") ?: "", en_msg_sender (inner)))
+        rc = en_error_set (error, EN_ERR_FORBIDDEN, "request '%s' did not come from %s through '%s'",
+                           request_id, en_msg_sender (inner), peer);
+    else
+    if (en_json_str (request, "peer"))
+        rc = s_relay (self, request, carried, sign_key, error);
+    else
+    if (streq (en_msg_command (inner), "CLOSE"))
+        rc = s_handle_close (self, origin, inner, error);
+    else
+        rc = s_handle_dossier (self, origin, inner, error);
+    json_decref (request);
+    return rc;
+}
+
+//  FORWARD: a node's signed message carried by a peer broker, with the
+//  node's signing key (vouched for by the peer, whose own signature on
+//  the FORWARD the broker has checked) and the brokers it passed.
+static int
+s_handle_forward (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t *error)
+{
+    json_t *body = en_msg_body (msg);
+    json_t *carried = json_object_get (body, "message");
+    json_t *visited = json_object_get (body, "visited");
+    const char *key_hex = en_json_str (body, "sign_key");
+    if (!json_is_object (carried))
+        return en_error_set (error, EN_ERR_INVALID, "field 'message' must be the carried message");
+    if (!json_is_array (visited) || json_array_size (visited) == 0 || json_array_size (visited) > 16)
+        return en_error_set (error, EN_ERR_INVALID, "field 'visited' must list 1 to 16 brokers");
+    size_t index;
+    json_t *name;
+    json_array_foreach (visited, index, name) {
+        if (!en_name_valid (json_string_value (name)))
+            return en_error_set (error, EN_ERR_INVALID, "visited[%zu] is not a broker name", index);
+        if (streq (json_string_value (name), self->name))
+            return en_error_set (error, EN_ERR_CONFLICT, "loop: the request already passed broker '%s'",
+                                 self->name);
+    }
+    if (!streq (json_string_value (json_array_get (visited, json_array_size (visited) - 1)), peer))
+        return en_error_set (error, EN_ERR_FORBIDDEN, "the forwarding broker must be the last in 'visited'");
+    unsigned char key [32];
+    size_t size = 0;
+    if (!key_hex || strlen (key_hex) != 64
+    ||  sodium_hex2bin (key, sizeof key, key_hex, 64, NULL, &size, NULL) || size != 32)
+        return en_error_set (error, EN_ERR_INVALID, "field 'sign_key' must be 64 hex digits");
+    en_msg_t *inner = en_msg_import (carried, error);
+    if (!inner)
+        return -1;
+    char origin [80];
+    snprintf (origin, sizeof origin, PEER_PREFIX "%s", peer);
+    const char *command = en_msg_command (inner);
+    int rc = 0;
+    if (!en_msg_verify (inner, key))
+        rc = en_error_set (error, EN_ERR_FORBIDDEN, "the origin signature of %s %s does not verify",
+                           command, en_msg_id (inner));
+    else
+    if (en_msg_check_time (inner, en_now_ms (), error))
+        rc = -1;
+    else
+    if (streq (command, "SUBMIT")) {
+        json_t *summary = json_object_get (en_msg_body (inner), "request");
+        char err [256];
+        if ((int64_t) json_array_size (visited) > self->max_hops)
+            rc = en_error_set (error, EN_ERR_CONFLICT, "hop limit: the request passed %zu brokers",
+                               json_array_size (visited));
+        else
+        if (en_request_validate (summary, err, sizeof err))
+            rc = en_error_set (error, EN_ERR_INVALID, "%s", err);
+        else {
+            char detail [200];
+            snprintf (detail, sizeof detail, "from %s of %s, through %s", en_msg_sender (inner),
+                      json_string_value (json_array_get (visited, 0)), peer);
+            json_t *path = json_deep_copy (visited);
+            json_array_append_new (path, json_string (self->name));
+            rc = s_submit (self, origin, inner, summary, key_hex, en_msg_sender (inner), path, detail, error);
+            json_decref (path);
+        }
+    }
+    else
+    if (streq (command, "CLOSE") || streq (command, "DOSSIER"))
+        rc = s_forwarded_relay (self, peer, origin, inner, carried, key_hex, error);
+    else
+        rc = en_error_set (error, EN_ERR_BAD_REQUEST, "FORWARD carries SUBMIT, CLOSE or DOSSIER, not %s", command);
+    en_msg_destroy (&inner);
+    return rc;
+}
+
+int
+en_router_handle_peer (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t *error)
+{
+    self->actor = peer;
+    const char *command = en_msg_command (msg);
+    if (streq (command, "FORWARD"))
+        return s_handle_forward (self, peer, msg, error);
+    if (streq (command, "STATUS"))
+        return s_handle_peer_status (self, peer, msg, error);
+    return en_error_set (error, EN_ERR_BAD_REQUEST, "command %s is not sent by a peer broker", command);
+}
+
+int
+en_router_forward_refused (en_router_t *self, const char *peer, const char *msg_id,
+                           int code, const char *reason)
+{
+    json_t *forward = en_bstore_forward_by_msg (self->store, peer, msg_id);
+    json_t *request = forward ? en_bstore_request (self->store, en_json_str (forward, "request_id")) : NULL;
+    int rc = 0;
+    if (request && streq (en_json_str (forward, "state"), "open")
+    &&  streq (en_json_str (request, "peer") ?: "", peer)) {
+        self->actor = peer;
+        char detail [400];
+        snprintf (detail, sizeof detail, "%s refused it: %d %s", peer, code, reason ? reason : "");
+        rc = en_bstore_forward_end (self->store, en_json_str (request, "id"), peer, "refused")
+          || s_transition (self, request, "submitted", "returned", NULL, detail, NULL)
+          || s_route (self, request) ? -1 : 0;
+        self->actor = self->name;
+    }
+    json_decref (request);
+    json_decref (forward);
+    return rc;
 }
 
 int
@@ -612,6 +1005,12 @@ en_router_operator (en_router_t *self, const char *operator_name, const char *ac
     json_t *request = en_id_valid (request_id) ? en_bstore_request (self->store, request_id) : NULL;
     if (!request)
         return en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'", request_id ? request_id : "");
+    if (en_json_str (request, "peer") && !streq (en_json_str (request, "state"), "closed")) {
+        en_error_set (error, EN_ERR_CONFLICT, "request '%s' is with peer broker '%s': its operators act on it there",
+                      request_id, en_json_str (request, "peer"));
+        json_decref (request);
+        return -1;
+    }
     self->actor = operator_name;
     self->by_operator = true;
     const char *state = en_json_str (request, "state");

@@ -22,6 +22,28 @@ int64_t en_router_deadline (en_router_t *self, const char *urgency);
 //  (not owned; NULL: not counted).
 void en_router_set_metrics (en_router_t *self, en_metrics_t *metrics);
 
+//  Federation. link_fn says whether a peer's link is up (1), down (0) or
+//  that the name is not a configured peer (-1). forward: hand requests
+//  that find nobody here to peers (default on, max_hops 2); a crisis
+//  request that had crisis_local_offers local offers (0: no limit;
+//  default 2) is forwarded before the next local candidate.
+typedef int (en_router_link_fn) (const char *peer, void *arg);
+void en_router_set_federation (en_router_t *self, bool forward, int64_t max_hops,
+                               int64_t crisis_local_offers, en_router_link_fn *link_fn, void *arg);
+
+//  The signing key (32 bytes) of the node whose message is handled next,
+//  kept with its requests so they can be forwarded; NULL: unknown.
+void en_router_set_sender_key (en_router_t *self, const unsigned char *key);
+
+//  Handle one reliable message from a peer broker (FORWARD, STATUS), as
+//  en_router_handle.
+int en_router_handle_peer (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t *error);
+
+//  Peer refused our FORWARD msg_id (a final ERROR): a request handed over
+//  with it comes back and is routed on. 0, or -1 on a store error.
+int en_router_forward_refused (en_router_t *self, const char *peer, const char *msg_id,
+                               int code, const char *reason);
+
 //  Regions of this province. When none are set, any region is accepted
 //  (and each node submits for its own region only).
 void en_router_add_region (en_router_t *self, const char *region);

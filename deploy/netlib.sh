@@ -12,10 +12,21 @@
 #   net_wait_connected NAME  until the node says it is connected
 #   en NAME ARGS...          run `expertnet` against node NAME
 #   enb ARGS...              run `expertnet` against the broker
+#
+# Several brokers (federation): the broker functions act on $NET_BROKER
+# listening on $NET_HOST:$NET_PORT (default 127.0.0.1), started under the
+# name $NET_TRACK (default "broker") and, when set, inside $NET_EXEC
+# (e.g. "ip netns exec ns1"). net_on BROKER PORT sets all three for one
+# broker; net_fed_keys enrolls brokers at each other.
+#   net_fed_keys NAME...     broker key pairs, each enrolled at all others
+#   net_on NAME PORT [HOST]  make NAME the broker the functions act on
 
 NET_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 NET_BIN=${NET_BIN:-$NET_ROOT/build/bin}
 NET_BROKER=${NET_BROKER:-overijssel}
+NET_HOST=${NET_HOST:-127.0.0.1}
+NET_TRACK=${NET_TRACK:-broker}
+NET_EXEC=${NET_EXEC:-}
 
 net_init () {
     NET_DIR=$1
@@ -76,10 +87,10 @@ net_keys () {
 }
 
 net_broker () {
-    local config=${NET_BROKER_CONFIG:-$NET_ROOT/config/overijssel.cfg}
-    "$NET_BIN/expertnet-broker" -c "$config" --datadir "$NET_DIR/$NET_BROKER" \
-        --endpoint "tcp://127.0.0.1:$NET_PORT" "$@" >> "$NET_DIR/$NET_BROKER.log" 2>&1 &
-    net_track broker $!
+    local config=${NET_BROKER_CONFIG:-$NET_ROOT/config/$NET_BROKER.cfg}
+    $NET_EXEC "$NET_BIN/expertnet-broker" -c "$config" --datadir "$NET_DIR/$NET_BROKER" \
+        --endpoint "tcp://$NET_HOST:$NET_PORT" "$@" >> "$NET_DIR/$NET_BROKER.log" 2>&1 &
+    net_track "$NET_TRACK" $!
     local i
     for i in $(seq 100); do
         "$NET_BIN/expertnet" --broker "$NET_DIR/$NET_BROKER" --timeout 200 broker status >/dev/null 2>&1 && return 0
@@ -102,8 +113,8 @@ net_node () {
             "$name" "${NET_REGION:-$name}" > "$NET_DIR/$name.cfg"
         args=(-c "$NET_DIR/$name.cfg")
     fi
-    "$NET_BIN/expertnet-node" "${args[@]}" --datadir "$NET_DIR/$name" \
-        --endpoint "tcp://127.0.0.1:$NET_PORT" "$@" >> "$NET_DIR/$name.log" 2>&1 &
+    $NET_EXEC "$NET_BIN/expertnet-node" "${args[@]}" --datadir "$NET_DIR/$name" \
+        --endpoint "tcp://$NET_HOST:$NET_PORT" "$@" >> "$NET_DIR/$name.log" 2>&1 &
     net_track "$name" $!
 }
 
@@ -116,6 +127,27 @@ net_wait_connected () {
     echo "node $1 did not connect; its log:" >&2
     tail -5 "$NET_DIR/$1.log" >&2
     return 1
+}
+
+net_fed_keys () {
+    local b o
+    for b in "$@"; do
+        [ -f "$NET_DIR/$b/keys/$b.cert" ] || "$NET_BIN/expertnet" keygen --name "$b" --dir "$NET_DIR/$b/keys" >/dev/null
+    done
+    for b in "$@"; do
+        for o in "$@"; do
+            [ "$b" = "$o" ] || "$NET_BIN/expertnet" enroll "$NET_DIR/$o/keys/$o.cert" --broker "$NET_DIR/$b" >/dev/null
+        done
+    done
+}
+
+net_on () {
+    NET_BROKER=$1
+    NET_PORT=$2
+    NET_HOST=${3:-127.0.0.1}
+    NET_TRACK=broker-$1
+    NET_BROKER_CONFIG=$NET_DIR/$1.cfg
+    [ -f "$NET_BROKER_CONFIG" ] || NET_BROKER_CONFIG=$NET_ROOT/config/$1.cfg
 }
 
 en () {

@@ -38,4 +38,10 @@ void en_keys_server (zsock_t *sock, zcert_t *cert);
 //  Apply CURVE client role: own certificate, server's public key (z85).
 void en_keys_client (zsock_t *sock, zcert_t *cert, const char *server_key);
 
+//  A DEALER connected to endpoint as CURVE client of server_key, as the
+//  node and the federation links use it: no linger, no queue for absent
+//  connections (ZMQ_IMMEDIATE), non-blocking sends, EN_MAX_WIRE, TCP
+//  reconnects from 100 ms up to reconnect_max_ms.
+zsock_t *en_keys_dealer (zcert_t *cert, const char *server_key, const char *endpoint, int reconnect_max_ms);
+
 #endif

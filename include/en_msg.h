@@ -90,6 +90,15 @@ zmsg_t *en_msg_encode (en_msg_t *self);
 //  from libzmq, e.g. EHOSTUNREACH).
 int en_msg_send (en_msg_t *self, zsock_t *sock, zframe_t *routing_id, en_signer_t *signer);
 
+//  A signed message as one JSON object, to be carried inside another
+//  message (FORWARD): {command, id, sender, timestamp, body (the exact
+//  signed text), signature (hex)}. Caller owns.
+json_t *en_msg_export (en_msg_t *self);
+
+//  The message carried in such an object, decoded by the rules of
+//  en_msg_decode (its signature is not checked here). NULL with error.
+en_msg_t *en_msg_import (json_t *carried, en_error_t *error);
+
 const char *en_msg_command (en_msg_t *self);
 const char *en_msg_id (en_msg_t *self);
 const char *en_msg_sender (en_msg_t *self);

@@ -34,11 +34,13 @@ static void
 s_usage (const en_daemon_t *daemon, FILE *out)
 {
     fprintf (out,
-        "usage: %s [-c CONFIG] [--datadir DIR] [--endpoint ENDPOINT]\n"
+        "usage: %s [-c CONFIG] [--datadir DIR] [--endpoint ENDPOINT] [--set PATH=VALUE]...\n"
         "  -c, --config FILE   ZPL configuration file (see config/); without it the\n"
         "                      embedded defaults are used\n"
         "  --datadir DIR       override %s/datadir\n"
         "  --endpoint EP       override broker/endpoint\n"
+        "  --set PATH=VALUE    override any setting, e.g.\n"
+        "                      --set federation/peers/gelderland/endpoint=tcp://10.0.0.2:7700\n"
         "  --version           print the version and exit\n"
         "Stops cleanly on SIGTERM or SIGINT; SIGHUP re-reads the configuration.\n"
         "Logs go to stderr, one line per event.\n"
@@ -48,7 +50,7 @@ s_usage (const en_daemon_t *daemon, FILE *out)
 //  Load the config file (or an empty one) and apply command-line overrides.
 static zconfig_t *
 s_load_config (const en_daemon_t *daemon, const char *config_path, const char *datadir,
-               const char *endpoint)
+               const char *endpoint, char **settings, int count)
 {
     zconfig_t *config = NULL;
     if (config_path) {
@@ -71,6 +73,13 @@ s_load_config (const en_daemon_t *daemon, const char *config_path, const char *d
     }
     if (endpoint)
         zconfig_put (config, "broker/endpoint", endpoint);
+    for (int i = 0; i < count; i++) {
+        char *copy = strdup (settings [i]);
+        char *equals = strchr (copy, '=');
+        *equals = 0;
+        zconfig_put (config, copy, equals + 1);
+        free (copy);
+    }
     return config;
 }
 
@@ -78,6 +87,8 @@ int
 en_daemon_main (const en_daemon_t *daemon, int argc, char *argv [])
 {
     const char *config_path = NULL, *datadir = NULL, *endpoint = NULL;
+    char *settings [64];
+    int count = 0;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv [i];
         if ((streq (arg, "-c") || streq (arg, "--config")) && i + 1 < argc)
@@ -88,6 +99,17 @@ en_daemon_main (const en_daemon_t *daemon, int argc, char *argv [])
         else
         if (streq (arg, "--endpoint") && i + 1 < argc)
             endpoint = argv [++i];
+        else
+        if (streq (arg, "--set") && i + 1 < argc) {
+            const char *setting = argv [++i];
+            const char *equals = strchr (setting, '=');
+            if (!equals || equals == setting || setting [0] == '/' || count == 64) {
+                fprintf (stderr, "%s: --set needs PATH=VALUE (at most 64 of them), not '%s'\n",
+                         daemon->program, setting);
+                return 2;
+            }
+            settings [count++] = (char *) setting;
+        }
         else
         if (streq (arg, "-h") || streq (arg, "--help")) {
             s_usage (daemon, stdout);
@@ -122,7 +144,7 @@ en_daemon_main (const en_daemon_t *daemon, int argc, char *argv [])
     sigemptyset (&action.sa_mask);
     sigaction (SIGHUP, &action, NULL);
 
-    zconfig_t *config = s_load_config (daemon, config_path, datadir, endpoint);
+    zconfig_t *config = s_load_config (daemon, config_path, datadir, endpoint, settings, count);
     if (!config)
         return 1;
     char err [512];
@@ -134,7 +156,7 @@ en_daemon_main (const en_daemon_t *daemon, int argc, char *argv [])
     }
     int rc;
     while ((rc = daemon->run_fn (self)) == EN_DAEMON_RELOAD) {
-        config = s_load_config (daemon, config_path, datadir, endpoint);
+        config = s_load_config (daemon, config_path, datadir, endpoint, settings, count);
         if (config) {
             daemon->reload_fn (self, config);
             zconfig_destroy (&config);

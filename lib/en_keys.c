@@ -118,6 +118,25 @@ en_keys_client (zsock_t *sock, zcert_t *cert, const char *server_key)
     zsock_set_curve_serverkey (sock, server_key);
 }
 
+zsock_t *
+en_keys_dealer (zcert_t *cert, const char *server_key, const char *endpoint, int reconnect_max_ms)
+{
+    zsock_t *sock = zsock_new (ZMQ_DEALER);
+    assert (sock);
+    en_keys_client (sock, cert, server_key);
+    zsock_set_linger (sock, 0);
+    //  No queue for a connection that does not exist: the caller's
+    //  durable outbox is the only queue
+    zsock_set_immediate (sock, 1);
+    zsock_set_sndtimeo (sock, 0);
+    zsock_set_sndhwm (sock, 100000);
+    zsock_set_maxmsgsize (sock, EN_MAX_WIRE);
+    zsock_set_reconnect_ivl (sock, 100);
+    zsock_set_reconnect_ivl_max (sock, reconnect_max_ms);
+    zsock_connect (sock, "%s", endpoint);
+    return sock;
+}
+
 int
 en_keys_sign_key (zcert_t *cert, unsigned char public_key [32])
 {

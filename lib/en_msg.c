@@ -44,7 +44,11 @@ static const s_command_t s_commands [] = {
     { "SUMMARY", true },        //  node -> broker: a case's anonymized summary (rode draden)
     { "OFFER", true },          //  broker -> node: offer to one expert
     { "WITHDRAW", true },       //  broker -> node: an offer is no longer open
-    { "STATUS", true },         //  broker -> node: state change of a request
+    { "STATUS", true },         //  broker -> node or peer broker: state change of a request
+    { "LINK", false },          //  broker -> peer broker: open a federation link, ask WELCOME
+    { "ADVERT", false },        //  broker -> peer broker: what expertise it can serve (seq)
+    { "RESYNC", false },        //  broker -> peer broker: a gap in ADVERT seqs, send a snapshot
+    { "FORWARD", true },        //  broker -> peer broker: a node's signed message, carried
     { NULL, false }
 };
 
@@ -356,6 +360,52 @@ en_msg_send (en_msg_t *self, zsock_t *sock, zframe_t *routing_id, en_signer_t *s
     int rc = zmsg_send (&msg, sock);
     zmsg_destroy (&msg);
     return rc;
+}
+
+json_t *
+en_msg_export (en_msg_t *self)
+{
+    char signature [EN_SIGNATURE * 2 + 1];
+    sodium_bin2hex (signature, sizeof signature, self->signature, EN_SIGNATURE);
+    return json_pack ("{s:s, s:s, s:s, s:I, s:s, s:s}", "command", self->command, "id", self->id,
+                      "sender", self->sender, "timestamp", (json_int_t) self->timestamp,
+                      "body", s_body_text (self), "signature", signature);
+}
+
+en_msg_t *
+en_msg_import (json_t *carried, en_error_t *error)
+{
+    const char *fields [] = { "command", "id", "sender", "body", "signature" };
+    for (size_t i = 0; i < sizeof fields / sizeof fields [0]; i++)
+        if (!json_is_string (json_object_get (carried, fields [i]))) {
+            en_error_set (error, EN_ERR_BAD_REQUEST, "carried message: field '%s' must be text", fields [i]);
+            return NULL;
+        }
+    if (!json_is_integer (json_object_get (carried, "timestamp"))) {
+        en_error_set (error, EN_ERR_BAD_REQUEST, "carried message: field 'timestamp' must be a number");
+        return NULL;
+    }
+    byte signature [EN_SIGNATURE];
+    size_t size = 0;
+    const char *hex = en_json_str (carried, "signature");
+    if (strlen (hex) != EN_SIGNATURE * 2
+    ||  sodium_hex2bin (signature, sizeof signature, hex, strlen (hex), NULL, &size, NULL) || size != EN_SIGNATURE) {
+        en_error_set (error, EN_ERR_BAD_REQUEST, "carried message: field 'signature' must be 128 hex digits");
+        return NULL;
+    }
+    //  The same frames as on the wire, through the same decoder: a carried
+    //  message obeys every rule a received one does
+    zmsg_t *frames = zmsg_new ();
+    zmsg_addstr (frames, EN_PROTOCOL);
+    zmsg_addstr (frames, en_json_str (carried, "command"));
+    zmsg_addstr (frames, en_json_str (carried, "id"));
+    zmsg_addstr (frames, en_json_str (carried, "sender"));
+    zmsg_addstrf (frames, "%lld", (long long) json_integer_value (json_object_get (carried, "timestamp")));
+    zmsg_addstr (frames, en_json_str (carried, "body"));
+    zmsg_addmem (frames, signature, EN_SIGNATURE);
+    en_msg_t *msg = en_msg_decode (frames, error);
+    zmsg_destroy (&frames);
+    return msg;
 }
 
 const char *en_msg_command (en_msg_t *self) { return self->command; }

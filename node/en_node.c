@@ -77,16 +77,7 @@ s_connect (en_node_t *self)
         zpoller_remove (self->poller, self->dealer);
         zsock_destroy (&self->dealer);
     }
-    self->dealer = zsock_new (ZMQ_DEALER);
-    en_keys_client (self->dealer, self->cert, self->broker_key);
-    zsock_set_linger (self->dealer, 0);
-    zsock_set_immediate (self->dealer, 1);
-    zsock_set_sndtimeo (self->dealer, 0);
-    zsock_set_sndhwm (self->dealer, 100000);
-    zsock_set_maxmsgsize (self->dealer, EN_MAX_WIRE);
-    zsock_set_reconnect_ivl (self->dealer, 100);
-    zsock_set_reconnect_ivl_max (self->dealer, (int) self->heartbeat_ms);
-    zsock_connect (self->dealer, "%s", self->endpoint);
+    self->dealer = en_keys_dealer (self->cert, self->broker_key, self->endpoint, (int) self->heartbeat_ms);
     zpoller_add (self->poller, self->dealer);
     self->connected = false;
     self->last_hello = 0;

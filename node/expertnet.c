@@ -956,6 +956,21 @@ s_cmd_broker (s_cli_t *cli, json_t *parsed, const char *verb)
                     (long long) en_json_int (row, "outbox", 0));
         if (json_array_size (json_object_get (result, "nodes")) == 0)
             printf ("    (none since start)\n");
+        json_t *links = json_object_get (result, "links");
+        if (json_array_size (links) > 0)
+            printf ("  federation links:\n");
+        json_array_foreach (links, index, row) {
+            json_t *advert = json_object_get (row, "advert");
+            char rtt [32] = "-";
+            if (json_is_integer (json_object_get (row, "rtt_ms")))
+                snprintf (rtt, sizeof rtt, "%lldms", (long long) en_json_int (row, "rtt_ms", 0));
+            printf ("    %-16s %-12s queue %lld, last contact %s, rtt %s, advertises %lld free place(s)%s%s\n",
+                    en_json_str (row, "peer"), en_json_str (row, "state"), (long long) en_json_int (row, "queue", 0),
+                    json_is_integer (json_object_get (row, "last_contact"))
+                        ? en_time_str (en_json_int (row, "last_contact", 0), when, sizeof when) : "never",
+                    rtt, (long long) en_json_int (advert, "free", 0),
+                    en_json_str (row, "refusal") ? "; refused: " : "", en_json_str (row, "refusal") ?: "");
+        }
         s_print_counts ("experts", json_object_get (result, "experts_by_role"));
         s_print_counts ("open requests", json_object_get (result, "open_by_urgency"));
         s_print_counts ("all requests", json_object_get (result, "requests_by_state"));

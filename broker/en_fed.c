@@ -1,0 +1,661 @@
+/*  en_fed - federation links to peer brokers (see en_fed.h).
+
+    Link life cycle, as a node's (the lazy pirate pattern): LINK every
+    heartbeat until the peer answers WELCOME; then up: snapshot ADVERT,
+    the whole outbox again, PING when quiet for a heartbeat (its PONG
+    gives the round-trip time). Three heartbeats without a word and the
+    link is down: the socket is dropped and a fresh one made, after a
+    backoff that doubles from one heartbeat to 30 s while the peer stays
+    silent. ZMQ_IMMEDIATE keeps libzmq from queuing for a connection that
+    does not exist: the outbox on disk is the only queue.
+
+    States for operators: "connecting" (never welcomed yet), "up",
+    "blocked" (up, but messages wait and nothing was acknowledged for
+    three retry intervals: connected is not the same as delivering),
+    "down" (was up, lost), "refused" (the peer answered that it does not
+    accept us: our key not enrolled there), "not-enrolled" (no enrolled
+    certificate here for the peer, or not the pinned key: no connection
+    is tried, since nothing it sent could be verified). */
+#include "en_fed.h"
+#include <sodium.h>
+
+#define BACKOFF_MAX_MS  30000
+#define ADVERT_MIN_MS   200         //  deltas at most this often
+#define ADVERT_EVERY_MS 5000        //  recomputed at least this often
+
+typedef struct {
+    char *name;                 //  peer broker name
+    char *endpoint;             //  where it listens
+    char *pinned_key;           //  public key from the config, or NULL
+    char dest [80];             //  outbox destination "peer:<name>"
+    char curve_key [41];        //  its CURVE public key (z85)
+    unsigned char sign_key [32];        //  its Ed25519 key (enrolled cert)
+    bool enrolled;              //  certificate found (and matches the pin)
+    zsock_t *sock;              //  DEALER to the peer, or NULL
+    bool welcomed;              //  WELCOME on this socket, still alive
+    bool ever_up;               //  was up since this process started
+    bool refused;               //  the peer refused us (connection-level)
+    char refusal [256];         //  why
+    int64_t connect_at;         //  ms the socket was made
+    int64_t backoff_ms;         //  wait before the next fresh socket
+    int64_t last_rx;            //  ms we last heard on the link
+    int64_t last_tx;            //  ms we last sent on the link
+    int64_t last_hello;         //  ms of the last LINK
+    int64_t last_ack;           //  ms of the last ACK (or WELCOME)
+    int64_t ping_sent;          //  ms of the PING in flight, 0 if none
+    int64_t rtt_ms;             //  last round trip, -1 if unknown
+    int64_t up_since;           //  ms the link came up
+    int64_t inbound;            //  ms of the last message from the peer on our socket
+    int64_t seq;                //  last ADVERT seq sent in this epoch
+    zhashx_t *advertised;       //  "role|tagset|hops" -> free (as sent)
+    uint64_t sent;              //  messages sent over the link
+} s_link_t;
+
+struct _en_fed_t {
+    char *name;                 //  this broker
+    char epoch [17];            //  random per process: advert sequences start over
+    en_bstore_t *store;
+    en_router_t *router;
+    en_metrics_t *metrics;
+    zcert_t *cert;              //  our CURVE key pair (not owned)
+    en_signer_t *signer;        //  our signing key (not owned)
+    zpoller_t *poller;          //  the broker's poller (not owned)
+    en_fed_enrolled_fn *enrolled_fn;
+    void *enrolled_arg;
+    zhashx_t *links;            //  peer name -> s_link_t
+    int64_t heartbeat_ms;
+    int64_t retry_ms;
+    int64_t max_hops;
+    bool dirty;                 //  capacity may have changed
+    int64_t advert_at;          //  ms adverts were last computed
+};
+
+static void
+s_link_close (en_fed_t *self, s_link_t *link)
+{
+    if (link->sock) {
+        zpoller_remove (self->poller, link->sock);
+        zsock_destroy (&link->sock);
+    }
+    link->welcomed = false;
+    link->ping_sent = 0;
+}
+
+static void
+s_link_destroy (void **item)
+{
+    s_link_t *link = (s_link_t *) *item;
+    zsock_destroy (&link->sock);
+    zhashx_destroy (&link->advertised);
+    free (link->name);
+    free (link->endpoint);
+    free (link->pinned_key);
+    free (link);
+    *item = NULL;
+}
+
+en_fed_t *
+en_fed_new (const char *name, en_bstore_t *store, en_router_t *router, en_metrics_t *metrics,
+            zcert_t *cert, en_signer_t *signer, zpoller_t *poller,
+            en_fed_enrolled_fn *enrolled_fn, void *arg)
+{
+    en_fed_t *self = (en_fed_t *) zmalloc (sizeof (en_fed_t));
+    assert (self);
+    self->name = strdup (name);
+    en_random_hex (self->epoch, 16);
+    self->store = store;
+    self->router = router;
+    self->metrics = metrics;
+    self->cert = cert;
+    self->signer = signer;
+    self->poller = poller;
+    self->enrolled_fn = enrolled_fn;
+    self->enrolled_arg = arg;
+    self->links = zhashx_new ();
+    self->heartbeat_ms = 1000;
+    self->retry_ms = 2000;
+    self->max_hops = 2;
+    self->dirty = true;
+    return self;
+}
+
+void
+en_fed_destroy (en_fed_t **self_p)
+{
+    assert (self_p);
+    en_fed_t *self = *self_p;
+    if (self) {
+        for (s_link_t *link = (s_link_t *) zhashx_first (self->links); link;
+             link = (s_link_t *) zhashx_next (self->links))
+            s_link_close (self, link);
+        zhashx_set_destructor (self->links, s_link_destroy);
+        zhashx_destroy (&self->links);
+        free (self->name);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  --------------------------------------------------------------------
+//  Configuration
+
+int
+en_fed_configure (en_fed_t *self, zconfig_t *config, int64_t heartbeat_ms, int64_t retry_ms,
+                  char *err, size_t errlen)
+{
+    const char *forward = zconfig_get (config, "federation/forward", "no-candidate");
+    if (!streq (forward, "no-candidate") && !streq (forward, "never")) {
+        snprintf (err, errlen, "federation/forward must be no-candidate or never, not '%s'", forward);
+        return -1;
+    }
+    int64_t max_hops = atoll (zconfig_get (config, "federation/max_hops", "2"));
+    int64_t crisis = atoll (zconfig_get (config, "federation/crisis_local_offers", "2"));
+    if (max_hops < 1 || max_hops > 8) {
+        snprintf (err, errlen, "federation/max_hops must be 1 to 8");
+        return -1;
+    }
+    if (crisis < 0 || crisis > 100) {
+        snprintf (err, errlen, "federation/crisis_local_offers must be 0 (no limit) to 100");
+        return -1;
+    }
+    //  Read and check every peer before changing anything
+    zhashx_t *wanted = zhashx_new ();
+    zconfig_t *peers = zconfig_locate (config, "federation/peers");
+    int rc = 0;
+    for (zconfig_t *peer = peers ? zconfig_child (peers) : NULL; peer && rc == 0; peer = zconfig_next (peer)) {
+        const char *name = zconfig_name (peer);
+        const char *endpoint = zconfig_get (peer, "endpoint", NULL);
+        const char *key = zconfig_get (peer, "public_key", NULL);
+        uint8_t decoded [32];
+        if (!en_name_valid (name) || streq (name, self->name) || zhashx_lookup (wanted, name))
+            rc = snprintf (err, errlen, "federation/peers: '%s' is not a valid peer name (or is ours, or twice)", name);
+        else
+        if (!endpoint || strncmp (endpoint, "tcp://", 6))
+            rc = snprintf (err, errlen, "federation/peers/%s/endpoint must be tcp://HOST:PORT", name);
+        else
+        if (key && (strlen (key) != 40 || !zmq_z85_decode (decoded, key)))
+            rc = snprintf (err, errlen, "federation/peers/%s/public_key must be a 40-character Z85 key", name);
+        else {
+            s_link_t *link = (s_link_t *) zmalloc (sizeof (s_link_t));
+            link->name = strdup (name);
+            link->endpoint = strdup (endpoint);
+            link->pinned_key = key ? strdup (key) : NULL;
+            snprintf (link->dest, sizeof link->dest, "peer:%s", name);
+            link->rtt_ms = -1;
+            zhashx_insert (wanted, name, link);
+        }
+    }
+    if (rc) {
+        for (void *link = zhashx_first (wanted); link; link = zhashx_next (wanted))
+            s_link_destroy (&link);
+        zhashx_destroy (&wanted);
+        return -1;
+    }
+    //  Links whose endpoint and pinned key are unchanged go on as they
+    //  are; new or changed ones start afresh; removed ones close
+    zhashx_t *next = zhashx_new ();
+    for (s_link_t *fresh = (s_link_t *) zhashx_first (wanted); fresh; fresh = (s_link_t *) zhashx_next (wanted)) {
+        s_link_t *old = (s_link_t *) zhashx_lookup (self->links, fresh->name);
+        if (old && streq (old->endpoint, fresh->endpoint)
+        &&  streq (old->pinned_key ? old->pinned_key : "", fresh->pinned_key ? fresh->pinned_key : "")) {
+            zhashx_insert (next, old->name, old);
+            zhashx_delete (self->links, old->name);
+            void *item = fresh;
+            s_link_destroy (&item);
+        }
+        else {
+            zsys_info ("federation: peer %s at %s", fresh->name, fresh->endpoint);
+            zhashx_insert (next, fresh->name, fresh);
+        }
+    }
+    for (void *old = zhashx_first (self->links); old; old = zhashx_next (self->links)) {
+        zsys_info ("federation: link to %s closed (configuration changed)", ((s_link_t *) old)->name);
+        s_link_close (self, (s_link_t *) old);
+        s_link_destroy (&old);
+    }
+    zhashx_destroy (&self->links);
+    zhashx_destroy (&wanted);
+    self->links = next;
+    self->heartbeat_ms = heartbeat_ms;
+    self->retry_ms = retry_ms;
+    self->max_hops = max_hops;
+    self->dirty = true;
+    en_router_set_federation (self->router, streq (forward, "no-candidate"), max_hops, crisis,
+                              en_fed_link_state, self);
+    return 0;
+}
+
+bool
+en_fed_is_peer (en_fed_t *self, const char *name)
+{
+    return name && zhashx_lookup (self->links, name) != NULL;
+}
+
+static bool
+s_link_up (en_fed_t *self, s_link_t *link)
+{
+    return link->welcomed && en_now_ms () - link->last_rx <= 3 * self->heartbeat_ms;
+}
+
+int
+en_fed_link_state (const char *peer, void *arg)
+{
+    en_fed_t *self = (en_fed_t *) arg;
+    s_link_t *link = (s_link_t *) zhashx_lookup (self->links, peer);
+    return !link ? -1 : s_link_up (self, link) ? 1 : 0;
+}
+
+//  --------------------------------------------------------------------
+//  Sending on a link
+
+static int
+s_link_send (en_fed_t *self, s_link_t *link, en_msg_t *msg)
+{
+    if (!link->sock || en_msg_send (msg, link->sock, NULL, self->signer))
+        return -1;
+    link->last_tx = en_now_ms ();
+    link->sent++;
+    en_metrics_count (self->metrics, EN_METRIC_SENT, en_msg_command (msg), 1);
+    return 0;
+}
+
+//  Send an unreliable message (LINK, PING, ADVERT) now; body stolen.
+static void
+s_link_say (en_fed_t *self, s_link_t *link, const char *command, json_t *body)
+{
+    en_msg_t *msg = en_msg_new (command, self->name, body);
+    s_link_send (self, link, msg);
+    en_msg_destroy (&msg);
+}
+
+static int
+s_outbox_send (const char *dest, en_msg_t *msg, void *arg)
+{
+    en_fed_t *self = (en_fed_t *) arg;
+    s_link_t *link = (s_link_t *) zhashx_lookup (self->links, dest + strlen ("peer:"));
+    if (!link || !s_link_up (self, link))
+        return -1;
+    return s_link_send (self, link, msg);
+}
+
+void
+en_fed_flush (en_fed_t *self)
+{
+    en_outbox_t *outbox = en_bstore_outbox (self->store);
+    for (s_link_t *link = (s_link_t *) zhashx_first (self->links); link;
+         link = (s_link_t *) zhashx_next (self->links))
+        if (s_link_up (self, link))
+            en_outbox_flush (outbox, link->dest, self->retry_ms, 1000, s_outbox_send, self);
+}
+
+//  --------------------------------------------------------------------
+//  Adverts
+
+//  What we advertise to link's peer now: key "role|tagset|hops" -> free.
+static zhashx_t *
+s_advert_view (en_fed_t *self, s_link_t *link)
+{
+    zhashx_t *view = zhashx_new ();
+    zhashx_set_destructor (view, (zhashx_destructor_fn *) zstr_free);
+    json_t *lists [2] = { en_bstore_advert_own (self->store, en_now_ms ()),
+                          en_bstore_advert_learned (self->store, link->name, self->max_hops) };
+    for (int i = 0; i < 2; i++) {
+        size_t index;
+        json_t *row;
+        json_array_foreach (lists [i], index, row) {
+            char key [2300];
+            snprintf (key, sizeof key, "%s|%s|%lld", en_json_str (row, "role"), en_json_str (row, "tagset"),
+                      (long long) en_json_int (row, "hops", 1));
+            zhashx_update (view, key, zsys_sprintf ("%lld", (long long) en_json_int (row, "free", 0)));
+        }
+        json_decref (lists [i]);
+    }
+    return view;
+}
+
+static json_t *
+s_advert_entry (const char *key, int64_t free_places)
+{
+    char role [64], tagset [2300];
+    long long hops = 1;
+    if (sscanf (key, "%63[^|]|%2299[^|]|%lld", role, tagset, &hops) != 3)
+        return NULL;
+    return json_pack ("{s:s, s:s, s:I, s:I}", "role", role, "tagset", tagset, "hops", (json_int_t) hops,
+                      "free", (json_int_t) free_places);
+}
+
+//  Send link's peer what changed since the last ADVERT (everything, when
+//  snapshot): the next seq of this epoch.
+static void
+s_advert_send (en_fed_t *self, s_link_t *link, bool snapshot)
+{
+    zhashx_t *view = s_advert_view (self, link);
+    json_t *entries = json_array ();
+    for (char *value = (char *) zhashx_first (view); value; value = (char *) zhashx_next (view)) {
+        const char *key = (const char *) zhashx_cursor (view);
+        char *was = link->advertised ? (char *) zhashx_lookup (link->advertised, key) : NULL;
+        if (snapshot || !was || !streq (was, value)) {
+            json_t *entry = s_advert_entry (key, atoll (value));
+            if (entry)
+                json_array_append_new (entries, entry);
+        }
+    }
+    if (!snapshot && link->advertised)
+        for (char *was = (char *) zhashx_first (link->advertised); was;
+             was = (char *) zhashx_next (link->advertised)) {
+            const char *key = (const char *) zhashx_cursor (link->advertised);
+            if (!zhashx_lookup (view, key)) {
+                json_t *entry = s_advert_entry (key, 0);
+                if (entry)
+                    json_array_append_new (entries, entry);
+            }
+        }
+    if (snapshot || json_array_size (entries) > 0) {
+        link->seq++;
+        s_link_say (self, link, "ADVERT", json_pack ("{s:s, s:I, s:b, s:o}", "epoch", self->epoch,
+                    "seq", (json_int_t) link->seq, "snapshot", snapshot, "entries", entries));
+        zhashx_destroy (&link->advertised);
+        link->advertised = view;
+    }
+    else {
+        json_decref (entries);
+        zhashx_destroy (&view);
+    }
+}
+
+void
+en_fed_dirty (en_fed_t *self)
+{
+    self->dirty = true;
+}
+
+//  Check an advert entry: a role, a tag set ",tag,...,", hops, free.
+static int
+s_entry_valid (json_t *entry)
+{
+    const char *role = en_json_str (entry, "role");
+    const char *tagset = en_json_str (entry, "tagset");
+    int64_t hops = en_json_int (entry, "hops", 0);
+    int64_t free_places = en_json_int (entry, "free", -1);
+    if (!role || !en_vocab_has (en_vocab_role, role) || !tagset || strlen (tagset) > 2048
+    ||  tagset [0] != ',' || tagset [strlen (tagset) - 1] != ',' || hops < 1 || hops > 16
+    ||  free_places < 0 || free_places > 1000000 || json_object_size (entry) != 4)
+        return -1;
+    char *copy = strdup (tagset + 1);
+    int rc = 0;
+    for (char *tag = strtok (copy, ","); tag; tag = strtok (NULL, ","))
+        if (!en_name_valid (tag))
+            rc = -1;
+    free (copy);
+    return rc;
+}
+
+int
+en_fed_advert_in (en_fed_t *self, const char *peer, en_msg_t *msg, bool *resync, en_error_t *error)
+{
+    json_t *body = en_msg_body (msg);
+    const char *epoch = en_json_str (body, "epoch");
+    int64_t seq = en_json_int (body, "seq", -1);
+    json_t *snapshot = json_object_get (body, "snapshot");
+    json_t *entries = json_object_get (body, "entries");
+    *resync = false;
+    if (!epoch || strlen (epoch) != 16 || seq < 1 || !json_is_boolean (snapshot)
+    ||  !json_is_array (entries) || json_array_size (entries) > 10000)
+        return en_error_set (error, EN_ERR_INVALID, "ADVERT needs epoch, seq, snapshot and at most 10000 entries");
+    size_t index;
+    json_t *entry;
+    json_array_foreach (entries, index, entry)
+        if (s_entry_valid (entry))
+            return en_error_set (error, EN_ERR_INVALID, "entries[%zu] is not {role, tagset, hops, free}", index);
+    json_t *state = en_bstore_peer_state (self->store, peer);
+    bool same_epoch = state && streq (en_json_str (state, "epoch"), epoch);
+    int64_t last = same_epoch ? en_json_int (state, "seq", 0) : 0;
+    json_decref (state);
+    if (!json_is_true (snapshot)) {
+        if (same_epoch && seq <= last)
+            return 0;                   //  an old one: already applied
+        if (!same_epoch || seq != last + 1) {
+            *resync = true;             //  a gap: only a snapshot helps
+            return 0;
+        }
+    }
+    if (en_bstore_advert_apply (self->store, peer, epoch, seq, json_is_true (snapshot), entries))
+        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+    self->dirty = true;                 //  what we pass on to other peers changed
+    return 0;
+}
+
+void
+en_fed_ping_in (en_fed_t *self, const char *peer, en_msg_t *msg, bool *resync)
+{
+    json_t *body = en_msg_body (msg);
+    const char *epoch = en_json_str (body, "epoch");
+    int64_t seq = en_json_int (body, "seq", 0);
+    *resync = false;
+    if (!epoch || seq < 1)
+        return;
+    json_t *state = en_bstore_peer_state (self->store, peer);
+    //  The peer sent adverts we did not get (the last delta was lost)
+    *resync = !state || !streq (en_json_str (state, "epoch"), epoch) || en_json_int (state, "seq", 0) < seq;
+    json_decref (state);
+}
+
+void
+en_fed_inbound (en_fed_t *self, const char *peer)
+{
+    s_link_t *link = (s_link_t *) zhashx_lookup (self->links, peer);
+    if (link)
+        link->inbound = en_now_ms ();
+}
+
+//  --------------------------------------------------------------------
+//  Receiving on a link (answers to what we sent)
+
+static void
+s_link_message (en_fed_t *self, s_link_t *link, zmsg_t *raw)
+{
+    en_error_t error;
+    en_msg_t *msg = en_msg_decode (raw, &error);
+    if (!msg) {
+        zsys_warning ("federation: undecodable message from %s: %s", link->name, error.reason);
+        return;
+    }
+    //  Only what the peer signed: anything else is ignored (and our
+    //  messages stay queued until a verifiable ACK comes)
+    if (!streq (en_msg_sender (msg), link->name) || !en_msg_verify (msg, link->sign_key)) {
+        zsys_warning ("federation: ignored %s from %s: not signed by its enrolled key", en_msg_command (msg),
+                      link->name);
+        en_msg_destroy (&msg);
+        return;
+    }
+    int64_t now = en_now_ms ();
+    link->last_rx = now;
+    const char *command = en_msg_command (msg);
+    json_t *body = en_msg_body (msg);
+    const char *ref = en_json_str (body, "ref");
+    en_outbox_t *outbox = en_bstore_outbox (self->store);
+    if (streq (command, "WELCOME")) {
+        if (!link->welcomed) {
+            zsys_info ("federation: link to %s up", link->name);
+            link->welcomed = true;
+            link->ever_up = true;
+            link->refused = false;
+            link->up_since = now;
+            link->last_ack = now;
+            link->backoff_ms = self->heartbeat_ms;
+            //  (Re)connected: a full snapshot, then the whole queue again
+            s_advert_send (self, link, true);
+            en_outbox_reset (outbox, link->dest);
+        }
+    }
+    else
+    if (streq (command, "PONG")) {
+        if (link->ping_sent) {
+            link->rtt_ms = now - link->ping_sent;
+            link->ping_sent = 0;
+        }
+    }
+    else
+    if (streq (command, "RESYNC"))
+        s_advert_send (self, link, true);
+    else
+    if (streq (command, "ACK")) {
+        if (ref && en_outbox_ack (outbox, link->dest, ref) == 1)
+            link->last_ack = now;
+    }
+    else
+    if (streq (command, "ERROR")) {
+        int code = (int) en_json_int (body, "code", EN_ERR_INTERNAL);
+        const char *reason = en_json_str (body, "reason") ?: "";
+        if (!ref || !*ref) {
+            //  Connection-level: no session (the peer restarted) or we
+            //  are not accepted there
+            if (code != EN_ERR_NO_SESSION) {
+                if (!link->refused)
+                    zsys_warning ("federation: %s refuses this broker: %d %s", link->name, code, reason);
+                link->refused = true;
+                snprintf (link->refusal, sizeof link->refusal, "%d %s", code, reason);
+            }
+            link->welcomed = false;
+        }
+        else
+        if (code != EN_ERR_INTERNAL) {
+            //  Final for that message: a request handed over with it
+            //  comes back here and is routed on
+            zsys_warning ("federation: %s refused %s: %d %s", link->name, ref, code, reason);
+            en_router_forward_refused (self->router, link->name, ref, code, reason);
+            if (en_outbox_ack (outbox, link->dest, ref) == 1)
+                link->last_ack = now;
+        }
+    }
+    en_msg_destroy (&msg);
+}
+
+bool
+en_fed_handle (en_fed_t *self, void *sock)
+{
+    s_link_t *link;
+    for (link = (s_link_t *) zhashx_first (self->links); link; link = (s_link_t *) zhashx_next (self->links))
+        if (link->sock && (void *) link->sock == sock)
+            break;
+    if (!link)
+        return false;
+    en_db_t *db = en_bstore_db (self->store);
+    if (en_db_begin (db))
+        return true;
+    for (int count = 0; count < 512 && link->sock && (zsock_events (link->sock) & ZMQ_POLLIN); count++) {
+        zmsg_t *raw = zmsg_recv (link->sock);
+        if (!raw)
+            break;
+        s_link_message (self, link, raw);
+        zmsg_destroy (&raw);
+    }
+    if (en_db_commit (db)) {
+        zsys_error ("federation: commit failed: %s", en_db_error (db));
+        en_db_rollback (db);
+        return true;
+    }
+    en_fed_flush (self);
+    return true;
+}
+
+//  --------------------------------------------------------------------
+//  Timers
+
+static void
+s_link_connect (en_fed_t *self, s_link_t *link)
+{
+    s_link_close (self, link);
+    link->enrolled = self->enrolled_fn (link->name, link->pinned_key, link->curve_key, link->sign_key,
+                                        self->enrolled_arg);
+    link->connect_at = en_now_ms ();
+    link->last_hello = 0;
+    if (!link->enrolled)
+        return;                 //  checked again at the next attempt
+    link->sock = en_keys_dealer (self->cert, link->curve_key, link->endpoint, (int) self->heartbeat_ms);
+    zpoller_add (self->poller, link->sock);
+}
+
+void
+en_fed_tick (en_fed_t *self)
+{
+    int64_t now = en_now_ms ();
+    bool adverts = self->dirty ? now - self->advert_at >= ADVERT_MIN_MS : now - self->advert_at >= ADVERT_EVERY_MS;
+    for (s_link_t *link = (s_link_t *) zhashx_first (self->links); link;
+         link = (s_link_t *) zhashx_next (self->links)) {
+        if (!link->backoff_ms)
+            link->backoff_ms = self->heartbeat_ms;
+        if (link->welcomed && now - link->last_rx > 3 * self->heartbeat_ms) {
+            zsys_warning ("federation: lost contact with %s; reconnecting", link->name);
+            s_link_connect (self, link);
+        }
+        else
+        if (!link->welcomed && now - link->connect_at >= link->backoff_ms
+        &&  now - link->last_rx > link->backoff_ms) {
+            //  Not welcomed for a while (or never connected): a fresh
+            //  socket, and a longer wait before the next
+            if (link->sock)
+                link->backoff_ms = MIN (link->backoff_ms * 2, BACKOFF_MAX_MS);
+            s_link_connect (self, link);
+        }
+        if (!link->sock)
+            continue;
+        if (!link->welcomed && now - link->last_hello >= self->heartbeat_ms) {
+            s_link_say (self, link, "LINK", json_pack ("{s:s, s:s}", "broker", self->name,
+                                                       "version", EXPERTNET_VERSION));
+            link->last_hello = now;
+        }
+        else
+        if (link->welcomed && now - link->last_tx >= self->heartbeat_ms) {
+            if (!link->ping_sent)
+                link->ping_sent = now;
+            s_link_say (self, link, "PING", json_pack ("{s:s, s:I}", "epoch", self->epoch,
+                                                       "seq", (json_int_t) link->seq));
+        }
+        if (adverts && s_link_up (self, link))
+            s_advert_send (self, link, false);
+    }
+    if (adverts) {
+        self->advert_at = now;
+        self->dirty = false;
+    }
+}
+
+//  --------------------------------------------------------------------
+//  Status
+
+json_t *
+en_fed_status (en_fed_t *self)
+{
+    json_t *links = json_array ();
+    int64_t now = en_now_ms ();
+    zlistx_t *names = zhashx_keys (self->links);
+    zlistx_set_comparator (names, (zlistx_comparator_fn *) strcmp);
+    zlistx_sort (names);
+    for (const char *name = (const char *) zlistx_first (names); name; name = (const char *) zlistx_next (names)) {
+        s_link_t *link = (s_link_t *) zhashx_lookup (self->links, name);
+        int64_t depth = en_outbox_depth (en_bstore_outbox (self->store), link->dest);
+        bool up = s_link_up (self, link);
+        const char *state = !link->enrolled && link->connect_at ? "not-enrolled"
+                          : up && depth > 0 && now - link->last_ack > 3 * self->retry_ms ? "blocked"
+                          : up ? "up"
+                          : link->refused ? "refused"
+                          : link->ever_up ? "down" : "connecting";
+        int64_t contact = MAX (link->last_rx, link->inbound);
+        json_t *advert = en_bstore_peer_state (self->store, name);
+        json_t *entry = json_pack ("{s:s, s:s, s:s, s:I, s:I, s:I}", "peer", name, "endpoint", link->endpoint,
+                                   "state", state, "queue", (json_int_t) depth,
+                                   "advert_seq_out", (json_int_t) link->seq,
+                                   "messages_sent", (json_int_t) link->sent);
+        json_object_set_new (entry, "last_contact", contact ? json_integer (contact) : json_null ());
+        json_object_set_new (entry, "rtt_ms", link->rtt_ms >= 0 ? json_integer (link->rtt_ms) : json_null ());
+        json_object_set_new (entry, "up_since", up ? json_integer (link->up_since) : json_null ());
+        json_object_set_new (entry, "inbound", json_boolean (link->inbound && now - link->inbound <= 3 * self->heartbeat_ms));
+        json_object_set_new (entry, "advert", advert ? advert : json_null ());
+        if (link->refused && !up)
+            json_object_set_new (entry, "refusal", json_string (link->refusal));
+        json_array_append_new (links, entry);
+    }
+    zlistx_destroy (&names);
+    return links;
+}
