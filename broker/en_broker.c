@@ -905,6 +905,24 @@ s_metrics (en_broker_t *self)
         en_metrics_sample (gauge, "node", en_json_str (node, "name"), (double) en_json_int (node, "outbox", 0));
     json_decref (nodes);
 
+    //  Federation links: up (and delivering), queue, round trip
+    json_t *links = en_fed_status (self->fed);
+    json_t *up = en_metrics_gauge (families, "expertnet_federation_link_up",
+                                   "1 when the link to a peer broker is up and not blocked, by peer.");
+    json_t *queue = en_metrics_gauge (families, "expertnet_federation_queue_depth",
+                                      "Messages queued on disk for a peer broker, by peer.");
+    json_t *rtt = en_metrics_gauge (families, "expertnet_federation_rtt_seconds",
+                                    "Last PING round trip to a peer broker, by peer.");
+    json_t *link;
+    json_array_foreach (links, index, link) {
+        const char *peer = en_json_str (link, "peer");
+        en_metrics_sample (up, "peer", peer, streq (en_json_str (link, "state"), "up") ? 1 : 0);
+        en_metrics_sample (queue, "peer", peer, (double) en_json_int (link, "queue", 0));
+        if (json_is_integer (json_object_get (link, "rtt_ms")))
+            en_metrics_sample (rtt, "peer", peer, en_json_int (link, "rtt_ms", 0) / 1000.0);
+    }
+    json_decref (links);
+
     //  Store size: the database and its write-ahead log
     double bytes = 0;
     const char *suffixes [] = { "", "-wal", NULL };

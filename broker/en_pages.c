@@ -297,6 +297,20 @@ s_availability (FILE *out, json_t *experts)
     fputs ("</div></section>", out);
 }
 
+//  "zojuist" or "<span> geleden" for a time at, into buffer.
+static const char *
+s_ago (int64_t now, int64_t at, char *buffer, size_t size)
+{
+    int64_t silent = now - at;
+    if (silent < 10000)
+        snprintf (buffer, size, "zojuist");
+    else {
+        char span [32];
+        snprintf (buffer, size, "%s geleden", en_charts_duration (silent, span, sizeof span));
+    }
+    return buffer;
+}
+
 static void
 s_nodes (FILE *out, json_t *nodes, int64_t now)
 {
@@ -318,17 +332,59 @@ s_nodes (FILE *out, json_t *nodes, int64_t now)
         en_html_escape (out, en_json_str (node, "name"));
         fputs ("</td><td>", out);
         en_html_escape (out, en_json_str (node, "region"));
-        int64_t silent = now - en_json_int (node, "last_seen", now);
-        if (silent < 10000)
-            snprintf (ago, sizeof ago, "zojuist");
-        else {
-            char span [32];
-            snprintf (ago, sizeof ago, "%s geleden", en_charts_duration (silent, span, sizeof span));
-        }
+        s_ago (now, en_json_int (node, "last_seen", now), ago, sizeof ago);
         fprintf (out, "</td><td class=\"nowrap\"><span class=\"dot %s\"></span>%s</td><td class=\"num\">%s</td>"
                       "<td class=\"num\">%lld</td></tr>",
                  up ? "up" : "down", up ? "verbonden" : "niet verbonden", ago,
                  (long long) en_json_int (node, "outbox", 0));
+    }
+    fputs ("</tbody></table></section>", out);
+}
+
+//  Links to the brokers of other provinces: state as the link reports it
+//  (connected is not delivering: "geblokkeerd" when messages wait and
+//  nothing is acknowledged), queue, last contact, round trip and what
+//  the peer advertises.
+static void
+s_links (FILE *out, json_t *links, int64_t now)
+{
+    fputs ("<section class=\"panel\"><h2>Federatie</h2>", out);
+    if (json_array_size (links) == 0) {
+        fputs ("<p class=\"empty\">Geen koppelingen met brokers in andere provincies ingesteld.</p></section>", out);
+        return;
+    }
+    static const char *labels [][3] = {
+        { "up", "up", "verbonden" }, { "blocked", "warn", "geblokkeerd" }, { "down", "down", "verbroken" },
+        { "connecting", "down", "verbinden..." }, { "refused", "down", "geweigerd" },
+        { "not-enrolled", "down", "sleutel niet ingeschreven" }, { NULL, NULL, NULL } };
+    fputs ("<table class=\"compact\" id=\"links\"><thead><tr><th>Provincie</th><th>Status</th>"
+           "<th class=\"num\" title=\"berichten die op de koppeling wachten (op schijf)\">Wachtrij</th>"
+           "<th class=\"num\">Laatst gehoord</th><th class=\"num\">Rondgang</th>"
+           "<th class=\"num\" title=\"vrije plaatsen die de provincie aanbiedt\">Vrij</th>"
+           "</tr></thead><tbody>", out);
+    size_t index;
+    json_t *link;
+    json_array_foreach (links, index, link) {
+        const char *state = en_json_str (link, "state");
+        const char *dot = "down", *label = state;
+        for (int i = 0; labels [i][0]; i++)
+            if (streq (labels [i][0], state)) {
+                dot = labels [i][1];
+                label = labels [i][2];
+            }
+        char ago [32] = "nooit", rtt [32] = "-";
+        if (json_is_integer (json_object_get (link, "last_contact")))
+            s_ago (now, en_json_int (link, "last_contact", now), ago, sizeof ago);
+        if (json_is_integer (json_object_get (link, "rtt_ms")))
+            snprintf (rtt, sizeof rtt, "%lld ms", (long long) en_json_int (link, "rtt_ms", 0));
+        fputs ("<tr><td>", out);
+        en_html_escape (out, en_json_str (link, "peer"));
+        fprintf (out, "</td><td class=\"nowrap\"><span class=\"dot %s\"></span>", dot);
+        en_html_escape (out, label);
+        fprintf (out, "</td><td class=\"num\">%lld</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
+                      "<td class=\"num\">%lld</td></tr>",
+                 (long long) en_json_int (link, "queue", 0), ago, rtt,
+                 (long long) en_json_int (json_object_get (link, "advert"), "free", 0));
     }
     fputs ("</tbody></table></section>", out);
 }
@@ -401,10 +457,8 @@ en_pages_overview (FILE *out, json_t *overview)
     fputs ("</div><div class=\"grid status\">", out);
     s_availability (out, experts);
     s_nodes (out, nodes, now);
-    fputs ("<section class=\"panel\"><h2>Federatie</h2>", out);
-    if (json_array_size (json_object_get (overview, "federation")) == 0)
-        fputs ("<p class=\"empty\">Nog geen koppelingen met brokers in andere provincies.</p>", out);
-    fputs ("</section></div>", out);
+    s_links (out, json_object_get (overview, "federation"), now);
+    fputs ("</div>", out);
     s_hiaten (out, json_object_get (overview, "hiaten_list"));
     fprintf (out, "<p class=\"stamp\" id=\"stamp\">Stand van %s</p>", s_time (now, when, sizeof when));
 }

@@ -787,8 +787,10 @@ s_handle_peer_status (en_router_t *self, const char *peer, en_msg_t *msg, en_err
                 json_object_set (extra, passed [i], json_object_get (body, passed [i]));
         if (!json_object_get (extra, "via"))
             json_object_set_new (extra, "via", json_string (peer));
+        char via [100];
+        snprintf (via, sizeof via, "via %s", en_json_str (extra, "via"));
         if ((streq (state, "closed") && en_bstore_forward_end (self->store, request_id, peer, "closed"))
-        ||  s_transition (self, request, state, event, expert, detail, extra))
+        ||  s_transition (self, request, state, event, expert, detail ? detail : via, extra))
             rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
     }
     json_decref (request);

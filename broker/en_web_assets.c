@@ -89,6 +89,7 @@ const char en_web_css [] =
 ".dot { display: inline-block; width: 9px; height: 9px; border-radius: 50%; margin-right: 6px; }\n"
 ".dot.up { background: var(--ok); }\n"
 ".dot.down { background: var(--crisis); }\n"
+".dot.warn { background: var(--hoog); }\n"
 ".empty { color: var(--muted); font-style: italic; margin: 4px 0; }\n"
 ".stamp { font-size: .8rem; color: var(--muted); margin: 0 0 18px; }\n"
 ".alert { background: #fdecea; color: #922b21; border-radius: 4px; padding: 8px 12px; }\n"

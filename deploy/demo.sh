@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# make demo: the Overijssel network live on 127.0.0.1.
+# make demo: two provinces live on 127.0.0.1.
 #
-# A broker (overijssel), three nodes (twente, ijsselland, ec-overijssel),
-# their experts, and four consult requests that together show every
-# routing path: an accept with advice, a decline that moves on to the
-# next candidate, an offer that times out and escalates to a
-# bovenregionale procesregisseur, and a hiaat. The script checks each
-# outcome and exits non-zero if the network did not do what it shows.
+# The Overijssel broker (overijssel) with three nodes (twente, ijsselland,
+# ec-overijssel), and Gelderland's broker (gelderland, BOEG) with one G7
+# node (achterhoek), federated. Their experts, and five consult requests
+# that together show every routing path: an accept with advice, a
+# decline that moves on to the next candidate, an offer that times out
+# and escalates to a bovenregionale procesregisseur, a hiaat, and a
+# request no Overijssel expert can serve, routed to a Gelderland
+# superexpert and answered. The script checks each outcome and exits
+# non-zero if the network did not do what it shows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/netlib.sh
 
 PORT=${EXPERTNET_DEMO_PORT:-7700}
+GPORT=$((PORT + 10))
 net_init "$PWD/run/demo" "$PORT"
+# The Gelderland broker, for its own verbs
+enbg () { "$NET_BIN/expertnet" --broker "$NET_DIR/gelderland" "$@"; }
 
 bold=$(tput bold 2>/dev/null || true); off=$(tput sgr0 2>/dev/null || true)
 step () { printf '\n%s== %s%s\n' "$bold" "$*" "$off"; }
@@ -29,15 +35,25 @@ open_offer () {
     enb --json broker show "$1" | jq -r '.offers_open[0].id // empty'
 }
 
-step "Keys: a CURVE key pair per process; the nodes' public keys enrolled at the broker"
+step "Keys: a CURVE key pair per process; nodes enrolled at their broker, the brokers at each other"
 net_keys twente ijsselland ec-overijssel
-ls "$NET_DIR/overijssel/enrolled" | sed 's/^/   enrolled: /'
+net_fed_keys overijssel gelderland
+NET_BROKER=gelderland net_keys achterhoek
+ls "$NET_DIR/overijssel/enrolled" | sed 's/^/   enrolled at overijssel: /'
+ls "$NET_DIR/gelderland/enrolled" | sed 's/^/   enrolled at gelderland: /'
 
-step "Starting broker 'overijssel' and nodes twente, ijsselland, ec-overijssel on tcp://127.0.0.1:$PORT"
-net_broker
+step "Starting broker 'overijssel' (nodes twente, ijsselland, ec-overijssel) on tcp://127.0.0.1:$PORT"
+step "     and broker 'gelderland' (node achterhoek) on tcp://127.0.0.1:$GPORT, federated"
+net_broker --set "federation/peers/gelderland/endpoint=tcp://127.0.0.1:$GPORT" || fail "overijssel did not start"
 for n in twente ijsselland ec-overijssel; do net_node "$n"; done
-for n in twente ijsselland ec-overijssel; do net_wait_connected "$n" || fail "$n did not connect"; done
+net_on gelderland "$GPORT"
+net_broker --set "federation/peers/overijssel/endpoint=tcp://127.0.0.1:$PORT" || fail "gelderland did not start"
+net_node achterhoek
+net_on overijssel "$PORT"
+for n in twente ijsselland ec-overijssel achterhoek; do net_wait_connected "$n" || fail "$n did not connect"; done
 echo "   all nodes connected (CurveZMQ, enrolled keys only)"
+net_until 15 '.links[0].state == "up"' enb --json broker status || fail "the federation link did not come up"
+echo "   federation link overijssel <-> gelderland up (CurveZMQ both ways, enrolled keys only)"
 
 step "Regions publish their experts (pseudonymous ids)"
 en twente expert add --id se-tw-trauma --role superexpert --expertise trauma,jggz,suicidaliteit --capacity 2
@@ -47,9 +63,13 @@ en ijsselland expert add --id se-ij-verslaving --role superexpert --expertise ve
 en ec-overijssel expert add --id pr-ec-01 --role procesregisseur --bovenregionaal --capacity 1
 en ec-overijssel expert add --id pr-ec-02 --role procesregisseur --bovenregionaal --capacity 1
 net_until 10 'length == 6' enb --json broker experts || fail "broker did not learn all experts"
+en achterhoek expert add --id se-ah-eetstoornis --role superexpert --expertise eetstoornis,jggz --capacity 2
+net_until 10 '.links[0].advert.free >= 2' enb --json broker status \
+    || fail "overijssel did not learn what gelderland can serve"
+echo "   gelderland advertises its free places to overijssel (counts by role and expertise, no names)"
 
 step "Experts listen for assignment notifications"
-for n in twente ijsselland ec-overijssel; do
+for n in twente ijsselland ec-overijssel achterhoek; do
     "$NET_BIN/expertnet" --node "$NET_DIR/$n" expert listen > "$NET_DIR/listen-$n.out" 2>&1 &
     net_track "listen-$n" $!
     #   tail ends when the listener does, so nothing outlives the demo
@@ -123,15 +143,41 @@ sleep 0.3
 en ec-overijssel expert accept "$O3"
 wait_state "$R3" accepted
 
-step "4. A hoog request for eetstoornis: no expert has it; the escalation is declined -> hiaat"
+step "4. A hoog request for eetstoornis + lvb: nobody in the country has both; the escalation is declined -> hiaat"
 R4=$(en twente --json request submit --urgency hoog --type consultatie-advies \
-     --expertise eetstoornis --age-band 12-17 --leefgebieden gezondheid \
+     --expertise eetstoornis,lvb --age-band 12-17 --leefgebieden gezondheid \
      --stuck-on aanbod-ontbreekt | jq -r .id)
 wait_state "$R4" escalated
 O4=$(open_offer "$R4")
 sleep 0.3
 en ec-overijssel expert decline "$O4" --reason "geen expertise eetstoornissen"
 wait_state "$R4" hiaat
+
+step "5. A hoog request for eetstoornis: no Overijssel expert has it; Gelderland's superexpert does"
+printf 'Dossier bij %s: eetstoornis, twee opnames, school meldt verzuim.\n' "$CASE" > "$NET_DIR/dossier5.txt"
+R5=$(en twente --json request submit --urgency hoog --type consultatie-advies --case "$CASE" \
+     --expertise eetstoornis --age-band 12-17 --leefgebieden gezondheid,onderwijs \
+     --stuck-on inhoud --dossier-file "$NET_DIR/dossier5.txt" | jq -r .id)
+net_until 10 '.state == "offered" and .peer == "gelderland"' enb --json broker show "$R5" \
+    || fail "$R5 was not forwarded to gelderland"
+echo "   overijssel forwarded $R5 to gelderland, with Twente's signed request (verified there):"
+enb --json broker show "$R5" | jq -r '.events[] | "     overijssel: \(.type) \(.expert // "") \(.detail // "")"'
+O5=$(enbg --json broker show "$R5" | jq -r '.offers_open[0].id // empty')
+[ -n "$O5" ] || fail "gelderland did not offer $R5"
+sleep 0.3
+say "--node achterhoek expert accept $O5"
+en achterhoek expert accept "$O5"
+net_until 10 '[.events[].type] | index("dossier") != null' enbg --json broker show "$R5" \
+    || fail "the dossier did not reach gelderland's expert"
+echo "   the dossier went twente -> overijssel -> gelderland -> achterhoek, sealed to the expert's key:"
+en achterhoek expert dossier "$O5" --expert se-ah-eetstoornis | sed 's/^/   /'
+printf 'Advies: gespecialiseerde eetstoornisbehandeling, start binnen twee weken; school betrekken.\n' > "$NET_DIR/advice5.txt"
+en achterhoek expert advise "$O5" --file "$NET_DIR/advice5.txt"
+net_until 10 '.state == "advice"' en twente --json request show "$R5" || fail "the advice did not reach twente"
+echo "   Twente has the advice from Gelderland:"
+en twente request show "$R5" | sed 's/^/   /'
+en twente request close "$R5" --outcome "behandeling gestart in Gelderland"
+net_until 10 '.state == "closed"' enbg --json broker show "$R5" || fail "close did not reach gelderland"
 
 step "Twente follows its crisis request"
 say "request show $R1"

@@ -151,6 +151,12 @@ ip -n "$NS_OV" link set ov-gld-$$ up
 ok "link healed"
 check "the link comes back up" net_until 20 '.links[0].state == "up"' st overijssel
 check "the queue drains" net_until 20 '.links[0].queue == 0' st overijssel
+metric () {   # BROKER FAMILY: the gelderland sample's value
+    "$NET_ROOT/build/tests/ctl" "$NET_DIR/$1" metrics \
+        | jq --arg f "$2" '.[] | select(.name == $f) | .samples[] | select(.labels.peer == "gelderland") | .value'
+}
+check_eq "Prometheus sees the link up" 1 "$(metric overijssel expertnet_federation_link_up)"
+check_eq "... and its queue empty" 0 "$(metric overijssel expertnet_federation_queue_depth)"
 
 N=$(wc -l < "$NET_DIR/ids")
 check_eq "30 requests submitted" 30 "$N"

@@ -18,6 +18,7 @@
 #include "test_fixture.h"
 #include "en_router.h"
 #include "en_charts.h"
+#include "en_pages.h"
 
 typedef struct {
     char dir [64];              //  temporary directory
@@ -341,6 +342,37 @@ test_charts (void **state)
     json_decref (charts);
 }
 
+//  The overview's Federatie panel shows each link as the broker reports
+//  it: a blocked link is not shown as connected; names are escaped.
+static void
+test_federation_panel (void **state)
+{
+    (void) state;
+    int64_t now = en_now_ms ();
+    json_t *overview = json_pack ("{s:I, s:[], s:[], s:[], s:{}, s:[], s:["
+        "{s:s, s:s, s:I, s:I, s:I, s:{s:I}},"
+        "{s:s, s:s, s:I, s:n, s:n, s:n}]}",
+        "now", (json_int_t) now, "nodes", "requests_open", "offers", "experts", "hiaten_list", "federation",
+        "peer", "gelderland", "state", "blocked", "queue", (json_int_t) 17, "last_contact", (json_int_t) (now - 1000),
+        "rtt_ms", (json_int_t) 12, "advert", "free", (json_int_t) 9,
+        "peer", "<limburg>", "state", "connecting", "queue", (json_int_t) 0, "last_contact", "rtt_ms", "advert");
+    assert_non_null (overview);
+    char *html = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&html, &size);
+    en_pages_overview (out, overview);
+    fclose (out);
+    assert_non_null (strstr (html, "<h2>Federatie</h2>"));
+    assert_non_null (strstr (html, "gelderland</td><td class=\"nowrap\"><span class=\"dot warn\"></span>geblokkeerd"));
+    assert_non_null (strstr (html, "<td class=\"num\">17</td><td class=\"num\">zojuist</td><td class=\"num\">12 ms</td>"
+                                   "<td class=\"num\">9</td>"));
+    assert_non_null (strstr (html, "&lt;limburg&gt;</td><td class=\"nowrap\"><span class=\"dot down\"></span>verbinden..."));
+    assert_non_null (strstr (html, "<td class=\"num\">nooit</td><td class=\"num\">-</td>"));
+    assert_null (strstr (html, "<limburg>"));
+    free (html);
+    json_decref (overview);
+}
+
 int
 main (void)
 {
@@ -357,6 +389,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_operators_and_tokens, s_setup, s_teardown),
         cmocka_unit_test (test_metrics_text),
         cmocka_unit_test (test_charts),
+        cmocka_unit_test (test_federation_panel),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
