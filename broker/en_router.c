@@ -281,7 +281,9 @@ s_visited (en_router_t *self, json_t *request)
 //  Hand request to the best peer that advertises a free place for it
 //  (role and every tag): a peer whose link is up before one whose link
 //  is down (the FORWARD then waits on disk until the link heals), then
-//  fewest hops, most free places. Peers it already passed or was handed
+//  fewest hops, most free places. A crisis request is never queued
+//  behind a link that is down: it cannot wait for a repair, so it goes
+//  to a peer that is up or stays here (escalation). Peers it already passed or was handed
 //  to are skipped (loop prevention), and so is every route longer than
 //  the hop limit. Returns 1 forwarded, 0 no peer, -1 store error.
 static int
@@ -300,12 +302,13 @@ s_forward (en_router_t *self, json_t *request)
         : json_array ();
     const char *best = NULL;
     bool best_up = false;
+    bool crisis = streq (en_json_str (request, "urgency"), "crisis");
     size_t index;
     json_t *row;
     json_array_foreach (rows, index, row) {
         int state = self->link_fn (en_json_str (row, "peer"), self->link_arg);
-        if (state < 0)
-            continue;           //  no longer a configured peer
+        if (state < 0 || (crisis && state == 0))
+            continue;           //  no longer a configured peer, or down for a crisis
         if (!best || (state == 1 && !best_up)) {
             best = en_json_str (row, "peer");
             best_up = state == 1;
@@ -583,11 +586,19 @@ s_relay (en_router_t *self, json_t *request, json_t *carried, const char *sign_k
 }
 
 //  A node's own message about a request that is with a peer: relay it.
+//  The broker holding the request checks it against the key the request
+//  was signed with; a node that has new keys since is told here, not
+//  lost on the way.
 static int
 s_relay_own (en_router_t *self, json_t *request, en_msg_t *msg, en_error_t *error)
 {
     char key [65];
     sodium_bin2hex (key, sizeof key, self->sender_key, sizeof self->sender_key);
+    if (self->has_sender_key && !streq (en_json_str (request, "sign_key") ?: "", key))
+        return en_error_set (error, EN_ERR_FORBIDDEN,
+                             "request '%s' was signed with an earlier key of this node and is with peer '%s': "
+                             "its operators can close it there", en_json_str (request, "id"),
+                             en_json_str (request, "peer"));
     json_t *carried = en_msg_export (msg);
     int rc = s_relay (self, request, carried, self->has_sender_key ? key : NULL, error);
     json_decref (carried);
@@ -772,6 +783,9 @@ s_handle_peer_status (en_router_t *self, const char *peer, en_msg_t *msg, en_err
     if (!en_json_str (request, "peer") || !streq (en_json_str (request, "peer"), peer))
         rc = en_error_set (error, EN_ERR_FORBIDDEN, "request '%s' was not handed to '%s'", request_id, peer);
     else
+    if (streq (en_json_str (request, "state"), "closed"))
+        rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' is closed", request_id);
+    else
     if (streq (state, "returned")) {
         char reason [700];
         snprintf (reason, sizeof reason, "%s: %s", peer, detail ? detail : "no expert available");
@@ -814,6 +828,12 @@ s_forwarded_relay (en_router_t *self, const char *peer, const char *origin, en_m
         rc = en_error_set (error, EN_ERR_FORBIDDEN, "request '%s' did not come from %s through '%s'",
                            request_id, en_msg_sender (inner), peer);
     else
+    //  End to end: signed with the key the request itself was signed
+    //  with, not merely one a broker on the way vouches for
+    if (!streq (en_json_str (request, "sign_key") ?: "", sign_key))
+        rc = en_error_set (error, EN_ERR_FORBIDDEN, "%s for '%s' is not signed with the key of its origin %s",
+                           en_msg_command (inner), request_id, en_msg_sender (inner));
+    else
     if (en_json_str (request, "peer"))
         rc = s_relay (self, request, carried, sign_key, error);
     else
@@ -855,6 +875,9 @@ s_handle_forward (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t
     if (!key_hex || strlen (key_hex) != 64
     ||  sodium_hex2bin (key, sizeof key, key_hex, 64, NULL, &size, NULL) || size != 32)
         return en_error_set (error, EN_ERR_INVALID, "field 'sign_key' must be 64 hex digits");
+    char canonical [65];        //  lower case, as stored and compared
+    sodium_bin2hex (canonical, sizeof canonical, key, sizeof key);
+    key_hex = canonical;
     en_msg_t *inner = en_msg_import (carried, error);
     if (!inner)
         return -1;
@@ -866,8 +889,12 @@ s_handle_forward (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t
         rc = en_error_set (error, EN_ERR_FORBIDDEN, "the origin signature of %s %s does not verify",
                            command, en_msg_id (inner));
     else
-    if (en_msg_check_time (inner, en_now_ms (), error))
-        rc = -1;
+    //  No age limit for the carried message: a request may rightly be
+    //  forwarded days after it was submitted (expiries, an operator's
+    //  re-offer), the FORWARD around it passed the time check, and a
+    //  request id is taken only once here. Only the future is suspect.
+    if (en_msg_timestamp (inner) > en_now_ms () + EN_MAX_SKEW_MS)
+        rc = en_error_set (error, EN_ERR_FORBIDDEN, "the carried %s is dated in the future (clock skew?)", command);
     else
     if (streq (command, "SUBMIT")) {
         json_t *summary = json_object_get (en_msg_body (inner), "request");

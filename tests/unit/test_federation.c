@@ -1,0 +1,2144 @@
+/*  test_federation - requests handed between the brokers of provinces
+    (broker/en_router.h federation, broker/en_bstore.h "Federation",
+    broker/en_fed.h adverts), on real stores in a temporary directory, no
+    sockets.
+
+    Three brokers: A "overijssel" (regions twente, ijsselland), B
+    "gelderland" (achterhoek, midden-gelderland) and C "utrecht"
+    (utrecht), each with its own store and router. Node messages are
+    signed with real keys (en_keys_generate) and handled the way the
+    broker does: the node's signing key given to the router, then the
+    message in a transaction and savepoint, rolled back on refusal.
+
+    Between brokers a "pump" plays the link: it takes one broker's outbox
+    rows for "peer:<other>" in order, rebuilds each message from the
+    stored text (en_msg_restore_text), lets the other router handle it
+    (transaction + savepoint) and acknowledges it on the sender. Adverts
+    are what the link would send: a snapshot of en_bstore_advert_own on
+    one side, applied with en_bstore_advert_apply on the other.
+
+    After every test each store's load/reserved counters must equal a
+    recount (test_counters_drift, and the recount federation needs: a
+    request held by a peer names the peer's expert, never ours).
+*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sodium.h>
+#include <unistd.h>
+#include <ctype.h>
+
+#include "expertnet.h"
+#include "test_fixture.h"
+#include "en_router.h"
+#include "en_fed.h"
+
+#define EPOCH_B     "0123456789abcdef"
+#define EPOCH_B2    "fedcba9876543210"
+#define MAX_LINKS   8
+
+typedef struct {
+    char name [32];             //  broker name
+    en_bstore_t *store;         //  its store
+    en_router_t *router;        //  its router
+    int links;                  //  peers known to its link_fn
+    char link_peer [MAX_LINKS][32];
+    int link_state [MAX_LINKS]; //  1 up, 0 down
+} broker_t;
+
+typedef struct {
+    char dir [64];              //  temporary directory
+    char keys [96];             //  node keys in dir/keys
+    broker_t brokers [3];
+    broker_t *a;                //  overijssel
+    broker_t *b;                //  gelderland
+    broker_t *c;                //  utrecht
+    int64_t advert_seq;         //  seq of the adverts applied by s_advertise
+    en_signer_t *twente;        //  node keys (node name = its region)
+    en_signer_t *ijsselland;
+    en_signer_t *achterhoek;
+    en_signer_t *utrecht;
+    en_signer_t *rogue;         //  a key nobody enrolled
+} fixture_t;
+
+//  Fail the test at the caller's file and line.
+static void
+s_fail_at (const char *file, int line, const char *format, ...)
+{
+    char text [2048];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (text, sizeof text, format, args);
+    va_end (args);
+    print_error ("ERROR: %s\n", text);
+    _fail (file, line);
+}
+
+//  ---------------------------------------------------------------------
+//  Links
+
+static int
+s_link (const char *peer, void *arg)
+{
+    broker_t *broker = (broker_t *) arg;
+    for (int i = 0; i < broker->links; i++)
+        if (streq (broker->link_peer [i], peer))
+            return broker->link_state [i];
+    return -1;
+}
+
+//  Set the link state of peer as broker's link_fn reports it; -1 removes
+//  the peer (no longer configured).
+static void
+s_set_link (broker_t *broker, const char *peer, int state)
+{
+    for (int i = 0; i < broker->links; i++)
+        if (streq (broker->link_peer [i], peer)) {
+            if (state < 0) {
+                broker->links--;
+                memmove (broker->link_peer [i], broker->link_peer [i + 1],
+                         sizeof broker->link_peer [0] * (broker->links - i));
+                memmove (&broker->link_state [i], &broker->link_state [i + 1],
+                         sizeof broker->link_state [0] * (broker->links - i));
+            }
+            else
+                broker->link_state [i] = state;
+            return;
+        }
+    if (state >= 0) {
+        assert_true (broker->links < MAX_LINKS);
+        snprintf (broker->link_peer [broker->links], sizeof broker->link_peer [0], "%s", peer);
+        broker->link_state [broker->links++] = state;
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  Fixture
+
+static int
+s_broker_open (fixture_t *self, broker_t *broker, const char *name, const char *region1,
+               const char *region2)
+{
+    snprintf (broker->name, sizeof broker->name, "%s", name);
+    char path [160], err [256];
+    snprintf (path, sizeof path, "%s/%s.db", self->dir, name);
+    broker->store = en_bstore_new (path, err, sizeof err);
+    if (!broker->store) {
+        fprintf (stderr, "en_bstore_new: %s\n", err);
+        return -1;
+    }
+    broker->router = en_router_new (broker->store, name);
+    en_router_add_region (broker->router, region1);
+    if (region2)
+        en_router_add_region (broker->router, region2);
+    en_router_set_federation (broker->router, true, 2, 2, s_link, broker);
+    return 0;
+}
+
+static en_signer_t *
+s_node_key (fixture_t *self, const char *name)
+{
+    char err [256];
+    if (en_keys_generate (self->keys, name, err, sizeof err)) {
+        fprintf (stderr, "en_keys_generate: %s\n", err);
+        return NULL;
+    }
+    en_signer_t *signer = en_signer_load (self->keys, name, err, sizeof err);
+    if (!signer)
+        fprintf (stderr, "en_signer_load: %s\n", err);
+    return signer;
+}
+
+static int
+s_setup (void **state)
+{
+    fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
+    strcpy (self->dir, "/tmp/test_federation.XXXXXX");
+    if (!mkdtemp (self->dir))
+        return -1;
+    snprintf (self->keys, sizeof self->keys, "%s/keys", self->dir);
+    self->a = &self->brokers [0];
+    self->b = &self->brokers [1];
+    self->c = &self->brokers [2];
+    if (s_broker_open (self, self->a, "overijssel", "twente", "ijsselland")
+    ||  s_broker_open (self, self->b, "gelderland", "achterhoek", "midden-gelderland")
+    ||  s_broker_open (self, self->c, "utrecht", "utrecht", NULL))
+        return -1;
+    //  Every link up
+    s_set_link (self->a, "gelderland", 1);
+    s_set_link (self->a, "utrecht", 1);
+    s_set_link (self->b, "overijssel", 1);
+    s_set_link (self->b, "utrecht", 1);
+    s_set_link (self->c, "overijssel", 1);
+    s_set_link (self->c, "gelderland", 1);
+    self->twente = s_node_key (self, "twente");
+    self->ijsselland = s_node_key (self, "ijsselland");
+    self->achterhoek = s_node_key (self, "achterhoek");
+    self->utrecht = s_node_key (self, "utrecht");
+    self->rogue = s_node_key (self, "rogue");
+    if (!self->twente || !self->ijsselland || !self->achterhoek || !self->utrecht || !self->rogue)
+        return -1;
+    *state = self;
+    return 0;
+}
+
+//  The load/reserved recount as federation defines it: a request handed
+//  to a peer (requests.peer set) names the peer's expert once accepted,
+//  which is not ours even when the id is the same.
+static int64_t
+s_counters_drift_federated (en_db_t *db)
+{
+    return en_db_int (db,
+        "SELECT count(*) FROM experts e WHERE"
+        " e.load <> (SELECT count(*) FROM requests r WHERE r.expert = e.id AND r.peer IS NULL"
+        "            AND r.state IN ('accepted', 'advice'))"
+        " OR e.reserved <> (SELECT count(*) FROM offers o WHERE o.expert = e.id AND o.state = 'open')"
+        " OR e.load < 0 OR e.reserved < 0", NULL);
+}
+
+static void
+s_assert_counters (broker_t *broker)
+{
+    int64_t drifted = s_counters_drift_federated (en_bstore_db (broker->store));
+    if (drifted)
+        fail_msg ("%s: %lld expert(s) with load/reserved counters that differ from the rows",
+                  broker->name, (long long) drifted);
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    char failure [256] = "";
+    for (int i = 0; i < 3; i++) {
+        broker_t *broker = &self->brokers [i];
+        if (!broker->store)
+            continue;
+        //  No test leaves a request held by a peer with an expert whose
+        //  id is one of ours: the shared recount must hold as well
+        int64_t federated = s_counters_drift_federated (en_bstore_db (broker->store));
+        int64_t shared = test_counters_drift (en_bstore_db (broker->store));
+        if ((federated || shared) && !*failure)
+            snprintf (failure, sizeof failure, "%s: %lld expert(s) with load/reserved counters that differ"
+                      " from the rows (%lld by test_counters_drift)", broker->name, (long long) federated,
+                      (long long) shared);
+        en_router_destroy (&broker->router);
+        en_bstore_destroy (&broker->store);
+    }
+    en_signer_destroy (&self->twente);
+    en_signer_destroy (&self->ijsselland);
+    en_signer_destroy (&self->achterhoek);
+    en_signer_destroy (&self->utrecht);
+    en_signer_destroy (&self->rogue);
+    test_rmtree (self->dir);
+    free (self);
+    if (*failure)
+        fail_msg ("%s", failure);
+    return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Messages
+
+static json_t *
+s_json (const char *text)
+{
+    json_error_t jerr;
+    json_t *json = json_loads (text, 0, &jerr);
+    if (!json)
+        fail_msg ("fixture is not JSON: %s (%s)", jerr.text, text);
+    return json;
+}
+
+static void
+s_hex (const unsigned char *key, char hex [65])
+{
+    sodium_bin2hex (hex, 65, key, 32);
+}
+
+//  A message from node, signed with its key. Takes body.
+static en_msg_t *
+s_signed (const char *node, en_signer_t *signer, const char *command, json_t *body)
+{
+    en_msg_t *msg = en_msg_new (command, node, body);
+    en_msg_sign (msg, signer);
+    return msg;
+}
+
+//  Handle msg from node (its region has its name) at broker as the broker
+//  does: the node's signing key, then a transaction and savepoint.
+static int
+s_node_deliver (broker_t *broker, en_signer_t *signer, en_msg_t *msg, en_error_t *error)
+{
+    en_db_t *db = en_bstore_db (broker->store);
+    memset (error, 0, sizeof *error);
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_db_savepoint (db), 0);
+    en_router_set_sender_key (broker->router, signer ? en_signer_public (signer) : NULL);
+    const char *node = en_msg_sender (msg);
+    int rc = en_router_handle (broker->router, node, node, msg, error);
+    if (rc == 0)
+        assert_int_equal (en_db_release (db), 0);
+    else {
+        assert_int_equal (rc, -1);
+        assert_true (error->code > 0);
+        assert_int_equal (en_db_rollback_to (db), 0);
+    }
+    assert_int_equal (en_db_commit (db), 0);
+    return rc;
+}
+
+static void
+s_node_deliver_ok (broker_t *broker, en_signer_t *signer, en_msg_t *msg)
+{
+    en_error_t error;
+    if (s_node_deliver (broker, signer, msg, &error))
+        fail_msg ("%s: %s from %s refused: %d %s", broker->name, en_msg_command (msg),
+                  en_msg_sender (msg), error.code, error.reason);
+}
+
+//  A signed message from node, expected to be taken. Takes body.
+static void
+s_node_ok (broker_t *broker, const char *node, en_signer_t *signer, const char *command, json_t *body)
+{
+    en_msg_t *msg = s_signed (node, signer, command, body);
+    s_node_deliver_ok (broker, signer, msg);
+    en_msg_destroy (&msg);
+}
+
+//  A signed message from node, expected to be refused with code. Takes body.
+static void
+s_node_refused_at (const char *file, int line, broker_t *broker, const char *node,
+                   en_signer_t *signer, const char *command, json_t *body, int code)
+{
+    en_msg_t *msg = s_signed (node, signer, command, body);
+    en_error_t error;
+    if (s_node_deliver (broker, signer, msg, &error) == 0)
+        s_fail_at (file, line, "%s: %s from %s was taken, expected %d", broker->name, command, node, code);
+    if (error.code != code)
+        s_fail_at (file, line, "%s: %s from %s refused with %d (%s), expected %d", broker->name, command, node,
+                   error.code, error.reason, code);
+    en_msg_destroy (&msg);
+}
+#define s_node_refused(...) s_node_refused_at (__FILE__, __LINE__, __VA_ARGS__)
+
+//  Handle msg from peer at broker (transaction + savepoint, rolled back
+//  on refusal).
+static int
+s_peer_deliver (broker_t *broker, const char *peer, en_msg_t *msg, en_error_t *error)
+{
+    en_db_t *db = en_bstore_db (broker->store);
+    memset (error, 0, sizeof *error);
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_db_savepoint (db), 0);
+    en_router_set_sender_key (broker->router, NULL);
+    int rc = en_router_handle_peer (broker->router, peer, msg, error);
+    if (rc == 0)
+        assert_int_equal (en_db_release (db), 0);
+    else {
+        assert_int_equal (rc, -1);
+        assert_true (error->code > 0);
+        assert_true (strlen (error->reason) > 0);
+        assert_int_equal (en_db_rollback_to (db), 0);
+    }
+    assert_int_equal (en_db_commit (db), 0);
+    return rc;
+}
+
+//  A message from peer (sender peer), expected to be refused with code.
+//  Takes body.
+static void
+s_peer_refused_at (const char *file, int line, broker_t *broker, const char *peer,
+                   const char *command, json_t *body, int code)
+{
+    en_msg_t *msg = en_msg_new (command, peer, body);
+    en_error_t error;
+    if (s_peer_deliver (broker, peer, msg, &error) == 0)
+        s_fail_at (file, line, "%s: %s from %s was taken, expected %d", broker->name, command, peer, code);
+    if (error.code != code)
+        s_fail_at (file, line, "%s: %s from %s refused with %d (%s), expected %d", broker->name, command, peer,
+                   error.code, error.reason, code);
+    en_msg_destroy (&msg);
+}
+#define s_peer_refused(...) s_peer_refused_at (__FILE__, __LINE__, __VA_ARGS__)
+
+static void
+s_peer_ok (broker_t *broker, const char *peer, const char *command, json_t *body)
+{
+    en_msg_t *msg = en_msg_new (command, peer, body);
+    en_error_t error;
+    if (s_peer_deliver (broker, peer, msg, &error))
+        fail_msg ("%s: %s from %s refused: %d %s", broker->name, command, peer, error.code, error.reason);
+    en_msg_destroy (&msg);
+}
+
+//  The link from -> to: deliver what from has queued for "peer:<to>", in
+//  order, from the stored text, and acknowledge each on from. Fails the
+//  test on a refusal. Returns how many were delivered.
+static int
+s_pump (broker_t *from, broker_t *to)
+{
+    char dest [64];
+    snprintf (dest, sizeof dest, "peer:%s", to->name);
+    en_db_t *db = en_bstore_db (from->store);
+    json_t *rows = en_db_rows (en_db_query (db,
+        "SELECT msg_id, command, sender, ts, body FROM outbox WHERE dest = ? ORDER BY seq", "s", dest));
+    assert_non_null (rows);
+    size_t index;
+    json_t *row;
+    json_array_foreach (rows, index, row) {
+        assert_string_equal (en_json_str (row, "sender"), from->name);
+        en_msg_t *msg = en_msg_restore_text (en_json_str (row, "command"), en_json_str (row, "msg_id"),
+                                             en_json_str (row, "sender"), en_json_int (row, "ts", 0),
+                                             en_json_str (row, "body"));
+        assert_non_null (msg);
+        en_error_t error;
+        if (s_peer_deliver (to, from->name, msg, &error))
+            fail_msg ("%s refused %s %s from %s: %d %s", to->name, en_msg_command (msg), en_msg_id (msg),
+                      from->name, error.code, error.reason);
+        en_msg_destroy (&msg);
+        assert_int_equal (en_db_begin (db), 0);
+        assert_int_equal (en_outbox_ack (en_bstore_outbox (from->store), dest, en_json_str (row, "msg_id")), 1);
+        assert_int_equal (en_db_commit (db), 0);
+    }
+    int count = (int) json_array_size (rows);
+    json_decref (rows);
+    return count;
+}
+
+//  What broker has queued for dest (command NULL: any), oldest first:
+//  [{msg_id, command, sender, body}] with body parsed. Caller owns.
+static json_t *
+s_outbox (broker_t *broker, const char *dest, const char *command)
+{
+    json_t *rows = en_db_rows (en_db_query (en_bstore_db (broker->store),
+        "SELECT msg_id, command, sender, body AS body_json FROM outbox"
+        " WHERE dest = ?1 AND (?2 IS NULL OR command = ?2) ORDER BY seq", "ss", dest, command));
+    assert_non_null (rows);
+    return rows;
+}
+
+static int64_t
+s_depth (broker_t *broker, const char *dest)
+{
+    return en_outbox_depth (en_bstore_outbox (broker->store), dest);
+}
+
+//  Take what broker queued for a node (as the node would receive it):
+//  the rows, acknowledged. Caller owns.
+static json_t *
+s_take (broker_t *broker, const char *dest)
+{
+    json_t *rows = s_outbox (broker, dest, NULL);
+    en_db_t *db = en_bstore_db (broker->store);
+    assert_int_equal (en_db_begin (db), 0);
+    size_t index;
+    json_t *row;
+    json_array_foreach (rows, index, row)
+        assert_int_equal (en_outbox_ack (en_bstore_outbox (broker->store), dest,
+                                         en_json_str (row, "msg_id")), 1);
+    assert_int_equal (en_db_commit (db), 0);
+    return rows;
+}
+
+//  Rows as text: "COMMAND" each, a STATUS as "STATUS event/state",
+//  joined with spaces.
+static const char *
+s_format (json_t *rows, char *buf, size_t size)
+{
+    buf [0] = 0;
+    size_t index;
+    json_t *row;
+    json_array_foreach (rows, index, row) {
+        char item [128];
+        json_t *body = json_object_get (row, "body");
+        if (streq (en_json_str (row, "command"), "STATUS"))
+            snprintf (item, sizeof item, "STATUS %s/%s", en_json_str (body, "event"), en_json_str (body, "state"));
+        else
+            snprintf (item, sizeof item, "%s", en_json_str (row, "command"));
+        if (index)
+            strncat (buf, " ", size - strlen (buf) - 1);
+        strncat (buf, item, size - strlen (buf) - 1);
+    }
+    return buf;
+}
+
+//  Take what broker queued for dest and check it reads as expected;
+//  returns the rows (caller owns).
+static json_t *
+s_take_expect_at (const char *file, int line, broker_t *broker, const char *dest, const char *expected)
+{
+    json_t *rows = s_take (broker, dest);
+    char buf [1024];
+    s_format (rows, buf, sizeof buf);
+    if (!streq (buf, expected))
+        s_fail_at (file, line, "%s queued for %s: '%s', expected '%s'", broker->name, dest, buf, expected);
+    return rows;
+}
+#define s_take_expect(...) s_take_expect_at (__FILE__, __LINE__, __VA_ARGS__)
+
+//  ---------------------------------------------------------------------
+//  Store state
+
+static json_t *
+s_request (broker_t *broker, const char *id)
+{
+    json_t *request = en_bstore_request (broker->store, id);
+    if (!request)
+        fail_msg ("%s has no request %s", broker->name, id);
+    return request;
+}
+
+static void
+s_assert_state_at (const char *file, int line, broker_t *broker, const char *id, const char *state)
+{
+    json_t *request = s_request (broker, id);
+    if (!streq (en_json_str (request, "state"), state))
+        s_fail_at (file, line, "%s: request %s is %s, expected %s", broker->name, id,
+                   en_json_str (request, "state"), state);
+    json_decref (request);
+}
+#define s_assert_state(...) s_assert_state_at (__FILE__, __LINE__, __VA_ARGS__)
+
+//  requests.peer of id is peer (NULL: none)
+static void
+s_assert_peer_at (const char *file, int line, broker_t *broker, const char *id, const char *peer)
+{
+    json_t *request = s_request (broker, id);
+    const char *actual = en_json_str (request, "peer");
+    if (peer ? !actual || !streq (actual, peer) : actual != NULL)
+        s_fail_at (file, line, "%s: request %s is with peer '%s', expected '%s'", broker->name, id,
+                   actual ? actual : "(none)", peer ? peer : "(none)");
+    json_decref (request);
+}
+#define s_assert_peer(...) s_assert_peer_at (__FILE__, __LINE__, __VA_ARGS__)
+
+//  Event types of a request, joined with spaces.
+static const char *
+s_events (broker_t *broker, const char *id, char *buf, size_t size)
+{
+    json_t *events = en_bstore_events (broker->store, id);
+    buf [0] = 0;
+    size_t index;
+    json_t *event;
+    json_array_foreach (events, index, event) {
+        if (index)
+            strncat (buf, " ", size - strlen (buf) - 1);
+        strncat (buf, en_json_str (event, "type"), size - strlen (buf) - 1);
+    }
+    json_decref (events);
+    return buf;
+}
+
+static void
+s_assert_events_at (const char *file, int line, broker_t *broker, const char *id, const char *expected)
+{
+    char buf [1024];
+    s_events (broker, id, buf, sizeof buf);
+    if (!streq (buf, expected))
+        s_fail_at (file, line, "%s: events of %s are '%s', expected '%s'", broker->name, id, buf, expected);
+}
+#define s_assert_events(...) s_assert_events_at (__FILE__, __LINE__, __VA_ARGS__)
+
+//  The forwards of a request as "peer/state ...", oldest first (ties by name).
+static const char *
+s_forwards (broker_t *broker, const char *id, char *buf, size_t size)
+{
+    json_t *rows = en_db_rows (en_db_query (en_bstore_db (broker->store),
+        "SELECT peer, state FROM forwards WHERE request_id = ? ORDER BY at, peer", "s", id));
+    buf [0] = 0;
+    size_t index;
+    json_t *row;
+    json_array_foreach (rows, index, row) {
+        char item [96];
+        snprintf (item, sizeof item, "%s%s/%s", index ? " " : "", en_json_str (row, "peer"),
+                  en_json_str (row, "state"));
+        strncat (buf, item, size - strlen (buf) - 1);
+    }
+    json_decref (rows);
+    return buf;
+}
+
+static void
+s_assert_forwards_at (const char *file, int line, broker_t *broker, const char *id, const char *expected)
+{
+    char buf [512];
+    s_forwards (broker, id, buf, sizeof buf);
+    if (!streq (buf, expected))
+        s_fail_at (file, line, "%s: forwards of %s are '%s', expected '%s'", broker->name, id, buf, expected);
+}
+#define s_assert_forwards(...) s_assert_forwards_at (__FILE__, __LINE__, __VA_ARGS__)
+
+//  The one open offer of a request (caller owns), or NULL.
+static json_t *
+s_open_offer (broker_t *broker, const char *id)
+{
+    json_t *open = en_bstore_offers_open (broker->store, id, 0);
+    assert_true (json_array_size (open) <= 1);
+    json_t *offer = json_incref (json_array_get (open, 0));
+    json_decref (open);
+    return offer;
+}
+
+static void
+s_assert_offered_at (const char *file, int line, broker_t *broker, const char *id,
+                     const char *expert, const char *kind)
+{
+    json_t *offer = s_open_offer (broker, id);
+    if (!offer)
+        s_fail_at (file, line, "%s: request %s has no open offer, expected one to %s", broker->name, id, expert);
+    if (!streq (en_json_str (offer, "expert"), expert) || !streq (en_json_str (offer, "kind"), kind))
+        s_fail_at (file, line, "%s: request %s offered (%s) to %s, expected (%s) %s", broker->name, id,
+                   en_json_str (offer, "kind"), en_json_str (offer, "expert"), kind, expert);
+    json_decref (offer);
+}
+#define s_assert_offered(...) s_assert_offered_at (__FILE__, __LINE__, __VA_ARGS__)
+
+static const char *
+s_offer_id (broker_t *broker, const char *id, char *buf, size_t size)
+{
+    json_t *offer = s_open_offer (broker, id);
+    assert_non_null (offer);
+    snprintf (buf, size, "%s", en_json_str (offer, "id"));
+    json_decref (offer);
+    return buf;
+}
+
+static int64_t
+s_offers_to (broker_t *broker, const char *id, const char *expert)
+{
+    return en_db_int (en_bstore_db (broker->store),
+        "SELECT count(*) FROM offers WHERE request_id = ? AND expert = ?", "ss", id, expert);
+}
+
+static int64_t
+s_expert_int (broker_t *broker, const char *expert_id, const char *field)
+{
+    json_t *expert = en_bstore_expert (broker->store, expert_id);
+    assert_non_null (expert);
+    int64_t value = en_json_int (expert, field, -1);
+    json_decref (expert);
+    return value;
+}
+
+static int64_t
+s_rows (broker_t *broker, const char *table)
+{
+    char sql [128];
+    snprintf (sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    return en_db_int (en_bstore_db (broker->store), sql, NULL);
+}
+
+//  ---------------------------------------------------------------------
+//  Experts, requests, adverts
+
+static void
+s_publish (broker_t *broker, const char *node, en_signer_t *signer, const char *experts)
+{
+    s_node_ok (broker, node, signer, "AVAILABILITY", json_pack ("{s:o}", "experts", s_json (experts)));
+}
+
+static json_t *
+s_submit_body (const char *id, const char *region, const char *urgency,
+               const char *question_type, const char *expertise)
+{
+    return json_pack ("{s:{s:s, s:s, s:s, s:s, s:o, s:s}}", "request",
+                      "id", id, "region", region, "urgency", urgency,
+                      "question_type", question_type, "expertise", s_json (expertise),
+                      "age_band", "12-17");
+}
+
+//  Submit from node (its region is its name) at broker; returns the
+//  signed SUBMIT (caller destroys).
+static en_msg_t *
+s_submit (broker_t *broker, const char *node, en_signer_t *signer, const char *id,
+          const char *urgency, const char *expertise)
+{
+    en_msg_t *msg = s_signed (node, signer, "SUBMIT",
+                              s_submit_body (id, node, urgency, "consultatie-advies", expertise));
+    s_node_deliver_ok (broker, signer, msg);
+    return msg;
+}
+
+static void
+s_submit_only (broker_t *broker, const char *node, en_signer_t *signer, const char *id,
+               const char *urgency, const char *expertise)
+{
+    en_msg_t *msg = s_submit (broker, node, signer, id, urgency, expertise);
+    en_msg_destroy (&msg);
+}
+
+static void
+s_decline_open (broker_t *broker, const char *node, en_signer_t *signer, const char *id)
+{
+    char offer [128];
+    s_offer_id (broker, id, offer, sizeof offer);
+    s_node_ok (broker, node, signer, "DECLINE", json_pack ("{s:s, s:s}", "offer", offer, "reason", "geen ruimte"));
+}
+
+//  Apply entries (takes them) as a snapshot advert of peer at broker.
+static void
+s_advert_apply (fixture_t *self, broker_t *broker, const char *peer, json_t *entries)
+{
+    en_db_t *db = en_bstore_db (broker->store);
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_bstore_advert_apply (broker->store, peer, EPOCH_B, ++self->advert_seq, true, entries), 0);
+    assert_int_equal (en_db_commit (db), 0);
+    json_decref (entries);
+}
+
+//  What from can serve now, applied at to, as the link's snapshot would.
+static void
+s_advertise (fixture_t *self, broker_t *from, broker_t *to)
+{
+    json_t *entries = en_bstore_advert_own (from->store, en_now_ms ());
+    assert_non_null (entries);
+    s_advert_apply (self, to, from->name, entries);
+}
+
+//  Free places peer advertises at broker for role and tagset, hops 1.
+static int64_t
+s_advertised (broker_t *broker, const char *peer, const char *role, const char *tagset)
+{
+    return en_db_int (en_bstore_db (broker->store),
+        "SELECT coalesce (sum (free), 0) FROM peer_adverts WHERE peer = ? AND role = ? AND tagset = ? AND hops = 1",
+        "sss", peer, role, tagset);
+}
+
+//  The FORWARD body for a carried message.
+static json_t *
+s_forward_body (en_msg_t *inner, const unsigned char *key, const char *visited)
+{
+    char hex [65];
+    s_hex (key, hex);
+    return json_pack ("{s:o, s:s, s:o}", "message", en_msg_export (inner), "sign_key", hex,
+                      "visited", s_json (visited));
+}
+
+static const char *EXPERTS_A =
+    "[{\"id\":\"se-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2},"
+    " {\"id\":\"pr-ov-01\",\"role\":\"procesregisseur\",\"region\":\"twente\",\"expertise\":[],"
+    "  \"capacity\":1,\"bovenregionaal\":true}]";
+
+//  ---------------------------------------------------------------------
+//  1. A request nobody at A can serve goes to B and back
+
+static void
+test_forward_lifecycle (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b;
+    const char *box_key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    //  The same expert id on both sides: A's se-01 must never be charged
+    //  with the case B's se-01 takes
+    s_publish (a, "twente", self->twente, EXPERTS_A);
+    char experts_b [512];
+    snprintf (experts_b, sizeof experts_b,
+        "[{\"id\":\"se-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"eetstoornis\"],"
+        "\"capacity\":2,\"box_key\":\"%s\"}]", box_key);
+    s_publish (b, "achterhoek", self->achterhoek, experts_b);
+    s_advertise (self, b, a);
+    assert_int_equal (s_advertised (a, "gelderland", "superexpert", ",eetstoornis,"), 2);
+
+    const char *id = "twente-0001";
+    en_msg_t *submit = s_submit (a, "twente", self->twente, id, "hoog", "[\"eetstoornis\"]");
+
+    //  A: forwarded, not escalated to its own procesregisseur
+    s_assert_state (a, id, "forwarded");
+    s_assert_peer (a, id, "gelderland");
+    assert_int_equal (en_bstore_offer_count (a->store, id), 0);
+    assert_int_equal (s_rows (a, "hiaten"), 0);
+    s_assert_events (a, id, "submitted forwarded");
+    json_t *events = en_bstore_events (a->store, id);
+    assert_string_equal (en_json_str (json_array_get (events, 1), "detail"), "gelderland");
+    json_decref (events);
+    json_t *forwards = en_bstore_forwards (a->store, id);
+    assert_int_equal (json_array_size (forwards), 1);
+    json_t *forward = json_array_get (forwards, 0);
+    assert_string_equal (en_json_str (forward, "peer"), "gelderland");
+    assert_string_equal (en_json_str (forward, "state"), "open");
+    char forward_id [33];
+    snprintf (forward_id, sizeof forward_id, "%s", en_json_str (forward, "msg_id"));
+
+    //  The FORWARD carries the node's signed SUBMIT exactly, its key and
+    //  the brokers passed
+    json_t *queued = s_outbox (a, "peer:gelderland", NULL);
+    assert_int_equal (json_array_size (queued), 1);
+    json_t *row = json_array_get (queued, 0);
+    assert_string_equal (en_json_str (row, "command"), "FORWARD");
+    assert_string_equal (en_json_str (row, "sender"), "overijssel");
+    assert_string_equal (en_json_str (row, "msg_id"), en_json_str (forward, "msg_id"));
+    json_t *body = json_object_get (row, "body");
+    json_t *exported = en_msg_export (submit);
+    assert_true (json_equal (json_object_get (body, "message"), exported));
+    json_decref (exported);
+    char hex [65];
+    s_hex (en_signer_public (self->twente), hex);
+    assert_string_equal (en_json_str (body, "sign_key"), hex);
+    json_t *visited = s_json ("[\"overijssel\"]");
+    assert_true (json_equal (json_object_get (body, "visited"), visited));
+    json_decref (visited);
+    en_error_t error;
+    en_msg_t *inner = en_msg_import (json_object_get (body, "message"), &error);
+    assert_non_null (inner);
+    assert_true (en_msg_verify (inner, en_signer_public (self->twente)));
+    assert_string_equal (en_msg_id (inner), en_msg_id (submit));
+    en_msg_destroy (&inner);
+    json_decref (queued);
+    json_decref (forwards);
+    en_msg_destroy (&submit);
+
+    //  The origin was told
+    json_t *status = s_take_expect (a, "twente", "STATUS forwarded/forwarded");
+    assert_string_equal (en_json_str (json_object_get (json_array_get (status, 0), "body"), "peer"), "gelderland");
+    json_decref (status);
+
+    //  B: stored as a request of peer overijssel, offered to its se-01
+    assert_int_equal (s_pump (a, b), 1);
+    assert_int_equal (s_depth (a, "peer:gelderland"), 0);
+    json_t *request = s_request (b, id);
+    assert_string_equal (en_json_str (request, "origin"), "peer:overijssel");
+    assert_string_equal (en_json_str (request, "origin_node"), "twente");
+    assert_string_equal (en_json_str (request, "sign_key"), hex);
+    assert_null (en_json_str (request, "peer"));
+    visited = s_json ("[\"overijssel\", \"gelderland\"]");
+    assert_true (json_equal (json_object_get (request, "visited"), visited));
+    json_decref (visited);
+    json_decref (request);
+    s_assert_state (b, id, "offered");
+    s_assert_offered (b, id, "se-01", "offer");
+    events = en_bstore_events (b->store, id);
+    assert_string_equal (en_json_str (json_array_get (events, 0), "type"), "submitted");
+    assert_string_equal (en_json_str (json_array_get (events, 0), "detail"),
+                         "from twente of overijssel, through overijssel");
+    json_decref (events);
+    json_decref (s_take_expect (b, "achterhoek", "OFFER"));
+    //  B's STATUS goes to the peer, not to any node
+    assert_int_equal (s_depth (b, "twente"), 0);
+    assert_int_equal (s_depth (b, "peer:overijssel"), 1);
+
+    //  A mirrors the offer and tells the origin, via gelderland
+    assert_int_equal (s_pump (b, a), 1);
+    s_assert_state (a, id, "offered");
+    s_assert_peer (a, id, "gelderland");
+    char offer [128];
+    s_offer_id (b, id, offer, sizeof offer);
+    status = s_take_expect (a, "twente", "STATUS offered/offered");
+    body = json_object_get (json_array_get (status, 0), "body");
+    assert_string_equal (en_json_str (body, "expert"), "se-01");
+    assert_string_equal (en_json_str (body, "offer"), offer);
+    assert_string_equal (en_json_str (body, "via"), "gelderland");
+    assert_string_equal (en_json_str (body, "detail"), "via gelderland");
+    json_decref (status);
+    //  ... and offered nobody of its own
+    assert_int_equal (en_bstore_offer_count (a->store, id), 0);
+    assert_int_equal (s_expert_int (a, "se-01", "reserved"), 0);
+
+    //  The expert's node accepts and advises at B
+    s_node_ok (b, "achterhoek", self->achterhoek, "ACCEPT", json_pack ("{s:s}", "offer", offer));
+    s_node_ok (b, "achterhoek", self->achterhoek, "ADVICE",
+               json_pack ("{s:s, s:s}", "offer", offer, "text", "Overweeg een gespecialiseerde behandeling."));
+    s_assert_state (b, id, "advice");
+    assert_int_equal (s_expert_int (b, "se-01", "load"), 1);
+    assert_int_equal (s_pump (b, a), 2);
+    s_assert_state (a, id, "advice");
+    request = s_request (a, id);
+    assert_string_equal (en_json_str (request, "expert"), "se-01");
+    json_decref (request);
+    //  A's own se-01 is not charged with B's case
+    assert_int_equal (s_expert_int (a, "se-01", "load"), 0);
+    assert_int_equal (s_expert_int (a, "se-01", "reserved"), 0);
+    s_assert_counters (a);
+    s_assert_counters (b);
+    status = s_take_expect (a, "twente", "STATUS accepted/accepted STATUS advice/advice");
+    body = json_object_get (json_array_get (status, 0), "body");
+    assert_string_equal (en_json_str (body, "expert"), "se-01");
+    assert_string_equal (en_json_str (body, "via"), "gelderland");
+    assert_string_equal (en_json_str (body, "box_key"), box_key);
+    assert_string_equal (en_json_str (body, "offer"), offer);
+    body = json_object_get (json_array_get (status, 1), "body");
+    assert_string_equal (en_json_str (body, "advice"), "Overweeg een gespecialiseerde behandeling.");
+    assert_string_equal (en_json_str (body, "via"), "gelderland");
+    json_decref (status);
+    s_assert_events (a, id, "submitted forwarded offered accepted advice");
+
+    //  The sealed dossier goes through A to B to the expert's node
+    s_node_ok (a, "twente", self->twente, "DOSSIER",
+               json_pack ("{s:s, s:s}", "request", id, "sealed", "c2VhbGVkIGRvc3NpZXI="));
+    s_assert_events (a, id, "submitted forwarded offered accepted advice relayed");
+    queued = s_outbox (a, "peer:gelderland", "FORWARD");
+    assert_int_equal (json_array_size (queued), 1);
+    json_t *carried = json_object_get (json_object_get (json_array_get (queued, 0), "body"), "message");
+    assert_string_equal (en_json_str (carried, "command"), "DOSSIER");
+    assert_string_equal (en_json_str (carried, "sender"), "twente");
+    json_decref (queued);
+    assert_int_equal (s_pump (a, b), 1);
+    json_t *dossier = s_take_expect (b, "achterhoek", "DOSSIER");
+    body = json_object_get (json_array_get (dossier, 0), "body");
+    assert_string_equal (en_json_str (body, "sealed"), "c2VhbGVkIGRvc3NpZXI=");
+    assert_string_equal (en_json_str (body, "expert"), "se-01");
+    json_decref (dossier);
+
+    //  The origin closes: A relays its signed CLOSE, B closes, A follows
+    en_msg_t *close = s_signed ("twente", self->twente, "CLOSE",
+                                json_pack ("{s:s, s:s}", "request", id, "outcome", "passende hulp gerealiseerd"));
+    s_node_deliver_ok (a, self->twente, close);
+    s_assert_state (a, id, "advice");
+    s_assert_events (a, id, "submitted forwarded offered accepted advice relayed relayed");
+    queued = s_outbox (a, "peer:gelderland", NULL);
+    assert_int_equal (json_array_size (queued), 1);
+    assert_string_equal (en_json_str (json_array_get (queued, 0), "command"), "FORWARD");
+    body = json_object_get (json_array_get (queued, 0), "body");
+    exported = en_msg_export (close);
+    assert_true (json_equal (json_object_get (body, "message"), exported));
+    json_decref (exported);
+    assert_string_equal (en_json_str (body, "sign_key"), hex);
+    visited = s_json ("[\"overijssel\"]");
+    assert_true (json_equal (json_object_get (body, "visited"), visited));
+    json_decref (visited);
+    json_decref (queued);
+    en_msg_destroy (&close);
+    //  Nothing for the node yet: B decides
+    assert_int_equal (s_depth (a, "twente"), 0);
+
+    assert_int_equal (s_pump (a, b), 1);
+    s_assert_state (b, id, "closed");
+    assert_int_equal (s_expert_int (b, "se-01", "load"), 0);
+    assert_int_equal (s_pump (b, a), 1);
+    s_assert_state (a, id, "closed");
+    s_assert_peer (a, id, "gelderland");
+    s_assert_forwards (a, id, "gelderland/closed");
+    status = s_take_expect (a, "twente", "STATUS closed/closed");
+    body = json_object_get (json_array_get (status, 0), "body");
+    assert_string_equal (en_json_str (body, "detail"), "passende hulp gerealiseerd");
+    assert_string_equal (en_json_str (body, "via"), "gelderland");
+    json_decref (status);
+    s_assert_events (a, id, "submitted forwarded offered accepted advice relayed relayed closed");
+    assert_int_equal (s_expert_int (a, "se-01", "load"), 0);
+    //  A late refusal of the FORWARD that handed it over changes nothing
+    en_db_t *db = en_bstore_db (a->store);
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_forward_refused (a->router, "gelderland", forward_id, 409, "late"), 0);
+    assert_int_equal (en_db_commit (db), 0);
+    s_assert_state (a, id, "closed");
+    s_assert_forwards (a, id, "gelderland/closed");
+    s_assert_events (a, id, "submitted forwarded offered accepted advice relayed relayed closed");
+    assert_int_equal (s_expert_int (a, "pr-ov-01", "reserved"), 0);
+    //  Closed is closed: a second CLOSE is a conflict and relays nothing
+    s_node_refused (a, "twente", self->twente, "CLOSE", json_pack ("{s:s}", "request", id), EN_ERR_CONFLICT);
+    assert_int_equal (s_depth (a, "peer:gelderland"), 0);
+    //  Nothing left in flight anywhere
+    assert_int_equal (s_depth (b, "peer:overijssel"), 0);
+    assert_int_equal (s_rows (a, "offers"), 0);
+}
+
+//  ---------------------------------------------------------------------
+//  2. Local first
+
+static void
+test_local_first (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b;
+    s_publish (a, "twente", self->twente,
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    s_publish (b, "achterhoek", self->achterhoek,
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"trauma\"],\"capacity\":9}]");
+    s_advertise (self, b, a);
+    assert_int_equal (s_advertised (a, "gelderland", "superexpert", ",trauma,"), 9);
+
+    s_submit_only (a, "twente", self->twente, "twente-0001", "hoog", "[\"trauma\"]");
+    s_assert_state (a, "twente-0001", "offered");
+    s_assert_offered (a, "twente-0001", "se-tw-01", "offer");
+    s_assert_peer (a, "twente-0001", NULL);
+    s_assert_forwards (a, "twente-0001", "");
+    assert_int_equal (s_depth (a, "peer:gelderland"), 0);
+    assert_int_equal (s_depth (a, "peer:utrecht"), 0);
+    json_decref (s_take_expect (a, "twente", "OFFER STATUS offered/offered"));
+
+    //  Only when nobody here is left does it go to the peer
+    s_decline_open (a, "twente", self->twente, "twente-0001");
+    s_assert_state (a, "twente-0001", "forwarded");
+    s_assert_forwards (a, "twente-0001", "gelderland/open");
+    assert_int_equal (s_depth (a, "peer:gelderland"), 1);
+    s_assert_events (a, "twente-0001", "submitted offered declined forwarded");
+
+    //  A node's request without a known signing key is never forwarded:
+    //  nobody could verify it on the way
+    en_msg_t *msg = s_signed ("twente", self->twente, "SUBMIT",
+        s_submit_body ("twente-0002", "twente", "hoog", "consultatie-advies", "[\"trauma\"]"));
+    en_error_t error;
+    //  (se-tw-01 declined the first one and would take this one: no room)
+    s_node_ok (a, "twente", self->twente, "AVAILABILITY", json_pack ("{s:o}", "experts", s_json (
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":0}]")));
+    assert_int_equal (s_node_deliver (a, NULL, msg, &error), 0);
+    en_msg_destroy (&msg);
+    s_assert_state (a, "twente-0002", "hiaat");
+    s_assert_forwards (a, "twente-0002", "");
+    assert_int_equal (s_depth (a, "peer:gelderland"), 1);
+}
+
+//  ---------------------------------------------------------------------
+//  3. Returned: the next peer, else escalation, else hiaat
+
+static void
+test_returned_next_peer (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b, *c = self->c;
+    s_publish (a, "twente", self->twente, EXPERTS_A);
+    //  B's bovenregionale procesregisseur is B's own escalation, not for
+    //  requests of other provinces
+    s_publish (b, "achterhoek", self->achterhoek,
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"autisme\",\"eetstoornis\"],\"capacity\":3},"
+        " {\"id\":\"pr-gl-01\",\"role\":\"procesregisseur\",\"region\":\"achterhoek\",\"expertise\":[],"
+        "  \"capacity\":5,\"bovenregionaal\":true}]");
+    s_publish (c, "utrecht", self->utrecht,
+        "[{\"id\":\"se-ut-01\",\"role\":\"superexpert\",\"region\":\"utrecht\",\"expertise\":[\"eetstoornis\"],\"capacity\":2}]");
+    s_advertise (self, b, a);
+    s_advertise (self, c, a);
+
+    //  B advertises more free places: first choice
+    const char *id = "twente-0001";
+    s_submit_only (a, "twente", self->twente, id, "hoog", "[\"eetstoornis\"]");
+    s_assert_peer (a, id, "gelderland");
+    assert_int_equal (s_depth (a, "peer:utrecht"), 0);
+    assert_int_equal (s_pump (a, b), 1);
+    s_assert_offered (b, id, "se-ah-01", "offer");
+
+    //  B's only expert declines: B has nobody and gives it back, even
+    //  though overijssel (where it came from) advertises places to B: a
+    //  request never goes back along its path
+    s_advert_apply (self, b, "overijssel", s_json (
+        "[{\"role\":\"superexpert\",\"tagset\":\",eetstoornis,\",\"hops\":1,\"free\":9}]"));
+    s_decline_open (b, "achterhoek", self->achterhoek, id);
+    s_assert_state (b, id, "returned");
+    s_assert_events (b, id, "submitted offered declined returned");
+    assert_int_equal (s_rows (b, "hiaten"), 0);
+    assert_int_equal (s_offers_to (b, id, "pr-gl-01"), 0);
+    assert_int_equal (s_expert_int (b, "pr-gl-01", "reserved"), 0);
+    json_t *queued = s_outbox (b, "peer:overijssel", NULL);
+    char buf [512];
+    assert_string_equal (s_format (queued, buf, sizeof buf),
+                         "STATUS offered/offered STATUS declined/offered STATUS returned/returned");
+    json_decref (queued);
+    //  ... and still advertises the freed place
+    s_advertise (self, b, a);
+    assert_int_equal (s_advertised (a, "gelderland", "superexpert", ",autisme,eetstoornis,"), 3);
+
+    //  A: B is tried, C is next even though B advertises more
+    assert_int_equal (s_pump (b, a), 3);
+    s_assert_state (a, id, "forwarded");
+    s_assert_peer (a, id, "utrecht");
+    s_assert_forwards (a, id, "gelderland/returned utrecht/open");
+    assert_int_equal (s_depth (a, "peer:gelderland"), 0);
+    queued = s_outbox (a, "peer:utrecht", NULL);
+    assert_int_equal (json_array_size (queued), 1);
+    json_t *visited = s_json ("[\"overijssel\"]");
+    assert_true (json_equal (json_object_get (json_object_get (json_array_get (queued, 0), "body"), "visited"),
+                             visited));
+    json_decref (visited);
+    json_decref (queued);
+    s_assert_events (a, id, "submitted forwarded offered declined returned forwarded");
+    json_t *events = en_bstore_events (a->store, id);
+    assert_string_equal (en_json_str (json_array_get (events, 4), "detail"), "gelderland: no expert available");
+    json_decref (events);
+
+    //  C has nobody either: A's own bovenregionale procesregisseur
+    assert_int_equal (s_pump (a, c), 1);
+    s_decline_open (c, "utrecht", self->utrecht, id);
+    s_assert_state (c, id, "returned");
+    s_advertise (self, c, a);
+    assert_int_equal (s_pump (c, a), 3);
+    s_assert_state (a, id, "escalated");
+    s_assert_peer (a, id, NULL);
+    s_assert_offered (a, id, "pr-ov-01", "escalation");
+    s_assert_forwards (a, id, "gelderland/returned utrecht/returned");
+    assert_int_equal (s_depth (a, "peer:gelderland"), 0);
+    assert_int_equal (s_depth (a, "peer:utrecht"), 0);
+    s_assert_events (a, id,
+        "submitted forwarded offered declined returned forwarded offered declined returned escalated");
+    //  What the origin saw, in order
+    json_decref (s_take_expect (a, "twente",
+        "STATUS forwarded/forwarded STATUS offered/offered STATUS declined/offered STATUS returned/submitted"
+        " STATUS forwarded/forwarded STATUS offered/offered STATUS declined/offered STATUS returned/submitted"
+        " OFFER STATUS escalated/escalated"));
+
+    //  Only B holds "autisme" and it declines; C does not advertise it and
+    //  the procesregisseur is full: a hiaat
+    const char *id2 = "twente-0002";
+    s_submit_only (a, "twente", self->twente, id2, "hoog", "[\"autisme\"]");
+    s_assert_peer (a, id2, "gelderland");
+    assert_int_equal (s_pump (a, b), 1);
+    s_decline_open (b, "achterhoek", self->achterhoek, id2);
+    assert_int_equal (s_pump (b, a), 3);
+    s_assert_state (a, id2, "hiaat");
+    s_assert_peer (a, id2, NULL);
+    s_assert_forwards (a, id2, "gelderland/returned");
+    assert_int_equal (s_depth (a, "peer:utrecht"), 0);
+    assert_int_equal (s_depth (a, "peer:gelderland"), 0);
+    assert_int_equal (en_bstore_offer_count (a->store, id2), 0);
+    assert_int_equal (en_db_int (en_bstore_db (a->store),
+        "SELECT count(*) FROM hiaten WHERE request_id = ?", "s", id2), 1);
+    s_assert_events (a, id2, "submitted forwarded offered declined returned hiaat");
+
+    //  An operator's reoffer of the hiaat does not go back to B either
+    en_error_t error;
+    en_db_t *db = en_bstore_db (a->store);
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_operator (a->router, "marieke", "reoffer", id2, "nog eens proberen", &error), 0);
+    assert_int_equal (en_db_commit (db), 0);
+    s_assert_state (a, id2, "hiaat");
+    s_assert_forwards (a, id2, "gelderland/returned");
+    assert_int_equal (s_depth (a, "peer:gelderland"), 0);
+}
+
+//  ---------------------------------------------------------------------
+//  4. Crisis: forwarded after crisis_local_offers local offers
+
+static void
+test_crisis_local_offers (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b;
+    s_publish (a, "twente", self->twente,
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":3},"
+        " {\"id\":\"se-tw-02\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":3}]");
+    s_publish (b, "achterhoek", self->achterhoek,
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"trauma\"],\"capacity\":3}]");
+    s_advertise (self, b, a);
+    en_router_set_federation (a->router, true, 2, 1, s_link, a);
+
+    //  A crisis: the first offer is local; once declined it goes to B
+    //  although se-tw-02 is free
+    s_submit_only (a, "twente", self->twente, "twente-0001", "crisis", "[\"trauma\"]");
+    s_assert_offered (a, "twente-0001", "se-tw-01", "offer");
+    s_decline_open (a, "twente", self->twente, "twente-0001");
+    s_assert_state (a, "twente-0001", "forwarded");
+    s_assert_peer (a, "twente-0001", "gelderland");
+    assert_int_equal (s_offers_to (a, "twente-0001", "se-tw-02"), 0);
+    assert_int_equal (s_depth (a, "peer:gelderland"), 1);
+
+    //  B gives it back: no other peer, so the next local candidate after all
+    assert_int_equal (s_pump (a, b), 1);
+    s_decline_open (b, "achterhoek", self->achterhoek, "twente-0001");
+    assert_int_equal (s_pump (b, a), 3);
+    s_assert_offered (a, "twente-0001", "se-tw-02", "offer");
+    s_assert_peer (a, "twente-0001", NULL);
+    s_assert_events (a, "twente-0001",
+        "submitted offered declined forwarded offered declined returned offered");
+
+    //  Not a crisis: the next local candidate first
+    s_submit_only (a, "twente", self->twente, "twente-0002", "hoog", "[\"trauma\"]");
+    s_assert_offered (a, "twente-0002", "se-tw-01", "offer");
+    s_decline_open (a, "twente", self->twente, "twente-0002");
+    s_assert_offered (a, "twente-0002", "se-tw-02", "offer");
+    s_assert_forwards (a, "twente-0002", "");
+
+    //  crisis_local_offers 0: no limit, a crisis stays local while it can
+    en_router_set_federation (a->router, true, 2, 0, s_link, a);
+    s_advertise (self, b, a);
+    s_submit_only (a, "twente", self->twente, "twente-0003", "crisis", "[\"trauma\"]");
+    s_assert_offered (a, "twente-0003", "se-tw-01", "offer");
+    s_decline_open (a, "twente", self->twente, "twente-0003");
+    s_assert_offered (a, "twente-0003", "se-tw-02", "offer");
+    s_assert_forwards (a, "twente-0003", "");
+    assert_int_equal (s_depth (a, "peer:gelderland"), 0);
+    //  ... and goes to a peer only when nobody here is left
+    s_decline_open (a, "twente", self->twente, "twente-0003");
+    s_assert_state (a, "twente-0003", "forwarded");
+    s_assert_forwards (a, "twente-0003", "gelderland/open");
+}
+
+//  ---------------------------------------------------------------------
+//  5. Link state
+
+static void
+test_link_state_preference (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a;
+    s_publish (a, "twente", self->twente,
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    //  friesland advertises most but is no (longer a) configured peer;
+    //  gelderland more than utrecht, but its link is down
+    s_advert_apply (self, a, "friesland", s_json (
+        "[{\"role\":\"superexpert\",\"tagset\":\",lvb,\",\"hops\":1,\"free\":10}]"));
+    s_advert_apply (self, a, "gelderland", s_json (
+        "[{\"role\":\"superexpert\",\"tagset\":\",lvb,\",\"hops\":1,\"free\":5}]"));
+    s_advert_apply (self, a, "utrecht", s_json (
+        "[{\"role\":\"superexpert\",\"tagset\":\",lvb,\",\"hops\":1,\"free\":1}]"));
+    s_set_link (a, "gelderland", 0);
+    assert_int_equal (s_link ("friesland", a), -1);
+
+    s_submit_only (a, "twente", self->twente, "twente-0001", "hoog", "[\"lvb\"]");
+    s_assert_peer (a, "twente-0001", "utrecht");
+    assert_int_equal (s_depth (a, "peer:utrecht"), 1);
+    assert_int_equal (s_depth (a, "peer:gelderland"), 0);
+    assert_int_equal (s_depth (a, "peer:friesland"), 0);
+
+    //  utrecht no longer a peer: the down link is still chosen, and the
+    //  FORWARD waits in the outbox
+    s_set_link (a, "utrecht", -1);
+    s_submit_only (a, "twente", self->twente, "twente-0002", "hoog", "[\"lvb\"]");
+    s_assert_state (a, "twente-0002", "forwarded");
+    s_assert_peer (a, "twente-0002", "gelderland");
+    s_assert_forwards (a, "twente-0002", "gelderland/open");
+    json_t *queued = s_outbox (a, "peer:gelderland", "FORWARD");
+    assert_int_equal (json_array_size (queued), 1);
+    json_decref (queued);
+
+    //  A link that comes up wins again over one that is down
+    s_set_link (a, "utrecht", 1);
+    s_submit_only (a, "twente", self->twente, "twente-0003", "hoog", "[\"lvb\"]");
+    s_assert_peer (a, "twente-0003", "utrecht");
+
+    //  Nobody but friesland, which is not a peer: never chosen
+    s_set_link (a, "gelderland", -1);
+    s_set_link (a, "utrecht", -1);
+    s_submit_only (a, "twente", self->twente, "twente-0004", "hoog", "[\"lvb\"]");
+    s_assert_state (a, "twente-0004", "hiaat");
+    s_assert_forwards (a, "twente-0004", "");
+    assert_int_equal (s_depth (a, "peer:friesland"), 0);
+    assert_int_equal (en_db_int (en_bstore_db (a->store),
+        "SELECT count(*) FROM forwards WHERE peer = 'friesland'", NULL), 0);
+
+    //  A crisis request is never queued behind a link that is down: with
+    //  only gelderland (down) it stays here; with utrecht up it goes there
+    s_set_link (a, "gelderland", 0);
+    s_advert_apply (self, a, "gelderland", s_json (
+        "[{\"role\":\"superexpert\",\"tagset\":\",lvb,\",\"hops\":1,\"free\":5}]"));
+    s_submit_only (a, "twente", self->twente, "twente-0007", "crisis", "[\"lvb\"]");
+    s_assert_state (a, "twente-0007", "hiaat");
+    s_assert_forwards (a, "twente-0007", "");
+    assert_int_equal (s_depth (a, "peer:gelderland"), 1);     //  twente-0002's only
+    s_set_link (a, "utrecht", 1);
+    s_submit_only (a, "twente", self->twente, "twente-0008", "crisis", "[\"lvb\"]");
+    s_assert_peer (a, "twente-0008", "utrecht");
+    s_assert_forwards (a, "twente-0008", "utrecht/open");
+    //  ... while a hoog one still waits for gelderland if it must
+    s_set_link (a, "utrecht", -1);
+    s_submit_only (a, "twente", self->twente, "twente-0009", "hoog", "[\"lvb\"]");
+    s_assert_peer (a, "twente-0009", "gelderland");
+
+    //  Fewer hops before more free places (both up)
+    s_set_link (a, "gelderland", 1);
+    s_set_link (a, "utrecht", 1);
+    s_advert_apply (self, a, "gelderland", s_json (
+        "[{\"role\":\"superexpert\",\"tagset\":\",adhd,\",\"hops\":2,\"free\":8}]"));
+    s_advert_apply (self, a, "utrecht", s_json (
+        "[{\"role\":\"superexpert\",\"tagset\":\",adhd,\",\"hops\":1,\"free\":1}]"));
+    s_submit_only (a, "twente", self->twente, "twente-0005", "hoog", "[\"adhd\"]");
+    s_assert_peer (a, "twente-0005", "utrecht");
+
+    //  Forwarding switched off: nothing goes out
+    en_router_set_federation (a->router, false, 2, 2, s_link, a);
+    s_submit_only (a, "twente", self->twente, "twente-0006", "hoog", "[\"adhd\"]");
+    s_assert_state (a, "twente-0006", "hiaat");
+    s_assert_forwards (a, "twente-0006", "");
+}
+
+//  ---------------------------------------------------------------------
+//  6. What B refuses
+
+//  B stored nothing at all.
+static void
+s_assert_untouched (broker_t *broker)
+{
+    assert_int_equal (s_rows (broker, "requests"), 0);
+    assert_int_equal (s_rows (broker, "events"), 0);
+    assert_int_equal (s_rows (broker, "offers"), 0);
+    assert_int_equal (s_rows (broker, "outbox"), 0);
+}
+
+static void
+test_refusals (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b;
+    s_publish (b, "achterhoek", self->achterhoek,
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"eetstoornis\"],\"capacity\":2}]");
+    json_decref (s_take (b, "achterhoek"));
+    const unsigned char *twente_key = en_signer_public (self->twente);
+    en_msg_t *submit = s_signed ("twente", self->twente, "SUBMIT",
+        s_submit_body ("twente-0001", "twente", "hoog", "consultatie-advies", "[\"eetstoornis\"]"));
+
+    //  The carried text changed after signing
+    json_t *body = s_forward_body (submit, twente_key, "[\"overijssel\"]");
+    json_t *carried = json_object_get (body, "message");
+    char *text = strdup (en_json_str (carried, "body"));
+    char *urgency = strstr (text, "\"hoog\"");
+    assert_non_null (urgency);
+    memcpy (urgency, "\"laag\"", 6);
+    json_object_set_new (carried, "body", json_string (text));
+    free (text);
+    s_peer_refused (b, "overijssel", "FORWARD", body, EN_ERR_FORBIDDEN);
+    s_assert_untouched (b);
+    //  A signature that is not the carried message's
+    body = s_forward_body (submit, twente_key, "[\"overijssel\"]");
+    carried = json_object_get (body, "message");
+    en_msg_t *other = s_signed ("twente", self->twente, "SUBMIT",
+        s_submit_body ("twente-0009", "twente", "hoog", "consultatie-advies", "[\"eetstoornis\"]"));
+    json_t *other_export = en_msg_export (other);
+    json_object_set (carried, "signature", json_object_get (other_export, "signature"));
+    json_decref (other_export);
+    en_msg_destroy (&other);
+    s_peer_refused (b, "overijssel", "FORWARD", body, EN_ERR_FORBIDDEN);
+    //  The key is not the signer's
+    s_peer_refused (b, "overijssel", "FORWARD",
+                    s_forward_body (submit, en_signer_public (self->rogue), "[\"overijssel\"]"), EN_ERR_FORBIDDEN);
+    //  ... or not a key at all
+    body = s_forward_body (submit, twente_key, "[\"overijssel\"]");
+    json_object_set_new (body, "sign_key", json_string ("abcd"));
+    s_peer_refused (b, "overijssel", "FORWARD", body, EN_ERR_INVALID);
+    s_assert_untouched (b);
+
+    //  A loop: the request passed B already
+    s_peer_refused (b, "overijssel", "FORWARD",
+                    s_forward_body (submit, twente_key, "[\"gelderland\", \"overijssel\"]"), EN_ERR_CONFLICT);
+    //  Beyond the hop limit (2)
+    s_peer_refused (b, "overijssel", "FORWARD",
+                    s_forward_body (submit, twente_key, "[\"friesland\", \"utrecht\", \"overijssel\"]"),
+                    EN_ERR_CONFLICT);
+    //  The sending peer is not the last broker passed
+    s_peer_refused (b, "overijssel", "FORWARD",
+                    s_forward_body (submit, twente_key, "[\"utrecht\"]"), EN_ERR_FORBIDDEN);
+    s_peer_refused (b, "overijssel", "FORWARD",
+                    s_forward_body (submit, twente_key, "[\"overijssel\", \"utrecht\"]"), EN_ERR_FORBIDDEN);
+    //  No brokers, or not names
+    s_peer_refused (b, "overijssel", "FORWARD", s_forward_body (submit, twente_key, "[]"), EN_ERR_INVALID);
+    s_peer_refused (b, "overijssel", "FORWARD", s_forward_body (submit, twente_key, "[\"Over IJssel\"]"),
+                    EN_ERR_INVALID);
+    //  Not a carried message
+    s_peer_refused (b, "overijssel", "FORWARD", json_pack ("{s:s, s:s, s:[s]}", "message", "SUBMIT",
+                    "sign_key", "00", "visited", "overijssel"), EN_ERR_INVALID);
+    s_assert_untouched (b);
+
+    //  A carried command other than SUBMIT, CLOSE or DOSSIER
+    en_msg_t *accept = s_signed ("twente", self->twente, "ACCEPT", json_pack ("{s:s}", "offer", "twente-0001-o1"));
+    s_peer_refused (b, "overijssel", "FORWARD", s_forward_body (accept, twente_key, "[\"overijssel\"]"),
+                    EN_ERR_BAD_REQUEST);
+    en_msg_destroy (&accept);
+    //  A carried SUBMIT dated in the future (an old one is fine: a
+    //  request may be forwarded days after it was submitted)
+    en_msg_t *old = en_msg_restore ("SUBMIT", "0123456789abcdef0123456789abcdef", "twente",
+                                    en_now_ms () + EN_MAX_SKEW_MS + 60000,
+                                    s_submit_body ("twente-0001", "twente", "hoog", "consultatie-advies",
+                                                   "[\"eetstoornis\"]"));
+    en_msg_sign (old, self->twente);
+    s_peer_refused (b, "overijssel", "FORWARD", s_forward_body (old, twente_key, "[\"overijssel\"]"),
+                    EN_ERR_FORBIDDEN);
+    en_msg_destroy (&old);
+    //  A summary B does not accept
+    en_msg_t *bad = s_signed ("twente", self->twente, "SUBMIT", json_pack ("{s:{s:s, s:s}}", "request",
+                              "id", "twente-0001", "region", "twente"));
+    s_peer_refused (b, "overijssel", "FORWARD", s_forward_body (bad, twente_key, "[\"overijssel\"]"),
+                    EN_ERR_INVALID);
+    en_msg_destroy (&bad);
+    //  Brokers do not send other commands to each other
+    s_peer_refused (b, "overijssel", "SUBMIT", s_submit_body ("twente-0001", "twente", "hoog",
+                    "consultatie-advies", "[\"eetstoornis\"]"), EN_ERR_BAD_REQUEST);
+    s_assert_untouched (b);
+
+    //  The same FORWARD, untouched, is taken: the refusals were for what
+    //  was wrong with them
+    s_peer_ok (b, "overijssel", "FORWARD", s_forward_body (submit, twente_key, "[\"overijssel\"]"));
+    s_assert_offered (b, "twente-0001", "se-ah-01", "offer");
+    //  ... once: the request id exists now
+    s_peer_refused (b, "overijssel", "FORWARD", s_forward_body (submit, twente_key, "[\"overijssel\"]"),
+                    EN_ERR_CONFLICT);
+
+    //  A CLOSE for it, signed by another node of overijssel
+    en_msg_t *close = s_signed ("ijsselland", self->ijsselland, "CLOSE", json_pack ("{s:s}", "request", "twente-0001"));
+    s_peer_refused (b, "overijssel", "FORWARD",
+                    s_forward_body (close, en_signer_public (self->ijsselland), "[\"overijssel\"]"),
+                    EN_ERR_FORBIDDEN);
+    en_msg_destroy (&close);
+    //  The origin's CLOSE, but carried by a peer it did not come through
+    close = s_signed ("twente", self->twente, "CLOSE", json_pack ("{s:s}", "request", "twente-0001"));
+    s_peer_refused (b, "utrecht", "FORWARD", s_forward_body (close, twente_key, "[\"utrecht\"]"),
+                    EN_ERR_FORBIDDEN);
+    //  A DOSSIER before anyone accepted
+    en_msg_t *dossier = s_signed ("twente", self->twente, "DOSSIER",
+                                  json_pack ("{s:s, s:s}", "request", "twente-0001", "sealed", "c2VhbGVk"));
+    s_peer_refused (b, "overijssel", "FORWARD", s_forward_body (dossier, twente_key, "[\"overijssel\"]"),
+                    EN_ERR_CONFLICT);
+    en_msg_destroy (&dossier);
+    //  A CLOSE for a request B does not have
+    en_msg_t *unknown = s_signed ("twente", self->twente, "CLOSE", json_pack ("{s:s}", "request", "twente-0404"));
+    s_peer_refused (b, "overijssel", "FORWARD", s_forward_body (unknown, twente_key, "[\"overijssel\"]"),
+                    EN_ERR_NOT_FOUND);
+    en_msg_destroy (&unknown);
+    s_assert_state (b, "twente-0001", "offered");
+    assert_int_equal (s_offers_to (b, "twente-0001", "se-ah-01"), 1);
+    //  The real one closes it
+    s_peer_ok (b, "overijssel", "FORWARD", s_forward_body (close, twente_key, "[\"overijssel\"]"));
+    s_assert_state (b, "twente-0001", "closed");
+    en_msg_destroy (&close);
+    en_msg_destroy (&submit);
+
+    //  STATUS at A: only from the peer the request was handed to
+    s_publish (a, "twente", self->twente,
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    s_publish (b, "achterhoek", self->achterhoek,
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"eetstoornis\"],\"capacity\":2}]");
+    s_advertise (self, b, a);
+    s_submit_only (a, "twente", self->twente, "twente-0002", "hoog", "[\"eetstoornis\"]");
+    s_submit_only (a, "twente", self->twente, "twente-0003", "hoog", "[\"trauma\"]");
+    s_assert_peer (a, "twente-0002", "gelderland");
+    s_assert_peer (a, "twente-0003", NULL);
+    json_decref (s_take (a, "twente"));
+    char events [512];
+    s_events (a, "twente-0002", events, sizeof events);
+    s_peer_refused (a, "utrecht", "STATUS", json_pack ("{s:s, s:s, s:s, s:s}", "request", "twente-0002",
+                    "state", "accepted", "event", "accepted", "expert", "se-ut-01"), EN_ERR_FORBIDDEN);
+    //  ... never for a request that stayed here
+    s_peer_refused (a, "gelderland", "STATUS", json_pack ("{s:s, s:s, s:s}", "request", "twente-0003",
+                    "state", "closed", "event", "closed"), EN_ERR_FORBIDDEN);
+    //  ... with a state a peer reports, about a request we know
+    s_peer_refused (a, "gelderland", "STATUS", json_pack ("{s:s, s:s, s:s}", "request", "twente-0002",
+                    "state", "hiaat", "event", "hiaat"), EN_ERR_INVALID);
+    s_peer_refused (a, "gelderland", "STATUS", json_pack ("{s:s, s:s, s:s}", "request", "twente-0404",
+                    "state", "offered", "event", "offered"), EN_ERR_NOT_FOUND);
+    s_peer_refused (a, "gelderland", "STATUS", json_pack ("{s:s, s:s, s:s, s:s}", "request", "twente-0002",
+                    "state", "offered", "event", "offered", "expert", "Niet Een Naam"), EN_ERR_INVALID);
+    s_assert_state (a, "twente-0002", "forwarded");
+    s_assert_state (a, "twente-0003", "offered");
+    s_assert_events (a, "twente-0002", events);
+    assert_int_equal (s_depth (a, "twente"), 0);
+}
+
+//  The broker that holds a request from a peer checks the origin's later
+//  CLOSE with the key the request came with (migration 10: "its later
+//  CLOSE and DOSSIER must verify with the same key"), not with whatever
+//  key the carrying peer names this time.
+static void
+test_relayed_close_needs_origin_key (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *b = self->b;
+    s_publish (b, "achterhoek", self->achterhoek,
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"eetstoornis\"],\"capacity\":2}]");
+    en_msg_t *submit = s_signed ("twente", self->twente, "SUBMIT",
+        s_submit_body ("twente-0001", "twente", "hoog", "consultatie-advies", "[\"eetstoornis\"]"));
+    s_peer_ok (b, "overijssel", "FORWARD", s_forward_body (submit, en_signer_public (self->twente), "[\"overijssel\"]"));
+    en_msg_destroy (&submit);
+    s_assert_state (b, "twente-0001", "offered");
+
+    //  A CLOSE in twente's name, signed with another key, which the
+    //  FORWARD names
+    en_msg_t *close = s_signed ("twente", self->rogue, "CLOSE", json_pack ("{s:s}", "request", "twente-0001"));
+    s_peer_refused (b, "overijssel", "FORWARD",
+                    s_forward_body (close, en_signer_public (self->rogue), "[\"overijssel\"]"), EN_ERR_FORBIDDEN);
+    en_msg_destroy (&close);
+    s_assert_state (b, "twente-0001", "offered");
+
+    //  The origin's key in upper-case hex is the same key
+    en_msg_t *real = s_signed ("twente", self->twente, "CLOSE", json_pack ("{s:s}", "request", "twente-0001"));
+    json_t *body = s_forward_body (real, en_signer_public (self->twente), "[\"overijssel\"]");
+    char upper [65];
+    snprintf (upper, sizeof upper, "%s", en_json_str (body, "sign_key"));
+    for (char *c = upper; *c; c++)
+        *c = (char) toupper ((unsigned char) *c);
+    json_object_set_new (body, "sign_key", json_string (upper));
+    s_peer_ok (b, "overijssel", "FORWARD", body);
+    en_msg_destroy (&real);
+    s_assert_state (b, "twente-0001", "closed");
+
+    //  A request forwarded days after it was submitted is taken (no age
+    //  limit on the carried SUBMIT: the FORWARD itself is fresh)
+    en_msg_t *old = en_msg_restore ("SUBMIT", "00112233445566778899aabbccddeeff", "twente",
+                                    en_now_ms () - EN_MAX_AGE_MS - 86400000,
+                                    s_submit_body ("twente-0002", "twente", "regulier", "consultatie-advies",
+                                                   "[\"eetstoornis\"]"));
+    en_msg_sign (old, self->twente);
+    s_peer_ok (b, "overijssel", "FORWARD", s_forward_body (old, en_signer_public (self->twente), "[\"overijssel\"]"));
+    en_msg_destroy (&old);
+    s_assert_state (b, "twente-0002", "offered");
+}
+
+//  A node with new keys closes a request that is with a peer: refused at
+//  its own broker with a clear reason (the peer would refuse it, and the
+//  CLOSE would be lost on the way), nothing relayed.
+static void
+test_rekeyed_origin_told (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b;
+    s_publish (a, "twente", self->twente, EXPERTS_A);
+    s_publish (b, "achterhoek", self->achterhoek,
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"eetstoornis\"],\"capacity\":2}]");
+    s_advertise (self, b, a);
+    s_submit_only (a, "twente", self->twente, "twente-0001", "hoog", "[\"eetstoornis\"]");
+    s_assert_state (a, "twente-0001", "forwarded");
+    int64_t queued = s_depth (a, "peer:gelderland");
+    s_node_refused (a, "twente", self->rogue, "CLOSE", json_pack ("{s:s}", "request", "twente-0001"),
+                    EN_ERR_FORBIDDEN);
+    assert_int_equal (s_depth (a, "peer:gelderland"), queued);
+    s_assert_state (a, "twente-0001", "forwarded");
+    //  With the key it was submitted with, it goes
+    s_node_ok (a, "twente", self->twente, "CLOSE", json_pack ("{s:s}", "request", "twente-0001"));
+    assert_int_equal (s_depth (a, "peer:gelderland"), queued + 1);
+}
+
+//  ---------------------------------------------------------------------
+//  7. The peer refuses the FORWARD (a final ERROR)
+
+static void
+test_forward_refused (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b;
+    s_publish (a, "twente", self->twente, EXPERTS_A);
+    s_publish (b, "achterhoek", self->achterhoek,
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"eetstoornis\"],\"capacity\":4}]");
+    s_advertise (self, b, a);
+    s_submit_only (a, "twente", self->twente, "twente-0001", "hoog", "[\"eetstoornis\"]");
+    s_assert_state (a, "twente-0001", "forwarded");
+    json_t *queued = s_outbox (a, "peer:gelderland", "FORWARD");
+    assert_int_equal (json_array_size (queued), 1);
+    char msg_id [33];
+    snprintf (msg_id, sizeof msg_id, "%s", en_json_str (json_array_get (queued, 0), "msg_id"));
+    json_decref (queued);
+    json_decref (s_take (a, "twente"));
+
+    en_db_t *db = en_bstore_db (a->store);
+    //  Not that peer's message, or no such message: nothing happens
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_forward_refused (a->router, "utrecht", msg_id, 409, "loop"), 0);
+    assert_int_equal (en_router_forward_refused (a->router, "gelderland", "ffffffffffffffffffffffffffffffff",
+                                                 409, "loop"), 0);
+    assert_int_equal (en_db_commit (db), 0);
+    s_assert_state (a, "twente-0001", "forwarded");
+    s_assert_forwards (a, "twente-0001", "gelderland/open");
+
+    //  The peer's final ERROR: back here and routed on (escalation)
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_forward_refused (a->router, "gelderland", msg_id, 409, "hop limit"), 0);
+    assert_int_equal (en_db_commit (db), 0);
+    s_assert_forwards (a, "twente-0001", "gelderland/refused");
+    s_assert_peer (a, "twente-0001", NULL);
+    s_assert_state (a, "twente-0001", "escalated");
+    s_assert_offered (a, "twente-0001", "pr-ov-01", "escalation");
+    s_assert_events (a, "twente-0001", "submitted forwarded returned escalated");
+    json_t *events = en_bstore_events (a->store, "twente-0001");
+    assert_string_equal (en_json_str (json_array_get (events, 2), "detail"), "gelderland refused it: 409 hop limit");
+    json_decref (events);
+    json_decref (s_take_expect (a, "twente", "STATUS returned/submitted OFFER STATUS escalated/escalated"));
+    //  Once only: the forward is no longer open
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_forward_refused (a->router, "gelderland", msg_id, 409, "hop limit"), 0);
+    assert_int_equal (en_db_commit (db), 0);
+    s_assert_events (a, "twente-0001", "submitted forwarded returned escalated");
+    assert_int_equal (en_bstore_offer_count (a->store, "twente-0001"), 1);
+
+    //  The procesregisseur is full now: the next refused one is a hiaat,
+    //  and gelderland (still advertising) is not tried again
+    s_submit_only (a, "twente", self->twente, "twente-0002", "hoog", "[\"eetstoornis\"]");
+    queued = s_outbox (a, "peer:gelderland", "FORWARD");
+    assert_int_equal (json_array_size (queued), 2);
+    snprintf (msg_id, sizeof msg_id, "%s", en_json_str (json_array_get (queued, 1), "msg_id"));
+    json_decref (queued);
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_forward_refused (a->router, "gelderland", msg_id, 403, "not verified"), 0);
+    assert_int_equal (en_db_commit (db), 0);
+    s_assert_state (a, "twente-0002", "hiaat");
+    s_assert_forwards (a, "twente-0002", "gelderland/refused");
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM hiaten WHERE request_id = 'twente-0002'", NULL), 1);
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM outbox WHERE dest = 'peer:gelderland'", NULL), 2);
+}
+
+//  ---------------------------------------------------------------------
+//  8. Operators act on a forwarded request where it is
+
+static void
+s_operator_refused_at (const char *file, int line, broker_t *broker, const char *action,
+                       const char *id, int code)
+{
+    en_db_t *db = en_bstore_db (broker->store);
+    en_error_t error;
+    memset (&error, 0, sizeof error);
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_db_savepoint (db), 0);
+    int rc = en_router_operator (broker->router, "marieke", action, id, "handmatig", &error);
+    if (rc == 0)
+        s_fail_at (file, line, "operator %s of %s was done, expected %d", action, id, code);
+    assert_int_equal (en_db_rollback_to (db), 0);
+    assert_int_equal (en_db_commit (db), 0);
+    if (error.code != code)
+        s_fail_at (file, line, "operator %s of %s refused with %d (%s), expected %d", action, id, error.code, error.reason, code);
+}
+#define s_operator_refused(...) s_operator_refused_at (__FILE__, __LINE__, __VA_ARGS__)
+
+static void
+test_operator_forwarded (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b;
+    s_publish (a, "twente", self->twente, EXPERTS_A);
+    s_publish (b, "achterhoek", self->achterhoek,
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"eetstoornis\"],\"capacity\":4}]");
+    s_advertise (self, b, a);
+    s_submit_only (a, "twente", self->twente, "twente-0001", "hoog", "[\"eetstoornis\"]");
+    json_decref (s_take (a, "twente"));
+    const char *actions [] = { "reoffer", "escalate", "close", NULL };
+    for (int i = 0; actions [i]; i++)
+        s_operator_refused (a, actions [i], "twente-0001", EN_ERR_CONFLICT);
+    s_assert_state (a, "twente-0001", "forwarded");
+    s_assert_events (a, "twente-0001", "submitted forwarded");
+    assert_int_equal (en_bstore_offer_count (a->store, "twente-0001"), 0);
+    assert_int_equal (s_depth (a, "twente"), 0);
+
+    //  Also while B has it on offer (A mirrors "offered")
+    assert_int_equal (s_pump (a, b), 1);
+    assert_int_equal (s_pump (b, a), 1);
+    s_assert_state (a, "twente-0001", "offered");
+    json_decref (s_take (a, "twente"));
+    for (int i = 0; actions [i]; i++)
+        s_operator_refused (a, actions [i], "twente-0001", EN_ERR_CONFLICT);
+    s_assert_state (a, "twente-0001", "offered");
+    s_assert_events (a, "twente-0001", "submitted forwarded offered");
+    assert_int_equal (s_expert_int (a, "pr-ov-01", "reserved"), 0);
+    assert_int_equal (s_depth (a, "twente"), 0);
+    assert_int_equal (s_depth (a, "peer:gelderland"), 0);
+
+    //  At B, where it is, its operators may act: a reoffer finds nobody
+    //  else and gives it back
+    en_db_t *db = en_bstore_db (b->store);
+    en_error_t error;
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_operator (b->router, "henk", "reoffer", "twente-0001", "verkeerd", &error), 0);
+    assert_int_equal (en_db_commit (db), 0);
+    s_assert_state (b, "twente-0001", "returned");
+    assert_int_equal (s_pump (b, a), 3);
+    //  Back at A (escalated to its procesregisseur), A's operators act again
+    s_assert_state (a, "twente-0001", "escalated");
+    s_assert_peer (a, "twente-0001", NULL);
+    db = en_bstore_db (a->store);
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_operator (a->router, "marieke", "close", "twente-0001", "elders opgelost", &error), 0);
+    assert_int_equal (en_db_commit (db), 0);
+    s_assert_state (a, "twente-0001", "closed");
+    assert_int_equal (s_expert_int (a, "pr-ov-01", "reserved"), 0);
+}
+
+//  ---------------------------------------------------------------------
+//  9. Adverts through en_fed
+
+static bool
+s_not_enrolled (const char *name, const char *pinned_key, char curve_key [41],
+                unsigned char sign_key [32], void *arg)
+{
+    return false;
+}
+
+//  An ADVERT from gelderland into fed, in a transaction. Takes body.
+static int
+s_advert_in (en_fed_t *fed, broker_t *broker, json_t *body, bool *resync, en_error_t *error)
+{
+    en_msg_t *msg = en_msg_new ("ADVERT", "gelderland", body);
+    en_db_t *db = en_bstore_db (broker->store);
+    memset (error, 0, sizeof *error);
+    *resync = true;             //  must be set either way
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_db_savepoint (db), 0);
+    int rc = en_fed_advert_in (fed, "gelderland", msg, resync, error);
+    if (rc == 0)
+        assert_int_equal (en_db_release (db), 0);
+    else
+        assert_int_equal (en_db_rollback_to (db), 0);
+    assert_int_equal (en_db_commit (db), 0);
+    en_msg_destroy (&msg);
+    return rc;
+}
+
+static json_t *
+s_advert_body (const char *epoch, int64_t seq, bool snapshot, const char *entries)
+{
+    return json_pack ("{s:s, s:I, s:b, s:o}", "epoch", epoch, "seq", (json_int_t) seq,
+                      "snapshot", snapshot, "entries", s_json (entries));
+}
+
+//  The adverts of gelderland at broker, "role tagset hops free;..."
+static const char *
+s_adverts (broker_t *broker, char *buf, size_t size)
+{
+    char *text = en_db_text (en_bstore_db (broker->store),
+        "SELECT group_concat (line, ';') FROM (SELECT role || ' ' || tagset || ' ' || hops || ' ' || free AS line"
+        " FROM peer_adverts WHERE peer = 'gelderland' ORDER BY role, tagset, hops)", NULL);
+    snprintf (buf, size, "%s", text ? text : "");
+    free (text);
+    return buf;
+}
+
+static void
+s_assert_adverts_at (const char *file, int line, broker_t *broker, const char *epoch, int64_t seq,
+                     const char *expected)
+{
+    char buf [1024];
+    s_adverts (broker, buf, sizeof buf);
+    if (!streq (buf, expected))
+        s_fail_at (file, line, "adverts of gelderland: '%s', expected '%s'", buf, expected);
+    json_t *state = en_bstore_peer_state (broker->store, "gelderland");
+    assert_non_null (state);
+    assert_string_equal (en_json_str (state, "epoch"), epoch);
+    assert_int_equal (en_json_int (state, "seq", -1), seq);
+    json_decref (state);
+}
+#define s_assert_adverts(...) s_assert_adverts_at (__FILE__, __LINE__, __VA_ARGS__)
+
+static bool
+s_ping_resync (en_fed_t *fed, const char *epoch, int64_t seq)
+{
+    en_msg_t *ping = en_msg_new ("PING", "gelderland", json_pack ("{s:s, s:I}", "epoch", epoch, "seq", (json_int_t) seq));
+    bool resync = true;
+    en_fed_ping_in (fed, "gelderland", ping, &resync);
+    en_msg_destroy (&ping);
+    return resync;
+}
+
+static void
+test_fed_adverts (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a;
+    zpoller_t *poller = zpoller_new (NULL);
+    en_fed_t *fed = en_fed_new ("overijssel", a->store, a->router, NULL, NULL, NULL, poller, s_not_enrolled, NULL);
+    assert_non_null (fed);
+    zconfig_t *config = zconfig_new ("root", NULL);
+    zconfig_put (config, "federation/peers/gelderland/endpoint", "tcp://127.0.0.1:1");
+    char err [256] = "";
+    if (en_fed_configure (fed, config, 1000, 2000, err, sizeof err))
+        fail_msg ("en_fed_configure: %s", err);
+    zconfig_destroy (&config);
+    assert_true (en_fed_is_peer (fed, "gelderland"));
+    assert_false (en_fed_is_peer (fed, "utrecht"));
+    //  Configured but never connected (not enrolled here): down
+    assert_int_equal (en_fed_link_state ("gelderland", fed), 0);
+    assert_int_equal (en_fed_link_state ("utrecht", fed), -1);
+    //  Nothing known yet: any PING asks for a snapshot
+    assert_true (s_ping_resync (fed, EPOCH_B, 1));
+
+    bool resync;
+    en_error_t error;
+    //  Snapshot seq 1 applies
+    assert_int_equal (s_advert_in (fed, a, s_advert_body (EPOCH_B, 1, true,
+        "[{\"role\":\"superexpert\",\"tagset\":\",trauma,\",\"hops\":1,\"free\":2},"
+        " {\"role\":\"superexpert\",\"tagset\":\",eetstoornis,\",\"hops\":1,\"free\":1},"
+        " {\"role\":\"superexpert\",\"tagset\":\",eetstoornis,\",\"hops\":2,\"free\":4}]"), &resync, &error), 0);
+    assert_false (resync);
+    s_assert_adverts (a, EPOCH_B, 1,
+        "superexpert ,eetstoornis, 1 1;superexpert ,eetstoornis, 2 4;superexpert ,trauma, 1 2");
+    json_t *peer_state = en_bstore_peer_state (a->store, "gelderland");
+    assert_int_equal (en_json_int (peer_state, "entries", -1), 3);
+    assert_int_equal (en_json_int (peer_state, "free", -1), 3);         //  hops 1 only
+    json_decref (peer_state);
+    assert_false (s_ping_resync (fed, EPOCH_B, 1));
+
+    //  Delta seq 2: free 0 removes a row, others change or add
+    assert_int_equal (s_advert_in (fed, a, s_advert_body (EPOCH_B, 2, false,
+        "[{\"role\":\"superexpert\",\"tagset\":\",eetstoornis,\",\"hops\":1,\"free\":0},"
+        " {\"role\":\"superexpert\",\"tagset\":\",trauma,\",\"hops\":1,\"free\":3},"
+        " {\"role\":\"procesregisseur\",\"tagset\":\",,\",\"hops\":1,\"free\":1}]"), &resync, &error), 0);
+    assert_false (resync);
+    const char *after2 = "procesregisseur ,, 1 1;superexpert ,eetstoornis, 2 4;superexpert ,trauma, 1 3";
+    s_assert_adverts (a, EPOCH_B, 2, after2);
+
+    //  A gap (seq 4 after 2): resync, nothing changes
+    assert_int_equal (s_advert_in (fed, a, s_advert_body (EPOCH_B, 4, false,
+        "[{\"role\":\"superexpert\",\"tagset\":\",trauma,\",\"hops\":1,\"free\":0}]"), &resync, &error), 0);
+    assert_true (resync);
+    s_assert_adverts (a, EPOCH_B, 2, after2);
+    //  An old one (seq 2 again, or 1): ignored, no resync
+    assert_int_equal (s_advert_in (fed, a, s_advert_body (EPOCH_B, 2, false,
+        "[{\"role\":\"superexpert\",\"tagset\":\",trauma,\",\"hops\":1,\"free\":9}]"), &resync, &error), 0);
+    assert_false (resync);
+    assert_int_equal (s_advert_in (fed, a, s_advert_body (EPOCH_B, 1, false,
+        "[{\"role\":\"superexpert\",\"tagset\":\",adhd,\",\"hops\":1,\"free\":9}]"), &resync, &error), 0);
+    assert_false (resync);
+    s_assert_adverts (a, EPOCH_B, 2, after2);
+    //  A PING naming a seq we have not seen asks for a snapshot; one we
+    //  have does not; another epoch does
+    assert_false (s_ping_resync (fed, EPOCH_B, 2));
+    assert_true (s_ping_resync (fed, EPOCH_B, 3));
+    assert_true (s_ping_resync (fed, EPOCH_B2, 1));
+    assert_true (s_ping_resync (fed, EPOCH_B2, 2));
+
+    //  The peer restarted (new epoch): a delta is not enough, even seq 1 or 3
+    assert_int_equal (s_advert_in (fed, a, s_advert_body (EPOCH_B2, 3, false,
+        "[{\"role\":\"superexpert\",\"tagset\":\",adhd,\",\"hops\":1,\"free\":1}]"), &resync, &error), 0);
+    assert_true (resync);
+    assert_int_equal (s_advert_in (fed, a, s_advert_body (EPOCH_B2, 1, false,
+        "[{\"role\":\"superexpert\",\"tagset\":\",adhd,\",\"hops\":1,\"free\":1}]"), &resync, &error), 0);
+    assert_true (resync);
+    s_assert_adverts (a, EPOCH_B, 2, after2);
+
+    //  A snapshot always applies and replaces everything
+    assert_int_equal (s_advert_in (fed, a, s_advert_body (EPOCH_B2, 1, true,
+        "[{\"role\":\"ervaringsdeskundige\",\"tagset\":\",lvb,trauma,\",\"hops\":1,\"free\":2}]"), &resync, &error), 0);
+    assert_false (resync);
+    const char *after_snapshot = "ervaringsdeskundige ,lvb,trauma, 1 2";
+    s_assert_adverts (a, EPOCH_B2, 1, after_snapshot);
+    //  ... also one with an older seq in the same epoch, and an empty one
+    assert_int_equal (s_advert_in (fed, a, s_advert_body (EPOCH_B2, 5, false,
+        "[{\"role\":\"superexpert\",\"tagset\":\",adhd,\",\"hops\":1,\"free\":1}]"), &resync, &error), 0);
+    assert_true (resync);
+    s_assert_adverts (a, EPOCH_B2, 1, after_snapshot);
+    assert_int_equal (s_advert_in (fed, a, s_advert_body (EPOCH_B2, 2, false,
+        "[{\"role\":\"superexpert\",\"tagset\":\",adhd,\",\"hops\":1,\"free\":1}]"), &resync, &error), 0);
+    assert_false (resync);
+    s_assert_adverts (a, EPOCH_B2, 2, "ervaringsdeskundige ,lvb,trauma, 1 2;superexpert ,adhd, 1 1");
+
+    //  Invalid adverts are refused (422) and change nothing, even when
+    //  the bad entry follows good ones
+    const char *after_valid = "ervaringsdeskundige ,lvb,trauma, 1 2;superexpert ,adhd, 1 1";
+    const char *invalid [] = {
+        "[{\"role\":\"psychiater\",\"tagset\":\",trauma,\",\"hops\":1,\"free\":1}]",
+        "[{\"role\":\"superexpert\",\"tagset\":\"trauma\",\"hops\":1,\"free\":1}]",
+        "[{\"role\":\"superexpert\",\"tagset\":\",trauma\",\"hops\":1,\"free\":1}]",
+        "[{\"role\":\"superexpert\",\"tagset\":\",Trauma X,\",\"hops\":1,\"free\":1}]",
+        "[{\"role\":\"superexpert\",\"tagset\":\"\",\"hops\":1,\"free\":1}]",
+        "[{\"role\":\"superexpert\",\"tagset\":\",trauma,\",\"hops\":0,\"free\":1}]",
+        "[{\"role\":\"superexpert\",\"tagset\":\",trauma,\",\"hops\":17,\"free\":1}]",
+        "[{\"role\":\"superexpert\",\"tagset\":\",trauma,\",\"hops\":1,\"free\":-1}]",
+        "[{\"role\":\"superexpert\",\"tagset\":\",trauma,\",\"hops\":1,\"free\":1,\"expert\":\"se-01\"}]",
+        "[{\"role\":\"superexpert\",\"tagset\":\",trauma,\",\"hops\":1}]",
+        "[{\"role\":\"superexpert\",\"tagset\":\",trauma,\",\"hops\":1,\"free\":1},"
+        " {\"role\":\"superexpert\",\"tagset\":\",adhd,\",\"hops\":\"1\",\"free\":1}]",
+        "[\"superexpert\"]",
+        NULL };
+    for (int i = 0; invalid [i]; i++)
+        for (int snapshot = 0; snapshot < 2; snapshot++) {
+            int64_t seq = snapshot ? 1 : 3;
+            if (s_advert_in (fed, a, s_advert_body (EPOCH_B2, seq, snapshot, invalid [i]), &resync, &error) == 0)
+                fail_msg ("ADVERT %s (snapshot %d) was taken", invalid [i], snapshot);
+            if (error.code != EN_ERR_INVALID)
+                fail_msg ("ADVERT %s refused with %d, expected 422", invalid [i], error.code);
+            assert_false (resync);
+            s_assert_adverts (a, EPOCH_B2, 2, after_valid);
+        }
+    //  The envelope: epoch, seq, snapshot and entries
+    json_t *bad_bodies [] = {
+        json_pack ("{s:s, s:i, s:b, s:[]}", "epoch", "short", "seq", 3, "snapshot", 0, "entries"),
+        json_pack ("{s:s, s:i, s:b, s:[]}", "epoch", EPOCH_B2, "seq", 0, "snapshot", 0, "entries"),
+        json_pack ("{s:s, s:i, s:i, s:[]}", "epoch", EPOCH_B2, "seq", 3, "snapshot", 0, "entries"),
+        json_pack ("{s:s, s:i, s:b}", "epoch", EPOCH_B2, "seq", 3, "snapshot", 0),
+        NULL };
+    for (int i = 0; bad_bodies [i]; i++) {
+        assert_int_equal (s_advert_in (fed, a, bad_bodies [i], &resync, &error), -1);
+        assert_int_equal (error.code, EN_ERR_INVALID);
+    }
+    s_assert_adverts (a, EPOCH_B2, 2, after_valid);
+
+    //  The router forwards on these adverts through en_fed's link state:
+    //  gelderland is down, but the only one: the FORWARD waits on disk
+    s_publish (a, "twente", self->twente,
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    s_submit_only (a, "twente", self->twente, "twente-0001", "hoog", "[\"adhd\"]");
+    s_assert_state (a, "twente-0001", "forwarded");
+    s_assert_peer (a, "twente-0001", "gelderland");
+    assert_int_equal (s_depth (a, "peer:gelderland"), 1);
+    json_t *status = en_fed_status (fed);
+    assert_int_equal (json_array_size (status), 1);
+    assert_string_equal (en_json_str (json_array_get (status, 0), "peer"), "gelderland");
+    assert_int_equal (en_json_int (json_array_get (status, 0), "queue", -1), 1);
+    json_decref (status);
+
+    //  Deconfigured: utrecht-only config; gelderland is no peer any more
+    config = zconfig_new ("root", NULL);
+    zconfig_put (config, "federation/peers/utrecht/endpoint", "tcp://127.0.0.1:1");
+    assert_int_equal (en_fed_configure (fed, config, 1000, 2000, err, sizeof err), 0);
+    zconfig_destroy (&config);
+    assert_int_equal (en_fed_link_state ("gelderland", fed), -1);
+    s_submit_only (a, "twente", self->twente, "twente-0002", "hoog", "[\"adhd\"]");
+    s_assert_state (a, "twente-0002", "hiaat");
+    s_assert_forwards (a, "twente-0002", "");
+    //  Bad configurations change nothing
+    config = zconfig_new ("root", NULL);
+    zconfig_put (config, "federation/peers/overijssel/endpoint", "tcp://127.0.0.1:1");
+    assert_int_equal (en_fed_configure (fed, config, 1000, 2000, err, sizeof err), -1);
+    zconfig_destroy (&config);
+    config = zconfig_new ("root", NULL);
+    zconfig_put (config, "federation/peers/gelderland/endpoint", "ipc://x");
+    assert_int_equal (en_fed_configure (fed, config, 1000, 2000, err, sizeof err), -1);
+    zconfig_destroy (&config);
+    assert_true (en_fed_is_peer (fed, "utrecht"));
+    assert_false (en_fed_is_peer (fed, "gelderland"));
+
+    en_fed_destroy (&fed);
+    en_fed_destroy (&fed);
+    zpoller_destroy (&poller);
+    //  The router must not call into the destroyed en_fed
+    en_router_set_federation (a->router, true, 2, 2, s_link, a);
+}
+
+//  ---------------------------------------------------------------------
+//  10. What a broker advertises
+
+static void
+test_advert_own_and_learned (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b;
+    char absent [32];
+    snprintf (absent, sizeof absent, "%lld", (long long) (en_now_ms () + 3600 * 1000));
+    char experts [1024];
+    snprintf (experts, sizeof experts,
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"trauma\",\"autisme\"],\"capacity\":2},"
+        " {\"id\":\"se-ah-02\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"autisme\",\"trauma\"],\"capacity\":3},"
+        " {\"id\":\"se-ah-03\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"lvb\"],\"capacity\":4,\"absent_until\":%s},"
+        " {\"id\":\"se-ah-04\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"adhd\"],\"capacity\":0},"
+        " {\"id\":\"pr-ah-01\",\"role\":\"procesregisseur\",\"region\":\"achterhoek\",\"expertise\":[],\"capacity\":2},"
+        " {\"id\":\"pr-gl-01\",\"role\":\"procesregisseur\",\"region\":\"achterhoek\",\"expertise\":[],\"capacity\":5,\"bovenregionaal\":true}]",
+        absent);
+    s_publish (b, "achterhoek", self->achterhoek, experts);
+    char buf [1024];
+    json_t *own = en_bstore_advert_own (b->store, en_now_ms ());
+    buf [0] = 0;
+    size_t index;
+    json_t *entry;
+    json_array_foreach (own, index, entry) {
+        char item [128];
+        snprintf (item, sizeof item, "%s%s %s %lld %lld", index ? ";" : "", en_json_str (entry, "role"),
+                  en_json_str (entry, "tagset"), (long long) en_json_int (entry, "hops", 0),
+                  (long long) en_json_int (entry, "free", 0));
+        strncat (buf, item, sizeof buf - strlen (buf) - 1);
+    }
+    json_decref (own);
+    //  Tags sorted, equal sets summed; absent, full and bovenregionale
+    //  experts left out
+    assert_string_equal (buf, "procesregisseur ,, 1 2;superexpert ,autisme,trauma, 1 5");
+    //  An open offer takes a place
+    s_advertise (self, b, a);
+    assert_int_equal (s_advertised (a, "gelderland", "superexpert", ",autisme,trauma,"), 5);
+    en_msg_t *submit = s_signed ("twente", self->twente, "SUBMIT",
+        s_submit_body ("twente-0001", "twente", "hoog", "consultatie-advies", "[\"autisme\"]"));
+    s_peer_ok (b, "overijssel", "FORWARD", s_forward_body (submit, en_signer_public (self->twente), "[\"overijssel\"]"));
+    en_msg_destroy (&submit);
+    s_advertise (self, b, a);
+    assert_int_equal (s_advertised (a, "gelderland", "superexpert", ",autisme,trauma,"), 4);
+
+    //  What A passes on: what its peers advertised, one hop further, not
+    //  back to the peer it came from, within the hop limit
+    s_advert_apply (self, a, "utrecht", s_json (
+        "[{\"role\":\"superexpert\",\"tagset\":\",autisme,trauma,\",\"hops\":1,\"free\":1},"
+        " {\"role\":\"superexpert\",\"tagset\":\",lvb,\",\"hops\":2,\"free\":7}]"));
+    json_t *learned = en_bstore_advert_learned (a->store, "gelderland", 2);
+    assert_int_equal (json_array_size (learned), 1);
+    entry = json_array_get (learned, 0);
+    assert_string_equal (en_json_str (entry, "tagset"), ",autisme,trauma,");
+    assert_int_equal (en_json_int (entry, "hops", 0), 2);
+    assert_int_equal (en_json_int (entry, "free", 0), 1);
+    json_decref (learned);
+    //  To a third peer both, summed per role, tag set and hops
+    learned = en_bstore_advert_learned (a->store, "friesland", 2);
+    assert_int_equal (json_array_size (learned), 2);
+    assert_string_equal (en_json_str (json_array_get (learned, 0), "role"), "procesregisseur");
+    assert_int_equal (en_json_int (json_array_get (learned, 0), "hops", 0), 2);
+    assert_int_equal (en_json_int (json_array_get (learned, 0), "free", 0), 2);
+    assert_string_equal (en_json_str (json_array_get (learned, 1), "tagset"), ",autisme,trauma,");
+    assert_int_equal (en_json_int (json_array_get (learned, 1), "hops", 0), 2);
+    assert_int_equal (en_json_int (json_array_get (learned, 1), "free", 0), 5);
+    json_decref (learned);
+    //  With three hops utrecht's two-hop lvb goes out as three
+    learned = en_bstore_advert_learned (a->store, "gelderland", 3);
+    assert_int_equal (json_array_size (learned), 2);
+    entry = json_array_get (learned, 1);
+    assert_string_equal (en_json_str (entry, "tagset"), ",lvb,");
+    assert_int_equal (en_json_int (entry, "hops", 0), 3);
+    assert_int_equal (en_json_int (entry, "free", 0), 7);
+    json_decref (learned);
+    //  A hop limit of one passes nothing on
+    learned = en_bstore_advert_learned (a->store, "friesland", 1);
+    assert_int_equal (json_array_size (learned), 0);
+    json_decref (learned);
+}
+
+//  ---------------------------------------------------------------------
+//  Through three brokers: B hands it on to C, STATUS comes back via B
+
+static void
+test_two_hops (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b, *c = self->c;
+    s_publish (c, "utrecht", self->utrecht,
+        "[{\"id\":\"se-ut-01\",\"role\":\"superexpert\",\"region\":\"utrecht\",\"expertise\":[\"lvb\"],\"capacity\":2}]");
+    //  B knows C's place; A learns it from B as two hops away
+    s_advertise (self, c, b);
+    json_t *learned = en_bstore_advert_learned (b->store, "overijssel", 2);
+    assert_int_equal (json_array_size (learned), 1);
+    s_advert_apply (self, a, "gelderland", learned);
+
+    s_submit_only (a, "twente", self->twente, "twente-0001", "hoog", "[\"lvb\"]");
+    s_assert_peer (a, "twente-0001", "gelderland");
+    assert_int_equal (s_pump (a, b), 1);
+    //  B has nobody: on to C, with both brokers passed
+    s_assert_state (b, "twente-0001", "forwarded");
+    s_assert_peer (b, "twente-0001", "utrecht");
+    json_t *queued = s_outbox (b, "peer:utrecht", "FORWARD");
+    assert_int_equal (json_array_size (queued), 1);
+    json_t *visited = s_json ("[\"overijssel\", \"gelderland\"]");
+    assert_true (json_equal (json_object_get (json_object_get (json_array_get (queued, 0), "body"), "visited"),
+                             visited));
+    json_decref (visited);
+    json_decref (queued);
+    assert_int_equal (s_pump (b, c), 1);
+    json_t *request = s_request (c, "twente-0001");
+    assert_string_equal (en_json_str (request, "origin"), "peer:gelderland");
+    assert_string_equal (en_json_str (request, "origin_node"), "twente");
+    json_decref (request);
+    s_assert_offered (c, "twente-0001", "se-ut-01", "offer");
+    char offer [128];
+    s_offer_id (c, "twente-0001", offer, sizeof offer);
+    s_node_ok (c, "utrecht", self->utrecht, "ACCEPT", json_pack ("{s:s}", "offer", offer));
+
+    //  STATUS back through B to A, naming C
+    assert_int_equal (s_pump (c, b), 2);
+    s_assert_state (b, "twente-0001", "accepted");
+    assert_int_equal (s_pump (b, a), 3);
+    s_assert_state (a, "twente-0001", "accepted");
+    s_assert_peer (a, "twente-0001", "gelderland");
+    json_t *status = s_take_expect (a, "twente",
+        "STATUS forwarded/forwarded STATUS forwarded/forwarded STATUS offered/offered STATUS accepted/accepted");
+    json_t *body = json_object_get (json_array_get (status, 3), "body");
+    assert_string_equal (en_json_str (body, "via"), "utrecht");
+    assert_string_equal (en_json_str (body, "detail"), "via utrecht");
+    assert_string_equal (en_json_str (body, "expert"), "se-ut-01");
+    json_decref (status);
+
+    //  The CLOSE goes A -> B -> C, the closed STATUS back
+    s_node_ok (a, "twente", self->twente, "CLOSE", json_pack ("{s:s}", "request", "twente-0001"));
+    assert_int_equal (s_pump (a, b), 1);
+    s_assert_events (b, "twente-0001", "submitted forwarded offered accepted relayed");
+    queued = s_outbox (b, "peer:utrecht", "FORWARD");
+    assert_int_equal (json_array_size (queued), 1);
+    json_t *relayed = json_object_get (json_array_get (queued, 0), "body");
+    assert_string_equal (en_json_str (json_object_get (relayed, "message"), "command"), "CLOSE");
+    assert_string_equal (en_json_str (json_object_get (relayed, "message"), "sender"), "twente");
+    visited = s_json ("[\"overijssel\", \"gelderland\"]");
+    assert_true (json_equal (json_object_get (relayed, "visited"), visited));
+    json_decref (visited);
+    json_decref (queued);
+    assert_int_equal (s_pump (b, c), 1);
+    s_assert_state (c, "twente-0001", "closed");
+    assert_int_equal (s_pump (c, b), 1);
+    assert_int_equal (s_pump (b, a), 1);
+    s_assert_state (b, "twente-0001", "closed");
+    s_assert_state (a, "twente-0001", "closed");
+    json_decref (s_take_expect (a, "twente", "STATUS closed/closed"));
+}
+
+//  ---------------------------------------------------------------------
+//  The hop limit counts the brokers a request passed
+
+static void
+test_hop_budget (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b;
+    //  A (max_hops 2): a place three hops away is out of reach
+    s_advert_apply (self, a, "utrecht", s_json (
+        "[{\"role\":\"superexpert\",\"tagset\":\",autisme,\",\"hops\":3,\"free\":9}]"));
+    s_submit_only (a, "twente", self->twente, "twente-0001", "hoog", "[\"autisme\"]");
+    s_assert_state (a, "twente-0001", "hiaat");
+    s_assert_forwards (a, "twente-0001", "");
+    assert_int_equal (s_depth (a, "peer:utrecht"), 0);
+
+    //  Two hops away is within reach for A ...
+    s_advert_apply (self, a, "gelderland", s_json (
+        "[{\"role\":\"superexpert\",\"tagset\":\",lvb,\",\"hops\":2,\"free\":9}]"));
+    s_submit_only (a, "twente", self->twente, "twente-0002", "hoog", "[\"lvb\"]");
+    s_assert_peer (a, "twente-0002", "gelderland");
+    //  ... but at B, one hop further, only B's direct peers are: the two
+    //  hops friesland is away from B would make three from A
+    s_set_link (b, "friesland", 1);
+    s_advert_apply (self, b, "friesland", s_json (
+        "[{\"role\":\"superexpert\",\"tagset\":\",lvb,\",\"hops\":2,\"free\":9}]"));
+    assert_int_equal (s_pump (a, b), 1);
+    s_assert_state (b, "twente-0002", "returned");
+    s_assert_forwards (b, "twente-0002", "");
+    assert_int_equal (s_depth (b, "peer:friesland"), 0);
+    //  A direct peer of B is
+    s_advert_apply (self, b, "friesland", s_json (
+        "[{\"role\":\"superexpert\",\"tagset\":\",lvb,\",\"hops\":1,\"free\":1}]"));
+    s_submit_only (a, "twente", self->twente, "twente-0003", "hoog", "[\"lvb\"]");
+    assert_int_equal (s_pump (a, b), 1);
+    s_assert_state (b, "twente-0003", "forwarded");
+    s_assert_forwards (b, "twente-0003", "friesland/open");
+    json_t *queued = s_outbox (b, "peer:friesland", "FORWARD");
+    assert_int_equal (json_array_size (queued), 1);
+    json_t *visited = s_json ("[\"overijssel\", \"gelderland\"]");
+    assert_true (json_equal (json_object_get (json_object_get (json_array_get (queued, 0), "body"), "visited"),
+                             visited));
+    json_decref (visited);
+    json_decref (queued);
+    //  With max_hops 1 A keeps even its peers' two-hop places to itself
+    en_router_set_federation (a->router, true, 1, 2, s_link, a);
+    s_submit_only (a, "twente", self->twente, "twente-0004", "hoog", "[\"lvb\"]");
+    s_assert_state (a, "twente-0004", "hiaat");
+    s_assert_forwards (a, "twente-0004", "");
+}
+
+//  ---------------------------------------------------------------------
+//  A closed request stays closed, whatever its peer reports afterwards
+
+static void
+test_closed_stays_closed (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b;
+    s_publish (a, "twente", self->twente, EXPERTS_A);
+    s_publish (b, "achterhoek", self->achterhoek,
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"eetstoornis\"],\"capacity\":4}]");
+    s_advertise (self, b, a);
+    s_submit_only (a, "twente", self->twente, "twente-0001", "hoog", "[\"eetstoornis\"]");
+    assert_int_equal (s_pump (a, b), 1);
+    s_node_ok (a, "twente", self->twente, "CLOSE", json_pack ("{s:s}", "request", "twente-0001"));
+    assert_int_equal (s_pump (a, b), 1);
+    assert_int_equal (s_pump (b, a), 2);
+    s_assert_state (a, "twente-0001", "closed");
+    json_decref (s_take (a, "twente"));
+    char events [512];
+    s_events (a, "twente-0001", events, sizeof events);
+
+    //  A late or bogus "returned" from the peer must not bring it back
+    en_msg_t *msg = en_msg_new ("STATUS", "gelderland", json_pack ("{s:s, s:s, s:s, s:s}", "request", "twente-0001",
+                                "state", "returned", "event", "returned", "detail", "no expert available"));
+    en_error_t error;
+    s_peer_deliver (a, "gelderland", msg, &error);
+    en_msg_destroy (&msg);
+    s_assert_state (a, "twente-0001", "closed");
+    s_assert_events (a, "twente-0001", events);
+    assert_int_equal (s_expert_int (a, "pr-ov-01", "reserved"), 0);
+    assert_int_equal (s_depth (a, "twente"), 0);
+}
+
+int
+main (void)
+{
+    zsys_init ();
+    zsys_set_logident ("test_federation");
+    if (sodium_init () < 0)
+        return 1;
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test_setup_teardown (test_forward_lifecycle, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_local_first, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_returned_next_peer, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_crisis_local_offers, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_link_state_preference, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_refusals, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_relayed_close_needs_origin_key, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_rekeyed_origin_told, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_forward_refused, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_operator_forwarded, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_fed_adverts, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_advert_own_and_learned, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_two_hops, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_hop_budget, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_closed_stays_closed, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
