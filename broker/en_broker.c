@@ -214,6 +214,12 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
     self->metrics = en_metrics_new ();
     en_router_set_metrics (self->router_sm, self->metrics);
     s_apply_config (self, config);
+    //  Federation settings are checked before anything listens
+    self->poller = zpoller_new (NULL);
+    self->fed = en_fed_new (self->name, self->store, self->router_sm, self->metrics, self->cert,
+                            self->signer, self->poller, s_peer_enrolled, self);
+    if (en_fed_configure (self->fed, config, self->heartbeat_ms, self->retry_ms, err, errlen))
+        goto failed;
 
     //  Authentication first, so no connection slips in unauthenticated
     self->auth = zactor_new (zauth, NULL);
@@ -246,11 +252,9 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
         snprintf (err, errlen, "cannot bind control socket in %s: %s", self->datadir, zmq_strerror (zmq_errno ()));
         goto failed;
     }
-    self->poller = zpoller_new (self->router, self->control, self->monitor, NULL);
-    self->fed = en_fed_new (self->name, self->store, self->router_sm, self->metrics, self->cert,
-                            self->signer, self->poller, s_peer_enrolled, self);
-    if (en_fed_configure (self->fed, config, self->heartbeat_ms, self->retry_ms, err, errlen))
-        goto failed;
+    zpoller_add (self->poller, self->router);
+    zpoller_add (self->poller, self->control);
+    zpoller_add (self->poller, self->monitor);
 
     //  The dashboard. It failing to listen is logged and the broker runs
     //  on: routing matters more than the operators' view of it.

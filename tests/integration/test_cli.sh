@@ -14,6 +14,20 @@ for cmd in "request submit" "request list" "request show" "request close" "exper
 done
 check_exit "expertnet-broker --help" 0 "$NET_BIN/expertnet-broker" --help
 check_exit "expertnet-node --help" 0 "$NET_BIN/expertnet-node" --help
+check_exit "--set without PATH=VALUE: usage error (2)" 2 "$NET_BIN/expertnet-broker" --set nonsense
+# A bad federation setting stops the broker before it listens, with the key named
+"$X" keygen --name overijssel --dir "$NET_DIR/badfed/keys" >/dev/null
+for bad in "federation/max_hops=0:max_hops" "federation/forward=maybe:federation/forward" \
+           "federation/peers/overijssel/endpoint=tcp://127.0.0.1:1:not a valid peer name" \
+           "federation/peers/gelderland/endpoint=udp://x:endpoint must be tcp" \
+           "federation/peers/gelderland/public_key=abc:public_key must be"; do
+    setting=${bad%:*}
+    want=${bad##*:}
+    out=$("$NET_BIN/expertnet-broker" -c "$NET_ROOT/config/overijssel.cfg" --datadir "$NET_DIR/badfed" \
+          --endpoint "tcp://127.0.0.1:$NET_PORT" --set web/address=off --set "$setting" 2>&1)
+    check_eq "broker refuses --set $setting (exit 1)" 1 "$?"
+    check "... and says: $want" grep -q -- "$want" <<< "$out"
+done
 check_exit "no command: usage error (2)" 2 "$X"
 check_exit "unknown command: usage error (2)" 2 "$X" frobnicate
 check_exit "unknown option: usage error (2)" 2 "$X" request list --frob

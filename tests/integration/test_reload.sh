@@ -31,6 +31,23 @@ check "broker still runs as the same process" kill -0 "$BROKER"
 check "node still runs and stays connected" net_wait_connected twente
 check "node logs the reload" grep -q "configuration reloaded" "$NET_DIR/twente.log"
 
+# Federation peers follow the config too: the demo config's gelderland
+# link (its certificate is not enrolled here), a new endpoint, then none
+links () { enb --json broker status | jq -c '[.links[] | {peer, endpoint, state}]'; }
+check_eq "the configured peer has a link, refused to start without its enrolled cert" \
+    '[{"peer":"gelderland","endpoint":"tcp://127.0.0.1:7710","state":"not-enrolled"}]' "$(links)"
+sed -i 's|endpoint = tcp://127.0.0.1:7710|endpoint = tcp://127.0.0.1:7799|' "$NET_DIR/broker.cfg"
+kill -HUP "$BROKER"
+check "SIGHUP: the changed peer endpoint applies" net_until 5 '.[0].endpoint == "tcp://127.0.0.1:7799"' links
+sed -i '/^federation/,$d' "$NET_DIR/broker.cfg"
+kill -HUP "$BROKER"
+check "SIGHUP: a peer removed from the config loses its link" net_until 5 '. == []' links
+printf 'federation\n    forward = sometimes\n' >> "$NET_DIR/broker.cfg"
+kill -HUP "$BROKER"
+check "a bad federation setting on SIGHUP is refused and logged" \
+    net_until 5 '. == true' bash -c "grep -q 'federation configuration not changed' '$NET_DIR/overijssel.log' && echo true"
+check "... and the broker runs on" kill -0 "$BROKER"
+
 printf 'broker\n  name = "broken\n' > "$NET_DIR/broker.cfg"
 kill -HUP "$BROKER"
 sleep 0.5
