@@ -71,16 +71,6 @@ s_teardown (void **state)
     return 0;
 }
 
-static json_t *
-s_json (const char *text)
-{
-    json_error_t jerr;
-    json_t *json = json_loads (text, 0, &jerr);
-    if (!json)
-        fail_msg ("fixture is not JSON: %s (%s)", jerr.text, text);
-    return json;
-}
-
 //  Run one message from node as the broker does: in a transaction, in a
 //  savepoint rolled back when the router refuses it. Takes body.
 static int
@@ -131,7 +121,7 @@ s_refused (fixture_t *self, const char *node, const char *region, const char *co
 static void
 s_publish (fixture_t *self, const char *node, const char *region, const char *experts)
 {
-    s_ok (self, node, region, "AVAILABILITY", json_pack ("{s:o}", "experts", s_json (experts)));
+    s_ok (self, node, region, "AVAILABILITY", json_pack ("{s:o}", "experts", test_json (experts)));
 }
 
 static json_t *
@@ -140,7 +130,7 @@ s_submit_body (const char *id, const char *region, const char *urgency,
 {
     return json_pack ("{s:{s:s, s:s, s:s, s:s, s:o, s:s}}", "request",
                       "id", id, "region", region, "urgency", urgency,
-                      "question_type", question_type, "expertise", s_json (expertise),
+                      "question_type", question_type, "expertise", test_json (expertise),
                       "age_band", "12-17");
 }
 
@@ -916,7 +906,7 @@ test_refuse_expert_of_other_node (void **state)
     s_publish (self, "node-twente", "twente",
         "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
     s_refused (self, "node-ijsselland", "ijsselland", "AVAILABILITY",
-        json_pack ("{s:o}", "experts", s_json (
+        json_pack ("{s:o}", "experts", test_json (
             "[{\"id\":\"se-ij-01\",\"role\":\"superexpert\",\"region\":\"ijsselland\",\"expertise\":[\"lvb\"],\"capacity\":2},"
             " {\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"ijsselland\",\"expertise\":[\"lvb\"],\"capacity\":9}]")),
         EN_ERR_CONFLICT);
@@ -930,11 +920,11 @@ test_refuse_expert_of_other_node (void **state)
 
     //  Experts must be of the node's own region, and valid
     s_refused (self, "node-ijsselland", "ijsselland", "AVAILABILITY",
-        json_pack ("{s:o}", "experts", s_json (
+        json_pack ("{s:o}", "experts", test_json (
             "[{\"id\":\"se-ij-02\",\"role\":\"superexpert\",\"region\":\"twente\",\"capacity\":2}]")),
         EN_ERR_INVALID);
     s_refused (self, "node-ijsselland", "ijsselland", "AVAILABILITY",
-        json_pack ("{s:o}", "experts", s_json (
+        json_pack ("{s:o}", "experts", test_json (
             "[{\"id\":\"se-ij-02\",\"role\":\"superexpert\",\"region\":\"ijsselland\",\"capacity\":2,\"naam\":\"x\"}]")),
         EN_ERR_INVALID);
     s_refused (self, "node-ijsselland", "ijsselland", "AVAILABILITY", json_object (), EN_ERR_INVALID);
