@@ -36,7 +36,9 @@
 #include <unistd.h>
 
 #define BENCH_API static __attribute__ ((unused))
+#ifndef BENCH_MAX_CHILDREN             //  a benchmark may ask for more
 #define BENCH_MAX_CHILDREN 8
+#endif
 
 //  Child processes and the scratch directory, for cleanup at exit and
 //  from the signal handler.
