@@ -994,6 +994,15 @@ s_cmd_broker (s_cli_t *cli, json_t *parsed, const char *verb)
         printf ("request %s from %s: %s%s%s\n", en_json_str (result, "id"), en_json_str (result, "origin"),
                 en_json_str (result, "state"), en_json_str (result, "expert") ? ", expert " : "",
                 en_json_str (result, "expert") ?: "");
+        if (en_json_str (result, "peer"))
+            printf ("  with peer broker %s (another province handles it; its operators act on it there)\n",
+                    en_json_str (result, "peer"));
+        if (en_json_str (result, "origin_node")) {
+            printf ("  from node %s, through", en_json_str (result, "origin_node"));
+            json_array_foreach (json_object_get (result, "visited"), index, row)
+                printf (" %s", json_string_value (row));
+            printf ("\n");
+        }
         s_print_summary (json_object_get (result, "summary"));
         printf ("timeline:\n");
         json_array_foreach (json_object_get (result, "events"), index, row)

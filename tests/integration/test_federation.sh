@@ -173,6 +173,12 @@ check "the two-hop request went overijssel -> gelderland -> limburg and was offe
 check "overijssel shows the two-hop request offered (mirrored through gelderland)" \
     net_until 10 '.state == "offered" and .peer == "gelderland" and .events[-1].expert == "se-nl-game"' show overijssel "$R_TWO"
 
+check "broker show (text) says which province holds it" \
+    grep -q "with peer broker gelderland" <<< "$("$NET_BIN/expertnet" --broker "$NET_DIR/overijssel" broker show "$R_TWO")"
+check "... and, there, where it came from" \
+    grep -q "from node twente, through overijssel gelderland limburg" \
+    <<< "$("$NET_BIN/expertnet" --broker "$NET_DIR/limburg" broker show "$R_TWO")"
+
 # 3. Gelderland's expert answers every request; advice flows back
 check "all 30 offered at gelderland" \
     net_until 20 "[.[] | select(.expert | startswith(\"se-ah-eet\"))] | length == 30" \
