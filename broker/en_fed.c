@@ -24,6 +24,8 @@
                                     //  200 ms the adverts of 8 brokers under
                                     //  load cost more than they help)
 #define ADVERT_EVERY_MS 5000        //  recomputed at least this often
+#define ADVERT_PIECE_BYTES 32000    //  an ADVERT's entries stay about this
+                                    //  size: far below EN_MAX_BODY
 
 typedef struct {
     char *name;                 //  peer broker name
@@ -354,9 +356,25 @@ s_advert_send (en_fed_t *self, s_link_t *link, bool snapshot)
             }
         }
     if (snapshot || json_array_size (entries) > 0) {
-        link->seq++;
-        s_link_say (self, link, "ADVERT", json_pack ("{s:s, s:I, s:b, s:o}", "epoch", self->epoch,
-                    "seq", (json_int_t) link->seq, "snapshot", snapshot, "entries", entries));
+        //  In pieces that stay far below the body limit: a snapshot's
+        //  first piece replaces, the rest follow as deltas with the next
+        //  seqs (a receiver missing one asks for a new snapshot)
+        size_t total = json_array_size (entries);
+        size_t start = 0, next = 0;
+        do {
+            json_t *piece = json_array ();
+            size_t bytes = 0;
+            for (next = start; next < total && bytes < ADVERT_PIECE_BYTES; next++) {
+                json_t *entry = json_array_get (entries, next);
+                bytes += strlen (en_json_str (entry, "tagset")) + 80;
+                json_array_append (piece, entry);
+            }
+            link->seq++;
+            s_link_say (self, link, "ADVERT", json_pack ("{s:s, s:I, s:b, s:o}", "epoch", self->epoch,
+                        "seq", (json_int_t) link->seq, "snapshot", snapshot && start == 0, "entries", piece));
+            start = next;
+        } while (start < total);
+        json_decref (entries);
         zhashx_destroy (&link->advertised);
         link->advertised = view;
     }
