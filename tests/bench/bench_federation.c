@@ -338,22 +338,6 @@ s_start (const char *bin_dir, const char *program, const char *config, const cha
     return bench_spawn (log, argv);
 }
 
-//  Ask a daemon for verb until check accepts the result, for timeout_ms.
-static bool
-s_wait_control (const char *dir, const char *verb, bool (*check) (json_t *, void *), void *arg,
-                int timeout_ms)
-{
-    int64_t give_up = bench_now_us () + timeout_ms * 1000LL;
-    while (bench_now_us () < give_up) {
-        json_t *result = NULL;
-        bool done = en_control_call (dir, verb, NULL, 1000, &result) == 0 && (!check || check (result, arg));
-        json_decref (result);
-        if (done)
-            return true;
-        usleep (50000);
-    }
-    return false;
-}
 
 static bool
 s_node_connected (json_t *status, void *arg)
@@ -515,7 +499,7 @@ s_hops (const char *bin_dir, const char *scratch)
         pids [b] = s_start (bin_dir, "expertnet-broker", path, log);
     }
     for (int b = 0; b < LAT_BROKERS; b++)
-        if (!s_wait_control (bdir [b], "status", NULL, NULL, 10000)) {
+        if (!bench_wait_control (bdir [b], "status", NULL, NULL, 10000)) {
             bench_path (log, sizeof log, "%s/%s.log", root, s_lat_brokers [b]);
             bench_log_tail (log);
             bench_fail ("broker %s did not answer on its control socket within 10 s", s_lat_brokers [b]);
@@ -531,7 +515,7 @@ s_hops (const char *bin_dir, const char *scratch)
         pids [LAT_BROKERS + n] = s_start (bin_dir, "expertnet-node", path, log);
     }
     for (int n = 0; n < LAT_NODES; n++)
-        if (!s_wait_control (ndir [n], "status", s_node_connected, NULL, 15000)) {
+        if (!bench_wait_control (ndir [n], "status", s_node_connected, NULL, 15000)) {
             bench_path (log, sizeof log, "%s/%s.log", root, s_lat_nodes [n].name);
             bench_log_tail (log);
             bench_fail ("node %s did not connect to its broker within 15 s", s_lat_nodes [n].name);
@@ -541,7 +525,7 @@ s_hops (const char *bin_dir, const char *scratch)
             const char *tags [] = { s_lat_nodes [n].tag, NULL };
             s_add_experts (ndir [n], n, LAT_EXPERTS, tags);
             int want = LAT_EXPERTS;
-            if (!s_wait_control (bdir [s_lat_nodes [n].broker], "experts", s_experts_at_least, &want, 10000))
+            if (!bench_wait_control (bdir [s_lat_nodes [n].broker], "experts", s_experts_at_least, &want, 10000))
                 bench_fail ("broker %s did not learn %s's experts within 10 s",
                             s_lat_brokers [s_lat_nodes [n].broker], s_lat_nodes [n].name);
         }
@@ -550,7 +534,7 @@ s_hops (const char *bin_dir, const char *scratch)
     int64_t links_start = bench_now_us ();
     for (int b = 0; b < LAT_BROKERS; b++) {
         int entries = b == 0 ? 2 : 1;
-        if (!s_wait_control (bdir [b], "status", s_links_ready, &entries, 20000)) {
+        if (!bench_wait_control (bdir [b], "status", s_links_ready, &entries, 20000)) {
             json_t *status = NULL;
             en_control_call (bdir [b], "status", NULL, 1000, &status);
             char *text = json_dumps (json_object_get (status, "links"), JSON_INDENT (2));
@@ -916,7 +900,7 @@ s_national (const char *bin_dir, const char *scratch, const s_layout_t *layout, 
         pids [b] = s_start (bin_dir, "expertnet-broker", path, log);
     }
     for (int b = 0; b < brokers; b++)
-        if (!s_wait_control (bdir [b], "status", NULL, NULL, 20000)) {
+        if (!bench_wait_control (bdir [b], "status", NULL, NULL, 20000)) {
             bench_path (log, sizeof log, "%s/%s.log", root, bname [b]);
             bench_log_tail (log);
             bench_fail ("broker %s did not answer on its control socket within 20 s", bname [b]);
@@ -927,7 +911,7 @@ s_national (const char *bin_dir, const char *scratch, const s_layout_t *layout, 
         pids [brokers + r] = s_start (bin_dir, "expertnet-node", path, log);
     }
     for (int r = 0; r < layout->regions; r++)
-        if (!s_wait_control (ndir [r], "status", s_node_connected, NULL, 30000)) {
+        if (!bench_wait_control (ndir [r], "status", s_node_connected, NULL, 30000)) {
             bench_path (log, sizeof log, "%s/%s.log", root, layout->region [r]);
             bench_log_tail (log);
             bench_fail ("node %s did not connect within 30 s", layout->region [r]);
@@ -943,13 +927,13 @@ s_national (const char *bin_dir, const char *scratch, const s_layout_t *layout, 
         int want = 0;
         for (int r = 0; r < layout->regions; r++)
             want += (!federated || layout->province [r] == b) ? result.experts : 0;
-        if (!s_wait_control (bdir [b], "experts", s_experts_at_least, &want, 20000))
+        if (!bench_wait_control (bdir [b], "experts", s_experts_at_least, &want, 20000))
             bench_fail ("broker %s did not learn its %d experts within 20 s", bname [b], want);
     }
     if (federated)
         for (int b = 0; b < brokers; b++) {
             int entries = 1;
-            if (!s_wait_control (bdir [b], "status", s_links_ready, &entries, 30000))
+            if (!bench_wait_control (bdir [b], "status", s_links_ready, &entries, 30000))
                 bench_fail ("broker %s: links not all up with adverts within 30 s", bname [b]);
         }
     result.startup = (bench_now_us () - setup_start) / 1e6;

@@ -297,30 +297,15 @@ s_submit (s_run_t *self, const char *node_dir, size_t index)
     return rc;
 }
 
-//  Ask a daemon for verb until check accepts the result, for timeout_ms.
-static bool
-s_wait_control (const char *dir, const char *verb, bool (*check) (json_t *), int timeout_ms)
-{
-    int64_t give_up = bench_now_us () + timeout_ms * 1000LL;
-    while (bench_now_us () < give_up) {
-        json_t *result = NULL;
-        bool done = en_control_call (dir, verb, NULL, 1000, &result) == 0 && check (result);
-        json_decref (result);
-        if (done)
-            return true;
-        usleep (50000);
-    }
-    return false;
-}
 
 static bool
-s_node_connected (json_t *status)
+s_node_connected (json_t *status, void *arg)
 {
     return json_is_true (json_object_get (status, "connected"));
 }
 
 static bool
-s_four_experts (json_t *experts)
+s_four_experts (json_t *experts, void *arg)
 {
     return json_array_size (experts) == 4;
 }
@@ -361,7 +346,7 @@ main (int argc, char *argv [])
     bench_path (broker_log, sizeof broker_log, "%s/broker.log", broker_dir);
     char *node_argv [] = { program, "-c", path, NULL };
     pid_t node = bench_spawn (node_log, node_argv);
-    if (!s_wait_control (node_dir, "status", s_node_connected, 15000)) {
+    if (!bench_wait_control (node_dir, "status", s_node_connected, NULL, 15000)) {
         bench_log_tail (node_log);
         bench_log_tail (broker_log);
         bench_fail ("expertnet-node did not connect to the broker within 15 s");
@@ -378,7 +363,7 @@ main (int argc, char *argv [])
             bench_fail ("expert-add failed: %s", rc < 0 ? "no answer" : en_json_str (result, "error") ?: "?");
         json_decref (result);
     }
-    if (!s_wait_control (broker_dir, "experts", s_four_experts, 10000))
+    if (!bench_wait_control (broker_dir, "experts", s_four_experts, NULL, 10000))
         bench_fail ("the broker did not learn the node's experts within 10 s");
 
     char notify [PATH_MAX + 16];

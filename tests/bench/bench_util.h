@@ -451,4 +451,22 @@ bench_request (const char *id, const char *region)
         "kader", "vrijwillig", "situatie", "thuis");
 }
 
+//  Ask a daemon (control socket in dir) for verb until check (NULL: any
+//  answer) accepts the result, for at most timeout_ms.
+static inline bool
+bench_wait_control (const char *dir, const char *verb, bool (*check) (json_t *, void *), void *arg,
+                int timeout_ms)
+{
+    int64_t give_up = bench_now_us () + timeout_ms * 1000LL;
+    while (bench_now_us () < give_up) {
+        json_t *result = NULL;
+        bool done = en_control_call (dir, verb, NULL, 1000, &result) == 0 && (!check || check (result, arg));
+        json_decref (result);
+        if (done)
+            return true;
+        usleep (50000);
+    }
+    return false;
+}
+
 #endif
