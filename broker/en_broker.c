@@ -1166,7 +1166,7 @@ s_handle_control (en_broker_t *self, zsock_t *sock)
                             "weeks", en_bstore_chart_weeks (self->store, since));
     }
     else
-    if (streq (verb, "reoffer") || streq (verb, "escalate") || streq (verb, "close"))
+    if (streq (verb, "reoffer") || streq (verb, "escalate") || streq (verb, "close") || streq (verb, "recall"))
         result = s_operator_action (self, verb, args, &code, &failure, reason, sizeof reason);
     else
     if (streq (verb, "operator-add"))

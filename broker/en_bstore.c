@@ -387,7 +387,7 @@ en_bstore_requests (en_bstore_t *self, const char *state, int limit)
             "SELECT " REQUEST_COLUMNS " FROM requests WHERE state = ? ORDER BY created DESC LIMIT ?",
             "si", state, (int64_t) limit));
     return en_db_rows (en_db_query (self->db,
-        "SELECT " REQUEST_COLUMNS " FROM requests WHERE state NOT IN ('closed', 'returned') ORDER BY created DESC LIMIT ?",
+        "SELECT " REQUEST_COLUMNS " FROM requests WHERE state NOT IN ('closed', 'returned', 'recalled') ORDER BY created DESC LIMIT ?",
         "i", (int64_t) limit));
 }
 
@@ -513,7 +513,7 @@ en_bstore_counts (en_bstore_t *self)
 
     json_t *open_by_urgency = json_object ();
     stmt = en_db_query (self->db,
-        "SELECT urgency, count(*) FROM requests WHERE state NOT IN ('closed', 'hiaat', 'returned') GROUP BY urgency", NULL);
+        "SELECT urgency, count(*) FROM requests WHERE state NOT IN ('closed', 'hiaat', 'returned', 'recalled') GROUP BY urgency", NULL);
     while (stmt && sqlite3_step (stmt) == SQLITE_ROW)
         json_object_set_new (open_by_urgency, (const char *) sqlite3_column_text (stmt, 0),
                              json_integer (sqlite3_column_int64 (stmt, 1)));
@@ -544,7 +544,7 @@ en_bstore_requests_open (en_bstore_t *self, int limit)
 {
     //  Most urgent first, then oldest first: what an operator must look at
     return en_db_rows (en_db_query (self->db,
-        "SELECT " REQUEST_COLUMNS " FROM requests WHERE state NOT IN ('closed', 'hiaat', 'returned')"
+        "SELECT " REQUEST_COLUMNS " FROM requests WHERE state NOT IN ('closed', 'hiaat', 'returned', 'recalled')"
         " ORDER BY CASE urgency WHEN 'crisis' THEN 0 WHEN 'hoog' THEN 1 ELSE 2 END, created LIMIT ?",
         "i", (int64_t) limit));
 }
@@ -744,6 +744,14 @@ en_bstore_forwards (en_bstore_t *self, const char *request_id)
 {
     return en_db_rows (en_db_query (self->db,
         "SELECT peer, msg_id, at, state FROM forwards WHERE request_id = ? ORDER BY at", "s", request_id));
+}
+
+json_t *
+en_bstore_forward_of (en_bstore_t *self, const char *request_id, const char *peer)
+{
+    return en_db_one (en_db_query (self->db,
+        "SELECT request_id, peer, msg_id, at, state FROM forwards WHERE request_id = ? AND peer = ?",
+        "ss", request_id, peer));
 }
 
 json_t *

@@ -124,6 +124,8 @@ int en_bstore_forward (en_bstore_t *self, const char *request_id, const char *pe
 int en_bstore_forward_end (en_bstore_t *self, const char *request_id, const char *peer, const char *state);
 //  The peers a request was handed to: [{peer, at, state}], oldest first.
 json_t *en_bstore_forwards (en_bstore_t *self, const char *request_id);
+//  The forward of request_id to peer, or NULL.
+json_t *en_bstore_forward_of (en_bstore_t *self, const char *request_id, const char *peer);
 //  The forward whose FORWARD message to peer had msg_id, or NULL.
 json_t *en_bstore_forward_by_msg (en_bstore_t *self, const char *peer, const char *msg_id);
 //  Advertised capacity: [{role, tagset (",a,b," sorted), hops, free}].

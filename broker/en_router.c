@@ -780,6 +780,21 @@ s_handle_peer_status (en_router_t *self, const char *peer, en_msg_t *msg, en_err
     if (!request)
         return en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'", request_id ? request_id : "");
     int rc = 0;
+    json_t *forward = en_bstore_forward_of (self->store, request_id, peer);
+    bool recalled = forward && streq (en_json_str (forward, "state"), "recalled");
+    json_decref (forward);
+    if (recalled) {
+        //  The peer acted before our RECALL reached it: say so where
+        //  operators look, and take the message (refusing it would only
+        //  make the peer drop it)
+        char note [700];
+        snprintf (note, sizeof note, "%s after the recall: %s %s%s", peer, event, expert ? expert : "",
+                  streq (state, "accepted") || streq (state, "advice") ? " (an expert there has it: settle with them)" : "");
+        zsys_warning ("request %s: %s", request_id, note);
+        if (en_bstore_event (self->store, request_id, "late-status", expert, note))
+            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+    }
+    else
     if (!en_json_str (request, "peer") || !streq (en_json_str (request, "peer"), peer))
         rc = en_error_set (error, EN_ERR_FORBIDDEN, "request '%s' was not handed to '%s'", request_id, peer);
     else
@@ -924,6 +939,50 @@ s_handle_forward (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t
     return rc;
 }
 
+//  RECALL from the peer that handed us a request: it takes the request
+//  back (its operator recalled it). Open offers are withdrawn, a request
+//  we handed on is recalled from there too, and it ends here "recalled"
+//  without a STATUS. Once an expert here accepted it, it cannot be taken
+//  back (409): the origin learns that from the STATUS already on its way.
+static int
+s_handle_recall (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t *error)
+{
+    const char *request_id = en_json_str (en_msg_body (msg), "request");
+    json_t *request = en_id_valid (request_id) ? en_bstore_request (self->store, request_id) : NULL;
+    char origin [80];
+    snprintf (origin, sizeof origin, PEER_PREFIX "%s", peer);
+    int rc = 0;
+    if (!request)
+        rc = en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'", request_id ? request_id : "");
+    else
+    if (!streq (en_json_str (request, "origin"), origin))
+        rc = en_error_set (error, EN_ERR_FORBIDDEN, "request '%s' did not come from '%s'", request_id, peer);
+    else {
+        const char *state = en_json_str (request, "state");
+        if (streq (state, "accepted") || streq (state, "advice") || streq (state, "closed"))
+            rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' is %s here: too late to recall", request_id, state);
+        else
+        if (streq (state, "recalled") || streq (state, "returned"))
+            ;                   //  nothing left to do
+        else {
+            const char *onward = en_json_str (request, "peer");
+            char detail [200];
+            snprintf (detail, sizeof detail, "%s took it back", peer);
+            if ((onward && (en_bstore_forward_end (self->store, request_id, onward, "recalled")
+                            || s_send_peer (self, onward, "RECALL", json_pack ("{s:s}", "request", request_id), NULL)))
+            ||  s_withdraw_open (self, request, "withdrawn", NULL, NULL)
+            ||  en_bstore_request_update (self->store, request_id, "recalled", NULL)
+            ||  en_bstore_event (self->store, request_id, "recalled", NULL, detail)
+            ||  s_audit (self, request_id, "recalled", NULL))
+                rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+            else
+                zsys_info ("request %s: recalled by %s", request_id, peer);
+        }
+    }
+    json_decref (request);
+    return rc;
+}
+
 int
 en_router_handle_peer (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t *error)
 {
@@ -933,6 +992,8 @@ en_router_handle_peer (en_router_t *self, const char *peer, en_msg_t *msg, en_er
         return s_handle_forward (self, peer, msg, error);
     if (streq (command, "STATUS"))
         return s_handle_peer_status (self, peer, msg, error);
+    if (streq (command, "RECALL"))
+        return s_handle_recall (self, peer, msg, error);
     return en_error_set (error, EN_ERR_BAD_REQUEST, "command %s is not sent by a peer broker", command);
 }
 
@@ -1018,6 +1079,41 @@ en_router_expire (en_router_t *self, int64_t now)
     return expired;
 }
 
+//  An operator takes back a request that is with a peer broker (its link
+//  dead, or the peer silent): RECALL to the peer (it withdraws its offers
+//  when the message arrives), and the request is routed again here, that
+//  peer skipped. Not once the peer reported an accepting expert.
+static int
+s_recall (en_router_t *self, const char *operator_name, json_t *request, const char *reason, en_error_t *error)
+{
+    const char *id = en_json_str (request, "id");
+    const char *peer = en_json_str (request, "peer");
+    const char *state = en_json_str (request, "state");
+    if (!peer || streq (state, "closed"))
+        return en_error_set (error, EN_ERR_CONFLICT, "request '%s' is not with a peer broker", id);
+    if (streq (state, "accepted") || streq (state, "advice"))
+        return en_error_set (error, EN_ERR_CONFLICT, "request '%s' was accepted by %s of %s: close it instead",
+                             id, en_json_str (request, "expert") ?: "an expert", peer);
+    char held [64], detail [600];
+    snprintf (held, sizeof held, "%s", peer);
+    snprintf (detail, sizeof detail, "%s: %s (recalled from %s)", operator_name, reason, held);
+    self->actor = operator_name;
+    self->by_operator = true;
+    int rc = 0;
+    if (en_bstore_forward_end (self->store, id, held, "recalled")
+    ||  s_send_peer (self, held, "RECALL", json_pack ("{s:s}", "request", id), NULL)
+    ||  s_transition (self, request, "submitted", "operator-recall", NULL, detail, NULL)
+    ||  s_route (self, request))
+        rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+    else {
+        en_metrics_count (self->metrics, EN_METRIC_OPERATOR, "recall", 1);
+        zsys_info ("request %s: recalled from %s by operator %s", id, held, operator_name);
+    }
+    self->by_operator = false;
+    self->actor = self->name;
+    return rc;
+}
+
 //  Operator actions. Each is one event "operator-<action>" with the
 //  operator's name and reason, then the transitions it causes, all with
 //  the operator as the actor in the access log.
@@ -1027,16 +1123,22 @@ en_router_operator (en_router_t *self, const char *operator_name, const char *ac
 {
     if (!en_name_valid (operator_name))
         return en_error_set (error, EN_ERR_INVALID, "field 'operator' must be an operator name");
-    if (!action || (!streq (action, "reoffer") && !streq (action, "escalate") && !streq (action, "close")))
-        return en_error_set (error, EN_ERR_BAD_REQUEST, "action must be reoffer, escalate or close");
+    if (!action || (!streq (action, "reoffer") && !streq (action, "escalate") && !streq (action, "close")
+                 && !streq (action, "recall")))
+        return en_error_set (error, EN_ERR_BAD_REQUEST, "action must be reoffer, escalate, close or recall");
     if (!reason || strlen (reason) == 0 || strlen (reason) > 500)
         return en_error_set (error, EN_ERR_INVALID, "field 'reason' must be text of 1 to 500 bytes");
     json_t *request = en_id_valid (request_id) ? en_bstore_request (self->store, request_id) : NULL;
     if (!request)
         return en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'", request_id ? request_id : "");
+    if (streq (action, "recall")) {
+        int rc = s_recall (self, operator_name, request, reason, error);
+        json_decref (request);
+        return rc;
+    }
     if (en_json_str (request, "peer") && !streq (en_json_str (request, "state"), "closed")) {
-        en_error_set (error, EN_ERR_CONFLICT, "request '%s' is with peer broker '%s': its operators act on it there",
-                      request_id, en_json_str (request, "peer"));
+        en_error_set (error, EN_ERR_CONFLICT, "request '%s' is with peer broker '%s': its operators act on it "
+                      "there, or recall it", request_id, en_json_str (request, "peer"));
         json_decref (request);
         return -1;
     }

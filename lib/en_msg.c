@@ -49,6 +49,7 @@ static const s_command_t s_commands [] = {
     { "ADVERT", false },        //  broker -> peer broker: what expertise it can serve (seq)
     { "RESYNC", false },        //  broker -> peer broker: a gap in ADVERT seqs, send a snapshot
     { "FORWARD", true },        //  broker -> peer broker: a node's signed message, carried
+    { "RECALL", true },         //  broker -> peer broker: drop a request it was handed
     { NULL, false }
 };
 

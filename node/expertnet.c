@@ -61,7 +61,7 @@ static const char *s_usage_text =
 "Dashboard (http://127.0.0.1:8080 by default) and operator actions:\n"
 "  broker operator-add NAME [--password-file F]   a dashboard login\n"
 "  broker token-add NAME | tokens | token-remove ID   API tokens\n"
-"  broker reoffer|escalate|close ID --reason TEXT     operator actions (logged)\n"
+"  broker reoffer|escalate|close|recall ID --reason TEXT   operator actions (logged)\n"
 "Rode draden (stuurgroep, against the broker):\n"
 "  report --from DATE --to DATE --format html|csv|json [--region R] [--output F]\n"
 "Keys:\n"
@@ -1604,6 +1604,7 @@ main (int argc, char *argv [])
         { "broker", "reoffer", "broker reoffer ID --reason TEXT", action_opts },
         { "broker", "escalate", "broker escalate ID --reason TEXT", action_opts },
         { "broker", "close", "broker close ID --reason TEXT", action_opts },
+        { "broker", "recall", "broker recall ID --reason TEXT", action_opts },
         { "report", NULL, "report --from DATE --to DATE --format html|csv|json [--region R]", report_opts },
         { "keygen", NULL, "keygen --name NAME --dir DIR", keygen_opts },
         { "enroll", NULL, "enroll CERT --broker DIR", no_opts },
@@ -1696,7 +1697,8 @@ main (int argc, char *argv [])
         rc = s_cmd_audit (&cli, parsed, verb);
     else
     if (streq (noun, "broker") && (strncmp (verb, "operator", 8) == 0 || strncmp (verb, "token", 5) == 0
-                                   || streq (verb, "reoffer") || streq (verb, "escalate") || streq (verb, "close")))
+                                   || streq (verb, "reoffer") || streq (verb, "escalate") || streq (verb, "close")
+                                   || streq (verb, "recall")))
         rc = s_cmd_operator (&cli, parsed, verb);
     else
     if (streq (noun, "broker"))

@@ -215,7 +215,29 @@ check "twente's close is relayed and closes the request at gelderland" \
 check "... and the closed state comes back to overijssel" \
     net_until 15 '.state == "closed"' show overijssel "$R_FIRST"
 
-# 5. Refused peers. A broker whose key is not enrolled at overijssel,
+# 5. Recall: a request waits for a dead link; overijssel's operator takes
+#    it back. When the link heals, gelderland gets the FORWARD and then the
+#    RECALL, in that order: it withdraws its offer; nothing comes back.
+ip -n "$NS_OV" link set ov-gld-$$ down
+check "link cut again" net_until 10 '.links[0].state != "up"' st overijssel
+R_BACK=$(submit eetstoornis)
+check "a new request waits for gelderland" net_until 10 '.state == "forwarded"' show overijssel "$R_BACK"
+check_exit "the operator recalls it" 0 "$NET_BIN/expertnet" --broker "$NET_DIR/overijssel" broker recall "$R_BACK" \
+    --reason "koppeling met Gelderland ligt stil"
+check "it is routed again here (nobody: hiaat), gelderland skipped" \
+    net_until 10 '.state == "hiaat" and .peer == null and ([.events[].type] | index("operator-recall") != null)' \
+    show overijssel "$R_BACK"
+check "twente is told" net_until 10 '[.events[].event] | index("operator-recall") != null' \
+    en twente --json request show "$R_BACK"
+ip -n "$NS_OV" link set ov-gld-$$ up
+check "after the heal gelderland received it and then the recall" \
+    net_until 20 '.state == "recalled" and ([.events[].type] | index("offered") != null)' show gelderland "$R_BACK"
+check "gelderland's offer for it was withdrawn" \
+    net_until 10 "[.[] | select(.request_id == \"$R_BACK\")] | length == 0" \
+    "$NET_BIN/expertnet" --broker "$NET_DIR/gelderland" --json broker offers
+check_eq "overijssel's request stays as it was (no late status)" hiaat "$(show overijssel "$R_BACK" | jq -r .state)"
+
+# 6. Refused peers. A broker whose key is not enrolled at overijssel,
 #    calling itself gelderland: the CURVE handshake is refused.
 "$NET_BIN/expertnet" keygen --name gelderland --dir "$NET_DIR/rogue/keys" >/dev/null
 refused_before=$(st overijssel | jq .connections_refused)

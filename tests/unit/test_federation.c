@@ -2088,6 +2088,113 @@ test_closed_stays_closed (void **state)
     assert_int_equal (s_depth (a, "twente"), 0);
 }
 
+//  ---------------------------------------------------------------------
+//  Recall: an operator takes back a request that is with a peer
+
+//  The operator action at broker, expected to succeed.
+static void
+s_operator_ok (broker_t *broker, const char *action, const char *id)
+{
+    en_db_t *db = en_bstore_db (broker->store);
+    en_error_t error;
+    memset (&error, 0, sizeof error);
+    assert_int_equal (en_db_begin (db), 0);
+    if (en_router_operator (broker->router, "marieke", action, id, "koppeling ligt al uren stil", &error))
+        fail_msg ("operator %s of %s refused: %d %s", action, id, error.code, error.reason);
+    assert_int_equal (en_db_commit (db), 0);
+}
+
+static void
+test_recall (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b;
+    s_publish (a, "twente", self->twente, EXPERTS_A);
+    s_publish (b, "achterhoek", self->achterhoek,
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"eetstoornis\"],\"capacity\":4}]");
+    json_decref (s_take (b, "achterhoek"));
+    s_advertise (self, b, a);
+    s_operator_refused (a, "recall", "twente-0009", EN_ERR_NOT_FOUND);
+
+    //  Forwarded and offered at B; A recalls it: routed again here (the
+    //  bovenregionale procesregisseur), B skipped, RECALL queued for B
+    s_submit_only (a, "twente", self->twente, "twente-0001", "hoog", "[\"eetstoornis\"]");
+    assert_int_equal (s_pump (a, b), 1);
+    assert_int_equal (s_pump (b, a), 1);
+    s_assert_state (a, "twente-0001", "offered");
+    json_decref (s_take (a, "twente"));
+    s_operator_ok (a, "recall", "twente-0001");
+    s_assert_forwards (a, "twente-0001", "gelderland/recalled");
+    s_assert_peer (a, "twente-0001", NULL);
+    s_assert_state (a, "twente-0001", "escalated");
+    s_assert_offered (a, "twente-0001", "pr-ov-01", "escalation");
+    s_assert_events (a, "twente-0001", "submitted forwarded offered operator-recall escalated");
+    json_t *recall = s_outbox (a, "peer:gelderland", "RECALL");
+    assert_int_equal (json_array_size (recall), 1);
+    json_decref (recall);
+    //  The origin node hears of it
+    json_t *told = s_outbox (a, "twente", "STATUS");
+    assert_true (json_array_size (told) >= 1);
+    json_decref (told);
+    //  B withdraws its offer, ends the request "recalled", tells A nothing
+    assert_int_equal (s_pump (a, b), 1);
+    s_assert_state (b, "twente-0001", "recalled");
+    assert_int_equal (s_expert_int (b, "se-ah-01", "reserved"), 0);
+    json_t *withdrawn = s_outbox (b, "achterhoek", "WITHDRAW");
+    assert_int_equal (json_array_size (withdrawn), 1);
+    json_decref (withdrawn);
+    assert_int_equal (s_depth (b, "peer:overijssel"), 0);
+    //  A recalled request is not with a peer any more
+    s_operator_refused (a, "recall", "twente-0001", EN_ERR_CONFLICT);
+
+    //  Too late: B's expert accepted before the RECALL arrived
+    s_submit_only (a, "twente", self->twente, "twente-0002", "hoog", "[\"eetstoornis\"]");
+    assert_int_equal (s_pump (a, b), 1);
+    char offer [128];
+    s_offer_id (b, "twente-0002", offer, sizeof offer);
+    s_node_ok (b, "achterhoek", self->achterhoek, "ACCEPT", json_pack ("{s:s}", "offer", offer));
+    s_assert_state (b, "twente-0002", "accepted");
+    //  A has not heard yet (STATUS still queued at B): it may recall;
+    //  nobody is left here, so the request is a hiaat at A
+    s_operator_ok (a, "recall", "twente-0002");
+    json_t *rows = s_outbox (a, "peer:gelderland", "RECALL");
+    assert_int_equal (json_array_size (rows), 1);
+    json_t *row = json_array_get (rows, 0);
+    en_msg_t *msg = en_msg_restore ("RECALL", en_json_str (row, "msg_id"), "overijssel", en_now_ms (),
+                                    json_incref (json_object_get (row, "body")));
+    en_error_t error;
+    assert_int_equal (s_peer_deliver (b, "overijssel", msg, &error), -1);
+    assert_int_equal (error.code, EN_ERR_CONFLICT);
+    //  A final ERROR: the link hands it to the router (nothing to do for a
+    //  RECALL) and drops the message
+    en_db_t *db = en_bstore_db (a->store);
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_forward_refused (a->router, "gelderland", en_msg_id (msg), error.code, error.reason), 0);
+    assert_int_equal (en_outbox_ack (en_bstore_outbox (a->store), "peer:gelderland", en_msg_id (msg)), 1);
+    assert_int_equal (en_db_commit (db), 0);
+    en_msg_destroy (&msg);
+    json_decref (rows);
+    s_assert_state (b, "twente-0002", "accepted");
+    //  B's STATUS accepted reaches A: taken, and recorded for operators,
+    //  not applied (the request is being routed here now)
+    int64_t a_state_before = s_depth (a, "twente");
+    assert_true (s_pump (b, a) >= 1);
+    s_assert_state (a, "twente-0002", "hiaat");     //  pr-ov-01 has twente-0001
+    char events [512];
+    s_events (a, "twente-0002", events, sizeof events);
+    assert_non_null (strstr (events, "late-status"));
+    assert_int_equal (s_depth (a, "twente"), a_state_before);
+
+    //  Not once A knows an expert there accepted
+    s_submit_only (a, "twente", self->twente, "twente-0003", "hoog", "[\"eetstoornis\"]");
+    assert_int_equal (s_pump (a, b), 1);
+    s_offer_id (b, "twente-0003", offer, sizeof offer);
+    s_node_ok (b, "achterhoek", self->achterhoek, "ACCEPT", json_pack ("{s:s}", "offer", offer));
+    s_pump (b, a);
+    s_assert_state (a, "twente-0003", "accepted");
+    s_operator_refused (a, "recall", "twente-0003", EN_ERR_CONFLICT);
+}
+
 int
 main (void)
 {
@@ -2104,6 +2211,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_refusals, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_relayed_close_needs_origin_key, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_rekeyed_origin_told, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_recall, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_forward_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_operator_forwarded, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_fed_adverts, s_setup, s_teardown),
