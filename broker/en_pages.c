@@ -23,7 +23,8 @@ s_lookup (const char *table [][2], const char *key)
 static const char *s_states [][2] = {
     { "submitted", "ingediend" }, { "offered", "aangeboden" }, { "escalated", "geëscaleerd" },
     { "accepted", "geaccepteerd" }, { "advice", "advies gegeven" }, { "closed", "gesloten" },
-    { "hiaat", "hiaat" }, { NULL, NULL } };
+    { "hiaat", "hiaat" }, { "forwarded", "naar andere provincie" }, { "returned", "teruggegeven" },
+    { "recalled", "teruggehaald" }, { NULL, NULL } };
 
 static const char *s_events [][2] = {
     { "submitted", "ingediend" }, { "offered", "aangeboden aan expert" },
@@ -33,6 +34,10 @@ static const char *s_events [][2] = {
     { "dossier", "dossier versleuteld doorgestuurd" }, { "withdrawn", "aanbod ingetrokken" },
     { "operator-reoffer", "operator: opnieuw aanbieden" },
     { "operator-escalate", "operator: escaleren" }, { "operator-close", "operator: sluiten" },
+    { "forwarded", "doorgestuurd naar andere provincie" }, { "returned", "teruggegeven: daar niemand" },
+    { "relayed", "doorgegeven aan andere provincie" }, { "operator-recall", "operator: teruggehaald" },
+    { "recalled", "teruggehaald door de andere provincie" },
+    { "late-status", "bericht van andere provincie na terughalen" },
     { NULL, NULL } };
 
 static const char *s_kinds [][2] = {
@@ -44,7 +49,10 @@ static const char *s_audit_events [][2] = {
     { "request.declined", "afgewezen" }, { "request.expired", "verlopen" }, { "request.advice", "advies" },
     { "request.closed", "gesloten" }, { "request.hiaat", "hiaat" }, { "request.dossier", "dossier doorgestuurd" },
     { "request.withdrawn", "aanbod ingetrokken" }, { "request.operator-reoffer", "opnieuw aanbieden" },
-    { "request.operator-escalate", "escaleren" }, { "request.operator-close", "sluiten" }, { NULL, NULL } };
+    { "request.operator-escalate", "escaleren" }, { "request.operator-close", "sluiten" },
+    { "request.forwarded", "doorgestuurd" }, { "request.returned", "teruggegeven" },
+    { "request.relayed", "doorgegeven" }, { "request.operator-recall", "teruggehaald" },
+    { "request.recalled", "teruggehaald" }, { NULL, NULL } };
 
 static const char *
 s_time (int64_t ms, char *buf, size_t size)
@@ -611,7 +619,23 @@ en_pages_request (FILE *out, const en_page_t *page, json_t *request, json_t *aud
         }
         fputs ("</tbody></table>", out);
     }
-    //  Operator actions, where the state allows them
+    //  Operator actions, where the state allows them. A request with a
+    //  peer broker is acted on there; here it can only be taken back.
+    const char *peer = en_json_str (request, "peer");
+    if (peer && !streq (state, "closed") && page->csrf) {
+        fputs ("<h2>Acties</h2><p>In behandeling bij de broker van ", out);
+        en_html_escape (out, peer);
+        fputs (": de operators daar kunnen het verzoek opnieuw aanbieden, escaleren of sluiten.</p>", out);
+        if (!streq (state, "accepted") && !streq (state, "advice")) {
+            fputs ("<div class=\"actions\">", out);
+            s_action_form (out, page, id, "recall", "Terughalen",
+                           "Haalt het verzoek terug (bijvoorbeeld als de koppeling stil ligt) en zoekt hier opnieuw; "
+                           "de andere provincie trekt haar aanbod in zodra de koppeling herstelt.",
+                           "Terughalen", "");
+            fputs ("</div>", out);
+        }
+    }
+    else
     if (!streq (state, "closed") && page->csrf) {
         bool routable = streq (state, "submitted") || streq (state, "offered")
                      || streq (state, "escalated") || streq (state, "hiaat");

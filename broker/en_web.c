@@ -857,6 +857,8 @@ s_action_done (const char *action)
         return "Het verzoek is geëscaleerd naar een bovenregionale procesregisseur.";
     if (action && streq (action, "close"))
         return "Het verzoek is gesloten.";
+    if (action && streq (action, "recall"))
+        return "Het verzoek is teruggehaald en wordt hier opnieuw gerouteerd.";
     return NULL;
 }
 
@@ -884,7 +886,8 @@ s_page_request (s_request_t *req, const char *id, const char *message, bool is_e
 static bool
 s_action_valid (const char *action)
 {
-    return action && (streq (action, "reoffer") || streq (action, "escalate") || streq (action, "close"));
+    return action && (streq (action, "reoffer") || streq (action, "escalate") || streq (action, "close")
+                      || streq (action, "recall"));
 }
 
 //  An operator action from the request page's forms

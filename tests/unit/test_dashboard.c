@@ -373,6 +373,39 @@ test_federation_panel (void **state)
     json_decref (overview);
 }
 
+//  The request page of a request held by a peer broker offers only
+//  "Terughalen" (the peer's operators act on it there), and none once an
+//  expert there accepted it.
+static void
+test_forwarded_request_page (void **state)
+{
+    (void) state;
+    en_page_t page = { .broker = "overijssel", .operator_name = "marieke", .csrf = "t0ken", .now = en_now_ms () };
+    const char *states [] = { "offered", "accepted" };
+    for (int i = 0; i < 2; i++) {
+        json_t *request = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:{}, s:[], s:[]}",
+            "id", "twente-0001", "origin", "twente", "state", states [i], "urgency", "hoog",
+            "question_type", "consultatie-advies", "peer", "<gelderland>", "summary", "events", "offers_open");
+        char *html = NULL;
+        size_t size = 0;
+        FILE *out = open_memstream (&html, &size);
+        json_t *audit = json_array ();
+        en_pages_request (out, &page, request, audit, NULL, false);
+        fclose (out);
+        json_decref (audit);
+        assert_non_null (strstr (html, "In behandeling bij de broker van &lt;gelderland&gt;"));
+        assert_null (strstr (html, "Opnieuw aanbieden"));
+        assert_null (strstr (html, "Escaleren naar procesregisseur"));
+        assert_null (strstr (html, "Verzoek sluiten"));
+        if (i == 0)
+            assert_non_null (strstr (html, "value=\"recall\""));
+        else
+            assert_null (strstr (html, "value=\"recall\""));
+        free (html);
+        json_decref (request);
+    }
+}
+
 int
 main (void)
 {
@@ -390,6 +423,7 @@ main (void)
         cmocka_unit_test (test_metrics_text),
         cmocka_unit_test (test_charts),
         cmocka_unit_test (test_federation_panel),
+        cmocka_unit_test (test_forwarded_request_page),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
