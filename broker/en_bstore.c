@@ -343,22 +343,34 @@ en_bstore_candidate (en_bstore_t *self, json_t *request, const char **roles,
 }
 
 int
-en_bstore_request_insert (en_bstore_t *self, const char *origin, const char *msg_id,
-                          json_t *summary)
+en_bstore_request_insert (en_bstore_t *self, const char *origin, const char *msg_id, json_t *summary,
+                          json_t *submit, const char *sign_key, const char *origin_node, json_t *visited)
 {
     const char *id = en_json_str (summary, "id");
     if (en_db_int (self->db, "SELECT count(*) FROM requests WHERE id = ?", "s", id) > 0)
         return 1;
     char *text = json_dumps (summary, JSON_COMPACT | JSON_SORT_KEYS);
+    char *submit_text = submit ? json_dumps (submit, JSON_COMPACT) : NULL;
+    char *visited_text = visited ? json_dumps (visited, JSON_COMPACT) : NULL;
     int64_t now = en_now_ms ();
     int rc = en_db_exec (self->db,
-        "INSERT INTO requests (id, origin, msg_id, region, urgency, question_type, summary, state, created, updated)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, 'submitted', ?, ?)",
-        "sssssssii", id, origin, msg_id, en_json_str (summary, "region"),
-        en_json_str (summary, "urgency"), en_json_str (summary, "question_type"), text, now, now);
+        "INSERT INTO requests (id, origin, msg_id, region, urgency, question_type, summary, state, created, updated,"
+        " submit, sign_key, origin_node, visited)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, 'submitted', ?, ?, ?, ?, ?, ?)",
+        "sssssssiissss", id, origin, msg_id, en_json_str (summary, "region"),
+        en_json_str (summary, "urgency"), en_json_str (summary, "question_type"), text, now, now,
+        submit_text, sign_key, origin_node, visited_text);
     free (text);
+    free (submit_text);
+    free (visited_text);
     return rc;
 }
+
+//  States a request does not leave by routing here: done ('closed'),
+//  handed back to the peer it came from ('returned', 'recalled'); and
+//  with 'hiaat', the ones operators need not watch as open.
+#define STATES_DONE     "('closed', 'returned', 'recalled')"
+#define STATES_NOT_OPEN "('closed', 'returned', 'recalled', 'hiaat')"
 
 #define REQUEST_COLUMNS \
     "id, origin, region, urgency, question_type, summary AS summary_json, state, expert, created, updated," \
@@ -387,7 +399,7 @@ en_bstore_requests (en_bstore_t *self, const char *state, int limit)
             "SELECT " REQUEST_COLUMNS " FROM requests WHERE state = ? ORDER BY created DESC LIMIT ?",
             "si", state, (int64_t) limit));
     return en_db_rows (en_db_query (self->db,
-        "SELECT " REQUEST_COLUMNS " FROM requests WHERE state NOT IN ('closed', 'returned', 'recalled') ORDER BY created DESC LIMIT ?",
+        "SELECT " REQUEST_COLUMNS " FROM requests WHERE state NOT IN " STATES_DONE " ORDER BY created DESC LIMIT ?",
         "i", (int64_t) limit));
 }
 
@@ -513,7 +525,7 @@ en_bstore_counts (en_bstore_t *self)
 
     json_t *open_by_urgency = json_object ();
     stmt = en_db_query (self->db,
-        "SELECT urgency, count(*) FROM requests WHERE state NOT IN ('closed', 'hiaat', 'returned', 'recalled') GROUP BY urgency", NULL);
+        "SELECT urgency, count(*) FROM requests WHERE state NOT IN " STATES_NOT_OPEN " GROUP BY urgency", NULL);
     while (stmt && sqlite3_step (stmt) == SQLITE_ROW)
         json_object_set_new (open_by_urgency, (const char *) sqlite3_column_text (stmt, 0),
                              json_integer (sqlite3_column_int64 (stmt, 1)));
@@ -544,7 +556,7 @@ en_bstore_requests_open (en_bstore_t *self, int limit)
 {
     //  Most urgent first, then oldest first: what an operator must look at
     return en_db_rows (en_db_query (self->db,
-        "SELECT " REQUEST_COLUMNS " FROM requests WHERE state NOT IN ('closed', 'hiaat', 'returned', 'recalled')"
+        "SELECT " REQUEST_COLUMNS " FROM requests WHERE state NOT IN " STATES_NOT_OPEN
         " ORDER BY CASE urgency WHEN 'crisis' THEN 0 WHEN 'hoog' THEN 1 ELSE 2 END, created LIMIT ?",
         "i", (int64_t) limit));
 }
@@ -695,20 +707,6 @@ en_bstore_report_cases (en_bstore_t *self)
 
 //  --------------------------------------------------------------------
 //  Federation
-
-int
-en_bstore_request_provenance (en_bstore_t *self, const char *id, json_t *submit, const char *sign_key,
-                              const char *origin_node, json_t *visited)
-{
-    char *submit_text = json_dumps (submit, JSON_COMPACT);
-    char *visited_text = visited ? json_dumps (visited, JSON_COMPACT) : NULL;
-    int rc = en_db_exec (self->db,
-        "UPDATE requests SET submit = ?, sign_key = ?, origin_node = ?, visited = ? WHERE id = ?",
-        "sssss", submit_text, sign_key, origin_node, visited_text, id);
-    free (submit_text);
-    free (visited_text);
-    return rc;
-}
 
 json_t *
 en_bstore_request_submit (en_bstore_t *self, const char *id)

@@ -35,9 +35,12 @@ json_t *en_bstore_experts (en_bstore_t *self);
 json_t *en_bstore_candidate (en_bstore_t *self, json_t *request,
                              const char **roles, bool escalation, int64_t now);
 
-//  Requests. insert returns 0, or 1 if the id exists, -1 on error.
-int en_bstore_request_insert (en_bstore_t *self, const char *origin,
-                              const char *msg_id, json_t *summary);
+//  Requests. insert returns 0, or 1 if the id exists, -1 on error. With
+//  it, where the request came from (federation): the origin node's
+//  signed SUBMIT (en_msg_export), its signing key (hex), the origin
+//  node's name, and the brokers it passed (NULL for our own nodes').
+int en_bstore_request_insert (en_bstore_t *self, const char *origin, const char *msg_id, json_t *summary,
+                              json_t *submit, const char *sign_key, const char *origin_node, json_t *visited);
 json_t *en_bstore_request (en_bstore_t *self, const char *id);
 int en_bstore_request_update (en_bstore_t *self, const char *id,
                               const char *state, const char *expert);
@@ -111,12 +114,7 @@ int en_bstore_summary_put (en_bstore_t *self, const char *origin, json_t *body);
 //  outcome, question_type, urgency, expertise, first_assignment, hiaat.
 json_t *en_bstore_report_cases (en_bstore_t *self);
 
-//  Federation. Where a request came from: the origin node's signed
-//  SUBMIT (en_msg_export), its signing key (hex), the origin node's name
-//  and the brokers it passed (NULL for a request of our own nodes).
-int en_bstore_request_provenance (en_bstore_t *self, const char *id, json_t *submit, const char *sign_key,
-                                  const char *origin_node, json_t *visited);
-//  {submit} of a request, or NULL.
+//  Federation. {submit} of a request (as stored by insert), or NULL.
 json_t *en_bstore_request_submit (en_bstore_t *self, const char *id);
 //  Hand a request to peer (state "forwarded"), or record that the peer
 //  gave it back or ended it (forwards.state = state; requests.peer cleared).

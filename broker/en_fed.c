@@ -4,9 +4,9 @@
     heartbeat until the peer answers WELCOME; then up: snapshot ADVERT,
     the whole outbox again, PING when quiet for a heartbeat (its PONG
     gives the round-trip time). Three heartbeats without a word and the
-    link is down: the socket is dropped and a fresh one made, after a
-    backoff that doubles from one heartbeat to 30 s while the peer stays
-    silent. ZMQ_IMMEDIATE keeps libzmq from queuing for a connection that
+    link is down: the socket is dropped and a fresh one made at once;
+    while the peer stays silent, each further fresh socket waits twice as
+    long as the last (one heartbeat up to 30 s). ZMQ_IMMEDIATE keeps libzmq from queuing for a connection that
     does not exist: the outbox on disk is the only queue.
 
     States for operators: "connecting" (never welcomed yet), "up",
@@ -297,12 +297,14 @@ en_fed_flush (en_fed_t *self)
 //  Adverts
 
 //  What we advertise to link's peer now: key "role|tagset|hops" -> free.
+//  own: our own experts' entries (the same for every link: computed once
+//  per round by the caller), or NULL to compute them here.
 static zhashx_t *
-s_advert_view (en_fed_t *self, s_link_t *link)
+s_advert_view (en_fed_t *self, s_link_t *link, json_t *own)
 {
     zhashx_t *view = zhashx_new ();
     zhashx_set_destructor (view, (zhashx_destructor_fn *) zstr_free);
-    json_t *lists [2] = { en_bstore_advert_own (self->store, en_now_ms ()),
+    json_t *lists [2] = { own ? json_incref (own) : en_bstore_advert_own (self->store, en_now_ms ()),
                           en_bstore_advert_learned (self->store, link->name, self->max_hops) };
     for (int i = 0; i < 2; i++) {
         size_t index;
@@ -332,9 +334,9 @@ s_advert_entry (const char *key, int64_t free_places)
 //  Send link's peer what changed since the last ADVERT (everything, when
 //  snapshot): the next seq of this epoch.
 static void
-s_advert_send (en_fed_t *self, s_link_t *link, bool snapshot)
+s_advert_send (en_fed_t *self, s_link_t *link, bool snapshot, json_t *own)
 {
-    zhashx_t *view = s_advert_view (self, link);
+    zhashx_t *view = s_advert_view (self, link, own);
     json_t *entries = json_array ();
     for (char *value = (char *) zhashx_first (view); value; value = (char *) zhashx_next (view)) {
         const char *key = (const char *) zhashx_cursor (view);
@@ -505,7 +507,7 @@ s_link_message (en_fed_t *self, s_link_t *link, zmsg_t *raw)
             link->last_ack = now;
             link->backoff_ms = self->heartbeat_ms;
             //  (Re)connected: a full snapshot, then the whole queue again
-            s_advert_send (self, link, true);
+            s_advert_send (self, link, true, NULL);
             en_outbox_reset (outbox, link->dest);
         }
     }
@@ -518,7 +520,7 @@ s_link_message (en_fed_t *self, s_link_t *link, zmsg_t *raw)
     }
     else
     if (streq (command, "RESYNC"))
-        s_advert_send (self, link, true);
+        s_advert_send (self, link, true, NULL);
     else
     if (streq (command, "ACK")) {
         if (ref && en_outbox_ack (outbox, link->dest, ref) == 1)
@@ -602,6 +604,7 @@ en_fed_tick (en_fed_t *self)
 {
     int64_t now = en_now_ms ();
     bool adverts = self->dirty ? now - self->advert_at >= ADVERT_MIN_MS : now - self->advert_at >= ADVERT_EVERY_MS;
+    json_t *own = adverts && zhashx_size (self->links) ? en_bstore_advert_own (self->store, now) : NULL;
     for (s_link_t *link = (s_link_t *) zhashx_first (self->links); link;
          link = (s_link_t *) zhashx_next (self->links)) {
         if (!link->backoff_ms)
@@ -639,8 +642,9 @@ en_fed_tick (en_fed_t *self)
                                                        "seq", (json_int_t) link->seq));
         }
         if (adverts && s_link_up (self, link))
-            s_advert_send (self, link, false);
+            s_advert_send (self, link, false, own);
     }
+    json_decref (own);
     if (adverts) {
         self->advert_at = now;
         self->dirty = false;

@@ -205,14 +205,22 @@ s_card (FILE *out, const char *label, const char *value, const char *note, const
     fputs ("</div></div>", out);
 }
 
+//  Open a panel with its title; with no rows, say so (empty) and close
+//  it. True when there are rows to show.
+static bool
+s_panel (FILE *out, const char *title, size_t rows, const char *empty)
+{
+    fprintf (out, "<section class=\"panel\"><h2>%s</h2>", title);
+    if (rows == 0)
+        fprintf (out, "<p class=\"empty\">%s</p></section>", empty);
+    return rows > 0;
+}
+
 static void
 s_open_requests (FILE *out, json_t *requests, int64_t now)
 {
-    fputs ("<section class=\"panel\"><h2>Open verzoeken</h2>", out);
-    if (json_array_size (requests) == 0) {
-        fputs ("<p class=\"empty\">Geen open verzoeken.</p></section>", out);
+    if (!s_panel (out, "Open verzoeken", json_array_size (requests), "Geen open verzoeken."))
         return;
-    }
     fputs ("<table id=\"open-requests\"><thead><tr><th>Verzoek</th><th>Regio</th><th>Urgentie</th>"
            "<th>Vraag</th><th>Status</th><th>Toegewezen</th><th class=\"num\">Leeftijd</th></tr></thead><tbody>", out);
     size_t index;
@@ -244,11 +252,8 @@ s_open_requests (FILE *out, json_t *requests, int64_t now)
 static void
 s_offers (FILE *out, json_t *offers)
 {
-    fputs ("<section class=\"panel\"><h2>Wachtende aanbiedingen</h2>", out);
-    if (json_array_size (offers) == 0) {
-        fputs ("<p class=\"empty\">Er wacht geen aanbod op antwoord.</p></section>", out);
+    if (!s_panel (out, "Wachtende aanbiedingen", json_array_size (offers), "Er wacht geen aanbod op antwoord."))
         return;
-    }
     fputs ("<table id=\"offers\"><thead><tr><th>Verzoek</th><th>Expert</th><th>Soort</th><th>Urgentie</th>"
            "<th class=\"num\">Resterende tijd</th></tr></thead><tbody>", out);
     size_t index;
@@ -277,12 +282,9 @@ s_offers (FILE *out, json_t *offers)
 static void
 s_availability (FILE *out, json_t *experts)
 {
-    fputs ("<section class=\"panel\"><h2>Experts beschikbaar</h2>", out);
     json_t *by_role = json_object_get (experts, "by_role");
-    if (json_object_size (by_role) == 0) {
-        fputs ("<p class=\"empty\">Nog geen experts gepubliceerd.</p></section>", out);
+    if (!s_panel (out, "Experts beschikbaar", json_object_size (by_role), "Nog geen experts gepubliceerd."))
         return;
-    }
     fputs ("<table class=\"compact\"><thead><tr><th>Rol</th><th class=\"num\">Beschikbaar</th>"
            "<th class=\"num\">Totaal</th></tr></thead><tbody>", out);
     const char *key;
@@ -322,11 +324,8 @@ s_ago (int64_t now, int64_t at, char *buffer, size_t size)
 static void
 s_nodes (FILE *out, json_t *nodes, int64_t now)
 {
-    fputs ("<section class=\"panel\"><h2>Knooppunten</h2>", out);
-    if (json_array_size (nodes) == 0) {
-        fputs ("<p class=\"empty\">Nog geen knooppunt heeft zich gemeld.</p></section>", out);
+    if (!s_panel (out, "Knooppunten", json_array_size (nodes), "Nog geen knooppunt heeft zich gemeld."))
         return;
-    }
     fputs ("<table class=\"compact\" id=\"nodes\"><thead><tr><th>Knooppunt</th><th>Regio</th><th>Status</th>"
            "<th class=\"num\">Laatst gehoord</th>"
            "<th class=\"num\" title=\"berichten die nog naar het knooppunt moeten\">Wachtrij</th>"
@@ -356,11 +355,9 @@ s_nodes (FILE *out, json_t *nodes, int64_t now)
 static void
 s_links (FILE *out, json_t *links, int64_t now)
 {
-    fputs ("<section class=\"panel\"><h2>Federatie</h2>", out);
-    if (json_array_size (links) == 0) {
-        fputs ("<p class=\"empty\">Geen koppelingen met brokers in andere provincies ingesteld.</p></section>", out);
+    if (!s_panel (out, "Federatie", json_array_size (links),
+                  "Geen koppelingen met brokers in andere provincies ingesteld."))
         return;
-    }
     static const char *labels [][3] = {
         { "up", "up", "verbonden" }, { "blocked", "warn", "geblokkeerd" }, { "down", "down", "verbroken" },
         { "connecting", "down", "verbinden..." }, { "refused", "down", "geweigerd" },
@@ -400,11 +397,9 @@ s_links (FILE *out, json_t *links, int64_t now)
 static void
 s_hiaten (FILE *out, json_t *hiaten)
 {
-    fputs ("<section class=\"panel\"><h2>Hiaten</h2>", out);
-    if (json_array_size (hiaten) == 0) {
-        fputs ("<p class=\"empty\">Geen hiaten: voor elk verzoek was iemand beschikbaar.</p></section>", out);
+    if (!s_panel (out, "Hiaten", json_array_size (hiaten),
+                  "Geen hiaten: voor elk verzoek was iemand beschikbaar."))
         return;
-    }
     fputs ("<table class=\"compact\" id=\"hiaten\"><thead><tr><th>Verzoek</th><th>Regio</th><th>Urgentie</th>"
            "<th>Vraag en expertise</th><th>Sinds</th><th>Nu</th></tr></thead><tbody>", out);
     size_t index;

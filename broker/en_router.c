@@ -399,12 +399,12 @@ s_submit (en_router_t *self, const char *origin, en_msg_t *submit, json_t *summa
           const char *origin_node, json_t *visited, const char *detail, en_error_t *error)
 {
     const char *id = en_json_str (summary, "id");
-    int rc = en_bstore_request_insert (self->store, origin, en_msg_id (submit), summary);
+    json_t *carried = en_msg_export (submit);
+    int rc = en_bstore_request_insert (self->store, origin, en_msg_id (submit), summary, carried, sign_key,
+                                       origin_node, visited);
+    json_decref (carried);
     if (rc == 1)
         return en_error_set (error, EN_ERR_CONFLICT, "request id '%s' already exists", id);
-    json_t *carried = en_msg_export (submit);
-    rc = rc || en_bstore_request_provenance (self->store, id, carried, sign_key, origin_node, visited);
-    json_decref (carried);
     json_t *request = rc ? NULL : en_bstore_request (self->store, id);
     rc = !request
       || en_bstore_event (self->store, id, "submitted", NULL, detail)

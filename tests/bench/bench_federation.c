@@ -306,25 +306,7 @@ s_broker_cert (const char *node_dir, const char *broker_dir, const char *broker)
 static int
 s_run_program (const char *log_path, char *const argv [])
 {
-    int log = open (log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (log < 0)
-        bench_fail ("cannot open %s: %s", log_path, strerror (errno));
-    pid_t pid = fork ();
-    if (pid < 0)
-        bench_fail ("fork: %s", strerror (errno));
-    if (pid == 0) {
-        prctl (PR_SET_PDEATHSIG, SIGTERM);
-        dup2 (log, STDOUT_FILENO);
-        dup2 (log, STDERR_FILENO);
-        close (log);
-        execv (argv [0], argv);
-        fprintf (stderr, "bench: cannot run %s: %s\n", argv [0], strerror (errno));
-        _exit (127);
-    }
-    close (log);
-    int status = 0;
-    while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    int status = bench_reap (bench_spawn (log_path, argv));
     return WIFEXITED (status) ? WEXITSTATUS (status) : 128;
 }
 

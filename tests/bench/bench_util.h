@@ -109,6 +109,20 @@ s_bench_kill_all (int signal)
             kill (s_bench.pids [i], signal);
 }
 
+//  Wait for a child started with bench_spawn to end by itself (a program
+//  run to completion, not a daemon); its wait status.
+BENCH_API int
+bench_reap (pid_t pid)
+{
+    int status = 0;
+    while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    for (int i = 0; i < BENCH_MAX_CHILDREN; i++)
+        if (s_bench.pids [i] == pid)
+            s_bench.pids [i] = 0;
+    return status;
+}
+
 //  Stop one child: SIGTERM, up to 5 s for a clean stop, then SIGKILL.
 //  Returns its exit status as waitpid gives it, -1 if not ours.
 BENCH_API int

@@ -491,17 +491,7 @@ s_assert_peer_at (const char *file, int line, broker_t *broker, const char *id, 
 static const char *
 s_events (broker_t *broker, const char *id, char *buf, size_t size)
 {
-    json_t *events = en_bstore_events (broker->store, id);
-    buf [0] = 0;
-    size_t index;
-    json_t *event;
-    json_array_foreach (events, index, event) {
-        if (index)
-            strncat (buf, " ", size - strlen (buf) - 1);
-        strncat (buf, en_json_str (event, "type"), size - strlen (buf) - 1);
-    }
-    json_decref (events);
-    return buf;
+    return test_join (en_bstore_events (broker->store, id), "type", buf, size);
 }
 
 static void

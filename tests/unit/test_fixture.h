@@ -6,6 +6,7 @@
 
 #include <ftw.h>
 #include <stdio.h>
+#include <string.h>
 
 static inline int
 s_test_remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -31,6 +32,23 @@ test_json (const char *text)
     if (!json)
         fail_msg ("fixture is not JSON: %s (%s)", jerr.text, text);
     return json;
+}
+
+//  One field of each row, joined with spaces, into buf (e.g. the event
+//  types of a request's timeline). Takes rows.
+static inline const char *
+test_join (json_t *rows, const char *field, char *buf, size_t size)
+{
+    buf [0] = 0;
+    size_t index;
+    json_t *row;
+    json_array_foreach (rows, index, row) {
+        if (index)
+            strncat (buf, " ", size - strlen (buf) - 1);
+        strncat (buf, en_json_str (row, field) ?: "", size - strlen (buf) - 1);
+    }
+    json_decref (rows);
+    return buf;
 }
 
 //  Experts whose load/reserved counters (kept by the broker store's

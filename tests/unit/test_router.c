@@ -255,17 +255,7 @@ s_close (fixture_t *self, const char *node, const char *region, const char *requ
 static const char *
 s_events (fixture_t *self, const char *request_id, char *buf, size_t size)
 {
-    json_t *events = en_bstore_events (self->store, request_id);
-    buf [0] = 0;
-    size_t index;
-    json_t *event;
-    json_array_foreach (events, index, event) {
-        if (index)
-            strncat (buf, " ", size - strlen (buf) - 1);
-        strncat (buf, en_json_str (event, "type"), size - strlen (buf) - 1);
-    }
-    json_decref (events);
-    return buf;
+    return test_join (en_bstore_events (self->store, request_id), "type", buf, size);
 }
 
 //  ---------------------------------------------------------------------
