@@ -383,7 +383,7 @@ s_stop_group (pid_t *pids, int count)
     int unclean = 0;
     for (int i = 0; i < count; i++)
         if (pids [i] > 0) {
-            int status = bench_stop (pids [i]);
+            int status = bench_stop_signalled (pids [i]);   //  TERM sent above
             if (!WIFEXITED (status) || WEXITSTATUS (status) != 0) {
                 unclean++;
                 if (WIFSIGNALED (status))

@@ -123,10 +123,12 @@ bench_reap (pid_t pid)
     return status;
 }
 
-//  Stop one child: SIGTERM, up to 5 s for a clean stop, then SIGKILL.
-//  Returns its exit status as waitpid gives it, -1 if not ours.
+//  Wait up to 5 s for a child that was sent SIGTERM to stop cleanly, then
+//  SIGKILL. Its exit status as waitpid gives it, -1 if not ours. (No
+//  second SIGTERM: a daemon that is already shutting down has given its
+//  handlers back, and a second one would end it by the signal.)
 BENCH_API int
-bench_stop (pid_t pid)
+bench_stop_signalled (pid_t pid)
 {
     int slot = -1;
     for (int i = 0; i < BENCH_MAX_CHILDREN; i++)
@@ -135,7 +137,6 @@ bench_stop (pid_t pid)
     if (slot < 0)
         return -1;
     int status = 0;
-    kill (pid, SIGTERM);
     int64_t give_up = bench_now_us () + 5000000;
     while (waitpid (pid, &status, WNOHANG) == 0) {
         if (bench_now_us () > give_up) {
@@ -148,6 +149,19 @@ bench_stop (pid_t pid)
     }
     s_bench.pids [slot] = 0;
     return status;
+}
+
+//  Stop one child: SIGTERM, up to 5 s for a clean stop, then SIGKILL.
+//  Returns its exit status as waitpid gives it, -1 if not ours.
+BENCH_API int
+bench_stop (pid_t pid)
+{
+    for (int i = 0; i < BENCH_MAX_CHILDREN; i++)
+        if (s_bench.pids [i] == pid && pid > 0) {
+            kill (pid, SIGTERM);
+            return bench_stop_signalled (pid);
+        }
+    return -1;
 }
 
 //  Is the child still running? (Reaps it if not.)
