@@ -52,6 +52,7 @@ net_node achterhoek
 net_on overijssel "$PORT"
 for n in twente ijsselland ec-overijssel achterhoek; do net_wait_connected "$n" || fail "$n did not connect"; done
 echo "   all nodes connected (CurveZMQ, enrolled keys only)"
+enb --json broker status | jq -r '.enrolled[] | select(.peer_broker | not) | "   \(.name) may speak only for region \(.region) (bound at enrollment)"'
 net_until 15 '.links[0].state == "up"' enb --json broker status || fail "the federation link did not come up"
 echo "   federation link overijssel <-> gelderland up (CurveZMQ both ways, enrolled keys only)"
 

@@ -82,8 +82,17 @@ net_keys () {
     for name in "$@"; do
         "$NET_BIN/expertnet" keygen --name "$name" --dir "$NET_DIR/$name/keys" >/dev/null
         cp "$NET_DIR/$NET_BROKER/keys/$NET_BROKER.cert" "$NET_DIR/$name/keys/broker.cert"
-        "$NET_BIN/expertnet" enroll "$NET_DIR/$name/keys/$name.cert" --broker "$NET_DIR/$NET_BROKER" >/dev/null
+        "$NET_BIN/expertnet" enroll "$NET_DIR/$name/keys/$name.cert" --broker "$NET_DIR/$NET_BROKER" \
+            --region "$(net_region "$name")" >/dev/null
     done
+}
+
+# net_region NAME: the region node NAME serves (the broker binds it at
+# enrollment): its config's, else $NET_REGION, else its name.
+net_region () {
+    local config=$NET_ROOT/config/$1.cfg region=
+    [ -f "$config" ] && region=$(sed -n 's/^ *region *= *\([a-z0-9-]*\).*/\1/p' "$config" | head -1)
+    echo "${region:-${NET_REGION:-$1}}"
 }
 
 net_broker () {

@@ -400,7 +400,14 @@ s_queue_availability (en_node_t *self)
 {
     int code;
     char err [256];
-    char *id = s_queue (self, "AVAILABILITY", json_pack ("{s:o}", "experts", en_nstore_experts (self->store)),
+    //  An expert is of the node's region (the one it is enrolled for),
+    //  also one registered while the node was configured for another
+    json_t *experts = en_nstore_experts (self->store);
+    size_t index;
+    json_t *expert;
+    json_array_foreach (experts, index, expert)
+        json_object_set_new (expert, "region", json_string (self->region));
+    char *id = s_queue (self, "AVAILABILITY", json_pack ("{s:o}", "experts", experts),
                         self->name, &code, err, sizeof err);
     if (!id)
         zsys_error ("experts not published: %s", err);

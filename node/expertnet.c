@@ -956,6 +956,10 @@ s_cmd_broker (s_cli_t *cli, json_t *parsed, const char *verb)
                     (long long) en_json_int (row, "outbox", 0));
         if (json_array_size (json_object_get (result, "nodes")) == 0)
             printf ("    (none since start)\n");
+        printf ("  enrolled:\n");
+        json_array_foreach (json_object_get (result, "enrolled"), index, row)
+            printf ("    %-16s %s\n", en_json_str (row, "name"), json_is_true (json_object_get (row, "peer_broker"))
+                    ? "peer broker" : en_json_str (row, "region") ?: "-");
         json_t *links = json_object_get (result, "links");
         if (json_array_size (links) > 0)
             printf ("  federation links:\n");
@@ -1437,12 +1441,36 @@ s_cmd_enroll (s_cli_t *cli, json_t *parsed, bool revoke)
         const char *name = s_arg (parsed, 0);
         if (!en_name_valid (name))
             return s_usage_error ("'%s' is not a node name", name);
-        snprintf (target, sizeof target, "%s/%s.cert", enrolled, name);
-        if (remove (target)) {
+        //  Every certificate below enrolled/ that names the node goes, so
+        //  no backup copy keeps a revoked key admitted
+        int removed = 0;
+        zdir_t *dir = zdir_new (enrolled, NULL);
+        zfile_t **files = dir ? zdir_flatten (dir) : NULL;
+        for (int i = 0; files && files [i]; i++) {
+            //  What the broker counts as enrolled: not *_secret, not hidden
+            const char *path = zfile_filename (files [i], NULL);
+            const char *base = strrchr (path, '/') ? strrchr (path, '/') + 1 : path;
+            size_t length = strlen (path);
+            bool counts = zfile_is_regular (files [i]) && base [0] != '.'
+                       && !(length >= 7 && streq (path + length - 7, "_secret"));
+            zcert_t *cert = counts ? en_keys_load_public (path, err, sizeof err) : NULL;
+            if (cert && zcert_meta (cert, "name") && streq (zcert_meta (cert, "name"), name)) {
+                if (remove (path) == 0)
+                    removed++;
+                else
+                    fprintf (stderr, "expertnet: cannot remove %s: %s\n", path, strerror (errno));
+            }
+            zcert_destroy (&cert);
+        }
+        if (files)
+            zdir_flatten_free (&files);
+        zdir_destroy (&dir);
+        if (!removed) {
             fprintf (stderr, "expertnet: %s is not enrolled at %s\n", name, cli->broker_dir);
             return EXIT_NOT_FOUND;
         }
-        printf ("%s revoked: the broker refuses its key from now on\n", name);
+        printf ("%s revoked (%d certificate file%s removed): the broker refuses its key from now on\n",
+                name, removed, removed == 1 ? "" : "s");
         return 0;
     }
     zcert_t *cert = en_keys_load_public (s_arg (parsed, 0), err, sizeof err);
@@ -1452,11 +1480,31 @@ s_cmd_enroll (s_cli_t *cli, json_t *parsed, bool revoke)
         zcert_destroy (&cert);
         return EXIT_REFUSED;
     }
+    //  The region is bound here, by whoever enrolls: the broker refuses a
+    //  HELLO, and so every expert, request and dossier, for another one
+    const char *region = s_opt (parsed, "region") ?: name;
+    if (!en_name_valid (region)) {
+        zcert_destroy (&cert);
+        return s_usage_error ("'%s' is not a region name", region);
+    }
+    zcert_set_meta (cert, "region", "%s", region);
     en_mkdir_p (enrolled, 0700);
     snprintf (target, sizeof target, "%s/%s.cert", enrolled, name);
+    //  Another key under this name is a different party (a re-keyed node,
+    //  or a peer broker of that name): replaced only when asked to
+    zcert_t *current = en_keys_load_public (target, err, sizeof err);
+    if (current && !streq (zcert_public_txt (current), zcert_public_txt (cert))
+    &&  !json_object_get (parsed, "replace")) {
+        fprintf (stderr, "expertnet: %s is already enrolled at %s with another key (%s); "
+                 "use --replace to replace it\n", name, cli->broker_dir, zcert_public_txt (current));
+        zcert_destroy (&current);
+        zcert_destroy (&cert);
+        return EXIT_REFUSED;
+    }
+    zcert_destroy (&current);
     //  Write aside, then rename: the broker never reads a half-written
-    //  certificate, and the rename changes the directory, which is what
-    //  tells a running broker to re-read its enrolled keys.
+    //  certificate (it skips names starting with '.'), and the rename
+    //  changes the directory, which tells a running broker to re-read.
     char partial [PATH_MAX + 96];
     snprintf (partial, sizeof partial, "%s/.%s.cert.partial", enrolled, name);
     if (zcert_save_public (cert, partial) || rename (partial, target)) {
@@ -1465,7 +1513,7 @@ s_cmd_enroll (s_cli_t *cli, json_t *parsed, bool revoke)
         zcert_destroy (&cert);
         return EXIT_REFUSED;
     }
-    printf ("%s enrolled at %s (key %s)\n", name, cli->broker_dir, zcert_public_txt (cert));
+    printf ("%s enrolled at %s for region %s (key %s)\n", name, cli->broker_dir, region, zcert_public_txt (cert));
     zcert_destroy (&cert);
     return 0;
 }
@@ -1562,6 +1610,9 @@ main (int argc, char *argv [])
         { "broker", false, "[DIR] the broker's log (default: the node's)" }, { NULL, false, NULL } };
     static const s_opt_t keygen_opts [] = {
         { "name", true, "node or broker name" }, { "dir", true, "directory for the key files" }, { NULL, false, NULL } };
+    static const s_opt_t enroll_opts [] = {
+        { "region", true, "the region this node may speak for (default: its name)" },
+        { "replace", false, "replace a different certificate enrolled under the same name" }, { NULL, false, NULL } };
 
     struct {
         const char *noun, *verb, *synopsis;
@@ -1607,7 +1658,7 @@ main (int argc, char *argv [])
         { "broker", "recall", "broker recall ID --reason TEXT", action_opts },
         { "report", NULL, "report --from DATE --to DATE --format html|csv|json [--region R]", report_opts },
         { "keygen", NULL, "keygen --name NAME --dir DIR", keygen_opts },
-        { "enroll", NULL, "enroll CERT --broker DIR", no_opts },
+        { "enroll", NULL, "enroll CERT --broker DIR [--region R] [--replace]", enroll_opts },
         { "revoke", NULL, "revoke NAME --broker DIR", no_opts },
         { NULL, NULL, NULL, NULL }
     };
