@@ -12,6 +12,7 @@
 #   net_wait_connected NAME  until the node says it is connected
 #   en NAME ARGS...          run `expertnet` against node NAME
 #   enb ARGS...              run `expertnet` against the broker
+#   net_free_port            a TCP port nobody listens on now
 #   net_smtp PORT MAILDIR    a real SMTP server on 127.0.0.1:PORT (Debian's
 #                            python3-aiosmtpd) storing each mail in MAILDIR
 #
@@ -129,6 +130,15 @@ net_wait_connected () {
     echo "node $1 did not connect; its log:" >&2
     tail -5 "$NET_DIR/$1.log" >&2
     return 1
+}
+
+# A TCP port nobody listens on now (random in 20000-59999, checked with ss).
+net_free_port () {
+    local port
+    while :; do
+        port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+        ss -Htln "sport = :$port" 2>/dev/null | grep -q . || { echo $port; return; }
+    done
 }
 
 # A real SMTP server on loopback for the nodes' notifications: Debian's
