@@ -6,7 +6,8 @@
 # data; staff hear of advice and of a hiaat; a crisis offer is reminded
 # at half its time (and queued for a text message). Then the SMTP server
 # goes down, offers keep coming, the node is killed and restarted while
-# it is down, the server returns: every notification arrives exactly once.
+# it is down, the server returns: every notification arrives exactly once;
+# and after a SIGHUP the node goes on sending.
 . "$(dirname "$0")/lib.sh"
 test_init
 
@@ -130,5 +131,12 @@ DUPS=$(grep -h '^Message-ID:' "$MAILDIR"/new/* | sort | uniq -d | wc -l)
 check_eq "no Message-ID arrived twice" 0 "$DUPS"
 check_eq "no mail holds a question or case field" 0 \
     "$(grep -liE 'kwx-vraagtekst|trauma|12-17|4-11|jeugdhulp|pleegzorg' "$MAILDIR"/new/* | wc -l)"
+# SIGHUP: the sender is started anew with the re-read settings and goes on
+kill -HUP "$(net_pid twente)"
+check "the node reloads its configuration" bash -c "for i in \$(seq 50); do grep -q 'configuration reloaded' '$NET_DIR/twente.log' && exit 0; sleep 0.1; done; exit 1"
+R5=$(en twente --json request submit --urgency hoog --type consultatie-advies --expertise trauma --age-band 4-11 | jq -r .id)
+check "after a reload the next offer's mail arrives" wait_mails "/aanbod/$R5-o1" 1 15
+sleep 0.5
+check_eq "once" 1 "$(mails_with "/aanbod/$R5-o1")"
 check "node notifications prints the queue" bash -c "'$NET_BIN/expertnet' --node '$NET_DIR/twente' node notifications | grep -q verzonden"
 test_done
