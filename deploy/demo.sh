@@ -251,6 +251,7 @@ if [ -n "${EXPERTNET_DEMO_KEEP:-}" ]; then
     enb broker operator-add demo --password-file "$NET_DIR/operator.pw" >/dev/null
     echo "   log in as 'demo' with password 'demo-wachtwoord-2026' (a demo login: never use it elsewhere)"
     echo "   try: expertnet --node $NET_DIR/twente request submit --urgency hoog --type consultatie-advies --expertise trauma --age-band 12-17"
+    echo "   the nodes' notification e-mail: smtp://127.0.0.1:$SMTP_PORT, one file per mail in $MAILDIR/new"
     echo "   Ctrl-C stops every process"
     while sleep 1; do :; done
 fi

@@ -1729,6 +1729,9 @@ s_handle_control (en_node_t *self)
     if (streq (verb, "notifications"))
         result = s_verb_notifications (self, args);
     else
+    if (streq (verb, "expert-contacts"))
+        result = en_nstore_contacts (self->store);         //  node-local: never published
+    else
         snprintf (err, sizeof err, "unknown verb '%s'", verb);
     en_control_reply (self->control, routing_id, result, code, result ? NULL : err);
     zframe_destroy (&routing_id);

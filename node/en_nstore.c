@@ -535,6 +535,13 @@ en_nstore_contact (en_nstore_t *self, const char *expert)
         "SELECT expert, email, phone FROM expert_contacts WHERE expert = ?", "s", expert));
 }
 
+json_t *
+en_nstore_contacts (en_nstore_t *self)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT expert, email, phone, updated FROM expert_contacts ORDER BY expert", NULL));
+}
+
 int
 en_nstore_notify_put (en_nstore_t *self, json_t *n)
 {

@@ -87,6 +87,8 @@ int64_t en_nstore_reseal (en_nstore_t *self, en_nstore_reseal_fn *reseal, void *
 //  email, phone} or NULL.
 int en_nstore_contact_put (en_nstore_t *self, const char *expert, const char *email, const char *phone);
 json_t *en_nstore_contact (en_nstore_t *self, const char *expert);
+//  Every expert's contact (for the beheerder), by expert id.
+json_t *en_nstore_contacts (en_nstore_t *self);
 
 //  The notification queue (en_notify). put takes a rendered
 //  notification {kind, channel, recipient, expert?, offer?, request?,

@@ -57,6 +57,15 @@ check_eq "the broker's database never holds the phone number" 0 "$(grep -cF "${P
 check_eq "the broker's log never holds them" 0 "$(grep -cF -e "$EMAIL" -e "${PHONE#+}" "$NET_DIR/overijssel.log")"
 check_eq "the node's published expert record has no contact" "false" \
     "$(en twente --json expert list | jq '.[0] | has("email") or has("phone")')"
+# The control verbs the portal uses: email and phone beside the expert
+CTL=$NET_ROOT/build/tests/ctl
+"$CTL" "$NET_DIR/twente" expert-add \
+    '{"expert": {"id": "pr-tw-02", "role": "procesregisseur", "capacity": 0}, "email": "pr-tw-02@twente.example"}' >/dev/null
+check_eq "expert-contacts lists both experts' contacts (node-local verb)" \
+    "pr-tw-02@twente.example se-tw-01@twente.example $PHONE" \
+    "$("$CTL" "$NET_DIR/twente" expert-contacts | jq -r '[.[] | .email, .phone // empty] | join(" ")')"
+check "the broker learns the second expert" net_until 10 'length == 2' enb --json broker experts
+check_eq "and not its address" 0 "$(sqlite3 -readonly "$NET_DIR/overijssel/broker.db" .dump | grep -cF 'pr-tw-02@')"
 check_exit "an invalid e-mail address is refused (exit 1)" 1 en twente expert update se-tw-01 --email "a b@x"
 check_exit "a phone number that is not +digits is refused (exit 1)" 1 en twente expert update se-tw-01 --phone 0612
 
