@@ -295,8 +295,14 @@ en_notify_render (const char *kind, const char *channel, const char *urgency, in
         char urgency_part [64] = "", deadline_part [112] = "";
         if (urgent)
             snprintf (urgency_part, sizeof urgency_part, " (%s)", urgency);
-        if (deadline > 0)
-            snprintf (deadline_part, sizeof deadline_part, ", reageer voor %s", when);
+        if (deadline > 0) {
+            //  Short, so the message fits one SMS (160 characters)
+            time_t seconds = (time_t) (deadline / 1000);
+            struct tm local;
+            localtime_r (&seconds, &local);
+            snprintf (deadline_part, sizeof deadline_part, ", reageer voor %d-%d %02d:%02d", local.tm_mday,
+                      local.tm_mon + 1, local.tm_hour, local.tm_min);
+        }
         *subject = strdup (texts [t].subject);
         *body = zsys_sprintf ("Expertnet %s: %s%s%s. %s", region, texts [t].sms, urgency_part,
                               deadline_part, link);

@@ -13,7 +13,8 @@ test_init
 
 SMTP_PORT=$(free_port)
 MAILDIR=$NET_DIR/maildir
-SMS_PORT=$(free_port)                 # nobody listens: SMS rows stay queued
+SMS_PORT=$(free_port)
+SMS_LOG=$NET_DIR/sms.jsonl
 EMAIL=se-tw-01@twente.example
 PHONE=+31600000001
 STAFF=et-twente@twente.example
@@ -23,6 +24,22 @@ NOTIFY=(--set "notify/smtp_url=smtp://127.0.0.1:$SMTP_PORT" --set notify/from=ex
         --set "notify/sms_url=http://127.0.0.1:$SMS_PORT/sms" --set notify/sms_token=test-token)
 
 net_smtp "$SMTP_PORT" "$MAILDIR" || { not_ok "SMTP server (aiosmtpd) starts"; test_done; }
+# An SMS provider's API for the test: records each POST (body and
+# Authorization header) as one JSON line and answers 201
+/usr/bin/python3 - "$SMS_PORT" "$SMS_LOG" >> "$NET_DIR/sms.log" 2>&1 <<'PY' &
+import http.server, json, sys
+port, log = int(sys.argv[1]), sys.argv[2]
+class Gateway(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(log, "a") as out:
+            out.write(json.dumps({"path": self.path, "authorization": self.headers.get("Authorization"),
+                                  "type": self.headers.get("Content-Type"), "body": json.loads(body)}) + "\n")
+        self.send_response(201)
+        self.end_headers()
+http.server.HTTPServer(("127.0.0.1", port), Gateway).serve_forever()
+PY
+net_track sms $!
 net_keys twente
 net_broker --set web/address=off --set federation/forward=never || { not_ok "broker starts"; test_done; }
 net_node twente "${NOTIFY[@]}"
@@ -112,6 +129,13 @@ check_eq "one reminder, for that offer" "1" \
     "$(grep -lF 'Subject: Herinnering' "$MAILDIR"/new/* | xargs grep -lF "/aanbod/$R2-o1" | wc -l)"
 check "crisis offer and reminder are queued as text messages to the expert's phone" \
     net_until 5 "[.notifications[] | select(.channel == \"sms\" and .recipient == \"$PHONE\" and .offer == \"$R2-o1\")] | length == 2" queue
+check "both text messages reach the gateway" \
+    net_until 10 "[.notifications[] | select(.channel == \"sms\" and .state == \"verzonden\")] | length == 2" queue
+check_eq "posted as JSON {to, text} with the bearer token" "2 /sms Bearer test-token application/json $PHONE" \
+    "$(jq -rs '"\(length) \(.[0].path) \(.[0].authorization) \(.[0].type) \(.[0].body.to)"' "$SMS_LOG")"
+check "the text message holds kind, urgency and link" \
+    grep -qE "nieuw consultatieverzoek voor u \(crisis\), reageer voor [0-9]+-[0-9]+ [0-9]{2}:[0-9]{2}\. https://portal\.twente\.example/aanbod/$R2-o1\"" "$SMS_LOG"
+check_eq "and no case data" 0 "$(grep -ciE 'trauma|12-17' "$SMS_LOG")"
 check "unanswered, escalated to nobody: hiaat" wait_state "$R2" hiaat 20
 check "staff get a hiaat e-mail" wait_mails "Subject: Hiaat" 1 15
 
