@@ -87,8 +87,10 @@ en twente expert add --id se-tw-autisme --role superexpert --expertise autisme,l
     --email se-tw-autisme@twente.example
 en ijsselland expert add --id se-ij-autisme --role superexpert --expertise autisme,lvb,gedrag --capacity 2
 en ijsselland expert add --id se-ij-verslaving --role superexpert --expertise verslaving,jggz --capacity 1
-en ec-overijssel expert add --id pr-ec-01 --role procesregisseur --bovenregionaal --capacity 1
-en ec-overijssel expert add --id pr-ec-02 --role procesregisseur --bovenregionaal --capacity 1
+en ec-overijssel expert add --id pr-ec-01 --role procesregisseur --bovenregionaal --capacity 1 \
+    --email pr-ec-01@ec-overijssel.example
+en ec-overijssel expert add --id pr-ec-02 --role procesregisseur --bovenregionaal --capacity 1 \
+    --email pr-ec-02@ec-overijssel.example
 net_until 10 'length == 6' enb --json broker experts || fail "broker did not learn all experts"
 enb --json broker experts | grep -q '@twente.example' && fail "an e-mail address reached the broker"
 echo "   the broker knows the experts; their e-mail addresses never left the node"
@@ -179,6 +181,8 @@ O3=$(open_offer "$R3")
 sleep 0.3
 en ec-overijssel expert accept "$O3"
 wait_state "$R3" accepted
+MAIL3=$(mail_with "/aanbod/$O3") || fail "the procesregisseur's escalation e-mail did not arrive"
+echo "   the procesregisseur was told by e-mail: $(grep -m1 '^Subject:' "$MAIL3" | tr -d '\r')"
 
 step "4. A hoog request for eetstoornis + lvb: nobody in the country has both; the escalation is declined -> hiaat"
 R4=$(en twente --json request submit --urgency hoog --type consultatie-advies \

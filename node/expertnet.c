@@ -620,6 +620,10 @@ s_cmd_expert_put (s_cli_t *cli, json_t *parsed, bool update)
         printf ("expert %s %s: %s, capacity %lld, expertise %s (published to the broker)\n",
                 en_json_str (result, "id"), update ? "updated" : "added", en_json_str (result, "role"),
                 (long long) en_json_int (result, "capacity", 0), tags);
+        if (en_json_str (result, "email") || en_json_str (result, "phone"))
+            printf ("  notifications to %s%s%s (kept at this node, never published)\n",
+                    en_json_str (result, "email") ?: "", en_json_str (result, "email") && en_json_str (result, "phone") ? ", " : "",
+                    en_json_str (result, "phone") ?: "");
         free (tags);
     }
     json_decref (result);
