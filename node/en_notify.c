@@ -290,7 +290,8 @@ en_notify_render (const char *kind, const char *channel, const char *urgency, in
     char when [80] = "";
     if (deadline > 0)
         en_notify_dutch_time (deadline, when, sizeof when);
-    bool urgent = urgency && *urgency;
+    //  Only a word of the vocabulary reaches the text (and the Subject header)
+    bool urgent = en_vocab_urgency_index (urgency) >= 0;
     if (streq (channel, "sms")) {
         char urgency_part [64] = "", deadline_part [112] = "";
         if (urgent)

@@ -299,6 +299,13 @@ test_no_case_data (void **state)
     free (link);
     char *subject, *body;
     assert_int_equal (en_notify_render ("onbekend", "email", NULL, 0, "x", "twente", &subject, &body), -1);
+    //  An urgency outside the vocabulary never reaches the Subject header
+    assert_int_equal (en_notify_render ("aanbod", "email", "hoog\r\nBcc: x@y.example", 0, "x", "twente",
+                                        &subject, &body), 0);
+    assert_null (strchr (subject, '\n'));
+    assert_null (strstr (body, "Bcc"));
+    free (subject);
+    free (body);
     json_decref (event);
     json_decref (offer);
 }
