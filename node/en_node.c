@@ -28,8 +28,16 @@
     queued. The guard knows this region's client names from the register.
     Who did what to which case goes into the hash-chained access log
     (en_audit).
+
+    Notifications that reach people (en_notify). An offer, an escalation
+    offer, advice for one of our requests, a request become hiaat and an
+    offer half its time unanswered each queue e-mail (and for crisis a
+    text message) in the transaction of the event. The loop hands due
+    rows to the sender actor and writes the results; experts' addresses
+    and numbers are held here only, never published (expert_contacts).
 */
 #include "en_node.h"
+#include "en_notify.h"
 #include <sodium.h>
 #include <ctype.h>
 
@@ -61,6 +69,11 @@ struct _en_node_t {
     int64_t last_tx;            //  ms we last sent to the broker
     int64_t last_hello;         //  ms we last sent HELLO
     int64_t connect_at;         //  ms the current socket was created
+    en_notify_config_t *notify_config;  //  section notify (+ web/public_url)
+    json_t *staff;              //  staff e-mail addresses (notify/staff_email)
+    en_notify_sender_t *sender; //  delivery actor; NULL when nothing is configured
+    int inflight;               //  rows handed to the sender, result pending
+    int64_t next_remind;        //  ms of the next look for offers to remind
 };
 
 
@@ -137,6 +150,218 @@ s_audit (en_node_t *self, const char *event, const char *case_id, const char *ac
         .on_behalf = on_behalf, .action = action, .outcome = outcome, .detail = detail };
     if (en_audit_append (en_nstore_db (self->store), &entry))
         zsys_error ("access log: could not record %s", event);
+}
+
+//  --------------------------------------------------------------------
+//  Notifications (en_notify): recipients, queueing, the sender
+
+//  Read the notify settings and start the sender when a relay or a
+//  gateway is configured. Rows a stopped node left 'bezig' are due again.
+static int
+s_notify_setup_sender (en_node_t *self, zconfig_t *config, char *err, size_t errlen)
+{
+    self->staff = en_notify_staff (config);
+    int64_t recovered = en_nstore_notify_recover (self->store);
+    if (recovered > 0)
+        zsys_info ("notifications: %lld interrupted by a stop are due again", (long long) recovered);
+    if (self->notify_config->smtp_url || self->notify_config->sms_url) {
+        self->sender = en_notify_sender_new (self->notify_config);
+        if (!self->sender) {
+            snprintf (err, errlen, "cannot start the notification sender (libcurl)");
+            return -1;
+        }
+        if (self->poller)
+            zpoller_add (self->poller, en_notify_sender_sock (self->sender));
+    }
+    return 0;
+}
+
+static int
+s_notify_setup (en_node_t *self, zconfig_t *config, char *err, size_t errlen)
+{
+    self->notify_config = en_notify_config_new (config, self->region, err, errlen);
+    if (!self->notify_config)
+        return -1;
+    return s_notify_setup_sender (self, config, err, errlen);
+}
+
+static void s_notify_result (en_node_t *self);
+
+//  Stop the sender; first take the results of rows it still has, so a
+//  row the relay accepted is not sent again at the next start.
+static void
+s_notify_stop (en_node_t *self)
+{
+    if (!self->sender)
+        return;
+    zsock_t *sock = en_notify_sender_sock (self->sender);
+    for (int waited = 0; self->inflight > 0 && waited < 60; waited++) {
+        zpoller_t *poller = zpoller_new (sock, NULL);
+        bool ready = zpoller_wait (poller, 1000) == sock;
+        zpoller_destroy (&poller);
+        if (ready)
+            s_notify_result (self);
+    }
+    if (self->poller)
+        zpoller_remove (self->poller, sock);
+    en_notify_sender_destroy (&self->sender);
+    self->inflight = 0;
+}
+
+//  Who hears of a notification, as [{channel, to}]. The one place that
+//  knows where addresses live: an expert's contact at this node, the
+//  configured staff list. (Per-person accounts may add theirs here.)
+static json_t *
+s_notify_recipients (en_node_t *self, const char *kind, const char *expert, const char *urgency)
+{
+    json_t *recipients = json_array ();
+    bool mail = self->notify_config->smtp_url != NULL;
+    bool sms = self->notify_config->sms_url != NULL;
+    if (streq (kind, "advies") || streq (kind, "hiaat")) {
+        size_t index;
+        json_t *address;
+        if (mail)
+            json_array_foreach (self->staff, index, address)
+                json_array_append_new (recipients, json_pack ("{s:s, s:O}", "channel", "email", "to", address));
+        return recipients;
+    }
+    json_t *contact = expert ? en_nstore_contact (self->store, expert) : NULL;
+    const char *email = en_json_str (contact, "email");
+    const char *phone = en_json_str (contact, "phone");
+    if (mail && email)
+        json_array_append_new (recipients, json_pack ("{s:s, s:s}", "channel", "email", "to", email));
+    //  A crisis has minutes: a text message too, where a gateway is set
+    if (sms && phone && urgency && streq (urgency, "crisis"))
+        json_array_append_new (recipients, json_pack ("{s:s, s:s}", "channel", "sms", "to", phone));
+    json_decref (contact);
+    return recipients;
+}
+
+//  Queue a notification for each recipient, inside the caller's
+//  transaction. No case data goes in: kind, urgency, deadline, link.
+//  0, or -1 when the store failed.
+static int
+s_notify_queue (en_node_t *self, const char *kind, const char *offer, const char *request,
+                const char *expert, const char *urgency, int64_t deadline)
+{
+    json_t *recipients = s_notify_recipients (self, kind, expert, urgency);
+    char *link = en_notify_link (self->notify_config->public_url, kind, offer, request);
+    int rc = 0;
+    size_t index;
+    json_t *recipient;
+    json_array_foreach (recipients, index, recipient) {
+        const char *channel = en_json_str (recipient, "channel");
+        char *subject = NULL, *body = NULL;
+        if (en_notify_render (kind, channel, urgency, deadline, link, self->region, &subject, &body)) {
+            rc = -1;
+            break;
+        }
+        char *unique = en_new_id ();
+        char *message_id = zsys_sprintf ("<%s@%s.expertnet>", unique, self->name);
+        json_t *row = json_pack ("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:I, s:s, s:s, s:s, s:s}",
+            "kind", kind, "channel", channel, "recipient", en_json_str (recipient, "to"),
+            "expert", expert, "offer", offer, "request", request, "urgency", urgency,
+            "deadline", (json_int_t) deadline, "link", link, "subject", subject, "body", body,
+            "message_id", message_id);
+        rc |= en_nstore_notify_put (self->store, row);
+        json_decref (row);
+        free (message_id);
+        free (unique);
+        free (subject);
+        free (body);
+    }
+    if (rc == 0 && json_array_size (recipients) > 0)
+        zsys_info ("notification %s queued for %zu recipient(s)", kind, json_array_size (recipients));
+    free (link);
+    json_decref (recipients);
+    return rc ? -1 : 0;
+}
+
+//  The sender reported on a row: sent, or failed and due again later.
+static void
+s_notify_result (en_node_t *self)
+{
+    int64_t id = 0;
+    char *error = NULL;
+    if (en_notify_sender_recv (self->sender, &id, &error))
+        return;
+    if (self->inflight > 0)
+        self->inflight--;
+    json_t *row = en_nstore_notification (self->store, id);
+    const char *state = row ? en_json_str (row, "state") : NULL;
+    const char *next = error ? "mislukt-opnieuw" : "verzonden";
+    if (!state || !en_notify_transition_valid (state, next)) {
+        zsys_warning ("notification %lld: result for a row in state %s ignored", (long long) id,
+                      state ? state : "(none)");
+        json_decref (row);
+        free (error);
+        return;
+    }
+    int64_t attempts = en_json_int (row, "attempts", 0) + 1;
+    int64_t next_try = error ? en_now_ms () + en_notify_backoff_ms (attempts, self->notify_config->retry_min_ms,
+                                                                   self->notify_config->retry_max_ms)
+                             : en_json_int (row, "next_try", 0);
+    if (en_nstore_notify_state (self->store, id, next, attempts, next_try, error))
+        zsys_error ("notification %lld: could not record state %s", (long long) id, next);
+    else
+    if (error)
+        zsys_warning ("notification %lld (%s) not delivered, attempt %lld: %s", (long long) id,
+                      en_json_str (row, "kind"), (long long) attempts, error);
+    else
+        zsys_info ("notification %lld (%s, %s) delivered", (long long) id, en_json_str (row, "kind"),
+                   en_json_str (row, "channel"));
+    json_decref (row);
+    free (error);
+}
+
+//  Reminders for offers half their time unanswered, then hand due rows
+//  to the sender (a few at a time; marked 'bezig' and committed first).
+static void
+s_notify_tick (en_node_t *self, int64_t now)
+{
+    en_db_t *db = en_nstore_db (self->store);
+    if (now >= self->next_remind) {
+        self->next_remind = now + 500;
+        json_t *offers = en_nstore_offers_to_remind (self->store, now);
+        if (json_array_size (offers) > 0 && en_db_begin (db) == 0) {
+            int rc = 0;
+            size_t index;
+            json_t *offer;
+            json_array_foreach (offers, index, offer)
+                rc |= s_notify_queue (self, "herinnering", en_json_str (offer, "id"),
+                                      en_json_str (offer, "request_id"), en_json_str (offer, "expert"),
+                                      en_json_str (offer, "urgency"), en_json_int (offer, "deadline", 0))
+                   || en_nstore_offer_reminded (self->store, en_json_str (offer, "id"));
+            if (rc || en_db_commit (db))
+                en_db_rollback (db);
+        }
+        json_decref (offers);
+    }
+    if (!self->sender || self->inflight > 0)
+        return;
+    json_t *due = en_nstore_notify_due (self->store, now, 4);
+    if (json_array_size (due) == 0 || en_db_begin (db)) {
+        json_decref (due);
+        return;
+    }
+    int rc = 0;
+    size_t index;
+    json_t *row;
+    json_array_foreach (due, index, row) {
+        assert (en_notify_transition_valid (en_json_str (row, "state"), "bezig"));
+        rc |= en_nstore_notify_state (self->store, en_json_int (row, "id", 0), "bezig",
+                                      en_json_int (row, "attempts", 0), en_json_int (row, "next_try", 0),
+                                      en_json_str (row, "last_error"));
+    }
+    if (rc || en_db_commit (db)) {
+        en_db_rollback (db);
+        json_decref (due);
+        return;
+    }
+    json_array_foreach (due, index, row)
+        if (en_notify_sender_send (self->sender, row) == 0)
+            self->inflight++;
+    json_decref (due);
 }
 
 en_node_t *
@@ -229,6 +454,9 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
         self->audit_retention_ms = en_duration_ms ("1827d");
     }
 
+    if (s_notify_setup (self, config, err, errlen))
+        goto failed;
+
     mode_t old = umask (0077);
     self->control = zsock_new (ZMQ_ROUTER);
     zsock_set_linger (self->control, 0);
@@ -243,6 +471,8 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
         goto failed;
     }
     self->poller = zpoller_new (self->control, NULL);
+    if (self->sender)
+        zpoller_add (self->poller, en_notify_sender_sock (self->sender));
     s_connect (self);
     return self;
 failed:
@@ -256,6 +486,9 @@ en_node_destroy (en_node_t **self_p)
     assert (self_p);
     en_node_t *self = *self_p;
     if (self) {
+        s_notify_stop (self);
+        en_notify_config_destroy (&self->notify_config);
+        json_decref (self->staff);
         zpoller_destroy (&self->poller);
         zsock_destroy (&self->dealer);
         zsock_destroy (&self->control);
@@ -511,6 +744,13 @@ s_handle_reliable (en_node_t *self, en_msg_t *msg)
             return EN_ERR_INVALID;
         if (en_nstore_offer_insert (self->store, body))
             return EN_ERR_INTERNAL;
+        json_t *notice = en_notify_offer_event (body);
+        int queued = s_notify_queue (self, en_json_str (notice, "kind"), en_json_str (notice, "offer"),
+                                     en_json_str (notice, "request"), en_json_str (notice, "expert"),
+                                     en_json_str (notice, "urgency"), en_json_int (notice, "deadline", 0));
+        json_decref (notice);
+        if (queued)
+            return EN_ERR_INTERNAL;
         json_t *event = json_pack ("{s:s, s:O}", "type", "offer", "offer", body);
         s_publish (self, "expert", en_json_str (body, "expert"), event);
         json_decref (event);
@@ -541,6 +781,17 @@ s_handle_reliable (en_node_t *self, en_msg_t *msg)
             zsys_warning ("status for unknown request %s ignored", request);
         if (rc == 0 && streq (en_json_str (body, "state"), "accepted") && s_release_dossier (self, body))
             return EN_ERR_INTERNAL;
+        //  Staff hear of advice and of a hiaat
+        const char *state = en_json_str (body, "state");
+        const char *staff_kind = en_json_str (body, "advice") ? "advies" : streq (state, "hiaat") ? "hiaat" : NULL;
+        if (rc == 0 && staff_kind) {
+            json_t *row = en_nstore_request (self->store, request);
+            int queued = s_notify_queue (self, staff_kind, NULL, request, NULL,
+                                         en_json_str (json_object_get (row, "summary"), "urgency"), 0);
+            json_decref (row);
+            if (queued)
+                return EN_ERR_INTERNAL;
+        }
         json_t *event = json_pack ("{s:s, s:O}", "type", "status", "status", body);
         s_publish (self, "request", request, event);
         json_decref (event);
@@ -949,6 +1200,21 @@ s_verb_expert_put (en_node_t *self, json_t *args, bool update, int *code, char *
         json_decref (existing);
         return NULL;
     }
+    //  Contact details stay at this node: taken out of what is published
+    const char *email = en_json_str (args, "email") ?: en_json_str (fields, "email");
+    const char *phone = en_json_str (args, "phone") ?: en_json_str (fields, "phone");
+    if ((email && *email && !en_notify_email_valid (email)) || (phone && *phone && !en_notify_phone_valid (phone))) {
+        *code = EN_ERR_INVALID;
+        snprintf (err, errlen, email && *email && !en_notify_email_valid (email)
+                  ? "field 'email' is not an e-mail address"
+                  : "field 'phone' must be an international number: + and 8 to 15 digits (e.g. +31612345678)");
+        json_decref (existing);
+        return NULL;
+    }
+    char *email_copy = email ? strdup (email) : NULL;
+    char *phone_copy = phone ? strdup (phone) : NULL;
+    json_object_del (fields, "email");
+    json_object_del (fields, "phone");
     json_t *expert = existing ? existing : json_pack ("{s:i, s:b}", "capacity", 1, "bovenregionaal", 0);
     json_object_del (fields, "box_key");       //  ours to make, not the caller's
     json_object_update (expert, fields);
@@ -956,6 +1222,8 @@ s_verb_expert_put (en_node_t *self, json_t *args, bool update, int *code, char *
     if (en_expert_validate (expert, err, errlen)) {
         *code = EN_ERR_INVALID;
         json_decref (expert);
+        free (email_copy);
+        free (phone_copy);
         return NULL;
     }
     en_db_t *db = en_nstore_db (self->store);
@@ -965,9 +1233,18 @@ s_verb_expert_put (en_node_t *self, json_t *args, bool update, int *code, char *
         *code = EN_ERR_INTERNAL;
         snprintf (err, errlen, "could not make the expert's key pair");
         json_decref (expert);
+        free (email_copy);
+        free (phone_copy);
         return NULL;
     }
-    if (en_nstore_expert_put (self->store, expert) || s_queue_availability (self) || en_db_commit (db)) {
+    int rc = en_nstore_expert_put (self->store, expert) || s_queue_availability (self);
+    if (rc == 0 && (email_copy || phone_copy))
+        rc = en_nstore_contact_put (self->store, id, email_copy, phone_copy);
+    if (rc == 0 && (email_copy || phone_copy))
+        s_audit (self, "expert.contact", NULL, en_json_str (args, "_user"), id, "update", "ok", NULL);
+    free (email_copy);
+    free (phone_copy);
+    if (rc || en_db_commit (db)) {
         en_db_rollback (db);
         *code = EN_ERR_INTERNAL;
         snprintf (err, errlen, "could not store expert");
@@ -975,6 +1252,13 @@ s_verb_expert_put (en_node_t *self, json_t *args, bool update, int *code, char *
         return NULL;
     }
     s_flush (self);
+    //  The caller (CLI, portal) sees the contact; the broker never does
+    json_t *contact = en_nstore_contact (self->store, id);
+    if (en_json_str (contact, "email"))
+        json_object_set (expert, "email", json_object_get (contact, "email"));
+    if (en_json_str (contact, "phone"))
+        json_object_set (expert, "phone", json_object_get (contact, "phone"));
+    json_decref (contact);
     return expert;
 }
 
@@ -1352,7 +1636,25 @@ s_verb_status (en_node_t *self)
     json_object_set_new (status, "last_contact", json_integer (self->last_rx));
     json_object_set_new (status, "version", json_string (EXPERTNET_VERSION));
     json_object_set_new (status, "pii_guard", en_pii_counts (self->pii));
+    json_object_set_new (status, "notifications", en_nstore_notify_counts (self->store));
     return status;
+}
+
+//  The notification queue for the beheerder: settings (no secrets),
+//  counts per state and the newest rows (without their bodies).
+static json_t *
+s_verb_notifications (en_node_t *self, json_t *args)
+{
+    en_notify_config_t *config = self->notify_config;
+    return json_pack ("{s:{s:s?, s:s?, s:s, s:b, s:s?, s:O, s:s, s:I, s:I}, s:o, s:o}",
+        "settings",
+            "smtp_url", config->smtp_url, "from", config->from, "starttls", config->starttls,
+            "auth", config->username != NULL, "sms_url", config->sms_url, "staff_email", self->staff,
+            "public_url", config->public_url, "retry_min_ms", (json_int_t) config->retry_min_ms,
+            "retry_max_ms", (json_int_t) config->retry_max_ms,
+        "counts", en_nstore_notify_counts (self->store),
+        "notifications", en_nstore_notifications (self->store, en_json_str (args, "state"),
+                                                  (int) en_json_int (args, "limit", 100)));
 }
 
 static void
@@ -1431,6 +1733,12 @@ s_handle_control (en_node_t *self)
     if (streq (verb, "accept") || streq (verb, "decline") || streq (verb, "advise"))
         result = s_verb_answer (self, verb, args, &code, err, sizeof err);
     else
+    if (streq (verb, "notifications"))
+        result = s_verb_notifications (self, args);
+    else
+    if (streq (verb, "expert-contacts"))
+        result = en_nstore_contacts (self->store);         //  node-local: never published
+    else
         snprintf (err, sizeof err, "unknown verb '%s'", verb);
     en_control_reply (self->control, routing_id, result, code, result ? NULL : err);
     zframe_destroy (&routing_id);
@@ -1449,6 +1757,20 @@ en_node_reload (en_node_t *self, zconfig_t *config)
         self->endpoint = strdup (endpoint);
         s_connect (self);
     }
+    //  Notification settings: a new sender with the new settings
+    char err [256] = "";
+    en_notify_config_t *notify = en_notify_config_new (config, self->region, err, sizeof err);
+    if (notify) {
+        s_notify_stop (self);
+        en_notify_config_destroy (&self->notify_config);
+        json_decref (self->staff);
+        self->notify_config = notify;
+        self->staff = NULL;
+        if (s_notify_setup_sender (self, config, err, sizeof err))
+            zsys_error ("notifications: %s", err);
+    }
+    else
+        zsys_error ("notify settings not reloaded: %s", err);
     zsys_info ("configuration reloaded: broker %s, heartbeat %lldms", self->endpoint,
                (long long) self->heartbeat_ms);
 }
@@ -1470,7 +1792,11 @@ en_node_run (en_node_t *self)
         else
         if (which == self->control)
             s_handle_control (self);
+        else
+        if (self->sender && which == en_notify_sender_sock (self->sender))
+            s_notify_result (self);
         int64_t now = en_now_ms ();
+        s_notify_tick (self, now);
         if (self->connected && now - self->last_rx > 3 * self->heartbeat_ms) {
             zsys_warning ("lost contact with broker %s; reconnecting", self->endpoint);
             s_connect (self);

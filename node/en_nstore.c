@@ -14,6 +14,12 @@
       cases           (3) the case register: pseudonym -> identifying data
                       sealed with the vault's data key (en_vault)
       audit           (4) the hash-chained access log (en_audit)
+      expert_contacts (7) an expert's e-mail address and phone number:
+                      node-local, never in the expert record that is
+                      published to the broker
+      notifications   (7) the durable notification queue (en_notify):
+                      one row per message per recipient, written in the
+                      transaction of the event that causes it
 */
 #include "en_nstore.h"
 
@@ -93,6 +99,37 @@ static const char *s_migrations [] = {
     "ALTER TABLE cases ADD COLUMN summary TEXT NOT NULL DEFAULT '{}';"
     "ALTER TABLE cases ADD COLUMN phases TEXT NOT NULL DEFAULT '{}';"
     "ALTER TABLE cases ADD COLUMN outcome TEXT;",
+    //  7: notifications that reach people (en_notify). Contacts live in
+    //  their own table so the expert record, which is published, never
+    //  holds them. offers.reminded: a reminder was considered (queued or
+    //  nobody to tell), so it is never queued twice.
+    "CREATE TABLE expert_contacts ("
+    "  expert TEXT PRIMARY KEY,"
+    "  email TEXT,"
+    "  phone TEXT,"
+    "  updated INTEGER NOT NULL);"
+    "CREATE TABLE notifications ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL,"
+    "  channel TEXT NOT NULL,"
+    "  recipient TEXT NOT NULL,"
+    "  expert TEXT,"
+    "  offer TEXT,"
+    "  request TEXT,"
+    "  urgency TEXT,"
+    "  deadline INTEGER,"
+    "  link TEXT NOT NULL,"
+    "  subject TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  message_id TEXT NOT NULL UNIQUE,"
+    "  state TEXT NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_try INTEGER NOT NULL,"
+    "  last_error TEXT,"
+    "  created INTEGER NOT NULL,"
+    "  sent INTEGER);"
+    "CREATE INDEX notifications_due ON notifications (state, next_try);"
+    "ALTER TABLE offers ADD COLUMN reminded INTEGER NOT NULL DEFAULT 0;",
     NULL
 };
 
@@ -473,4 +510,128 @@ en_nstore_reseal (en_nstore_t *self, en_nstore_reseal_fn *reseal, void *arg)
         json_decref (rows);
     }
     return count;
+}
+
+//  --------------------------------------------------------------------
+//  Expert contacts and the notification queue (en_notify)
+
+int
+en_nstore_contact_put (en_nstore_t *self, const char *expert, const char *email, const char *phone)
+{
+    //  NULL keeps the stored value, "" clears it
+    return en_db_exec (self->db,
+        "INSERT INTO expert_contacts (expert, email, phone, updated) VALUES (?, nullif (?, ''), nullif (?, ''), ?)"
+        " ON CONFLICT (expert) DO UPDATE SET"
+        "  email = CASE WHEN ?2 IS NULL THEN email ELSE nullif (?2, '') END,"
+        "  phone = CASE WHEN ?3 IS NULL THEN phone ELSE nullif (?3, '') END,"
+        "  updated = excluded.updated",
+        "sssi", expert, email, phone, en_now_ms ());
+}
+
+json_t *
+en_nstore_contact (en_nstore_t *self, const char *expert)
+{
+    return en_db_one (en_db_query (self->db,
+        "SELECT expert, email, phone FROM expert_contacts WHERE expert = ?", "s", expert));
+}
+
+json_t *
+en_nstore_contacts (en_nstore_t *self)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT expert, email, phone, updated FROM expert_contacts ORDER BY expert", NULL));
+}
+
+int
+en_nstore_notify_put (en_nstore_t *self, json_t *n)
+{
+    int64_t now = en_now_ms ();
+    return en_db_exec (self->db,
+        "INSERT INTO notifications (kind, channel, recipient, expert, offer, request, urgency, deadline,"
+        " link, subject, body, message_id, state, attempts, next_try, created)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, nullif (?, 0), ?, ?, ?, ?, 'wacht', 0, ?, ?)",
+        "sssssssissssii", en_json_str (n, "kind"), en_json_str (n, "channel"), en_json_str (n, "recipient"),
+        en_json_str (n, "expert"), en_json_str (n, "offer"), en_json_str (n, "request"),
+        en_json_str (n, "urgency"), en_json_int (n, "deadline", 0), en_json_str (n, "link"),
+        en_json_str (n, "subject"), en_json_str (n, "body"), en_json_str (n, "message_id"), now, now);
+}
+
+#define NOTIFY_COLUMNS \
+    "id, kind, channel, recipient, expert, offer, request, urgency, deadline, link, subject, body," \
+    " message_id, state, attempts, next_try, last_error, created, sent"
+
+json_t *
+en_nstore_notify_due (en_nstore_t *self, int64_t now, int limit)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT " NOTIFY_COLUMNS " FROM notifications"
+        " WHERE state IN ('wacht', 'mislukt-opnieuw') AND next_try <= ? ORDER BY next_try, id LIMIT ?",
+        "ii", now, (int64_t) limit));
+}
+
+json_t *
+en_nstore_notification (en_nstore_t *self, int64_t id)
+{
+    return en_db_one (en_db_query (self->db,
+        "SELECT " NOTIFY_COLUMNS " FROM notifications WHERE id = ?", "i", id));
+}
+
+int
+en_nstore_notify_state (en_nstore_t *self, int64_t id, const char *state, int64_t attempts,
+                        int64_t next_try, const char *error)
+{
+    int64_t now = en_now_ms ();
+    return en_db_exec (self->db,
+        "UPDATE notifications SET state = ?, attempts = ?, next_try = ?, last_error = ?,"
+        " sent = CASE WHEN ? = 'verzonden' THEN ? ELSE sent END WHERE id = ?",
+        "siissii", state, attempts, next_try, error, state, now, id);
+}
+
+int64_t
+en_nstore_notify_recover (en_nstore_t *self)
+{
+    if (en_db_exec (self->db, "UPDATE notifications SET state = 'wacht' WHERE state = 'bezig'", NULL))
+        return -1;
+    return sqlite3_changes (en_db_handle (self->db));
+}
+
+json_t *
+en_nstore_notifications (en_nstore_t *self, const char *state, int limit)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT id, kind, channel, recipient, expert, offer, request, urgency, deadline, link, subject,"
+        " message_id, state, attempts, next_try, last_error, created, sent FROM notifications"
+        " WHERE (? IS NULL OR state = ?) ORDER BY id DESC LIMIT ?",
+        "ssi", state, state, (int64_t) limit));
+}
+
+json_t *
+en_nstore_notify_counts (en_nstore_t *self)
+{
+    json_t *counts = json_object ();
+    sqlite3_stmt *stmt = en_db_query (self->db, "SELECT state, count(*) FROM notifications GROUP BY state", NULL);
+    while (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+        json_object_set_new (counts, (const char *) sqlite3_column_text (stmt, 0),
+                             json_integer (sqlite3_column_int64 (stmt, 1)));
+    if (stmt)
+        sqlite3_reset (stmt);
+    return counts;
+}
+
+json_t *
+en_nstore_offers_to_remind (en_nstore_t *self, int64_t now)
+{
+    //  Half the time between arrival and deadline has passed, the offer
+    //  is open and unanswered, and the deadline is still ahead
+    return en_db_rows (en_db_query (self->db,
+        "SELECT id, request_id, expert, kind, deadline, json_extract (request, '$.urgency') AS urgency"
+        " FROM offers WHERE state = 'open' AND answer IS NULL AND reminded = 0"
+        " AND received + (deadline - received) / 2 <= ? AND deadline > ? LIMIT 100",
+        "ii", now, now));
+}
+
+int
+en_nstore_offer_reminded (en_nstore_t *self, const char *id)
+{
+    return en_db_exec (self->db, "UPDATE offers SET reminded = 1 WHERE id = ?", "s", id);
 }

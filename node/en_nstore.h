@@ -82,6 +82,37 @@ int en_nstore_case_rename (en_nstore_t *self, const char *old_pseudonym, const c
 typedef char *(en_nstore_reseal_fn) (const char *sealed, void *arg);
 int64_t en_nstore_reseal (en_nstore_t *self, en_nstore_reseal_fn *reseal, void *arg);
 
+//  An expert's contact, held only at this node (never published).
+//  put: NULL keeps a stored value, "" clears it. contact: {expert,
+//  email, phone} or NULL.
+int en_nstore_contact_put (en_nstore_t *self, const char *expert, const char *email, const char *phone);
+json_t *en_nstore_contact (en_nstore_t *self, const char *expert);
+//  Every expert's contact (for the beheerder), by expert id.
+json_t *en_nstore_contacts (en_nstore_t *self);
+
+//  The notification queue (en_notify). put takes a rendered
+//  notification {kind, channel, recipient, expert?, offer?, request?,
+//  urgency?, deadline?, link, subject, body, message_id} in state
+//  'wacht', due now. Call it inside the event's transaction.
+int en_nstore_notify_put (en_nstore_t *self, json_t *notification);
+//  Rows due for sending (wacht or mislukt-opnieuw, next_try <= now).
+json_t *en_nstore_notify_due (en_nstore_t *self, int64_t now, int limit);
+json_t *en_nstore_notification (en_nstore_t *self, int64_t id);
+//  Record a state (the caller checked the transition, en_notify).
+int en_nstore_notify_state (en_nstore_t *self, int64_t id, const char *state, int64_t attempts,
+                            int64_t next_try, const char *error);
+//  At start: rows left 'bezig' by a stopped node are due again. Returns
+//  how many, or -1.
+int64_t en_nstore_notify_recover (en_nstore_t *self);
+//  The queue for the beheerder (newest first, without bodies); state NULL = all.
+json_t *en_nstore_notifications (en_nstore_t *self, const char *state, int limit);
+//  {state: count}
+json_t *en_nstore_notify_counts (en_nstore_t *self);
+//  Open, unanswered offers past half their time, not yet reminded:
+//  [{id, request_id, expert, kind, deadline, urgency}].
+json_t *en_nstore_offers_to_remind (en_nstore_t *self, int64_t now);
+int en_nstore_offer_reminded (en_nstore_t *self, const char *id);
+
 //  Counts for `expertnet node status`.
 json_t *en_nstore_counts (en_nstore_t *self);
 

@@ -57,6 +57,7 @@ static const char *s_usage_text =
 "Node and broker:\n"
 "  node status                                connection, queue depth, counts\n"
 "  node rotate [--secret] [--data-key]        new region secret / data key\n"
+"  node notifications [--state STATE]         e-mail/SMS queue and its delivery state\n"
 "  broker status | requests | show ID | hiaten | experts | offers\n"
 "Dashboard (http://127.0.0.1:8080 by default) and operator actions:\n"
 "  broker operator-add NAME [--password-file F]   a dashboard login\n"
@@ -434,12 +435,20 @@ s_cmd_request_submit (s_cli_t *cli, json_t *parsed)
     return rc;
 }
 
-static int
-s_cmd_request_list (s_cli_t *cli, json_t *parsed)
+//  Control arguments with the --state filter, if given.
+static json_t *
+s_state_args (json_t *parsed)
 {
     json_t *args = json_object ();
     if (s_opt (parsed, "state"))
         json_object_set_new (args, "state", json_string (s_opt (parsed, "state")));
+    return args;
+}
+
+static int
+s_cmd_request_list (s_cli_t *cli, json_t *parsed)
+{
+    json_t *args = s_state_args (parsed);
     json_t *rows;
     int rc = s_call (cli, cli->node_dir, "requests", args, &rows);
     if (rc)
@@ -551,6 +560,8 @@ static const s_opt_t s_expert_fields [] = {
     { "bovenregionaal", false, "a bovenregionale procesregisseur (escalation target)" },
     { "regionaal", false, "not bovenregionaal (update)" },
     { "languages", true, "languages, comma separated" },
+    { "email", true, "e-mail address for notifications (kept at this node only; \"\" clears)" },
+    { "phone", true, "mobile number for crisis text messages, +31... (kept at this node only)" },
     { NULL, false, NULL }
 };
 
@@ -591,9 +602,15 @@ s_cmd_expert_put (s_cli_t *cli, json_t *parsed, bool update)
         json_object_set_new (expert, "bovenregionaal", json_true ());
     if (json_object_get (parsed, "regionaal"))
         json_object_set_new (expert, "bovenregionaal", json_false ());
+    //  Contact details go beside the expert record: the node keeps them
+    //  and never publishes them
+    json_t *args = json_pack ("{s:o}", "expert", expert);
+    if (s_opt (parsed, "email"))
+        json_object_set_new (args, "email", json_string (s_opt (parsed, "email")));
+    if (s_opt (parsed, "phone"))
+        json_object_set_new (args, "phone", json_string (s_opt (parsed, "phone")));
     json_t *result;
-    int rc = s_call (cli, cli->node_dir, update ? "expert-update" : "expert-add",
-                     json_pack ("{s:o}", "expert", expert), &result);
+    int rc = s_call (cli, cli->node_dir, update ? "expert-update" : "expert-add", args, &result);
     if (rc)
         return rc;
     if (cli->json)
@@ -603,6 +620,10 @@ s_cmd_expert_put (s_cli_t *cli, json_t *parsed, bool update)
         printf ("expert %s %s: %s, capacity %lld, expertise %s (published to the broker)\n",
                 en_json_str (result, "id"), update ? "updated" : "added", en_json_str (result, "role"),
                 (long long) en_json_int (result, "capacity", 0), tags);
+        if (en_json_str (result, "email") || en_json_str (result, "phone"))
+            printf ("  notifications to %s%s%s (kept at this node, never published)\n",
+                    en_json_str (result, "email") ?: "", en_json_str (result, "email") && en_json_str (result, "phone") ? ", " : "",
+                    en_json_str (result, "phone") ?: "");
         free (tags);
     }
     json_decref (result);
@@ -871,6 +892,48 @@ s_cmd_node_rotate (s_cli_t *cli, json_t *parsed)
                 "(back up the new key files; see docs/pseudonyms.md before retiring old versions)\n",
                 (long long) en_json_int (result, "secret_version", 0), (long long) en_json_int (result, "data_key_version", 0),
                 (long long) en_json_int (result, "resealed", 0));
+    json_decref (result);
+    return 0;
+}
+
+static void s_print_counts (const char *label, json_t *object);
+
+//  The notification queue: settings, counts per state, newest rows.
+static int
+s_cmd_node_notifications (s_cli_t *cli, json_t *parsed)
+{
+    json_t *result;
+    int rc = s_call (cli, cli->node_dir, "notifications", s_state_args (parsed), &result);
+    if (rc)
+        return rc;
+    if (cli->json) {
+        s_print_json (result);
+        json_decref (result);
+        return 0;
+    }
+    json_t *settings = json_object_get (result, "settings");
+    char *staff = s_join (json_object_get (settings, "staff_email"));
+    printf ("e-mail  %s (from %s, starttls %s%s)\nSMS     %s\nstaff   %s\nlinks   %s/...\n",
+            en_json_str (settings, "smtp_url") ?: "not configured (notify/smtp_url)",
+            en_json_str (settings, "from") ?: "-", en_json_str (settings, "starttls"),
+            json_is_true (json_object_get (settings, "auth")) ? ", auth" : "",
+            en_json_str (settings, "sms_url") ?: "not configured (notify/sms_url)",
+            *staff ? staff : "none (notify/staff_email)", en_json_str (settings, "public_url"));
+    free (staff);
+    s_print_counts ("queue", json_object_get (result, "counts"));
+    printf ("%-6s %-11s %-6s %-30s %-16s %-8s %-19s %s\n", "ID", "KIND", "VIA", "TO", "STATE", "ATTEMPTS",
+            "SENT / NEXT TRY", "LAST ERROR");
+    size_t index;
+    json_t *row;
+    json_array_foreach (json_object_get (result, "notifications"), index, row) {
+        char when [32];
+        const char *state = en_json_str (row, "state");
+        int64_t at = streq (state, "verzonden") ? en_json_int (row, "sent", 0) : en_json_int (row, "next_try", 0);
+        printf ("%-6lld %-11s %-6s %-30.30s %-16s %-8lld %-19s %s\n", (long long) en_json_int (row, "id", 0),
+                en_json_str (row, "kind"), en_json_str (row, "channel"), en_json_str (row, "recipient"), state,
+                (long long) en_json_int (row, "attempts", 0), en_time_str (at, when, sizeof when),
+                en_json_str (row, "last_error") ?: "");
+    }
     json_decref (result);
     return 0;
 }
@@ -1633,6 +1696,7 @@ main (int argc, char *argv [])
         { "expert", "dossier", "expert dossier OFFER --expert ID", dossier_opts },
         { "node", "status", "node status", no_opts },
         { "node", "rotate", "node rotate [--secret] [--data-key]", rotate_opts },
+        { "node", "notifications", "node notifications [--state STATE]", state_opts },
         { "case", "add", "case add --client-id ID [--name N] [--bsn B] [--birth-date D] ...", s_case_fields },
         { "case", "show", "case show PSEUDONYM", no_opts },
         { "case", "list", "case list", no_opts },
@@ -1737,6 +1801,9 @@ main (int argc, char *argv [])
     else
     if (streq (noun, "node") && streq (verb, "rotate"))
         rc = s_cmd_node_rotate (&cli, parsed);
+    else
+    if (streq (noun, "node") && streq (verb, "notifications"))
+        rc = s_cmd_node_notifications (&cli, parsed);
     else
     if (streq (noun, "node"))
         rc = s_cmd_node_status (&cli, parsed);
