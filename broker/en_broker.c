@@ -83,6 +83,7 @@ struct _en_broker_t {
     en_signer_t *signer;        //  our Ed25519 key: every message we send is signed
     unsigned char enrolled_fingerprint [16];    //  of enrolled_dir's files when read
     int64_t enrolled_checked;   //  ms of the last look prompted by a refused handshake
+    bool check_revoked;         //  the enrolled keys changed: look for revoked nodes
     int64_t refused_logged;     //  ms of the last refused-connection log line
     int64_t unenrolled_logged;  //  ms of the last "key not enrolled" log line
     uint64_t refused_unlogged;  //  refusals since that line
@@ -104,6 +105,7 @@ struct _en_broker_t {
 };
 
 static void s_refresh_enrolled (en_broker_t *self);
+static void s_flush (en_broker_t *self);
 
 static void
 s_peer_destroy (void **item)
@@ -548,6 +550,7 @@ s_refresh_enrolled (en_broker_t *self)
         admitted = longer;
     }
     zlistx_destroy (&keys);
+    self->check_revoked = true;
     if (self->admitted && streq (admitted, self->admitted))
         free (admitted);
     else
@@ -561,6 +564,53 @@ s_refresh_enrolled (en_broker_t *self)
         //  Try again next time round
         memset (self->enrolled_fingerprint, 0, sizeof self->enrolled_fingerprint);
     }
+}
+
+//  Is a node of this name enrolled now?
+static bool
+s_name_enrolled (en_broker_t *self, const char *name)
+{
+    for (s_enrolled_t *enrolled = (s_enrolled_t *) zhashx_first (self->key_names); enrolled;
+         enrolled = (s_enrolled_t *) zhashx_next (self->key_names))
+        if (streq (enrolled->name, name))
+            return true;
+    return false;
+}
+
+//  Revocation takes effect on everything, not only on the next message:
+//  a node no longer enrolled (revoked now, or while the broker was down)
+//  loses its session, and its experts and their open offers go (the
+//  offers' requests are routed again). Runs outside any transaction.
+static void
+s_withdraw_revoked (en_broker_t *self)
+{
+    self->check_revoked = false;
+    for (s_peer_t *peer = (s_peer_t *) zhashx_first (self->peers); peer;
+         peer = (s_peer_t *) zhashx_next (self->peers))
+        if (peer->region && !s_name_enrolled (self, peer->name)) {
+            zsys_warning ("node %s is no longer enrolled: its session ends", peer->name);
+            zstr_free (&peer->region);
+            zframe_destroy (&peer->routing_id);
+        }
+    json_t *nodes = en_bstore_nodes_with_experts (self->store);
+    en_db_t *db = en_bstore_db (self->store);
+    size_t index;
+    json_t *name;
+    json_array_foreach (nodes, index, name) {
+        const char *node = json_string_value (name);
+        if (s_name_enrolled (self, node) || en_fed_is_peer (self->fed, node))
+            continue;
+        if (en_db_begin (db))
+            break;
+        if (en_router_node_revoked (self->router_sm, node) < 0 || en_db_commit (db)) {
+            en_db_rollback (db);
+            self->check_revoked = true;         //  again next time round
+        }
+        else
+            en_fed_dirty (self->fed);
+    }
+    json_decref (nodes);
+    s_flush (self);
 }
 
 //  Which enrolled node is this connection? The CURVE key (User-Id, set by
@@ -931,9 +981,9 @@ s_status (en_broker_t *self)
     for (s_peer_t *peer = (s_peer_t *) zhashx_first (self->peers); peer;
          peer = (s_peer_t *) zhashx_next (self->peers))
         if (!en_fed_is_peer (self->fed, peer->name))
-            json_array_append_new (nodes, json_pack ("{s:s, s:s?, s:b, s:I, s:I}",
+            json_array_append_new (nodes, json_pack ("{s:s, s:s?, s:b, s:b, s:I, s:I}",
             "name", peer->name, "region", peer->region,
-            "connected", s_peer_connected (self, peer),
+            "connected", s_peer_connected (self, peer), "enrolled", s_name_enrolled (self, peer->name),
             "last_seen", (json_int_t) peer->last_seen,
             "outbox", (json_int_t) en_outbox_depth (en_bstore_outbox (self->store), peer->name)));
     //  Who may connect, and the region each node is bound to
@@ -972,6 +1022,7 @@ s_nodes (en_broker_t *self, int64_t *connected)
         bool up = s_peer_connected (self, peer);
         *connected += up;
         json_object_set_new (node, "connected", json_boolean (up));
+        json_object_set_new (node, "enrolled", json_boolean (s_name_enrolled (self, en_json_str (node, "name"))));
         json_object_set_new (node, "outbox", json_integer (
             en_outbox_depth (en_bstore_outbox (self->store), en_json_str (node, "name"))));
         if (peer && peer->last_seen)
@@ -1466,6 +1517,8 @@ en_broker_run (en_broker_t *self)
         else
         if (which == self->monitor)
             s_handle_monitor (self);
+        if (self->check_revoked)
+            s_withdraw_revoked (self);
         en_fed_tick (self->fed);
         now = en_now_ms ();
         if (deadline > 0 && deadline <= now && now >= earliest)

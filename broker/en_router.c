@@ -1079,6 +1079,50 @@ en_router_expire (en_router_t *self, int64_t now)
     return expired;
 }
 
+int
+en_router_node_revoked (en_router_t *self, const char *node)
+{
+    self->actor = self->name;
+    char err [256];
+    json_t *none = json_array ();
+    int rc = en_bstore_experts_replace (self->store, node, none, err, sizeof err);
+    json_decref (none);
+    if (rc) {
+        zsys_error ("node %s revoked: could not withdraw its experts: %s", node, err);
+        return -1;
+    }
+    //  No WITHDRAW to the node: it is no longer heard, nor spoken to
+    json_t *open = en_bstore_offers_open_of_node (self->store, node);
+    char detail [128];
+    snprintf (detail, sizeof detail, "node %s is no longer enrolled", node);
+    size_t index;
+    json_t *offer;
+    int routed = 0;
+    json_array_foreach (open, index, offer) {
+        json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
+        en_db_t *db = en_bstore_db (self->store);
+        en_db_savepoint (db);
+        en_metrics_count (self->metrics, EN_METRIC_OFFER_OUTCOME, "withdrawn", 1);
+        if (!request
+        ||  en_bstore_offer_close (self->store, en_json_str (offer, "id"), "withdrawn", "revoked")
+        ||  s_transition (self, request, en_json_str (request, "state"), "revoked",
+                          en_json_str (offer, "expert"), detail, NULL)
+        ||  s_route (self, request)) {
+            en_db_rollback_to (db);
+            zsys_error ("node %s revoked: could not route offer %s again", node, en_json_str (offer, "id"));
+            rc = -1;
+        }
+        else {
+            en_db_release (db);
+            routed++;
+        }
+        json_decref (request);
+    }
+    json_decref (open);
+    zsys_warning ("node %s revoked: its experts withdrawn, %d open offer(s) routed again", node, routed);
+    return rc ? -1 : routed;
+}
+
 //  An operator takes back a request that is with a peer broker (its link
 //  dead, or the peer silent): RECALL to the peer (it withdraws its offers
 //  when the message arrives), and the request is routed again here, that

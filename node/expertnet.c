@@ -1014,7 +1014,8 @@ s_cmd_broker (s_cli_t *cli, json_t *parsed, const char *verb)
         json_array_foreach (json_object_get (result, "nodes"), index, row)
             printf ("    %-16s %-12s %-13s last seen %s, outbox %lld\n", en_json_str (row, "name"),
                     en_json_str (row, "region") ?: "-",
-                    json_is_true (json_object_get (row, "connected")) ? "connected" : "DISCONNECTED",
+                    json_is_true (json_object_get (row, "connected")) ? "connected"
+                    : json_is_false (json_object_get (row, "enrolled")) ? "REVOKED" : "DISCONNECTED",
                     en_time_str (en_json_int (row, "last_seen", 0), when, sizeof when),
                     (long long) en_json_int (row, "outbox", 0));
         if (json_array_size (json_object_get (result, "nodes")) == 0)

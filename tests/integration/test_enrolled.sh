@@ -14,7 +14,9 @@
 #      same name unless --replace is given; enrolling the same one again
 #      is harmless; one name has one key (a backup of a replaced
 #      certificate admits nobody); `revoke` removes every file naming
-#      the node.
+#      the node;
+#   4. revoking a node ends its session, withdraws its experts and routes
+#      their open offers again, and status shows it revoked.
 . "$(dirname "$0")/lib.sh"
 PROBE=$NET_ROOT/build/tests/probe
 ENROLLED=
@@ -124,5 +126,26 @@ check "no file below enrolled/ names twente any more" \
     bash -c "! grep -rIlq 'name = \"twente\"' '$ENROLLED' --exclude='*_secret'"
 check "the broker no longer lists twente as enrolled" \
     net_until 5 '[.enrolled[] | select(.name == "twente")] | length == 0' enb --json broker status
+
+# --- 4. revocation reaches the session, the experts and their offers ----
+#   rogue (region ijsselland) holds the only trauma experts; ijsselland
+#   asks for trauma: the offer goes to rogue's expert; then rogue is revoked.
+request=$(en ijsselland --json request submit --urgency regulier --type consultatie-advies --expertise trauma \
+          --age-band 12-17 | jq -r ".id // empty")
+check "the trauma request is offered to rogue's expert" \
+    net_until 10 '.offers_open[0].expert | startswith("se-rogue-")' broker_request "$request"
+"$NET_BIN/expertnet" revoke rogue --broker "$NET_DIR/$NET_BROKER" >/dev/null
+check "after the revocation the offer is withdrawn and the request routed again (hiaat: nobody else)" \
+    wait_state "$request" hiaat 10
+check "its events say why" json_true '[.events[] | select(.type == "revoked")] | length == 1' <<< "$(broker_request "$request")"
+check "rogue's experts are no longer listed" \
+    json_true '[.[] | select(.id | startswith("se-rogue-"))] | length == 0' <<< "$(enb --json broker experts)"
+check_eq "broker status shows rogue as not enrolled" false \
+    "$(enb --json broker status | jq -r '.nodes[] | select(.name == "rogue") | .enrolled')"
+check "the text status says REVOKED" grep -Eq '^ +rogue +.*REVOKED' <<< "$(enb broker status)"
+check "the node learns it is refused" \
+    net_until 10 '.connected == false' en rogue --timeout 500 --json node status
+check "the broker logs the revocation" grep -Eq "node rogue revoked: its experts withdrawn, [0-9]+ open offer\(s\) routed again" \
+    "$NET_DIR/$NET_BROKER.log"
 check "the broker is still running at the end" kill -0 "$broker_pid"
 test_done
