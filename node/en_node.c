@@ -1699,8 +1699,10 @@ s_user_refused (en_node_t *self, json_t *user, json_t *args, const char *event, 
 }
 
 //  A new password. For an expert the key is re-wrapped, which needs the
-//  key: the old password opens it (the node cannot). Other roles may be
-//  given a new password by a beheerder without the old one.
+//  key: the old password opens it (the node cannot); with
+//  new_recovery_code the recovery wrap is replaced too and the new code
+//  returned. Other roles may be given a new password by a beheerder
+//  without the old one.
 static json_t *
 s_verb_user_passwd (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
 {
@@ -1710,6 +1712,10 @@ s_verb_user_passwd (en_node_t *self, json_t *args, int *code, char *err, size_t 
     const char *name = en_json_str (user, "name");
     const char *expert = en_json_str (user, "expert");
     const char *old = en_json_str (args, "old_password");
+    //  The first password and recovery code were seen by whoever made the
+    //  account: the expert replaces both, with a code only they see
+    char *fresh = expert && json_is_true (json_object_get (args, "new_recovery_code"))
+                ? en_keywrap_recovery_new () : NULL;
     unsigned char *secret_key = (unsigned char *) sodium_malloc (crypto_box_SECRETKEYBYTES);
     char public_hex [crypto_box_PUBLICKEYBYTES * 2 + 1];
     json_t *result = NULL;
@@ -1731,11 +1737,18 @@ s_verb_user_passwd (en_node_t *self, json_t *args, int *code, char *err, size_t 
         s_user_refused (self, user, args, "user.passwd", "wrong old password");
     }
     else
-    if (s_user_set_password (self, user, args, secret_key, public_hex, NULL, "user.passwd", NULL,
-                             code, err, errlen) == 0)
+    if (s_user_set_password (self, user, args, secret_key, public_hex, fresh, "user.passwd",
+                             fresh ? "new recovery code" : NULL, code, err, errlen) == 0) {
         result = json_pack ("{s:s, s:b}", "name", name, "rewrapped", expert != NULL);
+        if (fresh)
+            json_object_set_new (result, "recovery_code", json_string (fresh));
+    }
     if (secret_key)
         sodium_free (secret_key);
+    if (fresh) {
+        sodium_memzero (fresh, strlen (fresh));
+        free (fresh);
+    }
     json_decref (user);
     return result;
 }

@@ -1056,6 +1056,8 @@ s_cmd_node_user (s_cli_t *cli, json_t *parsed, const char *verb)
         if (old)
             json_object_set_new (args, "old_password", json_string (old));
         s_secret_free (&old);
+        if (json_is_true (json_object_get (parsed, "new-recovery-code")))
+            json_object_set_new (args, "new_recovery_code", json_true ());
     }
     if (streq (verb, "user-rekey") && isatty (STDIN_FILENO) && !s_opt (parsed, "password-file")
     &&  !json_is_true (json_object_get (parsed, "yes"))) {
@@ -1105,6 +1107,12 @@ s_cmd_node_user (s_cli_t *cli, json_t *parsed, const char *verb)
     if (streq (verb, "user-recover") || streq (verb, "user-rekey")) {
         printf ("account %s: new password set%s\n", en_json_str (result, "name"),
                 streq (verb, "user-rekey") ? "; the expert has a NEW key pair (published to the broker)" : "");
+        s_print_recovery (en_json_str (result, "recovery_code"));
+        printf ("The previous recovery code no longer opens anything.\n");
+    }
+    else
+    if (en_json_str (result, "recovery_code")) {
+        printf ("account %s: new password set\n", en_json_str (result, "name"));
         s_print_recovery (en_json_str (result, "recovery_code"));
         printf ("The previous recovery code no longer opens anything.\n");
     }
@@ -1804,6 +1812,7 @@ main (int argc, char *argv [])
     static const s_opt_t user_passwd_opts [] = {
         { "password-file", true, "the new password from this file (else asked twice)" },
         { "old-password-file", true, "the current password (needed for an expert: it re-wraps the key)" },
+        { "new-recovery-code", false, "expert: also a new recovery code (first use: replace what the administrator saw)" },
         { NULL, false, NULL } };
     static const s_opt_t user_recover_opts [] = {
         { "recovery-code", true, "the recovery code shown when the account was made" },
@@ -1840,7 +1849,7 @@ main (int argc, char *argv [])
         { "node", "user-add", "node user-add NAME --role R [--expert ID] [--email E] [--phone P] [--password-file F]", user_add_opts },
         { "node", "users", "node users", no_opts },
         { "node", "user-remove", "node user-remove NAME", no_opts },
-        { "node", "user-passwd", "node user-passwd NAME [--password-file F] [--old-password-file F]", user_passwd_opts },
+        { "node", "user-passwd", "node user-passwd NAME [--password-file F] [--old-password-file F] [--new-recovery-code]", user_passwd_opts },
         { "node", "user-recover", "node user-recover NAME [--recovery-code C | --recovery-file F] [--password-file F]", user_recover_opts },
         { "node", "user-rekey", "node user-rekey NAME [--password-file F] [--yes]", user_rekey_opts },
         { "case", "add", "case add --client-id ID [--name N] [--bsn B] [--birth-date D] ...", s_case_fields },

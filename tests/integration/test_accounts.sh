@@ -105,6 +105,15 @@ check "with the old password the key is re-wrapped" \
 check "the new password opens the dossier" bash -c \
     "'$NET_BIN/expertnet' --node '$NET_DIR/ijsselland' expert dossier '$O' --password-file '$PW2' | grep -q DOSSIER-9e2f"
 check_exit "the old password no longer does (1)" 1 en ijsselland expert dossier "$O" --password-file "$PW1"
+# Whoever made the account saw the first recovery code: the expert replaces it
+NEWCODE=$(en ijsselland --json node user-passwd ex-bram --old-password-file "$PW2" --password-file "$PW2" --new-recovery-code)
+check "with --new-recovery-code the expert gets a recovery code only they have seen" \
+    jq -e --arg old "$CODE1" '.rewrapped == true and (.recovery_code | test("^([A-Z2-7]{4}-){5}[A-Z2-7]{4}$")) and .recovery_code != $old' <<< "$NEWCODE"
+check_exit "the first recovery code (the administrator's copy) no longer opens the key (1)" 1 \
+    en ijsselland node user-recover ex-bram --recovery-code "$CODE1" --password-file "$PW4"
+check "the password still opens the dossier" bash -c \
+    "'$NET_BIN/expertnet' --node '$NET_DIR/ijsselland' expert dossier '$O' --password-file '$PW2' | grep -q DOSSIER-9e2f"
+CODE1=$(jq -r .recovery_code <<< "$NEWCODE")
 check "a medewerker's password is reset by a beheerder without the old one" \
     en twente node user-passwd mw-anna --password-file "$PW_BH" </dev/null
 # The recovery code as someone might type it: lowercase, spaces
