@@ -35,4 +35,11 @@ int en_totp_code (const char *secret, time_t now, unsigned digits, char *code);
 //  code).
 int en_totp_verify (const char *secret, const char *code, time_t now);
 
+//  As en_totp_verify, and on success *step is the time step the code
+//  belongs to (seconds since the epoch / 30). A login keeps the last step
+//  used per account and refuses a code of that step or an earlier one,
+//  so a code seen over someone's shoulder cannot be used again
+//  (RFC 6238 section 5.2; the node's login-event verb does this).
+int en_totp_verify_step (const char *secret, const char *code, time_t now, int64_t *step);
+
 #endif

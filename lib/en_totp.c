@@ -62,6 +62,13 @@ en_totp_code (const char *secret, time_t now, unsigned digits, char *code)
 int
 en_totp_verify (const char *secret, const char *code, time_t now)
 {
+    int64_t step;
+    return en_totp_verify_step (secret, code, now, &step);
+}
+
+int
+en_totp_verify_step (const char *secret, const char *code, time_t now, int64_t *step)
+{
     if (!code || strlen (code) != EN_TOTP_DIGITS)
         return -1;
     for (const char *c = code; *c; c++)
@@ -71,12 +78,18 @@ en_totp_verify (const char *secret, const char *code, time_t now)
     size_t length;
     if (s_decode (secret, &raw, &length))
         return -1;
-    //  Returns the matching step's distance (>= 0) or a negative error
-    int rc = oath_totp_validate (raw, length, now, OATH_TOTP_DEFAULT_TIME_STEP_SIZE,
-                                 OATH_TOTP_DEFAULT_START_TIME, 1, code);
+    //  Returns the matching step's distance (>= 0) or a negative error;
+    //  counter is the matching step
+    int position = 0;
+    uint64_t counter = 0;
+    int rc = oath_totp_validate3 (raw, length, now, OATH_TOTP_DEFAULT_TIME_STEP_SIZE,
+                                  OATH_TOTP_DEFAULT_START_TIME, 1, &position, &counter, code);
     sodium_memzero (raw, length);
     free (raw);
-    return rc >= 0 ? 0 : -1;
+    if (rc < 0)
+        return -1;
+    *step = (int64_t) counter;
+    return 0;
 }
 
 //  Percent-encode text for a URI path or query value into out.

@@ -1835,7 +1835,9 @@ s_verb_user_rekey (en_node_t *self, json_t *args, int *code, char *err, size_t e
 }
 
 //  The portal tells the node of a login (it checks the password and the
-//  TOTP code itself): an access-log entry with the person as actor.
+//  TOTP code itself, before it lets the person in): an access-log entry
+//  with the person as actor. With totp_step (from en_totp_verify_step) a
+//  successful login is refused (409) if that code's step was used before.
 static json_t *
 s_verb_login_event (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
 {
@@ -1850,21 +1852,34 @@ s_verb_login_event (en_node_t *self, json_t *args, int *code, char *err, size_t 
                   "optionally address (up to 64 bytes)");
         return NULL;
     }
+    json_t *step = json_object_get (args, "totp_step");
+    if (step && (!json_is_integer (step) || json_integer_value (step) < 0)) {
+        *code = EN_ERR_INVALID;
+        snprintf (err, errlen, "field 'totp_step' must be the TOTP time step of the code (en_totp_verify_step)");
+        return NULL;
+    }
     //  A name nobody has is recorded, but not as typed: it may be a
     //  password typed in the wrong field
     json_t *user = en_nstore_user (self->store, name);
     const char *actor = user ? name : "unknown-account";
-    char detail [128];
-    snprintf (detail, sizeof detail, "%s%s%s", streq (outcome, "locked") ? "locked" : "",
-              address ? (streq (outcome, "locked") ? " from " : "from ") : "", address ? address : "");
     en_db_t *db = en_nstore_db (self->store);
     en_db_begin (db);
-    s_audit (self, "user.login", NULL, actor, NULL, "login", streq (outcome, "ok") ? "ok" : "refused",
+    //  A successful login records its TOTP step; a code of a step used
+    //  before is a replay and turns the login into a refusal
+    int replay = user && streq (outcome, "ok")
+               ? en_nstore_user_login (self->store, name, en_now_ms (), step ? json_integer_value (step) : -1) : 0;
+    const char *why = replay == 1 ? "totp code used before" : streq (outcome, "locked") ? "locked" : "";
+    char detail [128];
+    snprintf (detail, sizeof detail, "%s%s%s", why, address ? (*why ? " from " : "from ") : "", address ? address : "");
+    s_audit (self, "user.login", NULL, actor, NULL, "login", streq (outcome, "ok") && replay == 0 ? "ok" : "refused",
              *detail ? detail : NULL);
-    if (user && streq (outcome, "ok"))
-        en_nstore_user_login (self->store, name, en_now_ms ());
     en_db_commit (db);
     json_decref (user);
+    if (replay == 1) {
+        *code = EN_ERR_CONFLICT;
+        snprintf (err, errlen, "this TOTP code was used before: wait for the next one");
+        return NULL;
+    }
     return json_pack ("{s:s, s:s}", "name", name, "outcome", outcome);
 }
 

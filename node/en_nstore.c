@@ -114,6 +114,7 @@ static const char *s_migrations [] = {
     "  phone TEXT,"
     "  created INTEGER NOT NULL,"
     "  last_login INTEGER,"
+    "  totp_step INTEGER,"
     "  disabled INTEGER NOT NULL DEFAULT 0,"
     "  CHECK ((role = 'expert') = (expert IS NOT NULL)));"
     "CREATE TABLE expert_keys_7 ("
@@ -547,9 +548,14 @@ en_nstore_user_password (en_nstore_t *self, const char *name, const char *pwhash
 }
 
 int
-en_nstore_user_login (en_nstore_t *self, const char *name, int64_t at)
+en_nstore_user_login (en_nstore_t *self, const char *name, int64_t at, int64_t totp_step)
 {
-    return en_db_exec (self->db, "UPDATE users SET last_login = ? WHERE name = ?", "is", at, name);
+    if (en_db_exec (self->db,
+            "UPDATE users SET last_login = ?, totp_step = CASE WHEN ? >= 0 THEN ? ELSE totp_step END"
+            " WHERE name = ? AND (? < 0 OR totp_step IS NULL OR totp_step < ?)",
+            "iiisii", at, totp_step, totp_step, name, totp_step, totp_step))
+        return -1;
+    return sqlite3_changes (en_db_handle (self->db)) > 0 ? 0 : 1;
 }
 
 json_t *

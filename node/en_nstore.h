@@ -88,7 +88,10 @@ json_t *en_nstore_users (en_nstore_t *self);
 //  0 removed, 1 no such account, -1 error.
 int en_nstore_user_remove (en_nstore_t *self, const char *name);
 int en_nstore_user_password (en_nstore_t *self, const char *name, const char *pwhash);
-int en_nstore_user_login (en_nstore_t *self, const char *name, int64_t at);
+//  A login at `at`; totp_step (>= 0) the TOTP time step of the code used,
+//  or -1. 0 recorded, 1 refused: that step or a later one was used before
+//  (a replayed code), -1 error.
+int en_nstore_user_login (en_nstore_t *self, const char *name, int64_t at, int64_t totp_step);
 
 //  Ids of the requests about a case: those this node submitted for it
 //  and those offered to this node's experts.

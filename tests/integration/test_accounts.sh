@@ -148,6 +148,14 @@ check_exit "rekey of a medewerker is refused (1)" 1 en twente node user-rekey mw
 check "a login is recorded" "$CTL" "$NET_DIR/twente" login-event '{"name": "mw-anna", "outcome": "ok", "address": "127.0.0.1"}'
 check "a failed login is recorded" "$CTL" "$NET_DIR/twente" login-event '{"name": "mw-anna", "outcome": "failed", "address": "127.0.0.1"}'
 check_exit "a login event with a bad outcome is refused" 1 "$CTL" "$NET_DIR/twente" login-event '{"name": "mw-anna", "outcome": "maybe"}'
+check "a login with TOTP records the code's time step" \
+    "$CTL" "$NET_DIR/twente" login-event '{"name": "mw-anna", "outcome": "ok", "totp_step": 59000000}'
+check_exit "the same TOTP code again is a replay: refused (1)" 1 \
+    "$CTL" "$NET_DIR/twente" login-event '{"name": "mw-anna", "outcome": "ok", "totp_step": 59000000}'
+check "the next code is accepted" \
+    "$CTL" "$NET_DIR/twente" login-event '{"name": "mw-anna", "outcome": "ok", "totp_step": 59000001}'
+check "the replay is in the access log as a refused login" bash -c \
+    "'$NET_BIN/expertnet' --node '$NET_DIR/twente' --json audit show | jq -e 'any(.[]; .event == \"user.login\" and .outcome == \"refused\" and (.detail | startswith(\"totp code used before\")))' >/dev/null"
 check "last_login is set" jq -e '.[] | select(.name == "mw-anna") | .last_login > 0' <<< "$(en twente --json node users)"
 check "an account is removed" en twente node user-remove bh-ben
 check_exit "removing it again: not found (4)" 4 en twente node user-remove bh-ben

@@ -46,6 +46,12 @@ test_window (void **state)
     assert_int_equal (en_totp_verify (RFC_SECRET, code, at - 30), 0);
     assert_int_equal (en_totp_verify (RFC_SECRET, code, at + 90), -1);
     assert_int_equal (en_totp_verify (RFC_SECRET, code, at - 90), -1);
+    //  The step is that of the code, not of the clock
+    int64_t step = 0;
+    assert_int_equal (en_totp_verify_step (RFC_SECRET, code, at + 30, &step), 0);
+    assert_int_equal (step, at / 30);
+    assert_int_equal (en_totp_verify_step (RFC_SECRET, code, at - 30, &step), 0);
+    assert_int_equal (step, at / 30);
 }
 
 static void
