@@ -100,6 +100,20 @@ net_until 10 '.links[0].advert.free >= 2' enb --json broker status \
     || fail "overijssel did not learn what gelderland can serve"
 echo "   gelderland advertises its free places to overijssel (counts by role and expertise, no names)"
 
+step "Experts get their own accounts: their password (not the server) opens their dossier key"
+# Demo passwords in files (a person types them; never use these elsewhere)
+for x in se-tw-trauma se-tw-autisme se-ah-eetstoornis; do
+    printf 'demo-%s-wachtwoord\n' "$x" > "$NET_DIR/pw-$x"
+    chmod 600 "$NET_DIR/pw-$x"
+done
+say "node user-add anna --role expert --expert se-tw-trauma   (asks the password twice)"
+en twente --json node user-add anna --role expert --expert se-tw-trauma --password-file "$NET_DIR/pw-se-tw-trauma" \
+    | jq -r '"   recovery code (shown once): \(.recovery_code)\n   TOTP: \(.totp_uri)"'
+en twente node user-add bram --role expert --expert se-tw-autisme --password-file "$NET_DIR/pw-se-tw-autisme" >/dev/null
+en achterhoek node user-add chris --role expert --expert se-ah-eetstoornis \
+    --password-file "$NET_DIR/pw-se-ah-eetstoornis" >/dev/null
+en twente node users | sed 's/^/   /'
+
 step "Experts listen for assignment notifications"
 for n in twente ijsselland ec-overijssel achterhoek; do
     "$NET_BIN/expertnet" --node "$NET_DIR/$n" expert listen > "$NET_DIR/listen-$n.out" 2>&1 &
@@ -144,11 +158,12 @@ sed '1,/^\r\?$/d' "$MAIL1" | grep -qiE 'trauma|jggz|12-17|gedwongen|veiligheid' 
     && fail "the notification e-mail holds case data"
 echo "   (no question, no summary: the link leads into the node's portal, where the expert logs in)"
 net_until 10 '[.events[].type] | index("dossier") != null' enb --json broker show "$R1" || fail "dossier not released"
-echo "   the dossier was sealed to se-tw-trauma's key and relayed; the broker saw only ciphertext:"
-say "expert dossier $O1 --expert se-tw-trauma"
-en twente expert dossier "$O1" --expert se-tw-trauma | sed 's/^/   /'
+echo "   the dossier was sealed to se-tw-trauma's key and relayed; the broker saw only ciphertext."
+echo "   The node hands out ciphertext only; the expert's password opens it in the expertnet process:"
+say "expert dossier $O1 --expert se-tw-trauma   (asks anna's password)"
+en twente expert dossier "$O1" --expert se-tw-trauma --password-file "$NET_DIR/pw-se-tw-trauma" | sed 's/^/   /'
 say "expert dossier $O1 --expert se-tw-autisme   (another expert)"
-en twente expert dossier "$O1" --expert se-tw-autisme 2>&1 | sed 's/^/   /' || true
+en twente expert dossier "$O1" --expert se-tw-autisme --password-file "$NET_DIR/pw-se-tw-autisme" 2>&1 | sed 's/^/   /' || true
 printf 'Advies: stabilisatie eerst; gezamenlijk plan met GI, school en GGZ binnen 48 uur.\n' > "$NET_DIR/advice.txt"
 say "expert advise $O1 --file advice.txt"
 en twente expert advise "$O1" --file "$NET_DIR/advice.txt"
@@ -212,7 +227,8 @@ en achterhoek expert accept "$O5"
 net_until 10 '[.events[].type] | index("dossier") != null' enbg --json broker show "$R5" \
     || fail "the dossier did not reach gelderland's expert"
 echo "   the dossier went twente -> overijssel -> gelderland -> achterhoek, sealed to the expert's key:"
-en achterhoek expert dossier "$O5" --expert se-ah-eetstoornis | sed 's/^/   /'
+en achterhoek expert dossier "$O5" --expert se-ah-eetstoornis --password-file "$NET_DIR/pw-se-ah-eetstoornis" \
+    | sed 's/^/   /'
 printf 'Advies: gespecialiseerde eetstoornisbehandeling, start binnen twee weken; school betrekken.\n' > "$NET_DIR/advice5.txt"
 en achterhoek expert advise "$O5" --file "$NET_DIR/advice5.txt"
 net_until 10 '.state == "advice"' en twente --json request show "$R5" || fail "the advice did not reach twente"
@@ -239,6 +255,8 @@ echo "   $(ls "$MAILDIR/new" | wc -l) mails in $MAILDIR/new"
 step "Access logs: who saw which case"
 say "audit show --case $CASE   (at Twente)"
 en twente audit show --case "$CASE"
+say "audit export --case $CASE   (NEN 7513: what a client may ask for, in Dutch)"
+en twente audit export --case "$CASE"
 say "audit verify --broker"
 enb audit verify --broker
 

@@ -11,7 +11,7 @@
 #   deploy/deps.sh        the same as test
 set -euo pipefail
 demo=(build-essential pkg-config libczmq-dev libzmq3-dev libsodium-dev
-      libsqlite3-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
+      libsqlite3-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev liboath-dev
       sqlite3 jq iproute2 procps python3-aiosmtpd)
 test=("${demo[@]}" libcmocka-dev curl prometheus chromium)
 case "${1:-test}" in

@@ -52,6 +52,9 @@ struct _en_node_t {
     en_vault_t *vault;          //  region secret (pseudonyms), data key (register)
     en_pii_t *pii;              //  the guard on everything that leaves
     int64_t audit_retention_ms; //  access log retention
+    char *totp_required;        //  roles that must log in with TOTP ("a,b,c")
+    unsigned long long kdf_ops; //  Argon2id limits for new key wraps
+    size_t kdf_mem;
     int64_t heartbeat_ms;       //  heartbeat interval
     int64_t retry_ms;           //  outbox retransmission interval
     zcert_t *cert;              //  our CURVE key pair
@@ -364,6 +367,37 @@ s_notify_tick (en_node_t *self, int64_t now)
     json_decref (due);
 }
 
+static const char *s_roles [] = { "medewerker", "expert", "beheerder", NULL };
+
+//  Settings of the accounts: which roles must use TOTP (web/totp_required,
+//  default every role: each sees identifying data or dossiers) and the
+//  Argon2id limits of new key wraps (accounts/kdf: interactive or
+//  moderate). 0, or -1 with err.
+static int
+s_accounts_config (en_node_t *self, zconfig_t *config, char *err, size_t errlen)
+{
+    const char *roles = zconfig_get (config, "web/totp_required", "medewerker,expert,beheerder");
+    char *copy = strdup (roles), *save = NULL;
+    int rc = 0;
+    for (char *role = strtok_r (copy, ", ", &save); role; role = strtok_r (NULL, ", ", &save))
+        if (!en_vocab_has (s_roles, role) && !streq (role, "none")) {
+            snprintf (err, errlen, "web/totp_required: '%.40s' is not a role (medewerker, expert, beheerder "
+                      "or none)", role);
+            rc = -1;
+        }
+    free (copy);
+    const char *kdf = zconfig_get (config, "accounts/kdf", "interactive");
+    if (rc == 0 && en_keywrap_limits (kdf, &self->kdf_ops, &self->kdf_mem)) {
+        snprintf (err, errlen, "accounts/kdf must be interactive or moderate");
+        rc = -1;
+    }
+    if (rc == 0) {
+        free (self->totp_required);
+        self->totp_required = strdup (roles);
+    }
+    return rc;
+}
+
 en_node_t *
 en_node_new (zconfig_t *config, char *err, size_t errlen)
 {
@@ -448,6 +482,8 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
         snprintf (err, errlen, "cannot read the case register (data key missing or wrong?)");
         goto failed;
     }
+    if (s_accounts_config (self, config, err, errlen))
+        goto failed;
     self->audit_retention_ms = en_config_ms (config, "node/audit_retention", "1827d");
     if (self->audit_retention_ms < 86400LL * 1000) {
         zsys_warning ("node/audit_retention below one day is not allowed; keeping 1827d");
@@ -505,6 +541,7 @@ en_node_destroy (en_node_t **self_p)
         free (self->datadir);
         free (self->endpoint);
         free (self->broker_key);
+        free (self->totp_required);
         free (self);
         *self_p = NULL;
     }
@@ -1118,71 +1155,6 @@ s_expert_box_key (en_node_t *self, json_t *expert)
     return rc;
 }
 
-//  Open the dossier of an offer with the key of the expert named in the
-//  request (the CLI's --expert). Only the accepting expert's key opens it.
-static json_t *
-s_verb_dossier (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
-{
-    const char *offer_id = en_json_str (args, "offer");
-    const char *expert = en_json_str (args, "expert");
-    json_t *offer = offer_id ? en_nstore_offer (self->store, offer_id) : NULL;
-    char *b64 = offer ? en_nstore_offer_dossier (self->store, offer_id) : NULL;
-    json_t *keys = expert ? en_nstore_expert_key (self->store, expert) : NULL;
-    char *secret_hex = keys ? en_vault_unseal (self->vault, en_json_str (keys, "box_secret")) : NULL;
-    json_t *result = NULL;
-    unsigned char public_key [crypto_box_PUBLICKEYBYTES], secret_key [crypto_box_SECRETKEYBYTES];
-    size_t size = 0, sealed_size = 0;
-    unsigned char *sealed = b64 ? (unsigned char *) malloc (strlen (b64)) : NULL;
-    if (!offer || !b64) {
-        *code = EN_ERR_NOT_FOUND;
-        snprintf (err, errlen, "no dossier for offer '%s' at this node (yet)", offer_id ? offer_id : "");
-    }
-    else
-    if (!secret_hex) {
-        *code = EN_ERR_NOT_FOUND;
-        snprintf (err, errlen, "no expert '%s' with a key at this node (give --expert)", expert ? expert : "");
-    }
-    else
-    if (sodium_hex2bin (secret_key, sizeof secret_key, secret_hex, strlen (secret_hex), NULL, &size, NULL)
-    ||  sodium_hex2bin (public_key, sizeof public_key, en_json_str (keys, "box_public"), 64, NULL, &size, NULL)
-    ||  sodium_base642bin (sealed, strlen (b64), b64, strlen (b64), NULL, &sealed_size, NULL,
-                           sodium_base64_VARIANT_ORIGINAL)
-    ||  sealed_size < crypto_box_SEALBYTES) {
-        *code = EN_ERR_INTERNAL;
-        snprintf (err, errlen, "the dossier or the expert's key is damaged");
-    }
-    else {
-        size_t length = sealed_size - crypto_box_SEALBYTES;
-        char *text = (char *) malloc (length + 1);
-        if (crypto_box_seal_open ((unsigned char *) text, sealed, sealed_size, public_key, secret_key) == 0) {
-            text [length] = 0;
-            result = json_pack ("{s:s, s:s, s:s}", "offer", offer_id, "expert", expert, "dossier", text);
-            sodium_memzero (text, length);
-        }
-        else {
-            *code = EN_ERR_FORBIDDEN;
-            snprintf (err, errlen, "the dossier of '%s' is sealed to another expert; '%s' cannot open it",
-                      offer_id, expert);
-        }
-        free (text);
-        en_db_t *db = en_nstore_db (self->store);
-        en_db_begin (db);
-        s_audit (self, "dossier.read", en_json_str (offer, "request_id"), en_json_str (args, "_user"), expert,
-                 "read", result ? "ok" : "refused", offer_id);
-        en_db_commit (db);
-    }
-    sodium_memzero (secret_key, sizeof secret_key);
-    if (secret_hex) {
-        sodium_memzero (secret_hex, strlen (secret_hex));
-        free (secret_hex);
-    }
-    free (sealed);
-    free (b64);
-    json_decref (keys);
-    json_decref (offer);
-    return result;
-}
-
 static json_t *
 s_verb_expert_put (en_node_t *self, json_t *args, bool update, int *code, char *err, size_t errlen)
 {
@@ -1657,6 +1629,710 @@ s_verb_notifications (en_node_t *self, json_t *args)
                                                   (int) en_json_int (args, "limit", 100)));
 }
 
+//  --------------------------------------------------------------------
+//  Accounts: the people who work at this node (medewerker, expert,
+//  beheerder). Passwords are kept as Argon2id hashes (crypto_pwhash_str);
+//  the TOTP secret sealed with the vault (the portal must read it to
+//  check a code). An expert account holds its expert's box secret key
+//  wrapped with the person's password and with a recovery code shown
+//  once (en_keywrap): from then on the node cannot open a dossier sealed
+//  to that expert, only the person can. These verbs hash and wrap in the
+//  node loop (a few tenths of a second, only when an account changes);
+//  a login's hash check happens in the caller (portal), never here.
+
+//  A password: EN_KEYWRAP_PASSWORD_MIN to 1024 bytes. 0, or -1 with err.
+static int
+s_password_check (const char *password, const char *field, int *code, char *err, size_t errlen)
+{
+    if (password && strlen (password) >= EN_KEYWRAP_PASSWORD_MIN && strlen (password) <= 1024)
+        return 0;
+    *code = EN_ERR_INVALID;
+    snprintf (err, errlen, "field '%s' must be a password of %d to 1024 bytes", field, EN_KEYWRAP_PASSWORD_MIN);
+    return -1;
+}
+
+//  Optional contact fields, kept only at this node: an e-mail address
+//  and a phone number for notifications. 0, or -1 with err.
+static int
+s_contact_check (json_t *args, int *code, char *err, size_t errlen)
+{
+    const char *email = en_json_str (args, "email");
+    const char *phone = en_json_str (args, "phone");
+    bool email_ok = !email || (strlen (email) >= 3 && strlen (email) <= 254 && strchr (email, '@')
+                               && strchr (email, '@') == strrchr (email, '@') && email [0] != '@'
+                               && strchr (email, '@') [1] != 0);
+    for (const char *c = email; email_ok && c && *c; c++)
+        email_ok = *c > ' ' && *c != '<' && *c != '>' && *c != '"' && *c != 127;
+    bool phone_ok = !phone || (strlen (phone) >= 6 && strlen (phone) <= 32);
+    for (const char *c = phone; phone_ok && c && *c; c++)
+        phone_ok = (*c >= '0' && *c <= '9') || strchr ("+-() ", *c);
+    if (email_ok && phone_ok)
+        return 0;
+    *code = EN_ERR_INVALID;
+    snprintf (err, errlen, email_ok ? "field 'phone' must be a phone number (digits, spaces, + - ( ), 6 to 32)"
+                                    : "field 'email' must be an e-mail address (name@domain)");
+    return -1;
+}
+
+//  Argon2id hash of a password for the login (interactive limits).
+static int
+s_pwhash (const char *password, char hash [crypto_pwhash_STRBYTES])
+{
+    return crypto_pwhash_str (hash, password, strlen (password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE);
+}
+
+//  Wrap an expert's secret key with the password and, if recovery is
+//  given, with the recovery code; store the wraps in place of the
+//  vault-sealed copy (recovery NULL keeps the stored recovery wrap).
+//  Inside the caller's transaction. 0 or -1.
+static int
+s_expert_key_wrap (en_node_t *self, const char *expert, const char *public_hex, const unsigned char *secret_key,
+                   const char *password, const char *recovery)
+{
+    en_keywrap_t *by_password = en_keywrap_new (secret_key, password, self->kdf_ops, self->kdf_mem);
+    en_keywrap_t *by_recovery = recovery ? en_keywrap_new (secret_key, recovery, self->kdf_ops, self->kdf_mem)
+                                         : NULL;
+    int rc = -1;
+    if (by_password && (by_recovery || !recovery)) {
+        json_t *password_json = en_keywrap_json (by_password);
+        json_t *recovery_json = by_recovery ? en_keywrap_json (by_recovery) : NULL;
+        rc = en_nstore_expert_key_wrap (self->store, expert, public_hex, password_json, recovery_json);
+        json_decref (password_json);
+        json_decref (recovery_json);
+    }
+    en_keywrap_destroy (&by_password);
+    en_keywrap_destroy (&by_recovery);
+    return rc;
+}
+
+//  A new box key pair for an expert, wrapped for the person; the
+//  expert's record gets the new public key and is published again, so
+//  dossiers from now on are sealed to it. Inside the caller's
+//  transaction. 0 or -1; public_hex gets the new public key.
+static int
+s_expert_rekey (en_node_t *self, const char *expert, const char *password, const char *recovery,
+                char public_hex [crypto_box_PUBLICKEYBYTES * 2 + 1])
+{
+    unsigned char public_key [crypto_box_PUBLICKEYBYTES];
+    unsigned char *secret_key = (unsigned char *) sodium_malloc (crypto_box_SECRETKEYBYTES);
+    if (!secret_key)
+        return -1;
+    crypto_box_keypair (public_key, secret_key);
+    sodium_bin2hex (public_hex, crypto_box_PUBLICKEYBYTES * 2 + 1, public_key, sizeof public_key);
+    int rc = s_expert_key_wrap (self, expert, public_hex, secret_key, password, recovery);
+    sodium_free (secret_key);
+    json_t *record = rc == 0 ? en_nstore_expert (self->store, expert) : NULL;
+    if (!record)
+        return -1;
+    json_object_set_new (record, "box_key", json_string (public_hex));
+    rc = en_nstore_expert_put (self->store, record) || s_queue_availability (self) ? -1 : 0;
+    json_decref (record);
+    return rc;
+}
+
+//  The expert's secret key from its vault-sealed copy (before the expert
+//  had an account), into secret_key. 0, or -1 when there is none.
+static int
+s_expert_key_unseal (en_node_t *self, json_t *keys, unsigned char *secret_key)
+{
+    const char *sealed = en_json_str (keys, "box_secret");
+    char *hex = sealed ? en_vault_unseal (self->vault, sealed) : NULL;
+    size_t size = 0;
+    int rc = hex && sodium_hex2bin (secret_key, crypto_box_SECRETKEYBYTES, hex, strlen (hex), NULL, &size, NULL) == 0
+             && size == crypto_box_SECRETKEYBYTES ? 0 : -1;
+    if (hex) {
+        sodium_memzero (hex, strlen (hex));
+        free (hex);
+    }
+    return rc;
+}
+
+//  An account by name, or NULL with a 404 in err.
+static json_t *
+s_user_find (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    const char *name = en_json_str (args, "name");
+    json_t *user = name && strlen (name) <= 63 ? en_nstore_user (self->store, name) : NULL;
+    if (!user) {
+        *code = EN_ERR_NOT_FOUND;
+        snprintf (err, errlen, "no account '%.63s' at this node (expertnet node users)", name ? name : "");
+    }
+    return user;
+}
+
+static json_t *
+s_verb_user_add (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    const char *name = en_json_str (args, "name");
+    const char *role = en_json_str (args, "role");
+    const char *expert = en_json_str (args, "expert");
+    const char *password = en_json_str (args, "password");
+    *code = EN_ERR_INVALID;
+    if (!en_name_valid (name)) {
+        snprintf (err, errlen, "field 'name' must be a name: 1 to 63 of a-z, 0-9 and '-'");
+        return NULL;
+    }
+    if (!en_vocab_has (s_roles, role)) {
+        snprintf (err, errlen, "field 'role' must be medewerker, expert or beheerder");
+        return NULL;
+    }
+    if (streq (role, "expert") != (expert != NULL)) {
+        snprintf (err, errlen, streq (role, "expert") ? "an account of role expert needs field 'expert' (the expert's id)"
+                                                      : "field 'expert' goes only with role expert");
+        return NULL;
+    }
+    if (s_password_check (password, "password", code, err, errlen) || s_contact_check (args, code, err, errlen))
+        return NULL;
+    json_t *record = expert ? en_nstore_expert (self->store, expert) : NULL;
+    json_decref (record);
+    if (expert && !record) {
+        *code = EN_ERR_NOT_FOUND;
+        snprintf (err, errlen, "no expert '%.63s' at this node (expertnet expert add first)", expert);
+        return NULL;
+    }
+    char *holder = expert ? en_nstore_expert_user (self->store, expert) : NULL;
+    if (holder) {
+        *code = EN_ERR_CONFLICT;
+        snprintf (err, errlen, "expert '%.63s' already has an account ('%.63s')", expert, holder);
+        free (holder);
+        return NULL;
+    }
+    json_t *existing = en_nstore_user (self->store, name);
+    json_decref (existing);
+    if (existing) {
+        *code = EN_ERR_CONFLICT;
+        snprintf (err, errlen, "account '%s' exists", name);
+        return NULL;
+    }
+    char hash [crypto_pwhash_STRBYTES];
+    char *totp = en_totp_secret_new ();
+    char *totp_sealed = totp ? en_vault_seal (self->vault, totp) : NULL;
+    char *recovery = expert ? en_keywrap_recovery_new () : NULL;
+    unsigned char *secret_key = (unsigned char *) sodium_malloc (crypto_box_SECRETKEYBYTES);
+    char public_hex [crypto_box_PUBLICKEYBYTES * 2 + 1] = "";
+    bool rekeyed = false;
+    int rc = totp_sealed && secret_key && s_pwhash (password, hash) == 0 ? 0 : -1;
+    en_db_t *db = en_nstore_db (self->store);
+    en_db_begin (db);
+    if (rc == 0) {
+        json_t *user = json_pack ("{s:s, s:s, s:s?, s:s, s:s, s:s?, s:s?}", "name", name, "role", role,
+                                  "expert", expert, "pwhash", hash, "totp", totp_sealed,
+                                  "email", en_json_str (args, "email"), "phone", en_json_str (args, "phone"));
+        rc = en_nstore_user_insert (self->store, user);
+        json_decref (user);
+    }
+    if (rc == 0 && expert) {
+        //  The expert's key pair made at expert add, until now sealed with
+        //  the vault, is wrapped for the person; with none to take over (an
+        //  earlier account's wraps) a new pair is made and published
+        json_t *keys = en_nstore_expert_key (self->store, expert);
+        if (keys && s_expert_key_unseal (self, keys, secret_key) == 0) {
+            snprintf (public_hex, sizeof public_hex, "%s", en_json_str (keys, "box_public"));
+            rc = s_expert_key_wrap (self, expert, public_hex, secret_key, password, recovery);
+        }
+        else {
+            rekeyed = true;
+            rc = s_expert_rekey (self, expert, password, recovery, public_hex);
+        }
+        json_decref (keys);
+    }
+    if (rc == 0)
+        s_audit (self, "user.add", NULL, en_json_str (args, "_user"), name, "create", "ok", role);
+    if (rc || en_db_commit (db)) {
+        en_db_rollback (db);
+        *code = rc == 1 ? EN_ERR_CONFLICT : EN_ERR_INTERNAL;
+        snprintf (err, errlen, rc == 1 ? "account '%s' exists" : "could not store account '%s'", name);
+    }
+    sodium_memzero (hash, sizeof hash);
+    if (secret_key)
+        sodium_free (secret_key);
+    json_t *result = NULL;
+    if (rc == 0) {
+        char issuer [96];
+        snprintf (issuer, sizeof issuer, "expertnet %s", self->name);
+        char *uri = en_totp_uri (totp, issuer, name);
+        result = json_pack ("{s:s, s:s, s:s?, s:s, s:s, s:s?}", "name", name, "role", role, "expert", expert,
+                            "totp_secret", totp, "totp_uri", uri, "recovery_code", recovery);
+        if (expert)
+            json_object_set_new (result, "box_public", json_string (public_hex));
+        if (rekeyed)
+            json_object_set_new (result, "rekeyed", json_true ());
+        free (uri);
+        zsys_info ("account %s (%s%s%s) added%s", name, role, expert ? " " : "", expert ? expert : "",
+                   rekeyed ? "; the expert has a new box key" : "");
+        if (expert)
+            s_flush (self);
+    }
+    if (totp) {
+        sodium_memzero (totp, strlen (totp));
+        free (totp);
+    }
+    if (recovery) {
+        sodium_memzero (recovery, strlen (recovery));
+        free (recovery);
+    }
+    free (totp_sealed);
+    return result;
+}
+
+//  For the portal's login: the account with its password hash and its
+//  TOTP secret in clear, and whether its role must use TOTP. Not for
+//  display.
+static json_t *
+s_verb_user_get (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    json_t *user = s_user_find (self, args, code, err, errlen);
+    if (!user)
+        return NULL;
+    const char *sealed = en_json_str (user, "totp");
+    char *totp = sealed ? en_vault_unseal (self->vault, sealed) : NULL;
+    json_object_set_new (user, "totp_secret", totp ? json_string (totp) : json_null ());
+    if (totp) {
+        sodium_memzero (totp, strlen (totp));
+        free (totp);
+    }
+    json_object_del (user, "totp");
+    json_t *roles = json_array ();
+    char *copy = strdup (self->totp_required), *save = NULL;
+    for (char *role = strtok_r (copy, ", ", &save); role; role = strtok_r (NULL, ", ", &save))
+        json_array_append_new (roles, json_string (role));
+    free (copy);
+    bool required = false;
+    size_t index;
+    json_t *role;
+    json_array_foreach (roles, index, role)
+        required |= streq (json_string_value (role), en_json_str (user, "role"));
+    json_decref (roles);
+    json_object_set_new (user, "totp_required", json_boolean (required));
+    return user;
+}
+
+static json_t *
+s_verb_user_remove (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    json_t *user = s_user_find (self, args, code, err, errlen);
+    if (!user)
+        return NULL;
+    const char *name = en_json_str (user, "name");
+    en_db_t *db = en_nstore_db (self->store);
+    en_db_begin (db);
+    int rc = en_nstore_user_remove (self->store, name);
+    if (rc == 0)
+        s_audit (self, "user.remove", NULL, en_json_str (args, "_user"), name, "delete", "ok",
+                 en_json_str (user, "role"));
+    if (rc || en_db_commit (db)) {
+        en_db_rollback (db);
+        *code = EN_ERR_INTERNAL;
+        snprintf (err, errlen, "could not remove account '%s'", name);
+        json_decref (user);
+        return NULL;
+    }
+    json_t *result = json_pack ("{s:s, s:b}", "name", name, "removed", 1);
+    json_decref (user);
+    return result;
+}
+
+//  The expert's secret key, unwrapped with the password or the recovery
+//  code (which = "password" or "recovery"), into secret_key. 0, or -1.
+static int
+s_expert_key_open (en_node_t *self, const char *expert, const char *which, const char *secret,
+                   unsigned char *secret_key, char public_hex [crypto_box_PUBLICKEYBYTES * 2 + 1])
+{
+    json_t *keys = en_nstore_expert_key (self->store, expert);
+    char field [32];
+    snprintf (field, sizeof field, "wrap_%s", which);
+    int rc = keys ? en_keywrap_open_json (json_object_get (keys, field), secret, secret_key) : -1;
+    if (rc == 0)
+        snprintf (public_hex, crypto_box_PUBLICKEYBYTES * 2 + 1, "%s", en_json_str (keys, "box_public"));
+    json_decref (keys);
+    return rc;
+}
+
+//  The account a password-changing verb is about, after checking the
+//  new password (field 'password'); NULL with err.
+static json_t *
+s_user_with_password (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    if (s_password_check (en_json_str (args, "password"), "password", code, err, errlen))
+        return NULL;
+    return s_user_find (self, args, code, err, errlen);
+}
+
+//  Give an account a new password in one transaction, audited as event
+//  (detail may be NULL). For an expert the key is wrapped again: the
+//  secret_key given (opened by the caller with the old password or the
+//  recovery code; recovery NULL keeps the recovery wrap), or, when
+//  secret_key is NULL, a new key pair (public_hex gets its public key).
+//  0, or -1 with err.
+static int
+s_user_set_password (en_node_t *self, json_t *user, json_t *args, const unsigned char *secret_key,
+                     char public_hex [crypto_box_PUBLICKEYBYTES * 2 + 1], const char *recovery,
+                     const char *event, const char *detail, int *code, char *err, size_t errlen)
+{
+    const char *name = en_json_str (user, "name");
+    const char *expert = en_json_str (user, "expert");
+    const char *password = en_json_str (args, "password");
+    char hash [crypto_pwhash_STRBYTES];
+    if (s_pwhash (password, hash)) {
+        *code = EN_ERR_INTERNAL;
+        snprintf (err, errlen, "out of memory hashing the password");
+        return -1;
+    }
+    en_db_t *db = en_nstore_db (self->store);
+    en_db_begin (db);
+    int rc = en_nstore_user_password (self->store, name, hash);
+    sodium_memzero (hash, sizeof hash);
+    if (rc == 0 && expert)
+        rc = secret_key ? s_expert_key_wrap (self, expert, public_hex, secret_key, password, recovery)
+                        : s_expert_rekey (self, expert, password, recovery, public_hex);
+    if (rc == 0)
+        s_audit (self, event, NULL, en_json_str (args, "_user"), name, "update", "ok", detail);
+    if (rc || en_db_commit (db)) {
+        en_db_rollback (db);
+        *code = EN_ERR_INTERNAL;
+        snprintf (err, errlen, "could not store the new password of '%s'", name);
+        return -1;
+    }
+    return 0;
+}
+
+//  A refusal of a password-changing verb, in the access log.
+static void
+s_user_refused (en_node_t *self, json_t *user, json_t *args, const char *event, const char *detail)
+{
+    en_db_t *db = en_nstore_db (self->store);
+    en_db_begin (db);
+    s_audit (self, event, NULL, en_json_str (args, "_user"), en_json_str (user, "name"), "update", "refused", detail);
+    en_db_commit (db);
+}
+
+//  A new password. For an expert the key is re-wrapped, which needs the
+//  key: the old password opens it (the node cannot); with
+//  new_recovery_code the recovery wrap is replaced too and the new code
+//  returned. Other roles may be given a new password by a beheerder
+//  without the old one.
+static json_t *
+s_verb_user_passwd (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    json_t *user = s_user_with_password (self, args, code, err, errlen);
+    if (!user)
+        return NULL;
+    const char *name = en_json_str (user, "name");
+    const char *expert = en_json_str (user, "expert");
+    const char *old = en_json_str (args, "old_password");
+    //  The first password and recovery code were seen by whoever made the
+    //  account: the expert replaces both, with a code only they see
+    char *fresh = expert && json_is_true (json_object_get (args, "new_recovery_code"))
+                ? en_keywrap_recovery_new () : NULL;
+    unsigned char *secret_key = (unsigned char *) sodium_malloc (crypto_box_SECRETKEYBYTES);
+    char public_hex [crypto_box_PUBLICKEYBYTES * 2 + 1];
+    json_t *result = NULL;
+    if (!secret_key) {
+        *code = EN_ERR_INTERNAL;
+        snprintf (err, errlen, "out of memory");
+    }
+    else
+    if (expert && !old) {
+        *code = EN_ERR_INVALID;
+        snprintf (err, errlen, "an expert's password is changed with the old one (field 'old_password'), or "
+                  "with the recovery code (user-recover): the node cannot open the expert's key");
+    }
+    else
+    if ((expert && s_expert_key_open (self, expert, "password", old, secret_key, public_hex))
+    ||  (!expert && old && crypto_pwhash_str_verify (en_json_str (user, "pwhash"), old, strlen (old)))) {
+        *code = EN_ERR_FORBIDDEN;
+        snprintf (err, errlen, "the old password of '%s' is wrong", name);
+        s_user_refused (self, user, args, "user.passwd", "wrong old password");
+    }
+    else
+    if (s_user_set_password (self, user, args, secret_key, public_hex, fresh, "user.passwd",
+                             fresh ? "new recovery code" : NULL, code, err, errlen) == 0) {
+        result = json_pack ("{s:s, s:b}", "name", name, "rewrapped", expert != NULL);
+        if (fresh)
+            json_object_set_new (result, "recovery_code", json_string (fresh));
+    }
+    if (secret_key)
+        sodium_free (secret_key);
+    if (fresh) {
+        sodium_memzero (fresh, strlen (fresh));
+        free (fresh);
+    }
+    json_decref (user);
+    return result;
+}
+
+//  A forgotten password: the recovery code opens the expert's key, which
+//  is wrapped again with the new password and with a NEW recovery code
+//  (the used one no longer opens anything).
+static json_t *
+s_verb_user_recover (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    json_t *user = s_user_with_password (self, args, code, err, errlen);
+    if (!user)
+        return NULL;
+    const char *name = en_json_str (user, "name");
+    const char *expert = en_json_str (user, "expert");
+    char *typed = en_keywrap_recovery_normalize (en_json_str (args, "recovery_code"));
+    char *fresh = en_keywrap_recovery_new ();
+    unsigned char *secret_key = (unsigned char *) sodium_malloc (crypto_box_SECRETKEYBYTES);
+    char public_hex [crypto_box_PUBLICKEYBYTES * 2 + 1];
+    json_t *result = NULL;
+    if (!expert) {
+        *code = EN_ERR_CONFLICT;
+        snprintf (err, errlen, "only an expert's account has a recovery code; a beheerder gives '%s' a new "
+                  "password (user-passwd)", name);
+    }
+    else
+    if (!typed) {
+        *code = EN_ERR_INVALID;
+        snprintf (err, errlen, "field 'recovery_code' must be 24 letters and digits 2-7 (groups of four)");
+    }
+    else
+    if (!secret_key || s_expert_key_open (self, expert, "recovery", typed, secret_key, public_hex)) {
+        *code = EN_ERR_FORBIDDEN;
+        snprintf (err, errlen, "the recovery code does not open the key of '%s' (used before, or mistyped)", name);
+        s_user_refused (self, user, args, "user.recover", NULL);
+    }
+    else
+    if (s_user_set_password (self, user, args, secret_key, public_hex, fresh, "user.recover",
+                             "new recovery code", code, err, errlen) == 0)
+        result = json_pack ("{s:s, s:s, s:s}", "name", name, "expert", expert, "recovery_code", fresh);
+    if (secret_key)
+        sodium_free (secret_key);
+    if (typed) {
+        sodium_memzero (typed, strlen (typed));
+        free (typed);
+    }
+    sodium_memzero (fresh, strlen (fresh));
+    free (fresh);
+    json_decref (user);
+    return result;
+}
+
+//  Password and recovery code both lost: a new key pair for the expert,
+//  wrapped with a new password and a new recovery code, published. What
+//  was sealed to the old key cannot be opened by anyone any more.
+static json_t *
+s_verb_user_rekey (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    json_t *user = s_user_with_password (self, args, code, err, errlen);
+    if (!user)
+        return NULL;
+    const char *name = en_json_str (user, "name");
+    const char *expert = en_json_str (user, "expert");
+    char public_hex [crypto_box_PUBLICKEYBYTES * 2 + 1] = "";
+    char *recovery = en_keywrap_recovery_new ();
+    json_t *result = NULL;
+    if (!expert) {
+        *code = EN_ERR_CONFLICT;
+        snprintf (err, errlen, "'%s' is not an expert's account: it has no key", name);
+    }
+    else
+    if (s_user_set_password (self, user, args, NULL, public_hex, recovery, "user.rekey",
+                             "new box key; what was sealed to the old one cannot be opened", code, err, errlen) == 0) {
+        result = json_pack ("{s:s, s:s, s:s, s:s}", "name", name, "expert", expert, "box_public", public_hex,
+                            "recovery_code", recovery);
+        zsys_notice ("expert %s has a new box key (account %s); dossiers sealed to the old key cannot be "
+                     "opened", expert, name);
+        s_flush (self);
+    }
+    sodium_memzero (recovery, strlen (recovery));
+    free (recovery);
+    json_decref (user);
+    return result;
+}
+
+//  The portal tells the node of a login (it checks the password and the
+//  TOTP code itself, before it lets the person in): an access-log entry
+//  with the person as actor. With totp_step (from en_totp_verify_step) a
+//  successful login is refused (409) if that code's step was used before.
+static json_t *
+s_verb_login_event (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    static const char *outcomes [] = { "ok", "failed", "locked", NULL };
+    const char *name = en_json_str (args, "name");
+    const char *outcome = en_json_str (args, "outcome");
+    const char *address = en_json_str (args, "address");
+    if (!name || !*name || strlen (name) > 63 || !en_vocab_has (outcomes, outcome)
+    ||  (address && strlen (address) > 64)) {
+        *code = EN_ERR_INVALID;
+        snprintf (err, errlen, "login-event needs name (up to 63 bytes), outcome ok|failed|locked and "
+                  "optionally address (up to 64 bytes)");
+        return NULL;
+    }
+    json_t *step = json_object_get (args, "totp_step");
+    if (step && (!json_is_integer (step) || json_integer_value (step) < 0)) {
+        *code = EN_ERR_INVALID;
+        snprintf (err, errlen, "field 'totp_step' must be the TOTP time step of the code (en_totp_verify_step)");
+        return NULL;
+    }
+    //  A name nobody has is recorded, but not as typed: it may be a
+    //  password typed in the wrong field
+    json_t *user = en_nstore_user (self->store, name);
+    const char *actor = user ? name : "unknown-account";
+    en_db_t *db = en_nstore_db (self->store);
+    en_db_begin (db);
+    //  A successful login records its TOTP step; a code of a step used
+    //  before is a replay and turns the login into a refusal
+    int replay = user && streq (outcome, "ok")
+               ? en_nstore_user_login (self->store, name, en_now_ms (), step ? json_integer_value (step) : -1) : 0;
+    const char *why = replay == 1 ? "totp code used before" : streq (outcome, "locked") ? "locked" : "";
+    char detail [128];
+    snprintf (detail, sizeof detail, "%s%s%s", why, address ? (*why ? " from " : "from ") : "", address ? address : "");
+    s_audit (self, "user.login", NULL, actor, NULL, "login", streq (outcome, "ok") && replay == 0 ? "ok" : "refused",
+             *detail ? detail : NULL);
+    en_db_commit (db);
+    json_decref (user);
+    if (replay == 1) {
+        *code = EN_ERR_CONFLICT;
+        snprintf (err, errlen, "this TOTP code was used before: wait for the next one");
+        return NULL;
+    }
+    return json_pack ("{s:s, s:s}", "name", name, "outcome", outcome);
+}
+
+//  An expert's box key as the node holds it: the public key and the
+//  wraps of the secret key (never the secret key itself). 409 when the
+//  expert has no account yet (the key is still sealed with the vault).
+static json_t *
+s_expert_key_public (en_node_t *self, const char *expert, int *code, char *err, size_t errlen)
+{
+    json_t *keys = expert ? en_nstore_expert_key (self->store, expert) : NULL;
+    if (!keys) {
+        *code = EN_ERR_NOT_FOUND;
+        snprintf (err, errlen, "no expert '%.63s' with a key at this node", expert ? expert : "");
+        return NULL;
+    }
+    if (!json_is_object (json_object_get (keys, "wrap_password"))) {
+        *code = EN_ERR_CONFLICT;
+        snprintf (err, errlen, "expert '%.63s' has no account yet, so nobody can open its key: make one "
+                  "(expertnet node user-add NAME --role expert --expert %.63s)", expert, expert);
+        json_decref (keys);
+        return NULL;
+    }
+    json_t *result = json_pack ("{s:s, s:s, s:{s:O, s:O}}", "expert", expert,
+                                "box_public", en_json_str (keys, "box_public"), "wrapped",
+                                "password", json_object_get (keys, "wrap_password"),
+                                "recovery", json_object_get (keys, "wrap_recovery"));
+    json_decref (keys);
+    return result;
+}
+
+static json_t *
+s_verb_expert_key (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    return s_expert_key_public (self, en_json_str (args, "expert"), code, err, errlen);
+}
+
+//  The dossier of an accepted offer, still sealed to the expert's key,
+//  with that key's wraps: the caller who knows the expert's password (the
+//  `expertnet` command, the portal) unwraps the key and opens the
+//  dossier. The node cannot. args: offer, and optionally expert (must be
+//  the offer's). A caller acting as an expert's account gets only that
+//  expert's dossiers.
+static json_t *
+s_verb_dossier (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    const char *offer_id = en_json_str (args, "offer");
+    const char *asked = en_json_str (args, "expert");
+    const char *user_arg = en_json_str (args, "_user");
+    json_t *offer = offer_id ? en_nstore_offer (self->store, offer_id) : NULL;
+    char *sealed = offer ? en_nstore_offer_dossier (self->store, offer_id) : NULL;
+    const char *expert = offer ? en_json_str (offer, "expert") : NULL;
+    json_t *account = user_arg ? en_nstore_user (self->store, user_arg) : NULL;
+    json_t *result = NULL;
+    if (!offer || !sealed) {
+        *code = EN_ERR_NOT_FOUND;
+        snprintf (err, errlen, "no dossier for offer '%.80s' at this node (yet)", offer_id ? offer_id : "");
+    }
+    else
+    if ((asked && !streq (asked, expert))
+    ||  (account && !streq (en_json_str (account, "role"), "expert"))
+    ||  (account && !streq (en_json_str (account, "expert") ?: "", expert))) {
+        *code = EN_ERR_FORBIDDEN;
+        snprintf (err, errlen, "the dossier of '%s' is sealed to another expert; '%.63s' cannot open it",
+                  offer_id, account ? en_json_str (account, "name") : asked);
+    }
+    else {
+        result = s_expert_key_public (self, expert, code, err, errlen);
+        if (result) {
+            json_object_set_new (result, "offer", json_string (offer_id));
+            json_object_set (result, "request", json_object_get (offer, "request_id"));
+            json_object_set_new (result, "sealed", json_string (sealed));
+        }
+    }
+    if (offer && sealed) {
+        en_db_t *db = en_nstore_db (self->store);
+        en_db_begin (db);
+        s_audit (self, "dossier.read", en_json_str (offer, "request_id"), user_arg, asked ? asked : expert,
+                 "read", result ? "ok" : "refused", offer_id);
+        en_db_commit (db);
+    }
+    free (sealed);
+    json_decref (account);
+    json_decref (offer);
+    return result;
+}
+
+//  NEN 7513: every access-log entry about one client, in plain Dutch:
+//  entries under the case's pseudonym and under the requests about it.
+//  The export itself is logged.
+static json_t *
+s_verb_audit_export (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    const char *pseudonym = en_json_str (args, "case");
+    if (!pseudonym || !en_id_valid (pseudonym)) {
+        *code = EN_ERR_INVALID;
+        snprintf (err, errlen, "audit-export needs field 'case' (the client's pseudonym)");
+        return NULL;
+    }
+    en_db_t *db = en_nstore_db (self->store);
+    json_t *entries = en_audit_case (db, pseudonym);
+    json_t *ids = en_nstore_case_requests (self->store, pseudonym);
+    size_t index;
+    json_t *id;
+    json_array_foreach (ids, index, id) {
+        json_t *more = en_audit_case (db, json_string_value (id));
+        json_array_extend (entries, more);
+        json_decref (more);
+    }
+    json_decref (ids);
+    char *known = en_nstore_case_sealed (self->store, pseudonym);
+    free (known);
+    if (!known && json_array_size (entries) == 0) {
+        json_decref (entries);
+        *code = EN_ERR_NOT_FOUND;
+        snprintf (err, errlen, "no case '%s' and no log entries about it at this node", pseudonym);
+        return NULL;
+    }
+    //  Oldest first across the case and its requests
+    size_t count = json_array_size (entries);
+    json_t **sorted = (json_t **) calloc (count ? count : 1, sizeof (json_t *));
+    json_t *entry;
+    json_array_foreach (entries, index, entry)
+        sorted [index] = entry;
+    for (size_t i = 1; i < count; i++)
+        for (size_t j = i; j > 0 && en_json_int (sorted [j - 1], "seq", 0) > en_json_int (sorted [j], "seq", 0); j--) {
+            json_t *swap = sorted [j];
+            sorted [j] = sorted [j - 1];
+            sorted [j - 1] = swap;
+        }
+    json_t *lines = json_array ();
+    for (size_t i = 0; i < count; i++) {
+        char *line = en_audit_line_nl (sorted [i]);
+        json_array_append_new (lines, json_string (line));
+        zstr_free (&line);
+    }
+    free (sorted);
+    json_decref (entries);
+    en_db_begin (db);
+    s_audit (self, "audit.export", pseudonym, en_json_str (args, "_user"), self->name, "export", "ok", NULL);
+    en_db_commit (db);
+    return json_pack ("{s:s, s:s, s:I, s:o}", "case", pseudonym, "node", self->name,
+                      "entries", (json_int_t) count, "lines", lines);
+}
+
 static void
 s_handle_control (en_node_t *self)
 {
@@ -1739,6 +2415,36 @@ s_handle_control (en_node_t *self)
     if (streq (verb, "expert-contacts"))
         result = en_nstore_contacts (self->store);         //  node-local: never published
     else
+    if (streq (verb, "user-add"))
+        result = s_verb_user_add (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "user-get"))
+        result = s_verb_user_get (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "users"))
+        result = en_nstore_users (self->store);
+    else
+    if (streq (verb, "user-remove"))
+        result = s_verb_user_remove (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "user-passwd"))
+        result = s_verb_user_passwd (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "user-recover"))
+        result = s_verb_user_recover (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "user-rekey"))
+        result = s_verb_user_rekey (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "login-event"))
+        result = s_verb_login_event (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "expert-key"))
+        result = s_verb_expert_key (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "audit-export"))
+        result = s_verb_audit_export (self, args, &code, err, sizeof err);
+    else
         snprintf (err, sizeof err, "unknown verb '%s'", verb);
     en_control_reply (self->control, routing_id, result, code, result ? NULL : err);
     zframe_destroy (&routing_id);
@@ -1751,6 +2457,9 @@ en_node_reload (en_node_t *self, zconfig_t *config)
 {
     self->heartbeat_ms = en_config_ms (config, "node/heartbeat", "1s");
     self->retry_ms = en_config_ms (config, "node/retry", "2s");
+    char err [256];
+    if (s_accounts_config (self, config, err, sizeof err))
+        zsys_warning ("%s; keeping the account settings", err);
     const char *endpoint = zconfig_get (config, "broker/endpoint", "tcp://127.0.0.1:7700");
     if (!streq (endpoint, self->endpoint)) {
         free (self->endpoint);
@@ -1758,7 +2467,7 @@ en_node_reload (en_node_t *self, zconfig_t *config)
         s_connect (self);
     }
     //  Notification settings: a new sender with the new settings
-    char err [256] = "";
+    err [0] = 0;
     en_notify_config_t *notify = en_notify_config_new (config, self->region, err, sizeof err);
     if (notify) {
         s_notify_stop (self);

@@ -20,6 +20,12 @@
       notifications   (7) the durable notification queue (en_notify):
                       one row per message per recipient, written in the
                       transaction of the event that causes it
+      expert_keys     (5, 8) each expert's box key pair: the secret sealed
+                      with the vault until the expert has an account, then
+                      only wrapped by the person (en_keywrap): once with
+                      the password, once with the recovery code
+      users           (8) per-person accounts: role, Argon2id password
+                      hash, TOTP secret sealed with the vault
 */
 #include "en_nstore.h"
 
@@ -130,6 +136,35 @@ static const char *s_migrations [] = {
     "  sent INTEGER);"
     "CREATE INDEX notifications_due ON notifications (state, next_try);"
     "ALTER TABLE offers ADD COLUMN reminded INTEGER NOT NULL DEFAULT 0;",
+    //  8: per-person accounts (medewerker, expert, beheerder). An expert
+    //  account is bound to one expert of this node. The expert's box
+    //  secret is then kept only wrapped by that person (en_keywrap JSON,
+    //  password and recovery code); box_secret, the vault-sealed copy,
+    //  is NULL from then on, so the server cannot open a dossier.
+    "CREATE TABLE users ("
+    "  name TEXT PRIMARY KEY,"
+    "  role TEXT NOT NULL CHECK (role IN ('medewerker', 'expert', 'beheerder')),"
+    "  expert TEXT UNIQUE,"
+    "  pwhash TEXT NOT NULL,"
+    "  totp TEXT,"
+    "  email TEXT,"
+    "  phone TEXT,"
+    "  created INTEGER NOT NULL,"
+    "  last_login INTEGER,"
+    "  totp_step INTEGER,"
+    "  disabled INTEGER NOT NULL DEFAULT 0,"
+    "  CHECK ((role = 'expert') = (expert IS NOT NULL)));"
+    "CREATE TABLE expert_keys_7 ("
+    "  expert TEXT PRIMARY KEY,"
+    "  box_public TEXT NOT NULL,"
+    "  box_secret TEXT,"
+    "  wrap_password TEXT,"
+    "  wrap_recovery TEXT,"
+    "  CHECK (box_secret IS NOT NULL OR (wrap_password IS NOT NULL AND wrap_recovery IS NOT NULL)));"
+    "INSERT INTO expert_keys_7 (expert, box_public, box_secret)"
+    "  SELECT expert, box_public, box_secret FROM expert_keys;"
+    "DROP TABLE expert_keys;"
+    "ALTER TABLE expert_keys_7 RENAME TO expert_keys;",
     NULL
 };
 
@@ -143,6 +178,9 @@ en_nstore_new (const char *path, char *err, size_t errlen)
     assert (self);
     self->db = db;
     self->outbox = en_outbox_new (db);
+    //  Deleted content is overwritten (a vault-sealed expert key replaced
+    //  by its wraps, a removed account's hash)
+    sqlite3_exec (en_db_handle (db), "PRAGMA secure_delete = ON", NULL, NULL, NULL);
     return self;
 }
 
@@ -288,17 +326,24 @@ en_nstore_expert (en_nstore_t *self, const char *id)
     return record;
 }
 
-json_t *
-en_nstore_experts (en_nstore_t *self)
+//  One column of rows as an array of its values. Takes rows.
+static json_t *
+s_column (json_t *rows, const char *column)
 {
-    json_t *rows = en_db_rows (en_db_query (self->db, "SELECT record AS record_json FROM experts ORDER BY id", NULL));
-    json_t *experts = json_array ();
+    json_t *values = json_array ();
     size_t index;
     json_t *row;
     json_array_foreach (rows, index, row)
-        json_array_append (experts, json_object_get (row, "record"));
+        json_array_append (values, json_object_get (row, column));
     json_decref (rows);
-    return experts;
+    return values;
+}
+
+json_t *
+en_nstore_experts (en_nstore_t *self)
+{
+    return s_column (en_db_rows (en_db_query (self->db,
+        "SELECT record AS record_json FROM experts ORDER BY id", NULL)), "record");
 }
 
 int
@@ -443,7 +488,120 @@ json_t *
 en_nstore_expert_key (en_nstore_t *self, const char *expert)
 {
     return en_db_one (en_db_query (self->db,
-        "SELECT expert, box_public, box_secret FROM expert_keys WHERE expert = ?", "s", expert));
+        "SELECT expert, box_public, box_secret, wrap_password AS wrap_password_json,"
+        " wrap_recovery AS wrap_recovery_json FROM expert_keys WHERE expert = ?", "s", expert));
+}
+
+int
+en_nstore_expert_key_wrap (en_nstore_t *self, const char *expert, const char *box_public,
+                           json_t *wrap_password, json_t *wrap_recovery)
+{
+    char *password = json_dumps (wrap_password, JSON_COMPACT | JSON_SORT_KEYS);
+    char *recovery = wrap_recovery ? json_dumps (wrap_recovery, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    int rc = -1;
+    if (password && recovery)
+        rc = en_db_exec (self->db,
+            "INSERT INTO expert_keys (expert, box_public, box_secret, wrap_password, wrap_recovery)"
+            " VALUES (?, ?, NULL, ?, ?)"
+            " ON CONFLICT (expert) DO UPDATE SET box_public = excluded.box_public, box_secret = NULL,"
+            " wrap_password = excluded.wrap_password, wrap_recovery = excluded.wrap_recovery",
+            "ssss", expert, box_public, password, recovery);
+    else
+    if (password)
+        rc = en_db_exec (self->db,
+            "UPDATE expert_keys SET wrap_password = ? WHERE expert = ? AND box_public = ?"
+            " AND wrap_recovery IS NOT NULL", "sss", password, expert, box_public);
+    if (rc == 0 && !recovery && sqlite3_changes (en_db_handle (self->db)) != 1)
+        rc = -1;
+    free (password);
+    free (recovery);
+    return rc;
+}
+
+#define USER_COLUMNS \
+    "name, role, expert, email, phone, created, last_login, disabled = 1 AS disabled_bool"
+
+int
+en_nstore_user_insert (en_nstore_t *self, json_t *user)
+{
+    const char *name = en_json_str (user, "name");
+    if (en_db_int (self->db, "SELECT count(*) FROM users WHERE name = ?", "s", name))
+        return 1;
+    return en_db_exec (self->db,
+        "INSERT INTO users (name, role, expert, pwhash, totp, email, phone, created)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "sssssssi", name, en_json_str (user, "role"), en_json_str (user, "expert"),
+        en_json_str (user, "pwhash"), en_json_str (user, "totp"), en_json_str (user, "email"),
+        en_json_str (user, "phone"), en_now_ms ());
+}
+
+json_t *
+en_nstore_user (en_nstore_t *self, const char *name)
+{
+    json_t *user = en_db_one (en_db_query (self->db,
+        "SELECT " USER_COLUMNS ", pwhash, totp FROM users WHERE name = ?", "s", name));
+    if (user)
+        json_object_set_new (user, "disabled",
+                             json_boolean (en_json_int (user, "disabled_bool", 0)));
+    if (user)
+        json_object_del (user, "disabled_bool");
+    return user;
+}
+
+char *
+en_nstore_expert_user (en_nstore_t *self, const char *expert)
+{
+    return en_db_text (self->db, "SELECT name FROM users WHERE expert = ?", "s", expert);
+}
+
+json_t *
+en_nstore_users (en_nstore_t *self)
+{
+    json_t *users = en_db_rows (en_db_query (self->db,
+        "SELECT " USER_COLUMNS ", totp IS NOT NULL AS totp_bool FROM users ORDER BY name", NULL));
+    size_t index;
+    json_t *user;
+    json_array_foreach (users, index, user) {
+        json_object_set_new (user, "disabled", json_boolean (en_json_int (user, "disabled_bool", 0)));
+        json_object_set_new (user, "totp", json_boolean (en_json_int (user, "totp_bool", 0)));
+        json_object_del (user, "disabled_bool");
+        json_object_del (user, "totp_bool");
+    }
+    return users;
+}
+
+int
+en_nstore_user_remove (en_nstore_t *self, const char *name)
+{
+    if (en_db_exec (self->db, "DELETE FROM users WHERE name = ?", "s", name))
+        return -1;
+    return sqlite3_changes (en_db_handle (self->db)) > 0 ? 0 : 1;
+}
+
+int
+en_nstore_user_password (en_nstore_t *self, const char *name, const char *pwhash)
+{
+    return en_db_exec (self->db, "UPDATE users SET pwhash = ? WHERE name = ?", "ss", pwhash, name);
+}
+
+int
+en_nstore_user_login (en_nstore_t *self, const char *name, int64_t at, int64_t totp_step)
+{
+    if (en_db_exec (self->db,
+            "UPDATE users SET last_login = ?, totp_step = CASE WHEN ? >= 0 THEN ? ELSE totp_step END"
+            " WHERE name = ? AND (? < 0 OR totp_step IS NULL OR totp_step < ?)",
+            "iiisii", at, totp_step, totp_step, name, totp_step, totp_step))
+        return -1;
+    return sqlite3_changes (en_db_handle (self->db)) > 0 ? 0 : 1;
+}
+
+json_t *
+en_nstore_case_requests (en_nstore_t *self, const char *pseudonym)
+{
+    return s_column (en_db_rows (en_db_query (self->db,
+        "SELECT id FROM requests WHERE json_extract (summary, '$.case') = ?"
+        " UNION SELECT request_id AS id FROM offers WHERE json_extract (request, '$.case') = ?",
+        "ss", pseudonym, pseudonym)), "id");
 }
 
 int
@@ -486,6 +644,7 @@ en_nstore_reseal (en_nstore_t *self, en_nstore_reseal_fn *reseal, void *arg)
         { "cases", "pseudonym", "sealed" },
         { "requests", "id", "dossier" },
         { "expert_keys", "expert", "box_secret" },
+        { "users", "name", "totp" },
         { NULL, NULL, NULL } };
     int64_t count = 0;
     for (int i = 0; columns [i][0]; i++) {

@@ -64,7 +64,38 @@ char *en_nstore_offer_dossier (en_nstore_t *self, const char *offer_id);
 //  existing pair.
 int en_nstore_expert_key_put (en_nstore_t *self, const char *expert, const char *box_public,
                               const char *box_secret);
+//  {expert, box_public, box_secret (vault-sealed, or null once wrapped),
+//  wrap_password, wrap_recovery (en_keywrap JSON or null)} or NULL.
 json_t *en_nstore_expert_key (en_nstore_t *self, const char *expert);
+//  Keep an expert's box secret only wrapped by the person: store (or
+//  replace) the key pair's public half and its wraps, and drop the
+//  vault-sealed copy. wrap_recovery NULL replaces only the password
+//  wrap of an already wrapped key with that public key. 0 or -1.
+int en_nstore_expert_key_wrap (en_nstore_t *self, const char *expert, const char *box_public,
+                               json_t *wrap_password, json_t *wrap_recovery);
+
+//  Accounts. insert takes {name, role, expert, pwhash, totp (sealed),
+//  email, phone}: 0, 1 if the name exists, -1 error.
+int en_nstore_user_insert (en_nstore_t *self, json_t *user);
+//  {name, role, expert, email, phone, created, last_login, disabled,
+//  pwhash, totp (sealed)} or NULL. Caller owns.
+json_t *en_nstore_user (en_nstore_t *self, const char *name);
+//  The account bound to an expert (caller frees) or NULL.
+char *en_nstore_expert_user (en_nstore_t *self, const char *expert);
+//  Every account without secrets: name, role, expert, email, phone,
+//  created, last_login, disabled, totp (bool).
+json_t *en_nstore_users (en_nstore_t *self);
+//  0 removed, 1 no such account, -1 error.
+int en_nstore_user_remove (en_nstore_t *self, const char *name);
+int en_nstore_user_password (en_nstore_t *self, const char *name, const char *pwhash);
+//  A login at `at`; totp_step (>= 0) the TOTP time step of the code used,
+//  or -1. 0 recorded, 1 refused: that step or a later one was used before
+//  (a replayed code), -1 error.
+int en_nstore_user_login (en_nstore_t *self, const char *name, int64_t at, int64_t totp_step);
+
+//  Ids of the requests about a case: those this node submitted for it
+//  and those offered to this node's experts.
+json_t *en_nstore_case_requests (en_nstore_t *self, const char *pseudonym);
 
 //  A case's summary (NULL keeps it), the time it reached phase, its
 //  outcome (NULL keeps it).
@@ -77,7 +108,7 @@ json_t *en_nstore_case_record (en_nstore_t *self, const char *pseudonym);
 int en_nstore_case_rename (en_nstore_t *self, const char *old_pseudonym, const char *new_pseudonym);
 
 //  Re-seal every value sealed with the vault's data key (case register,
-//  dossiers, experts' box secrets) with reseal (returns the new sealed
+//  dossiers, experts' box secrets, TOTP secrets) with reseal (returns the new sealed
 //  text, caller frees; NULL fails). Returns how many, or -1.
 typedef char *(en_nstore_reseal_fn) (const char *sealed, void *arg);
 int64_t en_nstore_reseal (en_nstore_t *self, en_nstore_reseal_fn *reseal, void *arg);

@@ -46,7 +46,7 @@ static const char *s_usage_text =
 "  expert accept OFFER                        accept an offer\n"
 "  expert decline OFFER --reason TEXT         decline (the next candidate gets it)\n"
 "  expert advise OFFER --file FILE            send advice on an accepted case\n"
-"  expert dossier OFFER --expert ID           read the dossier sealed to that expert\n"
+"  expert dossier OFFER [--expert ID]         open the dossier with the expert's password\n"
 "Case register (identifying data stays at the node, encrypted):\n"
 "  case add --client-id ID [--name ..]       register a client; prints the pseudonym\n"
 "  case show PSEUDONYM | case list            read (logged) / list pseudonyms\n"
@@ -54,10 +54,15 @@ static const char *s_usage_text =
 "Access log (NEN 7513):\n"
 "  audit verify [--broker]                    check the hash chain; prints the head\n"
 "  audit show [--case ID] [--broker]          who did what to a case\n"
+"  audit export --case PSEUDONYM              every entry about one client, in Dutch\n"
 "Node and broker:\n"
 "  node status                                connection, queue depth, counts\n"
 "  node rotate [--secret] [--data-key]        new region secret / data key\n"
 "  node notifications [--state STATE]         e-mail/SMS queue and its delivery state\n"
+"Accounts at the node (portal logins; experts' dossier keys):\n"
+"  node user-add NAME --role R [--expert ID] [--email E] [--phone P]\n"
+"  node users | node user-remove NAME\n"
+"  node user-passwd NAME | user-recover NAME | user-rekey NAME   (--password-file F)\n"
 "  broker status | requests | show ID | hiaten | experts | offers\n"
 "Dashboard (http://127.0.0.1:8080 by default) and operator actions:\n"
 "  broker operator-add NAME [--password-file F]   a dashboard login\n"
@@ -127,6 +132,74 @@ s_print_json (json_t *value)
     char *text = json_dumps (value, JSON_INDENT (2) | JSON_ENCODE_ANY);
     printf ("%s\n", text);
     free (text);
+}
+
+//  A secret (password, recovery code) from the file named by option,
+//  else from standard input (one line; prompt and no echo when it is a
+//  terminal; with confirm, asked twice there and refused unless both
+//  match). Caller wipes and frees; NULL on failure (said why).
+static char *
+s_read_secret (json_t *parsed, const char *option, const char *prompt, bool confirm)
+{
+    const char *file = option ? en_json_str (parsed, option) : NULL;
+    char *text = NULL;
+    if (file) {
+        text = en_file_read (file, 1024);
+        if (!text)
+            fprintf (stderr, "expertnet: cannot read %s: %s\n", file, strerror (errno));
+        if (text)
+            text [strcspn (text, "\r\n")] = 0;
+        return text;
+    }
+    bool tty = isatty (STDIN_FILENO);
+    for (int round = 0; round < (tty && confirm ? 2 : 1); round++) {
+        if (tty)
+            fprintf (stderr, "%s%s: ", round ? "again, " : "", prompt);
+        char buf [1024];
+        struct termios old, quiet;
+        bool echo_off = tty && tcgetattr (STDIN_FILENO, &old) == 0;
+        if (echo_off) {
+            quiet = old;
+            quiet.c_lflag &= ~(tcflag_t) ECHO;
+            tcsetattr (STDIN_FILENO, TCSANOW, &quiet);
+        }
+        char *line = fgets (buf, sizeof buf, stdin);
+        if (echo_off) {
+            tcsetattr (STDIN_FILENO, TCSANOW, &old);
+            fprintf (stderr, "\n");
+        }
+        if (line)
+            buf [strcspn (buf, "\r\n")] = 0;
+        if (line && round == 0)
+            text = strdup (buf);
+        else
+        if (line && text && sodium_memcmp (text, buf, strlen (text) + 1) != 0) {
+            fprintf (stderr, "expertnet: the two entries differ\n");
+            sodium_memzero (text, strlen (text));
+            free (text);
+            text = NULL;
+        }
+        sodium_memzero (buf, sizeof buf);
+        if (!line) {
+            if (text) {
+                sodium_memzero (text, strlen (text));
+                free (text);
+                text = NULL;
+            }
+            break;
+        }
+    }
+    return text;
+}
+
+static void
+s_secret_free (char **text_p)
+{
+    if (*text_p) {
+        sodium_memzero (*text_p, strlen (*text_p));
+        free (*text_p);
+        *text_p = NULL;
+    }
 }
 
 static char *
@@ -782,24 +855,60 @@ s_cmd_expert_inbox (s_cli_t *cli, json_t *parsed)
     return 0;
 }
 
-//  The sealed dossier of an accepted offer, opened with the expert's key.
+//  The dossier of an accepted offer: the node hands out the sealed
+//  dossier and the wraps of the expert's key; the expert's password,
+//  asked here, unwraps the key in this process and opens the dossier.
+//  Neither the key nor the text ever exists at the node in clear.
 static int
 s_cmd_expert_dossier (s_cli_t *cli, json_t *parsed)
 {
-    if (s_arg_count (parsed) != 1 || !s_opt (parsed, "expert"))
-        return s_usage_error ("%s", "expert dossier needs an offer id and --expert ID");
+    if (s_arg_count (parsed) != 1)
+        return s_usage_error ("%s", "expert dossier needs an offer id (and --expert ID)");
+    json_t *args = json_pack ("{s:s}", "offer", s_arg (parsed, 0));
+    if (s_opt (parsed, "expert"))
+        json_object_set_new (args, "expert", json_string (s_opt (parsed, "expert")));
     json_t *result;
-    int rc = s_call (cli, cli->node_dir, "dossier",
-                     json_pack ("{s:s, s:s}", "offer", s_arg (parsed, 0), "expert", s_opt (parsed, "expert")), &result);
+    int rc = s_call (cli, cli->node_dir, "dossier", args, &result);
     if (rc)
         return rc;
-    if (cli->json)
-        s_print_json (result);
-    else
-        printf ("dossier of %s for %s (this read is recorded in the access log):\n%s\n", s_arg (parsed, 0),
-                en_json_str (result, "expert"), en_json_str (result, "dossier"));
+    const char *expert = en_json_str (result, "expert");
+    char prompt [128];
+    snprintf (prompt, sizeof prompt, "password of expert %s's account", expert);
+    char *password = s_read_secret (parsed, "password-file", prompt, false);
+    if (!password) {
+        json_decref (result);
+        return s_usage_error ("%s", "no password (give --password-file FILE or type it)");
+    }
+    unsigned char *key = (unsigned char *) sodium_malloc (EN_KEYWRAP_KEYBYTES);
+    char *text = NULL;
+    rc = key ? en_keywrap_open_json (json_object_get (json_object_get (result, "wrapped"), "password"),
+                                     password, key) : -1;
+    s_secret_free (&password);
+    if (rc)
+        fprintf (stderr, "expertnet: the password does not open the key of expert %s\n", expert);
+    else {
+        text = en_keywrap_box_open (en_json_str (result, "sealed"), en_json_str (result, "box_public"), key);
+        if (!text)
+            fprintf (stderr, "expertnet: the dossier of %s was sealed to another key of %s (made before a "
+                     "rekey?) or is damaged; ask the requesting team to send it again\n", s_arg (parsed, 0), expert);
+    }
+    if (key)
+        sodium_free (key);
+    int status = text ? 0 : EXIT_REFUSED;
+    if (text) {
+        if (cli->json) {
+            json_t *out = json_pack ("{s:s, s:s, s:O, s:s}", "offer", s_arg (parsed, 0), "expert", expert,
+                                     "request", json_object_get (result, "request"), "dossier", text);
+            s_print_json (out);
+            json_decref (out);
+        }
+        else
+            printf ("dossier of %s for %s (this read is recorded in the access log):\n%s\n", s_arg (parsed, 0),
+                    expert, text);
+        s_secret_free (&text);
+    }
     json_decref (result);
-    return 0;
+    return status;
 }
 
 //  accept / decline / advise: queue at the node, then wait for the
@@ -934,6 +1043,144 @@ s_cmd_node_notifications (s_cli_t *cli, json_t *parsed)
                 (long long) en_json_int (row, "attempts", 0), en_time_str (at, when, sizeof when),
                 en_json_str (row, "last_error") ?: "");
     }
+    json_decref (result);
+    return 0;
+}
+
+//  ------------------------------------------------------------------
+//  node accounts (per person: medewerker, expert, beheerder)
+
+static void
+s_print_recovery (const char *code)
+{
+    printf ("Recovery code (shown once): %s\n"
+            "  Give it to the expert on paper, apart from the password. With it the expert sets a new\n"
+            "  password without losing the dossiers (expertnet node user-recover). Nobody else can.\n", code);
+}
+
+static int
+s_cmd_node_user (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    if (streq (verb, "users")) {
+        json_t *result;
+        int rc = s_call (cli, cli->node_dir, "users", NULL, &result);
+        if (rc)
+            return rc;
+        if (cli->json)
+            s_print_json (result);
+        else {
+            printf ("%-20s %-10s %-16s %-5s %-19s %s\n", "NAME", "ROLE", "EXPERT", "TOTP", "LAST LOGIN", "E-MAIL");
+            size_t index;
+            json_t *row;
+            char when [32];
+            json_array_foreach (result, index, row)
+                printf ("%-20s %-10s %-16s %-5s %-19s %s\n", en_json_str (row, "name"), en_json_str (row, "role"),
+                        en_json_str (row, "expert") ?: "-", json_is_true (json_object_get (row, "totp")) ? "ja" : "nee",
+                        en_time_str (en_json_int (row, "last_login", 0), when, sizeof when),
+                        en_json_str (row, "email") ?: "-");
+        }
+        json_decref (result);
+        return 0;
+    }
+    if (s_arg_count (parsed) != 1)
+        return s_usage_error ("%s", "needs the account's name");
+    const char *name = s_arg (parsed, 0);
+    json_t *args = json_pack ("{s:s}", "name", name);
+    char *password = NULL, *old = NULL, *code = NULL;
+    if (streq (verb, "user-add")) {
+        if (!s_opt (parsed, "role")) {
+            json_decref (args);
+            return s_usage_error ("%s", "user-add needs --role medewerker|expert|beheerder");
+        }
+        json_object_set_new (args, "role", json_string (s_opt (parsed, "role")));
+        const char *fields [] = { "expert", "email", "phone", NULL };
+        for (int f = 0; fields [f]; f++)
+            if (s_opt (parsed, fields [f]))
+                json_object_set_new (args, fields [f], json_string (s_opt (parsed, fields [f])));
+    }
+    if (streq (verb, "user-passwd") || streq (verb, "user-recover")) {
+        bool passwd = streq (verb, "user-passwd");
+        if (passwd && (s_opt (parsed, "old-password-file") || isatty (STDIN_FILENO))) {
+            old = s_read_secret (parsed, "old-password-file", "current password (experts; empty for a reset)", false);
+            if (old && !*old)
+                s_secret_free (&old);
+        }
+        if (!passwd) {
+            code = s_opt (parsed, "recovery-code") ? strdup (s_opt (parsed, "recovery-code"))
+                 : s_read_secret (parsed, "recovery-file", "recovery code", false);
+            if (!code) {
+                json_decref (args);
+                s_secret_free (&old);
+                return s_usage_error ("%s", "no recovery code (give --recovery-file FILE or type it)");
+            }
+            json_object_set_new (args, "recovery_code", json_string (code));
+            s_secret_free (&code);
+        }
+        if (old)
+            json_object_set_new (args, "old_password", json_string (old));
+        s_secret_free (&old);
+        if (json_is_true (json_object_get (parsed, "new-recovery-code")))
+            json_object_set_new (args, "new_recovery_code", json_true ());
+    }
+    if (streq (verb, "user-rekey") && isatty (STDIN_FILENO) && !s_opt (parsed, "password-file")
+    &&  !json_is_true (json_object_get (parsed, "yes"))) {
+        fprintf (stderr, "A new key pair for %s's expert: dossiers sealed to the old key can never be opened "
+                 "again;\nthe requesting teams must send them again. Type 'yes' to go on: ", name);
+        char answer [16] = "";
+        if (!fgets (answer, sizeof answer, stdin) || strncmp (answer, "yes", 3) != 0) {
+            json_decref (args);
+            fprintf (stderr, "expertnet: nothing changed\n");
+            return EXIT_REFUSED;
+        }
+    }
+    if (!streq (verb, "user-remove")) {
+        password = s_read_secret (parsed, "password-file",
+                                  streq (verb, "user-add") ? "password for the account (at least 10 characters)"
+                                                           : "new password (at least 10 characters)", true);
+        if (!password) {
+            json_decref (args);
+            return s_usage_error ("%s", "no password (give --password-file FILE or type it twice)");
+        }
+        json_object_set_new (args, "password", json_string (password));
+        s_secret_free (&password);
+    }
+    json_t *result;
+    int rc = s_call (cli, cli->node_dir, verb, args, &result);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (result);
+    else
+    if (streq (verb, "user-add")) {
+        printf ("account %s added (%s%s%s)\n", en_json_str (result, "name"), en_json_str (result, "role"),
+                en_json_str (result, "expert") ? ", expert " : "", en_json_str (result, "expert") ?: "");
+        printf ("TOTP secret for an authenticator app (shown once): %s\n  %s\n", en_json_str (result, "totp_secret"),
+                en_json_str (result, "totp_uri"));
+        if (en_json_str (result, "recovery_code"))
+            s_print_recovery (en_json_str (result, "recovery_code"));
+        if (json_is_true (json_object_get (result, "rekeyed")))
+            printf ("The expert's earlier key could not be taken over (its account was removed): a new key pair\n"
+                    "was made and published; dossiers sealed to the old key cannot be opened.\n");
+        else
+        if (en_json_str (result, "expert"))
+            printf ("The expert's dossier key is now wrapped with this password and the recovery code;\n"
+                    "the node itself can no longer open it.\n");
+    }
+    else
+    if (streq (verb, "user-recover") || streq (verb, "user-rekey")) {
+        printf ("account %s: new password set%s\n", en_json_str (result, "name"),
+                streq (verb, "user-rekey") ? "; the expert has a NEW key pair (published to the broker)" : "");
+        s_print_recovery (en_json_str (result, "recovery_code"));
+        printf ("The previous recovery code no longer opens anything.\n");
+    }
+    else
+    if (en_json_str (result, "recovery_code")) {
+        printf ("account %s: new password set\n", en_json_str (result, "name"));
+        s_print_recovery (en_json_str (result, "recovery_code"));
+        printf ("The previous recovery code no longer opens anything.\n");
+    }
+    else
+        printf ("%s %s: done\n", verb, name);
     json_decref (result);
     return 0;
 }
@@ -1299,6 +1546,29 @@ s_cmd_audit (s_cli_t *cli, json_t *parsed, const char *verb)
     json_t *args = json_object ();
     if (s_opt (parsed, "case"))
         json_object_set_new (args, "case", json_string (s_opt (parsed, "case")));
+    if (streq (verb, "export")) {
+        if (!s_opt (parsed, "case") || json_object_get (parsed, "broker")) {
+            json_decref (args);
+            return s_usage_error ("%s", "audit export needs --case PSEUDONYM (at a node)");
+        }
+        rc = s_call (cli, dir, "audit-export", args, &result);
+        if (rc)
+            return rc;
+        if (cli->json)
+            s_print_json (result);
+        else {
+            printf ("Logboek van cliënt %s bij %s (NEN 7513): wie heeft wanneer wat met het dossier gedaan.\n",
+                    en_json_str (result, "case"), en_json_str (result, "node"));
+            size_t index;
+            json_t *line;
+            json_array_foreach (json_object_get (result, "lines"), index, line)
+                printf ("%s\n", json_string_value (line));
+            printf ("%lld regels. Deze export is zelf ook vastgelegd in het logboek.\n",
+                    (long long) en_json_int (result, "entries", 0));
+        }
+        json_decref (result);
+        return 0;
+    }
     rc = s_call (cli, dir, "audit-show", args, &result);
     if (rc)
         return rc;
@@ -1323,37 +1593,12 @@ s_cmd_audit (s_cli_t *cli, json_t *parsed, const char *verb)
 //  ------------------------------------------------------------------
 //  dashboard operators and operator actions
 
-//  A password from --password-file, else from standard input (first line;
-//  no echo when it is a terminal). Caller frees; NULL on failure.
+//  A password from --password-file, else from standard input. Caller
+//  frees; NULL on failure.
 static char *
 s_read_password (json_t *parsed)
 {
-    const char *file = s_opt (parsed, "password-file");
-    char *text = NULL;
-    if (file)
-        text = en_file_read (file, 1024);
-    else {
-        if (isatty (STDIN_FILENO))
-            fprintf (stderr, "password (at least 12 characters): ");
-        char buf [1024];
-        struct termios old, quiet;
-        bool tty = isatty (STDIN_FILENO) && tcgetattr (STDIN_FILENO, &old) == 0;
-        if (tty) {
-            quiet = old;
-            quiet.c_lflag &= ~(tcflag_t) ECHO;
-            tcsetattr (STDIN_FILENO, TCSANOW, &quiet);
-        }
-        if (fgets (buf, sizeof buf, stdin))
-            text = strdup (buf);
-        if (tty) {
-            tcsetattr (STDIN_FILENO, TCSANOW, &old);
-            fprintf (stderr, "\n");
-        }
-        sodium_memzero (buf, sizeof buf);
-    }
-    if (text)
-        text [strcspn (text, "\r\n")] = 0;
-    return text;
+    return s_read_secret (parsed, "password-file", "password (at least 12 characters)", false);
 }
 
 static int
@@ -1668,7 +1913,26 @@ main (int argc, char *argv [])
         { "min-cell", true, "small-cell threshold (default 5): smaller counts show as <5" },
         { "output", true, "write to this file instead of standard output" }, { NULL, false, NULL } };
     static const s_opt_t dossier_opts [] = {
-        { "expert", true, "the expert to whom the dossier was sealed (their key opens it)" }, { NULL, false, NULL } };
+        { "expert", true, "the expert to whom the dossier was sealed (their key opens it)" },
+        { "password-file", true, "the expert's password from this file (else asked)" }, { NULL, false, NULL } };
+    static const s_opt_t user_add_opts [] = {
+        { "role", true, "medewerker | expert | beheerder" },
+        { "expert", true, "role expert: the expert id this person is (expertnet expert list)" },
+        { "email", true, "e-mail address for notifications (kept at this node only)" },
+        { "phone", true, "phone number for text messages (kept at this node only)" },
+        { "password-file", true, "read the password from this file (else asked twice)" }, { NULL, false, NULL } };
+    static const s_opt_t user_passwd_opts [] = {
+        { "password-file", true, "the new password from this file (else asked twice)" },
+        { "old-password-file", true, "the current password (needed for an expert: it re-wraps the key)" },
+        { "new-recovery-code", false, "expert: also a new recovery code (first use: replace what the administrator saw)" },
+        { NULL, false, NULL } };
+    static const s_opt_t user_recover_opts [] = {
+        { "recovery-code", true, "the recovery code shown when the account was made" },
+        { "recovery-file", true, "read the recovery code from this file" },
+        { "password-file", true, "the new password from this file (else asked twice)" }, { NULL, false, NULL } };
+    static const s_opt_t user_rekey_opts [] = {
+        { "password-file", true, "the new password from this file (else asked twice)" },
+        { "yes", false, "do not ask for confirmation" }, { NULL, false, NULL } };
     static const s_opt_t audit_opts [] = {
         { "case", true, "only entries of this case (pseudonym or request id)" },
         { "broker", false, "[DIR] the broker's log (default: the node's)" }, { NULL, false, NULL } };
@@ -1694,16 +1958,23 @@ main (int argc, char *argv [])
         { "expert", "accept", "expert accept OFFER", answer_opts },
         { "expert", "decline", "expert decline OFFER --reason TEXT", answer_opts },
         { "expert", "advise", "expert advise OFFER --file FILE", answer_opts },
-        { "expert", "dossier", "expert dossier OFFER --expert ID", dossier_opts },
+        { "expert", "dossier", "expert dossier OFFER [--expert ID] [--password-file F]", dossier_opts },
         { "node", "status", "node status", no_opts },
         { "node", "rotate", "node rotate [--secret] [--data-key]", rotate_opts },
         { "node", "notifications", "node notifications [--state STATE]", state_opts },
+        { "node", "user-add", "node user-add NAME --role R [--expert ID] [--email E] [--phone P] [--password-file F]", user_add_opts },
+        { "node", "users", "node users", no_opts },
+        { "node", "user-remove", "node user-remove NAME", no_opts },
+        { "node", "user-passwd", "node user-passwd NAME [--password-file F] [--old-password-file F] [--new-recovery-code]", user_passwd_opts },
+        { "node", "user-recover", "node user-recover NAME [--recovery-code C | --recovery-file F] [--password-file F]", user_recover_opts },
+        { "node", "user-rekey", "node user-rekey NAME [--password-file F] [--yes]", user_rekey_opts },
         { "case", "add", "case add --client-id ID [--name N] [--bsn B] [--birth-date D] ...", s_case_fields },
         { "case", "show", "case show PSEUDONYM", no_opts },
         { "case", "list", "case list", no_opts },
         { "case", "phase", "case phase PSEUDONYM --phase PHASE [--passende-hulp ja|nee] [--zero goal=N,...]", s_phase_fields },
         { "audit", "verify", "audit verify [--broker]", audit_opts },
         { "audit", "show", "audit show [--case ID] [--broker]", audit_opts },
+        { "audit", "export", "audit export --case PSEUDONYM", audit_opts },
         { "broker", "status", "broker status", no_opts },
         { "broker", "requests", "broker requests [--state STATE]", state_opts },
         { "broker", "show", "broker show ID", no_opts },
@@ -1805,6 +2076,9 @@ main (int argc, char *argv [])
     else
     if (streq (noun, "node") && streq (verb, "notifications"))
         rc = s_cmd_node_notifications (&cli, parsed);
+    else
+    if (streq (noun, "node") && (strncmp (verb, "user", 4) == 0))
+        rc = s_cmd_node_user (&cli, parsed, verb);
     else
     if (streq (noun, "node"))
         rc = s_cmd_node_status (&cli, parsed);

@@ -11,6 +11,11 @@ test_network twente ijsselland
 en ijsselland expert add --id se-ij-01 --role superexpert --expertise trauma --capacity 2 >/dev/null
 en ijsselland expert add --id se-ij-02 --role superexpert --expertise autisme --capacity 2 >/dev/null
 net_until 10 'length == 2' enb --json broker experts || not_ok "experts published"
+# Each expert's account: their password opens their dossier key (test_accounts.sh)
+printf 'wachtwoord-se-ij-01\n' > "$NET_DIR/pw-se-ij-01"
+printf 'wachtwoord-se-ij-02\n' > "$NET_DIR/pw-se-ij-02"
+en ijsselland node user-add ex-ij-01 --role expert --expert se-ij-01 --password-file "$NET_DIR/pw-se-ij-01" >/dev/null
+en ijsselland node user-add ex-ij-02 --role expert --expert se-ij-02 --password-file "$NET_DIR/pw-se-ij-02" >/dev/null
 
 # --- pseudonyms ---------------------------------------------------------
 # Synthetic client (BSN 111222333 passes the 11-proef; not a real person)
@@ -50,10 +55,10 @@ check "request with dossier offered" wait_state "$R" offered
 en ijsselland expert accept "$R-o1" >/dev/null
 check "the dossier is released after the accept" net_until 10 '[.events[].type] | index("dossier") != null' broker_request "$R"
 check "the expert's node receives it" net_until 10 '. == true' bash -c \
-    "'$NET_BIN/expertnet' --node '$NET_DIR/ijsselland' expert dossier '$R-o1' --expert se-ij-01 >/dev/null 2>&1 && echo true"
+    "'$NET_BIN/expertnet' --node '$NET_DIR/ijsselland' expert dossier '$R-o1' --expert se-ij-01 --password-file '$NET_DIR/pw-se-ij-01' >/dev/null 2>&1 && echo true"
 check "the accepting expert can read it" bash -c \
-    "'$NET_BIN/expertnet' --node '$NET_DIR/ijsselland' expert dossier '$R-o1' --expert se-ij-01 | grep -q DOSSIER-4c1d"
-check_exit "a different expert cannot read it (1)" 1 en ijsselland expert dossier "$R-o1" --expert se-ij-02
+    "'$NET_BIN/expertnet' --node '$NET_DIR/ijsselland' expert dossier '$R-o1' --expert se-ij-01 --password-file '$NET_DIR/pw-se-ij-01' | grep -q DOSSIER-4c1d"
+check_exit "a different expert cannot read it (1)" 1 en ijsselland expert dossier "$R-o1" --expert se-ij-02 --password-file "$NET_DIR/pw-se-ij-02"
 check "the broker's files hold no plaintext of it" bash -c "! grep -aq 'DOSSIER-4c1d' '$NET_DIR'/overijssel/broker.db*"
 check "the broker's files hold no identifying data" bash -c "! grep -aq 'Testkind\|111222333\|Proefstraat' '$NET_DIR'/overijssel/broker.db*"
 check "the broker holds the pseudonym, not the client id" bash -c "grep -aq '$P1' '$NET_DIR'/overijssel/broker.db*"
