@@ -211,32 +211,59 @@ s_notify_stop (en_node_t *self)
     self->inflight = 0;
 }
 
+//  Add {channel, to} unless that address is in the list already.
+static void
+s_recipient_add (json_t *recipients, const char *channel, const char *to)
+{
+    size_t index;
+    json_t *recipient;
+    json_array_foreach (recipients, index, recipient)
+        if (streq (en_json_str (recipient, "to"), to) && streq (en_json_str (recipient, "channel"), channel))
+            return;
+    json_array_append_new (recipients, json_pack ("{s:s, s:s}", "channel", channel, "to", to));
+}
+
 //  Who hears of a notification, as [{channel, to}]. The one place that
-//  knows where addresses live: an expert's contact at this node, the
-//  configured staff list. (Per-person accounts may add theirs here.)
+//  knows where addresses live: for staff (advies, hiaat) the configured
+//  staff list and every medewerker account with an e-mail address; for
+//  an expert the contact registered with the expert, else the address
+//  and number of the expert's account.
 static json_t *
 s_notify_recipients (en_node_t *self, const char *kind, const char *expert, const char *urgency)
 {
     json_t *recipients = json_array ();
     bool mail = self->notify_config->smtp_url != NULL;
     bool sms = self->notify_config->sms_url != NULL;
+    json_t *users = en_nstore_users (self->store);
+    size_t index;
+    json_t *item;
     if (streq (kind, "advies") || streq (kind, "hiaat")) {
-        size_t index;
-        json_t *address;
-        if (mail)
-            json_array_foreach (self->staff, index, address)
-                json_array_append_new (recipients, json_pack ("{s:s, s:O}", "channel", "email", "to", address));
+        if (mail) {
+            json_array_foreach (self->staff, index, item)
+                s_recipient_add (recipients, "email", json_string_value (item));
+            json_array_foreach (users, index, item)
+                if (streq (en_json_str (item, "role"), "medewerker") && en_json_str (item, "email")
+                &&  !json_is_true (json_object_get (item, "disabled")))
+                    s_recipient_add (recipients, "email", en_json_str (item, "email"));
+        }
+        json_decref (users);
         return recipients;
     }
     json_t *contact = expert ? en_nstore_contact (self->store, expert) : NULL;
     const char *email = en_json_str (contact, "email");
     const char *phone = en_json_str (contact, "phone");
+    json_array_foreach (users, index, item)
+        if (expert && streq (en_json_str (item, "expert") ?: "", expert)) {
+            email = email ? email : en_json_str (item, "email");
+            phone = phone ? phone : en_json_str (item, "phone");
+        }
     if (mail && email)
         json_array_append_new (recipients, json_pack ("{s:s, s:s}", "channel", "email", "to", email));
     //  A crisis has minutes: a text message too, where a gateway is set
     if (sms && phone && urgency && streq (urgency, "crisis"))
         json_array_append_new (recipients, json_pack ("{s:s, s:s}", "channel", "sms", "to", phone));
     json_decref (contact);
+    json_decref (users);
     return recipients;
 }
 
