@@ -38,6 +38,7 @@
 #include "en_fed.h"
 #include <sodium.h>
 #include <sys/stat.h>
+#include <inttypes.h>
 
 //  A batch ends after this many messages or this long, whichever comes
 //  first, so replies and acknowledgements never wait behind a flood.
@@ -99,6 +100,10 @@ struct _en_broker_t {
     en_bstore_t *store;
     en_router_t *router_sm;     //  routing state machine
     en_fed_t *fed;              //  links to peer brokers (federation)
+    char *store_id;             //  our store's identity (WELCOME carries it)
+    int64_t anchor_ms;          //  how often our log's head goes to the peers
+    int64_t next_anchor;        //  ms of the next ANCHOR to the peers
+    int64_t anchored_seq;       //  head seq last sent to the peers (at start: the head then)
     uint64_t refused;           //  connections refused by authentication
     uint64_t received;          //  messages received
     uint64_t rejected;          //  messages answered with ERROR
@@ -149,6 +154,7 @@ s_apply_config (en_broker_t *self, zconfig_t *config)
     self->retry_ms = en_config_ms (config, "broker/retry", "2s");
     self->grace_ms = en_config_ms (config, "routing/grace", "5s");
     self->audit_retention_ms = en_config_ms (config, "broker/audit_retention", "1827d");
+    self->anchor_ms = MAX (en_config_ms (config, "broker/anchor_interval", "15m"), 1000);
     for (int i = 0; en_vocab_urgency [i]; i++) {
         char key [64];
         snprintf (key, sizeof key, "routing/deadline/%s", en_vocab_urgency [i]);
@@ -214,14 +220,28 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
     self->key_names = zhashx_new ();
     zhashx_set_destructor (self->key_names, s_enrolled_destroy);
 
+    //  A damaged store is refused (en_db); so is a lost one: the marker
+    //  names the store that lived here
     snprintf (path, sizeof path, "%s/broker.db", self->datadir);
-    self->store = en_bstore_new (path, err, errlen);
-    if (!self->store)
+    char marker [PATH_MAX];
+    snprintf (marker, sizeof marker, "%s/store.id", self->datadir);
+    bool new_store = en_config_bool (config, "broker/new_store", false);
+    if (en_db_store_check (path, marker, new_store, err, errlen))
         goto failed;
+    self->store = en_bstore_new (path, err, errlen);
+    if (!self->store
+    ||  en_db_store_mark (en_bstore_db (self->store), path, marker, new_store, err, errlen))
+        goto failed;
+    self->store_id = en_db_store_id (en_bstore_db (self->store));
+    //  The head is anchored at the peers when it moved: one interval in
+    json_t *chain = en_audit_chain (en_bstore_db (self->store));
+    self->anchored_seq = en_json_int (chain, "head_seq", -1);
+    json_decref (chain);
     self->router_sm = en_router_new (self->store, self->name);
     self->metrics = en_metrics_new ();
     en_router_set_metrics (self->router_sm, self->metrics);
     s_apply_config (self, config);
+    self->next_anchor = en_now_ms () + self->anchor_ms;
     //  Federation settings are checked before anything listens
     self->poller = zpoller_new (NULL);
     self->fed = en_fed_new (self->name, self->store, self->router_sm, self->metrics, self->cert,
@@ -327,6 +347,7 @@ en_broker_destroy (en_broker_t **self_p)
         zhashx_destroy (&self->peers);
         free (self->name);
         free (self->endpoint);
+        free (self->store_id);
         free (self->datadir);
         free (self);
         *self_p = NULL;
@@ -643,6 +664,71 @@ s_peer_enrolled (const char *name, const char *pinned_key, char curve_key [41],
 }
 
 //  Handle one message (inside the batch transaction).
+//  WELCOME, to a node's HELLO or a peer's LINK. It names our store, so a
+//  node notices when this broker lost its store (and hands it again what
+//  it holds).
+static en_msg_t *
+s_welcome (en_broker_t *self)
+{
+    return en_msg_new ("WELCOME", self->name,
+        json_pack ("{s:s, s:I, s:s, s:s}", "broker", self->name, "heartbeat", (json_int_t) self->heartbeat_ms,
+                   "version", EXPERTNET_VERSION, "store", self->store_id));
+}
+
+//  ANCHOR from a node or a peer broker: the head of its access log, kept
+//  here and logged in our own chain, so a sender that rewrites its whole
+//  log later fails `audit verify --anchors` (docs/audit.md).
+static int
+s_handle_anchor (en_broker_t *self, const char *sender, en_msg_t *msg, en_error_t *error)
+{
+    json_t *body = en_msg_body (msg);
+    json_t *seq = json_object_get (body, "seq");
+    const char *hash = en_json_str (body, "hash");
+    bool hex = hash && strlen (hash) == 64 && strspn (hash, "0123456789abcdef") == 64;
+    if (!json_is_integer (seq) || json_integer_value (seq) < 0 || !hex)
+        return en_error_set (error, EN_ERR_INVALID, "ANCHOR needs 'seq' (integer >= 0) and 'hash' (64 lowercase hex)");
+    char conflict [256], detail [300];
+    int64_t at = en_json_int (body, "at", en_msg_timestamp (msg));
+    if (en_bstore_anchor_put (self->store, sender, json_integer_value (seq), hash, at, en_msg_id (msg),
+                              conflict, sizeof conflict))
+        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+    if (*conflict)
+        zsys_error ("AUDIT: %s anchored a head that does not follow its earlier ones: %s; "
+                    "its access log may have been rewritten", sender, conflict);
+    snprintf (detail, sizeof detail, "head %" PRId64 " %s%s%s", (int64_t) json_integer_value (seq), hash,
+              *conflict ? "; does not follow: " : "", conflict);
+    en_audit_entry_t entry = { .event = "audit.anchor", .actor = sender, .action = "receive",
+                               .outcome = *conflict ? "error" : "ok", .detail = detail };
+    if (en_audit_append (en_bstore_db (self->store), &entry))
+        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+    return 0;
+}
+
+//  Our own log's head, anchored at every peer broker: through the
+//  durable outbox, so it arrives when a link heals.
+static void
+s_anchor_peers (en_broker_t *self, bool force)
+{
+    json_t *chain = en_audit_chain (en_bstore_db (self->store));
+    int64_t seq = en_json_int (chain, "head_seq", -1);
+    json_t *links = en_fed_status (self->fed);
+    if (chain && json_array_size (links) && (force || seq != self->anchored_seq)) {
+        size_t index;
+        json_t *link;
+        int failed = 0;
+        json_array_foreach (links, index, link)
+            failed |= en_router_anchor (self->router_sm, en_json_str (link, "peer"),
+                json_pack ("{s:I, s:s, s:I}", "seq", (json_int_t) seq, "hash", en_json_str (chain, "head_hash"),
+                           "at", (json_int_t) en_now_ms ()));
+        if (failed)
+            zsys_error ("could not queue our access log's head for the peer brokers");
+        else
+            self->anchored_seq = seq;
+    }
+    json_decref (links);
+    json_decref (chain);
+}
+
 static void
 s_handle_message (en_broker_t *self, zmsg_t *raw)
 {
@@ -731,9 +817,7 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
             zsys_info ("federation: peer %s linked to us", node);
         peer->linked = true;
         en_outbox_reset (en_bstore_outbox (self->store), node);
-        s_reply (self, routing_id, en_msg_new ("WELCOME", self->name,
-            json_pack ("{s:s, s:I, s:s}", "broker", self->name,
-                       "heartbeat", (json_int_t) self->heartbeat_ms, "version", EXPERTNET_VERSION)));
+        s_reply (self, routing_id, s_welcome (self));
     }
     else
     if (streq (command, "HELLO")) {
@@ -757,9 +841,7 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
         en_bstore_node_seen (self->store, node, region);
         en_outbox_reset (en_bstore_outbox (self->store), node);
         zsys_info ("node %s (%s) connected", node, region);
-        s_reply (self, routing_id, en_msg_new ("WELCOME", self->name,
-            json_pack ("{s:s, s:I, s:s}", "broker", self->name,
-                       "heartbeat", (json_int_t) self->heartbeat_ms, "version", EXPERTNET_VERSION)));
+        s_reply (self, routing_id, s_welcome (self));
     }
     else
     if (!peer->region && !peer->linked && !streq (command, "ACK") && !streq (command, "ERROR")) {
@@ -831,7 +913,8 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
         en_db_t *db = en_bstore_db (self->store);
         en_db_savepoint (db);
         en_router_set_sender_key (self->router_sm, enrolled->sign_key);
-        int rc = is_peer ? en_router_handle_peer (self->router_sm, node, msg, &error)
+        int rc = streq (command, "ANCHOR") ? s_handle_anchor (self, node, msg, &error)
+               : is_peer ? en_router_handle_peer (self->router_sm, node, msg, &error)
                          : en_router_handle (self->router_sm, node, peer->region, msg, &error);
         if (rc == 0) {
             en_db_release (db);
@@ -998,6 +1081,7 @@ s_status (en_broker_t *self)
     json_t *status = en_bstore_counts (self->store);
     json_object_set_new (status, "enrolled", enrolled_list);
     json_object_set_new (status, "broker", json_string (self->name));
+    json_object_set_new (status, "store", json_string (self->store_id));
     json_object_set_new (status, "endpoint", json_string (self->endpoint));
     json_object_set_new (status, "version", json_string (EXPERTNET_VERSION));
     json_object_set_new (status, "started", json_integer (self->started));
@@ -1471,8 +1555,25 @@ s_handle_control (en_broker_t *self, zsock_t *sock)
         }
     }
     else
-    if (streq (verb, "audit-verify"))
+    if (streq (verb, "audit-verify")) {
+        //  With anchors: the heads a peer broker holds of our log
         result = en_audit_report (en_bstore_db (self->store));
+        if (json_is_array (json_object_get (args, "anchors")))
+            en_audit_check_anchors (en_bstore_db (self->store), json_object_get (args, "anchors"), result);
+    }
+    else
+    if (streq (verb, "audit-anchors")) {
+        //  The heads a node or peer broker anchored here, for its
+        //  `audit verify --anchors`
+        const char *sender = en_json_str (args, "node");
+        if (!en_name_valid (sender)) {
+            code = EN_ERR_INVALID;
+            failure = "field 'node' must be the name of a node or peer broker";
+        }
+        else
+            result = json_pack ("{s:s, s:s, s:s, s:o}", "node", sender, "broker", self->name,
+                                "store", self->store_id, "anchors", en_bstore_anchors (self->store, sender));
+    }
     else
     if (streq (verb, "audit-show")) {
         const char *case_id = en_json_str (args, "case");
@@ -1528,6 +1629,10 @@ en_broker_run (en_broker_t *self)
             s_flush (self);
             next_flush = now + self->retry_ms / 2;
         }
+        if (now >= self->next_anchor && now >= earliest) {
+            s_anchor_peers (self, false);
+            self->next_anchor = now + self->anchor_ms;
+        }
         if (now >= next_prune) {
             //  Dedup records outlive any retransmission by far
             en_seen_prune (en_bstore_db (self->store), now - 30LL * 86400 * 1000);
@@ -1535,6 +1640,9 @@ en_broker_run (en_broker_t *self)
             next_prune = now + 3600 * 1000;
         }
     }
+    //  A last head for the peers: queued on disk, sent now if a link is up
+    s_anchor_peers (self, false);
+    en_fed_flush (self->fed);
     zsys_info ("broker %s stopping", self->name);
     return 0;
 }

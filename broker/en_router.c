@@ -268,6 +268,12 @@ s_send_peer (en_router_t *self, const char *peer, const char *command, json_t *b
     return rc;
 }
 
+int
+en_router_anchor (en_router_t *self, const char *peer, json_t *body)
+{
+    return peer ? s_send_peer (self, peer, "ANCHOR", body, NULL) : (json_decref (body), -1);
+}
+
 //  The brokers a request has passed, ending with this one.
 static json_t *
 s_visited (en_router_t *self, json_t *request)

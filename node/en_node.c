@@ -77,6 +77,11 @@ struct _en_node_t {
     en_notify_sender_t *sender; //  delivery actor; NULL when nothing is configured
     int inflight;               //  rows handed to the sender, result pending
     int64_t next_remind;        //  ms of the next look for offers to remind
+    int64_t anchor_ms;          //  how often our access log's head goes to the broker
+    int64_t next_anchor;        //  ms of the next ANCHOR
+    int64_t anchored_seq;       //  head seq last queued as ANCHOR (at start: the head then)
+    int64_t resubmit_delay_ms;  //  wait after a new broker store before re-sending
+    int64_t resubmit_at;        //  ms to re-send open requests to a new broker store (0: none due)
 };
 
 
@@ -491,10 +496,28 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
         snprintf (err, errlen, "broker public key must be 40 characters of Z85");
         goto failed;
     }
+    //  A damaged or lost store is refused (en_db), as at the broker
     snprintf (path, sizeof path, "%s/node.db", self->datadir);
-    self->store = en_nstore_new (path, err, errlen);
-    if (!self->store)
+    char marker [PATH_MAX];
+    snprintf (marker, sizeof marker, "%s/store.id", self->datadir);
+    bool new_store = en_config_bool (config, "node/new_store", false);
+    if (en_db_store_check (path, marker, new_store, err, errlen))
         goto failed;
+    self->store = en_nstore_new (path, err, errlen);
+    if (!self->store
+    ||  en_db_store_mark (en_nstore_db (self->store), path, marker, new_store, err, errlen))
+        goto failed;
+    //  The head is anchored when it moved: the first one, one interval in
+    self->anchor_ms = MAX (en_config_ms (config, "node/anchor_interval", "15m"), 1000);
+    json_t *chain = en_audit_chain (en_nstore_db (self->store));
+    self->anchored_seq = en_json_int (chain, "head_seq", -1);
+    self->next_anchor = en_now_ms () + self->anchor_ms;
+    json_decref (chain);
+    self->resubmit_delay_ms = en_config_ms (config, "node/resubmit_delay", "10s");
+    json_t *known = en_nstore_broker_store (self->store);
+    if (en_json_int (known, "resubmitted", 0) < 0)
+        self->resubmit_at = en_now_ms () + self->resubmit_delay_ms;    //  left pending by the last run
+    json_decref (known);
     snprintf (path, sizeof path, "%s/keys", self->datadir);
     self->vault = en_vault_new (path, err, errlen);
     if (!self->vault)
@@ -898,6 +921,105 @@ s_handle_reliable (en_node_t *self, en_msg_t *msg)
     return 0;
 }
 
+//  The broker's store identity, from WELCOME (inside the batch's
+//  transaction). A new one means the broker lost or replaced its store:
+//  said loudly, recorded (status shows it), and the open requests it no
+//  longer knows are re-sent after resubmit_delay, so that the nodes of
+//  the province have re-published their experts by then.
+static void
+s_broker_store (en_node_t *self, const char *store_id)
+{
+    if (!store_id || !en_id_valid (store_id))
+        return;                     //  a broker that does not say
+    json_t *known = en_nstore_broker_store (self->store);
+    const char *before = en_json_str (known, "store_id");
+    if (!before)
+        en_nstore_broker_store_set (self->store, store_id, false);
+    else
+    if (!streq (before, store_id)) {
+        zsys_error ("BROKER STORE CHANGED: the broker's store was %s and is now %s: the broker lost or "
+                    "replaced its store; re-sending the open requests of this node in %llds",
+                    before, store_id, (long long) (self->resubmit_delay_ms / 1000));
+        s_audit (self, "broker.store-changed", NULL, self->name, NULL, "update", "error", store_id);
+        if (en_nstore_broker_store_set (self->store, store_id, true) == 0)
+            self->resubmit_at = en_now_ms () + self->resubmit_delay_ms;
+    }
+    json_decref (known);
+}
+
+//  Hand a broker's new store the open requests it no longer knows: a new
+//  SUBMIT (new id: the old id may be older than the broker's timestamp
+//  window) for every acknowledged request not closed; the broker answers
+//  one it knows after all with 409, which changes nothing here (the
+//  request's submit_msg stays the original). Queued requests are still in
+//  the outbox; closed, rejected and closing ones are never opened again.
+static void
+s_resubmit (en_node_t *self)
+{
+    en_db_t *db = en_nstore_db (self->store);
+    json_t *known = en_nstore_broker_store (self->store);
+    const char *store_id = en_json_str (known, "store_id") ?: "?";
+    if (en_db_begin (db)) {
+        json_decref (known);
+        return;
+    }
+    json_t *requests = en_nstore_requests_unknown_to_new_store (self->store);
+    int64_t count = 0;
+    int rc = 0;
+    size_t index;
+    json_t *request;
+    json_array_foreach (requests, index, request) {
+        int code;
+        char err [256];
+        const char *id = en_json_str (request, "id");
+        char *msg_id = s_queue (self, "SUBMIT", json_pack ("{s:O}", "request", json_object_get (request, "summary")),
+                                self->name, &code, err, sizeof err);
+        if (!msg_id) {
+            zsys_warning ("request %s not re-sent to the broker's new store: %s", id, err);
+            continue;
+        }
+        rc |= en_nstore_request_resubmitted (self->store, id, msg_id, store_id);
+        free (msg_id);
+        count++;
+    }
+    rc |= en_nstore_broker_store_resubmitted (self->store, count);
+    if (rc || en_db_commit (db)) {
+        zsys_error ("could not queue the open requests for the broker's new store; trying again");
+        en_db_rollback (db);
+        self->resubmit_at = en_now_ms () + self->retry_ms;
+    }
+    else {
+        zsys_warning ("re-sent %lld open requests to the broker's new store %s", (long long) count, store_id);
+        self->resubmit_at = 0;
+        en_outbox_reset (en_nstore_outbox (self->store), NULL);
+        s_flush (self);
+    }
+    json_decref (requests);
+    json_decref (known);
+}
+
+//  Our access log's head, anchored at the broker (ANCHOR), so a rewrite
+//  of the whole log here is caught by `audit verify --anchors`. Queued
+//  on disk like any reliable message; only when the head moved, unless
+//  force. The body is numbers and a hash: nothing for the PII guard.
+static void
+s_anchor (en_node_t *self, bool force)
+{
+    json_t *chain = en_audit_chain (en_nstore_db (self->store));
+    int64_t seq = en_json_int (chain, "head_seq", -1);
+    if (chain && (force || seq != self->anchored_seq)) {
+        en_msg_t *msg = en_msg_new ("ANCHOR", self->name,
+            json_pack ("{s:I, s:s, s:I}", "seq", (json_int_t) seq, "hash", en_json_str (chain, "head_hash"),
+                       "at", (json_int_t) en_now_ms ()));
+        if (en_outbox_put (en_nstore_outbox (self->store), "broker", msg))
+            zsys_error ("could not queue our access log's head for the broker");
+        else
+            self->anchored_seq = seq;
+        en_msg_destroy (&msg);
+    }
+    json_decref (chain);
+}
+
 static void
 s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
 {
@@ -938,6 +1060,7 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
     if (streq (command, "WELCOME")) {
         if (!self->connected)
             zsys_info ("connected to broker %s", en_json_str (body, "broker") ?: "?");
+        s_broker_store (self, en_json_str (body, "store"));
         self->connected = true;
         self->refusal_logged = false;
         *welcomed = true;
@@ -1694,7 +1817,10 @@ s_verb_audit (en_node_t *self, const char *verb, json_t *args, int *code, char *
         const char *case_id = en_json_str (args, "case");
         return case_id ? en_audit_case (db, case_id) : en_audit_tail (db, en_json_int (args, "limit", 50));
     }
-    return en_audit_report (db);
+    json_t *report = en_audit_report (db);
+    if (json_is_array (json_object_get (args, "anchors")))
+        en_audit_check_anchors (db, json_object_get (args, "anchors"), report);
+    return report;
 }
 
 static json_t *
@@ -1709,6 +1835,10 @@ s_verb_status (en_node_t *self)
     json_object_set_new (status, "version", json_string (EXPERTNET_VERSION));
     json_object_set_new (status, "pii_guard", en_pii_counts (self->pii));
     json_object_set_new (status, "notifications", en_nstore_notify_counts (self->store));
+    //  The broker's store as learned from WELCOME; "previous" and
+    //  "changed" when it lost or replaced its store
+    json_t *store = en_nstore_broker_store (self->store);
+    json_object_set_new (status, "broker_store", store ? store : json_null ());
     return status;
 }
 
@@ -2641,12 +2771,22 @@ en_node_run (en_node_t *self)
             s_flush (self);
             next_flush = now + self->retry_ms / 2;
         }
+        if (self->connected && self->resubmit_at && now >= self->resubmit_at)
+            s_resubmit (self);
+        if (now >= self->next_anchor) {
+            s_anchor (self, false);
+            s_flush (self);
+            self->next_anchor = now + self->anchor_ms;
+        }
         if (now >= next_prune) {
             en_seen_prune (en_nstore_db (self->store), now - 30LL * 86400 * 1000);
             en_audit_prune (en_nstore_db (self->store), now - self->audit_retention_ms);
             next_prune = now + 3600 * 1000;
         }
     }
+    //  A last head for the broker: queued on disk, sent now if connected
+    s_anchor (self, false);
+    s_flush (self);
     zsys_info ("node %s stopping", self->name);
     return 0;
 }
