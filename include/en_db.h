@@ -35,7 +35,9 @@ int en_db_store_check (const char *path, const char *marker, bool new_store,
 
 //  After opening: refuse (-1) when marker names another store than the
 //  one opened (replaced), unless new_store; else write the marker with
-//  this store's id (atomically). 0 = ok.
+//  this store's id (atomically). With new_store the store first gets a
+//  new identity (also a restored one: it misses what came after the
+//  backup, and nodes hand that again to a new identity). 0 = ok.
 int en_db_store_mark (en_db_t *self, const char *path, const char *marker, bool new_store,
                       char *err, size_t errlen);
 

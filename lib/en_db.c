@@ -168,6 +168,14 @@ en_db_store_mark (en_db_t *self, const char *path, const char *marker, bool new_
                   char *err, size_t errlen)
 {
     char known [80];
+    //  --new-store: whatever is here is new to the network (an empty
+    //  store, or a restored backup that misses what came after it), so it
+    //  gets a new identity: nodes then hand it what they hold
+    if (new_store && en_db_exec (self, "UPDATE store_identity SET store_id = lower (hex (randomblob (16))), "
+                                 "created = ? WHERE id = 1", "i", en_now_ms ())) {
+        snprintf (err, errlen, "cannot give database %s a new store identity: %s", path, en_db_error (self));
+        return -1;
+    }
     char *id = en_db_store_id (self);
     int rc = -1;
     if (!id)

@@ -57,10 +57,11 @@ en twente expert update se-tw-01 --capacity 3 --expertise trauma,jggz,autisme >/
 check "expert update is re-published" \
     net_until 5 '.[] | select(.id=="se-tw-01") | .capacity == 3 and (.expertise | index("autisme") != null)' enb --json broker experts
 
-# The broker loses its store (restored from an old backup): nodes
-# re-publish their experts on reconnect
+# The broker loses its store: started on an empty one with --new-store
+# (without it, it refuses: test_store_integrity.sh), nodes re-publish
+# their experts on reconnect
 net_kill broker KILL
 rm -f "$NET_DIR"/overijssel/broker.db*
-net_broker
+net_broker --new-store
 check "experts re-published after the broker lost its state" net_until 15 'length == 2' enb --json broker experts
 test_done

@@ -99,7 +99,26 @@ check_eq "the closed request was not opened again" 0 \
 check "the node's timeline of a request shows the re-send" \
     net_until 5 '[.events[].event] | index("resubmitted") != null' en twente --json request show twente-s2
 
-# 5. The node's own store: garbage inside is refused too
+# 5. A restored backup, started with --new-store: a new identity too, so
+#    the node re-sends; the broker knew those requests and takes none twice
+net_kill broker TERM
+cp "$NET_DIR/broker.db.good" "$DB"
+rm -f "$DB-wal" "$DB-shm"
+net_broker --new-store || not_ok "broker starts on the restored store with --new-store"
+STORE3=$(enb --json broker status | jq -r .store)
+check "the restored store gets a new identity" test "$STORE3" != "$STORE1" -a "$STORE3" != "$STORE2"
+check "the node re-sends its open requests to it" \
+    net_until 15 ".broker_store.store_id == \"$STORE3\" and .broker_store.resubmitted == $OPEN" \
+    en twente --json node status
+sleep 2
+check_eq "the restored store answers each re-send with 409 (it knows them)" "$OPEN" \
+    "$(grep -c "broker refused [0-9a-f]*: 409 request id 'twente-s" "$NET_DIR/twente.log")"
+check_eq "... and took none of them twice" "$N" \
+    "$(sql "$DB" "select count(*) from events where type = 'submitted' and request_id like 'twente-s%'")"
+check_eq "the node still has them open (a 409 to a re-send rejects nothing)" 0 \
+    "$(en twente --json request list --state rejected | jq length)"
+
+# 6. The node's own store: garbage inside is refused too
 net_kill twente TERM
 NDB=$NET_DIR/twente/node.db
 NPAGES=$(( $(stat -c %s "$NDB") / 4096 ))
