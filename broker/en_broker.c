@@ -663,18 +663,6 @@ s_peer_enrolled (const char *name, const char *pinned_key, char curve_key [41],
     return false;
 }
 
-//  Handle one message (inside the batch transaction).
-//  WELCOME, to a node's HELLO or a peer's LINK. It names our store, so a
-//  node notices when this broker lost its store (and hands it again what
-//  it holds).
-static en_msg_t *
-s_welcome (en_broker_t *self)
-{
-    return en_msg_new ("WELCOME", self->name,
-        json_pack ("{s:s, s:I, s:s, s:s}", "broker", self->name, "heartbeat", (json_int_t) self->heartbeat_ms,
-                   "version", EXPERTNET_VERSION, "store", self->store_id));
-}
-
 //  ANCHOR from a node or a peer broker: the head of its access log, kept
 //  here and logged in our own chain, so a sender that rewrites its whole
 //  log later fails `audit verify --anchors` (docs/audit.md).
@@ -707,12 +695,12 @@ s_handle_anchor (en_broker_t *self, const char *sender, en_msg_t *msg, en_error_
 //  Our own log's head, anchored at every peer broker: through the
 //  durable outbox, so it arrives when a link heals.
 static void
-s_anchor_peers (en_broker_t *self, bool force)
+s_anchor_peers (en_broker_t *self)
 {
     json_t *chain = en_audit_chain (en_bstore_db (self->store));
     int64_t seq = en_json_int (chain, "head_seq", -1);
     json_t *links = en_fed_status (self->fed);
-    if (chain && json_array_size (links) && (force || seq != self->anchored_seq)) {
+    if (chain && json_array_size (links) && seq != self->anchored_seq) {
         size_t index;
         json_t *link;
         int failed = 0;
@@ -729,6 +717,7 @@ s_anchor_peers (en_broker_t *self, bool force)
     json_decref (chain);
 }
 
+//  Handle one message (inside the batch transaction).
 static void
 s_handle_message (en_broker_t *self, zmsg_t *raw)
 {
@@ -817,7 +806,10 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
             zsys_info ("federation: peer %s linked to us", node);
         peer->linked = true;
         en_outbox_reset (en_bstore_outbox (self->store), node);
-        s_reply (self, routing_id, s_welcome (self));
+        s_reply (self, routing_id, en_msg_new ("WELCOME", self->name,
+            json_pack ("{s:s, s:I, s:s, s:s}", "broker", self->name,
+                       "heartbeat", (json_int_t) self->heartbeat_ms, "version", EXPERTNET_VERSION,
+                       "store", self->store_id)));
     }
     else
     if (streq (command, "HELLO")) {
@@ -841,7 +833,12 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
         en_bstore_node_seen (self->store, node, region);
         en_outbox_reset (en_bstore_outbox (self->store), node);
         zsys_info ("node %s (%s) connected", node, region);
-        s_reply (self, routing_id, s_welcome (self));
+        //  store: our store's identity, so the node notices when this
+        //  broker lost its store and hands it again what it holds
+        s_reply (self, routing_id, en_msg_new ("WELCOME", self->name,
+            json_pack ("{s:s, s:I, s:s, s:s}", "broker", self->name,
+                       "heartbeat", (json_int_t) self->heartbeat_ms, "version", EXPERTNET_VERSION,
+                       "store", self->store_id)));
     }
     else
     if (!peer->region && !peer->linked && !streq (command, "ACK") && !streq (command, "ERROR")) {
@@ -1630,18 +1627,19 @@ en_broker_run (en_broker_t *self)
             next_flush = now + self->retry_ms / 2;
         }
         if (now >= self->next_anchor && now >= earliest) {
-            s_anchor_peers (self, false);
+            s_anchor_peers (self);
             self->next_anchor = now + self->anchor_ms;
         }
         if (now >= next_prune) {
             //  Dedup records outlive any retransmission by far
             en_seen_prune (en_bstore_db (self->store), now - 30LL * 86400 * 1000);
             en_audit_prune (en_bstore_db (self->store), now - self->audit_retention_ms);
+            en_bstore_anchors_prune (self->store, now - self->audit_retention_ms);
             next_prune = now + 3600 * 1000;
         }
     }
     //  A last head for the peers: queued on disk, sent now if a link is up
-    s_anchor_peers (self, false);
+    s_anchor_peers (self);
     en_fed_flush (self->fed);
     zsys_info ("broker %s stopping", self->name);
     return 0;

@@ -277,6 +277,14 @@ en_bstore_anchor_put (en_bstore_t *self, const char *sender, int64_t seq, const 
         "sisiis", sender, seq, hash, at, en_now_ms (), msg_id);
 }
 
+int
+en_bstore_anchors_prune (en_bstore_t *self, int64_t before_ms)
+{
+    //  Kept as long as the access log: an anchor older than that names
+    //  entries the sender has pruned
+    return en_db_exec (self->db, "DELETE FROM anchors WHERE received < ?", "i", before_ms);
+}
+
 json_t *
 en_bstore_anchors (en_bstore_t *self, const char *sender)
 {

@@ -27,6 +27,8 @@ int en_bstore_anchor_put (en_bstore_t *self, const char *sender, int64_t seq, co
                           const char *msg_id, char *conflict, size_t conflict_len);
 //  Every head sender anchored here: [{seq, hash, at, received}], by seq.
 json_t *en_bstore_anchors (en_bstore_t *self, const char *sender);
+//  Forget anchors received before before_ms (the access-log retention).
+int en_bstore_anchors_prune (en_bstore_t *self, int64_t before_ms);
 
 //  Experts: replace the full list published by node. Returns 0, or -1 with
 //  err (e.g. an id owned by another node).

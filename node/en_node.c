@@ -1000,14 +1000,14 @@ s_resubmit (en_node_t *self)
 
 //  Our access log's head, anchored at the broker (ANCHOR), so a rewrite
 //  of the whole log here is caught by `audit verify --anchors`. Queued
-//  on disk like any reliable message; only when the head moved, unless
-//  force. The body is numbers and a hash: nothing for the PII guard.
+//  on disk like any reliable message, when the head moved. The body is
+//  numbers and a hash: nothing for the PII guard.
 static void
-s_anchor (en_node_t *self, bool force)
+s_anchor (en_node_t *self)
 {
     json_t *chain = en_audit_chain (en_nstore_db (self->store));
     int64_t seq = en_json_int (chain, "head_seq", -1);
-    if (chain && (force || seq != self->anchored_seq)) {
+    if (chain && seq != self->anchored_seq) {
         en_msg_t *msg = en_msg_new ("ANCHOR", self->name,
             json_pack ("{s:I, s:s, s:I}", "seq", (json_int_t) seq, "hash", en_json_str (chain, "head_hash"),
                        "at", (json_int_t) en_now_ms ()));
@@ -2774,7 +2774,7 @@ en_node_run (en_node_t *self)
         if (self->connected && self->resubmit_at && now >= self->resubmit_at)
             s_resubmit (self);
         if (now >= self->next_anchor) {
-            s_anchor (self, false);
+            s_anchor (self);
             s_flush (self);
             self->next_anchor = now + self->anchor_ms;
         }
@@ -2785,7 +2785,7 @@ en_node_run (en_node_t *self)
         }
     }
     //  A last head for the broker: queued on disk, sent now if connected
-    s_anchor (self, false);
+    s_anchor (self);
     s_flush (self);
     zsys_info ("node %s stopping", self->name);
     return 0;

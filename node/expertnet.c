@@ -1267,6 +1267,15 @@ s_cmd_node_status (s_cli_t *cli, json_t *parsed)
                 (long long) en_json_int (status, "offers_waiting", 0), (long long) en_json_int (status, "outbox", 0),
                 (long long) en_json_int (json_object_get (status, "pii_guard"), "checks", 0),
                 (long long) en_json_int (json_object_get (status, "pii_guard"), "refused", 0));
+        //  The broker's store: said when it changed (it lost or replaced it)
+        json_t *store = json_object_get (status, "broker_store");
+        if (en_json_str (store, "previous")) {
+            int64_t resent = en_json_int (store, "resubmitted", 0);
+            printf ("  BROKER STORE CHANGED %s: was %s, now %s; %s\n",
+                    en_time_str (en_json_int (store, "changed", 0), when, sizeof when),
+                    en_json_str (store, "previous"), en_json_str (store, "store_id"),
+                    resent < 0 ? "open requests still to be re-sent" : "open requests re-sent to it");
+        }
     }
     json_decref (status);
     return 0;
@@ -1316,6 +1325,7 @@ s_cmd_broker (s_cli_t *cli, json_t *parsed, const char *verb)
         printf ("broker %s on %s, expertnet %s, up since %s\n", en_json_str (result, "broker"),
                 en_json_str (result, "endpoint"), en_json_str (result, "version"),
                 en_time_str (en_json_int (result, "started", 0), when, sizeof when));
+        printf ("  store %s\n", en_json_str (result, "store") ?: "-");
         printf ("  nodes:\n");
         json_array_foreach (json_object_get (result, "nodes"), index, row)
             printf ("    %-16s %-12s %-13s last seen %s, outbox %lld\n", en_json_str (row, "name"),

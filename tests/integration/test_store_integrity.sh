@@ -86,6 +86,9 @@ check "the $OPEN open requests reach the new store" \
 check "... and are offered again" \
     net_until 15 "[.[] | select(.state == \"offered\")] | length == $OPEN" enb --json broker requests
 check "the node counts what it re-sent" net_until 5 ".broker_store.resubmitted == $OPEN" en twente --json node status
+check "node status says so" grep -q "BROKER STORE CHANGED .*was $STORE1, now $STORE2; open requests re-sent" \
+    <<< "$(en twente node status)"
+check "broker status shows the store" grep -q "^  store $STORE2" <<< "$(enb broker status)"
 # A restart of the node does not send them again
 net_kill twente TERM
 net_node twente --set node/resubmit_delay=1s
