@@ -25,6 +25,7 @@ typedef struct _en_signer_t en_signer_t;
 
 #include "en_util.h"
 #include "en_msg.h"
+#include "en_clock.h"
 #include "en_vocab.h"
 #include "en_db.h"
 #include "en_outbox.h"

@@ -137,6 +137,8 @@ en_daemon_main (const en_daemon_t *daemon, int argc, char *argv [])
     mallopt (M_TRIM_THRESHOLD, 64 * 1024 * 1024);
     mallopt (M_MMAP_THRESHOLD, 8 * 1024 * 1024);
 #endif
+    //  Timers and deadlines from here on run on the monotonic clock
+    en_clock_anchor ();
     zsys_init ();
     zsys_set_logident (daemon->program);
     zsys_set_logstream (stderr);
