@@ -105,7 +105,15 @@ struct _en_broker_t {
     uint64_t refused;           //  connections refused by authentication
     uint64_t received;          //  messages received
     uint64_t rejected;          //  messages answered with ERROR
+    int64_t expire_backoff_ms;  //  offer expiry failed: wait this long, doubling
+    int64_t expire_retry_at;    //  ms before which expiry is not tried again
+    bool batch_failing;         //  batches fail to commit: said once
 };
+
+//  Offer expiry that fails (a full disk) is tried again after a wait
+//  that doubles from EXPIRE_BACKOFF_MIN_MS up to EXPIRE_BACKOFF_MAX_MS
+#define EXPIRE_BACKOFF_MIN_MS   250
+#define EXPIRE_BACKOFF_MAX_MS   (30 * 1000)
 
 static void s_refresh_enrolled (en_broker_t *self);
 static void s_flush (en_broker_t *self);
@@ -958,30 +966,55 @@ s_process_batch (en_broker_t *self)
         zmsg_destroy (&raw);
     }
     if (en_db_commit (db)) {
-        //  Nothing of this batch is acked; senders retransmit it
-        zsys_error ("commit failed, batch not acknowledged: %s", en_db_error (db));
+        //  Nothing of this batch is acked; senders retransmit it (said
+        //  once while it lasts: every retry of every node would repeat it)
+        if (!self->batch_failing)
+            zsys_error ("commit failed, messages not acknowledged until it works again (senders retry): %s",
+                        en_db_full (db) ? "disk full" : en_db_error (db));
+        self->batch_failing = true;
         en_db_rollback (db);
         zlistx_purge (self->replies);
         return;
     }
+    if (self->batch_failing)
+        zsys_notice ("commits work again: messages are acknowledged");
+    self->batch_failing = false;
     en_metrics_observe_ms (self->metrics, EN_HIST_BATCH, en_now_ms () - batch_start);
     en_fed_dirty (self->fed);
     s_send_replies (self);
     s_flush (self);
 }
 
+//  Expire due offers. When that fails (a full disk), wait before the
+//  next try, twice as long each time up to EXPIRE_BACKOFF_MAX_MS, and say
+//  so once, and once when it works again: a due offer must not spin the
+//  loop (it did, at 5,000 log lines a second).
 static void
 s_expire (en_broker_t *self)
 {
     en_db_t *db = en_bstore_db (self->store);
-    if (en_db_begin (db))
-        return;
-    en_router_expire (self->router_sm, en_now_ms ());
-    if (en_db_commit (db)) {
-        zsys_error ("commit failed while expiring offers: %s", en_db_error (db));
-        en_db_rollback (db);
+    int rc = en_db_begin (db);
+    if (rc == 0) {
+        rc = en_router_expire (self->router_sm, en_now_ms ()) < 0 ? -1 : 0;
+        if (en_db_commit (db)) {
+            en_db_rollback (db);
+            rc = -1;
+        }
+    }
+    if (rc) {
+        if (!self->expire_backoff_ms)
+            zsys_error ("offers could not be expired (%s): trying again after %d ms, waiting longer each "
+                        "time up to %d s", en_db_full (db) ? "disk full" : en_db_error (db),
+                        EXPIRE_BACKOFF_MIN_MS, EXPIRE_BACKOFF_MAX_MS / 1000);
+        self->expire_backoff_ms = self->expire_backoff_ms
+                                ? MIN (self->expire_backoff_ms * 2, EXPIRE_BACKOFF_MAX_MS) : EXPIRE_BACKOFF_MIN_MS;
+        self->expire_retry_at = en_now_ms () + self->expire_backoff_ms;
         return;
     }
+    if (self->expire_backoff_ms)
+        zsys_notice ("offers expire again");
+    self->expire_backoff_ms = 0;
+    self->expire_retry_at = 0;
     en_fed_dirty (self->fed);
     s_flush (self);
 }
@@ -1540,6 +1573,14 @@ s_handle_control (en_broker_t *self, zsock_t *sock)
     }
     else
         failure = "unknown verb";
+    //  A store that failed for want of space says so, not "could not ..."
+    char full [400];
+    if (!result && en_db_full (en_bstore_db (self->store))) {
+        snprintf (full, sizeof full, "disk full: %s (free space in %s)", failure ? failure : "not stored",
+                  self->datadir);
+        failure = full;
+        code = EN_ERR_DISK_FULL;
+    }
     en_control_reply (sock, routing_id, result, code, failure);
     zframe_destroy (&routing_id);
     zstr_free (&verb);
@@ -1556,7 +1597,7 @@ en_broker_run (en_broker_t *self)
         int64_t now = en_now_ms ();
         int64_t wake = next_flush;
         int64_t deadline = en_bstore_next_deadline (self->store);
-        int64_t earliest = self->started + self->grace_ms;
+        int64_t earliest = MAX (self->started + self->grace_ms, self->expire_retry_at);
         if (deadline > 0)
             wake = MIN (wake, MAX (deadline, earliest));
         int timeout = (int) MAX (0, MIN (wake - now, 250));

@@ -2505,7 +2505,14 @@ s_handle_control (en_node_t *self)
         result = s_verb_audit_export (self, args, &code, err, sizeof err);
     else
         snprintf (err, sizeof err, "unknown verb '%s'", verb);
-    en_control_reply (self->control, routing_id, result, code, result ? NULL : err);
+    //  A store that failed for want of space says so, not "could not ..."
+    char full [600];
+    snprintf (full, sizeof full, "%s", err);
+    if (!result && en_db_full (en_nstore_db (self->store))) {
+        snprintf (full, sizeof full, "disk full: %s (free space in %s)", err, self->datadir);
+        code = EN_ERR_DISK_FULL;
+    }
+    en_control_reply (self->control, routing_id, result, code, result ? NULL : full);
     zframe_destroy (&routing_id);
     zstr_free (&verb);
     json_decref (args);
