@@ -226,6 +226,11 @@ en_fed_configure (en_fed_t *self, zconfig_t *config, int64_t heartbeat_ms, int64
     zhashx_destroy (&self->links);
     zhashx_destroy (&wanted);
     self->links = next;
+    //  Peer brokers' clocks alert at the threshold of nodes' (broker/clock_alert)
+    int64_t clock_alert = en_duration_ms (zconfig_get (config, "broker/clock_alert", "30s"));
+    for (s_link_t *link = (s_link_t *) zhashx_first (self->links); link;
+         link = (s_link_t *) zhashx_next (self->links))
+        en_clock_set_alert (link->clock, clock_alert);
     self->heartbeat_ms = heartbeat_ms;
     self->retry_ms = retry_ms;
     self->max_hops = max_hops;

@@ -1,0 +1,136 @@
+/*  test_db - what en_db does about failures (include/en_db.h): a full
+    store is one condition (en_db_full, logged once), and en_db_log holds
+    a line until its transaction commits, dropping it with a rolled-back
+    savepoint or transaction. A full store is made with SQLite's
+    max_page_count.
+*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <unistd.h>
+
+#include "expertnet.h"
+
+static const char *s_migrations [] = {
+    "CREATE TABLE t (v BLOB);",
+    NULL
+};
+
+typedef struct {
+    char dir [64];
+    char path [128];
+    char log [128];
+    FILE *logfile;
+    en_db_t *db;
+} s_fixture_t;
+
+static int
+s_setup (void **state)
+{
+    s_fixture_t *self = (s_fixture_t *) calloc (1, sizeof (s_fixture_t));
+    snprintf (self->dir, sizeof self->dir, "/tmp/en-test-db-XXXXXX");
+    assert_non_null (mkdtemp (self->dir));
+    snprintf (self->path, sizeof self->path, "%s/t.db", self->dir);
+    snprintf (self->log, sizeof self->log, "%s/log", self->dir);
+    char err [256];
+    self->db = en_db_new (self->path, s_migrations, err, sizeof err);
+    assert_non_null (self->db);
+    self->logfile = fopen (self->log, "w+");
+    zsys_set_logstream (self->logfile);
+    *state = self;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    s_fixture_t *self = (s_fixture_t *) *state;
+    zsys_set_logstream (stderr);
+    fclose (self->logfile);
+    en_db_destroy (&self->db);
+    char cmd [160];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", self->dir);
+    assert_int_equal (system (cmd), 0);
+    free (self);
+    return 0;
+}
+
+//  How many log lines contain text
+static int
+s_count (s_fixture_t *self, const char *text)
+{
+    fflush (self->logfile);
+    FILE *in = fopen (self->log, "r");
+    char line [1024];
+    int count = 0;
+    while (fgets (line, sizeof line, in))
+        count += strstr (line, text) != NULL;
+    fclose (in);
+    return count;
+}
+
+static void
+test_log_after_commit (void **state)
+{
+    s_fixture_t *self = (s_fixture_t *) *state;
+    assert_int_equal (en_db_begin (self->db), 0);
+    en_db_savepoint (self->db);
+    en_db_log (self->db, "line %s", "rolled-back");
+    en_db_rollback_to (self->db);
+    en_db_savepoint (self->db);
+    en_db_log (self->db, "line %s", "released");
+    en_db_release (self->db);
+    assert_int_equal (s_count (self, "line released"), 0);     //  not before COMMIT
+    assert_int_equal (en_db_commit (self->db), 0);
+    assert_int_equal (s_count (self, "line released"), 1);
+    assert_int_equal (s_count (self, "line rolled-back"), 0);
+    //  A rolled-back transaction logs nothing
+    assert_int_equal (en_db_begin (self->db), 0);
+    en_db_log (self->db, "line %s", "of-a-rollback");
+    en_db_rollback (self->db);
+    assert_int_equal (en_db_begin (self->db), 0);
+    assert_int_equal (en_db_commit (self->db), 0);
+    assert_int_equal (s_count (self, "of-a-rollback"), 0);
+    //  Outside a transaction: at once
+    en_db_log (self->db, "line %s", "at-once");
+    assert_int_equal (s_count (self, "line at-once"), 1);
+}
+
+static void
+test_full_once (void **state)
+{
+    s_fixture_t *self = (s_fixture_t *) *state;
+    sqlite3 *handle = en_db_handle (self->db);
+    assert_int_equal (sqlite3_exec (handle, "PRAGMA max_page_count = 8", NULL, NULL, NULL), SQLITE_OK);
+    assert_false (en_db_full (self->db));
+    int failures = 0;
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal (en_db_begin (self->db), 0);
+        if (en_db_exec (self->db, "INSERT INTO t (v) VALUES (zeroblob (4000))", NULL) || en_db_commit (self->db)) {
+            failures++;
+            en_db_rollback (self->db);
+        }
+    }
+    assert_true (failures > 10);
+    assert_true (en_db_full (self->db));
+    assert_int_equal (s_count (self, "disk full"), 1);          //  one condition, one line
+    assert_int_equal (sqlite3_exec (handle, "PRAGMA max_page_count = 100000", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal (en_db_begin (self->db), 0);
+    assert_int_equal (en_db_exec (self->db, "INSERT INTO t (v) VALUES (zeroblob (4000))", NULL), 0);
+    assert_int_equal (en_db_commit (self->db), 0);
+    assert_false (en_db_full (self->db));
+    assert_int_equal (s_count (self, "writes succeed again"), 1);
+}
+
+int
+main (void)
+{
+    zsys_init ();
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test_setup_teardown (test_log_after_commit, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_full_once, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
