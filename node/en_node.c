@@ -78,6 +78,7 @@ struct _en_node_t {
     int inflight;               //  rows handed to the sender, result pending
     int64_t next_remind;        //  ms of the next look for offers to remind
     en_clock_t *clock;          //  the broker's clock's offset from ours
+    int64_t clock_alert_ms;     //  node/clock_alert: warn beyond this
     bool held_logged;           //  "kept for retry after a timestamp refusal" said
     bool drift_logged;          //  the system clock moved away from ours: said so
 };
@@ -414,7 +415,8 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
     self->endpoint = strdup (zconfig_get (config, "broker/endpoint", "tcp://127.0.0.1:7700"));
     self->heartbeat_ms = en_config_ms (config, "node/heartbeat", "1s");
     self->retry_ms = en_config_ms (config, "node/retry", "2s");
-    self->clock = en_clock_new ("broker", en_config_ms (config, "node/clock_alert", "30s"));
+    self->clock_alert_ms = en_config_ms (config, "node/clock_alert", "30s");
+    self->clock = en_clock_new ("broker", self->clock_alert_ms);
     self->replies = zlistx_new ();
     zlistx_set_destructor (self->replies, s_msg_destroy);
     self->notices = zlistx_new ();
@@ -2523,7 +2525,8 @@ en_node_reload (en_node_t *self, zconfig_t *config)
 {
     self->heartbeat_ms = en_config_ms (config, "node/heartbeat", "1s");
     self->retry_ms = en_config_ms (config, "node/retry", "2s");
-    en_clock_set_alert (self->clock, en_config_ms (config, "node/clock_alert", "30s"));
+    self->clock_alert_ms = en_config_ms (config, "node/clock_alert", "30s");
+    en_clock_set_alert (self->clock, self->clock_alert_ms);
     char err [256];
     if (s_accounts_config (self, config, err, sizeof err))
         zsys_warning ("%s; keeping the account settings", err);
@@ -2613,7 +2616,7 @@ en_node_run (en_node_t *self)
         }
         if (now >= next_flush) {
             //  Our clock is the one we started with (en_clock)
-            bool drifted = llabs (en_clock_drift_ms ()) > EN_CLOCK_ALERT_MS;
+            bool drifted = llabs (en_clock_drift_ms ()) > self->clock_alert_ms;
             if (drifted && !self->drift_logged)
                 zsys_warning ("the system clock moved %+.1f s since this node started; timers and timestamps "
                               "keep the clock of the start (restart the node to take the new time)",
