@@ -397,14 +397,17 @@ s_answer_timed (en_broker_t *self, const char *command, en_msg_t *asked, json_t 
 }
 
 //  A fresh message from a node or peer (HELLO, LINK, PING) says what
-//  it measured of our clock, or at least when it was made.
+//  it measured of our clock, or at least when it was made. What it says
+//  counts only within a session: before its HELLO to this process, a
+//  node may still tell what it measured of a broker process that is gone.
 static void
 s_clock_sample (en_broker_t *self, s_peer_t *peer, en_msg_t *msg)
 {
     json_t *body = en_msg_body (msg);
     json_t *offset = json_object_get (body, "offset");
     json_t *rtt = json_object_get (body, "rtt");
-    if (json_is_integer (offset) && json_is_integer (rtt)
+    bool session = peer->region || peer->linked;
+    if (session && json_is_integer (offset) && json_is_integer (rtt)
     &&  en_clock_told (peer->clock, json_integer_value (offset), json_integer_value (rtt)) == 0)
         return;
     en_clock_one_way (peer->clock, en_msg_timestamp (msg), en_now_ms ());
