@@ -79,7 +79,8 @@ struct _en_node_t {
     int64_t next_remind;        //  ms of the next look for offers to remind
     en_clock_t *clock;          //  the broker's clock's offset from ours
     int64_t clock_alert_ms;     //  node/clock_alert: warn beyond this
-    bool held_logged;           //  "kept for retry after a timestamp refusal" said
+    char held_ref [33];         //  the message whose timestamp refusal we logged
+                                //  ("" when none): said once until it is accepted
     bool drift_logged;          //  the system clock moved away from ours: said so
 };
 
@@ -949,9 +950,11 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
     if (streq (command, "ACK")) {
         if (ref && en_outbox_ack (en_nstore_outbox (self->store), "broker", ref) == 1) {
             en_nstore_message_result (self->store, ref, 0, NULL);
-            if (self->held_logged)
-                zsys_info ("broker accepts our messages again");
-            self->held_logged = false;
+            if (self->held_ref [0] && (streq (ref, self->held_ref)
+            ||  en_outbox_depth (en_nstore_outbox (self->store), "broker") == 0)) {
+                zsys_info ("broker accepts the messages it refused for their timestamp");
+                self->held_ref [0] = 0;
+            }
         }
     }
     else
@@ -978,11 +981,11 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
             if (code == EN_ERR_INTERNAL)
                 zsys_warning ("broker refused %s: %d %s (sent again)", ref, code, reason);
             else
-            if (!self->held_logged) {
+            if (!self->held_ref [0]) {
                 zsys_warning ("broker refused %s: %d %s; kept, and sent again every retry until the clocks "
                               "agree (offset to the broker %+.1f s)", ref, code, reason,
                               en_clock_offset (self->clock) / 1000.0);
-                self->held_logged = true;
+                snprintf (self->held_ref, sizeof self->held_ref, "%s", ref);
             }
         }
         else {

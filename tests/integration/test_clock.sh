@@ -11,6 +11,9 @@
 #      and a crisis offer keeps its configured deadline in real time
 #   4. broker's clock jumps two hours ahead while running: open offers
 #      keep their deadlines
+#   5. a refusal for the timestamp is not final: a request queued while
+#      the node's clock was 8 days behind (refused "older than 7 days")
+#      stays queued and is sent again, not marked rejected
 . "$(dirname "$0")/lib.sh"
 test_init
 FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -1)
@@ -106,5 +109,25 @@ sleep 3
 check "after a jump ahead of the broker's clock the offer is still open" wait_state "$R" offered 1
 check "the broker says its system clock moved" \
     net_until 5 '. == true' bash -c "grep -q 'system clock moved +7[12][0-9][0-9]\.' '$NET_DIR/overijssel.log' && echo true"
+
+# --- 5. a timestamp refusal is kept and retried, not final
+stop_broker
+net_kill twente
+NODE_CLOCK=$NET_DIR/node-clock
+echo "-8d" > "$NODE_CLOCK"
+NET_EXEC=${FAKED//$CLOCK_FILE/$NODE_CLOCK} net_node twente
+net_until 10 '.node == "twente"' en twente --json node status || not_ok "the node runs 8 days behind"
+OLD=$(submit regulier)
+check "a request is queued while the node's clock is 8 days behind (no broker)" test -n "$OLD"
+net_kill twente
+net_node twente
+start_broker "+0"
+net_wait_connected twente
+sleep 4                                 # several retries
+check_eq "the broker refused it (older than 7 days) and the node kept it: not rejected" "queued" \
+    "$(en twente --json request show "$OLD" | jq -r .state)"
+check_eq "... it is still in the outbox, sent again every retry" 1 "$(node_outbox)"
+check_eq "... and the node said so once" 1 \
+    "$(grep -c "kept, and sent again every retry until the clocks agree" "$NET_DIR/twente.log")"
 stop_broker
 test_done
