@@ -216,32 +216,59 @@ s_notify_stop (en_node_t *self)
     self->inflight = 0;
 }
 
+//  Add {channel, to} unless that address is in the list already.
+static void
+s_recipient_add (json_t *recipients, const char *channel, const char *to)
+{
+    size_t index;
+    json_t *recipient;
+    json_array_foreach (recipients, index, recipient)
+        if (streq (en_json_str (recipient, "to"), to) && streq (en_json_str (recipient, "channel"), channel))
+            return;
+    json_array_append_new (recipients, json_pack ("{s:s, s:s}", "channel", channel, "to", to));
+}
+
 //  Who hears of a notification, as [{channel, to}]. The one place that
-//  knows where addresses live: an expert's contact at this node, the
-//  configured staff list. (Per-person accounts may add theirs here.)
+//  knows where addresses live: for staff (advies, hiaat) the configured
+//  staff list and every medewerker account with an e-mail address; for
+//  an expert the contact registered with the expert, else the address
+//  and number of the expert's account.
 static json_t *
 s_notify_recipients (en_node_t *self, const char *kind, const char *expert, const char *urgency)
 {
     json_t *recipients = json_array ();
     bool mail = self->notify_config->smtp_url != NULL;
     bool sms = self->notify_config->sms_url != NULL;
+    json_t *users = en_nstore_users (self->store);
+    size_t index;
+    json_t *item;
     if (streq (kind, "advies") || streq (kind, "hiaat")) {
-        size_t index;
-        json_t *address;
-        if (mail)
-            json_array_foreach (self->staff, index, address)
-                json_array_append_new (recipients, json_pack ("{s:s, s:O}", "channel", "email", "to", address));
+        if (mail) {
+            json_array_foreach (self->staff, index, item)
+                s_recipient_add (recipients, "email", json_string_value (item));
+            json_array_foreach (users, index, item)
+                if (streq (en_json_str (item, "role"), "medewerker") && en_json_str (item, "email")
+                &&  !json_is_true (json_object_get (item, "disabled")))
+                    s_recipient_add (recipients, "email", en_json_str (item, "email"));
+        }
+        json_decref (users);
         return recipients;
     }
     json_t *contact = expert ? en_nstore_contact (self->store, expert) : NULL;
     const char *email = en_json_str (contact, "email");
     const char *phone = en_json_str (contact, "phone");
+    json_array_foreach (users, index, item)
+        if (expert && streq (en_json_str (item, "expert") ?: "", expert)) {
+            email = email ? email : en_json_str (item, "email");
+            phone = phone ? phone : en_json_str (item, "phone");
+        }
     if (mail && email)
         json_array_append_new (recipients, json_pack ("{s:s, s:s}", "channel", "email", "to", email));
     //  A crisis has minutes: a text message too, where a gateway is set
     if (sms && phone && urgency && streq (urgency, "crisis"))
         json_array_append_new (recipients, json_pack ("{s:s, s:s}", "channel", "sms", "to", phone));
     json_decref (contact);
+    json_decref (users);
     return recipients;
 }
 
@@ -725,6 +752,27 @@ s_publish_forget (en_node_t *self, size_t keep)
     }
 }
 
+//  Seal text to an expert's box key (hex): crypto_box_seal, so only the
+//  holder of the expert's secret key can open it; not the broker, not
+//  another expert. Base64, caller frees; NULL if the key is not valid.
+static char *
+s_seal_to (const char *box_key, const char *text)
+{
+    unsigned char key [crypto_box_PUBLICKEYBYTES];
+    size_t size = 0;
+    if (!box_key || sodium_hex2bin (key, sizeof key, box_key, strlen (box_key), NULL, &size, NULL)
+    ||  size != sizeof key)
+        return NULL;
+    size_t length = strlen (text);
+    unsigned char *sealed = (unsigned char *) malloc (length + crypto_box_SEALBYTES);
+    crypto_box_seal (sealed, (const unsigned char *) text, length, key);
+    size_t b64_size = sodium_base64_ENCODED_LEN (length + crypto_box_SEALBYTES, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = (char *) malloc (b64_size);
+    sodium_bin2base64 (b64, b64_size, sealed, length + crypto_box_SEALBYTES, sodium_base64_VARIANT_ORIGINAL);
+    free (sealed);
+    return b64;
+}
+
 //  An expert accepted one of our requests: if the request has a dossier,
 //  seal it to that expert's box key (crypto_box_seal: only the holder of
 //  the expert's secret key can open it; not the broker, not another
@@ -737,27 +785,17 @@ s_release_dossier (en_node_t *self, json_t *status)
     if (!stored)
         return 0;                           //  no dossier, or already released
     const char *box_key = en_json_str (status, "box_key");
-    unsigned char key [crypto_box_PUBLICKEYBYTES];
-    size_t size = 0;
-    if (!box_key || sodium_hex2bin (key, sizeof key, box_key, strlen (box_key), NULL, &size, NULL)
-    ||  size != sizeof key) {
-        zsys_warning ("request %s: accepting expert has no box key; dossier not released", request);
-        free (stored);
-        return 0;
-    }
     char *text = en_vault_unseal (self->vault, stored);
     free (stored);
     if (!text)
         return -1;
-    size_t length = strlen (text);
-    unsigned char *sealed = (unsigned char *) malloc (length + crypto_box_SEALBYTES);
-    crypto_box_seal (sealed, (const unsigned char *) text, length, key);
-    sodium_memzero (text, length);
+    char *b64 = s_seal_to (box_key, text);
+    sodium_memzero (text, strlen (text));
     free (text);
-    size_t b64_size = sodium_base64_ENCODED_LEN (length + crypto_box_SEALBYTES, sodium_base64_VARIANT_ORIGINAL);
-    char *b64 = (char *) malloc (b64_size);
-    sodium_bin2base64 (b64, b64_size, sealed, length + crypto_box_SEALBYTES, sodium_base64_VARIANT_ORIGINAL);
-    free (sealed);
+    if (!b64) {
+        zsys_warning ("request %s: accepting expert has no box key; dossier not released", request);
+        return 0;
+    }
     int code;
     char err [256];
     char *msg_id = s_queue (self, "DOSSIER", json_pack ("{s:s, s:s}", "request", request, "sealed", b64),
@@ -852,19 +890,23 @@ s_handle_reliable (en_node_t *self, en_msg_t *msg)
         json_decref (event);
     }
     else
-    if (streq (command, "DOSSIER")) {
+    if (streq (command, "DOSSIER") || streq (command, "REPLY")) {
+        //  Sealed to one of our experts: kept with the accepted offer
+        bool dossier = streq (command, "DOSSIER");
         const char *request = en_json_str (body, "request");
         const char *expert = en_json_str (body, "expert");
         const char *sealed = en_json_str (body, "sealed");
         if (!en_id_valid (request) || !en_name_valid (expert) || !sealed)
             return EN_ERR_INVALID;
-        int rc = en_nstore_offer_dossier_put (self->store, request, expert, sealed);
+        int rc = dossier ? en_nstore_offer_dossier_put (self->store, request, expert, sealed)
+                         : en_nstore_offer_reply_put (self->store, request, expert, sealed);
         if (rc < 0)
             return EN_ERR_INTERNAL;
         if (rc == 1)
             return EN_ERR_INVALID;          //  no accepted offer of that expert here
-        s_audit (self, "dossier.receive", request, en_msg_sender (msg), expert, "receive", "ok", NULL);
-        json_t *event = json_pack ("{s:s, s:{s:s, s:s}}", "type", "dossier", "offer",
+        s_audit (self, dossier ? "dossier.receive" : "reply.receive", request, en_msg_sender (msg), expert,
+                 "receive", "ok", NULL);
+        json_t *event = json_pack ("{s:s, s:{s:s, s:s}}", "type", dossier ? "dossier" : "reply", "offer",
                                    "request_id", request, "expert", expert);
         s_publish (self, "expert", expert, event);
         json_decref (event);
@@ -1193,6 +1235,64 @@ s_verb_close (en_node_t *self, json_t *args, int *code, char *err, size_t errlen
     s_flush (self);
     json_t *result = json_pack ("{s:s, s:s}", "id", id, "message", msg_id);
     free (msg_id);
+    return result;
+}
+
+//  The team replies to an advice: the text is sealed to the accepting
+//  expert (as the dossier is) and queued as REPLY; the team's own copy is
+//  an event of the request, like the advice it answers.
+static json_t *
+s_verb_reply (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    const char *id = en_json_str (args, "id");
+    const char *text = en_json_str (args, "text");
+    json_t *request = id ? en_nstore_request (self->store, id) : NULL;
+    char *box_key = request ? en_nstore_request_box_key (self->store, id) : NULL;
+    const char *state = request ? en_json_str (request, "state") : NULL;
+    json_t *result = NULL;
+    char *b64 = NULL;
+    *code = EN_ERR_CONFLICT;
+    if (!request) {
+        *code = EN_ERR_NOT_FOUND;
+        snprintf (err, errlen, "no request '%s' at this node", id ? id : "");
+    }
+    else
+    if (!text || strlen (text) == 0 || strlen (text) > EN_MAX_ADVICE) {
+        *code = EN_ERR_INVALID;
+        snprintf (err, errlen, "field 'text' must be text of 1 to %d bytes", EN_MAX_ADVICE);
+    }
+    else
+    if (!streq (state, "accepted") && !streq (state, "advice"))
+        snprintf (err, errlen, "request '%s' is %s: a reply goes to an expert who accepted it", id, state);
+    else
+    if (!(b64 = s_seal_to (box_key, text)))
+        snprintf (err, errlen, "the expert who accepted '%s' has no key to seal a reply to", id);
+    else {
+        en_db_t *db = en_nstore_db (self->store);
+        en_db_begin (db);
+        const char *user = en_json_str (args, "_user");
+        char *msg_id = s_queue (self, "REPLY", json_pack ("{s:s, s:s}", "request", id, "sealed", b64),
+                                user, code, err, errlen);
+        if (msg_id) {
+            s_audit (self, "reply.send", id, user, en_json_str (request, "expert"), "send", "ok",
+                     "sealed to the accepting expert");
+            if (en_nstore_request_reply (self->store, id, text) || en_db_commit (db)) {
+                en_db_rollback (db);
+                *code = EN_ERR_INTERNAL;
+                snprintf (err, errlen, "could not queue the reply");
+            }
+            else {
+                s_flush (self);
+                result = json_pack ("{s:s, s:s}", "id", id, "message", msg_id);
+            }
+            free (msg_id);
+        }
+        else
+            en_db_commit (db);      //  keeps the refusal's access-log entry
+    }
+    free (b64);
+    free (box_key);
+    json_decref (request);
     return result;
 }
 
@@ -2303,10 +2403,12 @@ s_verb_dossier (en_node_t *self, json_t *args, int *code, char *err, size_t errl
     const char *user_arg = en_json_str (args, "_user");
     json_t *offer = offer_id ? en_nstore_offer (self->store, offer_id) : NULL;
     char *sealed = offer ? en_nstore_offer_dossier (self->store, offer_id) : NULL;
+    json_t *replies = offer ? en_nstore_offer_replies (self->store, offer_id) : NULL;
+    bool something = sealed || json_array_size (replies) > 0;
     const char *expert = offer ? en_json_str (offer, "expert") : NULL;
     json_t *account = user_arg ? en_nstore_user (self->store, user_arg) : NULL;
     json_t *result = NULL;
-    if (!offer || !sealed) {
+    if (!offer || !something) {
         *code = EN_ERR_NOT_FOUND;
         snprintf (err, errlen, "no dossier for offer '%.80s' at this node (yet)", offer_id ? offer_id : "");
     }
@@ -2323,10 +2425,12 @@ s_verb_dossier (en_node_t *self, json_t *args, int *code, char *err, size_t errl
         if (result) {
             json_object_set_new (result, "offer", json_string (offer_id));
             json_object_set (result, "request", json_object_get (offer, "request_id"));
-            json_object_set_new (result, "sealed", json_string (sealed));
+            json_object_set_new (result, "sealed", sealed ? json_string (sealed) : json_null ());
+            json_object_set (result, "replies", replies);
         }
     }
-    if (offer && sealed) {
+    json_decref (replies);
+    if (offer && something) {
         en_db_t *db = en_nstore_db (self->store);
         en_db_begin (db);
         s_audit (self, "dossier.read", en_json_str (offer, "request_id"), user_arg, asked ? asked : expert,
@@ -2429,6 +2533,9 @@ s_handle_control (en_node_t *self)
     else
     if (streq (verb, "close"))
         result = s_verb_close (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "reply"))
+        result = s_verb_reply (self, args, &code, err, sizeof err);
     else
     if (streq (verb, "expert-add") || streq (verb, "expert-update"))
         result = s_verb_expert_put (self, args, streq (verb, "expert-update"), &code, err, sizeof err);

@@ -165,6 +165,17 @@ static const char *s_migrations [] = {
     "  SELECT expert, box_public, box_secret FROM expert_keys;"
     "DROP TABLE expert_keys;"
     "ALTER TABLE expert_keys_7 RENAME TO expert_keys;",
+    //  9: a reply of the requesting team to an advice, sealed to the
+    //  accepting expert like the dossier. The origin keeps that expert's
+    //  box key (from STATUS accepted) to seal to; the expert's node keeps
+    //  what arrived, per offer, in order.
+    "ALTER TABLE requests ADD COLUMN box_key TEXT;"
+    "CREATE TABLE offer_replies ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  offer_id TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  sealed TEXT NOT NULL);"
+    "CREATE INDEX offer_replies_offer ON offer_replies (offer_id, seq);",
     NULL
 };
 
@@ -264,8 +275,9 @@ en_nstore_request_status (en_nstore_t *self, json_t *status)
     int rc = en_db_exec (self->db,
         "UPDATE requests SET state = ?, updated = ?,"
         " expert = CASE WHEN ? IN ('accepted', 'advice', 'closed') THEN coalesce (?, expert) ELSE NULL END,"
+        " box_key = CASE WHEN ? = 'accepted' THEN coalesce (?, box_key) ELSE box_key END,"
         " advice = coalesce (?, advice) WHERE id = ?",
-        "sissss", state, at, state, expert, advice, id)
+        "sissssss", state, at, state, expert, state, en_json_str (status, "box_key"), advice, id)
         || s_event (self, id, at, en_json_str (status, "event"), state, expert,
                     advice ? "advice received" : en_json_str (status, "detail"));
     return rc ? -1 : 0;
@@ -464,10 +476,45 @@ int
 en_nstore_offer_dossier_put (en_nstore_t *self, const char *request_id, const char *expert, const char *sealed)
 {
     if (en_db_exec (self->db,
-            "UPDATE offers SET dossier = ?, updated = ? WHERE request_id = ? AND expert = ? AND answer = 'accept'",
+            "UPDATE offers SET dossier = ?, updated = ? WHERE request_id = ? AND expert = ? AND answer IN ('accept', 'advise')",
             "siss", sealed, en_now_ms (), request_id, expert))
         return -1;
     return sqlite3_changes (en_db_handle (self->db)) > 0 ? 0 : 1;
+}
+
+int
+en_nstore_request_reply (en_nstore_t *self, const char *id, const char *text)
+{
+    return en_db_exec (self->db,
+        "INSERT INTO request_events (request_id, at, event, state, expert, detail)"
+        " SELECT id, ?, 'reply', state, expert, ? FROM requests WHERE id = ?",
+        "iss", en_now_ms (), text, id);
+}
+
+char *
+en_nstore_request_box_key (en_nstore_t *self, const char *id)
+{
+    return en_db_text (self->db, "SELECT box_key FROM requests WHERE id = ? AND box_key IS NOT NULL", "s", id);
+}
+
+int
+en_nstore_offer_reply_put (en_nstore_t *self, const char *request_id, const char *expert, const char *sealed)
+{
+    char *offer_id = en_db_text (self->db,
+        "SELECT id FROM offers WHERE request_id = ? AND expert = ? AND answer IN ('accept', 'advise')", "ss", request_id, expert);
+    if (!offer_id)
+        return 1;
+    int rc = en_db_exec (self->db, "INSERT INTO offer_replies (offer_id, at, sealed) VALUES (?, ?, ?)",
+                         "sis", offer_id, en_now_ms (), sealed);
+    free (offer_id);
+    return rc ? -1 : 0;
+}
+
+json_t *
+en_nstore_offer_replies (en_nstore_t *self, const char *offer_id)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT at, sealed FROM offer_replies WHERE offer_id = ? ORDER BY seq", "s", offer_id));
 }
 
 char *

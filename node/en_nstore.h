@@ -60,6 +60,16 @@ int en_nstore_request_dossier_sent (en_nstore_t *self, const char *id, const cha
 int en_nstore_offer_dossier_put (en_nstore_t *self, const char *request_id, const char *expert,
                                  const char *sealed);
 char *en_nstore_offer_dossier (en_nstore_t *self, const char *offer_id);
+//  Replies of the requesting team to an advice. At the origin: the
+//  accepting expert's box key (caller frees, NULL if none) and the reply
+//  as an event of the request. At the expert's node: a reply sealed to
+//  the expert, stored with the accepted offer (0, 1 no such offer, -1),
+//  and the replies of an offer [{at, sealed}].
+char *en_nstore_request_box_key (en_nstore_t *self, const char *id);
+int en_nstore_request_reply (en_nstore_t *self, const char *id, const char *text);
+int en_nstore_offer_reply_put (en_nstore_t *self, const char *request_id, const char *expert,
+                               const char *sealed);
+json_t *en_nstore_offer_replies (en_nstore_t *self, const char *offer_id);
 //  An expert's box key pair (secret sealed by the caller); put keeps an
 //  existing pair.
 int en_nstore_expert_key_put (en_nstore_t *self, const char *expert, const char *box_public,

@@ -37,6 +37,7 @@ static const char *s_usage_text =
 "  request list [--state STATE]               requests of this node\n"
 "  request show ID                            one request and its timeline\n"
 "  request close ID [--outcome TEXT]          close a request\n"
+"  request reply ID --text T | --file F       reply to an advice (sealed to the expert)\n"
 "Experts (at their region's node):\n"
 "  expert add --id ID --role ROLE [...]       register an expert\n"
 "  expert update ID [...]                     change availability\n"
@@ -621,6 +622,37 @@ s_cmd_request_close (s_cli_t *cli, json_t *parsed)
     return 0;
 }
 
+//  The team's reply to an advice, sealed to the expert who gave it.
+static int
+s_cmd_request_reply (s_cli_t *cli, json_t *parsed)
+{
+    if (s_arg_count (parsed) != 1)
+        return s_usage_error ("%s", "request reply needs one request id");
+    const char *file = s_opt (parsed, "file");
+    char *text = file ? en_file_read (file, EN_MAX_ADVICE) : NULL;
+    if (file && !text) {
+        fprintf (stderr, "expertnet: cannot read %s: %s\n", file,
+                 errno == EFBIG ? "larger than the reply limit of 16000 bytes" : strerror (errno));
+        return EXIT_USAGE;
+    }
+    if (!text && s_opt (parsed, "text"))
+        text = strdup (s_opt (parsed, "text"));
+    if (!text)
+        return s_usage_error ("%s", "request reply needs --text TEXT or --file FILE");
+    json_t *args = json_pack ("{s:s, s:s}", "id", s_arg (parsed, 0), "text", text);
+    free (text);
+    json_t *result;
+    int rc = s_call (cli, cli->node_dir, "reply", args, &result);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (result);
+    else
+        printf ("reply to %s sealed to the expert and queued for the broker\n", s_arg (parsed, 0));
+    json_decref (result);
+    return 0;
+}
+
 //  ------------------------------------------------------------------
 //  expert ...
 
@@ -886,27 +918,53 @@ s_cmd_expert_dossier (s_cli_t *cli, json_t *parsed)
     s_secret_free (&password);
     if (rc)
         fprintf (stderr, "expertnet: the password does not open the key of expert %s\n", expert);
-    else {
+    //  The dossier (if one came) and the team's replies, all sealed to
+    //  the expert: every one must open, or the read fails as a whole
+    json_t *replies = json_array ();
+    bool opened = rc == 0;
+    if (opened && en_json_str (result, "sealed")) {
         text = en_keywrap_box_open (en_json_str (result, "sealed"), en_json_str (result, "box_public"), key);
-        if (!text)
-            fprintf (stderr, "expertnet: the dossier of %s was sealed to another key of %s (made before a "
-                     "rekey?) or is damaged; ask the requesting team to send it again\n", s_arg (parsed, 0), expert);
+        opened = text != NULL;
     }
+    size_t index;
+    json_t *reply;
+    json_array_foreach (opened ? json_object_get (result, "replies") : NULL, index, reply) {
+        char *plain = en_keywrap_box_open (en_json_str (reply, "sealed"), en_json_str (result, "box_public"), key);
+        if (!plain) {
+            opened = false;
+            break;
+        }
+        json_array_append_new (replies, json_pack ("{s:O, s:s}", "at", json_object_get (reply, "at"),
+                                                   "text", plain));
+        s_secret_free (&plain);
+    }
+    if (rc == 0 && !opened)
+        fprintf (stderr, "expertnet: the dossier of %s was sealed to another key of %s (made before a "
+                 "rekey?) or is damaged; ask the requesting team to send it again\n", s_arg (parsed, 0), expert);
     if (key)
         sodium_free (key);
-    int status = text ? 0 : EXIT_REFUSED;
-    if (text) {
+    int status = opened ? 0 : EXIT_REFUSED;
+    if (opened) {
         if (cli->json) {
-            json_t *out = json_pack ("{s:s, s:s, s:O, s:s}", "offer", s_arg (parsed, 0), "expert", expert,
-                                     "request", json_object_get (result, "request"), "dossier", text);
+            json_t *out = json_pack ("{s:s, s:s, s:O, s:s?, s:O}", "offer", s_arg (parsed, 0), "expert", expert,
+                                     "request", json_object_get (result, "request"), "dossier", text,
+                                     "replies", replies);
             s_print_json (out);
             json_decref (out);
         }
-        else
+        else {
             printf ("dossier of %s for %s (this read is recorded in the access log):\n%s\n", s_arg (parsed, 0),
-                    expert, text);
-        s_secret_free (&text);
+                    expert, text ? text : "(no dossier)");
+            json_array_foreach (replies, index, reply) {
+                char when [32];
+                printf ("reply of the requesting team, %s:\n%s\n",
+                        en_time_str (en_json_int (reply, "at", 0), when, sizeof when), en_json_str (reply, "text"));
+            }
+        }
     }
+    if (text)
+        s_secret_free (&text);
+    json_decref (replies);
     json_decref (result);
     return status;
 }
@@ -1905,6 +1963,9 @@ main (int argc, char *argv [])
         }
     static const s_opt_t no_opts [] = { { NULL, false, NULL } };
     static const s_opt_t state_opts [] = { { "state", true, "only requests in this state" }, { NULL, false, NULL } };
+    static const s_opt_t reply_opts [] = {
+        { "text", true, "the reply (sealed to the expert who advised)" },
+        { "file", true, "the reply from a file" }, { NULL, false, NULL } };
     static const s_opt_t close_opts [] = { { "outcome", true, "outcome text (no personal data)" }, { NULL, false, NULL } };
     static const s_opt_t listen_opts [] = {
         { "expert", true, "only this expert's notifications" },
@@ -1971,6 +2032,7 @@ main (int argc, char *argv [])
         { "request", "list", "request list [--state STATE]", state_opts },
         { "request", "show", "request show ID", no_opts },
         { "request", "close", "request close ID [--outcome TEXT]", close_opts },
+        { "request", "reply", "request reply ID --text TEXT | --file FILE", reply_opts },
         { "expert", "add", "expert add --id ID --role ROLE [--expertise A,B] [--capacity N] ...", s_expert_fields },
         { "expert", "update", "expert update ID [--capacity N] [--absent-until DATE] ...", s_expert_fields },
         { "expert", "list", "expert list", no_opts },
@@ -2073,6 +2135,9 @@ main (int argc, char *argv [])
     else
     if (streq (noun, "request") && streq (verb, "close"))
         rc = s_cmd_request_close (&cli, parsed);
+    else
+    if (streq (noun, "request") && streq (verb, "reply"))
+        rc = s_cmd_request_reply (&cli, parsed);
     else
     if (streq (noun, "expert") && (streq (verb, "add") || streq (verb, "update")))
         rc = s_cmd_expert_put (&cli, parsed, streq (verb, "update"));

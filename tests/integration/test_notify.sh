@@ -107,7 +107,10 @@ check_eq "no SMS for a hoog offer" 0 "$(queue | jq '[.notifications[] | select(.
 check "the queue shows it verzonden with one attempt" \
     net_until 5 "[.notifications[] | select(.offer == \"$R1-o1\" and .state == \"verzonden\" and .attempts == 1)] | length == 1" queue
 
-# --- Staff: advice arrived
+# --- Staff: advice arrived (to the configured list and to medewerker accounts)
+printf 'een-lang-wachtwoord-01\n' > "$NET_DIR/pw-mw"
+en twente node user-add mw-01 --role medewerker --email medewerker-01@twente.example \
+    --password-file "$NET_DIR/pw-mw" >/dev/null
 en twente expert accept "$R1-o1" >/dev/null
 check "accepted" wait_state "$R1" accepted
 printf 'Advies: eerst stabiliseren.\n' > "$NET_DIR/advice.txt"
@@ -117,6 +120,8 @@ check "staff get an advies e-mail with the request's link" wait_mails "$LINK1S" 
 M1S=$(grep -lF -- "$LINK1S" "$MAILDIR"/new/* | head -1)
 check "to the staff address" grep -q "^To: <$STAFF>" "$M1S"
 check "subject says advice arrived" grep -q "^Subject: Advies ontvangen" "$M1S"
+mail_to_with () { grep -lF -- "$2" $(grep -lF -- "To: <$1>" "$MAILDIR"/new/* 2>/dev/null) /dev/null 2>/dev/null | grep -c new/; }
+check "the medewerker account's address gets it too" net_until 15 '. == 1' mail_to_with medewerker-01@twente.example "$LINK1S"
 check_eq "the advice text is not in the mail" 0 "$(grep -cF 'stabiliseren' "$M1S")"
 
 # --- Crisis: reminder at half the deadline (4s in this config), SMS queued, then hiaat
