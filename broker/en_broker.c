@@ -51,6 +51,7 @@ typedef struct {
     bool linked;                //  a peer broker that said LINK
     zframe_t *routing_id;       //  current connection's routing id
     int64_t last_seen;          //  ms of last message from it
+    en_clock_t *clock;          //  its clock's offset from ours
 } s_peer_t;
 
 typedef struct {
@@ -74,6 +75,8 @@ struct _en_broker_t {
     int64_t grace_ms;           //  no expiry this long after start
     int64_t audit_retention_ms; //  access log retention
     int64_t started;            //  ms at start
+    int64_t clock_alert_ms;     //  warn when a peer's clock is this far off
+    bool drift_logged;          //  the system clock moved away from ours: said so
     zcert_t *cert;              //  our CURVE key pair
     zactor_t *auth;             //  zauth actor (ZAP handler)
     char *enrolled_dir;         //  <datadir>/enrolled
@@ -107,7 +110,15 @@ struct _en_broker_t {
     uint64_t refused;           //  connections refused by authentication
     uint64_t received;          //  messages received
     uint64_t rejected;          //  messages answered with ERROR
+    int64_t expire_backoff_ms;  //  offer expiry failed: wait this long, doubling
+    int64_t expire_retry_at;    //  ms before which expiry is not tried again
+    bool batch_failing;         //  batches fail to commit: said once
 };
+
+//  Offer expiry that fails (a full disk) is tried again after a wait
+//  that doubles from EXPIRE_BACKOFF_MIN_MS up to EXPIRE_BACKOFF_MAX_MS
+#define EXPIRE_BACKOFF_MIN_MS   250
+#define EXPIRE_BACKOFF_MAX_MS   (30 * 1000)
 
 static void s_refresh_enrolled (en_broker_t *self);
 static void s_flush (en_broker_t *self);
@@ -119,6 +130,7 @@ s_peer_destroy (void **item)
     free (peer->name);
     free (peer->region);
     zframe_destroy (&peer->routing_id);
+    en_clock_destroy (&peer->clock);
     free (peer);
     *item = NULL;
 }
@@ -155,6 +167,10 @@ s_apply_config (en_broker_t *self, zconfig_t *config)
     self->grace_ms = en_config_ms (config, "routing/grace", "5s");
     self->audit_retention_ms = en_config_ms (config, "broker/audit_retention", "1827d");
     self->anchor_ms = MAX (en_config_ms (config, "broker/anchor_interval", "15m"), 1000);
+    self->clock_alert_ms = en_config_ms (config, "broker/clock_alert", "30s");
+    for (s_peer_t *peer = self->peers ? (s_peer_t *) zhashx_first (self->peers) : NULL; peer;
+         peer = (s_peer_t *) zhashx_next (self->peers))
+        en_clock_set_alert (peer->clock, self->clock_alert_ms);
     for (int i = 0; en_vocab_urgency [i]; i++) {
         char key [64];
         snprintf (key, sizeof key, "routing/deadline/%s", en_vocab_urgency [i]);
@@ -380,8 +396,42 @@ s_reply_error (en_broker_t *self, zframe_t *routing_id, const char *node, en_err
     en_metrics_count (self->metrics, EN_METRIC_REFUSED, code, 1);
     zsys_warning ("refused message %s from %s: %d %s", error->ref [0] ? error->ref : "(no id)",
                   node ? node : "unknown", error->code, error->reason);
-    s_reply (self, routing_id, en_msg_new ("ERROR", self->name,
-        json_pack ("{s:s, s:i, s:s}", "ref", error->ref, "code", error->code, "reason", error->reason)));
+    json_t *body = json_pack ("{s:s, s:i, s:s}", "ref", error->ref, "code", error->code, "reason", error->reason);
+    //  Not final: keep it and send it again (a clock that is off)
+    if (error->temporary)
+        json_object_set_new (body, "temporary", json_true ());
+    s_reply (self, routing_id, en_msg_new ("ERROR", self->name, body));
+}
+
+//  WELCOME and PONG carry our time and echo the time of what they answer,
+//  so the other end measures the offset of our clock from a round trip
+//  (docs/protocol.md, "Clocks").
+static en_msg_t *
+s_answer_timed (en_broker_t *self, const char *command, en_msg_t *asked, json_t *body)
+{
+    if (!body)
+        body = json_object ();
+    en_msg_t *answer = en_msg_new (command, self->name, body);
+    json_object_set_new (body, "time", json_integer (en_msg_timestamp (answer)));
+    json_object_set_new (body, "echo", json_integer (en_msg_timestamp (asked)));
+    return answer;
+}
+
+//  A fresh message from a node or peer (HELLO, LINK, PING) says what
+//  it measured of our clock, or at least when it was made. What it says
+//  counts only within a session: before its HELLO to this process, a
+//  node may still tell what it measured of a broker process that is gone.
+static void
+s_clock_sample (en_broker_t *self, s_peer_t *peer, en_msg_t *msg)
+{
+    json_t *body = en_msg_body (msg);
+    json_t *offset = json_object_get (body, "offset");
+    json_t *rtt = json_object_get (body, "rtt");
+    bool session = peer->region || peer->linked;
+    if (session && json_is_integer (offset) && json_is_integer (rtt)
+    &&  en_clock_told (peer->clock, json_integer_value (offset), json_integer_value (rtt)) == 0)
+        return;
+    en_clock_one_way (peer->clock, en_msg_timestamp (msg), en_now_ms ());
 }
 
 static void
@@ -722,7 +772,7 @@ static void
 s_handle_message (en_broker_t *self, zmsg_t *raw)
 {
     zframe_t *routing_id = zmsg_pop (raw);
-    en_error_t error;
+    en_error_t error = { 0 };
     self->received++;
     s_enrolled_t *enrolled = zmsg_first (raw) ? s_enrolled (self, zmsg_first (raw)) : NULL;
     const char *node = enrolled ? enrolled->name : NULL;
@@ -767,17 +817,26 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
         s_reply_error (self, routing_id, node, &error);
         goto done;
     }
-    //  The timestamp window (checked after dedup for reliable messages: a
-    //  resend of what was processed gets its answer, however old)
-    if (!en_msg_command_reliable (en_msg_command (msg)) && en_msg_check_time (msg, en_now_ms (), &error)) {
-        s_reply_error (self, routing_id, node, &error);
-        goto done;
-    }
     s_peer_t *peer = (s_peer_t *) zhashx_lookup (self->peers, node);
     if (!peer) {
         peer = (s_peer_t *) zmalloc (sizeof (s_peer_t));
         peer->name = strdup (node);
+        peer->clock = en_clock_new (node, self->clock_alert_ms);
         zhashx_insert (self->peers, node, peer);
+    }
+    //  The timestamp window, judged against the sender's clock as
+    //  measured (checked after dedup for reliable messages: a resend of
+    //  what was processed gets its answer, however old)
+    const char *asked = en_msg_command (msg);
+    //  A new session starts a new measurement: what the peer told
+    //  before may be of another process (its own or ours)
+    if (streq (asked, "HELLO") || streq (asked, "LINK"))
+        en_clock_reset (peer->clock);
+    if (streq (asked, "HELLO") || streq (asked, "LINK") || streq (asked, "PING"))
+        s_clock_sample (self, peer, msg);
+    if (!en_msg_command_reliable (asked) && en_clock_check (peer->clock, msg, en_now_ms (), &error)) {
+        s_reply_error (self, routing_id, node, &error);
+        goto done;
     }
     if (!peer->routing_id || !zframe_eq (peer->routing_id, routing_id)) {
         zframe_destroy (&peer->routing_id);
@@ -806,7 +865,7 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
             zsys_info ("federation: peer %s linked to us", node);
         peer->linked = true;
         en_outbox_reset (en_bstore_outbox (self->store), node);
-        s_reply (self, routing_id, en_msg_new ("WELCOME", self->name,
+        s_reply (self, routing_id, s_answer_timed (self, "WELCOME", msg,
             json_pack ("{s:s, s:I, s:s, s:s}", "broker", self->name,
                        "heartbeat", (json_int_t) self->heartbeat_ms, "version", EXPERTNET_VERSION,
                        "store", self->store_id)));
@@ -835,7 +894,7 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
         zsys_info ("node %s (%s) connected", node, region);
         //  store: our store's identity, so the node notices when this
         //  broker lost its store and hands it again what it holds
-        s_reply (self, routing_id, en_msg_new ("WELCOME", self->name,
+        s_reply (self, routing_id, s_answer_timed (self, "WELCOME", msg,
             json_pack ("{s:s, s:I, s:s, s:s}", "broker", self->name,
                        "heartbeat", (json_int_t) self->heartbeat_ms, "version", EXPERTNET_VERSION,
                        "store", self->store_id)));
@@ -851,7 +910,7 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
     }
     else
     if (streq (command, "PING")) {
-        s_reply (self, routing_id, en_msg_new ("PONG", self->name, NULL));
+        s_reply (self, routing_id, s_answer_timed (self, "PONG", msg, NULL));
         bool resync = false;
         if (is_peer)
             en_fed_ping_in (self->fed, node, msg, &resync);
@@ -903,7 +962,7 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
             }
             goto done;
         }
-        if (en_msg_check_time (msg, en_now_ms (), &error)) {
+        if (en_clock_check (peer->clock, msg, en_now_ms (), &error)) {
             s_reply_error (self, routing_id, node, &error);
             goto done;
         }
@@ -990,30 +1049,55 @@ s_process_batch (en_broker_t *self)
         zmsg_destroy (&raw);
     }
     if (en_db_commit (db)) {
-        //  Nothing of this batch is acked; senders retransmit it
-        zsys_error ("commit failed, batch not acknowledged: %s", en_db_error (db));
+        //  Nothing of this batch is acked; senders retransmit it (said
+        //  once while it lasts: every retry of every node would repeat it)
+        if (!self->batch_failing)
+            zsys_error ("commit failed, messages not acknowledged until it works again (senders retry): %s",
+                        en_db_full (db) ? "disk full" : en_db_error (db));
+        self->batch_failing = true;
         en_db_rollback (db);
         zlistx_purge (self->replies);
         return;
     }
+    if (self->batch_failing)
+        zsys_notice ("commits work again: messages are acknowledged");
+    self->batch_failing = false;
     en_metrics_observe_ms (self->metrics, EN_HIST_BATCH, en_now_ms () - batch_start);
     en_fed_dirty (self->fed);
     s_send_replies (self);
     s_flush (self);
 }
 
+//  Expire due offers. When that fails (a full disk), wait before the
+//  next try, twice as long each time up to EXPIRE_BACKOFF_MAX_MS, and say
+//  so once, and once when it works again: a due offer must not spin the
+//  loop (it did, at 5,000 log lines a second).
 static void
 s_expire (en_broker_t *self)
 {
     en_db_t *db = en_bstore_db (self->store);
-    if (en_db_begin (db))
-        return;
-    en_router_expire (self->router_sm, en_now_ms ());
-    if (en_db_commit (db)) {
-        zsys_error ("commit failed while expiring offers: %s", en_db_error (db));
-        en_db_rollback (db);
+    int rc = en_db_begin (db);
+    if (rc == 0) {
+        rc = en_router_expire (self->router_sm, en_now_ms ()) < 0 ? -1 : 0;
+        if (en_db_commit (db)) {
+            en_db_rollback (db);
+            rc = -1;
+        }
+    }
+    if (rc) {
+        if (!self->expire_backoff_ms)
+            zsys_error ("offers could not be expired (%s): trying again after %d ms, waiting longer each "
+                        "time up to %d s", en_db_full (db) ? "disk full" : en_db_error (db),
+                        EXPIRE_BACKOFF_MIN_MS, EXPIRE_BACKOFF_MAX_MS / 1000);
+        self->expire_backoff_ms = self->expire_backoff_ms
+                                ? MIN (self->expire_backoff_ms * 2, EXPIRE_BACKOFF_MAX_MS) : EXPIRE_BACKOFF_MIN_MS;
+        self->expire_retry_at = en_now_ms () + self->expire_backoff_ms;
         return;
     }
+    if (self->expire_backoff_ms)
+        zsys_notice ("offers expire again");
+    self->expire_backoff_ms = 0;
+    self->expire_retry_at = 0;
     en_fed_dirty (self->fed);
     s_flush (self);
 }
@@ -1061,11 +1145,12 @@ s_status (en_broker_t *self)
     for (s_peer_t *peer = (s_peer_t *) zhashx_first (self->peers); peer;
          peer = (s_peer_t *) zhashx_next (self->peers))
         if (!en_fed_is_peer (self->fed, peer->name))
-            json_array_append_new (nodes, json_pack ("{s:s, s:s?, s:b, s:b, s:I, s:I}",
+            json_array_append_new (nodes, json_pack ("{s:s, s:s?, s:b, s:b, s:I, s:I, s:o}",
             "name", peer->name, "region", peer->region,
             "connected", s_peer_connected (self, peer), "enrolled", s_name_enrolled (self, peer->name),
             "last_seen", (json_int_t) peer->last_seen,
-            "outbox", (json_int_t) en_outbox_depth (en_bstore_outbox (self->store), peer->name)));
+            "outbox", (json_int_t) en_outbox_depth (en_bstore_outbox (self->store), peer->name),
+            "clock", en_clock_status (peer->clock)));
     //  Who may connect, and the region each node is bound to
     json_t *enrolled_list = json_array ();
     for (s_enrolled_t *enrolled = (s_enrolled_t *) zhashx_first (self->key_names); enrolled;
@@ -1108,6 +1193,8 @@ s_nodes (en_broker_t *self, int64_t *connected)
             en_outbox_depth (en_bstore_outbox (self->store), en_json_str (node, "name"))));
         if (peer && peer->last_seen)
             json_object_set_new (node, "last_seen", json_integer (peer->last_seen));
+        if (peer && en_clock_known (peer->clock))
+            json_object_set_new (node, "clock_offset_ms", json_integer (en_clock_offset (peer->clock)));
     }
     return nodes;
 }
@@ -1229,6 +1316,11 @@ s_metrics (en_broker_t *self)
     json_t *node;
     json_array_foreach (nodes, index, node)
         en_metrics_sample (gauge, "node", en_json_str (node, "name"), (double) en_json_int (node, "outbox", 0));
+    json_t *offsets = en_metrics_gauge (families, "expertnet_clock_offset_seconds",
+                                        "Measured clock offset of a node or peer broker (its clock minus ours), by peer.");
+    json_array_foreach (nodes, index, node)
+        if (json_is_integer (json_object_get (node, "clock_offset_ms")))
+            en_metrics_sample (offsets, "peer", en_json_str (node, "name"), en_json_int (node, "clock_offset_ms", 0) / 1000.0);
     json_decref (nodes);
 
     //  Federation links: up (and delivering), queue, round trip
@@ -1246,6 +1338,9 @@ s_metrics (en_broker_t *self)
         en_metrics_sample (queue, "peer", peer, (double) en_json_int (link, "queue", 0));
         if (json_is_integer (json_object_get (link, "rtt_ms")))
             en_metrics_sample (rtt, "peer", peer, en_json_int (link, "rtt_ms", 0) / 1000.0);
+        json_t *clock = json_object_get (link, "clock");
+        if (json_is_object (clock))
+            en_metrics_sample (offsets, "peer", peer, en_json_int (clock, "offset_ms", 0) / 1000.0);
     }
     json_decref (links);
 
@@ -1579,6 +1674,14 @@ s_handle_control (en_broker_t *self, zsock_t *sock)
     }
     else
         failure = "unknown verb";
+    //  A store that failed for want of space says so, not "could not ..."
+    char full [400];
+    if (!result && en_db_full (en_bstore_db (self->store))) {
+        snprintf (full, sizeof full, "disk full: %s (free space in %s)", failure ? failure : "not stored",
+                  self->datadir);
+        failure = full;
+        code = EN_ERR_DISK_FULL;
+    }
     en_control_reply (sock, routing_id, result, code, failure);
     zframe_destroy (&routing_id);
     zstr_free (&verb);
@@ -1595,7 +1698,7 @@ en_broker_run (en_broker_t *self)
         int64_t now = en_now_ms ();
         int64_t wake = next_flush;
         int64_t deadline = en_bstore_next_deadline (self->store);
-        int64_t earliest = self->started + self->grace_ms;
+        int64_t earliest = MAX (self->started + self->grace_ms, self->expire_retry_at);
         if (deadline > 0)
             wake = MIN (wake, MAX (deadline, earliest));
         int timeout = (int) MAX (0, MIN (wake - now, 250));
@@ -1622,6 +1725,14 @@ en_broker_run (en_broker_t *self)
         if (deadline > 0 && deadline <= now && now >= earliest)
             s_expire (self);
         if (now >= next_flush) {
+            //  Our clock is the one we started with (en_clock): say once
+            //  when the system's has moved away from it
+            bool drifted = llabs (en_clock_drift_ms ()) > self->clock_alert_ms;
+            if (drifted && !self->drift_logged)
+                zsys_warning ("the system clock moved %+.1f s since this broker started; deadlines and timestamps "
+                              "keep the clock of the start (restart the broker to take the new time)",
+                              en_clock_drift_ms () / 1000.0);
+            self->drift_logged = drifted;
             s_refresh_enrolled (self);
             s_flush (self);
             next_flush = now + self->retry_ms / 2;

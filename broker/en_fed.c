@@ -49,6 +49,7 @@ typedef struct {
     int64_t ping_sent;          //  ms of the PING in flight, 0 if none
     int64_t last_ping;          //  ms we last sent a PING
     int64_t rtt_ms;             //  last round trip, -1 if unknown
+    en_clock_t *clock;          //  the peer's clock's offset from ours
     int64_t up_since;           //  ms the link came up
     int64_t inbound;            //  ms of the last message from the peer on our socket
     int64_t seq;                //  last ADVERT seq sent in this epoch
@@ -95,6 +96,7 @@ s_link_destroy (void **item)
     free (link->name);
     free (link->endpoint);
     free (link->pinned_key);
+    en_clock_destroy (&link->clock);
     free (link);
     *item = NULL;
 }
@@ -187,6 +189,9 @@ en_fed_configure (en_fed_t *self, zconfig_t *config, int64_t heartbeat_ms, int64
             link->pinned_key = key ? strdup (key) : NULL;
             snprintf (link->dest, sizeof link->dest, "peer:%s", name);
             link->rtt_ms = -1;
+            char who [80];
+            snprintf (who, sizeof who, "peer broker %s", name);
+            link->clock = en_clock_new (who, EN_CLOCK_ALERT_MS);
             zhashx_insert (wanted, name, link);
         }
     }
@@ -221,6 +226,11 @@ en_fed_configure (en_fed_t *self, zconfig_t *config, int64_t heartbeat_ms, int64
     zhashx_destroy (&self->links);
     zhashx_destroy (&wanted);
     self->links = next;
+    //  Peer brokers' clocks alert at the threshold of nodes' (broker/clock_alert)
+    int64_t clock_alert = en_duration_ms (zconfig_get (config, "broker/clock_alert", "30s"));
+    for (s_link_t *link = (s_link_t *) zhashx_first (self->links); link;
+         link = (s_link_t *) zhashx_next (self->links))
+        en_clock_set_alert (link->clock, clock_alert);
     self->heartbeat_ms = heartbeat_ms;
     self->retry_ms = retry_ms;
     self->max_hops = max_hops;
@@ -497,6 +507,11 @@ s_link_message (en_fed_t *self, s_link_t *link, zmsg_t *raw)
     json_t *body = en_msg_body (msg);
     const char *ref = en_json_str (body, "ref");
     en_outbox_t *outbox = en_bstore_outbox (self->store);
+    //  WELCOME and PONG echo the time of our LINK or PING and carry the
+    //  peer's: a round trip for its clock's offset
+    if ((streq (command, "WELCOME") || streq (command, "PONG"))
+    &&  json_is_integer (json_object_get (body, "echo")) && json_is_integer (json_object_get (body, "time")))
+        en_clock_round_trip (link->clock, en_json_int (body, "echo", 0), en_json_int (body, "time", 0), now);
     if (streq (command, "WELCOME")) {
         if (!link->welcomed) {
             zsys_info ("federation: link to %s up", link->name);
@@ -638,8 +653,13 @@ en_fed_tick (en_fed_t *self)
             link->last_ping = now;
             if (!link->ping_sent || now - link->ping_sent > 3 * self->heartbeat_ms)
                 link->ping_sent = now;      //  (a PONG lost: measure this one)
-            s_link_say (self, link, "PING", json_pack ("{s:s, s:I}", "epoch", self->epoch,
-                                                       "seq", (json_int_t) link->seq));
+            json_t *ping = json_pack ("{s:s, s:I}", "epoch", self->epoch, "seq", (json_int_t) link->seq);
+            //  What we measured of the peer's clock, for its status
+            if (en_clock_rtt (link->clock) >= 0) {
+                json_object_set_new (ping, "offset", json_integer (en_clock_offset (link->clock)));
+                json_object_set_new (ping, "rtt", json_integer (en_clock_rtt (link->clock)));
+            }
+            s_link_say (self, link, "PING", ping);
         }
         if (adverts && s_link_up (self, link))
             s_advert_send (self, link, false, own);
@@ -682,6 +702,7 @@ en_fed_status (en_fed_t *self)
         json_object_set_new (entry, "up_since", up ? json_integer (link->up_since) : json_null ());
         json_object_set_new (entry, "inbound", json_boolean (link->inbound && now - link->inbound <= 3 * self->heartbeat_ms));
         json_object_set_new (entry, "advert", advert ? advert : json_null ());
+        json_object_set_new (entry, "clock", en_clock_status (link->clock));
         if (link->refused && !up)
             json_object_set_new (entry, "refusal", json_string (link->refusal));
         json_array_append_new (links, entry);

@@ -208,7 +208,7 @@ s_transition (en_router_t *self, json_t *request, const char *state, const char 
     if (detail)
         json_object_set_new (body, "detail", json_string (detail));
     rc |= s_send (self, en_json_str (request, "origin"), "STATUS", body);
-    zsys_info ("request %s: %s%s%s", id, event, expert ? " " : "", expert ? expert : "");
+    en_db_log (en_bstore_db (self->store), "request %s: %s%s%s", id, event, expert ? " " : "", expert ? expert : "");
     //  Last: state may point into request's current value
     json_object_set_new (request, "state", json_string (state));
     return rc ? -1 : 0;
@@ -465,7 +465,7 @@ s_handle_availability (en_router_t *self, const char *node, const char *node_reg
     }
     if (en_bstore_experts_replace (self->store, node, experts, err, sizeof err))
         return en_error_set (error, EN_ERR_CONFLICT, "%s", err);
-    zsys_info ("node %s published %zu experts", node, json_array_size (experts));
+    en_db_log (en_bstore_db (self->store), "node %s published %zu experts", node, json_array_size (experts));
     return 0;
 }
 
@@ -587,7 +587,7 @@ s_relay (en_router_t *self, json_t *request, json_t *carried, const char *sign_k
           || en_bstore_event (self->store, id, "relayed", NULL, detail)
           || s_audit (self, id, "relayed", NULL);
     if (rc == 0)
-        zsys_info ("request %s: %s", id, detail);
+        en_db_log (en_bstore_db (self->store), "request %s: %s", id, detail);
     return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
 }
 
@@ -656,7 +656,8 @@ s_handle_sealed (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
         if (rc)
             en_error_set (error, EN_ERR_INTERNAL, "store error");
         else
-            zsys_info ("request %s: sealed %s relayed to %s", request_id, event, en_json_str (request, "expert"));
+            en_db_log (en_bstore_db (self->store), "request %s: sealed %s relayed to %s", request_id, event,
+                       en_json_str (request, "expert"));
     }
     json_decref (request);
     return rc ? -1 : 0;
@@ -990,7 +991,7 @@ s_handle_recall (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t 
             ||  s_audit (self, request_id, "recalled", NULL))
                 rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
             else
-                zsys_info ("request %s: recalled by %s", request_id, peer);
+                en_db_log (en_bstore_db (self->store), "request %s: recalled by %s", request_id, peer);
         }
     }
     json_decref (request);
@@ -1065,7 +1066,7 @@ en_router_expire (en_router_t *self, int64_t now)
     json_t *due = en_bstore_offers_open (self->store, NULL, now);
     size_t index;
     json_t *offer;
-    int expired = 0;
+    int expired = 0, failed = 0;
     json_array_foreach (due, index, offer) {
         const char *offer_id = en_json_str (offer, "id");
         json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
@@ -1081,7 +1082,10 @@ en_router_expire (en_router_t *self, int64_t now)
                                "expert", en_json_str (offer, "expert"), "reason", "expired"))
         ||  s_route (self, request)) {
             en_db_rollback_to (db);
-            zsys_error ("request %s: could not expire offer %s", en_json_str (request, "id"), offer_id);
+            //  A full disk is one condition, said once by en_db and the broker
+            if (!en_db_full (db))
+                zsys_error ("request %s: could not expire offer %s", en_json_str (request, "id"), offer_id);
+            failed++;
         }
         else {
             en_db_release (db);
@@ -1090,7 +1094,7 @@ en_router_expire (en_router_t *self, int64_t now)
         json_decref (request);
     }
     json_decref (due);
-    return expired;
+    return failed ? -1 : expired;
 }
 
 int
@@ -1165,7 +1169,7 @@ s_recall (en_router_t *self, const char *operator_name, json_t *request, const c
         rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
     else {
         en_metrics_count (self->metrics, EN_METRIC_OPERATOR, "recall", 1);
-        zsys_info ("request %s: recalled from %s by operator %s", id, held, operator_name);
+        en_db_log (en_bstore_db (self->store), "request %s: recalled from %s by operator %s", id, held, operator_name);
     }
     self->by_operator = false;
     self->actor = self->name;
@@ -1248,7 +1252,7 @@ en_router_operator (en_router_t *self, const char *operator_name, const char *ac
     }
     if (rc == 0) {
         en_metrics_count (self->metrics, EN_METRIC_OPERATOR, action, 1);
-        zsys_info ("request %s: %s by operator %s", request_id, action, operator_name);
+        en_db_log (en_bstore_db (self->store), "request %s: %s by operator %s", request_id, action, operator_name);
     }
     self->by_operator = false;
     self->actor = self->name;

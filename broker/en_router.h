@@ -55,7 +55,8 @@ int en_router_handle (en_router_t *self, const char *node, const char *node_regi
                       en_msg_t *msg, en_error_t *error);
 
 //  Expire open offers whose deadline is <= now and route their requests
-//  onward. Returns how many offers expired.
+//  onward, each in its own savepoint. Returns how many offers expired,
+//  or -1 if one could not be (the others are expired all the same).
 int en_router_expire (en_router_t *self, int64_t now);
 
 //  A node's key was revoked (it is no longer enrolled): its experts leave

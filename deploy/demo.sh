@@ -68,7 +68,11 @@ ls "$NET_DIR/gelderland/enrolled" | sed 's/^/   enrolled at gelderland: /'
 
 step "Starting broker 'overijssel' (nodes twente, ijsselland, ec-overijssel) on tcp://127.0.0.1:$PORT"
 step "     and broker 'gelderland' (node achterhoek) on tcp://127.0.0.1:$GPORT, federated"
-net_broker --set "federation/peers/gelderland/endpoint=tcp://127.0.0.1:$GPORT" || fail "overijssel did not start"
+# The dashboard on EXPERTNET_DEMO_WEB_PORT or a free port, so two demos
+# (or a demo beside the tests) never collide
+WEB_PORT=${EXPERTNET_DEMO_WEB_PORT:-$(net_free_port)}
+net_broker --set "federation/peers/gelderland/endpoint=tcp://127.0.0.1:$GPORT" \
+    --set "web/address=127.0.0.1:$WEB_PORT" || fail "overijssel did not start"
 for n in twente ijsselland ec-overijssel; do net_node "$n" $(notify "$n"); done
 net_on gelderland "$GPORT"
 net_broker --set "federation/peers/overijssel/endpoint=tcp://127.0.0.1:$PORT" || fail "gelderland did not start"
@@ -269,7 +273,7 @@ say "broker experts"
 enb broker experts
 
 if [ -n "${EXPERTNET_DEMO_KEEP:-}" ]; then
-    step "The network keeps running: dashboard on http://127.0.0.1:8080"
+    step "The network keeps running: dashboard on http://127.0.0.1:$WEB_PORT"
     printf 'demo-wachtwoord-2026\n' > "$NET_DIR/operator.pw"
     enb broker operator-add demo --password-file "$NET_DIR/operator.pw" >/dev/null
     echo "   log in as 'demo' with password 'demo-wachtwoord-2026' (a demo login: never use it elsewhere)"

@@ -7,13 +7,14 @@
 #                         the demo sends the experts' e-mail to
 #   deploy/deps.sh test   all of that, plus what the tests use: cmocka,
 #                         curl, prometheus (promtool) and chromium for the
-#                         dashboard's tests (test_web.sh, test_browser.sh)
+#                         dashboard's tests (test_web.sh, test_browser.sh),
+#                         and faketime for the clock tests (test_clock.sh)
 #   deploy/deps.sh        the same as test
 set -euo pipefail
 demo=(build-essential pkg-config libczmq-dev libzmq3-dev libsodium-dev
       libsqlite3-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev liboath-dev
       sqlite3 jq iproute2 procps python3-aiosmtpd)
-test=("${demo[@]}" libcmocka-dev curl prometheus chromium)
+test=("${demo[@]}" libcmocka-dev curl prometheus chromium faketime)
 case "${1:-test}" in
     demo) pkgs=("${demo[@]}") ;;
     test) pkgs=("${test[@]}") ;;

@@ -24,6 +24,7 @@ typedef struct {
     en_daemon_run_fn *run_fn;
     en_daemon_reload_fn *reload_fn;
     en_daemon_destroy_fn *destroy_fn;
+    const en_conf_key_t *schema;    //  every key it reads (en_config.h)
 } en_daemon_t;
 
 //  Parse argv, load config, create, run (reloading on SIGHUP), destroy.

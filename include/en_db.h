@@ -78,4 +78,15 @@ json_t *en_db_one (sqlite3_stmt *stmt);
 //  Last error text (borrowed).
 const char *en_db_error (en_db_t *self);
 
+//  True while the disk is full: a write failed with SQLITE_FULL and no
+//  COMMIT has succeeded since. (The first such failure is logged, the
+//  others not; the first COMMIT after is logged too.)
+bool en_db_full (en_db_t *self);
+
+//  An info line about a change made in the current transaction, logged
+//  when it commits and dropped when it (or the savepoint it was written
+//  in) rolls back. Outside a transaction: logged at once.
+void en_db_log (en_db_t *self, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
 #endif

@@ -42,6 +42,8 @@ typedef struct {
     int code;                   //  0 when no error
     char ref [33];              //  id of the offending message, "" if unknown
     char reason [256];          //  one line for humans and logs
+    bool temporary;             //  the sender should keep the message and
+                                //  retry (a timestamp refusal: clocks heal)
 } en_error_t;
 
 //  Record an error (printf-style reason). Returns -1 for convenience.
@@ -77,6 +79,7 @@ bool en_msg_verify (en_msg_t *self, const unsigned char public_key [32]);
 //  0 if the timestamp is within [now - EN_MAX_AGE_MS, now + EN_MAX_SKEW_MS],
 //  else -1 with error (403).
 int en_msg_check_time (en_msg_t *self, int64_t now, en_error_t *error);
+//  (Its refusals are temporary: error->temporary is set.)
 
 //  Digest of the signed content (frames 0-5), hex into digest (65 bytes):
 //  the same message resent has the same digest, whoever signs it.

@@ -3,8 +3,9 @@
 #ifndef EN_UTIL_H_INCLUDED
 #define EN_UTIL_H_INCLUDED
 
-//  Milliseconds since the Unix epoch (wall clock; used for timestamps,
-//  deadlines and everything stored).
+//  Milliseconds since the Unix epoch: the wall clock, or in a daemon the
+//  wall clock at start plus monotonic time since (en_clock.h); used for
+//  timestamps, deadlines and everything stored.
 int64_t en_now_ms (void);
 
 //  A new globally unique id: 32 lowercase hex characters (128 random

@@ -25,11 +25,13 @@ typedef struct _en_signer_t en_signer_t;
 
 #include "en_util.h"
 #include "en_msg.h"
+#include "en_clock.h"
 #include "en_vocab.h"
 #include "en_db.h"
 #include "en_outbox.h"
 #include "en_keys.h"
 #include "en_control.h"
+#include "en_config.h"
 #include "en_daemon.h"
 #include "en_vault.h"
 #include "en_audit.h"

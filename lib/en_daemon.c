@@ -5,6 +5,11 @@
     the configuration file, hands it to the daemon's reload function and
     runs the loop again. Nothing is lost in between: all state is in the
     daemon object and its store.
+
+    Strict configuration. The configuration (file and --set overrides)
+    is checked against the daemon's schema (en_config) before it is used:
+    an unknown key or a bad value stops the daemon at start, and on
+    SIGHUP is refused with a log line, the old configuration kept.
 */
 #include "expertnet.h"
 #include <sodium.h>
@@ -49,20 +54,21 @@ s_usage (const en_daemon_t *daemon, FILE *out)
         "%s", daemon->program, daemon->section, daemon->usage);
 }
 
-//  Load the config file (or an empty one) and apply command-line overrides.
+//  Load the config file (or an empty one), apply command-line overrides
+//  and check it against the schema. On failure NULL, err says why.
 static zconfig_t *
 s_load_config (const en_daemon_t *daemon, const char *config_path, const char *datadir,
-               const char *endpoint, char **settings, int count)
+               const char *endpoint, char **settings, int count, char *err, size_t errlen)
 {
     zconfig_t *config = NULL;
     if (config_path) {
         if (!zsys_file_exists (config_path)) {
-            fprintf (stderr, "%s: config file %s does not exist\n", daemon->program, config_path);
+            snprintf (err, errlen, "config file %s does not exist", config_path);
             return NULL;
         }
         config = zconfig_load (config_path);
         if (!config) {
-            fprintf (stderr, "%s: config file %s is not valid ZPL\n", daemon->program, config_path);
+            snprintf (err, errlen, "config file %s is not valid ZPL", config_path);
             return NULL;
         }
     }
@@ -82,6 +88,8 @@ s_load_config (const en_daemon_t *daemon, const char *config_path, const char *d
         zconfig_put (config, copy, equals + 1);
         free (copy);
     }
+    if (daemon->schema && en_config_check (config, daemon->schema, config_path, err, errlen))
+        zconfig_destroy (&config);
     return config;
 }
 
@@ -150,6 +158,8 @@ en_daemon_main (const en_daemon_t *daemon, int argc, char *argv [])
     mallopt (M_TRIM_THRESHOLD, 64 * 1024 * 1024);
     mallopt (M_MMAP_THRESHOLD, 8 * 1024 * 1024);
 #endif
+    //  Timers and deadlines from here on run on the monotonic clock
+    en_clock_anchor ();
     zsys_init ();
     zsys_set_logident (daemon->program);
     zsys_set_logstream (stderr);
@@ -157,10 +167,12 @@ en_daemon_main (const en_daemon_t *daemon, int argc, char *argv [])
     sigemptyset (&action.sa_mask);
     sigaction (SIGHUP, &action, NULL);
 
-    zconfig_t *config = s_load_config (daemon, config_path, datadir, endpoint, settings, count);
-    if (!config)
+    char err [1024];
+    zconfig_t *config = s_load_config (daemon, config_path, datadir, endpoint, settings, count, err, sizeof err);
+    if (!config) {
+        fprintf (stderr, "%s: %s\n", daemon->program, err);
         return 1;
-    char err [512];
+    }
     void *self = daemon->new_fn (config, err, sizeof err);
     zconfig_destroy (&config);
     if (!self) {
@@ -169,13 +181,13 @@ en_daemon_main (const en_daemon_t *daemon, int argc, char *argv [])
     }
     int rc;
     while ((rc = daemon->run_fn (self)) == EN_DAEMON_RELOAD) {
-        config = s_load_config (daemon, config_path, datadir, endpoint, settings, count);
+        config = s_load_config (daemon, config_path, datadir, endpoint, settings, count, err, sizeof err);
         if (config) {
             daemon->reload_fn (self, config);
             zconfig_destroy (&config);
         }
         else
-            zsys_error ("SIGHUP: configuration not reloaded; running on with the old one");
+            zsys_error ("SIGHUP: configuration not reloaded, running on with the old one: %s", err);
     }
     daemon->destroy_fn (&self);
     return rc;

@@ -17,13 +17,31 @@
     it (en_db_store_check, en_db_store_mark). A marker without its
     database, or with an empty one or another store's, means the store
     was lost or replaced; starting anyway takes an explicit --new-store.
+
+    A full disk. SQLITE_FULL is one condition, not one error per
+    statement: the first is logged, the rest are not until a COMMIT
+    succeeds again (logged once too), and en_db_full tells callers so
+    they can back off and say "disk full" instead of a vague failure.
+
+    Log after commit. en_db_log holds a line until the transaction that
+    made the change commits: a rolled-back savepoint drops the lines
+    written since it, a rolled-back transaction all of them. So the log
+    never reports a transition the store does not hold.
 */
 #include "expertnet.h"
 #include <stdarg.h>
 #include <sys/stat.h>
 
+typedef struct {
+    int depth;                  //  savepoint depth when written
+    char *text;                 //  the line
+} s_line_t;
+
 struct _en_db_t {
     sqlite3 *handle;            //  the connection
+    bool full;                  //  a write failed with SQLITE_FULL, no commit since
+    int depth;                  //  open savepoints in the current transaction
+    zlistx_t *pending;          //  s_line_t waiting for COMMIT
     zhashx_t *statements;       //  SQL text -> sqlite3_stmt *, cached
 };
 
@@ -227,6 +245,7 @@ en_db_destroy (en_db_t **self_p)
     en_db_t *self = *self_p;
     if (self) {
         zhashx_destroy (&self->statements);
+        zlistx_destroy (&self->pending);
         sqlite3_close (self->handle);
         free (self);
         *self_p = NULL;
@@ -310,7 +329,13 @@ en_db_exec (en_db_t *self, const char *sql, const char *fmt, ...)
         ;
     sqlite3_reset (stmt);
     if (rc != SQLITE_DONE) {
-        zsys_error ("sqlite: %s (%s)", sqlite3_errmsg (self->handle), sql);
+        if ((rc & 0xff) == SQLITE_FULL) {
+            if (!self->full)
+                zsys_error ("sqlite: disk full (%s): writes fail until space is freed", sql);
+            self->full = true;
+        }
+        else
+            zsys_error ("sqlite: %s (%s)", sqlite3_errmsg (self->handle), sql);
         return -1;
     }
     return 0;
@@ -352,21 +377,124 @@ s_simple (en_db_t *self, const char *sql)
     return en_db_exec (self, sql, NULL);
 }
 
-int en_db_begin (en_db_t *self) { return s_simple (self, "BEGIN IMMEDIATE"); }
-int en_db_commit (en_db_t *self) { return s_simple (self, "COMMIT"); }
-int en_db_savepoint (en_db_t *self) { return s_simple (self, "SAVEPOINT msg"); }
-int en_db_release (en_db_t *self) { return s_simple (self, "RELEASE msg"); }
+static void
+s_line_destroy (void **item)
+{
+    s_line_t *line = (s_line_t *) *item;
+    free (line->text);
+    free (line);
+    *item = NULL;
+}
+
+//  Drop the held lines written at savepoint depth >= depth
+static void
+s_drop_lines (en_db_t *self, int depth)
+{
+    if (!self->pending)
+        return;
+    zlistx_t *kept = zlistx_new ();
+    zlistx_set_destructor (kept, s_line_destroy);
+    s_line_t *line;
+    while ((line = (s_line_t *) zlistx_detach (self->pending, NULL))) {
+        if (line->depth >= depth) {
+            void *item = line;
+            s_line_destroy (&item);
+        }
+        else
+            zlistx_add_end (kept, line);
+    }
+    zlistx_destroy (&self->pending);
+    self->pending = kept;
+}
+
+int
+en_db_begin (en_db_t *self)
+{
+    self->depth = 0;
+    s_drop_lines (self, 0);
+    return s_simple (self, "BEGIN IMMEDIATE");
+}
+
+int
+en_db_commit (en_db_t *self)
+{
+    if (s_simple (self, "COMMIT")) {
+        if ((sqlite3_extended_errcode (self->handle) & 0xff) == SQLITE_FULL)
+            self->full = true;
+        return -1;
+    }
+    if (self->full)
+        zsys_notice ("sqlite: writes succeed again (disk space freed)");
+    self->full = false;
+    for (s_line_t *line = self->pending ? (s_line_t *) zlistx_first (self->pending) : NULL; line;
+         line = (s_line_t *) zlistx_next (self->pending))
+        zsys_info ("%s", line->text);
+    if (self->pending)
+        zlistx_purge (self->pending);
+    self->depth = 0;
+    return 0;
+}
+
+int
+en_db_savepoint (en_db_t *self)
+{
+    self->depth++;
+    return s_simple (self, "SAVEPOINT msg");
+}
+
+int
+en_db_release (en_db_t *self)
+{
+    //  What the savepoint wrote now stands or falls with the one around it
+    self->depth = MAX (0, self->depth - 1);
+    for (s_line_t *line = self->pending ? (s_line_t *) zlistx_first (self->pending) : NULL; line;
+         line = (s_line_t *) zlistx_next (self->pending))
+        line->depth = MIN (line->depth, self->depth);
+    return s_simple (self, "RELEASE msg");
+}
 
 int
 en_db_rollback (en_db_t *self)
 {
+    s_drop_lines (self, 0);
+    self->depth = 0;
     return sqlite3_get_autocommit (self->handle) ? 0 : s_simple (self, "ROLLBACK");
 }
 
 int
 en_db_rollback_to (en_db_t *self)
 {
+    s_drop_lines (self, self->depth);
+    self->depth = MAX (0, self->depth - 1);
     return s_simple (self, "ROLLBACK TO msg") || s_simple (self, "RELEASE msg") ? -1 : 0;
+}
+
+bool
+en_db_full (en_db_t *self)
+{
+    return self->full;
+}
+
+void
+en_db_log (en_db_t *self, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    char *text = zsys_vprintf (format, args);
+    va_end (args);
+    if (sqlite3_get_autocommit (self->handle)) {
+        zsys_info ("%s", text);                 //  no transaction: nothing to wait for
+        free (text);
+        return;
+    }
+    if (!self->pending) {
+        self->pending = zlistx_new ();
+        zlistx_set_destructor (self->pending, s_line_destroy);
+    }
+    s_line_t *line = (s_line_t *) zmalloc (sizeof (s_line_t));
+    line->depth = self->depth;
+    line->text = text;
+    zlistx_add_end (self->pending, line);
 }
 
 //  Turn the current row of stmt into a JSON object.

@@ -61,6 +61,7 @@ en_error_set (en_error_t *error, int code, const char *format, ...)
     if (!error)
         return -1;
     error->code = code;
+    error->temporary = false;
     va_list args;
     va_start (args, format);
     vsnprintf (error->reason, sizeof error->reason, format, args);
@@ -317,13 +318,18 @@ en_msg_verify (en_msg_t *self, const unsigned char public_key [32])
 int
 en_msg_check_time (en_msg_t *self, int64_t now, en_error_t *error)
 {
+    int rc = 0;
     if (self->timestamp < now - EN_MAX_AGE_MS)
-        return en_error_set (error, EN_ERR_FORBIDDEN, "timestamp older than %lld days: refused as a possible replay",
-                             EN_MAX_AGE_MS / 86400000);
+        rc = en_error_set (error, EN_ERR_FORBIDDEN, "timestamp older than %lld days: refused as a possible replay",
+                           EN_MAX_AGE_MS / 86400000);
+    else
     if (self->timestamp > now + EN_MAX_SKEW_MS)
-        return en_error_set (error, EN_ERR_FORBIDDEN, "timestamp more than %lld minutes in the future (clock skew?)",
-                             EN_MAX_SKEW_MS / 60000);
-    return 0;
+        rc = en_error_set (error, EN_ERR_FORBIDDEN, "timestamp more than %lld minutes in the future (clock skew?)",
+                           EN_MAX_SKEW_MS / 60000);
+    //  A clock can be fixed; the message must not be lost to it
+    if (rc && error)
+        error->temporary = true;
+    return rc;
 }
 
 void

@@ -1,4 +1,4 @@
-/*  en_util - clock, ids, names, durations, small file helpers.
+/*  en_util - ids, names, durations, small file helpers.
 
     Ids come from libsodium's CSPRNG: message ids are the idempotency keys
     of the whole network, so they must never collide, not even across a
@@ -10,14 +10,6 @@
 #include <errno.h>
 #include <sys/stat.h>
 #include <time.h>
-
-int64_t
-en_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void
 en_random_hex (char *buf, size_t n)

@@ -82,6 +82,11 @@ struct _en_node_t {
     int64_t anchored_seq;       //  head seq last queued as ANCHOR (at start: the head then)
     int64_t resubmit_delay_ms;  //  wait after a new broker store before re-sending
     int64_t resubmit_at;        //  ms to re-send open requests to a new broker store (0: none due)
+    en_clock_t *clock;          //  the broker's clock's offset from ours
+    int64_t clock_alert_ms;     //  node/clock_alert: warn beyond this
+    char held_ref [33];         //  the message whose timestamp refusal we logged
+                                //  ("" when none): said once until it is accepted
+    bool drift_logged;          //  the system clock moved away from ours: said so
 };
 
 
@@ -443,6 +448,8 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
     self->endpoint = strdup (zconfig_get (config, "broker/endpoint", "tcp://127.0.0.1:7700"));
     self->heartbeat_ms = en_config_ms (config, "node/heartbeat", "1s");
     self->retry_ms = en_config_ms (config, "node/retry", "2s");
+    self->clock_alert_ms = en_config_ms (config, "node/clock_alert", "30s");
+    self->clock = en_clock_new ("broker", self->clock_alert_ms);
     self->replies = zlistx_new ();
     zlistx_set_destructor (self->replies, s_msg_destroy);
     self->notices = zlistx_new ();
@@ -586,6 +593,7 @@ en_node_destroy (en_node_t **self_p)
         en_pii_destroy (&self->pii);
         zlistx_destroy (&self->replies);
         zlistx_destroy (&self->notices);
+        en_clock_destroy (&self->clock);
         free (self->name);
         free (self->region);
         free (self->datadir);
@@ -840,6 +848,16 @@ s_handle_reliable (en_node_t *self, en_msg_t *msg)
         if (!en_id_valid (en_json_str (body, "offer")) || !en_name_valid (en_json_str (body, "expert"))
         ||  !en_id_valid (en_json_str (body, "request_id")))
             return EN_ERR_INVALID;
+        //  The deadline is on the broker's clock: kept here on ours, so a
+        //  broker two hours ahead does not give a crisis offer two hours
+        //  (the broker's own figure is kept as broker_deadline)
+        json_t *deadline = json_object_get (body, "deadline");
+        if (json_is_integer (deadline) && en_clock_known (self->clock)
+        &&  llabs (en_clock_offset (self->clock)) <= EN_CLOCK_MAX_CORRECTION_MS) {
+            json_object_set (body, "broker_deadline", deadline);
+            json_object_set_new (body, "deadline",
+                json_integer (json_integer_value (deadline) - en_clock_offset (self->clock)));
+        }
         if (en_nstore_offer_insert (self->store, body))
             return EN_ERR_INTERNAL;
         json_t *notice = en_notify_offer_event (body);
@@ -1020,6 +1038,20 @@ s_anchor (en_node_t *self)
     json_decref (chain);
 }
 
+//  A refusal the broker marks temporary, or (from a broker that does
+//  not mark them) one of its timestamp refusals: a clock can be fixed,
+//  so the message stays queued and is never lost to it.
+static bool
+s_refusal_temporary (json_t *body)
+{
+    if (json_is_true (json_object_get (body, "temporary")))
+        return true;
+    const char *reason = en_json_str (body, "reason");
+    return en_json_int (body, "code", 0) == EN_ERR_FORBIDDEN && reason
+        && (strncmp (reason, "timestamp older than", 20) == 0
+        ||  strncmp (reason, "timestamp more than", 19) == 0);
+}
+
 static void
 s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
 {
@@ -1041,7 +1073,18 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
         bool same = false;
         resend = en_seen_lookup (en_nstore_db (self->store), msg, NULL, NULL, 0, &same) && same;
     }
-    if (!verified || (!resend && en_msg_check_time (msg, en_now_ms (), &error))) {
+    //  A WELCOME or PONG that echoes the time of a HELLO or PING we sent
+    //  within a round trip is fresh whatever the broker's clock says; it
+    //  measures that clock. Every other message is judged against the
+    //  broker's clock as measured (en_clock).
+    json_t *echo = json_object_get (en_msg_body (msg), "echo");
+    json_t *peer_time = json_object_get (en_msg_body (msg), "time");
+    int64_t received = en_now_ms ();
+    bool fresh = verified && (streq (en_msg_command (msg), "WELCOME") || streq (en_msg_command (msg), "PONG"))
+              && json_is_integer (echo) && json_is_integer (peer_time)
+              && en_clock_round_trip (self->clock, json_integer_value (echo), json_integer_value (peer_time),
+                                      received) == 0;
+    if (!verified || (!resend && !fresh && en_clock_check (self->clock, msg, received, &error))) {
         if (!verified)
             en_error_set (&error, EN_ERR_FORBIDDEN, "signature does not verify with the broker's key "
                           "(is keys/broker.cert current?)");
@@ -1070,8 +1113,14 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
         ;
     else
     if (streq (command, "ACK")) {
-        if (ref && en_outbox_ack (en_nstore_outbox (self->store), "broker", ref) == 1)
+        if (ref && en_outbox_ack (en_nstore_outbox (self->store), "broker", ref) == 1) {
             en_nstore_message_result (self->store, ref, 0, NULL);
+            if (self->held_ref [0] && (streq (ref, self->held_ref)
+            ||  en_outbox_depth (en_nstore_outbox (self->store), "broker") == 0)) {
+                zsys_info ("broker accepts the messages it refused for their timestamp");
+                self->held_ref [0] = 0;
+            }
+        }
     }
     else
     if (streq (command, "ERROR")) {
@@ -1089,11 +1138,24 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
             }
             self->connected = false;
         }
+        else
+        if (code == EN_ERR_INTERNAL || s_refusal_temporary (body)) {
+            //  Not final: the broker could not store it (500), or our
+            //  clocks disagree (a timestamp refusal). Kept and sent again
+            //  every retry; said once until something is accepted again.
+            if (code == EN_ERR_INTERNAL)
+                zsys_warning ("broker refused %s: %d %s (sent again)", ref, code, reason);
+            else
+            if (!self->held_ref [0]) {
+                zsys_warning ("broker refused %s: %d %s; kept, and sent again every retry until the clocks "
+                              "agree (offset to the broker %+.1f s)", ref, code, reason,
+                              en_clock_offset (self->clock) / 1000.0);
+                snprintf (self->held_ref, sizeof self->held_ref, "%s", ref);
+            }
+        }
         else {
             zsys_warning ("broker refused %s: %d %s", ref, code, reason);
-            //  Final unless the broker could not store it (500: resend)
-            if (code != EN_ERR_INTERNAL
-            &&  en_outbox_ack (en_nstore_outbox (self->store), "broker", ref) == 1)
+            if (en_outbox_ack (en_nstore_outbox (self->store), "broker", ref) == 1)
                 en_nstore_message_result (self->store, ref, code, reason);
         }
     }
@@ -1832,6 +1894,8 @@ s_verb_status (en_node_t *self)
     json_object_set_new (status, "broker", json_string (self->endpoint));
     json_object_set_new (status, "connected", json_boolean (self->connected));
     json_object_set_new (status, "last_contact", json_integer (self->last_rx));
+    json_object_set_new (status, "clock", en_clock_status (self->clock));
+    json_object_set_new (status, "clock_drift_ms", json_integer (en_clock_drift_ms ()));
     json_object_set_new (status, "version", json_string (EXPERTNET_VERSION));
     json_object_set_new (status, "pii_guard", en_pii_counts (self->pii));
     json_object_set_new (status, "notifications", en_nstore_notify_counts (self->store));
@@ -2683,7 +2747,14 @@ s_handle_control (en_node_t *self)
         result = s_verb_audit_export (self, args, &code, err, sizeof err);
     else
         snprintf (err, sizeof err, "unknown verb '%s'", verb);
-    en_control_reply (self->control, routing_id, result, code, result ? NULL : err);
+    //  A store that failed for want of space says so, not "could not ..."
+    char full [600];
+    snprintf (full, sizeof full, "%s", err);
+    if (!result && en_db_full (en_nstore_db (self->store))) {
+        snprintf (full, sizeof full, "disk full: %s (free space in %s)", err, self->datadir);
+        code = EN_ERR_DISK_FULL;
+    }
+    en_control_reply (self->control, routing_id, result, code, result ? NULL : full);
     zframe_destroy (&routing_id);
     zstr_free (&verb);
     json_decref (args);
@@ -2694,6 +2765,8 @@ en_node_reload (en_node_t *self, zconfig_t *config)
 {
     self->heartbeat_ms = en_config_ms (config, "node/heartbeat", "1s");
     self->retry_ms = en_config_ms (config, "node/retry", "2s");
+    self->clock_alert_ms = en_config_ms (config, "node/clock_alert", "30s");
+    en_clock_set_alert (self->clock, self->clock_alert_ms);
     char err [256];
     if (s_accounts_config (self, config, err, sizeof err))
         zsys_warning ("%s; keeping the account settings", err);
@@ -2719,6 +2792,18 @@ en_node_reload (en_node_t *self, zconfig_t *config)
         zsys_error ("notify settings not reloaded: %s", err);
     zsys_info ("configuration reloaded: broker %s, heartbeat %lldms", self->endpoint,
                (long long) self->heartbeat_ms);
+}
+
+//  PING tells the broker what we measured of its clock, so it
+//  can judge our timestamps and show the offset (docs/protocol.md, "Clocks")
+static json_t *
+s_clock_told (en_node_t *self, json_t *body)
+{
+    if (en_clock_rtt (self->clock) >= 0) {
+        json_object_set_new (body, "offset", json_integer (en_clock_offset (self->clock)));
+        json_object_set_new (body, "rtt", json_integer (en_clock_rtt (self->clock)));
+    }
+    return body;
 }
 
 int
@@ -2754,6 +2839,8 @@ en_node_run (en_node_t *self)
             s_connect (self);
         }
         if (!self->connected && now - self->last_hello >= self->heartbeat_ms) {
+            //  (No offset told here: what we measured may be of a broker
+            //  process that is gone; the WELCOME measures afresh)
             en_msg_t *hello = en_msg_new ("HELLO", self->name,
                 json_pack ("{s:s, s:s, s:s}", "node", self->name, "region", self->region,
                            "version", EXPERTNET_VERSION));
@@ -2763,9 +2850,18 @@ en_node_run (en_node_t *self)
         }
         else
         if (self->connected && now - self->last_tx >= self->heartbeat_ms) {
-            en_msg_t *ping = en_msg_new ("PING", self->name, NULL);
+            en_msg_t *ping = en_msg_new ("PING", self->name, s_clock_told (self, json_object ()));
             s_send (self, ping);
             en_msg_destroy (&ping);
+        }
+        if (now >= next_flush) {
+            //  Our clock is the one we started with (en_clock)
+            bool drifted = llabs (en_clock_drift_ms ()) > self->clock_alert_ms;
+            if (drifted && !self->drift_logged)
+                zsys_warning ("the system clock moved %+.1f s since this node started; timers and timestamps "
+                              "keep the clock of the start (restart the node to take the new time)",
+                              en_clock_drift_ms () / 1000.0);
+            self->drift_logged = drifted;
         }
         if (self->connected && now >= next_flush) {
             s_flush (self);

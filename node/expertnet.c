@@ -1244,6 +1244,23 @@ s_cmd_node_user (s_cli_t *cli, json_t *parsed, const char *verb)
     return 0;
 }
 
+//  "+3600.0s (round-trip, rtt 2ms), ALERT: check NTP" from an en_clock status
+static const char *
+s_clock_text (json_t *clock, char *buf, size_t size)
+{
+    if (!json_is_object (clock))
+        snprintf (buf, size, "not measured");
+    else {
+        char rtt [32] = "";
+        if (json_is_integer (json_object_get (clock, "rtt_ms")))
+            snprintf (rtt, sizeof rtt, ", rtt %lldms", (long long) en_json_int (clock, "rtt_ms", 0));
+        snprintf (buf, size, "%+.1fs (%s%s)%s", en_json_int (clock, "offset_ms", 0) / 1000.0,
+                  en_json_str (clock, "how") ?: "?", rtt,
+                  json_is_true (json_object_get (clock, "alert")) ? ", ALERT: check NTP" : "");
+    }
+    return buf;
+}
+
 static int
 s_cmd_node_status (s_cli_t *cli, json_t *parsed)
 {
@@ -1254,8 +1271,9 @@ s_cmd_node_status (s_cli_t *cli, json_t *parsed)
     if (cli->json)
         s_print_json (status);
     else {
-        char when [32];
+        char when [32], clock [96];
         printf ("node %s (region %s), expertnet %s\n  broker      %s: %s (last contact %s)\n"
+                "  clock       broker's minus ours %s\n"
                 "  requests    %lld open\n  experts     %lld\n  offers      %lld waiting for an answer\n"
                 "  outbox      %lld message(s) not yet acknowledged\n"
                 "  PII guard   %lld checks, %lld refused (the refused text is never kept)\n",
@@ -1263,6 +1281,7 @@ s_cmd_node_status (s_cli_t *cli, json_t *parsed)
                 en_json_str (status, "broker"),
                 json_is_true (json_object_get (status, "connected")) ? "connected" : "NOT CONNECTED",
                 en_time_str (en_json_int (status, "last_contact", 0), when, sizeof when),
+                s_clock_text (json_object_get (status, "clock"), clock, sizeof clock),
                 (long long) en_json_int (status, "requests_open", 0), (long long) en_json_int (status, "experts", 0),
                 (long long) en_json_int (status, "offers_waiting", 0), (long long) en_json_int (status, "outbox", 0),
                 (long long) en_json_int (json_object_get (status, "pii_guard"), "checks", 0),
@@ -1318,7 +1337,7 @@ s_cmd_broker (s_cli_t *cli, json_t *parsed, const char *verb)
         json_decref (result);
         return 0;
     }
-    char when [32], left [32];
+    char when [32], left [32], clock [96];
     size_t index;
     json_t *row;
     if (streq (verb, "status")) {
@@ -1328,12 +1347,13 @@ s_cmd_broker (s_cli_t *cli, json_t *parsed, const char *verb)
         printf ("  store %s\n", en_json_str (result, "store") ?: "-");
         printf ("  nodes:\n");
         json_array_foreach (json_object_get (result, "nodes"), index, row)
-            printf ("    %-16s %-12s %-13s last seen %s, outbox %lld\n", en_json_str (row, "name"),
+            printf ("    %-16s %-12s %-13s last seen %s, outbox %lld, clock %s\n", en_json_str (row, "name"),
                     en_json_str (row, "region") ?: "-",
                     json_is_true (json_object_get (row, "connected")) ? "connected"
                     : json_is_false (json_object_get (row, "enrolled")) ? "REVOKED" : "DISCONNECTED",
                     en_time_str (en_json_int (row, "last_seen", 0), when, sizeof when),
-                    (long long) en_json_int (row, "outbox", 0));
+                    (long long) en_json_int (row, "outbox", 0),
+                    s_clock_text (json_object_get (row, "clock"), clock, sizeof clock));
         if (json_array_size (json_object_get (result, "nodes")) == 0)
             printf ("    (none since start)\n");
         printf ("  enrolled:\n");
@@ -1348,11 +1368,12 @@ s_cmd_broker (s_cli_t *cli, json_t *parsed, const char *verb)
             char rtt [32] = "-";
             if (json_is_integer (json_object_get (row, "rtt_ms")))
                 snprintf (rtt, sizeof rtt, "%lldms", (long long) en_json_int (row, "rtt_ms", 0));
-            printf ("    %-16s %-12s queue %lld, last contact %s, rtt %s, advertises %lld free place(s)%s%s\n",
+            printf ("    %-16s %-12s queue %lld, last contact %s, rtt %s, clock %s, advertises %lld free place(s)%s%s\n",
                     en_json_str (row, "peer"), en_json_str (row, "state"), (long long) en_json_int (row, "queue", 0),
                     json_is_integer (json_object_get (row, "last_contact"))
                         ? en_time_str (en_json_int (row, "last_contact", 0), when, sizeof when) : "never",
-                    rtt, (long long) en_json_int (advert, "free", 0),
+                    rtt, s_clock_text (json_object_get (row, "clock"), clock, sizeof clock),
+                    (long long) en_json_int (advert, "free", 0),
                     en_json_str (row, "refusal") ? "; refused: " : "", en_json_str (row, "refusal") ?: "");
         }
         s_print_counts ("experts", json_object_get (result, "experts_by_role"));

@@ -1,8 +1,8 @@
-/*  test_db - what en_db refuses to open (include/en_db.h): a store with
-    garbage inside, a file that is no database, and a store that was lost
-    or replaced according to its marker (store.id), unless new_store.
-    Each refusal is checked for the file it names; each test also opens
-    the good case, so a check that always refuses cannot pass.
+/*  test_db - what en_db does about failures (include/en_db.h): a full
+    store is one condition (en_db_full, logged once), and en_db_log holds
+    a line until its transaction commits, dropping it with a rolled-back
+    savepoint or transaction. A full store is made with SQLite's
+    max_page_count.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,31 +12,33 @@
 #include <unistd.h>
 
 #include "expertnet.h"
-#include "test_fixture.h"
-
-typedef struct {
-    char dir [64];              //  temporary directory
-    char path [128];            //  the store in it
-    char marker [128];          //  its store.id
-} fixture_t;
 
 static const char *s_migrations [] = {
-    EN_DB_IDENTITY_SCHEMA,
-    "CREATE TABLE work (x TEXT);"
-    "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)"
-    "  INSERT INTO work SELECT printf ('row %d of the work table, long enough to fill pages', i) FROM n;",
+    "CREATE TABLE t (v BLOB);",
     NULL
 };
+
+typedef struct {
+    char dir [64];
+    char path [128];
+    char log [128];
+    FILE *logfile;
+    en_db_t *db;
+} s_fixture_t;
 
 static int
 s_setup (void **state)
 {
-    fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
-    strcpy (self->dir, "/tmp/test_db.XXXXXX");
-    if (!mkdtemp (self->dir))
-        return -1;
-    snprintf (self->path, sizeof self->path, "%s/broker.db", self->dir);
-    snprintf (self->marker, sizeof self->marker, "%s/store.id", self->dir);
+    s_fixture_t *self = (s_fixture_t *) calloc (1, sizeof (s_fixture_t));
+    snprintf (self->dir, sizeof self->dir, "/tmp/en-test-db-XXXXXX");
+    assert_non_null (mkdtemp (self->dir));
+    snprintf (self->path, sizeof self->path, "%s/t.db", self->dir);
+    snprintf (self->log, sizeof self->log, "%s/log", self->dir);
+    char err [256];
+    self->db = en_db_new (self->path, s_migrations, err, sizeof err);
+    assert_non_null (self->db);
+    self->logfile = fopen (self->log, "w+");
+    zsys_set_logstream (self->logfile);
     *state = self;
     return 0;
 }
@@ -44,131 +46,91 @@ s_setup (void **state)
 static int
 s_teardown (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
-    test_rmtree (self->dir);
+    s_fixture_t *self = (s_fixture_t *) *state;
+    zsys_set_logstream (stderr);
+    fclose (self->logfile);
+    en_db_destroy (&self->db);
+    char cmd [160];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", self->dir);
+    assert_int_equal (system (cmd), 0);
     free (self);
     return 0;
 }
 
-//  Open (check, open, mark) as the daemons do; the store id, or NULL with err.
-static char *
-s_open (fixture_t *self, bool new_store, char *err, size_t errlen)
+//  How many log lines contain text
+static int
+s_count (s_fixture_t *self, const char *text)
 {
-    *err = 0;
-    if (en_db_store_check (self->path, self->marker, new_store, err, errlen))
-        return NULL;
-    en_db_t *db = en_db_new (self->path, s_migrations, err, errlen);
-    if (!db)
-        return NULL;
-    char *id = en_db_store_mark (db, self->path, self->marker, new_store, err, errlen) ? NULL
-             : en_db_store_id (db);
-    en_db_destroy (&db);
-    return id;
+    fflush (self->logfile);
+    FILE *in = fopen (self->log, "r");
+    char line [1024];
+    int count = 0;
+    while (fgets (line, sizeof line, in))
+        count += strstr (line, text) != NULL;
+    fclose (in);
+    return count;
 }
 
 static void
-s_write_at (const char *path, long offset, const char *bytes, size_t size)
+test_log_after_commit (void **state)
 {
-    FILE *file = fopen (path, "r+b");
-    assert_non_null (file);
-    assert_int_equal (fseek (file, offset, SEEK_SET), 0);
-    assert_int_equal (fwrite (bytes, 1, size, file), size);
-    fclose (file);
+    s_fixture_t *self = (s_fixture_t *) *state;
+    assert_int_equal (en_db_begin (self->db), 0);
+    en_db_savepoint (self->db);
+    en_db_log (self->db, "line %s", "rolled-back");
+    en_db_rollback_to (self->db);
+    en_db_savepoint (self->db);
+    en_db_log (self->db, "line %s", "released");
+    en_db_release (self->db);
+    assert_int_equal (s_count (self, "line released"), 0);     //  not before COMMIT
+    assert_int_equal (en_db_commit (self->db), 0);
+    assert_int_equal (s_count (self, "line released"), 1);
+    assert_int_equal (s_count (self, "line rolled-back"), 0);
+    //  A rolled-back transaction logs nothing
+    assert_int_equal (en_db_begin (self->db), 0);
+    en_db_log (self->db, "line %s", "of-a-rollback");
+    en_db_rollback (self->db);
+    assert_int_equal (en_db_begin (self->db), 0);
+    assert_int_equal (en_db_commit (self->db), 0);
+    assert_int_equal (s_count (self, "of-a-rollback"), 0);
+    //  Outside a transaction: at once
+    en_db_log (self->db, "line %s", "at-once");
+    assert_int_equal (s_count (self, "line at-once"), 1);
 }
 
 static void
-test_damage_refused (void **state)
+test_full_once (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
-    char err [512];
-    char *id = s_open (self, false, err, sizeof err);
-    assert_non_null (id);
-    free (id);
-    //  Garbage over the pages after the first (the schema stays readable)
-    char garbage [4096 * 4];
-    for (size_t i = 0; i < sizeof garbage; i++)
-        garbage [i] = (char) (i * 7 + 13);
-    s_write_at (self->path, 4096 * 2, garbage, sizeof garbage);
-    id = s_open (self, false, err, sizeof err);
-    assert_null (id);
-    char expected [256];
-    snprintf (expected, sizeof expected, "database %s is damaged", self->path);
-    assert_non_null (strstr (err, expected));
-
-    //  Not a database at all: also named
-    FILE *file = fopen (self->path, "wb");
-    assert_non_null (file);
-    fputs ("this is not a database, but a file of 100 bytes or more, which SQLite reads as a header........", file);
-    fclose (file);
-    id = s_open (self, true, err, sizeof err);
-    assert_null (id);
-    assert_non_null (strstr (err, expected));
-}
-
-static void
-test_lost_store_refused (void **state)
-{
-    fixture_t *self = (fixture_t *) *state;
-    char err [512];
-    //  First start: no marker yet; it is written with the store's id
-    char *first = s_open (self, false, err, sizeof err);
-    assert_non_null (first);
-    assert_int_equal (strlen (first), 32);
-    char *marked = en_file_read (self->marker, 100);
-    assert_non_null (marked);
-    assert_non_null (strstr (marked, first));
-    free (marked);
-    //  Again: the same store, accepted
-    char *again = s_open (self, false, err, sizeof err);
-    assert_non_null (again);
-    assert_string_equal (again, first);
-    free (again);
-
-    //  Emptied: refused, naming the file, the marker and the way out
-    FILE *file = fopen (self->path, "wb");
-    fclose (file);
-    assert_null (s_open (self, false, err, sizeof err));
-    assert_non_null (strstr (err, "is empty (0 bytes)"));
-    assert_non_null (strstr (err, self->marker));
-    assert_non_null (strstr (err, first));
-    assert_non_null (strstr (err, "--new-store"));
-    //  Missing: refused too
-    unlink (self->path);
-    assert_null (s_open (self, false, err, sizeof err));
-    assert_non_null (strstr (err, "is missing"));
-
-    //  --new-store: a new store with a new identity, marked
-    char *second = s_open (self, true, err, sizeof err);
-    assert_non_null (second);
-    assert_string_not_equal (second, first);
-    marked = en_file_read (self->marker, 100);
-    assert_non_null (strstr (marked, second));
-    free (marked);
-
-    //  Another store put in its place (here: an older marker): refused
-    file = fopen (self->marker, "w");
-    fprintf (file, "%s\n", first);
-    fclose (file);
-    assert_null (s_open (self, false, err, sizeof err));
-    assert_non_null (strstr (err, "was replaced"));
-    //  ... unless new_store, which gives it a new identity once more
-    char *third = s_open (self, true, err, sizeof err);
-    assert_non_null (third);
-    assert_string_not_equal (third, second);
-    assert_string_not_equal (third, first);
-    free (first);
-    free (second);
-    free (third);
+    s_fixture_t *self = (s_fixture_t *) *state;
+    sqlite3 *handle = en_db_handle (self->db);
+    assert_int_equal (sqlite3_exec (handle, "PRAGMA max_page_count = 8", NULL, NULL, NULL), SQLITE_OK);
+    assert_false (en_db_full (self->db));
+    int failures = 0;
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal (en_db_begin (self->db), 0);
+        if (en_db_exec (self->db, "INSERT INTO t (v) VALUES (zeroblob (4000))", NULL) || en_db_commit (self->db)) {
+            failures++;
+            en_db_rollback (self->db);
+        }
+    }
+    assert_true (failures > 10);
+    assert_true (en_db_full (self->db));
+    assert_int_equal (s_count (self, "disk full"), 1);          //  one condition, one line
+    assert_int_equal (sqlite3_exec (handle, "PRAGMA max_page_count = 100000", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal (en_db_begin (self->db), 0);
+    assert_int_equal (en_db_exec (self->db, "INSERT INTO t (v) VALUES (zeroblob (4000))", NULL), 0);
+    assert_int_equal (en_db_commit (self->db), 0);
+    assert_false (en_db_full (self->db));
+    assert_int_equal (s_count (self, "writes succeed again"), 1);
 }
 
 int
 main (void)
 {
     zsys_init ();
-    zsys_set_logident ("test_db");
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test_setup_teardown (test_damage_refused, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_lost_store_refused, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_log_after_commit, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_full_once, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
