@@ -7,7 +7,7 @@
 #   make install  install binaries, configs and systemd units (PREFIX, DESTDIR)
 
 CC      ?= cc
-PKGS    := libczmq libzmq libsodium sqlite3 jansson libmicrohttpd
+PKGS    := libczmq libzmq libsodium sqlite3 jansson libmicrohttpd liboath
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
            -Werror=implicit-function-declaration -Iinclude \

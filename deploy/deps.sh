@@ -5,7 +5,7 @@ set -euo pipefail
 # curl, prometheus (promtool) and chromium are for the dashboard's tests
 # (tests/integration/test_web.sh, test_browser.sh).
 pkgs=(build-essential pkg-config libczmq-dev libzmq3-dev libsodium-dev
-      libsqlite3-dev libjansson-dev libcmocka-dev libmicrohttpd-dev
+      libsqlite3-dev libjansson-dev libcmocka-dev libmicrohttpd-dev liboath-dev
       sqlite3 jq iproute2 procps curl prometheus chromium)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -49,7 +49,8 @@ typedef struct {
     const char *message;        //  Dutch, above the form, or NULL
     const char *next;           //  where to go after login (safe local path)
     const char *name;           //  pre-fills the name field, or NULL
-    bool code;                  //  show the TOTP code field (second step)
+    bool code;                  //  second step: show only the TOTP code field
+    const char *pending;        //  second step: hidden field "pending" (token)
 } en_http_login_view_t;
 
 typedef struct {
@@ -57,6 +58,8 @@ typedef struct {
     const char *log_name;
     //  Where logout is POSTed (with field csrf): "/logout", "/uitloggen"
     const char *logout_path;
+    //  Address when the config has none (e.g. "127.0.0.1:8080"), or NULL
+    const char *default_address;
 
     //  Route a logged-in request (and any path not handled by en_http).
     //  Reply with en_http_reply_* and return its result.
@@ -121,6 +124,7 @@ uint64_t en_http_responses (en_http_t *self, int status_class);
 //  The request being answered (borrowed strings; valid in the callback)
 
 en_http_t *en_http_request_http (en_http_request_t *req);
+void *en_http_request_app (en_http_request_t *req);               //  app_arg of en_http_new
 const char *en_http_request_path (en_http_request_t *req);        //  no query
 bool en_http_request_post (en_http_request_t *req);               //  else GET/HEAD
 const char *en_http_request_query (en_http_request_t *req, const char *name);
