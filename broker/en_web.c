@@ -88,27 +88,61 @@ s_page_frame (en_http_request_t *req, en_page_t *page)
     page->now = en_now_ms ();
 }
 
+//  The broker's refusals are English (they are its API's); operators
+//  read them in Dutch. Known ones by a phrase, the rest by status code.
+static const char *s_refusals [][2] = {
+    { "is already closed", "Dit verzoek is al gesloten." },
+    { "cannot be offered again", "Dit verzoek kan in deze toestand niet opnieuw worden aangeboden." },
+    { "cannot be escalated", "Dit verzoek kan in deze toestand niet worden geëscaleerd." },
+    { "no bovenregionale procesregisseur", "Er is nu geen bovenregionale procesregisseur beschikbaar." },
+    { "is with peer broker", "Dit verzoek ligt bij de broker van een andere provincie: daar handelen ze het af, "
+                             "of haal het terug." },
+    { "was accepted by", "Een expert in de andere provincie heeft het al geaccepteerd: sluit het in plaats daarvan." },
+    { "is not with a peer broker", "Dit verzoek ligt niet bij een andere provincie." },
+    { "field 'reason'", "Vul een reden in (hoogstens 500 tekens)." },
+    { NULL, NULL } };
+
+static const char *
+s_refusal (int rc, json_t *result)
+{
+    if (rc < 0)
+        return "De broker antwoordt niet; probeer het zo opnieuw.";
+    const char *error = en_json_str (result, "error") ?: "";
+    for (int i = 0; s_refusals [i][0]; i++)
+        if (strstr (error, s_refusals [i][0]))
+            return s_refusals [i][1];
+    switch (en_json_int (result, "code", 500)) {
+        case 404: return "Dit verzoek bestaat niet (meer).";
+        case 409: return "Dit kan niet in de huidige toestand van het verzoek.";
+        case 400: case 422: return "De gegevens zijn niet geldig.";
+        default:  return "De broker kon dit niet uitvoeren.";
+    }
+}
+
+//  A page with a short message, in the frame
+static int
+s_page_message (en_http_request_t *req, unsigned int status, const char *title, const char *message)
+{
+    en_page_t page;
+    s_page_frame (req, &page);
+    en_http_buf_t buf;
+    FILE *out = en_http_buf_open (&buf);
+    en_pages_begin (out, &page, title, NULL);
+    en_pages_message (out, title, message);
+    en_pages_end (out);
+    return en_http_reply_html (req, status, &buf);
+}
+
 //  A broker call failed: a page saying so (502/404 and the like)
 static int
 s_page_error (en_http_request_t *req, int rc, json_t *result)
 {
     unsigned int status = rc < 0 ? MHD_HTTP_BAD_GATEWAY
                         : (unsigned int) en_json_int (result, "code", 500);
-    en_page_t page;
-    s_page_frame (req, &page);
-    en_http_buf_t buf;
-    FILE *out = en_http_buf_open (&buf);
-    en_pages_begin (out, &page, "Fout", NULL);
-    if (rc < 0)
-        en_pages_message (out, "De broker antwoordt niet", "Probeer het zo opnieuw.");
-    else
-    if (status == 404)
-        en_pages_message (out, "Niet gevonden", en_json_str (result, "error") ?: "");
-    else
-        en_pages_message (out, "Fout", en_json_str (result, "error") ?: "");
-    en_pages_end (out);
+    int answer = s_page_message (req, status, rc < 0 ? "De broker antwoordt niet"
+                                              : status == 404 ? "Niet gevonden" : "Fout", s_refusal (rc, result));
     json_decref (result);
-    return en_http_reply_html (req, status, &buf);
+    return answer;
 }
 
 static int
@@ -130,9 +164,9 @@ s_page_overview (en_http_request_t *req, bool fragment)
         s_page_frame (req, &page);
         en_pages_begin (out, &page, "Overzicht", "overzicht");
         fputs ("<div class=\"livebar\"><h1>Overzicht</h1><span id=\"live-status\" class=\"live\">live</span></div>"
-               "<div id=\"live\" data-src=\"/fragment/overview\" data-every=\"2000\">", out);
+               "<div id=\"live\" data-src=\"/fragment/overview\" data-every=\"2000\" aria-live=\"polite\">", out);
         en_pages_overview (out, overview);
-        fputs ("</div><h2>Doorlooptijden</h2><div id=\"charts\" data-src=\"/fragment/charts\" data-every=\"30000\">", out);
+        fputs ("</div><h2>Doorlooptijden</h2><div id=\"charts\" data-src=\"/fragment/charts\" data-every=\"30000\" aria-live=\"polite\">", out);
         en_pages_charts (out, charts);
         fputs ("</div>", out);
         en_pages_end (out);
@@ -160,7 +194,7 @@ s_page_charts (en_http_request_t *req, bool fragment)
         en_pages_begin (out, &page, "Grafieken", "grafieken");
         fputs ("<div class=\"livebar\"><h1>Grafieken</h1><span id=\"live-status\" class=\"live\">live</span></div>"
                "<p class=\"muted\">Tijden gemeten vanaf het indienen van een verzoek bij de broker; kleuren per urgentie."
-               " Ververst elke 30 seconden.</p><div data-src=\"/fragment/charts\" data-every=\"30000\">", out);
+               " Ververst elke 30 seconden.</p><div data-src=\"/fragment/charts\" data-every=\"30000\" aria-live=\"polite\">", out);
         en_pages_charts (out, charts);
         fputs ("</div>", out);
         en_pages_end (out);
@@ -281,7 +315,7 @@ s_page_action (en_http_request_t *req, const char *id)
     json_t *result;
     int rc = en_http_call (s_http (req), action, json_pack ("{s:s, s:s, s:s}", "request", id, "reason", reason,
                                                   "operator", en_http_request_user (req)), &result);
-    enum MHD_Result answer;
+    int answer;
     if (rc == 0) {
         char location [160];
         snprintf (location, sizeof location, "/verzoek/%s?gedaan=%s", id, action);
@@ -289,8 +323,7 @@ s_page_action (en_http_request_t *req, const char *id)
     }
     else {
         char message [400];
-        snprintf (message, sizeof message, "Niet gelukt: %s",
-                  rc < 0 ? "de broker antwoordt niet" : en_json_str (result, "error") ?: "?");
+        snprintf (message, sizeof message, "Niet gelukt: %s", s_refusal (rc, result));
         answer = s_page_request (req, id, message, true,
                                  rc < 0 ? MHD_HTTP_BAD_GATEWAY : (unsigned int) en_json_int (result, "code", 500));
     }
@@ -453,7 +486,7 @@ s_dispatch (en_http_request_t *req, void *app)
     if (strncmp (url, "/verzoek/", 9) == 0) {
         const char *id = url + 9;
         if (!en_id_valid (id))
-            return s_page_error (req, 1, json_pack ("{s:s, s:i}", "error", "Dit verzoek bestaat niet.", "code", 404));
+            return s_page_message (req, MHD_HTTP_NOT_FOUND, "Niet gevonden", "Dit verzoek bestaat niet.");
         return post ? s_page_action (req, id) : s_page_request (req, id, NULL, false, MHD_HTTP_OK);
     }
     if (post)
@@ -470,7 +503,7 @@ s_dispatch (en_http_request_t *req, void *app)
         return s_page_requests (req);
     if (streq (url, "/experts"))
         return s_page_experts (req);
-    return s_page_error (req, 1, json_pack ("{s:s, s:i}", "error", "Deze pagina bestaat niet.", "code", 404));
+    return s_page_message (req, MHD_HTTP_NOT_FOUND, "Niet gevonden", "Deze pagina bestaat niet.");
 }
 
 //  -------------------------------------------------------------------------

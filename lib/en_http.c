@@ -1083,6 +1083,19 @@ s_same_origin (en_http_request_t *req)
     return rest && host && streq (rest, host);      //  "null" (opaque) is refused too
 }
 
+//  A refusal by en_http itself: English JSON for API clients, a line of
+//  Dutch for a person at a browser
+static int
+s_refuse (en_http_request_t *req, unsigned int status, const char *api_message, const char *message)
+{
+    if (strncmp (req->url, "/api/", 5) == 0 || en_http_request_is_json (req))
+        return en_http_reply_error (req, status, api_message);
+    char *text = NULL;
+    if (asprintf (&text, "%s\n", message) < 0)
+        return EN_HTTP_NO;
+    return en_http_reply (req, status, "text/plain; charset=utf-8", text, strlen (text));
+}
+
 //  -------------------------------------------------------------------------
 //  Dispatch
 
@@ -1098,7 +1111,8 @@ s_dispatch (en_http_request_t *req)
             return en_http_reply (req, MHD_HTTP_OK, asset->type, strdup (asset->body), strlen (asset->body));
     }
     if (req->post && !s_same_origin (req))
-        return en_http_reply_error (req, MHD_HTTP_FORBIDDEN, "cross-site request refused");
+        return s_refuse (req, MHD_HTTP_FORBIDDEN, "cross-site request refused",
+                         "Geweigerd: dit verzoek kwam van een andere website.");
     if (streq (url, "/login")) {
         if (req->post)
             return s_login (req);
@@ -1117,7 +1131,8 @@ s_dispatch (en_http_request_t *req)
         bool ok = en_http_request_csrf_ok (req, en_json_str (fields, "csrf"));
         json_decref (fields);
         if (!ok)
-            return en_http_reply_error (req, MHD_HTTP_FORBIDDEN, "csrf token required");
+            return s_refuse (req, MHD_HTTP_FORBIDDEN, "csrf token required",
+                             "Het formulier is verlopen; laad de pagina opnieuw en probeer het nog eens.");
         en_http_request_logout (req);
         return s_redirect_cookie (req, "/login", "en_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     }
@@ -1181,12 +1196,15 @@ s_handler (void *cls, struct MHD_Connection *connection, const char *url, const 
     int rc;
     if (streq (method, "POST"))
         req.post = true;
-    if (!streq (method, "GET") && !streq (method, "HEAD") && !streq (method, "POST"))
+    if (!streq (method, "GET") && !streq (method, "HEAD") && !streq (method, "POST")) {
+        const char *text = "method not allowed / methode niet toegestaan\n";
         rc = en_http_reply_with (&req, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
-                                 strdup ("method not allowed\n"), 19, "Allow", "GET, HEAD, POST");
+                                 strdup (text), strlen (text), "Allow", "GET, HEAD, POST");
+    }
     else
     if (upload->too_large)
-        rc = en_http_reply_error (&req, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+        rc = s_refuse (&req, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large",
+                       "Te groot: wat u verstuurde is groter dan 64 KiB.");
     else
         rc = s_dispatch (&req);
     free (req.token_user);
