@@ -123,6 +123,7 @@ struct _en_http_t {
     int64_t lockout_ms;         //  first lock after too many failures
     int attempts;               //  failures before a lock
     bool tls;                   //  serving HTTPS directly
+    bool oath;                  //  oath_init done (oath_done at destroy)
     bool secure_cookie;         //  add Secure (TLS here or at a proxy)
     char *trusted_proxy;        //  its X-Forwarded-For is believed, or NULL
     char *tls_cert;             //  PEM text, kept while the daemon runs
@@ -1037,8 +1038,11 @@ s_login (en_http_request_t *req)
         entry->password = (char *) sodium_malloc (entry->password_size + 1);
         memcpy (entry->password, password, entry->password_size + 1);
         entry->expires = en_now_ms () + PENDING_MS;
+        unsigned char raw [32];
         char token [TOKEN_HEX + 1];
-        en_random_hex (token, TOKEN_HEX);
+        randombytes_buf (raw, sizeof raw);
+        sodium_bin2hex (token, sizeof token, raw, sizeof raw);
+        sodium_memzero (raw, sizeof raw);
         zhashx_insert (self->pending, token, entry);
         if (login.api)
             rc = en_http_reply_json (req, MHD_HTTP_UNAUTHORIZED,
@@ -1316,8 +1320,14 @@ en_http_new (zconfig_t *config, const char *section, const char *control_endpoin
         snprintf (err, errlen, "%s/address '%s': %s", section, address, gai_strerror (gai));
         return NULL;
     }
+    if (oath_init () != OATH_OK) {
+        freeaddrinfo (found);
+        snprintf (err, errlen, "liboath does not initialise");
+        return NULL;
+    }
     en_http_t *self = (en_http_t *) zmalloc (sizeof (en_http_t));
     assert (self);
+    self->oath = true;
     self->app = *app;
     if (!self->app.log_name)
         self->app.log_name = "web";
@@ -1409,6 +1419,8 @@ en_http_destroy (en_http_t **self_p)
         free (self->trusted_proxy);
         free (self->address);
         free (self->control);
+        if (self->oath)
+            oath_done ();
         free (self);
         *self_p = NULL;
     }
