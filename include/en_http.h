@@ -29,7 +29,8 @@
     (60s), secure_cookie (false; true behind a TLS proxy), tls_cert and
     tls_key (PEM paths: serve HTTPS directly, cookies get Secure),
     trusted_proxy (address of a reverse proxy whose X-Forwarded-For is
-    believed for the client address; unset: never believed). */
+    believed for the client address; unset: never believed), max_body
+    (request body limit in bytes, 65536; larger: 413). */
 #ifndef EN_HTTP_H_INCLUDED
 #define EN_HTTP_H_INCLUDED
 
@@ -147,8 +148,12 @@ bool en_http_request_via_session (en_http_request_t *req);
 const void *en_http_request_secret (en_http_request_t *req, size_t *size);
 int en_http_request_set_secret (en_http_request_t *req, const void *secret, size_t size);
 
-//  The body as a JSON object (JSON body) or the named form fields (form
-//  body), values as JSON strings. Caller owns; NULL when it does not parse.
+//  The body as a JSON object (JSON body) or the named fields of a form
+//  (application/x-www-form-urlencoded or multipart/form-data, where a
+//  file's content is the field's value, as text): a name ending in "[]"
+//  (e.g. "expertise[]", sent as "expertise") gives a JSON array of every
+//  value sent, any other name a JSON string (the first). Values that are
+//  not UTF-8 are left out. Caller owns; NULL when a JSON body does not parse.
 json_t *en_http_request_fields (en_http_request_t *req, const char **names);
 //  The raw body (borrowed) and its size (0 for none)
 const char *en_http_request_body (en_http_request_t *req, size_t *size);

@@ -59,7 +59,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
-#define MAX_BODY            (64 * 1024)     //  request body limit
+#define MAX_BODY            "65536"         //  request body limit (bytes), default
 #define CALL_TIMEOUT_MS     5000            //  daemon loop's answer
 #define SESSION_CHECK_MS    30000           //  re-check a session's account
 #define SWEEP_MS            10000           //  drop expired sessions this often
@@ -104,7 +104,7 @@ typedef struct {
 typedef struct {
     char *data;                 //  request body so far
     size_t size;                //  its length
-    bool too_large;             //  over MAX_BODY: refused with 413
+    bool too_large;             //  over max_body: refused with 413
 } s_upload_t;
 
 typedef struct {
@@ -122,6 +122,7 @@ struct _en_http_t {
     int64_t idle_ms;            //  idle session lifetime
     int64_t lockout_ms;         //  first lock after too many failures
     int attempts;               //  failures before a lock
+    size_t max_body;            //  request body limit, bytes
     bool tls;                   //  serving HTTPS directly
     bool oath;                  //  oath_init done (oath_done at destroy)
     bool secure_cookie;         //  add Secure (TLS here or at a proxy)
@@ -417,42 +418,33 @@ s_hex_value (char c)
     return -1;
 }
 
-//  A field of an application/x-www-form-urlencoded body, decoded; NULL
-//  when absent. Caller frees.
+//  Percent-decode n bytes of a form body ('+' is a space); NULL when it
+//  holds an encoded NUL. Caller frees.
 static char *
-s_form_field (const char *body, size_t size, const char *name)
+s_form_decode (const char *v, size_t n)
 {
-    size_t name_len = strlen (name);
-    const char *end = body + size;
-    for (const char *p = body; p && p < end; ) {
-        const char *amp = memchr (p, '&', (size_t) (end - p));
-        const char *stop = amp ? amp : end;
-        if ((size_t) (stop - p) > name_len && strncmp (p, name, name_len) == 0 && p [name_len] == '=') {
-            const char *v = p + name_len + 1;
-            char *value = (char *) malloc ((size_t) (stop - v) + 1);
-            size_t n = 0;
-            while (v < stop) {
-                if (*v == '+')
-                    value [n++] = ' ';
-                else
-                if (*v == '%' && stop - v >= 3 && s_hex_value (v [1]) >= 0 && s_hex_value (v [2]) >= 0) {
-                    value [n++] = (char) (s_hex_value (v [1]) * 16 + s_hex_value (v [2]));
-                    v += 2;
-                }
-                else
-                    value [n++] = *v;
-                v++;
-            }
-            value [n] = 0;
-            if (strlen (value) != n) {      //  an encoded NUL: refuse the field
-                free (value);
-                return NULL;
-            }
-            return value;
+    const char *stop = v + n;
+    char *value = (char *) malloc (n + 1);
+    size_t len = 0;
+    while (v < stop) {
+        if (*v == '+')
+            value [len++] = ' ';
+        else
+        if (*v == '%' && stop - v >= 3 && s_hex_value (v [1]) >= 0 && s_hex_value (v [2]) >= 0) {
+            value [len++] = (char) (s_hex_value (v [1]) * 16 + s_hex_value (v [2]));
+            v += 2;
         }
-        p = amp ? amp + 1 : NULL;
+        else
+            value [len++] = *v;
+        v++;
     }
-    return NULL;
+    value [len] = 0;
+    if (strlen (value) != len) {
+        sodium_memzero (value, len);
+        free (value);
+        return NULL;
+    }
+    return value;
 }
 
 bool
@@ -460,6 +452,86 @@ en_http_request_is_json (en_http_request_t *req)
 {
     const char *type = MHD_lookup_connection_value (req->conn, MHD_HEADER_KIND, "Content-Type");
     return type && strncasecmp (type, "application/json", 16) == 0;
+}
+
+//  Add value under key: a string, or (is_array) one more array element
+static void
+s_field_add (json_t *fields, const char *key, bool is_array, const char *value, size_t size)
+{
+    json_t *string = json_stringn (value, size);
+    if (!string)
+        return;                     //  not UTF-8 (or a NUL): not a field
+    if (!is_array) {
+        if (!json_object_get (fields, key))
+            json_object_set_new (fields, key, string);
+        else
+            json_decref (string);   //  the first one counts
+        return;
+    }
+    json_t *array = json_object_get (fields, key);
+    if (!json_is_array (array)) {
+        array = json_array ();
+        json_object_set_new (fields, key, array);
+    }
+    json_array_append_new (array, string);
+}
+
+//  multipart/form-data: each part named in names, by its name="..."
+//  (a file part's content is its value, as text)
+static void
+s_multipart (json_t *fields, const char *type, const char *data, size_t size, const char **names)
+{
+    const char *b = strcasestr (type, "boundary=");
+    if (!b)
+        return;
+    b += 9;
+    char boundary [200];
+    size_t blen = strcspn (b, "; \t");
+    if (*b == '"') {
+        b++;
+        blen = strcspn (b, "\"");
+    }
+    if (blen == 0 || blen > sizeof boundary - 5)
+        return;
+    snprintf (boundary, sizeof boundary, "\r\n--%.*s", (int) blen, b);
+    size_t delim = strlen (boundary);
+    //  The first boundary has no CRLF before it
+    const char *p = memmem (data, size, boundary + 2, delim - 2);
+    const char *end = data + size;
+    while (p) {
+        p += delim - 2;
+        if (end - p >= 2 && p [0] == '-' && p [1] == '-')
+            break;                  //  closing boundary
+        const char *head_end = memmem (p, (size_t) (end - p), "\r\n\r\n", 4);
+        if (!head_end)
+            break;
+        const char *content = head_end + 4;
+        const char *next = memmem (content, (size_t) (end - content), boundary, delim);
+        if (!next)
+            break;
+        //  name="..." in the part's headers
+        char head [1024];
+        snprintf (head, sizeof head, "%.*s", (int) MIN ((size_t) (head_end - p), sizeof head - 1), p);
+        const char *n = strstr (head, " name=\"");
+        if (!n)
+            n = strstr (head, ";name=\"");
+        if (n) {
+            n += 7;
+            size_t nlen = strcspn (n, "\"");
+            for (int i = 0; names [i]; i++) {
+                size_t len = strlen (names [i]);
+                bool is_array = len > 2 && streq (names [i] + len - 2, "[]");
+                size_t key_len = is_array ? len - 2 : len;
+                if (nlen == key_len && strncmp (n, names [i], key_len) == 0) {
+                    char key [128];
+                    snprintf (key, sizeof key, "%.*s", (int) key_len, names [i]);
+                    s_field_add (fields, key, is_array, content, (size_t) (next - content));
+                    break;
+                }
+            }
+        }
+        p = next + 2;               //  at "--boundary"
+    }
 }
 
 json_t *
@@ -476,13 +548,33 @@ en_http_request_fields (en_http_request_t *req, const char **names)
         return json;
     }
     json_t *fields = json_object ();
-    for (int i = 0; names [i]; i++) {
-        char *value = s_form_field (data, size, names [i]);
-        if (value) {
-            json_object_set_new (fields, names [i], json_string (value));
-            sodium_memzero (value, strlen (value));
+    const char *type = MHD_lookup_connection_value (req->conn, MHD_HEADER_KIND, "Content-Type");
+    if (type && strncasecmp (type, "multipart/form-data", 19) == 0) {
+        s_multipart (fields, type, data, size, names);
+        return fields;
+    }
+    //  application/x-www-form-urlencoded: name=value&..., in order
+    const char *end = data + size;
+    for (const char *p = data; p < end; ) {
+        const char *amp = memchr (p, '&', (size_t) (end - p));
+        const char *stop = amp ? amp : end;
+        const char *eq = memchr (p, '=', (size_t) (stop - p));
+        char *key = eq ? s_form_decode (p, (size_t) (eq - p)) : NULL;
+        for (int i = 0; key && names [i]; i++) {
+            size_t len = strlen (names [i]);
+            bool is_array = len > 2 && streq (names [i] + len - 2, "[]");
+            if (strlen (key) == (is_array ? len - 2 : len) && strncmp (key, names [i], strlen (key)) == 0) {
+                char *value = s_form_decode (eq + 1, (size_t) (stop - eq - 1));
+                if (value) {
+                    s_field_add (fields, key, is_array, value, strlen (value));
+                    sodium_memzero (value, strlen (value));
+                    free (value);
+                }
+                break;
+            }
         }
-        free (value);
+        free (key);
+        p = stop + 1;
     }
     return fields;
 }
@@ -1184,7 +1276,7 @@ s_handler (void *cls, struct MHD_Connection *connection, const char *url, const 
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
-        if (!upload->too_large && upload->size + *upload_data_size <= MAX_BODY) {
+        if (!upload->too_large && upload->size + *upload_data_size <= self->max_body) {
             upload->data = (char *) realloc (upload->data, upload->size + *upload_data_size + 1);
             memcpy (upload->data + upload->size, upload_data, *upload_data_size);
             upload->size += *upload_data_size;
@@ -1208,7 +1300,7 @@ s_handler (void *cls, struct MHD_Connection *connection, const char *url, const 
     else
     if (upload->too_large)
         rc = s_refuse (&req, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large",
-                       "Te groot: wat u verstuurde is groter dan 64 KiB.");
+                       "Te groot: wat u verstuurde is groter dan toegestaan.");
     else
         rc = s_dispatch (&req);
     free (req.token_user);
@@ -1339,6 +1431,8 @@ en_http_new (zconfig_t *config, const char *section, const char *control_endpoin
     self->session_ms = s_config_ms (config, S_KEY ("session"), "8h");
     self->idle_ms = s_config_ms (config, S_KEY ("idle"), "30m");
     self->lockout_ms = s_config_ms (config, S_KEY ("lockout"), "60s");
+    long long max_body = atoll (zconfig_get (config, S_KEY ("max_body"), MAX_BODY));
+    self->max_body = max_body >= 1024 && max_body <= 64 * 1024 * 1024 ? (size_t) max_body : (size_t) atoll (MAX_BODY);
     self->attempts = atoi (zconfig_get (config, S_KEY ("attempts"), "5"));
     if (self->attempts < 1)
         self->attempts = 5;

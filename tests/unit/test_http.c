@@ -82,6 +82,10 @@ s_login_event (en_http_t *http, void *arg, const char *name, const char *outcome
 static int
 s_dispatch (en_http_request_t *req, void *arg)
 {
+    if (streq (en_http_request_path (req), "/velden")) {
+        const char *names [] = { "question", "expertise[]", "dossier_file", NULL };
+        return en_http_reply_json (req, 200, en_http_request_fields (req, names));
+    }
     size_t size = 0;
     en_http_request_secret (req, &size);
     const char *names [] = { "csrf", NULL };
@@ -121,9 +125,10 @@ s_http (response_t *r, const char *method, const char *path, const char *headers
     assert_int_equal (connect (fd, (struct sockaddr *) &addr, sizeof addr), 0);
     char *request = NULL;
     size_t body_size = body ? strlen (body) : 0;
+    bool typed = headers && strcasestr (headers, "Content-Type:");
     int n = asprintf (&request, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n%s"
-                      "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n",
-                      method, path, s_port, headers ? headers : "", body_size);
+                      "%sContent-Length: %zu\r\n\r\n", method, path, s_port, headers ? headers : "",
+                      typed ? "" : "Content-Type: application/x-www-form-urlencoded\r\n", body_size);
     assert_true (n > 0);
     assert_int_equal (write (fd, request, strlen (request)), (ssize_t) strlen (request));
     if (body_size) {
@@ -401,6 +406,37 @@ test_totp_second_step (void **state)
 }
 
 static void
+test_form_fields (void **state)
+{
+    response_t r;
+    char cookie [256];
+    s_http (&r, "POST", "/login", NULL, "name=anna&password=anna+haar+wachtwoord");
+    s_cookie_header (&r, cookie, sizeof cookie);
+    //  URL-encoded: a list field gathers every value, others the first
+    s_http (&r, "POST", "/velden", cookie, "expertise=trauma&question=Wat+nu%3F&expertise=lvb&question=x&other=1");
+    json_t *fields = json_loads (r.body, 0, NULL);
+    assert_string_equal (en_json_str (fields, "question"), "Wat nu?");
+    assert_int_equal (json_array_size (json_object_get (fields, "expertise")), 2);
+    assert_string_equal (json_string_value (json_array_get (json_object_get (fields, "expertise"), 1)), "lvb");
+    assert_null (json_object_get (fields, "other"));
+    json_decref (fields);
+    //  multipart/form-data, with a file part
+    char headers [512];
+    snprintf (headers, sizeof headers, "%sContent-Type: multipart/form-data; boundary=XyZ\r\n", cookie);
+    const char *body =
+        "--XyZ\r\nContent-Disposition: form-data; name=\"question\"\r\n\r\nRegel een\r\nregel twee\r\n"
+        "--XyZ\r\nContent-Disposition: form-data; name=\"expertise\"\r\n\r\ntrauma\r\n"
+        "--XyZ\r\nContent-Disposition: form-data; name=\"dossier_file\"; filename=\"d.txt\"\r\n"
+        "Content-Type: text/plain\r\n\r\nHet dossier.\n\r\n--XyZ--\r\n";
+    s_http (&r, "POST", "/velden", headers, body);
+    fields = json_loads (r.body, 0, NULL);
+    assert_string_equal (en_json_str (fields, "question"), "Regel een\r\nregel twee");
+    assert_string_equal (json_string_value (json_array_get (json_object_get (fields, "expertise"), 0)), "trauma");
+    assert_string_equal (en_json_str (fields, "dossier_file"), "Het dossier.\n");
+    json_decref (fields);
+}
+
+static void
 test_body_limit (void **state)
 {
     response_t r;
@@ -426,6 +462,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_login_session_logout, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_wrong_password_and_lockout, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_totp_second_step, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_form_fields, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_body_limit, s_setup, s_teardown),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
