@@ -860,34 +860,43 @@ s_submit (FILE *out, const char *label, const char *class_name)
 //  Everyone
 
 char *
-en_portal_page_login (const en_portal_ctx_t *ctx, const char *message, const char *next,
-                      const char *name, bool ask_code)
+en_portal_page_login (const en_portal_ctx_t *ctx, const en_http_login_view_t *view)
 {
     S_OPEN (out, buffer);
-    s_head (out, ctx, "Inloggen");
+    s_head (out, ctx, view->code ? "Code invoeren" : "Inloggen");
     fputs ("<body class=\"login\"><main id=\"inhoud\"><form class=\"login-box\" method=\"post\" action=\"/login\">"
            "<h1><span class=\"logo\">expertnet</span> <span class=\"where\">", out);
     s_esc (out, ctx->region ? ctx->region : ctx->node);
     fputs ("</span></h1><p class=\"muted\">Portaal voor het expertteam en de experts</p>", out);
-    if (message) {
+    if (view->message) {
         fputs ("<p class=\"alert\" role=\"alert\">", out);
-        s_esc (out, message);
+        s_esc (out, view->message);
         fputs ("</p>", out);
     }
     fputs ("<input type=\"hidden\" name=\"next\" value=\"", out);
-    s_esc (out, next ? next : "/");
-    fputs ("\"><label for=\"name\">Naam</label><input id=\"name\" name=\"name\" autocomplete=\"username\""
-           " autocapitalize=\"none\" spellcheck=\"false\" required value=\"", out);
-    s_esc (out, name);
-    fputs ("\"><label for=\"password\">Wachtwoord</label><input id=\"password\" name=\"password\""
-           " type=\"password\" autocomplete=\"current-password\" required>", out);
-    if (ask_code)
-        fputs ("<label for=\"code\">Code uit uw authenticator-app</label>"
+    s_esc (out, view->next ? view->next : "/");
+    fputs ("\">", out);
+    if (view->code) {
+        //  Second step: the password is right; en_http holds it
+        fputs ("<input type=\"hidden\" name=\"pending\" value=\"", out);
+        s_esc (out, view->pending);
+        fputs ("\"><h2>Tweede stap</h2><label for=\"code\">Code uit uw authenticator-app</label>"
                "<p class=\"hint\" id=\"code-hint\">Zes cijfers; de code wisselt elke 30 seconden.</p>"
                "<input id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\""
-               " pattern=\"[0-9]{6}\" maxlength=\"6\" aria-describedby=\"code-hint\">", out);
-    fputs ("<button type=\"submit\">Inloggen</button>"
-           "<p class=\"small\"><a href=\"/herstel\">Wachtwoord vergeten?</a></p></form></main></body></html>\n", out);
+               " pattern=\"[0-9]{6}\" maxlength=\"6\" required autofocus aria-describedby=\"code-hint\">"
+               "<button type=\"submit\">Bevestigen</button>"
+               "<p class=\"small\"><a href=\"/login\">Opnieuw beginnen</a></p>", out);
+    }
+    else {
+        fputs ("<label for=\"name\">Naam</label><input id=\"name\" name=\"name\" autocomplete=\"username\""
+               " autocapitalize=\"none\" spellcheck=\"false\" required value=\"", out);
+        s_esc (out, view->name);
+        fputs ("\"><label for=\"password\">Wachtwoord</label><input id=\"password\" name=\"password\""
+               " type=\"password\" autocomplete=\"current-password\" required>"
+               "<button type=\"submit\">Inloggen</button>"
+               "<p class=\"small\"><a href=\"/herstel\">Wachtwoord vergeten?</a></p>", out);
+    }
+    fputs ("</form></main></body></html>\n", out);
     return s_finish (out, &buffer);
 }
 

@@ -48,11 +48,12 @@ typedef struct {
 //  --------------------------------------------------------------------
 //  Everyone
 
-//  Login: name, password and (when ask_code) the TOTP code. message (may
-//  be NULL) is shown as an alert; next is where to go afterwards; name
-//  pre-fills the name. Posts name, password, code, next to /login.
-char *en_portal_page_login (const en_portal_ctx_t *ctx, const char *message, const char *next,
-                            const char *name, bool ask_code);
+//  Login (en_http's login_page callback: fputs the result to its FILE).
+//  Step one posts name, password, next to /login; step two (view->code)
+//  posts only pending (hidden), code (TOTP, 6 digits) and next, as
+//  en_http holds the password meanwhile. view->message (may be NULL) is
+//  shown as an alert.
+char *en_portal_page_login (const en_portal_ctx_t *ctx, const en_http_login_view_t *view);
 
 //  New password with the recovery code (/herstel): posts name,
 //  recovery_code, password, password2.
