@@ -1767,6 +1767,16 @@ s_home (FILE *out, const en_portal_ctx_t *ctx, json_t *status, json_t *items)
         s_card (out, "Tegengehouden door privacycontrole",
                 (long long) en_json_int (json_object_get (status, "pii_guard"), "refused", 0),
                 "naar de privacycijfers", "/beheer/privacy", false);
+        long long waiting = 0, failed = 0;
+        size_t index;
+        json_t *item;
+        json_array_foreach (items, index, item) {
+            const char *state = en_json_str (item, "state") ?: "";
+            waiting += streq (state, "wacht");
+            failed += streq (state, "mislukt");
+        }
+        s_card (out, "Meldingen mislukt", failed, "naar de meldingen", "/beheer/meldingen", failed > 0);
+        s_card (out, "Meldingen wachten", waiting, "worden opnieuw geprobeerd", NULL, false);
     }
     fputs ("</div>", out);
     fprintf (out, "<p class=\"connection %s\"><span class=\"dot\" aria-hidden=\"true\"></span>%s</p>",
