@@ -532,7 +532,7 @@ en_web_new (zconfig_t *config, const char *control_endpoint, const char *broker_
     }
     en_http_static (self->http, "/static/style.css", "text/css; charset=utf-8", en_web_css);
     en_http_static (self->http, "/static/app.js", "text/javascript; charset=utf-8", en_web_js);
-    en_http_static (self->http, "/static/icon.svg", "image/svg+xml", en_web_icon);
+    en_http_static (self->http, "/static/icon.svg", "image/svg+xml", en_http_icon);
     zsys_info ("dashboard on %s://%s/ (operators: 'expertnet broker operator-add NAME')",
                en_http_scheme (self->http), zconfig_get (config, "web/address", EN_WEB_DEFAULT_ADDRESS));
     return self;

@@ -61,6 +61,8 @@ typedef struct {
     const char *logout_path;
     //  Address when the config has none (e.g. "127.0.0.1:8080"), or NULL
     const char *default_address;
+    //  Body limit in bytes when the config has no max_body (0: 65536)
+    size_t max_body;
 
     //  Route a logged-in request (and any path not handled by en_http).
     //  Reply with en_http_reply_* and return its result.
@@ -106,6 +108,9 @@ void en_http_destroy (en_http_t **self_p);
 //  must outlive self (a string constant). Call before traffic arrives
 //  (right after en_http_new).
 void en_http_static (en_http_t *self, const char *path, const char *type, const char *body);
+
+//  The tab icon both web faces serve as /static/icon.svg (SVG text)
+extern const char en_http_icon [];
 
 //  "https" or "http", for the log line and links
 const char *en_http_scheme (en_http_t *self);

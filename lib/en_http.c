@@ -1432,6 +1432,8 @@ en_http_new (zconfig_t *config, const char *section, const char *control_endpoin
     self->idle_ms = s_config_ms (config, S_KEY ("idle"), "30m");
     self->lockout_ms = s_config_ms (config, S_KEY ("lockout"), "60s");
     long long max_body = atoll (zconfig_get (config, S_KEY ("max_body"), MAX_BODY));
+    if (!zconfig_locate (config, S_KEY ("max_body")) && app->max_body)
+        max_body = (long long) app->max_body;
     self->max_body = max_body >= 1024 && max_body <= 64 * 1024 * 1024 ? (size_t) max_body : (size_t) atoll (MAX_BODY);
     self->attempts = atoi (zconfig_get (config, S_KEY ("attempts"), "5"));
     if (self->attempts < 1)
@@ -1552,3 +1554,12 @@ en_http_responses (en_http_t *self, int status_class)
 {
     return status_class >= 1 && status_class <= 5 ? self->responses [status_class] : 0;
 }
+
+//  The tab icon: a node in a network, in the header's blue
+const char en_http_icon [] =
+"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">"
+"<rect width=\"32\" height=\"32\" rx=\"6\" fill=\"#1d4e89\"/>"
+"<g stroke=\"#fff\" stroke-width=\"2\"><line x1=\"16\" y1=\"16\" x2=\"7\" y2=\"8\"/>"
+"<line x1=\"16\" y1=\"16\" x2=\"25\" y2=\"9\"/><line x1=\"16\" y1=\"16\" x2=\"16\" y2=\"26\"/></g>"
+"<g fill=\"#fff\"><circle cx=\"16\" cy=\"16\" r=\"4\"/><circle cx=\"7\" cy=\"8\" r=\"3\"/>"
+"<circle cx=\"25\" cy=\"9\" r=\"3\"/><circle cx=\"16\" cy=\"26\" r=\"3\"/></g></svg>\n";
