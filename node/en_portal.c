@@ -140,6 +140,30 @@ s_failed (en_portal_t *self, en_http_request_t *req, int rc, json_t *result)
     return answer;
 }
 
+//  Ask the node to do what a form asks (args consumed). 0: done, with
+//  *result its answer (caller owns); 1: refused, *errors replaced by the
+//  Dutch error map for the form (the PII guard's refusal lands on its
+//  field; nothing was sent); -1: no answer, the page saying so is queued
+//  in *answer.
+static int
+s_form_call (en_portal_t *self, en_http_request_t *req, const char *verb, json_t *args,
+             json_t **result, json_t **errors, int *answer)
+{
+    int rc = s_call (self, req, verb, args, result);
+    if (rc < 0) {
+        *answer = s_failed (self, req, rc, *result);
+        *result = NULL;
+    }
+    else
+    if (rc == 1) {
+        json_decref (*errors);
+        *errors = en_portal_errors_from_node (en_json_str (*result, "error"));
+        json_decref (*result);
+        *result = NULL;
+    }
+    return rc;
+}
+
 //  A form value: the string, NULL when absent or empty
 static const char *
 s_value (json_t *values, const char *name)
@@ -322,26 +346,17 @@ s_post_case_new (en_portal_t *self, en_http_request_t *req, const char *rest)
         s_copy (summary, values, "kader");
         s_copy (summary, values, "situatie");
         json_t *result;
-        int rc = s_call (self, req, "case-add", json_pack ("{s:s?, s:o, s:o}", "client_id",
-                                                           s_value (values, "client_id"), "identity", identity,
-                                                           "summary", summary), &result);
-        if (rc < 0) {
-            json_decref (errors);
-            json_decref (values);
-            return s_failed (self, req, rc, result);
-        }
-        if (rc == 0) {
+        int rc = s_form_call (self, req, "case-add", json_pack ("{s:s?, s:o, s:o}", "client_id",
+                                                                s_value (values, "client_id"), "identity", identity,
+                                                                "summary", summary), &result, &errors, &answer);
+        if (rc == 0)
             answer = s_html (req, MHD_HTTP_OK, en_portal_page_case_registered (&ctx, result));
-            json_decref (result);
-            json_decref (errors);
-            json_decref (values);
-            return answer;
-        }
-        json_decref (errors);
-        errors = en_portal_errors_from_node (en_json_str (result, "error"));
         json_decref (result);
+        if (rc <= 0)
+            goto done;
     }
     answer = s_html (req, MHD_HTTP_UNPROCESSABLE_CONTENT, en_portal_page_case_new (&ctx, values, errors));
+done:
     json_decref (errors);
     json_decref (values);
     return answer;
@@ -424,25 +439,18 @@ s_post_case (en_portal_t *self, en_http_request_t *req, const char *pseudonym)
             json_object_set_new (args, "outcome", outcome);
         }
         json_t *result;
-        int rc = s_call (self, req, "case-phase", args, &result);
+        int rc = s_form_call (self, req, "case-phase", args, &result, &errors, &answer);
+        json_decref (result);
         if (rc == 0) {
-            json_decref (result);
-            json_decref (errors);
-            json_decref (values);
             char location [200];
             snprintf (location, sizeof location, "/zaken/%s?gedaan=fase", pseudonym);
-            return en_http_redirect (req, location);
+            answer = en_http_redirect (req, location);
         }
-        if (rc < 0) {
-            json_decref (errors);
-            json_decref (values);
-            return s_failed (self, req, rc, result);
-        }
-        json_decref (errors);
-        errors = en_portal_errors_from_node (en_json_str (result, "error"));
-        json_decref (result);
+        if (rc <= 0)
+            goto done;
     }
     answer = s_case_page (self, req, pseudonym, values, errors, MHD_HTTP_UNPROCESSABLE_CONTENT);
+done:
     json_decref (errors);
     json_decref (values);
     return answer;
@@ -561,28 +569,19 @@ s_post_request_new (en_portal_t *self, en_http_request_t *req, const char *rest)
         s_copy (request, values, "question");
         const char *dossier = s_value (values, "dossier_file") ?: s_value (values, "dossier");
         json_t *result;
-        int rc = s_call (self, req, "submit", json_pack ("{s:o, s:s?}", "request", request, "dossier", dossier),
-                         &result);
+        int rc = s_form_call (self, req, "submit", json_pack ("{s:o, s:s?}", "request", request, "dossier", dossier),
+                              &result, &errors, &answer);
         if (rc == 0) {
             char location [200];
             snprintf (location, sizeof location, "/verzoeken/%s?gedaan=ingediend", en_json_str (result, "id") ?: "");
-            json_decref (result);
-            json_decref (errors);
-            json_decref (values);
-            return en_http_redirect (req, location);
+            answer = en_http_redirect (req, location);
         }
-        if (rc < 0) {
-            json_decref (errors);
-            json_decref (values);
-            return s_failed (self, req, rc, result);
-        }
-        //  Refused (the PII guard, the vocabulary): shown on its field;
-        //  nothing was sent
-        json_decref (errors);
-        errors = en_portal_errors_from_node (en_json_str (result, "error"));
         json_decref (result);
+        if (rc <= 0)
+            goto done;
     }
     answer = s_request_new_page (self, req, values, errors, MHD_HTTP_UNPROCESSABLE_CONTENT);
+done:
     json_decref (errors);
     json_decref (values);
     return answer;
@@ -636,25 +635,19 @@ s_post_request (en_portal_t *self, en_http_request_t *req, const char *id)
                   s_value (values, "passende_hulp") && s_value (values, "outcome") ? "; " : "",
                   s_value (values, "outcome") ?: "");
         json_t *result;
-        int rc = s_call (self, req, "close", json_pack ("{s:s, s:s}", "id", id, "outcome", outcome), &result);
+        int rc = s_form_call (self, req, "close", json_pack ("{s:s, s:s}", "id", id, "outcome", outcome),
+                              &result, &errors, &answer);
+        json_decref (result);
         if (rc == 0) {
             char location [200];
             snprintf (location, sizeof location, "/verzoeken/%s?gedaan=gesloten", id);
-            json_decref (result);
-            json_decref (errors);
-            json_decref (values);
-            return en_http_redirect (req, location);
+            answer = en_http_redirect (req, location);
         }
-        if (rc < 0) {
-            json_decref (errors);
-            json_decref (values);
-            return s_failed (self, req, rc, result);
-        }
-        json_decref (errors);
-        errors = en_portal_errors_from_node (en_json_str (result, "error"));
-        json_decref (result);
+        if (rc <= 0)
+            goto done;
     }
     answer = s_request_page (self, req, id, values, errors, MHD_HTTP_UNPROCESSABLE_CONTENT);
+done:
     json_decref (errors);
     json_decref (values);
     return answer;
@@ -758,7 +751,8 @@ s_post_offer (en_portal_t *self, en_http_request_t *req, const char *id)
         if (streq (verb, "advise"))
             json_object_set_new (args, "text", json_string (s_value (values, "text") ?: ""));
         json_t *result;
-        int rc = s_call (self, req, verb, args, &result);
+        int rc = s_form_call (self, req, verb, args, &result, &errors, &answer);
+        json_decref (result);
         if (rc == 0) {
             static const char *done [][2] = {
                 { "accept", "geaccepteerd" }, { "decline", "afgewezen" }, { "advise", "advies" } };
@@ -766,23 +760,13 @@ s_post_offer (en_portal_t *self, en_http_request_t *req, const char *id)
             for (int i = 0; i < 3; i++)
                 if (streq (verb, done [i][0]))
                     snprintf (location, sizeof location, "/aanbod/%s?gedaan=%s", id, done [i][1]);
-            json_decref (result);
-            json_decref (errors);
-            json_decref (values);
-            json_decref (offer);
-            return en_http_redirect (req, location);
+            answer = en_http_redirect (req, location);
         }
-        if (rc < 0) {
-            json_decref (errors);
-            json_decref (values);
-            json_decref (offer);
-            return s_failed (self, req, rc, result);
-        }
-        json_decref (errors);
-        errors = en_portal_errors_from_node (en_json_str (result, "error"));
-        json_decref (result);
+        if (rc <= 0)
+            goto done;
     }
     answer = s_offer_page (self, req, offer, values, errors, MHD_HTTP_UNPROCESSABLE_CONTENT);
+done:
     json_decref (errors);
     json_decref (values);
     json_decref (offer);
@@ -847,23 +831,16 @@ s_post_availability (en_portal_t *self, en_http_request_t *req, const char *rest
                                     "absent_until", (json_int_t) until);
         s_copy_list (expert, values, "expertise");
         json_t *result;
-        int rc = s_call (self, req, "expert-update", json_pack ("{s:o}", "expert", expert), &result);
-        if (rc == 0) {
-            json_decref (result);
-            json_decref (errors);
-            json_decref (values);
-            return en_http_redirect (req, "/beschikbaarheid?gedaan=opgeslagen");
-        }
-        if (rc < 0) {
-            json_decref (errors);
-            json_decref (values);
-            return s_failed (self, req, rc, result);
-        }
-        json_decref (errors);
-        errors = en_portal_errors_from_node (en_json_str (result, "error"));
+        int rc = s_form_call (self, req, "expert-update", json_pack ("{s:o}", "expert", expert),
+                              &result, &errors, &answer);
         json_decref (result);
+        if (rc == 0)
+            answer = en_http_redirect (req, "/beschikbaarheid?gedaan=opgeslagen");
+        if (rc <= 0)
+            goto done;
     }
     answer = s_availability_page (self, req, values, errors, MHD_HTTP_UNPROCESSABLE_CONTENT);
+done:
     json_decref (errors);
     json_decref (values);
     return answer;
@@ -914,30 +891,22 @@ s_post_accounts (en_portal_t *self, en_http_request_t *req, const char *rest)
         if (s_value (values, "role") && streq (s_value (values, "role"), "expert"))
             s_copy (args, values, "expert");
         json_t *result;
-        int rc = s_call (self, req, "user-add", args, &result);
+        int rc = s_form_call (self, req, "user-add", args, &result, &errors, &answer);
         if (rc == 0) {
             //  The recovery code and TOTP secret, shown this once
             en_portal_ctx_t ctx;
             s_ctx (self, req, &ctx);
             answer = s_html (req, MHD_HTTP_OK, en_portal_page_account_created (&ctx, result));
-            json_decref (result);
-            json_decref (errors);
-            json_decref (values);
-            return answer;
         }
-        if (rc < 0) {
-            json_decref (errors);
-            json_decref (values);
-            return s_failed (self, req, rc, result);
-        }
-        json_decref (errors);
-        errors = en_portal_errors_from_node (en_json_str (result, "error"));
         json_decref (result);
+        if (rc <= 0)
+            goto done;
     }
     //  The passwords are not sent back into the form
     json_object_del (values, "password");
     json_object_del (values, "password2");
     answer = s_accounts_page (self, req, values, errors, MHD_HTTP_UNPROCESSABLE_CONTENT);
+done:
     json_decref (errors);
     json_decref (values);
     return answer;
