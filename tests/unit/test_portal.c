@@ -1,0 +1,305 @@
+/*  test_portal - the node portal's server (node/en_portal.c) over real
+    HTTP, against a stand-in for the node loop: an actor that answers the
+    control verbs the portal calls with fixed JSON and remembers who asked
+    what. It shows the route table at work (each role sees its own pages,
+    403 on the others), an expert who cannot open another expert's offer
+    (404, as if absent), every verb carrying the logged-in person as
+    "_user", an expert accepting through the form (CSRF token), and the
+    node's PII refusal shown on the field, in Dutch, with status 422.
+    The real node with the portal is tests/integration/test_portal.sh.
+*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "expertnet.h"
+#include "en_portal.h"
+#include "test_httpc.h"
+
+#define ENDPOINT "inproc://test-portal-node"
+
+//  -------------------------------------------------------------------------
+//  The stand-in node loop
+
+static json_t *
+s_answer (const char *verb, json_t *args, json_t *hashes, int *code, const char **error)
+{
+    const char *name = en_json_str (args, "name");
+    if (streq (verb, "user-get")) {
+        static const char *accounts [][3] = {
+            { "mara", "medewerker", NULL }, { "eva", "expert", "se-tw-01" }, { "bob", "beheerder", NULL },
+            { NULL, NULL, NULL } };
+        for (int i = 0; name && accounts [i][0]; i++)
+            if (streq (name, accounts [i][0]))
+                return json_pack ("{s:s, s:s, s:s, s:s?, s:n, s:b, s:b}", "name", name, "role", accounts [i][1],
+                                  "pwhash", en_json_str (hashes, name), "expert", accounts [i][2],
+                                  "totp_secret", "totp_required", false, "disabled", false);
+        *code = 404;
+        *error = "no such user";
+        return NULL;
+    }
+    if (streq (verb, "offer")) {
+        const char *id = en_json_str (args, "offer") ?: "";
+        const char *expert = streq (id, "twente-00000001-o1") ? "se-tw-01"
+                           : streq (id, "twente-00000002-o1") ? "se-tw-02" : NULL;
+        if (!expert) {
+            *code = 404;
+            *error = "no offer";
+            return NULL;
+        }
+        return json_pack ("{s:s, s:s, s:s, s:s, s:I, s:s, s:{s:s, s:s, s:[s], s:s, s:s}}",
+                          "id", id, "request_id", "twente-00000001", "expert", expert, "kind", "offer",
+                          "deadline", (json_int_t) (en_now_ms () + 600000), "state", "open", "request",
+                          "urgency", "crisis", "question_type", "consultatie-advies", "expertise", "trauma",
+                          "age_band", "12-17", "question", "Hoe verder na de crisisopname?");
+    }
+    if (streq (verb, "submit")) {
+        const char *question = en_json_str (json_object_get (args, "request"), "question") ?: "";
+        if (strstr (question, "123456782")) {
+            *code = 422;
+            *error = "field 'question' contains a BSN (burgerservicenummer); nothing was sent (remove it; "
+                     "the summary must not identify the child)";
+            return NULL;
+        }
+        return json_pack ("{s:s, s:s}", "id", "twente-00000003", "state", "queued");
+    }
+    if (streq (verb, "tags"))
+        return json_pack ("[{s:s, s:b}]", "tag", "trauma", "available", true);
+    if (streq (verb, "experts"))
+        return json_pack ("[{s:s, s:i, s:[s]}]", "id", "se-tw-01", "capacity", 1, "expertise", "trauma");
+    if (streq (verb, "status"))
+        return json_pack ("{s:s, s:b}", "node", "twente", "connected", true);
+    if (streq (verb, "accept") || streq (verb, "login-event"))
+        return json_object ();
+    if (streq (verb, "requests") || streq (verb, "inbox") || streq (verb, "cases") || streq (verb, "users")
+    ||  streq (verb, "notifications"))
+        return json_array ();
+    *code = 400;
+    *error = "unknown verb";
+    return NULL;
+}
+
+//  Answers verbs on ENDPOINT; "CALLS" on the pipe gets "verb:_user ..."
+static void
+s_node_actor (zsock_t *pipe, void *args)
+{
+    json_t *hashes = (json_t *) args;
+    zsock_t *router = zsock_new_router (ENDPOINT);
+    assert (router);
+    zpoller_t *poller = zpoller_new (pipe, router, NULL);
+    char *calls = strdup ("");
+    zsock_signal (pipe, 0);
+    while (true) {
+        zsock_t *which = (zsock_t *) zpoller_wait (poller, -1);
+        if (which == pipe) {
+            char *command = zstr_recv (pipe);
+            bool term = !command || streq (command, "$TERM");
+            if (command && streq (command, "CALLS"))
+                zstr_send (pipe, calls);
+            zstr_free (&command);
+            if (term)
+                break;
+        }
+        else
+        if (which == router) {
+            zframe_t *routing_id;
+            char *verb;
+            json_t *request;
+            if (en_control_recv (router, &routing_id, &verb, &request))
+                continue;
+            int code = 0;
+            const char *error = NULL;
+            json_t *result = s_answer (verb, request, hashes, &code, &error);
+            char *more = NULL;
+            if (asprintf (&more, "%s%s:%s", calls, verb, en_json_str (request, "_user") ?: "-") > 0) {
+                free (calls);
+                calls = more;
+                more = NULL;
+                if (asprintf (&more, "%s ", calls) > 0) {
+                    free (calls);
+                    calls = more;
+                }
+            }
+            en_control_reply (router, routing_id, result, code, result ? NULL : error);
+            zframe_destroy (&routing_id);
+            zstr_free (&verb);
+            json_decref (request);
+        }
+        else
+            break;
+    }
+    free (calls);
+    zpoller_destroy (&poller);
+    zsock_destroy (&router);
+}
+
+//  -------------------------------------------------------------------------
+
+typedef struct {
+    json_t *hashes;             //  name -> pwhash
+    zactor_t *node;             //  the stand-in node loop
+    en_portal_t *portal;
+} fixture_t;
+
+static int
+s_setup (void **state)
+{
+    fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
+    self->hashes = json_object ();
+    const char *names [] = { "mara", "eva", "bob", NULL };
+    for (int i = 0; names [i]; i++) {
+        char password [64], hash [crypto_pwhash_STRBYTES];
+        snprintf (password, sizeof password, "%s haar wachtwoord", names [i]);
+        if (crypto_pwhash_str (hash, password, strlen (password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                               crypto_pwhash_MEMLIMIT_INTERACTIVE))
+            return -1;
+        json_object_set_new (self->hashes, names [i], json_string (hash));
+    }
+    self->node = zactor_new (s_node_actor, self->hashes);
+    s_port = s_free_port ();
+    zconfig_t *config = zconfig_new ("root", NULL);
+    char address [64], err [256];
+    snprintf (address, sizeof address, "127.0.0.1:%d", s_port);
+    zconfig_put (config, "web/address", address);
+    self->portal = en_portal_new (config, ENDPOINT, "twente", "twente", err, sizeof err);
+    zconfig_destroy (&config);
+    if (!self->portal) {
+        fprintf (stderr, "en_portal_new: %s\n", err);
+        return -1;
+    }
+    *state = self;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    en_portal_destroy (&self->portal);
+    en_portal_destroy (&self->portal);      //  safe twice
+    zactor_destroy (&self->node);
+    json_decref (self->hashes);
+    free (self);
+    return 0;
+}
+
+//  Log in as name; the Cookie header into cookie, the CSRF token into csrf
+static void
+s_login (const char *name, char *cookie, size_t size, char *csrf)
+{
+    response_t r;
+    char body [128];
+    snprintf (body, sizeof body, "name=%s&password=%s+haar+wachtwoord", name, name);
+    s_http (&r, "POST", "/login", NULL, body);
+    assert_int_equal (r.status, 303);
+    s_cookie_header (&r, cookie, size);
+    //  The token is in every page's logout form
+    s_http (&r, "GET", "/", cookie, NULL);
+    assert_int_equal (r.status, 200);
+    char *at = strstr (r.body, "name=\"csrf\" value=\"");
+    assert_non_null (at);
+    snprintf (csrf, 33, "%.32s", at + 19);
+}
+
+static int
+s_get (const char *path, const char *cookie)
+{
+    response_t r;
+    s_http (&r, "GET", path, cookie, NULL);
+    return r.status;
+}
+
+static void
+test_roles (void **state)
+{
+    char cookie [256], csrf [33];
+    s_login ("mara", cookie, sizeof cookie, csrf);
+    assert_int_equal (s_get ("/", cookie), 200);
+    assert_int_equal (s_get ("/zaken", cookie), 200);
+    assert_int_equal (s_get ("/verzoeken", cookie), 200);
+    assert_int_equal (s_get ("/verzoeken/nieuw", cookie), 200);
+    assert_int_equal (s_get ("/aanbod", cookie), 403);
+    assert_int_equal (s_get ("/aanbod/twente-00000001-o1", cookie), 403);
+    assert_int_equal (s_get ("/beheer/accounts", cookie), 403);
+    assert_int_equal (s_get ("/api/panel/aanbod", cookie), 404);
+    assert_int_equal (s_get ("/nergens", cookie), 404);
+
+    s_login ("bob", cookie, sizeof cookie, csrf);
+    assert_int_equal (s_get ("/beheer/accounts", cookie), 200);
+    assert_int_equal (s_get ("/beheer/meldingen", cookie), 200);
+    assert_int_equal (s_get ("/zaken", cookie), 403);
+    assert_int_equal (s_get ("/aanbod", cookie), 403);
+}
+
+static void
+test_expert_sees_own_offers_only (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    char cookie [256], csrf [33], body [128];
+    s_login ("eva", cookie, sizeof cookie, csrf);
+    assert_int_equal (s_get ("/aanbod", cookie), 200);
+    assert_int_equal (s_get ("/api/panel/aanbod", cookie), 200);
+    assert_int_equal (s_get ("/beschikbaarheid", cookie), 200);
+    response_t r;
+    s_http (&r, "GET", "/aanbod/twente-00000001-o1", cookie, NULL);
+    assert_int_equal (r.status, 200);
+    assert_non_null (strstr (r.body, "Hoe verder na de crisisopname?"));
+    //  Another expert's offer looks absent
+    assert_int_equal (s_get ("/aanbod/twente-00000002-o1", cookie), 404);
+    snprintf (body, sizeof body, "csrf=%s&action=accept", csrf);
+    s_http (&r, "POST", "/aanbod/twente-00000002-o1", cookie, body);
+    assert_int_equal (r.status, 404);
+    //  Without the form's token: refused
+    s_http (&r, "POST", "/aanbod/twente-00000001-o1", cookie, "action=accept");
+    assert_int_equal (r.status, 403);
+    //  With it: accepted, as eva
+    s_http (&r, "POST", "/aanbod/twente-00000001-o1", cookie, body);
+    assert_int_equal (r.status, 303);
+    zstr_send (self->node, "CALLS");
+    char *calls = zstr_recv (self->node);
+    assert_non_null (strstr (calls, "accept:eva "));
+    assert_null (strstr (calls, "accept:-"));
+    //  Every verb named who asked
+    assert_null (strstr (calls, ":- "));
+    zstr_free (&calls);
+}
+
+static void
+test_refusal_on_its_field (void **state)
+{
+    char cookie [256], csrf [33], body [512];
+    s_login ("mara", cookie, sizeof cookie, csrf);
+    snprintf (body, sizeof body, "csrf=%s&urgency=hoog&question_type=consultatie-advies&expertise=trauma"
+              "&age_band=12-17&question=Vastgelopen.+BSN+123456782", csrf);
+    response_t r;
+    s_http (&r, "POST", "/verzoeken/nieuw", cookie, body);
+    assert_int_equal (r.status, 422);
+    assert_non_null (strstr (r.body, "BSN"));
+    assert_non_null (strstr (r.body, "aria-invalid"));
+    //  Corrected: submitted, on to the request's page
+    snprintf (body, sizeof body, "csrf=%s&urgency=hoog&question_type=consultatie-advies&expertise=trauma"
+              "&age_band=12-17&question=Vastgelopen.", csrf);
+    s_http (&r, "POST", "/verzoeken/nieuw", cookie, body);
+    assert_int_equal (r.status, 303);
+    char location [128];
+    assert_string_equal (s_header (&r, "Location", location, sizeof location),
+                         "/verzoeken/twente-00000003?gedaan=ingediend");
+}
+
+int
+main (void)
+{
+    if (sodium_init () < 0)
+        return 1;
+    zsys_init ();
+    zsys_set_logstream (NULL);
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test_setup_teardown (test_roles, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_expert_sees_own_offers_only, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_refusal_on_its_field, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
