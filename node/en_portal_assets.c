@@ -5,8 +5,9 @@
 
     The stylesheet is written for a phone first (390 px) and widens at
     48em; tables with class "stack" become one block per row on narrow
-    screens, each cell preceded by its column's name (data-label), so no
-    page scrolls sideways. Colours are chosen for WCAG 2.1 AA: text at
+    screens, each cell preceded by its column's name (data-label, which
+    replaces the hidden header row), so no page scrolls sideways, down to
+    320 px (WCAG 1.4.10). Colours are chosen for WCAG 2.1 AA: text at
     least 4.5:1 against its background, control borders and the focus
     ring at least 3:1 (docs/toegankelijkheid.md lists the pairs).
 
@@ -67,7 +68,7 @@ const char en_portal_css [] =
 ".code { font-family: ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace; font-size: .92em;"
 "  overflow-wrap: anywhere; }\n"
 ".break { overflow-wrap: anywhere; }\n"
-".nowrap { white-space: nowrap; }\n"
+
 ".panel { background: var(--panel); border-radius: 6px; padding: 14px 14px; margin: 0 0 14px;"
 "  box-shadow: 0 1px 2px rgba(0,0,0,.08); min-width: 0; }\n"
 ".panel.narrow { max-width: 36em; }\n"
@@ -91,10 +92,10 @@ const char en_portal_css [] =
 "  padding: 6px 8px; }\n"
 "td { padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }\n"
 "td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }\n"
-"table.stack thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }\n"
+"table.stack thead { display: none; }\n"
 "table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; }\n"
 "table.stack tr { border: 1px solid var(--line); border-radius: 6px; margin: 0 0 10px; padding: 4px 0; }\n"
-"table.stack td { border: 0; padding: 3px 10px; display: grid; grid-template-columns: 9.5em minmax(0, 1fr);"
+"table.stack td { border: 0; padding: 3px 10px; display: grid; grid-template-columns: minmax(6em, 8.5em) minmax(0, 1fr);"
 "  gap: 8px; text-align: left; }\n"
 "table.stack td::before { content: attr(data-label); color: var(--muted); font-size: .85rem; font-weight: 600; }\n"
 "table.stack td.num { text-align: left; }\n"
@@ -198,7 +199,7 @@ const char en_portal_css [] =
 "  dl.fields { grid-template-columns: 12em minmax(0, 1fr); gap: 4px 14px; }\n"
 "  dl.fields dt { margin-top: 0; }\n"
 "  .options { grid-template-columns: repeat(auto-fill, minmax(14em, 1fr)); }\n"
-"  table.stack thead { position: static; width: auto; height: auto; overflow: visible; clip: auto; }\n"
+"  table.stack thead { display: table-header-group; }\n"
 "  table.stack { display: table; }\n"
 "  table.stack tbody { display: table-row-group; }\n"
 "  table.stack tr { display: table-row; border: 0; }\n"
