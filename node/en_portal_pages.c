@@ -896,7 +896,8 @@ en_portal_page_login (const en_portal_ctx_t *ctx, const en_http_login_view_t *vi
                "<button type=\"submit\">Inloggen</button>"
                "<p class=\"small\"><a href=\"/herstel\">Wachtwoord vergeten?</a></p>", out);
     }
-    fputs ("</form></main></body></html>\n", out);
+    fputs ("</form></main><footer><a href=\"/toegankelijkheid\">Toegankelijkheid</a></footer></body></html>\n",
+           out);
     return s_finish (out, &buffer);
 }
 
@@ -935,6 +936,31 @@ en_portal_page_message (const en_portal_ctx_t *ctx, const char *title, const cha
     fputs ("</h1><section class=\"panel\"><p>", out);
     s_esc (out, message);
     fputs ("</p><p><a href=\"/\">Naar de startpagina</a></p></section>", out);
+    return s_end (out, &buffer);
+}
+
+char *
+en_portal_page_accessibility (const en_portal_ctx_t *ctx)
+{
+    S_OPEN (out, buffer);
+    s_begin (out, ctx, "Toegankelijkheid", NULL);
+    fputs ("<h1>Toegankelijkheid</h1><section class=\"panel\"><p>Dit portaal en het dashboard van het"
+           " expertisecentrum zijn gebouwd voor <strong>WCAG 2.1 niveau AA</strong>. Status: <strong>voldoet"
+           " gedeeltelijk</strong>, omdat een onderzoek door een externe partij nog ontbreekt.</p>"
+           "<h2>Wat u kunt verwachten</h2><ul>"
+           "<li>Alles werkt met het toetsenbord, met een zichtbare focusrand; bovenaan staat de link"
+           " <em>Naar de inhoud</em>.</li>"
+           "<li>Elk veld heeft een label; een fout staat op het veld zelf en in een overzicht bovenaan,"
+           " en wat u invulde blijft staan.</li>"
+           "<li>Delen die vanzelf bijwerken, worden door een schermlezer gemeld als er iets verandert.</li>"
+           "<li>Het portaal past op een telefoon en op een laptop zonder zijwaarts te schuiven, ook bij"
+           " sterk inzoomen; de kleuren hebben voldoende contrast.</li></ul>"
+           "<h2>Bekende beperkingen</h2><ul>"
+           "<li>Nog niet getest met schermlezers door ervaren gebruikers.</li>"
+           "<li>Inloggen vraagt een code uit een authenticator-app; die wisselt elke 30 seconden.</li>"
+           "<li>Een aanbod heeft een deadline die het netwerk bepaalt en die u niet kunt verlengen.</li></ul>"
+           "<h2>Contact</h2><p>Loopt u vast of is iets niet toegankelijk? Neem contact op met de beheerder"
+           " van uw regio.</p></section>", out);
     return s_end (out, &buffer);
 }
 

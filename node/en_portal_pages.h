@@ -68,6 +68,10 @@ char *en_portal_panel_home (const en_portal_ctx_t *ctx, json_t *status, json_t *
 //  A message page (404, 403, "opgeslagen"): title and text, escaped.
 char *en_portal_page_message (const en_portal_ctx_t *ctx, const char *title, const char *message);
 
+//  /toegankelijkheid (linked from every page's footer; public): the
+//  accessibility statement in short (docs/toegankelijkheid.md in full).
+char *en_portal_page_accessibility (const en_portal_ctx_t *ctx);
+
 //  --------------------------------------------------------------------
 //  Medewerker
 

@@ -126,7 +126,7 @@ static const char *s_errors =
     " \"capacity\": \"fout\", \"email\": \"fout\", \"role\": \"fout\", \"expert\": \"fout\", \"phase\": \"fout\","
     " \"recovery_code\": \"fout\", \"\": \"algemeen\"}";
 
-#define PAGES 28
+#define PAGES 29
 
 //  Every page and panel, rendered from the fixtures (poisoned: every
 //  string replaced by EVIL, the context's too). Caller frees each.
@@ -164,6 +164,7 @@ s_render_all (char *html [PAGES], bool poisoned)
     html [n++] = en_portal_page_home (&adm, status, queue);
     html [n++] = en_portal_panel_home (&exp, status, offers);
     html [n++] = en_portal_page_message (&med, poisoned ? EVIL : "Niet gevonden", poisoned ? EVIL : "Weg.");
+    html [n++] = en_portal_page_accessibility (&med);
     html [n++] = en_portal_page_cases (&med, cases);
     html [n++] = en_portal_page_case_new (&med, values, errors);
     json_t *registered = json_pack ("{s:O}", "case", json_object_get (record, "pseudonym"));
