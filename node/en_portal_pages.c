@@ -1281,9 +1281,9 @@ en_portal_page_request_new (const en_portal_ctx_t *ctx, json_t *tags, json_t *ca
                             json_t *values, json_t *errors)
 {
     static const char *order [] = {
-        "case", "urgency", "question_type", "expertise", "age_band", "leefgebieden", "problematiek",
-        "problematiek_anders", "kader", "situatie", "stuck_on", "question", "dossier", "dossier_file",
-        "hiaat_ok", NULL };
+        "urgency", "question_type", "expertise", "hiaat_ok", "stuck_on", "question", "case", "age_band",
+        "leefgebieden", "problematiek", "problematiek_anders", "kader", "situatie", "dossier", "dossier_file",
+        NULL };
     S_OPEN (out, buffer);
     s_begin (out, ctx, "Nieuw consultatieverzoek", "nieuw");
     fputs ("<h1>Nieuw consultatieverzoek</h1>", out);
@@ -1293,14 +1293,7 @@ en_portal_page_request_new (const en_portal_ctx_t *ctx, json_t *tags, json_t *ca
            " gegevens tegen en zegt in welk veld ze staan.</p>", out);
     s_form_open (out, ctx, "/verzoeken/nieuw", NULL, "form request-form", true);
     s_required_note (out);
-    fputs ("<section class=\"panel\"><h2>De zaak</h2>", out);
-    //  The case: a select of registered pseudonyms
-    s_select_rows (out, &(s_field_t) { "case", NULL,
-                   "Het pseudoniem van de geregistreerde cliënt. Nog niet geregistreerd? Registreer eerst een zaak.",
-                   false }, cases, "pseudonym", NULL, NULL, "Geen zaak koppelen", values, errors);
-    fputs ("<p class=\"small\"><a href=\"/zaken/nieuw\">Zaak registreren</a></p>", out);
-    s_summary_inputs (out, true, values, errors);
-    fputs ("</section><section class=\"panel\"><h2>De vraag</h2>", out);
+    fputs ("<section class=\"panel\"><h2>De vraag</h2>", out);
     s_select (out, &(s_field_t) { "urgency", NULL,
               "Crisis: een expert heeft minuten tot uren; hoog: dagen; regulier: weken.", true },
               en_vocab_urgency, s_urgencies, NULL, values, errors);
@@ -1312,6 +1305,13 @@ en_portal_page_request_new (const en_portal_ctx_t *ctx, json_t *tags, json_t *ca
     s_textarea (out, &(s_field_t) { "question", NULL,
                 "Wat wilt u van de expert weten? Zonder namen of andere herkenbare gegevens; de expert leest"
                 " dit vóór het accepteren.", false }, 6, EN_MAX_QUESTION, values, errors);
+    fputs ("</section><section class=\"panel\"><h2>De zaak</h2>", out);
+    //  The case: a select of registered pseudonyms
+    s_select_rows (out, &(s_field_t) { "case", NULL,
+                   "Het pseudoniem van de geregistreerde cliënt. Nog niet geregistreerd? Registreer eerst een zaak.",
+                   false }, cases, "pseudonym", NULL, NULL, "Geen zaak koppelen", values, errors);
+    fputs ("<p class=\"small\"><a href=\"/zaken/nieuw\">Zaak registreren</a></p>", out);
+    s_summary_inputs (out, true, values, errors);
     fputs ("</section><section class=\"panel\"><h2>Dossier</h2><p>Het dossier blijft versleuteld bij deze node"
            " en gaat alleen naar de expert die het verzoek accepteert, versleuteld voor die expert.</p>", out);
     s_textarea (out, &(s_field_t) { "dossier", "Dossiertekst",
