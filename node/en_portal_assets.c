@@ -211,15 +211,6 @@ const char en_portal_css [] =
 "@media (prefers-reduced-motion: reduce) { * { transition: none !important; } }\n"
 "@media print { header nav, header .who, form, .skip { display: none; } body { background: #fff; } }\n";
 
-//  The tab icon: a node in a network (the dashboard's, in the portal's blue)
-const char en_portal_icon [] =
-"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">"
-"<rect width=\"32\" height=\"32\" rx=\"6\" fill=\"#1d4e89\"/>"
-"<g stroke=\"#fff\" stroke-width=\"2\"><line x1=\"16\" y1=\"16\" x2=\"7\" y2=\"8\"/>"
-"<line x1=\"16\" y1=\"16\" x2=\"25\" y2=\"9\"/><line x1=\"16\" y1=\"16\" x2=\"16\" y2=\"26\"/></g>"
-"<g fill=\"#fff\"><circle cx=\"16\" cy=\"16\" r=\"4\"/><circle cx=\"7\" cy=\"8\" r=\"3\"/>"
-"<circle cx=\"25\" cy=\"9\" r=\"3\"/><circle cx=\"16\" cy=\"26\" r=\"3\"/></g></svg>\n";
-
 const char en_portal_js [] =
 "/* expertnet portal: live panels, countdowns, the hiaat warning. */\n"
 "(function () {\n"

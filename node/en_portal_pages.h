@@ -195,10 +195,9 @@ json_t *en_portal_check (const char *form, json_t *values, json_t *tags);
 //  "nog 2 d 4 u", "verlopen". Into buf, returned.
 const char *en_portal_countdown (int64_t left_ms, char *buf, size_t size);
 
-//  Static assets (en_portal_assets.c): /static/portal.css, /static/portal.js,
-//  /static/icon.svg
+//  Static assets (en_portal_assets.c): /static/portal.css, /static/portal.js
+//  (/static/icon.svg is en_http_icon, shared with the dashboard)
 extern const char en_portal_css [];
 extern const char en_portal_js [];
-extern const char en_portal_icon [];
 
 #endif
