@@ -893,8 +893,12 @@ en_portal_page_login (const en_portal_ctx_t *ctx, const en_http_login_view_t *vi
         s_esc (out, view->name);
         fputs ("\"><label for=\"password\">Wachtwoord</label><input id=\"password\" name=\"password\""
                " type=\"password\" autocomplete=\"current-password\" required>"
-               "<button type=\"submit\">Inloggen</button>"
-               "<p class=\"small\"><a href=\"/herstel\">Wachtwoord vergeten?</a></p>", out);
+               "<button type=\"submit\">Inloggen</button>", out);
+        if (ctx->recover)
+            fputs ("<p class=\"small\"><a href=\"/herstel\">Wachtwoord vergeten?</a></p>", out);
+        else
+            fputs ("<p class=\"small\">Wachtwoord vergeten? Vraag de beheerder van uw regio. Als expert houdt u"
+                   " met uw herstelcode toegang tot uw dossiers.</p>", out);
     }
     fputs ("</form></main><footer><a href=\"/toegankelijkheid\">Toegankelijkheid</a></footer></body></html>\n",
            out);

@@ -43,6 +43,8 @@ typedef struct {
     const char *flash;          //  message about the last action, or NULL
     bool flash_error;           //  flash tells of a failure
     int64_t now;                //  ms since the epoch: ages and countdowns
+    bool recover;               //  the server answers /herstel without a session:
+                                //  the login page links it
 } en_portal_ctx_t;
 
 //  --------------------------------------------------------------------

@@ -420,6 +420,17 @@ test_navigation_per_role (void **state)
     assert_true (s_has (html, "se-tw-01"));
     assert_true (s_has (html, "Er wacht geen aanbod op u."));
     free (html);
+    //  The login page links the recovery page only when the server has it
+    en_http_login_view_t view = { NULL, "/", NULL, false, NULL };
+    ctx = s_ctx ("expert");
+    html = en_portal_page_login (&ctx, &view);
+    assert_false (s_has (html, "href=\"/herstel\""));
+    assert_true (s_has (html, "Vraag de beheerder"));
+    free (html);
+    ctx.recover = true;
+    html = en_portal_page_login (&ctx, &view);
+    assert_true (s_has (html, "<a href=\"/herstel\">Wachtwoord vergeten?</a>"));
+    free (html);
     //  Nobody logged in: no navigation, no logout
     en_portal_ctx_t anonymous = { .node = "twente", .region = "twente", .now = NOW };
     html = en_portal_page_message (&anonymous, "Niet gevonden", "Weg.");
