@@ -1968,7 +1968,8 @@ en_portal_page_account_created (const en_portal_ctx_t *ctx, json_t *result)
                " 30 seconden:</p><p class=\"secret\" id=\"totp-secret\">", out);
         s_grouped (out, en_json_str (result, "totp_secret"));
         fputs ("</p>", out);
-        if (en_json_str (result, "totp_uri")) {
+        const char *uri = en_json_str (result, "totp_uri");
+        if (uri && strncmp (uri, "otpauth://", 10) == 0) {
             fputs ("<p>Of open deze link op de telefoon met de app:</p><p class=\"break\"><a id=\"totp-uri\" href=\"",
                    out);
             s_esc (out, en_json_str (result, "totp_uri"));

@@ -646,6 +646,11 @@ test_shown_once_and_case_pages (void **state)
     assert_true (s_has (html, "id=\"totp-secret\">JBSW Y3DP EHPK 3PXP</p>"));
     assert_true (s_has (html, "href=\"otpauth://totp/x?secret=JBSWY3DPEHPK3PXP\""));
     free (html);
+    //  Only an otpauth: URI becomes a link
+    json_object_set_new (created, "totp_uri", json_string ("javascript:alert(1)"));
+    html = en_portal_page_account_created (&ctx, created);
+    assert_false (s_has (html, "javascript:"));
+    free (html);
     json_decref (created);
 
     ctx = s_ctx ("medewerker");
