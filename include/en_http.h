@@ -109,6 +109,13 @@ void en_http_destroy (en_http_t **self_p);
 //  (right after en_http_new).
 void en_http_static (en_http_t *self, const char *path, const char *type, const char *body);
 
+//  Let path (exact) reach the app's dispatch without a login (the
+//  request's user is then NULL, or the session's when there is one): a
+//  page everyone may read, or a form before login (password recovery).
+//  A public POST still passes the Origin check; it has no CSRF token
+//  unless a session exists. Call before traffic arrives.
+void en_http_public (en_http_t *self, const char *path);
+
 //  The tab icon both web faces serve as /static/icon.svg (SVG text)
 extern const char en_http_icon [];
 

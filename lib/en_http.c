@@ -130,6 +130,7 @@ struct _en_http_t {
     char *tls_cert;             //  PEM text, kept while the daemon runs
     char *tls_key;              //  PEM text (wiped at destroy)
     zhashx_t *assets;           //  path -> s_asset_t
+    zhashx_t *public;           //  paths the app serves without a login
     //  Web thread only:
     zsock_t *dealer;            //  to the daemon loop, made on first use
     zhashx_t *sessions;         //  session token (hex) -> s_session_t
@@ -1219,6 +1220,8 @@ s_dispatch (en_http_request_t *req)
         return s_login_page (req, MHD_HTTP_OK, &view, 0);
     }
     s_authenticate (req);
+    if (zhashx_lookup (self->public, url))
+        return self->app.dispatch (req, self->app_arg);
     if (!req->user)
         return s_unauthorized (req);
     if (req->post && streq (url, self->app.logout_path)) {
@@ -1449,6 +1452,7 @@ en_http_new (zconfig_t *config, const char *section, const char *control_endpoin
     zhashx_set_destructor (self->failures, (zhashx_destructor_fn *) zstr_free);
     self->assets = zhashx_new ();
     zhashx_set_destructor (self->assets, (zhashx_destructor_fn *) zstr_free);
+    self->public = zhashx_new ();
     if (cert_path) {
         self->tls_cert = s_read_file (cert_path);
         self->tls_key = s_read_file (key_path);
@@ -1507,6 +1511,7 @@ en_http_destroy (en_http_t **self_p)
         zhashx_destroy (&self->pending);
         zhashx_destroy (&self->failures);
         zhashx_destroy (&self->assets);
+        zhashx_destroy (&self->public);
         if (self->tls_key)
             sodium_memzero (self->tls_key, strlen (self->tls_key));
         free (self->tls_key);
@@ -1529,6 +1534,12 @@ en_http_static (en_http_t *self, const char *path, const char *type, const char 
     asset->type = type;
     asset->body = body;
     zhashx_update (self->assets, path, asset);
+}
+
+void
+en_http_public (en_http_t *self, const char *path)
+{
+    zhashx_update (self->public, path, (void *) "public");
 }
 
 const char *

@@ -80,6 +80,7 @@ s_ctx (en_portal_t *self, en_http_request_t *req, en_portal_ctx_t *ctx)
     ctx->csrf = en_http_request_csrf (req);
     ctx->node = self->node;
     ctx->region = self->region;
+    ctx->recover = true;            //  /herstel is served without a session
     ctx->now = en_now_ms ();
     const char *what = en_http_request_query (req, "gedaan");
     for (int i = 0; what && done [i][0]; i++)
@@ -110,7 +111,8 @@ s_call (en_portal_t *self, en_http_request_t *req, const char *verb, json_t *arg
 {
     if (!args)
         args = json_object ();
-    json_object_set_new (args, "_user", json_string (en_http_request_user (req) ?: "portal"));
+    if (!json_object_get (args, "_user"))
+        json_object_set_new (args, "_user", json_string (en_http_request_user (req) ?: "portal"));
     return en_http_call (self->http, verb, args, result);
 }
 
@@ -538,7 +540,12 @@ s_request_new_page (en_portal_t *self, en_http_request_t *req, json_t *values, j
 static int
 s_get_request_new (en_portal_t *self, en_http_request_t *req, const char *rest)
 {
-    return s_request_new_page (self, req, NULL, NULL, MHD_HTTP_OK);
+    //  From a case's page: the case chosen already
+    const char *pseudonym = en_http_request_query (req, "zaak");
+    json_t *values = pseudonym && *pseudonym ? json_pack ("{s:s}", "case", pseudonym) : NULL;
+    int answer = s_request_new_page (self, req, values, NULL, MHD_HTTP_OK);
+    json_decref (values);
+    return answer;
 }
 
 static int
@@ -621,12 +628,16 @@ s_post_request (en_portal_t *self, en_http_request_t *req, const char *id)
     if (!values)
         return answer;
     const char *action = s_value (values, "action") ?: "";
+    json_t *errors;
     if (!streq (action, "close")) {
-        json_decref (values);
-        return s_message (self, req, MHD_HTTP_NOT_IMPLEMENTED, "Nog niet mogelijk",
-                          "Reageren op een advies kan nog niet vanuit het portaal.");
+        //  No node verb carries a reply to an advice yet: say so, and keep
+        //  what the person typed
+        errors = json_pack ("{s:s}", "text", "Reageren op een advies kan nog niet via het netwerk: neem contact op"
+                            " met het expertisecentrum. Uw tekst staat hieronder nog.");
+        answer = s_request_page (self, req, id, values, errors, MHD_HTTP_UNPROCESSABLE_CONTENT);
+        goto done;
     }
-    json_t *errors = en_portal_check ("close", values, NULL);
+    errors = en_portal_check ("close", values, NULL);
     if (!s_has_errors (errors)) {
         char outcome [1200];
         snprintf (outcome, sizeof outcome, "%s%s%s",
@@ -967,6 +978,56 @@ s_get_log (en_portal_t *self, en_http_request_t *req, const char *rest)
 }
 
 //  -------------------------------------------------------------------------
+//  Public: the accessibility statement, and a new password with the
+//  recovery code (before login, so without a session)
+
+static const char *s_recover_fields [] = { "name", "recovery_code", "password", "password2", NULL };
+
+static int
+s_recover (en_portal_t *self, en_http_request_t *req)
+{
+    en_portal_ctx_t ctx;
+    s_ctx (self, req, &ctx);
+    if (!en_http_request_post (req))
+        return s_html (req, MHD_HTTP_OK, en_portal_page_recover (&ctx, NULL, NULL));
+    json_t *values = en_http_request_fields (req, s_recover_fields);
+    if (!values)
+        values = json_object ();
+    int answer = 0;
+    json_t *errors = en_portal_check ("recover", values, NULL);
+    if (!s_has_errors (errors)) {
+        json_t *result;
+        int rc = s_form_call (self, req, "user-recover",
+                              json_pack ("{s:s?, s:s?, s:s?, s:s?}", "name", s_value (values, "name"),
+                                         "recovery_code", s_value (values, "recovery_code"),
+                                         "password", s_value (values, "password"),
+                                         "_user", s_value (values, "name")), &result, &errors, &answer);
+        json_decref (result);
+        if (rc == 0) {
+            zsys_info ("portal: %s set a new password with the recovery code, from %s",
+                       s_value (values, "name"), en_http_request_address (req));
+            answer = s_html (req, MHD_HTTP_OK, en_portal_page_message (&ctx, "Nieuw wachtwoord ingesteld",
+                             "Uw wachtwoord is gewijzigd. Log in met het nieuwe wachtwoord."));
+        }
+        else
+        if (rc == 1)
+            zsys_warning ("portal: recovery for %s from %s refused", s_value (values, "name") ?: "?",
+                          en_http_request_address (req));
+        if (rc <= 0)
+            goto done;
+    }
+    //  Neither the passwords nor the code go back into the form
+    json_object_del (values, "password");
+    json_object_del (values, "password2");
+    json_object_del (values, "recovery_code");
+    answer = s_html (req, MHD_HTTP_UNPROCESSABLE_CONTENT, en_portal_page_recover (&ctx, values, errors));
+done:
+    json_decref (errors);
+    json_decref (values);
+    return answer;
+}
+
+//  -------------------------------------------------------------------------
 //  Live panels: /api/panel/<name>, the same markup as in the page
 
 static int
@@ -1079,6 +1140,13 @@ s_dispatch (en_http_request_t *req, void *app)
     en_portal_t *self = (en_portal_t *) app;
     const char *path = en_http_request_path (req);
     bool post = en_http_request_post (req);
+    if (streq (path, "/toegankelijkheid") && !post) {
+        en_portal_ctx_t ctx;
+        s_ctx (self, req, &ctx);
+        return s_html (req, MHD_HTTP_OK, en_portal_page_accessibility (&ctx));
+    }
+    if (streq (path, "/herstel"))
+        return s_recover (self, req);
     if (strncmp (path, "/api/panel/", 11) == 0 && !post)
         return s_panel (self, req, path + 11);
     if (strncmp (path, "/api/", 5) == 0)
@@ -1115,7 +1183,7 @@ static void
 s_login_page (FILE *out, void *app, const en_http_login_view_t *view)
 {
     en_portal_t *self = (en_portal_t *) app;
-    en_portal_ctx_t ctx = { .node = self->node, .region = self->region, .now = en_now_ms () };
+    en_portal_ctx_t ctx = { .node = self->node, .region = self->region, .now = en_now_ms (), .recover = true };
     char *html = en_portal_page_login (&ctx, view);
     if (html)
         fputs (html, out);
@@ -1160,6 +1228,8 @@ en_portal_new (zconfig_t *config, const char *control_endpoint, const char *node
     en_http_static (self->http, "/static/portal.css", "text/css; charset=utf-8", en_portal_css);
     en_http_static (self->http, "/static/portal.js", "text/javascript; charset=utf-8", en_portal_js);
     en_http_static (self->http, "/static/icon.svg", "image/svg+xml", en_http_icon);
+    en_http_public (self->http, "/toegankelijkheid");
+    en_http_public (self->http, "/herstel");
     zsys_info ("portal on %s://%s/ (accounts: 'expertnet node user-add')", en_http_scheme (self->http),
                zconfig_get (config, "web/address", ""));
     return self;

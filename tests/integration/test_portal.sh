@@ -44,6 +44,8 @@ for p in / /zaken /zaken/nieuw /verzoeken /verzoeken/nieuw /aanbod /beschikbaarh
     [ "$code" = "401" ] && grep -q 'name="password"' "$NET_DIR/body" || codes="$codes $p:$code"
 done
 check_eq "every page without a session: 401 and the login form" "" "$codes"
+check_eq "the accessibility statement needs no login" "200" "$(http GET /toegankelijkheid)"
+check_eq "nor does a new password with the recovery code" "200" "$(http GET /herstel)"
 check_eq "a live panel without a session: JSON 401" "401" "$(http GET /api/panel/home)"
 check "... as JSON" jq -e '.code == 401' "$NET_DIR/body"
 check_eq "a form post without a session: 401" "401" "$(http POST /zaken/nieuw -d client_id=x)"

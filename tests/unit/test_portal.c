@@ -66,6 +66,10 @@ s_answer (const char *verb, json_t *args, json_t *hashes, int *code, const char 
         }
         return json_pack ("{s:s, s:s}", "id", "twente-00000003", "state", "queued");
     }
+    if (streq (verb, "request"))
+        return json_pack ("{s:s, s:s, s:{s:s, s:s, s:[s], s:s}, s:[]}", "id", en_json_str (args, "id") ?: "",
+                          "state", "advice", "summary", "urgency", "hoog", "question_type", "consultatie-advies",
+                          "expertise", "trauma", "age_band", "12-17", "events");
     if (streq (verb, "tags"))
         return json_pack ("[{s:s, s:b}]", "tag", "trauma", "available", true);
     if (streq (verb, "experts"))
@@ -213,6 +217,22 @@ s_get (const char *path, const char *cookie)
 }
 
 static void
+test_public_pages (void **state)
+{
+    response_t r;
+    s_http (&r, "GET", "/toegankelijkheid", NULL, NULL);
+    assert_int_equal (r.status, 200);
+    assert_non_null (strstr (r.body, "oegankelijk"));
+    s_http (&r, "GET", "/herstel", NULL, NULL);
+    assert_int_equal (r.status, 200);
+    assert_non_null (strstr (r.body, "recovery_code"));
+    //  Not every page: the rest needs a login
+    assert_int_equal (s_get ("/zaken", NULL), 401);
+    s_http (&r, "GET", "/login", NULL, NULL);
+    assert_non_null (strstr (r.body, "/herstel"));
+}
+
+static void
 test_roles (void **state)
 {
     char cookie [256], csrf [33];
@@ -268,6 +288,19 @@ test_expert_sees_own_offers_only (void **state)
 }
 
 static void
+test_reply_keeps_the_text (void **state)
+{
+    char cookie [256], csrf [33], body [256];
+    s_login ("mara", cookie, sizeof cookie, csrf);
+    snprintf (body, sizeof body, "csrf=%s&action=reply&text=Dank+voor+het+advies%%2C+nog+een+vraag", csrf);
+    response_t r;
+    s_http (&r, "POST", "/verzoeken/twente-00000001", cookie, body);
+    assert_int_equal (r.status, 422);
+    assert_non_null (strstr (r.body, "Dank voor het advies, nog een vraag"));
+    assert_non_null (strstr (r.body, "Reageren op een advies kan nog niet"));
+}
+
+static void
 test_refusal_on_its_field (void **state)
 {
     char cookie [256], csrf [33], body [512];
@@ -297,7 +330,9 @@ main (void)
     zsys_init ();
     zsys_set_logstream (NULL);
     const struct CMUnitTest tests [] = {
+        cmocka_unit_test_setup_teardown (test_public_pages, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_roles, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_reply_keeps_the_text, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_expert_sees_own_offers_only, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_refusal_on_its_field, s_setup, s_teardown),
     };
