@@ -187,7 +187,8 @@ static s_words_t s_field_labels = {
     { "password2", "Wachtwoord (nogmaals)" }, { "recovery_code", "Herstelcode" }, { "code", "Code" },
     { "gedwongen_afzonderingen", "Gedwongen afzonderingen" }, { "suicides", "Suïcides" },
     { "gesloten_plaatsingen", "Gesloten plaatsingen" }, { "doorplaatsingen", "Doorplaatsingen" },
-    { "hiaat_ok", "Toch indienen" }, { NULL, NULL } };
+    { "hiaat_ok", "Toch indienen" }, { "id", "Expert-id" }, { "bovenregionaal", "Bovenregionaal" },
+    { NULL, NULL } };
 
 //  --------------------------------------------------------------------
 //  Small writers
@@ -1697,35 +1698,50 @@ s_date_value (json_t *values, const char *name, int64_t ms, int64_t now)
     json_object_set_new (values, name, json_string (en_time_fmt (ms, "%Y-%m-%d", day, sizeof day)));
 }
 
-char *
-en_portal_page_availability (const en_portal_ctx_t *ctx, json_t *expert, json_t *tags,
-                             json_t *values, json_t *errors)
+//  An expert's form starts from the record (capacity, absence, tags and,
+//  for the beheerder, role and contact); what the user typed wins. The
+//  expert's own tags join the known ones even if nobody else has them.
+//  Returns the values to show; *all the tags to offer. Caller owns both.
+static json_t *
+s_expert_shown (const en_portal_ctx_t *ctx, json_t *expert, json_t *tags, json_t *values, json_t **all)
 {
-    static const char *order [] = { "capacity", "absent_until", "expertise", "expertise_anders", NULL };
-    //  The form starts from the record; what the user typed wins
     json_t *shown = values ? json_deep_copy (values) : json_object ();
-    char number [24];
-    if (!json_object_get (shown, "capacity")) {
+    if (expert && !values) {
+        char number [24];
         snprintf (number, sizeof number, "%lld", (long long) en_json_int (expert, "capacity", 0));
         json_object_set_new (shown, "capacity", json_string (number));
+        s_date_value (shown, "absent_until", en_json_int (expert, "absent_until", 0), ctx->now);
+        static const char *copied [] = { "expertise", "role", "email", "phone", NULL };
+        for (int i = 0; copied [i]; i++)
+            if (json_object_get (expert, copied [i]))
+                json_object_set (shown, copied [i], json_object_get (expert, copied [i]));
+        if (json_is_true (json_object_get (expert, "bovenregionaal")))
+            json_object_set_new (shown, "bovenregionaal", json_string ("ja"));
     }
-    s_date_value (shown, "absent_until", en_json_int (expert, "absent_until", 0), ctx->now);
-    if (!json_object_get (shown, "expertise") && json_is_array (json_object_get (expert, "expertise")))
-        json_object_set (shown, "expertise", json_object_get (expert, "expertise"));
-    //  The expert's own tags belong in the list even if nobody else has them
-    json_t *all = json_is_array (tags) ? json_deep_copy (tags) : json_array ();
+    *all = json_is_array (tags) ? json_deep_copy (tags) : json_array ();
     size_t index;
     json_t *item;
     json_array_foreach (json_object_get (expert, "expertise"), index, item) {
         bool known = false;
         size_t j;
         json_t *tag;
-        json_array_foreach (all, j, tag)
-            if (json_is_string (item) && en_json_str (tag, "tag") && streq (en_json_str (tag, "tag"), json_string_value (item)))
+        json_array_foreach (*all, j, tag)
+            if (json_is_string (item) && en_json_str (tag, "tag")
+            &&  streq (en_json_str (tag, "tag"), json_string_value (item)))
                 known = true;
         if (!known && json_is_string (item))
-            json_array_append_new (all, json_pack ("{s:O, s:b}", "tag", item, "available", 1));
+            json_array_append_new (*all, json_pack ("{s:O, s:b}", "tag", item, "available", 1));
     }
+    return shown;
+}
+
+char *
+en_portal_page_availability (const en_portal_ctx_t *ctx, json_t *expert, json_t *tags,
+                             json_t *values, json_t *errors)
+{
+    static const char *order [] = { "capacity", "absent_until", "expertise", "expertise_anders", NULL };
+    json_t *all = NULL;
+    json_t *shown = s_expert_shown (ctx, expert, tags, values, &all);
     int64_t load = en_json_int (expert, "load", -1);
     char day [32];
     S_OPEN (out, buffer);
@@ -1990,10 +2006,12 @@ en_portal_page_experts (const en_portal_ctx_t *ctx, json_t *experts)
         "Expert-id", "Rol", "Expertise", "Capaciteit", "Aanwezig", "E-mail", "Telefoon", NULL };
     S_OPEN (out, buffer);
     s_begin (out, ctx, "Experts", "experts");
-    fputs ("<h1>Experts van deze regio</h1><section class=\"panel\"><p>Het netwerk kent experts alleen onder hun"
-           " id; e-mailadres en telefoonnummer blijven bij deze node en dienen alleen voor meldingen.</p>", out);
+    fputs ("<div class=\"titlebar\"><h1>Experts van deze regio</h1>"
+           "<a class=\"button\" href=\"/beheer/experts/nieuw\">Expert toevoegen</a></div>"
+           "<section class=\"panel\"><p>Het netwerk kent experts alleen onder hun id; e-mailadres en telefoonnummer"
+           " blijven bij deze node en dienen alleen voor meldingen.</p>", out);
     if (json_array_size (experts) == 0)
-        fputs ("<p class=\"empty\">Nog geen experts. Voeg ze toe met <code>expertnet expert add</code>.</p>", out);
+        fputs ("<p class=\"empty\">Nog geen experts.</p>", out);
     else {
         s_table_head (out, "experts", "Experts", columns);
         size_t index;
@@ -2002,7 +2020,9 @@ en_portal_page_experts (const en_portal_ctx_t *ctx, json_t *experts)
             char day [32];
             int64_t absent = en_json_int (expert, "absent_until", 0);
             fputs ("<tr>", out);
-            s_cell (out, "Expert-id", "code", en_json_str (expert, "id"));
+            s_td (out, "Expert-id", "code");
+            s_link (out, "/beheer/experts/", en_json_str (expert, "id"), NULL);
+            fputs ("</td>", out);
             s_td (out, "Rol", NULL);
             s_esc (out, s_word (s_expert_roles, en_json_str (expert, "role")));
             if (json_is_true (json_object_get (expert, "bovenregionaal")))
@@ -2025,6 +2045,66 @@ en_portal_page_experts (const en_portal_ctx_t *ctx, json_t *experts)
         fputs ("</tbody></table>", out);
     }
     fputs ("</section>", out);
+    return s_end (out, &buffer);
+}
+
+char *
+en_portal_page_expert_form (const en_portal_ctx_t *ctx, json_t *expert, json_t *tags,
+                            json_t *values, json_t *errors)
+{
+    static const char *order [] = {
+        "id", "role", "bovenregionaal", "capacity", "absent_until", "expertise", "expertise_anders",
+        "email", "phone", NULL };
+    const char *id = en_json_str (expert, "id");
+    json_t *all = NULL;
+    json_t *shown = s_expert_shown (ctx, expert, tags, values, &all);
+    char action [128];
+    snprintf (action, sizeof action, "/beheer/experts/%s", id ? id : "nieuw");
+    S_OPEN (out, buffer);
+    s_begin (out, ctx, id ? "Expert wijzigen" : "Expert toevoegen", "experts");
+    fputs ("<p class=\"crumbs\"><a href=\"/beheer/experts\">Experts</a> <span aria-hidden=\"true\">›</span></p><h1>",
+           out);
+    if (id) {
+        fputs ("Expert <span class=\"code\">", out);
+        s_esc (out, id);
+        fputs ("</span> wijzigen", out);
+    }
+    else
+        fputs ("Expert toevoegen", out);
+    fputs ("</h1>", out);
+    s_error_summary (out, errors, order);
+    fputs ("<section class=\"panel\"><p>Het netwerk kent de expert alleen onder het expert-id, met rol,"
+           " expertise, capaciteit en afwezigheid. E-mailadres en telefoonnummer blijven bij deze node en dienen"
+           " alleen voor meldingen van nieuw aanbod.</p>", out);
+    s_form_open (out, ctx, action, NULL, NULL, false);
+    s_required_note (out);
+    if (!id)
+        s_input (out, &(s_field_t) { "id", "Expert-id", "Pseudoniem, geen naam: kleine letters, cijfers en '-',"
+                 " bijvoorbeeld se-tw-04.", true }, "text",
+                 "autocomplete=\"off\" autocapitalize=\"none\" spellcheck=\"false\" maxlength=\"63\"", shown, errors);
+    s_select (out, &(s_field_t) { "role", "Rol in het netwerk", NULL, true }, en_vocab_role, s_expert_roles, NULL,
+              shown, errors);
+    s_group_open (out, &(s_field_t) { "bovenregionaal", "Bovenregionaal",
+                  "Een bovenregionale procesregisseur krijgt de escalaties.", false }, errors);
+    s_option (out, "checkbox", "bovenregionaal", 0, "ja", "Bovenregionaal inzetbaar",
+              s_chosen (shown, "bovenregionaal", "ja"), NULL, NULL);
+    fputs ("</div></fieldset>", out);
+    s_input (out, &(s_field_t) { "capacity", NULL, "Hoeveel zaken tegelijk? 0 tot en met 50.", true },
+             "number", "min=\"0\" max=\"50\" inputmode=\"numeric\"", shown, errors);
+    s_input (out, &(s_field_t) { "absent_until", NULL, "Leeg laten als de expert aanwezig is.", false }, "date",
+             NULL, shown, errors);
+    s_expertise (out, "expertise", NULL, all, false, false, shown, errors);
+    s_input (out, &(s_field_t) { "expertise_anders", NULL,
+             "Expertise die hierboven niet staat, als korte labels gescheiden door komma's.", false },
+             "text", "maxlength=\"200\" spellcheck=\"false\"", shown, errors);
+    s_input (out, &(s_field_t) { "email", NULL, "Voor meldingen; blijft bij deze node.", false },
+             "email", "autocomplete=\"off\" maxlength=\"200\" spellcheck=\"false\"", shown, errors);
+    s_input (out, &(s_field_t) { "phone", NULL, "Voor een sms bij crisis, bijvoorbeeld +31612345678.", false },
+             "tel", "autocomplete=\"off\" maxlength=\"20\"", shown, errors);
+    s_submit (out, id ? "Opslaan" : "Expert toevoegen", NULL);
+    fputs ("</section>", out);
+    json_decref (shown);
+    json_decref (all);
     return s_end (out, &buffer);
 }
 
@@ -2227,11 +2307,11 @@ s_check_choice (json_t *errors, json_t *values, const char *name, const char **l
     const char *label = s_word (s_field_labels, name);
     if (!*value) {
         if (required)
-            s_fail (errors, name, "Kies een %s.", label);
+            s_fail (errors, name, "Maak een keuze bij ‘%s’.", label);
         return;
     }
     if (!en_vocab_has (list, value))
-        s_fail (errors, name, "Kies bij %s een van de gegeven mogelijkheden.", label);
+        s_fail (errors, name, "Kies bij ‘%s’ een van de gegeven mogelijkheden.", label);
 }
 
 static void
@@ -2241,15 +2321,15 @@ s_check_multi (json_t *errors, json_t *values, const char *name, const char **li
     size_t count = json_is_array (value) ? json_array_size (value) : json_is_string (value) ? 1 : 0;
     const char *label = s_word (s_field_labels, name);
     if (count < min)
-        s_fail (errors, name, "Kies bij %s minstens %zu.", label, min);
+        s_fail (errors, name, "Kies bij ‘%s’ minstens %zu.", label, min);
     else
     if (count > max)
-        s_fail (errors, name, "Kies bij %s hoogstens %zu.", label, max);
+        s_fail (errors, name, "Kies bij ‘%s’ hoogstens %zu.", label, max);
     for (size_t i = 0; i < count; i++) {
         const char *item = json_is_array (value) ? json_string_value (json_array_get (value, i))
                                                  : json_string_value (value);
         if (list ? !en_vocab_has (list, item) : !en_name_valid (item))
-            s_fail (errors, name, "Kies bij %s alleen uit de gegeven mogelijkheden.", label);
+            s_fail (errors, name, "Kies bij ‘%s’ alleen uit de gegeven mogelijkheden.", label);
     }
 }
 
@@ -2259,7 +2339,7 @@ s_check_length (json_t *errors, json_t *values, const char *name, size_t max, bo
     const char *value = s_text (values, name);
     const char *label = s_word (s_field_labels, name);
     if (required && s_blank (value))
-        s_fail (errors, name, "Vul %s in.", label);
+        s_fail (errors, name, "Vul ‘%s’ in.", label);
     else
     if (strlen (value) > max)
         s_fail (errors, name, "%s is te lang: hoogstens %zu tekens, nu %zu.", label, max, strlen (value));
@@ -2307,7 +2387,7 @@ s_check_count (json_t *errors, json_t *values, const char *name, long min, long 
     long number = strtol (value, &end, 10);
     if (!*value) {
         if (required)
-            s_fail (errors, name, "Vul %s in.", label);
+            s_fail (errors, name, "Vul ‘%s’ in.", label);
     }
     else
     if (*end || number < min || number > max)
@@ -2322,6 +2402,28 @@ s_check_passwords (json_t *errors, json_t *values)
         s_fail (errors, "password", "Wachtwoord moet minstens 12 tekens hebben.");
     if (!streq (password, s_text (values, "password2")))
         s_fail (errors, "password2", "Wachtwoord (nogmaals) is niet gelijk aan het eerste wachtwoord.");
+}
+
+//  E-mail address and mobile number, both optional
+static void
+s_check_contact (json_t *errors, json_t *values)
+{
+    const char *email = s_text (values, "email");
+    if (*email && (!strchr (email, '@') || strchr (email, ' ') || strlen (email) > 200))
+        s_fail (errors, "email", "E-mailadres is niet geldig, bijvoorbeeld naam@organisatie.nl.");
+    const char *phone = s_text (values, "phone");
+    size_t digits = 0;
+    for (const char *c = phone; *c; c++) {
+        if (isdigit ((unsigned char) *c))
+            digits++;
+        else
+        if (!strchr ("+ -", *c)) {
+            digits = 0;
+            break;
+        }
+    }
+    if (*phone && (digits < 8 || digits > 15))
+        s_fail (errors, "phone", "Mobiel nummer is niet geldig, bijvoorbeeld +31612345678.");
 }
 
 //  A chosen expertise tag nobody holds, without the "toch indienen"
@@ -2423,6 +2525,19 @@ en_portal_check (const char *form, json_t *values, json_t *tags)
         s_check_tag_list (errors, values, "expertise_anders");
     }
     else
+    if (streq (form, "expert")) {
+        const char *id = s_text (values, "id");
+        if (json_object_get (values, "id") && !en_name_valid (id))
+            s_fail (errors, "id", *id ? "Expert-id: gebruik kleine letters, cijfers en '-' (een pseudoniem, geen naam)."
+                                      : "Vul het expert-id in.");
+        s_check_choice (errors, values, "role", en_vocab_role, true);
+        s_check_count (errors, values, "capacity", 0, EN_MAX_CAPACITY, true);
+        s_check_date (errors, values, "absent_until");
+        s_check_multi (errors, values, "expertise", NULL, 0, 32);
+        s_check_tag_list (errors, values, "expertise_anders");
+        s_check_contact (errors, values);
+    }
+    else
     if (streq (form, "account")) {
         const char *name = s_text (values, "name");
         if (!*name)
@@ -2435,22 +2550,7 @@ en_portal_check (const char *form, json_t *values, json_t *tags)
             s_fail (errors, "expert", "Kies bij de rol Expert het expert-id waaraan het account gebonden is.");
         if (!streq (s_text (values, "role"), "expert") && *s_text (values, "expert"))
             s_fail (errors, "expert", "Expert-id hoort alleen bij de rol Expert.");
-        const char *email = s_text (values, "email");
-        if (*email && (!strchr (email, '@') || strchr (email, ' ') || strlen (email) > 200))
-            s_fail (errors, "email", "E-mailadres is niet geldig, bijvoorbeeld naam@organisatie.nl.");
-        const char *phone = s_text (values, "phone");
-        size_t digits = 0;
-        for (const char *c = phone; *c; c++) {
-            if (isdigit ((unsigned char) *c))
-                digits++;
-            else
-            if (!strchr ("+ -", *c)) {
-                digits = 0;
-                break;
-            }
-        }
-        if (*phone && (digits < 8 || digits > 15))
-            s_fail (errors, "phone", "Mobiel nummer is niet geldig, bijvoorbeeld +31612345678.");
+        s_check_contact (errors, values);
         s_check_passwords (errors, values);
     }
     else

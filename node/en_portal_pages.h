@@ -162,6 +162,15 @@ char *en_portal_page_account_created (const en_portal_ctx_t *ctx, json_t *result
 //  keeps them).
 char *en_portal_page_experts (const en_portal_ctx_t *ctx, json_t *experts);
 
+//  /beheer/experts/nieuw (expert NULL) and /beheer/experts/<id> (the
+//  record from "experts"): add or change an expert, posting to the same
+//  URL. Fields: id (new only), role, bovenregionaal ("ja"), capacity,
+//  absent_until, expertise[], expertise_anders, email, phone -> verbs
+//  expert-add / expert-update {expert: {...}}. tags as for the request
+//  form. Without values the form starts from the record.
+char *en_portal_page_expert_form (const en_portal_ctx_t *ctx, json_t *expert, json_t *tags,
+                                  json_t *values, json_t *errors);
+
 //  /beheer/meldingen: the "notifications" verb ([{id, kind, urgency,
 //  recipient, channel, state wacht|verzonden|mislukt, attempts, next_try,
 //  last_error, created, sent}]). Live panel "meldingen".
@@ -190,7 +199,8 @@ json_t *en_portal_errors_from_node (const char *err);
 //  Check a form's values before calling the node; returns an error map
 //  (empty object: nothing wrong), Dutch, naming the field. form:
 //  "request" (tags as for the page, for the hiaat warning), "case",
-//  "decline", "advise", "reply", "close", "availability", "account".
+//  "phase", "decline", "advise", "reply", "close", "availability",
+//  "expert", "account", "recover".
 json_t *en_portal_check (const char *form, json_t *values, json_t *tags);
 
 //  Countdown text for a deadline: "nog 9 min 12 s", "nog 3 u 5 min",

@@ -126,7 +126,7 @@ static const char *s_errors =
     " \"capacity\": \"fout\", \"email\": \"fout\", \"role\": \"fout\", \"expert\": \"fout\", \"phase\": \"fout\","
     " \"recovery_code\": \"fout\", \"\": \"algemeen\"}";
 
-#define PAGES 29
+#define PAGES 31
 
 //  Every page and panel, rendered from the fixtures (poisoned: every
 //  string replaced by EVIL, the context's too). Caller frees each.
@@ -183,6 +183,8 @@ s_render_all (char *html [PAGES], bool poisoned)
     html [n++] = en_portal_page_accounts (&adm, users, experts, values, errors);
     html [n++] = en_portal_page_account_created (&adm, created);
     html [n++] = en_portal_page_experts (&adm, experts);
+    html [n++] = en_portal_page_expert_form (&adm, expert, tags, NULL, errors);
+    html [n++] = en_portal_page_expert_form (&adm, NULL, tags, values, errors);
     html [n++] = en_portal_page_notifications (&adm, queue);
     html [n++] = en_portal_page_privacy (&adm, status);
     html [n++] = en_portal_page_log (&adm, poisoned ? EVIL : "p1-00112233445566778899aabbccddeeff", entries);
@@ -299,7 +301,7 @@ test_errors_shown_on_their_field (void **state)
     assert_non_null (message);
     assert_string_equal (message, "Vraag bevat een BSN (burgerservicenummer). Er is niets verstuurd: haal het"
                          " weg, de samenvatting mag het kind niet herkenbaar maken.");
-    json_object_set_new (errors, "expertise", json_string ("Kies bij Gevraagde expertise minstens 1."));
+    json_object_set_new (errors, "expertise", json_string ("Kies bij ‘Gevraagde expertise’ minstens 1."));
     char *html = en_portal_page_request_new (&ctx, tags, NULL, values, errors);
     assert_non_null (html);
     //  On the field: the error's id, the control points to it and is invalid
@@ -312,7 +314,7 @@ test_errors_shown_on_their_field (void **state)
     //  The summary at the top links to the fields
     assert_true (s_has (html, "<div class=\"error-summary\" role=\"alert\""));
     assert_true (s_has (html, "<a href=\"#question\">Vraag bevat een BSN"));
-    assert_true (s_has (html, "<a href=\"#expertise\">Kies bij Gevraagde expertise"));
+    assert_true (s_has (html, "<a href=\"#expertise\">Kies bij ‘Gevraagde expertise’"));
     //  Values kept, escaped
     assert_true (s_has (html, ">Meisje met BSN 111222333 &lt;b&gt;</textarea>"));
     assert_true (s_has (html, "<option value=\"hoog\" selected>"));
@@ -358,7 +360,7 @@ test_field_errors_on_other_forms (void **state)
     en_portal_ctx_t ctx = s_ctx ("expert");
     json_t *offers = s_json (s_offers);
     json_t *offer = json_array_get (offers, 0);
-    json_t *errors = s_json ("{\"reason\": \"Vul Reden in.\"}");
+    json_t *errors = s_json ("{\"reason\": \"Vul ‘Reden’ in.\"}");
     char *html = en_portal_page_offer (&ctx, offer, NULL, NULL, errors);
     assert_true (s_has (html, "<textarea id=\"reason\" name=\"reason\" aria-describedby=\"reason-hint reason-error\""
                               " aria-invalid=\"true\" required"));
@@ -570,22 +572,22 @@ static void
 test_checks (void **state)
 {
     struct { const char *form, *values, *field, *message; } cases [] = {
-        { "request", "{}", "urgency", "Kies een Urgentie." },
-        { "request", "{}", "question_type", "Kies een Soort vraag." },
-        { "request", "{}", "expertise", "Kies bij Gevraagde expertise minstens 1." },
-        { "request", "{}", "age_band", "Kies een Leeftijd." },
-        { "request", "{\"urgency\": \"morgen\"}", "urgency", "Kies bij Urgentie een van de gegeven mogelijkheden." },
+        { "request", "{}", "urgency", "Maak een keuze bij ‘Urgentie’." },
+        { "request", "{}", "question_type", "Maak een keuze bij ‘Soort vraag’." },
+        { "request", "{}", "expertise", "Kies bij ‘Gevraagde expertise’ minstens 1." },
+        { "request", "{}", "age_band", "Maak een keuze bij ‘Leeftijd’." },
+        { "request", "{\"urgency\": \"morgen\"}", "urgency", "Kies bij ‘Urgentie’ een van de gegeven mogelijkheden." },
         { "request", "{\"case\": \"jan\"}", "case", "Zaak (pseudoniem): kies een geregistreerde zaak uit de lijst." },
         { "request", "{\"leefgebieden\": [\"maan\"]}", "leefgebieden",
-          "Kies bij Leefgebieden alleen uit de gegeven mogelijkheden." },
+          "Kies bij ‘Leefgebieden’ alleen uit de gegeven mogelijkheden." },
         { "request", "{\"problematiek_anders\": \"trauma, Hoofd Pijn\"}", "problematiek_anders",
           "Andere problematiek: 'Hoofd Pijn' is geen label; gebruik kleine letters, cijfers en '-'." },
         { "case", "{}", "client_id", "Vul het cliëntnummer in: daaruit maakt de node het pseudoniem." },
         { "case", "{\"client_id\": \"1\", \"birth_date\": \"17-5-2013\"}", "birth_date",
           "Geboortedatum: vul een datum in als dag-maand-jaar (bijvoorbeeld 31-12-2026)." },
-        { "decline", "{\"reason\": \"  \"}", "reason", "Vul Reden in." },
-        { "advise", "{}", "text", "Vul Tekst in." },
-        { "close", "{}", "passende_hulp", "Kies een Passende hulp gerealiseerd." },
+        { "decline", "{\"reason\": \"  \"}", "reason", "Vul ‘Reden’ in." },
+        { "advise", "{}", "text", "Vul ‘Tekst’ in." },
+        { "close", "{}", "passende_hulp", "Maak een keuze bij ‘Passende hulp gerealiseerd’." },
         { "phase", "{\"phase\": \"plan\", \"passende_hulp\": \"ja\"}", "passende_hulp",
           "Passende hulp gerealiseerd: alleen invullen bij de fase Afgesloten." },
         { "phase", "{\"phase\": \"afgesloten\", \"passende_hulp\": \"ja\", \"suicides\": \"-1\"}", "suicides",
@@ -599,7 +601,13 @@ test_checks (void **state)
           "Wachtwoord (nogmaals) is niet gelijk aan het eerste wachtwoord." },
         { "account", "{\"email\": \"geen-adres\"}", "email", "E-mailadres is niet geldig, bijvoorbeeld naam@organisatie.nl." },
         { "account", "{\"phone\": \"12\"}", "phone", "Mobiel nummer is niet geldig, bijvoorbeeld +31612345678." },
-        { "recover", "{}", "recovery_code", "Vul de herstelcode in." } };
+        { "recover", "{}", "recovery_code", "Vul de herstelcode in." },
+        { "expert", "{\"id\": \"\"}", "id", "Vul het expert-id in." },
+        { "expert", "{\"id\": \"Jan Jansen\"}", "id",
+          "Expert-id: gebruik kleine letters, cijfers en '-' (een pseudoniem, geen naam)." },
+        { "expert", "{}", "role", "Maak een keuze bij ‘Rol’." },
+        { "expert", "{}", "capacity", "Vul ‘Capaciteit’ in." },
+        { "expert", "{\"email\": \"x\"}", "email", "E-mailadres is niet geldig, bijvoorbeeld naam@organisatie.nl." } };
     for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
         json_t *values = s_json (cases [i].values);
         json_t *errors = en_portal_check (cases [i].form, values, NULL);
@@ -620,7 +628,10 @@ test_checks (void **state)
                      " \"phone\": \"+31 6 1234 5678\", \"password\": \"lang-genoeg-123\", \"password2\": \"lang-genoeg-123\"}" },
         { "availability", "{\"capacity\": \"3\", \"absent_until\": \"\", \"expertise\": [\"trauma\"]}" },
         { "phase", "{\"phase\": \"afgesloten\", \"passende_hulp\": \"nee\", \"suicides\": \"0\"}" },
-        { "close", "{\"passende_hulp\": \"ja\", \"outcome\": \"gezinshuis gevonden\"}" } };
+        { "close", "{\"passende_hulp\": \"ja\", \"outcome\": \"gezinshuis gevonden\"}" },
+        { "expert", "{\"id\": \"se-tw-04\", \"role\": \"procesregisseur\", \"capacity\": \"1\","
+                    " \"bovenregionaal\": \"ja\", \"email\": \"pr@example.org\"}" },
+        { "expert", "{\"role\": \"superexpert\", \"capacity\": \"2\", \"expertise\": [\"trauma\"]}" } };
     json_t *tags = s_json (s_tags);
     for (size_t i = 0; i < sizeof good / sizeof good [0]; i++) {
         json_t *values = s_json (good [i].values);
@@ -679,6 +690,35 @@ test_shown_once_and_case_pages (void **state)
     json_decref (record);
 }
 
+static void
+test_expert_pages (void **state)
+{
+    en_portal_ctx_t ctx = s_ctx ("beheerder");
+    json_t *expert = s_json (s_expert);
+    json_t *experts = json_pack ("[O]", expert);
+    char *html = en_portal_page_experts (&ctx, experts);
+    assert_true (s_has (html, "<a href=\"/beheer/experts/se-tw-01\">se-tw-01</a>"));
+    assert_true (s_has (html, "href=\"/beheer/experts/nieuw\""));
+    free (html);
+    //  Editing starts from the record; the id is not editable
+    html = en_portal_page_expert_form (&ctx, expert, NULL, NULL, NULL);
+    assert_true (s_has (html, "action=\"/beheer/experts/se-tw-01\""));
+    assert_false (s_has (html, "name=\"id\""));
+    assert_true (s_has (html, "<option value=\"superexpert\" selected>"));
+    assert_true (s_has (html, "id=\"capacity\" name=\"capacity\" aria-describedby=\"capacity-hint\" required"
+                              " aria-required=\"true\" min=\"0\" max=\"50\" inputmode=\"numeric\" value=\"2\""));
+    assert_true (s_has (html, "value=\"expert@example.org\""));
+    assert_true (s_has (html, "value=\"trauma\" checked"));
+    free (html);
+    //  A new one asks for the id
+    html = en_portal_page_expert_form (&ctx, NULL, NULL, NULL, NULL);
+    assert_true (s_has (html, "action=\"/beheer/experts/nieuw\""));
+    assert_true (s_has (html, "name=\"id\""));
+    free (html);
+    json_decref (experts);
+    json_decref (expert);
+}
+
 int
 main (void)
 {
@@ -694,6 +734,7 @@ main (void)
         cmocka_unit_test (test_request_form_vocabularies_and_hiaat_warning),
         cmocka_unit_test (test_checks),
         cmocka_unit_test (test_shown_once_and_case_pages),
+        cmocka_unit_test (test_expert_pages),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
