@@ -15,42 +15,13 @@
 // Prints "ok - ..." / "not ok - ..." lines like tests/integration/lib.sh;
 // exits 0 only when every check passed.
 'use strict';
-const { chromium } = require ('playwright-core');
+const { check, launch, checkAxe, run } = require ('./lib.js');
 const { execSync } = require ('child_process');
-const axe = require ('axe-core');
 const path = require ('path');
-
-let failures = 0;
-function check (what, condition, detail) {
-    if (condition)
-        console.log ('ok - ' + what);
-    else {
-        failures++;
-        console.log ('not ok - ' + what + (detail ? ' (' + detail + ')' : ''));
-    }
-}
-
-// axe-core on the page as it is: no serious or critical WCAG 2.1 A/AA
-// violation (run through the DevTools protocol, so the page's CSP stays)
-async function checkAxe (page, what) {
-    await page.evaluate (axe.source);
-    const result = await page.evaluate (() => window.axe.run (document, {
-        runOnly: { type: 'tag', values: [ 'wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa' ] } }));
-    const bad = result.violations.filter ((v) => v.impact === 'serious' || v.impact === 'critical');
-    check (what + ': no serious or critical axe-core violation', bad.length === 0,
-           bad.map ((v) => v.id + ' (' + v.nodes.length + 'x: '
-                           + v.nodes.slice (0, 2).map ((n) => n.target.join (' ')).join (', ') + ')').join ('; '));
-}
 
 async function main () {
     const base = process.env.EN_URL;
-    const browser = await chromium.launch ({
-        executablePath: process.env.EN_CHROMIUM || '/usr/bin/chromium',
-        headless: true,
-        args: [ '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-                '--disable-component-update', '--disable-sync', '--no-first-run',
-                '--disable-dev-shm-usage' ],
-    });
+    const browser = await launch ();
     try {
         // A laptop screen
         const context = await browser.newContext ({ viewport: { width: 1440, height: 900 }, locale: 'nl-NL' });
@@ -205,7 +176,4 @@ async function main () {
     }
 }
 
-main ().then (() => process.exit (failures ? 1 : 0), (error) => {
-    console.log ('not ok - browser test crashed: ' + (error && error.stack || error));
-    process.exit (1);
-});
+run (main);

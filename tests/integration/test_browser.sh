@@ -15,30 +15,12 @@
 # Needs chromium (deploy/deps.sh installs it), Node.js 18 or later (Debian
 # 12's own) with npm, and playwright-core 1.61 (the last for Node.js 18)
 # and axe-core in tests/browser/node_modules (installed here from
-# tests/browser/package-lock.json when missing or not as locked). A missing tool is
-# installed when we are root, else the test fails: it never passes
-# without having run the browser.
+# tests/browser/package-lock.json when missing or not as locked; see
+# browser_ready in lib.sh). A missing tool is installed when we are root,
+# else the test fails: it never passes without having run the browser.
 . "$(dirname "$0")/lib.sh"
-BROWSER_DIR=$NET_ROOT/tests/browser
 SCREENSHOT=${EN_SCREENSHOT:-}
-
-s_install () {
-    [ "$(id -u)" -eq 0 ] || return 1
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1 && return 0
-    apt-get update -qq >/dev/null 2>&1
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1
-}
-command -v chromium >/dev/null || s_install chromium
-command -v node >/dev/null || s_install nodejs
-command -v npm >/dev/null || s_install npm
-for tool in chromium node npm curl jq; do
-    command -v $tool >/dev/null || { not_ok "$tool is installed (deploy/deps.sh, or run as root)"; test_done; }
-done
-# (re)installed when missing or not what the lock file says (npm ls fails)
-if ! (cd "$BROWSER_DIR" && npm ls --depth=0 >/dev/null 2>&1); then
-    (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1) \
-        || { not_ok "playwright-core and axe-core install from tests/browser/package-lock.json"; test_done; }
-fi
+browser_ready curl jq
 CTL=$NET_ROOT/build/tests/ctl
 [ -x "$CTL" ] || { not_ok "build/tests/ctl is built (make unit-bins)"; test_done; }
 

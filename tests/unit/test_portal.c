@@ -19,126 +19,7 @@
 #include "en_portal.h"
 #include "test_httpc.h"
 
-#define ENDPOINT "inproc://test-portal-node"
-
-//  -------------------------------------------------------------------------
-//  The stand-in node loop
-
-static json_t *
-s_answer (const char *verb, json_t *args, json_t *hashes, int *code, const char **error)
-{
-    const char *name = en_json_str (args, "name");
-    if (streq (verb, "user-get")) {
-        static const char *accounts [][3] = {
-            { "mara", "medewerker", NULL }, { "eva", "expert", "se-tw-01" }, { "bob", "beheerder", NULL },
-            { NULL, NULL, NULL } };
-        for (int i = 0; name && accounts [i][0]; i++)
-            if (streq (name, accounts [i][0]))
-                return json_pack ("{s:s, s:s, s:s, s:s?, s:n, s:b, s:b}", "name", name, "role", accounts [i][1],
-                                  "pwhash", en_json_str (hashes, name), "expert", accounts [i][2],
-                                  "totp_secret", "totp_required", false, "disabled", false);
-        *code = 404;
-        *error = "no such user";
-        return NULL;
-    }
-    if (streq (verb, "offer")) {
-        const char *id = en_json_str (args, "offer") ?: "";
-        const char *expert = streq (id, "twente-00000001-o1") ? "se-tw-01"
-                           : streq (id, "twente-00000002-o1") ? "se-tw-02" : NULL;
-        if (!expert) {
-            *code = 404;
-            *error = "no offer";
-            return NULL;
-        }
-        return json_pack ("{s:s, s:s, s:s, s:s, s:I, s:s, s:{s:s, s:s, s:[s], s:s, s:s}}",
-                          "id", id, "request_id", "twente-00000001", "expert", expert, "kind", "offer",
-                          "deadline", (json_int_t) (en_now_ms () + 600000), "state", "open", "request",
-                          "urgency", "crisis", "question_type", "consultatie-advies", "expertise", "trauma",
-                          "age_band", "12-17", "question", "Hoe verder na de crisisopname?");
-    }
-    if (streq (verb, "submit")) {
-        const char *question = en_json_str (json_object_get (args, "request"), "question") ?: "";
-        if (strstr (question, "123456782")) {
-            *code = 422;
-            *error = "field 'question' contains a BSN (burgerservicenummer); nothing was sent (remove it; "
-                     "the summary must not identify the child)";
-            return NULL;
-        }
-        return json_pack ("{s:s, s:s}", "id", "twente-00000003", "state", "queued");
-    }
-    if (streq (verb, "request"))
-        return json_pack ("{s:s, s:s, s:{s:s, s:s, s:[s], s:s}, s:[]}", "id", en_json_str (args, "id") ?: "",
-                          "state", "advice", "summary", "urgency", "hoog", "question_type", "consultatie-advies",
-                          "expertise", "trauma", "age_band", "12-17", "events");
-    if (streq (verb, "tags"))
-        return json_pack ("[{s:s, s:b}]", "tag", "trauma", "available", true);
-    if (streq (verb, "experts"))
-        return json_pack ("[{s:s, s:i, s:[s]}]", "id", "se-tw-01", "capacity", 1, "expertise", "trauma");
-    if (streq (verb, "status"))
-        return json_pack ("{s:s, s:b}", "node", "twente", "connected", true);
-    if (streq (verb, "accept") || streq (verb, "login-event"))
-        return json_object ();
-    if (streq (verb, "requests") || streq (verb, "inbox") || streq (verb, "cases") || streq (verb, "users")
-    ||  streq (verb, "notifications"))
-        return json_array ();
-    *code = 400;
-    *error = "unknown verb";
-    return NULL;
-}
-
-//  Answers verbs on ENDPOINT; "CALLS" on the pipe gets "verb:_user ..."
-static void
-s_node_actor (zsock_t *pipe, void *args)
-{
-    json_t *hashes = (json_t *) args;
-    zsock_t *router = zsock_new_router (ENDPOINT);
-    assert (router);
-    zpoller_t *poller = zpoller_new (pipe, router, NULL);
-    char *calls = strdup ("");
-    zsock_signal (pipe, 0);
-    while (true) {
-        zsock_t *which = (zsock_t *) zpoller_wait (poller, -1);
-        if (which == pipe) {
-            char *command = zstr_recv (pipe);
-            bool term = !command || streq (command, "$TERM");
-            if (command && streq (command, "CALLS"))
-                zstr_send (pipe, calls);
-            zstr_free (&command);
-            if (term)
-                break;
-        }
-        else
-        if (which == router) {
-            zframe_t *routing_id;
-            char *verb;
-            json_t *request;
-            if (en_control_recv (router, &routing_id, &verb, &request))
-                continue;
-            int code = 0;
-            const char *error = NULL;
-            json_t *result = s_answer (verb, request, hashes, &code, &error);
-            char *more = NULL;
-            if (asprintf (&more, "%s%s:%s", calls, verb, en_json_str (request, "_user") ?: "-") > 0) {
-                free (calls);
-                calls = more;
-                more = NULL;
-                if (asprintf (&more, "%s ", calls) > 0) {
-                    free (calls);
-                    calls = more;
-                }
-            }
-            en_control_reply (router, routing_id, result, code, result ? NULL : error);
-            zframe_destroy (&routing_id);
-            zstr_free (&verb);
-            json_decref (request);
-        }
-        else
-            break;
-    }
-    free (calls);
-    zpoller_destroy (&poller);
-    zsock_destroy (&router);
-}
+#include "test_portal_node.h"
 
 //  -------------------------------------------------------------------------
 
@@ -152,23 +33,16 @@ static int
 s_setup (void **state)
 {
     fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
-    self->hashes = json_object ();
-    const char *names [] = { "mara", "eva", "bob", NULL };
-    for (int i = 0; names [i]; i++) {
-        char password [64], hash [crypto_pwhash_STRBYTES];
-        snprintf (password, sizeof password, "%s haar wachtwoord", names [i]);
-        if (crypto_pwhash_str (hash, password, strlen (password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                               crypto_pwhash_MEMLIMIT_INTERACTIVE))
-            return -1;
-        json_object_set_new (self->hashes, names [i], json_string (hash));
-    }
+    self->hashes = s_node_accounts ();
+    if (!self->hashes)
+        return -1;
     self->node = zactor_new (s_node_actor, self->hashes);
     s_port = s_free_port ();
     zconfig_t *config = zconfig_new ("root", NULL);
     char address [64], err [256];
     snprintf (address, sizeof address, "127.0.0.1:%d", s_port);
     zconfig_put (config, "web/address", address);
-    self->portal = en_portal_new (config, ENDPOINT, "twente", "twente", err, sizeof err);
+    self->portal = en_portal_new (config, TEST_PORTAL_ENDPOINT, "twente", "twente", err, sizeof err);
     zconfig_destroy (&config);
     if (!self->portal) {
         fprintf (stderr, "en_portal_new: %s\n", err);
