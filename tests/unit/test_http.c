@@ -122,8 +122,10 @@ s_hash (const char *password)
     return strdup (hash);
 }
 
+//  The server with the test app; extra: more web/ settings, "key=value"
+//  pairs, or NULL
 static int
-s_setup (void **state)
+s_start (void **state, const char **extra)
 {
     fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
     self->app.anna_hash = s_hash ("anna haar wachtwoord");
@@ -135,6 +137,12 @@ s_setup (void **state)
     zconfig_put (config, "web/address", address);
     zconfig_put (config, "web/attempts", "3");
     zconfig_put (config, "web/lockout", "60s");
+    for (int i = 0; extra && extra [i]; i++) {
+        char key [64];
+        const char *eq = strchr (extra [i], '=');
+        snprintf (key, sizeof key, "web/%.*s", (int) (eq - extra [i]), extra [i]);
+        zconfig_put (config, key, eq + 1);
+    }
     char err [256];
     self->http = en_http_new (config, "web", "inproc://test-http-none", &s_app, &self->app, err, sizeof err);
     zconfig_destroy (&config);
@@ -145,6 +153,20 @@ s_setup (void **state)
     en_http_static (self->http, "/static/x.css", "text/css; charset=utf-8", "body { color: black; }\n");
     *state = self;
     return 0;
+}
+
+static int
+s_setup (void **state)
+{
+    return s_start (state, NULL);
+}
+
+//  Behind a reverse proxy on 127.0.0.1, with a short idle time
+static int
+s_setup_proxy (void **state)
+{
+    const char *extra [] = { "trusted_proxy=127.0.0.1", "idle=1s", NULL };
+    return s_start (state, extra);
 }
 
 static int
@@ -344,6 +366,58 @@ test_form_fields (void **state)
     json_decref (fields);
 }
 
+//  X-Forwarded-For from the trusted proxy names the client: the lock is
+//  per client behind the proxy, not for everyone at once
+static void
+test_trusted_proxy (void **state)
+{
+    response_t r;
+    for (int i = 0; i < 3; i++) {
+        s_http (&r, "POST", "/login", "X-Forwarded-For: 192.0.2.7\r\n", "name=nobody&password=wrong-password");
+        assert_int_equal (r.status, 401);
+    }
+    s_http (&r, "POST", "/login", "X-Forwarded-For: 192.0.2.7\r\n", "name=anna&password=anna+haar+wachtwoord");
+    assert_int_equal (r.status, 429);
+    //  Another client through the same proxy is not locked
+    s_http (&r, "POST", "/login", "X-Forwarded-For: 198.51.100.1, 192.0.2.8\r\n",
+            "name=anna&password=anna+haar+wachtwoord");
+    assert_int_equal (r.status, 303);
+}
+
+//  Without trusted_proxy the header is not believed: the lock is the
+//  peer's, whatever the header says
+static void
+test_forwarded_for_ignored (void **state)
+{
+    response_t r;
+    char header [64];
+    for (int i = 0; i < 3; i++) {
+        snprintf (header, sizeof header, "X-Forwarded-For: 192.0.2.%d\r\n", i + 1);
+        s_http (&r, "POST", "/login", header, "name=nobody&password=wrong-password");
+        assert_int_equal (r.status, 401);
+    }
+    s_http (&r, "POST", "/login", "X-Forwarded-For: 192.0.2.99\r\n", "name=anna&password=anna+haar+wachtwoord");
+    assert_int_equal (r.status, 429);
+}
+
+//  A session unused for longer than idle ends
+static void
+test_idle_session_ends (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    response_t r;
+    char cookie [256];
+    s_http (&r, "POST", "/login", NULL, "name=anna&password=anna+haar+wachtwoord");
+    assert_int_equal (r.status, 303);
+    s_cookie_header (&r, cookie, sizeof cookie);
+    s_http (&r, "GET", "/zaken", cookie, NULL);
+    assert_int_equal (r.status, 200);
+    zclock_sleep (1200);
+    s_http (&r, "GET", "/zaken", cookie, NULL);
+    assert_int_equal (r.status, 401);
+    assert_int_equal (en_http_sessions (self->http), 0);        //  gone, its secret freed
+}
+
 static void
 test_body_limit (void **state)
 {
@@ -372,6 +446,9 @@ main (void)
         cmocka_unit_test_setup_teardown (test_totp_second_step, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_form_fields, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_body_limit, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_trusted_proxy, s_setup_proxy, s_teardown),
+        cmocka_unit_test_setup_teardown (test_forwarded_for_ignored, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_idle_session_ends, s_setup_proxy, s_teardown),
     };
     int rc = cmocka_run_group_tests (tests, NULL, NULL);
     oath_done ();
