@@ -6,7 +6,8 @@
     beyond), security headers on every response, the login form's POST
     with Argon2id verification in the web thread (a dummy hash for an
     unknown name, so timing does not tell names apart), an optional TOTP
-    second factor (liboath, RFC 6238, 30 s, window +-1), lockout per name
+    second factor (liboath, RFC 6238, 30 s, window +-1, each code taken
+    once), lockout per name
     and per client address (429 with Retry-After), sessions (256 random
     bits in an HttpOnly SameSite=Strict cookie, Secure with TLS, absolute
     and idle lifetime, re-checked against the account every 30 s),

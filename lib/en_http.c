@@ -22,8 +22,8 @@
     one whose role requires it) logs in in two steps: after the password,
     a pending entry (random token, 5 minutes, 5 tries) holds the name and
     the password in sodium_malloc'd memory until the code is checked
-    (liboath, RFC 6238, 30 s steps, window +-1), so the login hook still
-    sees the password once. Failed logins (password or code) count per
+    (liboath, RFC 6238, 30 s steps, window +-1; each code is taken once
+    per name), so the login hook still sees the password once. Failed logins (password or code) count per
     name and per client address; after `attempts` failures in a row (15
     minutes apart at most) that name or address is locked for `lockout`,
     doubling on each further failure up to 16x, answered 429 with
@@ -136,6 +136,7 @@ struct _en_http_t {
     zhashx_t *sessions;         //  session token (hex) -> s_session_t
     zhashx_t *pending;          //  pending token (hex) -> s_pending_t
     zhashx_t *failures;         //  "name:X" / "addr:Y" -> s_failure_t
+    zhashx_t *totp_used;        //  name -> int64_t: last TOTP time step taken
     int64_t swept;              //  ms of the last sweep of expired sessions
     char *dummy_hash;           //  crypto_pwhash string for unknown names
     uint64_t logins [3];        //  ok, failed, locked (refused unchecked)
@@ -827,20 +828,37 @@ s_dummy_hash (en_http_t *self)
     return self->dummy_hash ? self->dummy_hash : "";
 }
 
-//  A 6-digit code against a base32 secret, now, window +-1 step
+//  A 6-digit code against a base32 secret, now, window +-1 step; each
+//  code is taken once per name (RFC 6238 5.2: a code seen over a
+//  shoulder or in a proxy log must not log in a second time)
 static bool
-s_totp_valid (const char *secret_b32, const char *code)
+s_totp_valid (en_http_t *self, const char *name, const char *secret_b32, const char *code)
 {
-    if (!secret_b32 || !code || strlen (code) != 6 || strspn (code, "0123456789") != 6)
+    if (!name || !secret_b32 || !code || strlen (code) != 6 || strspn (code, "0123456789") != 6)
         return false;
     char *secret = NULL;
     size_t secret_size = 0;
     if (oath_base32_decode (secret_b32, strlen (secret_b32), &secret, &secret_size) != OATH_OK)
         return false;
-    int rc = oath_totp_validate (secret, secret_size, time (NULL), TOTP_STEP, 0, TOTP_WINDOW, code);
+    time_t now = time (NULL);
+    int position = 0;
+    int rc = oath_totp_validate2 (secret, secret_size, now, TOTP_STEP, 0, TOTP_WINDOW, &position, code);
     sodium_memzero (secret, secret_size);
     free (secret);
-    return rc >= 0;
+    if (rc < 0)
+        return false;
+    int64_t step = (int64_t) now / TOTP_STEP + position;
+    int64_t *last = (int64_t *) zhashx_lookup (self->totp_used, name);
+    if (last && step <= *last)
+        return false;               //  this code (or a later one) was used already
+    if (!last) {
+        if (zhashx_size (self->totp_used) >= MAX_FAILURE_KEYS)
+            zhashx_purge (self->totp_used);     //  old steps are past the window anyway
+        last = (int64_t *) zmalloc (sizeof (int64_t));
+        zhashx_insert (self->totp_used, name, last);
+    }
+    *last = step;
+    return true;
 }
 
 //  Login answers: JSON for an API client, else the login page
@@ -1020,7 +1038,7 @@ s_login_code (en_http_request_t *req, s_login_t *login, const char *token, const
     json_t *account = NULL;
     if (self->app.account (self, self->app_arg, pending->name, &account) != 0
     ||  s_account_disabled (account)
-    ||  !s_totp_valid (en_json_str (account, "totp_secret"), code)) {
+    ||  !s_totp_valid (self, pending->name, en_json_str (account, "totp_secret"), code)) {
         json_decref (account);
         if (++pending->tries < PENDING_TRIES) {
             //  Another try at the code, same pending step
@@ -1114,7 +1132,7 @@ s_login (en_http_request_t *req)
     else
     if (code && *code) {
         //  Both at once (API clients, scripts)
-        if (s_totp_valid (en_json_str (account, "totp_secret"), code))
+        if (s_totp_valid (self, login.name, en_json_str (account, "totp_secret"), code))
             rc = s_login_done (req, &login, account, password);
         else
             rc = s_login_failed (req, &login, "code");
@@ -1450,6 +1468,8 @@ en_http_new (zconfig_t *config, const char *section, const char *control_endpoin
     zhashx_set_destructor (self->pending, s_pending_destroy);
     self->failures = zhashx_new ();
     zhashx_set_destructor (self->failures, (zhashx_destructor_fn *) zstr_free);
+    self->totp_used = zhashx_new ();
+    zhashx_set_destructor (self->totp_used, (zhashx_destructor_fn *) zstr_free);
     self->assets = zhashx_new ();
     zhashx_set_destructor (self->assets, (zhashx_destructor_fn *) zstr_free);
     self->public = zhashx_new ();
@@ -1510,6 +1530,7 @@ en_http_destroy (en_http_t **self_p)
         zhashx_destroy (&self->sessions);
         zhashx_destroy (&self->pending);
         zhashx_destroy (&self->failures);
+        zhashx_destroy (&self->totp_used);
         zhashx_destroy (&self->assets);
         zhashx_destroy (&self->public);
         if (self->tls_key)

@@ -329,6 +329,14 @@ test_totp_second_step (void **state)
     s_http (&r, "POST", "/login", NULL, body);
     assert_int_equal (r.status, 401);
     assert_non_null (strstr (r.body, "verlopen"));
+    //  The same code does not log in twice (a code seen is spent)
+    s_http (&r, "POST", "/login", NULL, "name=erik&password=erik+zijn+wachtwoord");
+    at = strstr (r.body, "pending=[");
+    assert_non_null (at);
+    snprintf (pending, sizeof pending, "%.64s", at + 9);
+    snprintf (body, sizeof body, "pending=%s&code=%s", pending, code);
+    s_http (&r, "POST", "/login", NULL, body);
+    assert_int_equal (r.status, 401);
     //  TOTP required but not set up: refused, in Dutch
     s_http (&r, "POST", "/login", NULL, "name=frits&password=anna+haar+wachtwoord");
     assert_int_equal (r.status, 403);
