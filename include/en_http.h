@@ -7,8 +7,8 @@
     with Argon2id verification in the web thread (a dummy hash for an
     unknown name, so timing does not tell names apart), an optional TOTP
     second factor (liboath, RFC 6238, 30 s, window +-1, each code taken
-    once), lockout per name
-    and per client address (429 with Retry-After), sessions (256 random
+    once), lockout per name and per client address (429 with
+    Retry-After), sessions (256 random
     bits in an HttpOnly SameSite=Strict cookie, Secure with TLS, absolute
     and idle lifetime, re-checked against the account every 30 s),
     CSRF tokens and the Origin check, logout, static assets, JSON replies
