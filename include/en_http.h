@@ -8,11 +8,11 @@
     unknown name, so timing does not tell names apart), an optional TOTP
     second factor (liboath, RFC 6238, 30 s, window +-1, each code taken
     once), lockout per name and per client address (429 with
-    Retry-After), sessions (256 random
-    bits in an HttpOnly SameSite=Strict cookie, Secure with TLS, absolute
-    and idle lifetime, re-checked against the account every 30 s),
-    CSRF tokens and the Origin check, logout, static assets, JSON replies
-    and one control call to the daemon's loop over inproc.
+    Retry-After), sessions (256 random bits in an HttpOnly
+    SameSite=Strict cookie, Secure with TLS, absolute and idle lifetime,
+    re-checked against the account every 30 s), CSRF tokens and the
+    Origin check, logout, public paths, static assets, JSON replies and
+    one control call to the daemon's loop over inproc.
 
     What the app supplies (en_http_app_t): its route dispatcher, the
     account lookup (name -> pwhash, role, TOTP secret, extra), the login
