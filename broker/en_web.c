@@ -520,6 +520,7 @@ en_web_new (zconfig_t *config, const char *control_endpoint, const char *broker_
         .log_name = "dashboard",
         .logout_path = "/logout",
         .default_address = EN_WEB_DEFAULT_ADDRESS,
+        .name_key = "operator",
         .dispatch = s_dispatch,
         .account = s_account,
         .login_page = s_login_page,

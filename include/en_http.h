@@ -64,6 +64,9 @@ typedef struct {
     const char *default_address;
     //  Body limit in bytes when the config has no max_body (0: 65536)
     size_t max_body;
+    //  Key of the name in the JSON login answer {<key>, role, csrf}
+    //  (NULL: "name"; the dashboard's API says "operator")
+    const char *name_key;
 
     //  Route a logged-in request (and any path not handled by en_http).
     //  Reply with en_http_reply_* and return its result.

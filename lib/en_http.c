@@ -995,8 +995,8 @@ s_login_done (en_http_request_t *req, s_login_t *login, json_t *account, const c
     sodium_memzero (raw, sizeof raw);
     int rc;
     if (login->api) {
-        json_t *json = json_pack ("{s:s, s:s, s:s}", "name", session->name, "role", session->role,
-                                  "csrf", session->csrf);
+        json_t *json = json_pack ("{s:s, s:s, s:s}", self->app.name_key ? self->app.name_key : "name",
+                                  session->name, "role", session->role, "csrf", session->csrf);
         char *text = json_dumps (json, JSON_COMPACT);
         json_decref (json);
         rc = en_http_reply_with (req, MHD_HTTP_OK, "application/json; charset=utf-8", text, strlen (text),
