@@ -1,13 +1,13 @@
 # expertnet — build, demo, test.
 #
 #   make          build libexpertnet, expertnet-broker, expertnet-node, expertnet
-#   make demo     install missing Debian packages, build, run the Overijssel demo
-#   make test     unit tests (cmocka) + integration tests on loopback
+#   make demo     install missing Debian packages the demo needs, build, run the demo
+#   make test     install what the tests need; unit tests (cmocka) + integration tests
 #   make bench    benchmarks in tests/bench (ratios against same-run baselines)
 #   make install  install binaries, configs and systemd units (PREFIX, DESTDIR)
 
 CC      ?= cc
-PKGS    := libczmq libzmq libsodium sqlite3 jansson libmicrohttpd liboath
+PKGS    := libczmq libzmq libsodium sqlite3 jansson libmicrohttpd libcurl liboath
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
            -Werror=implicit-function-declaration -Iinclude \
@@ -33,7 +33,7 @@ TOOL_BINS := $(TOOL_SRC:tests/integration/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 BENCH_BINS:= $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps demo test unit integration bench install clean check-deps
+.PHONY: all deps deps-demo demo test unit integration bench install clean check-deps
 
 all: check-deps $(BINS)
 
@@ -41,7 +41,10 @@ check-deps:
 	@pkg-config --exists $(PKGS) || { echo "missing build dependencies: run 'make deps' (as root) or see README.md" >&2; exit 1; }
 
 deps:
-	@deploy/deps.sh
+	@deploy/deps.sh test
+
+deps-demo:
+	@deploy/deps.sh demo
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -84,7 +87,8 @@ $(BUILD)/bench/%: tests/bench/%.c tests/bench/bench_util.h $(TEST_LINK) $(LIBEN)
 	@echo "  BENCH   $@"
 	@$(CC) $(CFLAGS) -Ibroker -Inode -o $@ $< $(TEST_LINK) $(LIBEN) $(LDLIBS)
 
-demo: deps
+# The demo installs only what it needs (no prometheus, no chromium)
+demo: deps-demo
 	@$(MAKE) --no-print-directory all
 	@deploy/demo.sh
 

@@ -54,6 +54,7 @@ typedef struct {
 
 typedef struct {
     char *name;                 //  node name from the enrolled certificate
+    char *region;               //  the region it was enrolled for (its HELLO must say so)
     unsigned char sign_key [32];        //  its Ed25519 public key
     bool can_sign;              //  the certificate carries a sign-key
 } s_enrolled_t;
@@ -76,10 +77,13 @@ struct _en_broker_t {
     zactor_t *auth;             //  zauth actor (ZAP handler)
     char *enrolled_dir;         //  <datadir>/enrolled
     zhashx_t *key_names;        //  enrolled CURVE public key (z85) -> s_enrolled_t
+    char *admitted;             //  the keys zauth admits now, sorted, one string
+    char *admit_dir;            //  zauth's current certificate directory, or NULL
+    uint64_t admit_generation;  //  numbers zauth's directories
     en_signer_t *signer;        //  our Ed25519 key: every message we send is signed
-    time_t enrolled_modified;   //  newest file time in enrolled_dir when read
-    size_t enrolled_count;      //  files in enrolled_dir when read
-    off_t enrolled_size;        //  their total size when read
+    unsigned char enrolled_fingerprint [16];    //  of enrolled_dir's files when read
+    int64_t enrolled_checked;   //  ms of the last look prompted by a refused handshake
+    bool check_revoked;         //  the enrolled keys changed: look for revoked nodes
     int64_t refused_logged;     //  ms of the last refused-connection log line
     int64_t unenrolled_logged;  //  ms of the last "key not enrolled" log line
     uint64_t refused_unlogged;  //  refusals since that line
@@ -100,6 +104,9 @@ struct _en_broker_t {
     uint64_t rejected;          //  messages answered with ERROR
 };
 
+static void s_refresh_enrolled (en_broker_t *self);
+static void s_flush (en_broker_t *self);
+
 static void
 s_peer_destroy (void **item)
 {
@@ -116,6 +123,7 @@ s_enrolled_destroy (void **item)
 {
     s_enrolled_t *enrolled = (s_enrolled_t *) *item;
     free (enrolled->name);
+    free (enrolled->region);
     free (enrolled);
     *item = NULL;
 }
@@ -221,11 +229,20 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
     if (en_fed_configure (self->fed, config, self->heartbeat_ms, self->retry_ms, err, errlen))
         goto failed;
 
-    //  Authentication first, so no connection slips in unauthenticated
+    //  Authentication first, so no connection slips in unauthenticated:
+    //  zauth starts with the enrolled keys (and no stale directory of an
+    //  earlier run)
     self->auth = zactor_new (zauth, NULL);
-    snprintf (path, sizeof path, "%s/enrolled", self->datadir);
-    zstr_sendx (self->auth, "CURVE", path, NULL);
-    zsock_wait (self->auth);
+    snprintf (path, sizeof path, "%s/zauth", self->datadir);
+    zdir_t *stale = zdir_new (path, NULL);
+    if (stale)
+        zdir_remove (stale, true);
+    zdir_destroy (&stale);
+    s_refresh_enrolled (self);
+    if (!self->admit_dir) {
+        snprintf (err, errlen, "cannot prepare the enrolled keys for authentication in %s", path);
+        goto failed;
+    }
 
     self->router = zsock_new (ZMQ_ROUTER);
     en_keys_server (self->router, self->cert);
@@ -299,6 +316,8 @@ en_broker_destroy (en_broker_t **self_p)
         zactor_destroy (&self->auth);
         zhashx_destroy (&self->key_names);
         free (self->enrolled_dir);
+        free (self->admitted);
+        free (self->admit_dir);
         zcert_destroy (&self->cert);
         en_signer_destroy (&self->signer);
         en_router_destroy (&self->router_sm);
@@ -350,52 +369,248 @@ s_reply_ack (en_broker_t *self, zframe_t *routing_id, const char *ref)
     s_reply (self, routing_id, en_msg_new ("ACK", self->name, json_pack ("{s:s}", "ref", ref)));
 }
 
-//  Re-read the enrolled certificates when the directory tree changed (a
-//  node enrolled, revoked or re-keyed). The rules are zauth's own (CZMQ's
-//  zcertstore: every file below the directory except *_secret, reloaded
-//  when the newest time, file count or total size changes), so the
-//  handshake and this name table never disagree about who is enrolled.
-//  Checked once per batch: a revocation applies to the next message even
-//  on a connection that is already open.
+//  Who is enrolled. The broker reads <datadir>/enrolled itself and hands
+//  zauth only a clean copy: one file per distinct key, in a directory
+//  of its own (<datadir>/zauth/<generation>), switched whole with zauth's
+//  CURVE command. zauth's own loader aborts the process on two files
+//  holding one key (zcertstore_insert asserts), so it must never read a
+//  directory an operator can leave a stray copy in.
+//
+//  What counts as enrolled: every regular file below enrolled/ whose
+//  name does not start with '.' (a file being written, an editor's swap
+//  file) or end in "_secret", that loads as a certificate with a valid
+//  name. Files are read in name order; a key met again (a backup copy,
+//  the same node under two names) is skipped with a log line, as is a
+//  file that is not a certificate. One name has one key: enrolled/NAME.cert
+//  (the file `expertnet enroll` writes) wins over any other file naming
+//  that node; among others, the first in name order. The certificate's "region" (written by
+//  `expertnet enroll`) is the only region that node may speak for; an
+//  older enrollment without one is bound to the node's own name.
+//
+//  Re-read when the tree changes (any file's path, inode, size or change
+//  time, see s_tree_fingerprint): once per batch, so a revocation applies to the next message
+//  even on an open connection, on the flush timer, and after a refused
+//  handshake, so a node enrolled a moment ago gets in on its next try.
+
+//  Point zauth at a new directory holding exactly the keys in key_names.
+//  Returns 0, or -1 (logged) keeping the previous directory.
+static int
+s_admit (en_broker_t *self)
+{
+    char dir [PATH_MAX];
+    snprintf (dir, sizeof dir, "%s/zauth/%llu", self->datadir,
+              (unsigned long long) ++self->admit_generation);
+    if (en_mkdir_p (dir, 0700)) {
+        zsys_error ("cannot create %s: %s; admitted keys unchanged", dir, strerror (errno));
+        return -1;
+    }
+    for (s_enrolled_t *enrolled = (s_enrolled_t *) zhashx_first (self->key_names); enrolled;
+         enrolled = (s_enrolled_t *) zhashx_next (self->key_names)) {
+        const char *key = (const char *) zhashx_cursor (self->key_names);
+        unsigned char public_key [32];
+        zmq_z85_decode (public_key, key);
+        zcert_t *cert = zcert_new_from (public_key, (unsigned char [32]) { 0 });
+        char hex [65], path [PATH_MAX + 80];
+        sodium_bin2hex (hex, sizeof hex, public_key, sizeof public_key);
+        snprintf (path, sizeof path, "%s/%s.cert", dir, hex);
+        int rc = zcert_save_public (cert, path);
+        zcert_destroy (&cert);
+        if (rc) {
+            zsys_error ("cannot write %s; admitted keys unchanged", path);
+            zdir_t *partial = zdir_new (dir, NULL);
+            if (partial)
+                zdir_remove (partial, true);
+            zdir_destroy (&partial);
+            return -1;
+        }
+    }
+    zstr_sendx (self->auth, "CURVE", dir, NULL);
+    zsock_wait (self->auth);
+    if (self->admit_dir) {
+        zdir_t *old = zdir_new (self->admit_dir, NULL);
+        if (old)
+            zdir_remove (old, true);
+        zdir_destroy (&old);
+    }
+    free (self->admit_dir);
+    self->admit_dir = strdup (dir);
+    return 0;
+}
+
+//  A fingerprint of the tree: each file's path, inode, size and change
+//  time in nanoseconds. A certificate renamed into place has a new inode,
+//  so even a replacement of the same size within the same second shows.
+static void
+s_tree_fingerprint (zfile_t **files, unsigned char fingerprint [16])
+{
+    crypto_generichash_state state;
+    crypto_generichash_init (&state, NULL, 0, 16);
+    for (int i = 0; files && files [i]; i++) {
+        const char *path = zfile_filename (files [i], NULL);
+        struct stat info;
+        if (stat (path, &info))
+            memset (&info, 0, sizeof info);
+        int64_t fields [4] = { (int64_t) info.st_ino, (int64_t) info.st_size,
+                               (int64_t) info.st_ctim.tv_sec, (int64_t) info.st_ctim.tv_nsec };
+        crypto_generichash_update (&state, (const unsigned char *) path, strlen (path) + 1);
+        crypto_generichash_update (&state, (const unsigned char *) fields, sizeof fields);
+    }
+    crypto_generichash_final (&state, fingerprint, 16);
+}
+
+static bool
+s_hidden (const char *path)
+{
+    const char *base = strrchr (path, '/');
+    return (base ? base [1] : path [0]) == '.';
+}
+
 static void
 s_refresh_enrolled (en_broker_t *self)
 {
     zdir_t *dir = zdir_new (self->enrolled_dir, NULL);
     if (!dir)
         return;
-    if (zdir_modified (dir) == self->enrolled_modified && zdir_count (dir) == self->enrolled_count
-    &&  zdir_cursize (dir) == self->enrolled_size) {
+    zfile_t **files = zdir_flatten (dir);
+    unsigned char fingerprint [16];
+    s_tree_fingerprint (files, fingerprint);
+    if (self->admitted && sodium_memcmp (fingerprint, self->enrolled_fingerprint, sizeof fingerprint) == 0) {
+        zdir_flatten_free (&files);
         zdir_destroy (&dir);
         return;
     }
-    self->enrolled_modified = zdir_modified (dir);
-    self->enrolled_count = zdir_count (dir);
-    self->enrolled_size = zdir_cursize (dir);
+    memcpy (self->enrolled_fingerprint, fingerprint, sizeof fingerprint);
     zhashx_purge (self->key_names);
-    zfile_t **files = zdir_flatten (dir);
+    //  Two passes: first the files `expertnet enroll` writes
+    //  (enrolled/NAME.cert), so that one counts when another file names
+    //  the same node with another key (an old backup must not keep a
+    //  replaced key admitted); then every other file.
+    size_t prefix = strlen (self->enrolled_dir) + 1;
+    for (int pass = 0; pass < 2; pass++)
     for (int i = 0; files && files [i]; i++) {
         const char *filename = zfile_filename (files [i], NULL);
-        if (strstr (filename, "_secret"))
+        const char *shown = strlen (filename) > prefix ? filename + prefix : filename;
+        if (s_hidden (filename) || (strlen (filename) >= 7 && streq (filename + strlen (filename) - 7, "_secret"))
+        ||  !zfile_is_regular (files [i]))
             continue;
-        zcert_t *cert = zcert_load (filename);
+        char err [256];
+        zcert_t *cert = en_keys_load_public (filename, err, sizeof err);
         const char *name = cert ? zcert_meta (cert, "name") : NULL;
-        if (name && en_name_valid (name)) {
+        bool canonical = en_name_valid (name) && strlen (shown) == strlen (name) + 5
+                      && strncmp (shown, name, strlen (name)) == 0 && streq (shown + strlen (name), ".cert");
+        if (canonical != (pass == 0)) {
+            zcert_destroy (&cert);
+            continue;
+        }
+        const char *region = cert ? zcert_meta (cert, "region") : NULL;
+        s_enrolled_t *same = cert ? (s_enrolled_t *) zhashx_lookup (self->key_names, zcert_public_txt (cert)) : NULL;
+        const char *other_key = NULL;
+        for (s_enrolled_t *enrolled = (s_enrolled_t *) zhashx_first (self->key_names); enrolled && name;
+             enrolled = (s_enrolled_t *) zhashx_next (self->key_names))
+            if (streq (enrolled->name, name))
+                other_key = (const char *) zhashx_cursor (self->key_names);
+        if (!cert)
+            zsys_warning ("enrolled/%s is not a certificate; ignored", shown);
+        else
+        if (!en_name_valid (name))
+            zsys_warning ("enrolled certificate %s has no valid name; ignored", shown);
+        else
+        if (region && !en_name_valid (region))
+            zsys_warning ("enrolled certificate %s has an invalid region; ignored", shown);
+        else
+        if (same)
+            zsys_warning ("enrolled/%s holds the key already enrolled as '%s' (a copy?); ignored", shown, same->name);
+        else
+        if (other_key)
+            zsys_warning ("enrolled/%s holds another key for '%s' than the one enrolled (%s); ignored",
+                          shown, name, other_key);
+        else {
             s_enrolled_t *enrolled = (s_enrolled_t *) zmalloc (sizeof (s_enrolled_t));
             enrolled->name = strdup (name);
+            enrolled->region = strdup (region ? region : name);
             enrolled->can_sign = en_keys_sign_key (cert, enrolled->sign_key) == 0;
             if (!enrolled->can_sign)
                 zsys_warning ("enrolled certificate %s has no sign-key: its messages will be refused "
-                              "(make new keys with 'expertnet keygen')", filename);
-            zhashx_update (self->key_names, zcert_public_txt (cert), enrolled);
+                              "(make new keys with 'expertnet keygen')", shown);
+            zhashx_insert (self->key_names, zcert_public_txt (cert), enrolled);
         }
-        else
-            zsys_warning ("enrolled certificate %s has no valid name; ignored", filename);
         zcert_destroy (&cert);
     }
     if (files)
         zdir_flatten_free (&files);
     zdir_destroy (&dir);
-    zsys_info ("%zu node key(s) enrolled", zhashx_size (self->key_names));
+    //  zauth's directory changes only when the set of keys does
+    zlistx_t *keys = zhashx_keys (self->key_names);
+    zlistx_set_comparator (keys, (zlistx_comparator_fn *) strcmp);
+    zlistx_sort (keys);
+    char *admitted = strdup ("");
+    for (const char *key = (const char *) zlistx_first (keys); key; key = (const char *) zlistx_next (keys)) {
+        char *longer = zsys_sprintf ("%s%s,", admitted, key);
+        free (admitted);
+        admitted = longer;
+    }
+    zlistx_destroy (&keys);
+    self->check_revoked = true;
+    if (self->admitted && streq (admitted, self->admitted))
+        free (admitted);
+    else
+    if (s_admit (self) == 0) {
+        free (self->admitted);
+        self->admitted = admitted;
+        zsys_info ("%zu node key(s) enrolled", zhashx_size (self->key_names));
+    }
+    else {
+        free (admitted);
+        //  Try again next time round
+        memset (self->enrolled_fingerprint, 0, sizeof self->enrolled_fingerprint);
+    }
+}
+
+//  Is a node of this name enrolled now?
+static bool
+s_name_enrolled (en_broker_t *self, const char *name)
+{
+    for (s_enrolled_t *enrolled = (s_enrolled_t *) zhashx_first (self->key_names); enrolled;
+         enrolled = (s_enrolled_t *) zhashx_next (self->key_names))
+        if (streq (enrolled->name, name))
+            return true;
+    return false;
+}
+
+//  Revocation takes effect on everything, not only on the next message:
+//  a node no longer enrolled (revoked now, or while the broker was down)
+//  loses its session, and its experts and their open offers go (the
+//  offers' requests are routed again). Runs outside any transaction.
+static void
+s_withdraw_revoked (en_broker_t *self)
+{
+    self->check_revoked = false;
+    for (s_peer_t *peer = (s_peer_t *) zhashx_first (self->peers); peer;
+         peer = (s_peer_t *) zhashx_next (self->peers))
+        if (peer->region && !s_name_enrolled (self, peer->name)) {
+            zsys_warning ("node %s is no longer enrolled: its session ends", peer->name);
+            zstr_free (&peer->region);
+            zframe_destroy (&peer->routing_id);
+        }
+    json_t *nodes = en_bstore_nodes_with_experts (self->store);
+    en_db_t *db = en_bstore_db (self->store);
+    size_t index;
+    json_t *name;
+    json_array_foreach (nodes, index, name) {
+        const char *node = json_string_value (name);
+        if (s_name_enrolled (self, node) || en_fed_is_peer (self->fed, node))
+            continue;
+        if (en_db_begin (db))
+            break;
+        if (en_router_node_revoked (self->router_sm, node) < 0 || en_db_commit (db)) {
+            en_db_rollback (db);
+            self->check_revoked = true;         //  again next time round
+        }
+        else
+            en_fed_dirty (self->fed);
+    }
+    json_decref (nodes);
+    s_flush (self);
 }
 
 //  Which enrolled node is this connection? The CURVE key (User-Id, set by
@@ -525,6 +740,15 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
         const char *region = en_json_str (body, "region");
         if (!en_name_valid (region)) {
             en_error_set (&error, EN_ERR_INVALID, "field 'region' must be a region name");
+            s_reply_error (self, routing_id, node, &error);
+            goto done;
+        }
+        //  A node speaks for the region it was enrolled for, nothing else:
+        //  its experts, requests, offers and dossiers follow from it
+        if (!streq (region, enrolled->region)) {
+            en_error_set (&error, EN_ERR_FORBIDDEN, "node '%s' is enrolled for region '%s', not '%s'",
+                          node, enrolled->region, region);
+            error.ref [0] = 0;
             s_reply_error (self, routing_id, node, &error);
             goto done;
         }
@@ -727,6 +951,12 @@ s_handle_monitor (en_broker_t *self)
         memcpy (&id, zframe_data (header), 2);
         self->refused++;
         self->refused_unlogged++;
+        //  Perhaps enrolled a moment ago: admit it for its next try (a
+        //  look at enrolled/ at most every 250 ms, however many refusals)
+        if (en_now_ms () - self->enrolled_checked >= 250) {
+            self->enrolled_checked = en_now_ms ();
+            s_refresh_enrolled (self);
+        }
         en_metrics_count (self->metrics, EN_METRIC_CONN_REFUSED, NULL, 1);
         //  A refused node retries every second or so: one line per 10 s
         int64_t now = en_now_ms ();
@@ -751,12 +981,22 @@ s_status (en_broker_t *self)
     for (s_peer_t *peer = (s_peer_t *) zhashx_first (self->peers); peer;
          peer = (s_peer_t *) zhashx_next (self->peers))
         if (!en_fed_is_peer (self->fed, peer->name))
-            json_array_append_new (nodes, json_pack ("{s:s, s:s?, s:b, s:I, s:I}",
+            json_array_append_new (nodes, json_pack ("{s:s, s:s?, s:b, s:b, s:I, s:I}",
             "name", peer->name, "region", peer->region,
-            "connected", s_peer_connected (self, peer),
+            "connected", s_peer_connected (self, peer), "enrolled", s_name_enrolled (self, peer->name),
             "last_seen", (json_int_t) peer->last_seen,
             "outbox", (json_int_t) en_outbox_depth (en_bstore_outbox (self->store), peer->name)));
+    //  Who may connect, and the region each node is bound to
+    json_t *enrolled_list = json_array ();
+    for (s_enrolled_t *enrolled = (s_enrolled_t *) zhashx_first (self->key_names); enrolled;
+         enrolled = (s_enrolled_t *) zhashx_next (self->key_names)) {
+        bool is_peer = en_fed_is_peer (self->fed, enrolled->name);
+        json_array_append_new (enrolled_list, json_pack ("{s:s, s:s?, s:s, s:b}",
+            "name", enrolled->name, "region", is_peer ? NULL : enrolled->region,
+            "key", (const char *) zhashx_cursor (self->key_names), "peer_broker", is_peer));
+    }
     json_t *status = en_bstore_counts (self->store);
+    json_object_set_new (status, "enrolled", enrolled_list);
     json_object_set_new (status, "broker", json_string (self->name));
     json_object_set_new (status, "endpoint", json_string (self->endpoint));
     json_object_set_new (status, "version", json_string (EXPERTNET_VERSION));
@@ -782,6 +1022,7 @@ s_nodes (en_broker_t *self, int64_t *connected)
         bool up = s_peer_connected (self, peer);
         *connected += up;
         json_object_set_new (node, "connected", json_boolean (up));
+        json_object_set_new (node, "enrolled", json_boolean (s_name_enrolled (self, en_json_str (node, "name"))));
         json_object_set_new (node, "outbox", json_integer (
             en_outbox_depth (en_bstore_outbox (self->store), en_json_str (node, "name"))));
         if (peer && peer->last_seen)
@@ -1276,11 +1517,14 @@ en_broker_run (en_broker_t *self)
         else
         if (which == self->monitor)
             s_handle_monitor (self);
+        if (self->check_revoked)
+            s_withdraw_revoked (self);
         en_fed_tick (self->fed);
         now = en_now_ms ();
         if (deadline > 0 && deadline <= now && now >= earliest)
             s_expire (self);
         if (now >= next_flush) {
+            s_refresh_enrolled (self);
             s_flush (self);
             next_flush = now + self->retry_ms / 2;
         }

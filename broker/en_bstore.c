@@ -463,6 +463,27 @@ en_bstore_offers_open (en_bstore_t *self, const char *request_id, int64_t due)
         "i", due));
 }
 
+json_t *
+en_bstore_offers_open_of_node (en_bstore_t *self, const char *node)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT " OFFER_COLUMNS " FROM offers WHERE state = 'open' AND node = ? ORDER BY created", "s", node));
+}
+
+json_t *
+en_bstore_nodes_with_experts (en_bstore_t *self)
+{
+    json_t *rows = en_db_rows (en_db_query (self->db,
+        "SELECT DISTINCT node FROM experts WHERE active = 1 ORDER BY node", NULL));
+    json_t *names = json_array ();
+    size_t index;
+    json_t *row;
+    json_array_foreach (rows, index, row)
+        json_array_append (names, json_object_get (row, "node"));
+    json_decref (rows);
+    return names;
+}
+
 int64_t
 en_bstore_next_deadline (en_bstore_t *self)
 {

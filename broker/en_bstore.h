@@ -65,6 +65,10 @@ int64_t en_bstore_offer_count (en_bstore_t *self, const char *request_id);
 json_t *en_bstore_offers_open (en_bstore_t *self, const char *request_id, int64_t due);
 //  Earliest deadline of an open offer, 0 if none.
 int64_t en_bstore_next_deadline (en_bstore_t *self);
+//  Open offers made to the experts of one node.
+json_t *en_bstore_offers_open_of_node (en_bstore_t *self, const char *node);
+//  Names of the nodes that have active experts (strings).
+json_t *en_bstore_nodes_with_experts (en_bstore_t *self);
 //  Open offers with time left, for operators.
 json_t *en_bstore_offers_pending (en_bstore_t *self);
 

@@ -566,7 +566,7 @@ s_handle_summary (en_router_t *self, const char *node, const char *node_region, 
 }
 
 //  Pass a node's message about a request that is with a peer broker on
-//  to that peer (CLOSE, DOSSIER), carried with the origin's signature and
+//  to that peer (CLOSE, DOSSIER, REPLY), carried with the origin's signature and
 //  key: the broker that holds the request checks both.
 static int
 s_relay (en_router_t *self, json_t *request, json_t *carried, const char *sign_key, en_error_t *error)
@@ -608,10 +608,15 @@ s_relay_own (en_router_t *self, json_t *request, en_msg_t *msg, en_error_t *erro
 //  A dossier from the origin, sealed (crypto_box_seal) to the expert who
 //  accepted: the broker checks who may send it to whom and relays the
 //  ciphertext; it can neither read it nor keeps it beyond its outbox.
+//  DOSSIER or REPLY from the origin: text sealed to the accepting expert
+//  (the dossier, or the team's reply to an advice), relayed as it is to
+//  the expert's node; the broker cannot read it.
 static int
-s_handle_dossier (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *error)
+s_handle_sealed (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *error)
 {
     json_t *body = en_msg_body (msg);
+    const char *command = en_msg_command (msg);
+    bool dossier = streq (command, "DOSSIER");
     const char *request_id = en_json_str (body, "request");
     const char *sealed = en_json_str (body, "sealed");
     json_t *request = en_id_valid (request_id) ? en_bstore_request (self->store, request_id) : NULL;
@@ -620,29 +625,32 @@ s_handle_dossier (en_router_t *self, const char *node, en_msg_t *msg, en_error_t
         rc = en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'", request_id ? request_id : "");
     else
     if (!streq (en_json_str (request, "origin"), node))
-        rc = en_error_set (error, EN_ERR_FORBIDDEN, "only the origin of '%s' may send its dossier", request_id);
+        rc = en_error_set (error, EN_ERR_FORBIDDEN, "only the origin of '%s' may send its %s", request_id,
+                           dossier ? "dossier" : "replies");
     else
     if (!en_json_str (request, "expert")
     ||  (!streq (en_json_str (request, "state"), "accepted") && !streq (en_json_str (request, "state"), "advice")))
         rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' has no accepting expert", request_id);
     else
     if (!sealed || strlen (sealed) == 0 || strlen (sealed) > EN_MAX_BODY - 1024)
-        rc = en_error_set (error, EN_ERR_INVALID, "field 'sealed' must be the sealed dossier (base64)");
+        rc = en_error_set (error, EN_ERR_INVALID, "field 'sealed' must be the sealed %s (base64)",
+                           dossier ? "dossier" : "reply");
     else
     if (en_json_str (request, "peer"))
         rc = s_relay_own (self, request, msg, error);
     else {
         json_t *expert = en_bstore_expert (self->store, en_json_str (request, "expert"));
-        rc = s_send (self, en_json_str (expert, "node"), "DOSSIER",
+        const char *event = dossier ? "dossier" : "reply";
+        rc = s_send (self, en_json_str (expert, "node"), command,
                      json_pack ("{s:s, s:s, s:s}", "request", request_id,
                                 "expert", en_json_str (request, "expert"), "sealed", sealed))
-          || en_bstore_event (self->store, request_id, "dossier", en_json_str (request, "expert"), NULL)
-          || s_audit (self, request_id, "dossier", en_json_str (request, "expert"));
+          || en_bstore_event (self->store, request_id, event, en_json_str (request, "expert"), NULL)
+          || s_audit (self, request_id, event, en_json_str (request, "expert"));
         json_decref (expert);
         if (rc)
             en_error_set (error, EN_ERR_INTERNAL, "store error");
         else
-            zsys_info ("request %s: sealed dossier relayed to %s", request_id, en_json_str (request, "expert"));
+            zsys_info ("request %s: sealed %s relayed to %s", request_id, event, en_json_str (request, "expert"));
     }
     json_decref (request);
     return rc ? -1 : 0;
@@ -826,7 +834,7 @@ s_handle_peer_status (en_router_t *self, const char *peer, en_msg_t *msg, en_err
     return rc;
 }
 
-//  A CLOSE or DOSSIER of the origin node, carried from a peer: handled
+//  A CLOSE, DOSSIER or REPLY of the origin node, carried from a peer: handled
 //  here if the request is here, else relayed on to where it went.
 static int
 s_forwarded_relay (en_router_t *self, const char *peer, const char *origin, en_msg_t *inner,
@@ -855,7 +863,7 @@ s_forwarded_relay (en_router_t *self, const char *peer, const char *origin, en_m
     if (streq (en_msg_command (inner), "CLOSE"))
         rc = s_handle_close (self, origin, inner, error);
     else
-        rc = s_handle_dossier (self, origin, inner, error);
+        rc = s_handle_sealed (self, origin, inner, error);
     json_decref (request);
     return rc;
 }
@@ -931,10 +939,10 @@ s_handle_forward (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t
         }
     }
     else
-    if (streq (command, "CLOSE") || streq (command, "DOSSIER"))
+    if (streq (command, "CLOSE") || streq (command, "DOSSIER") || streq (command, "REPLY"))
         rc = s_forwarded_relay (self, peer, origin, inner, carried, key_hex, error);
     else
-        rc = en_error_set (error, EN_ERR_BAD_REQUEST, "FORWARD carries SUBMIT, CLOSE or DOSSIER, not %s", command);
+        rc = en_error_set (error, EN_ERR_BAD_REQUEST, "FORWARD carries SUBMIT, CLOSE, DOSSIER or REPLY, not %s", command);
     en_msg_destroy (&inner);
     return rc;
 }
@@ -1039,8 +1047,8 @@ en_router_handle (en_router_t *self, const char *node, const char *node_region,
         return s_handle_close (self, node, msg, error);
     if (streq (command, "SUMMARY"))
         return s_handle_summary (self, node, node_region, msg, error);
-    if (streq (command, "DOSSIER"))
-        return s_handle_dossier (self, node, msg, error);
+    if (streq (command, "DOSSIER") || streq (command, "REPLY"))
+        return s_handle_sealed (self, node, msg, error);
     return en_error_set (error, EN_ERR_BAD_REQUEST, "command %s is not sent to a broker", command);
 }
 
@@ -1077,6 +1085,50 @@ en_router_expire (en_router_t *self, int64_t now)
     }
     json_decref (due);
     return expired;
+}
+
+int
+en_router_node_revoked (en_router_t *self, const char *node)
+{
+    self->actor = self->name;
+    char err [256];
+    json_t *none = json_array ();
+    int rc = en_bstore_experts_replace (self->store, node, none, err, sizeof err);
+    json_decref (none);
+    if (rc) {
+        zsys_error ("node %s revoked: could not withdraw its experts: %s", node, err);
+        return -1;
+    }
+    //  No WITHDRAW to the node: it is no longer heard, nor spoken to
+    json_t *open = en_bstore_offers_open_of_node (self->store, node);
+    char detail [128];
+    snprintf (detail, sizeof detail, "node %s is no longer enrolled", node);
+    size_t index;
+    json_t *offer;
+    int routed = 0;
+    json_array_foreach (open, index, offer) {
+        json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
+        en_db_t *db = en_bstore_db (self->store);
+        en_db_savepoint (db);
+        en_metrics_count (self->metrics, EN_METRIC_OFFER_OUTCOME, "withdrawn", 1);
+        if (!request
+        ||  en_bstore_offer_close (self->store, en_json_str (offer, "id"), "withdrawn", "revoked")
+        ||  s_transition (self, request, en_json_str (request, "state"), "revoked",
+                          en_json_str (offer, "expert"), detail, NULL)
+        ||  s_route (self, request)) {
+            en_db_rollback_to (db);
+            zsys_error ("node %s revoked: could not route offer %s again", node, en_json_str (offer, "id"));
+            rc = -1;
+        }
+        else {
+            en_db_release (db);
+            routed++;
+        }
+        json_decref (request);
+    }
+    json_decref (open);
+    zsys_warning ("node %s revoked: its experts withdrawn, %d open offer(s) routed again", node, routed);
+    return rc ? -1 : routed;
 }
 
 //  An operator takes back a request that is with a peer broker (its link

@@ -58,6 +58,13 @@ int en_router_handle (en_router_t *self, const char *node, const char *node_regi
 //  onward. Returns how many offers expired.
 int en_router_expire (en_router_t *self, int64_t now);
 
+//  A node's key was revoked (it is no longer enrolled): its experts leave
+//  the candidates, and every offer open with one of them is withdrawn
+//  (event "revoked") and its request routed again. Requests its experts
+//  had accepted stay as they are, for operators to re-offer. Returns the
+//  number of offers routed again, or -1.
+int en_router_node_revoked (en_router_t *self, const char *node);
+
 //  An operator's action on a request, with a reason (1..500 bytes), in
 //  the caller's transaction:
 //    "reoffer"   withdraw the open offer and route the request again (the

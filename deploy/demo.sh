@@ -8,8 +8,10 @@
 # decline that moves on to the next candidate, an offer that times out
 # and escalates to a bovenregionale procesregisseur, a hiaat, and a
 # request no Overijssel expert can serve, routed to a Gelderland
-# superexpert and answered. The script checks each outcome and exits
-# non-zero if the network did not do what it shows.
+# superexpert and answered. The experts' notification e-mail goes to a
+# real SMTP server on loopback (Debian's aiosmtpd, EXPERTNET_DEMO_SMTP_PORT
+# or a free port) and the crisis expert's mail is shown. The script checks
+# each outcome and exits non-zero if the network did not do what it shows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/netlib.sh
@@ -35,6 +37,28 @@ open_offer () {
     enb --json broker show "$1" | jq -r '.offers_open[0].id // empty'
 }
 
+step "An SMTP server on loopback for the nodes' notification e-mail (Debian's aiosmtpd)"
+SMTP_PORT=${EXPERTNET_DEMO_SMTP_PORT:-$(net_free_port)}
+MAILDIR=$NET_DIR/mail
+net_smtp "$SMTP_PORT" "$MAILDIR" || fail "the SMTP server did not start on 127.0.0.1:$SMTP_PORT"
+echo "   smtp://127.0.0.1:$SMTP_PORT, each accepted mail a file in $MAILDIR/new"
+# Each node sends through it (config section notify); staff addresses synthetic
+notify () {
+    echo --set "notify/smtp_url=smtp://127.0.0.1:$SMTP_PORT" --set notify/starttls=off \
+         --set notify/retry_min=1s --set notify/retry_max=5s \
+         --set "notify/from=expertnet@$1.example" --set "notify/staff_email=expertteam@$1.example"
+}
+# The mail (a file in the Maildir) holding a text, once it arrived
+mail_with () {
+    local i f
+    for i in $(seq 100); do
+        f=$(grep -lF -- "$1" "$MAILDIR"/new/* 2>/dev/null | head -1)
+        [ -n "$f" ] && { echo "$f"; return 0; }
+        sleep 0.1
+    done
+    return 1
+}
+
 step "Keys: a CURVE key pair per process; nodes enrolled at their broker, the brokers at each other"
 net_keys twente ijsselland ec-overijssel
 net_fed_keys overijssel gelderland
@@ -44,29 +68,55 @@ ls "$NET_DIR/gelderland/enrolled" | sed 's/^/   enrolled at gelderland: /'
 
 step "Starting broker 'overijssel' (nodes twente, ijsselland, ec-overijssel) on tcp://127.0.0.1:$PORT"
 step "     and broker 'gelderland' (node achterhoek) on tcp://127.0.0.1:$GPORT, federated"
-net_broker --set "federation/peers/gelderland/endpoint=tcp://127.0.0.1:$GPORT" || fail "overijssel did not start"
-for n in twente ijsselland ec-overijssel; do net_node "$n"; done
+# The dashboard on EXPERTNET_DEMO_WEB_PORT or a free port, so two demos
+# (or a demo beside the tests) never collide
+WEB_PORT=${EXPERTNET_DEMO_WEB_PORT:-$(net_free_port)}
+net_broker --set "federation/peers/gelderland/endpoint=tcp://127.0.0.1:$GPORT" \
+    --set "web/address=127.0.0.1:$WEB_PORT" || fail "overijssel did not start"
+for n in twente ijsselland ec-overijssel; do net_node "$n" $(notify "$n"); done
 net_on gelderland "$GPORT"
 net_broker --set "federation/peers/overijssel/endpoint=tcp://127.0.0.1:$PORT" || fail "gelderland did not start"
-net_node achterhoek
+net_node achterhoek $(notify achterhoek)
 net_on overijssel "$PORT"
 for n in twente ijsselland ec-overijssel achterhoek; do net_wait_connected "$n" || fail "$n did not connect"; done
 echo "   all nodes connected (CurveZMQ, enrolled keys only)"
+enb --json broker status | jq -r '.enrolled[] | select(.peer_broker | not) | "   \(.name) may speak only for region \(.region) (bound at enrollment)"'
 net_until 15 '.links[0].state == "up"' enb --json broker status || fail "the federation link did not come up"
 echo "   federation link overijssel <-> gelderland up (CurveZMQ both ways, enrolled keys only)"
 
-step "Regions publish their experts (pseudonymous ids)"
-en twente expert add --id se-tw-trauma --role superexpert --expertise trauma,jggz,suicidaliteit --capacity 2
-en twente expert add --id se-tw-autisme --role superexpert --expertise autisme,lvb --capacity 1
+step "Regions publish their experts (pseudonymous ids; e-mail addresses stay at the node)"
+say "expert add --id se-tw-trauma ... --email se-tw-trauma@twente.example   (synthetic)"
+en twente expert add --id se-tw-trauma --role superexpert --expertise trauma,jggz,suicidaliteit --capacity 2 \
+    --email se-tw-trauma@twente.example
+en twente expert add --id se-tw-autisme --role superexpert --expertise autisme,lvb --capacity 1 \
+    --email se-tw-autisme@twente.example
 en ijsselland expert add --id se-ij-autisme --role superexpert --expertise autisme,lvb,gedrag --capacity 2
 en ijsselland expert add --id se-ij-verslaving --role superexpert --expertise verslaving,jggz --capacity 1
-en ec-overijssel expert add --id pr-ec-01 --role procesregisseur --bovenregionaal --capacity 1
-en ec-overijssel expert add --id pr-ec-02 --role procesregisseur --bovenregionaal --capacity 1
+en ec-overijssel expert add --id pr-ec-01 --role procesregisseur --bovenregionaal --capacity 1 \
+    --email pr-ec-01@ec-overijssel.example
+en ec-overijssel expert add --id pr-ec-02 --role procesregisseur --bovenregionaal --capacity 1 \
+    --email pr-ec-02@ec-overijssel.example
 net_until 10 'length == 6' enb --json broker experts || fail "broker did not learn all experts"
+enb --json broker experts | grep -q '@twente.example' && fail "an e-mail address reached the broker"
+echo "   the broker knows the experts; their e-mail addresses never left the node"
 en achterhoek expert add --id se-ah-eetstoornis --role superexpert --expertise eetstoornis,jggz --capacity 2
 net_until 10 '.links[0].advert.free >= 2' enb --json broker status \
     || fail "overijssel did not learn what gelderland can serve"
 echo "   gelderland advertises its free places to overijssel (counts by role and expertise, no names)"
+
+step "Experts get their own accounts: their password (not the server) opens their dossier key"
+# Demo passwords in files (a person types them; never use these elsewhere)
+for x in se-tw-trauma se-tw-autisme se-ah-eetstoornis; do
+    printf 'demo-%s-wachtwoord\n' "$x" > "$NET_DIR/pw-$x"
+    chmod 600 "$NET_DIR/pw-$x"
+done
+say "node user-add anna --role expert --expert se-tw-trauma   (asks the password twice)"
+en twente --json node user-add anna --role expert --expert se-tw-trauma --password-file "$NET_DIR/pw-se-tw-trauma" \
+    | jq -r '"   recovery code (shown once): \(.recovery_code)\n   TOTP: \(.totp_uri)"'
+en twente node user-add bram --role expert --expert se-tw-autisme --password-file "$NET_DIR/pw-se-tw-autisme" >/dev/null
+en achterhoek node user-add chris --role expert --expert se-ah-eetstoornis \
+    --password-file "$NET_DIR/pw-se-ah-eetstoornis" >/dev/null
+en twente node users | sed 's/^/   /'
 
 step "Experts listen for assignment notifications"
 for n in twente ijsselland ec-overijssel achterhoek; do
@@ -103,12 +153,21 @@ sleep 0.3
 say "expert accept $O1"
 en twente expert accept "$O1"
 wait_state "$R1" accepted
+MAIL1=$(mail_with "/aanbod/$O1") || fail "the expert's notification e-mail for $O1 did not arrive"
+echo "   se-tw-trauma was told by e-mail (queued with the offer, sent through smtp://127.0.0.1:$SMTP_PORT):"
+sed -n -e '/^\(To\|Subject\|Message-ID\):/p' -e '/^\r\?$/,$p' "$MAIL1" | tr -d '\r' | sed 's/^/   | /'
+grep -qF "$(jq -r .question config/demo/crisis-twente.json | cut -c1-30)" "$MAIL1" \
+    && fail "the notification e-mail holds the question"
+sed '1,/^\r\?$/d' "$MAIL1" | grep -qiE 'trauma|jggz|12-17|gedwongen|veiligheid' \
+    && fail "the notification e-mail holds case data"
+echo "   (no question, no summary: the link leads into the node's portal, where the expert logs in)"
 net_until 10 '[.events[].type] | index("dossier") != null' enb --json broker show "$R1" || fail "dossier not released"
-echo "   the dossier was sealed to se-tw-trauma's key and relayed; the broker saw only ciphertext:"
-say "expert dossier $O1 --expert se-tw-trauma"
-en twente expert dossier "$O1" --expert se-tw-trauma | sed 's/^/   /'
+echo "   the dossier was sealed to se-tw-trauma's key and relayed; the broker saw only ciphertext."
+echo "   The node hands out ciphertext only; the expert's password opens it in the expertnet process:"
+say "expert dossier $O1 --expert se-tw-trauma   (asks anna's password)"
+en twente expert dossier "$O1" --expert se-tw-trauma --password-file "$NET_DIR/pw-se-tw-trauma" | sed 's/^/   /'
 say "expert dossier $O1 --expert se-tw-autisme   (another expert)"
-en twente expert dossier "$O1" --expert se-tw-autisme 2>&1 | sed 's/^/   /' || true
+en twente expert dossier "$O1" --expert se-tw-autisme --password-file "$NET_DIR/pw-se-tw-autisme" 2>&1 | sed 's/^/   /' || true
 printf 'Advies: stabilisatie eerst; gezamenlijk plan met GI, school en GGZ binnen 48 uur.\n' > "$NET_DIR/advice.txt"
 say "expert advise $O1 --file advice.txt"
 en twente expert advise "$O1" --file "$NET_DIR/advice.txt"
@@ -142,6 +201,8 @@ O3=$(open_offer "$R3")
 sleep 0.3
 en ec-overijssel expert accept "$O3"
 wait_state "$R3" accepted
+MAIL3=$(mail_with "/aanbod/$O3") || fail "the procesregisseur's escalation e-mail did not arrive"
+echo "   the procesregisseur was told by e-mail: $(grep -m1 '^Subject:' "$MAIL3" | tr -d '\r')"
 
 step "4. A hoog request for eetstoornis + lvb: nobody in the country has both; the escalation is declined -> hiaat"
 R4=$(en twente --json request submit --urgency hoog --type consultatie-advies \
@@ -170,7 +231,8 @@ en achterhoek expert accept "$O5"
 net_until 10 '[.events[].type] | index("dossier") != null' enbg --json broker show "$R5" \
     || fail "the dossier did not reach gelderland's expert"
 echo "   the dossier went twente -> overijssel -> gelderland -> achterhoek, sealed to the expert's key:"
-en achterhoek expert dossier "$O5" --expert se-ah-eetstoornis | sed 's/^/   /'
+en achterhoek expert dossier "$O5" --expert se-ah-eetstoornis --password-file "$NET_DIR/pw-se-ah-eetstoornis" \
+    | sed 's/^/   /'
 printf 'Advies: gespecialiseerde eetstoornisbehandeling, start binnen twee weken; school betrekken.\n' > "$NET_DIR/advice5.txt"
 en achterhoek expert advise "$O5" --file "$NET_DIR/advice5.txt"
 net_until 10 '.state == "advice"' en twente --json request show "$R5" || fail "the advice did not reach twente"
@@ -185,9 +247,20 @@ en twente request show "$R1"
 en twente request close "$R1" --outcome "passende hulp gerealiseerd"
 wait_state "$R1" closed
 
+step "Notifications: every e-mail the nodes queued was accepted by the SMTP server"
+for n in twente ijsselland ec-overijssel achterhoek; do
+    net_until 15 '[.notifications[] | select(.state != "verzonden")] | length == 0' en "$n" --json node notifications \
+        || fail "$n did not deliver all its notifications"
+done
+say "node notifications   (at Twente: offers to its experts, advice and the hiaat for its staff)"
+en twente node notifications | sed 's/^/   /'
+echo "   $(ls "$MAILDIR/new" | wc -l) mails in $MAILDIR/new"
+
 step "Access logs: who saw which case"
 say "audit show --case $CASE   (at Twente)"
 en twente audit show --case "$CASE"
+say "audit export --case $CASE   (NEN 7513: what a client may ask for, in Dutch)"
+en twente audit export --case "$CASE"
 say "audit verify --broker"
 enb audit verify --broker
 
@@ -200,11 +273,12 @@ say "broker experts"
 enb broker experts
 
 if [ -n "${EXPERTNET_DEMO_KEEP:-}" ]; then
-    step "The network keeps running: dashboard on http://127.0.0.1:8080"
+    step "The network keeps running: dashboard on http://127.0.0.1:$WEB_PORT"
     printf 'demo-wachtwoord-2026\n' > "$NET_DIR/operator.pw"
     enb broker operator-add demo --password-file "$NET_DIR/operator.pw" >/dev/null
     echo "   log in as 'demo' with password 'demo-wachtwoord-2026' (a demo login: never use it elsewhere)"
     echo "   try: expertnet --node $NET_DIR/twente request submit --urgency hoog --type consultatie-advies --expertise trauma --age-band 12-17"
+    echo "   the nodes' notification e-mail: smtp://127.0.0.1:$SMTP_PORT, one file per mail in $MAILDIR/new"
     echo "   Ctrl-C stops every process"
     while sleep 1; do :; done
 fi

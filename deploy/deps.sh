@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
 # Install the Debian packages expertnet needs, but only those missing.
 # Runs apt-get only when something is missing, so a ready machine is untouched.
+#
+#   deploy/deps.sh demo   what `make` and `make demo` need: the build, the
+#                         demo's tools, and an SMTP server (python3-aiosmtpd)
+#                         the demo sends the experts' e-mail to
+#   deploy/deps.sh test   all of that, plus what the tests use: cmocka,
+#                         curl, prometheus (promtool) and chromium for the
+#                         dashboard's tests (test_web.sh, test_browser.sh)
+#   deploy/deps.sh        the same as test
 set -euo pipefail
-# curl, prometheus (promtool) and chromium are for the dashboard's tests
-# (tests/integration/test_web.sh, test_browser.sh).
-pkgs=(build-essential pkg-config libczmq-dev libzmq3-dev libsodium-dev
-      libsqlite3-dev libjansson-dev libcmocka-dev libmicrohttpd-dev liboath-dev
-      sqlite3 jq iproute2 procps curl prometheus chromium)
+demo=(build-essential pkg-config libczmq-dev libzmq3-dev libsodium-dev
+      libsqlite3-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev liboath-dev
+      sqlite3 jq iproute2 procps python3-aiosmtpd)
+test=("${demo[@]}" libcmocka-dev curl openssl prometheus chromium)
+case "${1:-test}" in
+    demo) pkgs=("${demo[@]}") ;;
+    test) pkgs=("${test[@]}") ;;
+    *) echo "usage: deploy/deps.sh [demo|test]" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

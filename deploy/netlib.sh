@@ -12,6 +12,9 @@
 #   net_wait_connected NAME  until the node says it is connected
 #   en NAME ARGS...          run `expertnet` against node NAME
 #   enb ARGS...              run `expertnet` against the broker
+#   net_free_port            a TCP port nobody listens on now
+#   net_smtp PORT MAILDIR    a real SMTP server on 127.0.0.1:PORT (Debian's
+#                            python3-aiosmtpd) storing each mail in MAILDIR
 #
 # Several brokers (federation): the broker functions act on $NET_BROKER
 # listening on $NET_HOST:$NET_PORT (default 127.0.0.1), started under the
@@ -82,8 +85,17 @@ net_keys () {
     for name in "$@"; do
         "$NET_BIN/expertnet" keygen --name "$name" --dir "$NET_DIR/$name/keys" >/dev/null
         cp "$NET_DIR/$NET_BROKER/keys/$NET_BROKER.cert" "$NET_DIR/$name/keys/broker.cert"
-        "$NET_BIN/expertnet" enroll "$NET_DIR/$name/keys/$name.cert" --broker "$NET_DIR/$NET_BROKER" >/dev/null
+        "$NET_BIN/expertnet" enroll "$NET_DIR/$name/keys/$name.cert" --broker "$NET_DIR/$NET_BROKER" \
+            --region "$(net_region "$name")" >/dev/null
     done
+}
+
+# net_region NAME: the region node NAME serves (the broker binds it at
+# enrollment): its config's, else $NET_REGION, else its name.
+net_region () {
+    local config=$NET_ROOT/config/$1.cfg region=
+    [ -f "$config" ] && region=$(sed -n 's/^ *region *= *\([a-z0-9-]*\).*/\1/p' "$config" | head -1)
+    echo "${region:-${NET_REGION:-$1}}"
 }
 
 net_broker () {
@@ -126,6 +138,34 @@ net_wait_connected () {
     done
     echo "node $1 did not connect; its log:" >&2
     tail -5 "$NET_DIR/$1.log" >&2
+    return 1
+}
+
+# A TCP port nobody listens on now (random in 20000-59999, checked with ss).
+net_free_port () {
+    local port
+    while :; do
+        port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+        ss -Htln "sport = :$port" 2>/dev/null | grep -q . || { echo $port; return; }
+    done
+}
+
+# A real SMTP server on loopback for the nodes' notifications: Debian's
+# aiosmtpd with its Mailbox handler (one file per accepted mail in
+# MAILDIR/new). Tracked as "smtp" and stopped by PID like the rest.
+# Debian's own python3, where python3-aiosmtpd is installed.
+net_smtp () {
+    local port=$1 maildir=$2
+    /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$maildir" \
+        >> "$NET_DIR/smtp.log" 2>&1 &
+    net_track smtp $!
+    local i
+    for i in $(seq 100); do
+        ss -Htln "sport = :$port" 2>/dev/null | grep -q . && return 0
+        sleep 0.1
+    done
+    echo "SMTP server did not start; its log:" >&2
+    tail -5 "$NET_DIR/smtp.log" >&2
     return 1
 }
 

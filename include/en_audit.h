@@ -69,7 +69,7 @@ typedef struct {
     const char *case_id;    //  case pseudonym or request id (may be NULL)
     const char *actor;      //  who: user or key/node name
     const char *on_behalf;  //  on whose behalf (may be NULL)
-    const char *action;     //  create | read | send | receive | accept | export | update | delete
+    const char *action;     //  create | read | send | receive | accept | export | update | delete | login
     const char *outcome;    //  ok | refused | error
     const char *detail;     //  short, never personal data (may be NULL)
 } en_audit_entry_t;
@@ -114,6 +114,12 @@ json_t *en_audit_tail (en_db_t *db, int64_t n);
 //  and head (en_audit_chain) plus "intact", "entries" and, when broken,
 //  "bad_seq" and "problem". Caller owns.
 json_t *en_audit_report (en_db_t *db);
+
+//  One entry in plain Dutch for a client's NEN 7513 overview ("wie
+//  heeft wanneer wat met het dossier gedaan"): "DD-MM-YYYY HH:MM:SS
+//  <actor> heeft ... (kenmerk <id>), namens <on_behalf>", with " - geweigerd" or
+//  " - mislukt" when it did not succeed. Caller frees (zstr_free).
+char *en_audit_line_nl (json_t *entry);
 
 //  Retention: remove the oldest entries, up to (not including) the first
 //  entry stamped at or after before_ms, and make the last removed entry

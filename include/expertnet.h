@@ -35,6 +35,8 @@ typedef struct _en_signer_t en_signer_t;
 #include "en_audit.h"
 #include "en_pii.h"
 #include "en_report.h"
+#include "en_keywrap.h"
+#include "en_totp.h"
 #include "en_http.h"
 
 #endif

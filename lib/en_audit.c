@@ -48,7 +48,7 @@ static const char *s_field_names [FIELD_COUNT] = {
     "event", "case_id", "actor", "on_behalf", "action", "outcome", "detail"
 };
 static const char *s_actions [] = {
-    "create", "read", "send", "receive", "accept", "export", "update", "delete", NULL
+    "create", "read", "send", "receive", "accept", "export", "update", "delete", "login", NULL
 };
 static const char *s_outcomes [] = { "ok", "refused", "error", NULL };
 
@@ -624,4 +624,51 @@ en_audit_report (en_db_t *db)
         json_object_set_new (report, "problem", json_string (why));
     }
     return report;
+}
+
+//  What an event means, in Dutch, as "heeft ..." completes it.
+static const char *s_events_nl [][2] = {
+    { "case.create", "heeft de cliënt ingeschreven in het casusregister" },
+    { "case.update", "heeft de identificerende gegevens van de cliënt bijgewerkt" },
+    { "case.read", "heeft de identificerende gegevens van de cliënt ingezien" },
+    { "case.phase", "heeft de fase van de casus vastgelegd" },
+    { "case.re-pseudonymize", "heeft de casus een nieuw pseudoniem gegeven" },
+    { "request.submit", "heeft een consultatieverzoek ingediend" },
+    { "request.close", "heeft het consultatieverzoek gesloten" },
+    { "offer.receive", "heeft een aanbod voor een expert afgeleverd" },
+    { "offer.accept", "heeft het aanbod geaccepteerd" },
+    { "offer.decline", "heeft het aanbod afgewezen" },
+    { "advice.send", "heeft een advies verstuurd" },
+    { "dossier.release", "heeft het dossier versleuteld vrijgegeven aan de expert die accepteerde" },
+    { "dossier.receive", "heeft het versleutelde dossier afgeleverd" },
+    { "dossier.read", "heeft het versleutelde dossier opgevraagd om het te openen" },
+    { "pii.refused", "werd tegengehouden door de privacycontrole" },
+    { "audit.export", "heeft het logboek van deze cliënt geëxporteerd" },
+    { NULL, NULL } };
+
+char *
+en_audit_line_nl (json_t *entry)
+{
+    const char *event = en_json_str (entry, "event") ?: "?";
+    const char *meaning = NULL;
+    for (int i = 0; s_events_nl [i][0]; i++)
+        if (streq (s_events_nl [i][0], event))
+            meaning = s_events_nl [i][1];
+    char when [32], other [96];
+    en_time_fmt (en_json_int (entry, "at", 0), "%d-%m-%Y %H:%M:%S", when, sizeof when);
+    if (!meaning) {
+        snprintf (other, sizeof other, "heeft een handeling verricht (%s, %s)", event,
+                  en_json_str (entry, "action") ?: "?");
+        meaning = other;
+    }
+    const char *outcome = en_json_str (entry, "outcome") ?: "";
+    const char *on_behalf = en_json_str (entry, "on_behalf");
+    //  A detail that is one word (a request or offer id, a phase) says
+    //  which; longer details are English notes for administrators
+    const char *detail = en_json_str (entry, "detail");
+    bool reference = detail && *detail && !strchr (detail, ' ');
+    return zsys_sprintf ("%s  %s %s%s%s%s%s%s%s", when, en_json_str (entry, "actor") ?: "onbekend", meaning,
+                         reference ? " (kenmerk " : "", reference ? detail : "", reference ? ")" : "",
+                         on_behalf ? ", namens " : "", on_behalf ? on_behalf : "",
+                         streq (outcome, "ok") ? "" : streq (outcome, "refused") ? " - geweigerd" : " - mislukt");
 }

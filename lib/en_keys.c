@@ -98,7 +98,21 @@ en_keys_load_secret (const char *dir, const char *name, char *err, size_t errlen
 zcert_t *
 en_keys_load_public (const char *path, char *err, size_t errlen)
 {
-    zcert_t *cert = zsys_file_exists (path) ? zcert_load (path) : NULL;
+    //  Not zcert_load: it reads PATH_secret instead when that exists (so
+    //  a stray secret file beside a certificate would decide its key), and
+    //  takes a public-key it cannot decode as all zeros.
+    zconfig_t *root = zsys_file_exists (path) ? zconfig_load (path) : NULL;
+    const char *text = root ? zconfig_get (root, "/curve/public-key", NULL) : NULL;
+    unsigned char public_key [32];
+    zcert_t *cert = NULL;
+    if (text && strlen (text) == 40 && zmq_z85_decode (public_key, text)
+    &&  !sodium_is_zero (public_key, sizeof public_key)) {
+        cert = zcert_new_from (public_key, (unsigned char [32]) { 0 });
+        zconfig_t *metadata = zconfig_locate (root, "/metadata");
+        for (zconfig_t *item = metadata ? zconfig_child (metadata) : NULL; item; item = zconfig_next (item))
+            zcert_set_meta (cert, zconfig_name (item), "%s", zconfig_value (item) ?: "");
+    }
+    zconfig_destroy (&root);
     if (!cert)
         snprintf (err, errlen, "cannot read certificate %s", path);
     return cert;

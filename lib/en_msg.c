@@ -41,6 +41,7 @@ static const s_command_t s_commands [] = {
     { "ADVICE", true },         //  node -> broker: expert's advice
     { "CLOSE", true },          //  node -> broker: origin closes its request
     { "DOSSIER", true },        //  both: a dossier sealed to the accepting expert
+    { "REPLY", true },          //  both: the team's reply to an advice, sealed to the expert
     { "SUMMARY", true },        //  node -> broker: a case's anonymized summary (rode draden)
     { "OFFER", true },          //  broker -> node: offer to one expert
     { "WITHDRAW", true },       //  broker -> node: an offer is no longer open

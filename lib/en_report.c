@@ -593,7 +593,8 @@ en_report_build (json_t *summaries, const en_report_options_t *options)
     }
     table_t *open_sets [] = { &builder.region, &builder.problematiek, &builder.expertise };
     for (size_t i = 0; i < sizeof open_sets / sizeof open_sets [0]; i++)
-        qsort (open_sets [i]->cells, open_sets [i]->size, sizeof (cell_t), s_cell_compare);
+        if (open_sets [i]->size)        //  qsort of a NULL array is undefined, even of none
+            qsort (open_sets [i]->cells, open_sets [i]->size, sizeof (cell_t), s_cell_compare);
 
     //  Protection, in dependency order: the period total T first, then
     //  every table over T, then the hiaten by expertise, whose total is

@@ -28,9 +28,17 @@
     queued. The guard knows this region's client names from the register.
     Who did what to which case goes into the hash-chained access log
     (en_audit).
+
+    Notifications that reach people (en_notify). An offer, an escalation
+    offer, advice for one of our requests, a request become hiaat and an
+    offer half its time unanswered each queue e-mail (and for crisis a
+    text message) in the transaction of the event. The loop hands due
+    rows to the sender actor and writes the results; experts' addresses
+    and numbers are held here only, never published (expert_contacts).
 */
 #include "en_node.h"
 #include "en_portal.h"
+#include "en_notify.h"
 #include <sodium.h>
 #include <ctype.h>
 
@@ -45,6 +53,9 @@ struct _en_node_t {
     en_vault_t *vault;          //  region secret (pseudonyms), data key (register)
     en_pii_t *pii;              //  the guard on everything that leaves
     int64_t audit_retention_ms; //  access log retention
+    char *totp_required;        //  roles that must log in with TOTP ("a,b,c")
+    unsigned long long kdf_ops; //  Argon2id limits for new key wraps
+    size_t kdf_mem;
     int64_t heartbeat_ms;       //  heartbeat interval
     int64_t retry_ms;           //  outbox retransmission interval
     zcert_t *cert;              //  our CURVE key pair
@@ -64,6 +75,11 @@ struct _en_node_t {
     int64_t last_tx;            //  ms we last sent to the broker
     int64_t last_hello;         //  ms we last sent HELLO
     int64_t connect_at;         //  ms the current socket was created
+    en_notify_config_t *notify_config;  //  section notify (+ web/public_url)
+    json_t *staff;              //  staff e-mail addresses (notify/staff_email)
+    en_notify_sender_t *sender; //  delivery actor; NULL when nothing is configured
+    int inflight;               //  rows handed to the sender, result pending
+    int64_t next_remind;        //  ms of the next look for offers to remind
 };
 
 
@@ -140,6 +156,276 @@ s_audit (en_node_t *self, const char *event, const char *case_id, const char *ac
         .on_behalf = on_behalf, .action = action, .outcome = outcome, .detail = detail };
     if (en_audit_append (en_nstore_db (self->store), &entry))
         zsys_error ("access log: could not record %s", event);
+}
+
+//  --------------------------------------------------------------------
+//  Notifications (en_notify): recipients, queueing, the sender
+
+//  Read the notify settings and start the sender when a relay or a
+//  gateway is configured. Rows a stopped node left 'bezig' are due again.
+static int
+s_notify_setup_sender (en_node_t *self, zconfig_t *config, char *err, size_t errlen)
+{
+    self->staff = en_notify_staff (config);
+    int64_t recovered = en_nstore_notify_recover (self->store);
+    if (recovered > 0)
+        zsys_info ("notifications: %lld interrupted by a stop are due again", (long long) recovered);
+    if (self->notify_config->smtp_url || self->notify_config->sms_url) {
+        self->sender = en_notify_sender_new (self->notify_config);
+        if (!self->sender) {
+            snprintf (err, errlen, "cannot start the notification sender (libcurl)");
+            return -1;
+        }
+        if (self->poller)
+            zpoller_add (self->poller, en_notify_sender_sock (self->sender));
+    }
+    return 0;
+}
+
+static int
+s_notify_setup (en_node_t *self, zconfig_t *config, char *err, size_t errlen)
+{
+    self->notify_config = en_notify_config_new (config, self->region, err, errlen);
+    if (!self->notify_config)
+        return -1;
+    return s_notify_setup_sender (self, config, err, errlen);
+}
+
+static void s_notify_result (en_node_t *self);
+
+//  Stop the sender; first take the results of rows it still has, so a
+//  row the relay accepted is not sent again at the next start.
+static void
+s_notify_stop (en_node_t *self)
+{
+    if (!self->sender)
+        return;
+    zsock_t *sock = en_notify_sender_sock (self->sender);
+    for (int waited = 0; self->inflight > 0 && waited < 60; waited++) {
+        zpoller_t *poller = zpoller_new (sock, NULL);
+        bool ready = zpoller_wait (poller, 1000) == sock;
+        zpoller_destroy (&poller);
+        if (ready)
+            s_notify_result (self);
+    }
+    if (self->poller)
+        zpoller_remove (self->poller, sock);
+    en_notify_sender_destroy (&self->sender);
+    self->inflight = 0;
+}
+
+//  Add {channel, to} unless that address is in the list already.
+static void
+s_recipient_add (json_t *recipients, const char *channel, const char *to)
+{
+    size_t index;
+    json_t *recipient;
+    json_array_foreach (recipients, index, recipient)
+        if (streq (en_json_str (recipient, "to"), to) && streq (en_json_str (recipient, "channel"), channel))
+            return;
+    json_array_append_new (recipients, json_pack ("{s:s, s:s}", "channel", channel, "to", to));
+}
+
+//  Who hears of a notification, as [{channel, to}]. The one place that
+//  knows where addresses live: for staff (advies, hiaat) the configured
+//  staff list and every medewerker account with an e-mail address; for
+//  an expert the contact registered with the expert, else the address
+//  and number of the expert's account.
+static json_t *
+s_notify_recipients (en_node_t *self, const char *kind, const char *expert, const char *urgency)
+{
+    json_t *recipients = json_array ();
+    bool mail = self->notify_config->smtp_url != NULL;
+    bool sms = self->notify_config->sms_url != NULL;
+    json_t *users = en_nstore_users (self->store);
+    size_t index;
+    json_t *item;
+    if (streq (kind, "advies") || streq (kind, "hiaat")) {
+        if (mail) {
+            json_array_foreach (self->staff, index, item)
+                s_recipient_add (recipients, "email", json_string_value (item));
+            json_array_foreach (users, index, item)
+                if (streq (en_json_str (item, "role"), "medewerker") && en_json_str (item, "email")
+                &&  !json_is_true (json_object_get (item, "disabled")))
+                    s_recipient_add (recipients, "email", en_json_str (item, "email"));
+        }
+        json_decref (users);
+        return recipients;
+    }
+    json_t *contact = expert ? en_nstore_contact (self->store, expert) : NULL;
+    const char *email = en_json_str (contact, "email");
+    const char *phone = en_json_str (contact, "phone");
+    json_array_foreach (users, index, item)
+        if (expert && streq (en_json_str (item, "expert") ?: "", expert)) {
+            email = email ? email : en_json_str (item, "email");
+            phone = phone ? phone : en_json_str (item, "phone");
+        }
+    if (mail && email)
+        json_array_append_new (recipients, json_pack ("{s:s, s:s}", "channel", "email", "to", email));
+    //  A crisis has minutes: a text message too, where a gateway is set
+    if (sms && phone && urgency && streq (urgency, "crisis"))
+        json_array_append_new (recipients, json_pack ("{s:s, s:s}", "channel", "sms", "to", phone));
+    json_decref (contact);
+    json_decref (users);
+    return recipients;
+}
+
+//  Queue a notification for each recipient, inside the caller's
+//  transaction. No case data goes in: kind, urgency, deadline, link.
+//  0, or -1 when the store failed.
+static int
+s_notify_queue (en_node_t *self, const char *kind, const char *offer, const char *request,
+                const char *expert, const char *urgency, int64_t deadline)
+{
+    json_t *recipients = s_notify_recipients (self, kind, expert, urgency);
+    char *link = en_notify_link (self->notify_config->public_url, kind, offer, request);
+    int rc = 0;
+    size_t index;
+    json_t *recipient;
+    json_array_foreach (recipients, index, recipient) {
+        const char *channel = en_json_str (recipient, "channel");
+        char *subject = NULL, *body = NULL;
+        if (en_notify_render (kind, channel, urgency, deadline, link, self->region, &subject, &body)) {
+            rc = -1;
+            break;
+        }
+        char *unique = en_new_id ();
+        char *message_id = zsys_sprintf ("<%s@%s.expertnet>", unique, self->name);
+        json_t *row = json_pack ("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:I, s:s, s:s, s:s, s:s}",
+            "kind", kind, "channel", channel, "recipient", en_json_str (recipient, "to"),
+            "expert", expert, "offer", offer, "request", request, "urgency", urgency,
+            "deadline", (json_int_t) deadline, "link", link, "subject", subject, "body", body,
+            "message_id", message_id);
+        rc |= en_nstore_notify_put (self->store, row);
+        json_decref (row);
+        free (message_id);
+        free (unique);
+        free (subject);
+        free (body);
+    }
+    if (rc == 0 && json_array_size (recipients) > 0)
+        zsys_info ("notification %s queued for %zu recipient(s)", kind, json_array_size (recipients));
+    free (link);
+    json_decref (recipients);
+    return rc ? -1 : 0;
+}
+
+//  The sender reported on a row: sent, or failed and due again later.
+static void
+s_notify_result (en_node_t *self)
+{
+    int64_t id = 0;
+    char *error = NULL;
+    if (en_notify_sender_recv (self->sender, &id, &error))
+        return;
+    if (self->inflight > 0)
+        self->inflight--;
+    json_t *row = en_nstore_notification (self->store, id);
+    const char *state = row ? en_json_str (row, "state") : NULL;
+    const char *next = error ? "mislukt-opnieuw" : "verzonden";
+    if (!state || !en_notify_transition_valid (state, next)) {
+        zsys_warning ("notification %lld: result for a row in state %s ignored", (long long) id,
+                      state ? state : "(none)");
+        json_decref (row);
+        free (error);
+        return;
+    }
+    int64_t attempts = en_json_int (row, "attempts", 0) + 1;
+    int64_t next_try = error ? en_now_ms () + en_notify_backoff_ms (attempts, self->notify_config->retry_min_ms,
+                                                                   self->notify_config->retry_max_ms)
+                             : en_json_int (row, "next_try", 0);
+    if (en_nstore_notify_state (self->store, id, next, attempts, next_try, error))
+        zsys_error ("notification %lld: could not record state %s", (long long) id, next);
+    else
+    if (error)
+        zsys_warning ("notification %lld (%s) not delivered, attempt %lld: %s", (long long) id,
+                      en_json_str (row, "kind"), (long long) attempts, error);
+    else
+        zsys_info ("notification %lld (%s, %s) delivered", (long long) id, en_json_str (row, "kind"),
+                   en_json_str (row, "channel"));
+    json_decref (row);
+    free (error);
+}
+
+//  Reminders for offers half their time unanswered, then hand due rows
+//  to the sender (a few at a time; marked 'bezig' and committed first).
+static void
+s_notify_tick (en_node_t *self, int64_t now)
+{
+    en_db_t *db = en_nstore_db (self->store);
+    if (now >= self->next_remind) {
+        self->next_remind = now + 500;
+        json_t *offers = en_nstore_offers_to_remind (self->store, now);
+        if (json_array_size (offers) > 0 && en_db_begin (db) == 0) {
+            int rc = 0;
+            size_t index;
+            json_t *offer;
+            json_array_foreach (offers, index, offer)
+                rc |= s_notify_queue (self, "herinnering", en_json_str (offer, "id"),
+                                      en_json_str (offer, "request_id"), en_json_str (offer, "expert"),
+                                      en_json_str (offer, "urgency"), en_json_int (offer, "deadline", 0))
+                   || en_nstore_offer_reminded (self->store, en_json_str (offer, "id"));
+            if (rc || en_db_commit (db))
+                en_db_rollback (db);
+        }
+        json_decref (offers);
+    }
+    if (!self->sender || self->inflight > 0)
+        return;
+    json_t *due = en_nstore_notify_due (self->store, now, 4);
+    if (json_array_size (due) == 0 || en_db_begin (db)) {
+        json_decref (due);
+        return;
+    }
+    int rc = 0;
+    size_t index;
+    json_t *row;
+    json_array_foreach (due, index, row) {
+        assert (en_notify_transition_valid (en_json_str (row, "state"), "bezig"));
+        rc |= en_nstore_notify_state (self->store, en_json_int (row, "id", 0), "bezig",
+                                      en_json_int (row, "attempts", 0), en_json_int (row, "next_try", 0),
+                                      en_json_str (row, "last_error"));
+    }
+    if (rc || en_db_commit (db)) {
+        en_db_rollback (db);
+        json_decref (due);
+        return;
+    }
+    json_array_foreach (due, index, row)
+        if (en_notify_sender_send (self->sender, row) == 0)
+            self->inflight++;
+    json_decref (due);
+}
+
+static const char *s_roles [] = { "medewerker", "expert", "beheerder", NULL };
+
+//  Settings of the accounts: which roles must use TOTP (web/totp_required,
+//  default every role: each sees identifying data or dossiers) and the
+//  Argon2id limits of new key wraps (accounts/kdf: interactive or
+//  moderate). 0, or -1 with err.
+static int
+s_accounts_config (en_node_t *self, zconfig_t *config, char *err, size_t errlen)
+{
+    const char *roles = zconfig_get (config, "web/totp_required", "medewerker,expert,beheerder");
+    char *copy = strdup (roles), *save = NULL;
+    int rc = 0;
+    for (char *role = strtok_r (copy, ", ", &save); role; role = strtok_r (NULL, ", ", &save))
+        if (!en_vocab_has (s_roles, role) && !streq (role, "none")) {
+            snprintf (err, errlen, "web/totp_required: '%.40s' is not a role (medewerker, expert, beheerder "
+                      "or none)", role);
+            rc = -1;
+        }
+    free (copy);
+    const char *kdf = zconfig_get (config, "accounts/kdf", "interactive");
+    if (rc == 0 && en_keywrap_limits (kdf, &self->kdf_ops, &self->kdf_mem)) {
+        snprintf (err, errlen, "accounts/kdf must be interactive or moderate");
+        rc = -1;
+    }
+    if (rc == 0) {
+        free (self->totp_required);
+        self->totp_required = strdup (roles);
+    }
+    return rc;
 }
 
 en_node_t *
@@ -226,11 +512,16 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
         snprintf (err, errlen, "cannot read the case register (data key missing or wrong?)");
         goto failed;
     }
+    if (s_accounts_config (self, config, err, errlen))
+        goto failed;
     self->audit_retention_ms = en_config_ms (config, "node/audit_retention", "1827d");
     if (self->audit_retention_ms < 86400LL * 1000) {
         zsys_warning ("node/audit_retention below one day is not allowed; keeping 1827d");
         self->audit_retention_ms = en_duration_ms ("1827d");
     }
+
+    if (s_notify_setup (self, config, err, errlen))
+        goto failed;
 
     mode_t old = umask (0077);
     self->control = zsock_new (ZMQ_ROUTER);
@@ -246,6 +537,8 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
         goto failed;
     }
     self->poller = zpoller_new (self->control, NULL);
+    if (self->sender)
+        zpoller_add (self->poller, en_notify_sender_sock (self->sender));
 
     //  The portal, when the config has a web section (address = off: none).
     //  It failing to listen is logged and the node runs on.
@@ -281,6 +574,9 @@ en_node_destroy (en_node_t **self_p)
         //  The portal first: its thread may be waiting for an answer
         en_portal_destroy (&self->portal);
         zsock_destroy (&self->portal_control);
+        s_notify_stop (self);
+        en_notify_config_destroy (&self->notify_config);
+        json_decref (self->staff);
         zpoller_destroy (&self->poller);
         zsock_destroy (&self->dealer);
         zsock_destroy (&self->control);
@@ -297,6 +593,7 @@ en_node_destroy (en_node_t **self_p)
         free (self->datadir);
         free (self->endpoint);
         free (self->broker_key);
+        free (self->totp_required);
         free (self);
         *self_p = NULL;
     }
@@ -425,7 +722,14 @@ s_queue_availability (en_node_t *self)
 {
     int code;
     char err [256];
-    char *id = s_queue (self, "AVAILABILITY", json_pack ("{s:o}", "experts", en_nstore_experts (self->store)),
+    //  An expert is of the node's region (the one it is enrolled for),
+    //  also one registered while the node was configured for another
+    json_t *experts = en_nstore_experts (self->store);
+    size_t index;
+    json_t *expert;
+    json_array_foreach (experts, index, expert)
+        json_object_set_new (expert, "region", json_string (self->region));
+    char *id = s_queue (self, "AVAILABILITY", json_pack ("{s:o}", "experts", experts),
                         self->name, &code, err, sizeof err);
     if (!id)
         zsys_error ("experts not published: %s", err);
@@ -465,6 +769,27 @@ s_publish_forget (en_node_t *self, size_t keep)
     }
 }
 
+//  Seal text to an expert's box key (hex): crypto_box_seal, so only the
+//  holder of the expert's secret key can open it; not the broker, not
+//  another expert. Base64, caller frees; NULL if the key is not valid.
+static char *
+s_seal_to (const char *box_key, const char *text)
+{
+    unsigned char key [crypto_box_PUBLICKEYBYTES];
+    size_t size = 0;
+    if (!box_key || sodium_hex2bin (key, sizeof key, box_key, strlen (box_key), NULL, &size, NULL)
+    ||  size != sizeof key)
+        return NULL;
+    size_t length = strlen (text);
+    unsigned char *sealed = (unsigned char *) malloc (length + crypto_box_SEALBYTES);
+    crypto_box_seal (sealed, (const unsigned char *) text, length, key);
+    size_t b64_size = sodium_base64_ENCODED_LEN (length + crypto_box_SEALBYTES, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = (char *) malloc (b64_size);
+    sodium_bin2base64 (b64, b64_size, sealed, length + crypto_box_SEALBYTES, sodium_base64_VARIANT_ORIGINAL);
+    free (sealed);
+    return b64;
+}
+
 //  An expert accepted one of our requests: if the request has a dossier,
 //  seal it to that expert's box key (crypto_box_seal: only the holder of
 //  the expert's secret key can open it; not the broker, not another
@@ -477,27 +802,17 @@ s_release_dossier (en_node_t *self, json_t *status)
     if (!stored)
         return 0;                           //  no dossier, or already released
     const char *box_key = en_json_str (status, "box_key");
-    unsigned char key [crypto_box_PUBLICKEYBYTES];
-    size_t size = 0;
-    if (!box_key || sodium_hex2bin (key, sizeof key, box_key, strlen (box_key), NULL, &size, NULL)
-    ||  size != sizeof key) {
-        zsys_warning ("request %s: accepting expert has no box key; dossier not released", request);
-        free (stored);
-        return 0;
-    }
     char *text = en_vault_unseal (self->vault, stored);
     free (stored);
     if (!text)
         return -1;
-    size_t length = strlen (text);
-    unsigned char *sealed = (unsigned char *) malloc (length + crypto_box_SEALBYTES);
-    crypto_box_seal (sealed, (const unsigned char *) text, length, key);
-    sodium_memzero (text, length);
+    char *b64 = s_seal_to (box_key, text);
+    sodium_memzero (text, strlen (text));
     free (text);
-    size_t b64_size = sodium_base64_ENCODED_LEN (length + crypto_box_SEALBYTES, sodium_base64_VARIANT_ORIGINAL);
-    char *b64 = (char *) malloc (b64_size);
-    sodium_bin2base64 (b64, b64_size, sealed, length + crypto_box_SEALBYTES, sodium_base64_VARIANT_ORIGINAL);
-    free (sealed);
+    if (!b64) {
+        zsys_warning ("request %s: accepting expert has no box key; dossier not released", request);
+        return 0;
+    }
     int code;
     char err [256];
     char *msg_id = s_queue (self, "DOSSIER", json_pack ("{s:s, s:s}", "request", request, "sealed", b64),
@@ -529,6 +844,13 @@ s_handle_reliable (en_node_t *self, en_msg_t *msg)
             return EN_ERR_INVALID;
         if (en_nstore_offer_insert (self->store, body))
             return EN_ERR_INTERNAL;
+        json_t *notice = en_notify_offer_event (body);
+        int queued = s_notify_queue (self, en_json_str (notice, "kind"), en_json_str (notice, "offer"),
+                                     en_json_str (notice, "request"), en_json_str (notice, "expert"),
+                                     en_json_str (notice, "urgency"), en_json_int (notice, "deadline", 0));
+        json_decref (notice);
+        if (queued)
+            return EN_ERR_INTERNAL;
         json_t *event = json_pack ("{s:s, s:O}", "type", "offer", "offer", body);
         s_publish (self, "expert", en_json_str (body, "expert"), event);
         json_decref (event);
@@ -559,24 +881,39 @@ s_handle_reliable (en_node_t *self, en_msg_t *msg)
             zsys_warning ("status for unknown request %s ignored", request);
         if (rc == 0 && streq (en_json_str (body, "state"), "accepted") && s_release_dossier (self, body))
             return EN_ERR_INTERNAL;
+        //  Staff hear of advice and of a hiaat
+        const char *state = en_json_str (body, "state");
+        const char *staff_kind = en_json_str (body, "advice") ? "advies" : streq (state, "hiaat") ? "hiaat" : NULL;
+        if (rc == 0 && staff_kind) {
+            json_t *row = en_nstore_request (self->store, request);
+            int queued = s_notify_queue (self, staff_kind, NULL, request, NULL,
+                                         en_json_str (json_object_get (row, "summary"), "urgency"), 0);
+            json_decref (row);
+            if (queued)
+                return EN_ERR_INTERNAL;
+        }
         json_t *event = json_pack ("{s:s, s:O}", "type", "status", "status", body);
         s_publish (self, "request", request, event);
         json_decref (event);
     }
     else
-    if (streq (command, "DOSSIER")) {
+    if (streq (command, "DOSSIER") || streq (command, "REPLY")) {
+        //  Sealed to one of our experts: kept with the accepted offer
+        bool dossier = streq (command, "DOSSIER");
         const char *request = en_json_str (body, "request");
         const char *expert = en_json_str (body, "expert");
         const char *sealed = en_json_str (body, "sealed");
         if (!en_id_valid (request) || !en_name_valid (expert) || !sealed)
             return EN_ERR_INVALID;
-        int rc = en_nstore_offer_dossier_put (self->store, request, expert, sealed);
+        int rc = dossier ? en_nstore_offer_dossier_put (self->store, request, expert, sealed)
+                         : en_nstore_offer_reply_put (self->store, request, expert, sealed);
         if (rc < 0)
             return EN_ERR_INTERNAL;
         if (rc == 1)
             return EN_ERR_INVALID;          //  no accepted offer of that expert here
-        s_audit (self, "dossier.receive", request, en_msg_sender (msg), expert, "receive", "ok", NULL);
-        json_t *event = json_pack ("{s:s, s:{s:s, s:s}}", "type", "dossier", "offer",
+        s_audit (self, dossier ? "dossier.receive" : "reply.receive", request, en_msg_sender (msg), expert,
+                 "receive", "ok", NULL);
+        json_t *event = json_pack ("{s:s, s:{s:s, s:s}}", "type", dossier ? "dossier" : "reply", "offer",
                                    "request_id", request, "expert", expert);
         s_publish (self, "expert", expert, event);
         json_decref (event);
@@ -864,6 +1201,64 @@ s_verb_close (en_node_t *self, json_t *args, int *code, char *err, size_t errlen
     return result;
 }
 
+//  The team replies to an advice: the text is sealed to the accepting
+//  expert (as the dossier is) and queued as REPLY; the team's own copy is
+//  an event of the request, like the advice it answers.
+static json_t *
+s_verb_reply (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    const char *id = en_json_str (args, "id");
+    const char *text = en_json_str (args, "text");
+    json_t *request = id ? en_nstore_request (self->store, id) : NULL;
+    char *box_key = request ? en_nstore_request_box_key (self->store, id) : NULL;
+    const char *state = request ? en_json_str (request, "state") : NULL;
+    json_t *result = NULL;
+    char *b64 = NULL;
+    *code = EN_ERR_CONFLICT;
+    if (!request) {
+        *code = EN_ERR_NOT_FOUND;
+        snprintf (err, errlen, "no request '%s' at this node", id ? id : "");
+    }
+    else
+    if (!text || strlen (text) == 0 || strlen (text) > EN_MAX_ADVICE) {
+        *code = EN_ERR_INVALID;
+        snprintf (err, errlen, "field 'text' must be text of 1 to %d bytes", EN_MAX_ADVICE);
+    }
+    else
+    if (!streq (state, "accepted") && !streq (state, "advice"))
+        snprintf (err, errlen, "request '%s' is %s: a reply goes to an expert who accepted it", id, state);
+    else
+    if (!(b64 = s_seal_to (box_key, text)))
+        snprintf (err, errlen, "the expert who accepted '%s' has no key to seal a reply to", id);
+    else {
+        en_db_t *db = en_nstore_db (self->store);
+        en_db_begin (db);
+        const char *user = en_json_str (args, "_user");
+        char *msg_id = s_queue (self, "REPLY", json_pack ("{s:s, s:s}", "request", id, "sealed", b64),
+                                user, code, err, errlen);
+        if (msg_id) {
+            s_audit (self, "reply.send", id, user, en_json_str (request, "expert"), "send", "ok",
+                     "sealed to the accepting expert");
+            if (en_nstore_request_reply (self->store, id, text) || en_db_commit (db)) {
+                en_db_rollback (db);
+                *code = EN_ERR_INTERNAL;
+                snprintf (err, errlen, "could not queue the reply");
+            }
+            else {
+                s_flush (self);
+                result = json_pack ("{s:s, s:s}", "id", id, "message", msg_id);
+            }
+            free (msg_id);
+        }
+        else
+            en_db_commit (db);      //  keeps the refusal's access-log entry
+    }
+    free (b64);
+    free (box_key);
+    json_decref (request);
+    return result;
+}
+
 //  Give an expert a box key pair for sealed dossiers: the public key is
 //  published with the expert's availability; the secret key stays here,
 //  sealed with the vault's data key. 0 or -1.
@@ -885,71 +1280,6 @@ s_expert_box_key (en_node_t *self, json_t *expert)
     return rc;
 }
 
-//  Open the dossier of an offer with the key of the expert named in the
-//  request (the CLI's --expert). Only the accepting expert's key opens it.
-static json_t *
-s_verb_dossier (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
-{
-    const char *offer_id = en_json_str (args, "offer");
-    const char *expert = en_json_str (args, "expert");
-    json_t *offer = offer_id ? en_nstore_offer (self->store, offer_id) : NULL;
-    char *b64 = offer ? en_nstore_offer_dossier (self->store, offer_id) : NULL;
-    json_t *keys = expert ? en_nstore_expert_key (self->store, expert) : NULL;
-    char *secret_hex = keys ? en_vault_unseal (self->vault, en_json_str (keys, "box_secret")) : NULL;
-    json_t *result = NULL;
-    unsigned char public_key [crypto_box_PUBLICKEYBYTES], secret_key [crypto_box_SECRETKEYBYTES];
-    size_t size = 0, sealed_size = 0;
-    unsigned char *sealed = b64 ? (unsigned char *) malloc (strlen (b64)) : NULL;
-    if (!offer || !b64) {
-        *code = EN_ERR_NOT_FOUND;
-        snprintf (err, errlen, "no dossier for offer '%s' at this node (yet)", offer_id ? offer_id : "");
-    }
-    else
-    if (!secret_hex) {
-        *code = EN_ERR_NOT_FOUND;
-        snprintf (err, errlen, "no expert '%s' with a key at this node (give --expert)", expert ? expert : "");
-    }
-    else
-    if (sodium_hex2bin (secret_key, sizeof secret_key, secret_hex, strlen (secret_hex), NULL, &size, NULL)
-    ||  sodium_hex2bin (public_key, sizeof public_key, en_json_str (keys, "box_public"), 64, NULL, &size, NULL)
-    ||  sodium_base642bin (sealed, strlen (b64), b64, strlen (b64), NULL, &sealed_size, NULL,
-                           sodium_base64_VARIANT_ORIGINAL)
-    ||  sealed_size < crypto_box_SEALBYTES) {
-        *code = EN_ERR_INTERNAL;
-        snprintf (err, errlen, "the dossier or the expert's key is damaged");
-    }
-    else {
-        size_t length = sealed_size - crypto_box_SEALBYTES;
-        char *text = (char *) malloc (length + 1);
-        if (crypto_box_seal_open ((unsigned char *) text, sealed, sealed_size, public_key, secret_key) == 0) {
-            text [length] = 0;
-            result = json_pack ("{s:s, s:s, s:s}", "offer", offer_id, "expert", expert, "dossier", text);
-            sodium_memzero (text, length);
-        }
-        else {
-            *code = EN_ERR_FORBIDDEN;
-            snprintf (err, errlen, "the dossier of '%s' is sealed to another expert; '%s' cannot open it",
-                      offer_id, expert);
-        }
-        free (text);
-        en_db_t *db = en_nstore_db (self->store);
-        en_db_begin (db);
-        s_audit (self, "dossier.read", en_json_str (offer, "request_id"), en_json_str (args, "_user"), expert,
-                 "read", result ? "ok" : "refused", offer_id);
-        en_db_commit (db);
-    }
-    sodium_memzero (secret_key, sizeof secret_key);
-    if (secret_hex) {
-        sodium_memzero (secret_hex, strlen (secret_hex));
-        free (secret_hex);
-    }
-    free (sealed);
-    free (b64);
-    json_decref (keys);
-    json_decref (offer);
-    return result;
-}
-
 static json_t *
 s_verb_expert_put (en_node_t *self, json_t *args, bool update, int *code, char *err, size_t errlen)
 {
@@ -967,6 +1297,21 @@ s_verb_expert_put (en_node_t *self, json_t *args, bool update, int *code, char *
         json_decref (existing);
         return NULL;
     }
+    //  Contact details stay at this node: taken out of what is published
+    const char *email = en_json_str (args, "email") ?: en_json_str (fields, "email");
+    const char *phone = en_json_str (args, "phone") ?: en_json_str (fields, "phone");
+    if ((email && *email && !en_notify_email_valid (email)) || (phone && *phone && !en_notify_phone_valid (phone))) {
+        *code = EN_ERR_INVALID;
+        snprintf (err, errlen, email && *email && !en_notify_email_valid (email)
+                  ? "field 'email' is not an e-mail address"
+                  : "field 'phone' must be an international number: + and 8 to 15 digits (e.g. +31612345678)");
+        json_decref (existing);
+        return NULL;
+    }
+    char *email_copy = email ? strdup (email) : NULL;
+    char *phone_copy = phone ? strdup (phone) : NULL;
+    json_object_del (fields, "email");
+    json_object_del (fields, "phone");
     json_t *expert = existing ? existing : json_pack ("{s:i, s:b}", "capacity", 1, "bovenregionaal", 0);
     json_object_del (fields, "box_key");       //  ours to make, not the caller's
     json_object_update (expert, fields);
@@ -974,6 +1319,8 @@ s_verb_expert_put (en_node_t *self, json_t *args, bool update, int *code, char *
     if (en_expert_validate (expert, err, errlen)) {
         *code = EN_ERR_INVALID;
         json_decref (expert);
+        free (email_copy);
+        free (phone_copy);
         return NULL;
     }
     en_db_t *db = en_nstore_db (self->store);
@@ -983,9 +1330,18 @@ s_verb_expert_put (en_node_t *self, json_t *args, bool update, int *code, char *
         *code = EN_ERR_INTERNAL;
         snprintf (err, errlen, "could not make the expert's key pair");
         json_decref (expert);
+        free (email_copy);
+        free (phone_copy);
         return NULL;
     }
-    if (en_nstore_expert_put (self->store, expert) || s_queue_availability (self) || en_db_commit (db)) {
+    int rc = en_nstore_expert_put (self->store, expert) || s_queue_availability (self);
+    if (rc == 0 && (email_copy || phone_copy))
+        rc = en_nstore_contact_put (self->store, id, email_copy, phone_copy);
+    if (rc == 0 && (email_copy || phone_copy))
+        s_audit (self, "expert.contact", NULL, en_json_str (args, "_user"), id, "update", "ok", NULL);
+    free (email_copy);
+    free (phone_copy);
+    if (rc || en_db_commit (db)) {
         en_db_rollback (db);
         *code = EN_ERR_INTERNAL;
         snprintf (err, errlen, "could not store expert");
@@ -993,6 +1349,13 @@ s_verb_expert_put (en_node_t *self, json_t *args, bool update, int *code, char *
         return NULL;
     }
     s_flush (self);
+    //  The caller (CLI, portal) sees the contact; the broker never does
+    json_t *contact = en_nstore_contact (self->store, id);
+    if (en_json_str (contact, "email"))
+        json_object_set (expert, "email", json_object_get (contact, "email"));
+    if (en_json_str (contact, "phone"))
+        json_object_set (expert, "phone", json_object_get (contact, "phone"));
+    json_decref (contact);
     return expert;
 }
 
@@ -1370,7 +1733,733 @@ s_verb_status (en_node_t *self)
     json_object_set_new (status, "last_contact", json_integer (self->last_rx));
     json_object_set_new (status, "version", json_string (EXPERTNET_VERSION));
     json_object_set_new (status, "pii_guard", en_pii_counts (self->pii));
+    json_object_set_new (status, "notifications", en_nstore_notify_counts (self->store));
     return status;
+}
+
+//  The notification queue for the beheerder: settings (no secrets),
+//  counts per state and the newest rows (without their bodies).
+static json_t *
+s_verb_notifications (en_node_t *self, json_t *args)
+{
+    en_notify_config_t *config = self->notify_config;
+    return json_pack ("{s:{s:s?, s:s?, s:s, s:b, s:s?, s:O, s:s, s:I, s:I}, s:o, s:o}",
+        "settings",
+            "smtp_url", config->smtp_url, "from", config->from, "starttls", config->starttls,
+            "auth", config->username != NULL, "sms_url", config->sms_url, "staff_email", self->staff,
+            "public_url", config->public_url, "retry_min_ms", (json_int_t) config->retry_min_ms,
+            "retry_max_ms", (json_int_t) config->retry_max_ms,
+        "counts", en_nstore_notify_counts (self->store),
+        "notifications", en_nstore_notifications (self->store, en_json_str (args, "state"),
+                                                  (int) en_json_int (args, "limit", 100)));
+}
+
+//  --------------------------------------------------------------------
+//  Accounts: the people who work at this node (medewerker, expert,
+//  beheerder). Passwords are kept as Argon2id hashes (crypto_pwhash_str);
+//  the TOTP secret sealed with the vault (the portal must read it to
+//  check a code). An expert account holds its expert's box secret key
+//  wrapped with the person's password and with a recovery code shown
+//  once (en_keywrap): from then on the node cannot open a dossier sealed
+//  to that expert, only the person can. These verbs hash and wrap in the
+//  node loop (a few tenths of a second, only when an account changes);
+//  a login's hash check happens in the caller (portal), never here.
+
+//  A password: EN_KEYWRAP_PASSWORD_MIN to 1024 bytes. 0, or -1 with err.
+static int
+s_password_check (const char *password, const char *field, int *code, char *err, size_t errlen)
+{
+    if (password && strlen (password) >= EN_KEYWRAP_PASSWORD_MIN && strlen (password) <= 1024)
+        return 0;
+    *code = EN_ERR_INVALID;
+    snprintf (err, errlen, "field '%s' must be a password of %d to 1024 bytes", field, EN_KEYWRAP_PASSWORD_MIN);
+    return -1;
+}
+
+//  Optional contact fields, kept only at this node: an e-mail address
+//  and a phone number for notifications. 0, or -1 with err.
+static int
+s_contact_check (json_t *args, int *code, char *err, size_t errlen)
+{
+    const char *email = en_json_str (args, "email");
+    const char *phone = en_json_str (args, "phone");
+    bool email_ok = !email || (strlen (email) >= 3 && strlen (email) <= 254 && strchr (email, '@')
+                               && strchr (email, '@') == strrchr (email, '@') && email [0] != '@'
+                               && strchr (email, '@') [1] != 0);
+    for (const char *c = email; email_ok && c && *c; c++)
+        email_ok = *c > ' ' && *c != '<' && *c != '>' && *c != '"' && *c != 127;
+    bool phone_ok = !phone || (strlen (phone) >= 6 && strlen (phone) <= 32);
+    for (const char *c = phone; phone_ok && c && *c; c++)
+        phone_ok = (*c >= '0' && *c <= '9') || strchr ("+-() ", *c);
+    if (email_ok && phone_ok)
+        return 0;
+    *code = EN_ERR_INVALID;
+    snprintf (err, errlen, email_ok ? "field 'phone' must be a phone number (digits, spaces, + - ( ), 6 to 32)"
+                                    : "field 'email' must be an e-mail address (name@domain)");
+    return -1;
+}
+
+//  Argon2id hash of a password for the login (interactive limits).
+static int
+s_pwhash (const char *password, char hash [crypto_pwhash_STRBYTES])
+{
+    return crypto_pwhash_str (hash, password, strlen (password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE);
+}
+
+//  Wrap an expert's secret key with the password and, if recovery is
+//  given, with the recovery code; store the wraps in place of the
+//  vault-sealed copy (recovery NULL keeps the stored recovery wrap).
+//  Inside the caller's transaction. 0 or -1.
+static int
+s_expert_key_wrap (en_node_t *self, const char *expert, const char *public_hex, const unsigned char *secret_key,
+                   const char *password, const char *recovery)
+{
+    en_keywrap_t *by_password = en_keywrap_new (secret_key, password, self->kdf_ops, self->kdf_mem);
+    en_keywrap_t *by_recovery = recovery ? en_keywrap_new (secret_key, recovery, self->kdf_ops, self->kdf_mem)
+                                         : NULL;
+    int rc = -1;
+    if (by_password && (by_recovery || !recovery)) {
+        json_t *password_json = en_keywrap_json (by_password);
+        json_t *recovery_json = by_recovery ? en_keywrap_json (by_recovery) : NULL;
+        rc = en_nstore_expert_key_wrap (self->store, expert, public_hex, password_json, recovery_json);
+        json_decref (password_json);
+        json_decref (recovery_json);
+    }
+    en_keywrap_destroy (&by_password);
+    en_keywrap_destroy (&by_recovery);
+    return rc;
+}
+
+//  A new box key pair for an expert, wrapped for the person; the
+//  expert's record gets the new public key and is published again, so
+//  dossiers from now on are sealed to it. Inside the caller's
+//  transaction. 0 or -1; public_hex gets the new public key.
+static int
+s_expert_rekey (en_node_t *self, const char *expert, const char *password, const char *recovery,
+                char public_hex [crypto_box_PUBLICKEYBYTES * 2 + 1])
+{
+    unsigned char public_key [crypto_box_PUBLICKEYBYTES];
+    unsigned char *secret_key = (unsigned char *) sodium_malloc (crypto_box_SECRETKEYBYTES);
+    if (!secret_key)
+        return -1;
+    crypto_box_keypair (public_key, secret_key);
+    sodium_bin2hex (public_hex, crypto_box_PUBLICKEYBYTES * 2 + 1, public_key, sizeof public_key);
+    int rc = s_expert_key_wrap (self, expert, public_hex, secret_key, password, recovery);
+    sodium_free (secret_key);
+    json_t *record = rc == 0 ? en_nstore_expert (self->store, expert) : NULL;
+    if (!record)
+        return -1;
+    json_object_set_new (record, "box_key", json_string (public_hex));
+    rc = en_nstore_expert_put (self->store, record) || s_queue_availability (self) ? -1 : 0;
+    json_decref (record);
+    return rc;
+}
+
+//  The expert's secret key from its vault-sealed copy (before the expert
+//  had an account), into secret_key. 0, or -1 when there is none.
+static int
+s_expert_key_unseal (en_node_t *self, json_t *keys, unsigned char *secret_key)
+{
+    const char *sealed = en_json_str (keys, "box_secret");
+    char *hex = sealed ? en_vault_unseal (self->vault, sealed) : NULL;
+    size_t size = 0;
+    int rc = hex && sodium_hex2bin (secret_key, crypto_box_SECRETKEYBYTES, hex, strlen (hex), NULL, &size, NULL) == 0
+             && size == crypto_box_SECRETKEYBYTES ? 0 : -1;
+    if (hex) {
+        sodium_memzero (hex, strlen (hex));
+        free (hex);
+    }
+    return rc;
+}
+
+//  An account by name, or NULL with a 404 in err.
+static json_t *
+s_user_find (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    const char *name = en_json_str (args, "name");
+    json_t *user = name && strlen (name) <= 63 ? en_nstore_user (self->store, name) : NULL;
+    if (!user) {
+        *code = EN_ERR_NOT_FOUND;
+        snprintf (err, errlen, "no account '%.63s' at this node (expertnet node users)", name ? name : "");
+    }
+    return user;
+}
+
+static json_t *
+s_verb_user_add (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    const char *name = en_json_str (args, "name");
+    const char *role = en_json_str (args, "role");
+    const char *expert = en_json_str (args, "expert");
+    const char *password = en_json_str (args, "password");
+    *code = EN_ERR_INVALID;
+    if (!en_name_valid (name)) {
+        snprintf (err, errlen, "field 'name' must be a name: 1 to 63 of a-z, 0-9 and '-'");
+        return NULL;
+    }
+    if (!en_vocab_has (s_roles, role)) {
+        snprintf (err, errlen, "field 'role' must be medewerker, expert or beheerder");
+        return NULL;
+    }
+    if (streq (role, "expert") != (expert != NULL)) {
+        snprintf (err, errlen, streq (role, "expert") ? "an account of role expert needs field 'expert' (the expert's id)"
+                                                      : "field 'expert' goes only with role expert");
+        return NULL;
+    }
+    if (s_password_check (password, "password", code, err, errlen) || s_contact_check (args, code, err, errlen))
+        return NULL;
+    json_t *record = expert ? en_nstore_expert (self->store, expert) : NULL;
+    json_decref (record);
+    if (expert && !record) {
+        *code = EN_ERR_NOT_FOUND;
+        snprintf (err, errlen, "no expert '%.63s' at this node (expertnet expert add first)", expert);
+        return NULL;
+    }
+    char *holder = expert ? en_nstore_expert_user (self->store, expert) : NULL;
+    if (holder) {
+        *code = EN_ERR_CONFLICT;
+        snprintf (err, errlen, "expert '%.63s' already has an account ('%.63s')", expert, holder);
+        free (holder);
+        return NULL;
+    }
+    json_t *existing = en_nstore_user (self->store, name);
+    json_decref (existing);
+    if (existing) {
+        *code = EN_ERR_CONFLICT;
+        snprintf (err, errlen, "account '%s' exists", name);
+        return NULL;
+    }
+    char hash [crypto_pwhash_STRBYTES];
+    char *totp = en_totp_secret_new ();
+    char *totp_sealed = totp ? en_vault_seal (self->vault, totp) : NULL;
+    char *recovery = expert ? en_keywrap_recovery_new () : NULL;
+    unsigned char *secret_key = (unsigned char *) sodium_malloc (crypto_box_SECRETKEYBYTES);
+    char public_hex [crypto_box_PUBLICKEYBYTES * 2 + 1] = "";
+    bool rekeyed = false;
+    int rc = totp_sealed && secret_key && s_pwhash (password, hash) == 0 ? 0 : -1;
+    en_db_t *db = en_nstore_db (self->store);
+    en_db_begin (db);
+    if (rc == 0) {
+        json_t *user = json_pack ("{s:s, s:s, s:s?, s:s, s:s, s:s?, s:s?}", "name", name, "role", role,
+                                  "expert", expert, "pwhash", hash, "totp", totp_sealed,
+                                  "email", en_json_str (args, "email"), "phone", en_json_str (args, "phone"));
+        rc = en_nstore_user_insert (self->store, user);
+        json_decref (user);
+    }
+    if (rc == 0 && expert) {
+        //  The expert's key pair made at expert add, until now sealed with
+        //  the vault, is wrapped for the person; with none to take over (an
+        //  earlier account's wraps) a new pair is made and published
+        json_t *keys = en_nstore_expert_key (self->store, expert);
+        if (keys && s_expert_key_unseal (self, keys, secret_key) == 0) {
+            snprintf (public_hex, sizeof public_hex, "%s", en_json_str (keys, "box_public"));
+            rc = s_expert_key_wrap (self, expert, public_hex, secret_key, password, recovery);
+        }
+        else {
+            rekeyed = true;
+            rc = s_expert_rekey (self, expert, password, recovery, public_hex);
+        }
+        json_decref (keys);
+    }
+    if (rc == 0)
+        s_audit (self, "user.add", NULL, en_json_str (args, "_user"), name, "create", "ok", role);
+    if (rc || en_db_commit (db)) {
+        en_db_rollback (db);
+        *code = rc == 1 ? EN_ERR_CONFLICT : EN_ERR_INTERNAL;
+        snprintf (err, errlen, rc == 1 ? "account '%s' exists" : "could not store account '%s'", name);
+    }
+    sodium_memzero (hash, sizeof hash);
+    if (secret_key)
+        sodium_free (secret_key);
+    json_t *result = NULL;
+    if (rc == 0) {
+        char issuer [96];
+        snprintf (issuer, sizeof issuer, "expertnet %s", self->name);
+        char *uri = en_totp_uri (totp, issuer, name);
+        result = json_pack ("{s:s, s:s, s:s?, s:s, s:s, s:s?}", "name", name, "role", role, "expert", expert,
+                            "totp_secret", totp, "totp_uri", uri, "recovery_code", recovery);
+        if (expert)
+            json_object_set_new (result, "box_public", json_string (public_hex));
+        if (rekeyed)
+            json_object_set_new (result, "rekeyed", json_true ());
+        free (uri);
+        zsys_info ("account %s (%s%s%s) added%s", name, role, expert ? " " : "", expert ? expert : "",
+                   rekeyed ? "; the expert has a new box key" : "");
+        if (expert)
+            s_flush (self);
+    }
+    if (totp) {
+        sodium_memzero (totp, strlen (totp));
+        free (totp);
+    }
+    if (recovery) {
+        sodium_memzero (recovery, strlen (recovery));
+        free (recovery);
+    }
+    free (totp_sealed);
+    return result;
+}
+
+//  For the portal's login: the account with its password hash and its
+//  TOTP secret in clear, and whether its role must use TOTP. Not for
+//  display.
+static json_t *
+s_verb_user_get (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    json_t *user = s_user_find (self, args, code, err, errlen);
+    if (!user)
+        return NULL;
+    const char *sealed = en_json_str (user, "totp");
+    char *totp = sealed ? en_vault_unseal (self->vault, sealed) : NULL;
+    json_object_set_new (user, "totp_secret", totp ? json_string (totp) : json_null ());
+    if (totp) {
+        sodium_memzero (totp, strlen (totp));
+        free (totp);
+    }
+    json_object_del (user, "totp");
+    json_t *roles = json_array ();
+    char *copy = strdup (self->totp_required), *save = NULL;
+    for (char *role = strtok_r (copy, ", ", &save); role; role = strtok_r (NULL, ", ", &save))
+        json_array_append_new (roles, json_string (role));
+    free (copy);
+    bool required = false;
+    size_t index;
+    json_t *role;
+    json_array_foreach (roles, index, role)
+        required |= streq (json_string_value (role), en_json_str (user, "role"));
+    json_decref (roles);
+    json_object_set_new (user, "totp_required", json_boolean (required));
+    return user;
+}
+
+static json_t *
+s_verb_user_remove (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    json_t *user = s_user_find (self, args, code, err, errlen);
+    if (!user)
+        return NULL;
+    const char *name = en_json_str (user, "name");
+    en_db_t *db = en_nstore_db (self->store);
+    en_db_begin (db);
+    int rc = en_nstore_user_remove (self->store, name);
+    if (rc == 0)
+        s_audit (self, "user.remove", NULL, en_json_str (args, "_user"), name, "delete", "ok",
+                 en_json_str (user, "role"));
+    if (rc || en_db_commit (db)) {
+        en_db_rollback (db);
+        *code = EN_ERR_INTERNAL;
+        snprintf (err, errlen, "could not remove account '%s'", name);
+        json_decref (user);
+        return NULL;
+    }
+    json_t *result = json_pack ("{s:s, s:b}", "name", name, "removed", 1);
+    json_decref (user);
+    return result;
+}
+
+//  The expert's secret key, unwrapped with the password or the recovery
+//  code (which = "password" or "recovery"), into secret_key. 0, or -1.
+static int
+s_expert_key_open (en_node_t *self, const char *expert, const char *which, const char *secret,
+                   unsigned char *secret_key, char public_hex [crypto_box_PUBLICKEYBYTES * 2 + 1])
+{
+    json_t *keys = en_nstore_expert_key (self->store, expert);
+    char field [32];
+    snprintf (field, sizeof field, "wrap_%s", which);
+    int rc = keys ? en_keywrap_open_json (json_object_get (keys, field), secret, secret_key) : -1;
+    if (rc == 0)
+        snprintf (public_hex, crypto_box_PUBLICKEYBYTES * 2 + 1, "%s", en_json_str (keys, "box_public"));
+    json_decref (keys);
+    return rc;
+}
+
+//  The account a password-changing verb is about, after checking the
+//  new password (field 'password'); NULL with err.
+static json_t *
+s_user_with_password (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    if (s_password_check (en_json_str (args, "password"), "password", code, err, errlen))
+        return NULL;
+    return s_user_find (self, args, code, err, errlen);
+}
+
+//  Give an account a new password in one transaction, audited as event
+//  (detail may be NULL). For an expert the key is wrapped again: the
+//  secret_key given (opened by the caller with the old password or the
+//  recovery code; recovery NULL keeps the recovery wrap), or, when
+//  secret_key is NULL, a new key pair (public_hex gets its public key).
+//  0, or -1 with err.
+static int
+s_user_set_password (en_node_t *self, json_t *user, json_t *args, const unsigned char *secret_key,
+                     char public_hex [crypto_box_PUBLICKEYBYTES * 2 + 1], const char *recovery,
+                     const char *event, const char *detail, int *code, char *err, size_t errlen)
+{
+    const char *name = en_json_str (user, "name");
+    const char *expert = en_json_str (user, "expert");
+    const char *password = en_json_str (args, "password");
+    char hash [crypto_pwhash_STRBYTES];
+    if (s_pwhash (password, hash)) {
+        *code = EN_ERR_INTERNAL;
+        snprintf (err, errlen, "out of memory hashing the password");
+        return -1;
+    }
+    en_db_t *db = en_nstore_db (self->store);
+    en_db_begin (db);
+    int rc = en_nstore_user_password (self->store, name, hash);
+    sodium_memzero (hash, sizeof hash);
+    if (rc == 0 && expert)
+        rc = secret_key ? s_expert_key_wrap (self, expert, public_hex, secret_key, password, recovery)
+                        : s_expert_rekey (self, expert, password, recovery, public_hex);
+    if (rc == 0)
+        s_audit (self, event, NULL, en_json_str (args, "_user"), name, "update", "ok", detail);
+    if (rc || en_db_commit (db)) {
+        en_db_rollback (db);
+        *code = EN_ERR_INTERNAL;
+        snprintf (err, errlen, "could not store the new password of '%s'", name);
+        return -1;
+    }
+    return 0;
+}
+
+//  A refusal of a password-changing verb, in the access log.
+static void
+s_user_refused (en_node_t *self, json_t *user, json_t *args, const char *event, const char *detail)
+{
+    en_db_t *db = en_nstore_db (self->store);
+    en_db_begin (db);
+    s_audit (self, event, NULL, en_json_str (args, "_user"), en_json_str (user, "name"), "update", "refused", detail);
+    en_db_commit (db);
+}
+
+//  A new password. For an expert the key is re-wrapped, which needs the
+//  key: the old password opens it (the node cannot); with
+//  new_recovery_code the recovery wrap is replaced too and the new code
+//  returned. Other roles may be given a new password by a beheerder
+//  without the old one.
+static json_t *
+s_verb_user_passwd (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    json_t *user = s_user_with_password (self, args, code, err, errlen);
+    if (!user)
+        return NULL;
+    const char *name = en_json_str (user, "name");
+    const char *expert = en_json_str (user, "expert");
+    const char *old = en_json_str (args, "old_password");
+    //  The first password and recovery code were seen by whoever made the
+    //  account: the expert replaces both, with a code only they see
+    char *fresh = expert && json_is_true (json_object_get (args, "new_recovery_code"))
+                ? en_keywrap_recovery_new () : NULL;
+    unsigned char *secret_key = (unsigned char *) sodium_malloc (crypto_box_SECRETKEYBYTES);
+    char public_hex [crypto_box_PUBLICKEYBYTES * 2 + 1];
+    json_t *result = NULL;
+    if (!secret_key) {
+        *code = EN_ERR_INTERNAL;
+        snprintf (err, errlen, "out of memory");
+    }
+    else
+    if (expert && !old) {
+        *code = EN_ERR_INVALID;
+        snprintf (err, errlen, "an expert's password is changed with the old one (field 'old_password'), or "
+                  "with the recovery code (user-recover): the node cannot open the expert's key");
+    }
+    else
+    if ((expert && s_expert_key_open (self, expert, "password", old, secret_key, public_hex))
+    ||  (!expert && old && crypto_pwhash_str_verify (en_json_str (user, "pwhash"), old, strlen (old)))) {
+        *code = EN_ERR_FORBIDDEN;
+        snprintf (err, errlen, "the old password of '%s' is wrong", name);
+        s_user_refused (self, user, args, "user.passwd", "wrong old password");
+    }
+    else
+    if (s_user_set_password (self, user, args, secret_key, public_hex, fresh, "user.passwd",
+                             fresh ? "new recovery code" : NULL, code, err, errlen) == 0) {
+        result = json_pack ("{s:s, s:b}", "name", name, "rewrapped", expert != NULL);
+        if (fresh)
+            json_object_set_new (result, "recovery_code", json_string (fresh));
+    }
+    if (secret_key)
+        sodium_free (secret_key);
+    if (fresh) {
+        sodium_memzero (fresh, strlen (fresh));
+        free (fresh);
+    }
+    json_decref (user);
+    return result;
+}
+
+//  A forgotten password: the recovery code opens the expert's key, which
+//  is wrapped again with the new password and with a NEW recovery code
+//  (the used one no longer opens anything).
+static json_t *
+s_verb_user_recover (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    json_t *user = s_user_with_password (self, args, code, err, errlen);
+    if (!user)
+        return NULL;
+    const char *name = en_json_str (user, "name");
+    const char *expert = en_json_str (user, "expert");
+    char *typed = en_keywrap_recovery_normalize (en_json_str (args, "recovery_code"));
+    char *fresh = en_keywrap_recovery_new ();
+    unsigned char *secret_key = (unsigned char *) sodium_malloc (crypto_box_SECRETKEYBYTES);
+    char public_hex [crypto_box_PUBLICKEYBYTES * 2 + 1];
+    json_t *result = NULL;
+    if (!expert) {
+        *code = EN_ERR_CONFLICT;
+        snprintf (err, errlen, "only an expert's account has a recovery code; a beheerder gives '%s' a new "
+                  "password (user-passwd)", name);
+    }
+    else
+    if (!typed) {
+        *code = EN_ERR_INVALID;
+        snprintf (err, errlen, "field 'recovery_code' must be 24 letters and digits 2-7 (groups of four)");
+    }
+    else
+    if (!secret_key || s_expert_key_open (self, expert, "recovery", typed, secret_key, public_hex)) {
+        *code = EN_ERR_FORBIDDEN;
+        snprintf (err, errlen, "the recovery code does not open the key of '%s' (used before, or mistyped)", name);
+        s_user_refused (self, user, args, "user.recover", NULL);
+    }
+    else
+    if (s_user_set_password (self, user, args, secret_key, public_hex, fresh, "user.recover",
+                             "new recovery code", code, err, errlen) == 0)
+        result = json_pack ("{s:s, s:s, s:s}", "name", name, "expert", expert, "recovery_code", fresh);
+    if (secret_key)
+        sodium_free (secret_key);
+    if (typed) {
+        sodium_memzero (typed, strlen (typed));
+        free (typed);
+    }
+    sodium_memzero (fresh, strlen (fresh));
+    free (fresh);
+    json_decref (user);
+    return result;
+}
+
+//  Password and recovery code both lost: a new key pair for the expert,
+//  wrapped with a new password and a new recovery code, published. What
+//  was sealed to the old key cannot be opened by anyone any more.
+static json_t *
+s_verb_user_rekey (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    json_t *user = s_user_with_password (self, args, code, err, errlen);
+    if (!user)
+        return NULL;
+    const char *name = en_json_str (user, "name");
+    const char *expert = en_json_str (user, "expert");
+    char public_hex [crypto_box_PUBLICKEYBYTES * 2 + 1] = "";
+    char *recovery = en_keywrap_recovery_new ();
+    json_t *result = NULL;
+    if (!expert) {
+        *code = EN_ERR_CONFLICT;
+        snprintf (err, errlen, "'%s' is not an expert's account: it has no key", name);
+    }
+    else
+    if (s_user_set_password (self, user, args, NULL, public_hex, recovery, "user.rekey",
+                             "new box key; what was sealed to the old one cannot be opened", code, err, errlen) == 0) {
+        result = json_pack ("{s:s, s:s, s:s, s:s}", "name", name, "expert", expert, "box_public", public_hex,
+                            "recovery_code", recovery);
+        zsys_notice ("expert %s has a new box key (account %s); dossiers sealed to the old key cannot be "
+                     "opened", expert, name);
+        s_flush (self);
+    }
+    sodium_memzero (recovery, strlen (recovery));
+    free (recovery);
+    json_decref (user);
+    return result;
+}
+
+//  The portal tells the node of a login (it checks the password and the
+//  TOTP code itself, before it lets the person in): an access-log entry
+//  with the person as actor. With totp_step (from en_totp_verify_step) a
+//  successful login is refused (409) if that code's step was used before.
+static json_t *
+s_verb_login_event (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    static const char *outcomes [] = { "ok", "failed", "locked", NULL };
+    const char *name = en_json_str (args, "name");
+    const char *outcome = en_json_str (args, "outcome");
+    const char *address = en_json_str (args, "address");
+    if (!name || !*name || strlen (name) > 63 || !en_vocab_has (outcomes, outcome)
+    ||  (address && strlen (address) > 64)) {
+        *code = EN_ERR_INVALID;
+        snprintf (err, errlen, "login-event needs name (up to 63 bytes), outcome ok|failed|locked and "
+                  "optionally address (up to 64 bytes)");
+        return NULL;
+    }
+    json_t *step = json_object_get (args, "totp_step");
+    if (step && (!json_is_integer (step) || json_integer_value (step) < 0)) {
+        *code = EN_ERR_INVALID;
+        snprintf (err, errlen, "field 'totp_step' must be the TOTP time step of the code (en_totp_verify_step)");
+        return NULL;
+    }
+    //  A name nobody has is recorded, but not as typed: it may be a
+    //  password typed in the wrong field
+    json_t *user = en_nstore_user (self->store, name);
+    const char *actor = user ? name : "unknown-account";
+    en_db_t *db = en_nstore_db (self->store);
+    en_db_begin (db);
+    //  A successful login records its TOTP step; a code of a step used
+    //  before is a replay and turns the login into a refusal
+    int replay = user && streq (outcome, "ok")
+               ? en_nstore_user_login (self->store, name, en_now_ms (), step ? json_integer_value (step) : -1) : 0;
+    const char *why = replay == 1 ? "totp code used before" : streq (outcome, "locked") ? "locked" : "";
+    char detail [128];
+    snprintf (detail, sizeof detail, "%s%s%s", why, address ? (*why ? " from " : "from ") : "", address ? address : "");
+    s_audit (self, "user.login", NULL, actor, NULL, "login", streq (outcome, "ok") && replay == 0 ? "ok" : "refused",
+             *detail ? detail : NULL);
+    en_db_commit (db);
+    json_decref (user);
+    if (replay == 1) {
+        *code = EN_ERR_CONFLICT;
+        snprintf (err, errlen, "this TOTP code was used before: wait for the next one");
+        return NULL;
+    }
+    return json_pack ("{s:s, s:s}", "name", name, "outcome", outcome);
+}
+
+//  An expert's box key as the node holds it: the public key and the
+//  wraps of the secret key (never the secret key itself). 409 when the
+//  expert has no account yet (the key is still sealed with the vault).
+static json_t *
+s_expert_key_public (en_node_t *self, const char *expert, int *code, char *err, size_t errlen)
+{
+    json_t *keys = expert ? en_nstore_expert_key (self->store, expert) : NULL;
+    if (!keys) {
+        *code = EN_ERR_NOT_FOUND;
+        snprintf (err, errlen, "no expert '%.63s' with a key at this node", expert ? expert : "");
+        return NULL;
+    }
+    if (!json_is_object (json_object_get (keys, "wrap_password"))) {
+        *code = EN_ERR_CONFLICT;
+        snprintf (err, errlen, "expert '%.63s' has no account yet, so nobody can open its key: make one "
+                  "(expertnet node user-add NAME --role expert --expert %.63s)", expert, expert);
+        json_decref (keys);
+        return NULL;
+    }
+    json_t *result = json_pack ("{s:s, s:s, s:{s:O, s:O}}", "expert", expert,
+                                "box_public", en_json_str (keys, "box_public"), "wrapped",
+                                "password", json_object_get (keys, "wrap_password"),
+                                "recovery", json_object_get (keys, "wrap_recovery"));
+    json_decref (keys);
+    return result;
+}
+
+static json_t *
+s_verb_expert_key (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    return s_expert_key_public (self, en_json_str (args, "expert"), code, err, errlen);
+}
+
+//  The dossier of an accepted offer, still sealed to the expert's key,
+//  with that key's wraps: the caller who knows the expert's password (the
+//  `expertnet` command, the portal) unwraps the key and opens the
+//  dossier. The node cannot. args: offer, and optionally expert (must be
+//  the offer's). A caller acting as an expert's account gets only that
+//  expert's dossiers.
+static json_t *
+s_verb_dossier (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    const char *offer_id = en_json_str (args, "offer");
+    const char *asked = en_json_str (args, "expert");
+    const char *user_arg = en_json_str (args, "_user");
+    json_t *offer = offer_id ? en_nstore_offer (self->store, offer_id) : NULL;
+    char *sealed = offer ? en_nstore_offer_dossier (self->store, offer_id) : NULL;
+    json_t *replies = offer ? en_nstore_offer_replies (self->store, offer_id) : NULL;
+    bool something = sealed || json_array_size (replies) > 0;
+    const char *expert = offer ? en_json_str (offer, "expert") : NULL;
+    json_t *account = user_arg ? en_nstore_user (self->store, user_arg) : NULL;
+    json_t *result = NULL;
+    if (!offer || !something) {
+        *code = EN_ERR_NOT_FOUND;
+        snprintf (err, errlen, "no dossier for offer '%.80s' at this node (yet)", offer_id ? offer_id : "");
+    }
+    else
+    if ((asked && !streq (asked, expert))
+    ||  (account && !streq (en_json_str (account, "role"), "expert"))
+    ||  (account && !streq (en_json_str (account, "expert") ?: "", expert))) {
+        *code = EN_ERR_FORBIDDEN;
+        snprintf (err, errlen, "the dossier of '%s' is sealed to another expert; '%.63s' cannot open it",
+                  offer_id, account ? en_json_str (account, "name") : asked);
+    }
+    else {
+        result = s_expert_key_public (self, expert, code, err, errlen);
+        if (result) {
+            json_object_set_new (result, "offer", json_string (offer_id));
+            json_object_set (result, "request", json_object_get (offer, "request_id"));
+            json_object_set_new (result, "sealed", sealed ? json_string (sealed) : json_null ());
+            json_object_set (result, "replies", replies);
+        }
+    }
+    json_decref (replies);
+    if (offer && something) {
+        en_db_t *db = en_nstore_db (self->store);
+        en_db_begin (db);
+        s_audit (self, "dossier.read", en_json_str (offer, "request_id"), user_arg, asked ? asked : expert,
+                 "read", result ? "ok" : "refused", offer_id);
+        en_db_commit (db);
+    }
+    free (sealed);
+    json_decref (account);
+    json_decref (offer);
+    return result;
+}
+
+//  NEN 7513: every access-log entry about one client, in plain Dutch:
+//  entries under the case's pseudonym and under the requests about it.
+//  The export itself is logged.
+static json_t *
+s_verb_audit_export (en_node_t *self, json_t *args, int *code, char *err, size_t errlen)
+{
+    const char *pseudonym = en_json_str (args, "case");
+    if (!pseudonym || !en_id_valid (pseudonym)) {
+        *code = EN_ERR_INVALID;
+        snprintf (err, errlen, "audit-export needs field 'case' (the client's pseudonym)");
+        return NULL;
+    }
+    en_db_t *db = en_nstore_db (self->store);
+    json_t *entries = en_audit_case (db, pseudonym);
+    json_t *ids = en_nstore_case_requests (self->store, pseudonym);
+    size_t index;
+    json_t *id;
+    json_array_foreach (ids, index, id) {
+        json_t *more = en_audit_case (db, json_string_value (id));
+        json_array_extend (entries, more);
+        json_decref (more);
+    }
+    json_decref (ids);
+    char *known = en_nstore_case_sealed (self->store, pseudonym);
+    free (known);
+    if (!known && json_array_size (entries) == 0) {
+        json_decref (entries);
+        *code = EN_ERR_NOT_FOUND;
+        snprintf (err, errlen, "no case '%s' and no log entries about it at this node", pseudonym);
+        return NULL;
+    }
+    //  Oldest first across the case and its requests
+    size_t count = json_array_size (entries);
+    json_t **sorted = (json_t **) calloc (count ? count : 1, sizeof (json_t *));
+    json_t *entry;
+    json_array_foreach (entries, index, entry)
+        sorted [index] = entry;
+    for (size_t i = 1; i < count; i++)
+        for (size_t j = i; j > 0 && en_json_int (sorted [j - 1], "seq", 0) > en_json_int (sorted [j], "seq", 0); j--) {
+            json_t *swap = sorted [j];
+            sorted [j] = sorted [j - 1];
+            sorted [j - 1] = swap;
+        }
+    json_t *lines = json_array ();
+    for (size_t i = 0; i < count; i++) {
+        char *line = en_audit_line_nl (sorted [i]);
+        json_array_append_new (lines, json_string (line));
+        zstr_free (&line);
+    }
+    free (sorted);
+    json_decref (entries);
+    en_db_begin (db);
+    s_audit (self, "audit.export", pseudonym, en_json_str (args, "_user"), self->name, "export", "ok", NULL);
+    en_db_commit (db);
+    return json_pack ("{s:s, s:s, s:I, s:o}", "case", pseudonym, "node", self->name,
+                      "entries", (json_int_t) count, "lines", lines);
 }
 
 static void
@@ -1405,6 +2494,9 @@ s_handle_control (en_node_t *self, zsock_t *sock)
     else
     if (streq (verb, "close"))
         result = s_verb_close (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "reply"))
+        result = s_verb_reply (self, args, &code, err, sizeof err);
     else
     if (streq (verb, "expert-add") || streq (verb, "expert-update"))
         result = s_verb_expert_put (self, args, streq (verb, "expert-update"), &code, err, sizeof err);
@@ -1449,6 +2541,42 @@ s_handle_control (en_node_t *self, zsock_t *sock)
     if (streq (verb, "accept") || streq (verb, "decline") || streq (verb, "advise"))
         result = s_verb_answer (self, verb, args, &code, err, sizeof err);
     else
+    if (streq (verb, "notifications"))
+        result = s_verb_notifications (self, args);
+    else
+    if (streq (verb, "expert-contacts"))
+        result = en_nstore_contacts (self->store);         //  node-local: never published
+    else
+    if (streq (verb, "user-add"))
+        result = s_verb_user_add (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "user-get"))
+        result = s_verb_user_get (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "users"))
+        result = en_nstore_users (self->store);
+    else
+    if (streq (verb, "user-remove"))
+        result = s_verb_user_remove (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "user-passwd"))
+        result = s_verb_user_passwd (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "user-recover"))
+        result = s_verb_user_recover (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "user-rekey"))
+        result = s_verb_user_rekey (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "login-event"))
+        result = s_verb_login_event (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "expert-key"))
+        result = s_verb_expert_key (self, args, &code, err, sizeof err);
+    else
+    if (streq (verb, "audit-export"))
+        result = s_verb_audit_export (self, args, &code, err, sizeof err);
+    else
         snprintf (err, sizeof err, "unknown verb '%s'", verb);
     en_control_reply (sock, routing_id, result, code, result ? NULL : err);
     zframe_destroy (&routing_id);
@@ -1461,12 +2589,29 @@ en_node_reload (en_node_t *self, zconfig_t *config)
 {
     self->heartbeat_ms = en_config_ms (config, "node/heartbeat", "1s");
     self->retry_ms = en_config_ms (config, "node/retry", "2s");
+    char err [256];
+    if (s_accounts_config (self, config, err, sizeof err))
+        zsys_warning ("%s; keeping the account settings", err);
     const char *endpoint = zconfig_get (config, "broker/endpoint", "tcp://127.0.0.1:7700");
     if (!streq (endpoint, self->endpoint)) {
         free (self->endpoint);
         self->endpoint = strdup (endpoint);
         s_connect (self);
     }
+    //  Notification settings: a new sender with the new settings
+    err [0] = 0;
+    en_notify_config_t *notify = en_notify_config_new (config, self->region, err, sizeof err);
+    if (notify) {
+        s_notify_stop (self);
+        en_notify_config_destroy (&self->notify_config);
+        json_decref (self->staff);
+        self->notify_config = notify;
+        self->staff = NULL;
+        if (s_notify_setup_sender (self, config, err, sizeof err))
+            zsys_error ("notifications: %s", err);
+    }
+    else
+        zsys_error ("notify settings not reloaded: %s", err);
     zsys_info ("configuration reloaded: broker %s, heartbeat %lldms", self->endpoint,
                (long long) self->heartbeat_ms);
 }
@@ -1488,7 +2633,11 @@ en_node_run (en_node_t *self)
         else
         if (which == self->control || (which && which == self->portal_control))
             s_handle_control (self, which);
+        else
+        if (self->sender && which == en_notify_sender_sock (self->sender))
+            s_notify_result (self);
         int64_t now = en_now_ms ();
+        s_notify_tick (self, now);
         if (self->connected && now - self->last_rx > 3 * self->heartbeat_ms) {
             zsys_warning ("lost contact with broker %s; reconnecting", self->endpoint);
             s_connect (self);

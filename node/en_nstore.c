@@ -14,6 +14,18 @@
       cases           (3) the case register: pseudonym -> identifying data
                       sealed with the vault's data key (en_vault)
       audit           (4) the hash-chained access log (en_audit)
+      expert_contacts (7) an expert's e-mail address and phone number:
+                      node-local, never in the expert record that is
+                      published to the broker
+      notifications   (7) the durable notification queue (en_notify):
+                      one row per message per recipient, written in the
+                      transaction of the event that causes it
+      expert_keys     (5, 8) each expert's box key pair: the secret sealed
+                      with the vault until the expert has an account, then
+                      only wrapped by the person (en_keywrap): once with
+                      the password, once with the recovery code
+      users           (8) per-person accounts: role, Argon2id password
+                      hash, TOTP secret sealed with the vault
 */
 #include "en_nstore.h"
 
@@ -93,6 +105,77 @@ static const char *s_migrations [] = {
     "ALTER TABLE cases ADD COLUMN summary TEXT NOT NULL DEFAULT '{}';"
     "ALTER TABLE cases ADD COLUMN phases TEXT NOT NULL DEFAULT '{}';"
     "ALTER TABLE cases ADD COLUMN outcome TEXT;",
+    //  7: notifications that reach people (en_notify). Contacts live in
+    //  their own table so the expert record, which is published, never
+    //  holds them. offers.reminded: a reminder was considered (queued or
+    //  nobody to tell), so it is never queued twice.
+    "CREATE TABLE expert_contacts ("
+    "  expert TEXT PRIMARY KEY,"
+    "  email TEXT,"
+    "  phone TEXT,"
+    "  updated INTEGER NOT NULL);"
+    "CREATE TABLE notifications ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL,"
+    "  channel TEXT NOT NULL,"
+    "  recipient TEXT NOT NULL,"
+    "  expert TEXT,"
+    "  offer TEXT,"
+    "  request TEXT,"
+    "  urgency TEXT,"
+    "  deadline INTEGER,"
+    "  link TEXT NOT NULL,"
+    "  subject TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  message_id TEXT NOT NULL UNIQUE,"
+    "  state TEXT NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_try INTEGER NOT NULL,"
+    "  last_error TEXT,"
+    "  created INTEGER NOT NULL,"
+    "  sent INTEGER);"
+    "CREATE INDEX notifications_due ON notifications (state, next_try);"
+    "ALTER TABLE offers ADD COLUMN reminded INTEGER NOT NULL DEFAULT 0;",
+    //  8: per-person accounts (medewerker, expert, beheerder). An expert
+    //  account is bound to one expert of this node. The expert's box
+    //  secret is then kept only wrapped by that person (en_keywrap JSON,
+    //  password and recovery code); box_secret, the vault-sealed copy,
+    //  is NULL from then on, so the server cannot open a dossier.
+    "CREATE TABLE users ("
+    "  name TEXT PRIMARY KEY,"
+    "  role TEXT NOT NULL CHECK (role IN ('medewerker', 'expert', 'beheerder')),"
+    "  expert TEXT UNIQUE,"
+    "  pwhash TEXT NOT NULL,"
+    "  totp TEXT,"
+    "  email TEXT,"
+    "  phone TEXT,"
+    "  created INTEGER NOT NULL,"
+    "  last_login INTEGER,"
+    "  totp_step INTEGER,"
+    "  disabled INTEGER NOT NULL DEFAULT 0,"
+    "  CHECK ((role = 'expert') = (expert IS NOT NULL)));"
+    "CREATE TABLE expert_keys_7 ("
+    "  expert TEXT PRIMARY KEY,"
+    "  box_public TEXT NOT NULL,"
+    "  box_secret TEXT,"
+    "  wrap_password TEXT,"
+    "  wrap_recovery TEXT,"
+    "  CHECK (box_secret IS NOT NULL OR (wrap_password IS NOT NULL AND wrap_recovery IS NOT NULL)));"
+    "INSERT INTO expert_keys_7 (expert, box_public, box_secret)"
+    "  SELECT expert, box_public, box_secret FROM expert_keys;"
+    "DROP TABLE expert_keys;"
+    "ALTER TABLE expert_keys_7 RENAME TO expert_keys;",
+    //  9: a reply of the requesting team to an advice, sealed to the
+    //  accepting expert like the dossier. The origin keeps that expert's
+    //  box key (from STATUS accepted) to seal to; the expert's node keeps
+    //  what arrived, per offer, in order.
+    "ALTER TABLE requests ADD COLUMN box_key TEXT;"
+    "CREATE TABLE offer_replies ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  offer_id TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  sealed TEXT NOT NULL);"
+    "CREATE INDEX offer_replies_offer ON offer_replies (offer_id, seq);",
     NULL
 };
 
@@ -106,6 +189,9 @@ en_nstore_new (const char *path, char *err, size_t errlen)
     assert (self);
     self->db = db;
     self->outbox = en_outbox_new (db);
+    //  Deleted content is overwritten (a vault-sealed expert key replaced
+    //  by its wraps, a removed account's hash)
+    sqlite3_exec (en_db_handle (db), "PRAGMA secure_delete = ON", NULL, NULL, NULL);
     return self;
 }
 
@@ -189,8 +275,9 @@ en_nstore_request_status (en_nstore_t *self, json_t *status)
     int rc = en_db_exec (self->db,
         "UPDATE requests SET state = ?, updated = ?,"
         " expert = CASE WHEN ? IN ('accepted', 'advice', 'closed') THEN coalesce (?, expert) ELSE NULL END,"
+        " box_key = CASE WHEN ? = 'accepted' THEN coalesce (?, box_key) ELSE box_key END,"
         " advice = coalesce (?, advice) WHERE id = ?",
-        "sissss", state, at, state, expert, advice, id)
+        "sissssss", state, at, state, expert, state, en_json_str (status, "box_key"), advice, id)
         || s_event (self, id, at, en_json_str (status, "event"), state, expert,
                     advice ? "advice received" : en_json_str (status, "detail"));
     return rc ? -1 : 0;
@@ -251,17 +338,24 @@ en_nstore_expert (en_nstore_t *self, const char *id)
     return record;
 }
 
-json_t *
-en_nstore_experts (en_nstore_t *self)
+//  One column of rows as an array of its values. Takes rows.
+static json_t *
+s_column (json_t *rows, const char *column)
 {
-    json_t *rows = en_db_rows (en_db_query (self->db, "SELECT record AS record_json FROM experts ORDER BY id", NULL));
-    json_t *experts = json_array ();
+    json_t *values = json_array ();
     size_t index;
     json_t *row;
     json_array_foreach (rows, index, row)
-        json_array_append (experts, json_object_get (row, "record"));
+        json_array_append (values, json_object_get (row, column));
     json_decref (rows);
-    return experts;
+    return values;
+}
+
+json_t *
+en_nstore_experts (en_nstore_t *self)
+{
+    return s_column (en_db_rows (en_db_query (self->db,
+        "SELECT record AS record_json FROM experts ORDER BY id", NULL)), "record");
 }
 
 int
@@ -382,10 +476,45 @@ int
 en_nstore_offer_dossier_put (en_nstore_t *self, const char *request_id, const char *expert, const char *sealed)
 {
     if (en_db_exec (self->db,
-            "UPDATE offers SET dossier = ?, updated = ? WHERE request_id = ? AND expert = ? AND answer = 'accept'",
+            "UPDATE offers SET dossier = ?, updated = ? WHERE request_id = ? AND expert = ? AND answer IN ('accept', 'advise')",
             "siss", sealed, en_now_ms (), request_id, expert))
         return -1;
     return sqlite3_changes (en_db_handle (self->db)) > 0 ? 0 : 1;
+}
+
+int
+en_nstore_request_reply (en_nstore_t *self, const char *id, const char *text)
+{
+    return en_db_exec (self->db,
+        "INSERT INTO request_events (request_id, at, event, state, expert, detail)"
+        " SELECT id, ?, 'reply', state, expert, ? FROM requests WHERE id = ?",
+        "iss", en_now_ms (), text, id);
+}
+
+char *
+en_nstore_request_box_key (en_nstore_t *self, const char *id)
+{
+    return en_db_text (self->db, "SELECT box_key FROM requests WHERE id = ? AND box_key IS NOT NULL", "s", id);
+}
+
+int
+en_nstore_offer_reply_put (en_nstore_t *self, const char *request_id, const char *expert, const char *sealed)
+{
+    char *offer_id = en_db_text (self->db,
+        "SELECT id FROM offers WHERE request_id = ? AND expert = ? AND answer IN ('accept', 'advise')", "ss", request_id, expert);
+    if (!offer_id)
+        return 1;
+    int rc = en_db_exec (self->db, "INSERT INTO offer_replies (offer_id, at, sealed) VALUES (?, ?, ?)",
+                         "sis", offer_id, en_now_ms (), sealed);
+    free (offer_id);
+    return rc ? -1 : 0;
+}
+
+json_t *
+en_nstore_offer_replies (en_nstore_t *self, const char *offer_id)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT at, sealed FROM offer_replies WHERE offer_id = ? ORDER BY seq", "s", offer_id));
 }
 
 char *
@@ -406,7 +535,120 @@ json_t *
 en_nstore_expert_key (en_nstore_t *self, const char *expert)
 {
     return en_db_one (en_db_query (self->db,
-        "SELECT expert, box_public, box_secret FROM expert_keys WHERE expert = ?", "s", expert));
+        "SELECT expert, box_public, box_secret, wrap_password AS wrap_password_json,"
+        " wrap_recovery AS wrap_recovery_json FROM expert_keys WHERE expert = ?", "s", expert));
+}
+
+int
+en_nstore_expert_key_wrap (en_nstore_t *self, const char *expert, const char *box_public,
+                           json_t *wrap_password, json_t *wrap_recovery)
+{
+    char *password = json_dumps (wrap_password, JSON_COMPACT | JSON_SORT_KEYS);
+    char *recovery = wrap_recovery ? json_dumps (wrap_recovery, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    int rc = -1;
+    if (password && recovery)
+        rc = en_db_exec (self->db,
+            "INSERT INTO expert_keys (expert, box_public, box_secret, wrap_password, wrap_recovery)"
+            " VALUES (?, ?, NULL, ?, ?)"
+            " ON CONFLICT (expert) DO UPDATE SET box_public = excluded.box_public, box_secret = NULL,"
+            " wrap_password = excluded.wrap_password, wrap_recovery = excluded.wrap_recovery",
+            "ssss", expert, box_public, password, recovery);
+    else
+    if (password)
+        rc = en_db_exec (self->db,
+            "UPDATE expert_keys SET wrap_password = ? WHERE expert = ? AND box_public = ?"
+            " AND wrap_recovery IS NOT NULL", "sss", password, expert, box_public);
+    if (rc == 0 && !recovery && sqlite3_changes (en_db_handle (self->db)) != 1)
+        rc = -1;
+    free (password);
+    free (recovery);
+    return rc;
+}
+
+#define USER_COLUMNS \
+    "name, role, expert, email, phone, created, last_login, disabled = 1 AS disabled_bool"
+
+int
+en_nstore_user_insert (en_nstore_t *self, json_t *user)
+{
+    const char *name = en_json_str (user, "name");
+    if (en_db_int (self->db, "SELECT count(*) FROM users WHERE name = ?", "s", name))
+        return 1;
+    return en_db_exec (self->db,
+        "INSERT INTO users (name, role, expert, pwhash, totp, email, phone, created)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "sssssssi", name, en_json_str (user, "role"), en_json_str (user, "expert"),
+        en_json_str (user, "pwhash"), en_json_str (user, "totp"), en_json_str (user, "email"),
+        en_json_str (user, "phone"), en_now_ms ());
+}
+
+json_t *
+en_nstore_user (en_nstore_t *self, const char *name)
+{
+    json_t *user = en_db_one (en_db_query (self->db,
+        "SELECT " USER_COLUMNS ", pwhash, totp FROM users WHERE name = ?", "s", name));
+    if (user)
+        json_object_set_new (user, "disabled",
+                             json_boolean (en_json_int (user, "disabled_bool", 0)));
+    if (user)
+        json_object_del (user, "disabled_bool");
+    return user;
+}
+
+char *
+en_nstore_expert_user (en_nstore_t *self, const char *expert)
+{
+    return en_db_text (self->db, "SELECT name FROM users WHERE expert = ?", "s", expert);
+}
+
+json_t *
+en_nstore_users (en_nstore_t *self)
+{
+    json_t *users = en_db_rows (en_db_query (self->db,
+        "SELECT " USER_COLUMNS ", totp IS NOT NULL AS totp_bool FROM users ORDER BY name", NULL));
+    size_t index;
+    json_t *user;
+    json_array_foreach (users, index, user) {
+        json_object_set_new (user, "disabled", json_boolean (en_json_int (user, "disabled_bool", 0)));
+        json_object_set_new (user, "totp", json_boolean (en_json_int (user, "totp_bool", 0)));
+        json_object_del (user, "disabled_bool");
+        json_object_del (user, "totp_bool");
+    }
+    return users;
+}
+
+int
+en_nstore_user_remove (en_nstore_t *self, const char *name)
+{
+    if (en_db_exec (self->db, "DELETE FROM users WHERE name = ?", "s", name))
+        return -1;
+    return sqlite3_changes (en_db_handle (self->db)) > 0 ? 0 : 1;
+}
+
+int
+en_nstore_user_password (en_nstore_t *self, const char *name, const char *pwhash)
+{
+    return en_db_exec (self->db, "UPDATE users SET pwhash = ? WHERE name = ?", "ss", pwhash, name);
+}
+
+int
+en_nstore_user_login (en_nstore_t *self, const char *name, int64_t at, int64_t totp_step)
+{
+    if (en_db_exec (self->db,
+            "UPDATE users SET last_login = ?, totp_step = CASE WHEN ? >= 0 THEN ? ELSE totp_step END"
+            " WHERE name = ? AND (? < 0 OR totp_step IS NULL OR totp_step < ?)",
+            "iiisii", at, totp_step, totp_step, name, totp_step, totp_step))
+        return -1;
+    return sqlite3_changes (en_db_handle (self->db)) > 0 ? 0 : 1;
+}
+
+json_t *
+en_nstore_case_requests (en_nstore_t *self, const char *pseudonym)
+{
+    return s_column (en_db_rows (en_db_query (self->db,
+        "SELECT id FROM requests WHERE json_extract (summary, '$.case') = ?"
+        " UNION SELECT request_id AS id FROM offers WHERE json_extract (request, '$.case') = ?",
+        "ss", pseudonym, pseudonym)), "id");
 }
 
 int
@@ -449,6 +691,7 @@ en_nstore_reseal (en_nstore_t *self, en_nstore_reseal_fn *reseal, void *arg)
         { "cases", "pseudonym", "sealed" },
         { "requests", "id", "dossier" },
         { "expert_keys", "expert", "box_secret" },
+        { "users", "name", "totp" },
         { NULL, NULL, NULL } };
     int64_t count = 0;
     for (int i = 0; columns [i][0]; i++) {
@@ -473,4 +716,128 @@ en_nstore_reseal (en_nstore_t *self, en_nstore_reseal_fn *reseal, void *arg)
         json_decref (rows);
     }
     return count;
+}
+
+//  --------------------------------------------------------------------
+//  Expert contacts and the notification queue (en_notify)
+
+int
+en_nstore_contact_put (en_nstore_t *self, const char *expert, const char *email, const char *phone)
+{
+    //  NULL keeps the stored value, "" clears it
+    return en_db_exec (self->db,
+        "INSERT INTO expert_contacts (expert, email, phone, updated) VALUES (?, nullif (?, ''), nullif (?, ''), ?)"
+        " ON CONFLICT (expert) DO UPDATE SET"
+        "  email = CASE WHEN ?2 IS NULL THEN email ELSE nullif (?2, '') END,"
+        "  phone = CASE WHEN ?3 IS NULL THEN phone ELSE nullif (?3, '') END,"
+        "  updated = excluded.updated",
+        "sssi", expert, email, phone, en_now_ms ());
+}
+
+json_t *
+en_nstore_contact (en_nstore_t *self, const char *expert)
+{
+    return en_db_one (en_db_query (self->db,
+        "SELECT expert, email, phone FROM expert_contacts WHERE expert = ?", "s", expert));
+}
+
+json_t *
+en_nstore_contacts (en_nstore_t *self)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT expert, email, phone, updated FROM expert_contacts ORDER BY expert", NULL));
+}
+
+int
+en_nstore_notify_put (en_nstore_t *self, json_t *n)
+{
+    int64_t now = en_now_ms ();
+    return en_db_exec (self->db,
+        "INSERT INTO notifications (kind, channel, recipient, expert, offer, request, urgency, deadline,"
+        " link, subject, body, message_id, state, attempts, next_try, created)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, nullif (?, 0), ?, ?, ?, ?, 'wacht', 0, ?, ?)",
+        "sssssssissssii", en_json_str (n, "kind"), en_json_str (n, "channel"), en_json_str (n, "recipient"),
+        en_json_str (n, "expert"), en_json_str (n, "offer"), en_json_str (n, "request"),
+        en_json_str (n, "urgency"), en_json_int (n, "deadline", 0), en_json_str (n, "link"),
+        en_json_str (n, "subject"), en_json_str (n, "body"), en_json_str (n, "message_id"), now, now);
+}
+
+#define NOTIFY_COLUMNS \
+    "id, kind, channel, recipient, expert, offer, request, urgency, deadline, link, subject, body," \
+    " message_id, state, attempts, next_try, last_error, created, sent"
+
+json_t *
+en_nstore_notify_due (en_nstore_t *self, int64_t now, int limit)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT " NOTIFY_COLUMNS " FROM notifications"
+        " WHERE state IN ('wacht', 'mislukt-opnieuw') AND next_try <= ? ORDER BY next_try, id LIMIT ?",
+        "ii", now, (int64_t) limit));
+}
+
+json_t *
+en_nstore_notification (en_nstore_t *self, int64_t id)
+{
+    return en_db_one (en_db_query (self->db,
+        "SELECT " NOTIFY_COLUMNS " FROM notifications WHERE id = ?", "i", id));
+}
+
+int
+en_nstore_notify_state (en_nstore_t *self, int64_t id, const char *state, int64_t attempts,
+                        int64_t next_try, const char *error)
+{
+    int64_t now = en_now_ms ();
+    return en_db_exec (self->db,
+        "UPDATE notifications SET state = ?, attempts = ?, next_try = ?, last_error = ?,"
+        " sent = CASE WHEN ? = 'verzonden' THEN ? ELSE sent END WHERE id = ?",
+        "siissii", state, attempts, next_try, error, state, now, id);
+}
+
+int64_t
+en_nstore_notify_recover (en_nstore_t *self)
+{
+    if (en_db_exec (self->db, "UPDATE notifications SET state = 'wacht' WHERE state = 'bezig'", NULL))
+        return -1;
+    return sqlite3_changes (en_db_handle (self->db));
+}
+
+json_t *
+en_nstore_notifications (en_nstore_t *self, const char *state, int limit)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT id, kind, channel, recipient, expert, offer, request, urgency, deadline, link, subject,"
+        " message_id, state, attempts, next_try, last_error, created, sent FROM notifications"
+        " WHERE (? IS NULL OR state = ?) ORDER BY id DESC LIMIT ?",
+        "ssi", state, state, (int64_t) limit));
+}
+
+json_t *
+en_nstore_notify_counts (en_nstore_t *self)
+{
+    json_t *counts = json_object ();
+    sqlite3_stmt *stmt = en_db_query (self->db, "SELECT state, count(*) FROM notifications GROUP BY state", NULL);
+    while (stmt && sqlite3_step (stmt) == SQLITE_ROW)
+        json_object_set_new (counts, (const char *) sqlite3_column_text (stmt, 0),
+                             json_integer (sqlite3_column_int64 (stmt, 1)));
+    if (stmt)
+        sqlite3_reset (stmt);
+    return counts;
+}
+
+json_t *
+en_nstore_offers_to_remind (en_nstore_t *self, int64_t now)
+{
+    //  Half the time between arrival and deadline has passed, the offer
+    //  is open and unanswered, and the deadline is still ahead
+    return en_db_rows (en_db_query (self->db,
+        "SELECT id, request_id, expert, kind, deadline, json_extract (request, '$.urgency') AS urgency"
+        " FROM offers WHERE state = 'open' AND answer IS NULL AND reminded = 0"
+        " AND received + (deadline - received) / 2 <= ? AND deadline > ? LIMIT 100",
+        "ii", now, now));
+}
+
+int
+en_nstore_offer_reminded (en_nstore_t *self, const char *id)
+{
+    return en_db_exec (self->db, "UPDATE offers SET reminded = 1 WHERE id = ?", "s", id);
 }

@@ -60,11 +60,52 @@ int en_nstore_request_dossier_sent (en_nstore_t *self, const char *id, const cha
 int en_nstore_offer_dossier_put (en_nstore_t *self, const char *request_id, const char *expert,
                                  const char *sealed);
 char *en_nstore_offer_dossier (en_nstore_t *self, const char *offer_id);
+//  Replies of the requesting team to an advice. At the origin: the
+//  accepting expert's box key (caller frees, NULL if none) and the reply
+//  as an event of the request. At the expert's node: a reply sealed to
+//  the expert, stored with the accepted offer (0, 1 no such offer, -1),
+//  and the replies of an offer [{at, sealed}].
+char *en_nstore_request_box_key (en_nstore_t *self, const char *id);
+int en_nstore_request_reply (en_nstore_t *self, const char *id, const char *text);
+int en_nstore_offer_reply_put (en_nstore_t *self, const char *request_id, const char *expert,
+                               const char *sealed);
+json_t *en_nstore_offer_replies (en_nstore_t *self, const char *offer_id);
 //  An expert's box key pair (secret sealed by the caller); put keeps an
 //  existing pair.
 int en_nstore_expert_key_put (en_nstore_t *self, const char *expert, const char *box_public,
                               const char *box_secret);
+//  {expert, box_public, box_secret (vault-sealed, or null once wrapped),
+//  wrap_password, wrap_recovery (en_keywrap JSON or null)} or NULL.
 json_t *en_nstore_expert_key (en_nstore_t *self, const char *expert);
+//  Keep an expert's box secret only wrapped by the person: store (or
+//  replace) the key pair's public half and its wraps, and drop the
+//  vault-sealed copy. wrap_recovery NULL replaces only the password
+//  wrap of an already wrapped key with that public key. 0 or -1.
+int en_nstore_expert_key_wrap (en_nstore_t *self, const char *expert, const char *box_public,
+                               json_t *wrap_password, json_t *wrap_recovery);
+
+//  Accounts. insert takes {name, role, expert, pwhash, totp (sealed),
+//  email, phone}: 0, 1 if the name exists, -1 error.
+int en_nstore_user_insert (en_nstore_t *self, json_t *user);
+//  {name, role, expert, email, phone, created, last_login, disabled,
+//  pwhash, totp (sealed)} or NULL. Caller owns.
+json_t *en_nstore_user (en_nstore_t *self, const char *name);
+//  The account bound to an expert (caller frees) or NULL.
+char *en_nstore_expert_user (en_nstore_t *self, const char *expert);
+//  Every account without secrets: name, role, expert, email, phone,
+//  created, last_login, disabled, totp (bool).
+json_t *en_nstore_users (en_nstore_t *self);
+//  0 removed, 1 no such account, -1 error.
+int en_nstore_user_remove (en_nstore_t *self, const char *name);
+int en_nstore_user_password (en_nstore_t *self, const char *name, const char *pwhash);
+//  A login at `at`; totp_step (>= 0) the TOTP time step of the code used,
+//  or -1. 0 recorded, 1 refused: that step or a later one was used before
+//  (a replayed code), -1 error.
+int en_nstore_user_login (en_nstore_t *self, const char *name, int64_t at, int64_t totp_step);
+
+//  Ids of the requests about a case: those this node submitted for it
+//  and those offered to this node's experts.
+json_t *en_nstore_case_requests (en_nstore_t *self, const char *pseudonym);
 
 //  A case's summary (NULL keeps it), the time it reached phase, its
 //  outcome (NULL keeps it).
@@ -77,10 +118,41 @@ json_t *en_nstore_case_record (en_nstore_t *self, const char *pseudonym);
 int en_nstore_case_rename (en_nstore_t *self, const char *old_pseudonym, const char *new_pseudonym);
 
 //  Re-seal every value sealed with the vault's data key (case register,
-//  dossiers, experts' box secrets) with reseal (returns the new sealed
+//  dossiers, experts' box secrets, TOTP secrets) with reseal (returns the new sealed
 //  text, caller frees; NULL fails). Returns how many, or -1.
 typedef char *(en_nstore_reseal_fn) (const char *sealed, void *arg);
 int64_t en_nstore_reseal (en_nstore_t *self, en_nstore_reseal_fn *reseal, void *arg);
+
+//  An expert's contact, held only at this node (never published).
+//  put: NULL keeps a stored value, "" clears it. contact: {expert,
+//  email, phone} or NULL.
+int en_nstore_contact_put (en_nstore_t *self, const char *expert, const char *email, const char *phone);
+json_t *en_nstore_contact (en_nstore_t *self, const char *expert);
+//  Every expert's contact (for the beheerder), by expert id.
+json_t *en_nstore_contacts (en_nstore_t *self);
+
+//  The notification queue (en_notify). put takes a rendered
+//  notification {kind, channel, recipient, expert?, offer?, request?,
+//  urgency?, deadline?, link, subject, body, message_id} in state
+//  'wacht', due now. Call it inside the event's transaction.
+int en_nstore_notify_put (en_nstore_t *self, json_t *notification);
+//  Rows due for sending (wacht or mislukt-opnieuw, next_try <= now).
+json_t *en_nstore_notify_due (en_nstore_t *self, int64_t now, int limit);
+json_t *en_nstore_notification (en_nstore_t *self, int64_t id);
+//  Record a state (the caller checked the transition, en_notify).
+int en_nstore_notify_state (en_nstore_t *self, int64_t id, const char *state, int64_t attempts,
+                            int64_t next_try, const char *error);
+//  At start: rows left 'bezig' by a stopped node are due again. Returns
+//  how many, or -1.
+int64_t en_nstore_notify_recover (en_nstore_t *self);
+//  The queue for the beheerder (newest first, without bodies); state NULL = all.
+json_t *en_nstore_notifications (en_nstore_t *self, const char *state, int limit);
+//  {state: count}
+json_t *en_nstore_notify_counts (en_nstore_t *self);
+//  Open, unanswered offers past half their time, not yet reminded:
+//  [{id, request_id, expert, kind, deadline, urgency}].
+json_t *en_nstore_offers_to_remind (en_nstore_t *self, int64_t now);
+int en_nstore_offer_reminded (en_nstore_t *self, const char *id);
 
 //  Counts for `expertnet node status`.
 json_t *en_nstore_counts (en_nstore_t *self);

@@ -37,6 +37,7 @@ static const char *s_usage_text =
 "  request list [--state STATE]               requests of this node\n"
 "  request show ID                            one request and its timeline\n"
 "  request close ID [--outcome TEXT]          close a request\n"
+"  request reply ID --text T | --file F       reply to an advice (sealed to the expert)\n"
 "Experts (at their region's node):\n"
 "  expert add --id ID --role ROLE [...]       register an expert\n"
 "  expert update ID [...]                     change availability\n"
@@ -46,7 +47,7 @@ static const char *s_usage_text =
 "  expert accept OFFER                        accept an offer\n"
 "  expert decline OFFER --reason TEXT         decline (the next candidate gets it)\n"
 "  expert advise OFFER --file FILE            send advice on an accepted case\n"
-"  expert dossier OFFER --expert ID           read the dossier sealed to that expert\n"
+"  expert dossier OFFER [--expert ID]         open the dossier with the expert's password\n"
 "Case register (identifying data stays at the node, encrypted):\n"
 "  case add --client-id ID [--name ..]       register a client; prints the pseudonym\n"
 "  case show PSEUDONYM | case list            read (logged) / list pseudonyms\n"
@@ -54,9 +55,15 @@ static const char *s_usage_text =
 "Access log (NEN 7513):\n"
 "  audit verify [--broker]                    check the hash chain; prints the head\n"
 "  audit show [--case ID] [--broker]          who did what to a case\n"
+"  audit export --case PSEUDONYM              every entry about one client, in Dutch\n"
 "Node and broker:\n"
 "  node status                                connection, queue depth, counts\n"
 "  node rotate [--secret] [--data-key]        new region secret / data key\n"
+"  node notifications [--state STATE]         e-mail/SMS queue and its delivery state\n"
+"Accounts at the node (portal logins; experts' dossier keys):\n"
+"  node user-add NAME --role R [--expert ID] [--email E] [--phone P]\n"
+"  node users | node user-remove NAME\n"
+"  node user-passwd NAME | user-recover NAME | user-rekey NAME   (--password-file F)\n"
 "  broker status | requests | show ID | hiaten | experts | offers\n"
 "Dashboard (http://127.0.0.1:8080 by default) and operator actions:\n"
 "  broker operator-add NAME [--password-file F]   a dashboard login\n"
@@ -126,6 +133,74 @@ s_print_json (json_t *value)
     char *text = json_dumps (value, JSON_INDENT (2) | JSON_ENCODE_ANY);
     printf ("%s\n", text);
     free (text);
+}
+
+//  A secret (password, recovery code) from the file named by option,
+//  else from standard input (one line; prompt and no echo when it is a
+//  terminal; with confirm, asked twice there and refused unless both
+//  match). Caller wipes and frees; NULL on failure (said why).
+static char *
+s_read_secret (json_t *parsed, const char *option, const char *prompt, bool confirm)
+{
+    const char *file = option ? en_json_str (parsed, option) : NULL;
+    char *text = NULL;
+    if (file) {
+        text = en_file_read (file, 1024);
+        if (!text)
+            fprintf (stderr, "expertnet: cannot read %s: %s\n", file, strerror (errno));
+        if (text)
+            text [strcspn (text, "\r\n")] = 0;
+        return text;
+    }
+    bool tty = isatty (STDIN_FILENO);
+    for (int round = 0; round < (tty && confirm ? 2 : 1); round++) {
+        if (tty)
+            fprintf (stderr, "%s%s: ", round ? "again, " : "", prompt);
+        char buf [1024];
+        struct termios old, quiet;
+        bool echo_off = tty && tcgetattr (STDIN_FILENO, &old) == 0;
+        if (echo_off) {
+            quiet = old;
+            quiet.c_lflag &= ~(tcflag_t) ECHO;
+            tcsetattr (STDIN_FILENO, TCSANOW, &quiet);
+        }
+        char *line = fgets (buf, sizeof buf, stdin);
+        if (echo_off) {
+            tcsetattr (STDIN_FILENO, TCSANOW, &old);
+            fprintf (stderr, "\n");
+        }
+        if (line)
+            buf [strcspn (buf, "\r\n")] = 0;
+        if (line && round == 0)
+            text = strdup (buf);
+        else
+        if (line && text && sodium_memcmp (text, buf, strlen (text) + 1) != 0) {
+            fprintf (stderr, "expertnet: the two entries differ\n");
+            sodium_memzero (text, strlen (text));
+            free (text);
+            text = NULL;
+        }
+        sodium_memzero (buf, sizeof buf);
+        if (!line) {
+            if (text) {
+                sodium_memzero (text, strlen (text));
+                free (text);
+                text = NULL;
+            }
+            break;
+        }
+    }
+    return text;
+}
+
+static void
+s_secret_free (char **text_p)
+{
+    if (*text_p) {
+        sodium_memzero (*text_p, strlen (*text_p));
+        free (*text_p);
+        *text_p = NULL;
+    }
 }
 
 static char *
@@ -434,12 +509,20 @@ s_cmd_request_submit (s_cli_t *cli, json_t *parsed)
     return rc;
 }
 
-static int
-s_cmd_request_list (s_cli_t *cli, json_t *parsed)
+//  Control arguments with the --state filter, if given.
+static json_t *
+s_state_args (json_t *parsed)
 {
     json_t *args = json_object ();
     if (s_opt (parsed, "state"))
         json_object_set_new (args, "state", json_string (s_opt (parsed, "state")));
+    return args;
+}
+
+static int
+s_cmd_request_list (s_cli_t *cli, json_t *parsed)
+{
+    json_t *args = s_state_args (parsed);
     json_t *rows;
     int rc = s_call (cli, cli->node_dir, "requests", args, &rows);
     if (rc)
@@ -539,6 +622,37 @@ s_cmd_request_close (s_cli_t *cli, json_t *parsed)
     return 0;
 }
 
+//  The team's reply to an advice, sealed to the expert who gave it.
+static int
+s_cmd_request_reply (s_cli_t *cli, json_t *parsed)
+{
+    if (s_arg_count (parsed) != 1)
+        return s_usage_error ("%s", "request reply needs one request id");
+    const char *file = s_opt (parsed, "file");
+    char *text = file ? en_file_read (file, EN_MAX_ADVICE) : NULL;
+    if (file && !text) {
+        fprintf (stderr, "expertnet: cannot read %s: %s\n", file,
+                 errno == EFBIG ? "larger than the reply limit of 16000 bytes" : strerror (errno));
+        return EXIT_USAGE;
+    }
+    if (!text && s_opt (parsed, "text"))
+        text = strdup (s_opt (parsed, "text"));
+    if (!text)
+        return s_usage_error ("%s", "request reply needs --text TEXT or --file FILE");
+    json_t *args = json_pack ("{s:s, s:s}", "id", s_arg (parsed, 0), "text", text);
+    free (text);
+    json_t *result;
+    int rc = s_call (cli, cli->node_dir, "reply", args, &result);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (result);
+    else
+        printf ("reply to %s sealed to the expert and queued for the broker\n", s_arg (parsed, 0));
+    json_decref (result);
+    return 0;
+}
+
 //  ------------------------------------------------------------------
 //  expert ...
 
@@ -551,6 +665,8 @@ static const s_opt_t s_expert_fields [] = {
     { "bovenregionaal", false, "a bovenregionale procesregisseur (escalation target)" },
     { "regionaal", false, "not bovenregionaal (update)" },
     { "languages", true, "languages, comma separated" },
+    { "email", true, "e-mail address for notifications (kept at this node only; \"\" clears)" },
+    { "phone", true, "mobile number for crisis text messages, +31... (kept at this node only)" },
     { NULL, false, NULL }
 };
 
@@ -591,9 +707,15 @@ s_cmd_expert_put (s_cli_t *cli, json_t *parsed, bool update)
         json_object_set_new (expert, "bovenregionaal", json_true ());
     if (json_object_get (parsed, "regionaal"))
         json_object_set_new (expert, "bovenregionaal", json_false ());
+    //  Contact details go beside the expert record: the node keeps them
+    //  and never publishes them
+    json_t *args = json_pack ("{s:o}", "expert", expert);
+    if (s_opt (parsed, "email"))
+        json_object_set_new (args, "email", json_string (s_opt (parsed, "email")));
+    if (s_opt (parsed, "phone"))
+        json_object_set_new (args, "phone", json_string (s_opt (parsed, "phone")));
     json_t *result;
-    int rc = s_call (cli, cli->node_dir, update ? "expert-update" : "expert-add",
-                     json_pack ("{s:o}", "expert", expert), &result);
+    int rc = s_call (cli, cli->node_dir, update ? "expert-update" : "expert-add", args, &result);
     if (rc)
         return rc;
     if (cli->json)
@@ -603,6 +725,10 @@ s_cmd_expert_put (s_cli_t *cli, json_t *parsed, bool update)
         printf ("expert %s %s: %s, capacity %lld, expertise %s (published to the broker)\n",
                 en_json_str (result, "id"), update ? "updated" : "added", en_json_str (result, "role"),
                 (long long) en_json_int (result, "capacity", 0), tags);
+        if (en_json_str (result, "email") || en_json_str (result, "phone"))
+            printf ("  notifications to %s%s%s (kept at this node, never published)\n",
+                    en_json_str (result, "email") ?: "", en_json_str (result, "email") && en_json_str (result, "phone") ? ", " : "",
+                    en_json_str (result, "phone") ?: "");
         free (tags);
     }
     json_decref (result);
@@ -761,24 +887,86 @@ s_cmd_expert_inbox (s_cli_t *cli, json_t *parsed)
     return 0;
 }
 
-//  The sealed dossier of an accepted offer, opened with the expert's key.
+//  The dossier of an accepted offer: the node hands out the sealed
+//  dossier and the wraps of the expert's key; the expert's password,
+//  asked here, unwraps the key in this process and opens the dossier.
+//  Neither the key nor the text ever exists at the node in clear.
 static int
 s_cmd_expert_dossier (s_cli_t *cli, json_t *parsed)
 {
-    if (s_arg_count (parsed) != 1 || !s_opt (parsed, "expert"))
-        return s_usage_error ("%s", "expert dossier needs an offer id and --expert ID");
+    if (s_arg_count (parsed) != 1)
+        return s_usage_error ("%s", "expert dossier needs an offer id (and --expert ID)");
+    json_t *args = json_pack ("{s:s}", "offer", s_arg (parsed, 0));
+    if (s_opt (parsed, "expert"))
+        json_object_set_new (args, "expert", json_string (s_opt (parsed, "expert")));
     json_t *result;
-    int rc = s_call (cli, cli->node_dir, "dossier",
-                     json_pack ("{s:s, s:s}", "offer", s_arg (parsed, 0), "expert", s_opt (parsed, "expert")), &result);
+    int rc = s_call (cli, cli->node_dir, "dossier", args, &result);
     if (rc)
         return rc;
-    if (cli->json)
-        s_print_json (result);
-    else
-        printf ("dossier of %s for %s (this read is recorded in the access log):\n%s\n", s_arg (parsed, 0),
-                en_json_str (result, "expert"), en_json_str (result, "dossier"));
+    const char *expert = en_json_str (result, "expert");
+    char prompt [128];
+    snprintf (prompt, sizeof prompt, "password of expert %s's account", expert);
+    char *password = s_read_secret (parsed, "password-file", prompt, false);
+    if (!password) {
+        json_decref (result);
+        return s_usage_error ("%s", "no password (give --password-file FILE or type it)");
+    }
+    unsigned char *key = (unsigned char *) sodium_malloc (EN_KEYWRAP_KEYBYTES);
+    char *text = NULL;
+    rc = key ? en_keywrap_open_json (json_object_get (json_object_get (result, "wrapped"), "password"),
+                                     password, key) : -1;
+    s_secret_free (&password);
+    if (rc)
+        fprintf (stderr, "expertnet: the password does not open the key of expert %s\n", expert);
+    //  The dossier (if one came) and the team's replies, all sealed to
+    //  the expert: every one must open, or the read fails as a whole
+    json_t *replies = json_array ();
+    bool opened = rc == 0;
+    if (opened && en_json_str (result, "sealed")) {
+        text = en_keywrap_box_open (en_json_str (result, "sealed"), en_json_str (result, "box_public"), key);
+        opened = text != NULL;
+    }
+    size_t index;
+    json_t *reply;
+    json_array_foreach (opened ? json_object_get (result, "replies") : NULL, index, reply) {
+        char *plain = en_keywrap_box_open (en_json_str (reply, "sealed"), en_json_str (result, "box_public"), key);
+        if (!plain) {
+            opened = false;
+            break;
+        }
+        json_array_append_new (replies, json_pack ("{s:O, s:s}", "at", json_object_get (reply, "at"),
+                                                   "text", plain));
+        s_secret_free (&plain);
+    }
+    if (rc == 0 && !opened)
+        fprintf (stderr, "expertnet: the dossier of %s was sealed to another key of %s (made before a "
+                 "rekey?) or is damaged; ask the requesting team to send it again\n", s_arg (parsed, 0), expert);
+    if (key)
+        sodium_free (key);
+    int status = opened ? 0 : EXIT_REFUSED;
+    if (opened) {
+        if (cli->json) {
+            json_t *out = json_pack ("{s:s, s:s, s:O, s:s?, s:O}", "offer", s_arg (parsed, 0), "expert", expert,
+                                     "request", json_object_get (result, "request"), "dossier", text,
+                                     "replies", replies);
+            s_print_json (out);
+            json_decref (out);
+        }
+        else {
+            printf ("dossier of %s for %s (this read is recorded in the access log):\n%s\n", s_arg (parsed, 0),
+                    expert, text ? text : "(no dossier)");
+            json_array_foreach (replies, index, reply) {
+                char when [32];
+                printf ("reply of the requesting team, %s:\n%s\n",
+                        en_time_str (en_json_int (reply, "at", 0), when, sizeof when), en_json_str (reply, "text"));
+            }
+        }
+    }
+    if (text)
+        s_secret_free (&text);
+    json_decref (replies);
     json_decref (result);
-    return 0;
+    return status;
 }
 
 //  accept / decline / advise: queue at the node, then wait for the
@@ -875,6 +1063,186 @@ s_cmd_node_rotate (s_cli_t *cli, json_t *parsed)
     return 0;
 }
 
+static void s_print_counts (const char *label, json_t *object);
+
+//  The notification queue: settings, counts per state, newest rows.
+static int
+s_cmd_node_notifications (s_cli_t *cli, json_t *parsed)
+{
+    json_t *result;
+    int rc = s_call (cli, cli->node_dir, "notifications", s_state_args (parsed), &result);
+    if (rc)
+        return rc;
+    if (cli->json) {
+        s_print_json (result);
+        json_decref (result);
+        return 0;
+    }
+    json_t *settings = json_object_get (result, "settings");
+    char *staff = s_join (json_object_get (settings, "staff_email"));
+    printf ("e-mail  %s (from %s, starttls %s%s)\nSMS     %s\nstaff   %s\nlinks   %s/...\n",
+            en_json_str (settings, "smtp_url") ?: "not configured (notify/smtp_url)",
+            en_json_str (settings, "from") ?: "-", en_json_str (settings, "starttls"),
+            json_is_true (json_object_get (settings, "auth")) ? ", auth" : "",
+            en_json_str (settings, "sms_url") ?: "not configured (notify/sms_url)",
+            *staff ? staff : "none (notify/staff_email)", en_json_str (settings, "public_url"));
+    free (staff);
+    s_print_counts ("queue", json_object_get (result, "counts"));
+    printf ("%-6s %-11s %-6s %-30s %-16s %-8s %-19s %s\n", "ID", "KIND", "VIA", "TO", "STATE", "ATTEMPTS",
+            "SENT / NEXT TRY", "LAST ERROR");
+    size_t index;
+    json_t *row;
+    json_array_foreach (json_object_get (result, "notifications"), index, row) {
+        char when [32];
+        const char *state = en_json_str (row, "state");
+        int64_t at = streq (state, "verzonden") ? en_json_int (row, "sent", 0) : en_json_int (row, "next_try", 0);
+        printf ("%-6lld %-11s %-6s %-30.30s %-16s %-8lld %-19s %s\n", (long long) en_json_int (row, "id", 0),
+                en_json_str (row, "kind"), en_json_str (row, "channel"), en_json_str (row, "recipient"), state,
+                (long long) en_json_int (row, "attempts", 0), en_time_str (at, when, sizeof when),
+                en_json_str (row, "last_error") ?: "");
+    }
+    json_decref (result);
+    return 0;
+}
+
+//  ------------------------------------------------------------------
+//  node accounts (per person: medewerker, expert, beheerder)
+
+static void
+s_print_recovery (const char *code)
+{
+    printf ("Recovery code (shown once): %s\n"
+            "  Give it to the expert on paper, apart from the password. With it the expert sets a new\n"
+            "  password without losing the dossiers (expertnet node user-recover). Nobody else can.\n", code);
+}
+
+static int
+s_cmd_node_user (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    if (streq (verb, "users")) {
+        json_t *result;
+        int rc = s_call (cli, cli->node_dir, "users", NULL, &result);
+        if (rc)
+            return rc;
+        if (cli->json)
+            s_print_json (result);
+        else {
+            printf ("%-20s %-10s %-16s %-5s %-19s %s\n", "NAME", "ROLE", "EXPERT", "TOTP", "LAST LOGIN", "E-MAIL");
+            size_t index;
+            json_t *row;
+            char when [32];
+            json_array_foreach (result, index, row)
+                printf ("%-20s %-10s %-16s %-5s %-19s %s\n", en_json_str (row, "name"), en_json_str (row, "role"),
+                        en_json_str (row, "expert") ?: "-", json_is_true (json_object_get (row, "totp")) ? "ja" : "nee",
+                        en_time_str (en_json_int (row, "last_login", 0), when, sizeof when),
+                        en_json_str (row, "email") ?: "-");
+        }
+        json_decref (result);
+        return 0;
+    }
+    if (s_arg_count (parsed) != 1)
+        return s_usage_error ("%s", "needs the account's name");
+    const char *name = s_arg (parsed, 0);
+    json_t *args = json_pack ("{s:s}", "name", name);
+    char *password = NULL, *old = NULL, *code = NULL;
+    if (streq (verb, "user-add")) {
+        if (!s_opt (parsed, "role")) {
+            json_decref (args);
+            return s_usage_error ("%s", "user-add needs --role medewerker|expert|beheerder");
+        }
+        json_object_set_new (args, "role", json_string (s_opt (parsed, "role")));
+        const char *fields [] = { "expert", "email", "phone", NULL };
+        for (int f = 0; fields [f]; f++)
+            if (s_opt (parsed, fields [f]))
+                json_object_set_new (args, fields [f], json_string (s_opt (parsed, fields [f])));
+    }
+    if (streq (verb, "user-passwd") || streq (verb, "user-recover")) {
+        bool passwd = streq (verb, "user-passwd");
+        if (passwd && (s_opt (parsed, "old-password-file") || isatty (STDIN_FILENO))) {
+            old = s_read_secret (parsed, "old-password-file", "current password (experts; empty for a reset)", false);
+            if (old && !*old)
+                s_secret_free (&old);
+        }
+        if (!passwd) {
+            code = s_opt (parsed, "recovery-code") ? strdup (s_opt (parsed, "recovery-code"))
+                 : s_read_secret (parsed, "recovery-file", "recovery code", false);
+            if (!code) {
+                json_decref (args);
+                s_secret_free (&old);
+                return s_usage_error ("%s", "no recovery code (give --recovery-file FILE or type it)");
+            }
+            json_object_set_new (args, "recovery_code", json_string (code));
+            s_secret_free (&code);
+        }
+        if (old)
+            json_object_set_new (args, "old_password", json_string (old));
+        s_secret_free (&old);
+        if (json_is_true (json_object_get (parsed, "new-recovery-code")))
+            json_object_set_new (args, "new_recovery_code", json_true ());
+    }
+    if (streq (verb, "user-rekey") && isatty (STDIN_FILENO) && !s_opt (parsed, "password-file")
+    &&  !json_is_true (json_object_get (parsed, "yes"))) {
+        fprintf (stderr, "A new key pair for %s's expert: dossiers sealed to the old key can never be opened "
+                 "again;\nthe requesting teams must send them again. Type 'yes' to go on: ", name);
+        char answer [16] = "";
+        if (!fgets (answer, sizeof answer, stdin) || strncmp (answer, "yes", 3) != 0) {
+            json_decref (args);
+            fprintf (stderr, "expertnet: nothing changed\n");
+            return EXIT_REFUSED;
+        }
+    }
+    if (!streq (verb, "user-remove")) {
+        password = s_read_secret (parsed, "password-file",
+                                  streq (verb, "user-add") ? "password for the account (at least 10 characters)"
+                                                           : "new password (at least 10 characters)", true);
+        if (!password) {
+            json_decref (args);
+            return s_usage_error ("%s", "no password (give --password-file FILE or type it twice)");
+        }
+        json_object_set_new (args, "password", json_string (password));
+        s_secret_free (&password);
+    }
+    json_t *result;
+    int rc = s_call (cli, cli->node_dir, verb, args, &result);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (result);
+    else
+    if (streq (verb, "user-add")) {
+        printf ("account %s added (%s%s%s)\n", en_json_str (result, "name"), en_json_str (result, "role"),
+                en_json_str (result, "expert") ? ", expert " : "", en_json_str (result, "expert") ?: "");
+        printf ("TOTP secret for an authenticator app (shown once): %s\n  %s\n", en_json_str (result, "totp_secret"),
+                en_json_str (result, "totp_uri"));
+        if (en_json_str (result, "recovery_code"))
+            s_print_recovery (en_json_str (result, "recovery_code"));
+        if (json_is_true (json_object_get (result, "rekeyed")))
+            printf ("The expert's earlier key could not be taken over (its account was removed): a new key pair\n"
+                    "was made and published; dossiers sealed to the old key cannot be opened.\n");
+        else
+        if (en_json_str (result, "expert"))
+            printf ("The expert's dossier key is now wrapped with this password and the recovery code;\n"
+                    "the node itself can no longer open it.\n");
+    }
+    else
+    if (streq (verb, "user-recover") || streq (verb, "user-rekey")) {
+        printf ("account %s: new password set%s\n", en_json_str (result, "name"),
+                streq (verb, "user-rekey") ? "; the expert has a NEW key pair (published to the broker)" : "");
+        s_print_recovery (en_json_str (result, "recovery_code"));
+        printf ("The previous recovery code no longer opens anything.\n");
+    }
+    else
+    if (en_json_str (result, "recovery_code")) {
+        printf ("account %s: new password set\n", en_json_str (result, "name"));
+        s_print_recovery (en_json_str (result, "recovery_code"));
+        printf ("The previous recovery code no longer opens anything.\n");
+    }
+    else
+        printf ("%s %s: done\n", verb, name);
+    json_decref (result);
+    return 0;
+}
+
 static int
 s_cmd_node_status (s_cli_t *cli, json_t *parsed)
 {
@@ -951,11 +1319,16 @@ s_cmd_broker (s_cli_t *cli, json_t *parsed, const char *verb)
         json_array_foreach (json_object_get (result, "nodes"), index, row)
             printf ("    %-16s %-12s %-13s last seen %s, outbox %lld\n", en_json_str (row, "name"),
                     en_json_str (row, "region") ?: "-",
-                    json_is_true (json_object_get (row, "connected")) ? "connected" : "DISCONNECTED",
+                    json_is_true (json_object_get (row, "connected")) ? "connected"
+                    : json_is_false (json_object_get (row, "enrolled")) ? "REVOKED" : "DISCONNECTED",
                     en_time_str (en_json_int (row, "last_seen", 0), when, sizeof when),
                     (long long) en_json_int (row, "outbox", 0));
         if (json_array_size (json_object_get (result, "nodes")) == 0)
             printf ("    (none since start)\n");
+        printf ("  enrolled:\n");
+        json_array_foreach (json_object_get (result, "enrolled"), index, row)
+            printf ("    %-16s %s\n", en_json_str (row, "name"), json_is_true (json_object_get (row, "peer_broker"))
+                    ? "peer broker" : en_json_str (row, "region") ?: "-");
         json_t *links = json_object_get (result, "links");
         if (json_array_size (links) > 0)
             printf ("  federation links:\n");
@@ -1231,6 +1604,29 @@ s_cmd_audit (s_cli_t *cli, json_t *parsed, const char *verb)
     json_t *args = json_object ();
     if (s_opt (parsed, "case"))
         json_object_set_new (args, "case", json_string (s_opt (parsed, "case")));
+    if (streq (verb, "export")) {
+        if (!s_opt (parsed, "case") || json_object_get (parsed, "broker")) {
+            json_decref (args);
+            return s_usage_error ("%s", "audit export needs --case PSEUDONYM (at a node)");
+        }
+        rc = s_call (cli, dir, "audit-export", args, &result);
+        if (rc)
+            return rc;
+        if (cli->json)
+            s_print_json (result);
+        else {
+            printf ("Logboek van cliënt %s bij %s (NEN 7513): wie heeft wanneer wat met het dossier gedaan.\n",
+                    en_json_str (result, "case"), en_json_str (result, "node"));
+            size_t index;
+            json_t *line;
+            json_array_foreach (json_object_get (result, "lines"), index, line)
+                printf ("%s\n", json_string_value (line));
+            printf ("%lld regels. Deze export is zelf ook vastgelegd in het logboek.\n",
+                    (long long) en_json_int (result, "entries", 0));
+        }
+        json_decref (result);
+        return 0;
+    }
     rc = s_call (cli, dir, "audit-show", args, &result);
     if (rc)
         return rc;
@@ -1255,37 +1651,12 @@ s_cmd_audit (s_cli_t *cli, json_t *parsed, const char *verb)
 //  ------------------------------------------------------------------
 //  dashboard operators and operator actions
 
-//  A password from --password-file, else from standard input (first line;
-//  no echo when it is a terminal). Caller frees; NULL on failure.
+//  A password from --password-file, else from standard input. Caller
+//  frees; NULL on failure.
 static char *
 s_read_password (json_t *parsed)
 {
-    const char *file = s_opt (parsed, "password-file");
-    char *text = NULL;
-    if (file)
-        text = en_file_read (file, 1024);
-    else {
-        if (isatty (STDIN_FILENO))
-            fprintf (stderr, "password (at least 12 characters): ");
-        char buf [1024];
-        struct termios old, quiet;
-        bool tty = isatty (STDIN_FILENO) && tcgetattr (STDIN_FILENO, &old) == 0;
-        if (tty) {
-            quiet = old;
-            quiet.c_lflag &= ~(tcflag_t) ECHO;
-            tcsetattr (STDIN_FILENO, TCSANOW, &quiet);
-        }
-        if (fgets (buf, sizeof buf, stdin))
-            text = strdup (buf);
-        if (tty) {
-            tcsetattr (STDIN_FILENO, TCSANOW, &old);
-            fprintf (stderr, "\n");
-        }
-        sodium_memzero (buf, sizeof buf);
-    }
-    if (text)
-        text [strcspn (text, "\r\n")] = 0;
-    return text;
+    return s_read_secret (parsed, "password-file", "password (at least 12 characters)", false);
 }
 
 static int
@@ -1437,12 +1808,36 @@ s_cmd_enroll (s_cli_t *cli, json_t *parsed, bool revoke)
         const char *name = s_arg (parsed, 0);
         if (!en_name_valid (name))
             return s_usage_error ("'%s' is not a node name", name);
-        snprintf (target, sizeof target, "%s/%s.cert", enrolled, name);
-        if (remove (target)) {
+        //  Every certificate below enrolled/ that names the node goes, so
+        //  no backup copy keeps a revoked key admitted
+        int removed = 0;
+        zdir_t *dir = zdir_new (enrolled, NULL);
+        zfile_t **files = dir ? zdir_flatten (dir) : NULL;
+        for (int i = 0; files && files [i]; i++) {
+            //  What the broker counts as enrolled: not *_secret, not hidden
+            const char *path = zfile_filename (files [i], NULL);
+            const char *base = strrchr (path, '/') ? strrchr (path, '/') + 1 : path;
+            size_t length = strlen (path);
+            bool counts = zfile_is_regular (files [i]) && base [0] != '.'
+                       && !(length >= 7 && streq (path + length - 7, "_secret"));
+            zcert_t *cert = counts ? en_keys_load_public (path, err, sizeof err) : NULL;
+            if (cert && zcert_meta (cert, "name") && streq (zcert_meta (cert, "name"), name)) {
+                if (remove (path) == 0)
+                    removed++;
+                else
+                    fprintf (stderr, "expertnet: cannot remove %s: %s\n", path, strerror (errno));
+            }
+            zcert_destroy (&cert);
+        }
+        if (files)
+            zdir_flatten_free (&files);
+        zdir_destroy (&dir);
+        if (!removed) {
             fprintf (stderr, "expertnet: %s is not enrolled at %s\n", name, cli->broker_dir);
             return EXIT_NOT_FOUND;
         }
-        printf ("%s revoked: the broker refuses its key from now on\n", name);
+        printf ("%s revoked (%d certificate file%s removed): the broker refuses its key from now on\n",
+                name, removed, removed == 1 ? "" : "s");
         return 0;
     }
     zcert_t *cert = en_keys_load_public (s_arg (parsed, 0), err, sizeof err);
@@ -1452,11 +1847,31 @@ s_cmd_enroll (s_cli_t *cli, json_t *parsed, bool revoke)
         zcert_destroy (&cert);
         return EXIT_REFUSED;
     }
+    //  The region is bound here, by whoever enrolls: the broker refuses a
+    //  HELLO, and so every expert, request and dossier, for another one
+    const char *region = s_opt (parsed, "region") ?: name;
+    if (!en_name_valid (region)) {
+        zcert_destroy (&cert);
+        return s_usage_error ("'%s' is not a region name", region);
+    }
+    zcert_set_meta (cert, "region", "%s", region);
     en_mkdir_p (enrolled, 0700);
     snprintf (target, sizeof target, "%s/%s.cert", enrolled, name);
+    //  Another key under this name is a different party (a re-keyed node,
+    //  or a peer broker of that name): replaced only when asked to
+    zcert_t *current = en_keys_load_public (target, err, sizeof err);
+    if (current && !streq (zcert_public_txt (current), zcert_public_txt (cert))
+    &&  !json_object_get (parsed, "replace")) {
+        fprintf (stderr, "expertnet: %s is already enrolled at %s with another key (%s); "
+                 "use --replace to replace it\n", name, cli->broker_dir, zcert_public_txt (current));
+        zcert_destroy (&current);
+        zcert_destroy (&cert);
+        return EXIT_REFUSED;
+    }
+    zcert_destroy (&current);
     //  Write aside, then rename: the broker never reads a half-written
-    //  certificate, and the rename changes the directory, which is what
-    //  tells a running broker to re-read its enrolled keys.
+    //  certificate (it skips names starting with '.'), and the rename
+    //  changes the directory, which tells a running broker to re-read.
     char partial [PATH_MAX + 96];
     snprintf (partial, sizeof partial, "%s/.%s.cert.partial", enrolled, name);
     if (zcert_save_public (cert, partial) || rename (partial, target)) {
@@ -1465,7 +1880,7 @@ s_cmd_enroll (s_cli_t *cli, json_t *parsed, bool revoke)
         zcert_destroy (&cert);
         return EXIT_REFUSED;
     }
-    printf ("%s enrolled at %s (key %s)\n", name, cli->broker_dir, zcert_public_txt (cert));
+    printf ("%s enrolled at %s for region %s (key %s)\n", name, cli->broker_dir, region, zcert_public_txt (cert));
     zcert_destroy (&cert);
     return 0;
 }
@@ -1527,6 +1942,9 @@ main (int argc, char *argv [])
         }
     static const s_opt_t no_opts [] = { { NULL, false, NULL } };
     static const s_opt_t state_opts [] = { { "state", true, "only requests in this state" }, { NULL, false, NULL } };
+    static const s_opt_t reply_opts [] = {
+        { "text", true, "the reply (sealed to the expert who advised)" },
+        { "file", true, "the reply from a file" }, { NULL, false, NULL } };
     static const s_opt_t close_opts [] = { { "outcome", true, "outcome text (no personal data)" }, { NULL, false, NULL } };
     static const s_opt_t listen_opts [] = {
         { "expert", true, "only this expert's notifications" },
@@ -1556,12 +1974,34 @@ main (int argc, char *argv [])
         { "min-cell", true, "small-cell threshold (default 5): smaller counts show as <5" },
         { "output", true, "write to this file instead of standard output" }, { NULL, false, NULL } };
     static const s_opt_t dossier_opts [] = {
-        { "expert", true, "the expert to whom the dossier was sealed (their key opens it)" }, { NULL, false, NULL } };
+        { "expert", true, "the expert to whom the dossier was sealed (their key opens it)" },
+        { "password-file", true, "the expert's password from this file (else asked)" }, { NULL, false, NULL } };
+    static const s_opt_t user_add_opts [] = {
+        { "role", true, "medewerker | expert | beheerder" },
+        { "expert", true, "role expert: the expert id this person is (expertnet expert list)" },
+        { "email", true, "e-mail address for notifications (kept at this node only)" },
+        { "phone", true, "phone number for text messages (kept at this node only)" },
+        { "password-file", true, "read the password from this file (else asked twice)" }, { NULL, false, NULL } };
+    static const s_opt_t user_passwd_opts [] = {
+        { "password-file", true, "the new password from this file (else asked twice)" },
+        { "old-password-file", true, "the current password (needed for an expert: it re-wraps the key)" },
+        { "new-recovery-code", false, "expert: also a new recovery code (first use: replace what the administrator saw)" },
+        { NULL, false, NULL } };
+    static const s_opt_t user_recover_opts [] = {
+        { "recovery-code", true, "the recovery code shown when the account was made" },
+        { "recovery-file", true, "read the recovery code from this file" },
+        { "password-file", true, "the new password from this file (else asked twice)" }, { NULL, false, NULL } };
+    static const s_opt_t user_rekey_opts [] = {
+        { "password-file", true, "the new password from this file (else asked twice)" },
+        { "yes", false, "do not ask for confirmation" }, { NULL, false, NULL } };
     static const s_opt_t audit_opts [] = {
         { "case", true, "only entries of this case (pseudonym or request id)" },
         { "broker", false, "[DIR] the broker's log (default: the node's)" }, { NULL, false, NULL } };
     static const s_opt_t keygen_opts [] = {
         { "name", true, "node or broker name" }, { "dir", true, "directory for the key files" }, { NULL, false, NULL } };
+    static const s_opt_t enroll_opts [] = {
+        { "region", true, "the region this node may speak for (default: its name)" },
+        { "replace", false, "replace a different certificate enrolled under the same name" }, { NULL, false, NULL } };
 
     struct {
         const char *noun, *verb, *synopsis;
@@ -1571,6 +2011,7 @@ main (int argc, char *argv [])
         { "request", "list", "request list [--state STATE]", state_opts },
         { "request", "show", "request show ID", no_opts },
         { "request", "close", "request close ID [--outcome TEXT]", close_opts },
+        { "request", "reply", "request reply ID --text TEXT | --file FILE", reply_opts },
         { "expert", "add", "expert add --id ID --role ROLE [--expertise A,B] [--capacity N] ...", s_expert_fields },
         { "expert", "update", "expert update ID [--capacity N] [--absent-until DATE] ...", s_expert_fields },
         { "expert", "list", "expert list", no_opts },
@@ -1579,15 +2020,23 @@ main (int argc, char *argv [])
         { "expert", "accept", "expert accept OFFER", answer_opts },
         { "expert", "decline", "expert decline OFFER --reason TEXT", answer_opts },
         { "expert", "advise", "expert advise OFFER --file FILE", answer_opts },
-        { "expert", "dossier", "expert dossier OFFER --expert ID", dossier_opts },
+        { "expert", "dossier", "expert dossier OFFER [--expert ID] [--password-file F]", dossier_opts },
         { "node", "status", "node status", no_opts },
         { "node", "rotate", "node rotate [--secret] [--data-key]", rotate_opts },
+        { "node", "notifications", "node notifications [--state STATE]", state_opts },
+        { "node", "user-add", "node user-add NAME --role R [--expert ID] [--email E] [--phone P] [--password-file F]", user_add_opts },
+        { "node", "users", "node users", no_opts },
+        { "node", "user-remove", "node user-remove NAME", no_opts },
+        { "node", "user-passwd", "node user-passwd NAME [--password-file F] [--old-password-file F] [--new-recovery-code]", user_passwd_opts },
+        { "node", "user-recover", "node user-recover NAME [--recovery-code C | --recovery-file F] [--password-file F]", user_recover_opts },
+        { "node", "user-rekey", "node user-rekey NAME [--password-file F] [--yes]", user_rekey_opts },
         { "case", "add", "case add --client-id ID [--name N] [--bsn B] [--birth-date D] ...", s_case_fields },
         { "case", "show", "case show PSEUDONYM", no_opts },
         { "case", "list", "case list", no_opts },
         { "case", "phase", "case phase PSEUDONYM --phase PHASE [--passende-hulp ja|nee] [--zero goal=N,...]", s_phase_fields },
         { "audit", "verify", "audit verify [--broker]", audit_opts },
         { "audit", "show", "audit show [--case ID] [--broker]", audit_opts },
+        { "audit", "export", "audit export --case PSEUDONYM", audit_opts },
         { "broker", "status", "broker status", no_opts },
         { "broker", "requests", "broker requests [--state STATE]", state_opts },
         { "broker", "show", "broker show ID", no_opts },
@@ -1607,7 +2056,7 @@ main (int argc, char *argv [])
         { "broker", "recall", "broker recall ID --reason TEXT", action_opts },
         { "report", NULL, "report --from DATE --to DATE --format html|csv|json [--region R]", report_opts },
         { "keygen", NULL, "keygen --name NAME --dir DIR", keygen_opts },
-        { "enroll", NULL, "enroll CERT --broker DIR", no_opts },
+        { "enroll", NULL, "enroll CERT --broker DIR [--region R] [--replace]", enroll_opts },
         { "revoke", NULL, "revoke NAME --broker DIR", no_opts },
         { NULL, NULL, NULL, NULL }
     };
@@ -1666,6 +2115,9 @@ main (int argc, char *argv [])
     if (streq (noun, "request") && streq (verb, "close"))
         rc = s_cmd_request_close (&cli, parsed);
     else
+    if (streq (noun, "request") && streq (verb, "reply"))
+        rc = s_cmd_request_reply (&cli, parsed);
+    else
     if (streq (noun, "expert") && (streq (verb, "add") || streq (verb, "update")))
         rc = s_cmd_expert_put (&cli, parsed, streq (verb, "update"));
     else
@@ -1686,6 +2138,12 @@ main (int argc, char *argv [])
     else
     if (streq (noun, "node") && streq (verb, "rotate"))
         rc = s_cmd_node_rotate (&cli, parsed);
+    else
+    if (streq (noun, "node") && streq (verb, "notifications"))
+        rc = s_cmd_node_notifications (&cli, parsed);
+    else
+    if (streq (noun, "node") && (strncmp (verb, "user", 4) == 0))
+        rc = s_cmd_node_user (&cli, parsed, verb);
     else
     if (streq (noun, "node"))
         rc = s_cmd_node_status (&cli, parsed);

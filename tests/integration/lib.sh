@@ -11,14 +11,8 @@ TEST_NAME=$(basename "$0" .sh)
 
 TEST_FAILS=0
 
-# A TCP port nobody listens on now (random in 20000-59999, checked with ss).
-free_port () {
-    local port
-    while :; do
-        port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-        ss -Htln "sport = :$port" 2>/dev/null | grep -q . || { echo $port; return; }
-    done
-}
+# A TCP port nobody listens on now (deploy/netlib.sh).
+free_port () { net_free_port; }
 
 # Fresh network directory and port for this test.
 test_init () {

@@ -617,7 +617,7 @@ s_garbage (s_probe_t *self)
         }
     }
     //  The signature frame
-    byte signature [EN_SIGNATURE];
+    byte signature [2 * EN_SIGNATURE] = { 0 };  //  room for kind 19's wrong size
     size_t kind = s_below (self, 20);
     if (kind < 16)                      //  valid for what is sent
         s_sign_frames (self->signer, frames, count < 6 ? count : 6, signature);

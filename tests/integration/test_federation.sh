@@ -215,6 +215,17 @@ check "twente's close is relayed and closes the request at gelderland" \
 check "... and the closed state comes back to overijssel" \
     net_until 15 '.state == "closed"' show overijssel "$R_FIRST"
 
+# 4b. The team's reply to the advice, sealed to gelderland's expert,
+#     travels the same way (carried with twente's signature)
+R_SECOND=$(sed -n 2p "$NET_DIR/ids")
+en twente request reply "$R_SECOND" --text "Dank voor het advies; vraag REPLY-fed-5c" >/dev/null
+check "the reply is relayed through overijssel to gelderland" \
+    net_until 15 '[.events[].type] | index("reply") != null' show gelderland "$R_SECOND"
+check "achterhoek's node holds it for its expert, sealed" \
+    net_until 15 '. == 1' bash -c "sqlite3 '$NET_DIR/achterhoek/node.db' \"SELECT count(*) FROM offer_replies WHERE offer_id LIKE '$R_SECOND-%'\""
+check "no broker on the way holds it in clear" \
+    bash -c "! grep -aq 'REPLY-fed-5c' '$NET_DIR'/overijssel/broker.db* '$NET_DIR'/gelderland/broker.db* '$NET_DIR'/achterhoek/node.db*"
+
 # 5. Recall: a request waits for a dead link; overijssel's operator takes
 #    it back. When the link heals, gelderland gets the FORWARD and then the
 #    RECALL, in that order: it withdraws its offer; nothing comes back.

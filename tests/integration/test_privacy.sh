@@ -11,6 +11,11 @@ test_network twente ijsselland
 en ijsselland expert add --id se-ij-01 --role superexpert --expertise trauma --capacity 2 >/dev/null
 en ijsselland expert add --id se-ij-02 --role superexpert --expertise autisme --capacity 2 >/dev/null
 net_until 10 'length == 2' enb --json broker experts || not_ok "experts published"
+# Each expert's account: their password opens their dossier key (test_accounts.sh)
+printf 'wachtwoord-se-ij-01\n' > "$NET_DIR/pw-se-ij-01"
+printf 'wachtwoord-se-ij-02\n' > "$NET_DIR/pw-se-ij-02"
+en ijsselland node user-add ex-ij-01 --role expert --expert se-ij-01 --password-file "$NET_DIR/pw-se-ij-01" >/dev/null
+en ijsselland node user-add ex-ij-02 --role expert --expert se-ij-02 --password-file "$NET_DIR/pw-se-ij-02" >/dev/null
 
 # --- pseudonyms ---------------------------------------------------------
 # Synthetic client (BSN 111222333 passes the 11-proef; not a real person)
@@ -50,13 +55,29 @@ check "request with dossier offered" wait_state "$R" offered
 en ijsselland expert accept "$R-o1" >/dev/null
 check "the dossier is released after the accept" net_until 10 '[.events[].type] | index("dossier") != null' broker_request "$R"
 check "the expert's node receives it" net_until 10 '. == true' bash -c \
-    "'$NET_BIN/expertnet' --node '$NET_DIR/ijsselland' expert dossier '$R-o1' --expert se-ij-01 >/dev/null 2>&1 && echo true"
+    "'$NET_BIN/expertnet' --node '$NET_DIR/ijsselland' expert dossier '$R-o1' --expert se-ij-01 --password-file '$NET_DIR/pw-se-ij-01' >/dev/null 2>&1 && echo true"
 check "the accepting expert can read it" bash -c \
-    "'$NET_BIN/expertnet' --node '$NET_DIR/ijsselland' expert dossier '$R-o1' --expert se-ij-01 | grep -q DOSSIER-4c1d"
-check_exit "a different expert cannot read it (1)" 1 en ijsselland expert dossier "$R-o1" --expert se-ij-02
+    "'$NET_BIN/expertnet' --node '$NET_DIR/ijsselland' expert dossier '$R-o1' --expert se-ij-01 --password-file '$NET_DIR/pw-se-ij-01' | grep -q DOSSIER-4c1d"
+check_exit "a different expert cannot read it (1)" 1 en ijsselland expert dossier "$R-o1" --expert se-ij-02 --password-file "$NET_DIR/pw-se-ij-02"
 check "the broker's files hold no plaintext of it" bash -c "! grep -aq 'DOSSIER-4c1d' '$NET_DIR'/overijssel/broker.db*"
 check "the broker's files hold no identifying data" bash -c "! grep -aq 'Testkind\|111222333\|Proefstraat' '$NET_DIR'/overijssel/broker.db*"
 check "the broker holds the pseudonym, not the client id" bash -c "grep -aq '$P1' '$NET_DIR'/overijssel/broker.db*"
+
+# --- the team's reply to an advice, sealed like the dossier ------------
+check_exit "no reply before the expert has advised or accepted something else (unknown request: 4)" 4 \
+    en twente request reply twente-00000000 --text "dank"
+en ijsselland expert advise "$R-o1" --text "Advies: start met traumabehandeling" >/dev/null
+check "the advice reaches the team" net_until 10 '.state == "advice"' en twente --json request show "$R"
+check "the team replies" en twente request reply "$R" --text "Dank; vraag over dosering REPLY-7e2a"
+check "the reply is on the team's timeline" \
+    net_until 5 '[.events[] | select(.event == "reply")] | length == 1' en twente --json request show "$R"
+check "the broker relays it" net_until 10 '[.events[].type] | index("reply") != null' broker_request "$R"
+check "the expert opens it with the password" net_until 10 '. == true' bash -c \
+    "'$NET_BIN/expertnet' --node '$NET_DIR/ijsselland' expert dossier '$R-o1' --expert se-ij-01 --password-file '$NET_DIR/pw-se-ij-01' 2>/dev/null | grep -q REPLY-7e2a && echo true"
+check_exit "a different expert cannot read it (1)" 1 en ijsselland expert dossier "$R-o1" --expert se-ij-02 --password-file "$NET_DIR/pw-se-ij-02"
+check "the broker's files hold no plaintext of the reply" bash -c "! grep -aq 'REPLY-7e2a' '$NET_DIR'/overijssel/broker.db*"
+check "the expert's node holds no plaintext of it" bash -c "! grep -aq 'REPLY-7e2a' '$NET_DIR'/ijsselland/node.db*"
+check_exit "an empty reply is refused (2)" 2 en twente request reply "$R"
 
 # --- rotation -----------------------------------------------------------
 ROTATED=$(en twente --json node rotate --data-key)
@@ -78,8 +99,8 @@ check "audit show --case lists the case's creation, submission and release at th
     bash -c "'$NET_BIN/expertnet' --node '$NET_DIR/twente' --json audit show --case '$P1' | jq -e '[.[].event] | index(\"case.create\") != null and index(\"case.read\") != null and index(\"request.submit\") != null' >/dev/null"
 check "the move to the new pseudonym is in the access log" \
     bash -c "'$NET_BIN/expertnet' --node '$NET_DIR/twente' --json audit show --case '$P4' | jq -e '[.[].event] | index(\"case.re-pseudonymize\") != null' >/dev/null"
-check "the expert's node logged the dossier reads: allowed ones and the refused one" \
-    bash -c "'$NET_BIN/expertnet' --node '$NET_DIR/ijsselland' --json audit show --case '$R' | jq -e '[.[] | select(.event == \"dossier.read\") | .outcome] | (index(\"ok\") != null) and (map(select(. == \"refused\")) | length == 1)' >/dev/null"
+check "the expert's node logged the dossier reads: allowed ones and the two refused ones" \
+    bash -c "'$NET_BIN/expertnet' --node '$NET_DIR/ijsselland' --json audit show --case '$R' | jq -e '[.[] | select(.event == \"dossier.read\") | .outcome] | (index(\"ok\") != null) and (map(select(. == \"refused\")) | length == 2)' >/dev/null"
 check "the broker logged who accepted the request" \
     bash -c "'$NET_BIN/expertnet' --broker '$NET_DIR/overijssel' --json audit show --broker --case '$R' | jq -e '.[] | select(.event == \"request.accepted\" and .actor == \"ijsselland\" and .on_behalf == \"se-ij-01\")' >/dev/null"
 # Tamper with a stopped node's log: edit one entry (past the guard triggers)

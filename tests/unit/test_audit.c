@@ -931,6 +931,45 @@ test_recorded_head (void **state)
     free (head_hash);
 }
 
+//  The NEN 7513 line of an entry: time, actor, the Dutch meaning of the
+//  event, a one-word detail as its reference, on whose behalf, and a
+//  refusal said as such; an unknown event still gives a line. A login
+//  is an action the log accepts.
+static void
+test_line_nl (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    json_t *entry = test_json ("{\"at\": 0, \"event\": \"dossier.read\", \"actor\": \"anna\","
+                               " \"on_behalf\": \"se-tw-01\", \"action\": \"read\", \"outcome\": \"refused\","
+                               " \"detail\": \"twente-1a2b3c4d-o1\"}");
+    json_object_set_new (entry, "at", json_integer (1767225600000LL));
+    char when [32], expected [256];
+    en_time_fmt (1767225600000LL, "%d-%m-%Y %H:%M:%S", when, sizeof when);
+    snprintf (expected, sizeof expected, "%s  anna heeft het versleutelde dossier opgevraagd om het te openen "
+              "(kenmerk twente-1a2b3c4d-o1), namens se-tw-01 - geweigerd", when);
+    char *line = en_audit_line_nl (entry);
+    assert_string_equal (line, expected);
+    zstr_free (&line);
+
+    json_object_set_new (entry, "event", json_string ("case.create"));
+    json_object_set_new (entry, "outcome", json_string ("ok"));
+    json_object_set_new (entry, "detail", json_string ("a note with spaces"));
+    json_object_del (entry, "on_behalf");
+    snprintf (expected, sizeof expected, "%s  anna heeft de cliënt ingeschreven in het casusregister", when);
+    line = en_audit_line_nl (entry);
+    assert_string_equal (line, expected);
+    zstr_free (&line);
+
+    json_object_set_new (entry, "event", json_string ("iets.nieuws"));
+    line = en_audit_line_nl (entry);
+    assert_non_null (strstr (line, "heeft een handeling verricht (iets.nieuws, read)"));
+    zstr_free (&line);
+    json_decref (entry);
+
+    en_audit_entry_t login = { .event = "user.login", .actor = "anna", .action = "login", .outcome = "ok" };
+    assert_int_equal (en_audit_append (self->db, &login), 0);
+}
+
 int
 main (void)
 {
@@ -955,6 +994,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_transactions, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_guards, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_recorded_head, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_line_nl, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
