@@ -158,6 +158,11 @@ const char *en_http_request_extra (en_http_request_t *req);
 const char *en_http_request_csrf (en_http_request_t *req);
 bool en_http_request_via_session (en_http_request_t *req);
 
+//  In on_login: the TOTP time step of the code this login used (for a
+//  replay check that survives restarts, e.g. the node's login-event),
+//  or -1 when the login had no second factor.
+int64_t en_http_request_totp_step (en_http_request_t *req);
+
 //  The session's app secret (borrowed, NULL if none) and its size; set
 //  copies size bytes into sodium_malloc'd memory (replacing any earlier
 //  one, which is wiped). Set works in on_login and in a session request.

@@ -22,8 +22,10 @@
     one whose role requires it) logs in in two steps: after the password,
     a pending entry (random token, 5 minutes, 5 tries) holds the name and
     the password in sodium_malloc'd memory until the code is checked
-    (liboath, RFC 6238, 30 s steps, window +-1; each code is taken once
-    per name), so the login hook still sees the password once. Failed logins (password or code) count per
+    (en_totp: liboath, RFC 6238, 30 s steps, window +-1; each code is
+    taken once per name here, and the app may check its step against a
+    record that survives restarts), so the login hook still sees the
+    password once. Failed logins (password or code) count per
     name and per client address; after `attempts` failures in a row (15
     minutes apart at most) that name or address is locked for `lockout`,
     doubling on each further failure up to 16x, answered 429 with
@@ -54,7 +56,6 @@
 #include "expertnet.h"
 #include <microhttpd.h>
 #include <sodium.h>
-#include <liboath/oath.h>
 #include <netdb.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -70,8 +71,6 @@
 #define MAX_FAILURE_KEYS    10000
 #define FAILURE_MEMORY_MS   (15 * 60 * 1000)        //  failures further apart start over
 #define TOKEN_HEX           64
-#define TOTP_STEP           30
-#define TOTP_WINDOW         1
 
 typedef struct {
     char *name;                 //  who logged in
@@ -124,7 +123,6 @@ struct _en_http_t {
     int attempts;               //  failures before a lock
     size_t max_body;            //  request body limit, bytes
     bool tls;                   //  serving HTTPS directly
-    bool oath;                  //  oath_init done (oath_done at destroy)
     bool secure_cookie;         //  add Secure (TLS here or at a proxy)
     char *trusted_proxy;        //  its X-Forwarded-For is believed, or NULL
     char *tls_cert;             //  PEM text, kept while the daemon runs
@@ -158,6 +156,7 @@ struct _en_http_request_t {
     char *token_user;           //  owned name when logged in by token
     char *token_role;           //  owned role when logged in by token
     s_session_t *login_session; //  being made, during on_login
+    int64_t totp_step;          //  TOTP time step of this login's code, or -1
 };
 
 static void
@@ -596,6 +595,7 @@ const char *en_http_request_address (en_http_request_t *req) { return req->addr;
 const char *en_http_request_user (en_http_request_t *req) { return req->user; }
 const char *en_http_request_role (en_http_request_t *req) { return req->role; }
 bool en_http_request_via_session (en_http_request_t *req) { return req->session != NULL; }
+int64_t en_http_request_totp_step (en_http_request_t *req) { return req->totp_step; }
 
 const char *
 en_http_request_query (en_http_request_t *req, const char *name)
@@ -832,22 +832,12 @@ s_dummy_hash (en_http_t *self)
 //  code is taken once per name (RFC 6238 5.2: a code seen over a
 //  shoulder or in a proxy log must not log in a second time)
 static bool
-s_totp_valid (en_http_t *self, const char *name, const char *secret_b32, const char *code)
+s_totp_valid (en_http_t *self, en_http_request_t *req, const char *name, const char *secret_b32,
+              const char *code)
 {
-    if (!name || !secret_b32 || !code || strlen (code) != 6 || strspn (code, "0123456789") != 6)
+    int64_t step = 0;
+    if (!name || !secret_b32 || en_totp_verify_step (secret_b32, code, time (NULL), &step))
         return false;
-    char *secret = NULL;
-    size_t secret_size = 0;
-    if (oath_base32_decode (secret_b32, strlen (secret_b32), &secret, &secret_size) != OATH_OK)
-        return false;
-    time_t now = time (NULL);
-    int position = 0;
-    int rc = oath_totp_validate2 (secret, secret_size, now, TOTP_STEP, 0, TOTP_WINDOW, &position, code);
-    sodium_memzero (secret, secret_size);
-    free (secret);
-    if (rc < 0)
-        return false;
-    int64_t step = (int64_t) now / TOTP_STEP + position;
     int64_t *last = (int64_t *) zhashx_lookup (self->totp_used, name);
     if (last && step <= *last)
         return false;               //  this code (or a later one) was used already
@@ -858,6 +848,7 @@ s_totp_valid (en_http_t *self, const char *name, const char *secret_b32, const c
         zhashx_insert (self->totp_used, name, last);
     }
     *last = step;
+    req->totp_step = step;
     return true;
 }
 
@@ -1038,7 +1029,7 @@ s_login_code (en_http_request_t *req, s_login_t *login, const char *token, const
     json_t *account = NULL;
     if (self->app.account (self, self->app_arg, pending->name, &account) != 0
     ||  s_account_disabled (account)
-    ||  !s_totp_valid (self, pending->name, en_json_str (account, "totp_secret"), code)) {
+    ||  !s_totp_valid (self, req, pending->name, en_json_str (account, "totp_secret"), code)) {
         json_decref (account);
         if (++pending->tries < PENDING_TRIES) {
             //  Another try at the code, same pending step
@@ -1132,7 +1123,7 @@ s_login (en_http_request_t *req)
     else
     if (code && *code) {
         //  Both at once (API clients, scripts)
-        if (s_totp_valid (self, login.name, en_json_str (account, "totp_secret"), code))
+        if (s_totp_valid (self, req, login.name, en_json_str (account, "totp_secret"), code))
             rc = s_login_done (req, &login, account, password);
         else
             rc = s_login_failed (req, &login, "code");
@@ -1308,7 +1299,8 @@ s_handler (void *cls, struct MHD_Connection *connection, const char *url, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    en_http_request_t req = { .http = self, .conn = connection, .url = url, .upload = upload };
+    en_http_request_t req = { .http = self, .conn = connection, .url = url, .upload = upload,
+                              .totp_step = -1 };
     s_client_address (self, connection, req.addr, sizeof req.addr);
     int rc;
     if (streq (method, "POST"))
@@ -1433,14 +1425,8 @@ en_http_new (zconfig_t *config, const char *section, const char *control_endpoin
         snprintf (err, errlen, "%s/address '%s': %s", section, address, gai_strerror (gai));
         return NULL;
     }
-    if (oath_init () != OATH_OK) {
-        freeaddrinfo (found);
-        snprintf (err, errlen, "liboath does not initialise");
-        return NULL;
-    }
     en_http_t *self = (en_http_t *) zmalloc (sizeof (en_http_t));
     assert (self);
-    self->oath = true;
     self->app = *app;
     if (!self->app.log_name)
         self->app.log_name = "web";
@@ -1541,8 +1527,6 @@ en_http_destroy (en_http_t **self_p)
         free (self->trusted_proxy);
         free (self->address);
         free (self->control);
-        if (self->oath)
-            oath_done ();
         free (self);
         *self_p = NULL;
     }
