@@ -26,9 +26,13 @@
     the values typed and a Dutch message on the field (en_portal_check
     before asking the node, en_portal_errors_from_node after), status 422.
 
-    Not here yet (needs the branch with accounts and key wrapping): the
-    login hook that unwraps an expert's key with the password into the
-    session (en_http_request_set_secret) for opening sealed dossiers.
+    Logins. The node records each (login-event, which also refuses a TOTP
+    code used before). An expert's box key is unwrapped with the password
+    in the login hook, here in the web thread, and kept in the session
+    only (en_http_request_set_secret: sodium_malloc'd, wiped at logout or
+    expiry); the expert's dossiers and the team's replies are opened with
+    it when the offer's page is shown. The node never holds the key in
+    clear, so its administrators cannot read a dossier.
 */
 #include "en_portal.h"
 #include "en_portal_pages.h"
@@ -72,7 +76,8 @@ s_ctx (en_portal_t *self, en_http_request_t *req, en_portal_ctx_t *ctx)
         { "ingediend", "Het verzoek is ingediend." }, { "gesloten", "Het verzoek is gesloten." },
         { "geaccepteerd", "U hebt het aanbod geaccepteerd." }, { "afgewezen", "U hebt het aanbod afgewezen." },
         { "advies", "Het advies is verstuurd." }, { "opgeslagen", "Opgeslagen." },
-        { "fase", "De fase is bijgewerkt." }, { NULL, NULL } };
+        { "fase", "De fase is bijgewerkt." }, { "reactie", "Uw reactie is versleuteld naar de expert gestuurd." },
+        { NULL, NULL } };
     memset (ctx, 0, sizeof *ctx);
     ctx->user = en_http_request_user (req);
     ctx->role = en_http_request_role (req);
@@ -629,11 +634,28 @@ s_post_request (en_portal_t *self, en_http_request_t *req, const char *id)
         return answer;
     const char *action = s_value (values, "action") ?: "";
     json_t *errors;
+    if (streq (action, "reply")) {
+        //  A reply to an advice: sealed by the node to the expert who gave it
+        errors = en_portal_check ("reply", values, NULL);
+        if (!s_has_errors (errors)) {
+            json_t *result;
+            int rc = s_form_call (self, req, "reply", json_pack ("{s:s, s:s}", "id", id, "text",
+                                                                 s_value (values, "text") ?: ""),
+                                  &result, &errors, &answer);
+            json_decref (result);
+            if (rc == 0) {
+                char location [200];
+                snprintf (location, sizeof location, "/verzoeken/%s?gedaan=reactie", id);
+                answer = en_http_redirect (req, location);
+            }
+            if (rc <= 0)
+                goto done;
+        }
+        answer = s_request_page (self, req, id, values, errors, MHD_HTTP_UNPROCESSABLE_CONTENT);
+        goto done;
+    }
     if (!streq (action, "close")) {
-        //  No node verb carries a reply to an advice yet: say so, and keep
-        //  what the person typed
-        errors = json_pack ("{s:s}", "text", "Reageren op een advies kan nog niet via het netwerk: neem contact op"
-                            " met het expertisecentrum. Uw tekst staat hieronder nog.");
+        errors = json_pack ("{s:s}", "", "Kies sluiten of reageren.");
         answer = s_request_page (self, req, id, values, errors, MHD_HTTP_UNPROCESSABLE_CONTENT);
         goto done;
     }
@@ -701,20 +723,70 @@ s_own_offer (en_portal_t *self, en_http_request_t *req, const char *id, int *ans
     return offer;
 }
 
+//  The dossier of an accepted offer and the team's replies, opened with
+//  the session's key, as one text (caller wipes and frees); NULL when
+//  there is none yet. When it cannot be opened, a Dutch line saying why.
+static char *
+s_dossier_open (en_portal_t *self, en_http_request_t *req, const char *offer_id)
+{
+    json_t *result = NULL;
+    if (s_call (self, req, "dossier", json_pack ("{s:s}", "offer", offer_id), &result)) {
+        json_decref (result);
+        return NULL;
+    }
+    size_t size = 0;
+    const unsigned char *key = (const unsigned char *) en_http_request_secret (req, &size);
+    const char *box_public = en_json_str (result, "box_public");
+    char *text = NULL;
+    size_t text_size = 0;
+    FILE *out = open_memstream (&text, &text_size);
+    bool opened = key && size == EN_KEYWRAP_KEYBYTES;
+    if (opened && en_json_str (result, "sealed")) {
+        char *plain = en_keywrap_box_open (en_json_str (result, "sealed"), box_public, key);
+        if (plain) {
+            fputs (plain, out);
+            sodium_memzero (plain, strlen (plain));
+            free (plain);
+        }
+        else
+            opened = false;
+    }
+    size_t index;
+    json_t *reply;
+    json_array_foreach (opened ? json_object_get (result, "replies") : NULL, index, reply) {
+        char *plain = en_keywrap_box_open (en_json_str (reply, "sealed"), box_public, key);
+        if (!plain) {
+            opened = false;
+            break;
+        }
+        char when [32];
+        fprintf (out, "\n\n--- Reactie van het expertteam, %s ---\n%s",
+                 en_time_fmt (en_json_int (reply, "at", 0), "%d-%m-%Y %H:%M", when, sizeof when), plain);
+        sodium_memzero (plain, strlen (plain));
+        free (plain);
+    }
+    fclose (out);
+    json_decref (result);
+    if (!opened) {
+        sodium_memzero (text, text_size);
+        free (text);
+        return strdup (key ? "Het dossier is versleuteld voor een andere sleutel (van voor een nieuwe sleutel?)"
+                             " of beschadigd. Vraag het expertteam het opnieuw te sturen."
+                           : "Het dossier opent alleen met uw wachtwoord: log uit en opnieuw in om het te lezen.");
+    }
+    return text;
+}
+
 static int
 s_offer_page (en_portal_t *self, en_http_request_t *req, json_t *offer, json_t *values, json_t *errors,
               unsigned int status)
 {
-    //  The dossier, once accepted (the node logs the read)
+    //  The dossier, once accepted: sealed to the expert's key, opened here
+    //  with the key this person's password unwrapped at login (the node
+    //  logs the read, and cannot open it itself)
     char *dossier = NULL;
-    if (streq (en_json_str (offer, "answer") ?: "", "accept")) {
-        json_t *result = NULL;
-        if (s_call (self, req, "dossier", json_pack ("{s:s, s:s?}", "offer", en_json_str (offer, "id"),
-                                                     "expert", en_http_request_extra (req)), &result) == 0
-        &&  en_json_str (result, "dossier"))
-            dossier = strdup (en_json_str (result, "dossier"));
-        json_decref (result);
-    }
+    if (streq (en_json_str (offer, "answer") ?: "", "accept"))
+        dossier = s_dossier_open (self, req, en_json_str (offer, "id"));
     en_portal_ctx_t ctx;
     s_ctx (self, req, &ctx);
     int answer = s_html (req, status, en_portal_page_offer (&ctx, offer, dossier, values, errors));
@@ -1190,14 +1262,58 @@ s_login_page (FILE *out, void *app, const en_http_login_view_t *view)
     free (html);
 }
 
+//  Failed and locked logins into the node's access log (a successful
+//  one is recorded by s_on_login, before the session is handed out)
 static void
 s_login_event (en_http_t *http, void *app, const char *name, const char *outcome, const char *address)
 {
+    if (streq (outcome, "ok"))
+        return;
     json_t *result = NULL;
-    en_http_call (http, "login-event", json_pack ("{s:s, s:s, s:s, s:s}", "name", name ? name : "(geen geldige naam)",
+    en_http_call (http, "login-event", json_pack ("{s:s, s:s, s:s, s:s}", "name", name ? name : "unknown-account",
                                                   "outcome", outcome, "address", address,
-                                                  "_user", name ? name : "unknown"), &result);
+                                                  "_user", name ? name : "unknown-account"), &result);
     json_decref (result);
+}
+
+//  Password and code are right. The node records the login and refuses a
+//  TOTP code whose step was used before (it keeps the last step per
+//  account, across restarts). An expert's box key is unwrapped here with
+//  the password, in the web thread, and kept in the session only: the
+//  node never sees it and its administrators cannot open the dossiers.
+static int
+s_on_login (en_http_request_t *req, void *app, json_t *account, const char *password)
+{
+    en_http_t *http = en_http_request_http (req);
+    const char *name = en_json_str (account, "name");
+    int64_t step = en_http_request_totp_step (req);
+    json_t *args = json_pack ("{s:s, s:s, s:s, s:s}", "name", name ? name : "", "outcome", "ok",
+                              "address", en_http_request_address (req), "_user", name ? name : "");
+    if (step >= 0)
+        json_object_set_new (args, "totp_step", json_integer (step));
+    json_t *result = NULL;
+    int rc = en_http_call (http, "login-event", args, &result);
+    json_decref (result);
+    if (rc) {
+        zsys_warning ("portal: login of %s refused by the node (%s)", name ? name : "?",
+                      rc < 0 ? "no answer" : "code used before");
+        return -1;
+    }
+    const char *expert = en_json_str (account, "expert");
+    if (!expert || !streq (en_json_str (account, "role") ?: "", "expert"))
+        return 0;
+    rc = en_http_call (http, "expert-key", json_pack ("{s:s, s:s?}", "expert", expert, "_user", name), &result);
+    unsigned char *key = (unsigned char *) sodium_malloc (EN_KEYWRAP_KEYBYTES);
+    if (rc == 0 && key
+    &&  en_keywrap_open_json (json_object_get (json_object_get (result, "wrapped"), "password"), password, key) == 0)
+        en_http_request_set_secret (req, key, EN_KEYWRAP_KEYBYTES);
+    else
+        zsys_warning ("portal: the key of expert %s did not open with %s's password; dossiers stay closed",
+                      expert, name ? name : "?");
+    if (key)
+        sodium_free (key);
+    json_decref (result);
+    return 0;
 }
 
 //  -------------------------------------------------------------------------
@@ -1218,6 +1334,7 @@ en_portal_new (zconfig_t *config, const char *control_endpoint, const char *node
         .account = s_account,
         .login_page = s_login_page,
         .login_event = s_login_event,
+        .on_login = s_on_login,
         .max_body = PORTAL_MAX_BODY,
     };
     self->http = en_http_new (config, "web", control_endpoint, &app, self, err, errlen);
