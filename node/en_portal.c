@@ -632,48 +632,30 @@ s_post_request (en_portal_t *self, en_http_request_t *req, const char *id)
     json_t *values = s_form (self, req, names, &answer);
     if (!values)
         return answer;
+    //  close (with the outcome), or reply to an advice (the node seals the
+    //  reply to the expert who gave it)
     const char *action = s_value (values, "action") ?: "";
-    json_t *errors;
-    if (streq (action, "reply")) {
-        //  A reply to an advice: sealed by the node to the expert who gave it
-        errors = en_portal_check ("reply", values, NULL);
-        if (!s_has_errors (errors)) {
-            json_t *result;
-            int rc = s_form_call (self, req, "reply", json_pack ("{s:s, s:s}", "id", id, "text",
-                                                                 s_value (values, "text") ?: ""),
-                                  &result, &errors, &answer);
-            json_decref (result);
-            if (rc == 0) {
-                char location [200];
-                snprintf (location, sizeof location, "/verzoeken/%s?gedaan=reactie", id);
-                answer = en_http_redirect (req, location);
-            }
-            if (rc <= 0)
-                goto done;
-        }
-        answer = s_request_page (self, req, id, values, errors, MHD_HTTP_UNPROCESSABLE_CONTENT);
-        goto done;
-    }
-    if (!streq (action, "close")) {
-        errors = json_pack ("{s:s}", "", "Kies sluiten of reageren.");
-        answer = s_request_page (self, req, id, values, errors, MHD_HTTP_UNPROCESSABLE_CONTENT);
-        goto done;
-    }
-    errors = en_portal_check ("close", values, NULL);
+    bool reply = streq (action, "reply");
+    json_t *errors = reply || streq (action, "close") ? en_portal_check (action, values, NULL)
+                   : json_pack ("{s:s}", "", "Kies sluiten of reageren.");
     if (!s_has_errors (errors)) {
-        char outcome [1200];
-        snprintf (outcome, sizeof outcome, "%s%s%s",
-                  s_value (values, "passende_hulp") ? (streq (s_value (values, "passende_hulp"), "ja")
-                                                       ? "passende hulp: ja" : "passende hulp: nee") : "",
-                  s_value (values, "passende_hulp") && s_value (values, "outcome") ? "; " : "",
-                  s_value (values, "outcome") ?: "");
+        json_t *args;
+        if (reply)
+            args = json_pack ("{s:s, s:s}", "id", id, "text", s_value (values, "text") ?: "");
+        else {
+            char outcome [1200];
+            const char *help = s_value (values, "passende_hulp");
+            snprintf (outcome, sizeof outcome, "%s%s%s",
+                      help ? (streq (help, "ja") ? "passende hulp: ja" : "passende hulp: nee") : "",
+                      help && s_value (values, "outcome") ? "; " : "", s_value (values, "outcome") ?: "");
+            args = json_pack ("{s:s, s:s}", "id", id, "outcome", outcome);
+        }
         json_t *result;
-        int rc = s_form_call (self, req, "close", json_pack ("{s:s, s:s}", "id", id, "outcome", outcome),
-                              &result, &errors, &answer);
+        int rc = s_form_call (self, req, reply ? "reply" : "close", args, &result, &errors, &answer);
         json_decref (result);
         if (rc == 0) {
             char location [200];
-            snprintf (location, sizeof location, "/verzoeken/%s?gedaan=gesloten", id);
+            snprintf (location, sizeof location, "/verzoeken/%s?gedaan=%s", id, reply ? "reactie" : "gesloten");
             answer = en_http_redirect (req, location);
         }
         if (rc <= 0)

@@ -112,3 +112,16 @@ browser_ready () {
             || { not_ok "playwright-core and axe-core install from tests/browser/package-lock.json"; test_done; }
     fi
 }
+
+# portal_node NAME PORT [ADDRESS]: start node NAME (region NAME) with its
+# portal on 127.0.0.1:PORT (or web/address ADDRESS, e.g. "off"), and wait
+# until it is connected. Its config is $NET_DIR/NAME-portal.cfg.
+portal_node () {
+    local name=$1 address=${3:-127.0.0.1:$2}
+    printf 'node\n    name = %s\n    region = %s\n    heartbeat = 500ms\n    retry = 1s\nweb\n    address = %s\n' \
+        "$name" "$name" "$address" > "$NET_DIR/$name-portal.cfg"
+    "$NET_BIN/expertnet-node" -c "$NET_DIR/$name-portal.cfg" --datadir "$NET_DIR/$name" \
+        --endpoint "tcp://$NET_HOST:$NET_PORT" >> "$NET_DIR/$name.log" 2>&1 &
+    net_track "$name" $!
+    net_wait_connected "$name"
+}

@@ -13,20 +13,7 @@ test_init
 WEB_PORT=$(free_port)
 net_keys twente
 net_broker || { not_ok "broker starts"; test_done; }
-cat > "$NET_DIR/twente.cfg.in" <<CFG
-node
-    name = twente
-    region = twente
-    heartbeat = 500ms
-    retry = 1s
-web
-    address = 127.0.0.1:$WEB_PORT
-CFG
-# net_node writes its own config when config/twente.cfg is absent: start by hand
-"$NET_BIN/expertnet-node" -c "$NET_DIR/twente.cfg.in" --datadir "$NET_DIR/twente" \
-    --endpoint "tcp://$NET_HOST:$NET_PORT" >> "$NET_DIR/twente.log" 2>&1 &
-net_track twente $!
-net_wait_connected twente || { not_ok "node twente connects"; test_done; }
+portal_node twente "$WEB_PORT" || { not_ok "node twente connects"; test_done; }
 WEB=http://127.0.0.1:$WEB_PORT
 http () {
     local method=$1 path=$2
@@ -60,11 +47,7 @@ check_eq "a post from another site is refused" "403" \
 
 # address = off: no portal, the node runs as before
 net_kill twente
-sed -i "s/address = 127.0.0.1:$WEB_PORT/address = off/" "$NET_DIR/twente.cfg.in"
-"$NET_BIN/expertnet-node" -c "$NET_DIR/twente.cfg.in" --datadir "$NET_DIR/twente" \
-    --endpoint "tcp://$NET_HOST:$NET_PORT" >> "$NET_DIR/twente.log" 2>&1 &
-net_track twente $!
-net_wait_connected twente || not_ok "node twente connects again"
+portal_node twente "$WEB_PORT" off || not_ok "node twente connects again"
 check "with address = off nothing listens on the port" bash -c "! curl -s --max-time 3 -o /dev/null '$WEB/login'"
 check "the node did not crash" kill -0 "$(net_pid twente)"
 test_done

@@ -17,19 +17,7 @@ WEB_PORT=$(free_port)
 WEB=http://127.0.0.1:$WEB_PORT
 net_keys twente
 net_broker || { not_ok "broker starts"; test_done; }
-cat > "$NET_DIR/twente.cfg.in" <<CFG
-node
-    name = twente
-    region = twente
-    heartbeat = 500ms
-    retry = 1s
-web
-    address = 127.0.0.1:$WEB_PORT
-CFG
-"$NET_BIN/expertnet-node" -c "$NET_DIR/twente.cfg.in" --datadir "$NET_DIR/twente" \
-    --endpoint "tcp://$NET_HOST:$NET_PORT" >> "$NET_DIR/twente.log" 2>&1 &
-net_track twente $!
-net_wait_connected twente || { not_ok "node twente connects"; test_done; }
+portal_node twente "$WEB_PORT" || { not_ok "node twente connects"; test_done; }
 
 en twente expert add --id se-tw-01 --role superexpert --expertise trauma,jggz --capacity 2 >/dev/null
 en twente expert add --id se-tw-02 --role superexpert --expertise autisme --capacity 2 >/dev/null
