@@ -1000,6 +1000,94 @@ s_get_experts (en_portal_t *self, en_http_request_t *req, const char *rest)
     return s_simple (self, req, "experts", en_portal_page_experts);
 }
 
+//  /beheer/experts/nieuw and /beheer/experts/<id>: add or change an
+//  expert (contact details stay at the node: expert-add/-update keep them
+//  out of what is published)
+static json_t *
+s_expert_record (en_portal_t *self, en_http_request_t *req, const char *id)
+{
+    json_t *experts = NULL, *found = NULL;
+    if (s_call (self, req, "experts", NULL, &experts) == 0) {
+        size_t index;
+        json_t *row;
+        json_array_foreach (experts, index, row)
+            if (streq (en_json_str (row, "id") ?: "", id))
+                found = json_incref (row);
+    }
+    json_decref (experts);
+    return found;
+}
+
+static int
+s_expert_form_page (en_portal_t *self, en_http_request_t *req, const char *id, json_t *values, json_t *errors,
+                    unsigned int status)
+{
+    json_t *expert = NULL;
+    if (id && !(expert = s_expert_record (self, req, id)))
+        return s_message (self, req, MHD_HTTP_NOT_FOUND, "Niet gevonden", "Deze expert bestaat niet in deze regio.");
+    json_t *tags = s_tags (self, req);
+    en_portal_ctx_t ctx;
+    s_ctx (self, req, &ctx);
+    int answer = s_html (req, status, en_portal_page_expert_form (&ctx, expert, tags, values, errors));
+    json_decref (tags);
+    json_decref (expert);
+    return answer;
+}
+
+static int
+s_get_expert (en_portal_t *self, en_http_request_t *req, const char *rest)
+{
+    return s_expert_form_page (self, req, streq (rest, "nieuw") ? NULL : rest, NULL, NULL, MHD_HTTP_OK);
+}
+
+static int
+s_post_expert (en_portal_t *self, en_http_request_t *req, const char *rest)
+{
+    bool adding = streq (rest, "nieuw");
+    const char *names [] = { "id", "role", "bovenregionaal", "capacity", "absent_until", "expertise[]",
+                             "expertise_anders", "email", "phone", NULL };
+    int answer;
+    json_t *values = s_form (self, req, names, &answer);
+    if (!values)
+        return answer;
+    json_t *existing = adding ? NULL : s_expert_record (self, req, rest);
+    if (!adding && !existing) {
+        json_decref (values);
+        return s_message (self, req, MHD_HTTP_NOT_FOUND, "Niet gevonden", "Deze expert bestaat niet in deze regio.");
+    }
+    json_decref (existing);
+    json_t *errors = en_portal_check ("expert", values, NULL);
+    int64_t until = s_date_end_ms (s_value (values, "absent_until"));
+    if (!s_has_errors (errors) && until < 0)
+        json_object_set_new (errors, "absent_until", json_string ("Afwezig tot: vul een datum in (jjjj-mm-dd)."));
+    if (!s_has_errors (errors)) {
+        json_t *expert = json_pack ("{s:s?, s:i, s:I, s:b}", "id", adding ? s_value (values, "id") : rest,
+                                    "capacity", atoi (s_value (values, "capacity") ?: "0"),
+                                    "absent_until", (json_int_t) until,
+                                    "bovenregionaal", streq (s_value (values, "bovenregionaal") ?: "", "ja"));
+        s_copy (expert, values, "role");
+        s_copy_list (expert, values, "expertise");
+        json_t *args = json_pack ("{s:o, s:s, s:s}", "expert", expert, "email", s_value (values, "email") ?: "",
+                                  "phone", s_value (values, "phone") ?: "");
+        json_t *result;
+        int rc = s_form_call (self, req, adding ? "expert-add" : "expert-update", args, &result, &errors, &answer);
+        if (rc == 0) {
+            char location [200];
+            snprintf (location, sizeof location, "/beheer/experts/%s?gedaan=opgeslagen",
+                      en_json_str (result, "id") ?: (adding ? s_value (values, "id") : rest));
+            answer = en_http_redirect (req, location);
+        }
+        json_decref (result);
+        if (rc <= 0)
+            goto done;
+    }
+    answer = s_expert_form_page (self, req, adding ? NULL : rest, values, errors, MHD_HTTP_UNPROCESSABLE_CONTENT);
+done:
+    json_decref (errors);
+    json_decref (values);
+    return answer;
+}
+
 static int
 s_get_notifications (en_portal_t *self, en_http_request_t *req, const char *rest)
 {
@@ -1162,6 +1250,7 @@ static const s_route_t s_routes [] = {
     { "/beschikbaarheid",   R_EXPERT,       s_get_availability,     s_post_availability },
     { "/beheer/accounts",   R_BEHEERDER,    s_get_accounts,         s_post_accounts },
     { "/beheer/experts",    R_BEHEERDER,    s_get_experts,          NULL },
+    { "/beheer/experts/",   R_BEHEERDER,    s_get_expert,           s_post_expert },
     { "/beheer/meldingen",  R_BEHEERDER,    s_get_notifications,    NULL },
     { "/beheer/privacy",    R_BEHEERDER,    s_get_privacy,          NULL },
     { "/beheer/logboek",    R_BEHEERDER,    s_get_log,              NULL },

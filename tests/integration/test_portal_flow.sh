@@ -49,15 +49,16 @@ http () {
 }
 field () { grep -o "name=\"$1\" value=\"[0-9a-f]*\"" "$NET_DIR/body" | head -1 | sed 's/.*value="\([0-9a-f]*\)"/\1/'; }
 location () { grep -i '^Location:' "$NET_DIR/headers" | tr -d '\r' | cut -d' ' -f2; }
-# login NAME PASSWORD SECRET: password, then the code step; prints the final status
+# login NAME PASSWORD SECRET: password, then the code step; prints the
+# final status (the code used is kept in $NET_DIR/code-NAME)
 login () {
     local code
     code=$(http "$1" POST /login --data-urlencode "name=$1" --data-urlencode "password=$2")
     [ "$code" = 200 ] || { echo "password step: $code"; return; }
     local pending
     pending=$(field pending)
-    LAST_CODE=$(totp "$3")
-    http "$1" POST /login -d "pending=$pending" -d "code=$LAST_CODE"
+    totp "$3" > "$NET_DIR/code-$1"          # (kept: the replay check below)
+    http "$1" POST /login -d "pending=$pending" -d "code=$(cat "$NET_DIR/code-$1")"
 }
 
 check_eq "the medewerker logs in with password and TOTP code" "303" \
@@ -106,12 +107,32 @@ check "the medewerker's live panel shows the advice" \
     bash -c "for i in \$(seq 75); do curl -s -b '$NET_DIR/jar-mw-mara' '$WEB/api/panel/verzoek/$R' \
              | grep -q 'plan een gezamenlijk overleg' && exit 0; sleep 0.2; done; exit 1"
 
-# A TOTP code is taken once: the same code does not log in again
+# A TOTP code is taken once: the medewerker's code does not log in again
 http mw-mara POST /login --data-urlencode "name=mw-mara" --data-urlencode "password=mara haar wachtwoord" >/dev/null
 PENDING=$(field pending)
 check_eq "a TOTP code used before does not log in again" "401" \
-    "$(http mw-mara-2 POST /login -d "pending=$PENDING" -d "code=$(totp "$MW_SECRET")")"
+    "$(http mw-mara-2 POST /login -d "pending=$PENDING" -d "code=$(cat "$NET_DIR/code-mw-mara")")"
 check_eq "logout ends the expert's session" "303" "$(http ex-eva POST /uitloggen -d "csrf=$CSRF_EX")"
 check_eq "... after which the offer page asks for a login" "401" "$(http ex-eva GET "/aanbod/$R-o1")"
+# The beheerder adds an expert in the portal; the contact stays at the node
+BH_SECRET=$(account bh-ben "ben zijn wachtwoord" beheerder)
+check_eq "the beheerder logs in" "303" "$(login bh-ben 'ben zijn wachtwoord' "$BH_SECRET")"
+check_eq "... and opens the form for a new expert" "200" "$(http bh-ben GET /beheer/experts/nieuw)"
+CSRF_BH=$(field csrf)
+check_eq "a new expert without capacity or role is refused on the form (422)" "422" \
+    "$(http bh-ben POST /beheer/experts/nieuw -d "csrf=$CSRF_BH" -d id=se-tw-03)"
+check_eq "the beheerder adds expert se-tw-03" "303" \
+    "$(http bh-ben POST /beheer/experts/nieuw -d "csrf=$CSRF_BH" -d id=se-tw-03 -d role=superexpert \
+        -d capacity=2 -d expertise=trauma -d expertise=lvb -d email=se-tw-03@example.org)"
+check "... the node has it, with its tags" \
+    net_until 5 'any(.[]; .id == "se-tw-03" and .capacity == 2 and (.expertise | index("lvb") != null))' \
+    en twente --json expert list
+check "... and the broker learns it (without the e-mail address)" \
+    net_until 10 'any(.[]; .id == "se-tw-03") and (tostring | contains("example.org") | not)' enb --json broker experts
+check_eq "the beheerder changes its capacity" "303" \
+    "$(http bh-ben POST /beheer/experts/se-tw-03 -d "csrf=$CSRF_BH" -d role=superexpert -d capacity=1 \
+        -d expertise=trauma -d email=se-tw-03@example.org)"
+check "... the node follows" net_until 5 'any(.[]; .id == "se-tw-03" and .capacity == 1)' en twente --json expert list
+check_eq "a medewerker cannot reach that form (403)" "403" "$(http mw-mara GET /beheer/experts/nieuw)"
 check "the node did not crash" kill -0 "$(net_pid twente)"
 test_done
