@@ -39,7 +39,8 @@ async function main () {
         mara: [ '/', '/zaken', '/zaken/nieuw', '/zaken/P-7Q2M4X', '/verzoeken', '/verzoeken/nieuw',
                 '/verzoeken/twente-00000001' ],
         eva: [ '/', '/aanbod', '/aanbod/twente-00000001-o1', '/beschikbaarheid' ],
-        bob: [ '/', '/beheer/accounts', '/beheer/experts', '/beheer/meldingen', '/beheer/privacy',
+        bob: [ '/', '/beheer/accounts', '/beheer/experts', '/beheer/experts/nieuw', '/beheer/experts/se-tw-01',
+               '/beheer/meldingen', '/beheer/privacy',
                '/beheer/logboek?zaak=P-7Q2M4X' ],
     };
     try {
