@@ -11,8 +11,9 @@
     dropped and a new one made, so a late answer can never be taken for
     the next question's.
 
-    Authentication. Everything but /login and the static assets needs a
-    session cookie or, when the app takes them, a Bearer token (sent to
+    Authentication. Everything but /login, the static assets and the
+    app's public paths needs a session cookie or, when the app takes
+    them, a Bearer token (sent to
     the app only as its BLAKE2b hash). Without one an API call gets a JSON
     401, a page 401 and the login form: never data. Passwords are verified
     here, in the web thread, with crypto_pwhash_str_verify against the
@@ -25,8 +26,8 @@
     (en_totp: liboath, RFC 6238, 30 s steps, window +-1; each code is
     taken once per name here, and the app may check its step against a
     record that survives restarts), so the login hook still sees the
-    password once. Failed logins (password or code) count per
-    name and per client address; after `attempts` failures in a row (15
+    password once. Failed logins (password or code) count per name and
+    per client address; after `attempts` failures in a row (15
     minutes apart at most) that name or address is locked for `lockout`,
     doubling on each further failure up to 16x, answered 429 with
     Retry-After, and logged.
