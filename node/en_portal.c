@@ -274,8 +274,11 @@ s_home_items (en_portal_t *self, en_http_request_t *req)
     if (role == R_MEDEWERKER)
         rc = s_call (self, req, "requests", json_pack ("{s:i}", "limit", 50), &items);
     else
+    if (role == R_EXPERT && en_http_request_extra (req))
+        rc = s_call (self, req, "inbox", json_pack ("{s:s}", "expert", en_http_request_extra (req)), &items);
+    else
     if (role == R_EXPERT)
-        rc = s_call (self, req, "inbox", json_pack ("{s:s?}", "expert", en_http_request_extra (req)), &items);
+        return NULL;
     else
         rc = s_call (self, req, "notifications", NULL, &items);
     if (rc) {
@@ -1202,7 +1205,7 @@ s_panel (en_portal_t *self, en_http_request_t *req, const char *name)
             html = en_portal_panel_request (&ctx, data);
     }
     else
-    if (streq (name, "aanbod") && role == R_EXPERT) {
+    if (streq (name, "aanbod") && role == R_EXPERT && en_http_request_extra (req)) {
         if ((rc = s_call (self, req, "inbox", json_pack ("{s:s?}", "expert", en_http_request_extra (req)),
                           &data)) == 0)
             html = en_portal_panel_inbox (&ctx, data);
@@ -1301,6 +1304,11 @@ s_dispatch (en_http_request_t *req, void *app)
     if (!(route->roles & s_role_bit (en_http_request_role (req))))
         return s_message (self, req, MHD_HTTP_FORBIDDEN, "Geen toegang",
                           "Deze pagina is niet voor uw rol. Kies een pagina in het menu.");
+    //  An expert's pages are about their own expert id: an account without
+    //  one sees none (never everyone's offers)
+    if (route->roles == R_EXPERT && !en_http_request_extra (req))
+        return s_message (self, req, MHD_HTTP_FORBIDDEN, "Geen toegang",
+                          "Uw account is niet aan een expert gekoppeld. Vraag de beheerder.");
     if (post && !route->post)
         return s_message (self, req, MHD_HTTP_METHOD_NOT_ALLOWED, "Niet mogelijk",
                           "Op deze pagina kunt u niets versturen.");

@@ -141,6 +141,12 @@ test_expert_sees_own_offers_only (void **state)
     s_http (&r, "GET", "/aanbod/twente-00000001-o1", cookie, NULL);
     assert_int_equal (r.status, 200);
     assert_non_null (strstr (r.body, "Hoe verder na de crisisopname?"));
+    //  An expert account without its expert id sees no offers at all
+    char other [256], other_csrf [33];
+    s_login ("ida", other, sizeof other, other_csrf);
+    assert_int_equal (s_get ("/aanbod", other), 403);
+    assert_int_equal (s_get ("/aanbod/twente-00000001-o1", other), 403);
+    assert_int_equal (s_get ("/api/panel/aanbod", other), 404);
     //  Another expert's offer looks absent
     assert_int_equal (s_get ("/aanbod/twente-00000002-o1", cookie), 404);
     snprintf (body, sizeof body, "csrf=%s&action=accept", csrf);

@@ -1,8 +1,9 @@
 /*  test_portal_node - a stand-in for the node loop, for tests of the
     portal server without a node: an actor with a ROUTER on
     TEST_PORTAL_ENDPOINT that answers the control verbs the portal calls
-    with fixed, synthetic JSON (three accounts: mara medewerker, eva
-    expert se-tw-01, bob beheerder; their pwhash from the json object
+    with fixed, synthetic JSON (accounts: mara medewerker, eva expert
+    se-tw-01, bob beheerder, ida expert without an expert id; their
+    pwhash from the json object
     given to the actor), refuses a question holding the BSN 123456782 as
     the PII guard does, and on "CALLS" over its pipe answers every
     "verb:_user" it was asked so far. Used by tests/unit/test_portal.c
@@ -21,6 +22,7 @@ s_answer (const char *verb, json_t *args, json_t *hashes, int *code, const char 
     if (streq (verb, "user-get")) {
         static const char *accounts [][3] = {
             { "mara", "medewerker", NULL }, { "eva", "expert", "se-tw-01" }, { "bob", "beheerder", NULL },
+            { "ida", "expert", NULL },      //  (an expert account without its expert id)
             { NULL, NULL, NULL } };
         for (int i = 0; name && accounts [i][0]; i++)
             if (streq (name, accounts [i][0]))
@@ -171,7 +173,7 @@ static json_t *
 s_node_accounts (void)
 {
     json_t *hashes = json_object ();
-    const char *names [] = { "mara", "eva", "bob", NULL };
+    const char *names [] = { "mara", "eva", "bob", "ida", NULL };
     for (int i = 0; names [i]; i++) {
         char password [64], hash [crypto_pwhash_STRBYTES];
         snprintf (password, sizeof password, "%s haar wachtwoord", names [i]);
