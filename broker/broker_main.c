@@ -22,6 +22,10 @@ static const en_conf_key_t s_schema [] = {
     { "web/lockout",                    EN_CONF_DURATION, NULL },
     { "web/attempts",                   EN_CONF_COUNT, NULL },
     { "web/secure_cookie",              EN_CONF_BOOL, NULL },
+    { "web/tls_cert",                   EN_CONF_STRING, NULL },
+    { "web/tls_key",                    EN_CONF_STRING, NULL },
+    { "web/max_body",                   EN_CONF_COUNT, NULL },
+    { "web/trusted_proxy",              EN_CONF_STRING, NULL },
     //  en_fed checks these further, with its own messages
     { "federation/forward",             EN_CONF_STRING, NULL },
     { "federation/max_hops",            EN_CONF_COUNT, NULL },

@@ -37,6 +37,7 @@
     and numbers are held here only, never published (expert_contacts).
 */
 #include "en_node.h"
+#include "en_portal.h"
 #include "en_notify.h"
 #include <sodium.h>
 #include <ctype.h>
@@ -60,6 +61,8 @@ struct _en_node_t {
     zcert_t *cert;              //  our CURVE key pair
     zsock_t *dealer;            //  to the broker
     zsock_t *control;           //  `expertnet` requests
+    zsock_t *portal_control;    //  the portal's requests (inproc), or NULL
+    en_portal_t *portal;        //  the web portal (its own thread), or NULL
     zsock_t *notify;            //  notifications for listeners
     zpoller_t *poller;
     en_nstore_t *store;
@@ -543,6 +546,25 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
     self->poller = zpoller_new (self->control, NULL);
     if (self->sender)
         zpoller_add (self->poller, en_notify_sender_sock (self->sender));
+
+    //  The portal, when the config has a web section (address = off: none).
+    //  It failing to listen is logged and the node runs on.
+    const char *web_address = zconfig_get (config, "web/address", "off");
+    if (zconfig_locate (config, "web") && !streq (web_address, "off")) {
+        char endpoint [128];
+        snprintf (endpoint, sizeof endpoint, "inproc://en-node-portal-%p", (void *) self);
+        self->portal_control = zsock_new (ZMQ_ROUTER);
+        zsock_set_linger (self->portal_control, 0);
+        if (zsock_bind (self->portal_control, "%s", endpoint) < 0) {
+            snprintf (err, errlen, "cannot bind %s", endpoint);
+            goto failed;
+        }
+        zpoller_add (self->poller, self->portal_control);
+        char web_err [256];
+        self->portal = en_portal_new (config, endpoint, self->name, self->region, web_err, sizeof web_err);
+        if (!self->portal)
+            zsys_error ("portal not started: %s", web_err);
+    }
     s_connect (self);
     return self;
 failed:
@@ -556,6 +578,9 @@ en_node_destroy (en_node_t **self_p)
     assert (self_p);
     en_node_t *self = *self_p;
     if (self) {
+        //  The portal first: its thread may be waiting for an answer
+        en_portal_destroy (&self->portal);
+        zsock_destroy (&self->portal_control);
         s_notify_stop (self);
         en_notify_config_destroy (&self->notify_config);
         json_decref (self->staff);
@@ -2502,12 +2527,12 @@ s_verb_audit_export (en_node_t *self, json_t *args, int *code, char *err, size_t
 }
 
 static void
-s_handle_control (en_node_t *self)
+s_handle_control (en_node_t *self, zsock_t *sock)
 {
     zframe_t *routing_id;
     char *verb;
     json_t *args;
-    if (en_control_recv (self->control, &routing_id, &verb, &args))
+    if (en_control_recv (sock, &routing_id, &verb, &args))
         return;
     json_t *result = NULL;
     int code = EN_ERR_BAD_REQUEST;
@@ -2624,7 +2649,7 @@ s_handle_control (en_node_t *self)
         snprintf (full, sizeof full, "disk full: %s (free space in %s)", err, self->datadir);
         code = EN_ERR_DISK_FULL;
     }
-    en_control_reply (self->control, routing_id, result, code, result ? NULL : full);
+    en_control_reply (sock, routing_id, result, code, result ? NULL : full);
     zframe_destroy (&routing_id);
     zstr_free (&verb);
     json_decref (args);
@@ -2691,8 +2716,8 @@ en_node_run (en_node_t *self)
         if (which == self->dealer)
             s_process_batch (self);
         else
-        if (which == self->control)
-            s_handle_control (self);
+        if (which == self->control || (which && which == self->portal_control))
+            s_handle_control (self, which);
         else
         if (self->sender && which == en_notify_sender_sock (self->sender))
             s_notify_result (self);

@@ -122,6 +122,9 @@ check "the session cookie is SameSite=Strict" bash -c "echo '$cookie' | grep -q 
 check "the session is 256 random bits" bash -c "echo '$cookie' | grep -qE '^en_session=[0-9a-f]{64};'"
 check_eq "the session knows who is logged in" "anna" "$(http GET /api/me -b "$COOKIES" >/dev/null; body | jq -r .operator)"
 CSRF=$(body | jq -r .csrf)
+check_eq "a JSON login answers 200" "200" \
+    "$(http POST /login -H 'Content-Type: application/json' -d '{"name": "anna", "password": "correct horse battery"}')"
+check "... with the operator and a CSRF token" jqb '.operator == "anna" and (.csrf | length) == 32'
 
 # --- The API shows the broker's state -------------------------------------
 check_eq "/api/overview answers" "200" "$(http GET /api/overview -b "$COOKIES")"
