@@ -96,7 +96,8 @@ int en_router_node_revoked (en_router_t *self, const char *node);
 //  access log, and sends the STATUS and WITHDRAW messages they cause.
 //  0, or -1 with error: 404 unknown request, 409 the state does not allow
 //  it (reoffer/escalate of an accepted, advice or closed request; close
-//  of a closed one) or nobody to escalate to, 422 bad reason or name.
+//  of a closed one), nobody to escalate to, or a re-offered hiaat for
+//  which there is still nobody; 422 bad reason or name.
 int en_router_operator (en_router_t *self, const char *operator_name, const char *action,
                         const char *request_id, const char *reason, en_error_t *error);
 
