@@ -242,7 +242,8 @@ s_transition (en_router_t *self, json_t *request, const char *state, const char 
 
 //  A hiaat routed again found someone: record why it moves (once, just
 //  before the transition that moves it, so nothing is written when it
-//  finds nobody).
+//  finds nobody). Back to "submitted", as a returned request: the origin
+//  must not take the STATUS for a second hiaat.
 static int
 s_reopen (en_router_t *self, json_t *request)
 {
@@ -250,7 +251,7 @@ s_reopen (en_router_t *self, json_t *request)
         return 0;
     const char *event = self->reopen_event;
     self->reopen_event = NULL;
-    return s_transition (self, request, "hiaat", event, NULL, self->reopen_detail, NULL);
+    return s_transition (self, request, "submitted", event, NULL, self->reopen_detail, NULL);
 }
 
 //  The next candidate: everyone not offered this request before, or, for

@@ -2466,7 +2466,7 @@ test_hiaat_rerouted_when_link_up (void **state)
     s_assert_peer (a, "twente-0001", "gelderland");
     s_assert_events (a, "twente-0001", "submitted hiaat rerouted forwarded");
     assert_int_equal (s_depth (a, "peer:gelderland"), 1);
-    json_decref (s_take_expect (a, "twente", "STATUS hiaat/hiaat STATUS rerouted/hiaat STATUS forwarded/forwarded"));
+    json_decref (s_take_expect (a, "twente", "STATUS hiaat/hiaat STATUS rerouted/submitted STATUS forwarded/forwarded"));
     assert_int_equal (s_retry (a), 0);
 }
 

@@ -971,7 +971,8 @@ test_hiaat_rerouted_when_expert_appears (void **state)
     s_assert_events (self, "twente-0001", "submitted hiaat rerouted offered");
     assert_int_equal (en_db_int (en_bstore_db (self->store),
         "SELECT count(*) FROM outbox WHERE dest = 'node-twente' AND command = 'STATUS'"
-        " AND json_extract (body, '$.event') = 'rerouted' AND json_extract (body, '$.request') = 'twente-0001'", NULL), 1);
+        " AND json_extract (body, '$.event') = 'rerouted' AND json_extract (body, '$.state') = 'submitted'"
+        " AND json_extract (body, '$.request') = 'twente-0001'", NULL), 1);
     assert_int_equal (s_retry (self), 0);
 
     //  Capacity frees: the second request (a hiaat while se-ah-01 was
