@@ -76,6 +76,7 @@ typedef struct {
     uint64_t sent;              //  messages sent over the link
     zhashx_t *claimed;          //  "role|tagset|hops" -> free the peer claimed (before bounds)
     uint64_t clamped;           //  its ADVERTs cut to the bounds since start
+    int64_t clamp_logged;       //  ms we last logged that (once a minute at most)
 } s_link_t;
 
 struct _en_fed_t {
@@ -535,14 +536,20 @@ en_fed_advert_in (en_fed_t *self, const char *peer, en_msg_t *msg, bool *resync,
     if (rc || own < 0 || learned < 0)
         return en_error_set (error, EN_ERR_INTERNAL, "store error");
     if (cut > 0 || own > self->advert_max_total || learned > self->advert_max_total * PROVINCES_BEYOND) {
-        zsys_warning ("federation: %s advertised more than a province can have: %lld place(s) over the "
-                      "bound per role and tag set (%lld), %lld of its own in all (bound %lld), %lld passed on "
-                      "(bound %lld); believed only up to the bounds", peer, (long long) cut,
-                      (long long) self->advert_max_free, (long long) own, (long long) self->advert_max_total,
-                      (long long) learned, (long long) self->advert_max_total * PROVINCES_BEYOND);
         en_metrics_count (self->metrics, EN_METRIC_FED_CLAMPED, peer, 1);
-        if (link)
+        int64_t now = en_now_ms ();
+        //  Counted every time, said at most once a minute per peer
+        if (!link || !link->clamp_logged || now - link->clamp_logged >= 60000)
+            zsys_warning ("federation: %s advertised more than a province can have: %lld place(s) over the "
+                          "bound per role and tag set (%lld), %lld of its own in all (bound %lld), %lld passed "
+                          "on (bound %lld); believed only up to the bounds", peer, (long long) cut,
+                          (long long) self->advert_max_free, (long long) own, (long long) self->advert_max_total,
+                          (long long) learned, (long long) self->advert_max_total * PROVINCES_BEYOND);
+        if (link) {
+            if (!link->clamp_logged || now - link->clamp_logged >= 60000)
+                link->clamp_logged = now;
             link->clamped++;
+        }
     }
     self->dirty = true;                 //  what we pass on to other peers changed
     return 0;
