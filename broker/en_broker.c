@@ -941,23 +941,28 @@ s_expire (en_broker_t *self)
     s_flush (self);
 }
 
-//  Hiaten that something may help now are routed again (en_router_retry_hiaten).
-static void
+//  Hiaten that something may help now are routed again
+//  (en_router_retry_hiaten). 0, or -1 when the store failed (logged).
+static int
 s_retry_hiaten (en_broker_t *self)
 {
     en_db_t *db = en_bstore_db (self->store);
     if (en_db_begin (db))
-        return;
+        return -1;
     int routed = en_router_retry_hiaten (self->router_sm, en_now_ms ());
     if (en_db_commit (db)) {
-        zsys_error ("commit failed while routing hiaten again: %s", en_db_error (db));
         en_db_rollback (db);
-        return;
+        routed = -1;
+    }
+    if (routed < 0) {
+        zsys_error ("could not route hiaten again (store: %s); next try in 30 s", en_db_error (db));
+        return -1;
     }
     if (routed > 0) {
         en_fed_dirty (self->fed);
         s_flush (self);
     }
+    return 0;
 }
 
 static void
@@ -1548,10 +1553,8 @@ en_broker_run (en_broker_t *self)
             s_expire (self);
         //  What a hiaat lacked may have appeared (a link up, an advert, an
         //  expert published or back, a place freed): look every second
-        if (now >= next_retry && now >= earliest) {
-            s_retry_hiaten (self);
-            next_retry = now + 1000;
-        }
+        if (now >= next_retry && now >= earliest)
+            next_retry = now + (s_retry_hiaten (self) ? 30000 : 1000);
         if (now >= next_flush) {
             s_refresh_enrolled (self);
             s_flush (self);

@@ -1168,9 +1168,13 @@ en_router_retry_hiaten (en_router_t *self, int64_t now)
         self->reopen_detail = "routed again: an expert, a free place or a peer became available";
         int rc = request ? s_route (self, request) : -1;
         self->reopen_event = NULL;
+        json_decref (request);
         if (rc < 0) {
+            //  The store fails (a full disk?): the rest waits for the
+            //  caller's next pass, which it delays
             en_db_rollback_to (db);
-            zsys_error ("request %s: could not route the hiaat again", en_json_str (row, "request_id"));
+            routed = -1;
+            break;
         }
         else {
             en_db_release (db);
@@ -1179,7 +1183,6 @@ en_router_retry_hiaten (en_router_t *self, int64_t now)
                 routed++;
             }
         }
-        json_decref (request);
     }
     json_decref (due);
     return routed;

@@ -64,7 +64,8 @@ int en_router_expire (en_router_t *self, int64_t now);
 //  escalation target it never had moves on, with an event "rerouted"
 //  first; one that finds nobody stays as it was, nothing written. Call
 //  regularly (the broker: every second), in a transaction. Returns how
-//  many moved on.
+//  many moved on, or -1 on a store error (what moved before it stays;
+//  the pass stops there).
 int en_router_retry_hiaten (en_router_t *self, int64_t now);
 
 //  How long after becoming a hiaat a request of urgency is routed again
