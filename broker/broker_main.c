@@ -16,6 +16,9 @@ static const en_conf_key_t s_schema [] = {
     { "routing/deadline/crisis",        EN_CONF_DURATION, NULL },
     { "routing/deadline/hoog",          EN_CONF_DURATION, NULL },
     { "routing/deadline/regulier",      EN_CONF_DURATION, NULL },
+    { "routing/hiaat_retry/crisis",     EN_CONF_DURATION, NULL },
+    { "routing/hiaat_retry/hoog",       EN_CONF_DURATION, NULL },
+    { "routing/hiaat_retry/regulier",   EN_CONF_DURATION, NULL },
     { "web/address",                    EN_CONF_STRING, NULL },
     { "web/session",                    EN_CONF_DURATION, NULL },
     { "web/idle",                       EN_CONF_DURATION, NULL },
@@ -30,6 +33,8 @@ static const en_conf_key_t s_schema [] = {
     { "federation/forward",             EN_CONF_STRING, NULL },
     { "federation/max_hops",            EN_CONF_COUNT, NULL },
     { "federation/crisis_local_offers", EN_CONF_COUNT, NULL },
+    { "federation/advert_max_free",     EN_CONF_COUNT, NULL },
+    { "federation/advert_max_total",    EN_CONF_COUNT, NULL },
     { "federation/peers/*/endpoint",    EN_CONF_STRING, NULL },
     { "federation/peers/*/public_key",  EN_CONF_STRING, NULL },
     { NULL, 0, NULL }

@@ -1364,6 +1364,16 @@ s_cmd_broker (s_cli_t *cli, json_t *parsed, const char *verb)
                     rtt, s_clock_text (json_object_get (row, "clock"), clock, sizeof clock),
                     (long long) en_json_int (advert, "free", 0),
                     en_json_str (row, "refusal") ? "; refused: " : "", en_json_str (row, "refusal") ?: "");
+            //  What it claimed before the bounds, and whether it takes
+            //  what it is handed
+            if (advert || en_json_int (row, "forwards", 0) > 0)
+                printf ("    %-16s claimed %lld free place(s) (%lld passed on) in %lld entries, cut %lld time(s); "
+                        "%lld request(s) handed over, %lld given back or refused\n", "",
+                        (long long) en_json_int (advert, "claimed_free", 0),
+                        (long long) en_json_int (advert, "claimed_free_learned", 0),
+                        (long long) en_json_int (advert, "claimed_entries", 0),
+                        (long long) en_json_int (advert, "clamped", 0), (long long) en_json_int (row, "forwards", 0),
+                        (long long) en_json_int (row, "forwards_returned", 0));
         }
         s_print_counts ("experts", json_object_get (result, "experts_by_role"));
         s_print_counts ("open requests", json_object_get (result, "open_by_urgency"));

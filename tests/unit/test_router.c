@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "expertnet.h"
-#include "test_fixture.h"
 #include "en_router.h"
+#include "test_fixture.h"
 
 typedef struct {
     char dir [64];              //  temporary directory
@@ -923,6 +923,141 @@ test_refuse_expert_of_other_node (void **state)
     s_refused (self, "node-twente", "twente", "OFFER", json_object (), EN_ERR_BAD_REQUEST);
 }
 
+//  ---------------------------------------------------------------------
+//  A hiaat is routed again when what it lacked appears (issue 10, item 11)
+
+static int
+s_retry (fixture_t *self)
+{
+    return test_retry_hiaten (self->router, self->store);
+}
+
+static void
+s_assert_events (fixture_t *self, const char *request_id, const char *expected)
+{
+    char buf [512];
+    s_events (self, request_id, buf, sizeof buf);
+    if (!streq (buf, expected))
+        fail_msg ("events of %s are '%s', expected '%s'", request_id, buf, expected);
+}
+
+static int64_t
+s_statuses (fixture_t *self, const char *request_id)
+{
+    return en_db_int (en_bstore_db (self->store),
+        "SELECT count(*) FROM outbox WHERE dest = 'node-twente' AND command = 'STATUS'"
+        " AND json_extract (body, '$.request') = ?", "s", request_id);
+}
+
+static void
+test_hiaat_rerouted_when_expert_appears (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_submit (self, "node-twente", "twente-0001", "twente", "regulier", "consultatie-advies", "[\"eetstoornis\"]");
+    s_assert_state (self, "twente-0001", "hiaat");
+    //  Still nobody: nothing is written, however often it is tried
+    int64_t statuses = s_statuses (self, "twente-0001");
+    assert_int_equal (s_retry (self), 0);
+    assert_int_equal (s_retry (self), 0);
+    s_assert_events (self, "twente-0001", "submitted hiaat");
+    assert_int_equal (s_statuses (self, "twente-0001"), statuses);
+
+    //  An expert is published: the hiaat is offered to them, and says why
+    s_publish (self, "node-achterhoek", "achterhoek",
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"eetstoornis\"],\"capacity\":1}]");
+    assert_int_equal (s_retry (self), 1);
+    s_assert_state (self, "twente-0001", "offered");
+    s_assert_offered (self, "twente-0001", "se-ah-01");
+    s_assert_events (self, "twente-0001", "submitted hiaat rerouted offered");
+    assert_int_equal (en_db_int (en_bstore_db (self->store),
+        "SELECT count(*) FROM outbox WHERE dest = 'node-twente' AND command = 'STATUS'"
+        " AND json_extract (body, '$.event') = 'rerouted' AND json_extract (body, '$.state') = 'submitted'"
+        " AND json_extract (body, '$.request') = 'twente-0001'", NULL), 1);
+    assert_int_equal (s_retry (self), 0);
+
+    //  Capacity frees: the second request (a hiaat while se-ah-01 was
+    //  full) is offered when the first is closed
+    s_submit (self, "node-twente", "twente-0002", "twente", "regulier", "consultatie-advies", "[\"eetstoornis\"]");
+    s_assert_state (self, "twente-0002", "hiaat");
+    s_accept_open (self, "node-achterhoek", "achterhoek", "twente-0001");
+    assert_int_equal (s_retry (self), 0);
+    s_assert_state (self, "twente-0002", "hiaat");
+    s_close (self, "node-twente", "twente", "twente-0001");
+    assert_int_equal (s_retry (self), 1);
+    s_assert_offered (self, "twente-0002", "se-ah-01");
+    s_assert_events (self, "twente-0002", "submitted hiaat rerouted offered");
+
+    //  For a bounded time only: a hiaat older than the retry time of its
+    //  urgency stays one (and 0 turns retrying off)
+    s_submit (self, "node-twente", "twente-0003", "twente", "regulier", "consultatie-advies", "[\"autisme\"]");
+    s_submit (self, "node-twente", "twente-0004", "twente", "crisis", "consultatie-advies", "[\"autisme\"]");
+    assert_int_equal (en_db_exec (en_bstore_db (self->store),
+        "UPDATE hiaten SET at = at - 25 * 3600 * 1000 WHERE request_id = 'twente-0003'", NULL), 0);
+    en_router_set_hiaat_retry (self->router, "crisis", 0);
+    s_publish (self, "node-achterhoek", "achterhoek",
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"eetstoornis\"],\"capacity\":1},"
+        " {\"id\":\"se-ah-02\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"autisme\"],\"capacity\":2}]");
+    assert_int_equal (s_retry (self), 0);
+    s_assert_state (self, "twente-0003", "hiaat");
+    s_assert_state (self, "twente-0004", "hiaat");
+    en_router_set_hiaat_retry (self->router, "crisis", 3600 * 1000);
+    assert_int_equal (s_retry (self), 1);
+    s_assert_offered (self, "twente-0004", "se-ah-02");
+    s_assert_state (self, "twente-0003", "hiaat");
+}
+
+//  An operator's re-offer of a hiaat asks again who let an offer expire
+//  (not who declined), and says so when there is still nobody
+static void
+test_reoffer_hiaat_asks_again (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_publish (self, "node-achterhoek", "achterhoek",
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"trauma\"],\"capacity\":2},"
+        " {\"id\":\"se-ah-02\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    s_submit (self, "node-twente", "twente-0001", "twente", "crisis", "consultatie-advies", "[\"trauma\"]");
+    s_assert_offered (self, "twente-0001", "se-ah-01");
+    s_decline_open (self, "node-achterhoek", "achterhoek", "twente-0001");
+    s_assert_offered (self, "twente-0001", "se-ah-02");
+    //  se-ah-02 does not answer in time: nobody is left, a hiaat
+    en_db_t *db = en_bstore_db (self->store);
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_expire (self->router, en_now_ms () + 3600 * 1000), 1);
+    assert_int_equal (en_db_commit (db), 0);
+    s_assert_state (self, "twente-0001", "hiaat");
+    assert_int_equal (s_retry (self), 0);
+
+    //  The operator re-offers: se-ah-02 (expired) is asked again, se-ah-01
+    //  (declined) is not
+    en_error_t error;
+    assert_int_equal (en_db_begin (db), 0);
+    if (en_router_operator (self->router, "anna", "reoffer", "twente-0001", "se-ah-02 is terug", &error))
+        fail_msg ("reoffer refused: %d %s", error.code, error.reason);
+    assert_int_equal (en_db_commit (db), 0);
+    s_assert_state (self, "twente-0001", "offered");
+    s_assert_offered (self, "twente-0001", "se-ah-02");
+    assert_int_equal (s_offers_to (self, "twente-0001", "se-ah-02"), 2);
+    assert_int_equal (s_offers_to (self, "twente-0001", "se-ah-01"), 1);
+    s_assert_events (self, "twente-0001",
+                     "submitted offered declined offered expired hiaat operator-reoffer offered");
+
+    //  se-ah-02 declines now: a hiaat again, and a re-offer finds nobody:
+    //  409, nothing written
+    s_decline_open (self, "node-achterhoek", "achterhoek", "twente-0001");
+    s_assert_state (self, "twente-0001", "hiaat");
+    char before [512];
+    s_events (self, "twente-0001", before, sizeof before);
+    int64_t statuses = s_statuses (self, "twente-0001");
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_operator (self->router, "anna", "reoffer", "twente-0001", "nog eens", &error), -1);
+    assert_int_equal (en_db_commit (db), 0);
+    assert_int_equal (error.code, EN_ERR_CONFLICT);
+    assert_non_null (strstr (error.reason, "nobody is available"));
+    s_assert_state (self, "twente-0001", "hiaat");
+    s_assert_events (self, "twente-0001", before);
+    assert_int_equal (s_statuses (self, "twente-0001"), statuses);
+}
+
 int
 main (void)
 {
@@ -949,6 +1084,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_refuse_close_not_origin, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_refuse_expert_of_other_node, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_open_offer_reserves_capacity, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_hiaat_rerouted_when_expert_appears, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_reoffer_hiaat_asks_again, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_refuse_accept_when_full, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_refuse_submit_for_other_region, s_setup, s_teardown),
     };
