@@ -29,6 +29,15 @@
     keeping any counter in step; an expert is never offered more cases
     than they can take.
 
+    The PII guard. The broker trusts no node, peer or operator to have
+    kept personal data out of the text it stores: every free-text field
+    it receives (a request's question and tags, whether from its node or
+    carried by a peer in a FORWARD; a close outcome, advice, a decline
+    reason; an operator's reason) passes en_pii here before anything is
+    stored, and a finding refuses the message with 422 naming the field
+    and the kind, as the node does. The broker knows no client names (the
+    nodes do): it catches every kind but those names.
+
     Operators (the dashboard, en_router_operator) can move a request on
     by hand, with a reason: re-offer (withdraw the open offer, route
     again), escalate (withdraw, offer to a bovenregionale
@@ -56,6 +65,7 @@ struct _en_router_t {
     void *link_arg;
     unsigned char sender_key [32];      //  signing key of the node being handled
     bool has_sender_key;
+    en_pii_t *pii;              //  the guard on every free text received
 };
 
 #define PEER_PREFIX "peer:"
@@ -77,6 +87,7 @@ en_router_new (en_bstore_t *store, const char *broker_name)
     self->forward = true;
     self->max_hops = 2;
     self->crisis_local_offers = 2;
+    self->pii = en_pii_new ();
     return self;
 }
 
@@ -87,6 +98,7 @@ en_router_destroy (en_router_t **self_p)
     en_router_t *self = *self_p;
     if (self) {
         zlistx_destroy (&self->regions);
+        en_pii_destroy (&self->pii);
         free (self->name);
         free (self);
         *self_p = NULL;
@@ -179,6 +191,46 @@ s_audit (en_router_t *self, const char *request_id, const char *event, const cha
         .on_behalf = expert, .action = action, .outcome = "ok",
         .detail = self->by_operator ? "operator" : NULL };
     return en_audit_append (en_bstore_db (self->store), &entry);
+}
+
+//  The PII guard on what arrived as field (a JSON string, or any value
+//  whose strings, keys and numbers are all free text): 0, or -1 with 422
+//  naming the field and the kind, never the text.
+static int
+s_guard (en_router_t *self, const char *field, json_t *value, en_error_t *error)
+{
+    en_pii_finding_t finding;
+    if (en_pii_check_json (self->pii, field, value, &finding) == 0)
+        return 0;
+    zsys_warning ("PII guard refused a message from %s: %s in field %s; nothing stored",
+                  self->actor ? self->actor : "?", finding.kind, finding.field);
+    char found [160];
+    return en_error_set (error, EN_ERR_INVALID, "%s; nothing was stored (remove it; the summary must not "
+                         "identify the child)", en_pii_describe (&finding, found, sizeof found));
+}
+
+//  The same for one text (NULL passes).
+static int
+s_guard_text (en_router_t *self, const char *field, const char *text, en_error_t *error)
+{
+    json_t *value = text ? json_string (text) : NULL;
+    int rc = value ? s_guard (self, field, value, error) : 0;
+    json_decref (value);
+    return rc;
+}
+
+//  A request summary: every field but the ones whose form the validator
+//  already fixed and that may look like numbers (id, region, case).
+static int
+s_guard_request (en_router_t *self, json_t *summary, en_error_t *error)
+{
+    json_t *checked = json_deep_copy (summary);
+    json_object_del (checked, "id");
+    json_object_del (checked, "region");
+    json_object_del (checked, "case");
+    int rc = s_guard (self, "request", checked, error);
+    json_decref (checked);
+    return rc;
 }
 
 //  Record a transition: request state, event, and a STATUS to the origin
@@ -422,6 +474,8 @@ s_handle_submit (en_router_t *self, const char *node, const char *node_region,
     char err [256];
     if (en_request_validate (summary, err, sizeof err))
         return en_error_set (error, EN_ERR_INVALID, "%s", err);
+    if (s_guard_request (self, summary, error))
+        return -1;
     const char *region = en_json_str (summary, "region");
     if (zlistx_size (self->regions) && !zlistx_find (self->regions, (void *) region))
         return en_error_set (error, EN_ERR_INVALID, "field 'region': '%s' is not a region of this province", region);
@@ -659,6 +713,10 @@ s_handle_decline (en_router_t *self, const char *node, en_msg_t *msg, en_error_t
         json_decref (offer);
         return en_error_set (error, EN_ERR_INVALID, "field 'reason' must be text of 1 to 500 bytes");
     }
+    if (s_guard_text (self, "decline.reason", reason, error)) {
+        json_decref (offer);
+        return -1;
+    }
     json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
     s_count_answer (self, offer, "declined");
     int rc = en_bstore_offer_close (self->store, en_json_str (offer, "id"), "declined", reason)
@@ -680,6 +738,10 @@ s_handle_advice (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
     if (!text || strlen (text) == 0 || strlen (text) > EN_MAX_ADVICE) {
         json_decref (offer);
         return en_error_set (error, EN_ERR_INVALID, "field 'text' must be text of 1 to %d bytes", EN_MAX_ADVICE);
+    }
+    if (s_guard_text (self, "advice.text", text, error)) {
+        json_decref (offer);
+        return -1;
     }
     json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
     const char *state = en_json_str (request, "state");
@@ -745,6 +807,9 @@ s_handle_close (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *
     else
     if (outcome && (!json_is_string (outcome) || strlen (json_string_value (outcome)) > 500))
         rc = en_error_set (error, EN_ERR_INVALID, "field 'outcome' must be text of at most 500 bytes");
+    else
+    if (outcome && s_guard (self, "close.outcome", outcome, error))
+        rc = -1;
     else
     if (en_json_str (request, "peer"))
         rc = s_relay_own (self, request, msg, error);
@@ -920,6 +985,9 @@ s_handle_forward (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t
         else
         if (en_request_validate (summary, err, sizeof err))
             rc = en_error_set (error, EN_ERR_INVALID, "%s", err);
+        else
+        if (s_guard_request (self, summary, error))
+            rc = -1;
         else {
             char detail [200];
             snprintf (detail, sizeof detail, "from %s of %s, through %s", en_msg_sender (inner),
@@ -1172,6 +1240,11 @@ en_router_operator (en_router_t *self, const char *operator_name, const char *ac
         return en_error_set (error, EN_ERR_BAD_REQUEST, "action must be reoffer, escalate, close or recall");
     if (!reason || strlen (reason) == 0 || strlen (reason) > 500)
         return en_error_set (error, EN_ERR_INVALID, "field 'reason' must be text of 1 to 500 bytes");
+    self->actor = operator_name;
+    int refused = s_guard_text (self, "reason", reason, error);
+    self->actor = self->name;
+    if (refused)
+        return -1;
     json_t *request = en_id_valid (request_id) ? en_bstore_request (self->store, request_id) : NULL;
     if (!request)
         return en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'", request_id ? request_id : "");

@@ -70,6 +70,12 @@ int en_pii_check_json (en_pii_t *self, const char *prefix, json_t *value,
 //  unknown kind.
 const char *en_pii_kind_text (const char *kind);
 
+//  The refusal as users read it, the same at node and broker: "field
+//  'request.question' contains a BSN (burgerservicenummer)". The caller
+//  says what happened next ("; nothing was sent"). Writes into buf
+//  (truncated to size) and returns it.
+const char *en_pii_describe (const en_pii_finding_t *finding, char *buf, size_t size);
+
 //  Counters for operators, never text: {"checks": n, "refused": n,
 //  "kinds": {"bsn": n, ...}} with every kind present. A check is one call
 //  of en_pii_check or en_pii_check_json. Caller owns the JSON.

@@ -1682,6 +1682,14 @@ en_pii_kind_text (const char *kind)
     return "personal data";
 }
 
+const char *
+en_pii_describe (const en_pii_finding_t *finding, char *buf, size_t size)
+{
+    assert (finding && buf && size);
+    snprintf (buf, size, "field '%s' contains %s", finding->field, en_pii_kind_text (finding->kind));
+    return buf;
+}
+
 json_t *
 en_pii_counts (en_pii_t *self)
 {

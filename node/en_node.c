@@ -630,8 +630,9 @@ s_guard (en_node_t *self, const char *what, json_t *body, const char *user, int 
     if (found == 0)
         return 0;
     *code = EN_ERR_INVALID;
-    snprintf (err, errlen, "field '%s' contains %s; nothing was sent (remove it; the summary must not "
-              "identify the child)", finding.field, en_pii_kind_text (finding.kind));
+    char described [160];
+    snprintf (err, errlen, "%s; nothing was sent (remove it; the summary must not identify the child)",
+              en_pii_describe (&finding, described, sizeof described));
     zsys_warning ("PII guard refused an outgoing message: %s in field %s", finding.kind, finding.field);
     s_audit (self, "pii.refused", NULL, user, self->name, "send", "refused", finding.kind);
     return -1;
