@@ -963,6 +963,9 @@ test_pii_guard (void **state)
                            "vraagt hulp."),
         "field 'request.question' contains a BSN (burgerservicenummer)");
     s_refused_pii (self, "node-twente", "twente", "SUBMIT",
+        s_submit_question ("twente-0001", "Moeder Hanneke vraagt hulp voor haar zoon, BSN 123456782."),
+        "field 'request.question' contains a name;");
+    s_refused_pii (self, "node-twente", "twente", "SUBMIT",
         s_submit_question ("twente-0001", "Jongen, geboren 14-03-2012, loopt vast."),
         "field 'request.question' contains a date of birth");
     //  ... or in a tag
