@@ -100,12 +100,11 @@ s_connect (en_node_t *self)
     self->connect_at = en_now_ms ();
 }
 
-//  Teach the guard a client's names: the full name and each part of at
-//  least three letters that is not a particle (de, van, ...).
+//  Teach the guard one name: the full name and each part of at least
+//  three letters that is not a particle (de, van, ...).
 static void
-s_guard_names (en_node_t *self, json_t *identity)
+s_guard_name (en_node_t *self, const char *name)
 {
-    const char *name = en_json_str (identity, "name");
     if (!name || !*name)
         return;
     en_pii_add_name (self->pii, name);
@@ -116,6 +115,18 @@ s_guard_names (en_node_t *self, json_t *identity)
             en_pii_add_name (self->pii, part);
     sodium_memzero (copy, strlen (name));
     free (copy);
+}
+
+//  Teach the guard a client's names and their relatives' names
+//  (case add --name, --relatives).
+static void
+s_guard_names (en_node_t *self, json_t *identity)
+{
+    s_guard_name (self, en_json_str (identity, "name"));
+    size_t index;
+    json_t *relative;
+    json_array_foreach (json_object_get (identity, "relatives"), index, relative)
+        s_guard_name (self, json_string_value (relative));
 }
 
 //  Load every registered client's names into the guard. 0 or -1.
@@ -1405,6 +1416,7 @@ s_verb_case_add (en_node_t *self, json_t *args, int *code, char *err, size_t err
 {
     static const char *fields [] = { "name", "bsn", "birth_date", "address", "postcode", "contact",
                                      "school", NULL };
+    #define S_MAX_RELATIVES 20
     const char *client_id = en_json_str (args, "client_id");
     char *pseudonym = client_id ? en_vault_pseudonym (self->vault, client_id) : NULL;
     if (!pseudonym) {
@@ -1417,10 +1429,30 @@ s_verb_case_add (en_node_t *self, json_t *args, int *code, char *err, size_t err
     const char *key;
     json_t *value;
     json_object_foreach (given, key, value) {
+        if (streq (key, "relatives")) {
+            //  parents' and relatives' names: kept sealed with the rest,
+            //  and taught to the guard like the client's name
+            bool valid = json_is_array (value) && json_array_size (value) <= S_MAX_RELATIVES;
+            size_t index;
+            json_t *relative;
+            json_array_foreach (value, index, relative)
+                valid = valid && json_is_string (relative) && json_string_length (relative) > 0
+                     && json_string_length (relative) <= 200;
+            if (!valid) {
+                *code = EN_ERR_INVALID;
+                snprintf (err, errlen, "identifying field 'relatives' must list up to %d names of up to 200 bytes",
+                          S_MAX_RELATIVES);
+                json_decref (identity);
+                free (pseudonym);
+                return NULL;
+            }
+            json_object_set (identity, key, value);
+            continue;
+        }
         if (!en_vocab_has (fields, key) || !json_is_string (value) || strlen (json_string_value (value)) > 500) {
             *code = EN_ERR_INVALID;
             snprintf (err, errlen, "identifying field '%.40s' is not one of name, bsn, birth_date, address, "
-                      "postcode, contact, school (text up to 500 bytes)", key);
+                      "postcode, contact, school (text up to 500 bytes), relatives", key);
             json_decref (identity);
             free (pseudonym);
             return NULL;
