@@ -1087,6 +1087,13 @@ en_router_forward_refused (en_router_t *self, const char *peer, const char *msg_
     return rc;
 }
 
+json_t *
+en_router_pii_counts (en_router_t *self)
+{
+    assert (self);
+    return en_pii_counts (self->pii);
+}
+
 int
 en_router_handle (en_router_t *self, const char *node, const char *node_region,
                   en_msg_t *msg, en_error_t *error)

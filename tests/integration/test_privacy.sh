@@ -67,6 +67,8 @@ check "the accepting expert can read it" bash -c \
 # The broker checks operators' text itself (issue 10, item 5)
 check_exit "an operator's reason with a BSN is refused at the broker (1)" 1 enb broker close "$R" --reason "op verzoek, bsn 111222333"
 check "the refusal names the field and the kind" grep -q "field 'reason' contains a BSN" "$NET_DIR/stderr"
+check_eq "the broker counts its own refusals" "true" \
+    "$(enb --json broker status | jq '.pii_guard.refused >= 1 and .pii_guard.kinds.bsn >= 1')"
 check_eq "and the request is not closed" "accepted" "$(broker_request "$R" | jq -r .state)"
 check_exit "a different expert cannot read it (1)" 1 en ijsselland expert dossier "$R-o1" --expert se-ij-02 --password-file "$NET_DIR/pw-se-ij-02"
 check "the broker's files hold no plaintext of it" bash -c "! grep -aq 'DOSSIER-4c1d' '$NET_DIR'/overijssel/broker.db*"
