@@ -1959,8 +1959,8 @@ s_match_school (en_pii_t *self, s_scan_t *scan, size_t i)
 //  Initials with a year of birth: "J.K. (2011)", "J.K. 2011", "J. (2011)",
 //  "JK 2011", "J.K. ('11)". Two or three capitals written together are
 //  often an abbreviation (OTS 2021, GGZ 2024): those on the list pass,
-//  and without dots or brackets the year must be one of a youth (the
-//  last 30 years).
+//  a comma after them makes a citation ("NRC, 2017"), and without dots
+//  or brackets the year must be one of a youth (the last 30 years).
 
 static const char *s_abbreviations [] = {
     "BW", "ET", "EU", "GI", "IQ", "JB", "JR", "JZ", "NL", "OM", "PO", "SO", "VO", "VT", "WO",
@@ -1969,7 +1969,9 @@ static const char *s_abbreviations [] = {
     "COA", "AZC", "MST", "FFT", "IBT", "CGT", "PMT", "VGZ", "CZ", "DSM", "JJI", "EMB", "WLZ",
     "ZVW", "NB", "TAV", "IVM", "ZSM", "OA", "PS", "BV", "NV", "VVE", "KDV", "BSO", "POH", "AOS",
     "ACT", "FACT", "IHT", "NJI", "VNG", "KVK", "RVDK", "CBS", "OBS", "RK", "FA", "JE", "TV",
-    "ICT", "PDF", "CV", "HR", "ID", "OK", "KB", "BB", "TL", "GL", "PRO", "EHBO", "ADHD", NULL };
+    "ICT", "PDF", "CV", "HR", "ID", "OK", "KB", "BB", "TL", "GL", "PRO", "EHBO", "ADHD",
+    "NRC", "AD", "NOS", "ANP", "SCP", "CPB", "WRR", "RVS", "VWS", "OCW", "SZW", "BZK", "JZW",
+    "NJI", "EZK", "NZA", NULL };
 
 static size_t
 s_match_initials (en_pii_t *self, s_scan_t *scan, size_t i)
@@ -1996,8 +1998,8 @@ s_match_initials (en_pii_t *self, s_scan_t *scan, size_t i)
     if (s_in_list (initials, s_abbreviations))
         return 0;
     size_t k = j;
-    if (s_at (scan, k) == ',')
-        k++;
+    if (s_at (scan, k) == ',' && dotted)
+        k++;                                    //  "J.K., 2011", not "NRC, 2017" (a citation)
     if (s_at (scan, k) == ' ')
         k++;
     bool bracket = s_at (scan, k) == '(';

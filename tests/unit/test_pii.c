@@ -448,6 +448,7 @@ test_initials (void **state)
     S_EXPECT (pii, "-", "VT 2023, ET 2024, WMO 2015, HALT 2023");
     S_EXPECT (pii, "-", "J.K. is aangemeld; JK zit in groep 7; N.B. 2024 volgt");
     S_EXPECT (pii, "-", "JK 1980");             //  without dots or brackets: not a youth's year
+    S_EXPECT (pii, "-", "(Van Dam in het NRC, 2017; SCP 2020; XY, 2019)");     //  citations
 }
 
 static void
