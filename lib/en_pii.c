@@ -1812,7 +1812,10 @@ s_match_social (en_pii_t *self, s_scan_t *scan, size_t i)
                 return 0;                       //  "instagram.com" is no account
             j = s_skip_fillers (scan, j, " :-", s_social_fillers, 3);
             end = s_handle (scan, j, &marked);
-            return end && marked ? end - i : 0;
+            int letters = 0;
+            for (size_t k = j; k < end; k++)
+                letters += s_alpha (scan->text [k]);
+            return end && marked && letters >= 2 ? end - i : 0;     //  not "Snapchat 2x"
         }
     return 0;
 }
@@ -1912,8 +1915,11 @@ s_match_school (en_pii_t *self, s_scan_t *scan, size_t i)
         for (int k = 0; links [k]; k++)
             if (s_word_at (scan, j, links [k]) && s_at (scan, j + strlen (links [k])) == ' ') {
                 size_t name = s_skip_article (scan, j + strlen (links [k]) + 1);
-                //  "in Hengelo" alone is a town, not a school: "in" needs a school kind
+                //  "in Hengelo" alone is a town, not a school: "in" needs a school kind;
+                //  "van de Havo" is a level, not a school
                 size_t kind = s_listed_word (scan, name, s_school_kinds);
+                if (s_listed_word (scan, name, s_school_grades))
+                    return 0;
                 if (streq (links [k], "in") && !kind)
                     return 0;
                 end = s_proper_names (scan, name);
@@ -2050,7 +2056,14 @@ static const char *s_not_names [] = {
     "iraanse", "duitse", "belgische", "roemeense", "bulgaarse", "oekraiense", "arabisch",
     "engels", "koerdisch", "berbers", "veilig", "jeugdzorg", "raad", "wmo", "jeugdwet",
     "nederland", "marokko", "turkije", "syrie", "thuis", "en", "of", "is", "heeft", "wil",
-    "woont", "zegt", "de", "het", "een", NULL };
+    "woont", "zegt", "de", "het", "een",
+    //  title case ("Moeder Overbelast", "Oma Zorgt"), a school subject
+    //  after "mentor", an occupation after a relation
+    "zit", "zorgt", "werkt", "was", "kan", "moet", "gaat", "komt", "wordt", "blijft",
+    "krijgt", "mag", "vindt", "overbelast", "afwezig", "onbekend", "ziek",
+    "overleden", "gescheiden", "betrokken", "wiskunde", "nederlands", "duits", "frans",
+    "geschiedenis", "aardrijkskunde", "biologie", "economie", "gym", "agent", "politie",
+    "leerkracht", NULL };
 
 static size_t
 s_match_relative (en_pii_t *self, s_scan_t *scan, size_t i)

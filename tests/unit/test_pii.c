@@ -407,7 +407,7 @@ test_social_media (void **state)
     //  an e-mail address is an e-mail address
     S_EXPECT (pii, "e-mailadres", "mail lisa_2011@example.nl");
     //  platforms and '@' without an account
-    S_EXPECT (pii, "-", "zit veel op snapchat en tiktok; ik snap het niet");
+    S_EXPECT (pii, "-", "zit veel op snapchat en tiktok; ik snap het niet; Snapchat-account 2x per dag");
     S_EXPECT (pii, "-", "zorgen over instagram-gebruik, reclame via instagram.com");
     S_EXPECT (pii, "-", "afspraak @ school, @school, @home, groep@, 3 @ 4");
 }
@@ -427,7 +427,7 @@ test_school (void **state)
     S_EXPECT (pii, "school", "leerling van het Noordik College in Almelo");
     //  a class, a school or a town alone is not enough
     S_EXPECT (pii, "-", "zit in groep 8 van de basisschool, daarna VO");
-    S_EXPECT (pii, "-", "klas 2 van het VMBO, groep 7 in Hengelo, groep 3 op school");
+    S_EXPECT (pii, "-", "klas 2 van het VMBO, groep 7 in Hengelo, groep 3 op school, klas 3 van de Havo");
     S_EXPECT (pii, "-", "School in Hengelo heeft geen plek; de basisschool in de wijk ook niet");
     S_EXPECT (pii, "-", "een college in Enschede, het lyceum in Zwolle");
 }
@@ -468,6 +468,7 @@ test_relatives (void **state)
     S_EXPECT (pii, "-", "moeder is overbelast, vader uit beeld, oma en opa helpen");
     S_EXPECT (pii, "-", "vader heeft een Marokkaanse achtergrond, moeder Nederlandse");
     S_EXPECT (pii, "-", "de moeder van de jongere; moeder GGZ; vader Veilig Thuis-melding");
+    S_EXPECT (pii, "-", "Moeder Overbelast, Oma Zorgt, Broer Zit vast; mentor Wiskunde");
     //  relatives registered at the node (case add --relatives) are names on the list
     en_pii_t *other = en_pii_new ();
     S_EXPECT (other, "-", "Gesprek met Hanneke Wolters.");
