@@ -761,7 +761,7 @@ static const char *s_event_nouns [] = {
     "plan", "update", "mail", "email", "telefoongesprek", "consult", "consultatie", "triage",
     "aanmelding", "rapportagedatum", "overlegdatum", "zittingsdatum", "startdatum", "einddatum",
     "verslagdatum", "evaluatiedatum", "bericht", "memo", "nieuwsbrief", "versie", "wijziging",
-    "ondertekend", "getekend", "verzonden", "ontvangen", NULL };
+    "ondertekend", "getekend", "verzonden", "ontvangen", "kinderrechter", "rechtbank", NULL };
 //  Words before a dotted number that make it a version, not a date.
 static const char *s_version_labels [] = {
     "versie", "v", "release", "build", "update", "ip", "nr", "artikel", "art",
@@ -1834,7 +1834,8 @@ static const char *s_school_kinds [] = {
     "lyceum", "gymnasium", "mavo", "kindcentrum", "ikc", "scholengemeenschap", "praktijkschool",
     "montessorischool", "daltonschool", "jenaplanschool", NULL };
 static const char *s_school_grades [] = {
-    "havo", "vwo", "vmbo", "mavo", "atheneum", "gymnasium", "tl", "kb", "bb", "gl", "pro", NULL };
+    "havo", "vwo", "vmbo", "mavo", "atheneum", "gymnasium", "tl", "kb", "bb", "gl", "pro",
+    "praktijkonderwijs", "jeugdzorg", NULL };
 static const char *s_articles [] = { "de", "het", "'t", NULL };
 
 //  A proper name at j: a capital, then at least one lowercase letter
@@ -2072,6 +2073,8 @@ s_match_relative (en_pii_t *self, s_scan_t *scan, size_t i)
     if (!j || s_at (scan, j) != ' ')
         return 0;
     j++;
+    if (s_at (scan, j) == '(')
+        j++;                                    //  "moeder (Fatima)"
     //  particles: "vader de Vries", "mevrouw van der Berg"
     for (int words = 0; words < 3; words++) {
         size_t next = j;

@@ -428,6 +428,7 @@ test_school (void **state)
     //  a class, a school or a town alone is not enough
     S_EXPECT (pii, "-", "zit in groep 8 van de basisschool, daarna VO");
     S_EXPECT (pii, "-", "klas 2 van het VMBO, groep 7 in Hengelo, groep 3 op school, klas 3 van de Havo");
+    S_EXPECT (pii, "-", "Groep 3 van Jeugdzorg Plus; klas 2 op het Praktijkonderwijs");
     S_EXPECT (pii, "-", "School in Hengelo heeft geen plek; de basisschool in de wijk ook niet");
     S_EXPECT (pii, "-", "een college in Enschede, het lyceum in Zwolle");
 }
@@ -464,6 +465,7 @@ test_relatives (void **state)
     S_EXPECT (pii, "naam", "mevrouw El Idrissi belde");
     S_EXPECT (pii, "naam", "juf Marieke ziet het ook");
     S_EXPECT (pii, "naam", "pleegmoeder \xc3\x96zlem");
+    S_EXPECT (pii, "naam", "met moeder (Hanneke) gesproken");
     //  relatives without a name
     S_EXPECT (pii, "-", "moeder is overbelast, vader uit beeld, oma en opa helpen");
     S_EXPECT (pii, "-", "vader heeft een Marokkaanse achtergrond, moeder Nederlandse");
@@ -525,6 +527,7 @@ test_event_dates (void **state)
     S_EXPECT (pii, "-", "Verslag MDO 14-03-2024; MDO-verslag 14-3-2024");
     S_EXPECT (pii, "-", "Rapportage van 5 januari 2025 besproken; brief van 22 april 2021");
     S_EXPECT (pii, "-", "Besproken in het MDO van 3 maart 2025; evaluatie 12-03-2025");
+    S_EXPECT (pii, "-", "Beschikking kinderrechter 14-03-2024");
     //  still a birth date: no event, or a birth cue after the event's date
     S_EXPECT (pii, "geboortedatum", "Jongere 14-03-2012, aangemeld");
     S_EXPECT (pii, "geboortedatum", "Intake gedaan voor meisje, 14-03-2012");
