@@ -1668,8 +1668,8 @@ s_match_case_number (en_pii_t *self, s_scan_t *scan, size_t i)
     if (s_upper (t [i]) && s_at (scan, i + 1) == '/' && s_digits_at (scan, i + 2, 2, 2, &len)
     &&  s_at (scan, i + 4) == '/' && s_digits_at (scan, i + 5, 4, 7, &len) && s_num_end_ok (scan, i + 5 + len))
         return 5 + len;
-    //  JE RK 23-456, FA RK 22/1234
-    if (s_upper (t [i]) && s_upper (s_at (scan, i + 1))) {
+    //  JE RK 23-456, FA RK 22/1234 (not "ADHD 12-17": two capitals, then two)
+    if (s_upper (t [i]) && s_upper (s_at (scan, i + 1)) && !s_alpha (s_at (scan, i + 2))) {
         j = i + 2;
         if (s_at (scan, j) == ' ')
             j++;

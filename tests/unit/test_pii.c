@@ -387,6 +387,7 @@ test_case_numbers (void **state)
     S_EXPECT (pii, "-", "zaaknummer volgt, rekest ingediend, kenmerk van LVB is traagheid");
     S_EXPECT (pii, "-", "VT 2023: 412 meldingen; RvdK 2024 jaarverslag");
     S_EXPECT (pii, "-", "dossier 2024-0012, artikel 1:255 BW, 12/20, 05/12");
+    S_EXPECT (pii, "-", "ADHD 12-17 jaar, LVB 18-23, HAVO 12-16");
     S_EXPECT (pii, "-", "Melding Veilig Thuis op 3-4, onderzoek door de Raad.");
 }
 
