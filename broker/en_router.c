@@ -569,9 +569,11 @@ s_handle_accept (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
     json_decref (record);
     if (full) {
         json_decref (accepted);
-        //  Capacity was lowered after the offer was made
+        //  Capacity was lowered after the offer was made (expert is the
+        //  offer's: the message is written before the offer is freed)
+        en_error_set (error, EN_ERR_CONFLICT, "expert '%s' has no free capacity", expert);
         json_decref (offer);
-        return en_error_set (error, EN_ERR_CONFLICT, "expert '%s' has no free capacity", expert);
+        return -1;
     }
     json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
     s_count_answer (self, offer, "accepted");
