@@ -112,4 +112,8 @@ net_node twente
 net_wait_connected twente || not_ok "node restarts"
 check_exit "an edited entry breaks verification (1)" 1 en twente audit verify
 check "and the report says where" bash -c "'$NET_BIN/expertnet' --node '$NET_DIR/twente' audit verify | grep -q 'entry $SEQ'"
+# The restarted node loaded the relatives' names from its register
+check_exit "after a restart a relative's name is still refused (1)" 1 en twente request submit --urgency hoog \
+    --type consultatie-advies --expertise trauma --age-band 12-17 --question "Riet Testoma belt dagelijks"
+check "... as a name" grep -q "request.question.*a name" "$NET_DIR/stderr"
 test_done
