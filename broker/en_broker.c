@@ -1118,6 +1118,7 @@ s_status (en_broker_t *self)
     json_object_set_new (status, "messages_received", json_integer ((json_int_t) self->received));
     json_object_set_new (status, "messages_refused", json_integer ((json_int_t) self->rejected));
     json_object_set_new (status, "connections_refused", json_integer ((json_int_t) self->refused));
+    json_object_set_new (status, "pii_guard", en_router_pii_counts (self->router_sm));
     return status;
 }
 

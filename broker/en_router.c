@@ -36,6 +36,15 @@
     freed, a peer's link up or its advert. If still nobody, nothing is
     written: no event, no STATUS, no log line.
 
+    The PII guard. The broker trusts no node, peer or operator to have
+    kept personal data out of the text it stores: every free-text field
+    it receives (a request's question and tags, whether from its node or
+    carried by a peer in a FORWARD; a close outcome, advice, a decline
+    reason; an operator's reason) passes en_pii here before anything is
+    stored, and a finding refuses the message with 422 naming the field
+    and the kind, as the node does. The broker knows no client names (the
+    nodes do): it catches every kind but those names.
+
     Operators (the dashboard, en_router_operator) can move a request on
     by hand, with a reason: re-offer (withdraw the open offer, route
     again: experts whose offer of it expired unanswered are asked again,
@@ -71,6 +80,7 @@ struct _en_router_t {
     bool again;                 //  an operator's re-offer: who let an offer expire is asked again
     const char *reopen_event;   //  routing a hiaat again: the event recorded before it moves, or NULL
     const char *reopen_detail;  //  that event's detail
+    en_pii_t *pii;              //  the guard on every free text received
 };
 
 #define PEER_PREFIX "peer:"
@@ -95,6 +105,7 @@ en_router_new (en_bstore_t *store, const char *broker_name)
     self->forward = true;
     self->max_hops = 2;
     self->crisis_local_offers = 2;
+    self->pii = en_pii_new ();
     return self;
 }
 
@@ -105,6 +116,7 @@ en_router_destroy (en_router_t **self_p)
     en_router_t *self = *self_p;
     if (self) {
         zlistx_destroy (&self->regions);
+        en_pii_destroy (&self->pii);
         free (self->name);
         free (self);
         *self_p = NULL;
@@ -205,6 +217,46 @@ s_audit (en_router_t *self, const char *request_id, const char *event, const cha
         .on_behalf = expert, .action = action, .outcome = "ok",
         .detail = self->by_operator ? "operator" : NULL };
     return en_audit_append (en_bstore_db (self->store), &entry);
+}
+
+//  The PII guard on what arrived as field (a JSON string, or any value
+//  whose strings, keys and numbers are all free text): 0, or -1 with 422
+//  naming the field and the kind, never the text.
+static int
+s_guard (en_router_t *self, const char *field, json_t *value, en_error_t *error)
+{
+    en_pii_finding_t finding;
+    if (en_pii_check_json (self->pii, field, value, &finding) == 0)
+        return 0;
+    zsys_warning ("PII guard refused a message from %s: %s in field %s; nothing stored",
+                  self->actor ? self->actor : "?", finding.kind, finding.field);
+    char found [160];
+    return en_error_set (error, EN_ERR_INVALID, "%s; nothing was stored (remove it; the summary must not "
+                         "identify the child)", en_pii_describe (&finding, found, sizeof found));
+}
+
+//  The same for one text (NULL passes).
+static int
+s_guard_text (en_router_t *self, const char *field, const char *text, en_error_t *error)
+{
+    json_t *value = text ? json_string (text) : NULL;
+    int rc = value ? s_guard (self, field, value, error) : 0;
+    json_decref (value);
+    return rc;
+}
+
+//  A request summary: every field but the ones whose form the validator
+//  already fixed and that may look like numbers (id, region, case).
+static int
+s_guard_request (en_router_t *self, json_t *summary, en_error_t *error)
+{
+    json_t *checked = json_deep_copy (summary);
+    json_object_del (checked, "id");
+    json_object_del (checked, "region");
+    json_object_del (checked, "case");
+    int rc = s_guard (self, "request", checked, error);
+    json_decref (checked);
+    return rc;
 }
 
 //  Record a transition: request state, event, and a STATUS to the origin
@@ -480,6 +532,8 @@ s_handle_submit (en_router_t *self, const char *node, const char *node_region,
     char err [256];
     if (en_request_validate (summary, err, sizeof err))
         return en_error_set (error, EN_ERR_INVALID, "%s", err);
+    if (s_guard_request (self, summary, error))
+        return -1;
     const char *region = en_json_str (summary, "region");
     if (zlistx_size (self->regions) && !zlistx_find (self->regions, (void *) region))
         return en_error_set (error, EN_ERR_INVALID, "field 'region': '%s' is not a region of this province", region);
@@ -573,9 +627,11 @@ s_handle_accept (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
     json_decref (record);
     if (full) {
         json_decref (accepted);
-        //  Capacity was lowered after the offer was made
+        //  Capacity was lowered after the offer was made (expert is the
+        //  offer's: the message is written before the offer is freed)
+        en_error_set (error, EN_ERR_CONFLICT, "expert '%s' has no free capacity", expert);
         json_decref (offer);
-        return en_error_set (error, EN_ERR_CONFLICT, "expert '%s' has no free capacity", expert);
+        return -1;
     }
     json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
     s_count_answer (self, offer, "accepted");
@@ -726,6 +782,10 @@ s_handle_decline (en_router_t *self, const char *node, en_msg_t *msg, en_error_t
         json_decref (offer);
         return en_error_set (error, EN_ERR_INVALID, "field 'reason' must be text of 1 to 500 bytes");
     }
+    if (s_guard_text (self, "decline.reason", reason, error)) {
+        json_decref (offer);
+        return -1;
+    }
     json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
     s_count_answer (self, offer, "declined");
     int rc = en_bstore_offer_close (self->store, en_json_str (offer, "id"), "declined", reason)
@@ -747,6 +807,10 @@ s_handle_advice (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
     if (!text || strlen (text) == 0 || strlen (text) > EN_MAX_ADVICE) {
         json_decref (offer);
         return en_error_set (error, EN_ERR_INVALID, "field 'text' must be text of 1 to %d bytes", EN_MAX_ADVICE);
+    }
+    if (s_guard_text (self, "advice.text", text, error)) {
+        json_decref (offer);
+        return -1;
     }
     json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
     const char *state = en_json_str (request, "state");
@@ -812,6 +876,9 @@ s_handle_close (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *
     else
     if (outcome && (!json_is_string (outcome) || strlen (json_string_value (outcome)) > 500))
         rc = en_error_set (error, EN_ERR_INVALID, "field 'outcome' must be text of at most 500 bytes");
+    else
+    if (outcome && s_guard (self, "close.outcome", outcome, error))
+        rc = -1;
     else
     if (en_json_str (request, "peer"))
         rc = s_relay_own (self, request, msg, error);
@@ -990,6 +1057,9 @@ s_handle_forward (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t
         else
         if (en_request_validate (summary, err, sizeof err))
             rc = en_error_set (error, EN_ERR_INVALID, "%s", err);
+        else
+        if (s_guard_request (self, summary, error))
+            rc = -1;
         else {
             char detail [200];
             snprintf (detail, sizeof detail, "from %s of %s, through %s", en_msg_sender (inner),
@@ -1088,6 +1158,13 @@ en_router_forward_refused (en_router_t *self, const char *peer, const char *msg_
     json_decref (request);
     json_decref (forward);
     return rc;
+}
+
+json_t *
+en_router_pii_counts (en_router_t *self)
+{
+    assert (self);
+    return en_pii_counts (self->pii);
 }
 
 int
@@ -1285,6 +1362,11 @@ en_router_operator (en_router_t *self, const char *operator_name, const char *ac
         return en_error_set (error, EN_ERR_BAD_REQUEST, "action must be reoffer, escalate, close or recall");
     if (!reason || strlen (reason) == 0 || strlen (reason) > 500)
         return en_error_set (error, EN_ERR_INVALID, "field 'reason' must be text of 1 to 500 bytes");
+    self->actor = operator_name;
+    int refused = s_guard_text (self, "reason", reason, error);
+    self->actor = self->name;
+    if (refused)
+        return -1;
     json_t *request = en_id_valid (request_id) ? en_bstore_request (self->store, request_id) : NULL;
     if (!request)
         return en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'", request_id ? request_id : "");

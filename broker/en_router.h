@@ -49,6 +49,10 @@ int en_router_forward_refused (en_router_t *self, const char *peer, const char *
 void en_router_add_region (en_router_t *self, const char *region);
 void en_router_clear_regions (en_router_t *self);
 
+//  The broker's PII guard counters ({"checks", "refused", "kinds"}, as
+//  en_pii_counts): every free text received is checked. Caller owns.
+json_t *en_router_pii_counts (en_router_t *self);
+
 //  Handle one reliable message from node (already decoded, deduplicated
 //  and inside a savepoint). 0 on success, -1 with error filled in.
 int en_router_handle (en_router_t *self, const char *node, const char *node_region,

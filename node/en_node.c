@@ -108,12 +108,11 @@ s_connect (en_node_t *self)
     self->connect_at = en_now_ms ();
 }
 
-//  Teach the guard a client's names: the full name and each part of at
-//  least three letters that is not a particle (de, van, ...).
+//  Teach the guard one name: the full name and each part of at least
+//  three letters that is not a particle (de, van, ...).
 static void
-s_guard_names (en_node_t *self, json_t *identity)
+s_guard_name (en_node_t *self, const char *name)
 {
-    const char *name = en_json_str (identity, "name");
     if (!name || !*name)
         return;
     en_pii_add_name (self->pii, name);
@@ -124,6 +123,18 @@ s_guard_names (en_node_t *self, json_t *identity)
             en_pii_add_name (self->pii, part);
     sodium_memzero (copy, strlen (name));
     free (copy);
+}
+
+//  Teach the guard a client's names and their relatives' names
+//  (case add --name, --relatives).
+static void
+s_guard_names (en_node_t *self, json_t *identity)
+{
+    s_guard_name (self, en_json_str (identity, "name"));
+    size_t index;
+    json_t *relative;
+    json_array_foreach (json_object_get (identity, "relatives"), index, relative)
+        s_guard_name (self, json_string_value (relative));
 }
 
 //  Load every registered client's names into the guard. 0 or -1.
@@ -690,8 +701,9 @@ s_guard (en_node_t *self, const char *what, json_t *body, const char *user, int 
     if (found == 0)
         return 0;
     *code = EN_ERR_INVALID;
-    snprintf (err, errlen, "field '%s' contains %s; nothing was sent (remove it; the summary must not "
-              "identify the child)", finding.field, en_pii_kind_text (finding.kind));
+    char described [160];
+    snprintf (err, errlen, "%s; nothing was sent (remove it; the summary must not identify the child)",
+              en_pii_describe (&finding, described, sizeof described));
     zsys_warning ("PII guard refused an outgoing message: %s in field %s", finding.kind, finding.field);
     s_audit (self, "pii.refused", NULL, user, self->name, "send", "refused", finding.kind);
     return -1;
@@ -1591,6 +1603,7 @@ s_verb_case_add (en_node_t *self, json_t *args, int *code, char *err, size_t err
 {
     static const char *fields [] = { "name", "bsn", "birth_date", "address", "postcode", "contact",
                                      "school", NULL };
+    #define S_MAX_RELATIVES 20
     const char *client_id = en_json_str (args, "client_id");
     char *pseudonym = client_id ? en_vault_pseudonym (self->vault, client_id) : NULL;
     if (!pseudonym) {
@@ -1603,10 +1616,30 @@ s_verb_case_add (en_node_t *self, json_t *args, int *code, char *err, size_t err
     const char *key;
     json_t *value;
     json_object_foreach (given, key, value) {
+        if (streq (key, "relatives")) {
+            //  parents' and relatives' names: kept sealed with the rest,
+            //  and taught to the guard like the client's name
+            bool valid = json_is_array (value) && json_array_size (value) <= S_MAX_RELATIVES;
+            size_t index;
+            json_t *relative;
+            json_array_foreach (value, index, relative)
+                valid = valid && json_is_string (relative) && json_string_length (relative) > 0
+                     && json_string_length (relative) <= 200;
+            if (!valid) {
+                *code = EN_ERR_INVALID;
+                snprintf (err, errlen, "identifying field 'relatives' must list up to %d names of up to 200 bytes",
+                          S_MAX_RELATIVES);
+                json_decref (identity);
+                free (pseudonym);
+                return NULL;
+            }
+            json_object_set (identity, key, value);
+            continue;
+        }
         if (!en_vocab_has (fields, key) || !json_is_string (value) || strlen (json_string_value (value)) > 500) {
             *code = EN_ERR_INVALID;
             snprintf (err, errlen, "identifying field '%.40s' is not one of name, bsn, birth_date, address, "
-                      "postcode, contact, school (text up to 500 bytes)", key);
+                      "postcode, contact, school (text up to 500 bytes), relatives", key);
             json_decref (identity);
             free (pseudonym);
             return NULL;

@@ -49,7 +49,7 @@ static const char *s_usage_text =
 "  expert advise OFFER --file FILE            send advice on an accepted case\n"
 "  expert dossier OFFER [--expert ID]         open the dossier with the expert's password\n"
 "Case register (identifying data stays at the node, encrypted):\n"
-"  case add --client-id ID [--name ..]       register a client; prints the pseudonym\n"
+"  case add --client-id ID [--name ..] [--relatives A,B]  register a client; prints the pseudonym\n"
 "  case show PSEUDONYM | case list            read (logged) / list pseudonyms\n"
 "  case phase PSEUDONYM --phase PHASE         triage, plan, monitoren, afgesloten\n"
 "Access log (NEN 7513):\n"
@@ -1464,6 +1464,7 @@ static const s_opt_t s_case_fields [] = {
     { "postcode", true, "postcode (stays at this node, encrypted)" },
     { "contact", true, "phone or e-mail (stays at this node, encrypted)" },
     { "school", true, "school (stays at this node, encrypted)" },
+    { "relatives", true, "names of parents and relatives, comma separated (stay here, encrypted; refused in any text)" },
     { "age-band", true, "summary: 0-3 | 4-11 | 12-17 | 18-23 (published, anonymized)" },
     { "leefgebieden", true, "summary: life domains, comma separated" },
     { "problematiek", true, "summary: problem tags, comma separated" },
@@ -1514,6 +1515,8 @@ s_cmd_case (s_cli_t *cli, json_t *parsed, const char *verb)
         for (int i = 0; map [i][0]; i++)
             if (s_opt (parsed, map [i][0]))
                 json_object_set_new (identity, map [i][1], json_string (s_opt (parsed, map [i][0])));
+        if (s_opt (parsed, "relatives"))
+            json_object_set_new (identity, "relatives", s_split (s_opt (parsed, "relatives")));
         rc = s_call (cli, cli->node_dir, "case-add",
                      json_pack ("{s:s, s:o, s:o}", "client_id", s_opt (parsed, "client-id"), "identity", identity,
                                 "summary", s_case_summary (parsed)), &result);
@@ -1538,9 +1541,20 @@ s_cmd_case (s_cli_t *cli, json_t *parsed, const char *verb)
             printf ("case %s (this read is recorded in the access log)\n", en_json_str (result, "case"));
             const char *key;
             json_t *value;
-            json_object_foreach (result, key, value)
-                if (!streq (key, "case"))
-                    printf ("  %-12s %s\n", key, json_string_value (value));
+            json_object_foreach (result, key, value) {
+                if (streq (key, "case"))
+                    continue;
+                printf ("  %-12s ", key);
+                if (json_is_array (value)) {
+                    size_t index;
+                    json_t *item;
+                    json_array_foreach (value, index, item)
+                        printf ("%s%s", index ? ", " : "", json_string_value (item) ?: "");
+                    printf ("\n");
+                }
+                else
+                    printf ("%s\n", json_string_value (value) ?: "");
+            }
         }
     }
     else

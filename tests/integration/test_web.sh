@@ -188,6 +188,13 @@ check_eq "a POST from another site is refused (403)" "403" \
 check_eq "an action without a reason is refused (422)" "422" \
     "$(http POST "/api/requests/$R1/reoffer" -b "$COOKIES" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' -d '{}')"
 check_eq "... and nothing changed" "se-tw-01" "$(broker_request "$R1" | jq -r '.offers_open[0].expert')"
+# The broker's PII guard reads operators' reasons too (issue 10, item 5)
+check_eq "a reason with a BSN is refused (422)" "422" \
+    "$(http POST "/api/requests/$R1/reoffer" -b "$COOKIES" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
+        -d '{"reason": "op verzoek van moeder, bsn 111222333"}')"
+check "... naming the field and the kind, not the text" bash -c \
+    "grep -q \"field 'reason' contains a BSN\" '$NET_DIR/body' && ! grep -q 111222333 '$NET_DIR/body'"
+check_eq "... and nothing changed" "se-tw-01" "$(broker_request "$R1" | jq -r '.offers_open[0].expert')"
 
 check_eq "re-offer with a reason" "200" \
     "$(http POST "/api/requests/$R1/reoffer" -b "$COOKIES" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \

@@ -1304,6 +1304,16 @@ test_refusals (void **state)
     s_peer_refused (b, "overijssel", "FORWARD", s_forward_body (bad, twente_key, "[\"overijssel\"]"),
                     EN_ERR_INVALID);
     en_msg_destroy (&bad);
+    //  A signed SUBMIT whose question holds personal data (synthetic): B
+    //  runs the PII guard itself, whatever the origin and A checked
+    json_t *pii_body = s_submit_body ("twente-0001", "twente", "hoog", "consultatie-advies", "[\"eetstoornis\"]");
+    json_object_set_new (json_object_get (pii_body, "request"), "question",
+                         json_string ("Jongen, BSN 123456782, geboren 14-03-2012."));
+    en_msg_t *pii = s_signed ("twente", self->twente, "SUBMIT", pii_body);
+    s_peer_refused (b, "overijssel", "FORWARD", s_forward_body (pii, twente_key, "[\"overijssel\"]"),
+                    EN_ERR_INVALID);
+    en_msg_destroy (&pii);
+    s_assert_untouched (b);
     //  Brokers do not send other commands to each other
     s_peer_refused (b, "overijssel", "SUBMIT", s_submit_body ("twente-0001", "twente", "hoog",
                     "consultatie-advies", "[\"eetstoornis\"]"), EN_ERR_BAD_REQUEST);

@@ -1058,6 +1058,101 @@ test_reoffer_hiaat_asks_again (void **state)
     assert_int_equal (s_statuses (self, "twente-0001"), statuses);
 }
 
+//  The broker runs the PII guard itself on every free text it receives:
+//  refused with 422 naming the field and the kind, and nothing stored.
+static void
+s_refused_pii (fixture_t *self, const char *node, const char *region, const char *command,
+               json_t *body, const char *expected)
+{
+    en_error_t error;
+    if (s_handle (self, node, region, command, body, &error) == 0)
+        fail_msg ("%s with personal data was accepted", command);
+    assert_int_equal (error.code, EN_ERR_INVALID);
+    if (strncmp (error.reason, expected, strlen (expected)) != 0)
+        fail_msg ("%s refused with '%s', expected '%s...'", command, error.reason, expected);
+}
+
+static json_t *
+s_submit_question (const char *id, const char *question)
+{
+    json_t *body = s_submit_body (id, "twente", "hoog", "consultatie-advies", "[\"lvb\"]");
+    json_object_set_new (json_object_get (body, "request"), "question", json_string (question));
+    return body;
+}
+
+static void
+test_pii_guard (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    en_db_t *db = en_bstore_db (self->store);
+    s_publish (self, "node-ijsselland", "ijsselland",
+        "[{\"id\":\"se-ij-01\",\"role\":\"superexpert\",\"region\":\"ijsselland\",\"expertise\":[\"lvb\"],\"capacity\":2},"
+        " {\"id\":\"pr-ij-01\",\"role\":\"procesregisseur\",\"region\":\"ijsselland\",\"expertise\":[],"
+        "  \"capacity\":2,\"bovenregionaal\":true}]");
+    int64_t outbox = en_db_int (db, "SELECT count(*) FROM outbox", NULL);
+
+    //  A SUBMIT sent straight to the broker with a BSN, a name and a date
+    //  of birth in its question (synthetic data)
+    s_refused_pii (self, "node-twente", "twente", "SUBMIT",
+        s_submit_question ("twente-0001", "Zoon, BSN 123456782, geboren 14-03-2012, moeder Fatima "
+                           "vraagt hulp."),
+        "field 'request.question' contains a BSN (burgerservicenummer)");
+    s_refused_pii (self, "node-twente", "twente", "SUBMIT",
+        s_submit_question ("twente-0001", "Moeder Hanneke vraagt hulp voor haar zoon, BSN 123456782."),
+        "field 'request.question' contains a name;");
+    s_refused_pii (self, "node-twente", "twente", "SUBMIT",
+        s_submit_question ("twente-0001", "Jongen, geboren 14-03-2012, loopt vast."),
+        "field 'request.question' contains a date of birth");
+    //  ... or in a tag
+    json_t *body = s_submit_question ("twente-0001", "Welke behandeling past?");
+    json_array_append_new (json_object_get (json_object_get (body, "request"), "expertise"),
+                           json_string ("123456782"));
+    s_refused_pii (self, "node-twente", "twente", "SUBMIT", body,
+                   "field 'request.expertise[1]' contains a BSN");
+    //  Nothing of it was stored, nothing queued
+    assert_null (en_bstore_request (self->store, "twente-0001"));
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM requests", NULL), 0);
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM events", NULL), 0);
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM outbox", NULL), outbox);
+
+    //  Clean text passes, the request id is not read as a number
+    s_ok (self, "node-twente", "twente", "SUBMIT",
+          s_submit_question ("twente-12345672", "Overleg op 14-03 met school; OTS sinds 2021."));
+    char offer [128];
+    s_offer_id (self, "twente-12345672", offer, sizeof offer);
+    //  A decline reason, advice and a close outcome are free text too
+    s_refused_pii (self, "node-ijsselland", "ijsselland", "DECLINE",
+        json_pack ("{s:s, s:s}", "offer", offer, "reason", "ken het gezin, bel 06-12345678"),
+        "field 'decline.reason' contains a phone number");
+    s_accept (self, "node-ijsselland", "ijsselland", offer);
+    s_refused_pii (self, "node-ijsselland", "ijsselland", "ADVICE",
+        json_pack ("{s:s, s:s}", "offer", offer, "text", "Meld het gezin aan op de Kerkstraat 12."),
+        "field 'advice.text' contains a street address");
+    s_refused_pii (self, "node-twente", "twente", "CLOSE",
+        json_pack ("{s:s, s:s}", "request", "twente-12345672", "outcome", "geplaatst, rekening NL91ABNA0417164300"),
+        "field 'close.outcome' contains a bank account number");
+    s_assert_state (self, "twente-12345672", "accepted");
+
+    //  An operator's reason (control socket and dashboard both come here)
+    en_error_t error;
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_operator (self->router, "anna", "close", "twente-12345672",
+                                          "op verzoek, BSN 123456782", &error), -1);
+    assert_int_equal (en_db_rollback (db), 0);
+    assert_int_equal (error.code, EN_ERR_INVALID);
+    assert_string_equal (error.reason, "field 'reason' contains a BSN (burgerservicenummer); nothing was stored "
+                                       "(remove it; the summary must not identify the child)");
+    s_assert_state (self, "twente-12345672", "accepted");
+    char events [256];
+    assert_string_equal (s_events (self, "twente-12345672", events, sizeof events), "submitted offered accepted");
+    //  The refused text is nowhere in the store
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM events WHERE detail LIKE '%123456782%'"
+                                     " OR detail LIKE '%06-1234%' OR detail LIKE '%NL91%'", NULL), 0);
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM outbox WHERE body LIKE '%Kerkstraat%'"
+                                     " OR body LIKE '%123456782%' OR body LIKE '%NL91%'", NULL), 0);
+    s_close (self, "node-twente", "twente", "twente-12345672");
+}
+
 int
 main (void)
 {
@@ -1088,6 +1183,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_reoffer_hiaat_asks_again, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_refuse_accept_when_full, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_refuse_submit_for_other_region, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_pii_guard, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
