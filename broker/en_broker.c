@@ -176,6 +176,9 @@ s_apply_config (en_broker_t *self, zconfig_t *config)
         snprintf (key, sizeof key, "routing/deadline/%s", en_vocab_urgency [i]);
         const char *dflt = i == 0 ? "10m" : i == 1 ? "4h" : "3d";
         en_router_set_deadline (self->router_sm, en_vocab_urgency [i], en_config_ms (config, key, dflt));
+        snprintf (key, sizeof key, "routing/hiaat_retry/%s", en_vocab_urgency [i]);
+        dflt = i == 0 ? "2h" : i == 1 ? "8h" : "24h";
+        en_router_set_hiaat_retry (self->router_sm, en_vocab_urgency [i], en_config_ms (config, key, dflt));
     }
     en_router_clear_regions (self->router_sm);
     zconfig_t *regions = zconfig_locate (config, "broker/regions");
@@ -1102,6 +1105,30 @@ s_expire (en_broker_t *self)
     s_flush (self);
 }
 
+//  Hiaten that something may help now are routed again
+//  (en_router_retry_hiaten). 0, or -1 when the store failed (logged).
+static int
+s_retry_hiaten (en_broker_t *self)
+{
+    en_db_t *db = en_bstore_db (self->store);
+    if (en_db_begin (db))
+        return -1;
+    int routed = en_router_retry_hiaten (self->router_sm, en_now_ms ());
+    if (en_db_commit (db)) {
+        en_db_rollback (db);
+        routed = -1;
+    }
+    if (routed < 0) {
+        zsys_error ("could not route hiaten again (store: %s); next try in 30 s", en_db_error (db));
+        return -1;
+    }
+    if (routed > 0) {
+        en_fed_dirty (self->fed);
+        s_flush (self);
+    }
+    return 0;
+}
+
 static void
 s_handle_monitor (en_broker_t *self)
 {
@@ -1172,6 +1199,7 @@ s_status (en_broker_t *self)
     json_object_set_new (status, "messages_received", json_integer ((json_int_t) self->received));
     json_object_set_new (status, "messages_refused", json_integer ((json_int_t) self->rejected));
     json_object_set_new (status, "connections_refused", json_integer ((json_int_t) self->refused));
+    json_object_set_new (status, "pii_guard", en_router_pii_counts (self->router_sm));
     return status;
 }
 
@@ -1694,6 +1722,7 @@ en_broker_run (en_broker_t *self)
     zsys_info ("broker %s ready on %s (data in %s)", self->name, self->endpoint, self->datadir);
     int64_t next_flush = en_now_ms () + self->retry_ms;
     int64_t next_prune = en_now_ms ();
+    int64_t next_retry = en_now_ms ();
     while (!zsys_interrupted) {
         int64_t now = en_now_ms ();
         int64_t wake = next_flush;
@@ -1724,6 +1753,10 @@ en_broker_run (en_broker_t *self)
         now = en_now_ms ();
         if (deadline > 0 && deadline <= now && now >= earliest)
             s_expire (self);
+        //  What a hiaat lacked may have appeared (a link up, an advert, an
+        //  expert published or back, a place freed): look every second
+        if (now >= next_retry && now >= earliest)
+            next_retry = now + (s_retry_hiaten (self) ? 30000 : 1000);
         if (now >= next_flush) {
             //  Our clock is the one we started with (en_clock): say once
             //  when the system's has moved away from it

@@ -367,9 +367,12 @@ en_bstore_experts (en_bstore_t *self)
         "SELECT " EXPERT_COLUMNS " FROM experts e WHERE e.active ORDER BY e.region, e.id", NULL));
 }
 
-json_t *
-en_bstore_candidate (en_bstore_t *self, json_t *request, const char **roles,
-                     bool escalation, int64_t now)
+//  The best candidate (see en_bstore.h). again: an operator's re-offer,
+//  where experts whose offer of it expired unanswered are candidates
+//  again; otherwise everyone offered it before is left out.
+static json_t *
+s_candidate (en_bstore_t *self, json_t *request, const char **roles, bool escalation, int64_t now,
+             bool again)
 {
     char *tags = json_dumps (json_object_get (request, "expertise"), JSON_COMPACT);
     json_t *role_list = json_array ();
@@ -387,14 +390,29 @@ en_bstore_candidate (en_bstore_t *self, json_t *request, const char **roles,
         "      ELSE e.role IN (SELECT value FROM json_each (?4))"
         "       AND NOT EXISTS (SELECT 1 FROM json_each (?5) t"
         "           WHERE instr (e.tagset, ',' || t.value || ',') = 0) END)"
-        " AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.request_id = ?2 AND o.expert = e.id)"
+        " AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.request_id = ?2 AND o.expert = e.id"
+        "                 AND (NOT ?7 OR o.state <> 'expired'))"
         " ORDER BY (e.region = ?6) DESC, e.load + e.reserved ASC, e.capacity - e.load - e.reserved DESC, e.id ASC"
         " LIMIT 1",
-        "isisss", now, en_json_str (request, "id"), (int64_t) escalation,
-        role_text, tags, en_json_str (request, "region")));
+        "isisssi", now, en_json_str (request, "id"), (int64_t) escalation,
+        role_text, tags, en_json_str (request, "region"), (int64_t) again));
     free (tags);
     free (role_text);
     return best;
+}
+
+json_t *
+en_bstore_candidate (en_bstore_t *self, json_t *request, const char **roles,
+                     bool escalation, int64_t now)
+{
+    return s_candidate (self, request, roles, escalation, now, false);
+}
+
+json_t *
+en_bstore_candidate_again (en_bstore_t *self, json_t *request, const char **roles,
+                           bool escalation, int64_t now)
+{
+    return s_candidate (self, request, roles, escalation, now, true);
 }
 
 int
@@ -574,6 +592,19 @@ en_bstore_hiaten (en_bstore_t *self)
     return en_db_rows (en_db_query (self->db,
         "SELECT h.request_id, h.at, h.region, h.urgency, h.question_type, h.expertise AS expertise_json,"
         " r.state FROM hiaten h JOIN requests r ON r.id = h.request_id ORDER BY h.at DESC", NULL));
+}
+
+json_t *
+en_bstore_hiaten_due (en_bstore_t *self, const int64_t since [3], int limit)
+{
+    //  Through the requests' state index: the hiaten table keeps every
+    //  request that ever was one
+    return en_db_rows (en_db_query (self->db,
+        "SELECT r.id AS request_id, r.urgency, h.at FROM requests r JOIN hiaten h ON h.request_id = r.id"
+        " WHERE r.state = 'hiaat' AND r.peer IS NULL"
+        " AND h.at >= CASE r.urgency WHEN 'crisis' THEN ?1 WHEN 'hoog' THEN ?2 ELSE ?3 END"
+        " ORDER BY CASE r.urgency WHEN 'crisis' THEN 0 WHEN 'hoog' THEN 1 ELSE 2 END, h.at LIMIT ?4",
+        "iiii", since [0], since [1], since [2], (int64_t) limit));
 }
 
 json_t *
@@ -896,13 +927,37 @@ en_bstore_peer_state (en_bstore_t *self, const char *peer)
     return en_db_one (en_db_query (self->db,
         "SELECT s.epoch, s.seq, s.updated,"
         "  (SELECT count(*) FROM peer_adverts a WHERE a.peer = s.peer) AS entries,"
-        "  (SELECT coalesce (sum (free), 0) FROM peer_adverts a WHERE a.peer = s.peer AND a.hops = 1) AS free"
+        "  (SELECT coalesce (sum (free), 0) FROM peer_adverts a WHERE a.peer = s.peer AND a.hops = 1) AS free,"
+        "  (SELECT coalesce (sum (free), 0) FROM peer_adverts a WHERE a.peer = s.peer AND a.hops > 1) AS free_learned"
         " FROM peer_state s WHERE s.peer = ?", "s", peer));
+}
+
+int64_t
+en_bstore_advert_bound (en_bstore_t *self, const char *peer, bool learned, int64_t max_total)
+{
+    int64_t total = en_db_int (self->db,
+        "SELECT coalesce (sum (free), 0) FROM peer_adverts WHERE peer = ? AND (hops > 1) = ?",
+        "si", peer, (int64_t) learned);
+    if (total > max_total
+    &&  (en_db_exec (self->db, "UPDATE peer_adverts SET free = free * ?3 / ?4 WHERE peer = ?1 AND (hops > 1) = ?2",
+                     "siii", peer, (int64_t) learned, max_total, total)
+      || en_db_exec (self->db, "DELETE FROM peer_adverts WHERE peer = ? AND free <= 0", "s", peer)))
+        return -1;
+    return total;
+}
+
+json_t *
+en_bstore_peer_forwards (en_bstore_t *self, const char *peer)
+{
+    return en_db_one (en_db_query (self->db,
+        "SELECT count(*) AS forwards,"
+        "  coalesce (sum (state IN ('returned', 'refused')), 0) AS returned"
+        " FROM forwards WHERE peer = ?", "s", peer));
 }
 
 json_t *
 en_bstore_peer_candidates (en_bstore_t *self, json_t *request, const char **roles,
-                           json_t *exclude, int64_t max_hops)
+                           json_t *exclude, int64_t max_hops, bool again)
 {
     char *tags = json_dumps (json_object_get (request, "expertise"), JSON_COMPACT);
     json_t *role_list = json_array ();
@@ -916,9 +971,10 @@ en_bstore_peer_candidates (en_bstore_t *self, json_t *request, const char **role
         " WHERE free > 0 AND hops <= ?1 AND role IN (SELECT value FROM json_each (?2))"
         " AND NOT EXISTS (SELECT 1 FROM json_each (?3) t WHERE instr (a.tagset, ',' || t.value || ',') = 0)"
         " AND peer NOT IN (SELECT value FROM json_each (?4))"
-        " AND peer NOT IN (SELECT peer FROM forwards WHERE request_id = ?5)"
+        " AND peer NOT IN (SELECT peer FROM forwards WHERE request_id = ?5"
+        "                  AND (NOT ?6 OR state IN ('returned', 'refused')))"
         " GROUP BY peer ORDER BY min (hops), sum (free) DESC, peer",
-        "issss", max_hops, role_text, tags, exclude_text, en_json_str (request, "id")));
+        "issssi", max_hops, role_text, tags, exclude_text, en_json_str (request, "id"), (int64_t) again));
     free (tags);
     free (role_text);
     free (exclude_text);

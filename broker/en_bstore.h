@@ -46,6 +46,11 @@ json_t *en_bstore_experts (en_bstore_t *self);
 //  required).
 json_t *en_bstore_candidate (en_bstore_t *self, json_t *request,
                              const char **roles, bool escalation, int64_t now);
+//  The same for an operator's re-offer: experts whose offer of it
+//  expired unanswered are candidates again (not those who declined it or
+//  whose offer was withdrawn).
+json_t *en_bstore_candidate_again (en_bstore_t *self, json_t *request, const char **roles,
+                                   bool escalation, int64_t now);
 
 //  Requests. insert returns 0, or 1 if the id exists, -1 on error. With
 //  it, where the request came from (federation): the origin node's
@@ -87,6 +92,10 @@ json_t *en_bstore_offers_pending (en_bstore_t *self);
 //  Hiaten (gaps nobody could take)
 int en_bstore_hiaat (en_bstore_t *self, json_t *request);
 json_t *en_bstore_hiaten (en_bstore_t *self);
+//  Requests that are a hiaat now and became one at or after since [i]
+//  for urgency index i (crisis, hoog, regulier): [{request_id, urgency,
+//  at}], crisis first, then oldest; at most limit.
+json_t *en_bstore_hiaten_due (en_bstore_t *self, const int64_t since [3], int limit);
 //  The newest limit hiaten, as en_bstore_hiaten.
 json_t *en_bstore_hiaten_recent (en_bstore_t *self, int limit);
 
@@ -151,12 +160,24 @@ json_t *en_bstore_advert_learned (en_bstore_t *self, const char *except_peer, in
 //  entry with free 0 removes one) and remember its epoch and seq.
 int en_bstore_advert_apply (en_bstore_t *self, const char *peer, const char *epoch, int64_t seq,
                             bool snapshot, json_t *entries);
-//  {epoch, seq, updated, entries, free} of what peer advertised, or NULL.
+//  {epoch, seq, updated, entries, free, free_learned} of what peer
+//  advertised (free: its own places, hops 1; free_learned: those it
+//  passes on), or NULL.
 json_t *en_bstore_peer_state (en_bstore_t *self, const char *peer);
+//  Bound the free places peer advertised, its own (hops 1) or those it
+//  passes on (learned), to max_total together: when they exceed it each
+//  entry is scaled down (entries that reach 0 go). Returns the total
+//  before, or -1 on a store error.
+int64_t en_bstore_advert_bound (en_bstore_t *self, const char *peer, bool learned, int64_t max_total);
+//  {forwards, returned}: requests ever handed to peer, and how many of
+//  them it gave back or refused.
+json_t *en_bstore_peer_forwards (en_bstore_t *self, const char *peer);
 //  Peers that advertise a free place for request (role in roles, every
 //  tag), within max_hops, not in exclude (names) and not yet tried for
-//  it: [{peer, hops, free}], fewest hops, most free first.
+//  it (again: an operator's re-offer, only peers that gave it back or
+//  refused it are left out): [{peer, hops, free}], fewest hops, most free
+//  first.
 json_t *en_bstore_peer_candidates (en_bstore_t *self, json_t *request, const char **roles,
-                                   json_t *exclude, int64_t max_hops);
+                                   json_t *exclude, int64_t max_hops, bool again);
 
 #endif

@@ -4,10 +4,22 @@
     heartbeat until the peer answers WELCOME; then up: snapshot ADVERT,
     the whole outbox again, PING when quiet for a heartbeat (its PONG
     gives the round-trip time). Three heartbeats without a word and the
-    link is down: the socket is dropped and a fresh one made at once;
+    link is down. Silence counts only while this broker listened: when
+    its own loop did not run for more than a heartbeat (the process
+    paused or stopped, a slow disk), that stretch is credited to every
+    link, and a link's socket is read before it is declared lost, so
+    what waits unread is never blamed on the peer. Once down: the socket is dropped and a fresh one made at once;
     while the peer stays silent, each further fresh socket waits twice as
     long as the last (one heartbeat up to 30 s). ZMQ_IMMEDIATE keeps libzmq from queuing for a connection that
     does not exist: the outbox on disk is the only queue.
+
+    Adverts from a peer are bounded before they are believed: an entry
+    of its own (hops 1) to federation/advert_max_free, one it passes on
+    to that many times the provinces behind it; its own entries together
+    to federation/advert_max_total, those it passes on together to that
+    many times the provinces behind it. What is cut is logged, counted
+    (expertnet_federation_adverts_clamped_total) and shown with what the
+    peer claimed in the link's status.
 
     States for operators: "connecting" (never welcomed yet), "up",
     "blocked" (up, but messages wait and nothing was acknowledged for
@@ -26,6 +38,14 @@
 #define ADVERT_EVERY_MS 5000        //  recomputed at least this often
 #define ADVERT_PIECE_BYTES 32000    //  an ADVERT's entries stay about this
                                     //  size: far below EN_MAX_BODY
+#define ADVERT_MAX_FREE  "250"      //  default: free places one province may have
+                                    //  in one role and tag set (25 experts of
+                                    //  EN_MAX_CAPACITY / 5 cases)
+#define ADVERT_MAX_TOTAL "1000"     //  default: free places one province may
+                                    //  have in all
+#define PROVINCES_BEYOND 6          //  brokers an entry passed on can stand
+                                    //  for: 8 expertisecentra, less ours and
+                                    //  the peer's
 
 typedef struct {
     char *name;                 //  peer broker name
@@ -55,6 +75,9 @@ typedef struct {
     int64_t seq;                //  last ADVERT seq sent in this epoch
     zhashx_t *advertised;       //  "role|tagset|hops" -> free (as sent)
     uint64_t sent;              //  messages sent over the link
+    zhashx_t *claimed;          //  "role|tagset|hops" -> free the peer claimed (before bounds)
+    uint64_t clamped;           //  its ADVERTs cut to the bounds since start
+    int64_t clamp_logged;       //  ms we last logged that (once a minute at most)
 } s_link_t;
 
 struct _en_fed_t {
@@ -74,6 +97,9 @@ struct _en_fed_t {
     int64_t max_hops;
     bool dirty;                 //  capacity may have changed
     int64_t advert_at;          //  ms adverts were last computed
+    int64_t advert_max_free;    //  bound of a peer's own entry (hops 1)
+    int64_t advert_max_total;   //  bound of a peer's own entries together
+    int64_t tick_at;            //  ms of the last tick: when this loop last looked
 };
 
 static void
@@ -93,6 +119,7 @@ s_link_destroy (void **item)
     s_link_t *link = (s_link_t *) *item;
     zsock_destroy (&link->sock);
     zhashx_destroy (&link->advertised);
+    zhashx_destroy (&link->claimed);
     free (link->name);
     free (link->endpoint);
     free (link->pinned_key);
@@ -122,6 +149,8 @@ en_fed_new (const char *name, en_bstore_t *store, en_router_t *router, en_metric
     self->heartbeat_ms = 1000;
     self->retry_ms = 2000;
     self->max_hops = 2;
+    self->advert_max_free = atoll (ADVERT_MAX_FREE);
+    self->advert_max_total = atoll (ADVERT_MAX_TOTAL);
     self->dirty = true;
     return self;
 }
@@ -163,6 +192,20 @@ en_fed_configure (en_fed_t *self, zconfig_t *config, int64_t heartbeat_ms, int64
     }
     if (crisis < 0 || crisis > 100) {
         snprintf (err, errlen, "federation/crisis_local_offers must be 0 (no limit) to 100");
+        return -1;
+    }
+    const char *max_free_text = zconfig_get (config, "federation/advert_max_free", ADVERT_MAX_FREE);
+    const char *max_total_text = zconfig_get (config, "federation/advert_max_total", ADVERT_MAX_TOTAL);
+    char *end_free, *end_total;
+    long long max_free = strtoll (max_free_text, &end_free, 10);
+    long long max_total = strtoll (max_total_text, &end_total, 10);
+    if (*end_free || max_free < 1 || max_free > 100000) {
+        snprintf (err, errlen, "federation/advert_max_free must be 1 to 100000, not '%s'", max_free_text);
+        return -1;
+    }
+    if (*end_total || max_total < max_free || max_total > 100000) {
+        snprintf (err, errlen, "federation/advert_max_total must be advert_max_free (%lld) to 100000, not '%s'",
+                  max_free, max_total_text);
         return -1;
     }
     //  Read and check every peer before changing anything
@@ -234,6 +277,8 @@ en_fed_configure (en_fed_t *self, zconfig_t *config, int64_t heartbeat_ms, int64
     self->heartbeat_ms = heartbeat_ms;
     self->retry_ms = retry_ms;
     self->max_hops = max_hops;
+    self->advert_max_free = max_free;
+    self->advert_max_total = max_total;
     self->dirty = true;
     en_router_set_federation (self->router, streq (forward, "no-candidate"), max_hops, crisis,
                               en_fed_link_state, self);
@@ -246,10 +291,21 @@ en_fed_is_peer (en_fed_t *self, const char *name)
     return name && zhashx_lookup (self->links, name) != NULL;
 }
 
+//  How long the link has been silent while this broker listened. Until
+//  the next tick credits it, a stretch of more than a heartbeat since the
+//  last one (this loop did not run) does not count: messages may wait
+//  unread in the sockets.
+static int64_t
+s_silence (en_fed_t *self, s_link_t *link, int64_t now)
+{
+    int64_t away = self->tick_at ? now - self->tick_at : 0;
+    return now - link->last_rx - (away > self->heartbeat_ms ? away : 0);
+}
+
 static bool
 s_link_up (en_fed_t *self, s_link_t *link)
 {
-    return link->welcomed && en_now_ms () - link->last_rx <= 3 * self->heartbeat_ms;
+    return link->welcomed && s_silence (self, link, en_now_ms ()) <= 3 * self->heartbeat_ms;
 }
 
 int
@@ -452,8 +508,59 @@ en_fed_advert_in (en_fed_t *self, const char *peer, en_msg_t *msg, bool *resync,
             return 0;
         }
     }
-    if (en_bstore_advert_apply (self->store, peer, epoch, seq, json_is_true (snapshot), entries))
+    //  Believed only within bounds: what the peer claimed is kept for
+    //  operators, what routing sees is cut (entry by entry, then together)
+    s_link_t *link = (s_link_t *) zhashx_lookup (self->links, peer);
+    if (link && (json_is_true (snapshot) || !link->claimed)) {
+        zhashx_destroy (&link->claimed);
+        link->claimed = zhashx_new ();
+        zhashx_set_destructor (link->claimed, (zhashx_destructor_fn *) zstr_free);
+    }
+    json_t *bounded = json_array ();
+    int64_t cut = 0;
+    json_array_foreach (entries, index, entry) {
+        int64_t hops = en_json_int (entry, "hops", 1);
+        int64_t free_places = en_json_int (entry, "free", 0);
+        int64_t bound = self->advert_max_free * (hops > 1 ? PROVINCES_BEYOND : 1);
+        if (link) {
+            char key [2300];
+            snprintf (key, sizeof key, "%s|%s|%lld", en_json_str (entry, "role"), en_json_str (entry, "tagset"),
+                      (long long) hops);
+            if (free_places > 0)
+                zhashx_update (link->claimed, key, zsys_sprintf ("%lld", (long long) free_places));
+            else
+                zhashx_delete (link->claimed, key);
+        }
+        json_t *copy = json_copy (entry);
+        if (free_places > bound) {
+            cut += free_places - bound;
+            json_object_set_new (copy, "free", json_integer (bound));
+        }
+        json_array_append_new (bounded, copy);
+    }
+    int rc = en_bstore_advert_apply (self->store, peer, epoch, seq, json_is_true (snapshot), bounded);
+    json_decref (bounded);
+    int64_t own = rc ? -1 : en_bstore_advert_bound (self->store, peer, false, self->advert_max_total);
+    int64_t learned = own < 0 ? -1 : en_bstore_advert_bound (self->store, peer, true,
+                                                              self->advert_max_total * PROVINCES_BEYOND);
+    if (rc || own < 0 || learned < 0)
         return en_error_set (error, EN_ERR_INTERNAL, "store error");
+    if (cut > 0 || own > self->advert_max_total || learned > self->advert_max_total * PROVINCES_BEYOND) {
+        en_metrics_count (self->metrics, EN_METRIC_FED_CLAMPED, peer, 1);
+        int64_t now = en_now_ms ();
+        //  Counted every time, said at most once a minute per peer
+        if (!link || !link->clamp_logged || now - link->clamp_logged >= 60000)
+            zsys_warning ("federation: %s advertised more than a province can have: %lld place(s) over the "
+                          "bound per role and tag set (%lld), %lld of its own in all (bound %lld), %lld passed "
+                          "on (bound %lld); believed only up to the bounds", peer, (long long) cut,
+                          (long long) self->advert_max_free, (long long) own, (long long) self->advert_max_total,
+                          (long long) learned, (long long) self->advert_max_total * PROVINCES_BEYOND);
+        if (link) {
+            if (!link->clamp_logged || now - link->clamp_logged >= 60000)
+                link->clamp_logged = now;
+            link->clamped++;
+        }
+    }
     self->dirty = true;                 //  what we pass on to other peers changed
     return 0;
 }
@@ -569,18 +676,13 @@ s_link_message (en_fed_t *self, s_link_t *link, zmsg_t *raw)
     en_msg_destroy (&msg);
 }
 
-bool
-en_fed_handle (en_fed_t *self, void *sock)
+//  Handle what link's socket holds, in a transaction of its own.
+static void
+s_link_drain (en_fed_t *self, s_link_t *link)
 {
-    s_link_t *link;
-    for (link = (s_link_t *) zhashx_first (self->links); link; link = (s_link_t *) zhashx_next (self->links))
-        if (link->sock && (void *) link->sock == sock)
-            break;
-    if (!link)
-        return false;
     en_db_t *db = en_bstore_db (self->store);
     if (en_db_begin (db))
-        return true;
+        return;
     for (int count = 0; count < 512 && link->sock && (zsock_events (link->sock) & ZMQ_POLLIN); count++) {
         zmsg_t *raw = zmsg_recv (link->sock);
         if (!raw)
@@ -591,8 +693,19 @@ en_fed_handle (en_fed_t *self, void *sock)
     if (en_db_commit (db)) {
         zsys_error ("federation: commit failed: %s", en_db_error (db));
         en_db_rollback (db);
-        return true;
     }
+}
+
+bool
+en_fed_handle (en_fed_t *self, void *sock)
+{
+    s_link_t *link;
+    for (link = (s_link_t *) zhashx_first (self->links); link; link = (s_link_t *) zhashx_next (self->links))
+        if (link->sock && (void *) link->sock == sock)
+            break;
+    if (!link)
+        return false;
+    s_link_drain (self, link);
     en_fed_flush (self);
     return true;
 }
@@ -620,10 +733,30 @@ en_fed_tick (en_fed_t *self)
     int64_t now = en_now_ms ();
     bool adverts = self->dirty ? now - self->advert_at >= ADVERT_MIN_MS : now - self->advert_at >= ADVERT_EVERY_MS;
     json_t *own = adverts && zhashx_size (self->links) ? en_bstore_advert_own (self->store, now) : NULL;
+    //  This loop did not run for more than a heartbeat (paused, stopped,
+    //  a slow disk): nobody listened, so that silence is not the peers'.
+    //  Credit it, and PING at once to hear from them again.
+    int64_t away = self->tick_at ? now - self->tick_at : 0;
+    self->tick_at = now;
+    if (away > self->heartbeat_ms) {
+        zsys_info ("federation: this broker did not run for %lld ms; links judged from now on", (long long) away);
+        for (s_link_t *link = (s_link_t *) zhashx_first (self->links); link;
+             link = (s_link_t *) zhashx_next (self->links)) {
+            link->last_rx = MIN (link->last_rx + away, now);
+            link->last_ack = MIN (link->last_ack + away, now);
+            link->last_ping = 0;
+            link->ping_sent = 0;
+        }
+    }
     for (s_link_t *link = (s_link_t *) zhashx_first (self->links); link;
          link = (s_link_t *) zhashx_next (self->links)) {
         if (!link->backoff_ms)
             link->backoff_ms = self->heartbeat_ms;
+        //  Read what waits before judging: the poller hands over one
+        //  socket per turn, and the answer may be there already
+        if (link->welcomed && now - link->last_rx > 3 * self->heartbeat_ms
+        &&  link->sock && (zsock_events (link->sock) & ZMQ_POLLIN))
+            s_link_drain (self, link);
         if (link->welcomed && now - link->last_rx > 3 * self->heartbeat_ms) {
             zsys_warning ("federation: lost contact with %s; reconnecting", link->name);
             s_link_connect (self, link);
@@ -701,8 +834,29 @@ en_fed_status (en_fed_t *self)
         json_object_set_new (entry, "rtt_ms", link->rtt_ms >= 0 ? json_integer (link->rtt_ms) : json_null ());
         json_object_set_new (entry, "up_since", up ? json_integer (link->up_since) : json_null ());
         json_object_set_new (entry, "inbound", json_boolean (link->inbound && now - link->inbound <= 3 * self->heartbeat_ms));
+        if (advert) {
+            //  What the peer claimed, before the bounds cut it
+            int64_t claimed_own = 0, claimed_learned = 0;
+            for (char *value = link->claimed ? (char *) zhashx_first (link->claimed) : NULL; value;
+                 value = (char *) zhashx_next (link->claimed)) {
+                const char *key = (const char *) zhashx_cursor (link->claimed);
+                bool learned = !streq (strrchr (key, '|'), "|1");
+                *(learned ? &claimed_learned : &claimed_own) += atoll (value);
+            }
+            json_object_set_new (advert, "claimed_entries",
+                                 json_integer (link->claimed ? (json_int_t) zhashx_size (link->claimed) : 0));
+            json_object_set_new (advert, "claimed_free", json_integer (claimed_own));
+            json_object_set_new (advert, "claimed_free_learned", json_integer (claimed_learned));
+            json_object_set_new (advert, "clamped", json_integer ((json_int_t) link->clamped));
+        }
         json_object_set_new (entry, "advert", advert ? advert : json_null ());
         json_object_set_new (entry, "clock", en_clock_status (link->clock));
+        //  Requests handed to the peer, and those it gave back or refused
+        //  although it advertised room for them
+        json_t *forwards = en_bstore_peer_forwards (self->store, name);
+        json_object_set_new (entry, "forwards", json_integer (en_json_int (forwards, "forwards", 0)));
+        json_object_set_new (entry, "forwards_returned", json_integer (en_json_int (forwards, "returned", 0)));
+        json_decref (forwards);
         if (link->refused && !up)
             json_object_set_new (entry, "refusal", json_string (link->refusal));
         json_array_append_new (links, entry);

@@ -27,6 +27,10 @@ static const s_family_t s_families [EN_METRIC_COUNTERS] = {
     { "expertnet_offer_outcomes_total", "Offers that ended, by outcome.", "outcome" },
     { "expertnet_connections_refused_total", "Connections refused by CURVE authentication or a failed handshake.", NULL },
     { "expertnet_operator_actions_total", "Operator actions on requests from the dashboard or the control socket.", "action" },
+    { "expertnet_federation_adverts_clamped_total",
+      "ADVERTs from a peer broker that claimed more free places than the bounds allow (cut to them), by peer.", "peer" },
+    { "expertnet_federation_forwards_returned_total",
+      "Requests a peer broker gave back or refused although it advertised a free place for them, by peer.", "peer" },
 };
 
 #define MAX_BUCKETS 16

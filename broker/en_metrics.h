@@ -27,6 +27,8 @@ typedef enum {
     EN_METRIC_OFFER_OUTCOME,    //  accepted, declined, expired, withdrawn
     EN_METRIC_CONN_REFUSED,     //  connections refused (no label)
     EN_METRIC_OPERATOR,         //  operator actions: reoffer, escalate, close
+    EN_METRIC_FED_CLAMPED,      //  ADVERTs cut to the bounds, by peer
+    EN_METRIC_FED_RETURNED,     //  forwards a peer gave back or refused, by peer
     EN_METRIC_COUNTERS          //  (count of families)
 } en_metric_t;
 

@@ -54,6 +54,5 @@ void en_pages_message (FILE *out, const char *title, const char *message);
 //  The static assets (en_web_assets.c)
 extern const char en_web_css [];
 extern const char en_web_js [];
-extern const char en_web_icon [];
 
 #endif

@@ -29,9 +29,28 @@
     keeping any counter in step; an expert is never offered more cases
     than they can take.
 
+    A hiaat is not final at once: for a while after it became one (per
+    urgency, en_router_set_hiaat_retry) en_router_retry_hiaten routes it
+    again, and it moves on (event "rerouted" first) as soon as someone
+    appears that it never had: an expert published or back, a place
+    freed, a peer's link up or its advert. If still nobody, nothing is
+    written: no event, no STATUS, no log line.
+
+    The PII guard. The broker trusts no node, peer or operator to have
+    kept personal data out of the text it stores: every free-text field
+    it receives (a request's question and tags, whether from its node or
+    carried by a peer in a FORWARD; a close outcome, advice, a decline
+    reason; an operator's reason) passes en_pii here before anything is
+    stored, and a finding refuses the message with 422 naming the field
+    and the kind, as the node does. The broker knows no client names (the
+    nodes do): it catches every kind but those names.
+
     Operators (the dashboard, en_router_operator) can move a request on
     by hand, with a reason: re-offer (withdraw the open offer, route
-    again), escalate (withdraw, offer to a bovenregionale
+    again: experts whose offer of it expired unanswered are asked again,
+    not who declined or whose offer was withdrawn; peers it was recalled
+    from too, not those that gave it back; a hiaat for which there is
+    still nobody stays as it was and the operator is told), escalate (withdraw, offer to a bovenregionale
     procesregisseur) or close. They use the same transitions as the
     nodes' messages, so the events, STATUS messages, capacity and access
     log stay as consistent as for any other change; the operator is the
@@ -56,6 +75,12 @@ struct _en_router_t {
     void *link_arg;
     unsigned char sender_key [32];      //  signing key of the node being handled
     bool has_sender_key;
+    //  Routing again
+    int64_t hiaat_retry [3];    //  a hiaat is routed again this long after it became one, per urgency (0: never)
+    bool again;                 //  an operator's re-offer: who let an offer expire is asked again
+    const char *reopen_event;   //  routing a hiaat again: the event recorded before it moves, or NULL
+    const char *reopen_detail;  //  that event's detail
+    en_pii_t *pii;              //  the guard on every free text received
 };
 
 #define PEER_PREFIX "peer:"
@@ -70,6 +95,9 @@ en_router_new (en_bstore_t *store, const char *broker_name)
     self->deadline [0] = 10 * 60 * 1000;            //  crisis: 10 minutes
     self->deadline [1] = 4 * 3600 * 1000;           //  hoog: 4 hours
     self->deadline [2] = 3 * 86400 * 1000LL;        //  regulier: 3 days
+    self->hiaat_retry [0] = 2 * 3600 * 1000LL;      //  crisis: 2 hours
+    self->hiaat_retry [1] = 8 * 3600 * 1000LL;      //  hoog: 8 hours
+    self->hiaat_retry [2] = 24 * 3600 * 1000LL;     //  regulier: 24 hours
     self->regions = zlistx_new ();
     zlistx_set_destructor (self->regions, (zlistx_destructor_fn *) zstr_free);
     zlistx_set_duplicator (self->regions, (zlistx_duplicator_fn *) strdup);
@@ -77,6 +105,7 @@ en_router_new (en_bstore_t *store, const char *broker_name)
     self->forward = true;
     self->max_hops = 2;
     self->crisis_local_offers = 2;
+    self->pii = en_pii_new ();
     return self;
 }
 
@@ -87,6 +116,7 @@ en_router_destroy (en_router_t **self_p)
     en_router_t *self = *self_p;
     if (self) {
         zlistx_destroy (&self->regions);
+        en_pii_destroy (&self->pii);
         free (self->name);
         free (self);
         *self_p = NULL;
@@ -106,6 +136,14 @@ en_router_deadline (en_router_t *self, const char *urgency)
 {
     int index = en_vocab_urgency_index (urgency);
     return index >= 0 ? self->deadline [index] : self->deadline [2];
+}
+
+void
+en_router_set_hiaat_retry (en_router_t *self, const char *urgency, int64_t ms)
+{
+    int index = en_vocab_urgency_index (urgency);
+    assert (index >= 0 && ms >= 0);
+    self->hiaat_retry [index] = ms;
 }
 
 void
@@ -181,6 +219,46 @@ s_audit (en_router_t *self, const char *request_id, const char *event, const cha
     return en_audit_append (en_bstore_db (self->store), &entry);
 }
 
+//  The PII guard on what arrived as field (a JSON string, or any value
+//  whose strings, keys and numbers are all free text): 0, or -1 with 422
+//  naming the field and the kind, never the text.
+static int
+s_guard (en_router_t *self, const char *field, json_t *value, en_error_t *error)
+{
+    en_pii_finding_t finding;
+    if (en_pii_check_json (self->pii, field, value, &finding) == 0)
+        return 0;
+    zsys_warning ("PII guard refused a message from %s: %s in field %s; nothing stored",
+                  self->actor ? self->actor : "?", finding.kind, finding.field);
+    char found [160];
+    return en_error_set (error, EN_ERR_INVALID, "%s; nothing was stored (remove it; the summary must not "
+                         "identify the child)", en_pii_describe (&finding, found, sizeof found));
+}
+
+//  The same for one text (NULL passes).
+static int
+s_guard_text (en_router_t *self, const char *field, const char *text, en_error_t *error)
+{
+    json_t *value = text ? json_string (text) : NULL;
+    int rc = value ? s_guard (self, field, value, error) : 0;
+    json_decref (value);
+    return rc;
+}
+
+//  A request summary: every field but the ones whose form the validator
+//  already fixed and that may look like numbers (id, region, case).
+static int
+s_guard_request (en_router_t *self, json_t *summary, en_error_t *error)
+{
+    json_t *checked = json_deep_copy (summary);
+    json_object_del (checked, "id");
+    json_object_del (checked, "region");
+    json_object_del (checked, "case");
+    int rc = s_guard (self, "request", checked, error);
+    json_decref (checked);
+    return rc;
+}
+
 //  Record a transition: request state, event, and a STATUS to the origin
 //  node (extra fields merged into the STATUS body, reference stolen).
 static int
@@ -212,6 +290,29 @@ s_transition (en_router_t *self, json_t *request, const char *state, const char 
     //  Last: state may point into request's current value
     json_object_set_new (request, "state", json_string (state));
     return rc ? -1 : 0;
+}
+
+//  A hiaat routed again found someone: record why it moves (once, just
+//  before the transition that moves it, so nothing is written when it
+//  finds nobody). Back to "submitted", as a returned request: the origin
+//  must not take the STATUS for a second hiaat.
+static int
+s_reopen (en_router_t *self, json_t *request)
+{
+    if (!self->reopen_event)
+        return 0;
+    const char *event = self->reopen_event;
+    self->reopen_event = NULL;
+    return s_transition (self, request, "submitted", event, NULL, self->reopen_detail, NULL);
+}
+
+//  The next candidate: everyone not offered this request before, or, for
+//  an operator's re-offer, also who let an earlier offer of it expire.
+static json_t *
+s_candidate (en_router_t *self, json_t *summary, const char **roles, bool escalation, int64_t now)
+{
+    return self->again ? en_bstore_candidate_again (self->store, summary, roles, escalation, now)
+                       : en_bstore_candidate (self->store, summary, roles, escalation, now);
 }
 
 static int
@@ -304,7 +405,7 @@ s_forward (en_router_t *self, json_t *request)
     json_t *rows = budget >= 1
         ? en_bstore_peer_candidates (self->store, json_object_get (request, "summary"),
                                      en_vocab_roles_for (en_json_str (request, "question_type")),
-                                     visited, budget)
+                                     visited, budget, self->again)
         : json_array ();
     const char *best = NULL;
     bool best_up = false;
@@ -329,7 +430,8 @@ s_forward (en_router_t *self, json_t *request)
         char msg_id [33];
         char peer [64];
         snprintf (peer, sizeof peer, "%s", best);
-        rc = s_send_peer (self, peer, "FORWARD",
+        rc = s_reopen (self, request)
+          || s_send_peer (self, peer, "FORWARD",
                           json_pack ("{s:O, s:s, s:O}", "message", carried, "sign_key", sign_key,
                                      "visited", visited), msg_id)
           || en_bstore_forward (self->store, id, peer, msg_id)
@@ -358,7 +460,9 @@ s_return (en_router_t *self, json_t *request)
 //  to a bovenregionale procesregisseur; else record a hiaat. A crisis
 //  request that had crisis_local_offers local offers already is
 //  forwarded before the next local candidate is tried: each offer may
-//  take the whole crisis deadline.
+//  take the whole crisis deadline. Returns 0, or -1 on a store error;
+//  when routing a hiaat again (reopen_event set), 1 if there is still
+//  nobody (and nothing was written).
 static int
 s_route (en_router_t *self, json_t *request)
 {
@@ -371,10 +475,11 @@ s_route (en_router_t *self, json_t *request)
     int forwarded = national_first ? s_forward (self, request) : 0;
     if (forwarded)
         return forwarded < 0 ? -1 : 0;
-    json_t *candidate = en_bstore_candidate (self->store, summary, roles, false, now);
+    json_t *candidate = s_candidate (self, summary, roles, false, now);
     int rc;
+    bool nobody = false;
     if (candidate)
-        rc = s_offer (self, request, candidate, "offer");
+        rc = s_reopen (self, request) || s_offer (self, request, candidate, "offer");
     else
     if (!national_first && (forwarded = s_forward (self, request)) != 0)
         rc = forwarded < 0 ? -1 : 0;
@@ -382,9 +487,14 @@ s_route (en_router_t *self, json_t *request)
     if (s_from_peer (request))
         rc = s_return (self, request);
     else {
-        candidate = en_bstore_candidate (self->store, summary, NULL, true, now);
+        candidate = s_candidate (self, summary, NULL, true, now);
         if (candidate)
-            rc = s_offer (self, request, candidate, "escalation");
+            rc = s_reopen (self, request) || s_offer (self, request, candidate, "escalation");
+        else
+        if (self->reopen_event) {
+            rc = 0;             //  a hiaat routed again: it stays as it was
+            nobody = true;
+        }
         else {
             en_metrics_count (self->metrics, EN_METRIC_ROUTING, "hiaat", 1);
             rc = en_bstore_hiaat (self->store, request)
@@ -393,7 +503,7 @@ s_route (en_router_t *self, json_t *request)
         }
     }
     json_decref (candidate);
-    return rc ? -1 : 0;
+    return rc ? -1 : nobody ? 1 : 0;
 }
 
 //  Store a new request and route it. origin is where its STATUS goes (a
@@ -428,6 +538,8 @@ s_handle_submit (en_router_t *self, const char *node, const char *node_region,
     char err [256];
     if (en_request_validate (summary, err, sizeof err))
         return en_error_set (error, EN_ERR_INVALID, "%s", err);
+    if (s_guard_request (self, summary, error))
+        return -1;
     const char *region = en_json_str (summary, "region");
     if (zlistx_size (self->regions) && !zlistx_find (self->regions, (void *) region))
         return en_error_set (error, EN_ERR_INVALID, "field 'region': '%s' is not a region of this province", region);
@@ -521,9 +633,11 @@ s_handle_accept (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
     json_decref (record);
     if (full) {
         json_decref (accepted);
-        //  Capacity was lowered after the offer was made
+        //  Capacity was lowered after the offer was made (expert is the
+        //  offer's: the message is written before the offer is freed)
+        en_error_set (error, EN_ERR_CONFLICT, "expert '%s' has no free capacity", expert);
         json_decref (offer);
-        return en_error_set (error, EN_ERR_CONFLICT, "expert '%s' has no free capacity", expert);
+        return -1;
     }
     json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
     s_count_answer (self, offer, "accepted");
@@ -674,6 +788,10 @@ s_handle_decline (en_router_t *self, const char *node, en_msg_t *msg, en_error_t
         json_decref (offer);
         return en_error_set (error, EN_ERR_INVALID, "field 'reason' must be text of 1 to 500 bytes");
     }
+    if (s_guard_text (self, "decline.reason", reason, error)) {
+        json_decref (offer);
+        return -1;
+    }
     json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
     s_count_answer (self, offer, "declined");
     int rc = en_bstore_offer_close (self->store, en_json_str (offer, "id"), "declined", reason)
@@ -695,6 +813,10 @@ s_handle_advice (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
     if (!text || strlen (text) == 0 || strlen (text) > EN_MAX_ADVICE) {
         json_decref (offer);
         return en_error_set (error, EN_ERR_INVALID, "field 'text' must be text of 1 to %d bytes", EN_MAX_ADVICE);
+    }
+    if (s_guard_text (self, "advice.text", text, error)) {
+        json_decref (offer);
+        return -1;
     }
     json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
     const char *state = en_json_str (request, "state");
@@ -761,6 +883,9 @@ s_handle_close (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *
     if (outcome && (!json_is_string (outcome) || strlen (json_string_value (outcome)) > 500))
         rc = en_error_set (error, EN_ERR_INVALID, "field 'outcome' must be text of at most 500 bytes");
     else
+    if (outcome && s_guard (self, "close.outcome", outcome, error))
+        rc = -1;
+    else
     if (en_json_str (request, "peer"))
         rc = s_relay_own (self, request, msg, error);
     else
@@ -819,6 +944,9 @@ s_handle_peer_status (en_router_t *self, const char *peer, en_msg_t *msg, en_err
     if (streq (state, "returned")) {
         char reason [700];
         snprintf (reason, sizeof reason, "%s: %s", peer, detail ? detail : "no expert available");
+        //  It was handed over because the peer advertised room for it
+        en_metrics_count (self->metrics, EN_METRIC_FED_RETURNED, peer, 1);
+        zsys_warning ("federation: %s gave back request %s although it advertised room for it", peer, request_id);
         if (en_bstore_forward_end (self->store, request_id, peer, "returned")
         ||  s_transition (self, request, "submitted", "returned", NULL, reason, NULL)
         ||  s_route (self, request))
@@ -935,6 +1063,9 @@ s_handle_forward (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t
         else
         if (en_request_validate (summary, err, sizeof err))
             rc = en_error_set (error, EN_ERR_INVALID, "%s", err);
+        else
+        if (s_guard_request (self, summary, error))
+            rc = -1;
         else {
             char detail [200];
             snprintf (detail, sizeof detail, "from %s of %s, through %s", en_msg_sender (inner),
@@ -1024,6 +1155,7 @@ en_router_forward_refused (en_router_t *self, const char *peer, const char *msg_
         self->actor = peer;
         char detail [400];
         snprintf (detail, sizeof detail, "%s refused it: %d %s", peer, code, reason ? reason : "");
+        en_metrics_count (self->metrics, EN_METRIC_FED_RETURNED, peer, 1);
         rc = en_bstore_forward_end (self->store, en_json_str (request, "id"), peer, "refused")
           || s_transition (self, request, "submitted", "returned", NULL, detail, NULL)
           || s_route (self, request) ? -1 : 0;
@@ -1032,6 +1164,13 @@ en_router_forward_refused (en_router_t *self, const char *peer, const char *msg_
     json_decref (request);
     json_decref (forward);
     return rc;
+}
+
+json_t *
+en_router_pii_counts (en_router_t *self)
+{
+    assert (self);
+    return en_pii_counts (self->pii);
 }
 
 int
@@ -1095,6 +1234,45 @@ en_router_expire (en_router_t *self, int64_t now)
     }
     json_decref (due);
     return failed ? -1 : expired;
+}
+
+int
+en_router_retry_hiaten (en_router_t *self, int64_t now)
+{
+    int64_t since [3];
+    for (int i = 0; i < 3; i++)
+        since [i] = self->hiaat_retry [i] > 0 ? now - self->hiaat_retry [i] : INT64_MAX;
+    json_t *due = en_bstore_hiaten_due (self->store, since, 200);
+    en_db_t *db = en_bstore_db (self->store);
+    self->actor = self->name;
+    size_t index;
+    json_t *row;
+    int routed = 0;
+    json_array_foreach (due, index, row) {
+        json_t *request = en_bstore_request (self->store, en_json_str (row, "request_id"));
+        en_db_savepoint (db);
+        self->reopen_event = "rerouted";
+        self->reopen_detail = "routed again: an expert, a free place or a peer became available";
+        int rc = request ? s_route (self, request) : -1;
+        self->reopen_event = NULL;
+        json_decref (request);
+        if (rc < 0) {
+            //  The store fails (a full disk?): the rest waits for the
+            //  caller's next pass, which it delays
+            en_db_rollback_to (db);
+            routed = -1;
+            break;
+        }
+        else {
+            en_db_release (db);
+            if (rc == 0) {
+                en_metrics_count (self->metrics, EN_METRIC_ROUTING, "rerouted", 1);
+                routed++;
+            }
+        }
+    }
+    json_decref (due);
+    return routed;
 }
 
 int
@@ -1190,6 +1368,11 @@ en_router_operator (en_router_t *self, const char *operator_name, const char *ac
         return en_error_set (error, EN_ERR_BAD_REQUEST, "action must be reoffer, escalate, close or recall");
     if (!reason || strlen (reason) == 0 || strlen (reason) > 500)
         return en_error_set (error, EN_ERR_INVALID, "field 'reason' must be text of 1 to 500 bytes");
+    self->actor = operator_name;
+    int refused = s_guard_text (self, "reason", reason, error);
+    self->actor = self->name;
+    if (refused)
+        return -1;
     json_t *request = en_id_valid (request_id) ? en_bstore_request (self->store, request_id) : NULL;
     if (!request)
         return en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'", request_id ? request_id : "");
@@ -1230,10 +1413,31 @@ en_router_operator (en_router_t *self, const char *operator_name, const char *ac
                            streq (action, "reoffer") ? "offered again" : "escalated");
     else
     if (streq (action, "reoffer")) {
+        //  Who let an offer of it expire unanswered is asked again (not
+        //  who declined, nor whose offer an operator withdrew: this one's
+        //  included), and so are peers it was recalled from
+        self->again = true;
+        if (streq (state, "hiaat")) {
+            //  Nothing to withdraw: the operator's event goes first only
+            //  if someone is found, else nothing changes and they hear so
+            self->reopen_event = event;
+            self->reopen_detail = detail;
+            int routed = s_route (self, request);
+            self->reopen_event = NULL;
+            if (routed < 0)
+                rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+            else
+            if (routed == 1)
+                rc = en_error_set (error, EN_ERR_CONFLICT, "nobody is available for '%s': it stays a hiaat "
+                                   "(experts who declined it and peers that gave it back are not asked again)",
+                                   request_id);
+        }
+        else
         if (s_transition (self, request, state, event, NULL, detail, NULL)
         ||  s_withdraw_open (self, request, "withdrawn", "withdrawn", detail)
         ||  s_route (self, request))
             rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+        self->again = false;
     }
     else {
         //  Escalate only when there is someone to escalate to; otherwise

@@ -49,6 +49,10 @@ int en_router_forward_refused (en_router_t *self, const char *peer, const char *
 void en_router_add_region (en_router_t *self, const char *region);
 void en_router_clear_regions (en_router_t *self);
 
+//  The broker's PII guard counters ({"checks", "refused", "kinds"}, as
+//  en_pii_counts): every free text received is checked. Caller owns.
+json_t *en_router_pii_counts (en_router_t *self);
+
 //  Handle one reliable message from node (already decoded, deduplicated
 //  and inside a savepoint). 0 on success, -1 with error filled in.
 int en_router_handle (en_router_t *self, const char *node, const char *node_region,
@@ -58,6 +62,20 @@ int en_router_handle (en_router_t *self, const char *node, const char *node_regi
 //  onward, each in its own savepoint. Returns how many offers expired,
 //  or -1 if one could not be (the others are expired all the same).
 int en_router_expire (en_router_t *self, int64_t now);
+
+//  Route hiaten again: every request that is a hiaat and became one
+//  within the retry time of its urgency (at most 200 per call, crisis
+//  first) is routed once more; one that finds an expert, a peer or an
+//  escalation target it never had moves on, with an event "rerouted"
+//  first; one that finds nobody stays as it was, nothing written. Call
+//  regularly (the broker: every second), in a transaction. Returns how
+//  many moved on, or -1 on a store error (what moved before it stays;
+//  the pass stops there).
+int en_router_retry_hiaten (en_router_t *self, int64_t now);
+
+//  How long after becoming a hiaat a request of urgency is routed again
+//  (ms; 0: never). Defaults: crisis 2 h, hoog 8 h, regulier 24 h.
+void en_router_set_hiaat_retry (en_router_t *self, const char *urgency, int64_t ms);
 
 //  A node's key was revoked (it is no longer enrolled): its experts leave
 //  the candidates, and every offer open with one of them is withdrawn
@@ -69,8 +87,12 @@ int en_router_node_revoked (en_router_t *self, const char *node);
 //  An operator's action on a request, with a reason (1..500 bytes), in
 //  the caller's transaction:
 //    "reoffer"   withdraw the open offer and route the request again (the
-//                next candidate, else escalation, else hiaat); also for a
-//                hiaat, when experts may have become available
+//                next candidate, else escalation, else hiaat): experts
+//                whose offer of it expired unanswered are candidates
+//                again (not who declined, nor whose offer was withdrawn,
+//                this one's included); peers it was recalled from too,
+//                not those that gave it back or refused it. For a hiaat
+//                with still nobody: 409, nothing changes
 //    "escalate"  withdraw the open offer and offer the request to a
 //                bovenregionale procesregisseur not offered it before
 //    "close"     withdraw open offers and close the request with outcome
@@ -80,7 +102,8 @@ int en_router_node_revoked (en_router_t *self, const char *node);
 //  access log, and sends the STATUS and WITHDRAW messages they cause.
 //  0, or -1 with error: 404 unknown request, 409 the state does not allow
 //  it (reoffer/escalate of an accepted, advice or closed request; close
-//  of a closed one) or nobody to escalate to, 422 bad reason or name.
+//  of a closed one), nobody to escalate to, or a re-offered hiaat for
+//  which there is still nobody; 422 bad reason or name.
 int en_router_operator (en_router_t *self, const char *operator_name, const char *action,
                         const char *request_id, const char *reason, en_error_t *error);
 

@@ -3,31 +3,40 @@
     from elsewhere, and the pages' Content-Security-Policy (default-src
     'self') allows exactly these.
 
-    The script does one thing: every element with data-src is re-fetched
-    from the broker every data-every milliseconds (the overview's live
-    part every 2 s, the charts every 30 s) and replaced in place, so the
-    page follows the network without a reload. The HTML it receives is
-    rendered and escaped by the broker (en_pages.c), the same code that
-    renders the first page. */
+    The script re-fetches every element with data-src from the broker
+    every data-every milliseconds (the overview's live part every 2 s, the
+    charts every 30 s) and replaces it in place when it changed, so the
+    page follows the network without a reload (the elements are
+    aria-live=polite: a screen reader hears what changed, and nothing
+    when nothing did). The HTML it receives is rendered and escaped by the
+    broker (en_pages.c), the same code that renders the first page. And it
+    makes a panel whose table scrolls sideways (a phone) focusable, so a
+    keyboard can scroll it.
+
+    The stylesheet keeps every page within the window from 390 px (a
+    phone: the navigation wraps below the name) to wide screens; badge
+    and state colours have a contrast of at least 4.5:1 (WCAG AA), and
+    keyboard focus shows as a 3 px ring. */
 #include "en_pages.h"
 
 const char en_web_css [] =
 ":root { --ink: #1f2d3d; --muted: #5a6b7b; --line: #e3e8ee; --bg: #f4f6f9; --panel: #fff;"
-"  --accent: #1d4e89; --crisis: #c0392b; --hoog: #e67e22; --regulier: #2e86c1; --ok: #1e8449; }\n"
+"  --accent: #1d4e89; --crisis: #c0392b; --hoog: #e67e22; --regulier: #2e86c1; --ok: #1e8449;"
+"  --hoog-text: #a84b00; --regulier-text: #1f6fa5; --ok-text: #176b3a; --focus: #1d4e89; }\n"
 "* { box-sizing: border-box; }\n"
 "html { font-size: 15px; }\n"
 "body { margin: 0; font-family: system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif;"
 "  color: var(--ink); background: var(--bg); line-height: 1.4; }\n"
-"header { display: flex; align-items: center; gap: 28px; padding: 0 24px; height: 52px;"
+"header { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 28px; padding: 8px 24px; min-height: 52px;"
 "  background: var(--accent); color: #fff; }\n"
 "header .brand { white-space: nowrap; }\n"
 ".logo { font-weight: 700; letter-spacing: .02em; }\n"
 "header .where { opacity: .85; margin-left: 6px; }\n"
-"header nav { display: flex; gap: 4px; flex: 1; }\n"
+"header nav { display: flex; flex-wrap: wrap; gap: 4px; flex: 1; min-width: 0; }\n"
 "header nav a { color: #fff; text-decoration: none; padding: 6px 12px; border-radius: 4px; opacity: .85; }\n"
 "header nav a:hover { background: rgba(255,255,255,.12); opacity: 1; }\n"
 "header nav a.active { background: rgba(255,255,255,.2); opacity: 1; font-weight: 600; }\n"
-"header .who { display: flex; align-items: center; gap: 10px; white-space: nowrap; }\n"
+"header .who { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 10px; }\n"
 "header .who form { margin: 0; }\n"
 "button.link { background: none; border: 1px solid rgba(255,255,255,.5); color: #fff; padding: 3px 10px;"
 "  border-radius: 4px; cursor: pointer; font: inherit; }\n"
@@ -43,7 +52,7 @@ const char en_web_css [] =
 ".live.ok::before { background: var(--ok); }\n"
 ".live.down { color: var(--crisis); }\n"
 ".live.down::before { background: var(--crisis); }\n"
-".cards { display: grid; grid-template-columns: repeat(5, 1fr); gap: 14px; margin-bottom: 14px; }\n"
+".cards { display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 14px; margin-bottom: 14px; }\n"
 ".card { background: var(--panel); border-radius: 6px; padding: 12px 16px; border-left: 4px solid var(--accent);"
 "  box-shadow: 0 1px 2px rgba(0,0,0,.06); }\n"
 ".card.warn { border-left-color: var(--hoog); }\n"
@@ -52,17 +61,17 @@ const char en_web_css [] =
 ".card .value { font-size: 1.9rem; font-weight: 700; line-height: 1.2; }\n"
 ".card .note { font-size: .8rem; color: var(--muted); }\n"
 ".grid { display: grid; gap: 14px; margin-bottom: 14px; }\n"
-".grid.two { grid-template-columns: 3fr 2fr; }\n"
-".grid.three { grid-template-columns: repeat(3, 1fr); }\n"
-".grid.status { grid-template-columns: 1fr 1.25fr .75fr; }\n"
+".grid.two { grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); }\n"
+".grid.three { grid-template-columns: repeat(3, minmax(0, 1fr)); }\n"
+".grid.status { grid-template-columns: minmax(0, 1fr) minmax(0, 1.25fr) minmax(0, .75fr); }\n"
 ".nowrap { white-space: nowrap; }\n"
 ".panel { background: var(--panel); border-radius: 6px; padding: 14px 16px; box-shadow: 0 1px 2px rgba(0,0,0,.06);"
-"  margin: 0 0 14px; min-width: 0; }\n"
+"  margin: 0 0 14px; min-width: 0; overflow-x: auto; }\n"
 ".grid > .panel { margin: 0; }\n"
 "figure.panel { padding: 6px; }\n"
 "table { width: 100%; border-collapse: collapse; font-size: .9rem; }\n"
 "th { text-align: left; font-weight: 600; color: var(--muted); font-size: .8rem; border-bottom: 2px solid var(--line);"
-"  padding: 5px 8px; white-space: nowrap; }\n"
+"  padding: 5px 8px; }\n"
 "td { padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }\n"
 "table.compact td { padding: 4px 8px; }\n"
 "tbody tr:hover { background: #f8fafc; }\n"
@@ -74,11 +83,11 @@ const char en_web_css [] =
 ".badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: .78rem; font-weight: 600;"
 "  color: #fff; background: var(--muted); vertical-align: middle; }\n"
 ".badge.u-crisis { background: var(--crisis); }\n"
-".badge.u-hoog { background: var(--hoog); }\n"
-".badge.u-regulier { background: var(--regulier); }\n"
+".badge.u-hoog { background: var(--hoog-text); }\n"
+".badge.u-regulier { background: var(--regulier-text); }\n"
 ".state { display: inline-block; padding: 1px 8px; border-radius: 4px; font-size: .8rem; background: #eef2f6;"
 "  vertical-align: middle; white-space: nowrap; }\n"
-".state.s-accepted, .state.s-advice { background: #e3f4ea; color: var(--ok); }\n"
+".state.s-accepted, .state.s-advice { background: #e3f4ea; color: var(--ok-text); }\n"
 ".state.s-hiaat { background: #fdecea; color: var(--crisis); }\n"
 ".state.s-escalated { background: #fdf1e3; color: #a04000; }\n"
 ".state.s-closed { background: #eceff1; color: var(--muted); }\n"
@@ -94,11 +103,12 @@ const char en_web_css [] =
 ".stamp { font-size: .8rem; color: var(--muted); margin: 0 0 18px; }\n"
 ".alert { background: #fdecea; color: #922b21; border-radius: 4px; padding: 8px 12px; }\n"
 ".notice { background: #e3f4ea; color: #145a32; border-radius: 4px; padding: 8px 12px; }\n"
+".filters { display: flex; flex-wrap: wrap; gap: 6px 0; }\n"
 ".filters a { margin-right: 6px; padding: 3px 10px; border-radius: 12px; background: #fff; text-decoration: none;"
 "  border: 1px solid var(--line); }\n"
 ".filters a.active { background: var(--accent); color: #fff; border-color: var(--accent); }\n"
 ".crumbs { margin: 0; font-size: .85rem; }\n"
-"dl.fields { display: grid; grid-template-columns: 180px 1fr; gap: 4px 12px; margin: 0; font-size: .92rem; }\n"
+"dl.fields { display: grid; grid-template-columns: minmax(0, 180px) minmax(0, 1fr); gap: 4px 12px; margin: 0; font-size: .92rem; }\n"
 "dl.fields dt { color: var(--muted); }\n"
 "dl.fields dd { margin: 0; }\n"
 ".actions { display: grid; grid-template-columns: 1fr; gap: 10px; }\n"
@@ -113,23 +123,26 @@ const char en_web_css [] =
 "tr.e-operator td { background: #fff8e6; }\n"
 "svg.chart { width: 100%; height: auto; display: block; }\n"
 "svg.bar { vertical-align: middle; }\n"
+"a:focus-visible, button:focus-visible, input:focus-visible, textarea:focus-visible, select:focus-visible,"
+"  [tabindex]:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }\n"
+"header a:focus-visible, header button:focus-visible { outline-color: #fff; }\n"
+".skip { position: absolute; left: 8px; top: -40px; background: #fff; color: var(--accent); padding: 6px 12px;"
+"  border-radius: 4px; z-index: 10; }\n"
+".skip:focus { top: 8px; }\n"
 "body.login main { display: flex; justify-content: center; padding-top: 12vh; }\n"
-".login-box { background: #fff; padding: 26px 30px; border-radius: 8px; width: 340px;"
+".login-box { background: #fff; padding: 26px 30px; border-radius: 8px; width: 340px; max-width: 100%;"
 "  box-shadow: 0 2px 8px rgba(0,0,0,.08); }\n"
 ".login-box h1 { color: var(--accent); margin: 0; }\n"
 ".login-box label { display: block; margin: 12px 0 4px; font-size: .9rem; }\n"
 ".login-box button { width: 100%; margin-top: 18px; padding: 8px; }\n"
-"@media (max-width: 1100px) { .cards { grid-template-columns: repeat(3, 1fr); }"
-"  .grid.two, .grid.three, .grid.status { grid-template-columns: 1fr; } }\n";
-
-//  The tab icon: a node in a network, in the header's blue
-const char en_web_icon [] =
-"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">"
-"<rect width=\"32\" height=\"32\" rx=\"6\" fill=\"#1d4e89\"/>"
-"<g stroke=\"#fff\" stroke-width=\"2\"><line x1=\"16\" y1=\"16\" x2=\"7\" y2=\"8\"/>"
-"<line x1=\"16\" y1=\"16\" x2=\"25\" y2=\"9\"/><line x1=\"16\" y1=\"16\" x2=\"16\" y2=\"26\"/></g>"
-"<g fill=\"#fff\"><circle cx=\"16\" cy=\"16\" r=\"4\"/><circle cx=\"7\" cy=\"8\" r=\"3\"/>"
-"<circle cx=\"25\" cy=\"9\" r=\"3\"/><circle cx=\"16\" cy=\"26\" r=\"3\"/></g></svg>\n";
+"@media (max-width: 1500px) { .grid.two { grid-template-columns: minmax(0, 1fr); } }\n"
+"@media (max-width: 1100px) { .cards { grid-template-columns: repeat(3, minmax(0, 1fr)); }"
+"  .grid.two, .grid.three, .grid.status { grid-template-columns: minmax(0, 1fr); } }\n"
+"@media (max-width: 700px) { header { padding: 8px 12px; gap: 6px 12px; } header nav { order: 3; flex-basis: 100%; }"
+"  header nav a { padding: 6px 8px; } main { padding: 12px 12px 24px; }"
+"  .cards { grid-template-columns: repeat(2, minmax(0, 1fr)); } .card .value { font-size: 1.5rem; }"
+"  dl.fields { grid-template-columns: minmax(0, 1fr); } dl.fields dd { margin-bottom: 6px; }"
+"  .livebar { flex-wrap: wrap; } body.login main { padding-top: 4vh; } .login-box { padding: 20px; } }\n";
 
 const char en_web_js [] =
 "/* expertnet dashboard: live parts of a page are re-fetched from the broker. */\n"
@@ -142,6 +155,26 @@ const char en_web_js [] =
 "    status.textContent = ok ? 'live, bijgewerkt om ' + new Date ().toLocaleTimeString ('nl-NL')\n"
 "                            : 'geen verbinding met de broker';\n"
 "  }\n"
+"  // A panel whose table is wider than the screen scrolls sideways; it\n"
+"  // then takes keyboard focus (tabindex) so it can be scrolled without a mouse\n"
+"  function scrollers () {\n"
+"    document.querySelectorAll ('.panel').forEach (function (panel) {\n"
+"      if (panel.scrollWidth > panel.clientWidth + 1) {\n"
+"        if (panel.hasAttribute ('tabindex')) return;\n"
+"        var heading = panel.querySelector ('h2');\n"
+"        panel.setAttribute ('tabindex', '0');\n"
+"        panel.setAttribute ('role', 'region');\n"
+"        panel.setAttribute ('aria-label', heading ? heading.textContent : 'Tabel');\n"
+"      }\n"
+"      else if (panel.getAttribute ('tabindex') === '0') {\n"
+"        panel.removeAttribute ('tabindex');\n"
+"        panel.removeAttribute ('role');\n"
+"        panel.removeAttribute ('aria-label');\n"
+"      }\n"
+"    });\n"
+"  }\n"
+"  scrollers ();\n"
+"  window.addEventListener ('resize', scrollers);\n"
 "  function refresh (el) {\n"
 "    if (document.hidden || el.dataset.busy) return;\n"
 "    el.dataset.busy = '1';\n"
@@ -155,13 +188,16 @@ const char en_web_js [] =
 "        return response.text ();\n"
 "      })\n"
 "      .then (function (html) {\n"
-"        if (html !== null) { el.innerHTML = html; show (true); }\n"
+"        if (html === null) return;\n"
+"        if (html !== el.enLast) { el.innerHTML = html; el.enLast = html; scrollers (); }\n"
+"        show (true);\n"
 "      })\n"
 "      .catch (function () { show (false); })\n"
 "      .then (function () { delete el.dataset.busy; });\n"
 "  }\n"
 "  document.querySelectorAll ('[data-src]').forEach (function (el) {\n"
 "    var every = parseInt (el.dataset.every || '2000', 10);\n"
+"    el.enLast = null;\n"
 "    setInterval (function () { refresh (el); }, every);\n"
 "  });\n"
 "  if (status) show (true);\n"

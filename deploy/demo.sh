@@ -48,6 +48,10 @@ notify () {
          --set notify/retry_min=1s --set notify/retry_max=5s \
          --set "notify/from=expertnet@$1.example" --set "notify/staff_email=expertteam@$1.example"
 }
+# Each node's portal (docs/portal.md) on a free port (twente's on
+# EXPERTNET_DEMO_PORTAL_PORT when set); the notification mails link there
+declare -A PORTAL
+portal () { echo --set "web/address=127.0.0.1:${PORTAL[$1]}"; }
 # The mail (a file in the Maildir) holding a text, once it arrived
 mail_with () {
     local i f
@@ -73,10 +77,12 @@ step "     and broker 'gelderland' (node achterhoek) on tcp://127.0.0.1:$GPORT, 
 WEB_PORT=${EXPERTNET_DEMO_WEB_PORT:-$(net_free_port)}
 net_broker --set "federation/peers/gelderland/endpoint=tcp://127.0.0.1:$GPORT" \
     --set "web/address=127.0.0.1:$WEB_PORT" || fail "overijssel did not start"
-for n in twente ijsselland ec-overijssel; do net_node "$n" $(notify "$n"); done
+for n in twente ijsselland ec-overijssel achterhoek; do PORTAL[$n]=$(net_free_port); done
+PORTAL[twente]=${EXPERTNET_DEMO_PORTAL_PORT:-${PORTAL[twente]}}
+for n in twente ijsselland ec-overijssel; do net_node "$n" $(notify "$n") $(portal "$n"); done
 net_on gelderland "$GPORT"
 net_broker --set "federation/peers/overijssel/endpoint=tcp://127.0.0.1:$PORT" || fail "gelderland did not start"
-net_node achterhoek $(notify achterhoek)
+net_node achterhoek $(notify achterhoek) $(portal achterhoek)
 net_on overijssel "$PORT"
 for n in twente ijsselland ec-overijssel achterhoek; do net_wait_connected "$n" || fail "$n did not connect"; done
 echo "   all nodes connected (CurveZMQ, enrolled keys only)"
@@ -111,11 +117,12 @@ for x in se-tw-trauma se-tw-autisme se-ah-eetstoornis; do
     chmod 600 "$NET_DIR/pw-$x"
 done
 say "node user-add anna --role expert --expert se-tw-trauma   (asks the password twice)"
-en twente --json node user-add anna --role expert --expert se-tw-trauma --password-file "$NET_DIR/pw-se-tw-trauma" \
-    | jq -r '"   recovery code (shown once): \(.recovery_code)\n   TOTP: \(.totp_uri)"'
+ANNA=$(en twente --json node user-add anna --role expert --expert se-tw-trauma --password-file "$NET_DIR/pw-se-tw-trauma")
+ANNA_TOTP=$(jq -r .totp_secret <<< "$ANNA")
+jq -r '"   recovery code (shown once): \(.recovery_code)\n   TOTP: \(.totp_uri)"' <<< "$ANNA"
 en twente node user-add bram --role expert --expert se-tw-autisme --password-file "$NET_DIR/pw-se-tw-autisme" >/dev/null
-en achterhoek node user-add chris --role expert --expert se-ah-eetstoornis \
-    --password-file "$NET_DIR/pw-se-ah-eetstoornis" >/dev/null
+CHRIS_TOTP=$(en achterhoek --json node user-add chris --role expert --expert se-ah-eetstoornis \
+    --password-file "$NET_DIR/pw-se-ah-eetstoornis" | jq -r .totp_secret)
 en twente node users | sed 's/^/   /'
 
 step "Experts listen for assignment notifications"
@@ -277,6 +284,17 @@ if [ -n "${EXPERTNET_DEMO_KEEP:-}" ]; then
     printf 'demo-wachtwoord-2026\n' > "$NET_DIR/operator.pw"
     enb broker operator-add demo --password-file "$NET_DIR/operator.pw" >/dev/null
     echo "   log in as 'demo' with password 'demo-wachtwoord-2026' (a demo login: never use it elsewhere)"
+    echo "   The regions' portals (demo logins: never use them elsewhere; every login asks a TOTP code):"
+    printf 'demo-medewerker-wachtwoord\n' > "$NET_DIR/pw-mw"
+    MW=$(en twente --json node user-add mw-demo --role medewerker --password-file "$NET_DIR/pw-mw")
+    echo "     twente      http://127.0.0.1:${PORTAL[twente]}/"
+    echo "       medewerker  mw-demo / demo-medewerker-wachtwoord   TOTP secret $(jq -r .totp_secret <<< "$MW")"
+    echo "       expert      anna (se-tw-trauma) / demo-se-tw-trauma-wachtwoord   TOTP secret $ANNA_TOTP"
+    echo "     achterhoek  http://127.0.0.1:${PORTAL[achterhoek]}/"
+    echo "       expert      chris (se-ah-eetstoornis) / demo-se-ah-eetstoornis-wachtwoord   TOTP secret $CHRIS_TOTP"
+    echo "     ijsselland  http://127.0.0.1:${PORTAL[ijsselland]}/   ec-overijssel http://127.0.0.1:${PORTAL[ec-overijssel]}/"
+    echo "   a TOTP code for a secret S (or add the secret to an authenticator app):"
+    echo "     python3 -c 'import base64,hashlib,hmac,struct,sys,time; k=base64.b32decode(sys.argv[1]); h=hmac.new(k,struct.pack(\">Q\",int(time.time())//30),hashlib.sha1).digest(); o=h[-1]&15; print(\"%06d\"%((struct.unpack(\">I\",h[o:o+4])[0]&0x7fffffff)%1000000))' S"
     echo "   try: expertnet --node $NET_DIR/twente request submit --urgency hoog --type consultatie-advies --expertise trauma --age-band 12-17"
     echo "   the nodes' notification e-mail: smtp://127.0.0.1:$SMTP_PORT, one file per mail in $MAILDIR/new"
     echo "   Ctrl-C stops every process"

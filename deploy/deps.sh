@@ -14,7 +14,7 @@ set -euo pipefail
 demo=(build-essential pkg-config libczmq-dev libzmq3-dev libsodium-dev
       libsqlite3-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev liboath-dev
       sqlite3 jq iproute2 procps python3-aiosmtpd)
-test=("${demo[@]}" libcmocka-dev curl prometheus chromium faketime)
+test=("${demo[@]}" libcmocka-dev curl openssl prometheus chromium faketime)
 case "${1:-test}" in
     demo) pkgs=("${demo[@]}") ;;
     test) pkgs=("${test[@]}") ;;

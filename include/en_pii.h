@@ -1,13 +1,17 @@
-/*  en_pii - the node's PII guard: refuses outgoing text that holds
-    personal data.
+/*  en_pii - the PII guard: refuses text that holds personal data.
 
     Every outgoing summary, free-text field and advice passes this guard
-    at the node before it is queued. The guard looks for eight kinds of
-    identifying data: a BSN, a (possible) date of birth, a postcode, a
-    phone number, an e-mail address, an IBAN, a street address, and the
-    names on the node's own list of client names. The rules, and what is
-    deliberately not refused ("12 jaar", "OTS sinds 2021", "overleg op
-    14-03"), are in docs/privacy-pii.md.
+    at the node before it is queued, and every free text the broker
+    receives passes it again there. The guard looks for twelve kinds of
+    identifying data: a BSN (also in words or with O for zero), a
+    (possible) date of birth, a postcode, a phone number (also in words),
+    an e-mail address, an IBAN, a street address, a name (on the node's
+    own list of clients and relatives, or after a relation: "moeder
+    Fatima"), a case number of a court, the Raad or Veilig Thuis, a
+    social media account, a school with its class or town, and initials
+    with a year of birth. The rules, and what is deliberately not refused
+    ("12 jaar", "OTS sinds 2021", "overleg op 12-03-2026"), are in
+    docs/privacy-pii.md.
 
     A finding says where (the caller's field path, a byte offset and a
     length) and what kind, never the text itself: callers must not log or
@@ -24,7 +28,8 @@ typedef struct _en_pii_t en_pii_t;
 typedef struct {
     char field [64];    //  field path given by the caller, e.g. "question" or "leefgebieden[2]"
     char kind [32];     //  "bsn", "geboortedatum", "postcode", "telefoonnummer",
-                        //  "e-mailadres", "iban", "adres" or "naam"
+                        //  "e-mailadres", "iban", "adres", "naam", "zaaknummer",
+                        //  "social-media", "school" or "initialen"
     size_t offset;      //  byte offset of the finding in that text
     size_t length;      //  its length in bytes
 } en_pii_finding_t;
@@ -69,6 +74,12 @@ int en_pii_check_json (en_pii_t *self, const char *prefix, json_t *value,
 //  "a date of birth", ... Borrowed, static; "personal data" for an
 //  unknown kind.
 const char *en_pii_kind_text (const char *kind);
+
+//  The refusal as users read it, the same at node and broker: "field
+//  'request.question' contains a BSN (burgerservicenummer)". The caller
+//  says what happened next ("; nothing was sent"). Writes into buf
+//  (truncated to size) and returns it.
+const char *en_pii_describe (const en_pii_finding_t *finding, char *buf, size_t size);
 
 //  Counters for operators, never text: {"checks": n, "refused": n,
 //  "kinds": {"bsn": n, ...}} with every kind present. A check is one call

@@ -39,5 +39,6 @@ typedef struct _en_signer_t en_signer_t;
 #include "en_report.h"
 #include "en_keywrap.h"
 #include "en_totp.h"
+#include "en_http.h"
 
 #endif

@@ -1,4 +1,5 @@
-/*  en_pii - the node's PII guard (see en_pii.h and docs/privacy-pii.md).
+/*  en_pii - the PII guard of node and broker (see en_pii.h and
+    docs/privacy-pii.md).
 
     Design. The text is first normalized into a scan copy: UTF-8 is
     decoded, accented Latin letters are folded to their base letters
@@ -12,11 +13,13 @@
     original offset and length. A second, ASCII-lowercased copy serves
     the case-insensitive matchers (cue words, month names, client names).
 
-    Then one pass from left to right tries, at each position, one
-    hand-written matcher per kind, anchored at that position, in a fixed
-    order (bsn, iban, e-mail, phone, postcode, date, address, name). The
-    first hit is the finding: the leftmost, and at equal position the
-    kind first in that order. Matchers are small recognisers, not
+    Then one pass from left to right tries, at each position, the
+    hand-written matchers, anchored at that position, in a fixed order
+    (case number, bsn, iban, e-mail, phone, postcode, date, address,
+    name, then the forms added later: bsn and phone in words, social
+    media, school, initials, a name after a relation). The first hit is
+    the finding: the leftmost, and at equal position the matcher first
+    in that order. Matchers are small recognisers, not
     regular expressions: each reads digits, separators and words forward
     from its anchor and checks what the kind requires (11-proef for a
     BSN, mod-97 for an IBAN, a valid day and month and a plausible year
@@ -24,6 +27,12 @@
     Numbers are delimited the same way for every kind (s_num_start_ok,
     s_num_end_ok), so "1.123456782" or "123456782-4" are not read as a
     nine-digit number inside a longer one.
+
+    The guard knows no names but those it is given: a name in the text
+    is found on that list, or by the word before it (a relation or a
+    title: "moeder Fatima", "mevrouw El Idrissi"). Schools, case numbers
+    and social media accounts are likewise found by what surrounds them
+    (a class, a label, a platform), never by a list of real ones.
 
     Client names live in a hash of folded, lowercased keys; at each word
     start the matcher looks up the runs of one up to the longest name's
@@ -41,12 +50,14 @@
 //  The kinds, in the order matchers are tried at one position.
 typedef enum {
     S_BSN, S_IBAN, S_EMAIL, S_PHONE, S_POSTCODE, S_DATE, S_ADDRESS, S_NAME,
+    S_CASE_NUMBER, S_SOCIAL, S_SCHOOL, S_INITIALS,
     S_KINDS
 } s_kind_t;
 
 static const char *s_kind_names [S_KINDS] = {
     "bsn", "iban", "e-mailadres", "telefoonnummer", "postcode",
-    "geboortedatum", "adres", "naam" };
+    "geboortedatum", "adres", "naam", "zaaknummer", "social-media", "school",
+    "initialen" };
 
 #define S_NAME_MAX      255     //  longest client name, bytes
 #define S_BIRTH_YEARS   100     //  a full date this many years back can be a birth date
@@ -335,6 +346,8 @@ s_read_number (s_scan_t *scan, size_t i, size_t max, int *value)
 static bool
 s_word_at (s_scan_t *scan, size_t i, const char *word)
 {
+    if (i >= scan->size || scan->lower [i] != word [0])
+        return false;                           //  most calls end here: lists are long
     size_t len = strlen (word);
     if (i + len > scan->size || memcmp (scan->lower + i, word, len) != 0)
         return false;
@@ -738,10 +751,23 @@ static const char *s_birth_fillers [] = {
 static const char *s_event_words [] = {
     "sinds", "per", "vanaf", "tot", "t/m", "tm", "d.d.", "dd", "peildatum",
     "datum", "voor", "na", "tussen", "uiterlijk", "op", NULL };
+//  Nouns that name the event a date belongs to, right before it or with
+//  "van" between: "Verslag MDO 14-03-2024", "overleg 12-03-2026",
+//  "rapportage van 5 januari 2026", "Kamerbrief van 22 april 2021".
+static const char *s_event_nouns [] = {
+    "overleg", "mdo", "verslag", "rapportage", "rapport", "brief", "kamerbrief", "gesprek",
+    "zitting", "evaluatie", "bespreking", "vergadering", "intake", "afspraak", "melding",
+    "beschikking", "uitspraak", "vonnis", "besluit", "notulen", "bijeenkomst", "huisbezoek",
+    "plan", "update", "mail", "email", "telefoongesprek", "consult", "consultatie", "triage",
+    "aanmelding", "rapportagedatum", "overlegdatum", "zittingsdatum", "startdatum", "einddatum",
+    "verslagdatum", "evaluatiedatum", "bericht", "memo", "nieuwsbrief", "versie", "wijziging",
+    "ondertekend", "getekend", "verzonden", "ontvangen", "kinderrechter", "rechtbank", NULL };
 //  Words before a dotted number that make it a version, not a date.
 static const char *s_version_labels [] = {
     "versie", "v", "release", "build", "update", "ip", "nr", "artikel", "art",
     "lid", "paragraaf", "par", "hoofdstuk", "bijlage", "stap", "fase", NULL };
+
+static int s_words_before (s_scan_t *scan, size_t i, char words [][16], int max);
 
 static bool
 s_day_month_ok (int day, int month)
@@ -959,8 +985,20 @@ s_birth_cue_after (s_scan_t *scan, size_t j)
     return false;
 }
 
+//  True if an event noun names the date at i ("MDO 14-03-2024",
+//  "brief van 22 april 2021").
+static bool
+s_event_noun_before (s_scan_t *scan, size_t i)
+{
+    char words [2][16];
+    int count = s_words_before (scan, i, words, 2);
+    if (count >= 1 && s_in_list (words [0], s_event_nouns))
+        return true;
+    return count >= 2 && streq (words [0], "van") && s_in_list (words [1], s_event_nouns);
+}
+
 //  A full date with a plausible birth year, anchored at i, unless an
-//  event word introduces it and no birth cue follows.
+//  event word or noun introduces it and no birth cue follows.
 static size_t
 s_match_date (en_pii_t *self, s_scan_t *scan, size_t i)
 {
@@ -985,22 +1023,30 @@ s_match_date (en_pii_t *self, s_scan_t *scan, size_t i)
         &&  s_year_plausible (self, &date))
             length = date.length;
     }
-    if (length && s_preceded_by (scan, i, s_event_words)
+    if (length && (s_preceded_by (scan, i, s_event_words) || s_event_noun_before (scan, i))
     &&  !s_birth_cue_after (scan, i + length))
         return 0;
     return length;
+}
+
+//  The first word of list at the word start i: the position after it,
+//  or 0 (list longest first where one word is a prefix of another).
+static size_t
+s_cue_at (s_scan_t *scan, size_t i, const char **list)
+{
+    if (!s_alpha (scan->text [i]) || !s_word_start (scan, i))
+        return 0;
+    for (int k = 0; list [k]; k++)
+        if (s_word_at (scan, i, list [k]))
+            return i + strlen (list [k]);
+    return 0;
 }
 
 //  A cue word at i followed by a date in any form.
 static size_t
 s_match_birth_cue (en_pii_t *self, s_scan_t *scan, size_t i)
 {
-    if (!s_alpha (scan->text [i]) || !s_word_start (scan, i))
-        return 0;
-    size_t j = 0;
-    for (int k = 0; s_birth_cues [k] && !j; k++)
-        if (s_word_at (scan, i, s_birth_cues [k]))
-            j = i + strlen (s_birth_cues [k]);
+    size_t j = s_cue_at (scan, i, s_birth_cues);
     if (!j)
         return 0;
     //  Up to four words may stand between the cue and the date ("geboren
@@ -1252,6 +1298,8 @@ s_address_cue (s_scan_t *scan, size_t i)
     return streq (words [k], "naar") && s_in_list (words [k + 1], move);
 }
 
+static size_t s_house_number_words (s_scan_t *scan, size_t j);
+
 static size_t
 s_match_address (en_pii_t *self, s_scan_t *scan, size_t i)
 {
@@ -1274,6 +1322,8 @@ s_match_address (en_pii_t *self, s_scan_t *scan, size_t i)
     }
     if (suffix && !(!s_upper (t [i]) && s_in_list (word, s_street_nouns))) {
         size_t end = s_house_number (scan, w + 1);
+        if (!end)
+            end = s_house_number_words (scan, w + 1);
         if (end)
             return end - i;
     }
@@ -1285,6 +1335,8 @@ s_match_address (en_pii_t *self, s_scan_t *scan, size_t i)
         "van", "de", "der", "den", "het", "ter", "ten", "te", "op", "aan", "'t", NULL };
     for (int words = 1; words <= 5; words++) {
         size_t end = s_house_number (scan, w + 1);
+        if (!end)
+            end = s_house_number_words (scan, w + 1);
         if (end)
             return end - i;
         size_t next = w + 1;
@@ -1379,6 +1431,712 @@ s_match_name (en_pii_t *self, s_scan_t *scan, size_t i)
 
 
 //  ---------------------------------------------------------------------
+//  Numbers in words and with the letter O for zero. A BSN or a phone
+//  number read aloud and typed ("nul zes twaalf vierendertig ..."), or
+//  typed with O for 0 ("O6-12345678"), is still a BSN or a phone number.
+//  Number words 0..999 (drieentwintig is drieëntwintig folded) and
+//  digit groups in which o/O stands for 0 are read as tokens joined by
+//  spaces, '-', '.' or ','; their digits are then checked as a BSN (nine,
+//  11-proef) or a Dutch phone number (ten, 0 and not 00). A run of plain
+//  digits is left to the matchers above: only a run with a word or an O
+//  in it is read here.
+
+static const char *s_unit_words [] = {
+    "nul", "een", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen", NULL };
+static const char *s_teen_words [] = {
+    "tien", "elf", "twaalf", "dertien", "veertien", "vijftien", "zestien", "zeventien",
+    "achttien", "negentien", NULL };
+static const char *s_ten_words [] = {
+    "twintig", "dertig", "veertig", "vijftig", "zestig", "zeventig", "tachtig", "negentig", NULL };
+
+//  Index of the word of len characters at p in list, or -1.
+static int
+s_word_index (const char *p, size_t len, const char **list)
+{
+    for (int k = 0; list [k]; k++)
+        if (list [k][0] == p [0] && strlen (list [k]) == len && memcmp (p, list [k], len) == 0)
+            return k;
+    return -1;
+}
+
+//  A lowercase number word 0..99 ("zeventien", "vierendertig"), or -1.
+static int
+s_words_to_99 (const char *p, size_t len)
+{
+    int k;
+    if ((k = s_word_index (p, len, s_unit_words)) >= 0)
+        return k;
+    if ((k = s_word_index (p, len, s_teen_words)) >= 0)
+        return 10 + k;
+    if ((k = s_word_index (p, len, s_ten_words)) >= 0)
+        return 20 + 10 * k;
+    for (int unit = 1; s_unit_words [unit]; unit++) {
+        size_t ul = strlen (s_unit_words [unit]);
+        if (len > ul + 2 && memcmp (p, s_unit_words [unit], ul) == 0 && memcmp (p + ul, "en", 2) == 0
+        &&  (k = s_word_index (p + ul + 2, len - ul - 2, s_ten_words)) >= 0)
+            return unit + 20 + 10 * k;
+    }
+    return -1;
+}
+
+//  A lowercase number word 0..999 ("honderdvijftien", "tweehonderd"), or -1.
+static int
+s_number_word (const char *p, size_t len)
+{
+    int value = s_words_to_99 (p, len);
+    if (value >= 0)
+        return value;
+    const char *hundred = memmem (p, len, "honderd", 7);
+    if (!hundred)
+        return -1;
+    size_t before = (size_t) (hundred - p), after = len - before - 7;
+    int hundreds = before ? s_words_to_99 (p, before) : 1;
+    int rest = after ? s_words_to_99 (hundred + 7, after) : 0;
+    if (hundreds < 1 || hundreds > 9 || (before && hundreds < 2) || rest < 0 || (after && rest == 0))
+        return -1;
+    return hundreds * 100 + rest;
+}
+
+//  The run at i whose digits are a BSN (kind S_BSN) or a phone number
+//  (S_PHONE), with at least one number word or letter O in it. A run
+//  that reads as a phone number is not a BSN, even when its first nine
+//  digits pass the 11-proef.
+static size_t
+s_match_spelled (s_scan_t *scan, size_t i, s_kind_t kind)
+{
+    if (!s_word (scan->text [i]) || !s_word_start (scan, i))
+        return 0;
+    char digits [16];
+    size_t count = 0, j = i, bsn = 0, phone = 0;
+    bool spelled = false;
+    while (true) {
+        size_t end = j;
+        while (s_word (s_at (scan, end)))
+            end++;
+        const char *word = scan->lower + j;
+        size_t len = end - j;
+        char token [16];
+        size_t token_len = 0;
+        int value = len < 20 ? s_number_word (word, len) : -1;
+        if (value >= 0) {
+            token_len = (size_t) snprintf (token, sizeof token, "%d", value);
+            spelled = true;
+        }
+        else {
+            //  digits, o standing for 0; at least one real digit
+            bool digit = false;
+            for (size_t k = 0; k < len && k < sizeof token; k++) {
+                if (s_digit (word [k]))
+                    digit = true;
+                else
+                if (word [k] != 'o')
+                    goto done;
+                token [token_len++] = s_digit (word [k]) ? word [k] : '0';
+            }
+            if (!digit || token_len != len)
+                break;
+            spelled = spelled || memchr (word, 'o', len);
+        }
+        if (count + token_len > 12)
+            break;
+        memcpy (digits + count, token, token_len);
+        count += token_len;
+        if (spelled && count == 9 && s_elfproef (digits))
+            bsn = end;
+        if (spelled && count == 10 && digits [0] == '0' && digits [1] != '0')
+            phone = end;
+        //  up to three separators to the next token
+        size_t k = end;
+        while (k < end + 3 && s_at (scan, k) && strchr (" -.,", s_at (scan, k)))
+            k++;
+        if (k == end || !s_word (s_at (scan, k)))
+            break;
+        j = k;
+    }
+done:
+    if (kind == S_PHONE)
+        return phone ? phone - i : 0;
+    return bsn && !phone ? bsn - i : 0;
+}
+
+static size_t
+s_match_spelled_bsn (en_pii_t *self, s_scan_t *scan, size_t i)
+{
+    return s_match_spelled (scan, i, S_BSN);
+}
+
+static size_t
+s_match_spelled_phone (en_pii_t *self, s_scan_t *scan, size_t i)
+{
+    return s_match_spelled (scan, i, S_PHONE);
+}
+
+
+//  ---------------------------------------------------------------------
+//  Case numbers of the courts, the Raad voor de Kinderbescherming and
+//  Veilig Thuis. They identify a child as surely as a BSN to anyone who
+//  can look them up. After a label (zaaknummer, rekestnummer, rolnummer,
+//  parketnummer, meldingsnummer, kenmerk, ...) any code with four or more
+//  digits; without one, the formats of the courts: C/05/123456 (zaak),
+//  JE RK 23-456 or FA RK 23-1234 (rekest), 200.123.456/01 (hof),
+//  05/123456-23 (parket); and a number of five or more digits after VT
+//  or RvdK (VT-2023-012345).
+
+//  Skip separators (any of seps) and up to max filler words at j ("nr",
+//  "van de rechtbank", "account"): the position after them.
+static size_t
+s_skip_fillers (s_scan_t *scan, size_t j, const char *seps, const char **fillers, int max)
+{
+    for (int words = 0; words < max; words++) {
+        while (s_at (scan, j) && strchr (seps, s_at (scan, j)))
+            j++;
+        size_t next = j;
+        for (int f = 0; fillers [f] && next == j; f++)
+            if (s_word_at (scan, j, fillers [f]))
+                next = j + strlen (fillers [f]);
+        if (next == j)
+            break;
+        j = next;
+    }
+    while (s_at (scan, j) && strchr (seps, s_at (scan, j)))
+        j++;
+    return j;
+}
+
+//  The word of letters at j, if it is on list: its end, else 0.
+static size_t
+s_listed_word (s_scan_t *scan, size_t j, const char **list)
+{
+    size_t end = j;
+    while (s_alpha (s_at (scan, end)))
+        end++;
+    char word [24];
+    if (end == j || end - j >= sizeof word || s_word (s_at (scan, end)))
+        return 0;
+    memcpy (word, scan->lower + j, end - j);
+    word [end - j] = 0;
+    return s_in_list (word, list) ? end : 0;
+}
+
+static const char *s_case_labels [] = {
+    "zaaknummer", "zaaknummers", "zaak-nummer", "zaaknr.", "zaaknr", "zaakkenmerk",
+    "rekestnummer", "rekestnr.", "rekestnr", "rekest", "verzoekschriftnummer",
+    "rolnummer", "rolnr.", "rolnr", "parketnummer", "parketnr.", "parketnr",
+    "meldingsnummer", "meldingnummer", "meldingsnr.", "meldingsnr", "vt-nummer", "vt-nr.",
+    "vt-nr", "rvdk-nummer", "raadsnummer", "kenmerk", "procedurenummer", "ecli", NULL };
+static const char *s_case_fillers [] = { "nr.", "nr", "nummer", "is", "van", "de", "het", "rechtbank", NULL };
+
+//  A code at j: letters, digits and inner '/', '.', '-', ':' (C/05/123456,
+//  23-456, VT-2023-012345). Its end if it holds at least min digits, else 0.
+static size_t
+s_case_code (s_scan_t *scan, size_t j, int min)
+{
+    int digits = 0;
+    size_t k = j;
+    while (s_word (s_at (scan, k))
+       || (s_at (scan, k) && strchr ("/.-:", s_at (scan, k)) && s_word (s_at (scan, k + 1)) && k > j)) {
+        digits += s_digit (s_at (scan, k));
+        k++;
+    }
+    return digits >= min ? k : 0;
+}
+
+//  n digits at j, exactly: not followed by another digit.
+static bool
+s_digits_at (s_scan_t *scan, size_t j, size_t min, size_t max, size_t *len)
+{
+    int value;
+    *len = s_read_number (scan, j, max + 1, &value);
+    return *len >= min && *len <= max;
+}
+
+static size_t
+s_match_case_number (en_pii_t *self, s_scan_t *scan, size_t i)
+{
+    const char *t = scan->text;
+    if (!s_word (t [i]) || !s_word_start (scan, i))
+        return 0;
+    size_t len, j;
+    //  a label, fillers, then the code
+    for (int k = 0; s_case_labels [k]; k++)
+        if (s_word_at (scan, i, s_case_labels [k])) {
+            j = s_skip_fillers (scan, i + strlen (s_case_labels [k]), " :#=(", s_case_fillers, 4);
+            size_t end = s_case_code (scan, j, 4);
+            return end ? end - i : 0;
+        }
+    //  C/05/123456
+    if (s_upper (t [i]) && s_at (scan, i + 1) == '/' && s_digits_at (scan, i + 2, 2, 2, &len)
+    &&  s_at (scan, i + 4) == '/' && s_digits_at (scan, i + 5, 4, 7, &len) && s_num_end_ok (scan, i + 5 + len))
+        return 5 + len;
+    //  JE RK 23-456, FA RK 22/1234 (not "ADHD 12-17": two capitals, then two)
+    if (s_upper (t [i]) && s_upper (s_at (scan, i + 1)) && !s_alpha (s_at (scan, i + 2))) {
+        j = i + 2;
+        if (s_at (scan, j) == ' ')
+            j++;
+        if (s_upper (s_at (scan, j)) && s_upper (s_at (scan, j + 1)) && !s_word (s_at (scan, j + 2))) {
+            j += 2;
+            if (s_at (scan, j) == ' ')
+                j++;
+            size_t second;
+            if (s_digits_at (scan, j, 2, 2, &len) && s_at (scan, j + 2) && strchr ("-/", s_at (scan, j + 2))
+            &&  s_digits_at (scan, j + 3, 2, 7, &second) && s_num_end_ok (scan, j + 3 + second))
+                return j + 3 + second - i;
+        }
+    }
+    //  VT-2023-012345, RvdK 2023.12345
+    if (s_word_at (scan, i, "vt") || s_word_at (scan, i, "rvdk")) {
+        j = i + (s_word_at (scan, i, "vt") ? 2 : 4);
+        if (s_at (scan, j) == '-' || s_at (scan, j) == ' ' || s_at (scan, j) == ':')
+            j++;
+        if (s_at (scan, j) == ' ')
+            j++;
+        size_t end = s_digit (s_at (scan, j)) ? s_case_code (scan, j, 5) : 0;
+        return end ? end - i : 0;
+    }
+    if (!s_digit (t [i]) || !s_num_start_ok (scan, i))
+        return 0;
+    //  200.123.456/01 (gerechtshof)
+    size_t l1, l2, l3, l4;
+    if (s_digits_at (scan, i, 3, 3, &l1) && s_at (scan, i + 3) == '.' && s_digits_at (scan, i + 4, 3, 3, &l2)
+    &&  s_at (scan, i + 7) == '.' && s_digits_at (scan, i + 8, 3, 3, &l3) && s_at (scan, i + 11) == '/'
+    &&  s_digits_at (scan, i + 12, 2, 2, &l4) && s_num_end_ok (scan, i + 14))
+        return 14;
+    //  05/123456-23 (parket)
+    if (s_digits_at (scan, i, 2, 2, &l1) && s_at (scan, i + 2) == '/' && s_digits_at (scan, i + 3, 6, 6, &l2)
+    &&  s_at (scan, i + 9) == '-' && s_digits_at (scan, i + 10, 2, 2, &l3) && s_num_end_ok (scan, i + 12))
+        return 12;
+    return 0;
+}
+
+
+//  ---------------------------------------------------------------------
+//  Social media: a profile link (instagram.com/naam, tiktok.com/@naam),
+//  a handle (@naam_2011), or a platform named with an account that looks
+//  like one ("snapchat: lisa_2011", "insta lisa.x"): a handle there
+//  starts with @ or holds '_', '.' or a digit, since an ordinary word
+//  after "snap" or "insta" is too often just a word.
+
+static const char *s_social_domains [] = {
+    "instagram.com/", "instagr.am/", "tiktok.com/", "vm.tiktok.com/", "snapchat.com/",
+    "facebook.com/", "m.facebook.com/", "fb.com/", "twitter.com/", "x.com/", "youtube.com/",
+    "linkedin.com/in/", "t.me/", "wa.me/", "threads.net/", "twitch.tv/", "discord.gg/",
+    "pinterest.com/", "reddit.com/user/", "reddit.com/u/", "onlyfans.com/", NULL };
+static const char *s_social_cues [] = {
+    "instagram", "insta", "ig", "snapchat", "snap", "tiktok", "facebook", "fb", "twitter",
+    "youtube", "discord", "telegram", "threads", "twitch", NULL };
+static const char *s_social_fillers [] = {
+    "account", "naam", "accountnaam", "gebruikersnaam", "is", "als", "heet", "onder", "de", "het",
+    "met", "op", NULL };
+static const char *s_handle_words [] = {
+    "home", "school", "work", "werk", "thuis", "kantoor", "all", "here", "everyone", NULL };
+
+static bool
+s_handle_char (char c)
+{
+    return s_alpha (c) || s_digit (c) || c == '_' || c == '.';
+}
+
+//  A handle at j ('@' optional): 2..30 handle characters with a letter,
+//  not ending in '.'. Its end, and whether it looks like a handle
+//  (an '@', '_', '.', or a digit in it).
+static size_t
+s_handle (s_scan_t *scan, size_t j, bool *marked)
+{
+    size_t start = j;
+    *marked = false;
+    if (s_at (scan, j) == '@') {
+        *marked = true;
+        j++;
+    }
+    size_t first = j;
+    bool letter = false;
+    if (s_at (scan, j) == '.')
+        return 0;
+    while (s_handle_char (s_at (scan, j)) && j - first < 31) {
+        letter = letter || s_alpha (scan->text [j]);
+        *marked = *marked || !s_alpha (scan->text [j]);
+        j++;
+    }
+    while (j > first && scan->text [j - 1] == '.')
+        j--;
+    if (j - first < 2 || !letter || s_word (s_at (scan, j)) || s_at (scan, j) == '@')
+        return 0;
+    char word [32];
+    memcpy (word, scan->lower + first, j - first);
+    word [j - first] = 0;
+    if (s_in_list (word, s_handle_words))
+        return 0;
+    return j > start ? j : 0;
+}
+
+static size_t
+s_match_social (en_pii_t *self, s_scan_t *scan, size_t i)
+{
+    const char *t = scan->text;
+    bool marked;
+    size_t end;
+    if (t [i] == '@') {
+        //  a handle: not the '@' of an e-mail address
+        if (i > 0 && (s_email_local (t [i - 1]) || (unsigned char) t [i - 1] >= 0x80))
+            return 0;
+        end = s_handle (scan, i, &marked);
+        return end ? end - i : 0;
+    }
+    if (!s_alpha (t [i]) || !s_word_start (scan, i))
+        return 0;
+    size_t j = i;
+    if (s_word_at (scan, j, "https") || s_word_at (scan, j, "http")) {
+        j += s_word_at (scan, j, "https") ? 5 : 4;
+        if (s_at (scan, j) != ':' || s_at (scan, j + 1) != '/' || s_at (scan, j + 2) != '/')
+            return 0;
+        j += 3;
+    }
+    if (j + 4 <= scan->size && memcmp (scan->lower + j, "www.", 4) == 0)
+        j += 4;
+    for (int k = 0; s_social_domains [k]; k++) {
+        size_t len = strlen (s_social_domains [k]);
+        if (j + len <= scan->size && memcmp (scan->lower + j, s_social_domains [k], len) == 0) {
+            size_t path = j + len;
+            while (s_handle_char (s_at (scan, path)) || s_at (scan, path) == '@' || s_at (scan, path) == '-'
+               ||  (s_at (scan, path) == '/' && s_handle_char (s_at (scan, path + 1))))
+                path++;
+            while (path > j + len && scan->text [path - 1] == '.')
+                path--;
+            return path >= j + len + 2 ? path - i : 0;
+        }
+    }
+    for (int k = 0; s_social_cues [k]; k++)
+        if (s_word_at (scan, i, s_social_cues [k])) {
+            j = i + strlen (s_social_cues [k]);
+            if (!s_at (scan, j) || !strchr (" :-", s_at (scan, j)))
+                return 0;                       //  "instagram.com" is no account
+            j = s_skip_fillers (scan, j, " :-", s_social_fillers, 3);
+            end = s_handle (scan, j, &marked);
+            int letters = 0;
+            for (size_t k = j; k < end; k++)
+                letters += s_alpha (scan->text [k]);
+            return end && marked && letters >= 2 ? end - i : 0;     //  not "Snapchat 2x"
+        }
+    return 0;
+}
+
+
+//  ---------------------------------------------------------------------
+//  School and class: a class (groep 7, klas 2b, leerjaar 3, brugklas)
+//  followed by the school's name ("groep 7 van De Regenboog", "klas 2b
+//  op het Bonhoeffer College"), or a kind of school with its name and
+//  its town ("basisschool De Regenboog in Hengelo", "Carmel College in
+//  Oldenzaal"). A class without a named school ("groep 8 van de
+//  basisschool") passes, as does a school without class or town.
+
+static const char *s_school_kinds [] = {
+    "basisschool", "school", "obs", "cbs", "rkbs", "pcbs", "sbo", "sbao", "vso", "so", "college",
+    "lyceum", "gymnasium", "mavo", "kindcentrum", "ikc", "scholengemeenschap", "praktijkschool",
+    "montessorischool", "daltonschool", "jenaplanschool", NULL };
+static const char *s_school_grades [] = {
+    "havo", "vwo", "vmbo", "mavo", "atheneum", "gymnasium", "tl", "kb", "bb", "gl", "pro",
+    "praktijkonderwijs", "jeugdzorg", NULL };
+static const char *s_articles [] = { "de", "het", "'t", NULL };
+
+//  A proper name at j: a capital, then at least one lowercase letter
+//  (not an abbreviation such as VO or SBO). Its end or 0.
+static size_t
+s_proper_word (s_scan_t *scan, size_t j)
+{
+    if (!s_upper (s_at (scan, j)))
+        return 0;
+    size_t k = j + 1;
+    bool lower = false;
+    while (s_alpha (s_at (scan, k)) || (s_at (scan, k) == '-' && s_alpha (s_at (scan, k + 1)))) {
+        lower = lower || (s_alpha (scan->text [k]) && !s_upper (scan->text [k]));
+        k++;
+    }
+    return lower && !s_word (s_at (scan, k)) ? k : 0;
+}
+
+//  An article (any case) and a space at j: the position after, else j.
+static size_t
+s_skip_article (s_scan_t *scan, size_t j)
+{
+    for (int k = 0; s_articles [k]; k++)
+        if (s_word_at (scan, j, s_articles [k]) && s_at (scan, j + strlen (s_articles [k])) == ' ')
+            return j + strlen (s_articles [k]) + 1;
+    return j;
+}
+
+//  Proper names at j, one or more, joined by single spaces: the end of
+//  the last, or 0.
+static size_t
+s_proper_names (s_scan_t *scan, size_t j)
+{
+    size_t end = s_proper_word (scan, j), next;
+    while (end && s_at (scan, end) == ' ' && (next = s_proper_word (scan, end + 1)))
+        end = next;
+    return end;
+}
+
+static size_t
+s_match_school (en_pii_t *self, s_scan_t *scan, size_t i)
+{
+    if (!s_alpha (scan->text [i]) || !s_word_start (scan, i))
+        return 0;
+    size_t j = 0, end;
+    int number;
+    //  a class
+    if (s_word_at (scan, i, "groep") || s_word_at (scan, i, "klas") || s_word_at (scan, i, "leerjaar")) {
+        j = i + (s_word_at (scan, i, "groep") ? 5 : s_word_at (scan, i, "klas") ? 4 : 8);
+        if (s_at (scan, j) != ' ')
+            return 0;
+        j++;
+        if (s_alpha (s_at (scan, j)) && s_digit (s_at (scan, j + 1)))
+            j++;                                //  klas h3
+        size_t len = s_read_number (scan, j, 3, &number);
+        if (len == 0 || len > 2)
+            return 0;
+        j += len;
+        if (s_at (scan, j) == '/' && s_digit (s_at (scan, j + 1)))
+            j += 2;                             //  groep 7/8
+        if (s_alpha (s_at (scan, j)) && !s_word (s_at (scan, j + 1)))
+            j++;                                //  klas 2b
+    }
+    else
+    if (s_word_at (scan, i, "brugklas"))
+        j = i + 8;
+    if (j) {
+        //  "klas 3 havo", then "van/op/bij/aan [de|het] Name"
+        size_t grade = s_listed_word (scan, s_skip_spaces (scan, j), s_school_grades);
+        if (grade)
+            j = grade;
+        if (s_at (scan, j) == ',')
+            j++;
+        if (s_at (scan, j) != ' ')
+            return 0;
+        j++;
+        static const char *links [] = { "van", "op", "bij", "aan", "in", NULL };
+        for (int k = 0; links [k]; k++)
+            if (s_word_at (scan, j, links [k]) && s_at (scan, j + strlen (links [k])) == ' ') {
+                size_t name = s_skip_article (scan, j + strlen (links [k]) + 1);
+                //  "in Hengelo" alone is a town, not a school: "in" needs a school kind;
+                //  "van de Havo" is a level, not a school
+                size_t kind = s_listed_word (scan, name, s_school_kinds);
+                if (s_listed_word (scan, name, s_school_grades))
+                    return 0;
+                if (streq (links [k], "in") && !kind)
+                    return 0;
+                end = s_proper_names (scan, name);
+                //  "van basisschool De Regenboog"
+                if (!end && kind && s_at (scan, kind) == ' ')
+                    end = s_proper_names (scan, s_skip_article (scan, kind + 1));
+                return end ? end - i : 0;
+            }
+        return 0;
+    }
+    //  a kind of school, its name, and "in/te Town"
+    size_t w = s_listed_word (scan, i, s_school_kinds);
+    if (!w || s_at (scan, w) != ' ')
+        return 0;
+    size_t name = w + 1;
+    //  a capitalized kind ends a name only after a capitalized word
+    //  ("Carmel College", not "School in Hengelo" opening a sentence)
+    bool ends_name = false;
+    if (s_upper (scan->text [i]) && i >= 2 && scan->text [i - 1] == ' ') {
+        size_t p = i - 1;
+        while (p > 0 && s_alpha (scan->text [p - 1]))
+            p--;
+        ends_name = p < i - 1 && s_proper_word (scan, p) == i - 1;
+    }
+    if (!ends_name) {
+        //  lowercase kind: the name follows ("basisschool De Regenboog")
+        name = s_proper_names (scan, s_skip_article (scan, w + 1));
+        if (!name || s_at (scan, name) != ' ')
+            return 0;
+        name++;
+    }
+    //  capitalized kind ends a name ("Carmel College"): the town follows
+    if ((s_word_at (scan, name, "in") && s_at (scan, name + 2) == ' ')
+    ||  (s_word_at (scan, name, "te") && s_at (scan, name + 2) == ' ')) {
+        end = s_proper_word (scan, name + 3);
+        return end ? end - i : 0;
+    }
+    return 0;
+}
+
+
+//  ---------------------------------------------------------------------
+//  Initials with a year of birth: "J.K. (2011)", "J.K. 2011", "J. (2011)",
+//  "JK 2011", "J.K. ('11)". Two or three capitals written together are
+//  often an abbreviation (OTS 2021, GGZ 2024): those on the list pass,
+//  a comma after them makes a citation ("NRC, 2017"), and without dots
+//  or brackets the year must be one of a youth (the last 30 years).
+
+static const char *s_abbreviations [] = {
+    "BW", "ET", "EU", "GI", "IQ", "JB", "JR", "JZ", "NL", "OM", "PO", "SO", "VO", "VT", "WO",
+    "OTS", "GGZ", "JGZ", "GGD", "AVG", "PGB", "WMO", "MDO", "RET", "VSO", "SBO", "ISK", "HBO",
+    "MBO", "ASS", "LVB", "SDQ", "CJG", "AGB", "BTW", "BSN", "ZZP", "UWV", "SVB", "CAK", "IND",
+    "COA", "AZC", "MST", "FFT", "IBT", "CGT", "PMT", "VGZ", "CZ", "DSM", "JJI", "EMB", "WLZ",
+    "ZVW", "NB", "TAV", "IVM", "ZSM", "OA", "PS", "BV", "NV", "VVE", "KDV", "BSO", "POH", "AOS",
+    "ACT", "FACT", "IHT", "NJI", "VNG", "KVK", "RVDK", "CBS", "OBS", "RK", "FA", "JE", "TV",
+    "ICT", "PDF", "CV", "HR", "ID", "OK", "KB", "BB", "TL", "GL", "PRO", "EHBO", "ADHD",
+    "NRC", "AD", "NOS", "ANP", "SCP", "CPB", "WRR", "RVS", "VWS", "OCW", "SZW", "BZK", "JZW",
+    "NJI", "EZK", "NZA", NULL };
+
+static size_t
+s_match_initials (en_pii_t *self, s_scan_t *scan, size_t i)
+{
+    const char *t = scan->text;
+    if (!s_upper (t [i]) || !s_word_start (scan, i) || (i > 0 && t [i - 1] == '.'))
+        return 0;                               //  the B of "N.B." is no initial
+    size_t j = i, letters = 0;
+    char initials [8];
+    bool dotted = s_at (scan, i + 1) == '.';
+    while (letters < 4 && s_upper (s_at (scan, j))) {
+        initials [letters++] = t [j++];
+        if (dotted) {
+            if (s_at (scan, j) != '.')
+                return 0;
+            j++;
+            if (s_at (scan, j) == ' ' && s_upper (s_at (scan, j + 1)) && s_at (scan, j + 2) == '.')
+                j++;
+        }
+    }
+    initials [letters] = 0;
+    if (s_word (s_at (scan, j)) || (!dotted && (letters < 2 || letters > 3)))
+        return 0;
+    if (s_in_list (initials, s_abbreviations))
+        return 0;
+    size_t k = j;
+    if (s_at (scan, k) == ',' && dotted)
+        k++;                                    //  "J.K., 2011", not "NRC, 2017" (a citation)
+    if (s_at (scan, k) == ' ')
+        k++;
+    bool bracket = s_at (scan, k) == '(';
+    if (bracket)
+        k++;
+    int year, digits;
+    size_t ly = s_read_year (scan, k, &year, &digits);
+    if (!ly || !s_num_end_ok (scan, k + ly) || (k == j && !bracket))
+        return 0;
+    int oldest = self->year_now - (dotted || bracket ? S_BIRTH_YEARS : 30);
+    if (digits == 4 && (year > self->year_now || year < oldest))
+        return 0;
+    if (digits == 2 && !dotted && !bracket)
+        return 0;
+    k += ly;
+    if (bracket) {
+        if (s_at (scan, k) != ')')
+            return 0;
+        k++;
+    }
+    return k - i;
+}
+
+
+//  ---------------------------------------------------------------------
+//  Names after a relation or a title: "moeder Fatima", "vader Jan de
+//  Vries", "oma Riet", "juf Anja", "mevrouw El Amrani". The guard knows
+//  only the names registered at the node; a relative's name in the text
+//  is recognised by the word before it: a relation or title, one space,
+//  then (after particles) a capitalized word that is not a nationality
+//  or an institution ("moeder Marokkaanse", "vader Veilig Thuis").
+
+static const char *s_relations [] = {
+    "moeder", "vader", "mama", "papa", "mam", "pap", "oma", "opa", "tante", "oom", "broer",
+    "broertje", "zus", "zusje", "zuster", "neef", "nicht", "nichtje", "neefje", "stiefvader",
+    "stiefmoeder", "stiefbroer", "stiefzus", "pleegvader", "pleegmoeder", "pleegouder",
+    "pleegbroer", "pleegzus", "halfbroer", "halfzus", "grootmoeder", "grootvader", "schoonmoeder",
+    "schoonvader", "partner", "vriend", "vriendin", "vriendje", "ex", "ex-partner", "juf",
+    "meester", "mentor", "mevrouw", "meneer", "heer", "mevr.", "mevr", "mw.", "dhr.", "dhr",
+    "mr.", NULL };
+static const char *s_name_particles [] = {
+    "van", "de", "der", "den", "het", "ter", "ten", "te", "el", "al", "bin", "ben", "da", "di",
+    "le", "la", "du", "von", NULL };
+static const char *s_not_names [] = {
+    "marokkaanse", "marokkaans", "turkse", "turks", "nederlandse", "nederlands", "syrische",
+    "syrisch", "poolse", "pools", "eritrese", "eritrees", "somalische", "somalisch",
+    "surinaamse", "surinaams", "antilliaanse", "antilliaans", "afghaanse", "afghaans", "iraakse",
+    "iraanse", "duitse", "belgische", "roemeense", "bulgaarse", "oekraiense", "arabisch",
+    "engels", "koerdisch", "berbers", "veilig", "jeugdzorg", "raad", "wmo", "jeugdwet",
+    "nederland", "marokko", "turkije", "syrie", "thuis", "en", "of", "is", "heeft", "wil",
+    "woont", "zegt", "de", "het", "een",
+    //  title case ("Moeder Overbelast", "Oma Zorgt"), a school subject
+    //  after "mentor", an occupation after a relation
+    "zit", "zorgt", "werkt", "was", "kan", "moet", "gaat", "komt", "wordt", "blijft",
+    "krijgt", "mag", "vindt", "overbelast", "afwezig", "onbekend", "ziek",
+    "overleden", "gescheiden", "betrokken", "wiskunde", "nederlands", "duits", "frans",
+    "geschiedenis", "aardrijkskunde", "biologie", "economie", "gym", "agent", "politie",
+    "leerkracht", NULL };
+
+static size_t
+s_match_relative (en_pii_t *self, s_scan_t *scan, size_t i)
+{
+    size_t j = s_cue_at (scan, i, s_relations);
+    if (!j || s_at (scan, j) != ' ')
+        return 0;
+    j++;
+    if (s_at (scan, j) == '(')
+        j++;                                    //  "moeder (Fatima)"
+    //  particles: "vader de Vries", "mevrouw van der Berg"
+    for (int words = 0; words < 3; words++) {
+        size_t next = j;
+        for (int k = 0; s_name_particles [k] && next == j; k++)
+            if (s_word_at (scan, j, s_name_particles [k]) && !s_upper (scan->text [j])
+            &&  s_at (scan, j + strlen (s_name_particles [k])) == ' ')
+                next = j + strlen (s_name_particles [k]) + 1;
+        if (next == j)
+            break;
+        j = next;
+    }
+    size_t end = s_proper_word (scan, j);
+    if (!end || end - j >= 32)
+        return 0;
+    char word [32];
+    memcpy (word, scan->lower + j, end - j);
+    word [end - j] = 0;
+    return s_in_list (word, s_not_names) ? 0 : end - i;
+}
+
+
+//  ---------------------------------------------------------------------
+//  A house number in words after a street ("Dorpsstraat nummer
+//  zeventien", "Kerkstraat nr. 12", "Molenweg honderdvijftien"). "een"
+//  counts only after "nummer" (it is also the article); a count followed
+//  by a unit ("Markt drie keer") is no house number.
+
+static size_t
+s_house_number_words (s_scan_t *scan, size_t j)
+{
+    static const char *labels [] = { "huisnummer", "nummer", "nr.", "nr", "no.", NULL };
+    bool label = false;
+    for (int k = 0; labels [k] && !label; k++)
+        if (s_word_at (scan, j, labels [k])) {
+            j = s_skip_spaces (scan, j + strlen (labels [k]));
+            label = true;
+        }
+    if (label && s_digit (s_at (scan, j)))
+        return s_house_number (scan, j);
+    size_t end = j;
+    while (s_alpha (s_at (scan, end)))
+        end++;
+    if (end == j || end - j > 40 || s_word (s_at (scan, end)))
+        return 0;
+    int value = s_number_word (scan->lower + j, end - j);
+    if (value < 1 || (value == 1 && !label))
+        return 0;
+    size_t k = s_skip_spaces (scan, end), e = k;
+    while (s_alpha (s_at (scan, e)))
+        e++;
+    if (e > k && e - k < 16 && !s_word (s_at (scan, e))) {
+        char next [16];
+        memcpy (next, scan->lower + k, e - k);
+        next [e - k] = 0;
+        if (s_in_list (next, s_units))
+            return 0;
+    }
+    return end;
+}
+
+
+//  ---------------------------------------------------------------------
 //  The scan
 
 typedef size_t (s_matcher_fn) (en_pii_t *self, s_scan_t *scan, size_t i);
@@ -1387,6 +2145,7 @@ static struct {
     s_matcher_fn *match;
     s_kind_t kind;
 } s_matchers [] = {
+    { s_match_case_number, S_CASE_NUMBER },     //  first: 05/123456-23 is no phone number
     { s_match_bsn, S_BSN },
     { s_match_iban, S_IBAN },
     { s_match_email, S_EMAIL },
@@ -1396,6 +2155,12 @@ static struct {
     { s_match_birth_cue, S_DATE },
     { s_match_address, S_ADDRESS },
     { s_match_name, S_NAME },
+    { s_match_spelled_bsn, S_BSN },
+    { s_match_spelled_phone, S_PHONE },
+    { s_match_social, S_SOCIAL },
+    { s_match_school, S_SCHOOL },
+    { s_match_initials, S_INITIALS },
+    { s_match_relative, S_NAME },
 };
 
 //  Copy field into the finding, truncated to fit.
@@ -1674,12 +2439,24 @@ en_pii_kind_text (const char *kind)
         { "e-mailadres", "an e-mail address" },
         { "iban", "a bank account number (IBAN)" },
         { "adres", "a street address" },
-        { "naam", "a client's name" },
+        { "naam", "a name" },
+        { "zaaknummer", "a case number (zaaknummer) of a court, the Raad or Veilig Thuis" },
+        { "social-media", "a social media account" },
+        { "school", "a school with its class or town" },
+        { "initialen", "initials with a year of birth" },
     };
     for (size_t k = 0; kind && k < sizeof texts / sizeof texts [0]; k++)
         if (streq (kind, texts [k].kind))
             return texts [k].text;
     return "personal data";
+}
+
+const char *
+en_pii_describe (const en_pii_finding_t *finding, char *buf, size_t size)
+{
+    assert (finding && buf && size);
+    snprintf (buf, size, "field '%s' contains %s", finding->field, en_pii_kind_text (finding->kind));
+    return buf;
 }
 
 json_t *

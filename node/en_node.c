@@ -37,6 +37,7 @@
     and numbers are held here only, never published (expert_contacts).
 */
 #include "en_node.h"
+#include "en_portal.h"
 #include "en_notify.h"
 #include <sodium.h>
 #include <ctype.h>
@@ -60,6 +61,8 @@ struct _en_node_t {
     zcert_t *cert;              //  our CURVE key pair
     zsock_t *dealer;            //  to the broker
     zsock_t *control;           //  `expertnet` requests
+    zsock_t *portal_control;    //  the portal's requests (inproc), or NULL
+    en_portal_t *portal;        //  the web portal (its own thread), or NULL
     zsock_t *notify;            //  notifications for listeners
     zpoller_t *poller;
     en_nstore_t *store;
@@ -110,12 +113,11 @@ s_connect (en_node_t *self)
     self->connect_at = en_now_ms ();
 }
 
-//  Teach the guard a client's names: the full name and each part of at
-//  least three letters that is not a particle (de, van, ...).
+//  Teach the guard one name: the full name and each part of at least
+//  three letters that is not a particle (de, van, ...).
 static void
-s_guard_names (en_node_t *self, json_t *identity)
+s_guard_name (en_node_t *self, const char *name)
 {
-    const char *name = en_json_str (identity, "name");
     if (!name || !*name)
         return;
     en_pii_add_name (self->pii, name);
@@ -126,6 +128,18 @@ s_guard_names (en_node_t *self, json_t *identity)
             en_pii_add_name (self->pii, part);
     sodium_memzero (copy, strlen (name));
     free (copy);
+}
+
+//  Teach the guard a client's names and their relatives' names
+//  (case add --name, --relatives).
+static void
+s_guard_names (en_node_t *self, json_t *identity)
+{
+    s_guard_name (self, en_json_str (identity, "name"));
+    size_t index;
+    json_t *relative;
+    json_array_foreach (json_object_get (identity, "relatives"), index, relative)
+        s_guard_name (self, json_string_value (relative));
 }
 
 //  Load every registered client's names into the guard. 0 or -1.
@@ -566,6 +580,25 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
     self->poller = zpoller_new (self->control, NULL);
     if (self->sender)
         zpoller_add (self->poller, en_notify_sender_sock (self->sender));
+
+    //  The portal, when the config has a web section (address = off: none).
+    //  It failing to listen is logged and the node runs on.
+    const char *web_address = zconfig_get (config, "web/address", "off");
+    if (zconfig_locate (config, "web") && !streq (web_address, "off")) {
+        char endpoint [128];
+        snprintf (endpoint, sizeof endpoint, "inproc://en-node-portal-%p", (void *) self);
+        self->portal_control = zsock_new (ZMQ_ROUTER);
+        zsock_set_linger (self->portal_control, 0);
+        if (zsock_bind (self->portal_control, "%s", endpoint) < 0) {
+            snprintf (err, errlen, "cannot bind %s", endpoint);
+            goto failed;
+        }
+        zpoller_add (self->poller, self->portal_control);
+        char web_err [256];
+        self->portal = en_portal_new (config, endpoint, self->name, self->region, web_err, sizeof web_err);
+        if (!self->portal)
+            zsys_error ("portal not started: %s", web_err);
+    }
     s_connect (self);
     return self;
 failed:
@@ -579,6 +612,9 @@ en_node_destroy (en_node_t **self_p)
     assert (self_p);
     en_node_t *self = *self_p;
     if (self) {
+        //  The portal first: its thread may be waiting for an answer
+        en_portal_destroy (&self->portal);
+        zsock_destroy (&self->portal_control);
         s_notify_stop (self);
         en_notify_config_destroy (&self->notify_config);
         json_decref (self->staff);
@@ -688,8 +724,9 @@ s_guard (en_node_t *self, const char *what, json_t *body, const char *user, int 
     if (found == 0)
         return 0;
     *code = EN_ERR_INVALID;
-    snprintf (err, errlen, "field '%s' contains %s; nothing was sent (remove it; the summary must not "
-              "identify the child)", finding.field, en_pii_kind_text (finding.kind));
+    char described [160];
+    snprintf (err, errlen, "%s; nothing was sent (remove it; the summary must not identify the child)",
+              en_pii_describe (&finding, described, sizeof described));
     zsys_warning ("PII guard refused an outgoing message: %s in field %s", finding.kind, finding.field);
     s_audit (self, "pii.refused", NULL, user, self->name, "send", "refused", finding.kind);
     return -1;
@@ -1689,6 +1726,7 @@ s_verb_case_add (en_node_t *self, json_t *args, int *code, char *err, size_t err
 {
     static const char *fields [] = { "name", "bsn", "birth_date", "address", "postcode", "contact",
                                      "school", NULL };
+    #define S_MAX_RELATIVES 20
     const char *client_id = en_json_str (args, "client_id");
     char *pseudonym = client_id ? en_vault_pseudonym (self->vault, client_id) : NULL;
     if (!pseudonym) {
@@ -1701,10 +1739,30 @@ s_verb_case_add (en_node_t *self, json_t *args, int *code, char *err, size_t err
     const char *key;
     json_t *value;
     json_object_foreach (given, key, value) {
+        if (streq (key, "relatives")) {
+            //  parents' and relatives' names: kept sealed with the rest,
+            //  and taught to the guard like the client's name
+            bool valid = json_is_array (value) && json_array_size (value) <= S_MAX_RELATIVES;
+            size_t index;
+            json_t *relative;
+            json_array_foreach (value, index, relative)
+                valid = valid && json_is_string (relative) && json_string_length (relative) > 0
+                     && json_string_length (relative) <= 200;
+            if (!valid) {
+                *code = EN_ERR_INVALID;
+                snprintf (err, errlen, "identifying field 'relatives' must list up to %d names of up to 200 bytes",
+                          S_MAX_RELATIVES);
+                json_decref (identity);
+                free (pseudonym);
+                return NULL;
+            }
+            json_object_set (identity, key, value);
+            continue;
+        }
         if (!en_vocab_has (fields, key) || !json_is_string (value) || strlen (json_string_value (value)) > 500) {
             *code = EN_ERR_INVALID;
             snprintf (err, errlen, "identifying field '%.40s' is not one of name, bsn, birth_date, address, "
-                      "postcode, contact, school (text up to 500 bytes)", key);
+                      "postcode, contact, school (text up to 500 bytes), relatives", key);
             json_decref (identity);
             free (pseudonym);
             return NULL;
@@ -2632,12 +2690,12 @@ s_verb_audit_export (en_node_t *self, json_t *args, int *code, char *err, size_t
 }
 
 static void
-s_handle_control (en_node_t *self)
+s_handle_control (en_node_t *self, zsock_t *sock)
 {
     zframe_t *routing_id;
     char *verb;
     json_t *args;
-    if (en_control_recv (self->control, &routing_id, &verb, &args))
+    if (en_control_recv (sock, &routing_id, &verb, &args))
         return;
     json_t *result = NULL;
     int code = EN_ERR_BAD_REQUEST;
@@ -2754,7 +2812,7 @@ s_handle_control (en_node_t *self)
         snprintf (full, sizeof full, "disk full: %s (free space in %s)", err, self->datadir);
         code = EN_ERR_DISK_FULL;
     }
-    en_control_reply (self->control, routing_id, result, code, result ? NULL : full);
+    en_control_reply (sock, routing_id, result, code, result ? NULL : full);
     zframe_destroy (&routing_id);
     zstr_free (&verb);
     json_decref (args);
@@ -2821,8 +2879,8 @@ en_node_run (en_node_t *self)
         if (which == self->dealer)
             s_process_batch (self);
         else
-        if (which == self->control)
-            s_handle_control (self);
+        if (which == self->control || (which && which == self->portal_control))
+            s_handle_control (self, which);
         else
         if (self->sender && which == en_notify_sender_sock (self->sender))
             s_notify_result (self);

@@ -49,7 +49,7 @@ static const char *s_usage_text =
 "  expert advise OFFER --file FILE            send advice on an accepted case\n"
 "  expert dossier OFFER [--expert ID]         open the dossier with the expert's password\n"
 "Case register (identifying data stays at the node, encrypted):\n"
-"  case add --client-id ID [--name ..]       register a client; prints the pseudonym\n"
+"  case add --client-id ID [--name ..] [--relatives A,B]  register a client; prints the pseudonym\n"
 "  case show PSEUDONYM | case list            read (logged) / list pseudonyms\n"
 "  case phase PSEUDONYM --phase PHASE         triage, plan, monitoren, afgesloten\n"
 "Access log (NEN 7513):\n"
@@ -1375,6 +1375,16 @@ s_cmd_broker (s_cli_t *cli, json_t *parsed, const char *verb)
                     rtt, s_clock_text (json_object_get (row, "clock"), clock, sizeof clock),
                     (long long) en_json_int (advert, "free", 0),
                     en_json_str (row, "refusal") ? "; refused: " : "", en_json_str (row, "refusal") ?: "");
+            //  What it claimed before the bounds, and whether it takes
+            //  what it is handed
+            if (advert || en_json_int (row, "forwards", 0) > 0)
+                printf ("    %-16s claimed %lld free place(s) (%lld passed on) in %lld entries, cut %lld time(s); "
+                        "%lld request(s) handed over, %lld given back or refused\n", "",
+                        (long long) en_json_int (advert, "claimed_free", 0),
+                        (long long) en_json_int (advert, "claimed_free_learned", 0),
+                        (long long) en_json_int (advert, "claimed_entries", 0),
+                        (long long) en_json_int (advert, "clamped", 0), (long long) en_json_int (row, "forwards", 0),
+                        (long long) en_json_int (row, "forwards_returned", 0));
         }
         s_print_counts ("experts", json_object_get (result, "experts_by_role"));
         s_print_counts ("open requests", json_object_get (result, "open_by_urgency"));
@@ -1465,6 +1475,7 @@ static const s_opt_t s_case_fields [] = {
     { "postcode", true, "postcode (stays at this node, encrypted)" },
     { "contact", true, "phone or e-mail (stays at this node, encrypted)" },
     { "school", true, "school (stays at this node, encrypted)" },
+    { "relatives", true, "names of parents and relatives, comma separated (stay here, encrypted; refused in any text)" },
     { "age-band", true, "summary: 0-3 | 4-11 | 12-17 | 18-23 (published, anonymized)" },
     { "leefgebieden", true, "summary: life domains, comma separated" },
     { "problematiek", true, "summary: problem tags, comma separated" },
@@ -1515,6 +1526,8 @@ s_cmd_case (s_cli_t *cli, json_t *parsed, const char *verb)
         for (int i = 0; map [i][0]; i++)
             if (s_opt (parsed, map [i][0]))
                 json_object_set_new (identity, map [i][1], json_string (s_opt (parsed, map [i][0])));
+        if (s_opt (parsed, "relatives"))
+            json_object_set_new (identity, "relatives", s_split (s_opt (parsed, "relatives")));
         rc = s_call (cli, cli->node_dir, "case-add",
                      json_pack ("{s:s, s:o, s:o}", "client_id", s_opt (parsed, "client-id"), "identity", identity,
                                 "summary", s_case_summary (parsed)), &result);
@@ -1539,9 +1552,20 @@ s_cmd_case (s_cli_t *cli, json_t *parsed, const char *verb)
             printf ("case %s (this read is recorded in the access log)\n", en_json_str (result, "case"));
             const char *key;
             json_t *value;
-            json_object_foreach (result, key, value)
-                if (!streq (key, "case"))
-                    printf ("  %-12s %s\n", key, json_string_value (value));
+            json_object_foreach (result, key, value) {
+                if (streq (key, "case"))
+                    continue;
+                printf ("  %-12s ", key);
+                if (json_is_array (value)) {
+                    size_t index;
+                    json_t *item;
+                    json_array_foreach (value, index, item)
+                        printf ("%s%s", index ? ", " : "", json_string_value (item) ?: "");
+                    printf ("\n");
+                }
+                else
+                    printf ("%s\n", json_string_value (value) ?: "");
+            }
         }
     }
     else

@@ -40,7 +40,7 @@ static const en_conf_key_t s_schema [] = {
     { "web/attempts",                   EN_CONF_COUNT, NULL },
     { "web/lockout",                    EN_CONF_DURATION, NULL },
     { "web/secure_cookie",              EN_CONF_BOOL, NULL },
-    { "web/max_body",                   EN_CONF_STRING, NULL },
+    { "web/max_body",                   EN_CONF_COUNT, NULL },
     { "web/public_url",                 EN_CONF_STRING, NULL },
     { "web/totp_required",              EN_CONF_STRING, NULL },
     { "web/trusted_proxy",              EN_CONF_STRING, NULL },

@@ -9,32 +9,19 @@
 //                  prints its JSON ({"id": ...}); run while the page is open
 //   EN_SCREENSHOT  where to save the overview screenshot (PNG)
 //   EN_CHROMIUM    browser binary (default /usr/bin/chromium)
+//   EN_SHOTS       directory for a screenshot of every page at 1280 and
+//                  390 px (optional)
 //
 // Prints "ok - ..." / "not ok - ..." lines like tests/integration/lib.sh;
 // exits 0 only when every check passed.
 'use strict';
-const { chromium } = require ('playwright-core');
+const { check, launch, checkAxe, run } = require ('./lib.js');
 const { execSync } = require ('child_process');
-
-let failures = 0;
-function check (what, condition, detail) {
-    if (condition)
-        console.log ('ok - ' + what);
-    else {
-        failures++;
-        console.log ('not ok - ' + what + (detail ? ' (' + detail + ')' : ''));
-    }
-}
+const path = require ('path');
 
 async function main () {
     const base = process.env.EN_URL;
-    const browser = await chromium.launch ({
-        executablePath: process.env.EN_CHROMIUM || '/usr/bin/chromium',
-        headless: true,
-        args: [ '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-                '--disable-component-update', '--disable-sync', '--no-first-run',
-                '--disable-dev-shm-usage' ],
-    });
+    const browser = await launch ();
     try {
         // A laptop screen
         const context = await browser.newContext ({ viewport: { width: 1440, height: 900 }, locale: 'nl-NL' });
@@ -117,6 +104,54 @@ async function main () {
         check ('experts page lists experts with a load bar',
                (await page.locator ('#experts svg.bar').count ()) > 0);
 
+        // Every page, at a laptop width, a wide one and a phone: nothing
+        // sticks out sideways, the navigation stays inside the header, and
+        // axe-core finds no serious or critical WCAG violation
+        const pages = [ '/', '/verzoeken', '/verzoek/' + submitted.id, '/experts', '/grafieken', '/nergens' ];
+        for (const width of [ 1280, 1440, 390 ]) {
+            await page.setViewportSize ({ width: width, height: 900 });
+            for (const where of pages) {
+                const known = problems.length;
+                await page.goto (base + where);
+                if (where === '/nergens')
+                    problems.length = known;        //  its 404 is the point
+                const layout = await page.evaluate (() => {
+                    const root = document.documentElement;
+                    const header = document.querySelector ('header');
+                    const bar = header ? header.getBoundingClientRect () : null;
+                    const outside = Array.from (document.querySelectorAll ('header nav a, header .who *')).filter ((el) => {
+                        const r = el.getBoundingClientRect ();
+                        return bar && (r.right > bar.right + 1 || r.left < bar.left - 1 || r.bottom > bar.bottom + 1);
+                    }).map ((el) => el.textContent.trim ());
+                    return { scroll: root.scrollWidth, client: root.clientWidth, outside: outside };
+                });
+                check (where + ' at ' + width + ' px: no horizontal overflow', layout.scroll <= layout.client,
+                       'scrollWidth ' + layout.scroll + ' > ' + layout.client);
+                check (where + ' at ' + width + ' px: the navigation stays in the header', layout.outside.length === 0,
+                       layout.outside.join (', '));
+                if (process.env.EN_SHOTS && width !== 1440)
+                    await page.screenshot ({ path: path.join (process.env.EN_SHOTS, 'dashboard' + (where === '/' ? '-overzicht'
+                                             : where.replace (/\/[^/]*-[0-9a-f]{8}$/, '').replace (/\//g, '-')) + '-' + width + '.png'),
+                                             fullPage: true });
+                if (width !== 1440)
+                    await checkAxe (page, where + ' at ' + width + ' px');
+            }
+        }
+        await page.setViewportSize ({ width: 1440, height: 900 });
+
+        // Keyboard users see where they are
+        await page.goto (base + '/');
+        await page.keyboard.press ('Tab');
+        const focus = await page.evaluate (() => {
+            const el = document.activeElement;
+            const style = getComputedStyle (el);
+            return { tag: el.tagName, outline: style.outlineStyle !== 'none' && parseFloat (style.outlineWidth) >= 2,
+                     shadow: style.boxShadow !== 'none' };
+        });
+        check ('the focused element has a visible focus ring', focus.outline || focus.shadow, JSON.stringify (focus));
+        check ('live panels are announced politely (aria-live)',
+               (await page.locator ('[data-src][aria-live=polite]').count ()) === (await page.locator ('[data-src]').count ()));
+
         check ('no script errors or CSP violations in the console', problems.length === 0, problems.join (' | '));
 
         // Log out: the session ends
@@ -124,13 +159,21 @@ async function main () {
         await Promise.all ([ page.waitForNavigation (), page.click ('header form button') ]);
         response = await page.goto (base + '/api/overview');
         check ('after logout the API answers 401', response.status () === 401);
+
+        // The login page, at both widths, for axe-core too
+        for (const width of [ 1280, 390 ]) {
+            await page.setViewportSize ({ width: width, height: 900 });
+            await page.goto (base + '/login');
+            await checkAxe (page, '/login at ' + width + ' px');
+            const layout = await page.evaluate (() => [ document.documentElement.scrollWidth, document.documentElement.clientWidth ]);
+            check ('/login at ' + width + ' px: no horizontal overflow', layout [0] <= layout [1], layout.join (' > '));
+            if (process.env.EN_SHOTS)
+                await page.screenshot ({ path: path.join (process.env.EN_SHOTS, 'dashboard-login-' + width + '.png') });
+        }
     }
     finally {
         await browser.close ();
     }
 }
 
-main ().then (() => process.exit (failures ? 1 : 0), (error) => {
-    console.log ('not ok - browser test crashed: ' + (error && error.stack || error));
-    process.exit (1);
-});
+run (main);

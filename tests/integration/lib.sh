@@ -86,3 +86,42 @@ sql () { sqlite3 -readonly "$1" "$2"; }
 test_done () {
     if [ $TEST_FAILS -eq 0 ]; then exit 0; else echo "# $TEST_NAME: $TEST_FAILS check(s) failed"; exit 1; fi
 }
+
+# The browser tests' tools: Debian's chromium, Node.js (18 or later) with
+# npm, and playwright-core and axe-core in tests/browser/node_modules,
+# installed from its package-lock.json when missing or not as locked
+# (npm ls fails). A missing Debian package is installed when we are root;
+# else the test fails here: a browser test never passes without having
+# run the browser. Ends the test when something is missing.
+BROWSER_DIR=$NET_ROOT/tests/browser
+browser_ready () {
+    local tool
+    if [ "$(id -u)" -eq 0 ]; then
+        for tool in chromium:chromium node:nodejs npm:npm; do
+            command -v ${tool%%:*} >/dev/null && continue
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${tool#*:} >/dev/null 2>&1 \
+                || { apt-get update -qq >/dev/null 2>&1
+                     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${tool#*:} >/dev/null 2>&1; }
+        done
+    fi
+    for tool in chromium node npm "$@"; do
+        command -v $tool >/dev/null || { not_ok "$tool is installed (deploy/deps.sh, or run as root)"; test_done; }
+    done
+    if ! (cd "$BROWSER_DIR" && npm ls --depth=0 >/dev/null 2>&1); then
+        (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1) \
+            || { not_ok "playwright-core and axe-core install from tests/browser/package-lock.json"; test_done; }
+    fi
+}
+
+# portal_node NAME PORT [ADDRESS]: start node NAME (region NAME) with its
+# portal on 127.0.0.1:PORT (or web/address ADDRESS, e.g. "off"), and wait
+# until it is connected. Its config is $NET_DIR/NAME-portal.cfg.
+portal_node () {
+    local name=$1 address=${3:-127.0.0.1:$2}
+    printf 'node\n    name = %s\n    region = %s\n    heartbeat = 500ms\n    retry = 1s\nweb\n    address = %s\n' \
+        "$name" "$name" "$address" > "$NET_DIR/$name-portal.cfg"
+    "$NET_BIN/expertnet-node" -c "$NET_DIR/$name-portal.cfg" --datadir "$NET_DIR/$name" \
+        --endpoint "tcp://$NET_HOST:$NET_PORT" >> "$NET_DIR/$name.log" 2>&1 &
+    net_track "$name" $!
+    net_wait_connected "$name"
+}

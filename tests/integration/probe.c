@@ -17,7 +17,9 @@
     Scenarios:
       hostile  HELLO; one of every kind of malformed message, each of
                which must get ERROR with the code docs/protocol.md gives;
-               a valid SUBMIT twice under one message id (both ACKed,
+               a SUBMIT with a BSN, a date of birth or a relative's name
+               in its question (422 from the broker's own PII guard,
+               nothing stored); a valid SUBMIT twice under one message id (both ACKed,
                processed once); signatures and replays: a zeroed
                signature, a body or timestamp altered after signing, a
                key pair the broker does not know, a timestamp 8 days old
@@ -860,6 +862,28 @@ s_scenario_hostile (s_probe_t *self)
     free (id);
     id = s_send_json (self, "SUBMIT", NULL, json_object ());
     s_expect_error (self, "SUBMIT without a request", id, EN_ERR_INVALID, NULL);
+    free (id);
+    //  Personal data in the question (synthetic): the broker's own PII
+    //  guard refuses it, naming the field and the kind, and stores nothing
+    char pii_request [80];
+    snprintf (pii_request, sizeof pii_request, "%s-probe-%s-pii", self->region, suffix);
+    summary = s_summary (pii_request, self->region);
+    json_object_set_new (summary, "question", json_string (
+        "Jongen, BSN 111222333, geboren 17-05-2013, moeder Hanneke vraagt hulp."));
+    id = s_send_json (self, "SUBMIT", NULL, json_pack ("{s:o}", "request", summary));
+    s_expect_error (self, "SUBMIT with a BSN, a date of birth and a name in its question", id, EN_ERR_INVALID,
+                    "field 'request.question' contains a BSN");
+    free (id);
+    s_expect_not_stored (self, "the SUBMIT with personal data", pii_request, NULL);
+    summary = s_summary (pii_request, self->region);
+    json_object_set_new (summary, "question", json_string ("Jongen, geboren 17-05-2013, moeder Hanneke."));
+    id = s_send_json (self, "SUBMIT", NULL, json_pack ("{s:o}", "request", summary));
+    s_expect_error (self, "SUBMIT with a date of birth in its question", id, EN_ERR_INVALID, "a date of birth");
+    free (id);
+    summary = s_summary (pii_request, self->region);
+    json_object_set_new (summary, "question", json_string ("Gesprek met moeder Hanneke."));
+    id = s_send_json (self, "SUBMIT", NULL, json_pack ("{s:o}", "request", summary));
+    s_expect_error (self, "SUBMIT with a relative's name in its question", id, EN_ERR_INVALID, "a name");
     free (id);
     id = s_send_json (self, "ACCEPT", NULL, json_pack ("{s:s}", "offer", "twente-nosuch-o1"));
     s_expect_error (self, "ACCEPT of an unknown offer", id, EN_ERR_NOT_FOUND, NULL);

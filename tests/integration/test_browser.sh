@@ -6,31 +6,21 @@
 # and saves a screenshot of the overview (in the test's directory; to
 # refresh the README's picture: EN_SCREENSHOT=docs/dashboard.png).
 #
-# Needs chromium (deploy/deps.sh installs it), Node.js with npm, and
-# playwright-core in tests/browser/node_modules (installed here from
-# tests/browser/package-lock.json when missing). A missing tool is
-# installed when we are root, else the test fails: it never passes
-# without having run the browser.
+# Every dashboard page is also looked at 1280, 1440 and 390 px wide (no
+# horizontal overflow, navigation inside the header) and checked with
+# axe-core (no serious or critical WCAG 2.1 A/AA violation); screenshots
+# of each at 1280 and 390 px land in the test's directory (kept with
+# EN_SHOTS_KEEP=DIR).
+#
+# Needs chromium (deploy/deps.sh installs it), Node.js 18 or later (Debian
+# 12's own) with npm, and playwright-core 1.61 (the last for Node.js 18)
+# and axe-core in tests/browser/node_modules (installed here from
+# tests/browser/package-lock.json when missing or not as locked; see
+# browser_ready in lib.sh). A missing tool is installed when we are root,
+# else the test fails: it never passes without having run the browser.
 . "$(dirname "$0")/lib.sh"
-BROWSER_DIR=$NET_ROOT/tests/browser
 SCREENSHOT=${EN_SCREENSHOT:-}
-
-s_install () {
-    [ "$(id -u)" -eq 0 ] || return 1
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1 && return 0
-    apt-get update -qq >/dev/null 2>&1
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1
-}
-command -v chromium >/dev/null || s_install chromium
-command -v node >/dev/null || s_install nodejs
-command -v npm >/dev/null || s_install npm
-for tool in chromium node npm curl jq; do
-    command -v $tool >/dev/null || { not_ok "$tool is installed (deploy/deps.sh, or run as root)"; test_done; }
-done
-if [ ! -f "$BROWSER_DIR/node_modules/playwright-core/package.json" ]; then
-    (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1) \
-        || { not_ok "playwright-core installs from tests/browser/package-lock.json"; test_done; }
-fi
+browser_ready curl jq
 CTL=$NET_ROOT/build/tests/ctl
 [ -x "$CTL" ] || { not_ok "build/tests/ctl is built (make unit-bins)"; test_done; }
 
@@ -82,7 +72,7 @@ wait_state "$A" accepted || not_ok "an accepted request for the picture"
 
 node_status=0
 EN_URL="http://127.0.0.1:$WEB_PORT" EN_NAME=operator EN_PASSWORD=dashboard-test-wachtwoord \
-EN_SCREENSHOT="$NET_DIR/dashboard.png" \
+EN_SCREENSHOT="$NET_DIR/dashboard.png" EN_SHOTS="$NET_DIR" \
 EN_SUBMIT="'$NET_BIN/expertnet' --node '$NET_DIR/twente' --json request submit --urgency crisis --type consultatie-advies --expertise trauma --age-band 12-17 --situatie crisis" \
     timeout 180 node "$BROWSER_DIR/dashboard.js" || node_status=$?
 [ $node_status -eq 0 ] && ok "the browser test passed" || not_ok "the browser test passed (exit $node_status)"
@@ -93,6 +83,9 @@ if [ -s "$NET_DIR/dashboard.png" ]; then
         cp "$NET_DIR/dashboard.png" "$SCREENSHOT"
     fi
     ok "screenshot saved${SCREENSHOT:+ as $SCREENSHOT}"
+    if [ -n "${EN_SHOTS_KEEP:-}" ]; then
+        mkdir -p "$EN_SHOTS_KEEP" && cp "$NET_DIR"/dashboard-*.png "$EN_SHOTS_KEEP"/
+    fi
 else
     not_ok "screenshot saved"
 fi

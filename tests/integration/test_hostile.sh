@@ -35,8 +35,8 @@ refused_requests=$(awk '$1 == "#" && $2 == "refused-request" {print $3}' "$NET_D
 refused_submits=$(awk '$1 == "#" && $2 == "refused-submit" {print $3}' "$NET_DIR/probe.out")
 check "probe reported the message id of its SUBMIT" test -n "$submit"
 # x (valid body under a refused id), s0-s3 (signatures), t1-t2 (time),
-# r1 (another request under a used message id)
-check_eq "probe reported 8 refused requests" 8 "$(wc -w <<< "$refused_requests")"
+# r1 (another request under a used message id), pii (personal data in the question)
+check_eq "probe reported 9 refused requests" 9 "$(wc -w <<< "$refused_requests")"
 check_eq "probe reported 6 SUBMITs refused for signature or time" 6 "$(wc -w <<< "$refused_submits")"
 
 check "broker process still alive" kill -0 "$broker_pid"

@@ -20,21 +20,27 @@ en ijsselland node user-add ex-ij-02 --role expert --expert se-ij-02 --password-
 # --- pseudonyms ---------------------------------------------------------
 # Synthetic client (BSN 111222333 passes the 11-proef; not a real person)
 P1=$(en twente --json case add --client-id 111222333 --name "Noor Testkind" --bsn 111222333 \
-     --birth-date 2013-05-17 --address "Proefstraat 12" --school "Basisschool Het Testveld" | jq -r .case)
+     --birth-date 2013-05-17 --address "Proefstraat 12" --school "Basisschool Het Testveld" \
+     --relatives "Hanneke Testmoeder, Riet Testoma" | jq -r .case)
 P2=$(en twente --json case add --client-id " 111.222.333 " --name "Noor Testkind" | jq -r .case)
 P3=$(en ijsselland --json case add --client-id 111222333 --name "Noor Testkind" | jq -r .case)
 check "a case gets a versioned pseudonym" grep -qE '^p1-[0-9a-f]{32}$' <<< "$P1"
 check_eq "same client, same region: same pseudonym (normalized id)" "$P1" "$P2"
 check "same client, other region: another pseudonym (unlinkable)" test "$P1" != "$P3"
 check "region secret is private (0600)" test "$(stat -c %a "$NET_DIR"/twente/keys/region-secret.1)" = 600
-check "identifying data is not stored in clear" bash -c "! grep -aq 'Testkind\|Proefstraat\|Testveld\|111222333' '$NET_DIR'/twente/node.db*"
+check "identifying data is not stored in clear" bash -c "! grep -aq 'Testkind\|Proefstraat\|Testveld\|111222333\|Testmoeder' '$NET_DIR'/twente/node.db*"
 check_eq "the register shows it to the node's user" "Noor Testkind" "$(en twente --json case show "$P1" | jq -r .name)"
+check_eq "relatives are registered with the client (and kept when details are added)" "Hanneke Testmoeder,Riet Testoma" \
+    "$(en twente --json case show "$P1" | jq -r '.relatives | join(",")')"
 
 # --- PII guard ----------------------------------------------------------
 submit () { en twente request submit --case "$P1" --urgency hoog --type consultatie-advies --expertise trauma --age-band 12-17 "$@"; }
 check_exit "a question with the client's name is refused (1)" 1 submit --question "Noor heeft veel meegemaakt"
 check "the error names the field and the kind" grep -q "request.question.*name" "$NET_DIR/stderr"
 check "the error does not repeat the data" bash -c "! grep -q Noor '$NET_DIR/stderr'"
+check_exit "a registered relative's name is refused (1)" 1 submit --question "Gesprek met Hanneke Testmoeder gepland"
+check "the error names a name" grep -q "request.question.*a name" "$NET_DIR/stderr"
+check_exit "a relative's first name alone too (1)" 1 submit --question "Riet belt dagelijks"
 check_exit "a BSN in the question is refused (1)" 1 submit --question "bsn 111 222 333 bekend bij GI"
 check "the error says BSN" grep -qi "bsn" "$NET_DIR/stderr"
 check_exit "a date of birth is refused (1)" 1 submit --question "geboren 17-05-2013"
@@ -42,7 +48,7 @@ check_exit "a phone number is refused (1)" 1 submit --question "moeder bereikbaa
 check_exit "a postcode is refused (1)" 1 submit --question "woont in 7511 AB"
 check_eq "nothing was queued or sent" "0" "$(en twente --json request list | jq length)"
 check_eq "nothing reached the broker" "0" "$(enb --json broker requests | jq length)"
-check "refusals are counted for the operator" net_until 2 '.pii_guard.refused >= 4 and .pii_guard.checks > .pii_guard.refused' en twente --json node status
+check "refusals are counted for the operator" net_until 2 '.pii_guard.refused >= 6 and .pii_guard.checks > .pii_guard.refused' en twente --json node status
 check "ordinary youth-care text passes" submit --question "Jongere van 12 jaar, OTS sinds 2021, 3-milieu voorziening; overleg op 14-03"
 check "the log never holds the refused text" bash -c "! grep -q 'Noor\|111 222 333\|06-12345678' '$NET_DIR'/*.log"
 
@@ -58,6 +64,12 @@ check "the expert's node receives it" net_until 10 '. == true' bash -c \
     "'$NET_BIN/expertnet' --node '$NET_DIR/ijsselland' expert dossier '$R-o1' --expert se-ij-01 --password-file '$NET_DIR/pw-se-ij-01' >/dev/null 2>&1 && echo true"
 check "the accepting expert can read it" bash -c \
     "'$NET_BIN/expertnet' --node '$NET_DIR/ijsselland' expert dossier '$R-o1' --expert se-ij-01 --password-file '$NET_DIR/pw-se-ij-01' | grep -q DOSSIER-4c1d"
+# The broker checks operators' text itself (issue 10, item 5)
+check_exit "an operator's reason with a BSN is refused at the broker (1)" 1 enb broker close "$R" --reason "op verzoek, bsn 111222333"
+check "the refusal names the field and the kind" grep -q "field 'reason' contains a BSN" "$NET_DIR/stderr"
+check_eq "the broker counts its own refusals" "true" \
+    "$(enb --json broker status | jq '.pii_guard.refused >= 1 and .pii_guard.kinds.bsn >= 1')"
+check_eq "and the request is not closed" "accepted" "$(broker_request "$R" | jq -r .state)"
 check_exit "a different expert cannot read it (1)" 1 en ijsselland expert dossier "$R-o1" --expert se-ij-02 --password-file "$NET_DIR/pw-se-ij-02"
 check "the broker's files hold no plaintext of it" bash -c "! grep -aq 'DOSSIER-4c1d' '$NET_DIR'/overijssel/broker.db*"
 check "the broker's files hold no identifying data" bash -c "! grep -aq 'Testkind\|111222333\|Proefstraat' '$NET_DIR'/overijssel/broker.db*"
@@ -116,4 +128,8 @@ net_node twente
 net_wait_connected twente || not_ok "node restarts"
 check_exit "an edited entry breaks verification (1)" 1 en twente audit verify
 check "and the report says where" bash -c "'$NET_BIN/expertnet' --node '$NET_DIR/twente' audit verify | grep -q 'entry $SEQ'"
+# The restarted node loaded the relatives' names from its register
+check_exit "after a restart a relative's name is still refused (1)" 1 en twente request submit --urgency hoog \
+    --type consultatie-advies --expertise trauma --age-band 12-17 --question "Riet Testoma belt dagelijks"
+check "... as a name" grep -q "request.question.*a name" "$NET_DIR/stderr"
 test_done

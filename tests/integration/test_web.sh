@@ -122,6 +122,9 @@ check "the session cookie is SameSite=Strict" bash -c "echo '$cookie' | grep -q 
 check "the session is 256 random bits" bash -c "echo '$cookie' | grep -qE '^en_session=[0-9a-f]{64};'"
 check_eq "the session knows who is logged in" "anna" "$(http GET /api/me -b "$COOKIES" >/dev/null; body | jq -r .operator)"
 CSRF=$(body | jq -r .csrf)
+check_eq "a JSON login answers 200" "200" \
+    "$(http POST /login -H 'Content-Type: application/json' -d '{"name": "anna", "password": "correct horse battery"}')"
+check "... with the operator and a CSRF token" jqb '.operator == "anna" and (.csrf | length) == 32'
 
 # --- The API shows the broker's state -------------------------------------
 check_eq "/api/overview answers" "200" "$(http GET /api/overview -b "$COOKIES")"
@@ -184,6 +187,13 @@ check_eq "a POST from another site is refused (403)" "403" \
         -H 'Content-Type: application/json' -d '{"reason": "x"}')"
 check_eq "an action without a reason is refused (422)" "422" \
     "$(http POST "/api/requests/$R1/reoffer" -b "$COOKIES" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' -d '{}')"
+check_eq "... and nothing changed" "se-tw-01" "$(broker_request "$R1" | jq -r '.offers_open[0].expert')"
+# The broker's PII guard reads operators' reasons too (issue 10, item 5)
+check_eq "a reason with a BSN is refused (422)" "422" \
+    "$(http POST "/api/requests/$R1/reoffer" -b "$COOKIES" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
+        -d '{"reason": "op verzoek van moeder, bsn 111222333"}')"
+check "... naming the field and the kind, not the text" bash -c \
+    "grep -q \"field 'reason' contains a BSN\" '$NET_DIR/body' && ! grep -q 111222333 '$NET_DIR/body'"
 check_eq "... and nothing changed" "se-tw-01" "$(broker_request "$R1" | jq -r '.offers_open[0].expert')"
 
 check_eq "re-offer with a reason" "200" \

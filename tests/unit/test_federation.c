@@ -31,8 +31,8 @@
 #include <ctype.h>
 
 #include "expertnet.h"
-#include "test_fixture.h"
 #include "en_router.h"
+#include "test_fixture.h"
 #include "en_fed.h"
 
 #define EPOCH_B     "0123456789abcdef"
@@ -1047,12 +1047,17 @@ test_returned_next_peer (void **state)
     s_assert_events (a, id2, "submitted forwarded offered declined returned hiaat");
 
     //  An operator's reoffer of the hiaat does not go back to B either
+    //  (it gave it back): there is still nobody, and the operator is told
+    //  so (409) instead of "done" with nothing changed
     en_error_t error;
     en_db_t *db = en_bstore_db (a->store);
     assert_int_equal (en_db_begin (db), 0);
-    assert_int_equal (en_router_operator (a->router, "marieke", "reoffer", id2, "nog eens proberen", &error), 0);
+    assert_int_equal (en_router_operator (a->router, "marieke", "reoffer", id2, "nog eens proberen", &error), -1);
+    assert_int_equal (error.code, EN_ERR_CONFLICT);
+    assert_non_null (strstr (error.reason, "stays a hiaat"));
     assert_int_equal (en_db_commit (db), 0);
     s_assert_state (a, id2, "hiaat");
+    s_assert_events (a, id2, "submitted forwarded offered declined returned hiaat");
     s_assert_forwards (a, id2, "gelderland/returned");
     assert_int_equal (s_depth (a, "peer:gelderland"), 0);
 }
@@ -1299,6 +1304,16 @@ test_refusals (void **state)
     s_peer_refused (b, "overijssel", "FORWARD", s_forward_body (bad, twente_key, "[\"overijssel\"]"),
                     EN_ERR_INVALID);
     en_msg_destroy (&bad);
+    //  A signed SUBMIT whose question holds personal data (synthetic): B
+    //  runs the PII guard itself, whatever the origin and A checked
+    json_t *pii_body = s_submit_body ("twente-0001", "twente", "hoog", "consultatie-advies", "[\"eetstoornis\"]");
+    json_object_set_new (json_object_get (pii_body, "request"), "question",
+                         json_string ("Jongen, BSN 123456782, geboren 14-03-2012."));
+    en_msg_t *pii = s_signed ("twente", self->twente, "SUBMIT", pii_body);
+    s_peer_refused (b, "overijssel", "FORWARD", s_forward_body (pii, twente_key, "[\"overijssel\"]"),
+                    EN_ERR_INVALID);
+    en_msg_destroy (&pii);
+    s_assert_untouched (b);
     //  Brokers do not send other commands to each other
     s_peer_refused (b, "overijssel", "SUBMIT", s_submit_body ("twente-0001", "twente", "hoog",
                     "consultatie-advies", "[\"eetstoornis\"]"), EN_ERR_BAD_REQUEST);
@@ -2185,6 +2200,286 @@ test_recall (void **state)
     s_operator_refused (a, "recall", "twente-0003", EN_ERR_CONFLICT);
 }
 
+//  ---------------------------------------------------------------------
+//  A peer's adverts are believed within bounds only (issue 10, item 4)
+
+static en_fed_t *
+s_fed_new (broker_t *broker, en_metrics_t *metrics, zpoller_t *poller, zconfig_t *config)
+{
+    en_fed_t *fed = en_fed_new (broker->name, broker->store, broker->router, metrics, NULL, NULL, poller,
+                                s_not_enrolled, NULL);
+    assert_non_null (fed);
+    char err [256] = "";
+    if (en_fed_configure (fed, config, 1000, 2000, err, sizeof err))
+        fail_msg ("en_fed_configure: %s", err);
+    return fed;
+}
+
+static void
+test_advert_bounds (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a;
+    zpoller_t *poller = zpoller_new (NULL);
+    en_metrics_t *metrics = en_metrics_new ();
+    en_router_set_metrics (a->router, metrics);
+    zconfig_t *config = zconfig_new ("root", NULL);
+    zconfig_put (config, "federation/peers/gelderland/endpoint", "tcp://127.0.0.1:1");
+    zconfig_put (config, "federation/advert_max_free", "20");
+    zconfig_put (config, "federation/advert_max_total", "30");
+    en_fed_t *fed = s_fed_new (a, metrics, poller, config);
+
+    //  999,999 free places for one tag set: believed 20 (one province's
+    //  bound per role and tag set); 500 passed on from beyond: at most 20
+    //  for each of the 6 provinces it may stand for
+    bool resync;
+    en_error_t error;
+    assert_int_equal (s_advert_in (fed, a, s_advert_body (EPOCH_B, 1, true,
+        "[{\"role\":\"superexpert\",\"tagset\":\",trauma,\",\"hops\":1,\"free\":999999},"
+        " {\"role\":\"superexpert\",\"tagset\":\",adhd,\",\"hops\":1,\"free\":5},"
+        " {\"role\":\"superexpert\",\"tagset\":\",lvb,\",\"hops\":2,\"free\":500}]"), &resync, &error), 0);
+    s_assert_adverts (a, EPOCH_B, 1, "superexpert ,adhd, 1 5;superexpert ,lvb, 2 120;superexpert ,trauma, 1 20");
+    //  Operators see what it claimed, what is believed, and that it was cut
+    json_t *status = en_fed_status (fed);
+    json_t *advert = json_object_get (json_array_get (status, 0), "advert");
+    assert_int_equal (en_json_int (advert, "claimed_entries", -1), 3);
+    assert_int_equal (en_json_int (advert, "claimed_free", -1), 999999 + 5);
+    assert_int_equal (en_json_int (advert, "claimed_free_learned", -1), 500);
+    assert_int_equal (en_json_int (advert, "free", -1), 25);
+    assert_int_equal (en_json_int (advert, "free_learned", -1), 120);
+    assert_int_equal (en_json_int (advert, "clamped", -1), 1);
+    json_decref (status);
+    assert_int_equal (en_metrics_value (metrics, EN_METRIC_FED_CLAMPED, "gelderland"), 1);
+
+    //  In total: three tag sets of 20 each are within the entry bound, but
+    //  60 is more than a province (30): each is scaled down
+    assert_int_equal (s_advert_in (fed, a, s_advert_body (EPOCH_B, 2, true,
+        "[{\"role\":\"superexpert\",\"tagset\":\",trauma,\",\"hops\":1,\"free\":20},"
+        " {\"role\":\"superexpert\",\"tagset\":\",adhd,\",\"hops\":1,\"free\":20},"
+        " {\"role\":\"superexpert\",\"tagset\":\",autisme,\",\"hops\":1,\"free\":20}]"), &resync, &error), 0);
+    s_assert_adverts (a, EPOCH_B, 2, "superexpert ,adhd, 1 10;superexpert ,autisme, 1 10;superexpert ,trauma, 1 10");
+    assert_int_equal (en_metrics_value (metrics, EN_METRIC_FED_CLAMPED, "gelderland"), 2);
+    //  Deltas too: the claims follow them, the bounds hold
+    assert_int_equal (s_advert_in (fed, a, s_advert_body (EPOCH_B, 3, false,
+        "[{\"role\":\"superexpert\",\"tagset\":\",autisme,\",\"hops\":1,\"free\":0},"
+        " {\"role\":\"superexpert\",\"tagset\":\",adhd,\",\"hops\":1,\"free\":7}]"), &resync, &error), 0);
+    assert_false (resync);
+    s_assert_adverts (a, EPOCH_B, 3, "superexpert ,adhd, 1 7;superexpert ,trauma, 1 10");
+    status = en_fed_status (fed);
+    advert = json_object_get (json_array_get (status, 0), "advert");
+    assert_int_equal (en_json_int (advert, "claimed_entries", -1), 2);
+    assert_int_equal (en_json_int (advert, "claimed_free", -1), 27);
+    json_decref (status);
+    //  What we pass on to other peers is what we believe
+    json_t *learned = en_bstore_advert_learned (a->store, "utrecht", 2);
+    assert_int_equal (json_array_size (learned), 2);
+    assert_int_equal (en_json_int (json_array_get (learned, 0), "free", -1), 7);
+    assert_int_equal (en_json_int (json_array_get (learned, 1), "free", -1), 10);
+    json_decref (learned);
+
+    //  A peer that advertises room and gives the request back is counted
+    s_submit_only (a, "twente", self->twente, "twente-0001", "hoog", "[\"adhd\"]");
+    s_assert_peer (a, "twente-0001", "gelderland");
+    s_peer_ok (a, "gelderland", "STATUS", json_pack ("{s:s, s:s, s:s, s:s}", "request", "twente-0001",
+               "state", "returned", "event", "returned", "detail", "no expert available"));
+    s_assert_peer (a, "twente-0001", NULL);
+    status = en_fed_status (fed);
+    json_t *link = json_array_get (status, 0);
+    assert_int_equal (en_json_int (link, "forwards", -1), 1);
+    assert_int_equal (en_json_int (link, "forwards_returned", -1), 1);
+    json_decref (status);
+    assert_int_equal (en_metrics_value (metrics, EN_METRIC_FED_RETURNED, "gelderland"), 1);
+
+    //  Bounds that make no sense stop the configuration
+    char err [256];
+    zconfig_put (config, "federation/advert_max_free", "0");
+    assert_int_equal (en_fed_configure (fed, config, 1000, 2000, err, sizeof err), -1);
+    assert_non_null (strstr (err, "advert_max_free"));
+    zconfig_put (config, "federation/advert_max_free", "40");
+    assert_int_equal (en_fed_configure (fed, config, 1000, 2000, err, sizeof err), -1);
+    assert_non_null (strstr (err, "advert_max_total"));
+    zconfig_put (config, "federation/advert_max_free", "tien");
+    assert_int_equal (en_fed_configure (fed, config, 1000, 2000, err, sizeof err), -1);
+    zconfig_destroy (&config);
+    en_fed_destroy (&fed);
+    en_router_set_metrics (a->router, NULL);
+    en_metrics_destroy (&metrics);
+    zpoller_destroy (&poller);
+}
+
+//  ---------------------------------------------------------------------
+//  A pause of this broker is not the peer's silence (issue 10, item 11)
+
+typedef struct {
+    zcert_t *cert;              //  the fake peer's CURVE key pair
+    en_signer_t *signer;        //  its signing key
+    zsock_t *sock;              //  ROUTER it listens on
+    int port;
+    int links;                  //  LINKs it answered
+} fake_peer_t;
+
+static bool
+s_fake_peer_key (const char *name, const char *pinned_key, char curve_key [41],
+                 unsigned char sign_key [32], void *arg)
+{
+    fake_peer_t *peer = (fake_peer_t *) arg;
+    snprintf (curve_key, 41, "%s", zcert_public_txt (peer->cert));
+    memcpy (sign_key, en_signer_public (peer->signer), 32);
+    return true;
+}
+
+//  The peer answers what waits for it: LINK with WELCOME, PING with PONG.
+static void
+s_fake_peer_serve (fake_peer_t *peer)
+{
+    while (zsock_events (peer->sock) & ZMQ_POLLIN) {
+        zmsg_t *raw = zmsg_recv (peer->sock);
+        zframe_t *routing_id = zmsg_pop (raw);
+        en_error_t error;
+        en_msg_t *msg = en_msg_decode (raw, &error);
+        en_msg_t *answer = NULL;
+        if (msg && streq (en_msg_command (msg), "LINK")) {
+            peer->links++;
+            answer = en_msg_new ("WELCOME", "gelderland", json_pack ("{s:s, s:i, s:s}", "broker", "gelderland",
+                                 "heartbeat", 100, "version", EXPERTNET_VERSION));
+        }
+        else
+        if (msg && streq (en_msg_command (msg), "PING"))
+            answer = en_msg_new ("PONG", "gelderland", NULL);
+        if (answer)
+            assert_int_equal (en_msg_send (answer, peer->sock, routing_id, peer->signer), 0);
+        en_msg_destroy (&answer);
+        en_msg_destroy (&msg);
+        zframe_destroy (&routing_id);
+        zmsg_destroy (&raw);
+    }
+}
+
+//  The broker's loop for ms: poll, handle a link, tick; the peer answers
+//  when it is alive.
+static void
+s_fed_loop (en_fed_t *fed, zpoller_t *poller, fake_peer_t *peer, bool alive, int64_t ms)
+{
+    int64_t until = en_now_ms () + ms;
+    while (en_now_ms () < until) {
+        void *which = zpoller_wait (poller, 10);
+        if (which)
+            en_fed_handle (fed, which);
+        en_fed_tick (fed);
+        if (alive)
+            s_fake_peer_serve (peer);
+    }
+}
+
+static int64_t
+s_up_since (en_fed_t *fed)
+{
+    json_t *status = en_fed_status (fed);
+    int64_t since = en_json_int (json_array_get (status, 0), "up_since", 0);
+    json_decref (status);
+    return since;
+}
+
+static void
+test_link_survives_own_pause (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a;
+    fake_peer_t peer = { .cert = zcert_new () };
+    peer.signer = s_node_key (self, "gelderland");
+    en_signer_t *signer = s_node_key (self, "overijssel");
+    zcert_t *cert = zcert_new ();
+    assert_non_null (peer.signer);
+    assert_non_null (signer);
+    peer.sock = zsock_new (ZMQ_ROUTER);
+    en_keys_server (peer.sock, peer.cert);
+    peer.port = zsock_bind (peer.sock, "tcp://127.0.0.1:*");
+    assert_true (peer.port > 0);
+
+    zpoller_t *poller = zpoller_new (NULL);
+    en_fed_t *fed = en_fed_new ("overijssel", a->store, a->router, NULL, cert, signer, poller, s_fake_peer_key, &peer);
+    zconfig_t *config = zconfig_new ("root", NULL);
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", peer.port);
+    zconfig_put (config, "federation/peers/gelderland/endpoint", endpoint);
+    char err [256] = "";
+    //  Heartbeat 100 ms: three of them without a word and a link is lost
+    if (en_fed_configure (fed, config, 100, 200, err, sizeof err))
+        fail_msg ("en_fed_configure: %s", err);
+    zconfig_destroy (&config);
+    for (int i = 0; i < 300 && en_fed_link_state ("gelderland", fed) != 1; i++)
+        s_fed_loop (fed, poller, &peer, true, 10);
+    assert_int_equal (en_fed_link_state ("gelderland", fed), 1);
+    s_fed_loop (fed, poller, &peer, true, 300);
+    int64_t up_since = s_up_since (fed);
+    assert_true (up_since > 0);
+    assert_int_equal (peer.links, 1);
+    s_advert_apply (self, a, "gelderland", test_json (
+        "[{\"role\":\"superexpert\",\"tagset\":\",trauma,\",\"hops\":1,\"free\":2}]"));
+
+    //  This broker does not run for five heartbeats (SIGSTOP, a slow
+    //  disk); the peer is alive all along
+    zclock_sleep (500);
+    //  What the loop does first after the pause may be a node's batch: a
+    //  crisis request is forwarded over the link, not skipped for it
+    assert_int_equal (en_fed_link_state ("gelderland", fed), 1);
+    s_submit_only (a, "twente", self->twente, "twente-0001", "crisis", "[\"trauma\"]");
+    s_assert_state (a, "twente-0001", "forwarded");
+    s_assert_peer (a, "twente-0001", "gelderland");
+    //  ... and the link is not dropped: the same session, no new LINK
+    s_fed_loop (fed, poller, &peer, true, 500);
+    assert_int_equal (en_fed_link_state ("gelderland", fed), 1);
+    assert_int_equal (s_up_since (fed), up_since);
+    assert_int_equal (peer.links, 1);
+
+    //  A peer that really falls silent is still noticed
+    s_fed_loop (fed, poller, &peer, false, 600);
+    assert_int_equal (en_fed_link_state ("gelderland", fed), 0);
+
+    en_fed_destroy (&fed);
+    zpoller_destroy (&poller);
+    zsock_destroy (&peer.sock);
+    zcert_destroy (&peer.cert);
+    zcert_destroy (&cert);
+    en_signer_destroy (&peer.signer);
+    en_signer_destroy (&signer);
+}
+
+//  ---------------------------------------------------------------------
+//  A crisis hiaat is forwarded when the link comes up (item 11)
+
+static int
+s_retry (broker_t *broker)
+{
+    return test_retry_hiaten (broker->router, broker->store);
+}
+
+static void
+test_hiaat_rerouted_when_link_up (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a;
+    s_advert_apply (self, a, "gelderland", test_json (
+        "[{\"role\":\"superexpert\",\"tagset\":\",trauma,\",\"hops\":1,\"free\":2}]"));
+    //  The link is down: a crisis request does not wait behind it
+    s_set_link (a, "gelderland", 0);
+    s_submit_only (a, "twente", self->twente, "twente-0001", "crisis", "[\"trauma\"]");
+    s_assert_state (a, "twente-0001", "hiaat");
+    assert_int_equal (s_retry (a), 0);
+    s_assert_events (a, "twente-0001", "submitted hiaat");
+    assert_int_equal (s_depth (a, "peer:gelderland"), 0);
+
+    //  The link comes up: the hiaat is forwarded
+    s_set_link (a, "gelderland", 1);
+    assert_int_equal (s_retry (a), 1);
+    s_assert_state (a, "twente-0001", "forwarded");
+    s_assert_peer (a, "twente-0001", "gelderland");
+    s_assert_events (a, "twente-0001", "submitted hiaat rerouted forwarded");
+    assert_int_equal (s_depth (a, "peer:gelderland"), 1);
+    json_decref (s_take_expect (a, "twente", "STATUS hiaat/hiaat STATUS rerouted/submitted STATUS forwarded/forwarded"));
+    assert_int_equal (s_retry (a), 0);
+}
+
 int
 main (void)
 {
@@ -2209,6 +2504,9 @@ main (void)
         cmocka_unit_test_setup_teardown (test_two_hops, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_hop_budget, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_closed_stays_closed, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_advert_bounds, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_link_survives_own_pause, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_hiaat_rerouted_when_link_up, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -29,8 +29,11 @@
 #define S_MIN_KIND_PRECISION    0.99
 #define S_MIN_KIND_RECALL       0.99
 //  On the whole corpus, with the known hard cases (see pii_corpus.c):
-#define S_MIN_ALL_PRECISION     0.97
-#define S_MIN_ALL_RECALL        0.985
+#define S_MIN_ALL_PRECISION     0.975
+#define S_MIN_ALL_RECALL        0.96
+//  Each category of positives (the way the data is written), on the
+//  formats the rules cover:
+#define S_MIN_CATEGORY_RECALL   0.99
 
 static int
 s_setup (void **state)
@@ -94,7 +97,8 @@ test_bsn (void **state)
     S_EXPECT (pii, "bsn", "BSN-nummer 987654321");
     //  not a BSN: failing the 11-proef, too long, part of another number,
     //  all zeros, KvK/AGB numbers, money
-    S_EXPECT (pii, "-", "zaaknummer 123456789");
+    S_EXPECT (pii, "zaaknummer", "zaaknummer 123456789");     //  a court's case number identifies too
+    S_EXPECT (pii, "-", "registratie 123456789");
     S_EXPECT (pii, "-", "referentie 123 456 789");
     S_EXPECT (pii, "-", "1234567820 en 91234567820");
     S_EXPECT (pii, "-", "1.123456782 en 123456782-4 en 123456782,5");
@@ -148,7 +152,8 @@ test_birth_dates (void **state)
     S_EXPECT (pii, "geboortedatum", "is op 14-03-2012 geboren");
     S_EXPECT (pii, "geboortedatum", "is op 14-03-2012 in Enschede geboren");
     S_EXPECT (pii, "geboortedatum", "sinds 14-03-2012 (geboortedatum) ...");
-    S_EXPECT (pii, "geboortedatum", "Kamerbrief van 22 april 2021");     //  "van" is no event word
+    S_EXPECT (pii, "geboortedatum", "kind van 3-4-2012");               //  "van" is no event word
+    S_EXPECT (pii, "-", "Kamerbrief van 22 april 2021");                //  ... after an event noun it is
     S_EXPECT (pii, "geboortedatum", "Jongere, March 3, 2012, Twente");
     //  not a birth date
     S_EXPECT (pii, "-", "overleg op 14-03");
@@ -353,6 +358,184 @@ test_load_names (void **state)
     en_pii_destroy (&pii);
 }
 
+//  ---------------------------------------------------------------------
+//  What youth-care text identifies people by (issue 10, item 6). Each of
+//  these was missed by the guard before; all data is invented.
+
+static void
+test_case_numbers (void **state)
+{
+    en_pii_t *pii = (en_pii_t *) *state;
+    //  the courts: zaak- and rekestnummer, hof, parket
+    S_EXPECT (pii, "zaaknummer", "zaaknummer rechtbank C/05/123456 / JE RK 23-456");
+    S_EXPECT (pii, "zaaknummer", "beschikking C/08/298765, OTS verlengd");
+    S_EXPECT (pii, "zaaknummer", "verzoekschrift JE RK 23-456 ingediend");
+    S_EXPECT (pii, "zaaknummer", "FA RK 22/1234 gezag");
+    S_EXPECT (pii, "zaaknummer", "hoger beroep 200.123.456/01");
+    S_EXPECT (pii, "zaaknummer", "parketnummer 05/123456-23");
+    S_EXPECT (pii, "zaaknummer", "strafzaak 05/123456-23");
+    S_EXPECT (pii, "zaaknummer", "rekestnummer: 23-1234");
+    S_EXPECT (pii, "zaaknummer", "rolnr. 654321");
+    //  the Raad and Veilig Thuis
+    S_EXPECT (pii, "zaaknummer", "Raad voor de Kinderbescherming, zaaknr. 2023.01234");
+    S_EXPECT (pii, "zaaknummer", "RvdK 2023-01234 onderzoek loopt");
+    S_EXPECT (pii, "zaaknummer", "kenmerk RvdK 7654321");
+    S_EXPECT (pii, "zaaknummer", "melding VT-2023-012345");
+    S_EXPECT (pii, "zaaknummer", "Veilig Thuis meldingsnummer 1234567");
+    S_EXPECT (pii, "zaaknummer", "VT-nummer: 23/4567");
+    //  not a case number
+    S_EXPECT (pii, "-", "zaaknummer volgt, rekest ingediend, kenmerk van LVB is traagheid");
+    S_EXPECT (pii, "-", "VT 2023: 412 meldingen; RvdK 2024 jaarverslag");
+    S_EXPECT (pii, "-", "dossier 2024-0012, artikel 1:255 BW, 12/20, 05/12");
+    S_EXPECT (pii, "-", "ADHD 12-17 jaar, LVB 18-23, HAVO 12-16");
+    S_EXPECT (pii, "-", "Melding Veilig Thuis op 3-4, onderzoek door de Raad.");
+}
+
+static void
+test_social_media (void **state)
+{
+    en_pii_t *pii = (en_pii_t *) *state;
+    S_EXPECT (pii, "social-media", "actief als @lisa_2011");
+    S_EXPECT (pii, "social-media", "(@tygo.x) plaatst filmpjes");
+    S_EXPECT (pii, "social-media", "zie instagram.com/fenna.official");
+    S_EXPECT (pii, "social-media", "zie https://www.instagram.com/fenna_tw/");
+    S_EXPECT (pii, "social-media", "filmpjes op tiktok.com/@kees_vlog");
+    S_EXPECT (pii, "social-media", "snapchat: yasmina_053");
+    S_EXPECT (pii, "social-media", "insta @noa2010");
+    S_EXPECT (pii, "social-media", "Snap noa.xo stuurt berichten");
+    S_EXPECT (pii, "social-media", "TikTok-account kees.tw");
+    S_EXPECT (pii, "social-media", "facebook.com/sanne.vlog");
+    //  an e-mail address is an e-mail address
+    S_EXPECT (pii, "e-mailadres", "mail lisa_2011@example.nl");
+    //  platforms and '@' without an account
+    S_EXPECT (pii, "-", "zit veel op snapchat en tiktok; ik snap het niet; Snapchat-account 2x per dag");
+    S_EXPECT (pii, "-", "zorgen over instagram-gebruik, reclame via instagram.com");
+    S_EXPECT (pii, "-", "afspraak @ school, @school, @home, groep@, 3 @ 4");
+}
+
+static void
+test_school (void **state)
+{
+    en_pii_t *pii = (en_pii_t *) *state;
+    S_EXPECT (pii, "school", "zit in groep 7 van De Regenboog in Hengelo");
+    S_EXPECT (pii, "school", "zit in groep 7 van de Regenboog");
+    S_EXPECT (pii, "school", "groep 5 van basisschool De Esch");
+    S_EXPECT (pii, "school", "klas 2b van het Twents Carmel College");
+    S_EXPECT (pii, "school", "klas 3 havo op het Bonhoeffer College");
+    S_EXPECT (pii, "school", "de brugklas van het Stedelijk Lyceum");
+    S_EXPECT (pii, "school", "naar basisschool De Wegwijzer in Almelo");
+    S_EXPECT (pii, "school", "op obs Kameleon te Raalte");
+    S_EXPECT (pii, "school", "leerling van het Noordik College in Almelo");
+    //  a class, a school or a town alone is not enough
+    S_EXPECT (pii, "-", "zit in groep 8 van de basisschool, daarna VO");
+    S_EXPECT (pii, "-", "klas 2 van het VMBO, groep 7 in Hengelo, groep 3 op school, klas 3 van de Havo");
+    S_EXPECT (pii, "-", "Groep 3 van Jeugdzorg Plus; klas 2 op het Praktijkonderwijs");
+    S_EXPECT (pii, "-", "School in Hengelo heeft geen plek; de basisschool in de wijk ook niet");
+    S_EXPECT (pii, "-", "een college in Enschede, het lyceum in Zwolle");
+}
+
+static void
+test_initials (void **state)
+{
+    en_pii_t *pii = (en_pii_t *) *state;
+    S_EXPECT (pii, "initialen", "Betreft J.K. (2011), aangemeld");
+    S_EXPECT (pii, "initialen", "Betreft J.K. 2011, aangemeld");
+    S_EXPECT (pii, "initialen", "Betreft JK 2011, aangemeld");
+    S_EXPECT (pii, "initialen", "Betreft J. (2010)");
+    S_EXPECT (pii, "initialen", "Betreft A.B.C., 2009");
+    S_EXPECT (pii, "initialen", "Betreft M.R. ('11)");
+    S_EXPECT (pii, "initialen", "Betreft J. K. (2011)");
+    //  abbreviations with a year, initials without one
+    S_EXPECT (pii, "-", "OTS 2021 verlengd, GGZ 2024, MDO 2025, JGZ 2023, PGB 2022");
+    S_EXPECT (pii, "-", "VT 2023, ET 2024, WMO 2015, HALT 2023");
+    S_EXPECT (pii, "-", "J.K. is aangemeld; JK zit in groep 7; N.B. 2024 volgt");
+    S_EXPECT (pii, "-", "JK 1980");             //  without dots or brackets: not a youth's year
+    S_EXPECT (pii, "-", "(Van Dam in het NRC, 2017; SCP 2020; XY, 2019)");     //  citations
+}
+
+static void
+test_relatives (void **state)
+{
+    en_pii_t *pii = (en_pii_t *) *state;
+    S_EXPECT (pii, "naam", "gesprek met moeder Hanneke");
+    S_EXPECT (pii, "naam", "vader Jan de Vries wil meer contact");
+    S_EXPECT (pii, "naam", "vader de Graaf wil meer contact");
+    S_EXPECT (pii, "naam", "logeert bij oma Riet");
+    S_EXPECT (pii, "naam", "Stiefvader Mark is uit beeld");
+    S_EXPECT (pii, "naam", "tante Els en oom Kees denken mee");
+    S_EXPECT (pii, "naam", "mevrouw El Idrissi belde");
+    S_EXPECT (pii, "naam", "juf Marieke ziet het ook");
+    S_EXPECT (pii, "naam", "pleegmoeder \xc3\x96zlem");
+    S_EXPECT (pii, "naam", "met moeder (Hanneke) gesproken");
+    //  relatives without a name
+    S_EXPECT (pii, "-", "moeder is overbelast, vader uit beeld, oma en opa helpen");
+    S_EXPECT (pii, "-", "vader heeft een Marokkaanse achtergrond, moeder Nederlandse");
+    S_EXPECT (pii, "-", "de moeder van de jongere; moeder GGZ; vader Veilig Thuis-melding");
+    S_EXPECT (pii, "-", "Moeder Overbelast, Oma Zorgt, Broer Zit vast; mentor Wiskunde");
+    //  relatives registered at the node (case add --relatives) are names on the list
+    en_pii_t *other = en_pii_new ();
+    S_EXPECT (other, "-", "Gesprek met Hanneke Wolters.");
+    assert_int_equal (en_pii_add_name (other, "Hanneke Wolters"), 0);
+    S_EXPECT (other, "naam", "Gesprek met Hanneke Wolters.");
+    en_pii_destroy (&other);
+}
+
+static void
+test_spelled_numbers (void **state)
+{
+    en_pii_t *pii = (en_pii_t *) *state;
+    //  123456782 and 0612345678 in words, and with O for zero
+    S_EXPECT (pii, "bsn", "BSN een twee drie vier vijf zes zeven acht twee");
+    S_EXPECT (pii, "bsn", "nummer twaalf vierendertig zesenvijftig achtenzeventig twee");
+    S_EXPECT (pii, "bsn", "nummer een-twee-drie-vier-vijf-zes-zeven-acht-twee");
+    S_EXPECT (pii, "bsn", "nummer 123 vier vijf zes 782");
+    S_EXPECT (pii, "bsn", "nummer 1OOOOOOO9 klopt?");          //  100000009 passes the 11-proef
+    S_EXPECT (pii, "telefoonnummer", "bel nul zes twaalf vierendertig zesenvijftig achtenzeventig");
+    S_EXPECT (pii, "telefoonnummer", "bel nul zes een twee drie vier vijf zes zeven acht");
+    S_EXPECT (pii, "telefoonnummer", "bel O6-12345678");
+    S_EXPECT (pii, "telefoonnummer", "bel O612345678");
+    S_EXPECT (pii, "telefoonnummer", "bel nul zes 12345678");
+    S_EXPECT (pii, "telefoonnummer", "bel O53-1234567");
+    S_EXPECT (pii, "telefoonnummer", "bel nul drieënvijftig een twee drie vier vijf zes zeven");
+    //  counts in words, and plain digits with spaces, stay what they were
+    S_EXPECT (pii, "-", "twee keer per week, drie uur per dag, een of twee gesprekken");
+    S_EXPECT (pii, "-", "zes tot acht weken; nul of een plek; 1 2 3 4 5 6 7 8 2");
+    S_EXPECT (pii, "-", "O6 en OO7 en Oost 2021");
+}
+
+static void
+test_address_in_words (void **state)
+{
+    en_pii_t *pii = (en_pii_t *) *state;
+    S_EXPECT (pii, "adres", "woont op Dorpsstraat nummer zeventien");
+    S_EXPECT (pii, "adres", "woont op de Kerkstraat nr. 12");
+    S_EXPECT (pii, "adres", "woont aan de Molenweg honderdvijftien");
+    S_EXPECT (pii, "adres", "woont aan de Beukenlaan drieëntwintig");
+    S_EXPECT (pii, "adres", "Dorpsstraat huisnummer een");
+    S_EXPECT (pii, "adres", "woont aan de Brink nummer zes");           //  after a cue, no suffix needed
+    S_EXPECT (pii, "-", "op de Markt twee keer aangesproken; Kerkstraat een paar keer");
+    S_EXPECT (pii, "-", "vader woont aan de Kerkstraat sinds twee jaar");
+}
+
+//  Meeting and report dates are not birth dates: an event noun before
+//  the date says what it is.
+static void
+test_event_dates (void **state)
+{
+    en_pii_t *pii = (en_pii_t *) *state;
+    S_EXPECT (pii, "-", "overleg op 12-03-2026, rapportage d.d. 5 januari 2026");
+    S_EXPECT (pii, "-", "Overleg 12-03-2025: plan vastgesteld");
+    S_EXPECT (pii, "-", "Verslag MDO 14-03-2024; MDO-verslag 14-3-2024");
+    S_EXPECT (pii, "-", "Rapportage van 5 januari 2025 besproken; brief van 22 april 2021");
+    S_EXPECT (pii, "-", "Besproken in het MDO van 3 maart 2025; evaluatie 12-03-2025");
+    S_EXPECT (pii, "-", "Beschikking kinderrechter 14-03-2024");
+    //  still a birth date: no event, or a birth cue after the event's date
+    S_EXPECT (pii, "geboortedatum", "Jongere 14-03-2012, aangemeld");
+    S_EXPECT (pii, "geboortedatum", "Intake gedaan voor meisje, 14-03-2012");
+    S_EXPECT (pii, "geboortedatum", "Overleg over de zus, 14-03-2012");
+    S_EXPECT (pii, "geboortedatum", "brief van 3 maart 2012 (geboortedatum)");
+}
+
 //  The ordinary youth-care text from the issue, and more like it.
 static void
 test_ordinary_text (void **state)
@@ -542,7 +725,7 @@ test_counts (void **state)
     assert_int_equal (json_integer_value (json_object_get (counts, "checks")), 5);
     assert_int_equal (json_integer_value (json_object_get (counts, "refused")), 4);
     json_t *kinds = json_object_get (counts, "kinds");
-    assert_int_equal (json_object_size (kinds), 8);
+    assert_int_equal (json_object_size (kinds), 12);
     assert_int_equal (json_integer_value (json_object_get (kinds, "naam")), 2);
     assert_int_equal (json_integer_value (json_object_get (kinds, "telefoonnummer")), 1);
     assert_int_equal (json_integer_value (json_object_get (kinds, "bsn")), 1);
@@ -560,7 +743,8 @@ static void
 test_kind_text (void **state)
 {
     const char *kinds [] = { "bsn", "geboortedatum", "postcode", "telefoonnummer",
-                             "e-mailadres", "iban", "adres", "naam" };
+                             "e-mailadres", "iban", "adres", "naam", "zaaknummer",
+                             "social-media", "school", "initialen" };
     for (size_t k = 0; k < sizeof kinds / sizeof kinds [0]; k++)
         assert_string_not_equal (en_pii_kind_text (kinds [k]), "personal data");
     assert_string_equal (en_pii_kind_text ("bsn"), "a BSN (burgerservicenummer)");
@@ -576,6 +760,7 @@ test_kind_text (void **state)
 typedef struct {
     size_t positives, negatives, found, false_pos;
     size_t tp [PII_CORPUS_KINDS], fp [PII_CORPUS_KINDS], fn [PII_CORPUS_KINDS];
+    size_t category_found [PII_CORPUS_CATEGORIES], category_count [PII_CORPUS_CATEGORIES];
     double precision, recall;
     double kind_precision [PII_CORPUS_KINDS], kind_recall [PII_CORPUS_KINDS];
 } s_figures_t;
@@ -585,14 +770,16 @@ s_figures_add (s_figures_t *f, const pii_sample_t *sample, int rc, const char *f
 {
     size_t kinds = PII_CORPUS_KINDS, expected = kinds, got = kinds;
     for (size_t k = 0; k < kinds; k++) {
-        if (sample->kind && streq (sample->kind, pii_kinds [k].kind))
+        if (sample->kind && streq (sample->kind, pii_kind_names [k]))
             expected = k;
-        if (rc && streq (found_kind, pii_kinds [k].kind))
+        if (rc && streq (found_kind, pii_kind_names [k]))
             got = k;
     }
     if (sample->kind) {
         f->positives++;
         f->found += rc;
+        f->category_count [sample->category]++;
+        f->category_found [sample->category] += expected == got;
     }
     else {
         f->negatives++;
@@ -622,9 +809,14 @@ s_figures_print (s_figures_t *f, const char *title)
         size_t tp = f->tp [k], fp = f->fp [k], fn = f->fn [k];
         f->kind_precision [k] = tp + fp? (double) tp / (double) (tp + fp): 1;
         f->kind_recall [k] = tp + fn? (double) tp / (double) (tp + fn): 1;
-        printf ("    %-16s %9.4f %9.4f %5zu %5zu %5zu\n", pii_kinds [k].kind,
+        printf ("    %-16s %9.4f %9.4f %5zu %5zu %5zu\n", pii_kind_names [k],
                 f->kind_precision [k], f->kind_recall [k], tp, fp, fn);
     }
+    printf ("    %-24s %9s %5s\n", "category", "recall", "found");
+    for (size_t c = 0; c < PII_CORPUS_CATEGORIES; c++)
+        printf ("    %-24s %9.4f %3zu/%zu\n", pii_kinds [c].label,
+                f->category_count [c] ? (double) f->category_found [c] / (double) f->category_count [c] : 1,
+                f->category_found [c], f->category_count [c]);
 }
 
 static void
@@ -666,6 +858,8 @@ test_corpus (void **state)
         assert_true (formats.kind_precision [k] >= S_MIN_KIND_PRECISION);
         assert_true (formats.kind_recall [k] >= S_MIN_KIND_RECALL);
     }
+    for (size_t c = 0; c < PII_CORPUS_CATEGORIES; c++)
+        assert_true ((double) formats.category_found [c] >= S_MIN_CATEGORY_RECALL * (double) formats.category_count [c]);
     assert_true (all.precision >= S_MIN_ALL_PRECISION);
     assert_true (all.recall >= S_MIN_ALL_RECALL);
 }
@@ -687,6 +881,14 @@ main (void)
         cmocka_unit_test_setup_teardown (test_address, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_names, s_setup, s_teardown),
         cmocka_unit_test (test_load_names),
+        cmocka_unit_test_setup_teardown (test_case_numbers, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_social_media, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_school, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_initials, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_relatives, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_spelled_numbers, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_address_in_words, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_event_dates, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_ordinary_text, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_positions, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_check_json, s_setup, s_teardown),

@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "expertnet.h"
-#include "test_fixture.h"
 #include "en_router.h"
+#include "test_fixture.h"
 
 typedef struct {
     char dir [64];              //  temporary directory
@@ -923,6 +923,236 @@ test_refuse_expert_of_other_node (void **state)
     s_refused (self, "node-twente", "twente", "OFFER", json_object (), EN_ERR_BAD_REQUEST);
 }
 
+//  ---------------------------------------------------------------------
+//  A hiaat is routed again when what it lacked appears (issue 10, item 11)
+
+static int
+s_retry (fixture_t *self)
+{
+    return test_retry_hiaten (self->router, self->store);
+}
+
+static void
+s_assert_events (fixture_t *self, const char *request_id, const char *expected)
+{
+    char buf [512];
+    s_events (self, request_id, buf, sizeof buf);
+    if (!streq (buf, expected))
+        fail_msg ("events of %s are '%s', expected '%s'", request_id, buf, expected);
+}
+
+static int64_t
+s_statuses (fixture_t *self, const char *request_id)
+{
+    return en_db_int (en_bstore_db (self->store),
+        "SELECT count(*) FROM outbox WHERE dest = 'node-twente' AND command = 'STATUS'"
+        " AND json_extract (body, '$.request') = ?", "s", request_id);
+}
+
+static void
+test_hiaat_rerouted_when_expert_appears (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_submit (self, "node-twente", "twente-0001", "twente", "regulier", "consultatie-advies", "[\"eetstoornis\"]");
+    s_assert_state (self, "twente-0001", "hiaat");
+    //  Still nobody: nothing is written, however often it is tried
+    int64_t statuses = s_statuses (self, "twente-0001");
+    assert_int_equal (s_retry (self), 0);
+    assert_int_equal (s_retry (self), 0);
+    s_assert_events (self, "twente-0001", "submitted hiaat");
+    assert_int_equal (s_statuses (self, "twente-0001"), statuses);
+
+    //  An expert is published: the hiaat is offered to them, and says why
+    s_publish (self, "node-achterhoek", "achterhoek",
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"eetstoornis\"],\"capacity\":1}]");
+    assert_int_equal (s_retry (self), 1);
+    s_assert_state (self, "twente-0001", "offered");
+    s_assert_offered (self, "twente-0001", "se-ah-01");
+    s_assert_events (self, "twente-0001", "submitted hiaat rerouted offered");
+    assert_int_equal (en_db_int (en_bstore_db (self->store),
+        "SELECT count(*) FROM outbox WHERE dest = 'node-twente' AND command = 'STATUS'"
+        " AND json_extract (body, '$.event') = 'rerouted' AND json_extract (body, '$.state') = 'submitted'"
+        " AND json_extract (body, '$.request') = 'twente-0001'", NULL), 1);
+    assert_int_equal (s_retry (self), 0);
+
+    //  Capacity frees: the second request (a hiaat while se-ah-01 was
+    //  full) is offered when the first is closed
+    s_submit (self, "node-twente", "twente-0002", "twente", "regulier", "consultatie-advies", "[\"eetstoornis\"]");
+    s_assert_state (self, "twente-0002", "hiaat");
+    s_accept_open (self, "node-achterhoek", "achterhoek", "twente-0001");
+    assert_int_equal (s_retry (self), 0);
+    s_assert_state (self, "twente-0002", "hiaat");
+    s_close (self, "node-twente", "twente", "twente-0001");
+    assert_int_equal (s_retry (self), 1);
+    s_assert_offered (self, "twente-0002", "se-ah-01");
+    s_assert_events (self, "twente-0002", "submitted hiaat rerouted offered");
+
+    //  For a bounded time only: a hiaat older than the retry time of its
+    //  urgency stays one (and 0 turns retrying off)
+    s_submit (self, "node-twente", "twente-0003", "twente", "regulier", "consultatie-advies", "[\"autisme\"]");
+    s_submit (self, "node-twente", "twente-0004", "twente", "crisis", "consultatie-advies", "[\"autisme\"]");
+    assert_int_equal (en_db_exec (en_bstore_db (self->store),
+        "UPDATE hiaten SET at = at - 25 * 3600 * 1000 WHERE request_id = 'twente-0003'", NULL), 0);
+    en_router_set_hiaat_retry (self->router, "crisis", 0);
+    s_publish (self, "node-achterhoek", "achterhoek",
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"eetstoornis\"],\"capacity\":1},"
+        " {\"id\":\"se-ah-02\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"autisme\"],\"capacity\":2}]");
+    assert_int_equal (s_retry (self), 0);
+    s_assert_state (self, "twente-0003", "hiaat");
+    s_assert_state (self, "twente-0004", "hiaat");
+    en_router_set_hiaat_retry (self->router, "crisis", 3600 * 1000);
+    assert_int_equal (s_retry (self), 1);
+    s_assert_offered (self, "twente-0004", "se-ah-02");
+    s_assert_state (self, "twente-0003", "hiaat");
+}
+
+//  An operator's re-offer of a hiaat asks again who let an offer expire
+//  (not who declined), and says so when there is still nobody
+static void
+test_reoffer_hiaat_asks_again (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_publish (self, "node-achterhoek", "achterhoek",
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"trauma\"],\"capacity\":2},"
+        " {\"id\":\"se-ah-02\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    s_submit (self, "node-twente", "twente-0001", "twente", "crisis", "consultatie-advies", "[\"trauma\"]");
+    s_assert_offered (self, "twente-0001", "se-ah-01");
+    s_decline_open (self, "node-achterhoek", "achterhoek", "twente-0001");
+    s_assert_offered (self, "twente-0001", "se-ah-02");
+    //  se-ah-02 does not answer in time: nobody is left, a hiaat
+    en_db_t *db = en_bstore_db (self->store);
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_expire (self->router, en_now_ms () + 3600 * 1000), 1);
+    assert_int_equal (en_db_commit (db), 0);
+    s_assert_state (self, "twente-0001", "hiaat");
+    assert_int_equal (s_retry (self), 0);
+
+    //  The operator re-offers: se-ah-02 (expired) is asked again, se-ah-01
+    //  (declined) is not
+    en_error_t error;
+    assert_int_equal (en_db_begin (db), 0);
+    if (en_router_operator (self->router, "anna", "reoffer", "twente-0001", "se-ah-02 is terug", &error))
+        fail_msg ("reoffer refused: %d %s", error.code, error.reason);
+    assert_int_equal (en_db_commit (db), 0);
+    s_assert_state (self, "twente-0001", "offered");
+    s_assert_offered (self, "twente-0001", "se-ah-02");
+    assert_int_equal (s_offers_to (self, "twente-0001", "se-ah-02"), 2);
+    assert_int_equal (s_offers_to (self, "twente-0001", "se-ah-01"), 1);
+    s_assert_events (self, "twente-0001",
+                     "submitted offered declined offered expired hiaat operator-reoffer offered");
+
+    //  se-ah-02 declines now: a hiaat again, and a re-offer finds nobody:
+    //  409, nothing written
+    s_decline_open (self, "node-achterhoek", "achterhoek", "twente-0001");
+    s_assert_state (self, "twente-0001", "hiaat");
+    char before [512];
+    s_events (self, "twente-0001", before, sizeof before);
+    int64_t statuses = s_statuses (self, "twente-0001");
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_operator (self->router, "anna", "reoffer", "twente-0001", "nog eens", &error), -1);
+    assert_int_equal (en_db_commit (db), 0);
+    assert_int_equal (error.code, EN_ERR_CONFLICT);
+    assert_non_null (strstr (error.reason, "nobody is available"));
+    s_assert_state (self, "twente-0001", "hiaat");
+    s_assert_events (self, "twente-0001", before);
+    assert_int_equal (s_statuses (self, "twente-0001"), statuses);
+}
+
+//  The broker runs the PII guard itself on every free text it receives:
+//  refused with 422 naming the field and the kind, and nothing stored.
+static void
+s_refused_pii (fixture_t *self, const char *node, const char *region, const char *command,
+               json_t *body, const char *expected)
+{
+    en_error_t error;
+    if (s_handle (self, node, region, command, body, &error) == 0)
+        fail_msg ("%s with personal data was accepted", command);
+    assert_int_equal (error.code, EN_ERR_INVALID);
+    if (strncmp (error.reason, expected, strlen (expected)) != 0)
+        fail_msg ("%s refused with '%s', expected '%s...'", command, error.reason, expected);
+}
+
+static json_t *
+s_submit_question (const char *id, const char *question)
+{
+    json_t *body = s_submit_body (id, "twente", "hoog", "consultatie-advies", "[\"lvb\"]");
+    json_object_set_new (json_object_get (body, "request"), "question", json_string (question));
+    return body;
+}
+
+static void
+test_pii_guard (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    en_db_t *db = en_bstore_db (self->store);
+    s_publish (self, "node-ijsselland", "ijsselland",
+        "[{\"id\":\"se-ij-01\",\"role\":\"superexpert\",\"region\":\"ijsselland\",\"expertise\":[\"lvb\"],\"capacity\":2},"
+        " {\"id\":\"pr-ij-01\",\"role\":\"procesregisseur\",\"region\":\"ijsselland\",\"expertise\":[],"
+        "  \"capacity\":2,\"bovenregionaal\":true}]");
+    int64_t outbox = en_db_int (db, "SELECT count(*) FROM outbox", NULL);
+
+    //  A SUBMIT sent straight to the broker with a BSN, a name and a date
+    //  of birth in its question (synthetic data)
+    s_refused_pii (self, "node-twente", "twente", "SUBMIT",
+        s_submit_question ("twente-0001", "Zoon, BSN 123456782, geboren 14-03-2012, moeder Fatima "
+                           "vraagt hulp."),
+        "field 'request.question' contains a BSN (burgerservicenummer)");
+    s_refused_pii (self, "node-twente", "twente", "SUBMIT",
+        s_submit_question ("twente-0001", "Moeder Hanneke vraagt hulp voor haar zoon, BSN 123456782."),
+        "field 'request.question' contains a name;");
+    s_refused_pii (self, "node-twente", "twente", "SUBMIT",
+        s_submit_question ("twente-0001", "Jongen, geboren 14-03-2012, loopt vast."),
+        "field 'request.question' contains a date of birth");
+    //  ... or in a tag
+    json_t *body = s_submit_question ("twente-0001", "Welke behandeling past?");
+    json_array_append_new (json_object_get (json_object_get (body, "request"), "expertise"),
+                           json_string ("123456782"));
+    s_refused_pii (self, "node-twente", "twente", "SUBMIT", body,
+                   "field 'request.expertise[1]' contains a BSN");
+    //  Nothing of it was stored, nothing queued
+    assert_null (en_bstore_request (self->store, "twente-0001"));
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM requests", NULL), 0);
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM events", NULL), 0);
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM outbox", NULL), outbox);
+
+    //  Clean text passes, the request id is not read as a number
+    s_ok (self, "node-twente", "twente", "SUBMIT",
+          s_submit_question ("twente-12345672", "Overleg op 14-03 met school; OTS sinds 2021."));
+    char offer [128];
+    s_offer_id (self, "twente-12345672", offer, sizeof offer);
+    //  A decline reason, advice and a close outcome are free text too
+    s_refused_pii (self, "node-ijsselland", "ijsselland", "DECLINE",
+        json_pack ("{s:s, s:s}", "offer", offer, "reason", "ken het gezin, bel 06-12345678"),
+        "field 'decline.reason' contains a phone number");
+    s_accept (self, "node-ijsselland", "ijsselland", offer);
+    s_refused_pii (self, "node-ijsselland", "ijsselland", "ADVICE",
+        json_pack ("{s:s, s:s}", "offer", offer, "text", "Meld het gezin aan op de Kerkstraat 12."),
+        "field 'advice.text' contains a street address");
+    s_refused_pii (self, "node-twente", "twente", "CLOSE",
+        json_pack ("{s:s, s:s}", "request", "twente-12345672", "outcome", "geplaatst, rekening NL91ABNA0417164300"),
+        "field 'close.outcome' contains a bank account number");
+    s_assert_state (self, "twente-12345672", "accepted");
+
+    //  An operator's reason (control socket and dashboard both come here)
+    en_error_t error;
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_operator (self->router, "anna", "close", "twente-12345672",
+                                          "op verzoek, BSN 123456782", &error), -1);
+    assert_int_equal (en_db_rollback (db), 0);
+    assert_int_equal (error.code, EN_ERR_INVALID);
+    assert_string_equal (error.reason, "field 'reason' contains a BSN (burgerservicenummer); nothing was stored "
+                                       "(remove it; the summary must not identify the child)");
+    s_assert_state (self, "twente-12345672", "accepted");
+    char events [256];
+    assert_string_equal (s_events (self, "twente-12345672", events, sizeof events), "submitted offered accepted");
+    //  The refused text is nowhere in the store
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM events WHERE detail LIKE '%123456782%'"
+                                     " OR detail LIKE '%06-1234%' OR detail LIKE '%NL91%'", NULL), 0);
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM outbox WHERE body LIKE '%Kerkstraat%'"
+                                     " OR body LIKE '%123456782%' OR body LIKE '%NL91%'", NULL), 0);
+    s_close (self, "node-twente", "twente", "twente-12345672");
+}
+
 int
 main (void)
 {
@@ -949,8 +1179,11 @@ main (void)
         cmocka_unit_test_setup_teardown (test_refuse_close_not_origin, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_refuse_expert_of_other_node, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_open_offer_reserves_capacity, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_hiaat_rerouted_when_expert_appears, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_reoffer_hiaat_asks_again, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_refuse_accept_when_full, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_refuse_submit_for_other_region, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_pii_guard, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

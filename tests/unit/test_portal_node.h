@@ -1,0 +1,190 @@
+/*  test_portal_node - a stand-in for the node loop, for tests of the
+    portal server without a node: an actor with a ROUTER on
+    TEST_PORTAL_ENDPOINT that answers the control verbs the portal calls
+    with fixed, synthetic JSON (accounts: mara medewerker, eva expert
+    se-tw-01, bob beheerder, ida expert without an expert id; their
+    pwhash from the json object
+    given to the actor), refuses a question holding the BSN 123456782 as
+    the PII guard does, and on "CALLS" over its pipe answers every
+    "verb:_user" it was asked so far. Used by tests/unit/test_portal.c
+    and the browser test's stub (tests/integration/portal_stub.c). */
+#ifndef TEST_PORTAL_NODE_H_INCLUDED
+#define TEST_PORTAL_NODE_H_INCLUDED
+
+#include <sodium.h>
+
+#define TEST_PORTAL_ENDPOINT "inproc://test-portal-node"
+
+static json_t *
+s_answer (const char *verb, json_t *args, json_t *hashes, int *code, const char **error)
+{
+    const char *name = en_json_str (args, "name");
+    if (streq (verb, "user-get")) {
+        static const char *accounts [][3] = {
+            { "mara", "medewerker", NULL }, { "eva", "expert", "se-tw-01" }, { "bob", "beheerder", NULL },
+            { "ida", "expert", NULL },      //  (an expert account without its expert id)
+            { NULL, NULL, NULL } };
+        for (int i = 0; name && accounts [i][0]; i++)
+            if (streq (name, accounts [i][0]))
+                return json_pack ("{s:s, s:s, s:s, s:s?, s:n, s:b, s:b}", "name", name, "role", accounts [i][1],
+                                  "pwhash", en_json_str (hashes, name), "expert", accounts [i][2],
+                                  "totp_secret", "totp_required", false, "disabled", false);
+        *code = 404;
+        *error = "no such user";
+        return NULL;
+    }
+    if (streq (verb, "offer")) {
+        const char *id = en_json_str (args, "offer") ?: "";
+        const char *expert = streq (id, "twente-00000001-o1") ? "se-tw-01"
+                           : streq (id, "twente-00000002-o1") ? "se-tw-02" : NULL;
+        if (!expert) {
+            *code = 404;
+            *error = "no offer";
+            return NULL;
+        }
+        return json_pack ("{s:s, s:s, s:s, s:s, s:I, s:s, s:{s:s, s:s, s:[s], s:s, s:s}}",
+                          "id", id, "request_id", "twente-00000001", "expert", expert, "kind", "offer",
+                          "deadline", (json_int_t) (en_now_ms () + 600000), "state", "open", "request",
+                          "urgency", "crisis", "question_type", "consultatie-advies", "expertise", "trauma",
+                          "age_band", "12-17", "question", "Hoe verder na de crisisopname?");
+    }
+    if (streq (verb, "submit")) {
+        const char *question = en_json_str (json_object_get (args, "request"), "question") ?: "";
+        if (strstr (question, "123456782")) {
+            *code = 422;
+            *error = "field 'question' contains a BSN (burgerservicenummer); nothing was sent (remove it; "
+                     "the summary must not identify the child)";
+            return NULL;
+        }
+        return json_pack ("{s:s, s:s}", "id", "twente-00000003", "state", "queued");
+    }
+    if (streq (verb, "request"))
+        return json_pack ("{s:s, s:s, s:{s:s, s:s, s:[s], s:s}, s:[]}", "id", en_json_str (args, "id") ?: "",
+                          "state", "advice", "summary", "urgency", "hoog", "question_type", "consultatie-advies",
+                          "expertise", "trauma", "age_band", "12-17", "events");
+    if (streq (verb, "tags"))
+        return json_pack ("[{s:s, s:b}]", "tag", "trauma", "available", true);
+    if (streq (verb, "experts"))
+        return json_pack ("[{s:s, s:i, s:[s]}]", "id", "se-tw-01", "capacity", 1, "expertise", "trauma");
+    if (streq (verb, "status"))
+        return json_pack ("{s:s, s:b, s:{s:i, s:i, s:{s:i}}}", "node", "twente", "connected", true,
+                          "pii_guard", "checks", 12, "refused", 1, "kinds", "bsn", 1);
+    if (streq (verb, "accept") || streq (verb, "login-event") || streq (verb, "reply"))
+        return json_object ();
+    int64_t now = en_now_ms ();
+    if (streq (verb, "requests"))
+        return json_pack ("[{s:s, s:s, s:I, s:I, s:{s:s, s:s, s:s, s:[s], s:s}},"
+                          " {s:s, s:s, s:s, s:I, s:I, s:{s:s, s:s, s:[s], s:s}}]",
+                          "id", "twente-00000001", "state", "offered", "created", (json_int_t) (now - 600000),
+                          "updated", (json_int_t) (now - 300000), "summary", "case", "P-7Q2M4X", "urgency", "crisis",
+                          "question_type", "consultatie-advies", "expertise", "trauma", "age_band", "12-17",
+                          "id", "twente-00000002", "state", "advice", "expert", "se-tw-01",
+                          "created", (json_int_t) (now - 86400000), "updated", (json_int_t) (now - 3600000),
+                          "summary", "urgency", "hoog", "question_type", "procesregie", "expertise", "lvb",
+                          "age_band", "4-11");
+    if (streq (verb, "inbox"))
+        return json_pack ("[{s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:{s:{s:s, s:s, s:[s], s:s, s:s}}}]",
+                          "id", "twente-00000001-o1", "request_id", "twente-00000001", "expert", "se-tw-01",
+                          "kind", "offer", "deadline", (json_int_t) (now + 540000), "state", "open",
+                          "received", (json_int_t) (now - 60000), "request", "summary", "urgency", "crisis",
+                          "question_type", "consultatie-advies", "expertise", "trauma", "age_band", "12-17",
+                          "question", "Hoe verder na de crisisopname?");
+    if (streq (verb, "cases"))
+        return json_pack ("[{s:s, s:I, s:I, s:i}]", "pseudonym", "P-7Q2M4X", "created", (json_int_t) (now - 864000000),
+                          "updated", (json_int_t) (now - 600000), "requests", 1);
+    if (streq (verb, "users"))
+        return json_pack ("[{s:s, s:s, s:n, s:I, s:b}, {s:s, s:s, s:s, s:I, s:b}]",
+                          "name", "mara", "role", "medewerker", "expert", "created", (json_int_t) (now - 864000000),
+                          "totp", true, "name", "eva", "role", "expert", "expert", "se-tw-01",
+                          "created", (json_int_t) (now - 864000000), "totp", true);
+    if (streq (verb, "notifications"))
+        return json_pack ("{s:{s:s}, s:{s:i, s:i}, s:[{s:i, s:s, s:s, s:s, s:s, s:i, s:I}]}",
+                          "settings", "starttls", "required", "counts", "wacht", 0, "verzonden", 1,
+                          "notifications", "id", 1, "kind", "aanbod", "urgency", "crisis", "channel", "email",
+                          "state", "verzonden", "attempts", 1, "created", (json_int_t) (now - 60000));
+    if (streq (verb, "audit-show"))
+        return json_pack ("[{s:i, s:I, s:s, s:s, s:s, s:s}]", "seq", 1, "at", (json_int_t) (now - 60000),
+                          "event", "case.read", "actor", "mara", "action", "read", "outcome", "ok");
+    *code = 400;
+    *error = "unknown verb";
+    return NULL;
+}
+
+//  Answers verbs on TEST_PORTAL_ENDPOINT; "CALLS" on the pipe gets "verb:_user ..."
+static void
+s_node_actor (zsock_t *pipe, void *args)
+{
+    json_t *hashes = (json_t *) args;
+    zsock_t *router = zsock_new_router (TEST_PORTAL_ENDPOINT);
+    if (!router) {
+        zsock_signal (pipe, 0);
+        return;
+    }
+    zpoller_t *poller = zpoller_new (pipe, router, NULL);
+    char *calls = strdup ("");
+    zsock_signal (pipe, 0);
+    while (true) {
+        zsock_t *which = (zsock_t *) zpoller_wait (poller, -1);
+        if (which == pipe) {
+            char *command = zstr_recv (pipe);
+            bool term = !command || streq (command, "$TERM");
+            if (command && streq (command, "CALLS"))
+                zstr_send (pipe, calls);
+            zstr_free (&command);
+            if (term)
+                break;
+        }
+        else
+        if (which == router) {
+            zframe_t *routing_id;
+            char *verb;
+            json_t *request;
+            if (en_control_recv (router, &routing_id, &verb, &request))
+                continue;
+            int code = 0;
+            const char *error = NULL;
+            json_t *result = s_answer (verb, request, hashes, &code, &error);
+            char *more = NULL;
+            if (asprintf (&more, "%s%s:%s", calls, verb, en_json_str (request, "_user") ?: "-") > 0) {
+                free (calls);
+                calls = more;
+                more = NULL;
+                if (asprintf (&more, "%s ", calls) > 0) {
+                    free (calls);
+                    calls = more;
+                }
+            }
+            en_control_reply (router, routing_id, result, code, result ? NULL : error);
+            zframe_destroy (&routing_id);
+            zstr_free (&verb);
+            json_decref (request);
+        }
+        else
+            break;
+    }
+    free (calls);
+    zpoller_destroy (&poller);
+    zsock_destroy (&router);
+}
+
+//  The accounts' password hashes, {name: pwhash}, each password
+//  "<name> haar wachtwoord": what s_node_actor takes. NULL on failure.
+static json_t *
+s_node_accounts (void)
+{
+    json_t *hashes = json_object ();
+    const char *names [] = { "mara", "eva", "bob", "ida", NULL };
+    for (int i = 0; names [i]; i++) {
+        char password [64], hash [crypto_pwhash_STRBYTES];
+        snprintf (password, sizeof password, "%s haar wachtwoord", names [i]);
+        if (crypto_pwhash_str (hash, password, strlen (password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                               crypto_pwhash_MEMLIMIT_INTERACTIVE)) {
+            json_decref (hashes);
+            return NULL;
+        }
+        json_object_set_new (hashes, names [i], json_string (hash));
+    }
+    return hashes;
+}
+
+#endif
