@@ -911,9 +911,11 @@ s_handle_reliable (en_node_t *self, en_msg_t *msg)
             zsys_warning ("status for unknown request %s ignored", request);
         if (rc == 0 && streq (en_json_str (body, "state"), "accepted") && s_release_dossier (self, body))
             return EN_ERR_INTERNAL;
-        //  Staff hear of advice and of a hiaat
-        const char *state = en_json_str (body, "state");
-        const char *staff_kind = en_json_str (body, "advice") ? "advies" : streq (state, "hiaat") ? "hiaat" : NULL;
+        //  Staff hear of advice and of a request becoming a hiaat (the
+        //  event, not the state: an operator's note on a hiaat is no news)
+        const char *event_name = en_json_str (body, "event");
+        const char *staff_kind = en_json_str (body, "advice") ? "advies"
+                               : event_name && streq (event_name, "hiaat") ? "hiaat" : NULL;
         if (rc == 0 && staff_kind) {
             json_t *row = en_nstore_request (self->store, request);
             int queued = s_notify_queue (self, staff_kind, NULL, request, NULL,
