@@ -514,10 +514,12 @@ s_handle_accept (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
         json_object_set_new (accepted, "box_key", json_string (en_json_str (record, "box_key")));
     json_decref (record);
     if (full) {
+        //  Capacity was lowered after the offer was made (expert is
+        //  borrowed from offer: the error is set before offer goes)
+        en_error_set (error, EN_ERR_CONFLICT, "expert '%s' has no free capacity", expert);
         json_decref (accepted);
-        //  Capacity was lowered after the offer was made
         json_decref (offer);
-        return en_error_set (error, EN_ERR_CONFLICT, "expert '%s' has no free capacity", expert);
+        return -1;
     }
     json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
     s_count_answer (self, offer, "accepted");
