@@ -58,7 +58,7 @@ s_load_config (const en_daemon_t *daemon, const char *config_path, const char *d
             fprintf (stderr, "%s: config file %s does not exist\n", daemon->program, config_path);
             return NULL;
         }
-        config = zconfig_load (config_path);
+        config = en_zpl_load (config_path);
         if (!config) {
             fprintf (stderr, "%s: config file %s is not valid ZPL\n", daemon->program, config_path);
             return NULL;
