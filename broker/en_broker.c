@@ -828,22 +828,11 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
             s_reply_error (self, routing_id, node, &error);
             goto done;
         }
-        en_db_t *db = en_bstore_db (self->store);
-        en_db_savepoint (db);
         en_router_set_sender_key (self->router_sm, enrolled->sign_key);
-        int rc = is_peer ? en_router_handle_peer (self->router_sm, node, msg, &error)
-                         : en_router_handle (self->router_sm, node, peer->region, msg, &error);
-        if (rc == 0) {
-            en_db_release (db);
-            en_seen_put (db, msg, 0, NULL);
+        if (en_router_receive (self->router_sm, node, peer->region, is_peer, msg, &error) == 0)
             s_reply_ack (self, routing_id, en_msg_id (msg));
-        }
-        else {
-            en_db_rollback_to (db);
-            if (error.code != EN_ERR_INTERNAL)      //  internal: let it retry
-                en_seen_put (db, msg, error.code, error.reason);
+        else
             s_reply_error (self, routing_id, node, &error);
-        }
     }
 done:
     en_msg_destroy (&msg);

@@ -457,8 +457,10 @@ s_handle_availability (en_router_t *self, const char *node, const char *node_reg
             return en_error_set (error, EN_ERR_INVALID, "experts[%zu]: region must be the node's region '%s'",
                                  index, node_region);
     }
-    if (en_bstore_experts_replace (self->store, node, experts, err, sizeof err))
-        return en_error_set (error, EN_ERR_CONFLICT, "%s", err);
+    //  A store error is not the node's: 500, so it is sent again
+    int rc = en_bstore_experts_replace (self->store, node, experts, err, sizeof err);
+    if (rc)
+        return en_error_set (error, rc == 1 ? EN_ERR_CONFLICT : EN_ERR_INTERNAL, "%s", err);
     zsys_info ("node %s published %zu experts", node, json_array_size (experts));
     return 0;
 }
@@ -1047,6 +1049,25 @@ en_router_handle (en_router_t *self, const char *node, const char *node_region,
 }
 
 int
+en_router_receive (en_router_t *self, const char *node, const char *node_region,
+                   bool is_peer, en_msg_t *msg, en_error_t *error)
+{
+    en_db_t *db = en_bstore_db (self->store);
+    if (en_db_savepoint (db))
+        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+    int rc = is_peer ? en_router_handle_peer (self, node, msg, error)
+                     : en_router_handle (self, node, node_region, msg, error);
+    if (rc == 0 && (en_seen_put (db, msg, 0, NULL) || en_db_release (db)))
+        rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+    if (rc == 0)
+        return 0;
+    en_db_rollback_to (db);
+    if (error->code != EN_ERR_INTERNAL)
+        en_seen_put (db, msg, error->code, error->reason);
+    return -1;
+}
+
+int
 en_router_expire (en_router_t *self, int64_t now)
 {
     self->actor = self->name;
@@ -1058,7 +1079,12 @@ en_router_expire (en_router_t *self, int64_t now)
         const char *offer_id = en_json_str (offer, "id");
         json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
         en_db_t *db = en_bstore_db (self->store);
-        en_db_savepoint (db);
+        if (en_db_savepoint (db)) {
+            //  Without a savepoint a failure could not be undone alone
+            zsys_error ("request %s: could not expire offer %s", en_json_str (request, "id"), offer_id);
+            json_decref (request);
+            continue;
+        }
         en_metrics_count (self->metrics, EN_METRIC_OFFER_OUTCOME, "expired", 1);
         if (en_bstore_offer_close (self->store, offer_id, "expired", "no answer before deadline")
         ||  s_transition (self, request, en_json_str (request, "state"), "expired",
@@ -1067,14 +1093,13 @@ en_router_expire (en_router_t *self, int64_t now)
                     json_pack ("{s:s, s:s, s:s, s:s}", "offer", offer_id,
                                "request_id", en_json_str (request, "id"),
                                "expert", en_json_str (offer, "expert"), "reason", "expired"))
-        ||  s_route (self, request)) {
+        ||  s_route (self, request)
+        ||  en_db_release (db)) {
             en_db_rollback_to (db);
             zsys_error ("request %s: could not expire offer %s", en_json_str (request, "id"), offer_id);
         }
-        else {
-            en_db_release (db);
+        else
             expired++;
-        }
         json_decref (request);
     }
     json_decref (due);
@@ -1103,21 +1128,22 @@ en_router_node_revoked (en_router_t *self, const char *node)
     json_array_foreach (open, index, offer) {
         json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
         en_db_t *db = en_bstore_db (self->store);
-        en_db_savepoint (db);
-        en_metrics_count (self->metrics, EN_METRIC_OFFER_OUTCOME, "withdrawn", 1);
-        if (!request
+        bool saved = en_db_savepoint (db) == 0;
+        if (saved)
+            en_metrics_count (self->metrics, EN_METRIC_OFFER_OUTCOME, "withdrawn", 1);
+        if (!saved || !request
         ||  en_bstore_offer_close (self->store, en_json_str (offer, "id"), "withdrawn", "revoked")
         ||  s_transition (self, request, en_json_str (request, "state"), "revoked",
                           en_json_str (offer, "expert"), detail, NULL)
-        ||  s_route (self, request)) {
-            en_db_rollback_to (db);
+        ||  s_route (self, request)
+        ||  en_db_release (db)) {
+            if (saved)
+                en_db_rollback_to (db);
             zsys_error ("node %s revoked: could not route offer %s again", node, en_json_str (offer, "id"));
             rc = -1;
         }
-        else {
-            en_db_release (db);
+        else
             routed++;
-        }
         json_decref (request);
     }
     json_decref (open);
