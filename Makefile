@@ -124,7 +124,19 @@ test: deps
 	@$(MAKE) --no-print-directory all unit-bins
 	@tests/run.sh
 
-unit-bins: $(UNIT_BINS) $(TOOL_BINS) $(REPLAY_BINS)
+# A broker with the control verb "fault" (arms en_db's fault countdown), for
+# tests/integration/test_faults.sh only: en_broker.c built with -DEN_FAULTS.
+FAULT_BROKER := $(BUILD)/tests/faults/expertnet-broker
+$(BUILD)/tests/faults/en_broker.o: broker/en_broker.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (EN_FAULTS)"
+	@$(CC) $(CFLAGS) -DEN_FAULTS -MMD -MP -c $< -o $@
+
+$(FAULT_BROKER): $(BUILD)/tests/faults/en_broker.o $(filter-out %/en_broker.o,$(BROKER_OBJ)) $(LIBEN)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+unit-bins: $(UNIT_BINS) $(TOOL_BINS) $(REPLAY_BINS) $(FAULT_BROKER)
 
 # make fuzz: the harnesses built by clang with libFuzzer, ASan and UBSan,
 # into their own directory (the library is compiled again, instrumented).

@@ -1468,6 +1468,20 @@ s_handle_control (en_broker_t *self, zsock_t *sock)
         result = case_id ? en_audit_case (en_bstore_db (self->store), case_id)
                          : en_audit_tail (en_bstore_db (self->store), en_json_int (args, "limit", 50));
     }
+#ifdef EN_FAULTS
+    //  Test builds only (build/tests/faults/expertnet-broker, for
+    //  tests/integration/test_faults.sh): {"countdown": N} makes the N-th
+    //  store write from now fail (0 disarms); answers whether the fault
+    //  armed before fired.
+    else
+    if (streq (verb, "fault")) {
+        en_db_t *db = en_bstore_db (self->store);
+        result = json_pack ("{s:b}", "fired", en_db_fault_fired (db));
+        int64_t countdown = en_json_int (args, "countdown", -1);
+        if (countdown >= 0 && countdown <= 1000000)
+            en_db_fault_countdown (db, (int) countdown);
+    }
+#endif
     else
         failure = "unknown verb";
     en_control_reply (sock, routing_id, result, code, failure);
