@@ -525,8 +525,12 @@ s_handle_accept (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
     }
     json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
     s_count_answer (self, offer, "accepted");
-    int rc = en_bstore_offer_close (self->store, en_json_str (offer, "id"), "accepted", NULL)
-          || s_transition (self, request, "accepted", "accepted", expert, NULL, accepted);
+    //  s_transition takes accepted; when it is not reached, accepted goes
+    int rc = en_bstore_offer_close (self->store, en_json_str (offer, "id"), "accepted", NULL);
+    if (rc)
+        json_decref (accepted);
+    else
+        rc = s_transition (self, request, "accepted", "accepted", expert, NULL, accepted);
     json_decref (request);
     json_decref (offer);
     return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
@@ -822,8 +826,13 @@ s_handle_peer_status (en_router_t *self, const char *peer, en_msg_t *msg, en_err
             json_object_set_new (extra, "via", json_string (peer));
         char via [100];
         snprintf (via, sizeof via, "via %s", en_json_str (extra, "via"));
-        if ((streq (state, "closed") && en_bstore_forward_end (self->store, request_id, peer, "closed"))
-        ||  s_transition (self, request, state, event, expert, detail ? detail : via, extra))
+        //  s_transition takes extra; when it is not reached, extra goes
+        if (streq (state, "closed") && en_bstore_forward_end (self->store, request_id, peer, "closed")) {
+            json_decref (extra);
+            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+        }
+        else
+        if (s_transition (self, request, state, event, expert, detail ? detail : via, extra))
             rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
     }
     json_decref (request);
