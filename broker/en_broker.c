@@ -890,22 +890,11 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
             s_reply_error (self, routing_id, node, &error);
             goto done;
         }
-        en_db_t *db = en_bstore_db (self->store);
-        en_db_savepoint (db);
         en_router_set_sender_key (self->router_sm, enrolled->sign_key);
-        int rc = is_peer ? en_router_handle_peer (self->router_sm, node, msg, &error)
-                         : en_router_handle (self->router_sm, node, peer->region, msg, &error);
-        if (rc == 0) {
-            en_db_release (db);
-            en_seen_put (db, msg, 0, NULL);
+        if (en_router_receive (self->router_sm, node, peer->region, is_peer, msg, &error) == 0)
             s_reply_ack (self, routing_id, en_msg_id (msg));
-        }
-        else {
-            en_db_rollback_to (db);
-            if (error.code != EN_ERR_INTERNAL)      //  internal: let it retry
-                en_seen_put (db, msg, error.code, error.reason);
+        else
             s_reply_error (self, routing_id, node, &error);
-        }
     }
 done:
     en_msg_destroy (&msg);
@@ -1602,6 +1591,20 @@ s_handle_control (en_broker_t *self, zsock_t *sock)
         result = case_id ? en_audit_case (en_bstore_db (self->store), case_id)
                          : en_audit_tail (en_bstore_db (self->store), en_json_int (args, "limit", 50));
     }
+#ifdef EN_FAULTS
+    //  Test builds only (build/tests/faults/expertnet-broker, for
+    //  tests/integration/test_faults.sh): {"countdown": N} makes the N-th
+    //  store write from now fail (0 disarms); answers whether the fault
+    //  armed before fired.
+    else
+    if (streq (verb, "fault")) {
+        en_db_t *db = en_bstore_db (self->store);
+        result = json_pack ("{s:b}", "fired", en_db_fault_fired (db));
+        int64_t countdown = en_json_int (args, "countdown", -1);
+        if (countdown >= 0 && countdown <= 1000000)
+            en_db_fault_countdown (db, (int) countdown);
+    }
+#endif
     else
         failure = "unknown verb";
     //  A store that failed for want of space says so, not "could not ..."

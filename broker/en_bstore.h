@@ -18,8 +18,8 @@ int en_bstore_node_seen (en_bstore_t *self, const char *name, const char *region
 //  Every node that ever said HELLO: {name, region, first_seen, last_seen}.
 json_t *en_bstore_nodes (en_bstore_t *self);
 
-//  Experts: replace the full list published by node. Returns 0, or -1 with
-//  err (e.g. an id owned by another node).
+//  Experts: replace the full list published by node. Returns 0; 1 with
+//  err when an id is owned by another node; -1 with err on a store error.
 int en_bstore_experts_replace (en_bstore_t *self, const char *node, json_t *experts,
                                char *err, size_t errlen);
 //  An expert row with its current load, or NULL.

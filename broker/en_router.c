@@ -569,8 +569,10 @@ s_handle_availability (en_router_t *self, const char *node, const char *node_reg
             return en_error_set (error, EN_ERR_INVALID, "experts[%zu]: region must be the node's region '%s'",
                                  index, node_region);
     }
-    if (en_bstore_experts_replace (self->store, node, experts, err, sizeof err))
-        return en_error_set (error, EN_ERR_CONFLICT, "%s", err);
+    //  A store error is not the node's: 500, so it is sent again
+    int rc = en_bstore_experts_replace (self->store, node, experts, err, sizeof err);
+    if (rc)
+        return en_error_set (error, rc == 1 ? EN_ERR_CONFLICT : EN_ERR_INTERNAL, "%s", err);
     en_db_log (en_bstore_db (self->store), "node %s published %zu experts", node, json_array_size (experts));
     return 0;
 }
@@ -626,17 +628,21 @@ s_handle_accept (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
         json_object_set_new (accepted, "box_key", json_string (en_json_str (record, "box_key")));
     json_decref (record);
     if (full) {
-        json_decref (accepted);
-        //  Capacity was lowered after the offer was made (expert is the
-        //  offer's: the message is written before the offer is freed)
+        //  Capacity was lowered after the offer was made (expert is
+        //  borrowed from offer: the error is set before offer goes)
         en_error_set (error, EN_ERR_CONFLICT, "expert '%s' has no free capacity", expert);
+        json_decref (accepted);
         json_decref (offer);
         return -1;
     }
     json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
     s_count_answer (self, offer, "accepted");
-    int rc = en_bstore_offer_close (self->store, en_json_str (offer, "id"), "accepted", NULL)
-          || s_transition (self, request, "accepted", "accepted", expert, NULL, accepted);
+    //  s_transition takes accepted; when it is not reached, accepted goes
+    int rc = en_bstore_offer_close (self->store, en_json_str (offer, "id"), "accepted", NULL);
+    if (rc)
+        json_decref (accepted);
+    else
+        rc = s_transition (self, request, "accepted", "accepted", expert, NULL, accepted);
     json_decref (request);
     json_decref (offer);
     return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
@@ -955,8 +961,13 @@ s_handle_peer_status (en_router_t *self, const char *peer, en_msg_t *msg, en_err
             json_object_set_new (extra, "via", json_string (peer));
         char via [100];
         snprintf (via, sizeof via, "via %s", en_json_str (extra, "via"));
-        if ((streq (state, "closed") && en_bstore_forward_end (self->store, request_id, peer, "closed"))
-        ||  s_transition (self, request, state, event, expert, detail ? detail : via, extra))
+        //  s_transition takes extra; when it is not reached, extra goes
+        if (streq (state, "closed") && en_bstore_forward_end (self->store, request_id, peer, "closed")) {
+            json_decref (extra);
+            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+        }
+        else
+        if (s_transition (self, request, state, event, expert, detail ? detail : via, extra))
             rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
     }
     json_decref (request);
@@ -1193,6 +1204,25 @@ en_router_handle (en_router_t *self, const char *node, const char *node_region,
 }
 
 int
+en_router_receive (en_router_t *self, const char *node, const char *node_region,
+                   bool is_peer, en_msg_t *msg, en_error_t *error)
+{
+    en_db_t *db = en_bstore_db (self->store);
+    if (en_db_savepoint (db))
+        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+    int rc = is_peer ? en_router_handle_peer (self, node, msg, error)
+                     : en_router_handle (self, node, node_region, msg, error);
+    if (rc == 0 && (en_seen_put (db, msg, 0, NULL) || en_db_release (db)))
+        rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+    if (rc == 0)
+        return 0;
+    en_db_rollback_to (db);
+    if (error->code != EN_ERR_INTERNAL)
+        en_seen_put (db, msg, error->code, error->reason);
+    return -1;
+}
+
+int
 en_router_expire (en_router_t *self, int64_t now)
 {
     self->actor = self->name;
@@ -1204,7 +1234,12 @@ en_router_expire (en_router_t *self, int64_t now)
         const char *offer_id = en_json_str (offer, "id");
         json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
         en_db_t *db = en_bstore_db (self->store);
-        en_db_savepoint (db);
+        if (en_db_savepoint (db)) {
+            //  Without a savepoint a failure could not be undone alone
+            zsys_error ("request %s: could not expire offer %s", en_json_str (request, "id"), offer_id);
+            json_decref (request);
+            continue;
+        }
         en_metrics_count (self->metrics, EN_METRIC_OFFER_OUTCOME, "expired", 1);
         if (en_bstore_offer_close (self->store, offer_id, "expired", "no answer before deadline")
         ||  s_transition (self, request, en_json_str (request, "state"), "expired",
@@ -1213,17 +1248,16 @@ en_router_expire (en_router_t *self, int64_t now)
                     json_pack ("{s:s, s:s, s:s, s:s}", "offer", offer_id,
                                "request_id", en_json_str (request, "id"),
                                "expert", en_json_str (offer, "expert"), "reason", "expired"))
-        ||  s_route (self, request)) {
+        ||  s_route (self, request)
+        ||  en_db_release (db)) {
             en_db_rollback_to (db);
             //  A full disk is one condition, said once by en_db and the broker
             if (!en_db_full (db))
                 zsys_error ("request %s: could not expire offer %s", en_json_str (request, "id"), offer_id);
             failed++;
         }
-        else {
-            en_db_release (db);
+        else
             expired++;
-        }
         json_decref (request);
     }
     json_decref (due);
@@ -1291,21 +1325,22 @@ en_router_node_revoked (en_router_t *self, const char *node)
     json_array_foreach (open, index, offer) {
         json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
         en_db_t *db = en_bstore_db (self->store);
-        en_db_savepoint (db);
-        en_metrics_count (self->metrics, EN_METRIC_OFFER_OUTCOME, "withdrawn", 1);
-        if (!request
+        bool saved = en_db_savepoint (db) == 0;
+        if (saved)
+            en_metrics_count (self->metrics, EN_METRIC_OFFER_OUTCOME, "withdrawn", 1);
+        if (!saved || !request
         ||  en_bstore_offer_close (self->store, en_json_str (offer, "id"), "withdrawn", "revoked")
         ||  s_transition (self, request, en_json_str (request, "state"), "revoked",
                           en_json_str (offer, "expert"), detail, NULL)
-        ||  s_route (self, request)) {
-            en_db_rollback_to (db);
+        ||  s_route (self, request)
+        ||  en_db_release (db)) {
+            if (saved)
+                en_db_rollback_to (db);
             zsys_error ("node %s revoked: could not route offer %s again", node, en_json_str (offer, "id"));
             rc = -1;
         }
-        else {
-            en_db_release (db);
+        else
             routed++;
-        }
         json_decref (request);
     }
     json_decref (open);
