@@ -5,17 +5,33 @@
 #   make test     install what the tests need; unit tests (cmocka) + integration tests
 #   make bench    benchmarks in tests/bench (ratios against same-run baselines)
 #   make install  install binaries, configs and systemd units (PREFIX, DESTDIR)
+#   make fuzz     build the libFuzzer harnesses (tests/fuzz, clang) and run
+#                 each for FUZZ_SECONDS (default 30) under ASan + UBSan
+#   make test SANITIZE=1   everything built with -fsanitize=address,undefined
 
 CC      ?= cc
 PKGS    := libczmq libzmq libsodium sqlite3 jansson libmicrohttpd libcurl liboath
 CFLAGS  ?= -O2 -g
-override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
            -Werror=implicit-function-declaration -Iinclude \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+override CFLAGS += $(BASE_CFLAGS)
 override LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+# SANITIZE=1: AddressSanitizer + UndefinedBehaviorSanitizer (gcc has both).
+# Undefined behaviour aborts (no recovery), so a test that meets it fails.
+SANITIZE ?=
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+ifeq ($(SANITIZE),1)
+override CFLAGS += $(SAN_FLAGS)
+endif
 
 PREFIX  ?= /usr/local
 BUILD   := build
+# Objects depend on the compiler and flags they were built with, so that
+# `make test SANITIZE=1` and a plain `make test` never mix objects.
+FLAGS_STAMP := $(BUILD)/.cflags
+$(shell mkdir -p $(BUILD); echo '$(CC) $(CFLAGS)' | cmp -s - $(FLAGS_STAMP) || echo '$(CC) $(CFLAGS)' > $(FLAGS_STAMP))
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBEN   := $(BUILD)/libexpertnet.a
@@ -32,8 +48,14 @@ TOOL_SRC  := $(wildcard tests/integration/*.c)
 TOOL_BINS := $(TOOL_SRC:tests/integration/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 BENCH_BINS:= $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+# One libFuzzer harness per decoder (tests/fuzz/fuzz_NAME.c). make test
+# replays each committed corpus (tests/fuzz/corpus/NAME) through the harness
+# built with the normal compiler and tests/fuzz/replay.c as main.
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES:= $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/tests/test_fuzz_%)
 
-.PHONY: all deps deps-demo demo test unit integration bench install clean check-deps
+.PHONY: all deps deps-demo demo test unit integration bench install clean check-deps fuzz fuzz-corpus unit-bins
 
 all: check-deps $(BINS)
 
@@ -46,7 +68,7 @@ deps:
 deps-demo:
 	@deploy/deps.sh demo
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
@@ -71,7 +93,7 @@ $(BUILD)/bin/expertnet: $(CLI_OBJ) $(LIBEN)
 
 # Unit tests link the broker's and node's own modules (not their main()).
 TEST_LINK := $(filter-out %/broker_main.o,$(BROKER_OBJ)) $(filter-out %/node_main.o,$(NODE_OBJ))
-$(BUILD)/tests/%: tests/unit/%.c $(TEST_LINK) $(LIBEN)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(TEST_LINK) $(LIBEN)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
 	@$(CC) $(CFLAGS) -Ibroker -Inode -o $@ $< $(TEST_LINK) $(LIBEN) $(LDLIBS) -lcmocka
@@ -81,6 +103,12 @@ $(TOOL_BINS): $(BUILD)/tests/%: tests/integration/%.c $(TEST_LINK) $(LIBEN)
 	@mkdir -p $(dir $@)
 	@echo "  TOOL    $@"
 	@$(CC) $(CFLAGS) -Ibroker -Inode -o $@ $< $(TEST_LINK) $(LIBEN) $(LDLIBS)
+
+# Corpus replays: the harness with replay.c as main, normal compiler.
+$(REPLAY_BINS): $(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(LIBEN)
+	@mkdir -p $(dir $@)
+	@echo "  REPLAY  $@"
+	@$(CC) $(CFLAGS) -DFUZZ_CORPUS='"tests/fuzz/corpus/$*"' -o $@ $< tests/fuzz/replay.c $(LIBEN) $(LDLIBS)
 
 $(BUILD)/bench/%: tests/bench/%.c tests/bench/bench_util.h $(TEST_LINK) $(LIBEN)
 	@mkdir -p $(dir $@)
@@ -96,7 +124,52 @@ test: deps
 	@$(MAKE) --no-print-directory all unit-bins
 	@tests/run.sh
 
-unit-bins: $(UNIT_BINS) $(TOOL_BINS)
+# A broker with the control verb "fault" (arms en_db's fault countdown), for
+# tests/integration/test_faults.sh only: en_broker.c built with -DEN_FAULTS.
+FAULT_BROKER := $(BUILD)/tests/faults/expertnet-broker
+$(BUILD)/tests/faults/en_broker.o: broker/en_broker.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (EN_FAULTS)"
+	@$(CC) $(CFLAGS) -DEN_FAULTS -MMD -MP -c $< -o $@
+
+$(FAULT_BROKER): $(BUILD)/tests/faults/en_broker.o $(filter-out %/en_broker.o,$(BROKER_OBJ)) $(LIBEN)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+unit-bins: $(UNIT_BINS) $(TOOL_BINS) $(REPLAY_BINS) $(FAULT_BROKER)
+
+# make fuzz: the harnesses built by clang with libFuzzer, ASan and UBSan,
+# into their own directory (the library is compiled again, instrumented).
+# Needs clang and libclang-rt-14-dev: deploy/deps.sh fuzz.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_CFLAGS  := -g -O1 $(BASE_CFLAGS) $(SAN_FLAGS)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/%.o)
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
+.SECONDARY: $(FUZZ_LIB_OBJ)
+
+$(FUZZ_DIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ)
+	@echo "  FUZZ    $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS)
+
+# Seed corpora (committed): `make fuzz-corpus` writes them again.
+$(BUILD)/tests/gen_corpus: tests/fuzz/gen_corpus.c tests/fuzz/fuzz.h $(LIBEN)
+	@mkdir -p $(dir $@)
+	@$(CC) $(CFLAGS) -o $@ $< $(LIBEN) $(LDLIBS)
+
+fuzz-corpus: $(BUILD)/tests/gen_corpus
+	@$(BUILD)/tests/gen_corpus tests/fuzz/corpus
+
+fuzz: check-deps
+	@deploy/deps.sh fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_NAMES)
 
 bench: all $(BENCH_BINS)
 	@tests/bench/run.sh

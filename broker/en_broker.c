@@ -716,35 +716,6 @@ s_peer_enrolled (const char *name, const char *pinned_key, char curve_key [41],
     return false;
 }
 
-//  ANCHOR from a node or a peer broker: the head of its access log, kept
-//  here and logged in our own chain, so a sender that rewrites its whole
-//  log later fails `audit verify --anchors` (docs/audit.md).
-static int
-s_handle_anchor (en_broker_t *self, const char *sender, en_msg_t *msg, en_error_t *error)
-{
-    json_t *body = en_msg_body (msg);
-    json_t *seq = json_object_get (body, "seq");
-    const char *hash = en_json_str (body, "hash");
-    bool hex = hash && strlen (hash) == 64 && strspn (hash, "0123456789abcdef") == 64;
-    if (!json_is_integer (seq) || json_integer_value (seq) < 0 || !hex)
-        return en_error_set (error, EN_ERR_INVALID, "ANCHOR needs 'seq' (integer >= 0) and 'hash' (64 lowercase hex)");
-    char conflict [256], detail [300];
-    int64_t at = en_json_int (body, "at", en_msg_timestamp (msg));
-    if (en_bstore_anchor_put (self->store, sender, json_integer_value (seq), hash, at, en_msg_id (msg),
-                              conflict, sizeof conflict))
-        return en_error_set (error, EN_ERR_INTERNAL, "store error");
-    if (*conflict)
-        zsys_error ("AUDIT: %s anchored a head that does not follow its earlier ones: %s; "
-                    "its access log may have been rewritten", sender, conflict);
-    snprintf (detail, sizeof detail, "head %" PRId64 " %s%s%s", (int64_t) json_integer_value (seq), hash,
-              *conflict ? "; does not follow: " : "", conflict);
-    en_audit_entry_t entry = { .event = "audit.anchor", .actor = sender, .action = "receive",
-                               .outcome = *conflict ? "error" : "ok", .detail = detail };
-    if (en_audit_append (en_bstore_db (self->store), &entry))
-        return en_error_set (error, EN_ERR_INTERNAL, "store error");
-    return 0;
-}
-
 //  Our own log's head, anchored at every peer broker: through the
 //  durable outbox, so it arrives when a link heals.
 static void
@@ -969,23 +940,11 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
             s_reply_error (self, routing_id, node, &error);
             goto done;
         }
-        en_db_t *db = en_bstore_db (self->store);
-        en_db_savepoint (db);
         en_router_set_sender_key (self->router_sm, enrolled->sign_key);
-        int rc = streq (command, "ANCHOR") ? s_handle_anchor (self, node, msg, &error)
-               : is_peer ? en_router_handle_peer (self->router_sm, node, msg, &error)
-                         : en_router_handle (self->router_sm, node, peer->region, msg, &error);
-        if (rc == 0) {
-            en_db_release (db);
-            en_seen_put (db, msg, 0, NULL);
+        if (en_router_receive (self->router_sm, node, peer->region, is_peer, msg, &error) == 0)
             s_reply_ack (self, routing_id, en_msg_id (msg));
-        }
-        else {
-            en_db_rollback_to (db);
-            if (error.code != EN_ERR_INTERNAL)      //  internal: let it retry
-                en_seen_put (db, msg, error.code, error.reason);
+        else
             s_reply_error (self, routing_id, node, &error);
-        }
     }
 done:
     en_msg_destroy (&msg);
@@ -1700,6 +1659,20 @@ s_handle_control (en_broker_t *self, zsock_t *sock)
         result = case_id ? en_audit_case (en_bstore_db (self->store), case_id)
                          : en_audit_tail (en_bstore_db (self->store), en_json_int (args, "limit", 50));
     }
+#ifdef EN_FAULTS
+    //  Test builds only (build/tests/faults/expertnet-broker, for
+    //  tests/integration/test_faults.sh): {"countdown": N} makes the N-th
+    //  store write from now fail (0 disarms); answers whether the fault
+    //  armed before fired.
+    else
+    if (streq (verb, "fault")) {
+        en_db_t *db = en_bstore_db (self->store);
+        result = json_pack ("{s:b}", "fired", en_db_fault_fired (db));
+        int64_t countdown = en_json_int (args, "countdown", -1);
+        if (countdown >= 0 && countdown <= 1000000)
+            en_db_fault_countdown (db, (int) countdown);
+    }
+#endif
     else
         failure = "unknown verb";
     //  A store that failed for want of space says so, not "could not ..."

@@ -314,7 +314,7 @@ en_bstore_experts_replace (en_bstore_t *self, const char *node, json_t *experts,
             snprintf (err, errlen, "expert id '%s' is already published by node '%s'",
                       id, (const char *) sqlite3_column_text (stmt, 0));
             sqlite3_reset (stmt);
-            return -1;
+            return 1;
         }
         if (stmt)
             sqlite3_reset (stmt);

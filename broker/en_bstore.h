@@ -30,8 +30,8 @@ json_t *en_bstore_anchors (en_bstore_t *self, const char *sender);
 //  Forget anchors received before before_ms (the access-log retention).
 int en_bstore_anchors_prune (en_bstore_t *self, int64_t before_ms);
 
-//  Experts: replace the full list published by node. Returns 0, or -1 with
-//  err (e.g. an id owned by another node).
+//  Experts: replace the full list published by node. Returns 0; 1 with
+//  err when an id is owned by another node; -1 with err on a store error.
 int en_bstore_experts_replace (en_bstore_t *self, const char *node, json_t *experts,
                                char *err, size_t errlen);
 //  An expert row with its current load, or NULL.

@@ -396,6 +396,7 @@ s_nodes (FILE *out, json_t *nodes, int64_t now)
     json_t *node;
     json_array_foreach (nodes, index, node) {
         bool up = json_is_true (json_object_get (node, "connected"));
+        bool revoked = json_is_false (json_object_get (node, "enrolled"));
         char ago [32];
         fputs ("<tr><td>", out);
         en_html_escape (out, en_json_str (node, "name"));
@@ -404,7 +405,7 @@ s_nodes (FILE *out, json_t *nodes, int64_t now)
         s_ago (now, en_json_int (node, "last_seen", now), ago, sizeof ago);
         fprintf (out, "</td><td class=\"nowrap\"><span class=\"dot %s\"></span>%s</td><td class=\"num\">%s</td>"
                       "<td class=\"num\">%lld</td></tr>",
-                 up ? "up" : "down", up ? "verbonden" : "niet verbonden", ago,
+                 up ? "up" : "down", up ? "verbonden" : revoked ? "ingetrokken" : "niet verbonden", ago,
                  (long long) en_json_int (node, "outbox", 0));
     }
     fputs ("</tbody></table></section>", out);
@@ -427,7 +428,10 @@ s_links (FILE *out, json_t *links, int64_t now)
     fputs ("<table class=\"compact\" id=\"links\"><thead><tr><th>Provincie</th><th>Status</th>"
            "<th class=\"num\" title=\"berichten die op de koppeling wachten (op schijf)\">Wachtrij</th>"
            "<th class=\"num\">Laatst gehoord</th><th class=\"num\">Rondgang</th>"
-           "<th class=\"num\" title=\"vrije plaatsen die de provincie aanbiedt\">Vrij</th>"
+           "<th class=\"num\" title=\"vrije plaatsen die de provincie aanbiedt (begrensd; tussen haakjes wat zij "
+           "opgaf als dat meer was)\">Vrij</th>"
+           "<th class=\"num\" title=\"verzoeken doorgestuurd naar de provincie, en hoeveel zij terugstuurde of "
+           "weigerde\">Doorgestuurd</th>"
            "</tr></thead><tbody>", out);
     size_t index;
     json_t *link;
@@ -448,10 +452,18 @@ s_links (FILE *out, json_t *links, int64_t now)
         en_html_escape (out, en_json_str (link, "peer"));
         fprintf (out, "</td><td class=\"nowrap\"><span class=\"dot %s\"></span>", dot);
         en_html_escape (out, label);
+        json_t *advert = json_object_get (link, "advert");
+        int64_t free_places = en_json_int (advert, "free", 0);
+        int64_t claimed = en_json_int (advert, "claimed_free", free_places);
+        char offered [64];
+        if (en_json_int (advert, "clamped", 0) > 0 && claimed > free_places)
+            snprintf (offered, sizeof offered, "%lld (opgegeven %lld)", (long long) free_places, (long long) claimed);
+        else
+            snprintf (offered, sizeof offered, "%lld", (long long) free_places);
         fprintf (out, "</td><td class=\"num\">%lld</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
-                      "<td class=\"num\">%lld</td></tr>",
-                 (long long) en_json_int (link, "queue", 0), ago, rtt,
-                 (long long) en_json_int (json_object_get (link, "advert"), "free", 0));
+                      "<td class=\"num\">%s</td><td class=\"num\">%lld (%lld terug)</td></tr>",
+                 (long long) en_json_int (link, "queue", 0), ago, rtt, offered,
+                 (long long) en_json_int (link, "forwards", 0), (long long) en_json_int (link, "forwards_returned", 0));
     }
     fputs ("</tbody></table></section>", out);
 }

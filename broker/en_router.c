@@ -58,6 +58,7 @@
 */
 #include "en_router.h"
 #include <sodium.h>
+#include <inttypes.h>
 
 struct _en_router_t {
     en_bstore_t *store;         //  broker store (not owned)
@@ -575,8 +576,10 @@ s_handle_availability (en_router_t *self, const char *node, const char *node_reg
             return en_error_set (error, EN_ERR_INVALID, "experts[%zu]: region must be the node's region '%s'",
                                  index, node_region);
     }
-    if (en_bstore_experts_replace (self->store, node, experts, err, sizeof err))
-        return en_error_set (error, EN_ERR_CONFLICT, "%s", err);
+    //  A store error is not the node's: 500, so it is sent again
+    int rc = en_bstore_experts_replace (self->store, node, experts, err, sizeof err);
+    if (rc)
+        return en_error_set (error, rc == 1 ? EN_ERR_CONFLICT : EN_ERR_INTERNAL, "%s", err);
     en_db_log (en_bstore_db (self->store), "node %s published %zu experts", node, json_array_size (experts));
     return 0;
 }
@@ -632,17 +635,21 @@ s_handle_accept (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
         json_object_set_new (accepted, "box_key", json_string (en_json_str (record, "box_key")));
     json_decref (record);
     if (full) {
-        json_decref (accepted);
-        //  Capacity was lowered after the offer was made (expert is the
-        //  offer's: the message is written before the offer is freed)
+        //  Capacity was lowered after the offer was made (expert is
+        //  borrowed from offer: the error is set before offer goes)
         en_error_set (error, EN_ERR_CONFLICT, "expert '%s' has no free capacity", expert);
+        json_decref (accepted);
         json_decref (offer);
         return -1;
     }
     json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
     s_count_answer (self, offer, "accepted");
-    int rc = en_bstore_offer_close (self->store, en_json_str (offer, "id"), "accepted", NULL)
-          || s_transition (self, request, "accepted", "accepted", expert, NULL, accepted);
+    //  s_transition takes accepted; when it is not reached, accepted goes
+    int rc = en_bstore_offer_close (self->store, en_json_str (offer, "id"), "accepted", NULL);
+    if (rc)
+        json_decref (accepted);
+    else
+        rc = s_transition (self, request, "accepted", "accepted", expert, NULL, accepted);
     json_decref (request);
     json_decref (offer);
     return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
@@ -961,8 +968,13 @@ s_handle_peer_status (en_router_t *self, const char *peer, en_msg_t *msg, en_err
             json_object_set_new (extra, "via", json_string (peer));
         char via [100];
         snprintf (via, sizeof via, "via %s", en_json_str (extra, "via"));
-        if ((streq (state, "closed") && en_bstore_forward_end (self->store, request_id, peer, "closed"))
-        ||  s_transition (self, request, state, event, expert, detail ? detail : via, extra))
+        //  s_transition takes extra; when it is not reached, extra goes
+        if (streq (state, "closed") && en_bstore_forward_end (self->store, request_id, peer, "closed")) {
+            json_decref (extra);
+            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+        }
+        else
+        if (s_transition (self, request, state, event, expert, detail ? detail : via, extra))
             rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
     }
     json_decref (request);
@@ -1129,6 +1141,35 @@ s_handle_recall (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t 
     return rc;
 }
 
+//  ANCHOR from a node or a peer broker: the head of its access log, kept
+//  here and logged in our own chain, so a sender that rewrites its whole
+//  log later fails `audit verify --anchors` (docs/audit.md).
+static int
+s_handle_anchor (en_router_t *self, const char *sender, en_msg_t *msg, en_error_t *error)
+{
+    json_t *body = en_msg_body (msg);
+    json_t *seq = json_object_get (body, "seq");
+    const char *hash = en_json_str (body, "hash");
+    bool hex = hash && strlen (hash) == 64 && strspn (hash, "0123456789abcdef") == 64;
+    if (!json_is_integer (seq) || json_integer_value (seq) < 0 || !hex)
+        return en_error_set (error, EN_ERR_INVALID, "ANCHOR needs 'seq' (integer >= 0) and 'hash' (64 lowercase hex)");
+    char conflict [256], detail [300];
+    int64_t at = en_json_int (body, "at", en_msg_timestamp (msg));
+    if (en_bstore_anchor_put (self->store, sender, json_integer_value (seq), hash, at, en_msg_id (msg),
+                              conflict, sizeof conflict))
+        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+    if (*conflict)
+        zsys_error ("AUDIT: %s anchored a head that does not follow its earlier ones: %s; "
+                    "its access log may have been rewritten", sender, conflict);
+    snprintf (detail, sizeof detail, "head %" PRId64 " %s%s%s", (int64_t) json_integer_value (seq), hash,
+              *conflict ? "; does not follow: " : "", conflict);
+    en_audit_entry_t entry = { .event = "audit.anchor", .actor = sender, .action = "receive",
+                               .outcome = *conflict ? "error" : "ok", .detail = detail };
+    if (en_audit_append (en_bstore_db (self->store), &entry))
+        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+    return 0;
+}
+
 int
 en_router_handle_peer (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t *error)
 {
@@ -1140,6 +1181,8 @@ en_router_handle_peer (en_router_t *self, const char *peer, en_msg_t *msg, en_er
         return s_handle_peer_status (self, peer, msg, error);
     if (streq (command, "RECALL"))
         return s_handle_recall (self, peer, msg, error);
+    if (streq (command, "ANCHOR"))
+        return s_handle_anchor (self, peer, msg, error);
     return en_error_set (error, EN_ERR_BAD_REQUEST, "command %s is not sent by a peer broker", command);
 }
 
@@ -1181,6 +1224,8 @@ en_router_handle (en_router_t *self, const char *node, const char *node_region,
     const char *command = en_msg_command (msg);
     if (streq (command, "SUBMIT"))
         return s_handle_submit (self, node, node_region, msg, error);
+    if (streq (command, "ANCHOR"))
+        return s_handle_anchor (self, node, msg, error);
     if (streq (command, "AVAILABILITY"))
         return s_handle_availability (self, node, node_region, msg, error);
     if (streq (command, "ACCEPT"))
@@ -1199,6 +1244,25 @@ en_router_handle (en_router_t *self, const char *node, const char *node_region,
 }
 
 int
+en_router_receive (en_router_t *self, const char *node, const char *node_region,
+                   bool is_peer, en_msg_t *msg, en_error_t *error)
+{
+    en_db_t *db = en_bstore_db (self->store);
+    if (en_db_savepoint (db))
+        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+    int rc = is_peer ? en_router_handle_peer (self, node, msg, error)
+                     : en_router_handle (self, node, node_region, msg, error);
+    if (rc == 0 && (en_seen_put (db, msg, 0, NULL) || en_db_release (db)))
+        rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+    if (rc == 0)
+        return 0;
+    en_db_rollback_to (db);
+    if (error->code != EN_ERR_INTERNAL)
+        en_seen_put (db, msg, error->code, error->reason);
+    return -1;
+}
+
+int
 en_router_expire (en_router_t *self, int64_t now)
 {
     self->actor = self->name;
@@ -1210,7 +1274,12 @@ en_router_expire (en_router_t *self, int64_t now)
         const char *offer_id = en_json_str (offer, "id");
         json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
         en_db_t *db = en_bstore_db (self->store);
-        en_db_savepoint (db);
+        if (en_db_savepoint (db)) {
+            //  Without a savepoint a failure could not be undone alone
+            zsys_error ("request %s: could not expire offer %s", en_json_str (request, "id"), offer_id);
+            json_decref (request);
+            continue;
+        }
         en_metrics_count (self->metrics, EN_METRIC_OFFER_OUTCOME, "expired", 1);
         if (en_bstore_offer_close (self->store, offer_id, "expired", "no answer before deadline")
         ||  s_transition (self, request, en_json_str (request, "state"), "expired",
@@ -1219,17 +1288,16 @@ en_router_expire (en_router_t *self, int64_t now)
                     json_pack ("{s:s, s:s, s:s, s:s}", "offer", offer_id,
                                "request_id", en_json_str (request, "id"),
                                "expert", en_json_str (offer, "expert"), "reason", "expired"))
-        ||  s_route (self, request)) {
+        ||  s_route (self, request)
+        ||  en_db_release (db)) {
             en_db_rollback_to (db);
             //  A full disk is one condition, said once by en_db and the broker
             if (!en_db_full (db))
                 zsys_error ("request %s: could not expire offer %s", en_json_str (request, "id"), offer_id);
             failed++;
         }
-        else {
-            en_db_release (db);
+        else
             expired++;
-        }
         json_decref (request);
     }
     json_decref (due);
@@ -1297,21 +1365,22 @@ en_router_node_revoked (en_router_t *self, const char *node)
     json_array_foreach (open, index, offer) {
         json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
         en_db_t *db = en_bstore_db (self->store);
-        en_db_savepoint (db);
-        en_metrics_count (self->metrics, EN_METRIC_OFFER_OUTCOME, "withdrawn", 1);
-        if (!request
+        bool saved = en_db_savepoint (db) == 0;
+        if (saved)
+            en_metrics_count (self->metrics, EN_METRIC_OFFER_OUTCOME, "withdrawn", 1);
+        if (!saved || !request
         ||  en_bstore_offer_close (self->store, en_json_str (offer, "id"), "withdrawn", "revoked")
         ||  s_transition (self, request, en_json_str (request, "state"), "revoked",
                           en_json_str (offer, "expert"), detail, NULL)
-        ||  s_route (self, request)) {
-            en_db_rollback_to (db);
+        ||  s_route (self, request)
+        ||  en_db_release (db)) {
+            if (saved)
+                en_db_rollback_to (db);
             zsys_error ("node %s revoked: could not route offer %s again", node, en_json_str (offer, "id"));
             rc = -1;
         }
-        else {
-            en_db_release (db);
+        else
             routed++;
-        }
         json_decref (request);
     }
     json_decref (open);

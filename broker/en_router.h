@@ -58,6 +58,17 @@ json_t *en_router_pii_counts (en_router_t *self);
 int en_router_handle (en_router_t *self, const char *node, const char *node_region,
                       en_msg_t *msg, en_error_t *error);
 
+//  Receive one reliable message exactly once, as the broker's batch does,
+//  in the caller's transaction: in a savepoint, handled by
+//  en_router_handle (or en_router_handle_peer when is_peer; node_region
+//  is then unused) and recorded in the seen table (en_seen_put) with its
+//  outcome. 0 when handled and recorded; else -1 with error, and nothing
+//  of the message stays but, for a refusal (not 500), its record in the
+//  seen table so a retransmission gets the same answer. A store failure
+//  (500) records nothing: the sender retries.
+int en_router_receive (en_router_t *self, const char *node, const char *node_region,
+                       bool is_peer, en_msg_t *msg, en_error_t *error);
+
 //  Expire open offers whose deadline is <= now and route their requests
 //  onward, each in its own savepoint. Returns how many offers expired,
 //  or -1 if one could not be (the others are expired all the same).

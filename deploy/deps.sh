@@ -9,16 +9,21 @@
 #                         curl, prometheus (promtool) and chromium for the
 #                         dashboard's tests (test_web.sh, test_browser.sh),
 #                         and faketime for the clock tests (test_clock.sh)
+#   deploy/deps.sh fuzz   what `make fuzz` adds: clang and its libFuzzer
+#                         runtime (make test does not need them: it replays
+#                         the fuzz corpora with the normal compiler)
 #   deploy/deps.sh        the same as test
 set -euo pipefail
 demo=(build-essential pkg-config libczmq-dev libzmq3-dev libsodium-dev
       libsqlite3-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev liboath-dev
       sqlite3 jq iproute2 procps python3-aiosmtpd)
 test=("${demo[@]}" libcmocka-dev curl openssl prometheus chromium faketime)
+fuzz=(clang libclang-rt-14-dev)
 case "${1:-test}" in
     demo) pkgs=("${demo[@]}") ;;
     test) pkgs=("${test[@]}") ;;
-    *) echo "usage: deploy/deps.sh [demo|test]" >&2; exit 2 ;;
+    fuzz) pkgs=("${demo[@]}" "${fuzz[@]}") ;;
+    *) echo "usage: deploy/deps.sh [demo|test|fuzz]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

@@ -62,6 +62,9 @@ int64_t en_db_int (en_db_t *self, const char *sql, const char *fmt, ...);
 
 //  Transactions. begin/commit/rollback return 0 or -1. Savepoints let one
 //  message of a group-commit batch fail without undoing the others.
+//  After a failed begin, a write that would run in autocommit (and the
+//  commit) fails until the caller commits, rolls back or begins again:
+//  nothing meant for a transaction is committed piecemeal.
 int en_db_begin (en_db_t *self);
 int en_db_commit (en_db_t *self);
 int en_db_rollback (en_db_t *self);
@@ -88,5 +91,20 @@ bool en_db_full (en_db_t *self);
 //  in) rolls back. Outside a transaction: logged at once.
 void en_db_log (en_db_t *self, const char *format, ...)
     __attribute__ ((format (printf, 2, 3)));
+
+//  Fault injection, as SQLite's own tests do it: arm a countdown so that
+//  the n-th write statement from now (en_db_exec, which also runs BEGIN,
+//  COMMIT, SAVEPOINT and RELEASE) fails with SQLITE_IOERR without running,
+//  as a full or failing disk would make it fail. n = 0 disarms. ROLLBACK
+//  and ROLLBACK TO are never failed: they are how callers recover. Reads
+//  (en_db_query and the helpers on it) are not failed: they have no
+//  error channel yet. For tests; compiled in always (one integer test per
+//  statement), armed only by a caller.
+void en_db_fault_countdown (en_db_t *self, int n);
+
+//  True once an armed fault has fired (the statement failed); re-arming
+//  clears it. A test walks n = 1, 2, ... until an operation completes with
+//  the fault not fired.
+bool en_db_fault_fired (en_db_t *self);
 
 #endif

@@ -66,7 +66,7 @@ s_load_config (const en_daemon_t *daemon, const char *config_path, const char *d
             snprintf (err, errlen, "config file %s does not exist", config_path);
             return NULL;
         }
-        config = zconfig_load (config_path);
+        config = en_zpl_load (config_path);
         if (!config) {
             snprintf (err, errlen, "config file %s is not valid ZPL", config_path);
             return NULL;

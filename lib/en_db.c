@@ -27,6 +27,25 @@
     made the change commits: a rolled-back savepoint drops the lines
     written since it, a rolled-back transaction all of them. So the log
     never reports a transition the store does not hold.
+
+    Fault injection (en_db_fault_countdown) fails the n-th write statement
+    with SQLITE_IOERR, the way SQLite's test suite fails the n-th I/O: a
+    test walks every n until an operation completes, and checks after each
+    failure that nothing half-written stayed. It is compiled in always,
+    not behind a build flag, so that the code under test is the code that
+    ships; its cost is one integer test per statement, nothing next to a
+    sqlite3_step. Only a caller (a test, or a test build's control verb)
+    arms it. The failed statement does not run and the transaction stays
+    open, as after a statement-level I/O error: callers must roll back.
+
+    A BEGIN that failed would leave the caller's writes to run one by one
+    in autocommit, each committed on its own: half of a transition could
+    stay. So after a failed en_db_begin a write that would run in
+    autocommit fails, until the caller ends the transaction (en_db_commit,
+    which then fails too, or en_db_rollback) or begins again; callers need
+    not check BEGIN to be safe, only their writes or their COMMIT. Reads,
+    and writes inside a transaction someone else opened (the access log
+    opens its own), are not affected.
 */
 #include "expertnet.h"
 #include <stdarg.h>
@@ -43,6 +62,10 @@ struct _en_db_t {
     int depth;                  //  open savepoints in the current transaction
     zlistx_t *pending;          //  s_line_t waiting for COMMIT
     zhashx_t *statements;       //  SQL text -> sqlite3_stmt *, cached
+    int fault_countdown;        //  > 0: the fault_countdown-th write fails
+    bool fault_fired;           //  the armed fault has failed a statement
+    bool begin_failed;          //  BEGIN failed: writes refused until the
+                                //  caller ends the transaction
 };
 
 static void
@@ -315,15 +338,35 @@ en_db_query (en_db_t *self, const char *sql, const char *fmt, ...)
     return stmt;
 }
 
-int
-en_db_exec (en_db_t *self, const char *sql, const char *fmt, ...)
+void
+en_db_fault_countdown (en_db_t *self, int n)
 {
-    va_list args;
-    va_start (args, fmt);
-    sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args);
-    va_end (args);
-    if (!stmt)
+    assert (n >= 0);
+    self->fault_countdown = n;
+    self->fault_fired = false;
+}
+
+bool
+en_db_fault_fired (en_db_t *self)
+{
+    return self->fault_fired;
+}
+
+//  Step stmt to completion; 0 or -1 (logged). An armed fault fails it
+//  before it runs, unless may_fail is false (rollbacks).
+static int
+s_step (en_db_t *self, sqlite3_stmt *stmt, const char *sql, bool may_fail)
+{
+    if (self->begin_failed && may_fail && !sqlite3_stmt_readonly (stmt)
+    &&  sqlite3_get_autocommit (self->handle)) {
+        zsys_error ("sqlite: not run, the transaction could not begin (%s)", sql);
         return -1;
+    }
+    if (self->fault_countdown > 0 && may_fail && --self->fault_countdown == 0) {
+        self->fault_fired = true;
+        zsys_error ("sqlite: disk I/O error (injected fault, SQLITE_IOERR) (%s)", sql);
+        return -1;
+    }
     int rc;
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
         ;
@@ -339,6 +382,17 @@ en_db_exec (en_db_t *self, const char *sql, const char *fmt, ...)
         return -1;
     }
     return 0;
+}
+
+int
+en_db_exec (en_db_t *self, const char *sql, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args);
+    va_end (args);
+    //  A rollback is how a caller recovers: never failed
+    return stmt ? s_step (self, stmt, sql, strncmp (sql, "ROLLBACK", 8) != 0) : -1;
 }
 
 char *
@@ -407,17 +461,31 @@ s_drop_lines (en_db_t *self, int depth)
     self->pending = kept;
 }
 
+//  A rollback: never failed by an injected fault.
+static int
+s_rollback (en_db_t *self, const char *sql)
+{
+    sqlite3_stmt *stmt = en_db_query (self, sql, NULL);
+    return stmt ? s_step (self, stmt, sql, false) : -1;
+}
+
 int
 en_db_begin (en_db_t *self)
 {
     self->depth = 0;
     s_drop_lines (self, 0);
-    return s_simple (self, "BEGIN IMMEDIATE");
+    self->begin_failed = false;
+    self->begin_failed = s_simple (self, "BEGIN IMMEDIATE") != 0;
+    return self->begin_failed ? -1 : 0;
 }
 
 int
 en_db_commit (en_db_t *self)
 {
+    if (self->begin_failed) {
+        self->begin_failed = false;
+        return -1;
+    }
     if (s_simple (self, "COMMIT")) {
         if ((sqlite3_extended_errcode (self->handle) & 0xff) == SQLITE_FULL)
             self->full = true;
@@ -458,7 +526,8 @@ en_db_rollback (en_db_t *self)
 {
     s_drop_lines (self, 0);
     self->depth = 0;
-    return sqlite3_get_autocommit (self->handle) ? 0 : s_simple (self, "ROLLBACK");
+    self->begin_failed = false;
+    return sqlite3_get_autocommit (self->handle) ? 0 : s_rollback (self, "ROLLBACK");
 }
 
 int
@@ -466,7 +535,7 @@ en_db_rollback_to (en_db_t *self)
 {
     s_drop_lines (self, self->depth);
     self->depth = MAX (0, self->depth - 1);
-    return s_simple (self, "ROLLBACK TO msg") || s_simple (self, "RELEASE msg") ? -1 : 0;
+    return s_rollback (self, "ROLLBACK TO msg") || s_rollback (self, "RELEASE msg") ? -1 : 0;
 }
 
 bool

@@ -101,7 +101,7 @@ en_keys_load_public (const char *path, char *err, size_t errlen)
     //  Not zcert_load: it reads PATH_secret instead when that exists (so
     //  a stray secret file beside a certificate would decide its key), and
     //  takes a public-key it cannot decode as all zeros.
-    zconfig_t *root = zsys_file_exists (path) ? zconfig_load (path) : NULL;
+    zconfig_t *root = zsys_file_exists (path) ? en_zpl_load (path) : NULL;
     const char *text = root ? zconfig_get (root, "/curve/public-key", NULL) : NULL;
     unsigned char public_key [32];
     zcert_t *cert = NULL;

@@ -225,6 +225,13 @@ en_msg_decode (zmsg_t *msg, en_error_t *error)
         en_error_set (error, EN_ERR_TOO_LARGE, "body of %zu bytes exceeds the limit of %d", zframe_size (frame), EN_MAX_BODY);
         goto done;
     }
+    //  JSON text never holds a NUL byte (a string escapes it), and the
+    //  body is signed and stored as a C string: one in the frame would make
+    //  the text verified differ from the text parsed
+    if (memchr (zframe_data (frame), 0, zframe_size (frame))) {
+        en_error_set (error, EN_ERR_BAD_REQUEST, "body is not a JSON object: it holds a NUL byte");
+        goto done;
+    }
     json_error_t jerr;
     json_t *body = json_loadb ((const char *) zframe_data (frame), zframe_size (frame),
                                JSON_REJECT_DUPLICATES, &jerr);

@@ -195,6 +195,19 @@ en_file_read (const char *path, size_t max_size)
     return data;
 }
 
+zconfig_t *
+en_zpl_load (const char *path)
+{
+    char *text = en_file_read (path, 1024 * 1024);
+    if (!text)
+        return NULL;
+    zchunk_t *chunk = zchunk_new (text, strlen (text));
+    free (text);
+    zconfig_t *config = chunk ? zconfig_chunk_load (chunk) : NULL;
+    zchunk_destroy (&chunk);
+    return config;
+}
+
 int
 en_mkdir_p (const char *path, mode_t mode)
 {

@@ -934,9 +934,11 @@ s_handle_reliable (en_node_t *self, en_msg_t *msg)
             zsys_warning ("status for unknown request %s ignored", request);
         if (rc == 0 && streq (en_json_str (body, "state"), "accepted") && s_release_dossier (self, body))
             return EN_ERR_INTERNAL;
-        //  Staff hear of advice and of a hiaat
-        const char *state = en_json_str (body, "state");
-        const char *staff_kind = en_json_str (body, "advice") ? "advies" : streq (state, "hiaat") ? "hiaat" : NULL;
+        //  Staff hear of advice and of a request becoming a hiaat (the
+        //  event, not the state: an operator's note on a hiaat is no news)
+        const char *event_name = en_json_str (body, "event");
+        const char *staff_kind = en_json_str (body, "advice") ? "advies"
+                               : event_name && streq (event_name, "hiaat") ? "hiaat" : NULL;
         if (rc == 0 && staff_kind) {
             json_t *row = en_nstore_request (self->store, request);
             int queued = s_notify_queue (self, staff_kind, NULL, request, NULL,
@@ -1208,18 +1210,21 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
         }
         else
         if (!seen) {
+            //  In a savepoint, with its seen record: a store failure
+            //  (500) leaves nothing of the message, and the broker resends
             en_db_t *db = en_nstore_db (self->store);
-            en_db_savepoint (db);
             size_t notices = zlistx_size (self->notices);
-            code = s_handle_reliable (self, msg);
+            bool saved = en_db_savepoint (db) == 0;
+            code = saved ? s_handle_reliable (self, msg) : EN_ERR_INTERNAL;
+            if (code == 0 && (en_seen_put (db, msg, 0, NULL) || en_db_release (db)))
+                code = EN_ERR_INTERNAL;
             if (code) {
-                en_db_rollback_to (db);
+                if (saved)
+                    en_db_rollback_to (db);
                 s_publish_forget (self, notices);
+                if (code != EN_ERR_INTERNAL)
+                    en_seen_put (db, msg, code, "invalid message");
             }
-            else
-                en_db_release (db);
-            if (code != EN_ERR_INTERNAL)
-                en_seen_put (db, msg, code, code ? "invalid message" : NULL);
             if (code)
                 zsys_warning ("%s %s from broker not processed (%d)", en_msg_command (msg), en_msg_id (msg), code);
         }
@@ -1322,7 +1327,15 @@ s_verb_submit (en_node_t *self, json_t *args, int *code, char *err, size_t errle
         dossier_sealed = en_vault_seal (self->vault, dossier);
     }
     en_db_t *db = en_nstore_db (self->store);
-    en_db_begin (db);
+    if (en_db_begin (db)) {
+        //  Outside a transaction the outbox message could stay without
+        //  its request
+        *code = EN_ERR_INTERNAL;
+        snprintf (err, errlen, "could not store request '%s'", en_json_str (request, "id"));
+        free (dossier_sealed);
+        json_decref (request);
+        return NULL;
+    }
     char *msg_id = s_queue (self, "SUBMIT", json_pack ("{s:O}", "request", request), user, code, err, errlen);
     if (!msg_id)
         free (dossier_sealed);

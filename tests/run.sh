@@ -4,6 +4,13 @@
 set -u
 cd "$(dirname "$0")/.."
 passed=0; failed=0; failures=()
+# Sanitizer reports (make test SANITIZE=1) go to files, so that one from a
+# daemon whose stderr a test does not read is still seen: any report fails
+# the suite. LeakSanitizer skips only what tests/lsan.supp explains.
+san_dir=$(mktemp -d "${TMPDIR:-/tmp}/expertnet-san.XXXXXX")
+export ASAN_OPTIONS="log_path=$san_dir/asan:detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="log_path=$san_dir/ubsan:print_stacktrace=1:halt_on_error=1"
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 run () {
     local name=$1
     shift
@@ -29,6 +36,17 @@ echo "== integration tests (real processes on 127.0.0.1)"
 for t in tests/integration/test_*.sh; do
     [ -x "$t" ] && run "integration/$(basename "$t" .sh)" timeout 300 "$t"
 done
+reports=$(find "$san_dir" -type f | sort)
+if [ -n "$reports" ]; then
+    failed=$((failed + 1)); failures+=("sanitizers")
+    echo "FAIL  sanitizer reports: $(echo "$reports" | wc -l) (kept in $san_dir)"
+    for f in $reports; do
+        echo "      --- $f"
+        grep -E '^(==|SUMMARY|    #[0-9]+ )|runtime error' "$f" | head -n 25 | sed 's/^/      /'
+    done
+else
+    rm -rf "$san_dir"
+fi
 echo
 [ $failed -gt 0 ] && echo "failed: ${failures[*]}"
 echo "$passed passed, $failed failed"

@@ -60,7 +60,7 @@ for f in "$NET_ROOT"/config/{twente,ijsselland,ec-overijssel,achterhoek}.cfg "$N
     out=$("$NET_BIN/expertnet-node" -c "$f" --datadir "$NET_DIR/nokeys" 2>&1)
     grep -q "no key pair\|keys/" <<< "$out" || not_ok "shipped $(basename "$f") passes the node's schema: $out"
 done
-printf 'node\n    name = twente\nweb\n    address = 127.0.0.1:0\n    tls_cert = a\n    tls_key = b\n    session = 8h\n    idle = 30m\n    attempts = 5\n    lockout = 60s\n    secure_cookie = true\n    max_body = 64k\n    public_url = https://x\n    totp_required = expert\n    trusted_proxy = 127.0.0.1\naccounts\n    kdf = moderate\n' > "$N"
+printf 'node\n    name = twente\nweb\n    address = 127.0.0.1:0\n    tls_cert = a\n    tls_key = b\n    session = 8h\n    idle = 30m\n    attempts = 5\n    lockout = 60s\n    secure_cookie = true\n    max_body = 65536\n    public_url = https://x\n    totp_required = expert\n    trusted_proxy = 127.0.0.1\naccounts\n    kdf = moderate\n' > "$N"
 out=$("$NET_BIN/expertnet-node" -c "$N" --datadir "$NET_DIR/nokeys" 2>&1)
 check "the node accepts every key of the portal's web section" grep -q "no key pair" <<< "$out"
 

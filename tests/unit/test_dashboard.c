@@ -343,18 +343,24 @@ test_charts (void **state)
 }
 
 //  The overview's Federatie panel shows each link as the broker reports
-//  it: a blocked link is not shown as connected; names are escaped.
+//  it: a blocked link is not shown as connected, a peer's advert as cut
+//  to its bounds beside what it claimed, forwards it gave back; names are
+//  escaped. A revoked node is shown as such in the nodes panel.
 static void
 test_federation_panel (void **state)
 {
     (void) state;
     int64_t now = en_now_ms ();
-    json_t *overview = json_pack ("{s:I, s:[], s:[], s:[], s:{}, s:[], s:["
-        "{s:s, s:s, s:I, s:I, s:I, s:{s:I}},"
+    json_t *overview = json_pack ("{s:I, s:[{s:s, s:s, s:b, s:b, s:I, s:I}], s:[], s:[], s:{}, s:[], s:["
+        "{s:s, s:s, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:I, s:I},"
         "{s:s, s:s, s:I, s:n, s:n, s:n}]}",
-        "now", (json_int_t) now, "nodes", "requests_open", "offers", "experts", "hiaten_list", "federation",
+        "now", (json_int_t) now,
+        "nodes", "name", "rogue", "region", "ijsselland", "connected", 0, "enrolled", 0,
+        "last_seen", (json_int_t) now, "outbox", (json_int_t) 0,
+        "requests_open", "offers", "experts", "hiaten_list", "federation",
         "peer", "gelderland", "state", "blocked", "queue", (json_int_t) 17, "last_contact", (json_int_t) (now - 1000),
-        "rtt_ms", (json_int_t) 12, "advert", "free", (json_int_t) 9,
+        "rtt_ms", (json_int_t) 12, "advert", "free", (json_int_t) 9, "claimed_free", (json_int_t) 1999999,
+        "clamped", (json_int_t) 3, "forwards", (json_int_t) 12, "forwards_returned", (json_int_t) 4,
         "peer", "<limburg>", "state", "connecting", "queue", (json_int_t) 0, "last_contact", "rtt_ms", "advert");
     assert_non_null (overview);
     char *html = NULL;
@@ -365,7 +371,9 @@ test_federation_panel (void **state)
     assert_non_null (strstr (html, "<h2>Federatie</h2>"));
     assert_non_null (strstr (html, "gelderland</td><td class=\"nowrap\"><span class=\"dot warn\"></span>geblokkeerd"));
     assert_non_null (strstr (html, "<td class=\"num\">17</td><td class=\"num\">zojuist</td><td class=\"num\">12 ms</td>"
-                                   "<td class=\"num\">9</td>"));
+                                   "<td class=\"num\">9 (opgegeven 1999999)</td><td class=\"num\">12 (4 terug)</td>"));
+    //  A revoked node says so
+    assert_non_null (strstr (html, "<span class=\"dot down\"></span>ingetrokken"));
     assert_non_null (strstr (html, "&lt;limburg&gt;</td><td class=\"nowrap\"><span class=\"dot down\"></span>verbinden..."));
     assert_non_null (strstr (html, "<td class=\"num\">nooit</td><td class=\"num\">-</td>"));
     assert_null (strstr (html, "<limburg>"));

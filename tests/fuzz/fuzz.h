@@ -1,0 +1,101 @@
+/*  fuzz - what the libFuzzer harnesses in tests/fuzz share.
+
+    Each harness fuzz_NAME.c defines LLVMFuzzerTestOneInput (and, when it
+    needs setup done once, LLVMFuzzerInitialize) for one decoder. It is
+    built twice: by `make fuzz` with clang and libFuzzer (coverage-guided,
+    ASan + UBSan), and by `make unit-bins` with the normal compiler and
+    replay.c as main, which feeds it every file of its committed corpus
+    (tests/fuzz/corpus/NAME) so `make test` needs no clang.
+
+    Inputs that hold several ZeroMQ frames use one encoding throughout:
+    each frame is a 2-byte big-endian length followed by that many bytes;
+    a length running past the end takes what is left. gen_corpus.c writes
+    the seed corpora in this encoding.
+
+    Static functions in a header: each harness is one translation unit. */
+#ifndef FUZZ_H_INCLUDED
+#define FUZZ_H_INCLUDED
+
+#include "expertnet.h"
+#include <stdint.h>
+#include <sys/stat.h>
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize (int *argc, char ***argv);
+
+//  Largest input a harness looks at: the wire limit of one message.
+#define FUZZ_MAX_INPUT  (EN_MAX_WIRE + 1024)
+
+//  Once per process: CZMQ up, its log quiet (decoders log what they
+//  refuse; a fuzzer makes them refuse millions of times).
+static inline void
+fuzz_init (void)
+{
+    zsys_init ();
+    zsys_set_logstream (NULL);
+}
+
+//  The vault keys of fuzz_vault and gen_corpus: test keys of a repeated
+//  byte, mode 0600, no secret. data-key.2 is written only when
+//  with_second, so gen_corpus can seal with version 1 first.
+static const char *fuzz_vault_keys [] = { "data-key.1", "region-secret.1", "data-key.2" };
+static const int fuzz_vault_fills [] = { 0x11, 0x33, 0x22 };
+
+static inline void
+fuzz_vault_keys_write (const char *dir, bool with_second)
+{
+    for (int i = 0; i < (with_second ? 3 : 2); i++) {
+        char path [PATH_MAX];
+        snprintf (path, sizeof path, "%s/%s", dir, fuzz_vault_keys [i]);
+        unsigned char key [32];
+        memset (key, fuzz_vault_fills [i], sizeof key);
+        FILE *file = fopen (path, "wb");
+        assert (file);
+        assert (fwrite (key, 1, sizeof key, file) == sizeof key);
+        fclose (file);
+        chmod (path, 0600);
+    }
+}
+
+//  Remove the key files and the directory.
+static inline void
+fuzz_vault_keys_remove (const char *dir)
+{
+    for (int i = 0; i < 3; i++) {
+        char path [PATH_MAX];
+        snprintf (path, sizeof path, "%s/%s", dir, fuzz_vault_keys [i]);
+        remove (path);
+    }
+    rmdir (dir);
+}
+
+//  The input as a NUL-terminated string (it may hold NULs of its own,
+//  which end the text early, as they would for a C caller). Caller frees.
+static inline char *
+fuzz_text (const uint8_t *data, size_t size)
+{
+    char *text = (char *) malloc (size + 1);
+    assert (text);
+    memcpy (text, data, size);
+    text [size] = 0;
+    return text;
+}
+
+//  The input as frames (see above), appended to a new zmsg_t.
+static inline zmsg_t *
+fuzz_frames (const uint8_t *data, size_t size)
+{
+    zmsg_t *msg = zmsg_new ();
+    size_t at = 0;
+    while (at + 2 <= size) {
+        size_t len = ((size_t) data [at] << 8) | data [at + 1];
+        at += 2;
+        if (len > size - at)
+            len = size - at;
+        zmsg_addmem (msg, data + at, len);
+        at += len;
+    }
+    return msg;
+}
+
+#endif
