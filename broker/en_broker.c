@@ -104,6 +104,7 @@ struct _en_broker_t {
     en_router_t *router_sm;     //  routing state machine
     en_fed_t *fed;              //  links to peer brokers (federation)
     char *store_id;             //  our store's identity (WELCOME carries it)
+    char *tags_sent;            //  the TAGS body last sent to the nodes (JSON text)
     int64_t anchor_ms;          //  how often our log's head goes to the peers
     int64_t next_anchor;        //  ms of the next ANCHOR to the peers
     int64_t anchored_seq;       //  head seq last sent to the peers (at start: the head then)
@@ -122,6 +123,7 @@ struct _en_broker_t {
 
 static void s_refresh_enrolled (en_broker_t *self);
 static void s_flush (en_broker_t *self);
+static json_t *s_network_tags (en_broker_t *self);
 
 static void
 s_peer_destroy (void **item)
@@ -357,6 +359,7 @@ en_broker_destroy (en_broker_t **self_p)
         free (self->enrolled_dir);
         free (self->admitted);
         free (self->admit_dir);
+        free (self->tags_sent);
         zcert_destroy (&self->cert);
         en_signer_destroy (&self->signer);
         en_router_destroy (&self->router_sm);
@@ -872,6 +875,8 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
             json_pack ("{s:s, s:I, s:s, s:s}", "broker", self->name,
                        "heartbeat", (json_int_t) self->heartbeat_ms, "version", EXPERTNET_VERSION,
                        "store", self->store_id)));
+        //  ...and what expertise the network holds, for its request forms
+        s_reply (self, routing_id, en_msg_new ("TAGS", self->name, s_network_tags (self)));
     }
     else
     if (!peer->region && !peer->linked && !streq (command, "ACK") && !streq (command, "ERROR")) {
@@ -965,6 +970,75 @@ s_send_to_node (const char *dest, en_msg_t *msg, void *arg)
     }
     en_metrics_count (self->metrics, EN_METRIC_SENT, en_msg_command (msg), 1);
     return 0;
+}
+
+//  The expertise tags the network holds, for the nodes' request forms:
+//  {tags: [{tag, available}]}, a tag held by an active expert of this
+//  province or advertised by a peer province; available when one of them
+//  has a free place now. (A request needs one expert holding all its
+//  tags: per tag this is a hint, never a promise.)
+static json_t *
+s_network_tags (en_broker_t *self)
+{
+    json_t *seen = json_object ();
+    int64_t now = en_now_ms ();
+    json_t *experts = en_bstore_experts (self->store);
+    size_t index, i;
+    json_t *row, *tag;
+    json_array_foreach (experts, index, row) {
+        bool free_now = en_json_int (row, "capacity", 0) > en_json_int (row, "load", 0)
+                     && en_json_int (row, "absent_until", 0) <= now;
+        json_array_foreach (json_object_get (row, "expertise"), i, tag)
+            if (json_is_string (tag))
+                json_object_set_new (seen, json_string_value (tag), json_boolean (free_now
+                    || json_is_true (json_object_get (seen, json_string_value (tag)))));
+    }
+    json_decref (experts);
+    json_t *learned = en_bstore_advert_learned (self->store, NULL, 64);
+    json_array_foreach (learned, index, row) {
+        //  tagset ",a,b,": every tag of an entry with free places
+        char *tagset = strdup (en_json_str (row, "tagset") ?: "");
+        char *save = NULL;
+        for (char *name = strtok_r (tagset, ",", &save); name; name = strtok_r (NULL, ",", &save))
+            if (en_name_valid (name))
+                json_object_set_new (seen, name, json_boolean (en_json_int (row, "free", 0) > 0
+                    || json_is_true (json_object_get (seen, name))));
+        free (tagset);
+    }
+    json_decref (learned);
+    json_t *tags = json_array ();
+    const char *name;
+    json_t *available;
+    json_object_foreach (seen, name, available)
+        json_array_append_new (tags, json_pack ("{s:s, s:O}", "tag", name, "available", available));
+    json_decref (seen);
+    return json_pack ("{s:o}", "tags", tags);
+}
+
+//  Tell every connected node when the network's tags changed (an expert
+//  published, withdrawn, full or free again; a peer's advert). TAGS is
+//  unreliable: a node that missed one gets the set again at its next
+//  HELLO or change.
+static void
+s_send_tags (en_broker_t *self)
+{
+    json_t *body = s_network_tags (self);
+    char *text = json_dumps (body, JSON_COMPACT | JSON_SORT_KEYS);
+    if (text && (!self->tags_sent || !streq (text, self->tags_sent))) {
+        for (s_peer_t *peer = (s_peer_t *) zhashx_first (self->peers); peer;
+             peer = (s_peer_t *) zhashx_next (self->peers))
+            if (s_peer_connected (self, peer) && !en_fed_is_peer (self->fed, peer->name)) {
+                en_msg_t *msg = en_msg_new ("TAGS", self->name, json_incref (body));
+                if (en_msg_send (msg, self->router, peer->routing_id, self->signer) == 0)
+                    en_metrics_count (self->metrics, EN_METRIC_SENT, "TAGS", 1);
+                en_msg_destroy (&msg);
+            }
+        free (self->tags_sent);
+        self->tags_sent = text;
+        text = NULL;
+    }
+    free (text);
+    json_decref (body);
 }
 
 static void
@@ -1740,6 +1814,7 @@ en_broker_run (en_broker_t *self)
                               en_clock_drift_ms () / 1000.0);
             self->drift_logged = drifted;
             s_refresh_enrolled (self);
+            s_send_tags (self);
             s_flush (self);
             next_flush = now + self->retry_ms / 2;
         }

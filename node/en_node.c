@@ -69,6 +69,7 @@ struct _en_node_t {
     zlistx_t *replies;          //  ACKs of the current batch (en_msg_t)
     zlistx_t *notices;          //  notifications of the current batch ("topic\0json")
     bool connected;             //  broker answered WELCOME, still alive
+    json_t *network_tags;       //  [{tag, available}] the broker's last TAGS, or NULL
     bool refusal_logged;        //  a connection-level refusal was logged
     int64_t unverified_logged;  //  ms of the last "ignored unverifiable message" line
     int64_t last_rx;            //  ms we last heard from the broker
@@ -618,6 +619,7 @@ en_node_destroy (en_node_t **self_p)
         s_notify_stop (self);
         en_notify_config_destroy (&self->notify_config);
         json_decref (self->staff);
+        json_decref (self->network_tags);
         zpoller_destroy (&self->poller);
         zsock_destroy (&self->dealer);
         zsock_destroy (&self->control);
@@ -1150,6 +1152,23 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
     else
     if (streq (command, "PONG"))
         ;
+    else
+    if (streq (command, "TAGS")) {
+        //  What the network holds, for the portal's request form: kept if
+        //  every entry is a tag name with a true/false
+        json_t *tags = json_object_get (body, "tags");
+        size_t index;
+        json_t *entry;
+        bool valid = json_is_array (tags) && json_array_size (tags) <= 5000;
+        json_array_foreach (valid ? tags : NULL, index, entry)
+            valid &= en_name_valid (en_json_str (entry, "tag")) && json_is_boolean (json_object_get (entry, "available"));
+        if (valid) {
+            json_decref (self->network_tags);
+            self->network_tags = json_incref (tags);
+        }
+        else
+            zsys_warning ("ignored TAGS %s from broker: not a list of tags", en_msg_id (msg));
+    }
     else
     if (streq (command, "ACK")) {
         if (ref && en_outbox_ack (en_nstore_outbox (self->store), "broker", ref) == 1) {
@@ -2702,6 +2721,39 @@ s_verb_audit_export (en_node_t *self, json_t *args, int *code, char *err, size_t
                       "entries", (json_int_t) count, "lines", lines);
 }
 
+//  The expertise tags a request may ask for: [{tag, available}], sorted,
+//  from what the broker said the network holds (TAGS) and this node's own
+//  experts (available: one of them, or someone in the network, has a free
+//  place now).
+static json_t *
+s_verb_tags (en_node_t *self)
+{
+    json_t *seen = json_object ();
+    size_t index, i;
+    json_t *entry, *tag;
+    json_array_foreach (self->network_tags, index, entry)
+        json_object_set (seen, en_json_str (entry, "tag"), json_object_get (entry, "available"));
+    json_t *experts = en_nstore_experts (self->store);
+    json_array_foreach (experts, index, entry)
+        json_array_foreach (json_object_get (entry, "expertise"), i, tag)
+            if (json_is_string (tag) && !json_object_get (seen, json_string_value (tag)))
+                json_object_set_new (seen, json_string_value (tag), json_false ());
+    json_decref (experts);
+    zlistx_t *names = zlistx_new ();
+    zlistx_set_comparator (names, (zlistx_comparator_fn *) strcmp);
+    const char *name;
+    json_t *available;
+    json_object_foreach (seen, name, available)
+        zlistx_add_end (names, (void *) name);
+    zlistx_sort (names);
+    json_t *tags = json_array ();
+    for (const char *item = (const char *) zlistx_first (names); item; item = (const char *) zlistx_next (names))
+        json_array_append_new (tags, json_pack ("{s:s, s:O}", "tag", item, "available", json_object_get (seen, item)));
+    zlistx_destroy (&names);
+    json_decref (seen);
+    return tags;
+}
+
 static void
 s_handle_control (en_node_t *self, zsock_t *sock)
 {
@@ -2740,6 +2792,9 @@ s_handle_control (en_node_t *self, zsock_t *sock)
     else
     if (streq (verb, "expert-add") || streq (verb, "expert-update"))
         result = s_verb_expert_put (self, args, streq (verb, "expert-update"), &code, err, sizeof err);
+    else
+    if (streq (verb, "tags"))
+        result = s_verb_tags (self);
     else
     if (streq (verb, "experts"))
         result = en_nstore_experts (self->store);
