@@ -120,7 +120,8 @@ say "node user-add anna --role expert --expert se-tw-trauma   (asks the password
 ANNA=$(en twente --json node user-add anna --role expert --expert se-tw-trauma --password-file "$NET_DIR/pw-se-tw-trauma")
 ANNA_TOTP=$(jq -r .totp_secret <<< "$ANNA")
 jq -r '"   recovery code (shown once): \(.recovery_code)\n   TOTP: \(.totp_uri)"' <<< "$ANNA"
-en twente node user-add bram --role expert --expert se-tw-autisme --password-file "$NET_DIR/pw-se-tw-autisme" >/dev/null
+BRAM_TOTP=$(en twente --json node user-add bram --role expert --expert se-tw-autisme \
+    --password-file "$NET_DIR/pw-se-tw-autisme" | jq -r .totp_secret)
 CHRIS_TOTP=$(en achterhoek --json node user-add chris --role expert --expert se-ah-eetstoornis \
     --password-file "$NET_DIR/pw-se-ah-eetstoornis" | jq -r .totp_secret)
 en twente node users | sed 's/^/   /'
@@ -284,15 +285,34 @@ if [ -n "${EXPERTNET_DEMO_KEEP:-}" ]; then
     printf 'demo-wachtwoord-2026\n' > "$NET_DIR/operator.pw"
     enb broker operator-add demo --password-file "$NET_DIR/operator.pw" >/dev/null
     echo "   log in as 'demo' with password 'demo-wachtwoord-2026' (a demo login: never use it elsewhere)"
-    echo "   The regions' portals (demo logins: never use them elsewhere; every login asks a TOTP code):"
-    printf 'demo-medewerker-wachtwoord\n' > "$NET_DIR/pw-mw"
-    MW=$(en twente --json node user-add mw-demo --role medewerker --password-file "$NET_DIR/pw-mw")
-    echo "     twente      http://127.0.0.1:${PORTAL[twente]}/"
-    echo "       medewerker  mw-demo / demo-medewerker-wachtwoord   TOTP secret $(jq -r .totp_secret <<< "$MW")"
-    echo "       expert      anna (se-tw-trauma) / demo-se-tw-trauma-wachtwoord   TOTP secret $ANNA_TOTP"
-    echo "     achterhoek  http://127.0.0.1:${PORTAL[achterhoek]}/"
-    echo "       expert      chris (se-ah-eetstoornis) / demo-se-ah-eetstoornis-wachtwoord   TOTP secret $CHRIS_TOTP"
-    echo "     ijsselland  http://127.0.0.1:${PORTAL[ijsselland]}/   ec-overijssel http://127.0.0.1:${PORTAL[ec-overijssel]}/"
+    echo "   The regions' portals (demo logins: never use them elsewhere; every login asks a TOTP code)."
+    echo "   Every demo path can be walked there: a team submits, the expert is mailed, accepts or"
+    echo "   declines (the next candidate is mailed), a procesregisseur takes an escalation, Gelderland"
+    echo "   answers what Overijssel cannot:"
+    #  node login role [expert]: everyone the demo paths need
+    logins=("twente mw-twente medewerker" "twente beheer-twente beheerder" "ijsselland mw-ijsselland medewerker"
+            "ijsselland dirk expert se-ij-autisme" "ijsselland eva expert se-ij-verslaving"
+            "ec-overijssel fenna expert pr-ec-01" "ec-overijssel gijs expert pr-ec-02"
+            "achterhoek mw-achterhoek medewerker")
+    shown=
+    for entry in "${logins[@]}"; do
+        read -r n login role expert <<< "$entry"
+        printf 'demo-%s-wachtwoord\n' "$login" > "$NET_DIR/pw-$login"
+        created=$(en "$n" --json node user-add "$login" --role "$role" ${expert:+--expert "$expert"} \
+                  --password-file "$NET_DIR/pw-$login") || fail "demo login $login at $n"
+        printf '%s %s %s %s %s\n' "$n" "$login" "$role${expert:+ $expert}" "demo-$login-wachtwoord" \
+            "$(jq -r .totp_secret <<< "$created")" >> "$NET_DIR/logins"
+    done
+    printf '%s %s %s %s %s\n' twente anna "expert se-tw-trauma" demo-se-tw-trauma-wachtwoord "$ANNA_TOTP" \
+        twente bram "expert se-tw-autisme" demo-se-tw-autisme-wachtwoord \
+        "$BRAM_TOTP" \
+        achterhoek chris "expert se-ah-eetstoornis" demo-se-ah-eetstoornis-wachtwoord "$CHRIS_TOTP" >> "$NET_DIR/logins"
+    for n in twente ijsselland ec-overijssel achterhoek; do
+        echo "     $n  http://127.0.0.1:${PORTAL[$n]}/"
+        awk -v n="$n" '$1 == n { role = $3; if (NF == 6) role = $3 " (" $4 ")"; printf "       %-14s %-28s %-32s TOTP %s\n", $2, role, $(NF-1), $NF }' \
+            "$NET_DIR/logins"
+    done
+    echo "     (name, role, password, TOTP secret; the list is in $NET_DIR/logins)"
     echo "   a TOTP code for a secret S (or add the secret to an authenticator app):"
     echo "     python3 -c 'import base64,hashlib,hmac,struct,sys,time; k=base64.b32decode(sys.argv[1]); h=hmac.new(k,struct.pack(\">Q\",int(time.time())//30),hashlib.sha1).digest(); o=h[-1]&15; print(\"%06d\"%((struct.unpack(\">I\",h[o:o+4])[0]&0x7fffffff)%1000000))' S"
     echo "   try: expertnet --node $NET_DIR/twente request submit --urgency hoog --type consultatie-advies --expertise trauma --age-band 12-17"
