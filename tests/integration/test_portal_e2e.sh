@@ -26,7 +26,10 @@ MAILDIR=$NET_DIR/maildir
 
 net_smtp "$SMTP_PORT" "$MAILDIR" || { not_ok "SMTP server (aiosmtpd) starts"; test_done; }
 net_keys twente ijsselland
-net_broker --set web/address=off || { not_ok "broker starts"; test_done; }
+# (the demo config gives a hoog offer 30 s: too short for a person on a
+# slow, shared machine; and no federation peer on a fixed port)
+net_broker --set web/address=off --set routing/deadline/hoog=15m --set federation/forward=never \
+    || { not_ok "broker starts"; test_done; }
 # e2e_node NAME PORT: node NAME with its portal on PORT and notifications
 # by e-mail to the test's SMTP server, links to its own portal
 e2e_node () {
@@ -76,7 +79,7 @@ EN_TW="$TW" EN_IJ="$IJ" EN_MAILDIR="$MAILDIR" EN_SHOTS="$NET_DIR" EN_SHOTS_DOCS_
 EN_BROKER_REQUESTS="$NET_BIN/expertnet --broker $NET_DIR/$NET_BROKER --json broker requests" \
 EN_NODE_REQUESTS="$NET_BIN/expertnet --node $NET_DIR/twente --json request list" \
 EN_MW_SECRET="$MW_SECRET" EN_EX_SECRET="$EX_SECRET" EN_EX2_SECRET="$EX2_SECRET" \
-    timeout 420 node "$BROWSER_DIR/portal_e2e.js" || status=$?
+    timeout 250 node "$BROWSER_DIR/portal_e2e.js" || status=$?
 [ $status -eq 0 ] && ok "the end-to-end browser test passed" || not_ok "the end-to-end browser test passed (exit $status)"
 
 # What the browser did, as the network saw it
