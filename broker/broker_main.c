@@ -11,6 +11,8 @@ static const en_conf_key_t s_schema [] = {
     { "broker/retry",                   EN_CONF_DURATION, NULL },
     { "broker/audit_retention",         EN_CONF_DURATION, NULL },
     { "broker/clock_alert",             EN_CONF_DURATION, NULL },
+    { "broker/anchor_interval",         EN_CONF_DURATION, NULL },
+    { "broker/new_store",               EN_CONF_BOOL, NULL },
     { "broker/regions",                 EN_CONF_LIST, NULL },
     { "routing/grace",                  EN_CONF_DURATION, NULL },
     { "routing/deadline/crisis",        EN_CONF_DURATION, NULL },

@@ -38,6 +38,7 @@
 #include "en_fed.h"
 #include <sodium.h>
 #include <sys/stat.h>
+#include <inttypes.h>
 
 //  A batch ends after this many messages or this long, whichever comes
 //  first, so replies and acknowledgements never wait behind a flood.
@@ -102,6 +103,11 @@ struct _en_broker_t {
     en_bstore_t *store;
     en_router_t *router_sm;     //  routing state machine
     en_fed_t *fed;              //  links to peer brokers (federation)
+    char *store_id;             //  our store's identity (WELCOME carries it)
+    char *tags_sent;            //  the TAGS body last sent to the nodes (JSON text)
+    int64_t anchor_ms;          //  how often our log's head goes to the peers
+    int64_t next_anchor;        //  ms of the next ANCHOR to the peers
+    int64_t anchored_seq;       //  head seq last sent to the peers (at start: the head then)
     uint64_t refused;           //  connections refused by authentication
     uint64_t received;          //  messages received
     uint64_t rejected;          //  messages answered with ERROR
@@ -117,6 +123,7 @@ struct _en_broker_t {
 
 static void s_refresh_enrolled (en_broker_t *self);
 static void s_flush (en_broker_t *self);
+static json_t *s_network_tags (en_broker_t *self);
 
 static void
 s_peer_destroy (void **item)
@@ -161,6 +168,7 @@ s_apply_config (en_broker_t *self, zconfig_t *config)
     self->retry_ms = en_config_ms (config, "broker/retry", "2s");
     self->grace_ms = en_config_ms (config, "routing/grace", "5s");
     self->audit_retention_ms = en_config_ms (config, "broker/audit_retention", "1827d");
+    self->anchor_ms = MAX (en_config_ms (config, "broker/anchor_interval", "15m"), 1000);
     self->clock_alert_ms = en_config_ms (config, "broker/clock_alert", "30s");
     for (s_peer_t *peer = self->peers ? (s_peer_t *) zhashx_first (self->peers) : NULL; peer;
          peer = (s_peer_t *) zhashx_next (self->peers))
@@ -233,14 +241,28 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
     self->key_names = zhashx_new ();
     zhashx_set_destructor (self->key_names, s_enrolled_destroy);
 
+    //  A damaged store is refused (en_db); so is a lost one: the marker
+    //  names the store that lived here
     snprintf (path, sizeof path, "%s/broker.db", self->datadir);
-    self->store = en_bstore_new (path, err, errlen);
-    if (!self->store)
+    char marker [PATH_MAX];
+    snprintf (marker, sizeof marker, "%s/store.id", self->datadir);
+    bool new_store = en_config_bool (config, "broker/new_store", false);
+    if (en_db_store_check (path, marker, new_store, err, errlen))
         goto failed;
+    self->store = en_bstore_new (path, err, errlen);
+    if (!self->store
+    ||  en_db_store_mark (en_bstore_db (self->store), path, marker, new_store, err, errlen))
+        goto failed;
+    self->store_id = en_db_store_id (en_bstore_db (self->store));
+    //  The head is anchored at the peers when it moved: one interval in
+    json_t *chain = en_audit_chain (en_bstore_db (self->store));
+    self->anchored_seq = en_json_int (chain, "head_seq", -1);
+    json_decref (chain);
     self->router_sm = en_router_new (self->store, self->name);
     self->metrics = en_metrics_new ();
     en_router_set_metrics (self->router_sm, self->metrics);
     s_apply_config (self, config);
+    self->next_anchor = en_now_ms () + self->anchor_ms;
     //  Federation settings are checked before anything listens
     self->poller = zpoller_new (NULL);
     self->fed = en_fed_new (self->name, self->store, self->router_sm, self->metrics, self->cert,
@@ -337,6 +359,7 @@ en_broker_destroy (en_broker_t **self_p)
         free (self->enrolled_dir);
         free (self->admitted);
         free (self->admit_dir);
+        free (self->tags_sent);
         zcert_destroy (&self->cert);
         en_signer_destroy (&self->signer);
         en_router_destroy (&self->router_sm);
@@ -346,6 +369,7 @@ en_broker_destroy (en_broker_t **self_p)
         zhashx_destroy (&self->peers);
         free (self->name);
         free (self->endpoint);
+        free (self->store_id);
         free (self->datadir);
         free (self);
         *self_p = NULL;
@@ -695,6 +719,31 @@ s_peer_enrolled (const char *name, const char *pinned_key, char curve_key [41],
     return false;
 }
 
+//  Our own log's head, anchored at every peer broker: through the
+//  durable outbox, so it arrives when a link heals.
+static void
+s_anchor_peers (en_broker_t *self)
+{
+    json_t *chain = en_audit_chain (en_bstore_db (self->store));
+    int64_t seq = en_json_int (chain, "head_seq", -1);
+    json_t *links = en_fed_status (self->fed);
+    if (chain && json_array_size (links) && seq != self->anchored_seq) {
+        size_t index;
+        json_t *link;
+        int failed = 0;
+        json_array_foreach (links, index, link)
+            failed |= en_router_anchor (self->router_sm, en_json_str (link, "peer"),
+                json_pack ("{s:I, s:s, s:I}", "seq", (json_int_t) seq, "hash", en_json_str (chain, "head_hash"),
+                           "at", (json_int_t) en_now_ms ()));
+        if (failed)
+            zsys_error ("could not queue our access log's head for the peer brokers");
+        else
+            self->anchored_seq = seq;
+    }
+    json_decref (links);
+    json_decref (chain);
+}
+
 //  Handle one message (inside the batch transaction).
 static void
 s_handle_message (en_broker_t *self, zmsg_t *raw)
@@ -794,8 +843,9 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
         peer->linked = true;
         en_outbox_reset (en_bstore_outbox (self->store), node);
         s_reply (self, routing_id, s_answer_timed (self, "WELCOME", msg,
-            json_pack ("{s:s, s:I, s:s}", "broker", self->name,
-                       "heartbeat", (json_int_t) self->heartbeat_ms, "version", EXPERTNET_VERSION)));
+            json_pack ("{s:s, s:I, s:s, s:s}", "broker", self->name,
+                       "heartbeat", (json_int_t) self->heartbeat_ms, "version", EXPERTNET_VERSION,
+                       "store", self->store_id)));
     }
     else
     if (streq (command, "HELLO")) {
@@ -819,9 +869,14 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
         en_bstore_node_seen (self->store, node, region);
         en_outbox_reset (en_bstore_outbox (self->store), node);
         zsys_info ("node %s (%s) connected", node, region);
+        //  store: our store's identity, so the node notices when this
+        //  broker lost its store and hands it again what it holds
         s_reply (self, routing_id, s_answer_timed (self, "WELCOME", msg,
-            json_pack ("{s:s, s:I, s:s}", "broker", self->name,
-                       "heartbeat", (json_int_t) self->heartbeat_ms, "version", EXPERTNET_VERSION)));
+            json_pack ("{s:s, s:I, s:s, s:s}", "broker", self->name,
+                       "heartbeat", (json_int_t) self->heartbeat_ms, "version", EXPERTNET_VERSION,
+                       "store", self->store_id)));
+        //  ...and what expertise the network holds, for its request forms
+        s_reply (self, routing_id, en_msg_new ("TAGS", self->name, s_network_tags (self)));
     }
     else
     if (!peer->region && !peer->linked && !streq (command, "ACK") && !streq (command, "ERROR")) {
@@ -915,6 +970,75 @@ s_send_to_node (const char *dest, en_msg_t *msg, void *arg)
     }
     en_metrics_count (self->metrics, EN_METRIC_SENT, en_msg_command (msg), 1);
     return 0;
+}
+
+//  The expertise tags the network holds, for the nodes' request forms:
+//  {tags: [{tag, available}]}, a tag held by an active expert of this
+//  province or advertised by a peer province; available when one of them
+//  has a free place now. (A request needs one expert holding all its
+//  tags: per tag this is a hint, never a promise.)
+static json_t *
+s_network_tags (en_broker_t *self)
+{
+    json_t *seen = json_object ();
+    int64_t now = en_now_ms ();
+    json_t *experts = en_bstore_experts (self->store);
+    size_t index, i;
+    json_t *row, *tag;
+    json_array_foreach (experts, index, row) {
+        bool free_now = en_json_int (row, "capacity", 0) > en_json_int (row, "load", 0)
+                     && en_json_int (row, "absent_until", 0) <= now;
+        json_array_foreach (json_object_get (row, "expertise"), i, tag)
+            if (json_is_string (tag))
+                json_object_set_new (seen, json_string_value (tag), json_boolean (free_now
+                    || json_is_true (json_object_get (seen, json_string_value (tag)))));
+    }
+    json_decref (experts);
+    json_t *learned = en_bstore_advert_learned (self->store, NULL, 64);
+    json_array_foreach (learned, index, row) {
+        //  tagset ",a,b,": every tag of an entry with free places
+        char *tagset = strdup (en_json_str (row, "tagset") ?: "");
+        char *save = NULL;
+        for (char *name = strtok_r (tagset, ",", &save); name; name = strtok_r (NULL, ",", &save))
+            if (en_name_valid (name))
+                json_object_set_new (seen, name, json_boolean (en_json_int (row, "free", 0) > 0
+                    || json_is_true (json_object_get (seen, name))));
+        free (tagset);
+    }
+    json_decref (learned);
+    json_t *tags = json_array ();
+    const char *name;
+    json_t *available;
+    json_object_foreach (seen, name, available)
+        json_array_append_new (tags, json_pack ("{s:s, s:O}", "tag", name, "available", available));
+    json_decref (seen);
+    return json_pack ("{s:o}", "tags", tags);
+}
+
+//  Tell every connected node when the network's tags changed (an expert
+//  published, withdrawn, full or free again; a peer's advert). TAGS is
+//  unreliable: a node that missed one gets the set again at its next
+//  HELLO or change.
+static void
+s_send_tags (en_broker_t *self)
+{
+    json_t *body = s_network_tags (self);
+    char *text = json_dumps (body, JSON_COMPACT | JSON_SORT_KEYS);
+    if (text && (!self->tags_sent || !streq (text, self->tags_sent))) {
+        for (s_peer_t *peer = (s_peer_t *) zhashx_first (self->peers); peer;
+             peer = (s_peer_t *) zhashx_next (self->peers))
+            if (s_peer_connected (self, peer) && !en_fed_is_peer (self->fed, peer->name)) {
+                en_msg_t *msg = en_msg_new ("TAGS", self->name, json_incref (body));
+                if (en_msg_send (msg, self->router, peer->routing_id, self->signer) == 0)
+                    en_metrics_count (self->metrics, EN_METRIC_SENT, "TAGS", 1);
+                en_msg_destroy (&msg);
+            }
+        free (self->tags_sent);
+        self->tags_sent = text;
+        text = NULL;
+    }
+    free (text);
+    json_decref (body);
 }
 
 static void
@@ -1099,6 +1223,7 @@ s_status (en_broker_t *self)
     json_t *status = en_bstore_counts (self->store);
     json_object_set_new (status, "enrolled", enrolled_list);
     json_object_set_new (status, "broker", json_string (self->name));
+    json_object_set_new (status, "store", json_string (self->store_id));
     json_object_set_new (status, "endpoint", json_string (self->endpoint));
     json_object_set_new (status, "version", json_string (EXPERTNET_VERSION));
     json_object_set_new (status, "started", json_integer (self->started));
@@ -1583,8 +1708,25 @@ s_handle_control (en_broker_t *self, zsock_t *sock)
         }
     }
     else
-    if (streq (verb, "audit-verify"))
+    if (streq (verb, "audit-verify")) {
+        //  With anchors: the heads a peer broker holds of our log
         result = en_audit_report (en_bstore_db (self->store));
+        if (json_is_array (json_object_get (args, "anchors")))
+            en_audit_check_anchors (en_bstore_db (self->store), json_object_get (args, "anchors"), result);
+    }
+    else
+    if (streq (verb, "audit-anchors")) {
+        //  The heads a node or peer broker anchored here, for its
+        //  `audit verify --anchors`
+        const char *sender = en_json_str (args, "node");
+        if (!en_name_valid (sender)) {
+            code = EN_ERR_INVALID;
+            failure = "field 'node' must be the name of a node or peer broker";
+        }
+        else
+            result = json_pack ("{s:s, s:s, s:s, s:o}", "node", sender, "broker", self->name,
+                                "store", self->store_id, "anchors", en_bstore_anchors (self->store, sender));
+    }
     else
     if (streq (verb, "audit-show")) {
         const char *case_id = en_json_str (args, "case");
@@ -1672,16 +1814,25 @@ en_broker_run (en_broker_t *self)
                               en_clock_drift_ms () / 1000.0);
             self->drift_logged = drifted;
             s_refresh_enrolled (self);
+            s_send_tags (self);
             s_flush (self);
             next_flush = now + self->retry_ms / 2;
+        }
+        if (now >= self->next_anchor && now >= earliest) {
+            s_anchor_peers (self);
+            self->next_anchor = now + self->anchor_ms;
         }
         if (now >= next_prune) {
             //  Dedup records outlive any retransmission by far
             en_seen_prune (en_bstore_db (self->store), now - 30LL * 86400 * 1000);
             en_audit_prune (en_bstore_db (self->store), now - self->audit_retention_ms);
+            en_bstore_anchors_prune (self->store, now - self->audit_retention_ms);
             next_prune = now + 3600 * 1000;
         }
     }
+    //  A last head for the peers: queued on disk, sent now if a link is up
+    s_anchor_peers (self);
+    en_fed_flush (self->fed);
     zsys_info ("broker %s stopping", self->name);
     return 0;
 }

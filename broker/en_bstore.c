@@ -24,8 +24,14 @@
     (only a BLAKE2b hash of each token is stored: a token is 256 random
     bits, so a fast hash is enough and a stolen database holds no usable
     token), and an index on requests by creation time for the charts.
+    Migration 11 gives the store its identity (store_identity, en_db: a
+    random id nodes learn from WELCOME, so a lost store is noticed) and
+    keeps the access-log heads that nodes and peer brokers anchor here
+    (anchors: every ANCHOR received, so a rewritten log at the sender
+    fails its check against any head anchored before the rewrite).
 */
 #include "en_bstore.h"
+#include <inttypes.h>
 
 struct _en_bstore_t {
     en_db_t *db;                //  the database
@@ -194,6 +200,16 @@ static const char *s_migrations [] = {
     "  epoch TEXT NOT NULL,"
     "  seq INTEGER NOT NULL,"
     "  updated INTEGER NOT NULL);",
+    //  11: store identity; access-log heads anchored here (ANCHOR)
+    EN_DB_IDENTITY_SCHEMA
+    "CREATE TABLE anchors ("
+    "  sender TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  hash TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  received INTEGER NOT NULL,"
+    "  msg_id TEXT NOT NULL,"
+    "  PRIMARY KEY (sender, seq, hash)) WITHOUT ROWID;",
     NULL
 };
 
@@ -235,6 +251,45 @@ en_bstore_node_seen (en_bstore_t *self, const char *name, const char *region)
         "INSERT INTO nodes (name, region, first_seen, last_seen) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (name) DO UPDATE SET region = excluded.region, last_seen = excluded.last_seen",
         "ssii", name, region, now, now);
+}
+
+int
+en_bstore_anchor_put (en_bstore_t *self, const char *sender, int64_t seq, const char *hash, int64_t at,
+                      const char *msg_id, char *conflict, size_t conflict_len)
+{
+    *conflict = 0;
+    //  What this sender anchored before that a linear log cannot follow
+    //  from: the same seq with another hash, or a head further along
+    json_t *before = en_db_one (en_db_query (self->db,
+        "SELECT seq, hash FROM anchors WHERE sender = ? AND (seq > ? OR (seq = ? AND hash <> ?))"
+        " ORDER BY seq DESC LIMIT 1", "siis", sender, seq, seq, hash));
+    if (before) {
+        int64_t other = en_json_int (before, "seq", 0);
+        if (other == seq)
+            snprintf (conflict, conflict_len, "head %" PRId64 " was anchored before with hash %.16s..., now %.16s...",
+                      seq, en_json_str (before, "hash") ?: "?", hash);
+        else
+            snprintf (conflict, conflict_len, "head went back from %" PRId64 " to %" PRId64, other, seq);
+        json_decref (before);
+    }
+    return en_db_exec (self->db,
+        "INSERT OR IGNORE INTO anchors (sender, seq, hash, at, received, msg_id) VALUES (?, ?, ?, ?, ?, ?)",
+        "sisiis", sender, seq, hash, at, en_now_ms (), msg_id);
+}
+
+int
+en_bstore_anchors_prune (en_bstore_t *self, int64_t before_ms)
+{
+    //  Kept as long as the access log: an anchor older than that names
+    //  entries the sender has pruned
+    return en_db_exec (self->db, "DELETE FROM anchors WHERE received < ?", "i", before_ms);
+}
+
+json_t *
+en_bstore_anchors (en_bstore_t *self, const char *sender)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT seq, hash, at, received FROM anchors WHERE sender = ? ORDER BY seq, received", "s", sender));
 }
 
 json_t *

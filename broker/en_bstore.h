@@ -18,6 +18,18 @@ int en_bstore_node_seen (en_bstore_t *self, const char *name, const char *region
 //  Every node that ever said HELLO: {name, region, first_seen, last_seen}.
 json_t *en_bstore_nodes (en_bstore_t *self);
 
+//  Access-log heads anchored here by a node or peer broker (ANCHOR):
+//  keep one (its seq, hex hash, the sender's time, our message id).
+//  conflict gets a line when it cannot follow what the sender anchored
+//  before (same seq, other hash; or an earlier seq than anchored), else
+//  "". 0 or -1.
+int en_bstore_anchor_put (en_bstore_t *self, const char *sender, int64_t seq, const char *hash, int64_t at,
+                          const char *msg_id, char *conflict, size_t conflict_len);
+//  Every head sender anchored here: [{seq, hash, at, received}], by seq.
+json_t *en_bstore_anchors (en_bstore_t *self, const char *sender);
+//  Forget anchors received before before_ms (the access-log retention).
+int en_bstore_anchors_prune (en_bstore_t *self, int64_t before_ms);
+
 //  Experts: replace the full list published by node. Returns 0; 1 with
 //  err when an id is owned by another node; -1 with err on a store error.
 int en_bstore_experts_replace (en_bstore_t *self, const char *node, json_t *experts,

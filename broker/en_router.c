@@ -58,6 +58,7 @@
 */
 #include "en_router.h"
 #include <sodium.h>
+#include <inttypes.h>
 
 struct _en_router_t {
     en_bstore_t *store;         //  broker store (not owned)
@@ -367,6 +368,12 @@ s_send_peer (en_router_t *self, const char *peer, const char *command, json_t *b
     int rc = en_outbox_put (en_bstore_outbox (self->store), dest, msg);
     en_msg_destroy (&msg);
     return rc;
+}
+
+int
+en_router_anchor (en_router_t *self, const char *peer, json_t *body)
+{
+    return peer ? s_send_peer (self, peer, "ANCHOR", body, NULL) : (json_decref (body), -1);
 }
 
 //  The brokers a request has passed, ending with this one.
@@ -1134,6 +1141,35 @@ s_handle_recall (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t 
     return rc;
 }
 
+//  ANCHOR from a node or a peer broker: the head of its access log, kept
+//  here and logged in our own chain, so a sender that rewrites its whole
+//  log later fails `audit verify --anchors` (docs/audit.md).
+static int
+s_handle_anchor (en_router_t *self, const char *sender, en_msg_t *msg, en_error_t *error)
+{
+    json_t *body = en_msg_body (msg);
+    json_t *seq = json_object_get (body, "seq");
+    const char *hash = en_json_str (body, "hash");
+    bool hex = hash && strlen (hash) == 64 && strspn (hash, "0123456789abcdef") == 64;
+    if (!json_is_integer (seq) || json_integer_value (seq) < 0 || !hex)
+        return en_error_set (error, EN_ERR_INVALID, "ANCHOR needs 'seq' (integer >= 0) and 'hash' (64 lowercase hex)");
+    char conflict [256], detail [300];
+    int64_t at = en_json_int (body, "at", en_msg_timestamp (msg));
+    if (en_bstore_anchor_put (self->store, sender, json_integer_value (seq), hash, at, en_msg_id (msg),
+                              conflict, sizeof conflict))
+        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+    if (*conflict)
+        zsys_error ("AUDIT: %s anchored a head that does not follow its earlier ones: %s; "
+                    "its access log may have been rewritten", sender, conflict);
+    snprintf (detail, sizeof detail, "head %" PRId64 " %s%s%s", (int64_t) json_integer_value (seq), hash,
+              *conflict ? "; does not follow: " : "", conflict);
+    en_audit_entry_t entry = { .event = "audit.anchor", .actor = sender, .action = "receive",
+                               .outcome = *conflict ? "error" : "ok", .detail = detail };
+    if (en_audit_append (en_bstore_db (self->store), &entry))
+        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+    return 0;
+}
+
 int
 en_router_handle_peer (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t *error)
 {
@@ -1145,6 +1181,8 @@ en_router_handle_peer (en_router_t *self, const char *peer, en_msg_t *msg, en_er
         return s_handle_peer_status (self, peer, msg, error);
     if (streq (command, "RECALL"))
         return s_handle_recall (self, peer, msg, error);
+    if (streq (command, "ANCHOR"))
+        return s_handle_anchor (self, peer, msg, error);
     return en_error_set (error, EN_ERR_BAD_REQUEST, "command %s is not sent by a peer broker", command);
 }
 
@@ -1186,6 +1224,8 @@ en_router_handle (en_router_t *self, const char *node, const char *node_region,
     const char *command = en_msg_command (msg);
     if (streq (command, "SUBMIT"))
         return s_handle_submit (self, node, node_region, msg, error);
+    if (streq (command, "ANCHOR"))
+        return s_handle_anchor (self, node, msg, error);
     if (streq (command, "AVAILABILITY"))
         return s_handle_availability (self, node, node_region, msg, error);
     if (streq (command, "ACCEPT"))

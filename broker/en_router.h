@@ -118,4 +118,8 @@ int en_router_node_revoked (en_router_t *self, const char *node);
 int en_router_operator (en_router_t *self, const char *operator_name, const char *action,
                         const char *request_id, const char *reason, en_error_t *error);
 
+//  Queue ANCHOR (our access log's head, body taken) for a peer broker,
+//  through the peer's durable outbox. 0 or -1.
+int en_router_anchor (en_router_t *self, const char *peer, json_t *body);
+
 #endif

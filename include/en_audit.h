@@ -115,6 +115,15 @@ json_t *en_audit_tail (en_db_t *db, int64_t n);
 //  "bad_seq" and "problem". Caller owns.
 json_t *en_audit_report (en_db_t *db);
 
+//  Check the log against heads anchored elsewhere (ANCHOR, kept by the
+//  broker or a peer broker): anchors is an array of {seq, hash, ...}, as
+//  `expertnet audit anchors` prints them. Amends report (from
+//  en_audit_report): "anchors_checked", "anchors_pruned", "anchored_to"
+//  (the newest seq confirmed) and, at the first anchor the log no longer
+//  holds, "intact": false, "bad_seq" and "problem". 0 = every anchor
+//  holds (or was pruned), -1 = the log was rewritten.
+int en_audit_check_anchors (en_db_t *db, json_t *anchors, json_t *report);
+
 //  One entry in plain Dutch for a client's NEN 7513 overview ("wie
 //  heeft wanneer wat met het dossier gedaan"): "DD-MM-YYYY HH:MM:SS
 //  <actor> heeft ... (kenmerk <id>), namens <on_behalf>", with " - geweigerd" or

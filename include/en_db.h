@@ -13,6 +13,34 @@ en_db_t *en_db_new (const char *path, const char **migrations,
                     char *err, size_t errlen);
 void en_db_destroy (en_db_t **self_p);
 
+//  A store's identity: a random id (32 hex) made when the store is made,
+//  in one row. Add as one migration of the store. Nodes and peers learn
+//  it (WELCOME), so a broker that lost its store is noticed.
+#define EN_DB_IDENTITY_SCHEMA \
+    "CREATE TABLE store_identity (" \
+    "  id INTEGER PRIMARY KEY CHECK (id = 1)," \
+    "  store_id TEXT NOT NULL," \
+    "  created INTEGER NOT NULL);" \
+    "INSERT INTO store_identity VALUES (1, lower (hex (randomblob (16)))," \
+    "  CAST ((julianday ('now') - 2440587.5) * 86400000 AS INTEGER));"
+
+//  The store's id (caller frees), or NULL when the store has none.
+char *en_db_store_id (en_db_t *self);
+
+//  Before opening the store at path: refuse (-1, err names both files)
+//  when marker names a store but path is missing or empty (0 bytes): the
+//  store was lost. new_store (--new-store) allows it. 0 = go ahead.
+int en_db_store_check (const char *path, const char *marker, bool new_store,
+                       char *err, size_t errlen);
+
+//  After opening: refuse (-1) when marker names another store than the
+//  one opened (replaced), unless new_store; else write the marker with
+//  this store's id (atomically). With new_store the store first gets a
+//  new identity (also a restored one: it misses what came after the
+//  backup, and nodes hand that again to a new identity). 0 = ok.
+int en_db_store_mark (en_db_t *self, const char *path, const char *marker, bool new_store,
+                      char *err, size_t errlen);
+
 //  The raw handle, for sqlite3_* calls the store modules make.
 sqlite3 *en_db_handle (en_db_t *self);
 

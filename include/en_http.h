@@ -176,6 +176,10 @@ int en_http_request_set_secret (en_http_request_t *req, const void *secret, size
 //  value sent, any other name a JSON string (the first). Values that are
 //  not UTF-8 are left out. Caller owns; NULL when a JSON body does not parse.
 json_t *en_http_request_fields (en_http_request_t *req, const char **names);
+
+//  The same for a form body of Content-Type type (NULL: urlencoded), as a
+//  pure function of its bytes (what the fuzz harness drives). Caller owns.
+json_t *en_http_fields_parse (const char *type, const char *data, size_t size, const char **names);
 //  The raw body (borrowed) and its size (0 for none)
 const char *en_http_request_body (en_http_request_t *req, size_t *size);
 

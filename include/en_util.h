@@ -40,6 +40,10 @@ void en_html_escape (FILE *out, const char *text);
 //  not a duration is logged and replaced by dflt.
 int64_t en_config_ms (zconfig_t *config, const char *path, const char *dflt);
 
+//  A flag from the config: true/1/yes or false/0/no; absent gives dflt,
+//  anything else is logged and gives dflt.
+bool en_config_bool (zconfig_t *config, const char *path, bool dflt);
+
 //  Read a whole file into a new string (NUL-terminated); max_size bounds it.
 //  Returns NULL and sets errno on failure (EFBIG when over max_size).
 char *en_file_read (const char *path, size_t max_size);

@@ -626,6 +626,46 @@ en_audit_report (en_db_t *db)
     return report;
 }
 
+int
+en_audit_check_anchors (en_db_t *db, json_t *anchors, json_t *report)
+{
+    assert (db);
+    assert (report);
+    int64_t checked = 0, pruned = 0, latest = -1;
+    int rc = 0;
+    size_t index;
+    json_t *anchor;
+    json_array_foreach (anchors, index, anchor) {
+        int64_t seq = en_json_int (anchor, "seq", -1);
+        const char *hash = en_json_str (anchor, "hash");
+        char why [256] = "";
+        int found = seq < 0 || !hash ? (snprintf (why, sizeof why, "anchor %zu has no seq or hash", index), -1)
+                                     : en_audit_check_head (db, seq, hash, why, sizeof why);
+        if (found == 1)
+            pruned++;
+        else
+        if (found == 0) {
+            checked++;
+            latest = MAX (latest, seq);
+        }
+        else {
+            char problem [400];
+            snprintf (problem, sizeof problem, "anchored head %" PRId64 " (anchored at %" PRId64 "): %s",
+                      seq, en_json_int (anchor, "received", en_json_int (anchor, "at", 0)), why);
+            json_object_set_new (report, "intact", json_false ());
+            json_object_set_new (report, "bad_seq", json_integer (seq > 0 ? seq : 0));
+            json_object_set_new (report, "problem", json_string (problem));
+            rc = -1;
+            break;
+        }
+    }
+    json_object_set_new (report, "anchors_checked", json_integer (checked));
+    json_object_set_new (report, "anchors_pruned", json_integer (pruned));
+    if (latest >= 0)
+        json_object_set_new (report, "anchored_to", json_integer (latest));
+    return rc;
+}
+
 //  What an event means, in Dutch, as "heeft ..." completes it.
 static const char *s_events_nl [][2] = {
     { "case.create", "heeft de cliënt ingeschreven in het casusregister" },

@@ -46,6 +46,8 @@ s_usage (const en_daemon_t *daemon, FILE *out)
         "  --endpoint EP       override broker/endpoint\n"
         "  --set PATH=VALUE    override any setting, e.g.\n"
         "                      --set federation/peers/gelderland/endpoint=tcp://10.0.0.2:7700\n"
+        "  --new-store         accept a new, empty store where the data directory says\n"
+        "                      one was lost (docs/operations.md, \"A damaged or lost store\")\n"
         "  --version           print the version and exit\n"
         "Stops cleanly on SIGTERM or SIGINT; SIGHUP re-reads the configuration.\n"
         "Logs go to stderr, one line per event.\n"
@@ -96,6 +98,7 @@ en_daemon_main (const en_daemon_t *daemon, int argc, char *argv [])
 {
     const char *config_path = NULL, *datadir = NULL, *endpoint = NULL;
     char *settings [64];
+    char new_store [64];            //  the --new-store setting, when given
     int count = 0;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv [i];
@@ -117,6 +120,16 @@ en_daemon_main (const en_daemon_t *daemon, int argc, char *argv [])
                 return 2;
             }
             settings [count++] = (char *) setting;
+        }
+        else
+        if (streq (arg, "--new-store")) {
+            if (count == 64) {
+                fprintf (stderr, "%s: too many settings\n", daemon->program);
+                return 2;
+            }
+            //  The section's new_store flag (broker/new_store, node/new_store)
+            snprintf (new_store, sizeof new_store, "%s/new_store=true", daemon->section);
+            settings [count++] = new_store;
         }
         else
         if (streq (arg, "-h") || streq (arg, "--help")) {

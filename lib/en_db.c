@@ -8,6 +8,16 @@
     Statements are cached by their SQL text, so store modules can write
     queries inline where they are used and still pay preparation once.
 
+    A damaged store is refused, not used. Opening runs PRAGMA quick_check
+    (structure of every b-tree page, O(size), no index cross-check), so
+    garbage inside the file stops the daemon at start with the file named
+    instead of surfacing later as a lost row. A lost store is refused too:
+    each store has an identity (a random id made with the store, table
+    store_identity) that the daemon also writes to a marker file next to
+    it (en_db_store_check, en_db_store_mark). A marker without its
+    database, or with an empty one or another store's, means the store
+    was lost or replaced; starting anyway takes an explicit --new-store.
+
     A full disk. SQLITE_FULL is one condition, not one error per
     statement: the first is logged, the rest are not until a COMMIT
     succeeds again (logged once too), and en_db_full tells callers so
@@ -39,6 +49,7 @@
 */
 #include "expertnet.h"
 #include <stdarg.h>
+#include <sys/stat.h>
 
 typedef struct {
     int depth;                  //  savepoint depth when written
@@ -88,11 +99,35 @@ en_db_new (const char *path, const char **migrations, char *err, size_t errlen)
         return NULL;
     }
     sqlite3_busy_timeout (handle, 5000);
+    char problem [256] = "";
     if (s_exec_script (handle,
             "PRAGMA journal_mode=WAL;"
             "PRAGMA synchronous=FULL;"
             "PRAGMA cache_size=-16384;"
-            "PRAGMA foreign_keys=ON;", err, errlen)) {
+            "PRAGMA foreign_keys=ON;", problem, sizeof problem)) {
+        snprintf (err, errlen, "database %s is damaged or not a database (%s); restore it from a backup "
+                  "or move it away", path, problem);
+        sqlite3_close (handle);
+        return NULL;
+    }
+    //  Damage inside the file: quick_check names the first problem
+    sqlite3_stmt *check = NULL;
+    if (sqlite3_prepare_v2 (handle, "PRAGMA quick_check(1)", -1, &check, NULL) != SQLITE_OK)
+        snprintf (problem, sizeof problem, "%s", sqlite3_errmsg (handle));
+    else {
+        int rc = sqlite3_step (check);
+        if (rc == SQLITE_ROW) {
+            const char *verdict = (const char *) sqlite3_column_text (check, 0);
+            if (!verdict || !streq (verdict, "ok"))
+                snprintf (problem, sizeof problem, "quick_check: %s", verdict ? verdict : "no answer");
+        }
+        else
+            snprintf (problem, sizeof problem, "quick_check: %s", sqlite3_errmsg (handle));
+    }
+    sqlite3_finalize (check);
+    if (*problem) {
+        snprintf (err, errlen, "database %s is damaged (%s); restore it from a backup or move it away",
+                  path, problem);
         sqlite3_close (handle);
         return NULL;
     }
@@ -131,6 +166,99 @@ en_db_new (const char *path, const char **migrations, char *err, size_t errlen)
     self->statements = zhashx_new ();
     zhashx_set_destructor (self->statements, s_finalize);
     return self;
+}
+
+//  The marker's content: the store id, or "" when there is no marker.
+static int
+s_marker_read (const char *marker, char *id, size_t idlen)
+{
+    *id = 0;
+    FILE *file = fopen (marker, "r");
+    if (!file)
+        return errno == ENOENT ? 0 : -1;
+    if (fgets (id, (int) idlen, file))
+        id [strcspn (id, "\r\n")] = 0;
+    fclose (file);
+    return 0;
+}
+
+int
+en_db_store_check (const char *path, const char *marker, bool new_store, char *err, size_t errlen)
+{
+    char known [80];
+    if (s_marker_read (marker, known, sizeof known)) {
+        snprintf (err, errlen, "cannot read %s: %s", marker, strerror (errno));
+        return -1;
+    }
+    if (!*known || new_store)
+        return 0;
+    struct stat info;
+    bool missing = stat (path, &info) != 0;
+    if (missing || info.st_size == 0) {
+        snprintf (err, errlen, "database %s is %s, but %s says store %s lived here: the store was lost. "
+                  "Restore it from a backup, or start with --new-store to begin an empty store "
+                  "(nodes then re-send their open requests)",
+                  path, missing ? "missing" : "empty (0 bytes)", marker, known);
+        return -1;
+    }
+    return 0;
+}
+
+int
+en_db_store_mark (en_db_t *self, const char *path, const char *marker, bool new_store,
+                  char *err, size_t errlen)
+{
+    char known [80];
+    //  --new-store: whatever is here is new to the network (an empty
+    //  store, or a restored backup that misses what came after it), so it
+    //  gets a new identity: nodes then hand it what they hold
+    if (new_store && en_db_exec (self, "UPDATE store_identity SET store_id = lower (hex (randomblob (16))), "
+                                 "created = ? WHERE id = 1", "i", en_now_ms ())) {
+        snprintf (err, errlen, "cannot give database %s a new store identity: %s", path, en_db_error (self));
+        return -1;
+    }
+    char *id = en_db_store_id (self);
+    int rc = -1;
+    if (!id)
+        snprintf (err, errlen, "database %s has no store identity", path);
+    else
+    if (s_marker_read (marker, known, sizeof known))
+        snprintf (err, errlen, "cannot read %s: %s", marker, strerror (errno));
+    else
+    if (*known && !streq (known, id) && !new_store)
+        snprintf (err, errlen, "database %s holds store %s, but %s says store %s lived here: the store "
+                  "was replaced. Put the right one back, or start with --new-store to accept this one",
+                  path, id, marker, known);
+    else
+    if (streq (known, id))
+        rc = 0;
+    else {
+        //  Write the marker atomically: a torn marker would refuse a good store
+        char temp [PATH_MAX];
+        snprintf (temp, sizeof temp, "%s.new", marker);
+        FILE *file = fopen (temp, "w");
+        if (file && fprintf (file, "%s\n", id) > 0 && fflush (file) == 0 && fsync (fileno (file)) == 0
+        &&  fclose (file) == 0) {
+            file = NULL;
+            if (rename (temp, marker) == 0)
+                rc = 0;
+        }
+        if (file)
+            fclose (file);
+        if (rc)
+            snprintf (err, errlen, "cannot write %s: %s", marker, strerror (errno));
+        else
+        if (*known)
+            zsys_warning ("store %s at %s replaces store %s (started with --new-store)", id, path, known);
+    }
+    free (id);
+    return rc;
+}
+
+char *
+en_db_store_id (en_db_t *self)
+{
+    return en_db_text (self, "SELECT store_id FROM store_identity WHERE id = 1", NULL);
 }
 
 void

@@ -460,9 +460,14 @@ en_http_request_is_json (en_http_request_t *req)
 static void
 s_field_add (json_t *fields, const char *key, bool is_array, const char *value, size_t size)
 {
+    //  jansson keeps a NUL inside a string; everything after it would be
+    //  out of sight of whatever reads the value as C text (the PII guard)
+    //  yet travel on in the JSON: such a value is no field at all
+    if (memchr (value, 0, size))
+        return;
     json_t *string = json_stringn (value, size);
     if (!string)
-        return;                     //  not UTF-8 (or a NUL): not a field
+        return;                     //  not UTF-8: not a field
     if (!is_array) {
         if (!json_object_get (fields, key))
             json_object_set_new (fields, key, string);
@@ -549,8 +554,14 @@ en_http_request_fields (en_http_request_t *req, const char **names)
         }
         return json;
     }
+    return en_http_fields_parse (MHD_lookup_connection_value (req->conn, MHD_HEADER_KIND, "Content-Type"),
+                                 data, size, names);
+}
+
+json_t *
+en_http_fields_parse (const char *type, const char *data, size_t size, const char **names)
+{
     json_t *fields = json_object ();
-    const char *type = MHD_lookup_connection_value (req->conn, MHD_HEADER_KIND, "Content-Type");
     if (type && strncasecmp (type, "multipart/form-data", 19) == 0) {
         s_multipart (fields, type, data, size, names);
         return fields;

@@ -51,6 +51,8 @@ static const s_command_t s_commands [] = {
     { "RESYNC", false },        //  broker -> peer broker: a gap in ADVERT seqs, send a snapshot
     { "FORWARD", true },        //  broker -> peer broker: a node's signed message, carried
     { "RECALL", true },         //  broker -> peer broker: drop a request it was handed
+    { "TAGS", false },          //  broker -> node: the expertise tags the network holds
+    { "ANCHOR", true },         //  node -> broker, broker -> peer: its access log's head
     { NULL, false }
 };
 

@@ -140,6 +140,20 @@ en_config_ms (zconfig_t *config, const char *path, const char *dflt)
     return ms;
 }
 
+bool
+en_config_bool (zconfig_t *config, const char *path, bool dflt)
+{
+    const char *text = zconfig_get (config, path, NULL);
+    if (!text)
+        return dflt;
+    if (streq (text, "true") || streq (text, "1") || streq (text, "yes"))
+        return true;
+    if (streq (text, "false") || streq (text, "0") || streq (text, "no"))
+        return false;
+    zsys_warning ("config %s: '%s' is not true or false, using %s", path, text, dflt ? "true" : "false");
+    return dflt;
+}
+
 char *
 en_file_read (const char *path, size_t max_size)
 {

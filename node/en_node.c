@@ -69,6 +69,7 @@ struct _en_node_t {
     zlistx_t *replies;          //  ACKs of the current batch (en_msg_t)
     zlistx_t *notices;          //  notifications of the current batch ("topic\0json")
     bool connected;             //  broker answered WELCOME, still alive
+    json_t *network_tags;       //  [{tag, available}] the broker's last TAGS, or NULL
     bool refusal_logged;        //  a connection-level refusal was logged
     int64_t unverified_logged;  //  ms of the last "ignored unverifiable message" line
     int64_t last_rx;            //  ms we last heard from the broker
@@ -80,6 +81,11 @@ struct _en_node_t {
     en_notify_sender_t *sender; //  delivery actor; NULL when nothing is configured
     int inflight;               //  rows handed to the sender, result pending
     int64_t next_remind;        //  ms of the next look for offers to remind
+    int64_t anchor_ms;          //  how often our access log's head goes to the broker
+    int64_t next_anchor;        //  ms of the next ANCHOR
+    int64_t anchored_seq;       //  head seq last queued as ANCHOR (at start: the head then)
+    int64_t resubmit_delay_ms;  //  wait after a new broker store before re-sending
+    int64_t resubmit_at;        //  ms to re-send open requests to a new broker store (0: none due)
     en_clock_t *clock;          //  the broker's clock's offset from ours
     int64_t clock_alert_ms;     //  node/clock_alert: warn beyond this
     char held_ref [33];         //  the message whose timestamp refusal we logged
@@ -512,10 +518,28 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
         snprintf (err, errlen, "broker public key must be 40 characters of Z85");
         goto failed;
     }
+    //  A damaged or lost store is refused (en_db), as at the broker
     snprintf (path, sizeof path, "%s/node.db", self->datadir);
-    self->store = en_nstore_new (path, err, errlen);
-    if (!self->store)
+    char marker [PATH_MAX];
+    snprintf (marker, sizeof marker, "%s/store.id", self->datadir);
+    bool new_store = en_config_bool (config, "node/new_store", false);
+    if (en_db_store_check (path, marker, new_store, err, errlen))
         goto failed;
+    self->store = en_nstore_new (path, err, errlen);
+    if (!self->store
+    ||  en_db_store_mark (en_nstore_db (self->store), path, marker, new_store, err, errlen))
+        goto failed;
+    //  The head is anchored when it moved: the first one, one interval in
+    self->anchor_ms = MAX (en_config_ms (config, "node/anchor_interval", "15m"), 1000);
+    json_t *chain = en_audit_chain (en_nstore_db (self->store));
+    self->anchored_seq = en_json_int (chain, "head_seq", -1);
+    self->next_anchor = en_now_ms () + self->anchor_ms;
+    json_decref (chain);
+    self->resubmit_delay_ms = en_config_ms (config, "node/resubmit_delay", "10s");
+    json_t *known = en_nstore_broker_store (self->store);
+    if (en_json_int (known, "resubmitted", 0) < 0)
+        self->resubmit_at = en_now_ms () + self->resubmit_delay_ms;    //  left pending by the last run
+    json_decref (known);
     snprintf (path, sizeof path, "%s/keys", self->datadir);
     self->vault = en_vault_new (path, err, errlen);
     if (!self->vault)
@@ -595,6 +619,7 @@ en_node_destroy (en_node_t **self_p)
         s_notify_stop (self);
         en_notify_config_destroy (&self->notify_config);
         json_decref (self->staff);
+        json_decref (self->network_tags);
         zpoller_destroy (&self->poller);
         zsock_destroy (&self->dealer);
         zsock_destroy (&self->control);
@@ -955,6 +980,105 @@ s_handle_reliable (en_node_t *self, en_msg_t *msg)
     return 0;
 }
 
+//  The broker's store identity, from WELCOME (inside the batch's
+//  transaction). A new one means the broker lost or replaced its store:
+//  said loudly, recorded (status shows it), and the open requests it no
+//  longer knows are re-sent after resubmit_delay, so that the nodes of
+//  the province have re-published their experts by then.
+static void
+s_broker_store (en_node_t *self, const char *store_id)
+{
+    if (!store_id || !en_id_valid (store_id))
+        return;                     //  a broker that does not say
+    json_t *known = en_nstore_broker_store (self->store);
+    const char *before = en_json_str (known, "store_id");
+    if (!before)
+        en_nstore_broker_store_set (self->store, store_id, false);
+    else
+    if (!streq (before, store_id)) {
+        zsys_error ("BROKER STORE CHANGED: the broker's store was %s and is now %s: the broker lost or "
+                    "replaced its store; re-sending the open requests of this node in %llds",
+                    before, store_id, (long long) (self->resubmit_delay_ms / 1000));
+        s_audit (self, "broker.store-changed", NULL, self->name, NULL, "update", "error", store_id);
+        if (en_nstore_broker_store_set (self->store, store_id, true) == 0)
+            self->resubmit_at = en_now_ms () + self->resubmit_delay_ms;
+    }
+    json_decref (known);
+}
+
+//  Hand a broker's new store the open requests it no longer knows: a new
+//  SUBMIT (new id: the old id may be older than the broker's timestamp
+//  window) for every acknowledged request not closed; the broker answers
+//  one it knows after all with 409, which changes nothing here (the
+//  request's submit_msg stays the original). Queued requests are still in
+//  the outbox; closed, rejected and closing ones are never opened again.
+static void
+s_resubmit (en_node_t *self)
+{
+    en_db_t *db = en_nstore_db (self->store);
+    json_t *known = en_nstore_broker_store (self->store);
+    const char *store_id = en_json_str (known, "store_id") ?: "?";
+    if (en_db_begin (db)) {
+        json_decref (known);
+        return;
+    }
+    json_t *requests = en_nstore_requests_unknown_to_new_store (self->store);
+    int64_t count = 0;
+    int rc = 0;
+    size_t index;
+    json_t *request;
+    json_array_foreach (requests, index, request) {
+        int code;
+        char err [256];
+        const char *id = en_json_str (request, "id");
+        char *msg_id = s_queue (self, "SUBMIT", json_pack ("{s:O}", "request", json_object_get (request, "summary")),
+                                self->name, &code, err, sizeof err);
+        if (!msg_id) {
+            zsys_warning ("request %s not re-sent to the broker's new store: %s", id, err);
+            continue;
+        }
+        rc |= en_nstore_request_resubmitted (self->store, id, msg_id, store_id);
+        free (msg_id);
+        count++;
+    }
+    rc |= en_nstore_broker_store_resubmitted (self->store, count);
+    if (rc || en_db_commit (db)) {
+        zsys_error ("could not queue the open requests for the broker's new store; trying again");
+        en_db_rollback (db);
+        self->resubmit_at = en_now_ms () + self->retry_ms;
+    }
+    else {
+        zsys_warning ("re-sent %lld open requests to the broker's new store %s", (long long) count, store_id);
+        self->resubmit_at = 0;
+        en_outbox_reset (en_nstore_outbox (self->store), NULL);
+        s_flush (self);
+    }
+    json_decref (requests);
+    json_decref (known);
+}
+
+//  Our access log's head, anchored at the broker (ANCHOR), so a rewrite
+//  of the whole log here is caught by `audit verify --anchors`. Queued
+//  on disk like any reliable message, when the head moved. The body is
+//  numbers and a hash: nothing for the PII guard.
+static void
+s_anchor (en_node_t *self)
+{
+    json_t *chain = en_audit_chain (en_nstore_db (self->store));
+    int64_t seq = en_json_int (chain, "head_seq", -1);
+    if (chain && seq != self->anchored_seq) {
+        en_msg_t *msg = en_msg_new ("ANCHOR", self->name,
+            json_pack ("{s:I, s:s, s:I}", "seq", (json_int_t) seq, "hash", en_json_str (chain, "head_hash"),
+                       "at", (json_int_t) en_now_ms ()));
+        if (en_outbox_put (en_nstore_outbox (self->store), "broker", msg))
+            zsys_error ("could not queue our access log's head for the broker");
+        else
+            self->anchored_seq = seq;
+        en_msg_destroy (&msg);
+    }
+    json_decref (chain);
+}
+
 //  A refusal the broker marks temporary, or (from a broker that does
 //  not mark them) one of its timestamp refusals: a clock can be fixed,
 //  so the message stays queued and is never lost to it.
@@ -1020,6 +1144,7 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
     if (streq (command, "WELCOME")) {
         if (!self->connected)
             zsys_info ("connected to broker %s", en_json_str (body, "broker") ?: "?");
+        s_broker_store (self, en_json_str (body, "store"));
         self->connected = true;
         self->refusal_logged = false;
         *welcomed = true;
@@ -1027,6 +1152,23 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
     else
     if (streq (command, "PONG"))
         ;
+    else
+    if (streq (command, "TAGS")) {
+        //  What the network holds, for the portal's request form: kept if
+        //  every entry is a tag name with a true/false
+        json_t *tags = json_object_get (body, "tags");
+        size_t index;
+        json_t *entry;
+        bool valid = json_is_array (tags) && json_array_size (tags) <= 5000;
+        json_array_foreach (valid ? tags : NULL, index, entry)
+            valid &= en_name_valid (en_json_str (entry, "tag")) && json_is_boolean (json_object_get (entry, "available"));
+        if (valid) {
+            json_decref (self->network_tags);
+            self->network_tags = json_incref (tags);
+        }
+        else
+            zsys_warning ("ignored TAGS %s from broker: not a list of tags", en_msg_id (msg));
+    }
     else
     if (streq (command, "ACK")) {
         if (ref && en_outbox_ack (en_nstore_outbox (self->store), "broker", ref) == 1) {
@@ -1827,7 +1969,10 @@ s_verb_audit (en_node_t *self, const char *verb, json_t *args, int *code, char *
         const char *case_id = en_json_str (args, "case");
         return case_id ? en_audit_case (db, case_id) : en_audit_tail (db, en_json_int (args, "limit", 50));
     }
-    return en_audit_report (db);
+    json_t *report = en_audit_report (db);
+    if (json_is_array (json_object_get (args, "anchors")))
+        en_audit_check_anchors (db, json_object_get (args, "anchors"), report);
+    return report;
 }
 
 static json_t *
@@ -1844,6 +1989,10 @@ s_verb_status (en_node_t *self)
     json_object_set_new (status, "version", json_string (EXPERTNET_VERSION));
     json_object_set_new (status, "pii_guard", en_pii_counts (self->pii));
     json_object_set_new (status, "notifications", en_nstore_notify_counts (self->store));
+    //  The broker's store as learned from WELCOME; "previous" and
+    //  "changed" when it lost or replaced its store
+    json_t *store = en_nstore_broker_store (self->store);
+    json_object_set_new (status, "broker_store", store ? store : json_null ());
     return status;
 }
 
@@ -2572,6 +2721,39 @@ s_verb_audit_export (en_node_t *self, json_t *args, int *code, char *err, size_t
                       "entries", (json_int_t) count, "lines", lines);
 }
 
+//  The expertise tags a request may ask for: [{tag, available}], sorted,
+//  from what the broker said the network holds (TAGS) and this node's own
+//  experts (available: one of them, or someone in the network, has a free
+//  place now).
+static json_t *
+s_verb_tags (en_node_t *self)
+{
+    json_t *seen = json_object ();
+    size_t index, i;
+    json_t *entry, *tag;
+    json_array_foreach (self->network_tags, index, entry)
+        json_object_set (seen, en_json_str (entry, "tag"), json_object_get (entry, "available"));
+    json_t *experts = en_nstore_experts (self->store);
+    json_array_foreach (experts, index, entry)
+        json_array_foreach (json_object_get (entry, "expertise"), i, tag)
+            if (json_is_string (tag) && !json_object_get (seen, json_string_value (tag)))
+                json_object_set_new (seen, json_string_value (tag), json_false ());
+    json_decref (experts);
+    zlistx_t *names = zlistx_new ();
+    zlistx_set_comparator (names, (zlistx_comparator_fn *) strcmp);
+    const char *name;
+    json_t *available;
+    json_object_foreach (seen, name, available)
+        zlistx_add_end (names, (void *) name);
+    zlistx_sort (names);
+    json_t *tags = json_array ();
+    for (const char *item = (const char *) zlistx_first (names); item; item = (const char *) zlistx_next (names))
+        json_array_append_new (tags, json_pack ("{s:s, s:O}", "tag", item, "available", json_object_get (seen, item)));
+    zlistx_destroy (&names);
+    json_decref (seen);
+    return tags;
+}
+
 static void
 s_handle_control (en_node_t *self, zsock_t *sock)
 {
@@ -2610,6 +2792,9 @@ s_handle_control (en_node_t *self, zsock_t *sock)
     else
     if (streq (verb, "expert-add") || streq (verb, "expert-update"))
         result = s_verb_expert_put (self, args, streq (verb, "expert-update"), &code, err, sizeof err);
+    else
+    if (streq (verb, "tags"))
+        result = s_verb_tags (self);
     else
     if (streq (verb, "experts"))
         result = en_nstore_experts (self->store);
@@ -2808,12 +2993,22 @@ en_node_run (en_node_t *self)
             s_flush (self);
             next_flush = now + self->retry_ms / 2;
         }
+        if (self->connected && self->resubmit_at && now >= self->resubmit_at)
+            s_resubmit (self);
+        if (now >= self->next_anchor) {
+            s_anchor (self);
+            s_flush (self);
+            self->next_anchor = now + self->anchor_ms;
+        }
         if (now >= next_prune) {
             en_seen_prune (en_nstore_db (self->store), now - 30LL * 86400 * 1000);
             en_audit_prune (en_nstore_db (self->store), now - self->audit_retention_ms);
             next_prune = now + 3600 * 1000;
         }
     }
+    //  A last head for the broker: queued on disk, sent now if connected
+    s_anchor (self);
+    s_flush (self);
     zsys_info ("node %s stopping", self->name);
     return 0;
 }

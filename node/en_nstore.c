@@ -26,6 +26,11 @@
                       the password, once with the recovery code
       users           (8) per-person accounts: role, Argon2id password
                       hash, TOTP secret sealed with the vault
+      store_identity  (10) this store's random id (en_db)
+      broker_store    (10) the broker's store id as learned from WELCOME,
+                      and the one before it when it changed: a broker
+                      that lost its store is noticed, and is handed again
+                      the open requests it no longer knows
 */
 #include "en_nstore.h"
 
@@ -176,6 +181,15 @@ static const char *s_migrations [] = {
     "  at INTEGER NOT NULL,"
     "  sealed TEXT NOT NULL);"
     "CREATE INDEX offer_replies_offer ON offer_replies (offer_id, seq);",
+    //  10: this store's identity; the broker's, as learned
+    EN_DB_IDENTITY_SCHEMA
+    "CREATE TABLE broker_store ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  store_id TEXT NOT NULL,"
+    "  learned INTEGER NOT NULL,"
+    "  previous TEXT,"
+    "  changed INTEGER,"
+    "  resubmitted INTEGER NOT NULL DEFAULT 0);",
     NULL
 };
 
@@ -260,6 +274,55 @@ en_nstore_requests (en_nstore_t *self, const char *state, int limit)
             "si", state, (int64_t) limit));
     return en_db_rows (en_db_query (self->db,
         "SELECT " REQUEST_COLUMNS " FROM requests ORDER BY created DESC LIMIT ?", "i", (int64_t) limit));
+}
+
+json_t *
+en_nstore_requests_unknown_to_new_store (en_nstore_t *self)
+{
+    //  Queued ones are still in the outbox (re-sent whole after WELCOME);
+    //  closed, rejected and closing ones must not be opened again
+    return en_db_rows (en_db_query (self->db,
+        "SELECT id, summary AS summary_json, state FROM requests"
+        " WHERE state NOT IN ('queued', 'closed', 'rejected') AND close_msg IS NULL ORDER BY created", NULL));
+}
+
+int
+en_nstore_request_resubmitted (en_nstore_t *self, const char *id, const char *msg_id, const char *store_id)
+{
+    char detail [128];
+    snprintf (detail, sizeof detail, "re-sent to the broker's new store %.32s (message %.32s)", store_id, msg_id);
+    const char *state = NULL;
+    char *current = en_db_text (self->db, "SELECT state FROM requests WHERE id = ?", "s", id);
+    state = current ? current : "submitted";
+    int rc = s_event (self, id, en_now_ms (), "resubmitted", state, NULL, detail);
+    free (current);
+    return rc;
+}
+
+json_t *
+en_nstore_broker_store (en_nstore_t *self)
+{
+    return en_db_one (en_db_query (self->db,
+        "SELECT store_id, learned, previous, changed, resubmitted FROM broker_store WHERE id = 1", NULL));
+}
+
+int
+en_nstore_broker_store_set (en_nstore_t *self, const char *store_id, bool changed)
+{
+    int64_t now = en_now_ms ();
+    if (!changed)
+        return en_db_exec (self->db,
+            "INSERT INTO broker_store (id, store_id, learned) VALUES (1, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET store_id = excluded.store_id", "si", store_id, now);
+    return en_db_exec (self->db,
+        "UPDATE broker_store SET previous = store_id, store_id = ?, learned = ?, changed = ?, resubmitted = -1"
+        " WHERE id = 1", "sii", store_id, now, now);
+}
+
+int
+en_nstore_broker_store_resubmitted (en_nstore_t *self, int64_t count)
+{
+    return en_db_exec (self->db, "UPDATE broker_store SET resubmitted = ? WHERE id = 1", "i", count);
 }
 
 int

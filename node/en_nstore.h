@@ -17,6 +17,21 @@ en_outbox_t *en_nstore_outbox (en_nstore_t *self);
 int en_nstore_request_insert (en_nstore_t *self, json_t *summary, const char *msg_id);
 json_t *en_nstore_request (en_nstore_t *self, const char *id);
 json_t *en_nstore_requests (en_nstore_t *self, const char *state, int limit);
+//  Requests a broker that lost its store must be handed again: acknowledged
+//  and not closed, rejected or being closed: [{id, summary, state}].
+json_t *en_nstore_requests_unknown_to_new_store (en_nstore_t *self);
+//  Record in the request's timeline that it was re-sent (message msg_id)
+//  to the broker's new store store_id. 0 or -1.
+int en_nstore_request_resubmitted (en_nstore_t *self, const char *id, const char *msg_id, const char *store_id);
+//  The broker's store id as learned from WELCOME: {store_id, learned,
+//  previous, changed, resubmitted}, or NULL before the first. Caller owns.
+json_t *en_nstore_broker_store (en_nstore_t *self);
+//  Learn it: the first time (changed false), or a change (previous kept,
+//  with the time; resubmitted -1: the open requests are still to be
+//  re-sent). 0 or -1.
+int en_nstore_broker_store_set (en_nstore_t *self, const char *store_id, bool changed);
+//  The open requests were re-sent to the new store: how many. 0 or -1.
+int en_nstore_broker_store_resubmitted (en_nstore_t *self, int64_t count);
 //  Apply a STATUS from the broker (state, event, expert, detail, advice).
 int en_nstore_request_status (en_nstore_t *self, json_t *status);
 //  The broker ACKed or refused the message msg_id: update what it was

@@ -492,8 +492,9 @@ s_get_requests (en_portal_t *self, en_http_request_t *req, const char *rest)
 }
 
 //  The expertise tags a request may ask for, each with whether someone
-//  holds it now: the node's "tags" verb when it has one, else what this
-//  region's own experts hold
+//  holds it now: the node's "tags" verb (what the network holds, as the
+//  broker says, and this node's own experts). None when the node does not
+//  answer: the form then warns for every tag chosen.
 static json_t *
 s_tags (en_portal_t *self, en_http_request_t *req)
 {
@@ -501,30 +502,7 @@ s_tags (en_portal_t *self, en_http_request_t *req)
     if (s_call (self, req, "tags", NULL, &tags) == 0 && json_is_array (tags))
         return tags;
     json_decref (tags);
-    tags = json_array ();
-    json_t *experts = NULL;
-    if (s_call (self, req, "experts", NULL, &experts) == 0) {
-        json_t *seen = json_object ();
-        size_t index, i;
-        json_t *expert, *tag;
-        json_array_foreach (experts, index, expert) {
-            bool free_now = en_json_int (expert, "capacity", 0) > en_json_int (expert, "load", 0)
-                         && en_json_int (expert, "absent_until", 0) < en_now_ms ();
-            json_array_foreach (json_object_get (expert, "expertise"), i, tag) {
-                const char *name = json_string_value (tag);
-                if (name && (!json_object_get (seen, name) || free_now))
-                    json_object_set_new (seen, name, json_boolean (free_now
-                                         || json_is_true (json_object_get (seen, name))));
-            }
-        }
-        const char *name;
-        json_t *available;
-        json_object_foreach (seen, name, available)
-            json_array_append_new (tags, json_pack ("{s:s, s:O}", "tag", name, "available", available));
-        json_decref (seen);
-    }
-    json_decref (experts);
-    return tags;
+    return json_array ();
 }
 
 static int

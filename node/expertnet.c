@@ -53,7 +53,8 @@ static const char *s_usage_text =
 "  case show PSEUDONYM | case list            read (logged) / list pseudonyms\n"
 "  case phase PSEUDONYM --phase PHASE         triage, plan, monitoren, afgesloten\n"
 "Access log (NEN 7513):\n"
-"  audit verify [--broker]                    check the hash chain; prints the head\n"
+"  audit verify [--broker] [--anchors FILE]   check the hash chain (and against the heads a broker holds)\n"
+"  audit anchors --node NAME                  (with --broker DIR) the heads NAME anchored at this broker\n"
 "  audit show [--case ID] [--broker]          who did what to a case\n"
 "  audit export --case PSEUDONYM              every entry about one client, in Dutch\n"
 "Node and broker:\n"
@@ -1285,6 +1286,15 @@ s_cmd_node_status (s_cli_t *cli, json_t *parsed)
                 (long long) en_json_int (status, "offers_waiting", 0), (long long) en_json_int (status, "outbox", 0),
                 (long long) en_json_int (json_object_get (status, "pii_guard"), "checks", 0),
                 (long long) en_json_int (json_object_get (status, "pii_guard"), "refused", 0));
+        //  The broker's store: said when it changed (it lost or replaced it)
+        json_t *store = json_object_get (status, "broker_store");
+        if (en_json_str (store, "previous")) {
+            int64_t resent = en_json_int (store, "resubmitted", 0);
+            printf ("  BROKER STORE CHANGED %s: was %s, now %s; %s\n",
+                    en_time_str (en_json_int (store, "changed", 0), when, sizeof when),
+                    en_json_str (store, "previous"), en_json_str (store, "store_id"),
+                    resent < 0 ? "open requests still to be re-sent" : "open requests re-sent to it");
+        }
     }
     json_decref (status);
     return 0;
@@ -1334,6 +1344,7 @@ s_cmd_broker (s_cli_t *cli, json_t *parsed, const char *verb)
         printf ("broker %s on %s, expertnet %s, up since %s\n", en_json_str (result, "broker"),
                 en_json_str (result, "endpoint"), en_json_str (result, "version"),
                 en_time_str (en_json_int (result, "started", 0), when, sizeof when));
+        printf ("  store %s\n", en_json_str (result, "store") ?: "-");
         printf ("  nodes:\n");
         json_array_foreach (json_object_get (result, "nodes"), index, row)
             printf ("    %-16s %-12s %-13s last seen %s, outbox %lld, clock %s\n", en_json_str (row, "name"),
@@ -1628,13 +1639,50 @@ s_cmd_audit (s_cli_t *cli, json_t *parsed, const char *verb)
     const char *dir = json_object_get (parsed, "broker") ? cli->broker_dir : cli->node_dir;
     json_t *result;
     int rc;
+    if (streq (verb, "anchors")) {
+        //  At the broker: what a node (or peer broker) anchored there; the
+        //  output is the file `audit verify --anchors` reads
+        if (!s_opt (parsed, "node"))
+            return s_usage_error ("%s", "audit anchors needs --node NAME (run with --broker DIR)");
+        json_t *args = json_pack ("{s:s}", "node", s_opt (parsed, "node"));
+        rc = s_call (cli, cli->broker_dir, "audit-anchors", args, &result);
+        if (rc)
+            return rc;
+        s_print_json (result);
+        json_decref (result);
+        return 0;
+    }
     if (streq (verb, "verify")) {
-        rc = s_call (cli, dir, "audit-verify", NULL, &result);
+        json_t *args = NULL;
+        if (s_opt (parsed, "anchors")) {
+            char *text = en_file_read (s_opt (parsed, "anchors"), 64 * 1024 * 1024);
+            json_t *file = text ? json_loads (text, 0, NULL) : NULL;
+            free (text);
+            json_t *anchors = json_is_array (file) ? file : json_object_get (file, "anchors");
+            if (!json_is_array (anchors)) {
+                json_decref (file);
+                fprintf (stderr, "expertnet: %s is not an anchors file (expertnet --broker DIR audit anchors "
+                         "--node NAME > FILE)\n", s_opt (parsed, "anchors"));
+                return EXIT_USAGE;
+            }
+            args = json_pack ("{s:O}", "anchors", anchors);
+            json_decref (file);
+        }
+        bool anchored = args != NULL;
+        rc = s_call (cli, dir, "audit-verify", args, &result);
         if (rc)
             return rc;
         bool intact = json_is_true (json_object_get (result, "intact"));
         if (cli->json)
             s_print_json (result);
+        else
+        if (intact && anchored)
+            printf ("access log intact: %lld entries; head %lld %s; %lld anchored heads match "
+                    "(newest: entry %lld)%s\n",
+                    (long long) en_json_int (result, "entries", 0), (long long) en_json_int (result, "head_seq", 0),
+                    en_json_str (result, "head_hash") ?: "-", (long long) en_json_int (result, "anchors_checked", 0),
+                    (long long) en_json_int (result, "anchored_to", 0),
+                    en_json_int (result, "anchors_checked", 0) ? "" : " (no anchors to check against!)");
         else
         if (intact)
             printf ("access log intact: %lld entries; head %lld %s (record this to detect a rewrite later)\n",
@@ -2041,6 +2089,8 @@ main (int argc, char *argv [])
         { "yes", false, "do not ask for confirmation" }, { NULL, false, NULL } };
     static const s_opt_t audit_opts [] = {
         { "case", true, "only entries of this case (pseudonym or request id)" },
+        { "anchors", true, "verify: also against the heads in FILE (from 'audit anchors' at the broker)" },
+        { "node", true, "anchors: the node or peer broker whose anchored heads to list" },
         { "broker", false, "[DIR] the broker's log (default: the node's)" }, { NULL, false, NULL } };
     static const s_opt_t keygen_opts [] = {
         { "name", true, "node or broker name" }, { "dir", true, "directory for the key files" }, { NULL, false, NULL } };
@@ -2079,7 +2129,8 @@ main (int argc, char *argv [])
         { "case", "show", "case show PSEUDONYM", no_opts },
         { "case", "list", "case list", no_opts },
         { "case", "phase", "case phase PSEUDONYM --phase PHASE [--passende-hulp ja|nee] [--zero goal=N,...]", s_phase_fields },
-        { "audit", "verify", "audit verify [--broker]", audit_opts },
+        { "audit", "verify", "audit verify [--broker] [--anchors FILE]", audit_opts },
+        { "audit", "anchors", "audit anchors --node NAME", audit_opts },
         { "audit", "show", "audit show [--case ID] [--broker]", audit_opts },
         { "audit", "export", "audit export --case PSEUDONYM", audit_opts },
         { "broker", "status", "broker status", no_opts },

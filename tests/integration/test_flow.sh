@@ -11,6 +11,19 @@ en twente expert add --id se-tw-01 --role superexpert --expertise trauma,jggz --
 en ijsselland expert add --id se-ij-01 --role superexpert --expertise trauma,jggz --capacity 1 >/dev/null
 check "broker learns both regions' experts" net_until 10 'length == 2' enb --json broker experts
 
+# The network's expertise tags reach every node (TAGS), for the portal's
+# request form: a tag only IJsselland holds is offered at Twente too
+en ijsselland expert add --id se-ij-02 --role superexpert --expertise eetstoornis --capacity 1 >/dev/null
+CTL=$NET_ROOT/build/tests/ctl
+tags () { "$CTL" "$NET_DIR/$1" tags; }
+check "twente learns a tag only ijsselland's expert holds, available" \
+    net_until 10 '[.[] | select(.tag == "eetstoornis" and .available)] | length == 1' tags twente
+check "a tag nobody holds is not offered" net_until 2 '[.[] | select(.tag == "wonen")] | length == 0' tags twente
+en ijsselland expert update se-ij-02 --capacity 0 >/dev/null
+check "a tag whose only expert is full is shown as not available" \
+    net_until 10 '[.[] | select(.tag == "eetstoornis" and (.available | not))] | length == 1' tags twente
+en ijsselland expert update se-ij-02 --capacity 1 >/dev/null
+
 # An expert listening at ijsselland (where the offer must NOT go first)
 en twente expert listen --count 1 --timeout 15 --json > "$NET_DIR/twente-listen.out" &
 LISTEN=$!
@@ -57,10 +70,11 @@ en twente expert update se-tw-01 --capacity 3 --expertise trauma,jggz,autisme >/
 check "expert update is re-published" \
     net_until 5 '.[] | select(.id=="se-tw-01") | .capacity == 3 and (.expertise | index("autisme") != null)' enb --json broker experts
 
-# The broker loses its store (restored from an old backup): nodes
-# re-publish their experts on reconnect
+# The broker loses its store: started on an empty one with --new-store
+# (without it, it refuses: test_store_integrity.sh), nodes re-publish
+# their experts on reconnect
 net_kill broker KILL
 rm -f "$NET_DIR"/overijssel/broker.db*
-net_broker
-check "experts re-published after the broker lost its state" net_until 15 'length == 2' enb --json broker experts
+net_broker --new-store
+check "experts re-published after the broker lost its state" net_until 15 'length == 3' enb --json broker experts
 test_done

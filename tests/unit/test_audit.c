@@ -520,6 +520,57 @@ test_head_checked (void **state)
     free (hash10);
 }
 
+//  Heads anchored elsewhere catch what verify alone cannot: the whole
+//  chain rewritten from entry 3 on, with fresh hashes and head
+static void
+test_anchors_checked (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_append_many (self->db, 1, 10);
+    char *hash5 = s_hash_of (self->db, 5);
+    char *hash10 = s_hash_of (self->db, 10);
+    json_t *anchors = json_pack ("[{s:i, s:s}, {s:i, s:s}]", "seq", 5, "hash", hash5, "seq", 10, "hash", hash10);
+    json_t *report = en_audit_report (self->db);
+    assert_int_equal (en_audit_check_anchors (self->db, anchors, report), 0);
+    assert_true (json_is_true (json_object_get (report, "intact")));
+    assert_int_equal (en_json_int (report, "anchors_checked", 0), 2);
+    assert_int_equal (en_json_int (report, "anchored_to", 0), 10);
+    json_decref (report);
+
+    //  The rewrite: entry 3 edited, 3..10 re-hashed, the head moved along
+    s_tamper (self->db, "UPDATE audit SET detail = 'rewritten' WHERE seq = 3");
+    char *hash2 = s_hash_of (self->db, 2);
+    unsigned char prev [32];
+    assert_int_equal (sodium_hex2bin (prev, 32, hash2, 64, NULL, NULL, NULL), 0);
+    char hex [65];
+    for (int seq = 3; seq <= 10; seq++) {
+        s_forge_hash (self->db, seq, prev, hex);
+        s_tamperf (self->db, "UPDATE audit SET hash = %Q WHERE seq = %d", hex, seq);
+        assert_int_equal (sodium_hex2bin (prev, 32, hex, 64, NULL, NULL, NULL), 0);
+    }
+    s_tamperf (self->db, "UPDATE audit_chain SET head_hash = %Q", hex);
+    s_verify_ok (self->db, 10);
+    report = en_audit_report (self->db);
+    assert_int_equal (en_audit_check_anchors (self->db, anchors, report), -1);
+    assert_false (json_is_true (json_object_get (report, "intact")));
+    assert_int_equal (en_json_int (report, "bad_seq", 0), 5);
+    assert_non_null (strstr (en_json_str (report, "problem"), "anchored head 5"));
+    assert_non_null (strstr (en_json_str (report, "problem"), "the log was rewritten"));
+    json_decref (report);
+
+    //  An anchor without a hash is a fault of the file, said as such
+    json_t *broken = json_pack ("[{s:i}]", "seq", 4);
+    report = en_audit_report (self->db);
+    assert_int_equal (en_audit_check_anchors (self->db, broken, report), -1);
+    assert_non_null (strstr (en_json_str (report, "problem"), "no seq or hash"));
+    json_decref (report);
+    json_decref (broken);
+    json_decref (anchors);
+    free (hash2);
+    free (hash5);
+    free (hash10);
+}
+
 static void
 test_reorder_detected (void **state)
 {
@@ -985,6 +1036,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_delete_detected, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_delete_tail_detected, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_head_checked, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_anchors_checked, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_reorder_detected, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_prune, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_prune_all, s_setup, s_teardown),
