@@ -23,7 +23,9 @@ if [ -z "$FAKETIME_LIB" ]; then
 fi
 CLOCK_FILE=$NET_DIR/broker-clock
 echo "+0" > "$CLOCK_FILE"
-FAKED="env LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$CLOCK_FILE FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1"
+# (Under make test SANITIZE=1 the ASan runtime must let libfaketime come
+# first in the preload list: verify_asan_link_order=0.)
+FAKED="env LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$CLOCK_FILE FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 now_ms () { echo $(( $(date +%s%N) / 1000000 )); }
 
 net_keys twente
