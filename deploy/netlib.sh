@@ -100,8 +100,12 @@ net_region () {
 
 net_broker () {
     local config=${NET_BROKER_CONFIG:-$NET_ROOT/config/$NET_BROKER.cfg}
+    #   The shipped config's dashboard port is not ours to take: off, unless
+    #   the caller passes its own (a later --set wins) or its own config
+    local web=()
+    [ -z "${NET_BROKER_CONFIG:-}" ] && web=(--set web/address=off)
     $NET_EXEC "$NET_BIN/expertnet-broker" -c "$config" --datadir "$NET_DIR/$NET_BROKER" \
-        --endpoint "tcp://$NET_HOST:$NET_PORT" "$@" >> "$NET_DIR/$NET_BROKER.log" 2>&1 &
+        --endpoint "tcp://$NET_HOST:$NET_PORT" "${web[@]}" "$@" >> "$NET_DIR/$NET_BROKER.log" 2>&1 &
     net_track "$NET_TRACK" $!
     local i
     for i in $(seq 100); do
