@@ -105,6 +105,8 @@ struct _en_broker_t {
     en_fed_t *fed;              //  links to peer brokers (federation)
     char *store_id;             //  our store's identity (WELCOME carries it)
     char *tags_sent;            //  the TAGS body last sent to the nodes (JSON text)
+    bool tags_dirty;            //  the store or a peer changed since TAGS was computed
+    int64_t tags_at;            //  ms TAGS was last computed
     int64_t anchor_ms;          //  how often our log's head goes to the peers
     int64_t next_anchor;        //  ms of the next ANCHOR to the peers
     int64_t anchored_seq;       //  head seq last sent to the peers (at start: the head then)
@@ -124,6 +126,7 @@ struct _en_broker_t {
 static void s_refresh_enrolled (en_broker_t *self);
 static void s_flush (en_broker_t *self);
 static json_t *s_network_tags (en_broker_t *self);
+static void s_changed (en_broker_t *self);
 
 static void
 s_peer_destroy (void **item)
@@ -684,7 +687,7 @@ s_withdraw_revoked (en_broker_t *self)
             self->check_revoked = true;         //  again next time round
         }
         else
-            en_fed_dirty (self->fed);
+            s_changed (self);
     }
     json_decref (nodes);
     s_flush (self);
@@ -972,6 +975,16 @@ s_send_to_node (const char *dest, en_msg_t *msg, void *arg)
     return 0;
 }
 
+//  What we serve may have changed (a batch, an expiry, a revocation, a
+//  hiaat routed again, an operator's action, a peer's message): our
+//  advert to peers and the nodes' TAGS are computed again.
+static void
+s_changed (en_broker_t *self)
+{
+    en_fed_dirty (self->fed);
+    self->tags_dirty = true;
+}
+
 //  The expertise tags the network holds, for the nodes' request forms:
 //  {tags: [{tag, available}]}, a tag held by an active expert of this
 //  province or advertised by a peer province; available when one of them
@@ -1022,6 +1035,14 @@ s_network_tags (en_broker_t *self)
 static void
 s_send_tags (en_broker_t *self)
 {
+    //  Computed (a scan of the experts and the peers' adverts) only after
+    //  a change, and once a minute for what time alone changes (an expert
+    //  back from absence): not on every timer tick of the routing loop
+    int64_t now = en_now_ms ();
+    if (!self->tags_dirty && now - self->tags_at < 60000)
+        return;
+    self->tags_dirty = false;
+    self->tags_at = now;
     json_t *body = s_network_tags (self);
     char *text = json_dumps (body, JSON_COMPACT | JSON_SORT_KEYS);
     if (text && (!self->tags_sent || !streq (text, self->tags_sent))) {
@@ -1099,7 +1120,7 @@ s_process_batch (en_broker_t *self)
         zsys_notice ("commits work again: messages are acknowledged");
     self->batch_failing = false;
     en_metrics_observe_ms (self->metrics, EN_HIST_BATCH, en_now_ms () - batch_start);
-    en_fed_dirty (self->fed);
+    s_changed (self);
     s_send_replies (self);
     s_flush (self);
 }
@@ -1134,7 +1155,7 @@ s_expire (en_broker_t *self)
         zsys_notice ("offers expire again");
     self->expire_backoff_ms = 0;
     self->expire_retry_at = 0;
-    en_fed_dirty (self->fed);
+    s_changed (self);
     s_flush (self);
 }
 
@@ -1156,7 +1177,7 @@ s_retry_hiaten (en_broker_t *self)
         return -1;
     }
     if (routed > 0) {
-        en_fed_dirty (self->fed);
+        s_changed (self);
         s_flush (self);
     }
     return 0;
@@ -1787,10 +1808,12 @@ en_broker_run (en_broker_t *self)
             s_process_batch (self);
         else
         if (which && en_fed_handle (self->fed, which))
-            ;
+            self->tags_dirty = true;
         else
-        if (which == self->control || (which && which == self->web_control))
+        if (which == self->control || (which && which == self->web_control)) {
             s_handle_control (self, which);
+            self->tags_dirty = true;        //  an operator may have moved a request
+        }
         else
         if (which == self->monitor)
             s_handle_monitor (self);
