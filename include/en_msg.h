@@ -27,29 +27,6 @@
 //  libzmq before they reach us.
 #define EN_MAX_WIRE     (EN_MAX_BODY + 1024)
 
-//  Error codes (docs/protocol.md, "Error codes")
-#define EN_ERR_BAD_REQUEST   400
-#define EN_ERR_NO_SESSION    401    //  no HELLO in this broker session
-#define EN_ERR_FORBIDDEN     403
-#define EN_ERR_NOT_FOUND     404
-#define EN_ERR_CONFLICT      409
-#define EN_ERR_TOO_LARGE     413
-#define EN_ERR_INVALID       422
-#define EN_ERR_INTERNAL      500
-#define EN_ERR_VERSION       505
-
-typedef struct {
-    int code;                   //  0 when no error
-    char ref [33];              //  id of the offending message, "" if unknown
-    char reason [256];          //  one line for humans and logs
-    bool temporary;             //  the sender should keep the message and
-                                //  retry (a timestamp refusal: clocks heal)
-} en_error_t;
-
-//  Record an error (printf-style reason). Returns -1 for convenience.
-int en_error_set (en_error_t *error, int code, const char *format, ...)
-    __attribute__ ((format (printf, 3, 4)));
-
 //  Create a message with a fresh id and the current time. Takes ownership
 //  of body (NULL means an empty object).
 en_msg_t *en_msg_new (const char *command, const char *sender, json_t *body);

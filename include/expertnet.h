@@ -23,6 +23,7 @@ typedef struct _en_msg_t en_msg_t;
 typedef struct _en_db_t en_db_t;
 typedef struct _en_signer_t en_signer_t;
 
+#include "en_error.h"
 #include "en_util.h"
 #include "en_msg.h"
 #include "en_clock.h"

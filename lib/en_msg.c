@@ -56,20 +56,6 @@ static const s_command_t s_commands [] = {
     { NULL, false }
 };
 
-int
-en_error_set (en_error_t *error, int code, const char *format, ...)
-{
-    if (!error)
-        return -1;
-    error->code = code;
-    error->temporary = false;
-    va_list args;
-    va_start (args, format);
-    vsnprintf (error->reason, sizeof error->reason, format, args);
-    va_end (args);
-    return -1;
-}
-
 static const s_command_t *
 s_command_lookup (const char *command)
 {
