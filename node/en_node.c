@@ -1093,6 +1093,33 @@ s_refusal_temporary (json_t *body)
         ||  strncmp (reason, "timestamp more than", 19) == 0);
 }
 
+//  The link to the broker: WELCOME opens the session
+static void
+s_link_welcome (en_node_t *self, json_t *body, bool *welcomed)
+{
+    if (!self->connected)
+        zsys_info ("connected to broker %s", en_json_str (body, "broker") ?: "?");
+    s_broker_store (self, en_json_str (body, "store"));
+    self->connected = true;
+    self->refusal_logged = false;
+    *welcomed = true;
+}
+
+//  The link to the broker: a connection-level ERROR (not enrolled, HELLO
+//  needed): keep every queued message and say HELLO again until welcomed
+static void
+s_link_refused (en_node_t *self, int code, const char *reason)
+{
+    if (code == EN_ERR_NO_SESSION)
+        zsys_info ("broker has no session for this node (restarted?); saying HELLO again");
+    else {
+        if (self->connected || !self->refusal_logged)
+            zsys_warning ("broker refuses this node: %d %s", code, reason);
+        self->refusal_logged = true;
+    }
+    self->connected = false;
+}
+
 static void
 s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
 {
@@ -1141,14 +1168,8 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
     const char *command = en_msg_command (msg);
     json_t *body = en_msg_body (msg);
     const char *ref = en_json_str (body, "ref");
-    if (streq (command, "WELCOME")) {
-        if (!self->connected)
-            zsys_info ("connected to broker %s", en_json_str (body, "broker") ?: "?");
-        s_broker_store (self, en_json_str (body, "store"));
-        self->connected = true;
-        self->refusal_logged = false;
-        *welcomed = true;
-    }
+    if (streq (command, "WELCOME"))
+        s_link_welcome (self, body, welcomed);
     else
     if (streq (command, "PONG"))
         ;
@@ -1184,18 +1205,8 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
     if (streq (command, "ERROR")) {
         int code = (int) en_json_int (body, "code", EN_ERR_INTERNAL);
         const char *reason = en_json_str (body, "reason") ?: "";
-        if (!ref || !*ref) {
-            //  Connection-level (not enrolled, HELLO needed): keep every
-            //  queued message and say HELLO again until welcomed
-            if (code == EN_ERR_NO_SESSION)
-                zsys_info ("broker has no session for this node (restarted?); saying HELLO again");
-            else {
-                if (self->connected || !self->refusal_logged)
-                    zsys_warning ("broker refuses this node: %d %s", code, reason);
-                self->refusal_logged = true;
-            }
-            self->connected = false;
-        }
+        if (!ref || !*ref)
+            s_link_refused (self, code, reason);
         else
         if (code == EN_ERR_INTERNAL || s_refusal_temporary (body)) {
             //  Not final: the broker could not store it (500), or our
