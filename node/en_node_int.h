@@ -1,0 +1,136 @@
+/*  en_node_int - what the node daemon's own modules share, not for
+    anyone else (the public face is en_node.h).
+
+    The node is one thread and one object, en_node_t; three files work on
+    it: en_node.c (the daemon: sockets, the broker link, the receive
+    loop), en_node_guard.c (what leaves the node: the PII guard and the
+    queue for the broker) and the control verbs (en_node_verbs.c, with
+    the accounts and experts' keys in en_node_accounts.c). The verbs need
+    the store, the vault, the guard, the notification settings and, for
+    `status`, the link's state, so they see the struct; each field says
+    what it holds.
+*/
+#ifndef EN_NODE_INT_H_INCLUDED
+#define EN_NODE_INT_H_INCLUDED
+
+#include "en_node.h"
+#include "en_notify.h"
+#include "en_portal.h"
+
+struct _en_node_t {
+    char *name;                 //  node name (our key's name)
+    char *region;               //  jeugdregio this node serves
+    char *datadir;              //  store, keys, sockets
+    char *endpoint;             //  broker endpoint
+    char *broker_key;           //  broker's public key (z85)
+    unsigned char broker_sign_key [32];     //  broker's Ed25519 public key
+    en_signer_t *signer;        //  our Ed25519 key: every message we send is signed
+    en_vault_t *vault;          //  region secret (pseudonyms), data key (register)
+    en_pii_t *pii;              //  the guard on everything that leaves
+    int64_t audit_retention_ms; //  access log retention
+    char *totp_required;        //  roles that must log in with TOTP ("a,b,c")
+    unsigned long long kdf_ops; //  Argon2id ops limit for new key wraps
+    size_t kdf_mem;             //  Argon2id memory limit for new key wraps
+    int64_t heartbeat_ms;       //  heartbeat interval
+    int64_t retry_ms;           //  outbox retransmission interval
+    zcert_t *cert;              //  our CURVE key pair
+    zsock_t *dealer;            //  to the broker
+    zsock_t *control;           //  `expertnet` requests
+    zsock_t *portal_control;    //  the portal's requests (inproc), or NULL
+    en_portal_t *portal;        //  the web portal (its own thread), or NULL
+    zsock_t *notify;            //  notifications for listeners
+    zpoller_t *poller;          //  dealer, control sockets, notification sender
+    en_nstore_t *store;         //  the node's store (requests, offers, register, accounts)
+    zlistx_t *replies;          //  ACKs of the current batch (en_msg_t)
+    zlistx_t *notices;          //  notifications of the current batch ("topic\0json")
+    bool connected;             //  broker answered WELCOME, still alive
+    json_t *network_tags;       //  [{tag, available}] the broker's last TAGS, or NULL
+    bool refusal_logged;        //  a connection-level refusal was logged
+    int64_t unverified_logged;  //  ms of the last "ignored unverifiable message" line
+    int64_t last_rx;            //  ms we last heard from the broker
+    int64_t last_tx;            //  ms we last sent to the broker
+    int64_t last_hello;         //  ms we last sent HELLO
+    int64_t connect_at;         //  ms the current socket was created
+    en_notify_config_t *notify_config;  //  section notify (+ web/public_url)
+    json_t *staff;              //  staff e-mail addresses (notify/staff_email)
+    en_notify_sender_t *sender; //  delivery actor; NULL when nothing is configured
+    int inflight;               //  rows handed to the sender, result pending
+    int64_t next_remind;        //  ms of the next look for offers to remind
+    int64_t anchor_ms;          //  how often our access log's head goes to the broker
+    int64_t next_anchor;        //  ms of the next ANCHOR
+    int64_t anchored_seq;       //  head seq last queued as ANCHOR (at start: the head then)
+    int64_t resubmit_delay_ms;  //  wait after a new broker store before re-sending
+    int64_t resubmit_at;        //  ms to re-send open requests to a new broker store (0: none due)
+    en_clock_t *clock;          //  the broker's clock's offset from ours
+    int64_t clock_alert_ms;     //  node/clock_alert: warn beyond this
+    char held_ref [33];         //  the message whose timestamp refusal we logged
+                                //  ("" when none): said once until it is accepted
+    bool drift_logged;          //  the system clock moved away from ours: said so
+};
+
+//  --------------------------------------------------------------------
+//  en_node.c
+
+//  One access-log entry (inside the caller's transaction, if any).
+void en_node_audit (en_node_t *self, const char *event, const char *case_id, const char *actor,
+                    const char *on_behalf, const char *action, const char *outcome, const char *detail);
+
+//  --------------------------------------------------------------------
+//  en_node_guard.c: what leaves the node
+
+//  Teach the guard a client's names and their relatives' names (an
+//  identity as the register holds it).
+void en_node_guard_names (en_node_t *self, json_t *identity);
+//  Load every registered client's names into the guard. 0 or -1.
+int en_node_guard_register_names (en_node_t *self);
+//  The PII guard on an outgoing body (what: the field path's first part,
+//  or NULL). 0 if clean; -1 with EN_ERR_INVALID naming the field and the
+//  kind of data (never the data), and an access-log entry of the refusal.
+int en_node_guard (en_node_t *self, const char *what, json_t *body, const char *user, en_error_t *error);
+//  Queue a reliable message for the broker (inside a transaction), after
+//  the PII guard. Takes body. Returns the message id (caller frees), or
+//  NULL with error (EN_ERR_INVALID refused by the guard, EN_ERR_INTERNAL
+//  store error).
+char *en_node_queue (en_node_t *self, const char *command, json_t *body, const char *user, en_error_t *error);
+//  Queue the full list of this region's experts. 0 or -1 (logged).
+int en_node_queue_availability (en_node_t *self);
+//  Seal text to an expert's box key (hex): only the holder of the
+//  expert's secret key can open it. Base64, caller frees; NULL if the
+//  key is not valid.
+char *en_node_seal_to (const char *box_key, const char *text);
+
+//  --------------------------------------------------------------------
+//  The control verbs (en_node_verbs.c, en_node_accounts.c)
+
+//  What a verb needs of the node, besides reading its store
+typedef enum {
+    EN_VERB_READS,              //  only reads
+    EN_VERB_WRITES,             //  changes the store or the access log (one transaction)
+    EN_VERB_SENDS               //  also queues messages for the broker: they go out at once
+} en_verb_needs_t;
+
+//  A verb's handler: the result (the reply's JSON, caller owns it), or
+//  NULL with error; verb is the name it was called by.
+typedef json_t *(en_node_verb_fn) (en_node_t *self, const char *verb, json_t *args, en_error_t *error);
+
+typedef struct {
+    const char *verb;           //  as the control protocol names it; NULL ends a table
+    en_verb_needs_t needs;      //  what it needs of the node
+    en_node_verb_fn *handler;   //  answers it
+} en_node_verb_t;
+
+//  Open a verb's transaction. 0, or -1 with a 500 when the store cannot.
+int en_node_verbs_begin (en_node_t *self, en_error_t *error);
+
+//  Answer one control request from sock (`expertnet`, the portal).
+//  Returns true when the verb queued messages for the broker (the
+//  caller flushes the outbox), else false.
+bool en_node_verbs_handle (en_node_t *self, zsock_t *sock);
+
+//  The accounts' verbs (en_node_accounts.c), ended by a NULL verb
+extern const en_node_verb_t en_node_account_verbs [];
+//  Apply the accounts' settings (web/totp_required, accounts/kdf).
+//  0, or -1 with error (EN_ERR_INVALID) and the settings unchanged.
+int en_node_accounts_config (en_node_t *self, zconfig_t *config, en_error_t *error);
+
+#endif
