@@ -127,7 +127,11 @@ int en_node_verbs_begin (en_node_t *self, en_error_t *error);
 //  caller flushes the outbox), else false.
 bool en_node_verbs_handle (en_node_t *self, zsock_t *sock);
 
-//  The accounts' verbs (en_node_accounts.c), ended by a NULL verb
+//  The verb tables, each ended by a NULL verb: requests, offers, experts,
+//  cases, the access log, status (en_node_verbs.c); accounts and the
+//  experts' keys (en_node_accounts.c). docs/protocol.md, "Node verbs",
+//  lists the same verbs (tests/unit/test_node_verbs.c checks it).
+extern const en_node_verb_t en_node_verbs [];
 extern const en_node_verb_t en_node_account_verbs [];
 //  Apply the accounts' settings (web/totp_required, accounts/kdf).
 //  0, or -1 with error (EN_ERR_INVALID) and the settings unchanged.

@@ -5,7 +5,7 @@
     A control request is a verb and a JSON object of arguments
     (en_control); the reply is the verb's result, or an error with a
     code and one line of reason (docs/protocol.md's codes). Each verb is
-    a row {verb, what it needs, handler}: s_verbs here (requests, offers,
+    a row {verb, what it needs, handler}: en_node_verbs here (requests, offers,
     experts, the case register, the access log, status) and
     en_node_account_verbs in en_node_accounts.c (accounts and the experts'
     keys). A verb that queued messages for the broker (EN_VERB_SENDS)
@@ -977,7 +977,7 @@ s_verb_cases (en_node_t *self, const char *verb, json_t *args, en_error_t *error
 //  --------------------------------------------------------------------
 //  The table and the dispatch
 
-static const en_node_verb_t s_verbs [] = {
+const en_node_verb_t en_node_verbs [] = {
     //  verb              needs            handler
     { "status",           EN_VERB_READS,   s_verb_status },
     { "submit",           EN_VERB_SENDS,   s_verb_submit },
@@ -1044,7 +1044,7 @@ en_node_verbs_handle (en_node_t *self, zsock_t *sock)
     json_t *args;
     if (en_control_recv (sock, &routing_id, &verb, &args))
         return false;
-    const en_node_verb_t *entry = s_verb_find (s_verbs, verb);
+    const en_node_verb_t *entry = s_verb_find (en_node_verbs, verb);
     if (!entry)
         entry = s_verb_find (en_node_account_verbs, verb);
     en_error_t error = { 0 };
