@@ -1,11 +1,12 @@
 /*  en_node_int - what the node daemon's own modules share, not for
     anyone else (the public face is en_node.h).
 
-    The node is one thread and one object, en_node_t; three files work on
+    The node is one thread and one object, en_node_t; these files work on
     it: en_node.c (the daemon: sockets, the broker link, the receive
     loop), en_node_guard.c (what leaves the node: the PII guard and the
-    queue for the broker) and the control verbs (en_node_verbs.c, with
-    the accounts and experts' keys in en_node_accounts.c). The verbs need
+    queue for the broker), en_node_notify.c (notifications that reach
+    people) and the control verbs (en_node_verbs.c, with the accounts and
+    experts' keys in en_node_accounts.c). The verbs need
     the store, the vault, the guard, the notification settings and, for
     `status`, the link's state, so they see the struct; each field says
     what it holds.
@@ -74,6 +75,27 @@ struct _en_node_t {
 //  One access-log entry (inside the caller's transaction, if any).
 void en_node_audit (en_node_t *self, const char *event, const char *case_id, const char *actor,
                     const char *on_behalf, const char *action, const char *outcome, const char *detail);
+
+//  --------------------------------------------------------------------
+//  en_node_notify.c: notifications that reach people (en_notify)
+
+//  Read the notify settings (section notify) and start the sender. 0, or
+//  -1 with error.
+int en_node_notify_setup (en_node_t *self, zconfig_t *config, en_error_t *error);
+//  Start the sender when a relay or a gateway is configured (the
+//  settings read already); rows a stopped node left 'bezig' are due
+//  again. 0, or -1 with error.
+int en_node_notify_start (en_node_t *self, zconfig_t *config, en_error_t *error);
+//  Stop the sender, first taking the results of rows it still has.
+void en_node_notify_stop (en_node_t *self);
+//  Queue a notification for each recipient, inside the caller's
+//  transaction. 0, or -1 when the store failed.
+int en_node_notify_queue (en_node_t *self, const char *kind, const char *offer, const char *request,
+                          const char *expert, const char *urgency, int64_t deadline);
+//  The sender reported on a row: record it.
+void en_node_notify_result (en_node_t *self);
+//  Reminders due, then due rows to the sender.
+void en_node_notify_tick (en_node_t *self, int64_t now);
 
 //  --------------------------------------------------------------------
 //  en_node_guard.c: what leaves the node
