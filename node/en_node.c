@@ -37,8 +37,6 @@
 #include "en_node_int.h"
 #include <sodium.h>
 
-
-
 static void
 s_msg_destroy (void **item)
 {

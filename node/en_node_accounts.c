@@ -705,7 +705,6 @@ s_verb_dossier (en_node_t *self, const char *verb, json_t *args, en_error_t *err
     return result;
 }
 
-
 //  --------------------------------------------------------------------
 //  The accounts' rows of the control table (en_node_verbs.c)
 

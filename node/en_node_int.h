@@ -82,9 +82,9 @@ void en_node_audit (en_node_t *self, const char *event, const char *case_id, con
 //  Read the notify settings (section notify) and start the sender. 0, or
 //  -1 with error.
 int en_node_notify_setup (en_node_t *self, zconfig_t *config, en_error_t *error);
-//  Start the sender when a relay or a gateway is configured (the
-//  settings read already); rows a stopped node left 'bezig' are due
-//  again. 0, or -1 with error.
+//  Read the staff addresses and start the sender when a relay or a
+//  gateway is configured (notify_config read already); rows a stopped
+//  node left 'bezig' are due again. 0, or -1 with error.
 int en_node_notify_start (en_node_t *self, zconfig_t *config, en_error_t *error);
 //  Stop the sender, first taking the results of rows it still has.
 void en_node_notify_stop (en_node_t *self);

@@ -12,9 +12,9 @@
 */
 #include "en_node_int.h"
 
-
-//  Read the notify settings and start the sender when a relay or a
-//  gateway is configured. Rows a stopped node left 'bezig' are due again.
+//  Read the staff addresses and start the sender when a relay or a
+//  gateway is configured (self->notify_config read already). Rows a
+//  stopped node left 'bezig' are due again. 0, or -1 with error.
 int
 en_node_notify_start (en_node_t *self, zconfig_t *config, en_error_t *error)
 {

@@ -1,4 +1,3 @@
-
 /*  en_node_verbs - the node's control verbs: what `expertnet` and the
     portal ask of the node, one table.
 
@@ -240,6 +239,9 @@ s_verb_reply (en_node_t *self, const char *verb, json_t *args, en_error_t *error
     return result;
 }
 
+//  --------------------------------------------------------------------
+//  Experts and their answers to offers
+
 //  Give an expert a box key pair for sealed dossiers: the public key is
 //  published with the expert's availability; the secret key stays here,
 //  sealed with the vault's data key. 0 or -1.
@@ -437,6 +439,9 @@ s_verb_answer (en_node_t *self, const char *verb, json_t *args, en_error_t *erro
     return result;
 }
 
+//  --------------------------------------------------------------------
+//  The case register: identifying data, sealed, only here
+
 //  Publish a case's anonymized summary (SUMMARY) after a change: what the
 //  broker aggregates for the rode draden report. Never identifying data:
 //  only the closed vocabularies of en_summary_validate, the phases'
@@ -460,66 +465,6 @@ s_publish_summary (en_node_t *self, const char *pseudonym, const char *user, en_
     free (msg_id);
     return msg_id ? 0 : -1;
 }
-
-//  A sealed value sealed again with the vault's current data key
-//  (en_nstore_reseal's callback); NULL when it cannot be opened.
-static char *
-s_reseal (const char *sealed, void *arg)
-{
-    en_vault_t *vault = (en_vault_t *) arg;
-    char *plain = en_vault_unseal (vault, sealed);
-    if (!plain)
-        return NULL;
-    char *fresh = en_vault_seal (vault, plain);
-    sodium_memzero (plain, strlen (plain));
-    free (plain);
-    return fresh;
-}
-
-//  Rotate the region secret and/or the data key (docs/pseudonyms.md). A
-//  new data key re-seals everything in one transaction, so the old key
-//  can be retired at once; a new secret gives new pseudonyms from now on,
-//  and a registered client moves to the new one when next entered.
-static json_t *
-s_verb_rotate (en_node_t *self, const char *verb, json_t *args, en_error_t *error)
-{
-    bool secret = json_is_true (json_object_get (args, "secret"));
-    bool data_key = json_is_true (json_object_get (args, "data_key"));
-    if (!secret && !data_key) {
-        en_error_set (error, EN_ERR_INVALID, "rotate what: --secret and/or --data-key");
-        return NULL;
-    }
-    const char *user = en_json_str (args, "_user");
-    if (en_node_verbs_begin (self, error))
-        return NULL;
-    en_db_t *db = en_nstore_db (self->store);
-    char why [256] = "";
-    if (secret && en_vault_rotate_secret (self->vault, why, sizeof why)) {
-        en_db_rollback (db);
-        en_error_set (error, EN_ERR_INTERNAL, "%s", why);
-        return NULL;
-    }
-    int64_t resealed = 0;
-    if (data_key) {
-        if (en_vault_rotate_data_key (self->vault, why, sizeof why)
-        ||  (resealed = en_nstore_reseal (self->store, s_reseal, self->vault)) < 0) {
-            en_db_rollback (db);
-            en_error_set (error, EN_ERR_INTERNAL, "%s", *why ? why : "could not re-seal the stored data");
-            return NULL;
-        }
-    }
-    char detail [96];
-    snprintf (detail, sizeof detail, "secret v%d, data key v%d, %lld values re-sealed",
-              en_vault_secret_version (self->vault), en_vault_data_key_version (self->vault), (long long) resealed);
-    en_node_audit (self, "vault.rotate", NULL, user, self->name, "update", "ok", detail);
-    en_db_commit (db);
-    zsys_notice ("vault rotated: %s", detail);
-    return json_pack ("{s:i, s:i, s:I}", "secret_version", en_vault_secret_version (self->vault),
-                      "data_key_version", en_vault_data_key_version (self->vault), "resealed", (json_int_t) resealed);
-}
-
-//  --------------------------------------------------------------------
-//  The case register: identifying data, sealed, only here
 
 //  The identifying fields of a case-add (args.identity): name, bsn,
 //  birth_date, address, postcode, contact, school and relatives. NULL
@@ -779,6 +724,63 @@ s_verb_audit (en_node_t *self, const char *verb, json_t *args, en_error_t *error
     return report;
 }
 
+//  A sealed value sealed again with the vault's current data key
+//  (en_nstore_reseal's callback); NULL when it cannot be opened.
+static char *
+s_reseal (const char *sealed, void *arg)
+{
+    en_vault_t *vault = (en_vault_t *) arg;
+    char *plain = en_vault_unseal (vault, sealed);
+    if (!plain)
+        return NULL;
+    char *fresh = en_vault_seal (vault, plain);
+    sodium_memzero (plain, strlen (plain));
+    free (plain);
+    return fresh;
+}
+
+//  Rotate the region secret and/or the data key (docs/pseudonyms.md). A
+//  new data key re-seals everything in one transaction, so the old key
+//  can be retired at once; a new secret gives new pseudonyms from now on,
+//  and a registered client moves to the new one when next entered.
+static json_t *
+s_verb_rotate (en_node_t *self, const char *verb, json_t *args, en_error_t *error)
+{
+    bool secret = json_is_true (json_object_get (args, "secret"));
+    bool data_key = json_is_true (json_object_get (args, "data_key"));
+    if (!secret && !data_key) {
+        en_error_set (error, EN_ERR_INVALID, "rotate what: --secret and/or --data-key");
+        return NULL;
+    }
+    const char *user = en_json_str (args, "_user");
+    if (en_node_verbs_begin (self, error))
+        return NULL;
+    en_db_t *db = en_nstore_db (self->store);
+    char why [256] = "";
+    if (secret && en_vault_rotate_secret (self->vault, why, sizeof why)) {
+        en_db_rollback (db);
+        en_error_set (error, EN_ERR_INTERNAL, "%s", why);
+        return NULL;
+    }
+    int64_t resealed = 0;
+    if (data_key) {
+        if (en_vault_rotate_data_key (self->vault, why, sizeof why)
+        ||  (resealed = en_nstore_reseal (self->store, s_reseal, self->vault)) < 0) {
+            en_db_rollback (db);
+            en_error_set (error, EN_ERR_INTERNAL, "%s", *why ? why : "could not re-seal the stored data");
+            return NULL;
+        }
+    }
+    char detail [96];
+    snprintf (detail, sizeof detail, "secret v%d, data key v%d, %lld values re-sealed",
+              en_vault_secret_version (self->vault), en_vault_data_key_version (self->vault), (long long) resealed);
+    en_node_audit (self, "vault.rotate", NULL, user, self->name, "update", "ok", detail);
+    en_db_commit (db);
+    zsys_notice ("vault rotated: %s", detail);
+    return json_pack ("{s:i, s:i, s:I}", "secret_version", en_vault_secret_version (self->vault),
+                      "data_key_version", en_vault_data_key_version (self->vault), "resealed", (json_int_t) resealed);
+}
+
 //  The node at a glance: counts, the link, the clock, the guard, the
 //  notification queue, the broker's store.
 static json_t *
@@ -818,7 +820,6 @@ s_verb_notifications (en_node_t *self, const char *verb, json_t *args, en_error_
         "notifications", en_nstore_notifications (self->store, en_json_str (args, "state"),
                                                   (int) en_json_int (args, "limit", 100)));
 }
-
 
 //  The entries as lines in plain Dutch, oldest first across the case and
 //  its requests.
