@@ -1325,8 +1325,10 @@ s_verb_submit (en_node_t *self, json_t *args, int *code, char *err, size_t errle
         snprintf (id, sizeof id, "%s-%s", en_json_str (request, "region") ?: self->region, suffix);
         json_object_set_new (request, "id", json_string (id));
     }
-    if (en_request_validate (request, err, errlen)) {
-        *code = EN_ERR_INVALID;
+    en_error_t invalid = { 0 };
+    if (en_request_validate (request, &invalid)) {
+        *code = invalid.code;
+        snprintf (err, errlen, "%s", invalid.reason);
         json_decref (request);
         return NULL;
     }
@@ -1556,8 +1558,10 @@ s_verb_expert_put (en_node_t *self, json_t *args, bool update, int *code, char *
     json_object_del (fields, "box_key");       //  ours to make, not the caller's
     json_object_update (expert, fields);
     json_object_set_new (expert, "region", json_string (self->region));
-    if (en_expert_validate (expert, err, errlen)) {
-        *code = EN_ERR_INVALID;
+    en_error_t invalid = { 0 };
+    if (en_expert_validate (expert, &invalid)) {
+        *code = invalid.code;
+        snprintf (err, errlen, "%s", invalid.reason);
         json_decref (expert);
         free (email_copy);
         free (phone_copy);
@@ -1855,10 +1859,11 @@ s_verb_case_add (en_node_t *self, json_t *args, int *code, char *err, size_t err
     int rc = sealed ? en_nstore_case_put (self->store, pseudonym, sealed) : -1;
     json_t *summary = json_object_get (args, "summary");
     char why [256] = "";
-    if (rc == 0 && summary && en_summary_validate (summary, why, sizeof why)) {
+    en_error_t invalid = { 0 };
+    if (rc == 0 && summary && en_summary_validate (summary, &invalid)) {
         en_db_rollback (db);
-        *code = EN_ERR_INVALID;
-        snprintf (err, errlen, "%s", why);
+        *code = invalid.code;
+        snprintf (err, errlen, "%s", invalid.reason);
         json_decref (identity);
         free (existing);
         free (sealed);
@@ -1912,9 +1917,11 @@ s_verb_case_phase (en_node_t *self, json_t *args, int *code, char *err, size_t e
         snprintf (err, errlen, "phase must be one of aanmelding, triage, plan, monitoren, afgesloten");
         return NULL;
     }
-    if ((summary && en_summary_validate (summary, err, errlen))
-    ||  (outcome && en_outcome_validate (outcome, err, errlen))) {
-        *code = EN_ERR_INVALID;
+    en_error_t invalid = { 0 };
+    if ((summary && en_summary_validate (summary, &invalid))
+    ||  (outcome && en_outcome_validate (outcome, &invalid))) {
+        *code = invalid.code;
+        snprintf (err, errlen, "%s", invalid.reason);
         return NULL;
     }
     if (outcome && !streq (phase, "afgesloten")) {
