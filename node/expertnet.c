@@ -83,13 +83,14 @@ static const char *s_usage_text =
 "  node status                                connection, queue depth, counts\n"
 "  node rotate [--secret] [--data-key]        new region secret / data key\n"
 "  node notifications [--state STATE]         e-mail/SMS queue and its delivery state\n"
+"  broker status | requests | show ID | hiaten | experts | offers\n"
 "Accounts at the node (portal logins; experts' dossier keys):\n"
 "  node user-add NAME --role R [--expert ID] [--email E] [--phone P]\n"
 "  node users | node user-remove NAME\n"
 "  node user-passwd NAME | user-recover NAME | user-rekey NAME   (--password-file F)\n"
-"  broker status | requests | show ID | hiaten | experts | offers\n"
 "Dashboard (http://127.0.0.1:8080 by default) and operator actions:\n"
-"  broker operator-add NAME [--password-file F]   a dashboard login\n"
+"  broker operator-add|operator-passwd NAME [--password-file F]   a dashboard login, a new password\n"
+"  broker operators | operator-remove NAME   the logins; remove one (and its tokens)\n"
 "  broker token-add NAME | tokens | token-remove ID   API tokens\n"
 "  broker reoffer|escalate|close|recall ID --reason TEXT   operator actions (logged)\n"
 "Rode draden (stuurgroep, against the broker):\n"
@@ -493,7 +494,9 @@ static int
 s_submit_one (s_cli_t *cli, json_t *request, const char *dossier, int wait_s, json_t *results)
 {
     //  Listening starts before the submit: the broker's answer can come
-    //  before the node's reply to us does
+    //  before the node's reply to us does. (Were the subscription still on
+    //  its way to the node, the news would be missed and only time lost:
+    //  the state is read once after the wait either way.)
     zsock_t *sub = wait_s > 0 ? s_notify_sub (cli, "request:") : NULL;
     json_t *result;
     json_t *args = json_pack ("{s:O}", "request", request);

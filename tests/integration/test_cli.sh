@@ -35,6 +35,14 @@ check "... listing the group's commands" grep -q "expertnet broker status" "$NET
 check_exit "broker --help lists its commands (0)" 0 "$X" broker --help
 check "... all of them, the operator verbs too" bash -c "'$X' broker --help | grep -q 'broker token-remove ID'"
 check_exit "a group without a command: usage error (2)" 2 "$X" node
+# The overview names every command of the table (no command missing from --help)
+missing=""
+for group in request expert node case audit broker; do
+    for verb in $("$X" $group --help | awk 'NR > 1 { print $3 }'); do
+        "$X" --help | grep -qE "(^|[ |])$verb([ |]|\$)" || missing="$missing $group/$verb"
+    done
+done
+check_eq "expertnet --help names every command" "" "$missing"
 check_exit "unknown option: usage error (2)" 2 "$X" request list --frob
 check_exit "missing id: usage error (2)" 2 "$X" request show
 check_exit "node not running: unreachable (3)" 3 "$X" --node "$NET_DIR/nowhere" node status
