@@ -3,6 +3,10 @@
     The lists mirror shared/DOMAIN.md and docs/protocol.md. Expertise and
     problematiek are open tag sets (new specialisms appear), so they are
     checked for syntax only; every other field is a closed vocabulary.
+
+    A validator checks every field and reports every problem (s_problems_t)
+    in one en_error_t: a person who got three fields wrong learns of all
+    three at once, through the CLI, the portal or the broker's ERROR.
 */
 #include "expertnet.h"
 #include <stdarg.h>
