@@ -1590,7 +1590,7 @@ s_print_path (json_t *result)
     size_t index;
     json_t *broker;
     json_array_foreach (visited, index, broker)
-        printf ("%s %s", index ? "," : "", json_string_value (broker));
+        printf (" %s", json_string_value (broker));
     printf ("\n");
 }
 
