@@ -536,9 +536,8 @@ s_handle_submit (en_router_t *self, const char *node, const char *node_region,
                  en_msg_t *msg, en_error_t *error)
 {
     json_t *summary = json_object_get (en_msg_body (msg), "request");
-    char err [256];
-    if (en_request_validate (summary, err, sizeof err))
-        return en_error_set (error, EN_ERR_INVALID, "%s", err);
+    if (en_request_validate (summary, error))
+        return -1;
     if (s_guard_request (self, summary, error))
         return -1;
     const char *region = en_json_str (summary, "region");
@@ -570,8 +569,9 @@ s_handle_availability (en_router_t *self, const char *node, const char *node_reg
     json_t *expert;
     char err [256];
     json_array_foreach (experts, index, expert) {
-        if (en_expert_validate (expert, err, sizeof err))
-            return en_error_set (error, EN_ERR_INVALID, "experts[%zu]: %s", index, err);
+        en_error_t invalid = { 0 };
+        if (en_expert_validate (expert, &invalid))
+            return en_error_set (error, EN_ERR_INVALID, "experts[%zu]: %s", index, invalid.reason);
         if (!streq (en_json_str (expert, "region"), node_region))
             return en_error_set (error, EN_ERR_INVALID, "experts[%zu]: region must be the node's region '%s'",
                                  index, node_region);
@@ -664,7 +664,6 @@ s_handle_summary (en_router_t *self, const char *node, const char *node_region, 
 {
     json_t *body = en_msg_body (msg);
     static const char *fields [] = { "case", "region", "summary", "phases", "outcome", NULL };
-    char err [256];
     const char *key;
     json_t *value;
     json_object_foreach (body, key, value)
@@ -682,11 +681,11 @@ s_handle_summary (en_router_t *self, const char *node, const char *node_region, 
         if (!en_vocab_has (en_vocab_phase, key) || !json_is_integer (value))
             return en_error_set (error, EN_ERR_INVALID, "phases: '%.40s' is not a phase with a time", key);
     json_t *summary = json_object_get (body, "summary");
-    if (summary && en_summary_validate (summary, err, sizeof err))
-        return en_error_set (error, EN_ERR_INVALID, "%s", err);
+    if (summary && en_summary_validate (summary, error))
+        return -1;
     json_t *outcome = json_object_get (body, "outcome");
-    if (outcome && en_outcome_validate (outcome, err, sizeof err))
-        return en_error_set (error, EN_ERR_INVALID, "%s", err);
+    if (outcome && en_outcome_validate (outcome, error))
+        return -1;
     if (en_bstore_summary_put (self->store, node, body))
         return en_error_set (error, EN_ERR_INTERNAL, "store error");
     return 0;
@@ -1068,13 +1067,12 @@ s_handle_forward (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t
     else
     if (streq (command, "SUBMIT")) {
         json_t *summary = json_object_get (en_msg_body (inner), "request");
-        char err [256];
         if ((int64_t) json_array_size (visited) > self->max_hops)
             rc = en_error_set (error, EN_ERR_CONFLICT, "hop limit: the request passed %zu brokers",
                                json_array_size (visited));
         else
-        if (en_request_validate (summary, err, sizeof err))
-            rc = en_error_set (error, EN_ERR_INVALID, "%s", err);
+        if (en_request_validate (summary, error))
+            rc = -1;
         else
         if (s_guard_request (self, summary, error))
             rc = -1;

@@ -5,7 +5,7 @@
     Validation is strict: unknown fields are refused, so nothing a node did
     not mean to publish (a name, a date of birth) can ride along in an
     extra field. Both node (before queuing) and broker (on receipt) call
-    these; error text names the field and what is allowed. */
+    these; the error names every wrong field and what is allowed. */
 #ifndef EN_VOCAB_H_INCLUDED
 #define EN_VOCAB_H_INCLUDED
 
@@ -23,11 +23,12 @@ extern const char *en_vocab_role [];
 bool en_vocab_has (const char **list, const char *value);
 
 //  Validate a consult request summary (JSON object). 0 when valid, else -1
-//  with a one-line message in err naming the field.
-int en_request_validate (json_t *request, char *err, size_t errlen);
+//  with EN_ERR_INVALID and a reason naming every wrong field (each with
+//  what is allowed while that fits in one reason; error may be NULL).
+int en_request_validate (json_t *request, en_error_t *error);
 
-//  Validate one expert's availability record. 0 or -1 with err.
-int en_expert_validate (json_t *expert, char *err, size_t errlen);
+//  Validate one expert's availability record. 0, or -1 with error as above.
+int en_expert_validate (json_t *expert, en_error_t *error);
 
 //  Which roles may be offered a request of this question type. The
 //  returned list is NULL-terminated and static.
@@ -38,10 +39,10 @@ extern const char *en_vocab_phase [];
 
 //  Validate a case's anonymized summary (the fields of DOMAIN.md that a
 //  report counts; all optional, closed vocabularies; no free text).
-int en_summary_validate (json_t *summary, char *err, size_t errlen);
+int en_summary_validate (json_t *summary, en_error_t *error);
 
 //  Validate a case outcome: {"passende_hulp": bool, "zero": {goal: count}}.
-int en_outcome_validate (json_t *outcome, char *err, size_t errlen);
+int en_outcome_validate (json_t *outcome, en_error_t *error);
 
 //  True if text is a case pseudonym: "p<version>-<32 lowercase hex>".
 bool en_vocab_pseudonym_valid (const char *text);

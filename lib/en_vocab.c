@@ -3,6 +3,10 @@
     The lists mirror shared/DOMAIN.md and docs/protocol.md. Expertise and
     problematiek are open tag sets (new specialisms appear), so they are
     checked for syntax only; every other field is a closed vocabulary.
+
+    A validator checks every field and reports every problem (s_problems_t)
+    in one en_error_t: a person who got three fields wrong learns of all
+    three at once, through the CLI, the portal or the broker's ERROR.
 */
 #include "expertnet.h"
 #include <stdarg.h>
@@ -98,14 +102,46 @@ s_hex_valid (const char *text, size_t size)
     return true;
 }
 
+//  The problems found in one record. Validation goes on after the first
+//  one, so a person who got several fields wrong hears of all of them at
+//  once instead of one per attempt.
+typedef struct {
+    int count;                  //  problems found so far
+    char first [256];           //  the first problem, in full
+    char text [1024];           //  every problem, "; " between them
+    char fields [200];          //  the wrong fields' names, ", " between
+} s_problems_t;
+
+//  Record one problem with field (printf-style text). Returns -1.
 static int
-s_fail (char *err, size_t errlen, const char *format, ...)
+s_fail (s_problems_t *problems, const char *field, const char *format, ...)
 {
+    char line [256];
     va_list args;
     va_start (args, format);
-    vsnprintf (err, errlen, format, args);
+    vsnprintf (line, sizeof line, format, args);
     va_end (args);
+    if (problems->count++ == 0)
+        snprintf (problems->first, sizeof problems->first, "%s", line);
+    size_t used = strlen (problems->text);
+    snprintf (problems->text + used, sizeof problems->text - used, "%s%s", used ? "; " : "", line);
+    used = strlen (problems->fields);
+    snprintf (problems->fields + used, sizeof problems->fields - used, "%s'%.40s'", used ? ", " : "", field);
     return -1;
+}
+
+//  0 when nothing was wrong, else -1 with every problem in error: in
+//  full when they fit in one reason, else every field named and the
+//  first problem in full.
+static int
+s_verdict (s_problems_t *problems, en_error_t *error)
+{
+    if (problems->count == 0)
+        return 0;
+    if (problems->count == 1 || strlen (problems->text) < sizeof error->reason)
+        return en_error_set (error, EN_ERR_INVALID, "%s", problems->text);
+    return en_error_set (error, EN_ERR_INVALID, "%d fields are wrong: %s; first: %s", problems->count,
+                         problems->fields, problems->first);
 }
 
 static void
@@ -121,173 +157,186 @@ s_list_text (const char **list, char *buf, size_t size)
 
 //  A string field from a closed vocabulary.
 static int
-s_check_enum (json_t *obj, const char *key, const char **list, bool required,
-              char *err, size_t errlen)
+s_check_enum (json_t *obj, const char *key, const char **list, bool required, s_problems_t *problems)
 {
     json_t *value = json_object_get (obj, key);
     char allowed [256];
     s_list_text (list, allowed, sizeof allowed);
     if (!value)
-        return required ? s_fail (err, errlen, "field '%s' is required (one of: %s)", key, allowed) : 0;
+        return required ? s_fail (problems, key, "field '%s' is required (one of: %s)", key, allowed) : 0;
     if (!json_is_string (value) || !en_vocab_has (list, json_string_value (value)))
-        return s_fail (err, errlen, "field '%s' must be one of: %s", key, allowed);
+        return s_fail (problems, key, "field '%s' must be one of: %s", key, allowed);
+    return 0;
+}
+
+//  One entry of a list field: from list (or any valid tag when list is
+//  NULL), not a repeat of an earlier entry.
+static int
+s_check_item (json_t *array, size_t i, const char *key, const char **list, s_problems_t *problems)
+{
+    const char *item = json_string_value (json_array_get (array, i));
+    if (!item)
+        return s_fail (problems, key, "field '%s' must hold strings", key);
+    if (list && !en_vocab_has (list, item)) {
+        char allowed [256];
+        s_list_text (list, allowed, sizeof allowed);
+        return s_fail (problems, key, "field '%s': '%.40s' is not one of: %s", key, item, allowed);
+    }
+    if (!list && !en_name_valid (item))
+        return s_fail (problems, key, "field '%s': '%.40s' is not a tag (lowercase letters, digits and '-')",
+                       key, item);
+    for (size_t j = 0; j < i; j++)
+        if (streq (item, json_string_value (json_array_get (array, j))))
+            return s_fail (problems, key, "field '%s': '%.40s' appears twice", key, item);
     return 0;
 }
 
 //  An array of strings, each from list (or any valid tag when list is
-//  NULL), no duplicates, min..max entries.
+//  NULL), no duplicates, min..max entries. One problem per field.
 static int
-s_check_array (json_t *obj, const char *key, const char **list, size_t min,
-               size_t max, char *err, size_t errlen)
+s_check_array (json_t *obj, const char *key, const char **list, size_t min, size_t max, s_problems_t *problems)
 {
     json_t *value = json_object_get (obj, key);
     if (!value) {
         if (min > 0)
-            return s_fail (err, errlen, "field '%s' is required (a list of at least %zu)", key, min);
+            return s_fail (problems, key, "field '%s' is required (a list of at least %zu)", key, min);
         return 0;
     }
     if (!json_is_array (value))
-        return s_fail (err, errlen, "field '%s' must be a list", key);
+        return s_fail (problems, key, "field '%s' must be a list", key);
     size_t size = json_array_size (value);
     if (size < min || size > max)
-        return s_fail (err, errlen, "field '%s' must hold %zu to %zu entries, not %zu", key, min, max, size);
-    for (size_t i = 0; i < size; i++) {
-        const char *item = json_string_value (json_array_get (value, i));
-        if (!item)
-            return s_fail (err, errlen, "field '%s' must hold strings", key);
-        if (list && !en_vocab_has (list, item)) {
-            char allowed [256];
-            s_list_text (list, allowed, sizeof allowed);
-            return s_fail (err, errlen, "field '%s': '%.40s' is not one of: %s", key, item, allowed);
-        }
-        if (!list && !en_name_valid (item))
-            return s_fail (err, errlen, "field '%s': '%.40s' is not a tag (lowercase letters, digits and '-')", key, item);
-        for (size_t j = 0; j < i; j++)
-            if (streq (item, json_string_value (json_array_get (value, j))))
-                return s_fail (err, errlen, "field '%s': '%.40s' appears twice", key, item);
-    }
+        return s_fail (problems, key, "field '%s' must hold %zu to %zu entries, not %zu", key, min, max, size);
+    for (size_t i = 0; i < size; i++)
+        if (s_check_item (value, i, key, list, problems))
+            return -1;
     return 0;
 }
 
+//  obj is an object with no field outside allowed (each unknown one is
+//  a problem). -1 when obj is not an object at all: nothing more to check.
 static int
-s_check_fields (json_t *obj, const char **allowed, const char *what,
-                char *err, size_t errlen)
+s_check_fields (json_t *obj, const char **allowed, const char *what, s_problems_t *problems)
 {
     if (!json_is_object (obj))
-        return s_fail (err, errlen, "%s must be a JSON object", what);
+        return s_fail (problems, what, "%s must be a JSON object", what);
     const char *key;
     json_t *value;
     json_object_foreach (obj, key, value) {
         if (!en_vocab_has (allowed, key))
-            return s_fail (err, errlen, "%s has unknown field '%.40s' (refused so nothing unintended is published)", what, key);
+            s_fail (problems, key, "%s has unknown field '%.40s' (refused so nothing unintended is published)",
+                    what, key);
     }
     return 0;
 }
 
+//  The anonymized client profile a request and a case summary share (age
+//  band required in a request, optional in a summary).
+static void
+s_check_profile (json_t *obj, bool age_required, s_problems_t *problems)
+{
+    s_check_enum (obj, "age_band", en_vocab_age_band, age_required, problems);
+    s_check_array (obj, "leefgebieden", en_vocab_leefgebied, 0, 8, problems);
+    s_check_array (obj, "problematiek", NULL, 0, EN_MAX_TAGS, problems);
+    s_check_enum (obj, "kader", en_vocab_kader, false, problems);
+    s_check_enum (obj, "situatie", en_vocab_situatie, false, problems);
+    s_check_array (obj, "stuck_on", en_vocab_stuck_on, 0, 5, problems);
+}
+
 int
-en_request_validate (json_t *request, char *err, size_t errlen)
+en_request_validate (json_t *request, en_error_t *error)
 {
     static const char *fields [] = {
         "id", "region", "urgency", "question_type", "expertise", "age_band",
         "leefgebieden", "problematiek", "kader", "situatie", "stuck_on",
         "question", "case", NULL };
-    if (s_check_fields (request, fields, "request", err, errlen))
-        return -1;
+    s_problems_t problems = { 0 };
+    if (s_check_fields (request, fields, "request", &problems))
+        return s_verdict (&problems, error);
     const char *id = en_json_str (request, "id");
     if (!en_id_valid (id) || strlen (id) > EN_MAX_REQUEST_ID)
-        return s_fail (err, errlen, "field 'id' must be an id of [a-z0-9-.], at most %d characters", EN_MAX_REQUEST_ID);
+        s_fail (&problems, "id", "field 'id' must be an id of [a-z0-9-.], at most %d characters", EN_MAX_REQUEST_ID);
     if (!en_name_valid (en_json_str (request, "region")))
-        return s_fail (err, errlen, "field 'region' must be a jeugdregio name, e.g. twente");
-    if (s_check_enum (request, "urgency", en_vocab_urgency, true, err, errlen)
-    ||  s_check_enum (request, "question_type", en_vocab_question_type, true, err, errlen)
-    ||  s_check_array (request, "expertise", NULL, 1, EN_MAX_TAGS, err, errlen)
-    ||  s_check_enum (request, "age_band", en_vocab_age_band, true, err, errlen)
-    ||  s_check_array (request, "leefgebieden", en_vocab_leefgebied, 0, 8, err, errlen)
-    ||  s_check_array (request, "problematiek", NULL, 0, EN_MAX_TAGS, err, errlen)
-    ||  s_check_enum (request, "kader", en_vocab_kader, false, err, errlen)
-    ||  s_check_enum (request, "situatie", en_vocab_situatie, false, err, errlen)
-    ||  s_check_array (request, "stuck_on", en_vocab_stuck_on, 0, 5, err, errlen))
-        return -1;
+        s_fail (&problems, "region", "field 'region' must be a jeugdregio name, e.g. twente");
+    s_check_enum (request, "urgency", en_vocab_urgency, true, &problems);
+    s_check_enum (request, "question_type", en_vocab_question_type, true, &problems);
+    s_check_array (request, "expertise", NULL, 1, EN_MAX_TAGS, &problems);
+    s_check_profile (request, true, &problems);
     json_t *pseudonym = json_object_get (request, "case");
     if (pseudonym && !en_vocab_pseudonym_valid (json_string_value (pseudonym)))
-        return s_fail (err, errlen, "field 'case' must be a case pseudonym (p<version>-<32 hex>)");
+        s_fail (&problems, "case", "field 'case' must be a case pseudonym (p<version>-<32 hex>)");
     json_t *question = json_object_get (request, "question");
     if (question && (!json_is_string (question)
                      || strlen (json_string_value (question)) > EN_MAX_QUESTION))
-        return s_fail (err, errlen, "field 'question' must be text of at most %d bytes", EN_MAX_QUESTION);
-    return 0;
+        s_fail (&problems, "question", "field 'question' must be text of at most %d bytes", EN_MAX_QUESTION);
+    return s_verdict (&problems, error);
 }
 
 int
-en_expert_validate (json_t *expert, char *err, size_t errlen)
+en_expert_validate (json_t *expert, en_error_t *error)
 {
     static const char *fields [] = {
         "id", "role", "region", "expertise", "capacity", "absent_until",
         "bovenregionaal", "languages", "box_key", NULL };
-    if (s_check_fields (expert, fields, "expert", err, errlen))
-        return -1;
+    s_problems_t problems = { 0 };
+    if (s_check_fields (expert, fields, "expert", &problems))
+        return s_verdict (&problems, error);
     if (!en_name_valid (en_json_str (expert, "id")))
-        return s_fail (err, errlen, "field 'id' must be a pseudonymous id of [a-z0-9-]");
+        s_fail (&problems, "id", "field 'id' must be a pseudonymous id of [a-z0-9-]");
     if (!en_name_valid (en_json_str (expert, "region")))
-        return s_fail (err, errlen, "field 'region' must be a jeugdregio name");
-    if (s_check_enum (expert, "role", en_vocab_role, true, err, errlen)
-    ||  s_check_array (expert, "expertise", NULL, 0, 32, err, errlen)
-    ||  s_check_array (expert, "languages", NULL, 0, 8, err, errlen))
-        return -1;
+        s_fail (&problems, "region", "field 'region' must be a jeugdregio name");
+    s_check_enum (expert, "role", en_vocab_role, true, &problems);
+    s_check_array (expert, "expertise", NULL, 0, 32, &problems);
+    s_check_array (expert, "languages", NULL, 0, 8, &problems);
     json_t *capacity = json_object_get (expert, "capacity");
     if (!json_is_integer (capacity) || json_integer_value (capacity) < 0
     ||  json_integer_value (capacity) > EN_MAX_CAPACITY)
-        return s_fail (err, errlen, "field 'capacity' must be a whole number from 0 to %d", EN_MAX_CAPACITY);
+        s_fail (&problems, "capacity", "field 'capacity' must be a whole number from 0 to %d", EN_MAX_CAPACITY);
     json_t *absent = json_object_get (expert, "absent_until");
     if (absent && (!json_is_integer (absent) || json_integer_value (absent) < 0))
-        return s_fail (err, errlen, "field 'absent_until' must be ms since the epoch (0: present)");
+        s_fail (&problems, "absent_until", "field 'absent_until' must be ms since the epoch (0: present)");
     const char *box_key = en_json_str (expert, "box_key");
     if (json_object_get (expert, "box_key") && (!box_key || !s_hex_valid (box_key, 64)))
-        return s_fail (err, errlen, "field 'box_key' must be the expert's X25519 public key (64 hex characters)");
+        s_fail (&problems, "box_key", "field 'box_key' must be the expert's X25519 public key (64 hex characters)");
     json_t *boven = json_object_get (expert, "bovenregionaal");
     if (boven && !json_is_boolean (boven))
-        return s_fail (err, errlen, "field 'bovenregionaal' must be true or false");
-    return 0;
+        s_fail (&problems, "bovenregionaal", "field 'bovenregionaal' must be true or false");
+    return s_verdict (&problems, error);
 }
 
 int
-en_summary_validate (json_t *summary, char *err, size_t errlen)
+en_summary_validate (json_t *summary, en_error_t *error)
 {
     static const char *fields [] = {
         "age_band", "leefgebieden", "problematiek", "kader", "situatie", "stuck_on", "question_type",
         "urgency", "expertise", NULL };
-    if (s_check_fields (summary, fields, "summary", err, errlen)
-    ||  s_check_enum (summary, "age_band", en_vocab_age_band, false, err, errlen)
-    ||  s_check_array (summary, "leefgebieden", en_vocab_leefgebied, 0, 8, err, errlen)
-    ||  s_check_array (summary, "problematiek", NULL, 0, EN_MAX_TAGS, err, errlen)
-    ||  s_check_enum (summary, "kader", en_vocab_kader, false, err, errlen)
-    ||  s_check_enum (summary, "situatie", en_vocab_situatie, false, err, errlen)
-    ||  s_check_array (summary, "stuck_on", en_vocab_stuck_on, 0, 5, err, errlen)
-    ||  s_check_enum (summary, "question_type", en_vocab_question_type, false, err, errlen)
-    ||  s_check_enum (summary, "urgency", en_vocab_urgency, false, err, errlen)
-    ||  s_check_array (summary, "expertise", NULL, 0, EN_MAX_TAGS, err, errlen))
-        return -1;
-    return 0;
+    s_problems_t problems = { 0 };
+    if (s_check_fields (summary, fields, "summary", &problems))
+        return s_verdict (&problems, error);
+    s_check_profile (summary, false, &problems);
+    s_check_enum (summary, "question_type", en_vocab_question_type, false, &problems);
+    s_check_enum (summary, "urgency", en_vocab_urgency, false, &problems);
+    s_check_array (summary, "expertise", NULL, 0, EN_MAX_TAGS, &problems);
+    return s_verdict (&problems, error);
 }
 
 int
-en_outcome_validate (json_t *outcome, char *err, size_t errlen)
+en_outcome_validate (json_t *outcome, en_error_t *error)
 {
     static const char *fields [] = { "passende_hulp", "zero", NULL };
-    if (s_check_fields (outcome, fields, "outcome", err, errlen))
-        return -1;
+    s_problems_t problems = { 0 };
+    if (s_check_fields (outcome, fields, "outcome", &problems))
+        return s_verdict (&problems, error);
     json_t *fit = json_object_get (outcome, "passende_hulp");
     if (!json_is_boolean (fit))
-        return s_fail (err, errlen, "field 'passende_hulp' must be true or false");
+        s_fail (&problems, "passende_hulp", "field 'passende_hulp' must be true or false");
     json_t *zero = json_object_get (outcome, "zero");
-    if (zero) {
-        if (s_check_fields (zero, s_zero_goals, "zero", err, errlen))
-            return -1;
+    if (zero && s_check_fields (zero, s_zero_goals, "zero", &problems) == 0) {
         const char *key;
         json_t *value;
         json_object_foreach (zero, key, value)
             if (!json_is_integer (value) || json_integer_value (value) < 0 || json_integer_value (value) > 1000)
-                return s_fail (err, errlen, "zero goal '%s' must be a count from 0 to 1000", key);
+                s_fail (&problems, key, "zero goal '%s' must be a count from 0 to 1000", key);
     }
-    return 0;
+    return s_verdict (&problems, error);
 }

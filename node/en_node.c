@@ -322,6 +322,27 @@ s_publish_forget (en_node_t *self, size_t keep)
     }
 }
 
+//  The broker's verdict on one of our messages, recorded; for a SUBMIT
+//  also told on the request's topic, as a STATUS is (`expertnet request
+//  submit` waits for it there instead of asking the node again and again).
+static void
+s_message_result (en_node_t *self, const char *ref, int code, const char *reason)
+{
+    en_nstore_message_result (self->store, ref, code, reason);
+    char *request = en_nstore_request_of_submit (self->store, ref);
+    if (!request)
+        return;
+    json_t *row = en_nstore_request (self->store, request);
+    json_t *event = json_pack ("{s:s, s:{s:s, s:s, s:s, s:I, s:s?}}", "type", "status", "status",
+                               "request", request, "state", en_json_str (row, "state") ?: "submitted",
+                               "event", code ? "rejected" : "submitted", "at", (json_int_t) en_now_ms (),
+                               "detail", code ? reason : NULL);
+    s_publish (self, "request", request, event);
+    json_decref (event);
+    json_decref (row);
+    free (request);
+}
+
 //  An expert accepted one of our requests: if the request has a dossier,
 //  seal it to that expert's box key (crypto_box_seal: only the holder of
 //  the expert's secret key can open it; not the broker, not another
@@ -678,7 +699,7 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
     else
     if (streq (command, "ACK")) {
         if (ref && en_outbox_ack (en_nstore_outbox (self->store), "broker", ref) == 1) {
-            en_nstore_message_result (self->store, ref, 0, NULL);
+            s_message_result (self, ref, 0, NULL);
             if (self->held_ref [0] && (streq (ref, self->held_ref)
             ||  en_outbox_depth (en_nstore_outbox (self->store), "broker") == 0)) {
                 zsys_info ("broker accepts the messages it refused for their timestamp");
@@ -710,7 +731,7 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
         else {
             zsys_warning ("broker refused %s: %d %s", ref, code, reason);
             if (en_outbox_ack (en_nstore_outbox (self->store), "broker", ref) == 1)
-                en_nstore_message_result (self->store, ref, code, reason);
+                s_message_result (self, ref, code, reason);
         }
     }
     else

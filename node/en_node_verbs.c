@@ -53,9 +53,7 @@ s_submit_request (en_node_t *self, json_t *args, en_error_t *error)
         snprintf (id, sizeof id, "%s-%s", en_json_str (request, "region") ?: self->region, suffix);
         json_object_set_new (request, "id", json_string (id));
     }
-    char why [256] = "";
-    if (en_request_validate (request, why, sizeof why)) {
-        en_error_set (error, EN_ERR_INVALID, "%s", why);
+    if (en_request_validate (request, error)) {
         json_decref (request);
         return NULL;
     }
@@ -326,9 +324,8 @@ s_verb_expert_put (en_node_t *self, const char *verb, json_t *args, en_error_t *
     json_object_del (fields, "box_key");       //  ours to make, not the caller's
     json_object_update (expert, fields);
     json_object_set_new (expert, "region", json_string (self->region));
-    char why [256] = "";
-    int rc = en_expert_validate (expert, why, sizeof why)
-           ? en_error_set (error, EN_ERR_INVALID, "%s", why)
+    int rc = en_expert_validate (expert, error)
+           ? -1
            : s_expert_store (self, expert, email_copy, phone_copy, en_json_str (args, "_user"), error);
     free (email_copy);
     free (phone_copy);
@@ -572,10 +569,9 @@ s_case_store (en_node_t *self, const char *pseudonym, const char *sealed, json_t
     free (existing);
     int rc = sealed ? en_nstore_case_put (self->store, pseudonym, sealed) : -1;
     json_t *summary = json_object_get (args, "summary");
-    char why [256] = "";
-    if (rc == 0 && summary && en_summary_validate (summary, why, sizeof why)) {
+    if (rc == 0 && summary && en_summary_validate (summary, error)) {
         en_db_rollback (db);
-        return en_error_set (error, EN_ERR_INVALID, "%s", why);
+        return -1;
     }
     if (rc == 0 && !*existed)
         rc = en_nstore_case_phase (self->store, pseudonym, summary, "aanmelding", en_now_ms (), NULL)
@@ -648,12 +644,9 @@ s_verb_case_phase (en_node_t *self, const char *verb, json_t *args, en_error_t *
         en_error_set (error, EN_ERR_INVALID, "phase must be one of aanmelding, triage, plan, monitoren, afgesloten");
         return NULL;
     }
-    char why [256] = "";
-    if ((summary && en_summary_validate (summary, why, sizeof why))
-    ||  (outcome && en_outcome_validate (outcome, why, sizeof why))) {
-        en_error_set (error, EN_ERR_INVALID, "%s", why);
+    if ((summary && en_summary_validate (summary, error))
+    ||  (outcome && en_outcome_validate (outcome, error)))
         return NULL;
-    }
     if (outcome && !streq (phase, "afgesloten")) {
         en_error_set (error, EN_ERR_INVALID, "an outcome goes with phase afgesloten");
         return NULL;

@@ -346,6 +346,12 @@ en_nstore_request_status (en_nstore_t *self, json_t *status)
     return rc ? -1 : 0;
 }
 
+char *
+en_nstore_request_of_submit (en_nstore_t *self, const char *msg_id)
+{
+    return en_db_text (self->db, "SELECT id FROM requests WHERE submit_msg = ?", "s", msg_id);
+}
+
 int
 en_nstore_message_result (en_nstore_t *self, const char *msg_id, int code, const char *reason)
 {

@@ -7,6 +7,20 @@
 
     Exit codes: 0 ok, 1 refused or failed, 2 usage error, 3 daemon not
     reachable, 4 not found.
+
+    Dispatch is one table (at the end of this file): s_groups names each
+    command group (request, expert, node, broker, case, audit) or single
+    command (report, keygen, enroll, revoke), and each group's sub-table
+    holds every command's verb, its handler, its options and its synopsis,
+    which `--help` prints. main parses the global options, finds the entry
+    and calls its handler; no other code looks at the command's name.
+    Handlers are short: build the daemon's arguments, call it (s_call, or
+    s_query when the answer is only printed), print.
+
+    `request submit` waits for the broker's answer without polling: it
+    subscribes to the node's notify socket (topic "request:") before it
+    submits, and the node publishes there when the broker acknowledges or
+    refuses the SUBMIT, and on every STATUS (docs/protocol.md).
 */
 #include "expertnet.h"
 #include <sodium.h>
@@ -29,6 +43,14 @@ typedef struct {
     int timeout_ms;             //  control call timeout
 } s_cli_t;
 
+//  A command's handler: the parsed options and arguments (s_parse) and
+//  the command's verb (one handler may serve several). Returns the exit
+//  code.
+typedef int (s_handler_fn) (s_cli_t *cli, json_t *parsed, const char *verb);
+
+//  How a daemon's answer is printed without --json.
+typedef void (s_print_fn) (json_t *result);
+
 static const char *s_usage_text =
 "usage: expertnet [--node DIR] [--broker DIR] [--json] COMMAND ...\n"
 "\n"
@@ -47,7 +69,7 @@ static const char *s_usage_text =
 "  expert accept OFFER                        accept an offer\n"
 "  expert decline OFFER --reason TEXT         decline (the next candidate gets it)\n"
 "  expert advise OFFER --file FILE            send advice on an accepted case\n"
-"  expert dossier OFFER [--expert ID]         open the dossier with the expert's password\n"
+"  expert dossier OFFER                       open the dossier with the expert's password\n"
 "Case register (identifying data stays at the node, encrypted):\n"
 "  case add --client-id ID [--name ..] [--relatives A,B]  register a client; prints the pseudonym\n"
 "  case show PSEUDONYM | case list            read (logged) / list pseudonyms\n"
@@ -61,13 +83,14 @@ static const char *s_usage_text =
 "  node status                                connection, queue depth, counts\n"
 "  node rotate [--secret] [--data-key]        new region secret / data key\n"
 "  node notifications [--state STATE]         e-mail/SMS queue and its delivery state\n"
+"  broker status | requests | show ID | hiaten | experts | offers\n"
 "Accounts at the node (portal logins; experts' dossier keys):\n"
 "  node user-add NAME --role R [--expert ID] [--email E] [--phone P]\n"
 "  node users | node user-remove NAME\n"
 "  node user-passwd NAME | user-recover NAME | user-rekey NAME   (--password-file F)\n"
-"  broker status | requests | show ID | hiaten | experts | offers\n"
 "Dashboard (http://127.0.0.1:8080 by default) and operator actions:\n"
-"  broker operator-add NAME [--password-file F]   a dashboard login\n"
+"  broker operator-add|operator-passwd NAME [--password-file F]   a dashboard login, a new password\n"
+"  broker operators | operator-remove NAME   the logins; remove one (and its tokens)\n"
 "  broker token-add NAME | tokens | token-remove ID   API tokens\n"
 "  broker reoffer|escalate|close|recall ID --reason TEXT   operator actions (logged)\n"
 "Rode draden (stuurgroep, against the broker):\n"
@@ -134,6 +157,38 @@ s_print_json (json_t *value)
     char *text = json_dumps (value, JSON_INDENT (2) | JSON_ENCODE_ANY);
     printf ("%s\n", text);
     free (text);
+}
+
+//  Call a daemon's verb and print its answer: as JSON with --json, else
+//  with print. The exit code.
+static int
+s_query (s_cli_t *cli, const char *dir, const char *verb, json_t *args, s_print_fn *print)
+{
+    json_t *result;
+    int rc = s_call (cli, dir, verb, args, &result);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (result);
+    else
+        print (result);
+    json_decref (result);
+    return 0;
+}
+
+//  A SUB on the node's notify socket (topics in docs/protocol.md), or NULL
+//  when the node publishes nothing there (not running).
+static zsock_t *
+s_notify_sub (s_cli_t *cli, const char *topic)
+{
+    char path [PATH_MAX];
+    snprintf (path, sizeof path, "%s/notify.sock", cli->node_dir);
+    zsock_t *sub = zsys_file_exists (path) ? zsock_new (ZMQ_SUB) : NULL;
+    if (sub && zsock_connect (sub, "ipc://%s", path) < 0)
+        zsock_destroy (&sub);
+    if (sub)
+        zsock_set_subscribe (sub, topic);
+    return sub;
 }
 
 //  A secret (password, recovery code) from the file named by option,
@@ -412,30 +467,56 @@ s_request_from_flags (json_t *parsed)
     return request;
 }
 
+//  Wait until the node publishes news of request id on sub (the broker
+//  acknowledged or refused its SUBMIT, or a STATUS came), or until the
+//  deadline. Whatever came, the caller reads the request's state after.
+static void
+s_wait_for_news (zsock_t *sub, const char *id, int64_t until)
+{
+    char topic [128];
+    snprintf (topic, sizeof topic, "request:%s;", id);
+    zpoller_t *poller = zpoller_new (sub, NULL);
+    bool heard = false;
+    while (!heard) {
+        int64_t left = until - en_now_ms ();
+        if (left <= 0 || !zpoller_wait (poller, (int) left))
+            break;
+        zmsg_t *event = zmsg_recv (sub);
+        char *name = event ? zmsg_popstr (event) : NULL;
+        heard = name && streq (name, topic);
+        zstr_free (&name);
+        zmsg_destroy (&event);
+    }
+    zpoller_destroy (&poller);
+}
+
 static int
 s_submit_one (s_cli_t *cli, json_t *request, const char *dossier, int wait_s, json_t *results)
 {
+    //  Listening starts before the submit: the broker's answer can come
+    //  before the node's reply to us does. (Were the subscription still on
+    //  its way to the node, the news would be missed and only time lost:
+    //  the state is read once after the wait either way.)
+    zsock_t *sub = wait_s > 0 ? s_notify_sub (cli, "request:") : NULL;
     json_t *result;
     json_t *args = json_pack ("{s:O}", "request", request);
     if (dossier)
         json_object_set_new (args, "dossier", json_string (dossier));
     int rc = s_call (cli, cli->node_dir, "submit", args, &result);
-    if (rc)
+    if (rc) {
+        zsock_destroy (&sub);
         return rc;
+    }
     const char *id = en_json_str (result, "id");
     //  Wait (briefly) until the broker has the request on disk
+    if (sub)
+        s_wait_for_news (sub, id, en_now_ms () + wait_s * 1000LL);
+    zsock_destroy (&sub);
     const char *state = "queued";
     json_t *shown = NULL;
-    for (int64_t until = en_now_ms () + wait_s * 1000LL; wait_s > 0 && en_now_ms () < until; ) {
-        json_decref (shown);
-        shown = NULL;
-        if (en_control_call (cli->node_dir, "request", json_pack ("{s:s}", "id", id), cli->timeout_ms, &shown) != 0)
-            break;
+    if (wait_s > 0
+    &&  en_control_call (cli->node_dir, "request", json_pack ("{s:s}", "id", id), cli->timeout_ms, &shown) == 0)
         state = en_json_str (shown, "state");
-        if (!streq (state, "queued"))
-            break;
-        zclock_sleep (50);
-    }
     if (shown && streq (state, "rejected")) {
         fprintf (stderr, "expertnet: broker refused request %s: %s\n", id, en_json_str (shown, "error") ?: "");
         rc = EXIT_REFUSED;
@@ -450,30 +531,43 @@ s_submit_one (s_cli_t *cli, json_t *request, const char *dossier, int wait_s, js
     return rc;
 }
 
-static int
-s_cmd_request_submit (s_cli_t *cli, json_t *parsed)
+//  The requests in FILE (one object or a list), with the flags given next
+//  to --file overriding the file's fields; NULL when it cannot be read
+//  (said why).
+static json_t *
+s_requests_from_file (const char *file, json_t *parsed)
 {
-    json_t *requests;
-    const char *file = s_opt (parsed, "file");
-    if (file) {
-        json_error_t jerr;
-        json_t *loaded = json_load_file (file, JSON_REJECT_DUPLICATES, &jerr);
-        if (!loaded) {
-            fprintf (stderr, "expertnet: %s: line %d: %s\n", file, jerr.line, jerr.text);
-            return EXIT_USAGE;
-        }
-        requests = json_is_array (loaded) ? loaded : json_pack ("[o]", loaded);
-        //  Flags given next to --file override the file's fields
-        json_t *flags = s_request_from_flags (parsed);
-        size_t index;
-        json_t *request;
-        json_array_foreach (requests, index, request)
-            if (json_is_object (request))
-                json_object_update (request, flags);
-        json_decref (flags);
+    FILE *stream = fopen (file, "r");
+    if (!stream) {
+        fprintf (stderr, "expertnet: cannot read %s: %s\n", file, strerror (errno));
+        return NULL;
     }
-    else
-        requests = json_pack ("[o]", s_request_from_flags (parsed));
+    json_error_t jerr;
+    json_t *loaded = json_loadf (stream, JSON_REJECT_DUPLICATES, &jerr);
+    fclose (stream);
+    if (!loaded) {
+        fprintf (stderr, "expertnet: %s: line %d: %s\n", file, jerr.line, jerr.text);
+        return NULL;
+    }
+    json_t *requests = json_is_array (loaded) ? loaded : json_pack ("[o]", loaded);
+    json_t *flags = s_request_from_flags (parsed);
+    size_t index;
+    json_t *request;
+    json_array_foreach (requests, index, request)
+        if (json_is_object (request))
+            json_object_update (request, flags);
+    json_decref (flags);
+    return requests;
+}
+
+static int
+s_cmd_request_submit (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    const char *file = s_opt (parsed, "file");
+    json_t *requests = file ? s_requests_from_file (file, parsed)
+                            : json_pack ("[o]", s_request_from_flags (parsed));
+    if (!requests)
+        return EXIT_USAGE;
     int wait_s = s_wait_seconds (parsed, json_array_size (requests) == 1 ? 5 : 0);
     char *dossier = NULL;
     if (s_opt (parsed, "dossier-file")) {
@@ -510,43 +604,57 @@ s_cmd_request_submit (s_cli_t *cli, json_t *parsed)
     return rc;
 }
 
-//  Control arguments with the --state filter, if given.
+//  The states of a request at the broker (docs/protocol.md, "Request
+//  states"), and the two a node adds before the broker has it.
+static const char *s_broker_states [] = {
+    "submitted", "offered", "escalated", "forwarded", "accepted", "advice", "hiaat", "closed",
+    "returned", "recalled", NULL };
+static const char *s_node_states [] = { "queued", "rejected", NULL };
+
+//  Control arguments with the --state filter, if given: one of states (or
+//  of also, when not NULL). NULL (said why) for any other state.
 static json_t *
-s_state_args (json_t *parsed)
+s_state_args (json_t *parsed, const char **states, const char **also)
 {
+    const char *state = s_opt (parsed, "state");
+    if (state && !en_vocab_has (states, state) && !(also && en_vocab_has (also, state))) {
+        char valid [256] = "";
+        const char **lists [] = { also, states };
+        for (int l = 0; l < 2; l++)
+            for (const char **item = lists [l]; item && *item; item++)
+                snprintf (valid + strlen (valid), sizeof valid - strlen (valid), "%s%s", *valid ? ", " : "", *item);
+        fprintf (stderr, "expertnet: unknown state '%s' (one of: %s)\n", state, valid);
+        return NULL;
+    }
     json_t *args = json_object ();
-    if (s_opt (parsed, "state"))
-        json_object_set_new (args, "state", json_string (s_opt (parsed, "state")));
+    if (state)
+        json_object_set_new (args, "state", json_string (state));
     return args;
 }
 
-static int
-s_cmd_request_list (s_cli_t *cli, json_t *parsed)
+static void
+s_print_requests (json_t *rows)
 {
-    json_t *args = s_state_args (parsed);
-    json_t *rows;
-    int rc = s_call (cli, cli->node_dir, "requests", args, &rows);
-    if (rc)
-        return rc;
-    if (cli->json)
-        s_print_json (rows);
-    else {
-        printf ("%-22s %-9s %-19s %-10s %-24s %s\n", "ID", "URGENCY", "TYPE", "STATE", "EXPERT", "UPDATED");
-        size_t index;
-        json_t *row;
-        json_array_foreach (rows, index, row) {
-            json_t *summary = json_object_get (row, "summary");
-            char when [32];
-            printf ("%-22s %-9s %-19s %-10s %-24s %s\n", en_json_str (row, "id"),
-                    en_json_str (summary, "urgency"), en_json_str (summary, "question_type"),
-                    en_json_str (row, "state"), en_json_str (row, "expert") ?: "-",
-                    en_time_str (en_json_int (row, "updated", 0), when, sizeof when));
-        }
-        if (json_array_size (rows) == 0)
-            printf ("(no requests)\n");
+    printf ("%-22s %-9s %-19s %-10s %-24s %s\n", "ID", "URGENCY", "TYPE", "STATE", "EXPERT", "UPDATED");
+    size_t index;
+    json_t *row;
+    json_array_foreach (rows, index, row) {
+        json_t *summary = json_object_get (row, "summary");
+        char when [32];
+        printf ("%-22s %-9s %-19s %-10s %-24s %s\n", en_json_str (row, "id"),
+                en_json_str (summary, "urgency"), en_json_str (summary, "question_type"),
+                en_json_str (row, "state"), en_json_str (row, "expert") ?: "-",
+                en_time_str (en_json_int (row, "updated", 0), when, sizeof when));
     }
-    json_decref (rows);
-    return 0;
+    if (json_array_size (rows) == 0)
+        printf ("(no requests)\n");
+}
+
+static int
+s_cmd_request_list (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    json_t *args = s_state_args (parsed, s_broker_states, s_node_states);
+    return args ? s_query (cli, cli->node_dir, "requests", args, s_print_requests) : EXIT_USAGE;
 }
 
 static void
@@ -571,7 +679,7 @@ s_print_summary (json_t *summary)
 }
 
 static int
-s_cmd_request_show (s_cli_t *cli, json_t *parsed)
+s_cmd_request_show (s_cli_t *cli, json_t *parsed, const char *verb)
 {
     if (s_arg_count (parsed) != 1)
         return s_usage_error ("%s", "request show needs one request id");
@@ -604,7 +712,7 @@ s_cmd_request_show (s_cli_t *cli, json_t *parsed)
 }
 
 static int
-s_cmd_request_close (s_cli_t *cli, json_t *parsed)
+s_cmd_request_close (s_cli_t *cli, json_t *parsed, const char *verb)
 {
     if (s_arg_count (parsed) != 1)
         return s_usage_error ("%s", "request close needs one request id");
@@ -625,7 +733,7 @@ s_cmd_request_close (s_cli_t *cli, json_t *parsed)
 
 //  The team's reply to an advice, sealed to the expert who gave it.
 static int
-s_cmd_request_reply (s_cli_t *cli, json_t *parsed)
+s_cmd_request_reply (s_cli_t *cli, json_t *parsed, const char *verb)
 {
     if (s_arg_count (parsed) != 1)
         return s_usage_error ("%s", "request reply needs one request id");
@@ -671,9 +779,11 @@ static const s_opt_t s_expert_fields [] = {
     { NULL, false, NULL }
 };
 
+//  expert add / expert update
 static int
-s_cmd_expert_put (s_cli_t *cli, json_t *parsed, bool update)
+s_cmd_expert_put (s_cli_t *cli, json_t *parsed, const char *verb)
 {
+    bool update = streq (verb, "update");
     json_t *expert = json_object ();
     const char *id = update ? s_arg (parsed, 0) : s_opt (parsed, "id");
     if (!id) {
@@ -737,7 +847,7 @@ s_cmd_expert_put (s_cli_t *cli, json_t *parsed, bool update)
 }
 
 static int
-s_cmd_expert_list (s_cli_t *cli, json_t *parsed)
+s_cmd_expert_list (s_cli_t *cli, json_t *parsed, const char *verb)
 {
     json_t *rows;
     int rc = s_call (cli, cli->node_dir, "experts", NULL, &rows);
@@ -782,21 +892,67 @@ s_print_offer_line (json_t *offer)
     free (tags);
 }
 
-static int
-s_cmd_expert_listen (s_cli_t *cli, json_t *parsed)
+//  The offer of expert for request (its id goes in a hint), from the node's
+//  inbox; "<request>-oN" when the node does not know it. Caller frees.
+static char *
+s_offer_of (s_cli_t *cli, const char *expert, const char *request)
 {
-    zsock_t *sub = zsock_new (ZMQ_SUB);
-    char path [PATH_MAX];
-    snprintf (path, sizeof path, "%s/notify.sock", cli->node_dir);
-    if (!zsys_file_exists (path) || zsock_connect (sub, "ipc://%s", path) < 0) {
-        zsock_destroy (&sub);
-        fprintf (stderr, "expertnet: no node notifications at %s (is the node running?)\n", path);
-        return EXIT_UNREACHABLE;
+    json_t *rows = NULL;
+    char *offer = NULL;
+    if (en_control_call (cli->node_dir, "inbox", json_pack ("{s:s, s:b}", "expert", expert, "all", 1),
+                         cli->timeout_ms, &rows) == 0) {
+        size_t index;
+        json_t *row;
+        json_array_foreach (rows, index, row)
+            if (!offer && streq (en_json_str (row, "request_id") ?: "", request))
+                offer = strdup (en_json_str (row, "id"));
     }
+    json_decref (rows);
+    return offer ? offer : zsys_sprintf ("%s-oN", request);
+}
+
+//  One notification as a line: an offer, a dossier, a withdrawal or a
+//  request's status.
+static void
+s_print_event (s_cli_t *cli, json_t *event)
+{
+    char now [32];
+    const char *type = en_json_str (event, "type") ?: "";
+    json_t *offer = json_object_get (event, "offer");
+    printf ("[%s] ", en_time_str (en_now_ms (), now, sizeof now));
+    if (streq (type, "offer"))
+        s_print_offer_line (offer);
+    else
+    if (streq (type, "dossier")) {
+        //  The offer names the expert: the hint needs only its id
+        char *id = s_offer_of (cli, en_json_str (offer, "expert"), en_json_str (offer, "request_id"));
+        printf ("%s  DOSSIER for %s, sealed to their key (expertnet expert dossier %s)\n",
+                en_json_str (offer, "request_id"), en_json_str (offer, "expert"), id);
+        free (id);
+    }
+    else
+    if (streq (type, "withdraw"))
+        printf ("%s  WITHDRAWN for %s (%s)\n", en_json_str (offer, "offer"), en_json_str (offer, "expert"),
+                en_json_str (offer, "reason"));
+    else {
+        json_t *status = json_object_get (event, "status");
+        printf ("%s  %s%s%s\n", en_json_str (status, "request"), en_json_str (status, "event"),
+                en_json_str (status, "expert") ? " " : "", en_json_str (status, "expert") ?: "");
+    }
+}
+
+static int
+s_cmd_expert_listen (s_cli_t *cli, json_t *parsed, const char *verb)
+{
     char topic [128];
     snprintf (topic, sizeof topic, "expert:%s%s", s_opt (parsed, "expert") ?: "",
               s_opt (parsed, "expert") ? ";" : "");
-    zsock_set_subscribe (sub, topic);
+    zsock_t *sub = s_notify_sub (cli, topic);
+    if (!sub) {
+        fprintf (stderr, "expertnet: no node notifications at %s/notify.sock (is the node running?)\n",
+                 cli->node_dir);
+        return EXIT_UNREACHABLE;
+    }
     if (json_object_get (parsed, "requests"))
         zsock_set_subscribe (sub, "request:");
     int count = s_opt (parsed, "count") ? atoi (s_opt (parsed, "count")) : 0;
@@ -818,33 +974,10 @@ s_cmd_expert_listen (s_cli_t *cli, json_t *parsed)
         }
         json_t *event = json_loads (text, 0, NULL);
         seen++;
-        char now [32];
         if (cli->json)
             printf ("%s\n", text);
         else
-        if (streq (en_json_str (event, "type") ?: "", "offer")) {
-            printf ("[%s] ", en_time_str (en_now_ms (), now, sizeof now));
-            s_print_offer_line (json_object_get (event, "offer"));
-        }
-        else
-        if (streq (en_json_str (event, "type") ?: "", "dossier")) {
-            json_t *offer = json_object_get (event, "offer");
-            printf ("[%s] %s  DOSSIER for %s, sealed to their key (expertnet expert dossier OFFER --expert %s)\n",
-                    en_time_str (en_now_ms (), now, sizeof now), en_json_str (offer, "request_id"),
-                    en_json_str (offer, "expert"), en_json_str (offer, "expert"));
-        }
-        else
-        if (streq (en_json_str (event, "type") ?: "", "withdraw")) {
-            json_t *offer = json_object_get (event, "offer");
-            printf ("[%s] %s  WITHDRAWN for %s (%s)\n", en_time_str (en_now_ms (), now, sizeof now),
-                    en_json_str (offer, "offer"), en_json_str (offer, "expert"), en_json_str (offer, "reason"));
-        }
-        else {
-            json_t *status = json_object_get (event, "status");
-            printf ("[%s] %s  %s%s%s\n", en_time_str (en_now_ms (), now, sizeof now),
-                    en_json_str (status, "request"), en_json_str (status, "event"),
-                    en_json_str (status, "expert") ? " " : "", en_json_str (status, "expert") ?: "");
-        }
+            s_print_event (cli, event);
         fflush (stdout);
         json_decref (event);
         zstr_free (&name);
@@ -856,7 +989,7 @@ s_cmd_expert_listen (s_cli_t *cli, json_t *parsed)
 }
 
 static int
-s_cmd_expert_inbox (s_cli_t *cli, json_t *parsed)
+s_cmd_expert_inbox (s_cli_t *cli, json_t *parsed, const char *verb)
 {
     json_t *args = json_object ();
     if (s_opt (parsed, "expert"))
@@ -888,16 +1021,66 @@ s_cmd_expert_inbox (s_cli_t *cli, json_t *parsed)
     return 0;
 }
 
+//  Open what the node handed out for an offer (result of its "dossier"
+//  verb) with the expert's key: the dossier (if one came) into *text and
+//  the team's replies into replies. All sealed to the expert: every one
+//  must open, or the read fails as a whole. 0 or -1.
+static int
+s_dossier_open (json_t *result, const unsigned char *key, char **text, json_t *replies)
+{
+    const char *box_public = en_json_str (result, "box_public");
+    if (en_json_str (result, "sealed")) {
+        *text = en_keywrap_box_open (en_json_str (result, "sealed"), box_public, key);
+        if (!*text)
+            return -1;
+    }
+    size_t index;
+    json_t *reply;
+    json_array_foreach (json_object_get (result, "replies"), index, reply) {
+        char *plain = en_keywrap_box_open (en_json_str (reply, "sealed"), box_public, key);
+        if (!plain)
+            return -1;
+        json_array_append_new (replies, json_pack ("{s:O, s:s}", "at", json_object_get (reply, "at"),
+                                                   "text", plain));
+        s_secret_free (&plain);
+    }
+    return 0;
+}
+
+static void
+s_print_dossier (s_cli_t *cli, const char *offer, const char *expert, json_t *request, const char *text,
+                 json_t *replies)
+{
+    if (cli->json) {
+        json_t *out = json_pack ("{s:s, s:s, s:O, s:s?, s:O}", "offer", offer, "expert", expert,
+                                 "request", request, "dossier", text, "replies", replies);
+        s_print_json (out);
+        json_decref (out);
+        return;
+    }
+    printf ("dossier of %s for %s (this read is recorded in the access log):\n%s\n", offer, expert,
+            text ? text : "(no dossier)");
+    size_t index;
+    json_t *reply;
+    json_array_foreach (replies, index, reply) {
+        char when [32];
+        printf ("reply of the requesting team, %s:\n%s\n",
+                en_time_str (en_json_int (reply, "at", 0), when, sizeof when), en_json_str (reply, "text"));
+    }
+}
+
 //  The dossier of an accepted offer: the node hands out the sealed
 //  dossier and the wraps of the expert's key; the expert's password,
 //  asked here, unwraps the key in this process and opens the dossier.
-//  Neither the key nor the text ever exists at the node in clear.
+//  Neither the key nor the text ever exists at the node in clear. The
+//  offer names its expert: --expert only checks that it is that one.
 static int
-s_cmd_expert_dossier (s_cli_t *cli, json_t *parsed)
+s_cmd_expert_dossier (s_cli_t *cli, json_t *parsed, const char *verb)
 {
     if (s_arg_count (parsed) != 1)
-        return s_usage_error ("%s", "expert dossier needs an offer id (and --expert ID)");
-    json_t *args = json_pack ("{s:s}", "offer", s_arg (parsed, 0));
+        return s_usage_error ("%s", "expert dossier needs one offer id (see 'expertnet expert inbox --all')");
+    const char *offer = s_arg (parsed, 0);
+    json_t *args = json_pack ("{s:s}", "offer", offer);
     if (s_opt (parsed, "expert"))
         json_object_set_new (args, "expert", json_string (s_opt (parsed, "expert")));
     json_t *result;
@@ -913,61 +1096,26 @@ s_cmd_expert_dossier (s_cli_t *cli, json_t *parsed)
         return s_usage_error ("%s", "no password (give --password-file FILE or type it)");
     }
     unsigned char *key = (unsigned char *) sodium_malloc (EN_KEYWRAP_KEYBYTES);
-    char *text = NULL;
     rc = key ? en_keywrap_open_json (json_object_get (json_object_get (result, "wrapped"), "password"),
                                      password, key) : -1;
     s_secret_free (&password);
     if (rc)
         fprintf (stderr, "expertnet: the password does not open the key of expert %s\n", expert);
-    //  The dossier (if one came) and the team's replies, all sealed to
-    //  the expert: every one must open, or the read fails as a whole
+    char *text = NULL;
     json_t *replies = json_array ();
-    bool opened = rc == 0;
-    if (opened && en_json_str (result, "sealed")) {
-        text = en_keywrap_box_open (en_json_str (result, "sealed"), en_json_str (result, "box_public"), key);
-        opened = text != NULL;
-    }
-    size_t index;
-    json_t *reply;
-    json_array_foreach (opened ? json_object_get (result, "replies") : NULL, index, reply) {
-        char *plain = en_keywrap_box_open (en_json_str (reply, "sealed"), en_json_str (result, "box_public"), key);
-        if (!plain) {
-            opened = false;
-            break;
-        }
-        json_array_append_new (replies, json_pack ("{s:O, s:s}", "at", json_object_get (reply, "at"),
-                                                   "text", plain));
-        s_secret_free (&plain);
-    }
+    bool opened = rc == 0 && s_dossier_open (result, key, &text, replies) == 0;
     if (rc == 0 && !opened)
         fprintf (stderr, "expertnet: the dossier of %s was sealed to another key of %s (made before a "
-                 "rekey?) or is damaged; ask the requesting team to send it again\n", s_arg (parsed, 0), expert);
+                 "rekey?) or is damaged; ask the requesting team to send it again\n", offer, expert);
     if (key)
         sodium_free (key);
-    int status = opened ? 0 : EXIT_REFUSED;
-    if (opened) {
-        if (cli->json) {
-            json_t *out = json_pack ("{s:s, s:s, s:O, s:s?, s:O}", "offer", s_arg (parsed, 0), "expert", expert,
-                                     "request", json_object_get (result, "request"), "dossier", text,
-                                     "replies", replies);
-            s_print_json (out);
-            json_decref (out);
-        }
-        else {
-            printf ("dossier of %s for %s (this read is recorded in the access log):\n%s\n", s_arg (parsed, 0),
-                    expert, text ? text : "(no dossier)");
-            json_array_foreach (replies, index, reply) {
-                char when [32];
-                printf ("reply of the requesting team, %s:\n%s\n",
-                        en_time_str (en_json_int (reply, "at", 0), when, sizeof when), en_json_str (reply, "text"));
-            }
-        }
-    }
+    if (opened)
+        s_print_dossier (cli, offer, expert, json_object_get (result, "request"), text, replies);
     if (text)
         s_secret_free (&text);
     json_decref (replies);
     json_decref (result);
-    return status;
+    return opened ? 0 : EXIT_REFUSED;
 }
 
 //  accept / decline / advise: queue at the node, then wait for the
@@ -1045,7 +1193,7 @@ s_cmd_expert_answer (s_cli_t *cli, json_t *parsed, const char *verb)
 //  node / broker status
 
 static int
-s_cmd_node_rotate (s_cli_t *cli, json_t *parsed)
+s_cmd_node_rotate (s_cli_t *cli, json_t *parsed, const char *verb)
 {
     json_t *args = json_pack ("{s:b, s:b}", "secret", json_object_get (parsed, "secret") != NULL,
                               "data_key", json_object_get (parsed, "data-key") != NULL);
@@ -1068,10 +1216,14 @@ static void s_print_counts (const char *label, json_t *object);
 
 //  The notification queue: settings, counts per state, newest rows.
 static int
-s_cmd_node_notifications (s_cli_t *cli, json_t *parsed)
+s_cmd_node_notifications (s_cli_t *cli, json_t *parsed, const char *verb)
 {
     json_t *result;
-    int rc = s_call (cli, cli->node_dir, "notifications", s_state_args (parsed), &result);
+    static const char *states [] = { "wacht", "bezig", "verzonden", "mislukt-opnieuw", NULL };
+    json_t *args = s_state_args (parsed, states, NULL);
+    if (!args)
+        return EXIT_USAGE;
+    int rc = s_call (cli, cli->node_dir, "notifications", args, &result);
     if (rc)
         return rc;
     if (cli->json) {
@@ -1117,99 +1269,103 @@ s_print_recovery (const char *code)
             "  password without losing the dossiers (expertnet node user-recover). Nobody else can.\n", code);
 }
 
-static int
-s_cmd_node_user (s_cli_t *cli, json_t *parsed, const char *verb)
+static void
+s_print_users (json_t *result)
 {
-    if (streq (verb, "users")) {
-        json_t *result;
-        int rc = s_call (cli, cli->node_dir, "users", NULL, &result);
-        if (rc)
-            return rc;
-        if (cli->json)
-            s_print_json (result);
-        else {
-            printf ("%-20s %-10s %-16s %-5s %-19s %s\n", "NAME", "ROLE", "EXPERT", "TOTP", "LAST LOGIN", "E-MAIL");
-            size_t index;
-            json_t *row;
-            char when [32];
-            json_array_foreach (result, index, row)
-                printf ("%-20s %-10s %-16s %-5s %-19s %s\n", en_json_str (row, "name"), en_json_str (row, "role"),
-                        en_json_str (row, "expert") ?: "-", json_is_true (json_object_get (row, "totp")) ? "ja" : "nee",
-                        en_time_str (en_json_int (row, "last_login", 0), when, sizeof when),
-                        en_json_str (row, "email") ?: "-");
+    printf ("%-20s %-10s %-16s %-5s %-19s %s\n", "NAME", "ROLE", "EXPERT", "TOTP", "LAST LOGIN", "E-MAIL");
+    size_t index;
+    json_t *row;
+    char when [32];
+    json_array_foreach (result, index, row)
+        printf ("%-20s %-10s %-16s %-5s %-19s %s\n", en_json_str (row, "name"), en_json_str (row, "role"),
+                en_json_str (row, "expert") ?: "-", json_is_true (json_object_get (row, "totp")) ? "ja" : "nee",
+                en_time_str (en_json_int (row, "last_login", 0), when, sizeof when),
+                en_json_str (row, "email") ?: "-");
+}
+
+static int
+s_cmd_node_users (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    return s_query (cli, cli->node_dir, "users", NULL, s_print_users);
+}
+
+//  user-add: the role and the contact fields. An exit code.
+static int
+s_user_add_args (json_t *parsed, json_t *args)
+{
+    if (!s_opt (parsed, "role"))
+        return s_usage_error ("%s", "user-add needs --role medewerker|expert|beheerder");
+    json_object_set_new (args, "role", json_string (s_opt (parsed, "role")));
+    const char *fields [] = { "expert", "email", "phone", NULL };
+    for (int f = 0; fields [f]; f++)
+        if (s_opt (parsed, fields [f]))
+            json_object_set_new (args, fields [f], json_string (s_opt (parsed, fields [f])));
+    return 0;
+}
+
+//  user-passwd and user-recover: the current password (an expert's
+//  re-wraps the key) or the recovery code. An exit code.
+static int
+s_user_passwd_args (json_t *parsed, const char *verb, json_t *args)
+{
+    bool passwd = streq (verb, "user-passwd");
+    char *old = NULL;
+    if (passwd && (s_opt (parsed, "old-password-file") || isatty (STDIN_FILENO))) {
+        old = s_read_secret (parsed, "old-password-file", "current password (experts; empty for a reset)", false);
+        if (old && !*old)
+            s_secret_free (&old);
+    }
+    if (!passwd) {
+        char *code = s_opt (parsed, "recovery-code") ? strdup (s_opt (parsed, "recovery-code"))
+                   : s_read_secret (parsed, "recovery-file", "recovery code", false);
+        if (!code) {
+            s_secret_free (&old);
+            return s_usage_error ("%s", "no recovery code (give --recovery-file FILE or type it)");
         }
-        json_decref (result);
+        json_object_set_new (args, "recovery_code", json_string (code));
+        s_secret_free (&code);
+    }
+    if (old)
+        json_object_set_new (args, "old_password", json_string (old));
+    s_secret_free (&old);
+    if (json_is_true (json_object_get (parsed, "new-recovery-code")))
+        json_object_set_new (args, "new_recovery_code", json_true ());
+    return 0;
+}
+
+//  user-rekey at a terminal: said what it costs, and asked. An exit code.
+static int
+s_user_rekey_confirm (json_t *parsed, const char *name)
+{
+    if (!isatty (STDIN_FILENO) || s_opt (parsed, "password-file") || json_is_true (json_object_get (parsed, "yes")))
         return 0;
+    fprintf (stderr, "A new key pair for %s's expert: dossiers sealed to the old key can never be opened "
+             "again;\nthe requesting teams must send them again. Type 'yes' to go on: ", name);
+    char answer [16] = "";
+    if (!fgets (answer, sizeof answer, stdin) || strncmp (answer, "yes", 3) != 0) {
+        fprintf (stderr, "expertnet: nothing changed\n");
+        return EXIT_REFUSED;
     }
-    if (s_arg_count (parsed) != 1)
-        return s_usage_error ("%s", "needs the account's name");
-    const char *name = s_arg (parsed, 0);
-    json_t *args = json_pack ("{s:s}", "name", name);
-    char *password = NULL, *old = NULL, *code = NULL;
-    if (streq (verb, "user-add")) {
-        if (!s_opt (parsed, "role")) {
-            json_decref (args);
-            return s_usage_error ("%s", "user-add needs --role medewerker|expert|beheerder");
-        }
-        json_object_set_new (args, "role", json_string (s_opt (parsed, "role")));
-        const char *fields [] = { "expert", "email", "phone", NULL };
-        for (int f = 0; fields [f]; f++)
-            if (s_opt (parsed, fields [f]))
-                json_object_set_new (args, fields [f], json_string (s_opt (parsed, fields [f])));
-    }
-    if (streq (verb, "user-passwd") || streq (verb, "user-recover")) {
-        bool passwd = streq (verb, "user-passwd");
-        if (passwd && (s_opt (parsed, "old-password-file") || isatty (STDIN_FILENO))) {
-            old = s_read_secret (parsed, "old-password-file", "current password (experts; empty for a reset)", false);
-            if (old && !*old)
-                s_secret_free (&old);
-        }
-        if (!passwd) {
-            code = s_opt (parsed, "recovery-code") ? strdup (s_opt (parsed, "recovery-code"))
-                 : s_read_secret (parsed, "recovery-file", "recovery code", false);
-            if (!code) {
-                json_decref (args);
-                s_secret_free (&old);
-                return s_usage_error ("%s", "no recovery code (give --recovery-file FILE or type it)");
-            }
-            json_object_set_new (args, "recovery_code", json_string (code));
-            s_secret_free (&code);
-        }
-        if (old)
-            json_object_set_new (args, "old_password", json_string (old));
-        s_secret_free (&old);
-        if (json_is_true (json_object_get (parsed, "new-recovery-code")))
-            json_object_set_new (args, "new_recovery_code", json_true ());
-    }
-    if (streq (verb, "user-rekey") && isatty (STDIN_FILENO) && !s_opt (parsed, "password-file")
-    &&  !json_is_true (json_object_get (parsed, "yes"))) {
-        fprintf (stderr, "A new key pair for %s's expert: dossiers sealed to the old key can never be opened "
-                 "again;\nthe requesting teams must send them again. Type 'yes' to go on: ", name);
-        char answer [16] = "";
-        if (!fgets (answer, sizeof answer, stdin) || strncmp (answer, "yes", 3) != 0) {
-            json_decref (args);
-            fprintf (stderr, "expertnet: nothing changed\n");
-            return EXIT_REFUSED;
-        }
-    }
-    if (!streq (verb, "user-remove")) {
-        password = s_read_secret (parsed, "password-file",
-                                  streq (verb, "user-add") ? "password for the account (at least 10 characters)"
-                                                           : "new password (at least 10 characters)", true);
-        if (!password) {
-            json_decref (args);
-            return s_usage_error ("%s", "no password (give --password-file FILE or type it twice)");
-        }
-        json_object_set_new (args, "password", json_string (password));
-        s_secret_free (&password);
-    }
-    json_t *result;
-    int rc = s_call (cli, cli->node_dir, verb, args, &result);
-    if (rc)
-        return rc;
-    if (cli->json)
-        s_print_json (result);
-    else
+    return 0;
+}
+
+//  Every account verb but user-remove sets a (new) password. An exit code.
+static int
+s_user_password (json_t *parsed, const char *verb, json_t *args)
+{
+    char *password = s_read_secret (parsed, "password-file",
+                                    streq (verb, "user-add") ? "password for the account (at least 10 characters)"
+                                                             : "new password (at least 10 characters)", true);
+    if (!password)
+        return s_usage_error ("%s", "no password (give --password-file FILE or type it twice)");
+    json_object_set_new (args, "password", json_string (password));
+    s_secret_free (&password);
+    return 0;
+}
+
+static void
+s_print_user_result (const char *verb, const char *name, json_t *result)
+{
     if (streq (verb, "user-add")) {
         printf ("account %s added (%s%s%s)\n", en_json_str (result, "name"), en_json_str (result, "role"),
                 en_json_str (result, "expert") ? ", expert " : "", en_json_str (result, "expert") ?: "");
@@ -1226,20 +1382,46 @@ s_cmd_node_user (s_cli_t *cli, json_t *parsed, const char *verb)
                     "the node itself can no longer open it.\n");
     }
     else
-    if (streq (verb, "user-recover") || streq (verb, "user-rekey")) {
+    if (streq (verb, "user-recover") || streq (verb, "user-rekey") || en_json_str (result, "recovery_code")) {
+        bool rekey = streq (verb, "user-rekey");
         printf ("account %s: new password set%s\n", en_json_str (result, "name"),
-                streq (verb, "user-rekey") ? "; the expert has a NEW key pair (published to the broker)" : "");
-        s_print_recovery (en_json_str (result, "recovery_code"));
-        printf ("The previous recovery code no longer opens anything.\n");
-    }
-    else
-    if (en_json_str (result, "recovery_code")) {
-        printf ("account %s: new password set\n", en_json_str (result, "name"));
+                rekey ? "; the expert has a NEW key pair (published to the broker)" : "");
         s_print_recovery (en_json_str (result, "recovery_code"));
         printf ("The previous recovery code no longer opens anything.\n");
     }
     else
         printf ("%s %s: done\n", verb, name);
+}
+
+//  user-add, user-remove, user-passwd, user-recover, user-rekey NAME
+static int
+s_cmd_node_user (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    if (s_arg_count (parsed) != 1)
+        return s_usage_error ("%s", "needs the account's name");
+    const char *name = s_arg (parsed, 0);
+    json_t *args = json_pack ("{s:s}", "name", name);
+    int rc = 0;
+    if (streq (verb, "user-add"))
+        rc = s_user_add_args (parsed, args);
+    if (streq (verb, "user-passwd") || streq (verb, "user-recover"))
+        rc = s_user_passwd_args (parsed, verb, args);
+    if (rc == 0 && streq (verb, "user-rekey"))
+        rc = s_user_rekey_confirm (parsed, name);
+    if (rc == 0 && !streq (verb, "user-remove"))
+        rc = s_user_password (parsed, verb, args);
+    if (rc) {
+        json_decref (args);
+        return rc;
+    }
+    json_t *result;
+    rc = s_call (cli, cli->node_dir, verb, args, &result);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (result);
+    else
+        s_print_user_result (verb, name, result);
     json_decref (result);
     return 0;
 }
@@ -1261,43 +1443,39 @@ s_clock_text (json_t *clock, char *buf, size_t size)
     return buf;
 }
 
-static int
-s_cmd_node_status (s_cli_t *cli, json_t *parsed)
+static void
+s_print_node_status (json_t *status)
 {
-    json_t *status;
-    int rc = s_call (cli, cli->node_dir, "status", NULL, &status);
-    if (rc)
-        return rc;
-    if (cli->json)
-        s_print_json (status);
-    else {
-        char when [32], clock [96];
-        printf ("node %s (region %s), expertnet %s\n  broker      %s: %s (last contact %s)\n"
-                "  clock       broker's minus ours %s\n"
-                "  requests    %lld open\n  experts     %lld\n  offers      %lld waiting for an answer\n"
-                "  outbox      %lld message(s) not yet acknowledged\n"
-                "  PII guard   %lld checks, %lld refused (the refused text is never kept)\n",
-                en_json_str (status, "node"), en_json_str (status, "region"), en_json_str (status, "version"),
-                en_json_str (status, "broker"),
-                json_is_true (json_object_get (status, "connected")) ? "connected" : "NOT CONNECTED",
-                en_time_str (en_json_int (status, "last_contact", 0), when, sizeof when),
-                s_clock_text (json_object_get (status, "clock"), clock, sizeof clock),
-                (long long) en_json_int (status, "requests_open", 0), (long long) en_json_int (status, "experts", 0),
-                (long long) en_json_int (status, "offers_waiting", 0), (long long) en_json_int (status, "outbox", 0),
-                (long long) en_json_int (json_object_get (status, "pii_guard"), "checks", 0),
-                (long long) en_json_int (json_object_get (status, "pii_guard"), "refused", 0));
-        //  The broker's store: said when it changed (it lost or replaced it)
-        json_t *store = json_object_get (status, "broker_store");
-        if (en_json_str (store, "previous")) {
-            int64_t resent = en_json_int (store, "resubmitted", 0);
-            printf ("  BROKER STORE CHANGED %s: was %s, now %s; %s\n",
-                    en_time_str (en_json_int (store, "changed", 0), when, sizeof when),
-                    en_json_str (store, "previous"), en_json_str (store, "store_id"),
-                    resent < 0 ? "open requests still to be re-sent" : "open requests re-sent to it");
-        }
+    char when [32], clock [96];
+    printf ("node %s (region %s), expertnet %s\n  broker      %s: %s (last contact %s)\n"
+            "  clock       broker's minus ours %s\n"
+            "  requests    %lld open\n  experts     %lld\n  offers      %lld waiting for an answer\n"
+            "  outbox      %lld message(s) not yet acknowledged\n"
+            "  PII guard   %lld checks, %lld refused (the refused text is never kept)\n",
+            en_json_str (status, "node"), en_json_str (status, "region"), en_json_str (status, "version"),
+            en_json_str (status, "broker"),
+            json_is_true (json_object_get (status, "connected")) ? "connected" : "NOT CONNECTED",
+            en_time_str (en_json_int (status, "last_contact", 0), when, sizeof when),
+            s_clock_text (json_object_get (status, "clock"), clock, sizeof clock),
+            (long long) en_json_int (status, "requests_open", 0), (long long) en_json_int (status, "experts", 0),
+            (long long) en_json_int (status, "offers_waiting", 0), (long long) en_json_int (status, "outbox", 0),
+            (long long) en_json_int (json_object_get (status, "pii_guard"), "checks", 0),
+            (long long) en_json_int (json_object_get (status, "pii_guard"), "refused", 0));
+    //  The broker's store: said when it changed (it lost or replaced it)
+    json_t *store = json_object_get (status, "broker_store");
+    if (en_json_str (store, "previous")) {
+        int64_t resent = en_json_int (store, "resubmitted", 0);
+        printf ("  BROKER STORE CHANGED %s: was %s, now %s; %s\n",
+                en_time_str (en_json_int (store, "changed", 0), when, sizeof when),
+                en_json_str (store, "previous"), en_json_str (store, "store_id"),
+                resent < 0 ? "open requests still to be re-sent" : "open requests re-sent to it");
     }
-    json_decref (status);
-    return 0;
+}
+
+static int
+s_cmd_node_status (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    return s_query (cli, cli->node_dir, "status", NULL, s_print_node_status);
 }
 
 static void
@@ -1313,154 +1491,242 @@ s_print_counts (const char *label, json_t *object)
     printf ("%s\n", n ? "" : "none");
 }
 
-static int
-s_cmd_broker (s_cli_t *cli, json_t *parsed, const char *verb)
+//  Federation links of a broker's status: one line each, and what a peer
+//  claimed before the bounds and whether it takes what it is handed.
+static void
+s_print_links (json_t *links)
 {
-    json_t *args = json_object ();
-    const char *control = verb;
-    if (streq (verb, "show")) {
-        if (s_arg_count (parsed) != 1) {
-            json_decref (args);
-            return s_usage_error ("%s", "broker show needs one request id");
-        }
-        json_object_set_new (args, "id", json_string (s_arg (parsed, 0)));
-        control = "request";
-    }
-    if (s_opt (parsed, "state"))
-        json_object_set_new (args, "state", json_string (s_opt (parsed, "state")));
-    json_t *result;
-    int rc = s_call (cli, cli->broker_dir, control, args, &result);
-    if (rc)
-        return rc;
-    if (cli->json) {
-        s_print_json (result);
-        json_decref (result);
-        return 0;
-    }
-    char when [32], left [32], clock [96];
+    char when [32], clock [96];
     size_t index;
     json_t *row;
-    if (streq (verb, "status")) {
-        printf ("broker %s on %s, expertnet %s, up since %s\n", en_json_str (result, "broker"),
-                en_json_str (result, "endpoint"), en_json_str (result, "version"),
-                en_time_str (en_json_int (result, "started", 0), when, sizeof when));
-        printf ("  store %s\n", en_json_str (result, "store") ?: "-");
-        printf ("  nodes:\n");
-        json_array_foreach (json_object_get (result, "nodes"), index, row)
-            printf ("    %-16s %-12s %-13s last seen %s, outbox %lld, clock %s\n", en_json_str (row, "name"),
-                    en_json_str (row, "region") ?: "-",
-                    json_is_true (json_object_get (row, "connected")) ? "connected"
-                    : json_is_false (json_object_get (row, "enrolled")) ? "REVOKED" : "DISCONNECTED",
-                    en_time_str (en_json_int (row, "last_seen", 0), when, sizeof when),
-                    (long long) en_json_int (row, "outbox", 0),
-                    s_clock_text (json_object_get (row, "clock"), clock, sizeof clock));
-        if (json_array_size (json_object_get (result, "nodes")) == 0)
-            printf ("    (none since start)\n");
-        printf ("  enrolled:\n");
-        json_array_foreach (json_object_get (result, "enrolled"), index, row)
-            printf ("    %-16s %s\n", en_json_str (row, "name"), json_is_true (json_object_get (row, "peer_broker"))
-                    ? "peer broker" : en_json_str (row, "region") ?: "-");
-        json_t *links = json_object_get (result, "links");
-        if (json_array_size (links) > 0)
-            printf ("  federation links:\n");
-        json_array_foreach (links, index, row) {
-            json_t *advert = json_object_get (row, "advert");
-            char rtt [32] = "-";
-            if (json_is_integer (json_object_get (row, "rtt_ms")))
-                snprintf (rtt, sizeof rtt, "%lldms", (long long) en_json_int (row, "rtt_ms", 0));
-            printf ("    %-16s %-12s queue %lld, last contact %s, rtt %s, clock %s, advertises %lld free place(s)%s%s\n",
-                    en_json_str (row, "peer"), en_json_str (row, "state"), (long long) en_json_int (row, "queue", 0),
-                    json_is_integer (json_object_get (row, "last_contact"))
-                        ? en_time_str (en_json_int (row, "last_contact", 0), when, sizeof when) : "never",
-                    rtt, s_clock_text (json_object_get (row, "clock"), clock, sizeof clock),
-                    (long long) en_json_int (advert, "free", 0),
-                    en_json_str (row, "refusal") ? "; refused: " : "", en_json_str (row, "refusal") ?: "");
-            //  What it claimed before the bounds, and whether it takes
-            //  what it is handed
-            if (advert || en_json_int (row, "forwards", 0) > 0)
-                printf ("    %-16s claimed %lld free place(s) (%lld passed on) in %lld entries, cut %lld time(s); "
-                        "%lld request(s) handed over, %lld given back or refused\n", "",
-                        (long long) en_json_int (advert, "claimed_free", 0),
-                        (long long) en_json_int (advert, "claimed_free_learned", 0),
-                        (long long) en_json_int (advert, "claimed_entries", 0),
-                        (long long) en_json_int (advert, "clamped", 0), (long long) en_json_int (row, "forwards", 0),
-                        (long long) en_json_int (row, "forwards_returned", 0));
-        }
-        s_print_counts ("experts", json_object_get (result, "experts_by_role"));
-        s_print_counts ("open requests", json_object_get (result, "open_by_urgency"));
-        s_print_counts ("all requests", json_object_get (result, "requests_by_state"));
-        printf ("  offers open    %lld\n  hiaten         %lld\n  outbox         %lld\n"
-                "  messages       %lld received, %lld refused; %lld connections refused\n",
-                (long long) en_json_int (result, "offers_open", 0), (long long) en_json_int (result, "hiaten", 0),
-                (long long) en_json_int (result, "outbox", 0), (long long) en_json_int (result, "messages_received", 0),
-                (long long) en_json_int (result, "messages_refused", 0),
-                (long long) en_json_int (result, "connections_refused", 0));
+    if (json_array_size (links) > 0)
+        printf ("  federation links:\n");
+    json_array_foreach (links, index, row) {
+        json_t *advert = json_object_get (row, "advert");
+        char rtt [32] = "-";
+        if (json_is_integer (json_object_get (row, "rtt_ms")))
+            snprintf (rtt, sizeof rtt, "%lldms", (long long) en_json_int (row, "rtt_ms", 0));
+        printf ("    %-16s %-12s queue %lld, last contact %s, rtt %s, clock %s, advertises %lld free place(s)%s%s\n",
+                en_json_str (row, "peer"), en_json_str (row, "state"), (long long) en_json_int (row, "queue", 0),
+                json_is_integer (json_object_get (row, "last_contact"))
+                    ? en_time_str (en_json_int (row, "last_contact", 0), when, sizeof when) : "never",
+                rtt, s_clock_text (json_object_get (row, "clock"), clock, sizeof clock),
+                (long long) en_json_int (advert, "free", 0),
+                en_json_str (row, "refusal") ? "; refused: " : "", en_json_str (row, "refusal") ?: "");
+        //  What it claimed before the bounds, and whether it takes
+        //  what it is handed
+        if (advert || en_json_int (row, "forwards", 0) > 0)
+            printf ("    %-16s claimed %lld free place(s) (%lld passed on) in %lld entries, cut %lld time(s); "
+                    "%lld request(s) handed over, %lld given back or refused\n", "",
+                    (long long) en_json_int (advert, "claimed_free", 0),
+                    (long long) en_json_int (advert, "claimed_free_learned", 0),
+                    (long long) en_json_int (advert, "claimed_entries", 0),
+                    (long long) en_json_int (advert, "clamped", 0), (long long) en_json_int (row, "forwards", 0),
+                    (long long) en_json_int (row, "forwards_returned", 0));
     }
-    else
-    if (streq (verb, "requests")) {
-        printf ("%-22s %-9s %-19s %-10s %-12s %-24s %s\n", "ID", "URGENCY", "TYPE", "STATE", "ORIGIN", "EXPERT", "AGE");
-        json_array_foreach (result, index, row)
-            printf ("%-22s %-9s %-19s %-10s %-12s %-24s %s\n", en_json_str (row, "id"), en_json_str (row, "urgency"),
-                    en_json_str (row, "question_type"), en_json_str (row, "state"), en_json_str (row, "origin"),
-                    en_json_str (row, "expert") ?: "-", s_age (en_json_int (row, "created", 0), left, sizeof left));
+}
+
+static void
+s_print_broker_status (json_t *result)
+{
+    char when [32], clock [96];
+    size_t index;
+    json_t *row;
+    printf ("broker %s on %s, expertnet %s, up since %s\n", en_json_str (result, "broker"),
+            en_json_str (result, "endpoint"), en_json_str (result, "version"),
+            en_time_str (en_json_int (result, "started", 0), when, sizeof when));
+    printf ("  store %s\n", en_json_str (result, "store") ?: "-");
+    printf ("  nodes:\n");
+    json_array_foreach (json_object_get (result, "nodes"), index, row)
+        printf ("    %-16s %-12s %-13s last seen %s, outbox %lld, clock %s\n", en_json_str (row, "name"),
+                en_json_str (row, "region") ?: "-",
+                json_is_true (json_object_get (row, "connected")) ? "connected"
+                : json_is_false (json_object_get (row, "enrolled")) ? "REVOKED" : "DISCONNECTED",
+                en_time_str (en_json_int (row, "last_seen", 0), when, sizeof when),
+                (long long) en_json_int (row, "outbox", 0),
+                s_clock_text (json_object_get (row, "clock"), clock, sizeof clock));
+    if (json_array_size (json_object_get (result, "nodes")) == 0)
+        printf ("    (none since start)\n");
+    printf ("  enrolled:\n");
+    json_array_foreach (json_object_get (result, "enrolled"), index, row)
+        printf ("    %-16s %s\n", en_json_str (row, "name"), json_is_true (json_object_get (row, "peer_broker"))
+                ? "peer broker" : en_json_str (row, "region") ?: "-");
+    s_print_links (json_object_get (result, "links"));
+    s_print_counts ("experts", json_object_get (result, "experts_by_role"));
+    s_print_counts ("open requests", json_object_get (result, "open_by_urgency"));
+    s_print_counts ("all requests", json_object_get (result, "requests_by_state"));
+    printf ("  offers open    %lld\n  hiaten         %lld\n  outbox         %lld\n"
+            "  messages       %lld received, %lld refused; %lld connections refused\n",
+            (long long) en_json_int (result, "offers_open", 0), (long long) en_json_int (result, "hiaten", 0),
+            (long long) en_json_int (result, "outbox", 0), (long long) en_json_int (result, "messages_received", 0),
+            (long long) en_json_int (result, "messages_refused", 0),
+            (long long) en_json_int (result, "connections_refused", 0));
+}
+
+static void
+s_print_broker_requests (json_t *result)
+{
+    char left [32];
+    size_t index;
+    json_t *row;
+    printf ("%-22s %-9s %-19s %-10s %-12s %-24s %s\n", "ID", "URGENCY", "TYPE", "STATE", "ORIGIN", "EXPERT", "AGE");
+    json_array_foreach (result, index, row)
+        printf ("%-22s %-9s %-19s %-10s %-12s %-24s %s\n", en_json_str (row, "id"), en_json_str (row, "urgency"),
+                en_json_str (row, "question_type"), en_json_str (row, "state"), en_json_str (row, "origin"),
+                en_json_str (row, "expert") ?: "-", s_age (en_json_int (row, "created", 0), left, sizeof left));
+}
+
+//  Where a request came from: its node, and the brokers it passed when
+//  another province handed it over (none: submitted at this broker).
+static void
+s_print_path (json_t *result)
+{
+    json_t *visited = json_object_get (result, "visited");
+    if (json_array_size (visited) == 0) {
+        printf ("  from node %s, submitted at this broker\n", en_json_str (result, "origin_node"));
+        return;
     }
-    else
-    if (streq (verb, "show")) {
-        printf ("request %s from %s: %s%s%s\n", en_json_str (result, "id"), en_json_str (result, "origin"),
-                en_json_str (result, "state"), en_json_str (result, "expert") ? ", expert " : "",
-                en_json_str (result, "expert") ?: "");
-        if (en_json_str (result, "peer"))
-            printf ("  with peer broker %s (another province handles it; its operators act on it there)\n",
-                    en_json_str (result, "peer"));
-        if (en_json_str (result, "origin_node")) {
-            printf ("  from node %s, through", en_json_str (result, "origin_node"));
-            json_array_foreach (json_object_get (result, "visited"), index, row)
-                printf (" %s", json_string_value (row));
-            printf ("\n");
-        }
-        s_print_summary (json_object_get (result, "summary"));
-        printf ("timeline:\n");
-        json_array_foreach (json_object_get (result, "events"), index, row)
-            printf ("  %s  %-10s %s%s%s\n", en_time_str (en_json_int (row, "at", 0), when, sizeof when),
-                    en_json_str (row, "type"), en_json_str (row, "expert") ?: "",
-                    en_json_str (row, "detail") ? "  " : "", en_json_str (row, "detail") ?: "");
+    printf ("  from node %s, through", en_json_str (result, "origin_node"));
+    size_t index;
+    json_t *broker;
+    json_array_foreach (visited, index, broker)
+        printf (" %s", json_string_value (broker));
+    printf ("\n");
+}
+
+static void
+s_print_broker_request (json_t *result)
+{
+    char when [32];
+    size_t index;
+    json_t *row;
+    printf ("request %s from %s: %s%s%s\n", en_json_str (result, "id"), en_json_str (result, "origin"),
+            en_json_str (result, "state"), en_json_str (result, "expert") ? ", expert " : "",
+            en_json_str (result, "expert") ?: "");
+    if (en_json_str (result, "peer"))
+        printf ("  with peer broker %s (another province handles it; its operators act on it there)\n",
+                en_json_str (result, "peer"));
+    if (en_json_str (result, "origin_node"))
+        s_print_path (result);
+    s_print_summary (json_object_get (result, "summary"));
+    printf ("timeline:\n");
+    json_array_foreach (json_object_get (result, "events"), index, row)
+        printf ("  %s  %-10s %s%s%s\n", en_time_str (en_json_int (row, "at", 0), when, sizeof when),
+                en_json_str (row, "type"), en_json_str (row, "expert") ?: "",
+                en_json_str (row, "detail") ? "  " : "", en_json_str (row, "detail") ?: "");
+}
+
+static void
+s_print_hiaten (json_t *result)
+{
+    char when [32];
+    size_t index;
+    json_t *row;
+    printf ("%-22s %-19s %-9s %-19s %-12s %s\n", "REQUEST", "AT", "URGENCY", "TYPE", "REGION", "EXPERTISE");
+    json_array_foreach (result, index, row) {
+        char *tags = s_join (json_object_get (row, "expertise"));
+        printf ("%-22s %-19s %-9s %-19s %-12s %s\n", en_json_str (row, "request_id"),
+                en_time_str (en_json_int (row, "at", 0), when, sizeof when), en_json_str (row, "urgency"),
+                en_json_str (row, "question_type"), en_json_str (row, "region"), tags);
+        free (tags);
     }
-    else
-    if (streq (verb, "hiaten")) {
-        printf ("%-22s %-19s %-9s %-19s %-12s %s\n", "REQUEST", "AT", "URGENCY", "TYPE", "REGION", "EXPERTISE");
-        json_array_foreach (result, index, row) {
-            char *tags = s_join (json_object_get (row, "expertise"));
-            printf ("%-22s %-19s %-9s %-19s %-12s %s\n", en_json_str (row, "request_id"),
-                    en_time_str (en_json_int (row, "at", 0), when, sizeof when), en_json_str (row, "urgency"),
-                    en_json_str (row, "question_type"), en_json_str (row, "region"), tags);
-            free (tags);
-        }
-        if (json_array_size (result) == 0)
-            printf ("(no hiaten)\n");
+    if (json_array_size (result) == 0)
+        printf ("(no hiaten)\n");
+}
+
+static void
+s_print_broker_experts (json_t *result)
+{
+    size_t index;
+    json_t *row;
+    printf ("%-24s %-14s %-12s %-16s %-9s %s\n", "ID", "NODE", "REGION", "ROLE", "LOAD", "EXPERTISE");
+    json_array_foreach (result, index, row) {
+        char *tags = s_join (json_object_get (row, "expertise"));
+        char load [32];
+        snprintf (load, sizeof load, "%lld/%lld", (long long) en_json_int (row, "load", 0),
+                  (long long) en_json_int (row, "capacity", 0));
+        printf ("%-24s %-14s %-12s %-16s %-9s %s\n", en_json_str (row, "id"), en_json_str (row, "node"),
+                en_json_str (row, "region"), en_json_str (row, "role"), load, tags);
+        free (tags);
     }
-    else
-    if (streq (verb, "experts")) {
-        printf ("%-24s %-14s %-12s %-16s %-9s %s\n", "ID", "NODE", "REGION", "ROLE", "LOAD", "EXPERTISE");
-        json_array_foreach (result, index, row) {
-            char *tags = s_join (json_object_get (row, "expertise"));
-            char load [32];
-            snprintf (load, sizeof load, "%lld/%lld", (long long) en_json_int (row, "load", 0),
-                      (long long) en_json_int (row, "capacity", 0));
-            printf ("%-24s %-14s %-12s %-16s %-9s %s\n", en_json_str (row, "id"), en_json_str (row, "node"),
-                    en_json_str (row, "region"), en_json_str (row, "role"), load, tags);
-            free (tags);
-        }
-    }
-    else
-    if (streq (verb, "offers")) {
-        printf ("%-30s %-24s %-10s %-9s %s\n", "OFFER", "EXPERT", "KIND", "URGENCY", "TIME LEFT");
-        json_array_foreach (result, index, row)
-            printf ("%-30s %-24s %-10s %-9s %s\n", en_json_str (row, "id"), en_json_str (row, "expert"),
-                    en_json_str (row, "kind"), en_json_str (row, "urgency"),
-                    s_left (en_json_int (row, "deadline", 0), left, sizeof left));
-    }
-    json_decref (result);
-    return 0;
+}
+
+static void
+s_print_broker_offers (json_t *result)
+{
+    char left [32];
+    size_t index;
+    json_t *row;
+    printf ("%-30s %-24s %-10s %-9s %s\n", "OFFER", "EXPERT", "KIND", "URGENCY", "TIME LEFT");
+    json_array_foreach (result, index, row)
+        printf ("%-30s %-24s %-10s %-9s %s\n", en_json_str (row, "id"), en_json_str (row, "expert"),
+                en_json_str (row, "kind"), en_json_str (row, "urgency"),
+                s_left (en_json_int (row, "deadline", 0), left, sizeof left));
+}
+
+static void
+s_print_operators (json_t *result)
+{
+    char created [32], updated [32];
+    size_t index;
+    json_t *row;
+    printf ("%-20s %-19s %-19s %s\n", "NAME", "CREATED", "PASSWORD CHANGED", "TOKENS");
+    json_array_foreach (result, index, row)
+        printf ("%-20s %-19s %-19s %lld\n", en_json_str (row, "name"),
+                en_time_str (en_json_int (row, "created", 0), created, sizeof created),
+                en_time_str (en_json_int (row, "updated", 0), updated, sizeof updated),
+                (long long) en_json_int (row, "tokens", 0));
+    if (json_array_size (result) == 0)
+        printf ("(no operators; expertnet broker operator-add NAME)\n");
+}
+
+static void
+s_print_tokens (json_t *result)
+{
+    char when [32];
+    size_t index;
+    json_t *row;
+    printf ("%-20s %-20s %s\n", "ID", "OPERATOR", "CREATED");
+    json_array_foreach (result, index, row)
+        printf ("%-20s %-20s %s\n", en_json_str (row, "id"), en_json_str (row, "operator"),
+                en_time_str (en_json_int (row, "created", 0), when, sizeof when));
+    if (json_array_size (result) == 0)
+        printf ("(no API tokens; expertnet broker token-add OPERATOR)\n");
+}
+
+//  The broker's listings: verb is the control verb, each with its printer
+//  (broker requests takes --state, broker show an id).
+static int
+s_cmd_broker_list (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    static const struct {
+        const char *verb;
+        s_print_fn *print;
+    } printers [] = {
+        { "status", s_print_broker_status }, { "hiaten", s_print_hiaten },
+        { "experts", s_print_broker_experts }, { "offers", s_print_broker_offers },
+        { "operators", s_print_operators }, { "tokens", s_print_tokens }, { NULL, NULL } };
+    int i = 0;
+    while (printers [i].verb && !streq (printers [i].verb, verb))
+        i++;
+    assert (printers [i].verb);
+    return s_query (cli, cli->broker_dir, verb, NULL, printers [i].print);
+}
+
+static int
+s_cmd_broker_requests (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    json_t *args = s_state_args (parsed, s_broker_states, NULL);
+    return args ? s_query (cli, cli->broker_dir, "requests", args, s_print_broker_requests) : EXIT_USAGE;
+}
+
+static int
+s_cmd_broker_show (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    if (s_arg_count (parsed) != 1)
+        return s_usage_error ("%s", "broker show needs one request id");
+    return s_query (cli, cli->broker_dir, "request", json_pack ("{s:s}", "id", s_arg (parsed, 0)),
+                    s_print_broker_request);
 }
 
 //  ------------------------------------------------------------------
@@ -1511,299 +1777,335 @@ s_case_summary (json_t *parsed)
     return summary;
 }
 
-static int
-s_cmd_case (s_cli_t *cli, json_t *parsed, const char *verb)
+static void
+s_print_case_added (json_t *result)
 {
-    json_t *result;
-    int rc;
-    if (streq (verb, "add")) {
-        if (!s_opt (parsed, "client-id"))
-            return s_usage_error ("%s", "case add needs --client-id");
-        json_t *identity = json_object ();
-        static const char *map [][2] = {
-            { "name", "name" }, { "bsn", "bsn" }, { "birth-date", "birth_date" }, { "address", "address" },
-            { "postcode", "postcode" }, { "contact", "contact" }, { "school", "school" }, { NULL, NULL } };
-        for (int i = 0; map [i][0]; i++)
-            if (s_opt (parsed, map [i][0]))
-                json_object_set_new (identity, map [i][1], json_string (s_opt (parsed, map [i][0])));
-        if (s_opt (parsed, "relatives"))
-            json_object_set_new (identity, "relatives", s_split (s_opt (parsed, "relatives")));
-        rc = s_call (cli, cli->node_dir, "case-add",
-                     json_pack ("{s:s, s:o, s:o}", "client_id", s_opt (parsed, "client-id"), "identity", identity,
-                                "summary", s_case_summary (parsed)), &result);
-        if (rc)
-            return rc;
-        if (cli->json)
-            s_print_json (result);
-        else
-            printf ("case %s %s (identifying data stays at this node, encrypted; use the pseudonym in requests)\n",
-                    en_json_str (result, "case"), en_json_str (result, "state"));
-    }
-    else
-    if (streq (verb, "show")) {
-        if (s_arg_count (parsed) != 1)
-            return s_usage_error ("%s", "case show needs one pseudonym");
-        rc = s_call (cli, cli->node_dir, "case-show", json_pack ("{s:s}", "case", s_arg (parsed, 0)), &result);
-        if (rc)
-            return rc;
-        if (cli->json)
-            s_print_json (result);
-        else {
-            printf ("case %s (this read is recorded in the access log)\n", en_json_str (result, "case"));
-            const char *key;
-            json_t *value;
-            json_object_foreach (result, key, value) {
-                if (streq (key, "case"))
-                    continue;
-                printf ("  %-12s ", key);
-                if (json_is_array (value)) {
-                    size_t index;
-                    json_t *item;
-                    json_array_foreach (value, index, item)
-                        printf ("%s%s", index ? ", " : "", json_string_value (item) ?: "");
-                    printf ("\n");
-                }
-                else
-                    printf ("%s\n", json_string_value (value) ?: "");
-            }
-        }
-    }
-    else
-    if (streq (verb, "phase")) {
-        if (s_arg_count (parsed) != 1 || !s_opt (parsed, "phase"))
-            return s_usage_error ("%s", "case phase needs a pseudonym and --phase");
-        json_t *args = json_pack ("{s:s, s:s}", "case", s_arg (parsed, 0), "phase", s_opt (parsed, "phase"));
-        if (s_opt (parsed, "passende-hulp") || s_opt (parsed, "zero")) {
-            const char *fit = s_opt (parsed, "passende-hulp");
-            if (!fit || !(streq (fit, "ja") || streq (fit, "nee"))) {
-                json_decref (args);
-                return s_usage_error ("%s", "--passende-hulp must be ja or nee (and comes with an outcome)");
-            }
-            json_t *outcome = json_pack ("{s:b}", "passende_hulp", streq (fit, "ja"));
-            if (s_opt (parsed, "zero")) {
-                json_t *zero = json_object ();
-                json_t *pairs = s_split (s_opt (parsed, "zero"));
-                size_t index;
-                json_t *pair;
-                json_array_foreach (pairs, index, pair) {
-                    const char *text = json_string_value (pair);
-                    const char *eq = strchr (text, '=');
-                    if (!eq) {
-                        json_decref (pairs);
-                        json_decref (zero);
-                        json_decref (outcome);
-                        json_decref (args);
-                        return s_usage_error ("--zero '%s' is not goal=count", text);
-                    }
-                    char goal [64];
-                    snprintf (goal, sizeof goal, "%.*s", (int) (eq - text), text);
-                    json_object_set_new (zero, goal, json_integer (atoi (eq + 1)));
-                }
-                json_decref (pairs);
-                json_object_set_new (outcome, "zero", zero);
-            }
-            json_object_set_new (args, "outcome", outcome);
-        }
-        rc = s_call (cli, cli->node_dir, "case-phase", args, &result);
-        if (rc)
-            return rc;
-        if (cli->json)
-            s_print_json (result);
-        else
-            printf ("case %s: %s (anonymized summary published)\n", s_arg (parsed, 0), s_opt (parsed, "phase"));
-    }
-    else {
-        rc = s_call (cli, cli->node_dir, "cases", NULL, &result);
-        if (rc)
-            return rc;
-        if (cli->json)
-            s_print_json (result);
-        else {
-            printf ("%-36s %-19s %s\n", "CASE", "REGISTERED", "REQUESTS");
-            size_t index;
-            json_t *row;
-            char when [32];
-            json_array_foreach (result, index, row)
-                printf ("%-36s %-19s %lld\n", en_json_str (row, "pseudonym"),
-                        en_time_str (en_json_int (row, "created", 0), when, sizeof when),
-                        (long long) en_json_int (row, "requests", 0));
-        }
-    }
-    json_decref (result);
-    return 0;
+    printf ("case %s %s (identifying data stays at this node, encrypted; use the pseudonym in requests)\n",
+            en_json_str (result, "case"), en_json_str (result, "state"));
 }
 
 static int
-s_cmd_audit (s_cli_t *cli, json_t *parsed, const char *verb)
+s_cmd_case_add (s_cli_t *cli, json_t *parsed, const char *verb)
 {
-    const char *dir = json_object_get (parsed, "broker") ? cli->broker_dir : cli->node_dir;
-    json_t *result;
-    int rc;
-    if (streq (verb, "anchors")) {
-        //  At the broker: what a node (or peer broker) anchored there; the
-        //  output is the file `audit verify --anchors` reads
-        if (!s_opt (parsed, "node"))
-            return s_usage_error ("%s", "audit anchors needs --node NAME (run with --broker DIR)");
-        json_t *args = json_pack ("{s:s}", "node", s_opt (parsed, "node"));
-        rc = s_call (cli, cli->broker_dir, "audit-anchors", args, &result);
-        if (rc)
-            return rc;
-        s_print_json (result);
-        json_decref (result);
-        return 0;
-    }
-    if (streq (verb, "verify")) {
-        json_t *args = NULL;
-        if (s_opt (parsed, "anchors")) {
-            char *text = en_file_read (s_opt (parsed, "anchors"), 64 * 1024 * 1024);
-            json_t *file = text ? json_loads (text, 0, NULL) : NULL;
-            free (text);
-            json_t *anchors = json_is_array (file) ? file : json_object_get (file, "anchors");
-            if (!json_is_array (anchors)) {
-                json_decref (file);
-                fprintf (stderr, "expertnet: %s is not an anchors file (expertnet --broker DIR audit anchors "
-                         "--node NAME > FILE)\n", s_opt (parsed, "anchors"));
-                return EXIT_USAGE;
-            }
-            args = json_pack ("{s:O}", "anchors", anchors);
-            json_decref (file);
-        }
-        bool anchored = args != NULL;
-        rc = s_call (cli, dir, "audit-verify", args, &result);
-        if (rc)
-            return rc;
-        bool intact = json_is_true (json_object_get (result, "intact"));
-        if (cli->json)
-            s_print_json (result);
-        else
-        if (intact && anchored)
-            printf ("access log intact: %lld entries; head %lld %s; %lld anchored heads match "
-                    "(newest: entry %lld)%s\n",
-                    (long long) en_json_int (result, "entries", 0), (long long) en_json_int (result, "head_seq", 0),
-                    en_json_str (result, "head_hash") ?: "-", (long long) en_json_int (result, "anchors_checked", 0),
-                    (long long) en_json_int (result, "anchored_to", 0),
-                    en_json_int (result, "anchors_checked", 0) ? "" : " (no anchors to check against!)");
-        else
-        if (intact)
-            printf ("access log intact: %lld entries; head %lld %s (record this to detect a rewrite later)\n",
-                    (long long) en_json_int (result, "entries", 0), (long long) en_json_int (result, "head_seq", 0),
-                    en_json_str (result, "head_hash") ?: "-");
-        else
-            printf ("ACCESS LOG BROKEN at entry %lld: %s\n", (long long) en_json_int (result, "bad_seq", 0),
-                    en_json_str (result, "problem") ?: "?");
-        json_decref (result);
-        return intact ? 0 : EXIT_REFUSED;
-    }
-    json_t *args = json_object ();
-    if (s_opt (parsed, "case"))
-        json_object_set_new (args, "case", json_string (s_opt (parsed, "case")));
-    if (streq (verb, "export")) {
-        if (!s_opt (parsed, "case") || json_object_get (parsed, "broker")) {
-            json_decref (args);
-            return s_usage_error ("%s", "audit export needs --case PSEUDONYM (at a node)");
-        }
-        rc = s_call (cli, dir, "audit-export", args, &result);
-        if (rc)
-            return rc;
-        if (cli->json)
-            s_print_json (result);
-        else {
-            printf ("Logboek van cliënt %s bij %s (NEN 7513): wie heeft wanneer wat met het dossier gedaan.\n",
-                    en_json_str (result, "case"), en_json_str (result, "node"));
+    if (!s_opt (parsed, "client-id"))
+        return s_usage_error ("%s", "case add needs --client-id");
+    json_t *identity = json_object ();
+    static const char *map [][2] = {
+        { "name", "name" }, { "bsn", "bsn" }, { "birth-date", "birth_date" }, { "address", "address" },
+        { "postcode", "postcode" }, { "contact", "contact" }, { "school", "school" }, { NULL, NULL } };
+    for (int i = 0; map [i][0]; i++)
+        if (s_opt (parsed, map [i][0]))
+            json_object_set_new (identity, map [i][1], json_string (s_opt (parsed, map [i][0])));
+    if (s_opt (parsed, "relatives"))
+        json_object_set_new (identity, "relatives", s_split (s_opt (parsed, "relatives")));
+    json_t *args = json_pack ("{s:s, s:o, s:o}", "client_id", s_opt (parsed, "client-id"), "identity", identity,
+                              "summary", s_case_summary (parsed));
+    return s_query (cli, cli->node_dir, "case-add", args, s_print_case_added);
+}
+
+static void
+s_print_case (json_t *result)
+{
+    printf ("case %s (this read is recorded in the access log)\n", en_json_str (result, "case"));
+    const char *key;
+    json_t *value;
+    json_object_foreach (result, key, value) {
+        if (streq (key, "case"))
+            continue;
+        printf ("  %-12s ", key);
+        if (json_is_array (value)) {
             size_t index;
-            json_t *line;
-            json_array_foreach (json_object_get (result, "lines"), index, line)
-                printf ("%s\n", json_string_value (line));
-            printf ("%lld regels. Deze export is zelf ook vastgelegd in het logboek.\n",
-                    (long long) en_json_int (result, "entries", 0));
+            json_t *item;
+            json_array_foreach (value, index, item)
+                printf ("%s%s", index ? ", " : "", json_string_value (item) ?: "");
+            printf ("\n");
         }
-        json_decref (result);
-        return 0;
+        else
+            printf ("%s\n", json_string_value (value) ?: "");
     }
-    rc = s_call (cli, dir, "audit-show", args, &result);
+}
+
+static int
+s_cmd_case_show (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    if (s_arg_count (parsed) != 1)
+        return s_usage_error ("%s", "case show needs one pseudonym");
+    return s_query (cli, cli->node_dir, "case-show", json_pack ("{s:s}", "case", s_arg (parsed, 0)), s_print_case);
+}
+
+//  The outcome of a case closed (--passende-hulp, --zero goal=N,...), into
+//  args. An exit code.
+static int
+s_case_outcome (json_t *parsed, json_t *args)
+{
+    const char *fit = s_opt (parsed, "passende-hulp");
+    if (!fit || !(streq (fit, "ja") || streq (fit, "nee")))
+        return s_usage_error ("%s", "--passende-hulp must be ja or nee (and comes with an outcome)");
+    json_t *outcome = json_pack ("{s:b}", "passende_hulp", streq (fit, "ja"));
+    json_t *zero = json_object ();
+    json_t *pairs = s_split (s_opt (parsed, "zero") ?: "");
+    size_t index;
+    json_t *pair;
+    int rc = 0;
+    json_array_foreach (pairs, index, pair) {
+        const char *text = json_string_value (pair);
+        const char *eq = strchr (text, '=');
+        if (!eq) {
+            rc = s_usage_error ("--zero '%s' is not goal=count", text);
+            break;
+        }
+        char goal [64];
+        snprintf (goal, sizeof goal, "%.*s", (int) (eq - text), text);
+        json_object_set_new (zero, goal, json_integer (atoi (eq + 1)));
+    }
+    json_decref (pairs);
+    if (s_opt (parsed, "zero"))
+        json_object_set (outcome, "zero", zero);
+    json_decref (zero);
+    if (rc == 0)
+        json_object_set (args, "outcome", outcome);
+    json_decref (outcome);
+    return rc;
+}
+
+static int
+s_cmd_case_phase (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    if (s_arg_count (parsed) != 1 || !s_opt (parsed, "phase"))
+        return s_usage_error ("%s", "case phase needs a pseudonym and --phase");
+    json_t *args = json_pack ("{s:s, s:s}", "case", s_arg (parsed, 0), "phase", s_opt (parsed, "phase"));
+    if ((s_opt (parsed, "passende-hulp") || s_opt (parsed, "zero"))) {
+        int rc = s_case_outcome (parsed, args);
+        if (rc) {
+            json_decref (args);
+            return rc;
+        }
+    }
+    json_t *result;
+    int rc = s_call (cli, cli->node_dir, "case-phase", args, &result);
     if (rc)
         return rc;
     if (cli->json)
         s_print_json (result);
-    else {
-        printf ("%-6s %-19s %-18s %-8s %-16s %-18s %-8s %s\n", "SEQ", "AT", "EVENT", "ACTION", "WHO",
-                "ON BEHALF OF", "OUTCOME", "CASE");
-        size_t index;
-        json_t *row;
-        char when [32];
-        json_array_foreach (result, index, row)
-            printf ("%-6lld %-19s %-18s %-8s %-16s %-18s %-8s %s\n", (long long) en_json_int (row, "seq", 0),
-                    en_time_str (en_json_int (row, "at", 0), when, sizeof when), en_json_str (row, "event"),
-                    en_json_str (row, "action"), en_json_str (row, "actor"), en_json_str (row, "on_behalf") ?: "-",
-                    en_json_str (row, "outcome"), en_json_str (row, "case_id") ?: "-");
-    }
+    else
+        printf ("case %s: %s (anonymized summary published)\n", s_arg (parsed, 0), s_opt (parsed, "phase"));
     json_decref (result);
     return 0;
+}
+
+static void
+s_print_cases (json_t *result)
+{
+    printf ("%-36s %-19s %s\n", "CASE", "REGISTERED", "REQUESTS");
+    size_t index;
+    json_t *row;
+    char when [32];
+    json_array_foreach (result, index, row)
+        printf ("%-36s %-19s %lld\n", en_json_str (row, "pseudonym"),
+                en_time_str (en_json_int (row, "created", 0), when, sizeof when),
+                (long long) en_json_int (row, "requests", 0));
+}
+
+static int
+s_cmd_case_list (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    return s_query (cli, cli->node_dir, "cases", NULL, s_print_cases);
+}
+
+//  Which access log: the broker's with --broker, else the node's.
+static const char *
+s_audit_dir (s_cli_t *cli, json_t *parsed)
+{
+    return json_object_get (parsed, "broker") ? cli->broker_dir : cli->node_dir;
+}
+
+//  At the broker: what a node (or peer broker) anchored there; the output
+//  is the file `audit verify --anchors` reads
+static int
+s_cmd_audit_anchors (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    if (!s_opt (parsed, "node"))
+        return s_usage_error ("%s", "audit anchors needs --node NAME (run with --broker DIR)");
+    json_t *result;
+    int rc = s_call (cli, cli->broker_dir, "audit-anchors", json_pack ("{s:s}", "node", s_opt (parsed, "node")),
+                     &result);
+    if (rc)
+        return rc;
+    s_print_json (result);
+    json_decref (result);
+    return 0;
+}
+
+//  The anchors in FILE (from `audit anchors`) as audit-verify's
+//  arguments; NULL when it is not an anchors file (said why).
+static json_t *
+s_anchors_args (const char *path)
+{
+    char *text = en_file_read (path, 64 * 1024 * 1024);
+    json_t *file = text ? json_loads (text, 0, NULL) : NULL;
+    free (text);
+    json_t *anchors = json_is_array (file) ? file : json_object_get (file, "anchors");
+    json_t *args = json_is_array (anchors) ? json_pack ("{s:O}", "anchors", anchors) : NULL;
+    if (!args)
+        fprintf (stderr, "expertnet: %s is not an anchors file (expertnet --broker DIR audit anchors "
+                 "--node NAME > FILE)\n", path);
+    json_decref (file);
+    return args;
+}
+
+static void
+s_print_verified (json_t *result, bool anchored)
+{
+    bool intact = json_is_true (json_object_get (result, "intact"));
+    if (intact && anchored)
+        printf ("access log intact: %lld entries; head %lld %s; %lld anchored heads match "
+                "(newest: entry %lld)%s\n",
+                (long long) en_json_int (result, "entries", 0), (long long) en_json_int (result, "head_seq", 0),
+                en_json_str (result, "head_hash") ?: "-", (long long) en_json_int (result, "anchors_checked", 0),
+                (long long) en_json_int (result, "anchored_to", 0),
+                en_json_int (result, "anchors_checked", 0) ? "" : " (no anchors to check against!)");
+    else
+    if (intact)
+        printf ("access log intact: %lld entries; head %lld %s (record this to detect a rewrite later)\n",
+                (long long) en_json_int (result, "entries", 0), (long long) en_json_int (result, "head_seq", 0),
+                en_json_str (result, "head_hash") ?: "-");
+    else
+        printf ("ACCESS LOG BROKEN at entry %lld: %s\n", (long long) en_json_int (result, "bad_seq", 0),
+                en_json_str (result, "problem") ?: "?");
+}
+
+static int
+s_cmd_audit_verify (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    json_t *args = NULL;
+    if (s_opt (parsed, "anchors") && !(args = s_anchors_args (s_opt (parsed, "anchors"))))
+        return EXIT_USAGE;
+    bool anchored = args != NULL;
+    json_t *result;
+    int rc = s_call (cli, s_audit_dir (cli, parsed), "audit-verify", args, &result);
+    if (rc)
+        return rc;
+    bool intact = json_is_true (json_object_get (result, "intact"));
+    if (cli->json)
+        s_print_json (result);
+    else
+        s_print_verified (result, anchored);
+    json_decref (result);
+    return intact ? 0 : EXIT_REFUSED;
+}
+
+//  Control arguments with the --case filter, if given.
+static json_t *
+s_case_args (json_t *parsed)
+{
+    json_t *args = json_object ();
+    if (s_opt (parsed, "case"))
+        json_object_set_new (args, "case", json_string (s_opt (parsed, "case")));
+    return args;
+}
+
+static void
+s_print_audit_export (json_t *result)
+{
+    printf ("Logboek van cliënt %s bij %s (NEN 7513): wie heeft wanneer wat met het dossier gedaan.\n",
+            en_json_str (result, "case"), en_json_str (result, "node"));
+    size_t index;
+    json_t *line;
+    json_array_foreach (json_object_get (result, "lines"), index, line)
+        printf ("%s\n", json_string_value (line));
+    printf ("%lld regels. Deze export is zelf ook vastgelegd in het logboek.\n",
+            (long long) en_json_int (result, "entries", 0));
+}
+
+static int
+s_cmd_audit_export (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    if (!s_opt (parsed, "case") || json_object_get (parsed, "broker"))
+        return s_usage_error ("%s", "audit export needs --case PSEUDONYM (at a node)");
+    return s_query (cli, cli->node_dir, "audit-export", s_case_args (parsed), s_print_audit_export);
+}
+
+static void
+s_print_audit (json_t *result)
+{
+    printf ("%-6s %-19s %-18s %-8s %-16s %-18s %-8s %s\n", "SEQ", "AT", "EVENT", "ACTION", "WHO",
+            "ON BEHALF OF", "OUTCOME", "CASE");
+    size_t index;
+    json_t *row;
+    char when [32];
+    json_array_foreach (result, index, row)
+        printf ("%-6lld %-19s %-18s %-8s %-16s %-18s %-8s %s\n", (long long) en_json_int (row, "seq", 0),
+                en_time_str (en_json_int (row, "at", 0), when, sizeof when), en_json_str (row, "event"),
+                en_json_str (row, "action"), en_json_str (row, "actor"), en_json_str (row, "on_behalf") ?: "-",
+                en_json_str (row, "outcome"), en_json_str (row, "case_id") ?: "-");
+}
+
+static int
+s_cmd_audit_show (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    return s_query (cli, s_audit_dir (cli, parsed), "audit-show", s_case_args (parsed), s_print_audit);
 }
 
 //  ------------------------------------------------------------------
 //  dashboard operators and operator actions
 
-//  A password from --password-file, else from standard input. Caller
-//  frees; NULL on failure.
-static char *
-s_read_password (json_t *parsed)
-{
-    return s_read_secret (parsed, "password-file", "password (at least 12 characters)", false);
-}
-
+//  Print a broker's answer to an operator verb: the new token once, else
+//  that it is done.
 static int
-s_cmd_operator (s_cli_t *cli, json_t *parsed, const char *verb)
+s_operator_call (s_cli_t *cli, const char *verb, json_t *args, const char *said)
 {
-    json_t *args = NULL;
-    if (streq (verb, "operator-add") || streq (verb, "operator-passwd")) {
-        if (s_arg_count (parsed) != 1)
-            return s_usage_error ("%s", "needs the operator's name");
-        char *password = s_read_password (parsed);
-        if (!password)
-            return s_usage_error ("%s", "no password (give --password-file FILE or type it on standard input)");
-        args = json_pack ("{s:s, s:s, s:b}", "name", s_arg (parsed, 0), "password", password,
-                          "replace", streq (verb, "operator-passwd"));
-        sodium_memzero (password, strlen (password));
-        free (password);
-        verb = "operator-add";
-    }
-    else
-    if (streq (verb, "operator-remove"))
-        args = s_arg_count (parsed) == 1 ? json_pack ("{s:s}", "name", s_arg (parsed, 0)) : NULL;
-    else
-    if (streq (verb, "token-add"))
-        args = s_arg_count (parsed) == 1 ? json_pack ("{s:s}", "operator", s_arg (parsed, 0)) : NULL;
-    else
-    if (streq (verb, "token-remove"))
-        args = s_arg_count (parsed) == 1 ? json_pack ("{s:s}", "id", s_arg (parsed, 0)) : NULL;
-    else
-    if (streq (verb, "operators") || streq (verb, "tokens"))
-        args = json_object ();
-    else {
-        //  reoffer / escalate / close a request, with a reason
-        if (s_arg_count (parsed) != 1 || !s_opt (parsed, "reason"))
-            return s_usage_error ("%s", "needs a request id and --reason TEXT");
-        args = json_pack ("{s:s, s:s}", "request", s_arg (parsed, 0), "reason", s_opt (parsed, "reason"));
-        if (s_opt (parsed, "operator"))
-            json_object_set_new (args, "operator", json_string (s_opt (parsed, "operator")));
-    }
-    if (!args)
-        return s_usage_error ("%s", "needs one name or id");
     json_t *result;
     int rc = s_call (cli, cli->broker_dir, verb, args, &result);
     if (rc)
         return rc;
-    if (cli->json || streq (verb, "operators") || streq (verb, "tokens"))
+    if (cli->json)
         s_print_json (result);
     else
     if (streq (verb, "token-add"))
         printf ("API token %s for %s (shown once; send as 'Authorization: Bearer TOKEN'):\n%s\n",
                 en_json_str (result, "id"), en_json_str (result, "operator"), en_json_str (result, "token"));
     else
-        printf ("%s: done\n", verb);
+        printf ("%s: done\n", said);
     json_decref (result);
     return 0;
+}
+
+//  operator-add / operator-passwd NAME: a dashboard login and its
+//  password (from --password-file, else standard input)
+static int
+s_cmd_operator_add (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    if (s_arg_count (parsed) != 1)
+        return s_usage_error ("%s", "needs the operator's name");
+    char *password = s_read_secret (parsed, "password-file", "password (at least 10 characters)", false);
+    if (!password)
+        return s_usage_error ("%s", "no password (give --password-file FILE or type it on standard input)");
+    json_t *args = json_pack ("{s:s, s:s, s:b}", "name", s_arg (parsed, 0), "password", password,
+                              "replace", streq (verb, "operator-passwd"));
+    s_secret_free (&password);
+    return s_operator_call (cli, "operator-add", args, verb);
+}
+
+//  operator-remove NAME, token-add OPERATOR, token-remove ID
+static int
+s_cmd_operator_one (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    if (s_arg_count (parsed) != 1)
+        return s_usage_error ("%s", "needs one name or id");
+    const char *key = streq (verb, "operator-remove") ? "name" : streq (verb, "token-add") ? "operator" : "id";
+    return s_operator_call (cli, verb, json_pack ("{s:s}", key, s_arg (parsed, 0)), verb);
+}
+
+//  reoffer / escalate / close / recall a request, with a reason
+static int
+s_cmd_operator_action (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    if (s_arg_count (parsed) != 1 || !s_opt (parsed, "reason"))
+        return s_usage_error ("%s", "needs a request id and --reason TEXT");
+    json_t *args = json_pack ("{s:s, s:s}", "request", s_arg (parsed, 0), "reason", s_opt (parsed, "reason"));
+    if (s_opt (parsed, "operator"))
+        json_object_set_new (args, "operator", json_string (s_opt (parsed, "operator")));
+    return s_operator_call (cli, verb, args, verb);
 }
 
 //  ------------------------------------------------------------------
@@ -1822,7 +2124,7 @@ s_parse_day (const char *text)
 }
 
 static int
-s_cmd_report (s_cli_t *cli, json_t *parsed)
+s_cmd_report (s_cli_t *cli, json_t *parsed, const char *verb)
 {
     const char *format = s_opt (parsed, "format") ?: "html";
     if (!streq (format, "html") && !streq (format, "csv") && !streq (format, "json"))
@@ -1868,7 +2170,7 @@ s_cmd_report (s_cli_t *cli, json_t *parsed)
 //  keys
 
 static int
-s_cmd_keygen (s_cli_t *cli, json_t *parsed)
+s_cmd_keygen (s_cli_t *cli, json_t *parsed, const char *verb)
 {
     const char *name = s_opt (parsed, "name"), *dir = s_opt (parsed, "dir");
     if (!name || !dir)
@@ -1890,49 +2192,94 @@ s_cmd_keygen (s_cli_t *cli, json_t *parsed)
     return 0;
 }
 
+//  Remove every certificate below dir (enrolled/) that names node, so no
+//  backup copy keeps a revoked key admitted. How many were removed.
 static int
-s_cmd_enroll (s_cli_t *cli, json_t *parsed, bool revoke)
+s_remove_certs (const char *dir, const char *node)
+{
+    int removed = 0;
+    char err [512];
+    zdir_t *tree = zdir_new (dir, NULL);
+    zfile_t **files = tree ? zdir_flatten (tree) : NULL;
+    for (int i = 0; files && files [i]; i++) {
+        //  What the broker counts as enrolled: not *_secret, not hidden
+        const char *path = zfile_filename (files [i], NULL);
+        const char *base = strrchr (path, '/') ? strrchr (path, '/') + 1 : path;
+        size_t length = strlen (path);
+        bool counts = zfile_is_regular (files [i]) && base [0] != '.'
+                   && !(length >= 7 && streq (path + length - 7, "_secret"));
+        zcert_t *cert = counts ? en_keys_load_public (path, err, sizeof err) : NULL;
+        if (cert && zcert_meta (cert, "name") && streq (zcert_meta (cert, "name"), node)) {
+            if (remove (path) == 0)
+                removed++;
+            else
+                fprintf (stderr, "expertnet: cannot remove %s: %s\n", path, strerror (errno));
+        }
+        zcert_destroy (&cert);
+    }
+    if (files)
+        zdir_flatten_free (&files);
+    zdir_destroy (&tree);
+    return removed;
+}
+
+static int
+s_cmd_revoke (s_cli_t *cli, json_t *parsed, const char *verb)
 {
     if (s_arg_count (parsed) != 1)
-        return s_usage_error ("%s", revoke ? "revoke needs a node name" : "enroll needs a public cert file");
+        return s_usage_error ("%s", "revoke needs a node name");
+    const char *name = s_arg (parsed, 0);
+    if (!en_name_valid (name))
+        return s_usage_error ("'%s' is not a node name", name);
+    char enrolled [PATH_MAX];
+    snprintf (enrolled, sizeof enrolled, "%s/enrolled", cli->broker_dir);
+    int removed = s_remove_certs (enrolled, name);
+    if (!removed) {
+        fprintf (stderr, "expertnet: %s is not enrolled at %s\n", name, cli->broker_dir);
+        return EXIT_NOT_FOUND;
+    }
+    printf ("%s revoked (%d certificate file%s removed): the broker refuses its key from now on\n",
+            name, removed, removed == 1 ? "" : "s");
+    return 0;
+}
+
+//  Write cert as enrolled/NAME.cert. Another key under this name is a
+//  different party (a re-keyed node, or a peer broker of that name):
+//  replaced only when asked to. An exit code.
+static int
+s_enroll_write (s_cli_t *cli, zcert_t *cert, const char *name, bool replace)
+{
     char enrolled [PATH_MAX], target [PATH_MAX + 80], err [512];
     snprintf (enrolled, sizeof enrolled, "%s/enrolled", cli->broker_dir);
-    if (revoke) {
-        const char *name = s_arg (parsed, 0);
-        if (!en_name_valid (name))
-            return s_usage_error ("'%s' is not a node name", name);
-        //  Every certificate below enrolled/ that names the node goes, so
-        //  no backup copy keeps a revoked key admitted
-        int removed = 0;
-        zdir_t *dir = zdir_new (enrolled, NULL);
-        zfile_t **files = dir ? zdir_flatten (dir) : NULL;
-        for (int i = 0; files && files [i]; i++) {
-            //  What the broker counts as enrolled: not *_secret, not hidden
-            const char *path = zfile_filename (files [i], NULL);
-            const char *base = strrchr (path, '/') ? strrchr (path, '/') + 1 : path;
-            size_t length = strlen (path);
-            bool counts = zfile_is_regular (files [i]) && base [0] != '.'
-                       && !(length >= 7 && streq (path + length - 7, "_secret"));
-            zcert_t *cert = counts ? en_keys_load_public (path, err, sizeof err) : NULL;
-            if (cert && zcert_meta (cert, "name") && streq (zcert_meta (cert, "name"), name)) {
-                if (remove (path) == 0)
-                    removed++;
-                else
-                    fprintf (stderr, "expertnet: cannot remove %s: %s\n", path, strerror (errno));
-            }
-            zcert_destroy (&cert);
-        }
-        if (files)
-            zdir_flatten_free (&files);
-        zdir_destroy (&dir);
-        if (!removed) {
-            fprintf (stderr, "expertnet: %s is not enrolled at %s\n", name, cli->broker_dir);
-            return EXIT_NOT_FOUND;
-        }
-        printf ("%s revoked (%d certificate file%s removed): the broker refuses its key from now on\n",
-                name, removed, removed == 1 ? "" : "s");
-        return 0;
+    en_mkdir_p (enrolled, 0700);
+    snprintf (target, sizeof target, "%s/%s.cert", enrolled, name);
+    zcert_t *current = en_keys_load_public (target, err, sizeof err);
+    if (current && !streq (zcert_public_txt (current), zcert_public_txt (cert)) && !replace) {
+        fprintf (stderr, "expertnet: %s is already enrolled at %s with another key (%s); "
+                 "use --replace to replace it\n", name, cli->broker_dir, zcert_public_txt (current));
+        zcert_destroy (&current);
+        return EXIT_REFUSED;
     }
+    zcert_destroy (&current);
+    //  Write aside, then rename: the broker never reads a half-written
+    //  certificate (it skips names starting with '.'), and the rename
+    //  changes the directory, which tells a running broker to re-read.
+    char partial [PATH_MAX + 96];
+    snprintf (partial, sizeof partial, "%s/.%s.cert.partial", enrolled, name);
+    if (zcert_save_public (cert, partial) || rename (partial, target)) {
+        fprintf (stderr, "expertnet: cannot write %s: %s\n", target, strerror (errno));
+        remove (partial);
+        return EXIT_REFUSED;
+    }
+    return 0;
+}
+
+static int
+s_cmd_enroll (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    if (s_arg_count (parsed) != 1)
+        return s_usage_error ("%s", "enroll needs a public cert file");
+    char err [512];
     zcert_t *cert = en_keys_load_public (s_arg (parsed, 0), err, sizeof err);
     const char *name = cert ? zcert_meta (cert, "name") : NULL;
     if (!cert || !en_name_valid (name)) {
@@ -1948,59 +2295,220 @@ s_cmd_enroll (s_cli_t *cli, json_t *parsed, bool revoke)
         return s_usage_error ("'%s' is not a region name", region);
     }
     zcert_set_meta (cert, "region", "%s", region);
-    en_mkdir_p (enrolled, 0700);
-    snprintf (target, sizeof target, "%s/%s.cert", enrolled, name);
-    //  Another key under this name is a different party (a re-keyed node,
-    //  or a peer broker of that name): replaced only when asked to
-    zcert_t *current = en_keys_load_public (target, err, sizeof err);
-    if (current && !streq (zcert_public_txt (current), zcert_public_txt (cert))
-    &&  !json_object_get (parsed, "replace")) {
-        fprintf (stderr, "expertnet: %s is already enrolled at %s with another key (%s); "
-                 "use --replace to replace it\n", name, cli->broker_dir, zcert_public_txt (current));
-        zcert_destroy (&current);
-        zcert_destroy (&cert);
-        return EXIT_REFUSED;
-    }
-    zcert_destroy (&current);
-    //  Write aside, then rename: the broker never reads a half-written
-    //  certificate (it skips names starting with '.'), and the rename
-    //  changes the directory, which tells a running broker to re-read.
-    char partial [PATH_MAX + 96];
-    snprintf (partial, sizeof partial, "%s/.%s.cert.partial", enrolled, name);
-    if (zcert_save_public (cert, partial) || rename (partial, target)) {
-        fprintf (stderr, "expertnet: cannot write %s: %s\n", target, strerror (errno));
-        remove (partial);
-        zcert_destroy (&cert);
-        return EXIT_REFUSED;
-    }
-    printf ("%s enrolled at %s for region %s (key %s)\n", name, cli->broker_dir, region, zcert_public_txt (cert));
+    int rc = s_enroll_write (cli, cert, name, json_object_get (parsed, "replace") != NULL);
+    if (rc == 0)
+        printf ("%s enrolled at %s for region %s (key %s)\n", name, cli->broker_dir, region,
+                zcert_public_txt (cert));
     zcert_destroy (&cert);
-    return 0;
+    return rc;
 }
 
 //  ------------------------------------------------------------------
+//  The command table: options, then each group's commands, then groups.
 
-int
-main (int argc, char *argv [])
+static const s_opt_t no_opts [] = { { NULL, false, NULL } };
+static const s_opt_t state_opts [] = { { "state", true, "only requests in this state" }, { NULL, false, NULL } };
+static const s_opt_t notification_opts [] = {
+    { "state", true, "only notifications in this state (wacht, bezig, verzonden, mislukt-opnieuw)" },
+    { NULL, false, NULL } };
+static const s_opt_t reply_opts [] = {
+    { "text", true, "the reply (sealed to the expert who advised)" },
+    { "file", true, "the reply from a file" }, { NULL, false, NULL } };
+static const s_opt_t close_opts [] = { { "outcome", true, "outcome text (no personal data)" }, { NULL, false, NULL } };
+static const s_opt_t listen_opts [] = {
+    { "expert", true, "only this expert's notifications" },
+    { "requests", false, "also print status changes of this node's requests" },
+    { "count", true, "stop after N notifications" },
+    { "timeout", true, "stop after N seconds" }, { NULL, false, NULL } };
+static const s_opt_t inbox_opts [] = {
+    { "expert", true, "only this expert's offers" },
+    { "all", false, "also answered, expired and withdrawn offers" }, { NULL, false, NULL } };
+static const s_opt_t answer_opts [] = {
+    { "reason", true, "why (decline)" }, { "file", true, "advice text file (advise)" },
+    { "text", true, "advice text (advise)" },
+    { "wait", true, "seconds to wait for the broker's confirmation (default 10)" }, { NULL, false, NULL } };
+static const s_opt_t rotate_opts [] = {
+    { "secret", false, "new region secret: new pseudonyms from now on (docs/pseudonyms.md)" },
+    { "data-key", false, "new data key: everything sealed is re-sealed with it" }, { NULL, false, NULL } };
+static const s_opt_t password_opts [] = {
+    { "password-file", true, "read the password from this file (else standard input)" }, { NULL, false, NULL } };
+static const s_opt_t action_opts [] = {
+    { "reason", true, "why (recorded in the timeline and the access log)" },
+    { "operator", true, "operator name for the record (default: your login name)" }, { NULL, false, NULL } };
+static const s_opt_t report_opts [] = {
+    { "from", true, "first day, YYYY-MM-DD (cases registered from then)" },
+    { "to", true, "day after the last, YYYY-MM-DD" },
+    { "format", true, "html (default) | csv | json" },
+    { "region", true, "one jeugdregio only" },
+    { "min-cell", true, "small-cell threshold (default 5): smaller counts show as <5" },
+    { "output", true, "write to this file instead of standard output" }, { NULL, false, NULL } };
+static const s_opt_t dossier_opts [] = {
+    { "expert", true, "check that the offer is this expert's (the offer names its expert)" },
+    { "password-file", true, "the expert's password from this file (else asked)" }, { NULL, false, NULL } };
+static const s_opt_t user_add_opts [] = {
+    { "role", true, "medewerker | expert | beheerder" },
+    { "expert", true, "role expert: the expert id this person is (expertnet expert list)" },
+    { "email", true, "e-mail address for notifications (kept at this node only)" },
+    { "phone", true, "phone number for text messages (kept at this node only)" },
+    { "password-file", true, "read the password from this file (else asked twice)" }, { NULL, false, NULL } };
+static const s_opt_t user_passwd_opts [] = {
+    { "password-file", true, "the new password from this file (else asked twice)" },
+    { "old-password-file", true, "the current password (needed for an expert: it re-wraps the key)" },
+    { "new-recovery-code", false, "expert: also a new recovery code (first use: replace what the administrator saw)" },
+    { NULL, false, NULL } };
+static const s_opt_t user_recover_opts [] = {
+    { "recovery-code", true, "the recovery code shown when the account was made" },
+    { "recovery-file", true, "read the recovery code from this file" },
+    { "password-file", true, "the new password from this file (else asked twice)" }, { NULL, false, NULL } };
+static const s_opt_t user_rekey_opts [] = {
+    { "password-file", true, "the new password from this file (else asked twice)" },
+    { "yes", false, "do not ask for confirmation" }, { NULL, false, NULL } };
+static const s_opt_t audit_opts [] = {
+    { "case", true, "only entries of this case (pseudonym or request id)" },
+    { "anchors", true, "verify: also against the heads in FILE (from 'audit anchors' at the broker)" },
+    { "node", true, "anchors: the node or peer broker whose anchored heads to list" },
+    { "broker", false, "[DIR] the broker's log (default: the node's)" }, { NULL, false, NULL } };
+static const s_opt_t keygen_opts [] = {
+    { "name", true, "node or broker name" }, { "dir", true, "directory for the key files" }, { NULL, false, NULL } };
+static const s_opt_t enroll_opts [] = {
+    { "region", true, "the region this node may speak for (default: its name)" },
+    { "replace", false, "replace a different certificate enrolled under the same name" }, { NULL, false, NULL } };
+
+typedef struct {
+    const char *verb;           //  sub-command; NULL for a group of one command
+    s_handler_fn *handler;
+    const s_opt_t *opts;        //  its options (--help lists them)
+    const char *synopsis;       //  "request list [--state STATE]"
+} s_command_t;
+
+static const s_command_t s_request_commands [] = {
+    { "submit", s_cmd_request_submit, s_request_fields,
+      "request submit [--file FILE] [--urgency U --type T --expertise A,B --age-band B ...]" },
+    { "list", s_cmd_request_list, state_opts, "request list [--state STATE]" },
+    { "show", s_cmd_request_show, no_opts, "request show ID" },
+    { "close", s_cmd_request_close, close_opts, "request close ID [--outcome TEXT]" },
+    { "reply", s_cmd_request_reply, reply_opts, "request reply ID --text TEXT | --file FILE" },
+    { NULL } };
+
+static const s_command_t s_expert_commands [] = {
+    { "add", s_cmd_expert_put, s_expert_fields, "expert add --id ID --role ROLE [--expertise A,B] [--capacity N] ..." },
+    { "update", s_cmd_expert_put, s_expert_fields, "expert update ID [--capacity N] [--absent-until DATE] ..." },
+    { "list", s_cmd_expert_list, no_opts, "expert list" },
+    { "listen", s_cmd_expert_listen, listen_opts, "expert listen [--expert ID] [--count N] [--timeout S]" },
+    { "inbox", s_cmd_expert_inbox, inbox_opts, "expert inbox [--expert ID] [--all]" },
+    { "accept", s_cmd_expert_answer, answer_opts, "expert accept OFFER" },
+    { "decline", s_cmd_expert_answer, answer_opts, "expert decline OFFER --reason TEXT" },
+    { "advise", s_cmd_expert_answer, answer_opts, "expert advise OFFER --file FILE" },
+    { "dossier", s_cmd_expert_dossier, dossier_opts, "expert dossier OFFER [--password-file F]" },
+    { NULL } };
+
+static const s_command_t s_node_commands [] = {
+    { "status", s_cmd_node_status, no_opts, "node status" },
+    { "rotate", s_cmd_node_rotate, rotate_opts, "node rotate [--secret] [--data-key]" },
+    { "notifications", s_cmd_node_notifications, notification_opts, "node notifications [--state STATE]" },
+    { "user-add", s_cmd_node_user, user_add_opts,
+      "node user-add NAME --role R [--expert ID] [--email E] [--phone P] [--password-file F]" },
+    { "users", s_cmd_node_users, no_opts, "node users" },
+    { "user-remove", s_cmd_node_user, no_opts, "node user-remove NAME" },
+    { "user-passwd", s_cmd_node_user, user_passwd_opts,
+      "node user-passwd NAME [--password-file F] [--old-password-file F] [--new-recovery-code]" },
+    { "user-recover", s_cmd_node_user, user_recover_opts,
+      "node user-recover NAME [--recovery-code C | --recovery-file F] [--password-file F]" },
+    { "user-rekey", s_cmd_node_user, user_rekey_opts, "node user-rekey NAME [--password-file F] [--yes]" },
+    { NULL } };
+
+static const s_command_t s_case_commands [] = {
+    { "add", s_cmd_case_add, s_case_fields, "case add --client-id ID [--name N] [--bsn B] [--birth-date D] ..." },
+    { "show", s_cmd_case_show, no_opts, "case show PSEUDONYM" },
+    { "list", s_cmd_case_list, no_opts, "case list" },
+    { "phase", s_cmd_case_phase, s_phase_fields,
+      "case phase PSEUDONYM --phase PHASE [--passende-hulp ja|nee] [--zero goal=N,...]" },
+    { NULL } };
+
+static const s_command_t s_audit_commands [] = {
+    { "verify", s_cmd_audit_verify, audit_opts, "audit verify [--broker] [--anchors FILE]" },
+    { "anchors", s_cmd_audit_anchors, audit_opts, "audit anchors --node NAME" },
+    { "show", s_cmd_audit_show, audit_opts, "audit show [--case ID] [--broker]" },
+    { "export", s_cmd_audit_export, audit_opts, "audit export --case PSEUDONYM" },
+    { NULL } };
+
+static const s_command_t s_broker_commands [] = {
+    { "status", s_cmd_broker_list, no_opts, "broker status" },
+    { "requests", s_cmd_broker_requests, state_opts, "broker requests [--state STATE]" },
+    { "show", s_cmd_broker_show, no_opts, "broker show ID" },
+    { "hiaten", s_cmd_broker_list, no_opts, "broker hiaten" },
+    { "experts", s_cmd_broker_list, no_opts, "broker experts" },
+    { "offers", s_cmd_broker_list, no_opts, "broker offers" },
+    { "operator-add", s_cmd_operator_add, password_opts, "broker operator-add NAME [--password-file F]" },
+    { "operator-passwd", s_cmd_operator_add, password_opts, "broker operator-passwd NAME [--password-file F]" },
+    { "operator-remove", s_cmd_operator_one, no_opts, "broker operator-remove NAME" },
+    { "operators", s_cmd_broker_list, no_opts, "broker operators" },
+    { "token-add", s_cmd_operator_one, no_opts, "broker token-add NAME" },
+    { "token-remove", s_cmd_operator_one, no_opts, "broker token-remove ID" },
+    { "tokens", s_cmd_broker_list, no_opts, "broker tokens" },
+    { "reoffer", s_cmd_operator_action, action_opts, "broker reoffer ID --reason TEXT" },
+    { "escalate", s_cmd_operator_action, action_opts, "broker escalate ID --reason TEXT" },
+    { "close", s_cmd_operator_action, action_opts, "broker close ID --reason TEXT" },
+    { "recall", s_cmd_operator_action, action_opts, "broker recall ID --reason TEXT" },
+    { NULL } };
+
+static const s_command_t s_report_command [] = {
+    { NULL, s_cmd_report, report_opts, "report --from DATE --to DATE --format html|csv|json [--region R]" } };
+static const s_command_t s_keygen_command [] = {
+    { NULL, s_cmd_keygen, keygen_opts, "keygen --name NAME --dir DIR" } };
+static const s_command_t s_enroll_command [] = {
+    { NULL, s_cmd_enroll, enroll_opts, "enroll CERT --broker DIR [--region R] [--replace]" } };
+static const s_command_t s_revoke_command [] = {
+    { NULL, s_cmd_revoke, no_opts, "revoke NAME --broker DIR" } };
+
+//  Where a command takes the broker's directory after its name.
+typedef enum {
+    S_BROKER_GLOBAL,            //  only as the global --broker DIR
+    S_BROKER_OPTIONAL,          //  --broker [DIR]: a flag, the directory optional (audit)
+    S_BROKER_DIR                //  --broker DIR (enroll, revoke)
+} s_broker_arg_t;
+
+typedef struct {
+    const char *noun;
+    const s_command_t *commands;    //  its sub-commands, or one with verb NULL
+    s_broker_arg_t broker_arg;
+} s_group_t;
+
+static const s_group_t s_groups [] = {
+    { "request", s_request_commands, S_BROKER_GLOBAL },
+    { "expert", s_expert_commands, S_BROKER_GLOBAL },
+    { "node", s_node_commands, S_BROKER_GLOBAL },
+    { "case", s_case_commands, S_BROKER_GLOBAL },
+    { "audit", s_audit_commands, S_BROKER_OPTIONAL },
+    { "broker", s_broker_commands, S_BROKER_GLOBAL },
+    { "report", s_report_command, S_BROKER_GLOBAL },
+    { "keygen", s_keygen_command, S_BROKER_GLOBAL },
+    { "enroll", s_enroll_command, S_BROKER_DIR },
+    { "revoke", s_revoke_command, S_BROKER_DIR },
+    { NULL } };
+
+//  ------------------------------------------------------------------
+//  Dispatch
+
+//  The global options before the command (--node, --broker, --json,
+//  --timeout; --help and --version answer at once). Sets *index to the
+//  command's position; -1 to go on, else the exit code.
+static int
+s_parse_globals (s_cli_t *cli, int argc, char **argv, int *index)
 {
-    s_cli_t cli = {
-        .node_dir = getenv ("EXPERTNET_NODE") ?: "run/twente",
-        .broker_dir = getenv ("EXPERTNET_BROKER") ?: "run/overijssel",
-        .timeout_ms = 5000,
-    };
     int i = 1;
     for (; i < argc && strncmp (argv [i], "-", 1) == 0; i++) {
         if (streq (argv [i], "--node") && i + 1 < argc)
-            cli.node_dir = argv [++i];
+            cli->node_dir = argv [++i];
         else
         if (streq (argv [i], "--broker") && i + 1 < argc)
-            cli.broker_dir = argv [++i];
+            cli->broker_dir = argv [++i];
         else
         if (streq (argv [i], "--json"))
-            cli.json = true;
+            cli->json = true;
         else
         if (streq (argv [i], "--timeout") && i + 1 < argc)
-            cli.timeout_ms = atoi (argv [++i]);
+            cli->timeout_ms = atoi (argv [++i]);
         else
         if (streq (argv [i], "--help") || streq (argv [i], "-h")) {
             fputs (s_usage_text, stdout);
@@ -2018,253 +2526,123 @@ main (int argc, char *argv [])
         fputs (s_usage_text, stderr);
         return EXIT_USAGE;
     }
+    *index = i;
+    return -1;
+}
+
+//  Take an option without value out of argv[from..]; true if it was there.
+static bool
+s_take_flag (int *argc, char **argv, int from, const char *flag)
+{
+    bool found = false;
+    for (int j = from; j < *argc; j++)
+        if (streq (argv [j], flag)) {
+            memmove (&argv [j], &argv [j + 1], (*argc - j - 1) * sizeof (char *));
+            (*argc)--;
+            j--;
+            found = true;
+        }
+    return found;
+}
+
+//  The broker's directory given after the command (see s_broker_arg_t),
+//  taken out of argv[from..] into cli.
+static void
+s_take_broker_dir (s_cli_t *cli, s_broker_arg_t how, int *argc, char **argv, int from)
+{
+    for (int j = from; how != S_BROKER_GLOBAL && j + 1 < *argc; j++) {
+        if (!streq (argv [j], "--broker"))
+            continue;
+        if (how == S_BROKER_OPTIONAL && argv [j + 1][0] == '-')
+            continue;
+        cli->broker_dir = argv [j + 1];
+        //  audit keeps --broker as its flag; enroll/revoke drop it too
+        int drop = how == S_BROKER_OPTIONAL ? 1 : 2;
+        int at = j + 2 - drop;
+        memmove (&argv [at], &argv [j + 2], (*argc - j - 2) * sizeof (char *));
+        *argc -= drop;
+        j -= drop - 1;
+    }
+}
+
+static const s_group_t *
+s_group_find (const char *noun)
+{
+    for (const s_group_t *group = s_groups; group->noun; group++)
+        if (streq (group->noun, noun))
+            return group;
+    return NULL;
+}
+
+static const s_command_t *
+s_command_find (const s_group_t *group, const char *verb)
+{
+    for (const s_command_t *command = group->commands; command->handler; command++)
+        if (!command->verb || (verb && streq (command->verb, verb)))
+            return command;
+    return NULL;
+}
+
+static void
+s_group_help (const s_group_t *group, FILE *out)
+{
+    fprintf (out, "commands for '%s':\n", group->noun);
+    for (const s_command_t *command = group->commands; command->handler && command->verb; command++)
+        fprintf (out, "  expertnet %s\n", command->synopsis);
+}
+
+//  No command for noun and verb: the group's commands when it was asked
+//  for (--help; none given is a usage error), else an error naming it.
+static int
+s_unknown_command (const char *noun, const char *verb)
+{
+    const s_group_t *group = s_group_find (noun);
+    if (group && (!verb || streq (verb, "--help") || streq (verb, "-h"))) {
+        s_group_help (group, stdout);
+        return verb ? 0 : EXIT_USAGE;
+    }
+    fprintf (stderr, "expertnet: unknown command '%s%s%s'\n", noun, verb ? " " : "", verb ? verb : "");
+    if (group)
+        s_group_help (group, stderr);
+    else
+        fprintf (stderr, "(see 'expertnet --help')\n");
+    return EXIT_USAGE;
+}
+
+int
+main (int argc, char *argv [])
+{
+    s_cli_t cli = {
+        .node_dir = getenv ("EXPERTNET_NODE") ?: "run/twente",
+        .broker_dir = getenv ("EXPERTNET_BROKER") ?: "run/overijssel",
+        .timeout_ms = 5000,
+    };
+    int i;
+    int rc = s_parse_globals (&cli, argc, argv, &i);
+    if (rc >= 0)
+        return rc;
     if (sodium_init () < 0)
         return EXIT_REFUSED;
     zsys_init ();
     zsys_set_logstream (stderr);
     zsys_handler_set (NULL);            //  let Ctrl-C end `listen` at once
     const char *noun = argv [i++];
-    const char *verb = i < argc ? argv [i] : NULL;
     //  --json may also follow the command
-    for (int j = i; j < argc; j++)
-        if (streq (argv [j], "--json")) {
-            cli.json = true;
-            memmove (&argv [j], &argv [j + 1], (argc - j - 1) * sizeof (char *));
-            argc--;
-            j--;
-        }
-    static const s_opt_t no_opts [] = { { NULL, false, NULL } };
-    static const s_opt_t state_opts [] = { { "state", true, "only requests in this state" }, { NULL, false, NULL } };
-    static const s_opt_t reply_opts [] = {
-        { "text", true, "the reply (sealed to the expert who advised)" },
-        { "file", true, "the reply from a file" }, { NULL, false, NULL } };
-    static const s_opt_t close_opts [] = { { "outcome", true, "outcome text (no personal data)" }, { NULL, false, NULL } };
-    static const s_opt_t listen_opts [] = {
-        { "expert", true, "only this expert's notifications" },
-        { "requests", false, "also print status changes of this node's requests" },
-        { "count", true, "stop after N notifications" },
-        { "timeout", true, "stop after N seconds" }, { NULL, false, NULL } };
-    static const s_opt_t inbox_opts [] = {
-        { "expert", true, "only this expert's offers" },
-        { "all", false, "also answered, expired and withdrawn offers" }, { NULL, false, NULL } };
-    static const s_opt_t answer_opts [] = {
-        { "reason", true, "why (decline)" }, { "file", true, "advice text file (advise)" },
-        { "text", true, "advice text (advise)" },
-        { "wait", true, "seconds to wait for the broker's confirmation (default 10)" }, { NULL, false, NULL } };
-    static const s_opt_t rotate_opts [] = {
-        { "secret", false, "new region secret: new pseudonyms from now on (docs/pseudonyms.md)" },
-        { "data-key", false, "new data key: everything sealed is re-sealed with it" }, { NULL, false, NULL } };
-    static const s_opt_t password_opts [] = {
-        { "password-file", true, "read the password from this file (else standard input)" }, { NULL, false, NULL } };
-    static const s_opt_t action_opts [] = {
-        { "reason", true, "why (recorded in the timeline and the access log)" },
-        { "operator", true, "operator name for the record (default: your login name)" }, { NULL, false, NULL } };
-    static const s_opt_t report_opts [] = {
-        { "from", true, "first day, YYYY-MM-DD (cases registered from then)" },
-        { "to", true, "day after the last, YYYY-MM-DD" },
-        { "format", true, "html (default) | csv | json" },
-        { "region", true, "one jeugdregio only" },
-        { "min-cell", true, "small-cell threshold (default 5): smaller counts show as <5" },
-        { "output", true, "write to this file instead of standard output" }, { NULL, false, NULL } };
-    static const s_opt_t dossier_opts [] = {
-        { "expert", true, "the expert to whom the dossier was sealed (their key opens it)" },
-        { "password-file", true, "the expert's password from this file (else asked)" }, { NULL, false, NULL } };
-    static const s_opt_t user_add_opts [] = {
-        { "role", true, "medewerker | expert | beheerder" },
-        { "expert", true, "role expert: the expert id this person is (expertnet expert list)" },
-        { "email", true, "e-mail address for notifications (kept at this node only)" },
-        { "phone", true, "phone number for text messages (kept at this node only)" },
-        { "password-file", true, "read the password from this file (else asked twice)" }, { NULL, false, NULL } };
-    static const s_opt_t user_passwd_opts [] = {
-        { "password-file", true, "the new password from this file (else asked twice)" },
-        { "old-password-file", true, "the current password (needed for an expert: it re-wraps the key)" },
-        { "new-recovery-code", false, "expert: also a new recovery code (first use: replace what the administrator saw)" },
-        { NULL, false, NULL } };
-    static const s_opt_t user_recover_opts [] = {
-        { "recovery-code", true, "the recovery code shown when the account was made" },
-        { "recovery-file", true, "read the recovery code from this file" },
-        { "password-file", true, "the new password from this file (else asked twice)" }, { NULL, false, NULL } };
-    static const s_opt_t user_rekey_opts [] = {
-        { "password-file", true, "the new password from this file (else asked twice)" },
-        { "yes", false, "do not ask for confirmation" }, { NULL, false, NULL } };
-    static const s_opt_t audit_opts [] = {
-        { "case", true, "only entries of this case (pseudonym or request id)" },
-        { "anchors", true, "verify: also against the heads in FILE (from 'audit anchors' at the broker)" },
-        { "node", true, "anchors: the node or peer broker whose anchored heads to list" },
-        { "broker", false, "[DIR] the broker's log (default: the node's)" }, { NULL, false, NULL } };
-    static const s_opt_t keygen_opts [] = {
-        { "name", true, "node or broker name" }, { "dir", true, "directory for the key files" }, { NULL, false, NULL } };
-    static const s_opt_t enroll_opts [] = {
-        { "region", true, "the region this node may speak for (default: its name)" },
-        { "replace", false, "replace a different certificate enrolled under the same name" }, { NULL, false, NULL } };
-
-    struct {
-        const char *noun, *verb, *synopsis;
-        const s_opt_t *opts;
-    } table [] = {
-        { "request", "submit", "request submit [--file FILE] [--urgency U --type T --expertise A,B --age-band B ...]", s_request_fields },
-        { "request", "list", "request list [--state STATE]", state_opts },
-        { "request", "show", "request show ID", no_opts },
-        { "request", "close", "request close ID [--outcome TEXT]", close_opts },
-        { "request", "reply", "request reply ID --text TEXT | --file FILE", reply_opts },
-        { "expert", "add", "expert add --id ID --role ROLE [--expertise A,B] [--capacity N] ...", s_expert_fields },
-        { "expert", "update", "expert update ID [--capacity N] [--absent-until DATE] ...", s_expert_fields },
-        { "expert", "list", "expert list", no_opts },
-        { "expert", "listen", "expert listen [--expert ID] [--count N] [--timeout S]", listen_opts },
-        { "expert", "inbox", "expert inbox [--expert ID] [--all]", inbox_opts },
-        { "expert", "accept", "expert accept OFFER", answer_opts },
-        { "expert", "decline", "expert decline OFFER --reason TEXT", answer_opts },
-        { "expert", "advise", "expert advise OFFER --file FILE", answer_opts },
-        { "expert", "dossier", "expert dossier OFFER [--expert ID] [--password-file F]", dossier_opts },
-        { "node", "status", "node status", no_opts },
-        { "node", "rotate", "node rotate [--secret] [--data-key]", rotate_opts },
-        { "node", "notifications", "node notifications [--state STATE]", state_opts },
-        { "node", "user-add", "node user-add NAME --role R [--expert ID] [--email E] [--phone P] [--password-file F]", user_add_opts },
-        { "node", "users", "node users", no_opts },
-        { "node", "user-remove", "node user-remove NAME", no_opts },
-        { "node", "user-passwd", "node user-passwd NAME [--password-file F] [--old-password-file F] [--new-recovery-code]", user_passwd_opts },
-        { "node", "user-recover", "node user-recover NAME [--recovery-code C | --recovery-file F] [--password-file F]", user_recover_opts },
-        { "node", "user-rekey", "node user-rekey NAME [--password-file F] [--yes]", user_rekey_opts },
-        { "case", "add", "case add --client-id ID [--name N] [--bsn B] [--birth-date D] ...", s_case_fields },
-        { "case", "show", "case show PSEUDONYM", no_opts },
-        { "case", "list", "case list", no_opts },
-        { "case", "phase", "case phase PSEUDONYM --phase PHASE [--passende-hulp ja|nee] [--zero goal=N,...]", s_phase_fields },
-        { "audit", "verify", "audit verify [--broker] [--anchors FILE]", audit_opts },
-        { "audit", "anchors", "audit anchors --node NAME", audit_opts },
-        { "audit", "show", "audit show [--case ID] [--broker]", audit_opts },
-        { "audit", "export", "audit export --case PSEUDONYM", audit_opts },
-        { "broker", "status", "broker status", no_opts },
-        { "broker", "requests", "broker requests [--state STATE]", state_opts },
-        { "broker", "show", "broker show ID", no_opts },
-        { "broker", "hiaten", "broker hiaten", no_opts },
-        { "broker", "experts", "broker experts", no_opts },
-        { "broker", "offers", "broker offers", no_opts },
-        { "broker", "operator-add", "broker operator-add NAME [--password-file F]", password_opts },
-        { "broker", "operator-passwd", "broker operator-passwd NAME [--password-file F]", password_opts },
-        { "broker", "operator-remove", "broker operator-remove NAME", no_opts },
-        { "broker", "operators", "broker operators", no_opts },
-        { "broker", "token-add", "broker token-add NAME", no_opts },
-        { "broker", "token-remove", "broker token-remove ID", no_opts },
-        { "broker", "tokens", "broker tokens", no_opts },
-        { "broker", "reoffer", "broker reoffer ID --reason TEXT", action_opts },
-        { "broker", "escalate", "broker escalate ID --reason TEXT", action_opts },
-        { "broker", "close", "broker close ID --reason TEXT", action_opts },
-        { "broker", "recall", "broker recall ID --reason TEXT", action_opts },
-        { "report", NULL, "report --from DATE --to DATE --format html|csv|json [--region R]", report_opts },
-        { "keygen", NULL, "keygen --name NAME --dir DIR", keygen_opts },
-        { "enroll", NULL, "enroll CERT --broker DIR [--region R] [--replace]", enroll_opts },
-        { "revoke", NULL, "revoke NAME --broker DIR", no_opts },
-        { NULL, NULL, NULL, NULL }
-    };
-    int entry = -1;
-    for (int t = 0; table [t].noun; t++)
-        if (streq (table [t].noun, noun) && (!table [t].verb || (verb && streq (table [t].verb, verb)))) {
-            entry = t;
-            break;
-        }
-    if (entry < 0) {
-        bool known_noun = false;
-        for (int t = 0; table [t].noun; t++)
-            known_noun |= streq (table [t].noun, noun);
-        if (known_noun && (!verb || streq (verb, "--help"))) {
-            printf ("commands for '%s':\n", noun);
-            for (int t = 0; table [t].noun; t++)
-                if (streq (table [t].noun, noun))
-                    printf ("  expertnet %s\n", table [t].synopsis);
-            return verb ? 0 : EXIT_USAGE;
-        }
-        char what [128];
-        snprintf (what, sizeof what, "%s%s%s", noun, verb ? " " : "", verb ? verb : "");
-        return s_usage_error ("unknown command '%s'", what);
-    }
-    if (table [entry].verb)
+    if (s_take_flag (&argc, argv, i, "--json"))
+        cli.json = true;
+    const char *verb = i < argc ? argv [i] : NULL;
+    const s_group_t *group = s_group_find (noun);
+    const s_command_t *command = group ? s_command_find (group, verb) : NULL;
+    if (!command)
+        return s_unknown_command (noun, verb);
+    if (command->verb)
         i++;
-    //  audit --broker DIR: the directory is optional there
-    for (int j = i; j + 1 < argc; j++)
-        if (streq (argv [j], "--broker") && streq (noun, "audit") && argv [j + 1][0] != '-') {
-            cli.broker_dir = argv [j + 1];
-            memmove (&argv [j + 1], &argv [j + 2], (argc - j - 2) * sizeof (char *));
-            argc--;
-        }
-    //  keygen/enroll/revoke may carry --broker after the command
-    for (int j = i; j + 1 < argc; j++)
-        if (streq (argv [j], "--broker") && (streq (noun, "enroll") || streq (noun, "revoke"))) {
-            cli.broker_dir = argv [j + 1];
-            memmove (&argv [j], &argv [j + 2], (argc - j - 2) * sizeof (char *));
-            argc -= 2;
-            j--;
-        }
+    s_take_broker_dir (&cli, group->broker_arg, &argc, argv, i);
     bool help;
-    json_t *parsed = s_parse (argc - i, argv + i, table [entry].opts, table [entry].synopsis, &help);
+    json_t *parsed = s_parse (argc - i, argv + i, command->opts, command->synopsis, &help);
     if (!parsed)
         return help ? 0 : EXIT_USAGE;
-    int rc;
-    if (streq (noun, "request") && streq (verb, "submit"))
-        rc = s_cmd_request_submit (&cli, parsed);
-    else
-    if (streq (noun, "request") && streq (verb, "list"))
-        rc = s_cmd_request_list (&cli, parsed);
-    else
-    if (streq (noun, "request") && streq (verb, "show"))
-        rc = s_cmd_request_show (&cli, parsed);
-    else
-    if (streq (noun, "request") && streq (verb, "close"))
-        rc = s_cmd_request_close (&cli, parsed);
-    else
-    if (streq (noun, "request") && streq (verb, "reply"))
-        rc = s_cmd_request_reply (&cli, parsed);
-    else
-    if (streq (noun, "expert") && (streq (verb, "add") || streq (verb, "update")))
-        rc = s_cmd_expert_put (&cli, parsed, streq (verb, "update"));
-    else
-    if (streq (noun, "expert") && streq (verb, "list"))
-        rc = s_cmd_expert_list (&cli, parsed);
-    else
-    if (streq (noun, "expert") && streq (verb, "listen"))
-        rc = s_cmd_expert_listen (&cli, parsed);
-    else
-    if (streq (noun, "expert") && streq (verb, "inbox"))
-        rc = s_cmd_expert_inbox (&cli, parsed);
-    else
-    if (streq (noun, "expert") && streq (verb, "dossier"))
-        rc = s_cmd_expert_dossier (&cli, parsed);
-    else
-    if (streq (noun, "expert"))
-        rc = s_cmd_expert_answer (&cli, parsed, verb);
-    else
-    if (streq (noun, "node") && streq (verb, "rotate"))
-        rc = s_cmd_node_rotate (&cli, parsed);
-    else
-    if (streq (noun, "node") && streq (verb, "notifications"))
-        rc = s_cmd_node_notifications (&cli, parsed);
-    else
-    if (streq (noun, "node") && (strncmp (verb, "user", 4) == 0))
-        rc = s_cmd_node_user (&cli, parsed, verb);
-    else
-    if (streq (noun, "node"))
-        rc = s_cmd_node_status (&cli, parsed);
-    else
-    if (streq (noun, "case"))
-        rc = s_cmd_case (&cli, parsed, verb);
-    else
-    if (streq (noun, "audit"))
-        rc = s_cmd_audit (&cli, parsed, verb);
-    else
-    if (streq (noun, "broker") && (strncmp (verb, "operator", 8) == 0 || strncmp (verb, "token", 5) == 0
-                                   || streq (verb, "reoffer") || streq (verb, "escalate") || streq (verb, "close")
-                                   || streq (verb, "recall")))
-        rc = s_cmd_operator (&cli, parsed, verb);
-    else
-    if (streq (noun, "broker"))
-        rc = s_cmd_broker (&cli, parsed, verb);
-    else
-    if (streq (noun, "keygen"))
-        rc = s_cmd_keygen (&cli, parsed);
-    else
-    if (streq (noun, "report"))
-        rc = s_cmd_report (&cli, parsed);
-    else
-        rc = s_cmd_enroll (&cli, parsed, streq (noun, "revoke"));
+    rc = command->handler (&cli, parsed, command->verb ? command->verb : noun);
     json_decref (parsed);
     return rc;
 }

@@ -17,10 +17,10 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
 }
 
 static void
-s_check (int rc, const char *err)
+s_check (int rc, const en_error_t *error)
 {
     assert (rc == 0 || rc == -1);
-    assert (rc == 0 || err [0]);
+    assert (rc == 0 || (error->code == EN_ERR_INVALID && error->reason [0]));
 }
 
 int
@@ -37,25 +37,24 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     json_t *json = json_loadb ((const char *) data, size, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
     if (!json)
         return 0;
-    char err [256];
-    err [0] = 0;
-    int rc = en_request_validate (json, err, sizeof err);
-    s_check (rc, err);
+    en_error_t error = { 0 };
+    int rc = en_request_validate (json, &error);
+    s_check (rc, &error);
     if (rc == 0) {
         assert (en_vocab_urgency_index (en_json_str (json, "urgency")) >= 0);
         assert (en_vocab_roles_for (en_json_str (json, "question_type")));
     }
-    err [0] = 0;
-    s_check (en_expert_validate (json, err, sizeof err), err);
-    err [0] = 0;
-    s_check (en_summary_validate (json, err, sizeof err), err);
-    err [0] = 0;
-    s_check (en_outcome_validate (json, err, sizeof err), err);
+    en_error_clear (&error);
+    s_check (en_expert_validate (json, &error), &error);
+    en_error_clear (&error);
+    s_check (en_summary_validate (json, &error), &error);
+    en_error_clear (&error);
+    s_check (en_outcome_validate (json, &error), &error);
     size_t index;
     json_t *expert;
     json_array_foreach (json_object_get (json, "experts"), index, expert) {
-        err [0] = 0;
-        s_check (en_expert_validate (expert, err, sizeof err), err);
+        en_error_clear (&error);
+        s_check (en_expert_validate (expert, &error), &error);
     }
     json_decref (json);
     return 0;

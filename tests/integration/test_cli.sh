@@ -30,6 +30,19 @@ for bad in "federation/max_hops=0:max_hops" "federation/forward=maybe:federation
 done
 check_exit "no command: usage error (2)" 2 "$X"
 check_exit "unknown command: usage error (2)" 2 "$X" frobnicate
+check_exit "unknown sub-command: usage error (2)" 2 "$X" broker frobnicate
+check "... listing the group's commands" grep -q "expertnet broker status" "$NET_DIR/stderr"
+check_exit "broker --help lists its commands (0)" 0 "$X" broker --help
+check "... all of them, the operator verbs too" bash -c "'$X' broker --help | grep -q 'broker token-remove ID'"
+check_exit "a group without a command: usage error (2)" 2 "$X" node
+# The overview names every command of the table (no command missing from --help)
+missing=""
+for group in request expert node case audit broker; do
+    for verb in $("$X" $group --help | awk 'NR > 1 { print $3 }'); do
+        "$X" --help | grep -qE "(^|[ |])$verb([ |]|\$)" || missing="$missing $group/$verb"
+    done
+done
+check_eq "expertnet --help names every command" "" "$missing"
 check_exit "unknown option: usage error (2)" 2 "$X" request list --frob
 check_exit "missing id: usage error (2)" 2 "$X" request show
 check_exit "node not running: unreachable (3)" 3 "$X" --node "$NET_DIR/nowhere" node status
@@ -59,6 +72,16 @@ echo '{"urgency": "hoog",' > "$NET_DIR/broken.json"
 check_exit "malformed JSON file: usage error (2)" 2 en twente request submit --file "$NET_DIR/broken.json"
 check "the error gives the line" grep -q "line" "$NET_DIR/stderr"
 check_exit "missing file: usage error (2)" 2 en twente request submit --file "$NET_DIR/absent.json"
+check "... saying it cannot read the file and why" grep -q "cannot read .*absent.json: No such file or directory" "$NET_DIR/stderr"
+check_exit "several wrong fields refused (1)" 1 en twente request submit --urgency spoed --type consultatie-advies \
+    --expertise trauma --age-band 12-18 --kader ots
+check "the error names every wrong field, not only the first" \
+    bash -c "grep -q urgency '$NET_DIR/stderr' && grep -q age_band '$NET_DIR/stderr' && grep -q kader '$NET_DIR/stderr'"
+check_exit "request list --state bogus: usage error (2)" 2 en twente request list --state bogus
+check "... naming the state and the valid ones" \
+    bash -c "grep -q \"'bogus'\" '$NET_DIR/stderr' && grep -q 'queued' '$NET_DIR/stderr' && grep -q 'hiaat' '$NET_DIR/stderr'"
+check_exit "broker requests --state bogus: usage error (2)" 2 enb broker requests --state bogus
+check_exit "request list --state hiaat is fine (0)" 0 en twente request list --state hiaat
 check_eq "nothing was stored by the refused submits" "0" "$(en twente --json request list | jq length)"
 check_eq "nothing reached the broker" "0" "$(enb --json broker requests | jq length)"
 
@@ -73,8 +96,17 @@ check_exit "update of an unknown expert: not found (4)" 4 en twente expert updat
 check_eq "no expert was stored" "0" "$(en twente --json expert list | jq length)"
 
 en twente expert add --id se-tw-01 --role superexpert --expertise trauma --capacity 1 >/dev/null
+started=$(date +%s%N)
 R=$(en twente --json request submit --urgency hoog --type consultatie-advies --expertise trauma --age-band 12-17 | jq -r .id)
+took=$(( ($(date +%s%N) - started) / 1000000 ))
 check "--json output of submit carries the id" test -n "$R"
+check "submit hears the broker's answer on notify.sock, not after its 5 s wait (${took} ms)" test "$took" -lt 4000
+check "... and says the broker has it" net_until 1 '.state != "queued"' en twente --json request show "$R"
+check "broker show says where the request came from, not a bare 'through'" \
+    bash -c "'$X' --broker '$NET_DIR/overijssel' broker show '$R' | grep -q 'from node twente, submitted at this broker'"
+check "... and no line ends in 'through'" bash -c "! '$X' --broker '$NET_DIR/overijssel' broker show '$R' | grep -q 'through\$'"
+check_exit "expert dossier needs no --expert: the offer names the expert (unknown offer: 4, not a usage error)" 4 \
+    en twente expert dossier "$R-o9" --password-file /dev/null
 for cmd in "node status" "request list" "request show $R" "expert list" "expert inbox"; do
     check "en --json $cmd parses" bash -c "'$X' --node '$NET_DIR/twente' --json $cmd | jq -e . >/dev/null"
 done
@@ -95,7 +127,12 @@ printf 'een-lang-wachtwoord-42\n' > "$NET_DIR/pw"
 check "broker operator-add with a password file" enb broker operator-add anna --password-file "$NET_DIR/pw"
 check_eq "operators lists her (no hash shown)" "anna" "$(enb --json broker operators | jq -r '.[0].name')"
 check "the password hash is not in the listing" bash -c "! '$X' --broker '$NET_DIR/overijssel' --json broker operators | grep -q argon"
+check "operators without --json: a table, not JSON" \
+    bash -c "'$X' --broker '$NET_DIR/overijssel' broker operators | grep -qE '^anna +[0-9]' && ! '$X' --broker '$NET_DIR/overijssel' broker operators | grep -q '[{}]'"
 check "token-add prints the token once" bash -c "'$X' --broker '$NET_DIR/overijssel' broker token-add anna | grep -qE '^[0-9a-f]{64}$'"
+check_eq "tokens --json lists it" "anna" "$(enb --json broker tokens | jq -r '.[0].operator')"
+check "tokens without --json: a table, not JSON" \
+    bash -c "'$X' --broker '$NET_DIR/overijssel' broker tokens | grep -qE '^[^ ]+ +anna +[0-9]' && ! '$X' --broker '$NET_DIR/overijssel' broker tokens | grep -q '[{}]'"
 check_exit "operator action without --reason: usage (2)" 2 enb broker reoffer "$R"
 check_exit "operator action on an unknown request: not found (4)" 4 enb broker close twente-nope --reason test
 check "no daemon crashed" kill -0 "$(net_pid broker)" "$(net_pid twente)"

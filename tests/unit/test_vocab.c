@@ -68,38 +68,39 @@ s_expert_with (const char *key, const char *value)
 static void
 s_request_refused (json_t *request, const char *word)
 {
-    char err [256] = "";
-    assert_int_equal (en_request_validate (request, err, sizeof err), -1);
-    if (!strstr (err, word))
-        fail_msg ("error '%s' does not name '%s'", err, word);
+    en_error_t error = { 0 };
+    assert_int_equal (en_request_validate (request, &error), -1);
+    assert_int_equal (error.code, EN_ERR_INVALID);
+    if (!strstr (error.reason, word))
+        fail_msg ("error '%s' does not name '%s'", error.reason, word);
     json_decref (request);
 }
 
 static void
 s_expert_refused (json_t *expert, const char *word)
 {
-    char err [256] = "";
-    assert_int_equal (en_expert_validate (expert, err, sizeof err), -1);
-    if (!strstr (err, word))
-        fail_msg ("error '%s' does not name '%s'", err, word);
+    en_error_t error = { 0 };
+    assert_int_equal (en_expert_validate (expert, &error), -1);
+    if (!strstr (error.reason, word))
+        fail_msg ("error '%s' does not name '%s'", error.reason, word);
     json_decref (expert);
 }
 
 static void
 s_request_accepted (json_t *request)
 {
-    char err [256] = "";
-    if (en_request_validate (request, err, sizeof err))
-        fail_msg ("valid request refused: %s", err);
+    en_error_t error = { 0 };
+    if (en_request_validate (request, &error))
+        fail_msg ("valid request refused: %s", error.reason);
     json_decref (request);
 }
 
 static void
 s_expert_accepted (json_t *expert)
 {
-    char err [256] = "";
-    if (en_expert_validate (expert, err, sizeof err))
-        fail_msg ("valid expert refused: %s", err);
+    en_error_t error = { 0 };
+    if (en_expert_validate (expert, &error))
+        fail_msg ("valid expert refused: %s", error.reason);
     json_decref (expert);
 }
 
@@ -174,11 +175,53 @@ test_request_bad_enums (void **state)
     s_request_refused (s_request_with ("stuck_on", "[\"geld\"]"), "stuck_on");
     //  The message lists what is allowed
     json_t *request = s_request_with ("urgency", "\"spoed\"");
-    char err [256];
-    assert_int_equal (en_request_validate (request, err, sizeof err), -1);
-    assert_non_null (strstr (err, "crisis"));
-    assert_non_null (strstr (err, "regulier"));
+    en_error_t error = { 0 };
+    assert_int_equal (en_request_validate (request, &error), -1);
+    assert_non_null (strstr (error.reason, "crisis"));
+    assert_non_null (strstr (error.reason, "regulier"));
     json_decref (request);
+}
+
+//  Several wrong fields: every one is named, not only the first (a person
+//  fixing a submit should not have to try once per field)
+static void
+test_request_every_problem (void **state)
+{
+    json_t *request = s_request_with ("urgency", "\"spoed\"");
+    json_object_set_new (request, "age_band", json_string ("12-18"));
+    json_object_set_new (request, "naam", json_string ("synthetic"));
+    en_error_t error = { 0 };
+    assert_int_equal (en_request_validate (request, &error), -1);
+    assert_int_equal (error.code, EN_ERR_INVALID);
+    assert_non_null (strstr (error.reason, "urgency"));
+    assert_non_null (strstr (error.reason, "age_band"));
+    assert_non_null (strstr (error.reason, "naam"));
+    json_decref (request);
+    //  More than fit in one reason in full: each field still named
+    request = s_load ("{\"id\": \"X\", \"region\": \"Twente\", \"urgency\": \"spoed\", \"question_type\": \"x\","
+                      " \"expertise\": [], \"age_band\": \"x\", \"leefgebieden\": [\"x\"], \"kader\": \"x\","
+                      " \"situatie\": \"x\", \"stuck_on\": [\"x\"]}");
+    en_error_clear (&error);
+    assert_int_equal (en_request_validate (request, &error), -1);
+    const char *fields [] = { "id", "region", "urgency", "question_type", "expertise", "age_band",
+                              "leefgebieden", "kader", "situatie", "stuck_on", NULL };
+    for (int i = 0; fields [i]; i++)
+        if (!strstr (error.reason, fields [i]))
+            fail_msg ("error '%s' does not name '%s'", error.reason, fields [i]);
+    json_decref (request);
+    //  The expert record and the outcome say every problem too
+    json_t *expert = s_load ("{\"id\": \"se-1\", \"region\": \"twente\", \"role\": \"koning\", \"capacity\": 99}");
+    en_error_clear (&error);
+    assert_int_equal (en_expert_validate (expert, &error), -1);
+    assert_non_null (strstr (error.reason, "role"));
+    assert_non_null (strstr (error.reason, "capacity"));
+    json_decref (expert);
+    json_t *outcome = s_load ("{\"passende_hulp\": 1, \"zero\": {\"suicides\": -1}}");
+    en_error_clear (&error);
+    assert_int_equal (en_outcome_validate (outcome, &error), -1);
+    assert_non_null (strstr (error.reason, "passende_hulp"));
+    assert_non_null (strstr (error.reason, "suicides"));
+    json_decref (outcome);
 }
 
 static void
@@ -211,10 +254,10 @@ test_request_bad_tags (void **state)
     s_request_refused (s_request_with ("problematiek", "[\"Gedrag\"]"), "problematiek");
     //  Duplicate tag
     json_t *request = s_request_with ("expertise", "[\"trauma\",\"jggz\",\"trauma\"]");
-    char err [256];
-    assert_int_equal (en_request_validate (request, err, sizeof err), -1);
-    assert_non_null (strstr (err, "expertise"));
-    assert_non_null (strstr (err, "twice"));
+    en_error_t error = { 0 };
+    assert_int_equal (en_request_validate (request, &error), -1);
+    assert_non_null (strstr (error.reason, "expertise"));
+    assert_non_null (strstr (error.reason, "twice"));
     json_decref (request);
     s_request_refused (s_request_with ("stuck_on", "[\"inhoud\",\"inhoud\"]"), "stuck_on");
     //  Empty and missing expertise: nothing to match on
@@ -410,6 +453,7 @@ main (void)
         cmocka_unit_test (test_request_valid),
         cmocka_unit_test (test_request_unknown_field),
         cmocka_unit_test (test_request_bad_enums),
+        cmocka_unit_test (test_request_every_problem),
         cmocka_unit_test (test_request_bad_id_region),
         cmocka_unit_test (test_request_bad_tags),
         cmocka_unit_test (test_request_question),
