@@ -28,7 +28,7 @@
 #include <sodium.h>
 
 //  Operator passwords: at least this long (docs/dashboard.md)
-#define PASSWORD_MIN    10
+#define PASSWORD_MIN    12
 #define PASSWORD_MAX    1024
 
 struct _en_ops_t {
