@@ -505,7 +505,6 @@ s_refresh_enrolled (en_broker_t *self)
         self->check_revoked = true;
 }
 
-
 //  Revocation takes effect on everything, not only on the next message:
 //  a node no longer enrolled (revoked now, or while the broker was down)
 //  loses its session, and its experts and their open offers go (the
@@ -529,8 +528,10 @@ s_withdraw_revoked (en_broker_t *self)
         const char *node = json_string_value (name);
         if (en_enrolled_has_name (self->enrolled, node) || en_fed_is_peer (self->fed, node))
             continue;
-        if (en_db_begin (db))
+        if (en_db_begin (db)) {
+            self->check_revoked = true;         //  again next time round
             break;
+        }
         if (en_router_node_revoked (self->router_sm, node) < 0 || en_db_commit (db)) {
             en_db_rollback (db);
             self->check_revoked = true;         //  again next time round
