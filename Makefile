@@ -125,14 +125,15 @@ test: deps
 	@tests/run.sh
 
 # A broker with the control verb "fault" (arms en_db's fault countdown), for
-# tests/integration/test_faults.sh only: en_broker.c built with -DEN_FAULTS.
+# tests/integration/test_faults.sh only: en_ops.c (the control verbs) built
+# with -DEN_FAULTS.
 FAULT_BROKER := $(BUILD)/tests/faults/expertnet-broker
-$(BUILD)/tests/faults/en_broker.o: broker/en_broker.c $(FLAGS_STAMP)
+$(BUILD)/tests/faults/en_ops.o: broker/en_ops.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (EN_FAULTS)"
 	@$(CC) $(CFLAGS) -DEN_FAULTS -MMD -MP -c $< -o $@
 
-$(FAULT_BROKER): $(BUILD)/tests/faults/en_broker.o $(filter-out %/en_broker.o,$(BROKER_OBJ)) $(LIBEN)
+$(FAULT_BROKER): $(BUILD)/tests/faults/en_ops.o $(filter-out %/en_ops.o,$(BROKER_OBJ)) $(LIBEN)
 	@echo "  LINK    $@"
 	@$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 

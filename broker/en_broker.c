@@ -1,11 +1,23 @@
-/*  en_broker - the provincial broker.
+/*  en_broker - the provincial broker: the server loop.
 
-    One thread, one poll loop over three sockets:
-      router   ROUTER, CURVE server, nodes connect here (tcp)
-      control  ROUTER on ipc:// in the data directory, for `expertnet`
-               operator verbs (file permissions guard it)
-      monitor  PAIR fed by libzmq's socket monitor, to log and count
-               connections refused by authentication
+    One thread, one poll loop over these sockets:
+      router       ROUTER, CURVE server, nodes and peer brokers connect
+                   here (tcp)
+      control      ROUTER on ipc:// in the data directory, for `expertnet`
+                   operator verbs (file permissions guard it)
+      web_control  ROUTER on inproc://, the dashboard's questions (only
+                   when the dashboard is on)
+      monitor      PAIR fed by libzmq's socket monitor, to log and count
+                   connections refused by authentication
+      federation   one DEALER per peer broker, this broker's links out
+                   (en_fed adds them to the poller and handles them)
+
+    This file is the loop and its wiring: the sockets, the batch, the
+    timers, and the modules that do the rest. Routing decisions are
+    en_router's; storage is en_bstore's; the links to peer brokers are
+    en_fed's; who may connect is en_enrolled's; the control verbs and the
+    figures they answer with are en_ops's and en_figures's; the dashboard
+    is en_web's.
 
     Group commit. When the router socket is readable we drain up to
     BATCH_MAX messages, process them all inside one transaction (each
@@ -16,17 +28,17 @@
     nothing is acked before it is on disk.
 
     Authentication. zauth admits only CURVE keys whose public certificate
-    is in <datadir>/enrolled (re-read when the directory changes, so
-    enrolling a node needs no restart). The certificate's "name" says
-    which node a key is; a message whose sender frame is another name is
-    refused, so one node cannot speak for another.
+    is in <datadir>/enrolled (en_enrolled; re-read when the directory
+    changes, so enrolling a node needs no restart). The certificate's
+    "name" says which node a key is; a message whose sender frame is
+    another name is refused, so one node cannot speak for another.
 
     The dashboard. en_web serves it over HTTP from a thread of its own
     (libmicrohttpd's), but it owns no state: it asks this loop for every
-    figure it shows, over a second control socket (inproc, polled here
-    with the operator socket), so the store keeps one owner and one
-    thread. Verbs only the dashboard may use (an operator's password
-    hash, API token lookup) are answered on that socket only.
+    figure it shows, over its control socket (inproc, polled here with
+    the operator socket), so the store keeps one owner and one thread.
+    Verbs only the dashboard may use (an operator's password hash, API
+    token lookup) are answered on that socket only (en_ops).
 
     Timers. Open offers carry their deadline in the store; the poll
     timeout is the time to the earliest one. After a start the broker
@@ -36,6 +48,8 @@
 #include "en_broker.h"
 #include "en_web.h"
 #include "en_fed.h"
+#include "en_enrolled.h"
+#include "en_ops.h"
 #include <sodium.h>
 #include <sys/stat.h>
 #include <inttypes.h>
@@ -54,12 +68,8 @@ typedef struct {
     en_clock_t *clock;          //  its clock's offset from ours
 } s_peer_t;
 
-typedef struct {
-    char *name;                 //  node name from the enrolled certificate
-    char *region;               //  the region it was enrolled for (its HELLO must say so)
-    unsigned char sign_key [32];        //  its Ed25519 public key
-    bool can_sign;              //  the certificate carries a sign-key
-} s_enrolled_t;
+//  An enrolled node as the receive path sees it (en_enrolled)
+typedef en_enrollment_t s_enrolled_t;
 
 typedef struct {
     zframe_t *routing_id;       //  where the reply goes
@@ -78,14 +88,8 @@ struct _en_broker_t {
     int64_t clock_alert_ms;     //  warn when a peer's clock is this far off
     bool drift_logged;          //  the system clock moved away from ours: said so
     zcert_t *cert;              //  our CURVE key pair
-    zactor_t *auth;             //  zauth actor (ZAP handler)
-    char *enrolled_dir;         //  <datadir>/enrolled
-    zhashx_t *key_names;        //  enrolled CURVE public key (z85) -> s_enrolled_t
-    char *admitted;             //  the keys zauth admits now, sorted, one string
-    char *admit_dir;            //  zauth's current certificate directory, or NULL
-    uint64_t admit_generation;  //  numbers zauth's directories
+    en_enrolled_t *enrolled;    //  who may connect (and zauth, which admits them)
     en_signer_t *signer;        //  our Ed25519 key: every message we send is signed
-    unsigned char enrolled_fingerprint [16];    //  of enrolled_dir's files when read
     int64_t enrolled_checked;   //  ms of the last look prompted by a refused handshake
     bool check_revoked;         //  the enrolled keys changed: look for revoked nodes
     int64_t refused_logged;     //  ms of the last refused-connection log line
@@ -95,6 +99,7 @@ struct _en_broker_t {
     zsock_t *control;           //  operator socket (ipc)
     zsock_t *web_control;       //  the dashboard's control socket (inproc)
     en_web_t *web;              //  the dashboard (its own thread), or NULL
+    en_ops_t *ops;              //  the control verbs of both control sockets
     en_metrics_t *metrics;      //  counters and latency histograms
     zsock_t *monitor;           //  refused-connection events
     zpoller_t *poller;
@@ -109,6 +114,9 @@ struct _en_broker_t {
     int64_t tags_at;            //  ms TAGS was last computed
     int64_t anchor_ms;          //  how often our log's head goes to the peers
     int64_t next_anchor;        //  ms of the next ANCHOR to the peers
+    int64_t next_flush;         //  ms of the next flush (outbox, TAGS, enrolled/)
+    int64_t next_retry;         //  ms of the next look at the hiaten
+    int64_t next_prune;         //  ms of the next pruning of dedup and access log
     int64_t anchored_seq;       //  head seq last sent to the peers (at start: the head then)
     uint64_t refused;           //  connections refused by authentication
     uint64_t received;          //  messages received
@@ -127,6 +135,10 @@ static void s_refresh_enrolled (en_broker_t *self);
 static void s_flush (en_broker_t *self);
 static json_t *s_network_tags (en_broker_t *self);
 static void s_changed (en_broker_t *self);
+static bool s_peer_enrolled (const char *name, const char *pinned_key, char curve_key [41],
+                             unsigned char sign_key [32], void *arg);
+static json_t *s_live (void *arg);
+static void s_written (void *arg);
 
 static void
 s_peer_destroy (void **item)
@@ -137,16 +149,6 @@ s_peer_destroy (void **item)
     zframe_destroy (&peer->routing_id);
     en_clock_destroy (&peer->clock);
     free (peer);
-    *item = NULL;
-}
-
-static void
-s_enrolled_destroy (void **item)
-{
-    s_enrolled_t *enrolled = (s_enrolled_t *) *item;
-    free (enrolled->name);
-    free (enrolled->region);
-    free (enrolled);
     *item = NULL;
 }
 
@@ -205,89 +207,85 @@ en_broker_reload (en_broker_t *self, zconfig_t *config)
                (long long) en_router_deadline (self->router_sm, "regulier") / 1000);
 }
 
-static bool s_peer_enrolled (const char *name, const char *pinned_key, char curve_key [41],
-                             unsigned char sign_key [32], void *arg);
 
-en_broker_t *
-en_broker_new (zconfig_t *config, char *err, size_t errlen)
+//  Our name, data directory and keys.
+static int
+s_load_identity (en_broker_t *self, char *err, size_t errlen)
 {
-    en_broker_t *self = (en_broker_t *) zmalloc (sizeof (en_broker_t));
-    assert (self);
-    self->name = strdup (zconfig_get (config, "broker/name", "overijssel"));
-    self->endpoint = strdup (zconfig_get (config, "broker/endpoint", "tcp://127.0.0.1:7700"));
-    self->datadir = strdup (zconfig_get (config, "broker/datadir", "run/overijssel"));
-    self->started = en_now_ms ();
-    self->peers = zhashx_new ();
-    zhashx_set_destructor (self->peers, s_peer_destroy);
-    self->replies = zlistx_new ();
-    zlistx_set_destructor (self->replies, s_reply_destroy);
-
     if (!en_name_valid (self->name)) {
         snprintf (err, errlen, "broker/name '%s' is not a valid name", self->name);
-        goto failed;
+        return -1;
     }
     if (en_mkdir_p (self->datadir, 0700)) {
         snprintf (err, errlen, "cannot create data directory %s", self->datadir);
-        goto failed;
+        return -1;
     }
     char path [PATH_MAX];
     snprintf (path, sizeof path, "%s/keys", self->datadir);
     self->cert = en_keys_load_secret (path, self->name, err, errlen);
     if (!self->cert)
-        goto failed;
+        return -1;
     self->signer = en_signer_load (path, self->name, err, errlen);
-    if (!self->signer)
-        goto failed;
-    snprintf (path, sizeof path, "%s/enrolled", self->datadir);
-    en_mkdir_p (path, 0700);
-    self->enrolled_dir = strdup (path);
-    self->key_names = zhashx_new ();
-    zhashx_set_destructor (self->key_names, s_enrolled_destroy);
+    return self->signer ? 0 : -1;
+}
 
-    //  A damaged store is refused (en_db); so is a lost one: the marker
-    //  names the store that lived here
+//  The store. A damaged store is refused (en_db); so is a lost one: the
+//  marker names the store that lived here
+static int
+s_open_store (en_broker_t *self, zconfig_t *config, char *err, size_t errlen)
+{
+    char path [PATH_MAX], marker [PATH_MAX];
     snprintf (path, sizeof path, "%s/broker.db", self->datadir);
-    char marker [PATH_MAX];
     snprintf (marker, sizeof marker, "%s/store.id", self->datadir);
     bool new_store = en_config_bool (config, "broker/new_store", false);
     if (en_db_store_check (path, marker, new_store, err, errlen))
-        goto failed;
+        return -1;
     self->store = en_bstore_new (path, err, errlen);
     if (!self->store
     ||  en_db_store_mark (en_bstore_db (self->store), path, marker, new_store, err, errlen))
-        goto failed;
+        return -1;
     self->store_id = en_db_store_id (en_bstore_db (self->store));
     //  The head is anchored at the peers when it moved: one interval in
     json_t *chain = en_audit_chain (en_bstore_db (self->store));
     self->anchored_seq = en_json_int (chain, "head_seq", -1);
     json_decref (chain);
+    return 0;
+}
+
+//  Routing, its settings, and federation (whose settings are checked
+//  before anything listens).
+static int
+s_start_routing (en_broker_t *self, zconfig_t *config, char *err, size_t errlen)
+{
     self->router_sm = en_router_new (self->store, self->name);
     self->metrics = en_metrics_new ();
     en_router_set_metrics (self->router_sm, self->metrics);
     s_apply_config (self, config);
     self->next_anchor = en_now_ms () + self->anchor_ms;
-    //  Federation settings are checked before anything listens
     self->poller = zpoller_new (NULL);
     self->fed = en_fed_new (self->name, self->store, self->router_sm, self->metrics, self->cert,
                             self->signer, self->poller, s_peer_enrolled, self);
-    if (en_fed_configure (self->fed, config, self->heartbeat_ms, self->retry_ms, err, errlen))
-        goto failed;
+    return en_fed_configure (self->fed, config, self->heartbeat_ms, self->retry_ms, err, errlen);
+}
 
-    //  Authentication first, so no connection slips in unauthenticated:
-    //  zauth starts with the enrolled keys (and no stale directory of an
-    //  earlier run)
-    self->auth = zactor_new (zauth, NULL);
-    snprintf (path, sizeof path, "%s/zauth", self->datadir);
-    zdir_t *stale = zdir_new (path, NULL);
-    if (stale)
-        zdir_remove (stale, true);
-    zdir_destroy (&stale);
-    s_refresh_enrolled (self);
-    if (!self->admit_dir) {
-        snprintf (err, errlen, "cannot prepare the enrolled keys for authentication in %s", path);
-        goto failed;
+//  Authentication first, so no connection slips in unauthenticated:
+//  zauth starts with the enrolled keys.
+static int
+s_start_auth (en_broker_t *self, char *err, size_t errlen)
+{
+    en_error_t error = { 0 };
+    self->enrolled = en_enrolled_new (self->datadir, &error);
+    if (!self->enrolled) {
+        snprintf (err, errlen, "%s", error.reason);
+        return -1;
     }
+    return 0;
+}
 
+//  The node-facing socket, and the monitor of its refused handshakes.
+static int
+s_bind_router (en_broker_t *self, char *err, size_t errlen)
+{
     self->router = zsock_new (ZMQ_ROUTER);
     en_keys_server (self->router, self->cert);
     zsock_set_zap_domain (self->router, "expertnet");
@@ -302,8 +300,21 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
     self->monitor = zsock_new_pair ("inproc://en-broker-monitor");
     if (zsock_bind (self->router, "%s", self->endpoint) < 0) {
         snprintf (err, errlen, "cannot bind %s: %s", self->endpoint, zmq_strerror (zmq_errno ()));
-        goto failed;
+        return -1;
     }
+    return 0;
+}
+
+//  The control verbs, and the operator socket that asks them.
+static int
+s_bind_control (en_broker_t *self, char *err, size_t errlen)
+{
+    en_ops_context_t context = {
+        .name = self->name, .store_id = self->store_id, .endpoint = self->endpoint,
+        .datadir = self->datadir, .started = self->started, .store = self->store,
+        .router = self->router_sm, .fed = self->fed, .enrolled = self->enrolled,
+        .metrics = self->metrics, .live = s_live, .written = s_written, .arg = self };
+    self->ops = en_ops_new (&context);
     self->control = zsock_new (ZMQ_ROUTER);
     zsock_set_linger (self->control, 0);
     mode_t old = umask (0077);
@@ -311,34 +322,69 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
     umask (old);
     if (rc < 0) {
         snprintf (err, errlen, "cannot bind control socket in %s: %s", self->datadir, zmq_strerror (zmq_errno ()));
-        goto failed;
+        return -1;
     }
+    return 0;
+}
+
+//  What the loop waits on (en_fed adds its links itself)
+static int
+s_poll (en_broker_t *self)
+{
     zpoller_add (self->poller, self->router);
     zpoller_add (self->poller, self->control);
     zpoller_add (self->poller, self->monitor);
+    return 0;
+}
 
-    //  The dashboard. It failing to listen is logged and the broker runs
-    //  on: routing matters more than the operators' view of it.
+//  The dashboard. It failing to listen is logged and the broker runs
+//  on: routing matters more than the operators' view of it.
+static int
+s_start_dashboard (en_broker_t *self, zconfig_t *config, char *err, size_t errlen)
+{
     const char *web_address = zconfig_get (config, "web/address", EN_WEB_DEFAULT_ADDRESS);
-    if (!streq (web_address, "off")) {
-        char endpoint [128];
-        snprintf (endpoint, sizeof endpoint, "inproc://en-broker-web-%p", (void *) self);
-        self->web_control = zsock_new (ZMQ_ROUTER);
-        zsock_set_linger (self->web_control, 0);
-        if (zsock_bind (self->web_control, "%s", endpoint) < 0) {
-            snprintf (err, errlen, "cannot bind %s", endpoint);
-            goto failed;
-        }
-        zpoller_add (self->poller, self->web_control);
-        char web_err [256];
-        self->web = en_web_new (config, endpoint, self->name, web_err, sizeof web_err);
-        if (!self->web)
-            zsys_error ("dashboard not started: %s", web_err);
+    if (streq (web_address, "off"))
+        return 0;
+    char endpoint [128];
+    snprintf (endpoint, sizeof endpoint, "inproc://en-broker-web-%p", (void *) self);
+    self->web_control = zsock_new (ZMQ_ROUTER);
+    zsock_set_linger (self->web_control, 0);
+    if (zsock_bind (self->web_control, "%s", endpoint) < 0) {
+        snprintf (err, errlen, "cannot bind %s", endpoint);
+        return -1;
     }
+    zpoller_add (self->poller, self->web_control);
+    char web_err [256];
+    self->web = en_web_new (config, endpoint, self->name, web_err, sizeof web_err);
+    if (!self->web)
+        zsys_error ("dashboard not started: %s", web_err);
+    return 0;
+}
+
+//  err/errlen: the daemon's constructor convention (en_daemon_new_fn).
+en_broker_t *
+en_broker_new (zconfig_t *config, char *err, size_t errlen)
+{
+    en_broker_t *self = (en_broker_t *) zmalloc (sizeof (en_broker_t));
+    assert (self);
+    self->name = strdup (zconfig_get (config, "broker/name", "overijssel"));
+    self->endpoint = strdup (zconfig_get (config, "broker/endpoint", "tcp://127.0.0.1:7700"));
+    self->datadir = strdup (zconfig_get (config, "broker/datadir", "run/overijssel"));
+    self->started = en_now_ms ();
+    self->peers = zhashx_new ();
+    zhashx_set_destructor (self->peers, s_peer_destroy);
+    self->replies = zlistx_new ();
+    zlistx_set_destructor (self->replies, s_reply_destroy);
+    if (s_load_identity (self, err, errlen)
+    ||  s_open_store (self, config, err, errlen)
+    ||  s_start_routing (self, config, err, errlen)
+    ||  s_start_auth (self, err, errlen)
+    ||  s_bind_router (self, err, errlen)
+    ||  s_bind_control (self, err, errlen)
+    ||  s_poll (self)
+    ||  s_start_dashboard (self, config, err, errlen))
+        en_broker_destroy (&self);
     return self;
-failed:
-    en_broker_destroy (&self);
-    return NULL;
 }
 
 void
@@ -356,12 +402,10 @@ en_broker_destroy (en_broker_t **self_p)
             zmq_socket_monitor (zsock_resolve (self->router), NULL, 0);
         zsock_destroy (&self->monitor);
         zsock_destroy (&self->control);
+        en_ops_destroy (&self->ops);
         zsock_destroy (&self->router);
-        zactor_destroy (&self->auth);
-        zhashx_destroy (&self->key_names);
-        free (self->enrolled_dir);
-        free (self->admitted);
-        free (self->admit_dir);
+        //  zauth after the socket it guards
+        en_enrolled_destroy (&self->enrolled);
         free (self->tags_sent);
         zcert_destroy (&self->cert);
         en_signer_destroy (&self->signer);
@@ -449,212 +493,16 @@ s_reply_ack (en_broker_t *self, zframe_t *routing_id, const char *ref)
     s_reply (self, routing_id, en_msg_new ("ACK", self->name, json_pack ("{s:s}", "ref", ref)));
 }
 
-//  Who is enrolled. The broker reads <datadir>/enrolled itself and hands
-//  zauth only a clean copy: one file per distinct key, in a directory
-//  of its own (<datadir>/zauth/<generation>), switched whole with zauth's
-//  CURVE command. zauth's own loader aborts the process on two files
-//  holding one key (zcertstore_insert asserts), so it must never read a
-//  directory an operator can leave a stray copy in.
-//
-//  What counts as enrolled: every regular file below enrolled/ whose
-//  name does not start with '.' (a file being written, an editor's swap
-//  file) or end in "_secret", that loads as a certificate with a valid
-//  name. Files are read in name order; a key met again (a backup copy,
-//  the same node under two names) is skipped with a log line, as is a
-//  file that is not a certificate. One name has one key: enrolled/NAME.cert
-//  (the file `expertnet enroll` writes) wins over any other file naming
-//  that node; among others, the first in name order. The certificate's "region" (written by
-//  `expertnet enroll`) is the only region that node may speak for; an
-//  older enrollment without one is bound to the node's own name.
-//
-//  Re-read when the tree changes (any file's path, inode, size or change
-//  time, see s_tree_fingerprint): once per batch, so a revocation applies to the next message
-//  even on an open connection, on the flush timer, and after a refused
-//  handshake, so a node enrolled a moment ago gets in on its next try.
-
-//  Point zauth at a new directory holding exactly the keys in key_names.
-//  Returns 0, or -1 (logged) keeping the previous directory.
-static int
-s_admit (en_broker_t *self)
-{
-    char dir [PATH_MAX];
-    snprintf (dir, sizeof dir, "%s/zauth/%llu", self->datadir,
-              (unsigned long long) ++self->admit_generation);
-    if (en_mkdir_p (dir, 0700)) {
-        zsys_error ("cannot create %s: %s; admitted keys unchanged", dir, strerror (errno));
-        return -1;
-    }
-    for (s_enrolled_t *enrolled = (s_enrolled_t *) zhashx_first (self->key_names); enrolled;
-         enrolled = (s_enrolled_t *) zhashx_next (self->key_names)) {
-        const char *key = (const char *) zhashx_cursor (self->key_names);
-        unsigned char public_key [32];
-        zmq_z85_decode (public_key, key);
-        zcert_t *cert = zcert_new_from (public_key, (unsigned char [32]) { 0 });
-        char hex [65], path [PATH_MAX + 80];
-        sodium_bin2hex (hex, sizeof hex, public_key, sizeof public_key);
-        snprintf (path, sizeof path, "%s/%s.cert", dir, hex);
-        int rc = zcert_save_public (cert, path);
-        zcert_destroy (&cert);
-        if (rc) {
-            zsys_error ("cannot write %s; admitted keys unchanged", path);
-            zdir_t *partial = zdir_new (dir, NULL);
-            if (partial)
-                zdir_remove (partial, true);
-            zdir_destroy (&partial);
-            return -1;
-        }
-    }
-    zstr_sendx (self->auth, "CURVE", dir, NULL);
-    zsock_wait (self->auth);
-    if (self->admit_dir) {
-        zdir_t *old = zdir_new (self->admit_dir, NULL);
-        if (old)
-            zdir_remove (old, true);
-        zdir_destroy (&old);
-    }
-    free (self->admit_dir);
-    self->admit_dir = strdup (dir);
-    return 0;
-}
-
-//  A fingerprint of the tree: each file's path, inode, size and change
-//  time in nanoseconds. A certificate renamed into place has a new inode,
-//  so even a replacement of the same size within the same second shows.
-static void
-s_tree_fingerprint (zfile_t **files, unsigned char fingerprint [16])
-{
-    crypto_generichash_state state;
-    crypto_generichash_init (&state, NULL, 0, 16);
-    for (int i = 0; files && files [i]; i++) {
-        const char *path = zfile_filename (files [i], NULL);
-        struct stat info;
-        if (stat (path, &info))
-            memset (&info, 0, sizeof info);
-        int64_t fields [4] = { (int64_t) info.st_ino, (int64_t) info.st_size,
-                               (int64_t) info.st_ctim.tv_sec, (int64_t) info.st_ctim.tv_nsec };
-        crypto_generichash_update (&state, (const unsigned char *) path, strlen (path) + 1);
-        crypto_generichash_update (&state, (const unsigned char *) fields, sizeof fields);
-    }
-    crypto_generichash_final (&state, fingerprint, 16);
-}
-
-static bool
-s_hidden (const char *path)
-{
-    const char *base = strrchr (path, '/');
-    return (base ? base [1] : path [0]) == '.';
-}
-
+//  Who is enrolled: en_enrolled reads <datadir>/enrolled and keeps zauth
+//  admitting exactly those keys. Re-read once per batch (a revocation
+//  applies to the next message even on an open connection), on the flush
+//  timer, and after a refused handshake (a node enrolled a moment ago
+//  gets in on its next try); when it was re-read, look for revoked nodes.
 static void
 s_refresh_enrolled (en_broker_t *self)
 {
-    zdir_t *dir = zdir_new (self->enrolled_dir, NULL);
-    if (!dir)
-        return;
-    zfile_t **files = zdir_flatten (dir);
-    unsigned char fingerprint [16];
-    s_tree_fingerprint (files, fingerprint);
-    if (self->admitted && sodium_memcmp (fingerprint, self->enrolled_fingerprint, sizeof fingerprint) == 0) {
-        zdir_flatten_free (&files);
-        zdir_destroy (&dir);
-        return;
-    }
-    memcpy (self->enrolled_fingerprint, fingerprint, sizeof fingerprint);
-    zhashx_purge (self->key_names);
-    //  Two passes: first the files `expertnet enroll` writes
-    //  (enrolled/NAME.cert), so that one counts when another file names
-    //  the same node with another key (an old backup must not keep a
-    //  replaced key admitted); then every other file.
-    size_t prefix = strlen (self->enrolled_dir) + 1;
-    for (int pass = 0; pass < 2; pass++)
-    for (int i = 0; files && files [i]; i++) {
-        const char *filename = zfile_filename (files [i], NULL);
-        const char *shown = strlen (filename) > prefix ? filename + prefix : filename;
-        if (s_hidden (filename) || (strlen (filename) >= 7 && streq (filename + strlen (filename) - 7, "_secret"))
-        ||  !zfile_is_regular (files [i]))
-            continue;
-        char err [256];
-        zcert_t *cert = en_keys_load_public (filename, err, sizeof err);
-        const char *name = cert ? zcert_meta (cert, "name") : NULL;
-        bool canonical = en_name_valid (name) && strlen (shown) == strlen (name) + 5
-                      && strncmp (shown, name, strlen (name)) == 0 && streq (shown + strlen (name), ".cert");
-        if (canonical != (pass == 0)) {
-            zcert_destroy (&cert);
-            continue;
-        }
-        const char *region = cert ? zcert_meta (cert, "region") : NULL;
-        s_enrolled_t *same = cert ? (s_enrolled_t *) zhashx_lookup (self->key_names, zcert_public_txt (cert)) : NULL;
-        const char *other_key = NULL;
-        for (s_enrolled_t *enrolled = (s_enrolled_t *) zhashx_first (self->key_names); enrolled && name;
-             enrolled = (s_enrolled_t *) zhashx_next (self->key_names))
-            if (streq (enrolled->name, name))
-                other_key = (const char *) zhashx_cursor (self->key_names);
-        if (!cert)
-            zsys_warning ("enrolled/%s is not a certificate; ignored", shown);
-        else
-        if (!en_name_valid (name))
-            zsys_warning ("enrolled certificate %s has no valid name; ignored", shown);
-        else
-        if (region && !en_name_valid (region))
-            zsys_warning ("enrolled certificate %s has an invalid region; ignored", shown);
-        else
-        if (same)
-            zsys_warning ("enrolled/%s holds the key already enrolled as '%s' (a copy?); ignored", shown, same->name);
-        else
-        if (other_key)
-            zsys_warning ("enrolled/%s holds another key for '%s' than the one enrolled (%s); ignored",
-                          shown, name, other_key);
-        else {
-            s_enrolled_t *enrolled = (s_enrolled_t *) zmalloc (sizeof (s_enrolled_t));
-            enrolled->name = strdup (name);
-            enrolled->region = strdup (region ? region : name);
-            enrolled->can_sign = en_keys_sign_key (cert, enrolled->sign_key) == 0;
-            if (!enrolled->can_sign)
-                zsys_warning ("enrolled certificate %s has no sign-key: its messages will be refused "
-                              "(make new keys with 'expertnet keygen')", shown);
-            zhashx_insert (self->key_names, zcert_public_txt (cert), enrolled);
-        }
-        zcert_destroy (&cert);
-    }
-    if (files)
-        zdir_flatten_free (&files);
-    zdir_destroy (&dir);
-    //  zauth's directory changes only when the set of keys does
-    zlistx_t *keys = zhashx_keys (self->key_names);
-    zlistx_set_comparator (keys, (zlistx_comparator_fn *) strcmp);
-    zlistx_sort (keys);
-    char *admitted = strdup ("");
-    for (const char *key = (const char *) zlistx_first (keys); key; key = (const char *) zlistx_next (keys)) {
-        char *longer = zsys_sprintf ("%s%s,", admitted, key);
-        free (admitted);
-        admitted = longer;
-    }
-    zlistx_destroy (&keys);
-    self->check_revoked = true;
-    if (self->admitted && streq (admitted, self->admitted))
-        free (admitted);
-    else
-    if (s_admit (self) == 0) {
-        free (self->admitted);
-        self->admitted = admitted;
-        zsys_info ("%zu node key(s) enrolled", zhashx_size (self->key_names));
-    }
-    else {
-        free (admitted);
-        //  Try again next time round
-        memset (self->enrolled_fingerprint, 0, sizeof self->enrolled_fingerprint);
-    }
-}
-
-//  Is a node of this name enrolled now?
-static bool
-s_name_enrolled (en_broker_t *self, const char *name)
-{
-    for (s_enrolled_t *enrolled = (s_enrolled_t *) zhashx_first (self->key_names); enrolled;
-         enrolled = (s_enrolled_t *) zhashx_next (self->key_names))
-        if (streq (enrolled->name, name))
-            return true;
-    return false;
+    if (en_enrolled_refresh (self->enrolled))
+        self->check_revoked = true;
 }
 
 //  Revocation takes effect on everything, not only on the next message:
@@ -667,7 +515,7 @@ s_withdraw_revoked (en_broker_t *self)
     self->check_revoked = false;
     for (s_peer_t *peer = (s_peer_t *) zhashx_first (self->peers); peer;
          peer = (s_peer_t *) zhashx_next (self->peers))
-        if (peer->region && !s_name_enrolled (self, peer->name)) {
+        if (peer->region && !en_enrolled_has_name (self->enrolled, peer->name)) {
             zsys_warning ("node %s is no longer enrolled: its session ends", peer->name);
             zstr_free (&peer->region);
             zframe_destroy (&peer->routing_id);
@@ -678,10 +526,12 @@ s_withdraw_revoked (en_broker_t *self)
     json_t *name;
     json_array_foreach (nodes, index, name) {
         const char *node = json_string_value (name);
-        if (s_name_enrolled (self, node) || en_fed_is_peer (self->fed, node))
+        if (en_enrolled_has_name (self->enrolled, node) || en_fed_is_peer (self->fed, node))
             continue;
-        if (en_db_begin (db))
+        if (en_db_begin (db)) {
+            self->check_revoked = true;         //  again next time round
             break;
+        }
         if (en_router_node_revoked (self->router_sm, node) < 0 || en_db_commit (db)) {
             en_db_rollback (db);
             self->check_revoked = true;         //  again next time round
@@ -698,8 +548,7 @@ s_withdraw_revoked (en_broker_t *self)
 static s_enrolled_t *
 s_enrolled (en_broker_t *self, zframe_t *frame)
 {
-    const char *key = zframe_meta (frame, "User-Id");
-    return key ? (s_enrolled_t *) zhashx_lookup (self->key_names, key) : NULL;
+    return en_enrolled_lookup (self->enrolled, zframe_meta (frame, "User-Id"));
 }
 
 //  The enrolled certificate named like a peer broker (en_fed_enrolled_fn).
@@ -709,17 +558,7 @@ s_peer_enrolled (const char *name, const char *pinned_key, char curve_key [41],
 {
     en_broker_t *self = (en_broker_t *) arg;
     s_refresh_enrolled (self);
-    for (s_enrolled_t *enrolled = (s_enrolled_t *) zhashx_first (self->key_names); enrolled;
-         enrolled = (s_enrolled_t *) zhashx_next (self->key_names)) {
-        const char *key = (const char *) zhashx_cursor (self->key_names);
-        if (streq (enrolled->name, name) && enrolled->can_sign
-        &&  (!pinned_key || streq (pinned_key, key))) {
-            snprintf (curve_key, 41, "%s", key);
-            memcpy (sign_key, enrolled->sign_key, 32);
-            return true;
-        }
-    }
-    return false;
+    return en_enrolled_peer (self->enrolled, name, pinned_key, curve_key, sign_key) == 0;
 }
 
 //  Our own log's head, anchored at every peer broker: through the
@@ -1218,582 +1057,114 @@ s_handle_monitor (en_broker_t *self)
     zmsg_destroy (&event);
 }
 
-//  Operator status: nodes with liveness and queue depth, and counts.
+//  The live sessions and counters, for en_figures (en_ops_live_fn)
 static json_t *
-s_status (en_broker_t *self)
+s_live (void *arg)
 {
-    json_t *nodes = json_array ();
+    en_broker_t *self = (en_broker_t *) arg;
+    json_t *sessions = json_object ();
     for (s_peer_t *peer = (s_peer_t *) zhashx_first (self->peers); peer;
-         peer = (s_peer_t *) zhashx_next (self->peers))
-        if (!en_fed_is_peer (self->fed, peer->name))
-            json_array_append_new (nodes, json_pack ("{s:s, s:s?, s:b, s:b, s:I, s:I, s:o}",
-            "name", peer->name, "region", peer->region,
-            "connected", s_peer_connected (self, peer), "enrolled", s_name_enrolled (self, peer->name),
-            "last_seen", (json_int_t) peer->last_seen,
-            "outbox", (json_int_t) en_outbox_depth (en_bstore_outbox (self->store), peer->name),
-            "clock", en_clock_status (peer->clock)));
-    //  Who may connect, and the region each node is bound to
-    json_t *enrolled_list = json_array ();
-    for (s_enrolled_t *enrolled = (s_enrolled_t *) zhashx_first (self->key_names); enrolled;
-         enrolled = (s_enrolled_t *) zhashx_next (self->key_names)) {
-        bool is_peer = en_fed_is_peer (self->fed, enrolled->name);
-        json_array_append_new (enrolled_list, json_pack ("{s:s, s:s?, s:s, s:b}",
-            "name", enrolled->name, "region", is_peer ? NULL : enrolled->region,
-            "key", (const char *) zhashx_cursor (self->key_names), "peer_broker", is_peer));
+         peer = (s_peer_t *) zhashx_next (self->peers)) {
+        json_t *session = json_object ();
+        if (peer->region)
+            json_object_set_new (session, "region", json_string (peer->region));
+        json_object_set_new (session, "connected", json_boolean (s_peer_connected (self, peer)));
+        json_object_set_new (session, "last_seen", json_integer (peer->last_seen));
+        json_object_set_new (session, "clock", en_clock_status (peer->clock));
+        if (en_clock_known (peer->clock))
+            json_object_set_new (session, "clock_offset_ms", json_integer (en_clock_offset (peer->clock)));
+        json_object_set_new (sessions, peer->name, session);
     }
-    json_t *status = en_bstore_counts (self->store);
-    json_object_set_new (status, "enrolled", enrolled_list);
-    json_object_set_new (status, "broker", json_string (self->name));
-    json_object_set_new (status, "store", json_string (self->store_id));
-    json_object_set_new (status, "endpoint", json_string (self->endpoint));
-    json_object_set_new (status, "version", json_string (EXPERTNET_VERSION));
-    json_object_set_new (status, "started", json_integer (self->started));
-    json_object_set_new (status, "nodes", nodes);
-    json_object_set_new (status, "links", en_fed_status (self->fed));
-    json_object_set_new (status, "messages_received", json_integer ((json_int_t) self->received));
-    json_object_set_new (status, "messages_refused", json_integer ((json_int_t) self->rejected));
-    json_object_set_new (status, "connections_refused", json_integer ((json_int_t) self->refused));
-    json_object_set_new (status, "pii_guard", en_router_pii_counts (self->router_sm));
-    return status;
+    return json_pack ("{s:o, s:I, s:I, s:I}", "sessions", sessions, "received", (json_int_t) self->received,
+                      "rejected", (json_int_t) self->rejected, "refused", (json_int_t) self->refused);
 }
 
-//  Nodes known to the store, with liveness from this run's connections.
-static json_t *
-s_nodes (en_broker_t *self, int64_t *connected)
+//  An operator's action queued messages: out they go (en_ops_written_fn)
+static void
+s_written (void *arg)
 {
-    json_t *nodes = en_bstore_nodes (self->store);
-    size_t index;
-    json_t *node;
-    *connected = 0;
-    json_array_foreach (nodes, index, node) {
-        s_peer_t *peer = (s_peer_t *) zhashx_lookup (self->peers, en_json_str (node, "name"));
-        bool up = s_peer_connected (self, peer);
-        *connected += up;
-        json_object_set_new (node, "connected", json_boolean (up));
-        json_object_set_new (node, "enrolled", json_boolean (s_name_enrolled (self, en_json_str (node, "name"))));
-        json_object_set_new (node, "outbox", json_integer (
-            en_outbox_depth (en_bstore_outbox (self->store), en_json_str (node, "name"))));
-        if (peer && peer->last_seen)
-            json_object_set_new (node, "last_seen", json_integer (peer->last_seen));
-        if (peer && en_clock_known (peer->clock))
-            json_object_set_new (node, "clock_offset_ms", json_integer (en_clock_offset (peer->clock)));
-    }
-    return nodes;
+    s_flush ((en_broker_t *) arg);
 }
 
-//  Experts available now (present, with a free place) and in total, by
-//  role and by expertise tag.
-static json_t *
-s_experts_available (json_t *experts, int64_t now)
+//  One socket is readable: the batch, a federation link, a control
+//  request, or a refused handshake.
+static void
+s_handle_socket (en_broker_t *self, zsock_t *which)
 {
-    json_t *by_role = json_object ();
-    json_t *by_tag = json_object ();
-    int64_t total = 0, available = 0;
-    size_t index;
-    json_t *expert;
-    json_array_foreach (experts, index, expert) {
-        bool free_now = en_json_int (expert, "absent_until", 0) <= now
-            && en_json_int (expert, "load", 0) + en_json_int (expert, "reserved", 0)
-               < en_json_int (expert, "capacity", 0);
-        total++;
-        available += free_now;
-        json_t *counts [2] = { by_role, by_tag };
-        const char *role = en_json_str (expert, "role");
-        json_t *tags = json_object_get (expert, "expertise");
-        for (size_t k = 0; k <= json_array_size (tags); k++) {
-            //  k == 0: the role; then each tag
-            const char *key = k == 0 ? role : json_string_value (json_array_get (tags, k - 1));
-            json_t *table = counts [k == 0 ? 0 : 1];
-            if (!key)
-                continue;
-            json_t *entry = json_object_get (table, key);
-            if (!entry) {
-                entry = json_pack ("{s:i, s:i}", "total", 0, "available", 0);
-                json_object_set_new (table, key, entry);
-            }
-            json_object_set_new (entry, "total", json_integer (en_json_int (entry, "total", 0) + 1));
-            json_object_set_new (entry, "available",
-                                 json_integer (en_json_int (entry, "available", 0) + free_now));
-        }
+    if (which == self->router)
+        s_process_batch (self);
+    else
+    if (en_fed_handle (self->fed, which))
+        self->tags_dirty = true;
+    else
+    if (which == self->control || which == self->web_control) {
+        en_ops_handle (self->ops, which, which == self->web_control);
+        self->tags_dirty = true;        //  an operator may have moved a request
     }
-    return json_pack ("{s:I, s:I, s:o, s:o}", "total", (json_int_t) total,
-                      "available", (json_int_t) available, "by_role", by_role, "by_tag", by_tag);
+    else
+    if (which == self->monitor)
+        s_handle_monitor (self);
 }
 
-//  Everything the dashboard's overview shows, in one answer.
-static json_t *
-s_overview (en_broker_t *self)
+//  Our clock is the one we started with (en_clock): say once when the
+//  system's has moved away from it
+static void
+s_check_drift (en_broker_t *self)
+{
+    bool drifted = llabs (en_clock_drift_ms ()) > self->clock_alert_ms;
+    if (drifted && !self->drift_logged)
+        zsys_warning ("the system clock moved %+.1f s since this broker started; deadlines and timestamps "
+                      "keep the clock of the start (restart the broker to take the new time)",
+                      en_clock_drift_ms () / 1000.0);
+    self->drift_logged = drifted;
+}
+
+//  What is due now: offers to expire (deadline, 0 if none), hiaten to
+//  route again, the flush, our log's head for the peers, pruning. Nothing
+//  expires or is routed again before earliest (the grace after a start,
+//  or the backoff of a failing expiry).
+static void
+s_timers (en_broker_t *self, int64_t deadline, int64_t earliest)
 {
     int64_t now = en_now_ms ();
-    int64_t connected = 0;
-    json_t *overview = en_bstore_counts (self->store);
-    json_t *nodes = s_nodes (self, &connected);
-    json_object_set_new (overview, "now", json_integer (now));
-    json_object_set_new (overview, "broker", json_string (self->name));
-    json_object_set_new (overview, "version", json_string (EXPERTNET_VERSION));
-    json_object_set_new (overview, "started", json_integer (self->started));
-    json_object_set_new (overview, "nodes_connected", json_integer (connected));
-    json_object_set_new (overview, "nodes", nodes);
-
-    json_t *requests = en_bstore_requests_open (self->store, 200);
-    size_t index;
-    json_t *request;
-    json_array_foreach (requests, index, request) {
-        json_t *summary = json_object_get (request, "summary");
-        json_object_set (request, "expertise", json_object_get (summary, "expertise"));
-        json_object_del (request, "summary");
-        json_object_set_new (request, "age_ms", json_integer (now - en_json_int (request, "created", now)));
+    if (deadline > 0 && deadline <= now && now >= earliest)
+        s_expire (self);
+    //  What a hiaat lacked may have appeared (a link up, an advert, an
+    //  expert published or back, a place freed): look every second
+    if (now >= self->next_retry && now >= earliest)
+        self->next_retry = now + (s_retry_hiaten (self) ? 30000 : 1000);
+    if (now >= self->next_flush) {
+        s_check_drift (self);
+        s_refresh_enrolled (self);
+        s_send_tags (self);
+        s_flush (self);
+        self->next_flush = now + self->retry_ms / 2;
     }
-    json_object_set_new (overview, "requests_open", requests);
-
-    json_t *offers = en_bstore_offers_pending (self->store);
-    json_t *offer;
-    json_array_foreach (offers, index, offer)
-        json_object_set_new (offer, "left_ms", json_integer (en_json_int (offer, "deadline", now) - now));
-    json_object_set_new (overview, "offers", offers);
-    json_object_set_new (overview, "hiaten_list", en_bstore_hiaten_recent (self->store, 20));
-    json_t *experts = en_bstore_experts (self->store);
-    json_object_set_new (overview, "experts", s_experts_available (experts, now));
-    json_decref (experts);
-    //  Links to the brokers of other provinces (en_fed)
-    json_object_set_new (overview, "federation", en_fed_status (self->fed));
-    return overview;
-}
-
-//  Counters and histograms of this run, and gauges read now.
-static json_t *
-s_metrics (en_broker_t *self)
-{
-    json_t *families = en_metrics_json (self->metrics);
-    json_t *counts = en_bstore_counts (self->store);
-    const char *key;
-    json_t *value;
-
-    json_t *gauge = en_metrics_gauge (families, "expertnet_requests",
-                                      "Requests in the store, by state.");
-    json_object_foreach (json_object_get (counts, "requests_by_state"), key, value)
-        en_metrics_sample (gauge, "state", key, (double) json_integer_value (value));
-    gauge = en_metrics_gauge (families, "expertnet_requests_open",
-                              "Requests not closed and not a hiaat, by urgency.");
-    for (int i = 0; en_vocab_urgency [i]; i++)
-        en_metrics_sample (gauge, "urgency", en_vocab_urgency [i], (double) en_json_int (
-            json_object_get (counts, "open_by_urgency"), en_vocab_urgency [i], 0));
-    gauge = en_metrics_gauge (families, "expertnet_offers_open", "Offers waiting for an answer.");
-    en_metrics_sample (gauge, NULL, NULL, (double) en_json_int (counts, "offers_open", 0));
-    gauge = en_metrics_gauge (families, "expertnet_hiaten", "Requests recorded as a hiaat (nobody could take them).");
-    en_metrics_sample (gauge, NULL, NULL, (double) en_json_int (counts, "hiaten", 0));
-    gauge = en_metrics_gauge (families, "expertnet_experts_active", "Experts published by the nodes, by role.");
-    json_object_foreach (json_object_get (counts, "experts_by_role"), key, value)
-        en_metrics_sample (gauge, "role", key, (double) json_integer_value (value));
-
-    int64_t connected = 0;
-    json_t *nodes = s_nodes (self, &connected);
-    gauge = en_metrics_gauge (families, "expertnet_nodes_connected", "Nodes heard from within three heartbeats.");
-    en_metrics_sample (gauge, NULL, NULL, (double) connected);
-    gauge = en_metrics_gauge (families, "expertnet_nodes_known", "Nodes that ever said HELLO to this broker.");
-    en_metrics_sample (gauge, NULL, NULL, (double) json_array_size (nodes));
-    gauge = en_metrics_gauge (families, "expertnet_outbox_depth",
-                              "Messages queued for a node and not yet acknowledged, by node.");
-    size_t index;
-    json_t *node;
-    json_array_foreach (nodes, index, node)
-        en_metrics_sample (gauge, "node", en_json_str (node, "name"), (double) en_json_int (node, "outbox", 0));
-    json_t *offsets = en_metrics_gauge (families, "expertnet_clock_offset_seconds",
-                                        "Measured clock offset of a node or peer broker (its clock minus ours), by peer.");
-    json_array_foreach (nodes, index, node)
-        if (json_is_integer (json_object_get (node, "clock_offset_ms")))
-            en_metrics_sample (offsets, "peer", en_json_str (node, "name"), en_json_int (node, "clock_offset_ms", 0) / 1000.0);
-    json_decref (nodes);
-
-    //  Federation links: up (and delivering), queue, round trip
-    json_t *links = en_fed_status (self->fed);
-    json_t *up = en_metrics_gauge (families, "expertnet_federation_link_up",
-                                   "1 when the link to a peer broker is up and not blocked, by peer.");
-    json_t *queue = en_metrics_gauge (families, "expertnet_federation_queue_depth",
-                                      "Messages queued on disk for a peer broker, by peer.");
-    json_t *rtt = en_metrics_gauge (families, "expertnet_federation_rtt_seconds",
-                                    "Last PING round trip to a peer broker, by peer.");
-    json_t *link;
-    json_array_foreach (links, index, link) {
-        const char *peer = en_json_str (link, "peer");
-        en_metrics_sample (up, "peer", peer, streq (en_json_str (link, "state"), "up") ? 1 : 0);
-        en_metrics_sample (queue, "peer", peer, (double) en_json_int (link, "queue", 0));
-        if (json_is_integer (json_object_get (link, "rtt_ms")))
-            en_metrics_sample (rtt, "peer", peer, en_json_int (link, "rtt_ms", 0) / 1000.0);
-        json_t *clock = json_object_get (link, "clock");
-        if (json_is_object (clock))
-            en_metrics_sample (offsets, "peer", peer, en_json_int (clock, "offset_ms", 0) / 1000.0);
+    if (now >= self->next_anchor && now >= earliest) {
+        s_anchor_peers (self);
+        self->next_anchor = now + self->anchor_ms;
     }
-    json_decref (links);
-
-    //  Store size: the database and its write-ahead log
-    double bytes = 0;
-    const char *suffixes [] = { "", "-wal", NULL };
-    for (int i = 0; suffixes [i]; i++) {
-        char path [PATH_MAX];
-        struct stat info;
-        snprintf (path, sizeof path, "%s/broker.db%s", self->datadir, suffixes [i]);
-        if (stat (path, &info) == 0)
-            bytes += (double) info.st_size;
+    if (now >= self->next_prune) {
+        //  Dedup records outlive any retransmission by far
+        en_seen_prune (en_bstore_db (self->store), now - 30LL * 86400 * 1000);
+        en_audit_prune (en_bstore_db (self->store), now - self->audit_retention_ms);
+        en_bstore_anchors_prune (self->store, now - self->audit_retention_ms);
+        self->next_prune = now + 3600 * 1000;
     }
-    gauge = en_metrics_gauge (families, "expertnet_store_bytes", "Size of the broker's database and its write-ahead log.");
-    en_metrics_sample (gauge, NULL, NULL, bytes);
-    gauge = en_metrics_gauge (families, "expertnet_start_time_seconds", "When this broker process started (Unix time).");
-    en_metrics_sample (gauge, NULL, NULL, self->started / 1000.0);
-    json_decref (counts);
-    return families;
-}
-
-//  Operator actions and password changes write: each in its own
-//  transaction, then the messages they queued go out.
-static json_t *
-s_operator_action (en_broker_t *self, const char *action, json_t *args, int *code, const char **failure,
-                   char *reason_buf, size_t reason_size)
-{
-    const char *operator_name = en_json_str (args, "operator") ?: en_json_str (args, "_user");
-    en_db_t *db = en_bstore_db (self->store);
-    en_error_t error;
-    if (en_db_begin (db)) {
-        *code = EN_ERR_INTERNAL;
-        *failure = "store error";
-        return NULL;
-    }
-    if (en_router_operator (self->router_sm, operator_name, action, en_json_str (args, "request"),
-                            en_json_str (args, "reason"), &error)) {
-        en_db_rollback (db);
-        *code = error.code;
-        snprintf (reason_buf, reason_size, "%s", error.reason);
-        *failure = reason_buf;
-        return NULL;
-    }
-    if (en_db_commit (db)) {
-        en_db_rollback (db);
-        *code = EN_ERR_INTERNAL;
-        *failure = "store error";
-        return NULL;
-    }
-    s_flush (self);
-    json_t *request = en_bstore_request (self->store, en_json_str (args, "request"));
-    json_object_set_new (request, "events", en_bstore_events (self->store, en_json_str (args, "request")));
-    json_object_set_new (request, "offers_open", en_bstore_offers_open (self->store, en_json_str (args, "request"), 0));
-    return request;
-}
-
-//  Operators of the dashboard: names as elsewhere, passwords hashed with
-//  Argon2id (crypto_pwhash_str, interactive limits: a login costs the
-//  web thread about a tenth of a second; this loop hashes only when an
-//  operator is added or changes a password).
-static json_t *
-s_operator_add (en_broker_t *self, json_t *args, int *code, const char **failure)
-{
-    const char *name = en_json_str (args, "name");
-    const char *password = en_json_str (args, "password");
-    bool replace = json_is_true (json_object_get (args, "replace"));
-    if (!en_name_valid (name)) {
-        *code = EN_ERR_INVALID;
-        *failure = "field 'name' must be a name: 1 to 63 of a-z, 0-9 and '-'";
-        return NULL;
-    }
-    if (!password || strlen (password) < 10 || strlen (password) > 1024) {
-        *code = EN_ERR_INVALID;
-        *failure = "field 'password' must be 10 to 1024 bytes";
-        return NULL;
-    }
-    char hash [crypto_pwhash_STRBYTES];
-    if (crypto_pwhash_str (hash, password, strlen (password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                           crypto_pwhash_MEMLIMIT_INTERACTIVE)) {
-        *code = EN_ERR_INTERNAL;
-        *failure = "out of memory hashing the password";
-        return NULL;
-    }
-    int rc = en_bstore_operator_put (self->store, name, hash, replace);
-    sodium_memzero (hash, sizeof hash);
-    if (rc == 1) {
-        *code = replace ? EN_ERR_NOT_FOUND : EN_ERR_CONFLICT;
-        *failure = replace ? "no such operator" : "operator exists (give replace to set a new password)";
-        return NULL;
-    }
-    if (rc) {
-        *code = EN_ERR_INTERNAL;
-        *failure = "store error";
-        return NULL;
-    }
-    en_audit_entry_t entry = { .event = replace ? "operator.password" : "operator.add",
-        .actor = en_json_str (args, "_user") ?: self->name, .on_behalf = name,
-        .action = replace ? "update" : "create", .outcome = "ok" };
-    en_audit_append (en_bstore_db (self->store), &entry);
-    zsys_info ("dashboard operator %s %s", name, replace ? "has a new password" : "added");
-    json_t *result = en_bstore_operator (self->store, name);
-    json_object_del (result, "pwhash");
-    return result;
-}
-
-//  An API token: 256 random bits as 64 hex characters, shown once; the
-//  store keeps its BLAKE2b-256 hash.
-static json_t *
-s_token_add (en_broker_t *self, json_t *args, int *code, const char **failure)
-{
-    const char *name = en_json_str (args, "operator") ?: en_json_str (args, "name");
-    json_t *record = name ? en_bstore_operator (self->store, name) : NULL;
-    if (!record) {
-        *code = EN_ERR_NOT_FOUND;
-        *failure = "no such operator";
-        return NULL;
-    }
-    json_decref (record);
-    unsigned char raw [32], digest [32];
-    randombytes_buf (raw, sizeof raw);
-    char token [65], hash [65], id [16] = "t-";
-    sodium_bin2hex (token, sizeof token, raw, sizeof raw);
-    crypto_generichash (digest, sizeof digest, (unsigned char *) token, 64, NULL, 0);
-    sodium_bin2hex (hash, sizeof hash, digest, sizeof digest);
-    en_random_hex (id + 2, 8);
-    sodium_memzero (raw, sizeof raw);
-    if (en_bstore_token_add (self->store, id, name, hash)) {
-        sodium_memzero (token, sizeof token);
-        *code = EN_ERR_INTERNAL;
-        *failure = "store error";
-        return NULL;
-    }
-    en_audit_entry_t entry = { .event = "operator.token", .actor = en_json_str (args, "_user") ?: self->name,
-        .on_behalf = name, .action = "create", .outcome = "ok", .detail = id };
-    en_audit_append (en_bstore_db (self->store), &entry);
-    zsys_info ("API token %s added for operator %s", id, name);
-    json_t *result = json_pack ("{s:s, s:s, s:s}", "id", id, "operator", name, "token", token);
-    sodium_memzero (token, sizeof token);
-    return result;
-}
-
-static void
-s_handle_control (en_broker_t *self, zsock_t *sock)
-{
-    //  The dashboard's socket may use the verbs that hand out secrets'
-    //  hashes; the operator socket may not need them and does not get them
-    bool internal = sock == self->web_control;
-    zframe_t *routing_id;
-    char *verb;
-    json_t *args;
-    if (en_control_recv (sock, &routing_id, &verb, &args))
-        return;
-    json_t *result = NULL;
-    const char *failure = NULL;
-    char reason [300];
-    int code = EN_ERR_BAD_REQUEST;
-    if (streq (verb, "status"))
-        result = s_status (self);
-    else
-    if (streq (verb, "requests"))
-        result = en_bstore_requests (self->store, en_json_str (args, "state"),
-                                     (int) en_json_int (args, "limit", 100));
-    else
-    if (streq (verb, "request")) {
-        const char *id = en_json_str (args, "id");
-        result = id ? en_bstore_request (self->store, id) : NULL;
-        if (result) {
-            json_object_set_new (result, "events", en_bstore_events (self->store, id));
-            json_object_set_new (result, "offers_open", en_bstore_offers_open (self->store, id, 0));
-            //  An operator looking at a request in the dashboard is an
-            //  access to that case: logged with who looked
-            const char *viewer = en_json_str (args, "operator");
-            if (internal && viewer) {
-                en_audit_entry_t entry = { .event = "request.view", .case_id = id, .actor = viewer,
-                    .action = "read", .outcome = "ok", .detail = "operator" };
-                en_audit_append (en_bstore_db (self->store), &entry);
-            }
-        }
-        else {
-            failure = "no such request";
-            code = EN_ERR_NOT_FOUND;
-        }
-    }
-    else
-    if (streq (verb, "report")) {
-        //  Aggregated and suppressed here: only the report leaves the broker
-        json_t *cases = en_bstore_report_cases (self->store);
-        json_t *input = json_array ();
-        size_t index;
-        json_t *row;
-        json_array_foreach (cases, index, row) {
-            json_t *phases = json_object_get (row, "phases");
-            json_t *summary = json_object_get (row, "summary");
-            json_t *item = json_is_object (summary) ? json_deep_copy (summary) : json_object ();
-            json_object_set (item, "region", json_object_get (row, "region"));
-            json_object_set (item, "urgency", json_object_get (row, "urgency"));
-            json_object_set (item, "question_type", json_object_get (row, "question_type"));
-            json_object_set (item, "expertise", json_object_get (row, "expertise"));
-            json_object_set (item, "registered", json_object_get (phases, "aanmelding"));
-            json_object_set (item, "first_assignment", json_object_get (row, "first_assignment"));
-            json_object_set (item, "closed", json_object_get (phases, "afgesloten"));
-            json_object_set_new (item, "hiaat", json_boolean (en_json_int (row, "hiaat", 0)));
-            json_object_set (item, "outcome", json_object_get (row, "outcome"));
-            json_array_append_new (input, item);
-        }
-        json_decref (cases);
-        en_report_options_t options = {
-            .from_ms = en_json_int (args, "from", 0), .to_ms = en_json_int (args, "to", 0),
-            .region = en_json_str (args, "region"), .min_cell = (int) en_json_int (args, "min_cell", 5) };
-        if (options.min_cell < 3) {
-            failure = "min_cell must be at least 3 (smaller thresholds protect nobody)";
-            code = EN_ERR_INVALID;
-        }
-        else
-            result = en_report_build (input, &options);
-        json_decref (input);
-    }
-    else
-    if (streq (verb, "hiaten"))
-        result = en_bstore_hiaten (self->store);
-    else
-    if (streq (verb, "experts"))
-        result = en_bstore_experts (self->store);
-    else
-    if (streq (verb, "offers"))
-        result = en_bstore_offers_pending (self->store);
-    else
-    if (streq (verb, "overview"))
-        result = s_overview (self);
-    else
-    if (streq (verb, "metrics"))
-        result = s_metrics (self);
-    else
-    if (streq (verb, "charts")) {
-        int64_t days = en_json_int (args, "days", 90);
-        days = MAX (1, MIN (days, 3660));
-        int64_t since = en_now_ms () - days * 86400 * 1000;
-        result = json_pack ("{s:I, s:I, s:o, s:o}", "now", (json_int_t) en_now_ms (), "days", (json_int_t) days,
-                            "times", en_bstore_chart_times (self->store, since),
-                            "weeks", en_bstore_chart_weeks (self->store, since));
-    }
-    else
-    if (streq (verb, "reoffer") || streq (verb, "escalate") || streq (verb, "close") || streq (verb, "recall"))
-        result = s_operator_action (self, verb, args, &code, &failure, reason, sizeof reason);
-    else
-    if (streq (verb, "operator-add"))
-        result = s_operator_add (self, args, &code, &failure);
-    else
-    if (streq (verb, "operator-remove")) {
-        const char *name = en_json_str (args, "name");
-        int rc = name ? en_bstore_operator_remove (self->store, name) : 1;
-        if (rc) {
-            code = rc == 1 ? EN_ERR_NOT_FOUND : EN_ERR_INTERNAL;
-            failure = rc == 1 ? "no such operator" : "store error";
-        }
-        else {
-            en_audit_entry_t entry = { .event = "operator.remove", .actor = en_json_str (args, "_user") ?: self->name,
-                .on_behalf = name, .action = "delete", .outcome = "ok" };
-            en_audit_append (en_bstore_db (self->store), &entry);
-            zsys_info ("dashboard operator %s removed", name);
-            result = json_pack ("{s:s}", "name", name);
-        }
-    }
-    else
-    if (streq (verb, "operators"))
-        result = en_bstore_operators (self->store);
-    else
-    if (streq (verb, "token-add"))
-        result = s_token_add (self, args, &code, &failure);
-    else
-    if (streq (verb, "token-remove")) {
-        const char *id = en_json_str (args, "id");
-        int rc = id ? en_bstore_token_remove (self->store, id) : 1;
-        if (rc) {
-            code = rc == 1 ? EN_ERR_NOT_FOUND : EN_ERR_INTERNAL;
-            failure = rc == 1 ? "no such token" : "store error";
-        }
-        else {
-            en_audit_entry_t entry = { .event = "operator.token-remove", .actor = en_json_str (args, "_user") ?: self->name,
-                .action = "delete", .outcome = "ok", .detail = id };
-            en_audit_append (en_bstore_db (self->store), &entry);
-            result = json_pack ("{s:s}", "id", id);
-        }
-    }
-    else
-    if (streq (verb, "tokens"))
-        result = en_bstore_tokens (self->store);
-    else
-    if (streq (verb, "operator-hash") && internal) {
-        const char *name = en_json_str (args, "name");
-        result = name ? en_bstore_operator (self->store, name) : NULL;
-        if (!result) {
-            code = EN_ERR_NOT_FOUND;
-            failure = "no such operator";
-        }
-    }
-    else
-    if (streq (verb, "token-check") && internal) {
-        const char *hash = en_json_str (args, "hash");
-        result = hash ? en_bstore_token_find (self->store, hash) : NULL;
-        if (!result) {
-            code = EN_ERR_NOT_FOUND;
-            failure = "no such token";
-        }
-    }
-    else
-    if (streq (verb, "audit-verify")) {
-        //  With anchors: the heads a peer broker holds of our log
-        result = en_audit_report (en_bstore_db (self->store));
-        if (json_is_array (json_object_get (args, "anchors")))
-            en_audit_check_anchors (en_bstore_db (self->store), json_object_get (args, "anchors"), result);
-    }
-    else
-    if (streq (verb, "audit-anchors")) {
-        //  The heads a node or peer broker anchored here, for its
-        //  `audit verify --anchors`
-        const char *sender = en_json_str (args, "node");
-        if (!en_name_valid (sender)) {
-            code = EN_ERR_INVALID;
-            failure = "field 'node' must be the name of a node or peer broker";
-        }
-        else
-            result = json_pack ("{s:s, s:s, s:s, s:o}", "node", sender, "broker", self->name,
-                                "store", self->store_id, "anchors", en_bstore_anchors (self->store, sender));
-    }
-    else
-    if (streq (verb, "audit-show")) {
-        const char *case_id = en_json_str (args, "case");
-        result = case_id ? en_audit_case (en_bstore_db (self->store), case_id)
-                         : en_audit_tail (en_bstore_db (self->store), en_json_int (args, "limit", 50));
-    }
-#ifdef EN_FAULTS
-    //  Test builds only (build/tests/faults/expertnet-broker, for
-    //  tests/integration/test_faults.sh): {"countdown": N} makes the N-th
-    //  store write from now fail (0 disarms); answers whether the fault
-    //  armed before fired.
-    else
-    if (streq (verb, "fault")) {
-        en_db_t *db = en_bstore_db (self->store);
-        result = json_pack ("{s:b}", "fired", en_db_fault_fired (db));
-        int64_t countdown = en_json_int (args, "countdown", -1);
-        if (countdown >= 0 && countdown <= 1000000)
-            en_db_fault_countdown (db, (int) countdown);
-    }
-#endif
-    else
-        failure = "unknown verb";
-    //  A store that failed for want of space says so, not "could not ..."
-    char full [400];
-    if (!result && en_db_full (en_bstore_db (self->store))) {
-        snprintf (full, sizeof full, "disk full: %s (free space in %s)", failure ? failure : "not stored",
-                  self->datadir);
-        failure = full;
-        code = EN_ERR_DISK_FULL;
-    }
-    en_control_reply (sock, routing_id, result, code, failure);
-    zframe_destroy (&routing_id);
-    zstr_free (&verb);
-    json_decref (args);
 }
 
 int
 en_broker_run (en_broker_t *self)
 {
     zsys_info ("broker %s ready on %s (data in %s)", self->name, self->endpoint, self->datadir);
-    int64_t next_flush = en_now_ms () + self->retry_ms;
-    int64_t next_prune = en_now_ms ();
-    int64_t next_retry = en_now_ms ();
+    self->next_flush = en_now_ms () + self->retry_ms;
+    self->next_prune = en_now_ms ();
+    self->next_retry = en_now_ms ();
     while (!zsys_interrupted) {
+        //  Wake for the next timer or the earliest offer deadline, at
+        //  least every 250 ms
         int64_t now = en_now_ms ();
-        int64_t wake = next_flush;
+        int64_t wake = self->next_flush;
         int64_t deadline = en_bstore_next_deadline (self->store);
         int64_t earliest = MAX (self->started + self->grace_ms, self->expire_retry_at);
         if (deadline > 0)
@@ -1804,54 +1175,12 @@ en_broker_run (en_broker_t *self)
             return EN_DAEMON_RELOAD;
         if (zsys_interrupted)
             break;
-        if (which == self->router)
-            s_process_batch (self);
-        else
-        if (which && en_fed_handle (self->fed, which))
-            self->tags_dirty = true;
-        else
-        if (which == self->control || (which && which == self->web_control)) {
-            s_handle_control (self, which);
-            self->tags_dirty = true;        //  an operator may have moved a request
-        }
-        else
-        if (which == self->monitor)
-            s_handle_monitor (self);
+        if (which)
+            s_handle_socket (self, which);
         if (self->check_revoked)
             s_withdraw_revoked (self);
         en_fed_tick (self->fed);
-        now = en_now_ms ();
-        if (deadline > 0 && deadline <= now && now >= earliest)
-            s_expire (self);
-        //  What a hiaat lacked may have appeared (a link up, an advert, an
-        //  expert published or back, a place freed): look every second
-        if (now >= next_retry && now >= earliest)
-            next_retry = now + (s_retry_hiaten (self) ? 30000 : 1000);
-        if (now >= next_flush) {
-            //  Our clock is the one we started with (en_clock): say once
-            //  when the system's has moved away from it
-            bool drifted = llabs (en_clock_drift_ms ()) > self->clock_alert_ms;
-            if (drifted && !self->drift_logged)
-                zsys_warning ("the system clock moved %+.1f s since this broker started; deadlines and timestamps "
-                              "keep the clock of the start (restart the broker to take the new time)",
-                              en_clock_drift_ms () / 1000.0);
-            self->drift_logged = drifted;
-            s_refresh_enrolled (self);
-            s_send_tags (self);
-            s_flush (self);
-            next_flush = now + self->retry_ms / 2;
-        }
-        if (now >= self->next_anchor && now >= earliest) {
-            s_anchor_peers (self);
-            self->next_anchor = now + self->anchor_ms;
-        }
-        if (now >= next_prune) {
-            //  Dedup records outlive any retransmission by far
-            en_seen_prune (en_bstore_db (self->store), now - 30LL * 86400 * 1000);
-            en_audit_prune (en_bstore_db (self->store), now - self->audit_retention_ms);
-            en_bstore_anchors_prune (self->store, now - self->audit_retention_ms);
-            next_prune = now + 3600 * 1000;
-        }
+        s_timers (self, deadline, earliest);
     }
     //  A last head for the peers: queued on disk, sent now if a link is up
     s_anchor_peers (self);

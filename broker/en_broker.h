@@ -1,6 +1,7 @@
 /*  en_broker - the provincial broker server: sockets, event loop, group
-    commit, heartbeats, timers and the operator control socket. Routing
-    decisions are en_router's; storage is en_bstore's. */
+    commit, heartbeats and timers, wiring the modules that do the rest.
+    Routing decisions are en_router's; storage is en_bstore's; the
+    control verbs are en_ops's; who may connect is en_enrolled's. */
 #ifndef EN_BROKER_H_INCLUDED
 #define EN_BROKER_H_INCLUDED
 

@@ -3,7 +3,7 @@
 # of the failed work is lost, doubled or half-written (issue 10, item 13).
 #
 # The broker here is the test build build/tests/faults/expertnet-broker
-# (en_broker.c with -DEN_FAULTS): its control verb "fault" arms en_db's
+# (en_ops.c with -DEN_FAULTS): its control verb "fault" arms en_db's
 # countdown, so the N-th store write from then fails with SQLITE_IOERR. For
 # N = 1 .. 12 the test arms it and submits a request: the fault hits the
 # batch that stores the SUBMIT (or a PING, an ACK, a timer: whatever writes

@@ -103,7 +103,10 @@ check_eq "methods other than GET, HEAD and POST get 405" "405" "$(http DELETE /a
 check "an operator is added through the control socket" \
     bash -c "'$CTL' '$NET_DIR/overijssel' operator-add '{\"name\": \"anna\", \"password\": \"correct horse battery\"}' >/dev/null"
 check_exit "a second operator with the same name is refused" 1 ctlb operator-add '{"name": "anna", "password": "another password"}'
-check_exit "a password under 10 bytes is refused" 1 ctlb operator-add '{"name": "bert", "password": "kort"}'
+check_exit "a short password is refused" 1 ctlb operator-add '{"name": "bert", "password": "kort"}'
+check_exit "a password of 11 bytes is refused (12 is the minimum)" 1 ctlb operator-add '{"name": "bert", "password": "elf-tekens!"}'
+check_exit "a password of 12 bytes is taken" 0 ctlb operator-add '{"name": "dirk", "password": "twaalf-teken"}'
+ctlb operator-remove '{"name": "dirk"}' >/dev/null
 ctlb operator-add '{"name": "bert", "password": "bert his password"}' >/dev/null
 check "only a crypto_pwhash (Argon2id) string is stored" \
     bash -c "sqlite3 -readonly '$NET_DIR/overijssel/broker.db' \"SELECT pwhash FROM operators WHERE name = 'anna'\" | grep -q '^\\\$argon2id\\\$'"

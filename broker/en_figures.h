@@ -1,0 +1,23 @@
+/*  en_figures - the figures the broker's operators see: status, the
+    dashboard's overview, the Prometheus metrics and the report's input.
+    Read-only: each call reads the store and the live sessions and
+    returns a new JSON value (owned by the caller). */
+#ifndef EN_FIGURES_H_INCLUDED
+#define EN_FIGURES_H_INCLUDED
+
+#include "en_ops.h"
+
+//  Operator status: nodes with liveness and queue depth, and counts.
+json_t *en_figures_status (const en_ops_context_t *context);
+
+//  Everything the dashboard's overview shows, in one answer.
+json_t *en_figures_overview (const en_ops_context_t *context);
+
+//  Counters and histograms of this run, and gauges read now.
+json_t *en_figures_metrics (const en_ops_context_t *context);
+
+//  The cases of the store as en_report_build takes them (one item per
+//  request: its summary with region, urgency, phases and outcome).
+json_t *en_figures_report_input (const en_ops_context_t *context);
+
+#endif
