@@ -209,7 +209,7 @@ static bool s_peer_enrolled (const char *name, const char *pinned_key, char curv
                              unsigned char sign_key [32], void *arg);
 
 en_broker_t *
-en_broker_new (zconfig_t *config, char *err, size_t errlen)
+en_broker_new (zconfig_t *config, en_error_t *error)
 {
     en_broker_t *self = (en_broker_t *) zmalloc (sizeof (en_broker_t));
     assert (self);
@@ -223,19 +223,19 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
     zlistx_set_destructor (self->replies, s_reply_destroy);
 
     if (!en_name_valid (self->name)) {
-        snprintf (err, errlen, "broker/name '%s' is not a valid name", self->name);
+        en_error_set (error, EN_ERR_INVALID, "broker/name '%s' is not a valid name", self->name);
         goto failed;
     }
     if (en_mkdir_p (self->datadir, 0700)) {
-        snprintf (err, errlen, "cannot create data directory %s", self->datadir);
+        en_error_set (error, EN_ERR_INTERNAL, "cannot create data directory %s", self->datadir);
         goto failed;
     }
     char path [PATH_MAX];
     snprintf (path, sizeof path, "%s/keys", self->datadir);
-    self->cert = en_keys_load_secret (path, self->name, err, errlen);
+    self->cert = en_keys_load_secret (path, self->name, error);
     if (!self->cert)
         goto failed;
-    self->signer = en_signer_load (path, self->name, err, errlen);
+    self->signer = en_signer_load (path, self->name, error);
     if (!self->signer)
         goto failed;
     snprintf (path, sizeof path, "%s/enrolled", self->datadir);
@@ -250,11 +250,11 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
     char marker [PATH_MAX];
     snprintf (marker, sizeof marker, "%s/store.id", self->datadir);
     bool new_store = en_config_bool (config, "broker/new_store", false);
-    if (en_db_store_check (path, marker, new_store, err, errlen))
+    if (en_db_store_check (path, marker, new_store, error))
         goto failed;
-    self->store = en_bstore_new (path, err, errlen);
+    self->store = en_bstore_new (path, error);
     if (!self->store
-    ||  en_db_store_mark (en_bstore_db (self->store), path, marker, new_store, err, errlen))
+    ||  en_db_store_mark (en_bstore_db (self->store), path, marker, new_store, error))
         goto failed;
     self->store_id = en_db_store_id (en_bstore_db (self->store));
     //  The head is anchored at the peers when it moved: one interval in
@@ -270,7 +270,7 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
     self->poller = zpoller_new (NULL);
     self->fed = en_fed_new (self->name, self->store, self->router_sm, self->metrics, self->cert,
                             self->signer, self->poller, s_peer_enrolled, self);
-    if (en_fed_configure (self->fed, config, self->heartbeat_ms, self->retry_ms, err, errlen))
+    if (en_fed_configure (self->fed, config, self->heartbeat_ms, self->retry_ms, error ? error->reason : NULL, error ? sizeof error->reason : 0))
         goto failed;
 
     //  Authentication first, so no connection slips in unauthenticated:
@@ -284,7 +284,7 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
     zdir_destroy (&stale);
     s_refresh_enrolled (self);
     if (!self->admit_dir) {
-        snprintf (err, errlen, "cannot prepare the enrolled keys for authentication in %s", path);
+        en_error_set (error, EN_ERR_INTERNAL, "cannot prepare the enrolled keys for authentication in %s", path);
         goto failed;
     }
 
@@ -301,7 +301,7 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
                         ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL);
     self->monitor = zsock_new_pair ("inproc://en-broker-monitor");
     if (zsock_bind (self->router, "%s", self->endpoint) < 0) {
-        snprintf (err, errlen, "cannot bind %s: %s", self->endpoint, zmq_strerror (zmq_errno ()));
+        en_error_set (error, EN_ERR_INTERNAL, "cannot bind %s: %s", self->endpoint, zmq_strerror (zmq_errno ()));
         goto failed;
     }
     self->control = zsock_new (ZMQ_ROUTER);
@@ -310,7 +310,7 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
     int rc = zsock_bind (self->control, "ipc://%s/control.sock", self->datadir);
     umask (old);
     if (rc < 0) {
-        snprintf (err, errlen, "cannot bind control socket in %s: %s", self->datadir, zmq_strerror (zmq_errno ()));
+        en_error_set (error, EN_ERR_INTERNAL, "cannot bind control socket in %s: %s", self->datadir, zmq_strerror (zmq_errno ()));
         goto failed;
     }
     zpoller_add (self->poller, self->router);
@@ -326,7 +326,7 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
         self->web_control = zsock_new (ZMQ_ROUTER);
         zsock_set_linger (self->web_control, 0);
         if (zsock_bind (self->web_control, "%s", endpoint) < 0) {
-            snprintf (err, errlen, "cannot bind %s", endpoint);
+            en_error_set (error, EN_ERR_INTERNAL, "cannot bind %s", endpoint);
             goto failed;
         }
         zpoller_add (self->poller, self->web_control);
@@ -573,8 +573,7 @@ s_refresh_enrolled (en_broker_t *self)
         if (s_hidden (filename) || (strlen (filename) >= 7 && streq (filename + strlen (filename) - 7, "_secret"))
         ||  !zfile_is_regular (files [i]))
             continue;
-        char err [256];
-        zcert_t *cert = en_keys_load_public (filename, err, sizeof err);
+        zcert_t *cert = en_keys_load_public (filename, NULL);
         const char *name = cert ? zcert_meta (cert, "name") : NULL;
         bool canonical = en_name_valid (name) && strlen (shown) == strlen (name) + 5
                       && strncmp (shown, name, strlen (name)) == 0 && streq (shown + strlen (name), ".cert");

@@ -1873,9 +1873,9 @@ s_cmd_keygen (s_cli_t *cli, json_t *parsed)
     const char *name = s_opt (parsed, "name"), *dir = s_opt (parsed, "dir");
     if (!name || !dir)
         return s_usage_error ("%s", "keygen needs --name NAME --dir DIR");
-    char err [512];
-    if (en_keys_generate (dir, name, err, sizeof err)) {
-        fprintf (stderr, "expertnet: %s\n", err);
+    en_error_t error = { 0 };
+    if (en_keys_generate (dir, name, &error)) {
+        fprintf (stderr, "expertnet: %s\n", error.reason);
         return EXIT_REFUSED;
     }
     char path [PATH_MAX];
@@ -1895,7 +1895,7 @@ s_cmd_enroll (s_cli_t *cli, json_t *parsed, bool revoke)
 {
     if (s_arg_count (parsed) != 1)
         return s_usage_error ("%s", revoke ? "revoke needs a node name" : "enroll needs a public cert file");
-    char enrolled [PATH_MAX], target [PATH_MAX + 80], err [512];
+    char enrolled [PATH_MAX], target [PATH_MAX + 80];
     snprintf (enrolled, sizeof enrolled, "%s/enrolled", cli->broker_dir);
     if (revoke) {
         const char *name = s_arg (parsed, 0);
@@ -1913,7 +1913,7 @@ s_cmd_enroll (s_cli_t *cli, json_t *parsed, bool revoke)
             size_t length = strlen (path);
             bool counts = zfile_is_regular (files [i]) && base [0] != '.'
                        && !(length >= 7 && streq (path + length - 7, "_secret"));
-            zcert_t *cert = counts ? en_keys_load_public (path, err, sizeof err) : NULL;
+            zcert_t *cert = counts ? en_keys_load_public (path, NULL) : NULL;
             if (cert && zcert_meta (cert, "name") && streq (zcert_meta (cert, "name"), name)) {
                 if (remove (path) == 0)
                     removed++;
@@ -1933,10 +1933,11 @@ s_cmd_enroll (s_cli_t *cli, json_t *parsed, bool revoke)
                 name, removed, removed == 1 ? "" : "s");
         return 0;
     }
-    zcert_t *cert = en_keys_load_public (s_arg (parsed, 0), err, sizeof err);
+    en_error_t error = { 0 };
+    zcert_t *cert = en_keys_load_public (s_arg (parsed, 0), &error);
     const char *name = cert ? zcert_meta (cert, "name") : NULL;
     if (!cert || !en_name_valid (name)) {
-        fprintf (stderr, "expertnet: %s\n", cert ? "certificate has no valid 'name' (make it with expertnet keygen)" : err);
+        fprintf (stderr, "expertnet: %s\n", cert ? "certificate has no valid 'name' (make it with expertnet keygen)" : error.reason);
         zcert_destroy (&cert);
         return EXIT_REFUSED;
     }
@@ -1952,7 +1953,7 @@ s_cmd_enroll (s_cli_t *cli, json_t *parsed, bool revoke)
     snprintf (target, sizeof target, "%s/%s.cert", enrolled, name);
     //  Another key under this name is a different party (a re-keyed node,
     //  or a peer broker of that name): replaced only when asked to
-    zcert_t *current = en_keys_load_public (target, err, sizeof err);
+    zcert_t *current = en_keys_load_public (target, NULL);
     if (current && !streq (zcert_public_txt (current), zcert_public_txt (cert))
     &&  !json_object_get (parsed, "replace")) {
         fprintf (stderr, "expertnet: %s is already enrolled at %s with another key (%s); "

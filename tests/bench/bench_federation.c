@@ -273,10 +273,11 @@ s_write_file (const char *path, const char *format, ...)
 static void
 s_keygen (const char *dir, const char *name)
 {
-    char path [PATH_MAX], err [512];
+    char path [PATH_MAX];
+    en_error_t error = { 0 };
     bench_path (path, sizeof path, "%s/keys", dir);
-    if (en_keys_generate (path, name, err, sizeof err))
-        bench_fail ("%s", err);
+    if (en_keys_generate (path, name, &error))
+        bench_fail ("%s", error.reason);
 }
 
 //  Enroll the public cert of name (made by s_keygen in its_dir) at the

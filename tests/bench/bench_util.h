@@ -335,16 +335,17 @@ BENCH_API void
 bench_make_keys (const char *broker_dir, const char *broker_name,
                  const char **node_names, const char **node_dirs, int nodes)
 {
-    char err [512], path [PATH_MAX], to [PATH_MAX];
+    char path [PATH_MAX], to [PATH_MAX];
+    en_error_t error = { 0 };
     bench_path (path, sizeof path, "%s/keys", broker_dir);
-    if (en_keys_generate (path, broker_name, err, sizeof err))
-        bench_fail ("%s", err);
+    if (en_keys_generate (path, broker_name, &error))
+        bench_fail ("%s", error.reason);
     bench_path (path, sizeof path, "%s/enrolled", broker_dir);
     en_mkdir_p (path, 0700);
     for (int i = 0; i < nodes; i++) {
         bench_path (path, sizeof path, "%s/keys", node_dirs [i]);
-        if (en_keys_generate (path, node_names [i], err, sizeof err))
-            bench_fail ("%s", err);
+        if (en_keys_generate (path, node_names [i], &error))
+            bench_fail ("%s", error.reason);
         bench_path (path, sizeof path, "%s/keys/%s.cert", node_dirs [i], node_names [i]);
         bench_path (to, sizeof to, "%s/enrolled/%s.cert", broker_dir, node_names [i]);
         bench_copy_file (path, to);

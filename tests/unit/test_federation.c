@@ -122,11 +122,12 @@ s_broker_open (fixture_t *self, broker_t *broker, const char *name, const char *
                const char *region2)
 {
     snprintf (broker->name, sizeof broker->name, "%s", name);
-    char path [160], err [256];
+    char path [160];
+    en_error_t error = { 0 };
     snprintf (path, sizeof path, "%s/%s.db", self->dir, name);
-    broker->store = en_bstore_new (path, err, sizeof err);
+    broker->store = en_bstore_new (path, &error);
     if (!broker->store) {
-        fprintf (stderr, "en_bstore_new: %s\n", err);
+        fprintf (stderr, "en_bstore_new: %s\n", error.reason);
         return -1;
     }
     broker->router = en_router_new (broker->store, name);
@@ -140,14 +141,14 @@ s_broker_open (fixture_t *self, broker_t *broker, const char *name, const char *
 static en_signer_t *
 s_node_key (fixture_t *self, const char *name)
 {
-    char err [256];
-    if (en_keys_generate (self->keys, name, err, sizeof err)) {
-        fprintf (stderr, "en_keys_generate: %s\n", err);
+    en_error_t error = { 0 };
+    if (en_keys_generate (self->keys, name, &error)) {
+        fprintf (stderr, "en_keys_generate: %s\n", error.reason);
         return NULL;
     }
-    en_signer_t *signer = en_signer_load (self->keys, name, err, sizeof err);
+    en_signer_t *signer = en_signer_load (self->keys, name, &error);
     if (!signer)
-        fprintf (stderr, "en_signer_load: %s\n", err);
+        fprintf (stderr, "en_signer_load: %s\n", error.reason);
     return signer;
 }
 
