@@ -917,7 +917,7 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
         //  An ERROR is final for that message unless the node could not
         //  store it (500): then it stays queued and is sent again.
         if (ref && (streq (command, "ACK") || code != EN_ERR_INTERNAL))
-            en_outbox_ack (en_bstore_outbox (self->store), node, ref);
+            en_outbox_ack (en_bstore_outbox (self->store), node, ref, NULL);
     }
     else
     if (!en_msg_command_reliable (command)) {

@@ -1192,7 +1192,7 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
     }
     else
     if (streq (command, "ACK")) {
-        if (ref && en_outbox_ack (en_nstore_outbox (self->store), "broker", ref) == 1) {
+        if (ref && en_outbox_ack (en_nstore_outbox (self->store), "broker", ref, NULL) == 0) {
             en_nstore_message_result (self->store, ref, 0, NULL);
             if (self->held_ref [0] && (streq (ref, self->held_ref)
             ||  en_outbox_depth (en_nstore_outbox (self->store), "broker") == 0)) {
@@ -1224,7 +1224,7 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
         }
         else {
             zsys_warning ("broker refused %s: %d %s", ref, code, reason);
-            if (en_outbox_ack (en_nstore_outbox (self->store), "broker", ref) == 1)
+            if (en_outbox_ack (en_nstore_outbox (self->store), "broker", ref, NULL) == 0)
                 en_nstore_message_result (self->store, ref, code, reason);
         }
     }

@@ -113,12 +113,13 @@ s_call (s_cli_t *cli, const char *dir, const char *verb, json_t *args, json_t **
     if (!args)
         args = json_object ();
     json_object_set_new (args, "_user", json_string (s_user ()));
-    int rc = en_control_call (dir, verb, args, cli->timeout_ms, result);
-    if (rc < 0) {
+    en_error_t error = { 0 };
+    int rc = en_control_call (dir, verb, args, cli->timeout_ms, result, &error);
+    if (rc && error.code == EN_ERR_NO_ANSWER) {
         fprintf (stderr, "expertnet: no daemon answers at %s (is it running? see --node/--broker)\n", dir);
         return EXIT_UNREACHABLE;
     }
-    if (rc > 0) {
+    if (rc) {
         int code = (int) en_json_int (*result, "code", 0);
         fprintf (stderr, "expertnet: %s\n", en_json_str (*result, "error") ?: "refused");
         json_decref (*result);
@@ -429,7 +430,7 @@ s_submit_one (s_cli_t *cli, json_t *request, const char *dossier, int wait_s, js
     for (int64_t until = en_now_ms () + wait_s * 1000LL; wait_s > 0 && en_now_ms () < until; ) {
         json_decref (shown);
         shown = NULL;
-        if (en_control_call (cli->node_dir, "request", json_pack ("{s:s}", "id", id), cli->timeout_ms, &shown) != 0)
+        if (en_control_call (cli->node_dir, "request", json_pack ("{s:s}", "id", id), cli->timeout_ms, &shown, NULL) != 0)
             break;
         state = en_json_str (shown, "state");
         if (!streq (state, "queued"))
@@ -1016,7 +1017,7 @@ s_cmd_expert_answer (s_cli_t *cli, json_t *parsed, const char *verb)
     for (int64_t until = en_now_ms () + wait_s * 1000LL; en_now_ms () < until; zclock_sleep (50)) {
         json_decref (shown);
         shown = NULL;
-        if (en_control_call (cli->node_dir, "offer", json_pack ("{s:s}", "offer", offer), cli->timeout_ms, &shown))
+        if (en_control_call (cli->node_dir, "offer", json_pack ("{s:s}", "offer", offer), cli->timeout_ms, &shown, NULL))
             break;
         status = en_json_str (shown, "answer_status") ?: "queued";
         if (!streq (status, "queued"))

@@ -343,7 +343,7 @@ s_phase (s_node_t *node, pid_t broker, const char *broker_dir, size_t window)
         if (bench_poll (node->dealer, 50))
             s_receive (node, NULL);
     json_t *status = NULL;
-    en_control_call (broker_dir, "status", NULL, 5000, &status);
+    en_control_call (broker_dir, "status", NULL, 5000, &status, NULL);
     json_int_t outbox = status ? en_json_int (status, "outbox", -1) : -1;
     json_int_t open_offers = status ? en_json_int (status, "offers_open", -1) : -1;
     json_decref (status);

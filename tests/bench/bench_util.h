@@ -372,7 +372,7 @@ bench_start_broker (const char *bin_dir, const char *datadir, const char *endpoi
             bench_fail ("expertnet-broker exited during start-up");
         }
         json_t *result = NULL;
-        int rc = en_control_call (datadir, "status", NULL, 500, &result);
+        int rc = en_control_call (datadir, "status", NULL, 500, &result, NULL);
         json_decref (result);
         if (rc == 0)
             return pid;
@@ -489,7 +489,7 @@ bench_wait_control (const char *dir, const char *verb, bool (*check) (json_t *, 
     int64_t give_up = bench_now_us () + timeout_ms * 1000LL;
     while (bench_now_us () < give_up) {
         json_t *result = NULL;
-        bool done = en_control_call (dir, verb, NULL, 1000, &result) == 0 && (!check || check (result, arg));
+        bool done = en_control_call (dir, verb, NULL, 1000, &result, NULL) == 0 && (!check || check (result, arg));
         json_decref (result);
         if (done)
             return true;

@@ -241,10 +241,13 @@ test_ack_and_depth (void **state)
     assert_int_equal (en_outbox_depth (self->outbox, NULL), 4);
 
     //  An ACK from a peer the message was not for removes nothing
-    assert_int_equal (en_outbox_ack (self->outbox, "node-ijsselland", ids [1]), 0);
-    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", ids [1]), 1);
-    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", ids [1]), 0);       //  duplicate ACK
-    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", "00000000000000000000000000000000"), 0);
+    en_error_t error = { 0 };
+    assert_int_equal (en_outbox_ack (self->outbox, "node-ijsselland", ids [1], &error), -1);
+    assert_int_equal (error.code, EN_ERR_NOT_FOUND);
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", ids [1], NULL), 0);
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", ids [1], &error), -1);     //  duplicate ACK
+    assert_int_equal (error.code, EN_ERR_NOT_FOUND);
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", "00000000000000000000000000000000", NULL), -1);
     assert_int_equal (en_outbox_depth (self->outbox, "node-twente"), 2);
     assert_int_equal (en_outbox_depth (self->outbox, NULL), 3);
 
@@ -255,13 +258,13 @@ test_ack_and_depth (void **state)
     assert_string_equal (s_nth (sink.ids, 0), ids [0]);
     assert_string_equal (s_nth (sink.ids, 1), ids [2]);
     //  Acking after a send forgets it; a reset then does not resurrect it
-    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", ids [0]), 1);
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", ids [0], NULL), 0);
     en_outbox_reset (self->outbox, NULL);
     s_sink_reset (&sink);
     assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 60000, 100, s_send, &sink), 1);
     assert_string_equal (s_nth (sink.ids, 0), ids [2]);
 
-    assert_int_equal (en_outbox_ack (self->outbox, "node-ijsselland", other), 1);
+    assert_int_equal (en_outbox_ack (self->outbox, "node-ijsselland", other, NULL), 0);
     assert_int_equal (en_outbox_depth (self->outbox, "node-ijsselland"), 0);
     s_sink_destroy (&sink);
     for (int i = 0; i < 3; i++)
