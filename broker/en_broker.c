@@ -1461,7 +1461,7 @@ s_operator_action (en_broker_t *self, const char *action, json_t *args, int *cod
                             en_json_str (args, "reason"), &error)) {
         en_db_rollback (db);
         *code = error.code;
-        snprintf (reason_buf, reason_size, "%s", error.reason);
+        snprintf (reason_buf, reason_size, "%.*s", (int) reason_size - 1, error.reason);
         *failure = reason_buf;
         return NULL;
     }

@@ -670,7 +670,7 @@ en_audit_check_anchors (en_db_t *db, json_t *anchors, json_t *report)
             latest = MAX (latest, seq);
         }
         else {
-            char problem [400];
+            char problem [sizeof why.reason + 128];
             snprintf (problem, sizeof problem, "anchored head %" PRId64 " (anchored at %" PRId64 "): %s",
                       seq, en_json_int (anchor, "received", en_json_int (anchor, "at", 0)), why.reason);
             json_object_set_new (report, "intact", json_false ());

@@ -1737,7 +1737,7 @@ s_verb_rotate (en_node_t *self, json_t *args, int *code, char *err, size_t errle
     en_error_t rotated = { 0 };
     if (secret && en_vault_rotate_secret (self->vault, &rotated)) {
         *code = EN_ERR_INTERNAL;
-        snprintf (err, errlen, "%s", rotated.reason);
+        snprintf (err, errlen, "%.*s", (int) errlen - 1, rotated.reason);
         return NULL;
     }
     int64_t resealed = 0;
@@ -1749,7 +1749,7 @@ s_verb_rotate (en_node_t *self, json_t *args, int *code, char *err, size_t errle
             en_db_rollback (db);
             *code = EN_ERR_INTERNAL;
             if (!*err)
-                snprintf (err, errlen, "%s", *rotated.reason ? rotated.reason : "could not re-seal the stored data");
+                snprintf (err, errlen, "%.*s", (int) errlen - 1, *rotated.reason ? rotated.reason : "could not re-seal the stored data");
             return NULL;
         }
     }
