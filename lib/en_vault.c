@@ -354,13 +354,14 @@ s_keyring_rotate (en_vault_t *self, s_keyring_t *ring, en_error_t *error)
     if (version >= VERSION_MAX)
         return en_error_set (error, EN_ERR_CONFLICT, "%s version %d is the last one possible", ring->label, version);
     en_error_t created = { 0 };
-    int rc = s_keyring_create (self, ring, version + 1, &created);
-    if (rc && error)
+    if (s_keyring_create (self, ring, version + 1, &created) == 0)
+        return 0;
+    if (created.code == EN_ERR_CONFLICT)
+        return en_error_set (error, EN_ERR_CONFLICT, "%s version %d already exists in %s (rotated by "
+                             "another process? restart to load it)", ring->label, version + 1, self->dir);
+    if (error)
         *error = created;
-    if (rc && created.code == EN_ERR_CONFLICT)
-        return en_error_set (error, EN_ERR_CONFLICT, "%s version %d already exists in %s (rotated by another process? "
-                             "restart to load it)", ring->label, version + 1, self->dir);
-    return rc;
+    return -1;
 }
 
 //  ---------------------------------------------------------------------
