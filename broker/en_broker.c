@@ -210,39 +210,37 @@ en_broker_reload (en_broker_t *self, zconfig_t *config)
 
 //  Our name, data directory and keys.
 static int
-s_load_identity (en_broker_t *self, char *err, size_t errlen)
+s_load_identity (en_broker_t *self, en_error_t *error)
 {
     if (!en_name_valid (self->name)) {
-        snprintf (err, errlen, "broker/name '%s' is not a valid name", self->name);
-        return -1;
+        return en_error_set (error, EN_ERR_INVALID, "broker/name '%s' is not a valid name", self->name);
     }
     if (en_mkdir_p (self->datadir, 0700)) {
-        snprintf (err, errlen, "cannot create data directory %s", self->datadir);
-        return -1;
+        return en_error_set (error, EN_ERR_INTERNAL, "cannot create data directory %s", self->datadir);
     }
     char path [PATH_MAX];
     snprintf (path, sizeof path, "%s/keys", self->datadir);
-    self->cert = en_keys_load_secret (path, self->name, err, errlen);
+    self->cert = en_keys_load_secret (path, self->name, error);
     if (!self->cert)
         return -1;
-    self->signer = en_signer_load (path, self->name, err, errlen);
+    self->signer = en_signer_load (path, self->name, error);
     return self->signer ? 0 : -1;
 }
 
 //  The store. A damaged store is refused (en_db); so is a lost one: the
 //  marker names the store that lived here
 static int
-s_open_store (en_broker_t *self, zconfig_t *config, char *err, size_t errlen)
+s_open_store (en_broker_t *self, zconfig_t *config, en_error_t *error)
 {
     char path [PATH_MAX], marker [PATH_MAX];
     snprintf (path, sizeof path, "%s/broker.db", self->datadir);
     snprintf (marker, sizeof marker, "%s/store.id", self->datadir);
     bool new_store = en_config_bool (config, "broker/new_store", false);
-    if (en_db_store_check (path, marker, new_store, err, errlen))
+    if (en_db_store_check (path, marker, new_store, error))
         return -1;
-    self->store = en_bstore_new (path, err, errlen);
+    self->store = en_bstore_new (path, error);
     if (!self->store
-    ||  en_db_store_mark (en_bstore_db (self->store), path, marker, new_store, err, errlen))
+    ||  en_db_store_mark (en_bstore_db (self->store), path, marker, new_store, error))
         return -1;
     self->store_id = en_db_store_id (en_bstore_db (self->store));
     //  The head is anchored at the peers when it moved: one interval in
@@ -255,7 +253,7 @@ s_open_store (en_broker_t *self, zconfig_t *config, char *err, size_t errlen)
 //  Routing, its settings, and federation (whose settings are checked
 //  before anything listens).
 static int
-s_start_routing (en_broker_t *self, zconfig_t *config, char *err, size_t errlen)
+s_start_routing (en_broker_t *self, zconfig_t *config, en_error_t *error)
 {
     self->router_sm = en_router_new (self->store, self->name);
     self->metrics = en_metrics_new ();
@@ -265,26 +263,22 @@ s_start_routing (en_broker_t *self, zconfig_t *config, char *err, size_t errlen)
     self->poller = zpoller_new (NULL);
     self->fed = en_fed_new (self->name, self->store, self->router_sm, self->metrics, self->cert,
                             self->signer, self->poller, s_peer_enrolled, self);
-    return en_fed_configure (self->fed, config, self->heartbeat_ms, self->retry_ms, err, errlen);
+    return en_fed_configure (self->fed, config, self->heartbeat_ms, self->retry_ms,
+                             error ? error->reason : NULL, error ? sizeof error->reason : 0);
 }
 
 //  Authentication first, so no connection slips in unauthenticated:
 //  zauth starts with the enrolled keys.
 static int
-s_start_auth (en_broker_t *self, char *err, size_t errlen)
+s_start_auth (en_broker_t *self, en_error_t *error)
 {
-    en_error_t error = { 0 };
-    self->enrolled = en_enrolled_new (self->datadir, &error);
-    if (!self->enrolled) {
-        snprintf (err, errlen, "%s", error.reason);
-        return -1;
-    }
-    return 0;
+    self->enrolled = en_enrolled_new (self->datadir, error);
+    return self->enrolled ? 0 : -1;
 }
 
 //  The node-facing socket, and the monitor of its refused handshakes.
 static int
-s_bind_router (en_broker_t *self, char *err, size_t errlen)
+s_bind_router (en_broker_t *self, en_error_t *error)
 {
     self->router = zsock_new (ZMQ_ROUTER);
     en_keys_server (self->router, self->cert);
@@ -299,15 +293,14 @@ s_bind_router (en_broker_t *self, char *err, size_t errlen)
                         ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL);
     self->monitor = zsock_new_pair ("inproc://en-broker-monitor");
     if (zsock_bind (self->router, "%s", self->endpoint) < 0) {
-        snprintf (err, errlen, "cannot bind %s: %s", self->endpoint, zmq_strerror (zmq_errno ()));
-        return -1;
+        return en_error_set (error, EN_ERR_INTERNAL, "cannot bind %s: %s", self->endpoint, zmq_strerror (zmq_errno ()));
     }
     return 0;
 }
 
 //  The control verbs, and the operator socket that asks them.
 static int
-s_bind_control (en_broker_t *self, char *err, size_t errlen)
+s_bind_control (en_broker_t *self, en_error_t *error)
 {
     en_ops_context_t context = {
         .name = self->name, .store_id = self->store_id, .endpoint = self->endpoint,
@@ -321,8 +314,7 @@ s_bind_control (en_broker_t *self, char *err, size_t errlen)
     int rc = zsock_bind (self->control, "ipc://%s/control.sock", self->datadir);
     umask (old);
     if (rc < 0) {
-        snprintf (err, errlen, "cannot bind control socket in %s: %s", self->datadir, zmq_strerror (zmq_errno ()));
-        return -1;
+        return en_error_set (error, EN_ERR_INTERNAL, "cannot bind control socket in %s: %s", self->datadir, zmq_strerror (zmq_errno ()));
     }
     return 0;
 }
@@ -340,7 +332,7 @@ s_poll (en_broker_t *self)
 //  The dashboard. It failing to listen is logged and the broker runs
 //  on: routing matters more than the operators' view of it.
 static int
-s_start_dashboard (en_broker_t *self, zconfig_t *config, char *err, size_t errlen)
+s_start_dashboard (en_broker_t *self, zconfig_t *config, en_error_t *error)
 {
     const char *web_address = zconfig_get (config, "web/address", EN_WEB_DEFAULT_ADDRESS);
     if (streq (web_address, "off"))
@@ -350,8 +342,7 @@ s_start_dashboard (en_broker_t *self, zconfig_t *config, char *err, size_t errle
     self->web_control = zsock_new (ZMQ_ROUTER);
     zsock_set_linger (self->web_control, 0);
     if (zsock_bind (self->web_control, "%s", endpoint) < 0) {
-        snprintf (err, errlen, "cannot bind %s", endpoint);
-        return -1;
+        return en_error_set (error, EN_ERR_INTERNAL, "cannot bind %s", endpoint);
     }
     zpoller_add (self->poller, self->web_control);
     char web_err [256];
@@ -361,9 +352,8 @@ s_start_dashboard (en_broker_t *self, zconfig_t *config, char *err, size_t errle
     return 0;
 }
 
-//  err/errlen: the daemon's constructor convention (en_daemon_new_fn).
 en_broker_t *
-en_broker_new (zconfig_t *config, char *err, size_t errlen)
+en_broker_new (zconfig_t *config, en_error_t *error)
 {
     en_broker_t *self = (en_broker_t *) zmalloc (sizeof (en_broker_t));
     assert (self);
@@ -375,14 +365,14 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
     zhashx_set_destructor (self->peers, s_peer_destroy);
     self->replies = zlistx_new ();
     zlistx_set_destructor (self->replies, s_reply_destroy);
-    if (s_load_identity (self, err, errlen)
-    ||  s_open_store (self, config, err, errlen)
-    ||  s_start_routing (self, config, err, errlen)
-    ||  s_start_auth (self, err, errlen)
-    ||  s_bind_router (self, err, errlen)
-    ||  s_bind_control (self, err, errlen)
+    if (s_load_identity (self, error)
+    ||  s_open_store (self, config, error)
+    ||  s_start_routing (self, config, error)
+    ||  s_start_auth (self, error)
+    ||  s_bind_router (self, error)
+    ||  s_bind_control (self, error)
     ||  s_poll (self)
-    ||  s_start_dashboard (self, config, err, errlen))
+    ||  s_start_dashboard (self, config, error))
         en_broker_destroy (&self);
     return self;
 }
@@ -757,7 +747,7 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
         //  An ERROR is final for that message unless the node could not
         //  store it (500): then it stays queued and is sent again.
         if (ref && (streq (command, "ACK") || code != EN_ERR_INTERNAL))
-            en_outbox_ack (en_bstore_outbox (self->store), node, ref);
+            en_outbox_ack (en_bstore_outbox (self->store), node, ref, NULL);
     }
     else
     if (!en_msg_command_reliable (command)) {

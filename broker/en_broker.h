@@ -11,7 +11,7 @@ typedef struct _en_broker_t en_broker_t;
 
 //  Create a broker from its configuration (see config/overijssel.cfg).
 //  Binds its sockets. NULL with err on failure.
-en_broker_t *en_broker_new (zconfig_t *config, char *err, size_t errlen);
+en_broker_t *en_broker_new (zconfig_t *config, en_error_t *error);
 void en_broker_destroy (en_broker_t **self_p);
 
 //  Serve until SIGINT/SIGTERM (returns 0) or SIGHUP (EN_DAEMON_RELOAD).

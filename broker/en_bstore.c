@@ -214,9 +214,9 @@ static const char *s_migrations [] = {
 };
 
 en_bstore_t *
-en_bstore_new (const char *path, char *err, size_t errlen)
+en_bstore_new (const char *path, en_error_t *error)
 {
-    en_db_t *db = en_db_new (path, s_migrations, err, errlen);
+    en_db_t *db = en_db_new (path, s_migrations, error);
     if (!db)
         return NULL;
     en_bstore_t *self = (en_bstore_t *) zmalloc (sizeof (en_bstore_t));

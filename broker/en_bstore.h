@@ -8,7 +8,7 @@
 
 typedef struct _en_bstore_t en_bstore_t;
 
-en_bstore_t *en_bstore_new (const char *path, char *err, size_t errlen);
+en_bstore_t *en_bstore_new (const char *path, en_error_t *error);
 void en_bstore_destroy (en_bstore_t **self_p);
 en_db_t *en_bstore_db (en_bstore_t *self);
 en_outbox_t *en_bstore_outbox (en_bstore_t *self);

@@ -233,8 +233,7 @@ s_read_files (en_enrolled_t *self, zfile_t **files)
         if (s_hidden (filename) || (strlen (filename) >= 7 && streq (filename + strlen (filename) - 7, "_secret"))
         ||  !zfile_is_regular (files [i]))
             continue;
-        char err [256];
-        zcert_t *cert = en_keys_load_public (filename, err, sizeof err);
+        zcert_t *cert = en_keys_load_public (filename, NULL);
         const char *name = cert ? zcert_meta (cert, "name") : NULL;
         bool canonical = en_name_valid (name) && strlen (shown) == strlen (name) + 5
                       && strncmp (shown, name, strlen (name)) == 0 && streq (shown + strlen (name), ".cert");

@@ -645,7 +645,7 @@ s_link_message (en_fed_t *self, s_link_t *link, zmsg_t *raw)
         s_advert_send (self, link, true, NULL);
     else
     if (streq (command, "ACK")) {
-        if (ref && en_outbox_ack (outbox, link->dest, ref) == 1)
+        if (ref && en_outbox_ack (outbox, link->dest, ref, NULL) == 0)
             link->last_ack = now;
     }
     else
@@ -669,7 +669,7 @@ s_link_message (en_fed_t *self, s_link_t *link, zmsg_t *raw)
             //  comes back here and is routed on
             zsys_warning ("federation: %s refused %s: %d %s", link->name, ref, code, reason);
             en_router_forward_refused (self->router, link->name, ref, code, reason);
-            if (en_outbox_ack (outbox, link->dest, ref) == 1)
+            if (en_outbox_ack (outbox, link->dest, ref, NULL) == 0)
                 link->last_ack = now;
         }
     }

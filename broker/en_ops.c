@@ -486,7 +486,7 @@ en_ops_handle (en_ops_t *self, zsock_t *sock, bool internal)
     const char *failure = error.code ? error.reason : NULL;
     int code = error.code ? error.code : EN_ERR_BAD_REQUEST;
     //  A store that failed for want of space says so, not "could not ..."
-    char full [400];
+    char full [sizeof error.reason + 128];
     if (!result && en_db_full (s_db (self))) {
         snprintf (full, sizeof full, "disk full: %s (free space in %s)", failure ? failure : "not stored",
                   self->context.datadir);

@@ -83,11 +83,11 @@ int en_audit_append (en_db_t *db, const en_audit_entry_t *entry);
 //  Verify the whole chain, from the anchor through every entry to the
 //  head. 0 = intact: *count is the number of entries (count may be NULL).
 //  -1 = broken: *bad_seq is the seq of the first bad entry (0 when the
-//  fault is not in an entry) and err says what: "edited", "missing
-//  (deleted)", "reordered", "head mismatch", "bad anchor", or a database
-//  error. bad_seq and err may be NULL.
-int en_audit_verify (en_db_t *db, int64_t *count, int64_t *bad_seq,
-                     char *err, size_t errlen);
+//  fault is not in an entry) and error says what (EN_ERR_CONFLICT):
+//  "edited", "missing (deleted)", "reordered", "head mismatch", "bad
+//  anchor", or (EN_ERR_INTERNAL) a database error. bad_seq and error may
+//  be NULL.
+int en_audit_verify (en_db_t *db, int64_t *count, int64_t *bad_seq, en_error_t *error);
 
 //  The chain row: {"anchor_seq", "anchor_hash", "anchor_at", "head_seq",
 //  "head_hash"}, or NULL when it is missing. verify's caller prints the
@@ -97,10 +97,11 @@ json_t *en_audit_chain (en_db_t *db);
 //  Does the log still hold a head recorded earlier (seq and hex hash, as
 //  printed from en_audit_chain)? 0 = yes: the entry at seq (or the
 //  anchor, if seq is where pruning stopped) has that hash, so together
-//  with a passing en_audit_verify nothing up to seq was rewritten. -1 =
-//  no (err says why). 1 = cannot tell: that entry was pruned.
-int en_audit_check_head (en_db_t *db, int64_t seq, const char *hash,
-                         char *err, size_t errlen);
+//  with a passing en_audit_verify nothing up to seq was rewritten. -1
+//  with error: EN_ERR_CONFLICT = no (the reason says why), EN_ERR_NOT_FOUND
+//  = cannot tell, that entry was pruned; EN_ERR_INTERNAL = a database
+//  error.
+int en_audit_check_head (en_db_t *db, int64_t seq, const char *hash, en_error_t *error);
 
 //  Entries for one case, oldest first: a JSON array of objects with seq,
 //  at, event, case_id, actor, on_behalf, action, outcome, detail, hash

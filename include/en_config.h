@@ -31,10 +31,10 @@ typedef struct en_conf_key_s {
 } en_conf_key_t;
 
 //  Check config against schema (terminated by a {NULL} entry). file is
-//  the path it was loaded from (NULL: none). Returns 0, or -1 with err
-//  as "FILE:LINE: key 'PATH' ...".
+//  the path it was loaded from (NULL: none). Returns 0, or -1 with error
+//  (EN_ERR_INVALID) saying "FILE:LINE: key 'PATH' ...".
 int en_config_check (zconfig_t *config, const en_conf_key_t *schema, const char *file,
-                     char *err, size_t errlen);
+                     en_error_t *error);
 
 //  The line (1-based) of a key in a ZPL file, or 0 if not found there.
 int en_config_line (const char *file, const char *path);

@@ -13,6 +13,10 @@
 //  SQLITE_FULL): the reply says "disk full: ..." with this code.
 #define EN_ERR_DISK_FULL  507
 
+//  The daemon did not answer (not running, or not within the timeout).
+//  Never on the wire: only en_control_call says it.
+#define EN_ERR_NO_ANSWER  504
+
 //  Daemon side: receive one request. Returns 0 with routing_id, verb and
 //  args set (caller owns them), or -1 on a malformed request (already
 //  answered with an error).
@@ -24,9 +28,10 @@ void en_control_reply (zsock_t *sock, zframe_t *routing_id, json_t *result,
 
 //  Client side: call verb on the daemon whose data directory is datadir;
 //  args (may be NULL) is consumed.
-//  Returns 0 with *result set, 1 if the daemon answered with an error
-//  (*result = {"error":..}), -1 if it did not answer within timeout_ms.
+//  Returns 0 with *result set, or -1 with error: EN_ERR_NO_ANSWER if the
+//  daemon did not answer within timeout_ms, else the daemon's error code
+//  and reason (and *result is its answer, {"error":.., "code":..}).
 int en_control_call (const char *datadir, const char *verb, json_t *args,
-                     int timeout_ms, json_t **result);
+                     int timeout_ms, json_t **result, en_error_t *error);
 
 #endif

@@ -4,7 +4,9 @@
 #ifndef EN_DAEMON_H_INCLUDED
 #define EN_DAEMON_H_INCLUDED
 
-typedef void *(en_daemon_new_fn) (zconfig_t *config, char *err, size_t errlen);
+//  Create the daemon from its checked configuration; NULL with error
+//  (printed by en_daemon_main) when it cannot start.
+typedef void *(en_daemon_new_fn) (zconfig_t *config, en_error_t *error);
 //  Serve until SIGTERM/SIGINT (return 0) or SIGHUP (return
 //  EN_DAEMON_RELOAD: main re-reads the config, calls reload, runs again).
 typedef int (en_daemon_run_fn) (void *self);

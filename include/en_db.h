@@ -8,9 +8,8 @@
 //  Open (creating) the database at path and bring its schema up to date
 //  by running migrations [user_version .. count-1], each in a
 //  transaction. migrations is NULL-terminated. Returns NULL on failure,
-//  with a message in err.
-en_db_t *en_db_new (const char *path, const char **migrations,
-                    char *err, size_t errlen);
+//  with error saying why.
+en_db_t *en_db_new (const char *path, const char **migrations, en_error_t *error);
 void en_db_destroy (en_db_t **self_p);
 
 //  A store's identity: a random id (32 hex) made when the store is made,
@@ -27,19 +26,19 @@ void en_db_destroy (en_db_t **self_p);
 //  The store's id (caller frees), or NULL when the store has none.
 char *en_db_store_id (en_db_t *self);
 
-//  Before opening the store at path: refuse (-1, err names both files)
+//  Before opening the store at path: refuse (-1, error names both files)
 //  when marker names a store but path is missing or empty (0 bytes): the
 //  store was lost. new_store (--new-store) allows it. 0 = go ahead.
 int en_db_store_check (const char *path, const char *marker, bool new_store,
-                       char *err, size_t errlen);
+                       en_error_t *error);
 
-//  After opening: refuse (-1) when marker names another store than the
+//  After opening: refuse (-1 with error) when marker names another store than the
 //  one opened (replaced), unless new_store; else write the marker with
 //  this store's id (atomically). With new_store the store first gets a
 //  new identity (also a restored one: it misses what came after the
 //  backup, and nodes hand that again to a new identity). 0 = ok.
 int en_db_store_mark (en_db_t *self, const char *path, const char *marker, bool new_store,
-                      char *err, size_t errlen);
+                      en_error_t *error);
 
 //  The raw handle, for sqlite3_* calls the store modules make.
 sqlite3 *en_db_handle (en_db_t *self);

@@ -33,7 +33,8 @@
 typedef struct {
     int code;                   //  0 when no error
     char ref [33];              //  id of the offending message, "" if unknown
-    char reason [256];          //  one line for humans and logs
+    char reason [1024];         //  one line for humans and logs (room for
+                                //  a start-up error naming two paths)
     bool temporary;             //  the sender should keep the message and
                                 //  retry (a timestamp refusal: clocks heal)
 } en_error_t;

@@ -11,21 +11,21 @@
 #define EN_KEYS_H_INCLUDED
 
 //  Create DIR/NAME.cert, DIR/NAME.cert_secret and DIR/NAME.sign_secret;
-//  refuses to overwrite existing keys. 0 or -1 with err.
-int en_keys_generate (const char *dir, const char *name, char *err, size_t errlen);
+//  refuses to overwrite existing keys. 0 or -1 with error.
+int en_keys_generate (const char *dir, const char *name, en_error_t *error);
 
-//  Load the secret certificate DIR/NAME.cert_secret. NULL with err.
-zcert_t *en_keys_load_secret (const char *dir, const char *name, char *err, size_t errlen);
+//  Load the secret certificate DIR/NAME.cert_secret. NULL with error.
+zcert_t *en_keys_load_secret (const char *dir, const char *name, en_error_t *error);
 
-//  Load a public certificate file (or a _secret one). NULL with err.
-zcert_t *en_keys_load_public (const char *path, char *err, size_t errlen);
+//  Load a public certificate file (or a _secret one). NULL with error.
+zcert_t *en_keys_load_public (const char *path, en_error_t *error);
 
 //  The Ed25519 public key in a certificate's "sign-key" metadata. 0, or
 //  -1 if absent or malformed.
 int en_keys_sign_key (zcert_t *cert, unsigned char public_key [32]);
 
 //  A signing key (Ed25519 secret key in locked memory).
-en_signer_t *en_signer_load (const char *dir, const char *name, char *err, size_t errlen);
+en_signer_t *en_signer_load (const char *dir, const char *name, en_error_t *error);
 void en_signer_destroy (en_signer_t **self_p);
 //  Detached signature of data into signature (64 bytes).
 void en_signer_sign (en_signer_t *self, const byte *data, size_t size, byte signature [64]);

@@ -60,10 +60,10 @@ int en_keywrap_open (en_keywrap_t *self, const char *secret, unsigned char *key)
 //  The wrap as JSON (above). Caller owns.
 json_t *en_keywrap_json (en_keywrap_t *self);
 
-//  Read a wrap from JSON. NULL with err for a missing or malformed field,
+//  Read a wrap from JSON. NULL with error for a missing or malformed field,
 //  or limits outside libsodium's range (a stored wrap cannot make the
 //  opener spend more than crypto_pwhash's SENSITIVE limits).
-en_keywrap_t *en_keywrap_from_json (json_t *json, char *err, size_t errlen);
+en_keywrap_t *en_keywrap_from_json (json_t *json, en_error_t *error);
 
 //  The wrap's Argon2id limits.
 unsigned long long en_keywrap_opslimit (en_keywrap_t *self);

@@ -50,10 +50,11 @@ void en_outbox_destroy (en_outbox_t **self_p);
 //  over EN_MAX_BODY is refused here, never sent.
 int en_outbox_put (en_outbox_t *self, const char *dest, en_msg_t *msg);
 
-//  Destination dest acknowledged msg_id: remove it. Returns 1 if it was
-//  queued for dest, 0 if unknown there (a duplicate ACK, or an ACK from
-//  a peer the message was not for), -1 on error.
-int en_outbox_ack (en_outbox_t *self, const char *dest, const char *msg_id);
+//  Destination dest acknowledged msg_id: remove it. 0 if it was queued
+//  for dest; -1 with EN_ERR_NOT_FOUND if unknown there (a duplicate ACK,
+//  or an ACK from a peer the message was not for), with EN_ERR_INTERNAL
+//  on a store error.
+int en_outbox_ack (en_outbox_t *self, const char *dest, const char *msg_id, en_error_t *error);
 
 //  Send what is due for dest (NULL: every destination): entries never
 //  sent by this process, or last sent more than retry_ms ago; at most

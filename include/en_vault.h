@@ -26,9 +26,9 @@ typedef struct _en_vault_t en_vault_t;
 //  Open the vault in dir (the node's keys directory; created 0700 if
 //  missing). Loads every key file there. A kind with no key file yet gets
 //  version 1, created mode 0600 (first start). Refuses, with a message in
-//  err, a key file that group or others may read or write, that is not a
+//  error, a key file that group or others may read or write, that is not a
 //  regular file, or that is not exactly 32 bytes. NULL on failure.
-en_vault_t *en_vault_new (const char *dir, char *err, size_t errlen);
+en_vault_t *en_vault_new (const char *dir, en_error_t *error);
 
 //  Wipe all key material and free the vault; nulls the pointer. Safe to
 //  call twice.
@@ -64,12 +64,12 @@ char *en_vault_seal (en_vault_t *self, const char *plaintext);
 char *en_vault_unseal (en_vault_t *self, const char *sealed);
 
 //  Create region secret version current+1 and make it current. Older
-//  versions stay for en_vault_pseudonym_version. 0, or -1 with err.
-int en_vault_rotate_secret (en_vault_t *self, char *err, size_t errlen);
+//  versions stay for en_vault_pseudonym_version. 0, or -1 with error.
+int en_vault_rotate_secret (en_vault_t *self, en_error_t *error);
 
 //  Create data key version current+1 and make it current: new seals use
-//  it, older ones still unseal. 0, or -1 with err.
-int en_vault_rotate_data_key (en_vault_t *self, char *err, size_t errlen);
+//  it, older ones still unseal. 0, or -1 with error.
+int en_vault_rotate_data_key (en_vault_t *self, en_error_t *error);
 
 //  Version of the current region secret (>= 1).
 int en_vault_secret_version (en_vault_t *self);

@@ -2,10 +2,29 @@
     expertnet.h - public API of libexpertnet
 
     libexpertnet holds everything expertnet-broker, expertnet-node and the
-    expertnet command share: the wire codec (en_msg), the domain vocabulary
-    and its validation (en_vocab), the SQLite helper (en_db), the durable
-    outbox and dedup journal (en_outbox), keys (en_keys) and small utilities
-    (en_util). Each class is one header here and one source in lib/.
+    expertnet command share. Each class is one header here and one source
+    in lib/:
+
+    en_error    the one error convention: 0/-1 or NULL, reason in en_error_t
+    en_util     small helpers: clock, ids, names, durations, time formatting
+    en_msg      wire codec and signatures of EXPN/2 (docs/protocol.md)
+    en_clock    the daemons' clock and the measured offset of a peer's
+    en_vocab    domain vocabulary and validation of what nodes publish
+    en_db       SQLite handle: durability settings, migrations, statements
+    en_outbox   durable outbox and dedup journal (exactly-once delivery)
+    en_inbox    exactly-once receive
+    en_link     client link engine (HELLO/LINK, heartbeats, reconnect)
+    en_keys     keys on disk: CURVE certificates and Ed25519 signing keys
+    en_control  local control protocol between the command and a daemon
+    en_config   strict configuration checked against a schema
+    en_daemon   the daemons' common main(): arguments, config, SIGHUP
+    en_vault    regional pseudonyms and encryption at rest at the node
+    en_audit    hash-chained access log (NEN 7513)
+    en_pii      PII guard: refuses text that holds personal data
+    en_report   the rode draden report, with small-cell suppression
+    en_keywrap  a secret key wrapped with a password; recovery codes
+    en_totp     time-based one-time passwords (RFC 6238)
+    en_http     the one web stack of the dashboard and the portal
     =========================================================================
 */
 #ifndef EXPERTNET_H_INCLUDED

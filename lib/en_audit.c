@@ -230,6 +230,70 @@ s_find_moved (en_db_t *db, int64_t seq, const unsigned char *prev, const char *s
     return found;
 }
 
+//  What the walk found wrong, and where (the details s_walk_explain
+//  needs to say it).
+typedef enum { GOOD, GAP, MISMATCH, UNTYPED, BEFORE_ANCHOR } fault_t;
+typedef struct {
+    fault_t fault;
+    int64_t next_seq;                   //  seq of the row after a gap
+    char stored [HEX_SIZE];             //  hash stored in a mismatching row
+} found_t;
+
+//  Put into walk->err what the fault found at walk->bad_seq means: a
+//  missing entry may have been moved (reordered), a mismatching one
+//  edited, or the anchor be bad. Returns -1 for a fault, 0 for GOOD.
+static int
+s_walk_explain (en_db_t *db, const chain_t *chain, walk_t *walk, const found_t *found)
+{
+    int64_t bad = walk->bad_seq;
+    int64_t moved;
+    switch (found->fault) {
+        case GOOD:
+            return 0;
+        case BEFORE_ANCHOR:
+            snprintf (walk->err, sizeof walk->err,
+                      "bad anchor: entry %" PRId64 " is at or before the anchor (seq %" PRId64 ")",
+                      bad, chain->anchor_seq);
+            break;
+        case UNTYPED:
+            snprintf (walk->err, sizeof walk->err,
+                      "entry %" PRId64 " edited: a column holds a value of the wrong type", bad);
+            break;
+        case GAP:
+            moved = s_find_moved (db, bad, walk->last_hash, NULL);
+            if (moved)
+                snprintf (walk->err, sizeof walk->err,
+                          "entry %" PRId64 " reordered: it is stored at seq %" PRId64, bad, moved);
+            else
+            if (found->next_seq == bad + 1)
+                snprintf (walk->err, sizeof walk->err,
+                          "entry %" PRId64 " missing (deleted): the log goes from seq %" PRId64
+                          " to %" PRId64, bad, walk->last_seq, found->next_seq);
+            else
+                snprintf (walk->err, sizeof walk->err,
+                          "entries %" PRId64 "..%" PRId64 " missing (deleted): the log goes from seq %"
+                          PRId64 " to %" PRId64, bad, found->next_seq - 1, walk->last_seq,
+                          found->next_seq);
+            break;
+        case MISMATCH:
+            moved = s_find_moved (db, bad, walk->last_hash, found->stored);
+            if (moved)
+                snprintf (walk->err, sizeof walk->err,
+                          "entry %" PRId64 " reordered: the entry that belongs at seq %" PRId64
+                          " is stored at seq %" PRId64, bad, bad, moved);
+            else
+            if (bad == chain->anchor_seq + 1 && chain->anchor_seq > 0)
+                snprintf (walk->err, sizeof walk->err,
+                          "entry %" PRId64 " edited, or bad anchor (seq %" PRId64 "): "
+                          "its hash does not match its contents", bad, chain->anchor_seq);
+            else
+                snprintf (walk->err, sizeof walk->err,
+                          "entry %" PRId64 " edited: its hash does not match its contents", bad);
+            break;
+    }
+    return -1;
+}
+
 //  Walk the entries in seq order from the anchor, checking that seqs
 //  follow on and each hash matches. With until, stop (without judging it)
 //  at the first entry stamped at or after before_ms. 0 if every entry
@@ -249,9 +313,7 @@ s_walk (en_db_t *db, const chain_t *chain, bool until, int64_t before_ms, walk_t
         snprintf (walk->err, sizeof walk->err, "database error: %s", en_db_error (db));
         return -1;
     }
-    enum { GOOD, GAP, MISMATCH, UNTYPED, BEFORE_ANCHOR } fault = GOOD;
-    int64_t next_seq = 0;               //  seq of the row after a gap
-    char stored [HEX_SIZE] = "";        //  hash stored in a mismatching row
+    found_t found = { GOOD, 0, "" };
     int rc;
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
         fields_t fields;
@@ -259,14 +321,14 @@ s_walk (en_db_t *db, const chain_t *chain, bool until, int64_t before_ms, walk_t
         if (until && fields.at >= before_ms)
             break;
         if (fields.seq <= walk->last_seq) {
-            fault = BEFORE_ANCHOR;
+            found.fault = BEFORE_ANCHOR;
             walk->bad_seq = fields.seq;
             break;
         }
         if (fields.seq > walk->last_seq + 1) {
-            fault = GAP;
+            found.fault = GAP;
             walk->bad_seq = walk->last_seq + 1;
-            next_seq = fields.seq;
+            found.next_seq = fields.seq;
             break;
         }
         unsigned char hash [HASH_SIZE];
@@ -274,9 +336,9 @@ s_walk (en_db_t *db, const chain_t *chain, bool until, int64_t before_ms, walk_t
         s_digest (walk->last_hash, &fields, hash);
         s_to_hex (hash, hex);
         if (!typed || !streq (hex, s_stored_hash (stmt))) {
-            fault = typed ? MISMATCH : UNTYPED;
+            found.fault = typed ? MISMATCH : UNTYPED;
             walk->bad_seq = fields.seq;
-            snprintf (stored, sizeof stored, "%s", s_stored_hash (stmt));
+            snprintf (found.stored, sizeof found.stored, "%s", s_stored_hash (stmt));
             break;
         }
         walk->count++;
@@ -289,52 +351,7 @@ s_walk (en_db_t *db, const chain_t *chain, bool until, int64_t before_ms, walk_t
         snprintf (walk->err, sizeof walk->err, "database error: %s", en_db_error (db));
         return -1;
     }
-    int64_t bad = walk->bad_seq;
-    int64_t moved;
-    switch (fault) {
-        case GOOD:
-            return 0;
-        case BEFORE_ANCHOR:
-            snprintf (walk->err, sizeof walk->err,
-                      "bad anchor: entry %" PRId64 " is at or before the anchor (seq %" PRId64 ")",
-                      bad, chain->anchor_seq);
-            break;
-        case UNTYPED:
-            snprintf (walk->err, sizeof walk->err,
-                      "entry %" PRId64 " edited: a column holds a value of the wrong type", bad);
-            break;
-        case GAP:
-            moved = s_find_moved (db, bad, walk->last_hash, NULL);
-            if (moved)
-                snprintf (walk->err, sizeof walk->err,
-                          "entry %" PRId64 " reordered: it is stored at seq %" PRId64, bad, moved);
-            else
-            if (next_seq == bad + 1)
-                snprintf (walk->err, sizeof walk->err,
-                          "entry %" PRId64 " missing (deleted): the log goes from seq %" PRId64
-                          " to %" PRId64, bad, walk->last_seq, next_seq);
-            else
-                snprintf (walk->err, sizeof walk->err,
-                          "entries %" PRId64 "..%" PRId64 " missing (deleted): the log goes from seq %"
-                          PRId64 " to %" PRId64, bad, next_seq - 1, walk->last_seq, next_seq);
-            break;
-        case MISMATCH:
-            moved = s_find_moved (db, bad, walk->last_hash, stored);
-            if (moved)
-                snprintf (walk->err, sizeof walk->err,
-                          "entry %" PRId64 " reordered: the entry that belongs at seq %" PRId64
-                          " is stored at seq %" PRId64, bad, bad, moved);
-            else
-            if (bad == chain->anchor_seq + 1 && chain->anchor_seq > 0)
-                snprintf (walk->err, sizeof walk->err,
-                          "entry %" PRId64 " edited, or bad anchor (seq %" PRId64 "): "
-                          "its hash does not match its contents", bad, chain->anchor_seq);
-            else
-                snprintf (walk->err, sizeof walk->err,
-                          "entry %" PRId64 " edited: its hash does not match its contents", bad);
-            break;
-    }
-    return -1;
+    return s_walk_explain (db, chain, walk, &found);
 }
 
 //  Start a unit of work: a savepoint inside the caller's transaction, or
@@ -443,7 +460,7 @@ en_audit_append (en_db_t *db, const en_audit_entry_t *entry)
 }
 
 int
-en_audit_verify (en_db_t *db, int64_t *count, int64_t *bad_seq, char *err, size_t errlen)
+en_audit_verify (en_db_t *db, int64_t *count, int64_t *bad_seq, en_error_t *error)
 {
     assert (db);
     //  One read transaction, so an append by the daemon while the
@@ -486,8 +503,9 @@ en_audit_verify (en_db_t *db, int64_t *count, int64_t *bad_seq, char *err, size_
         *count = rc == 0 ? walk.count : 0;
     if (bad_seq)
         *bad_seq = rc == 0 ? 0 : walk.bad_seq;
-    if (err && errlen)
-        snprintf (err, errlen, "%s", walk.err);
+    if (rc)
+        en_error_set (error, strncmp (walk.err, "database error", 14) ? EN_ERR_CONFLICT : EN_ERR_INTERNAL,
+                      "%s", walk.err);
     return rc;
 }
 
@@ -500,11 +518,12 @@ en_audit_chain (en_db_t *db)
 }
 
 int
-en_audit_check_head (en_db_t *db, int64_t seq, const char *hash, char *err, size_t errlen)
+en_audit_check_head (en_db_t *db, int64_t seq, const char *hash, en_error_t *error)
 {
     assert (db);
     char message [256] = "";
     int rc = -1;
+    int code = EN_ERR_CONFLICT;         //  the log no longer holds the head
     chain_t chain;
     walk_t walk;
     if (!hash)
@@ -516,7 +535,7 @@ en_audit_check_head (en_db_t *db, int64_t seq, const char *hash, char *err, size
         snprintf (message, sizeof message,
                   "entry %" PRId64 " was pruned: the log now starts after seq %" PRId64,
                   seq, chain.anchor_seq);
-        rc = 1;
+        code = EN_ERR_NOT_FOUND;
     }
     else
     if (seq == chain.anchor_seq) {
@@ -531,8 +550,10 @@ en_audit_check_head (en_db_t *db, int64_t seq, const char *hash, char *err, size
     }
     else {
         sqlite3_stmt *stmt = en_db_query (db, "SELECT hash FROM audit WHERE seq = ?", "i", seq);
-        if (!stmt)
+        if (!stmt) {
             snprintf (message, sizeof message, "database error: %s", en_db_error (db));
+            code = EN_ERR_INTERNAL;
+        }
         else
         if (sqlite3_step (stmt) != SQLITE_ROW)
             snprintf (message, sizeof message,
@@ -549,8 +570,8 @@ en_audit_check_head (en_db_t *db, int64_t seq, const char *hash, char *err, size
         if (stmt)
             sqlite3_reset (stmt);
     }
-    if (err && errlen)
-        snprintf (err, errlen, "%s", message);
+    if (rc)
+        en_error_set (error, code, "%s", message);
     return rc;
 }
 
@@ -612,8 +633,8 @@ json_t *
 en_audit_report (en_db_t *db)
 {
     int64_t count = 0, bad_seq = 0;
-    char why [256] = "";
-    int rc = en_audit_verify (db, &count, &bad_seq, why, sizeof why);
+    en_error_t why = { 0 };
+    int rc = en_audit_verify (db, &count, &bad_seq, &why);
     json_t *report = en_audit_chain (db);
     if (!report)
         report = json_object ();
@@ -621,7 +642,7 @@ en_audit_report (en_db_t *db)
     json_object_set_new (report, "entries", json_integer (count));
     if (rc) {
         json_object_set_new (report, "bad_seq", json_integer (bad_seq));
-        json_object_set_new (report, "problem", json_string (why));
+        json_object_set_new (report, "problem", json_string (why.reason));
     }
     return report;
 }
@@ -638,10 +659,10 @@ en_audit_check_anchors (en_db_t *db, json_t *anchors, json_t *report)
     json_array_foreach (anchors, index, anchor) {
         int64_t seq = en_json_int (anchor, "seq", -1);
         const char *hash = en_json_str (anchor, "hash");
-        char why [256] = "";
-        int found = seq < 0 || !hash ? (snprintf (why, sizeof why, "anchor %zu has no seq or hash", index), -1)
-                                     : en_audit_check_head (db, seq, hash, why, sizeof why);
-        if (found == 1)
+        en_error_t why = { 0 };
+        int found = seq < 0 || !hash ? en_error_set (&why, EN_ERR_INVALID, "anchor %zu has no seq or hash", index)
+                                     : en_audit_check_head (db, seq, hash, &why);
+        if (found && why.code == EN_ERR_NOT_FOUND)
             pruned++;
         else
         if (found == 0) {
@@ -649,9 +670,9 @@ en_audit_check_anchors (en_db_t *db, json_t *anchors, json_t *report)
             latest = MAX (latest, seq);
         }
         else {
-            char problem [400];
+            char problem [sizeof why.reason + 128];
             snprintf (problem, sizeof problem, "anchored head %" PRId64 " (anchored at %" PRId64 "): %s",
-                      seq, en_json_int (anchor, "received", en_json_int (anchor, "at", 0)), why);
+                      seq, en_json_int (anchor, "received", en_json_int (anchor, "at", 0)), why.reason);
             json_object_set_new (report, "intact", json_false ());
             json_object_set_new (report, "bad_seq", json_integer (seq > 0 ? seq : 0));
             json_object_set_new (report, "problem", json_string (problem));

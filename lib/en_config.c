@@ -181,7 +181,7 @@ s_known_under (const en_conf_key_t *schema, const char *section, char *buf, size
 
 static int
 s_check (zconfig_t *node, const char *parent, const en_conf_key_t *schema, const char *file,
-         char *err, size_t errlen)
+         en_error_t *error)
 {
     for (zconfig_t *child = zconfig_child (node); child; child = zconfig_next (child)) {
         char path [512];
@@ -201,7 +201,7 @@ s_check (zconfig_t *node, const char *parent, const en_conf_key_t *schema, const
             if (value && *value)
                 problem = "is a section and takes no value";
             else
-            if (s_check (child, path, schema, file, err, errlen))
+            if (s_check (child, path, schema, file, error))
                 return -1;
         }
         else {
@@ -218,10 +218,9 @@ s_check (zconfig_t *node, const char *parent, const en_conf_key_t *schema, const
             else
                 snprintf (where, sizeof where, "%s", file ? "--set (or not found in the file)" : "--set");
             if (value && *value && key)
-                snprintf (err, errlen, "%s: %s = '%s' %s", where, path, value, problem);
+                return en_error_set (error, EN_ERR_INVALID, "%s: %s = '%s' %s", where, path, value, problem);
             else
-                snprintf (err, errlen, "%s: %s %s", where, path, problem);
-            return -1;
+                return en_error_set (error, EN_ERR_INVALID, "%s: %s %s", where, path, problem);
         }
     }
     return 0;
@@ -229,7 +228,7 @@ s_check (zconfig_t *node, const char *parent, const en_conf_key_t *schema, const
 
 int
 en_config_check (zconfig_t *config, const en_conf_key_t *schema, const char *file,
-                 char *err, size_t errlen)
+                 en_error_t *error)
 {
-    return s_check (config, NULL, schema, file, err, errlen);
+    return s_check (config, NULL, schema, file, error);
 }

@@ -48,7 +48,7 @@ en_control_reply (zsock_t *sock, zframe_t *routing_id, json_t *result, int code,
 
 int
 en_control_call (const char *datadir, const char *verb, json_t *args,
-                 int timeout_ms, json_t **result)
+                 int timeout_ms, json_t **result, en_error_t *error)
 {
     *result = NULL;
     zsock_t *sock = zsock_new (ZMQ_DEALER);
@@ -60,7 +60,7 @@ en_control_call (const char *datadir, const char *verb, json_t *args,
     if (!zsys_file_exists (path) || zsock_connect (sock, "ipc://%s", path) < 0) {
         json_decref (args);
         zsock_destroy (&sock);
-        return -1;
+        return en_error_set (error, EN_ERR_NO_ANSWER, "no daemon answers at %s", datadir);
     }
     char *text = args ? json_dumps (args, JSON_COMPACT) : strdup ("{}");
     json_decref (args);
@@ -69,9 +69,14 @@ en_control_call (const char *datadir, const char *verb, json_t *args,
     char *status = NULL, *reply = NULL;
     if (rc == 0)
         rc = zstr_recvx (sock, &status, &reply, NULL) == 2 ? 0 : -1;
-    if (rc == 0) {
+    if (rc)
+        en_error_set (error, EN_ERR_NO_ANSWER, "no answer from the daemon at %s within %d ms",
+                      datadir, timeout_ms);
+    else {
         *result = json_loads (reply, JSON_DECODE_ANY, NULL);
-        rc = streq (status, "ok") ? 0 : 1;
+        if (!streq (status, "ok"))
+            rc = en_error_set (error, (int) en_json_int (*result, "code", EN_ERR_INTERNAL), "%s",
+                               en_json_str (*result, "error") ?: "refused");
     }
     zstr_free (&status);
     zstr_free (&reply);

@@ -54,82 +54,91 @@ s_usage (const en_daemon_t *daemon, FILE *out)
         "%s", daemon->program, daemon->section, daemon->usage);
 }
 
+//  What the command line asked for.
+#define MAX_SETTINGS 64
+typedef struct {
+    const char *config_path;        //  -c FILE, or NULL: embedded defaults
+    const char *datadir;            //  --datadir, or NULL
+    const char *endpoint;           //  --endpoint, or NULL
+    char *settings [MAX_SETTINGS];  //  PATH=VALUE overrides, in order
+    int count;                      //  how many
+    char new_store [64];            //  the --new-store setting, when given
+} args_t;
+
 //  Load the config file (or an empty one), apply command-line overrides
-//  and check it against the schema. On failure NULL, err says why.
+//  and check it against the schema. On failure NULL, error says why.
 static zconfig_t *
-s_load_config (const en_daemon_t *daemon, const char *config_path, const char *datadir,
-               const char *endpoint, char **settings, int count, char *err, size_t errlen)
+s_load_config (const en_daemon_t *daemon, const args_t *args, en_error_t *error)
 {
     zconfig_t *config = NULL;
-    if (config_path) {
-        if (!zsys_file_exists (config_path)) {
-            snprintf (err, errlen, "config file %s does not exist", config_path);
+    if (args->config_path) {
+        if (!zsys_file_exists (args->config_path)) {
+            en_error_set (error, EN_ERR_NOT_FOUND, "config file %s does not exist", args->config_path);
             return NULL;
         }
-        config = en_zpl_load (config_path);
+        config = en_zpl_load (args->config_path);
         if (!config) {
-            snprintf (err, errlen, "config file %s is not valid ZPL", config_path);
+            en_error_set (error, EN_ERR_INVALID, "config file %s is not valid ZPL", args->config_path);
             return NULL;
         }
     }
     else
         config = zconfig_new ("root", NULL);
     char path [256];
-    if (datadir) {
+    if (args->datadir) {
         snprintf (path, sizeof path, "%s/datadir", daemon->section);
-        zconfig_put (config, path, datadir);
+        zconfig_put (config, path, args->datadir);
     }
-    if (endpoint)
-        zconfig_put (config, "broker/endpoint", endpoint);
-    for (int i = 0; i < count; i++) {
-        char *copy = strdup (settings [i]);
+    if (args->endpoint)
+        zconfig_put (config, "broker/endpoint", args->endpoint);
+    for (int i = 0; i < args->count; i++) {
+        char *copy = strdup (args->settings [i]);
         char *equals = strchr (copy, '=');
         *equals = 0;
         zconfig_put (config, copy, equals + 1);
         free (copy);
     }
-    if (daemon->schema && en_config_check (config, daemon->schema, config_path, err, errlen))
+    if (daemon->schema && en_config_check (config, daemon->schema, args->config_path, error))
         zconfig_destroy (&config);
     return config;
 }
 
-int
-en_daemon_main (const en_daemon_t *daemon, int argc, char *argv [])
+//  Parse argv into args. Returns -1 to go on and start the daemon, or
+//  the exit code: 0 after --help or --version, 2 for a usage error.
+static int
+s_parse_args (const en_daemon_t *daemon, int argc, char *argv [], args_t *args)
 {
-    const char *config_path = NULL, *datadir = NULL, *endpoint = NULL;
-    char *settings [64];
-    char new_store [64];            //  the --new-store setting, when given
-    int count = 0;
+    memset (args, 0, sizeof *args);
     for (int i = 1; i < argc; i++) {
         const char *arg = argv [i];
         if ((streq (arg, "-c") || streq (arg, "--config")) && i + 1 < argc)
-            config_path = argv [++i];
+            args->config_path = argv [++i];
         else
         if (streq (arg, "--datadir") && i + 1 < argc)
-            datadir = argv [++i];
+            args->datadir = argv [++i];
         else
         if (streq (arg, "--endpoint") && i + 1 < argc)
-            endpoint = argv [++i];
+            args->endpoint = argv [++i];
         else
         if (streq (arg, "--set") && i + 1 < argc) {
             const char *setting = argv [++i];
             const char *equals = strchr (setting, '=');
-            if (!equals || equals == setting || setting [0] == '/' || count == 64) {
+            if (!equals || equals == setting || setting [0] == '/' || args->count == MAX_SETTINGS) {
                 fprintf (stderr, "%s: --set needs PATH=VALUE (at most 64 of them), not '%s'\n",
                          daemon->program, setting);
                 return 2;
             }
-            settings [count++] = (char *) setting;
+            args->settings [args->count++] = (char *) setting;
         }
         else
         if (streq (arg, "--new-store")) {
-            if (count == 64) {
+            if (args->count == MAX_SETTINGS) {
                 fprintf (stderr, "%s: too many settings\n", daemon->program);
                 return 2;
             }
             //  The section's new_store flag (broker/new_store, node/new_store)
-            snprintf (new_store, sizeof new_store, "%s/new_store=true", daemon->section);
-            settings [count++] = new_store;
+            snprintf (args->new_store, sizeof args->new_store, "%s/new_store=true", daemon->section);
+            args->settings [args->count++] = args->new_store;
         }
         else
         if (streq (arg, "-h") || streq (arg, "--help")) {
@@ -147,9 +156,17 @@ en_daemon_main (const en_daemon_t *daemon, int argc, char *argv [])
             return 2;
         }
     }
+    return -1;
+}
+
+//  The process-wide set-up every daemon needs: libsodium, malloc tuning,
+//  the monotonic clock, CZMQ and its log, the SIGHUP handler. 0 or -1.
+static int
+s_process_setup (const en_daemon_t *daemon)
+{
     if (sodium_init () < 0) {
         fprintf (stderr, "%s: libsodium failed to initialise\n", daemon->program);
-        return 1;
+        return -1;
     }
 #ifdef M_TRIM_THRESHOLD
     //  Keep freed memory instead of returning it to the kernel after every
@@ -166,28 +183,40 @@ en_daemon_main (const en_daemon_t *daemon, int argc, char *argv [])
     struct sigaction action = { .sa_handler = s_on_sighup };
     sigemptyset (&action.sa_mask);
     sigaction (SIGHUP, &action, NULL);
+    return 0;
+}
 
-    char err [1024];
-    zconfig_t *config = s_load_config (daemon, config_path, datadir, endpoint, settings, count, err, sizeof err);
+int
+en_daemon_main (const en_daemon_t *daemon, int argc, char *argv [])
+{
+    args_t args;
+    int rc = s_parse_args (daemon, argc, argv, &args);
+    if (rc >= 0)
+        return rc;
+    if (s_process_setup (daemon))
+        return 1;
+
+    en_error_t error = { 0 };
+    zconfig_t *config = s_load_config (daemon, &args, &error);
     if (!config) {
-        fprintf (stderr, "%s: %s\n", daemon->program, err);
+        fprintf (stderr, "%s: %s\n", daemon->program, error.reason);
         return 1;
     }
-    void *self = daemon->new_fn (config, err, sizeof err);
+    void *self = daemon->new_fn (config, &error);
     zconfig_destroy (&config);
     if (!self) {
-        fprintf (stderr, "%s: %s\n", daemon->program, err);
+        fprintf (stderr, "%s: %s\n", daemon->program, error.reason);
         return 1;
     }
-    int rc;
     while ((rc = daemon->run_fn (self)) == EN_DAEMON_RELOAD) {
-        config = s_load_config (daemon, config_path, datadir, endpoint, settings, count, err, sizeof err);
+        en_error_clear (&error);
+        config = s_load_config (daemon, &args, &error);
         if (config) {
             daemon->reload_fn (self, config);
             zconfig_destroy (&config);
         }
         else
-            zsys_error ("SIGHUP: configuration not reloaded, running on with the old one: %s", err);
+            zsys_error ("SIGHUP: configuration not reloaded, running on with the old one: %s", error.reason);
     }
     daemon->destroy_fn (&self);
     return rc;

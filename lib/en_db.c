@@ -76,25 +76,27 @@ s_finalize (void **item)
 }
 
 static int
-s_exec_script (sqlite3 *handle, const char *sql, char *err, size_t errlen)
+s_exec_script (sqlite3 *handle, const char *sql, char *problem, size_t size)
 {
     char *message = NULL;
     if (sqlite3_exec (handle, sql, NULL, NULL, &message) != SQLITE_OK) {
-        snprintf (err, errlen, "%s", message ? message : "unknown SQLite error");
+        snprintf (problem, size, "%s", message ? message : "unknown SQLite error");
         sqlite3_free (message);
         return -1;
     }
     return 0;
 }
 
-en_db_t *
-en_db_new (const char *path, const char **migrations, char *err, size_t errlen)
+//  Open the database at path with the settings every store needs, and
+//  refuse one that is damaged. The handle, or NULL with error.
+static sqlite3 *
+s_open_checked (const char *path, en_error_t *error)
 {
     sqlite3 *handle = NULL;
     if (sqlite3_open_v2 (path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                          | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        snprintf (err, errlen, "cannot open database %s: %s", path,
-                  handle ? sqlite3_errmsg (handle) : "out of memory");
+        en_error_set (error, EN_ERR_INTERNAL, "cannot open database %s: %s", path,
+                      handle ? sqlite3_errmsg (handle) : "out of memory");
         sqlite3_close (handle);
         return NULL;
     }
@@ -105,8 +107,8 @@ en_db_new (const char *path, const char **migrations, char *err, size_t errlen)
             "PRAGMA synchronous=FULL;"
             "PRAGMA cache_size=-16384;"
             "PRAGMA foreign_keys=ON;", problem, sizeof problem)) {
-        snprintf (err, errlen, "database %s is damaged or not a database (%s); restore it from a backup "
-                  "or move it away", path, problem);
+        en_error_set (error, EN_ERR_INTERNAL, "database %s is damaged or not a database (%s); "
+                      "restore it from a backup or move it away", path, problem);
         sqlite3_close (handle);
         return NULL;
     }
@@ -126,12 +128,19 @@ en_db_new (const char *path, const char **migrations, char *err, size_t errlen)
     }
     sqlite3_finalize (check);
     if (*problem) {
-        snprintf (err, errlen, "database %s is damaged (%s); restore it from a backup or move it away",
-                  path, problem);
+        en_error_set (error, EN_ERR_INTERNAL, "database %s is damaged (%s); restore it from a backup "
+                      "or move it away", path, problem);
         sqlite3_close (handle);
         return NULL;
     }
-    //  Migrations: user_version counts how many have run.
+    return handle;
+}
+
+//  Migrations: user_version counts how many have run; run the rest, each
+//  in a transaction of its own. 0, or -1 with error.
+static int
+s_migrate (sqlite3 *handle, const char *path, const char **migrations, en_error_t *error)
+{
     sqlite3_stmt *stmt;
     sqlite3_prepare_v2 (handle, "PRAGMA user_version", -1, &stmt, NULL);
     int version = sqlite3_step (stmt) == SQLITE_ROW ? sqlite3_column_int (stmt, 0) : 0;
@@ -139,26 +148,34 @@ en_db_new (const char *path, const char **migrations, char *err, size_t errlen)
     int count = 0;
     while (migrations [count])
         count++;
-    if (version > count) {
-        snprintf (err, errlen, "database %s has schema version %d, newer than this program (%d)",
-                  path, version, count);
-        sqlite3_close (handle);
-        return NULL;
-    }
+    if (version > count)
+        return en_error_set (error, EN_ERR_VERSION, "database %s has schema version %d, newer than "
+                             "this program (%d)", path, version, count);
     for (int i = version; i < count; i++) {
         char bump [64];
+        char problem [256];
         snprintf (bump, sizeof bump, "PRAGMA user_version=%d;", i + 1);
-        if (s_exec_script (handle, "BEGIN IMMEDIATE;", err, errlen)
-        ||  s_exec_script (handle, migrations [i], err, errlen)
-        ||  s_exec_script (handle, bump, err, errlen)
-        ||  s_exec_script (handle, "COMMIT;", err, errlen)) {
-            char detail [256];
-            snprintf (detail, sizeof detail, "%s", err);
-            snprintf (err, errlen, "migration %d of %s failed: %s", i + 1, path, detail);
+        if (s_exec_script (handle, "BEGIN IMMEDIATE;", problem, sizeof problem)
+        ||  s_exec_script (handle, migrations [i], problem, sizeof problem)
+        ||  s_exec_script (handle, bump, problem, sizeof problem)
+        ||  s_exec_script (handle, "COMMIT;", problem, sizeof problem)) {
             sqlite3_exec (handle, "ROLLBACK", NULL, NULL, NULL);
-            sqlite3_close (handle);
-            return NULL;
+            return en_error_set (error, EN_ERR_INTERNAL, "migration %d of %s failed: %s",
+                                 i + 1, path, problem);
         }
+    }
+    return 0;
+}
+
+en_db_t *
+en_db_new (const char *path, const char **migrations, en_error_t *error)
+{
+    sqlite3 *handle = s_open_checked (path, error);
+    if (!handle)
+        return NULL;
+    if (s_migrate (handle, path, migrations, error)) {
+        sqlite3_close (handle);
+        return NULL;
     }
     en_db_t *self = (en_db_t *) zmalloc (sizeof (en_db_t));
     assert (self);
@@ -183,50 +200,45 @@ s_marker_read (const char *marker, char *id, size_t idlen)
 }
 
 int
-en_db_store_check (const char *path, const char *marker, bool new_store, char *err, size_t errlen)
+en_db_store_check (const char *path, const char *marker, bool new_store, en_error_t *error)
 {
     char known [80];
-    if (s_marker_read (marker, known, sizeof known)) {
-        snprintf (err, errlen, "cannot read %s: %s", marker, strerror (errno));
-        return -1;
-    }
+    if (s_marker_read (marker, known, sizeof known))
+        return en_error_set (error, EN_ERR_INTERNAL, "cannot read %s: %s", marker, strerror (errno));
     if (!*known || new_store)
         return 0;
     struct stat info;
     bool missing = stat (path, &info) != 0;
-    if (missing || info.st_size == 0) {
-        snprintf (err, errlen, "database %s is %s, but %s says store %s lived here: the store was lost. "
-                  "Restore it from a backup, or start with --new-store to begin an empty store "
-                  "(nodes then re-send their open requests)",
+    if (missing || info.st_size == 0)
+        return en_error_set (error, EN_ERR_CONFLICT, "database %s is %s, but %s says store %s lived "
+                  "here: the store was lost. Restore it from a backup, or start with --new-store to "
+                  "begin an empty store (nodes then re-send their open requests)",
                   path, missing ? "missing" : "empty (0 bytes)", marker, known);
-        return -1;
-    }
     return 0;
 }
 
 int
 en_db_store_mark (en_db_t *self, const char *path, const char *marker, bool new_store,
-                  char *err, size_t errlen)
+                  en_error_t *error)
 {
     char known [80];
     //  --new-store: whatever is here is new to the network (an empty
     //  store, or a restored backup that misses what came after it), so it
     //  gets a new identity: nodes then hand it what they hold
     if (new_store && en_db_exec (self, "UPDATE store_identity SET store_id = lower (hex (randomblob (16))), "
-                                 "created = ? WHERE id = 1", "i", en_now_ms ())) {
-        snprintf (err, errlen, "cannot give database %s a new store identity: %s", path, en_db_error (self));
-        return -1;
-    }
+                                 "created = ? WHERE id = 1", "i", en_now_ms ()))
+        return en_error_set (error, EN_ERR_INTERNAL, "cannot give database %s a new store identity: %s",
+                             path, en_db_error (self));
     char *id = en_db_store_id (self);
     int rc = -1;
     if (!id)
-        snprintf (err, errlen, "database %s has no store identity", path);
+        en_error_set (error, EN_ERR_INTERNAL, "database %s has no store identity", path);
     else
     if (s_marker_read (marker, known, sizeof known))
-        snprintf (err, errlen, "cannot read %s: %s", marker, strerror (errno));
+        en_error_set (error, EN_ERR_INTERNAL, "cannot read %s: %s", marker, strerror (errno));
     else
     if (*known && !streq (known, id) && !new_store)
-        snprintf (err, errlen, "database %s holds store %s, but %s says store %s lived here: the store "
+        en_error_set (error, EN_ERR_CONFLICT, "database %s holds store %s, but %s says store %s lived here: the store "
                   "was replaced. Put the right one back, or start with --new-store to accept this one",
                   path, id, marker, known);
     else
@@ -246,7 +258,7 @@ en_db_store_mark (en_db_t *self, const char *path, const char *marker, bool new_
         if (file)
             fclose (file);
         if (rc)
-            snprintf (err, errlen, "cannot write %s: %s", marker, strerror (errno));
+            en_error_set (error, EN_ERR_INTERNAL, "cannot write %s: %s", marker, strerror (errno));
         else
         if (*known)
             zsys_warning ("store %s at %s replaces store %s (started with --new-store)", id, path, known);

@@ -30,14 +30,14 @@ s_write_secret (const char *path, const char *data)
 }
 
 int
-en_keys_generate (const char *dir, const char *name, char *err, size_t errlen)
+en_keys_generate (const char *dir, const char *name, en_error_t *error)
 {
     if (!en_name_valid (name)) {
-        snprintf (err, errlen, "'%s' is not a valid name (lowercase letters, digits, '-')", name);
+        en_error_set (error, EN_ERR_INVALID, "'%s' is not a valid name (lowercase letters, digits, '-')", name);
         return -1;
     }
     if (en_mkdir_p (dir, 0700)) {
-        snprintf (err, errlen, "cannot create %s: %s", dir, strerror (errno));
+        en_error_set (error, EN_ERR_INTERNAL, "cannot create %s: %s", dir, strerror (errno));
         return -1;
     }
     char path [PATH_MAX], secret [PATH_MAX], sign [PATH_MAX];
@@ -45,7 +45,7 @@ en_keys_generate (const char *dir, const char *name, char *err, size_t errlen)
     snprintf (secret, sizeof secret, "%s/%s.cert_secret", dir, name);
     snprintf (sign, sizeof sign, "%s/%s.sign_secret", dir, name);
     if (zsys_file_exists (path) || zsys_file_exists (secret) || zsys_file_exists (sign)) {
-        snprintf (err, errlen, "%s already has keys for '%s'; refusing to overwrite them", dir, name);
+        en_error_set (error, EN_ERR_CONFLICT, "%s already has keys for '%s'; refusing to overwrite them", dir, name);
         return -1;
     }
     //  Ed25519 key pair for signatures; the secret goes to its own file
@@ -59,7 +59,7 @@ en_keys_generate (const char *dir, const char *name, char *err, size_t errlen)
     sodium_free (sign_hex);
     sodium_free (sign_secret);
     if (written) {
-        snprintf (err, errlen, "cannot write %s: %s", sign, strerror (errno));
+        en_error_set (error, EN_ERR_INTERNAL, "cannot write %s: %s", sign, strerror (errno));
         return -1;
     }
     char public_hex [crypto_sign_PUBLICKEYBYTES * 2 + 1];
@@ -75,7 +75,7 @@ en_keys_generate (const char *dir, const char *name, char *err, size_t errlen)
     umask (old);
     zcert_destroy (&cert);
     if (rc) {
-        snprintf (err, errlen, "cannot write %s: %s", path, strerror (errno));
+        en_error_set (error, EN_ERR_INTERNAL, "cannot write %s: %s", path, strerror (errno));
         return -1;
     }
     chmod (path, 0644);
@@ -84,19 +84,19 @@ en_keys_generate (const char *dir, const char *name, char *err, size_t errlen)
 }
 
 zcert_t *
-en_keys_load_secret (const char *dir, const char *name, char *err, size_t errlen)
+en_keys_load_secret (const char *dir, const char *name, en_error_t *error)
 {
     char path [PATH_MAX];
     snprintf (path, sizeof path, "%s/%s.cert_secret", dir, name);
     zcert_t *cert = zsys_file_exists (path) ? zcert_load (path) : NULL;
     if (!cert)
-        snprintf (err, errlen, "no key pair at %s (create one with 'expertnet keygen --name %s --dir %s')",
-                  path, name, dir);
+        en_error_set (error, EN_ERR_NOT_FOUND, "no key pair at %s (create one with 'expertnet keygen --name %s --dir %s')",
+                      path, name, dir);
     return cert;
 }
 
 zcert_t *
-en_keys_load_public (const char *path, char *err, size_t errlen)
+en_keys_load_public (const char *path, en_error_t *error)
 {
     //  Not zcert_load: it reads PATH_secret instead when that exists (so
     //  a stray secret file beside a certificate would decide its key), and
@@ -114,7 +114,7 @@ en_keys_load_public (const char *path, char *err, size_t errlen)
     }
     zconfig_destroy (&root);
     if (!cert)
-        snprintf (err, errlen, "cannot read certificate %s", path);
+        en_error_set (error, EN_ERR_NOT_FOUND, "cannot read certificate %s", path);
     return cert;
 }
 
@@ -163,19 +163,19 @@ en_keys_sign_key (zcert_t *cert, unsigned char public_key [32])
 }
 
 en_signer_t *
-en_signer_load (const char *dir, const char *name, char *err, size_t errlen)
+en_signer_load (const char *dir, const char *name, en_error_t *error)
 {
     char path [PATH_MAX];
     snprintf (path, sizeof path, "%s/%s.sign_secret", dir, name);
     struct stat info;
     if (stat (path, &info)) {
-        snprintf (err, errlen, "no signing key at %s (keys made before signatures existed: "
-                  "make new ones with 'expertnet keygen' and enroll them)", path);
+        en_error_set (error, EN_ERR_NOT_FOUND, "no signing key at %s (keys made before signatures existed: "
+                      "make new ones with 'expertnet keygen' and enroll them)", path);
         return NULL;
     }
     if (info.st_mode & 077) {
-        snprintf (err, errlen, "%s is readable by others (mode %o); refusing to use it (chmod 600)",
-                  path, info.st_mode & 0777);
+        en_error_set (error, EN_ERR_FORBIDDEN, "%s is readable by others (mode %o); refusing to use it (chmod 600)",
+                      path, info.st_mode & 0777);
         return NULL;
     }
     char *hex = en_file_read (path, 256);
@@ -189,7 +189,7 @@ en_signer_load (const char *dir, const char *name, char *err, size_t errlen)
         free (hex);
     }
     if (rc || size != crypto_sign_SECRETKEYBYTES) {
-        snprintf (err, errlen, "%s is not an Ed25519 secret key", path);
+        en_error_set (error, EN_ERR_INVALID, "%s is not an Ed25519 secret key", path);
         en_signer_destroy (&self);
         return NULL;
     }

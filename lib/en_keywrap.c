@@ -148,10 +148,10 @@ s_unb64 (json_t *json, const char *name, unsigned char *bin, size_t size)
 }
 
 en_keywrap_t *
-en_keywrap_from_json (json_t *json, char *err, size_t errlen)
+en_keywrap_from_json (json_t *json, en_error_t *error)
 {
     if (!json_is_object (json)) {
-        snprintf (err, errlen, "a key wrap must be a JSON object");
+        en_error_set (error, EN_ERR_INVALID, "a key wrap must be a JSON object");
         return NULL;
     }
     en_keywrap_t *self = (en_keywrap_t *) zmalloc (sizeof (en_keywrap_t));
@@ -173,7 +173,7 @@ en_keywrap_from_json (json_t *json, char *err, size_t errlen)
     ||  !s_limits_valid ((unsigned long long) json_integer_value (ops), (size_t) json_integer_value (mem)))
         bad = "opslimit/memlimit";
     if (bad) {
-        snprintf (err, errlen, "key wrap field '%s' is missing or malformed", bad);
+        en_error_set (error, EN_ERR_INVALID, "key wrap field '%s' is missing or malformed", bad);
         en_keywrap_destroy (&self);
         return NULL;
     }
@@ -188,8 +188,7 @@ size_t en_keywrap_memlimit (en_keywrap_t *self) { return self->memlimit; }
 int
 en_keywrap_open_json (json_t *json, const char *secret, unsigned char *key)
 {
-    char err [128];
-    en_keywrap_t *wrap = en_keywrap_from_json (json, err, sizeof err);
+    en_keywrap_t *wrap = en_keywrap_from_json (json, NULL);
     if (!wrap) {
         sodium_memzero (key, EN_KEYWRAP_KEYBYTES);
         return -1;

@@ -143,81 +143,92 @@ s_hex_id_valid (const char *id)
     return true;
 }
 
-en_msg_t *
-en_msg_decode (zmsg_t *msg, en_error_t *error)
+//  A message's frames as decoding checks them, one part at a time
+typedef struct {
+    char *protocol;             //  frame 0, when printable
+    char *command;              //  frame 1
+    char *id;                   //  frame 2
+    char *sender;               //  frame 3
+    char *stamp;                //  frame 4, as text
+    long long timestamp;        //  frame 4, parsed
+    zframe_t *body;             //  frame 5 (borrowed)
+    zframe_t *signature;        //  frame 6 (borrowed)
+} s_frames_t;
+
+//  Frame 0 and the frame count: is this our protocol, at our version?
+static int
+s_decode_envelope (zmsg_t *msg, s_frames_t *frames, en_error_t *error)
 {
-    assert (msg);
-    if (error)
-        memset (error, 0, sizeof *error);
-    size_t frames = zmsg_size (msg);
+    size_t count = zmsg_size (msg);
     zframe_t *frame = zmsg_first (msg);
-    char *protocol = frame ? s_frame_text (frame, 16) : NULL;
-    char *command = NULL, *id = NULL, *sender = NULL, *stamp = NULL;
-    en_msg_t *self = NULL;
+    frames->protocol = frame ? s_frame_text (frame, 16) : NULL;
+    if (!frames->protocol || strncmp (frames->protocol, "EXPN", 4) != 0)
+        return en_error_set (error, EN_ERR_BAD_REQUEST, "not an expertnet message (frame 0 must be '%s')", EN_PROTOCOL);
+    if (!streq (frames->protocol, EN_PROTOCOL))
+        return en_error_set (error, EN_ERR_VERSION, "protocol version '%s' not supported, this peer speaks '%s'",
+                             frames->protocol, EN_PROTOCOL);
+    if (count != EN_FRAMES)
+        return en_error_set (error, EN_ERR_BAD_REQUEST, "expected %d frames, got %zu", EN_FRAMES, count);
+    return 0;
+}
 
-    if (!protocol || strncmp (protocol, "EXPN", 4) != 0) {
-        en_error_set (error, EN_ERR_BAD_REQUEST, "not an expertnet message (frame 0 must be '%s')", EN_PROTOCOL);
-        goto done;
-    }
-    if (!streq (protocol, EN_PROTOCOL)) {
-        en_error_set (error, EN_ERR_VERSION, "protocol version '%s' not supported, this peer speaks '%s'", protocol, EN_PROTOCOL);
-        goto done;
-    }
-    if (frames != EN_FRAMES) {
-        en_error_set (error, EN_ERR_BAD_REQUEST, "expected %d frames, got %zu", EN_FRAMES, frames);
-        goto done;
-    }
-    //  Id first, so later errors can reference the message
+//  Frames 1 to 4: id (first, so later errors can reference the message),
+//  command (one of the table above), sender and timestamp.
+static int
+s_decode_header (zmsg_t *msg, s_frames_t *frames, en_error_t *error)
+{
+    zmsg_first (msg);
     zmsg_next (msg);
-    frame = zmsg_next (msg);
-    id = s_frame_text (frame, 32);
-    if (!id || !s_hex_id_valid (id)) {
-        en_error_set (error, EN_ERR_BAD_REQUEST, "message id must be 32 lowercase hex characters");
-        goto done;
-    }
+    zframe_t *frame = zmsg_next (msg);
+    frames->id = s_frame_text (frame, 32);
+    if (!frames->id || !s_hex_id_valid (frames->id))
+        return en_error_set (error, EN_ERR_BAD_REQUEST, "message id must be 32 lowercase hex characters");
     if (error)
-        strcpy (error->ref, id);
+        strcpy (error->ref, frames->id);
 
-    frame = zmsg_first (msg);
+    zmsg_first (msg);
     frame = zmsg_next (msg);
-    command = s_frame_text (frame, 32);
-    if (!command || !en_msg_command_known (command)) {
-        en_error_set (error, EN_ERR_BAD_REQUEST, "unknown command");
-        goto done;
-    }
+    frames->command = s_frame_text (frame, 32);
+    if (!frames->command || !en_msg_command_known (frames->command))
+        return en_error_set (error, EN_ERR_BAD_REQUEST, "unknown command");
     zmsg_next (msg);
     frame = zmsg_next (msg);
-    sender = s_frame_text (frame, 63);
-    if (!sender || !en_name_valid (sender)) {
-        en_error_set (error, EN_ERR_BAD_REQUEST, "sender must be a name of [a-z0-9-]");
-        goto done;
-    }
+    frames->sender = s_frame_text (frame, 63);
+    if (!frames->sender || !en_name_valid (frames->sender))
+        return en_error_set (error, EN_ERR_BAD_REQUEST, "sender must be a name of [a-z0-9-]");
     frame = zmsg_next (msg);
-    stamp = s_frame_text (frame, 15);
-    bool digits = stamp != NULL;
-    for (const char *p = stamp; digits && *p; p++)
+    frames->stamp = s_frame_text (frame, 15);
+    bool digits = frames->stamp != NULL;
+    for (const char *p = frames->stamp; digits && *p; p++)
         digits = *p >= '0' && *p <= '9';
-    long long timestamp = digits ? strtoll (stamp, NULL, 10) : -1;
-    if (!digits || timestamp <= 0) {
-        en_error_set (error, EN_ERR_BAD_REQUEST, "timestamp must be decimal milliseconds since the epoch");
-        goto done;
-    }
-    frame = zmsg_next (msg);
-    zframe_t *signature = zmsg_next (msg);
-    if (zframe_size (signature) != EN_SIGNATURE) {
+    frames->timestamp = digits ? strtoll (frames->stamp, NULL, 10) : -1;
+    if (!digits || frames->timestamp <= 0)
+        return en_error_set (error, EN_ERR_BAD_REQUEST, "timestamp must be decimal milliseconds since the epoch");
+    return 0;
+}
+
+//  Frames 5 and 6: the signature's size, and a body that is a JSON
+//  object within the limit. The parsed body, or NULL with error.
+static json_t *
+s_decode_body (zmsg_t *msg, s_frames_t *frames, en_error_t *error)
+{
+    frames->body = zmsg_next (msg);
+    frames->signature = zmsg_next (msg);
+    zframe_t *frame = frames->body;
+    if (zframe_size (frames->signature) != EN_SIGNATURE) {
         en_error_set (error, EN_ERR_BAD_REQUEST, "signature frame must be %d bytes", EN_SIGNATURE);
-        goto done;
+        return NULL;
     }
     if (zframe_size (frame) > EN_MAX_BODY) {
         en_error_set (error, EN_ERR_TOO_LARGE, "body of %zu bytes exceeds the limit of %d", zframe_size (frame), EN_MAX_BODY);
-        goto done;
+        return NULL;
     }
     //  JSON text never holds a NUL byte (a string escapes it), and the
     //  body is signed and stored as a C string: one in the frame would make
     //  the text verified differ from the text parsed
     if (memchr (zframe_data (frame), 0, zframe_size (frame))) {
         en_error_set (error, EN_ERR_BAD_REQUEST, "body is not a JSON object: it holds a NUL byte");
-        goto done;
+        return NULL;
     }
     json_error_t jerr;
     json_t *body = json_loadb ((const char *) zframe_data (frame), zframe_size (frame),
@@ -226,19 +237,35 @@ en_msg_decode (zmsg_t *msg, en_error_t *error)
         json_decref (body);
         en_error_set (error, EN_ERR_BAD_REQUEST, "body is not a JSON object%s%s",
                       body ? "" : ": ", body ? "" : jerr.text);
-        goto done;
+        return NULL;
     }
-    self = en_msg_restore (command, id, sender, timestamp, body);
-    self->body_text = (char *) malloc (zframe_size (frame) + 1);
-    memcpy (self->body_text, zframe_data (frame), zframe_size (frame));
-    self->body_text [zframe_size (frame)] = 0;
-    memcpy (self->signature, zframe_data (signature), EN_SIGNATURE);
-done:
-    free (protocol);
-    free (command);
-    free (id);
-    free (sender);
-    free (stamp);
+    return body;
+}
+
+en_msg_t *
+en_msg_decode (zmsg_t *msg, en_error_t *error)
+{
+    assert (msg);
+    if (error)
+        memset (error, 0, sizeof *error);
+    s_frames_t frames = { 0 };
+    en_msg_t *self = NULL;
+    json_t *body = NULL;
+    if (s_decode_envelope (msg, &frames, error) == 0
+    &&  s_decode_header (msg, &frames, error) == 0
+    &&  (body = s_decode_body (msg, &frames, error))) {
+        self = en_msg_restore (frames.command, frames.id, frames.sender, frames.timestamp, body);
+        size_t size = zframe_size (frames.body);
+        self->body_text = (char *) malloc (size + 1);
+        memcpy (self->body_text, zframe_data (frames.body), size);
+        self->body_text [size] = 0;
+        memcpy (self->signature, zframe_data (frames.signature), EN_SIGNATURE);
+    }
+    free (frames.protocol);
+    free (frames.command);
+    free (frames.id);
+    free (frames.sender);
+    free (frames.stamp);
     return self;
 }
 

@@ -54,14 +54,14 @@ en_outbox_put (en_outbox_t *self, const char *dest, en_msg_t *msg)
 }
 
 int
-en_outbox_ack (en_outbox_t *self, const char *dest, const char *msg_id)
+en_outbox_ack (en_outbox_t *self, const char *dest, const char *msg_id, en_error_t *error)
 {
     if (en_db_exec (self->db, "DELETE FROM outbox WHERE msg_id = ? AND dest = ?", "ss", msg_id, dest))
-        return -1;
+        return en_error_set (error, EN_ERR_INTERNAL, "outbox: %s", en_db_error (self->db));
     if (sqlite3_changes (en_db_handle (self->db)) == 0)
-        return 0;
+        return en_error_set (error, EN_ERR_NOT_FOUND, "%s is not queued for %s", msg_id, dest);
     zhashx_delete (self->sent_at, msg_id);
-    return 1;
+    return 0;
 }
 
 int

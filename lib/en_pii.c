@@ -1875,63 +1875,71 @@ s_proper_names (s_scan_t *scan, size_t j)
     return end;
 }
 
+//  A class at i ("groep 7", "klas 2b", "klas h3", "groep 7/8", "leerjaar
+//  3", "brugklas"): the position after it, or 0.
 static size_t
-s_match_school (en_pii_t *self, s_scan_t *scan, size_t i)
+s_school_class (s_scan_t *scan, size_t i)
 {
-    if (!s_alpha (scan->text [i]) || !s_word_start (scan, i))
-        return 0;
-    size_t j = 0, end;
-    int number;
-    //  a class
-    if (s_word_at (scan, i, "groep") || s_word_at (scan, i, "klas") || s_word_at (scan, i, "leerjaar")) {
-        j = i + (s_word_at (scan, i, "groep") ? 5 : s_word_at (scan, i, "klas") ? 4 : 8);
-        if (s_at (scan, j) != ' ')
-            return 0;
-        j++;
-        if (s_alpha (s_at (scan, j)) && s_digit (s_at (scan, j + 1)))
-            j++;                                //  klas h3
-        size_t len = s_read_number (scan, j, 3, &number);
-        if (len == 0 || len > 2)
-            return 0;
-        j += len;
-        if (s_at (scan, j) == '/' && s_digit (s_at (scan, j + 1)))
-            j += 2;                             //  groep 7/8
-        if (s_alpha (s_at (scan, j)) && !s_word (s_at (scan, j + 1)))
-            j++;                                //  klas 2b
-    }
-    else
     if (s_word_at (scan, i, "brugklas"))
-        j = i + 8;
-    if (j) {
-        //  "klas 3 havo", then "van/op/bij/aan [de|het] Name"
-        size_t grade = s_listed_word (scan, s_skip_spaces (scan, j), s_school_grades);
-        if (grade)
-            j = grade;
-        if (s_at (scan, j) == ',')
-            j++;
-        if (s_at (scan, j) != ' ')
-            return 0;
-        j++;
-        static const char *links [] = { "van", "op", "bij", "aan", "in", NULL };
-        for (int k = 0; links [k]; k++)
-            if (s_word_at (scan, j, links [k]) && s_at (scan, j + strlen (links [k])) == ' ') {
-                size_t name = s_skip_article (scan, j + strlen (links [k]) + 1);
-                //  "in Hengelo" alone is a town, not a school: "in" needs a school kind;
-                //  "van de Havo" is a level, not a school
-                size_t kind = s_listed_word (scan, name, s_school_kinds);
-                if (s_listed_word (scan, name, s_school_grades))
-                    return 0;
-                if (streq (links [k], "in") && !kind)
-                    return 0;
-                end = s_proper_names (scan, name);
-                //  "van basisschool De Regenboog"
-                if (!end && kind && s_at (scan, kind) == ' ')
-                    end = s_proper_names (scan, s_skip_article (scan, kind + 1));
-                return end ? end - i : 0;
-            }
+        return i + 8;
+    if (!s_word_at (scan, i, "groep") && !s_word_at (scan, i, "klas") && !s_word_at (scan, i, "leerjaar"))
         return 0;
-    }
-    //  a kind of school, its name, and "in/te Town"
+    size_t j = i + (s_word_at (scan, i, "groep") ? 5 : s_word_at (scan, i, "klas") ? 4 : 8);
+    if (s_at (scan, j) != ' ')
+        return 0;
+    j++;
+    if (s_alpha (s_at (scan, j)) && s_digit (s_at (scan, j + 1)))
+        j++;                                //  klas h3
+    int number;
+    size_t len = s_read_number (scan, j, 3, &number);
+    if (len == 0 || len > 2)
+        return 0;
+    j += len;
+    if (s_at (scan, j) == '/' && s_digit (s_at (scan, j + 1)))
+        j += 2;                             //  groep 7/8
+    if (s_alpha (s_at (scan, j)) && !s_word (s_at (scan, j + 1)))
+        j++;                                //  klas 2b
+    return j;
+}
+
+//  After a class ending at j: "klas 3 havo", then "van/op/bij/aan [de|het]
+//  Name". The end of the school's name, or 0.
+static size_t
+s_school_after_class (s_scan_t *scan, size_t j)
+{
+    size_t grade = s_listed_word (scan, s_skip_spaces (scan, j), s_school_grades);
+    if (grade)
+        j = grade;
+    if (s_at (scan, j) == ',')
+        j++;
+    if (s_at (scan, j) != ' ')
+        return 0;
+    j++;
+    static const char *links [] = { "van", "op", "bij", "aan", "in", NULL };
+    for (int k = 0; links [k]; k++)
+        if (s_word_at (scan, j, links [k]) && s_at (scan, j + strlen (links [k])) == ' ') {
+            size_t name = s_skip_article (scan, j + strlen (links [k]) + 1);
+            //  "in Hengelo" alone is a town, not a school: "in" needs a school kind;
+            //  "van de Havo" is a level, not a school
+            size_t kind = s_listed_word (scan, name, s_school_kinds);
+            if (s_listed_word (scan, name, s_school_grades))
+                return 0;
+            if (streq (links [k], "in") && !kind)
+                return 0;
+            size_t end = s_proper_names (scan, name);
+            //  "van basisschool De Regenboog"
+            if (!end && kind && s_at (scan, kind) == ' ')
+                end = s_proper_names (scan, s_skip_article (scan, kind + 1));
+            return end;
+        }
+    return 0;
+}
+
+//  A kind of school at i, its name, and "in/te Town". The end of the
+//  town, or 0.
+static size_t
+s_school_in_town (s_scan_t *scan, size_t i)
+{
     size_t w = s_listed_word (scan, i, s_school_kinds);
     if (!w || s_at (scan, w) != ' ')
         return 0;
@@ -1954,11 +1962,23 @@ s_match_school (en_pii_t *self, s_scan_t *scan, size_t i)
     }
     //  capitalized kind ends a name ("Carmel College"): the town follows
     if ((s_word_at (scan, name, "in") && s_at (scan, name + 2) == ' ')
-    ||  (s_word_at (scan, name, "te") && s_at (scan, name + 2) == ' ')) {
-        end = s_proper_word (scan, name + 3);
-        return end ? end - i : 0;
-    }
+    ||  (s_word_at (scan, name, "te") && s_at (scan, name + 2) == ' '))
+        return s_proper_word (scan, name + 3);
     return 0;
+}
+
+static size_t
+s_match_school (en_pii_t *self, s_scan_t *scan, size_t i)
+{
+    if (!s_alpha (scan->text [i]) || !s_word_start (scan, i))
+        return 0;
+    size_t end;
+    size_t j = s_school_class (scan, i);
+    if (j)
+        end = s_school_after_class (scan, j);
+    else
+        end = s_school_in_town (scan, i);
+    return end ? end - i : 0;
 }
 
 

@@ -549,16 +549,140 @@ s_builder_init (builder_t *self, int min_cell)
     s_table_cell (&self->outcome, "geen", "nog geen uitkomst");
 }
 
-static void
-s_builder_fini (builder_t *self)
+//  Every table of the builder, in report order (the order of the
+//  sections in the JSON). Returns how many.
+#define BUILDER_TABLES 14
+static size_t
+s_builder_tables (builder_t *self, table_t *tables [BUILDER_TABLES])
 {
-    table_t *tables [] = {
+    table_t *all [BUILDER_TABLES] = {
         &self->urgency, &self->question_type, &self->region, &self->age_band,
         &self->kader, &self->situatie, &self->problematiek, &self->leefgebied,
         &self->stuck_on, &self->assignment, &self->close, &self->hiaten,
         &self->expertise, &self->outcome };
-    for (size_t i = 0; i < sizeof tables / sizeof tables [0]; i++)
+    memcpy (tables, all, sizeof all);
+    return BUILDER_TABLES;
+}
+
+static void
+s_builder_fini (builder_t *self)
+{
+    table_t *tables [BUILDER_TABLES];
+    size_t count = s_builder_tables (self, tables);
+    for (size_t i = 0; i < count; i++)
         s_table_fini (tables [i]);
+}
+
+//  Count every summary registered in the period (and region), then sort
+//  the tables whose cells are not a fixed vocabulary.
+static void
+s_builder_count (builder_t *self, json_t *summaries, const en_report_options_t *options)
+{
+    size_t index;
+    json_t *summary;
+    json_array_foreach (summaries, index, summary) {
+        json_t *registered = json_object_get (summary, "registered");
+        if (!json_is_integer (registered)) {
+            self->skipped++;
+            continue;
+        }
+        int64_t at = json_integer_value (registered);
+        if (at < options->from_ms || (options->to_ms > 0 && at >= options->to_ms))
+            continue;
+        if (options->region) {
+            const char *region = en_json_str (summary, "region");
+            if (!region || !streq (region, options->region))
+                continue;
+        }
+        s_count_case (self, summary, at, index);
+    }
+    table_t *open_sets [] = { &self->region, &self->problematiek, &self->expertise };
+    for (size_t i = 0; i < sizeof open_sets / sizeof open_sets [0]; i++)
+        if (open_sets [i]->size)        //  qsort of a NULL array is undefined, even of none
+            qsort (open_sets [i]->cells, open_sets [i]->size, sizeof (cell_t), s_cell_compare);
+}
+
+//  Protection, in dependency order: the period total T first, then
+//  every table over T, then the hiaten by expertise, whose total is
+//  the "ja" cell of the hiaten table.
+static void
+s_builder_protect (builder_t *self)
+{
+    int min_cell = self->min_cell;
+    self->cases_state = self->cases >= 1 && self->cases < min_cell ? CELL_PRIMARY : CELL_SHOWN;
+    table_t *tables [BUILDER_TABLES];
+    size_t count = s_builder_tables (self, tables);
+    for (size_t i = 0; i < count; i++)
+        if (tables [i] != &self->expertise)
+            s_table_protect (tables [i], min_cell, self->cases_state);
+    cell_t *hiaat = s_table_cell (&self->hiaten, "ja", NULL);
+    assert (hiaat->count == self->expertise.total);
+    s_table_protect (&self->expertise, min_cell, hiaat->state);
+
+    //  Zero goals are sums of events: shown when no case, or at least N
+    //  cases, contributed, and at least N (or no) cases with an outcome
+    //  did not; never when T is hidden.
+    for (int i = 0; i < GOAL_COUNT; i++) {
+        goal_t *goal = &self->goals [i];
+        int64_t without = self->with_outcome - goal->cases;
+        if (self->cases_state != CELL_SHOWN)
+            goal->state = CELL_WITHHELD;
+        else
+        if (goal->cases >= 1 && goal->cases < min_cell)
+            goal->state = CELL_PRIMARY;
+        else
+        if (goal->cases >= 1 && without >= 1 && without < min_cell)
+            goal->state = CELL_COMPLEMENT;
+        else
+            goal->state = CELL_SHOWN;
+    }
+}
+
+//  The zero goals section: one row of summed events per goal.
+static json_t *
+s_builder_goals_json (builder_t *self)
+{
+    json_t *rows = json_array ();
+    for (int i = 0; i < GOAL_COUNT; i++) {
+        goal_t *goal = &self->goals [i];
+        json_array_append_new (rows, json_pack ("{s:s, s:s, s:o}",
+            "key", s_goal_keys [i], "label", s_goal_labels [i],
+            "count", s_value (goal->events, goal->state, self->min_cell)));
+    }
+    return json_pack ("{s:s, s:s, s:s, s:o}",
+        "title", "Nuldoelen (BOEG): aantal gebeurtenissen",
+        "kind", "sums",
+        "note", "Opgeteld over de casussen met een uitkomst. Niet getoond als minder "
+                "dan de minimale celgrootte aan jongeren het betreft.",
+        "rows", rows);
+}
+
+//  The report of a counted, protected builder.
+static json_t *
+s_builder_json (builder_t *self, const en_report_options_t *options)
+{
+    int min_cell = self->min_cell;
+    char marker [16];
+    snprintf (marker, sizeof marker, "<%d", min_cell);
+    json_t *report = json_pack ("{s:s, s:i, s:{s:I, s:o}, s:o, s:i, s:{s:s, s:s}, s:{s:o, s:o}}",
+        "report", "rode-draden",
+        "version", 1,
+        "period", "from", (json_int_t) options->from_ms,
+                  "to", options->to_ms > 0 ? json_integer (options->to_ms) : json_null (),
+        "region", options->region ? json_string (options->region) : json_null (),
+        "min_cell", min_cell,
+        "markers", "primary", marker, "complementary", EN_REPORT_HIDDEN,
+        "totals", "cases", s_value (self->cases, self->cases_state, min_cell),
+                  "skipped", s_value (self->skipped,
+                      self->skipped >= 1 && self->skipped < min_cell ? CELL_PRIMARY : CELL_SHOWN,
+                      min_cell));
+    assert (report);
+    table_t *tables [BUILDER_TABLES];
+    size_t count = s_builder_tables (self, tables);
+    for (size_t i = 0; i < count; i++)
+        json_object_set_new (report, tables [i]->name, s_table_json (tables [i], min_cell));
+    json_object_set_new (report, "zero_goals", s_builder_goals_json (self));
+    return report;
 }
 
 json_t *
@@ -573,98 +697,9 @@ en_report_build (json_t *summaries, const en_report_options_t *options)
 
     builder_t builder;
     s_builder_init (&builder, min_cell);
-    size_t index;
-    json_t *summary;
-    json_array_foreach (summaries, index, summary) {
-        json_t *registered = json_object_get (summary, "registered");
-        if (!json_is_integer (registered)) {
-            builder.skipped++;
-            continue;
-        }
-        int64_t at = json_integer_value (registered);
-        if (at < options->from_ms || (options->to_ms > 0 && at >= options->to_ms))
-            continue;
-        if (options->region) {
-            const char *region = en_json_str (summary, "region");
-            if (!region || !streq (region, options->region))
-                continue;
-        }
-        s_count_case (&builder, summary, at, index);
-    }
-    table_t *open_sets [] = { &builder.region, &builder.problematiek, &builder.expertise };
-    for (size_t i = 0; i < sizeof open_sets / sizeof open_sets [0]; i++)
-        if (open_sets [i]->size)        //  qsort of a NULL array is undefined, even of none
-            qsort (open_sets [i]->cells, open_sets [i]->size, sizeof (cell_t), s_cell_compare);
-
-    //  Protection, in dependency order: the period total T first, then
-    //  every table over T, then the hiaten by expertise, whose total is
-    //  the "ja" cell of the hiaten table.
-    builder.cases_state = builder.cases >= 1 && builder.cases < min_cell ? CELL_PRIMARY : CELL_SHOWN;
-    table_t *over_cases [] = {
-        &builder.urgency, &builder.question_type, &builder.region, &builder.age_band,
-        &builder.kader, &builder.situatie, &builder.problematiek, &builder.leefgebied,
-        &builder.stuck_on, &builder.assignment, &builder.close, &builder.hiaten,
-        &builder.outcome };
-    for (size_t i = 0; i < sizeof over_cases / sizeof over_cases [0]; i++)
-        s_table_protect (over_cases [i], min_cell, builder.cases_state);
-    cell_t *hiaat = s_table_cell (&builder.hiaten, "ja", NULL);
-    assert (hiaat->count == builder.expertise.total);
-    s_table_protect (&builder.expertise, min_cell, hiaat->state);
-
-    //  Zero goals are sums of events: shown when no case, or at least N
-    //  cases, contributed, and at least N (or no) cases with an outcome
-    //  did not; never when T is hidden.
-    for (int i = 0; i < GOAL_COUNT; i++) {
-        goal_t *goal = &builder.goals [i];
-        int64_t without = builder.with_outcome - goal->cases;
-        if (builder.cases_state != CELL_SHOWN)
-            goal->state = CELL_WITHHELD;
-        else
-        if (goal->cases >= 1 && goal->cases < min_cell)
-            goal->state = CELL_PRIMARY;
-        else
-        if (goal->cases >= 1 && without >= 1 && without < min_cell)
-            goal->state = CELL_COMPLEMENT;
-        else
-            goal->state = CELL_SHOWN;
-    }
-
-    char marker [16];
-    snprintf (marker, sizeof marker, "<%d", min_cell);
-    json_t *report = json_pack ("{s:s, s:i, s:{s:I, s:o}, s:o, s:i, s:{s:s, s:s}, s:{s:o, s:o}}",
-        "report", "rode-draden",
-        "version", 1,
-        "period", "from", (json_int_t) options->from_ms,
-                  "to", options->to_ms > 0 ? json_integer (options->to_ms) : json_null (),
-        "region", options->region ? json_string (options->region) : json_null (),
-        "min_cell", min_cell,
-        "markers", "primary", marker, "complementary", EN_REPORT_HIDDEN,
-        "totals", "cases", s_value (builder.cases, builder.cases_state, min_cell),
-                  "skipped", s_value (builder.skipped,
-                      builder.skipped >= 1 && builder.skipped < min_cell ? CELL_PRIMARY : CELL_SHOWN,
-                      min_cell));
-    assert (report);
-    table_t *sections [] = {
-        &builder.urgency, &builder.question_type, &builder.region, &builder.age_band,
-        &builder.kader, &builder.situatie, &builder.problematiek, &builder.leefgebied,
-        &builder.stuck_on, &builder.assignment, &builder.close, &builder.hiaten,
-        &builder.expertise, &builder.outcome };
-    for (size_t i = 0; i < sizeof sections / sizeof sections [0]; i++)
-        json_object_set_new (report, sections [i]->name, s_table_json (sections [i], min_cell));
-
-    json_t *rows = json_array ();
-    for (int i = 0; i < GOAL_COUNT; i++) {
-        goal_t *goal = &builder.goals [i];
-        json_array_append_new (rows, json_pack ("{s:s, s:s, s:o}",
-            "key", s_goal_keys [i], "label", s_goal_labels [i],
-            "count", s_value (goal->events, goal->state, min_cell)));
-    }
-    json_object_set_new (report, "zero_goals", json_pack ("{s:s, s:s, s:s, s:o}",
-        "title", "Nuldoelen (BOEG): aantal gebeurtenissen",
-        "kind", "sums",
-        "note", "Opgeteld over de casussen met een uitkomst. Niet getoond als minder "
-                "dan de minimale celgrootte aan jongeren het betreft.",
-        "rows", rows));
+    s_builder_count (&builder, summaries, options);
+    s_builder_protect (&builder);
+    json_t *report = s_builder_json (&builder, options);
     s_builder_fini (&builder);
     return report;
 }

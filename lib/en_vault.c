@@ -71,18 +71,6 @@ struct _en_vault_t {
     s_keyring_t data_keys;      //  data keys (seal/unseal)
 };
 
-static int
-s_fail (char *err, size_t errlen, const char *format, ...)
-{
-    if (err && errlen) {
-        va_list args;
-        va_start (args, format);
-        vsnprintf (err, errlen, format, args);
-        va_end (args);
-    }
-    return -1;
-}
-
 //  Parse 1..9 decimal digits without a leading zero at s, ending at `end`
 //  (a character that must follow). Returns the version, or -1.
 static int
@@ -171,42 +159,42 @@ s_key_close (s_key_t *key)
 //  ---------------------------------------------------------------------
 //  Key files
 
-//  Read one key file into a new sodium_malloc region. NULL with err.
+//  Read one key file into a new sodium_malloc region. NULL with error.
 static unsigned char *
-s_key_file_read (const char *path, char *err, size_t errlen)
+s_key_file_read (const char *path, en_error_t *error)
 {
     int fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-        s_fail (err, errlen, "cannot open key file %s: %s", path, strerror (errno));
+        en_error_set (error, EN_ERR_INTERNAL, "cannot open key file %s: %s", path, strerror (errno));
         return NULL;
     }
     struct stat st;
     if (fstat (fd, &st)) {
-        s_fail (err, errlen, "cannot stat key file %s: %s", path, strerror (errno));
+        en_error_set (error, EN_ERR_INTERNAL, "cannot stat key file %s: %s", path, strerror (errno));
         close (fd);
         return NULL;
     }
     if (!S_ISREG (st.st_mode)) {
-        s_fail (err, errlen, "key file %s is not a regular file", path);
+        en_error_set (error, EN_ERR_INVALID, "key file %s is not a regular file", path);
         close (fd);
         return NULL;
     }
     if (st.st_mode & 077) {
-        s_fail (err, errlen, "key file %s has mode %04o: group and others must have no access "
-                "(refusing to use it; check who could have read it, then 'chmod 600 %s')",
-                path, (unsigned) (st.st_mode & 07777), path);
+        en_error_set (error, EN_ERR_FORBIDDEN, "key file %s has mode %04o: group and others must have no access "
+                      "(refusing to use it; check who could have read it, then 'chmod 600 %s')",
+                      path, (unsigned) (st.st_mode & 07777), path);
         close (fd);
         return NULL;
     }
     if (st.st_size != KEY_BYTES) {
-        s_fail (err, errlen, "key file %s has %lld bytes, expected %d (damaged? restore it from backup)",
-                path, (long long) st.st_size, KEY_BYTES);
+        en_error_set (error, EN_ERR_INVALID, "key file %s has %lld bytes, expected %d (damaged? restore it from backup)",
+                      path, (long long) st.st_size, KEY_BYTES);
         close (fd);
         return NULL;
     }
     unsigned char *bytes = (unsigned char *) sodium_malloc (KEY_BYTES);
     if (!bytes) {
-        s_fail (err, errlen, "cannot allocate secure memory for %s", path);
+        en_error_set (error, EN_ERR_INTERNAL, "cannot allocate secure memory for %s", path);
         close (fd);
         return NULL;
     }
@@ -216,7 +204,7 @@ s_key_file_read (const char *path, char *err, size_t errlen)
         if (rc < 0 && errno == EINTR)
             continue;
         if (rc <= 0) {
-            s_fail (err, errlen, "cannot read key file %s: %s", path, rc ? strerror (errno) : "short file");
+            en_error_set (error, EN_ERR_INTERNAL, "cannot read key file %s: %s", path, rc ? strerror (errno) : "short file");
             sodium_free (bytes);
             close (fd);
             return NULL;
@@ -237,21 +225,22 @@ s_fsync_dir (const char *dir)
     }
 }
 
-//  Write bytes as a new key file at path, never replacing one. 0, -1 with
-//  err, or 1 if path already exists (someone else made that version).
+//  Write bytes as a new key file at path, never replacing one. 0, or -1
+//  with error: EN_ERR_CONFLICT if path already exists (someone else made
+//  that version).
 static int
 s_key_file_write (const char *dir, const char *path, const unsigned char *bytes,
-                  char *err, size_t errlen)
+                  en_error_t *error)
 {
     char suffix [9];
     en_random_hex (suffix, 8);
     char tmp [PATH_MAX];
     if (snprintf (tmp, sizeof tmp, "%s.%s.tmp", path, suffix) >= (int) sizeof tmp)
-        return s_fail (err, errlen, "key directory path too long: %s", dir);
+        return en_error_set (error, EN_ERR_INTERNAL, "key directory path too long: %s", dir);
 
     int fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
-        return s_fail (err, errlen, "cannot create %s: %s", tmp, strerror (errno));
+        return en_error_set (error, EN_ERR_INTERNAL, "cannot create %s: %s", tmp, strerror (errno));
     int rc = fchmod (fd, 0600);
     size_t done = 0;
     while (rc == 0 && done < KEY_BYTES) {
@@ -272,15 +261,15 @@ s_key_file_write (const char *dir, const char *path, const unsigned char *bytes,
     }
     if (rc) {
         unlink (tmp);
-        return s_fail (err, errlen, "cannot write %s: %s", tmp, strerror (saved));
+        return en_error_set (error, EN_ERR_INTERNAL, "cannot write %s: %s", tmp, strerror (saved));
     }
     rc = link (tmp, path);
     saved = errno;
     unlink (tmp);
     if (rc) {
         if (saved == EEXIST)
-            return 1;
-        return s_fail (err, errlen, "cannot create %s: %s", path, strerror (saved));
+            return en_error_set (error, EN_ERR_CONFLICT, "%s already exists", path);
+        return en_error_set (error, EN_ERR_INTERNAL, "cannot create %s: %s", path, strerror (saved));
     }
     s_fsync_dir (dir);
     return 0;
@@ -288,11 +277,11 @@ s_key_file_write (const char *dir, const char *path, const unsigned char *bytes,
 
 //  Load every version of ring's kind from the vault's directory.
 static int
-s_keyring_load (en_vault_t *self, s_keyring_t *ring, char *err, size_t errlen)
+s_keyring_load (en_vault_t *self, s_keyring_t *ring, en_error_t *error)
 {
     DIR *handle = opendir (self->dir);
     if (!handle)
-        return s_fail (err, errlen, "cannot read key directory %s: %s", self->dir, strerror (errno));
+        return en_error_set (error, EN_ERR_INTERNAL, "cannot read key directory %s: %s", self->dir, strerror (errno));
     size_t stem_len = strlen (ring->stem);
     int rc = 0;
     struct dirent *entry;
@@ -305,7 +294,7 @@ s_keyring_load (en_vault_t *self, s_keyring_t *ring, char *err, size_t errlen)
             continue;           //  not a key file (temp file, backup copy)
         char path [PATH_MAX];
         snprintf (path, sizeof path, "%s/%s", self->dir, name);
-        unsigned char *bytes = s_key_file_read (path, err, errlen);
+        unsigned char *bytes = s_key_file_read (path, error);
         if (bytes)
             s_keyring_add (ring, version, bytes);
         else
@@ -316,21 +305,21 @@ s_keyring_load (en_vault_t *self, s_keyring_t *ring, char *err, size_t errlen)
 }
 
 //  Create version `version` of ring's kind: fresh random bytes, on disk
-//  first, then in the ring. 0, -1 with err, or 1 if the file exists.
+//  first, then in the ring. 0, or -1 with error (EN_ERR_CONFLICT: the
+//  file exists).
 static int
-s_keyring_create (en_vault_t *self, s_keyring_t *ring, int version, char *err, size_t errlen)
+s_keyring_create (en_vault_t *self, s_keyring_t *ring, int version, en_error_t *error)
 {
     char path [PATH_MAX];
     if (snprintf (path, sizeof path, "%s/%s.%d", self->dir, ring->stem, version) >= (int) sizeof path)
-        return s_fail (err, errlen, "key directory path too long: %s", self->dir);
+        return en_error_set (error, EN_ERR_INTERNAL, "key directory path too long: %s", self->dir);
     unsigned char *bytes = (unsigned char *) sodium_malloc (KEY_BYTES);
     if (!bytes)
-        return s_fail (err, errlen, "cannot allocate secure memory for a new %s", ring->label);
+        return en_error_set (error, EN_ERR_INTERNAL, "cannot allocate secure memory for a new %s", ring->label);
     randombytes_buf (bytes, KEY_BYTES);
-    int rc = s_key_file_write (self->dir, path, bytes, err, errlen);
-    if (rc) {
+    if (s_key_file_write (self->dir, path, bytes, error)) {
         sodium_free (bytes);
-        return rc;
+        return -1;
     }
     s_keyring_add (ring, version, bytes);
     zsys_notice ("vault: created %s version %d at %s (back it up)", ring->label, version, path);
@@ -340,49 +329,57 @@ s_keyring_create (en_vault_t *self, s_keyring_t *ring, int version, char *err, s
 //  Load a kind; on first start, create its version 1. Another process
 //  may create it at the same moment: then use theirs.
 static int
-s_keyring_open (en_vault_t *self, s_keyring_t *ring, char *err, size_t errlen)
+s_keyring_open (en_vault_t *self, s_keyring_t *ring, en_error_t *error)
 {
-    if (s_keyring_load (self, ring, err, errlen))
+    if (s_keyring_load (self, ring, error))
         return -1;
     if (ring->count > 0)
         return 0;
-    int rc = s_keyring_create (self, ring, 1, err, errlen);
-    if (rc == 1)
-        rc = s_keyring_load (self, ring, err, errlen);
+    en_error_t created = { 0 };
+    int rc = s_keyring_create (self, ring, 1, &created);
+    if (rc && created.code == EN_ERR_CONFLICT)
+        rc = s_keyring_load (self, ring, error);
+    else
+    if (rc && error)
+        *error = created;
     if (rc == 0 && ring->count == 0)
-        rc = s_fail (err, errlen, "%s version 1 in %s vanished while being created", ring->label, self->dir);
+        rc = en_error_set (error, EN_ERR_INTERNAL, "%s version 1 in %s vanished while being created", ring->label, self->dir);
     return rc;
 }
 
 static int
-s_keyring_rotate (en_vault_t *self, s_keyring_t *ring, char *err, size_t errlen)
+s_keyring_rotate (en_vault_t *self, s_keyring_t *ring, en_error_t *error)
 {
     int version = s_keyring_current (ring)->version;
     if (version >= VERSION_MAX)
-        return s_fail (err, errlen, "%s version %d is the last one possible", ring->label, version);
-    int rc = s_keyring_create (self, ring, version + 1, err, errlen);
-    if (rc == 1)
-        return s_fail (err, errlen, "%s version %d already exists in %s (rotated by another process? "
-                       "restart to load it)", ring->label, version + 1, self->dir);
-    return rc;
+        return en_error_set (error, EN_ERR_CONFLICT, "%s version %d is the last one possible", ring->label, version);
+    en_error_t created = { 0 };
+    if (s_keyring_create (self, ring, version + 1, &created) == 0)
+        return 0;
+    if (created.code == EN_ERR_CONFLICT)
+        return en_error_set (error, EN_ERR_CONFLICT, "%s version %d already exists in %s (rotated by "
+                             "another process? restart to load it)", ring->label, version + 1, self->dir);
+    if (error)
+        *error = created;
+    return -1;
 }
 
 //  ---------------------------------------------------------------------
 //  Vault
 
 en_vault_t *
-en_vault_new (const char *dir, char *err, size_t errlen)
+en_vault_new (const char *dir, en_error_t *error)
 {
     if (!dir || !*dir) {
-        s_fail (err, errlen, "no key directory given");
+        en_error_set (error, EN_ERR_INVALID, "no key directory given");
         return NULL;
     }
     if (sodium_init () < 0) {
-        s_fail (err, errlen, "libsodium failed to initialize");
+        en_error_set (error, EN_ERR_INTERNAL, "libsodium failed to initialize");
         return NULL;
     }
     if (en_mkdir_p (dir, 0700)) {
-        s_fail (err, errlen, "cannot create key directory %s: %s", dir, strerror (errno));
+        en_error_set (error, EN_ERR_INTERNAL, "cannot create key directory %s: %s", dir, strerror (errno));
         return NULL;
     }
     en_vault_t *self = (en_vault_t *) zmalloc (sizeof (en_vault_t));
@@ -393,8 +390,8 @@ en_vault_new (const char *dir, char *err, size_t errlen)
     self->secrets.label = "region secret";
     self->data_keys.stem = "data-key";
     self->data_keys.label = "data key";
-    if (s_keyring_open (self, &self->secrets, err, errlen)
-    ||  s_keyring_open (self, &self->data_keys, err, errlen))
+    if (s_keyring_open (self, &self->secrets, error)
+    ||  s_keyring_open (self, &self->data_keys, error))
         en_vault_destroy (&self);
     return self;
 }
@@ -597,17 +594,17 @@ en_vault_unseal (en_vault_t *self, const char *sealed)
 //  Rotation and versions
 
 int
-en_vault_rotate_secret (en_vault_t *self, char *err, size_t errlen)
+en_vault_rotate_secret (en_vault_t *self, en_error_t *error)
 {
     assert (self);
-    return s_keyring_rotate (self, &self->secrets, err, errlen);
+    return s_keyring_rotate (self, &self->secrets, error);
 }
 
 int
-en_vault_rotate_data_key (en_vault_t *self, char *err, size_t errlen)
+en_vault_rotate_data_key (en_vault_t *self, en_error_t *error)
 {
     assert (self);
-    return s_keyring_rotate (self, &self->data_keys, err, errlen);
+    return s_keyring_rotate (self, &self->data_keys, error);
 }
 
 int

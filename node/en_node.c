@@ -69,7 +69,7 @@ en_node_audit (en_node_t *self, const char *event, const char *case_id, const ch
 }
 
 en_node_t *
-en_node_new (zconfig_t *config, char *err, size_t errlen)
+en_node_new (zconfig_t *config, en_error_t *error)
 {
     en_node_t *self = (en_node_t *) zmalloc (sizeof (en_node_t));
     assert (self);
@@ -89,19 +89,19 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
     zlistx_set_destructor (self->notices, (zlistx_destructor_fn *) zstr_free);
 
     if (!en_name_valid (self->name) || !en_name_valid (self->region)) {
-        snprintf (err, errlen, "node/name and node/region must be names of [a-z0-9-]");
+        en_error_set (error, EN_ERR_INVALID, "node/name and node/region must be names of [a-z0-9-]");
         goto failed;
     }
     if (en_mkdir_p (self->datadir, 0700)) {
-        snprintf (err, errlen, "cannot create data directory %s", self->datadir);
+        en_error_set (error, EN_ERR_INTERNAL, "cannot create data directory %s", self->datadir);
         goto failed;
     }
     char path [PATH_MAX];
     snprintf (path, sizeof path, "%s/keys", self->datadir);
-    self->cert = en_keys_load_secret (path, self->name, err, errlen);
+    self->cert = en_keys_load_secret (path, self->name, error);
     if (!self->cert)
         goto failed;
-    self->signer = en_signer_load (path, self->name, err, errlen);
+    self->signer = en_signer_load (path, self->name, error);
     if (!self->signer)
         goto failed;
     //  The broker's keys: inline (public_key + sign_key), or its public cert
@@ -112,28 +112,28 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
         size_t size = 0;
         if (strlen (sign) != 64 || sodium_hex2bin (self->broker_sign_key, 32, sign, 64, NULL, &size, NULL)
         ||  size != 32) {
-            snprintf (err, errlen, "with broker/public_key, broker/sign_key must be the broker's "
-                      "Ed25519 public key (64 hex characters, 'sign-key' in its certificate)");
+            en_error_set (error, EN_ERR_INVALID, "with broker/public_key, broker/sign_key must be the broker's "
+                          "Ed25519 public key (64 hex characters, 'sign-key' in its certificate)");
             goto failed;
         }
     }
     else {
         snprintf (dflt, sizeof dflt, "%s/keys/broker.cert", self->datadir);
         const char *cert_path = zconfig_get (config, "broker/cert", dflt);
-        zcert_t *broker = en_keys_load_public (cert_path, err, errlen);
+        zcert_t *broker = en_keys_load_public (cert_path, error);
         if (!broker)
             goto failed;
         self->broker_key = strdup (zcert_public_txt (broker));
         int rc = en_keys_sign_key (broker, self->broker_sign_key);
         zcert_destroy (&broker);
         if (rc) {
-            snprintf (err, errlen, "broker certificate %s has no sign-key (the broker needs new keys "
-                      "from 'expertnet keygen')", cert_path);
+            en_error_set (error, EN_ERR_INVALID, "broker certificate %s has no sign-key (the broker needs new keys "
+                          "from 'expertnet keygen')", cert_path);
             goto failed;
         }
     }
     if (strlen (self->broker_key) != 40) {
-        snprintf (err, errlen, "broker public key must be 40 characters of Z85");
+        en_error_set (error, EN_ERR_INVALID, "broker public key must be 40 characters of Z85");
         goto failed;
     }
     //  A damaged or lost store is refused (en_db), as at the broker
@@ -141,11 +141,11 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
     char marker [PATH_MAX];
     snprintf (marker, sizeof marker, "%s/store.id", self->datadir);
     bool new_store = en_config_bool (config, "node/new_store", false);
-    if (en_db_store_check (path, marker, new_store, err, errlen))
+    if (en_db_store_check (path, marker, new_store, error))
         goto failed;
-    self->store = en_nstore_new (path, err, errlen);
+    self->store = en_nstore_new (path, error);
     if (!self->store
-    ||  en_db_store_mark (en_nstore_db (self->store), path, marker, new_store, err, errlen))
+    ||  en_db_store_mark (en_nstore_db (self->store), path, marker, new_store, error))
         goto failed;
     //  The head is anchored when it moved: the first one, one interval in
     self->anchor_ms = MAX (en_config_ms (config, "node/anchor_interval", "15m"), 1000);
@@ -159,34 +159,29 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
         self->resubmit_at = en_now_ms () + self->resubmit_delay_ms;    //  left pending by the last run
     json_decref (known);
     snprintf (path, sizeof path, "%s/keys", self->datadir);
-    self->vault = en_vault_new (path, err, errlen);
+    self->vault = en_vault_new (path, error);
     if (!self->vault)
         goto failed;
     self->pii = en_pii_new ();
     const char *names = zconfig_get (config, "node/pii_names", NULL);
     if (names && en_pii_load_names (self->pii, names)) {
-        snprintf (err, errlen, "cannot read the client names list %s (node/pii_names)", names);
+        en_error_set (error, EN_ERR_NOT_FOUND, "cannot read the client names list %s (node/pii_names)", names);
         goto failed;
     }
     if (en_node_guard_register_names (self)) {
-        snprintf (err, errlen, "cannot read the case register (data key missing or wrong?)");
+        en_error_set (error, EN_ERR_INTERNAL, "cannot read the case register (data key missing or wrong?)");
         goto failed;
     }
-    en_error_t error = { 0 };
-    if (en_node_accounts_config (self, config, &error)) {
-        snprintf (err, errlen, "%s", error.reason);
+    if (en_node_accounts_config (self, config, error))
         goto failed;
-    }
     self->audit_retention_ms = en_config_ms (config, "node/audit_retention", "1827d");
     if (self->audit_retention_ms < 86400LL * 1000) {
         zsys_warning ("node/audit_retention below one day is not allowed; keeping 1827d");
         self->audit_retention_ms = en_duration_ms ("1827d");
     }
 
-    if (en_node_notify_setup (self, config, &error)) {
-        snprintf (err, errlen, "%s", error.reason);
+    if (en_node_notify_setup (self, config, error))
         goto failed;
-    }
 
     mode_t old = umask (0077);
     self->control = zsock_new (ZMQ_ROUTER);
@@ -198,7 +193,7 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
         rc = zsock_bind (self->notify, "ipc://%s/notify.sock", self->datadir);
     umask (old);
     if (rc < 0) {
-        snprintf (err, errlen, "cannot bind sockets in %s: %s", self->datadir, zmq_strerror (zmq_errno ()));
+        en_error_set (error, EN_ERR_INTERNAL, "cannot bind sockets in %s: %s", self->datadir, zmq_strerror (zmq_errno ()));
         goto failed;
     }
     self->poller = zpoller_new (self->control, NULL);
@@ -214,7 +209,7 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
         self->portal_control = zsock_new (ZMQ_ROUTER);
         zsock_set_linger (self->portal_control, 0);
         if (zsock_bind (self->portal_control, "%s", endpoint) < 0) {
-            snprintf (err, errlen, "cannot bind %s", endpoint);
+            en_error_set (error, EN_ERR_INTERNAL, "cannot bind %s", endpoint);
             goto failed;
         }
         zpoller_add (self->poller, self->portal_control);
@@ -698,7 +693,7 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
     }
     else
     if (streq (command, "ACK")) {
-        if (ref && en_outbox_ack (en_nstore_outbox (self->store), "broker", ref) == 1) {
+        if (ref && en_outbox_ack (en_nstore_outbox (self->store), "broker", ref, NULL) == 0) {
             s_message_result (self, ref, 0, NULL);
             if (self->held_ref [0] && (streq (ref, self->held_ref)
             ||  en_outbox_depth (en_nstore_outbox (self->store), "broker") == 0)) {
@@ -730,7 +725,7 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
         }
         else {
             zsys_warning ("broker refused %s: %d %s", ref, code, reason);
-            if (en_outbox_ack (en_nstore_outbox (self->store), "broker", ref) == 1)
+            if (en_outbox_ack (en_nstore_outbox (self->store), "broker", ref, NULL) == 0)
                 s_message_result (self, ref, code, reason);
         }
     }

@@ -9,7 +9,7 @@
 
 typedef struct _en_node_t en_node_t;
 
-en_node_t *en_node_new (zconfig_t *config, char *err, size_t errlen);
+en_node_t *en_node_new (zconfig_t *config, en_error_t *error);
 void en_node_destroy (en_node_t **self_p);
 //  Serve until SIGINT/SIGTERM (returns 0) or SIGHUP (EN_DAEMON_RELOAD).
 int en_node_run (en_node_t *self);

@@ -749,18 +749,17 @@ s_verb_rotate (en_node_t *self, const char *verb, json_t *args, en_error_t *erro
     if (en_node_verbs_begin (self, error))
         return NULL;
     en_db_t *db = en_nstore_db (self->store);
-    char why [256] = "";
-    if (secret && en_vault_rotate_secret (self->vault, why, sizeof why)) {
+    if (secret && en_vault_rotate_secret (self->vault, error)) {
         en_db_rollback (db);
-        en_error_set (error, EN_ERR_INTERNAL, "%s", why);
         return NULL;
     }
     int64_t resealed = 0;
     if (data_key) {
-        if (en_vault_rotate_data_key (self->vault, why, sizeof why)
+        if (en_vault_rotate_data_key (self->vault, error)
         ||  (resealed = en_nstore_reseal (self->store, s_reseal, self->vault)) < 0) {
             en_db_rollback (db);
-            en_error_set (error, EN_ERR_INTERNAL, "%s", *why ? why : "could not re-seal the stored data");
+            if (!error || !error->code)
+                en_error_set (error, EN_ERR_INTERNAL, "could not re-seal the stored data");
             return NULL;
         }
     }
@@ -1021,7 +1020,7 @@ s_reply (en_node_t *self, zsock_t *sock, zframe_t *routing_id, json_t *result, e
         return;
     }
     int code = error->code ? error->code : EN_ERR_BAD_REQUEST;
-    char full [600];
+    char full [sizeof error->reason + 128];
     snprintf (full, sizeof full, "%s", error->reason);
     if (en_db_full (en_nstore_db (self->store))) {
         snprintf (full, sizeof full, "disk full: %s (free space in %s)", error->reason, self->datadir);

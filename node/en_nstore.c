@@ -194,9 +194,9 @@ static const char *s_migrations [] = {
 };
 
 en_nstore_t *
-en_nstore_new (const char *path, char *err, size_t errlen)
+en_nstore_new (const char *path, en_error_t *error)
 {
-    en_db_t *db = en_db_new (path, s_migrations, err, errlen);
+    en_db_t *db = en_db_new (path, s_migrations, error);
     if (!db)
         return NULL;
     en_nstore_t *self = (en_nstore_t *) zmalloc (sizeof (en_nstore_t));

@@ -8,7 +8,7 @@
 
 typedef struct _en_nstore_t en_nstore_t;
 
-en_nstore_t *en_nstore_new (const char *path, char *err, size_t errlen);
+en_nstore_t *en_nstore_new (const char *path, en_error_t *error);
 void en_nstore_destroy (en_nstore_t **self_p);
 en_db_t *en_nstore_db (en_nstore_t *self);
 en_outbox_t *en_nstore_outbox (en_nstore_t *self);

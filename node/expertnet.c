@@ -136,12 +136,13 @@ s_call (s_cli_t *cli, const char *dir, const char *verb, json_t *args, json_t **
     if (!args)
         args = json_object ();
     json_object_set_new (args, "_user", json_string (s_user ()));
-    int rc = en_control_call (dir, verb, args, cli->timeout_ms, result);
-    if (rc < 0) {
+    en_error_t error = { 0 };
+    int rc = en_control_call (dir, verb, args, cli->timeout_ms, result, &error);
+    if (rc && error.code == EN_ERR_NO_ANSWER) {
         fprintf (stderr, "expertnet: no daemon answers at %s (is it running? see --node/--broker)\n", dir);
         return EXIT_UNREACHABLE;
     }
-    if (rc > 0) {
+    if (rc) {
         int code = (int) en_json_int (*result, "code", 0);
         fprintf (stderr, "expertnet: %s\n", en_json_str (*result, "error") ?: "refused");
         json_decref (*result);
@@ -515,7 +516,7 @@ s_submit_one (s_cli_t *cli, json_t *request, const char *dossier, int wait_s, js
     const char *state = "queued";
     json_t *shown = NULL;
     if (wait_s > 0
-    &&  en_control_call (cli->node_dir, "request", json_pack ("{s:s}", "id", id), cli->timeout_ms, &shown) == 0)
+    &&  en_control_call (cli->node_dir, "request", json_pack ("{s:s}", "id", id), cli->timeout_ms, &shown, NULL) == 0)
         state = en_json_str (shown, "state");
     if (shown && streq (state, "rejected")) {
         fprintf (stderr, "expertnet: broker refused request %s: %s\n", id, en_json_str (shown, "error") ?: "");
@@ -900,7 +901,7 @@ s_offer_of (s_cli_t *cli, const char *expert, const char *request)
     json_t *rows = NULL;
     char *offer = NULL;
     if (en_control_call (cli->node_dir, "inbox", json_pack ("{s:s, s:b}", "expert", expert, "all", 1),
-                         cli->timeout_ms, &rows) == 0) {
+                         cli->timeout_ms, &rows, NULL) == 0) {
         size_t index;
         json_t *row;
         json_array_foreach (rows, index, row)
@@ -1164,7 +1165,7 @@ s_cmd_expert_answer (s_cli_t *cli, json_t *parsed, const char *verb)
     for (int64_t until = en_now_ms () + wait_s * 1000LL; en_now_ms () < until; zclock_sleep (50)) {
         json_decref (shown);
         shown = NULL;
-        if (en_control_call (cli->node_dir, "offer", json_pack ("{s:s}", "offer", offer), cli->timeout_ms, &shown))
+        if (en_control_call (cli->node_dir, "offer", json_pack ("{s:s}", "offer", offer), cli->timeout_ms, &shown, NULL))
             break;
         status = en_json_str (shown, "answer_status") ?: "queued";
         if (!streq (status, "queued"))
@@ -2175,9 +2176,9 @@ s_cmd_keygen (s_cli_t *cli, json_t *parsed, const char *verb)
     const char *name = s_opt (parsed, "name"), *dir = s_opt (parsed, "dir");
     if (!name || !dir)
         return s_usage_error ("%s", "keygen needs --name NAME --dir DIR");
-    char err [512];
-    if (en_keys_generate (dir, name, err, sizeof err)) {
-        fprintf (stderr, "expertnet: %s\n", err);
+    en_error_t error = { 0 };
+    if (en_keys_generate (dir, name, &error)) {
+        fprintf (stderr, "expertnet: %s\n", error.reason);
         return EXIT_REFUSED;
     }
     char path [PATH_MAX];
@@ -2198,7 +2199,6 @@ static int
 s_remove_certs (const char *dir, const char *node)
 {
     int removed = 0;
-    char err [512];
     zdir_t *tree = zdir_new (dir, NULL);
     zfile_t **files = tree ? zdir_flatten (tree) : NULL;
     for (int i = 0; files && files [i]; i++) {
@@ -2208,7 +2208,7 @@ s_remove_certs (const char *dir, const char *node)
         size_t length = strlen (path);
         bool counts = zfile_is_regular (files [i]) && base [0] != '.'
                    && !(length >= 7 && streq (path + length - 7, "_secret"));
-        zcert_t *cert = counts ? en_keys_load_public (path, err, sizeof err) : NULL;
+        zcert_t *cert = counts ? en_keys_load_public (path, NULL) : NULL;
         if (cert && zcert_meta (cert, "name") && streq (zcert_meta (cert, "name"), node)) {
             if (remove (path) == 0)
                 removed++;
@@ -2249,11 +2249,11 @@ s_cmd_revoke (s_cli_t *cli, json_t *parsed, const char *verb)
 static int
 s_enroll_write (s_cli_t *cli, zcert_t *cert, const char *name, bool replace)
 {
-    char enrolled [PATH_MAX], target [PATH_MAX + 80], err [512];
+    char enrolled [PATH_MAX], target [PATH_MAX + 80];
     snprintf (enrolled, sizeof enrolled, "%s/enrolled", cli->broker_dir);
     en_mkdir_p (enrolled, 0700);
     snprintf (target, sizeof target, "%s/%s.cert", enrolled, name);
-    zcert_t *current = en_keys_load_public (target, err, sizeof err);
+    zcert_t *current = en_keys_load_public (target, NULL);
     if (current && !streq (zcert_public_txt (current), zcert_public_txt (cert)) && !replace) {
         fprintf (stderr, "expertnet: %s is already enrolled at %s with another key (%s); "
                  "use --replace to replace it\n", name, cli->broker_dir, zcert_public_txt (current));
@@ -2279,11 +2279,11 @@ s_cmd_enroll (s_cli_t *cli, json_t *parsed, const char *verb)
 {
     if (s_arg_count (parsed) != 1)
         return s_usage_error ("%s", "enroll needs a public cert file");
-    char err [512];
-    zcert_t *cert = en_keys_load_public (s_arg (parsed, 0), err, sizeof err);
+    en_error_t error = { 0 };
+    zcert_t *cert = en_keys_load_public (s_arg (parsed, 0), &error);
     const char *name = cert ? zcert_meta (cert, "name") : NULL;
     if (!cert || !en_name_valid (name)) {
-        fprintf (stderr, "expertnet: %s\n", cert ? "certificate has no valid 'name' (make it with expertnet keygen)" : err);
+        fprintf (stderr, "expertnet: %s\n", cert ? "certificate has no valid 'name' (make it with expertnet keygen)" : error.reason);
         zcert_destroy (&cert);
         return EXIT_REFUSED;
     }

@@ -343,7 +343,7 @@ s_phase (s_node_t *node, pid_t broker, const char *broker_dir, size_t window)
         if (bench_poll (node->dealer, 50))
             s_receive (node, NULL);
     json_t *status = NULL;
-    en_control_call (broker_dir, "status", NULL, 5000, &status);
+    en_control_call (broker_dir, "status", NULL, 5000, &status, NULL);
     json_int_t outbox = status ? en_json_int (status, "outbox", -1) : -1;
     json_int_t open_offers = status ? en_json_int (status, "offers_open", -1) : -1;
     json_decref (status);
@@ -391,19 +391,19 @@ main (int argc, char *argv [])
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", bench_free_port ());
     pid_t broker = bench_start_broker (bin_dir, broker_dir, endpoint);
 
-    char err [512];
+    en_error_t error = { 0 };
     bench_path (path, sizeof path, "%s/keys", node_dir);
-    zcert_t *cert = en_keys_load_secret (path, NODE_NAME, err, sizeof err);
+    zcert_t *cert = en_keys_load_secret (path, NODE_NAME, &error);
     bench_path (path, sizeof path, "%s/keys/broker.cert", node_dir);
-    zcert_t *server = en_keys_load_public (path, err, sizeof err);
+    zcert_t *server = en_keys_load_public (path, &error);
     if (!cert || !server)
-        bench_fail ("%s", err);
+        bench_fail ("%s", error.reason);
 
     s_node_t node = { 0 };
     bench_path (path, sizeof path, "%s/keys", node_dir);
-    node.signer = en_signer_load (path, NODE_NAME, err, sizeof err);
+    node.signer = en_signer_load (path, NODE_NAME, &error);
     if (!node.signer)
-        bench_fail ("%s", err);
+        bench_fail ("%s", error.reason);
     node.inflight = zhashx_new ();
     zhashx_set_destructor (node.inflight, s_pending_destroy);
     node.seen = zhashx_new ();

@@ -200,10 +200,10 @@ s_submit (s_track_t *track, size_t index, const char *node_dir, const char *regi
     json_t *args = json_pack ("{s:o}", "request", s_request_json (id, region, tag));
     json_t *result = NULL;
     track->submitted [index] = bench_now_us ();
-    int rc = en_control_call (node_dir, "submit", args, 10000, &result);
+    int rc = en_control_call (node_dir, "submit", args, 10000, &result, NULL);
     if (rc && atomic_fetch_add (&track->failed, 1) == 0)
         fprintf (stderr, "bench: submit %s at %s failed: %s\n", id, region,
-                 rc < 0 ? "no answer" : en_json_str (result, "error") ?: "?");
+                 !result ? "no answer" : en_json_str (result, "error") ?: "?");
     json_decref (result);
     return rc;
 }
@@ -273,10 +273,11 @@ s_write_file (const char *path, const char *format, ...)
 static void
 s_keygen (const char *dir, const char *name)
 {
-    char path [PATH_MAX], err [512];
+    char path [PATH_MAX];
+    en_error_t error = { 0 };
     bench_path (path, sizeof path, "%s/keys", dir);
-    if (en_keys_generate (path, name, err, sizeof err))
-        bench_fail ("%s", err);
+    if (en_keys_generate (path, name, &error))
+        bench_fail ("%s", error.reason);
 }
 
 //  Enroll the public cert of name (made by s_keygen in its_dir) at the
@@ -364,10 +365,10 @@ s_add_experts (const char *node_dir, int region_index, int count, const char **t
         json_t *args = json_pack ("{s:{s:s, s:s, s:o, s:i}}", "expert", "id", id, "role", "superexpert",
                                   "expertise", expertise, "capacity", CAPACITY);
         json_t *result = NULL;
-        int rc = en_control_call (node_dir, "expert-add", args, 10000, &result);
+        int rc = en_control_call (node_dir, "expert-add", args, 10000, &result, NULL);
         if (rc)
             bench_fail ("expert-add at %s failed: %s", node_dir,
-                        rc < 0 ? "no answer" : en_json_str (result, "error") ?: "?");
+                        !result ? "no answer" : en_json_str (result, "error") ?: "?");
         json_decref (result);
     }
 }
@@ -518,7 +519,7 @@ s_hops (const char *bin_dir, const char *scratch)
         int entries = b == 0 ? 2 : 1;
         if (!bench_wait_control (bdir [b], "status", s_links_ready, &entries, 20000)) {
             json_t *status = NULL;
-            en_control_call (bdir [b], "status", NULL, 1000, &status);
+            en_control_call (bdir [b], "status", NULL, 1000, &status, NULL);
             char *text = json_dumps (json_object_get (status, "links"), JSON_INDENT (2));
             fprintf (stderr, "bench: links of %s: %s\n", s_lat_brokers [b], text ? text : "?");
             free (text);
@@ -771,7 +772,7 @@ s_sent (const char *broker_dir, const char *command)
 {
     json_t *families = NULL;
     double total = 0;
-    if (en_control_call (broker_dir, "metrics", NULL, 5000, &families) == 0) {
+    if (en_control_call (broker_dir, "metrics", NULL, 5000, &families, NULL) == 0) {
         size_t index, i;
         json_t *family, *sample;
         json_array_foreach (families, index, family)
@@ -994,8 +995,8 @@ s_national (const char *bin_dir, const char *scratch, const s_layout_t *layout, 
     size_t offered = 0, repeated = 0, hiaten = 0, escalated = 0;
     for (int b = 0; b < brokers; b++) {
         json_t *rows = NULL, *status = NULL;
-        if (en_control_call (bdir [b], "offers", NULL, 10000, &rows)
-        ||  en_control_call (bdir [b], "status", NULL, 10000, &status))
+        if (en_control_call (bdir [b], "offers", NULL, 10000, &rows, NULL)
+        ||  en_control_call (bdir [b], "status", NULL, 10000, &status, NULL))
             bench_fail ("broker %s did not answer 'offers' and 'status'", bname [b]);
         size_t index;
         json_t *row;
@@ -1028,7 +1029,7 @@ s_national (const char *bin_dir, const char *scratch, const s_layout_t *layout, 
             for (int b = 0; b < brokers; b++) {
                 json_t *rows = NULL;
                 json_t *args = json_pack ("{s:s, s:i}", "state", "offered", "limit", 1000000);
-                if (en_control_call (bdir [b], "requests", args, 10000, &rows) == 0) {
+                if (en_control_call (bdir [b], "requests", args, 10000, &rows, NULL) == 0) {
                     size_t index;
                     json_t *row;
                     json_array_foreach (rows, index, row) {
@@ -1043,7 +1044,7 @@ s_national (const char *bin_dir, const char *scratch, const s_layout_t *layout, 
                 }
                 json_decref (rows);
                 json_t *status = NULL;
-                if (en_control_call (bdir [b], "status", NULL, 10000, &status) == 0)
+                if (en_control_call (bdir [b], "status", NULL, 10000, &status, NULL) == 0)
                     pending += en_json_int (json_object_get (status, "requests_by_state"), "forwarded", 0);
                 json_decref (status);
             }

@@ -198,7 +198,7 @@ s_closer_actor (zsock_t *pipe, void *arg)
         char *request = zstr_recv (pull);
         json_t *args = json_pack ("{s:s, s:s}", "id", request, "outcome", "benchmark");
         json_t *result = NULL;          //  args is consumed by the call
-        if (en_control_call (node_dir, "close", args, 5000, &result) && failed++ == 0)
+        if (en_control_call (node_dir, "close", args, 5000, &result, NULL) && failed++ == 0)
             fprintf (stderr, "bench: close %s failed: %s\n", request,
                      en_json_str (result, "error") ?: "no answer");
         json_decref (result);
@@ -286,12 +286,12 @@ s_submit (s_run_t *self, const char *node_dir, size_t index)
     json_t *result = NULL;
     int64_t start = bench_now_us ();
     self->submitted [index] = start;
-    int rc = en_control_call (node_dir, "submit", args, 5000, &result);
+    int rc = en_control_call (node_dir, "submit", args, 5000, &result, NULL);
     self->call_ms [index] = (bench_now_us () - start) / 1000.0;
     if (rc) {
         if (self->failed++ == 0)
             fprintf (stderr, "bench: submit failed: %s\n",
-                     rc < 0 ? "no answer" : en_json_str (result, "error") ?: "?");
+                     !result ? "no answer" : en_json_str (result, "error") ?: "?");
     }
     json_decref (result);
     return rc;
@@ -358,9 +358,9 @@ main (int argc, char *argv [])
                                   "role", "superexpert", "expertise", "trauma", "hechting",
                                   "capacity", EN_MAX_CAPACITY);
         json_t *result = NULL;
-        int rc = en_control_call (node_dir, "expert-add", args, 5000, &result);
+        int rc = en_control_call (node_dir, "expert-add", args, 5000, &result, NULL);
         if (rc)
-            bench_fail ("expert-add failed: %s", rc < 0 ? "no answer" : en_json_str (result, "error") ?: "?");
+            bench_fail ("expert-add failed: %s", !result ? "no answer" : en_json_str (result, "error") ?: "?");
         json_decref (result);
     }
     if (!bench_wait_control (broker_dir, "experts", s_four_experts, NULL, 10000))

@@ -335,16 +335,17 @@ BENCH_API void
 bench_make_keys (const char *broker_dir, const char *broker_name,
                  const char **node_names, const char **node_dirs, int nodes)
 {
-    char err [512], path [PATH_MAX], to [PATH_MAX];
+    char path [PATH_MAX], to [PATH_MAX];
+    en_error_t error = { 0 };
     bench_path (path, sizeof path, "%s/keys", broker_dir);
-    if (en_keys_generate (path, broker_name, err, sizeof err))
-        bench_fail ("%s", err);
+    if (en_keys_generate (path, broker_name, &error))
+        bench_fail ("%s", error.reason);
     bench_path (path, sizeof path, "%s/enrolled", broker_dir);
     en_mkdir_p (path, 0700);
     for (int i = 0; i < nodes; i++) {
         bench_path (path, sizeof path, "%s/keys", node_dirs [i]);
-        if (en_keys_generate (path, node_names [i], err, sizeof err))
-            bench_fail ("%s", err);
+        if (en_keys_generate (path, node_names [i], &error))
+            bench_fail ("%s", error.reason);
         bench_path (path, sizeof path, "%s/keys/%s.cert", node_dirs [i], node_names [i]);
         bench_path (to, sizeof to, "%s/enrolled/%s.cert", broker_dir, node_names [i]);
         bench_copy_file (path, to);
@@ -371,7 +372,7 @@ bench_start_broker (const char *bin_dir, const char *datadir, const char *endpoi
             bench_fail ("expertnet-broker exited during start-up");
         }
         json_t *result = NULL;
-        int rc = en_control_call (datadir, "status", NULL, 500, &result);
+        int rc = en_control_call (datadir, "status", NULL, 500, &result, NULL);
         json_decref (result);
         if (rc == 0)
             return pid;
@@ -488,7 +489,7 @@ bench_wait_control (const char *dir, const char *verb, bool (*check) (json_t *, 
     int64_t give_up = bench_now_us () + timeout_ms * 1000LL;
     while (bench_now_us () < give_up) {
         json_t *result = NULL;
-        bool done = en_control_call (dir, verb, NULL, 1000, &result) == 0 && (!check || check (result, arg));
+        bool done = en_control_call (dir, verb, NULL, 1000, &result, NULL) == 0 && (!check || check (result, arg));
         json_decref (result);
         if (done)
             return true;

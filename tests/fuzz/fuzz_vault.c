@@ -29,10 +29,10 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
     if (!mkdtemp (s_dir))          //  not inside assert: NDEBUG would drop the call
         abort ();
     fuzz_vault_keys_write (s_dir, true);
-    char err [256];
-    s_vault = en_vault_new (s_dir, err, sizeof err);
+    en_error_t error = { 0 };
+    s_vault = en_vault_new (s_dir, &error);
     if (!s_vault) {
-        fprintf (stderr, "fuzz_vault: %s\n", err);
+        fprintf (stderr, "fuzz_vault: %s\n", error.reason);
         abort ();
     }
     atexit (s_cleanup);

@@ -258,15 +258,15 @@ s_vault_corpus (void)
         abort ();
     //  version 1 only first, then version 2 as the current key
     fuzz_vault_keys_write (dir, false);
-    char err [256];
-    en_vault_t *vault = en_vault_new (dir, err, sizeof err);
+    en_error_t error = { 0 };
+    en_vault_t *vault = en_vault_new (dir, &error);
     assert (vault);
     char *sealed = en_vault_seal (vault, "{\"client_id\":\"111222333\",\"name\":\"Testkind Voorbeeld\"}");
     s_text ("vault", "sealed-v1", sealed);
     free (sealed);
     en_vault_destroy (&vault);
     fuzz_vault_keys_write (dir, true);
-    vault = en_vault_new (dir, err, sizeof err);
+    vault = en_vault_new (dir, &error);
     assert (vault);
     sealed = en_vault_seal (vault, "Zoë van der Fictief");
     s_text ("vault", "sealed-v2", sealed);

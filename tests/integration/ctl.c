@@ -28,8 +28,9 @@ main (int argc, char *argv [])
     zsys_init ();
     zsys_set_logstream (NULL);
     json_t *result = NULL;
-    int rc = en_control_call (argv [1], argv [2], args, 5000, &result);
-    if (rc < 0) {
+    en_error_t error = { 0 };
+    int rc = en_control_call (argv [1], argv [2], args, 5000, &result, &error);
+    if (rc && error.code == EN_ERR_NO_ANSWER) {
         fprintf (stderr, "ctl: no answer from %s\n", argv [1]);
         return 3;
     }

@@ -56,6 +56,41 @@ check () {
     if "$@"; then ok "$what"; else not_ok "$what"; fi
 }
 
+# lacks [GREP_OPTION...] PATTERN FILE...: true when every FILE exists and
+# none holds PATTERN. A missing file (or a glob that matched nothing) is a
+# failure, not a pass, as `! grep -q PATTERN FILE` would make it; so is a
+# file grep cannot read.
+lacks () {
+    local options=()
+    while [ $# -gt 0 ] && [ "${1#-}" != "$1" ]; do options+=("$1"); shift; done
+    local pattern=$1
+    shift
+    [ $# -gt 0 ] || { echo "# lacks: no file given" >&2; return 1; }
+    local file
+    for file in "$@"; do
+        [ -f "$file" ] || { echo "# lacks: $file is missing" >&2; return 1; }
+    done
+    grep -q "${options[@]}" -- "$pattern" "$@"
+    [ $? -eq 1 ]
+}
+
+# Clients connected now to the unix socket at path $1: the accepted ends
+# carry the path in /proc/net/unix in state 03 (the listening one is 01).
+unix_clients () { awk -v path="$1" '$6 == "03" && $8 == path' /proc/net/unix | wc -l; }
+
+# wait_notify_client NODE BEFORE [SECS]: until NODE's notify.sock has more
+# than BEFORE clients connected (a listener started after BEFORE was
+# counted). A SUB sends its subscription as soon as it is connected, well
+# before anything a test then does makes the node publish.
+wait_notify_client () {
+    local socket="$NET_DIR/$1/notify.sock" before=$2
+    local end=$(( $(date +%s) + ${3:-10} ))
+    while [ "$(unix_clients "$socket")" -le "$before" ]; do
+        [ "$(date +%s)" -lt "$end" ] || return 1
+        sleep 0.05
+    done
+}
+
 # check_eq DESCRIPTION EXPECTED ACTUAL
 check_eq () {
     if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1 (expected '$2', got '$3')"; fi

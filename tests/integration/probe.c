@@ -949,16 +949,16 @@ s_scenario_hostile (s_probe_t *self)
     const char *tmp = getenv ("TMPDIR");
     snprintf (key_dir, sizeof key_dir, "%s/probe-keys-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     en_signer_t *stranger = NULL;
-    char err [512] = "";
+    en_error_t error = { 0 };
     if (mkdtemp (key_dir)) {
-        if (en_keys_generate (key_dir, self->name, err, sizeof err) == 0)
-            stranger = en_signer_load (key_dir, self->name, err, sizeof err);
+        if (en_keys_generate (key_dir, self->name, &error) == 0)
+            stranger = en_signer_load (key_dir, self->name, &error);
         s_remove_keys (key_dir, self->name);
     }
     else
-        snprintf (err, sizeof err, "(mkdtemp: %s)", strerror (errno));
+        en_error_set (&error, EN_ERR_INTERNAL, "(mkdtemp: %s)", strerror (errno));
     if (s_check (self, stranger != NULL, "a second key pair for '%s' made in a temp dir%s%s", self->name,
-                 stranger ? "" : ": ", stranger ? "" : err)) {
+                 stranger ? "" : ": ", stranger ? "" : error.reason)) {
         s_check (self, memcmp (en_signer_public (stranger), en_signer_public (self->signer), 32) != 0,
                  "the second key pair is not ours");
         body = s_fresh_submit (self, suffix, "s3", forged, sizeof forged);
@@ -1165,12 +1165,12 @@ main (int argc, char *argv [])
         self->region = self->name;
     zsys_init ();
     zsys_set_logstream (stderr);
-    char err [512];
-    self->cert = en_keys_load_secret (cert_dir, self->name, err, sizeof err);
-    self->signer = self->cert ? en_signer_load (cert_dir, self->name, err, sizeof err) : NULL;
-    zcert_t *server = self->signer ? en_keys_load_public (server_cert, err, sizeof err) : NULL;
+    en_error_t error = { 0 };
+    self->cert = en_keys_load_secret (cert_dir, self->name, &error);
+    self->signer = self->cert ? en_signer_load (cert_dir, self->name, &error) : NULL;
+    zcert_t *server = self->signer ? en_keys_load_public (server_cert, &error) : NULL;
     if (!server) {
-        fprintf (stderr, "probe: %s\n", err);
+        fprintf (stderr, "probe: %s\n", error.reason);
         zcert_destroy (&self->cert);
         en_signer_destroy (&self->signer);
         return 2;

@@ -24,10 +24,11 @@ check "a tag whose only expert is full is shown as not available" \
     net_until 10 '[.[] | select(.tag == "eetstoornis" and (.available | not))] | length == 1' tags twente
 en ijsselland expert update se-ij-02 --capacity 1 >/dev/null
 
-# An expert listening at ijsselland (where the offer must NOT go first)
+# An expert listening at twente, the request's own region, where the offer goes first
+CLIENTS=$(unix_clients "$NET_DIR/twente/notify.sock")
 en twente expert listen --count 1 --timeout 15 --json > "$NET_DIR/twente-listen.out" &
 LISTEN=$!
-sleep 0.5
+check "the listener is connected to twente's notifications" wait_notify_client twente "$CLIENTS"
 
 cat > "$NET_DIR/request.json" <<'JSON'
 {"urgency": "hoog", "question_type": "consultatie-advies", "expertise": ["trauma"],

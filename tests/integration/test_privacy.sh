@@ -37,7 +37,7 @@ check_eq "relatives are registered with the client (and kept when details are ad
 submit () { en twente request submit --case "$P1" --urgency hoog --type consultatie-advies --expertise trauma --age-band 12-17 "$@"; }
 check_exit "a question with the client's name is refused (1)" 1 submit --question "Noor heeft veel meegemaakt"
 check "the error names the field and the kind" grep -q "request.question.*name" "$NET_DIR/stderr"
-check "the error does not repeat the data" bash -c "! grep -q Noor '$NET_DIR/stderr'"
+check "the error does not repeat the data" lacks Noor "$NET_DIR/stderr"
 check_exit "a registered relative's name is refused (1)" 1 submit --question "Gesprek met Hanneke Testmoeder gepland"
 check "the error names a name" grep -q "request.question.*a name" "$NET_DIR/stderr"
 check_exit "a relative's first name alone too (1)" 1 submit --question "Riet belt dagelijks"
@@ -50,7 +50,7 @@ check_eq "nothing was queued or sent" "0" "$(en twente --json request list | jq 
 check_eq "nothing reached the broker" "0" "$(enb --json broker requests | jq length)"
 check "refusals are counted for the operator" net_until 2 '.pii_guard.refused >= 6 and .pii_guard.checks > .pii_guard.refused' en twente --json node status
 check "ordinary youth-care text passes" submit --question "Jongere van 12 jaar, OTS sinds 2021, 3-milieu voorziening; overleg op 14-03"
-check "the log never holds the refused text" bash -c "! grep -q 'Noor\|111 222 333\|06-12345678' '$NET_DIR'/*.log"
+check "the log never holds the refused text" lacks 'Noor\|111 222 333\|06-12345678' "$NET_DIR"/*.log
 
 # --- sealed dossier -----------------------------------------------------
 printf 'Dossier %s: casus met traumaproblematiek; marker DOSSIER-4c1d\n' "$P1" > "$NET_DIR/dossier.txt"

@@ -48,5 +48,5 @@ check "CSV has a header and semicolons" bash -c "head -1 '$NET_DIR/report.csv' |
 check "CSV shows the suppressed cell as <5" grep -q 'lvb.*;<5' "$NET_DIR/report.csv"
 enb report --from "$TODAY" --to "$TOMORROW" --format html --output "$NET_DIR/report.html" 2>/dev/null
 check "HTML is a complete document with SVG charts" bash -c "grep -q '</html>' '$NET_DIR/report.html' && grep -q '<svg' '$NET_DIR/report.html'"
-check "HTML has no scripts or external references" bash -c "! grep -qi '<script\|src=\"http' '$NET_DIR/report.html'"
+check "HTML has no scripts or external references" lacks -i '<script\|src="http' "$NET_DIR/report.html"
 test_done

@@ -173,7 +173,7 @@ check_eq "the overview page answers" "200" "$(http GET / -b "$COOKIES")"
 check "the overview shows the open request, in Dutch" \
     bash -c "grep -q '$R2' '$NET_DIR/body' && grep -q 'Open verzoeken' '$NET_DIR/body' && grep -q 'Wachtende aanbiedingen' '$NET_DIR/body'"
 check_eq "the overview draws three inline SVG charts" "3" "$(grep -o '<svg class="chart"' "$NET_DIR/body" | wc -l)"
-check "no inline script or style on the page" bash -c "! grep -qE '<script>|<style|style=\"|onclick=' '$NET_DIR/body'"
+check "no inline script or style on the page" lacks -E '<script>|<style|style="|onclick=' "$NET_DIR/body"
 check_eq "the live fragment answers" "200" "$(http GET /fragment/overview -b "$COOKIES")"
 check_eq "a request's page answers with its timeline" "200" "$(http GET "/verzoek/$R1" -b "$COOKIES")"
 check "... which shows the events in Dutch" bash -c "grep -q 'Tijdlijn' '$NET_DIR/body' && grep -q 'aangeboden aan expert' '$NET_DIR/body'"

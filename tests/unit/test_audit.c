@@ -41,10 +41,10 @@ s_setup (void **state)
     if (!mkdtemp (self->dir))
         return -1;
     snprintf (self->path, sizeof self->path, "%s/node.db", self->dir);
-    char err [256];
-    self->db = en_db_new (self->path, s_migrations, err, sizeof err);
+    en_error_t error = { 0 };
+    self->db = en_db_new (self->path, s_migrations, &error);
     if (!self->db) {
-        fprintf (stderr, "en_db_new: %s\n", err);
+        fprintf (stderr, "en_db_new: %s\n", error.reason);
         return -1;
     }
     *state = self;
@@ -115,13 +115,13 @@ static void
 s_verify_ok (en_db_t *db, int64_t expect_count)
 {
     int64_t count = -1, bad = -1;
-    char err [256] = "unset";
-    int rc = en_audit_verify (db, &count, &bad, err, sizeof err);
+    en_error_t error = { 0 };
+    int rc = en_audit_verify (db, &count, &bad, &error);
     if (rc != 0)
-        fail_msg ("verify failed at %" PRId64 ": %s", bad, err);
+        fail_msg ("verify failed at %" PRId64 ": %s", bad, error.reason);
     assert_int_equal (count, expect_count);
     assert_int_equal (bad, 0);
-    assert_string_equal (err, "");
+    assert_int_equal (error.code, 0);
 }
 
 //  Verify must fail at bad_seq, with every given phrase in its message.
@@ -129,11 +129,11 @@ static void
 s_verify_fails (en_db_t *db, int64_t expect_bad, const char *phrase, const char *phrase2)
 {
     int64_t count = -1, bad = -1;
-    char err [256] = "";
-    assert_int_equal (en_audit_verify (db, &count, &bad, err, sizeof err), -1);
-    if (bad != expect_bad || !strstr (err, phrase) || (phrase2 && !strstr (err, phrase2)))
+    en_error_t error = { 0 };
+    assert_int_equal (en_audit_verify (db, &count, &bad, &error), -1);
+    if (bad != expect_bad || !strstr (error.reason, phrase) || (phrase2 && !strstr (error.reason, phrase2)))
         fail_msg ("expected failure at %" PRId64 " saying '%s'%s%s, got %" PRId64 ": %s",
-                  expect_bad, phrase, phrase2 ? " and " : "", phrase2 ? phrase2 : "", bad, err);
+                  expect_bad, phrase, phrase2 ? " and " : "", phrase2 ? phrase2 : "", bad, error.reason);
     assert_int_equal (count, 0);
 }
 
@@ -249,8 +249,8 @@ test_append_and_verify (void **state)
     s_append_many (self->db, 1, 10);
     int64_t after = en_now_ms ();
     s_verify_ok (self->db, 10);
-    //  count, bad_seq and err are optional
-    assert_int_equal (en_audit_verify (self->db, NULL, NULL, NULL, 0), 0);
+    //  count, bad_seq and error are optional
+    assert_int_equal (en_audit_verify (self->db, NULL, NULL, NULL), 0);
 
     //  seqs 1..10, no gaps, stamped now; the head is entry 10
     assert_int_equal (en_db_int (self->db, "SELECT count(*) FROM audit", NULL), 10);
@@ -289,8 +289,8 @@ test_append_and_verify (void **state)
 
     //  The log survives closing and reopening, and appends continue it
     en_db_destroy (&self->db);
-    char err [256];
-    self->db = en_db_new (self->path, s_migrations, err, sizeof err);
+    en_error_t error = { 0 };
+    self->db = en_db_new (self->path, s_migrations, &error);
     assert_non_null (self->db);
     s_verify_ok (self->db, 10);
     s_append (self->db, 11, NULL);
@@ -658,10 +658,11 @@ test_prune (void **state)
     //  Pruning again removes nothing
     assert_int_equal (en_audit_prune (self->db, cutoff), 0);
     //  A recorded head: the anchor still checks, a pruned one cannot
-    char err [256];
-    assert_int_equal (en_audit_check_head (self->db, 5, hash5, err, sizeof err), 0);
-    assert_int_equal (en_audit_check_head (self->db, 3, hash3, err, sizeof err), 1);
-    assert_non_null (strstr (err, "pruned"));
+    en_error_t error = { 0 };
+    assert_int_equal (en_audit_check_head (self->db, 5, hash5, &error), 0);
+    assert_int_equal (en_audit_check_head (self->db, 3, hash3, &error), -1);
+    assert_int_equal (error.code, EN_ERR_NOT_FOUND);
+    assert_non_null (strstr (error.reason, "pruned"));
 
     //  Tampering after a prune is still found
     s_tamper (self->db, "UPDATE audit SET detail = 'x' WHERE seq = 8");
@@ -947,20 +948,20 @@ test_recorded_head (void **state)
     char *head_hash = strdup (s_field (chain, "head_hash"));
     json_decref (chain);
     assert_int_equal (head_seq, 6);
-    char err [256];
-    assert_int_equal (en_audit_check_head (self->db, head_seq, head_hash, err, sizeof err), 0);
+    en_error_t error = { 0 };
+    assert_int_equal (en_audit_check_head (self->db, head_seq, head_hash, &error), 0);
     //  Hex case does not matter to an operator pasting it back
     char upper [65];
     for (int i = 0; i < 65; i++)
         upper [i] = (char) toupper ((unsigned char) head_hash [i]);
-    assert_int_equal (en_audit_check_head (self->db, head_seq, upper, err, sizeof err), 0);
+    assert_int_equal (en_audit_check_head (self->db, head_seq, upper, &error), 0);
     s_append_many (self->db, 7, 8);
-    assert_int_equal (en_audit_check_head (self->db, head_seq, head_hash, err, sizeof err), 0);
+    assert_int_equal (en_audit_check_head (self->db, head_seq, head_hash, &error), 0);
     assert_int_equal (en_audit_check_head (self->db, 0,
-        "0000000000000000000000000000000000000000000000000000000000000000", err, sizeof err), 0);
-    assert_int_equal (en_audit_check_head (self->db, head_seq, upper + 1, err, sizeof err), -1);
-    assert_int_equal (en_audit_check_head (self->db, 99, head_hash, err, sizeof err), -1);
-    assert_non_null (strstr (err, "missing"));
+        "0000000000000000000000000000000000000000000000000000000000000000", &error), 0);
+    assert_int_equal (en_audit_check_head (self->db, head_seq, upper + 1, &error), -1);
+    assert_int_equal (en_audit_check_head (self->db, 99, head_hash, &error), -1);
+    assert_non_null (strstr (error.reason, "missing"));
 
     //  Rewrite entry 4 and re-chain everything after it, head included:
     //  the chain verifies, the recorded head does not
@@ -976,8 +977,8 @@ test_recorded_head (void **state)
     }
     s_tamperf (self->db, "UPDATE audit_chain SET head_hash = %Q", hex);
     s_verify_ok (self->db, 8);
-    assert_int_equal (en_audit_check_head (self->db, head_seq, head_hash, err, sizeof err), -1);
-    assert_non_null (strstr (err, "rewritten"));
+    assert_int_equal (en_audit_check_head (self->db, head_seq, head_hash, &error), -1);
+    assert_non_null (strstr (error.reason, "rewritten"));
     free (hash3);
     free (head_hash);
 }

@@ -34,8 +34,8 @@ s_setup (void **state)
     assert_non_null (mkdtemp (self->dir));
     snprintf (self->path, sizeof self->path, "%s/t.db", self->dir);
     snprintf (self->log, sizeof self->log, "%s/log", self->dir);
-    char err [256];
-    self->db = en_db_new (self->path, s_migrations, err, sizeof err);
+    en_error_t error = { 0 };
+    self->db = en_db_new (self->path, s_migrations, &error);
     assert_non_null (self->db);
     self->logfile = fopen (self->log, "w+");
     zsys_set_logstream (self->logfile);

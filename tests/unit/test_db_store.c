@@ -50,17 +50,17 @@ s_teardown (void **state)
     return 0;
 }
 
-//  Open (check, open, mark) as the daemons do; the store id, or NULL with err.
+//  Open (check, open, mark) as the daemons do; the store id, or NULL with error.
 static char *
-s_open (fixture_t *self, bool new_store, char *err, size_t errlen)
+s_open (fixture_t *self, bool new_store, en_error_t *error)
 {
-    *err = 0;
-    if (en_db_store_check (self->path, self->marker, new_store, err, errlen))
+    en_error_clear (error);
+    if (en_db_store_check (self->path, self->marker, new_store, error))
         return NULL;
-    en_db_t *db = en_db_new (self->path, s_migrations, err, errlen);
+    en_db_t *db = en_db_new (self->path, s_migrations, error);
     if (!db)
         return NULL;
-    char *id = en_db_store_mark (db, self->path, self->marker, new_store, err, errlen) ? NULL
+    char *id = en_db_store_mark (db, self->path, self->marker, new_store, error) ? NULL
              : en_db_store_id (db);
     en_db_destroy (&db);
     return id;
@@ -80,8 +80,8 @@ static void
 test_damage_refused (void **state)
 {
     fixture_t *self = (fixture_t *) *state;
-    char err [512];
-    char *id = s_open (self, false, err, sizeof err);
+    en_error_t error = { 0 };
+    char *id = s_open (self, false, &error);
     assert_non_null (id);
     free (id);
     //  Garbage over the pages after the first (the schema stays readable)
@@ -89,29 +89,29 @@ test_damage_refused (void **state)
     for (size_t i = 0; i < sizeof garbage; i++)
         garbage [i] = (char) (i * 7 + 13);
     s_write_at (self->path, 4096 * 2, garbage, sizeof garbage);
-    id = s_open (self, false, err, sizeof err);
+    id = s_open (self, false, &error);
     assert_null (id);
     char expected [256];
     snprintf (expected, sizeof expected, "database %s is damaged", self->path);
-    assert_non_null (strstr (err, expected));
+    assert_non_null (strstr (error.reason, expected));
 
     //  Not a database at all: also named
     FILE *file = fopen (self->path, "wb");
     assert_non_null (file);
     fputs ("this is not a database, but a file of 100 bytes or more, which SQLite reads as a header........", file);
     fclose (file);
-    id = s_open (self, true, err, sizeof err);
+    id = s_open (self, true, &error);
     assert_null (id);
-    assert_non_null (strstr (err, expected));
+    assert_non_null (strstr (error.reason, expected));
 }
 
 static void
 test_lost_store_refused (void **state)
 {
     fixture_t *self = (fixture_t *) *state;
-    char err [512];
+    en_error_t error = { 0 };
     //  First start: no marker yet; it is written with the store's id
-    char *first = s_open (self, false, err, sizeof err);
+    char *first = s_open (self, false, &error);
     assert_non_null (first);
     assert_int_equal (strlen (first), 32);
     char *marked = en_file_read (self->marker, 100);
@@ -119,7 +119,7 @@ test_lost_store_refused (void **state)
     assert_non_null (strstr (marked, first));
     free (marked);
     //  Again: the same store, accepted
-    char *again = s_open (self, false, err, sizeof err);
+    char *again = s_open (self, false, &error);
     assert_non_null (again);
     assert_string_equal (again, first);
     free (again);
@@ -127,18 +127,18 @@ test_lost_store_refused (void **state)
     //  Emptied: refused, naming the file, the marker and the way out
     FILE *file = fopen (self->path, "wb");
     fclose (file);
-    assert_null (s_open (self, false, err, sizeof err));
-    assert_non_null (strstr (err, "is empty (0 bytes)"));
-    assert_non_null (strstr (err, self->marker));
-    assert_non_null (strstr (err, first));
-    assert_non_null (strstr (err, "--new-store"));
+    assert_null (s_open (self, false, &error));
+    assert_non_null (strstr (error.reason, "is empty (0 bytes)"));
+    assert_non_null (strstr (error.reason, self->marker));
+    assert_non_null (strstr (error.reason, first));
+    assert_non_null (strstr (error.reason, "--new-store"));
     //  Missing: refused too
     unlink (self->path);
-    assert_null (s_open (self, false, err, sizeof err));
-    assert_non_null (strstr (err, "is missing"));
+    assert_null (s_open (self, false, &error));
+    assert_non_null (strstr (error.reason, "is missing"));
 
     //  --new-store: a new store with a new identity, marked
-    char *second = s_open (self, true, err, sizeof err);
+    char *second = s_open (self, true, &error);
     assert_non_null (second);
     assert_string_not_equal (second, first);
     marked = en_file_read (self->marker, 100);
@@ -149,10 +149,10 @@ test_lost_store_refused (void **state)
     file = fopen (self->marker, "w");
     fprintf (file, "%s\n", first);
     fclose (file);
-    assert_null (s_open (self, false, err, sizeof err));
-    assert_non_null (strstr (err, "was replaced"));
+    assert_null (s_open (self, false, &error));
+    assert_non_null (strstr (error.reason, "was replaced"));
     //  ... unless new_store, which gives it a new identity once more
-    char *third = s_open (self, true, err, sizeof err);
+    char *third = s_open (self, true, &error);
     assert_non_null (third);
     assert_string_not_equal (third, second);
     assert_string_not_equal (third, first);

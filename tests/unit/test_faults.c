@@ -99,9 +99,9 @@ static void
 s_assert_audit (en_db_t *db, const char *where)
 {
     int64_t count = 0, bad_seq = 0;
-    char err [256] = "";
-    if (en_audit_verify (db, &count, &bad_seq, err, sizeof err))
-        fail_msg ("%s: the access log does not verify at entry %lld: %s", where, (long long) bad_seq, err);
+    en_error_t error = { 0 };
+    if (en_audit_verify (db, &count, &bad_seq, &error))
+        fail_msg ("%s: the access log does not verify at entry %lld: %s", where, (long long) bad_seq, error.reason);
 }
 
 //  ---------------------------------------------------------------------
@@ -130,21 +130,22 @@ s_fixture_new (bool broker)
     assert_non_null (self);
     strcpy (self->dir, "/tmp/test_faults.XXXXXX");
     assert_non_null (mkdtemp (self->dir));
-    char path [128], err [256];
+    char path [128];
+    en_error_t error = { 0 };
     self->broker = broker;
     if (broker) {
         snprintf (path, sizeof path, "%s/broker.db", self->dir);
-        self->bstore = en_bstore_new (path, err, sizeof err);
+        self->bstore = en_bstore_new (path, &error);
         if (!self->bstore)
-            fail_msg ("en_bstore_new: %s", err);
+            fail_msg ("en_bstore_new: %s", error.reason);
         self->router = en_router_new (self->bstore, "broker-oost");
         self->db = en_bstore_db (self->bstore);
     }
     else {
         snprintf (path, sizeof path, "%s/node.db", self->dir);
-        self->nstore = en_nstore_new (path, err, sizeof err);
+        self->nstore = en_nstore_new (path, &error);
         if (!self->nstore)
-            fail_msg ("en_nstore_new: %s", err);
+            fail_msg ("en_nstore_new: %s", error.reason);
         self->db = en_nstore_db (self->nstore);
     }
     return self;

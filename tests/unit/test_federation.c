@@ -122,11 +122,12 @@ s_broker_open (fixture_t *self, broker_t *broker, const char *name, const char *
                const char *region2)
 {
     snprintf (broker->name, sizeof broker->name, "%s", name);
-    char path [160], err [256];
+    char path [160];
+    en_error_t error = { 0 };
     snprintf (path, sizeof path, "%s/%s.db", self->dir, name);
-    broker->store = en_bstore_new (path, err, sizeof err);
+    broker->store = en_bstore_new (path, &error);
     if (!broker->store) {
-        fprintf (stderr, "en_bstore_new: %s\n", err);
+        fprintf (stderr, "en_bstore_new: %s\n", error.reason);
         return -1;
     }
     broker->router = en_router_new (broker->store, name);
@@ -140,14 +141,14 @@ s_broker_open (fixture_t *self, broker_t *broker, const char *name, const char *
 static en_signer_t *
 s_node_key (fixture_t *self, const char *name)
 {
-    char err [256];
-    if (en_keys_generate (self->keys, name, err, sizeof err)) {
-        fprintf (stderr, "en_keys_generate: %s\n", err);
+    en_error_t error = { 0 };
+    if (en_keys_generate (self->keys, name, &error)) {
+        fprintf (stderr, "en_keys_generate: %s\n", error.reason);
         return NULL;
     }
-    en_signer_t *signer = en_signer_load (self->keys, name, err, sizeof err);
+    en_signer_t *signer = en_signer_load (self->keys, name, &error);
     if (!signer)
-        fprintf (stderr, "en_signer_load: %s\n", err);
+        fprintf (stderr, "en_signer_load: %s\n", error.reason);
     return signer;
 }
 
@@ -372,7 +373,7 @@ s_pump (broker_t *from, broker_t *to)
                       from->name, error.code, error.reason);
         en_msg_destroy (&msg);
         assert_int_equal (en_db_begin (db), 0);
-        assert_int_equal (en_outbox_ack (en_bstore_outbox (from->store), dest, en_json_str (row, "msg_id")), 1);
+        assert_int_equal (en_outbox_ack (en_bstore_outbox (from->store), dest, en_json_str (row, "msg_id"), NULL), 0);
         assert_int_equal (en_db_commit (db), 0);
     }
     int count = (int) json_array_size (rows);
@@ -410,7 +411,7 @@ s_take (broker_t *broker, const char *dest)
     json_t *row;
     json_array_foreach (rows, index, row)
         assert_int_equal (en_outbox_ack (en_bstore_outbox (broker->store), dest,
-                                         en_json_str (row, "msg_id")), 1);
+                                         en_json_str (row, "msg_id"), NULL), 0);
     assert_int_equal (en_db_commit (db), 0);
     return rows;
 }
@@ -2175,7 +2176,7 @@ test_recall (void **state)
     en_db_t *db = en_bstore_db (a->store);
     assert_int_equal (en_db_begin (db), 0);
     assert_int_equal (en_router_forward_refused (a->router, "gelderland", en_msg_id (msg), error.code, error.reason), 0);
-    assert_int_equal (en_outbox_ack (en_bstore_outbox (a->store), "peer:gelderland", en_msg_id (msg)), 1);
+    assert_int_equal (en_outbox_ack (en_bstore_outbox (a->store), "peer:gelderland", en_msg_id (msg), NULL), 0);
     assert_int_equal (en_db_commit (db), 0);
     en_msg_destroy (&msg);
     json_decref (rows);

@@ -115,15 +115,15 @@ test_tampered (void **state)
         json_decref (copy);
     }
     //  Truncated or missing fields are malformed, not a crash
-    char err [128];
+    en_error_t error = { 0 };
     json_t *copy = json_deep_copy (json);
     json_object_set_new (copy, "box", json_string ("AAAA"));
-    assert_null (en_keywrap_from_json (copy, err, sizeof err));
-    assert_non_null (strstr (err, "box"));
+    assert_null (en_keywrap_from_json (copy, &error));
+    assert_non_null (strstr (error.reason, "box"));
     json_object_del (copy, "salt");
-    assert_null (en_keywrap_from_json (copy, err, sizeof err));
+    assert_null (en_keywrap_from_json (copy, &error));
     json_decref (copy);
-    assert_null (en_keywrap_from_json (NULL, err, sizeof err));
+    assert_null (en_keywrap_from_json (NULL, &error));
     //  The untouched wrap still opens
     assert_int_equal (en_keywrap_open_json (json, PASSWORD, out), 0);
     json_decref (json);
@@ -163,10 +163,10 @@ test_limits (void **state)
     assert_int_equal (en_keywrap_open_json (copy, PASSWORD, out), -1);
     json_object_set_new (copy, "opslimit", json_integer ((json_int_t) ops));
     json_object_set_new (copy, "memlimit", json_integer ((json_int_t) crypto_pwhash_MEMLIMIT_SENSITIVE * 4));
-    char err [128];
-    assert_null (en_keywrap_from_json (copy, err, sizeof err));
+    en_error_t error = { 0 };
+    assert_null (en_keywrap_from_json (copy, &error));
     json_object_set_new (copy, "memlimit", json_string ("lots"));
-    assert_null (en_keywrap_from_json (copy, err, sizeof err));
+    assert_null (en_keywrap_from_json (copy, &error));
     json_decref (copy);
     json_decref (json);
     en_keywrap_destroy (&wrap);

@@ -462,7 +462,7 @@ test_error_set (void **state)
     assert_string_equal (error.reason, "request twente-0001 exists");
     assert_int_equal (en_error_set (NULL, 400, "x"), -1);
     //  Long reasons are truncated, not overflowed
-    char big [1000];
+    char big [2000];
     memset (big, 'r', sizeof big - 1);
     big [sizeof big - 1] = 0;
     en_error_set (&error, 400, "%s", big);
@@ -527,16 +527,16 @@ s_setup_keys (void **state)
     snprintf (s_key_dir, sizeof s_key_dir, "%s/test_msg-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp (s_key_dir))
         return -1;
-    char err [512];
-    if (en_keys_generate (s_key_dir, "node-twente", err, sizeof err)
-    ||  en_keys_generate (s_key_dir, "node-other", err, sizeof err)) {
-        fprintf (stderr, "test_msg: %s\n", err);
+    en_error_t error = { 0 };
+    if (en_keys_generate (s_key_dir, "node-twente", &error)
+    ||  en_keys_generate (s_key_dir, "node-other", &error)) {
+        fprintf (stderr, "test_msg: %s\n", error.reason);
         return -1;
     }
-    s_signer = en_signer_load (s_key_dir, "node-twente", err, sizeof err);
-    s_other = s_signer ? en_signer_load (s_key_dir, "node-other", err, sizeof err) : NULL;
+    s_signer = en_signer_load (s_key_dir, "node-twente", &error);
+    s_other = s_signer ? en_signer_load (s_key_dir, "node-other", &error) : NULL;
     if (!s_other) {
-        fprintf (stderr, "test_msg: %s\n", err);
+        fprintf (stderr, "test_msg: %s\n", error.reason);
         return -1;
     }
     return 0;
@@ -601,9 +601,10 @@ static void
 test_signer_keys (void **state)
 {
     //  The certificate's "sign-key" is the signer's public key
-    char path [PATH_MAX + 64], err [512];
+    char path [PATH_MAX + 64];
+    en_error_t error = { 0 };
     snprintf (path, sizeof path, "%s/node-twente.cert", s_key_dir);
-    zcert_t *cert = en_keys_load_public (path, err, sizeof err);
+    zcert_t *cert = en_keys_load_public (path, &error);
     assert_non_null (cert);
     unsigned char public_key [32];
     assert_int_equal (en_keys_sign_key (cert, public_key), 0);
@@ -616,7 +617,7 @@ test_signer_keys (void **state)
     assert_int_equal (stat (path, &info), 0);
     assert_int_equal (info.st_mode & 077, 0);
     //  Keys are not overwritten
-    assert_int_equal (en_keys_generate (s_key_dir, "node-twente", err, sizeof err), -1);
+    assert_int_equal (en_keys_generate (s_key_dir, "node-twente", &error), -1);
 }
 
 static void

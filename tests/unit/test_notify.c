@@ -32,8 +32,7 @@ s_setup (void **state)
     snprintf (fx->dir, sizeof fx->dir, "/tmp/test_notify.XXXXXX");
     assert_non_null (mkdtemp (fx->dir));
     snprintf (fx->path, sizeof fx->path, "%s/node.db", fx->dir);
-    char err [256];
-    fx->store = en_nstore_new (fx->path, err, sizeof err);
+    fx->store = en_nstore_new (fx->path, NULL);
     assert_non_null (fx->store);
     *state = fx;
     return 0;
@@ -159,8 +158,7 @@ test_queue_states (void **state)
     //  store hands it out again (at most once more; see en_notify.c)
     assert_int_equal (en_nstore_notify_state (fx->store, id, "bezig", 1, next, NULL), 0);
     en_nstore_destroy (&fx->store);
-    char err [256];
-    fx->store = en_nstore_new (fx->path, err, sizeof err);
+    fx->store = en_nstore_new (fx->path, NULL);
     assert_non_null (fx->store);
     assert_int_equal (en_nstore_notify_recover (fx->store), 1);
     due = en_nstore_notify_due (fx->store, next, 10);

@@ -94,10 +94,10 @@ s_setup (void **state)
     if (!mkdtemp (self->dir))
         return -1;
     snprintf (self->path, sizeof self->path, "%s/node.db", self->dir);
-    char err [256];
-    self->db = en_db_new (self->path, s_migrations, err, sizeof err);
+    en_error_t error = { 0 };
+    self->db = en_db_new (self->path, s_migrations, &error);
     if (!self->db) {
-        fprintf (stderr, "en_db_new: %s\n", err);
+        fprintf (stderr, "en_db_new: %s\n", error.reason);
         return -1;
     }
     self->outbox = en_outbox_new (self->db);
@@ -241,10 +241,13 @@ test_ack_and_depth (void **state)
     assert_int_equal (en_outbox_depth (self->outbox, NULL), 4);
 
     //  An ACK from a peer the message was not for removes nothing
-    assert_int_equal (en_outbox_ack (self->outbox, "node-ijsselland", ids [1]), 0);
-    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", ids [1]), 1);
-    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", ids [1]), 0);       //  duplicate ACK
-    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", "00000000000000000000000000000000"), 0);
+    en_error_t error = { 0 };
+    assert_int_equal (en_outbox_ack (self->outbox, "node-ijsselland", ids [1], &error), -1);
+    assert_int_equal (error.code, EN_ERR_NOT_FOUND);
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", ids [1], NULL), 0);
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", ids [1], &error), -1);     //  duplicate ACK
+    assert_int_equal (error.code, EN_ERR_NOT_FOUND);
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", "00000000000000000000000000000000", NULL), -1);
     assert_int_equal (en_outbox_depth (self->outbox, "node-twente"), 2);
     assert_int_equal (en_outbox_depth (self->outbox, NULL), 3);
 
@@ -255,13 +258,13 @@ test_ack_and_depth (void **state)
     assert_string_equal (s_nth (sink.ids, 0), ids [0]);
     assert_string_equal (s_nth (sink.ids, 1), ids [2]);
     //  Acking after a send forgets it; a reset then does not resurrect it
-    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", ids [0]), 1);
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", ids [0], NULL), 0);
     en_outbox_reset (self->outbox, NULL);
     s_sink_reset (&sink);
     assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 60000, 100, s_send, &sink), 1);
     assert_string_equal (s_nth (sink.ids, 0), ids [2]);
 
-    assert_int_equal (en_outbox_ack (self->outbox, "node-ijsselland", other), 1);
+    assert_int_equal (en_outbox_ack (self->outbox, "node-ijsselland", other, NULL), 0);
     assert_int_equal (en_outbox_depth (self->outbox, "node-ijsselland"), 0);
     s_sink_destroy (&sink);
     for (int i = 0; i < 3; i++)
@@ -292,8 +295,8 @@ test_put_is_transactional_and_durable (void **state)
     en_outbox_destroy (&self->outbox);
     en_db_destroy (&self->db);
 
-    char err [256];
-    self->db = en_db_new (self->path, s_migrations, err, sizeof err);
+    en_error_t error = { 0 };
+    self->db = en_db_new (self->path, s_migrations, &error);
     assert_non_null (self->db);
     self->outbox = en_outbox_new (self->db);
     assert_int_equal (en_outbox_depth (self->outbox, NULL), 1);
@@ -382,14 +385,15 @@ static void
 test_db_migrations (void **state)
 {
     fixture_t *self = (fixture_t *) *state;
-    char path [160], err [256];
+    char path [160];
+    en_error_t error = { 0 };
     snprintf (path, sizeof path, "%s/migrate.db", self->dir);
     const char *two [] = { "CREATE TABLE a (x INTEGER);", "CREATE TABLE b (y TEXT);", NULL };
     const char *three [] = { "CREATE TABLE a (x INTEGER);", "CREATE TABLE b (y TEXT);",
                              "CREATE TABLE c (z TEXT);", NULL };
     const char *one [] = { "CREATE TABLE a (x INTEGER);", NULL };
 
-    en_db_t *db = en_db_new (path, two, err, sizeof err);
+    en_db_t *db = en_db_new (path, two, &error);
     assert_non_null (db);
     assert_int_equal (s_user_version (db), 2);
     assert_true (s_table_exists (db, "a") && s_table_exists (db, "b"));
@@ -405,30 +409,30 @@ test_db_migrations (void **state)
 
     //  Opening again runs nothing (a re-run CREATE TABLE would fail) and
     //  keeps the data and user_version
-    db = en_db_new (path, two, err, sizeof err);
+    db = en_db_new (path, two, &error);
     if (!db)
-        fail_msg ("reopen failed: %s", err);
+        fail_msg ("reopen failed: %s", error.reason);
     assert_int_equal (s_user_version (db), 2);
     assert_int_equal (en_db_int (db, "SELECT x FROM a", NULL), 7);
     en_db_destroy (&db);
 
     //  A program with one more migration runs only that one
-    db = en_db_new (path, three, err, sizeof err);
+    db = en_db_new (path, three, &error);
     if (!db)
-        fail_msg ("upgrade failed: %s", err);
+        fail_msg ("upgrade failed: %s", error.reason);
     assert_int_equal (s_user_version (db), 3);
     assert_true (s_table_exists (db, "c"));
     assert_int_equal (en_db_int (db, "SELECT x FROM a", NULL), 7);
     en_db_destroy (&db);
 
     //  An older program refuses the newer database instead of using it
-    err [0] = 0;
-    db = en_db_new (path, one, err, sizeof err);
+    en_error_clear (&error);
+    db = en_db_new (path, one, &error);
     assert_null (db);
-    assert_non_null (strstr (err, "newer"));
-    assert_non_null (strstr (err, "3"));
+    assert_non_null (strstr (error.reason, "newer"));
+    assert_non_null (strstr (error.reason, "3"));
     //  ... and leaves it untouched
-    db = en_db_new (path, three, err, sizeof err);
+    db = en_db_new (path, three, &error);
     assert_non_null (db);
     assert_int_equal (s_user_version (db), 3);
     en_db_destroy (&db);
@@ -438,27 +442,28 @@ static void
 test_db_failed_migration (void **state)
 {
     fixture_t *self = (fixture_t *) *state;
-    char path [160], err [256];
+    char path [160];
+    en_error_t error = { 0 };
     snprintf (path, sizeof path, "%s/broken.db", self->dir);
     const char *broken [] = { "CREATE TABLE a (x INTEGER);",
                               "CREATE TABLE b (y TEXT); THIS IS NOT SQL;", NULL };
     const char *fixed [] = { "CREATE TABLE a (x INTEGER);", "CREATE TABLE b (y TEXT);", NULL };
-    en_db_t *db = en_db_new (path, broken, err, sizeof err);
+    en_db_t *db = en_db_new (path, broken, &error);
     assert_null (db);
-    assert_non_null (strstr (err, "migration 2"));
+    assert_non_null (strstr (error.reason, "migration 2"));
     //  Migration 1 was committed; migration 2 left nothing behind
-    db = en_db_new (path, fixed, err, sizeof err);
+    db = en_db_new (path, fixed, &error);
     if (!db)
-        fail_msg ("fixed migration failed: %s", err);
+        fail_msg ("fixed migration failed: %s", error.reason);
     assert_int_equal (s_user_version (db), 2);
     assert_true (s_table_exists (db, "b"));
     en_db_destroy (&db);
 
     //  An unusable path is reported, not crashed on
     snprintf (path, sizeof path, "%s/no/such/dir/x.db", self->dir);
-    db = en_db_new (path, fixed, err, sizeof err);
+    db = en_db_new (path, fixed, &error);
     assert_null (db);
-    assert_true (strlen (err) > 0);
+    assert_true (strlen (error.reason) > 0);
 }
 
 static void

@@ -56,10 +56,10 @@ s_teardown (void **state)
 static en_vault_t *
 s_open (const char *dir)
 {
-    char err [512] = "";
-    en_vault_t *vault = en_vault_new (dir, err, sizeof err);
+    en_error_t error = { 0 };
+    en_vault_t *vault = en_vault_new (dir, &error);
     if (!vault)
-        fail_msg ("en_vault_new (%s): %s", dir, err);
+        fail_msg ("en_vault_new (%s): %s", dir, error.reason);
     return vault;
 }
 
@@ -261,15 +261,15 @@ test_loose_key_file_refused (void **state)
     for (size_t f = 0; f < 2; f++) {
         for (size_t m = 0; m < sizeof modes / sizeof modes [0]; m++) {
             s_chmod (self->dir, files [f], modes [m]);
-            char err [512] = "";
-            vault = en_vault_new (self->dir, err, sizeof err);
+            en_error_t error = { 0 };
+            vault = en_vault_new (self->dir, &error);
             assert_null (vault);
             //  A clear message: which file, what mode, what to do
-            assert_non_null (strstr (err, files [f]));
+            assert_non_null (strstr (error.reason, files [f]));
             char mode [8];
             snprintf (mode, sizeof mode, "%04o", (unsigned) modes [m]);
-            assert_non_null (strstr (err, mode));
-            assert_non_null (strstr (err, "chmod 600"));
+            assert_non_null (strstr (error.reason, mode));
+            assert_non_null (strstr (error.reason, "chmod 600"));
         }
         s_chmod (self->dir, files [f], 0600);
     }
@@ -295,15 +295,16 @@ test_damaged_key_file_refused (void **state)
     fixture_t *self = (fixture_t *) *state;
     en_vault_t *vault = s_open (self->dir);
     en_vault_destroy (&vault);
-    char path [256], err [512];
+    char path [256];
+    en_error_t error = { 0 };
 
     //  Truncated
     snprintf (path, sizeof path, "%s/region-secret.1", self->dir);
     assert_int_equal (truncate (path, KEY_BYTES - 1), 0);
-    vault = en_vault_new (self->dir, err, sizeof err);
+    vault = en_vault_new (self->dir, &error);
     assert_null (vault);
-    assert_non_null (strstr (err, "region-secret.1"));
-    assert_non_null (strstr (err, "31 bytes"));
+    assert_non_null (strstr (error.reason, "region-secret.1"));
+    assert_non_null (strstr (error.reason, "31 bytes"));
     unlink (path);
 
     //  A symlink (to a perfectly private file elsewhere) is not a key file
@@ -315,16 +316,16 @@ test_damaged_key_file_refused (void **state)
     assert_int_equal (write (fd, bytes, KEY_BYTES), KEY_BYTES);
     close (fd);
     assert_int_equal (symlink (target, path), 0);
-    vault = en_vault_new (self->dir, err, sizeof err);
+    vault = en_vault_new (self->dir, &error);
     assert_null (vault);
-    assert_non_null (strstr (err, "region-secret.1"));
+    assert_non_null (strstr (error.reason, "region-secret.1"));
     unlink (path);
 
     //  Neither is a directory
     assert_int_equal (mkdir (path, 0700), 0);
-    vault = en_vault_new (self->dir, err, sizeof err);
+    vault = en_vault_new (self->dir, &error);
     assert_null (vault);
-    assert_non_null (strstr (err, "not a regular file"));
+    assert_non_null (strstr (error.reason, "not a regular file"));
     rmdir (path);
 
     //  Names that are not key files are ignored, not loaded
@@ -340,8 +341,8 @@ test_damaged_key_file_refused (void **state)
     assert_int_equal (en_vault_secret_version (vault), 1);
     en_vault_destroy (&vault);
 
-    assert_null (en_vault_new (NULL, err, sizeof err));
-    assert_null (en_vault_new ("", err, sizeof err));
+    assert_null (en_vault_new (NULL, &error));
+    assert_null (en_vault_new ("", &error));
 }
 
 //  ---------------------------------------------------------------------
@@ -682,8 +683,8 @@ test_rotate_secret (void **state)
     fixture_t *self = (fixture_t *) *state;
     en_vault_t *vault = s_open (self->dir);
     char *p1 = en_vault_pseudonym (vault, "123456782");
-    char err [512] = "";
-    assert_int_equal (en_vault_rotate_secret (vault, err, sizeof err), 0);
+    en_error_t error = { 0 };
+    assert_int_equal (en_vault_rotate_secret (vault, &error), 0);
     assert_int_equal (en_vault_secret_version (vault), 2);
     assert_int_equal (en_vault_data_key_version (vault), 1);
     assert_int_equal (s_mode (self->dir, "region-secret.2"), 0600);
@@ -716,7 +717,7 @@ test_rotate_secret (void **state)
     free (again);
 
     //  Once more: version 3, and 1 and 2 both still reproducible
-    assert_int_equal (en_vault_rotate_secret (vault, err, sizeof err), 0);
+    assert_int_equal (en_vault_rotate_secret (vault, &error), 0);
     char *p3 = en_vault_pseudonym (vault, "123456782");
     assert_true (s_pseudonym_shaped (p3, 3));
     again = en_vault_pseudonym_version (vault, "123456782", 2);
@@ -734,8 +735,8 @@ test_rotate_data_key (void **state)
     fixture_t *self = (fixture_t *) *state;
     en_vault_t *vault = s_open (self->dir);
     char *old = en_vault_seal (vault, "Sanne de Boer");
-    char err [512] = "";
-    assert_int_equal (en_vault_rotate_data_key (vault, err, sizeof err), 0);
+    en_error_t error = { 0 };
+    assert_int_equal (en_vault_rotate_data_key (vault, &error), 0);
     assert_int_equal (en_vault_data_key_version (vault), 2);
     assert_int_equal (en_vault_secret_version (vault), 1);
     assert_int_equal (s_mode (self->dir, "data-key.2"), 0600);
@@ -793,9 +794,9 @@ test_rotation_never_overwrites (void **state)
     assert_int_equal (write (fd, theirs, sizeof theirs), sizeof theirs);
     close (fd);
 
-    char err [512] = "";
-    assert_int_equal (en_vault_rotate_secret (vault, err, sizeof err), -1);
-    assert_non_null (strstr (err, "already exists"));
+    en_error_t error = { 0 };
+    assert_int_equal (en_vault_rotate_secret (vault, &error), -1);
+    assert_non_null (strstr (error.reason, "already exists"));
     assert_int_equal (en_vault_secret_version (vault), 1);
     unsigned char after [KEY_BYTES];
     s_read_key (self->dir, "region-secret.2", after);
@@ -806,8 +807,8 @@ test_rotation_never_overwrites (void **state)
     vault = s_open (self->other);
     assert_int_equal (chmod (self->other, 0500), 0);
     if (access (self->other, W_OK) != 0) {      //  not when running as root
-        assert_int_equal (en_vault_rotate_data_key (vault, err, sizeof err), -1);
-        assert_non_null (strstr (err, self->other));
+        assert_int_equal (en_vault_rotate_data_key (vault, &error), -1);
+        assert_non_null (strstr (error.reason, self->other));
         assert_int_equal (en_vault_data_key_version (vault), 1);
         char *sealed = en_vault_seal (vault, "x");
         assert_true (strncmp (sealed, "v1:", 3) == 0);
@@ -924,8 +925,8 @@ test_key_material_never_shown (void **state)
 
     zlistx_t *outputs = zlistx_new ();
     zlistx_set_destructor (outputs, (zlistx_destructor_fn *) zstr_free);
-    char err [512];
-    en_vault_t *vault = en_vault_new (self->dir, err, sizeof err);
+    en_error_t error = { 0 };
+    en_vault_t *vault = en_vault_new (self->dir, &error);
     assert_non_null (vault);
     for (int round = 0; round < 2; round++) {
         zlistx_add_end (outputs, en_vault_pseudonym (vault, "123456782"));
@@ -935,11 +936,11 @@ test_key_material_never_shown (void **state)
         char *sealed = en_vault_seal (vault, "123456782");
         zlistx_add_end (outputs, en_vault_unseal (vault, sealed));
         zlistx_add_end (outputs, sealed);
-        strcpy (err, "");
-        assert_int_equal (en_vault_rotate_secret (vault, err, sizeof err), 0);
-        zlistx_add_end (outputs, strdup (err));
-        assert_int_equal (en_vault_rotate_data_key (vault, err, sizeof err), 0);
-        zlistx_add_end (outputs, strdup (err));
+        en_error_clear (&error);
+        assert_int_equal (en_vault_rotate_secret (vault, &error), 0);
+        zlistx_add_end (outputs, strdup (error.reason));
+        assert_int_equal (en_vault_rotate_data_key (vault, &error), 0);
+        zlistx_add_end (outputs, strdup (error.reason));
     }
     en_vault_destroy (&vault);
     //  All six key files, read before one is damaged below
@@ -951,14 +952,14 @@ test_key_material_never_shown (void **state)
         s_read_key (self->dir, keys [k], key_bytes [k]);
     //  Refusals name files, never their contents
     s_chmod (self->dir, "region-secret.2", 0644);
-    assert_null (en_vault_new (self->dir, err, sizeof err));
-    zlistx_add_end (outputs, strdup (err));
+    assert_null (en_vault_new (self->dir, &error));
+    zlistx_add_end (outputs, strdup (error.reason));
     s_chmod (self->dir, "region-secret.2", 0600);
     char path [256];
     snprintf (path, sizeof path, "%s/data-key.3", self->dir);
     assert_int_equal (truncate (path, 20), 0);
-    assert_null (en_vault_new (self->dir, err, sizeof err));
-    zlistx_add_end (outputs, strdup (err));
+    assert_null (en_vault_new (self->dir, &error));
+    zlistx_add_end (outputs, strdup (error.reason));
 
     fflush (stdout);
     fflush (stderr);
