@@ -196,9 +196,9 @@ void
 en_broker_reload (en_broker_t *self, zconfig_t *config)
 {
     s_apply_config (self, config);
-    char err [256];
-    if (en_fed_configure (self->fed, config, self->heartbeat_ms, self->retry_ms, err, sizeof err))
-        zsys_error ("federation configuration not changed: %s", err);
+    en_error_t error;
+    if (en_fed_configure (self->fed, config, self->heartbeat_ms, self->retry_ms, &error))
+        zsys_error ("federation configuration not changed: %s", error.reason);
     zsys_info ("configuration reloaded: deadlines crisis %llds, hoog %llds, regulier %llds",
                (long long) en_router_deadline (self->router_sm, "crisis") / 1000,
                (long long) en_router_deadline (self->router_sm, "hoog") / 1000,
@@ -270,8 +270,11 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
     self->poller = zpoller_new (NULL);
     self->fed = en_fed_new (self->name, self->store, self->router_sm, self->metrics, self->cert,
                             self->signer, self->poller, s_peer_enrolled, self);
-    if (en_fed_configure (self->fed, config, self->heartbeat_ms, self->retry_ms, err, errlen))
+    en_error_t error;
+    if (en_fed_configure (self->fed, config, self->heartbeat_ms, self->retry_ms, &error)) {
+        snprintf (err, errlen, "%s", error.reason);
         goto failed;
+    }
 
     //  Authentication first, so no connection slips in unauthenticated:
     //  zauth starts with the enrolled keys (and no stale directory of an
