@@ -175,10 +175,9 @@ en_link_set_greeting (en_link_t *self, const char *command, json_t *body)
 void
 en_link_set_timing (en_link_t *self, int64_t heartbeat_ms, int64_t backoff_min_ms, int64_t backoff_max_ms)
 {
-    assert (heartbeat_ms > 0 && backoff_min_ms > 0 && backoff_max_ms >= backoff_min_ms);
-    self->heartbeat_ms = heartbeat_ms;
-    self->backoff_min_ms = backoff_min_ms;
-    self->backoff_max_ms = backoff_max_ms;
+    self->heartbeat_ms = MAX (heartbeat_ms, 1);
+    self->backoff_min_ms = MAX (backoff_min_ms, 1);
+    self->backoff_max_ms = MAX (backoff_max_ms, self->backoff_min_ms);
     if (self->backoff_ms)
         self->backoff_ms = MAX (MIN (self->backoff_ms, backoff_max_ms), backoff_min_ms);
 }
