@@ -198,9 +198,9 @@ void
 en_broker_reload (en_broker_t *self, zconfig_t *config)
 {
     s_apply_config (self, config);
-    char err [256];
-    if (en_fed_configure (self->fed, config, self->heartbeat_ms, self->retry_ms, err, sizeof err))
-        zsys_error ("federation configuration not changed: %s", err);
+    en_error_t error;
+    if (en_fed_configure (self->fed, config, self->heartbeat_ms, self->retry_ms, &error))
+        zsys_error ("federation configuration not changed: %s", error.reason);
     zsys_info ("configuration reloaded: deadlines crisis %llds, hoog %llds, regulier %llds",
                (long long) en_router_deadline (self->router_sm, "crisis") / 1000,
                (long long) en_router_deadline (self->router_sm, "hoog") / 1000,
@@ -263,8 +263,7 @@ s_start_routing (en_broker_t *self, zconfig_t *config, en_error_t *error)
     self->poller = zpoller_new (NULL);
     self->fed = en_fed_new (self->name, self->store, self->router_sm, self->metrics, self->cert,
                             self->signer, self->poller, s_peer_enrolled, self);
-    return en_fed_configure (self->fed, config, self->heartbeat_ms, self->retry_ms,
-                             error ? error->reason : NULL, error ? sizeof error->reason : 0);
+    return en_fed_configure (self->fed, config, self->heartbeat_ms, self->retry_ms, error);
 }
 
 //  Authentication first, so no connection slips in unauthenticated:

@@ -1,17 +1,21 @@
 /*  en_fed - federation links to peer brokers (see en_fed.h).
 
-    Link life cycle, as a node's (the lazy pirate pattern): LINK every
-    heartbeat until the peer answers WELCOME; then up: snapshot ADVERT,
-    the whole outbox again, PING when quiet for a heartbeat (its PONG
-    gives the round-trip time). Three heartbeats without a word and the
-    link is down. Silence counts only while this broker listened: when
+    Link life cycle, as a node's, and by the same engine (en_link): LINK
+    every heartbeat until the peer answers WELCOME; then up: snapshot
+    ADVERT, the whole outbox again, PING when quiet for a heartbeat (its
+    PONG gives the round-trip time). Three heartbeats without a word and
+    the link is down. Silence counts only while this broker listened: when
     its own loop did not run for more than a heartbeat (the process
     paused or stopped, a slow disk), that stretch is credited to every
     link, and a link's socket is read before it is declared lost, so
     what waits unread is never blamed on the peer. Once down: the socket is dropped and a fresh one made at once;
     while the peer stays silent, each further fresh socket waits twice as
     long as the last (one heartbeat up to 30 s). ZMQ_IMMEDIATE keeps libzmq from queuing for a connection that
-    does not exist: the outbox on disk is the only queue.
+    does not exist: the outbox on disk is the only queue. What is
+    federation's own is here, as en_link's actions: the peer's key from
+    its enrolled certificate before each fresh socket, the advert epoch
+    and seq in each PING, the snapshot and the outbox reset when a link
+    comes up, the metrics of what was sent.
 
     Adverts from a peer are bounded before they are believed: an entry
     of its own (hops 1) to federation/advert_max_free, one it passes on
@@ -48,33 +52,17 @@
                                     //  the peer's
 
 typedef struct {
+    en_fed_t *fed;              //  the federation it belongs to
     char *name;                 //  peer broker name
     char *endpoint;             //  where it listens
     char *pinned_key;           //  public key from the config, or NULL
     char dest [80];             //  outbox destination "peer:<name>"
-    char curve_key [41];        //  its CURVE public key (z85)
     unsigned char sign_key [32];        //  its Ed25519 key (enrolled cert)
-    bool enrolled;              //  certificate found (and matches the pin)
-    zsock_t *sock;              //  DEALER to the peer, or NULL
-    bool welcomed;              //  WELCOME on this socket, still alive
-    bool ever_up;               //  was up since this process started
-    bool refused;               //  the peer refused us (connection-level)
-    char refusal [256];         //  why
-    int64_t connect_at;         //  ms the socket was made
-    int64_t backoff_ms;         //  wait before the next fresh socket
-    int64_t last_rx;            //  ms we last heard on the link
-    int64_t last_tx;            //  ms we last sent on the link
-    int64_t last_hello;         //  ms of the last LINK
-    int64_t last_ack;           //  ms of the last ACK (or WELCOME)
-    int64_t ping_sent;          //  ms of the PING in flight, 0 if none
-    int64_t last_ping;          //  ms we last sent a PING
-    int64_t rtt_ms;             //  last round trip, -1 if unknown
+    en_link_t *link;            //  the engine: socket, LINK/WELCOME, PING, silence, backoff
     en_clock_t *clock;          //  the peer's clock's offset from ours
-    int64_t up_since;           //  ms the link came up
     int64_t inbound;            //  ms of the last message from the peer on our socket
     int64_t seq;                //  last ADVERT seq sent in this epoch
     zhashx_t *advertised;       //  "role|tagset|hops" -> free (as sent)
-    uint64_t sent;              //  messages sent over the link
     zhashx_t *claimed;          //  "role|tagset|hops" -> free the peer claimed (before bounds)
     uint64_t clamped;           //  its ADVERTs cut to the bounds since start
     int64_t clamp_logged;       //  ms we last logged that (once a minute at most)
@@ -102,22 +90,93 @@ struct _en_fed_t {
     int64_t tick_at;            //  ms of the last tick: when this loop last looked
 };
 
-static void
-s_link_close (en_fed_t *self, s_link_t *link)
+static void s_advert_send (en_fed_t *self, s_link_t *link, bool snapshot, json_t *own);
+static void s_link_drain (en_fed_t *self, s_link_t *link);
+
+//  --------------------------------------------------------------------
+//  The link engine's actions (en_link_actions_t): what only federation knows
+
+//  The peer's CURVE key before each fresh socket: from its enrolled
+//  certificate (checked again at every attempt), with its signing key
+static bool
+s_link_key (en_link_t *engine, char curve_key [41], void *arg)
 {
-    if (link->sock) {
-        zpoller_remove (self->poller, link->sock);
-        zsock_destroy (&link->sock);
+    s_link_t *link = (s_link_t *) arg;
+    en_fed_t *self = link->fed;
+    return self->enrolled_fn (link->name, link->pinned_key, curve_key, link->sign_key, self->enrolled_arg);
+}
+
+//  PING from a link carries the epoch and seq of its adverts
+static void
+s_link_ping (en_link_t *engine, json_t *body, void *arg)
+{
+    s_link_t *link = (s_link_t *) arg;
+    json_object_set_new (body, "epoch", json_string (link->fed->epoch));
+    json_object_set_new (body, "seq", json_integer (link->seq));
+}
+
+static void
+s_link_read (en_link_t *engine, void *arg)
+{
+    s_link_t *link = (s_link_t *) arg;
+    s_link_drain (link->fed, link);
+}
+
+static void
+s_link_changed (en_link_t *engine, en_link_event_t event, en_link_state_t from, void *arg)
+{
+    s_link_t *link = (s_link_t *) arg;
+    en_link_state_t state = en_link_state (engine);
+    if (state == EN_LINK_UP) {
+        zsys_info ("federation: link to %s up", link->name);
+        //  (Re)connected: a full snapshot, then the whole queue again
+        s_advert_send (link->fed, link, true, NULL);
+        en_outbox_reset (en_bstore_outbox (link->fed->store), link->dest);
     }
-    link->welcomed = false;
-    link->ping_sent = 0;
+    else
+    if (event == EN_LINK_SILENCE)
+        zsys_warning ("federation: lost contact with %s; reconnecting", link->name);
+    else
+    if (state == EN_LINK_REFUSED)
+        zsys_warning ("federation: %s refuses this broker: %s", link->name, en_link_refusal (engine));
+}
+
+static void
+s_link_sent (en_link_t *engine, en_msg_t *msg, void *arg)
+{
+    s_link_t *link = (s_link_t *) arg;
+    en_metrics_count (link->fed->metrics, EN_METRIC_SENT, en_msg_command (msg), 1);
+}
+
+static s_link_t *
+s_link_new (en_fed_t *self, const char *name, const char *endpoint, const char *key)
+{
+    s_link_t *link = (s_link_t *) zmalloc (sizeof (s_link_t));
+    assert (link);
+    link->fed = self;
+    link->name = strdup (name);
+    link->endpoint = strdup (endpoint);
+    link->pinned_key = key ? strdup (key) : NULL;
+    snprintf (link->dest, sizeof link->dest, "peer:%s", name);
+    char who [80];
+    snprintf (who, sizeof who, "peer broker %s", name);
+    link->clock = en_clock_new (who, EN_CLOCK_ALERT_MS);
+    en_link_actions_t actions = {
+        .key = s_link_key, .ping = s_link_ping, .drain = s_link_read, .changed = s_link_changed, .sent = s_link_sent
+    };
+    link->link = en_link_new (name, self->name, self->cert, self->signer, self->poller, &actions, link);
+    en_link_set_server (link->link, endpoint, NULL);
+    en_link_set_greeting (link->link, "LINK", json_pack ("{s:s, s:s}", "broker", self->name,
+                                                         "version", EXPERTNET_VERSION));
+    en_link_set_clock (link->link, link->clock);
+    return link;
 }
 
 static void
 s_link_destroy (void **item)
 {
     s_link_t *link = (s_link_t *) *item;
-    zsock_destroy (&link->sock);
+    en_link_destroy (&link->link);
     zhashx_destroy (&link->advertised);
     zhashx_destroy (&link->claimed);
     free (link->name);
@@ -161,9 +220,6 @@ en_fed_destroy (en_fed_t **self_p)
     assert (self_p);
     en_fed_t *self = *self_p;
     if (self) {
-        for (s_link_t *link = (s_link_t *) zhashx_first (self->links); link;
-             link = (s_link_t *) zhashx_next (self->links))
-            s_link_close (self, link);
         zhashx_set_destructor (self->links, s_link_destroy);
         zhashx_destroy (&self->links);
         free (self->name);
@@ -175,40 +231,50 @@ en_fed_destroy (en_fed_t **self_p)
 //  --------------------------------------------------------------------
 //  Configuration
 
-int
-en_fed_configure (en_fed_t *self, zconfig_t *config, int64_t heartbeat_ms, int64_t retry_ms,
-                  char *err, size_t errlen)
+//  The routing rules of federation/, checked
+typedef struct {
+    bool no_candidate;          //  forward = no-candidate (else never)
+    int64_t max_hops;
+    int64_t crisis;             //  crisis_local_offers
+    int64_t max_free;           //  advert_max_free
+    int64_t max_total;          //  advert_max_total
+} s_rules_t;
+
+static int
+s_config_rules (zconfig_t *config, s_rules_t *rules, en_error_t *error)
 {
     const char *forward = zconfig_get (config, "federation/forward", "no-candidate");
-    if (!streq (forward, "no-candidate") && !streq (forward, "never")) {
-        snprintf (err, errlen, "federation/forward must be no-candidate or never, not '%s'", forward);
-        return -1;
-    }
-    int64_t max_hops = atoll (zconfig_get (config, "federation/max_hops", "2"));
-    int64_t crisis = atoll (zconfig_get (config, "federation/crisis_local_offers", "2"));
-    if (max_hops < 1 || max_hops > 8) {
-        snprintf (err, errlen, "federation/max_hops must be 1 to 8");
-        return -1;
-    }
-    if (crisis < 0 || crisis > 100) {
-        snprintf (err, errlen, "federation/crisis_local_offers must be 0 (no limit) to 100");
-        return -1;
-    }
+    if (!streq (forward, "no-candidate") && !streq (forward, "never"))
+        return en_error_set (error, EN_ERR_INVALID, "federation/forward must be no-candidate or never, not '%s'",
+                             forward);
+    rules->no_candidate = streq (forward, "no-candidate");
+    rules->max_hops = atoll (zconfig_get (config, "federation/max_hops", "2"));
+    rules->crisis = atoll (zconfig_get (config, "federation/crisis_local_offers", "2"));
+    if (rules->max_hops < 1 || rules->max_hops > 8)
+        return en_error_set (error, EN_ERR_INVALID, "federation/max_hops must be 1 to 8");
+    if (rules->crisis < 0 || rules->crisis > 100)
+        return en_error_set (error, EN_ERR_INVALID, "federation/crisis_local_offers must be 0 (no limit) to 100");
     const char *max_free_text = zconfig_get (config, "federation/advert_max_free", ADVERT_MAX_FREE);
     const char *max_total_text = zconfig_get (config, "federation/advert_max_total", ADVERT_MAX_TOTAL);
     char *end_free, *end_total;
     long long max_free = strtoll (max_free_text, &end_free, 10);
     long long max_total = strtoll (max_total_text, &end_total, 10);
-    if (*end_free || max_free < 1 || max_free > 100000) {
-        snprintf (err, errlen, "federation/advert_max_free must be 1 to 100000, not '%s'", max_free_text);
-        return -1;
-    }
-    if (*end_total || max_total < max_free || max_total > 100000) {
-        snprintf (err, errlen, "federation/advert_max_total must be advert_max_free (%lld) to 100000, not '%s'",
-                  max_free, max_total_text);
-        return -1;
-    }
-    //  Read and check every peer before changing anything
+    if (*end_free || max_free < 1 || max_free > 100000)
+        return en_error_set (error, EN_ERR_INVALID, "federation/advert_max_free must be 1 to 100000, not '%s'",
+                             max_free_text);
+    if (*end_total || max_total < max_free || max_total > 100000)
+        return en_error_set (error, EN_ERR_INVALID, "federation/advert_max_total must be advert_max_free (%lld) "
+                             "to 100000, not '%s'", max_free, max_total_text);
+    rules->max_free = max_free;
+    rules->max_total = max_total;
+    return 0;
+}
+
+//  Read and check every peer of federation/peers: a new table of links
+//  (none connected yet), or NULL with error.
+static zhashx_t *
+s_config_peers (en_fed_t *self, zconfig_t *config, en_error_t *error)
+{
     zhashx_t *wanted = zhashx_new ();
     zconfig_t *peers = zconfig_locate (config, "federation/peers");
     int rc = 0;
@@ -218,34 +284,32 @@ en_fed_configure (en_fed_t *self, zconfig_t *config, int64_t heartbeat_ms, int64
         const char *key = zconfig_get (peer, "public_key", NULL);
         uint8_t decoded [32];
         if (!en_name_valid (name) || streq (name, self->name) || zhashx_lookup (wanted, name))
-            rc = snprintf (err, errlen, "federation/peers: '%s' is not a valid peer name (or is ours, or twice)", name);
+            rc = en_error_set (error, EN_ERR_INVALID, "federation/peers: '%s' is not a valid peer name (or is ours, "
+                               "or twice)", name);
         else
         if (!endpoint || strncmp (endpoint, "tcp://", 6))
-            rc = snprintf (err, errlen, "federation/peers/%s/endpoint must be tcp://HOST:PORT", name);
+            rc = en_error_set (error, EN_ERR_INVALID, "federation/peers/%s/endpoint must be tcp://HOST:PORT", name);
         else
         if (key && (strlen (key) != 40 || !zmq_z85_decode (decoded, key)))
-            rc = snprintf (err, errlen, "federation/peers/%s/public_key must be a 40-character Z85 key", name);
-        else {
-            s_link_t *link = (s_link_t *) zmalloc (sizeof (s_link_t));
-            link->name = strdup (name);
-            link->endpoint = strdup (endpoint);
-            link->pinned_key = key ? strdup (key) : NULL;
-            snprintf (link->dest, sizeof link->dest, "peer:%s", name);
-            link->rtt_ms = -1;
-            char who [80];
-            snprintf (who, sizeof who, "peer broker %s", name);
-            link->clock = en_clock_new (who, EN_CLOCK_ALERT_MS);
-            zhashx_insert (wanted, name, link);
-        }
+            rc = en_error_set (error, EN_ERR_INVALID, "federation/peers/%s/public_key must be a 40-character Z85 key",
+                               name);
+        else
+            zhashx_insert (wanted, name, s_link_new (self, name, endpoint, key));
     }
     if (rc) {
         for (void *link = zhashx_first (wanted); link; link = zhashx_next (wanted))
             s_link_destroy (&link);
         zhashx_destroy (&wanted);
-        return -1;
     }
-    //  Links whose endpoint and pinned key are unchanged go on as they
-    //  are; new or changed ones start afresh; removed ones close
+    return wanted;
+}
+
+//  Links whose endpoint and pinned key are unchanged go on as they are;
+//  new or changed ones start afresh; removed ones close. Takes the links
+//  out of wanted.
+static void
+s_links_replace (en_fed_t *self, zhashx_t *wanted)
+{
     zhashx_t *next = zhashx_new ();
     for (s_link_t *fresh = (s_link_t *) zhashx_first (wanted); fresh; fresh = (s_link_t *) zhashx_next (wanted)) {
         s_link_t *old = (s_link_t *) zhashx_lookup (self->links, fresh->name);
@@ -263,24 +327,39 @@ en_fed_configure (en_fed_t *self, zconfig_t *config, int64_t heartbeat_ms, int64
     }
     for (void *old = zhashx_first (self->links); old; old = zhashx_next (self->links)) {
         zsys_info ("federation: link to %s closed (configuration changed)", ((s_link_t *) old)->name);
-        s_link_close (self, (s_link_t *) old);
         s_link_destroy (&old);
     }
     zhashx_destroy (&self->links);
-    zhashx_destroy (&wanted);
+    zhashx_purge (wanted);
     self->links = next;
+}
+
+int
+en_fed_configure (en_fed_t *self, zconfig_t *config, int64_t heartbeat_ms, int64_t retry_ms, en_error_t *error)
+{
+    s_rules_t rules = { 0 };
+    if (s_config_rules (config, &rules, error))
+        return -1;
+    //  Read and check every peer before changing anything
+    zhashx_t *wanted = s_config_peers (self, config, error);
+    if (!wanted)
+        return -1;
+    s_links_replace (self, wanted);
+    zhashx_destroy (&wanted);
     //  Peer brokers' clocks alert at the threshold of nodes' (broker/clock_alert)
     int64_t clock_alert = en_duration_ms (zconfig_get (config, "broker/clock_alert", "30s"));
     for (s_link_t *link = (s_link_t *) zhashx_first (self->links); link;
-         link = (s_link_t *) zhashx_next (self->links))
+         link = (s_link_t *) zhashx_next (self->links)) {
         en_clock_set_alert (link->clock, clock_alert);
+        en_link_set_timing (link->link, heartbeat_ms, heartbeat_ms, BACKOFF_MAX_MS);
+    }
     self->heartbeat_ms = heartbeat_ms;
     self->retry_ms = retry_ms;
-    self->max_hops = max_hops;
-    self->advert_max_free = max_free;
-    self->advert_max_total = max_total;
+    self->max_hops = rules.max_hops;
+    self->advert_max_free = rules.max_free;
+    self->advert_max_total = rules.max_total;
     self->dirty = true;
-    en_router_set_federation (self->router, streq (forward, "no-candidate"), max_hops, crisis,
+    en_router_set_federation (self->router, rules.no_candidate, rules.max_hops, rules.crisis,
                               en_fed_link_state, self);
     return 0;
 }
@@ -291,21 +370,10 @@ en_fed_is_peer (en_fed_t *self, const char *name)
     return name && zhashx_lookup (self->links, name) != NULL;
 }
 
-//  How long the link has been silent while this broker listened. Until
-//  the next tick credits it, a stretch of more than a heartbeat since the
-//  last one (this loop did not run) does not count: messages may wait
-//  unread in the sockets.
-static int64_t
-s_silence (en_fed_t *self, s_link_t *link, int64_t now)
-{
-    int64_t away = self->tick_at ? now - self->tick_at : 0;
-    return now - link->last_rx - (away > self->heartbeat_ms ? away : 0);
-}
-
 static bool
 s_link_up (en_fed_t *self, s_link_t *link)
 {
-    return link->welcomed && s_silence (self, link, en_now_ms ()) <= 3 * self->heartbeat_ms;
+    return en_link_up (link->link, en_now_ms ());
 }
 
 int
@@ -322,21 +390,14 @@ en_fed_link_state (const char *peer, void *arg)
 static int
 s_link_send (en_fed_t *self, s_link_t *link, en_msg_t *msg)
 {
-    if (!link->sock || en_msg_send (msg, link->sock, NULL, self->signer))
-        return -1;
-    link->last_tx = en_now_ms ();
-    link->sent++;
-    en_metrics_count (self->metrics, EN_METRIC_SENT, en_msg_command (msg), 1);
-    return 0;
+    return en_link_send (link->link, msg);
 }
 
-//  Send an unreliable message (LINK, PING, ADVERT) now; body stolen.
+//  Send an unreliable message (ADVERT) now; body stolen.
 static void
 s_link_say (en_fed_t *self, s_link_t *link, const char *command, json_t *body)
 {
-    en_msg_t *msg = en_msg_new (command, self->name, body);
-    s_link_send (self, link, msg);
-    en_msg_destroy (&msg);
+    en_link_say (link->link, command, body);
 }
 
 static int
@@ -591,6 +652,65 @@ en_fed_inbound (en_fed_t *self, const char *peer)
 //  --------------------------------------------------------------------
 //  Receiving on a link (answers to what we sent)
 
+//  What a link hears, by command: each handler gets the peer's message
+//  (signed by it, decoded) and the time it arrived.
+typedef void (s_answer_fn) (en_fed_t *self, s_link_t *link, json_t *body, const char *ref, int64_t now);
+
+static void
+s_on_welcome (en_fed_t *self, s_link_t *link, json_t *body, const char *ref, int64_t now)
+{
+    en_link_welcome (link->link, now);      //  on the way up: snapshot, outbox again (s_link_changed)
+}
+
+static void
+s_on_pong (en_fed_t *self, s_link_t *link, json_t *body, const char *ref, int64_t now)
+{
+    en_link_pong (link->link, now);
+}
+
+static void
+s_on_resync (en_fed_t *self, s_link_t *link, json_t *body, const char *ref, int64_t now)
+{
+    s_advert_send (self, link, true, NULL);
+}
+
+static void
+s_on_ack (en_fed_t *self, s_link_t *link, json_t *body, const char *ref, int64_t now)
+{
+    if (ref && en_outbox_ack (en_bstore_outbox (self->store), link->dest, ref, NULL) == 0)
+        en_link_acked (link->link, now);
+}
+
+static void
+s_on_error (en_fed_t *self, s_link_t *link, json_t *body, const char *ref, int64_t now)
+{
+    int code = (int) en_json_int (body, "code", EN_ERR_INTERNAL);
+    const char *reason = en_json_str (body, "reason") ?: "";
+    if (!ref || !*ref)
+        //  Connection-level: no session (the peer restarted) or we are
+        //  not accepted there
+        en_link_refused (link->link, code, reason);
+    else
+    if (code != EN_ERR_INTERNAL) {
+        //  Final for that message: a request handed over with it comes
+        //  back here and is routed on
+        zsys_warning ("federation: %s refused %s: %d %s", link->name, ref, code, reason);
+        en_router_forward_refused (self->router, link->name, ref, code, reason);
+        s_on_ack (self, link, body, ref, now);
+    }
+}
+
+static const struct {
+    const char *command;
+    s_answer_fn *handler;
+} s_answers [] = {
+    { "WELCOME", s_on_welcome },
+    { "PONG",    s_on_pong },
+    { "RESYNC",  s_on_resync },
+    { "ACK",     s_on_ack },
+    { "ERROR",   s_on_error },
+};
+
 static void
 s_link_message (en_fed_t *self, s_link_t *link, zmsg_t *raw)
 {
@@ -609,70 +729,17 @@ s_link_message (en_fed_t *self, s_link_t *link, zmsg_t *raw)
         return;
     }
     int64_t now = en_now_ms ();
-    link->last_rx = now;
+    en_link_heard (link->link, now);
     const char *command = en_msg_command (msg);
     json_t *body = en_msg_body (msg);
-    const char *ref = en_json_str (body, "ref");
-    en_outbox_t *outbox = en_bstore_outbox (self->store);
     //  WELCOME and PONG echo the time of our LINK or PING and carry the
     //  peer's: a round trip for its clock's offset
     if ((streq (command, "WELCOME") || streq (command, "PONG"))
     &&  json_is_integer (json_object_get (body, "echo")) && json_is_integer (json_object_get (body, "time")))
         en_clock_round_trip (link->clock, en_json_int (body, "echo", 0), en_json_int (body, "time", 0), now);
-    if (streq (command, "WELCOME")) {
-        if (!link->welcomed) {
-            zsys_info ("federation: link to %s up", link->name);
-            link->welcomed = true;
-            link->ever_up = true;
-            link->refused = false;
-            link->up_since = now;
-            link->last_ack = now;
-            link->backoff_ms = self->heartbeat_ms;
-            //  (Re)connected: a full snapshot, then the whole queue again
-            s_advert_send (self, link, true, NULL);
-            en_outbox_reset (outbox, link->dest);
-        }
-    }
-    else
-    if (streq (command, "PONG")) {
-        if (link->ping_sent) {
-            link->rtt_ms = now - link->ping_sent;
-            link->ping_sent = 0;
-        }
-    }
-    else
-    if (streq (command, "RESYNC"))
-        s_advert_send (self, link, true, NULL);
-    else
-    if (streq (command, "ACK")) {
-        if (ref && en_outbox_ack (outbox, link->dest, ref, NULL) == 0)
-            link->last_ack = now;
-    }
-    else
-    if (streq (command, "ERROR")) {
-        int code = (int) en_json_int (body, "code", EN_ERR_INTERNAL);
-        const char *reason = en_json_str (body, "reason") ?: "";
-        if (!ref || !*ref) {
-            //  Connection-level: no session (the peer restarted) or we
-            //  are not accepted there
-            if (code != EN_ERR_NO_SESSION) {
-                if (!link->refused)
-                    zsys_warning ("federation: %s refuses this broker: %d %s", link->name, code, reason);
-                link->refused = true;
-                snprintf (link->refusal, sizeof link->refusal, "%d %s", code, reason);
-            }
-            link->welcomed = false;
-        }
-        else
-        if (code != EN_ERR_INTERNAL) {
-            //  Final for that message: a request handed over with it
-            //  comes back here and is routed on
-            zsys_warning ("federation: %s refused %s: %d %s", link->name, ref, code, reason);
-            en_router_forward_refused (self->router, link->name, ref, code, reason);
-            if (en_outbox_ack (outbox, link->dest, ref, NULL) == 0)
-                link->last_ack = now;
-        }
-    }
+    for (size_t index = 0; index < sizeof s_answers / sizeof s_answers [0]; index++)
+        if (streq (command, s_answers [index].command))
+            s_answers [index].handler (self, link, body, en_json_str (body, "ref"), now);
     en_msg_destroy (&msg);
 }
 
@@ -683,8 +750,11 @@ s_link_drain (en_fed_t *self, s_link_t *link)
     en_db_t *db = en_bstore_db (self->store);
     if (en_db_begin (db))
         return;
-    for (int count = 0; count < 512 && link->sock && (zsock_events (link->sock) & ZMQ_POLLIN); count++) {
-        zmsg_t *raw = zmsg_recv (link->sock);
+    for (int count = 0; count < 512; count++) {
+        zsock_t *sock = en_link_sock (link->link);
+        if (!sock || !(zsock_events (sock) & ZMQ_POLLIN))
+            break;
+        zmsg_t *raw = zmsg_recv (sock);
         if (!raw)
             break;
         s_link_message (self, link, raw);
@@ -701,7 +771,7 @@ en_fed_handle (en_fed_t *self, void *sock)
 {
     s_link_t *link;
     for (link = (s_link_t *) zhashx_first (self->links); link; link = (s_link_t *) zhashx_next (self->links))
-        if (link->sock && (void *) link->sock == sock)
+        if (en_link_sock (link->link) && (void *) en_link_sock (link->link) == sock)
             break;
     if (!link)
         return false;
@@ -713,20 +783,6 @@ en_fed_handle (en_fed_t *self, void *sock)
 //  --------------------------------------------------------------------
 //  Timers
 
-static void
-s_link_connect (en_fed_t *self, s_link_t *link)
-{
-    s_link_close (self, link);
-    link->enrolled = self->enrolled_fn (link->name, link->pinned_key, link->curve_key, link->sign_key,
-                                        self->enrolled_arg);
-    link->connect_at = en_now_ms ();
-    link->last_hello = 0;
-    if (!link->enrolled)
-        return;                 //  checked again at the next attempt
-    link->sock = en_keys_dealer (self->cert, link->curve_key, link->endpoint, (int) self->heartbeat_ms);
-    zpoller_add (self->poller, link->sock);
-}
-
 void
 en_fed_tick (en_fed_t *self)
 {
@@ -735,65 +791,14 @@ en_fed_tick (en_fed_t *self)
     json_t *own = adverts && zhashx_size (self->links) ? en_bstore_advert_own (self->store, now) : NULL;
     //  This loop did not run for more than a heartbeat (paused, stopped,
     //  a slow disk): nobody listened, so that silence is not the peers'.
-    //  Credit it, and PING at once to hear from them again.
+    //  Each link credits it and PINGs at once (en_link_tick).
     int64_t away = self->tick_at ? now - self->tick_at : 0;
     self->tick_at = now;
-    if (away > self->heartbeat_ms) {
+    if (away > self->heartbeat_ms)
         zsys_info ("federation: this broker did not run for %lld ms; links judged from now on", (long long) away);
-        for (s_link_t *link = (s_link_t *) zhashx_first (self->links); link;
-             link = (s_link_t *) zhashx_next (self->links)) {
-            link->last_rx = MIN (link->last_rx + away, now);
-            link->last_ack = MIN (link->last_ack + away, now);
-            link->last_ping = 0;
-            link->ping_sent = 0;
-        }
-    }
     for (s_link_t *link = (s_link_t *) zhashx_first (self->links); link;
          link = (s_link_t *) zhashx_next (self->links)) {
-        if (!link->backoff_ms)
-            link->backoff_ms = self->heartbeat_ms;
-        //  Read what waits before judging: the poller hands over one
-        //  socket per turn, and the answer may be there already
-        if (link->welcomed && now - link->last_rx > 3 * self->heartbeat_ms
-        &&  link->sock && (zsock_events (link->sock) & ZMQ_POLLIN))
-            s_link_drain (self, link);
-        if (link->welcomed && now - link->last_rx > 3 * self->heartbeat_ms) {
-            zsys_warning ("federation: lost contact with %s; reconnecting", link->name);
-            s_link_connect (self, link);
-        }
-        else
-        if (!link->welcomed && now - link->connect_at >= link->backoff_ms
-        &&  now - link->last_rx > link->backoff_ms) {
-            //  Not welcomed for a while (or never connected): a fresh
-            //  socket, and a longer wait before the next
-            if (link->sock)
-                link->backoff_ms = MIN (link->backoff_ms * 2, BACKOFF_MAX_MS);
-            s_link_connect (self, link);
-        }
-        if (!link->sock)
-            continue;
-        if (!link->welcomed && now - link->last_hello >= self->heartbeat_ms) {
-            s_link_say (self, link, "LINK", json_pack ("{s:s, s:s}", "broker", self->name,
-                                                       "version", EXPERTNET_VERSION));
-            link->last_hello = now;
-        }
-        else
-        //  PING when we sent nothing, and also when we heard nothing, for
-        //  a heartbeat: ADVERTs are not answered, so a link busy with
-        //  them alone would otherwise hear nothing and be declared lost
-        if (link->welcomed && now - link->last_ping >= self->heartbeat_ms
-        &&  (now - link->last_tx >= self->heartbeat_ms || now - link->last_rx >= self->heartbeat_ms)) {
-            link->last_ping = now;
-            if (!link->ping_sent || now - link->ping_sent > 3 * self->heartbeat_ms)
-                link->ping_sent = now;      //  (a PONG lost: measure this one)
-            json_t *ping = json_pack ("{s:s, s:I}", "epoch", self->epoch, "seq", (json_int_t) link->seq);
-            //  What we measured of the peer's clock, for its status
-            if (en_clock_rtt (link->clock) >= 0) {
-                json_object_set_new (ping, "offset", json_integer (en_clock_offset (link->clock)));
-                json_object_set_new (ping, "rtt", json_integer (en_clock_rtt (link->clock)));
-            }
-            s_link_say (self, link, "PING", ping);
-        }
+        en_link_tick (link->link, now);
         if (adverts && s_link_up (self, link))
             s_advert_send (self, link, false, own);
     }
@@ -807,6 +812,56 @@ en_fed_tick (en_fed_t *self)
 //  --------------------------------------------------------------------
 //  Status
 
+//  What the peer claimed in its adverts, before the bounds cut it
+static void
+s_status_claimed (s_link_t *link, json_t *advert)
+{
+    int64_t claimed_own = 0, claimed_learned = 0;
+    for (char *value = link->claimed ? (char *) zhashx_first (link->claimed) : NULL; value;
+         value = (char *) zhashx_next (link->claimed)) {
+        const char *key = (const char *) zhashx_cursor (link->claimed);
+        bool learned = !streq (strrchr (key, '|'), "|1");
+        *(learned ? &claimed_learned : &claimed_own) += atoll (value);
+    }
+    json_object_set_new (advert, "claimed_entries",
+                         json_integer (link->claimed ? (json_int_t) zhashx_size (link->claimed) : 0));
+    json_object_set_new (advert, "claimed_free", json_integer (claimed_own));
+    json_object_set_new (advert, "claimed_free_learned", json_integer (claimed_learned));
+    json_object_set_new (advert, "clamped", json_integer ((json_int_t) link->clamped));
+}
+
+static json_t *
+s_status_link (en_fed_t *self, s_link_t *link, int64_t now)
+{
+    int64_t depth = en_outbox_depth (en_bstore_outbox (self->store), link->dest);
+    bool up = s_link_up (self, link);
+    const char *state = en_link_state_name (link->link, depth, self->retry_ms, now);
+    int64_t contact = MAX (en_link_heard_at (link->link), link->inbound);
+    json_t *advert = en_bstore_peer_state (self->store, link->name);
+    json_t *entry = json_pack ("{s:s, s:s, s:s, s:I, s:I, s:I}", "peer", link->name, "endpoint", link->endpoint,
+                               "state", state, "queue", (json_int_t) depth,
+                               "advert_seq_out", (json_int_t) link->seq,
+                               "messages_sent", (json_int_t) en_link_sent (link->link));
+    json_object_set_new (entry, "last_contact", contact ? json_integer (contact) : json_null ());
+    json_object_set_new (entry, "rtt_ms", en_link_rtt (link->link) >= 0 ? json_integer (en_link_rtt (link->link))
+                                                                        : json_null ());
+    json_object_set_new (entry, "up_since", up ? json_integer (en_link_up_since (link->link)) : json_null ());
+    json_object_set_new (entry, "inbound", json_boolean (link->inbound && now - link->inbound <= 3 * self->heartbeat_ms));
+    if (advert)
+        s_status_claimed (link, advert);
+    json_object_set_new (entry, "advert", advert ? advert : json_null ());
+    json_object_set_new (entry, "clock", en_clock_status (link->clock));
+    //  Requests handed to the peer, and those it gave back or refused
+    //  although it advertised room for them
+    json_t *forwards = en_bstore_peer_forwards (self->store, link->name);
+    json_object_set_new (entry, "forwards", json_integer (en_json_int (forwards, "forwards", 0)));
+    json_object_set_new (entry, "forwards_returned", json_integer (en_json_int (forwards, "returned", 0)));
+    json_decref (forwards);
+    if (en_link_state (link->link) == EN_LINK_REFUSED && !up)
+        json_object_set_new (entry, "refusal", json_string (en_link_refusal (link->link)));
+    return entry;
+}
+
 json_t *
 en_fed_status (en_fed_t *self)
 {
@@ -815,52 +870,8 @@ en_fed_status (en_fed_t *self)
     zlistx_t *names = zhashx_keys (self->links);
     zlistx_set_comparator (names, (zlistx_comparator_fn *) strcmp);
     zlistx_sort (names);
-    for (const char *name = (const char *) zlistx_first (names); name; name = (const char *) zlistx_next (names)) {
-        s_link_t *link = (s_link_t *) zhashx_lookup (self->links, name);
-        int64_t depth = en_outbox_depth (en_bstore_outbox (self->store), link->dest);
-        bool up = s_link_up (self, link);
-        const char *state = !link->enrolled && link->connect_at ? "not-enrolled"
-                          : up && depth > 0 && now - link->last_ack > 3 * self->retry_ms ? "blocked"
-                          : up ? "up"
-                          : link->refused ? "refused"
-                          : link->ever_up ? "down" : "connecting";
-        int64_t contact = MAX (link->last_rx, link->inbound);
-        json_t *advert = en_bstore_peer_state (self->store, name);
-        json_t *entry = json_pack ("{s:s, s:s, s:s, s:I, s:I, s:I}", "peer", name, "endpoint", link->endpoint,
-                                   "state", state, "queue", (json_int_t) depth,
-                                   "advert_seq_out", (json_int_t) link->seq,
-                                   "messages_sent", (json_int_t) link->sent);
-        json_object_set_new (entry, "last_contact", contact ? json_integer (contact) : json_null ());
-        json_object_set_new (entry, "rtt_ms", link->rtt_ms >= 0 ? json_integer (link->rtt_ms) : json_null ());
-        json_object_set_new (entry, "up_since", up ? json_integer (link->up_since) : json_null ());
-        json_object_set_new (entry, "inbound", json_boolean (link->inbound && now - link->inbound <= 3 * self->heartbeat_ms));
-        if (advert) {
-            //  What the peer claimed, before the bounds cut it
-            int64_t claimed_own = 0, claimed_learned = 0;
-            for (char *value = link->claimed ? (char *) zhashx_first (link->claimed) : NULL; value;
-                 value = (char *) zhashx_next (link->claimed)) {
-                const char *key = (const char *) zhashx_cursor (link->claimed);
-                bool learned = !streq (strrchr (key, '|'), "|1");
-                *(learned ? &claimed_learned : &claimed_own) += atoll (value);
-            }
-            json_object_set_new (advert, "claimed_entries",
-                                 json_integer (link->claimed ? (json_int_t) zhashx_size (link->claimed) : 0));
-            json_object_set_new (advert, "claimed_free", json_integer (claimed_own));
-            json_object_set_new (advert, "claimed_free_learned", json_integer (claimed_learned));
-            json_object_set_new (advert, "clamped", json_integer ((json_int_t) link->clamped));
-        }
-        json_object_set_new (entry, "advert", advert ? advert : json_null ());
-        json_object_set_new (entry, "clock", en_clock_status (link->clock));
-        //  Requests handed to the peer, and those it gave back or refused
-        //  although it advertised room for them
-        json_t *forwards = en_bstore_peer_forwards (self->store, name);
-        json_object_set_new (entry, "forwards", json_integer (en_json_int (forwards, "forwards", 0)));
-        json_object_set_new (entry, "forwards_returned", json_integer (en_json_int (forwards, "returned", 0)));
-        json_decref (forwards);
-        if (link->refused && !up)
-            json_object_set_new (entry, "refusal", json_string (link->refusal));
-        json_array_append_new (links, entry);
-    }
+    for (const char *name = (const char *) zlistx_first (names); name; name = (const char *) zlistx_next (names))
+        json_array_append_new (links, s_status_link (self, (s_link_t *) zhashx_lookup (self->links, name), now));
     zlistx_destroy (&names);
     return links;
 }

@@ -40,9 +40,9 @@ void en_fed_destroy (en_fed_t **self_p);
 
 //  Read federation/ from config (at start and on SIGHUP): routing rules
 //  and the peers; links whose peer, endpoint or key changed start over.
-//  0, or -1 with err (config left as it was).
+//  0, or -1 with error (config left as it was).
 int en_fed_configure (en_fed_t *self, zconfig_t *config, int64_t heartbeat_ms, int64_t retry_ms,
-                      char *err, size_t errlen);
+                      en_error_t *error);
 
 //  Is name a configured peer broker?
 bool en_fed_is_peer (en_fed_t *self, const char *name);

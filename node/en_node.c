@@ -15,7 +15,9 @@
     with a fresh one (the lazy pirate pattern), so a restarted broker or a
     broken path heals by itself. ZMQ_IMMEDIATE keeps libzmq from queuing
     messages for a connection that does not exist; the outbox is the
-    only queue, and it is on disk.
+    only queue, and it is on disk. The engine is en_link, the same as a
+    broker's link to a peer broker; the node's part is its HELLO, the
+    resend on WELCOME (s_process_batch) and its log lines.
 
     Incoming messages are handled in batches inside one transaction, and
     ACKs go out only after COMMIT, as in the broker.
@@ -43,19 +45,7 @@ s_msg_destroy (void **item)
     en_msg_destroy ((en_msg_t **) item);
 }
 
-static void
-s_connect (en_node_t *self)
-{
-    if (self->dealer) {
-        zpoller_remove (self->poller, self->dealer);
-        zsock_destroy (&self->dealer);
-    }
-    self->dealer = en_keys_dealer (self->cert, self->broker_key, self->endpoint, (int) self->heartbeat_ms);
-    zpoller_add (self->poller, self->dealer);
-    self->connected = false;
-    self->last_hello = 0;
-    self->connect_at = en_now_ms ();
-}
+static void s_process_batch (en_node_t *self);
 
 void
 en_node_audit (en_node_t *self, const char *event, const char *case_id, const char *actor,
@@ -68,8 +58,40 @@ en_node_audit (en_node_t *self, const char *event, const char *case_id, const ch
         zsys_error ("access log: could not record %s", event);
 }
 
-en_node_t *
-en_node_new (zconfig_t *config, en_error_t *error)
+//  --------------------------------------------------------------------
+//  The link to the broker (en_link): what only the node knows
+
+//  Read what waits from the broker now (the link is about to be judged silent)
+static void
+s_link_read (en_link_t *link, void *arg)
+{
+    s_process_batch ((en_node_t *) arg);
+}
+
+static void
+s_link_changed (en_link_t *link, en_link_event_t event, en_link_state_t from, void *arg)
+{
+    if (event == EN_LINK_SILENCE)
+        zsys_warning ("lost contact with broker %s; reconnecting", en_link_endpoint (link));
+    else
+    if (en_link_state (link) == EN_LINK_REFUSED)
+        zsys_warning ("broker refuses this node: %s", en_link_refusal (link));
+}
+
+//  HELLO every heartbeat until welcomed; no WELCOME and nothing heard for
+//  ten heartbeats: a fresh socket
+static void
+s_link_timing (en_node_t *self)
+{
+    en_link_set_timing (self->link, self->heartbeat_ms, 10 * self->heartbeat_ms, 10 * self->heartbeat_ms);
+}
+
+//  --------------------------------------------------------------------
+//  Construction, in steps
+
+//  Settings that cannot fail, and the empty lists
+static en_node_t *
+s_node_alloc (zconfig_t *config)
 {
     en_node_t *self = (en_node_t *) zmalloc (sizeof (en_node_t));
     assert (self);
@@ -78,7 +100,6 @@ en_node_new (zconfig_t *config, en_error_t *error)
     char dflt [PATH_MAX];
     snprintf (dflt, sizeof dflt, "run/%s", self->name);
     self->datadir = strdup (zconfig_get (config, "node/datadir", dflt));
-    self->endpoint = strdup (zconfig_get (config, "broker/endpoint", "tcp://127.0.0.1:7700"));
     self->heartbeat_ms = en_config_ms (config, "node/heartbeat", "1s");
     self->retry_ms = en_config_ms (config, "node/retry", "2s");
     self->clock_alert_ms = en_config_ms (config, "node/clock_alert", "30s");
@@ -87,66 +108,100 @@ en_node_new (zconfig_t *config, en_error_t *error)
     zlistx_set_destructor (self->replies, s_msg_destroy);
     self->notices = zlistx_new ();
     zlistx_set_destructor (self->notices, (zlistx_destructor_fn *) zstr_free);
+    self->poller = zpoller_new (NULL);
+    return self;
+}
 
-    if (!en_name_valid (self->name) || !en_name_valid (self->region)) {
-        en_error_set (error, EN_ERR_INVALID, "node/name and node/region must be names of [a-z0-9-]");
-        goto failed;
-    }
-    if (en_mkdir_p (self->datadir, 0700)) {
-        en_error_set (error, EN_ERR_INTERNAL, "cannot create data directory %s", self->datadir);
-        goto failed;
-    }
+//  Our name, data directory and keys
+static int
+s_node_identity (en_node_t *self, en_error_t *error)
+{
+    if (!en_name_valid (self->name) || !en_name_valid (self->region))
+        return en_error_set (error, EN_ERR_INVALID, "node/name and node/region must be names of [a-z0-9-]");
+    if (en_mkdir_p (self->datadir, 0700))
+        return en_error_set (error, EN_ERR_INTERNAL, "cannot create data directory %s", self->datadir);
     char path [PATH_MAX];
     snprintf (path, sizeof path, "%s/keys", self->datadir);
     self->cert = en_keys_load_secret (path, self->name, error);
     if (!self->cert)
-        goto failed;
+        return -1;
     self->signer = en_signer_load (path, self->name, error);
     if (!self->signer)
-        goto failed;
-    //  The broker's keys: inline (public_key + sign_key), or its public cert
+        return -1;
+    return 0;
+}
+
+//  The broker's keys: inline (public_key + sign_key), or its public cert.
+//  Its CURVE key into *curve_key (freed by the caller).
+static int
+s_node_broker_keys (en_node_t *self, zconfig_t *config, char **curve_key, en_error_t *error)
+{
     const char *key = zconfig_get (config, "broker/public_key", NULL);
     if (key) {
-        self->broker_key = strdup (key);
+        *curve_key = strdup (key);
         const char *sign = zconfig_get (config, "broker/sign_key", "");
         size_t size = 0;
         if (strlen (sign) != 64 || sodium_hex2bin (self->broker_sign_key, 32, sign, 64, NULL, &size, NULL)
-        ||  size != 32) {
-            en_error_set (error, EN_ERR_INVALID, "with broker/public_key, broker/sign_key must be the broker's "
-                          "Ed25519 public key (64 hex characters, 'sign-key' in its certificate)");
-            goto failed;
-        }
+        ||  size != 32)
+            return en_error_set (error, EN_ERR_INVALID, "with broker/public_key, broker/sign_key must be the "
+                                 "broker's Ed25519 public key (64 hex characters, 'sign-key' in its certificate)");
     }
     else {
+        char dflt [PATH_MAX];
         snprintf (dflt, sizeof dflt, "%s/keys/broker.cert", self->datadir);
         const char *cert_path = zconfig_get (config, "broker/cert", dflt);
         zcert_t *broker = en_keys_load_public (cert_path, error);
         if (!broker)
-            goto failed;
-        self->broker_key = strdup (zcert_public_txt (broker));
+            return -1;
+        *curve_key = strdup (zcert_public_txt (broker));
         int rc = en_keys_sign_key (broker, self->broker_sign_key);
         zcert_destroy (&broker);
-        if (rc) {
-            en_error_set (error, EN_ERR_INVALID, "broker certificate %s has no sign-key (the broker needs new keys "
-                          "from 'expertnet keygen')", cert_path);
-            goto failed;
-        }
+        if (rc)
+            return en_error_set (error, EN_ERR_INVALID, "broker certificate %s has no sign-key (the broker needs "
+                                 "new keys from 'expertnet keygen')", cert_path);
     }
-    if (strlen (self->broker_key) != 40) {
-        en_error_set (error, EN_ERR_INVALID, "broker public key must be 40 characters of Z85");
-        goto failed;
+    if (strlen (*curve_key) != 40)
+        return en_error_set (error, EN_ERR_INVALID, "broker public key must be 40 characters of Z85");
+    return 0;
+}
+
+//  The link to the broker: made here, connected once the node is ready
+static int
+s_node_link (en_node_t *self, zconfig_t *config, en_error_t *error)
+{
+    char *broker_key = NULL;
+    if (s_node_broker_keys (self, config, &broker_key, error)) {
+        free (broker_key);
+        return -1;
     }
-    //  A damaged or lost store is refused (en_db), as at the broker
+    en_link_actions_t actions = { .drain = s_link_read, .changed = s_link_changed };
+    self->link = en_link_new ("broker", self->name, self->cert, self->signer, self->poller, &actions, self);
+    en_link_set_server (self->link, zconfig_get (config, "broker/endpoint", "tcp://127.0.0.1:7700"), broker_key);
+    free (broker_key);
+    en_link_set_greeting (self->link, "HELLO", json_pack ("{s:s, s:s, s:s}", "node", self->name,
+                                                          "region", self->region, "version", EXPERTNET_VERSION));
+    //  (No offset told in HELLO: what we measured may be of a broker
+    //  process that is gone; the WELCOME measures afresh)
+    en_link_set_clock (self->link, self->clock);
+    s_link_timing (self);
+    return 0;
+}
+
+//  The store (a damaged or lost one is refused, as at the broker), the
+//  access log's anchoring and a resubmission left pending
+static int
+s_node_store (en_node_t *self, zconfig_t *config, en_error_t *error)
+{
+    char path [PATH_MAX], marker [PATH_MAX];
     snprintf (path, sizeof path, "%s/node.db", self->datadir);
-    char marker [PATH_MAX];
     snprintf (marker, sizeof marker, "%s/store.id", self->datadir);
     bool new_store = en_config_bool (config, "node/new_store", false);
     if (en_db_store_check (path, marker, new_store, error))
-        goto failed;
+        return -1;
     self->store = en_nstore_new (path, error);
     if (!self->store
     ||  en_db_store_mark (en_nstore_db (self->store), path, marker, new_store, error))
-        goto failed;
+        return -1;
     //  The head is anchored when it moved: the first one, one interval in
     self->anchor_ms = MAX (en_config_ms (config, "node/anchor_interval", "15m"), 1000);
     json_t *chain = en_audit_chain (en_nstore_db (self->store));
@@ -158,31 +213,38 @@ en_node_new (zconfig_t *config, en_error_t *error)
     if (en_json_int (known, "resubmitted", 0) < 0)
         self->resubmit_at = en_now_ms () + self->resubmit_delay_ms;    //  left pending by the last run
     json_decref (known);
+    return 0;
+}
+
+//  The vault, the PII guard and what it knows, the accounts' settings
+static int
+s_node_privacy (en_node_t *self, zconfig_t *config, en_error_t *error)
+{
+    char path [PATH_MAX];
     snprintf (path, sizeof path, "%s/keys", self->datadir);
     self->vault = en_vault_new (path, error);
     if (!self->vault)
-        goto failed;
+        return -1;
     self->pii = en_pii_new ();
     const char *names = zconfig_get (config, "node/pii_names", NULL);
-    if (names && en_pii_load_names (self->pii, names)) {
-        en_error_set (error, EN_ERR_NOT_FOUND, "cannot read the client names list %s (node/pii_names)", names);
-        goto failed;
-    }
-    if (en_node_guard_register_names (self)) {
-        en_error_set (error, EN_ERR_INTERNAL, "cannot read the case register (data key missing or wrong?)");
-        goto failed;
-    }
+    if (names && en_pii_load_names (self->pii, names))
+        return en_error_set (error, EN_ERR_NOT_FOUND, "cannot read the client names list %s (node/pii_names)", names);
+    if (en_node_guard_register_names (self))
+        return en_error_set (error, EN_ERR_INTERNAL, "cannot read the case register (data key missing or wrong?)");
     if (en_node_accounts_config (self, config, error))
-        goto failed;
+        return -1;
     self->audit_retention_ms = en_config_ms (config, "node/audit_retention", "1827d");
     if (self->audit_retention_ms < 86400LL * 1000) {
         zsys_warning ("node/audit_retention below one day is not allowed; keeping 1827d");
         self->audit_retention_ms = en_duration_ms ("1827d");
     }
+    return 0;
+}
 
-    if (en_node_notify_setup (self, config, error))
-        goto failed;
-
+//  control.sock and notify.sock, for this user only
+static int
+s_node_sockets (en_node_t *self, en_error_t *error)
+{
     mode_t old = umask (0077);
     self->control = zsock_new (ZMQ_ROUTER);
     zsock_set_linger (self->control, 0);
@@ -192,37 +254,51 @@ en_node_new (zconfig_t *config, en_error_t *error)
     if (rc == 0)
         rc = zsock_bind (self->notify, "ipc://%s/notify.sock", self->datadir);
     umask (old);
-    if (rc < 0) {
-        en_error_set (error, EN_ERR_INTERNAL, "cannot bind sockets in %s: %s", self->datadir, zmq_strerror (zmq_errno ()));
-        goto failed;
-    }
-    self->poller = zpoller_new (self->control, NULL);
-    if (self->sender)
-        zpoller_add (self->poller, en_notify_sender_sock (self->sender));
+    if (rc < 0)
+        return en_error_set (error, EN_ERR_INTERNAL, "cannot bind sockets in %s: %s", self->datadir,
+                             zmq_strerror (zmq_errno ()));
+    zpoller_add (self->poller, self->control);
+    return 0;
+}
 
-    //  The portal, when the config has a web section (address = off: none).
-    //  It failing to listen is logged and the node runs on.
+//  The portal, when the config has a web section (address = off: none).
+//  It failing to listen is logged and the node runs on.
+static int
+s_node_portal (en_node_t *self, zconfig_t *config, en_error_t *error)
+{
     const char *web_address = zconfig_get (config, "web/address", "off");
-    if (zconfig_locate (config, "web") && !streq (web_address, "off")) {
-        char endpoint [128];
-        snprintf (endpoint, sizeof endpoint, "inproc://en-node-portal-%p", (void *) self);
-        self->portal_control = zsock_new (ZMQ_ROUTER);
-        zsock_set_linger (self->portal_control, 0);
-        if (zsock_bind (self->portal_control, "%s", endpoint) < 0) {
-            en_error_set (error, EN_ERR_INTERNAL, "cannot bind %s", endpoint);
-            goto failed;
-        }
-        zpoller_add (self->poller, self->portal_control);
-        char web_err [256];
-        self->portal = en_portal_new (config, endpoint, self->name, self->region, web_err, sizeof web_err);
-        if (!self->portal)
-            zsys_error ("portal not started: %s", web_err);
+    if (!zconfig_locate (config, "web") || streq (web_address, "off"))
+        return 0;
+    char endpoint [128];
+    snprintf (endpoint, sizeof endpoint, "inproc://en-node-portal-%p", (void *) self);
+    self->portal_control = zsock_new (ZMQ_ROUTER);
+    zsock_set_linger (self->portal_control, 0);
+    if (zsock_bind (self->portal_control, "%s", endpoint) < 0)
+        return en_error_set (error, EN_ERR_INTERNAL, "cannot bind %s", endpoint);
+    zpoller_add (self->poller, self->portal_control);
+    char web_err [256];
+    self->portal = en_portal_new (config, endpoint, self->name, self->region, web_err, sizeof web_err);
+    if (!self->portal)
+        zsys_error ("portal not started: %s", web_err);
+    return 0;
+}
+
+en_node_t *
+en_node_new (zconfig_t *config, en_error_t *error)
+{
+    en_node_t *self = s_node_alloc (config);
+    if (s_node_identity (self, error)
+    ||  s_node_link (self, config, error)
+    ||  s_node_store (self, config, error)
+    ||  s_node_privacy (self, config, error)
+    ||  en_node_notify_setup (self, config, error)
+    ||  s_node_sockets (self, error)
+    ||  s_node_portal (self, config, error)) {
+        en_node_destroy (&self);
+        return NULL;
     }
-    s_connect (self);
+    en_link_connect (self->link);
     return self;
-failed:
-    en_node_destroy (&self);
-    return NULL;
 }
 
 void
@@ -238,8 +314,8 @@ en_node_destroy (en_node_t **self_p)
         en_notify_config_destroy (&self->notify_config);
         json_decref (self->staff);
         json_decref (self->network_tags);
+        en_link_destroy (&self->link);      //  (its socket leaves the poller)
         zpoller_destroy (&self->poller);
-        zsock_destroy (&self->dealer);
         zsock_destroy (&self->control);
         zsock_destroy (&self->notify);
         zcert_destroy (&self->cert);
@@ -253,8 +329,6 @@ en_node_destroy (en_node_t **self_p)
         free (self->name);
         free (self->region);
         free (self->datadir);
-        free (self->endpoint);
-        free (self->broker_key);
         free (self->totp_required);
         free (self);
         *self_p = NULL;
@@ -264,23 +338,20 @@ en_node_destroy (en_node_t **self_p)
 static int
 s_send (en_node_t *self, en_msg_t *msg)
 {
-    int rc = en_msg_send (msg, self->dealer, NULL, self->signer);
-    if (rc == 0)
-        self->last_tx = en_now_ms ();
-    return rc;
+    return en_link_send (self->link, msg);
 }
 
 static int
 s_send_outbox (const char *dest, en_msg_t *msg, void *arg)
 {
     en_node_t *self = (en_node_t *) arg;
-    return self->connected ? s_send (self, msg) : -1;
+    return en_link_up (self->link, en_now_ms ()) ? s_send (self, msg) : -1;
 }
 
 static void
 s_flush (en_node_t *self)
 {
-    if (self->connected)
+    if (en_link_up (self->link, en_now_ms ()))
         en_outbox_flush (en_nstore_outbox (self->store), "broker", self->retry_ms, 2000,
                          s_send_outbox, self);
 }
@@ -598,11 +669,10 @@ s_refusal_temporary (json_t *body)
 static void
 s_link_welcome (en_node_t *self, json_t *body, bool *welcomed)
 {
-    if (!self->connected)
+    if (en_link_state (self->link) != EN_LINK_UP)
         zsys_info ("connected to broker %s", en_json_str (body, "broker") ?: "?");
     s_broker_store (self, en_json_str (body, "store"));
-    self->connected = true;
-    self->refusal_logged = false;
+    en_link_welcome (self->link, en_now_ms ());
     *welcomed = true;
 }
 
@@ -613,12 +683,7 @@ s_link_refused (en_node_t *self, int code, const char *reason)
 {
     if (code == EN_ERR_NO_SESSION)
         zsys_info ("broker has no session for this node (restarted?); saying HELLO again");
-    else {
-        if (self->connected || !self->refusal_logged)
-            zsys_warning ("broker refuses this node: %d %s", code, reason);
-        self->refusal_logged = true;
-    }
-    self->connected = false;
+    en_link_refused (self->link, code, reason);     //  a refusal is logged once (s_link_changed)
 }
 
 static void
@@ -665,7 +730,7 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
         en_msg_destroy (&msg);
         return;
     }
-    self->last_rx = en_now_ms ();
+    en_link_heard (self->link, en_now_ms ());
     const char *command = en_msg_command (msg);
     json_t *body = en_msg_body (msg);
     const char *ref = en_json_str (body, "ref");
@@ -778,9 +843,9 @@ s_process_batch (en_node_t *self)
         return;
     bool welcomed = false;
     for (int count = 0; count < 512; count++) {
-        if (!(zsock_events (self->dealer) & ZMQ_POLLIN))
+        if (!(zsock_events (en_link_sock (self->link)) & ZMQ_POLLIN))
             break;
-        zmsg_t *raw = zmsg_recv (self->dealer);
+        zmsg_t *raw = zmsg_recv (en_link_sock (self->link));
         if (!raw)
             break;
         s_handle_broker (self, raw, &welcomed);
@@ -822,15 +887,15 @@ en_node_reload (en_node_t *self, zconfig_t *config)
     self->retry_ms = en_config_ms (config, "node/retry", "2s");
     self->clock_alert_ms = en_config_ms (config, "node/clock_alert", "30s");
     en_clock_set_alert (self->clock, self->clock_alert_ms);
+    s_link_timing (self);
     en_error_t error = { 0 };
     if (en_node_accounts_config (self, config, &error))
         zsys_warning ("%s; keeping the account settings", error.reason);
     char err [256];
     const char *endpoint = zconfig_get (config, "broker/endpoint", "tcp://127.0.0.1:7700");
-    if (!streq (endpoint, self->endpoint)) {
-        free (self->endpoint);
-        self->endpoint = strdup (endpoint);
-        s_connect (self);
+    if (!streq (endpoint, en_link_endpoint (self->link))) {
+        en_link_set_server (self->link, endpoint, NULL);
+        en_link_connect (self->link);
     }
     //  Notification settings: a new sender with the new settings
     err [0] = 0;
@@ -846,95 +911,83 @@ en_node_reload (en_node_t *self, zconfig_t *config)
     }
     else
         zsys_error ("notify settings not reloaded: %s", err);
-    zsys_info ("configuration reloaded: broker %s, heartbeat %lldms", self->endpoint,
+    zsys_info ("configuration reloaded: broker %s, heartbeat %lldms", en_link_endpoint (self->link),
                (long long) self->heartbeat_ms);
 }
 
-//  PING tells the broker what we measured of its clock, so it
-//  can judge our timestamps and show the offset (docs/protocol.md, "Clocks")
-static json_t *
-s_clock_told (en_node_t *self, json_t *body)
+//  --------------------------------------------------------------------
+//  The loop
+
+//  What one of our sockets holds
+static void
+s_node_handle (en_node_t *self, zsock_t *which)
 {
-    if (en_clock_rtt (self->clock) >= 0) {
-        json_object_set_new (body, "offset", json_integer (en_clock_offset (self->clock)));
-        json_object_set_new (body, "rtt", json_integer (en_clock_rtt (self->clock)));
+    if (!which)
+        return;
+    if (which == en_link_sock (self->link))
+        s_process_batch (self);
+    else
+    if (which == self->control || which == self->portal_control)
+        s_handle_control (self, which);
+    else
+    if (self->sender && which == en_notify_sender_sock (self->sender))
+        en_node_notify_result (self);
+}
+
+//  Our clock is the one we started with (en_clock): say once that the
+//  system clock moved away from it, and once that it came back
+static void
+s_node_drift (en_node_t *self)
+{
+    bool drifted = llabs (en_clock_drift_ms ()) > self->clock_alert_ms;
+    if (drifted && !self->drift_logged)
+        zsys_warning ("the system clock moved %+.1f s since this node started; timers and timestamps "
+                      "keep the clock of the start (restart the node to take the new time)",
+                      en_clock_drift_ms () / 1000.0);
+    self->drift_logged = drifted;
+}
+
+//  The timers, once per turn of the loop
+static void
+s_node_timers (en_node_t *self, int64_t now)
+{
+    en_node_notify_tick (self, now);
+    en_link_tick (self->link, now);
+    bool up = en_link_up (self->link, now);
+    if (now >= self->next_flush)
+        s_node_drift (self);
+    if (up && now >= self->next_flush) {
+        s_flush (self);
+        self->next_flush = now + self->retry_ms / 2;
     }
-    return body;
+    if (up && self->resubmit_at && now >= self->resubmit_at)
+        s_resubmit (self);
+    if (now >= self->next_anchor) {
+        s_anchor (self);
+        s_flush (self);
+        self->next_anchor = now + self->anchor_ms;
+    }
+    if (now >= self->next_prune) {
+        en_seen_prune (en_nstore_db (self->store), now - 30LL * 86400 * 1000);
+        en_audit_prune (en_nstore_db (self->store), now - self->audit_retention_ms);
+        self->next_prune = now + 3600 * 1000;
+    }
 }
 
 int
 en_node_run (en_node_t *self)
 {
-    zsys_info ("node %s (region %s) ready; broker %s", self->name, self->region, self->endpoint);
-    int64_t next_flush = 0;
-    int64_t next_prune = 0;
+    zsys_info ("node %s (region %s) ready; broker %s", self->name, self->region, en_link_endpoint (self->link));
+    self->next_flush = 0;
+    self->next_prune = 0;
     while (!zsys_interrupted) {
         zsock_t *which = (zsock_t *) zpoller_wait (self->poller, (int) MIN (self->heartbeat_ms / 4, 250));
         if (en_daemon_reload_requested ())
             return EN_DAEMON_RELOAD;
         if (zsys_interrupted)
             break;
-        if (which == self->dealer)
-            s_process_batch (self);
-        else
-        if (which == self->control || (which && which == self->portal_control))
-            s_handle_control (self, which);
-        else
-        if (self->sender && which == en_notify_sender_sock (self->sender))
-            en_node_notify_result (self);
-        int64_t now = en_now_ms ();
-        en_node_notify_tick (self, now);
-        if (self->connected && now - self->last_rx > 3 * self->heartbeat_ms) {
-            zsys_warning ("lost contact with broker %s; reconnecting", self->endpoint);
-            s_connect (self);
-        }
-        else
-        if (!self->connected && self->last_hello && now - self->connect_at > 10 * self->heartbeat_ms
-        &&  now - self->last_rx > 10 * self->heartbeat_ms) {
-            //  No WELCOME for a long while: start over with a fresh socket
-            s_connect (self);
-        }
-        if (!self->connected && now - self->last_hello >= self->heartbeat_ms) {
-            //  (No offset told here: what we measured may be of a broker
-            //  process that is gone; the WELCOME measures afresh)
-            en_msg_t *hello = en_msg_new ("HELLO", self->name,
-                json_pack ("{s:s, s:s, s:s}", "node", self->name, "region", self->region,
-                           "version", EXPERTNET_VERSION));
-            s_send (self, hello);
-            en_msg_destroy (&hello);
-            self->last_hello = now;
-        }
-        else
-        if (self->connected && now - self->last_tx >= self->heartbeat_ms) {
-            en_msg_t *ping = en_msg_new ("PING", self->name, s_clock_told (self, json_object ()));
-            s_send (self, ping);
-            en_msg_destroy (&ping);
-        }
-        if (now >= next_flush) {
-            //  Our clock is the one we started with (en_clock)
-            bool drifted = llabs (en_clock_drift_ms ()) > self->clock_alert_ms;
-            if (drifted && !self->drift_logged)
-                zsys_warning ("the system clock moved %+.1f s since this node started; timers and timestamps "
-                              "keep the clock of the start (restart the node to take the new time)",
-                              en_clock_drift_ms () / 1000.0);
-            self->drift_logged = drifted;
-        }
-        if (self->connected && now >= next_flush) {
-            s_flush (self);
-            next_flush = now + self->retry_ms / 2;
-        }
-        if (self->connected && self->resubmit_at && now >= self->resubmit_at)
-            s_resubmit (self);
-        if (now >= self->next_anchor) {
-            s_anchor (self);
-            s_flush (self);
-            self->next_anchor = now + self->anchor_ms;
-        }
-        if (now >= next_prune) {
-            en_seen_prune (en_nstore_db (self->store), now - 30LL * 86400 * 1000);
-            en_audit_prune (en_nstore_db (self->store), now - self->audit_retention_ms);
-            next_prune = now + 3600 * 1000;
-        }
+        s_node_handle (self, which);
+        s_node_timers (self, en_now_ms ());
     }
     //  A last head for the broker: queued on disk, sent now if connected
     s_anchor (self);

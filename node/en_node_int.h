@@ -22,8 +22,6 @@ struct _en_node_t {
     char *name;                 //  node name (our key's name)
     char *region;               //  jeugdregio this node serves
     char *datadir;              //  store, keys, sockets
-    char *endpoint;             //  broker endpoint
-    char *broker_key;           //  broker's public key (z85)
     unsigned char broker_sign_key [32];     //  broker's Ed25519 public key
     en_signer_t *signer;        //  our Ed25519 key: every message we send is signed
     en_vault_t *vault;          //  region secret (pseudonyms), data key (register)
@@ -35,7 +33,7 @@ struct _en_node_t {
     int64_t heartbeat_ms;       //  heartbeat interval
     int64_t retry_ms;           //  outbox retransmission interval
     zcert_t *cert;              //  our CURVE key pair
-    zsock_t *dealer;            //  to the broker
+    en_link_t *link;            //  to the broker (en_link): socket, HELLO, PING, silence, reconnect
     zsock_t *control;           //  `expertnet` requests
     zsock_t *portal_control;    //  the portal's requests (inproc), or NULL
     en_portal_t *portal;        //  the web portal (its own thread), or NULL
@@ -44,14 +42,8 @@ struct _en_node_t {
     en_nstore_t *store;         //  the node's store (requests, offers, register, accounts)
     zlistx_t *replies;          //  ACKs of the current batch (en_msg_t)
     zlistx_t *notices;          //  notifications of the current batch ("topic\0json")
-    bool connected;             //  broker answered WELCOME, still alive
     json_t *network_tags;       //  [{tag, available}] the broker's last TAGS, or NULL
-    bool refusal_logged;        //  a connection-level refusal was logged
     int64_t unverified_logged;  //  ms of the last "ignored unverifiable message" line
-    int64_t last_rx;            //  ms we last heard from the broker
-    int64_t last_tx;            //  ms we last sent to the broker
-    int64_t last_hello;         //  ms we last sent HELLO
-    int64_t connect_at;         //  ms the current socket was created
     en_notify_config_t *notify_config;  //  section notify (+ web/public_url)
     json_t *staff;              //  staff e-mail addresses (notify/staff_email)
     en_notify_sender_t *sender; //  delivery actor; NULL when nothing is configured
@@ -67,6 +59,8 @@ struct _en_node_t {
     char held_ref [33];         //  the message whose timestamp refusal we logged
                                 //  ("" when none): said once until it is accepted
     bool drift_logged;          //  the system clock moved away from ours: said so
+    int64_t next_flush;         //  ms of the next outbox flush (and look at the system clock)
+    int64_t next_prune;         //  ms of the next pruning of the seen table and access log
 };
 
 //  --------------------------------------------------------------------

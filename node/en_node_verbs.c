@@ -781,9 +781,9 @@ s_verb_status (en_node_t *self, const char *verb, json_t *args, en_error_t *erro
     json_t *status = en_nstore_counts (self->store);
     json_object_set_new (status, "node", json_string (self->name));
     json_object_set_new (status, "region", json_string (self->region));
-    json_object_set_new (status, "broker", json_string (self->endpoint));
-    json_object_set_new (status, "connected", json_boolean (self->connected));
-    json_object_set_new (status, "last_contact", json_integer (self->last_rx));
+    json_object_set_new (status, "broker", json_string (en_link_endpoint (self->link)));
+    json_object_set_new (status, "connected", json_boolean (en_link_up (self->link, en_now_ms ())));
+    json_object_set_new (status, "last_contact", json_integer (en_link_heard_at (self->link)));
     json_object_set_new (status, "clock", en_clock_status (self->clock));
     json_object_set_new (status, "clock_drift_ms", json_integer (en_clock_drift_ms ()));
     json_object_set_new (status, "version", json_string (EXPERTNET_VERSION));

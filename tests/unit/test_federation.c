@@ -1687,9 +1687,9 @@ test_fed_adverts (void **state)
     assert_non_null (fed);
     zconfig_t *config = zconfig_new ("root", NULL);
     zconfig_put (config, "federation/peers/gelderland/endpoint", "tcp://127.0.0.1:1");
-    char err [256] = "";
-    if (en_fed_configure (fed, config, 1000, 2000, err, sizeof err))
-        fail_msg ("en_fed_configure: %s", err);
+    en_error_t fed_error;
+    if (en_fed_configure (fed, config, 1000, 2000, &fed_error))
+        fail_msg ("en_fed_configure: %s", fed_error.reason);
     zconfig_destroy (&config);
     assert_true (en_fed_is_peer (fed, "gelderland"));
     assert_false (en_fed_is_peer (fed, "utrecht"));
@@ -1827,7 +1827,7 @@ test_fed_adverts (void **state)
     //  Deconfigured: utrecht-only config; gelderland is no peer any more
     config = zconfig_new ("root", NULL);
     zconfig_put (config, "federation/peers/utrecht/endpoint", "tcp://127.0.0.1:1");
-    assert_int_equal (en_fed_configure (fed, config, 1000, 2000, err, sizeof err), 0);
+    assert_int_equal (en_fed_configure (fed, config, 1000, 2000, &fed_error), 0);
     zconfig_destroy (&config);
     assert_int_equal (en_fed_link_state ("gelderland", fed), -1);
     s_submit_only (a, "twente", self->twente, "twente-0002", "hoog", "[\"adhd\"]");
@@ -1836,11 +1836,11 @@ test_fed_adverts (void **state)
     //  Bad configurations change nothing
     config = zconfig_new ("root", NULL);
     zconfig_put (config, "federation/peers/overijssel/endpoint", "tcp://127.0.0.1:1");
-    assert_int_equal (en_fed_configure (fed, config, 1000, 2000, err, sizeof err), -1);
+    assert_int_equal (en_fed_configure (fed, config, 1000, 2000, &fed_error), -1);
     zconfig_destroy (&config);
     config = zconfig_new ("root", NULL);
     zconfig_put (config, "federation/peers/gelderland/endpoint", "ipc://x");
-    assert_int_equal (en_fed_configure (fed, config, 1000, 2000, err, sizeof err), -1);
+    assert_int_equal (en_fed_configure (fed, config, 1000, 2000, &fed_error), -1);
     zconfig_destroy (&config);
     assert_true (en_fed_is_peer (fed, "utrecht"));
     assert_false (en_fed_is_peer (fed, "gelderland"));
@@ -2210,9 +2210,9 @@ s_fed_new (broker_t *broker, en_metrics_t *metrics, zpoller_t *poller, zconfig_t
     en_fed_t *fed = en_fed_new (broker->name, broker->store, broker->router, metrics, NULL, NULL, poller,
                                 s_not_enrolled, NULL);
     assert_non_null (fed);
-    char err [256] = "";
-    if (en_fed_configure (fed, config, 1000, 2000, err, sizeof err))
-        fail_msg ("en_fed_configure: %s", err);
+    en_error_t fed_error;
+    if (en_fed_configure (fed, config, 1000, 2000, &fed_error))
+        fail_msg ("en_fed_configure: %s", fed_error.reason);
     return fed;
 }
 
@@ -2292,15 +2292,15 @@ test_advert_bounds (void **state)
     assert_int_equal (en_metrics_value (metrics, EN_METRIC_FED_RETURNED, "gelderland"), 1);
 
     //  Bounds that make no sense stop the configuration
-    char err [256];
+    en_error_t fed_error;
     zconfig_put (config, "federation/advert_max_free", "0");
-    assert_int_equal (en_fed_configure (fed, config, 1000, 2000, err, sizeof err), -1);
-    assert_non_null (strstr (err, "advert_max_free"));
+    assert_int_equal (en_fed_configure (fed, config, 1000, 2000, &fed_error), -1);
+    assert_non_null (strstr (fed_error.reason, "advert_max_free"));
     zconfig_put (config, "federation/advert_max_free", "40");
-    assert_int_equal (en_fed_configure (fed, config, 1000, 2000, err, sizeof err), -1);
-    assert_non_null (strstr (err, "advert_max_total"));
+    assert_int_equal (en_fed_configure (fed, config, 1000, 2000, &fed_error), -1);
+    assert_non_null (strstr (fed_error.reason, "advert_max_total"));
     zconfig_put (config, "federation/advert_max_free", "tien");
-    assert_int_equal (en_fed_configure (fed, config, 1000, 2000, err, sizeof err), -1);
+    assert_int_equal (en_fed_configure (fed, config, 1000, 2000, &fed_error), -1);
     zconfig_destroy (&config);
     en_fed_destroy (&fed);
     en_router_set_metrics (a->router, NULL);
@@ -2403,10 +2403,10 @@ test_link_survives_own_pause (void **state)
     char endpoint [64];
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", peer.port);
     zconfig_put (config, "federation/peers/gelderland/endpoint", endpoint);
-    char err [256] = "";
+    en_error_t fed_error;
     //  Heartbeat 100 ms: three of them without a word and a link is lost
-    if (en_fed_configure (fed, config, 100, 200, err, sizeof err))
-        fail_msg ("en_fed_configure: %s", err);
+    if (en_fed_configure (fed, config, 100, 200, &fed_error))
+        fail_msg ("en_fed_configure: %s", fed_error.reason);
     zconfig_destroy (&config);
     for (int i = 0; i < 300 && en_fed_link_state ("gelderland", fed) != 1; i++)
         s_fed_loop (fed, poller, &peer, true, 10);
