@@ -1,6 +1,11 @@
 /*  en_router - routing of consultatieverzoeken.
 
-    States of a request (docs/protocol.md has the diagram):
+    The states of a request and which event may move it where are the
+    request state machine's (broker/en_request_sm.c, docs/protocol.md
+    "Request states"): every change of state here goes through
+    s_transition, which asks the machine first and refuses, logged and
+    unwritten, a move it does not declare. This module decides which
+    transition a message, a timer or an operator causes:
 
       submitted -> offered -> accepted -> advice -> closed
                       |  ^
@@ -57,6 +62,7 @@
     actor in the access log.
 */
 #include "en_router.h"
+#include "en_request_sm.h"
 #include <sodium.h>
 #include <inttypes.h>
 
@@ -82,6 +88,7 @@ struct _en_router_t {
     const char *reopen_event;   //  routing a hiaat again: the event recorded before it moves, or NULL
     const char *reopen_detail;  //  that event's detail
     en_pii_t *pii;              //  the guard on every free text received
+    en_error_t refused;         //  the state machine's last refusal, until a handler answers with it
 };
 
 #define PEER_PREFIX "peer:"
@@ -260,12 +267,53 @@ s_guard_request (en_router_t *self, json_t *summary, en_error_t *error)
     return rc;
 }
 
-//  Record a transition: request state, event, and a STATUS to the origin
-//  node (extra fields merged into the STATUS body, reference stolen).
-static int
-s_transition (en_router_t *self, json_t *request, const char *state, const char *event,
-              const char *expert, const char *detail, json_t *extra)
+//  Did this request come from a peer broker (origin "peer:<name>")?
+static bool
+s_from_peer (json_t *request)
 {
+    const char *origin = en_json_str (request, "origin");
+    return origin && strncmp (origin, PEER_PREFIX, strlen (PEER_PREFIX)) == 0;
+}
+
+//  Does the request state machine (en_request_sm) declare that event
+//  moves request from state from (NULL: it is new) to state? 0, or -1
+//  with the refusal logged and kept for the handler's answer (s_failed).
+static int
+s_check (en_router_t *self, json_t *request, const char *from, const char *state, const char *event)
+{
+    en_request_sm_context_t context = {
+        .from_peer = s_from_peer (request),
+        .with_peer = en_json_str (request, "peer") != NULL,
+        .by_operator = self->by_operator };
+    if (en_request_sm_check (from, event, state, &context, &self->refused) == 0)
+        return 0;
+    zsys_error ("request %s: %s; refused, nothing written", en_json_str (request, "id") ?: "?",
+                self->refused.reason);
+    return -1;
+}
+
+//  A handler's chain of writes failed: the answer is the state machine's
+//  refusal (409, final) when it refused a transition, else a store error
+//  (500: the sender keeps the message and sends it again).
+static int
+s_failed (en_router_t *self, en_error_t *error)
+{
+    if (self->refused.code == 0)
+        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+    en_error_set (error, self->refused.code, "%s", self->refused.reason);
+    en_error_clear (&self->refused);
+    return -1;
+}
+
+//  Move request to state on event, as the request state machine allows:
+//  its state, the event in its timeline and in the access log. Nothing
+//  is written for a move the machine does not declare (-1).
+static int
+s_apply (en_router_t *self, json_t *request, const char *state, const char *event,
+         const char *expert, const char *detail)
+{
+    if (s_check (self, request, en_json_str (request, "state"), state, event))
+        return -1;
     const char *id = en_json_str (request, "id");
     //  The assigned expert: set on accept, kept through advice and close.
     const char *assigned = NULL;
@@ -274,9 +322,22 @@ s_transition (en_router_t *self, json_t *request, const char *state, const char 
     else
     if (streq (state, "advice") || streq (state, "closed"))
         assigned = en_json_str (request, "expert");
-    int rc = en_bstore_request_update (self->store, id, state, assigned)
-          || en_bstore_event (self->store, id, event, expert, detail)
-          || s_audit (self, id, event, expert);
+    return en_bstore_request_update (self->store, id, state, assigned)
+        || en_bstore_event (self->store, id, event, expert, detail)
+        || s_audit (self, id, event, expert) ? -1 : 0;
+}
+
+//  Record a transition: request state, event, and a STATUS to the origin
+//  node (extra fields merged into the STATUS body, reference stolen).
+static int
+s_transition (en_router_t *self, json_t *request, const char *state, const char *event,
+              const char *expert, const char *detail, json_t *extra)
+{
+    if (s_apply (self, request, state, event, expert, detail)) {
+        json_decref (extra);
+        return -1;
+    }
+    const char *id = en_json_str (request, "id");
     json_t *body = extra ? extra : json_object ();
     json_object_set_new (body, "request", json_string (id));
     json_object_set_new (body, "state", json_string (state));
@@ -286,7 +347,7 @@ s_transition (en_router_t *self, json_t *request, const char *state, const char 
         json_object_set_new (body, "expert", json_string (expert));
     if (detail)
         json_object_set_new (body, "detail", json_string (detail));
-    rc |= s_send (self, en_json_str (request, "origin"), "STATUS", body);
+    int rc = s_send (self, en_json_str (request, "origin"), "STATUS", body);
     en_db_log (en_bstore_db (self->store), "request %s: %s%s%s", id, event, expert ? " " : "", expert ? expert : "");
     //  Last: state may point into request's current value
     json_object_set_new (request, "state", json_string (state));
@@ -346,14 +407,6 @@ s_offer (en_router_t *self, json_t *request, json_t *expert, const char *kind)
 
 //  --------------------------------------------------------------------
 //  Federation: requests handed to peer brokers and back
-
-//  Did this request come from a peer broker (origin "peer:<name>")?
-static bool
-s_from_peer (json_t *request)
-{
-    const char *origin = en_json_str (request, "origin");
-    return origin && strncmp (origin, PEER_PREFIX, strlen (PEER_PREFIX)) == 0;
-}
 
 //  Queue a reliable message to a peer broker; msg_id (33 bytes, or NULL)
 //  gets the message's id.
@@ -524,11 +577,12 @@ s_submit (en_router_t *self, const char *origin, en_msg_t *submit, json_t *summa
         return en_error_set (error, EN_ERR_CONFLICT, "request id '%s' already exists", id);
     json_t *request = rc ? NULL : en_bstore_request (self->store, id);
     rc = !request
+      || s_check (self, request, NULL, "submitted", "submitted")
       || en_bstore_event (self->store, id, "submitted", NULL, detail)
       || s_audit (self, id, "submitted", NULL)
       || s_route (self, request);
     json_decref (request);
-    return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
+    return rc ? s_failed (self, error) : 0;
 }
 
 static int
@@ -652,7 +706,7 @@ s_handle_accept (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
         rc = s_transition (self, request, "accepted", "accepted", expert, NULL, accepted);
     json_decref (request);
     json_decref (offer);
-    return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
+    return rc ? s_failed (self, error) : 0;
 }
 
 //  A case's anonymized summary from its region's node, for the rode
@@ -688,7 +742,7 @@ s_handle_summary (en_router_t *self, const char *node, const char *node_region, 
     if (outcome && en_outcome_validate (outcome, err, sizeof err))
         return en_error_set (error, EN_ERR_INVALID, "%s", err);
     if (en_bstore_summary_put (self->store, node, body))
-        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+        return s_failed (self, error);
     return 0;
 }
 
@@ -709,7 +763,7 @@ s_relay (en_router_t *self, json_t *request, json_t *carried, const char *sign_k
           || s_audit (self, id, "relayed", NULL);
     if (rc == 0)
         en_db_log (en_bstore_db (self->store), "request %s: %s", id, detail);
-    return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
+    return rc ? s_failed (self, error) : 0;
 }
 
 //  A node's own message about a request that is with a peer: relay it.
@@ -775,7 +829,7 @@ s_handle_sealed (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
           || s_audit (self, request_id, event, en_json_str (request, "expert"));
         json_decref (expert);
         if (rc)
-            en_error_set (error, EN_ERR_INTERNAL, "store error");
+            s_failed (self, error);
         else
             en_db_log (en_bstore_db (self->store), "request %s: sealed %s relayed to %s", request_id, event,
                        en_json_str (request, "expert"));
@@ -807,7 +861,7 @@ s_handle_decline (en_router_t *self, const char *node, en_msg_t *msg, en_error_t
           || s_route (self, request);
     json_decref (request);
     json_decref (offer);
-    return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
+    return rc ? s_failed (self, error) : 0;
 }
 
 static int
@@ -835,7 +889,7 @@ s_handle_advice (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
     //  kept only in the outbox until the origin acknowledges it.
     if (s_transition (self, request, "advice", "advice", en_json_str (offer, "expert"), NULL,
                       json_pack ("{s:s}", "advice", text)))
-        rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+        rc = s_failed (self, error);
     json_decref (request);
     json_decref (offer);
     return rc;
@@ -898,7 +952,7 @@ s_handle_close (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *
     else
     if (s_withdraw_open (self, request, "closed", NULL, NULL)
     ||  s_transition (self, request, "closed", "closed", NULL, json_string_value (outcome), NULL))
-        rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+        rc = s_failed (self, error);
     json_decref (request);
     return rc ? -1 : 0;
 }
@@ -939,7 +993,7 @@ s_handle_peer_status (en_router_t *self, const char *peer, en_msg_t *msg, en_err
                   streq (state, "accepted") || streq (state, "advice") ? " (an expert there has it: settle with them)" : "");
         zsys_warning ("request %s: %s", request_id, note);
         if (en_bstore_event (self->store, request_id, "late-status", expert, note))
-            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+            rc = s_failed (self, error);
     }
     else
     if (!en_json_str (request, "peer") || !streq (en_json_str (request, "peer"), peer))
@@ -957,7 +1011,7 @@ s_handle_peer_status (en_router_t *self, const char *peer, en_msg_t *msg, en_err
         if (en_bstore_forward_end (self->store, request_id, peer, "returned")
         ||  s_transition (self, request, "submitted", "returned", NULL, reason, NULL)
         ||  s_route (self, request))
-            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+            rc = s_failed (self, error);
     }
     else {
         json_t *extra = json_object ();
@@ -971,11 +1025,11 @@ s_handle_peer_status (en_router_t *self, const char *peer, en_msg_t *msg, en_err
         //  s_transition takes extra; when it is not reached, extra goes
         if (streq (state, "closed") && en_bstore_forward_end (self->store, request_id, peer, "closed")) {
             json_decref (extra);
-            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+            rc = s_failed (self, error);
         }
         else
         if (s_transition (self, request, state, event, expert, detail ? detail : via, extra))
-            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+            rc = s_failed (self, error);
     }
     json_decref (request);
     return rc;
@@ -1129,10 +1183,8 @@ s_handle_recall (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t 
             if ((onward && (en_bstore_forward_end (self->store, request_id, onward, "recalled")
                             || s_send_peer (self, onward, "RECALL", json_pack ("{s:s}", "request", request_id), NULL)))
             ||  s_withdraw_open (self, request, "withdrawn", NULL, NULL)
-            ||  en_bstore_request_update (self->store, request_id, "recalled", NULL)
-            ||  en_bstore_event (self->store, request_id, "recalled", NULL, detail)
-            ||  s_audit (self, request_id, "recalled", NULL))
-                rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+            ||  s_apply (self, request, "recalled", "recalled", NULL, detail))
+                rc = s_failed (self, error);
             else
                 en_db_log (en_bstore_db (self->store), "request %s: recalled by %s", request_id, peer);
         }
@@ -1157,7 +1209,7 @@ s_handle_anchor (en_router_t *self, const char *sender, en_msg_t *msg, en_error_
     int64_t at = en_json_int (body, "at", en_msg_timestamp (msg));
     if (en_bstore_anchor_put (self->store, sender, json_integer_value (seq), hash, at, en_msg_id (msg),
                               conflict, sizeof conflict))
-        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+        return s_failed (self, error);
     if (*conflict)
         zsys_error ("AUDIT: %s anchored a head that does not follow its earlier ones: %s; "
                     "its access log may have been rewritten", sender, conflict);
@@ -1166,7 +1218,7 @@ s_handle_anchor (en_router_t *self, const char *sender, en_msg_t *msg, en_error_
     en_audit_entry_t entry = { .event = "audit.anchor", .actor = sender, .action = "receive",
                                .outcome = *conflict ? "error" : "ok", .detail = detail };
     if (en_audit_append (en_bstore_db (self->store), &entry))
-        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+        return s_failed (self, error);
     return 0;
 }
 
@@ -1202,6 +1254,8 @@ en_router_forward_refused (en_router_t *self, const char *peer, const char *msg_
         rc = en_bstore_forward_end (self->store, en_json_str (request, "id"), peer, "refused")
           || s_transition (self, request, "submitted", "returned", NULL, detail, NULL)
           || s_route (self, request) ? -1 : 0;
+        if (rc)
+            s_failed (self, NULL);      //  logged where it arose
         self->actor = self->name;
     }
     json_decref (request);
@@ -1291,6 +1345,7 @@ en_router_expire (en_router_t *self, int64_t now)
         ||  s_route (self, request)
         ||  en_db_release (db)) {
             en_db_rollback_to (db);
+            s_failed (self, NULL);      //  logged where it arose
             //  A full disk is one condition, said once by en_db and the broker
             if (!en_db_full (db))
                 zsys_error ("request %s: could not expire offer %s", en_json_str (request, "id"), offer_id);
@@ -1328,6 +1383,7 @@ en_router_retry_hiaten (en_router_t *self, int64_t now)
             //  The store fails (a full disk?): the rest waits for the
             //  caller's next pass, which it delays
             en_db_rollback_to (db);
+            s_failed (self, NULL);      //  logged where it arose
             routed = -1;
             break;
         }
@@ -1376,6 +1432,7 @@ en_router_node_revoked (en_router_t *self, const char *node)
         ||  en_db_release (db)) {
             if (saved)
                 en_db_rollback_to (db);
+            s_failed (self, NULL);      //  logged where it arose
             zsys_error ("node %s revoked: could not route offer %s again", node, en_json_str (offer, "id"));
             rc = -1;
         }
@@ -1413,7 +1470,7 @@ s_recall (en_router_t *self, const char *operator_name, json_t *request, const c
     ||  s_send_peer (self, held, "RECALL", json_pack ("{s:s}", "request", id), NULL)
     ||  s_transition (self, request, "submitted", "operator-recall", NULL, detail, NULL)
     ||  s_route (self, request))
-        rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+        rc = s_failed (self, error);
     else {
         en_metrics_count (self->metrics, EN_METRIC_OPERATOR, "recall", 1);
         en_db_log (en_bstore_db (self->store), "request %s: recalled from %s by operator %s", id, held, operator_name);
@@ -1474,7 +1531,7 @@ en_router_operator (en_router_t *self, const char *operator_name, const char *ac
         if (s_transition (self, request, state, event, NULL, detail, NULL)
         ||  s_withdraw_open (self, request, "closed", NULL, NULL)
         ||  s_transition (self, request, "closed", "closed", NULL, outcome, NULL))
-            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+            rc = s_failed (self, error);
     }
     else
     if (!routable)
@@ -1494,7 +1551,7 @@ en_router_operator (en_router_t *self, const char *operator_name, const char *ac
             int routed = s_route (self, request);
             self->reopen_event = NULL;
             if (routed < 0)
-                rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+                rc = s_failed (self, error);
             else
             if (routed == 1)
                 rc = en_error_set (error, EN_ERR_CONFLICT, "nobody is available for '%s': it stays a hiaat "
@@ -1505,7 +1562,7 @@ en_router_operator (en_router_t *self, const char *operator_name, const char *ac
         if (s_transition (self, request, state, event, NULL, detail, NULL)
         ||  s_withdraw_open (self, request, "withdrawn", "withdrawn", detail)
         ||  s_route (self, request))
-            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+            rc = s_failed (self, error);
         self->again = false;
     }
     else {
@@ -1520,7 +1577,7 @@ en_router_operator (en_router_t *self, const char *operator_name, const char *ac
         if (s_transition (self, request, state, event, NULL, detail, NULL)
         ||  s_withdraw_open (self, request, "withdrawn", "withdrawn", detail)
         ||  s_offer (self, request, candidate, "escalation"))
-            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+            rc = s_failed (self, error);
         json_decref (candidate);
     }
     if (rc == 0) {

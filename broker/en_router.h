@@ -1,5 +1,7 @@
-/*  en_router - the request/offer state machine (docs/protocol.md,
-    "Request states"). It decides; en_bstore remembers. Every transition
+/*  en_router - routing of requests and offers: which transition of the
+    request state machine (en_request_sm, docs/protocol.md "Request
+    states") each message, timer or operator causes. It decides;
+    en_bstore remembers. Every transition
     writes its event, its state and the messages it causes (OFFER,
     WITHDRAW, STATUS, queued in the durable outbox) in the caller's
     transaction, so a crash either keeps all of a transition or none. */
