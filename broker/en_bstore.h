@@ -61,7 +61,8 @@ int en_bstore_request_insert (en_bstore_t *self, const char *origin, const char 
 json_t *en_bstore_request (en_bstore_t *self, const char *id);
 int en_bstore_request_update (en_bstore_t *self, const char *id,
                               const char *state, const char *expert);
-//  Requests, newest first; state NULL = all open ones (not closed).
+//  Requests, newest first; state NULL: every request still in play here,
+//  i.e. all but those closed, returned or recalled (hiaten included).
 json_t *en_bstore_requests (en_bstore_t *self, const char *state, int limit);
 
 //  Events (the request's timeline)
