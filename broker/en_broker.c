@@ -252,7 +252,10 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
     bool new_store = en_config_bool (config, "broker/new_store", false);
     if (en_db_store_check (path, marker, new_store, err, errlen))
         goto failed;
-    self->store = en_bstore_new (path, err, errlen);
+    en_error_t store_error = { 0 };
+    self->store = en_bstore_new (path, &store_error);
+    if (!self->store)
+        snprintf (err, errlen, "%s", store_error.reason);
     if (!self->store
     ||  en_db_store_mark (en_bstore_db (self->store), path, marker, new_store, err, errlen))
         goto failed;

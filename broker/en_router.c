@@ -461,11 +461,11 @@ s_submit (en_router_t *self, const char *origin, en_msg_t *submit, json_t *summa
     const char *id = en_json_str (summary, "id");
     json_t *carried = en_msg_export (submit);
     int rc = en_bstore_request_insert (self->store, origin, en_msg_id (submit), summary, carried, sign_key,
-                                       origin_node, visited);
+                                       origin_node, visited, error);
     json_decref (carried);
-    if (rc == 1)
-        return en_error_set (error, EN_ERR_CONFLICT, "request id '%s' already exists", id);
-    json_t *request = rc ? NULL : en_bstore_request (self->store, id);
+    if (rc)
+        return -1;
+    json_t *request = en_bstore_request (self->store, id);
     rc = !request
       || s_check (self, request, NULL, "submitted", "submitted")
       || en_bstore_event (self->store, id, "submitted", NULL, detail)
@@ -521,9 +521,8 @@ s_handle_availability (en_router_t *self, const char *node, const char *node_reg
                                  index, node_region);
     }
     //  A store error is not the node's: 500, so it is sent again
-    int rc = en_bstore_experts_replace (self->store, node, experts, err, sizeof err);
-    if (rc)
-        return en_error_set (error, rc == 1 ? EN_ERR_CONFLICT : EN_ERR_INTERNAL, "%s", err);
+    if (en_bstore_experts_replace (self->store, node, experts, error))
+        return -1;
     en_db_log (en_bstore_db (self->store), "node %s published %zu experts", node, json_array_size (experts));
     return 0;
 }
@@ -1106,12 +1105,12 @@ int
 en_router_node_revoked (en_router_t *self, const char *node)
 {
     self->actor = self->name;
-    char err [256];
+    en_error_t error = { 0 };
     json_t *none = json_array ();
-    int rc = en_bstore_experts_replace (self->store, node, none, err, sizeof err);
+    int rc = en_bstore_experts_replace (self->store, node, none, &error);
     json_decref (none);
     if (rc) {
-        zsys_error ("node %s revoked: could not withdraw its experts: %s", node, err);
+        zsys_error ("node %s revoked: could not withdraw its experts: %s", node, error.reason);
         return -1;
     }
     //  No WITHDRAW to the node: it is no longer heard, nor spoken to

@@ -34,11 +34,12 @@ s_setup (void **state)
     strcpy (self->dir, "/tmp/test_dashboard.XXXXXX");
     if (!mkdtemp (self->dir))
         return -1;
-    char path [128], err [256];
+    char path [128];
+    en_error_t error = { 0 };
     snprintf (path, sizeof path, "%s/broker.db", self->dir);
-    self->store = en_bstore_new (path, err, sizeof err);
+    self->store = en_bstore_new (path, &error);
     if (!self->store) {
-        fprintf (stderr, "en_bstore_new: %s\n", err);
+        fprintf (stderr, "en_bstore_new: %s\n", error.reason);
         return -1;
     }
     self->router = en_router_new (self->store, "broker-oost");

@@ -131,12 +131,13 @@ s_fixture_new (bool broker)
     strcpy (self->dir, "/tmp/test_faults.XXXXXX");
     assert_non_null (mkdtemp (self->dir));
     char path [128], err [256];
+    en_error_t error = { 0 };
     self->broker = broker;
     if (broker) {
         snprintf (path, sizeof path, "%s/broker.db", self->dir);
-        self->bstore = en_bstore_new (path, err, sizeof err);
+        self->bstore = en_bstore_new (path, &error);
         if (!self->bstore)
-            fail_msg ("en_bstore_new: %s", err);
+            fail_msg ("en_bstore_new: %s", error.reason);
         self->router = en_router_new (self->bstore, "broker-oost");
         self->db = en_bstore_db (self->bstore);
     }

@@ -122,11 +122,12 @@ s_broker_open (fixture_t *self, broker_t *broker, const char *name, const char *
                const char *region2)
 {
     snprintf (broker->name, sizeof broker->name, "%s", name);
-    char path [160], err [256];
+    char path [160];
+    en_error_t error = { 0 };
     snprintf (path, sizeof path, "%s/%s.db", self->dir, name);
-    broker->store = en_bstore_new (path, err, sizeof err);
+    broker->store = en_bstore_new (path, &error);
     if (!broker->store) {
-        fprintf (stderr, "en_bstore_new: %s\n", err);
+        fprintf (stderr, "en_bstore_new: %s\n", error.reason);
         return -1;
     }
     broker->router = en_router_new (broker->store, name);

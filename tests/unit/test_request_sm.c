@@ -233,9 +233,9 @@ test_router_refuses (void **state)
     (void) state;
     char dir [64] = "/tmp/test_request_sm.XXXXXX";
     assert_non_null (mkdtemp (dir));
-    char path [128], err [256];
+    char path [128];
     snprintf (path, sizeof path, "%s/broker.db", dir);
-    en_bstore_t *store = en_bstore_new (path, err, sizeof err);
+    en_bstore_t *store = en_bstore_new (path, NULL);
     assert_non_null (store);
     en_router_t *router = en_router_new (store, "broker-oost");
     en_db_t *db = en_bstore_db (store);
