@@ -23,9 +23,12 @@
          role fits the question type (en_vocab_roles_for) and who hold all
          requested expertise tags; own region first, then least loaded,
          then most free capacity, then id;
-      2. none: escalate to a bovenregionale procesregisseur (role
+      2. none: a peer broker that advertises room for it (en_fedroute,
+         routing with peer brokers; a crisis request may go there first);
+      3. none: a request from a peer goes back to it; our own is
+         escalated to a bovenregionale procesregisseur (role
          procesregisseur, bovenregionaal), same ordering, tags not needed;
-      3. none: the request becomes a hiaat.
+      4. none: the request becomes a hiaat.
     One offer is open per request at a time. Decline or expiry of that
     offer routes the request again; experts already offered are skipped.
     Load (accepted cases) and reserved places (open offers) are counted
@@ -55,11 +58,22 @@
     again: experts whose offer of it expired unanswered are asked again,
     not who declined or whose offer was withdrawn; peers it was recalled
     from too, not those that gave it back; a hiaat for which there is
-    still nobody stays as it was and the operator is told), escalate (withdraw, offer to a bovenregionale
-    procesregisseur) or close. They use the same transitions as the
+    still nobody stays as it was and the operator is told), escalate
+    (withdraw, offer to a bovenregionale procesregisseur), close, or
+    recall it from a peer (en_fedroute); one table of actions (s_actions).
+    They use the same transitions as the
     nodes' messages, so the events, STATUS messages, capacity and access
     log stay as consistent as for any other change; the operator is the
     actor in the access log.
+
+    Federation. What concerns peer brokers (handing a request over,
+    mirroring their STATUS, relaying, RECALL, FORWARD in) is en_fedroute's,
+    the federation routing module; it moves requests only through the
+    route/transition interface at the end of this file (en_router.h), so
+    a state change from a peer passes the same state machine, guard and
+    access log as any other. The public federation entry points here
+    (en_router_set_federation, en_router_handle_peer, _forward_refused,
+    _anchor) only set who acts and hand over to it.
 */
 #include "en_router.h"
 #include "en_request_sm.h"

@@ -24,7 +24,8 @@ int64_t en_router_deadline (en_router_t *self, const char *urgency);
 //  (not owned; NULL: not counted).
 void en_router_set_metrics (en_router_t *self, en_metrics_t *metrics);
 
-//  Federation. link_fn says whether a peer's link is up (1), down (0) or
+//  Federation (routing with peers is en_fedroute's; this configures it).
+//  link_fn says whether a peer's link is up (1), down (0) or
 //  that the name is not a configured peer (-1). forward: hand requests
 //  that find nobody here to peers (default on, max_hops 2); a crisis
 //  request that had crisis_local_offers local offers (0: no limit;
