@@ -815,7 +815,8 @@ en_bstore_report_cases (en_bstore_t *self)
 
 
 //  --------------------------------------------------------------------
-//  Federation
+//  Federation: what routing with peer brokers (en_fedroute) and the
+//  links (en_fed) keep; the SQL stays here with the rest of the broker's
 
 json_t *
 en_bstore_request_submit (en_bstore_t *self, const char *id)

@@ -143,7 +143,8 @@ int en_bstore_summary_put (en_bstore_t *self, const char *origin, json_t *body);
 //  outcome, question_type, urgency, expertise, first_assignment, hiaat.
 json_t *en_bstore_report_cases (en_bstore_t *self);
 
-//  Federation. {submit} of a request (as stored by insert), or NULL.
+//  Federation: for routing with peer brokers (en_fedroute) and the links
+//  (en_fed). {submit} of a request (as stored by insert), or NULL.
 json_t *en_bstore_request_submit (en_bstore_t *self, const char *id);
 //  Hand a request to peer (state "forwarded"), or record that the peer
 //  gave it back or ended it (forwards.state = state; requests.peer cleared).
