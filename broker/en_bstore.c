@@ -300,8 +300,7 @@ en_bstore_nodes (en_bstore_t *self)
 }
 
 int
-en_bstore_experts_replace (en_bstore_t *self, const char *node, json_t *experts,
-                           char *err, size_t errlen)
+en_bstore_experts_replace (en_bstore_t *self, const char *node, json_t *experts, en_error_t *error)
 {
     int64_t now = en_now_ms ();
     size_t index;
@@ -311,10 +310,10 @@ en_bstore_experts_replace (en_bstore_t *self, const char *node, json_t *experts,
         sqlite3_stmt *stmt = en_db_query (self->db, "SELECT node FROM experts WHERE id = ?", "s", id);
         if (stmt && sqlite3_step (stmt) == SQLITE_ROW
         &&  !streq ((const char *) sqlite3_column_text (stmt, 0), node)) {
-            snprintf (err, errlen, "expert id '%s' is already published by node '%s'",
-                      id, (const char *) sqlite3_column_text (stmt, 0));
+            en_error_set (error, EN_ERR_CONFLICT, "expert id '%s' is already published by node '%s'",
+                          id, (const char *) sqlite3_column_text (stmt, 0));
             sqlite3_reset (stmt);
-            return 1;
+            return -1;
         }
         if (stmt)
             sqlite3_reset (stmt);
@@ -345,8 +344,7 @@ en_bstore_experts_replace (en_bstore_t *self, const char *node, json_t *experts,
     }
     return 0;
 failed:
-    snprintf (err, errlen, "store error: %s", en_db_error (self->db));
-    return -1;
+    return en_error_set (error, EN_ERR_INTERNAL, "store error: %s", en_db_error (self->db));
 }
 
 #define EXPERT_COLUMNS \
@@ -417,11 +415,12 @@ en_bstore_candidate_again (en_bstore_t *self, json_t *request, const char **role
 
 int
 en_bstore_request_insert (en_bstore_t *self, const char *origin, const char *msg_id, json_t *summary,
-                          json_t *submit, const char *sign_key, const char *origin_node, json_t *visited)
+                          json_t *submit, const char *sign_key, const char *origin_node, json_t *visited,
+                          en_error_t *error)
 {
     const char *id = en_json_str (summary, "id");
     if (en_db_int (self->db, "SELECT count(*) FROM requests WHERE id = ?", "s", id) > 0)
-        return 1;
+        return en_error_set (error, EN_ERR_CONFLICT, "request id '%s' already exists", id);
     char *text = json_dumps (summary, JSON_COMPACT | JSON_SORT_KEYS);
     char *submit_text = submit ? json_dumps (submit, JSON_COMPACT) : NULL;
     char *visited_text = visited ? json_dumps (visited, JSON_COMPACT) : NULL;
@@ -436,7 +435,7 @@ en_bstore_request_insert (en_bstore_t *self, const char *origin, const char *msg
     free (text);
     free (submit_text);
     free (visited_text);
-    return rc;
+    return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
 }
 
 //  States a request does not leave by routing here: done ('closed'),
@@ -813,7 +812,8 @@ en_bstore_report_cases (en_bstore_t *self)
 
 
 //  --------------------------------------------------------------------
-//  Federation
+//  Federation: what routing with peer brokers (en_fedroute) and the
+//  links (en_fed) keep; the SQL stays here with the rest of the broker's
 
 json_t *
 en_bstore_request_submit (en_bstore_t *self, const char *id)

@@ -8,6 +8,8 @@
 
 typedef struct _en_bstore_t en_bstore_t;
 
+//  Open (creating or migrating) the store at path; NULL with error (500)
+//  when it cannot be opened or is damaged.
 en_bstore_t *en_bstore_new (const char *path, en_error_t *error);
 void en_bstore_destroy (en_bstore_t **self_p);
 en_db_t *en_bstore_db (en_bstore_t *self);
@@ -30,10 +32,9 @@ json_t *en_bstore_anchors (en_bstore_t *self, const char *sender);
 //  Forget anchors received before before_ms (the access-log retention).
 int en_bstore_anchors_prune (en_bstore_t *self, int64_t before_ms);
 
-//  Experts: replace the full list published by node. Returns 0; 1 with
-//  err when an id is owned by another node; -1 with err on a store error.
-int en_bstore_experts_replace (en_bstore_t *self, const char *node, json_t *experts,
-                               char *err, size_t errlen);
+//  Experts: replace the full list published by node. 0, or -1 with
+//  error: 409 an id is owned by another node, 500 a store error.
+int en_bstore_experts_replace (en_bstore_t *self, const char *node, json_t *experts, en_error_t *error);
 //  An expert row with its current load, or NULL.
 json_t *en_bstore_expert (en_bstore_t *self, const char *id);
 //  All active experts with load, ordered by region, id.
@@ -52,16 +53,19 @@ json_t *en_bstore_candidate (en_bstore_t *self, json_t *request,
 json_t *en_bstore_candidate_again (en_bstore_t *self, json_t *request, const char **roles,
                                    bool escalation, int64_t now);
 
-//  Requests. insert returns 0, or 1 if the id exists, -1 on error. With
-//  it, where the request came from (federation): the origin node's
-//  signed SUBMIT (en_msg_export), its signing key (hex), the origin
-//  node's name, and the brokers it passed (NULL for our own nodes').
+//  Requests. insert returns 0, or -1 with error: 409 the id exists, 500
+//  a store error. With it, where the request came from (federation): the
+//  origin node's signed SUBMIT (en_msg_export), its signing key (hex),
+//  the origin node's name, and the brokers it passed (NULL for our own
+//  nodes').
 int en_bstore_request_insert (en_bstore_t *self, const char *origin, const char *msg_id, json_t *summary,
-                              json_t *submit, const char *sign_key, const char *origin_node, json_t *visited);
+                              json_t *submit, const char *sign_key, const char *origin_node, json_t *visited,
+                              en_error_t *error);
 json_t *en_bstore_request (en_bstore_t *self, const char *id);
 int en_bstore_request_update (en_bstore_t *self, const char *id,
                               const char *state, const char *expert);
-//  Requests, newest first; state NULL = all open ones (not closed).
+//  Requests, newest first; state NULL: every request still in play here,
+//  i.e. all but those closed, returned or recalled (hiaten included).
 json_t *en_bstore_requests (en_bstore_t *self, const char *state, int limit);
 
 //  Events (the request's timeline)
@@ -139,7 +143,8 @@ int en_bstore_summary_put (en_bstore_t *self, const char *origin, json_t *body);
 //  outcome, question_type, urgency, expertise, first_assignment, hiaat.
 json_t *en_bstore_report_cases (en_bstore_t *self);
 
-//  Federation. {submit} of a request (as stored by insert), or NULL.
+//  Federation: for routing with peer brokers (en_fedroute) and the links
+//  (en_fed). {submit} of a request (as stored by insert), or NULL.
 json_t *en_bstore_request_submit (en_bstore_t *self, const char *id);
 //  Hand a request to peer (state "forwarded"), or record that the peer
 //  gave it back or ended it (forwards.state = state; requests.peer cleared).

@@ -1,6 +1,11 @@
 /*  en_router - routing of consultatieverzoeken.
 
-    States of a request (docs/protocol.md has the diagram):
+    The states of a request and which event may move it where are the
+    request state machine's (broker/en_request_sm.c, docs/protocol.md
+    "Request states"): every change of state here goes through
+    s_transition, which asks the machine first and refuses, logged and
+    unwritten, a move it does not declare. This module decides which
+    transition a message, a timer or an operator causes:
 
       submitted -> offered -> accepted -> advice -> closed
                       |  ^
@@ -18,9 +23,12 @@
          role fits the question type (en_vocab_roles_for) and who hold all
          requested expertise tags; own region first, then least loaded,
          then most free capacity, then id;
-      2. none: escalate to a bovenregionale procesregisseur (role
+      2. none: a peer broker that advertises room for it (en_fedroute,
+         routing with peer brokers; a crisis request may go there first);
+      3. none: a request from a peer goes back to it; our own is
+         escalated to a bovenregionale procesregisseur (role
          procesregisseur, bovenregionaal), same ordering, tags not needed;
-      3. none: the request becomes a hiaat.
+      4. none: the request becomes a hiaat.
     One offer is open per request at a time. Decline or expiry of that
     offer routes the request again; experts already offered are skipped.
     Load (accepted cases) and reserved places (open offers) are counted
@@ -50,13 +58,26 @@
     again: experts whose offer of it expired unanswered are asked again,
     not who declined or whose offer was withdrawn; peers it was recalled
     from too, not those that gave it back; a hiaat for which there is
-    still nobody stays as it was and the operator is told), escalate (withdraw, offer to a bovenregionale
-    procesregisseur) or close. They use the same transitions as the
+    still nobody stays as it was and the operator is told), escalate
+    (withdraw, offer to a bovenregionale procesregisseur), close, or
+    recall it from a peer (en_fedroute); one table of actions (s_actions).
+    They use the same transitions as the
     nodes' messages, so the events, STATUS messages, capacity and access
     log stay as consistent as for any other change; the operator is the
     actor in the access log.
+
+    Federation. What concerns peer brokers (handing a request over,
+    mirroring their STATUS, relaying, RECALL, FORWARD in) is en_fedroute's,
+    the federation routing module; it moves requests only through the
+    route/transition interface at the end of this file (en_router.h), so
+    a state change from a peer passes the same state machine, guard and
+    access log as any other. The public federation entry points here
+    (en_router_set_federation, en_router_handle_peer, _forward_refused,
+    _anchor) only set who acts and hand over to it.
 */
 #include "en_router.h"
+#include "en_request_sm.h"
+#include "en_fedroute.h"
 #include <sodium.h>
 #include <inttypes.h>
 
@@ -68,12 +89,7 @@ struct _en_router_t {
     const char *actor;          //  who caused the transition being handled
     bool by_operator;           //  actor is an operator (dashboard, control socket)
     en_metrics_t *metrics;      //  counters and latencies (not owned), or NULL
-    //  Federation
-    bool forward;               //  hand requests to peer brokers
-    int64_t max_hops;           //  brokers a request may pass beyond its own
-    int64_t crisis_local_offers;        //  crisis: local offers before going national (0: no limit)
-    en_router_link_fn *link_fn; //  is a peer's link up?
-    void *link_arg;
+    en_fedroute_t *fed;         //  routing with peer brokers (the federation half of routing)
     unsigned char sender_key [32];      //  signing key of the node being handled
     bool has_sender_key;
     //  Routing again
@@ -82,9 +98,8 @@ struct _en_router_t {
     const char *reopen_event;   //  routing a hiaat again: the event recorded before it moves, or NULL
     const char *reopen_detail;  //  that event's detail
     en_pii_t *pii;              //  the guard on every free text received
+    en_error_t refused;         //  the state machine's last refusal, until a handler answers with it
 };
-
-#define PEER_PREFIX "peer:"
 
 en_router_t *
 en_router_new (en_bstore_t *store, const char *broker_name)
@@ -103,9 +118,7 @@ en_router_new (en_bstore_t *store, const char *broker_name)
     zlistx_set_destructor (self->regions, (zlistx_destructor_fn *) zstr_free);
     zlistx_set_duplicator (self->regions, (zlistx_duplicator_fn *) strdup);
     zlistx_set_comparator (self->regions, (zlistx_comparator_fn *) strcmp);
-    self->forward = true;
-    self->max_hops = 2;
-    self->crisis_local_offers = 2;
+    self->fed = en_fedroute_new (self, store, broker_name);
     self->pii = en_pii_new ();
     return self;
 }
@@ -117,6 +130,7 @@ en_router_destroy (en_router_t **self_p)
     en_router_t *self = *self_p;
     if (self) {
         zlistx_destroy (&self->regions);
+        en_fedroute_destroy (&self->fed);
         en_pii_destroy (&self->pii);
         free (self->name);
         free (self);
@@ -151,17 +165,14 @@ void
 en_router_set_metrics (en_router_t *self, en_metrics_t *metrics)
 {
     self->metrics = metrics;
+    en_fedroute_set_metrics (self->fed, metrics);
 }
 
 void
 en_router_set_federation (en_router_t *self, bool forward, int64_t max_hops, int64_t crisis_local_offers,
                           en_router_link_fn *link_fn, void *link_arg)
 {
-    self->forward = forward;
-    self->max_hops = max_hops;
-    self->crisis_local_offers = crisis_local_offers;
-    self->link_fn = link_fn;
-    self->link_arg = link_arg;
+    en_fedroute_configure (self->fed, forward, max_hops, crisis_local_offers, link_fn, link_arg);
 }
 
 void
@@ -260,12 +271,45 @@ s_guard_request (en_router_t *self, json_t *summary, en_error_t *error)
     return rc;
 }
 
-//  Record a transition: request state, event, and a STATUS to the origin
-//  node (extra fields merged into the STATUS body, reference stolen).
+//  Does the request state machine (en_request_sm) declare that event
+//  moves request from state from (NULL: it is new) to state? 0, or -1
+//  with the refusal logged and kept for the handler's answer (s_failed).
 static int
-s_transition (en_router_t *self, json_t *request, const char *state, const char *event,
-              const char *expert, const char *detail, json_t *extra)
+s_check (en_router_t *self, json_t *request, const char *from, const char *state, const char *event)
 {
+    en_request_sm_context_t context = {
+        .from_peer = en_fedroute_from_peer (request),
+        .with_peer = en_json_str (request, "peer") != NULL,
+        .by_operator = self->by_operator };
+    if (en_request_sm_check (from, event, state, &context, &self->refused) == 0)
+        return 0;
+    zsys_error ("request %s: %s; refused, nothing written", en_json_str (request, "id") ?: "?",
+                self->refused.reason);
+    return -1;
+}
+
+//  A handler's chain of writes failed: the answer is the state machine's
+//  refusal (409, final) when it refused a transition, else a store error
+//  (500: the sender keeps the message and sends it again).
+static int
+s_failed (en_router_t *self, en_error_t *error)
+{
+    if (self->refused.code == 0)
+        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+    en_error_set (error, self->refused.code, "%s", self->refused.reason);
+    en_error_clear (&self->refused);
+    return -1;
+}
+
+//  Move request to state on event, as the request state machine allows:
+//  its state, the event in its timeline and in the access log. Nothing
+//  is written for a move the machine does not declare (-1).
+static int
+s_apply (en_router_t *self, json_t *request, const char *state, const char *event,
+         const char *expert, const char *detail)
+{
+    if (s_check (self, request, en_json_str (request, "state"), state, event))
+        return -1;
     const char *id = en_json_str (request, "id");
     //  The assigned expert: set on accept, kept through advice and close.
     const char *assigned = NULL;
@@ -274,9 +318,22 @@ s_transition (en_router_t *self, json_t *request, const char *state, const char 
     else
     if (streq (state, "advice") || streq (state, "closed"))
         assigned = en_json_str (request, "expert");
-    int rc = en_bstore_request_update (self->store, id, state, assigned)
-          || en_bstore_event (self->store, id, event, expert, detail)
-          || s_audit (self, id, event, expert);
+    return en_bstore_request_update (self->store, id, state, assigned)
+        || en_bstore_event (self->store, id, event, expert, detail)
+        || s_audit (self, id, event, expert) ? -1 : 0;
+}
+
+//  Record a transition: request state, event, and a STATUS to the origin
+//  node (extra fields merged into the STATUS body, reference stolen).
+static int
+s_transition (en_router_t *self, json_t *request, const char *state, const char *event,
+              const char *expert, const char *detail, json_t *extra)
+{
+    if (s_apply (self, request, state, event, expert, detail)) {
+        json_decref (extra);
+        return -1;
+    }
+    const char *id = en_json_str (request, "id");
     json_t *body = extra ? extra : json_object ();
     json_object_set_new (body, "request", json_string (id));
     json_object_set_new (body, "state", json_string (state));
@@ -286,7 +343,7 @@ s_transition (en_router_t *self, json_t *request, const char *state, const char 
         json_object_set_new (body, "expert", json_string (expert));
     if (detail)
         json_object_set_new (body, "detail", json_string (detail));
-    rc |= s_send (self, en_json_str (request, "origin"), "STATUS", body);
+    int rc = s_send (self, en_json_str (request, "origin"), "STATUS", body);
     en_db_log (en_bstore_db (self->store), "request %s: %s%s%s", id, event, expert ? " " : "", expert ? expert : "");
     //  Last: state may point into request's current value
     json_object_set_new (request, "state", json_string (state));
@@ -344,116 +401,17 @@ s_offer (en_router_t *self, json_t *request, json_t *expert, const char *kind)
                          json_pack ("{s:s, s:I}", "offer", offer_id, "deadline", (json_int_t) deadline));
 }
 
-//  --------------------------------------------------------------------
-//  Federation: requests handed to peer brokers and back
-
-//  Did this request come from a peer broker (origin "peer:<name>")?
-static bool
-s_from_peer (json_t *request)
-{
-    const char *origin = en_json_str (request, "origin");
-    return origin && strncmp (origin, PEER_PREFIX, strlen (PEER_PREFIX)) == 0;
-}
-
-//  Queue a reliable message to a peer broker; msg_id (33 bytes, or NULL)
-//  gets the message's id.
+//  Hand request to a peer broker that advertises room for it, if there
+//  is one (en_fedroute): *forwarded says whether it went. 0, or -1 on a
+//  store error or refused transition.
 static int
-s_send_peer (en_router_t *self, const char *peer, const char *command, json_t *body, char *msg_id)
+s_forward (en_router_t *self, json_t *request, bool *forwarded)
 {
-    char dest [80];
-    snprintf (dest, sizeof dest, PEER_PREFIX "%s", peer);
-    en_msg_t *msg = en_msg_new (command, self->name, body);
-    if (msg_id)
-        snprintf (msg_id, 33, "%s", en_msg_id (msg));
-    int rc = en_outbox_put (en_bstore_outbox (self->store), dest, msg);
-    en_msg_destroy (&msg);
+    char *peer = en_fedroute_pick (self->fed, request, self->again);
+    int rc = peer && (s_reopen (self, request) || en_fedroute_hand_over (self->fed, request, peer)) ? -1 : 0;
+    *forwarded = peer && rc == 0;
+    free (peer);
     return rc;
-}
-
-int
-en_router_anchor (en_router_t *self, const char *peer, json_t *body)
-{
-    return peer ? s_send_peer (self, peer, "ANCHOR", body, NULL) : (json_decref (body), -1);
-}
-
-//  The brokers a request has passed, ending with this one.
-static json_t *
-s_visited (en_router_t *self, json_t *request)
-{
-    json_t *visited = json_object_get (request, "visited");
-    if (json_is_array (visited) && json_array_size (visited) > 0)
-        return json_deep_copy (visited);
-    return json_pack ("[s]", self->name);
-}
-
-//  Hand request to the best peer that advertises a free place for it
-//  (role and every tag): a peer whose link is up before one whose link
-//  is down (the FORWARD then waits on disk until the link heals), then
-//  fewest hops, most free places. A crisis request is never queued
-//  behind a link that is down: it cannot wait for a repair, so it goes
-//  to a peer that is up or stays here (escalation). Peers it already passed or was handed
-//  to are skipped (loop prevention), and so is every route longer than
-//  the hop limit. Returns 1 forwarded, 0 no peer, -1 store error.
-static int
-s_forward (en_router_t *self, json_t *request)
-{
-    const char *id = en_json_str (request, "id");
-    const char *sign_key = en_json_str (request, "sign_key");
-    if (!self->forward || !self->link_fn || !sign_key)
-        return 0;
-    json_t *visited = s_visited (self, request);
-    int64_t budget = self->max_hops - ((int64_t) json_array_size (visited) - 1);
-    json_t *rows = budget >= 1
-        ? en_bstore_peer_candidates (self->store, json_object_get (request, "summary"),
-                                     en_vocab_roles_for (en_json_str (request, "question_type")),
-                                     visited, budget, self->again)
-        : json_array ();
-    const char *best = NULL;
-    bool best_up = false;
-    bool crisis = streq (en_json_str (request, "urgency"), "crisis");
-    size_t index;
-    json_t *row;
-    json_array_foreach (rows, index, row) {
-        int state = self->link_fn (en_json_str (row, "peer"), self->link_arg);
-        if (state < 0 || (crisis && state == 0))
-            continue;           //  no longer a configured peer, or down for a crisis
-        if (!best || (state == 1 && !best_up)) {
-            best = en_json_str (row, "peer");
-            best_up = state == 1;
-        }
-        if (best_up)
-            break;
-    }
-    int rc = 0;
-    json_t *submit = best ? en_bstore_request_submit (self->store, id) : NULL;
-    json_t *carried = json_object_get (submit, "submit");
-    if (best && json_is_object (carried)) {
-        char msg_id [33];
-        char peer [64];
-        snprintf (peer, sizeof peer, "%s", best);
-        rc = s_reopen (self, request)
-          || s_send_peer (self, peer, "FORWARD",
-                          json_pack ("{s:O, s:s, s:O}", "message", carried, "sign_key", sign_key,
-                                     "visited", visited), msg_id)
-          || en_bstore_forward (self->store, id, peer, msg_id)
-          || s_transition (self, request, "forwarded", "forwarded", NULL, peer,
-                           json_pack ("{s:s}", "peer", peer)) ? -1 : 1;
-        if (rc == 1)
-            en_metrics_count (self->metrics, EN_METRIC_ROUTING, "forwarded", 1);
-    }
-    json_decref (submit);
-    json_decref (rows);
-    json_decref (visited);
-    return rc;
-}
-
-//  A request from a peer that nobody here can take goes back to that
-//  peer, which routes it on (another peer, its own escalation, a hiaat).
-static int
-s_return (en_router_t *self, json_t *request)
-{
-    en_metrics_count (self->metrics, EN_METRIC_ROUTING, "returned", 1);
-    return s_transition (self, request, "returned", "returned", NULL, "no expert available", NULL);
 }
 
 //  Find the next candidate for request and offer it; else forward it to
@@ -461,40 +419,39 @@ s_return (en_router_t *self, json_t *request)
 //  to a bovenregionale procesregisseur; else record a hiaat. A crisis
 //  request that had crisis_local_offers local offers already is
 //  forwarded before the next local candidate is tried: each offer may
-//  take the whole crisis deadline. Returns 0, or -1 on a store error;
-//  when routing a hiaat again (reopen_event set), 1 if there is still
-//  nobody (and nothing was written).
+//  take the whole crisis deadline. Returns 0, or -1 on a store error.
+//  When routing a hiaat again (reopen_event set) and there is still
+//  nobody, nothing is written and *nobody (may be NULL) is set.
 static int
-s_route (en_router_t *self, json_t *request)
+s_route (en_router_t *self, json_t *request, bool *nobody)
 {
     json_t *summary = json_object_get (request, "summary");
     int64_t now = en_now_ms ();
     const char **roles = en_vocab_roles_for (en_json_str (request, "question_type"));
-    bool national_first = self->crisis_local_offers > 0
-        && streq (en_json_str (request, "urgency"), "crisis")
-        && en_bstore_offer_count (self->store, en_json_str (request, "id")) >= self->crisis_local_offers;
-    int forwarded = national_first ? s_forward (self, request) : 0;
+    bool national_first = en_fedroute_national_first (self->fed, request);
+    bool forwarded = false;
+    if (national_first && s_forward (self, request, &forwarded))
+        return -1;
     if (forwarded)
-        return forwarded < 0 ? -1 : 0;
+        return 0;
     json_t *candidate = s_candidate (self, summary, roles, false, now);
-    int rc;
-    bool nobody = false;
+    int rc = 0;
     if (candidate)
         rc = s_reopen (self, request) || s_offer (self, request, candidate, "offer");
     else
-    if (!national_first && (forwarded = s_forward (self, request)) != 0)
-        rc = forwarded < 0 ? -1 : 0;
+    if (!national_first && (s_forward (self, request, &forwarded) || forwarded))
+        rc = forwarded ? 0 : -1;
     else
-    if (s_from_peer (request))
-        rc = s_return (self, request);
+    if (en_fedroute_from_peer (request))
+        rc = en_fedroute_give_back (self->fed, request);
     else {
         candidate = s_candidate (self, summary, NULL, true, now);
         if (candidate)
             rc = s_reopen (self, request) || s_offer (self, request, candidate, "escalation");
         else
         if (self->reopen_event) {
-            rc = 0;             //  a hiaat routed again: it stays as it was
-            nobody = true;
+            if (nobody)         //  a hiaat routed again: it stays as it was
+                *nobody = true;
         }
         else {
             en_metrics_count (self->metrics, EN_METRIC_ROUTING, "hiaat", 1);
@@ -504,7 +461,7 @@ s_route (en_router_t *self, json_t *request)
         }
     }
     json_decref (candidate);
-    return rc ? -1 : nobody ? 1 : 0;
+    return rc ? -1 : 0;
 }
 
 //  Store a new request and route it. origin is where its STATUS goes (a
@@ -518,17 +475,18 @@ s_submit (en_router_t *self, const char *origin, en_msg_t *submit, json_t *summa
     const char *id = en_json_str (summary, "id");
     json_t *carried = en_msg_export (submit);
     int rc = en_bstore_request_insert (self->store, origin, en_msg_id (submit), summary, carried, sign_key,
-                                       origin_node, visited);
+                                       origin_node, visited, error);
     json_decref (carried);
-    if (rc == 1)
-        return en_error_set (error, EN_ERR_CONFLICT, "request id '%s' already exists", id);
-    json_t *request = rc ? NULL : en_bstore_request (self->store, id);
+    if (rc)
+        return -1;
+    json_t *request = en_bstore_request (self->store, id);
     rc = !request
+      || s_check (self, request, NULL, "submitted", "submitted")
       || en_bstore_event (self->store, id, "submitted", NULL, detail)
       || s_audit (self, id, "submitted", NULL)
-      || s_route (self, request);
+      || s_route (self, request, NULL);
     json_decref (request);
-    return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
+    return rc ? s_failed (self, error) : 0;
 }
 
 static int
@@ -567,7 +525,6 @@ s_handle_availability (en_router_t *self, const char *node, const char *node_reg
         return en_error_set (error, EN_ERR_INVALID, "field 'experts' must be a list of at most 1000 experts");
     size_t index;
     json_t *expert;
-    char err [256];
     json_array_foreach (experts, index, expert) {
         en_error_t invalid = { 0 };
         if (en_expert_validate (expert, &invalid))
@@ -577,9 +534,8 @@ s_handle_availability (en_router_t *self, const char *node, const char *node_reg
                                  index, node_region);
     }
     //  A store error is not the node's: 500, so it is sent again
-    int rc = en_bstore_experts_replace (self->store, node, experts, err, sizeof err);
-    if (rc)
-        return en_error_set (error, rc == 1 ? EN_ERR_CONFLICT : EN_ERR_INTERNAL, "%s", err);
+    if (en_bstore_experts_replace (self->store, node, experts, error))
+        return -1;
     en_db_log (en_bstore_db (self->store), "node %s published %zu experts", node, json_array_size (experts));
     return 0;
 }
@@ -652,7 +608,7 @@ s_handle_accept (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
         rc = s_transition (self, request, "accepted", "accepted", expert, NULL, accepted);
     json_decref (request);
     json_decref (offer);
-    return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
+    return rc ? s_failed (self, error) : 0;
 }
 
 //  A case's anonymized summary from its region's node, for the rode
@@ -687,48 +643,8 @@ s_handle_summary (en_router_t *self, const char *node, const char *node_region, 
     if (outcome && en_outcome_validate (outcome, error))
         return -1;
     if (en_bstore_summary_put (self->store, node, body))
-        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+        return s_failed (self, error);
     return 0;
-}
-
-//  Pass a node's message about a request that is with a peer broker on
-//  to that peer (CLOSE, DOSSIER, REPLY), carried with the origin's signature and
-//  key: the broker that holds the request checks both.
-static int
-s_relay (en_router_t *self, json_t *request, json_t *carried, const char *sign_key, en_error_t *error)
-{
-    const char *id = en_json_str (request, "id");
-    const char *peer = en_json_str (request, "peer");
-    char detail [128];
-    snprintf (detail, sizeof detail, "%s to %s", en_json_str (carried, "command"), peer);
-    int rc = !sign_key
-          || s_send_peer (self, peer, "FORWARD", json_pack ("{s:O, s:s, s:o}", "message", carried,
-                          "sign_key", sign_key, "visited", s_visited (self, request)), NULL)
-          || en_bstore_event (self->store, id, "relayed", NULL, detail)
-          || s_audit (self, id, "relayed", NULL);
-    if (rc == 0)
-        en_db_log (en_bstore_db (self->store), "request %s: %s", id, detail);
-    return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
-}
-
-//  A node's own message about a request that is with a peer: relay it.
-//  The broker holding the request checks it against the key the request
-//  was signed with; a node that has new keys since is told here, not
-//  lost on the way.
-static int
-s_relay_own (en_router_t *self, json_t *request, en_msg_t *msg, en_error_t *error)
-{
-    char key [65];
-    sodium_bin2hex (key, sizeof key, self->sender_key, sizeof self->sender_key);
-    if (self->has_sender_key && !streq (en_json_str (request, "sign_key") ?: "", key))
-        return en_error_set (error, EN_ERR_FORBIDDEN,
-                             "request '%s' was signed with an earlier key of this node and is with peer '%s': "
-                             "its operators can close it there", en_json_str (request, "id"),
-                             en_json_str (request, "peer"));
-    json_t *carried = en_msg_export (msg);
-    int rc = s_relay (self, request, carried, self->has_sender_key ? key : NULL, error);
-    json_decref (carried);
-    return rc;
 }
 
 //  A dossier from the origin, sealed (crypto_box_seal) to the expert who
@@ -763,7 +679,7 @@ s_handle_sealed (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
                            dossier ? "dossier" : "reply");
     else
     if (en_json_str (request, "peer"))
-        rc = s_relay_own (self, request, msg, error);
+        rc = en_fedroute_relay_own (self->fed, request, msg, self->has_sender_key ? self->sender_key : NULL, error);
     else {
         json_t *expert = en_bstore_expert (self->store, en_json_str (request, "expert"));
         const char *event = dossier ? "dossier" : "reply";
@@ -774,7 +690,7 @@ s_handle_sealed (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
           || s_audit (self, request_id, event, en_json_str (request, "expert"));
         json_decref (expert);
         if (rc)
-            en_error_set (error, EN_ERR_INTERNAL, "store error");
+            s_failed (self, error);
         else
             en_db_log (en_bstore_db (self->store), "request %s: sealed %s relayed to %s", request_id, event,
                        en_json_str (request, "expert"));
@@ -803,10 +719,10 @@ s_handle_decline (en_router_t *self, const char *node, en_msg_t *msg, en_error_t
     int rc = en_bstore_offer_close (self->store, en_json_str (offer, "id"), "declined", reason)
           || s_transition (self, request, en_json_str (request, "state"), "declined",
                            en_json_str (offer, "expert"), reason, NULL)
-          || s_route (self, request);
+          || s_route (self, request, NULL);
     json_decref (request);
     json_decref (offer);
-    return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
+    return rc ? s_failed (self, error) : 0;
 }
 
 static int
@@ -834,7 +750,7 @@ s_handle_advice (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
     //  kept only in the outbox until the origin acknowledges it.
     if (s_transition (self, request, "advice", "advice", en_json_str (offer, "expert"), NULL,
                       json_pack ("{s:s}", "advice", text)))
-        rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+        rc = s_failed (self, error);
     json_decref (request);
     json_decref (offer);
     return rc;
@@ -893,250 +809,13 @@ s_handle_close (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *
         rc = -1;
     else
     if (en_json_str (request, "peer"))
-        rc = s_relay_own (self, request, msg, error);
+        rc = en_fedroute_relay_own (self->fed, request, msg, self->has_sender_key ? self->sender_key : NULL, error);
     else
     if (s_withdraw_open (self, request, "closed", NULL, NULL)
     ||  s_transition (self, request, "closed", "closed", NULL, json_string_value (outcome), NULL))
-        rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+        rc = s_failed (self, error);
     json_decref (request);
     return rc ? -1 : 0;
-}
-
-//  A STATUS from the peer a request was handed to: mirror its state and
-//  pass it on to where the request came from. "returned" means the peer
-//  found nobody: route it on here.
-static int
-s_handle_peer_status (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t *error)
-{
-    static const char *states [] = { "forwarded", "offered", "escalated", "accepted", "advice",
-                                     "closed", "returned", NULL };
-    static const char *passed [] = { "offer", "deadline", "advice", "box_key", "via", NULL };
-    json_t *body = en_msg_body (msg);
-    const char *request_id = en_json_str (body, "request");
-    const char *state = en_json_str (body, "state");
-    const char *event = en_json_str (body, "event");
-    const char *expert = en_json_str (body, "expert");
-    const char *detail = en_json_str (body, "detail");
-    if (!state || !en_vocab_has (states, state))
-        return en_error_set (error, EN_ERR_INVALID, "field 'state' must be a request state");
-    if (!event || !en_name_valid (event) || (expert && !en_name_valid (expert))
-    ||  (detail && strlen (detail) > 600))
-        return en_error_set (error, EN_ERR_INVALID, "fields 'event', 'expert' or 'detail' are not valid");
-    json_t *request = en_id_valid (request_id) ? en_bstore_request (self->store, request_id) : NULL;
-    if (!request)
-        return en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'", request_id ? request_id : "");
-    int rc = 0;
-    json_t *forward = en_bstore_forward_of (self->store, request_id, peer);
-    bool recalled = forward && streq (en_json_str (forward, "state"), "recalled");
-    json_decref (forward);
-    if (recalled) {
-        //  The peer acted before our RECALL reached it: say so where
-        //  operators look, and take the message (refusing it would only
-        //  make the peer drop it)
-        char note [700];
-        snprintf (note, sizeof note, "%s after the recall: %s %s%s", peer, event, expert ? expert : "",
-                  streq (state, "accepted") || streq (state, "advice") ? " (an expert there has it: settle with them)" : "");
-        zsys_warning ("request %s: %s", request_id, note);
-        if (en_bstore_event (self->store, request_id, "late-status", expert, note))
-            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
-    }
-    else
-    if (!en_json_str (request, "peer") || !streq (en_json_str (request, "peer"), peer))
-        rc = en_error_set (error, EN_ERR_FORBIDDEN, "request '%s' was not handed to '%s'", request_id, peer);
-    else
-    if (streq (en_json_str (request, "state"), "closed"))
-        rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' is closed", request_id);
-    else
-    if (streq (state, "returned")) {
-        char reason [700];
-        snprintf (reason, sizeof reason, "%s: %s", peer, detail ? detail : "no expert available");
-        //  It was handed over because the peer advertised room for it
-        en_metrics_count (self->metrics, EN_METRIC_FED_RETURNED, peer, 1);
-        zsys_warning ("federation: %s gave back request %s although it advertised room for it", peer, request_id);
-        if (en_bstore_forward_end (self->store, request_id, peer, "returned")
-        ||  s_transition (self, request, "submitted", "returned", NULL, reason, NULL)
-        ||  s_route (self, request))
-            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
-    }
-    else {
-        json_t *extra = json_object ();
-        for (int i = 0; passed [i]; i++)
-            if (json_object_get (body, passed [i]))
-                json_object_set (extra, passed [i], json_object_get (body, passed [i]));
-        if (!json_object_get (extra, "via"))
-            json_object_set_new (extra, "via", json_string (peer));
-        char via [100];
-        snprintf (via, sizeof via, "via %s", en_json_str (extra, "via"));
-        //  s_transition takes extra; when it is not reached, extra goes
-        if (streq (state, "closed") && en_bstore_forward_end (self->store, request_id, peer, "closed")) {
-            json_decref (extra);
-            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
-        }
-        else
-        if (s_transition (self, request, state, event, expert, detail ? detail : via, extra))
-            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
-    }
-    json_decref (request);
-    return rc;
-}
-
-//  A CLOSE, DOSSIER or REPLY of the origin node, carried from a peer: handled
-//  here if the request is here, else relayed on to where it went.
-static int
-s_forwarded_relay (en_router_t *self, const char *peer, const char *origin, en_msg_t *inner,
-                   json_t *carried, const char *sign_key, en_error_t *error)
-{
-    const char *request_id = en_json_str (en_msg_body (inner), "request");
-    json_t *request = en_id_valid (request_id) ? en_bstore_request (self->store, request_id) : NULL;
-    int rc = 0;
-    if (!request)
-        rc = en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'", request_id ? request_id : "");
-    else
-    if (!streq (en_json_str (request, "origin"), origin)
-    ||  !streq (en_json_str (request, "origin_node") ?: "", en_msg_sender (inner)))
-        rc = en_error_set (error, EN_ERR_FORBIDDEN, "request '%s' did not come from %s through '%s'",
-                           request_id, en_msg_sender (inner), peer);
-    else
-    //  End to end: signed with the key the request itself was signed
-    //  with, not merely one a broker on the way vouches for
-    if (!streq (en_json_str (request, "sign_key") ?: "", sign_key))
-        rc = en_error_set (error, EN_ERR_FORBIDDEN, "%s for '%s' is not signed with the key of its origin %s",
-                           en_msg_command (inner), request_id, en_msg_sender (inner));
-    else
-    if (en_json_str (request, "peer"))
-        rc = s_relay (self, request, carried, sign_key, error);
-    else
-    if (streq (en_msg_command (inner), "CLOSE"))
-        rc = s_handle_close (self, origin, inner, error);
-    else
-        rc = s_handle_sealed (self, origin, inner, error);
-    json_decref (request);
-    return rc;
-}
-
-//  FORWARD: a node's signed message carried by a peer broker, with the
-//  node's signing key (vouched for by the peer, whose own signature on
-//  the FORWARD the broker has checked) and the brokers it passed.
-static int
-s_handle_forward (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t *error)
-{
-    json_t *body = en_msg_body (msg);
-    json_t *carried = json_object_get (body, "message");
-    json_t *visited = json_object_get (body, "visited");
-    const char *key_hex = en_json_str (body, "sign_key");
-    if (!json_is_object (carried))
-        return en_error_set (error, EN_ERR_INVALID, "field 'message' must be the carried message");
-    if (!json_is_array (visited) || json_array_size (visited) == 0 || json_array_size (visited) > 16)
-        return en_error_set (error, EN_ERR_INVALID, "field 'visited' must list 1 to 16 brokers");
-    size_t index;
-    json_t *name;
-    json_array_foreach (visited, index, name) {
-        if (!en_name_valid (json_string_value (name)))
-            return en_error_set (error, EN_ERR_INVALID, "visited[%zu] is not a broker name", index);
-        if (streq (json_string_value (name), self->name))
-            return en_error_set (error, EN_ERR_CONFLICT, "loop: the request already passed broker '%s'",
-                                 self->name);
-    }
-    if (!streq (json_string_value (json_array_get (visited, json_array_size (visited) - 1)), peer))
-        return en_error_set (error, EN_ERR_FORBIDDEN, "the forwarding broker must be the last in 'visited'");
-    unsigned char key [32];
-    size_t size = 0;
-    if (!key_hex || strlen (key_hex) != 64
-    ||  sodium_hex2bin (key, sizeof key, key_hex, 64, NULL, &size, NULL) || size != 32)
-        return en_error_set (error, EN_ERR_INVALID, "field 'sign_key' must be 64 hex digits");
-    char canonical [65];        //  lower case, as stored and compared
-    sodium_bin2hex (canonical, sizeof canonical, key, sizeof key);
-    key_hex = canonical;
-    en_msg_t *inner = en_msg_import (carried, error);
-    if (!inner)
-        return -1;
-    char origin [80];
-    snprintf (origin, sizeof origin, PEER_PREFIX "%s", peer);
-    const char *command = en_msg_command (inner);
-    int rc = 0;
-    if (!en_msg_verify (inner, key))
-        rc = en_error_set (error, EN_ERR_FORBIDDEN, "the origin signature of %s %s does not verify",
-                           command, en_msg_id (inner));
-    else
-    //  No age limit for the carried message: a request may rightly be
-    //  forwarded days after it was submitted (expiries, an operator's
-    //  re-offer), the FORWARD around it passed the time check, and a
-    //  request id is taken only once here. Only the future is suspect.
-    if (en_msg_timestamp (inner) > en_now_ms () + EN_MAX_SKEW_MS)
-        rc = en_error_set (error, EN_ERR_FORBIDDEN, "the carried %s is dated in the future (clock skew?)", command);
-    else
-    if (streq (command, "SUBMIT")) {
-        json_t *summary = json_object_get (en_msg_body (inner), "request");
-        if ((int64_t) json_array_size (visited) > self->max_hops)
-            rc = en_error_set (error, EN_ERR_CONFLICT, "hop limit: the request passed %zu brokers",
-                               json_array_size (visited));
-        else
-        if (en_request_validate (summary, error))
-            rc = -1;
-        else
-        if (s_guard_request (self, summary, error))
-            rc = -1;
-        else {
-            char detail [200];
-            snprintf (detail, sizeof detail, "from %s of %s, through %s", en_msg_sender (inner),
-                      json_string_value (json_array_get (visited, 0)), peer);
-            json_t *path = json_deep_copy (visited);
-            json_array_append_new (path, json_string (self->name));
-            rc = s_submit (self, origin, inner, summary, key_hex, en_msg_sender (inner), path, detail, error);
-            json_decref (path);
-        }
-    }
-    else
-    if (streq (command, "CLOSE") || streq (command, "DOSSIER") || streq (command, "REPLY"))
-        rc = s_forwarded_relay (self, peer, origin, inner, carried, key_hex, error);
-    else
-        rc = en_error_set (error, EN_ERR_BAD_REQUEST, "FORWARD carries SUBMIT, CLOSE, DOSSIER or REPLY, not %s", command);
-    en_msg_destroy (&inner);
-    return rc;
-}
-
-//  RECALL from the peer that handed us a request: it takes the request
-//  back (its operator recalled it). Open offers are withdrawn, a request
-//  we handed on is recalled from there too, and it ends here "recalled"
-//  without a STATUS. Once an expert here accepted it, it cannot be taken
-//  back (409): the origin learns that from the STATUS already on its way.
-static int
-s_handle_recall (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t *error)
-{
-    const char *request_id = en_json_str (en_msg_body (msg), "request");
-    json_t *request = en_id_valid (request_id) ? en_bstore_request (self->store, request_id) : NULL;
-    char origin [80];
-    snprintf (origin, sizeof origin, PEER_PREFIX "%s", peer);
-    int rc = 0;
-    if (!request)
-        rc = en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'", request_id ? request_id : "");
-    else
-    if (!streq (en_json_str (request, "origin"), origin))
-        rc = en_error_set (error, EN_ERR_FORBIDDEN, "request '%s' did not come from '%s'", request_id, peer);
-    else {
-        const char *state = en_json_str (request, "state");
-        if (streq (state, "accepted") || streq (state, "advice") || streq (state, "closed"))
-            rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' is %s here: too late to recall", request_id, state);
-        else
-        if (streq (state, "recalled") || streq (state, "returned"))
-            ;                   //  nothing left to do
-        else {
-            const char *onward = en_json_str (request, "peer");
-            char detail [200];
-            snprintf (detail, sizeof detail, "%s took it back", peer);
-            if ((onward && (en_bstore_forward_end (self->store, request_id, onward, "recalled")
-                            || s_send_peer (self, onward, "RECALL", json_pack ("{s:s}", "request", request_id), NULL)))
-            ||  s_withdraw_open (self, request, "withdrawn", NULL, NULL)
-            ||  en_bstore_request_update (self->store, request_id, "recalled", NULL)
-            ||  en_bstore_event (self->store, request_id, "recalled", NULL, detail)
-            ||  s_audit (self, request_id, "recalled", NULL))
-                rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
-            else
-                en_db_log (en_bstore_db (self->store), "request %s: recalled by %s", request_id, peer);
-        }
-    }
-    json_decref (request);
-    return rc;
 }
 
 //  ANCHOR from a node or a peer broker: the head of its access log, kept
@@ -1155,7 +834,7 @@ s_handle_anchor (en_router_t *self, const char *sender, en_msg_t *msg, en_error_
     int64_t at = en_json_int (body, "at", en_msg_timestamp (msg));
     if (en_bstore_anchor_put (self->store, sender, json_integer_value (seq), hash, at, en_msg_id (msg),
                               conflict, sizeof conflict))
-        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+        return s_failed (self, error);
     if (*conflict)
         zsys_error ("AUDIT: %s anchored a head that does not follow its earlier ones: %s; "
                     "its access log may have been rewritten", sender, conflict);
@@ -1164,8 +843,28 @@ s_handle_anchor (en_router_t *self, const char *sender, en_msg_t *msg, en_error_
     en_audit_entry_t entry = { .event = "audit.anchor", .actor = sender, .action = "receive",
                                .outcome = *conflict ? "error" : "ok", .detail = detail };
     if (en_audit_append (en_bstore_db (self->store), &entry))
-        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+        return s_failed (self, error);
     return 0;
+}
+
+//  A peer broker's FORWARD, STATUS and RECALL are the federation routing
+//  module's (en_fedroute).
+static int
+s_handle_forward (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t *error)
+{
+    return en_fedroute_handle_forward (self->fed, peer, msg, error);
+}
+
+static int
+s_handle_peer_status (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t *error)
+{
+    return en_fedroute_handle_status (self->fed, peer, msg, error);
+}
+
+static int
+s_handle_recall (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t *error)
+{
+    return en_fedroute_handle_recall (self->fed, peer, msg, error);
 }
 
 int
@@ -1188,23 +887,89 @@ int
 en_router_forward_refused (en_router_t *self, const char *peer, const char *msg_id,
                            int code, const char *reason)
 {
-    json_t *forward = en_bstore_forward_by_msg (self->store, peer, msg_id);
-    json_t *request = forward ? en_bstore_request (self->store, en_json_str (forward, "request_id")) : NULL;
-    int rc = 0;
-    if (request && streq (en_json_str (forward, "state"), "open")
-    &&  streq (en_json_str (request, "peer") ?: "", peer)) {
-        self->actor = peer;
-        char detail [400];
-        snprintf (detail, sizeof detail, "%s refused it: %d %s", peer, code, reason ? reason : "");
-        en_metrics_count (self->metrics, EN_METRIC_FED_RETURNED, peer, 1);
-        rc = en_bstore_forward_end (self->store, en_json_str (request, "id"), peer, "refused")
-          || s_transition (self, request, "submitted", "returned", NULL, detail, NULL)
-          || s_route (self, request) ? -1 : 0;
-        self->actor = self->name;
-    }
-    json_decref (request);
-    json_decref (forward);
+    self->actor = peer;
+    int rc = en_fedroute_forward_refused (self->fed, peer, msg_id, code, reason);
+    if (rc)
+        s_failed (self, NULL);      //  logged where it arose
+    self->actor = self->name;
     return rc;
+}
+
+int
+en_router_anchor (en_router_t *self, const char *peer, json_t *body)
+{
+    return en_fedroute_anchor (self->fed, peer, body);
+}
+
+//  --------------------------------------------------------------------
+//  The route/transition interface, for the federation routing module
+//  (en_fedroute): the local router's own steps, nothing more
+
+int
+en_router_transition (en_router_t *self, json_t *request, const char *state, const char *event,
+                      const char *expert, const char *detail, json_t *extra)
+{
+    return s_transition (self, request, state, event, expert, detail, extra);
+}
+
+int
+en_router_apply (en_router_t *self, json_t *request, const char *state, const char *event,
+                 const char *expert, const char *detail)
+{
+    return s_apply (self, request, state, event, expert, detail);
+}
+
+int
+en_router_record (en_router_t *self, const char *request_id, const char *event, const char *expert,
+                  const char *detail)
+{
+    return en_bstore_event (self->store, request_id, event, expert, detail)
+        || s_audit (self, request_id, event, expert) ? -1 : 0;
+}
+
+int
+en_router_route (en_router_t *self, json_t *request)
+{
+    return s_route (self, request, NULL);
+}
+
+int
+en_router_submit (en_router_t *self, const char *origin, en_msg_t *submit, json_t *summary,
+                  const char *sign_key, const char *origin_node, json_t *visited, const char *detail,
+                  en_error_t *error)
+{
+    return s_submit (self, origin, submit, summary, sign_key, origin_node, visited, detail, error);
+}
+
+int
+en_router_guard_request (en_router_t *self, json_t *summary, en_error_t *error)
+{
+    return s_guard_request (self, summary, error);
+}
+
+int
+en_router_withdraw_open (en_router_t *self, json_t *request, const char *reason,
+                         const char *event, const char *detail)
+{
+    return s_withdraw_open (self, request, reason, event, detail);
+}
+
+int
+en_router_close (en_router_t *self, const char *origin, en_msg_t *msg, en_error_t *error)
+{
+    return s_handle_close (self, origin, msg, error);
+}
+
+int
+en_router_sealed (en_router_t *self, const char *origin, en_msg_t *msg, en_error_t *error)
+{
+    return s_handle_sealed (self, origin, msg, error);
+}
+
+int
+en_router_failed (en_router_t *self, en_error_t *error)
+{
+    return s_failed (self, error);
 }
 
 json_t *
@@ -1286,9 +1051,10 @@ en_router_expire (en_router_t *self, int64_t now)
                     json_pack ("{s:s, s:s, s:s, s:s}", "offer", offer_id,
                                "request_id", en_json_str (request, "id"),
                                "expert", en_json_str (offer, "expert"), "reason", "expired"))
-        ||  s_route (self, request)
+        ||  s_route (self, request, NULL)
         ||  en_db_release (db)) {
             en_db_rollback_to (db);
+            s_failed (self, NULL);      //  logged where it arose
             //  A full disk is one condition, said once by en_db and the broker
             if (!en_db_full (db))
                 zsys_error ("request %s: could not expire offer %s", en_json_str (request, "id"), offer_id);
@@ -1316,22 +1082,28 @@ en_router_retry_hiaten (en_router_t *self, int64_t now)
     int routed = 0;
     json_array_foreach (due, index, row) {
         json_t *request = en_bstore_request (self->store, en_json_str (row, "request_id"));
-        en_db_savepoint (db);
+        if (en_db_savepoint (db)) {
+            json_decref (request);
+            routed = -1;        //  the store fails: the caller's next pass, delayed
+            break;
+        }
         self->reopen_event = "rerouted";
         self->reopen_detail = "routed again: an expert, a free place or a peer became available";
-        int rc = request ? s_route (self, request) : -1;
+        bool nobody = false;
+        int rc = request ? s_route (self, request, &nobody) : -1;
         self->reopen_event = NULL;
         json_decref (request);
         if (rc < 0) {
             //  The store fails (a full disk?): the rest waits for the
             //  caller's next pass, which it delays
             en_db_rollback_to (db);
+            s_failed (self, NULL);      //  logged where it arose
             routed = -1;
             break;
         }
         else {
             en_db_release (db);
-            if (rc == 0) {
+            if (!nobody) {
                 en_metrics_count (self->metrics, EN_METRIC_ROUTING, "rerouted", 1);
                 routed++;
             }
@@ -1345,12 +1117,12 @@ int
 en_router_node_revoked (en_router_t *self, const char *node)
 {
     self->actor = self->name;
-    char err [256];
+    en_error_t error = { 0 };
     json_t *none = json_array ();
-    int rc = en_bstore_experts_replace (self->store, node, none, err, sizeof err);
+    int rc = en_bstore_experts_replace (self->store, node, none, &error);
     json_decref (none);
     if (rc) {
-        zsys_error ("node %s revoked: could not withdraw its experts: %s", node, err);
+        zsys_error ("node %s revoked: could not withdraw its experts: %s", node, error.reason);
         return -1;
     }
     //  No WITHDRAW to the node: it is no longer heard, nor spoken to
@@ -1370,10 +1142,11 @@ en_router_node_revoked (en_router_t *self, const char *node)
         ||  en_bstore_offer_close (self->store, en_json_str (offer, "id"), "withdrawn", "revoked")
         ||  s_transition (self, request, en_json_str (request, "state"), "revoked",
                           en_json_str (offer, "expert"), detail, NULL)
-        ||  s_route (self, request)
+        ||  s_route (self, request, NULL)
         ||  en_db_release (db)) {
             if (saved)
                 en_db_rollback_to (db);
+            s_failed (self, NULL);      //  logged where it arose
             zsys_error ("node %s revoked: could not route offer %s again", node, en_json_str (offer, "id"));
             rc = -1;
         }
@@ -1386,39 +1159,144 @@ en_router_node_revoked (en_router_t *self, const char *node)
     return rc ? -1 : routed;
 }
 
-//  An operator takes back a request that is with a peer broker (its link
-//  dead, or the peer silent): RECALL to the peer (it withdraws its offers
-//  when the message arrives), and the request is routed again here, that
-//  peer skipped. Not once the peer reported an accepting expert.
+//  --------------------------------------------------------------------
+//  Operators' actions
+
+//  One operator's action on one request, as the action functions see it.
+typedef struct {
+    const char *operator_name;  //  who acts
+    const char *request_id;     //  on which request
+    const char *reason;         //  why (checked: 1..500 bytes, no personal data)
+    char state [16];            //  the request's state before
+    char event [32];            //  the event recorded first: "operator-<action>"
+    char detail [600];          //  its detail: "<operator>: <reason>"
+} s_act_t;
+
+typedef int (s_act_fn) (en_router_t *self, json_t *request, s_act_t *act, en_error_t *error);
+
+//  Close: withdraw open offers, close with outcome "closed by operator: <reason>".
 static int
-s_recall (en_router_t *self, const char *operator_name, json_t *request, const char *reason, en_error_t *error)
+s_act_close (en_router_t *self, json_t *request, s_act_t *act, en_error_t *error)
 {
-    const char *id = en_json_str (request, "id");
-    const char *peer = en_json_str (request, "peer");
-    const char *state = en_json_str (request, "state");
-    if (!peer || streq (state, "closed"))
-        return en_error_set (error, EN_ERR_CONFLICT, "request '%s' is not with a peer broker", id);
-    if (streq (state, "accepted") || streq (state, "advice"))
-        return en_error_set (error, EN_ERR_CONFLICT, "request '%s' was accepted by %s of %s: close it instead",
-                             id, en_json_str (request, "expert") ?: "an expert", peer);
-    char held [64], detail [600];
-    snprintf (held, sizeof held, "%s", peer);
-    snprintf (detail, sizeof detail, "%s: %s (recalled from %s)", operator_name, reason, held);
-    self->actor = operator_name;
-    self->by_operator = true;
+    char outcome [600];
+    snprintf (outcome, sizeof outcome, "closed by operator: %s", act->reason);
+    if (streq (act->state, "closed"))
+        return en_error_set (error, EN_ERR_CONFLICT, "request '%s' is already closed", act->request_id);
+    if (s_transition (self, request, act->state, act->event, NULL, act->detail, NULL)
+    ||  s_withdraw_open (self, request, "closed", NULL, NULL)
+    ||  s_transition (self, request, "closed", "closed", NULL, outcome, NULL))
+        return s_failed (self, error);
+    return 0;
+}
+
+//  Re-offer and escalate move only a request that routing can move.
+static int
+s_act_routable (s_act_t *act, const char *verb, en_error_t *error)
+{
+    if (streq (act->state, "submitted") || streq (act->state, "offered")
+    ||  streq (act->state, "escalated") || streq (act->state, "hiaat"))
+        return 0;
+    return en_error_set (error, EN_ERR_CONFLICT, "request '%s' is %s: it cannot be %s", act->request_id,
+                         act->state, verb);
+}
+
+//  Re-offer: withdraw the open offer and route again, with who let an
+//  offer of it expire unanswered asked again (not who declined, nor whose
+//  offer an operator withdrew: this one's included), and peers it was
+//  recalled from. A hiaat has nothing to withdraw: the operator's event
+//  goes first only if someone is found, else nothing changes and they
+//  hear so.
+static int
+s_act_reoffer (en_router_t *self, json_t *request, s_act_t *act, en_error_t *error)
+{
+    if (s_act_routable (act, "offered again", error))
+        return -1;
     int rc = 0;
-    if (en_bstore_forward_end (self->store, id, held, "recalled")
-    ||  s_send_peer (self, held, "RECALL", json_pack ("{s:s}", "request", id), NULL)
-    ||  s_transition (self, request, "submitted", "operator-recall", NULL, detail, NULL)
-    ||  s_route (self, request))
-        rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
-    else {
-        en_metrics_count (self->metrics, EN_METRIC_OPERATOR, "recall", 1);
-        en_db_log (en_bstore_db (self->store), "request %s: recalled from %s by operator %s", id, held, operator_name);
+    self->again = true;
+    if (streq (act->state, "hiaat")) {
+        self->reopen_event = act->event;
+        self->reopen_detail = act->detail;
+        bool nobody = false;
+        if (s_route (self, request, &nobody))
+            rc = s_failed (self, error);
+        else
+        if (nobody)
+            rc = en_error_set (error, EN_ERR_CONFLICT, "nobody is available for '%s': it stays a hiaat "
+                               "(experts who declined it and peers that gave it back are not asked again)",
+                               act->request_id);
+        self->reopen_event = NULL;
     }
-    self->by_operator = false;
-    self->actor = self->name;
+    else
+    if (s_transition (self, request, act->state, act->event, NULL, act->detail, NULL)
+    ||  s_withdraw_open (self, request, "withdrawn", "withdrawn", act->detail)
+    ||  s_route (self, request, NULL))
+        rc = s_failed (self, error);
+    self->again = false;
     return rc;
+}
+
+//  Escalate: withdraw the open offer and offer the request to a
+//  bovenregionale procesregisseur, only when there is one; otherwise
+//  nothing changes and the operator is told so.
+static int
+s_act_escalate (en_router_t *self, json_t *request, s_act_t *act, en_error_t *error)
+{
+    if (s_act_routable (act, "escalated", error))
+        return -1;
+    json_t *candidate = en_bstore_candidate (self->store, json_object_get (request, "summary"),
+                                             NULL, true, en_now_ms ());
+    int rc = 0;
+    if (!candidate)
+        rc = en_error_set (error, EN_ERR_CONFLICT,
+                           "no bovenregionale procesregisseur is available for '%s'", act->request_id);
+    else
+    if (s_transition (self, request, act->state, act->event, NULL, act->detail, NULL)
+    ||  s_withdraw_open (self, request, "withdrawn", "withdrawn", act->detail)
+    ||  s_offer (self, request, candidate, "escalation"))
+        rc = s_failed (self, error);
+    json_decref (candidate);
+    return rc;
+}
+
+//  Recall: take the request back from the peer holding it (en_fedroute).
+static int
+s_act_recall (en_router_t *self, json_t *request, s_act_t *act, en_error_t *error)
+{
+    return en_fedroute_recall (self->fed, act->operator_name, request, act->reason, error);
+}
+
+//  The actions: on a request held here, or (recall) on one a peer holds;
+//  recall logs its own line, naming the peer.
+static const struct {
+    const char *name;           //  the action
+    bool with_peer;             //  acts on a request a peer broker holds
+    s_act_fn *fn;               //  what it does
+} s_actions [] = {
+    { "reoffer",  false, s_act_reoffer },
+    { "escalate", false, s_act_escalate },
+    { "close",    false, s_act_close },
+    { "recall",   true,  s_act_recall },
+};
+
+//  Check who acts, the action and the reason (the PII guard included):
+//  0 with *row the action's row in s_actions, or -1 with error.
+static int
+s_act_check (en_router_t *self, const char *operator_name, const char *action, const char *reason,
+             size_t *row, en_error_t *error)
+{
+    if (!en_name_valid (operator_name))
+        return en_error_set (error, EN_ERR_INVALID, "field 'operator' must be an operator name");
+    *row = 0;
+    while (*row < sizeof s_actions / sizeof s_actions [0] && !(action && streq (s_actions [*row].name, action)))
+        (*row)++;
+    if (*row == sizeof s_actions / sizeof s_actions [0])
+        return en_error_set (error, EN_ERR_BAD_REQUEST, "action must be reoffer, escalate, close or recall");
+    if (!reason || strlen (reason) == 0 || strlen (reason) > 500)
+        return en_error_set (error, EN_ERR_INVALID, "field 'reason' must be text of 1 to 500 bytes");
+    self->actor = operator_name;
+    int refused = s_guard_text (self, "reason", reason, error);
+    self->actor = self->name;
+    return refused;
 }
 
 //  Operator actions. Each is one event "operator-<action>" with the
@@ -1428,102 +1306,30 @@ int
 en_router_operator (en_router_t *self, const char *operator_name, const char *action,
                     const char *request_id, const char *reason, en_error_t *error)
 {
-    if (!en_name_valid (operator_name))
-        return en_error_set (error, EN_ERR_INVALID, "field 'operator' must be an operator name");
-    if (!action || (!streq (action, "reoffer") && !streq (action, "escalate") && !streq (action, "close")
-                 && !streq (action, "recall")))
-        return en_error_set (error, EN_ERR_BAD_REQUEST, "action must be reoffer, escalate, close or recall");
-    if (!reason || strlen (reason) == 0 || strlen (reason) > 500)
-        return en_error_set (error, EN_ERR_INVALID, "field 'reason' must be text of 1 to 500 bytes");
-    self->actor = operator_name;
-    int refused = s_guard_text (self, "reason", reason, error);
-    self->actor = self->name;
-    if (refused)
+    size_t row = 0;
+    if (s_act_check (self, operator_name, action, reason, &row, error))
         return -1;
     json_t *request = en_id_valid (request_id) ? en_bstore_request (self->store, request_id) : NULL;
     if (!request)
         return en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'", request_id ? request_id : "");
-    if (streq (action, "recall")) {
-        int rc = s_recall (self, operator_name, request, reason, error);
-        json_decref (request);
-        return rc;
-    }
-    if (en_json_str (request, "peer") && !streq (en_json_str (request, "state"), "closed")) {
+    if (!s_actions [row].with_peer && en_json_str (request, "peer")
+    &&  !streq (en_json_str (request, "state"), "closed")) {
         en_error_set (error, EN_ERR_CONFLICT, "request '%s' is with peer broker '%s': its operators act on it "
                       "there, or recall it", request_id, en_json_str (request, "peer"));
         json_decref (request);
         return -1;
     }
+    s_act_t act = { .operator_name = operator_name, .request_id = request_id, .reason = reason };
+    snprintf (act.state, sizeof act.state, "%s", en_json_str (request, "state"));
+    snprintf (act.event, sizeof act.event, "operator-%s", action);
+    snprintf (act.detail, sizeof act.detail, "%s: %s", operator_name, reason);
     self->actor = operator_name;
     self->by_operator = true;
-    const char *state = en_json_str (request, "state");
-    bool routable = streq (state, "submitted") || streq (state, "offered")
-                 || streq (state, "escalated") || streq (state, "hiaat");
-    char event [32], detail [600];
-    snprintf (event, sizeof event, "operator-%s", action);
-    snprintf (detail, sizeof detail, "%s: %s", operator_name, reason);
-    int rc = 0;
-    if (streq (action, "close")) {
-        char outcome [600];
-        snprintf (outcome, sizeof outcome, "closed by operator: %s", reason);
-        if (streq (state, "closed"))
-            rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' is already closed", request_id);
-        else
-        if (s_transition (self, request, state, event, NULL, detail, NULL)
-        ||  s_withdraw_open (self, request, "closed", NULL, NULL)
-        ||  s_transition (self, request, "closed", "closed", NULL, outcome, NULL))
-            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
-    }
-    else
-    if (!routable)
-        rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' is %s: it cannot be %s", request_id, state,
-                           streq (action, "reoffer") ? "offered again" : "escalated");
-    else
-    if (streq (action, "reoffer")) {
-        //  Who let an offer of it expire unanswered is asked again (not
-        //  who declined, nor whose offer an operator withdrew: this one's
-        //  included), and so are peers it was recalled from
-        self->again = true;
-        if (streq (state, "hiaat")) {
-            //  Nothing to withdraw: the operator's event goes first only
-            //  if someone is found, else nothing changes and they hear so
-            self->reopen_event = event;
-            self->reopen_detail = detail;
-            int routed = s_route (self, request);
-            self->reopen_event = NULL;
-            if (routed < 0)
-                rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
-            else
-            if (routed == 1)
-                rc = en_error_set (error, EN_ERR_CONFLICT, "nobody is available for '%s': it stays a hiaat "
-                                   "(experts who declined it and peers that gave it back are not asked again)",
-                                   request_id);
-        }
-        else
-        if (s_transition (self, request, state, event, NULL, detail, NULL)
-        ||  s_withdraw_open (self, request, "withdrawn", "withdrawn", detail)
-        ||  s_route (self, request))
-            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
-        self->again = false;
-    }
-    else {
-        //  Escalate only when there is someone to escalate to; otherwise
-        //  nothing changes and the operator is told so
-        json_t *candidate = en_bstore_candidate (self->store, json_object_get (request, "summary"),
-                                                 NULL, true, en_now_ms ());
-        if (!candidate)
-            rc = en_error_set (error, EN_ERR_CONFLICT,
-                               "no bovenregionale procesregisseur is available for '%s'", request_id);
-        else
-        if (s_transition (self, request, state, event, NULL, detail, NULL)
-        ||  s_withdraw_open (self, request, "withdrawn", "withdrawn", detail)
-        ||  s_offer (self, request, candidate, "escalation"))
-            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
-        json_decref (candidate);
-    }
+    int rc = s_actions [row].fn (self, request, &act, error);
     if (rc == 0) {
         en_metrics_count (self->metrics, EN_METRIC_OPERATOR, action, 1);
-        en_db_log (en_bstore_db (self->store), "request %s: %s by operator %s", request_id, action, operator_name);
+        if (!s_actions [row].with_peer)
+            en_db_log (en_bstore_db (self->store), "request %s: %s by operator %s", request_id, action, operator_name);
     }
     self->by_operator = false;
     self->actor = self->name;

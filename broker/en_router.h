@@ -1,5 +1,7 @@
-/*  en_router - the request/offer state machine (docs/protocol.md,
-    "Request states"). It decides; en_bstore remembers. Every transition
+/*  en_router - routing of requests and offers: which transition of the
+    request state machine (en_request_sm, docs/protocol.md "Request
+    states") each message, timer or operator causes. It decides;
+    en_bstore remembers. Every transition
     writes its event, its state and the messages it causes (OFFER,
     WITHDRAW, STATUS, queued in the durable outbox) in the caller's
     transaction, so a crash either keeps all of a transition or none. */
@@ -22,7 +24,8 @@ int64_t en_router_deadline (en_router_t *self, const char *urgency);
 //  (not owned; NULL: not counted).
 void en_router_set_metrics (en_router_t *self, en_metrics_t *metrics);
 
-//  Federation. link_fn says whether a peer's link is up (1), down (0) or
+//  Federation (routing with peers is en_fedroute's; this configures it).
+//  link_fn says whether a peer's link is up (1), down (0) or
 //  that the name is not a configured peer (-1). forward: hand requests
 //  that find nobody here to peers (default on, max_hops 2); a crisis
 //  request that had crisis_local_offers local offers (0: no limit;
@@ -121,5 +124,56 @@ int en_router_operator (en_router_t *self, const char *operator_name, const char
 //  Queue ANCHOR (our access log's head, body taken) for a peer broker,
 //  through the peer's durable outbox. 0 or -1.
 int en_router_anchor (en_router_t *self, const char *peer, json_t *body);
+
+//  --------------------------------------------------------------------
+//  The route/transition interface: what the federation routing module
+//  (en_fedroute, routing with peer brokers) may ask of the local router,
+//  and nothing else. All in the caller's transaction; the request state
+//  machine (en_request_sm) checks every change of state.
+
+//  Move request (a row of en_bstore_request) to state on event: its
+//  state, the event in its timeline and the access log, and a STATUS to
+//  its origin (extra fields merged in; extra is taken). 0, or -1: a store
+//  error, or the state machine refused (logged; en_router_failed answers).
+int en_router_transition (en_router_t *self, json_t *request, const char *state, const char *event,
+                          const char *expert, const char *detail, json_t *extra);
+
+//  The same without a STATUS (for a RECALL: the peer that sent it knows).
+int en_router_apply (en_router_t *self, json_t *request, const char *state, const char *event,
+                     const char *expert, const char *detail);
+
+//  Record an event that changes no state (timeline and access log). 0 or -1.
+int en_router_record (en_router_t *self, const char *request_id, const char *event, const char *expert,
+                      const char *detail);
+
+//  Route request: the next local candidate, a peer, back to the peer it
+//  came from, escalation or a hiaat (docs/protocol.md, "Routing"). 0 or -1.
+int en_router_route (en_router_t *self, json_t *request);
+
+//  Create a request and route it: origin is where its STATUS goes (a
+//  node, or "peer:<broker>"), submit the origin node's signed SUBMIT
+//  carried with its key (hex), the origin node and the brokers it
+//  passed; detail for the "submitted" event. 0, or -1 with error (409 the
+//  id exists; 500 store).
+int en_router_submit (en_router_t *self, const char *origin, en_msg_t *submit, json_t *summary,
+                      const char *sign_key, const char *origin_node, json_t *visited, const char *detail,
+                      en_error_t *error);
+
+//  The PII guard on a request summary that arrived: 0, or -1 with 422.
+int en_router_guard_request (en_router_t *self, json_t *summary, en_error_t *error);
+
+//  Withdraw request's open offers: WITHDRAW with reason to each expert's
+//  node; with event, also an event (and STATUS) per offer. 0 or -1.
+int en_router_withdraw_open (en_router_t *self, json_t *request, const char *reason,
+                             const char *event, const char *detail);
+
+//  Handle a CLOSE, or a DOSSIER or REPLY, of request's origin (a node,
+//  or "peer:<broker>" for one carried by a peer) as if it sent it here.
+int en_router_close (en_router_t *self, const char *origin, en_msg_t *msg, en_error_t *error);
+int en_router_sealed (en_router_t *self, const char *origin, en_msg_t *msg, en_error_t *error);
+
+//  A chain of the calls above failed: set error to the state machine's
+//  refusal (409) if it refused, else to a store error (500). Returns -1.
+int en_router_failed (en_router_t *self, en_error_t *error);
 
 #endif
