@@ -330,10 +330,10 @@ en_broker_new (zconfig_t *config, char *err, size_t errlen)
             goto failed;
         }
         zpoller_add (self->poller, self->web_control);
-        char web_err [256];
-        self->web = en_web_new (config, endpoint, self->name, web_err, sizeof web_err);
+        en_error_t web_err;
+        self->web = en_web_new (config, endpoint, self->name, &web_err);
         if (!self->web)
-            zsys_error ("dashboard not started: %s", web_err);
+            zsys_error ("dashboard not started: %s", web_err.reason);
     }
     return self;
 failed:

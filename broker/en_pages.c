@@ -194,7 +194,8 @@ en_pages_begin (FILE *out, const en_page_t *page, const char *title, const char 
     fputs (" - expertnet ", out);
     en_html_escape (out, page->broker);
     fputs ("</title><link rel=\"stylesheet\" href=\"/static/style.css\">"
-           "<script src=\"/static/app.js\" defer></script></head>\n<body>"
+           "<script src=\"/static/live.js\" defer></script><script src=\"/static/app.js\" defer></script>"
+           "</head>\n<body>"
            "<a class=\"skip\" href=\"#main\">Naar de inhoud</a>"
            "<header><div class=\"brand\"><span class=\"logo\">expertnet</span> <span class=\"where\">"
            "Expertisecentrum ", out);

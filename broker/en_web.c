@@ -511,7 +511,7 @@ s_dispatch (en_http_request_t *req, void *app)
 
 en_web_t *
 en_web_new (zconfig_t *config, const char *control_endpoint, const char *broker_name,
-            char *err, size_t errlen)
+            en_error_t *error)
 {
     en_web_t *self = (en_web_t *) zmalloc (sizeof (en_web_t));
     assert (self);
@@ -526,14 +526,13 @@ en_web_new (zconfig_t *config, const char *control_endpoint, const char *broker_
         .login_page = s_login_page,
         .token_check = s_token_check,
     };
-    self->http = en_http_new (config, "web", control_endpoint, &app, self, err, errlen);
+    self->http = en_http_new (config, "web", control_endpoint, &app, self, error);
     if (!self->http) {
         en_web_destroy (&self);
         return NULL;
     }
     en_http_static (self->http, "/static/style.css", "text/css; charset=utf-8", en_web_css);
     en_http_static (self->http, "/static/app.js", "text/javascript; charset=utf-8", en_web_js);
-    en_http_static (self->http, "/static/icon.svg", "image/svg+xml", en_http_icon);
     zsys_info ("dashboard on %s://%s/ (operators: 'expertnet broker operator-add NAME')",
                en_http_scheme (self->http), zconfig_get (config, "web/address", EN_WEB_DEFAULT_ADDRESS));
     return self;

@@ -100,10 +100,10 @@ typedef struct {
 
 //  Start serving as configured in section (e.g. "web") of config. The
 //  control endpoint is the daemon loop's inproc ROUTER (en_http_call).
-//  app is copied; app_arg is passed to every callback. NULL with err
-//  when the address or TLS files are bad or the port cannot be bound.
+//  app is copied; app_arg is passed to every callback. NULL with error
+//  set when the address or TLS files are bad or the port cannot be bound.
 en_http_t *en_http_new (zconfig_t *config, const char *section, const char *control_endpoint,
-                        const en_http_app_t *app, void *app_arg, char *err, size_t errlen);
+                        const en_http_app_t *app, void *app_arg, en_error_t *error);
 
 //  Stop (joins the web thread), wipe and free every session. Safe twice.
 void en_http_destroy (en_http_t **self_p);
@@ -120,8 +120,14 @@ void en_http_static (en_http_t *self, const char *path, const char *type, const 
 //  unless a session exists. Call before traffic arrives.
 void en_http_public (en_http_t *self, const char *path);
 
-//  The tab icon both web faces serve as /static/icon.svg (SVG text)
-extern const char en_http_icon [];
+//  What every web face serves itself (en_http_new registers both): the
+//  tab icon at /static/icon.svg and the live-panel script at
+//  /static/live.js. The script re-fetches each element with data-src
+//  (a URL) or data-panel (/api/panel/<name>) every data-every ms (5000
+//  when not given) and replaces its content when it changed (ignoring
+//  spans of class "tick"); each poll's outcome reaches the page's own
+//  script as a bubbling "en-live" event, detail {ok, changed}.
+extern const char en_http_live_js [];
 
 //  "https" or "http", for the log line and links
 const char *en_http_scheme (en_http_t *self);

@@ -595,10 +595,10 @@ en_node_new (zconfig_t *config, char *err, size_t errlen)
             goto failed;
         }
         zpoller_add (self->poller, self->portal_control);
-        char web_err [256];
-        self->portal = en_portal_new (config, endpoint, self->name, self->region, web_err, sizeof web_err);
+        en_error_t web_err;
+        self->portal = en_portal_new (config, endpoint, self->name, self->region, &web_err);
         if (!self->portal)
-            zsys_error ("portal not started: %s", web_err);
+            zsys_error ("portal not started: %s", web_err.reason);
     }
     s_connect (self);
     return self;

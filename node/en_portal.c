@@ -1378,7 +1378,7 @@ s_on_login (en_http_request_t *req, void *app, json_t *account, const char *pass
 
 en_portal_t *
 en_portal_new (zconfig_t *config, const char *control_endpoint, const char *node, const char *region,
-               char *err, size_t errlen)
+               en_error_t *error)
 {
     en_portal_t *self = (en_portal_t *) zmalloc (sizeof (en_portal_t));
     assert (self);
@@ -1394,14 +1394,13 @@ en_portal_new (zconfig_t *config, const char *control_endpoint, const char *node
         .on_login = s_on_login,
         .max_body = PORTAL_MAX_BODY,
     };
-    self->http = en_http_new (config, "web", control_endpoint, &app, self, err, errlen);
+    self->http = en_http_new (config, "web", control_endpoint, &app, self, error);
     if (!self->http) {
         en_portal_destroy (&self);
         return NULL;
     }
     en_http_static (self->http, "/static/portal.css", "text/css; charset=utf-8", en_portal_css);
     en_http_static (self->http, "/static/portal.js", "text/javascript; charset=utf-8", en_portal_js);
-    en_http_static (self->http, "/static/icon.svg", "image/svg+xml", en_http_icon);
     en_http_public (self->http, "/toegankelijkheid");
     en_http_public (self->http, "/herstel");
     zsys_info ("portal on %s://%s/ (accounts: 'expertnet node user-add')", en_http_scheme (self->http),

@@ -442,7 +442,8 @@ s_head (FILE *out, const en_portal_ctx_t *ctx, const char *title)
     fputs (" - expertnet ", out);
     s_esc (out, ctx->region ? ctx->region : ctx->node);
     fputs ("</title><link rel=\"stylesheet\" href=\"/static/portal.css\">"
-           "<script src=\"/static/portal.js\" defer></script></head>\n", out);
+           "<script src=\"/static/live.js\" defer></script><script src=\"/static/portal.js\" defer></script>"
+           "</head>\n", out);
 }
 
 static void

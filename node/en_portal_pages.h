@@ -25,8 +25,8 @@
       the values the user typed kept ("values": {field: string or array
       of strings});
     * live parts carry data-panel="<name>" and aria-live="polite";
-      /static/portal.js fetches /api/panel/<name> every 5 s and swaps
-      the element's content. */
+      /static/live.js (en_http's, shared with the dashboard) fetches
+      /api/panel/<name> every 5 s and swaps the element's content. */
 #ifndef EN_PORTAL_PAGES_H_INCLUDED
 #define EN_PORTAL_PAGES_H_INCLUDED
 

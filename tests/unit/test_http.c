@@ -144,11 +144,11 @@ s_start (void **state, const char **extra)
         snprintf (key, sizeof key, "web/%.*s", (int) (eq - extra [i]), extra [i]);
         zconfig_put (config, key, eq + 1);
     }
-    char err [256];
-    self->http = en_http_new (config, "web", "inproc://test-http-none", &s_app, &self->app, err, sizeof err);
+    en_error_t error;
+    self->http = en_http_new (config, "web", "inproc://test-http-none", &s_app, &self->app, &error);
     zconfig_destroy (&config);
     if (!self->http) {
-        fprintf (stderr, "en_http_new: %s\n", err);
+        fprintf (stderr, "en_http_new: %s\n", error.reason);
         return -1;
     }
     en_http_static (self->http, "/static/x.css", "text/css; charset=utf-8", "body { color: black; }\n");
