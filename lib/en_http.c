@@ -1069,10 +1069,90 @@ s_login_code (en_http_request_t *req, s_login_t *login, const char *token, const
     return rc;
 }
 
+//  Right password, code still to come: keep name and password (for the
+//  login hook) under a pending token, and ask for the code
+static int
+s_login_ask_code (en_http_request_t *req, s_login_t *login, const char *password)
+{
+    en_http_t *self = req->http;
+    if (zhashx_size (self->pending) >= MAX_PENDING)
+        s_sweep (self, en_now_ms ());
+    if (zhashx_size (self->pending) >= MAX_PENDING)
+        zhashx_purge (self->pending);
+    s_pending_t *entry = (s_pending_t *) zmalloc (sizeof (s_pending_t));
+    entry->name = strdup (login->name);
+    entry->password_size = strlen (password);
+    entry->password = (char *) sodium_malloc (entry->password_size + 1);
+    memcpy (entry->password, password, entry->password_size + 1);
+    entry->expires = en_now_ms () + PENDING_MS;
+    unsigned char raw [32];
+    char token [TOKEN_HEX + 1];
+    randombytes_buf (raw, sizeof raw);
+    sodium_bin2hex (token, sizeof token, raw, sizeof raw);
+    sodium_memzero (raw, sizeof raw);
+    zhashx_insert (self->pending, token, entry);
+    int rc;
+    if (login->api)
+        rc = en_http_reply_json (req, MHD_HTTP_UNAUTHORIZED,
+                                 json_pack ("{s:s, s:i, s:s}", "error", "code required", "code", 401,
+                                            "pending", token));
+    else {
+        en_http_login_view_t view = { .next = login->next, .name = login->name, .code = true, .pending = token };
+        rc = s_login_page (req, MHD_HTTP_OK, &view, 0);
+    }
+    sodium_memzero (token, sizeof token);
+    return rc;
+}
+
+//  First step: name and password (and, from API clients and scripts,
+//  the code at once)
+static int
+s_login_password (en_http_request_t *req, s_login_t *login, const char *name, const char *password,
+                  const char *code)
+{
+    en_http_t *self = req->http;
+    //  Typed names are logged only when they are names (a password typed
+    //  into the name field must not end up in the log)
+    login->name = en_name_valid (name) ? name : NULL;
+    int rc = s_login_locked (req, login);
+    if (rc >= 0)
+        return rc;
+    json_t *account = NULL;
+    if (login->name && self->app.account (self, self->app_arg, login->name, &account) != 0) {
+        json_decref (account);
+        account = NULL;
+    }
+    const char *pwhash = en_json_str (account, "pwhash");
+    const char *secret = en_json_str (account, "totp_secret");
+    //  Verify even for an unknown name, so timing does not tell names apart
+    bool verified = crypto_pwhash_str_verify (pwhash ? pwhash : s_dummy_hash (self), password,
+                                              strlen (password)) == 0 && pwhash;
+    if (!verified || s_account_disabled (account))
+        rc = s_login_failed (req, login, verified ? "disabled" : "password");
+    else
+    if (!s_needs_totp (account))
+        rc = s_login_done (req, login, account, password);
+    else
+    if (!secret || !*secret) {
+        zsys_warning ("%s: login of %s refused: second factor required but not set up", self->app.log_name,
+                      login->name);
+        rc = s_login_refused (req, login, MHD_HTTP_FORBIDDEN, "second factor required but not set up",
+                              "Een tweede factor is verplicht maar niet ingesteld; vraag de beheerder.", 0);
+    }
+    else
+    if (code && *code)
+        rc = s_totp_valid (self, req, login->name, secret, code) ? s_login_done (req, login, account, password)
+                                                                  : s_login_failed (req, login, "code");
+    else
+        rc = s_login_ask_code (req, login, password);
+    json_decref (account);
+    return rc;
+}
+
+//  POST /login: the second step (pending token and code) or the first
 static int
 s_login (en_http_request_t *req)
 {
-    en_http_t *self = req->http;
     const char *names [] = { "name", "password", "next", "pending", "code", NULL };
     json_t *fields = en_http_request_fields (req, names);
     s_login_t login = { .api = en_http_request_is_json (req), .next = en_json_str (fields, "next") };
@@ -1081,83 +1161,14 @@ s_login (en_http_request_t *req)
     const char *pending = en_json_str (fields, "pending");
     const char *code = en_json_str (fields, "code");
     int rc;
-    if (pending && code && strlen (pending) == TOKEN_HEX) {
+    if (pending && code && strlen (pending) == TOKEN_HEX)
         rc = s_login_code (req, &login, pending, code);
-        json_decref (fields);
-        return rc;
-    }
-    if (!name || !password || !*name || !*password) {
+    else
+    if (!name || !password || !*name || !*password)
         rc = s_login_refused (req, &login, MHD_HTTP_BAD_REQUEST, "name and password required",
                               "Vul naam en wachtwoord in.", 0);
-        json_decref (fields);
-        return rc;
-    }
-    //  Typed names are logged only when they are names (a password typed
-    //  into the name field must not end up in the log)
-    login.name = en_name_valid (name) ? name : NULL;
-    rc = s_login_locked (req, &login);
-    if (rc >= 0) {
-        json_decref (fields);
-        return rc;
-    }
-    json_t *account = NULL;
-    if (login.name && self->app.account (self, self->app_arg, login.name, &account) != 0) {
-        json_decref (account);
-        account = NULL;
-    }
-    const char *pwhash = en_json_str (account, "pwhash");
-    //  Verify even for an unknown name, so timing does not tell names apart
-    bool verified = crypto_pwhash_str_verify (pwhash ? pwhash : s_dummy_hash (self), password,
-                                              strlen (password)) == 0 && pwhash;
-    if (!verified || s_account_disabled (account))
-        rc = s_login_failed (req, &login, verified ? "disabled" : "password");
     else
-    if (!s_needs_totp (account))
-        rc = s_login_done (req, &login, account, password);
-    else
-    if (!en_json_str (account, "totp_secret") || !*en_json_str (account, "totp_secret")) {
-        zsys_warning ("%s: login of %s refused: second factor required but not set up", self->app.log_name,
-                      login.name);
-        rc = s_login_refused (req, &login, MHD_HTTP_FORBIDDEN, "second factor required but not set up",
-                              "Een tweede factor is verplicht maar niet ingesteld; vraag de beheerder.", 0);
-    }
-    else
-    if (code && *code) {
-        //  Both at once (API clients, scripts)
-        if (s_totp_valid (self, req, login.name, en_json_str (account, "totp_secret"), code))
-            rc = s_login_done (req, &login, account, password);
-        else
-            rc = s_login_failed (req, &login, "code");
-    }
-    else {
-        //  Second step: keep name and password, ask for the code
-        if (zhashx_size (self->pending) >= MAX_PENDING)
-            s_sweep (self, en_now_ms ());
-        if (zhashx_size (self->pending) >= MAX_PENDING)
-            zhashx_purge (self->pending);
-        s_pending_t *entry = (s_pending_t *) zmalloc (sizeof (s_pending_t));
-        entry->name = strdup (login.name);
-        entry->password_size = strlen (password);
-        entry->password = (char *) sodium_malloc (entry->password_size + 1);
-        memcpy (entry->password, password, entry->password_size + 1);
-        entry->expires = en_now_ms () + PENDING_MS;
-        unsigned char raw [32];
-        char token [TOKEN_HEX + 1];
-        randombytes_buf (raw, sizeof raw);
-        sodium_bin2hex (token, sizeof token, raw, sizeof raw);
-        sodium_memzero (raw, sizeof raw);
-        zhashx_insert (self->pending, token, entry);
-        if (login.api)
-            rc = en_http_reply_json (req, MHD_HTTP_UNAUTHORIZED,
-                                     json_pack ("{s:s, s:i, s:s}", "error", "code required", "code", 401,
-                                                "pending", token));
-        else {
-            en_http_login_view_t view = { .next = login.next, .name = login.name, .code = true, .pending = token };
-            rc = s_login_page (req, MHD_HTTP_OK, &view, 0);
-        }
-        sodium_memzero (token, sizeof token);
-    }
-    json_decref (account);
+        rc = s_login_password (req, &login, name, password, code);
     json_decref (fields);
     return rc;
 }
