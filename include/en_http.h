@@ -72,12 +72,13 @@ typedef struct {
     //  Reply with en_http_reply_* and return its result.
     int (*dispatch) (en_http_request_t *req, void *app);
 
-    //  Look an account up: 0 with *account a JSON object {pwhash, role,
-    //  totp_secret (base32) or null, totp_required bool, disabled bool,
-    //  expert (any extra, optional)}, caller (en_http) owns it; 1 no such
-    //  account; -1 could not ask (daemon busy). Used at login and every
-    //  30 s per session (a changed pwhash, gone or disabled: session ends).
-    int (*account) (en_http_t *http, void *app, const char *name, json_t **account);
+    //  Look an account up: a JSON object {pwhash, role, totp_secret
+    //  (base32) or null, totp_required bool, disabled bool, expert (any
+    //  extra, optional)}, caller (en_http) owns it; or NULL: with error
+    //  left clear (code 0) when there is no such account, set when it
+    //  could not ask (daemon busy). Used at login and every 30 s per
+    //  session (a changed pwhash, gone or disabled: session ends).
+    json_t *(*account) (en_http_t *http, void *app, const char *name, en_error_t *error);
 
     //  Write the login page (a whole HTML document).
     void (*login_page) (FILE *out, void *app, const en_http_login_view_t *view);
@@ -132,10 +133,18 @@ extern const char en_http_live_js [];
 //  "https" or "http", for the log line and links
 const char *en_http_scheme (en_http_t *self);
 
-//  Call a verb on the daemon loop (args consumed, may be NULL). 0 with
-//  *result (caller owns), 1 with *result its {"error", "code"}, -1 when it
-//  did not answer in time (*result NULL). Web thread only.
-int en_http_call (en_http_t *self, const char *verb, json_t *args, json_t **result);
+//  The en_error code of a call the daemon loop did not answer in time
+//  (HTTP's Bad Gateway, which is what a web face answers then)
+#define EN_HTTP_NO_ANSWER 502
+
+//  Call a verb on the daemon loop (args consumed, may be NULL). Its
+//  answer (caller owns), or NULL with error set: the daemon's refusal
+//  (its code and reason), or EN_HTTP_NO_ANSWER (temporary) when it did
+//  not answer in time. Web thread only.
+json_t *en_http_call (en_http_t *self, const char *verb, json_t *args, en_error_t *error);
+
+//  Whether error is a call the daemon loop did not answer
+bool en_http_unanswered (const en_error_t *error);
 
 //  Counters, web thread only (for /metrics): open sessions; logins by
 //  outcome 0 ok, 1 failed, 2 locked; responses by status class 1..5.
@@ -209,9 +218,10 @@ int en_http_reply_json (en_http_request_t *req, unsigned int status, json_t *jso
 int en_http_reply_error (en_http_request_t *req, unsigned int status, const char *message);
 //  303 See Other to a local path
 int en_http_redirect (en_http_request_t *req, const char *location);
-//  A daemon answer passed on: rc as en_http_call returned, result consumed:
-//  200 with it, its error with its code, or 502 when it did not answer
-int en_http_reply_result (en_http_request_t *req, int rc, json_t *result);
+//  A daemon answer passed on (answer consumed, as en_http_call returned
+//  it): 200 with it, else {"error": reason, "code": code} with the
+//  error's code (502 when the daemon did not answer)
+int en_http_reply_answer (en_http_request_t *req, json_t *answer, const en_error_t *error);
 
 //  An HTML page being written to a memory stream
 typedef struct {

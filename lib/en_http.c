@@ -199,10 +199,21 @@ s_drop_dealer (en_http_t *self)
     zsock_destroy (&self->dealer);
 }
 
-int
-en_http_call (en_http_t *self, const char *verb, json_t *args, json_t **result)
+//  The daemon loop did not answer (in time, or at all): NULL, and the
+//  error says so
+static json_t *
+s_no_answer (en_error_t *error)
 {
-    *result = NULL;
+    en_error_set (error, EN_HTTP_NO_ANSWER, "the daemon did not answer");
+    if (error)
+        error->temporary = true;
+    return NULL;
+}
+
+json_t *
+en_http_call (en_http_t *self, const char *verb, json_t *args, en_error_t *error)
+{
+    en_error_clear (error);
     char *text = args ? json_dumps (args, JSON_COMPACT) : strdup ("{}");
     json_decref (args);
     if (!self->dealer) {
@@ -212,7 +223,7 @@ en_http_call (en_http_t *self, const char *verb, json_t *args, json_t **result)
         if (zsock_connect (self->dealer, "%s", self->control) < 0) {
             s_drop_dealer (self);
             free (text);
-            return -1;
+            return s_no_answer (error);
         }
     }
     int rc = zstr_sendx (self->dealer, verb, text, NULL);
@@ -220,7 +231,7 @@ en_http_call (en_http_t *self, const char *verb, json_t *args, json_t **result)
     free (text);
     if (rc) {
         s_drop_dealer (self);
-        return -1;
+        return s_no_answer (error);
     }
     //  Wait in slices, so a daemon that is stopping is not waited for
     zmq_pollitem_t item = { zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0 };
@@ -231,7 +242,7 @@ en_http_call (en_http_t *self, const char *verb, json_t *args, json_t **result)
         if (zsys_interrupted || en_now_ms () >= until) {
             zsys_warning ("%s: no answer to '%s' in time", self->app.log_name, verb);
             s_drop_dealer (self);
-            return -1;
+            return s_no_answer (error);
         }
     }
     char *status = NULL, *reply = NULL;
@@ -239,13 +250,28 @@ en_http_call (en_http_t *self, const char *verb, json_t *args, json_t **result)
         zstr_free (&status);
         zstr_free (&reply);
         s_drop_dealer (self);
-        return -1;
+        return s_no_answer (error);
     }
-    *result = json_loads (reply, JSON_DECODE_ANY, NULL);
-    rc = streq (status, "ok") ? 0 : 1;
+    json_t *answer = json_loads (reply, JSON_DECODE_ANY, NULL);
+    bool ok = streq (status, "ok");
     zstr_free (&status);
     zstr_free (&reply);
-    return *result ? rc : -1;
+    if (!answer)
+        return s_no_answer (error);
+    if (!ok) {
+        //  A refusal: {"error": reason, "code": code} (en_control_reply)
+        int code = (int) en_json_int (answer, "code", EN_ERR_INTERNAL);
+        en_error_set (error, code ? code : EN_ERR_INTERNAL, "%s", en_json_str (answer, "error") ?: "refused");
+        json_decref (answer);
+        return NULL;
+    }
+    return answer;
+}
+
+bool
+en_http_unanswered (const en_error_t *error)
+{
+    return error && error->code == EN_HTTP_NO_ANSWER;
 }
 
 //  -------------------------------------------------------------------------
@@ -322,17 +348,12 @@ en_http_redirect (en_http_request_t *req, const char *location)
 }
 
 int
-en_http_reply_result (en_http_request_t *req, int rc, json_t *result)
+en_http_reply_answer (en_http_request_t *req, json_t *answer, const en_error_t *error)
 {
-    if (rc < 0) {
-        json_decref (result);
-        return en_http_reply_error (req, MHD_HTTP_BAD_GATEWAY, "the daemon did not answer");
-    }
-    if (rc == 1) {
-        unsigned int status = (unsigned int) en_json_int (result, "code", 500);
-        return en_http_reply_json (req, status >= 400 && status < 600 ? status : 500, result);
-    }
-    return en_http_reply_json (req, MHD_HTTP_OK, result);
+    if (answer)
+        return en_http_reply_json (req, MHD_HTTP_OK, answer);
+    unsigned int status = error->code >= 400 && error->code < 600 ? (unsigned int) error->code : 500;
+    return en_http_reply_json (req, status, json_pack ("{s:s, s:i}", "error", error->reason, "code", error->code));
 }
 
 FILE *
@@ -658,6 +679,20 @@ s_fingerprint (const char *pwhash, unsigned char fingerprint [16])
     crypto_generichash (fingerprint, 16, (const unsigned char *) pwhash, strlen (pwhash), NULL, 0);
 }
 
+//  The app's account lookup: the account, or NULL with error->code 0
+//  (no such account) or set (could not ask)
+static json_t *
+s_account (en_http_t *self, const char *name, en_error_t *error)
+{
+    en_error_clear (error);
+    json_t *account = self->app.account (self, self->app_arg, name, error);
+    if (account && !json_is_object (account)) {
+        json_decref (account);
+        account = NULL;
+    }
+    return account;
+}
+
 static bool
 s_account_disabled (json_t *account)
 {
@@ -671,20 +706,20 @@ s_session_still_valid (en_http_t *self, s_session_t *session, int64_t now)
 {
     if (now - session->checked < SESSION_CHECK_MS)
         return true;
-    json_t *account = NULL;
-    int rc = self->app.account (self, self->app_arg, session->name, &account);
+    en_error_t error;
+    json_t *account = s_account (self, session->name, &error);
     bool valid = true;
-    if (rc == 1)
-        valid = false;              //  no such account any more
-    else
-    if (rc == 0) {
+    if (account) {
         unsigned char fingerprint [16];
         s_fingerprint (en_json_str (account, "pwhash") ?: "", fingerprint);
         valid = sodium_memcmp (fingerprint, session->fingerprint, 16) == 0
              && !s_account_disabled (account)
              && streq (en_json_str (account, "role") ?: "", session->role);
     }
-    //  rc -1 (daemon busy): keep the session until the next check
+    else
+    if (!error.code)
+        valid = false;              //  no such account any more
+    //  not asked (daemon busy): keep the session until the next check
     json_decref (account);
     session->checked = now;
     return valid;
@@ -1027,8 +1062,8 @@ s_login_code (en_http_request_t *req, s_login_t *login, const char *token, const
         zhashx_delete (self->pending, token);
         return rc;
     }
-    json_t *account = NULL;
-    if (self->app.account (self, self->app_arg, pending->name, &account) != 0
+    json_t *account = s_account (self, pending->name, NULL);
+    if (!account
     ||  s_account_disabled (account)
     ||  !s_totp_valid (self, req, pending->name, en_json_str (account, "totp_secret"), code)) {
         json_decref (account);
@@ -1117,11 +1152,7 @@ s_login_password (en_http_request_t *req, s_login_t *login, const char *name, co
     int rc = s_login_locked (req, login);
     if (rc >= 0)
         return rc;
-    json_t *account = NULL;
-    if (login->name && self->app.account (self, self->app_arg, login->name, &account) != 0) {
-        json_decref (account);
-        account = NULL;
-    }
+    json_t *account = login->name ? s_account (self, login->name, NULL) : NULL;
     const char *pwhash = en_json_str (account, "pwhash");
     const char *secret = en_json_str (account, "totp_secret");
     //  Verify even for an unknown name, so timing does not tell names apart

@@ -33,24 +33,20 @@ typedef struct {
     int64_t totp_step;          //  what the hook saw of the login's TOTP step
 } app_t;
 
-static int
-s_account (en_http_t *http, void *arg, const char *name, json_t **account)
+static json_t *
+s_account (en_http_t *http, void *arg, const char *name, en_error_t *error)
 {
     app_t *app = (app_t *) arg;
     if (streq (name, "anna"))
-        *account = json_pack ("{s:s, s:s, s:n, s:b}", "pwhash", app->anna_hash, "role", "medewerker",
-                              "totp_secret", "totp_required", false);
-    else
+        return json_pack ("{s:s, s:s, s:n, s:b}", "pwhash", app->anna_hash, "role", "medewerker",
+                          "totp_secret", "totp_required", false);
     if (streq (name, "erik"))
-        *account = json_pack ("{s:s, s:s, s:s, s:b, s:s}", "pwhash", app->erik_hash, "role", "expert",
-                              "totp_secret", TOTP_SECRET, "totp_required", true, "expert", "se-tw-01");
-    else
+        return json_pack ("{s:s, s:s, s:s, s:b, s:s}", "pwhash", app->erik_hash, "role", "expert",
+                          "totp_secret", TOTP_SECRET, "totp_required", true, "expert", "se-tw-01");
     if (streq (name, "frits"))      //  must use TOTP, has none set up
-        *account = json_pack ("{s:s, s:s, s:n, s:b}", "pwhash", app->anna_hash, "role", "beheerder",
-                              "totp_secret", "totp_required", true);
-    else
-        return 1;
-    return 0;
+        return json_pack ("{s:s, s:s, s:n, s:b}", "pwhash", app->anna_hash, "role", "beheerder",
+                          "totp_secret", "totp_required", true);
+    return NULL;                    //  no such account (error left clear)
 }
 
 static void
