@@ -139,14 +139,6 @@ s_page_error (en_http_request_t *req, const en_error_t *error)
                                       : status == 404 ? "Niet gevonden" : "Fout", s_refusal (error));
 }
 
-//  A live fragment the broker did not give: an empty 502 (the script
-//  says the connection is down)
-static int
-s_fragment_error (en_http_request_t *req)
-{
-    return en_http_reply (req, MHD_HTTP_BAD_GATEWAY, "text/plain; charset=utf-8", strdup (""), 0);
-}
-
 static int
 s_page_overview (en_http_request_t *req)
 {
@@ -195,7 +187,8 @@ s_page_charts (en_http_request_t *req)
 }
 
 //  The live parts: /fragment/overview and /fragment/charts, the markup
-//  the pages hold inside their live elements
+//  the pages hold inside their live elements; when the broker does not
+//  give it, an empty 502 (the live indicator then says it is down)
 typedef void (s_fragment_fn) (FILE *out, json_t *data);
 
 static int
@@ -203,7 +196,7 @@ s_fragment (en_http_request_t *req, const char *verb, s_fragment_fn *render)
 {
     json_t *data = en_http_call (s_http (req), verb, NULL, NULL);
     if (!data)
-        return s_fragment_error (req);
+        return en_http_reply (req, MHD_HTTP_BAD_GATEWAY, "text/plain; charset=utf-8", strdup (""), 0);
     en_http_buf_t buf;
     render (en_http_buf_open (&buf), data);
     json_decref (data);

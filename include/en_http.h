@@ -11,8 +11,10 @@
     Retry-After), sessions (256 random bits in an HttpOnly
     SameSite=Strict cookie, Secure with TLS, absolute and idle lifetime,
     re-checked against the account every 30 s), CSRF tokens and the
-    Origin check, logout, public paths, static assets, JSON replies and
-    one control call to the daemon's loop over inproc.
+    Origin check, logout, public paths, static assets (with the tab icon
+    and the live-panel script both faces share), JSON replies and one
+    control call to the daemon's loop over inproc (the answer, or NULL
+    and an en_error_t).
 
     What the app supplies (en_http_app_t): its route dispatcher, the
     account lookup (name -> pwhash, role, TOTP secret, extra), the login

@@ -208,7 +208,8 @@ json_t *en_portal_check (const char *form, json_t *values, json_t *tags);
 const char *en_portal_countdown (int64_t left_ms, char *buf, size_t size);
 
 //  Static assets (en_portal_assets.c): /static/portal.css, /static/portal.js
-//  (/static/icon.svg is en_http_icon, shared with the dashboard)
+//  (/static/icon.svg and /static/live.js are en_http's, shared with the
+//  dashboard)
 extern const char en_portal_css [];
 extern const char en_portal_js [];
 
