@@ -2654,6 +2654,68 @@ en_portal_check (const char *form, json_t *values, json_t *tags)
     return errors;
 }
 
+//  Refusals of the node that name no field of their own: a phrase in
+//  the (English) refusal, the form field it belongs on ("": the summary
+//  only) and the Dutch for it (%d: EN_MAX_ADVICE). Looked at in order.
+typedef struct {
+    const char *phrase;         //  found anywhere in the refusal (a prefix when it ends in "'")
+    const char *field;          //  where the message goes
+    const char *dutch;          //  what it says
+} s_refusal_t;
+
+//  Before the field-named ones (these may name a field too)
+static const s_refusal_t s_refusals_first [] = {
+    { "dossier over", "dossier", "Dossier is te groot: hoogstens %d tekens." },
+    { "decline needs a reason", "reason", "Geef een reden voor het afwijzen (hoogstens 500 tekens)." },
+    { "advice text must be", "text", "Vul het advies in (hoogstens %d tekens)." },
+    { "no case '", "case", "Zaak (pseudoniem): deze zaak is niet geregistreerd bij deze node." },
+    { NULL, NULL, NULL } };
+
+//  When no field is named
+static const s_refusal_t s_refusals_last [] = {
+    { "has not been accepted", "", "Dit aanbod is nog niet geaccepteerd." },
+    { "already answered", "", "Dit aanbod is al beantwoord of niet meer open." },
+    { "is expired", "", "Dit aanbod is al beantwoord of niet meer open." },
+    { "is withdrawn", "", "Dit aanbod is al beantwoord of niet meer open." },
+    { NULL, NULL, NULL } };
+
+//  The first refusal of table that err matches, onto errors; false if none
+static bool
+s_refusal_known (json_t *errors, const s_refusal_t *table, const char *err)
+{
+    for (int i = 0; table [i].phrase; i++) {
+        size_t len = strlen (table [i].phrase);
+        bool prefix = table [i].phrase [len - 1] == '\'';
+        if (prefix ? strncmp (err, table [i].phrase, len) == 0 : strstr (err, table [i].phrase) != NULL) {
+            s_fail (errors, table [i].field, table [i].dutch, EN_MAX_ADVICE);
+            return true;
+        }
+    }
+    return false;
+}
+
+//  The form field a refusal names ("field 'request.expertise[0]' ..."
+//  -> "expertise"; an advice's is "text"), into field; "" when none
+static const char *
+s_refusal_field (const char *err, char *field, size_t size)
+{
+    field [0] = 0;
+    const char *start = strstr (err, "field '");
+    if (start) {
+        start += 7;
+        const char *end = strchr (start, '\'');
+        if (end && (size_t) (end - start) < size) {
+            memcpy (field, start, end - start);
+            field [end - start] = 0;
+        }
+    }
+    char *bracket = strchr (field, '[');
+    if (bracket)
+        *bracket = 0;
+    const char *name = strrchr (field, '.') ? strrchr (field, '.') + 1 : field;
+    return streq (name, "advice") || streq (name, "text") ? "text" : name;
+}
+
 //  "field 'question' contains a BSN ...; nothing was sent" and the
 //  vocabulary's "field 'x' ..." messages, in Dutch on their field.
 json_t *
@@ -2662,26 +2724,12 @@ en_portal_errors_from_node (const char *err)
     json_t *errors = json_object ();
     if (!err)
         return errors;
-    char field [64] = "";
-    const char *start = strstr (err, "field '");
-    if (start) {
-        start += 7;
-        const char *end = strchr (start, '\'');
-        if (end && end - start < (long) sizeof field) {
-            memcpy (field, start, end - start);
-            field [end - start] = 0;
-        }
-    }
-    //  "request.expertise[0]" -> "expertise"
-    char *bracket = strchr (field, '[');
-    if (bracket)
-        *bracket = 0;
-    char *name = strrchr (field, '.') ? strrchr (field, '.') + 1 : field;
-    if (streq (name, "advice") || streq (name, "text"))
-        name = "text";
+    char field [64];
+    const char *name = s_refusal_field (err, field, sizeof field);
     const char *label = *name ? s_word (s_field_labels, name) : "";
     const char *contains = strstr (err, " contains ");
     if (*name && contains) {
+        //  The PII guard's: "... contains <kind>; nothing was sent"
         char kind [64] = "";
         const char *what = contains + 10;
         const char *stop = strchr (what, ';');
@@ -2697,17 +2745,8 @@ en_portal_errors_from_node (const char *err)
                 " niet herkenbaar maken.", label, dutch);
     }
     else
-    if (strstr (err, "dossier over"))
-        s_fail (errors, "dossier", "Dossier is te groot: hoogstens %d tekens.", EN_MAX_ADVICE);
-    else
-    if (strstr (err, "decline needs a reason"))
-        s_fail (errors, "reason", "Geef een reden voor het afwijzen (hoogstens 500 tekens).");
-    else
-    if (strstr (err, "advice text must be"))
-        s_fail (errors, "text", "Vul het advies in (hoogstens %d tekens).", EN_MAX_ADVICE);
-    else
-    if (strncmp (err, "no case '", 9) == 0)
-        s_fail (errors, "case", "Zaak (pseudoniem): deze zaak is niet geregistreerd bij deze node.");
+    if (s_refusal_known (errors, s_refusals_first, err))
+        ;
     else
     if (*name && strstr (err, "is required"))
         s_fail (errors, name, "%s is verplicht.", label);
@@ -2715,12 +2754,7 @@ en_portal_errors_from_node (const char *err)
     if (*name)
         s_fail (errors, name, "%s is niet goed ingevuld.", label);
     else
-    if (strstr (err, "has not been accepted"))
-        s_fail (errors, "", "Dit aanbod is nog niet geaccepteerd.");
-    else
-    if (strstr (err, "already answered") || strstr (err, "is expired") || strstr (err, "is withdrawn"))
-        s_fail (errors, "", "Dit aanbod is al beantwoord of niet meer open.");
-    else
+    if (!s_refusal_known (errors, s_refusals_last, err))
         s_fail (errors, "", "De node weigerde dit. Probeer het opnieuw of vraag de beheerder.");
     return errors;
 }
