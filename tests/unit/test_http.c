@@ -196,6 +196,14 @@ test_nothing_without_login (void **state)
     s_http (&r, "GET", "/static/x.css", NULL, NULL);
     assert_int_equal (r.status, 200);
     assert_string_equal (s_header (&r, "Content-Type", value, sizeof value), "text/css; charset=utf-8");
+    //  What every web face serves without the app asking: the icon and
+    //  the live-panel script
+    s_http (&r, "GET", "/static/live.js", NULL, NULL);
+    assert_int_equal (r.status, 200);
+    assert_string_equal (s_header (&r, "Content-Type", value, sizeof value), "text/javascript; charset=utf-8");
+    assert_non_null (strstr (r.body, "/api/panel/"));
+    s_http (&r, "GET", "/static/icon.svg", NULL, NULL);
+    assert_int_equal (r.status, 200);
     s_http (&r, "DELETE", "/zaken", NULL, NULL);
     assert_int_equal (r.status, 405);
 }
