@@ -39,6 +39,7 @@
 #include <microhttpd.h>
 #include <sodium.h>
 #include <time.h>
+#include <stdarg.h>
 
 #define PORTAL_MAX_BODY     (1024 * 1024)   //  a dossier upload fits
 
@@ -269,6 +270,33 @@ s_date_end_ms (const char *date)
     return t == (time_t) -1 ? -1 : (int64_t) t * 1000;
 }
 
+//  303 to a local path made like printf (after a form was done)
+static int
+s_redirect (en_http_request_t *req, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+static int
+s_redirect (en_http_request_t *req, const char *format, ...)
+{
+    char location [200];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (location, sizeof location, format, args);
+    va_end (args);
+    return en_http_redirect (req, location);
+}
+
+//  The form's "absent_until" as ms (0: present); a value that is no
+//  date (which the checks let through) is an error on its field
+static int64_t
+s_absent_until (json_t *values, json_t *errors)
+{
+    int64_t until = s_date_end_ms (s_value (values, "absent_until"));
+    if (!s_has_errors (errors) && until < 0)
+        json_object_set_new (errors, "absent_until", json_string ("Afwezig tot: vul een datum in (jjjj-mm-dd)."));
+    return until;
+}
+
 //  -------------------------------------------------------------------------
 //  Everyone
 
@@ -435,11 +463,8 @@ s_post_case (en_portal_t *self, en_http_request_t *req, const char *pseudonym)
             json_object_set_new (args, "outcome", outcome);
         }
         json_t *result = s_form_call (self, req, "case-phase", args, &errors, &answer);
-        if (result) {
-            char location [200];
-            snprintf (location, sizeof location, "/zaken/%s?gedaan=fase", pseudonym);
-            answer = en_http_redirect (req, location);
-        }
+        if (result)
+            answer = s_redirect (req, "/zaken/%s?gedaan=fase", pseudonym);
         json_decref (result);
         if (!s_has_errors (errors))      //  done, or no answer (page queued)
             goto done;
@@ -547,11 +572,8 @@ s_post_request_new (en_portal_t *self, en_http_request_t *req, const char *rest)
         json_t *result = s_form_call (self, req, "submit",
                                       json_pack ("{s:o, s:s?}", "request", request, "dossier", dossier),
                                       &errors, &answer);
-        if (result) {
-            char location [200];
-            snprintf (location, sizeof location, "/verzoeken/%s?gedaan=ingediend", en_json_str (result, "id") ?: "");
-            answer = en_http_redirect (req, location);
-        }
+        if (result)
+            answer = s_redirect (req, "/verzoeken/%s?gedaan=ingediend", en_json_str (result, "id") ?: "");
         json_decref (result);
         if (!s_has_errors (errors))      //  done, or no answer (page queued)
             goto done;
@@ -615,11 +637,8 @@ s_post_request (en_portal_t *self, en_http_request_t *req, const char *id)
             args = json_pack ("{s:s, s:s}", "id", id, "outcome", outcome);
         }
         json_t *result = s_form_call (self, req, reply ? "reply" : "close", args, &errors, &answer);
-        if (result) {
-            char location [200];
-            snprintf (location, sizeof location, "/verzoeken/%s?gedaan=%s", id, reply ? "reactie" : "gesloten");
-            answer = en_http_redirect (req, location);
-        }
+        if (result)
+            answer = s_redirect (req, "/verzoeken/%s?gedaan=%s", id, reply ? "reactie" : "gesloten");
         json_decref (result);
         if (!s_has_errors (errors))      //  done, or no answer (page queued)
             goto done;
@@ -766,9 +785,16 @@ s_post_offer (en_portal_t *self, en_http_request_t *req, const char *id)
         json_decref (offer);
         return answer;
     }
+    //  The form's action is the node's verb; done, the page says so
+    static const char *answers [][2] = {
+        { "accept", "geaccepteerd" }, { "decline", "afgewezen" }, { "advise", "advies" }, { NULL, NULL } };
     const char *action = s_value (values, "action") ?: "";
-    const char *verb = streq (action, "accept") ? "accept" : streq (action, "decline") ? "decline"
-                     : streq (action, "advise") ? "advise" : NULL;
+    const char *verb = NULL, *done_word = NULL;
+    for (int i = 0; answers [i][0]; i++)
+        if (streq (action, answers [i][0])) {
+            verb = answers [i][0];
+            done_word = answers [i][1];
+        }
     json_t *errors = verb ? en_portal_check (action, values, NULL)
                           : json_pack ("{s:s}", "", "Kies accepteren, afwijzen of advies geven.");
     if (!s_has_errors (errors)) {
@@ -778,15 +804,8 @@ s_post_offer (en_portal_t *self, en_http_request_t *req, const char *id)
         if (streq (verb, "advise"))
             json_object_set_new (args, "text", json_string (s_value (values, "text") ?: ""));
         json_t *result = s_form_call (self, req, verb, args, &errors, &answer);
-        if (result) {
-            static const char *done [][2] = {
-                { "accept", "geaccepteerd" }, { "decline", "afgewezen" }, { "advise", "advies" } };
-            char location [200];
-            for (int i = 0; i < 3; i++)
-                if (streq (verb, done [i][0]))
-                    snprintf (location, sizeof location, "/aanbod/%s?gedaan=%s", id, done [i][1]);
-            answer = en_http_redirect (req, location);
-        }
+        if (result)
+            answer = s_redirect (req, "/aanbod/%s?gedaan=%s", id, done_word);
         json_decref (result);
         if (!s_has_errors (errors))      //  done, or no answer (page queued)
             goto done;
@@ -841,9 +860,7 @@ s_post_availability (en_portal_t *self, en_http_request_t *req, const char *rest
     if (!values)
         return answer;
     json_t *errors = en_portal_check ("availability", values, NULL);
-    int64_t until = s_date_end_ms (s_value (values, "absent_until"));
-    if (!s_has_errors (errors) && until < 0)
-        json_object_set_new (errors, "absent_until", json_string ("Afwezig tot: vul een datum in (jjjj-mm-dd)."));
+    int64_t until = s_absent_until (values, errors);
     if (!s_has_errors (errors)) {
         json_t *expert = json_pack ("{s:s, s:i, s:I}", "id", en_http_request_extra (req),
                                     "capacity", atoi (s_value (values, "capacity") ?: "0"),
@@ -1002,9 +1019,7 @@ s_post_expert (en_portal_t *self, en_http_request_t *req, const char *rest)
     }
     json_decref (existing);
     json_t *errors = en_portal_check ("expert", values, NULL);
-    int64_t until = s_date_end_ms (s_value (values, "absent_until"));
-    if (!s_has_errors (errors) && until < 0)
-        json_object_set_new (errors, "absent_until", json_string ("Afwezig tot: vul een datum in (jjjj-mm-dd)."));
+    int64_t until = s_absent_until (values, errors);
     if (!s_has_errors (errors)) {
         json_t *expert = json_pack ("{s:s?, s:i, s:I, s:b}", "id", adding ? s_value (values, "id") : rest,
                                     "capacity", atoi (s_value (values, "capacity") ?: "0"),
@@ -1016,12 +1031,9 @@ s_post_expert (en_portal_t *self, en_http_request_t *req, const char *rest)
                                   "phone", s_value (values, "phone") ?: "");
         json_t *result = s_form_call (self, req, adding ? "expert-add" : "expert-update", args,
                                       &errors, &answer);
-        if (result) {
-            char location [200];
-            snprintf (location, sizeof location, "/beheer/experts/%s?gedaan=opgeslagen",
-                      en_json_str (result, "id") ?: (adding ? s_value (values, "id") : rest));
-            answer = en_http_redirect (req, location);
-        }
+        if (result)
+            answer = s_redirect (req, "/beheer/experts/%s?gedaan=opgeslagen",
+                                 en_json_str (result, "id") ?: (adding ? s_value (values, "id") : rest));
         json_decref (result);
         if (!s_has_errors (errors))      //  done, or no answer (page queued)
             goto done;
