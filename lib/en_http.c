@@ -352,6 +352,7 @@ en_http_reply_answer (en_http_request_t *req, json_t *answer, const en_error_t *
 {
     if (answer)
         return en_http_reply_json (req, MHD_HTTP_OK, answer);
+    assert (error);
     unsigned int status = error->code >= 400 && error->code < 600 ? (unsigned int) error->code : 500;
     return en_http_reply_json (req, status, json_pack ("{s:s, s:i}", "error", error->reason, "code", error->code));
 }
@@ -946,9 +947,10 @@ s_login_failed (en_http_request_t *req, s_login_t *login, const char *why)
                             "Onjuiste naam of wachtwoord.", 0);
 }
 
-//  Locked name or address: 429 with Retry-After, nothing checked
-static int
-s_login_locked (en_http_request_t *req, s_login_t *login)
+//  Is the name or the address locked? Then the answer (429 with
+//  Retry-After, nothing checked) is queued in *answer.
+static bool
+s_login_locked (en_http_request_t *req, s_login_t *login, int *answer)
 {
     en_http_t *self = req->http;
     int64_t now = en_now_ms ();
@@ -961,7 +963,7 @@ s_login_locked (en_http_request_t *req, s_login_t *login)
         locked = MAX (locked, by_name);
     }
     if (!locked)
-        return -1;
+        return false;
     self->logins [2]++;
     int seconds = (int) ((locked + 999) / 1000);
     zsys_warning ("%s: login for %s from %s refused: locked for %d s after failed attempts",
@@ -969,7 +971,8 @@ s_login_locked (en_http_request_t *req, s_login_t *login)
     s_login_event (self, login->name, "locked", req->addr);
     char message [160];
     snprintf (message, sizeof message, "Te veel mislukte pogingen. Probeer het over %d seconden opnieuw.", seconds);
-    return s_login_refused (req, login, 429, "too many failed logins; try again later", message, seconds);
+    *answer = s_login_refused (req, login, 429, "too many failed logins; try again later", message, seconds);
+    return true;
 }
 
 //  Password (and code) right: make the session, run the hook, hand it out
@@ -1057,8 +1060,8 @@ s_login_code (en_http_request_t *req, s_login_t *login, const char *token, const
                                 "De inlogpoging is verlopen. Log opnieuw in.", 0);
     }
     login->name = pending->name;
-    int rc = s_login_locked (req, login);
-    if (rc >= 0) {
+    int rc;
+    if (s_login_locked (req, login, &rc)) {
         zhashx_delete (self->pending, token);
         return rc;
     }
@@ -1149,8 +1152,8 @@ s_login_password (en_http_request_t *req, s_login_t *login, const char *name, co
     //  Typed names are logged only when they are names (a password typed
     //  into the name field must not end up in the log)
     login->name = en_name_valid (name) ? name : NULL;
-    int rc = s_login_locked (req, login);
-    if (rc >= 0)
+    int rc;
+    if (s_login_locked (req, login, &rc))
         return rc;
     json_t *account = login->name ? s_account (self, login->name, NULL) : NULL;
     const char *pwhash = en_json_str (account, "pwhash");
