@@ -340,14 +340,13 @@ s_start_dashboard (en_broker_t *self, zconfig_t *config, en_error_t *error)
     snprintf (endpoint, sizeof endpoint, "inproc://en-broker-web-%p", (void *) self);
     self->web_control = zsock_new (ZMQ_ROUTER);
     zsock_set_linger (self->web_control, 0);
-    if (zsock_bind (self->web_control, "%s", endpoint) < 0) {
+    if (zsock_bind (self->web_control, "%s", endpoint) < 0)
         return en_error_set (error, EN_ERR_INTERNAL, "cannot bind %s", endpoint);
-    }
     zpoller_add (self->poller, self->web_control);
-    char web_err [256];
-    self->web = en_web_new (config, endpoint, self->name, web_err, sizeof web_err);
+    en_error_t web_err = { 0 };
+    self->web = en_web_new (config, endpoint, self->name, &web_err);
     if (!self->web)
-        zsys_error ("dashboard not started: %s", web_err);
+        zsys_error ("dashboard not started: %s", web_err.reason);
     return 0;
 }
 

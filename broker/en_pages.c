@@ -194,7 +194,8 @@ en_pages_begin (FILE *out, const en_page_t *page, const char *title, const char 
     fputs (" - expertnet ", out);
     en_html_escape (out, page->broker);
     fputs ("</title><link rel=\"stylesheet\" href=\"/static/style.css\">"
-           "<script src=\"/static/app.js\" defer></script></head>\n<body>"
+           "<script src=\"/static/live.js\" defer></script><script src=\"/static/app.js\" defer></script>"
+           "</head>\n<body>"
            "<a class=\"skip\" href=\"#main\">Naar de inhoud</a>"
            "<header><div class=\"brand\"><span class=\"logo\">expertnet</span> <span class=\"where\">"
            "Expertisecentrum ", out);
@@ -629,27 +630,30 @@ s_action_form (FILE *out, const en_page_t *page, const char *id, const char *act
              action, title, explanation, action, action, button);
 }
 
-void
-en_pages_request (FILE *out, const en_page_t *page, json_t *request, json_t *audit,
-                  const char *message, bool is_error)
+//  The request's heading, with the outcome of an action just taken
+static void
+s_request_heading (FILE *out, json_t *request, const char *message, bool is_error)
 {
-    const char *id = en_json_str (request, "id");
-    const char *state = en_json_str (request, "state");
-    json_t *summary = json_object_get (request, "summary");
-    char when [32], age [32];
     fputs ("<p class=\"crumbs\"><a href=\"/verzoeken\">Verzoeken</a> ›</p><h1>Verzoek ", out);
-    en_html_escape (out, id);
+    en_html_escape (out, en_json_str (request, "id"));
     fputs (" ", out);
     s_urgency (out, en_json_str (request, "urgency"));
     fputs (" ", out);
-    s_state (out, state);
+    s_state (out, en_json_str (request, "state"));
     fputs ("</h1>", out);
     if (message) {
         fprintf (out, "<p class=\"%s\" role=\"status\">", is_error ? "alert" : "notice");
         en_html_escape (out, message);
         fputs ("</p>", out);
     }
-    fputs ("<div class=\"grid two\"><section class=\"panel\"><h2>Samenvatting</h2><dl class=\"fields\">", out);
+}
+
+static void
+s_request_summary (FILE *out, const en_page_t *page, json_t *request)
+{
+    json_t *summary = json_object_get (request, "summary");
+    char when [32], age [32];
+    fputs ("<section class=\"panel\"><h2>Samenvatting</h2><dl class=\"fields\">", out);
     s_field (out, "Regio", json_object_get (request, "region"));
     s_field (out, "Ingediend door", json_object_get (request, "origin"));
     s_field (out, "Vraagtype", json_object_get (request, "question_type"));
@@ -668,30 +672,45 @@ en_pages_request (FILE *out, const en_page_t *page, json_t *request, json_t *aud
     fputs ("<dt>Toegewezen expert</dt><dd>", out);
     en_html_escape (out, en_json_str (request, "expert") ?: "-");
     fputs ("</dd>", out);
-    fputs ("</dl></section><section class=\"panel\"><h2>Open aanbod</h2>", out);
-    json_t *offers = json_object_get (request, "offers_open");
-    if (json_array_size (offers) == 0)
+    fputs ("</dl></section>", out);
+}
+
+static void
+s_request_offers (FILE *out, json_t *offers)
+{
+    fputs ("<h2>Open aanbod</h2>", out);
+    if (json_array_size (offers) == 0) {
         fputs ("<p class=\"empty\">Geen open aanbod.</p>", out);
-    else {
-        fputs ("<table class=\"compact\"><thead><tr><th>Aanbod</th><th>Expert</th><th>Soort</th>"
-               "<th>Deadline</th></tr></thead><tbody>", out);
-        size_t index;
-        json_t *offer;
-        json_array_foreach (offers, index, offer) {
-            fputs ("<tr><td>", out);
-            en_html_escape (out, en_json_str (offer, "id"));
-            fputs ("</td><td>", out);
-            en_html_escape (out, en_json_str (offer, "expert"));
-            fputs ("</td><td>", out);
-            en_html_escape (out, s_lookup (s_kinds, en_json_str (offer, "kind")));
-            fprintf (out, "</td><td>%s</td></tr>", s_time (en_json_int (offer, "deadline", 0), when, sizeof when));
-        }
-        fputs ("</tbody></table>", out);
+        return;
     }
-    //  Operator actions, where the state allows them. A request with a
-    //  peer broker is acted on there; here it can only be taken back.
+    fputs ("<table class=\"compact\"><thead><tr><th>Aanbod</th><th>Expert</th><th>Soort</th>"
+           "<th>Deadline</th></tr></thead><tbody>", out);
+    size_t index;
+    json_t *offer;
+    json_array_foreach (offers, index, offer) {
+        char when [32];
+        fputs ("<tr><td>", out);
+        en_html_escape (out, en_json_str (offer, "id"));
+        fputs ("</td><td>", out);
+        en_html_escape (out, en_json_str (offer, "expert"));
+        fputs ("</td><td>", out);
+        en_html_escape (out, s_lookup (s_kinds, en_json_str (offer, "kind")));
+        fprintf (out, "</td><td>%s</td></tr>", s_time (en_json_int (offer, "deadline", 0), when, sizeof when));
+    }
+    fputs ("</tbody></table>", out);
+}
+
+//  Operator actions, where the state allows them. A request with a
+//  peer broker is acted on there; here it can only be taken back.
+static void
+s_request_actions (FILE *out, const en_page_t *page, json_t *request, bool open_offers)
+{
+    const char *id = en_json_str (request, "id");
+    const char *state = en_json_str (request, "state");
     const char *peer = en_json_str (request, "peer");
-    if (peer && !streq (state, "closed") && page->csrf) {
+    if (streq (state, "closed") || !page->csrf)
+        return;
+    if (peer) {
         fputs ("<h2>Acties</h2><p>In behandeling bij de broker van ", out);
         en_html_escape (out, peer);
         fputs (": de operators daar kunnen het verzoek opnieuw aanbieden, escaleren of sluiten.</p>", out);
@@ -703,34 +722,37 @@ en_pages_request (FILE *out, const en_page_t *page, json_t *request, json_t *aud
                            "Terughalen", "");
             fputs ("</div>", out);
         }
+        return;
     }
-    else
-    if (!streq (state, "closed") && page->csrf) {
-        bool routable = streq (state, "submitted") || streq (state, "offered")
-                     || streq (state, "escalated") || streq (state, "hiaat");
-        fputs ("<h2>Acties</h2><div class=\"actions\">", out);
-        if (routable) {
-            bool open = json_array_size (offers) > 0;
-            s_action_form (out, page, id, "reoffer", "Opnieuw aanbieden", open
-                           ? "Trekt het open aanbod in en biedt het verzoek aan de volgende kandidaat aan."
-                           : "Zoekt opnieuw een kandidaat: er kunnen experts bijgekomen of vrij zijn.",
-                           "Opnieuw aanbieden", "");
-            s_action_form (out, page, id, "escalate", "Escaleren", open
-                           ? "Trekt het open aanbod in en biedt het verzoek aan een bovenregionale procesregisseur aan."
-                           : "Biedt het verzoek aan een bovenregionale procesregisseur aan.",
-                           "Escaleren naar procesregisseur", "");
-        }
-        s_action_form (out, page, id, "close", "Sluiten",
-                       "Sluit het verzoek; open aanbod wordt ingetrokken en de regio krijgt bericht.",
-                       "Verzoek sluiten", "danger");
-        fputs ("</div>", out);
+    bool routable = streq (state, "submitted") || streq (state, "offered")
+                 || streq (state, "escalated") || streq (state, "hiaat");
+    fputs ("<h2>Acties</h2><div class=\"actions\">", out);
+    if (routable) {
+        s_action_form (out, page, id, "reoffer", "Opnieuw aanbieden", open_offers
+                       ? "Trekt het open aanbod in en biedt het verzoek aan de volgende kandidaat aan."
+                       : "Zoekt opnieuw een kandidaat: er kunnen experts bijgekomen of vrij zijn.",
+                       "Opnieuw aanbieden", "");
+        s_action_form (out, page, id, "escalate", "Escaleren", open_offers
+                       ? "Trekt het open aanbod in en biedt het verzoek aan een bovenregionale procesregisseur aan."
+                       : "Biedt het verzoek aan een bovenregionale procesregisseur aan.",
+                       "Escaleren naar procesregisseur", "");
     }
-    fputs ("</section></div><section class=\"panel\"><h2>Tijdlijn</h2>"
+    s_action_form (out, page, id, "close", "Sluiten",
+                   "Sluit het verzoek; open aanbod wordt ingetrokken en de regio krijgt bericht.",
+                   "Verzoek sluiten", "danger");
+    fputs ("</div>", out);
+}
+
+static void
+s_request_timeline (FILE *out, json_t *events)
+{
+    fputs ("<section class=\"panel\"><h2>Tijdlijn</h2>"
            "<table id=\"timeline\"><thead><tr><th>Tijd</th><th>Gebeurtenis</th><th>Expert</th><th>Toelichting</th>"
            "</tr></thead><tbody>", out);
     size_t index;
     json_t *event;
-    json_array_foreach (json_object_get (request, "events"), index, event) {
+    json_array_foreach (events, index, event) {
+        char when [32];
         fprintf (out, "<tr class=\"e-%s\"><td>%s</td><td>",
                  strncmp (en_json_str (event, "type") ?: "", "operator", 8) == 0 ? "operator" : "node",
                  s_time (en_json_int (event, "at", 0), when, sizeof when));
@@ -742,11 +764,19 @@ en_pages_request (FILE *out, const en_page_t *page, json_t *request, json_t *aud
         fputs ("</td></tr>", out);
     }
     fputs ("</tbody></table></section>", out);
+}
+
+//  The access log of the case: who did what with this request
+static void
+s_request_audit (FILE *out, json_t *audit)
+{
     fputs ("<section class=\"panel\"><h2>Toegangslog <span class=\"muted\">(wie deed wat met dit verzoek)</span></h2>"
            "<table class=\"compact\" id=\"audit\"><thead><tr><th>#</th><th>Tijd</th><th>Wat</th><th>Wie</th>"
            "<th>Namens</th><th>Uitkomst</th></tr></thead><tbody>", out);
+    size_t index;
     json_t *entry;
     json_array_foreach (audit, index, entry) {
+        char when [32];
         fprintf (out, "<tr><td>%lld</td><td>%s</td><td>", (long long) en_json_int (entry, "seq", 0),
                  s_time (en_json_int (entry, "at", 0), when, sizeof when));
         en_html_escape (out, s_lookup (s_audit_events, en_json_str (entry, "event")));
@@ -761,6 +791,22 @@ en_pages_request (FILE *out, const en_page_t *page, json_t *request, json_t *aud
         fputs ("</td></tr>", out);
     }
     fputs ("</tbody></table></section>", out);
+}
+
+void
+en_pages_request (FILE *out, const en_page_t *page, json_t *request, json_t *audit,
+                  const char *message, bool is_error)
+{
+    json_t *offers = json_object_get (request, "offers_open");
+    s_request_heading (out, request, message, is_error);
+    fputs ("<div class=\"grid two\">", out);
+    s_request_summary (out, page, request);
+    fputs ("<section class=\"panel\">", out);
+    s_request_offers (out, offers);
+    s_request_actions (out, page, request, json_array_size (offers) > 0);
+    fputs ("</section></div>", out);
+    s_request_timeline (out, json_object_get (request, "events"));
+    s_request_audit (out, audit);
 }
 
 void

@@ -1,6 +1,6 @@
 /*  en_pages - the dashboard's HTML, rendered by the broker from the JSON
     its control verbs return: the layout, the login form, the overview
-    (whose live part is re-fetched every two seconds by /static/app.js),
+    (whose live part is re-fetched every two seconds by /static/live.js),
     the requests list, a request's timeline with the operator actions,
     the experts' load and the charts. Labels are Dutch; every value from
     the store is HTML-escaped; no inline script or style (the pages are

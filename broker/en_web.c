@@ -40,27 +40,25 @@ s_http (en_http_request_t *req)
 //  -------------------------------------------------------------------------
 //  The dashboard's accounts: operators, and their API tokens
 
-static int
-s_account (en_http_t *http, void *app, const char *name, json_t **account)
+//  An operator's account; a refusal (no such operator) is no error
+static json_t *
+s_account (en_http_t *http, void *app, const char *name, en_error_t *error)
 {
-    json_t *result;
-    int rc = en_http_call (http, "operator-hash", json_pack ("{s:s}", "name", name), &result);
-    if (rc == 0) {
-        json_object_set_new (result, "role", json_string ("operator"));
-        *account = result;
-    }
+    json_t *account = en_http_call (http, "operator-hash", json_pack ("{s:s}", "name", name), error);
+    if (account)
+        json_object_set_new (account, "role", json_string ("operator"));
     else
-        json_decref (result);
-    return rc;
+    if (!en_http_unanswered (error))
+        en_error_clear (error);
+    return account;
 }
 
 static int
 s_token_check (en_http_t *http, void *app, const char *hash, char **name, char **role)
 {
-    json_t *result;
+    json_t *result = en_http_call (http, "token-check", json_pack ("{s:s}", "hash", hash), NULL);
     int rc = -1;
-    if (en_http_call (http, "token-check", json_pack ("{s:s}", "hash", hash), &result) == 0
-    &&  en_json_str (result, "operator")) {
+    if (en_json_str (result, "operator")) {
         *name = strdup (en_json_str (result, "operator"));
         *role = strdup ("operator");
         rc = 0;
@@ -103,15 +101,14 @@ static const char *s_refusals [][2] = {
     { NULL, NULL } };
 
 static const char *
-s_refusal (int rc, json_t *result)
+s_refusal (const en_error_t *error)
 {
-    if (rc < 0)
+    if (en_http_unanswered (error))
         return "De broker antwoordt niet; probeer het zo opnieuw.";
-    const char *error = en_json_str (result, "error") ?: "";
     for (int i = 0; s_refusals [i][0]; i++)
-        if (strstr (error, s_refusals [i][0]))
+        if (strstr (error->reason, s_refusals [i][0]))
             return s_refusals [i][1];
-    switch (en_json_int (result, "code", 500)) {
+    switch (error->code) {
         case 404: return "Dit verzoek bestaat niet (meer).";
         case 409: return "Dit kan niet in de huidige toestand van het verzoek.";
         case 400: case 422: return "De gegevens zijn niet geldig.";
@@ -135,72 +132,87 @@ s_page_message (en_http_request_t *req, unsigned int status, const char *title, 
 
 //  A broker call failed: a page saying so (502/404 and the like)
 static int
-s_page_error (en_http_request_t *req, int rc, json_t *result)
+s_page_error (en_http_request_t *req, const en_error_t *error)
 {
-    unsigned int status = rc < 0 ? MHD_HTTP_BAD_GATEWAY
-                        : (unsigned int) en_json_int (result, "code", 500);
-    int answer = s_page_message (req, status, rc < 0 ? "De broker antwoordt niet"
-                                              : status == 404 ? "Niet gevonden" : "Fout", s_refusal (rc, result));
-    json_decref (result);
-    return answer;
+    unsigned int status = (unsigned int) error->code;
+    return s_page_message (req, status, en_http_unanswered (error) ? "De broker antwoordt niet"
+                                      : status == 404 ? "Niet gevonden" : "Fout", s_refusal (error));
 }
 
 static int
-s_page_overview (en_http_request_t *req, bool fragment)
+s_page_overview (en_http_request_t *req)
 {
-    json_t *overview;
-    int rc = en_http_call (s_http (req), "overview", NULL, &overview);
-    if (rc)
-        return fragment ? en_http_reply (req, MHD_HTTP_BAD_GATEWAY, "text/plain; charset=utf-8", strdup (""), 0)
-                        : s_page_error (req, rc, overview);
+    en_error_t error;
+    json_t *overview = en_http_call (s_http (req), "overview", NULL, &error);
+    if (!overview)
+        return s_page_error (req, &error);
+    json_t *charts = en_http_call (s_http (req), "charts", NULL, NULL);
     en_http_buf_t buf;
     FILE *out = en_http_buf_open (&buf);
-    if (fragment)
-        en_pages_overview (out, overview);
-    else {
-        json_t *charts = NULL;
-        en_http_call (s_http (req), "charts", NULL, &charts);
-        en_page_t page;
-        s_page_frame (req, &page);
-        en_pages_begin (out, &page, "Overzicht", "overzicht");
-        fputs ("<div class=\"livebar\"><h1>Overzicht</h1><span id=\"live-status\" class=\"live\">live</span></div>"
-               "<div id=\"live\" data-src=\"/fragment/overview\" data-every=\"2000\" aria-live=\"polite\">", out);
-        en_pages_overview (out, overview);
-        fputs ("</div><h2>Doorlooptijden</h2><div id=\"charts\" data-src=\"/fragment/charts\" data-every=\"30000\" aria-live=\"polite\">", out);
-        en_pages_charts (out, charts);
-        fputs ("</div>", out);
-        en_pages_end (out);
-        json_decref (charts);
-    }
+    en_page_t page;
+    s_page_frame (req, &page);
+    en_pages_begin (out, &page, "Overzicht", "overzicht");
+    fputs ("<div class=\"livebar\"><h1>Overzicht</h1><span id=\"live-status\" class=\"live\">live</span></div>"
+           "<div id=\"live\" data-src=\"/fragment/overview\" data-every=\"2000\" aria-live=\"polite\">", out);
+    en_pages_overview (out, overview);
+    fputs ("</div><h2>Doorlooptijden</h2><div id=\"charts\" data-src=\"/fragment/charts\" data-every=\"30000\" aria-live=\"polite\">", out);
+    en_pages_charts (out, charts);
+    fputs ("</div>", out);
+    en_pages_end (out);
+    json_decref (charts);
     json_decref (overview);
     return en_http_reply_html (req, MHD_HTTP_OK, &buf);
 }
 
 static int
-s_page_charts (en_http_request_t *req, bool fragment)
+s_page_charts (en_http_request_t *req)
 {
-    json_t *charts;
-    int rc = en_http_call (s_http (req), "charts", NULL, &charts);
-    if (rc)
-        return fragment ? en_http_reply (req, MHD_HTTP_BAD_GATEWAY, "text/plain; charset=utf-8", strdup (""), 0)
-                        : s_page_error (req, rc, charts);
+    en_error_t error;
+    json_t *charts = en_http_call (s_http (req), "charts", NULL, &error);
+    if (!charts)
+        return s_page_error (req, &error);
     en_http_buf_t buf;
     FILE *out = en_http_buf_open (&buf);
-    if (fragment)
-        en_pages_charts (out, charts);
-    else {
-        en_page_t page;
-        s_page_frame (req, &page);
-        en_pages_begin (out, &page, "Grafieken", "grafieken");
-        fputs ("<div class=\"livebar\"><h1>Grafieken</h1><span id=\"live-status\" class=\"live\">live</span></div>"
-               "<p class=\"muted\">Tijden gemeten vanaf het indienen van een verzoek bij de broker; kleuren per urgentie."
-               " Ververst elke 30 seconden.</p><div data-src=\"/fragment/charts\" data-every=\"30000\" aria-live=\"polite\">", out);
-        en_pages_charts (out, charts);
-        fputs ("</div>", out);
-        en_pages_end (out);
-    }
+    en_page_t page;
+    s_page_frame (req, &page);
+    en_pages_begin (out, &page, "Grafieken", "grafieken");
+    fputs ("<div class=\"livebar\"><h1>Grafieken</h1><span id=\"live-status\" class=\"live\">live</span></div>"
+           "<p class=\"muted\">Tijden gemeten vanaf het indienen van een verzoek bij de broker; kleuren per urgentie."
+           " Ververst elke 30 seconden.</p><div data-src=\"/fragment/charts\" data-every=\"30000\" aria-live=\"polite\">", out);
+    en_pages_charts (out, charts);
+    fputs ("</div>", out);
+    en_pages_end (out);
     json_decref (charts);
     return en_http_reply_html (req, MHD_HTTP_OK, &buf);
+}
+
+//  The live parts: /fragment/overview and /fragment/charts, the markup
+//  the pages hold inside their live elements; when the broker does not
+//  give it, an empty 502 (the live indicator then says it is down)
+typedef void (s_fragment_fn) (FILE *out, json_t *data);
+
+static int
+s_fragment (en_http_request_t *req, const char *verb, s_fragment_fn *render)
+{
+    json_t *data = en_http_call (s_http (req), verb, NULL, NULL);
+    if (!data)
+        return en_http_reply (req, MHD_HTTP_BAD_GATEWAY, "text/plain; charset=utf-8", strdup (""), 0);
+    en_http_buf_t buf;
+    render (en_http_buf_open (&buf), data);
+    json_decref (data);
+    return en_http_reply_html (req, MHD_HTTP_OK, &buf);
+}
+
+static int
+s_fragment_overview (en_http_request_t *req)
+{
+    return s_fragment (req, "overview", en_pages_overview);
+}
+
+static int
+s_fragment_charts (en_http_request_t *req)
+{
+    return s_fragment (req, "charts", en_pages_charts);
 }
 
 static bool
@@ -225,10 +237,10 @@ s_page_requests (en_http_request_t *req)
     json_t *args = json_pack ("{s:i}", "limit", 500);
     if (state)
         json_object_set_new (args, "state", json_string (state));
-    json_t *requests;
-    int rc = en_http_call (s_http (req), "requests", args, &requests);
-    if (rc)
-        return s_page_error (req, rc, requests);
+    en_error_t error;
+    json_t *requests = en_http_call (s_http (req), "requests", args, &error);
+    if (!requests)
+        return s_page_error (req, &error);
     en_page_t page;
     s_page_frame (req, &page);
     en_http_buf_t buf;
@@ -240,18 +252,20 @@ s_page_requests (en_http_request_t *req)
     return en_http_reply_html (req, MHD_HTTP_OK, &buf);
 }
 
-//  A request as the operator sees it (logged in the broker's access log)
-static int
-s_request_view (en_http_request_t *req, const char *id, json_t **request, json_t **audit)
+//  A request as the operator sees it (logged in the broker's access
+//  log), and in *audit its access log (an empty list when that failed)
+static json_t *
+s_request_view (en_http_request_t *req, const char *id, json_t **audit, en_error_t *error)
 {
     *audit = NULL;
-    int rc = en_http_call (s_http (req), "request", json_pack ("{s:s, s:s}", "id", id, "operator", en_http_request_user (req)),
-                     request);
-    if (rc == 0 && en_http_call (s_http (req), "audit-show", json_pack ("{s:s}", "case", id), audit) != 0) {
-        json_decref (*audit);
+    json_t *request = en_http_call (s_http (req), "request",
+                                    json_pack ("{s:s, s:s}", "id", id, "operator", en_http_request_user (req)),
+                                    error);
+    if (request)
+        *audit = en_http_call (s_http (req), "audit-show", json_pack ("{s:s}", "case", id), NULL);
+    if (request && !*audit)
         *audit = json_array ();
-    }
-    return rc;
+    return request;
 }
 
 static const char *
@@ -271,10 +285,11 @@ s_action_done (const char *action)
 static int
 s_page_request (en_http_request_t *req, const char *id, const char *message, bool is_error, unsigned int status)
 {
-    json_t *request, *audit;
-    int rc = s_request_view (req, id, &request, &audit);
-    if (rc)
-        return s_page_error (req, rc, request);
+    json_t *audit;
+    en_error_t error;
+    json_t *request = s_request_view (req, id, &audit, &error);
+    if (!request)
+        return s_page_error (req, &error);
     if (!message)
         message = s_action_done (en_http_request_query (req, "gedaan"));
     en_page_t page;
@@ -312,20 +327,19 @@ s_page_action (en_http_request_t *req, const char *id)
         json_decref (fields);
         return s_page_request (req, id, "Kies een actie en vul een reden in.", true, MHD_HTTP_UNPROCESSABLE_CONTENT);
     }
-    json_t *result;
-    int rc = en_http_call (s_http (req), action, json_pack ("{s:s, s:s, s:s}", "request", id, "reason", reason,
-                                                  "operator", en_http_request_user (req)), &result);
+    en_error_t error;
+    json_t *result = en_http_call (s_http (req), action, json_pack ("{s:s, s:s, s:s}", "request", id, "reason", reason,
+                                                                    "operator", en_http_request_user (req)), &error);
     int answer;
-    if (rc == 0) {
+    if (result) {
         char location [160];
         snprintf (location, sizeof location, "/verzoek/%s?gedaan=%s", id, action);
         answer = en_http_redirect (req, location);
     }
     else {
         char message [400];
-        snprintf (message, sizeof message, "Niet gelukt: %s", s_refusal (rc, result));
-        answer = s_page_request (req, id, message, true,
-                                 rc < 0 ? MHD_HTTP_BAD_GATEWAY : (unsigned int) en_json_int (result, "code", 500));
+        snprintf (message, sizeof message, "Niet gelukt: %s", s_refusal (&error));
+        answer = s_page_request (req, id, message, true, (unsigned int) error.code);
     }
     json_decref (result);
     json_decref (fields);
@@ -335,10 +349,10 @@ s_page_action (en_http_request_t *req, const char *id)
 static int
 s_page_experts (en_http_request_t *req)
 {
-    json_t *experts;
-    int rc = en_http_call (s_http (req), "experts", NULL, &experts);
-    if (rc)
-        return s_page_error (req, rc, experts);
+    en_error_t error;
+    json_t *experts = en_http_call (s_http (req), "experts", NULL, &error);
+    if (!experts)
+        return s_page_error (req, &error);
     en_page_t page;
     s_page_frame (req, &page);
     en_http_buf_t buf;
@@ -357,84 +371,116 @@ s_page_experts (en_http_request_t *req)
 static int
 s_api_call (en_http_request_t *req, const char *verb, json_t *args)
 {
-    json_t *result;
-    int rc = en_http_call (s_http (req), verb, args, &result);
-    return en_http_reply_result (req, rc, result);
+    en_error_t error;
+    json_t *answer = en_http_call (s_http (req), verb, args, &error);
+    return en_http_reply_answer (req, answer, &error);
 }
+
+//  POST /api/requests/<id>/<action>: an operator action
+static int
+s_api_action (en_http_request_t *req, const char *path)
+{
+    char id [96], action [16];
+    if (sscanf (path, "/requests/%95[a-z0-9.-]/%15[a-z]", id, action) != 2 || !s_action_valid (action))
+        return en_http_reply_error (req, MHD_HTTP_NOT_FOUND, "no such API path");
+    if (!en_http_request_csrf_ok (req, NULL))
+        return en_http_reply_error (req, MHD_HTTP_FORBIDDEN, "X-CSRF-Token header required with a session cookie");
+    const char *names [] = { "reason", NULL };
+    json_t *fields = en_http_request_fields (req, names);
+    if (!fields)
+        return en_http_reply_error (req, MHD_HTTP_BAD_REQUEST, "body must be a JSON object or a form");
+    json_t *args = json_pack ("{s:s, s:s, s:s?}", "request", id, "operator", en_http_request_user (req),
+                              "reason", en_json_str (fields, "reason"));
+    json_decref (fields);
+    return s_api_call (req, action, args);
+}
+
+static int
+s_api_me (en_http_request_t *req)
+{
+    return en_http_reply_json (req, MHD_HTTP_OK, json_pack ("{s:s, s:s, s:s?}", "operator", en_http_request_user (req),
+                                                            "via", en_http_request_via_session (req) ? "session" : "token",
+                                                            "csrf", en_http_request_csrf (req)));
+}
+
+//  The nodes: the overview's list
+static int
+s_api_nodes (en_http_request_t *req)
+{
+    en_error_t error;
+    json_t *overview = en_http_call (s_http (req), "overview", NULL, &error);
+    json_t *nodes = overview ? json_incref (json_object_get (overview, "nodes")) : NULL;
+    json_decref (overview);
+    return en_http_reply_answer (req, overview ? (nodes ? nodes : json_null ()) : NULL, &error);
+}
+
+static int
+s_api_charts (en_http_request_t *req)
+{
+    const char *days = en_http_request_query (req, "days");
+    json_t *args = json_object ();
+    if (days && atoi (days) > 0)
+        json_object_set_new (args, "days", json_integer (atoi (days)));
+    return s_api_call (req, "charts", args);
+}
+
+static int
+s_api_requests (en_http_request_t *req)
+{
+    const char *state = en_http_request_query (req, "state");
+    const char *limit = en_http_request_query (req, "limit");
+    if (state && !s_state_valid (state))
+        return en_http_reply_error (req, MHD_HTTP_BAD_REQUEST, "state must be a request state");
+    json_t *args = json_pack ("{s:i}", "limit", limit && atoi (limit) > 0 ? MIN (atoi (limit), 5000) : 100);
+    if (state)
+        json_object_set_new (args, "state", json_string (state));
+    return s_api_call (req, "requests", args);
+}
+
+//  One request with its access log (logged as the operator's view)
+static int
+s_api_request (en_http_request_t *req, const char *id)
+{
+    if (!en_id_valid (id))
+        return en_http_reply_error (req, MHD_HTTP_NOT_FOUND, "no such request");
+    json_t *audit;
+    en_error_t error;
+    json_t *request = s_request_view (req, id, &audit, &error);
+    if (request)
+        json_object_set_new (request, "audit", audit);
+    return en_http_reply_answer (req, request, &error);
+}
+
+//  GET /api/...: a path passed on as one broker verb, or its own handler
+static const struct {
+    const char *path;           //  after "/api"
+    const char *verb;           //  the broker verb it passes on, or NULL
+    int (*handler) (en_http_request_t *req);    //  else this
+} s_api_routes [] = {
+    { "/me",        NULL,           s_api_me },
+    { "/overview",  "overview",     NULL },
+    { "/status",    "status",       NULL },
+    { "/experts",   "experts",      NULL },
+    { "/offers",    "offers",       NULL },
+    { "/hiaten",    "hiaten",       NULL },
+    { "/nodes",     NULL,           s_api_nodes },
+    { "/charts",    NULL,           s_api_charts },
+    { "/requests",  NULL,           s_api_requests },
+    { NULL, NULL, NULL }
+};
 
 static int
 s_api (en_http_request_t *req)
 {
-    en_web_t *self = s_web (req);
     const char *path = en_http_request_path (req) + 4;            //  after "/api"
-    json_t *result = NULL;
-    if (en_http_request_post (req)) {
-        //  POST /api/requests/<id>/<action>
-        char id [96], action [16];
-        if (sscanf (path, "/requests/%95[a-z0-9.-]/%15[a-z]", id, action) != 2 || !s_action_valid (action))
-            return en_http_reply_error (req, MHD_HTTP_NOT_FOUND, "no such API path");
-        if (!en_http_request_csrf_ok (req, NULL))
-            return en_http_reply_error (req, MHD_HTTP_FORBIDDEN, "X-CSRF-Token header required with a session cookie");
-        const char *names [] = { "reason", NULL };
-        json_t *fields = en_http_request_fields (req, names);
-        if (!fields)
-            return en_http_reply_error (req, MHD_HTTP_BAD_REQUEST, "body must be a JSON object or a form");
-        json_t *args = json_pack ("{s:s, s:s, s:s?}", "request", id, "operator", en_http_request_user (req),
-                                  "reason", en_json_str (fields, "reason"));
-        json_decref (fields);
-        int rc = en_http_call (self->http, action, args, &result);
-        return en_http_reply_result (req, rc, result);
-    }
-    if (streq (path, "/me"))
-        return en_http_reply_json (req, MHD_HTTP_OK, json_pack ("{s:s, s:s, s:s?}", "operator", en_http_request_user (req),
-                                                    "via", en_http_request_via_session (req) ? "session" : "token",
-                                                    "csrf", en_http_request_csrf (req)));
-    if (streq (path, "/overview"))
-        return s_api_call (req, "overview", NULL);
-    if (streq (path, "/status"))
-        return s_api_call (req, "status", NULL);
-    if (streq (path, "/experts"))
-        return s_api_call (req, "experts", NULL);
-    if (streq (path, "/offers"))
-        return s_api_call (req, "offers", NULL);
-    if (streq (path, "/hiaten"))
-        return s_api_call (req, "hiaten", NULL);
-    if (streq (path, "/nodes")) {
-        int rc = en_http_call (self->http, "overview", NULL, &result);
-        if (rc == 0) {
-            json_t *nodes = json_incref (json_object_get (result, "nodes"));
-            json_decref (result);
-            result = nodes;
-        }
-        return en_http_reply_result (req, rc, result);
-    }
-    if (streq (path, "/charts")) {
-        const char *days = en_http_request_query (req, "days");
-        json_t *args = json_object ();
-        if (days && atoi (days) > 0)
-            json_object_set_new (args, "days", json_integer (atoi (days)));
-        return s_api_call (req, "charts", args);
-    }
-    if (streq (path, "/requests")) {
-        const char *state = en_http_request_query (req, "state");
-        const char *limit = en_http_request_query (req, "limit");
-        if (state && !s_state_valid (state))
-            return en_http_reply_error (req, MHD_HTTP_BAD_REQUEST, "state must be a request state");
-        json_t *args = json_pack ("{s:i}", "limit", limit && atoi (limit) > 0 ? MIN (atoi (limit), 5000) : 100);
-        if (state)
-            json_object_set_new (args, "state", json_string (state));
-        return s_api_call (req, "requests", args);
-    }
-    if (strncmp (path, "/requests/", 10) == 0) {
-        const char *id = path + 10;
-        if (!en_id_valid (id))
-            return en_http_reply_error (req, MHD_HTTP_NOT_FOUND, "no such request");
-        json_t *audit;
-        int rc = s_request_view (req, id, &result, &audit);
-        if (rc == 0)
-            json_object_set_new (result, "audit", audit);
-        return en_http_reply_result (req, rc, result);
-    }
+    if (en_http_request_post (req))
+        return s_api_action (req, path);
+    for (int i = 0; s_api_routes [i].path; i++)
+        if (streq (path, s_api_routes [i].path))
+            return s_api_routes [i].verb ? s_api_call (req, s_api_routes [i].verb, NULL)
+                                         : s_api_routes [i].handler (req);
+    if (strncmp (path, "/requests/", 10) == 0)
+        return s_api_request (req, path + 10);
     return en_http_reply_error (req, MHD_HTTP_NOT_FOUND, "no such API path");
 }
 
@@ -442,13 +488,10 @@ static int
 s_metrics (en_http_request_t *req)
 {
     en_web_t *self = s_web (req);
-    json_t *families;
-    int rc = en_http_call (self->http, "metrics", NULL, &families);
-    if (rc) {
-        json_decref (families);
+    json_t *families = en_http_call (self->http, "metrics", NULL, NULL);
+    if (!families)
         return en_http_reply (req, MHD_HTTP_BAD_GATEWAY, "text/plain; charset=utf-8",
-                        strdup ("the broker did not answer\n"), 26);
-    }
+                              strdup ("the broker did not answer\n"), 26);
     json_t *family = en_metrics_gauge (families, "expertnet_web_sessions", "Dashboard sessions open.");
     en_metrics_sample (family, NULL, NULL, (double) en_http_sessions (self->http));
     family = json_pack ("{s:s, s:s, s:s, s:[]}", "name", "expertnet_web_logins_total", "type", "counter",
@@ -474,6 +517,21 @@ s_metrics (en_http_request_t *req)
 //  -------------------------------------------------------------------------
 //  Dispatch
 
+//  The pages an operator GETs, by exact path
+static const struct {
+    const char *path;
+    int (*handler) (en_http_request_t *req);
+} s_pages [] = {
+    { "/",                  s_page_overview },
+    { "/fragment/overview", s_fragment_overview },
+    { "/fragment/charts",   s_fragment_charts },
+    { "/grafieken",         s_page_charts },
+    { "/verzoeken",         s_page_requests },
+    { "/experts",           s_page_experts },
+    { "/metrics",           s_metrics },
+    { NULL, NULL }
+};
+
 static int
 s_dispatch (en_http_request_t *req, void *app)
 {
@@ -481,8 +539,6 @@ s_dispatch (en_http_request_t *req, void *app)
     bool post = en_http_request_post (req);
     if (strncmp (url, "/api/", 5) == 0)
         return s_api (req);
-    if (streq (url, "/metrics") && !post)
-        return s_metrics (req);
     if (strncmp (url, "/verzoek/", 9) == 0) {
         const char *id = url + 9;
         if (!en_id_valid (id))
@@ -491,18 +547,9 @@ s_dispatch (en_http_request_t *req, void *app)
     }
     if (post)
         return en_http_reply_error (req, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed here");
-    if (streq (url, "/"))
-        return s_page_overview (req, false);
-    if (streq (url, "/fragment/overview"))
-        return s_page_overview (req, true);
-    if (streq (url, "/fragment/charts"))
-        return s_page_charts (req, true);
-    if (streq (url, "/grafieken"))
-        return s_page_charts (req, false);
-    if (streq (url, "/verzoeken"))
-        return s_page_requests (req);
-    if (streq (url, "/experts"))
-        return s_page_experts (req);
+    for (int i = 0; s_pages [i].path; i++)
+        if (streq (url, s_pages [i].path))
+            return s_pages [i].handler (req);
     return s_page_message (req, MHD_HTTP_NOT_FOUND, "Niet gevonden", "Deze pagina bestaat niet.");
 }
 
@@ -511,7 +558,7 @@ s_dispatch (en_http_request_t *req, void *app)
 
 en_web_t *
 en_web_new (zconfig_t *config, const char *control_endpoint, const char *broker_name,
-            char *err, size_t errlen)
+            en_error_t *error)
 {
     en_web_t *self = (en_web_t *) zmalloc (sizeof (en_web_t));
     assert (self);
@@ -526,14 +573,13 @@ en_web_new (zconfig_t *config, const char *control_endpoint, const char *broker_
         .login_page = s_login_page,
         .token_check = s_token_check,
     };
-    self->http = en_http_new (config, "web", control_endpoint, &app, self, err, errlen);
+    self->http = en_http_new (config, "web", control_endpoint, &app, self, error);
     if (!self->http) {
         en_web_destroy (&self);
         return NULL;
     }
     en_http_static (self->http, "/static/style.css", "text/css; charset=utf-8", en_web_css);
     en_http_static (self->http, "/static/app.js", "text/javascript; charset=utf-8", en_web_js);
-    en_http_static (self->http, "/static/icon.svg", "image/svg+xml", en_http_icon);
     zsys_info ("dashboard on %s://%s/ (operators: 'expertnet broker operator-add NAME')",
                en_http_scheme (self->http), zconfig_get (config, "web/address", EN_WEB_DEFAULT_ADDRESS));
     return self;

@@ -17,10 +17,10 @@ typedef struct _en_web_t en_web_t;
 
 //  Start the dashboard as configured (section "web": address, session,
 //  idle, attempts, lockout, secure_cookie; see deploy/etc/broker.cfg),
-//  asking the broker through control_endpoint. NULL with err when the
-//  address does not parse or cannot be bound.
+//  asking the broker through control_endpoint. NULL with error set when
+//  the address does not parse or cannot be bound.
 en_web_t *en_web_new (zconfig_t *config, const char *control_endpoint, const char *broker_name,
-                      char *err, size_t errlen);
+                      en_error_t *error);
 
 //  Stop serving (waits for the request in progress) and free.
 void en_web_destroy (en_web_t **self_p);

@@ -3,15 +3,17 @@
     from elsewhere, and the pages' Content-Security-Policy (default-src
     'self') allows exactly these.
 
-    The script re-fetches every element with data-src from the broker
-    every data-every milliseconds (the overview's live part every 2 s, the
-    charts every 30 s) and replaces it in place when it changed, so the
-    page follows the network without a reload (the elements are
+    The live parts (the overview's every 2 s, the charts every 30 s:
+    data-src and data-every on the element) are re-fetched by the live
+    script every web face shares (/static/live.js, en_http), which
+    replaces an element in place when it changed (the elements are
     aria-live=polite: a screen reader hears what changed, and nothing
-    when nothing did). The HTML it receives is rendered and escaped by the
-    broker (en_pages.c), the same code that renders the first page. And it
-    makes a panel whose table scrolls sideways (a phone) focusable, so a
-    keyboard can scroll it.
+    when nothing did). The HTML it receives is rendered and escaped by
+    the broker (en_pages.c), the same code that renders the first page.
+    This script follows those polls in the live indicator ("live,
+    bijgewerkt om ..." or "geen verbinding met de broker"), makes a
+    panel whose table scrolls sideways (a phone) focusable, so a
+    keyboard can scroll it, and asks before a request is closed.
 
     The stylesheet keeps every page within the window from 390 px (a
     phone: the navigation wraps below the name) to wide screens; badge
@@ -145,7 +147,7 @@ const char en_web_css [] =
 "  .livebar { flex-wrap: wrap; } body.login main { padding-top: 4vh; } .login-box { padding: 20px; } }\n";
 
 const char en_web_js [] =
-"/* expertnet dashboard: live parts of a page are re-fetched from the broker. */\n"
+"/* expertnet dashboard: the live indicator, sideways scrolling, a confirmation (live parts: /static/live.js). */\n"
 "(function () {\n"
 "  'use strict';\n"
 "  var status = document.getElementById('live-status');\n"
@@ -175,30 +177,11 @@ const char en_web_js [] =
 "  }\n"
 "  scrollers ();\n"
 "  window.addEventListener ('resize', scrollers);\n"
-"  function refresh (el) {\n"
-"    if (document.hidden || el.dataset.busy) return;\n"
-"    el.dataset.busy = '1';\n"
-"    fetch (el.dataset.src, { credentials: 'same-origin', cache: 'no-store', headers: { 'Accept': 'text/html' } })\n"
-"      .then (function (response) {\n"
-"        if (response.status === 401) {\n"
-"          window.location.href = '/login?next=' + encodeURIComponent (window.location.pathname);\n"
-"          return null;\n"
-"        }\n"
-"        if (!response.ok) throw new Error ('HTTP ' + response.status);\n"
-"        return response.text ();\n"
-"      })\n"
-"      .then (function (html) {\n"
-"        if (html === null) return;\n"
-"        if (html !== el.enLast) { el.innerHTML = html; el.enLast = html; scrollers (); }\n"
-"        show (true);\n"
-"      })\n"
-"      .catch (function () { show (false); })\n"
-"      .then (function () { delete el.dataset.busy; });\n"
-"  }\n"
-"  document.querySelectorAll ('[data-src]').forEach (function (el) {\n"
-"    var every = parseInt (el.dataset.every || '2000', 10);\n"
-"    el.enLast = null;\n"
-"    setInterval (function () { refresh (el); }, every);\n"
+"  // Each poll of /static/live.js: replaced content may scroll, and the\n"
+"  // indicator says whether the broker answered\n"
+"  document.addEventListener ('en-live', function (event) {\n"
+"    if (event.detail.changed) scrollers ();\n"
+"    show (event.detail.ok);\n"
 "  });\n"
 "  if (status) show (true);\n"
 "  document.querySelectorAll ('form.action.danger').forEach (function (form) {\n"

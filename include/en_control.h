@@ -9,14 +9,6 @@
 #ifndef EN_CONTROL_H_INCLUDED
 #define EN_CONTROL_H_INCLUDED
 
-//  A verb failed because the daemon's disk is full (its store answered
-//  SQLITE_FULL): the reply says "disk full: ..." with this code.
-#define EN_ERR_DISK_FULL  507
-
-//  The daemon did not answer (not running, or not within the timeout).
-//  Never on the wire: only en_control_call says it.
-#define EN_ERR_NO_ANSWER  504
-
 //  Daemon side: receive one request. Returns 0 with routing_id, verb and
 //  args set (caller owns them), or -1 on a malformed request (already
 //  answered with an error).

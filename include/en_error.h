@@ -30,6 +30,12 @@
 #define EN_ERR_INTERNAL      500
 #define EN_ERR_VERSION       505
 
+//  Local codes, never on the wire
+#define EN_ERR_NO_ANSWER     504    //  a daemon did not answer a control call
+                                    //  (not running, or not within the timeout)
+#define EN_ERR_DISK_FULL     507    //  a verb failed because the daemon's disk is
+                                    //  full (its store answered SQLITE_FULL)
+
 typedef struct {
     int code;                   //  0 when no error
     char ref [33];              //  id of the offending message, "" if unknown

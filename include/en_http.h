@@ -11,8 +11,10 @@
     Retry-After), sessions (256 random bits in an HttpOnly
     SameSite=Strict cookie, Secure with TLS, absolute and idle lifetime,
     re-checked against the account every 30 s), CSRF tokens and the
-    Origin check, logout, public paths, static assets, JSON replies and
-    one control call to the daemon's loop over inproc.
+    Origin check, logout, public paths, static assets (with the tab icon
+    and the live-panel script both faces share), JSON replies and one
+    control call to the daemon's loop over inproc (the answer, or NULL
+    and an en_error_t).
 
     What the app supplies (en_http_app_t): its route dispatcher, the
     account lookup (name -> pwhash, role, TOTP secret, extra), the login
@@ -72,12 +74,13 @@ typedef struct {
     //  Reply with en_http_reply_* and return its result.
     int (*dispatch) (en_http_request_t *req, void *app);
 
-    //  Look an account up: 0 with *account a JSON object {pwhash, role,
-    //  totp_secret (base32) or null, totp_required bool, disabled bool,
-    //  expert (any extra, optional)}, caller (en_http) owns it; 1 no such
-    //  account; -1 could not ask (daemon busy). Used at login and every
-    //  30 s per session (a changed pwhash, gone or disabled: session ends).
-    int (*account) (en_http_t *http, void *app, const char *name, json_t **account);
+    //  Look an account up: a JSON object {pwhash, role, totp_secret
+    //  (base32) or null, totp_required bool, disabled bool, expert (any
+    //  extra, optional)}, caller (en_http) owns it; or NULL: with error
+    //  left clear (code 0) when there is no such account, set when it
+    //  could not ask (daemon busy). Used at login and every 30 s per
+    //  session (a changed pwhash, gone or disabled: session ends).
+    json_t *(*account) (en_http_t *http, void *app, const char *name, en_error_t *error);
 
     //  Write the login page (a whole HTML document).
     void (*login_page) (FILE *out, void *app, const en_http_login_view_t *view);
@@ -100,10 +103,10 @@ typedef struct {
 
 //  Start serving as configured in section (e.g. "web") of config. The
 //  control endpoint is the daemon loop's inproc ROUTER (en_http_call).
-//  app is copied; app_arg is passed to every callback. NULL with err
-//  when the address or TLS files are bad or the port cannot be bound.
+//  app is copied; app_arg is passed to every callback. NULL with error
+//  set when the address or TLS files are bad or the port cannot be bound.
 en_http_t *en_http_new (zconfig_t *config, const char *section, const char *control_endpoint,
-                        const en_http_app_t *app, void *app_arg, char *err, size_t errlen);
+                        const en_http_app_t *app, void *app_arg, en_error_t *error);
 
 //  Stop (joins the web thread), wipe and free every session. Safe twice.
 void en_http_destroy (en_http_t **self_p);
@@ -120,16 +123,26 @@ void en_http_static (en_http_t *self, const char *path, const char *type, const 
 //  unless a session exists. Call before traffic arrives.
 void en_http_public (en_http_t *self, const char *path);
 
-//  The tab icon both web faces serve as /static/icon.svg (SVG text)
-extern const char en_http_icon [];
+//  What every web face serves itself (en_http_new registers both): the
+//  tab icon at /static/icon.svg and the live-panel script at
+//  /static/live.js. The script re-fetches each element with data-src
+//  (a URL) or data-panel (/api/panel/<name>) every data-every ms (5000
+//  when not given) and replaces its content when it changed (ignoring
+//  spans of class "tick"); each poll's outcome reaches the page's own
+//  script as a bubbling "en-live" event, detail {ok, changed}.
+extern const char en_http_live_js [];
 
 //  "https" or "http", for the log line and links
 const char *en_http_scheme (en_http_t *self);
 
-//  Call a verb on the daemon loop (args consumed, may be NULL). 0 with
-//  *result (caller owns), 1 with *result its {"error", "code"}, -1 when it
-//  did not answer in time (*result NULL). Web thread only.
-int en_http_call (en_http_t *self, const char *verb, json_t *args, json_t **result);
+//  Call a verb on the daemon loop (args consumed, may be NULL). Its
+//  answer (caller owns), or NULL with error set: the daemon's refusal
+//  (its code and reason), or EN_ERR_NO_ANSWER (temporary) when it did
+//  not answer in time. Web thread only.
+json_t *en_http_call (en_http_t *self, const char *verb, json_t *args, en_error_t *error);
+
+//  Whether error is a call the daemon loop did not answer
+bool en_http_unanswered (const en_error_t *error);
 
 //  Counters, web thread only (for /metrics): open sessions; logins by
 //  outcome 0 ok, 1 failed, 2 locked; responses by status class 1..5.
@@ -203,9 +216,10 @@ int en_http_reply_json (en_http_request_t *req, unsigned int status, json_t *jso
 int en_http_reply_error (en_http_request_t *req, unsigned int status, const char *message);
 //  303 See Other to a local path
 int en_http_redirect (en_http_request_t *req, const char *location);
-//  A daemon answer passed on: rc as en_http_call returned, result consumed:
-//  200 with it, its error with its code, or 502 when it did not answer
-int en_http_reply_result (en_http_request_t *req, int rc, json_t *result);
+//  A daemon answer passed on (answer consumed, as en_http_call returned
+//  it): 200 with it, else {"error": reason, "code": code} with the
+//  error's code (502 when the daemon did not answer)
+int en_http_reply_answer (en_http_request_t *req, json_t *answer, const en_error_t *error);
 
 //  An HTML page being written to a memory stream
 typedef struct {

@@ -190,17 +190,6 @@ s_pending_destroy (void **item)
     *item = NULL;
 }
 
-static int64_t
-s_config_ms (zconfig_t *config, const char *path, const char *dflt)
-{
-    int64_t ms = en_duration_ms (zconfig_get (config, path, dflt));
-    if (ms <= 0) {
-        zsys_warning ("config %s: '%s' is not a duration, using %s", path, zconfig_get (config, path, dflt), dflt);
-        ms = en_duration_ms (dflt);
-    }
-    return ms;
-}
-
 //  -------------------------------------------------------------------------
 //  Talking to the daemon loop
 
@@ -210,10 +199,21 @@ s_drop_dealer (en_http_t *self)
     zsock_destroy (&self->dealer);
 }
 
-int
-en_http_call (en_http_t *self, const char *verb, json_t *args, json_t **result)
+//  The daemon loop did not answer (in time, or at all): NULL, and the
+//  error says so
+static json_t *
+s_no_answer (en_error_t *error)
 {
-    *result = NULL;
+    en_error_set (error, EN_ERR_NO_ANSWER, "the daemon did not answer");
+    if (error)
+        error->temporary = true;
+    return NULL;
+}
+
+json_t *
+en_http_call (en_http_t *self, const char *verb, json_t *args, en_error_t *error)
+{
+    en_error_clear (error);
     char *text = args ? json_dumps (args, JSON_COMPACT) : strdup ("{}");
     json_decref (args);
     if (!self->dealer) {
@@ -223,7 +223,7 @@ en_http_call (en_http_t *self, const char *verb, json_t *args, json_t **result)
         if (zsock_connect (self->dealer, "%s", self->control) < 0) {
             s_drop_dealer (self);
             free (text);
-            return -1;
+            return s_no_answer (error);
         }
     }
     int rc = zstr_sendx (self->dealer, verb, text, NULL);
@@ -231,7 +231,7 @@ en_http_call (en_http_t *self, const char *verb, json_t *args, json_t **result)
     free (text);
     if (rc) {
         s_drop_dealer (self);
-        return -1;
+        return s_no_answer (error);
     }
     //  Wait in slices, so a daemon that is stopping is not waited for
     zmq_pollitem_t item = { zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0 };
@@ -242,7 +242,7 @@ en_http_call (en_http_t *self, const char *verb, json_t *args, json_t **result)
         if (zsys_interrupted || en_now_ms () >= until) {
             zsys_warning ("%s: no answer to '%s' in time", self->app.log_name, verb);
             s_drop_dealer (self);
-            return -1;
+            return s_no_answer (error);
         }
     }
     char *status = NULL, *reply = NULL;
@@ -250,13 +250,28 @@ en_http_call (en_http_t *self, const char *verb, json_t *args, json_t **result)
         zstr_free (&status);
         zstr_free (&reply);
         s_drop_dealer (self);
-        return -1;
+        return s_no_answer (error);
     }
-    *result = json_loads (reply, JSON_DECODE_ANY, NULL);
-    rc = streq (status, "ok") ? 0 : 1;
+    json_t *answer = json_loads (reply, JSON_DECODE_ANY, NULL);
+    bool ok = streq (status, "ok");
     zstr_free (&status);
     zstr_free (&reply);
-    return *result ? rc : -1;
+    if (!answer)
+        return s_no_answer (error);
+    if (!ok) {
+        //  A refusal: {"error": reason, "code": code} (en_control_reply)
+        int code = (int) en_json_int (answer, "code", EN_ERR_INTERNAL);
+        en_error_set (error, code ? code : EN_ERR_INTERNAL, "%s", en_json_str (answer, "error") ?: "refused");
+        json_decref (answer);
+        return NULL;
+    }
+    return answer;
+}
+
+bool
+en_http_unanswered (const en_error_t *error)
+{
+    return error && error->code == EN_ERR_NO_ANSWER;
 }
 
 //  -------------------------------------------------------------------------
@@ -333,17 +348,13 @@ en_http_redirect (en_http_request_t *req, const char *location)
 }
 
 int
-en_http_reply_result (en_http_request_t *req, int rc, json_t *result)
+en_http_reply_answer (en_http_request_t *req, json_t *answer, const en_error_t *error)
 {
-    if (rc < 0) {
-        json_decref (result);
-        return en_http_reply_error (req, MHD_HTTP_BAD_GATEWAY, "the daemon did not answer");
-    }
-    if (rc == 1) {
-        unsigned int status = (unsigned int) en_json_int (result, "code", 500);
-        return en_http_reply_json (req, status >= 400 && status < 600 ? status : 500, result);
-    }
-    return en_http_reply_json (req, MHD_HTTP_OK, result);
+    if (answer)
+        return en_http_reply_json (req, MHD_HTTP_OK, answer);
+    assert (error);
+    unsigned int status = error->code >= 400 && error->code < 600 ? (unsigned int) error->code : 500;
+    return en_http_reply_json (req, status, json_pack ("{s:s, s:i}", "error", error->reason, "code", error->code));
 }
 
 FILE *
@@ -669,6 +680,20 @@ s_fingerprint (const char *pwhash, unsigned char fingerprint [16])
     crypto_generichash (fingerprint, 16, (const unsigned char *) pwhash, strlen (pwhash), NULL, 0);
 }
 
+//  The app's account lookup: the account, or NULL with error->code 0
+//  (no such account) or set (could not ask)
+static json_t *
+s_account (en_http_t *self, const char *name, en_error_t *error)
+{
+    en_error_clear (error);
+    json_t *account = self->app.account (self, self->app_arg, name, error);
+    if (account && !json_is_object (account)) {
+        json_decref (account);
+        account = NULL;
+    }
+    return account;
+}
+
 static bool
 s_account_disabled (json_t *account)
 {
@@ -682,20 +707,20 @@ s_session_still_valid (en_http_t *self, s_session_t *session, int64_t now)
 {
     if (now - session->checked < SESSION_CHECK_MS)
         return true;
-    json_t *account = NULL;
-    int rc = self->app.account (self, self->app_arg, session->name, &account);
+    en_error_t error;
+    json_t *account = s_account (self, session->name, &error);
     bool valid = true;
-    if (rc == 1)
-        valid = false;              //  no such account any more
-    else
-    if (rc == 0) {
+    if (account) {
         unsigned char fingerprint [16];
         s_fingerprint (en_json_str (account, "pwhash") ?: "", fingerprint);
         valid = sodium_memcmp (fingerprint, session->fingerprint, 16) == 0
              && !s_account_disabled (account)
              && streq (en_json_str (account, "role") ?: "", session->role);
     }
-    //  rc -1 (daemon busy): keep the session until the next check
+    else
+    if (!error.code)
+        valid = false;              //  no such account any more
+    //  not asked (daemon busy): keep the session until the next check
     json_decref (account);
     session->checked = now;
     return valid;
@@ -922,9 +947,10 @@ s_login_failed (en_http_request_t *req, s_login_t *login, const char *why)
                             "Onjuiste naam of wachtwoord.", 0);
 }
 
-//  Locked name or address: 429 with Retry-After, nothing checked
-static int
-s_login_locked (en_http_request_t *req, s_login_t *login)
+//  Is the name or the address locked? Then the answer (429 with
+//  Retry-After, nothing checked) is queued in *answer.
+static bool
+s_login_locked (en_http_request_t *req, s_login_t *login, int *answer)
 {
     en_http_t *self = req->http;
     int64_t now = en_now_ms ();
@@ -937,7 +963,7 @@ s_login_locked (en_http_request_t *req, s_login_t *login)
         locked = MAX (locked, by_name);
     }
     if (!locked)
-        return -1;
+        return false;
     self->logins [2]++;
     int seconds = (int) ((locked + 999) / 1000);
     zsys_warning ("%s: login for %s from %s refused: locked for %d s after failed attempts",
@@ -945,7 +971,8 @@ s_login_locked (en_http_request_t *req, s_login_t *login)
     s_login_event (self, login->name, "locked", req->addr);
     char message [160];
     snprintf (message, sizeof message, "Te veel mislukte pogingen. Probeer het over %d seconden opnieuw.", seconds);
-    return s_login_refused (req, login, 429, "too many failed logins; try again later", message, seconds);
+    *answer = s_login_refused (req, login, 429, "too many failed logins; try again later", message, seconds);
+    return true;
 }
 
 //  Password (and code) right: make the session, run the hook, hand it out
@@ -1033,13 +1060,13 @@ s_login_code (en_http_request_t *req, s_login_t *login, const char *token, const
                                 "De inlogpoging is verlopen. Log opnieuw in.", 0);
     }
     login->name = pending->name;
-    int rc = s_login_locked (req, login);
-    if (rc >= 0) {
+    int rc;
+    if (s_login_locked (req, login, &rc)) {
         zhashx_delete (self->pending, token);
         return rc;
     }
-    json_t *account = NULL;
-    if (self->app.account (self, self->app_arg, pending->name, &account) != 0
+    json_t *account = s_account (self, pending->name, NULL);
+    if (!account
     ||  s_account_disabled (account)
     ||  !s_totp_valid (self, req, pending->name, en_json_str (account, "totp_secret"), code)) {
         json_decref (account);
@@ -1080,10 +1107,86 @@ s_login_code (en_http_request_t *req, s_login_t *login, const char *token, const
     return rc;
 }
 
+//  Right password, code still to come: keep name and password (for the
+//  login hook) under a pending token, and ask for the code
+static int
+s_login_ask_code (en_http_request_t *req, s_login_t *login, const char *password)
+{
+    en_http_t *self = req->http;
+    if (zhashx_size (self->pending) >= MAX_PENDING)
+        s_sweep (self, en_now_ms ());
+    if (zhashx_size (self->pending) >= MAX_PENDING)
+        zhashx_purge (self->pending);
+    s_pending_t *entry = (s_pending_t *) zmalloc (sizeof (s_pending_t));
+    entry->name = strdup (login->name);
+    entry->password_size = strlen (password);
+    entry->password = (char *) sodium_malloc (entry->password_size + 1);
+    memcpy (entry->password, password, entry->password_size + 1);
+    entry->expires = en_now_ms () + PENDING_MS;
+    unsigned char raw [32];
+    char token [TOKEN_HEX + 1];
+    randombytes_buf (raw, sizeof raw);
+    sodium_bin2hex (token, sizeof token, raw, sizeof raw);
+    sodium_memzero (raw, sizeof raw);
+    zhashx_insert (self->pending, token, entry);
+    int rc;
+    if (login->api)
+        rc = en_http_reply_json (req, MHD_HTTP_UNAUTHORIZED,
+                                 json_pack ("{s:s, s:i, s:s}", "error", "code required", "code", 401,
+                                            "pending", token));
+    else {
+        en_http_login_view_t view = { .next = login->next, .name = login->name, .code = true, .pending = token };
+        rc = s_login_page (req, MHD_HTTP_OK, &view, 0);
+    }
+    sodium_memzero (token, sizeof token);
+    return rc;
+}
+
+//  First step: name and password (and, from API clients and scripts,
+//  the code at once)
+static int
+s_login_password (en_http_request_t *req, s_login_t *login, const char *name, const char *password,
+                  const char *code)
+{
+    en_http_t *self = req->http;
+    //  Typed names are logged only when they are names (a password typed
+    //  into the name field must not end up in the log)
+    login->name = en_name_valid (name) ? name : NULL;
+    int rc;
+    if (s_login_locked (req, login, &rc))
+        return rc;
+    json_t *account = login->name ? s_account (self, login->name, NULL) : NULL;
+    const char *pwhash = en_json_str (account, "pwhash");
+    const char *secret = en_json_str (account, "totp_secret");
+    //  Verify even for an unknown name, so timing does not tell names apart
+    bool verified = crypto_pwhash_str_verify (pwhash ? pwhash : s_dummy_hash (self), password,
+                                              strlen (password)) == 0 && pwhash;
+    if (!verified || s_account_disabled (account))
+        rc = s_login_failed (req, login, verified ? "disabled" : "password");
+    else
+    if (!s_needs_totp (account))
+        rc = s_login_done (req, login, account, password);
+    else
+    if (!secret || !*secret) {
+        zsys_warning ("%s: login of %s refused: second factor required but not set up", self->app.log_name,
+                      login->name);
+        rc = s_login_refused (req, login, MHD_HTTP_FORBIDDEN, "second factor required but not set up",
+                              "Een tweede factor is verplicht maar niet ingesteld; vraag de beheerder.", 0);
+    }
+    else
+    if (code && *code)
+        rc = s_totp_valid (self, req, login->name, secret, code) ? s_login_done (req, login, account, password)
+                                                                  : s_login_failed (req, login, "code");
+    else
+        rc = s_login_ask_code (req, login, password);
+    json_decref (account);
+    return rc;
+}
+
+//  POST /login: the second step (pending token and code) or the first
 static int
 s_login (en_http_request_t *req)
 {
-    en_http_t *self = req->http;
     const char *names [] = { "name", "password", "next", "pending", "code", NULL };
     json_t *fields = en_http_request_fields (req, names);
     s_login_t login = { .api = en_http_request_is_json (req), .next = en_json_str (fields, "next") };
@@ -1092,83 +1195,14 @@ s_login (en_http_request_t *req)
     const char *pending = en_json_str (fields, "pending");
     const char *code = en_json_str (fields, "code");
     int rc;
-    if (pending && code && strlen (pending) == TOKEN_HEX) {
+    if (pending && code && strlen (pending) == TOKEN_HEX)
         rc = s_login_code (req, &login, pending, code);
-        json_decref (fields);
-        return rc;
-    }
-    if (!name || !password || !*name || !*password) {
+    else
+    if (!name || !password || !*name || !*password)
         rc = s_login_refused (req, &login, MHD_HTTP_BAD_REQUEST, "name and password required",
                               "Vul naam en wachtwoord in.", 0);
-        json_decref (fields);
-        return rc;
-    }
-    //  Typed names are logged only when they are names (a password typed
-    //  into the name field must not end up in the log)
-    login.name = en_name_valid (name) ? name : NULL;
-    rc = s_login_locked (req, &login);
-    if (rc >= 0) {
-        json_decref (fields);
-        return rc;
-    }
-    json_t *account = NULL;
-    if (login.name && self->app.account (self, self->app_arg, login.name, &account) != 0) {
-        json_decref (account);
-        account = NULL;
-    }
-    const char *pwhash = en_json_str (account, "pwhash");
-    //  Verify even for an unknown name, so timing does not tell names apart
-    bool verified = crypto_pwhash_str_verify (pwhash ? pwhash : s_dummy_hash (self), password,
-                                              strlen (password)) == 0 && pwhash;
-    if (!verified || s_account_disabled (account))
-        rc = s_login_failed (req, &login, verified ? "disabled" : "password");
     else
-    if (!s_needs_totp (account))
-        rc = s_login_done (req, &login, account, password);
-    else
-    if (!en_json_str (account, "totp_secret") || !*en_json_str (account, "totp_secret")) {
-        zsys_warning ("%s: login of %s refused: second factor required but not set up", self->app.log_name,
-                      login.name);
-        rc = s_login_refused (req, &login, MHD_HTTP_FORBIDDEN, "second factor required but not set up",
-                              "Een tweede factor is verplicht maar niet ingesteld; vraag de beheerder.", 0);
-    }
-    else
-    if (code && *code) {
-        //  Both at once (API clients, scripts)
-        if (s_totp_valid (self, req, login.name, en_json_str (account, "totp_secret"), code))
-            rc = s_login_done (req, &login, account, password);
-        else
-            rc = s_login_failed (req, &login, "code");
-    }
-    else {
-        //  Second step: keep name and password, ask for the code
-        if (zhashx_size (self->pending) >= MAX_PENDING)
-            s_sweep (self, en_now_ms ());
-        if (zhashx_size (self->pending) >= MAX_PENDING)
-            zhashx_purge (self->pending);
-        s_pending_t *entry = (s_pending_t *) zmalloc (sizeof (s_pending_t));
-        entry->name = strdup (login.name);
-        entry->password_size = strlen (password);
-        entry->password = (char *) sodium_malloc (entry->password_size + 1);
-        memcpy (entry->password, password, entry->password_size + 1);
-        entry->expires = en_now_ms () + PENDING_MS;
-        unsigned char raw [32];
-        char token [TOKEN_HEX + 1];
-        randombytes_buf (raw, sizeof raw);
-        sodium_bin2hex (token, sizeof token, raw, sizeof raw);
-        sodium_memzero (raw, sizeof raw);
-        zhashx_insert (self->pending, token, entry);
-        if (login.api)
-            rc = en_http_reply_json (req, MHD_HTTP_UNAUTHORIZED,
-                                     json_pack ("{s:s, s:i, s:s}", "error", "code required", "code", 401,
-                                                "pending", token));
-        else {
-            en_http_login_view_t view = { .next = login.next, .name = login.name, .code = true, .pending = token };
-            rc = s_login_page (req, MHD_HTTP_OK, &view, 0);
-        }
-        sodium_memzero (token, sizeof token);
-    }
-    json_decref (account);
+        rc = s_login_password (req, &login, name, password, code);
     json_decref (fields);
     return rc;
 }
@@ -1361,6 +1395,73 @@ s_mhd_log (void *cls, const char *format, va_list ap)
 }
 
 //  -------------------------------------------------------------------------
+//  Assets every web face serves (registered by en_http_new)
+
+//  The tab icon: a node in a network, in the header's blue
+static const char s_icon [] =
+"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">"
+"<rect width=\"32\" height=\"32\" rx=\"6\" fill=\"#1d4e89\"/>"
+"<g stroke=\"#fff\" stroke-width=\"2\"><line x1=\"16\" y1=\"16\" x2=\"7\" y2=\"8\"/>"
+"<line x1=\"16\" y1=\"16\" x2=\"25\" y2=\"9\"/><line x1=\"16\" y1=\"16\" x2=\"16\" y2=\"26\"/></g>"
+"<g fill=\"#fff\"><circle cx=\"16\" cy=\"16\" r=\"4\"/><circle cx=\"7\" cy=\"8\" r=\"3\"/>"
+"<circle cx=\"25\" cy=\"9\" r=\"3\"/><circle cx=\"16\" cy=\"26\" r=\"3\"/></g></svg>\n";
+
+//  The live parts of a page, the dashboard's and the portal's alike.
+//  Every element with data-src (a URL) or data-panel (a name: the URL
+//  is /api/panel/<name>) is fetched once at load and then every
+//  data-every ms (5000 when not given), and its content replaced only
+//  when it changed apart from ages and countdowns (spans of class
+//  "tick"), so aria-live announces news, not every poll; the first
+//  answer only sets what counts as unchanged. Not while the page is
+//  hidden or the keyboard focus is inside the element (it would be
+//  lost); a 401 goes to the login page. Each poll's outcome is told to
+//  the page's own script as a bubbling "en-live" event, detail
+//  {ok, changed}: the dashboard shows it in its live indicator, the
+//  portal restarts its countdowns. The HTML comes escaped from the
+//  server's own renderer, the code that made the first page.
+const char en_http_live_js [] =
+"/* expertnet: live parts of a page are re-fetched in place (dashboard and portal). */\n"
+"(function () {\n"
+"  'use strict';\n"
+"  /* what changes by itself (ages, countdowns) is no news for aria-live */\n"
+"  var TICKING = /<span class=\"[^\"]*\\btick\\b[^\"]*\"[^>]*>[^<]*<\\/span>/g;\n"
+"  function told (el, ok, changed) {\n"
+"    el.dispatchEvent (new CustomEvent ('en-live', { bubbles: true, detail: { ok: ok, changed: changed } }));\n"
+"  }\n"
+"  function refresh (el) {\n"
+"    if (document.hidden || el.dataset.busy) return;\n"
+"    if (el.contains (document.activeElement) && document.activeElement !== document.body) return;\n"
+"    el.dataset.busy = '1';\n"
+"    fetch (el.dataset.src || '/api/panel/' + el.dataset.panel,\n"
+"           { credentials: 'same-origin', cache: 'no-store', headers: { 'Accept': 'text/html' } })\n"
+"      .then (function (response) {\n"
+"        if (response.status === 401) {\n"
+"          window.location.href = '/login?next=' + encodeURIComponent (window.location.pathname);\n"
+"          return null;\n"
+"        }\n"
+"        if (!response.ok) throw new Error ('HTTP ' + response.status);\n"
+"        return response.text ();\n"
+"      })\n"
+"      .then (function (html) {\n"
+"        if (html === null) return;\n"
+"        var key = html.replace (TICKING, '');\n"
+"        var changed = key !== el.enLast;\n"
+"        if (changed) {\n"
+"          if (el.enLast !== undefined) el.innerHTML = html;\n"
+"          el.enLast = key;\n"
+"        }\n"
+"        told (el, true, changed);\n"
+"      })\n"
+"      .catch (function () { told (el, false, false); })\n"
+"      .then (function () { delete el.dataset.busy; });\n"
+"  }\n"
+"  document.querySelectorAll ('[data-src], [data-panel]').forEach (function (el) {\n"
+"    refresh (el);\n"
+"    setInterval (function () { refresh (el); }, parseInt (el.dataset.every || '5000', 10));\n"
+"  });\n"
+"}) ();\n";
+
+//  -------------------------------------------------------------------------
 //  Life cycle
 
 //  A whole (small) file, or NULL
@@ -1383,15 +1484,41 @@ s_read_file (const char *path)
     return text;
 }
 
-en_http_t *
-en_http_new (zconfig_t *config, const char *section, const char *control_endpoint,
-             const en_http_app_t *app, void *app_arg, char *err, size_t errlen)
+//  A setting of section (e.g. "web/address"), or dflt
+static const char *
+s_setting (zconfig_t *config, const char *section, const char *key, const char *dflt)
 {
-    assert (app && app->dispatch && app->account && app->login_page);
     char path [128];
-#define S_KEY(key) (snprintf (path, sizeof path, "%s/%s", section, key), path)
-    const char *address = zconfig_get (config, S_KEY ("address"), app->default_address ? app->default_address : "");
-    //  HOST:PORT, or [IPV6]:PORT
+    snprintf (path, sizeof path, "%s/%s", section, key);
+    return zconfig_get (config, path, dflt);
+}
+
+static bool
+s_has_setting (zconfig_t *config, const char *section, const char *key)
+{
+    char path [128];
+    snprintf (path, sizeof path, "%s/%s", section, key);
+    return zconfig_locate (config, path) != NULL;
+}
+
+//  A duration setting in ms; a bad one is warned about and dflt used
+static int64_t
+s_setting_ms (zconfig_t *config, const char *section, const char *key, const char *dflt)
+{
+    const char *value = s_setting (config, section, key, dflt);
+    int64_t ms = en_duration_ms (value);
+    if (ms <= 0) {
+        zsys_warning ("config %s/%s: '%s' is not a duration, using %s", section, key, value, dflt);
+        ms = en_duration_ms (dflt);
+    }
+    return ms;
+}
+
+//  HOST:PORT or [IPV6]:PORT as a passive socket address (caller frees
+//  with freeaddrinfo), or NULL
+static struct addrinfo *
+s_listen_address (const char *section, const char *address, en_error_t *error)
+{
     char host [256];
     const char *port = NULL;
     if (address [0] == '[') {
@@ -1411,22 +1538,7 @@ en_http_new (zconfig_t *config, const char *section, const char *control_endpoin
         }
     }
     if (!port || atoi (port) <= 0 || atoi (port) > 65535) {
-        snprintf (err, errlen, "%s/address '%s' is not HOST:PORT (or 'off')", section, address);
-        return NULL;
-    }
-    const char *cert_path = zconfig_get (config, S_KEY ("tls_cert"), NULL);
-    const char *key_path = zconfig_get (config, S_KEY ("tls_key"), NULL);
-    if (cert_path && !*cert_path)
-        cert_path = NULL;
-    if (key_path && !*key_path)
-        key_path = NULL;
-    if ((cert_path != NULL) != (key_path != NULL)) {
-        snprintf (err, errlen, "%s/tls_cert and %s/tls_key go together (both PEM paths, or neither)",
-                  section, section);
-        return NULL;
-    }
-    if (cert_path && MHD_is_feature_supported (MHD_FEATURE_TLS) != MHD_YES) {
-        snprintf (err, errlen, "%s/tls_cert: this libmicrohttpd is built without TLS", section);
+        en_error_set (error, EN_ERR_INVALID, "%s/address '%s' is not HOST:PORT (or 'off')", section, address);
         return NULL;
     }
     struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
@@ -1434,32 +1546,57 @@ en_http_new (zconfig_t *config, const char *section, const char *control_endpoin
     struct addrinfo *found = NULL;
     int gai = getaddrinfo (host, port, &hints, &found);
     if (gai || !found) {
-        snprintf (err, errlen, "%s/address '%s': %s", section, address, gai_strerror (gai));
+        en_error_set (error, EN_ERR_INVALID, "%s/address '%s': %s", section, address, gai_strerror (gai));
         return NULL;
     }
-    en_http_t *self = (en_http_t *) zmalloc (sizeof (en_http_t));
-    assert (self);
-    self->app = *app;
-    if (!self->app.log_name)
-        self->app.log_name = "web";
-    if (!self->app.logout_path)
-        self->app.logout_path = "/logout";
-    self->app_arg = app_arg;
-    self->address = strdup (address);
-    self->control = strdup (control_endpoint);
-    self->session_ms = s_config_ms (config, S_KEY ("session"), "8h");
-    self->idle_ms = s_config_ms (config, S_KEY ("idle"), "30m");
-    self->lockout_ms = s_config_ms (config, S_KEY ("lockout"), "60s");
-    long long max_body = atoll (zconfig_get (config, S_KEY ("max_body"), MAX_BODY));
-    if (!zconfig_locate (config, S_KEY ("max_body")) && app->max_body)
-        max_body = (long long) app->max_body;
+    return found;
+}
+
+//  The TLS settings: both PEM paths (set in *cert_path, *key_path) or
+//  neither (NULL, NULL)
+static int
+s_tls_paths (zconfig_t *config, const char *section, const char **cert_path, const char **key_path,
+             en_error_t *error)
+{
+    *cert_path = s_setting (config, section, "tls_cert", NULL);
+    *key_path = s_setting (config, section, "tls_key", NULL);
+    if (*cert_path && !**cert_path)
+        *cert_path = NULL;
+    if (*key_path && !**key_path)
+        *key_path = NULL;
+    if ((*cert_path != NULL) != (*key_path != NULL))
+        return en_error_set (error, EN_ERR_INVALID,
+                             "%s/tls_cert and %s/tls_key go together (both PEM paths, or neither)",
+                             section, section);
+    if (*cert_path && MHD_is_feature_supported (MHD_FEATURE_TLS) != MHD_YES)
+        return en_error_set (error, EN_ERR_INVALID, "%s/tls_cert: this libmicrohttpd is built without TLS",
+                             section);
+    return 0;
+}
+
+//  Lifetimes, lockout, body limit, cookies and the trusted proxy
+static void
+s_configure (en_http_t *self, zconfig_t *config, const char *section)
+{
+    self->session_ms = s_setting_ms (config, section, "session", "8h");
+    self->idle_ms = s_setting_ms (config, section, "idle", "30m");
+    self->lockout_ms = s_setting_ms (config, section, "lockout", "60s");
+    long long max_body = atoll (s_setting (config, section, "max_body", MAX_BODY));
+    if (!s_has_setting (config, section, "max_body") && self->app.max_body)
+        max_body = (long long) self->app.max_body;
     self->max_body = max_body >= 1024 && max_body <= 64 * 1024 * 1024 ? (size_t) max_body : (size_t) atoll (MAX_BODY);
-    self->attempts = atoi (zconfig_get (config, S_KEY ("attempts"), "5"));
+    self->attempts = atoi (s_setting (config, section, "attempts", "5"));
     if (self->attempts < 1)
         self->attempts = 5;
-    self->secure_cookie = streq (zconfig_get (config, S_KEY ("secure_cookie"), "false"), "true");
-    const char *proxy = zconfig_get (config, S_KEY ("trusted_proxy"), NULL);
+    self->secure_cookie = streq (s_setting (config, section, "secure_cookie", "false"), "true");
+    const char *proxy = s_setting (config, section, "trusted_proxy", NULL);
     self->trusted_proxy = proxy && *proxy ? strdup (proxy) : NULL;
+}
+
+//  The web thread's tables, and the assets every face serves
+static void
+s_tables (en_http_t *self)
+{
     self->sessions = zhashx_new ();
     zhashx_set_destructor (self->sessions, s_session_destroy);
     self->pending = zhashx_new ();
@@ -1471,20 +1608,29 @@ en_http_new (zconfig_t *config, const char *section, const char *control_endpoin
     self->assets = zhashx_new ();
     zhashx_set_destructor (self->assets, (zhashx_destructor_fn *) zstr_free);
     self->public = zhashx_new ();
-    if (cert_path) {
-        self->tls_cert = s_read_file (cert_path);
-        self->tls_key = s_read_file (key_path);
-        if (!self->tls_cert || !self->tls_key) {
-            snprintf (err, errlen, "cannot read %s/%s: %s", section,
-                      self->tls_cert ? "tls_key" : "tls_cert", strerror (errno));
-            freeaddrinfo (found);
-            en_http_destroy (&self);
-            return NULL;
-        }
-        self->tls = true;
-        self->secure_cookie = true;
-    }
-#undef S_KEY
+    en_http_static (self, "/static/icon.svg", "image/svg+xml", s_icon);
+    en_http_static (self, "/static/live.js", "text/javascript; charset=utf-8", en_http_live_js);
+}
+
+//  Read the certificate and key (kept while the daemon runs)
+static int
+s_tls_load (en_http_t *self, const char *section, const char *cert_path, const char *key_path,
+            en_error_t *error)
+{
+    self->tls_cert = s_read_file (cert_path);
+    self->tls_key = s_read_file (key_path);
+    if (!self->tls_cert || !self->tls_key)
+        return en_error_set (error, EN_ERR_INVALID, "cannot read %s/%s: %s", section,
+                             self->tls_cert ? "tls_key" : "tls_cert", strerror (errno));
+    self->tls = true;
+    self->secure_cookie = true;
+    return 0;
+}
+
+//  Start libmicrohttpd (its thread) on the address
+static int
+s_start (en_http_t *self, const struct addrinfo *found, en_error_t *error)
+{
     unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
     if (found->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -1503,15 +1649,46 @@ en_http_new (zconfig_t *config, const char *section, const char *control_endpoin
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 30,
         MHD_OPTION_ARRAY, self->tls ? tls_options : tls_options + 2,
         MHD_OPTION_END);
-    freeaddrinfo (found);
-    if (!self->daemon) {
-        snprintf (err, errlen, self->tls ? "cannot listen on %s (in use, not an address of this host,"
-                                           " or the TLS certificate and key do not load)"
-                                         : "cannot listen on %s (in use, or not an address of this host)",
-                  address);
-        en_http_destroy (&self);
+    if (!self->daemon)
+        return en_error_set (error, EN_ERR_INTERNAL,
+                             self->tls ? "cannot listen on %s (in use, not an address of this host,"
+                                         " or the TLS certificate and key do not load)"
+                                       : "cannot listen on %s (in use, or not an address of this host)",
+                             self->address);
+    return 0;
+}
+
+en_http_t *
+en_http_new (zconfig_t *config, const char *section, const char *control_endpoint,
+             const en_http_app_t *app, void *app_arg, en_error_t *error)
+{
+    assert (app && app->dispatch && app->account && app->login_page);
+    const char *address = s_setting (config, section, "address",
+                                     app->default_address ? app->default_address : "");
+    const char *cert_path, *key_path;
+    struct addrinfo *found = s_listen_address (section, address, error);
+    if (!found)
+        return NULL;
+    if (s_tls_paths (config, section, &cert_path, &key_path, error)) {
+        freeaddrinfo (found);
         return NULL;
     }
+    en_http_t *self = (en_http_t *) zmalloc (sizeof (en_http_t));
+    assert (self);
+    self->app = *app;
+    if (!self->app.log_name)
+        self->app.log_name = "web";
+    if (!self->app.logout_path)
+        self->app.logout_path = "/logout";
+    self->app_arg = app_arg;
+    self->address = strdup (address);
+    self->control = strdup (control_endpoint);
+    s_configure (self, config, section);
+    s_tables (self);
+    if ((cert_path && s_tls_load (self, section, cert_path, key_path, error))
+    ||  s_start (self, found, error))
+        en_http_destroy (&self);
+    freeaddrinfo (found);
     return self;
 }
 
@@ -1582,12 +1759,3 @@ en_http_responses (en_http_t *self, int status_class)
 {
     return status_class >= 1 && status_class <= 5 ? self->responses [status_class] : 0;
 }
-
-//  The tab icon: a node in a network, in the header's blue
-const char en_http_icon [] =
-"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">"
-"<rect width=\"32\" height=\"32\" rx=\"6\" fill=\"#1d4e89\"/>"
-"<g stroke=\"#fff\" stroke-width=\"2\"><line x1=\"16\" y1=\"16\" x2=\"7\" y2=\"8\"/>"
-"<line x1=\"16\" y1=\"16\" x2=\"25\" y2=\"9\"/><line x1=\"16\" y1=\"16\" x2=\"16\" y2=\"26\"/></g>"
-"<g fill=\"#fff\"><circle cx=\"16\" cy=\"16\" r=\"4\"/><circle cx=\"7\" cy=\"8\" r=\"3\"/>"
-"<circle cx=\"25\" cy=\"9\" r=\"3\"/><circle cx=\"16\" cy=\"26\" r=\"3\"/></g></svg>\n";

@@ -276,10 +276,10 @@ s_node_portal (en_node_t *self, zconfig_t *config, en_error_t *error)
     if (zsock_bind (self->portal_control, "%s", endpoint) < 0)
         return en_error_set (error, EN_ERR_INTERNAL, "cannot bind %s", endpoint);
     zpoller_add (self->poller, self->portal_control);
-    char web_err [256];
-    self->portal = en_portal_new (config, endpoint, self->name, self->region, web_err, sizeof web_err);
+    en_error_t web_err = { 0 };
+    self->portal = en_portal_new (config, endpoint, self->name, self->region, &web_err);
     if (!self->portal)
-        zsys_error ("portal not started: %s", web_err);
+        zsys_error ("portal not started: %s", web_err.reason);
     return 0;
 }
 

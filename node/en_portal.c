@@ -39,6 +39,7 @@
 #include <microhttpd.h>
 #include <sodium.h>
 #include <time.h>
+#include <stdarg.h>
 
 #define PORTAL_MAX_BODY     (1024 * 1024)   //  a dossier upload fits
 
@@ -110,65 +111,59 @@ s_message (en_portal_t *self, en_http_request_t *req, unsigned int status, const
     return s_html (req, status, en_portal_page_message (&ctx, title, text));
 }
 
-//  A verb on the node, as the logged-in person (args consumed, may be NULL)
-static int
-s_call (en_portal_t *self, en_http_request_t *req, const char *verb, json_t *args, json_t **result)
+//  A verb on the node, as the logged-in person (args consumed, may be
+//  NULL): its answer, or NULL with error set (error may be NULL)
+static json_t *
+s_call (en_portal_t *self, en_http_request_t *req, const char *verb, json_t *args, en_error_t *error)
 {
     if (!args)
         args = json_object ();
     if (!json_object_get (args, "_user"))
         json_object_set_new (args, "_user", json_string (en_http_request_user (req) ?: "portal"));
-    return en_http_call (self->http, verb, args, result);
+    return en_http_call (self->http, verb, args, error);
 }
 
 //  The node refused or did not answer: a page saying so, in Dutch
 static int
-s_failed (en_portal_t *self, en_http_request_t *req, int rc, json_t *result)
+s_failed (en_portal_t *self, en_http_request_t *req, const en_error_t *error)
 {
-    int answer;
-    if (rc < 0)
-        answer = s_message (self, req, MHD_HTTP_BAD_GATEWAY, "De node antwoordt niet",
-                            "Probeer het zo opnieuw.");
-    else {
-        unsigned int status = (unsigned int) en_json_int (result, "code", 500);
-        json_t *errors = en_portal_errors_from_node (en_json_str (result, "error"));
-        const char *text = NULL;
-        const char *key;
-        json_t *value;
-        json_object_foreach (errors, key, value) {
-            text = json_string_value (value);
-            break;
-        }
-        answer = s_message (self, req, status >= 400 && status < 600 ? status : 500,
-                            status == 404 ? "Niet gevonden" : "Niet gelukt", text ? text : "De node weigerde dit.");
-        json_decref (errors);
+    if (en_http_unanswered (error))
+        return s_message (self, req, MHD_HTTP_BAD_GATEWAY, "De node antwoordt niet", "Probeer het zo opnieuw.");
+    unsigned int status = (unsigned int) error->code;
+    json_t *errors = en_portal_errors_from_node (error->reason);
+    const char *text = NULL;
+    const char *key;
+    json_t *value;
+    json_object_foreach (errors, key, value) {
+        text = json_string_value (value);
+        break;
     }
-    json_decref (result);
+    int answer = s_message (self, req, status >= 400 && status < 600 ? status : 500,
+                            status == 404 ? "Niet gevonden" : "Niet gelukt", text ? text : "De node weigerde dit.");
+    json_decref (errors);
     return answer;
 }
 
-//  Ask the node to do what a form asks (args consumed). 0: done, with
-//  *result its answer (caller owns); 1: refused, *errors replaced by the
-//  Dutch error map for the form (the PII guard's refusal lands on its
-//  field; nothing was sent); -1: no answer, the page saying so is queued
-//  in *answer.
-static int
+//  Ask the node to do what a form asks (args consumed): its answer
+//  (caller owns), or NULL: refused, with *errors replaced by the Dutch
+//  error map for the form (the PII guard's refusal lands on its field;
+//  nothing was sent), or not answered, with *errors left as it was and
+//  the page saying so queued in *answer.
+static json_t *
 s_form_call (en_portal_t *self, en_http_request_t *req, const char *verb, json_t *args,
-             json_t **result, json_t **errors, int *answer)
+             json_t **errors, int *answer)
 {
-    int rc = s_call (self, req, verb, args, result);
-    if (rc < 0) {
-        *answer = s_failed (self, req, rc, *result);
-        *result = NULL;
-    }
-    else
-    if (rc == 1) {
+    en_error_t error;
+    json_t *result = s_call (self, req, verb, args, &error);
+    if (result)
+        return result;
+    if (en_http_unanswered (&error))
+        *answer = s_failed (self, req, &error);
+    else {
         json_decref (*errors);
-        *errors = en_portal_errors_from_node (en_json_str (*result, "error"));
-        json_decref (*result);
-        *result = NULL;
+        *errors = en_portal_errors_from_node (error.reason);
     }
-    return rc;
+    return NULL;
 }
 
 //  A form value: the string, NULL when absent or empty
@@ -238,6 +233,19 @@ s_form (en_portal_t *self, en_http_request_t *req, const char **names, int *answ
     return values;
 }
 
+//  The row of array (the last) whose key is value, or NULL (caller owns)
+static json_t *
+s_row (json_t *array, const char *key, const char *value)
+{
+    json_t *found = NULL;
+    size_t index;
+    json_t *row;
+    json_array_foreach (array, index, row)
+        if (streq (en_json_str (row, key) ?: "", value))
+            found = row;
+    return json_incref (found);
+}
+
 static bool
 s_has_errors (json_t *errors)
 {
@@ -262,40 +270,53 @@ s_date_end_ms (const char *date)
     return t == (time_t) -1 ? -1 : (int64_t) t * 1000;
 }
 
+//  303 to a local path made like printf (after a form was done)
+static int
+s_redirect (en_http_request_t *req, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+static int
+s_redirect (en_http_request_t *req, const char *format, ...)
+{
+    char location [200];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (location, sizeof location, format, args);
+    va_end (args);
+    return en_http_redirect (req, location);
+}
+
+//  The form's "absent_until" as ms (0: present); a value that is no
+//  date (which the checks let through) is an error on its field
+static int64_t
+s_absent_until (json_t *values, json_t *errors)
+{
+    int64_t until = s_date_end_ms (s_value (values, "absent_until"));
+    if (!s_has_errors (errors) && until < 0)
+        json_object_set_new (errors, "absent_until", json_string ("Afwezig tot: vul een datum in (jjjj-mm-dd)."));
+    return until;
+}
+
 //  -------------------------------------------------------------------------
 //  Everyone
 
 static json_t *
 s_home_items (en_portal_t *self, en_http_request_t *req)
 {
-    json_t *items = NULL;
-    int rc;
     unsigned role = s_role_bit (en_http_request_role (req));
     if (role == R_MEDEWERKER)
-        rc = s_call (self, req, "requests", json_pack ("{s:i}", "limit", 50), &items);
-    else
+        return s_call (self, req, "requests", json_pack ("{s:i}", "limit", 50), NULL);
     if (role == R_EXPERT && en_http_request_extra (req))
-        rc = s_call (self, req, "inbox", json_pack ("{s:s}", "expert", en_http_request_extra (req)), &items);
-    else
+        return s_call (self, req, "inbox", json_pack ("{s:s}", "expert", en_http_request_extra (req)), NULL);
     if (role == R_EXPERT)
         return NULL;
-    else
-        rc = s_call (self, req, "notifications", NULL, &items);
-    if (rc) {
-        json_decref (items);
-        items = NULL;
-    }
-    return items;
+    return s_call (self, req, "notifications", NULL, NULL);
 }
 
 static int
 s_get_home (en_portal_t *self, en_http_request_t *req, const char *rest)
 {
-    json_t *status = NULL;
-    if (s_call (self, req, "status", NULL, &status)) {
-        json_decref (status);
-        status = NULL;
-    }
+    json_t *status = s_call (self, req, "status", NULL, NULL);
     json_t *items = s_home_items (self, req);
     en_portal_ctx_t ctx;
     s_ctx (self, req, &ctx);
@@ -311,10 +332,10 @@ s_get_home (en_portal_t *self, en_http_request_t *req, const char *rest)
 static int
 s_get_cases (en_portal_t *self, en_http_request_t *req, const char *rest)
 {
-    json_t *cases;
-    int rc = s_call (self, req, "cases", NULL, &cases);
-    if (rc)
-        return s_failed (self, req, rc, cases);
+    en_error_t error;
+    json_t *cases = s_call (self, req, "cases", NULL, &error);
+    if (!cases)
+        return s_failed (self, req, &error);
     en_portal_ctx_t ctx;
     s_ctx (self, req, &ctx);
     int answer = s_html (req, MHD_HTTP_OK, en_portal_page_cases (&ctx, cases));
@@ -355,14 +376,13 @@ s_post_case_new (en_portal_t *self, en_http_request_t *req, const char *rest)
         s_copy_list (summary, values, "problematiek");
         s_copy (summary, values, "kader");
         s_copy (summary, values, "situatie");
-        json_t *result;
-        int rc = s_form_call (self, req, "case-add", json_pack ("{s:s?, s:o, s:o}", "client_id",
-                                                                s_value (values, "client_id"), "identity", identity,
-                                                                "summary", summary), &result, &errors, &answer);
-        if (rc == 0)
+        json_t *args = json_pack ("{s:s?, s:o, s:o}", "client_id", s_value (values, "client_id"),
+                                  "identity", identity, "summary", summary);
+        json_t *result = s_form_call (self, req, "case-add", args, &errors, &answer);
+        if (result)
             answer = s_html (req, MHD_HTTP_OK, en_portal_page_case_registered (&ctx, result));
         json_decref (result);
-        if (rc <= 0)
+        if (!s_has_errors (errors))      //  done, or no answer (page queued)
             goto done;
     }
     answer = s_html (req, MHD_HTTP_UNPROCESSABLE_CONTENT, en_portal_page_case_new (&ctx, values, errors));
@@ -376,17 +396,16 @@ done:
 static json_t *
 s_case_requests (en_portal_t *self, en_http_request_t *req, const char *pseudonym)
 {
-    json_t *all = NULL, *mine = json_array ();
-    if (s_call (self, req, "requests", json_pack ("{s:i}", "limit", 1000), &all) == 0) {
-        size_t index;
-        json_t *row;
-        json_array_foreach (all, index, row) {
-            const char *of = en_json_str (json_object_get (row, "summary"), "case");
-            if (!of)
-                of = en_json_str (row, "case");
-            if (of && streq (of, pseudonym))
-                json_array_append (mine, row);
-        }
+    json_t *all = s_call (self, req, "requests", json_pack ("{s:i}", "limit", 1000), NULL);
+    json_t *mine = json_array ();
+    size_t index;
+    json_t *row;
+    json_array_foreach (all, index, row) {
+        const char *of = en_json_str (json_object_get (row, "summary"), "case");
+        if (!of)
+            of = en_json_str (row, "case");
+        if (of && streq (of, pseudonym))
+            json_array_append (mine, row);
     }
     json_decref (all);
     return mine;
@@ -396,16 +415,11 @@ static int
 s_case_page (en_portal_t *self, en_http_request_t *req, const char *pseudonym, json_t *values,
              json_t *errors, unsigned int status)
 {
-    json_t *cases;
-    int rc = s_call (self, req, "cases", NULL, &cases);
-    if (rc)
-        return s_failed (self, req, rc, cases);
-    json_t *record = NULL;
-    size_t index;
-    json_t *row;
-    json_array_foreach (cases, index, row)
-        if (streq (en_json_str (row, "pseudonym") ?: "", pseudonym))
-            record = json_incref (row);
+    en_error_t error;
+    json_t *cases = s_call (self, req, "cases", NULL, &error);
+    if (!cases)
+        return s_failed (self, req, &error);
+    json_t *record = s_row (cases, "pseudonym", pseudonym);
     json_decref (cases);
     if (!record)
         return s_message (self, req, MHD_HTTP_NOT_FOUND, "Niet gevonden", "Deze zaak bestaat niet.");
@@ -448,15 +462,11 @@ s_post_case (en_portal_t *self, en_http_request_t *req, const char *pseudonym)
                     json_object_set_new (outcome, counts [i], json_integer (atoi (s_value (values, counts [i]))));
             json_object_set_new (args, "outcome", outcome);
         }
-        json_t *result;
-        int rc = s_form_call (self, req, "case-phase", args, &result, &errors, &answer);
+        json_t *result = s_form_call (self, req, "case-phase", args, &errors, &answer);
+        if (result)
+            answer = s_redirect (req, "/zaken/%s?gedaan=fase", pseudonym);
         json_decref (result);
-        if (rc == 0) {
-            char location [200];
-            snprintf (location, sizeof location, "/zaken/%s?gedaan=fase", pseudonym);
-            answer = en_http_redirect (req, location);
-        }
-        if (rc <= 0)
+        if (!s_has_errors (errors))      //  done, or no answer (page queued)
             goto done;
     }
     answer = s_case_page (self, req, pseudonym, values, errors, MHD_HTTP_UNPROCESSABLE_CONTENT);
@@ -480,10 +490,10 @@ s_get_requests (en_portal_t *self, en_http_request_t *req, const char *rest)
     const char *state = en_http_request_query (req, "status");
     if (!s_state_valid (state))
         state = NULL;
-    json_t *requests;
-    int rc = s_call (self, req, "requests", json_pack ("{s:i, s:s?}", "limit", 500, "state", state), &requests);
-    if (rc)
-        return s_failed (self, req, rc, requests);
+    en_error_t error;
+    json_t *requests = s_call (self, req, "requests", json_pack ("{s:i, s:s?}", "limit", 500, "state", state), &error);
+    if (!requests)
+        return s_failed (self, req, &error);
     en_portal_ctx_t ctx;
     s_ctx (self, req, &ctx);
     int answer = s_html (req, MHD_HTTP_OK, en_portal_page_requests (&ctx, requests, state));
@@ -498,8 +508,8 @@ s_get_requests (en_portal_t *self, en_http_request_t *req, const char *rest)
 static json_t *
 s_tags (en_portal_t *self, en_http_request_t *req)
 {
-    json_t *tags = NULL;
-    if (s_call (self, req, "tags", NULL, &tags) == 0 && json_is_array (tags))
+    json_t *tags = s_call (self, req, "tags", NULL, NULL);
+    if (json_is_array (tags))
         return tags;
     json_decref (tags);
     return json_array ();
@@ -510,11 +520,9 @@ s_request_new_page (en_portal_t *self, en_http_request_t *req, json_t *values, j
                     unsigned int status)
 {
     json_t *tags = s_tags (self, req);
-    json_t *cases = NULL;
-    if (s_call (self, req, "cases", NULL, &cases)) {
-        json_decref (cases);
+    json_t *cases = s_call (self, req, "cases", NULL, NULL);
+    if (!cases)
         cases = json_array ();
-    }
     en_portal_ctx_t ctx;
     s_ctx (self, req, &ctx);
     int answer = s_html (req, status, en_portal_page_request_new (&ctx, tags, cases, values, errors));
@@ -561,16 +569,13 @@ s_post_request_new (en_portal_t *self, en_http_request_t *req, const char *rest)
         s_copy_list (request, values, "stuck_on");
         s_copy (request, values, "question");
         const char *dossier = s_value (values, "dossier_file") ?: s_value (values, "dossier");
-        json_t *result;
-        int rc = s_form_call (self, req, "submit", json_pack ("{s:o, s:s?}", "request", request, "dossier", dossier),
-                              &result, &errors, &answer);
-        if (rc == 0) {
-            char location [200];
-            snprintf (location, sizeof location, "/verzoeken/%s?gedaan=ingediend", en_json_str (result, "id") ?: "");
-            answer = en_http_redirect (req, location);
-        }
+        json_t *result = s_form_call (self, req, "submit",
+                                      json_pack ("{s:o, s:s?}", "request", request, "dossier", dossier),
+                                      &errors, &answer);
+        if (result)
+            answer = s_redirect (req, "/verzoeken/%s?gedaan=ingediend", en_json_str (result, "id") ?: "");
         json_decref (result);
-        if (rc <= 0)
+        if (!s_has_errors (errors))      //  done, or no answer (page queued)
             goto done;
     }
     answer = s_request_new_page (self, req, values, errors, MHD_HTTP_UNPROCESSABLE_CONTENT);
@@ -584,10 +589,10 @@ static int
 s_request_page (en_portal_t *self, en_http_request_t *req, const char *id, json_t *values, json_t *errors,
                 unsigned int status)
 {
-    json_t *request;
-    int rc = s_call (self, req, "request", json_pack ("{s:s}", "id", id), &request);
-    if (rc)
-        return s_failed (self, req, rc, request);
+    en_error_t error;
+    json_t *request = s_call (self, req, "request", json_pack ("{s:s}", "id", id), &error);
+    if (!request)
+        return s_failed (self, req, &error);
     en_portal_ctx_t ctx;
     s_ctx (self, req, &ctx);
     int answer = s_html (req, status, en_portal_page_request (&ctx, request, values, errors));
@@ -631,15 +636,11 @@ s_post_request (en_portal_t *self, en_http_request_t *req, const char *id)
                       help && s_value (values, "outcome") ? "; " : "", s_value (values, "outcome") ?: "");
             args = json_pack ("{s:s, s:s}", "id", id, "outcome", outcome);
         }
-        json_t *result;
-        int rc = s_form_call (self, req, reply ? "reply" : "close", args, &result, &errors, &answer);
+        json_t *result = s_form_call (self, req, reply ? "reply" : "close", args, &errors, &answer);
+        if (result)
+            answer = s_redirect (req, "/verzoeken/%s?gedaan=%s", id, reply ? "reactie" : "gesloten");
         json_decref (result);
-        if (rc == 0) {
-            char location [200];
-            snprintf (location, sizeof location, "/verzoeken/%s?gedaan=%s", id, reply ? "reactie" : "gesloten");
-            answer = en_http_redirect (req, location);
-        }
-        if (rc <= 0)
+        if (!s_has_errors (errors))      //  done, or no answer (page queued)
             goto done;
     }
     answer = s_request_page (self, req, id, values, errors, MHD_HTTP_UNPROCESSABLE_CONTENT);
@@ -655,10 +656,10 @@ done:
 static int
 s_get_inbox (en_portal_t *self, en_http_request_t *req, const char *rest)
 {
-    json_t *offers;
-    int rc = s_call (self, req, "inbox", json_pack ("{s:s?}", "expert", en_http_request_extra (req)), &offers);
-    if (rc)
-        return s_failed (self, req, rc, offers);
+    en_error_t error;
+    json_t *offers = s_call (self, req, "inbox", json_pack ("{s:s?}", "expert", en_http_request_extra (req)), &error);
+    if (!offers)
+        return s_failed (self, req, &error);
     en_portal_ctx_t ctx;
     s_ctx (self, req, &ctx);
     int answer = s_html (req, MHD_HTTP_OK, en_portal_page_inbox (&ctx, offers));
@@ -671,14 +672,15 @@ s_get_inbox (en_portal_t *self, en_http_request_t *req, const char *rest)
 static json_t *
 s_own_offer (en_portal_t *self, en_http_request_t *req, const char *id, int *answer)
 {
-    json_t *offer = NULL;
     const char *expert = en_http_request_extra (req);
-    int rc = en_id_valid (id) ? s_call (self, req, "offer", json_pack ("{s:s}", "offer", id), &offer) : 1;
-    if (rc < 0) {
-        *answer = s_failed (self, req, rc, offer);
+    en_error_t error;
+    en_error_clear (&error);
+    json_t *offer = en_id_valid (id) ? s_call (self, req, "offer", json_pack ("{s:s}", "offer", id), &error) : NULL;
+    if (en_http_unanswered (&error)) {
+        *answer = s_failed (self, req, &error);
         return NULL;
     }
-    if (rc || !expert || !streq (en_json_str (offer, "expert") ?: "", expert)) {
+    if (!offer || !expert || !streq (en_json_str (offer, "expert") ?: "", expert)) {
         json_decref (offer);
         *answer = s_message (self, req, MHD_HTTP_NOT_FOUND, "Niet gevonden", "Dit aanbod bestaat niet.");
         return NULL;
@@ -692,11 +694,9 @@ s_own_offer (en_portal_t *self, en_http_request_t *req, const char *id, int *ans
 static char *
 s_dossier_open (en_portal_t *self, en_http_request_t *req, const char *offer_id)
 {
-    json_t *result = NULL;
-    if (s_call (self, req, "dossier", json_pack ("{s:s}", "offer", offer_id), &result)) {
-        json_decref (result);
+    json_t *result = s_call (self, req, "dossier", json_pack ("{s:s}", "offer", offer_id), NULL);
+    if (!result)
         return NULL;
-    }
     size_t size = 0;
     const unsigned char *key = (const unsigned char *) en_http_request_secret (req, &size);
     const char *box_public = en_json_str (result, "box_public");
@@ -785,9 +785,16 @@ s_post_offer (en_portal_t *self, en_http_request_t *req, const char *id)
         json_decref (offer);
         return answer;
     }
+    //  The form's action is the node's verb; done, the page says so
+    static const char *answers [][2] = {
+        { "accept", "geaccepteerd" }, { "decline", "afgewezen" }, { "advise", "advies" }, { NULL, NULL } };
     const char *action = s_value (values, "action") ?: "";
-    const char *verb = streq (action, "accept") ? "accept" : streq (action, "decline") ? "decline"
-                     : streq (action, "advise") ? "advise" : NULL;
+    const char *verb = NULL, *done_word = NULL;
+    for (int i = 0; answers [i][0]; i++)
+        if (streq (action, answers [i][0])) {
+            verb = answers [i][0];
+            done_word = answers [i][1];
+        }
     json_t *errors = verb ? en_portal_check (action, values, NULL)
                           : json_pack ("{s:s}", "", "Kies accepteren, afwijzen of advies geven.");
     if (!s_has_errors (errors)) {
@@ -796,19 +803,11 @@ s_post_offer (en_portal_t *self, en_http_request_t *req, const char *id)
             json_object_set_new (args, "reason", json_string (s_value (values, "reason") ?: ""));
         if (streq (verb, "advise"))
             json_object_set_new (args, "text", json_string (s_value (values, "text") ?: ""));
-        json_t *result;
-        int rc = s_form_call (self, req, verb, args, &result, &errors, &answer);
+        json_t *result = s_form_call (self, req, verb, args, &errors, &answer);
+        if (result)
+            answer = s_redirect (req, "/aanbod/%s?gedaan=%s", id, done_word);
         json_decref (result);
-        if (rc == 0) {
-            static const char *done [][2] = {
-                { "accept", "geaccepteerd" }, { "decline", "afgewezen" }, { "advise", "advies" } };
-            char location [200];
-            for (int i = 0; i < 3; i++)
-                if (streq (verb, done [i][0]))
-                    snprintf (location, sizeof location, "/aanbod/%s?gedaan=%s", id, done [i][1]);
-            answer = en_http_redirect (req, location);
-        }
-        if (rc <= 0)
+        if (!s_has_errors (errors))      //  done, or no answer (page queued)
             goto done;
     }
     answer = s_offer_page (self, req, offer, values, errors, MHD_HTTP_UNPROCESSABLE_CONTENT);
@@ -819,21 +818,14 @@ done:
     return answer;
 }
 
+static json_t *s_expert_record (en_portal_t *self, en_http_request_t *req, const char *id);
+
 //  This expert's record from "experts"
 static json_t *
 s_own_expert (en_portal_t *self, en_http_request_t *req)
 {
-    json_t *experts = NULL, *mine = NULL;
     const char *id = en_http_request_extra (req);
-    if (id && s_call (self, req, "experts", NULL, &experts) == 0) {
-        size_t index;
-        json_t *row;
-        json_array_foreach (experts, index, row)
-            if (streq (en_json_str (row, "id") ?: "", id))
-                mine = json_incref (row);
-    }
-    json_decref (experts);
-    return mine;
+    return id ? s_expert_record (self, req, id) : NULL;
 }
 
 static int
@@ -868,21 +860,18 @@ s_post_availability (en_portal_t *self, en_http_request_t *req, const char *rest
     if (!values)
         return answer;
     json_t *errors = en_portal_check ("availability", values, NULL);
-    int64_t until = s_date_end_ms (s_value (values, "absent_until"));
-    if (!s_has_errors (errors) && until < 0)
-        json_object_set_new (errors, "absent_until", json_string ("Afwezig tot: vul een datum in (jjjj-mm-dd)."));
+    int64_t until = s_absent_until (values, errors);
     if (!s_has_errors (errors)) {
         json_t *expert = json_pack ("{s:s, s:i, s:I}", "id", en_http_request_extra (req),
                                     "capacity", atoi (s_value (values, "capacity") ?: "0"),
                                     "absent_until", (json_int_t) until);
         s_copy_list (expert, values, "expertise");
-        json_t *result;
-        int rc = s_form_call (self, req, "expert-update", json_pack ("{s:o}", "expert", expert),
-                              &result, &errors, &answer);
-        json_decref (result);
-        if (rc == 0)
+        json_t *result = s_form_call (self, req, "expert-update", json_pack ("{s:o}", "expert", expert),
+                                      &errors, &answer);
+        if (result)
             answer = en_http_redirect (req, "/beschikbaarheid?gedaan=opgeslagen");
-        if (rc <= 0)
+        json_decref (result);
+        if (!s_has_errors (errors))      //  done, or no answer (page queued)
             goto done;
     }
     answer = s_availability_page (self, req, values, errors, MHD_HTTP_UNPROCESSABLE_CONTENT);
@@ -898,14 +887,13 @@ done:
 static int
 s_accounts_page (en_portal_t *self, en_http_request_t *req, json_t *values, json_t *errors, unsigned int status)
 {
-    json_t *users = NULL, *experts = NULL;
-    int rc = s_call (self, req, "users", NULL, &users);
-    if (rc)
-        return s_failed (self, req, rc, users);
-    if (s_call (self, req, "experts", NULL, &experts)) {
-        json_decref (experts);
+    en_error_t error;
+    json_t *users = s_call (self, req, "users", NULL, &error);
+    if (!users)
+        return s_failed (self, req, &error);
+    json_t *experts = s_call (self, req, "experts", NULL, NULL);
+    if (!experts)
         experts = json_array ();
-    }
     en_portal_ctx_t ctx;
     s_ctx (self, req, &ctx);
     int answer = s_html (req, status, en_portal_page_accounts (&ctx, users, experts, values, errors));
@@ -936,16 +924,15 @@ s_post_accounts (en_portal_t *self, en_http_request_t *req, const char *rest)
             s_copy (args, values, copied [i]);
         if (s_value (values, "role") && streq (s_value (values, "role"), "expert"))
             s_copy (args, values, "expert");
-        json_t *result;
-        int rc = s_form_call (self, req, "user-add", args, &result, &errors, &answer);
-        if (rc == 0) {
+        json_t *result = s_form_call (self, req, "user-add", args, &errors, &answer);
+        if (result) {
             //  The recovery code and TOTP secret, shown this once
             en_portal_ctx_t ctx;
             s_ctx (self, req, &ctx);
             answer = s_html (req, MHD_HTTP_OK, en_portal_page_account_created (&ctx, result));
         }
         json_decref (result);
-        if (rc <= 0)
+        if (!s_has_errors (errors))      //  done, or no answer (page queued)
             goto done;
     }
     //  The passwords are not sent back into the form
@@ -964,10 +951,10 @@ typedef char *(s_render_fn) (const en_portal_ctx_t *ctx, json_t *data);
 static int
 s_simple (en_portal_t *self, en_http_request_t *req, const char *verb, s_render_fn *render)
 {
-    json_t *data;
-    int rc = s_call (self, req, verb, NULL, &data);
-    if (rc)
-        return s_failed (self, req, rc, data);
+    en_error_t error;
+    json_t *data = s_call (self, req, verb, NULL, &error);
+    if (!data)
+        return s_failed (self, req, &error);
     en_portal_ctx_t ctx;
     s_ctx (self, req, &ctx);
     int answer = s_html (req, MHD_HTTP_OK, render (&ctx, data));
@@ -987,14 +974,8 @@ s_get_experts (en_portal_t *self, en_http_request_t *req, const char *rest)
 static json_t *
 s_expert_record (en_portal_t *self, en_http_request_t *req, const char *id)
 {
-    json_t *experts = NULL, *found = NULL;
-    if (s_call (self, req, "experts", NULL, &experts) == 0) {
-        size_t index;
-        json_t *row;
-        json_array_foreach (experts, index, row)
-            if (streq (en_json_str (row, "id") ?: "", id))
-                found = json_incref (row);
-    }
+    json_t *experts = s_call (self, req, "experts", NULL, NULL);
+    json_t *found = s_row (experts, "id", id);
     json_decref (experts);
     return found;
 }
@@ -1038,9 +1019,7 @@ s_post_expert (en_portal_t *self, en_http_request_t *req, const char *rest)
     }
     json_decref (existing);
     json_t *errors = en_portal_check ("expert", values, NULL);
-    int64_t until = s_date_end_ms (s_value (values, "absent_until"));
-    if (!s_has_errors (errors) && until < 0)
-        json_object_set_new (errors, "absent_until", json_string ("Afwezig tot: vul een datum in (jjjj-mm-dd)."));
+    int64_t until = s_absent_until (values, errors);
     if (!s_has_errors (errors)) {
         json_t *expert = json_pack ("{s:s?, s:i, s:I, s:b}", "id", adding ? s_value (values, "id") : rest,
                                     "capacity", atoi (s_value (values, "capacity") ?: "0"),
@@ -1050,16 +1029,13 @@ s_post_expert (en_portal_t *self, en_http_request_t *req, const char *rest)
         s_copy_list (expert, values, "expertise");
         json_t *args = json_pack ("{s:o, s:s, s:s}", "expert", expert, "email", s_value (values, "email") ?: "",
                                   "phone", s_value (values, "phone") ?: "");
-        json_t *result;
-        int rc = s_form_call (self, req, adding ? "expert-add" : "expert-update", args, &result, &errors, &answer);
-        if (rc == 0) {
-            char location [200];
-            snprintf (location, sizeof location, "/beheer/experts/%s?gedaan=opgeslagen",
-                      en_json_str (result, "id") ?: (adding ? s_value (values, "id") : rest));
-            answer = en_http_redirect (req, location);
-        }
+        json_t *result = s_form_call (self, req, adding ? "expert-add" : "expert-update", args,
+                                      &errors, &answer);
+        if (result)
+            answer = s_redirect (req, "/beheer/experts/%s?gedaan=opgeslagen",
+                                 en_json_str (result, "id") ?: (adding ? s_value (values, "id") : rest));
         json_decref (result);
-        if (rc <= 0)
+        if (!s_has_errors (errors))      //  done, or no answer (page queued)
             goto done;
     }
     answer = s_expert_form_page (self, req, adding ? NULL : rest, values, errors, MHD_HTTP_UNPROCESSABLE_CONTENT);
@@ -1088,11 +1064,9 @@ s_get_log (en_portal_t *self, en_http_request_t *req, const char *rest)
     if (pseudonym && !*pseudonym)
         pseudonym = NULL;
     json_t *entries = NULL;
-    if (pseudonym) {
-        int rc = s_call (self, req, "audit-show", json_pack ("{s:s}", "case", pseudonym), &entries);
-        if (rc)
-            return s_failed (self, req, rc, entries);
-    }
+    en_error_t error;
+    if (pseudonym && !(entries = s_call (self, req, "audit-show", json_pack ("{s:s}", "case", pseudonym), &error)))
+        return s_failed (self, req, &error);
     en_portal_ctx_t ctx;
     s_ctx (self, req, &ctx);
     int answer = s_html (req, MHD_HTTP_OK, en_portal_page_log (&ctx, pseudonym, entries));
@@ -1119,24 +1093,23 @@ s_recover (en_portal_t *self, en_http_request_t *req)
     int answer = 0;
     json_t *errors = en_portal_check ("recover", values, NULL);
     if (!s_has_errors (errors)) {
-        json_t *result;
-        int rc = s_form_call (self, req, "user-recover",
-                              json_pack ("{s:s?, s:s?, s:s?, s:s?}", "name", s_value (values, "name"),
-                                         "recovery_code", s_value (values, "recovery_code"),
-                                         "password", s_value (values, "password"),
-                                         "_user", s_value (values, "name")), &result, &errors, &answer);
-        json_decref (result);
-        if (rc == 0) {
+        json_t *result = s_form_call (self, req, "user-recover",
+                                      json_pack ("{s:s?, s:s?, s:s?, s:s?}", "name", s_value (values, "name"),
+                                                 "recovery_code", s_value (values, "recovery_code"),
+                                                 "password", s_value (values, "password"),
+                                                 "_user", s_value (values, "name")), &errors, &answer);
+        if (result) {
             zsys_info ("portal: %s set a new password with the recovery code, from %s",
                        s_value (values, "name"), en_http_request_address (req));
             answer = s_html (req, MHD_HTTP_OK, en_portal_page_message (&ctx, "Nieuw wachtwoord ingesteld",
                              "Uw wachtwoord is gewijzigd. Log in met het nieuwe wachtwoord."));
         }
         else
-        if (rc == 1)
+        if (s_has_errors (errors))
             zsys_warning ("portal: recovery for %s from %s refused", s_value (values, "name") ?: "?",
                           en_http_request_address (req));
-        if (rc <= 0)
+        json_decref (result);
+        if (!s_has_errors (errors))      //  done, or no answer (page queued)
             goto done;
     }
     //  Neither the passwords nor the code go back into the form
@@ -1153,57 +1126,84 @@ done:
 //  -------------------------------------------------------------------------
 //  Live panels: /api/panel/<name>, the same markup as in the page
 
+//  The home panel: the node's status and the role's list
+static int
+s_panel_home (en_portal_t *self, en_http_request_t *req)
+{
+    en_portal_ctx_t ctx;
+    s_ctx (self, req, &ctx);
+    json_t *status = s_call (self, req, "status", NULL, NULL);
+    json_t *items = s_home_items (self, req);
+    char *html = en_portal_panel_home (&ctx, status, items);
+    json_decref (status);
+    json_decref (items);
+    return s_html (req, MHD_HTTP_OK, html);
+}
+
+//  A panel's arguments to its verb (rest: what follows a prefix name)
+typedef json_t *(s_panel_args_fn) (en_http_request_t *req, const char *rest);
+
+static json_t *
+s_panel_requests_args (en_http_request_t *req, const char *rest)
+{
+    return json_pack ("{s:i}", "limit", 500);
+}
+
+static json_t *
+s_panel_request_args (en_http_request_t *req, const char *rest)
+{
+    return json_pack ("{s:s}", "id", rest);
+}
+
+static json_t *
+s_panel_inbox_args (en_http_request_t *req, const char *rest)
+{
+    return json_pack ("{s:s?}", "expert", en_http_request_extra (req));
+}
+
+//  The other panels: one verb, one page function each
+static const struct {
+    const char *name;           //  /api/panel/<name>; ending in '/': a prefix, the rest a request id
+    unsigned roles;             //  R_* bits allowed
+    const char *verb;           //  what it asks the node
+    s_panel_args_fn *args;      //  with these arguments (NULL: none)
+    s_render_fn *render;        //  the markup
+} s_panels [] = {
+    { "verzoeken",  R_MEDEWERKER,   "requests",         s_panel_requests_args,  en_portal_panel_requests },
+    { "verzoek/",   R_MEDEWERKER,   "request",          s_panel_request_args,   en_portal_panel_request },
+    { "aanbod",     R_EXPERT,       "inbox",            s_panel_inbox_args,     en_portal_panel_inbox },
+    { "meldingen",  R_BEHEERDER,    "notifications",    NULL,                   en_portal_panel_notifications },
+    { "privacy",    R_BEHEERDER,    "status",           NULL,                   en_portal_panel_privacy },
+    { NULL, 0, NULL, NULL, NULL }
+};
+
 static int
 s_panel (en_portal_t *self, en_http_request_t *req, const char *name)
 {
+    if (streq (name, "home"))
+        return s_panel_home (self, req);
     unsigned role = s_role_bit (en_http_request_role (req));
-    en_portal_ctx_t ctx;
-    s_ctx (self, req, &ctx);
-    json_t *data = NULL;
-    char *html = NULL;
-    int rc = 0;
-    if (streq (name, "home")) {
-        json_t *status = NULL;
-        if (s_call (self, req, "status", NULL, &status)) {
-            json_decref (status);
-            status = NULL;
-        }
-        data = s_home_items (self, req);
-        html = en_portal_panel_home (&ctx, status, data);
-        json_decref (status);
+    for (int i = 0; s_panels [i].name; i++) {
+        size_t len = strlen (s_panels [i].name);
+        bool prefix = s_panels [i].name [len - 1] == '/';
+        const char *rest = name + len;
+        if (prefix ? strncmp (name, s_panels [i].name, len) != 0 || !en_id_valid (rest)
+                   : !streq (name, s_panels [i].name))
+            continue;
+        //  Another role's panel, or an expert's without an expert id: absent
+        if (!(s_panels [i].roles & role) || (role == R_EXPERT && !en_http_request_extra (req)))
+            break;
+        json_t *args = s_panels [i].args ? s_panels [i].args (req, rest) : NULL;
+        json_t *data = s_call (self, req, s_panels [i].verb, args, NULL);
+        if (!data)
+            return en_http_reply (req, MHD_HTTP_BAD_GATEWAY, "text/plain; charset=utf-8", strdup (""), 0);
+        en_portal_ctx_t ctx;
+        s_ctx (self, req, &ctx);
+        char *html = s_panels [i].render (&ctx, data);
+        json_decref (data);
+        return s_html (req, MHD_HTTP_OK, html);
     }
-    else
-    if (streq (name, "verzoeken") && role == R_MEDEWERKER) {
-        if ((rc = s_call (self, req, "requests", json_pack ("{s:i}", "limit", 500), &data)) == 0)
-            html = en_portal_panel_requests (&ctx, data);
-    }
-    else
-    if (strncmp (name, "verzoek/", 8) == 0 && role == R_MEDEWERKER && en_id_valid (name + 8)) {
-        if ((rc = s_call (self, req, "request", json_pack ("{s:s}", "id", name + 8), &data)) == 0)
-            html = en_portal_panel_request (&ctx, data);
-    }
-    else
-    if (streq (name, "aanbod") && role == R_EXPERT && en_http_request_extra (req)) {
-        if ((rc = s_call (self, req, "inbox", json_pack ("{s:s?}", "expert", en_http_request_extra (req)),
-                          &data)) == 0)
-            html = en_portal_panel_inbox (&ctx, data);
-    }
-    else
-    if (streq (name, "meldingen") && role == R_BEHEERDER) {
-        if ((rc = s_call (self, req, "notifications", NULL, &data)) == 0)
-            html = en_portal_panel_notifications (&ctx, data);
-    }
-    else
-    if (streq (name, "privacy") && role == R_BEHEERDER) {
-        if ((rc = s_call (self, req, "status", NULL, &data)) == 0)
-            html = en_portal_panel_privacy (&ctx, data);
-    }
-    else
-        return en_http_reply_error (req, MHD_HTTP_NOT_FOUND, "no such panel");
-    json_decref (data);
-    if (rc)
-        return en_http_reply (req, MHD_HTTP_BAD_GATEWAY, "text/plain; charset=utf-8", strdup (""), 0);
-    return s_html (req, MHD_HTTP_OK, html);
+    return en_http_reply_error (req, MHD_HTTP_NOT_FOUND, "no such panel");
 }
 
 //  -------------------------------------------------------------------------
@@ -1296,16 +1296,15 @@ s_dispatch (en_http_request_t *req, void *app)
 //  -------------------------------------------------------------------------
 //  Accounts and logins
 
-static int
-s_account (en_http_t *http, void *app, const char *name, json_t **account)
+//  An account by name ("user-get"); a refusal (no such account) is no
+//  error
+static json_t *
+s_account (en_http_t *http, void *app, const char *name, en_error_t *error)
 {
-    json_t *result;
-    int rc = en_http_call (http, "user-get", json_pack ("{s:s, s:s}", "name", name, "_user", name), &result);
-    if (rc == 0)
-        *account = result;
-    else
-        json_decref (result);
-    return rc;
+    json_t *account = en_http_call (http, "user-get", json_pack ("{s:s, s:s}", "name", name, "_user", name), error);
+    if (!account && !en_http_unanswered (error))
+        en_error_clear (error);
+    return account;
 }
 
 static void
@@ -1326,10 +1325,10 @@ s_login_event (en_http_t *http, void *app, const char *name, const char *outcome
 {
     if (streq (outcome, "ok"))
         return;
-    json_t *result = NULL;
-    en_http_call (http, "login-event", json_pack ("{s:s, s:s, s:s, s:s}", "name", name ? name : "unknown-account",
-                                                  "outcome", outcome, "address", address,
-                                                  "_user", name ? name : "unknown-account"), &result);
+    json_t *result = en_http_call (http, "login-event",
+                                   json_pack ("{s:s, s:s, s:s, s:s}", "name", name ? name : "unknown-account",
+                                              "outcome", outcome, "address", address,
+                                              "_user", name ? name : "unknown-account"), NULL);
     json_decref (result);
 }
 
@@ -1348,20 +1347,21 @@ s_on_login (en_http_request_t *req, void *app, json_t *account, const char *pass
                               "address", en_http_request_address (req), "_user", name ? name : "");
     if (step >= 0)
         json_object_set_new (args, "totp_step", json_integer (step));
-    json_t *result = NULL;
-    int rc = en_http_call (http, "login-event", args, &result);
+    en_error_t error;
+    json_t *result = en_http_call (http, "login-event", args, &error);
+    bool recorded = result != NULL;
     json_decref (result);
-    if (rc) {
+    if (!recorded) {
         zsys_warning ("portal: login of %s refused by the node (%s)", name ? name : "?",
-                      rc < 0 ? "no answer" : "code used before");
+                      en_http_unanswered (&error) ? "no answer" : "code used before");
         return -1;
     }
     const char *expert = en_json_str (account, "expert");
     if (!expert || !streq (en_json_str (account, "role") ?: "", "expert"))
         return 0;
-    rc = en_http_call (http, "expert-key", json_pack ("{s:s, s:s?}", "expert", expert, "_user", name), &result);
+    result = en_http_call (http, "expert-key", json_pack ("{s:s, s:s?}", "expert", expert, "_user", name), NULL);
     unsigned char *key = (unsigned char *) sodium_malloc (EN_KEYWRAP_KEYBYTES);
-    if (rc == 0 && key
+    if (result && key
     &&  en_keywrap_open_json (json_object_get (json_object_get (result, "wrapped"), "password"), password, key) == 0)
         en_http_request_set_secret (req, key, EN_KEYWRAP_KEYBYTES);
     else
@@ -1378,7 +1378,7 @@ s_on_login (en_http_request_t *req, void *app, json_t *account, const char *pass
 
 en_portal_t *
 en_portal_new (zconfig_t *config, const char *control_endpoint, const char *node, const char *region,
-               char *err, size_t errlen)
+               en_error_t *error)
 {
     en_portal_t *self = (en_portal_t *) zmalloc (sizeof (en_portal_t));
     assert (self);
@@ -1394,14 +1394,13 @@ en_portal_new (zconfig_t *config, const char *control_endpoint, const char *node
         .on_login = s_on_login,
         .max_body = PORTAL_MAX_BODY,
     };
-    self->http = en_http_new (config, "web", control_endpoint, &app, self, err, errlen);
+    self->http = en_http_new (config, "web", control_endpoint, &app, self, error);
     if (!self->http) {
         en_portal_destroy (&self);
         return NULL;
     }
     en_http_static (self->http, "/static/portal.css", "text/css; charset=utf-8", en_portal_css);
     en_http_static (self->http, "/static/portal.js", "text/javascript; charset=utf-8", en_portal_js);
-    en_http_static (self->http, "/static/icon.svg", "image/svg+xml", en_http_icon);
     en_http_public (self->http, "/toegankelijkheid");
     en_http_public (self->http, "/herstel");
     zsys_info ("portal on %s://%s/ (accounts: 'expertnet node user-add')", en_http_scheme (self->http),

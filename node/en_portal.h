@@ -19,10 +19,10 @@ typedef struct _en_portal_t en_portal_t;
 //  Start the portal as configured in the node config's "web" section
 //  (address, TLS, session and lockout settings: see en_http.h and
 //  docs/dashboard.md), asking the node loop through control_endpoint.
-//  node and region name the portal in its pages. NULL with err when the
-//  address or TLS files are bad or the port cannot be bound.
+//  node and region name the portal in its pages. NULL with error set
+//  when the address or TLS files are bad or the port cannot be bound.
 en_portal_t *en_portal_new (zconfig_t *config, const char *control_endpoint, const char *node,
-                            const char *region, char *err, size_t errlen);
+                            const char *region, en_error_t *error);
 
 //  Stop serving (waits for the request in progress), wipe sessions, free.
 void en_portal_destroy (en_portal_t **self_p);

@@ -11,14 +11,17 @@
     least 4.5:1 against its background, control borders and the focus
     ring at least 3:1 (docs/toegankelijkheid.md lists the pairs).
 
-    The script does four small things:
-    * every element with data-panel="<name>" is re-fetched from
-      /api/panel/<name> every 5 s and its content replaced, only when it
-      changed apart from ages and countdowns (class "tick"), so aria-live
-      announces news, not every poll; not while the keyboard focus is
-      inside it; a 401 goes to the login page;
+    Every element with data-panel="<name>" is re-fetched from
+    /api/panel/<name> every 5 s by the live script every web face shares
+    (/static/live.js, en_http): its content is replaced only when it
+    changed apart from ages and countdowns (class "tick"), so aria-live
+    announces news, not every poll; not while the keyboard focus is
+    inside it; a 401 goes to the login page.
+
+    This script does three small things:
     * countdowns (data-left, ms left when the page was made) count down
-      every second, in the words en_portal_countdown uses;
+      every second, in the words en_portal_countdown uses, and start
+      again from what a live panel brought;
     * on the request form, the warning for an expertise nobody holds is
       shown as soon as such a tag is ticked;
     * an error summary gets the focus, so a screen reader reads it first. */
@@ -212,11 +215,9 @@ const char en_portal_css [] =
 "@media print { header nav, header .who, form, .skip { display: none; } body { background: #fff; } }\n";
 
 const char en_portal_js [] =
-"/* expertnet portal: live panels, countdowns, the hiaat warning. */\n"
+"/* expertnet portal: countdowns, the hiaat warning (live panels: /static/live.js). */\n"
 "(function () {\n"
 "  'use strict';\n"
-"  /* what changes by itself (ages, countdowns) is no news for aria-live */\n"
-"  var TICKING = /<span class=\"[^\"]*\\btick\\b[^\"]*\"[^>]*>[^<]*<\\/span>/g;\n"
 "  function span (ms) {\n"
 "    var s = Math.max (0, Math.floor (ms / 1000));\n"
 "    if (s < 60) return s + ' s';\n"
@@ -237,36 +238,7 @@ const char en_portal_js [] =
 "      el.classList.toggle ('over', left <= 0);\n"
 "    });\n"
 "  }\n"
-"  function refresh (el) {\n"
-"    if (document.hidden || el.dataset.busy) return;\n"
-"    if (el.contains (document.activeElement) && document.activeElement !== document.body) return;\n"
-"    el.dataset.busy = '1';\n"
-"    fetch ('/api/panel/' + el.dataset.panel, { credentials: 'same-origin', cache: 'no-store',\n"
-"                                               headers: { 'Accept': 'text/html' } })\n"
-"      .then (function (response) {\n"
-"        if (response.status === 401) {\n"
-"          window.location.href = '/login?next=' + encodeURIComponent (window.location.pathname);\n"
-"          return null;\n"
-"        }\n"
-"        if (!response.ok) throw new Error ('HTTP ' + response.status);\n"
-"        return response.text ();\n"
-"      })\n"
-"      .then (function (html) {\n"
-"        if (html === null) return;\n"
-"        var key = html.replace (TICKING, '');\n"
-"        if (key !== el.dataset.last) {\n"
-"          if (el.dataset.last !== undefined) el.innerHTML = html;\n"
-"          el.dataset.last = key;\n"
-"          tick ();\n"
-"        }\n"
-"      })\n"
-"      .catch (function () {})\n"
-"      .then (function () { delete el.dataset.busy; });\n"
-"  }\n"
-"  document.querySelectorAll ('[data-panel]').forEach (function (el) {\n"
-"    refresh (el);\n"
-"    setInterval (function () { refresh (el); }, 5000);\n"
-"  });\n"
+"  document.addEventListener ('en-live', function (event) { if (event.detail.changed) tick (); });\n"
 "  tick ();\n"
 "  setInterval (tick, 1000);\n"
 "  var warning = document.querySelector ('[data-tag-warning]');\n"

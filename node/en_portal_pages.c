@@ -442,7 +442,8 @@ s_head (FILE *out, const en_portal_ctx_t *ctx, const char *title)
     fputs (" - expertnet ", out);
     s_esc (out, ctx->region ? ctx->region : ctx->node);
     fputs ("</title><link rel=\"stylesheet\" href=\"/static/portal.css\">"
-           "<script src=\"/static/portal.js\" defer></script></head>\n", out);
+           "<script src=\"/static/live.js\" defer></script><script src=\"/static/portal.js\" defer></script>"
+           "</head>\n", out);
 }
 
 static void
@@ -1432,27 +1433,12 @@ en_portal_page_case_registered (const en_portal_ctx_t *ctx, json_t *result)
     return s_end (out, &buffer);
 }
 
-char *
-en_portal_page_case (const en_portal_ctx_t *ctx, json_t *record, json_t *requests,
-                     json_t *values, json_t *errors)
+//  The phases a case went through, and its outcome once closed; the
+//  phase the case is in (NULL: none yet)
+static const char *
+s_case_phases (FILE *out, json_t *phases, json_t *outcome)
 {
-    static const char *order [] = {
-        "phase", "passende_hulp", "gedwongen_afzonderingen", "suicides", "gesloten_plaatsingen",
-        "doorplaatsingen", NULL };
-    const char *pseudonym = en_json_str (record, "pseudonym");
-    json_t *phases = json_object_get (record, "phases");
-    json_t *summary = json_object_get (record, "summary");
-    json_t *outcome = json_object_get (record, "outcome");
-    char title [96], action [128];
-    snprintf (title, sizeof title, "Zaak %s", pseudonym ? pseudonym : "");
-    S_OPEN (out, buffer);
-    s_begin (out, ctx, title, "zaken");
-    fputs ("<p class=\"crumbs\"><a href=\"/zaken\">Zaken</a> <span aria-hidden=\"true\">›</span></p>"
-           "<h1>Zaak <span class=\"code\">", out);
-    s_esc (out, pseudonym);
-    fputs ("</span></h1>", out);
-    s_error_summary (out, errors, order);
-    fputs ("<div class=\"grid\"><section class=\"panel\"><h2>Fasen</h2><ol class=\"phases\">", out);
+    fputs ("<section class=\"panel\"><h2>Fasen</h2><ol class=\"phases\">", out);
     const char *current = NULL;
     for (int i = 0; en_vocab_phase [i]; i++) {
         json_t *at = json_object_get (phases, en_vocab_phase [i]);
@@ -1476,33 +1462,64 @@ en_portal_page_case (const en_portal_ctx_t *ctx, json_t *record, json_t *request
         }
         fputs ("</dl>", out);
     }
-    fputs ("</section><section class=\"panel\"><h2>Anonieme samenvatting</h2><dl class=\"fields\">", out);
+    fputs ("</section>", out);
+    return current;
+}
+
+//  The form that moves a case to its next phase (with the outcome when
+//  it closes)
+static void
+s_case_phase_form (FILE *out, const en_portal_ctx_t *ctx, const char *action, json_t *values, json_t *errors)
+{
+    fputs ("<section class=\"panel\"><h2>Fase wijzigen</h2>", out);
+    s_form_open (out, ctx, action, "phase", NULL, false);
+    s_required_note (out);
+    s_select (out, &(s_field_t) { "phase", "Nieuwe fase", NULL, true }, en_vocab_phase, s_phases, NULL,
+              values, errors);
+    fputs ("<fieldset class=\"field group\"><legend>Bij afsluiten</legend><p class=\"hint\">Alleen invullen"
+           " bij de fase Afgesloten.</p>", out);
+    s_radios (out, &(s_field_t) { "passende_hulp", NULL, NULL, false }, s_yes_no, s_yes_no_words,
+              values, errors);
+    fputs ("<p class=\"hint\">De nuldoelen: hoe vaak gebeurde dit tijdens de zaak?</p><div class=\"row\">", out);
+    for (int i = 0; s_zero_goals [i][0]; i++)
+        s_input (out, &(s_field_t) { s_zero_goals [i][0], NULL, NULL, false }, "number",
+                 "min=\"0\" max=\"1000\" inputmode=\"numeric\"", values, errors);
+    fputs ("</div></fieldset>", out);
+    s_submit (out, "Fase opslaan", NULL);
+    fputs ("</section>", out);
+}
+
+char *
+en_portal_page_case (const en_portal_ctx_t *ctx, json_t *record, json_t *requests,
+                     json_t *values, json_t *errors)
+{
+    static const char *order [] = {
+        "phase", "passende_hulp", "gedwongen_afzonderingen", "suicides", "gesloten_plaatsingen",
+        "doorplaatsingen", NULL };
+    const char *pseudonym = en_json_str (record, "pseudonym");
+    json_t *summary = json_object_get (record, "summary");
+    char title [96], action [128];
+    snprintf (title, sizeof title, "Zaak %s", pseudonym ? pseudonym : "");
+    S_OPEN (out, buffer);
+    s_begin (out, ctx, title, "zaken");
+    fputs ("<p class=\"crumbs\"><a href=\"/zaken\">Zaken</a> <span aria-hidden=\"true\">›</span></p>"
+           "<h1>Zaak <span class=\"code\">", out);
+    s_esc (out, pseudonym);
+    fputs ("</span></h1>", out);
+    s_error_summary (out, errors, order);
+    fputs ("<div class=\"grid\">", out);
+    const char *current = s_case_phases (out, json_object_get (record, "phases"),
+                                         json_object_get (record, "outcome"));
+    fputs ("<section class=\"panel\"><h2>Anonieme samenvatting</h2><dl class=\"fields\">", out);
     s_dd_words (out, "Leeftijd", json_object_get (summary, "age_band"), s_age_bands);
     s_dd_words (out, "Leefgebieden", json_object_get (summary, "leefgebieden"), s_leefgebieden);
     s_dd_words (out, "Problematiek", json_object_get (summary, "problematiek"), s_problematiek);
     s_dd_words (out, "Kader", json_object_get (summary, "kader"), s_kaders);
     s_dd_words (out, "Huidige situatie", json_object_get (summary, "situatie"), s_situaties);
     fputs ("</dl></section></div>", out);
-
     snprintf (action, sizeof action, "/zaken/%s", pseudonym ? pseudonym : "");
-    if (!current || !streq (current, "afgesloten")) {
-        fputs ("<section class=\"panel\"><h2>Fase wijzigen</h2>", out);
-        s_form_open (out, ctx, action, "phase", NULL, false);
-        s_required_note (out);
-        s_select (out, &(s_field_t) { "phase", "Nieuwe fase", NULL, true }, en_vocab_phase, s_phases, NULL,
-                  values, errors);
-        fputs ("<fieldset class=\"field group\"><legend>Bij afsluiten</legend><p class=\"hint\">Alleen invullen"
-               " bij de fase Afgesloten.</p>", out);
-        s_radios (out, &(s_field_t) { "passende_hulp", NULL, NULL, false }, s_yes_no, s_yes_no_words,
-                  values, errors);
-        fputs ("<p class=\"hint\">De nuldoelen: hoe vaak gebeurde dit tijdens de zaak?</p><div class=\"row\">", out);
-        for (int i = 0; s_zero_goals [i][0]; i++)
-            s_input (out, &(s_field_t) { s_zero_goals [i][0], NULL, NULL, false }, "number",
-                     "min=\"0\" max=\"1000\" inputmode=\"numeric\"", values, errors);
-        fputs ("</div></fieldset>", out);
-        s_submit (out, "Fase opslaan", NULL);
-        fputs ("</section>", out);
-    }
+    if (!current || !streq (current, "afgesloten"))
+        s_case_phase_form (out, ctx, action, values, errors);
     fputs ("<section class=\"panel\"><div class=\"titlebar\"><h2>Verzoeken voor deze zaak</h2>"
            "<a class=\"button\" href=\"/verzoeken/nieuw?zaak=", out);
     s_esc (out, pseudonym);
@@ -1600,32 +1617,15 @@ en_portal_page_inbox (const en_portal_ctx_t *ctx, json_t *offers)
         "aanbod", s_inbox, offers, false);
 }
 
-char *
-en_portal_page_offer (const en_portal_ctx_t *ctx, json_t *offer, const char *dossier,
-                      json_t *values, json_t *errors)
+//  The offer's standing: received, deadline, the answer and its fate
+static void
+s_offer_state (FILE *out, const en_portal_ctx_t *ctx, json_t *offer, bool can_answer, bool accepted)
 {
-    const char *id = en_json_str (offer, "id");
     const char *state = en_json_str (offer, "state") ?: "open";
     const char *answer = en_json_str (offer, "answer");
     const char *status = en_json_str (offer, "answer_status");
     bool refused = status && streq (status, "refused");
-    bool can_answer = streq (state, "open") && (!answer || refused);
-    bool accepted = answer && streq (answer, "accept") && !refused;
-    json_t *request = json_object_get (offer, "request");
-    char title [128], action [160], when [32];
-    snprintf (title, sizeof title, "Aanbod %s", id ? id : "");
-    snprintf (action, sizeof action, "/aanbod/%s", id ? id : "");
-    S_OPEN (out, buffer);
-    s_begin (out, ctx, title, "aanbod");
-    fputs ("<p class=\"crumbs\"><a href=\"/aanbod\">Aanbod</a> <span aria-hidden=\"true\">›</span></p><h1>", out);
-    s_esc (out, s_word (s_offer_kinds, en_json_str (offer, "kind")));
-    fputs (" <span class=\"code\">", out);
-    s_esc (out, en_json_str (offer, "request_id"));
-    fputs ("</span> ", out);
-    s_urgency (out, en_json_str (request, "urgency"));
-    fputs ("</h1>", out);
-    static const char *order [] = { "reason", "text", NULL };
-    s_error_summary (out, errors, order);
+    char when [32];
     fputs ("<section class=\"panel\"><h2>Stand</h2><dl class=\"fields\">", out);
     s_dt (out, "Ontvangen");
     fprintf (out, "%s</dd>", s_date (en_json_int (offer, "received", 0), when, sizeof when));
@@ -1650,41 +1650,84 @@ en_portal_page_offer (const en_portal_ctx_t *ctx, json_t *offer, const char *dos
     if (!streq (state, "open") && !accepted)
         fputs ("<p class=\"notice\">Dit aanbod is niet meer open: het verzoek is bij een ander of gesloten.</p>",
                out);
-    fputs ("</section><section class=\"panel\"><h2>De vraag</h2>", out);
+    fputs ("</section>", out);
+}
+
+//  Accept or decline, side by side
+static void
+s_offer_answer_forms (FILE *out, const en_portal_ctx_t *ctx, const char *action, json_t *values, json_t *errors)
+{
+    fputs ("<div class=\"grid\"><section class=\"panel\"><h2>Accepteren</h2><p>U neemt de vraag aan. Het dossier"
+           " komt daarna versleuteld voor u alleen; u opent het met uw wachtwoord.</p>", out);
+    s_form_open (out, ctx, action, "accept", NULL, false);
+    s_submit (out, "Aanbod accepteren", NULL);
+    fputs ("</section><section class=\"panel\"><h2>Afwijzen</h2><p>Het verzoek gaat direct naar de volgende"
+           " kandidaat.</p>", out);
+    s_form_open (out, ctx, action, "decline", NULL, false);
+    s_textarea (out, &(s_field_t) { "reason", NULL,
+                "Waarom niet? Bijvoorbeeld: geen capaciteit, andere expertise nodig. Komt in de tijdlijn.",
+                true }, 3, 500, values, errors);
+    s_submit (out, "Aanbod afwijzen", "secondary");
+    fputs ("</section></div>", out);
+}
+
+//  Once accepted: the dossier (opened by the server) and the advice form
+static void
+s_offer_dossier (FILE *out, const en_portal_ctx_t *ctx, const char *action, const char *dossier,
+                 json_t *values, json_t *errors)
+{
+    fputs ("<section class=\"panel\"><h2>Dossier</h2>", out);
+    if (dossier) {
+        fputs ("<div class=\"text dossier\" tabindex=\"0\" aria-label=\"Dossier\">", out);
+        s_esc (out, dossier);
+        fputs ("</div><p class=\"small muted\">U opende dit dossier; dat staat in het toegangslog.</p>", out);
+    }
+    else
+        fputs ("<p class=\"empty\">Nog geen dossier: de regio stuurt het na uw acceptatie, versleuteld voor u."
+               " Ververs de pagina over een ogenblik.</p>", out);
+    fputs ("</section><section class=\"panel\"><h2>Advies geven</h2>", out);
+    s_form_open (out, ctx, action, "advise", NULL, false);
+    s_textarea (out, &(s_field_t) { "text", "Uw advies",
+                "Het advies gaat naar het expertteam dat de vraag stelde. Geen namen of andere herkenbare"
+                " gegevens.", true }, 10, EN_MAX_ADVICE, values, errors);
+    s_submit (out, "Advies versturen", NULL);
+    fputs ("</section>", out);
+}
+
+char *
+en_portal_page_offer (const en_portal_ctx_t *ctx, json_t *offer, const char *dossier,
+                      json_t *values, json_t *errors)
+{
+    const char *id = en_json_str (offer, "id");
+    const char *state = en_json_str (offer, "state") ?: "open";
+    const char *answer = en_json_str (offer, "answer");
+    const char *status = en_json_str (offer, "answer_status");
+    bool refused = status && streq (status, "refused");
+    bool can_answer = streq (state, "open") && (!answer || refused);
+    bool accepted = answer && streq (answer, "accept") && !refused;
+    json_t *request = json_object_get (offer, "request");
+    char title [128], action [160];
+    snprintf (title, sizeof title, "Aanbod %s", id ? id : "");
+    snprintf (action, sizeof action, "/aanbod/%s", id ? id : "");
+    S_OPEN (out, buffer);
+    s_begin (out, ctx, title, "aanbod");
+    fputs ("<p class=\"crumbs\"><a href=\"/aanbod\">Aanbod</a> <span aria-hidden=\"true\">›</span></p><h1>", out);
+    s_esc (out, s_word (s_offer_kinds, en_json_str (offer, "kind")));
+    fputs (" <span class=\"code\">", out);
+    s_esc (out, en_json_str (offer, "request_id"));
+    fputs ("</span> ", out);
+    s_urgency (out, en_json_str (request, "urgency"));
+    fputs ("</h1>", out);
+    static const char *order [] = { "reason", "text", NULL };
+    s_error_summary (out, errors, order);
+    s_offer_state (out, ctx, offer, can_answer, accepted);
+    fputs ("<section class=\"panel\"><h2>De vraag</h2>", out);
     s_summary_fields (out, request);
     fputs ("</section>", out);
-    if (can_answer) {
-        fputs ("<div class=\"grid\"><section class=\"panel\"><h2>Accepteren</h2><p>U neemt de vraag aan. Het dossier"
-               " komt daarna versleuteld voor u alleen; u opent het met uw wachtwoord.</p>", out);
-        s_form_open (out, ctx, action, "accept", NULL, false);
-        s_submit (out, "Aanbod accepteren", NULL);
-        fputs ("</section><section class=\"panel\"><h2>Afwijzen</h2><p>Het verzoek gaat direct naar de volgende"
-               " kandidaat.</p>", out);
-        s_form_open (out, ctx, action, "decline", NULL, false);
-        s_textarea (out, &(s_field_t) { "reason", NULL,
-                    "Waarom niet? Bijvoorbeeld: geen capaciteit, andere expertise nodig. Komt in de tijdlijn.",
-                    true }, 3, 500, values, errors);
-        s_submit (out, "Aanbod afwijzen", "secondary");
-        fputs ("</section></div>", out);
-    }
-    if (accepted) {
-        fputs ("<section class=\"panel\"><h2>Dossier</h2>", out);
-        if (dossier) {
-            fputs ("<div class=\"text dossier\" tabindex=\"0\" aria-label=\"Dossier\">", out);
-            s_esc (out, dossier);
-            fputs ("</div><p class=\"small muted\">U opende dit dossier; dat staat in het toegangslog.</p>", out);
-        }
-        else
-            fputs ("<p class=\"empty\">Nog geen dossier: de regio stuurt het na uw acceptatie, versleuteld voor u."
-                   " Ververs de pagina over een ogenblik.</p>", out);
-        fputs ("</section><section class=\"panel\"><h2>Advies geven</h2>", out);
-        s_form_open (out, ctx, action, "advise", NULL, false);
-        s_textarea (out, &(s_field_t) { "text", "Uw advies",
-                    "Het advies gaat naar het expertteam dat de vraag stelde. Geen namen of andere herkenbare"
-                    " gegevens.", true }, 10, EN_MAX_ADVICE, values, errors);
-        s_submit (out, "Advies versturen", NULL);
-        fputs ("</section>", out);
-    }
+    if (can_answer)
+        s_offer_answer_forms (out, ctx, action, values, errors);
+    if (accepted)
+        s_offer_dossier (out, ctx, action, dossier, values, errors);
     return s_end (out, &buffer);
 }
 
@@ -2453,115 +2496,224 @@ s_check_hiaat (json_t *errors, json_t *values, json_t *tags)
     }
 }
 
+//  One checker per form: the error map gets a Dutch message per field
+//  that is wrong
+static void
+s_check_request (json_t *errors, json_t *values, json_t *tags)
+{
+    const char *pseudonym = s_text (values, "case");
+    if (*pseudonym && !en_vocab_pseudonym_valid (pseudonym))
+        s_fail (errors, "case", "Zaak (pseudoniem): kies een geregistreerde zaak uit de lijst.");
+    s_check_choice (errors, values, "urgency", en_vocab_urgency, true);
+    s_check_choice (errors, values, "question_type", en_vocab_question_type, true);
+    s_check_multi (errors, values, "expertise", NULL, 1, EN_MAX_TAGS);
+    s_check_choice (errors, values, "age_band", en_vocab_age_band, true);
+    s_check_multi (errors, values, "leefgebieden", en_vocab_leefgebied, 0, 8);
+    s_check_multi (errors, values, "problematiek", NULL, 0, EN_MAX_TAGS);
+    s_check_tag_list (errors, values, "problematiek_anders");
+    s_check_choice (errors, values, "kader", en_vocab_kader, false);
+    s_check_choice (errors, values, "situatie", en_vocab_situatie, false);
+    s_check_multi (errors, values, "stuck_on", en_vocab_stuck_on, 0, 5);
+    s_check_length (errors, values, "question", EN_MAX_QUESTION, false);
+    s_check_length (errors, values, "dossier", EN_MAX_ADVICE, false);
+    if (!json_object_get (errors, "expertise"))
+        s_check_hiaat (errors, values, tags);
+}
+
+static void
+s_check_case (json_t *errors, json_t *values, json_t *tags)
+{
+    if (s_blank (s_text (values, "client_id")))
+        s_fail (errors, "client_id", "Vul het cliëntnummer in: daaruit maakt de node het pseudoniem.");
+    s_check_length (errors, values, "client_id", 64, true);
+    static const char *identity [] = { "name", "address", "postcode", "contact", "school", NULL };
+    for (int i = 0; identity [i]; i++)
+        s_check_length (errors, values, identity [i], 200, false);
+    s_check_date (errors, values, "birth_date");
+    s_check_choice (errors, values, "age_band", en_vocab_age_band, false);
+    s_check_multi (errors, values, "leefgebieden", en_vocab_leefgebied, 0, 8);
+    s_check_multi (errors, values, "problematiek", NULL, 0, EN_MAX_TAGS);
+    s_check_tag_list (errors, values, "problematiek_anders");
+    s_check_choice (errors, values, "kader", en_vocab_kader, false);
+    s_check_choice (errors, values, "situatie", en_vocab_situatie, false);
+}
+
+static void
+s_check_phase (json_t *errors, json_t *values, json_t *tags)
+{
+    s_check_choice (errors, values, "phase", en_vocab_phase, true);
+    bool closing = streq (s_text (values, "phase"), "afgesloten");
+    if (closing)
+        s_check_choice (errors, values, "passende_hulp", s_yes_no, true);
+    else
+    if (*s_text (values, "passende_hulp"))
+        s_fail (errors, "passende_hulp", "Passende hulp gerealiseerd: alleen invullen bij de fase Afgesloten.");
+    for (int i = 0; s_zero_goals [i][0]; i++)
+        s_check_count (errors, values, s_zero_goals [i][0], 0, 1000, false);
+}
+
+static void
+s_check_decline (json_t *errors, json_t *values, json_t *tags)
+{
+    s_check_length (errors, values, "reason", 500, true);
+}
+
+//  An advice, or the team's reply to one
+static void
+s_check_advice_text (json_t *errors, json_t *values, json_t *tags)
+{
+    s_check_length (errors, values, "text", EN_MAX_ADVICE, true);
+}
+
+static void
+s_check_close (json_t *errors, json_t *values, json_t *tags)
+{
+    s_check_choice (errors, values, "passende_hulp", s_yes_no, true);
+    s_check_length (errors, values, "outcome", 500, false);
+}
+
+static void
+s_check_availability (json_t *errors, json_t *values, json_t *tags)
+{
+    s_check_count (errors, values, "capacity", 0, EN_MAX_CAPACITY, true);
+    s_check_date (errors, values, "absent_until");
+    s_check_multi (errors, values, "expertise", NULL, 0, 32);
+    s_check_tag_list (errors, values, "expertise_anders");
+}
+
+static void
+s_check_expert (json_t *errors, json_t *values, json_t *tags)
+{
+    const char *id = s_text (values, "id");
+    if (json_object_get (values, "id") && !en_name_valid (id))
+        s_fail (errors, "id", *id ? "Expert-id: gebruik kleine letters, cijfers en '-' (een pseudoniem, geen naam)."
+                                  : "Vul het expert-id in.");
+    s_check_choice (errors, values, "role", en_vocab_role, true);
+    s_check_count (errors, values, "capacity", 0, EN_MAX_CAPACITY, true);
+    s_check_date (errors, values, "absent_until");
+    s_check_multi (errors, values, "expertise", NULL, 0, 32);
+    s_check_tag_list (errors, values, "expertise_anders");
+    s_check_contact (errors, values);
+}
+
+static void
+s_check_account (json_t *errors, json_t *values, json_t *tags)
+{
+    const char *name = s_text (values, "name");
+    if (!*name)
+        s_fail (errors, "name", "Vul de naam (inlognaam) in.");
+    else
+    if (!en_name_valid (name))
+        s_fail (errors, "name", "Naam (inlognaam): gebruik kleine letters, cijfers en '-'.");
+    s_check_choice (errors, values, "role", s_account_roles, true);
+    if (streq (s_text (values, "role"), "expert") && !*s_text (values, "expert"))
+        s_fail (errors, "expert", "Kies bij de rol Expert het expert-id waaraan het account gebonden is.");
+    if (!streq (s_text (values, "role"), "expert") && *s_text (values, "expert"))
+        s_fail (errors, "expert", "Expert-id hoort alleen bij de rol Expert.");
+    s_check_contact (errors, values);
+    s_check_passwords (errors, values);
+}
+
+static void
+s_check_recover (json_t *errors, json_t *values, json_t *tags)
+{
+    if (!*s_text (values, "name"))
+        s_fail (errors, "name", "Vul uw naam (inlognaam) in.");
+    if (s_blank (s_text (values, "recovery_code")))
+        s_fail (errors, "recovery_code", "Vul de herstelcode in.");
+    s_check_passwords (errors, values);
+}
+
+typedef void (s_check_fn) (json_t *errors, json_t *values, json_t *tags);
+
+static const struct {
+    const char *form;           //  en_portal_check's form name
+    s_check_fn *check;          //  its checker
+} s_checks [] = {
+    { "request",        s_check_request },
+    { "case",           s_check_case },
+    { "phase",          s_check_phase },
+    { "decline",        s_check_decline },
+    { "advise",         s_check_advice_text },
+    { "reply",          s_check_advice_text },
+    { "close",          s_check_close },
+    { "availability",   s_check_availability },
+    { "expert",         s_check_expert },
+    { "account",        s_check_account },
+    { "recover",        s_check_recover },
+    { NULL, NULL }
+};
+
 json_t *
 en_portal_check (const char *form, json_t *values, json_t *tags)
 {
     json_t *errors = json_object ();
-    if (!form)
-        return errors;
-    if (streq (form, "request")) {
-        const char *pseudonym = s_text (values, "case");
-        if (*pseudonym && !en_vocab_pseudonym_valid (pseudonym))
-            s_fail (errors, "case", "Zaak (pseudoniem): kies een geregistreerde zaak uit de lijst.");
-        s_check_choice (errors, values, "urgency", en_vocab_urgency, true);
-        s_check_choice (errors, values, "question_type", en_vocab_question_type, true);
-        s_check_multi (errors, values, "expertise", NULL, 1, EN_MAX_TAGS);
-        s_check_choice (errors, values, "age_band", en_vocab_age_band, true);
-        s_check_multi (errors, values, "leefgebieden", en_vocab_leefgebied, 0, 8);
-        s_check_multi (errors, values, "problematiek", NULL, 0, EN_MAX_TAGS);
-        s_check_tag_list (errors, values, "problematiek_anders");
-        s_check_choice (errors, values, "kader", en_vocab_kader, false);
-        s_check_choice (errors, values, "situatie", en_vocab_situatie, false);
-        s_check_multi (errors, values, "stuck_on", en_vocab_stuck_on, 0, 5);
-        s_check_length (errors, values, "question", EN_MAX_QUESTION, false);
-        s_check_length (errors, values, "dossier", EN_MAX_ADVICE, false);
-        if (!json_object_get (errors, "expertise"))
-            s_check_hiaat (errors, values, tags);
-    }
-    else
-    if (streq (form, "case")) {
-        if (s_blank (s_text (values, "client_id")))
-            s_fail (errors, "client_id", "Vul het cliëntnummer in: daaruit maakt de node het pseudoniem.");
-        s_check_length (errors, values, "client_id", 64, true);
-        static const char *identity [] = { "name", "address", "postcode", "contact", "school", NULL };
-        for (int i = 0; identity [i]; i++)
-            s_check_length (errors, values, identity [i], 200, false);
-        s_check_date (errors, values, "birth_date");
-        s_check_choice (errors, values, "age_band", en_vocab_age_band, false);
-        s_check_multi (errors, values, "leefgebieden", en_vocab_leefgebied, 0, 8);
-        s_check_multi (errors, values, "problematiek", NULL, 0, EN_MAX_TAGS);
-        s_check_tag_list (errors, values, "problematiek_anders");
-        s_check_choice (errors, values, "kader", en_vocab_kader, false);
-        s_check_choice (errors, values, "situatie", en_vocab_situatie, false);
-    }
-    else
-    if (streq (form, "phase")) {
-        s_check_choice (errors, values, "phase", en_vocab_phase, true);
-        bool closing = streq (s_text (values, "phase"), "afgesloten");
-        if (closing)
-            s_check_choice (errors, values, "passende_hulp", s_yes_no, true);
-        else
-        if (*s_text (values, "passende_hulp"))
-            s_fail (errors, "passende_hulp", "Passende hulp gerealiseerd: alleen invullen bij de fase Afgesloten.");
-        for (int i = 0; s_zero_goals [i][0]; i++)
-            s_check_count (errors, values, s_zero_goals [i][0], 0, 1000, false);
-    }
-    else
-    if (streq (form, "decline"))
-        s_check_length (errors, values, "reason", 500, true);
-    else
-    if (streq (form, "advise") || streq (form, "reply"))
-        s_check_length (errors, values, "text", EN_MAX_ADVICE, true);
-    else
-    if (streq (form, "close")) {
-        s_check_choice (errors, values, "passende_hulp", s_yes_no, true);
-        s_check_length (errors, values, "outcome", 500, false);
-    }
-    else
-    if (streq (form, "availability")) {
-        s_check_count (errors, values, "capacity", 0, EN_MAX_CAPACITY, true);
-        s_check_date (errors, values, "absent_until");
-        s_check_multi (errors, values, "expertise", NULL, 0, 32);
-        s_check_tag_list (errors, values, "expertise_anders");
-    }
-    else
-    if (streq (form, "expert")) {
-        const char *id = s_text (values, "id");
-        if (json_object_get (values, "id") && !en_name_valid (id))
-            s_fail (errors, "id", *id ? "Expert-id: gebruik kleine letters, cijfers en '-' (een pseudoniem, geen naam)."
-                                      : "Vul het expert-id in.");
-        s_check_choice (errors, values, "role", en_vocab_role, true);
-        s_check_count (errors, values, "capacity", 0, EN_MAX_CAPACITY, true);
-        s_check_date (errors, values, "absent_until");
-        s_check_multi (errors, values, "expertise", NULL, 0, 32);
-        s_check_tag_list (errors, values, "expertise_anders");
-        s_check_contact (errors, values);
-    }
-    else
-    if (streq (form, "account")) {
-        const char *name = s_text (values, "name");
-        if (!*name)
-            s_fail (errors, "name", "Vul de naam (inlognaam) in.");
-        else
-        if (!en_name_valid (name))
-            s_fail (errors, "name", "Naam (inlognaam): gebruik kleine letters, cijfers en '-'.");
-        s_check_choice (errors, values, "role", s_account_roles, true);
-        if (streq (s_text (values, "role"), "expert") && !*s_text (values, "expert"))
-            s_fail (errors, "expert", "Kies bij de rol Expert het expert-id waaraan het account gebonden is.");
-        if (!streq (s_text (values, "role"), "expert") && *s_text (values, "expert"))
-            s_fail (errors, "expert", "Expert-id hoort alleen bij de rol Expert.");
-        s_check_contact (errors, values);
-        s_check_passwords (errors, values);
-    }
-    else
-    if (streq (form, "recover")) {
-        if (!*s_text (values, "name"))
-            s_fail (errors, "name", "Vul uw naam (inlognaam) in.");
-        if (s_blank (s_text (values, "recovery_code")))
-            s_fail (errors, "recovery_code", "Vul de herstelcode in.");
-        s_check_passwords (errors, values);
-    }
+    for (int i = 0; form && s_checks [i].form; i++)
+        if (streq (s_checks [i].form, form))
+            s_checks [i].check (errors, values, tags);
     return errors;
+}
+
+//  Refusals of the node that name no field of their own: a phrase in
+//  the (English) refusal, the form field it belongs on ("": the summary
+//  only) and the Dutch for it (%d: EN_MAX_ADVICE). Looked at in order.
+typedef struct {
+    const char *phrase;         //  found anywhere in the refusal (a prefix when it ends in "'")
+    const char *field;          //  where the message goes
+    const char *dutch;          //  what it says
+} s_refusal_t;
+
+//  Before the field-named ones (these may name a field too)
+static const s_refusal_t s_refusals_first [] = {
+    { "dossier over", "dossier", "Dossier is te groot: hoogstens %d tekens." },
+    { "decline needs a reason", "reason", "Geef een reden voor het afwijzen (hoogstens 500 tekens)." },
+    { "advice text must be", "text", "Vul het advies in (hoogstens %d tekens)." },
+    { "no case '", "case", "Zaak (pseudoniem): deze zaak is niet geregistreerd bij deze node." },
+    { NULL, NULL, NULL } };
+
+//  When no field is named
+static const s_refusal_t s_refusals_last [] = {
+    { "has not been accepted", "", "Dit aanbod is nog niet geaccepteerd." },
+    { "already answered", "", "Dit aanbod is al beantwoord of niet meer open." },
+    { "is expired", "", "Dit aanbod is al beantwoord of niet meer open." },
+    { "is withdrawn", "", "Dit aanbod is al beantwoord of niet meer open." },
+    { NULL, NULL, NULL } };
+
+//  The first refusal of table that err matches, onto errors; false if none
+static bool
+s_refusal_known (json_t *errors, const s_refusal_t *table, const char *err)
+{
+    for (int i = 0; table [i].phrase; i++) {
+        size_t len = strlen (table [i].phrase);
+        bool prefix = table [i].phrase [len - 1] == '\'';
+        if (prefix ? strncmp (err, table [i].phrase, len) == 0 : strstr (err, table [i].phrase) != NULL) {
+            s_fail (errors, table [i].field, table [i].dutch, EN_MAX_ADVICE);
+            return true;
+        }
+    }
+    return false;
+}
+
+//  The form field a refusal names ("field 'request.expertise[0]' ..."
+//  -> "expertise"; an advice's is "text"), into field; "" when none
+static const char *
+s_refusal_field (const char *err, char *field, size_t size)
+{
+    field [0] = 0;
+    const char *start = strstr (err, "field '");
+    if (start) {
+        start += 7;
+        const char *end = strchr (start, '\'');
+        if (end && (size_t) (end - start) < size) {
+            memcpy (field, start, end - start);
+            field [end - start] = 0;
+        }
+    }
+    char *bracket = strchr (field, '[');
+    if (bracket)
+        *bracket = 0;
+    const char *name = strrchr (field, '.') ? strrchr (field, '.') + 1 : field;
+    return streq (name, "advice") || streq (name, "text") ? "text" : name;
 }
 
 //  "field 'question' contains a BSN ...; nothing was sent" and the
@@ -2572,26 +2724,12 @@ en_portal_errors_from_node (const char *err)
     json_t *errors = json_object ();
     if (!err)
         return errors;
-    char field [64] = "";
-    const char *start = strstr (err, "field '");
-    if (start) {
-        start += 7;
-        const char *end = strchr (start, '\'');
-        if (end && end - start < (long) sizeof field) {
-            memcpy (field, start, end - start);
-            field [end - start] = 0;
-        }
-    }
-    //  "request.expertise[0]" -> "expertise"
-    char *bracket = strchr (field, '[');
-    if (bracket)
-        *bracket = 0;
-    char *name = strrchr (field, '.') ? strrchr (field, '.') + 1 : field;
-    if (streq (name, "advice") || streq (name, "text"))
-        name = "text";
+    char field [64];
+    const char *name = s_refusal_field (err, field, sizeof field);
     const char *label = *name ? s_word (s_field_labels, name) : "";
     const char *contains = strstr (err, " contains ");
     if (*name && contains) {
+        //  The PII guard's: "... contains <kind>; nothing was sent"
         char kind [64] = "";
         const char *what = contains + 10;
         const char *stop = strchr (what, ';');
@@ -2607,17 +2745,8 @@ en_portal_errors_from_node (const char *err)
                 " niet herkenbaar maken.", label, dutch);
     }
     else
-    if (strstr (err, "dossier over"))
-        s_fail (errors, "dossier", "Dossier is te groot: hoogstens %d tekens.", EN_MAX_ADVICE);
-    else
-    if (strstr (err, "decline needs a reason"))
-        s_fail (errors, "reason", "Geef een reden voor het afwijzen (hoogstens 500 tekens).");
-    else
-    if (strstr (err, "advice text must be"))
-        s_fail (errors, "text", "Vul het advies in (hoogstens %d tekens).", EN_MAX_ADVICE);
-    else
-    if (strncmp (err, "no case '", 9) == 0)
-        s_fail (errors, "case", "Zaak (pseudoniem): deze zaak is niet geregistreerd bij deze node.");
+    if (s_refusal_known (errors, s_refusals_first, err))
+        ;
     else
     if (*name && strstr (err, "is required"))
         s_fail (errors, name, "%s is verplicht.", label);
@@ -2625,12 +2754,7 @@ en_portal_errors_from_node (const char *err)
     if (*name)
         s_fail (errors, name, "%s is niet goed ingevuld.", label);
     else
-    if (strstr (err, "has not been accepted"))
-        s_fail (errors, "", "Dit aanbod is nog niet geaccepteerd.");
-    else
-    if (strstr (err, "already answered") || strstr (err, "is expired") || strstr (err, "is withdrawn"))
-        s_fail (errors, "", "Dit aanbod is al beantwoord of niet meer open.");
-    else
+    if (!s_refusal_known (errors, s_refusals_last, err))
         s_fail (errors, "", "De node weigerde dit. Probeer het opnieuw of vraag de beheerder.");
     return errors;
 }

@@ -25,8 +25,8 @@
       the values the user typed kept ("values": {field: string or array
       of strings});
     * live parts carry data-panel="<name>" and aria-live="polite";
-      /static/portal.js fetches /api/panel/<name> every 5 s and swaps
-      the element's content. */
+      /static/live.js (en_http's, shared with the dashboard) fetches
+      /api/panel/<name> every 5 s and swaps the element's content. */
 #ifndef EN_PORTAL_PAGES_H_INCLUDED
 #define EN_PORTAL_PAGES_H_INCLUDED
 
@@ -208,7 +208,8 @@ json_t *en_portal_check (const char *form, json_t *values, json_t *tags);
 const char *en_portal_countdown (int64_t left_ms, char *buf, size_t size);
 
 //  Static assets (en_portal_assets.c): /static/portal.css, /static/portal.js
-//  (/static/icon.svg is en_http_icon, shared with the dashboard)
+//  (/static/icon.svg and /static/live.js are en_http's, shared with the
+//  dashboard)
 extern const char en_portal_css [];
 extern const char en_portal_js [];
 

@@ -25,13 +25,14 @@ main (int argc, char *argv [])
         return 1;
     zactor_t *node = zactor_new (s_node_actor, hashes);
     zconfig_t *config = zconfig_new ("root", NULL);
-    char address [64], err [256];
+    char address [64];
+    en_error_t error;
     snprintf (address, sizeof address, "127.0.0.1:%s", argv [1]);
     zconfig_put (config, "web/address", address);
-    en_portal_t *portal = en_portal_new (config, TEST_PORTAL_ENDPOINT, "twente", "twente", err, sizeof err);
+    en_portal_t *portal = en_portal_new (config, TEST_PORTAL_ENDPOINT, "twente", "twente", &error);
     zconfig_destroy (&config);
     if (!portal) {
-        fprintf (stderr, "portal_stub: %s\n", err);
+        fprintf (stderr, "portal_stub: %s\n", error.reason);
         zactor_destroy (&node);
         return 1;
     }

@@ -33,24 +33,20 @@ typedef struct {
     int64_t totp_step;          //  what the hook saw of the login's TOTP step
 } app_t;
 
-static int
-s_account (en_http_t *http, void *arg, const char *name, json_t **account)
+static json_t *
+s_account (en_http_t *http, void *arg, const char *name, en_error_t *error)
 {
     app_t *app = (app_t *) arg;
     if (streq (name, "anna"))
-        *account = json_pack ("{s:s, s:s, s:n, s:b}", "pwhash", app->anna_hash, "role", "medewerker",
-                              "totp_secret", "totp_required", false);
-    else
+        return json_pack ("{s:s, s:s, s:n, s:b}", "pwhash", app->anna_hash, "role", "medewerker",
+                          "totp_secret", "totp_required", false);
     if (streq (name, "erik"))
-        *account = json_pack ("{s:s, s:s, s:s, s:b, s:s}", "pwhash", app->erik_hash, "role", "expert",
-                              "totp_secret", TOTP_SECRET, "totp_required", true, "expert", "se-tw-01");
-    else
+        return json_pack ("{s:s, s:s, s:s, s:b, s:s}", "pwhash", app->erik_hash, "role", "expert",
+                          "totp_secret", TOTP_SECRET, "totp_required", true, "expert", "se-tw-01");
     if (streq (name, "frits"))      //  must use TOTP, has none set up
-        *account = json_pack ("{s:s, s:s, s:n, s:b}", "pwhash", app->anna_hash, "role", "beheerder",
-                              "totp_secret", "totp_required", true);
-    else
-        return 1;
-    return 0;
+        return json_pack ("{s:s, s:s, s:n, s:b}", "pwhash", app->anna_hash, "role", "beheerder",
+                          "totp_secret", "totp_required", true);
+    return NULL;                    //  no such account (error left clear)
 }
 
 static void
@@ -144,11 +140,11 @@ s_start (void **state, const char **extra)
         snprintf (key, sizeof key, "web/%.*s", (int) (eq - extra [i]), extra [i]);
         zconfig_put (config, key, eq + 1);
     }
-    char err [256];
-    self->http = en_http_new (config, "web", "inproc://test-http-none", &s_app, &self->app, err, sizeof err);
+    en_error_t error;
+    self->http = en_http_new (config, "web", "inproc://test-http-none", &s_app, &self->app, &error);
     zconfig_destroy (&config);
     if (!self->http) {
-        fprintf (stderr, "en_http_new: %s\n", err);
+        fprintf (stderr, "en_http_new: %s\n", error.reason);
         return -1;
     }
     en_http_static (self->http, "/static/x.css", "text/css; charset=utf-8", "body { color: black; }\n");
@@ -200,6 +196,14 @@ test_nothing_without_login (void **state)
     s_http (&r, "GET", "/static/x.css", NULL, NULL);
     assert_int_equal (r.status, 200);
     assert_string_equal (s_header (&r, "Content-Type", value, sizeof value), "text/css; charset=utf-8");
+    //  What every web face serves without the app asking: the icon and
+    //  the live-panel script
+    s_http (&r, "GET", "/static/live.js", NULL, NULL);
+    assert_int_equal (r.status, 200);
+    assert_string_equal (s_header (&r, "Content-Type", value, sizeof value), "text/javascript; charset=utf-8");
+    assert_non_null (strstr (r.body, "/api/panel/"));
+    s_http (&r, "GET", "/static/icon.svg", NULL, NULL);
+    assert_int_equal (r.status, 200);
     s_http (&r, "DELETE", "/zaken", NULL, NULL);
     assert_int_equal (r.status, 405);
 }

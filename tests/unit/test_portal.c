@@ -39,13 +39,14 @@ s_setup (void **state)
     self->node = zactor_new (s_node_actor, self->hashes);
     s_port = s_free_port ();
     zconfig_t *config = zconfig_new ("root", NULL);
-    char address [64], err [256];
+    char address [64];
+    en_error_t error;
     snprintf (address, sizeof address, "127.0.0.1:%d", s_port);
     zconfig_put (config, "web/address", address);
-    self->portal = en_portal_new (config, TEST_PORTAL_ENDPOINT, "twente", "twente", err, sizeof err);
+    self->portal = en_portal_new (config, TEST_PORTAL_ENDPOINT, "twente", "twente", &error);
     zconfig_destroy (&config);
     if (!self->portal) {
-        fprintf (stderr, "en_portal_new: %s\n", err);
+        fprintf (stderr, "en_portal_new: %s\n", error.reason);
         return -1;
     }
     *state = self;

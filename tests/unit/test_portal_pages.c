@@ -249,7 +249,8 @@ test_no_inline_script_or_style (void **state)
             const char *page = html [i];
             //  Only <script src=...> is allowed, and no style at all
             for (const char *p = strstr (page, "<script"); p; p = strstr (p + 1, "<script"))
-                if (strncmp (p, "<script src=\"/static/portal.js\" defer></script>", 47) != 0)
+                if (strncmp (p, "<script src=\"/static/portal.js\" defer></script>", 47) != 0
+                &&  strncmp (p, "<script src=\"/static/live.js\" defer></script>", 45) != 0)
                     fail_msg ("page %d has an inline script", i);
             assert_false (s_has (page, "<style"));
             assert_false (s_has (page, " style="));
@@ -265,7 +266,9 @@ test_no_inline_script_or_style (void **state)
     //  The assets themselves are what the CSP allows: no eval, no inline
     assert_false (s_has (en_portal_js, "eval"));
     assert_false (s_has (en_portal_js, "innerHTML = '"));
-    assert_true (s_has (en_portal_js, "/api/panel/"));
+    assert_false (s_has (en_http_live_js, "eval"));
+    assert_false (s_has (en_http_live_js, "innerHTML = '"));
+    assert_true (s_has (en_http_live_js, "/api/panel/"));
     assert_true (strlen (en_portal_css) > 1000);
 }
 
