@@ -864,3 +864,14 @@ en_fed_status (en_fed_t *self)
     zlistx_destroy (&names);
     return links;
 }
+
+//  --------------------------------------------------------------------
+//  Receiving on the broker's socket (what a peer's own link sends us)
+
+void
+en_fed_link_in (en_fed_t *self, const char *peer, bool first)
+{
+    if (first)
+        zsys_info ("federation: peer %s linked to us", peer);
+    en_outbox_reset (en_bstore_outbox (self->store), peer);
+}

@@ -32,7 +32,7 @@ typedef struct _en_inbox_t en_inbox_t;
 //  Process one reliable message not seen before, inside the inbox's
 //  savepoint: 0, or -1 with error (EN_ERR_INTERNAL for a store failure,
 //  which the sender retries; any other code is final for the message).
-typedef int (en_inbox_handler_fn) (void *arg, en_msg_t *msg, en_error_t *error);
+typedef int (en_inbox_handler_fn) (en_msg_t *msg, void *arg, en_error_t *error);
 
 //  An inbox on db (not owned; its schema includes EN_OUTBOX_SCHEMA and
 //  EN_SEEN_DIGEST_MIGRATION); name is the sender of its answers.

@@ -62,7 +62,7 @@ s_teardown (void **state)
 
 //  The handler: writes its row, then takes or refuses the message.
 static int
-s_handler (void *arg, en_msg_t *msg, en_error_t *error)
+s_handler (en_msg_t *msg, void *arg, en_error_t *error)
 {
     fixture_t *self = (fixture_t *) arg;
     self->calls++;
