@@ -72,7 +72,10 @@ s_process (en_inbox_t *self, en_msg_t *msg, en_inbox_handler_fn *handler, void *
     if (en_db_savepoint (self->db))
         return en_error_set (error, EN_ERR_INTERNAL, "store error");
     int rc = handler (msg, arg, error);
-    assert (rc == 0 || error->code);
+    //  A handler that failed without saying why: not final (the sender
+    //  retries), as for a store failure
+    if (rc && !error->code)
+        en_error_set (error, EN_ERR_INTERNAL, "store error");
     if (rc == 0 && (en_seen_put (self->db, msg, 0, NULL) || en_db_release (self->db)))
         rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
     if (rc == 0)

@@ -27,6 +27,7 @@ typedef struct {
     en_inbox_t *inbox;          //  inbox on db
     int calls;                  //  times the handler ran
     int refuse;                 //  the handler's refusal code (0: it takes the message)
+    bool mute;                  //  the handler fails without saying why
 } fixture_t;
 
 static int
@@ -70,7 +71,7 @@ s_handler (en_msg_t *msg, void *arg, en_error_t *error)
         return en_error_set (error, EN_ERR_INTERNAL, "store error");
     if (self->refuse)
         return en_error_set (error, self->refuse, "refused by the handler");
-    return 0;
+    return self->mute ? -1 : 0;
 }
 
 //  Receive msg in a transaction; returns the answer (caller destroys).
@@ -175,9 +176,14 @@ test_store_failure_not_recorded (void **state)
     s_expect_error (self, msg, NULL, EN_ERR_INTERNAL, false);
     assert_int_equal (s_handled (self), 0);
     assert_int_equal (s_seen_code (self, msg), -1);
+    //  So is a failure the handler does not explain
     self->refuse = 0;
+    self->mute = true;
+    s_expect_error (self, msg, NULL, EN_ERR_INTERNAL, false);
+    assert_int_equal (s_seen_code (self, msg), -1);
+    self->mute = false;
     s_expect_ack (self, msg, NULL);
-    assert_int_equal (self->calls, 2);
+    assert_int_equal (self->calls, 3);
     assert_int_equal (s_handled (self), 1);
 
     //  The inbox's own writes failing (savepoint, seen record, release)
