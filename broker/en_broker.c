@@ -419,15 +419,6 @@ s_refused (en_broker_t *self, const char *node, en_error_t *error)
                   node ? node : "unknown", error->code, error->reason);
 }
 
-//  Refuse a message: counted, logged, answered ERROR (en_inbox_answer:
-//  the one place an answer is made).
-static void
-s_reply_error (en_broker_t *self, zframe_t *routing_id, const char *node, en_error_t *error)
-{
-    s_refused (self, node, error);
-    s_reply (self, routing_id, en_inbox_answer (self->inbox, error->ref, error));
-}
-
 //  WELCOME and PONG carry our time and echo the time of what they answer,
 //  so the other end measures the offset of our clock from a round trip
 //  (docs/protocol.md, "Clocks").
@@ -778,7 +769,8 @@ s_anchor_peers (en_broker_t *self)
 //     which handler takes it. Reliable commands go through the inbox
 //     (en_inbox: exactly once) to the router; LINK, ADVERT and a peer's
 //     PING are federation's (en_fed).
-//  A refusal is counted, logged and answered in one place (s_refuse).
+//  A refusal is counted, logged and answered in one place (s_refuse;
+//  the inbox's own are counted and logged the same way, s_refused).
 
 //  One message as it is handled
 typedef struct {
@@ -808,11 +800,13 @@ typedef struct {
     s_handler_fn *handler;      //  what takes it
 } s_command_t;
 
-//  Refuse in: counted, logged and answered ERROR. Returns -1.
+//  Refuse in: counted, logged and answered ERROR (en_inbox_answer: the
+//  one place an answer is made). Returns -1.
 static int
 s_refuse (en_broker_t *self, s_incoming_t *in)
 {
-    s_reply_error (self, in->routing_id, in->node, &in->error);
+    s_refused (self, in->node, &in->error);
+    s_reply (self, in->routing_id, en_inbox_answer (self->inbox, in->error.ref, &in->error));
     return -1;
 }
 
