@@ -1279,6 +1279,15 @@ static const s_unreliable_t s_unreliables [] = {
     { NULL, NULL }
 };
 
+static const s_unreliable_t *
+s_unreliable (const char *command)
+{
+    for (const s_unreliable_t *entry = s_unreliables; entry->command; entry++)
+        if (streq (entry->command, command))
+            return entry;
+    return NULL;
+}
+
 //  --------------------------------------------------------------------
 //  Receiving from the broker
 
@@ -1354,14 +1363,12 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
     if (s_admitted (self, msg)) {
         self->last_rx = en_now_ms ();
         const char *command = en_msg_command (msg);
+        const s_unreliable_t *entry = s_unreliable (command);
         if (en_msg_command_reliable (command))
             s_receive (self, msg);
         else
-        for (const s_unreliable_t *entry = s_unreliables; entry->command; entry++)
-            if (streq (entry->command, command)) {
-                entry->handler (self, msg, welcomed);
-                break;
-            }
+        if (entry)
+            entry->handler (self, msg, welcomed);
     }
     en_msg_destroy (&msg);
 }
