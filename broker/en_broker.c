@@ -27,6 +27,14 @@
     durable ack rate exceeds the one-row-per-transaction commit rate, and
     nothing is acked before it is on disk.
 
+    Receiving. Every message is authenticated first, in one step
+    (enrolled key, sender, signature); then a command table says who may
+    send each command (a node, a peer broker), whether it needs a session
+    and which handler takes it. A reliable message is received exactly
+    once through en_inbox (dedup, timestamp window, savepoint, seen
+    record, and the answer) and handed to the router; federation's own
+    commands (LINK, ADVERT, a peer's PING) go to en_fed.
+
     Authentication. zauth admits only CURVE keys whose public certificate
     is in <datadir>/enrolled (en_enrolled; re-read when the directory
     changes, so enrolling a node needs no restart). The certificate's
@@ -106,6 +114,7 @@ struct _en_broker_t {
     zhashx_t *peers;            //  node name -> s_peer_t
     zlistx_t *replies;          //  replies of the current batch
     en_bstore_t *store;
+    en_inbox_t *inbox;          //  exactly-once receive of reliable messages
     en_router_t *router_sm;     //  routing state machine
     en_fed_t *fed;              //  links to peer brokers (federation)
     char *store_id;             //  our store's identity (WELCOME carries it)
@@ -247,6 +256,7 @@ s_open_store (en_broker_t *self, zconfig_t *config, en_error_t *error)
     json_t *chain = en_audit_chain (en_bstore_db (self->store));
     self->anchored_seq = en_json_int (chain, "head_seq", -1);
     json_decref (chain);
+    self->inbox = en_inbox_new (en_bstore_db (self->store), self->name);
     return 0;
 }
 
@@ -398,6 +408,7 @@ en_broker_destroy (en_broker_t **self_p)
         zcert_destroy (&self->cert);
         en_signer_destroy (&self->signer);
         en_router_destroy (&self->router_sm);
+        en_inbox_destroy (&self->inbox);
         en_metrics_destroy (&self->metrics);
         en_bstore_destroy (&self->store);
         zlistx_destroy (&self->replies);
@@ -428,8 +439,9 @@ s_reply (en_broker_t *self, zframe_t *routing_id, en_msg_t *msg)
     zlistx_add_end (self->replies, reply);
 }
 
+//  A refusal, counted and logged (once, here).
 static void
-s_reply_error (en_broker_t *self, zframe_t *routing_id, const char *node, en_error_t *error)
+s_refused (en_broker_t *self, const char *node, en_error_t *error)
 {
     self->rejected++;
     char code [16];
@@ -437,11 +449,6 @@ s_reply_error (en_broker_t *self, zframe_t *routing_id, const char *node, en_err
     en_metrics_count (self->metrics, EN_METRIC_REFUSED, code, 1);
     zsys_warning ("refused message %s from %s: %d %s", error->ref [0] ? error->ref : "(no id)",
                   node ? node : "unknown", error->code, error->reason);
-    json_t *body = json_pack ("{s:s, s:i, s:s}", "ref", error->ref, "code", error->code, "reason", error->reason);
-    //  Not final: keep it and send it again (a clock that is off)
-    if (error->temporary)
-        json_object_set_new (body, "temporary", json_true ());
-    s_reply (self, routing_id, en_msg_new ("ERROR", self->name, body));
 }
 
 //  WELCOME and PONG carry our time and echo the time of what they answer,
@@ -462,9 +469,17 @@ s_answer_timed (en_broker_t *self, const char *command, en_msg_t *asked, json_t 
 //  it measured of our clock, or at least when it was made. What it says
 //  counts only within a session: before its HELLO to this process, a
 //  node may still tell what it measured of a broker process that is gone.
+//  A new session (HELLO, LINK) starts a new measurement: what the peer
+//  told before may be of another process (its own or ours).
 static void
 s_clock_sample (en_broker_t *self, s_peer_t *peer, en_msg_t *msg)
 {
+    const char *command = en_msg_command (msg);
+    bool opens = streq (command, "HELLO") || streq (command, "LINK");
+    if (opens)
+        en_clock_reset (peer->clock);
+    if (!opens && !streq (command, "PING"))
+        return;
     json_t *body = en_msg_body (msg);
     json_t *offset = json_object_get (body, "offset");
     json_t *rtt = json_object_get (body, "rtt");
@@ -473,12 +488,6 @@ s_clock_sample (en_broker_t *self, s_peer_t *peer, en_msg_t *msg)
     &&  en_clock_told (peer->clock, json_integer_value (offset), json_integer_value (rtt)) == 0)
         return;
     en_clock_one_way (peer->clock, en_msg_timestamp (msg), en_now_ms ());
-}
-
-static void
-s_reply_ack (en_broker_t *self, zframe_t *routing_id, const char *ref)
-{
-    s_reply (self, routing_id, en_msg_new ("ACK", self->name, json_pack ("{s:s}", "ref", ref)));
 }
 
 //  Who is enrolled: en_enrolled reads <datadir>/enrolled and keeps zauth
@@ -574,216 +583,331 @@ s_anchor_peers (en_broker_t *self)
     json_decref (chain);
 }
 
+//  --------------------------------------------------------------------
+//  Receiving: one message from a node or a peer broker, in three steps.
+//
+//  1. Authentication (s_authenticate), the same for every command: it
+//     decodes, the connection's key is enrolled, the sender frame names
+//     that key's node, the message is signed with the node's enrolled key.
+//  2. The sender is heard from (s_heard): its session record, what it
+//     says of our clock, the timestamp window of an unreliable message.
+//  3. The command table (s_commands) says who may send each command (a
+//     node, a peer broker, either), whether it needs a session, and
+//     which handler takes it. Reliable commands go through the inbox
+//     (en_inbox: exactly once) to the router; LINK, ADVERT and a peer's
+//     PING are federation's (en_fed).
+//  A refusal is counted, logged and answered in one place (s_refuse;
+//  the inbox's own are counted and logged the same way, s_refused).
+
+//  One message as it is handled
+typedef struct {
+    en_broker_t *broker;        //  where it arrived (for the inbox's handler)
+    zframe_t *routing_id;       //  the connection it came on
+    en_msg_t *msg;              //  the message, once decoded
+    s_enrolled_t *enrolled;     //  the enrollment of the connection's key, or NULL
+    const char *node;           //  that enrollment's name, or NULL
+    s_peer_t *peer;             //  the sender's session record
+    bool is_peer;               //  a peer broker (federation), not a node
+    en_error_t error;           //  why it is refused (ref: its id once decoded)
+} s_incoming_t;
+
+//  A command's handler: 0, or -1 with error (then refused with it)
+typedef int (s_handler_fn) (en_broker_t *self, s_incoming_t *in, en_error_t *error);
+
+typedef enum {
+    S_FROM_NODE = 1,            //  a node of this province
+    S_FROM_PEER = 2,            //  a peer broker
+    S_FROM_ANY = 3
+} s_from_t;
+
+typedef struct {
+    const char *command;        //  NULL: every other command
+    s_from_t from;              //  who may send it
+    bool session;               //  it needs a session (a node's HELLO, a peer's LINK)
+    s_handler_fn *handler;      //  what takes it
+} s_command_t;
+
+//  Refuse in: counted, logged and answered ERROR (en_inbox_answer: the
+//  one place an answer is made). Returns -1.
+static int
+s_refuse (en_broker_t *self, s_incoming_t *in)
+{
+    s_refused (self, in->node, &in->error);
+    s_reply (self, in->routing_id, en_inbox_answer (self->inbox, in->error.ref, &in->error));
+    return -1;
+}
+
+//  Key removed from enrolled/ after the handshake (revoked). A
+//  connection-level error: no ref, so the node keeps its messages. A
+//  revoked node keeps trying: answer every time, log once per 10 s.
+static int
+s_refuse_unenrolled (en_broker_t *self, s_incoming_t *in, const char *key)
+{
+    en_error_set (&in->error, EN_ERR_FORBIDDEN, "key is not enrolled at this broker");
+    int64_t now = en_now_ms ();
+    if (now - self->unenrolled_logged >= 10000) {
+        zsys_warning ("refused messages from a key that is not enrolled (revoked?): %s", key ?: "?");
+        self->unenrolled_logged = now;
+    }
+    self->rejected++;
+    en_metrics_count (self->metrics, EN_METRIC_REFUSED, "403", 1);
+    s_reply (self, in->routing_id, en_inbox_answer (self->inbox, "", &in->error));
+    return -1;
+}
+
+//  Step 1. Which node sent it, and did it? 0, or -1 with the refusal
+//  answered. Provenance refusals are final for the message.
+static int
+s_authenticate (en_broker_t *self, zmsg_t *raw, s_incoming_t *in)
+{
+    in->enrolled = zmsg_first (raw) ? s_enrolled (self, zmsg_first (raw)) : NULL;
+    in->node = in->enrolled ? in->enrolled->name : NULL;
+    in->msg = en_msg_decode (raw, &in->error);
+    en_metrics_count (self->metrics, EN_METRIC_RECEIVED, in->msg ? en_msg_command (in->msg) : "undecodable", 1);
+    if (!in->msg)
+        return s_refuse (self, in);
+    if (!in->node)
+        return s_refuse_unenrolled (self, in, zframe_meta (zmsg_first (raw), "User-Id"));
+    if (!streq (en_msg_sender (in->msg), in->node))
+        en_error_set (&in->error, EN_ERR_FORBIDDEN, "sender '%s' does not match the key of node '%s'",
+                      en_msg_sender (in->msg), in->node);
+    else
+    if (!in->enrolled->can_sign)
+        en_error_set (&in->error, EN_ERR_FORBIDDEN, "the enrolled certificate of '%s' has no sign-key", in->node);
+    else
+    if (!en_msg_verify (in->msg, in->enrolled->sign_key))
+        en_error_set (&in->error, EN_ERR_FORBIDDEN, "signature does not verify with the enrolled key of '%s'",
+                      in->node);
+    else
+        return 0;
+    return s_refuse (self, in);
+}
+
+//  Step 2. The sender's session record (made at its first message), what
+//  it says of our clock, and the timestamp window, judged against the
+//  sender's clock as measured: here for an unreliable message; for a
+//  reliable one by the inbox, after dedup (a resend of what was processed
+//  gets its answer, however old). 0, or -1 with the refusal answered.
+static int
+s_heard (en_broker_t *self, s_incoming_t *in)
+{
+    in->peer = (s_peer_t *) zhashx_lookup (self->peers, in->node);
+    if (!in->peer) {
+        in->peer = (s_peer_t *) zmalloc (sizeof (s_peer_t));
+        in->peer->name = strdup (in->node);
+        in->peer->clock = en_clock_new (in->node, self->clock_alert_ms);
+        zhashx_insert (self->peers, in->node, in->peer);
+    }
+    s_clock_sample (self, in->peer, in->msg);
+    if (!en_msg_command_reliable (en_msg_command (in->msg))
+    &&  en_clock_check (in->peer->clock, in->msg, en_now_ms (), &in->error))
+        return s_refuse (self, in);
+    if (!in->peer->routing_id || !zframe_eq (in->peer->routing_id, in->routing_id)) {
+        zframe_destroy (&in->peer->routing_id);
+        in->peer->routing_id = zframe_dup (in->routing_id);
+    }
+    in->peer->last_seen = en_now_ms ();
+    in->is_peer = en_fed_is_peer (self->fed, in->node);
+    if (in->is_peer)
+        en_fed_inbound (self->fed, in->node);
+    return 0;
+}
+
+//  WELCOME opens a session. store: our store's identity, so the node
+//  notices when this broker lost its store and hands it again what it
+//  holds.
+static void
+s_welcome (en_broker_t *self, s_incoming_t *in)
+{
+    s_reply (self, in->routing_id, s_answer_timed (self, "WELCOME", in->msg,
+        json_pack ("{s:s, s:I, s:s, s:s}", "broker", self->name,
+                   "heartbeat", (json_int_t) self->heartbeat_ms, "version", EXPERTNET_VERSION,
+                   "store", self->store_id)));
+}
+
+//  HELLO opens a node's session
+static int
+s_on_hello (en_broker_t *self, s_incoming_t *in, en_error_t *error)
+{
+    const char *region = en_json_str (en_msg_body (in->msg), "region");
+    if (!en_name_valid (region))
+        return en_error_set (error, EN_ERR_INVALID, "field 'region' must be a region name");
+    //  A node speaks for the region it was enrolled for, nothing else:
+    //  its experts, requests, offers and dossiers follow from it
+    if (!streq (region, in->enrolled->region)) {
+        en_error_set (error, EN_ERR_FORBIDDEN, "node '%s' is enrolled for region '%s', not '%s'",
+                      in->node, in->enrolled->region, region);
+        error->ref [0] = 0;
+        return -1;
+    }
+    free (in->peer->region);
+    in->peer->region = strdup (region);
+    en_bstore_node_seen (self->store, in->node, region);
+    en_outbox_reset (en_bstore_outbox (self->store), in->node);
+    zsys_info ("node %s (%s) connected", in->node, region);
+    s_welcome (self, in);
+    //  ...and what expertise the network holds, for its request forms
+    s_reply (self, in->routing_id, en_msg_new ("TAGS", self->name, s_network_tags (self)));
+    return 0;
+}
+
+static int
+s_on_hello_from_peer (en_broker_t *self, s_incoming_t *in, en_error_t *error)
+{
+    return en_error_set (error, EN_ERR_FORBIDDEN, "'%s' is a peer broker: it opens a link with LINK", in->node);
+}
+
+//  LINK opens a peer broker's session (federation, en_fed_link_in)
+static int
+s_on_link (en_broker_t *self, s_incoming_t *in, en_error_t *error)
+{
+    en_fed_link_in (self->fed, in->node, !in->peer->linked);
+    in->peer->linked = true;
+    s_welcome (self, in);
+    return 0;
+}
+
+static int
+s_on_link_from_node (en_broker_t *self, s_incoming_t *in, en_error_t *error)
+{
+    en_error_set (error, EN_ERR_FORBIDDEN, "'%s' is not a peer broker of %s", in->node, self->name);
+    error->ref [0] = 0;
+    return -1;
+}
+
+//  An answer to what we sent: an ACK, or an ERROR, final for that
+//  message unless the node could not store it (500): then it stays
+//  queued and is sent again.
+static int
+s_on_answer (en_broker_t *self, s_incoming_t *in, en_error_t *error)
+{
+    json_t *body = en_msg_body (in->msg);
+    const char *ref = en_json_str (body, "ref");
+    bool ack = streq (en_msg_command (in->msg), "ACK");
+    int code = (int) en_json_int (body, "code", 0);
+    if (!ack)
+        zsys_warning ("node %s refused %s: %d %s", in->node, ref ? ref : "?", code,
+                      en_json_str (body, "reason") ?: "");
+    if (ref && (ack || code != EN_ERR_INTERNAL))
+        en_outbox_ack (en_bstore_outbox (self->store), in->node, ref, NULL);
+    return 0;
+}
+
+static int
+s_on_ping (en_broker_t *self, s_incoming_t *in, en_error_t *error)
+{
+    s_reply (self, in->routing_id, s_answer_timed (self, "PONG", in->msg, NULL));
+    return 0;
+}
+
+//  A peer that sent adverts we did not get is asked for a snapshot
+static void
+s_resync (en_broker_t *self, s_incoming_t *in, bool resync)
+{
+    if (resync)
+        s_reply (self, in->routing_id, en_msg_new ("RESYNC", self->name, NULL));
+}
+
+//  A peer's PING also names the last ADVERT it sent (en_fed_ping_in)
+static int
+s_on_peer_ping (en_broker_t *self, s_incoming_t *in, en_error_t *error)
+{
+    s_on_ping (self, in, error);
+    bool resync = false;
+    en_fed_ping_in (self->fed, in->node, in->msg, &resync);
+    s_resync (self, in, resync);
+    return 0;
+}
+
+static int
+s_on_advert (en_broker_t *self, s_incoming_t *in, en_error_t *error)
+{
+    bool resync = false;
+    if (en_fed_advert_in (self->fed, in->node, in->msg, &resync, error))
+        return -1;
+    s_resync (self, in, resync);
+    return 0;
+}
+
+//  The inbox's handler (en_inbox_handler_fn): the router, for the sender
+//  of in (a node in its region, or a peer broker).
+static int
+s_route (en_msg_t *msg, void *arg, en_error_t *error)
+{
+    s_incoming_t *in = (s_incoming_t *) arg;
+    en_router_t *router = in->broker->router_sm;
+    en_router_set_sender_key (router, in->enrolled->sign_key);
+    return en_router_receive (router, in->node, in->peer->region, in->is_peer, msg, error);
+}
+
+//  Every other command. A reliable one is received exactly once through
+//  the inbox, whose answer it gets (the router refuses, finally, what is
+//  not sent to a broker); an unreliable one is not for a broker.
+static int
+s_on_other (en_broker_t *self, s_incoming_t *in, en_error_t *error)
+{
+    const char *command = en_msg_command (in->msg);
+    if (!en_msg_command_reliable (command))
+        return en_error_set (error, EN_ERR_BAD_REQUEST, "command %s is not sent to a broker", command);
+    en_msg_t *answer = en_inbox_receive (self->inbox, in->msg, in->peer->clock, s_route, in, error);
+    if (error->code)
+        s_refused (self, in->node, error);
+    s_reply (self, in->routing_id, answer);
+    return 0;
+}
+
+//  Step 3: the first entry for the command and the kind of sender.
+static const s_command_t s_commands [] = {
+    //  command   sent by       session  handler
+    { "HELLO",  S_FROM_NODE,  false,   s_on_hello },
+    { "HELLO",  S_FROM_PEER,  false,   s_on_hello_from_peer },
+    { "LINK",   S_FROM_PEER,  false,   s_on_link },
+    { "LINK",   S_FROM_NODE,  false,   s_on_link_from_node },
+    { "ACK",    S_FROM_ANY,   false,   s_on_answer },
+    { "ERROR",  S_FROM_ANY,   false,   s_on_answer },
+    { "PING",   S_FROM_NODE,  true,    s_on_ping },
+    { "PING",   S_FROM_PEER,  true,    s_on_peer_ping },
+    { "ADVERT", S_FROM_PEER,  true,    s_on_advert },
+    { NULL,     S_FROM_ANY,   true,    s_on_other }
+};
+
+static const s_command_t *
+s_command (const char *command, bool is_peer)
+{
+    s_from_t from = is_peer ? S_FROM_PEER : S_FROM_NODE;
+    const s_command_t *entry = s_commands;
+    while (entry->command && !(streq (entry->command, command) && (entry->from & from)))
+        entry++;
+    return entry;
+}
+
+static void
+s_dispatch (en_broker_t *self, s_incoming_t *in)
+{
+    const s_command_t *entry = s_command (en_msg_command (in->msg), in->is_peer);
+    if (entry->session && !in->peer->region && !in->peer->linked) {
+        //  A session starts with HELLO to this broker process; after a
+        //  broker restart the node's socket reconnects silently, so this
+        //  tells it to say HELLO (and re-publish its experts) again.
+        en_error_set (&in->error, EN_ERR_NO_SESSION, "send HELLO first");
+        in->error.ref [0] = 0;
+        s_refuse (self, in);
+    }
+    else
+    if (entry->handler (self, in, &in->error))
+        s_refuse (self, in);
+}
+
 //  Handle one message (inside the batch transaction).
 static void
 s_handle_message (en_broker_t *self, zmsg_t *raw)
 {
-    zframe_t *routing_id = zmsg_pop (raw);
-    en_error_t error = { 0 };
+    s_incoming_t in = { .broker = self, .routing_id = zmsg_pop (raw) };
     self->received++;
-    s_enrolled_t *enrolled = zmsg_first (raw) ? s_enrolled (self, zmsg_first (raw)) : NULL;
-    const char *node = enrolled ? enrolled->name : NULL;
-    en_msg_t *msg = en_msg_decode (raw, &error);
-    if (!msg) {
-        en_metrics_count (self->metrics, EN_METRIC_RECEIVED, "undecodable", 1);
-        s_reply_error (self, routing_id, node, &error);
-        goto done;
-    }
-    en_metrics_count (self->metrics, EN_METRIC_RECEIVED, en_msg_command (msg), 1);
-    if (!node) {
-        //  Key removed from enrolled/ after the handshake (revoked). A
-        //  connection-level error: no ref, so the node keeps its messages.
-        en_error_set (&error, EN_ERR_FORBIDDEN, "key is not enrolled at this broker");
-        error.ref [0] = 0;
-        //  A revoked node keeps trying: answer every time, log once per 10 s
-        int64_t now = en_now_ms ();
-        if (now - self->unenrolled_logged >= 10000) {
-            zsys_warning ("refused messages from a key that is not enrolled (revoked?): %s",
-                          zframe_meta (zmsg_first (raw), "User-Id") ?: "?");
-            self->unenrolled_logged = now;
-        }
-        self->rejected++;
-        en_metrics_count (self->metrics, EN_METRIC_REFUSED, "403", 1);
-        s_reply (self, routing_id, en_msg_new ("ERROR", self->name,
-            json_pack ("{s:s, s:i, s:s}", "ref", "", "code", error.code, "reason", error.reason)));
-        goto done;
-    }
-    if (!streq (en_msg_sender (msg), node)) {
-        en_error_set (&error, EN_ERR_FORBIDDEN, "sender '%s' does not match the key of node '%s'",
-                      en_msg_sender (msg), node);
-        s_reply_error (self, routing_id, node, &error);
-        goto done;
-    }
-    //  Provenance: signed by the node's enrolled key, and not a replay
-    //  from beyond the dedup memory. Refusals are final for the message.
-    if (!enrolled->can_sign || !en_msg_verify (msg, enrolled->sign_key)) {
-        if (enrolled->can_sign)
-            en_error_set (&error, EN_ERR_FORBIDDEN, "signature does not verify with the enrolled key of '%s'", node);
-        else
-            en_error_set (&error, EN_ERR_FORBIDDEN, "the enrolled certificate of '%s' has no sign-key", node);
-        s_reply_error (self, routing_id, node, &error);
-        goto done;
-    }
-    s_peer_t *peer = (s_peer_t *) zhashx_lookup (self->peers, node);
-    if (!peer) {
-        peer = (s_peer_t *) zmalloc (sizeof (s_peer_t));
-        peer->name = strdup (node);
-        peer->clock = en_clock_new (node, self->clock_alert_ms);
-        zhashx_insert (self->peers, node, peer);
-    }
-    //  The timestamp window, judged against the sender's clock as
-    //  measured (checked after dedup for reliable messages: a resend of
-    //  what was processed gets its answer, however old)
-    const char *asked = en_msg_command (msg);
-    //  A new session starts a new measurement: what the peer told
-    //  before may be of another process (its own or ours)
-    if (streq (asked, "HELLO") || streq (asked, "LINK"))
-        en_clock_reset (peer->clock);
-    if (streq (asked, "HELLO") || streq (asked, "LINK") || streq (asked, "PING"))
-        s_clock_sample (self, peer, msg);
-    if (!en_msg_command_reliable (asked) && en_clock_check (peer->clock, msg, en_now_ms (), &error)) {
-        s_reply_error (self, routing_id, node, &error);
-        goto done;
-    }
-    if (!peer->routing_id || !zframe_eq (peer->routing_id, routing_id)) {
-        zframe_destroy (&peer->routing_id);
-        peer->routing_id = zframe_dup (routing_id);
-    }
-    peer->last_seen = en_now_ms ();
-
-    const char *command = en_msg_command (msg);
-    json_t *body = en_msg_body (msg);
-    bool is_peer = en_fed_is_peer (self->fed, node);
-    if (is_peer)
-        en_fed_inbound (self->fed, node);
-    if (streq (command, "HELLO") && is_peer) {
-        en_error_set (&error, EN_ERR_FORBIDDEN, "'%s' is a peer broker: it opens a link with LINK", node);
-        s_reply_error (self, routing_id, node, &error);
-    }
-    else
-    if (streq (command, "LINK")) {
-        if (!is_peer) {
-            en_error_set (&error, EN_ERR_FORBIDDEN, "'%s' is not a peer broker of %s", node, self->name);
-            error.ref [0] = 0;
-            s_reply_error (self, routing_id, node, &error);
-            goto done;
-        }
-        if (!peer->linked)
-            zsys_info ("federation: peer %s linked to us", node);
-        peer->linked = true;
-        en_outbox_reset (en_bstore_outbox (self->store), node);
-        s_reply (self, routing_id, s_answer_timed (self, "WELCOME", msg,
-            json_pack ("{s:s, s:I, s:s, s:s}", "broker", self->name,
-                       "heartbeat", (json_int_t) self->heartbeat_ms, "version", EXPERTNET_VERSION,
-                       "store", self->store_id)));
-    }
-    else
-    if (streq (command, "HELLO")) {
-        const char *region = en_json_str (body, "region");
-        if (!en_name_valid (region)) {
-            en_error_set (&error, EN_ERR_INVALID, "field 'region' must be a region name");
-            s_reply_error (self, routing_id, node, &error);
-            goto done;
-        }
-        //  A node speaks for the region it was enrolled for, nothing else:
-        //  its experts, requests, offers and dossiers follow from it
-        if (!streq (region, enrolled->region)) {
-            en_error_set (&error, EN_ERR_FORBIDDEN, "node '%s' is enrolled for region '%s', not '%s'",
-                          node, enrolled->region, region);
-            error.ref [0] = 0;
-            s_reply_error (self, routing_id, node, &error);
-            goto done;
-        }
-        free (peer->region);
-        peer->region = strdup (region);
-        en_bstore_node_seen (self->store, node, region);
-        en_outbox_reset (en_bstore_outbox (self->store), node);
-        zsys_info ("node %s (%s) connected", node, region);
-        //  store: our store's identity, so the node notices when this
-        //  broker lost its store and hands it again what it holds
-        s_reply (self, routing_id, s_answer_timed (self, "WELCOME", msg,
-            json_pack ("{s:s, s:I, s:s, s:s}", "broker", self->name,
-                       "heartbeat", (json_int_t) self->heartbeat_ms, "version", EXPERTNET_VERSION,
-                       "store", self->store_id)));
-        //  ...and what expertise the network holds, for its request forms
-        s_reply (self, routing_id, en_msg_new ("TAGS", self->name, s_network_tags (self)));
-    }
-    else
-    if (!peer->region && !peer->linked && !streq (command, "ACK") && !streq (command, "ERROR")) {
-        //  A session starts with HELLO to this broker process; after a
-        //  broker restart the node's socket reconnects silently, so this
-        //  tells it to say HELLO (and re-publish its experts) again.
-        en_error_set (&error, EN_ERR_NO_SESSION, "send HELLO first");
-        error.ref [0] = 0;
-        s_reply_error (self, routing_id, node, &error);
-    }
-    else
-    if (streq (command, "PING")) {
-        s_reply (self, routing_id, s_answer_timed (self, "PONG", msg, NULL));
-        bool resync = false;
-        if (is_peer)
-            en_fed_ping_in (self->fed, node, msg, &resync);
-        if (resync)
-            s_reply (self, routing_id, en_msg_new ("RESYNC", self->name, NULL));
-    }
-    else
-    if (streq (command, "ADVERT") && is_peer) {
-        bool resync = false;
-        if (en_fed_advert_in (self->fed, node, msg, &resync, &error))
-            s_reply_error (self, routing_id, node, &error);
-        else
-        if (resync)
-            s_reply (self, routing_id, en_msg_new ("RESYNC", self->name, NULL));
-    }
-    else
-    if (streq (command, "ACK") || streq (command, "ERROR")) {
-        const char *ref = en_json_str (body, "ref");
-        int code = (int) en_json_int (body, "code", 0);
-        if (streq (command, "ERROR"))
-            zsys_warning ("node %s refused %s: %d %s", node, ref ? ref : "?", code,
-                          en_json_str (body, "reason") ?: "");
-        //  An ERROR is final for that message unless the node could not
-        //  store it (500): then it stays queued and is sent again.
-        if (ref && (streq (command, "ACK") || code != EN_ERR_INTERNAL))
-            en_outbox_ack (en_bstore_outbox (self->store), node, ref, NULL);
-    }
-    else
-    if (!en_msg_command_reliable (command)) {
-        en_error_set (&error, EN_ERR_BAD_REQUEST, "command %s is not sent to a broker", command);
-        s_reply_error (self, routing_id, node, &error);
-    }
-    else {
-        //  Reliable: dedup, then process exactly once
-        int code = 0;
-        bool same = true;
-        if (en_seen_lookup (en_bstore_db (self->store), msg, &code,
-                            error.reason, sizeof error.reason, &same)) {
-            if (!same) {
-                en_error_set (&error, EN_ERR_CONFLICT, "message id already used for different content (replay?)");
-                s_reply_error (self, routing_id, node, &error);
-            }
-            else
-            if (code == 0)
-                s_reply_ack (self, routing_id, en_msg_id (msg));
-            else {
-                error.code = code;
-                s_reply_error (self, routing_id, node, &error);
-            }
-            goto done;
-        }
-        if (en_clock_check (peer->clock, msg, en_now_ms (), &error)) {
-            s_reply_error (self, routing_id, node, &error);
-            goto done;
-        }
-        en_router_set_sender_key (self->router_sm, enrolled->sign_key);
-        if (en_router_receive (self->router_sm, node, peer->region, is_peer, msg, &error) == 0)
-            s_reply_ack (self, routing_id, en_msg_id (msg));
-        else
-            s_reply_error (self, routing_id, node, &error);
-    }
-done:
-    en_msg_destroy (&msg);
-    zframe_destroy (&routing_id);
+    if (s_authenticate (self, raw, &in) == 0 && s_heard (self, &in) == 0)
+        s_dispatch (self, &in);
+    en_msg_destroy (&in.msg);
+    zframe_destroy (&in.routing_id);
 }
 
 static int

@@ -540,6 +540,27 @@ s_entry_valid (json_t *entry)
     return rc;
 }
 
+//  A peer's ADVERT was cut to the bounds: cut places over the bound per
+//  role and tag set, own and learned its totals after the cut. Counted
+//  every time, said at most once a minute per peer.
+static void
+s_advert_clamped (en_fed_t *self, const char *peer, s_link_t *link, int64_t cut, int64_t own, int64_t learned)
+{
+    en_metrics_count (self->metrics, EN_METRIC_FED_CLAMPED, peer, 1);
+    int64_t now = en_now_ms ();
+    if (!link || !link->clamp_logged || now - link->clamp_logged >= 60000)
+        zsys_warning ("federation: %s advertised more than a province can have: %lld place(s) over the "
+                      "bound per role and tag set (%lld), %lld of its own in all (bound %lld), %lld passed "
+                      "on (bound %lld); believed only up to the bounds", peer, (long long) cut,
+                      (long long) self->advert_max_free, (long long) own, (long long) self->advert_max_total,
+                      (long long) learned, (long long) self->advert_max_total * PROVINCES_BEYOND);
+    if (link) {
+        if (!link->clamp_logged || now - link->clamp_logged >= 60000)
+            link->clamp_logged = now;
+        link->clamped++;
+    }
+}
+
 int
 en_fed_advert_in (en_fed_t *self, const char *peer, en_msg_t *msg, bool *resync, en_error_t *error)
 {
@@ -606,22 +627,8 @@ en_fed_advert_in (en_fed_t *self, const char *peer, en_msg_t *msg, bool *resync,
                                                               self->advert_max_total * PROVINCES_BEYOND);
     if (rc || own < 0 || learned < 0)
         return en_error_set (error, EN_ERR_INTERNAL, "store error");
-    if (cut > 0 || own > self->advert_max_total || learned > self->advert_max_total * PROVINCES_BEYOND) {
-        en_metrics_count (self->metrics, EN_METRIC_FED_CLAMPED, peer, 1);
-        int64_t now = en_now_ms ();
-        //  Counted every time, said at most once a minute per peer
-        if (!link || !link->clamp_logged || now - link->clamp_logged >= 60000)
-            zsys_warning ("federation: %s advertised more than a province can have: %lld place(s) over the "
-                          "bound per role and tag set (%lld), %lld of its own in all (bound %lld), %lld passed "
-                          "on (bound %lld); believed only up to the bounds", peer, (long long) cut,
-                          (long long) self->advert_max_free, (long long) own, (long long) self->advert_max_total,
-                          (long long) learned, (long long) self->advert_max_total * PROVINCES_BEYOND);
-        if (link) {
-            if (!link->clamp_logged || now - link->clamp_logged >= 60000)
-                link->clamp_logged = now;
-            link->clamped++;
-        }
-    }
+    if (cut > 0 || own > self->advert_max_total || learned > self->advert_max_total * PROVINCES_BEYOND)
+        s_advert_clamped (self, peer, link, cut, own, learned);
     self->dirty = true;                 //  what we pass on to other peers changed
     return 0;
 }
@@ -874,4 +881,15 @@ en_fed_status (en_fed_t *self)
         json_array_append_new (links, s_status_link (self, (s_link_t *) zhashx_lookup (self->links, name), now));
     zlistx_destroy (&names);
     return links;
+}
+
+//  --------------------------------------------------------------------
+//  Receiving on the broker's socket (what a peer's own link sends us)
+
+void
+en_fed_link_in (en_fed_t *self, const char *peer, bool first)
+{
+    if (first)
+        zsys_info ("federation: peer %s linked to us", peer);
+    en_outbox_reset (en_bstore_outbox (self->store), peer);
 }

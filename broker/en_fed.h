@@ -67,6 +67,11 @@ void en_fed_flush (en_fed_t *self);
 //  A message from peer arrived on the broker's socket (for last contact).
 void en_fed_inbound (en_fed_t *self, const char *peer);
 
+//  A LINK from peer on the broker's socket: its session with us starts
+//  (first: it had none in this process), and what waits for it is sent
+//  again from the start. The broker answers WELCOME.
+void en_fed_link_in (en_fed_t *self, const char *peer, bool first);
+
 //  An ADVERT or PING from peer, inside the broker's batch transaction.
 //  ADVERT: 0 applied or ignored, -1 with error (invalid). Sets *resync
 //  when the peer should send a snapshot (a gap, or a PING naming a seq we

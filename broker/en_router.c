@@ -1010,19 +1010,8 @@ int
 en_router_receive (en_router_t *self, const char *node, const char *node_region,
                    bool is_peer, en_msg_t *msg, en_error_t *error)
 {
-    en_db_t *db = en_bstore_db (self->store);
-    if (en_db_savepoint (db))
-        return en_error_set (error, EN_ERR_INTERNAL, "store error");
-    int rc = is_peer ? en_router_handle_peer (self, node, msg, error)
-                     : en_router_handle (self, node, node_region, msg, error);
-    if (rc == 0 && (en_seen_put (db, msg, 0, NULL) || en_db_release (db)))
-        rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
-    if (rc == 0)
-        return 0;
-    en_db_rollback_to (db);
-    if (error->code != EN_ERR_INTERNAL)
-        en_seen_put (db, msg, error->code, error->reason);
-    return -1;
+    return is_peer ? en_router_handle_peer (self, node, msg, error)
+                   : en_router_handle (self, node, node_region, msg, error);
 }
 
 int

@@ -57,18 +57,14 @@ void en_router_clear_regions (en_router_t *self);
 json_t *en_router_pii_counts (en_router_t *self);
 
 //  Handle one reliable message from node (already decoded, deduplicated
-//  and inside a savepoint). 0 on success, -1 with error filled in.
+//  and inside a savepoint: en_inbox). 0 on success, -1 with error filled in.
 int en_router_handle (en_router_t *self, const char *node, const char *node_region,
                       en_msg_t *msg, en_error_t *error);
 
-//  Receive one reliable message exactly once, as the broker's batch does,
-//  in the caller's transaction: in a savepoint, handled by
-//  en_router_handle (or en_router_handle_peer when is_peer; node_region
-//  is then unused) and recorded in the seen table (en_seen_put) with its
-//  outcome. 0 when handled and recorded; else -1 with error, and nothing
-//  of the message stays but, for a refusal (not 500), its record in the
-//  seen table so a retransmission gets the same answer. A store failure
-//  (500) records nothing: the sender retries.
+//  Handle one reliable message from node, or from a peer broker when
+//  is_peer (node_region is then unused): en_router_handle_peer or
+//  en_router_handle. What the broker's inbox (en_inbox) hands the router,
+//  inside the message's savepoint, once per message id.
 int en_router_receive (en_router_t *self, const char *node, const char *node_region,
                        bool is_peer, en_msg_t *msg, en_error_t *error);
 

@@ -49,6 +49,7 @@ typedef struct _en_signer_t en_signer_t;
 #include "en_vocab.h"
 #include "en_db.h"
 #include "en_outbox.h"
+#include "en_inbox.h"
 #include "en_keys.h"
 #include "en_link.h"
 #include "en_control.h"

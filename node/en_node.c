@@ -20,7 +20,12 @@
     resend on WELCOME (s_process_batch) and its log lines.
 
     Incoming messages are handled in batches inside one transaction, and
-    ACKs go out only after COMMIT, as in the broker.
+    ACKs go out only after COMMIT, as in the broker. Each is checked first
+    (signed by the broker, within the timestamp window: what fails is
+    ignored, not answered), then goes by command to its handler: what the
+    link says (WELCOME, PONG, TAGS, ACK, ERROR), or, exactly once through
+    en_inbox, what the broker asks of us (OFFER, WITHDRAW, STATUS,
+    DOSSIER, REPLY).
 
     Privacy. Identifying data lives only here, in the case register,
     sealed with the vault's data key; every outgoing message body passes
@@ -202,6 +207,7 @@ s_node_store (en_node_t *self, zconfig_t *config, en_error_t *error)
     if (!self->store
     ||  en_db_store_mark (en_nstore_db (self->store), path, marker, new_store, error))
         return -1;
+    self->inbox = en_inbox_new (en_nstore_db (self->store), self->name);
     //  The head is anchored when it moved: the first one, one interval in
     self->anchor_ms = MAX (en_config_ms (config, "node/anchor_interval", "15m"), 1000);
     json_t *chain = en_audit_chain (en_nstore_db (self->store));
@@ -320,6 +326,7 @@ en_node_destroy (en_node_t **self_p)
         zsock_destroy (&self->notify);
         zcert_destroy (&self->cert);
         en_signer_destroy (&self->signer);
+        en_inbox_destroy (&self->inbox);
         en_nstore_destroy (&self->store);
         en_vault_destroy (&self->vault);
         en_pii_destroy (&self->pii);
@@ -448,109 +455,163 @@ s_release_dossier (en_node_t *self, json_t *status)
     return rc;
 }
 
-//  Handle one reliable message from the broker (exactly once). Returns 0,
-//  EN_ERR_INVALID for a message we can never process, or EN_ERR_INTERNAL
-//  when our store failed (the broker then sends it again).
+//  --------------------------------------------------------------------
+//  What the broker asks of this node, exactly once (reliable commands,
+//  received through en_inbox; see s_receive). Each handler runs inside
+//  the message's savepoint and returns 0, or -1 with EN_ERR_INVALID for a
+//  message we can never process (final, recorded) or EN_ERR_INTERNAL
+//  when our store failed (the broker sends it again).
+
 static int
-s_handle_reliable (en_node_t *self, en_msg_t *msg)
+s_invalid (en_error_t *error)
 {
-    const char *command = en_msg_command (msg);
+    return en_error_set (error, EN_ERR_INVALID, "invalid message");
+}
+
+static int
+s_store_failed (en_error_t *error)
+{
+    return en_error_set (error, EN_ERR_INTERNAL, "node store error");
+}
+
+//  OFFER: one of our experts is offered a request
+static int
+s_on_offer (en_node_t *self, en_msg_t *msg, en_error_t *error)
+{
     json_t *body = en_msg_body (msg);
-    if (streq (command, "OFFER")) {
-        if (!en_id_valid (en_json_str (body, "offer")) || !en_name_valid (en_json_str (body, "expert"))
-        ||  !en_id_valid (en_json_str (body, "request_id")))
-            return EN_ERR_INVALID;
-        //  The deadline is on the broker's clock: kept here on ours, so a
-        //  broker two hours ahead does not give a crisis offer two hours
-        //  (the broker's own figure is kept as broker_deadline)
-        json_t *deadline = json_object_get (body, "deadline");
-        if (json_is_integer (deadline) && en_clock_known (self->clock)
-        &&  llabs (en_clock_offset (self->clock)) <= EN_CLOCK_MAX_CORRECTION_MS) {
-            json_object_set (body, "broker_deadline", deadline);
-            json_object_set_new (body, "deadline",
-                json_integer (json_integer_value (deadline) - en_clock_offset (self->clock)));
-        }
-        if (en_nstore_offer_insert (self->store, body))
-            return EN_ERR_INTERNAL;
-        json_t *notice = en_notify_offer_event (body);
-        int queued = en_node_notify_queue (self, en_json_str (notice, "kind"), en_json_str (notice, "offer"),
-                                           en_json_str (notice, "request"), en_json_str (notice, "expert"),
-                                     en_json_str (notice, "urgency"), en_json_int (notice, "deadline", 0));
-        json_decref (notice);
-        if (queued)
-            return EN_ERR_INTERNAL;
-        json_t *event = json_pack ("{s:s, s:O}", "type", "offer", "offer", body);
-        s_publish (self, "expert", en_json_str (body, "expert"), event);
-        json_decref (event);
-        en_node_audit (self, "offer.receive", en_json_str (body, "request_id"), en_msg_sender (msg),
-                 en_json_str (body, "expert"), "receive", "ok", en_json_str (body, "offer"));
-        zsys_info ("offer %s for expert %s", en_json_str (body, "offer"), en_json_str (body, "expert"));
+    if (!en_id_valid (en_json_str (body, "offer")) || !en_name_valid (en_json_str (body, "expert"))
+    ||  !en_id_valid (en_json_str (body, "request_id")))
+        return s_invalid (error);
+    //  The deadline is on the broker's clock: kept here on ours, so a
+    //  broker two hours ahead does not give a crisis offer two hours
+    //  (the broker's own figure is kept as broker_deadline)
+    json_t *deadline = json_object_get (body, "deadline");
+    if (json_is_integer (deadline) && en_clock_known (self->clock)
+    &&  llabs (en_clock_offset (self->clock)) <= EN_CLOCK_MAX_CORRECTION_MS) {
+        json_object_set (body, "broker_deadline", deadline);
+        json_object_set_new (body, "deadline",
+            json_integer (json_integer_value (deadline) - en_clock_offset (self->clock)));
     }
-    else
-    if (streq (command, "WITHDRAW")) {
-        const char *offer = en_json_str (body, "offer");
-        if (!en_id_valid (offer))
-            return EN_ERR_INVALID;
-        if (en_nstore_offer_withdrawn (self->store, offer, en_json_str (body, "reason")))
-            return EN_ERR_INTERNAL;
-        json_t *event = json_pack ("{s:s, s:O}", "type", "withdraw", "offer", body);
-        s_publish (self, "expert", en_json_str (body, "expert"), event);
-        json_decref (event);
-    }
-    else
-    if (streq (command, "STATUS")) {
-        const char *request = en_json_str (body, "request");
-        if (!en_id_valid (request) || !en_json_str (body, "state"))
-            return EN_ERR_INVALID;
-        int rc = en_nstore_request_status (self->store, body);
-        if (rc < 0)
-            return EN_ERR_INTERNAL;
-        if (rc == 1)
-            zsys_warning ("status for unknown request %s ignored", request);
-        if (rc == 0 && streq (en_json_str (body, "state"), "accepted") && s_release_dossier (self, body))
-            return EN_ERR_INTERNAL;
-        //  Staff hear of advice and of a request becoming a hiaat (the
-        //  event, not the state: an operator's note on a hiaat is no news)
-        const char *event_name = en_json_str (body, "event");
-        const char *staff_kind = en_json_str (body, "advice") ? "advies"
-                               : event_name && streq (event_name, "hiaat") ? "hiaat" : NULL;
-        if (rc == 0 && staff_kind) {
-            json_t *row = en_nstore_request (self->store, request);
-            int queued = en_node_notify_queue (self, staff_kind, NULL, request, NULL,
-                                               en_json_str (json_object_get (row, "summary"), "urgency"), 0);
-            json_decref (row);
-            if (queued)
-                return EN_ERR_INTERNAL;
-        }
-        json_t *event = json_pack ("{s:s, s:O}", "type", "status", "status", body);
-        s_publish (self, "request", request, event);
-        json_decref (event);
-    }
-    else
-    if (streq (command, "DOSSIER") || streq (command, "REPLY")) {
-        //  Sealed to one of our experts: kept with the accepted offer
-        bool dossier = streq (command, "DOSSIER");
-        const char *request = en_json_str (body, "request");
-        const char *expert = en_json_str (body, "expert");
-        const char *sealed = en_json_str (body, "sealed");
-        if (!en_id_valid (request) || !en_name_valid (expert) || !sealed)
-            return EN_ERR_INVALID;
-        int rc = dossier ? en_nstore_offer_dossier_put (self->store, request, expert, sealed)
-                         : en_nstore_offer_reply_put (self->store, request, expert, sealed);
-        if (rc < 0)
-            return EN_ERR_INTERNAL;
-        if (rc == 1)
-            return EN_ERR_INVALID;          //  no accepted offer of that expert here
-        en_node_audit (self, dossier ? "dossier.receive" : "reply.receive", request, en_msg_sender (msg), expert,
-                 "receive", "ok", NULL);
-        json_t *event = json_pack ("{s:s, s:{s:s, s:s}}", "type", dossier ? "dossier" : "reply", "offer",
-                                   "request_id", request, "expert", expert);
-        s_publish (self, "expert", expert, event);
-        json_decref (event);
-    }
-    else
-        return EN_ERR_INVALID;
+    if (en_nstore_offer_insert (self->store, body))
+        return s_store_failed (error);
+    json_t *notice = en_notify_offer_event (body);
+    int queued = en_node_notify_queue (self, en_json_str (notice, "kind"), en_json_str (notice, "offer"),
+                                 en_json_str (notice, "request"), en_json_str (notice, "expert"),
+                                 en_json_str (notice, "urgency"), en_json_int (notice, "deadline", 0));
+    json_decref (notice);
+    if (queued)
+        return s_store_failed (error);
+    json_t *event = json_pack ("{s:s, s:O}", "type", "offer", "offer", body);
+    s_publish (self, "expert", en_json_str (body, "expert"), event);
+    json_decref (event);
+    en_node_audit (self, "offer.receive", en_json_str (body, "request_id"), en_msg_sender (msg),
+             en_json_str (body, "expert"), "receive", "ok", en_json_str (body, "offer"));
+    zsys_info ("offer %s for expert %s", en_json_str (body, "offer"), en_json_str (body, "expert"));
     return 0;
+}
+
+//  WITHDRAW: an offer to one of our experts is no longer open
+static int
+s_on_withdraw (en_node_t *self, en_msg_t *msg, en_error_t *error)
+{
+    json_t *body = en_msg_body (msg);
+    const char *offer = en_json_str (body, "offer");
+    if (!en_id_valid (offer))
+        return s_invalid (error);
+    if (en_nstore_offer_withdrawn (self->store, offer, en_json_str (body, "reason")))
+        return s_store_failed (error);
+    json_t *event = json_pack ("{s:s, s:O}", "type", "withdraw", "offer", body);
+    s_publish (self, "expert", en_json_str (body, "expert"), event);
+    json_decref (event);
+    return 0;
+}
+
+//  STATUS: one of our requests changed state
+static int
+s_on_status (en_node_t *self, en_msg_t *msg, en_error_t *error)
+{
+    json_t *body = en_msg_body (msg);
+    const char *request = en_json_str (body, "request");
+    if (!en_id_valid (request) || !en_json_str (body, "state"))
+        return s_invalid (error);
+    int rc = en_nstore_request_status (self->store, body);
+    if (rc < 0)
+        return s_store_failed (error);
+    if (rc == 1)
+        zsys_warning ("status for unknown request %s ignored", request);
+    if (rc == 0 && streq (en_json_str (body, "state"), "accepted") && s_release_dossier (self, body))
+        return s_store_failed (error);
+    //  Staff hear of advice and of a request becoming a hiaat (the
+    //  event, not the state: an operator's note on a hiaat is no news)
+    const char *event_name = en_json_str (body, "event");
+    const char *staff_kind = en_json_str (body, "advice") ? "advies"
+                           : event_name && streq (event_name, "hiaat") ? "hiaat" : NULL;
+    if (rc == 0 && staff_kind) {
+        json_t *row = en_nstore_request (self->store, request);
+        int queued = en_node_notify_queue (self, staff_kind, NULL, request, NULL,
+                                     en_json_str (json_object_get (row, "summary"), "urgency"), 0);
+        json_decref (row);
+        if (queued)
+            return s_store_failed (error);
+    }
+    json_t *event = json_pack ("{s:s, s:O}", "type", "status", "status", body);
+    s_publish (self, "request", request, event);
+    json_decref (event);
+    return 0;
+}
+
+//  DOSSIER, REPLY: sealed to one of our experts, kept with the accepted offer
+static int
+s_on_sealed (en_node_t *self, en_msg_t *msg, en_error_t *error)
+{
+    json_t *body = en_msg_body (msg);
+    bool dossier = streq (en_msg_command (msg), "DOSSIER");
+    const char *request = en_json_str (body, "request");
+    const char *expert = en_json_str (body, "expert");
+    const char *sealed = en_json_str (body, "sealed");
+    if (!en_id_valid (request) || !en_name_valid (expert) || !sealed)
+        return s_invalid (error);
+    int rc = dossier ? en_nstore_offer_dossier_put (self->store, request, expert, sealed)
+                     : en_nstore_offer_reply_put (self->store, request, expert, sealed);
+    if (rc < 0)
+        return s_store_failed (error);
+    if (rc == 1)
+        return s_invalid (error);           //  no accepted offer of that expert here
+    en_node_audit (self, dossier ? "dossier.receive" : "reply.receive", request, en_msg_sender (msg), expert,
+             "receive", "ok", NULL);
+    json_t *event = json_pack ("{s:s, s:{s:s, s:s}}", "type", dossier ? "dossier" : "reply", "offer",
+                               "request_id", request, "expert", expert);
+    s_publish (self, "expert", expert, event);
+    json_decref (event);
+    return 0;
+}
+
+typedef int (s_reliable_fn) (en_node_t *self, en_msg_t *msg, en_error_t *error);
+
+typedef struct {
+    const char *command;
+    s_reliable_fn *handler;
+} s_reliable_t;
+
+static const s_reliable_t s_reliables [] = {
+    { "OFFER",    s_on_offer },
+    { "WITHDRAW", s_on_withdraw },
+    { "STATUS",   s_on_status },
+    { "DOSSIER",  s_on_sealed },
+    { "REPLY",    s_on_sealed },
+    { NULL, NULL }
+};
+
+//  The inbox's handler (en_inbox_handler_fn): the table above; any other
+//  reliable command is not for a node.
+static int
+s_handle_reliable (en_msg_t *msg, void *arg, en_error_t *error)
+{
+    en_node_t *self = (en_node_t *) arg;
+    for (const s_reliable_t *entry = s_reliables; entry->command; entry++)
+        if (streq (entry->command, en_msg_command (msg)))
+            return entry->handler (self, msg, error);
+    return s_invalid (error);
 }
 
 //  The broker's store identity, from WELCOME (inside the batch's
@@ -686,6 +747,175 @@ s_link_refused (en_node_t *self, int code, const char *reason)
     en_link_refused (self->link, code, reason);     //  a refusal is logged once (s_link_changed)
 }
 
+//  --------------------------------------------------------------------
+//  What the link to the broker says (unreliable commands), each taken
+//  once as it comes
+
+static void
+s_on_welcome (en_node_t *self, en_msg_t *msg, bool *welcomed)
+{
+    s_link_welcome (self, en_msg_body (msg), welcomed);
+}
+
+//  PONG: nothing more; s_admitted measured the broker's clock with it
+static void
+s_on_pong (en_node_t *self, en_msg_t *msg, bool *welcomed)
+{
+}
+
+//  What the network holds, for the portal's request form: kept if every
+//  entry is a tag name with a true/false
+static void
+s_on_tags (en_node_t *self, en_msg_t *msg, bool *welcomed)
+{
+    json_t *tags = json_object_get (en_msg_body (msg), "tags");
+    size_t index;
+    json_t *entry;
+    bool valid = json_is_array (tags) && json_array_size (tags) <= 5000;
+    json_array_foreach (valid ? tags : NULL, index, entry)
+        valid &= en_name_valid (en_json_str (entry, "tag")) && json_is_boolean (json_object_get (entry, "available"));
+    if (valid) {
+        json_decref (self->network_tags);
+        self->network_tags = json_incref (tags);
+    }
+    else
+        zsys_warning ("ignored TAGS %s from broker: not a list of tags", en_msg_id (msg));
+}
+
+static void
+s_on_ack (en_node_t *self, en_msg_t *msg, bool *welcomed)
+{
+    const char *ref = en_json_str (en_msg_body (msg), "ref");
+    if (ref && en_outbox_ack (en_nstore_outbox (self->store), "broker", ref, NULL) == 0) {
+        s_message_result (self, ref, 0, NULL);
+        if (self->held_ref [0] && (streq (ref, self->held_ref)
+        ||  en_outbox_depth (en_nstore_outbox (self->store), "broker") == 0)) {
+            zsys_info ("broker accepts the messages it refused for their timestamp");
+            self->held_ref [0] = 0;
+        }
+    }
+}
+
+static void
+s_on_error (en_node_t *self, en_msg_t *msg, bool *welcomed)
+{
+    json_t *body = en_msg_body (msg);
+    const char *ref = en_json_str (body, "ref");
+    int code = (int) en_json_int (body, "code", EN_ERR_INTERNAL);
+    const char *reason = en_json_str (body, "reason") ?: "";
+    if (!ref || !*ref)
+        s_link_refused (self, code, reason);
+    else
+    if (code == EN_ERR_INTERNAL || s_refusal_temporary (body)) {
+        //  Not final: the broker could not store it (500), or our
+        //  clocks disagree (a timestamp refusal). Kept and sent again
+        //  every retry; said once until something is accepted again.
+        if (code == EN_ERR_INTERNAL)
+            zsys_warning ("broker refused %s: %d %s (sent again)", ref, code, reason);
+        else
+        if (!self->held_ref [0]) {
+            zsys_warning ("broker refused %s: %d %s; kept, and sent again every retry until the clocks "
+                          "agree (offset to the broker %+.1f s)", ref, code, reason,
+                          en_clock_offset (self->clock) / 1000.0);
+            snprintf (self->held_ref, sizeof self->held_ref, "%s", ref);
+        }
+    }
+    else {
+        zsys_warning ("broker refused %s: %d %s", ref, code, reason);
+        if (en_outbox_ack (en_nstore_outbox (self->store), "broker", ref, NULL) == 0)
+            s_message_result (self, ref, code, reason);
+    }
+}
+
+typedef void (s_unreliable_fn) (en_node_t *self, en_msg_t *msg, bool *welcomed);
+
+typedef struct {
+    const char *command;
+    s_unreliable_fn *handler;
+} s_unreliable_t;
+
+//  Any other unreliable command is not sent to a node: ignored
+static const s_unreliable_t s_unreliables [] = {
+    { "WELCOME", s_on_welcome },
+    { "PONG",    s_on_pong },
+    { "TAGS",    s_on_tags },
+    { "ACK",     s_on_ack },
+    { "ERROR",   s_on_error },
+    { NULL, NULL }
+};
+
+static const s_unreliable_t *
+s_unreliable (const char *command)
+{
+    for (const s_unreliable_t *entry = s_unreliables; entry->command; entry++)
+        if (streq (entry->command, command))
+            return entry;
+    return NULL;
+}
+
+//  --------------------------------------------------------------------
+//  Receiving from the broker
+
+//  A WELCOME or PONG that echoes the time of a HELLO or PING we sent
+//  within a round trip is fresh whatever the broker's clock says; it
+//  measures that clock.
+static bool
+s_fresh (en_node_t *self, en_msg_t *msg, int64_t received)
+{
+    const char *command = en_msg_command (msg);
+    json_t *echo = json_object_get (en_msg_body (msg), "echo");
+    json_t *peer_time = json_object_get (en_msg_body (msg), "time");
+    return (streq (command, "WELCOME") || streq (command, "PONG"))
+        && json_is_integer (echo) && json_is_integer (peer_time)
+        && en_clock_round_trip (self->clock, json_integer_value (echo), json_integer_value (peer_time),
+                                received) == 0;
+}
+
+//  Provenance: only what the broker signed, and no replays. What fails is
+//  ignored, not answered: the cause is usually here (a stale broker
+//  certificate, a wrong clock), so the broker keeps the message and
+//  resends it until the operator has fixed it; a final ERROR would make
+//  it drop the message. A resend of a reliable message already processed
+//  is answered from the seen table however old it is (its first ACK may
+//  have been lost); every other message is judged against the broker's
+//  clock as measured (en_clock), unless it is fresh (s_fresh).
+static bool
+s_admitted (en_node_t *self, en_msg_t *msg)
+{
+    en_error_t error = { 0 };
+    int64_t received = en_now_ms ();
+    if (!en_msg_verify (msg, self->broker_sign_key))
+        en_error_set (&error, EN_ERR_FORBIDDEN, "signature does not verify with the broker's key "
+                      "(is keys/broker.cert current?)");
+    else
+    if ((en_msg_command_reliable (en_msg_command (msg)) && en_inbox_resend (self->inbox, msg))
+    ||  s_fresh (self, msg, received) || en_clock_check (self->clock, msg, received, &error) == 0)
+        return true;
+    int64_t now = en_now_ms ();
+    if (now - self->unverified_logged >= 10000) {
+        zsys_warning ("ignored %s %s from broker: %s", en_msg_command (msg), en_msg_id (msg), error.reason);
+        self->unverified_logged = now;
+    }
+    return false;
+}
+
+//  A reliable message, exactly once (en_inbox; its time was judged in
+//  s_admitted). A refusal's notifications go with its rolled-back
+//  changes; the answer goes out after the batch commits.
+static void
+s_receive (en_node_t *self, en_msg_t *msg)
+{
+    en_error_t error;
+    size_t notices = zlistx_size (self->notices);
+    en_msg_t *answer = en_inbox_receive (self->inbox, msg, NULL, s_handle_reliable, self, &error);
+    if (error.code) {
+        s_publish_forget (self, notices);
+        zsys_warning ("refused %s %s from broker: %d %s", en_msg_command (msg), en_msg_id (msg),
+                      error.code, error.reason);
+    }
+    zlistx_add_end (self->replies, answer);
+}
+
 static void
 s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
 {
@@ -695,142 +925,15 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
         zsys_warning ("undecodable message from broker: %d %s", error.code, error.reason);
         return;
     }
-    //  Provenance: only what the broker signed, and no replays. No answer:
-    //  the cause is usually here (a stale broker certificate, a wrong
-    //  clock), so the broker keeps the message and resends it until the
-    //  operator has fixed it; a final ERROR would make it drop the message.
-    bool verified = en_msg_verify (msg, self->broker_sign_key);
-    //  A resend of a reliable message already processed is answered from
-    //  the seen table however old it is (its first ACK may have been lost)
-    bool resend = false;
-    if (verified && en_msg_command_reliable (en_msg_command (msg))) {
-        bool same = false;
-        resend = en_seen_lookup (en_nstore_db (self->store), msg, NULL, NULL, 0, &same) && same;
-    }
-    //  A WELCOME or PONG that echoes the time of a HELLO or PING we sent
-    //  within a round trip is fresh whatever the broker's clock says; it
-    //  measures that clock. Every other message is judged against the
-    //  broker's clock as measured (en_clock).
-    json_t *echo = json_object_get (en_msg_body (msg), "echo");
-    json_t *peer_time = json_object_get (en_msg_body (msg), "time");
-    int64_t received = en_now_ms ();
-    bool fresh = verified && (streq (en_msg_command (msg), "WELCOME") || streq (en_msg_command (msg), "PONG"))
-              && json_is_integer (echo) && json_is_integer (peer_time)
-              && en_clock_round_trip (self->clock, json_integer_value (echo), json_integer_value (peer_time),
-                                      received) == 0;
-    if (!verified || (!resend && !fresh && en_clock_check (self->clock, msg, received, &error))) {
-        if (!verified)
-            en_error_set (&error, EN_ERR_FORBIDDEN, "signature does not verify with the broker's key "
-                          "(is keys/broker.cert current?)");
-        int64_t now = en_now_ms ();
-        if (now - self->unverified_logged >= 10000) {
-            zsys_warning ("ignored %s %s from broker: %s", en_msg_command (msg), en_msg_id (msg), error.reason);
-            self->unverified_logged = now;
-        }
-        en_msg_destroy (&msg);
-        return;
-    }
-    en_link_heard (self->link, en_now_ms ());
-    const char *command = en_msg_command (msg);
-    json_t *body = en_msg_body (msg);
-    const char *ref = en_json_str (body, "ref");
-    if (streq (command, "WELCOME"))
-        s_link_welcome (self, body, welcomed);
-    else
-    if (streq (command, "PONG"))
-        ;
-    else
-    if (streq (command, "TAGS")) {
-        //  What the network holds, for the portal's request form: kept if
-        //  every entry is a tag name with a true/false
-        json_t *tags = json_object_get (body, "tags");
-        size_t index;
-        json_t *entry;
-        bool valid = json_is_array (tags) && json_array_size (tags) <= 5000;
-        json_array_foreach (valid ? tags : NULL, index, entry)
-            valid &= en_name_valid (en_json_str (entry, "tag")) && json_is_boolean (json_object_get (entry, "available"));
-        if (valid) {
-            json_decref (self->network_tags);
-            self->network_tags = json_incref (tags);
-        }
+    if (s_admitted (self, msg)) {
+        en_link_heard (self->link, en_now_ms ());
+        const char *command = en_msg_command (msg);
+        const s_unreliable_t *entry = s_unreliable (command);
+        if (en_msg_command_reliable (command))
+            s_receive (self, msg);
         else
-            zsys_warning ("ignored TAGS %s from broker: not a list of tags", en_msg_id (msg));
-    }
-    else
-    if (streq (command, "ACK")) {
-        if (ref && en_outbox_ack (en_nstore_outbox (self->store), "broker", ref, NULL) == 0) {
-            s_message_result (self, ref, 0, NULL);
-            if (self->held_ref [0] && (streq (ref, self->held_ref)
-            ||  en_outbox_depth (en_nstore_outbox (self->store), "broker") == 0)) {
-                zsys_info ("broker accepts the messages it refused for their timestamp");
-                self->held_ref [0] = 0;
-            }
-        }
-    }
-    else
-    if (streq (command, "ERROR")) {
-        int code = (int) en_json_int (body, "code", EN_ERR_INTERNAL);
-        const char *reason = en_json_str (body, "reason") ?: "";
-        if (!ref || !*ref)
-            s_link_refused (self, code, reason);
-        else
-        if (code == EN_ERR_INTERNAL || s_refusal_temporary (body)) {
-            //  Not final: the broker could not store it (500), or our
-            //  clocks disagree (a timestamp refusal). Kept and sent again
-            //  every retry; said once until something is accepted again.
-            if (code == EN_ERR_INTERNAL)
-                zsys_warning ("broker refused %s: %d %s (sent again)", ref, code, reason);
-            else
-            if (!self->held_ref [0]) {
-                zsys_warning ("broker refused %s: %d %s; kept, and sent again every retry until the clocks "
-                              "agree (offset to the broker %+.1f s)", ref, code, reason,
-                              en_clock_offset (self->clock) / 1000.0);
-                snprintf (self->held_ref, sizeof self->held_ref, "%s", ref);
-            }
-        }
-        else {
-            zsys_warning ("broker refused %s: %d %s", ref, code, reason);
-            if (en_outbox_ack (en_nstore_outbox (self->store), "broker", ref, NULL) == 0)
-                s_message_result (self, ref, code, reason);
-        }
-    }
-    else
-    if (en_msg_command_reliable (command)) {
-        int code = 0;
-        bool same = true;
-        bool seen = en_seen_lookup (en_nstore_db (self->store), msg, &code, NULL, 0, &same);
-        if (seen && !same) {
-            zsys_warning ("refused %s %s from broker: id reused for different content", en_msg_command (msg),
-                          en_msg_id (msg));
-            code = EN_ERR_CONFLICT;
-        }
-        else
-        if (!seen) {
-            //  In a savepoint, with its seen record: a store failure
-            //  (500) leaves nothing of the message, and the broker resends
-            en_db_t *db = en_nstore_db (self->store);
-            size_t notices = zlistx_size (self->notices);
-            bool saved = en_db_savepoint (db) == 0;
-            code = saved ? s_handle_reliable (self, msg) : EN_ERR_INTERNAL;
-            if (code == 0 && (en_seen_put (db, msg, 0, NULL) || en_db_release (db)))
-                code = EN_ERR_INTERNAL;
-            if (code) {
-                if (saved)
-                    en_db_rollback_to (db);
-                s_publish_forget (self, notices);
-                if (code != EN_ERR_INTERNAL)
-                    en_seen_put (db, msg, code, "invalid message");
-            }
-            if (code)
-                zsys_warning ("%s %s from broker not processed (%d)", en_msg_command (msg), en_msg_id (msg), code);
-        }
-        en_msg_t *reply = code
-            ? en_msg_new ("ERROR", self->name, json_pack ("{s:s, s:i, s:s}", "ref", en_msg_id (msg), "code", code,
-                                                          "reason", code == EN_ERR_INTERNAL ? "node store error"
-                                                                  : code == EN_ERR_CONFLICT ? "message id already used for different content"
-                                                                                            : "invalid message"))
-            : en_msg_new ("ACK", self->name, json_pack ("{s:s}", "ref", en_msg_id (msg)));
-        zlistx_add_end (self->replies, reply);
+        if (entry)
+            entry->handler (self, msg, welcomed);
     }
     en_msg_destroy (&msg);
 }

@@ -40,6 +40,7 @@ struct _en_node_t {
     zsock_t *notify;            //  notifications for listeners
     zpoller_t *poller;          //  dealer, control sockets, notification sender
     en_nstore_t *store;         //  the node's store (requests, offers, register, accounts)
+    en_inbox_t *inbox;          //  exactly-once receive of the broker's reliable messages
     zlistx_t *replies;          //  ACKs of the current batch (en_msg_t)
     zlistx_t *notices;          //  notifications of the current batch ("topic\0json")
     json_t *network_tags;       //  [{tag, available}] the broker's last TAGS, or NULL

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "expertnet.h"
-#include "test_fixture.h"
 #include "en_router.h"
+#include "test_fixture.h"
 #include "en_charts.h"
 #include "en_pages.h"
 
@@ -64,19 +64,15 @@ s_teardown (void **state)
     return 0;
 }
 
-//  One message from a node, as the broker runs it (transaction, savepoint)
+//  One message from a node, as the broker runs it (en_inbox and the
+//  router, in a transaction)
 static void
 s_message (fixture_t *self, const char *node, const char *command, json_t *body)
 {
     en_msg_t *msg = en_msg_new (command, node, body);
-    en_db_t *db = en_bstore_db (self->store);
     en_error_t error;
-    assert_int_equal (en_db_begin (db), 0);
-    assert_int_equal (en_db_savepoint (db), 0);
-    if (en_router_handle (self->router, node, node, msg, &error))
+    if (test_receive (self->router, self->store, node, node, false, msg, &error))
         fail_msg ("%s refused: %d %s", command, error.code, error.reason);
-    assert_int_equal (en_db_release (db), 0);
-    assert_int_equal (en_db_commit (db), 0);
     en_msg_destroy (&msg);
 }
 

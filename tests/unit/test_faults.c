@@ -16,7 +16,7 @@
         of the script, to the expected end state.
 
     The broker's operations go through the broker's own receive path
-    (en_router_receive: savepoint, router, seen record), inside a
+    (en_inbox: dedup, savepoint, router, seen record), inside a
     transaction as its batch opens and commits it, and its timer and
     operator paths (en_router_expire, en_router_operator). The node's
     handlers are static in en_node.c and need a running daemon, so the
@@ -32,8 +32,8 @@
 #include <unistd.h>
 
 #include "expertnet.h"
-#include "test_fixture.h"
 #include "en_router.h"
+#include "test_fixture.h"
 #include "en_nstore.h"
 
 //  ---------------------------------------------------------------------
@@ -231,10 +231,11 @@ s_walk (bool broker, const s_step_t *steps, void (*check_end) (fixture_t *self))
 //  ---------------------------------------------------------------------
 //  The broker: its receive path, timer and operator actions
 
-//  A reliable message from node, as the broker's batch takes it: dedup
-//  (a retransmission gets the recorded outcome), then in a transaction
-//  en_router_receive, commit; a failed commit rolls back and acks
-//  nothing. The id is the step's, so a retry is a retransmission.
+//  A reliable message from node, as the broker's batch takes it: in a
+//  transaction, through its exactly-once receive (en_inbox: a
+//  retransmission gets the recorded outcome) to the router, commit; a
+//  failed commit rolls back and acks nothing. The id is the step's, so a
+//  retry is a retransmission.
 static int
 s_receive (fixture_t *self, int step, const char *node, const char *region,
            const char *command, json_t *body)
@@ -243,24 +244,9 @@ s_receive (fixture_t *self, int step, const char *node, const char *region,
     snprintf (id, sizeof id, "%032d", step + 1);
     en_msg_t *msg = en_msg_restore (command, id, node, en_now_ms (), body);
     en_error_t error;
-    memset (&error, 0, sizeof error);
-    int code = 0;
-    bool same = true;
-    int rc;
-    if (en_seen_lookup (self->db, msg, &code, error.reason, sizeof error.reason, &same))
-        rc = code ? -1 : 0;
-    else
-    if (en_db_begin (self->db))
-        rc = -1;
-    else {
-        rc = en_router_receive (self->router, node, region, false, msg, &error);
-        if (rc && error.code != EN_ERR_INTERNAL)
-            fail_msg ("%s refused (%d %s), not by a store error", command, error.code, error.reason);
-        if (en_db_commit (self->db)) {
-            en_db_rollback (self->db);
-            rc = -1;
-        }
-    }
+    int rc = test_receive (self->router, self->bstore, node, region, false, msg, &error);
+    if (rc && error.code != EN_ERR_INTERNAL)
+        fail_msg ("%s refused (%d %s), not by a store error", command, error.code, error.reason);
     en_msg_destroy (&msg);
     return rc;
 }

@@ -8,12 +8,13 @@
     (utrecht), each with its own store and router. Node messages are
     signed with real keys (en_keys_generate) and handled the way the
     broker does: the node's signing key given to the router, then the
-    message in a transaction and savepoint, rolled back on refusal.
+    message through the broker's exactly-once receive (en_inbox, in a
+    transaction), rolled back on refusal.
 
     Between brokers a "pump" plays the link: it takes one broker's outbox
     rows for "peer:<other>" in order, rebuilds each message from the
-    stored text (en_msg_restore_text), lets the other router handle it
-    (transaction + savepoint) and acknowledges it on the sender. Adverts
+    stored text (en_msg_restore_text), lets the other broker receive it
+    (en_inbox and its router) and acknowledges it on the sender. Adverts
     are what the link would send: a snapshot of en_bstore_advert_own on
     one side, applied with en_bstore_advert_apply on the other.
 
@@ -241,25 +242,16 @@ s_signed (const char *node, en_signer_t *signer, const char *command, json_t *bo
 }
 
 //  Handle msg from node (its region has its name) at broker as the broker
-//  does: the node's signing key, then a transaction and savepoint.
+//  does: the node's signing key, then its exactly-once receive (en_inbox
+//  and the router, in a transaction).
 static int
 s_node_deliver (broker_t *broker, en_signer_t *signer, en_msg_t *msg, en_error_t *error)
 {
-    en_db_t *db = en_bstore_db (broker->store);
-    memset (error, 0, sizeof *error);
-    assert_int_equal (en_db_begin (db), 0);
-    assert_int_equal (en_db_savepoint (db), 0);
     en_router_set_sender_key (broker->router, signer ? en_signer_public (signer) : NULL);
     const char *node = en_msg_sender (msg);
-    int rc = en_router_handle (broker->router, node, node, msg, error);
-    if (rc == 0)
-        assert_int_equal (en_db_release (db), 0);
-    else {
-        assert_int_equal (rc, -1);
+    int rc = test_receive (broker->router, broker->store, node, node, false, msg, error);
+    if (rc)
         assert_true (error->code > 0);
-        assert_int_equal (en_db_rollback_to (db), 0);
-    }
-    assert_int_equal (en_db_commit (db), 0);
     return rc;
 }
 
@@ -297,26 +289,17 @@ s_node_refused_at (const char *file, int line, broker_t *broker, const char *nod
 }
 #define s_node_refused(...) s_node_refused_at (__FILE__, __LINE__, __VA_ARGS__)
 
-//  Handle msg from peer at broker (transaction + savepoint, rolled back
-//  on refusal).
+//  Handle msg from peer at broker as the broker does (en_inbox and the
+//  router, in a transaction; rolled back on refusal).
 static int
 s_peer_deliver (broker_t *broker, const char *peer, en_msg_t *msg, en_error_t *error)
 {
-    en_db_t *db = en_bstore_db (broker->store);
-    memset (error, 0, sizeof *error);
-    assert_int_equal (en_db_begin (db), 0);
-    assert_int_equal (en_db_savepoint (db), 0);
     en_router_set_sender_key (broker->router, NULL);
-    int rc = en_router_handle_peer (broker->router, peer, msg, error);
-    if (rc == 0)
-        assert_int_equal (en_db_release (db), 0);
-    else {
-        assert_int_equal (rc, -1);
+    int rc = test_receive (broker->router, broker->store, peer, NULL, true, msg, error);
+    if (rc) {
         assert_true (error->code > 0);
         assert_true (strlen (error->reason) > 0);
-        assert_int_equal (en_db_rollback_to (db), 0);
     }
-    assert_int_equal (en_db_commit (db), 0);
     return rc;
 }
 

@@ -1,6 +1,6 @@
 /*  test_fixture - what several unit tests share: removing a temporary
     directory tree, the broker's load/reserved invariant, routing hiaten
-    again. Static
+    again, a reliable message through the broker's receive path. Static
     functions in a header: each test program is one translation unit. */
 #ifndef TEST_FIXTURE_H_INCLUDED
 #define TEST_FIXTURE_H_INCLUDED
@@ -79,6 +79,49 @@ test_retry_hiaten (en_router_t *router, en_bstore_t *store)
     int routed = en_router_retry_hiaten (router, en_now_ms ());
     assert_int_equal (en_db_commit (db), 0);
     return routed;
+}
+
+//  Who sent a reliable message, for test_route
+typedef struct {
+    en_router_t *router;        //  the broker's router
+    const char *node;           //  the node, or peer broker, that sent it
+    const char *region;         //  a node's region (unused for a peer)
+    bool is_peer;               //  a peer broker
+} test_sender_t;
+
+//  The broker's inbox handler (en_inbox_handler_fn): its router.
+static inline int
+test_route (en_msg_t *msg, void *arg, en_error_t *error)
+{
+    test_sender_t *sender = (test_sender_t *) arg;
+    return en_router_receive (sender->router, sender->node, sender->region, sender->is_peer, msg, error);
+}
+
+//  A reliable message from node (or, when is_peer, a peer broker) into
+//  the broker as its batch takes one: in a transaction, exactly once
+//  through en_inbox (whose time check the tests leave out) to the
+//  router. 0 when it was acknowledged; else -1 with error, also when the
+//  commit failed (then nothing of it stays).
+static inline int
+test_receive (en_router_t *router, en_bstore_t *store, const char *node, const char *region,
+              bool is_peer, en_msg_t *msg, en_error_t *error)
+{
+    en_db_t *db = en_bstore_db (store);
+    en_inbox_t *inbox = en_inbox_new (db, "broker");
+    test_sender_t sender = { router, node, region, is_peer };
+    en_msg_t *answer = NULL;
+    if (en_db_begin (db))
+        en_error_set (error, EN_ERR_INTERNAL, "cannot begin a transaction");
+    else {
+        answer = en_inbox_receive (inbox, msg, NULL, test_route, &sender, error);
+        if (en_db_commit (db)) {
+            en_db_rollback (db);
+            en_error_set (error, EN_ERR_INTERNAL, "commit failed: nothing acknowledged");
+        }
+    }
+    en_msg_destroy (&answer);
+    en_inbox_destroy (&inbox);
+    return error->code ? -1 : 0;
 }
 #endif
 

@@ -3,7 +3,8 @@
 
     Each test publishes a small set of experts with AVAILABILITY, submits
     consult requests and answers offers the way nodes would, each message
-    in a transaction and savepoint as the broker runs it, then reads the
+    through the broker's receive path (en_inbox, then the router, in a
+    transaction), then reads the
     outcome back from the store and the outbox. Expert ids are chosen so
     that the id tie-break would pick a different expert if the rule under
     test broke.
@@ -72,25 +73,15 @@ s_teardown (void **state)
     return 0;
 }
 
-//  Run one message from node as the broker does: in a transaction, in a
-//  savepoint rolled back when the router refuses it. Takes body.
+//  Run one message from node as the broker does: through its
+//  exactly-once receive (en_inbox) to the router, in a transaction.
+//  Takes body.
 static int
 s_handle (fixture_t *self, const char *node, const char *region, const char *command,
           json_t *body, en_error_t *error)
 {
     en_msg_t *msg = en_msg_new (command, node, body);
-    en_db_t *db = en_bstore_db (self->store);
-    memset (error, 0, sizeof *error);
-    assert_int_equal (en_db_begin (db), 0);
-    assert_int_equal (en_db_savepoint (db), 0);
-    int rc = en_router_handle (self->router, node, region, msg, error);
-    if (rc == 0)
-        assert_int_equal (en_db_release (db), 0);
-    else {
-        assert_int_equal (rc, -1);
-        assert_int_equal (en_db_rollback_to (db), 0);
-    }
-    assert_int_equal (en_db_commit (db), 0);
+    int rc = test_receive (self->router, self->store, node, region, false, msg, error);
     en_msg_destroy (&msg);
     return rc;
 }
