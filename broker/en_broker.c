@@ -1223,12 +1223,7 @@ s_handle_socket (en_broker_t *self, zsock_t *which)
 static void
 s_check_drift (en_broker_t *self)
 {
-    bool drifted = llabs (en_clock_drift_ms ()) > self->clock_alert_ms;
-    if (drifted && !self->drift_logged)
-        zsys_warning ("the system clock moved %+.1f s since this broker started; deadlines and timestamps "
-                      "keep the clock of the start (restart the broker to take the new time)",
-                      en_clock_drift_ms () / 1000.0);
-    self->drift_logged = drifted;
+    en_clock_drift_warn (self->clock_alert_ms, &self->drift_logged, "broker", "deadlines and timestamps");
 }
 
 //  What is due now: offers to expire (deadline, 0 if none), hiaten to

@@ -40,6 +40,11 @@ int64_t en_clock_wall_ms (void);
 //  How far the system clock has moved from this process's clock since
 //  the anchor (wall minus en_now_ms (), ms); 0 when not anchored.
 int64_t en_clock_drift_ms (void);
+//  Say once (a warning) that the system clock moved more than alert_ms
+//  from this process's clock; *said holds whether it is said (cleared
+//  when the clock comes back within, so a new move is said again). who names the daemon ("broker"),
+//  kept what keeps the clock of the start ("deadlines and timestamps").
+void en_clock_drift_warn (int64_t alert_ms, bool *said, const char *who, const char *kept);
 
 typedef struct _en_clock_t en_clock_t;
 

@@ -70,11 +70,11 @@ void en_outbox_reset (en_outbox_t *self, const char *dest);
 //  Entries queued for dest (NULL: all).
 int64_t en_outbox_depth (en_outbox_t *self, const char *dest);
 
-//  Has msg's id been processed? If so returns true and fills code (0 = it
-//  was ACKed) and reason (may be NULL), and sets *same to whether it had
-//  the same content (digest) as msg: false means the id was reused.
-bool en_seen_lookup (en_db_t *db, en_msg_t *msg, int *code,
-                     char *reason, size_t reason_size, bool *same);
+//  Has msg's id been processed? If so returns true, fills answer (may be
+//  NULL) with the answer it got (code 0 = it was ACKed, else the ERROR's
+//  code and reason), and sets *same (may be NULL) to whether it had the
+//  same content (digest) as msg: false means the id was reused.
+bool en_seen_lookup (en_db_t *db, en_msg_t *msg, en_error_t *answer, bool *same);
 
 //  Record that msg_id was processed with this answer (code 0 = ACK).
 int en_seen_put (en_db_t *db, en_msg_t *msg, int code, const char *reason);

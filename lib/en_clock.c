@@ -66,6 +66,16 @@ en_clock_drift_ms (void)
     return s_anchor_wall ? en_clock_wall_ms () - en_now_ms () : 0;
 }
 
+void
+en_clock_drift_warn (int64_t alert_ms, bool *said, const char *who, const char *kept)
+{
+    bool drifted = llabs (en_clock_drift_ms ()) > alert_ms;
+    if (drifted && !*said)
+        zsys_warning ("the system clock moved %+.1f s since this %s started; %s keep the clock of the start "
+                      "(restart the %s to take the new time)", en_clock_drift_ms () / 1000.0, who, kept, who);
+    *said = drifted;
+}
+
 //  --------------------------------------------------------------------
 //  One peer's clock
 

@@ -60,7 +60,7 @@ en_inbox_resend (en_inbox_t *self, en_msg_t *msg)
 {
     assert (self);
     bool same = false;
-    return en_seen_lookup (self->db, msg, NULL, NULL, 0, &same) && same;
+    return en_seen_lookup (self->db, msg, NULL, &same) && same;
 }
 
 //  Step 3: in a savepoint, handled and recorded as seen; on a refusal
@@ -96,14 +96,11 @@ en_inbox_receive (en_inbox_t *self, en_msg_t *msg, en_clock_t *clock,
     assert (handler);
     assert (error);
     en_error_clear (error);
-    int code = 0;
     bool same = true;
-    if (en_seen_lookup (self->db, msg, &code, error->reason, sizeof error->reason, &same)) {
-        //  Step 1: processed before
+    if (en_seen_lookup (self->db, msg, error, &same)) {
+        //  Step 1: processed before: the answer it got, unless the id was reused
         if (!same)
             en_error_set (error, EN_ERR_CONFLICT, "message id already used for different content (replay?)");
-        else
-            error->code = code;
     }
     else
     //  Step 2 (unless the caller judged the time), then 3

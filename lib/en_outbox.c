@@ -133,18 +133,18 @@ en_outbox_depth (en_outbox_t *self, const char *dest)
 }
 
 bool
-en_seen_lookup (en_db_t *db, en_msg_t *msg, int *code, char *reason, size_t reason_size, bool *same)
+en_seen_lookup (en_db_t *db, en_msg_t *msg, en_error_t *answer, bool *same)
 {
     sqlite3_stmt *stmt = en_db_query (db, "SELECT code, reason, digest FROM seen WHERE msg_id = ?",
                                       "s", en_msg_id (msg));
     bool found = false;
     if (stmt && sqlite3_step (stmt) == SQLITE_ROW) {
         found = true;
-        if (code)
-            *code = sqlite3_column_int (stmt, 0);
-        if (reason) {
+        if (answer) {
             const char *text = (const char *) sqlite3_column_text (stmt, 1);
-            snprintf (reason, reason_size, "%s", text ? text : "");
+            en_error_clear (answer);
+            answer->code = sqlite3_column_int (stmt, 0);
+            snprintf (answer->reason, sizeof answer->reason, "%s", text ? text : "");
         }
         if (same) {
             const char *stored = (const char *) sqlite3_column_text (stmt, 2);

@@ -994,15 +994,14 @@ en_node_reload (en_node_t *self, zconfig_t *config)
     en_error_t error = { 0 };
     if (en_node_accounts_config (self, config, &error))
         zsys_warning ("%s; keeping the account settings", error.reason);
-    char err [256];
     const char *endpoint = zconfig_get (config, "broker/endpoint", "tcp://127.0.0.1:7700");
     if (!streq (endpoint, en_link_endpoint (self->link))) {
         en_link_set_server (self->link, endpoint, NULL);
         en_link_connect (self->link);
     }
     //  Notification settings: a new sender with the new settings
-    err [0] = 0;
-    en_notify_config_t *notify = en_notify_config_new (config, self->region, err, sizeof err);
+    en_error_clear (&error);
+    en_notify_config_t *notify = en_notify_config_new (config, self->region, &error);
     if (notify) {
         en_node_notify_stop (self);
         en_notify_config_destroy (&self->notify_config);
@@ -1013,7 +1012,7 @@ en_node_reload (en_node_t *self, zconfig_t *config)
             zsys_error ("notifications: %s", error.reason);
     }
     else
-        zsys_error ("notify settings not reloaded: %s", err);
+        zsys_error ("notify settings not reloaded: %s", error.reason);
     zsys_info ("configuration reloaded: broker %s, heartbeat %lldms", en_link_endpoint (self->link),
                (long long) self->heartbeat_ms);
 }
@@ -1038,16 +1037,11 @@ s_node_handle (en_node_t *self, zsock_t *which)
 }
 
 //  Our clock is the one we started with (en_clock): say once that the
-//  system clock moved away from it, and once that it came back
+//  system clock moved away from it
 static void
 s_node_drift (en_node_t *self)
 {
-    bool drifted = llabs (en_clock_drift_ms ()) > self->clock_alert_ms;
-    if (drifted && !self->drift_logged)
-        zsys_warning ("the system clock moved %+.1f s since this node started; timers and timestamps "
-                      "keep the clock of the start (restart the node to take the new time)",
-                      en_clock_drift_ms () / 1000.0);
-    self->drift_logged = drifted;
+    en_clock_drift_warn (self->clock_alert_ms, &self->drift_logged, "node", "timers and timestamps");
 }
 
 //  The timers, once per turn of the loop

@@ -37,10 +37,9 @@ en_node_notify_start (en_node_t *self, zconfig_t *config, en_error_t *error)
 int
 en_node_notify_setup (en_node_t *self, zconfig_t *config, en_error_t *error)
 {
-    char why [256] = "";
-    self->notify_config = en_notify_config_new (config, self->region, why, sizeof why);
+    self->notify_config = en_notify_config_new (config, self->region, error);
     if (!self->notify_config)
-        return en_error_set (error, EN_ERR_INVALID, "%s", why);
+        return -1;
     return en_node_notify_start (self, config, error);
 }
 

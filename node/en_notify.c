@@ -45,7 +45,7 @@ s_setting (zconfig_t *config, const char *path)
 }
 
 en_notify_config_t *
-en_notify_config_new (zconfig_t *config, const char *region, char *err, size_t errlen)
+en_notify_config_new (zconfig_t *config, const char *region, en_error_t *error)
 {
     en_notify_config_t *self = (en_notify_config_t *) zmalloc (sizeof (en_notify_config_t));
     assert (self);
@@ -75,22 +75,22 @@ en_notify_config_new (zconfig_t *config, const char *region, char *err, size_t e
         self->public_url [--length] = 0;
 
     if (self->smtp_url && strncmp (self->smtp_url, "smtp://", 7) && strncmp (self->smtp_url, "smtps://", 8))
-        snprintf (err, errlen, "notify/smtp_url must start with smtp:// or smtps://");
+        en_error_set (error, EN_ERR_INVALID, "notify/smtp_url must start with smtp:// or smtps://");
     else
     if (self->smtp_url && !en_notify_email_valid (self->from))
-        snprintf (err, errlen, "notify/from must be the sender's e-mail address when smtp_url is set");
+        en_error_set (error, EN_ERR_INVALID, "notify/from must be the sender's e-mail address when smtp_url is set");
     else
     if (!streq (self->starttls, "off") && !streq (self->starttls, "try") && !streq (self->starttls, "required"))
-        snprintf (err, errlen, "notify/starttls must be off, try or required");
+        en_error_set (error, EN_ERR_INVALID, "notify/starttls must be off, try or required");
     else
     if (self->sms_url && strncmp (self->sms_url, "http://", 7) && strncmp (self->sms_url, "https://", 8))
-        snprintf (err, errlen, "notify/sms_url must start with http:// or https://");
+        en_error_set (error, EN_ERR_INVALID, "notify/sms_url must start with http:// or https://");
     else
     if (strncmp (self->public_url, "http://", 7) && strncmp (self->public_url, "https://", 8))
-        snprintf (err, errlen, "web/public_url must start with http:// or https://");
+        en_error_set (error, EN_ERR_INVALID, "web/public_url must start with http:// or https://");
     else
     if (self->retry_min_ms <= 0 || self->retry_max_ms < self->retry_min_ms)
-        snprintf (err, errlen, "notify/retry_min must be above 0 and at most notify/retry_max");
+        en_error_set (error, EN_ERR_INVALID, "notify/retry_min must be above 0 and at most notify/retry_max");
     else
         return self;
     en_notify_config_destroy (&self);

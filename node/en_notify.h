@@ -30,7 +30,7 @@ typedef struct {
 
 //  Read the settings from a node config; NULL with err when a value is
 //  wrong. Free with en_notify_config_destroy.
-en_notify_config_t *en_notify_config_new (zconfig_t *config, const char *region, char *err, size_t errlen);
+en_notify_config_t *en_notify_config_new (zconfig_t *config, const char *region, en_error_t *error);
 void en_notify_config_destroy (en_notify_config_t **self_p);
 //  The staff recipients (notify/staff_email: comma separated) as a JSON
 //  array of strings; invalid addresses are logged and skipped.

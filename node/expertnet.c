@@ -2078,7 +2078,7 @@ s_cmd_operator_add (s_cli_t *cli, json_t *parsed, const char *verb)
 {
     if (s_arg_count (parsed) != 1)
         return s_usage_error ("%s", "needs the operator's name");
-    char *password = s_read_secret (parsed, "password-file", "password (at least 10 characters)", false);
+    char *password = s_read_secret (parsed, "password-file", "password (at least 12 characters)", false);
     if (!password)
         return s_usage_error ("%s", "no password (give --password-file FILE or type it on standard input)");
     json_t *args = json_pack ("{s:s, s:s, s:b}", "name", s_arg (parsed, 0), "password", password,

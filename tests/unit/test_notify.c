@@ -368,22 +368,22 @@ test_address_checks (void **state)
 static void
 test_config (void **state)
 {
-    char err [256] = "";
+    en_error_t error = { 0 };
     zconfig_t *config = zconfig_new ("root", NULL);
-    en_notify_config_t *settings = en_notify_config_new (config, "twente", err, sizeof err);
+    en_notify_config_t *settings = en_notify_config_new (config, "twente", &error);
     assert_non_null (settings);
     assert_null (settings->smtp_url);                               //  nothing configured: no sender
     assert_string_equal (settings->starttls, "try");
     en_notify_config_destroy (&settings);
     zconfig_put (config, "web/address", "127.0.0.1:8443");
-    settings = en_notify_config_new (config, "twente", err, sizeof err);
+    settings = en_notify_config_new (config, "twente", &error);
     assert_string_equal (settings->public_url, "http://127.0.0.1:8443");    //  derived
     en_notify_config_destroy (&settings);
     zconfig_put (config, "web/public_url", "https://portal.twente.example/");
     zconfig_put (config, "notify/smtp_url", "smtp://relay.twente.example:587");
     zconfig_put (config, "notify/from", "expertnet@twente.example");
     zconfig_put (config, "notify/staff_email", "et@twente.example, geen-adres ,pr@twente.example");
-    settings = en_notify_config_new (config, "twente", err, sizeof err);
+    settings = en_notify_config_new (config, "twente", &error);
     assert_non_null (settings);
     assert_string_equal (settings->public_url, "https://portal.twente.example");
     en_notify_config_destroy (&settings);
@@ -391,12 +391,12 @@ test_config (void **state)
     assert_int_equal (json_array_size (staff), 2);
     json_decref (staff);
     zconfig_put (config, "notify/starttls", "maybe");
-    assert_null (en_notify_config_new (config, "twente", err, sizeof err));
-    assert_non_null (strstr (err, "starttls"));
+    assert_null (en_notify_config_new (config, "twente", &error));
+    assert_non_null (strstr (error.reason, "starttls"));
     zconfig_put (config, "notify/starttls", "required");
     zconfig_put (config, "notify/smtp_url", "http://relay.example");
-    assert_null (en_notify_config_new (config, "twente", err, sizeof err));
-    assert_non_null (strstr (err, "smtp_url"));
+    assert_null (en_notify_config_new (config, "twente", &error));
+    assert_non_null (strstr (error.reason, "smtp_url"));
     zconfig_destroy (&config);
 }
 
@@ -415,7 +415,7 @@ test_sender_reports_failure (void **state)
     char url [64];
     snprintf (url, sizeof url, "smtp://127.0.0.1:%d", ntohs (address.sin_port));
 
-    char err [256] = "";
+    en_error_t error = { 0 };
     zconfig_t *config = zconfig_new ("root", NULL);
     zconfig_put (config, "notify/smtp_url", url);
     zconfig_put (config, "notify/from", "expertnet@twente.example");
@@ -423,7 +423,7 @@ test_sender_reports_failure (void **state)
     //  Port 1 on loopback: nobody listens, connect is refused at once
     zconfig_put (config, "notify/sms_url", "http://127.0.0.1:1/sms");
     zconfig_put (config, "notify/timeout", "1s");
-    en_notify_config_t *settings = en_notify_config_new (config, "twente", err, sizeof err);
+    en_notify_config_t *settings = en_notify_config_new (config, "twente", &error);
     assert_non_null (settings);
     en_notify_sender_t *sender = en_notify_sender_new (settings);
     assert_non_null (sender);

@@ -313,52 +313,48 @@ test_seen (void **state)
     fixture_t *self = (fixture_t *) *state;
     en_msg_t *acked = en_msg_new ("SUBMIT", "node-twente", NULL);
     en_msg_t *refused = en_msg_new ("ACCEPT", "node-ijsselland", NULL);
-    int code = -1;
-    char reason [64] = "stale";
+    en_error_t answer = { .code = -1 };
 
-    assert_false (en_seen_lookup (self->db, acked, &code, reason, sizeof reason, NULL));
-    assert_int_equal (code, -1);
+    assert_false (en_seen_lookup (self->db, acked, &answer, NULL));
+    assert_int_equal (answer.code, -1);
 
     assert_int_equal (en_seen_put (self->db, acked, 0, NULL), 0);
     assert_int_equal (en_seen_put (self->db, refused, EN_ERR_CONFLICT, "offer 'twente-0001-o1' is expired, not open"), 0);
 
-    assert_true (en_seen_lookup (self->db, acked, &code, reason, sizeof reason, NULL));
-    assert_int_equal (code, 0);
-    assert_string_equal (reason, "");
-    assert_true (en_seen_lookup (self->db, refused, &code, reason, sizeof reason, NULL));
-    assert_int_equal (code, EN_ERR_CONFLICT);
-    assert_string_equal (reason, "offer 'twente-0001-o1' is expired, not open");
-    //  code and reason are optional; a short buffer truncates
-    assert_true (en_seen_lookup (self->db, refused, NULL, NULL, 0, NULL));
-    char small [6];
-    assert_true (en_seen_lookup (self->db, refused, NULL, small, sizeof small, NULL));
-    assert_string_equal (small, "offer");
+    assert_true (en_seen_lookup (self->db, acked, &answer, NULL));
+    assert_int_equal (answer.code, 0);
+    assert_string_equal (answer.reason, "");
+    assert_true (en_seen_lookup (self->db, refused, &answer, NULL));
+    assert_int_equal (answer.code, EN_ERR_CONFLICT);
+    assert_string_equal (answer.reason, "offer 'twente-0001-o1' is expired, not open");
+    //  The answer is optional
+    assert_true (en_seen_lookup (self->db, refused, NULL, NULL));
     //  The same id with the same content is a resend; with other content
     //  (another body, timestamp or sender) it is a reused id
     bool same = false;
     en_msg_t *resend = en_msg_restore (en_msg_command (acked), en_msg_id (acked), en_msg_sender (acked),
                                        en_msg_timestamp (acked), NULL);
-    assert_true (en_seen_lookup (self->db, resend, NULL, NULL, 0, &same));
+    assert_true (en_seen_lookup (self->db, resend, NULL, &same));
     assert_true (same);
     en_msg_t *reused = en_msg_restore (en_msg_command (acked), en_msg_id (acked), en_msg_sender (acked),
                                        en_msg_timestamp (acked), json_pack ("{s:s}", "request", "other"));
-    assert_true (en_seen_lookup (self->db, reused, NULL, NULL, 0, &same));
+    assert_true (en_seen_lookup (self->db, reused, NULL, &same));
     assert_false (same);
     en_msg_destroy (&resend);
     en_msg_destroy (&reused);
     //  Recording again replaces the answer
     assert_int_equal (en_seen_put (self->db, acked, EN_ERR_INVALID, "changed"), 0);
-    assert_true (en_seen_lookup (self->db, acked, &code, reason, sizeof reason, NULL));
-    assert_int_equal (code, EN_ERR_INVALID);
-    assert_string_equal (reason, "changed");
+    assert_true (en_seen_lookup (self->db, acked, &answer, NULL));
+    assert_int_equal (answer.code, EN_ERR_INVALID);
+    assert_string_equal (answer.reason, "changed");
 
     //  Prune: nothing is older than an hour ago; everything is older than
     //  a second from now
     assert_int_equal (en_seen_prune (self->db, en_now_ms () - 3600 * 1000), 0);
-    assert_true (en_seen_lookup (self->db, acked, NULL, NULL, 0, NULL));
+    assert_true (en_seen_lookup (self->db, acked, NULL, NULL));
     assert_int_equal (en_seen_prune (self->db, en_now_ms () + 1000), 2);
-    assert_false (en_seen_lookup (self->db, acked, NULL, NULL, 0, NULL));
-    assert_false (en_seen_lookup (self->db, refused, NULL, NULL, 0, NULL));
+    assert_false (en_seen_lookup (self->db, acked, NULL, NULL));
+    assert_false (en_seen_lookup (self->db, refused, NULL, NULL));
     assert_int_equal (en_seen_prune (self->db, en_now_ms () + 1000), 0);
 
     en_msg_destroy (&acked);
