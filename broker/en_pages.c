@@ -8,17 +8,8 @@
 */
 #include "en_pages.h"
 #include "en_charts.h"
+#include "en_text.h"
 #include <time.h>
-
-
-static const char *
-s_lookup (const char *table [][2], const char *key)
-{
-    for (int i = 0; key && table [i][0]; i++)
-        if (streq (table [i][0], key))
-            return table [i][1];
-    return key ? key : "";
-}
 
 static const char *s_states [][2] = {
     { "submitted", "ingediend" }, { "offered", "aangeboden" }, { "escalated", "geëscaleerd" },
@@ -137,7 +128,7 @@ s_state (FILE *out, const char *state)
     fputs ("<span class=\"state s-", out);
     en_html_escape (out, state);
     fputs ("\">", out);
-    en_html_escape (out, s_lookup (s_states, state));
+    en_html_escape (out, en_word (s_states, state));
     fputs ("</span>", out);
 }
 
@@ -149,27 +140,6 @@ s_request_link (FILE *out, const char *id)
     fputs ("\">", out);
     en_html_escape (out, id);
     fputs ("</a>", out);
-}
-
-//  A JSON array of strings as "a, b, c" ("-" when empty)
-static void
-s_list (FILE *out, json_t *array)
-{
-    if (json_is_string (array)) {
-        en_html_escape (out, json_string_value (array));
-        return;
-    }
-    if (json_array_size (array) == 0) {
-        fputs ("-", out);
-        return;
-    }
-    size_t index;
-    json_t *item;
-    json_array_foreach (array, index, item) {
-        if (index)
-            fputs (", ", out);
-        en_html_escape (out, json_string_value (item));
-    }
 }
 
 static void
@@ -301,7 +271,7 @@ s_open_requests (FILE *out, json_t *requests, int64_t now)
         fputs ("</td><td>", out);
         en_html_escape (out, en_json_str (request, "question_type"));
         fputs ("<div class=\"sub\">", out);
-        s_list (out, json_object_get (request, "expertise"));
+        en_html_words (out, json_object_get (request, "expertise"), NULL);
         fputs ("</div></td><td>", out);
         s_state (out, en_json_str (request, "state"));
         fputs ("</td><td>", out);
@@ -332,7 +302,7 @@ s_offers (FILE *out, json_t *offers)
         fputs ("<div class=\"sub\">", out);
         en_html_escape (out, en_json_str (offer, "node"));
         fputs ("</div></td><td>", out);
-        en_html_escape (out, s_lookup (s_kinds, en_json_str (offer, "kind")));
+        en_html_escape (out, en_word (s_kinds, en_json_str (offer, "kind")));
         fputs ("</td><td>", out);
         s_urgency (out, en_json_str (offer, "urgency"));
         char buf [32];
@@ -492,7 +462,7 @@ s_hiaten (FILE *out, json_t *hiaten)
         fputs ("</td><td>", out);
         en_html_escape (out, en_json_str (hiaat, "question_type"));
         fputs ("<div class=\"sub\">", out);
-        s_list (out, json_object_get (hiaat, "expertise"));
+        en_html_words (out, json_object_get (hiaat, "expertise"), NULL);
         fprintf (out, "</div></td><td>%s</td><td>", s_time (en_json_int (hiaat, "at", 0), when, sizeof when));
         s_state (out, en_json_str (hiaat, "state"));
         fputs ("</td></tr>", out);
@@ -590,7 +560,7 @@ en_pages_requests (FILE *out, json_t *requests, const char *state, int64_t now)
         fputs ("</td><td>", out);
         en_html_escape (out, en_json_str (request, "question_type"));
         fputs ("</td><td>", out);
-        s_list (out, json_object_get (json_object_get (request, "summary"), "expertise"));
+        en_html_words (out, json_object_get (json_object_get (request, "summary"), "expertise"), NULL);
         fputs ("</td><td>", out);
         s_state (out, en_json_str (request, "state"));
         fputs ("</td><td>", out);
@@ -611,7 +581,7 @@ s_field (FILE *out, const char *label, json_t *value)
     if (json_is_integer (value))
         fprintf (out, "%lld", (long long) json_integer_value (value));
     else
-        s_list (out, value);
+        en_html_words (out, value, NULL);
     fputs ("</dd>", out);
 }
 
@@ -694,7 +664,7 @@ s_request_offers (FILE *out, json_t *offers)
         fputs ("</td><td>", out);
         en_html_escape (out, en_json_str (offer, "expert"));
         fputs ("</td><td>", out);
-        en_html_escape (out, s_lookup (s_kinds, en_json_str (offer, "kind")));
+        en_html_escape (out, en_word (s_kinds, en_json_str (offer, "kind")));
         fprintf (out, "</td><td>%s</td></tr>", s_time (en_json_int (offer, "deadline", 0), when, sizeof when));
     }
     fputs ("</tbody></table>", out);
@@ -756,7 +726,7 @@ s_request_timeline (FILE *out, json_t *events)
         fprintf (out, "<tr class=\"e-%s\"><td>%s</td><td>",
                  strncmp (en_json_str (event, "type") ?: "", "operator", 8) == 0 ? "operator" : "node",
                  s_time (en_json_int (event, "at", 0), when, sizeof when));
-        en_html_escape (out, s_lookup (s_events, en_json_str (event, "type")));
+        en_html_escape (out, en_word (s_events, en_json_str (event, "type")));
         fputs ("</td><td>", out);
         en_html_escape (out, en_json_str (event, "expert") ?: "");
         fputs ("</td><td>", out);
@@ -779,7 +749,7 @@ s_request_audit (FILE *out, json_t *audit)
         char when [32];
         fprintf (out, "<tr><td>%lld</td><td>%s</td><td>", (long long) en_json_int (entry, "seq", 0),
                  s_time (en_json_int (entry, "at", 0), when, sizeof when));
-        en_html_escape (out, s_lookup (s_audit_events, en_json_str (entry, "event")));
+        en_html_escape (out, en_word (s_audit_events, en_json_str (entry, "event")));
         fputs ("</td><td>", out);
         en_html_escape (out, en_json_str (entry, "actor"));
         if (en_json_str (entry, "detail") && streq (en_json_str (entry, "detail"), "operator"))
@@ -787,7 +757,7 @@ s_request_audit (FILE *out, json_t *audit)
         fputs ("</td><td>", out);
         en_html_escape (out, en_json_str (entry, "on_behalf") ?: "");
         fputs ("</td><td>", out);
-        en_html_escape (out, s_lookup (s_outcomes, en_json_str (entry, "outcome")));
+        en_html_escape (out, en_word (s_outcomes, en_json_str (entry, "outcome")));
         fputs ("</td></tr>", out);
     }
     fputs ("</tbody></table></section>", out);

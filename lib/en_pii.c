@@ -869,6 +869,27 @@ s_read_numeric_date (s_scan_t *scan, size_t i, s_date_t *date)
     return true;
 }
 
+//  A written date's day and month, read from i to j, and the year after
+//  them when there is one: an optional comma, then one of seps, then
+//  the year ("3 maart, 2012", "March 3 2012").
+static void
+s_date_year (s_scan_t *scan, size_t i, size_t j, const char *seps, int day, int month, s_date_t *date)
+{
+    *date = (s_date_t) { day, month, 0, 0, j - i };
+    size_t k = j;
+    if (s_at (scan, k) == ',')
+        k++;
+    if (s_at (scan, k) && strchr (seps, s_at (scan, k)))
+        k++;
+    int year, digits;
+    size_t ly = s_read_year (scan, k, &year, &digits);
+    if (ly && s_num_end_ok (scan, k + ly)) {
+        date->year = year;
+        date->year_digits = digits;
+        date->length = k + ly - i;
+    }
+}
+
 //  Written date at i: "3 maart", "3 maart 2012", "3 mrt. '12".
 static bool
 s_read_text_date (s_scan_t *scan, size_t i, s_date_t *date)
@@ -887,19 +908,7 @@ s_read_text_date (s_scan_t *scan, size_t i, s_date_t *date)
     if (lm == 0 || !s_day_month_ok (day, month))
         return false;
     j += lm;
-    *date = (s_date_t) { day, month, 0, 0, j - i };
-    size_t k = j;
-    if (s_at (scan, k) == ',')
-        k++;
-    if (s_at (scan, k) == ' ' || s_at (scan, k) == '-')
-        k++;
-    int year, digits;
-    size_t ly = s_read_year (scan, k, &year, &digits);
-    if (ly && s_num_end_ok (scan, k + ly)) {
-        date->year = year;
-        date->year_digits = digits;
-        date->length = k + ly - i;
-    }
+    s_date_year (scan, i, j, " -", day, month, date);
     return true;
 }
 
@@ -923,19 +932,7 @@ s_read_english_date (s_scan_t *scan, size_t i, s_date_t *date)
     if (s_word (s_at (scan, j)) || (s_at (scan, j) && strchr ("-/.:", s_at (scan, j))
                                     && s_digit (s_at (scan, j + 1))))
         return false;
-    *date = (s_date_t) { day, month, 0, 0, j - i };
-    size_t k = j;
-    if (s_at (scan, k) == ',')
-        k++;
-    if (s_at (scan, k) == ' ')
-        k++;
-    int year, digits;
-    size_t ly = s_read_year (scan, k, &year, &digits);
-    if (ly && s_num_end_ok (scan, k + ly)) {
-        date->year = year;
-        date->year_digits = digits;
-        date->length = k + ly - i;
-    }
+    s_date_year (scan, i, j, " ", day, month, date);
     return true;
 }
 

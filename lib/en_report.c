@@ -35,6 +35,7 @@
 */
 #include "expertnet.h"
 #include "en_report.h"
+#include "en_text.h"
 #include <math.h>
 #include <time.h>
 
@@ -801,9 +802,8 @@ en_report_csv (json_t *report)
 {
     if (!s_is_report (report))
         return NULL;
-    char *text = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream (&text, &size);
+    en_text_t text;
+    FILE *out = en_text_open (&text);
     if (!out)
         return NULL;
     char buf [64];
@@ -834,11 +834,7 @@ en_report_csv (json_t *report)
             s_csv_row (out, s_sections [i], "mediaan (dagen)",
                        s_value_text (json_object_get (table, "median_days"), buf, sizeof buf));
     }
-    if (fclose (out)) {
-        free (text);
-        return NULL;
-    }
-    return text;
+    return en_text_close (out, &text);
 }
 
 
@@ -961,9 +957,8 @@ en_report_html (json_t *report)
 {
     if (!s_is_report (report))
         return NULL;
-    char *text = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream (&text, &size);
+    en_text_t text;
+    FILE *out = en_text_open (&text);
     if (!out)
         return NULL;
     char from [32], to [32], buf [64];
@@ -1016,9 +1011,5 @@ en_report_html (json_t *report)
         fputs ("</div>\n</section>\n", out);
     }
     fputs ("</body>\n</html>\n", out);
-    if (fclose (out)) {
-        free (text);
-        return NULL;
-    }
-    return text;
+    return en_text_close (out, &text);
 }

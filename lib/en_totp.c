@@ -7,6 +7,7 @@
     global state. */
 #include "expertnet.h"
 #include "en_totp.h"
+#include "en_text.h"
 #include <sodium.h>
 #include <liboath/oath.h>
 
@@ -109,9 +110,8 @@ en_totp_uri (const char *secret, const char *issuer, const char *account)
 {
     if (!secret || !issuer || !account)
         return NULL;
-    char *uri = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream (&uri, &size);
+    en_text_t uri;
+    FILE *out = en_text_open (&uri);
     if (!out)
         return NULL;
     fputs ("otpauth://totp/", out);
@@ -121,6 +121,5 @@ en_totp_uri (const char *secret, const char *issuer, const char *account)
     fprintf (out, "?secret=%s&issuer=", secret);
     s_uri_escape (out, issuer);
     fprintf (out, "&algorithm=SHA1&digits=%d&period=%d", EN_TOTP_DIGITS, OATH_TOTP_DEFAULT_TIME_STEP_SIZE);
-    fclose (out);
-    return uri;
+    return en_text_close (out, &uri);
 }

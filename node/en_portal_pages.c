@@ -22,45 +22,35 @@
     so nothing scrolls sideways.
 */
 #include "en_portal_pages.h"
+#include "en_text.h"
 #include <ctype.h>
 #include <stdarg.h>
 
 //  --------------------------------------------------------------------
 //  Words
 
-typedef const char *s_words_t [][2];
-
-static const char *
-s_word (s_words_t table, const char *key)
-{
-    for (int i = 0; key && table [i][0]; i++)
-        if (streq (table [i][0], key))
-            return table [i][1];
-    return key ? key : "";
-}
-
-static s_words_t s_roles = {
+static en_words_t s_roles = {
     { "medewerker", "Medewerker expertteam" }, { "expert", "Expert" }, { "beheerder", "Beheerder" },
     { NULL, NULL } };
 
-static s_words_t s_expert_roles = {
+static en_words_t s_expert_roles = {
     { "superexpert", "Superexpert" }, { "procesregisseur", "Procesregisseur" },
     { "ervaringsdeskundige", "Ervaringsdeskundige" }, { NULL, NULL } };
 
-static s_words_t s_urgencies = {
+static en_words_t s_urgencies = {
     { "crisis", "Crisis (binnen uren)" }, { "hoog", "Hoog (binnen dagen)" },
     { "regulier", "Regulier (binnen weken)" }, { NULL, NULL } };
 
-static s_words_t s_question_types = {
+static en_words_t s_question_types = {
     { "consultatie-advies", "Consultatie en advies" }, { "procesregie", "Procesregie" },
     { "moreel-beraad", "Moreel beraad" }, { "organiseren-hulp", "Organiseren van hulp" },
     { "overbruggingsfinanciering", "Overbruggingsfinanciering" }, { NULL, NULL } };
 
-static s_words_t s_age_bands = {
+static en_words_t s_age_bands = {
     { "0-3", "0 tot en met 3 jaar" }, { "4-11", "4 tot en met 11 jaar" },
     { "12-17", "12 tot en met 17 jaar" }, { "18-23", "18 tot en met 23 jaar" }, { NULL, NULL } };
 
-static s_words_t s_leefgebieden = {
+static en_words_t s_leefgebieden = {
     { "jeugdhulp", "Jeugdhulp" }, { "onderwijs", "Onderwijs" }, { "wonen", "Wonen" },
     { "financien", "Financiën" }, { "werk-inkomen", "Werk en inkomen" },
     { "gezondheid", "Gezondheid (ook ggz volwassenen)" }, { "veiligheid", "Veiligheid" },
@@ -68,43 +58,43 @@ static s_words_t s_leefgebieden = {
 
 //  Problematiek is an open tag set; these are the common ones offered
 //  as checkboxes, others go in a text field.
-static s_words_t s_problematiek = {
+static en_words_t s_problematiek = {
     { "jggz", "Jeugd-ggz" }, { "lvb", "Licht verstandelijke beperking" }, { "verslaving", "Verslaving" },
     { "eetstoornis", "Eetstoornis" }, { "autisme", "Autisme" },
     { "gedrag", "Ernstig externaliserend gedrag" }, { "trauma", "Trauma" },
     { "suicidaliteit", "Suïcidaliteit" }, { "ouders-overbelast", "Ouders overbelast" }, { NULL, NULL } };
 
-static s_words_t s_kaders = {
+static en_words_t s_kaders = {
     { "vrijwillig", "Vrijwillig" }, { "gedwongen", "Gedwongen (jeugdbeschermingsmaatregel)" },
     { NULL, NULL } };
 
-static s_words_t s_situaties = {
+static en_words_t s_situaties = {
     { "thuis", "Thuis" }, { "pleegzorg", "Pleegzorg" }, { "gezinshuis", "Gezinshuis" },
     { "residentieel", "Residentieel" }, { "jeugdzorgplus", "Jeugdzorgplus (gesloten)" },
     { "3-milieu", "3-milieuvoorziening" }, { "crisis", "Crisisopvang" }, { NULL, NULL } };
 
-static s_words_t s_stuck_on = {
+static en_words_t s_stuck_on = {
     { "inhoud", "Inhoud: niemand weet de oplossing" }, { "samenwerking", "Samenwerking" },
     { "financiering", "Financiering" }, { "wachttijd", "Wachttijd" },
     { "aanbod-ontbreekt", "Passend aanbod ontbreekt" }, { NULL, NULL } };
 
-static s_words_t s_phases = {
+static en_words_t s_phases = {
     { "aanmelding", "Aanmelding" }, { "triage", "Triage" }, { "plan", "Plan" },
     { "monitoren", "Monitoren" }, { "afgesloten", "Afgesloten" }, { NULL, NULL } };
 
-static s_words_t s_zero_goals = {
+static en_words_t s_zero_goals = {
     { "gedwongen_afzonderingen", "Gedwongen afzonderingen" }, { "suicides", "Suïcides" },
     { "gesloten_plaatsingen", "Gesloten plaatsingen" }, { "doorplaatsingen", "Doorplaatsingen" },
     { NULL, NULL } };
 
-static s_words_t s_states = {
+static en_words_t s_states = {
     { "queued", "wacht op verzending" }, { "submitted", "ingediend" }, { "offered", "aangeboden" },
     { "escalated", "geëscaleerd" }, { "accepted", "geaccepteerd" }, { "advice", "advies ontvangen" },
     { "closed", "gesloten" }, { "hiaat", "hiaat" }, { "rejected", "geweigerd" },
     { "forwarded", "naar andere provincie" }, { "returned", "teruggegeven" },
     { "recalled", "teruggehaald" }, { NULL, NULL } };
 
-static s_words_t s_events = {
+static en_words_t s_events = {
     { "queued", "klaargezet voor verzending" }, { "rejected", "geweigerd door de broker" },
     { "submitted", "ingediend" }, { "offered", "aangeboden aan een expert" },
     { "escalated", "geëscaleerd naar procesregisseur" }, { "accepted", "geaccepteerd" },
@@ -118,38 +108,38 @@ static s_words_t s_events = {
     { "reply", "reactie op advies" }, { NULL, NULL } };
 
 //  Details the node writes in English
-static s_words_t s_details = {
+static en_words_t s_details = {
     { "advice received", "advies ontvangen" }, { "expired", "verlopen" }, { NULL, NULL } };
 
-static s_words_t s_offer_kinds = {
+static en_words_t s_offer_kinds = {
     { "offer", "Aanbod" }, { "escalation", "Escalatie" }, { NULL, NULL } };
 
-static s_words_t s_offer_states = {
+static en_words_t s_offer_states = {
     { "open", "open" }, { "expired", "verlopen" }, { "withdrawn", "ingetrokken" }, { NULL, NULL } };
 
-static s_words_t s_answers = {
+static en_words_t s_answers = {
     { "accept", "geaccepteerd" }, { "decline", "afgewezen" }, { "advise", "advies verstuurd" },
     { NULL, NULL } };
 
-static s_words_t s_answer_status = {
+static en_words_t s_answer_status = {
     { "queued", "wordt verstuurd" }, { "confirmed", "bevestigd door de broker" },
     { "refused", "geweigerd door de broker" }, { NULL, NULL } };
 
-static s_words_t s_notify_kinds = {
+static en_words_t s_notify_kinds = {
     { "aanbod", "Aanbod" }, { "escalatie", "Escalatie" }, { "advies", "Advies" },
     { "herinnering", "Herinnering" }, { "hiaat", "Hiaat" }, { NULL, NULL } };
 
-static s_words_t s_notify_states = {
+static en_words_t s_notify_states = {
     { "wacht", "wacht" }, { "verzonden", "verzonden" }, { "mislukt", "mislukt" }, { NULL, NULL } };
 
-static s_words_t s_pii_kinds = {
+static en_words_t s_pii_kinds = {
     { "bsn", "BSN (burgerservicenummer)" }, { "geboortedatum", "Geboortedatum" },
     { "postcode", "Postcode" }, { "telefoonnummer", "Telefoonnummer" }, { "e-mailadres", "E-mailadres" },
     { "iban", "Bankrekeningnummer (IBAN)" }, { "adres", "Adres" }, { "naam", "Naam van een cliënt" },
     { NULL, NULL } };
 
 //  The PII guard's kinds, as en_pii_kind_text says them, in Dutch
-static s_words_t s_pii_texts = {
+static en_words_t s_pii_texts = {
     { "a BSN (burgerservicenummer)", "een BSN (burgerservicenummer)" },
     { "a date of birth", "een geboortedatum" }, { "a postcode", "een postcode" },
     { "a phone number", "een telefoonnummer" }, { "an e-mail address", "een e-mailadres" },
@@ -157,7 +147,7 @@ static s_words_t s_pii_texts = {
     { "a street address", "een adres" }, { "a client's name", "de naam van een cliënt" },
     { NULL, NULL } };
 
-static s_words_t s_audit_events = {
+static en_words_t s_audit_events = {
     { "case.create", "zaak geregistreerd" }, { "case.update", "gegevens van de zaak aangevuld" },
     { "case.read", "identificerende gegevens bekeken" }, { "case.phase", "fase van de zaak gewijzigd" },
     { "case.re-pseudonymize", "nieuw pseudoniem gegeven" }, { "request.submit", "consultatieverzoek ingediend" },
@@ -166,12 +156,12 @@ static s_words_t s_audit_events = {
     { "advice.send", "advies verstuurd" }, { "pii.refused", "bericht tegengehouden (persoonsgegevens)" },
     { "request.view", "verzoek bekeken" }, { "login", "ingelogd" }, { NULL, NULL } };
 
-static s_words_t s_outcomes = {
+static en_words_t s_outcomes = {
     { "ok", "gelukt" }, { "refused", "geweigerd" }, { "failed", "mislukt" }, { "locked", "geblokkeerd" },
     { NULL, NULL } };
 
 //  Every form field's label, for error messages and the error summary
-static s_words_t s_field_labels = {
+static en_words_t s_field_labels = {
     { "client_id", "Cliëntnummer" }, { "name", "Naam" }, { "birth_date", "Geboortedatum" },
     { "address", "Adres" }, { "postcode", "Postcode" }, { "contact", "Telefoon of e-mail" },
     { "school", "School" }, { "case", "Zaak (pseudoniem)" }, { "urgency", "Urgentie" },
@@ -288,30 +278,8 @@ s_state (FILE *out, const char *state)
     fputs ("<span class=\"state s-", out);
     s_esc (out, state);
     fputs ("\">", out);
-    s_esc (out, s_word (s_states, state));
+    s_esc (out, en_word (s_states, state));
     fputs ("</span>", out);
-}
-
-//  A JSON array of words (or one string) as "a, b" with Dutch labels.
-static void
-s_words (FILE *out, json_t *value, s_words_t table)
-{
-    if (json_is_string (value)) {
-        s_esc (out, table ? s_word (table, json_string_value (value)) : json_string_value (value));
-        return;
-    }
-    if (json_array_size (value) == 0) {
-        fputs ("-", out);
-        return;
-    }
-    size_t index;
-    json_t *item;
-    json_array_foreach (value, index, item) {
-        if (index)
-            fputs (", ", out);
-        const char *text = json_string_value (item);
-        s_esc (out, table ? s_word (table, text) : text);
-    }
 }
 
 static void
@@ -338,10 +306,10 @@ s_dt (FILE *out, const char *term)
 }
 
 static void
-s_dd_words (FILE *out, const char *term, json_t *value, s_words_t table)
+s_dd_words (FILE *out, const char *term, json_t *value, en_words_t table)
 {
     s_dt (out, term);
-    s_words (out, value, table);
+    en_html_words (out, value, table);
     fputs ("</dd>", out);
 }
 
@@ -381,20 +349,11 @@ s_link (FILE *out, const char *prefix, const char *id, const char *text)
     fputs ("</a>", out);
 }
 
-//  Close the stream; only then is *buffer final (open_memstream)
-static char *
-s_finish (FILE *out, char **buffer)
-{
-    if (fclose (out)) {
-        free (*buffer);
-        return NULL;
-    }
-    return *buffer;
-}
-
+//  A string written through a FILE (en_text); returns NULL when the
+//  stream cannot be opened
 #define S_OPEN(out, buffer) \
-    char *buffer = NULL; size_t buffer##_size = 0; \
-    FILE *out = open_memstream (&buffer, &buffer##_size); \
+    en_text_t buffer; \
+    FILE *out = en_text_open (&buffer); \
     if (!out) return NULL
 
 //  What a live panel holds, written by one function for both the page
@@ -406,7 +365,7 @@ s_fragment (s_writer_fn *writer, const en_portal_ctx_t *ctx, json_t *data)
 {
     S_OPEN (out, buffer);
     writer (out, ctx, data);
-    return s_finish (out, &buffer);
+    return en_text_close (out, &buffer);
 }
 
 //  --------------------------------------------------------------------
@@ -477,7 +436,7 @@ s_begin (FILE *out, const en_portal_ctx_t *ctx, const char *title, const char *a
         fputs ("</ul></nav><div class=\"who\"><span>", out);
         s_esc (out, ctx->user);
         fputs (" <span class=\"role\">(", out);
-        s_esc (out, s_word (s_roles, ctx->role));
+        s_esc (out, en_word (s_roles, ctx->role));
         if (ctx->expert && ctx->role && streq (ctx->role, "expert")) {
             fputs (" ", out);
             s_esc (out, ctx->expert);
@@ -492,10 +451,10 @@ s_begin (FILE *out, const en_portal_ctx_t *ctx, const char *title, const char *a
 }
 
 static char *
-s_end (FILE *out, char **buffer)
+s_end (FILE *out, en_text_t *buffer)
 {
     fputs ("</main><footer><a href=\"/toegankelijkheid\">Toegankelijkheid</a></footer></body></html>\n", out);
-    return s_finish (out, buffer);
+    return en_text_close (out, buffer);
 }
 
 //  Open a live panel: its content is re-fetched from /api/panel/<name>
@@ -579,7 +538,7 @@ typedef struct {
 static const char *
 s_label_of (const s_field_t *field)
 {
-    return field->label ? field->label : s_word (s_field_labels, field->name);
+    return field->label ? field->label : en_word (s_field_labels, field->name);
 }
 
 //  The required marker, the hint and the error of a field, after its
@@ -672,7 +631,7 @@ s_textarea (FILE *out, const s_field_t *field, int rows, int maxlength, json_t *
 
 //  A select from a NULL-terminated list, with Dutch labels from table
 static void
-s_select (FILE *out, const s_field_t *field, const char **options, s_words_t table,
+s_select (FILE *out, const s_field_t *field, const char **options, en_words_t table,
           const char *empty, json_t *values, json_t *errors)
 {
     s_field_open (out, field, errors);
@@ -687,7 +646,7 @@ s_select (FILE *out, const s_field_t *field, const char **options, s_words_t tab
         fputs ("<option value=\"", out);
         s_esc (out, options [i]);
         fprintf (out, "\"%s>", value && streq (value, options [i]) ? " selected" : "");
-        s_esc (out, table ? s_word (table, options [i]) : options [i]);
+        s_esc (out, table ? en_word (table, options [i]) : options [i]);
         fputs ("</option>", out);
     }
     fputs ("</select></div>", out);
@@ -697,7 +656,7 @@ s_select (FILE *out, const s_field_t *field, const char **options, s_words_t tab
 //  shown with row[detail] (Dutch from table) when detail is given
 static void
 s_select_rows (FILE *out, const s_field_t *field, json_t *rows, const char *key, const char *detail,
-               s_words_t table, const char *empty, json_t *values, json_t *errors)
+               en_words_t table, const char *empty, json_t *values, json_t *errors)
 {
     s_field_open (out, field, errors);
     fputs ("<select", out);
@@ -716,7 +675,7 @@ s_select_rows (FILE *out, const s_field_t *field, json_t *rows, const char *key,
         s_esc (out, value);
         if (detail) {
             fputs (" - ", out);
-            s_esc (out, s_word (table, en_json_str (row, detail)));
+            s_esc (out, en_word (table, en_json_str (row, detail)));
         }
         fputs ("</option>", out);
     }
@@ -762,23 +721,23 @@ s_option (FILE *out, const char *type, const char *name, int index, const char *
 }
 
 static void
-s_checkboxes (FILE *out, const s_field_t *field, const char **options, s_words_t table,
+s_checkboxes (FILE *out, const s_field_t *field, const char **options, en_words_t table,
               json_t *values, json_t *errors)
 {
     s_group_open (out, field, errors);
     for (int i = 0; options [i]; i++)
-        s_option (out, "checkbox", field->name, i, options [i], table ? s_word (table, options [i]) : options [i],
+        s_option (out, "checkbox", field->name, i, options [i], table ? en_word (table, options [i]) : options [i],
                   s_chosen (values, field->name, options [i]), NULL, NULL);
     fputs ("</div></fieldset>", out);
 }
 
 static void
-s_radios (FILE *out, const s_field_t *field, const char **options, s_words_t table,
+s_radios (FILE *out, const s_field_t *field, const char **options, en_words_t table,
           json_t *values, json_t *errors)
 {
     s_group_open (out, field, errors);
     for (int i = 0; options [i]; i++)
-        s_option (out, "radio", field->name, i, options [i], table ? s_word (table, options [i]) : options [i],
+        s_option (out, "radio", field->name, i, options [i], table ? en_word (table, options [i]) : options [i],
                   s_chosen (values, field->name, options [i]), field->required && i == 0 ? "required" : NULL,
                   NULL);
     fputs ("</div></fieldset>", out);
@@ -786,7 +745,7 @@ s_radios (FILE *out, const s_field_t *field, const char **options, s_words_t tab
 
 //  The keys of a words table as an option list (static storage)
 static const char **
-s_keys (s_words_t table, const char **keys, size_t max)
+s_keys (en_words_t table, const char **keys, size_t max)
 {
     size_t i = 0;
     for (; table [i][0] && i + 1 < max; i++)
@@ -904,7 +863,7 @@ en_portal_page_login (const en_portal_ctx_t *ctx, const en_http_login_view_t *vi
     }
     fputs ("</form></main><footer><a href=\"/toegankelijkheid\">Toegankelijkheid</a></footer></body></html>\n",
            out);
-    return s_finish (out, &buffer);
+    return en_text_close (out, &buffer);
 }
 
 char *
@@ -1011,9 +970,9 @@ s_requests_table (FILE *out, const en_portal_ctx_t *ctx, json_t *requests)
         s_urgency (out, en_json_str (summary, "urgency"));
         fputs ("</td>", out);
         s_td (out, "Vraag", NULL);
-        s_esc (out, s_word (s_question_types, en_json_str (summary, "question_type")));
+        s_esc (out, en_word (s_question_types, en_json_str (summary, "question_type")));
         fputs ("<div class=\"sub\">", out);
-        s_words (out, json_object_get (summary, "expertise"), NULL);
+        en_html_words (out, json_object_get (summary, "expertise"), NULL);
         fputs ("</div></td>", out);
         s_cell (out, "Zaak", "code", en_json_str (summary, "case") ?: "-");
         s_td (out, "Status", NULL);
@@ -1099,10 +1058,10 @@ s_timeline (FILE *out, json_t *events)
         fputs ("<tr>", out);
         s_td (out, "Tijd", "nowrap");
         fprintf (out, "%s</td>", s_date (en_json_int (event, "at", 0), when, sizeof when));
-        s_cell (out, "Gebeurtenis", NULL, s_word (s_events, en_json_str (event, "event")));
-        s_cell (out, "Status", NULL, s_word (s_states, en_json_str (event, "state")));
+        s_cell (out, "Gebeurtenis", NULL, en_word (s_events, en_json_str (event, "event")));
+        s_cell (out, "Status", NULL, en_word (s_states, en_json_str (event, "state")));
         s_cell (out, "Expert", NULL, en_json_str (event, "expert") ?: "");
-        s_cell (out, "Toelichting", NULL, s_word (s_details, en_json_str (event, "detail")));
+        s_cell (out, "Toelichting", NULL, en_word (s_details, en_json_str (event, "detail")));
         fputs ("</tr>", out);
     }
     fputs ("</tbody></table>", out);
@@ -1157,7 +1116,7 @@ en_portal_panel_request (const en_portal_ctx_t *ctx, json_t *request)
 }
 
 static const char *s_yes_no [] = { "ja", "nee", NULL };
-static s_words_t s_yes_no_words = { { "ja", "Ja" }, { "nee", "Nee" }, { NULL, NULL } };
+static en_words_t s_yes_no_words = { { "ja", "Ja" }, { "nee", "Nee" }, { NULL, NULL } };
 
 char *
 en_portal_page_request (const en_portal_ctx_t *ctx, json_t *request, json_t *values, json_t *errors)
@@ -1361,7 +1320,7 @@ en_portal_page_cases (const en_portal_ctx_t *ctx, json_t *cases)
             for (int i = 0; en_vocab_phase [i]; i++)
                 if (json_object_get (phases, en_vocab_phase [i]))
                     phase = en_vocab_phase [i];
-            s_esc (out, phase ? s_word (s_phases, phase) : "-");
+            s_esc (out, phase ? en_word (s_phases, phase) : "-");
             fputs ("</td>", out);
             s_td (out, "Geregistreerd", NULL);
             fprintf (out, "%s</td>", s_day (en_json_int (item, "created", 0), when, sizeof when));
@@ -1446,7 +1405,7 @@ s_case_phases (FILE *out, json_t *phases, json_t *outcome)
         if (at)
             current = en_vocab_phase [i];
         fprintf (out, "<li class=\"%s\">%s <span class=\"muted\">%s</span></li>", at ? "done" : "todo",
-                 s_word (s_phases, en_vocab_phase [i]),
+                 en_word (s_phases, en_vocab_phase [i]),
                  at ? s_date ((int64_t) json_integer_value (at), when, sizeof when) : "nog niet");
     }
     fputs ("</ol>", out);
@@ -1457,7 +1416,7 @@ s_case_phases (FILE *out, json_t *phases, json_t *outcome)
         const char *key;
         json_t *value;
         json_object_foreach (json_object_get (outcome, "zero"), key, value) {
-            s_dt (out, s_word (s_zero_goals, key));
+            s_dt (out, en_word (s_zero_goals, key));
             fprintf (out, "%lld</dd>", (long long) json_integer_value (value));
         }
         fputs ("</dl>", out);
@@ -1542,21 +1501,21 @@ s_offer_card (FILE *out, const en_portal_ctx_t *ctx, json_t *offer)
     const char *answer = en_json_str (offer, "answer");
     const char *state = en_json_str (offer, "state") ?: "open";
     fputs ("<article class=\"offer\"><header><h2>", out);
-    s_esc (out, s_word (s_offer_kinds, en_json_str (offer, "kind")));
+    s_esc (out, en_word (s_offer_kinds, en_json_str (offer, "kind")));
     fputs (": ", out);
-    s_esc (out, s_word (s_question_types, en_json_str (request, "question_type")));
+    s_esc (out, en_word (s_question_types, en_json_str (request, "question_type")));
     fputs ("</h2><p class=\"meta\">", out);
     s_urgency (out, en_json_str (request, "urgency"));
     fputs (" ", out);
     if (answer) {
         fputs ("<span class=\"state\">", out);
-        s_esc (out, s_word (s_answers, answer));
+        s_esc (out, en_word (s_answers, answer));
         fputs ("</span>", out);
     }
     else
     if (!streq (state, "open")) {
         fputs ("<span class=\"state\">", out);
-        s_esc (out, s_word (s_offer_states, state));
+        s_esc (out, en_word (s_offer_states, state));
         fputs ("</span>", out);
     }
     else {
@@ -1635,10 +1594,10 @@ s_offer_state (FILE *out, const en_portal_ctx_t *ctx, json_t *offer, bool can_an
         s_countdown (out, en_json_int (offer, "deadline", 0), ctx->now);
     fputs ("</dd>", out);
     s_dt (out, "Uw antwoord");
-    s_esc (out, answer ? s_word (s_answers, answer) : streq (state, "open") ? "nog niet" : s_word (s_offer_states, state));
+    s_esc (out, answer ? en_word (s_answers, answer) : streq (state, "open") ? "nog niet" : en_word (s_offer_states, state));
     if (status) {
         fputs (" <span class=\"muted\">(", out);
-        s_esc (out, s_word (s_answer_status, status));
+        s_esc (out, en_word (s_answer_status, status));
         fputs (")</span>", out);
     }
     fputs ("</dd></dl>", out);
@@ -1712,7 +1671,7 @@ en_portal_page_offer (const en_portal_ctx_t *ctx, json_t *offer, const char *dos
     S_OPEN (out, buffer);
     s_begin (out, ctx, title, "aanbod");
     fputs ("<p class=\"crumbs\"><a href=\"/aanbod\">Aanbod</a> <span aria-hidden=\"true\">›</span></p><h1>", out);
-    s_esc (out, s_word (s_offer_kinds, en_json_str (offer, "kind")));
+    s_esc (out, en_word (s_offer_kinds, en_json_str (offer, "kind")));
     fputs (" <span class=\"code\">", out);
     s_esc (out, en_json_str (offer, "request_id"));
     fputs ("</span> ", out);
@@ -1796,7 +1755,7 @@ en_portal_page_availability (const en_portal_ctx_t *ctx, json_t *expert, json_t 
     s_esc (out, en_json_str (expert, "id"));
     fputs ("</dd>", out);
     s_dt (out, "Rol");
-    s_esc (out, s_word (s_expert_roles, en_json_str (expert, "role")));
+    s_esc (out, en_word (s_expert_roles, en_json_str (expert, "role")));
     if (json_is_true (json_object_get (expert, "bovenregionaal")))
         fputs (", bovenregionaal", out);
     fputs ("</dd>", out);
@@ -1890,7 +1849,7 @@ en_portal_panel_home (const en_portal_ctx_t *ctx, json_t *status, json_t *items)
 {
     S_OPEN (out, buffer);
     s_home (out, ctx, status, items);
-    return s_finish (out, &buffer);
+    return en_text_close (out, &buffer);
 }
 
 char *
@@ -1940,7 +1899,7 @@ en_portal_page_accounts (const en_portal_ctx_t *ctx, json_t *users, json_t *expe
             char when [32];
             fputs ("<tr>", out);
             s_cell (out, "Naam", NULL, en_json_str (user, "name"));
-            s_cell (out, "Rol", NULL, s_word (s_roles, en_json_str (user, "role")));
+            s_cell (out, "Rol", NULL, en_word (s_roles, en_json_str (user, "role")));
             s_cell (out, "Expert-id", NULL, en_json_str (user, "expert") ?: "-");
             s_cell (out, "E-mail", "break", en_json_str (user, "email") ?: "-");
             s_cell (out, "Telefoon", NULL, en_json_str (user, "phone") ?: "-");
@@ -2006,7 +1965,7 @@ en_portal_page_account_created (const en_portal_ctx_t *ctx, json_t *result)
     s_esc (out, en_json_str (result, "name"));
     fputs ("</dd>", out);
     s_dt (out, "Rol");
-    s_esc (out, s_word (s_roles, en_json_str (result, "role")));
+    s_esc (out, en_word (s_roles, en_json_str (result, "role")));
     fputs ("</dd>", out);
     if (en_json_str (result, "expert")) {
         s_dt (out, "Expert-id");
@@ -2067,7 +2026,7 @@ en_portal_page_experts (const en_portal_ctx_t *ctx, json_t *experts)
             s_link (out, "/beheer/experts/", en_json_str (expert, "id"), NULL);
             fputs ("</td>", out);
             s_td (out, "Rol", NULL);
-            s_esc (out, s_word (s_expert_roles, en_json_str (expert, "role")));
+            s_esc (out, en_word (s_expert_roles, en_json_str (expert, "role")));
             if (json_is_true (json_object_get (expert, "bovenregionaal")))
                 fputs ("<div class=\"sub\">bovenregionaal</div>", out);
             fputs ("</td>", out);
@@ -2177,7 +2136,7 @@ s_notifications (FILE *out, const en_portal_ctx_t *ctx, json_t *queue)
         char when [32], next [32];
         const char *state = en_json_str (item, "state");
         fputs ("<tr>", out);
-        s_cell (out, "Soort", NULL, s_word (s_notify_kinds, en_json_str (item, "kind")));
+        s_cell (out, "Soort", NULL, en_word (s_notify_kinds, en_json_str (item, "kind")));
         s_td (out, "Urgentie", NULL);
         if (en_json_str (item, "urgency"))
             s_urgency (out, en_json_str (item, "urgency"));
@@ -2194,7 +2153,7 @@ s_notifications (FILE *out, const en_portal_ctx_t *ctx, json_t *queue)
         fputs ("<span class=\"state n-", out);
         s_esc (out, state);
         fputs ("\">", out);
-        s_esc (out, s_word (s_notify_states, state));
+        s_esc (out, en_word (s_notify_states, state));
         fputs ("</span></td>", out);
         s_td (out, "Pogingen", "num");
         fprintf (out, "%lld</td>", (long long) en_json_int (item, "attempts", 0));
@@ -2293,10 +2252,10 @@ en_portal_page_log (const en_portal_ctx_t *ctx, const char *pseudonym, json_t *e
                 fprintf (out, "%lld</td>", (long long) en_json_int (entry, "seq", 0));
                 s_td (out, "Wanneer", "nowrap");
                 fprintf (out, "%s</td>", s_date (en_json_int (entry, "at", 0), when, sizeof when));
-                s_cell (out, "Wat", NULL, s_word (s_audit_events, en_json_str (entry, "event")));
+                s_cell (out, "Wat", NULL, en_word (s_audit_events, en_json_str (entry, "event")));
                 s_cell (out, "Wie", NULL, en_json_str (entry, "actor") ?: "-");
                 s_cell (out, "Namens", NULL, en_json_str (entry, "on_behalf") ?: "-");
-                s_cell (out, "Uitkomst", NULL, s_word (s_outcomes, en_json_str (entry, "outcome")));
+                s_cell (out, "Uitkomst", NULL, en_word (s_outcomes, en_json_str (entry, "outcome")));
                 fputs ("</tr>", out);
             }
             fputs ("</tbody></table>", out);
@@ -2347,7 +2306,7 @@ static void
 s_check_choice (json_t *errors, json_t *values, const char *name, const char **list, bool required)
 {
     const char *value = s_text (values, name);
-    const char *label = s_word (s_field_labels, name);
+    const char *label = en_word (s_field_labels, name);
     if (!*value) {
         if (required)
             s_fail (errors, name, "Maak een keuze bij ‘%s’.", label);
@@ -2362,7 +2321,7 @@ s_check_multi (json_t *errors, json_t *values, const char *name, const char **li
 {
     json_t *value = json_object_get (values, name);
     size_t count = json_is_array (value) ? json_array_size (value) : json_is_string (value) ? 1 : 0;
-    const char *label = s_word (s_field_labels, name);
+    const char *label = en_word (s_field_labels, name);
     if (count < min)
         s_fail (errors, name, "Kies bij ‘%s’ minstens %zu.", label, min);
     else
@@ -2380,7 +2339,7 @@ static void
 s_check_length (json_t *errors, json_t *values, const char *name, size_t max, bool required)
 {
     const char *value = s_text (values, name);
-    const char *label = s_word (s_field_labels, name);
+    const char *label = en_word (s_field_labels, name);
     if (required && s_blank (value))
         s_fail (errors, name, "Vul ‘%s’ in.", label);
     else
@@ -2402,7 +2361,7 @@ s_check_tag_list (json_t *errors, json_t *values, const char *name)
             *--end = 0;
         if (*part && !en_name_valid (part)) {
             s_fail (errors, name, "%s: '%.40s' is geen label; gebruik kleine letters, cijfers en '-'.",
-                    s_word (s_field_labels, name), part);
+                    en_word (s_field_labels, name), part);
             break;
         }
     }
@@ -2418,14 +2377,14 @@ s_check_date (json_t *errors, json_t *values, const char *name)
     if (*value && (sscanf (value, "%4d-%2d-%2d%c", &year, &month, &day, &rest) != 3
                || month < 1 || month > 12 || day < 1 || day > 31 || year < 1900 || year > 2200))
         s_fail (errors, name, "%s: vul een datum in als dag-maand-jaar (bijvoorbeeld 31-12-2026).",
-                s_word (s_field_labels, name));
+                en_word (s_field_labels, name));
 }
 
 static void
 s_check_count (json_t *errors, json_t *values, const char *name, long min, long max, bool required)
 {
     const char *value = s_text (values, name);
-    const char *label = s_word (s_field_labels, name);
+    const char *label = en_word (s_field_labels, name);
     char *end = NULL;
     long number = strtol (value, &end, 10);
     if (!*value) {
@@ -2726,7 +2685,7 @@ en_portal_errors_from_node (const char *err)
         return errors;
     char field [64];
     const char *name = s_refusal_field (err, field, sizeof field);
-    const char *label = *name ? s_word (s_field_labels, name) : "";
+    const char *label = *name ? en_word (s_field_labels, name) : "";
     const char *contains = strstr (err, " contains ");
     if (*name && contains) {
         //  The PII guard's: "... contains <kind>; nothing was sent"
@@ -2738,7 +2697,7 @@ en_portal_errors_from_node (const char *err)
             memcpy (kind, what, length);
             kind [length] = 0;
         }
-        const char *dutch = s_word (s_pii_texts, kind);
+        const char *dutch = en_word (s_pii_texts, kind);
         if (streq (dutch, kind))
             dutch = "persoonsgegevens";
         s_fail (errors, name, "%s bevat %s. Er is niets verstuurd: haal het weg, de samenvatting mag het kind"
