@@ -115,21 +115,13 @@ s_time (int64_t ms, char *buf, size_t size)
 static void
 s_urgency (FILE *out, const char *urgency)
 {
-    fputs ("<span class=\"badge u-", out);
-    en_html_escape (out, urgency);
-    fputs ("\">", out);
-    en_html_escape (out, urgency);
-    fputs ("</span>", out);
+    en_html_badge (out, "badge u-", urgency, NULL);
 }
 
 static void
 s_state (FILE *out, const char *state)
 {
-    fputs ("<span class=\"state s-", out);
-    en_html_escape (out, state);
-    fputs ("\">", out);
-    en_html_escape (out, en_word (s_states, state));
-    fputs ("</span>", out);
+    en_html_badge (out, "state s-", state, s_states);
 }
 
 static void
@@ -238,15 +230,22 @@ s_card (FILE *out, const char *label, const char *value, const char *note, const
     fputs ("</div></div>", out);
 }
 
-//  Open a panel with its title; with no rows, say so (empty) and close
-//  it. True when there are rows to show.
+//  In an open panel: with no rows, say so (empty) and close the panel.
+//  True when there are rows to show.
+static bool
+s_rows (FILE *out, size_t rows, const char *empty)
+{
+    if (rows == 0)
+        fprintf (out, "<p class=\"empty\">%s</p></section>", empty);
+    return rows > 0;
+}
+
+//  Open a panel with its title, then as s_rows
 static bool
 s_panel (FILE *out, const char *title, size_t rows, const char *empty)
 {
     fprintf (out, "<section class=\"panel\"><h2>%s</h2>", title);
-    if (rows == 0)
-        fprintf (out, "<p class=\"empty\">%s</p></section>", empty);
-    return rows > 0;
+    return s_rows (out, rows, empty);
 }
 
 static void
@@ -538,10 +537,8 @@ en_pages_requests (FILE *out, json_t *requests, const char *state, int64_t now)
                  active ? " class=\"active\"" : "", filters [i][1]);
     }
     fputs ("</p><section class=\"panel\">", out);
-    if (json_array_size (requests) == 0) {
-        fputs ("<p class=\"empty\">Geen verzoeken.</p></section>", out);
+    if (!s_rows (out, json_array_size (requests), "Geen verzoeken."))
         return;
-    }
     fputs ("<table id=\"requests\"><thead><tr><th>Verzoek</th><th>Herkomst</th><th>Regio</th><th>Urgentie</th>"
            "<th>Vraag</th><th>Expertise</th><th>Status</th><th>Expert</th><th>Ingediend</th>"
            "<th class=\"num\">Leeftijd</th></tr></thead><tbody>", out);
@@ -783,10 +780,8 @@ void
 en_pages_experts (FILE *out, json_t *experts, int64_t now)
 {
     fputs ("<h1>Experts <span class=\"muted\">en hun belasting</span></h1><section class=\"panel\">", out);
-    if (json_array_size (experts) == 0) {
-        fputs ("<p class=\"empty\">Nog geen experts gepubliceerd.</p></section>", out);
+    if (!s_rows (out, json_array_size (experts), "Nog geen experts gepubliceerd."))
         return;
-    }
     fputs ("<table id=\"experts\"><thead><tr><th>Expert</th><th>Regio</th><th>Rol</th><th>Expertise</th>"
            "<th class=\"num\">Capaciteit</th><th class=\"num\">In behandeling</th><th class=\"num\">Aangeboden</th>"
            "<th>Belasting</th><th>Beschikbaar</th></tr></thead><tbody>", out);

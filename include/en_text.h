@@ -32,4 +32,9 @@ const char *en_word (en_words_t table, const char *key);
 //  empty), each word's label from table (NULL: the words as they are).
 void en_html_words (FILE *out, json_t *value, en_words_t table);
 
+//  A badge the style sheet colours by its key: <span class="CLASSES KEY">
+//  with key's label from table (NULL: key itself), both escaped; e.g.
+//  classes "state s-" and key "offered".
+void en_html_badge (FILE *out, const char *classes, const char *key, en_words_t table);
+
 #endif

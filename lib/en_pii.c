@@ -2359,20 +2359,35 @@ en_pii_load_names (en_pii_t *self, const char *path)
     return failed? -1: 0;
 }
 
+//  Where a check writes its finding: the caller's, or local; cleared
+static en_pii_finding_t *
+s_finding (en_pii_finding_t *finding, en_pii_finding_t *local)
+{
+    if (!finding)
+        finding = local;
+    memset (finding, 0, sizeof *finding);
+    return finding;
+}
+
+//  A check's end: a finding names its field and is counted
+static int
+s_checked (en_pii_t *self, int rc, const char *field, en_pii_finding_t *finding)
+{
+    if (rc)
+        s_set_field (finding, field);
+    s_count (self, rc, finding);
+    return rc;
+}
+
 int
 en_pii_check (en_pii_t *self, const char *field, const char *text,
               en_pii_finding_t *finding)
 {
     assert (self);
     en_pii_finding_t local;
-    if (!finding)
-        finding = &local;
-    memset (finding, 0, sizeof *finding);
+    finding = s_finding (finding, &local);
     int rc = text? s_scan (self, text, strlen (text), finding): 0;
-    if (rc)
-        s_set_field (finding, field);
-    s_count (self, rc, finding);
-    return rc;
+    return s_checked (self, rc, field, finding);
 }
 
 //  Walk value; path holds the current field path (path_len used of
@@ -2431,16 +2446,11 @@ en_pii_check_json (en_pii_t *self, const char *prefix, json_t *value,
 {
     assert (self);
     en_pii_finding_t local;
-    if (!finding)
-        finding = &local;
-    memset (finding, 0, sizeof *finding);
+    finding = s_finding (finding, &local);
     char path [256];
     snprintf (path, sizeof path, "%s", prefix? prefix: "");
     int rc = value? s_check_json (self, path, strlen (path), sizeof path, value, finding): 0;
-    if (rc)
-        s_set_field (finding, path);
-    s_count (self, rc, finding);
-    return rc;
+    return s_checked (self, rc, path, finding);
 }
 
 const char *

@@ -797,13 +797,18 @@ s_csv_row (FILE *out, const char *section, const char *category, const char *val
     fputs ("\r\n", out);
 }
 
+//  A stream for a report's text, or NULL when report is not one
+static FILE *
+s_report_open (json_t *report, en_text_t *text)
+{
+    return s_is_report (report) ? en_text_open (text) : NULL;
+}
+
 char *
 en_report_csv (json_t *report)
 {
-    if (!s_is_report (report))
-        return NULL;
     en_text_t text;
-    FILE *out = en_text_open (&text);
+    FILE *out = s_report_open (report, &text);
     if (!out)
         return NULL;
     char buf [64];
@@ -955,10 +960,8 @@ static const char *s_css =
 char *
 en_report_html (json_t *report)
 {
-    if (!s_is_report (report))
-        return NULL;
     en_text_t text;
-    FILE *out = en_text_open (&text);
+    FILE *out = s_report_open (report, &text);
     if (!out)
         return NULL;
     char from [32], to [32], buf [64];

@@ -50,3 +50,13 @@ en_html_words (FILE *out, json_t *value, en_words_t table)
         en_html_escape (out, table ? en_word (table, text) : text);
     }
 }
+
+void
+en_html_badge (FILE *out, const char *classes, const char *key, en_words_t table)
+{
+    fprintf (out, "<span class=\"%s", classes);
+    en_html_escape (out, key);
+    fputs ("\">", out);
+    en_html_escape (out, table ? en_word (table, key) : key);
+    fputs ("</span>", out);
+}

@@ -265,21 +265,13 @@ s_age (FILE *out, int64_t since, int64_t now)
 static void
 s_urgency (FILE *out, const char *urgency)
 {
-    fputs ("<span class=\"badge u-", out);
-    s_esc (out, urgency);
-    fputs ("\">", out);
-    s_esc (out, urgency);
-    fputs ("</span>", out);
+    en_html_badge (out, "badge u-", urgency, NULL);
 }
 
 static void
 s_state (FILE *out, const char *state)
 {
-    fputs ("<span class=\"state s-", out);
-    s_esc (out, state);
-    fputs ("\">", out);
-    s_esc (out, en_word (s_states, state));
-    fputs ("</span>", out);
+    en_html_badge (out, "state s-", state, s_states);
 }
 
 static void
@@ -2150,11 +2142,8 @@ s_notifications (FILE *out, const en_portal_ctx_t *ctx, json_t *queue)
         }
         fputs ("</td>", out);
         s_td (out, "Status", NULL);
-        fputs ("<span class=\"state n-", out);
-        s_esc (out, state);
-        fputs ("\">", out);
-        s_esc (out, en_word (s_notify_states, state));
-        fputs ("</span></td>", out);
+        en_html_badge (out, "state n-", state, s_notify_states);
+        fputs ("</td>", out);
         s_td (out, "Pogingen", "num");
         fprintf (out, "%lld</td>", (long long) en_json_int (item, "attempts", 0));
         s_td (out, "Volgende poging", NULL);
