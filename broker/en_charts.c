@@ -132,6 +132,34 @@ s_compare_int64 (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+//  One stacked bar from PLOT_BOTTOM up: regulier at the bottom, crisis
+//  on top, each part titled "[prefix, ]urgency: count"; the total above
+//  it and label below
+static void
+s_stack (FILE *out, double x, double width, const int64_t counts [3], double scale,
+         const char *prefix, const char *label)
+{
+    double y = PLOT_BOTTOM;
+    int64_t total = 0;
+    for (int u = 2; u >= 0; u--) {
+        if (counts [u] == 0)
+            continue;
+        double height = counts [u] * scale;
+        y -= height;
+        fprintf (out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>",
+                 x, y, width, height, s_urgency_colour [u]);
+        if (prefix)
+            fprintf (out, "%s, ", prefix);
+        fprintf (out, "%s: %lld</title></rect>", s_urgency [u], (long long) counts [u]);
+        total += counts [u];
+    }
+    if (total)
+        fprintf (out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" fill=\"#1f2d3d\" text-anchor=\"middle\">%lld</text>",
+                 x + width / 2, y - 4, (long long) total);
+    fprintf (out, "<text x=\"%.1f\" y=\"%d\" font-size=\"12\" fill=\"#1f2d3d\" text-anchor=\"middle\">%s</text>",
+             x + width / 2, PLOT_BOTTOM + 18, label);
+}
+
 static void
 s_distribution (FILE *out, json_t *charts, const char *id, const char *field, const char *title)
 {
@@ -172,25 +200,8 @@ s_distribution (FILE *out, json_t *charts, const char *id, const char *field, co
     double scale = s_axis (out, max);
     double slot = (double) (PLOT_RIGHT - PLOT_LEFT) / BANDS;
     for (int band = 0; band < BANDS; band++) {
-        double x = PLOT_LEFT + band * slot + slot * 0.15;
-        double width = slot * 0.7;
-        double y = PLOT_BOTTOM;
-        int64_t total = 0;
-        for (int u = 2; u >= 0; u--) {     //  regulier at the bottom, crisis on top
-            if (counts [u][band] == 0)
-                continue;
-            double height = counts [u][band] * scale;
-            y -= height;
-            fprintf (out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
-                          "<title>%s: %lld</title></rect>",
-                     x, y, width, height, s_urgency_colour [u], s_urgency [u], (long long) counts [u][band]);
-            total += counts [u][band];
-        }
-        if (total)
-            fprintf (out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" fill=\"#1f2d3d\" text-anchor=\"middle\">%lld</text>",
-                     x + width / 2, y - 4, (long long) total);
-        fprintf (out, "<text x=\"%.1f\" y=\"%d\" font-size=\"12\" fill=\"#1f2d3d\" text-anchor=\"middle\">%s</text>",
-                 x + width / 2, PLOT_BOTTOM + 18, s_band_label [band]);
+        int64_t column [3] = { counts [0][band], counts [1][band], counts [2][band] };
+        s_stack (out, PLOT_LEFT + band * slot + slot * 0.15, slot * 0.7, column, scale, NULL, s_band_label [band]);
     }
 }
 
@@ -247,26 +258,10 @@ s_weeks (FILE *out, json_t *charts)
     double scale = s_axis (out, max);
     double slot = (double) (PLOT_RIGHT - PLOT_LEFT) / WEEKS;
     for (int w = 0; w < WEEKS; w++) {
-        double x = PLOT_LEFT + w * slot + slot * 0.18;
-        double width = slot * 0.64;
-        double y = PLOT_BOTTOM;
         char label [16];
         en_charts_week_label (mondays [w], label, sizeof label);
-        for (int u = 2; u >= 0; u--) {
-            if (counts [w][u] == 0)
-                continue;
-            double height = counts [w][u] * scale;
-            y -= height;
-            fprintf (out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
-                          "<title>%s, %s: %lld</title></rect>",
-                     x, y, width, height, s_urgency_colour [u], label, s_urgency [u], (long long) counts [w][u]);
-        }
-        int64_t sum = counts [w][0] + counts [w][1] + counts [w][2];
-        if (sum)
-            fprintf (out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" fill=\"#1f2d3d\" text-anchor=\"middle\">%lld</text>",
-                     x + width / 2, y - 4, (long long) sum);
-        fprintf (out, "<text x=\"%.1f\" y=\"%d\" font-size=\"12\" fill=\"#1f2d3d\" text-anchor=\"middle\">%s</text>",
-                 x + width / 2, PLOT_BOTTOM + 18, label + 5);    //  the number only
+        s_stack (out, PLOT_LEFT + w * slot + slot * 0.18, slot * 0.64, counts [w], scale,
+                 label, label + 5);     //  below the bar the number only
     }
     fprintf (out, "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#5a6b7b\" text-anchor=\"end\">ISO-week</text>",
              PLOT_RIGHT, HEIGHT - 7);
