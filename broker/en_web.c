@@ -86,6 +86,25 @@ s_page_frame (en_http_request_t *req, en_page_t *page)
     page->now = en_now_ms ();
 }
 
+//  Open a page in the frame, written to buf: its title, the menu item
+//  shown as active (or NULL)
+static FILE *
+s_page_open (en_http_request_t *req, en_http_buf_t *buf, en_page_t *page, const char *title, const char *active)
+{
+    s_page_frame (req, page);
+    FILE *out = en_http_buf_open (buf);
+    en_pages_begin (out, page, title, active);
+    return out;
+}
+
+//  Close the frame and reply with the page
+static int
+s_page_reply (en_http_request_t *req, unsigned int status, FILE *out, en_http_buf_t *buf)
+{
+    en_pages_end (out);
+    return en_http_reply_html (req, status, buf);
+}
+
 //  The broker's refusals are English (they are its API's); operators
 //  read them in Dutch. Known ones by a phrase, the rest by status code.
 static const char *s_refusals [][2] = {
@@ -121,13 +140,10 @@ static int
 s_page_message (en_http_request_t *req, unsigned int status, const char *title, const char *message)
 {
     en_page_t page;
-    s_page_frame (req, &page);
     en_http_buf_t buf;
-    FILE *out = en_http_buf_open (&buf);
-    en_pages_begin (out, &page, title, NULL);
+    FILE *out = s_page_open (req, &buf, &page, title, NULL);
     en_pages_message (out, title, message);
-    en_pages_end (out);
-    return en_http_reply_html (req, status, &buf);
+    return s_page_reply (req, status, out, &buf);
 }
 
 //  A broker call failed: a page saying so (502/404 and the like)
@@ -147,21 +163,18 @@ s_page_overview (en_http_request_t *req)
     if (!overview)
         return s_page_error (req, &error);
     json_t *charts = en_http_call (s_http (req), "charts", NULL, NULL);
-    en_http_buf_t buf;
-    FILE *out = en_http_buf_open (&buf);
     en_page_t page;
-    s_page_frame (req, &page);
-    en_pages_begin (out, &page, "Overzicht", "overzicht");
+    en_http_buf_t buf;
+    FILE *out = s_page_open (req, &buf, &page, "Overzicht", "overzicht");
     fputs ("<div class=\"livebar\"><h1>Overzicht</h1><span id=\"live-status\" class=\"live\">live</span></div>"
            "<div id=\"live\" data-src=\"/fragment/overview\" data-every=\"2000\" aria-live=\"polite\">", out);
     en_pages_overview (out, overview);
     fputs ("</div><h2>Doorlooptijden</h2><div id=\"charts\" data-src=\"/fragment/charts\" data-every=\"30000\" aria-live=\"polite\">", out);
     en_pages_charts (out, charts);
     fputs ("</div>", out);
-    en_pages_end (out);
     json_decref (charts);
     json_decref (overview);
-    return en_http_reply_html (req, MHD_HTTP_OK, &buf);
+    return s_page_reply (req, MHD_HTTP_OK, out, &buf);
 }
 
 static int
@@ -171,19 +184,16 @@ s_page_charts (en_http_request_t *req)
     json_t *charts = en_http_call (s_http (req), "charts", NULL, &error);
     if (!charts)
         return s_page_error (req, &error);
-    en_http_buf_t buf;
-    FILE *out = en_http_buf_open (&buf);
     en_page_t page;
-    s_page_frame (req, &page);
-    en_pages_begin (out, &page, "Grafieken", "grafieken");
+    en_http_buf_t buf;
+    FILE *out = s_page_open (req, &buf, &page, "Grafieken", "grafieken");
     fputs ("<div class=\"livebar\"><h1>Grafieken</h1><span id=\"live-status\" class=\"live\">live</span></div>"
            "<p class=\"muted\">Tijden gemeten vanaf het indienen van een verzoek bij de broker; kleuren per urgentie."
            " Ververst elke 30 seconden.</p><div data-src=\"/fragment/charts\" data-every=\"30000\" aria-live=\"polite\">", out);
     en_pages_charts (out, charts);
     fputs ("</div>", out);
-    en_pages_end (out);
     json_decref (charts);
-    return en_http_reply_html (req, MHD_HTTP_OK, &buf);
+    return s_page_reply (req, MHD_HTTP_OK, out, &buf);
 }
 
 //  The live parts: /fragment/overview and /fragment/charts, the markup
@@ -242,14 +252,11 @@ s_page_requests (en_http_request_t *req)
     if (!requests)
         return s_page_error (req, &error);
     en_page_t page;
-    s_page_frame (req, &page);
     en_http_buf_t buf;
-    FILE *out = en_http_buf_open (&buf);
-    en_pages_begin (out, &page, "Verzoeken", "verzoeken");
+    FILE *out = s_page_open (req, &buf, &page, "Verzoeken", "verzoeken");
     en_pages_requests (out, requests, state, page.now);
-    en_pages_end (out);
     json_decref (requests);
-    return en_http_reply_html (req, MHD_HTTP_OK, &buf);
+    return s_page_reply (req, MHD_HTTP_OK, out, &buf);
 }
 
 //  A request as the operator sees it (logged in the broker's access
@@ -293,15 +300,12 @@ s_page_request (en_http_request_t *req, const char *id, const char *message, boo
     if (!message)
         message = s_action_done (en_http_request_query (req, "gedaan"));
     en_page_t page;
-    s_page_frame (req, &page);
     en_http_buf_t buf;
-    FILE *out = en_http_buf_open (&buf);
-    en_pages_begin (out, &page, id, "verzoeken");
+    FILE *out = s_page_open (req, &buf, &page, id, "verzoeken");
     en_pages_request (out, &page, request, audit, message, is_error);
-    en_pages_end (out);
     json_decref (request);
     json_decref (audit);
-    return en_http_reply_html (req, status, &buf);
+    return s_page_reply (req, status, out, &buf);
 }
 
 static bool
@@ -354,14 +358,11 @@ s_page_experts (en_http_request_t *req)
     if (!experts)
         return s_page_error (req, &error);
     en_page_t page;
-    s_page_frame (req, &page);
     en_http_buf_t buf;
-    FILE *out = en_http_buf_open (&buf);
-    en_pages_begin (out, &page, "Experts", "experts");
+    FILE *out = s_page_open (req, &buf, &page, "Experts", "experts");
     en_pages_experts (out, experts, page.now);
-    en_pages_end (out);
     json_decref (experts);
-    return en_http_reply_html (req, MHD_HTTP_OK, &buf);
+    return s_page_reply (req, MHD_HTTP_OK, out, &buf);
 }
 
 //  -------------------------------------------------------------------------
