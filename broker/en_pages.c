@@ -113,12 +113,6 @@ s_time (int64_t ms, char *buf, size_t size)
 }
 
 static void
-s_urgency (FILE *out, const char *urgency)
-{
-    en_html_badge (out, "badge u-", urgency, NULL);
-}
-
-static void
 s_state (FILE *out, const char *state)
 {
     en_html_badge (out, "state s-", state, s_states);
@@ -266,7 +260,7 @@ s_open_requests (FILE *out, json_t *requests, int64_t now)
         fputs ("</td><td>", out);
         en_html_escape (out, en_json_str (request, "region"));
         fputs ("</td><td>", out);
-        s_urgency (out, en_json_str (request, "urgency"));
+        en_html_urgency (out, en_json_str (request, "urgency"));
         fputs ("</td><td>", out);
         en_html_escape (out, en_json_str (request, "question_type"));
         fputs ("<div class=\"sub\">", out);
@@ -303,7 +297,7 @@ s_offers (FILE *out, json_t *offers)
         fputs ("</div></td><td>", out);
         en_html_escape (out, en_word (s_kinds, en_json_str (offer, "kind")));
         fputs ("</td><td>", out);
-        s_urgency (out, en_json_str (offer, "urgency"));
+        en_html_urgency (out, en_json_str (offer, "urgency"));
         char buf [32];
         fprintf (out, "</td><td class=\"num%s\">%s%s</td></tr>", late ? " late" : "",
                  left <= 0 ? "verlopen" : "nog ", left <= 0 ? "" : en_charts_duration (left, buf, sizeof buf));
@@ -457,7 +451,7 @@ s_hiaten (FILE *out, json_t *hiaten)
         fputs ("</td><td>", out);
         en_html_escape (out, en_json_str (hiaat, "region"));
         fputs ("</td><td>", out);
-        s_urgency (out, en_json_str (hiaat, "urgency"));
+        en_html_urgency (out, en_json_str (hiaat, "urgency"));
         fputs ("</td><td>", out);
         en_html_escape (out, en_json_str (hiaat, "question_type"));
         fputs ("<div class=\"sub\">", out);
@@ -553,7 +547,7 @@ en_pages_requests (FILE *out, json_t *requests, const char *state, int64_t now)
         fputs ("</td><td>", out);
         en_html_escape (out, en_json_str (request, "region"));
         fputs ("</td><td>", out);
-        s_urgency (out, en_json_str (request, "urgency"));
+        en_html_urgency (out, en_json_str (request, "urgency"));
         fputs ("</td><td>", out);
         en_html_escape (out, en_json_str (request, "question_type"));
         fputs ("</td><td>", out);
@@ -604,7 +598,7 @@ s_request_heading (FILE *out, json_t *request, const char *message, bool is_erro
     fputs ("<p class=\"crumbs\"><a href=\"/verzoeken\">Verzoeken</a> ›</p><h1>Verzoek ", out);
     en_html_escape (out, en_json_str (request, "id"));
     fputs (" ", out);
-    s_urgency (out, en_json_str (request, "urgency"));
+    en_html_urgency (out, en_json_str (request, "urgency"));
     fputs (" ", out);
     s_state (out, en_json_str (request, "state"));
     fputs ("</h1>", out);

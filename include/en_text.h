@@ -37,4 +37,7 @@ void en_html_words (FILE *out, json_t *value, en_words_t table);
 //  classes "state s-" and key "offered".
 void en_html_badge (FILE *out, const char *classes, const char *key, en_words_t table);
 
+//  An urgency's badge, the same on both faces ("badge u-crisis")
+void en_html_urgency (FILE *out, const char *urgency);
+
 #endif

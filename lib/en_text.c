@@ -60,3 +60,9 @@ en_html_badge (FILE *out, const char *classes, const char *key, en_words_t table
     en_html_escape (out, table ? en_word (table, key) : key);
     fputs ("</span>", out);
 }
+
+void
+en_html_urgency (FILE *out, const char *urgency)
+{
+    en_html_badge (out, "badge u-", urgency, NULL);
+}

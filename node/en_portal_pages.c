@@ -263,12 +263,6 @@ s_age (FILE *out, int64_t since, int64_t now)
 }
 
 static void
-s_urgency (FILE *out, const char *urgency)
-{
-    en_html_badge (out, "badge u-", urgency, NULL);
-}
-
-static void
 s_state (FILE *out, const char *state)
 {
     en_html_badge (out, "state s-", state, s_states);
@@ -712,27 +706,32 @@ s_option (FILE *out, const char *type, const char *name, int index, const char *
     fputs ("</label></div>", out);
 }
 
+//  A group of checkboxes or radio buttons, one per option; required:
+//  the first one carries "required" (radios: one must be chosen)
+static void
+s_choices (FILE *out, const char *type, bool required, const s_field_t *field, const char **options,
+           en_words_t table, json_t *values, json_t *errors)
+{
+    s_group_open (out, field, errors);
+    for (int i = 0; options [i]; i++)
+        s_option (out, type, field->name, i, options [i], table ? en_word (table, options [i]) : options [i],
+                  s_chosen (values, field->name, options [i]), required && i == 0 ? "required" : NULL,
+                  NULL);
+    fputs ("</div></fieldset>", out);
+}
+
 static void
 s_checkboxes (FILE *out, const s_field_t *field, const char **options, en_words_t table,
               json_t *values, json_t *errors)
 {
-    s_group_open (out, field, errors);
-    for (int i = 0; options [i]; i++)
-        s_option (out, "checkbox", field->name, i, options [i], table ? en_word (table, options [i]) : options [i],
-                  s_chosen (values, field->name, options [i]), NULL, NULL);
-    fputs ("</div></fieldset>", out);
+    s_choices (out, "checkbox", false, field, options, table, values, errors);
 }
 
 static void
 s_radios (FILE *out, const s_field_t *field, const char **options, en_words_t table,
           json_t *values, json_t *errors)
 {
-    s_group_open (out, field, errors);
-    for (int i = 0; options [i]; i++)
-        s_option (out, "radio", field->name, i, options [i], table ? en_word (table, options [i]) : options [i],
-                  s_chosen (values, field->name, options [i]), field->required && i == 0 ? "required" : NULL,
-                  NULL);
-    fputs ("</div></fieldset>", out);
+    s_choices (out, "radio", field->required, field, options, table, values, errors);
 }
 
 //  The keys of a words table as an option list (static storage)
@@ -959,7 +958,7 @@ s_requests_table (FILE *out, const en_portal_ctx_t *ctx, json_t *requests)
         s_link (out, "/verzoeken/", id, NULL);
         fputs ("</td>", out);
         s_td (out, "Urgentie", NULL);
-        s_urgency (out, en_json_str (summary, "urgency"));
+        en_html_urgency (out, en_json_str (summary, "urgency"));
         fputs ("</td>", out);
         s_td (out, "Vraag", NULL);
         s_esc (out, en_word (s_question_types, en_json_str (summary, "question_type")));
@@ -1124,7 +1123,7 @@ en_portal_page_request (const en_portal_ctx_t *ctx, json_t *request, json_t *val
            "<h1>Verzoek <span class=\"code\">", out);
     s_esc (out, id);
     fputs ("</span> ", out);
-    s_urgency (out, en_json_str (summary, "urgency"));
+    en_html_urgency (out, en_json_str (summary, "urgency"));
     fputs ("</h1>", out);
     static const char *order [] = { "text", "passende_hulp", "outcome", NULL };
     s_error_summary (out, errors, order);
@@ -1497,7 +1496,7 @@ s_offer_card (FILE *out, const en_portal_ctx_t *ctx, json_t *offer)
     fputs (": ", out);
     s_esc (out, en_word (s_question_types, en_json_str (request, "question_type")));
     fputs ("</h2><p class=\"meta\">", out);
-    s_urgency (out, en_json_str (request, "urgency"));
+    en_html_urgency (out, en_json_str (request, "urgency"));
     fputs (" ", out);
     if (answer) {
         fputs ("<span class=\"state\">", out);
@@ -1667,7 +1666,7 @@ en_portal_page_offer (const en_portal_ctx_t *ctx, json_t *offer, const char *dos
     fputs (" <span class=\"code\">", out);
     s_esc (out, en_json_str (offer, "request_id"));
     fputs ("</span> ", out);
-    s_urgency (out, en_json_str (request, "urgency"));
+    en_html_urgency (out, en_json_str (request, "urgency"));
     fputs ("</h1>", out);
     static const char *order [] = { "reason", "text", NULL };
     s_error_summary (out, errors, order);
@@ -2131,7 +2130,7 @@ s_notifications (FILE *out, const en_portal_ctx_t *ctx, json_t *queue)
         s_cell (out, "Soort", NULL, en_word (s_notify_kinds, en_json_str (item, "kind")));
         s_td (out, "Urgentie", NULL);
         if (en_json_str (item, "urgency"))
-            s_urgency (out, en_json_str (item, "urgency"));
+            en_html_urgency (out, en_json_str (item, "urgency"));
         fputs ("</td>", out);
         s_td (out, "Aan", "break");
         s_esc (out, en_json_str (item, "recipient") ?: "-");
