@@ -797,20 +797,26 @@ s_csv_row (FILE *out, const char *section, const char *category, const char *val
     fputs ("\r\n", out);
 }
 
-//  A stream for a report's text, or NULL when report is not one
-static FILE *
-s_report_open (json_t *report, en_text_t *text)
-{
-    return s_is_report (report) ? en_text_open (text) : NULL;
-}
+//  A report's text, written by writer, or NULL when report is not one
+typedef void (s_writer_fn) (FILE *out, json_t *report);
 
-char *
-en_report_csv (json_t *report)
+static char *
+s_report_text (json_t *report, s_writer_fn *writer)
 {
+    if (!s_is_report (report))
+        return NULL;
     en_text_t text;
-    FILE *out = s_report_open (report, &text);
+    FILE *out = en_text_open (&text);
     if (!out)
         return NULL;
+    writer (out, report);
+    return en_text_close (out, &text);
+}
+
+//  The report as CSV rows (s_report_text)
+static void
+s_csv (FILE *out, json_t *report)
+{
     char buf [64];
     s_csv_row (out, "sectie", "categorie", "waarde");
     json_t *period = json_object_get (report, "period");
@@ -839,7 +845,12 @@ en_report_csv (json_t *report)
             s_csv_row (out, s_sections [i], "mediaan (dagen)",
                        s_value_text (json_object_get (table, "median_days"), buf, sizeof buf));
     }
-    return en_text_close (out, &text);
+}
+
+char *
+en_report_csv (json_t *report)
+{
+    return s_report_text (report, s_csv);
 }
 
 
@@ -957,13 +968,10 @@ static const char *s_css =
     "@media print{body{margin:0;max-width:none;font-size:10pt}.legend{background:none}"
     "svg .bar{-webkit-print-color-adjust:exact;print-color-adjust:exact}h2{break-after:avoid}}\n";
 
-char *
-en_report_html (json_t *report)
+//  The report as an HTML page (s_report_text)
+static void
+s_html (FILE *out, json_t *report)
 {
-    en_text_t text;
-    FILE *out = s_report_open (report, &text);
-    if (!out)
-        return NULL;
     char from [32], to [32], buf [64];
     json_t *period = json_object_get (report, "period");
     s_date (json_object_get (period, "from"), "het begin", from, sizeof from);
@@ -1014,5 +1022,10 @@ en_report_html (json_t *report)
         fputs ("</div>\n</section>\n", out);
     }
     fputs ("</body>\n</html>\n", out);
-    return en_text_close (out, &text);
+}
+
+char *
+en_report_html (json_t *report)
+{
+    return s_report_text (report, s_html);
 }
