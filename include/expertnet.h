@@ -25,6 +25,7 @@
     en_keywrap  a secret key wrapped with a password; recovery codes
     en_totp     time-based one-time passwords (RFC 6238)
     en_http     the one web stack of the dashboard and the portal
+    en_text     text built through stdio, word tables, shared HTML bits
     =========================================================================
 */
 #ifndef EXPERTNET_H_INCLUDED
@@ -62,5 +63,6 @@ typedef struct _en_signer_t en_signer_t;
 #include "en_keywrap.h"
 #include "en_totp.h"
 #include "en_http.h"
+#include "en_text.h"
 
 #endif
