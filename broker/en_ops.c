@@ -246,19 +246,10 @@ s_verb_operator_add (en_ops_t *self, const char *verb, json_t *args, bool intern
         en_error_set (error, EN_ERR_INTERNAL, "out of memory hashing the password");
         return NULL;
     }
-    int rc = en_bstore_operator_put (self->context.store, name, hash, replace);
+    int rc = en_bstore_operator_put (self->context.store, name, hash, replace, error);
     sodium_memzero (hash, sizeof hash);
-    if (rc == 1) {
-        if (replace)
-            en_error_set (error, EN_ERR_NOT_FOUND, "no such operator");
-        else
-            en_error_set (error, EN_ERR_CONFLICT, "operator exists (give replace to set a new password)");
+    if (rc)
         return NULL;
-    }
-    if (rc) {
-        en_error_set (error, EN_ERR_INTERNAL, "store error");
-        return NULL;
-    }
     en_audit_entry_t entry = { .event = replace ? "operator.password" : "operator.add",
         .actor = s_actor (self, args), .on_behalf = name,
         .action = replace ? "update" : "create", .outcome = "ok" };
@@ -269,23 +260,11 @@ s_verb_operator_add (en_ops_t *self, const char *verb, json_t *args, bool intern
     return result;
 }
 
-//  A store's remove answered 0, 1 (unknown) or -1: 0, or -1 with error
-static int
-s_removed (int rc, const char *unknown, en_error_t *error)
-{
-    if (rc == 1)
-        return en_error_set (error, EN_ERR_NOT_FOUND, "%s", unknown);
-    if (rc)
-        return en_error_set (error, EN_ERR_INTERNAL, "store error");
-    return 0;
-}
-
 static json_t *
 s_verb_operator_remove (en_ops_t *self, const char *verb, json_t *args, bool internal, en_error_t *error)
 {
     const char *name = en_json_str (args, "name");
-    int rc = name ? en_bstore_operator_remove (self->context.store, name) : 1;
-    if (s_removed (rc, "no such operator", error))
+    if (en_bstore_operator_remove (self->context.store, name, error))
         return NULL;
     en_audit_entry_t entry = { .event = "operator.remove", .actor = s_actor (self, args),
         .on_behalf = name, .action = "delete", .outcome = "ok" };
@@ -349,8 +328,7 @@ static json_t *
 s_verb_token_remove (en_ops_t *self, const char *verb, json_t *args, bool internal, en_error_t *error)
 {
     const char *id = en_json_str (args, "id");
-    int rc = id ? en_bstore_token_remove (self->context.store, id) : 1;
-    if (s_removed (rc, "no such token", error))
+    if (en_bstore_token_remove (self->context.store, id, error))
         return NULL;
     en_audit_entry_t entry = { .event = "operator.token-remove", .actor = s_actor (self, args),
         .action = "delete", .outcome = "ok", .detail = id };

@@ -122,18 +122,17 @@ s_verb_submit (en_node_t *self, const char *verb, json_t *args, en_error_t *erro
         json_decref (request);
         return NULL;
     }
-    int rc = en_nstore_request_insert (self->store, request, msg_id);
+    int rc = en_nstore_request_insert (self->store, request, msg_id, error);
     free (msg_id);
-    if (rc == 0 && dossier_sealed)
-        rc = en_nstore_request_dossier_put (self->store, id, dossier_sealed);
+    bool stored = rc == 0 && !(dossier_sealed && en_nstore_request_dossier_put (self->store, id, dossier_sealed));
     free (dossier_sealed);
-    if (rc == 0)
+    if (stored)
         en_node_audit (self, "request.submit", pseudonym ? pseudonym : id, user, self->name, "send", "ok", id);
     json_t *result = NULL;
-    if (rc || en_db_commit (db)) {
+    if (!stored || en_db_commit (db)) {
         en_db_rollback (db);
-        en_error_set (error, rc == 1 ? EN_ERR_CONFLICT : EN_ERR_INTERNAL,
-                      rc == 1 ? "request id '%s' already exists" : "could not store request '%s'", id);
+        if (rc == 0)                //  else the insert said why
+            en_error_set (error, EN_ERR_INTERNAL, "could not store request '%s'", id);
     }
     else {
         zsys_info ("request %s queued (%s)", id, en_json_str (request, "urgency"));
