@@ -113,6 +113,16 @@ s_verb_requests (en_ops_t *self, const char *verb, json_t *args, bool internal, 
                                (int) en_json_int (args, "limit", 100));
 }
 
+//  What a verb looked up: the row, or NULL with 404 "no such <what>"
+//  (a lookup of a NULL key finds nothing)
+static json_t *
+s_found (json_t *row, const char *what, en_error_t *error)
+{
+    if (!row)
+        en_error_set (error, EN_ERR_NOT_FOUND, "no such %s", what);
+    return row;
+}
+
 //  One request with its events and open offers
 static json_t *
 s_request_detail (en_ops_t *self, const char *id)
@@ -129,11 +139,9 @@ static json_t *
 s_verb_request (en_ops_t *self, const char *verb, json_t *args, bool internal, en_error_t *error)
 {
     const char *id = en_json_str (args, "id");
-    json_t *result = s_request_detail (self, id);
-    if (!result) {
-        en_error_set (error, EN_ERR_NOT_FOUND, "no such request");
+    json_t *result = s_found (s_request_detail (self, id), "request", error);
+    if (!result)
         return NULL;
-    }
     //  An operator looking at a request in the dashboard is an
     //  access to that case: logged with who looked
     const char *viewer = en_json_str (args, "operator");
@@ -283,11 +291,7 @@ s_verb_operators (en_ops_t *self, const char *verb, json_t *args, bool internal,
 static json_t *
 s_verb_operator_hash (en_ops_t *self, const char *verb, json_t *args, bool internal, en_error_t *error)
 {
-    const char *name = en_json_str (args, "name");
-    json_t *result = name ? en_bstore_operator (self->context.store, name) : NULL;
-    if (!result)
-        en_error_set (error, EN_ERR_NOT_FOUND, "no such operator");
-    return result;
+    return s_found (en_bstore_operator (self->context.store, en_json_str (args, "name")), "operator", error);
 }
 
 //  An API token: 256 random bits as 64 hex characters, shown once; the
@@ -296,11 +300,9 @@ static json_t *
 s_verb_token_add (en_ops_t *self, const char *verb, json_t *args, bool internal, en_error_t *error)
 {
     const char *name = en_json_str (args, "operator") ?: en_json_str (args, "name");
-    json_t *record = name ? en_bstore_operator (self->context.store, name) : NULL;
-    if (!record) {
-        en_error_set (error, EN_ERR_NOT_FOUND, "no such operator");
+    json_t *record = s_found (en_bstore_operator (self->context.store, name), "operator", error);
+    if (!record)
         return NULL;
-    }
     json_decref (record);
     unsigned char raw [32], digest [32];
     randombytes_buf (raw, sizeof raw);
@@ -346,11 +348,7 @@ s_verb_tokens (en_ops_t *self, const char *verb, json_t *args, bool internal, en
 static json_t *
 s_verb_token_check (en_ops_t *self, const char *verb, json_t *args, bool internal, en_error_t *error)
 {
-    const char *hash = en_json_str (args, "hash");
-    json_t *result = hash ? en_bstore_token_find (self->context.store, hash) : NULL;
-    if (!result)
-        en_error_set (error, EN_ERR_NOT_FOUND, "no such token");
-    return result;
+    return s_found (en_bstore_token_find (self->context.store, en_json_str (args, "hash")), "token", error);
 }
 
 //  --- The access log ----------------------------------------------------

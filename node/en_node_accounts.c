@@ -140,10 +140,7 @@ s_expert_key_unseal (en_node_t *self, json_t *keys, unsigned char *secret_key)
     size_t size = 0;
     int rc = hex && sodium_hex2bin (secret_key, crypto_box_SECRETKEYBYTES, hex, strlen (hex), NULL, &size, NULL) == 0
              && size == crypto_box_SECRETKEYBYTES ? 0 : -1;
-    if (hex) {
-        sodium_memzero (hex, strlen (hex));
-        free (hex);
-    }
+    en_secret_free (&hex);
     return rc;
 }
 
@@ -288,14 +285,8 @@ s_verb_user_add (en_node_t *self, const char *verb, json_t *args, en_error_t *er
         zsys_info ("account %s (%s%s%s) added%s", name, role, expert ? " " : "", expert ? expert : "",
                    rekeyed ? "; the expert has a new box key" : "");
     }
-    if (totp) {
-        sodium_memzero (totp, strlen (totp));
-        free (totp);
-    }
-    if (recovery) {
-        sodium_memzero (recovery, strlen (recovery));
-        free (recovery);
-    }
+    en_secret_free (&totp);
+    en_secret_free (&recovery);
     free (totp_sealed);
     return result;
 }
@@ -312,10 +303,7 @@ s_verb_user_get (en_node_t *self, const char *verb, json_t *args, en_error_t *er
     const char *sealed = en_json_str (user, "totp");
     char *totp = sealed ? en_vault_unseal (self->vault, sealed) : NULL;
     json_object_set_new (user, "totp_secret", totp ? json_string (totp) : json_null ());
-    if (totp) {
-        sodium_memzero (totp, strlen (totp));
-        free (totp);
-    }
+    en_secret_free (&totp);
     json_object_del (user, "totp");
     json_t *roles = json_array ();
     char *copy = strdup (self->totp_required), *save = NULL;
@@ -486,10 +474,7 @@ s_verb_user_passwd (en_node_t *self, const char *verb, json_t *args, en_error_t 
     }
     if (secret_key)
         sodium_free (secret_key);
-    if (fresh) {
-        sodium_memzero (fresh, strlen (fresh));
-        free (fresh);
-    }
+    en_secret_free (&fresh);
     json_decref (user);
     return result;
 }
@@ -529,12 +514,8 @@ s_verb_user_recover (en_node_t *self, const char *verb, json_t *args, en_error_t
         result = json_pack ("{s:s, s:s, s:s}", "name", name, "expert", expert, "recovery_code", fresh);
     if (secret_key)
         sodium_free (secret_key);
-    if (typed) {
-        sodium_memzero (typed, strlen (typed));
-        free (typed);
-    }
-    sodium_memzero (fresh, strlen (fresh));
-    free (fresh);
+    en_secret_free (&typed);
+    en_secret_free (&fresh);
     json_decref (user);
     return result;
 }
@@ -564,8 +545,7 @@ s_verb_user_rekey (en_node_t *self, const char *verb, json_t *args, en_error_t *
         zsys_notice ("expert %s has a new box key (account %s); dossiers sealed to the old key cannot be "
                      "opened", expert, name);
     }
-    sodium_memzero (recovery, strlen (recovery));
-    free (recovery);
+    en_secret_free (&recovery);
     json_decref (user);
     return result;
 }
