@@ -693,16 +693,20 @@ en_bstore_chart_weeks (en_bstore_t *self, int64_t since)
 }
 
 int
-en_bstore_operator_put (en_bstore_t *self, const char *name, const char *pwhash, bool replace)
+en_bstore_operator_put (en_bstore_t *self, const char *name, const char *pwhash, bool replace, en_error_t *error)
 {
     bool exists = en_db_int (self->db, "SELECT count(*) FROM operators WHERE name = ?", "s", name) > 0;
-    if (exists != replace)
-        return 1;
+    if (exists && !replace)
+        return en_error_set (error, EN_ERR_CONFLICT, "operator exists (give replace to set a new password)");
+    if (!exists && replace)
+        return en_error_set (error, EN_ERR_NOT_FOUND, "no such operator");
     int64_t now = en_now_ms ();
-    return en_db_exec (self->db,
-        "INSERT INTO operators (name, pwhash, created, updated) VALUES (?1, ?2, ?3, ?3)"
-        " ON CONFLICT (name) DO UPDATE SET pwhash = excluded.pwhash, updated = excluded.updated",
-        "ssi", name, pwhash, now);
+    if (en_db_exec (self->db,
+            "INSERT INTO operators (name, pwhash, created, updated) VALUES (?1, ?2, ?3, ?3)"
+            " ON CONFLICT (name) DO UPDATE SET pwhash = excluded.pwhash, updated = excluded.updated",
+            "ssi", name, pwhash, now))
+        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+    return 0;
 }
 
 json_t *
@@ -721,12 +725,23 @@ en_bstore_operators (en_bstore_t *self)
         " FROM operators o ORDER BY o.name", NULL));
 }
 
-int
-en_bstore_operator_remove (en_bstore_t *self, const char *name)
+//  Delete the one row sql names by key: 0, or -1 with error (404
+//  `missing` when there was none, 500 a store error)
+static int
+s_delete_one (en_bstore_t *self, const char *sql, const char *key, const char *missing, en_error_t *error)
 {
-    if (en_db_int (self->db, "SELECT count(*) FROM operators WHERE name = ?", "s", name) == 0)
-        return 1;
-    return en_db_exec (self->db, "DELETE FROM operators WHERE name = ?", "s", name);
+    if (en_db_exec (self->db, sql, "s", key))
+        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+    if (sqlite3_changes (en_db_handle (self->db)) == 0)
+        return en_error_set (error, EN_ERR_NOT_FOUND, "%s", missing);
+    return 0;
+}
+
+int
+en_bstore_operator_remove (en_bstore_t *self, const char *name, en_error_t *error)
+{
+    //  Its tokens go with it (ON DELETE CASCADE)
+    return s_delete_one (self, "DELETE FROM operators WHERE name = ?", name, "no such operator", error);
 }
 
 int
@@ -752,11 +767,9 @@ en_bstore_tokens (en_bstore_t *self)
 }
 
 int
-en_bstore_token_remove (en_bstore_t *self, const char *id)
+en_bstore_token_remove (en_bstore_t *self, const char *id, en_error_t *error)
 {
-    if (en_db_int (self->db, "SELECT count(*) FROM api_tokens WHERE id = ?", "s", id) == 0)
-        return 1;
-    return en_db_exec (self->db, "DELETE FROM api_tokens WHERE id = ?", "s", id);
+    return s_delete_one (self, "DELETE FROM api_tokens WHERE id = ?", id, "no such token", error);
 }
 
 int

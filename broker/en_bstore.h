@@ -113,24 +113,26 @@ json_t *en_bstore_requests_open (en_bstore_t *self, int limit);
 json_t *en_bstore_chart_times (en_bstore_t *self, int64_t since);
 json_t *en_bstore_chart_weeks (en_bstore_t *self, int64_t since);
 
-//  Dashboard operators. put stores name with a crypto_pwhash string:
-//  returns 0, or 1 when the operator exists and !replace (or does not
-//  and replace), -1 on error. operator returns {name, pwhash, created,
+//  Dashboard operators. put stores name with a crypto_pwhash string (a
+//  new operator, or with replace a new password for one): 0, or -1 with
+//  error: 409 the operator exists and !replace, 404 it does not and
+//  replace, 500 a store error. operator returns {name, pwhash, created,
 //  updated} or NULL; operators lists them without pwhash, with their
-//  token counts. remove (which removes the operator's tokens too)
-//  returns 0, 1 if unknown, -1.
-int en_bstore_operator_put (en_bstore_t *self, const char *name, const char *pwhash, bool replace);
+//  token counts. remove (which removes the operator's tokens too): 0,
+//  or -1 with error: 404 no such operator, 500.
+int en_bstore_operator_put (en_bstore_t *self, const char *name, const char *pwhash, bool replace,
+                            en_error_t *error);
 json_t *en_bstore_operator (en_bstore_t *self, const char *name);
 json_t *en_bstore_operators (en_bstore_t *self);
-int en_bstore_operator_remove (en_bstore_t *self, const char *name);
+int en_bstore_operator_remove (en_bstore_t *self, const char *name, en_error_t *error);
 
 //  API tokens, stored as a hash (hex) only. find returns {id, operator,
-//  created} or NULL; remove returns 0, 1 if unknown, -1.
+//  created} or NULL; remove: 0, or -1 with error: 404 no such token, 500.
 int en_bstore_token_add (en_bstore_t *self, const char *id, const char *operator_name,
                          const char *hash);
 json_t *en_bstore_token_find (en_bstore_t *self, const char *hash);
 json_t *en_bstore_tokens (en_bstore_t *self);
-int en_bstore_token_remove (en_bstore_t *self, const char *id);
+int en_bstore_token_remove (en_bstore_t *self, const char *id, en_error_t *error);
 
 //  Counts for operators: nodes, experts by role, requests by state and
 //  urgency, open offers, hiaten, outbox depth.

@@ -113,6 +113,16 @@ s_verb_requests (en_ops_t *self, const char *verb, json_t *args, bool internal, 
                                (int) en_json_int (args, "limit", 100));
 }
 
+//  What a verb looked up: the row, or NULL with 404 "no such <what>"
+//  (a lookup of a NULL key finds nothing)
+static json_t *
+s_found (json_t *row, const char *what, en_error_t *error)
+{
+    if (!row)
+        en_error_set (error, EN_ERR_NOT_FOUND, "no such %s", what);
+    return row;
+}
+
 //  One request with its events and open offers
 static json_t *
 s_request_detail (en_ops_t *self, const char *id)
@@ -129,11 +139,9 @@ static json_t *
 s_verb_request (en_ops_t *self, const char *verb, json_t *args, bool internal, en_error_t *error)
 {
     const char *id = en_json_str (args, "id");
-    json_t *result = s_request_detail (self, id);
-    if (!result) {
-        en_error_set (error, EN_ERR_NOT_FOUND, "no such request");
+    json_t *result = s_found (s_request_detail (self, id), "request", error);
+    if (!result)
         return NULL;
-    }
     //  An operator looking at a request in the dashboard is an
     //  access to that case: logged with who looked
     const char *viewer = en_json_str (args, "operator");
@@ -246,19 +254,10 @@ s_verb_operator_add (en_ops_t *self, const char *verb, json_t *args, bool intern
         en_error_set (error, EN_ERR_INTERNAL, "out of memory hashing the password");
         return NULL;
     }
-    int rc = en_bstore_operator_put (self->context.store, name, hash, replace);
+    int rc = en_bstore_operator_put (self->context.store, name, hash, replace, error);
     sodium_memzero (hash, sizeof hash);
-    if (rc == 1) {
-        if (replace)
-            en_error_set (error, EN_ERR_NOT_FOUND, "no such operator");
-        else
-            en_error_set (error, EN_ERR_CONFLICT, "operator exists (give replace to set a new password)");
+    if (rc)
         return NULL;
-    }
-    if (rc) {
-        en_error_set (error, EN_ERR_INTERNAL, "store error");
-        return NULL;
-    }
     en_audit_entry_t entry = { .event = replace ? "operator.password" : "operator.add",
         .actor = s_actor (self, args), .on_behalf = name,
         .action = replace ? "update" : "create", .outcome = "ok" };
@@ -269,23 +268,11 @@ s_verb_operator_add (en_ops_t *self, const char *verb, json_t *args, bool intern
     return result;
 }
 
-//  A store's remove answered 0, 1 (unknown) or -1: 0, or -1 with error
-static int
-s_removed (int rc, const char *unknown, en_error_t *error)
-{
-    if (rc == 1)
-        return en_error_set (error, EN_ERR_NOT_FOUND, "%s", unknown);
-    if (rc)
-        return en_error_set (error, EN_ERR_INTERNAL, "store error");
-    return 0;
-}
-
 static json_t *
 s_verb_operator_remove (en_ops_t *self, const char *verb, json_t *args, bool internal, en_error_t *error)
 {
     const char *name = en_json_str (args, "name");
-    int rc = name ? en_bstore_operator_remove (self->context.store, name) : 1;
-    if (s_removed (rc, "no such operator", error))
+    if (en_bstore_operator_remove (self->context.store, name, error))
         return NULL;
     en_audit_entry_t entry = { .event = "operator.remove", .actor = s_actor (self, args),
         .on_behalf = name, .action = "delete", .outcome = "ok" };
@@ -304,11 +291,7 @@ s_verb_operators (en_ops_t *self, const char *verb, json_t *args, bool internal,
 static json_t *
 s_verb_operator_hash (en_ops_t *self, const char *verb, json_t *args, bool internal, en_error_t *error)
 {
-    const char *name = en_json_str (args, "name");
-    json_t *result = name ? en_bstore_operator (self->context.store, name) : NULL;
-    if (!result)
-        en_error_set (error, EN_ERR_NOT_FOUND, "no such operator");
-    return result;
+    return s_found (en_bstore_operator (self->context.store, en_json_str (args, "name")), "operator", error);
 }
 
 //  An API token: 256 random bits as 64 hex characters, shown once; the
@@ -317,11 +300,9 @@ static json_t *
 s_verb_token_add (en_ops_t *self, const char *verb, json_t *args, bool internal, en_error_t *error)
 {
     const char *name = en_json_str (args, "operator") ?: en_json_str (args, "name");
-    json_t *record = name ? en_bstore_operator (self->context.store, name) : NULL;
-    if (!record) {
-        en_error_set (error, EN_ERR_NOT_FOUND, "no such operator");
+    json_t *record = s_found (en_bstore_operator (self->context.store, name), "operator", error);
+    if (!record)
         return NULL;
-    }
     json_decref (record);
     unsigned char raw [32], digest [32];
     randombytes_buf (raw, sizeof raw);
@@ -349,8 +330,7 @@ static json_t *
 s_verb_token_remove (en_ops_t *self, const char *verb, json_t *args, bool internal, en_error_t *error)
 {
     const char *id = en_json_str (args, "id");
-    int rc = id ? en_bstore_token_remove (self->context.store, id) : 1;
-    if (s_removed (rc, "no such token", error))
+    if (en_bstore_token_remove (self->context.store, id, error))
         return NULL;
     en_audit_entry_t entry = { .event = "operator.token-remove", .actor = s_actor (self, args),
         .action = "delete", .outcome = "ok", .detail = id };
@@ -368,11 +348,7 @@ s_verb_tokens (en_ops_t *self, const char *verb, json_t *args, bool internal, en
 static json_t *
 s_verb_token_check (en_ops_t *self, const char *verb, json_t *args, bool internal, en_error_t *error)
 {
-    const char *hash = en_json_str (args, "hash");
-    json_t *result = hash ? en_bstore_token_find (self->context.store, hash) : NULL;
-    if (!result)
-        en_error_set (error, EN_ERR_NOT_FOUND, "no such token");
-    return result;
+    return s_found (en_bstore_token_find (self->context.store, en_json_str (args, "hash")), "token", error);
 }
 
 //  --- The access log ----------------------------------------------------

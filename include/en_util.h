@@ -15,6 +15,10 @@ char *en_new_id (void);
 //  A short random suffix of n hex characters (n <= 32) into buf (n+1).
 void en_random_hex (char *buf, size_t n);
 
+//  Wipe a secret string (a password, a key in hex, a TOTP secret) with
+//  sodium_memzero, free it and set *text_p to NULL. NULL is fine.
+void en_secret_free (char **text_p);
+
 //  True if s is a valid name: 1..63 chars of [a-z0-9-], starting with a
 //  letter or digit. Used for node, broker, region, expert and tag names.
 bool en_name_valid (const char *s);

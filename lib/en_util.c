@@ -23,6 +23,16 @@ en_random_hex (char *buf, size_t n)
     buf [n] = 0;
 }
 
+void
+en_secret_free (char **text_p)
+{
+    if (text_p && *text_p) {
+        sodium_memzero (*text_p, strlen (*text_p));
+        free (*text_p);
+        *text_p = NULL;
+    }
+}
+
 char *
 en_new_id (void)
 {

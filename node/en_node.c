@@ -534,10 +534,11 @@ s_on_status (en_node_t *self, en_msg_t *msg, en_error_t *error)
     const char *request = en_json_str (body, "request");
     if (!en_id_valid (request) || !en_json_str (body, "state"))
         return s_invalid (error);
-    int rc = en_nstore_request_status (self->store, body);
-    if (rc < 0)
+    en_error_t stored = { 0 };
+    int rc = en_nstore_request_status (self->store, body, &stored);
+    if (rc && stored.code != EN_ERR_NOT_FOUND)
         return s_store_failed (error);
-    if (rc == 1)
+    if (rc)                                 //  not ours (or lost): acknowledged
         zsys_warning ("status for unknown request %s ignored", request);
     if (rc == 0 && streq (en_json_str (body, "state"), "accepted") && s_release_dossier (self, body))
         return s_store_failed (error);
@@ -571,12 +572,11 @@ s_on_sealed (en_node_t *self, en_msg_t *msg, en_error_t *error)
     const char *sealed = en_json_str (body, "sealed");
     if (!en_id_valid (request) || !en_name_valid (expert) || !sealed)
         return s_invalid (error);
-    int rc = dossier ? en_nstore_offer_dossier_put (self->store, request, expert, sealed)
-                     : en_nstore_offer_reply_put (self->store, request, expert, sealed);
-    if (rc < 0)
-        return s_store_failed (error);
-    if (rc == 1)
-        return s_invalid (error);           //  no accepted offer of that expert here
+    en_error_t stored = { 0 };
+    int rc = dossier ? en_nstore_offer_dossier_put (self->store, request, expert, sealed, &stored)
+                     : en_nstore_offer_reply_put (self->store, request, expert, sealed, &stored);
+    if (rc)                                 //  404: no accepted offer of that expert here
+        return stored.code == EN_ERR_NOT_FOUND ? s_invalid (error) : s_store_failed (error);
     en_node_audit (self, dossier ? "dossier.receive" : "reply.receive", request, en_msg_sender (msg), expert,
              "receive", "ok", NULL);
     json_t *event = json_pack ("{s:s, s:{s:s, s:s}}", "type", dossier ? "dossier" : "reply", "offer",

@@ -140,10 +140,7 @@ s_expert_key_unseal (en_node_t *self, json_t *keys, unsigned char *secret_key)
     size_t size = 0;
     int rc = hex && sodium_hex2bin (secret_key, crypto_box_SECRETKEYBYTES, hex, strlen (hex), NULL, &size, NULL) == 0
              && size == crypto_box_SECRETKEYBYTES ? 0 : -1;
-    if (hex) {
-        sodium_memzero (hex, strlen (hex));
-        free (hex);
-    }
+    en_secret_free (&hex);
     return rc;
 }
 
@@ -244,17 +241,16 @@ s_user_add_store (en_node_t *self, json_t *args, const char *totp_sealed, const 
     json_t *user = json_pack ("{s:s, s:s, s:s?, s:s, s:s, s:s?, s:s?}", "name", name, "role", role,
                               "expert", expert, "pwhash", hash, "totp", totp_sealed,
                               "email", en_json_str (args, "email"), "phone", en_json_str (args, "phone"));
-    int rc = en_nstore_user_insert (self->store, user);
+    int rc = en_nstore_user_insert (self->store, user, error);
     json_decref (user);
     sodium_memzero (hash, sizeof hash);
-    if (rc == 0 && expert)
-        rc = s_user_add_key (self, expert, password, recovery, public_hex, rekeyed);
-    if (rc == 0)
+    bool stored = rc == 0 && !(expert && s_user_add_key (self, expert, password, recovery, public_hex, rekeyed));
+    if (stored)
         en_node_audit (self, "user.add", NULL, en_json_str (args, "_user"), name, "create", "ok", role);
-    if (rc || en_db_commit (db)) {
+    if (!stored || en_db_commit (db)) {
         en_db_rollback (db);
-        return en_error_set (error, rc == 1 ? EN_ERR_CONFLICT : EN_ERR_INTERNAL,
-                             rc == 1 ? "account '%s' exists" : "could not store account '%s'", name);
+        //  A refused insert said why
+        return rc ? -1 : en_error_set (error, EN_ERR_INTERNAL, "could not store account '%s'", name);
     }
     return 0;
 }
@@ -289,14 +285,8 @@ s_verb_user_add (en_node_t *self, const char *verb, json_t *args, en_error_t *er
         zsys_info ("account %s (%s%s%s) added%s", name, role, expert ? " " : "", expert ? expert : "",
                    rekeyed ? "; the expert has a new box key" : "");
     }
-    if (totp) {
-        sodium_memzero (totp, strlen (totp));
-        free (totp);
-    }
-    if (recovery) {
-        sodium_memzero (recovery, strlen (recovery));
-        free (recovery);
-    }
+    en_secret_free (&totp);
+    en_secret_free (&recovery);
     free (totp_sealed);
     return result;
 }
@@ -313,10 +303,7 @@ s_verb_user_get (en_node_t *self, const char *verb, json_t *args, en_error_t *er
     const char *sealed = en_json_str (user, "totp");
     char *totp = sealed ? en_vault_unseal (self->vault, sealed) : NULL;
     json_object_set_new (user, "totp_secret", totp ? json_string (totp) : json_null ());
-    if (totp) {
-        sodium_memzero (totp, strlen (totp));
-        free (totp);
-    }
+    en_secret_free (&totp);
     json_object_del (user, "totp");
     json_t *roles = json_array ();
     char *copy = strdup (self->totp_required), *save = NULL;
@@ -351,13 +338,14 @@ s_verb_user_remove (en_node_t *self, const char *verb, json_t *args, en_error_t 
         return NULL;
     }
     en_db_t *db = en_nstore_db (self->store);
-    int rc = en_nstore_user_remove (self->store, name);
+    int rc = en_nstore_user_remove (self->store, name, error);
     if (rc == 0)
         en_node_audit (self, "user.remove", NULL, en_json_str (args, "_user"), name, "delete", "ok",
                        en_json_str (user, "role"));
     if (rc || en_db_commit (db)) {
         en_db_rollback (db);
-        en_error_set (error, EN_ERR_INTERNAL, "could not remove account '%s'", name);
+        if (rc == 0)                //  else the remove said why
+            en_error_set (error, EN_ERR_INTERNAL, "could not remove account '%s'", name);
         json_decref (user);
         return NULL;
     }
@@ -486,10 +474,7 @@ s_verb_user_passwd (en_node_t *self, const char *verb, json_t *args, en_error_t 
     }
     if (secret_key)
         sodium_free (secret_key);
-    if (fresh) {
-        sodium_memzero (fresh, strlen (fresh));
-        free (fresh);
-    }
+    en_secret_free (&fresh);
     json_decref (user);
     return result;
 }
@@ -529,12 +514,8 @@ s_verb_user_recover (en_node_t *self, const char *verb, json_t *args, en_error_t
         result = json_pack ("{s:s, s:s, s:s}", "name", name, "expert", expert, "recovery_code", fresh);
     if (secret_key)
         sodium_free (secret_key);
-    if (typed) {
-        sodium_memzero (typed, strlen (typed));
-        free (typed);
-    }
-    sodium_memzero (fresh, strlen (fresh));
-    free (fresh);
+    en_secret_free (&typed);
+    en_secret_free (&fresh);
     json_decref (user);
     return result;
 }
@@ -564,8 +545,7 @@ s_verb_user_rekey (en_node_t *self, const char *verb, json_t *args, en_error_t *
         zsys_notice ("expert %s has a new box key (account %s); dossiers sealed to the old key cannot be "
                      "opened", expert, name);
     }
-    sodium_memzero (recovery, strlen (recovery));
-    free (recovery);
+    en_secret_free (&recovery);
     json_decref (user);
     return result;
 }
@@ -601,18 +581,20 @@ s_verb_login_event (en_node_t *self, const char *verb, json_t *args, en_error_t 
     json_t *user = en_nstore_user (self->store, name);
     const char *actor = user ? name : "unknown-account";
     //  A successful login records its TOTP step; a code of a step used
-    //  before is a replay and turns the login into a refusal
-    int replay = user && streq (outcome, "ok")
-               ? en_nstore_user_login (self->store, name, en_now_ms (), step ? json_integer_value (step) : -1) : 0;
-    const char *why = replay == 1 ? "totp code used before" : streq (outcome, "locked") ? "locked" : "";
+    //  before is a replay (409) and turns the login into a refusal
+    en_error_t login = { 0 };
+    if (user && streq (outcome, "ok"))
+        en_nstore_user_login (self->store, name, en_now_ms (), step ? json_integer_value (step) : -1, &login);
+    bool replay = login.code == EN_ERR_CONFLICT;
+    const char *why = replay ? "totp code used before" : streq (outcome, "locked") ? "locked" : "";
     char detail [128];
     snprintf (detail, sizeof detail, "%s%s%s", why, address ? (*why ? " from " : "from ") : "", address ? address : "");
     en_node_audit (self, "user.login", NULL, actor, NULL, "login",
-                   streq (outcome, "ok") && replay == 0 ? "ok" : "refused", *detail ? detail : NULL);
+                   streq (outcome, "ok") && login.code == 0 ? "ok" : "refused", *detail ? detail : NULL);
     en_db_commit (db);
     json_decref (user);
-    if (replay == 1) {
-        en_error_set (error, EN_ERR_CONFLICT, "this TOTP code was used before: wait for the next one");
+    if (replay) {
+        en_error_set (error, login.code, "%s", login.reason);
         return NULL;
     }
     return json_pack ("{s:s, s:s}", "name", name, "outcome", outcome);

@@ -122,18 +122,17 @@ s_verb_submit (en_node_t *self, const char *verb, json_t *args, en_error_t *erro
         json_decref (request);
         return NULL;
     }
-    int rc = en_nstore_request_insert (self->store, request, msg_id);
+    int rc = en_nstore_request_insert (self->store, request, msg_id, error);
     free (msg_id);
-    if (rc == 0 && dossier_sealed)
-        rc = en_nstore_request_dossier_put (self->store, id, dossier_sealed);
+    bool stored = rc == 0 && !(dossier_sealed && en_nstore_request_dossier_put (self->store, id, dossier_sealed));
     free (dossier_sealed);
-    if (rc == 0)
+    if (stored)
         en_node_audit (self, "request.submit", pseudonym ? pseudonym : id, user, self->name, "send", "ok", id);
     json_t *result = NULL;
-    if (rc || en_db_commit (db)) {
+    if (!stored || en_db_commit (db)) {
         en_db_rollback (db);
-        en_error_set (error, rc == 1 ? EN_ERR_CONFLICT : EN_ERR_INTERNAL,
-                      rc == 1 ? "request id '%s' already exists" : "could not store request '%s'", id);
+        if (rc == 0)                //  else the insert said why
+            en_error_set (error, EN_ERR_INTERNAL, "could not store request '%s'", id);
     }
     else {
         zsys_info ("request %s queued (%s)", id, en_json_str (request, "urgency"));
@@ -143,15 +142,23 @@ s_verb_submit (en_node_t *self, const char *verb, json_t *args, en_error_t *erro
     return result;
 }
 
+//  What a verb looked up: the row, or NULL with 404 "no <what> '<id>'
+//  at this node" (a lookup of a NULL id finds nothing)
+static json_t *
+s_found (json_t *row, const char *what, const char *id, en_error_t *error)
+{
+    if (!row)
+        en_error_set (error, EN_ERR_NOT_FOUND, "no %s '%s' at this node", what, id ? id : "");
+    return row;
+}
+
 static json_t *
 s_verb_close (en_node_t *self, const char *verb, json_t *args, en_error_t *error)
 {
     const char *id = en_json_str (args, "id");
-    json_t *request = id ? en_nstore_request (self->store, id) : NULL;
-    if (!request) {
-        en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s' at this node", id ? id : "");
+    json_t *request = s_found (en_nstore_request (self->store, id), "request", id, error);
+    if (!request)
         return NULL;
-    }
     const char *state = en_json_str (request, "state");
     if (streq (state, "closed") || streq (state, "rejected")) {
         en_error_set (error, EN_ERR_CONFLICT, "request '%s' is %s", id, state);
@@ -404,11 +411,9 @@ s_verb_answer (en_node_t *self, const char *verb, json_t *args, en_error_t *erro
             kind = &s_answers [index];
     assert (kind);
     const char *id = en_json_str (args, "offer");
-    json_t *offer = id ? en_nstore_offer (self->store, id) : NULL;
-    if (!offer) {
-        en_error_set (error, EN_ERR_NOT_FOUND, "no offer '%s' at this node", id ? id : "");
+    json_t *offer = s_found (en_nstore_offer (self->store, id), "offer", id, error);
+    if (!offer)
         return NULL;
-    }
     json_t *body = s_answer_body (offer, id, verb, args, error);
     if (!body || en_node_verbs_begin (self, error)) {
         json_decref (body);
@@ -545,10 +550,7 @@ s_case_merge (en_node_t *self, const char *pseudonym, json_t *identity)
     }
     else
         json_decref (merged);
-    if (previous_text) {
-        sodium_memzero (previous_text, strlen (previous_text));
-        free (previous_text);
-    }
+    en_secret_free (&previous_text);
     free (previous);
     return identity;
 }
@@ -610,8 +612,7 @@ s_verb_case_add (en_node_t *self, const char *verb, json_t *args, en_error_t *er
     identity = s_case_merge (self, pseudonym, identity);
     char *text = json_dumps (identity, JSON_COMPACT);
     char *sealed = en_vault_seal (self->vault, text);
-    sodium_memzero (text, strlen (text));
-    free (text);
+    en_secret_free (&text);
     bool existed = false;
     json_t *result = NULL;
     if (s_case_store (self, pseudonym, sealed, args, &existed, error) == 0) {
@@ -680,10 +681,7 @@ s_verb_case_show (en_node_t *self, const char *verb, json_t *args, en_error_t *e
     char *text = en_vault_unseal (self->vault, sealed);
     free (sealed);
     json_t *identity = text ? json_loads (text, 0, NULL) : NULL;
-    if (text) {
-        sodium_memzero (text, strlen (text));
-        free (text);
-    }
+    en_secret_free (&text);
     if (!identity) {
         en_error_set (error, EN_ERR_INTERNAL, "the case's data cannot be opened (data key missing or wrong?)");
         return NULL;
@@ -727,8 +725,7 @@ s_reseal (const char *sealed, void *arg)
     if (!plain)
         return NULL;
     char *fresh = en_vault_seal (vault, plain);
-    sodium_memzero (plain, strlen (plain));
-    free (plain);
+    en_secret_free (&plain);
     return fresh;
 }
 
@@ -926,10 +923,7 @@ static json_t *
 s_verb_request (en_node_t *self, const char *verb, json_t *args, en_error_t *error)
 {
     const char *id = en_json_str (args, "id");
-    json_t *request = id ? en_nstore_request (self->store, id) : NULL;
-    if (!request)
-        en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s' at this node", id ? id : "");
-    return request;
+    return s_found (en_nstore_request (self->store, id), "request", id, error);
 }
 
 static json_t *
@@ -955,10 +949,7 @@ static json_t *
 s_verb_offer (en_node_t *self, const char *verb, json_t *args, en_error_t *error)
 {
     const char *id = en_json_str (args, "offer");
-    json_t *offer = id ? en_nstore_offer (self->store, id) : NULL;
-    if (!offer)
-        en_error_set (error, EN_ERR_NOT_FOUND, "no offer '%s' at this node", id ? id : "");
-    return offer;
+    return s_found (en_nstore_offer (self->store, id), "offer", id, error);
 }
 
 static json_t *

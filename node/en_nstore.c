@@ -235,12 +235,19 @@ s_event (en_nstore_t *self, const char *request_id, int64_t at, const char *even
         "sissss", request_id, at, event, state, expert, detail);
 }
 
+//  Whether the last write changed a row
+static bool
+s_changed (en_nstore_t *self)
+{
+    return sqlite3_changes (en_db_handle (self->db)) > 0;
+}
+
 int
-en_nstore_request_insert (en_nstore_t *self, json_t *summary, const char *msg_id)
+en_nstore_request_insert (en_nstore_t *self, json_t *summary, const char *msg_id, en_error_t *error)
 {
     const char *id = en_json_str (summary, "id");
     if (en_db_int (self->db, "SELECT count(*) FROM requests WHERE id = ?", "s", id))
-        return 1;
+        return en_error_set (error, EN_ERR_CONFLICT, "request id '%s' already exists", id);
     char *text = json_dumps (summary, JSON_COMPACT | JSON_SORT_KEYS);
     int64_t now = en_now_ms ();
     int rc = en_db_exec (self->db,
@@ -248,7 +255,7 @@ en_nstore_request_insert (en_nstore_t *self, json_t *summary, const char *msg_id
         "sssii", id, text, msg_id, now, now)
         || s_event (self, id, now, "queued", "queued", NULL, NULL);
     free (text);
-    return rc ? -1 : 0;
+    return rc ? en_error_set (error, EN_ERR_INTERNAL, "could not store request '%s'", id) : 0;
 }
 
 #define REQUEST_COLUMNS "id, summary AS summary_json, state, expert, advice, error, created, updated"
@@ -326,7 +333,7 @@ en_nstore_broker_store_resubmitted (en_nstore_t *self, int64_t count)
 }
 
 int
-en_nstore_request_status (en_nstore_t *self, json_t *status)
+en_nstore_request_status (en_nstore_t *self, json_t *status, en_error_t *error)
 {
     const char *id = en_json_str (status, "request");
     const char *state = en_json_str (status, "state");
@@ -334,7 +341,7 @@ en_nstore_request_status (en_nstore_t *self, json_t *status)
     const char *advice = en_json_str (status, "advice");
     int64_t at = en_json_int (status, "at", en_now_ms ());
     if (!en_db_int (self->db, "SELECT count(*) FROM requests WHERE id = ?", "s", id))
-        return 1;       //  not ours (or lost): acknowledged and logged by caller
+        return en_error_set (error, EN_ERR_NOT_FOUND, "unknown request '%s'", id);
     int rc = en_db_exec (self->db,
         "UPDATE requests SET state = ?, updated = ?,"
         " expert = CASE WHEN ? IN ('accepted', 'advice', 'closed') THEN coalesce (?, expert) ELSE NULL END,"
@@ -343,7 +350,7 @@ en_nstore_request_status (en_nstore_t *self, json_t *status)
         "sissssss", state, at, state, expert, state, en_json_str (status, "box_key"), advice, id)
         || s_event (self, id, at, en_json_str (status, "event"), state, expert,
                     advice ? "advice received" : en_json_str (status, "detail"));
-    return rc ? -1 : 0;
+    return rc ? en_error_set (error, EN_ERR_INTERNAL, "could not store the status of request '%s'", id) : 0;
 }
 
 char *
@@ -541,14 +548,23 @@ en_nstore_request_dossier_sent (en_nstore_t *self, const char *id, const char *m
     return en_db_exec (self->db, "UPDATE requests SET dossier_sent = ? WHERE id = ?", "ss", msg_id, id);
 }
 
+//  No accepted offer of expert for request_id: -1 with error (404)
+static int
+s_no_accepted_offer (const char *request_id, const char *expert, en_error_t *error)
+{
+    return en_error_set (error, EN_ERR_NOT_FOUND, "no accepted offer of expert '%s' for request '%s'",
+                         expert, request_id);
+}
+
 int
-en_nstore_offer_dossier_put (en_nstore_t *self, const char *request_id, const char *expert, const char *sealed)
+en_nstore_offer_dossier_put (en_nstore_t *self, const char *request_id, const char *expert, const char *sealed,
+                             en_error_t *error)
 {
     if (en_db_exec (self->db,
             "UPDATE offers SET dossier = ?, updated = ? WHERE request_id = ? AND expert = ? AND answer IN ('accept', 'advise')",
             "siss", sealed, en_now_ms (), request_id, expert))
-        return -1;
-    return sqlite3_changes (en_db_handle (self->db)) > 0 ? 0 : 1;
+        return en_error_set (error, EN_ERR_INTERNAL, "could not store the dossier of request '%s'", request_id);
+    return s_changed (self) ? 0 : s_no_accepted_offer (request_id, expert, error);
 }
 
 int
@@ -567,16 +583,17 @@ en_nstore_request_box_key (en_nstore_t *self, const char *id)
 }
 
 int
-en_nstore_offer_reply_put (en_nstore_t *self, const char *request_id, const char *expert, const char *sealed)
+en_nstore_offer_reply_put (en_nstore_t *self, const char *request_id, const char *expert, const char *sealed,
+                           en_error_t *error)
 {
     char *offer_id = en_db_text (self->db,
         "SELECT id FROM offers WHERE request_id = ? AND expert = ? AND answer IN ('accept', 'advise')", "ss", request_id, expert);
     if (!offer_id)
-        return 1;
+        return s_no_accepted_offer (request_id, expert, error);
     int rc = en_db_exec (self->db, "INSERT INTO offer_replies (offer_id, at, sealed) VALUES (?, ?, ?)",
                          "sis", offer_id, en_now_ms (), sealed);
     free (offer_id);
-    return rc ? -1 : 0;
+    return rc ? en_error_set (error, EN_ERR_INTERNAL, "could not store a reply about request '%s'", request_id) : 0;
 }
 
 json_t *
@@ -638,17 +655,19 @@ en_nstore_expert_key_wrap (en_nstore_t *self, const char *expert, const char *bo
     "name, role, expert, email, phone, created, last_login, disabled = 1 AS disabled_bool"
 
 int
-en_nstore_user_insert (en_nstore_t *self, json_t *user)
+en_nstore_user_insert (en_nstore_t *self, json_t *user, en_error_t *error)
 {
     const char *name = en_json_str (user, "name");
     if (en_db_int (self->db, "SELECT count(*) FROM users WHERE name = ?", "s", name))
-        return 1;
-    return en_db_exec (self->db,
-        "INSERT INTO users (name, role, expert, pwhash, totp, email, phone, created)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        "sssssssi", name, en_json_str (user, "role"), en_json_str (user, "expert"),
-        en_json_str (user, "pwhash"), en_json_str (user, "totp"), en_json_str (user, "email"),
-        en_json_str (user, "phone"), en_now_ms ());
+        return en_error_set (error, EN_ERR_CONFLICT, "account '%s' exists", name);
+    if (en_db_exec (self->db,
+            "INSERT INTO users (name, role, expert, pwhash, totp, email, phone, created)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "sssssssi", name, en_json_str (user, "role"), en_json_str (user, "expert"),
+            en_json_str (user, "pwhash"), en_json_str (user, "totp"), en_json_str (user, "email"),
+            en_json_str (user, "phone"), en_now_ms ()))
+        return en_error_set (error, EN_ERR_INTERNAL, "could not store account '%s'", name);
+    return 0;
 }
 
 json_t *
@@ -687,11 +706,11 @@ en_nstore_users (en_nstore_t *self)
 }
 
 int
-en_nstore_user_remove (en_nstore_t *self, const char *name)
+en_nstore_user_remove (en_nstore_t *self, const char *name, en_error_t *error)
 {
     if (en_db_exec (self->db, "DELETE FROM users WHERE name = ?", "s", name))
-        return -1;
-    return sqlite3_changes (en_db_handle (self->db)) > 0 ? 0 : 1;
+        return en_error_set (error, EN_ERR_INTERNAL, "could not remove account '%s'", name);
+    return s_changed (self) ? 0 : en_error_set (error, EN_ERR_NOT_FOUND, "no account '%s' at this node", name);
 }
 
 int
@@ -701,14 +720,17 @@ en_nstore_user_password (en_nstore_t *self, const char *name, const char *pwhash
 }
 
 int
-en_nstore_user_login (en_nstore_t *self, const char *name, int64_t at, int64_t totp_step)
+en_nstore_user_login (en_nstore_t *self, const char *name, int64_t at, int64_t totp_step, en_error_t *error)
 {
     if (en_db_exec (self->db,
             "UPDATE users SET last_login = ?, totp_step = CASE WHEN ? >= 0 THEN ? ELSE totp_step END"
             " WHERE name = ? AND (? < 0 OR totp_step IS NULL OR totp_step < ?)",
             "iiisii", at, totp_step, totp_step, name, totp_step, totp_step))
-        return -1;
-    return sqlite3_changes (en_db_handle (self->db)) > 0 ? 0 : 1;
+        return en_error_set (error, EN_ERR_INTERNAL, "could not record the login of '%s'", name);
+    //  No row changed: that step or a later one was used before (or no
+    //  such account: the caller looked it up first)
+    return s_changed (self) ? 0 : en_error_set (error, EN_ERR_CONFLICT,
+                                                "this TOTP code was used before: wait for the next one");
 }
 
 json_t *

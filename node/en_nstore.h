@@ -13,8 +13,9 @@ void en_nstore_destroy (en_nstore_t **self_p);
 en_db_t *en_nstore_db (en_nstore_t *self);
 en_outbox_t *en_nstore_outbox (en_nstore_t *self);
 
-//  Requests this node submitted. insert: 0, 1 if id exists, -1 error.
-int en_nstore_request_insert (en_nstore_t *self, json_t *summary, const char *msg_id);
+//  Requests this node submitted. insert: 0, or -1 with error: 409 the
+//  id exists, 500 a store error.
+int en_nstore_request_insert (en_nstore_t *self, json_t *summary, const char *msg_id, en_error_t *error);
 json_t *en_nstore_request (en_nstore_t *self, const char *id);
 json_t *en_nstore_requests (en_nstore_t *self, const char *state, int limit);
 //  Requests a broker that lost its store must be handed again: acknowledged
@@ -32,8 +33,9 @@ json_t *en_nstore_broker_store (en_nstore_t *self);
 int en_nstore_broker_store_set (en_nstore_t *self, const char *store_id, bool changed);
 //  The open requests were re-sent to the new store: how many. 0 or -1.
 int en_nstore_broker_store_resubmitted (en_nstore_t *self, int64_t count);
-//  Apply a STATUS from the broker (state, event, expert, detail, advice).
-int en_nstore_request_status (en_nstore_t *self, json_t *status);
+//  Apply a STATUS from the broker (state, event, expert, detail, advice):
+//  0, or -1 with error: 404 no such request here, 500 a store error.
+int en_nstore_request_status (en_nstore_t *self, json_t *status, en_error_t *error);
 //  The broker ACKed or refused the message msg_id: update what it was
 //  about (a submit, close or an answer to an offer).
 int en_nstore_message_result (en_nstore_t *self, const char *msg_id, int code,
@@ -74,19 +76,20 @@ int en_nstore_request_dossier_put (en_nstore_t *self, const char *id, const char
 char *en_nstore_request_dossier (en_nstore_t *self, const char *id);
 int en_nstore_request_dossier_sent (en_nstore_t *self, const char *id, const char *msg_id);
 //  ...and at the expert's node, what arrived sealed to the expert:
-//  0 stored, 1 no accepted offer of that expert for that request, -1 error.
+//  0, or -1 with error: 404 no accepted offer of that expert for that
+//  request, 500 a store error.
 int en_nstore_offer_dossier_put (en_nstore_t *self, const char *request_id, const char *expert,
-                                 const char *sealed);
+                                 const char *sealed, en_error_t *error);
 char *en_nstore_offer_dossier (en_nstore_t *self, const char *offer_id);
 //  Replies of the requesting team to an advice. At the origin: the
 //  accepting expert's box key (caller frees, NULL if none) and the reply
 //  as an event of the request. At the expert's node: a reply sealed to
-//  the expert, stored with the accepted offer (0, 1 no such offer, -1),
-//  and the replies of an offer [{at, sealed}].
+//  the expert, stored with the accepted offer (0, or -1 with error as
+//  offer_dossier_put), and the replies of an offer [{at, sealed}].
 char *en_nstore_request_box_key (en_nstore_t *self, const char *id);
 int en_nstore_request_reply (en_nstore_t *self, const char *id, const char *text);
 int en_nstore_offer_reply_put (en_nstore_t *self, const char *request_id, const char *expert,
-                               const char *sealed);
+                               const char *sealed, en_error_t *error);
 json_t *en_nstore_offer_replies (en_nstore_t *self, const char *offer_id);
 //  An expert's box key pair (secret sealed by the caller); put keeps an
 //  existing pair.
@@ -103,8 +106,9 @@ int en_nstore_expert_key_wrap (en_nstore_t *self, const char *expert, const char
                                json_t *wrap_password, json_t *wrap_recovery);
 
 //  Accounts. insert takes {name, role, expert, pwhash, totp (sealed),
-//  email, phone}: 0, 1 if the name exists, -1 error.
-int en_nstore_user_insert (en_nstore_t *self, json_t *user);
+//  email, phone}: 0, or -1 with error: 409 the name exists, 500 a store
+//  error.
+int en_nstore_user_insert (en_nstore_t *self, json_t *user, en_error_t *error);
 //  {name, role, expert, email, phone, created, last_login, disabled,
 //  pwhash, totp (sealed)} or NULL. Caller owns.
 json_t *en_nstore_user (en_nstore_t *self, const char *name);
@@ -113,13 +117,14 @@ char *en_nstore_expert_user (en_nstore_t *self, const char *expert);
 //  Every account without secrets: name, role, expert, email, phone,
 //  created, last_login, disabled, totp (bool).
 json_t *en_nstore_users (en_nstore_t *self);
-//  0 removed, 1 no such account, -1 error.
-int en_nstore_user_remove (en_nstore_t *self, const char *name);
+//  0, or -1 with error: 404 no such account, 500 a store error.
+int en_nstore_user_remove (en_nstore_t *self, const char *name, en_error_t *error);
 int en_nstore_user_password (en_nstore_t *self, const char *name, const char *pwhash);
 //  A login at `at`; totp_step (>= 0) the TOTP time step of the code used,
-//  or -1. 0 recorded, 1 refused: that step or a later one was used before
-//  (a replayed code), -1 error.
-int en_nstore_user_login (en_nstore_t *self, const char *name, int64_t at, int64_t totp_step);
+//  or -1. 0 recorded, or -1 with error: 409 refused, that step or a
+//  later one was used before (a replayed code), 500 a store error.
+int en_nstore_user_login (en_nstore_t *self, const char *name, int64_t at, int64_t totp_step,
+                          en_error_t *error);
 
 //  Ids of the requests about a case: those this node submitted for it
 //  and those offered to this node's experts.

@@ -250,10 +250,13 @@ static void
 test_operators_and_tokens (void **state)
 {
     fixture_t *self = (fixture_t *) *state;
-    assert_int_equal (en_bstore_operator_put (self->store, "anna", "$argon2id$x", false), 0);
-    assert_int_equal (en_bstore_operator_put (self->store, "anna", "$argon2id$y", false), 1);
-    assert_int_equal (en_bstore_operator_put (self->store, "bert", "$argon2id$y", true), 1);
-    assert_int_equal (en_bstore_operator_put (self->store, "anna", "$argon2id$z", true), 0);
+    en_error_t error = { 0 };
+    assert_int_equal (en_bstore_operator_put (self->store, "anna", "$argon2id$x", false, &error), 0);
+    assert_int_equal (en_bstore_operator_put (self->store, "anna", "$argon2id$y", false, &error), -1);
+    assert_int_equal (error.code, EN_ERR_CONFLICT);
+    assert_int_equal (en_bstore_operator_put (self->store, "bert", "$argon2id$y", true, &error), -1);
+    assert_int_equal (error.code, EN_ERR_NOT_FOUND);
+    assert_int_equal (en_bstore_operator_put (self->store, "anna", "$argon2id$z", true, NULL), 0);
     json_t *anna = en_bstore_operator (self->store, "anna");
     assert_string_equal (en_json_str (anna, "pwhash"), "$argon2id$z");
     json_decref (anna);
@@ -267,10 +270,15 @@ test_operators_and_tokens (void **state)
     assert_int_equal (en_json_int (json_array_get (list, 0), "tokens", 0), 1);
     json_decref (list);
     //  Removing the operator removes its tokens
-    assert_int_equal (en_bstore_operator_remove (self->store, "anna"), 0);
+    assert_int_equal (en_bstore_operator_remove (self->store, "anna", NULL), 0);
     assert_null (en_bstore_token_find (self->store, "hash1"));
-    assert_int_equal (en_bstore_operator_remove (self->store, "anna"), 1);
-    assert_int_equal (en_bstore_token_remove (self->store, "t-1"), 1);
+    en_error_clear (&error);
+    assert_int_equal (en_bstore_operator_remove (self->store, "anna", &error), -1);
+    assert_int_equal (error.code, EN_ERR_NOT_FOUND);
+    en_error_clear (&error);
+    assert_int_equal (en_bstore_token_remove (self->store, "t-1", &error), -1);
+    assert_int_equal (error.code, EN_ERR_NOT_FOUND);
+    assert_string_equal (error.reason, "no such token");
 }
 
 static void

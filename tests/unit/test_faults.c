@@ -440,7 +440,7 @@ s_node_submit (fixture_t *self)
                                  "\"age_band\":\"12-17\"}");
     char msg_id [33];
     int rc = s_node_queue (self, "SUBMIT", json_pack ("{s:O}", "request", request), msg_id)
-          || en_nstore_request_insert (self->nstore, request, msg_id);
+          || en_nstore_request_insert (self->nstore, request, msg_id, NULL);
     json_decref (request);
     return rc ? -1 : 0;
 }
@@ -450,7 +450,7 @@ s_node_status (fixture_t *self)
 {
     json_t *status = test_json ("{\"request\":\"twente-0001\",\"state\":\"offered\",\"event\":\"offered\","
                                 "\"expert\":\"se-ij-01\"}");
-    int rc = en_nstore_request_status (self->nstore, status);
+    int rc = en_nstore_request_status (self->nstore, status, NULL);
     json_decref (status);
     return rc;
 }
@@ -497,7 +497,7 @@ static int
 s_node_user (fixture_t *self)
 {
     json_t *user = test_json ("{\"name\":\"medewerker-1\",\"role\":\"medewerker\",\"pwhash\":\"$test$\"}");
-    int rc = en_nstore_user_insert (self->nstore, user);
+    int rc = en_nstore_user_insert (self->nstore, user, NULL);
     json_decref (user);
     return rc;
 }

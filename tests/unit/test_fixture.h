@@ -125,4 +125,38 @@ test_receive (en_router_t *router, en_bstore_t *store, const char *node, const c
 }
 #endif
 
+//  A node store in a temporary directory, as a cmocka fixture: setup
+//  puts a test_nstore_fixture_t in *state, teardown removes it all. For
+//  the tests that include en_nstore.h first.
+#ifdef EN_NSTORE_H_INCLUDED
+typedef struct {
+    char dir [64];              //  temporary directory
+    char path [128];            //  node database in it
+    en_nstore_t *store;         //  the node's store
+} test_nstore_fixture_t;
+
+static inline int
+test_nstore_setup (void **state)
+{
+    test_nstore_fixture_t *fx = (test_nstore_fixture_t *) calloc (1, sizeof (test_nstore_fixture_t));
+    snprintf (fx->dir, sizeof fx->dir, "/tmp/test_nstore.XXXXXX");
+    assert_non_null (mkdtemp (fx->dir));
+    snprintf (fx->path, sizeof fx->path, "%s/node.db", fx->dir);
+    fx->store = en_nstore_new (fx->path, NULL);
+    assert_non_null (fx->store);
+    *state = fx;
+    return 0;
+}
+
+static inline int
+test_nstore_teardown (void **state)
+{
+    test_nstore_fixture_t *fx = (test_nstore_fixture_t *) *state;
+    en_nstore_destroy (&fx->store);
+    test_rmtree (fx->dir);
+    free (fx);
+    return 0;
+}
+#endif
+
 #endif

@@ -19,34 +19,7 @@
 #include "en_notify.h"
 #include "test_fixture.h"
 
-typedef struct {
-    char dir [64];              //  temporary directory
-    char path [128];            //  node database in it
-    en_nstore_t *store;         //  the node's store
-} fixture_t;
-
-static int
-s_setup (void **state)
-{
-    fixture_t *fx = (fixture_t *) calloc (1, sizeof (fixture_t));
-    snprintf (fx->dir, sizeof fx->dir, "/tmp/test_notify.XXXXXX");
-    assert_non_null (mkdtemp (fx->dir));
-    snprintf (fx->path, sizeof fx->path, "%s/node.db", fx->dir);
-    fx->store = en_nstore_new (fx->path, NULL);
-    assert_non_null (fx->store);
-    *state = fx;
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    fixture_t *fx = (fixture_t *) *state;
-    en_nstore_destroy (&fx->store);
-    test_rmtree (fx->dir);
-    free (fx);
-    return 0;
-}
+typedef test_nstore_fixture_t fixture_t;
 
 //  An OFFER body as the broker sends it: the summary holds the question.
 static json_t *
@@ -462,9 +435,9 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_backoff_schedule),
         cmocka_unit_test (test_transitions_declared),
-        cmocka_unit_test_setup_teardown (test_queue_states, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_queue_is_transactional, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_reminder_timing, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_queue_states, test_nstore_setup, test_nstore_teardown),
+        cmocka_unit_test_setup_teardown (test_queue_is_transactional, test_nstore_setup, test_nstore_teardown),
+        cmocka_unit_test_setup_teardown (test_reminder_timing, test_nstore_setup, test_nstore_teardown),
         cmocka_unit_test (test_no_case_data),
         cmocka_unit_test (test_dutch_time),
         cmocka_unit_test (test_mail_form),
