@@ -317,6 +317,7 @@ main (int argc, char *argv [])
     bench_path (node_dir, sizeof node_dir, "%s/node", scratch);
     const char *names [] = { NODE_NAME }, *dirs [] = { node_dir };
     bench_make_keys (broker_dir, BROKER_NAME, names, dirs, 1);
+    bench_enroll_region (broker_dir, NODE_NAME, REGION);
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", bench_free_port ());
     pid_t broker = bench_start_broker (bin_dir, broker_dir, endpoint);
 

@@ -355,6 +355,22 @@ bench_make_keys (const char *broker_dir, const char *broker_name,
     }
 }
 
+//  Bind the enrolled node node_name to region (as `expertnet enroll
+//  --region` does; without it a node may speak only for its own name).
+BENCH_API void
+bench_enroll_region (const char *broker_dir, const char *node_name, const char *region)
+{
+    char path [PATH_MAX];
+    bench_path (path, sizeof path, "%s/enrolled/%s.cert", broker_dir, node_name);
+    zcert_t *cert = zcert_load (path);
+    if (!cert)
+        bench_fail ("cannot load %s", path);
+    zcert_set_meta (cert, "region", "%s", region);
+    if (zcert_save_public (cert, path))
+        bench_fail ("cannot write %s", path);
+    zcert_destroy (&cert);
+}
+
 //  Start expertnet-broker on datadir and endpoint; wait until its control
 //  socket answers "status". Returns the pid.
 BENCH_API pid_t
