@@ -76,19 +76,7 @@ typedef struct {
 static void
 s_send (s_node_t *self, const char *command, json_t *body, char *id_out)
 {
-    en_msg_t *msg = en_msg_new (command, NODE_NAME, body);
-    if (id_out)
-        strcpy (id_out, en_msg_id (msg));
-    if (en_msg_send (msg, self->dealer, NULL, self->signer))
-        bench_fail ("cannot send %s: %s", command, zmq_strerror (zmq_errno ()));
-    en_msg_destroy (&msg);
-}
-
-static void
-s_pending_destroy (void **item)
-{
-    free (*item);
-    *item = NULL;
+    bench_send (self->dealer, NODE_NAME, self->signer, command, body, id_out);
 }
 
 //  Send a SUBMIT or CLOSE and remember it until answered.
@@ -335,7 +323,7 @@ main (int argc, char *argv [])
     if (!node.signer)
         bench_fail ("%s", error.reason);
     node.inflight = zhashx_new ();
-    zhashx_set_destructor (node.inflight, s_pending_destroy);
+    zhashx_set_destructor (node.inflight, bench_free_item);
     node.seen = zhashx_new ();
     en_random_hex (node.run, 8);
     node.dealer = zsock_new (ZMQ_DEALER);

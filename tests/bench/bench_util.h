@@ -571,6 +571,28 @@ bench_sqlite_commits (const char *path, double seconds)
     return result;
 }
 
+//  Send command with body (taken) from sender over dealer, signed by
+//  signer, as a node does; the message id into id_out (33 bytes) if given.
+BENCH_API void
+bench_send (zsock_t *dealer, const char *sender, en_signer_t *signer,
+            const char *command, json_t *body, char *id_out)
+{
+    en_msg_t *msg = en_msg_new (command, sender, body);
+    if (id_out)
+        strcpy (id_out, en_msg_id (msg));
+    if (en_msg_send (msg, dealer, NULL, signer))
+        bench_fail ("cannot send %s: %s", command, zmq_strerror (zmq_errno ()));
+    en_msg_destroy (&msg);
+}
+
+//  A zhashx destructor for items made with malloc.
+BENCH_API void
+bench_free_item (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
 //  Ask a daemon (control socket in dir) for verb until check (NULL: any
 //  answer) accepts the result, for at most timeout_ms.
 static inline bool
