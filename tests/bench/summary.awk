@@ -36,7 +36,7 @@ function commas(n,   text) {
 # Find a point of an axis in text: sets AXIS (index), POINT and FIGURE
 # (the text without the point); 0 if there is none.
 function find_point(text,   phrase, words, i) {
-    if (!match(text, /[0-9][0-9,.]*[kKM]? (experts|stored requests|requests stored|connected nodes|nodes)/))
+    if (!match(text, /[0-9][0-9,.]*[kKM]? (experts|stored requests|requests stored|stored|connected nodes|nodes)/))
         return 0
     phrase = substr(text, RSTART, RLENGTH)
     FIGURE = substr(text, 1, RSTART - 1) substr(text, RSTART + RLENGTH)
