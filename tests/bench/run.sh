@@ -15,8 +15,9 @@
 #
 # Two tables follow the summary (tests/bench/summary.awk):
 # * Scaling (issue 12): a result line belongs to it when its metric names
-#   a point of an axis as "N experts", "N stored requests" (or "N stored") or "N connected
-#   nodes" (N with or without thousands separators, or as 100k / 1M), e.g.
+#   a point of an axis as "N experts", "N stored requests" (or "N
+#   stored") or "N connected nodes" (N with or without thousands
+#   separators, or as 100k / 1M), e.g.
 #   "broker CPU/request, 10,000 experts", and its baseline names the
 #   axis's first point the same way ("broker CPU/request, 100 experts").
 #   One row per figure (the metric without its point), one column per
