@@ -55,7 +55,7 @@ FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES:= $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/tests/test_fuzz_%)
 
-.PHONY: all deps deps-demo demo test unit integration bench install clean check-deps fuzz fuzz-corpus unit-bins
+.PHONY: all deps deps-demo deps-bench demo test unit integration bench install clean check-deps fuzz fuzz-corpus unit-bins
 
 all: check-deps $(BINS)
 
@@ -67,6 +67,9 @@ deps:
 
 deps-demo:
 	@deploy/deps.sh demo
+
+deps-bench:
+	@deploy/deps.sh bench
 
 $(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
@@ -172,7 +175,10 @@ fuzz: check-deps
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_NAMES)
 
-bench: all $(BENCH_BINS)
+# The benchmarks install what they add (Mosquitto and the NATS server, run
+# beside the broker as peers) the way `make test` installs its tools.
+bench: deps-bench
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@tests/bench/run.sh
 
 install: all

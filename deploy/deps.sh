@@ -12,6 +12,10 @@
 #   deploy/deps.sh fuzz   what `make fuzz` adds: clang and its libFuzzer
 #                         runtime (make test does not need them: it replays
 #                         the fuzz corpora with the normal compiler)
+#   deploy/deps.sh bench  what `make bench` adds: Mosquitto and the NATS
+#                         server (JetStream), run beside the broker as peers
+#                         by tests/bench/bench_peers.c (which talks MQTT and
+#                         the NATS text protocol itself: no client library)
 #   deploy/deps.sh        the same as test
 set -euo pipefail
 demo=(build-essential pkg-config libczmq-dev libzmq3-dev libsodium-dev
@@ -19,11 +23,13 @@ demo=(build-essential pkg-config libczmq-dev libzmq3-dev libsodium-dev
       sqlite3 jq iproute2 procps python3-aiosmtpd)
 test=("${demo[@]}" libcmocka-dev curl openssl prometheus chromium faketime)
 fuzz=(clang libclang-rt-14-dev)
+bench=(mosquitto nats-server)
 case "${1:-test}" in
     demo) pkgs=("${demo[@]}") ;;
     test) pkgs=("${test[@]}") ;;
     fuzz) pkgs=("${demo[@]}" "${fuzz[@]}") ;;
-    *) echo "usage: deploy/deps.sh [demo|test|fuzz]" >&2; exit 2 ;;
+    bench) pkgs=("${demo[@]}" "${bench[@]}") ;;
+    *) echo "usage: deploy/deps.sh [demo|test|fuzz|bench]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

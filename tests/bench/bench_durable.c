@@ -43,77 +43,6 @@
 #define REGION          "twente"
 #define BROKER_NAME     "overijssel"
 
-typedef struct {
-    double rate;                //  commits per second
-    double p50_ms;              //  commit latency
-    double p99_ms;
-    size_t commits;
-} s_sqlite_t;
-
-//  Baseline A: BEGIN IMMEDIATE; INSERT one row; COMMIT - for seconds.
-static s_sqlite_t
-s_sqlite_commits (const char *path, double seconds)
-{
-    s_sqlite_t result = { 0 };
-    sqlite3 *db;
-    if (sqlite3_open (path, &db) != SQLITE_OK)
-        bench_fail ("cannot open %s", path);
-    char *error = NULL;
-    if (sqlite3_exec (db,
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-            "CREATE TABLE requests (id TEXT PRIMARY KEY, origin TEXT NOT NULL,"
-            "  summary TEXT NOT NULL, created INTEGER NOT NULL);",
-            NULL, NULL, &error) != SQLITE_OK)
-        bench_fail ("sqlite baseline: %s", error);
-    sqlite3_stmt *begin, *insert, *commit;
-    sqlite3_prepare_v2 (db, "BEGIN IMMEDIATE", -1, &begin, NULL);
-    sqlite3_prepare_v2 (db, "INSERT INTO requests (id, origin, summary, created) VALUES (?, ?, ?, ?)",
-                        -1, &insert, NULL);
-    sqlite3_prepare_v2 (db, "COMMIT", -1, &commit, NULL);
-    //  A row the size of a stored request summary
-    json_t *request = bench_request ("twente-0123456789abcdef", REGION);
-    char *summary = json_dumps (request, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref (request);
-
-    size_t size = 1 << 16;
-    double *latency = (double *) malloc (size * sizeof (double));
-    int64_t start = bench_now_us ();
-    int64_t stop = start + (int64_t) (seconds * 1e6);
-    int64_t now = start;
-    while (now < stop) {
-        char id [40];
-        snprintf (id, sizeof id, "row-%zu", result.commits);
-        int64_t t0 = bench_now_us ();
-        sqlite3_bind_text (insert, 1, id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text (insert, 2, NODE_NAME, -1, SQLITE_STATIC);
-        sqlite3_bind_text (insert, 3, summary, -1, SQLITE_STATIC);
-        sqlite3_bind_int64 (insert, 4, en_now_ms ());
-        if (sqlite3_step (begin) != SQLITE_DONE || sqlite3_step (insert) != SQLITE_DONE
-        ||  sqlite3_step (commit) != SQLITE_DONE)
-            bench_fail ("sqlite baseline: %s", sqlite3_errmsg (db));
-        sqlite3_reset (begin);
-        sqlite3_reset (insert);
-        sqlite3_reset (commit);
-        now = bench_now_us ();
-        if (result.commits == size) {
-            size *= 2;
-            latency = (double *) realloc (latency, size * sizeof (double));
-        }
-        latency [result.commits++] = (now - t0) / 1000.0;
-    }
-    result.rate = result.commits / ((now - start) / 1e6);
-    bench_sort (latency, result.commits);
-    result.p50_ms = bench_percentile (latency, result.commits, 50);
-    result.p99_ms = bench_percentile (latency, result.commits, 99);
-    free (latency);
-    free (summary);
-    sqlite3_finalize (begin);
-    sqlite3_finalize (insert);
-    sqlite3_finalize (commit);
-    sqlite3_close (db);
-    return result;
-}
-
 //  --------------------------------------------------------------------
 //  The fake node
 
@@ -147,19 +76,7 @@ typedef struct {
 static void
 s_send (s_node_t *self, const char *command, json_t *body, char *id_out)
 {
-    en_msg_t *msg = en_msg_new (command, NODE_NAME, body);
-    if (id_out)
-        strcpy (id_out, en_msg_id (msg));
-    if (en_msg_send (msg, self->dealer, NULL, self->signer))
-        bench_fail ("cannot send %s: %s", command, zmq_strerror (zmq_errno ()));
-    en_msg_destroy (&msg);
-}
-
-static void
-s_pending_destroy (void **item)
-{
-    free (*item);
-    *item = NULL;
+    bench_send (self->dealer, NODE_NAME, self->signer, command, body, id_out);
 }
 
 //  Send a SUBMIT or CLOSE and remember it until answered.
@@ -379,7 +296,7 @@ main (int argc, char *argv [])
 
     printf ("bench_durable: broker durable ack rate vs raw SQLite commit rate\n");
     bench_path (path, sizeof path, "%s/baseline-1.db", scratch);
-    s_sqlite_t before = s_sqlite_commits (path, SQLITE_SECONDS);
+    bench_sqlite_t before = bench_sqlite_commits (path, SQLITE_SECONDS);
     printf ("  baseline A (before): %.0f commits/s, commit p50 %.3f ms p99 %.3f ms (%zu commits)\n",
             before.rate, before.p50_ms, before.p99_ms, before.commits);
 
@@ -388,6 +305,7 @@ main (int argc, char *argv [])
     bench_path (node_dir, sizeof node_dir, "%s/node", scratch);
     const char *names [] = { NODE_NAME }, *dirs [] = { node_dir };
     bench_make_keys (broker_dir, BROKER_NAME, names, dirs, 1);
+    bench_enroll_region (broker_dir, NODE_NAME, REGION);
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", bench_free_port ());
     pid_t broker = bench_start_broker (bin_dir, broker_dir, endpoint);
 
@@ -405,7 +323,7 @@ main (int argc, char *argv [])
     if (!node.signer)
         bench_fail ("%s", error.reason);
     node.inflight = zhashx_new ();
-    zhashx_set_destructor (node.inflight, s_pending_destroy);
+    zhashx_set_destructor (node.inflight, bench_free_item);
     node.seen = zhashx_new ();
     en_random_hex (node.run, 8);
     node.dealer = zsock_new (ZMQ_DEALER);
@@ -455,7 +373,7 @@ main (int argc, char *argv [])
     int exit_status = bench_stop (broker);
 
     bench_path (path, sizeof path, "%s/baseline-2.db", scratch);
-    s_sqlite_t after = s_sqlite_commits (path, SQLITE_SECONDS);
+    bench_sqlite_t after = bench_sqlite_commits (path, SQLITE_SECONDS);
     printf ("  baseline A (after):  %.0f commits/s, commit p50 %.3f ms p99 %.3f ms (%zu commits)\n",
             after.rate, after.p50_ms, after.p99_ms, after.commits);
 

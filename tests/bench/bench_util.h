@@ -355,6 +355,22 @@ bench_make_keys (const char *broker_dir, const char *broker_name,
     }
 }
 
+//  Bind the enrolled node node_name to region (as `expertnet enroll
+//  --region` does; without it a node may speak only for its own name).
+BENCH_API void
+bench_enroll_region (const char *broker_dir, const char *node_name, const char *region)
+{
+    char path [PATH_MAX];
+    bench_path (path, sizeof path, "%s/enrolled/%s.cert", broker_dir, node_name);
+    zcert_t *cert = zcert_load (path);
+    if (!cert)
+        bench_fail ("cannot load %s", path);
+    zcert_set_meta (cert, "region", "%s", region);
+    if (zcert_save_public (cert, path))
+        bench_fail ("cannot write %s", path);
+    zcert_destroy (&cert);
+}
+
 //  Start expertnet-broker on datadir and endpoint; wait until its control
 //  socket answers "status". Returns the pid.
 BENCH_API pid_t
@@ -478,6 +494,103 @@ bench_request (const char *id, const char *region)
         "question_type", "consultatie-advies", "expertise", "trauma",
         "age_band", "12-17", "leefgebieden", "jeugdhulp", "onderwijs",
         "kader", "vrijwillig", "situatie", "thuis");
+}
+
+//  Baseline A of every benchmark that compares with a commit rate: one
+//  row per transaction into a WAL database with synchronous=FULL (the
+//  settings en_db uses), for `seconds`, at path (a new file; put it on the
+//  filesystem the measured daemon writes to).
+typedef struct {
+    double rate;                //  commits per second
+    double p50_ms;              //  commit latency
+    double p99_ms;
+    size_t commits;
+} bench_sqlite_t;
+
+//  BEGIN IMMEDIATE; INSERT one row; COMMIT - for seconds.
+BENCH_API bench_sqlite_t
+bench_sqlite_commits (const char *path, double seconds)
+{
+    bench_sqlite_t result = { 0 };
+    sqlite3 *db;
+    if (sqlite3_open (path, &db) != SQLITE_OK)
+        bench_fail ("cannot open %s", path);
+    char *error = NULL;
+    if (sqlite3_exec (db,
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+            "CREATE TABLE requests (id TEXT PRIMARY KEY, origin TEXT NOT NULL,"
+            "  summary TEXT NOT NULL, created INTEGER NOT NULL);",
+            NULL, NULL, &error) != SQLITE_OK)
+        bench_fail ("sqlite baseline: %s", error);
+    sqlite3_stmt *begin, *insert, *commit;
+    sqlite3_prepare_v2 (db, "BEGIN IMMEDIATE", -1, &begin, NULL);
+    sqlite3_prepare_v2 (db, "INSERT INTO requests (id, origin, summary, created) VALUES (?, ?, ?, ?)",
+                        -1, &insert, NULL);
+    sqlite3_prepare_v2 (db, "COMMIT", -1, &commit, NULL);
+    //  A row the size of a stored request summary
+    json_t *request = bench_request ("twente-0123456789abcdef", "twente");
+    char *summary = json_dumps (request, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref (request);
+
+    size_t size = 1 << 16;
+    double *latency = (double *) malloc (size * sizeof (double));
+    int64_t start = bench_now_us ();
+    int64_t stop = start + (int64_t) (seconds * 1e6);
+    int64_t now = start;
+    while (now < stop) {
+        char id [40];
+        snprintf (id, sizeof id, "row-%zu", result.commits);
+        int64_t t0 = bench_now_us ();
+        sqlite3_bind_text (insert, 1, id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text (insert, 2, "bench-node", -1, SQLITE_STATIC);
+        sqlite3_bind_text (insert, 3, summary, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (insert, 4, en_now_ms ());
+        if (sqlite3_step (begin) != SQLITE_DONE || sqlite3_step (insert) != SQLITE_DONE
+        ||  sqlite3_step (commit) != SQLITE_DONE)
+            bench_fail ("sqlite baseline: %s", sqlite3_errmsg (db));
+        sqlite3_reset (begin);
+        sqlite3_reset (insert);
+        sqlite3_reset (commit);
+        now = bench_now_us ();
+        if (result.commits == size) {
+            size *= 2;
+            latency = (double *) realloc (latency, size * sizeof (double));
+        }
+        latency [result.commits++] = (now - t0) / 1000.0;
+    }
+    result.rate = result.commits / ((now - start) / 1e6);
+    bench_sort (latency, result.commits);
+    result.p50_ms = bench_percentile (latency, result.commits, 50);
+    result.p99_ms = bench_percentile (latency, result.commits, 99);
+    free (latency);
+    free (summary);
+    sqlite3_finalize (begin);
+    sqlite3_finalize (insert);
+    sqlite3_finalize (commit);
+    sqlite3_close (db);
+    return result;
+}
+
+//  Send command with body (taken) from sender over dealer, signed by
+//  signer, as a node does; the message id into id_out (33 bytes) if given.
+BENCH_API void
+bench_send (zsock_t *dealer, const char *sender, en_signer_t *signer,
+            const char *command, json_t *body, char *id_out)
+{
+    en_msg_t *msg = en_msg_new (command, sender, body);
+    if (id_out)
+        strcpy (id_out, en_msg_id (msg));
+    if (en_msg_send (msg, dealer, NULL, signer))
+        bench_fail ("cannot send %s: %s", command, zmq_strerror (zmq_errno ()));
+    en_msg_destroy (&msg);
+}
+
+//  A zhashx destructor for items made with malloc.
+BENCH_API void
+bench_free_item (void **item)
+{
+    free (*item);
+    *item = NULL;
 }
 
 //  Ask a daemon (control socket in dir) for verb until check (NULL: any

@@ -12,12 +12,32 @@
 # exit. Set BENCH_KEEP=1 to keep it for a look at the daemons' logs.
 # The summary is also written to build/bench/results.md (markdown) and
 # build/bench/results.tsv.
+#
+# Two tables follow the summary (tests/bench/summary.awk):
+# * Scaling (issue 12): a result line belongs to it when its metric names
+#   a point of an axis as "N experts", "N stored requests" (or "N
+#   stored") or "N connected nodes" (N with or without thousands
+#   separators, or as 100k / 1M), e.g.
+#   "broker CPU/request, 10,000 experts", and its baseline names the
+#   axis's first point the same way ("broker CPU/request, 100 experts").
+#   One row per figure (the metric without its point), one column per
+#   point: 100 / 1,000 / 10,000 experts, 0 / 100,000 / 1,000,000 stored
+#   requests, 3 / 42 / 200 connected nodes.
+# * Peers: the broker's durable rate beside Mosquitto's and JetStream's
+#   (lines whose metric starts with "peer: "), each as a ratio to the raw
+#   SQLite commit rate its own benchmark measured.
 set -u
 cd "$(dirname "$0")/../.."
 
 BIN_DIR=build/bin
 OUT_DIR=build/bench
-BENCHES=(bench_durable bench_latency)     # in this order; others after
+# In this order, one a line; the others found in build/bench run after
+BENCHES=(
+    bench_durable
+    bench_latency
+    bench_peers
+    bench_nodes
+)
 LIMIT=150                                 # seconds one benchmark may take
 
 mkdir -p "$OUT_DIR"
@@ -83,6 +103,7 @@ awk -F'\t' '
     { printf "%-42s %10s %-3s  %-30s %10s  %8sx  %-9s %s\n", $1, $2, $3, $4, $5, $6, $7, $8 }
     END { for (i = 1; i <= n; i++) print "note: " notes[i] }
 ' "$BENCH_RESULTS"
+awk -F'\t' -v format=text -f tests/bench/summary.awk "$BENCH_RESULTS"
 
 {
     echo "Measured $when on $machine."
@@ -92,6 +113,7 @@ awk -F'\t' '
     awk -F'\t' '$1 != "#" { printf "| %s | %s %s | %s | %s | %sx | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8 }' "$BENCH_RESULTS"
     echo
     awk -F'\t' '$1 == "#" { print "* " $2 }' "$BENCH_RESULTS"
+    awk -F'\t' -v format=md -f tests/bench/summary.awk "$BENCH_RESULTS"
 } > "$OUT_DIR/results.md"
 echo "(also in $OUT_DIR/results.md)"
 
