@@ -561,16 +561,14 @@ s_advert_clamped (en_fed_t *self, const char *peer, s_link_t *link, int64_t cut,
     }
 }
 
-int
-en_fed_advert_in (en_fed_t *self, const char *peer, en_msg_t *msg, bool *resync, en_error_t *error)
+//  Check an ADVERT's body: 0, or -1 with error.
+static int
+s_advert_check (json_t *body, en_error_t *error)
 {
-    json_t *body = en_msg_body (msg);
     const char *epoch = en_json_str (body, "epoch");
-    int64_t seq = en_json_int (body, "seq", -1);
-    json_t *snapshot = json_object_get (body, "snapshot");
     json_t *entries = json_object_get (body, "entries");
-    *resync = false;
-    if (!epoch || strlen (epoch) != 16 || seq < 1 || !json_is_boolean (snapshot)
+    if (!epoch || strlen (epoch) != 16 || en_json_int (body, "seq", -1) < 1
+    ||  !json_is_boolean (json_object_get (body, "snapshot"))
     ||  !json_is_array (entries) || json_array_size (entries) > 10000)
         return en_error_set (error, EN_ERR_INVALID, "ADVERT needs epoch, seq, snapshot and at most 10000 entries");
     size_t index;
@@ -578,11 +576,78 @@ en_fed_advert_in (en_fed_t *self, const char *peer, en_msg_t *msg, bool *resync,
     json_array_foreach (entries, index, entry)
         if (s_entry_valid (entry))
             return en_error_set (error, EN_ERR_INVALID, "entries[%zu] is not {role, tagset, hops, free}", index);
+    return 0;
+}
+
+//  What the peer claimed, before the cut, kept for operators (once the
+//  advert is stored): a snapshot replaces it, a delta updates it.
+static void
+s_advert_claimed (s_link_t *link, bool snapshot, json_t *entries)
+{
+    if (snapshot || !link->claimed) {
+        zhashx_destroy (&link->claimed);
+        link->claimed = zhashx_new ();
+        zhashx_set_destructor (link->claimed, (zhashx_destructor_fn *) zstr_free);
+    }
+    size_t index;
+    json_t *entry;
+    json_array_foreach (entries, index, entry) {
+        int64_t free_places = en_json_int (entry, "free", 0);
+        char key [2300];
+        snprintf (key, sizeof key, "%s|%s|%lld", en_json_str (entry, "role"), en_json_str (entry, "tagset"),
+                  (long long) en_json_int (entry, "hops", 1));
+        if (free_places > 0)
+            zhashx_update (link->claimed, key, zsys_sprintf ("%lld", (long long) free_places));
+        else
+            zhashx_delete (link->claimed, key);
+    }
+}
+
+//  The entries as routing believes them: each cut to its bound. Adds
+//  what was cut to *cut. Caller owns.
+static json_t *
+s_advert_bounded (en_fed_t *self, json_t *entries, int64_t *cut)
+{
+    json_t *bounded = json_array ();
+    size_t index;
+    json_t *entry;
+    json_array_foreach (entries, index, entry) {
+        int64_t free_places = en_json_int (entry, "free", 0);
+        int64_t bound = self->advert_max_free * (en_json_int (entry, "hops", 1) > 1 ? PROVINCES_BEYOND : 1);
+        json_t *copy = json_copy (entry);
+        if (free_places > bound) {
+            *cut += free_places - bound;
+            json_object_set_new (copy, "free", json_integer (bound));
+        }
+        json_array_append_new (bounded, copy);
+    }
+    return bounded;
+}
+
+//  What storing an ADVERT found, for what follows once it stands
+typedef struct {
+    bool stored;                //  applied (not old, no gap)
+    int64_t cut;                //  places cut to the bound per entry
+    int64_t own;                //  the peer's own places believed in all
+    int64_t learned;            //  places it passed on believed in all
+} s_advert_t;
+
+//  The ADVERT, in the caller's savepoint: an old one is ignored, one
+//  after a gap asks for a snapshot, the next one (or a snapshot) is
+//  stored within bounds (entry by entry, then together: en_bstore).
+//  0, or -1 with error.
+static int
+s_advert_store (en_fed_t *self, const char *peer, json_t *body, bool *resync, s_advert_t *found,
+                en_error_t *error)
+{
+    const char *epoch = en_json_str (body, "epoch");
+    int64_t seq = en_json_int (body, "seq", -1);
+    bool snapshot = json_is_true (json_object_get (body, "snapshot"));
     json_t *state = en_bstore_peer_state (self->store, peer);
     bool same_epoch = state && streq (en_json_str (state, "epoch"), epoch);
     int64_t last = same_epoch ? en_json_int (state, "seq", 0) : 0;
     json_decref (state);
-    if (!json_is_true (snapshot)) {
+    if (!snapshot) {
         if (same_epoch && seq <= last)
             return 0;                   //  an old one: already applied
         if (!same_epoch || seq != last + 1) {
@@ -590,45 +655,50 @@ en_fed_advert_in (en_fed_t *self, const char *peer, en_msg_t *msg, bool *resync,
             return 0;
         }
     }
-    //  Believed only within bounds: what the peer claimed is kept for
-    //  operators, what routing sees is cut (entry by entry, then together)
-    s_link_t *link = (s_link_t *) zhashx_lookup (self->links, peer);
-    if (link && (json_is_true (snapshot) || !link->claimed)) {
-        zhashx_destroy (&link->claimed);
-        link->claimed = zhashx_new ();
-        zhashx_set_destructor (link->claimed, (zhashx_destructor_fn *) zstr_free);
-    }
-    json_t *bounded = json_array ();
-    int64_t cut = 0;
-    json_array_foreach (entries, index, entry) {
-        int64_t hops = en_json_int (entry, "hops", 1);
-        int64_t free_places = en_json_int (entry, "free", 0);
-        int64_t bound = self->advert_max_free * (hops > 1 ? PROVINCES_BEYOND : 1);
-        if (link) {
-            char key [2300];
-            snprintf (key, sizeof key, "%s|%s|%lld", en_json_str (entry, "role"), en_json_str (entry, "tagset"),
-                      (long long) hops);
-            if (free_places > 0)
-                zhashx_update (link->claimed, key, zsys_sprintf ("%lld", (long long) free_places));
-            else
-                zhashx_delete (link->claimed, key);
-        }
-        json_t *copy = json_copy (entry);
-        if (free_places > bound) {
-            cut += free_places - bound;
-            json_object_set_new (copy, "free", json_integer (bound));
-        }
-        json_array_append_new (bounded, copy);
-    }
-    int rc = en_bstore_advert_apply (self->store, peer, epoch, seq, json_is_true (snapshot), bounded);
+    json_t *bounded = s_advert_bounded (self, json_object_get (body, "entries"), &found->cut);
+    int rc = en_bstore_advert_apply (self->store, peer, epoch, seq, snapshot, bounded);
     json_decref (bounded);
-    int64_t own = rc ? -1 : en_bstore_advert_bound (self->store, peer, false, self->advert_max_total);
-    int64_t learned = own < 0 ? -1 : en_bstore_advert_bound (self->store, peer, true,
-                                                              self->advert_max_total * PROVINCES_BEYOND);
-    if (rc || own < 0 || learned < 0)
+    found->own = rc ? -1 : en_bstore_advert_bound (self->store, peer, false, self->advert_max_total);
+    found->learned = found->own < 0 ? -1 : en_bstore_advert_bound (self->store, peer, true,
+                                                                    self->advert_max_total * PROVINCES_BEYOND);
+    if (rc || found->own < 0 || found->learned < 0)
         return en_error_set (error, EN_ERR_INTERNAL, "store error");
-    if (cut > 0 || own > self->advert_max_total || learned > self->advert_max_total * PROVINCES_BEYOND)
-        s_advert_clamped (self, peer, link, cut, own, learned);
+    found->stored = true;
+    return 0;
+}
+
+//  In a savepoint of its own (as en_inbox does for a reliable message):
+//  an ADVERT the store fails part way leaves nothing of it written when
+//  the batch around it commits, and nothing of it in memory either.
+//  Believed only within bounds: what the peer claimed is kept for
+//  operators, what routing sees is cut.
+int
+en_fed_advert_in (en_fed_t *self, const char *peer, en_msg_t *msg, bool *resync, en_error_t *error)
+{
+    json_t *body = en_msg_body (msg);
+    *resync = false;
+    if (s_advert_check (body, error))
+        return -1;
+    en_db_t *db = en_bstore_db (self->store);
+    if (en_db_savepoint (db))
+        return en_error_set (error, EN_ERR_INTERNAL, "store error");
+    s_advert_t found = { .stored = false };
+    int rc = s_advert_store (self, peer, body, resync, &found, error);
+    if (rc == 0 && en_db_release (db))
+        rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+    if (rc) {
+        en_db_rollback_to (db);
+        return -1;
+    }
+    if (!found.stored)
+        return 0;
+    s_link_t *link = (s_link_t *) zhashx_lookup (self->links, peer);
+    if (link)
+        s_advert_claimed (link, json_is_true (json_object_get (body, "snapshot")),
+                          json_object_get (body, "entries"));
+    if (found.cut > 0 || found.own > self->advert_max_total
+    ||  found.learned > self->advert_max_total * PROVINCES_BEYOND)
+        s_advert_clamped (self, peer, link, found.cut, found.own, found.learned);
     self->dirty = true;                 //  what we pass on to other peers changed
     return 0;
 }

@@ -73,7 +73,8 @@ void en_fed_inbound (en_fed_t *self, const char *peer);
 void en_fed_link_in (en_fed_t *self, const char *peer, bool first);
 
 //  An ADVERT or PING from peer, inside the broker's batch transaction.
-//  ADVERT: 0 applied or ignored, -1 with error (invalid). Sets *resync
+//  ADVERT: 0 applied or ignored, -1 with error (invalid, or a store
+//  error: then nothing of it is written, in its own savepoint). Sets *resync
 //  when the peer should send a snapshot (a gap, or a PING naming a seq we
 //  have not seen).
 int en_fed_advert_in (en_fed_t *self, const char *peer, en_msg_t *msg, bool *resync, en_error_t *error);

@@ -868,22 +868,6 @@ s_handle_recall (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t 
 }
 
 int
-en_router_handle_peer (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t *error)
-{
-    self->actor = peer;
-    const char *command = en_msg_command (msg);
-    if (streq (command, "FORWARD"))
-        return s_handle_forward (self, peer, msg, error);
-    if (streq (command, "STATUS"))
-        return s_handle_peer_status (self, peer, msg, error);
-    if (streq (command, "RECALL"))
-        return s_handle_recall (self, peer, msg, error);
-    if (streq (command, "ANCHOR"))
-        return s_handle_anchor (self, peer, msg, error);
-    return en_error_set (error, EN_ERR_BAD_REQUEST, "command %s is not sent by a peer broker", command);
-}
-
-int
 en_router_forward_refused (en_router_t *self, const char *peer, const char *msg_id,
                            int code, const char *reason)
 {
@@ -979,39 +963,80 @@ en_router_pii_counts (en_router_t *self)
     return en_pii_counts (self->pii);
 }
 
+//  --------------------------------------------------------------------
+//  Reliable messages: one table of {command, who sends it, handler}
+
+typedef enum {
+    S_FROM_NODE = 1,            //  a node of this province
+    S_FROM_PEER = 2,            //  a peer broker
+    S_FROM_ANY = 3
+} s_from_t;
+
+//  A handler takes the sender; a node's command that depends on the
+//  node's region takes the region too. 0, or -1 with error.
+typedef int (s_handler_fn) (en_router_t *self, const char *sender, en_msg_t *msg, en_error_t *error);
+typedef int (s_regional_fn) (en_router_t *self, const char *node, const char *node_region,
+                             en_msg_t *msg, en_error_t *error);
+
+static const struct {
+    const char *command;        //  the command
+    s_from_t from;              //  who may send it
+    s_handler_fn *handler;      //  what takes it, or
+    s_regional_fn *regional;    //  what takes it with the node's region
+} s_commands [] = {
+    //  command          sent by       handler                regional
+    { "SUBMIT",        S_FROM_NODE,  NULL,                  s_handle_submit },
+    { "AVAILABILITY",  S_FROM_NODE,  NULL,                  s_handle_availability },
+    { "SUMMARY",       S_FROM_NODE,  NULL,                  s_handle_summary },
+    { "ACCEPT",        S_FROM_NODE,  s_handle_accept,       NULL },
+    { "DECLINE",       S_FROM_NODE,  s_handle_decline,      NULL },
+    { "ADVICE",        S_FROM_NODE,  s_handle_advice,       NULL },
+    { "CLOSE",         S_FROM_NODE,  s_handle_close,        NULL },
+    { "DOSSIER",       S_FROM_NODE,  s_handle_sealed,       NULL },
+    { "REPLY",         S_FROM_NODE,  s_handle_sealed,       NULL },
+    { "ANCHOR",        S_FROM_ANY,   s_handle_anchor,       NULL },
+    { "FORWARD",       S_FROM_PEER,  s_handle_forward,      NULL },
+    { "STATUS",        S_FROM_PEER,  s_handle_peer_status,  NULL },
+    { "RECALL",        S_FROM_PEER,  s_handle_recall,       NULL },
+};
+
+//  Hand msg from sender (a node in region node_region, or a peer broker)
+//  to its command's handler, with the sender as the actor.
+static int
+s_dispatch (en_router_t *self, const char *sender, const char *node_region, s_from_t from,
+            en_msg_t *msg, en_error_t *error)
+{
+    self->actor = sender;
+    const char *command = en_msg_command (msg);
+    for (size_t row = 0; row < sizeof s_commands / sizeof s_commands [0]; row++) {
+        if (!streq (s_commands [row].command, command) || !(s_commands [row].from & from))
+            continue;
+        return s_commands [row].handler ? s_commands [row].handler (self, sender, msg, error)
+                                        : s_commands [row].regional (self, sender, node_region, msg, error);
+    }
+    if (from == S_FROM_PEER)
+        return en_error_set (error, EN_ERR_BAD_REQUEST, "command %s is not sent by a peer broker", command);
+    return en_error_set (error, EN_ERR_BAD_REQUEST, "command %s is not sent to a broker", command);
+}
+
 int
 en_router_handle (en_router_t *self, const char *node, const char *node_region,
                   en_msg_t *msg, en_error_t *error)
 {
-    self->actor = node;
-    const char *command = en_msg_command (msg);
-    if (streq (command, "SUBMIT"))
-        return s_handle_submit (self, node, node_region, msg, error);
-    if (streq (command, "ANCHOR"))
-        return s_handle_anchor (self, node, msg, error);
-    if (streq (command, "AVAILABILITY"))
-        return s_handle_availability (self, node, node_region, msg, error);
-    if (streq (command, "ACCEPT"))
-        return s_handle_accept (self, node, msg, error);
-    if (streq (command, "DECLINE"))
-        return s_handle_decline (self, node, msg, error);
-    if (streq (command, "ADVICE"))
-        return s_handle_advice (self, node, msg, error);
-    if (streq (command, "CLOSE"))
-        return s_handle_close (self, node, msg, error);
-    if (streq (command, "SUMMARY"))
-        return s_handle_summary (self, node, node_region, msg, error);
-    if (streq (command, "DOSSIER") || streq (command, "REPLY"))
-        return s_handle_sealed (self, node, msg, error);
-    return en_error_set (error, EN_ERR_BAD_REQUEST, "command %s is not sent to a broker", command);
+    return s_dispatch (self, node, node_region, S_FROM_NODE, msg, error);
+}
+
+int
+en_router_handle_peer (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t *error)
+{
+    return s_dispatch (self, peer, NULL, S_FROM_PEER, msg, error);
 }
 
 int
 en_router_receive (en_router_t *self, const char *node, const char *node_region,
                    bool is_peer, en_msg_t *msg, en_error_t *error)
 {
-    return is_peer ? en_router_handle_peer (self, node, msg, error)
-                   : en_router_handle (self, node, node_region, msg, error);
+    return s_dispatch (self, node, node_region, is_peer ? S_FROM_PEER : S_FROM_NODE, msg, error);
 }
 
 int

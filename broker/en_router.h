@@ -38,8 +38,8 @@ void en_router_set_federation (en_router_t *self, bool forward, int64_t max_hops
 //  kept with its requests so they can be forwarded; NULL: unknown.
 void en_router_set_sender_key (en_router_t *self, const unsigned char *key);
 
-//  Handle one reliable message from a peer broker (FORWARD, STATUS), as
-//  en_router_handle.
+//  Handle one reliable message from a peer broker (FORWARD, STATUS,
+//  RECALL, ANCHOR), as en_router_handle.
 int en_router_handle_peer (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t *error);
 
 //  Peer refused our FORWARD msg_id (a final ERROR): a request handed over

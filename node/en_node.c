@@ -17,7 +17,7 @@
     messages for a connection that does not exist; the outbox is the
     only queue, and it is on disk. The engine is en_link, the same as a
     broker's link to a peer broker; the node's part is its HELLO, the
-    resend on WELCOME (s_process_batch) and its log lines.
+    resend when the link comes up (s_link_changed) and its log lines.
 
     Incoming messages are handled in batches inside one transaction, and
     ACKs go out only after COMMIT, as in the broker. Each is checked first
@@ -73,9 +73,20 @@ s_link_read (en_link_t *link, void *arg)
     s_process_batch ((en_node_t *) arg);
 }
 
+//  The link came up (a WELCOME to a link that was not up; the broker's
+//  federation does the same with its peers): re-publish the experts and
+//  send the whole outbox again. A WELCOME is only taken in s_process_batch,
+//  so this is written in the batch's transaction, with what the batch
+//  received.
 static void
 s_link_changed (en_link_t *link, en_link_event_t event, en_link_state_t from, void *arg)
 {
+    en_node_t *self = (en_node_t *) arg;
+    if (en_link_state (link) == EN_LINK_UP) {
+        en_node_queue_availability (self);
+        en_outbox_reset (en_nstore_outbox (self->store), NULL);
+    }
+    else
     if (event == EN_LINK_SILENCE)
         zsys_warning ("lost contact with broker %s; reconnecting", en_link_endpoint (link));
     else
@@ -726,15 +737,15 @@ s_refusal_temporary (json_t *body)
         ||  strncmp (reason, "timestamp more than", 19) == 0);
 }
 
-//  The link to the broker: WELCOME opens the session
+//  The link to the broker: WELCOME opens the session (and the link, on
+//  its way up, has the experts and the outbox sent again: s_link_changed)
 static void
-s_link_welcome (en_node_t *self, json_t *body, bool *welcomed)
+s_link_welcome (en_node_t *self, json_t *body)
 {
     if (en_link_state (self->link) != EN_LINK_UP)
         zsys_info ("connected to broker %s", en_json_str (body, "broker") ?: "?");
     s_broker_store (self, en_json_str (body, "store"));
     en_link_welcome (self->link, en_now_ms ());
-    *welcomed = true;
 }
 
 //  The link to the broker: a connection-level ERROR (not enrolled, HELLO
@@ -752,21 +763,21 @@ s_link_refused (en_node_t *self, int code, const char *reason)
 //  once as it comes
 
 static void
-s_on_welcome (en_node_t *self, en_msg_t *msg, bool *welcomed)
+s_on_welcome (en_node_t *self, en_msg_t *msg)
 {
-    s_link_welcome (self, en_msg_body (msg), welcomed);
+    s_link_welcome (self, en_msg_body (msg));
 }
 
 //  PONG: nothing more; s_admitted measured the broker's clock with it
 static void
-s_on_pong (en_node_t *self, en_msg_t *msg, bool *welcomed)
+s_on_pong (en_node_t *self, en_msg_t *msg)
 {
 }
 
 //  What the network holds, for the portal's request form: kept if every
 //  entry is a tag name with a true/false
 static void
-s_on_tags (en_node_t *self, en_msg_t *msg, bool *welcomed)
+s_on_tags (en_node_t *self, en_msg_t *msg)
 {
     json_t *tags = json_object_get (en_msg_body (msg), "tags");
     size_t index;
@@ -783,7 +794,7 @@ s_on_tags (en_node_t *self, en_msg_t *msg, bool *welcomed)
 }
 
 static void
-s_on_ack (en_node_t *self, en_msg_t *msg, bool *welcomed)
+s_on_ack (en_node_t *self, en_msg_t *msg)
 {
     const char *ref = en_json_str (en_msg_body (msg), "ref");
     if (ref && en_outbox_ack (en_nstore_outbox (self->store), "broker", ref, NULL) == 0) {
@@ -797,7 +808,7 @@ s_on_ack (en_node_t *self, en_msg_t *msg, bool *welcomed)
 }
 
 static void
-s_on_error (en_node_t *self, en_msg_t *msg, bool *welcomed)
+s_on_error (en_node_t *self, en_msg_t *msg)
 {
     json_t *body = en_msg_body (msg);
     const char *ref = en_json_str (body, "ref");
@@ -827,7 +838,7 @@ s_on_error (en_node_t *self, en_msg_t *msg, bool *welcomed)
     }
 }
 
-typedef void (s_unreliable_fn) (en_node_t *self, en_msg_t *msg, bool *welcomed);
+typedef void (s_unreliable_fn) (en_node_t *self, en_msg_t *msg);
 
 typedef struct {
     const char *command;
@@ -917,7 +928,7 @@ s_receive (en_node_t *self, en_msg_t *msg)
 }
 
 static void
-s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
+s_handle_broker (en_node_t *self, zmsg_t *raw)
 {
     en_error_t error;
     en_msg_t *msg = en_msg_decode (raw, &error);
@@ -933,7 +944,7 @@ s_handle_broker (en_node_t *self, zmsg_t *raw, bool *welcomed)
             s_receive (self, msg);
         else
         if (entry)
-            entry->handler (self, msg, welcomed);
+            entry->handler (self, msg);
     }
     en_msg_destroy (&msg);
 }
@@ -944,20 +955,14 @@ s_process_batch (en_node_t *self)
     en_db_t *db = en_nstore_db (self->store);
     if (en_db_begin (db))
         return;
-    bool welcomed = false;
     for (int count = 0; count < 512; count++) {
         if (!(zsock_events (en_link_sock (self->link)) & ZMQ_POLLIN))
             break;
         zmsg_t *raw = zmsg_recv (en_link_sock (self->link));
         if (!raw)
             break;
-        s_handle_broker (self, raw, &welcomed);
+        s_handle_broker (self, raw);
         zmsg_destroy (&raw);
-    }
-    if (welcomed) {
-        //  (Re)connected: re-publish experts, resend the whole outbox
-        en_node_queue_availability (self);
-        en_outbox_reset (en_nstore_outbox (self->store), NULL);
     }
     if (en_db_commit (db)) {
         zsys_error ("commit failed: %s", en_db_error (db));

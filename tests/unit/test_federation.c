@@ -1595,24 +1595,34 @@ s_not_enrolled (const char *name, const char *pinned_key, char curve_key [41],
     return false;
 }
 
-//  An ADVERT from gelderland into fed, in a transaction. Takes body.
+//  An ADVERT from gelderland into fed as the broker's batch takes it: in
+//  the batch's transaction, through the daemon's own en_fed_advert_in
+//  (which keeps it in a savepoint of its own). With fault > 0, the
+//  fault-th write inside it fails (en_db_fault_countdown; *fired says
+//  whether it did). Takes body.
 static int
-s_advert_in (en_fed_t *fed, broker_t *broker, json_t *body, bool *resync, en_error_t *error)
+s_advert_in_faulty (en_fed_t *fed, broker_t *broker, json_t *body, int fault, bool *fired,
+                    bool *resync, en_error_t *error)
 {
     en_msg_t *msg = en_msg_new ("ADVERT", "gelderland", body);
     en_db_t *db = en_bstore_db (broker->store);
     memset (error, 0, sizeof *error);
     *resync = true;             //  must be set either way
     assert_int_equal (en_db_begin (db), 0);
-    assert_int_equal (en_db_savepoint (db), 0);
+    en_db_fault_countdown (db, fault);
     int rc = en_fed_advert_in (fed, "gelderland", msg, resync, error);
-    if (rc == 0)
-        assert_int_equal (en_db_release (db), 0);
-    else
-        assert_int_equal (en_db_rollback_to (db), 0);
+    *fired = en_db_fault_fired (db);
+    en_db_fault_countdown (db, 0);
     assert_int_equal (en_db_commit (db), 0);
     en_msg_destroy (&msg);
     return rc;
+}
+
+static int
+s_advert_in (en_fed_t *fed, broker_t *broker, json_t *body, bool *resync, en_error_t *error)
+{
+    bool fired;
+    return s_advert_in_faulty (fed, broker, body, 0, &fired, resync, error);
 }
 
 static json_t *
@@ -1649,6 +1659,17 @@ s_assert_adverts_at (const char *file, int line, broker_t *broker, const char *e
     json_decref (state);
 }
 #define s_assert_adverts(...) s_assert_adverts_at (__FILE__, __LINE__, __VA_ARGS__)
+
+//  What operators see gelderland claimed (its first link's status)
+static void
+s_assert_claimed (en_fed_t *fed, int64_t entries, int64_t free_places)
+{
+    json_t *status = en_fed_status (fed);
+    json_t *advert = json_object_get (json_array_get (status, 0), "advert");
+    assert_int_equal (en_json_int (advert, "claimed_entries", -1), entries);
+    assert_int_equal (en_json_int (advert, "claimed_free", -1), free_places);
+    json_decref (status);
+}
 
 static bool
 s_ping_resync (en_fed_t *fed, const char *epoch, int64_t seq)
@@ -2249,17 +2270,36 @@ test_advert_bounds (void **state)
         " {\"role\":\"superexpert\",\"tagset\":\",adhd,\",\"hops\":1,\"free\":7}]"), &resync, &error), 0);
     assert_false (resync);
     s_assert_adverts (a, EPOCH_B, 3, "superexpert ,adhd, 1 7;superexpert ,trauma, 1 10");
-    status = en_fed_status (fed);
-    advert = json_object_get (json_array_get (status, 0), "advert");
-    assert_int_equal (en_json_int (advert, "claimed_entries", -1), 2);
-    assert_int_equal (en_json_int (advert, "claimed_free", -1), 27);
-    json_decref (status);
+    s_assert_claimed (fed, 2, 27);
     //  What we pass on to other peers is what we believe
     json_t *learned = en_bstore_advert_learned (a->store, "utrecht", 2);
     assert_int_equal (json_array_size (learned), 2);
     assert_int_equal (en_json_int (json_array_get (learned, 0), "free", -1), 7);
     assert_int_equal (en_json_int (json_array_get (learned, 1), "free", -1), 10);
     json_decref (learned);
+
+    //  The store fails part way through an ADVERT (each write in turn,
+    //  until none is left to fail): the batch around it commits, yet
+    //  nothing of the ADVERT is written, and what operators see of its
+    //  claims stays as it was
+    int fault = 1;
+    for (; ; fault++) {
+        bool fired;
+        int rc = s_advert_in_faulty (fed, a, s_advert_body (EPOCH_B, 4, true,
+            "[{\"role\":\"superexpert\",\"tagset\":\",lvb,\",\"hops\":1,\"free\":3},"
+            " {\"role\":\"superexpert\",\"tagset\":\",adhd,\",\"hops\":1,\"free\":4}]"), fault, &fired, &resync, &error);
+        if (!fired) {
+            assert_int_equal (rc, 0);
+            break;
+        }
+        assert_int_equal (rc, -1);
+        assert_int_equal (error.code, EN_ERR_INTERNAL);
+        s_assert_adverts (a, EPOCH_B, 3, "superexpert ,adhd, 1 7;superexpert ,trauma, 1 10");
+        s_assert_claimed (fed, 2, 27);
+    }
+    assert_true (fault > 4);    //  the savepoint, the snapshot's delete, two rows, the state
+    s_assert_adverts (a, EPOCH_B, 4, "superexpert ,adhd, 1 4;superexpert ,lvb, 1 3");
+    s_assert_claimed (fed, 2, 7);
 
     //  A peer that advertises room and gives the request back is counted
     s_submit_only (a, "twente", self->twente, "twente-0001", "hoog", "[\"adhd\"]");

@@ -1145,6 +1145,39 @@ test_pii_guard (void **state)
     s_close (self, "node-twente", "twente", "twente-12345672");
 }
 
+//  The command table: who may send which command. A node's command from
+//  a peer broker, or a peer's from a node, is refused with 400 and the
+//  same words as before the table, and nothing is written.
+static void
+s_refused_from (fixture_t *self, const char *sender, bool is_peer, const char *command,
+                const char *reason)
+{
+    en_msg_t *msg = en_msg_new (command, sender, json_object ());
+    en_error_t error = { 0 };
+    assert_int_equal (test_receive (self->router, self->store, sender, "twente", is_peer, msg, &error), -1);
+    en_msg_destroy (&msg);
+    assert_int_equal (error.code, EN_ERR_BAD_REQUEST);
+    assert_string_equal (error.reason, reason);
+}
+
+static void
+test_command_table (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_refused_from (self, "broker-west", true, "SUBMIT", "command SUBMIT is not sent by a peer broker");
+    s_refused_from (self, "broker-west", true, "ACCEPT", "command ACCEPT is not sent by a peer broker");
+    s_refused_from (self, "node-twente", false, "FORWARD", "command FORWARD is not sent to a broker");
+    s_refused_from (self, "node-twente", false, "RECALL", "command RECALL is not sent to a broker");
+    s_refused_from (self, "node-twente", false, "OFFER", "command OFFER is not sent to a broker");
+    en_db_t *db = en_bstore_db (self->store);
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM requests", NULL), 0);
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM outbox", NULL), 0);
+    //  A node's command from its node still reaches its handler
+    s_publish (self, "node-twente", "twente",
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM experts", NULL), 1);
+}
+
 int
 main (void)
 {
@@ -1153,6 +1186,7 @@ main (void)
     if (sodium_init () < 0)
         return 1;
     const struct CMUnitTest tests [] = {
+        cmocka_unit_test_setup_teardown (test_command_table, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_match_all_tags, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_capacity, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_absent_expert_skipped, s_setup, s_teardown),
