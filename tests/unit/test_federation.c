@@ -2437,7 +2437,10 @@ test_link_survives_own_pause (void **state)
     s_fed_loop (fed, poller, &peer, true, 300);
     int64_t up_since = s_up_since (fed);
     assert_true (up_since > 0);
-    assert_int_equal (peer.links, 1);
+    //  One LINK, or a second one sent a heartbeat later when the machine
+    //  was slow to answer the first: what counts is that none follows
+    int links = peer.links;
+    assert_true (links >= 1 && links <= 2);
     s_advert_apply (self, a, "gelderland", test_json (
         "[{\"role\":\"superexpert\",\"tagset\":\",trauma,\",\"hops\":1,\"free\":2}]"));
 
@@ -2454,7 +2457,7 @@ test_link_survives_own_pause (void **state)
     s_fed_loop (fed, poller, &peer, true, 500);
     assert_int_equal (en_fed_link_state ("gelderland", fed), 1);
     assert_int_equal (s_up_since (fed), up_since);
-    assert_int_equal (peer.links, 1);
+    assert_int_equal (peer.links, links);
 
     //  A peer that really falls silent is still noticed
     s_fed_loop (fed, poller, &peer, false, 600);
