@@ -106,6 +106,14 @@ s_verb_metrics (en_ops_t *self, const char *verb, json_t *args, bool internal, e
     return en_figures_metrics (&self->context);
 }
 
+//  What only the loop knows, for the figures the dashboard reads on its
+//  own connection to the store (en_figures_live): no request is read
+static json_t *
+s_verb_live (en_ops_t *self, const char *verb, json_t *args, bool internal, en_error_t *error)
+{
+    return en_figures_live (&self->context, json_is_true (json_object_get (args, "metrics")));
+}
+
 static json_t *
 s_verb_requests (en_ops_t *self, const char *verb, json_t *args, bool internal, en_error_t *error)
 {
@@ -450,6 +458,7 @@ static const s_verb_t s_verbs [] = {
     { "tokens",          S_ANY,       s_verb_tokens },
     { "operator-hash",   S_DASHBOARD, s_verb_operator_hash },
     { "token-check",     S_DASHBOARD, s_verb_token_check },
+    { "live",            S_DASHBOARD, s_verb_live },
     { "audit-verify",    S_ANY,       s_verb_audit_verify },
     { "audit-anchors",   S_ANY,       s_verb_audit_anchors },
     { "audit-show",      S_ANY,       s_verb_audit_show },
