@@ -343,6 +343,17 @@ en_figures_metrics (const en_ops_context_t *context)
 }
 
 json_t *
+en_figures_charts (en_bstore_t *store, json_t *args)
+{
+    int64_t days = en_json_int (args, "days", 90);
+    days = MAX (1, MIN (days, 3660));
+    int64_t since = en_now_ms () - days * 86400 * 1000;
+    return json_pack ("{s:I, s:I, s:o, s:o}", "now", (json_int_t) en_now_ms (), "days", (json_int_t) days,
+                      "times", en_bstore_chart_times (store, since),
+                      "weeks", en_bstore_chart_weeks (store, since));
+}
+
+json_t *
 en_figures_report_input (const en_ops_context_t *context)
 {
     json_t *cases = en_bstore_report_cases (context->store);

@@ -28,6 +28,11 @@ json_t *en_figures_live (const en_ops_context_t *context, bool with_metrics);
 json_t *en_figures_overview_read (en_bstore_t *store, json_t *live);
 json_t *en_figures_metrics_read (en_bstore_t *store, json_t *live);
 
+//  The charts' data (args: days, default 90, 1..3660): the times to a
+//  first offer and to acceptance of each request in the window, and the
+//  requests per week and urgency. From the store only.
+json_t *en_figures_charts (en_bstore_t *store, json_t *args);
+
 //  The cases of the store as en_report_build takes them (one item per
 //  request: its summary with region, urgency, phases and outcome).
 json_t *en_figures_report_input (const en_ops_context_t *context);

@@ -191,12 +191,7 @@ s_verb_offers (en_ops_t *self, const char *verb, json_t *args, bool internal, en
 static json_t *
 s_verb_charts (en_ops_t *self, const char *verb, json_t *args, bool internal, en_error_t *error)
 {
-    int64_t days = en_json_int (args, "days", 90);
-    days = MAX (1, MIN (days, 3660));
-    int64_t since = en_now_ms () - days * 86400 * 1000;
-    return json_pack ("{s:I, s:I, s:o, s:o}", "now", (json_int_t) en_now_ms (), "days", (json_int_t) days,
-                      "times", en_bstore_chart_times (self->context.store, since),
-                      "weeks", en_bstore_chart_weeks (self->context.store, since));
+    return en_figures_charts (self->context.store, args);
 }
 
 //  --- Operator actions on a request -------------------------------------

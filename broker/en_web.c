@@ -10,11 +10,11 @@
     and their routes, the JSON API and /metrics.
 
     Data. Each page or API call asks the broker loop (one request at a
-    time): "requests", "request", "experts", "charts", the operator
+    time): "requests", "request", "experts", the operator
     actions. An operator looking at a request is an access to that case,
-    logged by the broker with the operator. The overview and /metrics,
-    asked for every few seconds by open pages and scrapers, are built
-    here instead (s_figures, en_figures): the store read on this
+    logged by the broker with the operator. The overview, /metrics and
+    the charts, asked for every few seconds by open pages and scrapers,
+    are built here instead (s_ask, en_figures): the store read on this
     thread's own read-only connection, and from the loop only what it
     alone knows ("live"), so they never hold up routing.
 */
@@ -74,11 +74,20 @@ s_figures (en_http_request_t *req, const char *verb, en_error_t *error)
 static json_t *
 s_ask (en_http_request_t *req, const char *verb, json_t *args, en_error_t *error)
 {
-    if (streq (verb, "overview") || streq (verb, "metrics")) {
-        json_decref (args);
-        return s_figures (req, verb, error);
+    json_t *answer = NULL;
+    if (streq (verb, "overview") || streq (verb, "metrics"))
+        answer = s_figures (req, verb, error);
+    else
+    if (streq (verb, "charts") && s_web (req)->store) {
+        //  From the store alone: all of it read here
+        en_bstore_snapshot (s_web (req)->store, true);
+        answer = en_figures_charts (s_web (req)->store, args);
+        en_bstore_snapshot (s_web (req)->store, false);
     }
-    return en_http_call (s_http (req), verb, args, error);
+    else
+        return en_http_call (s_http (req), verb, args, error);
+    json_decref (args);
+    return answer;
 }
 
 //  -------------------------------------------------------------------------
@@ -190,7 +199,7 @@ s_page_overview (en_http_request_t *req)
     json_t *overview = s_ask (req, "overview", NULL, &error);
     if (!overview)
         return s_page_error (req, &error);
-    json_t *charts = en_http_call (s_http (req), "charts", NULL, NULL);
+    json_t *charts = s_ask (req, "charts", NULL, NULL);
     en_http_buf_t buf;
     FILE *out = en_http_buf_open (&buf);
     en_page_t page;
@@ -212,7 +221,7 @@ static int
 s_page_charts (en_http_request_t *req)
 {
     en_error_t error;
-    json_t *charts = en_http_call (s_http (req), "charts", NULL, &error);
+    json_t *charts = s_ask (req, "charts", NULL, &error);
     if (!charts)
         return s_page_error (req, &error);
     en_http_buf_t buf;
