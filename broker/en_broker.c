@@ -354,7 +354,9 @@ s_start_dashboard (en_broker_t *self, zconfig_t *config, en_error_t *error)
         return en_error_set (error, EN_ERR_INTERNAL, "cannot bind %s", endpoint);
     zpoller_add (self->poller, self->web_control);
     en_error_t web_err = { 0 };
-    self->web = en_web_new (config, endpoint, self->name, &web_err);
+    char store_path [PATH_MAX];
+    snprintf (store_path, sizeof store_path, "%s/broker.db", self->datadir);
+    self->web = en_web_new (config, endpoint, self->name, store_path, &web_err);
     if (!self->web)
         zsys_error ("dashboard not started: %s", web_err.reason);
     return 0;

@@ -11,6 +11,17 @@ typedef struct _en_bstore_t en_bstore_t;
 //  Open (creating or migrating) the store at path; NULL with error (500)
 //  when it cannot be opened or is damaged.
 en_bstore_t *en_bstore_new (const char *path, en_error_t *error);
+
+//  The same store read on a connection of its own (read-only, no
+//  migrations: en_bstore_new made it), for the dashboard's thread: its
+//  figures never wait for the broker's loop nor hold it up. Reads only.
+en_bstore_t *en_bstore_open_readonly (const char *path, en_error_t *error);
+
+//  Reads between begin (true) and end (false) see one state of the
+//  store, as of the first of them: for figures read on the dashboard's
+//  connection while the broker writes. Not for the broker's own
+//  connection (it writes in en_db_begin's transactions). 0 or -1.
+int en_bstore_snapshot (en_bstore_t *self, bool begin);
 void en_bstore_destroy (en_bstore_t **self_p);
 en_db_t *en_bstore_db (en_bstore_t *self);
 en_outbox_t *en_bstore_outbox (en_bstore_t *self);

@@ -5,8 +5,19 @@
     the federation links, the enrolled keys and the server loop's live
     sessions (en_ops_live_fn: the loop owns its connections and hands
     out only what these figures show). Nothing here writes: the figures
-    are answers, built anew for each question, on the broker's thread
-    (the dashboard's thread asks over a control socket).
+    are answers, built anew for each question.
+
+    Two threads build them. The broker's loop answers its control verbs
+    (status, overview, metrics). The dashboard's thread builds the
+    overview and /metrics itself (en_figures_overview_read,
+    en_figures_metrics_read) from its own read-only connection to the
+    store and what only the loop knows (en_figures_live: sessions,
+    enrolment, links, this run's counters, asked over the dashboard
+    socket: no request is read for it). So a figure that reads the
+    store never holds up routing, and the same code makes both answers:
+    the dashboard's pages and JSON are those the loop would give.
+    Counts come from counters the store keeps as requests change
+    (en_bstore_counts), never from counting the requests.
 */
 #include "en_figures.h"
 #include <sys/stat.h>
@@ -70,13 +81,14 @@ en_figures_status (const en_ops_context_t *context)
     return status;
 }
 
-//  Nodes known to the store, with liveness from this run's connections.
+//  Nodes known to the store, with liveness from this run's connections
+//  and enrolment (live: en_figures_live).
 static json_t *
-s_nodes (const en_ops_context_t *context, int64_t *connected)
+s_nodes (en_bstore_t *store, json_t *live, int64_t *connected)
 {
-    json_t *live = s_live (context);
     json_t *sessions = json_object_get (live, "sessions");
-    json_t *nodes = en_bstore_nodes (context->store);
+    json_t *enrolled = json_object_get (live, "enrolled");
+    json_t *nodes = en_bstore_nodes (store);
     size_t index;
     json_t *node;
     *connected = 0;
@@ -86,15 +98,13 @@ s_nodes (const en_ops_context_t *context, int64_t *connected)
         bool up = json_is_true (json_object_get (session, "connected"));
         *connected += up;
         json_object_set_new (node, "connected", json_boolean (up));
-        json_object_set_new (node, "enrolled", json_boolean (en_enrolled_has_name (context->enrolled, name)));
-        json_object_set_new (node, "outbox", json_integer (
-            en_outbox_depth (en_bstore_outbox (context->store), name)));
+        json_object_set_new (node, "enrolled", json_boolean (name && json_object_get (enrolled, name)));
+        json_object_set_new (node, "outbox", json_integer (en_outbox_depth (en_bstore_outbox (store), name)));
         if (en_json_int (session, "last_seen", 0))
             json_object_set_new (node, "last_seen", json_integer (en_json_int (session, "last_seen", 0)));
         if (json_is_integer (json_object_get (session, "clock_offset_ms")))
             json_object_set (node, "clock_offset_ms", json_object_get (session, "clock_offset_ms"));
     }
-    json_decref (live);
     return nodes;
 }
 
@@ -139,20 +149,32 @@ s_experts_available (json_t *experts, int64_t now)
 }
 
 json_t *
-en_figures_overview (const en_ops_context_t *context)
+en_figures_live (const en_ops_context_t *context, bool with_metrics)
 {
-    int64_t now = en_now_ms ();
-    int64_t connected = 0;
-    json_t *overview = en_bstore_counts (context->store);
-    json_t *nodes = s_nodes (context, &connected);
-    json_object_set_new (overview, "now", json_integer (now));
-    json_object_set_new (overview, "broker", json_string (context->name));
-    json_object_set_new (overview, "version", json_string (EXPERTNET_VERSION));
-    json_object_set_new (overview, "started", json_integer (context->started));
-    json_object_set_new (overview, "nodes_connected", json_integer (connected));
-    json_object_set_new (overview, "nodes", nodes);
+    json_t *live = s_live (context);
+    json_t *enrolled = json_object ();
+    json_t *list = en_enrolled_list (context->enrolled);
+    size_t index;
+    json_t *entry;
+    json_array_foreach (list, index, entry)
+        if (en_json_str (entry, "name"))
+            json_object_set_new (enrolled, en_json_str (entry, "name"), json_true ());
+    json_decref (list);
+    json_object_set_new (live, "enrolled", enrolled);
+    json_object_set_new (live, "broker", json_string (context->name));
+    json_object_set_new (live, "started", json_integer (context->started));
+    json_object_set_new (live, "datadir", json_string (context->datadir));
+    json_object_set_new (live, "federation", en_fed_status (context->fed));
+    if (with_metrics)
+        json_object_set_new (live, "metrics", en_metrics_json (context->metrics));
+    return live;
+}
 
-    json_t *requests = en_bstore_requests_open (context->store, 200);
+//  The requests an operator must look at (most urgent, then oldest)
+static json_t *
+s_requests_open (en_bstore_t *store, int64_t now)
+{
+    json_t *requests = en_bstore_requests_open (store, 200);
     size_t index;
     json_t *request;
     json_array_foreach (requests, index, request) {
@@ -161,27 +183,61 @@ en_figures_overview (const en_ops_context_t *context)
         json_object_del (request, "summary");
         json_object_set_new (request, "age_ms", json_integer (now - en_json_int (request, "created", now)));
     }
-    json_object_set_new (overview, "requests_open", requests);
+    return requests;
+}
 
-    json_t *offers = en_bstore_offers_pending (context->store);
+json_t *
+en_figures_overview_read (en_bstore_t *store, json_t *live)
+{
+    int64_t now = en_now_ms ();
+    int64_t connected = 0;
+    json_t *overview = en_bstore_counts (store);
+    json_t *nodes = s_nodes (store, live, &connected);
+    json_object_set_new (overview, "now", json_integer (now));
+    json_object_set (overview, "broker", json_object_get (live, "broker"));
+    json_object_set_new (overview, "version", json_string (EXPERTNET_VERSION));
+    json_object_set (overview, "started", json_object_get (live, "started"));
+    json_object_set_new (overview, "nodes_connected", json_integer (connected));
+    json_object_set_new (overview, "nodes", nodes);
+    json_object_set_new (overview, "requests_open", s_requests_open (store, now));
+
+    json_t *offers = en_bstore_offers_pending (store);
+    size_t index;
     json_t *offer;
     json_array_foreach (offers, index, offer)
         json_object_set_new (offer, "left_ms", json_integer (en_json_int (offer, "deadline", now) - now));
     json_object_set_new (overview, "offers", offers);
-    json_object_set_new (overview, "hiaten_list", en_bstore_hiaten_recent (context->store, 20));
-    json_t *experts = en_bstore_experts (context->store);
+    json_object_set_new (overview, "hiaten_list", en_bstore_hiaten_recent (store, 20));
+    json_t *experts = en_bstore_experts (store);
     json_object_set_new (overview, "experts", s_experts_available (experts, now));
     json_decref (experts);
     //  Links to the brokers of other provinces (en_fed)
-    json_object_set_new (overview, "federation", en_fed_status (context->fed));
+    json_object_set (overview, "federation", json_object_get (live, "federation"));
     return overview;
+}
+
+//  A figure read on the loop's own store, with what the loop knows now
+static json_t *
+s_on_loop (const en_ops_context_t *context, bool with_metrics,
+           json_t *(*read) (en_bstore_t *store, json_t *live))
+{
+    json_t *live = en_figures_live (context, with_metrics);
+    json_t *figure = read (context->store, live);
+    json_decref (live);
+    return figure;
+}
+
+json_t *
+en_figures_overview (const en_ops_context_t *context)
+{
+    return s_on_loop (context, false, en_figures_overview_read);
 }
 
 //  Gauges of what the store holds: requests, offers, hiaten, experts.
 static void
-s_store_gauges (const en_ops_context_t *context, json_t *families)
+s_store_gauges (en_bstore_t *store, json_t *families)
 {
-    json_t *counts = en_bstore_counts (context->store);
+    json_t *counts = en_bstore_counts (store);
     const char *key;
     json_t *value;
     json_t *gauge = en_metrics_gauge (families, "expertnet_requests",
@@ -206,10 +262,10 @@ s_store_gauges (const en_ops_context_t *context, json_t *families)
 //  Gauges of the nodes: connected, known, queues, clock offsets (the
 //  offsets family is returned for the links to add their peers to).
 static json_t *
-s_node_gauges (const en_ops_context_t *context, json_t *families)
+s_node_gauges (en_bstore_t *store, json_t *live, json_t *families)
 {
     int64_t connected = 0;
-    json_t *nodes = s_nodes (context, &connected);
+    json_t *nodes = s_nodes (store, live, &connected);
     json_t *gauge = en_metrics_gauge (families, "expertnet_nodes_connected", "Nodes heard from within three heartbeats.");
     en_metrics_sample (gauge, NULL, NULL, (double) connected);
     gauge = en_metrics_gauge (families, "expertnet_nodes_known", "Nodes that ever said HELLO to this broker.");
@@ -231,9 +287,9 @@ s_node_gauges (const en_ops_context_t *context, json_t *families)
 
 //  Federation links: up (and delivering), queue, round trip
 static void
-s_link_gauges (const en_ops_context_t *context, json_t *families, json_t *offsets)
+s_link_gauges (json_t *live, json_t *families, json_t *offsets)
 {
-    json_t *links = en_fed_status (context->fed);
+    json_t *links = json_object_get (live, "federation");
     json_t *up = en_metrics_gauge (families, "expertnet_federation_link_up",
                                    "1 when the link to a peer broker is up and not blocked, by peer.");
     json_t *queue = en_metrics_gauge (families, "expertnet_federation_queue_depth",
@@ -252,16 +308,16 @@ s_link_gauges (const en_ops_context_t *context, json_t *families, json_t *offset
         if (json_is_object (clock))
             en_metrics_sample (offsets, "peer", peer, en_json_int (clock, "offset_ms", 0) / 1000.0);
     }
-    json_decref (links);
 }
 
 json_t *
-en_figures_metrics (const en_ops_context_t *context)
+en_figures_metrics_read (en_bstore_t *store, json_t *live)
 {
-    json_t *families = en_metrics_json (context->metrics);
-    s_store_gauges (context, families);
-    json_t *offsets = s_node_gauges (context, families);
-    s_link_gauges (context, families, offsets);
+    json_t *families = json_object_get (live, "metrics");
+    families = json_is_array (families) ? json_incref (families) : json_array ();
+    s_store_gauges (store, families);
+    json_t *offsets = s_node_gauges (store, live, families);
+    s_link_gauges (live, families, offsets);
 
     //  Store size: the database and its write-ahead log
     double bytes = 0;
@@ -269,15 +325,32 @@ en_figures_metrics (const en_ops_context_t *context)
     for (int i = 0; suffixes [i]; i++) {
         char path [PATH_MAX];
         struct stat info;
-        snprintf (path, sizeof path, "%s/broker.db%s", context->datadir, suffixes [i]);
+        snprintf (path, sizeof path, "%s/broker.db%s", en_json_str (live, "datadir") ?: ".", suffixes [i]);
         if (stat (path, &info) == 0)
             bytes += (double) info.st_size;
     }
     json_t *gauge = en_metrics_gauge (families, "expertnet_store_bytes", "Size of the broker's database and its write-ahead log.");
     en_metrics_sample (gauge, NULL, NULL, bytes);
     gauge = en_metrics_gauge (families, "expertnet_start_time_seconds", "When this broker process started (Unix time).");
-    en_metrics_sample (gauge, NULL, NULL, context->started / 1000.0);
+    en_metrics_sample (gauge, NULL, NULL, en_json_int (live, "started", 0) / 1000.0);
     return families;
+}
+
+json_t *
+en_figures_metrics (const en_ops_context_t *context)
+{
+    return s_on_loop (context, true, en_figures_metrics_read);
+}
+
+json_t *
+en_figures_charts (en_bstore_t *store, json_t *args)
+{
+    int64_t days = en_json_int (args, "days", 90);
+    days = MAX (1, MIN (days, 3660));
+    int64_t since = en_now_ms () - days * 86400 * 1000;
+    return json_pack ("{s:I, s:I, s:o, s:o}", "now", (json_int_t) en_now_ms (), "days", (json_int_t) days,
+                      "times", en_bstore_chart_times (store, since),
+                      "weeks", en_bstore_chart_weeks (store, since));
 }
 
 json_t *

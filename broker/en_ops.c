@@ -106,6 +106,14 @@ s_verb_metrics (en_ops_t *self, const char *verb, json_t *args, bool internal, e
     return en_figures_metrics (&self->context);
 }
 
+//  What only the loop knows, for the figures the dashboard reads on its
+//  own connection to the store (en_figures_live): no request is read
+static json_t *
+s_verb_live (en_ops_t *self, const char *verb, json_t *args, bool internal, en_error_t *error)
+{
+    return en_figures_live (&self->context, json_is_true (json_object_get (args, "metrics")));
+}
+
 static json_t *
 s_verb_requests (en_ops_t *self, const char *verb, json_t *args, bool internal, en_error_t *error)
 {
@@ -191,12 +199,7 @@ s_verb_offers (en_ops_t *self, const char *verb, json_t *args, bool internal, en
 static json_t *
 s_verb_charts (en_ops_t *self, const char *verb, json_t *args, bool internal, en_error_t *error)
 {
-    int64_t days = en_json_int (args, "days", 90);
-    days = MAX (1, MIN (days, 3660));
-    int64_t since = en_now_ms () - days * 86400 * 1000;
-    return json_pack ("{s:I, s:I, s:o, s:o}", "now", (json_int_t) en_now_ms (), "days", (json_int_t) days,
-                      "times", en_bstore_chart_times (self->context.store, since),
-                      "weeks", en_bstore_chart_weeks (self->context.store, since));
+    return en_figures_charts (self->context.store, args);
 }
 
 //  --- Operator actions on a request -------------------------------------
@@ -426,6 +429,7 @@ static const s_verb_t s_verbs [] = {
     { "tokens",          S_ANY,       s_verb_tokens },
     { "operator-hash",   S_DASHBOARD, s_verb_operator_hash },
     { "token-check",     S_DASHBOARD, s_verb_token_check },
+    { "live",            S_DASHBOARD, s_verb_live },
     { "audit-verify",    S_ANY,       s_verb_audit_verify },
     { "audit-anchors",   S_ANY,       s_verb_audit_anchors },
     { "audit-show",      S_ANY,       s_verb_audit_show },

@@ -10,19 +10,26 @@
     and their routes, the JSON API and /metrics.
 
     Data. Each page or API call asks the broker loop (one request at a
-    time): "overview", "requests", "request", "experts", "charts",
-    "metrics", the operator actions. An operator looking at a request is
-    an access to that case, logged by the broker with the operator.
+    time): "requests", "request", "experts", the operator
+    actions. An operator looking at a request is an access to that case,
+    logged by the broker with the operator. The overview, /metrics and
+    the charts, asked for every few seconds by open pages and scrapers,
+    are built here instead (s_ask, en_figures): the store read on this
+    thread's own read-only connection, and from the loop only what it
+    alone knows ("live"), so they never hold up routing.
 */
 #include "en_web.h"
 #include "en_pages.h"
 #include "en_charts.h"
 #include "en_metrics.h"
+#include "en_figures.h"
 #include <microhttpd.h>
 
 struct _en_web_t {
     en_http_t *http;            //  the web stack, with its thread
     char *broker;               //  broker name, for titles
+    en_bstore_t *store;         //  the store, read-only, the web thread's
+                                //  own connection (NULL: ask the loop)
 };
 
 static en_web_t *
@@ -35,6 +42,52 @@ static en_http_t *
 s_http (en_http_request_t *req)
 {
     return en_http_request_http (req);
+}
+
+//  -------------------------------------------------------------------------
+//  Asking the broker
+
+//  The overview or the metrics (verb), built here from the store read on
+//  the web thread's own connection and what only the loop knows ("live":
+//  sessions, enrolment, links, counters; it reads no request), so a
+//  figure that reads a large store never holds up routing. Without that
+//  connection, the loop's own answer (the same figures).
+static json_t *
+s_figures (en_http_request_t *req, const char *verb, en_error_t *error)
+{
+    en_web_t *self = s_web (req);
+    if (!self->store)
+        return en_http_call (s_http (req), verb, NULL, error);
+    bool metrics = streq (verb, "metrics");
+    json_t *live = en_http_call (s_http (req), "live", json_pack ("{s:b}", "metrics", metrics), error);
+    if (!live)
+        return NULL;
+    en_bstore_snapshot (self->store, true);
+    json_t *figures = metrics ? en_figures_metrics_read (self->store, live)
+                              : en_figures_overview_read (self->store, live);
+    en_bstore_snapshot (self->store, false);
+    json_decref (live);
+    return figures;
+}
+
+//  A verb's answer: the figures read here, the rest from the loop
+static json_t *
+s_ask (en_http_request_t *req, const char *verb, json_t *args, en_error_t *error)
+{
+    json_t *answer = NULL;
+    if (streq (verb, "overview") || streq (verb, "metrics"))
+        answer = s_figures (req, verb, error);
+    else
+    if (streq (verb, "charts") && s_web (req)->store) {
+        //  From the store alone: all of it read here
+        en_bstore_snapshot (s_web (req)->store, true);
+        answer = en_figures_charts (s_web (req)->store, args);
+        en_bstore_snapshot (s_web (req)->store, false);
+    }
+    else
+        return en_http_call (s_http (req), verb, args, error);
+    json_decref (args);
+    return answer;
 }
 
 //  -------------------------------------------------------------------------
@@ -159,10 +212,10 @@ static int
 s_page_overview (en_http_request_t *req)
 {
     en_error_t error;
-    json_t *overview = en_http_call (s_http (req), "overview", NULL, &error);
+    json_t *overview = s_ask (req, "overview", NULL, &error);
     if (!overview)
         return s_page_error (req, &error);
-    json_t *charts = en_http_call (s_http (req), "charts", NULL, NULL);
+    json_t *charts = s_ask (req, "charts", NULL, NULL);
     en_page_t page;
     en_http_buf_t buf;
     FILE *out = s_page_open (req, &buf, &page, "Overzicht", "overzicht");
@@ -181,7 +234,7 @@ static int
 s_page_charts (en_http_request_t *req)
 {
     en_error_t error;
-    json_t *charts = en_http_call (s_http (req), "charts", NULL, &error);
+    json_t *charts = s_ask (req, "charts", NULL, &error);
     if (!charts)
         return s_page_error (req, &error);
     en_page_t page;
@@ -204,7 +257,7 @@ typedef void (s_fragment_fn) (FILE *out, json_t *data);
 static int
 s_fragment (en_http_request_t *req, const char *verb, s_fragment_fn *render)
 {
-    json_t *data = en_http_call (s_http (req), verb, NULL, NULL);
+    json_t *data = s_ask (req, verb, NULL, NULL);
     if (!data)
         return en_http_reply (req, MHD_HTTP_BAD_GATEWAY, "text/plain; charset=utf-8", strdup (""), 0);
     en_http_buf_t buf;
@@ -373,7 +426,7 @@ static int
 s_api_call (en_http_request_t *req, const char *verb, json_t *args)
 {
     en_error_t error;
-    json_t *answer = en_http_call (s_http (req), verb, args, &error);
+    json_t *answer = s_ask (req, verb, args, &error);
     return en_http_reply_answer (req, answer, &error);
 }
 
@@ -409,7 +462,7 @@ static int
 s_api_nodes (en_http_request_t *req)
 {
     en_error_t error;
-    json_t *overview = en_http_call (s_http (req), "overview", NULL, &error);
+    json_t *overview = s_ask (req, "overview", NULL, &error);
     json_t *nodes = overview ? json_incref (json_object_get (overview, "nodes")) : NULL;
     json_decref (overview);
     return en_http_reply_answer (req, overview ? (nodes ? nodes : json_null ()) : NULL, &error);
@@ -489,7 +542,7 @@ static int
 s_metrics (en_http_request_t *req)
 {
     en_web_t *self = s_web (req);
-    json_t *families = en_http_call (self->http, "metrics", NULL, NULL);
+    json_t *families = s_ask (req, "metrics", NULL, NULL);
     if (!families)
         return en_http_reply (req, MHD_HTTP_BAD_GATEWAY, "text/plain; charset=utf-8",
                               strdup ("the broker did not answer\n"), 26);
@@ -559,11 +612,15 @@ s_dispatch (en_http_request_t *req, void *app)
 
 en_web_t *
 en_web_new (zconfig_t *config, const char *control_endpoint, const char *broker_name,
-            en_error_t *error)
+            const char *store_path, en_error_t *error)
 {
     en_web_t *self = (en_web_t *) zmalloc (sizeof (en_web_t));
     assert (self);
     self->broker = strdup (broker_name);
+    en_error_t store_error = { 0 };
+    self->store = store_path ? en_bstore_open_readonly (store_path, &store_error) : NULL;
+    if (store_path && !self->store)
+        zsys_warning ("dashboard reads its figures through the broker's loop: %s", store_error.reason);
     static const en_http_app_t app = {
         .log_name = "dashboard",
         .logout_path = "/logout",
@@ -593,6 +650,7 @@ en_web_destroy (en_web_t **self_p)
     en_web_t *self = *self_p;
     if (self) {
         en_http_destroy (&self->http);
+        en_bstore_destroy (&self->store);
         free (self->broker);
         free (self);
         *self_p = NULL;

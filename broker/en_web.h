@@ -1,9 +1,11 @@
 /*  en_web - the operators' dashboard: HTTP (libmicrohttpd, one internal
     thread), login and sessions, the pages, the JSON API and /metrics.
 
-    The web thread holds no broker state. It gets every figure from the
-    broker loop over the broker's dashboard control socket (inproc), so
-    the store keeps a single owner. What it keeps itself: sessions and
+    The web thread holds no broker state. It asks the broker loop over
+    the broker's dashboard control socket (inproc), so the store keeps a
+    single writer; the overview and /metrics it reads itself, on a
+    read-only connection to the store at store_path (WAL: it reads while
+    the loop writes), with what only the loop knows asked of it. What it keeps itself: sessions and
     failed-login counters, in memory, lost at restart (operators log in
     again). */
 #ifndef EN_WEB_H_INCLUDED
@@ -20,7 +22,7 @@ typedef struct _en_web_t en_web_t;
 //  asking the broker through control_endpoint. NULL with error set when
 //  the address does not parse or cannot be bound.
 en_web_t *en_web_new (zconfig_t *config, const char *control_endpoint, const char *broker_name,
-                      en_error_t *error);
+                      const char *store_path, en_error_t *error);
 
 //  Stop serving (waits for the request in progress) and free.
 void en_web_destroy (en_web_t **self_p);

@@ -12,6 +12,12 @@
 en_db_t *en_db_new (const char *path, const char **migrations, en_error_t *error);
 void en_db_destroy (en_db_t **self_p);
 
+//  A second, read-only connection to the database at path, which another
+//  connection (en_db_new) made and keeps up to date: for a thread that
+//  only reads (WAL: it reads while the owner writes, neither waits).
+//  Use it from one thread at a time. NULL with error when it cannot open.
+en_db_t *en_db_open_readonly (const char *path, en_error_t *error);
+
 //  A store's identity: a random id (32 hex) made when the store is made,
 //  in one row. Add as one migration of the store. Nodes and peers learn
 //  it (WELCOME), so a broker that lost its store is noticed.

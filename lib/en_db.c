@@ -167,6 +167,18 @@ s_migrate (sqlite3 *handle, const char *path, const char **migrations, en_error_
     return 0;
 }
 
+//  An open connection as an en_db_t, with an empty statement cache
+static en_db_t *
+s_wrap (sqlite3 *handle)
+{
+    en_db_t *self = (en_db_t *) zmalloc (sizeof (en_db_t));
+    assert (self);
+    self->handle = handle;
+    self->statements = zhashx_new ();
+    zhashx_set_destructor (self->statements, s_finalize);
+    return self;
+}
+
 en_db_t *
 en_db_new (const char *path, const char **migrations, en_error_t *error)
 {
@@ -177,12 +189,23 @@ en_db_new (const char *path, const char **migrations, en_error_t *error)
         sqlite3_close (handle);
         return NULL;
     }
-    en_db_t *self = (en_db_t *) zmalloc (sizeof (en_db_t));
-    assert (self);
-    self->handle = handle;
-    self->statements = zhashx_new ();
-    zhashx_set_destructor (self->statements, s_finalize);
-    return self;
+    return s_wrap (handle);
+}
+
+en_db_t *
+en_db_open_readonly (const char *path, en_error_t *error)
+{
+    //  No migrations, no check: the owner's connection did both
+    sqlite3 *handle = NULL;
+    if (sqlite3_open_v2 (path, &handle, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        en_error_set (error, EN_ERR_INTERNAL, "cannot open database %s to read: %s", path,
+                      handle ? sqlite3_errmsg (handle) : "out of memory");
+        sqlite3_close (handle);
+        return NULL;
+    }
+    sqlite3_busy_timeout (handle, 5000);
+    sqlite3_exec (handle, "PRAGMA cache_size=-16384;", NULL, NULL, NULL);
+    return s_wrap (handle);
 }
 
 //  The marker's content: the store id, or "" when there is no marker.

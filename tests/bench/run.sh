@@ -37,6 +37,7 @@ BENCHES=(
     bench_latency
     bench_peers
     bench_nodes
+    bench_figures
 )
 LIMIT=150                                 # seconds one benchmark may take
 

@@ -419,6 +419,90 @@ test_forwarded_request_page (void **state)
     }
 }
 
+//  A row as the broker writes a request (state and urgency as given)
+static void
+s_request_row (en_db_t *db, const char *id, const char *state, const char *urgency)
+{
+    assert_int_equal (en_db_exec (db,
+        "INSERT INTO requests (id, origin, msg_id, region, urgency, question_type, summary, state, created, updated)"
+        " VALUES (?1, 'twente', ?1, 'twente', ?2, 'consultatie-advies', '{\"expertise\": [\"trauma\"]}', ?3, ?4, ?4)",
+        "sssi", id, urgency, state, en_now_ms ()), 0);
+}
+
+//  The figures' counters (migration 12): a store from before them gets
+//  them from its rows; then each change keeps them; and the dashboard's
+//  read-only connection reads the same figures as the broker's own.
+static void
+test_figure_counters (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    en_db_t *db = en_bstore_db (self->store);
+    //  A store as migration 11 left it, with rows
+    assert_int_equal (sqlite3_exec (en_db_handle (db), "DROP TRIGGER requests_count_in; DROP TRIGGER requests_count_move;"
+        " DROP TRIGGER requests_count_out; DROP TRIGGER hiaten_count_in; DROP TRIGGER hiaten_count_out;"
+        " DROP TABLE request_counts; DROP TABLE store_counts; DROP INDEX hiaten_at;"
+        " PRAGMA user_version = 11;", NULL, NULL, NULL), SQLITE_OK);
+    s_request_row (db, "twente-0001", "closed", "crisis");
+    s_request_row (db, "twente-0002", "closed", "regulier");
+    s_request_row (db, "twente-0003", "offered", "hoog");
+    s_request_row (db, "twente-0004", "hiaat", "hoog");
+    assert_int_equal (en_db_exec (db, "INSERT INTO hiaten VALUES ('twente-0004', 1, 'twente', 'hoog',"
+                                      " 'consultatie-advies', '[]')", NULL), 0);
+    char path [128];
+    snprintf (path, sizeof path, "%s/broker.db", self->dir);
+    en_router_destroy (&self->router);
+    en_bstore_destroy (&self->store);
+    en_error_t error = { 0 };
+    self->store = en_bstore_new (path, &error);
+    assert_non_null (self->store);
+    self->router = en_router_new (self->store, "broker-oost");
+    db = en_bstore_db (self->store);
+    assert_int_equal (test_counters_drift (db), 0);
+    json_t *counts = en_bstore_counts (self->store);
+    char *text = json_dumps (json_object_get (counts, "requests_by_state"), JSON_COMPACT);
+    assert_string_equal (text, "{\"closed\":2,\"hiaat\":1,\"offered\":1}");
+    free (text);
+    text = json_dumps (json_object_get (counts, "open_by_urgency"), JSON_COMPACT);
+    assert_string_equal (text, "{\"hoog\":1}");
+    free (text);
+    assert_int_equal (en_json_int (counts, "hiaten", -1), 1);
+    json_decref (counts);
+
+    //  Changes move the counters: a hiaat offered again, a state
+    //  nobody has any more dropped, a hiaat recorded twice counted once
+    assert_int_equal (en_db_exec (db, "UPDATE requests SET state = 'offered' WHERE id = 'twente-0004'", NULL), 0);
+    assert_int_equal (en_db_exec (db, "UPDATE requests SET state = 'closed' WHERE id = 'twente-0003'", NULL), 0);
+    json_t *request = en_bstore_request (self->store, "twente-0004");
+    assert_int_equal (en_bstore_hiaat (self->store, request), 0);
+    json_decref (request);
+    assert_int_equal (test_counters_drift (db), 0);
+    counts = en_bstore_counts (self->store);
+    text = json_dumps (json_object_get (counts, "requests_by_state"), JSON_COMPACT);
+    assert_string_equal (text, "{\"closed\":3,\"offered\":1}");
+    free (text);
+    assert_int_equal (en_json_int (counts, "hiaten", -1), 1);
+
+    //  The dashboard's own connection reads what the broker's does
+    en_bstore_t *reader = en_bstore_open_readonly (path, &error);
+    assert_non_null (reader);
+    assert_int_equal (en_bstore_snapshot (reader, true), 0);
+    json_t *read = en_bstore_counts (reader);
+    json_t *open = en_bstore_requests_open (reader, 200);
+    assert_int_equal (en_bstore_snapshot (reader, false), 0);
+    char *mine = json_dumps (counts, JSON_COMPACT), *theirs = json_dumps (read, JSON_COMPACT);
+    assert_string_equal (mine, theirs);
+    free (mine);
+    free (theirs);
+    assert_int_equal (json_array_size (open), 1);
+    assert_string_equal (en_json_str (json_array_get (open, 0), "id"), "twente-0004");
+    //  ... and cannot write
+    assert_int_not_equal (en_db_exec (en_bstore_db (reader), "DELETE FROM requests", NULL), 0);
+    json_decref (open);
+    json_decref (read);
+    json_decref (counts);
+    en_bstore_destroy (&reader);
+}
+
 int
 main (void)
 {
@@ -433,6 +517,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_close_frees_capacity, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_operator_refusals, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_operators_and_tokens, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_figure_counters, s_setup, s_teardown),
         cmocka_unit_test (test_metrics_text),
         cmocka_unit_test (test_charts),
         cmocka_unit_test (test_federation_panel),

@@ -56,10 +56,19 @@ test_join (json_t *rows, const char *field, char *buf, size_t size)
 //  triggers) differ from a recount of requests and offers; 0 when the
 //  invariant holds. A request handed to a peer broker (requests.peer)
 //  names the peer's expert once accepted: not ours, even with our id.
+//  Also counted as drift: a (state, urgency) whose figure counter
+//  (request_counts, migration 12) differs from a recount of the
+//  requests, and a hiaten counter that differs from the hiaten rows.
 static inline int64_t
 test_counters_drift (en_db_t *db)
 {
-    return en_db_int (db,
+    int64_t figures = en_db_int (db,
+        "SELECT count(*) FROM (SELECT state, urgency, count(*) AS n FROM requests GROUP BY state, urgency) r"
+        " FULL JOIN (SELECT state, urgency, n FROM request_counts WHERE n <> 0) c USING (state, urgency)"
+        " WHERE r.n IS NOT c.n", NULL)
+        + en_db_int (db, "SELECT (SELECT n FROM store_counts WHERE name = 'hiaten')"
+                         " IS NOT (SELECT count(*) FROM hiaten)", NULL);
+    return figures + en_db_int (db,
         "SELECT count(*) FROM experts e WHERE"
         " e.load <> (SELECT count(*) FROM requests r WHERE r.expert = e.id AND r.peer IS NULL"
         "            AND r.state IN ('accepted', 'advice'))"
