@@ -17,7 +17,7 @@ cd "$(dirname "$0")/../.."
 
 BIN_DIR=build/bin
 OUT_DIR=build/bench
-BENCHES=(bench_durable bench_latency)     # in this order; others after
+BENCHES=(bench_durable bench_latency bench_retry)   # in this order; others after
 LIMIT=150                                 # seconds one benchmark may take
 
 mkdir -p "$OUT_DIR"
