@@ -18,18 +18,21 @@
     (ids only) before it sends. A row whose entry is found missing when it
     is read is dropped from memory.
 
-    Retransmission (docs/protocol.md, "Retransmission"): the interval
+    Retransmission (docs/protocol.md, "Retransmission interval"): the interval
     follows the measured acknowledgement latency of each destination, as
     TCP's retransmission timer does (RFC 6298). A sample is the time from
     a message's only send to its ACK (never from a message sent more than
     once: Karn's rule). srtt and rttvar are the usual moving averages
     (gains 1/8 and 1/4); the interval is srtt + max (floor / 2, 4 rttvar),
     no less than the configured retry (the floor) and no more than
-    EN_OUTBOX_BACKOFF_CAP times it. Each further retransmission of a
-    message doubles its interval (up to the cap), and a retransmission
-    doubles the destination's interval for messages sent after it (at
-    most once per interval) until the next sample, so a peer whose ACKs
-    are slower than the floor still yields samples and is not flooded.
+    EN_OUTBOX_BACKOFF_CAP times it. A message re-sent n times waits that
+    interval doubled n times, or doubled as often as its destination's
+    backoff says, whichever is more (up to the cap). A retransmission
+    raises the destination's backoff (at most once per interval, RFC 6298
+    5.5), so a peer whose ACKs are all slower than the floor still yields
+    samples and is not flooded; a sample clears it, and so does the ACK
+    that leaves nothing in flight (after an outage or a refusal with 500,
+    when every message was re-sent and none gives a sample).
 */
 #include "expertnet.h"
 #include <math.h>
@@ -57,7 +60,8 @@ typedef struct _s_dest_t {
     int64_t backoff_until;      //  no further doubling before this
     int64_t next_due;           //  earliest retransmission (cache)
     int64_t due_floor;          //  floor the cache was computed for, -1 none
-    int64_t due_rto;            //  interval the cache was computed for
+    int64_t due_base;           //  base interval it was computed for
+    int due_backoff;            //  and backoff
 } s_dest_t;
 
 struct _en_outbox_t {
@@ -249,7 +253,7 @@ s_sample (s_dest_t *dest, double rtt)
         dest->rttvar = 0.75 * dest->rttvar + 0.25 * fabs (dest->srtt - rtt);
         dest->srtt = 0.875 * dest->srtt + 0.125 * rtt;
     }
-    dest->backoff = 0;
+    dest->backoff = dest->backoff_until = 0;
 }
 
 int
@@ -261,38 +265,52 @@ en_outbox_ack (en_outbox_t *self, const char *dest, const char *msg_id, en_error
         return en_error_set (error, EN_ERR_NOT_FOUND, "%s is not queued for %s", msg_id, dest);
     s_entry_t *entry = (s_entry_t *) zhashx_lookup (self->entries, msg_id);
     if (entry) {
+        s_dest_t *d = entry->dest;
         if (entry->tries == 1)
-            s_sample (entry->dest, (double) (en_now_ms () - entry->sent_at));
+            s_sample (d, (double) (en_now_ms () - entry->sent_at));
         s_forget (self, entry);
+        if (zlistx_size (d->inflight) == 0)
+            d->backoff = d->backoff_until = 0;  //  all answered: nothing to back off from
     }
     return 0;
 }
 
-//  The retransmission interval of dest for messages sent once, given the
-//  configured floor: see the head of this file.
+//  The retransmission interval of dest measured from its ACKs, given the
+//  configured floor, before any doubling: see the head of this file.
 static int64_t
-s_rto (en_outbox_t *self, s_dest_t *dest, int64_t floor)
+s_base (en_outbox_t *self, s_dest_t *dest, int64_t floor)
 {
     if (self->fixed || floor <= 0)
         return MAX (floor, 0);
-    int64_t cap = floor * EN_OUTBOX_BACKOFF_CAP;
-    int64_t rto = floor;
+    int64_t base = floor;
     if (dest->have_rtt)
-        rto = MAX (floor, (int64_t) (dest->srtt + MAX ((double) floor / 2, 4 * dest->rttvar)));
-    for (int i = 0; i < dest->backoff && rto < cap; i++)
-        rto *= 2;
-    return MIN (rto, cap);
+        base = MAX (floor, (int64_t) (dest->srtt + MAX ((double) floor / 2, 4 * dest->rttvar)));
+    return MIN (base, floor * EN_OUTBOX_BACKOFF_CAP);
 }
 
-//  When entry is next due, with interval rto for a first retransmission.
+//  base doubled shift times, no more than the cap.
 static int64_t
-s_due_at (en_outbox_t *self, s_entry_t *entry, int64_t rto, int64_t floor)
+s_doubled (en_outbox_t *self, int64_t base, int shift, int64_t floor)
 {
-    int64_t interval = rto;
-    if (!self->fixed)
-        for (int i = 1; i < entry->tries && interval < floor * EN_OUTBOX_BACKOFF_CAP; i++)
-            interval *= 2;
-    return entry->sent_at + MIN (interval, MAX (rto, floor * EN_OUTBOX_BACKOFF_CAP));
+    int64_t cap = floor * EN_OUTBOX_BACKOFF_CAP;
+    for (int i = 0; i < shift && !self->fixed && base < cap; i++)
+        base *= 2;
+    return self->fixed ? base : MIN (base, MAX (cap, 0));
+}
+
+//  The interval of dest for a message sent once (its backoff included).
+static int64_t
+s_rto (en_outbox_t *self, s_dest_t *dest, int64_t floor)
+{
+    return s_doubled (self, s_base (self, dest, floor), dest->backoff, floor);
+}
+
+//  When entry is next due: base doubled once per earlier retransmission
+//  of it, or as often as its destination's backoff says, whichever is more.
+static int64_t
+s_due_at (en_outbox_t *self, s_entry_t *entry, int64_t base, int backoff, int64_t floor)
+{
+    return entry->sent_at + s_doubled (self, base, MAX (entry->tries - 1, backoff), floor);
 }
 
 //  Read entry's row and hand it to send_fn. 0 sent, -1 the transport
@@ -331,17 +349,19 @@ static int
 s_flush_inflight (en_outbox_t *self, s_dest_t *dest, int64_t now, int64_t floor, int limit,
                   en_outbox_send_fn *send_fn, void *arg)
 {
-    //  The cache of the earliest due time holds while the interval has
-    //  not shrunk (a longer one only makes it early, never late)
-    int64_t rto = s_rto (self, dest, floor);
-    if (dest->due_floor == floor && rto >= dest->due_rto && now < dest->next_due)
+    //  The cache of the earliest due time holds while no interval has
+    //  shrunk (a longer one only makes it early, never late)
+    int64_t base = s_base (self, dest, floor);
+    int backoff = dest->backoff;
+    if (dest->due_floor == floor && base >= dest->due_base && backoff >= dest->due_backoff
+    &&  now < dest->next_due)
         return 0;               //  nothing due: not even a walk through memory
     int sent = 0;
     int64_t next_due = INT64_MAX;
     s_entry_t *entry = (s_entry_t *) zlistx_first (dest->inflight);
     while (entry) {
         s_entry_t *next = (s_entry_t *) zlistx_next (dest->inflight);
-        int64_t due_at = s_due_at (self, entry, rto, floor);
+        int64_t due_at = s_due_at (self, entry, base, backoff, floor);
         if (due_at <= now && sent >= limit)
             next_due = now;
         else
@@ -360,7 +380,7 @@ s_flush_inflight (en_outbox_t *self, s_dest_t *dest, int64_t now, int64_t floor,
                     dest->backoff++;        //  RFC 6298 5.5, once per interval
                     dest->backoff_until = now + s_rto (self, dest, floor);
                 }
-                next_due = MIN (next_due, s_due_at (self, entry, rto, floor));
+                next_due = MIN (next_due, s_due_at (self, entry, base, backoff, floor));
             }
         }
         else
@@ -369,7 +389,8 @@ s_flush_inflight (en_outbox_t *self, s_dest_t *dest, int64_t now, int64_t floor,
     }
     dest->next_due = next_due;
     dest->due_floor = floor;
-    dest->due_rto = rto;
+    dest->due_base = base;
+    dest->due_backoff = backoff;
     return sent;
 }
 
@@ -390,21 +411,28 @@ s_flush_fresh (en_outbox_t *self, s_dest_t *dest, int64_t now, int64_t floor, in
         entry->sent_at = now;
         entry->tries = 1;
         s_link (entry, true);
-        dest->next_due = MIN (dest->next_due, s_due_at (self, entry, s_rto (self, dest, floor), floor));
+        dest->next_due = MIN (dest->next_due, s_due_at (self, entry, dest->due_base, dest->due_backoff, floor));
         sent++;
     }
     return sent;
 }
 
-int
-en_outbox_flush (en_outbox_t *self, const char *dest, int64_t retry_ms,
-                 int limit, en_outbox_send_fn *send_fn, void *arg)
+//  If writes were undone since memory last matched the rows, match again.
+static void
+s_sync (en_outbox_t *self)
 {
     uint64_t undone = en_db_undone (self->db);
     if (undone != self->undone) {
         s_reload (self, NULL, true);
         self->undone = undone;
     }
+}
+
+int
+en_outbox_flush (en_outbox_t *self, const char *dest, int64_t retry_ms,
+                 int limit, en_outbox_send_fn *send_fn, void *arg)
+{
+    s_sync (self);
     int64_t now = en_now_ms ();
     int sent = 0;
     zlistx_t *names = zlistx_new ();
@@ -432,8 +460,8 @@ en_outbox_flush (en_outbox_t *self, const char *dest, int64_t retry_ms,
 void
 en_outbox_reset (en_outbox_t *self, const char *dest)
 {
+    s_sync (self);
     s_reload (self, dest, false);
-    self->undone = en_db_undone (self->db);
     for (s_dest_t *d = (s_dest_t *) zhashx_first (self->dests); d; d = (s_dest_t *) zhashx_next (self->dests))
         if (!dest || streq (d->name, dest)) {
             d->backoff = 0;     //  a new connection: what it costs is measured afresh

@@ -336,15 +336,31 @@ test_retry_backoff (void **state)
     assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 100, 100, s_send, &sink), 1);
     assert_int_equal (zlistx_size (sink.ids), 3);
     //  An ACK of a message sent more than once is no sample (Karn's
-    //  rule): the doubled interval stays until a clean one
+    //  rule): the doubled interval stays while others are in flight...
     zclock_sleep (150);
     assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 100, 100, s_send, &sink), 1);
+    char *other = s_put (self, "node-twente", 2);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 100, 100, s_send, &sink), 1);
     assert_int_equal (en_outbox_ack (self->outbox, "node-twente", id, NULL), 0);
+    assert_int_equal (en_outbox_rto (self->outbox, "node-twente", 100), 200);
+    //  ... until the ACK that leaves nothing in flight
+    zclock_sleep (250);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 100, 100, s_send, &sink), 1);
+    assert_int_equal (en_outbox_rto (self->outbox, "node-twente", 100), 400);
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", other, NULL), 0);
+    assert_int_equal (en_outbox_rto (self->outbox, "node-twente", 100), 100);
+    //  A clean sample clears it too
+    char *third = s_put (self, "node-twente", 3);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 100, 100, s_send, &sink), 1);
+    zclock_sleep (150);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 100, 100, s_send, &sink), 1);
     assert_int_equal (en_outbox_rto (self->outbox, "node-twente", 100), 200);
     s_sample (self, &sink, 0);
     assert_int_equal (en_outbox_rto (self->outbox, "node-twente", 100), 100);
     s_sink_destroy (&sink);
     free (id);
+    free (other);
+    free (third);
 }
 
 static void
