@@ -77,6 +77,11 @@ int en_db_savepoint (en_db_t *self);
 int en_db_release (en_db_t *self);
 int en_db_rollback_to (en_db_t *self);
 
+//  How often writes were undone on this connection (rollbacks, rollbacks
+//  to a savepoint, failed commits): what caches rows in memory compares
+//  to know when to read them again (en_outbox).
+uint64_t en_db_undone (en_db_t *self);
+
 //  Rows as JSON: each column by name; TEXT columns named "x_json" are
 //  parsed and stored as "x". en_db_rows returns every row of stmt as an
 //  array, en_db_one the first row or NULL; both reset stmt.

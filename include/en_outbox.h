@@ -3,8 +3,9 @@
 
     * en_outbox: a durable queue of reliable messages per destination.
       A message is put in the same transaction as the state change that
-      caused it, sent when the destination is reachable, re-sent every
-      retry interval until the destination ACKs (or ERRORs) it, and only
+      caused it, sent when the destination is reachable, re-sent after a
+      retransmission interval that follows the destination's measured
+      ACK latency, until the destination ACKs (or ERRORs) it, and only
       then removed. Delivery order per destination is put order.
     * en_seen: the receiver's record of message ids it has processed and
       what it answered, so a retransmission gets the same answer and is
@@ -40,6 +41,10 @@
 
 typedef struct _en_outbox_t en_outbox_t;
 
+//  The retransmission interval never exceeds this many times the
+//  configured retry (16 s for the usual 1 s).
+#define EN_OUTBOX_BACKOFF_CAP 16
+
 //  Send one message to dest; return 0 if handed to the transport.
 typedef int (en_outbox_send_fn) (const char *dest, en_msg_t *msg, void *arg);
 
@@ -57,18 +62,34 @@ int en_outbox_put (en_outbox_t *self, const char *dest, en_msg_t *msg);
 int en_outbox_ack (en_outbox_t *self, const char *dest, const char *msg_id, en_error_t *error);
 
 //  Send what is due for dest (NULL: every destination): entries never
-//  sent by this process, or last sent more than retry_ms ago; at most
-//  limit. A failed send ends the flush of that destination, so nothing
-//  overtakes an earlier message. Returns how many were sent.
+//  sent by this process, then entries whose retransmission interval has
+//  passed; at most limit. The interval follows dest's measured ACK
+//  latency, never under retry_ms (the floor; 0 makes all due) nor over
+//  EN_OUTBOX_BACKOFF_CAP times it, and doubles with each retransmission
+//  of a message (see en_outbox.c and docs/protocol.md). Only due rows
+//  are read. A failed send ends the flush of that destination, so
+//  nothing overtakes an earlier message. Returns how many were sent.
 int en_outbox_flush (en_outbox_t *self, const char *dest, int64_t retry_ms,
                      int limit, en_outbox_send_fn *send_fn, void *arg);
 
-//  Forget when entries for dest were sent, so the next flush sends them
-//  all at once (after a reconnect).
+//  Forget when entries for dest (NULL: all) were sent, so the next flush
+//  sends them all at once, in put order (after a reconnect).
 void en_outbox_reset (en_outbox_t *self, const char *dest);
 
 //  Entries queued for dest (NULL: all).
 int64_t en_outbox_depth (en_outbox_t *self, const char *dest);
+
+//  The current retransmission interval of dest for a message sent once,
+//  given the floor retry_ms (figures, tests, benchmarks).
+int64_t en_outbox_rto (en_outbox_t *self, const char *dest, int64_t retry_ms);
+
+//  Retransmissions since the outbox was made (sends after the first of a
+//  message; a reset starts a message afresh).
+int64_t en_outbox_resends (en_outbox_t *self);
+
+//  Use the fixed interval retry_ms for every retransmission, the policy
+//  before latency tracking (benchmarks compare the two). Default false.
+void en_outbox_set_fixed (en_outbox_t *self, bool fixed);
 
 //  Has msg's id been processed? If so returns true, fills answer (may be
 //  NULL) with the answer it got (code 0 = it was ACKed, else the ERROR's

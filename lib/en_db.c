@@ -66,6 +66,7 @@ struct _en_db_t {
     bool fault_fired;           //  the armed fault has failed a statement
     bool begin_failed;          //  BEGIN failed: writes refused until the
                                 //  caller ends the transaction
+    uint64_t undone;            //  rollbacks and failed commits so far
 };
 
 static void
@@ -519,9 +520,11 @@ en_db_commit (en_db_t *self)
 {
     if (self->begin_failed) {
         self->begin_failed = false;
+        self->undone++;
         return -1;
     }
     if (s_simple (self, "COMMIT")) {
+        self->undone++;
         if ((sqlite3_extended_errcode (self->handle) & 0xff) == SQLITE_FULL)
             self->full = true;
         return -1;
@@ -559,6 +562,8 @@ en_db_release (en_db_t *self)
 int
 en_db_rollback (en_db_t *self)
 {
+    if (!sqlite3_get_autocommit (self->handle))
+        self->undone++;
     s_drop_lines (self, 0);
     self->depth = 0;
     self->begin_failed = false;
@@ -568,9 +573,16 @@ en_db_rollback (en_db_t *self)
 int
 en_db_rollback_to (en_db_t *self)
 {
+    self->undone++;
     s_drop_lines (self, self->depth);
     self->depth = MAX (0, self->depth - 1);
     return s_rollback (self, "ROLLBACK TO msg") || s_rollback (self, "RELEASE msg") ? -1 : 0;
+}
+
+uint64_t
+en_db_undone (en_db_t *self)
+{
+    return self->undone;
 }
 
 bool

@@ -38,6 +38,7 @@ BENCHES=(
     bench_peers
     bench_nodes
     bench_figures
+    bench_retry
 )
 LIMIT=150                                 # seconds one benchmark may take
 

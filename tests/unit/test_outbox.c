@@ -227,6 +227,142 @@ test_flush_limit_and_failure (void **state)
         free (ids [i]);
 }
 
+//  Writes undone: a put rolled back is never sent; an ACK rolled back
+//  (a failed commit, a savepoint undone) puts its message back in line
+static void
+test_flush_after_rollback (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    sink_t sink;
+    s_sink_init (&sink);
+    assert_int_equal (en_db_begin (self->db), 0);
+    char *lost = s_put (self, "node-twente", 1);
+    assert_int_equal (en_db_rollback (self->db), 0);
+    char *kept = s_put (self, "node-twente", 2);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 60000, 100, s_send, &sink), 1);
+    assert_string_equal (s_nth (sink.ids, 0), kept);
+    s_sink_reset (&sink);
+
+    assert_int_equal (en_db_begin (self->db), 0);
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", kept, NULL), 0);
+    assert_int_equal (en_db_rollback (self->db), 0);
+    assert_int_equal (en_outbox_depth (self->outbox, "node-twente"), 1);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 60000, 100, s_send, &sink), 1);
+    assert_string_equal (s_nth (sink.ids, 0), kept);
+    s_sink_reset (&sink);
+
+    assert_int_equal (en_db_begin (self->db), 0);
+    assert_int_equal (en_db_savepoint (self->db), 0);
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", kept, NULL), 0);
+    assert_int_equal (en_db_rollback_to (self->db), 0);
+    assert_int_equal (en_db_commit (self->db), 0);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 60000, 100, s_send, &sink), 1);
+    assert_string_equal (s_nth (sink.ids, 0), kept);
+    //  ... and an ACK that stands removes it for good
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", kept, NULL), 0);
+    en_outbox_reset (self->outbox, NULL);
+    s_sink_reset (&sink);
+    assert_int_equal (en_outbox_flush (self->outbox, NULL, 0, 100, s_send, &sink), 0);
+    s_sink_destroy (&sink);
+    free (lost);
+    free (kept);
+}
+
+//  Send id now and have it ACKed after ms: one latency sample.
+static void
+s_sample (fixture_t *self, sink_t *sink, int ms)
+{
+    char *id = s_put (self, "node-twente", ms);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 100, 100, s_send, sink), 1);
+    zclock_sleep (ms);
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", id, NULL), 0);
+    free (id);
+}
+
+//  The interval follows the ACK latency, never under the configured
+//  retry nor over EN_OUTBOX_BACKOFF_CAP times it
+static void
+test_retry_follows_latency (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    sink_t sink;
+    s_sink_init (&sink);
+    //  Nothing measured: the configured retry
+    assert_int_equal (en_outbox_rto (self->outbox, "node-twente", 100), 100);
+    //  A peer that ACKs in 150 ms: srtt + 4 rttvar = 3 x 150 at least
+    s_sample (self, &sink, 150);
+    int64_t rto = en_outbox_rto (self->outbox, "node-twente", 100);
+    assert_true (rto >= 450);
+    assert_true (rto <= 100 * EN_OUTBOX_BACKOFF_CAP);
+    //  ... so a message is not sent again after the 100 ms retry
+    s_sink_reset (&sink);
+    char *id = s_put (self, "node-twente", 1);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 100, 100, s_send, &sink), 1);
+    zclock_sleep (200);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 100, 100, s_send, &sink), 0);
+    //  The floor stays the configured retry; the cap holds a huge latency
+    assert_int_equal (en_outbox_rto (self->outbox, "node-twente", 10000), 10000);
+    assert_true (en_outbox_rto (self->outbox, "node-twente", 10) <= 10 * EN_OUTBOX_BACKOFF_CAP);
+    //  The fixed policy: the configured retry whatever was measured
+    en_outbox_set_fixed (self->outbox, true);
+    assert_int_equal (en_outbox_rto (self->outbox, "node-twente", 100), 100);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 100, 100, s_send, &sink), 1);
+    assert_int_equal (en_outbox_resends (self->outbox), 1);
+    s_sink_destroy (&sink);
+    free (id);
+}
+
+//  Each retransmission of a message doubles its interval; a reset
+//  (reconnect) sends all at once and starts afresh
+static void
+test_retry_backoff (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    sink_t sink;
+    s_sink_init (&sink);
+    char *id = s_put (self, "node-twente", 1);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 100, 100, s_send, &sink), 1);
+    zclock_sleep (150);
+    //  Due after 100 ms: sent again, the interval doubles (and the
+    //  destination's, until an ACK measures it)
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 100, 100, s_send, &sink), 1);
+    assert_int_equal (en_outbox_rto (self->outbox, "node-twente", 100), 200);
+    zclock_sleep (150);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 100, 100, s_send, &sink), 0);
+    assert_int_equal (en_outbox_resends (self->outbox), 1);
+    //  A reset sends it at once and clears the doubling
+    en_outbox_reset (self->outbox, "node-twente");
+    assert_int_equal (en_outbox_rto (self->outbox, "node-twente", 100), 100);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 100, 100, s_send, &sink), 1);
+    assert_int_equal (zlistx_size (sink.ids), 3);
+    //  An ACK of a message sent more than once is no sample (Karn's
+    //  rule): the doubled interval stays while others are in flight...
+    zclock_sleep (150);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 100, 100, s_send, &sink), 1);
+    char *other = s_put (self, "node-twente", 2);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 100, 100, s_send, &sink), 1);
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", id, NULL), 0);
+    assert_int_equal (en_outbox_rto (self->outbox, "node-twente", 100), 200);
+    //  ... until the ACK that leaves nothing in flight
+    zclock_sleep (250);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 100, 100, s_send, &sink), 1);
+    assert_int_equal (en_outbox_rto (self->outbox, "node-twente", 100), 400);
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", other, NULL), 0);
+    assert_int_equal (en_outbox_rto (self->outbox, "node-twente", 100), 100);
+    //  A clean sample clears it too
+    char *third = s_put (self, "node-twente", 3);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 100, 100, s_send, &sink), 1);
+    zclock_sleep (150);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 100, 100, s_send, &sink), 1);
+    assert_int_equal (en_outbox_rto (self->outbox, "node-twente", 100), 200);
+    s_sample (self, &sink, 0);
+    assert_int_equal (en_outbox_rto (self->outbox, "node-twente", 100), 100);
+    s_sink_destroy (&sink);
+    free (id);
+    free (other);
+    free (third);
+}
+
 static void
 test_ack_and_depth (void **state)
 {
@@ -529,6 +665,9 @@ main (void)
         cmocka_unit_test_setup_teardown (test_flush_order_and_retry, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_flush_limit_and_failure, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_ack_and_depth, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_flush_after_rollback, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_retry_follows_latency, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_retry_backoff, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_db_text, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_put_is_transactional_and_durable, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_seen, s_setup, s_teardown),
