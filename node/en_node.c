@@ -825,7 +825,7 @@ s_on_error (en_node_t *self, en_msg_t *msg)
             zsys_warning ("broker refused %s: %d %s (sent again)", ref, code, reason);
         else
         if (!self->held_ref [0]) {
-            zsys_warning ("broker refused %s: %d %s; kept, and sent again every retry until the clocks "
+            zsys_warning ("broker refused %s: %d %s; kept, and sent again until the clocks "
                           "agree (offset to the broker %+.1f s)", ref, code, reason,
                           en_clock_offset (self->clock) / 1000.0);
             snprintf (self->held_ref, sizeof self->held_ref, "%s", ref);
