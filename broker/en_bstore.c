@@ -29,6 +29,8 @@
     keeps the access-log heads that nodes and peer brokers anchor here
     (anchors: every ANCHOR received, so a rewritten log at the sender
     fails its check against any head anchored before the rewrite).
+    Migration 12 indexes the candidate order (s_candidate: candidates by
+    index, never a scan of every expert; tests/bench/bench_scale.c).
 */
 #include "en_bstore.h"
 #include <inttypes.h>
@@ -214,14 +216,16 @@ static const char *s_migrations [] = {
     //  expert and a sort: per role, in the candidate order (least loaded,
     //  then most free capacity, then id), within one region and across
     //  all; bovenregionale procesregisseurs (escalation) apart, a handful.
-    //  The (active, role) index had no query left that needed it.
+    //  The (active, role) index had no query left that needed it; one on
+    //  node serves AVAILABILITY (a node's experts made inactive first).
     "CREATE INDEX experts_route_region ON experts"
     "  (role, region, load + reserved, load + reserved - capacity, id) WHERE active;"
     "CREATE INDEX experts_route ON experts"
     "  (role, load + reserved, load + reserved - capacity, id) WHERE active;"
     "CREATE INDEX experts_escalation ON experts (id)"
     "  WHERE active AND role = 'procesregisseur' AND bovenregionaal;"
-    "DROP INDEX experts_active;",
+    "DROP INDEX experts_active;"
+    "CREATE INDEX experts_node ON experts (node);",
     NULL
 };
 
