@@ -17,8 +17,12 @@
     the expert offered, CLOSE from the first node. The outbox is emptied
     every 50 requests (untimed), as the nodes' ACKs would. Each point
     runs WARMUP requests, then MEASURED timed ones; the figure is the
-    median. Two figures per point: SUBMIT alone (routing) and the whole
-    life (per-request broker CPU, what the target is about).
+    median. The baseline is measured beside every point: a third store
+    (100 experts, starting empty) gets one request after each of the
+    point's, so both see the machine in the same state (a shared machine
+    moves CPU figures by 10-20% from minute to minute). Two figures per
+    point: SUBMIT alone (routing) and the whole life (per-request broker
+    CPU, what the target is about).
 
     Experts are published through the broker's own path (AVAILABILITY,
     NODE_EXPERTS per node, nodes over REGIONS regions): roles 60%
@@ -26,18 +30,19 @@
     TAGS expertise tags each, capacity 2 to 4, one bovenregionale
     procesregisseur per node of the first region. Requests come from the
     first node (region 0), one tag each, the question types in turn, so
-    every role is asked for. Points, each a ratio to the first one
-    (100 experts, no stored requests), measured in this same run:
+    every role is asked for. Points, each a ratio to its interleaved
+    baseline (100 experts, a store that starts empty):
       experts  100 -> 1,000 -> 10,000 (nodes published on one store)
       requests 0 -> 100,000 -> 1,000,000 (100 experts, a second store)
     Stored requests are filled in bulk, copying the rows that the
     measured requests left through the broker's path (requests, offers,
     events, seen), each copy under new ids and earlier times: the same
     rows a store grown through the broker would hold, written at the
-    speed of SQL (no fsync while filling). The access log (audit) is not copied: it grows at its
-    head only and no per-request statement reads it back. The 1,000,000
-    point takes minutes to fill: it runs with BENCH_SCALE_FULL=1 (make
-    bench runs 0 and 100,000 otherwise, and says so in a note).
+    speed of SQL (no fsync while filling). The access log (audit) is not
+    copied: it grows at its head only and no per-request statement reads
+    it back. The 1,000,000 point takes minutes to fill: it runs with
+    BENCH_SCALE_FULL=1 (make bench runs 0 and 100,000 otherwise, and
+    says so in a note).
 
     BENCH_SCALE_TRACE=1 prints, per point, the statements that took the
     most time (a per-statement timer, sqlite3_trace_v2; wall time on
@@ -74,6 +79,8 @@ typedef struct {
 typedef struct {
     double submit_us;           //  median CPU of SUBMIT
     double life_us;             //  median CPU of SUBMIT + ACCEPT + CLOSE
+    double base_submit_us;      //  the same on the baseline store,
+    double base_life_us;        //  interleaved with these requests
 } s_point_t;
 
 //  --------------------------------------------------------------------
@@ -309,22 +316,35 @@ s_by_value (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-//  WARMUP requests, then MEASURED timed ones: the medians.
-static s_point_t
-s_measure (s_broker_t *self, const char *label)
+static double
+s_median (double *values, size_t count)
 {
-    double submit [MEASURED], life [MEASURED], ignored;
-    for (int i = 0; i < WARMUP; i++)
+    qsort (values, count, sizeof (double), s_by_value);
+    return values [count / 2];
+}
+
+//  WARMUP requests, then MEASURED timed ones, each followed by one on
+//  the baseline store (base), so both see the machine in the same state:
+//  the medians of both.
+static s_point_t
+s_measure (s_broker_t *self, s_broker_t *base, const char *label)
+{
+    double submit [MEASURED], life [MEASURED], base_submit [MEASURED], base_life [MEASURED], ignored;
+    for (int i = 0; i < WARMUP; i++) {
         s_request (self, &ignored);
+        s_request (base, &ignored);
+    }
     s_trace_start (self);
-    int no_offer = self->no_offer;
-    for (int i = 0; i < MEASURED; i++)
+    int no_offer = self->no_offer + base->no_offer;
+    for (int i = 0; i < MEASURED; i++) {
         life [i] = s_request (self, &submit [i]);
-    qsort (submit, MEASURED, sizeof (double), s_by_value);
-    qsort (life, MEASURED, sizeof (double), s_by_value);
-    s_point_t point = { submit [MEASURED / 2], life [MEASURED / 2] };
-    printf ("  %-34s submit %8.1f us   life %8.1f us   (%d of %d found nobody)\n",
-            label, point.submit_us, point.life_us, self->no_offer - no_offer, MEASURED);
+        base_life [i] = s_request (base, &base_submit [i]);
+    }
+    s_point_t point = { s_median (submit, MEASURED), s_median (life, MEASURED),
+                        s_median (base_submit, MEASURED), s_median (base_life, MEASURED) };
+    printf ("  %-26s submit %7.1f us  life %7.1f us | baseline %7.1f / %7.1f us (%d found nobody)\n",
+            label, point.submit_us, point.life_us, point.base_submit_us, point.base_life_us,
+            self->no_offer + base->no_offer - no_offer);
     fflush (stdout);
     s_trace_print (self, MEASURED);
     return point;
@@ -413,6 +433,27 @@ s_result (const char *metric, double value, const char *baseline, double baselin
     bench_result (metric, value, "us", baseline, baseline_value, target_text, met);
 }
 
+//  The two result rows of a point: routing (SUBMIT) and the whole life.
+static void
+s_results (const char *what, s_point_t point, double target)
+{
+    const char *base_name = "100 experts, empty (interleaved)";
+    char metric [64];
+    snprintf (metric, sizeof metric, "routing CPU/request, %s", what);
+    s_result (metric, point.submit_us, base_name, point.base_submit_us, 0);
+    snprintf (metric, sizeof metric, "broker CPU/request, %s", what);
+    s_result (metric, point.life_us, base_name, point.base_life_us, target);
+}
+
+static void
+s_open_published (s_broker_t *self, const char *scratch, const char *name)
+{
+    char path [PATH_MAX];
+    bench_path (path, sizeof path, "%s/%s.db", scratch, name);
+    s_open (self, path);
+    s_publish (self, 1);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -420,55 +461,43 @@ main (int argc, char *argv [])
     const char *scratch = bench_init ("bench_scale");
     zsys_set_logstream (NULL);          //  no line per routed request
     bool full = getenv ("BENCH_SCALE_FULL") && streq (getenv ("BENCH_SCALE_FULL"), "1");
-    char path [PATH_MAX];
     printf ("bench_scale: broker CPU per request (median of %d; thread CPU time)\n", MEASURED);
+    s_broker_t base = { 0 }, experts = { 0 }, history = { 0 };
+    s_open_published (&base, scratch, "base");
 
     //  Experts: 100, 1,000, 10,000 on one store
-    s_broker_t experts = { 0 };
-    bench_path (path, sizeof path, "%s/experts.db", scratch);
-    s_open (&experts, path);
-    s_publish (&experts, 1);
-    s_point_t base = s_measure (&experts, "100 experts, 0 stored requests");
+    s_open_published (&experts, scratch, "experts");
+    s_measure (&experts, &base, "100 experts");
     s_publish (&experts, 10);
-    s_point_t thousand = s_measure (&experts, "1,000 experts");
+    s_point_t thousand = s_measure (&experts, &base, "1,000 experts");
     s_publish (&experts, 100);
-    s_point_t ten_thousand = s_measure (&experts, "10,000 experts");
+    s_point_t ten_thousand = s_measure (&experts, &base, "10,000 experts");
     s_close (&experts);
 
     //  Stored requests: 0, 100,000, 1,000,000 with 100 experts
-    s_broker_t history = { 0 };
-    bench_path (path, sizeof path, "%s/history.db", scratch);
-    s_open (&history, path);
-    s_publish (&history, 1);
-    s_point_t empty = s_measure (&history, "100 experts, 0 stored requests");
+    s_open_published (&history, scratch, "history");
+    s_measure (&history, &base, "0 stored requests");
     int copies = 0;
     int64_t start = bench_now_us ();
     s_fill (&history, 100000, &copies);
     printf ("    (filled to 100,000 requests in %.1f s)\n", (bench_now_us () - start) / 1e6);
-    s_point_t hundred_k = s_measure (&history, "100,000 stored requests");
+    s_point_t hundred_k = s_measure (&history, &base, "100,000 stored requests");
     s_point_t million = { 0 };
     if (full) {
         start = bench_now_us ();
         s_fill (&history, 1000000, &copies);
         printf ("    (filled to 1,000,000 requests in %.1f s)\n", (bench_now_us () - start) / 1e6);
-        million = s_measure (&history, "1,000,000 stored requests");
+        million = s_measure (&history, &base, "1,000,000 stored requests");
     }
     s_close (&history);
+    s_close (&base);
 
-    const char *base_name = "100 experts, 0 requests";
     printf ("\n");
-    s_result ("routing CPU/request, 1,000 experts", thousand.submit_us, base_name, base.submit_us, 0);
-    s_result ("routing CPU/request, 10,000 experts", ten_thousand.submit_us, base_name, base.submit_us, 0);
-    s_result ("broker CPU/request, 1,000 experts", thousand.life_us, base_name, base.life_us, 0);
-    s_result ("broker CPU/request, 10,000 experts", ten_thousand.life_us, base_name, base.life_us,
-              TARGET_EXPERTS);
-    s_result ("routing CPU/request, 100,000 requests", hundred_k.submit_us, base_name, empty.submit_us, 0);
-    s_result ("broker CPU/request, 100,000 requests", hundred_k.life_us, base_name, empty.life_us, 0);
-    if (full) {
-        s_result ("routing CPU/request, 1,000,000 requests", million.submit_us, base_name, empty.submit_us, 0);
-        s_result ("broker CPU/request, 1,000,000 requests", million.life_us, base_name, empty.life_us,
-                  TARGET_HISTORY);
-    }
+    s_results ("1,000 experts", thousand, 0);
+    s_results ("10,000 experts", ten_thousand, TARGET_EXPERTS);
+    s_results ("100,000 requests", hundred_k, 0);
+    if (full)
+        s_results ("1,000,000 requests", million, TARGET_HISTORY);
     else
         bench_note ("bench_scale: the 1,000,000 stored requests point runs with BENCH_SCALE_FULL=1"
                     " (its fill takes minutes); this run went to 100,000");

@@ -21,7 +21,7 @@ BENCHES=(bench_durable bench_latency bench_scale)  # in this order; others after
 LIMIT=150                                 # seconds one benchmark may take
 # bench_scale with BENCH_SCALE_FULL=1 fills a store to 1,000,000 requests
 # (minutes): it gets longer
-LIMIT_SCALE_FULL=900
+LIMIT_SCALE_FULL=1800
 
 mkdir -p "$OUT_DIR"
 export BENCH_TMPDIR
