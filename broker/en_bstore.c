@@ -34,6 +34,8 @@
     experts' load, so the dashboard and /metrics never count the rows.
     en_bstore_open_readonly opens a second connection on the same file
     for the dashboard's thread (WAL: it reads while the broker writes).
+    Migration 13 indexes the candidate order (s_candidate: candidates by
+    index, never a scan of every expert; tests/bench/bench_scale.c).
 */
 #include "en_bstore.h"
 #include <inttypes.h>
@@ -246,6 +248,20 @@ static const char *s_migrations [] = {
     "CREATE TRIGGER hiaten_count_out AFTER DELETE ON hiaten BEGIN"
     "  UPDATE store_counts SET n = n - 1 WHERE name = 'hiaten'; END;"
     "CREATE INDEX hiaten_at ON hiaten (at);",
+    //  13: candidates by index (s_candidate), not by a scan of every
+    //  expert and a sort: per role, in the candidate order (least loaded,
+    //  then most free capacity, then id), within one region and across
+    //  all; bovenregionale procesregisseurs (escalation) apart, a handful.
+    //  The (active, role) index had no query left that needed it; one on
+    //  node serves AVAILABILITY (a node's experts made inactive first).
+    "CREATE INDEX experts_route_region ON experts"
+    "  (role, region, load + reserved, load + reserved - capacity, id) WHERE active;"
+    "CREATE INDEX experts_route ON experts"
+    "  (role, load + reserved, load + reserved - capacity, id) WHERE active;"
+    "CREATE INDEX experts_escalation ON experts (id)"
+    "  WHERE active AND role = 'procesregisseur' AND bovenregionaal;"
+    "DROP INDEX experts_active;"
+    "CREATE INDEX experts_node ON experts (node);",
     NULL
 };
 
@@ -422,37 +438,95 @@ en_bstore_experts (en_bstore_t *self)
         "SELECT " EXPERT_COLUMNS " FROM experts e WHERE e.active ORDER BY e.region, e.id", NULL));
 }
 
+//  What every candidate passes: present, free capacity, all tags
+//  (?4, a JSON array), not offered this request (?5) before (again, ?6:
+//  unless that offer expired unanswered). Tags match as substrings of
+//  the expert's ",tag,tag," set (cheaper than a json_each per expert).
+#define CANDIDATE_TERMS \
+    " AND e.absent_until <= ?3 AND e.load + e.reserved < e.capacity" \
+    " AND NOT EXISTS (SELECT 1 FROM json_each (?4) t WHERE instr (e.tagset, ',' || t.value || ',') = 0)" \
+    " AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.request_id = ?5 AND o.expert = e.id" \
+    "                 AND (NOT ?6 OR o.state <> 'expired'))"
+//  Candidate order within a region: least loaded (accepted cases plus
+//  open offers), then most free capacity, then id. The index
+//  experts_route(_region) holds these keys, so the first row that
+//  passes is the best one: no sort, no scan past it.
+#define CANDIDATE_ORDER \
+    " ORDER BY e.load + e.reserved, e.load + e.reserved - e.capacity, e.id LIMIT 1"
+
+//  The best candidate of role ?1 in region ?2 (own), or outside it.
+static json_t *
+s_candidate_of (en_bstore_t *self, bool own_region, const char *role, const char *region,
+                int64_t now, const char *tags, const char *request_id, bool again)
+{
+    const char *sql = own_region
+        ? "SELECT " EXPERT_COLUMNS " FROM experts e WHERE e.active AND e.role = ?1 AND e.region = ?2"
+          CANDIDATE_TERMS CANDIDATE_ORDER
+        : "SELECT " EXPERT_COLUMNS " FROM experts e WHERE e.active AND e.role = ?1 AND e.region IS NOT ?2"
+          CANDIDATE_TERMS CANDIDATE_ORDER;
+    return en_db_one (en_db_query (self->db, sql, "ssissi", role, region, now, tags, request_id,
+                                   (int64_t) again));
+}
+
+//  True when expert a comes before b in the candidate order (same region
+//  rank): load + reserved, then most free capacity, then id.
+static bool
+s_candidate_before (json_t *a, json_t *b)
+{
+    int64_t taken_a = en_json_int (a, "load", 0) + en_json_int (a, "reserved", 0);
+    int64_t taken_b = en_json_int (b, "load", 0) + en_json_int (b, "reserved", 0);
+    if (taken_a != taken_b)
+        return taken_a < taken_b;
+    int64_t free_a = en_json_int (a, "capacity", 0) - taken_a;
+    int64_t free_b = en_json_int (b, "capacity", 0) - taken_b;
+    if (free_a != free_b)
+        return free_a > free_b;
+    return strcmp (en_json_str (a, "id"), en_json_str (b, "id")) < 0;
+}
+
+//  Escalation: a bovenregionale procesregisseur, tags not needed; own
+//  region first, then the candidate order. There are a handful of them
+//  (their own partial index), so one sort of those is cheap.
+static json_t *
+s_candidate_escalation (en_bstore_t *self, const char *region, int64_t now, const char *request_id,
+                        bool again)
+{
+    return en_db_one (en_db_query (self->db,
+        "SELECT " EXPERT_COLUMNS " FROM experts e INDEXED BY experts_escalation"
+        " WHERE e.active AND e.role = 'procesregisseur' AND e.bovenregionaal"
+        CANDIDATE_TERMS
+        " ORDER BY (e.region = ?2) DESC, e.load + e.reserved, e.load + e.reserved - e.capacity, e.id LIMIT 1",
+        "ssissi", NULL, region, now, "[]", request_id, (int64_t) again));
+}
+
 //  The best candidate (see en_bstore.h). again: an operator's re-offer,
 //  where experts whose offer of it expired unanswered are candidates
-//  again; otherwise everyone offered it before is left out.
+//  again; otherwise everyone offered it before is left out. Order: own
+//  region first, then least loaded, then most free capacity, then id
+//  (deterministic). Each role's best in the own region, else each
+//  role's best elsewhere, each one indexed lookup (s_candidate_of); the
+//  best of those few is the answer.
 static json_t *
 s_candidate (en_bstore_t *self, json_t *request, const char **roles, bool escalation, int64_t now,
              bool again)
 {
+    const char *region = en_json_str (request, "region");
+    const char *request_id = en_json_str (request, "id");
+    if (escalation)
+        return s_candidate_escalation (self, region, now, request_id, again);
     char *tags = json_dumps (json_object_get (request, "expertise"), JSON_COMPACT);
-    json_t *role_list = json_array ();
-    for (; roles && *roles; roles++)
-        json_array_append_new (role_list, json_string (*roles));
-    char *role_text = json_dumps (role_list, JSON_COMPACT);
-    json_decref (role_list);
-    //  Order: own region first, then least loaded, then most free
-    //  capacity, then id (deterministic). Tags match as substrings of the
-    //  expert's ",tag,tag," set (cheaper than a json_each per expert).
-    json_t *best = en_db_one (en_db_query (self->db,
-        "SELECT " EXPERT_COLUMNS " FROM experts e"
-        " WHERE e.active AND e.absent_until <= ?1 AND e.load + e.reserved < e.capacity"
-        " AND (CASE WHEN ?3 THEN e.role = 'procesregisseur' AND e.bovenregionaal"
-        "      ELSE e.role IN (SELECT value FROM json_each (?4))"
-        "       AND NOT EXISTS (SELECT 1 FROM json_each (?5) t"
-        "           WHERE instr (e.tagset, ',' || t.value || ',') = 0) END)"
-        " AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.request_id = ?2 AND o.expert = e.id"
-        "                 AND (NOT ?7 OR o.state <> 'expired'))"
-        " ORDER BY (e.region = ?6) DESC, e.load + e.reserved ASC, e.capacity - e.load - e.reserved DESC, e.id ASC"
-        " LIMIT 1",
-        "isisssi", now, en_json_str (request, "id"), (int64_t) escalation,
-        role_text, tags, en_json_str (request, "region"), (int64_t) again));
+    json_t *best = NULL;
+    for (int pass = 0; pass < 2 && !best; pass++)
+        for (const char **role = roles; role && *role; role++) {
+            json_t *found = s_candidate_of (self, pass == 0, *role, region, now, tags, request_id, again);
+            if (found && (!best || s_candidate_before (found, best))) {
+                json_decref (best);
+                best = found;
+            }
+            else
+                json_decref (found);
+        }
     free (tags);
-    free (role_text);
     return best;
 }
 

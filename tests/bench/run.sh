@@ -39,8 +39,12 @@ BENCHES=(
     bench_nodes
     bench_figures
     bench_retry
+    bench_scale
 )
 LIMIT=150                                 # seconds one benchmark may take
+# bench_scale with BENCH_SCALE_FULL=1 fills a store to 1,000,000 requests
+# (minutes): it gets longer
+LIMIT_SCALE_FULL=1800
 
 mkdir -p "$OUT_DIR"
 export BENCH_TMPDIR
@@ -81,14 +85,16 @@ for name in "${BENCHES[@]}"; do
     fi
     echo "== $name"
     start=$(date +%s)
-    timeout --kill-after=15 "$LIMIT" "$bin" "$BIN_DIR" &
+    limit=$LIMIT
+    [ "$name" = bench_scale ] && [ "${BENCH_SCALE_FULL:-0}" = 1 ] && limit=$LIMIT_SCALE_FULL
+    timeout --kill-after=15 "$limit" "$bin" "$BIN_DIR" &
     running=$!
     wait "$running"
     rc=$?
     running=""
     echo "   ($(( $(date +%s) - start )) s)"
     if [ $rc -ne 0 ]; then
-        [ $rc -eq 124 ] && echo "== $name: did not finish within $LIMIT s" >&2
+        [ $rc -eq 124 ] && echo "== $name: did not finish within $limit s" >&2
         echo "== $name: FAILED TO RUN (exit $rc)" >&2
         failed+=("$name")
     fi
