@@ -591,9 +591,15 @@ s_verb_login_event (en_node_t *self, const char *verb, json_t *args, en_error_t 
     snprintf (detail, sizeof detail, "%s%s%s", why, address ? (*why ? " from " : "from ") : "", address ? address : "");
     en_node_audit (self, "user.login", NULL, actor, NULL, "login",
                    streq (outcome, "ok") && login.code == 0 ? "ok" : "refused", *detail ? detail : NULL);
-    en_db_commit (db);
+    if (en_db_commit (db)) {
+        en_db_rollback (db);
+        if (!login.code)
+            en_error_set (&login, EN_ERR_INTERNAL, "could not record the login");
+    }
     json_decref (user);
-    if (replay) {
+    //  Fail closed: a login whose TOTP step could not be recorded would
+    //  leave that code open to a replay
+    if (login.code) {
         en_error_set (error, login.code, "%s", login.reason);
         return NULL;
     }

@@ -1353,7 +1353,7 @@ s_on_login (en_http_request_t *req, void *app, json_t *account, const char *pass
     json_decref (result);
     if (!recorded) {
         zsys_warning ("portal: login of %s refused by the node (%s)", name ? name : "?",
-                      en_http_unanswered (&error) ? "no answer" : "code used before");
+                      en_http_unanswered (&error) ? "no answer" : error.reason);
         return -1;
     }
     const char *expert = en_json_str (account, "expert");

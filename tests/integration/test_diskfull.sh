@@ -39,13 +39,24 @@ en twente expert add --id se-tw-01 --role superexpert --expertise trauma --capac
 net_until 10 'length == 1' enb --json broker experts || not_ok "expert published"
 submit () { en twente --json request submit --urgency "$1" --type consultatie-advies --expertise trauma --age-band 12-17; }
 
+CTL=$NET_ROOT/build/tests/ctl
+printf 'lang-genoeg-wachtwoord\n' > "$NET_DIR/pw-mw"
+en twente node user-add mw-disk --role medewerker --password-file "$NET_DIR/pw-mw" >/dev/null \
+    || not_ok "an account for the login check"
+
 # --- the node's disk: the CLI hears "disk full"
 fill "$NET_DIR/twente"
+#   A login whose TOTP step cannot be recorded is refused (fail closed:
+#   else that code could be used again)
+check_exit "a login on a full disk is refused (its TOTP step cannot be recorded)" 1 \
+    "$CTL" "$NET_DIR/twente" login-event '{"name": "mw-disk", "outcome": "ok", "totp_step": 59000000}'
 out=$(submit regulier 2>&1)
 check_eq "a submit on a full disk is refused (exit 1)" 1 "$?"
 check "... saying 'disk full' (got: $out)" grep -q "disk full" <<< "$out"
 check "... not 'could not store request' alone" bash -c "! grep -q '^expertnet: could not store' <<< '$out'"
 rm -f "$NET_DIR/twente/fill"
+check "with space again the same TOTP step is accepted (nothing of the refused login was kept)" \
+    "$CTL" "$NET_DIR/twente" login-event '{"name": "mw-disk", "outcome": "ok", "totp_step": 59000000}'
 check "with space again the submit works" bash -c "$(declare -f submit en); NET_BIN='$NET_BIN' NET_DIR='$NET_DIR'; submit regulier >/dev/null"
 
 # --- the broker's disk: expiry backs off, logs once, logs no rolled-back transition
