@@ -406,16 +406,39 @@ s_publish_forget (en_node_t *self, size_t keep)
     }
 }
 
+//  The broker's verdict on an expert's answer (ACCEPT, DECLINE, ADVICE),
+//  told on the offer's topic: `expertnet expert accept` (and decline,
+//  advise) waits for it there.
+static void
+s_answer_result (en_node_t *self, const char *ref)
+{
+    char *offer = en_nstore_offer_of_answer (self->store, ref);
+    json_t *row = offer ? en_nstore_offer (self->store, offer) : NULL;
+    if (row) {
+        json_t *event = json_pack ("{s:s, s:{s:s, s:s?, s:s?, s:s?}}", "type", "answer", "offer",
+                                   "offer", offer, "expert", en_json_str (row, "expert"),
+                                   "answer_status", en_json_str (row, "answer_status"),
+                                   "answer_error", en_json_str (row, "answer_error"));
+        s_publish (self, "offer", offer, event);
+        json_decref (event);
+    }
+    json_decref (row);
+    free (offer);
+}
+
 //  The broker's verdict on one of our messages, recorded; for a SUBMIT
 //  also told on the request's topic, as a STATUS is (`expertnet request
-//  submit` waits for it there instead of asking the node again and again).
+//  submit` waits for it there instead of asking the node again and again),
+//  and for an expert's answer on the offer's.
 static void
 s_message_result (en_node_t *self, const char *ref, int code, const char *reason)
 {
     en_nstore_message_result (self->store, ref, code, reason);
     char *request = en_nstore_request_of_submit (self->store, ref);
-    if (!request)
+    if (!request) {
+        s_answer_result (self, ref);
         return;
+    }
     json_t *row = en_nstore_request (self->store, request);
     json_t *event = json_pack ("{s:s, s:{s:s, s:s, s:s, s:I, s:s?}}", "type", "status", "status",
                                "request", request, "state", en_json_str (row, "state") ?: "submitted",

@@ -359,6 +359,12 @@ en_nstore_request_of_submit (en_nstore_t *self, const char *msg_id)
     return en_db_text (self->db, "SELECT id FROM requests WHERE submit_msg = ?", "s", msg_id);
 }
 
+char *
+en_nstore_offer_of_answer (en_nstore_t *self, const char *msg_id)
+{
+    return en_db_text (self->db, "SELECT id FROM offers WHERE answer_msg = ?", "s", msg_id);
+}
+
 int
 en_nstore_message_result (en_nstore_t *self, const char *msg_id, int code, const char *reason)
 {

@@ -44,6 +44,9 @@ int en_nstore_request_closing (en_nstore_t *self, const char *id, const char *ms
 //  The id of the request whose SUBMIT was message msg_id (caller frees),
 //  or NULL when msg_id was no SUBMIT of ours.
 char *en_nstore_request_of_submit (en_nstore_t *self, const char *msg_id);
+//  The offer whose answer (ACCEPT, DECLINE, ADVICE) was message msg_id,
+//  or NULL. Caller frees.
+char *en_nstore_offer_of_answer (en_nstore_t *self, const char *msg_id);
 
 //  Experts of this region
 int en_nstore_expert_put (en_nstore_t *self, json_t *expert);

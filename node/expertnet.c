@@ -468,14 +468,15 @@ s_request_from_flags (json_t *parsed)
     return request;
 }
 
-//  Wait until the node publishes news of request id on sub (the broker
-//  acknowledged or refused its SUBMIT, or a STATUS came), or until the
-//  deadline. Whatever came, the caller reads the request's state after.
+//  Wait until the node publishes news of kind:id on sub (for a request:
+//  the broker acknowledged or refused its SUBMIT, or a STATUS came; for
+//  an offer: the broker's verdict on the expert's answer), or until the
+//  deadline. Whatever came, the caller reads the state after.
 static void
-s_wait_for_news (zsock_t *sub, const char *id, int64_t until)
+s_wait_for_news (zsock_t *sub, const char *kind, const char *id, int64_t until)
 {
-    char topic [128];
-    snprintf (topic, sizeof topic, "request:%s;", id);
+    char topic [160];
+    snprintf (topic, sizeof topic, "%s:%s;", kind, id);
     zpoller_t *poller = zpoller_new (sub, NULL);
     bool heard = false;
     while (!heard) {
@@ -511,7 +512,7 @@ s_submit_one (s_cli_t *cli, json_t *request, const char *dossier, int wait_s, js
     const char *id = en_json_str (result, "id");
     //  Wait (briefly) until the broker has the request on disk
     if (sub)
-        s_wait_for_news (sub, id, en_now_ms () + wait_s * 1000LL);
+        s_wait_for_news (sub, "request", id, en_now_ms () + wait_s * 1000LL);
     zsock_destroy (&sub);
     const char *state = "queued";
     json_t *shown = NULL;
@@ -1153,24 +1154,24 @@ s_cmd_expert_answer (s_cli_t *cli, json_t *parsed, const char *verb)
         json_object_set_new (args, "text", json_string (text));
         free (text);
     }
+    //  Listening starts before the answer is queued, as for a submit
+    int wait_s = s_wait_seconds (parsed, 10);
+    zsock_t *sub = wait_s > 0 ? s_notify_sub (cli, "offer:") : NULL;
     json_t *result;
     int rc = s_call (cli, cli->node_dir, verb, args, &result);
-    if (rc)
+    if (rc) {
+        zsock_destroy (&sub);
         return rc;
+    }
     json_decref (result);
-    //  Wait for the broker's verdict
-    int wait_s = s_wait_seconds (parsed, 10);
+    //  Wait for the broker's verdict, then read the offer once
+    if (sub)
+        s_wait_for_news (sub, "offer", offer, en_now_ms () + wait_s * 1000LL);
+    zsock_destroy (&sub);
     json_t *shown = NULL;
     const char *status = "queued";
-    for (int64_t until = en_now_ms () + wait_s * 1000LL; en_now_ms () < until; zclock_sleep (50)) {
-        json_decref (shown);
-        shown = NULL;
-        if (en_control_call (cli->node_dir, "offer", json_pack ("{s:s}", "offer", offer), cli->timeout_ms, &shown, NULL))
-            break;
+    if (en_control_call (cli->node_dir, "offer", json_pack ("{s:s}", "offer", offer), cli->timeout_ms, &shown, NULL) == 0)
         status = en_json_str (shown, "answer_status") ?: "queued";
-        if (!streq (status, "queued"))
-            break;
-    }
     if (cli->json)
         s_print_json (shown);
     if (streq (status, "refused")) {

@@ -114,7 +114,11 @@ for cmd in "broker status" "broker requests" "broker show $R" "broker hiaten" "b
     check "--json $cmd parses" bash -c "'$X' --broker '$NET_DIR/overijssel' --json $cmd | jq -e . >/dev/null"
 done
 wait_state "$R" offered
-en twente expert accept "$R-o1" >/dev/null
+# The verdict comes on the node's offer: topic: with --wait 600 the answer
+# returns as soon as the broker acknowledged it (were it not published,
+# the command would sit out its --wait and the timeout would fail this)
+check "accept returns on the broker's verdict, not after --wait" \
+    timeout 120 bash -c "'$X' --node '$NET_DIR/twente' expert accept '$R-o1' --wait 600 | grep -q 'confirmed by the broker'"
 check_exit "accepting twice is refused (1)" 1 en twente expert accept "$R-o1"
 check_exit "advice without text: usage error (2)" 2 en twente expert advise "$R-o1"
 check_exit "advice from a missing file: usage error (2)" 2 en twente expert advise "$R-o1" --file "$NET_DIR/none.txt"
