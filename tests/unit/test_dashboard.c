@@ -444,6 +444,15 @@ test_figure_counters (void **state)
         //  (and without migration 13's candidate indexes)
         " DROP INDEX experts_route_region; DROP INDEX experts_route; DROP INDEX experts_escalation;"
         " DROP INDEX experts_node; CREATE INDEX experts_active ON experts (active, role);"
+        //  (and without the team migration's places)
+        " DROP TRIGGER places_load; DROP TRIGGER places_unload; DROP TABLE places;"
+        " ALTER TABLE offers DROP COLUMN place; ALTER TABLE events DROP COLUMN place;"
+        " CREATE TRIGGER requests_unload AFTER UPDATE OF state, expert, peer ON requests"
+        "  WHEN OLD.expert IS NOT NULL AND OLD.peer IS NULL AND OLD.state IN ('accepted', 'advice') BEGIN"
+        "  UPDATE experts SET load = load - 1 WHERE id = OLD.expert; END;"
+        " CREATE TRIGGER requests_load AFTER UPDATE OF state, expert, peer ON requests"
+        "  WHEN NEW.expert IS NOT NULL AND NEW.peer IS NULL AND NEW.state IN ('accepted', 'advice') BEGIN"
+        "  UPDATE experts SET load = load + 1 WHERE id = NEW.expert; END;"
         " PRAGMA user_version = 11;", NULL, NULL, NULL), SQLITE_OK);
     s_request_row (db, "twente-0001", "closed", "crisis");
     s_request_row (db, "twente-0002", "closed", "regulier");
@@ -475,6 +484,9 @@ test_figure_counters (void **state)
     //  nobody has any more dropped, a hiaat recorded twice counted once
     assert_int_equal (en_db_exec (db, "UPDATE requests SET state = 'offered' WHERE id = 'twente-0004'", NULL), 0);
     assert_int_equal (en_db_exec (db, "UPDATE requests SET state = 'closed' WHERE id = 'twente-0003'", NULL), 0);
+    //  (as the router writes them: the place, whose state the request's is)
+    assert_int_equal (en_db_exec (db, "UPDATE places SET state = 'offered' WHERE request_id = 'twente-0004'", NULL), 0);
+    assert_int_equal (en_db_exec (db, "UPDATE places SET state = 'closed' WHERE request_id = 'twente-0003'", NULL), 0);
     json_t *request = en_bstore_request (self->store, "twente-0004");
     assert_int_equal (en_bstore_hiaat (self->store, request), 0);
     json_decref (request);

@@ -260,8 +260,11 @@ test_router_refuses (void **state)
     int64_t queued = en_db_int (db, "SELECT count(*) FROM outbox", NULL);
     assert_true (events > 0 && queued > 0);
 
-    //  Corrupt: the request is accepted while its offer is still open
+    //  Corrupt: the request (its one place, whose state the machine
+    //  moves) is accepted while its offer is still open
     assert_int_equal (en_db_exec (db, "UPDATE requests SET state = 'accepted' WHERE id = 'twente-0001'", NULL), 0);
+    assert_int_equal (en_db_exec (db, "UPDATE places SET state = 'accepted' WHERE request_id = 'twente-0001'",
+                                  NULL), 0);
     en_msg_t *msg = en_msg_new ("DECLINE", "node-twente",
                                 json_pack ("{s:s, s:s}", "offer", "twente-0001-o1", "reason", "geen ruimte"));
     en_error_t error = { 0 };
