@@ -419,6 +419,41 @@ test_forwarded_request_page (void **state)
     }
 }
 
+//  A team's request page: each place with its role, expertise, whether it
+//  is filled (by whom), open (offered to whom) or a hiaat; the actions
+//  can name one place
+static void
+test_team_request_page (void **state)
+{
+    (void) state;
+    en_page_t page = { .broker = "overijssel", .operator_name = "marieke", .csrf = "t0ken", .now = en_now_ms () };
+    json_t *request = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:{}, s:[], s:[], s:i, s:o}",
+        "id", "twente-0001", "origin", "twente", "state", "hiaat", "urgency", "hoog",
+        "question_type", "consultatie-advies", "summary", "events", "offers_open", "place_count", 3,
+        "places", test_json ("[{\"place\":1,\"roles\":[\"superexpert\"],\"expertise\":[\"trauma\"],"
+                             "\"state\":\"accepted\",\"expert\":\"se-tw-01\"},"
+                             "{\"place\":2,\"roles\":[\"superexpert\"],\"expertise\":[\"lvb\"],\"state\":\"hiaat\"},"
+                             "{\"place\":3,\"roles\":[\"ervaringsdeskundige\"],\"expertise\":[],"
+                             "\"state\":\"offered\",\"offered\":\"ed-tw-01\"}]"));
+    char *html = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&html, &size);
+    json_t *audit = json_array ();
+    en_pages_request (out, &page, request, audit, NULL, false);
+    fclose (out);
+    json_decref (audit);
+    assert_non_null (strstr (html, "<h2>Plaatsen</h2>"));
+    assert_non_null (strstr (html, "<tr class=\"place-vervuld\"><td>1</td><td>superexpert</td><td>trauma</td>"
+                                   "<td>vervuld</td><td>se-tw-01</td></tr>"));
+    assert_non_null (strstr (html, "<tr class=\"place-hiaat\"><td>2</td>"));
+    assert_non_null (strstr (html, "<td>open</td><td>aangeboden aan ed-tw-01</td>"));
+    assert_non_null (strstr (html, "<select id=\"place-reoffer\" name=\"place\">"));
+    assert_non_null (strstr (html, "<option value=\"3\">Plaats 3</option>"));
+    assert_non_null (strstr (html, "Opnieuw aanbieden"));
+    free (html);
+    json_decref (request);
+}
+
 //  A row as the broker writes a request (state and urgency as given)
 static void
 s_request_row (en_db_t *db, const char *id, const char *state, const char *urgency)
@@ -537,6 +572,7 @@ main (void)
         cmocka_unit_test (test_charts),
         cmocka_unit_test (test_federation_panel),
         cmocka_unit_test (test_forwarded_request_page),
+        cmocka_unit_test (test_team_request_page),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
