@@ -1082,7 +1082,7 @@ s_places (FILE *out, json_t *places)
         size_t r;
         json_array_foreach (json_object_get (place, "roles"), r, role) {
             fputs (r ? ", " : "", out);
-            s_esc (out, en_word (s_roles, json_string_value (role)));
+            s_esc (out, en_word (s_expert_roles, json_string_value (role)));
         }
         fputs ("</td>", out);
         s_td (out, "Expertise", NULL);
@@ -1331,7 +1331,7 @@ s_team_inputs (FILE *out, json_t *values, json_t *errors)
         snprintf (role_label, sizeof role_label, "Rol (plaats %d)", place);
         snprintf (tags_label, sizeof tags_label, "Expertise (plaats %d)", place);
         fprintf (out, "<fieldset class=\"place\"><legend>Plaats %d</legend>", place);
-        s_select (out, &(s_field_t) { role, role_label, NULL, false }, en_vocab_role, s_roles, "Geen",
+        s_select (out, &(s_field_t) { role, role_label, NULL, false }, en_vocab_role, s_expert_roles, "Geen",
                   values, errors);
         s_input (out, &(s_field_t) { tags, tags_label, place == 1
                  ? "Labels gescheiden door komma's, bijvoorbeeld: trauma, lvb. Leeg: elke expert met die rol." : NULL,
@@ -1754,6 +1754,29 @@ s_offer_dossier (FILE *out, const en_portal_ctx_t *ctx, const char *action, cons
     fputs ("</section>", out);
 }
 
+//  A team's offer: which place it is for (its role and expertise) and
+//  who else the team asks
+static void
+s_offer_place (FILE *out, json_t *offer)
+{
+    json_t *places = json_object_get (json_object_get (offer, "request"), "places");
+    int64_t number = en_json_int (offer, "place", 1);
+    json_t *place = json_array_get (places, (size_t) number - 1);
+    if (json_array_size (places) < 2 || !place)
+        return;
+    fprintf (out, "<section class=\"panel\"><h2>Uw plaats in het team</h2><p>Het expertteam vraagt een team van"
+                  " %zu. Dit aanbod is voor plaats %lld: ", json_array_size (places), (long long) number);
+    s_esc (out, en_word (s_expert_roles, en_json_str (place, "role")));
+    json_t *tags = json_object_get (place, "expertise");
+    size_t index;
+    json_t *tag;
+    json_array_foreach (tags, index, tag) {
+        fputs (index ? ", " : " voor ", out);
+        s_esc (out, json_string_value (tag));
+    }
+    fputs (".</p></section>", out);
+}
+
 char *
 en_portal_page_offer (const en_portal_ctx_t *ctx, json_t *offer, const char *dossier,
                       json_t *values, json_t *errors)
@@ -1781,6 +1804,7 @@ en_portal_page_offer (const en_portal_ctx_t *ctx, json_t *offer, const char *dos
     static const char *order [] = { "reason", "text", NULL };
     s_error_summary (out, errors, order);
     s_offer_state (out, ctx, offer, can_answer, accepted);
+    s_offer_place (out, offer);
     fputs ("<section class=\"panel\"><h2>De vraag</h2>", out);
     s_summary_fields (out, request);
     fputs ("</section>", out);

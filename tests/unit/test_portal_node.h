@@ -42,11 +42,14 @@ s_answer (const char *verb, json_t *args, json_t *hashes, int *code, const char 
             *error = "no offer";
             return NULL;
         }
-        return json_pack ("{s:s, s:s, s:s, s:s, s:I, s:s, s:{s:s, s:s, s:[s], s:s, s:s}}",
+        //  For place 1 of a team of two (EXPN/3)
+        return json_pack ("{s:s, s:s, s:s, s:s, s:I, s:s, s:i, s:{s:s, s:s, s:[s], s:s, s:s, s:o}}",
                           "id", id, "request_id", "twente-00000001", "expert", expert, "kind", "offer",
-                          "deadline", (json_int_t) (en_now_ms () + 600000), "state", "open", "request",
+                          "deadline", (json_int_t) (en_now_ms () + 600000), "state", "open", "place", 1, "request",
                           "urgency", "crisis", "question_type", "consultatie-advies", "expertise", "trauma",
-                          "age_band", "12-17", "question", "Hoe verder na de crisisopname?");
+                          "age_band", "12-17", "question", "Hoe verder na de crisisopname?",
+                          "places", json_loads ("[{\"role\":\"superexpert\",\"expertise\":[\"trauma\"]},"
+                                                "{\"role\":\"ervaringsdeskundige\"}]", 0, NULL));
     }
     if (streq (verb, "submit")) {
         const char *question = en_json_str (json_object_get (args, "request"), "question") ?: "";

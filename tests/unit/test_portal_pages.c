@@ -516,6 +516,16 @@ test_team_pages (void **state)
     json_decref (errors);
     json_decref (tags);
     json_decref (cases);
+    //  The expert's offer says which place it is for
+    ctx = s_ctx ("expert");
+    json_t *offer = s_json ("{\"id\": \"twente-0001-o2\", \"request_id\": \"twente-0001\", \"expert\": \"se-tw-01\","
+        " \"kind\": \"offer\", \"state\": \"open\", \"place\": 2, \"request\": {\"urgency\": \"hoog\","
+        " \"expertise\": [\"trauma\", \"lvb\"], \"places\": [{\"role\": \"superexpert\", \"expertise\": [\"trauma\"]},"
+        " {\"role\": \"superexpert\", \"expertise\": [\"lvb\"]}, {\"role\": \"ervaringsdeskundige\"}]}}");
+    page = en_portal_page_offer (&ctx, offer, NULL, NULL, NULL);
+    assert_true (s_has (page, "Het expertteam vraagt een team van 3. Dit aanbod is voor plaats 2: Superexpert voor lvb."));
+    free (page);
+    json_decref (offer);
 }
 
 static void
