@@ -750,10 +750,13 @@ s_print_places (json_t *places)
                           : streq (state, "closed") || streq (state, "rejected") ? state : "open";
         char *roles = s_join (json_object_get (place, "roles"));
         char *tags = s_join (json_object_get (place, "expertise"));
-        printf ("  %-3" PRId64 " %-8s %-10s %-34s %s%s\n", en_json_int (place, "place", 0), shown, state,
-                roles, tags, en_json_str (place, "expert") ? "" : "");
+        printf ("  %-3" PRId64 " %-8s %-10s %-34s %s\n", en_json_int (place, "place", 0), shown, state,
+                roles, tags);
         if (en_json_str (place, "expert"))
             printf ("      expert %s\n", en_json_str (place, "expert"));
+        else
+        if (en_json_str (place, "offered"))        //  (the broker's view)
+            printf ("      offered to %s\n", en_json_str (place, "offered"));
         free (roles);
         free (tags);
     }
@@ -1703,6 +1706,7 @@ s_print_broker_request (json_t *result)
     if (en_json_str (result, "origin_node"))
         s_print_path (result);
     s_print_summary (json_object_get (result, "summary"));
+    s_print_places (json_object_get (result, "places"));
     printf ("timeline:\n");
     json_array_foreach (json_object_get (result, "events"), index, row)
         printf ("  %s  %-10s %s%s%s\n", en_time_str (en_json_int (row, "at", 0), when, sizeof when),
