@@ -154,10 +154,12 @@ en_request_sm_guard (const char *name)
 //  The request's own state, derived from its places' (EXPN/3): the first
 //  state of this list that one of its places is in. Still being routed
 //  before given back, hiaat before filled, filled before advised, closed
-//  only when every place is. For one place: that place's state.
+//  only when every place is. For one place: that place's state. A state
+//  the list does not name (one added to the machine later) ranks just
+//  before closed.
 static const char *s_derived_order [] = {
     "submitted", "escalated", "offered", "forwarded", "hiaat", "returned", "recalled",
-    "accepted", "advice", "closed", NULL };
+    "accepted", "advice", NULL };
 
 const char *
 en_request_sm_derive (const char **states, size_t count)
@@ -166,7 +168,10 @@ en_request_sm_derive (const char **states, size_t count)
         for (size_t i = 0; i < count; i++)
             if (states [i] && streq (states [i], *state))
                 return *state;
-    return NULL;
+    for (size_t i = 0; i < count; i++)
+        if (states [i] && !streq (states [i], "closed"))
+            return states [i];
+    return count && states [0] ? "closed" : NULL;
 }
 
 bool
