@@ -72,7 +72,7 @@ en twente expert update ed-tw-01 --capacity 50 >/dev/null
 en ijsselland expert update se-ij-01 --capacity 50 >/dev/null
 en ijsselland expert update se-ij-02 --capacity 50 >/dev/null
 check "capacities published" net_until 10 '[.[].capacity] | add == 200' enb --json broker experts
-N=60
+N=150
 jq -n --argjson n $N '[range(1; $n + 1) | {id: ("twente-t" + (. | tostring)), urgency: "regulier",
     question_type: "consultatie-advies", expertise: ["trauma", "lvb"], age_band: "12-17",
     places: [{role: "superexpert", expertise: ["trauma"]}, {role: "superexpert", expertise: ["lvb"]},
@@ -99,7 +99,7 @@ check_eq "every place routed (none left submitted)" "0" \
 # while it sends the answers
 OFFERS=$(en ijsselland --json expert inbox | jq -r '.[] | select(.request_id | startswith("twente-t")) | .id')
 check "ijsselland's experts hold places of the teams" test -n "$OFFERS"
-( for offer in $OFFERS; do en ijsselland expert accept "$offer" >/dev/null 2>&1 || break; done ) &
+( for offer in $OFFERS; do en ijsselland expert accept "$offer" --wait 0 >/dev/null 2>&1 || break; done ) &
 ACCEPTS=$!
 for _ in $(seq 200); do
     n=$(sql "$DB" "select count(*) from offers where request_id like 'twente-t%' and state = 'accepted'" 2>/dev/null || echo 0)
@@ -125,6 +125,41 @@ check_eq "at most one open offer per place" "0" \
     "$(sql "$DB" "select count(*) from (select request_id, place from offers where state = 'open' group by request_id, place having count(*) > 1)")"
 check_eq "each filled place once in the origin's timeline" "0" \
     "$(sql "$NET_DIR/twente/node.db" "select count(*) from (select request_id, place from request_events where event = 'accepted' and request_id like 'twente-t%' group by request_id, place having count(*) > 1)")"
+# The broker killed while twente's experts accept their places
+OFFERS=$(en twente --json expert inbox | jq -r '.[] | select(.request_id | startswith("twente-t")) | .id')
+check "twente's experts hold places of the teams" test -n "$OFFERS"
+BEFORE=$(sql "$DB" "select count(*) from offers where request_id like 'twente-t%' and state = 'accepted'")
+( for offer in $OFFERS; do en twente expert accept "$offer" --wait 0 >/dev/null 2>&1 || true; done ) &
+ACCEPTS=$!
+for _ in $(seq 200); do
+    n=$(sql "$DB" "select count(*) from offers where request_id like 'twente-t%' and state = 'accepted'" 2>/dev/null || echo 0)
+    [ "${n:-0}" -ge $((BEFORE + 3)) ] && break
+    sleep 0.05
+done
+net_kill broker KILL
+check "broker killed while places are accepted" true
+wait $ACCEPTS
+net_broker
+check "twente's outbox drains after the broker's restart" net_until 60 '.outbox == 0' en twente --json node status
+check "the broker's outbox drains" net_until 60 '.outbox == 0' enb --json broker status
+CONFIRMED=$(sql "$NET_DIR/twente/node.db" "select count(*) from offers where request_id like 'twente-t%' and answer = 'accept' and answer_status = 'confirmed'")
+check_eq "every accept twente confirmed is a filled place at the broker" "$CONFIRMED" \
+    "$(sql "$DB" "select count(*) from places p where p.request_id like 'twente-t%' and p.state = 'accepted' and p.expert in ('se-tw-01', 'ed-tw-01')")"
+check_eq "still no place filled twice" "0" \
+    "$(sql "$DB" "select count(*) from (select request_id, place from offers where state = 'accepted' group by request_id, place having count(*) > 1)")"
+check_eq "the store's counters did not drift (load = filled places)" "0" \
+    "$(sql "$DB" "select count(*) from experts e where e.load <> (select count(*) from places p where p.expert = e.id and p.local and p.state in ('accepted', 'advice'))")"
+# Every place of the teams in the same state at the broker and the origin
+places_agree () {
+    local here there
+    here=$(sql "$DB" "select request_id || ':' || place || ':' || state from places
+                      where request_id like 'twente-t%' order by 1")
+    there=$(sql "$NET_DIR/twente/node.db" "select request_id || ':' || place || ':' || state from request_places
+                                           where request_id like 'twente-t%' order by 1")
+    [ -n "$here" ] && [ "$here" == "$there" ] && echo true || echo false
+}
+check "the origin holds every place in the broker's state (none lost, none doubled)" \
+    net_until 30 '. == true' places_agree
 origin_filled () {
     sql "$NET_DIR/twente/node.db" "select count(*) from request_places where request_id like 'twente-t%' and state = 'accepted'"
 }
