@@ -783,9 +783,12 @@ s_cmd_request_show (s_cli_t *cli, json_t *parsed, const char *verb)
         printf ("timeline:\n");
         size_t index;
         json_t *event;
+        bool team = json_array_size (json_object_get (row, "places")) > 1;
         json_array_foreach (json_object_get (row, "events"), index, event) {
-            char when [32];
-            printf ("  %s  %-10s %s%s%s\n", en_time_str (en_json_int (event, "at", 0), when, sizeof when),
+            char when [32], place [24] = "";
+            if (team && en_json_int (event, "place", 0) > 0)      //  a team: which place it was about
+                snprintf (place, sizeof place, "place %lld ", (long long) en_json_int (event, "place", 0));
+            printf ("  %s  %s%-10s %s%s%s\n", en_time_str (en_json_int (event, "at", 0), when, sizeof when), place,
                     en_json_str (event, "event"), en_json_str (event, "expert") ?: "",
                     en_json_str (event, "detail") ? "  " : "", en_json_str (event, "detail") ?: "");
         }

@@ -44,6 +44,7 @@ check "request show prints the places" grep -q '^places:' <<<"$SHOW"
 check "request show: place 1 filled by se-tw-01" grep -qE '^  1 +filled .*' <<<"$SHOW"
 check "request show: place 2 a hiaat" grep -qE '^  2 +hiaat ' <<<"$SHOW"
 check "request show: the expert of a filled place" grep -q 'expert se-tw-01' <<<"$SHOW"
+check "request show: the timeline names the place" grep -qE 'place 2 hiaat' <<<"$SHOW"
 
 # Another lvb expert appears: the hiaat place alone is routed again
 en ijsselland expert add --id se-ij-02 --role superexpert --expertise lvb --capacity 2 >/dev/null
