@@ -66,6 +66,23 @@ check "close closes every place" net_until 10 '.state == "closed" and ([.places[
     broker_request "$R"
 check_eq "and frees every load" "0" "$(enb --json broker experts | jq '[.[].load] | add')"
 
+# An operator acts on one place: a place nobody can take is closed, the
+# rest of the team goes on; a place the request does not have is refused
+R2=$(en twente --json request submit --urgency hoog --type consultatie-advies --age-band 12-17 \
+     --place superexpert:trauma --place procesregisseur:wonen | jq -r .id)
+check "a place nobody can take is a hiaat" net_until 10 '.places[1].state == "hiaat" and .state == "offered"' \
+    broker_request "$R2"
+check_exit "the operator closes that place" 0 enb broker close "$R2" --place 2 --reason "niet meer nodig"
+check "the place is closed, the team goes on" \
+    net_until 10 '.places[1].state == "closed" and .places[0].state == "offered" and .state == "offered"' \
+    broker_request "$R2"
+check "the origin sees the place closed" net_until 10 '[.places[].state] == ["offered", "closed"]' \
+    en twente --json request show "$R2"
+check_exit "a place the request does not have: not found" 4 enb broker reoffer "$R2" --place 7 --reason "x"
+check_exit "a place that is no number: usage" 2 enb broker reoffer "$R2" --place twee --reason "x"
+en twente request close "$R2" >/dev/null
+check "the team is closed" wait_state "$R2" closed
+
 # kill -9 while teams are being filled: many teams of three, the broker
 # killed while they arrive, then a node killed while its experts accept
 en twente expert update se-tw-01 --capacity 50 >/dev/null
