@@ -1341,6 +1341,10 @@ s_act_close (en_router_t *self, json_t *request, s_act_t *act, en_error_t *error
 {
     char outcome [600];
     snprintf (outcome, sizeof outcome, "closed by operator: %s", act->reason);
+    bool one_place = json_object_get (request, "place") && en_json_int (request, "place_count", 1) > 1;
+    if (streq (act->state, "closed") && one_place)
+        return en_error_set (error, EN_ERR_CONFLICT, "place %" PRId64 " of request '%s' is already closed",
+                             en_json_int (request, "place", 0), act->request_id);
     if (streq (act->state, "closed"))
         return en_error_set (error, EN_ERR_CONFLICT, "request '%s' is already closed", act->request_id);
     int rc = 0;

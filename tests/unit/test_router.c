@@ -1371,6 +1371,12 @@ test_team_never_twice (void **state)
     assert_int_equal (en_db_commit (db), 0);
     s_assert_place (self, "twente-0001", 2, "closed", "");
     s_assert_state (self, "twente-0001", "offered");
+    //  ... once: a second close of that place is refused, naming it
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_operator_place (self->router, "anna", "close", "twente-0001", 2, "nog eens", &error), -1);
+    assert_int_equal (en_db_rollback (db), 0);
+    assert_int_equal (error.code, EN_ERR_CONFLICT);
+    assert_non_null (strstr (error.reason, "place 2 of request 'twente-0001' is already closed"));
     s_answer_place (self, "twente-0001", 1, true);
     s_assert_state (self, "twente-0001", "accepted");
     //  A place it does not have
