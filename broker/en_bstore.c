@@ -36,6 +36,10 @@
     for the dashboard's thread (WAL: it reads while the broker writes).
     Migration 13 indexes the candidate order (s_candidate: candidates by
     index, never a scan of every expert; tests/bench/bench_scale.c).
+    The team migration (the last) gives every request its places (a team
+    of experts, EXPN/3): each place is routed, offered and filled on its
+    own, the request's state is derived from theirs, and an expert's load
+    counts the places they fill (triggers on places, not on requests).
 */
 #include "en_bstore.h"
 #include <inttypes.h>
@@ -262,6 +266,41 @@ static const char *s_migrations [] = {
     "  WHERE active AND role = 'procesregisseur' AND bovenregionaal;"
     "DROP INDEX experts_active;"
     "CREATE INDEX experts_node ON experts (node);",
+    //  (team) the places of a request (EXPN/3, a team of experts): each
+    //  place its roles, tags, state (the request state machine's, per
+    //  place), assigned expert and whether that expert is one of ours
+    //  (local: a peer's expert, mirrored, never counts on our load). The
+    //  request's state is derived from them (en_request_sm_derive). Every
+    //  request there is gets its one place; offers and events name their
+    //  place; the load triggers move from requests to places.
+    "CREATE TABLE places ("
+    "  request_id TEXT NOT NULL REFERENCES requests (id),"
+    "  place INTEGER NOT NULL,"
+    "  roles TEXT NOT NULL,"
+    "  expertise TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  expert TEXT,"
+    "  local INTEGER NOT NULL DEFAULT 1,"
+    "  updated INTEGER NOT NULL,"
+    "  PRIMARY KEY (request_id, place)) WITHOUT ROWID;"
+    "CREATE INDEX places_state ON places (state);"
+    "INSERT INTO places (request_id, place, roles, expertise, state, expert, local, updated)"
+    "  SELECT id, 1, CASE question_type WHEN 'procesregie' THEN '[\"procesregisseur\"]'"
+    "    WHEN 'moreel-beraad' THEN '[\"ervaringsdeskundige\",\"superexpert\"]'"
+    "    WHEN 'organiseren-hulp' THEN '[\"procesregisseur\",\"superexpert\"]'"
+    "    WHEN 'overbruggingsfinanciering' THEN '[\"procesregisseur\"]' ELSE '[\"superexpert\"]' END,"
+    "    coalesce (json_extract (summary, '$.expertise'), '[]'), state, expert, peer IS NULL, updated"
+    "  FROM requests;"
+    "ALTER TABLE offers ADD COLUMN place INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE events ADD COLUMN place INTEGER;"
+    "DROP TRIGGER requests_unload;"
+    "DROP TRIGGER requests_load;"
+    "CREATE TRIGGER places_unload AFTER UPDATE OF state, expert, local ON places"
+    "  WHEN OLD.expert IS NOT NULL AND OLD.local AND OLD.state IN ('accepted', 'advice') BEGIN"
+    "  UPDATE experts SET load = load - 1 WHERE id = OLD.expert; END;"
+    "CREATE TRIGGER places_load AFTER UPDATE OF state, expert, local ON places"
+    "  WHEN NEW.expert IS NOT NULL AND NEW.local AND NEW.state IN ('accepted', 'advice') BEGIN"
+    "  UPDATE experts SET load = load + 1 WHERE id = NEW.expert; END;",
     NULL
 };
 
@@ -566,6 +605,21 @@ en_bstore_request_insert (en_bstore_t *self, const char *origin, const char *msg
     free (text);
     free (submit_text);
     free (visited_text);
+    //  Its places (one for a request without `places`), all 'submitted'
+    json_t *places = en_request_places (summary);
+    size_t index;
+    json_t *place;
+    json_array_foreach (places, index, place) {
+        char *roles = json_dumps (json_object_get (place, "roles"), JSON_COMPACT);
+        char *tags = json_dumps (json_object_get (place, "expertise"), JSON_COMPACT);
+        rc |= en_db_exec (self->db,
+            "INSERT INTO places (request_id, place, roles, expertise, state, updated)"
+            " VALUES (?, ?, ?, ?, 'submitted', ?)",
+            "sissi", id, en_json_int (place, "place", 0), roles, tags, now);
+        free (roles);
+        free (tags);
+    }
+    json_decref (places);
     return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
 }
 
@@ -579,13 +633,45 @@ en_bstore_request_insert (en_bstore_t *self, const char *origin, const char *msg
 
 #define REQUEST_COLUMNS \
     "id, origin, region, urgency, question_type, summary AS summary_json, state, expert, created, updated," \
-    " peer, origin_node, sign_key, visited AS visited_json"
+    " peer, origin_node, sign_key, visited AS visited_json," \
+    " (SELECT count(*) FROM places p WHERE p.request_id = requests.id) AS place_count"
 
 json_t *
 en_bstore_request (en_bstore_t *self, const char *id)
 {
     return en_db_one (en_db_query (self->db,
         "SELECT " REQUEST_COLUMNS " FROM requests WHERE id = ?", "s", id));
+}
+
+json_t *
+en_bstore_request_place (en_bstore_t *self, const char *id, int64_t place)
+{
+    return en_db_one (en_db_query (self->db,
+        "SELECT r.id, r.origin, r.region, r.urgency, r.question_type, r.summary AS summary_json, p.state,"
+        " p.expert, r.created, r.updated, r.peer, r.origin_node, r.sign_key, r.visited AS visited_json,"
+        " p.place, p.roles AS roles_json, p.expertise AS expertise_json, r.state AS request_state,"
+        " (SELECT count(*) FROM places q WHERE q.request_id = r.id) AS place_count"
+        " FROM requests r JOIN places p ON p.request_id = r.id WHERE r.id = ? AND p.place = ?",
+        "si", id, place));
+}
+
+json_t *
+en_bstore_places (en_bstore_t *self, const char *id)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT p.place, p.roles AS roles_json, p.expertise AS expertise_json, p.state, p.expert, p.local,"
+        " (SELECT o.expert FROM offers o WHERE o.request_id = p.request_id AND o.place = p.place"
+        "  AND o.state = 'open' LIMIT 1) AS offered"
+        " FROM places p WHERE p.request_id = ? ORDER BY p.place", "s", id));
+}
+
+int
+en_bstore_place_update (en_bstore_t *self, const char *id, int64_t place, const char *state,
+                        const char *expert, bool local)
+{
+    return en_db_exec (self->db,
+        "UPDATE places SET state = ?, expert = ?, local = ?, updated = ? WHERE request_id = ? AND place = ?",
+        "ssiisi", state, expert, (int64_t) local, en_now_ms (), id, place);
 }
 
 int
@@ -612,30 +698,37 @@ int
 en_bstore_event (en_bstore_t *self, const char *request_id, const char *type,
                  const char *expert, const char *detail)
 {
+    return en_bstore_place_event (self, request_id, 0, type, expert, detail);
+}
+
+int
+en_bstore_place_event (en_bstore_t *self, const char *request_id, int64_t place, const char *type,
+                       const char *expert, const char *detail)
+{
     return en_db_exec (self->db,
-        "INSERT INTO events (request_id, at, type, expert, detail) VALUES (?, ?, ?, ?, ?)",
-        "sisss", request_id, en_now_ms (), type, expert, detail);
+        "INSERT INTO events (request_id, at, type, expert, detail, place) VALUES (?, ?, ?, ?, ?, nullif (?, 0))",
+        "sisssi", request_id, en_now_ms (), type, expert, detail, place);
 }
 
 json_t *
 en_bstore_events (en_bstore_t *self, const char *request_id)
 {
     return en_db_rows (en_db_query (self->db,
-        "SELECT at, type, expert, detail FROM events WHERE request_id = ? ORDER BY seq",
+        "SELECT at, type, expert, detail, place FROM events WHERE request_id = ? ORDER BY seq",
         "s", request_id));
 }
 
 int
-en_bstore_offer_insert (en_bstore_t *self, const char *id, const char *request_id,
+en_bstore_offer_insert (en_bstore_t *self, const char *id, const char *request_id, int64_t place,
                         const char *expert, const char *node, const char *kind, int64_t deadline)
 {
     return en_db_exec (self->db,
-        "INSERT INTO offers (id, request_id, expert, node, kind, state, created, deadline)"
-        " VALUES (?, ?, ?, ?, ?, 'open', ?, ?)",
-        "sssssii", id, request_id, expert, node, kind, en_now_ms (), deadline);
+        "INSERT INTO offers (id, request_id, place, expert, node, kind, state, created, deadline)"
+        " VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?)",
+        "ssisssii", id, request_id, place, expert, node, kind, en_now_ms (), deadline);
 }
 
-#define OFFER_COLUMNS "id, request_id, expert, node, kind, state, created, deadline, answered, reason"
+#define OFFER_COLUMNS "id, request_id, place, expert, node, kind, state, created, deadline, answered, reason"
 
 json_t *
 en_bstore_offer (en_bstore_t *self, const char *id)
@@ -666,6 +759,14 @@ en_bstore_offers_open (en_bstore_t *self, const char *request_id, int64_t due)
     return en_db_rows (en_db_query (self->db,
         "SELECT " OFFER_COLUMNS " FROM offers WHERE state = 'open' AND deadline <= ? ORDER BY deadline LIMIT 500",
         "i", due));
+}
+
+json_t *
+en_bstore_place_offers_open (en_bstore_t *self, const char *request_id, int64_t place)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT " OFFER_COLUMNS " FROM offers WHERE state = 'open' AND request_id = ? AND place = ?",
+        "si", request_id, place));
 }
 
 json_t *
@@ -707,8 +808,11 @@ en_bstore_offers_pending (en_bstore_t *self)
 int
 en_bstore_hiaat (en_bstore_t *self, json_t *request)
 {
-    json_t *summary = json_object_get (request, "summary");
-    char *tags = json_dumps (json_object_get (summary, "expertise"), JSON_COMPACT);
+    //  The tags of the place that found nobody (a request's, for one place)
+    json_t *tags_json = json_object_get (request, "expertise");
+    if (!tags_json)
+        tags_json = json_object_get (json_object_get (request, "summary"), "expertise");
+    char *tags = json_dumps (tags_json, JSON_COMPACT);
     int rc = en_db_exec (self->db,
         //  An upsert, not INSERT OR REPLACE: a replace deletes without
         //  firing the delete trigger, and the count (migration 12) drifts
@@ -736,10 +840,11 @@ en_bstore_hiaten_due (en_bstore_t *self, const int64_t since [3], int limit)
     //  Through the requests' state index: the hiaten table keeps every
     //  request that ever was one
     return en_db_rows (en_db_query (self->db,
-        "SELECT r.id AS request_id, r.urgency, h.at FROM requests r JOIN hiaten h ON h.request_id = r.id"
-        " WHERE r.state = 'hiaat' AND r.peer IS NULL"
+        "SELECT r.id AS request_id, p.place, r.urgency, h.at FROM places p"
+        " JOIN requests r ON r.id = p.request_id JOIN hiaten h ON h.request_id = r.id"
+        " WHERE p.state = 'hiaat' AND r.peer IS NULL"
         " AND h.at >= CASE r.urgency WHEN 'crisis' THEN ?1 WHEN 'hoog' THEN ?2 ELSE ?3 END"
-        " ORDER BY CASE r.urgency WHEN 'crisis' THEN 0 WHEN 'hoog' THEN 1 ELSE 2 END, h.at LIMIT ?4",
+        " ORDER BY CASE r.urgency WHEN 'crisis' THEN 0 WHEN 'hoog' THEN 1 ELSE 2 END, h.at, p.place LIMIT ?4",
         "iiii", since [0], since [1], since [2], (int64_t) limit));
 }
 

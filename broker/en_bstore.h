@@ -75,6 +75,18 @@ int en_bstore_request_insert (en_bstore_t *self, const char *origin, const char 
 json_t *en_bstore_request (en_bstore_t *self, const char *id);
 int en_bstore_request_update (en_bstore_t *self, const char *id,
                               const char *state, const char *expert);
+//  Places (EXPN/3, a team): the request as its place number place sees
+//  it: the request's columns with the place's state and expert, and
+//  place, roles, expertise (the place's), request_state (the request's)
+//  and place_count; NULL if there is no such place.
+json_t *en_bstore_request_place (en_bstore_t *self, const char *id, int64_t place);
+//  Every place of a request, in order: place, roles, expertise, state,
+//  expert (assigned), local, offered (the expert of its open offer).
+json_t *en_bstore_places (en_bstore_t *self, const char *id);
+//  Set a place's state and assigned expert; local: that expert is one of
+//  ours (counts on their load), not a peer broker's.
+int en_bstore_place_update (en_bstore_t *self, const char *id, int64_t place, const char *state,
+                            const char *expert, bool local);
 //  Requests, newest first; state NULL: every request still in play here,
 //  i.e. all but those closed, returned or recalled (hiaten included).
 json_t *en_bstore_requests (en_bstore_t *self, const char *state, int limit);
@@ -82,10 +94,13 @@ json_t *en_bstore_requests (en_bstore_t *self, const char *state, int limit);
 //  Events (the request's timeline)
 int en_bstore_event (en_bstore_t *self, const char *request_id, const char *type,
                      const char *expert, const char *detail);
+//  The same for one place (0: the whole request).
+int en_bstore_place_event (en_bstore_t *self, const char *request_id, int64_t place, const char *type,
+                           const char *expert, const char *detail);
 json_t *en_bstore_events (en_bstore_t *self, const char *request_id);
 
 //  Offers
-int en_bstore_offer_insert (en_bstore_t *self, const char *id, const char *request_id,
+int en_bstore_offer_insert (en_bstore_t *self, const char *id, const char *request_id, int64_t place,
                             const char *expert, const char *node, const char *kind,
                             int64_t deadline);
 json_t *en_bstore_offer (en_bstore_t *self, const char *id);
@@ -95,6 +110,8 @@ int64_t en_bstore_offer_count (en_bstore_t *self, const char *request_id);
 //  Open offers of one request (request_id) or all open offers past
 //  deadline (request_id NULL, due <= now).
 json_t *en_bstore_offers_open (en_bstore_t *self, const char *request_id, int64_t due);
+//  Open offers of one place of a request.
+json_t *en_bstore_place_offers_open (en_bstore_t *self, const char *request_id, int64_t place);
 //  Earliest deadline of an open offer, 0 if none.
 int64_t en_bstore_next_deadline (en_bstore_t *self);
 //  Open offers made to the experts of one node.
@@ -107,9 +124,10 @@ json_t *en_bstore_offers_pending (en_bstore_t *self);
 //  Hiaten (gaps nobody could take)
 int en_bstore_hiaat (en_bstore_t *self, json_t *request);
 json_t *en_bstore_hiaten (en_bstore_t *self);
-//  Requests that are a hiaat now and became one at or after since [i]
-//  for urgency index i (crisis, hoog, regulier): [{request_id, urgency,
-//  at}], crisis first, then oldest; at most limit.
+
+//  Places that are a hiaat now, of requests that became one at or after
+//  since [i] for urgency index i (crisis, hoog, regulier): [{request_id,
+//  place, urgency, at}], crisis first, then oldest; at most limit.
 json_t *en_bstore_hiaten_due (en_bstore_t *self, const int64_t since [3], int limit);
 //  The newest limit hiaten, as en_bstore_hiaten.
 json_t *en_bstore_hiaten_recent (en_bstore_t *self, int limit);

@@ -361,6 +361,9 @@ s_forward_submit (en_fedroute_t *self, const char *peer, const char *origin, en_
                              json_array_size (visited));
     if (en_request_validate (summary, error))
         return -1;
+    //  A team (several places) is filled where it was submitted
+    if (json_array_size (json_object_get (summary, "places")) > 1)
+        return en_error_set (error, EN_ERR_INVALID, "a request of several places is not taken from a peer broker");
     if (en_router_guard_request (self->router, summary, error))
         return -1;
     char detail [200];

@@ -139,6 +139,7 @@ s_request_detail (en_ops_t *self, const char *id)
     if (request) {
         json_object_set_new (request, "events", en_bstore_events (self->context.store, id));
         json_object_set_new (request, "offers_open", en_bstore_offers_open (self->context.store, id, 0));
+        json_object_set_new (request, "places", en_bstore_places (self->context.store, id));
     }
     return request;
 }
@@ -216,8 +217,15 @@ s_verb_action (en_ops_t *self, const char *verb, json_t *args, bool internal, en
         en_error_set (error, EN_ERR_INTERNAL, "store error");
         return NULL;
     }
-    if (en_router_operator (self->context.router, operator_name, verb, request_id,
-                            en_json_str (args, "reason"), error)) {
+    //  One place of a team (EXPN/3), or 0: the whole request
+    json_t *place = json_object_get (args, "place");
+    if (place && (!json_is_integer (place) || json_integer_value (place) < 1)) {
+        en_db_rollback (db);
+        en_error_set (error, EN_ERR_INVALID, "field 'place' must be a place number (1, 2, ...)");
+        return NULL;
+    }
+    if (en_router_operator_place (self->context.router, operator_name, verb, request_id,
+                                  place ? json_integer_value (place) : 0, en_json_str (args, "reason"), error)) {
         en_db_rollback (db);
         return NULL;
     }

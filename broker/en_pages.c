@@ -576,19 +576,35 @@ s_field (FILE *out, const char *label, json_t *value)
     fputs ("</dd>", out);
 }
 
+//  For a team (more than one place): which place the action is for
 static void
-s_action_form (FILE *out, const en_page_t *page, const char *id, const char *action,
+s_place_select (FILE *out, const char *action, int64_t places)
+{
+    if (places < 2)
+        return;
+    fprintf (out, "<label for=\"place-%s\">Plaats</label><select id=\"place-%s\" name=\"place\">"
+                  "<option value=\"\">Het hele verzoek%s</option>", action, action,
+             streq (action, "close") ? "" : " (elke open plaats)");
+    for (int64_t place = 1; place <= places; place++)
+        fprintf (out, "<option value=\"%lld\">Plaats %lld</option>", (long long) place, (long long) place);
+    fputs ("</select>", out);
+}
+
+static void
+s_action_form (FILE *out, const en_page_t *page, const char *id, int64_t places, const char *action,
                const char *title, const char *explanation, const char *button, const char *class_name)
 {
     fprintf (out, "<form method=\"post\" class=\"action %s\" action=\"/verzoek/", class_name);
     en_html_escape (out, id);
     fputs ("\"><input type=\"hidden\" name=\"csrf\" value=\"", out);
     en_html_escape (out, page->csrf ? page->csrf : "");
-    fprintf (out, "\"><input type=\"hidden\" name=\"action\" value=\"%s\"><h3>%s</h3><p>%s</p>"
-                  "<label for=\"reason-%s\">Reden (komt in de tijdlijn en het toegangslog)</label>"
+    fprintf (out, "\"><input type=\"hidden\" name=\"action\" value=\"%s\"><h3>%s</h3><p>%s</p>", action, title,
+             explanation);
+    s_place_select (out, action, places);
+    fprintf (out, "<label for=\"reason-%s\">Reden (komt in de tijdlijn en het toegangslog)</label>"
                   "<textarea id=\"reason-%s\" name=\"reason\" rows=\"2\" maxlength=\"500\" required></textarea>"
                   "<button type=\"submit\">%s</button></form>",
-             action, title, explanation, action, action, button);
+             action, action, button);
 }
 
 //  The request's heading, with the outcome of an action just taken
@@ -677,7 +693,7 @@ s_request_actions (FILE *out, const en_page_t *page, json_t *request, bool open_
         fputs (": de operators daar kunnen het verzoek opnieuw aanbieden, escaleren of sluiten.</p>", out);
         if (!streq (state, "accepted") && !streq (state, "advice")) {
             fputs ("<div class=\"actions\">", out);
-            s_action_form (out, page, id, "recall", "Terughalen",
+            s_action_form (out, page, id, 1, "recall", "Terughalen",
                            "Haalt het verzoek terug (bijvoorbeeld als de koppeling stil ligt) en zoekt hier opnieuw; "
                            "de andere provincie trekt haar aanbod in zodra de koppeling herstelt.",
                            "Terughalen", "");
@@ -687,18 +703,25 @@ s_request_actions (FILE *out, const en_page_t *page, json_t *request, bool open_
     }
     bool routable = streq (state, "submitted") || streq (state, "offered")
                  || streq (state, "escalated") || streq (state, "hiaat");
+    //  A team: a place can still be moved while the request is not
+    int64_t places = en_json_int (request, "place_count", 1);
+    json_t *place;
+    size_t index;
+    json_array_foreach (json_object_get (request, "places"), index, place)
+        routable = routable || streq (en_json_str (place, "state"), "offered")
+                 || streq (en_json_str (place, "state"), "escalated") || streq (en_json_str (place, "state"), "hiaat");
     fputs ("<h2>Acties</h2><div class=\"actions\">", out);
     if (routable) {
-        s_action_form (out, page, id, "reoffer", "Opnieuw aanbieden", open_offers
+        s_action_form (out, page, id, places, "reoffer", "Opnieuw aanbieden", open_offers
                        ? "Trekt het open aanbod in en biedt het verzoek aan de volgende kandidaat aan."
                        : "Zoekt opnieuw een kandidaat: er kunnen experts bijgekomen of vrij zijn.",
                        "Opnieuw aanbieden", "");
-        s_action_form (out, page, id, "escalate", "Escaleren", open_offers
+        s_action_form (out, page, id, places, "escalate", "Escaleren", open_offers
                        ? "Trekt het open aanbod in en biedt het verzoek aan een bovenregionale procesregisseur aan."
                        : "Biedt het verzoek aan een bovenregionale procesregisseur aan.",
                        "Escaleren naar procesregisseur", "");
     }
-    s_action_form (out, page, id, "close", "Sluiten",
+    s_action_form (out, page, id, places, "close", "Sluiten",
                    "Sluit het verzoek; open aanbod wordt ingetrokken en de regio krijgt bericht.",
                    "Verzoek sluiten", "danger");
     fputs ("</div>", out);
@@ -754,6 +777,43 @@ s_request_audit (FILE *out, json_t *audit)
     fputs ("</tbody></table></section>", out);
 }
 
+//  The places of the request (EXPN/3, a team; one for a request of one
+//  expert): role, expertise, whether it is filled, open or a hiaat, and
+//  by or to whom
+static void
+s_request_places (FILE *out, json_t *places)
+{
+    if (json_array_size (places) == 0)
+        return;
+    fputs ("<h2>Plaatsen</h2><table class=\"compact\" id=\"places\"><thead><tr><th>Plaats</th><th>Rol</th>"
+           "<th>Expertise</th><th>Stand</th><th>Expert</th></tr></thead><tbody>", out);
+    size_t index;
+    json_t *place;
+    json_array_foreach (places, index, place) {
+        const char *state = en_json_str (place, "state") ?: "";
+        const char *shown = streq (state, "accepted") || streq (state, "advice") ? "vervuld"
+                          : streq (state, "hiaat") ? "hiaat"
+                          : streq (state, "closed") || streq (state, "returned") || streq (state, "recalled")
+                          ? "gesloten" : "open";
+        fprintf (out, "<tr class=\"place-%s\"><td>%lld</td><td>", shown, (long long) en_json_int (place, "place", 0));
+        en_html_words (out, json_object_get (place, "roles"), NULL);
+        fputs ("</td><td>", out);
+        en_html_words (out, json_object_get (place, "expertise"), NULL);
+        fprintf (out, "</td><td>%s</td><td>", shown);
+        if (en_json_str (place, "expert"))
+            en_html_escape (out, en_json_str (place, "expert"));
+        else
+        if (en_json_str (place, "offered")) {
+            fputs ("aangeboden aan ", out);
+            en_html_escape (out, en_json_str (place, "offered"));
+        }
+        else
+            fputs ("-", out);
+        fputs ("</td></tr>", out);
+    }
+    fputs ("</tbody></table>", out);
+}
+
 void
 en_pages_request (FILE *out, const en_page_t *page, json_t *request, json_t *audit,
                   const char *message, bool is_error)
@@ -763,6 +823,7 @@ en_pages_request (FILE *out, const en_page_t *page, json_t *request, json_t *aud
     fputs ("<div class=\"grid two\">", out);
     s_request_summary (out, page, request);
     fputs ("<section class=\"panel\">", out);
+    s_request_places (out, json_object_get (request, "places"));
     s_request_offers (out, offers);
     s_request_actions (out, page, request, json_array_size (offers) > 0);
     fputs ("</section></div>", out);

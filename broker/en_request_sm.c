@@ -1,6 +1,10 @@
 /*  en_request_sm - the request state machine.
 
     A consultatieverzoek lives at a broker in one of ten states (s_states).
+    Since EXPN/3 a request has places (a team: several experts), and this
+    is the machine of one place; the request's own state is derived from
+    its places' states by one rule (en_request_sm_derive). A request for
+    one expert has one place, whose state is the request's.
     What moves it is an event: a node's message (ACCEPT, DECLINE, ADVICE,
     CLOSE), a routing step the router takes (offered, escalated,
     forwarded, hiaat, returned), a timer (expired, rerouted), an operator
@@ -145,6 +149,29 @@ en_request_sm_guard (const char *name)
         if (streq (s_guards [i][0], name))
             return s_guards [i][1];
     return NULL;
+}
+
+//  The request's own state, derived from its places' (EXPN/3): the first
+//  state of this list that one of its places is in. Still being routed
+//  before given back, hiaat before filled, filled before advised, closed
+//  only when every place is. For one place: that place's state. A state
+//  the list does not name (one added to the machine later) ranks just
+//  before closed.
+static const char *s_derived_order [] = {
+    "submitted", "escalated", "offered", "forwarded", "hiaat", "returned", "recalled",
+    "accepted", "advice", NULL };
+
+const char *
+en_request_sm_derive (const char **states, size_t count)
+{
+    for (const char **state = s_derived_order; *state; state++)
+        for (size_t i = 0; i < count; i++)
+            if (states [i] && streq (states [i], *state))
+                return *state;
+    for (size_t i = 0; i < count; i++)
+        if (states [i] && !streq (states [i], "closed"))
+            return states [i];
+    return count && states [0] ? "closed" : NULL;
 }
 
 bool

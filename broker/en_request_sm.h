@@ -41,6 +41,13 @@ const en_request_sm_row_t *en_request_sm_rows (size_t *count);
 //  What a guard means, in one line; NULL for a name that is no guard.
 const char *en_request_sm_guard (const char *name);
 
+//  The state of a request whose places are in states (count of them):
+//  the first of submitted, escalated, offered, forwarded, hiaat,
+//  returned, recalled, accepted, advice, (any other state), closed that
+//  a place is in (docs/protocol.md, "Places"). Static or one of states;
+//  NULL when count is 0.
+const char *en_request_sm_derive (const char **states, size_t count);
+
 //  Is state one of the request states?
 bool en_request_sm_is_state (const char *state);
 

@@ -301,16 +301,64 @@ s_failed (en_router_t *self, en_error_t *error)
     return -1;
 }
 
-//  Move request to state on event, as the request state machine allows:
-//  its state, the event in its timeline and in the access log. Nothing
-//  is written for a move the machine does not declare (-1).
+//  request as its place sees it: a request loaded whole (en_bstore_request,
+//  as the federation module does: always a request of one place) gets
+//  the columns of its place 1. 0, or -1 when it has no places.
+static int
+s_as_place (en_router_t *self, json_t *request)
+{
+    if (json_object_get (request, "place"))
+        return 0;
+    json_t *place = en_bstore_request_place (self->store, en_json_str (request, "id"), 1);
+    if (!place)
+        return -1;
+    static const char *keys [] = { "place", "roles", "expertise", "request_state", "place_count", NULL };
+    for (int i = 0; keys [i]; i++)
+        json_object_set (request, keys [i], json_object_get (place, keys [i]));
+    json_decref (place);
+    return 0;
+}
+
+//  The request's own state from its places' (en_request_sm_derive), and
+//  its expert (the first place's that has one), written to the request
+//  row and kept in request as request_state.
+static int
+s_derive (en_router_t *self, json_t *request)
+{
+    const char *id = en_json_str (request, "id");
+    json_t *places = en_bstore_places (self->store, id);
+    const char *states [EN_MAX_PLACES];
+    const char *expert = NULL;
+    size_t count = 0;
+    size_t index;
+    json_t *place;
+    json_array_foreach (places, index, place) {
+        if (count < EN_MAX_PLACES)
+            states [count++] = en_json_str (place, "state");
+        if (!expert)
+            expert = en_json_str (place, "expert");
+    }
+    const char *derived = en_request_sm_derive (states, count);
+    int rc = !derived || en_bstore_request_update (self->store, id, derived, expert);
+    if (derived)
+        json_object_set_new (request, "request_state", json_string (derived));
+    json_decref (places);
+    return rc ? -1 : 0;
+}
+
+//  Move one place of request (see s_as_place) to state on event, as the
+//  request state machine allows: the place's state, the request's derived
+//  from it, the event in the timeline and in the access log. Nothing is
+//  written for a move the machine does not declare (-1).
 static int
 s_apply (en_router_t *self, json_t *request, const char *state, const char *event,
          const char *expert, const char *detail)
 {
-    if (s_check (self, request, en_json_str (request, "state"), state, event))
+    if (s_as_place (self, request)
+    ||  s_check (self, request, en_json_str (request, "state"), state, event))
         return -1;
     const char *id = en_json_str (request, "id");
+    int64_t place = en_json_int (request, "place", 1);
     //  The assigned expert: set on accept, kept through advice and close.
     const char *assigned = NULL;
     if (streq (state, "accepted"))
@@ -318,8 +366,11 @@ s_apply (en_router_t *self, json_t *request, const char *state, const char *even
     else
     if (streq (state, "advice") || streq (state, "closed"))
         assigned = en_json_str (request, "expert");
-    return en_bstore_request_update (self->store, id, state, assigned)
-        || en_bstore_event (self->store, id, event, expert, detail)
+    //  A peer's expert (mirrored from the peer holding it) is not ours
+    bool local = en_json_str (request, "peer") == NULL;
+    return en_bstore_place_update (self->store, id, place, state, assigned, local)
+        || s_derive (self, request)
+        || en_bstore_place_event (self->store, id, place, event, expert, detail)
         || s_audit (self, id, event, expert) ? -1 : 0;
 }
 
@@ -336,7 +387,10 @@ s_transition (en_router_t *self, json_t *request, const char *state, const char 
     const char *id = en_json_str (request, "id");
     json_t *body = extra ? extra : json_object ();
     json_object_set_new (body, "request", json_string (id));
-    json_object_set_new (body, "state", json_string (state));
+    //  The request's state; the place's with its number (EXPN/3)
+    json_object_set_new (body, "state", json_string (en_json_str (request, "request_state")));
+    json_object_set_new (body, "place", json_integer (en_json_int (request, "place", 1)));
+    json_object_set_new (body, "place_state", json_string (state));
     json_object_set_new (body, "event", json_string (event));
     json_object_set_new (body, "at", json_integer (en_now_ms ()));
     if (expert)
@@ -344,10 +398,54 @@ s_transition (en_router_t *self, json_t *request, const char *state, const char 
     if (detail)
         json_object_set_new (body, "detail", json_string (detail));
     int rc = s_send (self, en_json_str (request, "origin"), "STATUS", body);
-    en_db_log (en_bstore_db (self->store), "request %s: %s%s%s", id, event, expert ? " " : "", expert ? expert : "");
+    if (en_json_int (request, "place_count", 1) > 1)
+        en_db_log (en_bstore_db (self->store), "request %s place %" PRId64 ": %s%s%s", id,
+                   en_json_int (request, "place", 1), event, expert ? " " : "", expert ? expert : "");
+    else
+        en_db_log (en_bstore_db (self->store), "request %s: %s%s%s", id, event, expert ? " " : "",
+                   expert ? expert : "");
     //  Last: state may point into request's current value
     json_object_set_new (request, "state", json_string (state));
     return rc ? -1 : 0;
+}
+
+//  A transition of the whole request (a close, an operator's note on it):
+//  every place not closed yet moves to state (NULL: stays where it is),
+//  each as the request state machine allows; then one event and one
+//  STATUS for the request, without a place. Nothing is written when the
+//  machine refuses any place's move (-1).
+static int
+s_transition_all (en_router_t *self, json_t *request, const char *state, const char *event,
+                  const char *detail)
+{
+    const char *id = en_json_str (request, "id");
+    json_t *places = en_bstore_places (self->store, id);
+    size_t index;
+    json_t *place;
+    int rc = 0;
+    json_array_foreach (places, index, place) {
+        const char *from = en_json_str (place, "state");
+        if (!streq (from, "closed") && s_check (self, request, from, state ? state : from, event))
+            rc = -1;
+    }
+    json_array_foreach (places, index, place) {
+        const char *from = en_json_str (place, "state");
+        if (rc == 0 && state && !streq (from, "closed"))
+            rc = en_bstore_place_update (self->store, id, en_json_int (place, "place", 0), state,
+                                         en_json_str (place, "expert"), en_json_int (place, "local", 1) != 0);
+    }
+    json_decref (places);
+    if (rc || s_derive (self, request)
+    ||  en_bstore_event (self->store, id, event, NULL, detail) || s_audit (self, id, event, NULL))
+        return -1;
+    json_t *body = json_pack ("{s:s, s:s, s:s, s:I}", "request", id,
+                              "state", en_json_str (request, "request_state"), "event", event,
+                              "at", (json_int_t) en_now_ms ());
+    if (detail)
+        json_object_set_new (body, "detail", json_string (detail));
+    en_db_log (en_bstore_db (self->store), "request %s: %s", id, event);
+    json_object_set_new (request, "state", json_string (en_json_str (request, "request_state")));
+    return s_send (self, en_json_str (request, "origin"), "STATUS", body);
 }
 
 //  A hiaat routed again found someone: record why it moves (once, just
@@ -383,12 +481,14 @@ s_offer (en_router_t *self, json_t *request, json_t *expert, const char *kind)
     int64_t deadline = en_now_ms () + en_router_deadline (self, en_json_str (request, "urgency"));
     const char *expert_id = en_json_str (expert, "id");
     const char *node = en_json_str (expert, "node");
-    if (en_bstore_offer_insert (self->store, offer_id, request_id, expert_id, node, kind, deadline))
+    int64_t place = en_json_int (request, "place", 1);
+    if (en_bstore_offer_insert (self->store, offer_id, request_id, place, expert_id, node, kind, deadline))
         return -1;
-    json_t *body = json_pack ("{s:s, s:s, s:s, s:s, s:I, s:O}",
+    //  The place it is for (EXPN/3): its number in the summary's places
+    json_t *body = json_pack ("{s:s, s:s, s:s, s:s, s:I, s:O, s:I}",
         "offer", offer_id, "request_id", request_id, "expert", expert_id,
         "kind", kind, "deadline", (json_int_t) deadline,
-        "request", json_object_get (request, "summary"));
+        "request", json_object_get (request, "summary"), "place", (json_int_t) place);
     if (s_send (self, node, "OFFER", body))
         return -1;
     bool escalation = streq (kind, "escalation");
@@ -422,13 +522,25 @@ s_forward (en_router_t *self, json_t *request, bool *forwarded)
 //  take the whole crisis deadline. Returns 0, or -1 on a store error.
 //  When routing a hiaat again (reopen_event set) and there is still
 //  nobody, nothing is written and *nobody (may be NULL) is set.
+//  Routing works on one place (s_as_place): its roles and tags, its open
+//  offer; every place of a request is routed by the same rules, and a
+//  request for one expert is the case of one place. A request of
+//  several places is not handed to peer brokers (a place at a time
+//  cannot be: the FORWARD carries the whole signed SUBMIT).
 static int
 s_route (en_router_t *self, json_t *request, bool *nobody)
 {
-    json_t *summary = json_object_get (request, "summary");
+    if (s_as_place (self, request))
+        return -1;
+    //  request has the place's id, region and expertise, as a summary has
+    json_t *summary = request;
     int64_t now = en_now_ms ();
-    const char **roles = en_vocab_roles_for (en_json_str (request, "question_type"));
-    bool national_first = en_fedroute_national_first (self->fed, request);
+    const char *roles [4] = { NULL };
+    json_t *place_roles = json_object_get (request, "roles");
+    for (size_t i = 0; i < 3 && i < json_array_size (place_roles); i++)
+        roles [i] = json_string_value (json_array_get (place_roles, i));
+    bool team = en_json_int (request, "place_count", 1) > 1;
+    bool national_first = !team && en_fedroute_national_first (self->fed, request);
     bool forwarded = false;
     if (national_first && s_forward (self, request, &forwarded))
         return -1;
@@ -439,7 +551,7 @@ s_route (en_router_t *self, json_t *request, bool *nobody)
     if (candidate)
         rc = s_reopen (self, request) || s_offer (self, request, candidate, "offer");
     else
-    if (!national_first && (s_forward (self, request, &forwarded) || forwarded))
+    if (!team && !national_first && (s_forward (self, request, &forwarded) || forwarded))
         rc = forwarded ? 0 : -1;
     else
     if (en_fedroute_from_peer (request))
@@ -483,8 +595,13 @@ s_submit (en_router_t *self, const char *origin, en_msg_t *submit, json_t *summa
     rc = !request
       || s_check (self, request, NULL, "submitted", "submitted")
       || en_bstore_event (self->store, id, "submitted", NULL, detail)
-      || s_audit (self, id, "submitted", NULL)
-      || s_route (self, request, NULL);
+      || s_audit (self, id, "submitted", NULL);
+    //  Every place is routed at once: a team is filled in parallel
+    for (int64_t place = 1; rc == 0 && place <= en_json_int (request, "place_count", 1); place++) {
+        json_t *view = en_bstore_request_place (self->store, id, place);
+        rc = !view || s_route (self, view, NULL);
+        json_decref (view);
+    }
     json_decref (request);
     return rc ? s_failed (self, error) : 0;
 }
@@ -567,6 +684,14 @@ s_offer_for (en_router_t *self, const char *node, en_msg_t *msg, const char *sta
     return NULL;
 }
 
+//  The request as the place of offer sees it (s_as_place).
+static json_t *
+s_offer_place (en_router_t *self, json_t *offer)
+{
+    return en_bstore_request_place (self->store, en_json_str (offer, "request_id"),
+                                    en_json_int (offer, "place", 1));
+}
+
 //  An expert answered an offer: count the outcome and how long it took.
 static void
 s_count_answer (en_router_t *self, json_t *offer, const char *outcome)
@@ -598,7 +723,7 @@ s_handle_accept (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
         json_decref (offer);
         return -1;
     }
-    json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
+    json_t *request = s_offer_place (self, offer);
     s_count_answer (self, offer, "accepted");
     //  s_transition takes accepted; when it is not reached, accepted goes
     int rc = en_bstore_offer_close (self->store, en_json_str (offer, "id"), "accepted", NULL);
@@ -662,6 +787,16 @@ s_handle_sealed (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
     const char *request_id = en_json_str (body, "request");
     const char *sealed = en_json_str (body, "sealed");
     json_t *request = en_id_valid (request_id) ? en_bstore_request (self->store, request_id) : NULL;
+    //  Which place's expert it is for (EXPN/3): `place`, which a request
+    //  of one place may leave out
+    json_t *place = json_object_get (body, "place");
+    json_t *view = NULL;
+    if (request && (place || en_json_int (request, "place_count", 1) == 1))
+        view = en_bstore_request_place (self->store, request_id, place ? json_integer_value (place) : 1);
+    if (view) {
+        json_decref (request);
+        request = view;
+    }
     int rc = 0;
     if (!request)
         rc = en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'", request_id ? request_id : "");
@@ -669,6 +804,10 @@ s_handle_sealed (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
     if (!streq (en_json_str (request, "origin"), node))
         rc = en_error_set (error, EN_ERR_FORBIDDEN, "only the origin of '%s' may send its %s", request_id,
                            dossier ? "dossier" : "replies");
+    else
+    if (!view)
+        rc = en_error_set (error, EN_ERR_INVALID, "field 'place' must name a place of '%s' (1 to %" PRId64 ")",
+                           request_id, en_json_int (request, "place_count", 1));
     else
     if (!en_json_str (request, "expert")
     ||  (!streq (en_json_str (request, "state"), "accepted") && !streq (en_json_str (request, "state"), "advice")))
@@ -686,7 +825,8 @@ s_handle_sealed (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
         rc = s_send (self, en_json_str (expert, "node"), command,
                      json_pack ("{s:s, s:s, s:s}", "request", request_id,
                                 "expert", en_json_str (request, "expert"), "sealed", sealed))
-          || en_bstore_event (self->store, request_id, event, en_json_str (request, "expert"), NULL)
+          || en_bstore_place_event (self->store, request_id, en_json_int (request, "place", 1), event,
+                                    en_json_str (request, "expert"), NULL)
           || s_audit (self, request_id, event, en_json_str (request, "expert"));
         json_decref (expert);
         if (rc)
@@ -714,7 +854,7 @@ s_handle_decline (en_router_t *self, const char *node, en_msg_t *msg, en_error_t
         json_decref (offer);
         return -1;
     }
-    json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
+    json_t *request = s_offer_place (self, offer);
     s_count_answer (self, offer, "declined");
     int rc = en_bstore_offer_close (self->store, en_json_str (offer, "id"), "declined", reason)
           || s_transition (self, request, en_json_str (request, "state"), "declined",
@@ -740,11 +880,12 @@ s_handle_advice (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
         json_decref (offer);
         return -1;
     }
-    json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
+    json_t *request = s_offer_place (self, offer);
     const char *state = en_json_str (request, "state");
     int rc = 0;
     if (!streq (state, "accepted") && !streq (state, "advice"))
-        rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' is %s", en_json_str (request, "id"), state);
+        rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' is %s", en_json_str (request, "id"),
+                           en_json_int (request, "place_count", 1) > 1 ? "not accepted at this place" : state);
     else
     //  The advice text travels to the origin in the STATUS message and is
     //  kept only in the outbox until the origin acknowledges it.
@@ -766,7 +907,10 @@ s_withdraw_open (en_router_t *self, json_t *request, const char *reason,
                  const char *event, const char *detail)
 {
     const char *request_id = en_json_str (request, "id");
-    json_t *open = en_bstore_offers_open (self->store, request_id, 0);
+    //  A place's (request as a place sees it), or every place's
+    json_t *place = json_object_get (request, "place");
+    json_t *open = place ? en_bstore_place_offers_open (self->store, request_id, json_integer_value (place))
+                         : en_bstore_offers_open (self->store, request_id, 0);
     size_t index;
     json_t *offer;
     int rc = 0;
@@ -812,7 +956,7 @@ s_handle_close (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *
         rc = en_fedroute_relay_own (self->fed, request, msg, self->has_sender_key ? self->sender_key : NULL, error);
     else
     if (s_withdraw_open (self, request, "closed", NULL, NULL)
-    ||  s_transition (self, request, "closed", "closed", NULL, json_string_value (outcome), NULL))
+    ||  s_transition_all (self, request, "closed", "closed", json_string_value (outcome)))
         rc = s_failed (self, error);
     json_decref (request);
     return rc ? -1 : 0;
@@ -1049,7 +1193,7 @@ en_router_expire (en_router_t *self, int64_t now)
     int expired = 0, failed = 0;
     json_array_foreach (due, index, offer) {
         const char *offer_id = en_json_str (offer, "id");
-        json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
+        json_t *request = s_offer_place (self, offer);
         en_db_t *db = en_bstore_db (self->store);
         if (en_db_savepoint (db)) {
             //  Without a savepoint a failure could not be undone alone
@@ -1095,7 +1239,8 @@ en_router_retry_hiaten (en_router_t *self, int64_t now)
     json_t *row;
     int routed = 0;
     json_array_foreach (due, index, row) {
-        json_t *request = en_bstore_request (self->store, en_json_str (row, "request_id"));
+        json_t *request = en_bstore_request_place (self->store, en_json_str (row, "request_id"),
+                                                   en_json_int (row, "place", 1));
         if (en_db_savepoint (db)) {
             json_decref (request);
             routed = -1;        //  the store fails: the caller's next pass, delayed
@@ -1147,7 +1292,7 @@ en_router_node_revoked (en_router_t *self, const char *node)
     json_t *offer;
     int routed = 0;
     json_array_foreach (open, index, offer) {
-        json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
+        json_t *request = s_offer_place (self, offer);
         en_db_t *db = en_bstore_db (self->store);
         bool saved = en_db_savepoint (db) == 0;
         if (saved)
@@ -1188,19 +1333,30 @@ typedef struct {
 
 typedef int (s_act_fn) (en_router_t *self, json_t *request, s_act_t *act, en_error_t *error);
 
-//  Close: withdraw open offers, close with outcome "closed by operator: <reason>".
+//  Close: withdraw open offers, close with outcome "closed by operator:
+//  <reason>"; the whole request, or one place of it (request as that
+//  place sees it: the others go on being filled).
 static int
 s_act_close (en_router_t *self, json_t *request, s_act_t *act, en_error_t *error)
 {
     char outcome [600];
     snprintf (outcome, sizeof outcome, "closed by operator: %s", act->reason);
+    bool one_place = json_object_get (request, "place") && en_json_int (request, "place_count", 1) > 1;
+    if (streq (act->state, "closed") && one_place)
+        return en_error_set (error, EN_ERR_CONFLICT, "place %" PRId64 " of request '%s' is already closed",
+                             en_json_int (request, "place", 0), act->request_id);
     if (streq (act->state, "closed"))
         return en_error_set (error, EN_ERR_CONFLICT, "request '%s' is already closed", act->request_id);
-    if (s_transition (self, request, act->state, act->event, NULL, act->detail, NULL)
-    ||  s_withdraw_open (self, request, "closed", NULL, NULL)
-    ||  s_transition (self, request, "closed", "closed", NULL, outcome, NULL))
-        return s_failed (self, error);
-    return 0;
+    int rc = 0;
+    if (json_object_get (request, "place"))
+        rc = s_transition (self, request, act->state, act->event, NULL, act->detail, NULL)
+          || s_withdraw_open (self, request, "closed", NULL, NULL)
+          || s_transition (self, request, "closed", "closed", NULL, outcome, NULL);
+    else
+        rc = s_transition_all (self, request, NULL, act->event, act->detail)
+          || s_withdraw_open (self, request, "closed", NULL, NULL)
+          || s_transition_all (self, request, "closed", "closed", outcome);
+    return rc ? s_failed (self, error) : 0;
 }
 
 //  Re-offer and escalate move only a request that routing can move.
@@ -1313,6 +1469,62 @@ s_act_check (en_router_t *self, const char *operator_name, const char *action, c
     return refused;
 }
 
+//  One action on one place (request as that place sees it: its state)
+//  or, for close and recall, on the whole request.
+static int
+s_act_on (en_router_t *self, size_t row, json_t *request, s_act_t *act, en_error_t *error)
+{
+    snprintf (act->state, sizeof act->state, "%s", en_json_str (request, "state"));
+    return s_actions [row].fn (self, request, act, error);
+}
+
+//  Re-offer or escalate every place that routing can move (place 0): done
+//  when it moved one; a store error stops all; when none moved, the last
+//  refusal (or why the request cannot move) is the answer.
+static int
+s_act_places (en_router_t *self, size_t row, json_t *request, s_act_t *act, en_error_t *error)
+{
+    json_t *places = en_bstore_places (self->store, act->request_id);
+    size_t index;
+    json_t *place;
+    int moved = 0, failed = 0;
+    json_array_foreach (places, index, place) {
+        snprintf (act->state, sizeof act->state, "%s", en_json_str (place, "state"));
+        en_error_t refused = { 0 };
+        if (s_act_routable (act, "moved", &refused))
+            continue;
+        //  Each place in a savepoint: one that is refused leaves nothing
+        en_db_t *db = en_bstore_db (self->store);
+        json_t *view = en_bstore_request_place (self->store, act->request_id, en_json_int (place, "place", 0));
+        int rc = !view || en_db_savepoint (db) ? en_error_set (&refused, EN_ERR_INTERNAL, "store error")
+                                               : s_act_on (self, row, view, act, &refused);
+        if (view && rc == 0 && en_db_release (db))
+            rc = en_error_set (&refused, EN_ERR_INTERNAL, "store error");
+        else
+        if (view && rc && refused.code == EN_ERR_CONFLICT)
+            en_db_rollback_to (db);
+        json_decref (view);
+        if (rc == 0)
+            moved++;
+        else
+        if (refused.code != EN_ERR_CONFLICT) {
+            *error = refused;
+            failed = -1;
+            break;
+        }
+        else
+            *error = refused;
+    }
+    json_decref (places);
+    if (failed || moved)
+        return failed ? -1 : 0;
+    if (error->code == 0) {
+        snprintf (act->state, sizeof act->state, "%s", en_json_str (request, "state"));
+        s_act_routable (act, streq (act->event, "operator-reoffer") ? "offered again" : "escalated", error);
+    }
+    return -1;
+}
+
 //  Operator actions. Each is one event "operator-<action>" with the
 //  operator's name and reason, then the transitions it causes, all with
 //  the operator as the actor in the access log.
@@ -1320,26 +1532,48 @@ int
 en_router_operator (en_router_t *self, const char *operator_name, const char *action,
                     const char *request_id, const char *reason, en_error_t *error)
 {
+    return en_router_operator_place (self, operator_name, action, request_id, 0, reason, error);
+}
+
+int
+en_router_operator_place (en_router_t *self, const char *operator_name, const char *action,
+                          const char *request_id, int64_t place, const char *reason, en_error_t *error)
+{
     size_t row = 0;
     if (s_act_check (self, operator_name, action, reason, &row, error))
         return -1;
     json_t *request = en_id_valid (request_id) ? en_bstore_request (self->store, request_id) : NULL;
     if (!request)
         return en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'", request_id ? request_id : "");
+    json_t *view = place > 0 ? en_bstore_request_place (self->store, request_id, place) : NULL;
+    int rc = 0;
+    if (place < 0 || (place > 0 && !view))
+        rc = en_error_set (error, EN_ERR_NOT_FOUND, "request '%s' has no place %" PRId64, request_id, place);
+    else
     if (!s_actions [row].with_peer && en_json_str (request, "peer")
-    &&  !streq (en_json_str (request, "state"), "closed")) {
-        en_error_set (error, EN_ERR_CONFLICT, "request '%s' is with peer broker '%s': its operators act on it "
-                      "there, or recall it", request_id, en_json_str (request, "peer"));
+    &&  !streq (en_json_str (request, "state"), "closed"))
+        rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' is with peer broker '%s': its operators act on it "
+                           "there, or recall it", request_id, en_json_str (request, "peer"));
+    if (rc) {
+        json_decref (view);
         json_decref (request);
         return -1;
     }
     s_act_t act = { .operator_name = operator_name, .request_id = request_id, .reason = reason };
-    snprintf (act.state, sizeof act.state, "%s", en_json_str (request, "state"));
     snprintf (act.event, sizeof act.event, "operator-%s", action);
     snprintf (act.detail, sizeof act.detail, "%s: %s", operator_name, reason);
     self->actor = operator_name;
     self->by_operator = true;
-    int rc = s_actions [row].fn (self, request, &act, error);
+    //  One place; or, for re-offer and escalate of a team, each open place
+    bool each = !view && !s_actions [row].with_peer && !streq (action, "close")
+             && en_json_int (request, "place_count", 1) > 1;
+    if (view)
+        rc = s_act_on (self, row, view, &act, error);
+    else
+    if (each)
+        rc = s_act_places (self, row, request, &act, error);
+    else
+        rc = s_act_on (self, row, request, &act, error);
     if (rc == 0) {
         en_metrics_count (self->metrics, EN_METRIC_OPERATOR, action, 1);
         if (!s_actions [row].with_peer)
@@ -1347,6 +1581,7 @@ en_router_operator (en_router_t *self, const char *operator_name, const char *ac
     }
     self->by_operator = false;
     self->actor = self->name;
+    json_decref (view);
     json_decref (request);
     return rc ? -1 : 0;
 }

@@ -116,6 +116,13 @@ int en_router_node_revoked (en_router_t *self, const char *node);
 //  which there is still nobody; 422 bad reason or name.
 int en_router_operator (en_router_t *self, const char *operator_name, const char *action,
                         const char *request_id, const char *reason, en_error_t *error);
+//  The same on one place of a request (EXPN/3, a team): place 1.. acts on
+//  that place alone (close included: the other places go on); place 0 as
+//  en_router_operator: close and recall the whole request, re-offer and
+//  escalate every place that routing can move (done when one moved, else
+//  the refusal). 404 for a place the request does not have.
+int en_router_operator_place (en_router_t *self, const char *operator_name, const char *action,
+                              const char *request_id, int64_t place, const char *reason, en_error_t *error);
 
 //  Queue ANCHOR (our access log's head, body taken) for a peer broker,
 //  through the peer's durable outbox. 0 or -1.

@@ -372,7 +372,7 @@ s_action_valid (const char *action)
 static int
 s_page_action (en_http_request_t *req, const char *id)
 {
-    const char *names [] = { "csrf", "action", "reason", NULL };
+    const char *names [] = { "csrf", "action", "reason", "place", NULL };
     json_t *fields = en_http_request_fields (req, names);
     if (!en_http_request_csrf_ok (req, en_json_str (fields, "csrf"))) {
         json_decref (fields);
@@ -385,8 +385,12 @@ s_page_action (en_http_request_t *req, const char *id)
         return s_page_request (req, id, "Kies een actie en vul een reden in.", true, MHD_HTTP_UNPROCESSABLE_CONTENT);
     }
     en_error_t error;
-    json_t *result = en_http_call (s_http (req), action, json_pack ("{s:s, s:s, s:s}", "request", id, "reason", reason,
-                                                                    "operator", en_http_request_user (req)), &error);
+    json_t *args = json_pack ("{s:s, s:s, s:s}", "request", id, "reason", reason, "operator", en_http_request_user (req));
+    //  One place of a team (empty: the whole request)
+    const char *place = en_json_str (fields, "place");
+    if (place && *place)
+        json_object_set_new (args, "place", json_integer (atoll (place)));
+    json_t *result = en_http_call (s_http (req), action, args, &error);
     int answer;
     if (result) {
         char location [160];
@@ -439,12 +443,19 @@ s_api_action (en_http_request_t *req, const char *path)
         return en_http_reply_error (req, MHD_HTTP_NOT_FOUND, "no such API path");
     if (!en_http_request_csrf_ok (req, NULL))
         return en_http_reply_error (req, MHD_HTTP_FORBIDDEN, "X-CSRF-Token header required with a session cookie");
-    const char *names [] = { "reason", NULL };
+    const char *names [] = { "reason", "place", NULL };
     json_t *fields = en_http_request_fields (req, names);
     if (!fields)
         return en_http_reply_error (req, MHD_HTTP_BAD_REQUEST, "body must be a JSON object or a form");
     json_t *args = json_pack ("{s:s, s:s, s:s?}", "request", id, "operator", en_http_request_user (req),
                               "reason", en_json_str (fields, "reason"));
+    //  One place of a team: a number (in a form, its text)
+    json_t *place = json_object_get (fields, "place");
+    if (json_is_string (place))
+        json_object_set_new (args, "place", json_integer (atoll (json_string_value (place))));
+    else
+    if (place)
+        json_object_set (args, "place", place);
     json_decref (fields);
     return s_api_call (req, action, args);
 }

@@ -27,6 +27,12 @@ bool en_vocab_has (const char **list, const char *value);
 //  what is allowed while that fits in one reason; error may be NULL).
 int en_request_validate (json_t *request, en_error_t *error);
 
+//  The places of a valid request (EXPN/3): an array of {place (1..),
+//  roles (the roles it may be offered to), expertise (tags it needs)}:
+//  its `places` member, each with its one role, or else one place with
+//  the Role rules of its question type and its `expertise`. New reference.
+json_t *en_request_places (json_t *request);
+
 //  Validate one expert's availability record. 0, or -1 with error as above.
 int en_expert_validate (json_t *expert, en_error_t *error);
 
@@ -53,6 +59,7 @@ int en_vocab_urgency_index (const char *urgency);
 //  Offer ids are "<request id>-o<n>" and must stay valid ids (<= 80).
 #define EN_MAX_REQUEST_ID   64
 #define EN_MAX_TAGS         16
+#define EN_MAX_PLACES       8
 #define EN_MAX_QUESTION     2000
 #define EN_MAX_ADVICE       16000
 #define EN_MAX_CAPACITY     50

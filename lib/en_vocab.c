@@ -243,13 +243,56 @@ s_check_profile (json_t *obj, bool age_required, s_problems_t *problems)
     s_check_array (obj, "stuck_on", en_vocab_stuck_on, 0, 5, problems);
 }
 
+//  A request's places (EXPN/3): 1..EN_MAX_PLACES objects {role, expertise},
+//  each role an expert role, each expertise 0..16 distinct tags. Places
+//  are numbered from 1, and a problem names its field as places[N].role.
+static void
+s_check_places (json_t *places, s_problems_t *problems)
+{
+    static const char *fields [] = { "role", "expertise", NULL };
+    if (!places)
+        return;
+    if (!json_is_array (places) || json_array_size (places) < 1 || json_array_size (places) > EN_MAX_PLACES) {
+        s_fail (problems, "places", "field 'places' must be a list of 1 to %d places {role, expertise}",
+                EN_MAX_PLACES);
+        return;
+    }
+    size_t index;
+    json_t *place;
+    json_array_foreach (places, index, place) {
+        char field [64], what [32];
+        snprintf (what, sizeof what, "places[%zu]", index + 1);
+        s_problems_t inner = { 0 };
+        if (s_check_fields (place, fields, what, &inner) == 0) {
+            s_check_enum (place, "role", en_vocab_role, true, &inner);
+            s_check_array (place, "expertise", NULL, 0, EN_MAX_TAGS, &inner);
+        }
+        if (inner.count == 0)
+            continue;
+        //  The inner reason with its field named in full: "field 'role' ..."
+        //  becomes "field 'places[2].role' ..."
+        const char *rest = inner.first;
+        char name [16] = "";
+        if (strncmp (rest, "field '", 7) == 0 && strchr (rest + 7, '\'')) {
+            size_t length = strchr (rest + 7, '\'') - (rest + 7);
+            snprintf (name, sizeof name, "%.*s", (int) (length < 15 ? length : 15), rest + 7);
+            rest += 7 + length + 1;
+        }
+        snprintf (field, sizeof field, "%s%s%s", what, *name ? "." : "", name);
+        if (*name)
+            s_fail (problems, field, "field '%s'%s", field, rest);
+        else
+            s_fail (problems, what, "%s", rest);
+    }
+}
+
 int
 en_request_validate (json_t *request, en_error_t *error)
 {
     static const char *fields [] = {
         "id", "region", "urgency", "question_type", "expertise", "age_band",
         "leefgebieden", "problematiek", "kader", "situatie", "stuck_on",
-        "question", "case", NULL };
+        "question", "case", "places", NULL };
     s_problems_t problems = { 0 };
     if (s_check_fields (request, fields, "request", &problems))
         return s_verdict (&problems, error);
@@ -269,7 +312,34 @@ en_request_validate (json_t *request, en_error_t *error)
     if (question && (!json_is_string (question)
                      || strlen (json_string_value (question)) > EN_MAX_QUESTION))
         s_fail (&problems, "question", "field 'question' must be text of at most %d bytes", EN_MAX_QUESTION);
+    s_check_places (json_object_get (request, "places"), &problems);
     return s_verdict (&problems, error);
+}
+
+json_t *
+en_request_places (json_t *request)
+{
+    json_t *places = json_array ();
+    json_t *asked = json_object_get (request, "places");
+    if (json_is_array (asked) && json_array_size (asked) > 0) {
+        size_t index;
+        json_t *place;
+        json_array_foreach (asked, index, place)
+        {
+            json_t *tags = json_object_get (place, "expertise");
+            json_array_append_new (places, json_pack ("{s:I, s:[O], s:o}", "place", (json_int_t) index + 1,
+                "roles", json_object_get (place, "role"), "expertise", tags ? json_incref (tags) : json_array ()));
+        }
+        return places;
+    }
+    //  One place: the Role rules of the question type, the request's tags
+    json_t *roles = json_array ();
+    for (const char **role = en_vocab_roles_for (en_json_str (request, "question_type")); *role; role++)
+        json_array_append_new (roles, json_string (*role));
+    json_t *tags = json_object_get (request, "expertise");
+    json_array_append_new (places, json_pack ("{s:i, s:o, s:o}", "place", 1, "roles", roles,
+                                              "expertise", tags ? json_incref (tags) : json_array ()));
+    return places;
 }
 
 int

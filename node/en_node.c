@@ -458,7 +458,9 @@ static int
 s_release_dossier (en_node_t *self, json_t *status)
 {
     const char *request = en_json_str (status, "request");
-    char *stored = en_nstore_request_dossier (self->store, request);
+    //  Once per place: each accepting expert of a team gets it sealed to them
+    int64_t place = en_json_int (status, "place", 1);
+    char *stored = en_nstore_request_dossier (self->store, request, place);
     if (!stored)
         return 0;                           //  no dossier, or already released
     const char *box_key = en_json_str (status, "box_key");
@@ -474,8 +476,10 @@ s_release_dossier (en_node_t *self, json_t *status)
         return 0;
     }
     en_error_t error = { 0 };
-    char *msg_id = en_node_queue (self, "DOSSIER", json_pack ("{s:s, s:s}", "request", request, "sealed", b64),
-                                  self->name, &error);
+    json_t *body = json_pack ("{s:s, s:s}", "request", request, "sealed", b64);
+    if (json_object_get (status, "place"))
+        json_object_set_new (body, "place", json_integer (place));
+    char *msg_id = en_node_queue (self, "DOSSIER", body, self->name, &error);
     free (b64);
     if (!msg_id) {
         zsys_error ("request %s: dossier not queued: %s", request, error.reason);
@@ -483,7 +487,7 @@ s_release_dossier (en_node_t *self, json_t *status)
     }
     en_node_audit (self, "dossier.release", request, self->name, en_json_str (status, "expert"), "export", "ok",
              "sealed to the accepting expert");
-    int rc = en_nstore_request_dossier_sent (self->store, request, msg_id);
+    int rc = en_nstore_request_dossier_sent (self->store, request, place, msg_id);
     free (msg_id);
     zsys_info ("request %s: dossier sealed to %s and queued", request, en_json_str (status, "expert"));
     return rc;

@@ -202,12 +202,20 @@ s_verb_reply (en_node_t *self, const char *verb, json_t *args, en_error_t *error
     const char *id = en_json_str (args, "id");
     const char *text = en_json_str (args, "text");
     json_t *request = id ? en_nstore_request (self->store, id) : NULL;
-    char *box_key = request ? en_nstore_request_box_key (self->store, id) : NULL;
-    const char *state = request ? en_json_str (request, "state") : NULL;
+    //  A team's reply goes to the expert of one place (EXPN/3: `place`)
+    int64_t place = en_json_int (args, "place", 0);
+    json_t *places = json_object_get (request, "places");
+    json_t *at = place > 0 ? json_array_get (places, (size_t) place - 1) : NULL;
+    char *box_key = request ? en_nstore_request_box_key (self->store, id, place) : NULL;
+    const char *state = at ? en_json_str (at, "state") : request ? en_json_str (request, "state") : NULL;
     json_t *result = NULL;
     char *b64 = NULL;
     if (!request)
         en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s' at this node", id ? id : "");
+    else
+    if (place < 0 || (place > 0 && !at) || (place == 0 && json_array_size (places) > 1))
+        en_error_set (error, EN_ERR_INVALID, "field 'place' must name a place of '%s' (1 to %zu)", id,
+                      json_array_size (places));
     else
     if (!text || strlen (text) == 0 || strlen (text) > EN_MAX_ADVICE)
         en_error_set (error, EN_ERR_INVALID, "field 'text' must be text of 1 to %d bytes", EN_MAX_ADVICE);
@@ -222,8 +230,10 @@ s_verb_reply (en_node_t *self, const char *verb, json_t *args, en_error_t *error
     if (en_node_verbs_begin (self, error) == 0) {
         en_db_t *db = en_nstore_db (self->store);
         const char *user = en_json_str (args, "_user");
-        char *msg_id = en_node_queue (self, "REPLY", json_pack ("{s:s, s:s}", "request", id, "sealed", b64),
-                                      user, error);
+        json_t *body = json_pack ("{s:s, s:s}", "request", id, "sealed", b64);
+        if (place > 0)
+            json_object_set_new (body, "place", json_integer (place));
+        char *msg_id = en_node_queue (self, "REPLY", body, user, error);
         if (msg_id) {
             en_node_audit (self, "reply.send", id, user, en_json_str (request, "expert"), "send", "ok",
                            "sealed to the accepting expert");

@@ -190,6 +190,31 @@ static const char *s_migrations [] = {
     "  previous TEXT,"
     "  changed INTEGER,"
     "  resubmitted INTEGER NOT NULL DEFAULT 0);",
+    //  (team) the places of our requests (EXPN/3, a team of experts):
+    //  each place's roles and tags, its state and expert as the broker's
+    //  STATUS said, the accepting expert's box key, and the DOSSIER sealed
+    //  to that expert (once per place). Every request there is gets its
+    //  one place; offers and events name their place.
+    "CREATE TABLE request_places ("
+    "  request_id TEXT NOT NULL REFERENCES requests (id),"
+    "  place INTEGER NOT NULL,"
+    "  roles TEXT NOT NULL,"
+    "  expertise TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  expert TEXT,"
+    "  box_key TEXT,"
+    "  dossier_sent TEXT,"
+    "  updated INTEGER NOT NULL,"
+    "  PRIMARY KEY (request_id, place)) WITHOUT ROWID;"
+    "INSERT INTO request_places (request_id, place, roles, expertise, state, expert, box_key, dossier_sent, updated)"
+    "  SELECT id, 1, CASE json_extract (summary, '$.question_type') WHEN 'procesregie' THEN '[\"procesregisseur\"]'"
+    "    WHEN 'moreel-beraad' THEN '[\"ervaringsdeskundige\",\"superexpert\"]'"
+    "    WHEN 'organiseren-hulp' THEN '[\"procesregisseur\",\"superexpert\"]'"
+    "    WHEN 'overbruggingsfinanciering' THEN '[\"procesregisseur\"]' ELSE '[\"superexpert\"]' END,"
+    "    coalesce (json_extract (summary, '$.expertise'), '[]'), state, expert, box_key, dossier_sent, updated"
+    "  FROM requests;"
+    "ALTER TABLE request_events ADD COLUMN place INTEGER;"
+    "ALTER TABLE offers ADD COLUMN place INTEGER NOT NULL DEFAULT 1;",
     NULL
 };
 
@@ -255,6 +280,19 @@ en_nstore_request_insert (en_nstore_t *self, json_t *summary, const char *msg_id
         "sssii", id, text, msg_id, now, now)
         || s_event (self, id, now, "queued", "queued", NULL, NULL);
     free (text);
+    json_t *places = en_request_places (summary);
+    size_t index;
+    json_t *place;
+    json_array_foreach (places, index, place) {
+        char *roles = json_dumps (json_object_get (place, "roles"), JSON_COMPACT);
+        char *tags = json_dumps (json_object_get (place, "expertise"), JSON_COMPACT);
+        rc |= en_db_exec (self->db,
+            "INSERT INTO request_places (request_id, place, roles, expertise, state, updated)"
+            " VALUES (?, ?, ?, ?, 'queued', ?)", "sissi", id, en_json_int (place, "place", 0), roles, tags, now);
+        free (roles);
+        free (tags);
+    }
+    json_decref (places);
     return rc ? en_error_set (error, EN_ERR_INTERNAL, "could not store request '%s'", id) : 0;
 }
 
@@ -267,8 +305,12 @@ en_nstore_request (en_nstore_t *self, const char *id)
         "SELECT " REQUEST_COLUMNS " FROM requests WHERE id = ?", "s", id));
     if (request)
         json_object_set_new (request, "events", en_db_rows (en_db_query (self->db,
-            "SELECT at, event, state, expert, detail FROM request_events WHERE request_id = ? ORDER BY seq",
+            "SELECT at, event, state, expert, detail, place FROM request_events WHERE request_id = ? ORDER BY seq",
             "s", id)));
+    if (request)
+        json_object_set_new (request, "places", en_db_rows (en_db_query (self->db,
+            "SELECT place, roles AS roles_json, expertise AS expertise_json, state, expert, updated"
+            " FROM request_places WHERE request_id = ? ORDER BY place", "s", id)));
     return request;
 }
 
@@ -332,6 +374,31 @@ en_nstore_broker_store_resubmitted (en_nstore_t *self, int64_t count)
     return en_db_exec (self->db, "UPDATE broker_store SET resubmitted = ? WHERE id = 1", "i", count);
 }
 
+//  What a STATUS says of a place: the place it names (EXPN/3) moves to
+//  place_state, its expert kept from acceptance on; a STATUS without a
+//  place (an EXPN/2 broker, or a change of the whole request) moves the
+//  one place of a one-place request, and closes every place of a team
+//  when the request is closed.
+static int
+s_place_status (en_nstore_t *self, json_t *status, int64_t at)
+{
+    const char *id = en_json_str (status, "request");
+    const char *state = en_json_str (status, "place_state") ?: en_json_str (status, "state");
+    int64_t place = en_json_int (status, "place", 0);
+    if (place == 0 && en_db_int (self->db, "SELECT count(*) FROM request_places WHERE request_id = ?", "s", id) == 1)
+        place = 1;
+    if (place == 0)
+        return streq (en_json_str (status, "state"), "closed")
+             ? en_db_exec (self->db, "UPDATE request_places SET state = 'closed', updated = ?"
+                                     " WHERE request_id = ? AND state <> 'closed'", "is", at, id) : 0;
+    return en_db_exec (self->db,
+        "UPDATE request_places SET state = ?1, updated = ?2,"
+        " expert = CASE WHEN ?1 IN ('accepted', 'advice', 'closed') THEN coalesce (?3, expert) ELSE NULL END,"
+        " box_key = CASE WHEN ?1 = 'accepted' THEN coalesce (?4, box_key) ELSE box_key END"
+        " WHERE request_id = ?5 AND place = ?6",
+        "sisssi", state, at, en_json_str (status, "expert"), en_json_str (status, "box_key"), id, place);
+}
+
 int
 en_nstore_request_status (en_nstore_t *self, json_t *status, en_error_t *error)
 {
@@ -342,14 +409,17 @@ en_nstore_request_status (en_nstore_t *self, json_t *status, en_error_t *error)
     int64_t at = en_json_int (status, "at", en_now_ms ());
     if (!en_db_int (self->db, "SELECT count(*) FROM requests WHERE id = ?", "s", id))
         return en_error_set (error, EN_ERR_NOT_FOUND, "unknown request '%s'", id);
-    int rc = en_db_exec (self->db,
+    int rc = s_place_status (self, status, at);
+    rc = rc || en_db_exec (self->db,
         "UPDATE requests SET state = ?, updated = ?,"
         " expert = CASE WHEN ? IN ('accepted', 'advice', 'closed') THEN coalesce (?, expert) ELSE NULL END,"
         " box_key = CASE WHEN ? = 'accepted' THEN coalesce (?, box_key) ELSE box_key END,"
         " advice = coalesce (?, advice) WHERE id = ?",
         "sissssss", state, at, state, expert, state, en_json_str (status, "box_key"), advice, id)
         || s_event (self, id, at, en_json_str (status, "event"), state, expert,
-                    advice ? "advice received" : en_json_str (status, "detail"));
+                    advice ? "advice received" : en_json_str (status, "detail"))
+        || en_db_exec (self->db, "UPDATE request_events SET place = nullif (?, 0) WHERE seq = last_insert_rowid ()",
+                       "i", en_json_int (status, "place", 0)) ? -1 : 0;
     return rc ? en_error_set (error, EN_ERR_INTERNAL, "could not store the status of request '%s'", id) : 0;
 }
 
@@ -370,16 +440,23 @@ en_nstore_message_result (en_nstore_t *self, const char *msg_id, int code, const
 {
     int64_t now = en_now_ms ();
     int rc = 0;
-    if (code == 0)
+    if (code == 0) {
+        rc |= en_db_exec (self->db,
+            "UPDATE request_places SET state = 'submitted', updated = ?1 WHERE state = 'queued'"
+            " AND request_id IN (SELECT id FROM requests WHERE submit_msg = ?2 AND state = 'queued')",
+            "is", now, msg_id);
         rc |= en_db_exec (self->db,
             "UPDATE requests SET state = 'submitted', updated = ? WHERE submit_msg = ? AND state = 'queued'",
             "is", now, msg_id);
+    }
     else {
         char *id = en_db_text (self->db, "SELECT id FROM requests WHERE submit_msg = ?", "s", msg_id);
         if (id) {
             rc |= en_db_exec (self->db,
                 "UPDATE requests SET state = 'rejected', error = ?, updated = ? WHERE id = ?",
                 "sis", reason, now, id);
+            rc |= en_db_exec (self->db, "UPDATE request_places SET state = 'rejected', updated = ? WHERE request_id = ?",
+                              "is", now, id);
             rc |= s_event (self, id, now, "rejected", "rejected", NULL, reason);
             free (id);
         }
@@ -446,18 +523,18 @@ en_nstore_offer_insert (en_nstore_t *self, json_t *offer)
     char *request = json_dumps (json_object_get (offer, "request"), JSON_COMPACT | JSON_SORT_KEYS);
     int64_t now = en_now_ms ();
     int rc = en_db_exec (self->db,
-        "INSERT OR IGNORE INTO offers (id, request_id, expert, kind, deadline, request, state, received, updated)"
-        " VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?)",
-        "ssssisii", en_json_str (offer, "offer"), en_json_str (offer, "request_id"),
+        "INSERT OR IGNORE INTO offers (id, request_id, expert, kind, deadline, request, state, received, updated,"
+        " place) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
+        "ssssisiii", en_json_str (offer, "offer"), en_json_str (offer, "request_id"),
         en_json_str (offer, "expert"), en_json_str (offer, "kind"),
-        en_json_int (offer, "deadline", 0), request ? request : "{}", now, now);
+        en_json_int (offer, "deadline", 0), request ? request : "{}", now, now, en_json_int (offer, "place", 1));
     free (request);
     return rc;
 }
 
 #define OFFER_COLUMNS \
     "id, request_id, expert, kind, deadline, request AS request_json, state, received," \
-    " answer, answer_status, answer_error, updated"
+    " answer, answer_status, answer_error, updated, place"
 
 json_t *
 en_nstore_offer (en_nstore_t *self, const char *id)
@@ -542,16 +619,19 @@ en_nstore_request_dossier_put (en_nstore_t *self, const char *id, const char *se
 }
 
 char *
-en_nstore_request_dossier (en_nstore_t *self, const char *id)
+en_nstore_request_dossier (en_nstore_t *self, const char *id, int64_t place)
 {
     return en_db_text (self->db,
-        "SELECT dossier FROM requests WHERE id = ? AND dossier IS NOT NULL AND dossier_sent IS NULL", "s", id);
+        "SELECT r.dossier FROM requests r JOIN request_places p ON p.request_id = r.id"
+        " WHERE r.id = ? AND p.place = ? AND r.dossier IS NOT NULL AND p.dossier_sent IS NULL", "si", id, place);
 }
 
 int
-en_nstore_request_dossier_sent (en_nstore_t *self, const char *id, const char *msg_id)
+en_nstore_request_dossier_sent (en_nstore_t *self, const char *id, int64_t place, const char *msg_id)
 {
-    return en_db_exec (self->db, "UPDATE requests SET dossier_sent = ? WHERE id = ?", "ss", msg_id, id);
+    return en_db_exec (self->db, "UPDATE requests SET dossier_sent = ? WHERE id = ?", "ss", msg_id, id)
+        || en_db_exec (self->db, "UPDATE request_places SET dossier_sent = ? WHERE request_id = ? AND place = ?",
+                       "ssi", msg_id, id, place) ? -1 : 0;
 }
 
 //  No accepted offer of expert for request_id: -1 with error (404)
@@ -583,8 +663,11 @@ en_nstore_request_reply (en_nstore_t *self, const char *id, const char *text)
 }
 
 char *
-en_nstore_request_box_key (en_nstore_t *self, const char *id)
+en_nstore_request_box_key (en_nstore_t *self, const char *id, int64_t place)
 {
+    if (place > 0)
+        return en_db_text (self->db, "SELECT box_key FROM request_places WHERE request_id = ? AND place = ?"
+                           " AND box_key IS NOT NULL AND state IN ('accepted', 'advice')", "si", id, place);
     return en_db_text (self->db, "SELECT box_key FROM requests WHERE id = ? AND box_key IS NOT NULL", "s", id);
 }
 

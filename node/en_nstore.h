@@ -76,8 +76,9 @@ json_t *en_nstore_cases_sealed (en_nstore_t *self);
 //  Dossiers: the origin's copy (sealed with the vault) until released...
 int en_nstore_request_dossier_put (en_nstore_t *self, const char *id, const char *sealed);
 //  ...the unreleased dossier of a request (caller frees) or NULL...
-char *en_nstore_request_dossier (en_nstore_t *self, const char *id);
-int en_nstore_request_dossier_sent (en_nstore_t *self, const char *id, const char *msg_id);
+//  (once per place of a team: place 1.. as STATUS accepted named it)
+char *en_nstore_request_dossier (en_nstore_t *self, const char *id, int64_t place);
+int en_nstore_request_dossier_sent (en_nstore_t *self, const char *id, int64_t place, const char *msg_id);
 //  ...and at the expert's node, what arrived sealed to the expert:
 //  0, or -1 with error: 404 no accepted offer of that expert for that
 //  request, 500 a store error.
@@ -89,7 +90,9 @@ char *en_nstore_offer_dossier (en_nstore_t *self, const char *offer_id);
 //  as an event of the request. At the expert's node: a reply sealed to
 //  the expert, stored with the accepted offer (0, or -1 with error as
 //  offer_dossier_put), and the replies of an offer [{at, sealed}].
-char *en_nstore_request_box_key (en_nstore_t *self, const char *id);
+//  (place 1..: that place's accepting expert's, while accepted; 0: the
+//  request's last accepting expert's)
+char *en_nstore_request_box_key (en_nstore_t *self, const char *id, int64_t place);
 int en_nstore_request_reply (en_nstore_t *self, const char *id, const char *text);
 int en_nstore_offer_reply_put (en_nstore_t *self, const char *request_id, const char *expert,
                                const char *sealed, en_error_t *error);

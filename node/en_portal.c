@@ -214,6 +214,39 @@ s_copy_list (json_t *target, json_t *values, const char *name)
         json_decref (list);
 }
 
+//  A team's places from the form (place<N>_role, place<N>_expertise: a
+//  role, and tags separated by commas); none when no role was chosen.
+//  The node checks them (errors name places[N].role ...).
+static void
+s_copy_places (json_t *target, json_t *values)
+{
+    json_t *places = json_array ();
+    for (int place = 1; place <= EN_MAX_PLACES; place++) {
+        char role [32], tags [32], other [48];
+        snprintf (role, sizeof role, "place%d_role", place);
+        snprintf (tags, sizeof tags, "place%d_expertise", place);
+        if (!s_value (values, role))
+            continue;
+        json_t *item = json_pack ("{s:s}", "role", s_value (values, role));
+        //  s_copy_list reads the comma-separated "<name>_anders" field
+        json_t *typed = json_object ();
+        snprintf (other, sizeof other, "%s_anders", tags);
+        if (s_value (values, tags))
+            json_object_set_new (typed, other, json_string (s_value (values, tags)));
+        s_copy_list (item, typed, tags);
+        json_decref (typed);
+        json_t *list = json_object_get (item, tags);
+        if (list)
+            json_object_set (item, "expertise", list);
+        json_object_del (item, tags);
+        json_array_append_new (places, item);
+    }
+    if (json_array_size (places))
+        json_object_set_new (target, "places", places);
+    else
+        json_decref (places);
+}
+
 //  The form's fields, after its CSRF token is checked; NULL (and the
 //  answer already queued in *answer) when the token is wrong
 static json_t *
@@ -547,7 +580,11 @@ s_post_request_new (en_portal_t *self, en_http_request_t *req, const char *rest)
 {
     const char *names [] = { "case", "urgency", "question_type", "expertise[]", "age_band", "leefgebieden[]",
                              "problematiek[]", "problematiek_anders", "kader", "situatie", "stuck_on[]",
-                             "question", "dossier", "dossier_file", "hiaat_ok", NULL };
+                             "question", "dossier", "dossier_file", "hiaat_ok",
+                             "place1_role", "place1_expertise", "place2_role", "place2_expertise",
+                             "place3_role", "place3_expertise", "place4_role", "place4_expertise",
+                             "place5_role", "place5_expertise", "place6_role", "place6_expertise",
+                             "place7_role", "place7_expertise", "place8_role", "place8_expertise", NULL };
     int answer;
     json_t *values = s_form (self, req, names, &answer);
     if (!values)
@@ -568,6 +605,7 @@ s_post_request_new (en_portal_t *self, en_http_request_t *req, const char *rest)
         s_copy (request, values, "situatie");
         s_copy_list (request, values, "stuck_on");
         s_copy (request, values, "question");
+        s_copy_places (request, values);
         const char *dossier = s_value (values, "dossier_file") ?: s_value (values, "dossier");
         json_t *result = s_form_call (self, req, "submit",
                                       json_pack ("{s:o, s:s?}", "request", request, "dossier", dossier),
@@ -613,7 +651,7 @@ s_post_request (en_portal_t *self, en_http_request_t *req, const char *id)
 {
     if (!en_id_valid (id))
         return s_message (self, req, MHD_HTTP_NOT_FOUND, "Niet gevonden", "Dit verzoek bestaat niet.");
-    const char *names [] = { "action", "text", "passende_hulp", "outcome", NULL };
+    const char *names [] = { "action", "text", "passende_hulp", "outcome", "place", NULL };
     int answer;
     json_t *values = s_form (self, req, names, &answer);
     if (!values)
@@ -626,8 +664,12 @@ s_post_request (en_portal_t *self, en_http_request_t *req, const char *id)
                    : json_pack ("{s:s}", "", "Kies sluiten of reageren.");
     if (!s_has_errors (errors)) {
         json_t *args;
-        if (reply)
+        if (reply) {
             args = json_pack ("{s:s, s:s}", "id", id, "text", s_value (values, "text") ?: "");
+            //  A team: the place whose expert gets it
+            if (s_value (values, "place"))
+                json_object_set_new (args, "place", json_integer (atoll (s_value (values, "place"))));
+        }
         else {
             char outcome [1200];
             const char *help = s_value (values, "passende_hulp");

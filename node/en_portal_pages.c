@@ -1058,6 +1058,47 @@ s_timeline (FILE *out, json_t *events)
     fputs ("</tbody></table>", out);
 }
 
+//  A team's places: each one's role and expertise, and whether it is
+//  filled (by whom), still open, or a hiaat
+static void
+s_places (FILE *out, json_t *places)
+{
+    static const char *columns [] = { "Plaats", "Rol", "Expertise", "Stand", "Expert", NULL };
+    s_table_head (out, "places", "Plaatsen in het team", columns);
+    size_t index;
+    json_t *place;
+    json_array_foreach (places, index, place) {
+        const char *state = en_json_str (place, "state") ?: "";
+        const char *shown = streq (state, "accepted") || streq (state, "advice") ? "Vervuld"
+                          : streq (state, "hiaat") ? "Hiaat: niemand beschikbaar"
+                          : streq (state, "closed") ? "Gesloten"
+                          : streq (state, "rejected") ? "Geweigerd" : "Open: wordt aangeboden";
+        char number [16];
+        snprintf (number, sizeof number, "%lld", (long long) en_json_int (place, "place", 0));
+        fputs ("<tr>", out);
+        s_cell (out, "Plaats", "num", number);
+        s_td (out, "Rol", NULL);
+        json_t *role;
+        size_t r;
+        json_array_foreach (json_object_get (place, "roles"), r, role) {
+            fputs (r ? ", " : "", out);
+            s_esc (out, en_word (s_expert_roles, json_string_value (role)));
+        }
+        fputs ("</td>", out);
+        s_td (out, "Expertise", NULL);
+        json_t *tag;
+        json_array_foreach (json_object_get (place, "expertise"), r, tag) {
+            fputs (r ? ", " : "", out);
+            s_esc (out, json_string_value (tag));
+        }
+        fputs (json_array_size (json_object_get (place, "expertise")) ? "</td>" : "-</td>", out);
+        s_cell (out, "Stand", NULL, shown);
+        s_cell (out, "Expert", NULL, en_json_str (place, "expert") ?: "-");
+        fputs ("</tr>", out);
+    }
+    fputs ("</tbody></table>", out);
+}
+
 //  The live part of a request's page: state, expert, advice, timeline
 static void
 s_request_live (FILE *out, const en_portal_ctx_t *ctx, json_t *request)
@@ -1082,10 +1123,19 @@ s_request_live (FILE *out, const en_portal_ctx_t *ctx, json_t *request)
         s_esc (out, en_json_str (request, "error"));
         fputs ("</p>", out);
     }
+    json_t *places = json_object_get (request, "places");
+    bool team = json_array_size (places) > 1;
     if (state && streq (state, "hiaat"))
-        fputs ("<p class=\"alert\">Niemand in het netwerk kon dit verzoek aannemen: het is als hiaat"
-               " geregistreerd. De operators van het expertisecentrum zien het en kunnen het opnieuw aanbieden.</p>",
+        fputs (team ? "<p class=\"alert\">Voor een plaats in het team kon niemand in het netwerk het verzoek"
+                      " aannemen: die plaats is als hiaat geregistreerd. De operators van het expertisecentrum zien"
+                      " het en kunnen haar opnieuw aanbieden.</p>"
+                    : "<p class=\"alert\">Niemand in het netwerk kon dit verzoek aannemen: het is als hiaat"
+                      " geregistreerd. De operators van het expertisecentrum zien het en kunnen het opnieuw aanbieden.</p>",
                out);
+    if (team) {
+        fputs ("<h3>Het team</h3>", out);
+        s_places (out, places);
+    }
     fputs ("</section><section class=\"panel\"><h2>Advies</h2>", out);
     const char *advice = en_json_str (request, "advice");
     if (advice && *advice) {
@@ -1104,6 +1154,29 @@ char *
 en_portal_panel_request (const en_portal_ctx_t *ctx, json_t *request)
 {
     return s_fragment (s_request_live, ctx, request);
+}
+
+//  A team's reply goes to the expert of one filled place: which one
+static void
+s_reply_place (FILE *out, json_t *places, json_t *values, json_t *errors)
+{
+    if (json_array_size (places) < 2)
+        return;
+    const char *options [EN_MAX_PLACES + 1] = { NULL };
+    char texts [EN_MAX_PLACES][16];
+    size_t count = 0, index;
+    json_t *place;
+    json_array_foreach (places, index, place) {
+        const char *state = en_json_str (place, "state") ?: "";
+        if (count < EN_MAX_PLACES && (streq (state, "accepted") || streq (state, "advice"))) {
+            snprintf (texts [count], sizeof texts [count], "%lld", (long long) en_json_int (place, "place", 0));
+            options [count] = texts [count];
+            count++;
+        }
+    }
+    s_select (out, &(s_field_t) { "place", "Aan de expert van plaats",
+              "Uw reactie gaat versleuteld naar de expert die deze plaats vervult.", true },
+              options, NULL, NULL, values, errors);
 }
 
 static const char *s_yes_no [] = { "ja", "nee", NULL };
@@ -1142,6 +1215,7 @@ en_portal_page_request (const en_portal_ctx_t *ctx, json_t *request, json_t *val
     if (open && (streq (state, "advice") || en_json_str (request, "advice"))) {
         fputs ("<section class=\"panel\"><h2>Reageren op het advies</h2>", out);
         s_form_open (out, ctx, action, "reply", NULL, false);
+        s_reply_place (out, json_object_get (request, "places"), values, errors);
         s_textarea (out, &(s_field_t) { "text", "Uw reactie",
                     "Een vervolgvraag of wat u met het advies doet. Geen namen of andere gegevens die het kind"
                     " herkenbaar maken.", true }, 5, EN_MAX_ADVICE, values, errors);
@@ -1232,6 +1306,41 @@ s_summary_inputs (FILE *out, bool request, json_t *values, json_t *errors)
               s_situaties, NULL, values, errors);
 }
 
+//  A team (EXPN/3): up to EN_MAX_PLACES places, each a role and its own
+//  expertise, each offered to its own expert. Folded away when unused: a
+//  request for one expert needs none of it.
+static void
+s_team_inputs (FILE *out, json_t *values, json_t *errors)
+{
+    bool used = false;
+    for (int place = 1; place <= EN_MAX_PLACES; place++) {
+        char name [32];
+        snprintf (name, sizeof name, "place%d_role", place);
+        used = used || s_value (values, name) || s_error (errors, name);
+        snprintf (name, sizeof name, "place%d_expertise", place);
+        used = used || s_error (errors, name);
+    }
+    fprintf (out, "<details class=\"team\"%s><summary>Een team vragen: meerdere experts tegelijk</summary>"
+             "<p>Vraag bijvoorbeeld een superexpert trauma, een superexpert lvb en een ervaringsdeskundige."
+             " Elke plaats wordt apart aan een expert aangeboden; niemand krijgt twee plaatsen. Laat de rol leeg"
+             " voor een plaats die u niet nodig hebt.</p>", used ? " open" : "");
+    for (int place = 1; place <= EN_MAX_PLACES; place++) {
+        char role [32], tags [32], role_label [32], tags_label [48];
+        snprintf (role, sizeof role, "place%d_role", place);
+        snprintf (tags, sizeof tags, "place%d_expertise", place);
+        snprintf (role_label, sizeof role_label, "Rol (plaats %d)", place);
+        snprintf (tags_label, sizeof tags_label, "Expertise (plaats %d)", place);
+        fprintf (out, "<fieldset class=\"place\"><legend>Plaats %d</legend>", place);
+        s_select (out, &(s_field_t) { role, role_label, NULL, false }, en_vocab_role, s_expert_roles, "Geen",
+                  values, errors);
+        s_input (out, &(s_field_t) { tags, tags_label, place == 1
+                 ? "Labels gescheiden door komma's, bijvoorbeeld: trauma, lvb. Leeg: elke expert met die rol." : NULL,
+                 false }, "text", "maxlength=\"300\" spellcheck=\"false\"", values, errors);
+        fputs ("</fieldset>", out);
+    }
+    fputs ("</details>", out);
+}
+
 char *
 en_portal_page_request_new (const en_portal_ctx_t *ctx, json_t *tags, json_t *cases,
                             json_t *values, json_t *errors)
@@ -1256,6 +1365,7 @@ en_portal_page_request_new (const en_portal_ctx_t *ctx, json_t *tags, json_t *ca
     s_select (out, &(s_field_t) { "question_type", NULL, NULL, true }, en_vocab_question_type, s_question_types,
               NULL, values, errors);
     s_expertise (out, "expertise", NULL, tags, true, true, values, errors);
+    s_team_inputs (out, values, errors);
     s_checkboxes (out, &(s_field_t) { "stuck_on", NULL, "Waarop loopt de hulp vast?", false },
                   en_vocab_stuck_on, s_stuck_on, values, errors);
     s_textarea (out, &(s_field_t) { "question", NULL,
@@ -1644,6 +1754,29 @@ s_offer_dossier (FILE *out, const en_portal_ctx_t *ctx, const char *action, cons
     fputs ("</section>", out);
 }
 
+//  A team's offer: which place it is for (its role and expertise) and
+//  who else the team asks
+static void
+s_offer_place (FILE *out, json_t *offer)
+{
+    json_t *places = json_object_get (json_object_get (offer, "request"), "places");
+    int64_t number = en_json_int (offer, "place", 1);
+    json_t *place = json_array_get (places, (size_t) number - 1);
+    if (json_array_size (places) < 2 || !place)
+        return;
+    fprintf (out, "<section class=\"panel\"><h2>Uw plaats in het team</h2><p>Het expertteam vraagt een team van"
+                  " %zu. Dit aanbod is voor plaats %lld: ", json_array_size (places), (long long) number);
+    s_esc (out, en_word (s_expert_roles, en_json_str (place, "role")));
+    json_t *tags = json_object_get (place, "expertise");
+    size_t index;
+    json_t *tag;
+    json_array_foreach (tags, index, tag) {
+        fputs (index ? ", " : " voor ", out);
+        s_esc (out, json_string_value (tag));
+    }
+    fputs (".</p></section>", out);
+}
+
 char *
 en_portal_page_offer (const en_portal_ctx_t *ctx, json_t *offer, const char *dossier,
                       json_t *values, json_t *errors)
@@ -1671,6 +1804,7 @@ en_portal_page_offer (const en_portal_ctx_t *ctx, json_t *offer, const char *dos
     static const char *order [] = { "reason", "text", NULL };
     s_error_summary (out, errors, order);
     s_offer_state (out, ctx, offer, can_answer, accepted);
+    s_offer_place (out, offer);
     fputs ("<section class=\"panel\"><h2>De vraag</h2>", out);
     s_summary_fields (out, request);
     fputs ("</section>", out);
@@ -2656,11 +2790,31 @@ s_refusal_field (const char *err, char *field, size_t size)
             field [end - start] = 0;
         }
     }
+    //  A team's place (EXPN/3): "places[2].role" is the form's place2_role
+    int place = 0;
+    char part [16] = "";
+    if (sscanf (field, "places[%d].%15[a-z]", &place, part) == 2 && place >= 1 && place <= EN_MAX_PLACES) {
+        snprintf (field, size, "place%d_%s", place, part);
+        return field;
+    }
     char *bracket = strchr (field, '[');
     if (bracket)
         *bracket = 0;
     const char *name = strrchr (field, '.') ? strrchr (field, '.') + 1 : field;
     return streq (name, "advice") || streq (name, "text") ? "text" : name;
+}
+
+//  The Dutch label of a field, a team's place fields included
+static const char *
+s_label_for (const char *name, char *buffer, size_t size)
+{
+    int place = 0;
+    char part [16] = "";
+    if (sscanf (name, "place%d_%15[a-z]", &place, part) == 2) {
+        snprintf (buffer, size, "%s (plaats %d)", streq (part, "role") ? "Rol" : "Expertise", place);
+        return buffer;
+    }
+    return en_word (s_field_labels, name);
 }
 
 //  "field 'question' contains a BSN ...; nothing was sent" and the
@@ -2673,7 +2827,8 @@ en_portal_errors_from_node (const char *err)
         return errors;
     char field [64];
     const char *name = s_refusal_field (err, field, sizeof field);
-    const char *label = *name ? en_word (s_field_labels, name) : "";
+    char place_label [48];
+    const char *label = *name ? s_label_for (name, place_label, sizeof place_label) : "";
     const char *contains = strstr (err, " contains ");
     if (*name && contains) {
         //  The PII guard's: "... contains <kind>; nothing was sent"

@@ -55,7 +55,7 @@ static const char *s_usage_text =
 "usage: expertnet [--node DIR] [--broker DIR] [--json] COMMAND ...\n"
 "\n"
 "Consult requests (regional expert team, at your node):\n"
-"  request submit [--file FILE | fields...]   submit a consultatieverzoek\n"
+"  request submit [--file FILE | fields...]   submit a consultatieverzoek (--place ROLE:TAGS: a team)\n"
 "  request list [--state STATE]               requests of this node\n"
 "  request show ID                            one request and its timeline\n"
 "  request close ID [--outcome TEXT]          close a request\n"
@@ -92,7 +92,7 @@ static const char *s_usage_text =
 "  broker operator-add|operator-passwd NAME [--password-file F]   a dashboard login, a new password\n"
 "  broker operators | operator-remove NAME   the logins; remove one (and its tokens)\n"
 "  broker token-add NAME | tokens | token-remove ID   API tokens\n"
-"  broker reoffer|escalate|close|recall ID --reason TEXT   operator actions (logged)\n"
+"  broker reoffer|escalate|close|recall ID --reason TEXT [--place N]   operator actions (logged)\n"
 "Rode draden (stuurgroep, against the broker):\n"
 "  report --from DATE --to DATE --format html|csv|json [--region R] [--output F]\n"
 "Keys:\n"
@@ -353,6 +353,9 @@ typedef struct {
     const char *help;
 } s_opt_t;
 
+//  Options that may be given more than once: parsed as a list of values.
+static const char *s_repeatable [] = { "place", NULL };
+
 //  Parse argv (after the sub-command) into a JSON object of option ->
 //  string (or true), and positional arguments into "_args". Returns NULL
 //  on a usage error (printed) or when --help was printed (*help = true).
@@ -389,7 +392,13 @@ s_parse (int argc, char **argv, const s_opt_t *opts, const char *synopsis, bool 
                     json_decref (parsed);
                     return NULL;
                 }
-                json_object_set_new (parsed, opt->name, json_string (argv [++i]));
+                if (en_vocab_has (s_repeatable, opt->name)) {
+                    if (!json_is_array (json_object_get (parsed, opt->name)))
+                        json_object_set_new (parsed, opt->name, json_array ());
+                    json_array_append_new (json_object_get (parsed, opt->name), json_string (argv [++i]));
+                }
+                else
+                    json_object_set_new (parsed, opt->name, json_string (argv [++i]));
             }
             else
                 json_object_set_new (parsed, opt->name, json_true ());
@@ -400,9 +409,13 @@ s_parse (int argc, char **argv, const s_opt_t *opts, const char *synopsis, bool 
     return parsed;
 }
 
+//  An option's value (of a repeatable one, the last given)
 static const char *
 s_opt (json_t *parsed, const char *name)
 {
+    json_t *value = json_object_get (parsed, name);
+    if (json_is_array (value))
+        return json_string_value (json_array_get (value, json_array_size (value) - 1));
     return en_json_str (parsed, name);
 }
 
@@ -434,7 +447,8 @@ static const s_opt_t s_request_fields [] = {
     { "region", true, "jeugdregio (default: the node's region)" },
     { "urgency", true, "crisis | hoog | regulier" },
     { "type", true, "consultatie-advies | procesregie | moreel-beraad | organiseren-hulp | overbruggingsfinanciering" },
-    { "expertise", true, "required expertise tags, comma separated" },
+    { "expertise", true, "required expertise tags, comma separated (default with --place: all places' tags)" },
+    { "place", true, "a place of a team, ROLE[:TAG,TAG] (repeat: one per expert; e.g. superexpert:trauma)" },
     { "age-band", true, "0-3 | 4-11 | 12-17 | 18-23" },
     { "leefgebieden", true, "life domains, comma separated" },
     { "problematiek", true, "problem tags, comma separated" },
@@ -447,6 +461,47 @@ static const s_opt_t s_request_fields [] = {
     { "wait", true, "seconds to wait for the broker's acknowledgement (default 5; 0: don't)" },
     { NULL, false, NULL }
 };
+
+//  --place ROLE[:TAG,TAG] (repeated): the request's places, a team
+//  (EXPN/3). Without --expertise the request's tags are all the places'
+//  tags. The node checks them (places[N].role ...).
+static void
+s_places_from_flags (json_t *parsed, json_t *request)
+{
+    json_t *given = json_object_get (parsed, "place");
+    if (!json_is_array (given))
+        return;
+    json_t *places = json_array ();
+    json_t *all = json_array ();
+    size_t index;
+    json_t *text;
+    json_array_foreach (given, index, text) {
+        char *role = strdup (json_string_value (text));
+        char *colon = strchr (role, ':');
+        json_t *place = json_object ();
+        if (colon) {
+            *colon = 0;
+            json_t *tags = s_split (colon + 1);
+            size_t t;
+            json_t *tag;
+            json_array_foreach (tags, t, tag) {
+                bool seen = false;
+                for (size_t a = 0; a < json_array_size (all); a++)
+                    seen = seen || json_equal (json_array_get (all, a), tag);
+                if (!seen)
+                    json_array_append (all, tag);
+            }
+            json_object_set_new (place, "expertise", tags);
+        }
+        json_object_set_new (place, "role", json_string (role));
+        json_array_append_new (places, place);
+        free (role);
+    }
+    json_object_set_new (request, "places", places);
+    if (!json_object_get (request, "expertise") && json_array_size (all))
+        json_object_set (request, "expertise", all);
+    json_decref (all);
+}
 
 static json_t *
 s_request_from_flags (json_t *parsed)
@@ -465,6 +520,7 @@ s_request_from_flags (json_t *parsed)
     for (int i = 0; lists [i][0]; i++)
         if (s_opt (parsed, lists [i][0]))
             json_object_set_new (request, lists [i][1], s_split (s_opt (parsed, lists [i][0])));
+    s_places_from_flags (parsed, request);
     return request;
 }
 
@@ -680,6 +736,33 @@ s_print_summary (json_t *summary)
     free (stuck);
 }
 
+//  A request's places (a team, EXPN/3): each place's role and tags, and
+//  whether it is filled (by whom), open, or a hiaat.
+static void
+s_print_places (json_t *places)
+{
+    printf ("places:\n");
+    size_t index;
+    json_t *place;
+    json_array_foreach (places, index, place) {
+        const char *state = en_json_str (place, "state");
+        const char *shown = streq (state, "accepted") || streq (state, "advice") ? "filled"
+                          : streq (state, "hiaat") ? "hiaat"
+                          : streq (state, "closed") || streq (state, "rejected") ? state : "open";
+        char *roles = s_join (json_object_get (place, "roles"));
+        char *tags = s_join (json_object_get (place, "expertise"));
+        printf ("  %-3" PRId64 " %-8s %-10s %-34s %s\n", en_json_int (place, "place", 0), shown, state,
+                roles, tags);
+        if (en_json_str (place, "expert"))
+            printf ("      expert %s\n", en_json_str (place, "expert"));
+        else
+        if (en_json_str (place, "offered"))        //  (the broker's view)
+            printf ("      offered to %s\n", en_json_str (place, "offered"));
+        free (roles);
+        free (tags);
+    }
+}
+
 static int
 s_cmd_request_show (s_cli_t *cli, json_t *parsed, const char *verb)
 {
@@ -697,12 +780,16 @@ s_cmd_request_show (s_cli_t *cli, json_t *parsed, const char *verb)
         if (en_json_str (row, "error"))
             printf ("  error          %s\n", en_json_str (row, "error"));
         s_print_summary (json_object_get (row, "summary"));
+        s_print_places (json_object_get (row, "places"));
         printf ("timeline:\n");
         size_t index;
         json_t *event;
+        bool team = json_array_size (json_object_get (row, "places")) > 1;
         json_array_foreach (json_object_get (row, "events"), index, event) {
-            char when [32];
-            printf ("  %s  %-10s %s%s%s\n", en_time_str (en_json_int (event, "at", 0), when, sizeof when),
+            char when [32], place [24] = "";
+            if (team && en_json_int (event, "place", 0) > 0)      //  a team: which place it was about
+                snprintf (place, sizeof place, "place %lld ", (long long) en_json_int (event, "place", 0));
+            printf ("  %s  %s%-10s %s%s%s\n", en_time_str (en_json_int (event, "at", 0), when, sizeof when), place,
                     en_json_str (event, "event"), en_json_str (event, "expert") ?: "",
                     en_json_str (event, "detail") ? "  " : "", en_json_str (event, "detail") ?: "");
         }
@@ -752,6 +839,8 @@ s_cmd_request_reply (s_cli_t *cli, json_t *parsed, const char *verb)
         return s_usage_error ("%s", "request reply needs --text TEXT or --file FILE");
     json_t *args = json_pack ("{s:s, s:s}", "id", s_arg (parsed, 0), "text", text);
     free (text);
+    if (s_opt (parsed, "place"))
+        json_object_set_new (args, "place", json_integer (atoll (s_opt (parsed, "place"))));
     json_t *result;
     int rc = s_call (cli, cli->node_dir, "reply", args, &result);
     if (rc)
@@ -892,6 +981,16 @@ s_print_offer_line (json_t *offer)
             s_left (en_json_int (offer, "deadline", 0), left, sizeof left),
             en_time_str (en_json_int (offer, "deadline", 0), when, sizeof when));
     free (tags);
+    //  A team: which of its places this offer is for
+    json_t *places = json_object_get (request, "places");
+    int64_t place = en_json_int (offer, "place", 1);
+    json_t *this_place = json_array_get (places, (size_t) place - 1);
+    if (this_place) {
+        char *place_tags = s_join (json_object_get (this_place, "expertise"));
+        printf ("    place %" PRId64 " of a team of %zu: %s%s%s\n", place, json_array_size (places),
+                en_json_str (this_place, "role"), *place_tags ? ", expertise " : "", place_tags);
+        free (place_tags);
+    }
 }
 
 //  The offer of expert for request (its id goes in a hint), from the node's
@@ -1611,6 +1710,7 @@ s_print_broker_request (json_t *result)
     if (en_json_str (result, "origin_node"))
         s_print_path (result);
     s_print_summary (json_object_get (result, "summary"));
+    s_print_places (json_object_get (result, "places"));
     printf ("timeline:\n");
     json_array_foreach (json_object_get (result, "events"), index, row)
         printf ("  %s  %-10s %s%s%s\n", en_time_str (en_json_int (row, "at", 0), when, sizeof when),
@@ -2107,6 +2207,15 @@ s_cmd_operator_action (s_cli_t *cli, json_t *parsed, const char *verb)
     json_t *args = json_pack ("{s:s, s:s}", "request", s_arg (parsed, 0), "reason", s_opt (parsed, "reason"));
     if (s_opt (parsed, "operator"))
         json_object_set_new (args, "operator", json_string (s_opt (parsed, "operator")));
+    if (s_opt (parsed, "place")) {
+        char *end = NULL;
+        long long place = strtoll (s_opt (parsed, "place"), &end, 10);
+        if (!end || *end || place < 1) {
+            json_decref (args);
+            return s_usage_error ("%s", "--place must be a place number (1, 2, ...)");
+        }
+        json_object_set_new (args, "place", json_integer (place));
+    }
     return s_operator_call (cli, verb, args, verb);
 }
 
@@ -2314,7 +2423,8 @@ static const s_opt_t notification_opts [] = {
     { NULL, false, NULL } };
 static const s_opt_t reply_opts [] = {
     { "text", true, "the reply (sealed to the expert who advised)" },
-    { "file", true, "the reply from a file" }, { NULL, false, NULL } };
+    { "file", true, "the reply from a file" },
+    { "place", true, "for a team: the place whose expert gets it (see 'request show')" }, { NULL, false, NULL } };
 static const s_opt_t close_opts [] = { { "outcome", true, "outcome text (no personal data)" }, { NULL, false, NULL } };
 static const s_opt_t listen_opts [] = {
     { "expert", true, "only this expert's notifications" },
@@ -2335,7 +2445,9 @@ static const s_opt_t password_opts [] = {
     { "password-file", true, "read the password from this file (else standard input)" }, { NULL, false, NULL } };
 static const s_opt_t action_opts [] = {
     { "reason", true, "why (recorded in the timeline and the access log)" },
-    { "operator", true, "operator name for the record (default: your login name)" }, { NULL, false, NULL } };
+    { "operator", true, "operator name for the record (default: your login name)" },
+    { "place", true, "one place of a team (default: the whole request; reoffer/escalate: every open place)" },
+    { NULL, false, NULL } };
 static const s_opt_t report_opts [] = {
     { "from", true, "first day, YYYY-MM-DD (cases registered from then)" },
     { "to", true, "day after the last, YYYY-MM-DD" },
@@ -2384,11 +2496,12 @@ typedef struct {
 
 static const s_command_t s_request_commands [] = {
     { "submit", s_cmd_request_submit, s_request_fields,
-      "request submit [--file FILE] [--urgency U --type T --expertise A,B --age-band B ...]" },
+      "request submit [--file FILE] [--urgency U --type T --expertise A,B --age-band B "
+      "--place ROLE:TAG,TAG --place ROLE ...]" },
     { "list", s_cmd_request_list, state_opts, "request list [--state STATE]" },
     { "show", s_cmd_request_show, no_opts, "request show ID" },
     { "close", s_cmd_request_close, close_opts, "request close ID [--outcome TEXT]" },
-    { "reply", s_cmd_request_reply, reply_opts, "request reply ID --text TEXT | --file FILE" },
+    { "reply", s_cmd_request_reply, reply_opts, "request reply ID --text TEXT | --file FILE [--place N]" },
     { NULL } };
 
 static const s_command_t s_expert_commands [] = {

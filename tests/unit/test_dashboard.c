@@ -419,6 +419,41 @@ test_forwarded_request_page (void **state)
     }
 }
 
+//  A team's request page: each place with its role, expertise, whether it
+//  is filled (by whom), open (offered to whom) or a hiaat; the actions
+//  can name one place
+static void
+test_team_request_page (void **state)
+{
+    (void) state;
+    en_page_t page = { .broker = "overijssel", .operator_name = "marieke", .csrf = "t0ken", .now = en_now_ms () };
+    json_t *request = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:{}, s:[], s:[], s:i, s:o}",
+        "id", "twente-0001", "origin", "twente", "state", "hiaat", "urgency", "hoog",
+        "question_type", "consultatie-advies", "summary", "events", "offers_open", "place_count", 3,
+        "places", test_json ("[{\"place\":1,\"roles\":[\"superexpert\"],\"expertise\":[\"trauma\"],"
+                             "\"state\":\"accepted\",\"expert\":\"se-tw-01\"},"
+                             "{\"place\":2,\"roles\":[\"superexpert\"],\"expertise\":[\"lvb\"],\"state\":\"hiaat\"},"
+                             "{\"place\":3,\"roles\":[\"ervaringsdeskundige\"],\"expertise\":[],"
+                             "\"state\":\"offered\",\"offered\":\"ed-tw-01\"}]"));
+    char *html = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&html, &size);
+    json_t *audit = json_array ();
+    en_pages_request (out, &page, request, audit, NULL, false);
+    fclose (out);
+    json_decref (audit);
+    assert_non_null (strstr (html, "<h2>Plaatsen</h2>"));
+    assert_non_null (strstr (html, "<tr class=\"place-vervuld\"><td>1</td><td>superexpert</td><td>trauma</td>"
+                                   "<td>vervuld</td><td>se-tw-01</td></tr>"));
+    assert_non_null (strstr (html, "<tr class=\"place-hiaat\"><td>2</td>"));
+    assert_non_null (strstr (html, "<td>open</td><td>aangeboden aan ed-tw-01</td>"));
+    assert_non_null (strstr (html, "<select id=\"place-reoffer\" name=\"place\">"));
+    assert_non_null (strstr (html, "<option value=\"3\">Plaats 3</option>"));
+    assert_non_null (strstr (html, "Opnieuw aanbieden"));
+    free (html);
+    json_decref (request);
+}
+
 //  A row as the broker writes a request (state and urgency as given)
 static void
 s_request_row (en_db_t *db, const char *id, const char *state, const char *urgency)
@@ -444,6 +479,15 @@ test_figure_counters (void **state)
         //  (and without migration 13's candidate indexes)
         " DROP INDEX experts_route_region; DROP INDEX experts_route; DROP INDEX experts_escalation;"
         " DROP INDEX experts_node; CREATE INDEX experts_active ON experts (active, role);"
+        //  (and without the team migration's places)
+        " DROP TRIGGER places_load; DROP TRIGGER places_unload; DROP TABLE places;"
+        " ALTER TABLE offers DROP COLUMN place; ALTER TABLE events DROP COLUMN place;"
+        " CREATE TRIGGER requests_unload AFTER UPDATE OF state, expert, peer ON requests"
+        "  WHEN OLD.expert IS NOT NULL AND OLD.peer IS NULL AND OLD.state IN ('accepted', 'advice') BEGIN"
+        "  UPDATE experts SET load = load - 1 WHERE id = OLD.expert; END;"
+        " CREATE TRIGGER requests_load AFTER UPDATE OF state, expert, peer ON requests"
+        "  WHEN NEW.expert IS NOT NULL AND NEW.peer IS NULL AND NEW.state IN ('accepted', 'advice') BEGIN"
+        "  UPDATE experts SET load = load + 1 WHERE id = NEW.expert; END;"
         " PRAGMA user_version = 11;", NULL, NULL, NULL), SQLITE_OK);
     s_request_row (db, "twente-0001", "closed", "crisis");
     s_request_row (db, "twente-0002", "closed", "regulier");
@@ -475,6 +519,9 @@ test_figure_counters (void **state)
     //  nobody has any more dropped, a hiaat recorded twice counted once
     assert_int_equal (en_db_exec (db, "UPDATE requests SET state = 'offered' WHERE id = 'twente-0004'", NULL), 0);
     assert_int_equal (en_db_exec (db, "UPDATE requests SET state = 'closed' WHERE id = 'twente-0003'", NULL), 0);
+    //  (as the router writes them: the place, whose state the request's is)
+    assert_int_equal (en_db_exec (db, "UPDATE places SET state = 'offered' WHERE request_id = 'twente-0004'", NULL), 0);
+    assert_int_equal (en_db_exec (db, "UPDATE places SET state = 'closed' WHERE request_id = 'twente-0003'", NULL), 0);
     json_t *request = en_bstore_request (self->store, "twente-0004");
     assert_int_equal (en_bstore_hiaat (self->store, request), 0);
     json_decref (request);
@@ -525,6 +572,7 @@ main (void)
         cmocka_unit_test (test_charts),
         cmocka_unit_test (test_federation_panel),
         cmocka_unit_test (test_forwarded_request_page),
+        cmocka_unit_test (test_team_request_page),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -2507,6 +2507,42 @@ test_hiaat_rerouted_when_link_up (void **state)
     assert_int_equal (s_retry (a), 0);
 }
 
+//  ---------------------------------------------------------------------
+//  A team (several places) is filled in its own province: a place nobody
+//  here can take is a hiaat, not forwarded, though a peer advertises
+//  room; a peer refuses a FORWARD that carries a team
+
+static void
+test_team_stays_home (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b;
+    s_publish (a, "twente", self->twente,
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    s_publish (b, "achterhoek", self->achterhoek,
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"lvb\"],\"capacity\":9}]");
+    json_decref (s_take (b, "achterhoek"));
+    s_advertise (self, b, a);
+    assert_int_equal (s_advertised (a, "gelderland", "superexpert", ",lvb,"), 9);
+    json_t *body = s_submit_body ("twente-0001", "twente", "hoog", "consultatie-advies", "[\"trauma\",\"lvb\"]");
+    json_object_set_new (json_object_get (body, "request"), "places", test_json (
+        "[{\"role\":\"superexpert\",\"expertise\":[\"trauma\"]},{\"role\":\"superexpert\",\"expertise\":[\"lvb\"]}]"));
+    en_msg_t *submit = s_signed ("twente", self->twente, "SUBMIT", body);
+    s_node_deliver_ok (a, self->twente, submit);
+    s_assert_peer (a, "twente-0001", NULL);
+    s_assert_forwards (a, "twente-0001", "");
+    assert_int_equal (s_depth (a, "peer:gelderland"), 0);
+    json_t *place = en_bstore_request_place (a->store, "twente-0001", 2);
+    assert_string_equal (en_json_str (place, "state"), "hiaat");
+    json_decref (place);
+    s_assert_state (a, "twente-0001", "offered");
+    //  Carried to a peer all the same: refused, nothing created there
+    s_peer_refused (b, "overijssel", "FORWARD",
+                    s_forward_body (submit, en_signer_public (self->twente), "[\"overijssel\"]"), EN_ERR_INVALID);
+    s_assert_untouched (b);
+    en_msg_destroy (&submit);
+}
+
 int
 main (void)
 {
@@ -2534,6 +2570,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_advert_bounds, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_link_survives_own_pause, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_hiaat_rerouted_when_link_up, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_team_stays_home, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

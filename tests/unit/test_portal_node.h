@@ -42,11 +42,14 @@ s_answer (const char *verb, json_t *args, json_t *hashes, int *code, const char 
             *error = "no offer";
             return NULL;
         }
-        return json_pack ("{s:s, s:s, s:s, s:s, s:I, s:s, s:{s:s, s:s, s:[s], s:s, s:s}}",
+        //  For place 1 of a team of two (EXPN/3)
+        return json_pack ("{s:s, s:s, s:s, s:s, s:I, s:s, s:i, s:{s:s, s:s, s:[s], s:s, s:s, s:o}}",
                           "id", id, "request_id", "twente-00000001", "expert", expert, "kind", "offer",
-                          "deadline", (json_int_t) (en_now_ms () + 600000), "state", "open", "request",
+                          "deadline", (json_int_t) (en_now_ms () + 600000), "state", "open", "place", 1, "request",
                           "urgency", "crisis", "question_type", "consultatie-advies", "expertise", "trauma",
-                          "age_band", "12-17", "question", "Hoe verder na de crisisopname?");
+                          "age_band", "12-17", "question", "Hoe verder na de crisisopname?",
+                          "places", json_loads ("[{\"role\":\"superexpert\",\"expertise\":[\"trauma\"]},"
+                                                "{\"role\":\"ervaringsdeskundige\"}]", 0, NULL));
     }
     if (streq (verb, "submit")) {
         const char *question = en_json_str (json_object_get (args, "request"), "question") ?: "";
@@ -59,9 +62,14 @@ s_answer (const char *verb, json_t *args, json_t *hashes, int *code, const char 
         return json_pack ("{s:s, s:s}", "id", "twente-00000003", "state", "queued");
     }
     if (streq (verb, "request"))
-        return json_pack ("{s:s, s:s, s:{s:s, s:s, s:[s], s:s}, s:[]}", "id", en_json_str (args, "id") ?: "",
+        //  A team of three (EXPN/3): one place filled, one a hiaat, one open
+        return json_pack ("{s:s, s:s, s:{s:s, s:s, s:[s], s:s}, s:[], s:o}", "id", en_json_str (args, "id") ?: "",
                           "state", "advice", "summary", "urgency", "hoog", "question_type", "consultatie-advies",
-                          "expertise", "trauma", "age_band", "12-17", "events");
+                          "expertise", "trauma", "age_band", "12-17", "events",
+                          "places", json_loads ("[{\"place\":1,\"roles\":[\"superexpert\"],\"expertise\":[\"trauma\"],"
+                              "\"state\":\"advice\",\"expert\":\"se-tw-01\"},{\"place\":2,\"roles\":[\"superexpert\"],"
+                              "\"expertise\":[\"lvb\"],\"state\":\"hiaat\"},{\"place\":3,"
+                              "\"roles\":[\"ervaringsdeskundige\"],\"expertise\":[],\"state\":\"offered\"}]", 0, NULL));
     if (streq (verb, "tags"))
         return json_pack ("[{s:s, s:b}]", "tag", "trauma", "available", true);
     if (streq (verb, "experts"))

@@ -481,6 +481,53 @@ test_countdown (void **state)
     json_decref (offers);
 }
 
+//  A team (EXPN/3): the request page lists its places, filled (by whom),
+//  open or a hiaat; the reply names the place of a filled one; the new
+//  request form offers the places; a refusal of a place lands on its field
+static void
+test_team_pages (void **state)
+{
+    en_portal_ctx_t ctx = s_ctx ("medewerker");
+    json_t *request = s_json (s_request);
+    json_object_set_new (request, "places", s_json ("[{\"place\":1,\"roles\":[\"superexpert\"],\"expertise\":[\"trauma\"],"
+        "\"state\":\"accepted\",\"expert\":\"se-tw-01\"},{\"place\":2,\"roles\":[\"superexpert\"],\"expertise\":[\"lvb\"],"
+        "\"state\":\"hiaat\"},{\"place\":3,\"roles\":[\"ervaringsdeskundige\"],\"expertise\":[],\"state\":\"offered\"}]"));
+    json_object_set_new (request, "state", json_string ("hiaat"));
+    char *page = en_portal_page_request (&ctx, request, NULL, NULL);
+    assert_true (s_has (page, "<caption class=\"sr\">Plaatsen in het team</caption>"));
+    assert_true (s_has (page, ">Vervuld</td><td data-label=\"Expert\">se-tw-01</td>"));
+    assert_true (s_has (page, "Hiaat: niemand beschikbaar"));
+    assert_true (s_has (page, "Open: wordt aangeboden"));
+    assert_true (s_has (page, "Voor een plaats in het team kon niemand"));
+    assert_true (s_has (page, "<select id=\"place\" name=\"place\""));
+    assert_true (s_has (page, "<option value=\"1\">1</option>"));
+    assert_false (s_has (page, "<option value=\"2\">"));       //  a hiaat has nobody to reply to
+    free (page);
+    json_decref (request);
+    json_t *tags = s_json (s_tags), *cases = s_json (s_cases);
+    json_t *errors = en_portal_errors_from_node ("field 'places[2].role' must be one of: superexpert, "
+                                                 "procesregisseur, ervaringsdeskundige");
+    assert_string_equal (en_json_str (errors, "place2_role"), "Rol (plaats 2) is niet goed ingevuld.");
+    page = en_portal_page_request_new (&ctx, tags, cases, NULL, errors);
+    assert_true (s_has (page, "<details class=\"team\" open><summary>Een team vragen"));
+    assert_true (s_has (page, "<legend>Plaats 8</legend>"));
+    assert_true (s_has (page, "<select id=\"place2_role\" name=\"place2_role\" aria-describedby=\"place2_role-error\""));
+    free (page);
+    json_decref (errors);
+    json_decref (tags);
+    json_decref (cases);
+    //  The expert's offer says which place it is for
+    ctx = s_ctx ("expert");
+    json_t *offer = s_json ("{\"id\": \"twente-0001-o2\", \"request_id\": \"twente-0001\", \"expert\": \"se-tw-01\","
+        " \"kind\": \"offer\", \"state\": \"open\", \"place\": 2, \"request\": {\"urgency\": \"hoog\","
+        " \"expertise\": [\"trauma\", \"lvb\"], \"places\": [{\"role\": \"superexpert\", \"expertise\": [\"trauma\"]},"
+        " {\"role\": \"superexpert\", \"expertise\": [\"lvb\"]}, {\"role\": \"ervaringsdeskundige\"}]}}");
+    page = en_portal_page_offer (&ctx, offer, NULL, NULL, NULL);
+    assert_true (s_has (page, "Het expertteam vraagt een team van 3. Dit aanbod is voor plaats 2: Superexpert voor lvb."));
+    free (page);
+    json_decref (offer);
+}
+
 static void
 test_live_panels (void **state)
 {
@@ -738,6 +785,7 @@ main (void)
         cmocka_unit_test (test_checks),
         cmocka_unit_test (test_shown_once_and_case_pages),
         cmocka_unit_test (test_expert_pages),
+        cmocka_unit_test (test_team_pages),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

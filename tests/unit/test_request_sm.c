@@ -227,6 +227,38 @@ test_check (void **state)
 //  allow for what arrives (here: an offer still open although the request
 //  is already accepted, as a bug or a hand-edited store could leave it)
 //  is refused with 409 and nothing of the message is written.
+//  A request's state from its places' (docs/protocol.md, "Places"): the
+//  first of the documented order a place is in; one place: its own
+static void
+test_derive (void **state)
+{
+    const char *one [] = { "hiaat" };
+    assert_string_equal (en_request_sm_derive (one, 1), "hiaat");
+    const char *open [] = { "accepted", "hiaat", "offered" };
+    assert_string_equal (en_request_sm_derive (open, 3), "offered");
+    const char *gap [] = { "accepted", "hiaat", "advice" };
+    assert_string_equal (en_request_sm_derive (gap, 3), "hiaat");
+    const char *filled [] = { "advice", "accepted", "closed" };
+    assert_string_equal (en_request_sm_derive (filled, 3), "accepted");
+    const char *advised [] = { "advice", "closed", "advice" };
+    assert_string_equal (en_request_sm_derive (advised, 3), "advice");
+    const char *escalated [] = { "offered", "escalated" };
+    assert_string_equal (en_request_sm_derive (escalated, 2), "escalated");
+    const char *closed [] = { "closed", "closed" };
+    assert_string_equal (en_request_sm_derive (closed, 2), "closed");
+    const char *later [] = { "closed", "monitoring" };      //  a state added later: before closed
+    assert_string_equal (en_request_sm_derive (later, 2), "monitoring");
+    assert_null (en_request_sm_derive (one, 0));
+    //  Every state of one place is its own request state
+    size_t count;
+    const en_request_sm_row_t *rows = en_request_sm_rows (&count);
+    for (size_t i = 0; i < count; i++)
+        if (en_request_sm_is_state (rows [i].to)) {
+            const char *single [] = { rows [i].to };
+            assert_string_equal (en_request_sm_derive (single, 1), rows [i].to);
+        }
+}
+
 static void
 test_router_refuses (void **state)
 {
@@ -260,8 +292,11 @@ test_router_refuses (void **state)
     int64_t queued = en_db_int (db, "SELECT count(*) FROM outbox", NULL);
     assert_true (events > 0 && queued > 0);
 
-    //  Corrupt: the request is accepted while its offer is still open
+    //  Corrupt: the request (its one place, whose state the machine
+    //  moves) is accepted while its offer is still open
     assert_int_equal (en_db_exec (db, "UPDATE requests SET state = 'accepted' WHERE id = 'twente-0001'", NULL), 0);
+    assert_int_equal (en_db_exec (db, "UPDATE places SET state = 'accepted' WHERE request_id = 'twente-0001'",
+                                  NULL), 0);
     en_msg_t *msg = en_msg_new ("DECLINE", "node-twente",
                                 json_pack ("{s:s, s:s}", "offer", "twente-0001-o1", "reason", "geen ruimte"));
     en_error_t error = { 0 };
@@ -292,6 +327,7 @@ main (void)
         cmocka_unit_test (test_spec_equals_code),
         cmocka_unit_test (test_states_in_table),
         cmocka_unit_test (test_check),
+        cmocka_unit_test (test_derive),
         cmocka_unit_test (test_router_refuses),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -1178,6 +1178,241 @@ test_command_table (void **state)
     assert_int_equal (en_db_int (db, "SELECT count(*) FROM experts", NULL), 1);
 }
 
+
+//  ---------------------------------------------------------------------
+//  Teams (EXPN/3): a request of several places
+
+static const char *s_team_experts =
+    "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2},"
+    " {\"id\":\"se-tw-02\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"lvb\"],\"capacity\":2},"
+    " {\"id\":\"se-tw-03\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"lvb\",\"trauma\"],\"capacity\":2},"
+    " {\"id\":\"ed-tw-01\",\"role\":\"ervaringsdeskundige\",\"region\":\"twente\",\"capacity\":1}]";
+
+//  Submit a team: superexpert trauma, superexpert lvb, ervaringsdeskundige
+static void
+s_submit_team (fixture_t *self, const char *id, const char *places)
+{
+    json_t *body = s_submit_body (id, "twente", "hoog", "consultatie-advies", "[\"trauma\"]");
+    json_object_set_new (json_object_get (body, "request"), "places", test_json (places));
+    s_ok (self, "node-twente", "twente", "SUBMIT", body);
+}
+
+static const char *s_three_places =
+    "[{\"role\":\"superexpert\",\"expertise\":[\"trauma\"]},"
+    " {\"role\":\"superexpert\",\"expertise\":[\"lvb\"]},"
+    " {\"role\":\"ervaringsdeskundige\",\"expertise\":[]}]";
+
+//  The expert of the open offer of one place into buf ("" when none);
+//  fails the test when the place has more than one open offer.
+static const char *
+s_place_offered (fixture_t *self, const char *request_id, int place, char *buf, size_t size)
+{
+    json_t *open = en_bstore_place_offers_open (self->store, request_id, place);
+    assert_true (json_array_size (open) <= 1);
+    snprintf (buf, size, "%s", json_array_size (open) ? en_json_str (json_array_get (open, 0), "expert") : "");
+    json_decref (open);
+    return buf;
+}
+
+static void
+s_assert_place (fixture_t *self, const char *request_id, int place, const char *state, const char *offered)
+{
+    json_t *row = en_bstore_request_place (self->store, request_id, place);
+    assert_non_null (row);
+    char buf [64];
+    s_place_offered (self, request_id, place, buf, sizeof buf);
+    if (!streq (en_json_str (row, "state"), state) || !streq (buf, offered))
+        fail_msg ("%s place %d is %s offered to '%s', expected %s offered to '%s'", request_id, place,
+                  en_json_str (row, "state"), buf, state, offered);
+    json_decref (row);
+}
+
+//  Accept or decline the open offer of one place, as its expert's node
+static void
+s_answer_place (fixture_t *self, const char *request_id, int place, bool accept)
+{
+    json_t *open = en_bstore_place_offers_open (self->store, request_id, place);
+    assert_int_equal (json_array_size (open), 1);
+    const char *offer = en_json_str (json_array_get (open, 0), "id");
+    if (accept)
+        s_ok (self, "node-twente", "twente", "ACCEPT", json_pack ("{s:s}", "offer", offer));
+    else
+        s_ok (self, "node-twente", "twente", "DECLINE", json_pack ("{s:s, s:s}", "offer", offer, "reason", "vol"));
+    json_decref (open);
+}
+
+//  No expert holds two places of one request, ever (any offer state)
+static void
+s_assert_never_twice (fixture_t *self)
+{
+    assert_int_equal (en_db_int (en_bstore_db (self->store),
+        "SELECT count(*) FROM (SELECT request_id, expert FROM offers GROUP BY request_id, expert"
+        " HAVING count(DISTINCT place) > 1)", NULL), 0);
+    assert_int_equal (en_db_int (en_bstore_db (self->store),
+        "SELECT count(*) FROM (SELECT request_id, place FROM offers WHERE state = 'open'"
+        " GROUP BY request_id, place HAVING count(*) > 1)", NULL), 0);
+}
+
+//  Three places are offered at once, each to its own expert; each is
+//  declined, accepted and routed again on its own; a place nobody can
+//  take is a hiaat while the others are filled; the request's state is
+//  derived from its places'; the origin hears which place each STATUS
+//  is about; load counts every filled place.
+static void
+test_team_parallel (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_publish (self, "node-twente", "twente", s_team_experts);
+    s_submit_team (self, "twente-0001", s_three_places);
+    s_assert_place (self, "twente-0001", 1, "offered", "se-tw-01");
+    s_assert_place (self, "twente-0001", 2, "offered", "se-tw-02");
+    s_assert_place (self, "twente-0001", 3, "offered", "ed-tw-01");
+    s_assert_state (self, "twente-0001", "offered");
+    //  Each OFFER names its place; each STATUS its place and its state
+    en_db_t *db = en_bstore_db (self->store);
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM outbox WHERE command = 'OFFER'"
+        " AND json_extract (body, '$.expert') = 'se-tw-02' AND json_extract (body, '$.place') = 2"
+        " AND json_array_length (json_extract (body, '$.request.places')) = 3", NULL), 1);
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM outbox WHERE dest = 'node-twente' AND command = 'STATUS'"
+        " AND json_extract (body, '$.event') = 'offered' AND json_extract (body, '$.place_state') = 'offered'", NULL), 3);
+
+    //  Place 1 declined: the next trauma expert, se-tw-03; the others untouched
+    s_answer_place (self, "twente-0001", 1, false);
+    s_assert_place (self, "twente-0001", 1, "offered", "se-tw-03");
+    s_assert_place (self, "twente-0001", 2, "offered", "se-tw-02");
+    s_answer_place (self, "twente-0001", 1, true);
+    s_answer_place (self, "twente-0001", 3, true);
+    s_assert_state (self, "twente-0001", "offered");
+    assert_int_equal (s_load (self, "se-tw-03"), 1);
+    assert_int_equal (s_load (self, "ed-tw-01"), 1);
+
+    //  Place 2 declined: se-tw-03 holds lvb but has place 1; nobody
+    //  else: place 2 a hiaat, the request a hiaat (none open)
+    s_answer_place (self, "twente-0001", 2, false);
+    s_assert_place (self, "twente-0001", 2, "hiaat", "");
+    s_assert_place (self, "twente-0001", 1, "accepted", "");
+    s_assert_state (self, "twente-0001", "hiaat");
+    assert_int_equal (s_offers_to (self, "twente-0001", "se-tw-03"), 1);
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM outbox WHERE command = 'STATUS'"
+        " AND json_extract (body, '$.event') = 'hiaat' AND json_extract (body, '$.place') = 2"
+        " AND json_extract (body, '$.state') = 'hiaat'", NULL), 1);
+
+    //  A new lvb expert appears: the hiaat place is routed again, alone
+    s_publish (self, "node-twente", "twente", "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\","
+        "\"expertise\":[\"trauma\"],\"capacity\":2},"
+        " {\"id\":\"se-tw-02\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"lvb\"],\"capacity\":2},"
+        " {\"id\":\"se-tw-03\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"lvb\",\"trauma\"],\"capacity\":2},"
+        " {\"id\":\"ed-tw-01\",\"role\":\"ervaringsdeskundige\",\"region\":\"twente\",\"capacity\":1},"
+        " {\"id\":\"se-tw-04\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"lvb\"],\"capacity\":1}]");
+    assert_int_equal (test_retry_hiaten (self->router, self->store), 1);
+    s_assert_place (self, "twente-0001", 2, "offered", "se-tw-04");
+    s_assert_state (self, "twente-0001", "offered");
+    s_answer_place (self, "twente-0001", 2, true);
+    s_assert_state (self, "twente-0001", "accepted");
+    assert_int_equal (s_load (self, "se-tw-04"), 1);
+
+    //  Advice from one: that place advised, the request still accepted
+    json_t *offers = en_bstore_place_offers_open (self->store, "twente-0001", 1);
+    assert_int_equal (json_array_size (offers), 0);
+    json_decref (offers);
+    s_ok (self, "node-twente", "twente", "ADVICE", json_pack ("{s:s, s:s}", "offer", "twente-0001-o3",
+                                                                "text", "Begin met een gezinsgesprek."));
+    s_assert_place (self, "twente-0001", 3, "advice", "");
+    s_assert_state (self, "twente-0001", "accepted");
+
+    //  Close: every place closed, every load back
+    s_close (self, "node-twente", "twente", "twente-0001");
+    s_assert_state (self, "twente-0001", "closed");
+    for (int place = 1; place <= 3; place++)
+        s_assert_place (self, "twente-0001", place, "closed", "");
+    assert_int_equal (s_load (self, "se-tw-03") + s_load (self, "ed-tw-01") + s_load (self, "se-tw-04"), 0);
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM outbox WHERE command = 'STATUS'"
+        " AND json_extract (body, '$.event') = 'closed'", NULL), 1);
+    s_assert_never_twice (self);
+}
+
+//  Two places one expert could fill: the expert is offered one of them,
+//  never the other (not even after expiry); an expert at capacity gets
+//  no place; a place's expiry routes that place alone.
+static void
+test_team_never_twice (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_publish (self, "node-twente", "twente",
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":5},"
+        " {\"id\":\"se-tw-02\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":0}]");
+    s_submit_team (self, "twente-0001", "[{\"role\":\"superexpert\",\"expertise\":[\"trauma\"]},"
+                                        " {\"role\":\"superexpert\",\"expertise\":[\"trauma\"]}]");
+    s_assert_place (self, "twente-0001", 1, "offered", "se-tw-01");
+    s_assert_place (self, "twente-0001", 2, "hiaat", "");
+    s_assert_state (self, "twente-0001", "offered");
+    //  Place 1's offer expires: routed again, se-tw-01 not again: a hiaat
+    en_db_t *db = en_bstore_db (self->store);
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_expire (self->router, en_now_ms () + 30 * 86400 * 1000LL), 1);
+    assert_int_equal (en_db_commit (db), 0);
+    s_assert_place (self, "twente-0001", 1, "hiaat", "");
+    s_assert_state (self, "twente-0001", "hiaat");
+    assert_int_equal (test_retry_hiaten (self->router, self->store), 0);
+    //  An operator's re-offer of every place: se-tw-01 (expired) is asked
+    //  again for one place, not for both
+    en_error_t error;
+    assert_int_equal (en_db_begin (db), 0);
+    if (en_router_operator (self->router, "anna", "reoffer", "twente-0001", "se-tw-01 is terug", &error))
+        fail_msg ("reoffer refused: %d %s", error.code, error.reason);
+    assert_int_equal (en_db_commit (db), 0);
+    s_assert_place (self, "twente-0001", 1, "offered", "se-tw-01");
+    s_assert_place (self, "twente-0001", 2, "hiaat", "");
+    s_assert_never_twice (self);
+    //  The operator closes the place nobody can take: the team goes on
+    assert_int_equal (en_db_begin (db), 0);
+    if (en_router_operator_place (self->router, "anna", "close", "twente-0001", 2, "niet nodig", &error))
+        fail_msg ("close of place 2 refused: %d %s", error.code, error.reason);
+    assert_int_equal (en_db_commit (db), 0);
+    s_assert_place (self, "twente-0001", 2, "closed", "");
+    s_assert_state (self, "twente-0001", "offered");
+    //  ... once: a second close of that place is refused, naming it
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_operator_place (self->router, "anna", "close", "twente-0001", 2, "nog eens", &error), -1);
+    assert_int_equal (en_db_rollback (db), 0);
+    assert_int_equal (error.code, EN_ERR_CONFLICT);
+    assert_non_null (strstr (error.reason, "place 2 of request 'twente-0001' is already closed"));
+    s_answer_place (self, "twente-0001", 1, true);
+    s_assert_state (self, "twente-0001", "accepted");
+    //  A place it does not have
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_operator_place (self->router, "anna", "reoffer", "twente-0001", 3, "x", &error), -1);
+    assert_int_equal (en_db_rollback (db), 0);
+    assert_int_equal (error.code, EN_ERR_NOT_FOUND);
+}
+
+//  A request without places is the one-place case: one place with the
+//  Role rules of its question type and its tags, the same state
+static void
+test_team_one_place (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_publish (self, "node-twente", "twente", s_team_experts);
+    s_submit (self, "node-twente", "twente-0001", "twente", "hoog", "moreel-beraad", "[\"trauma\"]");
+    json_t *places = en_bstore_places (self->store, "twente-0001");
+    assert_int_equal (json_array_size (places), 1);
+    char *roles = json_dumps (json_object_get (json_array_get (places, 0), "roles"), JSON_COMPACT);
+    assert_string_equal (roles, "[\"ervaringsdeskundige\",\"superexpert\"]");
+    free (roles);
+    json_decref (places);
+    s_assert_place (self, "twente-0001", 1, "offered", "se-tw-01");
+    s_assert_state (self, "twente-0001", "offered");
+    s_accept_open (self, "node-twente", "twente", "twente-0001");
+    s_assert_state (self, "twente-0001", "accepted");
+    //  DOSSIER without a place goes to the one place's expert; a team
+    //  must name the place
+    s_ok (self, "node-twente", "twente", "DOSSIER", json_pack ("{s:s, s:s}", "request", "twente-0001",
+                                                                 "sealed", "c2VhbGVk"));
+    s_submit_team (self, "twente-0002", s_three_places);
+    s_refused (self, "node-twente", "twente", "DOSSIER", json_pack ("{s:s, s:s}", "request", "twente-0002",
+                                                                      "sealed", "c2VhbGVk"), EN_ERR_INVALID);
+}
+
 int
 main (void)
 {
@@ -1210,6 +1445,9 @@ main (void)
         cmocka_unit_test_setup_teardown (test_refuse_accept_when_full, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_refuse_submit_for_other_region, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_pii_guard, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_team_parallel, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_team_never_twice, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_team_one_place, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

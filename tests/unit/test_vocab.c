@@ -148,6 +148,52 @@ test_request_valid (void **state)
     s_request_accepted (s_request_with ("leefgebieden", "[]"));
 }
 
+//  A team's places (EXPN/3): 1..8 of {role, expertise}; each problem
+//  names its field as places[N].field, N counted from 1
+static void
+test_request_places (void **state)
+{
+    s_request_accepted (s_request_with ("places", "[{\"role\":\"superexpert\",\"expertise\":[\"trauma\"]},"
+        "{\"role\":\"superexpert\",\"expertise\":[\"lvb\"]},{\"role\":\"ervaringsdeskundige\"}]"));
+    s_request_refused (s_request_with ("places", "[]"), "places");
+    s_request_refused (s_request_with ("places", "{}"), "places");
+    char nine [512] = "[";
+    for (int i = 0; i < EN_MAX_PLACES + 1; i++)
+        strcat (nine, i ? ",{\"role\":\"superexpert\"}" : "{\"role\":\"superexpert\"}");
+    strcat (nine, "]");
+    s_request_refused (s_request_with ("places", nine), "1 to 8 places");
+    s_request_refused (s_request_with ("places", "[{\"role\":\"superexpert\"},{\"role\":\"tovenaar\"}]"),
+                       "field 'places[2].role' must be one of");
+    s_request_refused (s_request_with ("places", "[{\"expertise\":[\"lvb\"]}]"), "field 'places[1].role' is required");
+    s_request_refused (s_request_with ("places", "[{\"role\":\"superexpert\",\"expertise\":[\"Trauma\"]}]"),
+                       "places[1].expertise");
+    s_request_refused (s_request_with ("places", "[{\"role\":\"superexpert\",\"naam\":\"synthetic\"}]"),
+                       "places[1] has unknown field 'naam'");
+    s_request_refused (s_request_with ("places", "[\"superexpert\"]"), "places[1] must be a JSON object");
+
+    //  The places routing works on: as given, or the one place of the Role rules
+    json_t *request = s_request_with ("places", "[{\"role\":\"superexpert\",\"expertise\":[\"lvb\"]},"
+                                                "{\"role\":\"ervaringsdeskundige\"}]");
+    json_t *places = en_request_places (request);
+    char *text = json_dumps (places, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal (text, "[{\"expertise\":[\"lvb\"],\"place\":1,\"roles\":[\"superexpert\"]},"
+                               "{\"expertise\":[],\"place\":2,\"roles\":[\"ervaringsdeskundige\"]}]");
+    free (text);
+    json_decref (places);
+    json_decref (request);
+    request = s_load (s_min_request);
+    json_object_set_new (request, "question_type", json_string ("moreel-beraad"));
+    places = en_request_places (request);
+    assert_int_equal (json_array_size (places), 1);
+    text = json_dumps (json_object_get (json_array_get (places, 0), "roles"), JSON_COMPACT);
+    assert_string_equal (text, "[\"ervaringsdeskundige\",\"superexpert\"]");
+    free (text);
+    assert_true (json_equal (json_object_get (json_array_get (places, 0), "expertise"),
+                             json_object_get (request, "expertise")));
+    json_decref (places);
+    json_decref (request);
+}
+
 static void
 test_request_unknown_field (void **state)
 {
@@ -452,6 +498,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_request_valid),
         cmocka_unit_test (test_request_unknown_field),
+        cmocka_unit_test (test_request_places),
         cmocka_unit_test (test_request_bad_enums),
         cmocka_unit_test (test_request_every_problem),
         cmocka_unit_test (test_request_bad_id_region),

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# A team (issue 13: a request of several places) end to end through real
+# processes: a three-place request from the CLI, each place offered in
+# parallel to its own expert and accepted, one place a hiaat until an
+# expert appears, `request show` naming which places are filled, open or
+# a hiaat; then kill -9 of the broker and of a node while a team is being
+# filled: afterwards no place filled twice, none lost, every place's
+# STATUS at the origin once.
+. "$(dirname "$0")/lib.sh"
+test_init
+test_network twente ijsselland
+DB=$NET_DIR/overijssel/broker.db
+
+en twente expert add --id se-tw-01 --role superexpert --expertise trauma --capacity 2 >/dev/null
+en twente expert add --id ed-tw-01 --role ervaringsdeskundige --capacity 2 >/dev/null
+en ijsselland expert add --id se-ij-01 --role superexpert --expertise trauma,lvb --capacity 2 >/dev/null
+check "broker learns the experts" net_until 10 'length == 3' enb --json broker experts
+
+# Three places; the lvb one can only be se-ij-01, who holds trauma too:
+# place 1 goes to se-tw-01 (own region), place 2 to se-ij-01
+R=$(en twente --json request submit --urgency hoog --type consultatie-advies --age-band 12-17 \
+    --place superexpert:trauma --place superexpert:lvb --place ervaringsdeskundige | jq -r .id)
+check "a team is submitted from the CLI" test -n "$R"
+check "every place is offered at once" \
+    net_until 10 '[.places[] | select(.state == "offered")] | length == 3' broker_request "$R"
+check_eq "each place its own expert" "se-tw-01 se-ij-01 ed-tw-01" \
+    "$(broker_request "$R" | jq -r '[.places[].offered] | join(" ")')"
+check_eq "the request is offered while places are open" "offered" "$(broker_request "$R" | jq -r .state)"
+check_eq "an offer names its place (expert's node)" "2" \
+    "$(en ijsselland --json expert inbox | jq -r ".[] | select(.request_id == \"$R\") | .place")"
+
+offer_of () { broker_request "$1" | jq -r ".offers_open[] | select(.place == $2) | .id"; }
+en twente expert accept "$(offer_of "$R" 1)" >/dev/null
+en twente expert accept "$(offer_of "$R" 3)" >/dev/null
+check "two places filled, one open" \
+    net_until 10 '[.places[] | select(.state == "accepted")] | length == 2' broker_request "$R"
+en ijsselland expert decline "$(offer_of "$R" 2)" --reason "geen ruimte deze maand" >/dev/null
+check "the declined place has nobody left: a hiaat" \
+    net_until 10 '.places[1].state == "hiaat" and .state == "hiaat"' broker_request "$R"
+check "the origin sees filled, filled, hiaat" \
+    net_until 10 '[.places[].state] == ["accepted", "hiaat", "accepted"]' en twente --json request show "$R"
+SHOW=$(en twente request show "$R")
+check "request show prints the places" grep -q '^places:' <<<"$SHOW"
+check "request show: place 1 filled by se-tw-01" grep -qE '^  1 +filled .*' <<<"$SHOW"
+check "request show: place 2 a hiaat" grep -qE '^  2 +hiaat ' <<<"$SHOW"
+check "request show: the expert of a filled place" grep -q 'expert se-tw-01' <<<"$SHOW"
+check "request show: the timeline names the place" grep -qE 'place 2 hiaat' <<<"$SHOW"
+
+# Another lvb expert appears: the hiaat place alone is routed again
+en ijsselland expert add --id se-ij-02 --role superexpert --expertise lvb --capacity 2 >/dev/null
+check "the hiaat place is offered to the new expert" \
+    net_until 15 '.places[1].offered == "se-ij-02"' broker_request "$R"
+en ijsselland expert accept "$(offer_of "$R" 2)" >/dev/null
+check "every place filled: the team is accepted" wait_state "$R" accepted
+check "the origin sees all three filled" \
+    net_until 10 '.state == "accepted" and ([.places[] | select(.state == "accepted")] | length == 3)' \
+    en twente --json request show "$R"
+check_eq "no expert holds two places of it" "0" \
+    "$(sql "$DB" "select count(*) from (select expert from offers where request_id = '$R' group by expert having count(distinct place) > 1)")"
+check_eq "each filled place counts on its expert's load" "ed-tw-01:1 se-ij-01:0 se-ij-02:1 se-tw-01:1" \
+    "$(enb --json broker experts | jq -r '[.[] | "\(.id):\(.load)"] | sort | join(" ")')"
+check_exit "a team's reply without --place is refused" 1 en twente request reply "$R" --text "Dank"
+
+en twente request close "$R" --outcome "team samengesteld" >/dev/null
+check "close closes every place" net_until 10 '.state == "closed" and ([.places[] | select(.state != "closed")] | length == 0)' \
+    broker_request "$R"
+check_eq "and frees every load" "0" "$(enb --json broker experts | jq '[.[].load] | add')"
+
+# An operator acts on one place: a place nobody can take is closed, the
+# rest of the team goes on; a place the request does not have is refused
+R2=$(en twente --json request submit --urgency hoog --type consultatie-advies --age-band 12-17 \
+     --place superexpert:trauma --place procesregisseur:wonen | jq -r .id)
+check "a place nobody can take is a hiaat" net_until 10 '.places[1].state == "hiaat" and .state == "offered"' \
+    broker_request "$R2"
+check_exit "the operator closes that place" 0 enb broker close "$R2" --place 2 --reason "niet meer nodig"
+check "the place is closed, the team goes on" \
+    net_until 10 '.places[1].state == "closed" and .places[0].state == "offered" and .state == "offered"' \
+    broker_request "$R2"
+check "the origin sees the place closed" net_until 10 '[.places[].state] == ["offered", "closed"]' \
+    en twente --json request show "$R2"
+check_exit "a place the request does not have: not found" 4 enb broker reoffer "$R2" --place 7 --reason "x"
+check_exit "a place that is no number: usage" 2 enb broker reoffer "$R2" --place twee --reason "x"
+en twente request close "$R2" >/dev/null
+check "the team is closed" wait_state "$R2" closed
+
+# kill -9 while teams are being filled: many teams of three, the broker
+# killed while they arrive, then a node killed while its experts accept
+en twente expert update se-tw-01 --capacity 50 >/dev/null
+en twente expert update ed-tw-01 --capacity 50 >/dev/null
+en ijsselland expert update se-ij-01 --capacity 50 >/dev/null
+en ijsselland expert update se-ij-02 --capacity 50 >/dev/null
+check "capacities published" net_until 10 '[.[].capacity] | add == 200' enb --json broker experts
+N=150
+jq -n --argjson n $N '[range(1; $n + 1) | {id: ("twente-t" + (. | tostring)), urgency: "regulier",
+    question_type: "consultatie-advies", expertise: ["trauma", "lvb"], age_band: "12-17",
+    places: [{role: "superexpert", expertise: ["trauma"]}, {role: "superexpert", expertise: ["lvb"]},
+             {role: "ervaringsdeskundige"}]}]' > "$NET_DIR/teams.json"
+en twente request submit --file "$NET_DIR/teams.json" --wait 0 > "$NET_DIR/submit.out" 2>&1 &
+SUBMIT=$!
+for _ in $(seq 400); do
+    n=$(sql "$DB" "select count(*) from requests where id like 'twente-t%'" 2>/dev/null || echo 0)
+    [ "${n:-0}" -ge 10 ] && break
+    sleep 0.05
+done
+net_kill broker KILL
+AT_KILL=$(sql "$DB" "select count(*) from requests where id like 'twente-t%'")
+check "broker killed while teams arrive ($AT_KILL of $N stored)" test "$AT_KILL" -gt 0 -a "$AT_KILL" -lt $N
+net_broker
+wait $SUBMIT
+check "the node's outbox drains" net_until 60 '.outbox == 0' en twente --json node status
+check_eq "every team exists at the broker once" "$N" "$(sql "$DB" "select count(distinct id) from requests where id like 'twente-t%'")"
+check_eq "with three places each" "$((N * 3))" "$(sql "$DB" "select count(*) from places where request_id like 'twente-t%'")"
+check_eq "every place routed (none left submitted)" "0" \
+    "$(sql "$DB" "select count(*) from places where request_id like 'twente-t%' and state = 'submitted'")"
+
+# The experts of ijsselland accept their places; the node is killed
+# while it sends the answers
+OFFERS=$(en ijsselland --json expert inbox | jq -r '.[] | select(.request_id | startswith("twente-t")) | .id')
+check "ijsselland's experts hold places of the teams" test -n "$OFFERS"
+( for offer in $OFFERS; do en ijsselland expert accept "$offer" --wait 0 >/dev/null 2>&1 || break; done ) &
+ACCEPTS=$!
+for _ in $(seq 200); do
+    n=$(sql "$DB" "select count(*) from offers where request_id like 'twente-t%' and state = 'accepted'" 2>/dev/null || echo 0)
+    [ "${n:-0}" -ge 3 ] && break
+    sleep 0.05
+done
+net_kill ijsselland KILL
+wait $ACCEPTS
+net_node ijsselland
+check "the restarted node reconnects" net_wait_connected ijsselland
+check "its outbox drains" net_until 60 '.outbox == 0' en ijsselland --json node status
+# Whatever was accepted locally is accepted at the broker, once
+LOCAL=$(sql "$NET_DIR/ijsselland/node.db" "select count(*) from offers where request_id like 'twente-t%' and answer = 'accept' and answer_status = 'confirmed'")
+check_eq "every confirmed accept is a filled place at the broker" "$LOCAL" \
+    "$(sql "$DB" "select count(*) from places p where p.request_id like 'twente-t%' and p.state = 'accepted' and p.expert like 'se-ij-%'")"
+check_eq "no place filled twice (one accepted offer per place)" "0" \
+    "$(sql "$DB" "select count(*) from (select request_id, place from offers where state = 'accepted' group by request_id, place having count(*) > 1)")"
+check_eq "no expert on two places of one team" "0" \
+    "$(sql "$DB" "select count(*) from (select request_id, expert from offers group by request_id, expert having count(distinct place) > 1)")"
+check_eq "no place lost: each is filled, offered or a hiaat" "0" \
+    "$(sql "$DB" "select count(*) from places where request_id like 'twente-t%' and state not in ('accepted', 'offered', 'escalated', 'hiaat')")"
+check_eq "at most one open offer per place" "0" \
+    "$(sql "$DB" "select count(*) from (select request_id, place from offers where state = 'open' group by request_id, place having count(*) > 1)")"
+check_eq "each filled place once in the origin's timeline" "0" \
+    "$(sql "$NET_DIR/twente/node.db" "select count(*) from (select request_id, place from request_events where event = 'accepted' and request_id like 'twente-t%' group by request_id, place having count(*) > 1)")"
+# The broker killed while twente's experts accept their places
+OFFERS=$(en twente --json expert inbox | jq -r '.[] | select(.request_id | startswith("twente-t")) | .id')
+check "twente's experts hold places of the teams" test -n "$OFFERS"
+BEFORE=$(sql "$DB" "select count(*) from offers where request_id like 'twente-t%' and state = 'accepted'")
+( for offer in $OFFERS; do en twente expert accept "$offer" --wait 0 >/dev/null 2>&1 || true; done ) &
+ACCEPTS=$!
+for _ in $(seq 200); do
+    n=$(sql "$DB" "select count(*) from offers where request_id like 'twente-t%' and state = 'accepted'" 2>/dev/null || echo 0)
+    [ "${n:-0}" -ge $((BEFORE + 3)) ] && break
+    sleep 0.05
+done
+net_kill broker KILL
+check "broker killed while places are accepted" true
+wait $ACCEPTS
+net_broker
+check "twente's outbox drains after the broker's restart" net_until 60 '.outbox == 0' en twente --json node status
+check "the broker's outbox drains" net_until 60 '.outbox == 0' enb --json broker status
+CONFIRMED=$(sql "$NET_DIR/twente/node.db" "select count(*) from offers where request_id like 'twente-t%' and answer = 'accept' and answer_status = 'confirmed'")
+check_eq "every accept twente confirmed is a filled place at the broker" "$CONFIRMED" \
+    "$(sql "$DB" "select count(*) from places p where p.request_id like 'twente-t%' and p.state = 'accepted' and p.expert in ('se-tw-01', 'ed-tw-01')")"
+check_eq "still no place filled twice" "0" \
+    "$(sql "$DB" "select count(*) from (select request_id, place from offers where state = 'accepted' group by request_id, place having count(*) > 1)")"
+check_eq "the store's counters did not drift (load = filled places)" "0" \
+    "$(sql "$DB" "select count(*) from experts e where e.load <> (select count(*) from places p where p.expert = e.id and p.local and p.state in ('accepted', 'advice'))")"
+# Every place of the teams in the same state at the broker and the origin
+places_agree () {
+    local here there
+    here=$(sql "$DB" "select request_id || ':' || place || ':' || state from places
+                      where request_id like 'twente-t%' order by 1")
+    there=$(sql "$NET_DIR/twente/node.db" "select request_id || ':' || place || ':' || state from request_places
+                                           where request_id like 'twente-t%' order by 1")
+    [ -n "$here" ] && [ "$here" == "$there" ] && echo true || echo false
+}
+check "the origin holds every place in the broker's state (none lost, none doubled)" \
+    net_until 30 '. == true' places_agree
+origin_filled () {
+    sql "$NET_DIR/twente/node.db" "select count(*) from request_places where request_id like 'twente-t%' and state = 'accepted'"
+}
+FILLED=$(sql "$DB" "select count(*) from places where request_id like 'twente-t%' and state = 'accepted'")
+check "the origin learns every filled place ($FILLED)" net_until 30 ". == $FILLED" origin_filled
+test_done
