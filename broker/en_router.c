@@ -78,6 +78,7 @@
 #include "en_router.h"
 #include "en_request_sm.h"
 #include "en_fedroute.h"
+#include "en_convo.h"
 #include <sodium.h>
 #include <inttypes.h>
 
@@ -90,6 +91,7 @@ struct _en_router_t {
     bool by_operator;           //  actor is an operator (dashboard, control socket)
     en_metrics_t *metrics;      //  counters and latencies (not owned), or NULL
     en_fedroute_t *fed;         //  routing with peer brokers (the federation half of routing)
+    en_convo_t *convo;          //  the conversation of each request (MESSAGE, RECEIPT, MEMBERS)
     unsigned char sender_key [32];      //  signing key of the node being handled
     bool has_sender_key;
     //  Routing again
@@ -119,6 +121,7 @@ en_router_new (en_bstore_t *store, const char *broker_name)
     zlistx_set_duplicator (self->regions, (zlistx_duplicator_fn *) strdup);
     zlistx_set_comparator (self->regions, (zlistx_comparator_fn *) strcmp);
     self->fed = en_fedroute_new (self, store, broker_name);
+    self->convo = en_convo_new (self, store, broker_name);
     self->pii = en_pii_new ();
     return self;
 }
@@ -131,6 +134,7 @@ en_router_destroy (en_router_t **self_p)
     if (self) {
         zlistx_destroy (&self->regions);
         en_fedroute_destroy (&self->fed);
+        en_convo_destroy (&self->convo);
         en_pii_destroy (&self->pii);
         free (self->name);
         free (self);
@@ -347,7 +351,8 @@ s_transition (en_router_t *self, json_t *request, const char *state, const char 
     en_db_log (en_bstore_db (self->store), "request %s: %s%s%s", id, event, expert ? " " : "", expert ? expert : "");
     //  Last: state may point into request's current value
     json_object_set_new (request, "state", json_string (state));
-    return rc ? -1 : 0;
+    //  Who takes part in its conversation may have changed (accept, close)
+    return rc || en_convo_sync (self->convo, request) ? -1 : 0;
 }
 
 //  A hiaat routed again found someone: record why it moves (once, just
@@ -508,12 +513,16 @@ s_handle_submit (en_router_t *self, const char *node, const char *node_region,
     if (region_node && !streq (region, node_region))
         return en_error_set (error, EN_ERR_FORBIDDEN, "node of region '%s' cannot submit for region '%s'",
                              node_region, region);
+    if (en_convo_check_team_key (en_msg_body (msg), error))
+        return -1;
     //  The signed original and its key go with the request: if it is
     //  forwarded, every broker on the way checks the origin's signature
     char key [65] = "";
     if (self->has_sender_key)
         sodium_bin2hex (key, sizeof key, self->sender_key, sizeof self->sender_key);
-    return s_submit (self, node, msg, summary, *key ? key : NULL, node, NULL, NULL, error);
+    if (s_submit (self, node, msg, summary, *key ? key : NULL, node, NULL, NULL, error))
+        return -1;
+    return en_convo_submitted (self->convo, en_json_str (summary, "id"), en_msg_body (msg)) ? s_failed (self, error) : 0;
 }
 
 static int
@@ -847,6 +856,19 @@ s_handle_anchor (en_router_t *self, const char *sender, en_msg_t *msg, en_error_
     return 0;
 }
 
+//  MESSAGE and RECEIPT, a request's conversation, are en_convo's.
+static int
+s_handle_message (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *error)
+{
+    return en_convo_handle_message (self->convo, node, msg, error);
+}
+
+static int
+s_handle_receipt (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *error)
+{
+    return en_convo_handle_receipt (self->convo, node, msg, error);
+}
+
 //  A peer broker's FORWARD, STATUS and RECALL are the federation routing
 //  module's (en_fedroute).
 static int
@@ -995,6 +1017,8 @@ static const struct {
     { "DOSSIER",       S_FROM_NODE,  s_handle_sealed,       NULL },
     { "REPLY",         S_FROM_NODE,  s_handle_sealed,       NULL },
     { "ANCHOR",        S_FROM_ANY,   s_handle_anchor,       NULL },
+    { "MESSAGE",       S_FROM_NODE,  s_handle_message,      NULL },
+    { "RECEIPT",       S_FROM_NODE,  s_handle_receipt,      NULL },
     { "FORWARD",       S_FROM_PEER,  s_handle_forward,      NULL },
     { "STATUS",        S_FROM_PEER,  s_handle_peer_status,  NULL },
     { "RECALL",        S_FROM_PEER,  s_handle_recall,       NULL },
