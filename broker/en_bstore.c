@@ -1174,7 +1174,7 @@ en_bstore_convo_participants (en_bstore_t *self, const char *request_id)
         " UNION ALL"
         " SELECT o.expert AS who, o.node AS node, e.box_key AS box_key FROM offers o"
         "  JOIN requests r ON r.id = o.request_id LEFT JOIN experts e ON e.id = o.expert"
-        "  WHERE o.request_id = ?1 AND o.state = 'accepted' AND r.state != 'closed'"
+        "  WHERE o.request_id = ?1 AND o.state = 'accepted' AND r.state != 'closed' AND e.box_key IS NOT NULL"
         " ORDER BY who", "s", request_id));
 }
 

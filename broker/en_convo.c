@@ -170,6 +170,21 @@ en_convo_sync (en_convo_t *self, json_t *request)
     return rc;
 }
 
+bool
+en_convo_accepted (en_convo_t *self, const char *request_id, const char *expert)
+{
+    if (!expert || !request_id)
+        return false;
+    json_t *all = en_bstore_convo_participants (self->store, request_id);
+    bool found = false;
+    size_t index;
+    json_t *one;
+    json_array_foreach (all, index, one)
+        found |= streq (en_json_str (one, "who"), expert);
+    json_decref (all);
+    return found;
+}
+
 //  The participant who of participants, or NULL.
 static json_t *
 s_participant (json_t *participants, const char *who)

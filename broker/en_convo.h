@@ -26,6 +26,9 @@ int en_convo_submitted (en_convo_t *self, const char *request_id, json_t *submit
 //  0 or -1.
 int en_convo_sync (en_convo_t *self, json_t *request);
 
+//  Did expert (NULL: no) accept request (an offer of it in state accepted)?
+bool en_convo_accepted (en_convo_t *self, const char *request_id, const char *expert);
+
 //  MESSAGE and RECEIPT from node: 0, or -1 with error (403, 404, 409, 422;
 //  500 when the store failed).
 int en_convo_handle_message (en_convo_t *self, const char *node, en_msg_t *msg, en_error_t *error);

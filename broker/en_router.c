@@ -690,19 +690,22 @@ s_handle_sealed (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
     if (en_json_str (request, "peer"))
         rc = en_fedroute_relay_own (self->fed, request, msg, self->has_sender_key ? self->sender_key : NULL, error);
     else {
-        json_t *expert = en_bstore_expert (self->store, en_json_str (request, "expert"));
+        //  To the expert named, when one of those who accepted (a request
+        //  with several places), else to the assigned one
+        const char *to = en_json_str (request, "expert");
+        if (en_convo_accepted (self->convo, request_id, en_json_str (body, "expert")))
+            to = en_json_str (body, "expert");
+        json_t *expert = en_bstore_expert (self->store, to);
         const char *event = dossier ? "dossier" : "reply";
         rc = s_send (self, en_json_str (expert, "node"), command,
-                     json_pack ("{s:s, s:s, s:s}", "request", request_id,
-                                "expert", en_json_str (request, "expert"), "sealed", sealed))
-          || en_bstore_event (self->store, request_id, event, en_json_str (request, "expert"), NULL)
-          || s_audit (self, request_id, event, en_json_str (request, "expert"));
+                     json_pack ("{s:s, s:s, s:s}", "request", request_id, "expert", to, "sealed", sealed))
+          || en_bstore_event (self->store, request_id, event, to, NULL)
+          || s_audit (self, request_id, event, to);
         json_decref (expert);
         if (rc)
             s_failed (self, error);
         else
-            en_db_log (en_bstore_db (self->store), "request %s: sealed %s relayed to %s", request_id, event,
-                       en_json_str (request, "expert"));
+            en_db_log (en_bstore_db (self->store), "request %s: sealed %s relayed to %s", request_id, event, to);
     }
     json_decref (request);
     return rc ? -1 : 0;

@@ -386,6 +386,12 @@ s_publish (en_node_t *self, const char *kind, const char *id, json_t *event)
     zlistx_add_end (self->notices, notice);
 }
 
+void
+en_node_publish (en_node_t *self, const char *kind, const char *id, json_t *event)
+{
+    s_publish (self, kind, id, event);
+}
+
 static void
 s_publish_committed (en_node_t *self)
 {
@@ -430,14 +436,16 @@ s_message_result (en_node_t *self, const char *ref, int code, const char *reason
 //  An expert accepted one of our requests: if the request has a dossier,
 //  seal it to that expert's box key (crypto_box_seal: only the holder of
 //  the expert's secret key can open it; not the broker, not another
-//  expert) and queue it. 0, or -1 when it could not be queued.
+//  expert) and queue it, once per accepting expert (a request with
+//  several places has several). 0, or -1 when it could not be queued.
 static int
 s_release_dossier (en_node_t *self, json_t *status)
 {
     const char *request = en_json_str (status, "request");
-    char *stored = en_nstore_request_dossier (self->store, request);
+    const char *expert = en_json_str (status, "expert");
+    char *stored = expert ? en_nstore_request_dossier_for (self->store, request, expert) : NULL;
     if (!stored)
-        return 0;                           //  no dossier, or already released
+        return 0;                           //  no dossier, or already released to this expert
     const char *box_key = en_json_str (status, "box_key");
     char *text = en_vault_unseal (self->vault, stored);
     free (stored);
@@ -451,8 +459,8 @@ s_release_dossier (en_node_t *self, json_t *status)
         return 0;
     }
     en_error_t error = { 0 };
-    char *msg_id = en_node_queue (self, "DOSSIER", json_pack ("{s:s, s:s}", "request", request, "sealed", b64),
-                                  self->name, &error);
+    char *msg_id = en_node_queue (self, "DOSSIER", json_pack ("{s:s, s:s, s:s}", "request", request,
+                                  "expert", expert, "sealed", b64), self->name, &error);
     free (b64);
     if (!msg_id) {
         zsys_error ("request %s: dossier not queued: %s", request, error.reason);
@@ -460,7 +468,7 @@ s_release_dossier (en_node_t *self, json_t *status)
     }
     en_node_audit (self, "dossier.release", request, self->name, en_json_str (status, "expert"), "export", "ok",
              "sealed to the accepting expert");
-    int rc = en_nstore_request_dossier_sent (self->store, request, msg_id);
+    int rc = en_nstore_dossier_released (self->store, request, expert, msg_id);
     free (msg_id);
     zsys_info ("request %s: dossier sealed to %s and queued", request, en_json_str (status, "expert"));
     return rc;
@@ -610,6 +618,9 @@ static const s_reliable_t s_reliables [] = {
     { "STATUS",   s_on_status },
     { "DOSSIER",  s_on_sealed },
     { "REPLY",    s_on_sealed },
+    { "MEMBERS",  en_node_convo_on_members },
+    { "MESSAGE",  en_node_convo_on_message },
+    { "RECEIPT",  en_node_convo_on_receipt },
     { NULL, NULL }
 };
 

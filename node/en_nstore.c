@@ -190,6 +190,47 @@ static const char *s_migrations [] = {
     "  previous TEXT,"
     "  changed INTEGER,"
     "  resubmitted INTEGER NOT NULL DEFAULT 0);",
+    //  (convo) A conversation per request (en_node_convo): the team's box
+    //  key pair per request (secret sealed with the vault's data key);
+    //  the participants and their keys as the broker last told
+    //  (MEMBERS); each message once per (request, seq) with the
+    //  ciphertext of each of this node's recipients, and when that one
+    //  read it; read receipts; the dossier released once per expert.
+    "CREATE TABLE convo_team_keys ("
+    "  request_id TEXT PRIMARY KEY,"
+    "  box_public TEXT NOT NULL,"
+    "  box_secret TEXT NOT NULL);"
+    "CREATE TABLE convo_members ("
+    "  request_id TEXT NOT NULL,"
+    "  who TEXT NOT NULL,"
+    "  box_key TEXT NOT NULL,"
+    "  PRIMARY KEY (request_id, who)) WITHOUT ROWID;"
+    "CREATE TABLE convo_messages ("
+    "  request_id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  sender TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  received INTEGER NOT NULL,"
+    "  PRIMARY KEY (request_id, seq)) WITHOUT ROWID;"
+    "CREATE TABLE convo_copies ("
+    "  request_id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  recipient TEXT NOT NULL,"
+    "  sealed TEXT NOT NULL,"
+    "  read_at INTEGER,"
+    "  PRIMARY KEY (request_id, seq, recipient)) WITHOUT ROWID;"
+    "CREATE TABLE convo_receipts ("
+    "  request_id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  reader TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  PRIMARY KEY (request_id, seq, reader)) WITHOUT ROWID;"
+    "CREATE TABLE dossier_releases ("
+    "  request_id TEXT NOT NULL,"
+    "  expert TEXT NOT NULL,"
+    "  msg_id TEXT NOT NULL,"
+    "  PRIMARY KEY (request_id, expert)) WITHOUT ROWID;",
     NULL
 };
 
@@ -535,19 +576,6 @@ en_nstore_request_dossier_put (en_nstore_t *self, const char *id, const char *se
     return en_db_exec (self->db, "UPDATE requests SET dossier = ? WHERE id = ?", "ss", sealed, id);
 }
 
-char *
-en_nstore_request_dossier (en_nstore_t *self, const char *id)
-{
-    return en_db_text (self->db,
-        "SELECT dossier FROM requests WHERE id = ? AND dossier IS NOT NULL AND dossier_sent IS NULL", "s", id);
-}
-
-int
-en_nstore_request_dossier_sent (en_nstore_t *self, const char *id, const char *msg_id)
-{
-    return en_db_exec (self->db, "UPDATE requests SET dossier_sent = ? WHERE id = ?", "ss", msg_id, id);
-}
-
 //  No accepted offer of expert for request_id: -1 with error (404)
 static int
 s_no_accepted_offer (const char *request_id, const char *expert, en_error_t *error)
@@ -782,6 +810,7 @@ en_nstore_reseal (en_nstore_t *self, en_nstore_reseal_fn *reseal, void *arg)
         { "cases", "pseudonym", "sealed" },
         { "requests", "id", "dossier" },
         { "expert_keys", "expert", "box_secret" },
+        { "convo_team_keys", "request_id", "box_secret" },
         { "users", "name", "totp" },
         { NULL, NULL, NULL } };
     int64_t count = 0;
@@ -931,4 +960,122 @@ int
 en_nstore_offer_reminded (en_nstore_t *self, const char *id)
 {
     return en_db_exec (self->db, "UPDATE offers SET reminded = 1 WHERE id = ?", "s", id);
+}
+
+//  --------------------------------------------------------------------
+//  Conversations (en_node_convo)
+
+int
+en_nstore_convo_team_key_put (en_nstore_t *self, const char *request_id, const char *box_public,
+                              const char *box_secret)
+{
+    return en_db_exec (self->db,
+        "INSERT INTO convo_team_keys (request_id, box_public, box_secret) VALUES (?, ?, ?)",
+        "sss", request_id, box_public, box_secret);
+}
+
+json_t *
+en_nstore_convo_team_key (en_nstore_t *self, const char *request_id)
+{
+    return en_db_one (en_db_query (self->db,
+        "SELECT box_public, box_secret FROM convo_team_keys WHERE request_id = ?", "s", request_id));
+}
+
+int
+en_nstore_convo_members_put (en_nstore_t *self, const char *request_id, json_t *members)
+{
+    int rc = en_db_exec (self->db, "DELETE FROM convo_members WHERE request_id = ?", "s", request_id);
+    size_t index;
+    json_t *member;
+    json_array_foreach (members, index, member)
+        rc = rc || en_db_exec (self->db,
+            "INSERT OR REPLACE INTO convo_members (request_id, who, box_key) VALUES (?, ?, ?)",
+            "sss", request_id, en_json_str (member, "who"), en_json_str (member, "box_key"));
+    return rc ? -1 : 0;
+}
+
+json_t *
+en_nstore_convo_members (en_nstore_t *self, const char *request_id)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT who, box_key FROM convo_members WHERE request_id = ? ORDER BY who", "s", request_id));
+}
+
+int
+en_nstore_convo_message_put (en_nstore_t *self, json_t *message)
+{
+    const char *id = en_json_str (message, "request");
+    int64_t seq = en_json_int (message, "seq", 0);
+    if (en_db_exec (self->db,
+            "INSERT OR IGNORE INTO convo_messages (request_id, seq, sender, kind, at, received) VALUES (?, ?, ?, ?, ?, ?)",
+            "sissii", id, seq, en_json_str (message, "from"), en_json_str (message, "kind"),
+            en_json_int (message, "at", 0), en_now_ms ()))
+        return -1;
+    if (!s_changed (self))
+        return 0;                           //  this (request, seq) is here already
+    const char *recipient;
+    json_t *sealed;
+    json_object_foreach (json_object_get (message, "sealed"), recipient, sealed)
+        if (en_db_exec (self->db,
+                "INSERT INTO convo_copies (request_id, seq, recipient, sealed) VALUES (?, ?, ?, ?)",
+                "siss", id, seq, recipient, json_string_value (sealed)))
+            return -1;
+    return 1;
+}
+
+json_t *
+en_nstore_convo_thread (en_nstore_t *self, const char *request_id, const char *recipient)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT m.seq, m.sender AS \"from\", m.kind, m.at, c.sealed, c.read_at,"
+        "  (SELECT json_group_array (reader) FROM (SELECT reader FROM convo_receipts r"
+        "    WHERE r.request_id = m.request_id AND r.seq = m.seq ORDER BY reader)) AS read_by_json"
+        " FROM convo_messages m LEFT JOIN convo_copies c"
+        "  ON c.request_id = m.request_id AND c.seq = m.seq AND c.recipient = ?2"
+        " WHERE m.request_id = ?1 ORDER BY m.seq", "ss", request_id, recipient));
+}
+
+int
+en_nstore_convo_read (en_nstore_t *self, const char *request_id, int64_t seq, const char *recipient, int64_t at)
+{
+    if (en_db_exec (self->db,
+            "UPDATE convo_copies SET read_at = ? WHERE request_id = ? AND seq = ? AND recipient = ? AND read_at IS NULL",
+            "isis", at, request_id, seq, recipient))
+        return -1;
+    return s_changed (self) ? 1 : 0;
+}
+
+int
+en_nstore_convo_receipt_put (en_nstore_t *self, const char *request_id, int64_t seq, const char *reader, int64_t at)
+{
+    return en_db_exec (self->db,
+        "INSERT OR IGNORE INTO convo_receipts (request_id, seq, reader, at) VALUES (?, ?, ?, ?)",
+        "sisi", request_id, seq, reader, at);
+}
+
+char *
+en_nstore_accepted_offer (en_nstore_t *self, const char *request_id, const char *expert)
+{
+    return en_db_text (self->db,
+        "SELECT id FROM offers WHERE request_id = ? AND expert = ? AND answer IN ('accept', 'advise')",
+        "ss", request_id, expert);
+}
+
+char *
+en_nstore_request_dossier_for (en_nstore_t *self, const char *request_id, const char *expert)
+{
+    return en_db_text (self->db,
+        "SELECT dossier FROM requests WHERE id = ? AND dossier IS NOT NULL"
+        " AND NOT EXISTS (SELECT 1 FROM dossier_releases WHERE request_id = ?1 AND expert = ?2)",
+        "ss", request_id, expert);
+}
+
+int
+en_nstore_dossier_released (en_nstore_t *self, const char *request_id, const char *expert, const char *msg_id)
+{
+    return en_db_exec (self->db,
+        "INSERT OR IGNORE INTO dossier_releases (request_id, expert, msg_id) VALUES (?, ?, ?)",
+        "sss", request_id, expert, msg_id)
+        || en_db_exec (self->db, "UPDATE requests SET dossier_sent = coalesce (dossier_sent, ?) WHERE id = ?",
+                       "ss", msg_id, request_id);
 }

@@ -72,9 +72,7 @@ json_t *en_nstore_cases_sealed (en_nstore_t *self);
 
 //  Dossiers: the origin's copy (sealed with the vault) until released...
 int en_nstore_request_dossier_put (en_nstore_t *self, const char *id, const char *sealed);
-//  ...the unreleased dossier of a request (caller frees) or NULL...
-char *en_nstore_request_dossier (en_nstore_t *self, const char *id);
-int en_nstore_request_dossier_sent (en_nstore_t *self, const char *id, const char *msg_id);
+//  ...released once per accepting expert (en_nstore_request_dossier_for)...
 //  ...and at the expert's node, what arrived sealed to the expert:
 //  0, or -1 with error: 404 no accepted offer of that expert for that
 //  request, 500 a store error.
@@ -179,5 +177,31 @@ int en_nstore_offer_reminded (en_nstore_t *self, const char *id);
 
 //  Counts for `expertnet node status`.
 json_t *en_nstore_counts (en_nstore_t *self);
+
+//  Conversations (en_node_convo). The team's box key pair of a request
+//  (secret sealed with the vault): keep it; {box_public, box_secret} or NULL.
+int en_nstore_convo_team_key_put (en_nstore_t *self, const char *request_id, const char *box_public,
+                                  const char *box_secret);
+json_t *en_nstore_convo_team_key (en_nstore_t *self, const char *request_id);
+//  The participants the broker last told ([{who, box_key}]): replace, read.
+int en_nstore_convo_members_put (en_nstore_t *self, const char *request_id, json_t *members);
+json_t *en_nstore_convo_members (en_nstore_t *self, const char *request_id);
+//  A MESSAGE body ({request, seq, from, kind, at, sealed: {recipient:
+//  b64}}) kept once per (request, seq): 1 stored, 0 had it already, -1.
+int en_nstore_convo_message_put (en_nstore_t *self, json_t *message);
+//  The conversation in order, with recipient's copies: [{seq, from, kind,
+//  at, sealed (or null), read_at, read_by: [reader]}].
+json_t *en_nstore_convo_thread (en_nstore_t *self, const char *request_id, const char *recipient);
+//  recipient read message seq: 1 now, 0 before (or no copy), -1.
+int en_nstore_convo_read (en_nstore_t *self, const char *request_id, int64_t seq, const char *recipient, int64_t at);
+//  A read receipt (kept once). 0 or -1.
+int en_nstore_convo_receipt_put (en_nstore_t *self, const char *request_id, int64_t seq, const char *reader,
+                                 int64_t at);
+//  The id of expert's accepted (or advised) offer of request, or NULL.
+char *en_nstore_accepted_offer (en_nstore_t *self, const char *request_id, const char *expert);
+//  The request's sealed dossier if it was not yet released to expert, or
+//  NULL; and record that it was (once per expert). 0 or -1.
+char *en_nstore_request_dossier_for (en_nstore_t *self, const char *request_id, const char *expert);
+int en_nstore_dossier_released (en_nstore_t *self, const char *request_id, const char *expert, const char *msg_id);
 
 #endif
