@@ -9,9 +9,9 @@
     A conversation exists once an expert accepted; a closed request has
     none left.
 
-    MESSAGE: a participant's node sends a text sealed (crypto_box_seal)
-    to every participant, the sender included, one ciphertext per
-    participant. The broker checks who may speak, gives the message the
+    MESSAGE: a participant's node sends a text encrypted once (`box`)
+    with a key sealed (crypto_box_seal) to every participant, the sender
+    included, one sealed key per participant. The broker checks who may speak, gives the message the
     request's next seq (the order every participant sees), keeps only its
     metadata (seq, sender, kind, time, digest) and queues to each
     participant's node a MESSAGE with only the ciphertexts of that node's
@@ -312,7 +312,10 @@ en_convo_handle_message (en_convo_t *self, const char *node, en_msg_t *msg, en_e
         return -1;
     const char *id = en_json_str (request, "id");
     json_t *sealed = json_object_get (body, "sealed");
-    int rc = s_check_sealed (sealed, participants, id, error);
+    const char *box = en_json_str (body, "box");
+    int rc = !box || !*box || strlen (box) > EN_MAX_BODY - 1024
+           ? en_error_set (error, EN_ERR_INVALID, "field 'box' must be the encrypted text (base64)")
+           : s_check_sealed (sealed, participants, id, error);
     if (rc == 0 && streq (kind, "advice"))
         rc = s_advice (self, request, from, error);
     if (rc == 0) {
@@ -320,8 +323,8 @@ en_convo_handle_message (en_convo_t *self, const char *node, en_msg_t *msg, en_e
         en_msg_digest (msg, digest);
         int64_t at = en_now_ms ();
         int64_t seq = en_bstore_convo_append (self->store, id, from, kind, at, digest, en_msg_id (msg));
-        json_t *head = json_pack ("{s:s, s:I, s:s, s:s, s:I}", "request", id, "seq", (json_int_t) seq,
-                                  "from", from, "kind", kind, "at", (json_int_t) at);
+        json_t *head = json_pack ("{s:s, s:I, s:s, s:s, s:I, s:s}", "request", id, "seq", (json_int_t) seq,
+                                  "from", from, "kind", kind, "at", (json_int_t) at, "box", box);
         char detail [32];
         snprintf (detail, sizeof detail, "seq %" PRId64, seq);
         if (seq < 0 || s_relay (self, participants, head, sealed)

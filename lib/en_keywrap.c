@@ -276,3 +276,63 @@ en_keywrap_box_open (const char *sealed_b64, const char *box_public_hex, const u
     free (sealed);
     return text;
 }
+
+int
+en_keywrap_message_seal (const char *text, char **box_b64, char key_hex [65])
+{
+    unsigned char key [crypto_secretbox_KEYBYTES];
+    crypto_secretbox_keygen (key);
+    size_t length = strlen (text);
+    size_t size = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + length;
+    unsigned char *box = (unsigned char *) malloc (size);
+    if (!box)
+        return -1;
+    randombytes_buf (box, crypto_secretbox_NONCEBYTES);
+    crypto_secretbox_easy (box + crypto_secretbox_NONCEBYTES, (const unsigned char *) text, length, box, key);
+    size_t b64_size = sodium_base64_ENCODED_LEN (size, sodium_base64_VARIANT_ORIGINAL);
+    *box_b64 = (char *) malloc (b64_size);
+    if (*box_b64)
+        sodium_bin2base64 (*box_b64, b64_size, box, size, sodium_base64_VARIANT_ORIGINAL);
+    sodium_bin2hex (key_hex, 65, key, sizeof key);
+    sodium_memzero (key, sizeof key);
+    free (box);
+    return *box_b64 ? 0 : -1;
+}
+
+char *
+en_keywrap_message_open (const char *box_b64, const char *sealed_key_b64, const char *box_public_hex,
+                         const unsigned char *secret_key)
+{
+    char *key_hex = en_keywrap_box_open (sealed_key_b64, box_public_hex, secret_key);
+    unsigned char key [crypto_secretbox_KEYBYTES];
+    size_t key_size = 0;
+    bool keyed = key_hex && sodium_hex2bin (key, sizeof key, key_hex, strlen (key_hex), NULL, &key_size, NULL) == 0
+              && key_size == sizeof key;
+    if (key_hex) {
+        sodium_memzero (key_hex, strlen (key_hex));
+        free (key_hex);
+    }
+    size_t b64_length = box_b64 ? strlen (box_b64) : 0;
+    unsigned char *box = keyed ? (unsigned char *) malloc (b64_length + 1) : NULL;
+    size_t size = 0;
+    char *text = NULL;
+    if (box
+    &&  sodium_base642bin (box, b64_length + 1, box_b64, b64_length, NULL, &size, NULL,
+                           sodium_base64_VARIANT_ORIGINAL) == 0
+    &&  size >= crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
+        size_t length = size - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
+        text = (char *) malloc (length + 1);
+        if (text && crypto_secretbox_open_easy ((unsigned char *) text, box + crypto_secretbox_NONCEBYTES,
+                                                size - crypto_secretbox_NONCEBYTES, box, key) == 0)
+            text [length] = 0;
+        else {
+            if (text)
+                sodium_memzero (text, length + 1);
+            free (text);
+            text = NULL;
+        }
+    }
+    sodium_memzero (key, sizeof key);
+    free (box);
+    return text;
+}

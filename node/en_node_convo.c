@@ -4,8 +4,10 @@
     Who speaks: the requesting team ("team", at the request's origin
     node) and every expert who accepted it. The broker tells each
     participant's node who they are and their box keys (MEMBERS); the
-    node seals each text to every one of them, the sender included
-    (crypto_box_seal, en_node_seal_to), and sends one MESSAGE. The broker
+    node encrypts each text once with a fresh key and seals that key to
+    every one of them, the sender included (en_keywrap_message_seal,
+    crypto_box_seal), so a text costs the same whatever the number of
+    participants, and sends one MESSAGE. The broker
     gives it the request's next seq and hands each node only its own
     participants' ciphertexts; the node keeps it once per (request, seq),
     so a retransmission or a crash between store and ACK never doubles
@@ -147,7 +149,8 @@ en_node_convo_on_message (en_node_t *self, en_msg_t *msg, en_error_t *error)
     const char *kind = en_json_str (body, "kind");
     json_t *sealed = json_object_get (body, "sealed");
     if (!en_id_valid (request) || en_json_int (body, "seq", 0) < 1 || !s_who_valid (en_json_str (body, "from"))
-    ||  !kind || (!streq (kind, "message") && !streq (kind, "advice")) || !json_is_object (sealed))
+    ||  !kind || (!streq (kind, "message") && !streq (kind, "advice")) || !json_is_object (sealed)
+    ||  !en_json_str (body, "box"))
         return s_invalid (error);
     const char *recipient;
     json_t *text;
@@ -296,22 +299,28 @@ s_members (en_node_t *self, s_speaker_t *speaker, en_error_t *error)
     return NULL;
 }
 
-//  The text sealed to every participant: {who: base64}, or NULL.
+//  The text encrypted once (*box_b64, caller frees), its key sealed to
+//  every participant: {who: base64}, or NULL.
 static json_t *
-s_seal_all (json_t *members, const char *text)
+s_seal_all (json_t *members, const char *text, char **box_b64)
 {
+    char key_hex [65];
+    if (en_keywrap_message_seal (text, box_b64, key_hex))
+        return NULL;
     json_t *sealed = json_object ();
     size_t index;
     json_t *member;
     json_array_foreach (members, index, member) {
-        char *b64 = en_node_seal_to (en_json_str (member, "box_key"), text);
+        char *b64 = en_node_seal_to (en_json_str (member, "box_key"), key_hex);
         if (!b64) {
             json_decref (sealed);
-            return NULL;
+            sealed = NULL;
+            break;
         }
         json_object_set_new (sealed, en_json_str (member, "who"), json_string (b64));
         free (b64);
     }
+    sodium_memzero (key_hex, sizeof key_hex);
     return sealed;
 }
 
@@ -323,6 +332,7 @@ s_send (en_node_t *self, s_speaker_t *speaker, json_t *members, const char *kind
 {
     json_t *checked = json_pack ("{s:s}", "text", text);
     json_t *sealed = NULL;
+    char *box = NULL;
     char *msg_id = NULL;
     en_db_t *db = en_nstore_db (self->store);
     if (en_node_verbs_begin (self, error))
@@ -331,13 +341,13 @@ s_send (en_node_t *self, s_speaker_t *speaker, json_t *members, const char *kind
     if (en_node_guard (self, "message", checked, user, error))
         en_db_commit (db);                  //  keeps the refusal's access-log entry
     else
-    if (!(sealed = s_seal_all (members, text))) {
+    if (!(sealed = s_seal_all (members, text, &box))) {
         en_db_rollback (db);
         en_error_set (error, EN_ERR_INTERNAL, "a participant's key is not usable");
     }
     else
-    if ((msg_id = en_node_queue (self, "MESSAGE", json_pack ("{s:s, s:s, s:s, s:O}", "request", speaker->request,
-                                 "from", speaker->who, "kind", kind, "sealed", sealed), user, error))) {
+    if ((msg_id = en_node_queue (self, "MESSAGE", json_pack ("{s:s, s:s, s:s, s:s, s:O}", "request", speaker->request,
+                                 "from", speaker->who, "kind", kind, "box", box, "sealed", sealed), user, error))) {
         en_node_audit (self, "message.send", speaker->request, user, speaker->who, "send", "ok", kind);
         if (en_db_commit (db)) {
             en_db_rollback (db);
@@ -350,6 +360,7 @@ s_send (en_node_t *self, s_speaker_t *speaker, json_t *members, const char *kind
         en_db_commit (db);
     json_decref (sealed);
     json_decref (checked);
+    free (box);
     return msg_id;
 }
 
@@ -459,13 +470,15 @@ s_open_rows (json_t *rows, const char *box_public, const unsigned char *secret_k
     json_t *row;
     json_array_foreach (rows, index, row) {
         const char *sealed = en_json_str (row, "sealed");
-        char *text = sealed ? en_keywrap_box_open (sealed, box_public, secret_key) : NULL;
+        char *text = sealed ? en_keywrap_message_open (en_json_str (row, "box"), sealed, box_public, secret_key)
+                            : NULL;
         if (text)
             json_object_set_new (row, "text", json_string (text));
         else
             json_object_set_new (row, "unreadable", json_true ());
         en_secret_free (&text);
         json_object_del (row, "sealed");
+        json_object_del (row, "box");
     }
 }
 

@@ -91,7 +91,7 @@ static void
 s_strip_generated_ids (json_t *value)
 {
     static const char *generated [] = { "case", "offer", "request", "request_id", "ref", "sealed",
-                                        "box_key", "team_key", "from", "reader", NULL };
+                                        "box_key", "team_key", "from", "reader", "box", NULL };
     if (json_is_object (value)) {
         const char *key;
         json_t *member;

@@ -212,6 +212,7 @@ static const char *s_migrations [] = {
     "  kind TEXT NOT NULL,"
     "  at INTEGER NOT NULL,"
     "  received INTEGER NOT NULL,"
+    "  box TEXT NOT NULL,"
     "  PRIMARY KEY (request_id, seq)) WITHOUT ROWID;"
     "CREATE TABLE convo_copies ("
     "  request_id TEXT NOT NULL,"
@@ -1007,9 +1008,10 @@ en_nstore_convo_message_put (en_nstore_t *self, json_t *message)
     const char *id = en_json_str (message, "request");
     int64_t seq = en_json_int (message, "seq", 0);
     if (en_db_exec (self->db,
-            "INSERT OR IGNORE INTO convo_messages (request_id, seq, sender, kind, at, received) VALUES (?, ?, ?, ?, ?, ?)",
-            "sissii", id, seq, en_json_str (message, "from"), en_json_str (message, "kind"),
-            en_json_int (message, "at", 0), en_now_ms ()))
+            "INSERT OR IGNORE INTO convo_messages (request_id, seq, sender, kind, at, received, box)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "sissiis", id, seq, en_json_str (message, "from"), en_json_str (message, "kind"),
+            en_json_int (message, "at", 0), en_now_ms (), en_json_str (message, "box")))
         return -1;
     if (!s_changed (self))
         return 0;                           //  this (request, seq) is here already
@@ -1027,7 +1029,7 @@ json_t *
 en_nstore_convo_thread (en_nstore_t *self, const char *request_id, const char *recipient)
 {
     return en_db_rows (en_db_query (self->db,
-        "SELECT m.seq, m.sender AS \"from\", m.kind, m.at, c.sealed, c.read_at,"
+        "SELECT m.seq, m.sender AS \"from\", m.kind, m.at, m.box, c.sealed, c.read_at,"
         "  (SELECT json_group_array (reader) FROM (SELECT reader FROM convo_receipts r"
         "    WHERE r.request_id = m.request_id AND r.seq = m.seq ORDER BY reader)) AS read_by_json"
         " FROM convo_messages m LEFT JOIN convo_copies c"

@@ -186,11 +186,11 @@ json_t *en_nstore_convo_team_key (en_nstore_t *self, const char *request_id);
 //  The participants the broker last told ([{who, box_key}]): replace, read.
 int en_nstore_convo_members_put (en_nstore_t *self, const char *request_id, json_t *members);
 json_t *en_nstore_convo_members (en_nstore_t *self, const char *request_id);
-//  A MESSAGE body ({request, seq, from, kind, at, sealed: {recipient:
+//  A MESSAGE body ({request, seq, from, kind, at, box, sealed: {recipient:
 //  b64}}) kept once per (request, seq): 1 stored, 0 had it already, -1.
 int en_nstore_convo_message_put (en_nstore_t *self, json_t *message);
 //  The conversation in order, with recipient's copies: [{seq, from, kind,
-//  at, sealed (or null), read_at, read_by: [reader]}].
+//  at, box, sealed (recipient's key, or null), read_at, read_by: [reader]}].
 json_t *en_nstore_convo_thread (en_nstore_t *self, const char *request_id, const char *recipient);
 //  recipient read message seq: 1 now, 0 before (or no copy), -1.
 int en_nstore_convo_read (en_nstore_t *self, const char *request_id, int64_t seq, const char *recipient, int64_t at);

@@ -1242,13 +1242,15 @@ s_thread_open (json_t *parsed, json_t *thread)
     json_t *row;
     json_array_foreach (json_object_get (thread, "messages"), index, row) {
         const char *sealed = en_json_str (row, "sealed");
-        char *text = rc == 0 && sealed ? en_keywrap_box_open (sealed, en_json_str (thread, "box_public"), key) : NULL;
+        char *text = rc == 0 && sealed ? en_keywrap_message_open (en_json_str (row, "box"), sealed,
+                                                                  en_json_str (thread, "box_public"), key) : NULL;
         if (text)
             json_object_set_new (row, "text", json_string (text));
         else
             json_object_set_new (row, "unreadable", json_true ());
         s_secret_free (&text);
         json_object_del (row, "sealed");
+        json_object_del (row, "box");
     }
     if (key)
         sodium_free (key);

@@ -24,7 +24,8 @@
 
 #define TEAM_KEY   "1111111111111111111111111111111111111111111111111111111111111111"
 #define EXPERT_KEY "2222222222222222222222222222222222222222222222222222222222222222"
-#define SEALED     "U0VBTEVEQ0lQSEVSVEVYVC1tYXJrZXI="      //  stands for a ciphertext; a marker
+#define SEALED     "U0VBTEVES0VZLW1hcmtlcg=="               //  stands for a sealed key; a marker
+#define BOX        "RU5DUllQVEVEVEVYVC1tYXJrZXI="            //  stands for the encrypted text; a marker
 
 typedef struct {
     char dir [64];              //  temporary directory
@@ -135,8 +136,8 @@ s_scene (fixture_t *self, bool accept)
 static json_t *
 s_message (const char *from, const char *kind, bool with_expert)
 {
-    json_t *body = json_pack ("{s:s, s:s, s:s, s:{s:s}}", "request", "twente-r1", "from", from, "kind", kind,
-                              "sealed", "team", SEALED);
+    json_t *body = json_pack ("{s:s, s:s, s:s, s:s, s:{s:s}}", "request", "twente-r1", "from", from, "kind", kind,
+                              "box", BOX, "sealed", "team", SEALED);
     if (with_expert)
         json_object_set_new (json_object_get (body, "sealed"), "se-a", json_string (SEALED));
     return body;
@@ -190,6 +191,9 @@ test_who_may_write (void **state)
     s_refused (self, "node-twente", "MESSAGE", s_message ("team", "message", false), EN_ERR_CONFLICT);
     s_refused (self, "node-twente", "MESSAGE", s_message ("team", "chat", true), EN_ERR_INVALID);
     s_refused (self, "node-twente", "MESSAGE", s_message ("team", "advice", true), EN_ERR_INVALID);
+    json_t *boxless = s_message ("team", "message", true);
+    json_object_del (boxless, "box");
+    s_refused (self, "node-twente", "MESSAGE", boxless, EN_ERR_INVALID);
     json_t *flat = s_message ("team", "message", true);
     json_object_set_new (flat, "sealed", json_string (SEALED));
     s_refused (self, "node-twente", "MESSAGE", flat, EN_ERR_INVALID);
@@ -254,6 +258,7 @@ test_ciphertext_only_in_outbox (void **state)
     s_ok (self, "node-twente", "MESSAGE", s_message ("team", "message", true));
     en_db_t *db = en_bstore_db (self->store);
     assert_true (s_count (self, "SELECT count(*) FROM outbox WHERE body LIKE '%" SEALED "%'") > 0);
+    assert_true (s_count (self, "SELECT count(*) FROM outbox WHERE body LIKE '%" BOX "%'") > 0);
     json_t *tables = en_db_rows (en_db_query (db,
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('outbox')", NULL));
     size_t index;
@@ -263,7 +268,7 @@ test_ciphertext_only_in_outbox (void **state)
         snprintf (sql, sizeof sql, "SELECT * FROM \"%s\"", en_json_str (table, "name"));
         json_t *rows = en_db_rows (en_db_query (db, sql, NULL));
         char *text = json_dumps (rows, JSON_COMPACT);
-        if (text && strstr (text, SEALED))
+        if (text && (strstr (text, SEALED) || strstr (text, BOX)))
             fail_msg ("table %s holds the ciphertext", en_json_str (table, "name"));
         free (text);
         json_decref (rows);
@@ -349,8 +354,9 @@ test_dossier_to_the_named_expert (void **state)
 static json_t *
 s_arrived (int64_t seq, const char *from, const char *sealed)
 {
-    return json_pack ("{s:s, s:I, s:s, s:s, s:I, s:{s:s}}", "request", "twente-r1", "seq", (json_int_t) seq,
-                      "from", from, "kind", "message", "at", (json_int_t) (1000 + seq), "sealed", "team", sealed);
+    return json_pack ("{s:s, s:I, s:s, s:s, s:I, s:s, s:{s:s}}", "request", "twente-r1", "seq", (json_int_t) seq,
+                      "from", from, "kind", "message", "at", (json_int_t) (1000 + seq), "box", "b", "sealed", "team",
+                      sealed);
 }
 
 static void
@@ -383,6 +389,36 @@ test_node_keeps_each_seq_once (void **state)
     json_decref (two);
     json_decref (three);
     json_decref (again);
+}
+
+//  The message format itself: one box, a key sealed to each recipient;
+//  each opens it with their own key pair only.
+static void
+test_message_sealing (void **state)
+{
+    unsigned char public_a [crypto_box_PUBLICKEYBYTES], secret_a [crypto_box_SECRETKEYBYTES];
+    unsigned char public_b [crypto_box_PUBLICKEYBYTES], secret_b [crypto_box_SECRETKEYBYTES];
+    crypto_box_keypair (public_a, secret_a);
+    crypto_box_keypair (public_b, secret_b);
+    char hex_a [65], hex_b [65], key_hex [65];
+    sodium_bin2hex (hex_a, sizeof hex_a, public_a, sizeof public_a);
+    sodium_bin2hex (hex_b, sizeof hex_b, public_b, sizeof public_b);
+    char *box = NULL;
+    assert_int_equal (en_keywrap_message_seal ("Synthetisch bericht", &box, key_hex), 0);
+    assert_null (strstr (box, "Synthetisch"));
+    unsigned char sealed_key [crypto_box_SEALBYTES + 64];
+    crypto_box_seal (sealed_key, (const unsigned char *) key_hex, 64, public_a);
+    char b64 [sodium_base64_ENCODED_LEN (sizeof sealed_key, sodium_base64_VARIANT_ORIGINAL)];
+    sodium_bin2base64 (b64, sizeof b64, sealed_key, sizeof sealed_key, sodium_base64_VARIANT_ORIGINAL);
+    char *text = en_keywrap_message_open (box, b64, hex_a, secret_a);
+    assert_non_null (text);
+    assert_string_equal (text, "Synthetisch bericht");
+    free (text);
+    assert_null (en_keywrap_message_open (box, b64, hex_b, secret_b));      //  not sealed to b
+    box [strlen (box) / 2] = box [strlen (box) / 2] == 'A' ? 'B' : 'A';
+    assert_null (en_keywrap_message_open (box, b64, hex_a, secret_a));      //  tampered
+    free (box);
+    (void) state;
 }
 
 static void
@@ -420,6 +456,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_dossier_to_the_named_expert, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_node_keeps_each_seq_once, test_nstore_setup, test_nstore_teardown),
         cmocka_unit_test_setup_teardown (test_node_members_replaced, test_nstore_setup, test_nstore_teardown),
+        cmocka_unit_test (test_message_sealing),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
