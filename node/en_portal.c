@@ -790,7 +790,9 @@ s_offer_page (en_portal_t *self, en_http_request_t *req, json_t *offer, json_t *
     //  with the key this person's password unwrapped at login (the node
     //  logs the read, and cannot open it itself)
     char *dossier = NULL;
-    if (streq (en_json_str (offer, "answer") ?: "", "accept")) {
+    //  (an offer the expert advised on stays accepted: its answer is "advise")
+    const char *given = en_json_str (offer, "answer") ?: "";
+    if (streq (given, "accept") || streq (given, "advise")) {
         dossier = s_dossier_open (self, req, en_json_str (offer, "id"));
         json_t *thread = s_offer_thread (self, req, en_json_str (offer, "id"));
         if (thread && json_array_size (json_object_get (thread, "members"))

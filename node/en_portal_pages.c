@@ -1747,7 +1747,7 @@ en_portal_page_offer (const en_portal_ctx_t *ctx, json_t *offer, const char *dos
     const char *status = en_json_str (offer, "answer_status");
     bool refused = status && streq (status, "refused");
     bool can_answer = streq (state, "open") && (!answer || refused);
-    bool accepted = answer && streq (answer, "accept") && !refused;
+    bool accepted = answer && (streq (answer, "accept") || streq (answer, "advise")) && !refused;
     json_t *request = json_object_get (offer, "request");
     char title [128], action [160];
     snprintf (title, sizeof title, "Aanbod %s", id ? id : "");
