@@ -1179,6 +1179,14 @@ en_bstore_convo_participants (en_bstore_t *self, const char *request_id)
 }
 
 json_t *
+en_bstore_convo_of_node (en_bstore_t *self, const char *node)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT DISTINCT o.request_id AS id FROM offers o JOIN convo_members m ON m.request_id = o.request_id"
+        " WHERE o.node = ? AND o.state = 'accepted' AND m.members != '[]'", "s", node));
+}
+
+json_t *
 en_bstore_convo_members (en_bstore_t *self, const char *request_id)
 {
     char *text = en_db_text (self->db, "SELECT members FROM convo_members WHERE request_id = ?", "s", request_id);

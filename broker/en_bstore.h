@@ -204,6 +204,9 @@ int en_bstore_convo_key_put (en_bstore_t *self, const char *request_id, const ch
 //  origin) and every expert whose offer of it is accepted, by who; []
 //  once it is closed.
 json_t *en_bstore_convo_participants (en_bstore_t *self, const char *request_id);
+//  Requests with a conversation in which an expert of node takes part:
+//  [{id}].
+json_t *en_bstore_convo_of_node (en_bstore_t *self, const char *node);
 //  The participants last told (MEMBERS), [] if never; and to keep them.
 json_t *en_bstore_convo_members (en_bstore_t *self, const char *request_id);
 int en_bstore_convo_members_put (en_bstore_t *self, const char *request_id, json_t *members);

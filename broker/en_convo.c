@@ -185,6 +185,22 @@ en_convo_accepted (en_convo_t *self, const char *request_id, const char *expert)
     return found;
 }
 
+int
+en_convo_experts_published (en_convo_t *self, const char *node)
+{
+    json_t *ids = en_bstore_convo_of_node (self->store, node);
+    size_t index;
+    json_t *one;
+    int rc = 0;
+    json_array_foreach (ids, index, one) {
+        json_t *request = en_bstore_request (self->store, en_json_str (one, "id"));
+        rc |= request ? en_convo_sync (self, request) : 0;
+        json_decref (request);
+    }
+    json_decref (ids);
+    return rc ? -1 : 0;
+}
+
 //  The participant who of participants, or NULL.
 static json_t *
 s_participant (json_t *participants, const char *who)

@@ -26,6 +26,11 @@ int en_convo_submitted (en_convo_t *self, const char *request_id, json_t *submit
 //  0 or -1.
 int en_convo_sync (en_convo_t *self, json_t *request);
 
+//  node published its experts again: a participant's box key may have
+//  changed (a new key pair), so each conversation they take part in is
+//  synced (en_convo_sync). 0 or -1.
+int en_convo_experts_published (en_convo_t *self, const char *node);
+
 //  Did expert (NULL: no) accept request (an offer of it in state accepted)?
 bool en_convo_accepted (en_convo_t *self, const char *request_id, const char *expert);
 

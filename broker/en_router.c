@@ -545,6 +545,8 @@ s_handle_availability (en_router_t *self, const char *node, const char *node_reg
     //  A store error is not the node's: 500, so it is sent again
     if (en_bstore_experts_replace (self->store, node, experts, error))
         return -1;
+    if (en_convo_experts_published (self->convo, node))
+        return s_failed (self, error);
     en_db_log (en_bstore_db (self->store), "node %s published %zu experts", node, json_array_size (experts));
     return 0;
 }

@@ -175,6 +175,27 @@ test_members_follow_accept_and_close (void **state)
     json_decref (members);
 }
 
+//  A participant's new key (a new key pair, published again) reaches
+//  every participant's node; publishing the same again sends nothing
+static void
+test_members_follow_a_new_key (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_scene (self, true);
+    const char *experts = "{s:[{s:s, s:s, s:s, s:i, s:[s], s:s}]}";
+    s_ok (self, "node-ijsselland", "AVAILABILITY", json_pack (experts, "experts", "id", "se-a", "region", "ijsselland",
+          "role", "superexpert", "capacity", 3, "expertise", "trauma", "box_key", EXPERT_KEY));
+    assert_int_equal (s_queued (self, "node-twente", "MEMBERS"), 1);
+    const char *fresh = "3333333333333333333333333333333333333333333333333333333333333333";
+    s_ok (self, "node-ijsselland", "AVAILABILITY", json_pack (experts, "experts", "id", "se-a", "region", "ijsselland",
+          "role", "superexpert", "capacity", 3, "expertise", "trauma", "box_key", fresh));
+    assert_int_equal (s_queued (self, "node-twente", "MEMBERS"), 2);
+    assert_int_equal (s_queued (self, "node-ijsselland", "MEMBERS"), 2);
+    json_t *members = s_last (self, "node-twente", "MEMBERS");
+    assert_string_equal (en_json_str (json_array_get (json_object_get (members, "members"), 0), "box_key"), fresh);
+    json_decref (members);
+}
+
 static void
 test_who_may_write (void **state)
 {
@@ -446,6 +467,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_team_key_checked, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_members_follow_accept_and_close, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_members_follow_a_new_key, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_who_may_write, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_ordered_and_relayed_per_node, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_exactly_once_by_id, s_setup, s_teardown),
