@@ -30,11 +30,17 @@
     and gets nothing further. Every write is in the caller's transaction
     (the message's savepoint), with the messages it queues.
 
-    Requests handled in another province (forwarded to a peer broker, or
-    from one) have no conversation here yet: MESSAGE is refused (409).
+    Across provinces. The broker that holds a request (its experts are
+    there) numbers its messages. For a request that came from a peer
+    broker the team's node is that peer ("peer:<name>"): MEMBERS, MESSAGE
+    and RECEIPT for the team go into the peer's outbox and what the team
+    writes comes from it. A broker that handed a request on passes these
+    through unchanged: from the peer holding it back to the origin (its
+    node, or the peer before it), and the team's from the origin to the
+    peer. The text stays sealed all the way; each broker checks only who
+    may pass what (the team's, from the origin; the rest, from the peer).
 */
 #include "en_convo.h"
-#include "en_fedroute.h"
 #include <inttypes.h>
 
 struct _en_convo_t {
@@ -95,30 +101,35 @@ en_convo_check_team_key (json_t *submit_body, en_error_t *error)
 int
 en_convo_submitted (en_convo_t *self, const char *request_id, json_t *submit_body)
 {
+    //  (a SUBMIT carried from a peer was checked where it was submitted)
     const char *key = en_json_str (submit_body, "team_key");
-    return key ? en_bstore_convo_key_put (self->store, request_id, key) : 0;
+    return s_hex_key (key) ? en_bstore_convo_key_put (self->store, request_id, key) : 0;
 }
 
-//  Is request handled in another province (forwarded, or from a peer)?
+//  Is request handed to a peer broker (its conversation is held there)?
 static bool
 s_elsewhere (json_t *request)
 {
-    return en_json_str (request, "peer") || en_fedroute_from_peer (request);
+    return en_json_str (request, "peer") != NULL;
 }
 
 //  The participants of request now ([{who, node, box_key}]): none until
-//  an expert accepted, and none for a request handled elsewhere.
+//  an expert accepted, none without the team's key (a node that does not
+//  speak EXPN/3), and none here for a request handed to a peer.
 static json_t *
 s_participants (en_convo_t *self, json_t *request)
 {
     json_t *all = s_elsewhere (request) ? json_array ()
                 : en_bstore_convo_participants (self->store, en_json_str (request, "id"));
-    bool expert = false;
+    bool team = false, expert = false;
     size_t index;
     json_t *one;
-    json_array_foreach (all, index, one)
-        expert |= !streq (en_json_str (one, "who"), "team") && en_json_str (one, "box_key");
-    if (!expert)
+    json_array_foreach (all, index, one) {
+        bool is_team = streq (en_json_str (one, "who"), "team");
+        team |= is_team;
+        expert |= !is_team;
+    }
+    if (!team || !expert)
         json_array_clear (all);
     return all;
 }
@@ -227,10 +238,6 @@ s_conversation (en_convo_t *self, const char *node, json_t *body, const char *wh
     if (!request)
         en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'", id ? id : "");
     else
-    if (s_elsewhere (request))
-        en_error_set (error, EN_ERR_CONFLICT, "request '%s' is handled in another province: no conversation "
-                      "through this broker", id);
-    else
     if (streq (en_json_str (request, "state"), "closed"))
         en_error_set (error, EN_ERR_CONFLICT, "request '%s' is closed: its conversation has ended", id);
     else {
@@ -312,10 +319,66 @@ s_advice (en_convo_t *self, json_t *request, const char *expert, en_error_t *err
     return 0;
 }
 
+//  The request named in body if it is handed to a peer broker (the
+//  conversation is held there), else NULL.
+static json_t *
+s_handed_over (en_convo_t *self, json_t *body)
+{
+    const char *id = en_json_str (body, "request");
+    json_t *request = en_id_valid (id) ? en_bstore_request (self->store, id) : NULL;
+    if (request && !s_elsewhere (request)) {
+        json_decref (request);
+        request = NULL;
+    }
+    return request;
+}
+
+//  Pass msg about a request handed to a peer on: from that peer back to
+//  the origin (who: NULL), or the team's (who: "team", the writer or
+//  reader) from the origin to the peer. 0, or -1 with 403/409.
+static int
+s_pass (en_convo_t *self, json_t *request, const char *node, en_msg_t *msg, const char *who, en_error_t *error)
+{
+    const char *id = en_json_str (request, "id");
+    const char *origin = en_json_str (request, "origin");
+    char peer [80];
+    snprintf (peer, sizeof peer, "peer:%s", en_json_str (request, "peer"));
+    bool back = streq (node, peer);
+    if (!back && !(streq (node, origin) && who && streq (who, "team")))
+        return en_error_set (error, EN_ERR_FORBIDDEN, "'%s' may not pass %s about '%s' (it is with %s)", node,
+                             en_msg_command (msg), id, peer);
+    if (!back && streq (en_json_str (request, "state"), "closed"))
+        return en_error_set (error, EN_ERR_CONFLICT, "request '%s' is closed: its conversation has ended", id);
+    char detail [128];
+    snprintf (detail, sizeof detail, "%s to %s", en_msg_command (msg), back ? origin : peer);
+    if (s_queue (self, back ? origin : peer, en_msg_command (msg), json_deep_copy (en_msg_body (msg)))
+    ||  en_router_record (self->router, id, "relayed", NULL, detail))
+        return en_router_failed (self->router, error);
+    en_db_log (en_bstore_db (self->store), "request %s: %s", id, detail);
+    return 0;
+}
+
+int
+en_convo_handle_members (en_convo_t *self, const char *node, en_msg_t *msg, en_error_t *error)
+{
+    json_t *request = s_handed_over (self, en_msg_body (msg));
+    int rc = request ? s_pass (self, request, node, msg, NULL, error)
+                     : en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s' handed to a peer here",
+                                     en_json_str (en_msg_body (msg), "request") ?: "");
+    json_decref (request);
+    return rc;
+}
+
 int
 en_convo_handle_message (en_convo_t *self, const char *node, en_msg_t *msg, en_error_t *error)
 {
     json_t *body = en_msg_body (msg);
+    json_t *handed = s_handed_over (self, body);
+    if (handed) {
+        int rc = s_pass (self, handed, node, msg, en_json_str (body, "from"), error);
+        json_decref (handed);
+        return rc;
+    }
     const char *from = en_json_str (body, "from");
     const char *kind = en_json_str (body, "kind");
     if (!kind || (!streq (kind, "message") && !streq (kind, "advice")))
@@ -360,6 +423,12 @@ int
 en_convo_handle_receipt (en_convo_t *self, const char *node, en_msg_t *msg, en_error_t *error)
 {
     json_t *body = en_msg_body (msg);
+    json_t *handed = s_handed_over (self, body);
+    if (handed) {
+        int rc = s_pass (self, handed, node, msg, en_json_str (body, "reader"), error);
+        json_decref (handed);
+        return rc;
+    }
     const char *reader = en_json_str (body, "reader");
     json_t *seq_value = json_object_get (body, "seq");
     if (!json_is_integer (seq_value) || json_integer_value (seq_value) < 1)

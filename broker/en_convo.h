@@ -34,9 +34,12 @@ int en_convo_experts_published (en_convo_t *self, const char *node);
 //  Did expert (NULL: no) accept request (an offer of it in state accepted)?
 bool en_convo_accepted (en_convo_t *self, const char *request_id, const char *expert);
 
-//  MESSAGE and RECEIPT from node: 0, or -1 with error (403, 404, 409, 422;
-//  500 when the store failed).
+//  MESSAGE and RECEIPT from node ("peer:<name>" for a peer broker): 0, or
+//  -1 with error (403, 404, 409, 422; 500 when the store failed). For a
+//  request handed to a peer they are passed on (to the peer, or back to
+//  the origin); MEMBERS comes only that way, from the peer holding it.
 int en_convo_handle_message (en_convo_t *self, const char *node, en_msg_t *msg, en_error_t *error);
 int en_convo_handle_receipt (en_convo_t *self, const char *node, en_msg_t *msg, en_error_t *error);
+int en_convo_handle_members (en_convo_t *self, const char *node, en_msg_t *msg, en_error_t *error);
 
 #endif

@@ -486,6 +486,7 @@ s_submit (en_router_t *self, const char *origin, en_msg_t *submit, json_t *summa
         return -1;
     json_t *request = en_bstore_request (self->store, id);
     rc = !request
+      || en_convo_submitted (self->convo, id, en_msg_body (submit))
       || s_check (self, request, NULL, "submitted", "submitted")
       || en_bstore_event (self->store, id, "submitted", NULL, detail)
       || s_audit (self, id, "submitted", NULL)
@@ -520,9 +521,7 @@ s_handle_submit (en_router_t *self, const char *node, const char *node_region,
     char key [65] = "";
     if (self->has_sender_key)
         sodium_bin2hex (key, sizeof key, self->sender_key, sizeof self->sender_key);
-    if (s_submit (self, node, msg, summary, *key ? key : NULL, node, NULL, NULL, error))
-        return -1;
-    return en_convo_submitted (self->convo, en_json_str (summary, "id"), en_msg_body (msg)) ? s_failed (self, error) : 0;
+    return s_submit (self, node, msg, summary, *key ? key : NULL, node, NULL, NULL, error);
 }
 
 static int
@@ -874,6 +873,18 @@ s_handle_receipt (en_router_t *self, const char *node, en_msg_t *msg, en_error_t
     return en_convo_handle_receipt (self->convo, node, msg, error);
 }
 
+//  ... and from a peer broker, for a request handed over (either way)
+static int
+s_handle_peer_convo (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t *error)
+{
+    char origin [80];
+    snprintf (origin, sizeof origin, "peer:%s", peer);
+    const char *command = en_msg_command (msg);
+    return streq (command, "MESSAGE") ? en_convo_handle_message (self->convo, origin, msg, error)
+         : streq (command, "RECEIPT") ? en_convo_handle_receipt (self->convo, origin, msg, error)
+         : en_convo_handle_members (self->convo, origin, msg, error);
+}
+
 //  A peer broker's FORWARD, STATUS and RECALL are the federation routing
 //  module's (en_fedroute).
 static int
@@ -1027,6 +1038,9 @@ static const struct {
     { "FORWARD",       S_FROM_PEER,  s_handle_forward,      NULL },
     { "STATUS",        S_FROM_PEER,  s_handle_peer_status,  NULL },
     { "RECALL",        S_FROM_PEER,  s_handle_recall,       NULL },
+    { "MESSAGE",       S_FROM_PEER,  s_handle_peer_convo,   NULL },
+    { "RECEIPT",       S_FROM_PEER,  s_handle_peer_convo,   NULL },
+    { "MEMBERS",       S_FROM_PEER,  s_handle_peer_convo,   NULL },
 };
 
 //  Hand msg from sender (a node in region node_region, or a peer broker)
