@@ -98,5 +98,10 @@ char *en_keywrap_box_open (const char *sealed_b64, const char *box_public_hex,
 int en_keywrap_message_seal (const char *text, char **box_b64, char key_hex [65]);
 char *en_keywrap_message_open (const char *box_b64, const char *sealed_key_b64, const char *box_public_hex,
                                const unsigned char *secret_key);
+//  Open, in place, each message of a conversation as the node's `thread`
+//  verb lists them ([{..., box, sealed}]): `text`, or `unreadable: true`
+//  when it does not open with this key pair (secret_key NULL: none
+//  opens); `box` and `sealed` removed.
+void en_keywrap_thread_open (json_t *messages, const char *box_public_hex, const unsigned char *secret_key);
 
 #endif

@@ -245,6 +245,19 @@ en_keywrap_recovery_normalize (const char *typed)
     return code;
 }
 
+//  The bytes of standard base64 (caller frees, *size their count), or NULL.
+static unsigned char *
+s_base64_decode (const char *b64, size_t *size)
+{
+    size_t length = b64 ? strlen (b64) : 0;
+    unsigned char *bytes = b64 ? (unsigned char *) malloc (length + 1) : NULL;
+    if (bytes && sodium_base642bin (bytes, length + 1, b64, length, NULL, size, NULL,
+                                    sodium_base64_VARIANT_ORIGINAL) == 0)
+        return bytes;
+    free (bytes);
+    return NULL;
+}
+
 char *
 en_keywrap_box_open (const char *sealed_b64, const char *box_public_hex, const unsigned char *secret_key)
 {
@@ -254,14 +267,10 @@ en_keywrap_box_open (const char *sealed_b64, const char *box_public_hex, const u
     ||  sodium_hex2bin (public_key, sizeof public_key, box_public_hex, strlen (box_public_hex), NULL, &size, NULL)
     ||  size != sizeof public_key)
         return NULL;
-    size_t b64_length = strlen (sealed_b64);
-    unsigned char *sealed = (unsigned char *) malloc (b64_length + 1);
     size_t sealed_size = 0;
+    unsigned char *sealed = s_base64_decode (sealed_b64, &sealed_size);
     char *text = NULL;
-    if (sealed
-    &&  sodium_base642bin (sealed, b64_length + 1, sealed_b64, b64_length, NULL, &sealed_size, NULL,
-                           sodium_base64_VARIANT_ORIGINAL) == 0
-    &&  sealed_size >= crypto_box_SEALBYTES) {
+    if (sealed && sealed_size >= crypto_box_SEALBYTES) {
         size_t length = sealed_size - crypto_box_SEALBYTES;
         text = (char *) malloc (length + 1);
         if (text && crypto_box_seal_open ((unsigned char *) text, sealed, sealed_size, public_key, secret_key) == 0)
@@ -312,14 +321,10 @@ en_keywrap_message_open (const char *box_b64, const char *sealed_key_b64, const 
         sodium_memzero (key_hex, strlen (key_hex));
         free (key_hex);
     }
-    size_t b64_length = box_b64 ? strlen (box_b64) : 0;
-    unsigned char *box = keyed ? (unsigned char *) malloc (b64_length + 1) : NULL;
     size_t size = 0;
+    unsigned char *box = keyed ? s_base64_decode (box_b64, &size) : NULL;
     char *text = NULL;
-    if (box
-    &&  sodium_base642bin (box, b64_length + 1, box_b64, b64_length, NULL, &size, NULL,
-                           sodium_base64_VARIANT_ORIGINAL) == 0
-    &&  size >= crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
+    if (box && size >= crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
         size_t length = size - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
         text = (char *) malloc (length + 1);
         if (text && crypto_secretbox_open_easy ((unsigned char *) text, box + crypto_secretbox_NONCEBYTES,
@@ -335,4 +340,25 @@ en_keywrap_message_open (const char *box_b64, const char *sealed_key_b64, const 
     sodium_memzero (key, sizeof key);
     free (box);
     return text;
+}
+
+void
+en_keywrap_thread_open (json_t *messages, const char *box_public_hex, const unsigned char *secret_key)
+{
+    size_t index;
+    json_t *row;
+    json_array_foreach (messages, index, row) {
+        const char *sealed = en_json_str (row, "sealed");
+        char *text = sealed && secret_key
+                   ? en_keywrap_message_open (en_json_str (row, "box"), sealed, box_public_hex, secret_key) : NULL;
+        if (text) {
+            json_object_set_new (row, "text", json_string (text));
+            sodium_memzero (text, strlen (text));
+            free (text);
+        }
+        else
+            json_object_set_new (row, "unreadable", json_true ());
+        json_object_del (row, "sealed");
+        json_object_del (row, "box");
+    }
 }

@@ -462,26 +462,6 @@ s_mark_read (en_node_t *self, s_speaker_t *speaker, json_t *rows, const char *us
     return 0;
 }
 
-//  Open each row's copy with the key (text, or unreadable: true).
-static void
-s_open_rows (json_t *rows, const char *box_public, const unsigned char *secret_key)
-{
-    size_t index;
-    json_t *row;
-    json_array_foreach (rows, index, row) {
-        const char *sealed = en_json_str (row, "sealed");
-        char *text = sealed ? en_keywrap_message_open (en_json_str (row, "box"), sealed, box_public, secret_key)
-                            : NULL;
-        if (text)
-            json_object_set_new (row, "text", json_string (text));
-        else
-            json_object_set_new (row, "unreadable", json_true ());
-        en_secret_free (&text);
-        json_object_del (row, "sealed");
-        json_object_del (row, "box");
-    }
-}
-
 json_t *
 en_node_convo_verb_thread (en_node_t *self, const char *verb, json_t *args, en_error_t *error)
 {
@@ -499,7 +479,7 @@ en_node_convo_verb_thread (en_node_t *self, const char *verb, json_t *args, en_e
     if (opens >= 0 && (json_is_false (json_object_get (args, "read"))
                        || s_mark_read (self, &speaker, rows, user, error) == 0)) {
         if (opens == 1)
-            s_open_rows (rows, box_public, secret_key);
+            en_keywrap_thread_open (rows, box_public, secret_key);
         json_t *names = json_array ();
         size_t index;
         json_t *member;

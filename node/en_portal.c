@@ -763,21 +763,8 @@ s_offer_thread (en_portal_t *self, en_http_request_t *req, const char *offer_id)
         return thread;
     size_t size = 0;
     const unsigned char *key = (const unsigned char *) en_http_request_secret (req, &size);
-    size_t index;
-    json_t *row;
-    json_array_foreach (json_object_get (thread, "messages"), index, row) {
-        char *plain = key && size == EN_KEYWRAP_KEYBYTES
-                    ? en_keywrap_message_open (en_json_str (row, "box"), en_json_str (row, "sealed"),
-                                               en_json_str (thread, "box_public"), key)
-                    : NULL;
-        if (plain) {
-            json_object_set_new (row, "text", json_string (plain));
-            sodium_memzero (plain, strlen (plain));
-            free (plain);
-        }
-        json_object_del (row, "box");
-        json_object_del (row, "sealed");
-    }
+    en_keywrap_thread_open (json_object_get (thread, "messages"), en_json_str (thread, "box_public"),
+                            size == EN_KEYWRAP_KEYBYTES ? key : NULL);
     json_object_del (thread, "wrapped");
     return thread;
 }

@@ -1238,20 +1238,8 @@ s_thread_open (json_t *parsed, json_t *thread)
     s_secret_free (&password);
     if (rc)
         fprintf (stderr, "expertnet: the password does not open the key of expert %s\n", reader);
-    size_t index;
-    json_t *row;
-    json_array_foreach (json_object_get (thread, "messages"), index, row) {
-        const char *sealed = en_json_str (row, "sealed");
-        char *text = rc == 0 && sealed ? en_keywrap_message_open (en_json_str (row, "box"), sealed,
-                                                                  en_json_str (thread, "box_public"), key) : NULL;
-        if (text)
-            json_object_set_new (row, "text", json_string (text));
-        else
-            json_object_set_new (row, "unreadable", json_true ());
-        s_secret_free (&text);
-        json_object_del (row, "sealed");
-        json_object_del (row, "box");
-    }
+    en_keywrap_thread_open (json_object_get (thread, "messages"), en_json_str (thread, "box_public"),
+                            rc == 0 ? key : NULL);
     if (key)
         sodium_free (key);
     json_object_del (thread, "wrapped");
