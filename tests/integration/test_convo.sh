@@ -131,6 +131,19 @@ check_exit "the team cannot write after the close" 1 en twente request message "
 check_exit "nor the expert" 1 en ijsselland expert message "$R-o1" --text "na afloop"
 check "the conversation stays readable" net_until 5 ".messages | length == $N" en twente --json request thread "$R" --no-read
 
+# With an account the expert's key is wrapped with the password: the
+# node cannot open the copies any more, the CLI opens them with it
+printf 'het wachtwoord van de expert\n' > "$NET_DIR/pw-expert"
+printf 'een ander wachtwoord\n' > "$NET_DIR/pw-wrong"
+en ijsselland node user-add ex-ij --role expert --expert se-ij-01 --password-file "$NET_DIR/pw-expert" >/dev/null
+check_eq "the node hands out only sealed copies now" "true" \
+    "$("$NET_ROOT/build/tests/ctl" "$NET_DIR/ijsselland" thread \
+       "{\"offer\": \"$R-o1\", \"read\": false}" | jq '.wrapped != null and (.messages[0].text == null)')"
+check_eq "the expert's CLI opens them with the password" "$MARK t1: welkom, wat heeft u nodig?" \
+    "$(en ijsselland --json expert thread "$R-o1" --no-read --password-file "$NET_DIR/pw-expert" | jq -r '.messages[0].text')"
+check_exit "a wrong password opens nothing" 1 \
+    en ijsselland expert thread "$R-o1" --no-read --password-file "$NET_DIR/pw-wrong"
+
 # No plaintext anywhere on the way, nor at rest at the nodes
 sleep 1
 FILES=("$BROKER_DB" "$NET_DIR/overijssel.log")
