@@ -349,7 +349,7 @@ s_send (en_node_t *self, s_speaker_t *speaker, json_t *members, const char *kind
     if ((msg_id = en_node_queue (self, "MESSAGE", json_pack ("{s:s, s:s, s:s, s:s, s:O}", "request", speaker->request,
                                  "from", speaker->who, "kind", kind, "box", box, "sealed", sealed), user, error))) {
         en_node_audit (self, "message.send", speaker->request, user, speaker->who, "send", "ok", kind);
-        if (en_db_commit (db)) {
+        if (en_nstore_convo_sent_put (self->store, msg_id, speaker->request, speaker->who, kind) || en_db_commit (db)) {
             en_db_rollback (db);
             free (msg_id);
             msg_id = NULL;
@@ -485,8 +485,9 @@ en_node_convo_verb_thread (en_node_t *self, const char *verb, json_t *args, en_e
         json_t *member;
         json_array_foreach (members, index, member)
             json_array_append (names, json_object_get (member, "who"));
-        result = json_pack ("{s:s, s:s, s:o, s:O}", "request", speaker.request, "reader", speaker.who,
-                            "members", names, "messages", rows);
+        result = json_pack ("{s:s, s:s, s:o, s:O, s:o}", "request", speaker.request, "reader", speaker.who,
+                            "members", names, "messages", rows, "unsent",
+                            en_nstore_convo_unsent (self->store, speaker.request, speaker.who));
         if (wrapped)
             json_object_set_new (result, "box_public", json_string (box_public));
         if (wrapped)

@@ -193,7 +193,8 @@ static const char *s_migrations [] = {
     //  (convo) A conversation per request (en_node_convo): the team's box
     //  key pair per request (secret sealed with the vault's data key);
     //  the participants and their keys as the broker last told
-    //  (MEMBERS); each message once per (request, seq) with the
+    //  (MEMBERS); what was written here until the broker took it (or
+    //  refused it, and why); each message once per (request, seq) with the
     //  ciphertext of each of this node's recipients, and when that one
     //  read it; read receipts; the dossier released once per expert.
     "CREATE TABLE convo_team_keys ("
@@ -227,6 +228,15 @@ static const char *s_migrations [] = {
     "  reader TEXT NOT NULL,"
     "  at INTEGER NOT NULL,"
     "  PRIMARY KEY (request_id, seq, reader)) WITHOUT ROWID;"
+    "CREATE TABLE convo_sent ("
+    "  msg_id TEXT PRIMARY KEY,"
+    "  request_id TEXT NOT NULL,"
+    "  sender TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  queued INTEGER NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'queued',"
+    "  error TEXT) WITHOUT ROWID;"
+    "CREATE INDEX convo_sent_request ON convo_sent (request_id, state);"
     "CREATE TABLE dossier_releases ("
     "  request_id TEXT NOT NULL,"
     "  expert TEXT NOT NULL,"
@@ -425,6 +435,8 @@ en_nstore_message_result (en_nstore_t *self, const char *msg_id, int code, const
     rc |= en_db_exec (self->db,
         "UPDATE offers SET answer_status = ?, answer_error = ?, updated = ? WHERE answer_msg = ?",
         "ssis", code == 0 ? "confirmed" : "refused", reason, now, msg_id);
+    rc |= en_db_exec (self->db, "UPDATE convo_sent SET state = ?, error = ? WHERE msg_id = ?",
+                      "sss", code == 0 ? "sent" : "refused", code == 0 ? NULL : reason, msg_id);
     return rc ? -1 : 0;
 }
 
@@ -1023,6 +1035,23 @@ en_nstore_convo_message_put (en_nstore_t *self, json_t *message)
                 "siss", id, seq, recipient, json_string_value (sealed)))
             return -1;
     return 1;
+}
+
+int
+en_nstore_convo_sent_put (en_nstore_t *self, const char *msg_id, const char *request_id, const char *sender,
+                          const char *kind)
+{
+    return en_db_exec (self->db,
+        "INSERT INTO convo_sent (msg_id, request_id, sender, kind, queued) VALUES (?, ?, ?, ?, ?)",
+        "ssssi", msg_id, request_id, sender, kind, en_now_ms ());
+}
+
+json_t *
+en_nstore_convo_unsent (en_nstore_t *self, const char *request_id, const char *sender)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT msg_id AS message, kind, queued, state, error FROM convo_sent"
+        " WHERE request_id = ? AND sender = ? AND state != 'sent' ORDER BY queued", "ss", request_id, sender));
 }
 
 json_t *

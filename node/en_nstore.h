@@ -189,6 +189,13 @@ json_t *en_nstore_convo_members (en_nstore_t *self, const char *request_id);
 //  A MESSAGE body ({request, seq, from, kind, at, box, sealed: {recipient:
 //  b64}}) kept once per (request, seq): 1 stored, 0 had it already, -1.
 int en_nstore_convo_message_put (en_nstore_t *self, json_t *message);
+//  A MESSAGE written here, until the broker takes it (its ACK) or
+//  refuses it (en_nstore_message_result keeps why); what sender wrote
+//  about request that the broker has not taken: [{message, kind, queued,
+//  state ("queued" or "refused"), error}], oldest first.
+int en_nstore_convo_sent_put (en_nstore_t *self, const char *msg_id, const char *request_id, const char *sender,
+                              const char *kind);
+json_t *en_nstore_convo_unsent (en_nstore_t *self, const char *request_id, const char *sender);
 //  The conversation in order, with recipient's copies: [{seq, from, kind,
 //  at, box, sealed (recipient's key, or null), read_at, read_by: [reader]}].
 json_t *en_nstore_convo_thread (en_nstore_t *self, const char *request_id, const char *recipient);

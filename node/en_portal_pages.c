@@ -1187,6 +1187,18 @@ s_conversation (FILE *out, const en_portal_ctx_t *ctx, json_t *thread, const cha
     fputs (". Elk bericht is versleuteld voor de deelnemers; de broker en de nodes onderweg kunnen het niet"
            " lezen.</p>", out);
     s_conversation_messages (out, thread);
+    size_t index;
+    json_t *unsent;
+    json_array_foreach (json_object_get (thread, "unsent"), index, unsent) {
+        char when [32];
+        s_date (en_json_int (unsent, "queued", 0), when, sizeof when);
+        if (streq (en_json_str (unsent, "state") ?: "", "refused")) {
+            fprintf (out, "<p class=\"error\">Uw bericht van %s is niet afgeleverd: de deelnemers waren intussen"
+                     " veranderd of het verzoek is gesloten. Schrijf het zo nodig opnieuw.</p>", when);
+        }
+        else
+            fprintf (out, "<p class=\"small muted\">Uw bericht van %s wacht nog op verzending.</p>", when);
+    }
     if (json_array_size (members) > 0) {
         s_form_open (out, ctx, action, "message", NULL, false);
         s_textarea (out, &(s_field_t) { "bericht", "Uw bericht",

@@ -1267,6 +1267,16 @@ s_print_thread (json_t *thread)
     }
     if (json_array_size (messages) == 0)
         printf ("(no messages yet)\n");
+    json_t *unsent;
+    json_array_foreach (json_object_get (thread, "unsent"), index, unsent) {
+        char when [32];
+        if (streq (en_json_str (unsent, "state") ?: "", "refused"))
+            printf ("not sent: your %s of %s was refused by the broker: %s\n", en_json_str (unsent, "kind"),
+                    en_time_str (en_json_int (unsent, "queued", 0), when, sizeof when), en_json_str (unsent, "error"));
+        else
+            printf ("waiting for the broker: your %s of %s\n", en_json_str (unsent, "kind"),
+                    en_time_str (en_json_int (unsent, "queued", 0), when, sizeof when));
+    }
 }
 
 static int

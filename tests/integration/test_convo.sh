@@ -85,6 +85,8 @@ send_team () {
 send_team 1 5
 net_kill broker KILL
 send_team 6 10                                      # queued at twente while the broker is down
+check "the team sees what waits for the broker (at least the five written while it was down)" \
+    net_until 2 '[.unsent[] | select(.state == "queued")] | length >= 5' en twente --json request thread "$R" --no-read
 net_broker
 check "twente reconnects after the broker's kill -9" net_wait_connected twente
 send_team 11 14 &
@@ -101,6 +103,7 @@ TEAM_SENT=$(wc -l < "$NET_DIR/team-sent.txt")
 check_eq "the team's CLI queued all 18 (the team's node stayed up)" "18" "$TEAM_SENT"
 N=$((SENT + TEAM_SENT + 1))
 check "twente's outbox drains" net_until 30 '.outbox == 0' en twente --json node status
+check_eq "... and nothing once it took it" "0" "$(en twente --json request thread "$R" --no-read | jq '.unsent | length')"
 check "ijsselland's outbox drains" net_until 30 '.outbox == 0' en ijsselland --json node status
 check "the broker numbered $N messages" sql_until 20 "$N|$N|$N" \
     "$BROKER_DB" "select count(*) || '|' || count(distinct msg_id) || '|' || max(seq) from convo_messages where request_id = '$R'"

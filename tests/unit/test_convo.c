@@ -442,6 +442,27 @@ test_message_sealing (void **state)
     (void) state;
 }
 
+//  What was written here waits for the broker's answer; refused, it says why
+static void
+test_node_unsent (void **state)
+{
+    test_nstore_fixture_t *fx = (test_nstore_fixture_t *) *state;
+    assert_int_equal (en_nstore_convo_sent_put (fx->store, "m1", "twente-r1", "team", "message"), 0);
+    assert_int_equal (en_nstore_convo_sent_put (fx->store, "m2", "twente-r1", "team", "message"), 0);
+    assert_int_equal (en_nstore_convo_sent_put (fx->store, "m3", "twente-r1", "se-a", "advice"), 0);
+    json_t *unsent = en_nstore_convo_unsent (fx->store, "twente-r1", "team");
+    assert_int_equal (json_array_size (unsent), 2);
+    json_decref (unsent);
+    assert_int_equal (en_nstore_message_result (fx->store, "m1", 0, NULL), 0);
+    assert_int_equal (en_nstore_message_result (fx->store, "m2", 409, "the participants changed"), 0);
+    unsent = en_nstore_convo_unsent (fx->store, "twente-r1", "team");
+    assert_int_equal (json_array_size (unsent), 1);
+    assert_string_equal (en_json_str (json_array_get (unsent, 0), "message"), "m2");
+    assert_string_equal (en_json_str (json_array_get (unsent, 0), "state"), "refused");
+    assert_string_equal (en_json_str (json_array_get (unsent, 0), "error"), "the participants changed");
+    json_decref (unsent);
+}
+
 static void
 test_node_members_replaced (void **state)
 {
@@ -478,6 +499,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_dossier_to_the_named_expert, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_node_keeps_each_seq_once, test_nstore_setup, test_nstore_teardown),
         cmocka_unit_test_setup_teardown (test_node_members_replaced, test_nstore_setup, test_nstore_teardown),
+        cmocka_unit_test_setup_teardown (test_node_unsent, test_nstore_setup, test_nstore_teardown),
         cmocka_unit_test (test_message_sealing),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
