@@ -1061,7 +1061,7 @@ en_nstore_convo_thread (en_nstore_t *self, const char *request_id, const char *r
         "SELECT m.seq, m.sender AS \"from\", m.kind, m.at, m.box, c.sealed, c.read_at,"
         "  (SELECT json_group_array (reader) FROM (SELECT reader FROM convo_receipts r"
         "    WHERE r.request_id = m.request_id AND r.seq = m.seq ORDER BY reader)) AS read_by_json"
-        " FROM convo_messages m LEFT JOIN convo_copies c"
+        " FROM convo_messages m JOIN convo_copies c"
         "  ON c.request_id = m.request_id AND c.seq = m.seq AND c.recipient = ?2"
         " WHERE m.request_id = ?1 ORDER BY m.seq", "ss", request_id, recipient));
 }

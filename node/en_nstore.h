@@ -196,8 +196,9 @@ int en_nstore_convo_message_put (en_nstore_t *self, json_t *message);
 int en_nstore_convo_sent_put (en_nstore_t *self, const char *msg_id, const char *request_id, const char *sender,
                               const char *kind);
 json_t *en_nstore_convo_unsent (en_nstore_t *self, const char *request_id, const char *sender);
-//  The conversation in order, with recipient's copies: [{seq, from, kind,
-//  at, box, sealed (recipient's key, or null), read_at, read_by: [reader]}].
+//  The conversation as recipient has it (the messages with a copy for
+//  them), in order: [{seq, from, kind, at, box, sealed (the text's key
+//  sealed to recipient), read_at, read_by: [reader]}].
 json_t *en_nstore_convo_thread (en_nstore_t *self, const char *request_id, const char *recipient);
 //  recipient read message seq: 1 now, 0 before (or no copy), -1.
 int en_nstore_convo_read (en_nstore_t *self, const char *request_id, int64_t seq, const char *recipient, int64_t at);

@@ -1286,22 +1286,25 @@ s_cmd_convo_thread (s_cli_t *cli, json_t *parsed, const char *verb, bool expert)
     json_t *args = s_convo_args (cli, parsed, expert, &rc);
     if (!args)
         return rc;
-    if (json_object_get (parsed, "no-read"))
-        json_object_set_new (args, "read", json_false ());
-    json_t *thread;
+    //  Marked read (receipts) only once it was opened: asked again then
+    json_t *again = json_object_get (parsed, "no-read") ? NULL : json_deep_copy (args);
+    json_object_set_new (args, "read", json_false ());
+    json_t *thread = NULL;
     rc = s_call (cli, cli->node_dir, "thread", args, &thread);
-    if (rc)
-        return rc;
-    if (json_object_get (thread, "wrapped") && s_thread_open (parsed, thread)) {
-        json_decref (thread);
-        return EXIT_REFUSED;
-    }
-    if (cli->json)
+    if (rc == 0 && json_object_get (thread, "wrapped") && s_thread_open (parsed, thread))
+        rc = EXIT_REFUSED;
+    json_t *marked = NULL;
+    if (rc == 0 && again)
+        rc = s_call (cli, cli->node_dir, "thread", json_incref (again), &marked);
+    json_decref (marked);
+    json_decref (again);
+    if (rc == 0 && cli->json)
         s_print_json (thread);
     else
+    if (rc == 0)
         s_print_thread (thread);
     json_decref (thread);
-    return 0;
+    return rc;
 }
 
 static int
