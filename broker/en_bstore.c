@@ -267,10 +267,12 @@ static const char *s_migrations [] = {
     //  sender, kind, time, digest: never its ciphertext, which stays in
     //  the outbox until delivered); read receipts; and the participants
     //  last told (MEMBERS), to notice when the set changes.
-    "CREATE TABLE convo_keys ("
+    //  (IF NOT EXISTS: a store set back by hand to an earlier version,
+    //  as test_dashboard does, still opens)
+    "CREATE TABLE IF NOT EXISTS convo_keys ("
     "  request_id TEXT PRIMARY KEY,"
     "  team_key TEXT NOT NULL);"
-    "CREATE TABLE convo_messages ("
+    "CREATE TABLE IF NOT EXISTS convo_messages ("
     "  request_id TEXT NOT NULL,"
     "  seq INTEGER NOT NULL,"
     "  sender TEXT NOT NULL,"
@@ -279,13 +281,13 @@ static const char *s_migrations [] = {
     "  digest TEXT NOT NULL,"
     "  msg_id TEXT NOT NULL UNIQUE,"
     "  PRIMARY KEY (request_id, seq)) WITHOUT ROWID;"
-    "CREATE TABLE convo_receipts ("
+    "CREATE TABLE IF NOT EXISTS convo_receipts ("
     "  request_id TEXT NOT NULL,"
     "  seq INTEGER NOT NULL,"
     "  reader TEXT NOT NULL,"
     "  at INTEGER NOT NULL,"
     "  PRIMARY KEY (request_id, seq, reader)) WITHOUT ROWID;"
-    "CREATE TABLE convo_members ("
+    "CREATE TABLE IF NOT EXISTS convo_members ("
     "  request_id TEXT PRIMARY KEY,"
     "  members TEXT NOT NULL);",
     NULL
