@@ -358,6 +358,18 @@ s_pass (en_convo_t *self, json_t *request, const char *node, en_msg_t *msg, cons
     return 0;
 }
 
+//  When msg is about a request handed to a peer: pass it on (who: the
+//  writer or reader it names), *passed true, and its result; else 0.
+static int
+s_pass_handed (en_convo_t *self, const char *node, en_msg_t *msg, const char *who, bool *passed, en_error_t *error)
+{
+    json_t *handed = s_handed_over (self, en_msg_body (msg));
+    *passed = handed != NULL;
+    int rc = handed ? s_pass (self, handed, node, msg, who, error) : 0;
+    json_decref (handed);
+    return rc;
+}
+
 int
 en_convo_handle_members (en_convo_t *self, const char *node, en_msg_t *msg, en_error_t *error)
 {
@@ -373,12 +385,10 @@ int
 en_convo_handle_message (en_convo_t *self, const char *node, en_msg_t *msg, en_error_t *error)
 {
     json_t *body = en_msg_body (msg);
-    json_t *handed = s_handed_over (self, body);
-    if (handed) {
-        int rc = s_pass (self, handed, node, msg, en_json_str (body, "from"), error);
-        json_decref (handed);
-        return rc;
-    }
+    bool passed;
+    int passing = s_pass_handed (self, node, msg, en_json_str (body, "from"), &passed, error);
+    if (passed)
+        return passing;
     const char *from = en_json_str (body, "from");
     const char *kind = en_json_str (body, "kind");
     if (!kind || (!streq (kind, "message") && !streq (kind, "advice")))
@@ -423,12 +433,10 @@ int
 en_convo_handle_receipt (en_convo_t *self, const char *node, en_msg_t *msg, en_error_t *error)
 {
     json_t *body = en_msg_body (msg);
-    json_t *handed = s_handed_over (self, body);
-    if (handed) {
-        int rc = s_pass (self, handed, node, msg, en_json_str (body, "reader"), error);
-        json_decref (handed);
-        return rc;
-    }
+    bool passed;
+    int passing = s_pass_handed (self, node, msg, en_json_str (body, "reader"), &passed, error);
+    if (passed)
+        return passing;
     const char *reader = en_json_str (body, "reader");
     json_t *seq_value = json_object_get (body, "seq");
     if (!json_is_integer (seq_value) || json_integer_value (seq_value) < 1)

@@ -245,6 +245,21 @@ en_keywrap_recovery_normalize (const char *typed)
     return code;
 }
 
+//  text (a buffer of length + 1) as a string when it was opened, else
+//  wiped and freed: NULL.
+static char *
+s_opened (char *text, size_t length, bool opened)
+{
+    if (text && opened) {
+        text [length] = 0;
+        return text;
+    }
+    if (text)
+        sodium_memzero (text, length + 1);
+    free (text);
+    return NULL;
+}
+
 //  The bytes of standard base64 (caller frees, *size their count), or NULL.
 static unsigned char *
 s_base64_decode (const char *b64, size_t *size)
@@ -273,14 +288,9 @@ en_keywrap_box_open (const char *sealed_b64, const char *box_public_hex, const u
     if (sealed && sealed_size >= crypto_box_SEALBYTES) {
         size_t length = sealed_size - crypto_box_SEALBYTES;
         text = (char *) malloc (length + 1);
-        if (text && crypto_box_seal_open ((unsigned char *) text, sealed, sealed_size, public_key, secret_key) == 0)
-            text [length] = 0;
-        else {
-            if (text)
-                sodium_memzero (text, length + 1);
-            free (text);
-            text = NULL;
-        }
+        bool opened = text && crypto_box_seal_open ((unsigned char *) text, sealed, sealed_size, public_key,
+                                                    secret_key) == 0;
+        text = s_opened (text, length, opened);
     }
     free (sealed);
     return text;
@@ -327,15 +337,9 @@ en_keywrap_message_open (const char *box_b64, const char *sealed_key_b64, const 
     if (box && size >= crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
         size_t length = size - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
         text = (char *) malloc (length + 1);
-        if (text && crypto_secretbox_open_easy ((unsigned char *) text, box + crypto_secretbox_NONCEBYTES,
-                                                size - crypto_secretbox_NONCEBYTES, box, key) == 0)
-            text [length] = 0;
-        else {
-            if (text)
-                sodium_memzero (text, length + 1);
-            free (text);
-            text = NULL;
-        }
+        bool opened = text && crypto_secretbox_open_easy ((unsigned char *) text, box + crypto_secretbox_NONCEBYTES,
+                                                          size - crypto_secretbox_NONCEBYTES, box, key) == 0;
+        text = s_opened (text, length, opened);
     }
     sodium_memzero (key, sizeof key);
     free (box);

@@ -493,6 +493,18 @@ s_store_failed (en_error_t *error)
     return en_error_set (error, EN_ERR_INTERNAL, "node store error");
 }
 
+int
+en_node_invalid (en_error_t *error)
+{
+    return s_invalid (error);
+}
+
+int
+en_node_store_failed (en_error_t *error)
+{
+    return s_store_failed (error);
+}
+
 //  OFFER: one of our experts is offered a request
 static int
 s_on_offer (en_node_t *self, en_msg_t *msg, en_error_t *error)

@@ -26,18 +26,6 @@
 #include <sodium.h>
 #include <inttypes.h>
 
-static int
-s_invalid (en_error_t *error)
-{
-    return en_error_set (error, EN_ERR_INVALID, "invalid message");
-}
-
-static int
-s_store_failed (en_error_t *error)
-{
-    return en_error_set (error, EN_ERR_INTERNAL, "node store error");
-}
-
 //  "team" or an expert id
 static bool
 s_who_valid (const char *who)
@@ -83,7 +71,7 @@ en_node_convo_on_members (en_node_t *self, en_msg_t *msg, en_error_t *error)
     const char *request = en_json_str (body, "request");
     json_t *members = json_object_get (body, "members");
     if (!en_id_valid (request) || !json_is_array (members))
-        return s_invalid (error);
+        return en_node_invalid (error);
     size_t index;
     json_t *member;
     json_t *names = json_array ();
@@ -91,12 +79,12 @@ en_node_convo_on_members (en_node_t *self, en_msg_t *msg, en_error_t *error)
         json_array_append (names, json_object_get (member, "who"));
         if (!s_who_valid (en_json_str (member, "who")) || !s_hex_key (en_json_str (member, "box_key"))) {
             json_decref (names);
-            return s_invalid (error);
+            return en_node_invalid (error);
         }
     }
     if (en_nstore_convo_members_put (self->store, request, members)) {
         json_decref (names);
-        return s_store_failed (error);
+        return en_node_store_failed (error);
     }
     json_t *event = json_pack ("{s:s, s:s, s:o}", "type", "members", "request", request, "members", names);
     s_publish (self, request, json_object_get (event, "members"), event);
@@ -151,19 +139,19 @@ en_node_convo_on_message (en_node_t *self, en_msg_t *msg, en_error_t *error)
     if (!en_id_valid (request) || en_json_int (body, "seq", 0) < 1 || !s_who_valid (en_json_str (body, "from"))
     ||  !kind || (!streq (kind, "message") && !streq (kind, "advice")) || !json_is_object (sealed)
     ||  !en_json_str (body, "box"))
-        return s_invalid (error);
+        return en_node_invalid (error);
     const char *recipient;
     json_t *text;
     json_object_foreach (sealed, recipient, text)
         if (!s_who_valid (recipient) || !json_is_string (text))
-            return s_invalid (error);
+            return en_node_invalid (error);
     int stored = en_nstore_convo_message_put (self->store, body);
     if (stored < 0)
-        return s_store_failed (error);
+        return en_node_store_failed (error);
     if (stored == 0)
         return 0;                           //  this (request, seq) came before: kept once
     if (s_notify (self, body))
-        return s_store_failed (error);
+        return en_node_store_failed (error);
     char detail [48];
     snprintf (detail, sizeof detail, "seq %" PRId64 " %s", en_json_int (body, "seq", 0), kind);
     en_node_audit (self, "message.receive", request, en_msg_sender (msg), en_json_str (body, "from"),
@@ -184,9 +172,9 @@ en_node_convo_on_receipt (en_node_t *self, en_msg_t *msg, en_error_t *error)
     const char *reader = en_json_str (body, "reader");
     int64_t seq = en_json_int (body, "seq", 0);
     if (!en_id_valid (request) || seq < 1 || !s_who_valid (reader))
-        return s_invalid (error);
+        return en_node_invalid (error);
     if (en_nstore_convo_receipt_put (self->store, request, seq, reader, en_json_int (body, "at", en_now_ms ())))
-        return s_store_failed (error);
+        return en_node_store_failed (error);
     json_t *members = en_nstore_convo_members (self->store, request);
     json_t *names = json_array ();
     size_t index;

@@ -78,6 +78,11 @@ void en_node_publish (en_node_t *self, const char *kind, const char *id, json_t 
 //  --------------------------------------------------------------------
 //  en_node_convo.c: a request's conversation (MEMBERS, MESSAGE, RECEIPT)
 
+//  A receive handler's answers: 422 `invalid message` (final), or 500
+//  when the node's store failed (the broker sends it again). -1.
+int en_node_invalid (en_error_t *error);
+int en_node_store_failed (en_error_t *error);
+
 //  The broker's MEMBERS, MESSAGE and RECEIPT (handlers of the receive
 //  table in en_node.c): 0, or -1 with 422 (invalid, final) or 500.
 int en_node_convo_on_members (en_node_t *self, en_msg_t *msg, en_error_t *error);
