@@ -464,7 +464,8 @@ en_node_convo_verb_thread (en_node_t *self, const char *verb, json_t *args, en_e
     int opens = json_array_size (rows) ? s_key (self, &speaker, &box_public, secret_key, &wrapped, error) : 0;
     const char *user = en_json_str (args, "_user");
     json_t *result = NULL;
-    if (opens >= 0 && (json_is_false (json_object_get (args, "read"))
+    //  (nothing to read: no receipts, no access-log entry)
+    if (opens >= 0 && (json_array_size (rows) == 0 || json_is_false (json_object_get (args, "read"))
                        || s_mark_read (self, &speaker, rows, user, error) == 0)) {
         if (opens == 1)
             en_keywrap_thread_open (rows, box_public, secret_key);
