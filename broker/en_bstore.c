@@ -301,6 +301,34 @@ static const char *s_migrations [] = {
     "CREATE TRIGGER places_load AFTER UPDATE OF state, expert, local ON places"
     "  WHEN NEW.expert IS NOT NULL AND NEW.local AND NEW.state IN ('accepted', 'advice') BEGIN"
     "  UPDATE experts SET load = load + 1 WHERE id = NEW.expert; END;",
+    //  (convo) A conversation per request (en_convo): the requesting
+    //  team's box key from SUBMIT; each message's metadata only (seq,
+    //  sender, kind, time, digest: never its ciphertext, which stays in
+    //  the outbox until delivered); read receipts; and the participants
+    //  last told (MEMBERS), to notice when the set changes.
+    //  (IF NOT EXISTS: a store set back by hand to an earlier version,
+    //  as test_dashboard does, still opens)
+    "CREATE TABLE IF NOT EXISTS convo_keys ("
+    "  request_id TEXT PRIMARY KEY,"
+    "  team_key TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS convo_messages ("
+    "  request_id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  sender TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  digest TEXT NOT NULL,"
+    "  msg_id TEXT NOT NULL UNIQUE,"
+    "  PRIMARY KEY (request_id, seq)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS convo_receipts ("
+    "  request_id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  reader TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  PRIMARY KEY (request_id, seq, reader)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS convo_members ("
+    "  request_id TEXT PRIMARY KEY,"
+    "  members TEXT NOT NULL);",
     NULL
 };
 
@@ -1230,4 +1258,96 @@ en_bstore_peer_candidates (en_bstore_t *self, json_t *request, const char **role
     free (role_text);
     free (exclude_text);
     return rows;
+}
+
+//  --------------------------------------------------------------------
+//  Conversations (en_convo)
+
+int
+en_bstore_convo_key_put (en_bstore_t *self, const char *request_id, const char *team_key)
+{
+    return en_db_exec (self->db, "INSERT OR REPLACE INTO convo_keys (request_id, team_key) VALUES (?, ?)",
+                       "ss", request_id, team_key);
+}
+
+json_t *
+en_bstore_convo_participants (en_bstore_t *self, const char *request_id)
+{
+    //  The team (the origin, with its key from SUBMIT) and every expert
+    //  whose offer of the request was accepted; none once it is closed
+    return en_db_rows (en_db_query (self->db,
+        "SELECT 'team' AS who, r.origin AS node, k.team_key AS box_key FROM requests r"
+        "  JOIN convo_keys k ON k.request_id = r.id WHERE r.id = ?1 AND r.state != 'closed'"
+        " UNION ALL"
+        " SELECT o.expert AS who, o.node AS node, e.box_key AS box_key FROM offers o"
+        "  JOIN requests r ON r.id = o.request_id LEFT JOIN experts e ON e.id = o.expert"
+        "  WHERE o.request_id = ?1 AND o.state = 'accepted' AND r.state != 'closed' AND e.box_key IS NOT NULL"
+        " ORDER BY who", "s", request_id));
+}
+
+json_t *
+en_bstore_convo_of_node (en_bstore_t *self, const char *node)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT DISTINCT o.request_id AS id FROM offers o JOIN convo_members m ON m.request_id = o.request_id"
+        " WHERE o.node = ? AND o.state = 'accepted' AND m.members != '[]'", "s", node));
+}
+
+json_t *
+en_bstore_convo_members (en_bstore_t *self, const char *request_id)
+{
+    char *text = en_db_text (self->db, "SELECT members FROM convo_members WHERE request_id = ?", "s", request_id);
+    json_t *members = text ? json_loads (text, 0, NULL) : NULL;
+    free (text);
+    return members ? members : json_array ();
+}
+
+int
+en_bstore_convo_members_put (en_bstore_t *self, const char *request_id, json_t *members)
+{
+    char *text = json_dumps (members, JSON_COMPACT | JSON_SORT_KEYS);
+    int rc = text ? en_db_exec (self->db,
+        "INSERT OR REPLACE INTO convo_members (request_id, members) VALUES (?, ?)", "ss", request_id, text) : -1;
+    free (text);
+    return rc;
+}
+
+int64_t
+en_bstore_convo_append (en_bstore_t *self, const char *request_id, const char *sender, const char *kind,
+                        int64_t at, const char *digest, const char *msg_id)
+{
+    int64_t seq = en_db_int (self->db,
+        "SELECT coalesce (max (seq), 0) + 1 FROM convo_messages WHERE request_id = ?", "s", request_id);
+    if (en_db_exec (self->db,
+            "INSERT INTO convo_messages (request_id, seq, sender, kind, at, digest, msg_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "sississ", request_id, seq, sender, kind, at, digest, msg_id))
+        return -1;
+    return seq;
+}
+
+json_t *
+en_bstore_convo_messages (en_bstore_t *self, const char *request_id)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT seq, sender, kind, at, digest FROM convo_messages WHERE request_id = ? ORDER BY seq",
+        "s", request_id));
+}
+
+json_t *
+en_bstore_convo_message (en_bstore_t *self, const char *request_id, int64_t seq)
+{
+    return en_db_one (en_db_query (self->db,
+        "SELECT seq, sender, kind, at FROM convo_messages WHERE request_id = ? AND seq = ?", "si",
+        request_id, seq));
+}
+
+int
+en_bstore_convo_receipt_put (en_bstore_t *self, const char *request_id, int64_t seq, const char *reader,
+                             int64_t at, bool *fresh)
+{
+    int rc = en_db_exec (self->db,
+        "INSERT OR IGNORE INTO convo_receipts (request_id, seq, reader, at) VALUES (?, ?, ?, ?)",
+        "sisi", request_id, seq, reader, at);
+    *fresh = rc == 0 && sqlite3_changes (en_db_handle (self->db)) > 0;
+    return rc;
 }

@@ -216,4 +216,27 @@ json_t *en_bstore_peer_forwards (en_bstore_t *self, const char *peer);
 json_t *en_bstore_peer_candidates (en_bstore_t *self, json_t *request, const char **roles,
                                    json_t *exclude, int64_t max_hops, bool again);
 
+//  Conversations (en_convo). The team's box key from SUBMIT. 0 or -1.
+int en_bstore_convo_key_put (en_bstore_t *self, const char *request_id, const char *team_key);
+//  The participants of request now: [{who, node, box_key}], "team" (the
+//  origin) and every expert whose offer of it is accepted, by who; []
+//  once it is closed.
+json_t *en_bstore_convo_participants (en_bstore_t *self, const char *request_id);
+//  Requests with a conversation in which an expert of node takes part:
+//  [{id}].
+json_t *en_bstore_convo_of_node (en_bstore_t *self, const char *node);
+//  The participants last told (MEMBERS), [] if never; and to keep them.
+json_t *en_bstore_convo_members (en_bstore_t *self, const char *request_id);
+int en_bstore_convo_members_put (en_bstore_t *self, const char *request_id, json_t *members);
+//  Record a message's metadata (never its text) as the request's next
+//  seq. Returns the seq, or -1 (a store error, or msg_id known).
+int64_t en_bstore_convo_append (en_bstore_t *self, const char *request_id, const char *sender, const char *kind,
+                                int64_t at, const char *digest, const char *msg_id);
+//  Its messages' metadata by seq: [{seq, sender, kind, at, digest}]; one.
+json_t *en_bstore_convo_messages (en_bstore_t *self, const char *request_id);
+json_t *en_bstore_convo_message (en_bstore_t *self, const char *request_id, int64_t seq);
+//  A read receipt; fresh says whether it is new. 0 or -1.
+int en_bstore_convo_receipt_put (en_bstore_t *self, const char *request_id, int64_t seq, const char *reader,
+                                 int64_t at, bool *fresh);
+
 #endif

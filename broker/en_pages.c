@@ -29,6 +29,7 @@ static const char *s_events [][2] = {
     { "relayed", "doorgegeven aan andere provincie" }, { "operator-recall", "operator: teruggehaald" },
     { "recalled", "teruggehaald door de andere provincie" },
     { "late-status", "bericht van andere provincie na terughalen" },
+    { "message", "bericht in het gesprek (versleuteld doorgegeven)" },
     { NULL, NULL } };
 
 static const char *s_kinds [][2] = {

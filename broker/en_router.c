@@ -78,6 +78,7 @@
 #include "en_router.h"
 #include "en_request_sm.h"
 #include "en_fedroute.h"
+#include "en_convo.h"
 #include <sodium.h>
 #include <inttypes.h>
 
@@ -90,6 +91,7 @@ struct _en_router_t {
     bool by_operator;           //  actor is an operator (dashboard, control socket)
     en_metrics_t *metrics;      //  counters and latencies (not owned), or NULL
     en_fedroute_t *fed;         //  routing with peer brokers (the federation half of routing)
+    en_convo_t *convo;          //  the conversation of each request (MESSAGE, RECEIPT, MEMBERS)
     unsigned char sender_key [32];      //  signing key of the node being handled
     bool has_sender_key;
     //  Routing again
@@ -119,6 +121,7 @@ en_router_new (en_bstore_t *store, const char *broker_name)
     zlistx_set_duplicator (self->regions, (zlistx_duplicator_fn *) strdup);
     zlistx_set_comparator (self->regions, (zlistx_comparator_fn *) strcmp);
     self->fed = en_fedroute_new (self, store, broker_name);
+    self->convo = en_convo_new (self, store, broker_name);
     self->pii = en_pii_new ();
     return self;
 }
@@ -131,6 +134,7 @@ en_router_destroy (en_router_t **self_p)
     if (self) {
         zlistx_destroy (&self->regions);
         en_fedroute_destroy (&self->fed);
+        en_convo_destroy (&self->convo);
         en_pii_destroy (&self->pii);
         free (self->name);
         free (self);
@@ -406,7 +410,8 @@ s_transition (en_router_t *self, json_t *request, const char *state, const char 
                    expert ? expert : "");
     //  Last: state may point into request's current value
     json_object_set_new (request, "state", json_string (state));
-    return rc ? -1 : 0;
+    //  Who takes part in its conversation may have changed (accept, close)
+    return rc || en_convo_sync (self->convo, request) ? -1 : 0;
 }
 
 //  A transition of the whole request (a close, an operator's note on it):
@@ -445,7 +450,9 @@ s_transition_all (en_router_t *self, json_t *request, const char *state, const c
         json_object_set_new (body, "detail", json_string (detail));
     en_db_log (en_bstore_db (self->store), "request %s: %s", id, event);
     json_object_set_new (request, "state", json_string (en_json_str (request, "request_state")));
-    return s_send (self, en_json_str (request, "origin"), "STATUS", body);
+    //  A close ends the conversation: its participants are told
+    return s_send (self, en_json_str (request, "origin"), "STATUS", body)
+        || en_convo_sync (self->convo, request) ? -1 : 0;
 }
 
 //  A hiaat routed again found someone: record why it moves (once, just
@@ -593,6 +600,7 @@ s_submit (en_router_t *self, const char *origin, en_msg_t *submit, json_t *summa
         return -1;
     json_t *request = en_bstore_request (self->store, id);
     rc = !request
+      || en_convo_submitted (self->convo, id, en_msg_body (submit))
       || s_check (self, request, NULL, "submitted", "submitted")
       || en_bstore_event (self->store, id, "submitted", NULL, detail)
       || s_audit (self, id, "submitted", NULL);
@@ -625,6 +633,8 @@ s_handle_submit (en_router_t *self, const char *node, const char *node_region,
     if (region_node && !streq (region, node_region))
         return en_error_set (error, EN_ERR_FORBIDDEN, "node of region '%s' cannot submit for region '%s'",
                              node_region, region);
+    if (en_convo_check_team_key (en_msg_body (msg), error))
+        return -1;
     //  The signed original and its key go with the request: if it is
     //  forwarded, every broker on the way checks the origin's signature
     char key [65] = "";
@@ -653,6 +663,8 @@ s_handle_availability (en_router_t *self, const char *node, const char *node_reg
     //  A store error is not the node's: 500, so it is sent again
     if (en_bstore_experts_replace (self->store, node, experts, error))
         return -1;
+    if (en_convo_experts_published (self->convo, node))
+        return s_failed (self, error);
     en_db_log (en_bstore_db (self->store), "node %s published %zu experts", node, json_array_size (experts));
     return 0;
 }
@@ -820,20 +832,20 @@ s_handle_sealed (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
     if (en_json_str (request, "peer"))
         rc = en_fedroute_relay_own (self->fed, request, msg, self->has_sender_key ? self->sender_key : NULL, error);
     else {
-        json_t *expert = en_bstore_expert (self->store, en_json_str (request, "expert"));
+        //  To the expert of the place it names (the one place of a request
+        //  that has one)
+        const char *to = en_json_str (request, "expert");
+        json_t *expert = en_bstore_expert (self->store, to);
         const char *event = dossier ? "dossier" : "reply";
         rc = s_send (self, en_json_str (expert, "node"), command,
-                     json_pack ("{s:s, s:s, s:s}", "request", request_id,
-                                "expert", en_json_str (request, "expert"), "sealed", sealed))
-          || en_bstore_place_event (self->store, request_id, en_json_int (request, "place", 1), event,
-                                    en_json_str (request, "expert"), NULL)
-          || s_audit (self, request_id, event, en_json_str (request, "expert"));
+                     json_pack ("{s:s, s:s, s:s}", "request", request_id, "expert", to, "sealed", sealed))
+          || en_bstore_place_event (self->store, request_id, en_json_int (request, "place", 1), event, to, NULL)
+          || s_audit (self, request_id, event, to);
         json_decref (expert);
         if (rc)
             s_failed (self, error);
         else
-            en_db_log (en_bstore_db (self->store), "request %s: sealed %s relayed to %s", request_id, event,
-                       en_json_str (request, "expert"));
+            en_db_log (en_bstore_db (self->store), "request %s: sealed %s relayed to %s", request_id, event, to);
     }
     json_decref (request);
     return rc ? -1 : 0;
@@ -991,6 +1003,31 @@ s_handle_anchor (en_router_t *self, const char *sender, en_msg_t *msg, en_error_
     return 0;
 }
 
+//  MESSAGE and RECEIPT, a request's conversation, are en_convo's.
+static int
+s_handle_message (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *error)
+{
+    return en_convo_handle_message (self->convo, node, msg, error);
+}
+
+static int
+s_handle_receipt (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *error)
+{
+    return en_convo_handle_receipt (self->convo, node, msg, error);
+}
+
+//  ... and from a peer broker, for a request handed over (either way)
+static int
+s_handle_peer_convo (en_router_t *self, const char *peer, en_msg_t *msg, en_error_t *error)
+{
+    char origin [80];
+    snprintf (origin, sizeof origin, "peer:%s", peer);
+    const char *command = en_msg_command (msg);
+    return streq (command, "MESSAGE") ? en_convo_handle_message (self->convo, origin, msg, error)
+         : streq (command, "RECEIPT") ? en_convo_handle_receipt (self->convo, origin, msg, error)
+         : en_convo_handle_members (self->convo, origin, msg, error);
+}
+
 //  A peer broker's FORWARD, STATUS and RECALL are the federation routing
 //  module's (en_fedroute).
 static int
@@ -1139,9 +1176,14 @@ static const struct {
     { "DOSSIER",       S_FROM_NODE,  s_handle_sealed,       NULL },
     { "REPLY",         S_FROM_NODE,  s_handle_sealed,       NULL },
     { "ANCHOR",        S_FROM_ANY,   s_handle_anchor,       NULL },
+    { "MESSAGE",       S_FROM_NODE,  s_handle_message,      NULL },
+    { "RECEIPT",       S_FROM_NODE,  s_handle_receipt,      NULL },
     { "FORWARD",       S_FROM_PEER,  s_handle_forward,      NULL },
     { "STATUS",        S_FROM_PEER,  s_handle_peer_status,  NULL },
     { "RECALL",        S_FROM_PEER,  s_handle_recall,       NULL },
+    { "MESSAGE",       S_FROM_PEER,  s_handle_peer_convo,   NULL },
+    { "RECEIPT",       S_FROM_PEER,  s_handle_peer_convo,   NULL },
+    { "MEMBERS",       S_FROM_PEER,  s_handle_peer_convo,   NULL },
 };
 
 //  Hand msg from sender (a node in region node_region, or a peer broker)

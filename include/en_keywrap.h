@@ -89,4 +89,19 @@ char *en_keywrap_recovery_normalize (const char *typed);
 char *en_keywrap_box_open (const char *sealed_b64, const char *box_public_hex,
                            const unsigned char *secret_key);
 
+//  A conversation's message (docs/protocol.md, "Conversations"): the text
+//  encrypted once with a fresh key (crypto_secretbox, the nonce first),
+//  and that key sealed (crypto_box_seal, as hex text) to each recipient.
+//  Seal: *box_b64 (caller frees) and *key_hex (65 bytes, caller wipes);
+//  0 or -1. Open: the text (caller wipes and frees) from box_b64 and the
+//  recipient's sealed key, with the recipient's key pair, or NULL.
+int en_keywrap_message_seal (const char *text, char **box_b64, char key_hex [65]);
+char *en_keywrap_message_open (const char *box_b64, const char *sealed_key_b64, const char *box_public_hex,
+                               const unsigned char *secret_key);
+//  Open, in place, each message of a conversation as the node's `thread`
+//  verb lists them ([{..., box, sealed}]): `text`, or `unreadable: true`
+//  when it does not open with this key pair (secret_key NULL: none
+//  opens); `box` and `sealed` removed.
+void en_keywrap_thread_open (json_t *messages, const char *box_public_hex, const unsigned char *secret_key);
+
 #endif

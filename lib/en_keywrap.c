@@ -245,6 +245,34 @@ en_keywrap_recovery_normalize (const char *typed)
     return code;
 }
 
+//  text (a buffer of length + 1) as a string when it was opened, else
+//  wiped and freed: NULL.
+static char *
+s_opened (char *text, size_t length, bool opened)
+{
+    if (text && opened) {
+        text [length] = 0;
+        return text;
+    }
+    if (text)
+        sodium_memzero (text, length + 1);
+    free (text);
+    return NULL;
+}
+
+//  The bytes of standard base64 (caller frees, *size their count), or NULL.
+static unsigned char *
+s_base64_decode (const char *b64, size_t *size)
+{
+    size_t length = b64 ? strlen (b64) : 0;
+    unsigned char *bytes = b64 ? (unsigned char *) malloc (length + 1) : NULL;
+    if (bytes && sodium_base642bin (bytes, length + 1, b64, length, NULL, size, NULL,
+                                    sodium_base64_VARIANT_ORIGINAL) == 0)
+        return bytes;
+    free (bytes);
+    return NULL;
+}
+
 char *
 en_keywrap_box_open (const char *sealed_b64, const char *box_public_hex, const unsigned char *secret_key)
 {
@@ -254,25 +282,87 @@ en_keywrap_box_open (const char *sealed_b64, const char *box_public_hex, const u
     ||  sodium_hex2bin (public_key, sizeof public_key, box_public_hex, strlen (box_public_hex), NULL, &size, NULL)
     ||  size != sizeof public_key)
         return NULL;
-    size_t b64_length = strlen (sealed_b64);
-    unsigned char *sealed = (unsigned char *) malloc (b64_length + 1);
     size_t sealed_size = 0;
+    unsigned char *sealed = s_base64_decode (sealed_b64, &sealed_size);
     char *text = NULL;
-    if (sealed
-    &&  sodium_base642bin (sealed, b64_length + 1, sealed_b64, b64_length, NULL, &sealed_size, NULL,
-                           sodium_base64_VARIANT_ORIGINAL) == 0
-    &&  sealed_size >= crypto_box_SEALBYTES) {
+    if (sealed && sealed_size >= crypto_box_SEALBYTES) {
         size_t length = sealed_size - crypto_box_SEALBYTES;
         text = (char *) malloc (length + 1);
-        if (text && crypto_box_seal_open ((unsigned char *) text, sealed, sealed_size, public_key, secret_key) == 0)
-            text [length] = 0;
-        else {
-            if (text)
-                sodium_memzero (text, length + 1);
-            free (text);
-            text = NULL;
-        }
+        bool opened = text && crypto_box_seal_open ((unsigned char *) text, sealed, sealed_size, public_key,
+                                                    secret_key) == 0;
+        text = s_opened (text, length, opened);
     }
     free (sealed);
     return text;
+}
+
+int
+en_keywrap_message_seal (const char *text, char **box_b64, char key_hex [65])
+{
+    unsigned char key [crypto_secretbox_KEYBYTES];
+    crypto_secretbox_keygen (key);
+    size_t length = strlen (text);
+    size_t size = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + length;
+    unsigned char *box = (unsigned char *) malloc (size);
+    if (!box)
+        return -1;
+    randombytes_buf (box, crypto_secretbox_NONCEBYTES);
+    crypto_secretbox_easy (box + crypto_secretbox_NONCEBYTES, (const unsigned char *) text, length, box, key);
+    size_t b64_size = sodium_base64_ENCODED_LEN (size, sodium_base64_VARIANT_ORIGINAL);
+    *box_b64 = (char *) malloc (b64_size);
+    if (*box_b64)
+        sodium_bin2base64 (*box_b64, b64_size, box, size, sodium_base64_VARIANT_ORIGINAL);
+    sodium_bin2hex (key_hex, 65, key, sizeof key);
+    sodium_memzero (key, sizeof key);
+    free (box);
+    return *box_b64 ? 0 : -1;
+}
+
+char *
+en_keywrap_message_open (const char *box_b64, const char *sealed_key_b64, const char *box_public_hex,
+                         const unsigned char *secret_key)
+{
+    char *key_hex = en_keywrap_box_open (sealed_key_b64, box_public_hex, secret_key);
+    unsigned char key [crypto_secretbox_KEYBYTES];
+    size_t key_size = 0;
+    bool keyed = key_hex && sodium_hex2bin (key, sizeof key, key_hex, strlen (key_hex), NULL, &key_size, NULL) == 0
+              && key_size == sizeof key;
+    if (key_hex) {
+        sodium_memzero (key_hex, strlen (key_hex));
+        free (key_hex);
+    }
+    size_t size = 0;
+    unsigned char *box = keyed ? s_base64_decode (box_b64, &size) : NULL;
+    char *text = NULL;
+    if (box && size >= crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
+        size_t length = size - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
+        text = (char *) malloc (length + 1);
+        bool opened = text && crypto_secretbox_open_easy ((unsigned char *) text, box + crypto_secretbox_NONCEBYTES,
+                                                          size - crypto_secretbox_NONCEBYTES, box, key) == 0;
+        text = s_opened (text, length, opened);
+    }
+    sodium_memzero (key, sizeof key);
+    free (box);
+    return text;
+}
+
+void
+en_keywrap_thread_open (json_t *messages, const char *box_public_hex, const unsigned char *secret_key)
+{
+    size_t index;
+    json_t *row;
+    json_array_foreach (messages, index, row) {
+        const char *sealed = en_json_str (row, "sealed");
+        char *text = sealed && secret_key
+                   ? en_keywrap_message_open (en_json_str (row, "box"), sealed, box_public_hex, secret_key) : NULL;
+        if (text) {
+            json_object_set_new (row, "text", json_string (text));
+            sodium_memzero (text, strlen (text));
+            free (text);
+        }
+        else
+            json_object_set_new (row, "unreadable", json_true ());
+        json_object_del (row, "sealed");
+        json_object_del (row, "box");
+    }
 }

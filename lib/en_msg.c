@@ -53,6 +53,9 @@ static const s_command_t s_commands [] = {
     { "RECALL", true },         //  broker -> peer broker: drop a request it was handed
     { "TAGS", false },          //  broker -> node: the expertise tags the network holds
     { "ANCHOR", true },         //  node -> broker, broker -> peer: its access log's head
+    { "MESSAGE", true },        //  both: a request's conversation, sealed to each participant
+    { "RECEIPT", true },        //  both: a participant read a message of the conversation
+    { "MEMBERS", true },        //  broker -> node: the participants of a conversation, their keys
     { NULL, false }
 };
 

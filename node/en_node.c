@@ -386,6 +386,12 @@ s_publish (en_node_t *self, const char *kind, const char *id, json_t *event)
     zlistx_add_end (self->notices, notice);
 }
 
+void
+en_node_publish (en_node_t *self, const char *kind, const char *id, json_t *event)
+{
+    s_publish (self, kind, id, event);
+}
+
 static void
 s_publish_committed (en_node_t *self)
 {
@@ -453,7 +459,8 @@ s_message_result (en_node_t *self, const char *ref, int code, const char *reason
 //  An expert accepted one of our requests: if the request has a dossier,
 //  seal it to that expert's box key (crypto_box_seal: only the holder of
 //  the expert's secret key can open it; not the broker, not another
-//  expert) and queue it. 0, or -1 when it could not be queued.
+//  expert) and queue it, once per accepting expert (a request with
+//  several places has several). 0, or -1 when it could not be queued.
 static int
 s_release_dossier (en_node_t *self, json_t *status)
 {
@@ -462,7 +469,7 @@ s_release_dossier (en_node_t *self, json_t *status)
     int64_t place = en_json_int (status, "place", 1);
     char *stored = en_nstore_request_dossier (self->store, request, place);
     if (!stored)
-        return 0;                           //  no dossier, or already released
+        return 0;                           //  no dossier, or already released to this expert
     const char *box_key = en_json_str (status, "box_key");
     char *text = en_vault_unseal (self->vault, stored);
     free (stored);
@@ -510,6 +517,18 @@ static int
 s_store_failed (en_error_t *error)
 {
     return en_error_set (error, EN_ERR_INTERNAL, "node store error");
+}
+
+int
+en_node_invalid (en_error_t *error)
+{
+    return s_invalid (error);
+}
+
+int
+en_node_store_failed (en_error_t *error)
+{
+    return s_store_failed (error);
 }
 
 //  OFFER: one of our experts is offered a request
@@ -637,6 +656,9 @@ static const s_reliable_t s_reliables [] = {
     { "STATUS",   s_on_status },
     { "DOSSIER",  s_on_sealed },
     { "REPLY",    s_on_sealed },
+    { "MEMBERS",  en_node_convo_on_members },
+    { "MESSAGE",  en_node_convo_on_message },
+    { "RECEIPT",  en_node_convo_on_receipt },
     { NULL, NULL }
 };
 

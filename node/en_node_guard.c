@@ -91,13 +91,13 @@ static void
 s_strip_generated_ids (json_t *value)
 {
     static const char *generated [] = { "case", "offer", "request", "request_id", "ref", "sealed",
-                                        "box_key", NULL };
+                                        "box_key", "team_key", "from", "reader", "box", NULL };
     if (json_is_object (value)) {
         const char *key;
         json_t *member;
         void *tmp;
         json_object_foreach_safe (value, tmp, key, member) {
-            if (json_is_string (member)
+            if ((json_is_string (member) || streq (key, "sealed"))
             &&  (en_vocab_has (generated, key) || (streq (key, "id") && s_generated_request_id (json_string_value (member)))))
                 json_object_del (value, key);
             else

@@ -71,6 +71,31 @@ struct _en_node_t {
 void en_node_audit (en_node_t *self, const char *event, const char *case_id, const char *actor,
                     const char *on_behalf, const char *action, const char *outcome, const char *detail);
 
+//  Tell listeners on the notify socket, once the batch has committed:
+//  topic "<kind>:<id>;" (kind "request" or "expert"), event a JSON object.
+void en_node_publish (en_node_t *self, const char *kind, const char *id, json_t *event);
+
+//  --------------------------------------------------------------------
+//  en_node_convo.c: a request's conversation (MEMBERS, MESSAGE, RECEIPT)
+
+//  A receive handler's answers: 422 `invalid message` (final), or 500
+//  when the node's store failed (the broker sends it again). -1.
+int en_node_invalid (en_error_t *error);
+int en_node_store_failed (en_error_t *error);
+
+//  The broker's MEMBERS, MESSAGE and RECEIPT (handlers of the receive
+//  table in en_node.c): 0, or -1 with 422 (invalid, final) or 500.
+int en_node_convo_on_members (en_node_t *self, en_msg_t *msg, en_error_t *error);
+int en_node_convo_on_message (en_node_t *self, en_msg_t *msg, en_error_t *error);
+int en_node_convo_on_receipt (en_node_t *self, en_msg_t *msg, en_error_t *error);
+//  Make the team's box key pair of a new request (the secret sealed with
+//  the vault), public key into public_hex, inside the caller's
+//  transaction. 0 or -1.
+int en_node_convo_team_key (en_node_t *self, const char *request, char public_hex [65]);
+//  The verbs `message` and `thread` (docs/protocol.md, Appendix A).
+json_t *en_node_convo_verb_message (en_node_t *self, const char *verb, json_t *args, en_error_t *error);
+json_t *en_node_convo_verb_thread (en_node_t *self, const char *verb, json_t *args, en_error_t *error);
+
 //  --------------------------------------------------------------------
 //  en_node_notify.c: notifications that reach people (en_notify)
 

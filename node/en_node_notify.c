@@ -77,7 +77,8 @@ s_recipient_add (json_t *recipients, const char *channel, const char *to)
 }
 
 //  Who hears of a notification, as [{channel, to}]. The one place that
-//  knows where addresses live: for staff (advies, hiaat) the configured
+//  knows where addresses live: for staff (advies, hiaat, a bericht for
+//  the team) the configured
 //  staff list and every medewerker account with an e-mail address; for
 //  an expert the contact registered with the expert, else the address
 //  and number of the expert's account.
@@ -90,7 +91,7 @@ s_notify_recipients (en_node_t *self, const char *kind, const char *expert, cons
     json_t *users = en_nstore_users (self->store);
     size_t index;
     json_t *item;
-    if (streq (kind, "advies") || streq (kind, "hiaat")) {
+    if (streq (kind, "advies") || streq (kind, "hiaat") || (streq (kind, "bericht") && !expert)) {
         if (mail) {
             json_array_foreach (self->staff, index, item)
                 s_recipient_add (recipients, "email", json_string_value (item));

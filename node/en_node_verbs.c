@@ -115,7 +115,17 @@ s_verb_submit (en_node_t *self, const char *verb, json_t *args, en_error_t *erro
         json_decref (request);
         return NULL;
     }
-    char *msg_id = en_node_queue (self, "SUBMIT", json_pack ("{s:O}", "request", request), user, error);
+    //  The team's key for the request's conversation, sent beside the summary
+    char team_key [65];
+    if (en_node_convo_team_key (self, id, team_key)) {
+        en_db_rollback (db);
+        en_error_set (error, EN_ERR_INTERNAL, "could not make the team's key for '%s'", id);
+        free (dossier_sealed);
+        json_decref (request);
+        return NULL;
+    }
+    char *msg_id = en_node_queue (self, "SUBMIT", json_pack ("{s:O, s:s}", "request", request, "team_key", team_key),
+                                  user, error);
     if (!msg_id) {
         en_db_commit (db);          //  keeps the refusal's access-log entry
         free (dossier_sealed);
@@ -979,6 +989,8 @@ const en_node_verb_t en_node_verbs [] = {
     { "request",          EN_VERB_READS,   s_verb_request },
     { "close",            EN_VERB_SENDS,   s_verb_close },
     { "reply",            EN_VERB_SENDS,   s_verb_reply },
+    { "message",          EN_VERB_SENDS,   en_node_convo_verb_message },
+    { "thread",           EN_VERB_SENDS,   en_node_convo_verb_thread },      //  reading sends receipts
     { "expert-add",       EN_VERB_SENDS,   s_verb_expert_put },
     { "expert-update",    EN_VERB_SENDS,   s_verb_expert_put },
     { "tags",             EN_VERB_READS,   s_verb_tags },

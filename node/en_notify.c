@@ -249,7 +249,9 @@ en_notify_offer_event (json_t *offer)
 char *
 en_notify_link (const char *base, const char *kind, const char *offer, const char *request)
 {
-    bool staff = streq (kind, "advies") || streq (kind, "hiaat");
+    //  A message in a request's conversation: the team reads it on the
+    //  request's page, an expert on the accepted offer's
+    bool staff = streq (kind, "advies") || streq (kind, "hiaat") || (streq (kind, "bericht") && !offer);
     return staff ? zsys_sprintf ("%s/verzoeken/%s", base, request ? request : "")
                  : zsys_sprintf ("%s/aanbod/%s", base, offer ? offer : "");
 }
@@ -277,6 +279,9 @@ en_notify_render (const char *kind, const char *channel, const char *urgency, in
         { "advies", "Advies ontvangen op een consultatieverzoek", "advies ontvangen op een verzoek",
           "Er is advies binnengekomen op een consultatieverzoek van uw expertteam.",
           "Lees het advies in het portaal:" },
+        { "bericht", "Nieuw bericht over een consultatieverzoek", "nieuw bericht over een verzoek",
+          "Er is een nieuw bericht in het gesprek over een consultatieverzoek.",
+          "Lees het bericht in het portaal:" },
         { "hiaat", "Hiaat: geen expert gevonden voor een consultatieverzoek", "hiaat: geen expert gevonden",
           "Voor een consultatieverzoek van uw expertteam is in het netwerk geen\n"
           "passende expert gevonden; het is als hiaat geregistreerd.",

@@ -215,6 +215,56 @@ static const char *s_migrations [] = {
     "  FROM requests;"
     "ALTER TABLE request_events ADD COLUMN place INTEGER;"
     "ALTER TABLE offers ADD COLUMN place INTEGER NOT NULL DEFAULT 1;",
+    //  (convo) A conversation per request (en_node_convo): the team's box
+    //  key pair per request (secret sealed with the vault's data key);
+    //  the participants and their keys as the broker last told
+    //  (MEMBERS); what was written here until the broker took it (or
+    //  refused it, and why); each message once per (request, seq) with the
+    //  ciphertext of each of this node's recipients, and when that one
+    //  read it; read receipts. (The dossier is released once per place:
+    //  request_places.dossier_sent.)
+    //  (IF NOT EXISTS: a store set back by hand to an earlier version,
+    //  as test_dashboard does, still opens)
+    "CREATE TABLE IF NOT EXISTS convo_team_keys ("
+    "  request_id TEXT PRIMARY KEY,"
+    "  box_public TEXT NOT NULL,"
+    "  box_secret TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS convo_members ("
+    "  request_id TEXT NOT NULL,"
+    "  who TEXT NOT NULL,"
+    "  box_key TEXT NOT NULL,"
+    "  PRIMARY KEY (request_id, who)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS convo_messages ("
+    "  request_id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  sender TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  received INTEGER NOT NULL,"
+    "  box TEXT NOT NULL,"
+    "  PRIMARY KEY (request_id, seq)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS convo_copies ("
+    "  request_id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  recipient TEXT NOT NULL,"
+    "  sealed TEXT NOT NULL,"
+    "  read_at INTEGER,"
+    "  PRIMARY KEY (request_id, seq, recipient)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS convo_receipts ("
+    "  request_id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  reader TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  PRIMARY KEY (request_id, seq, reader)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS convo_sent ("
+    "  msg_id TEXT PRIMARY KEY,"
+    "  request_id TEXT NOT NULL,"
+    "  sender TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  queued INTEGER NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'queued',"
+    "  error TEXT) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS convo_sent_request ON convo_sent (request_id, state);",
     NULL
 };
 
@@ -466,6 +516,8 @@ en_nstore_message_result (en_nstore_t *self, const char *msg_id, int code, const
     rc |= en_db_exec (self->db,
         "UPDATE offers SET answer_status = ?, answer_error = ?, updated = ? WHERE answer_msg = ?",
         "ssis", code == 0 ? "confirmed" : "refused", reason, now, msg_id);
+    rc |= en_db_exec (self->db, "UPDATE convo_sent SET state = ?, error = ? WHERE msg_id = ?",
+                      "sss", code == 0 ? "sent" : "refused", code == 0 ? NULL : reason, msg_id);
     return rc ? -1 : 0;
 }
 
@@ -871,6 +923,7 @@ en_nstore_reseal (en_nstore_t *self, en_nstore_reseal_fn *reseal, void *arg)
         { "cases", "pseudonym", "sealed" },
         { "requests", "id", "dossier" },
         { "expert_keys", "expert", "box_secret" },
+        { "convo_team_keys", "request_id", "box_secret" },
         { "users", "name", "totp" },
         { NULL, NULL, NULL } };
     int64_t count = 0;
@@ -1021,3 +1074,121 @@ en_nstore_offer_reminded (en_nstore_t *self, const char *id)
 {
     return en_db_exec (self->db, "UPDATE offers SET reminded = 1 WHERE id = ?", "s", id);
 }
+
+//  --------------------------------------------------------------------
+//  Conversations (en_node_convo)
+
+int
+en_nstore_convo_team_key_put (en_nstore_t *self, const char *request_id, const char *box_public,
+                              const char *box_secret)
+{
+    return en_db_exec (self->db,
+        "INSERT INTO convo_team_keys (request_id, box_public, box_secret) VALUES (?, ?, ?)",
+        "sss", request_id, box_public, box_secret);
+}
+
+json_t *
+en_nstore_convo_team_key (en_nstore_t *self, const char *request_id)
+{
+    return en_db_one (en_db_query (self->db,
+        "SELECT box_public, box_secret FROM convo_team_keys WHERE request_id = ?", "s", request_id));
+}
+
+int
+en_nstore_convo_members_put (en_nstore_t *self, const char *request_id, json_t *members)
+{
+    int rc = en_db_exec (self->db, "DELETE FROM convo_members WHERE request_id = ?", "s", request_id);
+    size_t index;
+    json_t *member;
+    json_array_foreach (members, index, member)
+        rc = rc || en_db_exec (self->db,
+            "INSERT OR REPLACE INTO convo_members (request_id, who, box_key) VALUES (?, ?, ?)",
+            "sss", request_id, en_json_str (member, "who"), en_json_str (member, "box_key"));
+    return rc ? -1 : 0;
+}
+
+json_t *
+en_nstore_convo_members (en_nstore_t *self, const char *request_id)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT who, box_key FROM convo_members WHERE request_id = ? ORDER BY who", "s", request_id));
+}
+
+int
+en_nstore_convo_message_put (en_nstore_t *self, json_t *message)
+{
+    const char *id = en_json_str (message, "request");
+    int64_t seq = en_json_int (message, "seq", 0);
+    if (en_db_exec (self->db,
+            "INSERT OR IGNORE INTO convo_messages (request_id, seq, sender, kind, at, received, box)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "sissiis", id, seq, en_json_str (message, "from"), en_json_str (message, "kind"),
+            en_json_int (message, "at", 0), en_now_ms (), en_json_str (message, "box")))
+        return -1;
+    if (!s_changed (self))
+        return 0;                           //  this (request, seq) is here already
+    const char *recipient;
+    json_t *sealed;
+    json_object_foreach (json_object_get (message, "sealed"), recipient, sealed)
+        if (en_db_exec (self->db,
+                "INSERT INTO convo_copies (request_id, seq, recipient, sealed) VALUES (?, ?, ?, ?)",
+                "siss", id, seq, recipient, json_string_value (sealed)))
+            return -1;
+    return 1;
+}
+
+int
+en_nstore_convo_sent_put (en_nstore_t *self, const char *msg_id, const char *request_id, const char *sender,
+                          const char *kind)
+{
+    return en_db_exec (self->db,
+        "INSERT INTO convo_sent (msg_id, request_id, sender, kind, queued) VALUES (?, ?, ?, ?, ?)",
+        "ssssi", msg_id, request_id, sender, kind, en_now_ms ());
+}
+
+json_t *
+en_nstore_convo_unsent (en_nstore_t *self, const char *request_id, const char *sender)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT msg_id AS message, kind, queued, state, error FROM convo_sent"
+        " WHERE request_id = ? AND sender = ? AND state != 'sent' ORDER BY queued", "ss", request_id, sender));
+}
+
+json_t *
+en_nstore_convo_thread (en_nstore_t *self, const char *request_id, const char *recipient)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT m.seq, m.sender AS \"from\", m.kind, m.at, m.box, c.sealed, c.read_at,"
+        "  (SELECT json_group_array (reader) FROM (SELECT reader FROM convo_receipts r"
+        "    WHERE r.request_id = m.request_id AND r.seq = m.seq ORDER BY reader)) AS read_by_json"
+        " FROM convo_messages m JOIN convo_copies c"
+        "  ON c.request_id = m.request_id AND c.seq = m.seq AND c.recipient = ?2"
+        " WHERE m.request_id = ?1 ORDER BY m.seq", "ss", request_id, recipient));
+}
+
+int
+en_nstore_convo_read (en_nstore_t *self, const char *request_id, int64_t seq, const char *recipient, int64_t at)
+{
+    if (en_db_exec (self->db,
+            "UPDATE convo_copies SET read_at = ? WHERE request_id = ? AND seq = ? AND recipient = ? AND read_at IS NULL",
+            "isis", at, request_id, seq, recipient))
+        return -1;
+    return s_changed (self) ? 1 : 0;
+}
+
+int
+en_nstore_convo_receipt_put (en_nstore_t *self, const char *request_id, int64_t seq, const char *reader, int64_t at)
+{
+    return en_db_exec (self->db,
+        "INSERT OR IGNORE INTO convo_receipts (request_id, seq, reader, at) VALUES (?, ?, ?, ?)",
+        "sisi", request_id, seq, reader, at);
+}
+
+char *
+en_nstore_accepted_offer (en_nstore_t *self, const char *request_id, const char *expert)
+{
+    return en_db_text (self->db,
+        "SELECT id FROM offers WHERE request_id = ? AND expert = ? AND answer IN ('accept', 'advise')",
+        "ss", request_id, expert);
+}
+

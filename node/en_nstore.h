@@ -186,4 +186,34 @@ int en_nstore_offer_reminded (en_nstore_t *self, const char *id);
 //  Counts for `expertnet node status`.
 json_t *en_nstore_counts (en_nstore_t *self);
 
+//  Conversations (en_node_convo). The team's box key pair of a request
+//  (secret sealed with the vault): keep it; {box_public, box_secret} or NULL.
+int en_nstore_convo_team_key_put (en_nstore_t *self, const char *request_id, const char *box_public,
+                                  const char *box_secret);
+json_t *en_nstore_convo_team_key (en_nstore_t *self, const char *request_id);
+//  The participants the broker last told ([{who, box_key}]): replace, read.
+int en_nstore_convo_members_put (en_nstore_t *self, const char *request_id, json_t *members);
+json_t *en_nstore_convo_members (en_nstore_t *self, const char *request_id);
+//  A MESSAGE body ({request, seq, from, kind, at, box, sealed: {recipient:
+//  b64}}) kept once per (request, seq): 1 stored, 0 had it already, -1.
+int en_nstore_convo_message_put (en_nstore_t *self, json_t *message);
+//  A MESSAGE written here, until the broker takes it (its ACK) or
+//  refuses it (en_nstore_message_result keeps why); what sender wrote
+//  about request that the broker has not taken: [{message, kind, queued,
+//  state ("queued" or "refused"), error}], oldest first.
+int en_nstore_convo_sent_put (en_nstore_t *self, const char *msg_id, const char *request_id, const char *sender,
+                              const char *kind);
+json_t *en_nstore_convo_unsent (en_nstore_t *self, const char *request_id, const char *sender);
+//  The conversation as recipient has it (the messages with a copy for
+//  them), in order: [{seq, from, kind, at, box, sealed (the text's key
+//  sealed to recipient), read_at, read_by: [reader]}].
+json_t *en_nstore_convo_thread (en_nstore_t *self, const char *request_id, const char *recipient);
+//  recipient read message seq: 1 now, 0 before (or no copy), -1.
+int en_nstore_convo_read (en_nstore_t *self, const char *request_id, int64_t seq, const char *recipient, int64_t at);
+//  A read receipt (kept once). 0 or -1.
+int en_nstore_convo_receipt_put (en_nstore_t *self, const char *request_id, int64_t seq, const char *reader,
+                                 int64_t at);
+//  The id of expert's accepted (or advised) offer of request, or NULL.
+char *en_nstore_accepted_offer (en_nstore_t *self, const char *request_id, const char *expert);
+
 #endif

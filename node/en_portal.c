@@ -78,6 +78,7 @@ s_ctx (en_portal_t *self, en_http_request_t *req, en_portal_ctx_t *ctx)
         { "geaccepteerd", "U hebt het aanbod geaccepteerd." }, { "afgewezen", "U hebt het aanbod afgewezen." },
         { "advies", "Het advies is verstuurd." }, { "opgeslagen", "Opgeslagen." },
         { "fase", "De fase is bijgewerkt." }, { "reactie", "Uw reactie is versleuteld naar de expert gestuurd." },
+        { "bericht", "Uw bericht is versleuteld naar alle deelnemers gestuurd." },
         { NULL, NULL } };
     memset (ctx, 0, sizeof *ctx);
     ctx->user = en_http_request_user (req);
@@ -631,6 +632,11 @@ s_request_page (en_portal_t *self, en_http_request_t *req, const char *id, json_
     json_t *request = s_call (self, req, "request", json_pack ("{s:s}", "id", id), &error);
     if (!request)
         return s_failed (self, req, &error);
+    //  Its conversation, read by the team (the node sends the receipts)
+    json_t *thread = s_call (self, req, "thread", json_pack ("{s:s}", "request", id), NULL);
+    if (thread && json_array_size (json_object_get (thread, "members")) + json_array_size (json_object_get (thread, "messages")))
+        json_object_set (request, "conversation", thread);
+    json_decref (thread);
     en_portal_ctx_t ctx;
     s_ctx (self, req, &ctx);
     int answer = s_html (req, status, en_portal_page_request (&ctx, request, values, errors));
@@ -651,19 +657,23 @@ s_post_request (en_portal_t *self, en_http_request_t *req, const char *id)
 {
     if (!en_id_valid (id))
         return s_message (self, req, MHD_HTTP_NOT_FOUND, "Niet gevonden", "Dit verzoek bestaat niet.");
-    const char *names [] = { "action", "text", "passende_hulp", "outcome", "place", NULL };
+    const char *names [] = { "action", "text", "passende_hulp", "outcome", "place", "bericht", NULL };
     int answer;
     json_t *values = s_form (self, req, names, &answer);
     if (!values)
         return answer;
-    //  close (with the outcome), or reply to an advice (the node seals the
-    //  reply to the expert who gave it)
+    //  close (with the outcome), reply to an advice (the node seals the
+    //  reply to the expert who gave it), or write in the conversation
     const char *action = s_value (values, "action") ?: "";
     bool reply = streq (action, "reply");
-    json_t *errors = reply || streq (action, "close") ? en_portal_check (action, values, NULL)
-                   : json_pack ("{s:s}", "", "Kies sluiten of reageren.");
+    bool message = streq (action, "message");
+    json_t *errors = reply || message || streq (action, "close") ? en_portal_check (action, values, NULL)
+                   : json_pack ("{s:s}", "", "Kies sluiten, reageren of een bericht.");
     if (!s_has_errors (errors)) {
         json_t *args;
+        if (message)
+            args = json_pack ("{s:s, s:s}", "request", id, "text", s_value (values, "bericht") ?: "");
+        else
         if (reply) {
             args = json_pack ("{s:s, s:s}", "id", id, "text", s_value (values, "text") ?: "");
             //  A team: the place whose expert gets it
@@ -678,9 +688,11 @@ s_post_request (en_portal_t *self, en_http_request_t *req, const char *id)
                       help && s_value (values, "outcome") ? "; " : "", s_value (values, "outcome") ?: "");
             args = json_pack ("{s:s, s:s}", "id", id, "outcome", outcome);
         }
-        json_t *result = s_form_call (self, req, reply ? "reply" : "close", args, &errors, &answer);
+        json_t *result = s_form_call (self, req, message ? "message" : reply ? "reply" : "close", args, &errors,
+                                      &answer);
         if (result)
-            answer = s_redirect (req, "/verzoeken/%s?gedaan=%s", id, reply ? "reactie" : "gesloten");
+            answer = s_redirect (req, "/verzoeken/%s?gedaan=%s", id,
+                                 message ? "bericht" : reply ? "reactie" : "gesloten");
         json_decref (result);
         if (!s_has_errors (errors))      //  done, or no answer (page queued)
             goto done;
@@ -782,6 +794,23 @@ s_dossier_open (en_portal_t *self, en_http_request_t *req, const char *offer_id)
     return text;
 }
 
+//  The conversation of an accepted offer, its messages opened with the
+//  key this person's password unwrapped at login (or by the node, while
+//  the expert's key is still sealed with its vault); NULL if none.
+static json_t *
+s_offer_thread (en_portal_t *self, en_http_request_t *req, const char *offer_id)
+{
+    json_t *thread = s_call (self, req, "thread", json_pack ("{s:s}", "offer", offer_id), NULL);
+    if (!thread || !json_object_get (thread, "wrapped"))
+        return thread;
+    size_t size = 0;
+    const unsigned char *key = (const unsigned char *) en_http_request_secret (req, &size);
+    en_keywrap_thread_open (json_object_get (thread, "messages"), en_json_str (thread, "box_public"),
+                            size == EN_KEYWRAP_KEYBYTES ? key : NULL);
+    json_object_del (thread, "wrapped");
+    return thread;
+}
+
 static int
 s_offer_page (en_portal_t *self, en_http_request_t *req, json_t *offer, json_t *values, json_t *errors,
               unsigned int status)
@@ -790,8 +819,16 @@ s_offer_page (en_portal_t *self, en_http_request_t *req, json_t *offer, json_t *
     //  with the key this person's password unwrapped at login (the node
     //  logs the read, and cannot open it itself)
     char *dossier = NULL;
-    if (streq (en_json_str (offer, "answer") ?: "", "accept"))
+    //  (an offer the expert advised on stays accepted: its answer is "advise")
+    const char *given = en_json_str (offer, "answer") ?: "";
+    if (streq (given, "accept") || streq (given, "advise")) {
         dossier = s_dossier_open (self, req, en_json_str (offer, "id"));
+        json_t *thread = s_offer_thread (self, req, en_json_str (offer, "id"));
+        if (thread && json_array_size (json_object_get (thread, "members"))
+                      + json_array_size (json_object_get (thread, "messages")))
+            json_object_set (offer, "conversation", thread);
+        json_decref (thread);
+    }
     en_portal_ctx_t ctx;
     s_ctx (self, req, &ctx);
     int answer = s_html (req, status, en_portal_page_offer (&ctx, offer, dossier, values, errors));
@@ -821,7 +858,7 @@ s_post_offer (en_portal_t *self, en_http_request_t *req, const char *id)
     json_t *offer = s_own_offer (self, req, id, &answer);
     if (!offer)
         return answer;
-    const char *names [] = { "action", "reason", "text", NULL };
+    const char *names [] = { "action", "reason", "text", "bericht", "soort", NULL };
     json_t *values = s_form (self, req, names, &answer);
     if (!values) {
         json_decref (offer);
@@ -829,7 +866,8 @@ s_post_offer (en_portal_t *self, en_http_request_t *req, const char *id)
     }
     //  The form's action is the node's verb; done, the page says so
     static const char *answers [][2] = {
-        { "accept", "geaccepteerd" }, { "decline", "afgewezen" }, { "advise", "advies" }, { NULL, NULL } };
+        { "accept", "geaccepteerd" }, { "decline", "afgewezen" }, { "advise", "advies" },
+        { "message", "bericht" }, { NULL, NULL } };
     const char *action = s_value (values, "action") ?: "";
     const char *verb = NULL, *done_word = NULL;
     for (int i = 0; answers [i][0]; i++)
@@ -845,6 +883,11 @@ s_post_offer (en_portal_t *self, en_http_request_t *req, const char *id)
             json_object_set_new (args, "reason", json_string (s_value (values, "reason") ?: ""));
         if (streq (verb, "advise"))
             json_object_set_new (args, "text", json_string (s_value (values, "text") ?: ""));
+        if (streq (verb, "message")) {
+            json_object_set_new (args, "text", json_string (s_value (values, "bericht") ?: ""));
+            json_object_set_new (args, "kind", json_string (streq (s_value (values, "soort") ?: "", "advies")
+                                                            ? "advice" : "message"));
+        }
         json_t *result = s_form_call (self, req, verb, args, &errors, &answer);
         if (result)
             answer = s_redirect (req, "/aanbod/%s?gedaan=%s", id, done_word);

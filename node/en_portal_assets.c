@@ -137,6 +137,8 @@ const char en_portal_css [] =
 ".pseudonym, .secret { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 1.15rem; font-weight: 600;"
 "  background: #eef2f6; padding: 10px 12px; border-radius: 4px; overflow-wrap: anywhere; letter-spacing: .04em; }\n"
 "ol.phases { margin: 0; padding-left: 1.4em; }\n"
+"ol.gesprek { margin: 0 0 12px; padding-left: 0; list-style: none; }\n"
+"ol.gesprek li { border-top: 1px solid var(--line); padding: 6px 0; }\n"
 "ol.phases li.done { font-weight: 600; }\n"
 "ol.phases li.todo { color: var(--muted); }\n"
 "article.offer { background: var(--panel); border-radius: 6px; padding: 12px 14px; margin: 0 0 14px;"

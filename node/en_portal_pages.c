@@ -169,7 +169,8 @@ static en_words_t s_field_labels = {
     { "age_band", "Leeftijd" }, { "leefgebieden", "Leefgebieden" }, { "problematiek", "Problematiek" },
     { "problematiek_anders", "Andere problematiek" }, { "kader", "Kader" }, { "situatie", "Huidige situatie" },
     { "stuck_on", "Vastgelopen op" }, { "question", "Vraag" }, { "dossier", "Dossier" },
-    { "dossier_file", "Dossierbestand" }, { "reason", "Reden" }, { "text", "Tekst" },
+    { "dossier_file", "Dossierbestand" }, { "reason", "Reden" }, { "text", "Tekst" }, { "bericht", "Bericht" },
+    { "soort", "Soort" },
     { "advice", "Advies" }, { "outcome", "Toelichting" }, { "passende_hulp", "Passende hulp gerealiseerd" },
     { "phase", "Fase" }, { "capacity", "Capaciteit" }, { "absent_until", "Afwezig tot en met" },
     { "expertise_anders", "Andere expertise" }, { "role", "Rol" }, { "expert", "Expert-id" },
@@ -1182,6 +1183,108 @@ s_reply_place (FILE *out, json_t *places, json_t *values, json_t *errors)
 static const char *s_yes_no [] = { "ja", "nee", NULL };
 static en_words_t s_yes_no_words = { { "ja", "Ja" }, { "nee", "Nee" }, { NULL, NULL } };
 
+//  --------------------------------------------------------------------
+//  A request's conversation (the team's request page, the expert's
+//  accepted offer): its messages in order, who read them, and a form.
+
+static const char *s_message_kinds [] = { "bericht", "advies", NULL };
+static en_words_t s_message_kind_words = { { "bericht", "Bericht" }, { "advies", "Advies" }, { NULL, NULL } };
+
+//  Who wrote or read, as people read it
+static void
+s_participant_name (FILE *out, const char *who)
+{
+    if (who && streq (who, "team"))
+        fputs ("het expertteam", out);
+    else {
+        fputs ("expert <span class=\"code\">", out);
+        s_esc (out, who);
+        fputs ("</span>", out);
+    }
+}
+
+static void
+s_participant_list (FILE *out, json_t *names, const char *none)
+{
+    size_t index;
+    json_t *name;
+    json_array_foreach (names, index, name) {
+        if (index)
+            fputs (index + 1 == json_array_size (names) ? " en " : ", ", out);
+        s_participant_name (out, json_string_value (name));
+    }
+    if (json_array_size (names) == 0)
+        fputs (none, out);
+}
+
+static void
+s_conversation_messages (FILE *out, json_t *thread)
+{
+    json_t *messages = json_object_get (thread, "messages");
+    if (json_array_size (messages) == 0) {
+        fputs ("<p class=\"empty\">Nog geen berichten.</p>", out);
+        return;
+    }
+    fputs ("<ol class=\"gesprek\">", out);
+    size_t index;
+    json_t *message;
+    json_array_foreach (messages, index, message) {
+        char when [32];
+        fprintf (out, "<li><p class=\"small\"><strong>#%lld ", (long long) en_json_int (message, "seq", 0));
+        s_participant_name (out, en_json_str (message, "from"));
+        fprintf (out, "</strong>, %s", s_date (en_json_int (message, "at", 0), when, sizeof when));
+        if (streq (en_json_str (message, "kind") ?: "", "advice"))
+            fputs (" <span class=\"badge\">advies</span>", out);
+        fputs ("</p><div class=\"text\">", out);
+        if (en_json_str (message, "text"))
+            s_esc (out, en_json_str (message, "text"));
+        else
+            fputs ("<em>Dit bericht opent niet met uw sleutel.</em>", out);
+        fputs ("</div><p class=\"small muted\">Gelezen door ", out);
+        s_participant_list (out, json_object_get (message, "read_by"), "nog niemand");
+        fputs ("</p></li>", out);
+    }
+    fputs ("</ol>", out);
+}
+
+static void
+s_conversation (FILE *out, const en_portal_ctx_t *ctx, json_t *thread, const char *action, bool expert,
+                json_t *values, json_t *errors)
+{
+    if (!thread)
+        return;
+    json_t *members = json_object_get (thread, "members");
+    fputs ("<section class=\"panel\" aria-labelledby=\"gesprek-kop\"><h2 id=\"gesprek-kop\">Gesprek</h2>"
+           "<p class=\"small muted\">Deelnemers: ", out);
+    s_participant_list (out, members, "niemand meer (het verzoek is gesloten)");
+    fputs (". Elk bericht is versleuteld voor de deelnemers; de broker en de nodes onderweg kunnen het niet"
+           " lezen.</p>", out);
+    s_conversation_messages (out, thread);
+    size_t index;
+    json_t *unsent;
+    json_array_foreach (json_object_get (thread, "unsent"), index, unsent) {
+        char when [32];
+        s_date (en_json_int (unsent, "queued", 0), when, sizeof when);
+        if (streq (en_json_str (unsent, "state") ?: "", "refused")) {
+            fprintf (out, "<p class=\"error\">Uw bericht van %s is niet afgeleverd: de deelnemers waren intussen"
+                     " veranderd of het verzoek is gesloten. Schrijf het zo nodig opnieuw.</p>", when);
+        }
+        else
+            fprintf (out, "<p class=\"small muted\">Uw bericht van %s wacht nog op verzending.</p>", when);
+    }
+    if (json_array_size (members) > 0) {
+        s_form_open (out, ctx, action, "message", NULL, false);
+        s_textarea (out, &(s_field_t) { "bericht", "Uw bericht",
+                    "Gaat naar alle deelnemers. Geen namen of andere gegevens die het kind herkenbaar maken.",
+                    true }, 5, EN_MAX_ADVICE, values, errors);
+        if (expert)
+            s_radios (out, &(s_field_t) { "soort", "Soort", "Een advies zet het verzoek op 'advies'.", false },
+                      s_message_kinds, s_message_kind_words, values, errors);
+        s_submit (out, "Bericht versturen", NULL);
+    }
+    fputs ("</section>", out);
+}
+
 char *
 en_portal_page_request (const en_portal_ctx_t *ctx, json_t *request, json_t *values, json_t *errors)
 {
@@ -1198,7 +1301,7 @@ en_portal_page_request (const en_portal_ctx_t *ctx, json_t *request, json_t *val
     fputs ("</span> ", out);
     en_html_urgency (out, en_json_str (summary, "urgency"));
     fputs ("</h1>", out);
-    static const char *order [] = { "text", "passende_hulp", "outcome", NULL };
+    static const char *order [] = { "text", "bericht", "passende_hulp", "outcome", NULL };
     s_error_summary (out, errors, order);
     s_live_open (out, "verzoek", id);
     s_request_live (out, ctx, request);
@@ -1209,8 +1312,10 @@ en_portal_page_request (const en_portal_ctx_t *ctx, json_t *request, json_t *val
         fputs ("</p>", out);
     }
     s_summary_fields (out, summary);
-    fputs ("</section><div class=\"grid\">", out);
+    fputs ("</section>", out);
     snprintf (action, sizeof action, "/verzoeken/%s", id ? id : "");
+    s_conversation (out, ctx, json_object_get (request, "conversation"), action, false, values, errors);
+    fputs ("<div class=\"grid\">", out);
     bool open = !streq (state, "closed") && !streq (state, "rejected");
     if (open && (streq (state, "advice") || en_json_str (request, "advice"))) {
         fputs ("<section class=\"panel\"><h2>Reageren op het advies</h2>", out);
@@ -1787,7 +1892,7 @@ en_portal_page_offer (const en_portal_ctx_t *ctx, json_t *offer, const char *dos
     const char *status = en_json_str (offer, "answer_status");
     bool refused = status && streq (status, "refused");
     bool can_answer = streq (state, "open") && (!answer || refused);
-    bool accepted = answer && streq (answer, "accept") && !refused;
+    bool accepted = answer && (streq (answer, "accept") || streq (answer, "advise")) && !refused;
     json_t *request = json_object_get (offer, "request");
     char title [128], action [160];
     snprintf (title, sizeof title, "Aanbod %s", id ? id : "");
@@ -1801,7 +1906,7 @@ en_portal_page_offer (const en_portal_ctx_t *ctx, json_t *offer, const char *dos
     fputs ("</span> ", out);
     en_html_urgency (out, en_json_str (request, "urgency"));
     fputs ("</h1>", out);
-    static const char *order [] = { "reason", "text", NULL };
+    static const char *order [] = { "reason", "text", "bericht", "soort", NULL };
     s_error_summary (out, errors, order);
     s_offer_state (out, ctx, offer, can_answer, accepted);
     s_offer_place (out, offer);
@@ -1812,6 +1917,8 @@ en_portal_page_offer (const en_portal_ctx_t *ctx, json_t *offer, const char *dos
         s_offer_answer_forms (out, ctx, action, values, errors);
     if (accepted)
         s_offer_dossier (out, ctx, action, dossier, values, errors);
+    if (accepted)
+        s_conversation (out, ctx, json_object_get (offer, "conversation"), action, true, values, errors);
     return s_end (out, &buffer);
 }
 
@@ -2647,6 +2754,13 @@ s_check_advice_text (json_t *errors, json_t *values, json_t *tags)
 }
 
 static void
+s_check_message (json_t *errors, json_t *values, json_t *tags)
+{
+    s_check_length (errors, values, "bericht", EN_MAX_ADVICE, true);
+    s_check_choice (errors, values, "soort", s_message_kinds, false);
+}
+
+static void
 s_check_close (json_t *errors, json_t *values, json_t *tags)
 {
     s_check_choice (errors, values, "passende_hulp", s_yes_no, true);
@@ -2717,6 +2831,7 @@ static const struct {
     { "decline",        s_check_decline },
     { "advise",         s_check_advice_text },
     { "reply",          s_check_advice_text },
+    { "message",        s_check_message },
     { "close",          s_check_close },
     { "availability",   s_check_availability },
     { "expert",         s_check_expert },

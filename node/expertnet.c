@@ -60,6 +60,8 @@ static const char *s_usage_text =
 "  request show ID                            one request and its timeline\n"
 "  request close ID [--outcome TEXT]          close a request\n"
 "  request reply ID --text T | --file F       reply to an advice (sealed to the expert)\n"
+"  request message ID --text T | --file F     write in the request's conversation (sealed to all)\n"
+"  request thread ID [--no-read]              the conversation in order, with who read what\n"
 "Experts (at their region's node):\n"
 "  expert add --id ID --role ROLE [...]       register an expert\n"
 "  expert update ID [...]                     change availability\n"
@@ -70,6 +72,8 @@ static const char *s_usage_text =
 "  expert decline OFFER --reason TEXT         decline (the next candidate gets it)\n"
 "  expert advise OFFER --file FILE            send advice on an accepted case\n"
 "  expert dossier OFFER                       open the dossier with the expert's password\n"
+"  expert message OFFER --text T [--advice]   write in the conversation of an accepted request\n"
+"  expert thread OFFER                        the conversation in order, with who read what\n"
 "Case register (identifying data stays at the node, encrypted):\n"
 "  case add --client-id ID [--name ..] [--relatives A,B]  register a client; prints the pseudonym\n"
 "  case show PSEUDONYM | case list            read (logged) / list pseudonyms\n"
@@ -820,29 +824,42 @@ s_cmd_request_close (s_cli_t *cli, json_t *parsed, const char *verb)
     return 0;
 }
 
+//  The text of --file FILE or --text TEXT (caller frees), or NULL with
+//  *rc the exit code, the reason said (what: "request reply").
+static char *
+s_text_opt (json_t *parsed, const char *what, int *rc)
+{
+    const char *file = s_opt (parsed, "file");
+    char *text = file ? en_file_read (file, EN_MAX_ADVICE) : NULL;
+    if (file && !text) {
+        fprintf (stderr, "expertnet: cannot read %s: %s\n", file,
+                 errno == EFBIG ? "larger than the limit of 16000 bytes" : strerror (errno));
+        *rc = EXIT_USAGE;
+        return NULL;
+    }
+    if (!text && s_opt (parsed, "text"))
+        text = strdup (s_opt (parsed, "text"));
+    if (!text)
+        *rc = s_usage_error ("%s needs --text TEXT or --file FILE", what);
+    return text;
+}
+
 //  The team's reply to an advice, sealed to the expert who gave it.
 static int
 s_cmd_request_reply (s_cli_t *cli, json_t *parsed, const char *verb)
 {
     if (s_arg_count (parsed) != 1)
         return s_usage_error ("%s", "request reply needs one request id");
-    const char *file = s_opt (parsed, "file");
-    char *text = file ? en_file_read (file, EN_MAX_ADVICE) : NULL;
-    if (file && !text) {
-        fprintf (stderr, "expertnet: cannot read %s: %s\n", file,
-                 errno == EFBIG ? "larger than the reply limit of 16000 bytes" : strerror (errno));
-        return EXIT_USAGE;
-    }
-    if (!text && s_opt (parsed, "text"))
-        text = strdup (s_opt (parsed, "text"));
+    int rc = 0;
+    char *text = s_text_opt (parsed, "request reply", &rc);
     if (!text)
-        return s_usage_error ("%s", "request reply needs --text TEXT or --file FILE");
+        return rc;
     json_t *args = json_pack ("{s:s, s:s}", "id", s_arg (parsed, 0), "text", text);
     free (text);
     if (s_opt (parsed, "place"))
         json_object_set_new (args, "place", json_integer (atoll (s_opt (parsed, "place"))));
     json_t *result;
-    int rc = s_call (cli, cli->node_dir, "reply", args, &result);
+    rc = s_call (cli, cli->node_dir, "reply", args, &result);
     if (rc)
         return rc;
     if (cli->json)
@@ -1217,6 +1234,189 @@ s_cmd_expert_dossier (s_cli_t *cli, json_t *parsed, const char *verb)
     json_decref (replies);
     json_decref (result);
     return opened ? 0 : EXIT_REFUSED;
+}
+
+//  ------------------------------------------------------------------
+//  A request's conversation (request message/thread, expert message/thread)
+
+//  Who speaks and about what, as the node's message/thread verbs take
+//  it: the team of request ID, or (expert) the expert of offer ID, or
+//  --expert X about request ID. NULL with *rc on a usage error.
+static json_t *
+s_convo_args (s_cli_t *cli, json_t *parsed, bool expert, int *rc)
+{
+    if (s_arg_count (parsed) != 1) {
+        *rc = s_usage_error ("%s", expert ? "give one offer id, or a request id with --expert"
+                                          : "give one request id");
+        return NULL;
+    }
+    const char *id = s_arg (parsed, 0);
+    if (!expert)
+        return json_pack ("{s:s}", "request", id);
+    //  An offer id, or else a request id (asked quietly: either may be meant)
+    json_t *args = json_object ();
+    json_t *offer = NULL;
+    en_error_t error = { 0 };
+    bool is_offer = en_control_call (cli->node_dir, "offer", json_pack ("{s:s, s:s}", "offer", id, "_user",
+                                     s_user ()), cli->timeout_ms, &offer, &error) == 0;
+    json_decref (offer);
+    if (!is_offer && error.code == EN_ERR_NO_ANSWER) {
+        json_decref (args);
+        fprintf (stderr, "expertnet: no daemon answers at %s (is it running? see --node/--broker)\n", cli->node_dir);
+        *rc = EXIT_UNREACHABLE;
+        return NULL;
+    }
+    if (is_offer)
+        json_object_set_new (args, "offer", json_string (id));
+    else
+    if (s_opt (parsed, "expert"))
+        json_object_set_new (args, "request", json_string (id));
+    else {
+        json_decref (args);
+        *rc = s_usage_error ("no offer '%s' at this node; for a request id give --expert", id);
+        return NULL;
+    }
+    if (s_opt (parsed, "expert"))
+        json_object_set_new (args, "expert", json_string (s_opt (parsed, "expert")));
+    return args;
+}
+
+static int
+s_cmd_convo_message (s_cli_t *cli, json_t *parsed, const char *verb, bool expert)
+{
+    int rc = 0;
+    json_t *args = s_convo_args (cli, parsed, expert, &rc);
+    char *text = args ? s_text_opt (parsed, expert ? "expert message" : "request message", &rc) : NULL;
+    if (!text) {
+        json_decref (args);
+        return rc;
+    }
+    json_object_set_new (args, "text", json_string (text));
+    json_object_set_new (args, "kind", json_string (json_object_get (parsed, "advice") ? "advice" : "message"));
+    free (text);
+    json_t *result;
+    rc = s_call (cli, cli->node_dir, "message", args, &result);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (result);
+    else
+        printf ("%s about %s sealed to every participant and queued for the broker\n",
+                en_json_str (result, "kind"), en_json_str (result, "request"));
+    json_decref (result);
+    return 0;
+}
+
+static int
+s_cmd_request_message (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    return s_cmd_convo_message (cli, parsed, verb, false);
+}
+
+static int
+s_cmd_expert_message (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    return s_cmd_convo_message (cli, parsed, verb, true);
+}
+
+//  Open the copies of a thread that came sealed (an expert's key wrapped
+//  with a password): asks the password. 0, or -1 (said why).
+static int
+s_thread_open (json_t *parsed, json_t *thread)
+{
+    const char *reader = en_json_str (thread, "reader");
+    char prompt [128];
+    snprintf (prompt, sizeof prompt, "password of expert %s's account", reader);
+    char *password = s_read_secret (parsed, "password-file", prompt, false);
+    if (!password) {
+        fprintf (stderr, "expertnet: no password (give --password-file FILE or type it)\n");
+        return -1;
+    }
+    unsigned char *key = (unsigned char *) sodium_malloc (EN_KEYWRAP_KEYBYTES);
+    int rc = key ? en_keywrap_open_json (json_object_get (json_object_get (thread, "wrapped"), "password"),
+                                         password, key) : -1;
+    s_secret_free (&password);
+    if (rc)
+        fprintf (stderr, "expertnet: the password does not open the key of expert %s\n", reader);
+    en_keywrap_thread_open (json_object_get (thread, "messages"), en_json_str (thread, "box_public"),
+                            rc == 0 ? key : NULL);
+    if (key)
+        sodium_free (key);
+    json_object_del (thread, "wrapped");
+    return rc;
+}
+
+static void
+s_print_thread (json_t *thread)
+{
+    json_t *messages = json_object_get (thread, "messages");
+    char *members = json_dumps (json_object_get (thread, "members"), JSON_COMPACT);
+    printf ("conversation about %s, read as %s (participants: %s)\n", en_json_str (thread, "request"),
+            en_json_str (thread, "reader"), members ? members : "[]");
+    free (members);
+    size_t index;
+    json_t *row;
+    json_array_foreach (messages, index, row) {
+        char when [32];
+        char *read_by = json_dumps (json_object_get (row, "read_by"), JSON_COMPACT);
+        printf ("#%lld %s %s%s:\n%s\n  read by: %s\n", (long long) en_json_int (row, "seq", 0),
+                en_time_str (en_json_int (row, "at", 0), when, sizeof when), en_json_str (row, "from"),
+                streq (en_json_str (row, "kind") ?: "", "advice") ? " (advice)" : "",
+                en_json_str (row, "text") ?: "(cannot be opened with this key)", read_by ? read_by : "[]");
+        free (read_by);
+    }
+    if (json_array_size (messages) == 0)
+        printf ("(no messages yet)\n");
+    json_t *unsent;
+    json_array_foreach (json_object_get (thread, "unsent"), index, unsent) {
+        char when [32];
+        if (streq (en_json_str (unsent, "state") ?: "", "refused"))
+            printf ("not sent: your %s of %s was refused by the broker: %s\n", en_json_str (unsent, "kind"),
+                    en_time_str (en_json_int (unsent, "queued", 0), when, sizeof when), en_json_str (unsent, "error"));
+        else
+            printf ("waiting for the broker: your %s of %s\n", en_json_str (unsent, "kind"),
+                    en_time_str (en_json_int (unsent, "queued", 0), when, sizeof when));
+    }
+}
+
+static int
+s_cmd_convo_thread (s_cli_t *cli, json_t *parsed, const char *verb, bool expert)
+{
+    int rc = 0;
+    json_t *args = s_convo_args (cli, parsed, expert, &rc);
+    if (!args)
+        return rc;
+    //  Marked read (receipts) only once it was opened: asked again then
+    json_t *again = json_object_get (parsed, "no-read") ? NULL : json_deep_copy (args);
+    json_object_set_new (args, "read", json_false ());
+    json_t *thread = NULL;
+    rc = s_call (cli, cli->node_dir, "thread", args, &thread);
+    if (rc == 0 && json_object_get (thread, "wrapped") && s_thread_open (parsed, thread))
+        rc = EXIT_REFUSED;
+    json_t *marked = NULL;
+    if (rc == 0 && again)
+        rc = s_call (cli, cli->node_dir, "thread", json_incref (again), &marked);
+    json_decref (marked);
+    json_decref (again);
+    if (rc == 0 && cli->json)
+        s_print_json (thread);
+    else
+    if (rc == 0)
+        s_print_thread (thread);
+    json_decref (thread);
+    return rc;
+}
+
+static int
+s_cmd_request_thread (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    return s_cmd_convo_thread (cli, parsed, verb, false);
+}
+
+static int
+s_cmd_expert_thread (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    return s_cmd_convo_thread (cli, parsed, verb, true);
 }
 
 //  accept / decline / advise: queue at the node, then wait for the
@@ -2425,6 +2625,16 @@ static const s_opt_t reply_opts [] = {
     { "text", true, "the reply (sealed to the expert who advised)" },
     { "file", true, "the reply from a file" },
     { "place", true, "for a team: the place whose expert gets it (see 'request show')" }, { NULL, false, NULL } };
+static const s_opt_t message_opts [] = {
+    { "text", true, "the message (sealed to every participant)" },
+    { "file", true, "the message from a file" },
+    { "expert", true, "expert: who speaks (with a request id; with an offer id a check)" },
+    { "advice", false, "expert: this message is an advice (the request becomes 'advice')" }, { NULL, false, NULL } };
+static const s_opt_t thread_opts [] = {
+    { "expert", true, "expert: whose conversation (with a request id; with an offer id a check)" },
+    { "no-read", false, "do not mark the messages read (no read receipts)" },
+    { "password-file", true, "expert: the password from this file (else asked, when the node cannot open)" },
+    { NULL, false, NULL } };
 static const s_opt_t close_opts [] = { { "outcome", true, "outcome text (no personal data)" }, { NULL, false, NULL } };
 static const s_opt_t listen_opts [] = {
     { "expert", true, "only this expert's notifications" },
@@ -2502,6 +2712,8 @@ static const s_command_t s_request_commands [] = {
     { "show", s_cmd_request_show, no_opts, "request show ID" },
     { "close", s_cmd_request_close, close_opts, "request close ID [--outcome TEXT]" },
     { "reply", s_cmd_request_reply, reply_opts, "request reply ID --text TEXT | --file FILE [--place N]" },
+    { "message", s_cmd_request_message, message_opts, "request message ID --text TEXT | --file FILE" },
+    { "thread", s_cmd_request_thread, thread_opts, "request thread ID [--no-read]" },
     { NULL } };
 
 static const s_command_t s_expert_commands [] = {
@@ -2514,6 +2726,9 @@ static const s_command_t s_expert_commands [] = {
     { "decline", s_cmd_expert_answer, answer_opts, "expert decline OFFER --reason TEXT" },
     { "advise", s_cmd_expert_answer, answer_opts, "expert advise OFFER --file FILE" },
     { "dossier", s_cmd_expert_dossier, dossier_opts, "expert dossier OFFER [--password-file F]" },
+    { "message", s_cmd_expert_message, message_opts,
+      "expert message OFFER | REQ --expert X (--text TEXT | --file FILE) [--advice]" },
+    { "thread", s_cmd_expert_thread, thread_opts, "expert thread OFFER | REQ --expert X [--no-read] [--password-file F]" },
     { NULL } };
 
 static const s_command_t s_node_commands [] = {

@@ -226,6 +226,30 @@ check "achterhoek's node holds it for its expert, sealed" \
 check "no broker on the way holds it in clear" \
     bash -c "! grep -aq 'REPLY-fed-5c' '$NET_DIR'/overijssel/broker.db* '$NET_DIR'/gelderland/broker.db* '$NET_DIR'/achterhoek/node.db*"
 
+# 4c. The request's conversation across provinces (EXPN/3): the team at
+#     twente and gelderland's expert write to each other, each text sealed
+#     to both; gelderland numbers the messages, overijssel passes them on
+OFFER2=$(en achterhoek --json expert inbox --all | jq -r --arg r "$R_SECOND" \
+    '[.[] | select(.request_id == $r and (.answer == "accept" or .answer == "advise")) | .id][0] // empty')
+check "the team learns through overijssel who takes part" \
+    net_until 15 '.members | length == 2' en twente --json request thread "$R_SECOND" --no-read
+check "so does the expert's node" \
+    net_until 15 '.members | length == 2' en achterhoek --json expert thread "$OFFER2" --no-read
+check_exit "the team writes" 0 en twente request message "$R_SECOND" --text "CONVO-fed-7d vraag van het team"
+check "it reaches gelderland's expert, opened there" \
+    net_until 15 '[.messages[].text] == ["CONVO-fed-7d vraag van het team"]' \
+    en achterhoek --json expert thread "$OFFER2" --no-read
+check_exit "the expert answers" 0 en achterhoek expert message "$OFFER2" --text "CONVO-fed-7d antwoord van de expert"
+check "the team has both, in gelderland's order" \
+    net_until 15 '[.messages[] | "\(.seq) \(.text)"] == ["1 CONVO-fed-7d vraag van het team", "2 CONVO-fed-7d antwoord van de expert"]' \
+    en twente --json request thread "$R_SECOND"
+check "the expert sees the team read the answer (a receipt through overijssel)" \
+    net_until 15 '.messages[1].read_by == ["team"]' en achterhoek --json expert thread "$OFFER2" --no-read
+check_eq "gelderland numbered them; overijssel only passed them on" "2 0" \
+    "$(dbq gelderland "select count(*) from convo_messages where request_id = '$R_SECOND'") $(dbq overijssel "select count(*) from convo_messages")"
+check "no broker on the way holds the text" \
+    bash -c "! grep -aq 'CONVO-fed-7d' '$NET_DIR'/overijssel/broker.db* '$NET_DIR'/gelderland/broker.db* '$NET_DIR'/*.log"
+
 # 5. Recall: a request waits for a dead link; overijssel's operator takes
 #    it back. When the link heals, gelderland gets the FORWARD and then the
 #    RECALL, in that order: it withdraws its offer; nothing comes back.

@@ -107,6 +107,25 @@ check "the medewerker's live panel shows the advice" \
     bash -c "for i in \$(seq 75); do curl -s -b '$NET_DIR/jar-mw-mara' '$WEB/api/panel/verzoek/$R' \
              | grep -q 'plan een gezamenlijk overleg' && exit 0; sleep 0.2; done; exit 1"
 
+# The request's conversation in the portal: the expert writes (sealed to
+# every participant), the medewerker reads it on the request page (the
+# node opens the team's copy) and answers; the expert reads that with the
+# key of the password (the node cannot); each sees the other read it
+check_eq "the expert writes in the conversation" "303" \
+    "$(http ex-eva POST "/aanbod/$R-o1" -d "csrf=$CSRF_EX" -d action=message -d soort=bericht \
+       --data-urlencode 'bericht=Kunt u donderdag aansluiten bij het overleg?')"
+check "the medewerker reads it on the request page" \
+    bash -c "for i in \$(seq 75); do curl -s -b '$NET_DIR/jar-mw-mara' '$WEB/verzoeken/$R' \
+             | grep -q 'donderdag aansluiten' && exit 0; sleep 0.2; done; exit 1"
+check_eq "the medewerker answers in the conversation" "303" \
+    "$(http mw-mara POST "/verzoeken/$R" -d "csrf=$CSRF" -d action=message --data-urlencode 'bericht=Ja, om tien uur.')"
+check "the expert reads the answer, opened with the key of the password" \
+    bash -c "for i in \$(seq 75); do curl -s -b '$NET_DIR/jar-ex-eva' '$WEB/aanbod/$R-o1' \
+             | grep -q 'Ja, om tien uur.' && exit 0; sleep 0.2; done; exit 1"
+check "the expert sees the team read their message" \
+    bash -c "for i in \$(seq 75); do curl -s -b '$NET_DIR/jar-ex-eva' '$WEB/aanbod/$R-o1' \
+             | grep -q 'Gelezen door het expertteam' && exit 0; sleep 0.2; done; exit 1"
+
 # A TOTP code is taken once: the medewerker's code does not log in again
 http mw-mara POST /login --data-urlencode "name=mw-mara" --data-urlencode "password=mara haar wachtwoord" >/dev/null
 PENDING=$(field pending)

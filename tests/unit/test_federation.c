@@ -883,6 +883,99 @@ test_forward_lifecycle (void **state)
 //  ---------------------------------------------------------------------
 //  2. Local first
 
+//  A request's conversation across provinces (docs/protocol.md,
+//  "Conversations"): the broker holding the request (B) numbers the
+//  messages; the one that handed it over (A) passes MEMBERS, MESSAGE and
+//  RECEIPT between the peer and the team's node, unchanged and sealed.
+static json_t *
+s_convo_message (const char *id, const char *from)
+{
+    return json_pack ("{s:s, s:s, s:s, s:s, s:{s:s, s:s}}", "request", id, "from", from, "kind", "message",
+                      "box", "Ym94LW9mLXRoZS10ZXh0", "sealed", "team", "a2V5LWZvci10ZWFt", "se-01",
+                      "a2V5LWZvci1leHBlcnQ=");
+}
+
+static int64_t
+s_queued_count (broker_t *broker, const char *dest, const char *command)
+{
+    json_t *rows = s_outbox (broker, dest, command);
+    int64_t count = (int64_t) json_array_size (rows);
+    json_decref (rows);
+    return count;
+}
+
+static void
+test_conversation_across_provinces (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b;
+    const char *team_key = "1111111111111111111111111111111111111111111111111111111111111111";
+    s_publish (a, "twente", self->twente, EXPERTS_A);
+    s_publish (b, "achterhoek", self->achterhoek,
+        "[{\"id\":\"se-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"eetstoornis\"],"
+        "\"capacity\":2,\"box_key\":\"2222222222222222222222222222222222222222222222222222222222222222\"}]");
+    s_advertise (self, b, a);
+    const char *id = "twente-0009";
+    json_t *submit = s_submit_body (id, "twente", "hoog", "consultatie-advies", "[\"eetstoornis\"]");
+    json_object_set_new (submit, "team_key", json_string (team_key));
+    s_node_ok (a, "twente", self->twente, "SUBMIT", submit);
+    s_assert_state (a, id, "forwarded");
+    assert_int_equal (s_pump (a, b), 1);
+    char offer [128];
+    s_offer_id (b, id, offer, sizeof offer);
+    s_node_ok (b, "achterhoek", self->achterhoek, "ACCEPT", json_pack ("{s:s}", "offer", offer));
+    //  B tells its expert's node and, through A, the team who takes part
+    assert_int_equal (s_queued_count (b, "achterhoek", "MEMBERS"), 1);
+    assert_int_equal (s_queued_count (b, "peer:overijssel", "MEMBERS"), 1);
+    assert_true (s_pump (b, a) >= 2);                     //  STATUS offered, accepted, MEMBERS
+    json_t *members = s_outbox (a, "twente", "MEMBERS");
+    assert_int_equal (json_array_size (members), 1);
+    json_t *list = json_object_get (json_object_get (json_array_get (members, 0), "body"), "members");
+    assert_string_equal (en_json_str (json_array_get (list, 0), "who"), "se-01");
+    assert_string_equal (en_json_str (json_array_get (list, 1), "box_key"), team_key);
+    json_decref (members);
+
+    //  The team writes at A: passed to B, numbered there, to the expert's
+    //  node with the expert's key only and back to the team with its own
+    s_node_ok (a, "twente", self->twente, "MESSAGE", s_convo_message (id, "team"));
+    assert_int_equal (s_rows (a, "convo_messages"), 0);
+    assert_int_equal (s_pump (a, b), 1);
+    json_t *relayed = s_outbox (b, "achterhoek", "MESSAGE");
+    json_t *body = json_object_get (json_array_get (relayed, 0), "body");
+    assert_int_equal (en_json_int (body, "seq", 0), 1);
+    assert_int_equal (json_object_size (json_object_get (body, "sealed")), 1);
+    assert_non_null (json_object_get (json_object_get (body, "sealed"), "se-01"));
+    json_decref (relayed);
+    //  The expert answers at B; both reach the team through A, in order
+    s_node_ok (b, "achterhoek", self->achterhoek, "MESSAGE", s_convo_message (id, "se-01"));
+    assert_int_equal (s_pump (b, a), 2);
+    json_t *at_team = s_outbox (a, "twente", "MESSAGE");
+    assert_int_equal (json_array_size (at_team), 2);
+    for (size_t index = 0; index < 2; index++) {
+        body = json_object_get (json_array_get (at_team, index), "body");
+        assert_int_equal (en_json_int (body, "seq", 0), (int64_t) index + 1);
+        assert_int_equal (json_object_size (json_object_get (body, "sealed")), 1);
+        assert_non_null (json_object_get (json_object_get (body, "sealed"), "team"));
+    }
+    assert_string_equal (en_json_str (json_object_get (json_array_get (at_team, 1), "body"), "from"), "se-01");
+    json_decref (at_team);
+
+    //  The team's receipt goes to B, is kept there and told to everyone
+    s_node_ok (a, "twente", self->twente, "RECEIPT", json_pack ("{s:s, s:i, s:s}", "request", id, "seq", 2,
+               "reader", "team"));
+    assert_int_equal (s_pump (a, b), 1);
+    assert_int_equal (s_rows (b, "convo_receipts"), 1);
+    assert_int_equal (s_queued_count (b, "achterhoek", "RECEIPT"), 1);
+    assert_int_equal (s_pump (b, a), 1);
+    assert_int_equal (s_queued_count (a, "twente", "RECEIPT"), 1);
+
+    //  A passes only the team's from the origin; nothing in anyone's name
+    s_node_refused (a, "twente", self->twente, "MESSAGE", s_convo_message (id, "se-01"), EN_ERR_FORBIDDEN);
+    s_node_refused (a, "ijsselland", self->ijsselland, "MESSAGE", s_convo_message (id, "team"), EN_ERR_FORBIDDEN);
+    assert_int_equal (s_rows (b, "convo_messages"), 2);
+    assert_int_equal (s_rows (a, "convo_messages"), 0);
+}
+
 static void
 test_local_first (void **state)
 {
@@ -2571,6 +2664,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_link_survives_own_pause, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_hiaat_rerouted_when_link_up, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_team_stays_home, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_conversation_across_provinces, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

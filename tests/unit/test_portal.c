@@ -190,6 +190,38 @@ test_reply (void **state)
     zstr_free (&calls);
 }
 
+//  The request's conversation on its page, read by the team (the thread
+//  verb, which sends the receipts), and the form that writes in it
+static void
+test_conversation (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    char cookie [256], csrf [33], body [256];
+    s_login ("mara", cookie, sizeof cookie, csrf);
+    response_t r;
+    s_http (&r, "GET", "/verzoeken/twente-00000001", cookie, NULL);
+    assert_int_equal (r.status, 200);
+    assert_non_null (strstr (r.body, "<h2 id=\"gesprek-kop\">Gesprek</h2>"));
+    char *first = strstr (r.body, "Advies: begin met een gezamenlijke analyse.");
+    char *second = strstr (r.body, "Dank, wij plannen het overleg.");
+    assert_non_null (first);
+    assert_non_null (second);
+    assert_true (first < second);                       //  in seq order
+    assert_non_null (strstr (r.body, "Gelezen door het expertteam"));
+    assert_non_null (strstr (r.body, "Gelezen door nog niemand"));
+    snprintf (body, sizeof body, "csrf=%s&action=message&bericht=", csrf);
+    s_http (&r, "POST", "/verzoeken/twente-00000001", cookie, body);
+    assert_int_equal (r.status, 422);
+    snprintf (body, sizeof body, "csrf=%s&action=message&bericht=Kunt+u+donderdag+aansluiten%%3F", csrf);
+    s_http (&r, "POST", "/verzoeken/twente-00000001", cookie, body);
+    assert_int_equal (r.status, 303);
+    zstr_send (self->node, "CALLS");
+    char *calls = zstr_recv (self->node);
+    assert_non_null (strstr (calls, "thread:mara "));
+    assert_non_null (strstr (calls, "message:mara "));
+    zstr_free (&calls);
+}
+
 static void
 test_refusal_on_its_field (void **state)
 {
@@ -223,6 +255,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_public_pages, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_roles, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_reply, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_conversation, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_expert_sees_own_offers_only, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_refusal_on_its_field, s_setup, s_teardown),
     };

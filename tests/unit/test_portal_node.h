@@ -70,6 +70,15 @@ s_answer (const char *verb, json_t *args, json_t *hashes, int *code, const char 
                               "\"state\":\"advice\",\"expert\":\"se-tw-01\"},{\"place\":2,\"roles\":[\"superexpert\"],"
                               "\"expertise\":[\"lvb\"],\"state\":\"hiaat\"},{\"place\":3,"
                               "\"roles\":[\"ervaringsdeskundige\"],\"expertise\":[],\"state\":\"offered\"}]", 0, NULL));
+    if (streq (verb, "thread"))             //  a request's conversation, opened (synthetic)
+        return json_pack ("{s:s, s:s, s:[s, s], s:[{s:i, s:s, s:s, s:I, s:s, s:[s]},"
+                          " {s:i, s:s, s:s, s:I, s:s, s:[]}]}",
+                          "request", en_json_str (args, "request") ?: "twente-00000001", "reader", "team",
+                          "members", "se-tw-01", "team", "messages",
+                          "seq", 1, "from", "se-tw-01", "kind", "advice", "at", (json_int_t) (en_now_ms () - 120000),
+                          "text", "Advies: begin met een gezamenlijke analyse.", "read_by", "team",
+                          "seq", 2, "from", "team", "kind", "message", "at", (json_int_t) (en_now_ms () - 60000),
+                          "text", "Dank, wij plannen het overleg.", "read_by");
     if (streq (verb, "tags"))
         return json_pack ("[{s:s, s:b}]", "tag", "trauma", "available", true);
     if (streq (verb, "experts"))
@@ -77,7 +86,7 @@ s_answer (const char *verb, json_t *args, json_t *hashes, int *code, const char 
     if (streq (verb, "status"))
         return json_pack ("{s:s, s:b, s:{s:i, s:i, s:{s:i}}}", "node", "twente", "connected", true,
                           "pii_guard", "checks", 12, "refused", 1, "kinds", "bsn", 1);
-    if (streq (verb, "accept") || streq (verb, "login-event") || streq (verb, "reply"))
+    if (streq (verb, "accept") || streq (verb, "login-event") || streq (verb, "reply") || streq (verb, "message"))
         return json_object ();
     int64_t now = en_now_ms ();
     if (streq (verb, "requests"))
