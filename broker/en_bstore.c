@@ -36,6 +36,9 @@
     for the dashboard's thread (WAL: it reads while the broker writes).
     Migration 13 indexes the candidate order (s_candidate: candidates by
     index, never a scan of every expert; tests/bench/bench_scale.c).
+    The follow-up migration (the last) keeps a request's review date
+    ("terug op ET") and whether its reminder is still to go, with indexes
+    for the timer and the overdue list (en_followup).
 */
 #include "en_bstore.h"
 #include <inttypes.h>
@@ -262,6 +265,30 @@ static const char *s_migrations [] = {
     "  WHERE active AND role = 'procesregisseur' AND bovenregionaal;"
     "DROP INDEX experts_active;"
     "CREATE INDEX experts_node ON experts (node);",
+    //  Follow-up (issue 13, en_followup): a request's review date ("terug
+    //  op ET", review_at, ms) and whether its reminder is still to go
+    //  (review_pending; cleared in the transaction of the event
+    //  review-due, so it fires once per date across restarts). Two
+    //  partial indexes: the timer reads armed dates, the dashboard the
+    //  dates of requests not closed, neither ever scans the requests.
+    //  Closing disarms. An expert in monitoring still holds the case:
+    //  the load triggers (4, 10) count monitoring as accepted and advice.
+    "ALTER TABLE requests ADD COLUMN review_at INTEGER;"
+    "ALTER TABLE requests ADD COLUMN review_pending INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX requests_review_armed ON requests (review_at) WHERE review_pending = 1;"
+    "CREATE INDEX requests_review_open ON requests (review_at)"
+    "  WHERE review_at IS NOT NULL AND state <> 'closed';"
+    "CREATE TRIGGER requests_review_disarm AFTER UPDATE OF state ON requests"
+    "  WHEN NEW.state = 'closed' AND NEW.review_pending = 1 BEGIN"
+    "  UPDATE requests SET review_pending = 0 WHERE id = NEW.id; END;"
+    "DROP TRIGGER requests_unload;"
+    "DROP TRIGGER requests_load;"
+    "CREATE TRIGGER requests_unload AFTER UPDATE OF state, expert, peer ON requests"
+    "  WHEN OLD.expert IS NOT NULL AND OLD.peer IS NULL AND OLD.state IN ('accepted', 'advice', 'monitoring') BEGIN"
+    "  UPDATE experts SET load = load - 1 WHERE id = OLD.expert; END;"
+    "CREATE TRIGGER requests_load AFTER UPDATE OF state, expert, peer ON requests"
+    "  WHEN NEW.expert IS NOT NULL AND NEW.peer IS NULL AND NEW.state IN ('accepted', 'advice', 'monitoring') BEGIN"
+    "  UPDATE experts SET load = load + 1 WHERE id = NEW.expert; END;",
     NULL
 };
 
@@ -575,11 +602,11 @@ en_bstore_request_insert (en_bstore_t *self, const char *origin, const char *msg
 #define STATES_DONE     "('closed', 'returned', 'recalled')"
 #define STATES_NOT_OPEN "('closed', 'returned', 'recalled', 'hiaat')"
 //  ... and the others (en_request_sm's states): still in someone's hands
-#define STATES_OPEN "('submitted', 'offered', 'escalated', 'forwarded', 'accepted', 'advice')"
+#define STATES_OPEN "('submitted', 'offered', 'escalated', 'forwarded', 'accepted', 'advice', 'monitoring')"
 
 #define REQUEST_COLUMNS \
     "id, origin, region, urgency, question_type, summary AS summary_json, state, expert, created, updated," \
-    " peer, origin_node, sign_key, visited AS visited_json"
+    " peer, origin_node, sign_key, visited AS visited_json, review_at"
 
 json_t *
 en_bstore_request (en_bstore_t *self, const char *id)
@@ -1125,4 +1152,48 @@ en_bstore_peer_candidates (en_bstore_t *self, json_t *request, const char **role
     free (role_text);
     free (exclude_text);
     return rows;
+}
+
+//  --------------------------------------------------------------------
+//  Follow-up (en_followup): review dates, by the partial indexes of the
+//  follow-up migration
+
+int
+en_bstore_review_set (en_bstore_t *self, const char *request_id, int64_t review_at)
+{
+    return en_db_exec (self->db,
+        "UPDATE requests SET review_at = ?, review_pending = 1, updated = ? WHERE id = ?",
+        "iis", review_at, en_now_ms (), request_id);
+}
+
+json_t *
+en_bstore_reviews_due (en_bstore_t *self, int64_t now, int limit)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT id, review_at FROM requests WHERE review_pending = 1 AND review_at <= ?"
+        " ORDER BY review_at LIMIT ?", "ii", now, (int64_t) limit));
+}
+
+int
+en_bstore_review_fired (en_bstore_t *self, const char *request_id)
+{
+    return en_db_exec (self->db,
+        "UPDATE requests SET review_pending = 0 WHERE id = ? AND review_pending = 1", "s", request_id);
+}
+
+json_t *
+en_bstore_reviews_overdue (en_bstore_t *self, int64_t now, int limit)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT id, region, urgency, question_type, state, review_at FROM requests"
+        " WHERE review_at IS NOT NULL AND state <> 'closed' AND review_at <= ?"
+        " ORDER BY review_at LIMIT ?", "ii", now, (int64_t) limit));
+}
+
+json_t *
+en_bstore_offers_of_request (en_bstore_t *self, const char *request_id, const char *state)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT " OFFER_COLUMNS " FROM offers WHERE request_id = ? AND state = ? ORDER BY created",
+        "ss", request_id, state));
 }

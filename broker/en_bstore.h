@@ -198,4 +198,19 @@ json_t *en_bstore_peer_forwards (en_bstore_t *self, const char *peer);
 json_t *en_bstore_peer_candidates (en_bstore_t *self, json_t *request, const char **roles,
                                    json_t *exclude, int64_t max_hops, bool again);
 
+//  Follow-up (en_followup). Set a request's review date (ms) and arm its
+//  reminder. 0 or -1.
+int en_bstore_review_set (en_bstore_t *self, const char *request_id, int64_t review_at);
+//  Armed review dates at or before now: [{id, review_at}], earliest
+//  first, at most limit (by index).
+json_t *en_bstore_reviews_due (en_bstore_t *self, int64_t now, int limit);
+//  The reminder of request_id went (in the transaction of its event).
+int en_bstore_review_fired (en_bstore_t *self, const char *request_id);
+//  Requests not closed whose review date is at or before now: [{id,
+//  region, urgency, question_type, state, review_at}], most overdue
+//  first, at most limit (by index).
+json_t *en_bstore_reviews_overdue (en_bstore_t *self, int64_t now, int limit);
+//  The offers of a request in state (e.g. "accepted"), oldest first.
+json_t *en_bstore_offers_of_request (en_bstore_t *self, const char *request_id, const char *state);
+
 #endif

@@ -1,6 +1,6 @@
 /*  en_request_sm - the request state machine.
 
-    A consultatieverzoek lives at a broker in one of ten states (s_states).
+    A consultatieverzoek lives at a broker in one of eleven states (s_states).
     What moves it is an event: a node's message (ACCEPT, DECLINE, ADVICE,
     CLOSE), a routing step the router takes (offered, escalated,
     forwarded, hiaat, returned), a timer (expired, rerouted), an operator
@@ -32,7 +32,7 @@
 //  The request states, in the order a request usually passes them.
 static const char *s_states [] = {
     "submitted", "offered", "escalated", "forwarded", "accepted", "advice",
-    "hiaat", "returned", "recalled", "closed", NULL };
+    "hiaat", "returned", "recalled", "monitoring", "closed", NULL };
 
 //  The guards: name and meaning.
 static const char *s_guards [][2] = {
@@ -47,7 +47,7 @@ static const char *s_guards [][2] = {
 #define ROUTABLE   "submitted, offered, escalated"
 #define OPEN_OFFER "offered, escalated"
 #define MIRRORED   "forwarded, offered, escalated, accepted, advice"
-#define NOT_CLOSED "submitted, offered, escalated, accepted, advice, hiaat, returned, recalled"
+#define NOT_CLOSED "submitted, offered, escalated, accepted, advice, hiaat, returned, recalled, monitoring"
 
 static const en_request_sm_row_t s_table [] = {
     { "(new)",       "submitted",         NULL,        "submitted" },
@@ -73,6 +73,11 @@ static const en_request_sm_row_t s_table [] = {
     { "forwarded, offered, escalated", "operator-recall", "with-peer", "submitted" },
     { ROUTABLE ", forwarded", "recalled", "from-peer", "recalled" },
     { MIRRORED,      "*",                 "with-peer", MIRRORED ", closed" },
+    //  Follow-up (en_followup): a review date ("terug op ET") keeps the
+    //  request open in monitoring until it is closed
+    { "accepted, advice, monitoring", "monitoring", "here", "monitoring" },
+    { "monitoring",  "review-due",        "here",      "same" },
+    { "monitoring",  "advice",            NULL,        "same" },
 };
 
 //  Is item one of the ", "-separated names in list?

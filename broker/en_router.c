@@ -78,6 +78,7 @@
 #include "en_router.h"
 #include "en_request_sm.h"
 #include "en_fedroute.h"
+#include "en_followup.h"
 #include <sodium.h>
 #include <inttypes.h>
 
@@ -316,7 +317,7 @@ s_apply (en_router_t *self, json_t *request, const char *state, const char *even
     if (streq (state, "accepted"))
         assigned = expert ? expert : en_json_str (request, "expert");
     else
-    if (streq (state, "advice") || streq (state, "closed"))
+    if (streq (state, "advice") || streq (state, "closed") || streq (state, "monitoring"))
         assigned = en_json_str (request, "expert");
     return en_bstore_request_update (self->store, id, state, assigned)
         || en_bstore_event (self->store, id, event, expert, detail)
@@ -671,7 +672,8 @@ s_handle_sealed (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
                            dossier ? "dossier" : "replies");
     else
     if (!en_json_str (request, "expert")
-    ||  (!streq (en_json_str (request, "state"), "accepted") && !streq (en_json_str (request, "state"), "advice")))
+    ||  (!streq (en_json_str (request, "state"), "accepted") && !streq (en_json_str (request, "state"), "advice")
+         && !streq (en_json_str (request, "state"), "monitoring")))
         rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' has no accepting expert", request_id);
     else
     if (!sealed || strlen (sealed) == 0 || strlen (sealed) > EN_MAX_BODY - 1024)
@@ -743,12 +745,14 @@ s_handle_advice (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
     json_t *request = en_bstore_request (self->store, en_json_str (offer, "request_id"));
     const char *state = en_json_str (request, "state");
     int rc = 0;
-    if (!streq (state, "accepted") && !streq (state, "advice"))
+    //  Advice on a request in monitoring (follow-up) leaves it there
+    bool monitoring = streq (state, "monitoring");
+    if (!streq (state, "accepted") && !streq (state, "advice") && !monitoring)
         rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' is %s", en_json_str (request, "id"), state);
     else
     //  The advice text travels to the origin in the STATUS message and is
     //  kept only in the outbox until the origin acknowledges it.
-    if (s_transition (self, request, "advice", "advice", en_json_str (offer, "expert"), NULL,
+    if (s_transition (self, request, monitoring ? "monitoring" : "advice", "advice", en_json_str (offer, "expert"), NULL,
                       json_pack ("{s:s}", "advice", text)))
         rc = s_failed (self, error);
     json_decref (request);
@@ -956,6 +960,25 @@ en_router_failed (en_router_t *self, en_error_t *error)
     return s_failed (self, error);
 }
 
+en_bstore_t *
+en_router_store (en_router_t *self)
+{
+    return self->store;
+}
+
+int
+en_router_send (en_router_t *self, const char *node, const char *command, json_t *body)
+{
+    return s_send (self, node, command, body);
+}
+
+void
+en_router_act_as_broker (en_router_t *self)
+{
+    self->actor = self->name;
+    self->by_operator = false;
+}
+
 json_t *
 en_router_pii_counts (en_router_t *self)
 {
@@ -998,6 +1021,7 @@ static const struct {
     { "FORWARD",       S_FROM_PEER,  s_handle_forward,      NULL },
     { "STATUS",        S_FROM_PEER,  s_handle_peer_status,  NULL },
     { "RECALL",        S_FROM_PEER,  s_handle_recall,       NULL },
+    { "REVIEW",        S_FROM_NODE,  en_followup_review,    NULL },
 };
 
 //  Hand msg from sender (a node in region node_region, or a peer broker)

@@ -172,4 +172,14 @@ int en_router_sealed (en_router_t *self, const char *origin, en_msg_t *msg, en_e
 //  refusal (409) if it refused, else to a store error (500). Returns -1.
 int en_router_failed (en_router_t *self, en_error_t *error);
 
+//  The store (for en_followup, which moves requests through this
+//  interface and reads its own rows).
+en_bstore_t *en_router_store (en_router_t *self);
+
+//  Queue a reliable message (body taken) to a node. 0 or -1.
+int en_router_send (en_router_t *self, const char *node, const char *command, json_t *body);
+
+//  A timer pass acts: the broker itself is the actor in the access log.
+void en_router_act_as_broker (en_router_t *self);
+
 #endif

@@ -53,6 +53,8 @@ static const s_command_t s_commands [] = {
     { "RECALL", true },         //  broker -> peer broker: drop a request it was handed
     { "TAGS", false },          //  broker -> node: the expertise tags the network holds
     { "ANCHOR", true },         //  node -> broker, broker -> peer: its access log's head
+    { "REVIEW", true },         //  node -> broker: the origin sets a review date (terug op ET)
+    { "REMIND", true },         //  broker -> node: a review date came, to an accepting expert
     { NULL, false }
 };
 

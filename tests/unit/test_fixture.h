@@ -71,7 +71,7 @@ test_counters_drift (en_db_t *db)
     return figures + en_db_int (db,
         "SELECT count(*) FROM experts e WHERE"
         " e.load <> (SELECT count(*) FROM requests r WHERE r.expert = e.id AND r.peer IS NULL"
-        "            AND r.state IN ('accepted', 'advice'))"
+        "            AND r.state IN ('accepted', 'advice', 'monitoring'))"
         " OR e.reserved <> (SELECT count(*) FROM offers o WHERE o.expert = e.id AND o.state = 'open')"
         " OR e.load < 0 OR e.reserved < 0", NULL);
 }
