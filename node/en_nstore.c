@@ -190,6 +190,11 @@ static const char *s_migrations [] = {
     "  previous TEXT,"
     "  changed INTEGER,"
     "  resubmitted INTEGER NOT NULL DEFAULT 0);",
+    //  Follow-up (issue 13, en_node_followup): the review date ("terug op
+    //  ET", ms) of a request, as the broker confirmed it in STATUS
+    //  monitoring; the portal's list of overdue reviews reads it by index.
+    "ALTER TABLE requests ADD COLUMN review_at INTEGER;"
+    "CREATE INDEX requests_review ON requests (review_at) WHERE review_at IS NOT NULL;",
     NULL
 };
 
@@ -258,7 +263,7 @@ en_nstore_request_insert (en_nstore_t *self, json_t *summary, const char *msg_id
     return rc ? en_error_set (error, EN_ERR_INTERNAL, "could not store request '%s'", id) : 0;
 }
 
-#define REQUEST_COLUMNS "id, summary AS summary_json, state, expert, advice, error, created, updated"
+#define REQUEST_COLUMNS "id, summary AS summary_json, state, expert, advice, error, created, updated, review_at"
 
 json_t *
 en_nstore_request (en_nstore_t *self, const char *id)
@@ -344,7 +349,7 @@ en_nstore_request_status (en_nstore_t *self, json_t *status, en_error_t *error)
         return en_error_set (error, EN_ERR_NOT_FOUND, "unknown request '%s'", id);
     int rc = en_db_exec (self->db,
         "UPDATE requests SET state = ?, updated = ?,"
-        " expert = CASE WHEN ? IN ('accepted', 'advice', 'closed') THEN coalesce (?, expert) ELSE NULL END,"
+        " expert = CASE WHEN ? IN ('accepted', 'advice', 'monitoring', 'closed') THEN coalesce (?, expert) ELSE NULL END,"
         " box_key = CASE WHEN ? = 'accepted' THEN coalesce (?, box_key) ELSE box_key END,"
         " advice = coalesce (?, advice) WHERE id = ?",
         "sissssss", state, at, state, expert, state, en_json_str (status, "box_key"), advice, id)
@@ -931,4 +936,13 @@ int
 en_nstore_offer_reminded (en_nstore_t *self, const char *id)
 {
     return en_db_exec (self->db, "UPDATE offers SET reminded = 1 WHERE id = ?", "s", id);
+}
+
+//  --------------------------------------------------------------------
+//  Follow-up (en_node_followup)
+
+int
+en_nstore_request_review (en_nstore_t *self, const char *id, int64_t review_at)
+{
+    return en_db_exec (self->db, "UPDATE requests SET review_at = ? WHERE id = ?", "is", review_at, id);
 }

@@ -180,4 +180,8 @@ int en_nstore_offer_reminded (en_nstore_t *self, const char *id);
 //  Counts for `expertnet node status`.
 json_t *en_nstore_counts (en_nstore_t *self);
 
+//  Keep the review date (ms) of request id, as the broker confirmed it
+//  (STATUS monitoring or review-due). 0 or -1.
+int en_nstore_request_review (en_nstore_t *self, const char *id, int64_t review_at);
+
 #endif
