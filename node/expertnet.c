@@ -59,6 +59,7 @@ static const char *s_usage_text =
 "  request list [--state STATE]               requests of this node\n"
 "  request show ID                            one request and its timeline\n"
 "  request close ID [--outcome TEXT]          close a request\n"
+"  request review ID --date D | --in 6w       set the review date (terug op ET)\n"
 "  request reply ID --text T | --file F       reply to an advice (sealed to the expert)\n"
 "Experts (at their region's node):\n"
 "  expert add --id ID --role ROLE [...]       register an expert\n"
@@ -609,7 +610,7 @@ s_cmd_request_submit (s_cli_t *cli, json_t *parsed, const char *verb)
 //  states"), and the two a node adds before the broker has it.
 static const char *s_broker_states [] = {
     "submitted", "offered", "escalated", "forwarded", "accepted", "advice", "hiaat", "closed",
-    "returned", "recalled", NULL };
+    "returned", "recalled", "monitoring", NULL };
 static const char *s_node_states [] = { "queued", "rejected", NULL };
 
 //  Control arguments with the --state filter, if given: one of states (or
@@ -679,6 +680,122 @@ s_print_summary (json_t *summary)
     free (stuck);
 }
 
+//  ------------------------------------------------------------------
+//  Follow-up: the review date ("terug op ET"), a day at 09:00 in the
+//  Netherlands whatever the machine's time zone
+
+#define S_REVIEW_TZ "Europe/Amsterdam"
+
+//  The calendar day of *day (year, mon, mday set) plus days, at 09:00
+//  Europe/Amsterdam, in ms; -1 if the date does not exist (2027-02-30).
+static int64_t
+s_review_ms (struct tm *day, int days)
+{
+    char *saved = getenv ("TZ") ? strdup (getenv ("TZ")) : NULL;
+    setenv ("TZ", S_REVIEW_TZ, 1);
+    tzset ();
+    struct tm tm = { .tm_year = day->tm_year, .tm_mon = day->tm_mon, .tm_mday = day->tm_mday + days,
+                     .tm_hour = 9, .tm_isdst = -1 };
+    time_t seconds = mktime (&tm);
+    bool exists = days > 0 || (tm.tm_mday == day->tm_mday && tm.tm_mon == day->tm_mon);
+    if (saved)
+        setenv ("TZ", saved, 1);
+    else
+        unsetenv ("TZ");
+    tzset ();
+    free (saved);
+    return seconds == (time_t) -1 || !exists ? -1 : (int64_t) seconds * 1000;
+}
+
+//  "YYYY-MM-DD HH:MM" of ms in Europe/Amsterdam
+static const char *
+s_review_str (int64_t ms, char *buf, size_t size)
+{
+    char *saved = getenv ("TZ") ? strdup (getenv ("TZ")) : NULL;
+    setenv ("TZ", S_REVIEW_TZ, 1);
+    tzset ();
+    time_t seconds = (time_t) (ms / 1000);
+    struct tm tm;
+    localtime_r (&seconds, &tm);
+    strftime (buf, size, "%Y-%m-%d %H:%M", &tm);
+    if (saved)
+        setenv ("TZ", saved, 1);
+    else
+        unsetenv ("TZ");
+    tzset ();
+    free (saved);
+    return buf;
+}
+
+//  --date YYYY-MM-DD or --in N(d|w) as the review time in ms; -1 (said
+//  why) if it is neither, or not a date.
+static int64_t
+s_review_option (const char *date, const char *in)
+{
+    struct tm day = { 0 };
+    if (date && in)
+        return s_usage_error ("%s", "give --date or --in, not both"), -1;
+    if (date) {
+        const char *rest = strptime (date, "%Y-%m-%d", &day);
+        int64_t ms = rest && !*rest && strlen (date) == 10 ? s_review_ms (&day, 0) : -1;
+        if (ms < 0)
+            s_usage_error ("--date '%s' is not a date (YYYY-MM-DD)", date);
+        return ms;
+    }
+    if (!in)
+        return s_usage_error ("%s", "request review needs --date YYYY-MM-DD or --in N(d|w), e.g. --in 6w"), -1;
+    char *end;
+    long count = strtol (in, &end, 10);
+    int days = (int) count * (streq (end, "w") ? 7 : streq (end, "d") ? 1 : 0);
+    if (end == in || count <= 0 || days <= 0 || days > 366)
+        return s_usage_error ("--in '%s' must be days or weeks ahead, e.g. 14d or 6w (at most 366 days)", in), -1;
+    char today [32];
+    s_review_str (en_now_ms (), today, sizeof today);       //  today in the Netherlands
+    today [10] = 0;
+    strptime (today, "%Y-%m-%d", &day);
+    return s_review_ms (&day, days);
+}
+
+static int
+s_cmd_request_review (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    if (s_arg_count (parsed) != 1)
+        return s_usage_error ("%s", "request review needs one request id");
+    int64_t at = s_review_option (s_opt (parsed, "date"), s_opt (parsed, "in"));
+    if (at < 0)
+        return EXIT_USAGE;
+    char when [32];
+    s_review_str (at, when, sizeof when);
+    if (at <= en_now_ms ()) {
+        fprintf (stderr, "expertnet: the review date %s (%s) is in the past\n", when, S_REVIEW_TZ);
+        return EXIT_USAGE;
+    }
+    json_t *result;
+    int rc = s_call (cli, cli->node_dir, "review",
+                     json_pack ("{s:s, s:I}", "id", s_arg (parsed, 0), "review_at", (json_int_t) at), &result);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (result);
+    else
+        printf ("%s: terug op ET %s (%s), queued for the broker\n", s_arg (parsed, 0), when, S_REVIEW_TZ);
+    json_decref (result);
+    return 0;
+}
+
+//  The review date of a request, if it has one, and whether it passed
+static void
+s_print_review (json_t *row)
+{
+    int64_t at = en_json_int (row, "review_at", 0);
+    if (at <= 0)
+        return;
+    char when [32];
+    bool passed = at <= en_now_ms () && !streq (en_json_str (row, "state"), "closed");
+    printf ("  terug op ET    %s (%s)%s\n", s_review_str (at, when, sizeof when), S_REVIEW_TZ,
+            passed ? ", passed" : "");
+}
+
 static int
 s_cmd_request_show (s_cli_t *cli, json_t *parsed, const char *verb)
 {
@@ -696,6 +813,7 @@ s_cmd_request_show (s_cli_t *cli, json_t *parsed, const char *verb)
         if (en_json_str (row, "error"))
             printf ("  error          %s\n", en_json_str (row, "error"));
         s_print_summary (json_object_get (row, "summary"));
+        s_print_review (row);
         printf ("timeline:\n");
         size_t index;
         json_t *event;
@@ -2314,6 +2432,9 @@ static const s_opt_t notification_opts [] = {
 static const s_opt_t reply_opts [] = {
     { "text", true, "the reply (sealed to the expert who advised)" },
     { "file", true, "the reply from a file" }, { NULL, false, NULL } };
+static const s_opt_t review_opts [] = {
+    { "date", true, "the review day, YYYY-MM-DD (09:00 Europe/Amsterdam)" },
+    { "in", true, "or days or weeks from today: 14d, 6w (at most 366 days)" }, { NULL, false, NULL } };
 static const s_opt_t close_opts [] = { { "outcome", true, "outcome text (no personal data)" }, { NULL, false, NULL } };
 static const s_opt_t listen_opts [] = {
     { "expert", true, "only this expert's notifications" },
@@ -2387,6 +2508,7 @@ static const s_command_t s_request_commands [] = {
     { "list", s_cmd_request_list, state_opts, "request list [--state STATE]" },
     { "show", s_cmd_request_show, no_opts, "request show ID" },
     { "close", s_cmd_request_close, close_opts, "request close ID [--outcome TEXT]" },
+    { "review", s_cmd_request_review, review_opts, "request review ID --date YYYY-MM-DD | --in 6w" },
     { "reply", s_cmd_request_reply, reply_opts, "request reply ID --text TEXT | --file FILE" },
     { NULL } };
 
