@@ -444,6 +444,9 @@ test_figure_counters (void **state)
         //  (and without migration 13's candidate indexes)
         " DROP INDEX experts_route_region; DROP INDEX experts_route; DROP INDEX experts_escalation;"
         " DROP INDEX experts_node; CREATE INDEX experts_active ON experts (active, role);"
+        //  (and without the follow-up migration's review date)
+        " DROP TRIGGER requests_review_disarm; DROP INDEX requests_review_armed; DROP INDEX requests_review_open;"
+        " ALTER TABLE requests DROP COLUMN review_at; ALTER TABLE requests DROP COLUMN review_pending;"
         " PRAGMA user_version = 11;", NULL, NULL, NULL), SQLITE_OK);
     s_request_row (db, "twente-0001", "closed", "crisis");
     s_request_row (db, "twente-0002", "closed", "regulier");
