@@ -78,6 +78,8 @@ s_ctx (en_portal_t *self, en_http_request_t *req, en_portal_ctx_t *ctx)
         { "geaccepteerd", "U hebt het aanbod geaccepteerd." }, { "afgewezen", "U hebt het aanbod afgewezen." },
         { "advies", "Het advies is verstuurd." }, { "opgeslagen", "Opgeslagen." },
         { "fase", "De fase is bijgewerkt." }, { "reactie", "Uw reactie is versleuteld naar de expert gestuurd." },
+        { "terug-op-et", "De datum terug op ET is naar de broker gestuurd; hij staat hier zodra de broker hem"
+                         " bevestigt." },
         { NULL, NULL } };
     memset (ctx, 0, sizeof *ctx);
     ctx->user = en_http_request_user (req);
@@ -608,16 +610,48 @@ s_get_request (en_portal_t *self, en_http_request_t *req, const char *id)
     return s_request_page (self, req, id, NULL, NULL, MHD_HTTP_OK);
 }
 
+//  The review date ("terug op ET"): the day at 09:00 in the Netherlands,
+//  to the node's verb review, which checks it as the broker will. Takes
+//  values.
+static int
+s_post_review (en_portal_t *self, en_http_request_t *req, const char *id, json_t *values)
+{
+    json_t *errors = en_portal_check ("review", values, NULL);
+    int answer = 0;
+    if (!s_has_errors (errors)) {
+        int64_t at = en_nl_day_ms (s_value (values, "review_date"), 0, 9);
+        if (at <= en_now_ms ())
+            json_object_set_new (errors, "review_date", json_string ("Terug op ET: kies een dag in de toekomst."));
+        else
+        if (at > en_now_ms () + EN_MAX_REVIEW_AHEAD_MS)
+            json_object_set_new (errors, "review_date", json_string ("Terug op ET: kies een dag binnen een jaar."));
+        else {
+            json_t *result = s_form_call (self, req, "review", json_pack ("{s:s, s:I}", "id", id,
+                                          "review_at", (json_int_t) at), &errors, &answer);
+            if (result)
+                answer = s_redirect (req, "/verzoeken/%s?gedaan=terug-op-et", id);
+            json_decref (result);
+        }
+    }
+    if (s_has_errors (errors) || !answer)
+        answer = s_request_page (self, req, id, values, errors, MHD_HTTP_UNPROCESSABLE_CONTENT);
+    json_decref (errors);
+    json_decref (values);
+    return answer;
+}
+
 static int
 s_post_request (en_portal_t *self, en_http_request_t *req, const char *id)
 {
     if (!en_id_valid (id))
         return s_message (self, req, MHD_HTTP_NOT_FOUND, "Niet gevonden", "Dit verzoek bestaat niet.");
-    const char *names [] = { "action", "text", "passende_hulp", "outcome", NULL };
+    const char *names [] = { "action", "text", "passende_hulp", "outcome", "review_date", NULL };
     int answer;
     json_t *values = s_form (self, req, names, &answer);
     if (!values)
         return answer;
+    if (streq (s_value (values, "action") ?: "", "review"))
+        return s_post_review (self, req, id, values);
     //  close (with the outcome), or reply to an advice (the node seals the
     //  reply to the expert who gave it)
     const char *action = s_value (values, "action") ?: "";

@@ -92,7 +92,7 @@ static en_words_t s_states = {
     { "escalated", "geëscaleerd" }, { "accepted", "geaccepteerd" }, { "advice", "advies ontvangen" },
     { "closed", "gesloten" }, { "hiaat", "hiaat" }, { "rejected", "geweigerd" },
     { "forwarded", "naar andere provincie" }, { "returned", "teruggegeven" },
-    { "recalled", "teruggehaald" }, { NULL, NULL } };
+    { "recalled", "teruggehaald" }, { "monitoring", "monitoren (terug op ET)" }, { NULL, NULL } };
 
 static en_words_t s_events = {
     { "queued", "klaargezet voor verzending" }, { "rejected", "geweigerd door de broker" },
@@ -105,7 +105,8 @@ static en_words_t s_events = {
     { "operator-close", "operator: gesloten" }, { "forwarded", "doorgestuurd naar andere provincie" },
     { "returned", "teruggegeven: daar niemand" }, { "relayed", "doorgegeven aan andere provincie" },
     { "operator-recall", "operator: teruggehaald" }, { "recalled", "teruggehaald" },
-    { "reply", "reactie op advies" }, { NULL, NULL } };
+    { "reply", "reactie op advies" }, { "monitoring", "datum terug op ET gezet" },
+    { "review-due", "terug op ET: datum bereikt" }, { NULL, NULL } };
 
 //  Details the node writes in English
 static en_words_t s_details = {
@@ -172,6 +173,7 @@ static en_words_t s_field_labels = {
     { "dossier_file", "Dossierbestand" }, { "reason", "Reden" }, { "text", "Tekst" },
     { "advice", "Advies" }, { "outcome", "Toelichting" }, { "passende_hulp", "Passende hulp gerealiseerd" },
     { "phase", "Fase" }, { "capacity", "Capaciteit" }, { "absent_until", "Afwezig tot en met" },
+    { "review_date", "Terug op ET" },
     { "expertise_anders", "Andere expertise" }, { "role", "Rol" }, { "expert", "Expert-id" },
     { "email", "E-mailadres" }, { "phone", "Mobiel nummer" }, { "password", "Wachtwoord" },
     { "password2", "Wachtwoord (nogmaals)" }, { "recovery_code", "Herstelcode" }, { "code", "Code" },
@@ -940,6 +942,17 @@ s_card (FILE *out, const char *label, long long value, const char *note, const c
 static const char *s_request_columns [] = {
     "Verzoek", "Urgentie", "Vraag", "Zaak", "Status", "Expert", "Leeftijd", NULL };
 
+//  Follow-up: a request not closed whose review date ("terug op ET")
+//  passed says so, in words (not by colour alone)
+static void
+s_review_due (FILE *out, const en_portal_ctx_t *ctx, json_t *request)
+{
+    int64_t at = en_json_int (request, "review_at", 0);
+    const char *state = en_json_str (request, "state") ?: "";
+    if (at > 0 && at <= ctx->now && !streq (state, "closed") && !streq (state, "rejected"))
+        fputs (" <span class=\"badge warn\">terug op ET verlopen</span>", out);
+}
+
 static void
 s_requests_table (FILE *out, const en_portal_ctx_t *ctx, json_t *requests)
 {
@@ -968,6 +981,7 @@ s_requests_table (FILE *out, const en_portal_ctx_t *ctx, json_t *requests)
         s_cell (out, "Zaak", "code", en_json_str (summary, "case") ?: "-");
         s_td (out, "Status", NULL);
         s_state (out, en_json_str (request, "state"));
+        s_review_due (out, ctx, request);
         fputs ("</td>", out);
         s_cell (out, "Expert", NULL, en_json_str (request, "expert") ?: "-");
         s_td (out, "Leeftijd", "num");
@@ -989,7 +1003,7 @@ en_portal_page_requests (const en_portal_ctx_t *ctx, json_t *requests, const cha
     static const char *filters [][2] = {
         { "", "Alle" }, { "submitted", "Ingediend" }, { "offered", "Aangeboden" },
         { "escalated", "Geëscaleerd" }, { "accepted", "Geaccepteerd" }, { "advice", "Advies" },
-        { "hiaat", "Hiaat" }, { "closed", "Gesloten" }, { NULL, NULL } };
+        { "monitoring", "Monitoren" }, { "hiaat", "Hiaat" }, { "closed", "Gesloten" }, { NULL, NULL } };
     S_OPEN (out, buffer);
     s_begin (out, ctx, "Verzoeken", "verzoeken");
     fputs ("<div class=\"titlebar\"><h1>Consultatieverzoeken</h1>"
@@ -1076,7 +1090,14 @@ s_request_live (FILE *out, const en_portal_ctx_t *ctx, json_t *request)
     s_age (out, en_json_int (request, "created", ctx->now), ctx->now);
     fprintf (out, " geleden)</dd>");
     s_dt (out, "Laatste wijziging");
-    fprintf (out, "%s</dd></dl>", s_date (en_json_int (request, "updated", 0), when, sizeof when));
+    fprintf (out, "%s</dd>", s_date (en_json_int (request, "updated", 0), when, sizeof when));
+    if (en_json_int (request, "review_at", 0) > 0) {
+        s_dt (out, "Terug op ET");
+        fputs (s_day (en_json_int (request, "review_at", 0), when, sizeof when), out);
+        s_review_due (out, ctx, request);
+        fputs ("</dd>", out);
+    }
+    fputs ("</dl>", out);
     if (en_json_str (request, "error")) {
         fputs ("<p class=\"alert\">De broker weigerde dit: ", out);
         s_esc (out, en_json_str (request, "error"));
@@ -1125,7 +1146,7 @@ en_portal_page_request (const en_portal_ctx_t *ctx, json_t *request, json_t *val
     fputs ("</span> ", out);
     en_html_urgency (out, en_json_str (summary, "urgency"));
     fputs ("</h1>", out);
-    static const char *order [] = { "text", "passende_hulp", "outcome", NULL };
+    static const char *order [] = { "text", "review_date", "passende_hulp", "outcome", NULL };
     s_error_summary (out, errors, order);
     s_live_open (out, "verzoek", id);
     s_request_live (out, ctx, request);
@@ -1146,6 +1167,16 @@ en_portal_page_request (const en_portal_ctx_t *ctx, json_t *request, json_t *val
                     "Een vervolgvraag of wat u met het advies doet. Geen namen of andere gegevens die het kind"
                     " herkenbaar maken.", true }, 5, EN_MAX_ADVICE, values, errors);
         s_submit (out, "Reactie versturen", NULL);
+        fputs ("</section>", out);
+    }
+    if (open && (streq (state, "accepted") || streq (state, "advice") || streq (state, "monitoring"))) {
+        fputs ("<section class=\"panel\"><h2>Terug op ET</h2><p>Kies de dag waarop het expertteam het verzoek"
+               " opnieuw bespreekt. Het verzoek blijft open tot u het sluit; op die dag krijgen u en de expert"
+               " een herinnering.</p>", out);
+        s_form_open (out, ctx, action, "review", NULL, false);
+        s_input (out, &(s_field_t) { "review_date", NULL, "Binnen een jaar; de herinnering komt om 09:00.", true },
+                 "date", NULL, values, errors);
+        s_submit (out, en_json_int (request, "review_at", 0) > 0 ? "Nieuwe datum opslaan" : "Datum opslaan", NULL);
         fputs ("</section>", out);
     }
     if (open) {
@@ -2520,6 +2551,15 @@ s_check_close (json_t *errors, json_t *values, json_t *tags)
 }
 
 static void
+s_check_review (json_t *errors, json_t *values, json_t *tags)
+{
+    if (!*s_text (values, "review_date"))
+        s_fail (errors, "review_date", "Kies de dag waarop het verzoek terugkomt in het expertteam.");
+    else
+        s_check_date (errors, values, "review_date");
+}
+
+static void
 s_check_availability (json_t *errors, json_t *values, json_t *tags)
 {
     s_check_count (errors, values, "capacity", 0, EN_MAX_CAPACITY, true);
@@ -2584,6 +2624,7 @@ static const struct {
     { "advise",         s_check_advice_text },
     { "reply",          s_check_advice_text },
     { "close",          s_check_close },
+    { "review",         s_check_review },
     { "availability",   s_check_availability },
     { "expert",         s_check_expert },
     { "account",        s_check_account },
@@ -2616,6 +2657,8 @@ static const s_refusal_t s_refusals_first [] = {
     { "decline needs a reason", "reason", "Geef een reden voor het afwijzen (hoogstens 500 tekens)." },
     { "advice text must be", "text", "Vul het advies in (hoogstens %d tekens)." },
     { "no case '", "case", "Zaak (pseudoniem): deze zaak is niet geregistreerd bij deze node." },
+    { "review date must be", "review_date", "Terug op ET: kies een dag in de toekomst, binnen een jaar." },
+    { "a review date is set once", "", "Een datum terug op ET kiest u nadat een expert het verzoek heeft aangenomen." },
     { NULL, NULL, NULL } };
 
 //  When no field is named

@@ -686,58 +686,15 @@ s_print_summary (json_t *summary)
 
 #define S_REVIEW_TZ "Europe/Amsterdam"
 
-//  The calendar day of *day (year, mon, mday set) plus days, at 09:00
-//  Europe/Amsterdam, in ms; -1 if the date does not exist (2027-02-30).
-static int64_t
-s_review_ms (struct tm *day, int days)
-{
-    char *saved = getenv ("TZ") ? strdup (getenv ("TZ")) : NULL;
-    setenv ("TZ", S_REVIEW_TZ, 1);
-    tzset ();
-    struct tm tm = { .tm_year = day->tm_year, .tm_mon = day->tm_mon, .tm_mday = day->tm_mday + days,
-                     .tm_hour = 9, .tm_isdst = -1 };
-    time_t seconds = mktime (&tm);
-    bool exists = days > 0 || (tm.tm_mday == day->tm_mday && tm.tm_mon == day->tm_mon);
-    if (saved)
-        setenv ("TZ", saved, 1);
-    else
-        unsetenv ("TZ");
-    tzset ();
-    free (saved);
-    return seconds == (time_t) -1 || !exists ? -1 : (int64_t) seconds * 1000;
-}
-
-//  "YYYY-MM-DD HH:MM" of ms in Europe/Amsterdam
-static const char *
-s_review_str (int64_t ms, char *buf, size_t size)
-{
-    char *saved = getenv ("TZ") ? strdup (getenv ("TZ")) : NULL;
-    setenv ("TZ", S_REVIEW_TZ, 1);
-    tzset ();
-    time_t seconds = (time_t) (ms / 1000);
-    struct tm tm;
-    localtime_r (&seconds, &tm);
-    strftime (buf, size, "%Y-%m-%d %H:%M", &tm);
-    if (saved)
-        setenv ("TZ", saved, 1);
-    else
-        unsetenv ("TZ");
-    tzset ();
-    free (saved);
-    return buf;
-}
-
 //  --date YYYY-MM-DD or --in N(d|w) as the review time in ms; -1 (said
 //  why) if it is neither, or not a date.
 static int64_t
 s_review_option (const char *date, const char *in)
 {
-    struct tm day = { 0 };
     if (date && in)
         return s_usage_error ("%s", "give --date or --in, not both"), -1;
     if (date) {
-        const char *rest = strptime (date, "%Y-%m-%d", &day);
-        int64_t ms = rest && !*rest && strlen (date) == 10 ? s_review_ms (&day, 0) : -1;
+        int64_t ms = en_nl_day_ms (date, 0, 9);
         if (ms < 0)
             s_usage_error ("--date '%s' is not a date (YYYY-MM-DD)", date);
         return ms;
@@ -750,10 +707,9 @@ s_review_option (const char *date, const char *in)
     if (end == in || count <= 0 || days <= 0 || days > 366)
         return s_usage_error ("--in '%s' must be days or weeks ahead, e.g. 14d or 6w (at most 366 days)", in), -1;
     char today [32];
-    s_review_str (en_now_ms (), today, sizeof today);       //  today in the Netherlands
+    en_nl_time_str (en_now_ms (), today, sizeof today);     //  today in the Netherlands
     today [10] = 0;
-    strptime (today, "%Y-%m-%d", &day);
-    return s_review_ms (&day, days);
+    return en_nl_day_ms (today, days, 9);
 }
 
 static int
@@ -765,7 +721,7 @@ s_cmd_request_review (s_cli_t *cli, json_t *parsed, const char *verb)
     if (at < 0)
         return EXIT_USAGE;
     char when [32];
-    s_review_str (at, when, sizeof when);
+    en_nl_time_str (at, when, sizeof when);
     if (at <= en_now_ms ()) {
         fprintf (stderr, "expertnet: the review date %s (%s) is in the past\n", when, S_REVIEW_TZ);
         return EXIT_USAGE;
@@ -792,7 +748,7 @@ s_print_review (json_t *row)
         return;
     char when [32];
     bool passed = at <= en_now_ms () && !streq (en_json_str (row, "state"), "closed");
-    printf ("  terug op ET    %s (%s)%s\n", s_review_str (at, when, sizeof when), S_REVIEW_TZ,
+    printf ("  terug op ET    %s (%s)%s\n", en_nl_time_str (at, when, sizeof when), S_REVIEW_TZ,
             passed ? ", passed" : "");
 }
 

@@ -256,6 +256,25 @@ test_close_disarms_and_overdue (void **state)
     json_decref (overdue);
 }
 
+//  A review day is 09:00 in the Netherlands, summer or winter, whatever
+//  the process's time zone
+static void
+test_dutch_day (void **state)
+{
+    (void) state;
+    char buf [32];
+    assert_int_equal (en_nl_day_ms ("2026-12-09", 0, 9), 1796803200000LL);     //  08:00 UTC (CET)
+    assert_int_equal (en_nl_day_ms ("2027-07-01", 0, 9), 1814425200000LL);     //  07:00 UTC (CEST)
+    assert_int_equal (en_nl_day_ms ("2027-03-28", 0, 9), 1806217200000LL);     //  the day summer time starts
+    assert_int_equal (en_nl_day_ms ("2026-12-30", 3, 9), en_nl_day_ms ("2027-01-02", 0, 9));
+    assert_string_equal (en_nl_time_str (1814425200000LL, buf, sizeof buf), "2027-07-01 09:00");
+    assert_string_equal (en_nl_time_str (1796803200000LL, buf, sizeof buf), "2026-12-09 09:00");
+    assert_int_equal (en_nl_day_ms ("2027-02-30", 0, 9), -1);
+    assert_int_equal (en_nl_day_ms ("2027-2-3", 0, 9), -1);
+    assert_int_equal (en_nl_day_ms ("01-02-2027", 0, 9), -1);
+    assert_int_equal (en_nl_day_ms (NULL, 0, 9), -1);
+}
+
 int
 main (void)
 {
@@ -265,6 +284,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_review_checks, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_monitoring_and_reminder_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_close_disarms_and_overdue, s_setup, s_teardown),
+        cmocka_unit_test (test_dutch_day),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
