@@ -107,6 +107,24 @@ check "the medewerker's live panel shows the advice" \
     bash -c "for i in \$(seq 75); do curl -s -b '$NET_DIR/jar-mw-mara' '$WEB/api/panel/verzoek/$R' \
              | grep -q 'plan een gezamenlijk overleg' && exit 0; sleep 0.2; done; exit 1"
 
+# Follow-up: the medewerker sets the date the case comes back to the ET
+check_eq "the request page offers 'Terug op ET'" "200" "$(http mw-mara GET "/verzoeken/$R")"
+check "... a date picker, labelled" grep -q 'id="review_date"[^>]*type="date"\|type="date"[^>]*id="review_date"\|<label for="review_date">Terug op ET' "$NET_DIR/body"
+CSRF=$(field csrf)
+check_eq "a date in the past is refused on the form (422)" "422" \
+    "$(http mw-mara POST "/verzoeken/$R" -d "csrf=$CSRF" -d action=review -d review_date=2020-01-01)"
+check "... in Dutch" grep -q 'kies een dag in de toekomst' "$NET_DIR/body"
+check_eq "no date is refused too (422)" "422" "$(http mw-mara POST "/verzoeken/$R" -d "csrf=$CSRF" -d action=review)"
+REVIEW_DAY=$(date -d '+21 days' +%Y-%m-%d)
+check_eq "a date in three weeks is taken (303)" "303" \
+    "$(http mw-mara POST "/verzoeken/$R" -d "csrf=$CSRF" -d action=review -d "review_date=$REVIEW_DAY")"
+check "the broker has the request in monitoring" wait_state "$R" monitoring
+check "the request page shows the date" \
+    bash -c "for i in \$(seq 50); do curl -s -b '$NET_DIR/jar-mw-mara' '$WEB/verzoeken/$R' \
+             | grep -q \"$(date -d "$REVIEW_DAY" +%d-%m-%Y)\" && exit 0; sleep 0.2; done; exit 1"
+check_eq "the list filters on Monitoren" "200" "$(http mw-mara GET '/verzoeken?status=monitoring')"
+check "... and lists it" grep -q "$R" "$NET_DIR/body"
+
 # A TOTP code is taken once: the medewerker's code does not log in again
 http mw-mara POST /login --data-urlencode "name=mw-mara" --data-urlencode "password=mara haar wachtwoord" >/dev/null
 PENDING=$(field pending)
