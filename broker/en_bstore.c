@@ -962,7 +962,9 @@ en_bstore_report_cases (en_bstore_t *self)
         "WITH first_accept AS (SELECT request_id, min (at) AS at FROM events WHERE type = 'accepted' GROUP BY request_id),"
         " req AS (SELECT r.*, json_extract (r.summary, '$.case') AS pseudonym, fa.at AS accepted_at,"
         "   EXISTS (SELECT 1 FROM hiaten h WHERE h.request_id = r.id) AS was_hiaat,"
-        "   (SELECT min (e.at) FROM events e WHERE e.request_id = r.id AND e.type = 'closed') AS closed_at"
+        "   (SELECT min (e.at) FROM events e WHERE e.request_id = r.id AND e.type = 'closed') AS closed_at,"
+        //  Follow-up: the first time it came back to the ET (review-due)
+        "   (SELECT min (e.at) FROM events e WHERE e.request_id = r.id AND e.type = 'review-due') AS review_due_at"
         "   FROM requests r LEFT JOIN first_accept fa ON fa.request_id = r.id"
         //  A request from another province is a case of that province's report
         "   WHERE r.origin NOT LIKE 'peer:%')"
@@ -972,12 +974,13 @@ en_bstore_report_cases (en_bstore_t *self)
         "   (SELECT json_extract (summary, '$.expertise') FROM req WHERE req.pseudonym = s.pseudonym"
         "     ORDER BY created LIMIT 1) AS expertise_json,"
         "   (SELECT min (accepted_at) FROM req WHERE req.pseudonym = s.pseudonym) AS first_assignment,"
-        "   (SELECT max (was_hiaat) FROM req WHERE req.pseudonym = s.pseudonym) AS hiaat"
+        "   (SELECT max (was_hiaat) FROM req WHERE req.pseudonym = s.pseudonym) AS hiaat,"
+        "   (SELECT min (review_due_at) FROM req WHERE req.pseudonym = s.pseudonym) AS first_review"
         " FROM summaries s"
         " UNION ALL"
         " SELECT region, summary AS summary_json, json_object ('aanmelding', created, 'afgesloten', closed_at) AS phases_json,"
         "   NULL AS outcome_json, question_type, urgency, json_extract (summary, '$.expertise') AS expertise_json,"
-        "   accepted_at AS first_assignment, was_hiaat AS hiaat"
+        "   accepted_at AS first_assignment, was_hiaat AS hiaat, review_due_at AS first_review"
         " FROM req WHERE pseudonym IS NULL"
         "   OR NOT EXISTS (SELECT 1 FROM summaries s WHERE s.pseudonym = req.pseudonym AND s.origin = req.origin)",
         NULL));

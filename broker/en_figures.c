@@ -374,6 +374,7 @@ en_figures_report_input (const en_ops_context_t *context)
         json_object_set (item, "registered", json_object_get (phases, "aanmelding"));
         json_object_set (item, "first_assignment", json_object_get (row, "first_assignment"));
         json_object_set (item, "closed", json_object_get (phases, "afgesloten"));
+        json_object_set (item, "first_review", json_object_get (row, "first_review"));
         json_object_set_new (item, "hiaat", json_boolean (en_json_int (row, "hiaat", 0)));
         json_object_set (item, "outcome", json_object_get (row, "outcome"));
         json_array_append_new (input, item);
