@@ -482,7 +482,7 @@ static bool
 s_state_valid (const char *state)
 {
     static const char *states [] = { "queued", "sent", "submitted", "offered", "escalated", "accepted",
-                                     "advice", "closed", "hiaat", "rejected", NULL };
+                                     "advice", "monitoring", "closed", "hiaat", "rejected", NULL };
     return state && en_vocab_has (states, state);
 }
 

@@ -124,6 +124,8 @@ check "the request page shows the date" \
              | grep -q \"$(date -d "$REVIEW_DAY" +%d-%m-%Y)\" && exit 0; sleep 0.2; done; exit 1"
 check_eq "the list filters on Monitoren" "200" "$(http mw-mara GET '/verzoeken?status=monitoring')"
 check "... and lists it" grep -q "$R" "$NET_DIR/body"
+check "... as the filter chosen (not all requests)" grep -q 'aria-current="true">Monitoren<' "$NET_DIR/body"
+check_eq "the Advies filter no longer lists it" 0 "$(http mw-mara GET '/verzoeken?status=advice' >/dev/null; grep -c "/verzoeken/$R\"" "$NET_DIR/body")"
 
 # A TOTP code is taken once: the medewerker's code does not log in again
 http mw-mara POST /login --data-urlencode "name=mw-mara" --data-urlencode "password=mara haar wachtwoord" >/dev/null
