@@ -37,25 +37,8 @@ net_node ijsselland $(notify ijsselland)
 for n in twente ijsselland; do net_wait_connected $n || { not_ok "node $n connects"; test_done; }; done
 ok "SMTP server, broker (with dashboard) and nodes twente and ijsselland running"
 
-mails_with () { grep -lF -- "$1" "$MAILDIR"/new/* 2>/dev/null | wc -l; }
 # Reminders (subject "Terug op ET") holding a link
 reminders_with () { grep -lF 'Subject: Terug op ET' "$MAILDIR"/new/* 2>/dev/null | xargs -r grep -lF -- "$1" | wc -l; }
-wait_reminders () {     # wait_reminders LINK SECS
-    local end=$(( $(date +%s) + $2 ))
-    while [ "$(date +%s)" -le $end ]; do
-        [ "$(reminders_with "$1")" -ge 1 ] && return 0
-        sleep 0.2
-    done
-    return 1
-}
-wait_mails () {     # wait_mails TEXT COUNT SECS
-    local end=$(( $(date +%s) + $3 ))
-    while [ "$(date +%s)" -le $end ]; do
-        [ "$(mails_with "$1")" -ge "$2" ] && return 0
-        sleep 0.2
-    done
-    return 1
-}
 ctlb () { "$CTL" "$NET_DIR/overijssel" "$@"; }
 events_of () { broker_request "$1" | jq -r "[.events[] | select(.type == \"$2\")] | length"; }
 
@@ -109,8 +92,8 @@ net_wait_connected ijsselland || not_ok "the expert's node reconnects"
 
 LINK_TEAM="https://portal.twente.example/verzoeken/$R"
 LINK_EXPERT="https://portal.ijsselland.example/aanbod/$R-o1"
-check "the team's staff get the terug-op-ET e-mail" wait_reminders "$LINK_TEAM" 20
-check "the expert gets the reminder e-mail" wait_reminders "$LINK_EXPERT" 20
+check "the team's staff get the terug-op-ET e-mail" net_until 20 '. >= 1' reminders_with "$LINK_TEAM"
+check "the expert gets the reminder e-mail" net_until 20 '. >= 1' reminders_with "$LINK_EXPERT"
 MT=$(grep -lF 'Subject: Terug op ET' "$MAILDIR"/new/* | xargs grep -lF -- "$LINK_TEAM" | head -1)
 ME=$(grep -lF 'Subject: Terug op ET' "$MAILDIR"/new/* | xargs grep -lF -- "$LINK_EXPERT" | head -1)
 check "the team's mail goes to the staff address" grep -q "^To: <$STAFF>" "$MT"

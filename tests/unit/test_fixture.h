@@ -90,6 +90,26 @@ test_retry_hiaten (en_router_t *router, en_bstore_t *store)
     return routed;
 }
 
+//  A broker store and its router ("broker-oost") in a new temporary
+//  directory: dir holds a mkdtemp template ("/tmp/test_x.XXXXXX") and
+//  gets the name. 0, or -1 (said why).
+static inline int
+test_broker_open (char *dir, en_bstore_t **store, en_router_t **router)
+{
+    if (!mkdtemp (dir))
+        return -1;
+    char path [128];
+    en_error_t error = { 0 };
+    snprintf (path, sizeof path, "%s/broker.db", dir);
+    *store = en_bstore_new (path, &error);
+    if (!*store) {
+        fprintf (stderr, "en_bstore_new: %s\n", error.reason);
+        return -1;
+    }
+    *router = en_router_new (*store, "broker-oost");
+    return 0;
+}
+
 //  Who sent a reliable message, for test_route
 typedef struct {
     en_router_t *router;        //  the broker's router

@@ -29,17 +29,8 @@ s_setup (void **state)
 {
     fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
     strcpy (self->dir, "/tmp/test_followup.XXXXXX");
-    if (!mkdtemp (self->dir))
-        return -1;
-    char path [128];
-    en_error_t error = { 0 };
-    snprintf (path, sizeof path, "%s/broker.db", self->dir);
-    self->store = en_bstore_new (path, &error);
-    if (!self->store)
-        return -1;
-    self->router = en_router_new (self->store, "broker-oost");
     *state = self;
-    return 0;
+    return test_broker_open (self->dir, &self->store, &self->router);
 }
 
 static int
