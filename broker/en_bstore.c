@@ -289,6 +289,15 @@ static const char *s_migrations [] = {
     "CREATE TRIGGER requests_load AFTER UPDATE OF state, expert, peer ON requests"
     "  WHEN NEW.expert IS NOT NULL AND NEW.peer IS NULL AND NEW.state IN ('accepted', 'advice', 'monitoring') BEGIN"
     "  UPDATE experts SET load = load + 1 WHERE id = NEW.expert; END;",
+    //  Moreel beraad (issue 13, en_followup): per request the times its
+    //  team proposed (JSON array of ms), the one fixed and when it took
+    //  place; dates only, never text
+    "CREATE TABLE beraad ("
+    "  request_id TEXT PRIMARY KEY,"
+    "  times TEXT NOT NULL,"
+    "  fixed_at INTEGER,"
+    "  held_at INTEGER,"
+    "  updated INTEGER NOT NULL) WITHOUT ROWID;",
     NULL
 };
 
@@ -1199,4 +1208,27 @@ en_bstore_offers_of_request (en_bstore_t *self, const char *request_id, const ch
     return en_db_rows (en_db_query (self->db,
         "SELECT " OFFER_COLUMNS " FROM offers WHERE request_id = ? AND state = ? ORDER BY created",
         "ss", request_id, state));
+}
+
+json_t *
+en_bstore_beraad (en_bstore_t *self, const char *request_id)
+{
+    return en_db_one (en_db_query (self->db,
+        "SELECT request_id, times AS times_json, fixed_at, held_at, updated FROM beraad WHERE request_id = ?",
+        "s", request_id));
+}
+
+int
+en_bstore_beraad_put (en_bstore_t *self, const char *request_id, json_t *times, int64_t fixed_at,
+                      int64_t held_at)
+{
+    char *text = json_dumps (times, JSON_COMPACT);
+    int rc = en_db_exec (self->db,
+        "INSERT INTO beraad (request_id, times, fixed_at, held_at, updated)"
+        " VALUES (?1, ?2, nullif (?3, 0), nullif (?4, 0), ?5)"
+        " ON CONFLICT (request_id) DO UPDATE SET times = excluded.times, fixed_at = excluded.fixed_at,"
+        " held_at = excluded.held_at, updated = excluded.updated",
+        "ssiii", request_id, text, fixed_at, held_at, en_now_ms ());
+    free (text);
+    return rc;
 }

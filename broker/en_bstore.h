@@ -213,4 +213,10 @@ json_t *en_bstore_reviews_overdue (en_bstore_t *self, int64_t now, int limit);
 //  The offers of a request in state (e.g. "accepted"), oldest first.
 json_t *en_bstore_offers_of_request (en_bstore_t *self, const char *request_id, const char *state);
 
+//  Moreel beraad: a request's {request_id, times (array of ms), fixed_at,
+//  held_at} or NULL; and writing it (0 for fixed_at or held_at: none).
+json_t *en_bstore_beraad (en_bstore_t *self, const char *request_id);
+int en_bstore_beraad_put (en_bstore_t *self, const char *request_id, json_t *times, int64_t fixed_at,
+                          int64_t held_at);
+
 #endif

@@ -26,6 +26,16 @@ int en_followup_review (en_router_t *router, const char *node, en_msg_t *msg, en
 //  error (what fired before stays).
 int en_followup_due (en_router_t *router, int64_t now);
 
+//  BERAAD from node (a row of the router's command table): the moreel
+//  beraad of a request as a meeting. From the origin: action "propose"
+//  (times: 1..5 ms ahead), "fix" (at: one of them), "held" (at: when it
+//  took place); from a participant's node: "answer" (offer, available:
+//  the proposed times that suit). Each is an event of the request
+//  (STATUS to the origin); propose and fix go on to every participant as
+//  BERAAD. 0, or -1 with error: 404, 403, 409 (not a moreel-beraad, no
+//  participants, nothing proposed, already fixed or held, closed), 422.
+int en_followup_beraad (en_router_t *router, const char *node, en_msg_t *msg, en_error_t *error);
+
 //  Requests not closed whose review date passed, for the dashboard:
 //  [{id, region, urgency, question_type, state, review_at, days_overdue}],
 //  most overdue first, at most limit. Caller owns.

@@ -78,6 +78,12 @@ static const en_request_sm_row_t s_table [] = {
     { "accepted, advice, monitoring", "monitoring", "here", "monitoring" },
     { "monitoring",  "review-due",        "here",      "same" },
     { "monitoring",  "advice",            NULL,        "same" },
+    //  Moreel beraad (en_followup): its participants agree a time; the
+    //  request does not move
+    { "accepted, advice, monitoring", "beraad-proposed", "here", "same" },
+    { "accepted, advice, monitoring", "beraad-answer",   "here", "same" },
+    { "accepted, advice, monitoring", "beraad-fixed",    "here", "same" },
+    { "accepted, advice, monitoring", "beraad-held",     "here", "same" },
 };
 
 //  Is item one of the ", "-separated names in list?

@@ -1022,6 +1022,7 @@ static const struct {
     { "STATUS",        S_FROM_PEER,  s_handle_peer_status,  NULL },
     { "RECALL",        S_FROM_PEER,  s_handle_recall,       NULL },
     { "REVIEW",        S_FROM_NODE,  en_followup_review,    NULL },
+    { "BERAAD",        S_FROM_NODE,  en_followup_beraad,    NULL },
 };
 
 //  Hand msg from sender (a node in region node_region, or a peer broker)

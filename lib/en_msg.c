@@ -55,6 +55,7 @@ static const s_command_t s_commands [] = {
     { "ANCHOR", true },         //  node -> broker, broker -> peer: its access log's head
     { "REVIEW", true },         //  node -> broker: the origin sets a review date (terug op ET)
     { "REMIND", true },         //  broker -> node: a review date came, to an accepting expert
+    { "BERAAD", true },         //  both: the moreel beraad of a request as a meeting (times, answers)
     { NULL, false }
 };
 

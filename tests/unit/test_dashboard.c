@@ -447,6 +447,7 @@ test_figure_counters (void **state)
         //  (and without the follow-up migration's review date)
         " DROP TRIGGER requests_review_disarm; DROP INDEX requests_review_armed; DROP INDEX requests_review_open;"
         " ALTER TABLE requests DROP COLUMN review_at; ALTER TABLE requests DROP COLUMN review_pending;"
+        " DROP TABLE beraad;"
         " PRAGMA user_version = 11;", NULL, NULL, NULL), SQLITE_OK);
     s_request_row (db, "twente-0001", "closed", "crisis");
     s_request_row (db, "twente-0002", "closed", "regulier");

@@ -247,6 +247,87 @@ test_close_disarms_and_overdue (void **state)
     json_decref (overdue);
 }
 
+static json_t *
+s_beraad (const char *action, const char *request_id, const char *key, json_t *value)
+{
+    return json_pack ("{s:s, s:s, s:o}", "action", action, "request", request_id, key, value);
+}
+
+//  Moreel beraad: the team proposes times, the participant answers, the
+//  team fixes one and records that it took place; only dates travel
+static void
+test_beraad (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    char buf [512];
+    int64_t now = en_now_ms ();
+    int64_t t1 = now + 2 * DAY_MS, t2 = now + 3 * DAY_MS;
+    //  Not a moreel-beraad: 409
+    s_accepted_request (self);
+    assert_int_equal (s_send (self, "node-twente", "BERAAD",
+                              s_beraad ("propose", "twente-0001", "times", json_pack ("[I]", (json_int_t) t1))), 409);
+    assert_int_equal (s_send (self, "node-twente", "SUBMIT", test_json (
+        "{\"request\":{\"id\":\"twente-0002\",\"region\":\"twente\",\"urgency\":\"regulier\","
+        "\"question_type\":\"moreel-beraad\",\"expertise\":[\"trauma\"],\"age_band\":\"12-17\"}}")), 0);
+    //  No participant yet: 409
+    assert_int_equal (s_send (self, "node-twente", "BERAAD",
+                              s_beraad ("propose", "twente-0002", "times", json_pack ("[I]", (json_int_t) t1))), 409);
+    assert_int_equal (s_send (self, "node-ijsselland", "ACCEPT", json_pack ("{s:s}", "offer", "twente-0002-o1")), 0);
+    //  Only the origin; times ahead, distinct, at most five; an action
+    assert_int_equal (s_send (self, "node-ijsselland", "BERAAD",
+                              s_beraad ("propose", "twente-0002", "times", json_pack ("[I]", (json_int_t) t1))), 403);
+    assert_int_equal (s_send (self, "node-twente", "BERAAD",
+                              s_beraad ("propose", "twente-0002", "times", json_pack ("[I]", (json_int_t) (now - 1)))), 422);
+    assert_int_equal (s_send (self, "node-twente", "BERAAD",
+                              s_beraad ("propose", "twente-0002", "times", json_pack ("[I,I]", (json_int_t) t1,
+                                                                                      (json_int_t) t1))), 422);
+    assert_int_equal (s_send (self, "node-twente", "BERAAD", s_beraad ("propose", "twente-0002", "times",
+        json_pack ("[I,I,I,I,I,I]", (json_int_t) t1, (json_int_t) t1 + 1, (json_int_t) t1 + 2, (json_int_t) t1 + 3,
+                   (json_int_t) t1 + 4, (json_int_t) t1 + 5))), 422);
+    assert_int_equal (s_send (self, "node-twente", "BERAAD",
+                              s_beraad ("plan", "twente-0002", "times", json_pack ("[I]", (json_int_t) t1))), 422);
+    //  Nothing to fix or answer yet
+    assert_int_equal (s_send (self, "node-twente", "BERAAD",
+                              s_beraad ("fix", "twente-0002", "at", json_integer (t1))), 409);
+    //  Proposed: the participant's node hears it
+    assert_int_equal (s_send (self, "node-twente", "BERAAD", s_beraad ("propose", "twente-0002", "times",
+                              json_pack ("[I,I]", (json_int_t) t1, (json_int_t) t2))), 0);
+    assert_int_equal (s_count (self, "SELECT count(*) FROM outbox WHERE dest = ? AND command = 'BERAAD'"
+                               " AND json_extract (body, '$.action') = 'propose'"
+                               " AND json_extract (body, '$.offer') = 'twente-0002-o1'"
+                               " AND json_array_length (json_extract (body, '$.times')) = 2", "node-ijsselland"), 1);
+    //  The answer: only the participant's node, only proposed times
+    json_t *answer = json_pack ("{s:s, s:s, s:[I]}", "action", "answer", "offer", "twente-0002-o1",
+                                "available", (json_int_t) t2);
+    assert_int_equal (s_send (self, "node-twente", "BERAAD", json_deep_copy (answer)), 403);
+    assert_int_equal (s_send (self, "node-ijsselland", "BERAAD", json_pack ("{s:s, s:s, s:[I]}", "action", "answer",
+                              "offer", "twente-0002-o1", "available", (json_int_t) (t2 + 1))), 422);
+    assert_int_equal (s_send (self, "node-ijsselland", "BERAAD", answer), 0);
+    assert_int_equal (s_count (self, "SELECT count(*) FROM outbox WHERE dest = ? AND command = 'STATUS'"
+                               " AND json_extract (body, '$.event') = 'beraad-answer'"
+                               " AND json_extract (body, '$.expert') = 'se-ij-01'"
+                               " AND json_extract (body, '$.available[0]') > 0", "node-twente"), 1);
+    //  Fixed: one of the proposed times
+    assert_int_equal (s_send (self, "node-twente", "BERAAD",
+                              s_beraad ("fix", "twente-0002", "at", json_integer (t2 + 60000))), 422);
+    assert_int_equal (s_send (self, "node-twente", "BERAAD", s_beraad ("fix", "twente-0002", "at", json_integer (t2))), 0);
+    assert_int_equal (s_count (self, "SELECT count(*) FROM outbox WHERE dest = ? AND command = 'BERAAD'"
+                               " AND json_extract (body, '$.action') = 'fix'", "node-ijsselland"), 1);
+    //  After the fix no more answers; then it took place (not in the future)
+    assert_int_equal (s_send (self, "node-ijsselland", "BERAAD", json_pack ("{s:s, s:s, s:[]}", "action", "answer",
+                              "offer", "twente-0002-o1", "available")), 409);
+    assert_int_equal (s_send (self, "node-twente", "BERAAD",
+                              s_beraad ("held", "twente-0002", "at", json_integer (now + DAY_MS))), 422);
+    assert_int_equal (s_send (self, "node-twente", "BERAAD",
+                              s_beraad ("held", "twente-0002", "at", json_integer (en_now_ms ()))), 0);
+    assert_int_equal (s_send (self, "node-twente", "BERAAD", s_beraad ("propose", "twente-0002", "times",
+                              json_pack ("[I]", (json_int_t) t1))), 409);
+    //  The request did not move; the timeline holds dates, no text
+    assert_string_equal (s_state (self, "twente-0002", buf, sizeof buf), "accepted");
+    assert_string_equal (test_join (en_bstore_events (self->store, "twente-0002"), "type", buf, sizeof buf),
+                         "submitted offered accepted beraad-proposed beraad-answer beraad-fixed beraad-held");
+}
+
 //  A review day is 09:00 in the Netherlands, summer or winter, whatever
 //  the process's time zone
 static void
@@ -275,6 +356,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_review_checks, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_monitoring_and_reminder_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_close_disarms_and_overdue, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_beraad, s_setup, s_teardown),
         cmocka_unit_test (test_dutch_day),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
