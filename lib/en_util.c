@@ -158,6 +158,22 @@ en_nl_day_ms (const char *day, int days, int hour)
     return (int64_t) utc * 1000;
 }
 
+int64_t
+en_nl_time_ms (const char *text)
+{
+    char day [11];
+    int hour, minute;
+    char sep, rest;
+    if (!text || strlen (text) != 16 || sscanf (text, "%10s", day) != 1)
+        return -1;
+    day [10] = 0;
+    if (sscanf (text + 10, "%c%2d:%2d%c", &sep, &hour, &minute, &rest) != 3 || (sep != ' ' && sep != 'T')
+    ||  hour < 0 || hour > 23 || minute < 0 || minute > 59)
+        return -1;
+    int64_t at = en_nl_day_ms (day, 0, hour);
+    return at < 0 ? -1 : at + minute * 60000LL;
+}
+
 const char *
 en_nl_time_str (int64_t ms, char *buf, size_t size)
 {

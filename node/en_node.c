@@ -613,6 +613,7 @@ static const s_reliable_t s_reliables [] = {
     { "DOSSIER",  s_on_sealed },
     { "REPLY",    s_on_sealed },
     { "REMIND",   en_node_followup_remind },
+    { "BERAAD",   en_node_followup_beraad },
     { NULL, NULL }
 };
 

@@ -970,6 +970,8 @@ const en_node_verb_t en_node_verbs [] = {
     { "close",            EN_VERB_SENDS,   s_verb_close },
     { "reply",            EN_VERB_SENDS,   s_verb_reply },
     { "review",           EN_VERB_SENDS,   en_node_followup_review },
+    { "beraad",           EN_VERB_SENDS,   en_node_followup_beraad_verb },
+    { "beraad-answer",    EN_VERB_SENDS,   en_node_followup_answer_verb },
     { "expert-add",       EN_VERB_SENDS,   s_verb_expert_put },
     { "expert-update",    EN_VERB_SENDS,   s_verb_expert_put },
     { "tags",             EN_VERB_READS,   s_verb_tags },

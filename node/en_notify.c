@@ -260,7 +260,7 @@ en_notify_render (const char *kind, const char *channel, const char *urgency, in
 {
     static const struct {
         const char *kind, *subject, *sms, *intro, *action;
-        const char *when_label; //  what the date is ("Reageer voor" when NULL)
+        const char *when_label; //  what the date is ("Reageer voor:" when NULL)
     } texts [] = {
         { "aanbod", "Nieuw consultatieverzoek voor u", "nieuw consultatieverzoek voor u",
           "Er staat een nieuw consultatieverzoek voor u klaar in het portaal.",
@@ -287,12 +287,19 @@ en_notify_render (const char *kind, const char *channel, const char *urgency, in
           "De datum waarop uw expertteam een consultatieverzoek opnieuw zou bespreken\n"
           "(terug op ET) is bereikt. Ga na of de hulp er is, en sluit het verzoek af\n"
           "met een uitkomst of kies een nieuwe datum.",
-          "Bekijk het verzoek:", "Terug op ET" },
+          "Bekijk het verzoek:", "Terug op ET:" },
         { "terug-op-et-expert", "Terug op ET: een verzoek waaraan u meewerkt komt terug",
           "terug op ET: verzoek waaraan u meewerkt",
           "Een consultatieverzoek dat u hebt aangenomen komt terug in het expertteam\n"
           "(terug op ET). Het team kan u vragen hoe het staat met de hulp.",
-          "Bekijk het verzoek in het portaal:", "Terug op ET" },
+          "Bekijk het verzoek in het portaal:", "Terug op ET:" },
+        { "moreel-beraad", "Moreel beraad: kies de tijden die u passen", "moreel beraad: kies tijden",
+          "Het expertteam stelt tijden voor een moreel beraad voor over een verzoek\n"
+          "waaraan u meewerkt. Geef in het portaal aan welke tijden u passen.",
+          "Bekijk de voorgestelde tijden:", "Eerste voorstel:" },
+        { "moreel-beraad-tijd", "Moreel beraad: de tijd staat vast", "moreel beraad: tijd staat vast",
+          "Het expertteam heeft de tijd voor het moreel beraad vastgesteld.",
+          "Bekijk het verzoek in het portaal:", "Tijd:" },
         { NULL, NULL, NULL, NULL, NULL, NULL } };
     int t = 0;
     while (texts [t].kind && !streq (texts [t].kind, kind))
@@ -331,7 +338,7 @@ en_notify_render (const char *kind, const char *channel, const char *urgency, in
         snprintf (urgency_line, sizeof urgency_line, "Urgentie:      %s\n", urgency);
     if (deadline > 0)
         snprintf (deadline_line, sizeof deadline_line, "%-14s %s\n",
-                  texts [t].when_label ? "Terug op ET:" : "Reageer voor:", when);
+                  texts [t].when_label ? texts [t].when_label : "Reageer voor:", when);
     *body = zsys_sprintf (
         "%s\n"
         "\n"

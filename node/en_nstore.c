@@ -195,6 +195,12 @@ static const char *s_migrations [] = {
     //  monitoring; the portal's list of overdue reviews reads it by index.
     "ALTER TABLE requests ADD COLUMN review_at INTEGER;"
     "CREATE INDEX requests_review ON requests (review_at) WHERE review_at IS NOT NULL;",
+    //  Moreel beraad (en_node_followup): at an expert's offer the times
+    //  the team proposed and the one fixed; at the team's request its own
+    //  note of the outcome, sealed with the data key, never sent
+    "ALTER TABLE offers ADD COLUMN beraad_times TEXT;"
+    "ALTER TABLE offers ADD COLUMN beraad_at INTEGER;"
+    "ALTER TABLE requests ADD COLUMN beraad_outcome TEXT;",
     NULL
 };
 
@@ -456,7 +462,7 @@ en_nstore_offer_insert (en_nstore_t *self, json_t *offer)
 
 #define OFFER_COLUMNS \
     "id, request_id, expert, kind, deadline, request AS request_json, state, received," \
-    " answer, answer_status, answer_error, updated"
+    " answer, answer_status, answer_error, updated, beraad_times AS beraad_times_json, beraad_at"
 
 json_t *
 en_nstore_offer (en_nstore_t *self, const char *id)
@@ -786,6 +792,7 @@ en_nstore_reseal (en_nstore_t *self, en_nstore_reseal_fn *reseal, void *arg)
     static const char *columns [][3] = {
         { "cases", "pseudonym", "sealed" },
         { "requests", "id", "dossier" },
+        { "requests", "id", "beraad_outcome" },
         { "expert_keys", "expert", "box_secret" },
         { "users", "name", "totp" },
         { NULL, NULL, NULL } };
@@ -945,4 +952,22 @@ int
 en_nstore_request_review (en_nstore_t *self, const char *id, int64_t review_at)
 {
     return en_db_exec (self->db, "UPDATE requests SET review_at = ? WHERE id = ?", "is", review_at, id);
+}
+
+int
+en_nstore_offer_beraad (en_nstore_t *self, const char *offer_id, json_t *times, int64_t at)
+{
+    char *text = times ? json_dumps (times, JSON_COMPACT) : NULL;
+    int rc = en_db_exec (self->db,
+        "UPDATE offers SET beraad_times = coalesce (?1, beraad_times),"
+        " beraad_at = CASE WHEN ?1 IS NOT NULL THEN NULL ELSE ?2 END, updated = ?3 WHERE id = ?4",
+        "siis", text, at, en_now_ms (), offer_id);
+    free (text);
+    return rc;
+}
+
+int
+en_nstore_request_beraad_outcome (en_nstore_t *self, const char *id, const char *sealed)
+{
+    return en_db_exec (self->db, "UPDATE requests SET beraad_outcome = ? WHERE id = ?", "ss", sealed, id);
 }

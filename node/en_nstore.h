@@ -184,4 +184,10 @@ json_t *en_nstore_counts (en_nstore_t *self);
 //  (STATUS monitoring or review-due). 0 or -1.
 int en_nstore_request_review (en_nstore_t *self, const char *id, int64_t review_at);
 
+//  Moreel beraad at an expert's offer: the proposed times (a new
+//  proposal clears a fixed time), or (times NULL) the fixed time at. 0 or -1.
+int en_nstore_offer_beraad (en_nstore_t *self, const char *offer_id, json_t *times, int64_t at);
+//  The team's own note of a beraad's outcome, sealed (en_vault). 0 or -1.
+int en_nstore_request_beraad_outcome (en_nstore_t *self, const char *id, const char *sealed);
+
 #endif

@@ -345,6 +345,11 @@ test_dutch_day (void **state)
     assert_int_equal (en_nl_day_ms ("2027-2-3", 0, 9), -1);
     assert_int_equal (en_nl_day_ms ("01-02-2027", 0, 9), -1);
     assert_int_equal (en_nl_day_ms (NULL, 0, 9), -1);
+    assert_int_equal (en_nl_time_ms ("2027-07-01 09:30"), 1814425200000LL + 30 * 60000);
+    assert_int_equal (en_nl_time_ms ("2027-07-01T09:30"), 1814425200000LL + 30 * 60000);
+    assert_int_equal (en_nl_time_ms ("2027-07-01 24:00"), -1);
+    assert_int_equal (en_nl_time_ms ("2027-07-01"), -1);
+    assert_int_equal (en_nl_time_ms ("2027-07-01 9:30x"), -1);
 }
 
 int
