@@ -60,6 +60,7 @@ static const char *s_usage_text =
 "  request show ID                            one request and its timeline\n"
 "  request close ID [--outcome TEXT]          close a request\n"
 "  request review ID --date D | --in 6w       set the review date (terug op ET)\n"
+"  request beraad ID --propose T,T | --fix T | --held T   moreel beraad as a meeting\n"
 "  request reply ID --text T | --file F       reply to an advice (sealed to the expert)\n"
 "Experts (at their region's node):\n"
 "  expert add --id ID --role ROLE [...]       register an expert\n"
@@ -71,6 +72,7 @@ static const char *s_usage_text =
 "  expert decline OFFER --reason TEXT         decline (the next candidate gets it)\n"
 "  expert advise OFFER --file FILE            send advice on an accepted case\n"
 "  expert dossier OFFER                       open the dossier with the expert's password\n"
+"  expert beraad OFFER [--available T,T]      a moreel beraad's times: show, or answer\n"
 "Case register (identifying data stays at the node, encrypted):\n"
 "  case add --client-id ID [--name ..] [--relatives A,B]  register a client; prints the pseudonym\n"
 "  case show PSEUDONYM | case list            read (logged) / list pseudonyms\n"
@@ -735,6 +737,117 @@ s_cmd_request_review (s_cli_t *cli, json_t *parsed, const char *verb)
         s_print_json (result);
     else
         printf ("%s: terug op ET %s (%s), queued for the broker\n", s_arg (parsed, 0), when, S_REVIEW_TZ);
+    json_decref (result);
+    return 0;
+}
+
+//  Times "YYYY-MM-DD HH:MM,..." (Dutch civil time) as an array of ms;
+//  NULL (said why) if one is not such a time. "" is no time at all.
+static json_t *
+s_times_option (const char *option, const char *text)
+{
+    json_t *times = json_array ();
+    char *copy = strdup (text);
+    char *rest = copy;
+    for (char *item = strsep (&rest, ","); item && *copy; item = strsep (&rest, ",")) {
+        while (*item == ' ')
+            item++;
+        int64_t at = en_nl_time_ms (item);
+        if (at < 0) {
+            fprintf (stderr, "expertnet: --%s: '%s' is not a time (YYYY-MM-DD HH:MM, Dutch time)\n", option, item);
+            json_decref (times);
+            times = NULL;
+            break;
+        }
+        json_array_append_new (times, json_integer (at));
+    }
+    free (copy);
+    return times;
+}
+
+//  The team's moreel beraad: propose times, fix one, record it was held
+static int
+s_cmd_request_beraad (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    const char *propose = s_opt (parsed, "propose"), *fix = s_opt (parsed, "fix"), *held = s_opt (parsed, "held");
+    if (s_arg_count (parsed) != 1 || (!!propose + !!fix + !!held) != 1)
+        return s_usage_error ("%s", "request beraad needs one request id and one of --propose, --fix, --held");
+    json_t *args = json_pack ("{s:s, s:s}", "id", s_arg (parsed, 0),
+                              "action", propose ? "propose" : fix ? "fix" : "held");
+    json_t *times = s_times_option (propose ? "propose" : fix ? "fix" : "held",
+                                    propose ? propose : fix ? fix : streq (held, "now") ? "" : held);
+    if (!times || (!propose && json_array_size (times) > 1)) {
+        json_decref (times);
+        json_decref (args);
+        return times ? s_usage_error ("%s", "--fix and --held take one time") : EXIT_USAGE;
+    }
+    if (propose)
+        json_object_set (args, "times", times);
+    else
+        json_object_set (args, "at", json_array_size (times) ? json_array_get (times, 0)
+                                                               : json_integer (en_now_ms ()));
+    json_decref (times);
+    if (s_opt (parsed, "outcome"))
+        json_object_set_new (args, "outcome", json_string (s_opt (parsed, "outcome")));
+    json_t *result;
+    int rc = s_call (cli, cli->node_dir, "beraad", args, &result);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (result);
+    else
+        printf ("%s: moreel beraad %s queued for the broker\n", s_arg (parsed, 0), en_json_str (args, "action"));
+    json_decref (result);
+    return 0;
+}
+
+//  The expert's moreel beraad: show the proposed times, or answer which
+//  suit
+static int
+s_cmd_expert_beraad (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    if (s_arg_count (parsed) != 1)
+        return s_usage_error ("%s", "expert beraad needs one offer id");
+    const char *available = s_opt (parsed, "available");
+    bool none = json_object_get (parsed, "none") != NULL;
+    json_t *result;
+    int rc;
+    if (!available && !none) {
+        rc = s_call (cli, cli->node_dir, "offer", json_pack ("{s:s}", "offer", s_arg (parsed, 0)), &result);
+        if (rc)
+            return rc;
+        json_t *times = json_object_get (result, "beraad_times");
+        size_t index;
+        json_t *time;
+        char when [32];
+        if (cli->json) {
+            json_t *shown = json_pack ("{s:O?, s:O?}", "times", times, "at", json_object_get (result, "beraad_at"));
+            s_print_json (shown);
+            json_decref (shown);
+        }
+        else {
+            json_array_foreach (times, index, time)
+                printf ("proposed   %s (Europe/Amsterdam)\n", en_nl_time_str (json_integer_value (time), when, sizeof when));
+            if (en_json_int (result, "beraad_at", 0) > 0)
+                printf ("fixed      %s (Europe/Amsterdam)\n",
+                        en_nl_time_str (en_json_int (result, "beraad_at", 0), when, sizeof when));
+            if (json_array_size (times) == 0)
+                printf ("(no moreel beraad proposed for this offer)\n");
+        }
+        json_decref (result);
+        return 0;
+    }
+    json_t *times = none ? json_array () : s_times_option ("available", available);
+    if (!times)
+        return EXIT_USAGE;
+    rc = s_call (cli, cli->node_dir, "beraad-answer",
+                 json_pack ("{s:s, s:o}", "offer", s_arg (parsed, 0), "available", times), &result);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (result);
+    else
+        printf ("%s: answer queued for the broker\n", s_arg (parsed, 0));
     json_decref (result);
     return 0;
 }
@@ -2391,6 +2504,14 @@ static const s_opt_t reply_opts [] = {
 static const s_opt_t review_opts [] = {
     { "date", true, "the review day, YYYY-MM-DD (09:00 Europe/Amsterdam)" },
     { "in", true, "or days or weeks from today: 14d, 6w (at most 366 days)" }, { NULL, false, NULL } };
+static const s_opt_t beraad_opts [] = {
+    { "propose", true, "times \"YYYY-MM-DD HH:MM,...\" (1 to 5, Dutch time) for the participants" },
+    { "fix", true, "the time agreed, one of those proposed" },
+    { "held", true, "when it took place (\"YYYY-MM-DD HH:MM\" or now)" },
+    { "outcome", true, "with --held: the team's note, kept at this node sealed, never sent" }, { NULL, false, NULL } };
+static const s_opt_t expert_beraad_opts [] = {
+    { "available", true, "the proposed times that suit you, \"YYYY-MM-DD HH:MM,...\"" },
+    { "none", false, "none of the proposed times suits you" }, { NULL, false, NULL } };
 static const s_opt_t close_opts [] = { { "outcome", true, "outcome text (no personal data)" }, { NULL, false, NULL } };
 static const s_opt_t listen_opts [] = {
     { "expert", true, "only this expert's notifications" },
@@ -2465,6 +2586,8 @@ static const s_command_t s_request_commands [] = {
     { "show", s_cmd_request_show, no_opts, "request show ID" },
     { "close", s_cmd_request_close, close_opts, "request close ID [--outcome TEXT]" },
     { "review", s_cmd_request_review, review_opts, "request review ID --date YYYY-MM-DD | --in 6w" },
+    { "beraad", s_cmd_request_beraad, beraad_opts,
+      "request beraad ID --propose \"T1,T2\" | --fix T | --held T|now [--outcome TEXT]" },
     { "reply", s_cmd_request_reply, reply_opts, "request reply ID --text TEXT | --file FILE" },
     { NULL } };
 
@@ -2478,6 +2601,7 @@ static const s_command_t s_expert_commands [] = {
     { "decline", s_cmd_expert_answer, answer_opts, "expert decline OFFER --reason TEXT" },
     { "advise", s_cmd_expert_answer, answer_opts, "expert advise OFFER --file FILE" },
     { "dossier", s_cmd_expert_dossier, dossier_opts, "expert dossier OFFER [--password-file F]" },
+    { "beraad", s_cmd_expert_beraad, expert_beraad_opts, "expert beraad OFFER [--available \"T1,T2\" | --none]" },
     { NULL } };
 
 static const s_command_t s_node_commands [] = {
