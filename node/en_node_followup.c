@@ -231,7 +231,9 @@ en_node_followup_answer_verb (en_node_t *self, const char *verb, json_t *args, e
     if (!offer)
         en_error_set (error, EN_ERR_NOT_FOUND, "no offer '%s'", offer_id ? offer_id : "");
     else
-    if (!streq (en_json_str (offer, "state") ?: "", "accepted") || !json_object_get (offer, "beraad_times"))
+    if (!streq (en_json_str (offer, "answer") ?: "", "accept")
+    ||  streq (en_json_str (offer, "answer_status") ?: "refused", "refused")
+    ||  !json_is_array (json_object_get (offer, "beraad_times")))
         en_error_set (error, EN_ERR_CONFLICT, "offer '%s' has no beraad to answer (accepted, times proposed)",
                       offer_id);
     else

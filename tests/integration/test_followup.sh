@@ -132,4 +132,45 @@ check "no longer overdue" net_until 5 ".reviews_overdue | map(select(.id == \"$R
 check_eq "the expert's place is free again" 0 "$(enb --json broker experts | jq '.[0].load')"
 check "the node knows it is closed" net_until 10 '.state == "closed"' en twente --json request show "$R"
 check_exit "a review date for a closed request is refused (exit 1)" 1 en twente request review "$R" --in 2w
+
+# --- Moreel beraad as a meeting (issue 13 item 4): times proposed, answered, fixed, held
+R2=$(en twente --json request submit --urgency regulier --type moreel-beraad --expertise trauma \
+     --age-band 12-17 --question "Kwx-dilemma over gesloten plaatsing" | jq -r .id)
+check "the moreel-beraad request is offered" wait_state "$R2" offered
+en ijsselland expert accept "$R2-o1" >/dev/null
+check "and accepted: se-ij-01 takes part" wait_state "$R2" accepted
+check "the team's node knows" net_until 10 '.state == "accepted"' en twente --json request show "$R2"
+T1=$(TZ=Europe/Amsterdam date -d '+2 days' '+%Y-%m-%d 14:00')
+T2=$(TZ=Europe/Amsterdam date -d '+3 days' '+%Y-%m-%d 10:30')
+check_exit "a time that is not one is refused (exit 2)" 2 en twente request beraad "$R2" --propose "morgen 14:00"
+check_exit "a beraad for a request that is no moreel-beraad is refused (exit 1)" 1 \
+    en twente request beraad "$R" --propose "$T1"
+en twente request beraad "$R2" --propose "$T1,$T2" >/dev/null
+LINK_BERAAD="https://portal.ijsselland.example/aanbod/$R2-o1"
+beraad_mails () { grep -lF "Subject: $1" "$MAILDIR"/new/* 2>/dev/null | xargs -r grep -lF -- "$LINK_BERAAD" | wc -l; }
+check "the participant is asked by e-mail" net_until 20 '. == 1' beraad_mails "Moreel beraad: kies de tijden"
+check "the expert's node shows both times" \
+    bash -c "'$NET_BIN/expertnet' --node '$NET_DIR/ijsselland' expert beraad '$R2-o1' | grep -c '^proposed' | grep -qx 2"
+check_exit "the expert answers which time suits" 0 en ijsselland expert beraad "$R2-o1" --available "$T2"
+check "the team sees the answer, with the expert" \
+    net_until 10 '[.events[] | select(.event == "beraad-answer" and .expert == "se-ij-01")] | length == 1' \
+    en twente --json request show "$R2"
+en twente request beraad "$R2" --fix "$T2" >/dev/null
+check "the participant hears the fixed time" net_until 20 '. == 1' beraad_mails "Moreel beraad: de tijd staat vast"
+check "and sees it at the node" \
+    bash -c "'$NET_BIN/expertnet' --node '$NET_DIR/ijsselland' expert beraad '$R2-o1' | grep -q '^fixed *$T2'"
+en twente request beraad "$R2" --held now --outcome "Kwx-uitkomst: besloten tot vervolgberaad" >/dev/null
+check "the broker records that it was held" net_until 10 '[.events[] | select(.type == "beraad-held")] | length == 1' \
+    broker_request "$R2"
+check_eq "the events, in order" "beraad-proposed beraad-answer beraad-fixed beraad-held" \
+    "$(broker_request "$R2" | jq -r '[.events[] | select(.type | startswith("beraad")) | .type] | join(" ")')"
+check_eq "the outcome note is nowhere at the broker" 0 \
+    "$(sqlite3 -readonly "$NET_DIR/overijssel/broker.db" .dump | grep -c 'Kwx-uitkomst')"
+check_eq "the team's node keeps the note" 1 \
+    "$(sqlite3 -readonly "$NET_DIR/twente/node.db" "SELECT count(*) FROM requests WHERE id = '$R2' AND beraad_outcome IS NOT NULL")"
+check_eq "nor in clear at the team's node (sealed)" 0 \
+    "$(sqlite3 -readonly "$NET_DIR/twente/node.db" .dump 2>/dev/null | grep -c 'Kwx-uitkomst')"
+check_eq "no case data in the beraad mails" 0 \
+    "$(grep -lF 'Subject: Moreel beraad' "$MAILDIR"/new/* | xargs grep -ciE 'kwx-dilemma|trauma|12-17' | awk -F: '{ s += $NF } END { print s + 0 }')"
+check_eq "the request did not move" accepted "$(broker_request "$R2" | jq -r .state)"
 test_done
