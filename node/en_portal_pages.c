@@ -106,7 +106,9 @@ static en_words_t s_events = {
     { "returned", "teruggegeven: daar niemand" }, { "relayed", "doorgegeven aan andere provincie" },
     { "operator-recall", "operator: teruggehaald" }, { "recalled", "teruggehaald" },
     { "reply", "reactie op advies" }, { "monitoring", "datum terug op ET gezet" },
-    { "review-due", "terug op ET: datum bereikt" }, { NULL, NULL } };
+    { "review-due", "terug op ET: datum bereikt" }, { "beraad-proposed", "moreel beraad: tijden voorgesteld" },
+    { "beraad-answer", "moreel beraad: antwoord van deelnemer" }, { "beraad-fixed", "moreel beraad: tijd vastgesteld" },
+    { "beraad-held", "moreel beraad: gehouden" }, { NULL, NULL } };
 
 //  Details the node writes in English
 static en_words_t s_details = {
@@ -173,7 +175,10 @@ static en_words_t s_field_labels = {
     { "dossier_file", "Dossierbestand" }, { "reason", "Reden" }, { "text", "Tekst" },
     { "advice", "Advies" }, { "outcome", "Toelichting" }, { "passende_hulp", "Passende hulp gerealiseerd" },
     { "phase", "Fase" }, { "capacity", "Capaciteit" }, { "absent_until", "Afwezig tot en met" },
-    { "review_date", "Terug op ET" },
+    { "review_date", "Terug op ET" }, { "beraad_tijd_1", "Eerste voorstel" },
+    { "beraad_tijd_2", "Tweede voorstel" }, { "beraad_tijd_3", "Derde voorstel" },
+    { "beraad_fix", "Vastgestelde tijd" }, { "beraad_held", "Gehouden op" },
+    { "beraad_outcome", "Uitkomst (blijft bij het team)" }, { "available", "Tijden die u passen" },
     { "expertise_anders", "Andere expertise" }, { "role", "Rol" }, { "expert", "Expert-id" },
     { "email", "E-mailadres" }, { "phone", "Mobiel nummer" }, { "password", "Wachtwoord" },
     { "password2", "Wachtwoord (nogmaals)" }, { "recovery_code", "Herstelcode" }, { "code", "Code" },
@@ -1130,6 +1135,32 @@ en_portal_panel_request (const en_portal_ctx_t *ctx, json_t *request)
 static const char *s_yes_no [] = { "ja", "nee", NULL };
 static en_words_t s_yes_no_words = { { "ja", "Ja" }, { "nee", "Nee" }, { NULL, NULL } };
 
+//  Moreel beraad at the team's request: propose times to the participants
+//  (the experts who accepted), fix the one agreed (their answers are in
+//  the timeline), record that it took place; the outcome stays here
+static void
+s_request_beraad (FILE *out, const en_portal_ctx_t *ctx, const char *action, json_t *values, json_t *errors)
+{
+    fputs ("<section class=\"panel\"><h2>Moreel beraad</h2><p>Stel tijden voor aan de deelnemers (de experts die"
+           " het verzoek aannamen). Hun antwoorden verschijnen in de tijdlijn.</p>", out);
+    s_form_open (out, ctx, action, "beraad-propose", NULL, false);
+    const char *names [] = { "beraad_tijd_1", "beraad_tijd_2", "beraad_tijd_3", NULL };
+    for (int i = 0; names [i]; i++)
+        s_input (out, &(s_field_t) { names [i], NULL, i ? NULL : "Datum en tijd (Nederlandse tijd).", i == 0 },
+                 "datetime-local", NULL, values, errors);
+    s_submit (out, "Tijden voorstellen", NULL);
+    s_form_open (out, ctx, action, "beraad-fix", NULL, false);
+    s_input (out, &(s_field_t) { "beraad_fix", NULL, "Een van de voorgestelde tijden.", true },
+             "datetime-local", NULL, values, errors);
+    s_submit (out, "Tijd vaststellen", NULL);
+    s_form_open (out, ctx, action, "beraad-held", NULL, false);
+    s_input (out, &(s_field_t) { "beraad_held", NULL, NULL, true }, "datetime-local", NULL, values, errors);
+    s_textarea (out, &(s_field_t) { "beraad_outcome", NULL, "Blijft versleuteld bij deze node; gaat nergens heen.",
+                false }, 3, 2000, values, errors);
+    s_submit (out, "Beraad gehouden", NULL);
+    fputs ("</section>", out);
+}
+
 char *
 en_portal_page_request (const en_portal_ctx_t *ctx, json_t *request, json_t *values, json_t *errors)
 {
@@ -1146,7 +1177,8 @@ en_portal_page_request (const en_portal_ctx_t *ctx, json_t *request, json_t *val
     fputs ("</span> ", out);
     en_html_urgency (out, en_json_str (summary, "urgency"));
     fputs ("</h1>", out);
-    static const char *order [] = { "text", "review_date", "passende_hulp", "outcome", NULL };
+    static const char *order [] = { "text", "review_date", "beraad_tijd_1", "beraad_tijd_2", "beraad_tijd_3",
+                                    "beraad_fix", "beraad_held", "beraad_outcome", "passende_hulp", "outcome", NULL };
     s_error_summary (out, errors, order);
     s_live_open (out, "verzoek", id);
     s_request_live (out, ctx, request);
@@ -1179,6 +1211,9 @@ en_portal_page_request (const en_portal_ctx_t *ctx, json_t *request, json_t *val
         s_submit (out, en_json_int (request, "review_at", 0) > 0 ? "Nieuwe datum opslaan" : "Datum opslaan", NULL);
         fputs ("</section>", out);
     }
+    if (open && streq (en_json_str (summary, "question_type") ?: "", "moreel-beraad")
+    &&  (streq (state, "accepted") || streq (state, "advice") || streq (state, "monitoring")))
+        s_request_beraad (out, ctx, action, values, errors);
     if (open) {
         fputs ("<section class=\"panel\"><h2>Verzoek sluiten</h2><p>Sluit het verzoek als de vraag beantwoord"
                " is of niet meer speelt. Open aanbod wordt ingetrokken en de capaciteit van de expert komt vrij.</p>",
@@ -1675,6 +1710,49 @@ s_offer_dossier (FILE *out, const en_portal_ctx_t *ctx, const char *action, cons
     fputs ("</section>", out);
 }
 
+//  "ma 4-12-2026 14:00" of ms (Dutch civil time)
+static const char *
+s_nl_time (int64_t ms, char *buf, size_t size)
+{
+    char iso [32];
+    en_nl_time_str (ms, iso, sizeof iso);          //  YYYY-MM-DD HH:MM
+    snprintf (buf, size, "%.2s-%.2s-%.4s %s", iso + 8, iso + 5, iso, iso + 11);
+    return buf;
+}
+
+//  Moreel beraad at the expert's offer: the times the team proposed, to
+//  tick the ones that suit; or the time it fixed
+static void
+s_offer_beraad (FILE *out, const en_portal_ctx_t *ctx, const char *action, json_t *offer,
+                json_t *values, json_t *errors)
+{
+    json_t *times = json_object_get (offer, "beraad_times");
+    int64_t fixed = en_json_int (offer, "beraad_at", 0);
+    char when [40];
+    if (json_array_size (times) == 0)
+        return;
+    fputs ("<section class=\"panel\"><h2>Moreel beraad</h2>", out);
+    if (fixed > 0) {
+        fprintf (out, "<p>De tijd staat vast: <strong>%s</strong>.</p></section>", s_nl_time (fixed, when, sizeof when));
+        return;
+    }
+    fputs ("<p>Het expertteam stelt deze tijden voor. Vink aan welke u passen; het team kiest daarna een tijd.</p>", out);
+    s_form_open (out, ctx, action, "beraad-answer", NULL, false);
+    s_group_open (out, &(s_field_t) { "available", NULL, "Geen enkele? Verstuur zonder vinkje.", false }, errors);
+    size_t index;
+    json_t *time;
+    json_array_foreach (times, index, time) {
+        char value [24];
+        snprintf (value, sizeof value, "%" JSON_INTEGER_FORMAT, json_integer_value (time));
+        s_option (out, "checkbox", "available", (int) index, value,
+                  s_nl_time (json_integer_value (time), when, sizeof when),
+                  s_chosen (values, "available", value), NULL, NULL);
+    }
+    fputs ("</div></fieldset>", out);
+    s_submit (out, "Antwoord versturen", NULL);
+    fputs ("</section>", out);
+}
+
 char *
 en_portal_page_offer (const en_portal_ctx_t *ctx, json_t *offer, const char *dossier,
                       json_t *values, json_t *errors)
@@ -1707,6 +1785,8 @@ en_portal_page_offer (const en_portal_ctx_t *ctx, json_t *offer, const char *dos
     fputs ("</section>", out);
     if (can_answer)
         s_offer_answer_forms (out, ctx, action, values, errors);
+    if (accepted)
+        s_offer_beraad (out, ctx, action, offer, values, errors);
     if (accepted)
         s_offer_dossier (out, ctx, action, dossier, values, errors);
     return s_end (out, &buffer);
@@ -2659,6 +2739,11 @@ static const s_refusal_t s_refusals_first [] = {
     { "no case '", "case", "Zaak (pseudoniem): deze zaak is niet geregistreerd bij deze node." },
     { "review date must be", "review_date", "Terug op ET: kies een dag in de toekomst, binnen een jaar." },
     { "a review date is set once", "", "Een datum terug op ET kiest u nadat een expert het verzoek heeft aangenomen." },
+    { "times must be 1 to 5", "beraad_tijd_1", "Kies tijden in de toekomst, binnen een jaar, elk maar een keer." },
+    { "times must be proposed", "available", "Kies alleen uit de voorgestelde tijden." },
+    { "took place has a time in the past", "beraad_held", "Gehouden op: een tijd in het verleden." },
+    { "field 'at' must be", "beraad_fix", "Vul een datum en tijd in." },
+    { "has no beraad to answer", "", "Voor dit aanbod staan geen tijden voor een moreel beraad open." },
     { NULL, NULL, NULL } };
 
 //  When no field is named
