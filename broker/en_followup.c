@@ -324,7 +324,7 @@ s_beraad_held (en_router_t *router, json_t *request, json_t *beraad, json_t *bod
 {
     json_t *at = json_object_get (body, "at");
     if (!json_is_integer (at) || json_integer_value (at) > en_now_ms () + EN_MAX_SKEW_MS
-    ||  json_integer_value (at) < en_json_int (request, "created", 0))
+    ||  json_integer_value (at) < en_json_int (request, "created", 0) - 60000)     //  people give minutes
         return en_error_set (error, EN_ERR_INVALID, "field 'at' must be the time (ms) it took place: "
                              "not in the future, not before the request");
     json_t *none = json_array ();
