@@ -22,6 +22,11 @@
 
     A request handed to a peer broker is followed there: REVIEW for it is
     refused (409), since its experts and their offers are the peer's.
+
+    Moreel beraad as a meeting (BERAAD, at the end of this file): the
+    team of a moreel-beraad request proposes times to its participants,
+    they answer, the team fixes one and records that it took place; each
+    step an event that changes no state, and only dates travel.
 */
 #include "en_followup.h"
 #include "en_request_sm.h"

@@ -2,8 +2,8 @@
 
     A consultatieverzoek lives at a broker in one of eleven states (s_states).
     What moves it is an event: a node's message (ACCEPT, DECLINE, ADVICE,
-    CLOSE), a routing step the router takes (offered, escalated,
-    forwarded, hiaat, returned), a timer (expired, rerouted), an operator
+    CLOSE, REVIEW, BERAAD), a routing step the router takes (offered, escalated,
+    forwarded, hiaat, returned), a timer (expired, rerouted, review-due), an operator
     (operator-*), a peer broker (its STATUS, RECALL, refusal) or the
     broker's own enrolment (revoked). The event's name is the one recorded
     in the request's timeline and sent in its STATUS.
