@@ -666,6 +666,9 @@ s_request_summary (FILE *out, const en_page_t *page, json_t *request)
     fputs ("<dt>Toegewezen expert</dt><dd>", out);
     en_html_escape (out, en_json_str (request, "expert") ?: "-");
     fputs ("</dd>", out);
+    if (en_json_int (request, "review_at", 0) > 0)
+        fprintf (out, "<dt>Terug op ET</dt><dd>%s</dd>",
+                 s_time (en_json_int (request, "review_at", 0), when, sizeof when));
     fputs ("</dl></section>", out);
 }
 

@@ -124,6 +124,7 @@ check_eq "without case data" "null null" "$(ctlb overview | jq -r ".reviews_over
 TOKEN=$(ctlb operator-add '{"name": "anna", "password": "een-lang-wachtwoord"}' >/dev/null; ctlb token-add '{"operator": "anna"}' | jq -r .token)
 check "/api/overview lists it" bash -c "curl -sf -H 'Authorization: Bearer $TOKEN' http://127.0.0.1:$WEB_PORT/api/overview | jq -e '.reviews_overdue[0].id == \"$R\"' >/dev/null"
 check "the overview page shows the panel" bash -c "curl -sf -H 'Authorization: Bearer $TOKEN' http://127.0.0.1:$WEB_PORT/ | grep -q 'Terug op ET: verlopen'"
+check "the dashboard's request page shows the review date" bash -c "curl -sf -H 'Authorization: Bearer $TOKEN' 'http://127.0.0.1:$WEB_PORT/verzoek/$R' | grep -q '<dt>Terug op ET</dt>'"
 check "the dashboard's Monitoren filter lists it" bash -c "curl -sf -H 'Authorization: Bearer $TOKEN' 'http://127.0.0.1:$WEB_PORT/verzoeken?status=monitoring' | grep -q '$R'"
 check "/api/requests?state=monitoring lists it" bash -c "curl -sf -H 'Authorization: Bearer $TOKEN' 'http://127.0.0.1:$WEB_PORT/api/requests?state=monitoring' | jq -e 'length == 1 and .[0].id == \"$R\"' >/dev/null"
 
