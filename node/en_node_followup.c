@@ -56,7 +56,7 @@ en_node_followup_review (en_node_t *self, const char *verb, json_t *args, en_err
         return NULL;
     }
     en_node_audit (self, "request.review", id, user, self->name, "send", "ok", NULL);
-    if (en_db_commit (db)) {
+    if (en_nstore_followup_sent (self->store, msg_id, id, "the review date") || en_db_commit (db)) {
         en_db_rollback (db);
         free (msg_id);
         en_error_set (error, EN_ERR_INTERNAL, "could not queue the review date");
@@ -154,7 +154,9 @@ s_beraad_queue (en_node_t *self, json_t *body, const char *case_id, const char *
         return NULL;
     }
     en_node_audit (self, event, case_id, user, self->name, "send", "ok", NULL);
+    bool team = sealed_outcome || streq (event, "request.beraad");
     if ((sealed_outcome && en_nstore_request_beraad_outcome (self->store, case_id, sealed_outcome))
+    ||  (team && en_nstore_followup_sent (self->store, msg_id, case_id, "the moreel beraad"))
     ||  en_db_commit (db)) {
         en_db_rollback (db);
         free (msg_id);

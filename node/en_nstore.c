@@ -200,7 +200,13 @@ static const char *s_migrations [] = {
     //  note of the outcome, sealed with the data key, never sent
     "ALTER TABLE offers ADD COLUMN beraad_times TEXT;"
     "ALTER TABLE offers ADD COLUMN beraad_at INTEGER;"
-    "ALTER TABLE requests ADD COLUMN beraad_outcome TEXT;",
+    "ALTER TABLE requests ADD COLUMN beraad_outcome TEXT;"
+    //  The team's REVIEW and BERAAD messages until the broker answers: a
+    //  refusal becomes an event of the request, so the team sees it
+    "CREATE TABLE followup_msgs ("
+    "  msg_id TEXT PRIMARY KEY,"
+    "  request_id TEXT NOT NULL,"
+    "  what TEXT NOT NULL) WITHOUT ROWID;",
     NULL
 };
 
@@ -370,6 +376,25 @@ en_nstore_request_of_submit (en_nstore_t *self, const char *msg_id)
     return en_db_text (self->db, "SELECT id FROM requests WHERE submit_msg = ?", "s", msg_id);
 }
 
+//  A follow-up message (en_nstore_followup_sent) answered: refused, an
+//  event "refused" of its request saying what and why
+static int
+s_followup_result (en_nstore_t *self, const char *msg_id, int code, const char *reason, int64_t now)
+{
+    json_t *row = en_db_one (en_db_query (self->db,
+        "SELECT f.request_id, f.what, r.state FROM followup_msgs f JOIN requests r ON r.id = f.request_id"
+        " WHERE f.msg_id = ?", "s", msg_id));
+    if (!row)
+        return 0;
+    char detail [600];
+    snprintf (detail, sizeof detail, "%s refused by the broker: %s", en_json_str (row, "what"), reason ?: "");
+    int rc = (code && s_event (self, en_json_str (row, "request_id"), now, "refused", en_json_str (row, "state"),
+                               NULL, detail))
+          || en_db_exec (self->db, "DELETE FROM followup_msgs WHERE msg_id = ?", "s", msg_id);
+    json_decref (row);
+    return rc ? -1 : 0;
+}
+
 int
 en_nstore_message_result (en_nstore_t *self, const char *msg_id, int code, const char *reason)
 {
@@ -394,6 +419,7 @@ en_nstore_message_result (en_nstore_t *self, const char *msg_id, int code, const
     rc |= en_db_exec (self->db,
         "UPDATE offers SET answer_status = ?, answer_error = ?, updated = ? WHERE answer_msg = ?",
         "ssis", code == 0 ? "confirmed" : "refused", reason, now, msg_id);
+    rc |= s_followup_result (self, msg_id, code, reason, now);
     return rc ? -1 : 0;
 }
 
@@ -970,4 +996,11 @@ int
 en_nstore_request_beraad_outcome (en_nstore_t *self, const char *id, const char *sealed)
 {
     return en_db_exec (self->db, "UPDATE requests SET beraad_outcome = ? WHERE id = ?", "ss", sealed, id);
+}
+
+int
+en_nstore_followup_sent (en_nstore_t *self, const char *msg_id, const char *request_id, const char *what)
+{
+    return en_db_exec (self->db, "INSERT INTO followup_msgs (msg_id, request_id, what) VALUES (?, ?, ?)",
+                       "sss", msg_id, request_id, what);
 }

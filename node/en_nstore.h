@@ -190,4 +190,9 @@ int en_nstore_offer_beraad (en_nstore_t *self, const char *offer_id, json_t *tim
 //  The team's own note of a beraad's outcome, sealed (en_vault). 0 or -1.
 int en_nstore_request_beraad_outcome (en_nstore_t *self, const char *id, const char *sealed);
 
+//  The team's follow-up message msg_id (REVIEW, BERAAD: what, e.g. "the
+//  review date") about request_id: should the broker refuse it, the
+//  request gets an event "refused" naming what and why. 0 or -1.
+int en_nstore_followup_sent (en_nstore_t *self, const char *msg_id, const char *request_id, const char *what);
+
 #endif

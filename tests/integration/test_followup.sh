@@ -158,6 +158,11 @@ check_exit "the expert answers which time suits" 0 en ijsselland expert beraad "
 check "the team sees the answer, with the expert" \
     net_until 10 '[.events[] | select(.event == "beraad-answer" and .expert == "se-ij-01")] | length == 1' \
     en twente --json request show "$R2"
+T3=$(TZ=Europe/Amsterdam date -d '+4 days' '+%Y-%m-%d 09:00')
+en twente request beraad "$R2" --fix "$T3" >/dev/null
+check "a time that was not proposed, refused by the broker, is an event the team sees" \
+    net_until 10 '[.events[] | select(.event == "refused" and (.detail | contains("one of the proposed times")))] | length == 1' \
+    en twente --json request show "$R2"
 en twente request beraad "$R2" --fix "$T2" >/dev/null
 check "the participant hears the fixed time" net_until 20 '. == 1' beraad_mails "Moreel beraad: de tijd staat vast"
 check "and sees it at the node" \
