@@ -33,6 +33,40 @@ s_review_check (json_t *request, const char *id, json_t *review_at, en_error_t *
     return 0;
 }
 
+//  Queue body (taken) as command in a verb's transaction, logged as
+//  event on case_id; with what (the team's messages), a refusal by the
+//  broker will be an event of the request naming it; with
+//  sealed_outcome, the team's note kept with the request. The result
+//  {message}, or NULL with error.
+static json_t *
+s_queue (en_node_t *self, const char *command, json_t *body, const char *case_id, const char *event,
+         const char *what, const char *sealed_outcome, json_t *args, en_error_t *error)
+{
+    if (en_node_verbs_begin (self, error)) {
+        json_decref (body);
+        return NULL;
+    }
+    en_db_t *db = en_nstore_db (self->store);
+    const char *user = en_json_str (args, "_user");
+    char *msg_id = en_node_queue (self, command, body, user, error);
+    if (!msg_id) {
+        en_db_commit (db);          //  keeps the refusal's access-log entry
+        return NULL;
+    }
+    en_node_audit (self, event, case_id, user, self->name, "send", "ok", NULL);
+    if ((sealed_outcome && en_nstore_request_beraad_outcome (self->store, case_id, sealed_outcome))
+    ||  (what && en_nstore_followup_sent (self->store, msg_id, case_id, what))
+    ||  en_db_commit (db)) {
+        en_db_rollback (db);
+        free (msg_id);
+        en_error_set (error, EN_ERR_INTERNAL, "could not queue %s", command);
+        return NULL;
+    }
+    json_t *result = json_pack ("{s:s}", "message", msg_id);
+    free (msg_id);
+    return result;
+}
+
 json_t *
 en_node_followup_review (en_node_t *self, const char *verb, json_t *args, en_error_t *error)
 {
@@ -45,25 +79,12 @@ en_node_followup_review (en_node_t *self, const char *verb, json_t *args, en_err
     }
     int rc = s_review_check (request, id, review_at, error);
     json_decref (request);
-    if (rc || en_node_verbs_begin (self, error))
-        return NULL;
-    en_db_t *db = en_nstore_db (self->store);
-    const char *user = en_json_str (args, "_user");
-    char *msg_id = en_node_queue (self, "REVIEW", json_pack ("{s:s, s:O}", "request", id, "review_at", review_at),
-                                  user, error);
-    if (!msg_id) {
-        en_db_commit (db);          //  keeps the refusal's access-log entry
-        return NULL;
+    json_t *result = rc ? NULL : s_queue (self, "REVIEW", json_pack ("{s:s, s:O}", "request", id, "review_at",
+                                          review_at), id, "request.review", "the review date", NULL, args, error);
+    if (result) {
+        json_object_set_new (result, "id", json_string (id));
+        json_object_set (result, "review_at", review_at);
     }
-    en_node_audit (self, "request.review", id, user, self->name, "send", "ok", NULL);
-    if (en_nstore_followup_sent (self->store, msg_id, id, "the review date") || en_db_commit (db)) {
-        en_db_rollback (db);
-        free (msg_id);
-        en_error_set (error, EN_ERR_INTERNAL, "could not queue the review date");
-        return NULL;
-    }
-    json_t *result = json_pack ("{s:s, s:O, s:s}", "id", id, "review_at", review_at, "message", msg_id);
-    free (msg_id);
     return result;
 }
 
@@ -136,38 +157,6 @@ s_times_check (json_t *times, size_t max, bool none_ok, en_error_t *error)
                                      "at most a year ahead", none_ok ? "proposed" : "1 to 5");
 }
 
-//  Queue body (taken) as BERAAD in a verb's transaction, logged as event
-//  on case_id. The result {message}, or NULL with error.
-static json_t *
-s_beraad_queue (en_node_t *self, json_t *body, const char *case_id, const char *event, json_t *args,
-                const char *sealed_outcome, en_error_t *error)
-{
-    if (en_node_verbs_begin (self, error)) {
-        json_decref (body);
-        return NULL;
-    }
-    en_db_t *db = en_nstore_db (self->store);
-    const char *user = en_json_str (args, "_user");
-    char *msg_id = en_node_queue (self, "BERAAD", body, user, error);
-    if (!msg_id) {
-        en_db_commit (db);          //  keeps the refusal's access-log entry
-        return NULL;
-    }
-    en_node_audit (self, event, case_id, user, self->name, "send", "ok", NULL);
-    bool team = sealed_outcome || streq (event, "request.beraad");
-    if ((sealed_outcome && en_nstore_request_beraad_outcome (self->store, case_id, sealed_outcome))
-    ||  (team && en_nstore_followup_sent (self->store, msg_id, case_id, "the moreel beraad"))
-    ||  en_db_commit (db)) {
-        en_db_rollback (db);
-        free (msg_id);
-        en_error_set (error, EN_ERR_INTERNAL, "could not queue the beraad");
-        return NULL;
-    }
-    json_t *result = json_pack ("{s:s}", "message", msg_id);
-    free (msg_id);
-    return result;
-}
-
 //  The team's verb `beraad`: id, action propose (times), fix (at), held
 //  (at, and an outcome note kept here, sealed)
 json_t *
@@ -214,7 +203,8 @@ en_node_followup_beraad_verb (en_node_t *self, const char *verb, json_t *args, e
     else
         en_error_set (error, EN_ERR_INVALID, "field 'action' must be propose, fix or held");
     json_decref (request);
-    json_t *result = body ? s_beraad_queue (self, body, id, "request.beraad", args, sealed, error) : NULL;
+    json_t *result = body ? s_queue (self, "BERAAD", body, id, "request.beraad", "the moreel beraad", sealed,
+                                     args, error) : NULL;
     free (sealed);
     if (result)
         json_object_set_new (result, "id", json_string (id));
@@ -242,7 +232,8 @@ en_node_followup_answer_verb (en_node_t *self, const char *verb, json_t *args, e
     if (s_times_check (available, json_array_size (json_object_get (offer, "beraad_times")), true, error) == 0)
         body = json_pack ("{s:s, s:s, s:O}", "action", "answer", "offer", offer_id, "available", available);
     const char *request_id = en_json_str (offer, "request_id");
-    json_t *result = body ? s_beraad_queue (self, body, request_id, "offer.beraad", args, NULL, error) : NULL;
+    json_t *result = body ? s_queue (self, "BERAAD", body, request_id, "offer.beraad", NULL, NULL, args, error)
+                          : NULL;
     if (result)
         json_object_set_new (result, "offer", json_string (offer_id));
     json_decref (offer);
