@@ -58,6 +58,7 @@
 #include "en_fed.h"
 #include "en_enrolled.h"
 #include "en_ops.h"
+#include "en_followup.h"
 #include <sodium.h>
 #include <sys/stat.h>
 #include <inttypes.h>
@@ -1121,6 +1122,9 @@ s_retry_hiaten (en_broker_t *self)
     if (en_db_begin (db))
         return -1;
     int routed = en_router_retry_hiaten (self->router_sm, en_now_ms ());
+    //  Review dates due (en_followup): in the same pass, each once
+    int reviewed = routed < 0 ? 0 : en_followup_due (self->router_sm, en_now_ms ());
+    routed = reviewed < 0 ? -1 : routed + reviewed;
     if (en_db_commit (db)) {
         en_db_rollback (db);
         routed = -1;

@@ -40,6 +40,9 @@
     of experts, EXPN/3): each place is routed, offered and filled on its
     own, the request's state is derived from theirs, and an expert's load
     counts the places they fill (triggers on places, not on requests).
+    The follow-up migration (the last) keeps a request's review date
+    ("terug op ET") and whether its reminder is still to go, with indexes
+    for the timer and the overdue list (en_followup).
 */
 #include "en_bstore.h"
 #include <inttypes.h>
@@ -329,6 +332,40 @@ static const char *s_migrations [] = {
     "CREATE TABLE IF NOT EXISTS convo_members ("
     "  request_id TEXT PRIMARY KEY,"
     "  members TEXT NOT NULL);",
+    //  Follow-up (issue 13, en_followup): a request's review date ("terug
+    //  op ET", review_at, ms) and whether its reminder is still to go
+    //  (review_pending; cleared in the transaction of the event
+    //  review-due, so it fires once per date across restarts). Two
+    //  partial indexes: the timer reads armed dates, the dashboard the
+    //  dates of requests not closed, neither ever scans the requests.
+    //  Closing disarms. An expert in monitoring still holds the case:
+    //  the load triggers (on places, since the team migration) count a place
+    //  in monitoring as one accepted or advised.
+    "ALTER TABLE requests ADD COLUMN review_at INTEGER;"
+    "ALTER TABLE requests ADD COLUMN review_pending INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX requests_review_armed ON requests (review_at) WHERE review_pending = 1;"
+    "CREATE INDEX requests_review_open ON requests (review_at)"
+    "  WHERE review_at IS NOT NULL AND state <> 'closed';"
+    "CREATE TRIGGER requests_review_disarm AFTER UPDATE OF state ON requests"
+    "  WHEN NEW.state = 'closed' AND NEW.review_pending = 1 BEGIN"
+    "  UPDATE requests SET review_pending = 0 WHERE id = NEW.id; END;"
+    "DROP TRIGGER places_unload;"
+    "DROP TRIGGER places_load;"
+    "CREATE TRIGGER places_unload AFTER UPDATE OF state, expert, local ON places"
+    "  WHEN OLD.expert IS NOT NULL AND OLD.local AND OLD.state IN ('accepted', 'advice', 'monitoring') BEGIN"
+    "  UPDATE experts SET load = load - 1 WHERE id = OLD.expert; END;"
+    "CREATE TRIGGER places_load AFTER UPDATE OF state, expert, local ON places"
+    "  WHEN NEW.expert IS NOT NULL AND NEW.local AND NEW.state IN ('accepted', 'advice', 'monitoring') BEGIN"
+    "  UPDATE experts SET load = load + 1 WHERE id = NEW.expert; END;",
+    //  Moreel beraad (issue 13, en_followup): per request the times its
+    //  team proposed (JSON array of ms), the one fixed and when it took
+    //  place; dates only, never text
+    "CREATE TABLE beraad ("
+    "  request_id TEXT PRIMARY KEY,"
+    "  times TEXT NOT NULL,"
+    "  fixed_at INTEGER,"
+    "  held_at INTEGER,"
+    "  updated INTEGER NOT NULL) WITHOUT ROWID;",
     NULL
 };
 
@@ -657,11 +694,11 @@ en_bstore_request_insert (en_bstore_t *self, const char *origin, const char *msg
 #define STATES_DONE     "('closed', 'returned', 'recalled')"
 #define STATES_NOT_OPEN "('closed', 'returned', 'recalled', 'hiaat')"
 //  ... and the others (en_request_sm's states): still in someone's hands
-#define STATES_OPEN "('submitted', 'offered', 'escalated', 'forwarded', 'accepted', 'advice')"
+#define STATES_OPEN "('submitted', 'offered', 'escalated', 'forwarded', 'accepted', 'advice', 'monitoring')"
 
 #define REQUEST_COLUMNS \
     "id, origin, region, urgency, question_type, summary AS summary_json, state, expert, created, updated," \
-    " peer, origin_node, sign_key, visited AS visited_json," \
+    " peer, origin_node, sign_key, visited AS visited_json, review_at," \
     " (SELECT count(*) FROM places p WHERE p.request_id = requests.id) AS place_count"
 
 json_t *
@@ -1068,7 +1105,9 @@ en_bstore_report_cases (en_bstore_t *self)
         "WITH first_accept AS (SELECT request_id, min (at) AS at FROM events WHERE type = 'accepted' GROUP BY request_id),"
         " req AS (SELECT r.*, json_extract (r.summary, '$.case') AS pseudonym, fa.at AS accepted_at,"
         "   EXISTS (SELECT 1 FROM hiaten h WHERE h.request_id = r.id) AS was_hiaat,"
-        "   (SELECT min (e.at) FROM events e WHERE e.request_id = r.id AND e.type = 'closed') AS closed_at"
+        "   (SELECT min (e.at) FROM events e WHERE e.request_id = r.id AND e.type = 'closed') AS closed_at,"
+        //  Follow-up: the first time it came back to the ET (review-due)
+        "   (SELECT min (e.at) FROM events e WHERE e.request_id = r.id AND e.type = 'review-due') AS review_due_at"
         "   FROM requests r LEFT JOIN first_accept fa ON fa.request_id = r.id"
         //  A request from another province is a case of that province's report
         "   WHERE r.origin NOT LIKE 'peer:%')"
@@ -1078,12 +1117,13 @@ en_bstore_report_cases (en_bstore_t *self)
         "   (SELECT json_extract (summary, '$.expertise') FROM req WHERE req.pseudonym = s.pseudonym"
         "     ORDER BY created LIMIT 1) AS expertise_json,"
         "   (SELECT min (accepted_at) FROM req WHERE req.pseudonym = s.pseudonym) AS first_assignment,"
-        "   (SELECT max (was_hiaat) FROM req WHERE req.pseudonym = s.pseudonym) AS hiaat"
+        "   (SELECT max (was_hiaat) FROM req WHERE req.pseudonym = s.pseudonym) AS hiaat,"
+        "   (SELECT min (review_due_at) FROM req WHERE req.pseudonym = s.pseudonym) AS first_review"
         " FROM summaries s"
         " UNION ALL"
         " SELECT region, summary AS summary_json, json_object ('aanmelding', created, 'afgesloten', closed_at) AS phases_json,"
         "   NULL AS outcome_json, question_type, urgency, json_extract (summary, '$.expertise') AS expertise_json,"
-        "   accepted_at AS first_assignment, was_hiaat AS hiaat"
+        "   accepted_at AS first_assignment, was_hiaat AS hiaat, review_due_at AS first_review"
         " FROM req WHERE pseudonym IS NULL"
         "   OR NOT EXISTS (SELECT 1 FROM summaries s WHERE s.pseudonym = req.pseudonym AND s.origin = req.origin)",
         NULL));
@@ -1349,5 +1389,71 @@ en_bstore_convo_receipt_put (en_bstore_t *self, const char *request_id, int64_t 
         "INSERT OR IGNORE INTO convo_receipts (request_id, seq, reader, at) VALUES (?, ?, ?, ?)",
         "sisi", request_id, seq, reader, at);
     *fresh = rc == 0 && sqlite3_changes (en_db_handle (self->db)) > 0;
+    return rc;
+}
+
+//  Follow-up (en_followup): review dates, by the partial indexes of the
+//  follow-up migration
+
+int
+en_bstore_review_set (en_bstore_t *self, const char *request_id, int64_t review_at)
+{
+    return en_db_exec (self->db,
+        "UPDATE requests SET review_at = ?, review_pending = 1, updated = ? WHERE id = ?",
+        "iis", review_at, en_now_ms (), request_id);
+}
+
+json_t *
+en_bstore_reviews_due (en_bstore_t *self, int64_t now, int limit)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT id, review_at FROM requests WHERE review_pending = 1 AND review_at <= ?"
+        " ORDER BY review_at LIMIT ?", "ii", now, (int64_t) limit));
+}
+
+int
+en_bstore_review_fired (en_bstore_t *self, const char *request_id)
+{
+    return en_db_exec (self->db,
+        "UPDATE requests SET review_pending = 0 WHERE id = ? AND review_pending = 1", "s", request_id);
+}
+
+json_t *
+en_bstore_reviews_overdue (en_bstore_t *self, int64_t now, int limit)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT id, region, urgency, question_type, state, review_at FROM requests"
+        " WHERE review_at IS NOT NULL AND state <> 'closed' AND review_at <= ?"
+        " ORDER BY review_at LIMIT ?", "ii", now, (int64_t) limit));
+}
+
+json_t *
+en_bstore_offers_of_request (en_bstore_t *self, const char *request_id, const char *state)
+{
+    return en_db_rows (en_db_query (self->db,
+        "SELECT " OFFER_COLUMNS " FROM offers WHERE request_id = ? AND state = ? ORDER BY created",
+        "ss", request_id, state));
+}
+
+json_t *
+en_bstore_beraad (en_bstore_t *self, const char *request_id)
+{
+    return en_db_one (en_db_query (self->db,
+        "SELECT request_id, times AS times_json, fixed_at, held_at, updated FROM beraad WHERE request_id = ?",
+        "s", request_id));
+}
+
+int
+en_bstore_beraad_put (en_bstore_t *self, const char *request_id, json_t *times, int64_t fixed_at,
+                      int64_t held_at)
+{
+    char *text = json_dumps (times, JSON_COMPACT);
+    int rc = en_db_exec (self->db,
+        "INSERT INTO beraad (request_id, times, fixed_at, held_at, updated)"
+        " VALUES (?1, ?2, nullif (?3, 0), nullif (?4, 0), ?5)"
+        " ON CONFLICT (request_id) DO UPDATE SET times = excluded.times, fixed_at = excluded.fixed_at,"
+        " held_at = excluded.held_at, updated = excluded.updated",
+        "ssiii", request_id, text, fixed_at, held_at, en_now_ms ());
+    free (text);
     return rc;
 }

@@ -238,5 +238,25 @@ json_t *en_bstore_convo_message (en_bstore_t *self, const char *request_id, int6
 //  A read receipt; fresh says whether it is new. 0 or -1.
 int en_bstore_convo_receipt_put (en_bstore_t *self, const char *request_id, int64_t seq, const char *reader,
                                  int64_t at, bool *fresh);
+//  Follow-up (en_followup). Set a request's review date (ms) and arm its
+//  reminder. 0 or -1.
+int en_bstore_review_set (en_bstore_t *self, const char *request_id, int64_t review_at);
+//  Armed review dates at or before now: [{id, review_at}], earliest
+//  first, at most limit (by index).
+json_t *en_bstore_reviews_due (en_bstore_t *self, int64_t now, int limit);
+//  The reminder of request_id went (in the transaction of its event).
+int en_bstore_review_fired (en_bstore_t *self, const char *request_id);
+//  Requests not closed whose review date is at or before now: [{id,
+//  region, urgency, question_type, state, review_at}], most overdue
+//  first, at most limit (by index).
+json_t *en_bstore_reviews_overdue (en_bstore_t *self, int64_t now, int limit);
+//  The offers of a request in state (e.g. "accepted"), oldest first.
+json_t *en_bstore_offers_of_request (en_bstore_t *self, const char *request_id, const char *state);
+
+//  Moreel beraad: a request's {request_id, times (array of ms), fixed_at,
+//  held_at} or NULL; and writing it (0 for fixed_at or held_at: none).
+json_t *en_bstore_beraad (en_bstore_t *self, const char *request_id);
+int en_bstore_beraad_put (en_bstore_t *self, const char *request_id, json_t *times, int64_t fixed_at,
+                          int64_t held_at);
 
 #endif

@@ -20,6 +20,7 @@
     (en_bstore_counts), never from counting the requests.
 */
 #include "en_figures.h"
+#include "en_followup.h"
 #include <sys/stat.h>
 
 //  The live sessions and counters, from the server loop. Never NULL.
@@ -208,6 +209,8 @@ en_figures_overview_read (en_bstore_t *store, json_t *live)
         json_object_set_new (offer, "left_ms", json_integer (en_json_int (offer, "deadline", now) - now));
     json_object_set_new (overview, "offers", offers);
     json_object_set_new (overview, "hiaten_list", en_bstore_hiaten_recent (store, 20));
+    //  Follow-up: review dates passed of requests not closed (by index)
+    json_object_set_new (overview, "reviews_overdue", en_followup_overdue (store, now, 50));
     json_t *experts = en_bstore_experts (store);
     json_object_set_new (overview, "experts", s_experts_available (experts, now));
     json_decref (experts);
@@ -371,6 +374,7 @@ en_figures_report_input (const en_ops_context_t *context)
         json_object_set (item, "registered", json_object_get (phases, "aanmelding"));
         json_object_set (item, "first_assignment", json_object_get (row, "first_assignment"));
         json_object_set (item, "closed", json_object_get (phases, "afgesloten"));
+        json_object_set (item, "first_review", json_object_get (row, "first_review"));
         json_object_set_new (item, "hiaat", json_boolean (en_json_int (row, "hiaat", 0)));
         json_object_set (item, "outcome", json_object_get (row, "outcome"));
         json_array_append_new (input, item);

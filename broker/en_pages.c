@@ -15,7 +15,7 @@ static const char *s_states [][2] = {
     { "submitted", "ingediend" }, { "offered", "aangeboden" }, { "escalated", "geëscaleerd" },
     { "accepted", "geaccepteerd" }, { "advice", "advies gegeven" }, { "closed", "gesloten" },
     { "hiaat", "hiaat" }, { "forwarded", "naar andere provincie" }, { "returned", "teruggegeven" },
-    { "recalled", "teruggehaald" }, { NULL, NULL } };
+    { "recalled", "teruggehaald" }, { "monitoring", "monitoren (terug op ET)" }, { NULL, NULL } };
 
 static const char *s_events [][2] = {
     { "submitted", "ingediend" }, { "offered", "aangeboden aan expert" },
@@ -30,6 +30,8 @@ static const char *s_events [][2] = {
     { "recalled", "teruggehaald door de andere provincie" },
     { "late-status", "bericht van andere provincie na terughalen" },
     { "message", "bericht in het gesprek (versleuteld doorgegeven)" },
+    { "monitoring", "datum terug op ET gezet" }, { "review-due", "terug op ET: datum bereikt" },
+    { "reminded", "expert herinnerd (terug op ET)" },
     { NULL, NULL } };
 
 static const char *s_kinds [][2] = {
@@ -464,6 +466,36 @@ s_hiaten (FILE *out, json_t *hiaten)
     fputs ("</tbody></table></section>", out);
 }
 
+//  Requests whose review date ("terug op ET") passed and that are not
+//  closed (en_followup): region, urgency, date, days overdue; no case data
+static void
+s_reviews_overdue (FILE *out, json_t *overdue)
+{
+    if (!s_panel (out, "Terug op ET: verlopen", json_array_size (overdue),
+                  "Geen verlopen datums: elk gevolgd verzoek is op tijd terug in het expertteam."))
+        return;
+    fputs ("<table class=\"compact\" id=\"reviews-overdue\"><thead><tr><th>Verzoek</th><th>Regio</th>"
+           "<th>Urgentie</th><th>Terug op ET</th><th class=\"num\">Dagen over tijd</th><th>Nu</th></tr></thead><tbody>",
+           out);
+    size_t index;
+    json_t *row;
+    json_array_foreach (overdue, index, row) {
+        char when [32];
+        fputs ("<tr><td>", out);
+        s_request_link (out, en_json_str (row, "id"));
+        fputs ("</td><td>", out);
+        en_html_escape (out, en_json_str (row, "region"));
+        fputs ("</td><td>", out);
+        en_html_urgency (out, en_json_str (row, "urgency"));
+        fprintf (out, "</td><td>%s</td><td class=\"num\">%lld</td><td>",
+                 s_time (en_json_int (row, "review_at", 0), when, sizeof when),
+                 (long long) en_json_int (row, "days_overdue", 0));
+        s_state (out, en_json_str (row, "state"));
+        fputs ("</td></tr>", out);
+    }
+    fputs ("</tbody></table></section>", out);
+}
+
 void
 en_pages_overview (FILE *out, json_t *overview)
 {
@@ -501,6 +533,7 @@ en_pages_overview (FILE *out, json_t *overview)
     s_nodes (out, nodes, now);
     s_links (out, json_object_get (overview, "federation"), now);
     fputs ("</div>", out);
+    s_reviews_overdue (out, json_object_get (overview, "reviews_overdue"));
     s_hiaten (out, json_object_get (overview, "hiaten_list"));
     fprintf (out, "<p class=\"stamp\" id=\"stamp\">Stand van %s</p>", s_time (now, when, sizeof when));
 }
@@ -523,8 +556,8 @@ en_pages_requests (FILE *out, json_t *requests, const char *state, int64_t now)
 {
     static const char *filters [][2] = {
         { "", "Open" }, { "offered", "Aangeboden" }, { "escalated", "Geëscaleerd" },
-        { "accepted", "Geaccepteerd" }, { "advice", "Advies" }, { "hiaat", "Hiaat" },
-        { "closed", "Gesloten" }, { NULL, NULL } };
+        { "accepted", "Geaccepteerd" }, { "advice", "Advies" }, { "monitoring", "Monitoren" },
+        { "hiaat", "Hiaat" }, { "closed", "Gesloten" }, { NULL, NULL } };
     fputs ("<h1>Verzoeken</h1><p class=\"filters\">", out);
     for (int i = 0; filters [i][0]; i++) {
         bool active = state ? streq (state, filters [i][0]) : !*filters [i][0];
@@ -650,6 +683,9 @@ s_request_summary (FILE *out, const en_page_t *page, json_t *request)
     fputs ("<dt>Toegewezen expert</dt><dd>", out);
     en_html_escape (out, en_json_str (request, "expert") ?: "-");
     fputs ("</dd>", out);
+    if (en_json_int (request, "review_at", 0) > 0)
+        fprintf (out, "<dt>Terug op ET</dt><dd>%s</dd>",
+                 s_time (en_json_int (request, "review_at", 0), when, sizeof when));
     fputs ("</dl></section>", out);
 }
 

@@ -1,13 +1,13 @@
 /*  en_request_sm - the request state machine.
 
-    A consultatieverzoek lives at a broker in one of ten states (s_states).
+    A consultatieverzoek lives at a broker in one of eleven states (s_states).
     Since EXPN/3 a request has places (a team: several experts), and this
     is the machine of one place; the request's own state is derived from
     its places' states by one rule (en_request_sm_derive). A request for
     one expert has one place, whose state is the request's.
     What moves it is an event: a node's message (ACCEPT, DECLINE, ADVICE,
-    CLOSE), a routing step the router takes (offered, escalated,
-    forwarded, hiaat, returned), a timer (expired, rerouted), an operator
+    CLOSE, REVIEW, BERAAD), a routing step the router takes (offered, escalated,
+    forwarded, hiaat, returned), a timer (expired, rerouted, review-due), an operator
     (operator-*), a peer broker (its STATUS, RECALL, refusal) or the
     broker's own enrolment (revoked). The event's name is the one recorded
     in the request's timeline and sent in its STATUS.
@@ -36,7 +36,7 @@
 //  The request states, in the order a request usually passes them.
 static const char *s_states [] = {
     "submitted", "offered", "escalated", "forwarded", "accepted", "advice",
-    "hiaat", "returned", "recalled", "closed", NULL };
+    "hiaat", "returned", "recalled", "monitoring", "closed", NULL };
 
 //  The guards: name and meaning.
 static const char *s_guards [][2] = {
@@ -51,7 +51,7 @@ static const char *s_guards [][2] = {
 #define ROUTABLE   "submitted, offered, escalated"
 #define OPEN_OFFER "offered, escalated"
 #define MIRRORED   "forwarded, offered, escalated, accepted, advice"
-#define NOT_CLOSED "submitted, offered, escalated, accepted, advice, hiaat, returned, recalled"
+#define NOT_CLOSED "submitted, offered, escalated, accepted, advice, hiaat, returned, recalled, monitoring"
 
 static const en_request_sm_row_t s_table [] = {
     { "(new)",       "submitted",         NULL,        "submitted" },
@@ -77,6 +77,17 @@ static const en_request_sm_row_t s_table [] = {
     { "forwarded, offered, escalated", "operator-recall", "with-peer", "submitted" },
     { ROUTABLE ", forwarded", "recalled", "from-peer", "recalled" },
     { MIRRORED,      "*",                 "with-peer", MIRRORED ", closed" },
+    //  Follow-up (en_followup): a review date ("terug op ET") keeps the
+    //  request open in monitoring until it is closed
+    { "accepted, advice, monitoring", "monitoring", "here", "monitoring" },
+    { "monitoring",  "review-due",        "here",      "same" },
+    { "monitoring",  "advice",            NULL,        "same" },
+    //  Moreel beraad (en_followup): its participants agree a time; the
+    //  request does not move
+    { "accepted, advice, monitoring", "beraad-proposed", "here", "same" },
+    { "accepted, advice, monitoring", "beraad-answer",   "here", "same" },
+    { "accepted, advice, monitoring", "beraad-fixed",    "here", "same" },
+    { "accepted, advice, monitoring", "beraad-held",     "here", "same" },
 };
 
 //  Is item one of the ", "-separated names in list?

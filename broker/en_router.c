@@ -79,6 +79,7 @@
 #include "en_request_sm.h"
 #include "en_fedroute.h"
 #include "en_convo.h"
+#include "en_followup.h"
 #include <sodium.h>
 #include <inttypes.h>
 
@@ -368,7 +369,7 @@ s_apply (en_router_t *self, json_t *request, const char *state, const char *even
     if (streq (state, "accepted"))
         assigned = expert ? expert : en_json_str (request, "expert");
     else
-    if (streq (state, "advice") || streq (state, "closed"))
+    if (streq (state, "advice") || streq (state, "closed") || streq (state, "monitoring"))
         assigned = en_json_str (request, "expert");
     //  A peer's expert (mirrored from the peer holding it) is not ours
     bool local = en_json_str (request, "peer") == NULL;
@@ -421,7 +422,7 @@ s_transition (en_router_t *self, json_t *request, const char *state, const char 
 //  machine refuses any place's move (-1).
 static int
 s_transition_all (en_router_t *self, json_t *request, const char *state, const char *event,
-                  const char *detail)
+                  const char *detail, json_t *extra)
 {
     const char *id = en_json_str (request, "id");
     json_t *places = en_bstore_places (self->store, id);
@@ -441,11 +442,15 @@ s_transition_all (en_router_t *self, json_t *request, const char *state, const c
     }
     json_decref (places);
     if (rc || s_derive (self, request)
-    ||  en_bstore_event (self->store, id, event, NULL, detail) || s_audit (self, id, event, NULL))
+    ||  en_bstore_event (self->store, id, event, NULL, detail) || s_audit (self, id, event, NULL)) {
+        json_decref (extra);
         return -1;
-    json_t *body = json_pack ("{s:s, s:s, s:s, s:I}", "request", id,
-                              "state", en_json_str (request, "request_state"), "event", event,
-                              "at", (json_int_t) en_now_ms ());
+    }
+    json_t *body = extra ? extra : json_object ();
+    json_object_set_new (body, "request", json_string (id));
+    json_object_set_new (body, "state", json_string (en_json_str (request, "request_state")));
+    json_object_set_new (body, "event", json_string (event));
+    json_object_set_new (body, "at", json_integer (en_now_ms ()));
     if (detail)
         json_object_set_new (body, "detail", json_string (detail));
     en_db_log (en_bstore_db (self->store), "request %s: %s", id, event);
@@ -822,7 +827,8 @@ s_handle_sealed (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
                            request_id, en_json_int (request, "place_count", 1));
     else
     if (!en_json_str (request, "expert")
-    ||  (!streq (en_json_str (request, "state"), "accepted") && !streq (en_json_str (request, "state"), "advice")))
+    ||  (!streq (en_json_str (request, "state"), "accepted") && !streq (en_json_str (request, "state"), "advice")
+         && !streq (en_json_str (request, "state"), "monitoring")))
         rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' has no accepting expert", request_id);
     else
     if (!sealed || strlen (sealed) == 0 || strlen (sealed) > EN_MAX_BODY - 1024)
@@ -895,13 +901,15 @@ s_handle_advice (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
     json_t *request = s_offer_place (self, offer);
     const char *state = en_json_str (request, "state");
     int rc = 0;
-    if (!streq (state, "accepted") && !streq (state, "advice"))
+    //  Advice on a request in monitoring (follow-up) leaves it there
+    bool monitoring = streq (state, "monitoring");
+    if (!streq (state, "accepted") && !streq (state, "advice") && !monitoring)
         rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' is %s", en_json_str (request, "id"),
                            en_json_int (request, "place_count", 1) > 1 ? "not accepted at this place" : state);
     else
     //  The advice text travels to the origin in the STATUS message and is
     //  kept only in the outbox until the origin acknowledges it.
-    if (s_transition (self, request, "advice", "advice", en_json_str (offer, "expert"), NULL,
+    if (s_transition (self, request, monitoring ? "monitoring" : "advice", "advice", en_json_str (offer, "expert"), NULL,
                       json_pack ("{s:s}", "advice", text)))
         rc = s_failed (self, error);
     json_decref (request);
@@ -968,7 +976,7 @@ s_handle_close (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *
         rc = en_fedroute_relay_own (self->fed, request, msg, self->has_sender_key ? self->sender_key : NULL, error);
     else
     if (s_withdraw_open (self, request, "closed", NULL, NULL)
-    ||  s_transition_all (self, request, "closed", "closed", json_string_value (outcome)))
+    ||  s_transition_all (self, request, "closed", "closed", json_string_value (outcome), NULL))
         rc = s_failed (self, error);
     json_decref (request);
     return rc ? -1 : 0;
@@ -1078,6 +1086,13 @@ en_router_transition (en_router_t *self, json_t *request, const char *state, con
 }
 
 int
+en_router_transition_all (en_router_t *self, json_t *request, const char *state, const char *event,
+                          const char *detail, json_t *extra)
+{
+    return s_transition_all (self, request, state, event, detail, extra);
+}
+
+int
 en_router_apply (en_router_t *self, json_t *request, const char *state, const char *event,
                  const char *expert, const char *detail)
 {
@@ -1137,6 +1152,25 @@ en_router_failed (en_router_t *self, en_error_t *error)
     return s_failed (self, error);
 }
 
+en_bstore_t *
+en_router_store (en_router_t *self)
+{
+    return self->store;
+}
+
+int
+en_router_send (en_router_t *self, const char *node, const char *command, json_t *body)
+{
+    return s_send (self, node, command, body);
+}
+
+void
+en_router_act_as_broker (en_router_t *self)
+{
+    self->actor = self->name;
+    self->by_operator = false;
+}
+
 json_t *
 en_router_pii_counts (en_router_t *self)
 {
@@ -1184,6 +1218,8 @@ static const struct {
     { "MESSAGE",       S_FROM_PEER,  s_handle_peer_convo,   NULL },
     { "RECEIPT",       S_FROM_PEER,  s_handle_peer_convo,   NULL },
     { "MEMBERS",       S_FROM_PEER,  s_handle_peer_convo,   NULL },
+    { "REVIEW",        S_FROM_NODE,  en_followup_review,    NULL },
+    { "BERAAD",        S_FROM_NODE,  en_followup_beraad,    NULL },
 };
 
 //  Hand msg from sender (a node in region node_region, or a peer broker)
@@ -1395,9 +1431,9 @@ s_act_close (en_router_t *self, json_t *request, s_act_t *act, en_error_t *error
           || s_withdraw_open (self, request, "closed", NULL, NULL)
           || s_transition (self, request, "closed", "closed", NULL, outcome, NULL);
     else
-        rc = s_transition_all (self, request, NULL, act->event, act->detail)
+        rc = s_transition_all (self, request, NULL, act->event, act->detail, NULL)
           || s_withdraw_open (self, request, "closed", NULL, NULL)
-          || s_transition_all (self, request, "closed", "closed", outcome);
+          || s_transition_all (self, request, "closed", "closed", outcome, NULL);
     return rc ? s_failed (self, error) : 0;
 }
 

@@ -141,6 +141,13 @@ int en_router_anchor (en_router_t *self, const char *peer, json_t *body);
 int en_router_transition (en_router_t *self, json_t *request, const char *state, const char *event,
                           const char *expert, const char *detail, json_t *extra);
 
+//  A transition of the whole request (a team's review date, its moreel
+//  beraad, a close): every place not closed moves to state (NULL: stays
+//  where it is), each as the state machine allows, or none does (-1);
+//  then one event and one STATUS without a place (extra merged in, taken).
+int en_router_transition_all (en_router_t *self, json_t *request, const char *state, const char *event,
+                              const char *detail, json_t *extra);
+
 //  The same without a STATUS (for a RECALL: the peer that sent it knows).
 int en_router_apply (en_router_t *self, json_t *request, const char *state, const char *event,
                      const char *expert, const char *detail);
@@ -178,5 +185,15 @@ int en_router_sealed (en_router_t *self, const char *origin, en_msg_t *msg, en_e
 //  A chain of the calls above failed: set error to the state machine's
 //  refusal (409) if it refused, else to a store error (500). Returns -1.
 int en_router_failed (en_router_t *self, en_error_t *error);
+
+//  The store (for en_followup, which moves requests through this
+//  interface and reads its own rows).
+en_bstore_t *en_router_store (en_router_t *self);
+
+//  Queue a reliable message (body taken) to a node. 0 or -1.
+int en_router_send (en_router_t *self, const char *node, const char *command, json_t *body);
+
+//  A timer pass acts: the broker itself is the actor in the access log.
+void en_router_act_as_broker (en_router_t *self);
 
 #endif

@@ -282,7 +282,7 @@ static bool
 s_state_valid (const char *state)
 {
     static const char *states [] = { "submitted", "offered", "escalated", "accepted", "advice",
-                                     "closed", "hiaat", NULL };
+                                     "monitoring", "closed", "hiaat", NULL };
     for (int i = 0; state && states [i]; i++)
         if (streq (state, states [i]))
             return true;

@@ -37,6 +37,15 @@ const char *en_time_str (int64_t ms, char *buf, size_t size);
 //  The same with a strftime format.
 const char *en_time_fmt (int64_t ms, const char *format, char *buf, size_t size);
 
+//  Dutch civil time (Europe/Amsterdam: CET/CEST by the EU rule), whatever
+//  the process's time zone, thread-safe. The day "YYYY-MM-DD" plus days,
+//  at hour:00, in ms; -1 if day is not a date (2027-02-30 is not).
+int64_t en_nl_day_ms (const char *day, int days, int hour);
+//  "YYYY-MM-DD HH:MM" (or with a T) in Dutch civil time, in ms; -1 if not.
+int64_t en_nl_time_ms (const char *text);
+//  ms as "YYYY-MM-DD HH:MM" in Dutch civil time, into buf (>= 17).
+const char *en_nl_time_str (int64_t ms, char *buf, size_t size);
+
 //  Write text to out with HTML's special characters escaped.
 void en_html_escape (FILE *out, const char *text);
 

@@ -63,5 +63,7 @@ int en_vocab_urgency_index (const char *urgency);
 #define EN_MAX_QUESTION     2000
 #define EN_MAX_ADVICE       16000
 #define EN_MAX_CAPACITY     50
+//  A review date ("terug op ET", REVIEW) is at most this far ahead
+#define EN_MAX_REVIEW_AHEAD_MS  (366LL * 86400 * 1000)
 
 #endif

@@ -56,6 +56,9 @@ static const s_command_t s_commands [] = {
     { "MESSAGE", true },        //  both: a request's conversation, sealed to each participant
     { "RECEIPT", true },        //  both: a participant read a message of the conversation
     { "MEMBERS", true },        //  broker -> node: the participants of a conversation, their keys
+    { "REVIEW", true },         //  node -> broker: the origin sets a review date (terug op ET)
+    { "REMIND", true },         //  broker -> node: a review date came, to an accepting expert
+    { "BERAAD", true },         //  both: the moreel beraad of a request as a meeting (times, answers)
     { NULL, false }
 };
 

@@ -103,7 +103,7 @@ typedef struct {
     int64_t with_outcome;       //  cases with an outcome object (zero goals base)
     table_t urgency, question_type, region, age_band, kader, situatie;
     table_t problematiek, leefgebied, stuck_on;
-    table_t assignment, close, hiaten, expertise, outcome;
+    table_t assignment, close, review, hiaten, expertise, outcome;
     goal_t goals [GOAL_COUNT];
 } builder_t;
 
@@ -269,6 +269,7 @@ s_count_case (builder_t *self, json_t *summary, int64_t registered, size_t case_
     s_count_tags (&self->stuck_on, summary, "stuck_on", en_vocab_stuck_on, case_no);
     s_count_time (&self->assignment, summary, "first_assignment", registered, case_no);
     s_count_time (&self->close, summary, "closed", registered, case_no);
+    s_count_time (&self->review, summary, "first_review", registered, case_no);
 
     bool hiaat = json_is_true (json_object_get (summary, "hiaat"));
     const char *key = hiaat ? "ja" : "nee";
@@ -528,13 +529,18 @@ s_builder_init (builder_t *self, int min_cell)
         false, false, "De mediaan is het midden van de toegewezen casussen.");
     s_table_init (&self->close, "time_to_close", "Tijd van aanmelding tot afsluiting",
         false, false, "De mediaan is het midden van de afgesloten casussen.");
+    s_table_init (&self->review, "time_to_review", "Tijd van aanmelding tot eerste terugkoppeling (terug op ET)",
+        false, false, "Tot de eerste dag waarop het verzoek volgens afspraak terugkwam in het expertteam. "
+        "De mediaan is het midden van de casussen die terugkwamen.");
     for (int i = 0; s_bucket_keys [i]; i++) {
         s_table_cell (&self->assignment, s_bucket_keys [i], s_bucket_labels [i]);
         s_table_cell (&self->close, s_bucket_keys [i], s_bucket_labels [i]);
+        s_table_cell (&self->review, s_bucket_keys [i], s_bucket_labels [i]);
     }
     s_table_cell (&self->assignment, "none", "nog niet toegewezen");
     s_table_cell (&self->close, "none", "nog niet afgesloten");
-    self->assignment.timed = self->close.timed = true;
+    s_table_cell (&self->review, "none", "nog niet terug op ET");
+    self->assignment.timed = self->close.timed = self->review.timed = true;
 
     s_table_init (&self->hiaten, "hiaten", "Hiaten: verzoeken die niemand kon oppakken",
         false, false, NULL);
@@ -552,14 +558,14 @@ s_builder_init (builder_t *self, int min_cell)
 
 //  Every table of the builder, in report order (the order of the
 //  sections in the JSON). Returns how many.
-#define BUILDER_TABLES 14
+#define BUILDER_TABLES 15
 static size_t
 s_builder_tables (builder_t *self, table_t *tables [BUILDER_TABLES])
 {
     table_t *all [BUILDER_TABLES] = {
         &self->urgency, &self->question_type, &self->region, &self->age_band,
         &self->kader, &self->situatie, &self->problematiek, &self->leefgebied,
-        &self->stuck_on, &self->assignment, &self->close, &self->hiaten,
+        &self->stuck_on, &self->assignment, &self->close, &self->review, &self->hiaten,
         &self->expertise, &self->outcome };
     memcpy (tables, all, sizeof all);
     return BUILDER_TABLES;
@@ -712,7 +718,7 @@ en_report_build (json_t *summaries, const en_report_options_t *options)
 static const char *s_sections [] = {
     "by_urgency", "by_question_type", "by_region", "by_age_band", "by_kader",
     "by_situatie", "by_problematiek", "by_leefgebied", "by_stuck_on",
-    "time_to_assignment", "time_to_close", "hiaten", "hiaten_by_expertise",
+    "time_to_assignment", "time_to_close", "time_to_review", "hiaten", "hiaten_by_expertise",
     "outcome", "zero_goals", NULL };
 
 static bool

@@ -118,6 +118,73 @@ en_time_fmt (int64_t ms, const char *format, char *buf, size_t size)
     return buf;
 }
 
+//  Dutch civil time without the process's time zone (the portal's thread
+//  must not touch TZ): CET, and CEST from the last Sunday of March to the
+//  last Sunday of October, each at 01:00 UTC (the EU rule).
+static time_t
+s_last_sunday (int year, int month)
+{
+    struct tm tm = { .tm_year = year, .tm_mon = month, .tm_mday = 31, .tm_hour = 1 };
+    time_t day31 = timegm (&tm);
+    struct tm check;
+    gmtime_r (&day31, &check);
+    return day31 - (time_t) check.tm_wday * 86400;
+}
+
+static int
+s_nl_offset (time_t utc)
+{
+    struct tm tm;
+    gmtime_r (&utc, &tm);
+    bool summer = utc >= s_last_sunday (tm.tm_year, 2) && utc < s_last_sunday (tm.tm_year, 9);
+    return summer ? 7200 : 3600;
+}
+
+int64_t
+en_nl_day_ms (const char *day, int days, int hour)
+{
+    struct tm tm = { 0 };
+    const char *rest = day && strlen (day) == 10 ? strptime (day, "%Y-%m-%d", &tm) : NULL;
+    if (!rest || *rest)
+        return -1;
+    struct tm given = tm;
+    time_t wall = timegm (&tm);         //  normalises: 2027-02-30 becomes March
+    if (tm.tm_mday != given.tm_mday || tm.tm_mon != given.tm_mon)
+        return -1;
+    wall += (time_t) days * 86400 + (time_t) hour * 3600;
+    time_t utc = wall - 7200;
+    if (s_nl_offset (utc) != 7200)
+        utc = wall - 3600;
+    return (int64_t) utc * 1000;
+}
+
+int64_t
+en_nl_time_ms (const char *text)
+{
+    char day [11];
+    int hour, minute;
+    char sep, rest;
+    if (!text || strlen (text) != 16 || sscanf (text, "%10s", day) != 1)
+        return -1;
+    day [10] = 0;
+    if (sscanf (text + 10, "%c%2d:%2d%c", &sep, &hour, &minute, &rest) != 3 || (sep != ' ' && sep != 'T')
+    ||  hour < 0 || hour > 23 || minute < 0 || minute > 59)
+        return -1;
+    int64_t at = en_nl_day_ms (day, 0, hour);
+    return at < 0 ? -1 : at + minute * 60000LL;
+}
+
+const char *
+en_nl_time_str (int64_t ms, char *buf, size_t size)
+{
+    time_t utc = (time_t) (ms / 1000);
+    time_t wall = utc + s_nl_offset (utc);
+    struct tm tm;
+    gmtime_r (&wall, &tm);
+    strftime (buf, size, "%Y-%m-%d %H:%M", &tm);
+    return buf;
+}
+
 const char *
 en_time_str (int64_t ms, char *buf, size_t size)
 {

@@ -599,6 +599,8 @@ s_on_status (en_node_t *self, en_msg_t *msg, en_error_t *error)
         zsys_warning ("status for unknown request %s ignored", request);
     if (rc == 0 && streq (en_json_str (body, "state"), "accepted") && s_release_dossier (self, body))
         return s_store_failed (error);
+    if (rc == 0 && en_node_followup_status (self, body))
+        return s_store_failed (error);
     //  Staff hear of advice and of a request becoming a hiaat (the
     //  event, not the state: an operator's note on a hiaat is no news)
     const char *event_name = en_json_str (body, "event");
@@ -659,6 +661,8 @@ static const s_reliable_t s_reliables [] = {
     { "MEMBERS",  en_node_convo_on_members },
     { "MESSAGE",  en_node_convo_on_message },
     { "RECEIPT",  en_node_convo_on_receipt },
+    { "REMIND",   en_node_followup_remind },
+    { "BERAAD",   en_node_followup_beraad },
     { NULL, NULL }
 };
 

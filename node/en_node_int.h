@@ -179,4 +179,23 @@ extern const en_node_verb_t en_node_account_verbs [];
 //  0, or -1 with error (EN_ERR_INVALID) and the settings unchanged.
 int en_node_accounts_config (en_node_t *self, zconfig_t *config, en_error_t *error);
 
+//  --------------------------------------------------------------------
+//  en_node_followup.c: review dates ("terug op ET") and their reminders
+
+//  The verb `review`: id, review_at (ms): checked, then REVIEW queued.
+json_t *en_node_followup_review (en_node_t *self, const char *verb, json_t *args, en_error_t *error);
+//  A STATUS of one of our requests (stored already): keep its review_at,
+//  and on review-due notify the staff. 0, or -1 when the store failed.
+int en_node_followup_status (en_node_t *self, json_t *status);
+//  REMIND from the broker (a row of the receive table): notify the
+//  expert. 0, or -1 with error.
+int en_node_followup_remind (en_node_t *self, en_msg_t *msg, en_error_t *error);
+//  Moreel beraad: the team's verb `beraad` (id, action propose/fix/held,
+//  times or at, outcome kept here sealed), the expert's verb
+//  `beraad-answer` (offer, available), and BERAAD from the broker (a row
+//  of the receive table: kept with the offer, the expert notified).
+json_t *en_node_followup_beraad_verb (en_node_t *self, const char *verb, json_t *args, en_error_t *error);
+json_t *en_node_followup_answer_verb (en_node_t *self, const char *verb, json_t *args, en_error_t *error);
+int en_node_followup_beraad (en_node_t *self, en_msg_t *msg, en_error_t *error);
+
 #endif

@@ -230,7 +230,7 @@ s_verb_reply (en_node_t *self, const char *verb, json_t *args, en_error_t *error
     if (!text || strlen (text) == 0 || strlen (text) > EN_MAX_ADVICE)
         en_error_set (error, EN_ERR_INVALID, "field 'text' must be text of 1 to %d bytes", EN_MAX_ADVICE);
     else
-    if (!streq (state, "accepted") && !streq (state, "advice"))
+    if (!streq (state, "accepted") && !streq (state, "advice") && !streq (state, "monitoring"))
         en_error_set (error, EN_ERR_CONFLICT, "request '%s' is %s: a reply goes to an expert who accepted it",
                       id, state);
     else
@@ -991,6 +991,9 @@ const en_node_verb_t en_node_verbs [] = {
     { "reply",            EN_VERB_SENDS,   s_verb_reply },
     { "message",          EN_VERB_SENDS,   en_node_convo_verb_message },
     { "thread",           EN_VERB_SENDS,   en_node_convo_verb_thread },      //  reading sends receipts
+    { "review",           EN_VERB_SENDS,   en_node_followup_review },
+    { "beraad",           EN_VERB_SENDS,   en_node_followup_beraad_verb },
+    { "beraad-answer",    EN_VERB_SENDS,   en_node_followup_answer_verb },
     { "expert-add",       EN_VERB_SENDS,   s_verb_expert_put },
     { "expert-update",    EN_VERB_SENDS,   s_verb_expert_put },
     { "tags",             EN_VERB_READS,   s_verb_tags },

@@ -265,6 +265,23 @@ static const char *s_migrations [] = {
     "  state TEXT NOT NULL DEFAULT 'queued',"
     "  error TEXT) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS convo_sent_request ON convo_sent (request_id, state);",
+    //  Follow-up (issue 13, en_node_followup): the review date ("terug op
+    //  ET", ms) of a request, as the broker confirmed it in STATUS
+    //  monitoring; the portal's list of overdue reviews reads it by index.
+    "ALTER TABLE requests ADD COLUMN review_at INTEGER;"
+    "CREATE INDEX requests_review ON requests (review_at) WHERE review_at IS NOT NULL;",
+    //  Moreel beraad (en_node_followup): at an expert's offer the times
+    //  the team proposed and the one fixed; at the team's request its own
+    //  note of the outcome, sealed with the data key, never sent
+    "ALTER TABLE offers ADD COLUMN beraad_times TEXT;"
+    "ALTER TABLE offers ADD COLUMN beraad_at INTEGER;"
+    "ALTER TABLE requests ADD COLUMN beraad_outcome TEXT;"
+    //  The team's REVIEW and BERAAD messages until the broker answers: a
+    //  refusal becomes an event of the request, so the team sees it
+    "CREATE TABLE followup_msgs ("
+    "  msg_id TEXT PRIMARY KEY,"
+    "  request_id TEXT NOT NULL,"
+    "  what TEXT NOT NULL) WITHOUT ROWID;",
     NULL
 };
 
@@ -346,7 +363,7 @@ en_nstore_request_insert (en_nstore_t *self, json_t *summary, const char *msg_id
     return rc ? en_error_set (error, EN_ERR_INTERNAL, "could not store request '%s'", id) : 0;
 }
 
-#define REQUEST_COLUMNS "id, summary AS summary_json, state, expert, advice, error, created, updated"
+#define REQUEST_COLUMNS "id, summary AS summary_json, state, expert, advice, error, created, updated, review_at"
 
 json_t *
 en_nstore_request (en_nstore_t *self, const char *id)
@@ -462,7 +479,7 @@ en_nstore_request_status (en_nstore_t *self, json_t *status, en_error_t *error)
     int rc = s_place_status (self, status, at);
     rc = rc || en_db_exec (self->db,
         "UPDATE requests SET state = ?, updated = ?,"
-        " expert = CASE WHEN ? IN ('accepted', 'advice', 'closed') THEN coalesce (?, expert) ELSE NULL END,"
+        " expert = CASE WHEN ? IN ('accepted', 'advice', 'monitoring', 'closed') THEN coalesce (?, expert) ELSE NULL END,"
         " box_key = CASE WHEN ? = 'accepted' THEN coalesce (?, box_key) ELSE box_key END,"
         " advice = coalesce (?, advice) WHERE id = ?",
         "sissssss", state, at, state, expert, state, en_json_str (status, "box_key"), advice, id)
@@ -483,6 +500,25 @@ char *
 en_nstore_offer_of_answer (en_nstore_t *self, const char *msg_id)
 {
     return en_db_text (self->db, "SELECT id FROM offers WHERE answer_msg = ?", "s", msg_id);
+}
+
+//  A follow-up message (en_nstore_followup_sent) answered: refused, an
+//  event "refused" of its request saying what and why
+static int
+s_followup_result (en_nstore_t *self, const char *msg_id, int code, const char *reason, int64_t now)
+{
+    json_t *row = en_db_one (en_db_query (self->db,
+        "SELECT f.request_id, f.what, r.state FROM followup_msgs f JOIN requests r ON r.id = f.request_id"
+        " WHERE f.msg_id = ?", "s", msg_id));
+    if (!row)
+        return 0;
+    char detail [600];
+    snprintf (detail, sizeof detail, "%s refused by the broker: %s", en_json_str (row, "what"), reason ?: "");
+    int rc = (code && s_event (self, en_json_str (row, "request_id"), now, "refused", en_json_str (row, "state"),
+                               NULL, detail))
+          || en_db_exec (self->db, "DELETE FROM followup_msgs WHERE msg_id = ?", "s", msg_id);
+    json_decref (row);
+    return rc ? -1 : 0;
 }
 
 int
@@ -518,6 +554,7 @@ en_nstore_message_result (en_nstore_t *self, const char *msg_id, int code, const
         "ssis", code == 0 ? "confirmed" : "refused", reason, now, msg_id);
     rc |= en_db_exec (self->db, "UPDATE convo_sent SET state = ?, error = ? WHERE msg_id = ?",
                       "sss", code == 0 ? "sent" : "refused", code == 0 ? NULL : reason, msg_id);
+    rc |= s_followup_result (self, msg_id, code, reason, now);
     return rc ? -1 : 0;
 }
 
@@ -586,7 +623,7 @@ en_nstore_offer_insert (en_nstore_t *self, json_t *offer)
 
 #define OFFER_COLUMNS \
     "id, request_id, expert, kind, deadline, request AS request_json, state, received," \
-    " answer, answer_status, answer_error, updated, place"
+    " answer, answer_status, answer_error, updated, place, beraad_times AS beraad_times_json, beraad_at"
 
 json_t *
 en_nstore_offer (en_nstore_t *self, const char *id)
@@ -922,6 +959,7 @@ en_nstore_reseal (en_nstore_t *self, en_nstore_reseal_fn *reseal, void *arg)
     static const char *columns [][3] = {
         { "cases", "pseudonym", "sealed" },
         { "requests", "id", "dossier" },
+        { "requests", "id", "beraad_outcome" },
         { "expert_keys", "expert", "box_secret" },
         { "convo_team_keys", "request_id", "box_secret" },
         { "users", "name", "totp" },
@@ -1192,3 +1230,35 @@ en_nstore_accepted_offer (en_nstore_t *self, const char *request_id, const char 
         "ss", request_id, expert);
 }
 
+//  Follow-up (en_node_followup)
+
+int
+en_nstore_request_review (en_nstore_t *self, const char *id, int64_t review_at)
+{
+    return en_db_exec (self->db, "UPDATE requests SET review_at = ? WHERE id = ?", "is", review_at, id);
+}
+
+int
+en_nstore_offer_beraad (en_nstore_t *self, const char *offer_id, json_t *times, int64_t at)
+{
+    char *text = times ? json_dumps (times, JSON_COMPACT) : NULL;
+    int rc = en_db_exec (self->db,
+        "UPDATE offers SET beraad_times = coalesce (?1, beraad_times),"
+        " beraad_at = CASE WHEN ?1 IS NOT NULL THEN NULL ELSE ?2 END, updated = ?3 WHERE id = ?4",
+        "siis", text, at, en_now_ms (), offer_id);
+    free (text);
+    return rc;
+}
+
+int
+en_nstore_request_beraad_outcome (en_nstore_t *self, const char *id, const char *sealed)
+{
+    return en_db_exec (self->db, "UPDATE requests SET beraad_outcome = ? WHERE id = ?", "ss", sealed, id);
+}
+
+int
+en_nstore_followup_sent (en_nstore_t *self, const char *msg_id, const char *request_id, const char *what)
+{
+    return en_db_exec (self->db, "INSERT INTO followup_msgs (msg_id, request_id, what) VALUES (?, ?, ?)",
+                       "sss", msg_id, request_id, what);
+}

@@ -215,5 +215,19 @@ int en_nstore_convo_receipt_put (en_nstore_t *self, const char *request_id, int6
                                  int64_t at);
 //  The id of expert's accepted (or advised) offer of request, or NULL.
 char *en_nstore_accepted_offer (en_nstore_t *self, const char *request_id, const char *expert);
+//  Keep the review date (ms) of request id, as the broker confirmed it
+//  (STATUS monitoring or review-due). 0 or -1.
+int en_nstore_request_review (en_nstore_t *self, const char *id, int64_t review_at);
+
+//  Moreel beraad at an expert's offer: the proposed times (a new
+//  proposal clears a fixed time), or (times NULL) the fixed time at. 0 or -1.
+int en_nstore_offer_beraad (en_nstore_t *self, const char *offer_id, json_t *times, int64_t at);
+//  The team's own note of a beraad's outcome, sealed (en_vault). 0 or -1.
+int en_nstore_request_beraad_outcome (en_nstore_t *self, const char *id, const char *sealed);
+
+//  The team's follow-up message msg_id (REVIEW, BERAAD: what, e.g. "the
+//  review date") about request_id: should the broker refuse it, the
+//  request gets an event "refused" naming what and why. 0 or -1.
+int en_nstore_followup_sent (en_nstore_t *self, const char *msg_id, const char *request_id, const char *what);
 
 #endif

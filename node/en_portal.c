@@ -79,6 +79,10 @@ s_ctx (en_portal_t *self, en_http_request_t *req, en_portal_ctx_t *ctx)
         { "advies", "Het advies is verstuurd." }, { "opgeslagen", "Opgeslagen." },
         { "fase", "De fase is bijgewerkt." }, { "reactie", "Uw reactie is versleuteld naar de expert gestuurd." },
         { "bericht", "Uw bericht is versleuteld naar alle deelnemers gestuurd." },
+        { "terug-op-et", "De datum terug op ET is naar de broker gestuurd; hij staat hier zodra de broker hem"
+                         " bevestigt." },
+        { "beraad", "Het moreel beraad is bijgewerkt; de deelnemers krijgen bericht." },
+        { "beraad-antwoord", "Uw antwoord is naar het expertteam gestuurd." },
         { NULL, NULL } };
     memset (ctx, 0, sizeof *ctx);
     ctx->user = en_http_request_user (req);
@@ -514,7 +518,7 @@ static bool
 s_state_valid (const char *state)
 {
     static const char *states [] = { "queued", "sent", "submitted", "offered", "escalated", "accepted",
-                                     "advice", "closed", "hiaat", "rejected", NULL };
+                                     "advice", "monitoring", "closed", "hiaat", "rejected", NULL };
     return state && en_vocab_has (states, state);
 }
 
@@ -652,16 +656,108 @@ s_get_request (en_portal_t *self, en_http_request_t *req, const char *id)
     return s_request_page (self, req, id, NULL, NULL, MHD_HTTP_OK);
 }
 
+//  The review date ("terug op ET"): the day at 09:00 in the Netherlands,
+//  to the node's verb review, which checks it as the broker will. Takes
+//  values.
+static int
+s_post_review (en_portal_t *self, en_http_request_t *req, const char *id, json_t *values)
+{
+    json_t *errors = en_portal_check ("review", values, NULL);
+    int answer = 0;
+    if (!s_has_errors (errors)) {
+        int64_t at = en_nl_day_ms (s_value (values, "review_date"), 0, 9);
+        if (at <= en_now_ms ())
+            json_object_set_new (errors, "review_date", json_string ("Terug op ET: kies een dag in de toekomst."));
+        else
+        if (at > en_now_ms () + EN_MAX_REVIEW_AHEAD_MS)
+            json_object_set_new (errors, "review_date", json_string ("Terug op ET: kies een dag binnen een jaar."));
+        else {
+            json_t *result = s_form_call (self, req, "review", json_pack ("{s:s, s:I}", "id", id,
+                                          "review_at", (json_int_t) at), &errors, &answer);
+            if (result)
+                answer = s_redirect (req, "/verzoeken/%s?gedaan=terug-op-et", id);
+            json_decref (result);
+        }
+    }
+    if (s_has_errors (errors) || !answer)
+        answer = s_request_page (self, req, id, values, errors, MHD_HTTP_UNPROCESSABLE_CONTENT);
+    json_decref (errors);
+    json_decref (values);
+    return answer;
+}
+
+//  A datetime-local field (Dutch time) as ms onto args[key] (or appended
+//  when key is NULL and args an array); an error on the field if it is
+//  not a time. Empty: nothing, or an error when required.
+static void
+s_time_field (json_t *values, const char *field, bool required, json_t *args, const char *key, json_t *errors)
+{
+    const char *text = s_value (values, field);
+    int64_t at = text ? en_nl_time_ms (text) : -1;
+    if (at >= 0)
+        key ? json_object_set_new (args, key, json_integer (at)) : json_array_append_new (args, json_integer (at));
+    else
+    if (text || required)
+        json_object_set_new (errors, field, json_string ("Vul een datum en tijd in (dd-mm-jjjj uu:mm)."));
+}
+
+//  Moreel beraad (the team): propose times, fix one, record it was held
+//  (with a note that stays at this node). Takes values.
+static int
+s_post_beraad (en_portal_t *self, en_http_request_t *req, const char *id, json_t *values)
+{
+    const char *action = s_value (values, "action") + 7;
+    json_t *errors = json_object ();
+    json_t *args = json_pack ("{s:s, s:s}", "id", id, "action", action);
+    if (streq (action, "propose")) {
+        json_t *times = json_array ();
+        s_time_field (values, "beraad_tijd_1", true, times, NULL, errors);
+        s_time_field (values, "beraad_tijd_2", false, times, NULL, errors);
+        s_time_field (values, "beraad_tijd_3", false, times, NULL, errors);
+        json_object_set_new (args, "times", times);
+    }
+    else
+    if (streq (action, "fix"))
+        s_time_field (values, "beraad_fix", true, args, "at", errors);
+    else
+    if (streq (action, "held")) {
+        s_time_field (values, "beraad_held", true, args, "at", errors);
+        if (s_value (values, "beraad_outcome"))
+            json_object_set_new (args, "outcome", json_string (s_value (values, "beraad_outcome")));
+    }
+    else
+        json_object_set_new (errors, "", json_string ("Kies voorstellen, vaststellen of gehouden."));
+    int answer = 0;
+    if (!s_has_errors (errors)) {
+        json_t *result = s_form_call (self, req, "beraad", json_incref (args), &errors, &answer);
+        if (result)
+            answer = s_redirect (req, "/verzoeken/%s?gedaan=beraad", id);
+        json_decref (result);
+    }
+    if (s_has_errors (errors) || !answer)
+        answer = s_request_page (self, req, id, values, errors, MHD_HTTP_UNPROCESSABLE_CONTENT);
+    json_decref (args);
+    json_decref (errors);
+    json_decref (values);
+    return answer;
+}
+
 static int
 s_post_request (en_portal_t *self, en_http_request_t *req, const char *id)
 {
     if (!en_id_valid (id))
         return s_message (self, req, MHD_HTTP_NOT_FOUND, "Niet gevonden", "Dit verzoek bestaat niet.");
-    const char *names [] = { "action", "text", "passende_hulp", "outcome", "place", "bericht", NULL };
+    const char *names [] = { "action", "text", "passende_hulp", "outcome", "place", "bericht", "review_date",
+                             "beraad_tijd_1", "beraad_tijd_2", "beraad_tijd_3", "beraad_fix", "beraad_held",
+                             "beraad_outcome", NULL };
     int answer;
     json_t *values = s_form (self, req, names, &answer);
     if (!values)
         return answer;
+    if (streq (s_value (values, "action") ?: "", "review"))
+        return s_post_review (self, req, id, values);
+    if (strncmp (s_value (values, "action") ?: "", "beraad-", 7) == 0)
+        return s_post_beraad (self, req, id, values);
     //  close (with the outcome), reply to an advice (the node seals the
     //  reply to the expert who gave it), or write in the conversation
     const char *action = s_value (values, "action") ?: "";
@@ -851,6 +947,34 @@ s_get_offer (en_portal_t *self, en_http_request_t *req, const char *id)
     return answer;
 }
 
+//  Moreel beraad (the expert): the proposed times that suit. Takes values.
+static int
+s_post_beraad_answer (en_portal_t *self, en_http_request_t *req, const char *id, json_t *values)
+{
+    json_t *available = json_array ();
+    size_t index;
+    json_t *item;
+    json_array_foreach (json_object_get (values, "available"), index, item)
+        if (json_is_string (item))
+            json_array_append_new (available, json_integer (strtoll (json_string_value (item), NULL, 10)));
+    json_t *errors = json_object ();
+    int answer = 0;
+    json_t *result = s_form_call (self, req, "beraad-answer",
+                                  json_pack ("{s:s, s:o}", "offer", id, "available", available), &errors, &answer);
+    if (result)
+        answer = s_redirect (req, "/aanbod/%s?gedaan=beraad-antwoord", id);
+    json_decref (result);
+    if (s_has_errors (errors) || !answer) {
+        json_t *offer = s_own_offer (self, req, id, &answer);
+        if (offer)
+            answer = s_offer_page (self, req, offer, values, errors, MHD_HTTP_UNPROCESSABLE_CONTENT);
+        json_decref (offer);
+    }
+    json_decref (errors);
+    json_decref (values);
+    return answer;
+}
+
 static int
 s_post_offer (en_portal_t *self, en_http_request_t *req, const char *id)
 {
@@ -858,11 +982,15 @@ s_post_offer (en_portal_t *self, en_http_request_t *req, const char *id)
     json_t *offer = s_own_offer (self, req, id, &answer);
     if (!offer)
         return answer;
-    const char *names [] = { "action", "reason", "text", "bericht", "soort", NULL };
+    const char *names [] = { "action", "reason", "text", "bericht", "soort", "available[]", NULL };
     json_t *values = s_form (self, req, names, &answer);
     if (!values) {
         json_decref (offer);
         return answer;
+    }
+    if (streq (s_value (values, "action") ?: "", "beraad-answer")) {
+        json_decref (offer);
+        return s_post_beraad_answer (self, req, id, values);
     }
     //  The form's action is the node's verb; done, the page says so
     static const char *answers [][2] = {

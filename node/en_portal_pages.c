@@ -92,7 +92,7 @@ static en_words_t s_states = {
     { "escalated", "geëscaleerd" }, { "accepted", "geaccepteerd" }, { "advice", "advies ontvangen" },
     { "closed", "gesloten" }, { "hiaat", "hiaat" }, { "rejected", "geweigerd" },
     { "forwarded", "naar andere provincie" }, { "returned", "teruggegeven" },
-    { "recalled", "teruggehaald" }, { NULL, NULL } };
+    { "recalled", "teruggehaald" }, { "monitoring", "monitoren (terug op ET)" }, { NULL, NULL } };
 
 static en_words_t s_events = {
     { "queued", "klaargezet voor verzending" }, { "rejected", "geweigerd door de broker" },
@@ -105,7 +105,10 @@ static en_words_t s_events = {
     { "operator-close", "operator: gesloten" }, { "forwarded", "doorgestuurd naar andere provincie" },
     { "returned", "teruggegeven: daar niemand" }, { "relayed", "doorgegeven aan andere provincie" },
     { "operator-recall", "operator: teruggehaald" }, { "recalled", "teruggehaald" },
-    { "reply", "reactie op advies" }, { NULL, NULL } };
+    { "reply", "reactie op advies" }, { "monitoring", "datum terug op ET gezet" },
+    { "review-due", "terug op ET: datum bereikt" }, { "beraad-proposed", "moreel beraad: tijden voorgesteld" },
+    { "beraad-answer", "moreel beraad: antwoord van deelnemer" }, { "beraad-fixed", "moreel beraad: tijd vastgesteld" },
+    { "beraad-held", "moreel beraad: gehouden" }, { "refused", "geweigerd door de broker" }, { NULL, NULL } };
 
 //  Details the node writes in English
 static en_words_t s_details = {
@@ -173,6 +176,10 @@ static en_words_t s_field_labels = {
     { "soort", "Soort" },
     { "advice", "Advies" }, { "outcome", "Toelichting" }, { "passende_hulp", "Passende hulp gerealiseerd" },
     { "phase", "Fase" }, { "capacity", "Capaciteit" }, { "absent_until", "Afwezig tot en met" },
+    { "review_date", "Terug op ET" }, { "beraad_tijd_1", "Eerste voorstel" },
+    { "beraad_tijd_2", "Tweede voorstel" }, { "beraad_tijd_3", "Derde voorstel" },
+    { "beraad_fix", "Vastgestelde tijd" }, { "beraad_held", "Gehouden op" },
+    { "beraad_outcome", "Uitkomst (blijft bij het team)" }, { "available", "Tijden die u passen" },
     { "expertise_anders", "Andere expertise" }, { "role", "Rol" }, { "expert", "Expert-id" },
     { "email", "E-mailadres" }, { "phone", "Mobiel nummer" }, { "password", "Wachtwoord" },
     { "password2", "Wachtwoord (nogmaals)" }, { "recovery_code", "Herstelcode" }, { "code", "Code" },
@@ -941,6 +948,17 @@ s_card (FILE *out, const char *label, long long value, const char *note, const c
 static const char *s_request_columns [] = {
     "Verzoek", "Urgentie", "Vraag", "Zaak", "Status", "Expert", "Leeftijd", NULL };
 
+//  Follow-up: a request not closed whose review date ("terug op ET")
+//  passed says so, in words (not by colour alone)
+static void
+s_review_due (FILE *out, const en_portal_ctx_t *ctx, json_t *request)
+{
+    int64_t at = en_json_int (request, "review_at", 0);
+    const char *state = en_json_str (request, "state") ?: "";
+    if (at > 0 && at <= ctx->now && !streq (state, "closed") && !streq (state, "rejected"))
+        fputs (" <span class=\"badge warn\">terug op ET verlopen</span>", out);
+}
+
 static void
 s_requests_table (FILE *out, const en_portal_ctx_t *ctx, json_t *requests)
 {
@@ -969,6 +987,7 @@ s_requests_table (FILE *out, const en_portal_ctx_t *ctx, json_t *requests)
         s_cell (out, "Zaak", "code", en_json_str (summary, "case") ?: "-");
         s_td (out, "Status", NULL);
         s_state (out, en_json_str (request, "state"));
+        s_review_due (out, ctx, request);
         fputs ("</td>", out);
         s_cell (out, "Expert", NULL, en_json_str (request, "expert") ?: "-");
         s_td (out, "Leeftijd", "num");
@@ -990,7 +1009,7 @@ en_portal_page_requests (const en_portal_ctx_t *ctx, json_t *requests, const cha
     static const char *filters [][2] = {
         { "", "Alle" }, { "submitted", "Ingediend" }, { "offered", "Aangeboden" },
         { "escalated", "Geëscaleerd" }, { "accepted", "Geaccepteerd" }, { "advice", "Advies" },
-        { "hiaat", "Hiaat" }, { "closed", "Gesloten" }, { NULL, NULL } };
+        { "monitoring", "Monitoren" }, { "hiaat", "Hiaat" }, { "closed", "Gesloten" }, { NULL, NULL } };
     S_OPEN (out, buffer);
     s_begin (out, ctx, "Verzoeken", "verzoeken");
     fputs ("<div class=\"titlebar\"><h1>Consultatieverzoeken</h1>"
@@ -1118,7 +1137,14 @@ s_request_live (FILE *out, const en_portal_ctx_t *ctx, json_t *request)
     s_age (out, en_json_int (request, "created", ctx->now), ctx->now);
     fprintf (out, " geleden)</dd>");
     s_dt (out, "Laatste wijziging");
-    fprintf (out, "%s</dd></dl>", s_date (en_json_int (request, "updated", 0), when, sizeof when));
+    fprintf (out, "%s</dd>", s_date (en_json_int (request, "updated", 0), when, sizeof when));
+    if (en_json_int (request, "review_at", 0) > 0) {
+        s_dt (out, "Terug op ET");
+        fputs (s_day (en_json_int (request, "review_at", 0), when, sizeof when), out);
+        s_review_due (out, ctx, request);
+        fputs ("</dd>", out);
+    }
+    fputs ("</dl>", out);
     if (en_json_str (request, "error")) {
         fputs ("<p class=\"alert\">De broker weigerde dit: ", out);
         s_esc (out, en_json_str (request, "error"));
@@ -1285,6 +1311,32 @@ s_conversation (FILE *out, const en_portal_ctx_t *ctx, json_t *thread, const cha
     fputs ("</section>", out);
 }
 
+//  Moreel beraad at the team's request: propose times to the participants
+//  (the experts who accepted), fix the one agreed (their answers are in
+//  the timeline), record that it took place; the outcome stays here
+static void
+s_request_beraad (FILE *out, const en_portal_ctx_t *ctx, const char *action, json_t *values, json_t *errors)
+{
+    fputs ("<section class=\"panel\"><h2>Moreel beraad</h2><p>Stel tijden voor aan de deelnemers (de experts die"
+           " het verzoek aannamen). Hun antwoorden verschijnen in de tijdlijn.</p>", out);
+    s_form_open (out, ctx, action, "beraad-propose", NULL, false);
+    const char *names [] = { "beraad_tijd_1", "beraad_tijd_2", "beraad_tijd_3", NULL };
+    for (int i = 0; names [i]; i++)
+        s_input (out, &(s_field_t) { names [i], NULL, i ? NULL : "Datum en tijd (Nederlandse tijd).", i == 0 },
+                 "datetime-local", NULL, values, errors);
+    s_submit (out, "Tijden voorstellen", NULL);
+    s_form_open (out, ctx, action, "beraad-fix", NULL, false);
+    s_input (out, &(s_field_t) { "beraad_fix", NULL, "Een van de voorgestelde tijden.", true },
+             "datetime-local", NULL, values, errors);
+    s_submit (out, "Tijd vaststellen", NULL);
+    s_form_open (out, ctx, action, "beraad-held", NULL, false);
+    s_input (out, &(s_field_t) { "beraad_held", NULL, NULL, true }, "datetime-local", NULL, values, errors);
+    s_textarea (out, &(s_field_t) { "beraad_outcome", NULL, "Blijft versleuteld bij deze node; gaat nergens heen.",
+                false }, 3, 2000, values, errors);
+    s_submit (out, "Beraad gehouden", NULL);
+    fputs ("</section>", out);
+}
+
 char *
 en_portal_page_request (const en_portal_ctx_t *ctx, json_t *request, json_t *values, json_t *errors)
 {
@@ -1301,7 +1353,9 @@ en_portal_page_request (const en_portal_ctx_t *ctx, json_t *request, json_t *val
     fputs ("</span> ", out);
     en_html_urgency (out, en_json_str (summary, "urgency"));
     fputs ("</h1>", out);
-    static const char *order [] = { "text", "bericht", "passende_hulp", "outcome", NULL };
+    static const char *order [] = { "text", "bericht", "review_date", "beraad_tijd_1", "beraad_tijd_2",
+                                    "beraad_tijd_3", "beraad_fix", "beraad_held", "beraad_outcome", "passende_hulp",
+                                    "outcome", NULL };
     s_error_summary (out, errors, order);
     s_live_open (out, "verzoek", id);
     s_request_live (out, ctx, request);
@@ -1327,6 +1381,19 @@ en_portal_page_request (const en_portal_ctx_t *ctx, json_t *request, json_t *val
         s_submit (out, "Reactie versturen", NULL);
         fputs ("</section>", out);
     }
+    if (open && (streq (state, "accepted") || streq (state, "advice") || streq (state, "monitoring"))) {
+        fputs ("<section class=\"panel\"><h2>Terug op ET</h2><p>Kies de dag waarop het expertteam het verzoek"
+               " opnieuw bespreekt. Het verzoek blijft open tot u het sluit; op die dag krijgen u en de expert"
+               " een herinnering.</p>", out);
+        s_form_open (out, ctx, action, "review", NULL, false);
+        s_input (out, &(s_field_t) { "review_date", NULL, "Binnen een jaar; de herinnering komt om 09:00.", true },
+                 "date", NULL, values, errors);
+        s_submit (out, en_json_int (request, "review_at", 0) > 0 ? "Nieuwe datum opslaan" : "Datum opslaan", NULL);
+        fputs ("</section>", out);
+    }
+    if (open && streq (en_json_str (summary, "question_type") ?: "", "moreel-beraad")
+    &&  (streq (state, "accepted") || streq (state, "advice") || streq (state, "monitoring")))
+        s_request_beraad (out, ctx, action, values, errors);
     if (open) {
         fputs ("<section class=\"panel\"><h2>Verzoek sluiten</h2><p>Sluit het verzoek als de vraag beantwoord"
                " is of niet meer speelt. Open aanbod wordt ingetrokken en de capaciteit van de expert komt vrij.</p>",
@@ -1882,6 +1949,49 @@ s_offer_place (FILE *out, json_t *offer)
     fputs (".</p></section>", out);
 }
 
+//  "ma 4-12-2026 14:00" of ms (Dutch civil time)
+static const char *
+s_nl_time (int64_t ms, char *buf, size_t size)
+{
+    char iso [32];
+    en_nl_time_str (ms, iso, sizeof iso);          //  YYYY-MM-DD HH:MM
+    snprintf (buf, size, "%.2s-%.2s-%.4s %s", iso + 8, iso + 5, iso, iso + 11);
+    return buf;
+}
+
+//  Moreel beraad at the expert's offer: the times the team proposed, to
+//  tick the ones that suit; or the time it fixed
+static void
+s_offer_beraad (FILE *out, const en_portal_ctx_t *ctx, const char *action, json_t *offer,
+                json_t *values, json_t *errors)
+{
+    json_t *times = json_object_get (offer, "beraad_times");
+    int64_t fixed = en_json_int (offer, "beraad_at", 0);
+    char when [40];
+    if (json_array_size (times) == 0)
+        return;
+    fputs ("<section class=\"panel\"><h2>Moreel beraad</h2>", out);
+    if (fixed > 0) {
+        fprintf (out, "<p>De tijd staat vast: <strong>%s</strong>.</p></section>", s_nl_time (fixed, when, sizeof when));
+        return;
+    }
+    fputs ("<p>Het expertteam stelt deze tijden voor. Vink aan welke u passen; het team kiest daarna een tijd.</p>", out);
+    s_form_open (out, ctx, action, "beraad-answer", NULL, false);
+    s_group_open (out, &(s_field_t) { "available", NULL, "Geen enkele? Verstuur zonder vinkje.", false }, errors);
+    size_t index;
+    json_t *time;
+    json_array_foreach (times, index, time) {
+        char value [24];
+        snprintf (value, sizeof value, "%" JSON_INTEGER_FORMAT, json_integer_value (time));
+        s_option (out, "checkbox", "available", (int) index, value,
+                  s_nl_time (json_integer_value (time), when, sizeof when),
+                  s_chosen (values, "available", value), NULL, NULL);
+    }
+    fputs ("</div></fieldset>", out);
+    s_submit (out, "Antwoord versturen", NULL);
+    fputs ("</section>", out);
+}
+
 char *
 en_portal_page_offer (const en_portal_ctx_t *ctx, json_t *offer, const char *dossier,
                       json_t *values, json_t *errors)
@@ -1915,6 +2025,8 @@ en_portal_page_offer (const en_portal_ctx_t *ctx, json_t *offer, const char *dos
     fputs ("</section>", out);
     if (can_answer)
         s_offer_answer_forms (out, ctx, action, values, errors);
+    if (accepted)
+        s_offer_beraad (out, ctx, action, offer, values, errors);
     if (accepted)
         s_offer_dossier (out, ctx, action, dossier, values, errors);
     if (accepted)
@@ -2768,6 +2880,15 @@ s_check_close (json_t *errors, json_t *values, json_t *tags)
 }
 
 static void
+s_check_review (json_t *errors, json_t *values, json_t *tags)
+{
+    if (!*s_text (values, "review_date"))
+        s_fail (errors, "review_date", "Kies de dag waarop het verzoek terugkomt in het expertteam.");
+    else
+        s_check_date (errors, values, "review_date");
+}
+
+static void
 s_check_availability (json_t *errors, json_t *values, json_t *tags)
 {
     s_check_count (errors, values, "capacity", 0, EN_MAX_CAPACITY, true);
@@ -2833,6 +2954,7 @@ static const struct {
     { "reply",          s_check_advice_text },
     { "message",        s_check_message },
     { "close",          s_check_close },
+    { "review",         s_check_review },
     { "availability",   s_check_availability },
     { "expert",         s_check_expert },
     { "account",        s_check_account },
@@ -2865,6 +2987,13 @@ static const s_refusal_t s_refusals_first [] = {
     { "decline needs a reason", "reason", "Geef een reden voor het afwijzen (hoogstens 500 tekens)." },
     { "advice text must be", "text", "Vul het advies in (hoogstens %d tekens)." },
     { "no case '", "case", "Zaak (pseudoniem): deze zaak is niet geregistreerd bij deze node." },
+    { "review date must be", "review_date", "Terug op ET: kies een dag in de toekomst, binnen een jaar." },
+    { "a review date is set once", "", "Een datum terug op ET kiest u nadat een expert het verzoek heeft aangenomen." },
+    { "times must be 1 to 5", "beraad_tijd_1", "Kies tijden in de toekomst, binnen een jaar, elk maar een keer." },
+    { "times must be proposed", "available", "Kies alleen uit de voorgestelde tijden." },
+    { "took place has a time in the past", "beraad_held", "Gehouden op: een tijd in het verleden." },
+    { "field 'at' must be", "beraad_fix", "Vul een datum en tijd in." },
+    { "has no beraad to answer", "", "Voor dit aanbod staan geen tijden voor een moreel beraad open." },
     { NULL, NULL, NULL } };
 
 //  When no field is named

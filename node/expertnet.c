@@ -59,6 +59,8 @@ static const char *s_usage_text =
 "  request list [--state STATE]               requests of this node\n"
 "  request show ID                            one request and its timeline\n"
 "  request close ID [--outcome TEXT]          close a request\n"
+"  request review ID --date D | --in 6w       set the review date (terug op ET)\n"
+"  request beraad ID --propose T,T | --fix T | --held T   moreel beraad as a meeting\n"
 "  request reply ID --text T | --file F       reply to an advice (sealed to the expert)\n"
 "  request message ID --text T | --file F     write in the request's conversation (sealed to all)\n"
 "  request thread ID [--no-read]              the conversation in order, with who read what\n"
@@ -74,6 +76,7 @@ static const char *s_usage_text =
 "  expert dossier OFFER                       open the dossier with the expert's password\n"
 "  expert message OFFER --text T [--advice]   write in the conversation of an accepted request\n"
 "  expert thread OFFER                        the conversation in order, with who read what\n"
+"  expert beraad OFFER [--available T,T]      a moreel beraad's times: show, or answer\n"
 "Case register (identifying data stays at the node, encrypted):\n"
 "  case add --client-id ID [--name ..] [--relatives A,B]  register a client; prints the pseudonym\n"
 "  case show PSEUDONYM | case list            read (logged) / list pseudonyms\n"
@@ -670,7 +673,7 @@ s_cmd_request_submit (s_cli_t *cli, json_t *parsed, const char *verb)
 //  states"), and the two a node adds before the broker has it.
 static const char *s_broker_states [] = {
     "submitted", "offered", "escalated", "forwarded", "accepted", "advice", "hiaat", "closed",
-    "returned", "recalled", NULL };
+    "returned", "recalled", "monitoring", NULL };
 static const char *s_node_states [] = { "queued", "rejected", NULL };
 
 //  Control arguments with the --state filter, if given: one of states (or
@@ -767,6 +770,189 @@ s_print_places (json_t *places)
     }
 }
 
+//  ------------------------------------------------------------------
+//  Follow-up: the review date ("terug op ET"), a day at 09:00 in the
+//  Netherlands whatever the machine's time zone
+
+#define S_REVIEW_TZ "Europe/Amsterdam"
+
+//  --date YYYY-MM-DD or --in N(d|w) as the review time in ms; -1 (said
+//  why) if it is neither, or not a date.
+static int64_t
+s_review_option (const char *date, const char *in)
+{
+    if (date && in)
+        return s_usage_error ("%s", "give --date or --in, not both"), -1;
+    if (date) {
+        int64_t ms = en_nl_day_ms (date, 0, 9);
+        if (ms < 0)
+            s_usage_error ("--date '%s' is not a date (YYYY-MM-DD)", date);
+        return ms;
+    }
+    if (!in)
+        return s_usage_error ("%s", "request review needs --date YYYY-MM-DD or --in N(d|w), e.g. --in 6w"), -1;
+    char *end;
+    long count = strtol (in, &end, 10);
+    int days = (int) count * (streq (end, "w") ? 7 : streq (end, "d") ? 1 : 0);
+    if (end == in || count <= 0 || days <= 0 || days > 366)
+        return s_usage_error ("--in '%s' must be days or weeks ahead, e.g. 14d or 6w (at most 366 days)", in), -1;
+    char today [32];
+    en_nl_time_str (en_now_ms (), today, sizeof today);     //  today in the Netherlands
+    today [10] = 0;
+    return en_nl_day_ms (today, days, 9);
+}
+
+static int
+s_cmd_request_review (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    if (s_arg_count (parsed) != 1)
+        return s_usage_error ("%s", "request review needs one request id");
+    int64_t at = s_review_option (s_opt (parsed, "date"), s_opt (parsed, "in"));
+    if (at < 0)
+        return EXIT_USAGE;
+    char when [32];
+    en_nl_time_str (at, when, sizeof when);
+    if (at <= en_now_ms ()) {
+        fprintf (stderr, "expertnet: the review date %s (%s) is in the past\n", when, S_REVIEW_TZ);
+        return EXIT_USAGE;
+    }
+    json_t *result;
+    int rc = s_call (cli, cli->node_dir, "review",
+                     json_pack ("{s:s, s:I}", "id", s_arg (parsed, 0), "review_at", (json_int_t) at), &result);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (result);
+    else
+        printf ("%s: terug op ET %s (%s), queued for the broker\n", s_arg (parsed, 0), when, S_REVIEW_TZ);
+    json_decref (result);
+    return 0;
+}
+
+//  Times "YYYY-MM-DD HH:MM,..." (Dutch civil time) as an array of ms;
+//  NULL (said why) if one is not such a time. "" is no time at all.
+static json_t *
+s_times_option (const char *option, const char *text)
+{
+    json_t *times = json_array ();
+    char *copy = strdup (text);
+    char *rest = copy;
+    for (char *item = strsep (&rest, ","); item && *copy; item = strsep (&rest, ",")) {
+        while (*item == ' ')
+            item++;
+        int64_t at = en_nl_time_ms (item);
+        if (at < 0) {
+            fprintf (stderr, "expertnet: --%s: '%s' is not a time (YYYY-MM-DD HH:MM, Dutch time)\n", option, item);
+            json_decref (times);
+            times = NULL;
+            break;
+        }
+        json_array_append_new (times, json_integer (at));
+    }
+    free (copy);
+    return times;
+}
+
+//  The team's moreel beraad: propose times, fix one, record it was held
+static int
+s_cmd_request_beraad (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    const char *propose = s_opt (parsed, "propose"), *fix = s_opt (parsed, "fix"), *held = s_opt (parsed, "held");
+    if (s_arg_count (parsed) != 1 || (!!propose + !!fix + !!held) != 1)
+        return s_usage_error ("%s", "request beraad needs one request id and one of --propose, --fix, --held");
+    json_t *args = json_pack ("{s:s, s:s}", "id", s_arg (parsed, 0),
+                              "action", propose ? "propose" : fix ? "fix" : "held");
+    json_t *times = s_times_option (propose ? "propose" : fix ? "fix" : "held",
+                                    propose ? propose : fix ? fix : streq (held, "now") ? "" : held);
+    if (!times || (!propose && json_array_size (times) > 1)) {
+        json_decref (times);
+        json_decref (args);
+        return times ? s_usage_error ("%s", "--fix and --held take one time") : EXIT_USAGE;
+    }
+    if (propose)
+        json_object_set (args, "times", times);
+    else
+        json_object_set (args, "at", json_array_size (times) ? json_array_get (times, 0)
+                                                               : json_integer (en_now_ms ()));
+    json_decref (times);
+    if (s_opt (parsed, "outcome"))
+        json_object_set_new (args, "outcome", json_string (s_opt (parsed, "outcome")));
+    json_t *result;
+    int rc = s_call (cli, cli->node_dir, "beraad", args, &result);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (result);
+    else
+        printf ("%s: moreel beraad %s queued for the broker\n", s_arg (parsed, 0), en_json_str (args, "action"));
+    json_decref (result);
+    return 0;
+}
+
+//  The expert's moreel beraad: show the proposed times, or answer which
+//  suit
+static int
+s_cmd_expert_beraad (s_cli_t *cli, json_t *parsed, const char *verb)
+{
+    if (s_arg_count (parsed) != 1)
+        return s_usage_error ("%s", "expert beraad needs one offer id");
+    const char *available = s_opt (parsed, "available");
+    bool none = json_object_get (parsed, "none") != NULL;
+    json_t *result;
+    int rc;
+    if (!available && !none) {
+        rc = s_call (cli, cli->node_dir, "offer", json_pack ("{s:s}", "offer", s_arg (parsed, 0)), &result);
+        if (rc)
+            return rc;
+        json_t *times = json_object_get (result, "beraad_times");
+        size_t index;
+        json_t *time;
+        char when [32];
+        if (cli->json) {
+            json_t *shown = json_pack ("{s:O?, s:O?}", "times", times, "at", json_object_get (result, "beraad_at"));
+            s_print_json (shown);
+            json_decref (shown);
+        }
+        else {
+            json_array_foreach (times, index, time)
+                printf ("proposed   %s (Europe/Amsterdam)\n", en_nl_time_str (json_integer_value (time), when, sizeof when));
+            if (en_json_int (result, "beraad_at", 0) > 0)
+                printf ("fixed      %s (Europe/Amsterdam)\n",
+                        en_nl_time_str (en_json_int (result, "beraad_at", 0), when, sizeof when));
+            if (json_array_size (times) == 0)
+                printf ("(no moreel beraad proposed for this offer)\n");
+        }
+        json_decref (result);
+        return 0;
+    }
+    json_t *times = none ? json_array () : s_times_option ("available", available);
+    if (!times)
+        return EXIT_USAGE;
+    rc = s_call (cli, cli->node_dir, "beraad-answer",
+                 json_pack ("{s:s, s:o}", "offer", s_arg (parsed, 0), "available", times), &result);
+    if (rc)
+        return rc;
+    if (cli->json)
+        s_print_json (result);
+    else
+        printf ("%s: answer queued for the broker\n", s_arg (parsed, 0));
+    json_decref (result);
+    return 0;
+}
+
+//  The review date of a request, if it has one, and whether it passed
+static void
+s_print_review (json_t *row)
+{
+    int64_t at = en_json_int (row, "review_at", 0);
+    if (at <= 0)
+        return;
+    char when [32];
+    bool passed = at <= en_now_ms () && !streq (en_json_str (row, "state"), "closed");
+    printf ("  terug op ET    %s (%s)%s\n", en_nl_time_str (at, when, sizeof when), S_REVIEW_TZ,
+            passed ? ", passed" : "");
+}
+
 static int
 s_cmd_request_show (s_cli_t *cli, json_t *parsed, const char *verb)
 {
@@ -784,6 +970,7 @@ s_cmd_request_show (s_cli_t *cli, json_t *parsed, const char *verb)
         if (en_json_str (row, "error"))
             printf ("  error          %s\n", en_json_str (row, "error"));
         s_print_summary (json_object_get (row, "summary"));
+        s_print_review (row);
         s_print_places (json_object_get (row, "places"));
         printf ("timeline:\n");
         size_t index;
@@ -2635,6 +2822,17 @@ static const s_opt_t thread_opts [] = {
     { "no-read", false, "do not mark the messages read (no read receipts)" },
     { "password-file", true, "expert: the password from this file (else asked, when the node cannot open)" },
     { NULL, false, NULL } };
+static const s_opt_t review_opts [] = {
+    { "date", true, "the review day, YYYY-MM-DD (09:00 Europe/Amsterdam)" },
+    { "in", true, "or days or weeks from today: 14d, 6w (at most 366 days)" }, { NULL, false, NULL } };
+static const s_opt_t beraad_opts [] = {
+    { "propose", true, "times \"YYYY-MM-DD HH:MM,...\" (1 to 5, Dutch time) for the participants" },
+    { "fix", true, "the time agreed, one of those proposed" },
+    { "held", true, "when it took place (\"YYYY-MM-DD HH:MM\" or now)" },
+    { "outcome", true, "with --held: the team's note, kept at this node sealed, never sent" }, { NULL, false, NULL } };
+static const s_opt_t expert_beraad_opts [] = {
+    { "available", true, "the proposed times that suit you, \"YYYY-MM-DD HH:MM,...\"" },
+    { "none", false, "none of the proposed times suits you" }, { NULL, false, NULL } };
 static const s_opt_t close_opts [] = { { "outcome", true, "outcome text (no personal data)" }, { NULL, false, NULL } };
 static const s_opt_t listen_opts [] = {
     { "expert", true, "only this expert's notifications" },
@@ -2711,6 +2909,9 @@ static const s_command_t s_request_commands [] = {
     { "list", s_cmd_request_list, state_opts, "request list [--state STATE]" },
     { "show", s_cmd_request_show, no_opts, "request show ID" },
     { "close", s_cmd_request_close, close_opts, "request close ID [--outcome TEXT]" },
+    { "review", s_cmd_request_review, review_opts, "request review ID --date YYYY-MM-DD | --in 6w" },
+    { "beraad", s_cmd_request_beraad, beraad_opts,
+      "request beraad ID --propose \"T1,T2\" | --fix T | --held T|now [--outcome TEXT]" },
     { "reply", s_cmd_request_reply, reply_opts, "request reply ID --text TEXT | --file FILE [--place N]" },
     { "message", s_cmd_request_message, message_opts, "request message ID --text TEXT | --file FILE" },
     { "thread", s_cmd_request_thread, thread_opts, "request thread ID [--no-read]" },
@@ -2729,6 +2930,7 @@ static const s_command_t s_expert_commands [] = {
     { "message", s_cmd_expert_message, message_opts,
       "expert message OFFER | REQ --expert X (--text TEXT | --file FILE) [--advice]" },
     { "thread", s_cmd_expert_thread, thread_opts, "expert thread OFFER | REQ --expert X [--no-read] [--password-file F]" },
+    { "beraad", s_cmd_expert_beraad, expert_beraad_opts, "expert beraad OFFER [--available \"T1,T2\" | --none]" },
     { NULL } };
 
 static const s_command_t s_node_commands [] = {

@@ -122,6 +122,18 @@ test_done () {
     if [ $TEST_FAILS -eq 0 ]; then exit 0; else echo "# $TEST_NAME: $TEST_FAILS check(s) failed"; exit 1; fi
 }
 
+# Mails (files in $MAILDIR/new, from net_smtp) holding a text; wait until
+# COUNT of them do (wait_mails TEXT COUNT SECS)
+mails_with () { grep -lF -- "$1" "$MAILDIR"/new/* 2>/dev/null | wc -l; }
+wait_mails () {
+    local end=$(( $(date +%s) + $3 ))
+    while [ "$(date +%s)" -le $end ]; do
+        [ "$(mails_with "$1")" -ge "$2" ] && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
 # The browser tests' tools: Debian's chromium, Node.js (18 or later) with
 # npm, and playwright-core and axe-core in tests/browser/node_modules,
 # installed from its package-lock.json when missing or not as locked

@@ -46,16 +46,6 @@ net_node twente "${NOTIFY[@]}"
 net_wait_connected twente || { not_ok "node connects"; test_done; }
 ok "SMTP server, broker and node twente running"
 
-# Mails (files in the Maildir) holding a text
-mails_with () { grep -lF -- "$1" "$MAILDIR"/new/* 2>/dev/null | wc -l; }
-wait_mails () {     # wait_mails TEXT COUNT SECS
-    local end=$(( $(date +%s) + $3 ))
-    while [ "$(date +%s)" -le $end ]; do
-        [ "$(mails_with "$1")" -ge "$2" ] && return 0
-        sleep 0.2
-    done
-    return 1
-}
 queue () { en twente --json node notifications; }
 
 # --- Contacts stay at the node

@@ -125,6 +125,64 @@ check "the expert reads the answer, opened with the key of the password" \
 check "the expert sees the team read their message" \
     bash -c "for i in \$(seq 75); do curl -s -b '$NET_DIR/jar-ex-eva' '$WEB/aanbod/$R-o1' \
              | grep -q 'Gelezen door het expertteam' && exit 0; sleep 0.2; done; exit 1"
+# Follow-up: the medewerker sets the date the case comes back to the ET
+check_eq "the request page offers 'Terug op ET'" "200" "$(http mw-mara GET "/verzoeken/$R")"
+check "... a date picker, labelled" grep -q 'id="review_date"[^>]*type="date"\|type="date"[^>]*id="review_date"\|<label for="review_date">Terug op ET' "$NET_DIR/body"
+CSRF=$(field csrf)
+check_eq "a date in the past is refused on the form (422)" "422" \
+    "$(http mw-mara POST "/verzoeken/$R" -d "csrf=$CSRF" -d action=review -d review_date=2020-01-01)"
+check "... in Dutch" grep -q 'kies een dag in de toekomst' "$NET_DIR/body"
+check_eq "no date is refused too (422)" "422" "$(http mw-mara POST "/verzoeken/$R" -d "csrf=$CSRF" -d action=review)"
+REVIEW_DAY=$(date -d '+21 days' +%Y-%m-%d)
+check_eq "a date in three weeks is taken (303)" "303" \
+    "$(http mw-mara POST "/verzoeken/$R" -d "csrf=$CSRF" -d action=review -d "review_date=$REVIEW_DAY")"
+check "the broker has the request in monitoring" wait_state "$R" monitoring
+check "the request page shows the date" \
+    bash -c "for i in \$(seq 50); do curl -s -b '$NET_DIR/jar-mw-mara' '$WEB/verzoeken/$R' \
+             | grep -q \"$(date -d "$REVIEW_DAY" +%d-%m-%Y)\" && exit 0; sleep 0.2; done; exit 1"
+check_eq "the list filters on Monitoren" "200" "$(http mw-mara GET '/verzoeken?status=monitoring')"
+check "... and lists it" grep -q "$R" "$NET_DIR/body"
+check "... as the filter chosen (not all requests)" grep -q 'aria-current="true">Monitoren<' "$NET_DIR/body"
+check_eq "the Advies filter no longer lists it" 0 "$(http mw-mara GET '/verzoeken?status=advice' >/dev/null; grep -c "/verzoeken/$R\"" "$NET_DIR/body")"
+
+# Moreel beraad as a meeting, in the portal: the team proposes a time, the
+# expert ticks it, the team fixes it and records that it was held
+check_eq "a moreel-beraad request is submitted" "303" \
+    "$(http mw-mara POST /verzoeken/nieuw -d "csrf=$CSRF" -d urgency=regulier -d question_type=moreel-beraad \
+        -d expertise=trauma -d age_band=12-17)"
+R3=$(location | sed 's#^/verzoeken/\([^?]*\).*#\1#')
+check "... offered to se-tw-01" net_until 15 '.offers_open[0].expert == "se-tw-01"' broker_request "$R3"
+check_eq "the expert accepts it" "303" "$(http ex-eva POST "/aanbod/$R3-o1" -d "csrf=$CSRF_EX" -d action=accept)"
+check "... accepted at the team's node" net_until 15 '.state == "accepted"' en twente --json request show "$R3"
+check_eq "the request page offers 'Moreel beraad'" "200" "$(http mw-mara GET "/verzoeken/$R3")"
+check "... with times to propose" grep -q 'name="beraad_tijd_1"' "$NET_DIR/body"
+check_eq "no time is refused (422)" "422" "$(http mw-mara POST "/verzoeken/$R3" -d "csrf=$CSRF" -d action=beraad-propose)"
+T1=$(TZ=Europe/Amsterdam date -d '+2 days' '+%Y-%m-%dT14:00')
+check_eq "a time is proposed (303)" "303" \
+    "$(http mw-mara POST "/verzoeken/$R3" -d "csrf=$CSRF" -d action=beraad-propose -d "beraad_tijd_1=$T1")"
+check "the expert's offer page shows it to tick" \
+    bash -c "for i in \$(seq 50); do curl -s -b '$NET_DIR/jar-ex-eva' '$WEB/aanbod/$R3-o1' \
+             | grep -q 'name=\"available\"' && exit 0; sleep 0.2; done; exit 1"
+http ex-eva GET "/aanbod/$R3-o1" >/dev/null
+AT=$(grep -o 'name="available" id="available" value="[0-9]*"' "$NET_DIR/body" | grep -o '[0-9]*"$' | tr -d '"')
+check_eq "the expert says it suits (303)" "303" \
+    "$(http ex-eva POST "/aanbod/$R3-o1" -d "csrf=$CSRF_EX" -d action=beraad-answer -d "available=$AT")"
+check "the team's timeline has the answer" \
+    net_until 10 '[.events[] | select(.event == "beraad-answer" and .expert == "se-tw-01")] | length == 1' \
+    en twente --json request show "$R3"
+check_eq "the team fixes the time (303)" "303" \
+    "$(http mw-mara POST "/verzoeken/$R3" -d "csrf=$CSRF" -d action=beraad-fix -d "beraad_fix=$T1")"
+check "the expert's page says the time is fixed" \
+    bash -c "for i in \$(seq 50); do curl -s -b '$NET_DIR/jar-ex-eva' '$WEB/aanbod/$R3-o1' \
+             | grep -q 'De tijd staat vast' && exit 0; sleep 0.2; done; exit 1"
+check_eq "a time held in the future is refused (422)" "422" \
+    "$(http mw-mara POST "/verzoeken/$R3" -d "csrf=$CSRF" -d action=beraad-held -d "beraad_held=$T1")"
+check_eq "held, with a note (303)" "303" \
+    "$(http mw-mara POST "/verzoeken/$R3" -d "csrf=$CSRF" -d action=beraad-held \
+        -d "beraad_held=$(TZ=Europe/Amsterdam date '+%Y-%m-%dT%H:%M')" --data-urlencode 'beraad_outcome=Kwx-besluit')"
+check "the broker has it held" net_until 10 '[.events[] | select(.type == "beraad-held")] | length == 1' \
+    broker_request "$R3"
+check_eq "the note is not at the broker" 0 "$(sqlite3 -readonly "$NET_DIR/overijssel/broker.db" .dump | grep -c 'Kwx-besluit')"
 
 # A TOTP code is taken once: the medewerker's code does not log in again
 http mw-mara POST /login --data-urlencode "name=mw-mara" --data-urlencode "password=mara haar wachtwoord" >/dev/null

@@ -479,6 +479,10 @@ test_figure_counters (void **state)
         //  (and without migration 13's candidate indexes)
         " DROP INDEX experts_route_region; DROP INDEX experts_route; DROP INDEX experts_escalation;"
         " DROP INDEX experts_node; CREATE INDEX experts_active ON experts (active, role);"
+        //  (and without the follow-up migration's review date)
+        " DROP TRIGGER requests_review_disarm; DROP INDEX requests_review_armed; DROP INDEX requests_review_open;"
+        " ALTER TABLE requests DROP COLUMN review_at; ALTER TABLE requests DROP COLUMN review_pending;"
+        " DROP TABLE beraad;"
         //  (and without the team migration's places)
         " DROP TRIGGER places_load; DROP TRIGGER places_unload; DROP TABLE places;"
         " ALTER TABLE offers DROP COLUMN place; ALTER TABLE events DROP COLUMN place;"

@@ -79,7 +79,7 @@ test_counters_drift (en_db_t *db)
     return figures + en_db_int (db,
         "SELECT count(*) FROM experts e WHERE"
         " e.load <> (SELECT count(*) FROM places p JOIN requests r ON r.id = p.request_id"
-        "            WHERE p.expert = e.id AND r.peer IS NULL AND p.state IN ('accepted', 'advice'))"
+        "            WHERE p.expert = e.id AND r.peer IS NULL AND p.state IN ('accepted', 'advice', 'monitoring'))"
         " OR e.reserved <> (SELECT count(*) FROM offers o WHERE o.expert = e.id AND o.state = 'open')"
         " OR e.load < 0 OR e.reserved < 0", NULL);
 }
@@ -96,6 +96,26 @@ test_retry_hiaten (en_router_t *router, en_bstore_t *store)
     int routed = en_router_retry_hiaten (router, en_now_ms ());
     assert_int_equal (en_db_commit (db), 0);
     return routed;
+}
+
+//  A broker store and its router ("broker-oost") in a new temporary
+//  directory: dir holds a mkdtemp template ("/tmp/test_x.XXXXXX") and
+//  gets the name. 0, or -1 (said why).
+static inline int
+test_broker_open (char *dir, en_bstore_t **store, en_router_t **router)
+{
+    if (!mkdtemp (dir))
+        return -1;
+    char path [128];
+    en_error_t error = { 0 };
+    snprintf (path, sizeof path, "%s/broker.db", dir);
+    *store = en_bstore_new (path, &error);
+    if (!*store) {
+        fprintf (stderr, "en_bstore_new: %s\n", error.reason);
+        return -1;
+    }
+    *router = en_router_new (*store, "broker-oost");
+    return 0;
 }
 
 //  Who sent a reliable message, for test_route
