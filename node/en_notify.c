@@ -257,60 +257,63 @@ en_notify_link (const char *base, const char *kind, const char *offer, const cha
                  : zsys_sprintf ("%s/aanbod/%s", base, offer ? offer : "");
 }
 
+//  What each kind of notification says (Dutch): mail subject, SMS text,
+//  the mail's first line and what to do
+static const struct {
+    const char *kind, *subject, *sms, *intro, *action;
+    const char *when_label; //  what the date is ("Reageer voor:" when NULL)
+} s_texts [] = {
+    { "aanbod", "Nieuw consultatieverzoek voor u", "nieuw consultatieverzoek voor u",
+      "Er staat een nieuw consultatieverzoek voor u klaar in het portaal.",
+      "Bekijk het verzoek en neem het aan of wijs het af:", NULL },
+    { "escalatie", "Escalatie: een consultatieverzoek voor u als bovenregionaal procesregisseur",
+      "escalatie: consultatieverzoek voor u",
+      "Een consultatieverzoek vond geen passende expert en is aan u voorgelegd\n"
+      "als bovenregionaal procesregisseur.",
+      "Bekijk het verzoek en neem het aan of wijs het af:", NULL },
+    { "herinnering", "Herinnering: een consultatieverzoek wacht op uw antwoord",
+      "herinnering: verzoek wacht op uw antwoord",
+      "Een consultatieverzoek voor u wacht nog op antwoord; de helft van de\n"
+      "reactietijd is voorbij. Zonder antwoord gaat het verzoek naar een ander.",
+      "Bekijk het verzoek en neem het aan of wijs het af:", NULL },
+    { "advies", "Advies ontvangen op een consultatieverzoek", "advies ontvangen op een verzoek",
+      "Er is advies binnengekomen op een consultatieverzoek van uw expertteam.",
+      "Lees het advies in het portaal:", NULL },
+    { "bericht", "Nieuw bericht over een consultatieverzoek", "nieuw bericht over een verzoek",
+      "Er is een nieuw bericht in het gesprek over een consultatieverzoek.",
+      "Lees het bericht in het portaal:", NULL },
+    { "hiaat", "Hiaat: geen expert gevonden voor een consultatieverzoek", "hiaat: geen expert gevonden",
+      "Voor een consultatieverzoek van uw expertteam is in het netwerk geen\n"
+      "passende expert gevonden; het is als hiaat geregistreerd.",
+      "Bekijk het verzoek en bespreek de vervolgstappen:", NULL },
+    { "terug-op-et", "Terug op ET: een consultatieverzoek komt terug in het expertteam",
+      "terug op ET: een verzoek komt terug",
+      "De datum waarop uw expertteam een consultatieverzoek opnieuw zou bespreken\n"
+      "(terug op ET) is bereikt. Ga na of de hulp er is, en sluit het verzoek af\n"
+      "met een uitkomst of kies een nieuwe datum.",
+      "Bekijk het verzoek:", "Terug op ET:" },
+    { "terug-op-et-expert", "Terug op ET: een verzoek waaraan u meewerkt komt terug",
+      "terug op ET: verzoek waaraan u meewerkt",
+      "Een consultatieverzoek dat u hebt aangenomen komt terug in het expertteam\n"
+      "(terug op ET). Het team kan u vragen hoe het staat met de hulp.",
+      "Bekijk het verzoek in het portaal:", "Terug op ET:" },
+    { "moreel-beraad", "Moreel beraad: kies de tijden die u passen", "moreel beraad: kies tijden",
+      "Het expertteam stelt tijden voor een moreel beraad voor over een verzoek\n"
+      "waaraan u meewerkt. Geef in het portaal aan welke tijden u passen.",
+      "Bekijk de voorgestelde tijden:", "Eerste voorstel:" },
+    { "moreel-beraad-tijd", "Moreel beraad: de tijd staat vast", "moreel beraad: tijd staat vast",
+      "Het expertteam heeft de tijd voor het moreel beraad vastgesteld.",
+      "Bekijk het verzoek in het portaal:", "Tijd:" },
+    { NULL, NULL, NULL, NULL, NULL, NULL } };
+
 int
 en_notify_render (const char *kind, const char *channel, const char *urgency, int64_t deadline,
                   const char *link, const char *region, char **subject, char **body)
 {
-    static const struct {
-        const char *kind, *subject, *sms, *intro, *action;
-        const char *when_label; //  what the date is ("Reageer voor:" when NULL)
-    } texts [] = {
-        { "aanbod", "Nieuw consultatieverzoek voor u", "nieuw consultatieverzoek voor u",
-          "Er staat een nieuw consultatieverzoek voor u klaar in het portaal.",
-          "Bekijk het verzoek en neem het aan of wijs het af:", NULL },
-        { "escalatie", "Escalatie: een consultatieverzoek voor u als bovenregionaal procesregisseur",
-          "escalatie: consultatieverzoek voor u",
-          "Een consultatieverzoek vond geen passende expert en is aan u voorgelegd\n"
-          "als bovenregionaal procesregisseur.",
-          "Bekijk het verzoek en neem het aan of wijs het af:", NULL },
-        { "herinnering", "Herinnering: een consultatieverzoek wacht op uw antwoord",
-          "herinnering: verzoek wacht op uw antwoord",
-          "Een consultatieverzoek voor u wacht nog op antwoord; de helft van de\n"
-          "reactietijd is voorbij. Zonder antwoord gaat het verzoek naar een ander.",
-          "Bekijk het verzoek en neem het aan of wijs het af:", NULL },
-        { "advies", "Advies ontvangen op een consultatieverzoek", "advies ontvangen op een verzoek",
-          "Er is advies binnengekomen op een consultatieverzoek van uw expertteam.",
-          "Lees het advies in het portaal:", NULL },
-        { "bericht", "Nieuw bericht over een consultatieverzoek", "nieuw bericht over een verzoek",
-          "Er is een nieuw bericht in het gesprek over een consultatieverzoek.",
-          "Lees het bericht in het portaal:", NULL },
-        { "hiaat", "Hiaat: geen expert gevonden voor een consultatieverzoek", "hiaat: geen expert gevonden",
-          "Voor een consultatieverzoek van uw expertteam is in het netwerk geen\n"
-          "passende expert gevonden; het is als hiaat geregistreerd.",
-          "Bekijk het verzoek en bespreek de vervolgstappen:", NULL },
-        { "terug-op-et", "Terug op ET: een consultatieverzoek komt terug in het expertteam",
-          "terug op ET: een verzoek komt terug",
-          "De datum waarop uw expertteam een consultatieverzoek opnieuw zou bespreken\n"
-          "(terug op ET) is bereikt. Ga na of de hulp er is, en sluit het verzoek af\n"
-          "met een uitkomst of kies een nieuwe datum.",
-          "Bekijk het verzoek:", "Terug op ET:" },
-        { "terug-op-et-expert", "Terug op ET: een verzoek waaraan u meewerkt komt terug",
-          "terug op ET: verzoek waaraan u meewerkt",
-          "Een consultatieverzoek dat u hebt aangenomen komt terug in het expertteam\n"
-          "(terug op ET). Het team kan u vragen hoe het staat met de hulp.",
-          "Bekijk het verzoek in het portaal:", "Terug op ET:" },
-        { "moreel-beraad", "Moreel beraad: kies de tijden die u passen", "moreel beraad: kies tijden",
-          "Het expertteam stelt tijden voor een moreel beraad voor over een verzoek\n"
-          "waaraan u meewerkt. Geef in het portaal aan welke tijden u passen.",
-          "Bekijk de voorgestelde tijden:", "Eerste voorstel:" },
-        { "moreel-beraad-tijd", "Moreel beraad: de tijd staat vast", "moreel beraad: tijd staat vast",
-          "Het expertteam heeft de tijd voor het moreel beraad vastgesteld.",
-          "Bekijk het verzoek in het portaal:", "Tijd:" },
-        { NULL, NULL, NULL, NULL, NULL, NULL } };
     int t = 0;
-    while (texts [t].kind && !streq (texts [t].kind, kind))
+    while (s_texts [t].kind && !streq (s_texts [t].kind, kind))
         t++;
-    if (!texts [t].kind)
+    if (!s_texts [t].kind)
         return -1;
     char when [80] = "";
     if (deadline > 0)
@@ -327,24 +330,24 @@ en_notify_render (const char *kind, const char *channel, const char *urgency, in
             struct tm local;
             localtime_r (&seconds, &local);
             snprintf (deadline_part, sizeof deadline_part, ", %s %d-%d %02d:%02d",
-                      texts [t].when_label ? "op" : "reageer voor", local.tm_mday,
+                      s_texts [t].when_label ? "op" : "reageer voor", local.tm_mday,
                       local.tm_mon + 1, local.tm_hour, local.tm_min);
         }
-        *subject = strdup (texts [t].subject);
-        *body = zsys_sprintf ("Expertnet %s: %s%s%s. %s", region, texts [t].sms, urgency_part,
+        *subject = strdup (s_texts [t].subject);
+        *body = zsys_sprintf ("Expertnet %s: %s%s%s. %s", region, s_texts [t].sms, urgency_part,
                               deadline_part, link);
         return 0;
     }
     if (urgent)
-        *subject = zsys_sprintf ("%s (urgentie: %s)", texts [t].subject, urgency);
+        *subject = zsys_sprintf ("%s (urgentie: %s)", s_texts [t].subject, urgency);
     else
-        *subject = strdup (texts [t].subject);
+        *subject = strdup (s_texts [t].subject);
     char urgency_line [64] = "", deadline_line [128] = "";
     if (urgent)
         snprintf (urgency_line, sizeof urgency_line, "Urgentie:      %s\n", urgency);
     if (deadline > 0)
         snprintf (deadline_line, sizeof deadline_line, "%-14s %s\n",
-                  texts [t].when_label ? texts [t].when_label : "Reageer voor:", when);
+                  s_texts [t].when_label ? s_texts [t].when_label : "Reageer voor:", when);
     *body = zsys_sprintf (
         "%s\n"
         "\n"
@@ -360,7 +363,7 @@ en_notify_render (const char *kind, const char *channel, const char *urgency, in
         "\n"
         "-- \n"
         "expertnet, regio %s (automatisch bericht; beantwoorden heeft geen zin)\n",
-        texts [t].intro, kind, urgency_line, deadline_line, texts [t].action, link, region);
+        s_texts [t].intro, kind, urgency_line, deadline_line, s_texts [t].action, link, region);
     return 0;
 }
 
