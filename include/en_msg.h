@@ -1,7 +1,7 @@
-/*  en_msg - the expertnet wire format (docs/protocol.md, "EXPN2").
+/*  en_msg - the expertnet wire format (docs/protocol.md, "EXPN3").
 
     Every message is seven ZeroMQ frames:
-        0  protocol   "EXPN2"
+        0  protocol   "EXPN3"
         1  command    e.g. "SUBMIT"
         2  id         32 lowercase hex chars, globally unique (idempotency key)
         3  sender     node or broker name
@@ -14,7 +14,7 @@
 #ifndef EN_MSG_H_INCLUDED
 #define EN_MSG_H_INCLUDED
 
-#define EN_PROTOCOL     "EXPN2"
+#define EN_PROTOCOL     "EXPN3"
 #define EN_FRAMES       7
 #define EN_SIGNATURE    64
 //  Accepted timestamps: at most this old (a message may wait in a durable

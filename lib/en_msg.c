@@ -1,4 +1,4 @@
-/*  en_msg - codec and signatures of the EXPN2 wire format.
+/*  en_msg - codec and signatures of the EXPN3 wire format.
 
     Decoding is the first line of defence against hostile or broken peers,
     so it checks everything it can without knowing the command's meaning:

@@ -1,4 +1,4 @@
-/*  fuzz_msg - the EXPN2 decoder and signature check (lib/en_msg.c), as a
+/*  fuzz_msg - the EXPN3 decoder and signature check (lib/en_msg.c), as a
     broker or node meets a message from the network.
 
     Input: frames (fuzz.h encoding). The first byte chooses the path: even,

@@ -1,4 +1,4 @@
-/*  probe - a hostile EXPN2 client for the integration tests.
+/*  probe - a hostile EXPN3 client for the integration tests.
 
         probe --endpoint tcp://127.0.0.1:PORT --server-cert BROKER.cert
               --cert-dir DIR --name NAME [--region REGION] [--seed N]
@@ -534,7 +534,7 @@ s_garbage (s_probe_t *self)
 {
     //  Mostly valid frames, so that many messages reach the body checks
     static const char *protocols [] = { EN_PROTOCOL, EN_PROTOCOL, EN_PROTOCOL, EN_PROTOCOL, EN_PROTOCOL,
-                                        EN_PROTOCOL, EN_PROTOCOL, "EXPN1", "EXPN3", "ZMTP", NULL };
+                                        EN_PROTOCOL, EN_PROTOCOL, "EXPN1", "EXPN2", "ZMTP", NULL };
     const char *senders [] = { self->name, self->name, self->name, self->name, self->name,
                                "ijsselland", "Twente", "-", NULL };
     const char *command = s_commands [s_below (self, s_count (s_commands))];
@@ -732,7 +732,7 @@ s_scenario_hostile (s_probe_t *self)
         sizes [i] = strlen (parts [i]);
     byte signature [EN_SIGNATURE];
     s_sign_parts (self->signer, 6, (const byte **) parts, sizes, signature);
-    //  Five frames; six (the EXPN1 shape: no signature, though in EXPN2)
+    //  Five frames; six (the EXPN1 shape: no signature, though in EXPN3)
     s_send_raw (self, 5, parts, sizes);
     s_expect_error (self, "5 frames", "", EN_ERR_BAD_REQUEST, "frames");
     s_send_raw (self, 6, parts, sizes);

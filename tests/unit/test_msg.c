@@ -1,4 +1,4 @@
-/*  test_msg - the EXPN2 codec (include/en_msg.h, lib/en_msg.c).
+/*  test_msg - the EXPN3 codec (include/en_msg.h, lib/en_msg.c).
 
     The decoder is the first line of defence against broken or hostile
     peers, so every refusal path is tested with its protocol error code,
@@ -207,7 +207,7 @@ test_wrong_frame_count (void **state)
     s_expect_error (msg, EN_ERR_BAD_REQUEST, "");
     zmsg_destroy (&msg);
 
-    //  Six frames: an EXPN1-shaped message (no signature) under EXPN2
+    //  Six frames: an EXPN1-shaped message (no signature) under EXPN3
     msg = s_valid_with (6, NULL);
     assert_int_equal (zmsg_size (msg), 6);
     s_expect_error (msg, EN_ERR_BAD_REQUEST, "");
@@ -235,7 +235,7 @@ test_wrong_frame_count (void **state)
 static void
 test_not_expn (void **state)
 {
-    const char *bad [] = { "FOO", "expn1", "expn2", "EXP", "HTTP/1.1", " EXPN1", " EXPN2", NULL };
+    const char *bad [] = { "FOO", "expn1", "expn2", "EXP", "HTTP/1.1", " EXPN1", " EXPN3", NULL };
     for (int i = 0; bad [i]; i++) {
         zmsg_t *msg = s_valid_with (0, bad [i]);
         s_expect_error (msg, EN_ERR_BAD_REQUEST, "");
@@ -276,11 +276,15 @@ test_other_version (void **state)
     assert_non_null (strstr (error.reason, EN_PROTOCOL));
     zmsg_destroy (&msg);
 
-    msg = s_valid_with (0, "EXPN3");
+    //  EXPN/2, the version before this one, in its seven-frame shape
+    msg = s_valid_with (0, "EXPN2");
+    s_expect_error (msg, EN_ERR_VERSION, "");
+    zmsg_destroy (&msg);
+    msg = s_valid_with (0, "EXPN4");
     s_expect_error (msg, EN_ERR_VERSION, "");
     zmsg_destroy (&msg);
     //  A newer version is reported as such even when its framing differs
-    msg = s_frames (3, "EXPN3", "SUBMIT", VALID_ID);
+    msg = s_frames (3, "EXPN4", "SUBMIT", VALID_ID);
     s_expect_error (msg, EN_ERR_VERSION, "");
     zmsg_destroy (&msg);
 }
