@@ -677,7 +677,12 @@ s_authenticate (en_broker_t *self, zmsg_t *raw, s_incoming_t *in)
     if (!in->enrolled->can_sign)
         en_error_set (&in->error, EN_ERR_FORBIDDEN, "the enrolled certificate of '%s' has no sign-key", in->node);
     else
-    if (!en_msg_verify (in->msg, in->enrolled->sign_key))
+    if (!en_msg_signed (in->msg) && !en_msg_command_unsigned (en_msg_command (in->msg)))
+        en_error_set (&in->error, EN_ERR_FORBIDDEN, "%s carries no signature: only ACK, PING and PONG "
+                      "may be sent unsigned", en_msg_command (in->msg));
+    else
+    //  Signed, or a transport command the CURVE connection vouches for
+    if (!en_msg_authentic (in->msg, in->enrolled->sign_key))
         en_error_set (&in->error, EN_ERR_FORBIDDEN, "signature does not verify with the enrolled key of '%s'",
                       in->node);
     else
@@ -777,21 +782,32 @@ s_on_link_from_node (en_broker_t *self, s_incoming_t *in, en_error_t *error)
     return -1;
 }
 
-//  An answer to what we sent: an ACK, or an ERROR, final for that
-//  message unless the node could not store it (500): then it stays
-//  queued and is sent again.
+//  An answer to what we sent: an ACK (cumulative: every id it names),
+//  or an ERROR, final for that message unless the node could not store
+//  it (500): then it stays queued and is sent again. Only what was queued
+//  for the sender leaves the outbox (en_outbox_ack).
 static int
 s_on_answer (en_broker_t *self, s_incoming_t *in, en_error_t *error)
 {
     json_t *body = en_msg_body (in->msg);
+    en_outbox_t *outbox = en_bstore_outbox (self->store);
+    if (streq (en_msg_command (in->msg), "ACK")) {
+        json_t *refs = en_msg_ack_refs (in->msg, error);
+        if (!refs)
+            return -1;
+        size_t index;
+        json_t *ref;
+        json_array_foreach (refs, index, ref)
+            en_outbox_ack (outbox, in->node, json_string_value (ref), NULL);
+        json_decref (refs);
+        return 0;
+    }
     const char *ref = en_json_str (body, "ref");
-    bool ack = streq (en_msg_command (in->msg), "ACK");
     int code = (int) en_json_int (body, "code", 0);
-    if (!ack)
-        zsys_warning ("node %s refused %s: %d %s", in->node, ref ? ref : "?", code,
-                      en_json_str (body, "reason") ?: "");
-    if (ref && (ack || code != EN_ERR_INTERNAL))
-        en_outbox_ack (en_bstore_outbox (self->store), in->node, ref, NULL);
+    zsys_warning ("node %s refused %s: %d %s", in->node, ref ? ref : "?", code,
+                  en_json_str (body, "reason") ?: "");
+    if (ref && code != EN_ERR_INTERNAL)
+        en_outbox_ack (outbox, in->node, ref, NULL);
     return 0;
 }
 
@@ -1015,26 +1031,63 @@ s_send_tags (en_broker_t *self)
     json_decref (body);
 }
 
+//  Send what is due to connected nodes: only the destinations the outbox
+//  says have something due (en_outbox_due, from memory), not every
+//  connected node after every batch (with 200 nodes most had nothing).
 static void
 s_flush (en_broker_t *self)
 {
     en_fed_flush (self->fed);
     en_outbox_t *outbox = en_bstore_outbox (self->store);
-    for (s_peer_t *peer = (s_peer_t *) zhashx_first (self->peers); peer;
-         peer = (s_peer_t *) zhashx_next (self->peers))
+    zlistx_t *due = en_outbox_due (outbox, self->retry_ms);
+    for (const char *name = (const char *) zlistx_first (due); name; name = (const char *) zlistx_next (due)) {
+        s_peer_t *peer = (s_peer_t *) zhashx_lookup (self->peers, name);
         if (s_peer_connected (self, peer))
             en_outbox_flush (outbox, peer->name, self->retry_ms, 1000, s_send_to_node, self);
+    }
+    zlistx_destroy (&due);
 }
 
+//  The batch's answers, after its commit, per connection in the order
+//  they were made, except that a connection's ACKs go as cumulative ACKs
+//  after its other answers (en_inbox_coalesce): one ACK per peer per
+//  batch instead of one per message.
 static void
 s_send_replies (en_broker_t *self)
 {
+    zhashx_t *connections = zhashx_new ();      //  routing id (hex) -> zlistx of en_msg_t
+    zhashx_set_destructor (connections, (zhashx_destructor_fn *) zlistx_destroy);
+    zlistx_t *order = zlistx_new ();            //  routing ids in order of first answer
+    zlistx_set_destructor (order, (zlistx_destructor_fn *) zframe_destroy);
     for (s_reply_t *reply = (s_reply_t *) zlistx_first (self->replies); reply;
-         reply = (s_reply_t *) zlistx_next (self->replies))
-        if (en_msg_send (reply->msg, self->router, reply->routing_id, self->signer) == 0)
-            en_metrics_count (self->metrics, EN_METRIC_SENT, en_msg_command (reply->msg), 1);
-        //  else lost: the peer retries
+         reply = (s_reply_t *) zlistx_next (self->replies)) {
+        char *key = zframe_strhex (reply->routing_id);
+        zlistx_t *answers = (zlistx_t *) zhashx_lookup (connections, key);
+        if (!answers) {
+            answers = zlistx_new ();
+            zhashx_insert (connections, key, answers);
+            zlistx_add_end (order, zframe_dup (reply->routing_id));
+        }
+        zlistx_add_end (answers, reply->msg);
+        reply->msg = NULL;
+        free (key);
+    }
     zlistx_purge (self->replies);
+    for (zframe_t *routing_id = (zframe_t *) zlistx_first (order); routing_id;
+         routing_id = (zframe_t *) zlistx_next (order)) {
+        char *key = zframe_strhex (routing_id);
+        zlistx_t *answers = (zlistx_t *) zhashx_lookup (connections, key);
+        en_inbox_coalesce (self->inbox, answers);
+        for (en_msg_t *msg = (en_msg_t *) zlistx_first (answers); msg; msg = (en_msg_t *) zlistx_next (answers)) {
+            if (en_msg_send (msg, self->router, routing_id, self->signer) == 0)
+                en_metrics_count (self->metrics, EN_METRIC_SENT, en_msg_command (msg), 1);
+            //  else lost: the peer retries
+            en_msg_destroy (&msg);
+        }
+        free (key);
+    }
+    zlistx_destroy (&order);
+    zhashx_destroy (&connections);
 }
 
 static void

@@ -8,7 +8,8 @@
         4  timestamp  decimal ms since the Unix epoch
         5  body       a JSON object, at most EN_MAX_BODY bytes
         6  signature  64 bytes: Ed25519 by the sender over frames 0-5, each
-                      preceded by its length as 4 bytes big-endian
+                      preceded by its length as 4 bytes big-endian; empty
+                      for ACK, PING and PONG (the CURVE hop vouches)
     A ROUTER socket adds the routing id in front; callers strip it first.
 */
 #ifndef EN_MSG_H_INCLUDED
@@ -23,6 +24,8 @@
 #define EN_MAX_AGE_MS   (7LL * 86400 * 1000)
 #define EN_MAX_SKEW_MS  (5LL * 60 * 1000)
 #define EN_MAX_BODY     (64 * 1024)
+//  Message ids one cumulative ACK may acknowledge (its `refs`)
+#define EN_MAX_REFS     512
 //  Transport limit per message (all frames); larger ones are dropped by
 //  libzmq before they reach us.
 #define EN_MAX_WIRE     (EN_MAX_BODY + 1024)
@@ -50,8 +53,17 @@ en_msg_t *en_msg_restore_text (const char *command, const char *id, const char *
 //  Sign with the sender's key (before sending).
 void en_msg_sign (en_msg_t *self, en_signer_t *signer);
 
-//  True if the signature verifies with the sender's public key.
+//  True if the signature verifies with the sender's public key (false
+//  when the message has none).
 bool en_msg_verify (en_msg_t *self, const unsigned char public_key [32]);
+
+//  True if frame 6 held (or signing put) a signature.
+bool en_msg_signed (en_msg_t *self);
+
+//  What a receiver accepts from a peer on a CURVE connection bound to
+//  public_key's owner: a signature that verifies with public_key, or no
+//  signature at all on a transport command (ACK, PING, PONG).
+bool en_msg_authentic (en_msg_t *self, const unsigned char public_key [32]);
 
 //  0 if the timestamp is within [now - EN_MAX_AGE_MS, now + EN_MAX_SKEW_MS],
 //  else -1 with error (403).
@@ -62,10 +74,12 @@ int en_msg_check_time (en_msg_t *self, int64_t now, en_error_t *error);
 //  the same message resent has the same digest, whoever signs it.
 void en_msg_digest (en_msg_t *self, char digest [65]);
 
-//  Encode to frames (signature as signed, zeros if unsigned); caller owns.
+//  Encode to frames (signature as signed; if unsigned, an empty frame 6
+//  for a transport command, else zeros); caller owns.
 zmsg_t *en_msg_encode (en_msg_t *self);
 
-//  Sign with signer (if not NULL) and send on sock; when routing_id is
+//  Sign with signer (if not NULL, and the command is not a transport
+//  command, which goes unsigned) and send on sock; when routing_id is
 //  given (ROUTER) it is prepended (not consumed). Returns 0 or -1 (errno
 //  from libzmq, e.g. EHOSTUNREACH).
 int en_msg_send (en_msg_t *self, zsock_t *sock, zframe_t *routing_id, en_signer_t *signer);
@@ -92,6 +106,13 @@ char *en_msg_body_text (en_msg_t *self);
 bool en_msg_command_known (const char *command);
 //  True if command is delivered reliably (outbox, ACK, dedup).
 bool en_msg_command_reliable (const char *command);
+//  True if command goes unsigned (ACK, PING, PONG: transport only).
+bool en_msg_command_unsigned (const char *command);
+
+//  The message ids an ACK acknowledges: its `ref` and each of its `refs`
+//  (a cumulative ACK, at most EN_MAX_REFS), as a new array of strings
+//  (maybe empty). NULL with error (400) when `refs` is malformed.
+json_t *en_msg_ack_refs (en_msg_t *self, en_error_t *error);
 
 //  Helpers to read body fields: borrowed string or NULL, integer or dflt.
 const char *en_json_str (json_t *obj, const char *key);

@@ -72,6 +72,11 @@ int en_outbox_ack (en_outbox_t *self, const char *dest, const char *msg_id, en_e
 int en_outbox_flush (en_outbox_t *self, const char *dest, int64_t retry_ms,
                      int limit, en_outbox_send_fn *send_fn, void *arg);
 
+//  The destinations with something to send now (an entry never sent, or
+//  a retransmission due for the floor retry_ms), from memory only: the
+//  ones a flush would not find idle. A list of names; caller destroys.
+zlistx_t *en_outbox_due (en_outbox_t *self, int64_t retry_ms);
+
 //  Forget when entries for dest (NULL: all) were sent, so the next flush
 //  sends them all at once, in put order (after a reconnect).
 void en_outbox_reset (en_outbox_t *self, const char *dest);

@@ -20,40 +20,46 @@ struct _en_msg_t {
     json_t *body;               //  JSON object, owned
     char *body_text;            //  the body's exact wire text, once known
     byte signature [EN_SIGNATURE];      //  as received or as signed
+    bool has_signature;         //  frame 6 holds a signature (not empty)
 };
 
 typedef struct {
     const char *name;           //  command name
     bool reliable;              //  outboxed, ACKed and deduplicated
+    bool transport;             //  sent unsigned: the CURVE connection vouches for it
 } s_command_t;
 
+//  ACK, PING and PONG go unsigned (EXPN/3): they only concern the hop,
+//  whose CURVE connection already authenticates the peer, and signing and
+//  verifying each one was a fifth of a broker's CPU. What changes state
+//  beyond the hop stays signed by its sender.
 static const s_command_t s_commands [] = {
-    { "HELLO", false },         //  node -> broker: announce, ask WELCOME
-    { "WELCOME", false },       //  broker -> node
-    { "PING", false },          //  node -> broker heartbeat
-    { "PONG", false },          //  broker -> node heartbeat
-    { "ACK", false },           //  either way: ref committed
-    { "ERROR", false },         //  either way: ref refused
-    { "SUBMIT", true },         //  node -> broker: a consultatieverzoek
-    { "AVAILABILITY", true },   //  node -> broker: full list of its experts
-    { "ACCEPT", true },         //  node -> broker: expert accepts an offer
-    { "DECLINE", true },        //  node -> broker: expert declines an offer
-    { "ADVICE", true },         //  node -> broker: expert's advice
-    { "CLOSE", true },          //  node -> broker: origin closes its request
-    { "DOSSIER", true },        //  both: a dossier sealed to the accepting expert
-    { "REPLY", true },          //  both: the team's reply to an advice, sealed to the expert
-    { "SUMMARY", true },        //  node -> broker: a case's anonymized summary (rode draden)
-    { "OFFER", true },          //  broker -> node: offer to one expert
-    { "WITHDRAW", true },       //  broker -> node: an offer is no longer open
-    { "STATUS", true },         //  broker -> node or peer broker: state change of a request
-    { "LINK", false },          //  broker -> peer broker: open a federation link, ask WELCOME
-    { "ADVERT", false },        //  broker -> peer broker: what expertise it can serve (seq)
-    { "RESYNC", false },        //  broker -> peer broker: a gap in ADVERT seqs, send a snapshot
-    { "FORWARD", true },        //  broker -> peer broker: a node's signed message, carried
-    { "RECALL", true },         //  broker -> peer broker: drop a request it was handed
-    { "TAGS", false },          //  broker -> node: the expertise tags the network holds
-    { "ANCHOR", true },         //  node -> broker, broker -> peer: its access log's head
-    { NULL, false }
+    { "HELLO", false, false },         //  node -> broker: announce, ask WELCOME
+    { "WELCOME", false, false },       //  broker -> node
+    { "PING", false, true },    //  node -> broker heartbeat
+    { "PONG", false, true },    //  broker -> node heartbeat
+    { "ACK", false, true },     //  either way: ref(s) committed
+    { "ERROR", false, false },         //  either way: ref refused
+    { "SUBMIT", true, false },         //  node -> broker: a consultatieverzoek
+    { "AVAILABILITY", true, false },   //  node -> broker: full list of its experts
+    { "ACCEPT", true, false },         //  node -> broker: expert accepts an offer
+    { "DECLINE", true, false },        //  node -> broker: expert declines an offer
+    { "ADVICE", true, false },         //  node -> broker: expert's advice
+    { "CLOSE", true, false },          //  node -> broker: origin closes its request
+    { "DOSSIER", true, false },        //  both: a dossier sealed to the accepting expert
+    { "REPLY", true, false },          //  both: the team's reply to an advice, sealed to the expert
+    { "SUMMARY", true, false },        //  node -> broker: a case's anonymized summary (rode draden)
+    { "OFFER", true, false },          //  broker -> node: offer to one expert
+    { "WITHDRAW", true, false },       //  broker -> node: an offer is no longer open
+    { "STATUS", true, false },         //  broker -> node or peer broker: state change of a request
+    { "LINK", false, false },          //  broker -> peer broker: open a federation link, ask WELCOME
+    { "ADVERT", false, false },        //  broker -> peer broker: what expertise it can serve (seq)
+    { "RESYNC", false, false },        //  broker -> peer broker: a gap in ADVERT seqs, send a snapshot
+    { "FORWARD", true, false },        //  broker -> peer broker: a node's signed message, carried
+    { "RECALL", true, false },         //  broker -> peer broker: drop a request it was handed
+    { "TAGS", false, false },          //  broker -> node: the expertise tags the network holds
+    { "ANCHOR", true, false },         //  node -> broker, broker -> peer: its access log's head
+    { NULL, false, false }
 };
 
 static const s_command_t *
@@ -76,6 +82,13 @@ en_msg_command_reliable (const char *command)
 {
     const s_command_t *c = command ? s_command_lookup (command) : NULL;
     return c && c->reliable;
+}
+
+bool
+en_msg_command_unsigned (const char *command)
+{
+    const s_command_t *c = command ? s_command_lookup (command) : NULL;
+    return c && c->transport;
 }
 
 en_msg_t *
@@ -215,8 +228,11 @@ s_decode_body (zmsg_t *msg, s_frames_t *frames, en_error_t *error)
     frames->body = zmsg_next (msg);
     frames->signature = zmsg_next (msg);
     zframe_t *frame = frames->body;
-    if (zframe_size (frames->signature) != EN_SIGNATURE) {
-        en_error_set (error, EN_ERR_BAD_REQUEST, "signature frame must be %d bytes", EN_SIGNATURE);
+    //  Empty: no signature (allowed for transport commands only, which
+    //  the receiver judges after decoding: 403)
+    size_t signature_size = zframe_size (frames->signature);
+    if (signature_size != EN_SIGNATURE && signature_size != 0) {
+        en_error_set (error, EN_ERR_BAD_REQUEST, "signature frame must be %d bytes (or empty)", EN_SIGNATURE);
         return NULL;
     }
     if (zframe_size (frame) > EN_MAX_BODY) {
@@ -259,7 +275,9 @@ en_msg_decode (zmsg_t *msg, en_error_t *error)
         self->body_text = (char *) malloc (size + 1);
         memcpy (self->body_text, zframe_data (frames.body), size);
         self->body_text [size] = 0;
-        memcpy (self->signature, zframe_data (frames.signature), EN_SIGNATURE);
+        self->has_signature = zframe_size (frames.signature) == EN_SIGNATURE;
+        if (self->has_signature)
+            memcpy (self->signature, zframe_data (frames.signature), EN_SIGNATURE);
     }
     free (frames.protocol);
     free (frames.command);
@@ -323,17 +341,34 @@ en_msg_sign (en_msg_t *self, en_signer_t *signer)
     size_t size;
     byte *content = s_signed_content (self, &size);
     en_signer_sign (signer, content, size, self->signature);
+    self->has_signature = true;
     free (content);
 }
 
 bool
 en_msg_verify (en_msg_t *self, const unsigned char public_key [32])
 {
+    if (!self->has_signature)
+        return false;
     size_t size;
     byte *content = s_signed_content (self, &size);
     bool valid = crypto_sign_verify_detached (self->signature, content, size, public_key) == 0;
     free (content);
     return valid;
+}
+
+bool
+en_msg_signed (en_msg_t *self)
+{
+    return self->has_signature;
+}
+
+bool
+en_msg_authentic (en_msg_t *self, const unsigned char public_key [32])
+{
+    if (!self->has_signature)
+        return en_msg_command_unsigned (self->command);
+    return en_msg_verify (self, public_key);
 }
 
 int
@@ -375,14 +410,17 @@ en_msg_encode (en_msg_t *self)
     zmsg_addstr (msg, self->sender);
     zmsg_addstrf (msg, "%lld", (long long) self->timestamp);
     zmsg_addstr (msg, s_body_text (self));
-    zmsg_addmem (msg, self->signature, EN_SIGNATURE);
+    if (self->has_signature || !en_msg_command_unsigned (self->command))
+        zmsg_addmem (msg, self->signature, EN_SIGNATURE);
+    else
+        zmsg_addmem (msg, NULL, 0);
     return msg;
 }
 
 int
 en_msg_send (en_msg_t *self, zsock_t *sock, zframe_t *routing_id, en_signer_t *signer)
 {
-    if (signer)
+    if (signer && !en_msg_command_unsigned (self->command))
         en_msg_sign (self, signer);
     zmsg_t *msg = en_msg_encode (self);
     if (routing_id)
@@ -448,6 +486,34 @@ char *
 en_msg_body_text (en_msg_t *self)
 {
     return strdup (s_body_text (self));
+}
+
+json_t *
+en_msg_ack_refs (en_msg_t *self, en_error_t *error)
+{
+    json_t *refs = json_array ();
+    const char *ref = en_json_str (self->body, "ref");
+    if (ref)
+        json_array_append_new (refs, json_string (ref));
+    json_t *many = json_object_get (self->body, "refs");
+    if (many && (!json_is_array (many) || json_array_size (many) > EN_MAX_REFS)) {
+        json_decref (refs);
+        en_error_set (error, EN_ERR_BAD_REQUEST, "field 'refs' must be a list of at most %d message ids",
+                      EN_MAX_REFS);
+        return NULL;
+    }
+    size_t index;
+    json_t *item;
+    json_array_foreach (many, index, item) {
+        if (!json_is_string (item)) {
+            json_decref (refs);
+            en_error_set (error, EN_ERR_BAD_REQUEST, "field 'refs' must be a list of at most %d message ids",
+                          EN_MAX_REFS);
+            return NULL;
+        }
+        json_array_append (refs, item);
+    }
+    return refs;
 }
 
 const char *

@@ -457,6 +457,34 @@ en_outbox_flush (en_outbox_t *self, const char *dest, int64_t retry_ms,
     return sent;
 }
 
+//  Is anything of dest due at now: an entry never sent, or a
+//  retransmission whose time has come (the cached earliest due time,
+//  unless the cache no longer holds; then look, to be safe)?
+static bool
+s_dest_due (en_outbox_t *self, s_dest_t *dest, int64_t now, int64_t floor)
+{
+    if (zlistx_size (dest->fresh) > 0)
+        return true;
+    if (zlistx_size (dest->inflight) == 0)
+        return false;
+    bool cached = dest->due_floor == floor && s_base (self, dest, floor) >= dest->due_base
+               && dest->backoff >= dest->due_backoff;
+    return !cached || now >= dest->next_due;
+}
+
+zlistx_t *
+en_outbox_due (en_outbox_t *self, int64_t retry_ms)
+{
+    s_sync (self);
+    int64_t now = en_now_ms ();
+    zlistx_t *names = zlistx_new ();
+    zlistx_set_destructor (names, (zlistx_destructor_fn *) zstr_free);
+    for (s_dest_t *d = (s_dest_t *) zhashx_first (self->dests); d; d = (s_dest_t *) zhashx_next (self->dests))
+        if (s_dest_due (self, d, now, retry_ms))
+            zlistx_add_end (names, strdup (d->name));
+    return names;
+}
+
 void
 en_outbox_reset (en_outbox_t *self, const char *dest)
 {

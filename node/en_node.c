@@ -793,11 +793,20 @@ s_on_tags (en_node_t *self, en_msg_t *msg)
         zsys_warning ("ignored TAGS %s from broker: not a list of tags", en_msg_id (msg));
 }
 
+//  An ACK names one message (ref) or, cumulative, many (refs)
 static void
 s_on_ack (en_node_t *self, en_msg_t *msg)
 {
-    const char *ref = en_json_str (en_msg_body (msg), "ref");
-    if (ref && en_outbox_ack (en_nstore_outbox (self->store), "broker", ref, NULL) == 0) {
+    en_error_t error = { 0 };
+    json_t *refs = en_msg_ack_refs (msg, &error);
+    if (!refs)
+        zsys_warning ("ignored ACK %s from broker: %s", en_msg_id (msg), error.reason);
+    size_t index;
+    json_t *item;
+    json_array_foreach (refs, index, item) {
+        const char *ref = json_string_value (item);
+        if (en_outbox_ack (en_nstore_outbox (self->store), "broker", ref, NULL))
+            continue;
         s_message_result (self, ref, 0, NULL);
         if (self->held_ref [0] && (streq (ref, self->held_ref)
         ||  en_outbox_depth (en_nstore_outbox (self->store), "broker") == 0)) {
@@ -805,6 +814,7 @@ s_on_ack (en_node_t *self, en_msg_t *msg)
             self->held_ref [0] = 0;
         }
     }
+    json_decref (refs);
 }
 
 static void
@@ -895,7 +905,9 @@ s_admitted (en_node_t *self, en_msg_t *msg)
 {
     en_error_t error = { 0 };
     int64_t received = en_now_ms ();
-    if (!en_msg_verify (msg, self->broker_sign_key))
+    //  Signed by the broker, or a transport command (ACK, PONG) on our
+    //  CURVE connection to the broker's server key
+    if (!en_msg_authentic (msg, self->broker_sign_key))
         en_error_set (&error, EN_ERR_FORBIDDEN, "signature does not verify with the broker's key "
                       "(is keys/broker.cert current?)");
     else
@@ -972,6 +984,7 @@ s_process_batch (en_node_t *self)
         return;
     }
     s_publish_committed (self);
+    en_inbox_coalesce (self->inbox, self->replies);
     for (en_msg_t *reply = (en_msg_t *) zlistx_first (self->replies); reply;
          reply = (en_msg_t *) zlistx_next (self->replies))
         s_send (self, reply);

@@ -107,6 +107,32 @@ s_submit (s_node_t *self)
     self->sent++;
 }
 
+//  The ACK or ERROR of one message we sent
+static void
+s_on_answer (s_node_t *self, bool ack, const char *ref, json_t *body, int64_t now)
+{
+    s_pending_t *pending = ref ? (s_pending_t *) zhashx_lookup (self->inflight, ref) : NULL;
+    if (pending && ack && pending->submit) {
+        if (self->acks == self->ack_size) {
+            self->ack_size = self->ack_size ? self->ack_size * 2 : 4096;
+            self->ack_ms = (double *) realloc (self->ack_ms, self->ack_size * sizeof (double));
+        }
+        self->ack_ms [self->acks++] = (now - pending->at) / 1000.0;
+        self->last_ack = now;
+    }
+    else
+    if (pending && ack)
+        self->close_acks++;
+    if (!ack) {
+        if (self->errors++ == 0)
+            fprintf (stderr, "bench: broker sent ERROR: %s\n", en_json_str (body, "reason") ?: "?");
+        if (pending && pending->submit)
+            self->submit_errors++;
+    }
+    if (pending)
+        zhashx_delete (self->inflight, ref);
+}
+
 //  Handle one message from the broker. Returns its command (static) or NULL.
 static const char *
 s_receive (s_node_t *self, char *ref_out)
@@ -127,29 +153,22 @@ s_receive (s_node_t *self, char *ref_out)
     const char *which = commands [4];
     if (ref_out)
         snprintf (ref_out, 33, "%s", ref ? ref : "");
-    if (streq (command, "ACK") || streq (command, "ERROR")) {
-        bool ack = streq (command, "ACK");
-        which = commands [ack ? 0 : 1];
-        s_pending_t *pending = ref ? (s_pending_t *) zhashx_lookup (self->inflight, ref) : NULL;
-        if (pending && ack && pending->submit) {
-            if (self->acks == self->ack_size) {
-                self->ack_size = self->ack_size ? self->ack_size * 2 : 4096;
-                self->ack_ms = (double *) realloc (self->ack_ms, self->ack_size * sizeof (double));
-            }
-            self->ack_ms [self->acks++] = (now - pending->at) / 1000.0;
-            self->last_ack = now;
-        }
-        else
-        if (pending && ack)
-            self->close_acks++;
-        if (!ack) {
-            if (self->errors++ == 0)
-                fprintf (stderr, "bench: broker sent ERROR: %s\n", en_json_str (body, "reason") ?: "?");
-            if (pending && pending->submit)
-                self->submit_errors++;
-        }
-        if (pending)
-            zhashx_delete (self->inflight, ref);
+    if (streq (command, "ACK")) {
+        //  Cumulative (EXPN/3): every message of a batch in one ACK
+        which = commands [0];
+        json_t *refs = en_msg_ack_refs (msg, NULL);
+        size_t index;
+        json_t *item;
+        json_array_foreach (refs, index, item)
+            s_on_answer (self, true, json_string_value (item), body, now);
+        if (ref_out && json_array_size (refs))
+            snprintf (ref_out, 33, "%s", json_string_value (json_array_get (refs, 0)));
+        json_decref (refs);
+    }
+    else
+    if (streq (command, "ERROR")) {
+        which = commands [1];
+        s_on_answer (self, false, ref, body, now);
     }
     else
     if (en_msg_command_reliable (command)) {

@@ -228,6 +228,13 @@ s_wait_for (s_node_t *self, const char *command, const char *ref, int timeout_ms
         json_t *body = en_msg_body (msg);
         if (streq (got, command) && (!ref || streq (en_json_str (body, "ref") ?: "", ref)))
             found = true;
+        //  A cumulative ACK (EXPN/3) names every message of a batch
+        json_t *refs = ref && streq (got, "ACK") && streq (command, "ACK") ? en_msg_ack_refs (msg, NULL) : NULL;
+        size_t index;
+        json_t *item;
+        json_array_foreach (refs, index, item)
+            found = found || streq (json_string_value (item), ref);
+        json_decref (refs);
         if (streq (got, "ERROR"))
             bench_fail ("broker sent ERROR: %s", en_json_str (body, "reason") ?: "?");
         if (en_msg_command_reliable (got)) {

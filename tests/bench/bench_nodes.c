@@ -77,10 +77,11 @@ s_send (s_net_t *self, int node, const char *command, json_t *body, bool tracked
     }
 }
 
-//  ACK or ERROR for something a node sent.
+//  ACK or ERROR for something a node sent (body: its own reference).
 static void
-s_on_answer (s_net_t *self, bool ack, json_t *body)
+s_on_answer (s_net_t *self, bool ack, json_t *body_owned)
 {
+    json_t *body = body_owned;
     const char *ref = en_json_str (body, "ref");
     s_pending_t *pending = ref ? (s_pending_t *) zhashx_lookup (self->inflight, ref) : NULL;
     if (pending && ack && pending->submit) {
@@ -98,6 +99,7 @@ s_on_answer (s_net_t *self, bool ack, json_t *body)
     }
     if (pending)
         zhashx_delete (self->inflight, ref);
+    json_decref (body_owned);
 }
 
 //  OFFER / STATUS / WITHDRAW to node: ACK every delivery, act on the
@@ -140,8 +142,18 @@ s_receive (s_net_t *self, int node)
         if (!msg)
             bench_fail ("undecodable message from the broker");
         const char *command = en_msg_command (msg);
-        if (streq (command, "ACK") || streq (command, "ERROR"))
-            s_on_answer (self, streq (command, "ACK"), en_msg_body (msg));
+        if (streq (command, "ACK")) {
+            //  Cumulative (EXPN/3): one answer per message it names
+            json_t *refs = en_msg_ack_refs (msg, NULL);
+            size_t index;
+            json_t *item;
+            json_array_foreach (refs, index, item)
+                s_on_answer (self, true, json_pack ("{s:O}", "ref", item));
+            json_decref (refs);
+        }
+        else
+        if (streq (command, "ERROR"))
+            s_on_answer (self, false, json_incref (en_msg_body (msg)));
         else
         if (en_msg_command_reliable (command))
             s_on_reliable (self, node, msg);

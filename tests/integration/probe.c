@@ -252,11 +252,8 @@ s_ack (s_probe_t *self, en_msg_t *msg)
 //  Count the broker's ACKs of our SUBMITs (each message id once), and
 //  note an ACK of one of the damaged SUBMITs of the garbage run.
 static void
-s_note_answer (s_probe_t *self, en_msg_t *msg)
+s_note_ack (s_probe_t *self, const char *ref)
 {
-    const char *ref = en_json_str (en_msg_body (msg), "ref");
-    if (!ref || !streq (en_msg_command (msg), "ACK"))
-        return;
     const char *state = (const char *) zhashx_lookup (self->submits, ref);
     if (state && streq (state, "sent")) {
         zhashx_update (self->submits, ref, (void *) "acked");
@@ -268,6 +265,23 @@ s_note_answer (s_probe_t *self, en_msg_t *msg)
     }
 }
 
+//  The refs of an ACK (cumulative in EXPN/3: one ACK per batch), each
+//  noted; true if want_ref is one of them
+static bool
+s_note_answer (s_probe_t *self, en_msg_t *msg, const char *want_ref)
+{
+    json_t *refs = streq (en_msg_command (msg), "ACK") ? en_msg_ack_refs (msg, NULL) : NULL;
+    bool wanted = false;
+    size_t index;
+    json_t *ref;
+    json_array_foreach (refs, index, ref) {
+        s_note_ack (self, json_string_value (ref));
+        wanted = wanted || (want_ref && streq (want_ref, json_string_value (ref)));
+    }
+    json_decref (refs);
+    return wanted;
+}
+
 //  Check a message from the broker: signed with its sign-key, in time.
 static void
 s_check_broker (s_probe_t *self, en_msg_t *msg)
@@ -276,7 +290,7 @@ s_check_broker (s_probe_t *self, en_msg_t *msg)
     if (!self->broker_can_sign)
         return;
     en_error_t error = { 0 };
-    if (!en_msg_verify (msg, self->broker_sign_key))
+    if (!en_msg_authentic (msg, self->broker_sign_key))
         en_error_set (&error, EN_ERR_FORBIDDEN, "signature does not verify with the broker's sign-key");
     else
         en_msg_check_time (msg, en_now_ms (), &error);
@@ -320,13 +334,24 @@ s_await (s_probe_t *self, const char *want_ref, const char *want_command, int ti
         if (self->garbage_submits) {
             int code = streq (command, "ERROR") ? (int) en_json_int (en_msg_body (msg), "code", 2)
                      : streq (command, "ACK") ? 0 : streq (command, "PONG") ? 1 : 2;
-            self->garbage_answers [code >= 0 && code < 600 ? code : 2]++;
+            //  A cumulative ACK answers each message it names
+            json_t *refs = code == 0 ? en_msg_ack_refs (msg, NULL) : NULL;
+            self->garbage_answers [code >= 0 && code < 600 ? code : 2] += refs ? json_array_size (refs) : 1;
+            json_decref (refs);
         }
         if (en_msg_command_reliable (command))
             s_ack (self, msg);
         else
         if (streq (command, "ACK") || streq (command, "ERROR")) {
-            s_note_answer (self, msg);
+            if (s_note_answer (self, msg, want_ref) && !ref) {
+                //  Found in a cumulative ACK: the answer as if it came alone
+                en_msg_t *one = en_msg_restore ("ACK", en_msg_id (msg), en_msg_sender (msg),
+                                                en_msg_timestamp (msg), json_pack ("{s:s}", "ref", want_ref));
+                en_msg_destroy (&msg);
+                msg = one;
+                found = msg;
+            }
+            else
             if (want_ref && ref && streq (ref, want_ref))
                 found = msg;
             else
@@ -781,6 +806,30 @@ s_scenario_hostile (s_probe_t *self)
     s_expect_error (self, "signature frame of 63 octets", id, EN_ERR_BAD_REQUEST, "signature");
     free (id);
     free (stamp);
+    //  EXPN/3: an empty frame 6 on PING (a transport command) is vouched
+    //  for by the CURVE connection; on anything else it is refused 403
+    id = en_new_id ();
+    stamp = s_stamp ();
+    const char *unsigned_ping [7] = { EN_PROTOCOL, "PING", id, self->name, stamp, "{}", "" };
+    s_send_raw (self, 7, unsigned_ping, (size_t []) { strlen (EN_PROTOCOL), 4, 32, strlen (self->name),
+                                                      strlen (stamp), 2, 0 });
+    s_expect_command (self, "an unsigned PING (empty frame 6)", "PONG", REPLY_TIMEOUT);
+    free (id);
+    const char *bodies [] = { "SUBMIT", "{\"request\":{}}", "HELLO", "{\"region\":\"twente\"}", NULL };
+    for (int i = 0; bodies [i]; i += 2) {
+        id = en_new_id ();
+        const char *unsigned_msg [7] = { EN_PROTOCOL, bodies [i], id, self->name, stamp, bodies [i + 1], "" };
+        s_send_raw (self, 7, unsigned_msg, (size_t []) { strlen (EN_PROTOCOL), strlen (bodies [i]), 32,
+                                                         strlen (self->name), strlen (stamp),
+                                                         strlen (bodies [i + 1]), 0 });
+        char what [64];
+        snprintf (what, sizeof what, "an unsigned %s (empty frame 6)", bodies [i]);
+        s_expect_error (self, what, id, EN_ERR_FORBIDDEN, "carries no signature");
+        free (id);
+    }
+    free (stamp);
+    free (s_send6 (self, "EXPN2", "PING", NULL, NULL, NULL, NULL));
+    s_expect_error (self, "frame 0 'EXPN2' (the version before this one)", "", EN_ERR_VERSION, "EXPN2");
     id = s_send6 (self, NULL, "FROB", NULL, NULL, NULL, NULL);
     s_expect_error (self, "unknown command FROB", id, EN_ERR_BAD_REQUEST, "unknown command");
     free (id);

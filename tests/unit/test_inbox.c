@@ -281,6 +281,63 @@ test_answer (void **state)
     en_msg_destroy (&refusal);
 }
 
+static void
+s_msg_free (void **item)
+{
+    en_msg_destroy ((en_msg_t **) item);
+}
+
+//  A batch's answers to one peer: its ACKs become cumulative ones after
+//  its other answers, EN_MAX_REFS at most each, every ref exactly once
+static void
+test_coalesce (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    int sizes [] = { 0, 1, 3, EN_MAX_REFS, EN_MAX_REFS + 1, 2 * EN_MAX_REFS + 5 };
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes [0]; s++) {
+        zlistx_t *answers = zlistx_new ();
+        zlistx_set_destructor (answers, s_msg_free);
+        zhashx_t *refs = zhashx_new ();         //  what must be acknowledged
+        en_error_t refusal = { 0 };
+        en_error_set (&refusal, EN_ERR_INVALID, "no");
+        for (int i = 0; i < sizes [s]; i++) {
+            char *ref = en_new_id ();
+            zhashx_insert (refs, ref, "todo");
+            zlistx_add_end (answers, en_inbox_answer (self->inbox, ref, NULL));
+            if (i % 100 == 0)
+                zlistx_add_end (answers, en_inbox_answer (self->inbox, ref, &refusal));
+            free (ref);
+        }
+        size_t errors = zlistx_size (answers) - (size_t) sizes [s];
+        int made = en_inbox_coalesce (self->inbox, answers);
+        assert_int_equal (made, (sizes [s] + EN_MAX_REFS - 1) / EN_MAX_REFS);
+        assert_int_equal (zlistx_size (answers), errors + (size_t) made);
+        size_t index = 0;
+        for (en_msg_t *answer = (en_msg_t *) zlistx_first (answers); answer;
+             answer = (en_msg_t *) zlistx_next (answers), index++) {
+            //  The ERRORs first, in their order; then the ACKs
+            assert_string_equal (en_msg_command (answer), index < errors ? "ERROR" : "ACK");
+            if (index < errors)
+                continue;
+            json_t *acked = en_msg_ack_refs (answer, NULL);
+            assert_non_null (acked);
+            assert_true (json_array_size (acked) >= 1 && json_array_size (acked) <= EN_MAX_REFS);
+            //  One ref goes as `ref`, as before EXPN/3
+            assert_true ((json_array_size (acked) == 1) == (json_object_get (en_msg_body (answer), "ref") != NULL));
+            size_t i;
+            json_t *ref;
+            json_array_foreach (acked, i, ref) {
+                assert_non_null (zhashx_lookup (refs, json_string_value (ref)));
+                zhashx_delete (refs, json_string_value (ref));
+            }
+            json_decref (acked);
+        }
+        assert_int_equal (zhashx_size (refs), 0);
+        zhashx_destroy (&refs);
+        zlistx_destroy (&answers);
+    }
+}
+
 int
 main (void)
 {
@@ -291,6 +348,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_id_reused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_timestamp_window, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_answer, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_coalesce, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

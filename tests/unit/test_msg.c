@@ -498,9 +498,10 @@ test_commands (void **state)
 static void
 test_bad_signature_frame (void **state)
 {
-    //  The signature frame must be exactly 64 bytes; the id is read by
-    //  then, so the refusal names the message
-    size_t sizes [] = { 0, 1, EN_SIGNATURE - 1, EN_SIGNATURE + 1, EN_SIGNATURE + 16 };
+    //  The signature frame must be exactly 64 bytes, or empty (no
+    //  signature, test_unsigned_transport); the id is read by then, so
+    //  the refusal names the message
+    size_t sizes [] = { 1, 2, EN_SIGNATURE - 1, EN_SIGNATURE + 1, EN_SIGNATURE + 16 };
     for (size_t i = 0; i < sizeof sizes / sizeof sizes [0]; i++) {
         zmsg_t *msg = s_valid_with (6, NULL);
         s_add_signature (msg, sizes [i]);
@@ -675,7 +676,7 @@ test_sign_verify_round_trip (void **state)
     zsock_t *client = zsock_new_pair (">inproc://test-msg-sign");
     assert_non_null (server);
     assert_non_null (client);
-    msg = en_msg_new ("PING", "node-twente", NULL);
+    msg = en_msg_new ("HELLO", "node-twente", NULL);
     assert_int_equal (en_msg_send (msg, client, NULL, s_signer), 0);
     zmsg_t *received = zmsg_recv (server);
     assert_non_null (received);
@@ -689,7 +690,7 @@ test_sign_verify_round_trip (void **state)
     zmsg_destroy (&received);
     //  Signed anew with another key for another sender
     en_msg_destroy (&msg);
-    msg = en_msg_new ("PONG", "node-other", NULL);
+    msg = en_msg_new ("WELCOME", "node-other", NULL);
     zframe_t *routing_id = zframe_new ("route", 5);
     assert_int_equal (en_msg_send (msg, client, routing_id, s_other), 0);
     assert_int_equal (zframe_size (routing_id), 5);             //  not consumed
@@ -705,6 +706,102 @@ test_sign_verify_round_trip (void **state)
     en_msg_destroy (&msg);
     zsock_destroy (&client);
     zsock_destroy (&server);
+}
+
+//  ACK, PING and PONG go unsigned (EXPN/3): en_msg_send leaves frame 6
+//  empty however it is called, the decoder takes an empty frame 6, and
+//  en_msg_authentic admits it only for those three commands; a signature
+//  that is there must still verify.
+static void
+test_unsigned_transport (void **state)
+{
+    const unsigned char *public_key = en_signer_public (s_signer);
+    zsock_t *server = zsock_new_pair ("@inproc://test-msg-unsigned");
+    zsock_t *client = zsock_new_pair (">inproc://test-msg-unsigned");
+    const char *commands [] = { "ACK", "PING", "PONG", "HELLO", "ERROR", "SUBMIT", "OFFER", "STATUS", NULL };
+    for (int i = 0; commands [i]; i++) {
+        bool transport = i < 3;
+        assert_true (en_msg_command_unsigned (commands [i]) == transport);
+        en_msg_t *msg = en_msg_new (commands [i], "node-twente", json_pack ("{s:s}", "ref", VALID_ID));
+        assert_int_equal (en_msg_send (msg, client, NULL, s_signer), 0);
+        en_msg_destroy (&msg);
+        zmsg_t *wire = zmsg_recv (server);
+        assert_int_equal (zmsg_size (wire), EN_FRAMES);
+        assert_int_equal (zframe_size (zmsg_last (wire)), transport ? 0 : EN_SIGNATURE);
+        en_error_t error;
+        en_msg_t *decoded = en_msg_decode (wire, &error);
+        assert_non_null (decoded);
+        assert_true (en_msg_signed (decoded) == !transport);
+        assert_true (en_msg_authentic (decoded, public_key));
+        assert_true (en_msg_authentic (decoded, en_signer_public (s_other)) == transport);
+        //  Re-encoded as received: still empty
+        zmsg_t *again = en_msg_encode (decoded);
+        assert_int_equal (zframe_size (zmsg_last (again)), transport ? 0 : EN_SIGNATURE);
+        zmsg_destroy (&again);
+        en_msg_destroy (&decoded);
+        zmsg_destroy (&wire);
+    }
+    //  Any other command with an empty frame 6 decodes (the receiver
+    //  refuses it 403, "Checks after decoding"), but is never authentic
+    zmsg_t *wire = s_valid_with (6, NULL);
+    zmsg_addmem (wire, NULL, 0);
+    en_error_t error;
+    en_msg_t *decoded = en_msg_decode (wire, &error);
+    assert_non_null (decoded);
+    assert_false (en_msg_signed (decoded));
+    assert_false (en_msg_verify (decoded, public_key));
+    assert_false (en_msg_authentic (decoded, public_key));
+    en_msg_destroy (&decoded);
+    zmsg_destroy (&wire);
+    //  A signed ACK (as a peer may send it) must verify
+    en_msg_t *ack = en_msg_new ("ACK", "node-twente", json_pack ("{s:s}", "ref", VALID_ID));
+    en_msg_sign (ack, s_signer);
+    assert_true (en_msg_signed (ack));
+    assert_true (en_msg_authentic (ack, public_key));
+    assert_false (en_msg_authentic (ack, en_signer_public (s_other)));
+    en_msg_destroy (&ack);
+    zsock_destroy (&client);
+    zsock_destroy (&server);
+}
+
+//  A cumulative ACK: ref, refs, both; refs malformed or too many: 400
+static void
+test_ack_refs (void **state)
+{
+    const char *bodies [] = {
+        "{\"ref\":\"a\"}", "{\"refs\":[\"a\",\"b\",\"c\"]}", "{\"ref\":\"a\",\"refs\":[\"b\"]}",
+        "{}", "{\"refs\":[]}", "{\"refs\":\"a\"}", "{\"refs\":[\"a\",1]}", "{\"refs\":{}}", NULL };
+    int expect [] = { 1, 3, 2, 0, 0, -1, -1, -1 };
+    for (int i = 0; bodies [i]; i++) {
+        en_msg_t *ack = en_msg_restore_text ("ACK", VALID_ID, "node-twente", 1700000000000LL, bodies [i]);
+        assert_non_null (ack);
+        en_error_t error = { 0 };
+        json_t *refs = en_msg_ack_refs (ack, &error);
+        if (expect [i] < 0) {
+            assert_null (refs);
+            assert_int_equal (error.code, EN_ERR_BAD_REQUEST);
+            assert_non_null (strstr (error.reason, "refs"));
+        }
+        else
+            assert_int_equal (json_array_size (refs), expect [i]);
+        json_decref (refs);
+        en_msg_destroy (&ack);
+    }
+    //  At most EN_MAX_REFS
+    for (int extra = 0; extra < 2; extra++) {
+        json_t *many = json_array ();
+        for (int i = 0; i < EN_MAX_REFS + extra; i++)
+            json_array_append_new (many, json_string (VALID_ID));
+        en_msg_t *ack = en_msg_new ("ACK", "node-twente", json_pack ("{s:o}", "refs", many));
+        en_error_t error = { 0 };
+        json_t *refs = en_msg_ack_refs (ack, &error);
+        if (extra)
+            assert_null (refs);
+        else
+            assert_int_equal (json_array_size (refs), EN_MAX_REFS);
+        json_decref (refs);
+        en_msg_destroy (&ack);
+    }
 }
 
 static void
@@ -1216,6 +1313,8 @@ main (void)
         cmocka_unit_test (test_bad_signature_frame),
         cmocka_unit_test (test_signer_keys),
         cmocka_unit_test (test_sign_verify_round_trip),
+        cmocka_unit_test (test_unsigned_transport),
+        cmocka_unit_test (test_ack_refs),
         cmocka_unit_test (test_verify_altered),
         cmocka_unit_test (test_verify_other_key),
         cmocka_unit_test (test_check_time),

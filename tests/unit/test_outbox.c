@@ -184,6 +184,58 @@ test_flush_order_and_retry (void **state)
     free (other);
 }
 
+//  Does en_outbox_due name dest (and only the ones it should)?
+static bool
+s_due (fixture_t *self, const char *dest, int64_t retry_ms)
+{
+    zlistx_t *due = en_outbox_due (self->outbox, retry_ms);
+    bool found = false;
+    for (const char *name = (const char *) zlistx_first (due); name; name = (const char *) zlistx_next (due))
+        found = found || streq (name, dest);
+    zlistx_destroy (&due);
+    return found;
+}
+
+//  The destinations a broker flushes after a batch: those with something
+//  never sent or a retransmission due, not every connected one
+static void
+test_due_destinations (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    zlistx_t *due = en_outbox_due (self->outbox, 60000);
+    assert_int_equal (zlistx_size (due), 0);
+    zlistx_destroy (&due);
+    char *one = s_put (self, "node-twente", 1);
+    char *two = s_put (self, "node-ijsselland", 2);
+    assert_true (s_due (self, "node-twente", 60000));
+    assert_true (s_due (self, "node-ijsselland", 60000));
+    sink_t sink;
+    s_sink_init (&sink);
+    //  Sent: nothing due within the interval, due again after it
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 60000, 100, s_send, &sink), 1);
+    assert_false (s_due (self, "node-twente", 60000));
+    assert_true (s_due (self, "node-ijsselland", 60000));
+    assert_true (s_due (self, "node-twente", 0));
+    //  A new entry makes it due at once
+    char *three = s_put (self, "node-twente", 3);
+    assert_true (s_due (self, "node-twente", 60000));
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 60000, 100, s_send, &sink), 1);
+    assert_false (s_due (self, "node-twente", 60000));
+    //  Acknowledged: nothing left, never due
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", one, NULL), 0);
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", three, NULL), 0);
+    assert_false (s_due (self, "node-twente", 0));
+    //  A reset makes what is in flight due again
+    assert_int_equal (en_outbox_flush (self->outbox, "node-ijsselland", 60000, 100, s_send, &sink), 1);
+    assert_false (s_due (self, "node-ijsselland", 60000));
+    en_outbox_reset (self->outbox, "node-ijsselland");
+    assert_true (s_due (self, "node-ijsselland", 60000));
+    s_sink_destroy (&sink);
+    free (one);
+    free (two);
+    free (three);
+}
+
 static void
 test_flush_limit_and_failure (void **state)
 {
@@ -664,6 +716,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_flush_order_and_retry, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_flush_limit_and_failure, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_due_destinations, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_ack_and_depth, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_flush_after_rollback, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_retry_follows_latency, s_setup, s_teardown),
