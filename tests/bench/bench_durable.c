@@ -231,6 +231,7 @@ typedef struct {
     double broker_cpu_pct;      //  of one core
     double cpu_us;              //  broker CPU per request
     size_t retransmissions;     //  OFFER/STATUS/WITHDRAW received again
+    size_t requests;            //  SUBMITs acked
     bool failed;                //  ERRORs, lost or unrouted requests
 } s_phase_t;
 
@@ -285,6 +286,7 @@ s_phase (s_node_t *node, pid_t broker, const char *broker_dir, size_t window)
     json_decref (status);
 
     result.request_rate = node->acks / ack_seconds;
+    result.requests = node->acks;
     result.durable_rate = (node->acks + node->close_acks) / all_seconds;
     bench_sort (node->ack_ms, node->acks);
     result.ack_p50 = bench_percentile (node->ack_ms, node->acks, 50);
@@ -304,6 +306,39 @@ s_phase (s_node_t *node, pid_t broker, const char *broker_dir, size_t window)
         fprintf (stderr, "bench: window %zu did not complete: %zu ERRORs, %zu unanswered, %zu of %zu routed\n",
                  window, node->errors, missing, node->offers + node->hiaten, node->acks);
     return result;
+}
+
+//  BENCH_SQL_COUNT=1: the statements the broker ran (en_db counts them
+//  into path, see lib/en_db.c), per routed request, and the most run
+static void
+s_sql_report (const char *path, size_t requests)
+{
+    FILE *file = fopen (path, "r");
+    if (!file || !requests) {
+        bench_note ("statements per request: not counted (%s)", path);
+        if (file)
+            fclose (file);
+        return;
+    }
+    zlistx_t *lines = zlistx_new ();
+    zlistx_set_destructor (lines, (zlistx_destructor_fn *) zstr_free);
+    zlistx_set_comparator (lines, (zlistx_comparator_fn *) strcmp);
+    char line [4096];
+    unsigned long total = 0;
+    while (fgets (line, sizeof line, file)) {
+        total += strtoul (line, NULL, 10);
+        line [strcspn (line, "\n")] = 0;
+        char *tab = strchr (line, '\t');
+        zlistx_add_end (lines, zsys_sprintf ("%012lu %.100s", strtoul (line, NULL, 10), tab ? tab + 1 : ""));
+    }
+    fclose (file);
+    zlistx_sort (lines);
+    bench_note ("statements per request: %.1f (%lu statements, %zu requests); most run:",
+                (double) total / requests, total, requests);
+    int shown = 0;
+    for (char *entry = (char *) zlistx_last (lines); entry && shown < 25; entry = (char *) zlistx_prev (lines), shown++)
+        printf ("    %6.2f  %s\n", strtod (entry, NULL) / requests, entry + 13);
+    zlistx_destroy (&lines);
 }
 
 int
@@ -326,7 +361,13 @@ main (int argc, char *argv [])
     bench_make_keys (broker_dir, BROKER_NAME, names, dirs, 1);
     bench_enroll_region (broker_dir, NODE_NAME, REGION);
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", bench_free_port ());
+    char sql_count [PATH_MAX] = "";
+    if (getenv ("BENCH_SQL_COUNT")) {
+        bench_path (sql_count, sizeof sql_count, "%s/sql-count.tsv", scratch);
+        setenv ("EXPERTNET_SQL_COUNT", sql_count, 1);
+    }
     pid_t broker = bench_start_broker (bin_dir, broker_dir, endpoint);
+    unsetenv ("EXPERTNET_SQL_COUNT");
 
     en_error_t error = { 0 };
     bench_path (path, sizeof path, "%s/keys", node_dir);
@@ -390,6 +431,8 @@ main (int argc, char *argv [])
     zhashx_destroy (&node.seen);
     free (node.ack_ms);
     int exit_status = bench_stop (broker);
+    if (*sql_count)
+        s_sql_report (sql_count, small.requests + large.requests);
 
     bench_path (path, sizeof path, "%s/baseline-2.db", scratch);
     bench_sqlite_t after = bench_sqlite_commits (path, SQLITE_SECONDS);
