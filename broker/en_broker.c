@@ -119,6 +119,8 @@ struct _en_broker_t {
     en_fed_t *fed;              //  links to peer brokers (federation)
     char *store_id;             //  our store's identity (WELCOME carries it)
     char *tags_sent;            //  the TAGS body last sent to the nodes (JSON text)
+    zlistx_t *batch;            //  en_msg_t gathered for one node's BATCH (s_flush)
+    size_t batch_size;          //  octets they add to its body
     bool tags_dirty;            //  the store or a peer changed since TAGS was computed
     int64_t tags_at;            //  ms TAGS was last computed
     int64_t anchor_ms;          //  how often our log's head goes to the peers
@@ -159,6 +161,12 @@ s_peer_destroy (void **item)
     en_clock_destroy (&peer->clock);
     free (peer);
     *item = NULL;
+}
+
+static void
+s_msg_free (void **item)
+{
+    en_msg_destroy ((en_msg_t **) item);
 }
 
 static void
@@ -375,6 +383,8 @@ en_broker_new (zconfig_t *config, en_error_t *error)
     zhashx_set_destructor (self->peers, s_peer_destroy);
     self->replies = zlistx_new ();
     zlistx_set_destructor (self->replies, s_reply_destroy);
+    self->batch = zlistx_new ();
+    zlistx_set_destructor (self->batch, s_msg_free);
     if (s_load_identity (self, error)
     ||  s_open_store (self, config, error)
     ||  s_start_routing (self, config, error)
@@ -414,6 +424,7 @@ en_broker_destroy (en_broker_t **self_p)
         en_metrics_destroy (&self->metrics);
         en_bstore_destroy (&self->store);
         zlistx_destroy (&self->replies);
+        zlistx_destroy (&self->batch);
         zhashx_destroy (&self->peers);
         free (self->name);
         free (self->endpoint);
@@ -928,6 +939,50 @@ s_handle_message (en_broker_t *self, zmsg_t *raw)
     zframe_destroy (&in.routing_id);
 }
 
+//  Sign and send msg to peer. 0, or -1 (the connection is forgotten).
+static int
+s_send_signed (en_broker_t *self, s_peer_t *peer, en_msg_t *msg)
+{
+    if (en_msg_send (msg, self->router, peer->routing_id, self->signer)) {
+        //  Gone (EHOSTUNREACH) or full: forget the connection, retry later
+        zframe_destroy (&peer->routing_id);
+        return -1;
+    }
+    en_metrics_count (self->metrics, EN_METRIC_SENT, en_msg_command (msg), 1);
+    return 0;
+}
+
+//  Send what s_send_to_node gathered for peer: one message alone, more
+//  as one BATCH (one signature for all). 0, or -1 when it could not be
+//  sent: the outbox counts them sent and sends them again after their
+//  retransmission interval, as if they were lost in transit.
+static int
+s_send_batch (en_broker_t *self, s_peer_t *peer)
+{
+    size_t count = zlistx_size (self->batch);
+    int rc = 0;
+    if (count > 0 && !s_peer_connected (self, peer))
+        rc = -1;
+    else
+    if (count == 1)
+        rc = s_send_signed (self, peer, (en_msg_t *) zlistx_first (self->batch));
+    else
+    if (count > 1) {
+        en_msg_t *batch = en_msg_batch (self->name, self->batch);
+        rc = s_send_signed (self, peer, batch);
+        en_msg_destroy (&batch);
+        for (en_msg_t *msg = (en_msg_t *) zlistx_first (self->batch); msg && rc == 0;
+             msg = (en_msg_t *) zlistx_next (self->batch))
+            en_metrics_count (self->metrics, EN_METRIC_SENT, en_msg_command (msg), 1);
+    }
+    zlistx_purge (self->batch);
+    self->batch_size = 0;
+    return rc;
+}
+
+//  The outbox's send function: OFFER, STATUS and WITHDRAW are gathered
+//  for a BATCH (sent by s_flush, or here when the next would not fit),
+//  anything else is sent alone after what was gathered, in queue order.
 static int
 s_send_to_node (const char *dest, en_msg_t *msg, void *arg)
 {
@@ -935,12 +990,14 @@ s_send_to_node (const char *dest, en_msg_t *msg, void *arg)
     s_peer_t *peer = (s_peer_t *) zhashx_lookup (self->peers, dest);
     if (!s_peer_connected (self, peer))
         return -1;
-    if (en_msg_send (msg, self->router, peer->routing_id, self->signer)) {
-        //  Gone (EHOSTUNREACH) or full: forget the connection, retry later
-        zframe_destroy (&peer->routing_id);
+    if (!en_msg_command_batchable (en_msg_command (msg)))
+        return s_send_batch (self, peer) || !s_peer_connected (self, peer) ? -1 : s_send_signed (self, peer, msg);
+    size_t size = en_msg_batch_size (msg);
+    if ((zlistx_size (self->batch) == EN_BATCH_MAX || self->batch_size + size > EN_MAX_BODY - 64)
+    &&  s_send_batch (self, peer))
         return -1;
-    }
-    en_metrics_count (self->metrics, EN_METRIC_SENT, en_msg_command (msg), 1);
+    zlistx_add_end (self->batch, en_msg_dup (msg));
+    self->batch_size += size;
     return 0;
 }
 
@@ -1033,7 +1090,8 @@ s_send_tags (en_broker_t *self)
 
 //  Send what is due to connected nodes: only the destinations the outbox
 //  says have something due (en_outbox_due, from memory), not every
-//  connected node after every batch (with 200 nodes most had nothing).
+//  connected node after every batch (with 200 nodes most had nothing);
+//  their OFFERs, STATUSes and WITHDRAWs in BATCHes (s_send_to_node).
 static void
 s_flush (en_broker_t *self)
 {
@@ -1042,8 +1100,10 @@ s_flush (en_broker_t *self)
     zlistx_t *due = en_outbox_due (outbox, self->retry_ms);
     for (const char *name = (const char *) zlistx_first (due); name; name = (const char *) zlistx_next (due)) {
         s_peer_t *peer = (s_peer_t *) zhashx_lookup (self->peers, name);
-        if (s_peer_connected (self, peer))
+        if (s_peer_connected (self, peer)) {
             en_outbox_flush (outbox, peer->name, self->retry_ms, 1000, s_send_to_node, self);
+            s_send_batch (self, peer);
+        }
     }
     zlistx_destroy (&due);
 }

@@ -26,6 +26,8 @@
 #define EN_MAX_BODY     (64 * 1024)
 //  Message ids one cumulative ACK may acknowledge (its `refs`)
 #define EN_MAX_REFS     512
+//  Messages one BATCH may carry
+#define EN_BATCH_MAX    128
 //  Transport limit per message (all frames); larger ones are dropped by
 //  libzmq before they reach us.
 #define EN_MAX_WIRE     (EN_MAX_BODY + 1024)
@@ -40,6 +42,10 @@ en_msg_t *en_msg_restore (const char *command, const char *id,
                           const char *sender, int64_t timestamp, json_t *body);
 
 void en_msg_destroy (en_msg_t **self_p);
+
+//  A copy of msg with the same frames (its body text fixed, its body
+//  object shared: neither may be changed afterwards). Caller owns.
+en_msg_t *en_msg_dup (en_msg_t *self);
 
 //  Decode the frames of msg (routing id already removed). Returns a new
 //  message or NULL with error filled in; msg is not modified.
@@ -113,6 +119,22 @@ bool en_msg_command_unsigned (const char *command);
 //  (a cumulative ACK, at most EN_MAX_REFS), as a new array of strings
 //  (maybe empty). NULL with error (400) when `refs` is malformed.
 json_t *en_msg_ack_refs (en_msg_t *self, en_error_t *error);
+
+//  BATCH (EXPN/3): a sender's hop-by-hop reliable messages (OFFER,
+//  STATUS, WITHDRAW: en_msg_command_batchable) under one signature, the
+//  envelope's. Each is received as if it came alone (dedup, digest,
+//  answer); the envelope itself is unreliable and never stored.
+bool en_msg_command_batchable (const char *command);
+//  Octets msg adds to a BATCH's body (keep the sum under EN_MAX_BODY).
+size_t en_msg_batch_size (en_msg_t *msg);
+//  A BATCH of msgs (1..EN_BATCH_MAX en_msg_t, each made by sender and
+//  batchable; not taken). Sign and send it like any message.
+en_msg_t *en_msg_batch (const char *sender, zlistx_t *msgs);
+//  The messages of a BATCH (a list of en_msg_t that frees them; their
+//  sender the BATCH's, no signature of their own), each decoded by the
+//  rules of en_msg_decode; NULL with error (400) when any is malformed,
+//  repeats an id or may not be batched: the BATCH is refused whole.
+zlistx_t *en_msg_unbatch (en_msg_t *self, en_error_t *error);
 
 //  Helpers to read body fields: borrowed string or NULL, integer or dflt.
 const char *en_json_str (json_t *obj, const char *key);

@@ -12,6 +12,8 @@
 #include <sodium.h>
 #include <stdarg.h>
 
+static const char *s_body_text (en_msg_t *self);
+
 struct _en_msg_t {
     char *command;              //  protocol command, e.g. "SUBMIT"
     char *id;                   //  32-hex globally unique message id
@@ -59,6 +61,7 @@ static const s_command_t s_commands [] = {
     { "RECALL", true, false },         //  broker -> peer broker: drop a request it was handed
     { "TAGS", false, false },          //  broker -> node: the expertise tags the network holds
     { "ANCHOR", true, false },         //  node -> broker, broker -> peer: its access log's head
+    { "BATCH", false, false },         //  broker -> node: OFFER/STATUS/WITHDRAW under one signature
     { NULL, false, false }
 };
 
@@ -112,6 +115,18 @@ en_msg_new (const char *command, const char *sender, json_t *body)
     en_msg_t *self = en_msg_restore (command, id, sender, en_now_ms (), body);
     free (id);
     return self;
+}
+
+en_msg_t *
+en_msg_dup (en_msg_t *self)
+{
+    const char *text = s_body_text (self);
+    en_msg_t *copy = en_msg_restore (self->command, self->id, self->sender, self->timestamp,
+                                     json_incref (self->body));
+    copy->body_text = strdup (text);
+    copy->has_signature = self->has_signature;
+    memcpy (copy->signature, self->signature, EN_SIGNATURE);
+    return copy;
 }
 
 void
@@ -440,6 +455,129 @@ en_msg_export (en_msg_t *self)
                       "body", s_body_text (self), "signature", signature);
 }
 
+//  The frames of a message as if it came alone (frame 6 as given, or
+//  empty), through the decoder: an inner or carried message obeys every
+//  rule a received one does.
+static en_msg_t *
+s_decode_parts (const char *command, const char *id, const char *sender, int64_t timestamp,
+                const char *body, const byte *signature, en_error_t *error)
+{
+    zmsg_t *frames = zmsg_new ();
+    zmsg_addstr (frames, EN_PROTOCOL);
+    zmsg_addstr (frames, command);
+    zmsg_addstr (frames, id);
+    zmsg_addstr (frames, sender);
+    zmsg_addstrf (frames, "%lld", (long long) timestamp);
+    zmsg_addstr (frames, body);
+    zmsg_addmem (frames, signature, signature ? EN_SIGNATURE : 0);
+    en_msg_t *msg = en_msg_decode (frames, error);
+    zmsg_destroy (&frames);
+    return msg;
+}
+
+bool
+en_msg_command_batchable (const char *command)
+{
+    return command && (streq (command, "OFFER") || streq (command, "STATUS") || streq (command, "WITHDRAW"));
+}
+
+//  A message as an entry of a BATCH: {command, id, timestamp, body (the
+//  exact text)}; its sender is the BATCH's.
+static json_t *
+s_batch_entry (en_msg_t *self)
+{
+    return json_pack ("{s:s, s:s, s:I, s:s}", "command", self->command, "id", self->id,
+                      "timestamp", (json_int_t) self->timestamp, "body", s_body_text (self));
+}
+
+size_t
+en_msg_batch_size (en_msg_t *self)
+{
+    json_t *entry = s_batch_entry (self);
+    char *text = json_dumps (entry, JSON_COMPACT);
+    size_t size = text ? strlen (text) + 1 : EN_MAX_BODY;
+    free (text);
+    json_decref (entry);
+    return size;
+}
+
+en_msg_t *
+en_msg_batch (const char *sender, zlistx_t *msgs)
+{
+    assert (zlistx_size (msgs) >= 1 && zlistx_size (msgs) <= EN_BATCH_MAX);
+    json_t *entries = json_array ();
+    for (en_msg_t *msg = (en_msg_t *) zlistx_first (msgs); msg; msg = (en_msg_t *) zlistx_next (msgs)) {
+        assert (streq (msg->sender, sender) && en_msg_command_batchable (msg->command));
+        json_array_append_new (entries, s_batch_entry (msg));
+    }
+    return en_msg_new ("BATCH", sender, json_pack ("{s:o}", "messages", entries));
+}
+
+static void
+s_msg_free (void **item)
+{
+    en_msg_destroy ((en_msg_t **) item);
+}
+
+//  Entry index of a BATCH as a message, decoded by the rules of
+//  en_msg_decode; NULL with error (400, naming the entry).
+static en_msg_t *
+s_unbatch_entry (en_msg_t *self, size_t index, json_t *entry, zhashx_t *ids, en_error_t *error)
+{
+    const char *command = en_json_str (entry, "command");
+    const char *id = en_json_str (entry, "id");
+    const char *body = en_json_str (entry, "body");
+    if (!json_is_object (entry) || !command || !id || !body
+    ||  !json_is_integer (json_object_get (entry, "timestamp"))) {
+        en_error_set (error, EN_ERR_BAD_REQUEST, "BATCH message %zu: needs command, id, body (text) "
+                      "and timestamp (a number)", index);
+        return NULL;
+    }
+    if (!en_msg_command_batchable (command)) {
+        en_error_set (error, EN_ERR_BAD_REQUEST, "BATCH message %zu: %.32s may not be batched", index, command);
+        return NULL;
+    }
+    en_error_t inner = { 0 };
+    en_msg_t *msg = s_decode_parts (command, id, self->sender, en_json_int (entry, "timestamp", 0), body,
+                                    NULL, &inner);
+    if (!msg) {
+        en_error_set (error, EN_ERR_BAD_REQUEST, "BATCH message %zu: %s", index, inner.reason);
+        return NULL;
+    }
+    if (zhashx_insert (ids, id, (void *) 1)) {
+        en_error_set (error, EN_ERR_BAD_REQUEST, "BATCH message %zu: id %s repeated", index, id);
+        en_msg_destroy (&msg);
+    }
+    return msg;
+}
+
+zlistx_t *
+en_msg_unbatch (en_msg_t *self, en_error_t *error)
+{
+    json_t *entries = json_object_get (self->body, "messages");
+    if (!streq (self->command, "BATCH") || !json_is_array (entries)
+    ||  json_array_size (entries) < 1 || json_array_size (entries) > EN_BATCH_MAX) {
+        en_error_set (error, EN_ERR_BAD_REQUEST, "BATCH: field 'messages' must be a list of 1 to %d messages",
+                      EN_BATCH_MAX);
+        return NULL;
+    }
+    zlistx_t *msgs = zlistx_new ();
+    zlistx_set_destructor (msgs, s_msg_free);
+    zhashx_t *ids = zhashx_new ();
+    size_t index;
+    json_t *entry;
+    json_array_foreach (entries, index, entry) {
+        en_msg_t *msg = s_unbatch_entry (self, index, entry, ids, error);
+        if (!msg) {
+            zlistx_destroy (&msgs);         //  refused whole
+            break;
+        }
+        zlistx_add_end (msgs, msg);
+    }
+    zhashx_destroy (&ids);
+    return msgs;
+}
+
 en_msg_t *
 en_msg_import (json_t *carried, en_error_t *error)
 {
@@ -461,19 +599,10 @@ en_msg_import (json_t *carried, en_error_t *error)
         en_error_set (error, EN_ERR_BAD_REQUEST, "carried message: field 'signature' must be 128 hex digits");
         return NULL;
     }
-    //  The same frames as on the wire, through the same decoder: a carried
-    //  message obeys every rule a received one does
-    zmsg_t *frames = zmsg_new ();
-    zmsg_addstr (frames, EN_PROTOCOL);
-    zmsg_addstr (frames, en_json_str (carried, "command"));
-    zmsg_addstr (frames, en_json_str (carried, "id"));
-    zmsg_addstr (frames, en_json_str (carried, "sender"));
-    zmsg_addstrf (frames, "%lld", (long long) json_integer_value (json_object_get (carried, "timestamp")));
-    zmsg_addstr (frames, en_json_str (carried, "body"));
-    zmsg_addmem (frames, signature, EN_SIGNATURE);
-    en_msg_t *msg = en_msg_decode (frames, error);
-    zmsg_destroy (&frames);
-    return msg;
+    return s_decode_parts (en_json_str (carried, "command"), en_json_str (carried, "id"),
+                           en_json_str (carried, "sender"),
+                           json_integer_value (json_object_get (carried, "timestamp")),
+                           en_json_str (carried, "body"), signature, error);
 }
 
 const char *en_msg_command (en_msg_t *self) { return self->command; }

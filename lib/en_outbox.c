@@ -37,6 +37,10 @@
 #include "expertnet.h"
 #include <math.h>
 
+//  Messages never sent that a destination keeps in memory for their
+//  first send (the rest are read back from their rows)
+#define S_KEEP_MAX  1024
+
 //  One queued message, in memory.
 typedef struct {
     char *msg_id;               //  key of its row
@@ -46,6 +50,7 @@ typedef struct {
     void *handle;               //  in dest->fresh or dest->inflight
     bool in_flight;             //  which of the two
     uint64_t mark;              //  generation of the last reload seeing it
+    en_msg_t *msg;              //  the message as put, until its first send, or NULL
 } s_entry_t;
 
 //  One destination: its queue and its acknowledgement latency.
@@ -80,6 +85,7 @@ s_entry_free (void **item)
     s_entry_t *entry = (s_entry_t *) *item;
     if (entry) {
         free (entry->msg_id);
+        en_msg_destroy (&entry->msg);
         free (entry);
         *item = NULL;
     }
@@ -234,6 +240,11 @@ en_outbox_put (en_outbox_t *self, const char *dest, en_msg_t *msg)
         assert (entry);
         entry->msg_id = strdup (en_msg_id (msg));
         entry->dest = s_dest (self, dest);
+        //  Kept for its first send, so that it is not read back: most
+        //  messages are sent once, in the flush after their commit (not
+        //  for a destination that is away with much waiting: memory)
+        if (zlistx_size (entry->dest->fresh) < S_KEEP_MAX)
+            entry->msg = en_msg_dup (msg);
         zhashx_insert (self->entries, entry->msg_id, entry);
         s_link (entry, false);
     }
@@ -318,6 +329,14 @@ s_due_at (en_outbox_t *self, s_entry_t *entry, int64_t base, int backoff, int64_
 static int
 s_send (en_outbox_t *self, s_entry_t *entry, en_outbox_send_fn *send_fn, void *arg)
 {
+    if (entry->msg) {
+        //  Its first send, as put (a put undone is gone from memory by
+        //  now: s_sync at the start of the flush)
+        if (send_fn (entry->dest->name, entry->msg, arg))
+            return -1;
+        en_msg_destroy (&entry->msg);
+        return 0;
+    }
     sqlite3_stmt *stmt = en_db_query (self->db,
         "SELECT command, sender, ts, body FROM outbox WHERE msg_id = ? AND dest = ?",
         "ss", entry->msg_id, entry->dest->name);

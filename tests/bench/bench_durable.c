@@ -133,6 +133,39 @@ s_on_answer (s_node_t *self, bool ack, const char *ref, json_t *body, int64_t no
         zhashx_delete (self->inflight, ref);
 }
 
+//  OFFER / STATUS / WITHDRAW: act on the first delivery (the caller
+//  ACKs every one). True if it was an OFFER.
+static bool
+s_on_reliable (s_node_t *self, en_msg_t *msg, int64_t now)
+{
+    const char *command = en_msg_command (msg);
+    json_t *body = en_msg_body (msg);
+    bool offer = false;
+    bool first = zhashx_insert (self->seen, en_msg_id (msg), (void *) 1) == 0;
+    if (!first)
+        self->duplicates++;
+    else {
+        self->received++;
+        const char *state = en_json_str (body, "state");
+        if (streq (command, "OFFER")) {
+            offer = true;
+            self->offers++;
+            self->last_offer = now;
+            //  The origin closes its request: frees the expert's place
+            const char *request = en_json_str (body, "request_id");
+            if (request) {
+                s_send_tracked (self, "CLOSE", json_pack ("{s:s, s:s}", "request", request,
+                                                          "outcome", "benchmark"));
+                self->closes++;
+            }
+        }
+        else
+        if (streq (command, "STATUS") && state && streq (state, "hiaat"))
+            self->hiaten++;
+    }
+    return offer;
+}
+
 //  Handle one message from the broker. Returns its command (static) or NULL.
 static const char *
 s_receive (s_node_t *self, char *ref_out)
@@ -172,30 +205,26 @@ s_receive (s_node_t *self, char *ref_out)
     }
     else
     if (en_msg_command_reliable (command)) {
-        //  OFFER / STATUS / WITHDRAW: ACK every delivery, act on the first
-        bool first = zhashx_insert (self->seen, en_msg_id (msg), (void *) 1) == 0;
-        if (!first)
-            self->duplicates++;
-        else {
-            self->received++;
-            const char *state = en_json_str (body, "state");
-            if (streq (command, "OFFER")) {
-                which = commands [3];
-                self->offers++;
-                self->last_offer = now;
-                //  The origin closes its request: frees the expert's place
-                const char *request = en_json_str (body, "request_id");
-                if (request) {
-                    s_send_tracked (self, "CLOSE", json_pack ("{s:s, s:s}", "request", request,
-                                                              "outcome", "benchmark"));
-                    self->closes++;
-                }
-            }
-            else
-            if (streq (command, "STATUS") && state && streq (state, "hiaat"))
-                self->hiaten++;
-        }
+        if (s_on_reliable (self, msg, now))
+            which = commands [3];
         s_send (self, "ACK", json_pack ("{s:s}", "ref", en_msg_id (msg)), NULL);
+    }
+    else
+    if (streq (command, "BATCH")) {
+        //  EXPN/3: the broker's OFFERs and STATUSes under one signature;
+        //  each handled as if alone, one cumulative ACK for them all (as
+        //  a node answers a batch)
+        zlistx_t *msgs = en_msg_unbatch (msg, &error);
+        if (!msgs)
+            bench_fail ("malformed BATCH from the broker: %s", error.reason);
+        json_t *refs = json_array ();
+        for (en_msg_t *inner = (en_msg_t *) zlistx_first (msgs); inner; inner = (en_msg_t *) zlistx_next (msgs)) {
+            if (s_on_reliable (self, inner, now))
+                which = commands [3];
+            json_array_append_new (refs, json_string (en_msg_id (inner)));
+        }
+        s_send (self, "ACK", json_pack ("{s:o}", "refs", refs), NULL);
+        zlistx_destroy (&msgs);
     }
     else
     if (streq (command, "WELCOME"))

@@ -105,7 +105,7 @@ s_on_answer (s_net_t *self, bool ack, json_t *body_owned)
 //  OFFER / STATUS / WITHDRAW to node: ACK every delivery, act on the
 //  first. The origin (its index is in the request id) closes on OFFER.
 static void
-s_on_reliable (s_net_t *self, int node, en_msg_t *msg)
+s_on_reliable (s_net_t *self, int node, en_msg_t *msg, bool ack)
 {
     json_t *body = en_msg_body (msg);
     const char *command = en_msg_command (msg);
@@ -126,7 +126,26 @@ s_on_reliable (s_net_t *self, int node, en_msg_t *msg)
     else
     if (streq (command, "STATUS") && streq (en_json_str (body, "state") ?: "", "hiaat"))
         self->hiaten++;
-    s_send (self, node, "ACK", json_pack ("{s:s}", "ref", en_msg_id (msg)), false);
+    if (ack)
+        s_send (self, node, "ACK", json_pack ("{s:s}", "ref", en_msg_id (msg)), false);
+}
+
+//  EXPN/3: a BATCH of OFFERs and STATUSes, each handled as if alone, one
+//  cumulative ACK for them all (as a node answers a batch)
+static void
+s_on_batch (s_net_t *self, int node, en_msg_t *batch)
+{
+    en_error_t error = { 0 };
+    zlistx_t *msgs = en_msg_unbatch (batch, &error);
+    if (!msgs)
+        bench_fail ("malformed BATCH from the broker: %s", error.reason);
+    json_t *refs = json_array ();
+    for (en_msg_t *msg = (en_msg_t *) zlistx_first (msgs); msg; msg = (en_msg_t *) zlistx_next (msgs)) {
+        s_on_reliable (self, node, msg, false);
+        json_array_append_new (refs, json_string (en_msg_id (msg)));
+    }
+    s_send (self, node, "ACK", json_pack ("{s:o}", "refs", refs), false);
+    zlistx_destroy (&msgs);
 }
 
 //  Handle every message waiting at node.
@@ -156,7 +175,10 @@ s_receive (s_net_t *self, int node)
             s_on_answer (self, false, json_incref (en_msg_body (msg)));
         else
         if (en_msg_command_reliable (command))
-            s_on_reliable (self, node, msg);
+            s_on_reliable (self, node, msg, true);
+        else
+        if (streq (command, "BATCH"))
+            s_on_batch (self, node, msg);
         else
         if (streq (command, "WELCOME"))
             self->welcomed++;

@@ -342,6 +342,19 @@ s_await (s_probe_t *self, const char *want_ref, const char *want_command, int ti
         if (en_msg_command_reliable (command))
             s_ack (self, msg);
         else
+        if (streq (command, "BATCH")) {
+            //  EXPN/3: the broker's OFFERs and STATUSes under one signature
+            zlistx_t *inner = en_msg_unbatch (msg, &error);
+            if (!inner) {
+                printf ("# malformed BATCH from the broker: %s\n", error.reason);
+                self->broker_unverified++;
+            }
+            for (en_msg_t *one = inner ? (en_msg_t *) zlistx_first (inner) : NULL; one;
+                 one = (en_msg_t *) zlistx_next (inner))
+                s_ack (self, one);
+            zlistx_destroy (&inner);
+        }
+        else
         if (streq (command, "ACK") || streq (command, "ERROR")) {
             if (s_note_answer (self, msg, want_ref) && !ref) {
                 //  Found in a cumulative ACK: the answer as if it came alone
@@ -486,7 +499,7 @@ s_below (s_probe_t *self, size_t n)
 }
 
 static const char *s_commands [] = {
-    "HELLO", "WELCOME", "PING", "PONG", "ACK", "ERROR", "SUBMIT", "AVAILABILITY",
+    "HELLO", "WELCOME", "PING", "PONG", "ACK", "ERROR", "SUBMIT", "AVAILABILITY", "BATCH",
     "ACCEPT", "DECLINE", "ADVICE", "CLOSE", "OFFER", "WITHDRAW", "STATUS",
     "FROB", "hello", "", NULL };
 
@@ -857,6 +870,20 @@ s_scenario_hostile (s_probe_t *self)
     id = s_send6 (self, NULL, "PING", NULL, NULL, NULL, "{\"a\":1,\"a\":2}");
     s_expect_error (self, "body with a duplicate member", id, EN_ERR_BAD_REQUEST, NULL);
     free (id);
+    //  A BATCH (EXPN/3) goes from a broker to its nodes only: at the
+    //  broker it is refused whole, well-formed or not, and nothing in it
+    //  is processed
+    char *inner_id = en_new_id ();
+    char batch [512];
+    snprintf (batch, sizeof batch, "{\"messages\":[{\"command\":\"STATUS\",\"id\":\"%s\","
+              "\"timestamp\":%lld,\"body\":\"{}\"}]}", inner_id, (long long) en_now_ms ());
+    id = s_send6 (self, NULL, "BATCH", NULL, NULL, NULL, batch);
+    s_expect_error (self, "a BATCH sent to the broker", id, EN_ERR_BAD_REQUEST, "not sent to a broker");
+    free (id);
+    id = s_send6 (self, NULL, "BATCH", NULL, NULL, NULL, "{\"messages\":[{\"command\":\"SUBMIT\"}]}");
+    s_expect_error (self, "a malformed BATCH sent to the broker", id, EN_ERR_BAD_REQUEST, "not sent to a broker");
+    free (id);
+    free (inner_id);
 
     //  Body size: exactly the limit is read, one more octet is 413. Both
     //  frames stay under the transport limit EN_MAX_WIRE.

@@ -281,6 +281,59 @@ test_answer (void **state)
     en_msg_destroy (&refusal);
 }
 
+//  The messages of a BATCH are received exactly as if they came alone:
+//  each once, and a resend of one alone (or in another BATCH) gets the
+//  answer it got, without being processed again; a refusal stays its own
+static void
+test_batch_inner (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    zlistx_t *sent = zlistx_new ();
+    for (int i = 0; i < 3; i++)
+        zlistx_add_end (sent, en_msg_new (i == 1 ? "OFFER" : "STATUS", "broker-oost", json_pack ("{s:i}", "n", i)));
+    en_msg_t *batch = en_msg_batch ("broker-oost", sent);
+    zmsg_t *wire = en_msg_encode (batch);
+    en_msg_t *received = en_msg_decode (wire, NULL);
+    zlistx_t *inner = en_msg_unbatch (received, NULL);
+    assert_non_null (inner);
+    //  The second is refused by the handler, the others taken
+    int index = 0;
+    for (en_msg_t *msg = (en_msg_t *) zlistx_first (inner); msg; msg = (en_msg_t *) zlistx_next (inner), index++) {
+        self->refuse = index == 1 ? EN_ERR_INVALID : 0;
+        if (index == 1)
+            s_expect_error (self, msg, NULL, EN_ERR_INVALID, false);
+        else
+            s_expect_ack (self, msg, NULL);
+    }
+    assert_int_equal (self->calls, 3);
+    assert_int_equal (s_handled (self), 2);
+    //  Alone, as the sender's outbox would re-send them: answered, not
+    //  processed again
+    self->refuse = 0;
+    index = 0;
+    for (en_msg_t *msg = (en_msg_t *) zlistx_first (sent); msg; msg = (en_msg_t *) zlistx_next (sent), index++) {
+        if (index == 1)
+            s_expect_error (self, msg, NULL, EN_ERR_INVALID, false);
+        else
+            s_expect_ack (self, msg, NULL);
+    }
+    assert_int_equal (self->calls, 3);
+    //  The same BATCH again: the same
+    zlistx_t *again = en_msg_unbatch (received, NULL);
+    for (en_msg_t *msg = (en_msg_t *) zlistx_first (again); msg; msg = (en_msg_t *) zlistx_next (again))
+        en_msg_destroy (&(en_msg_t *) { s_receive (self, msg, NULL, &(en_error_t) { 0 }) });
+    assert_int_equal (self->calls, 3);
+    assert_int_equal (s_handled (self), 2);
+    zlistx_destroy (&again);
+    zlistx_destroy (&inner);
+    en_msg_destroy (&received);
+    zmsg_destroy (&wire);
+    en_msg_destroy (&batch);
+    for (en_msg_t *msg = (en_msg_t *) zlistx_first (sent); msg; msg = (en_msg_t *) zlistx_next (sent))
+        en_msg_destroy (&msg);
+    zlistx_destroy (&sent);
+}
+
 static void
 s_msg_free (void **item)
 {
@@ -349,6 +402,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_timestamp_window, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_answer, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_coalesce, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_batch_inner, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

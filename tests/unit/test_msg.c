@@ -804,6 +804,161 @@ test_ack_refs (void **state)
     }
 }
 
+//  A BATCH (EXPN/3): one signature over its messages, each of which
+//  comes out as it went in (command, id, sender, timestamp, body text),
+//  with the digest it has alone, so a resend alone is deduplicated
+static void
+test_batch (void **state)
+{
+    const unsigned char *public_key = en_signer_public (s_signer);
+    const char *commands [] = { "OFFER", "STATUS", "WITHDRAW" };
+    zlistx_t *msgs = zlistx_new ();
+    for (int i = 0; i < 3; i++)
+        zlistx_add_end (msgs, en_msg_new (commands [i], "broker-oost",
+                                          json_pack ("{s:s, s:i, s:s}", "request_id", "twente-0001", "n", i,
+                                                     "text", "quote \" and \u00e9")));
+    size_t sizes = 0;
+    for (en_msg_t *msg = (en_msg_t *) zlistx_first (msgs); msg; msg = (en_msg_t *) zlistx_next (msgs))
+        sizes += en_msg_batch_size (msg);
+    en_msg_t *batch = en_msg_batch ("broker-oost", msgs);
+    en_msg_sign (batch, s_signer);
+    char *text = en_msg_body_text (batch);
+    assert_true (strlen (text) <= sizes + 16);
+    free (text);
+    zmsg_t *wire = en_msg_encode (batch);
+    en_error_t error;
+    en_msg_t *decoded = en_msg_decode (wire, &error);
+    assert_non_null (decoded);
+    assert_string_equal (en_msg_command (decoded), "BATCH");
+    assert_true (en_msg_verify (decoded, public_key));
+    zlistx_t *inner = en_msg_unbatch (decoded, &error);
+    assert_non_null (inner);
+    assert_int_equal (zlistx_size (inner), 3);
+    en_msg_t *original = (en_msg_t *) zlistx_first (msgs);
+    for (en_msg_t *msg = (en_msg_t *) zlistx_first (inner); msg; msg = (en_msg_t *) zlistx_next (inner)) {
+        assert_string_equal (en_msg_command (msg), en_msg_command (original));
+        assert_string_equal (en_msg_id (msg), en_msg_id (original));
+        assert_string_equal (en_msg_sender (msg), "broker-oost");
+        assert_true (en_msg_timestamp (msg) == en_msg_timestamp (original));
+        char *a = en_msg_body_text (msg), *b = en_msg_body_text (original);
+        assert_string_equal (a, b);
+        free (a);
+        free (b);
+        char d1 [65], d2 [65];
+        en_msg_digest (msg, d1);
+        en_msg_digest (original, d2);
+        assert_string_equal (d1, d2);
+        //  No signature of its own: only the envelope vouches for it
+        assert_false (en_msg_signed (msg));
+        assert_false (en_msg_authentic (msg, public_key));
+        original = (en_msg_t *) zlistx_next (msgs);
+    }
+    zlistx_destroy (&inner);
+    //  The envelope's signature covers every inner message: change one
+    //  octet of an inner body and it no longer verifies
+    zframe_t *body = zmsg_first (wire);
+    for (int i = 0; i < 5; i++)
+        body = zmsg_next (wire);
+    char *changed = zframe_strdup (body);
+    char *digit = strstr (changed, "\\\"n\\\":1");
+    assert_non_null (digit);
+    digit [6] = '2';
+    zframe_reset (body, changed, strlen (changed));
+    free (changed);
+    en_msg_t *altered = en_msg_decode (wire, &error);
+    assert_non_null (altered);
+    assert_false (en_msg_verify (altered, public_key));
+    en_msg_destroy (&altered);
+    en_msg_destroy (&decoded);
+    zmsg_destroy (&wire);
+    en_msg_destroy (&batch);
+    for (en_msg_t *msg = (en_msg_t *) zlistx_first (msgs); msg; msg = (en_msg_t *) zlistx_next (msgs))
+        en_msg_destroy (&msg);
+    zlistx_destroy (&msgs);
+}
+
+//  A malformed BATCH is refused whole, with an error naming what is wrong
+static void
+test_batch_hostile (void **state)
+{
+    char entry [256], second [256];
+    snprintf (entry, sizeof entry, "{\"command\":\"STATUS\",\"id\":\"%s\",\"timestamp\":1700000000000,"
+              "\"body\":\"{}\"}", VALID_ID);
+    snprintf (second, sizeof second, "{\"command\":\"OFFER\",\"id\":\"%s\",\"timestamp\":1700000000000,"
+              "\"body\":\"{\\\"a\\\":1}\"}", "00000000000000000000000000000001");
+    struct { const char *body; const char *needle; } cases [] = {
+        { "{}", "messages" },
+        { "{\"messages\":[]}", "messages" },
+        { "{\"messages\":{}}", "messages" },
+        { "{\"messages\":[1]}", "message 0" },
+        { "{\"messages\":[{\"command\":\"STATUS\"}]}", "message 0" },
+        { NULL, "repeated" },           //  the same id twice
+        { NULL, "may not be batched" }, //  a SUBMIT
+        { NULL, "message id" },         //  an id that is no id
+        { NULL, "JSON" },               //  a body that is not an object
+        { NULL, "timestamp" },          //  timestamp 0
+        { NULL, "messages" },           //  EN_BATCH_MAX + 1 messages
+    };
+    char text [256 * 4];
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        char *big = NULL;
+        const char *body = cases [i].body;
+        if (i == 5)
+            snprintf (text, sizeof text, "{\"messages\":[%s,%s,%s]}", entry, second, entry);
+        if (i == 6)
+            snprintf (text, sizeof text, "{\"messages\":[%s,{\"command\":\"SUBMIT\",\"id\":\"%s\","
+                      "\"timestamp\":1,\"body\":\"{}\"}]}", entry, "00000000000000000000000000000002");
+        if (i == 7)
+            snprintf (text, sizeof text, "{\"messages\":[{\"command\":\"OFFER\",\"id\":\"ABC\","
+                      "\"timestamp\":1,\"body\":\"{}\"}]}");
+        if (i == 8)
+            snprintf (text, sizeof text, "{\"messages\":[%s,{\"command\":\"OFFER\",\"id\":\"%s\","
+                      "\"timestamp\":1,\"body\":\"[1]\"}]}", entry, "00000000000000000000000000000003");
+        if (i == 9)
+            snprintf (text, sizeof text, "{\"messages\":[{\"command\":\"OFFER\",\"id\":\"%s\","
+                      "\"timestamp\":0,\"body\":\"{}\"}]}", VALID_ID);
+        if (i >= 5 && i <= 9)
+            body = text;
+        if (i == 10) {
+            json_t *entries = json_array ();
+            for (int n = 0; n <= EN_BATCH_MAX; n++) {
+                char id [33];
+                snprintf (id, sizeof id, "%032x", n);
+                json_array_append_new (entries, json_pack ("{s:s, s:s, s:i, s:s}", "command", "STATUS",
+                                                           "id", id, "timestamp", 1, "body", "{}"));
+            }
+            json_t *object = json_pack ("{s:o}", "messages", entries);
+            big = json_dumps (object, JSON_COMPACT);
+            json_decref (object);
+            body = big;
+        }
+        en_msg_t *batch = en_msg_restore_text ("BATCH", VALID_ID, "broker-oost", 1700000000000LL, body);
+        assert_non_null (batch);
+        en_error_t error = { 0 };
+        zlistx_t *msgs = en_msg_unbatch (batch, &error);
+        if (msgs)
+            fail_msg ("case %zu: a malformed BATCH was unpacked (%s)", i, body);
+        assert_int_equal (error.code, EN_ERR_BAD_REQUEST);
+        if (!strstr (error.reason, cases [i].needle))
+            fail_msg ("case %zu: '%s' does not name '%s'", i, error.reason, cases [i].needle);
+        en_msg_destroy (&batch);
+        free (big);
+    }
+    //  The two valid entries alone: accepted (so the cases above failed
+    //  for what they changed)
+    snprintf (text, sizeof text, "{\"messages\":[%s,%s]}", entry, second);
+    en_msg_t *batch = en_msg_restore_text ("BATCH", VALID_ID, "broker-oost", 1700000000000LL, text);
+    zlistx_t *msgs = en_msg_unbatch (batch, NULL);
+    assert_non_null (msgs);
+    assert_int_equal (zlistx_size (msgs), 2);
+    zlistx_destroy (&msgs);
+    en_msg_destroy (&batch);
+    //  Only BATCH unpacks
+    en_msg_t *status = en_msg_restore_text ("STATUS", VALID_ID, "broker-oost", 1700000000000LL, text);
+    assert_null (en_msg_unbatch (status, NULL));
+    en_msg_destroy (&status);
+}
+
 static void
 test_verify_altered (void **state)
 {
@@ -1315,6 +1470,8 @@ main (void)
         cmocka_unit_test (test_sign_verify_round_trip),
         cmocka_unit_test (test_unsigned_transport),
         cmocka_unit_test (test_ack_refs),
+        cmocka_unit_test (test_batch),
+        cmocka_unit_test (test_batch_hostile),
         cmocka_unit_test (test_verify_altered),
         cmocka_unit_test (test_verify_other_key),
         cmocka_unit_test (test_check_time),
