@@ -806,10 +806,7 @@ s_on_answer (en_broker_t *self, s_incoming_t *in, en_error_t *error)
         json_t *refs = en_msg_ack_refs (in->msg, error);
         if (!refs)
             return -1;
-        size_t index;
-        json_t *ref;
-        json_array_foreach (refs, index, ref)
-            en_outbox_ack (outbox, in->node, json_string_value (ref), NULL);
+        json_decref (en_outbox_ack_all (outbox, in->node, refs, NULL));
         json_decref (refs);
         return 0;
     }

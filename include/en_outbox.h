@@ -61,6 +61,12 @@ int en_outbox_put (en_outbox_t *self, const char *dest, en_msg_t *msg);
 //  on a store error.
 int en_outbox_ack (en_outbox_t *self, const char *dest, const char *msg_id, en_error_t *error);
 
+//  A cumulative ACK: remove every id in refs (a JSON array of strings)
+//  that was queued for dest, in one statement. Returns the ids removed (a
+//  new array, those not queued for dest left out), or NULL with error
+//  (EN_ERR_INTERNAL) on a store error.
+json_t *en_outbox_ack_all (en_outbox_t *self, const char *dest, json_t *refs, en_error_t *error);
+
 //  Send what is due for dest (NULL: every destination): entries never
 //  sent by this process, then entries whose retransmission interval has
 //  passed; at most limit. The interval follows dest's measured ACK

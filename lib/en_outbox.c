@@ -267,13 +267,10 @@ s_sample (s_dest_t *dest, double rtt)
     dest->backoff = dest->backoff_until = 0;
 }
 
-int
-en_outbox_ack (en_outbox_t *self, const char *dest, const char *msg_id, en_error_t *error)
+//  msg_id's row is gone: its entry goes, and its latency is a sample
+static void
+s_acked (en_outbox_t *self, const char *msg_id)
 {
-    if (en_db_exec (self->db, "DELETE FROM outbox WHERE msg_id = ? AND dest = ?", "ss", msg_id, dest))
-        return en_error_set (error, EN_ERR_INTERNAL, "outbox: %s", en_db_error (self->db));
-    if (sqlite3_changes (en_db_handle (self->db)) == 0)
-        return en_error_set (error, EN_ERR_NOT_FOUND, "%s is not queued for %s", msg_id, dest);
     s_entry_t *entry = (s_entry_t *) zhashx_lookup (self->entries, msg_id);
     if (entry) {
         s_dest_t *d = entry->dest;
@@ -283,7 +280,50 @@ en_outbox_ack (en_outbox_t *self, const char *dest, const char *msg_id, en_error
         if (zlistx_size (d->inflight) == 0)
             d->backoff = d->backoff_until = 0;  //  all answered: nothing to back off from
     }
+}
+
+int
+en_outbox_ack (en_outbox_t *self, const char *dest, const char *msg_id, en_error_t *error)
+{
+    if (en_db_exec (self->db, "DELETE FROM outbox WHERE msg_id = ? AND dest = ?", "ss", msg_id, dest))
+        return en_error_set (error, EN_ERR_INTERNAL, "outbox: %s", en_db_error (self->db));
+    if (sqlite3_changes (en_db_handle (self->db)) == 0)
+        return en_error_set (error, EN_ERR_NOT_FOUND, "%s is not queued for %s", msg_id, dest);
+    s_acked (self, msg_id);
     return 0;
+}
+
+json_t *
+en_outbox_ack_all (en_outbox_t *self, const char *dest, json_t *refs, en_error_t *error)
+{
+    //  Two statements for a cumulative ACK, not one per id: which of them
+    //  are queued for dest, then their removal (a write through en_db_exec,
+    //  like every write: fault injection, the failed-BEGIN guard)
+    char *list = json_dumps (refs, JSON_COMPACT);
+    sqlite3_stmt *stmt = en_db_query (self->db,
+        "SELECT msg_id FROM outbox WHERE dest = ? AND msg_id IN (SELECT value FROM json_each (?))",
+        "ss", dest, list ? list : "[]");
+    json_t *acked = json_array ();
+    int rc = stmt ? sqlite3_step (stmt) : SQLITE_ERROR;
+    for (; rc == SQLITE_ROW; rc = sqlite3_step (stmt))
+        json_array_append_new (acked, json_string ((const char *) sqlite3_column_text (stmt, 0)));
+    if (stmt)
+        sqlite3_reset (stmt);
+    if (rc != SQLITE_DONE
+    ||  (json_array_size (acked) > 0
+         && en_db_exec (self->db, "DELETE FROM outbox WHERE dest = ? AND msg_id IN (SELECT value FROM json_each (?))",
+                        "ss", dest, list ? list : "[]"))) {
+        free (list);
+        json_decref (acked);
+        en_error_set (error, EN_ERR_INTERNAL, "outbox: %s", en_db_error (self->db));
+        return NULL;
+    }
+    free (list);
+    size_t index;
+    json_t *id;
+    json_array_foreach (acked, index, id)
+        s_acked (self, json_string_value (id));
+    return acked;
 }
 
 //  The retransmission interval of dest measured from its ACKs, given the

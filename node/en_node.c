@@ -801,12 +801,11 @@ s_on_ack (en_node_t *self, en_msg_t *msg)
     json_t *refs = en_msg_ack_refs (msg, &error);
     if (!refs)
         zsys_warning ("ignored ACK %s from broker: %s", en_msg_id (msg), error.reason);
+    json_t *acked = refs ? en_outbox_ack_all (en_nstore_outbox (self->store), "broker", refs, NULL) : NULL;
     size_t index;
     json_t *item;
-    json_array_foreach (refs, index, item) {
+    json_array_foreach (acked, index, item) {
         const char *ref = json_string_value (item);
-        if (en_outbox_ack (en_nstore_outbox (self->store), "broker", ref, NULL))
-            continue;
         s_message_result (self, ref, 0, NULL);
         if (self->held_ref [0] && (streq (ref, self->held_ref)
         ||  en_outbox_depth (en_nstore_outbox (self->store), "broker") == 0)) {
@@ -814,6 +813,7 @@ s_on_ack (en_node_t *self, en_msg_t *msg)
             self->held_ref [0] = 0;
         }
     }
+    json_decref (acked);
     json_decref (refs);
 }
 
