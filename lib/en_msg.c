@@ -23,6 +23,7 @@ struct _en_msg_t {
     char *body_text;            //  the body's exact wire text, once known
     byte signature [EN_SIGNATURE];      //  as received or as signed
     bool has_signature;         //  frame 6 holds a signature (not empty)
+    char digest [65];           //  en_msg_digest, once computed ("" before)
 };
 
 typedef struct {
@@ -406,12 +407,19 @@ en_msg_check_time (en_msg_t *self, int64_t now, en_error_t *error)
 void
 en_msg_digest (en_msg_t *self, char digest [65])
 {
+    //  Frames 0-5 do not change once the body text is fixed, and a
+    //  receiver asks twice (dedup lookup, seen record)
+    if (*self->digest) {
+        memcpy (digest, self->digest, 65);
+        return;
+    }
     size_t size;
     byte *content = s_signed_content (self, &size);
     byte hash [32];
     crypto_generichash (hash, sizeof hash, content, size, NULL, 0);
     free (content);
     sodium_bin2hex (digest, 65, hash, sizeof hash);
+    memcpy (self->digest, digest, 65);
 }
 
 zmsg_t *
