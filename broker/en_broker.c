@@ -66,6 +66,7 @@
 //  first, so replies and acknowledgements never wait behind a flood.
 #define BATCH_MAX       512
 #define BATCH_MAX_MS    50
+#define VERIFY_PART     64      //  messages read and checked ahead at a time
 
 typedef struct {
     char *name;                 //  node name (from its enrolled cert)
@@ -95,6 +96,7 @@ struct _en_broker_t {
     int64_t started;            //  ms at start
     int64_t clock_alert_ms;     //  warn when a peer's clock is this far off
     bool drift_logged;          //  the system clock moved away from ours: said so
+    zactor_t *verifier;         //  checks signatures on the second core (s_verifier)
     zcert_t *cert;              //  our CURVE key pair
     en_enrolled_t *enrolled;    //  who may connect (and zauth, which admits them)
     en_signer_t *signer;        //  our Ed25519 key: every message we send is signed
@@ -144,6 +146,7 @@ struct _en_broker_t {
 
 static void s_refresh_enrolled (en_broker_t *self);
 static void s_flush (en_broker_t *self);
+static void s_verifier (zsock_t *pipe, void *args);
 static json_t *s_network_tags (en_broker_t *self);
 static void s_changed (en_broker_t *self);
 static bool s_peer_enrolled (const char *name, const char *pinned_key, char curve_key [41],
@@ -275,6 +278,7 @@ s_start_routing (en_broker_t *self, zconfig_t *config, en_error_t *error)
 {
     self->router_sm = en_router_new (self->store, self->name);
     self->metrics = en_metrics_new ();
+    self->verifier = zactor_new (s_verifier, NULL);
     en_router_set_metrics (self->router_sm, self->metrics);
     s_apply_config (self, config);
     self->next_anchor = en_now_ms () + self->anchor_ms;
@@ -422,6 +426,7 @@ en_broker_destroy (en_broker_t **self_p)
         en_router_destroy (&self->router_sm);
         en_inbox_destroy (&self->inbox);
         en_metrics_destroy (&self->metrics);
+        zactor_destroy (&self->verifier);
         en_bstore_destroy (&self->store);
         zlistx_destroy (&self->replies);
         zlistx_destroy (&self->batch);
@@ -622,6 +627,9 @@ typedef struct {
     s_peer_t *peer;             //  the sender's session record
     bool is_peer;               //  a peer broker (federation), not a node
     en_error_t error;           //  why it is refused (ref: its id once decoded)
+    zmsg_t *raw;                //  its frames (routing id taken off)
+    int verdict;                //  its signature checked ahead: 1 verifies, 0 not, -1 unchecked
+    unsigned char checked_key [32];     //  the key it was checked with
 } s_incoming_t;
 
 //  A command's handler: 0, or -1 with error (then refused with it)
@@ -668,15 +676,39 @@ s_refuse_unenrolled (en_broker_t *self, s_incoming_t *in, const char *key)
     return -1;
 }
 
+//  Does in's signature verify with its enrollment's key (or is it a
+//  transport command, unsigned)? Checked ahead if it was (s_verify_ahead)
+//  with the key enrolled now.
+static bool
+s_authentic (s_incoming_t *in)
+{
+    if (in->verdict >= 0 && memcmp (in->checked_key, in->enrolled->sign_key, 32) == 0)
+        return in->verdict == 1;
+    return en_msg_authentic (in->msg, in->enrolled->sign_key);
+}
+
+//  Step 0, for every message of a batch before any is handled: its
+//  frames decoded (a failure is refused in step 1).
+static void
+s_decode (en_broker_t *self, zmsg_t *raw, s_incoming_t *in)
+{
+    memset (in, 0, sizeof *in);
+    in->broker = self;
+    in->routing_id = zmsg_pop (raw);
+    in->raw = raw;
+    in->verdict = -1;
+    in->msg = en_msg_decode (raw, &in->error);
+    en_metrics_count (self->metrics, EN_METRIC_RECEIVED, in->msg ? en_msg_command (in->msg) : "undecodable", 1);
+}
+
 //  Step 1. Which node sent it, and did it? 0, or -1 with the refusal
 //  answered. Provenance refusals are final for the message.
 static int
-s_authenticate (en_broker_t *self, zmsg_t *raw, s_incoming_t *in)
+s_authenticate (en_broker_t *self, s_incoming_t *in)
 {
+    zmsg_t *raw = in->raw;
     in->enrolled = zmsg_first (raw) ? s_enrolled (self, zmsg_first (raw)) : NULL;
     in->node = in->enrolled ? in->enrolled->name : NULL;
-    in->msg = en_msg_decode (raw, &in->error);
-    en_metrics_count (self->metrics, EN_METRIC_RECEIVED, in->msg ? en_msg_command (in->msg) : "undecodable", 1);
     if (!in->msg)
         return s_refuse (self, in);
     if (!in->node)
@@ -693,7 +725,7 @@ s_authenticate (en_broker_t *self, zmsg_t *raw, s_incoming_t *in)
                       "may be sent unsigned", en_msg_command (in->msg));
     else
     //  Signed, or a transport command the CURVE connection vouches for
-    if (!en_msg_authentic (in->msg, in->enrolled->sign_key))
+    if (!s_authentic (in))
         en_error_set (&in->error, EN_ERR_FORBIDDEN, "signature does not verify with the enrolled key of '%s'",
                       in->node);
     else
@@ -924,16 +956,94 @@ s_dispatch (en_broker_t *self, s_incoming_t *in)
         s_refuse (self, in);
 }
 
-//  Handle one message (inside the batch transaction).
+//  Handle one message, decoded (s_decode), inside the batch transaction.
 static void
-s_handle_message (en_broker_t *self, zmsg_t *raw)
+s_handle_message (en_broker_t *self, s_incoming_t *in)
 {
-    s_incoming_t in = { .broker = self, .routing_id = zmsg_pop (raw) };
     self->received++;
-    if (s_authenticate (self, raw, &in) == 0 && s_heard (self, &in) == 0)
-        s_dispatch (self, &in);
-    en_msg_destroy (&in.msg);
-    zframe_destroy (&in.routing_id);
+    if (s_authenticate (self, in) == 0 && s_heard (self, in) == 0)
+        s_dispatch (self, in);
+    en_msg_destroy (&in->msg);
+    zframe_destroy (&in->routing_id);
+    zmsg_destroy (&in->raw);
+}
+
+//  Signature checks on the second core. Before a part of a batch is
+//  handled, its signatures are checked at once: half here, half by this
+//  actor, with the keys enrolled then (s_verify_ahead); a message's
+//  handling uses the verdict only if its enrollment still has that key.
+//  The actor reads the messages it is given and writes only its half of
+//  the verdicts; the loop waits for its signal before it reads them.
+typedef struct {
+    en_msg_t **msgs;            //  the messages (borrowed)
+    const unsigned char **keys; //  each one's key (borrowed)
+    int *verdicts;              //  each one's verdict, written here
+    size_t from, to;            //  the actor's range
+} s_verify_job_t;
+
+static void
+s_verifier (zsock_t *pipe, void *args)
+{
+    zsock_signal (pipe, 0);
+    while (true) {
+        zmsg_t *request = zmsg_recv (pipe);
+        if (!request)
+            break;
+        char *command = zmsg_popstr (request);
+        zframe_t *frame = zmsg_pop (request);
+        bool term = !command || streq (command, "$TERM");
+        if (!term && frame && zframe_size (frame) == sizeof (void *)) {
+            s_verify_job_t *job = *(s_verify_job_t **) zframe_data (frame);
+            for (size_t i = job->from; i < job->to; i++)
+                job->verdicts [i] = en_msg_verify (job->msgs [i], job->keys [i]) ? 1 : 0;
+            zsock_signal (pipe, 0);
+        }
+        zframe_destroy (&frame);
+        free (command);
+        zmsg_destroy (&request);
+        if (term)
+            break;
+    }
+}
+
+//  Fewer signatures than this are checked as they come
+#define VERIFY_AHEAD_MIN  8
+
+static void
+s_verify_ahead (en_broker_t *self, s_incoming_t *ins, size_t count)
+{
+    assert (count <= VERIFY_PART);
+    en_msg_t *msgs [VERIFY_PART];
+    const unsigned char *keys [VERIFY_PART];
+    int verdicts [VERIFY_PART];
+    size_t index [VERIFY_PART], jobs = 0;
+    for (size_t i = 0; i < count; i++) {
+        s_incoming_t *in = &ins [i];
+        s_enrolled_t *enrolled = in->msg && zmsg_first (in->raw) ? s_enrolled (self, zmsg_first (in->raw)) : NULL;
+        if (enrolled && enrolled->can_sign && en_msg_signed (in->msg)
+        &&  streq (en_msg_sender (in->msg), enrolled->name)) {
+            memcpy (in->checked_key, enrolled->sign_key, 32);
+            msgs [jobs] = in->msg;
+            keys [jobs] = in->checked_key;
+            index [jobs++] = i;
+        }
+    }
+    if (jobs < VERIFY_AHEAD_MIN || !self->verifier)
+        return;
+    s_verify_job_t job = { msgs, keys, verdicts, jobs / 2, jobs };
+    s_verify_job_t *pointer = &job;
+    zmsg_t *request = zmsg_new ();
+    zmsg_addstr (request, "VERIFY");
+    zmsg_addmem (request, &pointer, sizeof pointer);
+    if (zmsg_send (&request, self->verifier)) {
+        zmsg_destroy (&request);
+        return;                         //  checked as they come
+    }
+    for (size_t i = 0; i < jobs / 2; i++)
+        verdicts [i] = en_msg_verify (msgs [i], keys [i]) ? 1 : 0;
+    zsock_wait (self->verifier);
+    for (size_t i = 0; i < jobs; i++)
+        ins [index [i]].verdict = verdicts [i];
 }
 
 //  Sign and send msg to peer. 0, or -1 (the connection is forgotten).
@@ -1158,16 +1268,29 @@ s_process_batch (en_broker_t *self)
     }
     int64_t batch_start = en_now_ms ();
     int64_t batch_end = batch_start + BATCH_MAX_MS;
-    for (int count = 0; count < BATCH_MAX && en_now_ms () < batch_end; count++) {
-        if (!(zsock_events (self->router) & ZMQ_POLLIN))
-            break;
-        zmsg_t *raw = zmsg_recv (self->router);
-        if (!raw)
-            break;
-        if (zmsg_size (raw) >= 2)
-            s_handle_message (self, raw);
-        zmsg_destroy (&raw);
+    //  In parts of VERIFY_PART: read and decoded, their signatures
+    //  checked on both cores, then handled one by one in arrival order
+    s_incoming_t *part = (s_incoming_t *) zmalloc (VERIFY_PART * sizeof (s_incoming_t));
+    bool more = true;
+    for (int total = 0; more && total < BATCH_MAX && en_now_ms () < batch_end; ) {
+        size_t count = 0;
+        while (count < VERIFY_PART && total + (int) count < BATCH_MAX
+           &&  (zsock_events (self->router) & ZMQ_POLLIN)) {
+            zmsg_t *raw = zmsg_recv (self->router);
+            if (!raw)
+                break;
+            if (zmsg_size (raw) >= 2)
+                s_decode (self, raw, &part [count++]);
+            else
+                zmsg_destroy (&raw);
+        }
+        more = count == VERIFY_PART;
+        s_verify_ahead (self, part, count);
+        for (size_t i = 0; i < count; i++)
+            s_handle_message (self, &part [i]);
+        total += (int) count;
     }
+    free (part);
     if (en_db_commit (db)) {
         //  Nothing of this batch is acked; senders retransmit it (said
         //  once while it lasts: every retry of every node would repeat it)
