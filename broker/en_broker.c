@@ -1076,9 +1076,19 @@ s_send_batch (en_broker_t *self, s_peer_t *peer)
     else
     if (count > 1) {
         en_msg_t *batch = en_msg_batch (self->name, self->batch);
-        rc = s_send_signed (self, peer, batch);
+        //  s_send_to_node keeps it within the limit; should a body ever
+        //  come out larger, its messages go alone (a BATCH refused for
+        //  its size would be refused again at every retransmission)
+        char *text = en_msg_body_text (batch);
+        bool fits = text && strlen (text) <= EN_MAX_BODY;
+        free (text);
+        if (fits)
+            rc = s_send_signed (self, peer, batch);
+        for (en_msg_t *msg = (en_msg_t *) zlistx_first (self->batch); msg && !fits && rc == 0;
+             msg = (en_msg_t *) zlistx_next (self->batch))
+            rc = s_send_signed (self, peer, msg);
         en_msg_destroy (&batch);
-        for (en_msg_t *msg = (en_msg_t *) zlistx_first (self->batch); msg && rc == 0;
+        for (en_msg_t *msg = (en_msg_t *) zlistx_first (self->batch); msg && fits && rc == 0;
              msg = (en_msg_t *) zlistx_next (self->batch))
             en_metrics_count (self->metrics, EN_METRIC_SENT, en_msg_command (msg), 1);
     }
