@@ -67,6 +67,7 @@
 //  first, so replies and acknowledgements never wait behind a flood.
 #define BATCH_MAX       512
 #define BATCH_MAX_MS    50
+#define VERIFY_PART     64      //  messages read and checked ahead at a time
 
 typedef struct {
     char *name;                 //  node name (from its enrolled cert)
@@ -96,6 +97,7 @@ struct _en_broker_t {
     int64_t started;            //  ms at start
     int64_t clock_alert_ms;     //  warn when a peer's clock is this far off
     bool drift_logged;          //  the system clock moved away from ours: said so
+    zactor_t *verifier;         //  checks signatures on the second core (s_verifier)
     zcert_t *cert;              //  our CURVE key pair
     en_enrolled_t *enrolled;    //  who may connect (and zauth, which admits them)
     en_signer_t *signer;        //  our Ed25519 key: every message we send is signed
@@ -120,6 +122,8 @@ struct _en_broker_t {
     en_fed_t *fed;              //  links to peer brokers (federation)
     char *store_id;             //  our store's identity (WELCOME carries it)
     char *tags_sent;            //  the TAGS body last sent to the nodes (JSON text)
+    zlistx_t *batch;            //  en_msg_t gathered for one node's BATCH (s_flush)
+    size_t batch_size;          //  octets they add to its body
     bool tags_dirty;            //  the store or a peer changed since TAGS was computed
     int64_t tags_at;            //  ms TAGS was last computed
     int64_t anchor_ms;          //  how often our log's head goes to the peers
@@ -143,6 +147,7 @@ struct _en_broker_t {
 
 static void s_refresh_enrolled (en_broker_t *self);
 static void s_flush (en_broker_t *self);
+static void s_verifier (zsock_t *pipe, void *args);
 static json_t *s_network_tags (en_broker_t *self);
 static void s_changed (en_broker_t *self);
 static bool s_peer_enrolled (const char *name, const char *pinned_key, char curve_key [41],
@@ -160,6 +165,12 @@ s_peer_destroy (void **item)
     en_clock_destroy (&peer->clock);
     free (peer);
     *item = NULL;
+}
+
+static void
+s_msg_free (void **item)
+{
+    en_msg_destroy ((en_msg_t **) item);
 }
 
 static void
@@ -268,6 +279,7 @@ s_start_routing (en_broker_t *self, zconfig_t *config, en_error_t *error)
 {
     self->router_sm = en_router_new (self->store, self->name);
     self->metrics = en_metrics_new ();
+    self->verifier = zactor_new (s_verifier, NULL);
     en_router_set_metrics (self->router_sm, self->metrics);
     s_apply_config (self, config);
     self->next_anchor = en_now_ms () + self->anchor_ms;
@@ -376,6 +388,8 @@ en_broker_new (zconfig_t *config, en_error_t *error)
     zhashx_set_destructor (self->peers, s_peer_destroy);
     self->replies = zlistx_new ();
     zlistx_set_destructor (self->replies, s_reply_destroy);
+    self->batch = zlistx_new ();
+    zlistx_set_destructor (self->batch, s_msg_free);
     if (s_load_identity (self, error)
     ||  s_open_store (self, config, error)
     ||  s_start_routing (self, config, error)
@@ -413,8 +427,10 @@ en_broker_destroy (en_broker_t **self_p)
         en_router_destroy (&self->router_sm);
         en_inbox_destroy (&self->inbox);
         en_metrics_destroy (&self->metrics);
+        zactor_destroy (&self->verifier);
         en_bstore_destroy (&self->store);
         zlistx_destroy (&self->replies);
+        zlistx_destroy (&self->batch);
         zhashx_destroy (&self->peers);
         free (self->name);
         free (self->endpoint);
@@ -612,6 +628,9 @@ typedef struct {
     s_peer_t *peer;             //  the sender's session record
     bool is_peer;               //  a peer broker (federation), not a node
     en_error_t error;           //  why it is refused (ref: its id once decoded)
+    zmsg_t *raw;                //  its frames (routing id taken off)
+    int verdict;                //  its signature checked ahead: 1 verifies, 0 not, -1 unchecked
+    unsigned char checked_key [32];     //  the key it was checked with
 } s_incoming_t;
 
 //  A command's handler: 0, or -1 with error (then refused with it)
@@ -658,15 +677,39 @@ s_refuse_unenrolled (en_broker_t *self, s_incoming_t *in, const char *key)
     return -1;
 }
 
+//  Does in's signature verify with its enrollment's key (or is it a
+//  transport command, unsigned)? Checked ahead if it was (s_verify_ahead)
+//  with the key enrolled now.
+static bool
+s_authentic (s_incoming_t *in)
+{
+    if (in->verdict >= 0 && memcmp (in->checked_key, in->enrolled->sign_key, 32) == 0)
+        return in->verdict == 1;
+    return en_msg_authentic (in->msg, in->enrolled->sign_key);
+}
+
+//  Step 0, for every message of a batch before any is handled: its
+//  frames decoded (a failure is refused in step 1).
+static void
+s_decode (en_broker_t *self, zmsg_t *raw, s_incoming_t *in)
+{
+    memset (in, 0, sizeof *in);
+    in->broker = self;
+    in->routing_id = zmsg_pop (raw);
+    in->raw = raw;
+    in->verdict = -1;
+    in->msg = en_msg_decode (raw, &in->error);
+    en_metrics_count (self->metrics, EN_METRIC_RECEIVED, in->msg ? en_msg_command (in->msg) : "undecodable", 1);
+}
+
 //  Step 1. Which node sent it, and did it? 0, or -1 with the refusal
 //  answered. Provenance refusals are final for the message.
 static int
-s_authenticate (en_broker_t *self, zmsg_t *raw, s_incoming_t *in)
+s_authenticate (en_broker_t *self, s_incoming_t *in)
 {
+    zmsg_t *raw = in->raw;
     in->enrolled = zmsg_first (raw) ? s_enrolled (self, zmsg_first (raw)) : NULL;
     in->node = in->enrolled ? in->enrolled->name : NULL;
-    in->msg = en_msg_decode (raw, &in->error);
-    en_metrics_count (self->metrics, EN_METRIC_RECEIVED, in->msg ? en_msg_command (in->msg) : "undecodable", 1);
     if (!in->msg)
         return s_refuse (self, in);
     if (!in->node)
@@ -678,7 +721,12 @@ s_authenticate (en_broker_t *self, zmsg_t *raw, s_incoming_t *in)
     if (!in->enrolled->can_sign)
         en_error_set (&in->error, EN_ERR_FORBIDDEN, "the enrolled certificate of '%s' has no sign-key", in->node);
     else
-    if (!en_msg_verify (in->msg, in->enrolled->sign_key))
+    if (!en_msg_signed (in->msg) && !en_msg_command_unsigned (en_msg_command (in->msg)))
+        en_error_set (&in->error, EN_ERR_FORBIDDEN, "%s carries no signature: only ACK, PING and PONG "
+                      "may be sent unsigned", en_msg_command (in->msg));
+    else
+    //  Signed, or a transport command the CURVE connection vouches for
+    if (!s_authentic (in))
         en_error_set (&in->error, EN_ERR_FORBIDDEN, "signature does not verify with the enrolled key of '%s'",
                       in->node);
     else
@@ -778,21 +826,29 @@ s_on_link_from_node (en_broker_t *self, s_incoming_t *in, en_error_t *error)
     return -1;
 }
 
-//  An answer to what we sent: an ACK, or an ERROR, final for that
-//  message unless the node could not store it (500): then it stays
-//  queued and is sent again.
+//  An answer to what we sent: an ACK (cumulative: every id it names),
+//  or an ERROR, final for that message unless the node could not store
+//  it (500): then it stays queued and is sent again. Only what was queued
+//  for the sender leaves the outbox (en_outbox_ack).
 static int
 s_on_answer (en_broker_t *self, s_incoming_t *in, en_error_t *error)
 {
     json_t *body = en_msg_body (in->msg);
+    en_outbox_t *outbox = en_bstore_outbox (self->store);
+    if (streq (en_msg_command (in->msg), "ACK")) {
+        json_t *refs = en_msg_ack_refs (in->msg, error);
+        if (!refs)
+            return -1;
+        json_decref (en_outbox_ack_all (outbox, in->node, refs, NULL));
+        json_decref (refs);
+        return 0;
+    }
     const char *ref = en_json_str (body, "ref");
-    bool ack = streq (en_msg_command (in->msg), "ACK");
     int code = (int) en_json_int (body, "code", 0);
-    if (!ack)
-        zsys_warning ("node %s refused %s: %d %s", in->node, ref ? ref : "?", code,
-                      en_json_str (body, "reason") ?: "");
-    if (ref && (ack || code != EN_ERR_INTERNAL))
-        en_outbox_ack (en_bstore_outbox (self->store), in->node, ref, NULL);
+    zsys_warning ("node %s refused %s: %d %s", in->node, ref ? ref : "?", code,
+                  en_json_str (body, "reason") ?: "");
+    if (ref && code != EN_ERR_INTERNAL)
+        en_outbox_ack (outbox, in->node, ref, NULL);
     return 0;
 }
 
@@ -901,18 +957,150 @@ s_dispatch (en_broker_t *self, s_incoming_t *in)
         s_refuse (self, in);
 }
 
-//  Handle one message (inside the batch transaction).
+//  Handle one message, decoded (s_decode), inside the batch transaction.
 static void
-s_handle_message (en_broker_t *self, zmsg_t *raw)
+s_handle_message (en_broker_t *self, s_incoming_t *in)
 {
-    s_incoming_t in = { .broker = self, .routing_id = zmsg_pop (raw) };
     self->received++;
-    if (s_authenticate (self, raw, &in) == 0 && s_heard (self, &in) == 0)
-        s_dispatch (self, &in);
-    en_msg_destroy (&in.msg);
-    zframe_destroy (&in.routing_id);
+    if (s_authenticate (self, in) == 0 && s_heard (self, in) == 0)
+        s_dispatch (self, in);
+    en_msg_destroy (&in->msg);
+    zframe_destroy (&in->routing_id);
+    zmsg_destroy (&in->raw);
 }
 
+//  Signature checks on the second core. Before a part of a batch is
+//  handled, its signatures are checked at once: half here, half by this
+//  actor, with the keys enrolled then (s_verify_ahead); a message's
+//  handling uses the verdict only if its enrollment still has that key.
+//  The actor reads the messages it is given and writes only its half of
+//  the verdicts; the loop waits for its signal before it reads them.
+typedef struct {
+    en_msg_t **msgs;            //  the messages (borrowed)
+    const unsigned char **keys; //  each one's key (borrowed)
+    int *verdicts;              //  each one's verdict, written here
+    size_t from, to;            //  the actor's range
+} s_verify_job_t;
+
+static void
+s_verifier (zsock_t *pipe, void *args)
+{
+    zsock_signal (pipe, 0);
+    while (true) {
+        zmsg_t *request = zmsg_recv (pipe);
+        if (!request)
+            break;
+        char *command = zmsg_popstr (request);
+        zframe_t *frame = zmsg_pop (request);
+        bool term = !command || streq (command, "$TERM");
+        if (!term && frame && zframe_size (frame) == sizeof (void *)) {
+            s_verify_job_t *job = *(s_verify_job_t **) zframe_data (frame);
+            for (size_t i = job->from; i < job->to; i++)
+                job->verdicts [i] = en_msg_verify (job->msgs [i], job->keys [i]) ? 1 : 0;
+            zsock_signal (pipe, 0);
+        }
+        zframe_destroy (&frame);
+        free (command);
+        zmsg_destroy (&request);
+        if (term)
+            break;
+    }
+}
+
+//  Fewer signatures than this are checked as they come
+#define VERIFY_AHEAD_MIN  8
+
+static void
+s_verify_ahead (en_broker_t *self, s_incoming_t *ins, size_t count)
+{
+    assert (count <= VERIFY_PART);
+    en_msg_t *msgs [VERIFY_PART];
+    const unsigned char *keys [VERIFY_PART];
+    int verdicts [VERIFY_PART];
+    size_t index [VERIFY_PART], jobs = 0;
+    for (size_t i = 0; i < count; i++) {
+        s_incoming_t *in = &ins [i];
+        s_enrolled_t *enrolled = in->msg && zmsg_first (in->raw) ? s_enrolled (self, zmsg_first (in->raw)) : NULL;
+        if (enrolled && enrolled->can_sign && en_msg_signed (in->msg)
+        &&  streq (en_msg_sender (in->msg), enrolled->name)) {
+            memcpy (in->checked_key, enrolled->sign_key, 32);
+            msgs [jobs] = in->msg;
+            keys [jobs] = in->checked_key;
+            index [jobs++] = i;
+        }
+    }
+    if (jobs < VERIFY_AHEAD_MIN || !self->verifier)
+        return;
+    s_verify_job_t job = { msgs, keys, verdicts, jobs / 2, jobs };
+    s_verify_job_t *pointer = &job;
+    zmsg_t *request = zmsg_new ();
+    zmsg_addstr (request, "VERIFY");
+    zmsg_addmem (request, &pointer, sizeof pointer);
+    if (zmsg_send (&request, self->verifier)) {
+        zmsg_destroy (&request);
+        return;                         //  checked as they come
+    }
+    for (size_t i = 0; i < jobs / 2; i++)
+        verdicts [i] = en_msg_verify (msgs [i], keys [i]) ? 1 : 0;
+    zsock_wait (self->verifier);
+    for (size_t i = 0; i < jobs; i++)
+        ins [index [i]].verdict = verdicts [i];
+}
+
+//  Sign and send msg to peer. 0, or -1 (the connection is forgotten).
+static int
+s_send_signed (en_broker_t *self, s_peer_t *peer, en_msg_t *msg)
+{
+    if (en_msg_send (msg, self->router, peer->routing_id, self->signer)) {
+        //  Gone (EHOSTUNREACH) or full: forget the connection, retry later
+        zframe_destroy (&peer->routing_id);
+        return -1;
+    }
+    en_metrics_count (self->metrics, EN_METRIC_SENT, en_msg_command (msg), 1);
+    return 0;
+}
+
+//  Send what s_send_to_node gathered for peer: one message alone, more
+//  as one BATCH (one signature for all). 0, or -1 when it could not be
+//  sent: the outbox counts them sent and sends them again after their
+//  retransmission interval, as if they were lost in transit.
+static int
+s_send_batch (en_broker_t *self, s_peer_t *peer)
+{
+    size_t count = zlistx_size (self->batch);
+    int rc = 0;
+    if (count > 0 && !s_peer_connected (self, peer))
+        rc = -1;
+    else
+    if (count == 1)
+        rc = s_send_signed (self, peer, (en_msg_t *) zlistx_first (self->batch));
+    else
+    if (count > 1) {
+        en_msg_t *batch = en_msg_batch (self->name, self->batch);
+        //  s_send_to_node keeps it within the limit; should a body ever
+        //  come out larger, its messages go alone (a BATCH refused for
+        //  its size would be refused again at every retransmission)
+        char *text = en_msg_body_text (batch);
+        bool fits = text && strlen (text) <= EN_MAX_BODY;
+        free (text);
+        if (fits)
+            rc = s_send_signed (self, peer, batch);
+        for (en_msg_t *msg = (en_msg_t *) zlistx_first (self->batch); msg && !fits && rc == 0;
+             msg = (en_msg_t *) zlistx_next (self->batch))
+            rc = s_send_signed (self, peer, msg);
+        en_msg_destroy (&batch);
+        for (en_msg_t *msg = (en_msg_t *) zlistx_first (self->batch); msg && fits && rc == 0;
+             msg = (en_msg_t *) zlistx_next (self->batch))
+            en_metrics_count (self->metrics, EN_METRIC_SENT, en_msg_command (msg), 1);
+    }
+    zlistx_purge (self->batch);
+    self->batch_size = 0;
+    return rc;
+}
+
+//  The outbox's send function: OFFER, STATUS and WITHDRAW are gathered
+//  for a BATCH (sent by s_flush, or here when the next would not fit),
+//  anything else is sent alone after what was gathered, in queue order.
 static int
 s_send_to_node (const char *dest, en_msg_t *msg, void *arg)
 {
@@ -920,12 +1108,14 @@ s_send_to_node (const char *dest, en_msg_t *msg, void *arg)
     s_peer_t *peer = (s_peer_t *) zhashx_lookup (self->peers, dest);
     if (!s_peer_connected (self, peer))
         return -1;
-    if (en_msg_send (msg, self->router, peer->routing_id, self->signer)) {
-        //  Gone (EHOSTUNREACH) or full: forget the connection, retry later
-        zframe_destroy (&peer->routing_id);
+    if (!en_msg_command_batchable (en_msg_command (msg)))
+        return s_send_batch (self, peer) || !s_peer_connected (self, peer) ? -1 : s_send_signed (self, peer, msg);
+    size_t size = en_msg_batch_size (msg);
+    if ((zlistx_size (self->batch) == EN_BATCH_MAX || self->batch_size + size > EN_MAX_BODY - 64)
+    &&  s_send_batch (self, peer))
         return -1;
-    }
-    en_metrics_count (self->metrics, EN_METRIC_SENT, en_msg_command (msg), 1);
+    zlistx_add_end (self->batch, en_msg_dup (msg));
+    self->batch_size += size;
     return 0;
 }
 
@@ -1016,26 +1206,66 @@ s_send_tags (en_broker_t *self)
     json_decref (body);
 }
 
+//  Send what is due to connected nodes: only the destinations the outbox
+//  says have something due (en_outbox_due, from memory), not every
+//  connected node after every batch (with 200 nodes most had nothing);
+//  their OFFERs, STATUSes and WITHDRAWs in BATCHes (s_send_to_node).
 static void
 s_flush (en_broker_t *self)
 {
     en_fed_flush (self->fed);
     en_outbox_t *outbox = en_bstore_outbox (self->store);
-    for (s_peer_t *peer = (s_peer_t *) zhashx_first (self->peers); peer;
-         peer = (s_peer_t *) zhashx_next (self->peers))
-        if (s_peer_connected (self, peer))
+    zlistx_t *due = en_outbox_due (outbox, self->retry_ms);
+    for (const char *name = (const char *) zlistx_first (due); name; name = (const char *) zlistx_next (due)) {
+        s_peer_t *peer = (s_peer_t *) zhashx_lookup (self->peers, name);
+        if (s_peer_connected (self, peer)) {
             en_outbox_flush (outbox, peer->name, self->retry_ms, 1000, s_send_to_node, self);
+            s_send_batch (self, peer);
+        }
+    }
+    zlistx_destroy (&due);
 }
 
+//  The batch's answers, after its commit, per connection in the order
+//  they were made, except that a connection's ACKs go as cumulative ACKs
+//  after its other answers (en_inbox_coalesce): one ACK per peer per
+//  batch instead of one per message.
 static void
 s_send_replies (en_broker_t *self)
 {
+    zhashx_t *connections = zhashx_new ();      //  routing id (hex) -> zlistx of en_msg_t
+    zhashx_set_destructor (connections, (zhashx_destructor_fn *) zlistx_destroy);
+    zlistx_t *order = zlistx_new ();            //  routing ids in order of first answer
+    zlistx_set_destructor (order, (zlistx_destructor_fn *) zframe_destroy);
     for (s_reply_t *reply = (s_reply_t *) zlistx_first (self->replies); reply;
-         reply = (s_reply_t *) zlistx_next (self->replies))
-        if (en_msg_send (reply->msg, self->router, reply->routing_id, self->signer) == 0)
-            en_metrics_count (self->metrics, EN_METRIC_SENT, en_msg_command (reply->msg), 1);
-        //  else lost: the peer retries
+         reply = (s_reply_t *) zlistx_next (self->replies)) {
+        char *key = zframe_strhex (reply->routing_id);
+        zlistx_t *answers = (zlistx_t *) zhashx_lookup (connections, key);
+        if (!answers) {
+            answers = zlistx_new ();
+            zhashx_insert (connections, key, answers);
+            zlistx_add_end (order, zframe_dup (reply->routing_id));
+        }
+        zlistx_add_end (answers, reply->msg);
+        reply->msg = NULL;
+        free (key);
+    }
     zlistx_purge (self->replies);
+    for (zframe_t *routing_id = (zframe_t *) zlistx_first (order); routing_id;
+         routing_id = (zframe_t *) zlistx_next (order)) {
+        char *key = zframe_strhex (routing_id);
+        zlistx_t *answers = (zlistx_t *) zhashx_lookup (connections, key);
+        en_inbox_coalesce (self->inbox, answers);
+        for (en_msg_t *msg = (en_msg_t *) zlistx_first (answers); msg; msg = (en_msg_t *) zlistx_next (answers)) {
+            if (en_msg_send (msg, self->router, routing_id, self->signer) == 0)
+                en_metrics_count (self->metrics, EN_METRIC_SENT, en_msg_command (msg), 1);
+            //  else lost: the peer retries
+            en_msg_destroy (&msg);
+        }
+        free (key);
+    }
+    zlistx_destroy (&order);
+    zhashx_destroy (&connections);
 }
 
 static void
@@ -1049,16 +1279,29 @@ s_process_batch (en_broker_t *self)
     }
     int64_t batch_start = en_now_ms ();
     int64_t batch_end = batch_start + BATCH_MAX_MS;
-    for (int count = 0; count < BATCH_MAX && en_now_ms () < batch_end; count++) {
-        if (!(zsock_events (self->router) & ZMQ_POLLIN))
-            break;
-        zmsg_t *raw = zmsg_recv (self->router);
-        if (!raw)
-            break;
-        if (zmsg_size (raw) >= 2)
-            s_handle_message (self, raw);
-        zmsg_destroy (&raw);
+    //  In parts of VERIFY_PART: read and decoded, their signatures
+    //  checked on both cores, then handled one by one in arrival order
+    s_incoming_t *part = (s_incoming_t *) zmalloc (VERIFY_PART * sizeof (s_incoming_t));
+    bool more = true;
+    for (int total = 0; more && total < BATCH_MAX && en_now_ms () < batch_end; ) {
+        size_t count = 0;
+        while (count < VERIFY_PART && total + (int) count < BATCH_MAX
+           &&  (zsock_events (self->router) & ZMQ_POLLIN)) {
+            zmsg_t *raw = zmsg_recv (self->router);
+            if (!raw)
+                break;
+            if (zmsg_size (raw) >= 2)
+                s_decode (self, raw, &part [count++]);
+            else
+                zmsg_destroy (&raw);
+        }
+        more = count == VERIFY_PART;
+        s_verify_ahead (self, part, count);
+        for (size_t i = 0; i < count; i++)
+            s_handle_message (self, &part [i]);
+        total += (int) count;
     }
+    free (part);
     if (en_db_commit (db)) {
         //  Nothing of this batch is acked; senders retransmit it (said
         //  once while it lasts: every retry of every node would repeat it)

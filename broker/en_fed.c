@@ -797,9 +797,10 @@ s_link_message (en_fed_t *self, s_link_t *link, zmsg_t *raw)
         zsys_warning ("federation: undecodable message from %s: %s", link->name, error.reason);
         return;
     }
-    //  Only what the peer signed: anything else is ignored (and our
-    //  messages stay queued until a verifiable ACK comes)
-    if (!streq (en_msg_sender (msg), link->name) || !en_msg_verify (msg, link->sign_key)) {
+    //  Only what the peer signed, or a transport command (ACK, PONG) on
+    //  this CURVE connection to the peer's pinned key: anything else is
+    //  ignored (and our messages stay queued until an ACK comes)
+    if (!streq (en_msg_sender (msg), link->name) || !en_msg_authentic (msg, link->sign_key)) {
         zsys_warning ("federation: ignored %s from %s: not signed by its enrolled key", en_msg_command (msg),
                       link->name);
         en_msg_destroy (&msg);
@@ -814,9 +815,19 @@ s_link_message (en_fed_t *self, s_link_t *link, zmsg_t *raw)
     if ((streq (command, "WELCOME") || streq (command, "PONG"))
     &&  json_is_integer (json_object_get (body, "echo")) && json_is_integer (json_object_get (body, "time")))
         en_clock_round_trip (link->clock, en_json_int (body, "echo", 0), en_json_int (body, "time", 0), now);
+    //  A cumulative ACK names many messages
+    json_t *refs = streq (command, "ACK") ? en_msg_ack_refs (msg, NULL) : NULL;
     for (size_t index = 0; index < sizeof s_answers / sizeof s_answers [0]; index++)
+        if (refs && streq (command, s_answers [index].command)) {
+            size_t i;
+            json_t *ref;
+            json_array_foreach (refs, i, ref)
+                s_answers [index].handler (self, link, body, json_string_value (ref), now);
+        }
+        else
         if (streq (command, s_answers [index].command))
             s_answers [index].handler (self, link, body, en_json_str (body, "ref"), now);
+    json_decref (refs);
     en_msg_destroy (&msg);
 }
 

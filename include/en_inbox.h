@@ -57,4 +57,15 @@ bool en_inbox_resend (en_inbox_t *self, en_msg_t *msg);
 //  connection-level refusal (no message of the sender's is refused).
 en_msg_t *en_inbox_answer (en_inbox_t *self, const char *ref, en_error_t *error);
 
+//  A cumulative ACK (EXPN/3) for refs (1..EN_MAX_REFS message ids; takes
+//  ownership): {ref} for one, else {refs}. Caller owns the message.
+en_msg_t *en_inbox_ack (en_inbox_t *self, json_t *refs);
+
+//  Answers (a list of en_msg_t *) to one peer, after a batch: its ACKs
+//  replaced by cumulative ones at the end of the list, EN_MAX_REFS refs
+//  at most each, so the peer gets one ACK per batch instead of one per
+//  message. The list's destructor must free en_msg_t (or it has none and
+//  the caller frees what remains). Returns the cumulative ACKs made.
+int en_inbox_coalesce (en_inbox_t *self, zlistx_t *answers);
+
 #endif

@@ -61,6 +61,12 @@ int en_outbox_put (en_outbox_t *self, const char *dest, en_msg_t *msg);
 //  on a store error.
 int en_outbox_ack (en_outbox_t *self, const char *dest, const char *msg_id, en_error_t *error);
 
+//  A cumulative ACK: remove every id in refs (a JSON array of strings)
+//  that was queued for dest, in one statement. Returns the ids removed (a
+//  new array, those not queued for dest left out), or NULL with error
+//  (EN_ERR_INTERNAL) on a store error.
+json_t *en_outbox_ack_all (en_outbox_t *self, const char *dest, json_t *refs, en_error_t *error);
+
 //  Send what is due for dest (NULL: every destination): entries never
 //  sent by this process, then entries whose retransmission interval has
 //  passed; at most limit. The interval follows dest's measured ACK
@@ -71,6 +77,11 @@ int en_outbox_ack (en_outbox_t *self, const char *dest, const char *msg_id, en_e
 //  nothing overtakes an earlier message. Returns how many were sent.
 int en_outbox_flush (en_outbox_t *self, const char *dest, int64_t retry_ms,
                      int limit, en_outbox_send_fn *send_fn, void *arg);
+
+//  The destinations with something to send now (an entry never sent, or
+//  a retransmission due for the floor retry_ms), from memory only: the
+//  ones a flush would not find idle. A list of names; caller destroys.
+zlistx_t *en_outbox_due (en_outbox_t *self, int64_t retry_ms);
 
 //  Forget when entries for dest (NULL: all) were sent, so the next flush
 //  sends them all at once, in put order (after a reconnect).

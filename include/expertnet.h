@@ -7,7 +7,7 @@
 
     en_error    the one error convention: 0/-1 or NULL, reason in en_error_t
     en_util     small helpers: clock, ids, names, durations, time formatting
-    en_msg      wire codec and signatures of EXPN/2 (docs/protocol.md)
+    en_msg      wire codec and signatures of EXPN/3 (docs/protocol.md)
     en_clock    the daemons' clock and the measured offset of a peer's
     en_vocab    domain vocabulary and validation of what nodes publish
     en_db       SQLite handle: durability settings, migrations, statements

@@ -51,6 +51,14 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 
+//  Statement counting, for the benchmarks only (docs/benchmarks.md,
+//  "Statements per request"): with this environment variable naming a
+//  file, every statement SQLite runs on a connection opened by en_db_new
+//  (those of triggers included, as "-- TRIGGER name") is counted by its
+//  text, and the counts are appended to the file when the connection is
+//  closed, one "COUNT<TAB>SQL" line each. Unset, nothing is installed.
+#define S_COUNT_ENV  "EXPERTNET_SQL_COUNT"
+
 typedef struct {
     int depth;                  //  savepoint depth when written
     char *text;                 //  the line
@@ -67,6 +75,7 @@ struct _en_db_t {
     bool begin_failed;          //  BEGIN failed: writes refused until the
                                 //  caller ends the transaction
     uint64_t undone;            //  rollbacks and failed commits so far
+    zhashx_t *counts;           //  SQL text -> runs (S_COUNT_ENV only), or NULL
 };
 
 static void
@@ -180,6 +189,40 @@ s_wrap (sqlite3 *handle)
     return self;
 }
 
+//  sqlite3_trace_v2 callback: one more run of the statement's text
+static int
+s_count (unsigned type, void *arg, void *stmt, void *text)
+{
+    en_db_t *self = (en_db_t *) arg;
+    const char *sql = (const char *) text;
+    if (type != SQLITE_TRACE_STMT || !sql)
+        return 0;
+    uintptr_t runs = (uintptr_t) zhashx_lookup (self->counts, sql);
+    if (runs)
+        zhashx_update (self->counts, sql, (void *) (runs + 1));
+    else
+        zhashx_insert (self->counts, sql, (void *) (uintptr_t) 1);
+    return 0;
+}
+
+//  At close: the counts, appended to the file S_COUNT_ENV names
+static void
+s_counts_write (en_db_t *self)
+{
+    const char *path = getenv (S_COUNT_ENV);
+    FILE *file = path ? fopen (path, "a") : NULL;
+    for (void *runs = zhashx_first (self->counts); runs && file; runs = zhashx_next (self->counts)) {
+        char *sql = strdup ((const char *) zhashx_cursor (self->counts));
+        for (char *c = sql; *c; c++)
+            if (*c == '\n' || *c == '\t')
+                *c = ' ';
+        fprintf (file, "%lu\t%s\n", (unsigned long) (uintptr_t) runs, sql);
+        free (sql);
+    }
+    if (file)
+        fclose (file);
+}
+
 en_db_t *
 en_db_new (const char *path, const char **migrations, en_error_t *error)
 {
@@ -190,7 +233,12 @@ en_db_new (const char *path, const char **migrations, en_error_t *error)
         sqlite3_close (handle);
         return NULL;
     }
-    return s_wrap (handle);
+    en_db_t *self = s_wrap (handle);
+    if (getenv (S_COUNT_ENV)) {
+        self->counts = zhashx_new ();
+        sqlite3_trace_v2 (handle, SQLITE_TRACE_STMT, s_count, self);
+    }
+    return self;
 }
 
 en_db_t *
@@ -305,6 +353,11 @@ en_db_destroy (en_db_t **self_p)
     if (self) {
         zhashx_destroy (&self->statements);
         zlistx_destroy (&self->pending);
+        if (self->counts) {
+            sqlite3_trace_v2 (self->handle, 0, NULL, NULL);
+            s_counts_write (self);
+            zhashx_destroy (&self->counts);
+        }
         sqlite3_close (self->handle);
         free (self);
         *self_p = NULL;

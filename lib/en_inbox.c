@@ -55,6 +55,55 @@ en_inbox_answer (en_inbox_t *self, const char *ref, en_error_t *error)
     return en_msg_new ("ERROR", self->name, body);
 }
 
+en_msg_t *
+en_inbox_ack (en_inbox_t *self, json_t *refs)
+{
+    assert (self);
+    assert (json_is_array (refs) && json_array_size (refs) > 0 && json_array_size (refs) <= EN_MAX_REFS);
+    json_t *body = json_array_size (refs) == 1
+                 ? json_pack ("{s:O}", "ref", json_array_get (refs, 0))
+                 : json_pack ("{s:O}", "refs", refs);
+    json_decref (refs);
+    return en_msg_new ("ACK", self->name, body);
+}
+
+int
+en_inbox_coalesce (en_inbox_t *self, zlistx_t *answers)
+{
+    assert (self);
+    zlistx_t *acks = zlistx_new ();             //  handles of the ACKs in answers
+    for (en_msg_t *answer = (en_msg_t *) zlistx_first (answers); answer;
+         answer = (en_msg_t *) zlistx_next (answers))
+        if (streq (en_msg_command (answer), "ACK"))
+            zlistx_add_end (acks, zlistx_cursor (answers));
+    int made = 0;
+    json_t *refs = NULL;
+    for (void *handle = zlistx_first (acks); handle; handle = zlistx_next (acks)) {
+        en_msg_t *ack = (en_msg_t *) zlistx_detach (answers, handle);
+        json_t *mine = en_msg_ack_refs (ack, NULL);
+        size_t index;
+        json_t *ref;
+        json_array_foreach (mine, index, ref) {
+            if (!refs)
+                refs = json_array ();
+            json_array_append (refs, ref);
+            if (json_array_size (refs) == EN_MAX_REFS) {
+                zlistx_add_end (answers, en_inbox_ack (self, refs));
+                refs = NULL;
+                made++;
+            }
+        }
+        json_decref (mine);
+        en_msg_destroy (&ack);
+    }
+    if (refs) {
+        zlistx_add_end (answers, en_inbox_ack (self, refs));
+        made++;
+    }
+    zlistx_destroy (&acks);
+    return made;
+}
+
 bool
 en_inbox_resend (en_inbox_t *self, en_msg_t *msg)
 {

@@ -1,4 +1,4 @@
-/*  en_msg - codec and signatures of the EXPN2 wire format.
+/*  en_msg - codec and signatures of the EXPN3 wire format.
 
     Decoding is the first line of defence against hostile or broken peers,
     so it checks everything it can without knowing the command's meaning:
@@ -12,6 +12,8 @@
 #include <sodium.h>
 #include <stdarg.h>
 
+static const char *s_body_text (en_msg_t *self);
+
 struct _en_msg_t {
     char *command;              //  protocol command, e.g. "SUBMIT"
     char *id;                   //  32-hex globally unique message id
@@ -20,46 +22,54 @@ struct _en_msg_t {
     json_t *body;               //  JSON object, owned
     char *body_text;            //  the body's exact wire text, once known
     byte signature [EN_SIGNATURE];      //  as received or as signed
+    bool has_signature;         //  frame 6 holds a signature (not empty)
+    char digest [65];           //  en_msg_digest, once computed ("" before)
 };
 
 typedef struct {
     const char *name;           //  command name
     bool reliable;              //  outboxed, ACKed and deduplicated
+    bool transport;             //  sent unsigned: the CURVE connection vouches for it
 } s_command_t;
 
+//  ACK, PING and PONG go unsigned (EXPN/3): they only concern the hop,
+//  whose CURVE connection already authenticates the peer, and signing and
+//  verifying each one was a fifth of a broker's CPU. What changes state
+//  beyond the hop stays signed by its sender.
 static const s_command_t s_commands [] = {
-    { "HELLO", false },         //  node -> broker: announce, ask WELCOME
-    { "WELCOME", false },       //  broker -> node
-    { "PING", false },          //  node -> broker heartbeat
-    { "PONG", false },          //  broker -> node heartbeat
-    { "ACK", false },           //  either way: ref committed
-    { "ERROR", false },         //  either way: ref refused
-    { "SUBMIT", true },         //  node -> broker: a consultatieverzoek
-    { "AVAILABILITY", true },   //  node -> broker: full list of its experts
-    { "ACCEPT", true },         //  node -> broker: expert accepts an offer
-    { "DECLINE", true },        //  node -> broker: expert declines an offer
-    { "ADVICE", true },         //  node -> broker: expert's advice
-    { "CLOSE", true },          //  node -> broker: origin closes its request
-    { "DOSSIER", true },        //  both: a dossier sealed to the accepting expert
-    { "REPLY", true },          //  both: the team's reply to an advice, sealed to the expert
-    { "SUMMARY", true },        //  node -> broker: a case's anonymized summary (rode draden)
-    { "OFFER", true },          //  broker -> node: offer to one expert
-    { "WITHDRAW", true },       //  broker -> node: an offer is no longer open
-    { "STATUS", true },         //  broker -> node or peer broker: state change of a request
-    { "LINK", false },          //  broker -> peer broker: open a federation link, ask WELCOME
-    { "ADVERT", false },        //  broker -> peer broker: what expertise it can serve (seq)
-    { "RESYNC", false },        //  broker -> peer broker: a gap in ADVERT seqs, send a snapshot
-    { "FORWARD", true },        //  broker -> peer broker: a node's signed message, carried
-    { "RECALL", true },         //  broker -> peer broker: drop a request it was handed
-    { "TAGS", false },          //  broker -> node: the expertise tags the network holds
-    { "ANCHOR", true },         //  node -> broker, broker -> peer: its access log's head
-    { "MESSAGE", true },        //  both: a request's conversation, sealed to each participant
-    { "RECEIPT", true },        //  both: a participant read a message of the conversation
-    { "MEMBERS", true },        //  broker -> node: the participants of a conversation, their keys
-    { "REVIEW", true },         //  node -> broker: the origin sets a review date (terug op ET)
-    { "REMIND", true },         //  broker -> node: a review date came, to an accepting expert
-    { "BERAAD", true },         //  both: the moreel beraad of a request as a meeting (times, answers)
-    { NULL, false }
+    { "HELLO", false, false },         //  node -> broker: announce, ask WELCOME
+    { "WELCOME", false, false },       //  broker -> node
+    { "PING", false, true },    //  node -> broker heartbeat
+    { "PONG", false, true },    //  broker -> node heartbeat
+    { "ACK", false, true },     //  either way: ref(s) committed
+    { "ERROR", false, false },         //  either way: ref refused
+    { "SUBMIT", true, false },         //  node -> broker: a consultatieverzoek
+    { "AVAILABILITY", true, false },   //  node -> broker: full list of its experts
+    { "ACCEPT", true, false },         //  node -> broker: expert accepts an offer
+    { "DECLINE", true, false },        //  node -> broker: expert declines an offer
+    { "ADVICE", true, false },         //  node -> broker: expert's advice
+    { "CLOSE", true, false },          //  node -> broker: origin closes its request
+    { "DOSSIER", true, false },        //  both: a dossier sealed to the accepting expert
+    { "REPLY", true, false },          //  both: the team's reply to an advice, sealed to the expert
+    { "SUMMARY", true, false },        //  node -> broker: a case's anonymized summary (rode draden)
+    { "OFFER", true, false },          //  broker -> node: offer to one expert
+    { "WITHDRAW", true, false },       //  broker -> node: an offer is no longer open
+    { "STATUS", true, false },         //  broker -> node or peer broker: state change of a request
+    { "LINK", false, false },          //  broker -> peer broker: open a federation link, ask WELCOME
+    { "ADVERT", false, false },        //  broker -> peer broker: what expertise it can serve (seq)
+    { "RESYNC", false, false },        //  broker -> peer broker: a gap in ADVERT seqs, send a snapshot
+    { "FORWARD", true, false },        //  broker -> peer broker: a node's signed message, carried
+    { "RECALL", true, false },         //  broker -> peer broker: drop a request it was handed
+    { "TAGS", false, false },          //  broker -> node: the expertise tags the network holds
+    { "ANCHOR", true, false },         //  node -> broker, broker -> peer: its access log's head
+    { "MESSAGE", true, false },        //  both: a request's conversation, sealed to each participant
+    { "RECEIPT", true, false },        //  both: a participant read a message of the conversation
+    { "MEMBERS", true, false },        //  broker -> node: the participants of a conversation, their keys
+    { "REVIEW", true, false },         //  node -> broker: the origin sets a review date (terug op ET)
+    { "REMIND", true, false },         //  broker -> node: a review date came, to an accepting expert
+    { "BERAAD", true, false },         //  both: the moreel beraad of a request as a meeting (times, answers)
+    { "BATCH", false, false },         //  broker -> node: OFFER/STATUS/WITHDRAW under one signature
+    { NULL, false, false }
 };
 
 static const s_command_t *
@@ -84,6 +94,13 @@ en_msg_command_reliable (const char *command)
     return c && c->reliable;
 }
 
+bool
+en_msg_command_unsigned (const char *command)
+{
+    const s_command_t *c = command ? s_command_lookup (command) : NULL;
+    return c && c->transport;
+}
+
 en_msg_t *
 en_msg_restore (const char *command, const char *id, const char *sender,
                 int64_t timestamp, json_t *body)
@@ -105,6 +122,18 @@ en_msg_new (const char *command, const char *sender, json_t *body)
     en_msg_t *self = en_msg_restore (command, id, sender, en_now_ms (), body);
     free (id);
     return self;
+}
+
+en_msg_t *
+en_msg_dup (en_msg_t *self)
+{
+    const char *text = s_body_text (self);
+    en_msg_t *copy = en_msg_restore (self->command, self->id, self->sender, self->timestamp,
+                                     json_incref (self->body));
+    copy->body_text = strdup (text);
+    copy->has_signature = self->has_signature;
+    memcpy (copy->signature, self->signature, EN_SIGNATURE);
+    return copy;
 }
 
 void
@@ -221,8 +250,11 @@ s_decode_body (zmsg_t *msg, s_frames_t *frames, en_error_t *error)
     frames->body = zmsg_next (msg);
     frames->signature = zmsg_next (msg);
     zframe_t *frame = frames->body;
-    if (zframe_size (frames->signature) != EN_SIGNATURE) {
-        en_error_set (error, EN_ERR_BAD_REQUEST, "signature frame must be %d bytes", EN_SIGNATURE);
+    //  Empty: no signature (allowed for transport commands only, which
+    //  the receiver judges after decoding: 403)
+    size_t signature_size = zframe_size (frames->signature);
+    if (signature_size != EN_SIGNATURE && signature_size != 0) {
+        en_error_set (error, EN_ERR_BAD_REQUEST, "signature frame must be %d bytes (or empty)", EN_SIGNATURE);
         return NULL;
     }
     if (zframe_size (frame) > EN_MAX_BODY) {
@@ -265,7 +297,9 @@ en_msg_decode (zmsg_t *msg, en_error_t *error)
         self->body_text = (char *) malloc (size + 1);
         memcpy (self->body_text, zframe_data (frames.body), size);
         self->body_text [size] = 0;
-        memcpy (self->signature, zframe_data (frames.signature), EN_SIGNATURE);
+        self->has_signature = zframe_size (frames.signature) == EN_SIGNATURE;
+        if (self->has_signature)
+            memcpy (self->signature, zframe_data (frames.signature), EN_SIGNATURE);
     }
     free (frames.protocol);
     free (frames.command);
@@ -329,17 +363,34 @@ en_msg_sign (en_msg_t *self, en_signer_t *signer)
     size_t size;
     byte *content = s_signed_content (self, &size);
     en_signer_sign (signer, content, size, self->signature);
+    self->has_signature = true;
     free (content);
 }
 
 bool
 en_msg_verify (en_msg_t *self, const unsigned char public_key [32])
 {
+    if (!self->has_signature)
+        return false;
     size_t size;
     byte *content = s_signed_content (self, &size);
     bool valid = crypto_sign_verify_detached (self->signature, content, size, public_key) == 0;
     free (content);
     return valid;
+}
+
+bool
+en_msg_signed (en_msg_t *self)
+{
+    return self->has_signature;
+}
+
+bool
+en_msg_authentic (en_msg_t *self, const unsigned char public_key [32])
+{
+    if (!self->has_signature)
+        return en_msg_command_unsigned (self->command);
+    return en_msg_verify (self, public_key);
 }
 
 int
@@ -362,12 +413,19 @@ en_msg_check_time (en_msg_t *self, int64_t now, en_error_t *error)
 void
 en_msg_digest (en_msg_t *self, char digest [65])
 {
+    //  Frames 0-5 do not change once the body text is fixed, and a
+    //  receiver asks twice (dedup lookup, seen record)
+    if (*self->digest) {
+        memcpy (digest, self->digest, 65);
+        return;
+    }
     size_t size;
     byte *content = s_signed_content (self, &size);
     byte hash [32];
     crypto_generichash (hash, sizeof hash, content, size, NULL, 0);
     free (content);
     sodium_bin2hex (digest, 65, hash, sizeof hash);
+    memcpy (self->digest, digest, 65);
 }
 
 zmsg_t *
@@ -381,14 +439,17 @@ en_msg_encode (en_msg_t *self)
     zmsg_addstr (msg, self->sender);
     zmsg_addstrf (msg, "%lld", (long long) self->timestamp);
     zmsg_addstr (msg, s_body_text (self));
-    zmsg_addmem (msg, self->signature, EN_SIGNATURE);
+    if (self->has_signature || !en_msg_command_unsigned (self->command))
+        zmsg_addmem (msg, self->signature, EN_SIGNATURE);
+    else
+        zmsg_addmem (msg, NULL, 0);
     return msg;
 }
 
 int
 en_msg_send (en_msg_t *self, zsock_t *sock, zframe_t *routing_id, en_signer_t *signer)
 {
-    if (signer)
+    if (signer && !en_msg_command_unsigned (self->command))
         en_msg_sign (self, signer);
     zmsg_t *msg = en_msg_encode (self);
     if (routing_id)
@@ -406,6 +467,129 @@ en_msg_export (en_msg_t *self)
     return json_pack ("{s:s, s:s, s:s, s:I, s:s, s:s}", "command", self->command, "id", self->id,
                       "sender", self->sender, "timestamp", (json_int_t) self->timestamp,
                       "body", s_body_text (self), "signature", signature);
+}
+
+//  The frames of a message as if it came alone (frame 6 as given, or
+//  empty), through the decoder: an inner or carried message obeys every
+//  rule a received one does.
+static en_msg_t *
+s_decode_parts (const char *command, const char *id, const char *sender, int64_t timestamp,
+                const char *body, const byte *signature, en_error_t *error)
+{
+    zmsg_t *frames = zmsg_new ();
+    zmsg_addstr (frames, EN_PROTOCOL);
+    zmsg_addstr (frames, command);
+    zmsg_addstr (frames, id);
+    zmsg_addstr (frames, sender);
+    zmsg_addstrf (frames, "%lld", (long long) timestamp);
+    zmsg_addstr (frames, body);
+    zmsg_addmem (frames, signature, signature ? EN_SIGNATURE : 0);
+    en_msg_t *msg = en_msg_decode (frames, error);
+    zmsg_destroy (&frames);
+    return msg;
+}
+
+bool
+en_msg_command_batchable (const char *command)
+{
+    return command && (streq (command, "OFFER") || streq (command, "STATUS") || streq (command, "WITHDRAW"));
+}
+
+//  A message as an entry of a BATCH: {command, id, timestamp, body (the
+//  exact text)}; its sender is the BATCH's.
+static json_t *
+s_batch_entry (en_msg_t *self)
+{
+    return json_pack ("{s:s, s:s, s:I, s:s}", "command", self->command, "id", self->id,
+                      "timestamp", (json_int_t) self->timestamp, "body", s_body_text (self));
+}
+
+size_t
+en_msg_batch_size (en_msg_t *self)
+{
+    json_t *entry = s_batch_entry (self);
+    char *text = json_dumps (entry, JSON_COMPACT);
+    size_t size = text ? strlen (text) + 1 : EN_MAX_BODY;
+    free (text);
+    json_decref (entry);
+    return size;
+}
+
+en_msg_t *
+en_msg_batch (const char *sender, zlistx_t *msgs)
+{
+    assert (zlistx_size (msgs) >= 1 && zlistx_size (msgs) <= EN_BATCH_MAX);
+    json_t *entries = json_array ();
+    for (en_msg_t *msg = (en_msg_t *) zlistx_first (msgs); msg; msg = (en_msg_t *) zlistx_next (msgs)) {
+        assert (streq (msg->sender, sender) && en_msg_command_batchable (msg->command));
+        json_array_append_new (entries, s_batch_entry (msg));
+    }
+    return en_msg_new ("BATCH", sender, json_pack ("{s:o}", "messages", entries));
+}
+
+static void
+s_msg_free (void **item)
+{
+    en_msg_destroy ((en_msg_t **) item);
+}
+
+//  Entry index of a BATCH as a message, decoded by the rules of
+//  en_msg_decode; NULL with error (400, naming the entry).
+static en_msg_t *
+s_unbatch_entry (en_msg_t *self, size_t index, json_t *entry, zhashx_t *ids, en_error_t *error)
+{
+    const char *command = en_json_str (entry, "command");
+    const char *id = en_json_str (entry, "id");
+    const char *body = en_json_str (entry, "body");
+    if (!json_is_object (entry) || !command || !id || !body
+    ||  !json_is_integer (json_object_get (entry, "timestamp"))) {
+        en_error_set (error, EN_ERR_BAD_REQUEST, "BATCH message %zu: needs command, id, body (text) "
+                      "and timestamp (a number)", index);
+        return NULL;
+    }
+    if (!en_msg_command_batchable (command)) {
+        en_error_set (error, EN_ERR_BAD_REQUEST, "BATCH message %zu: %.32s may not be batched", index, command);
+        return NULL;
+    }
+    en_error_t inner = { 0 };
+    en_msg_t *msg = s_decode_parts (command, id, self->sender, en_json_int (entry, "timestamp", 0), body,
+                                    NULL, &inner);
+    if (!msg) {
+        en_error_set (error, EN_ERR_BAD_REQUEST, "BATCH message %zu: %s", index, inner.reason);
+        return NULL;
+    }
+    if (zhashx_insert (ids, id, (void *) 1)) {
+        en_error_set (error, EN_ERR_BAD_REQUEST, "BATCH message %zu: id %s repeated", index, id);
+        en_msg_destroy (&msg);
+    }
+    return msg;
+}
+
+zlistx_t *
+en_msg_unbatch (en_msg_t *self, en_error_t *error)
+{
+    json_t *entries = json_object_get (self->body, "messages");
+    if (!streq (self->command, "BATCH") || !json_is_array (entries)
+    ||  json_array_size (entries) < 1 || json_array_size (entries) > EN_BATCH_MAX) {
+        en_error_set (error, EN_ERR_BAD_REQUEST, "BATCH: field 'messages' must be a list of 1 to %d messages",
+                      EN_BATCH_MAX);
+        return NULL;
+    }
+    zlistx_t *msgs = zlistx_new ();
+    zlistx_set_destructor (msgs, s_msg_free);
+    zhashx_t *ids = zhashx_new ();
+    size_t index;
+    json_t *entry;
+    json_array_foreach (entries, index, entry) {
+        en_msg_t *msg = s_unbatch_entry (self, index, entry, ids, error);
+        if (!msg) {
+            zlistx_destroy (&msgs);         //  refused whole
+            break;
+        }
+        zlistx_add_end (msgs, msg);
+    }
+    zhashx_destroy (&ids);
+    return msgs;
 }
 
 en_msg_t *
@@ -429,19 +613,10 @@ en_msg_import (json_t *carried, en_error_t *error)
         en_error_set (error, EN_ERR_BAD_REQUEST, "carried message: field 'signature' must be 128 hex digits");
         return NULL;
     }
-    //  The same frames as on the wire, through the same decoder: a carried
-    //  message obeys every rule a received one does
-    zmsg_t *frames = zmsg_new ();
-    zmsg_addstr (frames, EN_PROTOCOL);
-    zmsg_addstr (frames, en_json_str (carried, "command"));
-    zmsg_addstr (frames, en_json_str (carried, "id"));
-    zmsg_addstr (frames, en_json_str (carried, "sender"));
-    zmsg_addstrf (frames, "%lld", (long long) json_integer_value (json_object_get (carried, "timestamp")));
-    zmsg_addstr (frames, en_json_str (carried, "body"));
-    zmsg_addmem (frames, signature, EN_SIGNATURE);
-    en_msg_t *msg = en_msg_decode (frames, error);
-    zmsg_destroy (&frames);
-    return msg;
+    return s_decode_parts (en_json_str (carried, "command"), en_json_str (carried, "id"),
+                           en_json_str (carried, "sender"),
+                           json_integer_value (json_object_get (carried, "timestamp")),
+                           en_json_str (carried, "body"), signature, error);
 }
 
 const char *en_msg_command (en_msg_t *self) { return self->command; }
@@ -454,6 +629,34 @@ char *
 en_msg_body_text (en_msg_t *self)
 {
     return strdup (s_body_text (self));
+}
+
+json_t *
+en_msg_ack_refs (en_msg_t *self, en_error_t *error)
+{
+    json_t *refs = json_array ();
+    const char *ref = en_json_str (self->body, "ref");
+    if (ref)
+        json_array_append_new (refs, json_string (ref));
+    json_t *many = json_object_get (self->body, "refs");
+    if (many && (!json_is_array (many) || json_array_size (many) > EN_MAX_REFS)) {
+        json_decref (refs);
+        en_error_set (error, EN_ERR_BAD_REQUEST, "field 'refs' must be a list of at most %d message ids",
+                      EN_MAX_REFS);
+        return NULL;
+    }
+    size_t index;
+    json_t *item;
+    json_array_foreach (many, index, item) {
+        if (!json_is_string (item)) {
+            json_decref (refs);
+            en_error_set (error, EN_ERR_BAD_REQUEST, "field 'refs' must be a list of at most %d message ids",
+                          EN_MAX_REFS);
+            return NULL;
+        }
+        json_array_append (refs, item);
+    }
+    return refs;
 }
 
 const char *

@@ -37,6 +37,10 @@
 #include "expertnet.h"
 #include <math.h>
 
+//  Messages never sent that a destination keeps in memory for their
+//  first send (the rest are read back from their rows)
+#define S_KEEP_MAX  1024
+
 //  One queued message, in memory.
 typedef struct {
     char *msg_id;               //  key of its row
@@ -46,6 +50,7 @@ typedef struct {
     void *handle;               //  in dest->fresh or dest->inflight
     bool in_flight;             //  which of the two
     uint64_t mark;              //  generation of the last reload seeing it
+    en_msg_t *msg;              //  the message as put, until its first send, or NULL
 } s_entry_t;
 
 //  One destination: its queue and its acknowledgement latency.
@@ -80,6 +85,7 @@ s_entry_free (void **item)
     s_entry_t *entry = (s_entry_t *) *item;
     if (entry) {
         free (entry->msg_id);
+        en_msg_destroy (&entry->msg);
         free (entry);
         *item = NULL;
     }
@@ -234,6 +240,11 @@ en_outbox_put (en_outbox_t *self, const char *dest, en_msg_t *msg)
         assert (entry);
         entry->msg_id = strdup (en_msg_id (msg));
         entry->dest = s_dest (self, dest);
+        //  Kept for its first send, so that it is not read back: most
+        //  messages are sent once, in the flush after their commit (not
+        //  for a destination that is away with much waiting: memory)
+        if (zlistx_size (entry->dest->fresh) < S_KEEP_MAX)
+            entry->msg = en_msg_dup (msg);
         zhashx_insert (self->entries, entry->msg_id, entry);
         s_link (entry, false);
     }
@@ -256,13 +267,10 @@ s_sample (s_dest_t *dest, double rtt)
     dest->backoff = dest->backoff_until = 0;
 }
 
-int
-en_outbox_ack (en_outbox_t *self, const char *dest, const char *msg_id, en_error_t *error)
+//  msg_id's row is gone: its entry goes, and its latency is a sample
+static void
+s_acked (en_outbox_t *self, const char *msg_id)
 {
-    if (en_db_exec (self->db, "DELETE FROM outbox WHERE msg_id = ? AND dest = ?", "ss", msg_id, dest))
-        return en_error_set (error, EN_ERR_INTERNAL, "outbox: %s", en_db_error (self->db));
-    if (sqlite3_changes (en_db_handle (self->db)) == 0)
-        return en_error_set (error, EN_ERR_NOT_FOUND, "%s is not queued for %s", msg_id, dest);
     s_entry_t *entry = (s_entry_t *) zhashx_lookup (self->entries, msg_id);
     if (entry) {
         s_dest_t *d = entry->dest;
@@ -272,7 +280,50 @@ en_outbox_ack (en_outbox_t *self, const char *dest, const char *msg_id, en_error
         if (zlistx_size (d->inflight) == 0)
             d->backoff = d->backoff_until = 0;  //  all answered: nothing to back off from
     }
+}
+
+int
+en_outbox_ack (en_outbox_t *self, const char *dest, const char *msg_id, en_error_t *error)
+{
+    if (en_db_exec (self->db, "DELETE FROM outbox WHERE msg_id = ? AND dest = ?", "ss", msg_id, dest))
+        return en_error_set (error, EN_ERR_INTERNAL, "outbox: %s", en_db_error (self->db));
+    if (sqlite3_changes (en_db_handle (self->db)) == 0)
+        return en_error_set (error, EN_ERR_NOT_FOUND, "%s is not queued for %s", msg_id, dest);
+    s_acked (self, msg_id);
     return 0;
+}
+
+json_t *
+en_outbox_ack_all (en_outbox_t *self, const char *dest, json_t *refs, en_error_t *error)
+{
+    //  Two statements for a cumulative ACK, not one per id: which of them
+    //  are queued for dest, then their removal (a write through en_db_exec,
+    //  like every write: fault injection, the failed-BEGIN guard)
+    char *list = json_dumps (refs, JSON_COMPACT);
+    sqlite3_stmt *stmt = en_db_query (self->db,
+        "SELECT msg_id FROM outbox WHERE dest = ? AND msg_id IN (SELECT value FROM json_each (?))",
+        "ss", dest, list ? list : "[]");
+    json_t *acked = json_array ();
+    int rc = stmt ? sqlite3_step (stmt) : SQLITE_ERROR;
+    for (; rc == SQLITE_ROW; rc = sqlite3_step (stmt))
+        json_array_append_new (acked, json_string ((const char *) sqlite3_column_text (stmt, 0)));
+    if (stmt)
+        sqlite3_reset (stmt);
+    if (rc != SQLITE_DONE
+    ||  (json_array_size (acked) > 0
+         && en_db_exec (self->db, "DELETE FROM outbox WHERE dest = ? AND msg_id IN (SELECT value FROM json_each (?))",
+                        "ss", dest, list ? list : "[]"))) {
+        free (list);
+        json_decref (acked);
+        en_error_set (error, EN_ERR_INTERNAL, "outbox: %s", en_db_error (self->db));
+        return NULL;
+    }
+    free (list);
+    size_t index;
+    json_t *id;
+    json_array_foreach (acked, index, id)
+        s_acked (self, json_string_value (id));
+    return acked;
 }
 
 //  The retransmission interval of dest measured from its ACKs, given the
@@ -318,6 +369,14 @@ s_due_at (en_outbox_t *self, s_entry_t *entry, int64_t base, int backoff, int64_
 static int
 s_send (en_outbox_t *self, s_entry_t *entry, en_outbox_send_fn *send_fn, void *arg)
 {
+    if (entry->msg) {
+        //  Its first send, as put (a put undone is gone from memory by
+        //  now: s_sync at the start of the flush)
+        if (send_fn (entry->dest->name, entry->msg, arg))
+            return -1;
+        en_msg_destroy (&entry->msg);
+        return 0;
+    }
     sqlite3_stmt *stmt = en_db_query (self->db,
         "SELECT command, sender, ts, body FROM outbox WHERE msg_id = ? AND dest = ?",
         "ss", entry->msg_id, entry->dest->name);
@@ -455,6 +514,34 @@ en_outbox_flush (en_outbox_t *self, const char *dest, int64_t retry_ms,
     }
     zlistx_destroy (&names);
     return sent;
+}
+
+//  Is anything of dest due at now: an entry never sent, or a
+//  retransmission whose time has come (the cached earliest due time,
+//  unless the cache no longer holds; then look, to be safe)?
+static bool
+s_dest_due (en_outbox_t *self, s_dest_t *dest, int64_t now, int64_t floor)
+{
+    if (zlistx_size (dest->fresh) > 0)
+        return true;
+    if (zlistx_size (dest->inflight) == 0)
+        return false;
+    bool cached = dest->due_floor == floor && s_base (self, dest, floor) >= dest->due_base
+               && dest->backoff >= dest->due_backoff;
+    return !cached || now >= dest->next_due;
+}
+
+zlistx_t *
+en_outbox_due (en_outbox_t *self, int64_t retry_ms)
+{
+    s_sync (self);
+    int64_t now = en_now_ms ();
+    zlistx_t *names = zlistx_new ();
+    zlistx_set_destructor (names, (zlistx_destructor_fn *) zstr_free);
+    for (s_dest_t *d = (s_dest_t *) zhashx_first (self->dests); d; d = (s_dest_t *) zhashx_next (self->dests))
+        if (s_dest_due (self, d, now, retry_ms))
+            zlistx_add_end (names, strdup (d->name));
+    return names;
 }
 
 void

@@ -846,11 +846,19 @@ s_on_tags (en_node_t *self, en_msg_t *msg)
         zsys_warning ("ignored TAGS %s from broker: not a list of tags", en_msg_id (msg));
 }
 
+//  An ACK names one message (ref) or, cumulative, many (refs)
 static void
 s_on_ack (en_node_t *self, en_msg_t *msg)
 {
-    const char *ref = en_json_str (en_msg_body (msg), "ref");
-    if (ref && en_outbox_ack (en_nstore_outbox (self->store), "broker", ref, NULL) == 0) {
+    en_error_t error = { 0 };
+    json_t *refs = en_msg_ack_refs (msg, &error);
+    if (!refs)
+        zsys_warning ("ignored ACK %s from broker: %s", en_msg_id (msg), error.reason);
+    json_t *acked = refs ? en_outbox_ack_all (en_nstore_outbox (self->store), "broker", refs, NULL) : NULL;
+    size_t index;
+    json_t *item;
+    json_array_foreach (acked, index, item) {
+        const char *ref = json_string_value (item);
         s_message_result (self, ref, 0, NULL);
         if (self->held_ref [0] && (streq (ref, self->held_ref)
         ||  en_outbox_depth (en_nstore_outbox (self->store), "broker") == 0)) {
@@ -858,6 +866,8 @@ s_on_ack (en_node_t *self, en_msg_t *msg)
             self->held_ref [0] = 0;
         }
     }
+    json_decref (acked);
+    json_decref (refs);
 }
 
 static void
@@ -943,12 +953,16 @@ s_fresh (en_node_t *self, en_msg_t *msg, int64_t received)
 //  is answered from the seen table however old it is (its first ACK may
 //  have been lost); every other message is judged against the broker's
 //  clock as measured (en_clock), unless it is fresh (s_fresh).
+//  vouched: msg came in a BATCH whose signature verified (its own
+//  provenance), so only its time is judged.
 static bool
-s_admitted (en_node_t *self, en_msg_t *msg)
+s_admitted (en_node_t *self, en_msg_t *msg, bool vouched)
 {
     en_error_t error = { 0 };
     int64_t received = en_now_ms ();
-    if (!en_msg_verify (msg, self->broker_sign_key))
+    //  Signed by the broker, or a transport command (ACK, PONG) on our
+    //  CURVE connection to the broker's server key
+    if (!vouched && !en_msg_authentic (msg, self->broker_sign_key))
         en_error_set (&error, EN_ERR_FORBIDDEN, "signature does not verify with the broker's key "
                       "(is keys/broker.cert current?)");
     else
@@ -980,16 +994,48 @@ s_receive (en_node_t *self, en_msg_t *msg)
     zlistx_add_end (self->replies, answer);
 }
 
-static void
+//  A BATCH whose signature verified: each of its messages received as if
+//  it came alone (its time judged, exactly once, answered in the batch's
+//  cumulative ACK). A malformed BATCH is dropped whole, unanswered, like
+//  an undecodable message: the broker sends its messages again. Returns
+//  how many messages it held.
+static int
+s_unbatch (en_node_t *self, en_msg_t *batch)
+{
+    en_error_t error = { 0 };
+    zlistx_t *msgs = en_msg_unbatch (batch, &error);
+    if (!msgs) {
+        zsys_warning ("undecodable BATCH %s from broker: %d %s", en_msg_id (batch), error.code, error.reason);
+        return 1;
+    }
+    int count = (int) zlistx_size (msgs);
+    for (en_msg_t *msg = (en_msg_t *) zlistx_first (msgs); msg; msg = (en_msg_t *) zlistx_next (msgs))
+        if (s_admitted (self, msg, true))
+            s_receive (self, msg);
+    zlistx_destroy (&msgs);
+    return count;
+}
+
+//  One message from the broker; returns how many it held (a BATCH more
+//  than one), for the batch's budget.
+static int
 s_handle_broker (en_node_t *self, zmsg_t *raw)
 {
     en_error_t error;
     en_msg_t *msg = en_msg_decode (raw, &error);
     if (!msg) {
         zsys_warning ("undecodable message from broker: %d %s", error.code, error.reason);
-        return;
+        return 1;
     }
-    if (s_admitted (self, msg)) {
+    int count = 1;
+    if (streq (en_msg_command (msg), "BATCH")) {
+        if (s_admitted (self, msg, false)) {
+            en_link_heard (self->link, en_now_ms ());
+            count = s_unbatch (self, msg);
+        }
+    }
+    else
+    if (s_admitted (self, msg, false)) {
         en_link_heard (self->link, en_now_ms ());
         const char *command = en_msg_command (msg);
         const s_unreliable_t *entry = s_unreliable (command);
@@ -1000,6 +1046,7 @@ s_handle_broker (en_node_t *self, zmsg_t *raw)
             entry->handler (self, msg);
     }
     en_msg_destroy (&msg);
+    return count;
 }
 
 static void
@@ -1008,13 +1055,14 @@ s_process_batch (en_node_t *self)
     en_db_t *db = en_nstore_db (self->store);
     if (en_db_begin (db))
         return;
-    for (int count = 0; count < 512; count++) {
+    //  512 messages at most, those in a BATCH counted one by one
+    for (int count = 0; count < 512; ) {
         if (!(zsock_events (en_link_sock (self->link)) & ZMQ_POLLIN))
             break;
         zmsg_t *raw = zmsg_recv (en_link_sock (self->link));
         if (!raw)
             break;
-        s_handle_broker (self, raw);
+        count += s_handle_broker (self, raw);
         zmsg_destroy (&raw);
     }
     if (en_db_commit (db)) {
@@ -1025,6 +1073,7 @@ s_process_batch (en_node_t *self)
         return;
     }
     s_publish_committed (self);
+    en_inbox_coalesce (self->inbox, self->replies);
     for (en_msg_t *reply = (en_msg_t *) zlistx_first (self->replies); reply;
          reply = (en_msg_t *) zlistx_next (self->replies))
         s_send (self, reply);

@@ -443,9 +443,9 @@ en_nstore_broker_store_resubmitted (en_nstore_t *self, int64_t count)
 
 //  What a STATUS says of a place: the place it names (EXPN/3) moves to
 //  place_state, its expert kept from acceptance on; a STATUS without a
-//  place (an EXPN/2 broker, or a change of the whole request) moves the
-//  one place of a one-place request, and closes every place of a team
-//  when the request is closed.
+//  place (a change of the whole request: a close, a review) moves the
+//  one place of a one-place request, and every place of a team still
+//  open when the request is closed or in monitoring.
 static int
 s_place_status (en_nstore_t *self, json_t *status, int64_t at)
 {
@@ -454,13 +454,16 @@ s_place_status (en_nstore_t *self, json_t *status, int64_t at)
     int64_t place = en_json_int (status, "place", 0);
     if (place == 0 && en_db_int (self->db, "SELECT count(*) FROM request_places WHERE request_id = ?", "s", id) == 1)
         place = 1;
+    //  A change of a team as a whole (a close, a review date) moves every
+    //  place still open to it; the others (a beraad's note) move none
+    const char *whole = en_json_str (status, "state");
     if (place == 0)
-        return streq (en_json_str (status, "state"), "closed")
-             ? en_db_exec (self->db, "UPDATE request_places SET state = 'closed', updated = ?"
-                                     " WHERE request_id = ? AND state <> 'closed'", "is", at, id) : 0;
+        return streq (whole, "closed") || streq (whole, "monitoring")
+             ? en_db_exec (self->db, "UPDATE request_places SET state = ?, updated = ?"
+                                     " WHERE request_id = ? AND state <> 'closed'", "sis", whole, at, id) : 0;
     return en_db_exec (self->db,
         "UPDATE request_places SET state = ?1, updated = ?2,"
-        " expert = CASE WHEN ?1 IN ('accepted', 'advice', 'closed') THEN coalesce (?3, expert) ELSE NULL END,"
+        " expert = CASE WHEN ?1 IN ('accepted', 'advice', 'monitoring', 'closed') THEN coalesce (?3, expert) ELSE NULL END,"
         " box_key = CASE WHEN ?1 = 'accepted' THEN coalesce (?4, box_key) ELSE box_key END"
         " WHERE request_id = ?5 AND place = ?6",
         "sisssi", state, at, en_json_str (status, "expert"), en_json_str (status, "box_key"), id, place);

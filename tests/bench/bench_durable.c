@@ -107,6 +107,65 @@ s_submit (s_node_t *self)
     self->sent++;
 }
 
+//  The ACK or ERROR of one message we sent
+static void
+s_on_answer (s_node_t *self, bool ack, const char *ref, json_t *body, int64_t now)
+{
+    s_pending_t *pending = ref ? (s_pending_t *) zhashx_lookup (self->inflight, ref) : NULL;
+    if (pending && ack && pending->submit) {
+        if (self->acks == self->ack_size) {
+            self->ack_size = self->ack_size ? self->ack_size * 2 : 4096;
+            self->ack_ms = (double *) realloc (self->ack_ms, self->ack_size * sizeof (double));
+        }
+        self->ack_ms [self->acks++] = (now - pending->at) / 1000.0;
+        self->last_ack = now;
+    }
+    else
+    if (pending && ack)
+        self->close_acks++;
+    if (!ack) {
+        if (self->errors++ == 0)
+            fprintf (stderr, "bench: broker sent ERROR: %s\n", en_json_str (body, "reason") ?: "?");
+        if (pending && pending->submit)
+            self->submit_errors++;
+    }
+    if (pending)
+        zhashx_delete (self->inflight, ref);
+}
+
+//  OFFER / STATUS / WITHDRAW: act on the first delivery (the caller
+//  ACKs every one). True if it was an OFFER.
+static bool
+s_on_reliable (s_node_t *self, en_msg_t *msg, int64_t now)
+{
+    const char *command = en_msg_command (msg);
+    json_t *body = en_msg_body (msg);
+    bool offer = false;
+    bool first = zhashx_insert (self->seen, en_msg_id (msg), (void *) 1) == 0;
+    if (!first)
+        self->duplicates++;
+    else {
+        self->received++;
+        const char *state = en_json_str (body, "state");
+        if (streq (command, "OFFER")) {
+            offer = true;
+            self->offers++;
+            self->last_offer = now;
+            //  The origin closes its request: frees the expert's place
+            const char *request = en_json_str (body, "request_id");
+            if (request) {
+                s_send_tracked (self, "CLOSE", json_pack ("{s:s, s:s}", "request", request,
+                                                          "outcome", "benchmark"));
+                self->closes++;
+            }
+        }
+        else
+        if (streq (command, "STATUS") && state && streq (state, "hiaat"))
+            self->hiaten++;
+    }
+    return offer;
+}
+
 //  Handle one message from the broker. Returns its command (static) or NULL.
 static const char *
 s_receive (s_node_t *self, char *ref_out)
@@ -127,56 +186,45 @@ s_receive (s_node_t *self, char *ref_out)
     const char *which = commands [4];
     if (ref_out)
         snprintf (ref_out, 33, "%s", ref ? ref : "");
-    if (streq (command, "ACK") || streq (command, "ERROR")) {
-        bool ack = streq (command, "ACK");
-        which = commands [ack ? 0 : 1];
-        s_pending_t *pending = ref ? (s_pending_t *) zhashx_lookup (self->inflight, ref) : NULL;
-        if (pending && ack && pending->submit) {
-            if (self->acks == self->ack_size) {
-                self->ack_size = self->ack_size ? self->ack_size * 2 : 4096;
-                self->ack_ms = (double *) realloc (self->ack_ms, self->ack_size * sizeof (double));
-            }
-            self->ack_ms [self->acks++] = (now - pending->at) / 1000.0;
-            self->last_ack = now;
-        }
-        else
-        if (pending && ack)
-            self->close_acks++;
-        if (!ack) {
-            if (self->errors++ == 0)
-                fprintf (stderr, "bench: broker sent ERROR: %s\n", en_json_str (body, "reason") ?: "?");
-            if (pending && pending->submit)
-                self->submit_errors++;
-        }
-        if (pending)
-            zhashx_delete (self->inflight, ref);
+    if (streq (command, "ACK")) {
+        //  Cumulative (EXPN/3): every message of a batch in one ACK
+        which = commands [0];
+        json_t *refs = en_msg_ack_refs (msg, NULL);
+        size_t index;
+        json_t *item;
+        json_array_foreach (refs, index, item)
+            s_on_answer (self, true, json_string_value (item), body, now);
+        if (ref_out && json_array_size (refs))
+            snprintf (ref_out, 33, "%s", json_string_value (json_array_get (refs, 0)));
+        json_decref (refs);
+    }
+    else
+    if (streq (command, "ERROR")) {
+        which = commands [1];
+        s_on_answer (self, false, ref, body, now);
     }
     else
     if (en_msg_command_reliable (command)) {
-        //  OFFER / STATUS / WITHDRAW: ACK every delivery, act on the first
-        bool first = zhashx_insert (self->seen, en_msg_id (msg), (void *) 1) == 0;
-        if (!first)
-            self->duplicates++;
-        else {
-            self->received++;
-            const char *state = en_json_str (body, "state");
-            if (streq (command, "OFFER")) {
-                which = commands [3];
-                self->offers++;
-                self->last_offer = now;
-                //  The origin closes its request: frees the expert's place
-                const char *request = en_json_str (body, "request_id");
-                if (request) {
-                    s_send_tracked (self, "CLOSE", json_pack ("{s:s, s:s}", "request", request,
-                                                              "outcome", "benchmark"));
-                    self->closes++;
-                }
-            }
-            else
-            if (streq (command, "STATUS") && state && streq (state, "hiaat"))
-                self->hiaten++;
-        }
+        if (s_on_reliable (self, msg, now))
+            which = commands [3];
         s_send (self, "ACK", json_pack ("{s:s}", "ref", en_msg_id (msg)), NULL);
+    }
+    else
+    if (streq (command, "BATCH")) {
+        //  EXPN/3: the broker's OFFERs and STATUSes under one signature;
+        //  each handled as if alone, one cumulative ACK for them all (as
+        //  a node answers a batch)
+        zlistx_t *msgs = en_msg_unbatch (msg, &error);
+        if (!msgs)
+            bench_fail ("malformed BATCH from the broker: %s", error.reason);
+        json_t *refs = json_array ();
+        for (en_msg_t *inner = (en_msg_t *) zlistx_first (msgs); inner; inner = (en_msg_t *) zlistx_next (msgs)) {
+            if (s_on_reliable (self, inner, now))
+                which = commands [3];
+            json_array_append_new (refs, json_string (en_msg_id (inner)));
+        }
+        s_send (self, "ACK", json_pack ("{s:o}", "refs", refs), NULL);
+        zlistx_destroy (&msgs);
     }
     else
     if (streq (command, "WELCOME"))
@@ -212,6 +260,7 @@ typedef struct {
     double broker_cpu_pct;      //  of one core
     double cpu_us;              //  broker CPU per request
     size_t retransmissions;     //  OFFER/STATUS/WITHDRAW received again
+    size_t requests;            //  SUBMITs acked
     bool failed;                //  ERRORs, lost or unrouted requests
 } s_phase_t;
 
@@ -266,6 +315,7 @@ s_phase (s_node_t *node, pid_t broker, const char *broker_dir, size_t window)
     json_decref (status);
 
     result.request_rate = node->acks / ack_seconds;
+    result.requests = node->acks;
     result.durable_rate = (node->acks + node->close_acks) / all_seconds;
     bench_sort (node->ack_ms, node->acks);
     result.ack_p50 = bench_percentile (node->ack_ms, node->acks, 50);
@@ -285,6 +335,39 @@ s_phase (s_node_t *node, pid_t broker, const char *broker_dir, size_t window)
         fprintf (stderr, "bench: window %zu did not complete: %zu ERRORs, %zu unanswered, %zu of %zu routed\n",
                  window, node->errors, missing, node->offers + node->hiaten, node->acks);
     return result;
+}
+
+//  BENCH_SQL_COUNT=1: the statements the broker ran (en_db counts them
+//  into path, see lib/en_db.c), per routed request, and the most run
+static void
+s_sql_report (const char *path, size_t requests)
+{
+    FILE *file = fopen (path, "r");
+    if (!file || !requests) {
+        bench_note ("statements per request: not counted (%s)", path);
+        if (file)
+            fclose (file);
+        return;
+    }
+    zlistx_t *lines = zlistx_new ();
+    zlistx_set_destructor (lines, (zlistx_destructor_fn *) zstr_free);
+    zlistx_set_comparator (lines, (zlistx_comparator_fn *) strcmp);
+    char line [4096];
+    unsigned long total = 0;
+    while (fgets (line, sizeof line, file)) {
+        total += strtoul (line, NULL, 10);
+        line [strcspn (line, "\n")] = 0;
+        char *tab = strchr (line, '\t');
+        zlistx_add_end (lines, zsys_sprintf ("%012lu %.100s", strtoul (line, NULL, 10), tab ? tab + 1 : ""));
+    }
+    fclose (file);
+    zlistx_sort (lines);
+    bench_note ("statements per request: %.1f (%lu statements, %zu requests); most run:",
+                (double) total / requests, total, requests);
+    int shown = 0;
+    for (char *entry = (char *) zlistx_last (lines); entry && shown < 25; entry = (char *) zlistx_prev (lines), shown++)
+        printf ("    %6.2f  %s\n", strtod (entry, NULL) / requests, entry + 13);
+    zlistx_destroy (&lines);
 }
 
 int
@@ -307,7 +390,13 @@ main (int argc, char *argv [])
     bench_make_keys (broker_dir, BROKER_NAME, names, dirs, 1);
     bench_enroll_region (broker_dir, NODE_NAME, REGION);
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", bench_free_port ());
+    char sql_count [PATH_MAX] = "";
+    if (getenv ("BENCH_SQL_COUNT")) {
+        bench_path (sql_count, sizeof sql_count, "%s/sql-count.tsv", scratch);
+        setenv ("EXPERTNET_SQL_COUNT", sql_count, 1);
+    }
     pid_t broker = bench_start_broker (bin_dir, broker_dir, endpoint);
+    unsetenv ("EXPERTNET_SQL_COUNT");
 
     en_error_t error = { 0 };
     bench_path (path, sizeof path, "%s/keys", node_dir);
@@ -371,6 +460,8 @@ main (int argc, char *argv [])
     zhashx_destroy (&node.seen);
     free (node.ack_ms);
     int exit_status = bench_stop (broker);
+    if (*sql_count)
+        s_sql_report (sql_count, small.requests + large.requests);
 
     bench_path (path, sizeof path, "%s/baseline-2.db", scratch);
     bench_sqlite_t after = bench_sqlite_commits (path, SQLITE_SECONDS);

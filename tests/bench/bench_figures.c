@@ -207,6 +207,18 @@ s_send (s_node_t *self, const char *command, json_t *body, char *id_out)
     en_msg_destroy (&msg);
 }
 
+//  A reliable message from the broker: an OFFER's request is closed at
+//  once (the steady state), and every one is ACKed
+static void
+s_on_reliable (s_node_t *self, en_msg_t *msg)
+{
+    json_t *body = en_msg_body (msg);
+    if (streq (en_msg_command (msg), "OFFER") && en_json_str (body, "request_id"))
+        s_send (self, "CLOSE", json_pack ("{s:s, s:s}", "request", en_json_str (body, "request_id"),
+                                          "outcome", "benchmark"), NULL);
+    s_send (self, "ACK", json_pack ("{s:s}", "ref", en_msg_id (msg)), NULL);
+}
+
 //  Wait up to timeout_ms for command (with ref, when given), ACKing what
 //  the broker sends reliably and closing each request offered (so the
 //  experts keep their places). True when it came.
@@ -228,14 +240,23 @@ s_wait_for (s_node_t *self, const char *command, const char *ref, int timeout_ms
         json_t *body = en_msg_body (msg);
         if (streq (got, command) && (!ref || streq (en_json_str (body, "ref") ?: "", ref)))
             found = true;
+        //  A cumulative ACK (EXPN/3) names every message of a batch
+        json_t *refs = ref && streq (got, "ACK") && streq (command, "ACK") ? en_msg_ack_refs (msg, NULL) : NULL;
+        size_t index;
+        json_t *item;
+        json_array_foreach (refs, index, item)
+            found = found || streq (json_string_value (item), ref);
+        json_decref (refs);
         if (streq (got, "ERROR"))
             bench_fail ("broker sent ERROR: %s", en_json_str (body, "reason") ?: "?");
-        if (en_msg_command_reliable (got)) {
-            if (streq (got, "OFFER") && en_json_str (body, "request_id"))
-                s_send (self, "CLOSE", json_pack ("{s:s, s:s}", "request", en_json_str (body, "request_id"),
-                                                  "outcome", "benchmark"), NULL);
-            s_send (self, "ACK", json_pack ("{s:s}", "ref", en_msg_id (msg)), NULL);
-        }
+        //  EXPN/3: a BATCH holds OFFERs and STATUSes, each as if alone
+        zlistx_t *inner = streq (got, "BATCH") ? en_msg_unbatch (msg, NULL) : NULL;
+        if (inner)
+            for (en_msg_t *one = (en_msg_t *) zlistx_first (inner); one; one = (en_msg_t *) zlistx_next (inner))
+                s_on_reliable (self, one);
+        zlistx_destroy (&inner);
+        if (en_msg_command_reliable (got))
+            s_on_reliable (self, msg);
         en_msg_destroy (&msg);
     }
     return found;

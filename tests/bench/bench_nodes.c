@@ -77,10 +77,11 @@ s_send (s_net_t *self, int node, const char *command, json_t *body, bool tracked
     }
 }
 
-//  ACK or ERROR for something a node sent.
+//  ACK or ERROR for something a node sent (body: its own reference).
 static void
-s_on_answer (s_net_t *self, bool ack, json_t *body)
+s_on_answer (s_net_t *self, bool ack, json_t *body_owned)
 {
+    json_t *body = body_owned;
     const char *ref = en_json_str (body, "ref");
     s_pending_t *pending = ref ? (s_pending_t *) zhashx_lookup (self->inflight, ref) : NULL;
     if (pending && ack && pending->submit) {
@@ -98,12 +99,13 @@ s_on_answer (s_net_t *self, bool ack, json_t *body)
     }
     if (pending)
         zhashx_delete (self->inflight, ref);
+    json_decref (body_owned);
 }
 
 //  OFFER / STATUS / WITHDRAW to node: ACK every delivery, act on the
 //  first. The origin (its index is in the request id) closes on OFFER.
 static void
-s_on_reliable (s_net_t *self, int node, en_msg_t *msg)
+s_on_reliable (s_net_t *self, int node, en_msg_t *msg, bool ack)
 {
     json_t *body = en_msg_body (msg);
     const char *command = en_msg_command (msg);
@@ -124,7 +126,26 @@ s_on_reliable (s_net_t *self, int node, en_msg_t *msg)
     else
     if (streq (command, "STATUS") && streq (en_json_str (body, "state") ?: "", "hiaat"))
         self->hiaten++;
-    s_send (self, node, "ACK", json_pack ("{s:s}", "ref", en_msg_id (msg)), false);
+    if (ack)
+        s_send (self, node, "ACK", json_pack ("{s:s}", "ref", en_msg_id (msg)), false);
+}
+
+//  EXPN/3: a BATCH of OFFERs and STATUSes, each handled as if alone, one
+//  cumulative ACK for them all (as a node answers a batch)
+static void
+s_on_batch (s_net_t *self, int node, en_msg_t *batch)
+{
+    en_error_t error = { 0 };
+    zlistx_t *msgs = en_msg_unbatch (batch, &error);
+    if (!msgs)
+        bench_fail ("malformed BATCH from the broker: %s", error.reason);
+    json_t *refs = json_array ();
+    for (en_msg_t *msg = (en_msg_t *) zlistx_first (msgs); msg; msg = (en_msg_t *) zlistx_next (msgs)) {
+        s_on_reliable (self, node, msg, false);
+        json_array_append_new (refs, json_string (en_msg_id (msg)));
+    }
+    s_send (self, node, "ACK", json_pack ("{s:o}", "refs", refs), false);
+    zlistx_destroy (&msgs);
 }
 
 //  Handle every message waiting at node.
@@ -140,11 +161,24 @@ s_receive (s_net_t *self, int node)
         if (!msg)
             bench_fail ("undecodable message from the broker");
         const char *command = en_msg_command (msg);
-        if (streq (command, "ACK") || streq (command, "ERROR"))
-            s_on_answer (self, streq (command, "ACK"), en_msg_body (msg));
+        if (streq (command, "ACK")) {
+            //  Cumulative (EXPN/3): one answer per message it names
+            json_t *refs = en_msg_ack_refs (msg, NULL);
+            size_t index;
+            json_t *item;
+            json_array_foreach (refs, index, item)
+                s_on_answer (self, true, json_pack ("{s:O}", "ref", item));
+            json_decref (refs);
+        }
+        else
+        if (streq (command, "ERROR"))
+            s_on_answer (self, false, json_incref (en_msg_body (msg)));
         else
         if (en_msg_command_reliable (command))
-            s_on_reliable (self, node, msg);
+            s_on_reliable (self, node, msg, true);
+        else
+        if (streq (command, "BATCH"))
+            s_on_batch (self, node, msg);
         else
         if (streq (command, "WELCOME"))
             self->welcomed++;

@@ -1,4 +1,4 @@
-/*  fuzz_msg - the EXPN2 decoder and signature check (lib/en_msg.c), as a
+/*  fuzz_msg - the EXPN3 decoder and signature check (lib/en_msg.c), as a
     broker or node meets a message from the network.
 
     Input: frames (fuzz.h encoding). The first byte chooses the path: even,
@@ -8,7 +8,8 @@
     seeds with it, so the fuzzer starts from messages that verify), its
     time checked, digested, and encoded again: the re-encoded frames must
     decode to the same fields and body text, and a signature that
-    verified must still verify. */
+    verified must still verify. A BATCH is unpacked (en_msg_unbatch) and
+    each message in it goes through the same; an ACK's refs are read. */
 #include "fuzz.h"
 #include <sodium.h>
 
@@ -57,6 +58,21 @@ s_exercise (en_msg_t *msg)
     en_msg_destroy (&imported);
     json_decref (carried);
     en_msg_destroy (&again);
+
+    //  EXPN/3: what a node does with a BATCH, and a peer with an ACK
+    if (streq (en_msg_command (msg), "BATCH")) {
+        zlistx_t *inner = en_msg_unbatch (msg, &error);
+        assert (inner || error.code == EN_ERR_BAD_REQUEST);
+        for (en_msg_t *one = inner ? (en_msg_t *) zlistx_first (inner) : NULL; one;
+             one = (en_msg_t *) zlistx_next (inner)) {
+            assert (en_msg_command_batchable (en_msg_command (one)));
+            assert (!en_msg_signed (one));
+            s_exercise (one);
+        }
+        zlistx_destroy (&inner);
+    }
+    if (streq (en_msg_command (msg), "ACK"))
+        json_decref (en_msg_ack_refs (msg, &error));
 }
 
 int

@@ -106,10 +106,14 @@ s_msg_corpus (void)
         { "SUBMIT", "{\"request\":" REQUEST "}" },
         { "AVAILABILITY", "{\"experts\":[" EXPERT "]}" },
         { "HELLO", "{\"region\":\"twente\",\"version\":2}" },
-        { "ACK", "{\"ref\":\"fedcba9876543210fedcba9876543210\"}" },
+        { "ACK", "{\"ref\":\"fedcba9876543210fedcba9876543210\",\"refs\":[\"0123456789abcdef0123456789abcdef\"]}" },
         { "ERROR", "{\"ref\":\"fedcba9876543210fedcba9876543210\",\"code\":422,\"reason\":\"x\"}" },
         { "SUMMARY", "{\"case\":\"p1-0123456789abcdef0123456789abcdef\",\"summary\":" SUMMARY "}" },
         { "OFFER", "{\"offer\":\"twente-0001-o1\",\"expert\":\"se-tw-01\",\"deadline\":1700000400000}" },
+        { "BATCH", "{\"messages\":[{\"command\":\"OFFER\",\"id\":\"fedcba9876543210fedcba9876543210\","
+                   "\"timestamp\":1700000000000,\"body\":\"{\\\"offer\\\":\\\"twente-0001-o1\\\"}\"},"
+                   "{\"command\":\"STATUS\",\"id\":\"0123456789abcdef0123456789abcdef\","
+                   "\"timestamp\":1700000000000,\"body\":\"{}\"}]}" },
         { NULL, NULL } };
     for (int i = 0; seeds [i].command; i++) {
         zmsg_t *frames = s_message (seeds [i].command, seeds [i].body, true);

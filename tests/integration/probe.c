@@ -1,4 +1,4 @@
-/*  probe - a hostile EXPN2 client for the integration tests.
+/*  probe - a hostile EXPN3 client for the integration tests.
 
         probe --endpoint tcp://127.0.0.1:PORT --server-cert BROKER.cert
               --cert-dir DIR --name NAME [--region REGION] [--seed N]
@@ -252,11 +252,8 @@ s_ack (s_probe_t *self, en_msg_t *msg)
 //  Count the broker's ACKs of our SUBMITs (each message id once), and
 //  note an ACK of one of the damaged SUBMITs of the garbage run.
 static void
-s_note_answer (s_probe_t *self, en_msg_t *msg)
+s_note_ack (s_probe_t *self, const char *ref)
 {
-    const char *ref = en_json_str (en_msg_body (msg), "ref");
-    if (!ref || !streq (en_msg_command (msg), "ACK"))
-        return;
     const char *state = (const char *) zhashx_lookup (self->submits, ref);
     if (state && streq (state, "sent")) {
         zhashx_update (self->submits, ref, (void *) "acked");
@@ -268,6 +265,23 @@ s_note_answer (s_probe_t *self, en_msg_t *msg)
     }
 }
 
+//  The refs of an ACK (cumulative in EXPN/3: one ACK per batch), each
+//  noted; true if want_ref is one of them
+static bool
+s_note_answer (s_probe_t *self, en_msg_t *msg, const char *want_ref)
+{
+    json_t *refs = streq (en_msg_command (msg), "ACK") ? en_msg_ack_refs (msg, NULL) : NULL;
+    bool wanted = false;
+    size_t index;
+    json_t *ref;
+    json_array_foreach (refs, index, ref) {
+        s_note_ack (self, json_string_value (ref));
+        wanted = wanted || (want_ref && streq (want_ref, json_string_value (ref)));
+    }
+    json_decref (refs);
+    return wanted;
+}
+
 //  Check a message from the broker: signed with its sign-key, in time.
 static void
 s_check_broker (s_probe_t *self, en_msg_t *msg)
@@ -276,7 +290,7 @@ s_check_broker (s_probe_t *self, en_msg_t *msg)
     if (!self->broker_can_sign)
         return;
     en_error_t error = { 0 };
-    if (!en_msg_verify (msg, self->broker_sign_key))
+    if (!en_msg_authentic (msg, self->broker_sign_key))
         en_error_set (&error, EN_ERR_FORBIDDEN, "signature does not verify with the broker's sign-key");
     else
         en_msg_check_time (msg, en_now_ms (), &error);
@@ -320,13 +334,37 @@ s_await (s_probe_t *self, const char *want_ref, const char *want_command, int ti
         if (self->garbage_submits) {
             int code = streq (command, "ERROR") ? (int) en_json_int (en_msg_body (msg), "code", 2)
                      : streq (command, "ACK") ? 0 : streq (command, "PONG") ? 1 : 2;
-            self->garbage_answers [code >= 0 && code < 600 ? code : 2]++;
+            //  A cumulative ACK answers each message it names
+            json_t *refs = code == 0 ? en_msg_ack_refs (msg, NULL) : NULL;
+            self->garbage_answers [code >= 0 && code < 600 ? code : 2] += refs ? json_array_size (refs) : 1;
+            json_decref (refs);
         }
         if (en_msg_command_reliable (command))
             s_ack (self, msg);
         else
+        if (streq (command, "BATCH")) {
+            //  EXPN/3: the broker's OFFERs and STATUSes under one signature
+            zlistx_t *inner = en_msg_unbatch (msg, &error);
+            if (!inner) {
+                printf ("# malformed BATCH from the broker: %s\n", error.reason);
+                self->broker_unverified++;
+            }
+            for (en_msg_t *one = inner ? (en_msg_t *) zlistx_first (inner) : NULL; one;
+                 one = (en_msg_t *) zlistx_next (inner))
+                s_ack (self, one);
+            zlistx_destroy (&inner);
+        }
+        else
         if (streq (command, "ACK") || streq (command, "ERROR")) {
-            s_note_answer (self, msg);
+            if (s_note_answer (self, msg, want_ref) && !ref) {
+                //  Found in a cumulative ACK: the answer as if it came alone
+                en_msg_t *one = en_msg_restore ("ACK", en_msg_id (msg), en_msg_sender (msg),
+                                                en_msg_timestamp (msg), json_pack ("{s:s}", "ref", want_ref));
+                en_msg_destroy (&msg);
+                msg = one;
+                found = msg;
+            }
+            else
             if (want_ref && ref && streq (ref, want_ref))
                 found = msg;
             else
@@ -461,7 +499,7 @@ s_below (s_probe_t *self, size_t n)
 }
 
 static const char *s_commands [] = {
-    "HELLO", "WELCOME", "PING", "PONG", "ACK", "ERROR", "SUBMIT", "AVAILABILITY",
+    "HELLO", "WELCOME", "PING", "PONG", "ACK", "ERROR", "SUBMIT", "AVAILABILITY", "BATCH",
     "ACCEPT", "DECLINE", "ADVICE", "CLOSE", "OFFER", "WITHDRAW", "STATUS",
     "FROB", "hello", "", NULL };
 
@@ -534,7 +572,7 @@ s_garbage (s_probe_t *self)
 {
     //  Mostly valid frames, so that many messages reach the body checks
     static const char *protocols [] = { EN_PROTOCOL, EN_PROTOCOL, EN_PROTOCOL, EN_PROTOCOL, EN_PROTOCOL,
-                                        EN_PROTOCOL, EN_PROTOCOL, "EXPN1", "EXPN3", "ZMTP", NULL };
+                                        EN_PROTOCOL, EN_PROTOCOL, "EXPN1", "EXPN2", "ZMTP", NULL };
     const char *senders [] = { self->name, self->name, self->name, self->name, self->name,
                                "ijsselland", "Twente", "-", NULL };
     const char *command = s_commands [s_below (self, s_count (s_commands))];
@@ -732,7 +770,7 @@ s_scenario_hostile (s_probe_t *self)
         sizes [i] = strlen (parts [i]);
     byte signature [EN_SIGNATURE];
     s_sign_parts (self->signer, 6, (const byte **) parts, sizes, signature);
-    //  Five frames; six (the EXPN1 shape: no signature, though in EXPN2)
+    //  Five frames; six (the EXPN1 shape: no signature, though in EXPN3)
     s_send_raw (self, 5, parts, sizes);
     s_expect_error (self, "5 frames", "", EN_ERR_BAD_REQUEST, "frames");
     s_send_raw (self, 6, parts, sizes);
@@ -781,6 +819,30 @@ s_scenario_hostile (s_probe_t *self)
     s_expect_error (self, "signature frame of 63 octets", id, EN_ERR_BAD_REQUEST, "signature");
     free (id);
     free (stamp);
+    //  EXPN/3: an empty frame 6 on PING (a transport command) is vouched
+    //  for by the CURVE connection; on anything else it is refused 403
+    id = en_new_id ();
+    stamp = s_stamp ();
+    const char *unsigned_ping [7] = { EN_PROTOCOL, "PING", id, self->name, stamp, "{}", "" };
+    s_send_raw (self, 7, unsigned_ping, (size_t []) { strlen (EN_PROTOCOL), 4, 32, strlen (self->name),
+                                                      strlen (stamp), 2, 0 });
+    s_expect_command (self, "an unsigned PING (empty frame 6)", "PONG", REPLY_TIMEOUT);
+    free (id);
+    const char *bodies [] = { "SUBMIT", "{\"request\":{}}", "HELLO", "{\"region\":\"twente\"}", NULL };
+    for (int i = 0; bodies [i]; i += 2) {
+        id = en_new_id ();
+        const char *unsigned_msg [7] = { EN_PROTOCOL, bodies [i], id, self->name, stamp, bodies [i + 1], "" };
+        s_send_raw (self, 7, unsigned_msg, (size_t []) { strlen (EN_PROTOCOL), strlen (bodies [i]), 32,
+                                                         strlen (self->name), strlen (stamp),
+                                                         strlen (bodies [i + 1]), 0 });
+        char what [64];
+        snprintf (what, sizeof what, "an unsigned %s (empty frame 6)", bodies [i]);
+        s_expect_error (self, what, id, EN_ERR_FORBIDDEN, "carries no signature");
+        free (id);
+    }
+    free (stamp);
+    free (s_send6 (self, "EXPN2", "PING", NULL, NULL, NULL, NULL));
+    s_expect_error (self, "frame 0 'EXPN2' (the version before this one)", "", EN_ERR_VERSION, "EXPN2");
     id = s_send6 (self, NULL, "FROB", NULL, NULL, NULL, NULL);
     s_expect_error (self, "unknown command FROB", id, EN_ERR_BAD_REQUEST, "unknown command");
     free (id);
@@ -808,6 +870,20 @@ s_scenario_hostile (s_probe_t *self)
     id = s_send6 (self, NULL, "PING", NULL, NULL, NULL, "{\"a\":1,\"a\":2}");
     s_expect_error (self, "body with a duplicate member", id, EN_ERR_BAD_REQUEST, NULL);
     free (id);
+    //  A BATCH (EXPN/3) goes from a broker to its nodes only: at the
+    //  broker it is refused whole, well-formed or not, and nothing in it
+    //  is processed
+    char *inner_id = en_new_id ();
+    char batch [512];
+    snprintf (batch, sizeof batch, "{\"messages\":[{\"command\":\"STATUS\",\"id\":\"%s\","
+              "\"timestamp\":%lld,\"body\":\"{}\"}]}", inner_id, (long long) en_now_ms ());
+    id = s_send6 (self, NULL, "BATCH", NULL, NULL, NULL, batch);
+    s_expect_error (self, "a BATCH sent to the broker", id, EN_ERR_BAD_REQUEST, "not sent to a broker");
+    free (id);
+    id = s_send6 (self, NULL, "BATCH", NULL, NULL, NULL, "{\"messages\":[{\"command\":\"SUBMIT\"}]}");
+    s_expect_error (self, "a malformed BATCH sent to the broker", id, EN_ERR_BAD_REQUEST, "not sent to a broker");
+    free (id);
+    free (inner_id);
 
     //  Body size: exactly the limit is read, one more octet is 413. Both
     //  frames stay under the transport limit EN_MAX_WIRE.

@@ -5,7 +5,7 @@
 # forged or stale signatures (zeroed, altered after signing, an unknown
 # key pair, 8 days old, 10 minutes ahead), message ids replayed with other
 # content, and 500 randomly damaged messages (build/tests/probe, scenario
-# "hostile"; EXPN2, signed unless a check is about the signature).
+# "hostile"; EXPN3, signed unless a check is about the signature).
 # The broker must answer each with the right ERROR, process the one valid
 # request exactly once, stay up, and store nothing else.
 . "$(dirname "$0")/lib.sh"

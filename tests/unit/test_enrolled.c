@@ -149,6 +149,45 @@ test_enroll_and_revoke (void **state)
     en_enrolled_destroy (&enrolled);
 }
 
+//  A look per batch stats the directories only: a file removed below
+//  enrolled/ (a revocation, in a subdirectory too) is seen at once; a
+//  certificate overwritten in place, which changes no directory, within
+//  the rescan interval (a second)
+static void
+test_cheap_look (void **state)
+{
+    s_fixture_t *fixture = (s_fixture_t *) *state;
+    s_enroll (fixture, "alpha", "alpha.cert");
+    s_enroll (fixture, "beta", "region/beta-node.cert");
+    en_enrolled_t *enrolled = en_enrolled_new (fixture->datadir, NULL);
+    assert_non_null (enrolled);
+    char alpha [41], beta [41];
+    s_key (fixture, "alpha", alpha);
+    s_key (fixture, "beta", beta);
+    assert_non_null (en_enrolled_lookup (enrolled, beta));
+    assert_false (en_enrolled_refresh (enrolled));
+    //  Revoked in the subdirectory: gone at the next look
+    char path [PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/region/beta-node.cert", fixture->enrolled);
+    assert_int_equal (unlink (path), 0);
+    assert_true (en_enrolled_refresh (enrolled));
+    assert_null (en_enrolled_lookup (enrolled, beta));
+    //  alpha.cert overwritten in place with beta's certificate: the same
+    //  inode in an unchanged directory; seen by the rescan
+    s_enroll (fixture, "beta", "alpha.cert");
+    int64_t until = en_now_ms () + 3000;
+    while (!en_enrolled_lookup (enrolled, beta) && en_now_ms () < until) {
+        en_enrolled_refresh (enrolled);
+        zclock_sleep (50);
+    }
+    assert_non_null (en_enrolled_lookup (enrolled, beta));
+    assert_null (en_enrolled_lookup (enrolled, alpha));
+    //  Nothing changed since: never read again, however long it waits
+    zclock_sleep (1100);
+    assert_false (en_enrolled_refresh (enrolled));
+    en_enrolled_destroy (&enrolled);
+}
+
 //  A backup copy, a hidden file, a secret and a second name for one key
 //  are not enrolled twice; the canonical NAME.cert wins
 static void
@@ -203,6 +242,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_empty, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_enroll_and_revoke, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_strays, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_cheap_look, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_peer, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

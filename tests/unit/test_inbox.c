@@ -281,6 +281,116 @@ test_answer (void **state)
     en_msg_destroy (&refusal);
 }
 
+//  The messages of a BATCH are received exactly as if they came alone:
+//  each once, and a resend of one alone (or in another BATCH) gets the
+//  answer it got, without being processed again; a refusal stays its own
+static void
+test_batch_inner (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    zlistx_t *sent = zlistx_new ();
+    for (int i = 0; i < 3; i++)
+        zlistx_add_end (sent, en_msg_new (i == 1 ? "OFFER" : "STATUS", "broker-oost", json_pack ("{s:i}", "n", i)));
+    en_msg_t *batch = en_msg_batch ("broker-oost", sent);
+    zmsg_t *wire = en_msg_encode (batch);
+    en_msg_t *received = en_msg_decode (wire, NULL);
+    zlistx_t *inner = en_msg_unbatch (received, NULL);
+    assert_non_null (inner);
+    //  The second is refused by the handler, the others taken
+    int index = 0;
+    for (en_msg_t *msg = (en_msg_t *) zlistx_first (inner); msg; msg = (en_msg_t *) zlistx_next (inner), index++) {
+        self->refuse = index == 1 ? EN_ERR_INVALID : 0;
+        if (index == 1)
+            s_expect_error (self, msg, NULL, EN_ERR_INVALID, false);
+        else
+            s_expect_ack (self, msg, NULL);
+    }
+    assert_int_equal (self->calls, 3);
+    assert_int_equal (s_handled (self), 2);
+    //  Alone, as the sender's outbox would re-send them: answered, not
+    //  processed again
+    self->refuse = 0;
+    index = 0;
+    for (en_msg_t *msg = (en_msg_t *) zlistx_first (sent); msg; msg = (en_msg_t *) zlistx_next (sent), index++) {
+        if (index == 1)
+            s_expect_error (self, msg, NULL, EN_ERR_INVALID, false);
+        else
+            s_expect_ack (self, msg, NULL);
+    }
+    assert_int_equal (self->calls, 3);
+    //  The same BATCH again: the same
+    zlistx_t *again = en_msg_unbatch (received, NULL);
+    for (en_msg_t *msg = (en_msg_t *) zlistx_first (again); msg; msg = (en_msg_t *) zlistx_next (again))
+        en_msg_destroy (&(en_msg_t *) { s_receive (self, msg, NULL, &(en_error_t) { 0 }) });
+    assert_int_equal (self->calls, 3);
+    assert_int_equal (s_handled (self), 2);
+    zlistx_destroy (&again);
+    zlistx_destroy (&inner);
+    en_msg_destroy (&received);
+    zmsg_destroy (&wire);
+    en_msg_destroy (&batch);
+    for (en_msg_t *msg = (en_msg_t *) zlistx_first (sent); msg; msg = (en_msg_t *) zlistx_next (sent))
+        en_msg_destroy (&msg);
+    zlistx_destroy (&sent);
+}
+
+static void
+s_msg_free (void **item)
+{
+    en_msg_destroy ((en_msg_t **) item);
+}
+
+//  A batch's answers to one peer: its ACKs become cumulative ones after
+//  its other answers, EN_MAX_REFS at most each, every ref exactly once
+static void
+test_coalesce (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    int sizes [] = { 0, 1, 3, EN_MAX_REFS, EN_MAX_REFS + 1, 2 * EN_MAX_REFS + 5 };
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes [0]; s++) {
+        zlistx_t *answers = zlistx_new ();
+        zlistx_set_destructor (answers, s_msg_free);
+        zhashx_t *refs = zhashx_new ();         //  what must be acknowledged
+        en_error_t refusal = { 0 };
+        en_error_set (&refusal, EN_ERR_INVALID, "no");
+        for (int i = 0; i < sizes [s]; i++) {
+            char *ref = en_new_id ();
+            zhashx_insert (refs, ref, "todo");
+            zlistx_add_end (answers, en_inbox_answer (self->inbox, ref, NULL));
+            if (i % 100 == 0)
+                zlistx_add_end (answers, en_inbox_answer (self->inbox, ref, &refusal));
+            free (ref);
+        }
+        size_t errors = zlistx_size (answers) - (size_t) sizes [s];
+        int made = en_inbox_coalesce (self->inbox, answers);
+        assert_int_equal (made, (sizes [s] + EN_MAX_REFS - 1) / EN_MAX_REFS);
+        assert_int_equal (zlistx_size (answers), errors + (size_t) made);
+        size_t index = 0;
+        for (en_msg_t *answer = (en_msg_t *) zlistx_first (answers); answer;
+             answer = (en_msg_t *) zlistx_next (answers), index++) {
+            //  The ERRORs first, in their order; then the ACKs
+            assert_string_equal (en_msg_command (answer), index < errors ? "ERROR" : "ACK");
+            if (index < errors)
+                continue;
+            json_t *acked = en_msg_ack_refs (answer, NULL);
+            assert_non_null (acked);
+            assert_true (json_array_size (acked) >= 1 && json_array_size (acked) <= EN_MAX_REFS);
+            //  One ref goes as `ref`, as before EXPN/3
+            assert_true ((json_array_size (acked) == 1) == (json_object_get (en_msg_body (answer), "ref") != NULL));
+            size_t i;
+            json_t *ref;
+            json_array_foreach (acked, i, ref) {
+                assert_non_null (zhashx_lookup (refs, json_string_value (ref)));
+                zhashx_delete (refs, json_string_value (ref));
+            }
+            json_decref (acked);
+        }
+        assert_int_equal (zhashx_size (refs), 0);
+        zhashx_destroy (&refs);
+        zlistx_destroy (&answers);
+    }
+}
+
 int
 main (void)
 {
@@ -291,6 +401,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_id_reused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_timestamp_window, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_answer, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_coalesce, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_batch_inner, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/*  test_msg - the EXPN2 codec (include/en_msg.h, lib/en_msg.c).
+/*  test_msg - the EXPN3 codec (include/en_msg.h, lib/en_msg.c).
 
     The decoder is the first line of defence against broken or hostile
     peers, so every refusal path is tested with its protocol error code,
@@ -207,7 +207,7 @@ test_wrong_frame_count (void **state)
     s_expect_error (msg, EN_ERR_BAD_REQUEST, "");
     zmsg_destroy (&msg);
 
-    //  Six frames: an EXPN1-shaped message (no signature) under EXPN2
+    //  Six frames: an EXPN1-shaped message (no signature) under EXPN3
     msg = s_valid_with (6, NULL);
     assert_int_equal (zmsg_size (msg), 6);
     s_expect_error (msg, EN_ERR_BAD_REQUEST, "");
@@ -235,7 +235,7 @@ test_wrong_frame_count (void **state)
 static void
 test_not_expn (void **state)
 {
-    const char *bad [] = { "FOO", "expn1", "expn2", "EXP", "HTTP/1.1", " EXPN1", " EXPN2", NULL };
+    const char *bad [] = { "FOO", "expn1", "expn2", "EXP", "HTTP/1.1", " EXPN1", " EXPN3", NULL };
     for (int i = 0; bad [i]; i++) {
         zmsg_t *msg = s_valid_with (0, bad [i]);
         s_expect_error (msg, EN_ERR_BAD_REQUEST, "");
@@ -276,11 +276,15 @@ test_other_version (void **state)
     assert_non_null (strstr (error.reason, EN_PROTOCOL));
     zmsg_destroy (&msg);
 
-    msg = s_valid_with (0, "EXPN3");
+    //  EXPN/2, the version before this one, in its seven-frame shape
+    msg = s_valid_with (0, "EXPN2");
+    s_expect_error (msg, EN_ERR_VERSION, "");
+    zmsg_destroy (&msg);
+    msg = s_valid_with (0, "EXPN4");
     s_expect_error (msg, EN_ERR_VERSION, "");
     zmsg_destroy (&msg);
     //  A newer version is reported as such even when its framing differs
-    msg = s_frames (3, "EXPN3", "SUBMIT", VALID_ID);
+    msg = s_frames (3, "EXPN4", "SUBMIT", VALID_ID);
     s_expect_error (msg, EN_ERR_VERSION, "");
     zmsg_destroy (&msg);
 }
@@ -494,9 +498,10 @@ test_commands (void **state)
 static void
 test_bad_signature_frame (void **state)
 {
-    //  The signature frame must be exactly 64 bytes; the id is read by
-    //  then, so the refusal names the message
-    size_t sizes [] = { 0, 1, EN_SIGNATURE - 1, EN_SIGNATURE + 1, EN_SIGNATURE + 16 };
+    //  The signature frame must be exactly 64 bytes, or empty (no
+    //  signature, test_unsigned_transport); the id is read by then, so
+    //  the refusal names the message
+    size_t sizes [] = { 1, 2, EN_SIGNATURE - 1, EN_SIGNATURE + 1, EN_SIGNATURE + 16 };
     for (size_t i = 0; i < sizeof sizes / sizeof sizes [0]; i++) {
         zmsg_t *msg = s_valid_with (6, NULL);
         s_add_signature (msg, sizes [i]);
@@ -671,7 +676,7 @@ test_sign_verify_round_trip (void **state)
     zsock_t *client = zsock_new_pair (">inproc://test-msg-sign");
     assert_non_null (server);
     assert_non_null (client);
-    msg = en_msg_new ("PING", "node-twente", NULL);
+    msg = en_msg_new ("HELLO", "node-twente", NULL);
     assert_int_equal (en_msg_send (msg, client, NULL, s_signer), 0);
     zmsg_t *received = zmsg_recv (server);
     assert_non_null (received);
@@ -685,7 +690,7 @@ test_sign_verify_round_trip (void **state)
     zmsg_destroy (&received);
     //  Signed anew with another key for another sender
     en_msg_destroy (&msg);
-    msg = en_msg_new ("PONG", "node-other", NULL);
+    msg = en_msg_new ("WELCOME", "node-other", NULL);
     zframe_t *routing_id = zframe_new ("route", 5);
     assert_int_equal (en_msg_send (msg, client, routing_id, s_other), 0);
     assert_int_equal (zframe_size (routing_id), 5);             //  not consumed
@@ -701,6 +706,257 @@ test_sign_verify_round_trip (void **state)
     en_msg_destroy (&msg);
     zsock_destroy (&client);
     zsock_destroy (&server);
+}
+
+//  ACK, PING and PONG go unsigned (EXPN/3): en_msg_send leaves frame 6
+//  empty however it is called, the decoder takes an empty frame 6, and
+//  en_msg_authentic admits it only for those three commands; a signature
+//  that is there must still verify.
+static void
+test_unsigned_transport (void **state)
+{
+    const unsigned char *public_key = en_signer_public (s_signer);
+    zsock_t *server = zsock_new_pair ("@inproc://test-msg-unsigned");
+    zsock_t *client = zsock_new_pair (">inproc://test-msg-unsigned");
+    const char *commands [] = { "ACK", "PING", "PONG", "HELLO", "ERROR", "SUBMIT", "OFFER", "STATUS", NULL };
+    for (int i = 0; commands [i]; i++) {
+        bool transport = i < 3;
+        assert_true (en_msg_command_unsigned (commands [i]) == transport);
+        en_msg_t *msg = en_msg_new (commands [i], "node-twente", json_pack ("{s:s}", "ref", VALID_ID));
+        assert_int_equal (en_msg_send (msg, client, NULL, s_signer), 0);
+        en_msg_destroy (&msg);
+        zmsg_t *wire = zmsg_recv (server);
+        assert_int_equal (zmsg_size (wire), EN_FRAMES);
+        assert_int_equal (zframe_size (zmsg_last (wire)), transport ? 0 : EN_SIGNATURE);
+        en_error_t error;
+        en_msg_t *decoded = en_msg_decode (wire, &error);
+        assert_non_null (decoded);
+        assert_true (en_msg_signed (decoded) == !transport);
+        assert_true (en_msg_authentic (decoded, public_key));
+        assert_true (en_msg_authentic (decoded, en_signer_public (s_other)) == transport);
+        //  Re-encoded as received: still empty
+        zmsg_t *again = en_msg_encode (decoded);
+        assert_int_equal (zframe_size (zmsg_last (again)), transport ? 0 : EN_SIGNATURE);
+        zmsg_destroy (&again);
+        en_msg_destroy (&decoded);
+        zmsg_destroy (&wire);
+    }
+    //  Any other command with an empty frame 6 decodes (the receiver
+    //  refuses it 403, "Checks after decoding"), but is never authentic
+    zmsg_t *wire = s_valid_with (6, NULL);
+    zmsg_addmem (wire, NULL, 0);
+    en_error_t error;
+    en_msg_t *decoded = en_msg_decode (wire, &error);
+    assert_non_null (decoded);
+    assert_false (en_msg_signed (decoded));
+    assert_false (en_msg_verify (decoded, public_key));
+    assert_false (en_msg_authentic (decoded, public_key));
+    en_msg_destroy (&decoded);
+    zmsg_destroy (&wire);
+    //  A signed ACK (as a peer may send it) must verify
+    en_msg_t *ack = en_msg_new ("ACK", "node-twente", json_pack ("{s:s}", "ref", VALID_ID));
+    en_msg_sign (ack, s_signer);
+    assert_true (en_msg_signed (ack));
+    assert_true (en_msg_authentic (ack, public_key));
+    assert_false (en_msg_authentic (ack, en_signer_public (s_other)));
+    en_msg_destroy (&ack);
+    zsock_destroy (&client);
+    zsock_destroy (&server);
+}
+
+//  A cumulative ACK: ref, refs, both; refs malformed or too many: 400
+static void
+test_ack_refs (void **state)
+{
+    const char *bodies [] = {
+        "{\"ref\":\"a\"}", "{\"refs\":[\"a\",\"b\",\"c\"]}", "{\"ref\":\"a\",\"refs\":[\"b\"]}",
+        "{}", "{\"refs\":[]}", "{\"refs\":\"a\"}", "{\"refs\":[\"a\",1]}", "{\"refs\":{}}", NULL };
+    int expect [] = { 1, 3, 2, 0, 0, -1, -1, -1 };
+    for (int i = 0; bodies [i]; i++) {
+        en_msg_t *ack = en_msg_restore_text ("ACK", VALID_ID, "node-twente", 1700000000000LL, bodies [i]);
+        assert_non_null (ack);
+        en_error_t error = { 0 };
+        json_t *refs = en_msg_ack_refs (ack, &error);
+        if (expect [i] < 0) {
+            assert_null (refs);
+            assert_int_equal (error.code, EN_ERR_BAD_REQUEST);
+            assert_non_null (strstr (error.reason, "refs"));
+        }
+        else
+            assert_int_equal (json_array_size (refs), expect [i]);
+        json_decref (refs);
+        en_msg_destroy (&ack);
+    }
+    //  At most EN_MAX_REFS
+    for (int extra = 0; extra < 2; extra++) {
+        json_t *many = json_array ();
+        for (int i = 0; i < EN_MAX_REFS + extra; i++)
+            json_array_append_new (many, json_string (VALID_ID));
+        en_msg_t *ack = en_msg_new ("ACK", "node-twente", json_pack ("{s:o}", "refs", many));
+        en_error_t error = { 0 };
+        json_t *refs = en_msg_ack_refs (ack, &error);
+        if (extra)
+            assert_null (refs);
+        else
+            assert_int_equal (json_array_size (refs), EN_MAX_REFS);
+        json_decref (refs);
+        en_msg_destroy (&ack);
+    }
+}
+
+//  A BATCH (EXPN/3): one signature over its messages, each of which
+//  comes out as it went in (command, id, sender, timestamp, body text),
+//  with the digest it has alone, so a resend alone is deduplicated
+static void
+test_batch (void **state)
+{
+    const unsigned char *public_key = en_signer_public (s_signer);
+    const char *commands [] = { "OFFER", "STATUS", "WITHDRAW" };
+    zlistx_t *msgs = zlistx_new ();
+    for (int i = 0; i < 3; i++)
+        zlistx_add_end (msgs, en_msg_new (commands [i], "broker-oost",
+                                          json_pack ("{s:s, s:i, s:s}", "request_id", "twente-0001", "n", i,
+                                                     "text", "quote \" and \u00e9")));
+    size_t sizes = 0;
+    for (en_msg_t *msg = (en_msg_t *) zlistx_first (msgs); msg; msg = (en_msg_t *) zlistx_next (msgs))
+        sizes += en_msg_batch_size (msg);
+    en_msg_t *batch = en_msg_batch ("broker-oost", msgs);
+    en_msg_sign (batch, s_signer);
+    char *text = en_msg_body_text (batch);
+    assert_true (strlen (text) <= sizes + 16);
+    free (text);
+    zmsg_t *wire = en_msg_encode (batch);
+    en_error_t error;
+    en_msg_t *decoded = en_msg_decode (wire, &error);
+    assert_non_null (decoded);
+    assert_string_equal (en_msg_command (decoded), "BATCH");
+    assert_true (en_msg_verify (decoded, public_key));
+    zlistx_t *inner = en_msg_unbatch (decoded, &error);
+    assert_non_null (inner);
+    assert_int_equal (zlistx_size (inner), 3);
+    en_msg_t *original = (en_msg_t *) zlistx_first (msgs);
+    for (en_msg_t *msg = (en_msg_t *) zlistx_first (inner); msg; msg = (en_msg_t *) zlistx_next (inner)) {
+        assert_string_equal (en_msg_command (msg), en_msg_command (original));
+        assert_string_equal (en_msg_id (msg), en_msg_id (original));
+        assert_string_equal (en_msg_sender (msg), "broker-oost");
+        assert_true (en_msg_timestamp (msg) == en_msg_timestamp (original));
+        char *a = en_msg_body_text (msg), *b = en_msg_body_text (original);
+        assert_string_equal (a, b);
+        free (a);
+        free (b);
+        char d1 [65], d2 [65];
+        en_msg_digest (msg, d1);
+        en_msg_digest (original, d2);
+        assert_string_equal (d1, d2);
+        //  No signature of its own: only the envelope vouches for it
+        assert_false (en_msg_signed (msg));
+        assert_false (en_msg_authentic (msg, public_key));
+        original = (en_msg_t *) zlistx_next (msgs);
+    }
+    zlistx_destroy (&inner);
+    //  The envelope's signature covers every inner message: change one
+    //  octet of an inner body and it no longer verifies
+    zframe_t *body = zmsg_first (wire);
+    for (int i = 0; i < 5; i++)
+        body = zmsg_next (wire);
+    char *changed = zframe_strdup (body);
+    char *digit = strstr (changed, "\\\"n\\\":1");
+    assert_non_null (digit);
+    digit [6] = '2';
+    zframe_reset (body, changed, strlen (changed));
+    free (changed);
+    en_msg_t *altered = en_msg_decode (wire, &error);
+    assert_non_null (altered);
+    assert_false (en_msg_verify (altered, public_key));
+    en_msg_destroy (&altered);
+    en_msg_destroy (&decoded);
+    zmsg_destroy (&wire);
+    en_msg_destroy (&batch);
+    for (en_msg_t *msg = (en_msg_t *) zlistx_first (msgs); msg; msg = (en_msg_t *) zlistx_next (msgs))
+        en_msg_destroy (&msg);
+    zlistx_destroy (&msgs);
+}
+
+//  A malformed BATCH is refused whole, with an error naming what is wrong
+static void
+test_batch_hostile (void **state)
+{
+    char entry [256], second [256];
+    snprintf (entry, sizeof entry, "{\"command\":\"STATUS\",\"id\":\"%s\",\"timestamp\":1700000000000,"
+              "\"body\":\"{}\"}", VALID_ID);
+    snprintf (second, sizeof second, "{\"command\":\"OFFER\",\"id\":\"%s\",\"timestamp\":1700000000000,"
+              "\"body\":\"{\\\"a\\\":1}\"}", "00000000000000000000000000000001");
+    struct { const char *body; const char *needle; } cases [] = {
+        { "{}", "messages" },
+        { "{\"messages\":[]}", "messages" },
+        { "{\"messages\":{}}", "messages" },
+        { "{\"messages\":[1]}", "message 0" },
+        { "{\"messages\":[{\"command\":\"STATUS\"}]}", "message 0" },
+        { NULL, "repeated" },           //  the same id twice
+        { NULL, "may not be batched" }, //  a SUBMIT
+        { NULL, "message id" },         //  an id that is no id
+        { NULL, "JSON" },               //  a body that is not an object
+        { NULL, "timestamp" },          //  timestamp 0
+        { NULL, "messages" },           //  EN_BATCH_MAX + 1 messages
+    };
+    char text [256 * 4];
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        char *big = NULL;
+        const char *body = cases [i].body;
+        if (i == 5)
+            snprintf (text, sizeof text, "{\"messages\":[%s,%s,%s]}", entry, second, entry);
+        if (i == 6)
+            snprintf (text, sizeof text, "{\"messages\":[%s,{\"command\":\"SUBMIT\",\"id\":\"%s\","
+                      "\"timestamp\":1,\"body\":\"{}\"}]}", entry, "00000000000000000000000000000002");
+        if (i == 7)
+            snprintf (text, sizeof text, "{\"messages\":[{\"command\":\"OFFER\",\"id\":\"ABC\","
+                      "\"timestamp\":1,\"body\":\"{}\"}]}");
+        if (i == 8)
+            snprintf (text, sizeof text, "{\"messages\":[%s,{\"command\":\"OFFER\",\"id\":\"%s\","
+                      "\"timestamp\":1,\"body\":\"[1]\"}]}", entry, "00000000000000000000000000000003");
+        if (i == 9)
+            snprintf (text, sizeof text, "{\"messages\":[{\"command\":\"OFFER\",\"id\":\"%s\","
+                      "\"timestamp\":0,\"body\":\"{}\"}]}", VALID_ID);
+        if (i >= 5 && i <= 9)
+            body = text;
+        if (i == 10) {
+            json_t *entries = json_array ();
+            for (int n = 0; n <= EN_BATCH_MAX; n++) {
+                char id [33];
+                snprintf (id, sizeof id, "%032x", n);
+                json_array_append_new (entries, json_pack ("{s:s, s:s, s:i, s:s}", "command", "STATUS",
+                                                           "id", id, "timestamp", 1, "body", "{}"));
+            }
+            json_t *object = json_pack ("{s:o}", "messages", entries);
+            big = json_dumps (object, JSON_COMPACT);
+            json_decref (object);
+            body = big;
+        }
+        en_msg_t *batch = en_msg_restore_text ("BATCH", VALID_ID, "broker-oost", 1700000000000LL, body);
+        assert_non_null (batch);
+        en_error_t error = { 0 };
+        zlistx_t *msgs = en_msg_unbatch (batch, &error);
+        if (msgs)
+            fail_msg ("case %zu: a malformed BATCH was unpacked (%s)", i, body);
+        assert_int_equal (error.code, EN_ERR_BAD_REQUEST);
+        if (!strstr (error.reason, cases [i].needle))
+            fail_msg ("case %zu: '%s' does not name '%s'", i, error.reason, cases [i].needle);
+        en_msg_destroy (&batch);
+        free (big);
+    }
+    //  The two valid entries alone: accepted (so the cases above failed
+    //  for what they changed)
+    snprintf (text, sizeof text, "{\"messages\":[%s,%s]}", entry, second);
+    en_msg_t *batch = en_msg_restore_text ("BATCH", VALID_ID, "broker-oost", 1700000000000LL, text);
+    zlistx_t *msgs = en_msg_unbatch (batch, NULL);
+    assert_non_null (msgs);
+    assert_int_equal (zlistx_size (msgs), 2);
+    zlistx_destroy (&msgs);
+    en_msg_destroy (&batch);
+    //  Only BATCH unpacks
+    en_msg_t *status = en_msg_restore_text ("STATUS", VALID_ID, "broker-oost", 1700000000000LL, text);
+    assert_null (en_msg_unbatch (status, NULL));
+    en_msg_destroy (&status);
 }
 
 static void
@@ -1212,6 +1468,10 @@ main (void)
         cmocka_unit_test (test_bad_signature_frame),
         cmocka_unit_test (test_signer_keys),
         cmocka_unit_test (test_sign_verify_round_trip),
+        cmocka_unit_test (test_unsigned_transport),
+        cmocka_unit_test (test_ack_refs),
+        cmocka_unit_test (test_batch),
+        cmocka_unit_test (test_batch_hostile),
         cmocka_unit_test (test_verify_altered),
         cmocka_unit_test (test_verify_other_key),
         cmocka_unit_test (test_check_time),

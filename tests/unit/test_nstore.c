@@ -47,6 +47,70 @@ test_requests (void **state)
     json_decref (status);
 }
 
+//  The places at the origin follow the broker's STATUS: a place's own
+//  change moves that place; a change of the whole request (a review date:
+//  monitoring; a close) moves every place still open, keeping each
+//  place's expert; a place closed on its own stays closed
+static void
+s_status (fixture_t *fx, const char *json)
+{
+    en_error_t error = { 0 };
+    json_t *status = test_json (json);
+    assert_int_equal (en_nstore_request_status (fx->store, status, &error), 0);
+    json_decref (status);
+}
+
+static void
+s_assert_place (fixture_t *fx, const char *id, size_t index, const char *state, const char *expert)
+{
+    json_t *request = en_nstore_request (fx->store, id);
+    json_t *place = json_array_get (json_object_get (request, "places"), index);
+    assert_non_null (place);
+    assert_string_equal (en_json_str (place, "state"), state);
+    if (expert)
+        assert_string_equal (en_json_str (place, "expert"), expert);
+    json_decref (request);
+}
+
+static void
+test_place_states (void **state)
+{
+    fixture_t *fx = (fixture_t *) *state;
+    en_error_t error = { 0 };
+    json_t *team = test_json ("{\"id\":\"twente-0003\",\"urgency\":\"hoog\","
+        "\"question_type\":\"consultatie-advies\",\"expertise\":[\"trauma\"],"
+        "\"places\":[{\"role\":\"superexpert\",\"expertise\":[\"trauma\"]},"
+        "{\"role\":\"superexpert\",\"expertise\":[\"lvb\"]},{\"role\":\"ervaringsdeskundige\",\"expertise\":[]}]}");
+    assert_int_equal (en_nstore_request_insert (fx->store, team, "m3", &error), 0);
+    json_decref (team);
+    s_status (fx, "{\"request\":\"twente-0003\",\"state\":\"offered\",\"place\":1,"
+                  "\"place_state\":\"accepted\",\"event\":\"accepted\",\"expert\":\"se-1\"}");
+    s_status (fx, "{\"request\":\"twente-0003\",\"state\":\"offered\",\"place\":2,"
+                  "\"place_state\":\"closed\",\"event\":\"operator-close\"}");
+    s_status (fx, "{\"request\":\"twente-0003\",\"state\":\"advice\",\"place\":3,"
+                  "\"place_state\":\"advice\",\"event\":\"advice\",\"expert\":\"ed-1\"}");
+    s_status (fx, "{\"request\":\"twente-0003\",\"state\":\"monitoring\",\"event\":\"monitoring\"}");
+    s_assert_place (fx, "twente-0003", 0, "monitoring", "se-1");
+    s_assert_place (fx, "twente-0003", 1, "closed", NULL);
+    s_assert_place (fx, "twente-0003", 2, "monitoring", "ed-1");
+    //  a beraad's note moves nothing
+    s_status (fx, "{\"request\":\"twente-0003\",\"state\":\"monitoring\",\"event\":\"beraad-proposed\"}");
+    s_assert_place (fx, "twente-0003", 0, "monitoring", "se-1");
+    s_status (fx, "{\"request\":\"twente-0003\",\"state\":\"closed\",\"event\":\"closed\"}");
+    s_assert_place (fx, "twente-0003", 0, "closed", "se-1");
+    s_assert_place (fx, "twente-0003", 2, "closed", "ed-1");
+
+    //  One place: the request's monitoring keeps its expert
+    json_t *one = test_json ("{\"id\":\"twente-0004\",\"urgency\":\"hoog\","
+        "\"question_type\":\"consultatie-advies\",\"expertise\":[\"trauma\"]}");
+    assert_int_equal (en_nstore_request_insert (fx->store, one, "m4", &error), 0);
+    json_decref (one);
+    s_status (fx, "{\"request\":\"twente-0004\",\"state\":\"accepted\",\"place\":1,"
+                  "\"place_state\":\"accepted\",\"event\":\"accepted\",\"expert\":\"se-2\"}");
+    s_status (fx, "{\"request\":\"twente-0004\",\"state\":\"monitoring\",\"event\":\"monitoring\"}");
+    s_assert_place (fx, "twente-0004", 0, "monitoring", "se-2");
+}
+
 //  What arrives sealed to an expert is kept only with an offer the
 //  expert accepted
 static void
@@ -107,6 +171,7 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_requests, test_nstore_setup, test_nstore_teardown),
+        cmocka_unit_test_setup_teardown (test_place_states, test_nstore_setup, test_nstore_teardown),
         cmocka_unit_test_setup_teardown (test_sealed_needs_accepted_offer, test_nstore_setup, test_nstore_teardown),
         cmocka_unit_test_setup_teardown (test_users, test_nstore_setup, test_nstore_teardown),
     };

@@ -184,6 +184,108 @@ test_flush_order_and_retry (void **state)
     free (other);
 }
 
+//  Does en_outbox_due name dest (and only the ones it should)?
+static bool
+s_due (fixture_t *self, const char *dest, int64_t retry_ms)
+{
+    zlistx_t *due = en_outbox_due (self->outbox, retry_ms);
+    bool found = false;
+    for (const char *name = (const char *) zlistx_first (due); name; name = (const char *) zlistx_next (due))
+        found = found || streq (name, dest);
+    zlistx_destroy (&due);
+    return found;
+}
+
+//  The destinations a broker flushes after a batch: those with something
+//  never sent or a retransmission due, not every connected one
+static void
+test_due_destinations (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    zlistx_t *due = en_outbox_due (self->outbox, 60000);
+    assert_int_equal (zlistx_size (due), 0);
+    zlistx_destroy (&due);
+    char *one = s_put (self, "node-twente", 1);
+    char *two = s_put (self, "node-ijsselland", 2);
+    assert_true (s_due (self, "node-twente", 60000));
+    assert_true (s_due (self, "node-ijsselland", 60000));
+    sink_t sink;
+    s_sink_init (&sink);
+    //  Sent: nothing due within the interval, due again after it
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 60000, 100, s_send, &sink), 1);
+    assert_false (s_due (self, "node-twente", 60000));
+    assert_true (s_due (self, "node-ijsselland", 60000));
+    assert_true (s_due (self, "node-twente", 0));
+    //  A new entry makes it due at once
+    char *three = s_put (self, "node-twente", 3);
+    assert_true (s_due (self, "node-twente", 60000));
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 60000, 100, s_send, &sink), 1);
+    assert_false (s_due (self, "node-twente", 60000));
+    //  Acknowledged: nothing left, never due
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", one, NULL), 0);
+    assert_int_equal (en_outbox_ack (self->outbox, "node-twente", three, NULL), 0);
+    assert_false (s_due (self, "node-twente", 0));
+    //  A reset makes what is in flight due again
+    assert_int_equal (en_outbox_flush (self->outbox, "node-ijsselland", 60000, 100, s_send, &sink), 1);
+    assert_false (s_due (self, "node-ijsselland", 60000));
+    en_outbox_reset (self->outbox, "node-ijsselland");
+    assert_true (s_due (self, "node-ijsselland", 60000));
+    s_sink_destroy (&sink);
+    free (one);
+    free (two);
+    free (three);
+}
+
+//  A cumulative ACK removes every id queued for its sender, and only
+//  those: another destination's, unknown and repeated ids are left out
+static void
+test_ack_all (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    char *mine [3], *other = s_put (self, "node-ijsselland", 9);
+    for (int i = 0; i < 3; i++)
+        mine [i] = s_put (self, "node-twente", i);
+    sink_t sink;
+    s_sink_init (&sink);
+    assert_int_equal (en_outbox_flush (self->outbox, NULL, 60000, 100, s_send, &sink), 4);
+    json_t *refs = json_pack ("[s, s, s, s, s]", mine [0], mine [2], other, "00000000000000000000000000000000",
+                              mine [0]);
+    json_t *acked = en_outbox_ack_all (self->outbox, "node-twente", refs, NULL);
+    assert_non_null (acked);
+    assert_int_equal (json_array_size (acked), 2);
+    for (size_t i = 0; i < 2; i++) {
+        const char *id = json_string_value (json_array_get (acked, i));
+        assert_true (streq (id, mine [0]) || streq (id, mine [2]));
+    }
+    json_decref (acked);
+    assert_int_equal (en_outbox_depth (self->outbox, "node-twente"), 1);
+    assert_int_equal (en_outbox_depth (self->outbox, "node-ijsselland"), 1);
+    //  Again: nothing left of them to remove
+    acked = en_outbox_ack_all (self->outbox, "node-twente", refs, NULL);
+    assert_int_equal (json_array_size (acked), 0);
+    json_decref (acked);
+    json_decref (refs);
+    //  Memory follows: the one left is what a retransmission sends
+    s_sink_reset (&sink);
+    assert_int_equal (en_outbox_flush (self->outbox, "node-twente", 0, 100, s_send, &sink), 1);
+    assert_string_equal (s_nth (sink.ids, 0), mine [1]);
+    //  A store failure is reported, not taken for "nothing queued"
+    refs = json_pack ("[s]", mine [1]);
+    en_error_t error = { 0 };
+    assert_int_equal (en_db_begin (self->db), 0);
+    en_db_fault_countdown (self->db, 1);
+    assert_null (en_outbox_ack_all (self->outbox, "node-twente", refs, &error));
+    assert_int_equal (error.code, EN_ERR_INTERNAL);
+    en_db_rollback (self->db);
+    en_db_fault_countdown (self->db, 0);
+    assert_int_equal (en_outbox_depth (self->outbox, "node-twente"), 1);
+    json_decref (refs);
+    s_sink_destroy (&sink);
+    for (int i = 0; i < 3; i++)
+        free (mine [i]);
+    free (other);
+}
+
 static void
 test_flush_limit_and_failure (void **state)
 {
@@ -664,6 +766,8 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_flush_order_and_retry, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_flush_limit_and_failure, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_due_destinations, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_ack_all, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_ack_and_depth, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_flush_after_rollback, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_retry_follows_latency, s_setup, s_teardown),
