@@ -1374,20 +1374,34 @@ s_panel_inbox_args (en_http_request_t *req, const char *rest)
     return json_pack ("{s:s?}", "expert", en_http_request_extra (req));
 }
 
+//  A request's live panel also shows an advice that came as a message of
+//  its conversation: the thread, not marked read (the panel shows only
+//  the advice; the page that shows every message marks them)
+static void
+s_panel_request_more (en_portal_t *self, en_http_request_t *req, const char *rest, json_t *data)
+{
+    json_t *thread = s_call (self, req, "thread", json_pack ("{s:s, s:b}", "request", rest, "read", false), NULL);
+    if (thread)
+        json_object_set_new (data, "conversation", thread);
+}
+
+typedef void (s_panel_more_fn) (en_portal_t *self, en_http_request_t *req, const char *rest, json_t *data);
+
 //  The other panels: one verb, one page function each
 static const struct {
     const char *name;           //  /api/panel/<name>; ending in '/': a prefix, the rest a request id
     unsigned roles;             //  R_* bits allowed
     const char *verb;           //  what it asks the node
     s_panel_args_fn *args;      //  with these arguments (NULL: none)
+    s_panel_more_fn *more;      //  and what else it adds (NULL: nothing)
     s_render_fn *render;        //  the markup
 } s_panels [] = {
-    { "verzoeken",  R_MEDEWERKER,   "requests",         s_panel_requests_args,  en_portal_panel_requests },
-    { "verzoek/",   R_MEDEWERKER,   "request",          s_panel_request_args,   en_portal_panel_request },
-    { "aanbod",     R_EXPERT,       "inbox",            s_panel_inbox_args,     en_portal_panel_inbox },
-    { "meldingen",  R_BEHEERDER,    "notifications",    NULL,                   en_portal_panel_notifications },
-    { "privacy",    R_BEHEERDER,    "status",           NULL,                   en_portal_panel_privacy },
-    { NULL, 0, NULL, NULL, NULL }
+    { "verzoeken",  R_MEDEWERKER,   "requests",      s_panel_requests_args, NULL,                 en_portal_panel_requests },
+    { "verzoek/",   R_MEDEWERKER,   "request",       s_panel_request_args,  s_panel_request_more, en_portal_panel_request },
+    { "aanbod",     R_EXPERT,       "inbox",         s_panel_inbox_args,    NULL,                 en_portal_panel_inbox },
+    { "meldingen",  R_BEHEERDER,    "notifications", NULL,                  NULL,                 en_portal_panel_notifications },
+    { "privacy",    R_BEHEERDER,    "status",        NULL,                  NULL,                 en_portal_panel_privacy },
+    { NULL, 0, NULL, NULL, NULL, NULL }
 };
 
 static int
@@ -1410,6 +1424,8 @@ s_panel (en_portal_t *self, en_http_request_t *req, const char *name)
         json_t *data = s_call (self, req, s_panels [i].verb, args, NULL);
         if (!data)
             return en_http_reply (req, MHD_HTTP_BAD_GATEWAY, "text/plain; charset=utf-8", strdup (""), 0);
+        if (s_panels [i].more)
+            s_panels [i].more (self, req, rest, data);
         en_portal_ctx_t ctx;
         s_ctx (self, req, &ctx);
         char *html = s_panels [i].render (&ctx, data);

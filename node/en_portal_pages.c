@@ -1119,6 +1119,21 @@ s_places (FILE *out, json_t *places)
     fputs ("</tbody></table>", out);
 }
 
+static void s_participant_name (FILE *out, const char *who);
+
+//  The newest advice of a conversation that opened here, or NULL
+static json_t *
+s_last_advice (json_t *thread)
+{
+    json_t *messages = json_object_get (thread, "messages");
+    for (size_t index = json_array_size (messages); index > 0; index--) {
+        json_t *message = json_array_get (messages, index - 1);
+        if (streq (en_json_str (message, "kind") ?: "", "advice") && en_json_str (message, "text"))
+            return message;
+    }
+    return NULL;
+}
+
 //  The live part of a request's page: state, expert, advice, timeline
 static void
 s_request_live (FILE *out, const en_portal_ctx_t *ctx, json_t *request)
@@ -1129,8 +1144,10 @@ s_request_live (FILE *out, const en_portal_ctx_t *ctx, json_t *request)
     s_dt (out, "Status");
     s_state (out, state);
     fputs ("</dd>", out);
-    s_dt (out, "Expert");
-    s_esc (out, en_json_str (request, "expert") ?: "nog niemand");
+    json_t *places = json_object_get (request, "places");
+    bool team = json_array_size (places) > 1;
+    s_dt (out, team ? "Experts" : "Expert");
+    s_esc (out, team ? "zie het team hieronder" : en_json_str (request, "expert") ?: "nog niemand");
     fputs ("</dd>", out);
     s_dt (out, "Ingediend");
     fprintf (out, "%s (", s_date (en_json_int (request, "created", 0), when, sizeof when));
@@ -1150,8 +1167,6 @@ s_request_live (FILE *out, const en_portal_ctx_t *ctx, json_t *request)
         s_esc (out, en_json_str (request, "error"));
         fputs ("</p>", out);
     }
-    json_t *places = json_object_get (request, "places");
-    bool team = json_array_size (places) > 1;
     if (state && streq (state, "hiaat"))
         fputs (team ? "<p class=\"alert\">Voor een plaats in het team kon niemand in het netwerk het verzoek"
                       " aannemen: die plaats is als hiaat geregistreerd. De operators van het expertisecentrum zien"
@@ -1165,11 +1180,23 @@ s_request_live (FILE *out, const en_portal_ctx_t *ctx, json_t *request)
     }
     fputs ("</section><section class=\"panel\"><h2>Advies</h2>", out);
     const char *advice = en_json_str (request, "advice");
+    json_t *message = s_last_advice (json_object_get (request, "conversation"));
     if (advice && *advice) {
         fputs ("<div class=\"text advice\">", out);
         s_esc (out, advice);
         fputs ("</div>", out);
     }
+    else
+    if (message) {
+        fputs ("<div class=\"text advice\">", out);
+        s_esc (out, en_json_str (message, "text"));
+        fputs ("</div><p class=\"small muted\">Van ", out);
+        s_participant_name (out, en_json_str (message, "from"));
+        fprintf (out, ", bericht #%lld in het gesprek hieronder.</p>", (long long) en_json_int (message, "seq", 0));
+    }
+    else
+    if (state && (streq (state, "advice") || streq (state, "monitoring")))
+        fputs ("<p>Het advies staat in het gesprek hieronder.</p>", out);
     else
         fputs ("<p class=\"empty\">Nog geen advies ontvangen. Deze pagina toont het zodra het binnenkomt.</p>", out);
     fputs ("</section></div><section class=\"panel\"><h2>Tijdlijn</h2>", out);
@@ -1368,10 +1395,16 @@ en_portal_page_request (const en_portal_ctx_t *ctx, json_t *request, json_t *val
     s_summary_fields (out, summary);
     fputs ("</section>", out);
     snprintf (action, sizeof action, "/verzoeken/%s", id ? id : "");
-    s_conversation (out, ctx, json_object_get (request, "conversation"), action, false, values, errors);
+    json_t *conversation = json_object_get (request, "conversation");
+    s_conversation (out, ctx, conversation, action, false, values, errors);
     fputs ("<div class=\"grid\">", out);
     bool open = !streq (state, "closed") && !streq (state, "rejected");
-    if (open && (streq (state, "advice") || en_json_str (request, "advice"))) {
+    //  The conversation is where the team answers an advice; the reply of
+    //  old (sealed to one expert) only for a request without one (made
+    //  before conversations), or to show a refused reply's errors
+    bool talking = json_array_size (json_object_get (conversation, "members")) > 0;
+    bool replying = streq (en_json_str (values, "action") ?: "", "reply");
+    if (open && (!talking || replying) && (streq (state, "advice") || en_json_str (request, "advice"))) {
         fputs ("<section class=\"panel\"><h2>Reageren op het advies</h2>", out);
         s_form_open (out, ctx, action, "reply", NULL, false);
         s_reply_place (out, json_object_get (request, "places"), values, errors);
@@ -1906,7 +1939,7 @@ s_offer_answer_forms (FILE *out, const en_portal_ctx_t *ctx, const char *action,
 //  Once accepted: the dossier (opened by the server) and the advice form
 static void
 s_offer_dossier (FILE *out, const en_portal_ctx_t *ctx, const char *action, const char *dossier,
-                 json_t *values, json_t *errors)
+                 bool advise_form, json_t *values, json_t *errors)
 {
     fputs ("<section class=\"panel\"><h2>Dossier</h2>", out);
     if (dossier) {
@@ -1917,7 +1950,10 @@ s_offer_dossier (FILE *out, const en_portal_ctx_t *ctx, const char *action, cons
     else
         fputs ("<p class=\"empty\">Nog geen dossier: de regio stuurt het na uw acceptatie, versleuteld voor u."
                " Ververs de pagina over een ogenblik.</p>", out);
-    fputs ("</section><section class=\"panel\"><h2>Advies geven</h2>", out);
+    fputs ("</section>", out);
+    if (!advise_form)
+        return;
+    fputs ("<section class=\"panel\"><h2>Advies geven</h2>", out);
     s_form_open (out, ctx, action, "advise", NULL, false);
     s_textarea (out, &(s_field_t) { "text", "Uw advies",
                 "Het advies gaat naar het expertteam dat de vraag stelde. Geen namen of andere herkenbare"
@@ -2027,10 +2063,16 @@ en_portal_page_offer (const en_portal_ctx_t *ctx, json_t *offer, const char *dos
         s_offer_answer_forms (out, ctx, action, values, errors);
     if (accepted)
         s_offer_beraad (out, ctx, action, offer, values, errors);
+    //  Advice is a message of the conversation (kind Advies); the form of
+    //  old only without one (an offer from before conversations), or to
+    //  show a refused advice's errors
+    json_t *conversation = json_object_get (offer, "conversation");
+    bool advise_form = json_array_size (json_object_get (conversation, "members")) == 0
+                    || streq (en_json_str (values, "action") ?: "", "advise");
     if (accepted)
-        s_offer_dossier (out, ctx, action, dossier, values, errors);
+        s_offer_dossier (out, ctx, action, dossier, advise_form, values, errors);
     if (accepted)
-        s_conversation (out, ctx, json_object_get (offer, "conversation"), action, true, values, errors);
+        s_conversation (out, ctx, conversation, action, true, values, errors);
     return s_end (out, &buffer);
 }
 

@@ -315,9 +315,11 @@ async function main () {
         });
         check ('... and opens the dossier, its text visible', !!dossier && await ex.page.locator ('.dossier').isVisible ());
         await look (ex, 'expert dossier');
-        await ex.page.fill ('#text', ADVICE);
-        response = await submit (ex.page, 'Advies versturen');
-        check ('the expert sends the advice', response.ok (), String (response.status ()));
+        //  Advice is a message of the request's conversation, kind Advies
+        await ex.page.fill ('#bericht', ADVICE);
+        await ex.page.check ('input[name="soort"][value="advies"]');
+        response = await submit (ex.page, 'Bericht versturen');
+        check ('the expert sends the advice in the conversation', response.ok (), String (response.status ()));
         await look (ex, 'expert advies verstuurd');
 
         // --- Meanwhile the medewerker's page shows it, without reload
