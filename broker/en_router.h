@@ -156,11 +156,12 @@ int en_router_route (en_router_t *self, json_t *request);
 //  Create a request and route it: origin is where its STATUS goes (a
 //  node, or "peer:<broker>"), submit the origin node's signed SUBMIT
 //  carried with its key (hex), the origin node and the brokers it
-//  passed; detail for the "submitted" event. 0, or -1 with error (409 the
-//  id exists; 500 store).
+//  passed; only_place: 0, every place of summary; N, only place N (a
+//  place of a team a peer handed over); detail for the "submitted"
+//  event. 0, or -1 with error (409 the id exists; 500 store).
 int en_router_submit (en_router_t *self, const char *origin, en_msg_t *submit, json_t *summary,
-                      const char *sign_key, const char *origin_node, json_t *visited, const char *detail,
-                      en_error_t *error);
+                      const char *sign_key, const char *origin_node, json_t *visited, int64_t only_place,
+                      const char *detail, en_error_t *error);
 
 //  The PII guard on a request summary that arrived: 0, or -1 with 422.
 int en_router_guard_request (en_router_t *self, json_t *summary, en_error_t *error);
