@@ -10,20 +10,31 @@
     machine there. The links themselves (LINK, PING, ADVERT, the outbox
     per peer) are en_fed.c's; this module only queues messages for peers.
 
+    It works on one place of a request at a time (EXPN/3, a team): a
+    place nobody here can take goes to a peer on its own, the FORWARD
+    names it, and the peer makes a request of that one place, keeping its
+    number, so what the peer says about it (STATUS) names the place and
+    is mirrored onto it here. A request of one place is place 1 of the
+    same path. The peer holding a place, and every forward, are the
+    place's (en_bstore: places.peer, forwards by place); a peer holds at
+    most one place of a request, since the request id is taken there once.
+
     Outgoing:
       * pick and hand over: the best peer that advertises a free place for
-        the request, a link that is up first, within the hop budget, never
-        one the request passed (en_fedroute_pick, en_fedroute_hand_over);
+        the place's role and tags, a link that is up first, within the hop
+        budget, never one the request passed (en_fedroute_pick,
+        en_fedroute_hand_over);
       * give back a peer's request nobody here can take (returned);
-      * relay a node's CLOSE, DOSSIER or REPLY about a request a peer
+      * relay a node's CLOSE, DOSSIER or REPLY about a place a peer
         holds, with the origin's signature (relayed);
-      * recall a request from a peer, for an operator (RECALL).
+      * recall a place from a peer, for an operator (RECALL).
     Incoming (en_router_handle_peer dispatches here):
-      * FORWARD: a carried SUBMIT becomes a request here (origin
-        "peer:<name>"); a carried CLOSE, DOSSIER or REPLY is handled here
-        or relayed on, checked end to end against the origin's key;
-      * STATUS from the peer holding a request: mirrored and passed on to
-        the origin ("returned": routed on here);
+      * FORWARD: a carried SUBMIT becomes a request of the place it names
+        here (origin "peer:<name>"); a carried CLOSE, DOSSIER or REPLY is
+        handled here or relayed on, checked end to end against the
+        origin's key;
+      * STATUS from the peer holding a place: mirrored onto that place and
+        passed on to the origin ("returned": routed on here);
       * RECALL from the peer a request came from;
       * a final ERROR for a FORWARD (en_fedroute_forward_refused): as
         "returned".

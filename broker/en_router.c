@@ -24,7 +24,8 @@
          requested expertise tags; own region first, then least loaded,
          then most free capacity, then id;
       2. none: a peer broker that advertises room for it (en_fedroute,
-         routing with peer brokers; a crisis request may go there first);
+         routing with peer brokers, a place at a time; a crisis request
+         may go there first);
       3. none: a request from a peer goes back to it; our own is
          escalated to a bovenregionale procesregisseur (role
          procesregisseur, bovenregionaal), same ordering, tags not needed;
