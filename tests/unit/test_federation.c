@@ -2828,6 +2828,54 @@ test_team_place_recall_reaches_peer (void **state)
     s_peer_refused (b, "overijssel", "RECALL", json_pack ("{s:s, s:i}", "request", id, "place", 2), EN_ERR_NOT_FOUND);
 }
 
+//  A hiaat place of a team is routed again on its own, peers included:
+//  when a peer advertises room for it, that place (and no other) goes
+//  there, with "rerouted" first. A place only a peer already holding
+//  another place of the team could fill stays here (a hiaat).
+static void
+test_team_hiaat_place_forwarded (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b;
+    const char *id = "twente-0005";
+    s_publish (a, "twente", self->twente,
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    en_msg_t *submit = s_team_submit (self, a, id,
+        "[{\"role\":\"superexpert\",\"expertise\":[\"trauma\"]},{\"role\":\"superexpert\",\"expertise\":[\"lvb\"]},"
+        " {\"role\":\"superexpert\",\"expertise\":[\"adhd\"]}]");
+    en_msg_destroy (&submit);
+    s_assert_place (a, id, 2, "hiaat", NULL, NULL);
+    s_assert_place (a, id, 3, "hiaat", NULL, NULL);
+    assert_int_equal (s_retry (a), 0);
+    //  B gets an expert holding both lvb and adhd: one place goes there,
+    //  the other cannot (B holds a place of the team already)
+    s_publish (b, "achterhoek", self->achterhoek,
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"lvb\",\"adhd\"],\"capacity\":4}]");
+    s_advertise (self, b, a);
+    assert_int_equal (s_retry (a), 1);
+    s_assert_place (a, id, 2, "forwarded", "gelderland", NULL);
+    s_assert_place (a, id, 3, "hiaat", NULL, NULL);
+    s_assert_place (a, id, 1, "offered", NULL, NULL);
+    s_assert_place_forwards (a, id, "2:gelderland/open");
+    assert_int_equal (s_retry (a), 0);
+    json_t *events = en_bstore_events (a->store, id);
+    size_t index;
+    json_t *event;
+    int rerouted = 0;
+    json_array_foreach (events, index, event)
+        if (streq (en_json_str (event, "type"), "rerouted")) {
+            assert_int_equal (en_json_int (event, "place", 0), 2);
+            rerouted++;
+        }
+    json_decref (events);
+    assert_int_equal (rerouted, 1);
+    assert_int_equal (s_pump (a, b), 1);
+    s_assert_place (b, id, 2, "offered", NULL, NULL);
+    assert_int_equal (s_pump (b, a), 1);
+    s_assert_place (a, id, 2, "offered", "gelderland", NULL);
+    s_assert_filled_once (a, id);
+}
+
 int
 main (void)
 {
@@ -2859,6 +2907,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_team_place_returned, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_team_place_recall, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_team_place_recall_reaches_peer, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_team_hiaat_place_forwarded, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
