@@ -302,13 +302,14 @@ static const char *s_migrations [] = {
     "  WHEN NEW.expert IS NOT NULL AND NEW.local AND NEW.state IN ('accepted', 'advice') BEGIN"
     "  UPDATE experts SET load = load + 1 WHERE id = NEW.expert; END;",
     //  (team federation) a team's places may be filled in other provinces
-    //  (EXPN/3): the peer broker holding a place is the place's (peer),
-    //  no longer the request's (requests.peer is read no more: what it
-    //  held moves to place 1, the only place a request had then), and a
-    //  forward is of one place to one peer (forwards keyed by place).
+    //  (EXPN/3): the peer broker holding a place is the place's (peer;
+    //  what requests.peer held moves to place 1, the only place a request
+    //  had then); requests.peer is derived from them (the first place's
+    //  peer, as the request's state is from theirs: for a request of one
+    //  place, its place's), and a forward is of one place to one peer
+    //  (forwards keyed by place).
     "ALTER TABLE places ADD COLUMN peer TEXT;"
     "UPDATE places SET peer = (SELECT r.peer FROM requests r WHERE r.id = places.request_id) WHERE place = 1;"
-    "UPDATE requests SET peer = NULL;"
     "CREATE TABLE forwards_of_places ("
     "  request_id TEXT NOT NULL,"
     "  place INTEGER NOT NULL,"
@@ -657,10 +658,8 @@ en_bstore_request_insert (en_bstore_t *self, const char *origin, const char *msg
 
 #define REQUEST_COLUMNS \
     "id, origin, region, urgency, question_type, summary AS summary_json, state, expert, created, updated," \
-    " origin_node, sign_key, visited AS visited_json," \
-    " (SELECT count(*) FROM places p WHERE p.request_id = requests.id) AS place_count," \
-    " (SELECT p.peer FROM places p WHERE p.request_id = requests.id AND p.peer IS NOT NULL" \
-    "  ORDER BY p.place LIMIT 1) AS peer"
+    " peer, origin_node, sign_key, visited AS visited_json," \
+    " (SELECT count(*) FROM places p WHERE p.request_id = requests.id) AS place_count"
 
 json_t *
 en_bstore_request (en_bstore_t *self, const char *id)
@@ -1106,6 +1105,16 @@ en_bstore_request_submit (en_bstore_t *self, const char *id)
     return en_db_one (en_db_query (self->db, "SELECT submit AS submit_json FROM requests WHERE id = ?", "s", id));
 }
 
+//  The request's peer, derived from its places': the first place's that
+//  a peer holds (a request of one place: its place's), or NULL.
+static int
+s_request_peer (en_bstore_t *self, const char *request_id)
+{
+    return en_db_exec (self->db,
+        "UPDATE requests SET peer = (SELECT p.peer FROM places p WHERE p.request_id = ?1 AND p.peer IS NOT NULL"
+        " ORDER BY p.place LIMIT 1), updated = ?2 WHERE id = ?1", "si", request_id, en_now_ms ());
+}
+
 int
 en_bstore_forward (en_bstore_t *self, const char *request_id, int64_t place, const char *peer, const char *msg_id)
 {
@@ -1116,7 +1125,8 @@ en_bstore_forward (en_bstore_t *self, const char *request_id, int64_t place, con
         " state = 'open'",
         "sissi", request_id, place, peer, msg_id, now)
         || en_db_exec (self->db, "UPDATE places SET peer = ?, expert = NULL, updated = ?"
-                                 " WHERE request_id = ? AND place = ?", "sisi", peer, now, request_id, place);
+                                 " WHERE request_id = ? AND place = ?", "sisi", peer, now, request_id, place)
+        || s_request_peer (self, request_id);
 }
 
 int
@@ -1129,7 +1139,8 @@ en_bstore_forward_end (en_bstore_t *self, const char *request_id, int64_t place,
         //  back (or refused, or that was recalled) is ours to route again
         || en_db_exec (self->db, "UPDATE places SET peer = NULL, updated = ?"
                                  " WHERE request_id = ? AND place = ? AND peer = ? AND ? <> 'closed'",
-                       "isiss", en_now_ms (), request_id, place, peer, state);
+                       "isiss", en_now_ms (), request_id, place, peer, state)
+        || s_request_peer (self, request_id);
 }
 
 json_t *

@@ -82,7 +82,7 @@ int en_bstore_request_update (en_bstore_t *self, const char *id,
 //  request's) and place_count; NULL if there is no such place. Place 0:
 //  the request's first place (a peer's request has one, any number).
 //  A request loaded whole names as its peer the first peer holding one
-//  of its places.
+//  of its places (kept by en_bstore_forward and _forward_end).
 json_t *en_bstore_request_place (en_bstore_t *self, const char *id, int64_t place);
 //  Every place of a request, in order: place, roles, expertise, state,
 //  expert (assigned), local, peer (the peer broker holding it), offered

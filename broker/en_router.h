@@ -117,10 +117,14 @@ int en_router_node_revoked (en_router_t *self, const char *node);
 int en_router_operator (en_router_t *self, const char *operator_name, const char *action,
                         const char *request_id, const char *reason, en_error_t *error);
 //  The same on one place of a request (EXPN/3, a team): place 1.. acts on
-//  that place alone (close included: the other places go on); place 0 as
-//  en_router_operator: close and recall the whole request, re-offer and
-//  escalate every place that routing can move (done when one moved, else
-//  the refusal). 404 for a place the request does not have.
+//  that place alone (close included: the other places go on; "recall"
+//  takes that place back from the peer broker holding it); place 0 as
+//  en_router_operator: close the whole request (409 while a peer holds
+//  one of its places), recall every place a peer holds, re-offer and
+//  escalate every place that routing can move, passing by the places a
+//  peer holds (done when one moved, else the refusal). 404 for a place
+//  the request does not have; 409 for an action other than recall on a
+//  place a peer holds.
 int en_router_operator_place (en_router_t *self, const char *operator_name, const char *action,
                               const char *request_id, int64_t place, const char *reason, en_error_t *error);
 

@@ -78,40 +78,42 @@ check "... and at the origin" net_until 15 '.state == "closed"' en twente --json
 
 # 2. Many teams; overijssel killed (-9) while they arrive
 N=30
-jq -n --argjson n $N '[range(1; $n + 1) | {id: ("twente-f" + (. | tostring)), urgency: "regulier",
+jq -n --argjson n $N '[range(1; $n + 1) | {id: ("twente-pl" + (. | tostring)), urgency: "regulier",
     question_type: "consultatie-advies", expertise: ["trauma", "lvb"], age_band: "12-17",
     places: [{role: "superexpert", expertise: ["trauma"]}, {role: "ervaringsdeskundige"},
              {role: "superexpert", expertise: ["lvb"]}]}]' > "$NET_DIR/teams.json"
 en twente request submit --file "$NET_DIR/teams.json" --wait 0 > "$NET_DIR/submit.out" 2>&1 &
 SUBMIT=$!
-for _ in $(seq 400); do
-    n=$(sql "$ODB" "select count(*) from requests where id like 'twente-f%'" 2>/dev/null || echo 0)
-    [ "${n:-0}" -ge 5 ] && break
-    sleep 0.05
-done
+# Wait (at most 20 s) until the count SQL gives in DB reaches N: the
+# moment to kill a broker mid-stream
+wait_count () {   # DB SQL N
+    local n
+    for _ in $(seq 400); do
+        n=$(sql "$1" "$2" 2>/dev/null || echo 0)
+        [ "${n:-0}" -ge "$3" ] && return 0
+        sleep 0.05
+    done
+}
+wait_count "$ODB" "select count(*) from requests where id like 'twente-pl%'" 5
 net_kill broker-overijssel KILL
-AT_KILL=$(sql "$ODB" "select count(*) from requests where id like 'twente-f%'")
+AT_KILL=$(sql "$ODB" "select count(*) from requests where id like 'twente-pl%'")
 check "overijssel killed while teams arrive ($AT_KILL of $N stored)" test "$AT_KILL" -gt 0 -a "$AT_KILL" -lt $N
 start_overijssel || not_ok "overijssel restarts"
 wait $SUBMIT
 check "twente's outbox drains" net_until 60 '.outbox == 0' en twente --json node status
 check_eq "every team exists at overijssel once" "$N" \
-    "$(sql "$ODB" "select count(distinct id) from requests where id like 'twente-f%'")"
+    "$(sql "$ODB" "select count(distinct id) from requests where id like 'twente-pl%'")"
 check "every third place reaches gelderland" \
-    net_until 60 ". == $N" sql "$GDB" "select count(*) from places where request_id like 'twente-f%' and place = 3"
+    net_until 60 ". == $N" sql "$GDB" "select count(*) from places where request_id like 'twente-pl%' and place = 3"
 check_eq "gelderland holds no other place of them" "0" \
-    "$(sql "$GDB" "select count(*) from places where request_id like 'twente-f%' and place <> 3")"
+    "$(sql "$GDB" "select count(*) from places where request_id like 'twente-pl%' and place <> 3")"
 
 # Gelderland's expert accepts its places; gelderland is killed (-9) meanwhile
-OFFERS=$(en achterhoek --json expert inbox | jq -r '.[] | select(.request_id | startswith("twente-f")) | .id')
+OFFERS=$(en achterhoek --json expert inbox | jq -r '.[] | select(.request_id | startswith("twente-pl")) | .id')
 check "achterhoek's expert holds places of the teams" test -n "$OFFERS"
 ( for offer in $OFFERS; do en achterhoek expert accept "$offer" --wait 0 >/dev/null 2>&1 || true; done ) &
 ACCEPTS=$!
-for _ in $(seq 200); do
-    n=$(sql "$GDB" "select count(*) from offers where request_id like 'twente-f%' and state = 'accepted'" 2>/dev/null || echo 0)
-    [ "${n:-0}" -ge 3 ] && break
-    sleep 0.05
-done
+wait_count "$GDB" "select count(*) from offers where request_id like 'twente-pl%' and state = 'accepted'" 3
 net_kill broker-gelderland KILL
 ok "gelderland killed (-9) while its expert accepts places"
 wait $ACCEPTS
@@ -121,41 +123,41 @@ check "achterhoek's outbox drains" net_until 60 '.outbox == 0' en achterhoek --j
 check "gelderland's outbox to overijssel drains" net_until 60 '[.links[].queue] | add == 0' \
     "$NET_BIN/expertnet" --broker "$NET_DIR/gelderland" --json broker status
 # And twente's experts accept theirs
-for offer in $(en twente --json expert inbox | jq -r '.[] | select(.request_id | startswith("twente-f")) | .id'); do
+for offer in $(en twente --json expert inbox | jq -r '.[] | select(.request_id | startswith("twente-pl")) | .id'); do
     en twente expert accept "$offer" --wait 0 >/dev/null 2>&1
 done
 check "twente's outbox drains" net_until 60 '.outbox == 0' en twente --json node status
 
-CONFIRMED=$(sql "$NET_DIR/achterhoek/node.db" "select count(*) from offers where request_id like 'twente-f%' and answer = 'accept' and answer_status = 'confirmed'")
+CONFIRMED=$(sql "$NET_DIR/achterhoek/node.db" "select count(*) from offers where request_id like 'twente-pl%' and answer = 'accept' and answer_status = 'confirmed'")
 check_eq "every accept achterhoek confirmed is a filled place at gelderland" "$CONFIRMED" \
-    "$(sql "$GDB" "select count(*) from places where request_id like 'twente-f%' and state = 'accepted'")"
+    "$(sql "$GDB" "select count(*) from places where request_id like 'twente-pl%' and state = 'accepted'")"
 for db in "$ODB" "$GDB"; do
     check_eq "no place filled twice ($(basename "$(dirname "$db")"))" "0" \
         "$(sql "$db" "select count(*) from (select request_id, place from offers where state = 'accepted' group by request_id, place having count(*) > 1)")"
 done
 check_eq "no place lost: each team has its three places at overijssel" "$((N * 3))" \
-    "$(sql "$ODB" "select count(*) from places where request_id like 'twente-f%' and state in ('accepted', 'offered', 'forwarded')")"
+    "$(sql "$ODB" "select count(*) from places where request_id like 'twente-pl%' and state in ('accepted', 'offered', 'forwarded')")"
 check_eq "overijssel never offered a third place itself" "0" \
-    "$(sql "$ODB" "select count(*) from offers where request_id like 'twente-f%' and place = 3")"
+    "$(sql "$ODB" "select count(*) from offers where request_id like 'twente-pl%' and place = 3")"
 check_eq "overijssel's load counts only its own experts' places" "0" \
     "$(sql "$ODB" "select count(*) from experts e where e.load <> (select count(*) from places p where p.expert = e.id and p.peer is null and p.state in ('accepted', 'advice'))")"
 # Every place in the same state at the origin node, the origin broker and the peer
 origin_agrees () {
     local broker node
-    broker=$(sql "$ODB" "select request_id || ':' || place || ':' || state from places where request_id like 'twente-f%' order by 1")
-    node=$(sql "$TDB" "select request_id || ':' || place || ':' || state from request_places where request_id like 'twente-f%' order by 1")
+    broker=$(sql "$ODB" "select request_id || ':' || place || ':' || state from places where request_id like 'twente-pl%' order by 1")
+    node=$(sql "$TDB" "select request_id || ':' || place || ':' || state from request_places where request_id like 'twente-pl%' order by 1")
     [ -n "$broker" ] && [ "$broker" == "$node" ] && echo true || echo false
 }
 peer_agrees () {
     local here there
     here=$(sql "$ODB" "select request_id || ':' || place || ':' || state || ':' || coalesce (expert, '') from places
-                       where request_id like 'twente-f%' and peer = 'gelderland' order by 1")
+                       where request_id like 'twente-pl%' and peer = 'gelderland' order by 1")
     there=$(sql "$GDB" "select request_id || ':' || place || ':' || state || ':' || coalesce (expert, '') from places
-                        where request_id like 'twente-f%' order by 1")
+                        where request_id like 'twente-pl%' order by 1")
     [ -n "$here" ] && [ "$here" == "$there" ] && echo true || echo false
 }
 check "every place at overijssel as at the origin node" net_until 30 '. == true' origin_agrees
 check "every third place at overijssel as at gelderland" net_until 30 '. == true' peer_agrees
 check_eq "each place's acceptance once in the origin's timeline" "0" \
-    "$(sql "$TDB" "select count(*) from (select request_id, place from request_events where event = 'accepted' and request_id like 'twente-f%' group by request_id, place having count(*) > 1)")"
+    "$(sql "$TDB" "select count(*) from (select request_id, place from request_events where event = 'accepted' and request_id like 'twente-pl%' group by request_id, place having count(*) > 1)")"
 test_done
