@@ -122,10 +122,18 @@ check "achterhoek reconnects" net_wait_connected achterhoek
 check "achterhoek's outbox drains" net_until 60 '.outbox == 0' en achterhoek --json node status
 check "gelderland's outbox to overijssel drains" net_until 60 '[.links[].queue] | add == 0' \
     "$NET_BIN/expertnet" --broker "$NET_DIR/gelderland" --json broker status
-# And twente's experts accept theirs
-for offer in $(en twente --json expert inbox | jq -r '.[] | select(.request_id | startswith("twente-pl")) | .id'); do
-    en twente expert accept "$offer" --wait 0 >/dev/null 2>&1
-done
+# And twente's experts accept theirs; the origin node is killed (-9) meanwhile
+OFFERS=$(en twente --json expert inbox | jq -r '.[] | select(.request_id | startswith("twente-pl")) | .id')
+check "twente's experts hold places of the teams" test -n "$OFFERS"
+( for offer in $OFFERS; do en twente expert accept "$offer" --wait 0 >/dev/null 2>&1 || break; done ) &
+ACCEPTS=$!
+wait_count "$ODB" "select count(*) from offers where request_id like 'twente-pl%' and state = 'accepted'" 3
+net_kill twente KILL
+ok "the origin node killed (-9) while its experts accept places"
+wait $ACCEPTS
+net_on overijssel "$OPORT"
+net_node twente
+check "twente reconnects" net_wait_connected twente
 check "twente's outbox drains" net_until 60 '.outbox == 0' en twente --json node status
 
 CONFIRMED=$(sql "$NET_DIR/achterhoek/node.db" "select count(*) from offers where request_id like 'twente-pl%' and answer = 'accept' and answer_status = 'confirmed'")
@@ -158,6 +166,8 @@ peer_agrees () {
 }
 check "every place at overijssel as at the origin node" net_until 30 '. == true' origin_agrees
 check "every third place at overijssel as at gelderland" net_until 30 '. == true' peer_agrees
+check_eq "each third place arrived at gelderland once (one 'submitted' each)" "$N" \
+    "$(sql "$GDB" "select count(*) from (select request_id from events where type = 'submitted' and request_id like 'twente-pl%' group by request_id having count(*) = 1)")"
 check_eq "each place's acceptance once in the origin's timeline" "0" \
     "$(sql "$TDB" "select count(*) from (select request_id, place from request_events where event = 'accepted' and request_id like 'twente-pl%' group by request_id, place having count(*) > 1)")"
 test_done
