@@ -595,12 +595,12 @@ en_fedroute_handle_recall (en_fedroute_t *self, const char *peer, en_msg_t *msg,
             ;                   //  nothing left to do
         else {
             const char *onward = en_json_str (request, "peer");
-            int64_t place = en_json_int (request, "place", 1);
+            int64_t held = en_json_int (request, "place", 1);
             char detail [200];
             snprintf (detail, sizeof detail, "%s took it back", peer);
-            if ((onward && (en_bstore_forward_end (self->store, request_id, place, onward, "recalled")
+            if ((onward && (en_bstore_forward_end (self->store, request_id, held, onward, "recalled")
                             || s_send_peer (self, onward, "RECALL", json_pack ("{s:s, s:I}", "request", request_id,
-                                                                              "place", (json_int_t) place), NULL)))
+                                                                              "place", (json_int_t) held), NULL)))
             ||  en_router_withdraw_open (self->router, request, "withdrawn", NULL, NULL)
             ||  en_router_apply (self->router, request, "recalled", "recalled", NULL, detail))
                 rc = en_router_failed (self->router, error);
