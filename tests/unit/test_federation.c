@@ -2876,6 +2876,63 @@ test_team_hiaat_place_forwarded (void **state)
     s_assert_filled_once (a, id);
 }
 
+//  A place of a team two hops away: A hands place 2 to B, B (nobody
+//  there) hands it on to C, keeping its number all the way; C's offer,
+//  acceptance and close come back through B onto place 2 at A, and the
+//  origin's CLOSE is relayed through B to C.
+static void
+test_team_place_two_hops (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b, *c = self->c;
+    const char *id = "twente-0006";
+    s_publish (a, "twente", self->twente,
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    s_publish (c, "utrecht", self->utrecht,
+        "[{\"id\":\"se-ut-01\",\"role\":\"superexpert\",\"region\":\"utrecht\",\"expertise\":[\"adhd\"],\"capacity\":2}]");
+    json_decref (s_take (c, "utrecht"));
+    s_set_link (a, "utrecht", -1);          //  A knows C only through B
+    s_advertise (self, c, b);
+    s_advert_apply (self, a, "gelderland", test_json (
+        "[{\"role\":\"superexpert\",\"tagset\":\",adhd,\",\"hops\":2,\"free\":2}]"));
+    en_msg_t *submit = s_team_submit (self, a, id,
+        "[{\"role\":\"superexpert\",\"expertise\":[\"trauma\"]},{\"role\":\"superexpert\",\"expertise\":[\"adhd\"]}]");
+    en_msg_destroy (&submit);
+    s_assert_place (a, id, 2, "forwarded", "gelderland", NULL);
+    assert_int_equal (s_pump (a, b), 1);
+    s_assert_place (b, id, 2, "forwarded", "utrecht", NULL);
+    s_assert_place_forwards (b, id, "2:utrecht/open");
+    assert_int_equal (s_pump (b, c), 1);
+    s_assert_place (c, id, 2, "offered", NULL, NULL);
+    json_t *visited = test_json ("[\"overijssel\", \"gelderland\", \"utrecht\"]");
+    json_t *request = s_request (c, id);
+    assert_true (json_equal (json_object_get (request, "visited"), visited));
+    json_decref (request);
+    json_decref (visited);
+    char offer [128];
+    s_node_ok (c, "utrecht", self->utrecht, "ACCEPT",
+               json_pack ("{s:s}", "offer", s_place_offer (c, id, 2, offer, sizeof offer)));
+    assert_int_equal (s_pump (c, b), 2);        //  offered, accepted
+    s_assert_place (b, id, 2, "accepted", "utrecht", "se-ut-01");
+    assert_int_equal (s_pump (b, a), 3);        //  forwarded, offered, accepted (via B)
+    s_assert_place (a, id, 2, "accepted", "gelderland", "se-ut-01");
+    s_assert_place (a, id, 1, "offered", NULL, NULL);
+    //  The origin closes: place 1 here, place 2 through B at C
+    s_node_ok (a, "twente", self->twente, "CLOSE", json_pack ("{s:s}", "request", id));
+    s_assert_place (a, id, 1, "closed", NULL, NULL);
+    assert_int_equal (s_pump (a, b), 1);
+    assert_int_equal (s_pump (b, c), 1);
+    s_assert_state (c, id, "closed");
+    assert_int_equal (s_pump (c, b), 1);
+    s_assert_place (b, id, 2, "closed", "utrecht", "se-ut-01");
+    assert_int_equal (s_pump (b, a), 1);
+    s_assert_place (a, id, 2, "closed", "gelderland", "se-ut-01");
+    s_assert_state (a, id, "closed");
+    assert_int_equal (s_expert_int (c, "se-ut-01", "load"), 0);
+    s_assert_filled_once (a, id);
+    s_assert_filled_once (c, id);
+}
+
 int
 main (void)
 {
@@ -2908,6 +2965,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_team_place_recall, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_team_place_recall_reaches_peer, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_team_hiaat_place_forwarded, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_team_place_two_hops, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
