@@ -366,6 +366,29 @@ static const char *s_migrations [] = {
     "  fixed_at INTEGER,"
     "  held_at INTEGER,"
     "  updated INTEGER NOT NULL) WITHOUT ROWID;",
+    //  (team federation) a team's places may be filled in other provinces
+    //  (EXPN/3): the peer broker holding a place is the place's (peer;
+    //  what requests.peer held moves to place 1, the only place a request
+    //  had then); requests.peer is derived from them (the first place's
+    //  peer, as the request's state is from theirs: for a request of one
+    //  place, its place's), and a forward is of one place to one peer
+    //  (forwards keyed by place).
+    "ALTER TABLE places ADD COLUMN peer TEXT;"
+    "UPDATE places SET peer = (SELECT r.peer FROM requests r WHERE r.id = places.request_id) WHERE place = 1;"
+    "CREATE TABLE forwards_of_places ("
+    "  request_id TEXT NOT NULL,"
+    "  place INTEGER NOT NULL,"
+    "  peer TEXT NOT NULL,"
+    "  msg_id TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  PRIMARY KEY (request_id, place, peer)) WITHOUT ROWID;"
+    "INSERT INTO forwards_of_places (request_id, place, peer, msg_id, at, state)"
+    "  SELECT request_id, 1, peer, msg_id, at, state FROM forwards;"
+    "DROP TABLE forwards;"
+    "ALTER TABLE forwards_of_places RENAME TO forwards;"
+    "CREATE INDEX forwards_msg ON forwards (msg_id);"
+    "CREATE INDEX places_peer ON places (peer) WHERE peer IS NOT NULL;",
     NULL
 };
 
@@ -651,7 +674,7 @@ en_bstore_candidate_again (en_bstore_t *self, json_t *request, const char **role
 int
 en_bstore_request_insert (en_bstore_t *self, const char *origin, const char *msg_id, json_t *summary,
                           json_t *submit, const char *sign_key, const char *origin_node, json_t *visited,
-                          en_error_t *error)
+                          int64_t only_place, en_error_t *error)
 {
     const char *id = en_json_str (summary, "id");
     if (en_db_int (self->db, "SELECT count(*) FROM requests WHERE id = ?", "s", id) > 0)
@@ -675,6 +698,8 @@ en_bstore_request_insert (en_bstore_t *self, const char *origin, const char *msg
     size_t index;
     json_t *place;
     json_array_foreach (places, index, place) {
+        if (only_place && en_json_int (place, "place", 0) != only_place)
+            continue;           //  a peer's place: only that one is here
         char *roles = json_dumps (json_object_get (place, "roles"), JSON_COMPACT);
         char *tags = json_dumps (json_object_get (place, "expertise"), JSON_COMPACT);
         rc |= en_db_exec (self->db,
@@ -713,10 +738,11 @@ en_bstore_request_place (en_bstore_t *self, const char *id, int64_t place)
 {
     return en_db_one (en_db_query (self->db,
         "SELECT r.id, r.origin, r.region, r.urgency, r.question_type, r.summary AS summary_json, p.state,"
-        " p.expert, r.created, r.updated, r.peer, r.origin_node, r.sign_key, r.visited AS visited_json,"
+        " p.expert, r.created, r.updated, p.peer, r.origin_node, r.sign_key, r.visited AS visited_json,"
         " p.place, p.roles AS roles_json, p.expertise AS expertise_json, r.state AS request_state,"
         " (SELECT count(*) FROM places q WHERE q.request_id = r.id) AS place_count"
-        " FROM requests r JOIN places p ON p.request_id = r.id WHERE r.id = ? AND p.place = ?",
+        " FROM requests r JOIN places p ON p.request_id = r.id WHERE r.id = ?1"
+        " AND p.place = CASE ?2 WHEN 0 THEN (SELECT min (q.place) FROM places q WHERE q.request_id = r.id) ELSE ?2 END",
         "si", id, place));
 }
 
@@ -724,7 +750,7 @@ json_t *
 en_bstore_places (en_bstore_t *self, const char *id)
 {
     return en_db_rows (en_db_query (self->db,
-        "SELECT p.place, p.roles AS roles_json, p.expertise AS expertise_json, p.state, p.expert, p.local,"
+        "SELECT p.place, p.roles AS roles_json, p.expertise AS expertise_json, p.state, p.expert, p.local, p.peer,"
         " (SELECT o.expert FROM offers o WHERE o.request_id = p.request_id AND o.place = p.place"
         "  AND o.state = 'open' LIMIT 1) AS offered"
         " FROM places p WHERE p.request_id = ? ORDER BY p.place", "s", id));
@@ -813,6 +839,13 @@ int64_t
 en_bstore_offer_count (en_bstore_t *self, const char *request_id)
 {
     return en_db_int (self->db, "SELECT count(*) FROM offers WHERE request_id = ?", "s", request_id);
+}
+
+int64_t
+en_bstore_place_offer_count (en_bstore_t *self, const char *request_id, int64_t place)
+{
+    return en_db_int (self->db, "SELECT count(*) FROM offers WHERE request_id = ? AND place = ?",
+                      "si", request_id, place);
 }
 
 json_t *
@@ -907,7 +940,7 @@ en_bstore_hiaten_due (en_bstore_t *self, const int64_t since [3], int limit)
     return en_db_rows (en_db_query (self->db,
         "SELECT r.id AS request_id, p.place, r.urgency, h.at FROM places p"
         " JOIN requests r ON r.id = p.request_id JOIN hiaten h ON h.request_id = r.id"
-        " WHERE p.state = 'hiaat' AND r.peer IS NULL"
+        " WHERE p.state = 'hiaat' AND p.peer IS NULL"
         " AND h.at >= CASE r.urgency WHEN 'crisis' THEN ?1 WHEN 'hoog' THEN ?2 ELSE ?3 END"
         " ORDER BY CASE r.urgency WHEN 'crisis' THEN 0 WHEN 'hoog' THEN 1 ELSE 2 END, h.at, p.place LIMIT ?4",
         "iiii", since [0], since [1], since [2], (int64_t) limit));
@@ -1140,49 +1173,66 @@ en_bstore_request_submit (en_bstore_t *self, const char *id)
     return en_db_one (en_db_query (self->db, "SELECT submit AS submit_json FROM requests WHERE id = ?", "s", id));
 }
 
-int
-en_bstore_forward (en_bstore_t *self, const char *request_id, const char *peer, const char *msg_id)
+//  The request's peer, derived from its places': the first place's that
+//  a peer holds (a request of one place: its place's), or NULL.
+static int
+s_request_peer (en_bstore_t *self, const char *request_id)
 {
-    int64_t now = en_now_ms ();
     return en_db_exec (self->db,
-        "INSERT INTO forwards (request_id, peer, msg_id, at, state) VALUES (?, ?, ?, ?, 'open')"
-        " ON CONFLICT (request_id, peer) DO UPDATE SET msg_id = excluded.msg_id, at = excluded.at, state = 'open'",
-        "sssi", request_id, peer, msg_id, now)
-        || en_db_exec (self->db, "UPDATE requests SET peer = ?, state = 'forwarded', expert = NULL, updated = ?"
-                                 " WHERE id = ?", "sis", peer, now, request_id);
+        "UPDATE requests SET peer = (SELECT p.peer FROM places p WHERE p.request_id = ?1 AND p.peer IS NOT NULL"
+        " ORDER BY p.place LIMIT 1), updated = ?2 WHERE id = ?1", "si", request_id, en_now_ms ());
 }
 
 int
-en_bstore_forward_end (en_bstore_t *self, const char *request_id, const char *peer, const char *state)
+en_bstore_forward (en_bstore_t *self, const char *request_id, int64_t place, const char *peer, const char *msg_id)
 {
-    return en_db_exec (self->db, "UPDATE forwards SET state = ? WHERE request_id = ? AND peer = ?",
-                       "sss", state, request_id, peer)
-        //  A request the peer closed stays named after it; one it gave
-        //  back (or refused) is ours to route again
-        || en_db_exec (self->db, "UPDATE requests SET peer = NULL, updated = ? WHERE id = ? AND peer = ? AND ? <> 'closed'",
-                       "isss", en_now_ms (), request_id, peer, state);
+    int64_t now = en_now_ms ();
+    return en_db_exec (self->db,
+        "INSERT INTO forwards (request_id, place, peer, msg_id, at, state) VALUES (?, ?, ?, ?, ?, 'open')"
+        " ON CONFLICT (request_id, place, peer) DO UPDATE SET msg_id = excluded.msg_id, at = excluded.at,"
+        " state = 'open'",
+        "sissi", request_id, place, peer, msg_id, now)
+        || en_db_exec (self->db, "UPDATE places SET peer = ?, expert = NULL, updated = ?"
+                                 " WHERE request_id = ? AND place = ?", "sisi", peer, now, request_id, place)
+        || s_request_peer (self, request_id);
+}
+
+int
+en_bstore_forward_end (en_bstore_t *self, const char *request_id, int64_t place, const char *peer,
+                       const char *state)
+{
+    return en_db_exec (self->db, "UPDATE forwards SET state = ? WHERE request_id = ? AND place = ? AND peer = ?",
+                       "ssis", state, request_id, place, peer)
+        //  A place the peer closed stays named after it; one it gave
+        //  back (or refused, or that was recalled) is ours to route again
+        || en_db_exec (self->db, "UPDATE places SET peer = NULL, updated = ?"
+                                 " WHERE request_id = ? AND place = ? AND peer = ? AND ? <> 'closed'",
+                       "isiss", en_now_ms (), request_id, place, peer, state)
+        || s_request_peer (self, request_id);
 }
 
 json_t *
 en_bstore_forwards (en_bstore_t *self, const char *request_id)
 {
     return en_db_rows (en_db_query (self->db,
-        "SELECT peer, msg_id, at, state FROM forwards WHERE request_id = ? ORDER BY at", "s", request_id));
+        "SELECT place, peer, msg_id, at, state FROM forwards WHERE request_id = ? ORDER BY at, place",
+        "s", request_id));
 }
 
 json_t *
-en_bstore_forward_of (en_bstore_t *self, const char *request_id, const char *peer)
+en_bstore_forward_of (en_bstore_t *self, const char *request_id, int64_t place, const char *peer)
 {
     return en_db_one (en_db_query (self->db,
-        "SELECT request_id, peer, msg_id, at, state FROM forwards WHERE request_id = ? AND peer = ?",
-        "ss", request_id, peer));
+        "SELECT request_id, place, peer, msg_id, at, state FROM forwards"
+        " WHERE request_id = ?1 AND peer = ?3 AND (?2 = 0 OR place = ?2) ORDER BY at DESC, place LIMIT 1",
+        "sis", request_id, place, peer));
 }
 
 json_t *
 en_bstore_forward_by_msg (en_bstore_t *self, const char *peer, const char *msg_id)
 {
     return en_db_one (en_db_query (self->db,
-        "SELECT request_id, peer, msg_id, at, state FROM forwards WHERE msg_id = ? AND peer = ?",
+        "SELECT request_id, place, peer, msg_id, at, state FROM forwards WHERE msg_id = ? AND peer = ?",
         "ss", msg_id, peer));
 }
 
@@ -1290,10 +1340,13 @@ en_bstore_peer_candidates (en_bstore_t *self, json_t *request, const char **role
         " WHERE free > 0 AND hops <= ?1 AND role IN (SELECT value FROM json_each (?2))"
         " AND NOT EXISTS (SELECT 1 FROM json_each (?3) t WHERE instr (a.tagset, ',' || t.value || ',') = 0)"
         " AND peer NOT IN (SELECT value FROM json_each (?4))"
+        //  A peer holds at most one place of a request (its id is taken
+        //  there once): one that had another place of it is not asked
         " AND peer NOT IN (SELECT peer FROM forwards WHERE request_id = ?5"
-        "                  AND (NOT ?6 OR state IN ('returned', 'refused')))"
+        "                  AND (place <> ?7 OR NOT ?6 OR state IN ('returned', 'refused')))"
         " GROUP BY peer ORDER BY min (hops), sum (free) DESC, peer",
-        "issssi", max_hops, role_text, tags, exclude_text, en_json_str (request, "id"), (int64_t) again));
+        "issssii", max_hops, role_text, tags, exclude_text, en_json_str (request, "id"), (int64_t) again,
+        en_json_int (request, "place", 1)));
     free (tags);
     free (role_text);
     free (exclude_text);

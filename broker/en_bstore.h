@@ -68,20 +68,25 @@ json_t *en_bstore_candidate_again (en_bstore_t *self, json_t *request, const cha
 //  a store error. With it, where the request came from (federation): the
 //  origin node's signed SUBMIT (en_msg_export), its signing key (hex),
 //  the origin node's name, and the brokers it passed (NULL for our own
-//  nodes').
+//  nodes'). only_place: 0, all the summary's places; N, only place N
+//  (a place of a team carried by a peer broker).
 int en_bstore_request_insert (en_bstore_t *self, const char *origin, const char *msg_id, json_t *summary,
                               json_t *submit, const char *sign_key, const char *origin_node, json_t *visited,
-                              en_error_t *error);
+                              int64_t only_place, en_error_t *error);
 json_t *en_bstore_request (en_bstore_t *self, const char *id);
 int en_bstore_request_update (en_bstore_t *self, const char *id,
                               const char *state, const char *expert);
 //  Places (EXPN/3, a team): the request as its place number place sees
 //  it: the request's columns with the place's state and expert, and
-//  place, roles, expertise (the place's), request_state (the request's)
-//  and place_count; NULL if there is no such place.
+//  place, roles, expertise, peer (the place's), request_state (the
+//  request's) and place_count; NULL if there is no such place. Place 0:
+//  the request's first place (a peer's request has one, any number).
+//  A request loaded whole names as its peer the first peer holding one
+//  of its places (kept by en_bstore_forward and _forward_end).
 json_t *en_bstore_request_place (en_bstore_t *self, const char *id, int64_t place);
 //  Every place of a request, in order: place, roles, expertise, state,
-//  expert (assigned), local, offered (the expert of its open offer).
+//  expert (assigned), local, peer (the peer broker holding it), offered
+//  (the expert of its open offer).
 json_t *en_bstore_places (en_bstore_t *self, const char *id);
 //  Set a place's state and assigned expert; local: that expert is one of
 //  ours (counts on their load), not a peer broker's.
@@ -107,6 +112,8 @@ json_t *en_bstore_offer (en_bstore_t *self, const char *id);
 int en_bstore_offer_close (en_bstore_t *self, const char *id, const char *state,
                            const char *reason);
 int64_t en_bstore_offer_count (en_bstore_t *self, const char *request_id);
+//  Offers ever made for one place of a request.
+int64_t en_bstore_place_offer_count (en_bstore_t *self, const char *request_id, int64_t place);
 //  Open offers of one request (request_id) or all open offers past
 //  deadline (request_id NULL, due <= now).
 json_t *en_bstore_offers_open (en_bstore_t *self, const char *request_id, int64_t due);
@@ -177,14 +184,19 @@ json_t *en_bstore_report_cases (en_bstore_t *self);
 //  Federation: for routing with peer brokers (en_fedroute) and the links
 //  (en_fed). {submit} of a request (as stored by insert), or NULL.
 json_t *en_bstore_request_submit (en_bstore_t *self, const char *id);
-//  Hand a request to peer (state "forwarded"), or record that the peer
-//  gave it back or ended it (forwards.state = state; requests.peer cleared).
-int en_bstore_forward (en_bstore_t *self, const char *request_id, const char *peer, const char *msg_id);
-int en_bstore_forward_end (en_bstore_t *self, const char *request_id, const char *peer, const char *state);
-//  The peers a request was handed to: [{peer, at, state}], oldest first.
+//  Hand one place of a request to peer (the place names it), or record
+//  that the peer gave it back or ended it (forwards.state = state; the
+//  place's peer cleared unless state is "closed").
+int en_bstore_forward (en_bstore_t *self, const char *request_id, int64_t place, const char *peer,
+                       const char *msg_id);
+int en_bstore_forward_end (en_bstore_t *self, const char *request_id, int64_t place, const char *peer,
+                           const char *state);
+//  The peers a request's places were handed to: [{place, peer, msg_id,
+//  at, state}], oldest first.
 json_t *en_bstore_forwards (en_bstore_t *self, const char *request_id);
-//  The forward of request_id to peer, or NULL.
-json_t *en_bstore_forward_of (en_bstore_t *self, const char *request_id, const char *peer);
+//  The forward of place of request_id to peer (place 0: the latest of
+//  any place), or NULL.
+json_t *en_bstore_forward_of (en_bstore_t *self, const char *request_id, int64_t place, const char *peer);
 //  The forward whose FORWARD message to peer had msg_id, or NULL.
 json_t *en_bstore_forward_by_msg (en_bstore_t *self, const char *peer, const char *msg_id);
 //  Advertised capacity: [{role, tagset (",a,b," sorted), hops, free}].
@@ -208,11 +220,12 @@ int64_t en_bstore_advert_bound (en_bstore_t *self, const char *peer, bool learne
 //  {forwards, returned}: requests ever handed to peer, and how many of
 //  them it gave back or refused.
 json_t *en_bstore_peer_forwards (en_bstore_t *self, const char *peer);
-//  Peers that advertise a free place for request (role in roles, every
-//  tag), within max_hops, not in exclude (names) and not yet tried for
-//  it (again: an operator's re-offer, only peers that gave it back or
-//  refused it are left out): [{peer, hops, free}], fewest hops, most free
-//  first.
+//  Peers that advertise a free place for request (one place of it, as
+//  en_bstore_request_place: role in roles, every tag of its expertise),
+//  within max_hops, not in exclude (names), not yet tried for that place
+//  (again: an operator's re-offer, only peers that gave it back or
+//  refused it are left out) and never handed another place of the
+//  request: [{peer, hops, free}], fewest hops, most free first.
 json_t *en_bstore_peer_candidates (en_bstore_t *self, json_t *request, const char **roles,
                                    json_t *exclude, int64_t max_hops, bool again);
 

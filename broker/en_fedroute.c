@@ -10,20 +10,31 @@
     machine there. The links themselves (LINK, PING, ADVERT, the outbox
     per peer) are en_fed.c's; this module only queues messages for peers.
 
+    It works on one place of a request at a time (EXPN/3, a team): a
+    place nobody here can take goes to a peer on its own, the FORWARD
+    names it, and the peer makes a request of that one place, keeping its
+    number, so what the peer says about it (STATUS) names the place and
+    is mirrored onto it here. A request of one place is place 1 of the
+    same path. The peer holding a place, and every forward, are the
+    place's (en_bstore: places.peer, forwards by place); a peer holds at
+    most one place of a request, since the request id is taken there once.
+
     Outgoing:
       * pick and hand over: the best peer that advertises a free place for
-        the request, a link that is up first, within the hop budget, never
-        one the request passed (en_fedroute_pick, en_fedroute_hand_over);
+        the place's role and tags, a link that is up first, within the hop
+        budget, never one the request passed (en_fedroute_pick,
+        en_fedroute_hand_over);
       * give back a peer's request nobody here can take (returned);
-      * relay a node's CLOSE, DOSSIER or REPLY about a request a peer
+      * relay a node's CLOSE, DOSSIER or REPLY about a place a peer
         holds, with the origin's signature (relayed);
-      * recall a request from a peer, for an operator (RECALL).
+      * recall a place from a peer, for an operator (RECALL).
     Incoming (en_router_handle_peer dispatches here):
-      * FORWARD: a carried SUBMIT becomes a request here (origin
-        "peer:<name>"); a carried CLOSE, DOSSIER or REPLY is handled here
-        or relayed on, checked end to end against the origin's key;
-      * STATUS from the peer holding a request: mirrored and passed on to
-        the origin ("returned": routed on here);
+      * FORWARD: a carried SUBMIT becomes a request of the place it names
+        here (origin "peer:<name>"); a carried CLOSE, DOSSIER or REPLY is
+        handled here or relayed on, checked end to end against the
+        origin's key;
+      * STATUS from the peer holding a place: mirrored onto that place and
+        passed on to the origin ("returned": routed on here);
       * RECALL from the peer a request came from;
       * a final ERROR for a FORWARD (en_fedroute_forward_refused): as
         "returned".
@@ -100,7 +111,8 @@ en_fedroute_national_first (en_fedroute_t *self, json_t *request)
 {
     return self->crisis_local_offers > 0
         && streq (en_json_str (request, "urgency"), "crisis")
-        && en_bstore_offer_count (self->store, en_json_str (request, "id")) >= self->crisis_local_offers;
+        && en_bstore_place_offer_count (self->store, en_json_str (request, "id"), en_json_int (request, "place", 1))
+           >= self->crisis_local_offers;
 }
 
 //  Queue a reliable message to a peer broker; msg_id (33 bytes, or NULL)
@@ -149,10 +161,13 @@ en_fedroute_pick (en_fedroute_t *self, json_t *request, bool again)
         return NULL;
     json_t *visited = s_visited (self, request);
     int64_t budget = self->max_hops - ((int64_t) json_array_size (visited) - 1);
+    //  The place's roles and tags (request is as the place sees it)
+    const char *roles [EN_MAX_PLACES + 1] = { NULL };
+    json_t *place_roles = json_object_get (request, "roles");
+    for (size_t i = 0; i < EN_MAX_PLACES && i < json_array_size (place_roles); i++)
+        roles [i] = json_string_value (json_array_get (place_roles, i));
     json_t *rows = budget >= 1
-        ? en_bstore_peer_candidates (self->store, json_object_get (request, "summary"),
-                                     en_vocab_roles_for (en_json_str (request, "question_type")),
-                                     visited, budget, again)
+        ? en_bstore_peer_candidates (self->store, request, roles, visited, budget, again)
         : json_array ();
     const char *best = NULL;
     bool best_up = false;
@@ -190,11 +205,13 @@ en_fedroute_hand_over (en_fedroute_t *self, json_t *request, const char *peer)
         return -1;
     }
     char msg_id [33];
+    int64_t place = en_json_int (request, "place", 1);
+    //  The place it is for (EXPN/3): the peer takes that place only
     int rc = s_send_peer (self, peer, "FORWARD",
-                          json_pack ("{s:O, s:s, s:o}", "message", carried,
+                          json_pack ("{s:O, s:s, s:o, s:I}", "message", carried,
                                      "sign_key", en_json_str (request, "sign_key"),
-                                     "visited", s_visited (self, request)), msg_id)
-          || en_bstore_forward (self->store, id, peer, msg_id)
+                                     "visited", s_visited (self, request), "place", (json_int_t) place), msg_id)
+          || en_bstore_forward (self->store, id, place, peer, msg_id)
           || en_router_transition (self->router, request, "forwarded", "forwarded", NULL, peer,
                                    json_pack ("{s:s}", "peer", peer)) ? -1 : 0;
     if (rc == 0)
@@ -272,9 +289,10 @@ en_fedroute_recall (en_fedroute_t *self, const char *operator_name, json_t *requ
     char held [64], detail [600];
     snprintf (held, sizeof held, "%s", peer);
     snprintf (detail, sizeof detail, "%s: %s (recalled from %s)", operator_name, reason, held);
+    int64_t place = en_json_int (request, "place", 1);
     int rc = 0;
-    if (en_bstore_forward_end (self->store, id, held, "recalled")
-    ||  s_send_peer (self, held, "RECALL", json_pack ("{s:s}", "request", id), NULL)
+    if (en_bstore_forward_end (self->store, id, place, held, "recalled")
+    ||  s_send_peer (self, held, "RECALL", json_pack ("{s:s, s:I}", "request", id, "place", (json_int_t) place), NULL)
     ||  en_router_transition (self->router, request, "submitted", "operator-recall", NULL, detail, NULL)
     ||  en_router_route (self->router, request))
         rc = en_router_failed (self->router, error);
@@ -353,7 +371,7 @@ s_forward_envelope (en_fedroute_t *self, const char *peer, json_t *body, unsigne
 //  "peer:<peer>" and the brokers it passed plus this one, and routed.
 static int
 s_forward_submit (en_fedroute_t *self, const char *peer, const char *origin, en_msg_t *inner,
-                  json_t *visited, const char *key_hex, en_error_t *error)
+                  json_t *visited, json_t *place, const char *key_hex, en_error_t *error)
 {
     json_t *summary = json_object_get (en_msg_body (inner), "request");
     if ((int64_t) json_array_size (visited) > self->max_hops)
@@ -361,9 +379,15 @@ s_forward_submit (en_fedroute_t *self, const char *peer, const char *origin, en_
                              json_array_size (visited));
     if (en_request_validate (summary, error))
         return -1;
-    //  A team (several places) is filled where it was submitted
-    if (json_array_size (json_object_get (summary, "places")) > 1)
-        return en_error_set (error, EN_ERR_INVALID, "a request of several places is not taken from a peer broker");
+    //  One place of it comes here (EXPN/3): the one `place` names, with
+    //  the role and tags the origin signed; a request of one place may
+    //  leave it out
+    int64_t places = (int64_t) json_array_size (json_object_get (summary, "places"));
+    int64_t number = place ? json_integer_value (place) : 1;
+    if ((place && !json_is_integer (place)) || number < 1 || number > (places > 1 ? places : 1)
+    ||  (!place && places > 1))
+        return en_error_set (error, EN_ERR_INVALID, "field 'place' must name a place of request '%s' (1 to %lld)",
+                             en_json_str (summary, "id"), (long long) (places > 1 ? places : 1));
     if (en_router_guard_request (self->router, summary, error))
         return -1;
     char detail [200];
@@ -371,8 +395,8 @@ s_forward_submit (en_fedroute_t *self, const char *peer, const char *origin, en_
               json_string_value (json_array_get (visited, 0)), peer);
     json_t *path = json_deep_copy (visited);
     json_array_append_new (path, json_string (self->name));
-    int rc = en_router_submit (self->router, origin, inner, summary, key_hex, en_msg_sender (inner), path, detail,
-                               error);
+    int rc = en_router_submit (self->router, origin, inner, summary, key_hex, en_msg_sender (inner), path, number,
+                               detail, error);
     json_decref (path);
     return rc;
 }
@@ -408,7 +432,8 @@ en_fedroute_handle_forward (en_fedroute_t *self, const char *peer, en_msg_t *msg
         rc = en_error_set (error, EN_ERR_FORBIDDEN, "the carried %s is dated in the future (clock skew?)", command);
     else
     if (streq (command, "SUBMIT"))
-        rc = s_forward_submit (self, peer, origin, inner, json_object_get (body, "visited"), key_hex, error);
+        rc = s_forward_submit (self, peer, origin, inner, json_object_get (body, "visited"),
+                               json_object_get (body, "place"), key_hex, error);
     else
     if (streq (command, "CLOSE") || streq (command, "DOSSIER") || streq (command, "REPLY"))
         rc = s_forwarded_relay (self, peer, origin, inner, carried, key_hex, error);
@@ -447,7 +472,7 @@ s_status_returned (en_fedroute_t *self, const char *peer, json_t *request, json_
     //  It was handed over because the peer advertised room for it
     en_metrics_count (self->metrics, EN_METRIC_FED_RETURNED, peer, 1);
     zsys_warning ("federation: %s gave back request %s although it advertised room for it", peer, request_id);
-    if (en_bstore_forward_end (self->store, request_id, peer, "returned")
+    if (en_bstore_forward_end (self->store, request_id, en_json_int (request, "place", 1), peer, "returned")
     ||  en_router_transition (self->router, request, "submitted", "returned", NULL, reason, NULL)
     ||  en_router_route (self->router, request))
         return en_router_failed (self->router, error);
@@ -471,7 +496,9 @@ s_status_mirror (en_fedroute_t *self, const char *peer, json_t *request, json_t 
     char via [100];
     snprintf (via, sizeof via, "via %s", en_json_str (extra, "via"));
     //  en_router_transition takes extra; when it is not reached, extra goes
-    if (streq (state, "closed") && en_bstore_forward_end (self->store, en_json_str (request, "id"), peer, "closed")) {
+    if (streq (state, "closed")
+    &&  en_bstore_forward_end (self->store, en_json_str (request, "id"), en_json_int (request, "place", 1), peer,
+                               "closed")) {
         json_decref (extra);
         return en_router_failed (self->router, error);
     }
@@ -500,18 +527,29 @@ en_fedroute_handle_status (en_fedroute_t *self, const char *peer, en_msg_t *msg,
     if (!event || !en_name_valid (event) || (expert && !en_name_valid (expert))
     ||  (detail && strlen (detail) > 600))
         return en_error_set (error, EN_ERR_INVALID, "fields 'event', 'expert' or 'detail' are not valid");
-    json_t *request = en_id_valid (request_id) ? en_bstore_request (self->store, request_id) : NULL;
-    if (!request)
-        return en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'", request_id ? request_id : "");
-    json_t *forward = en_bstore_forward_of (self->store, request_id, peer);
+    json_t *given = json_object_get (body, "place");
+    if (given && (!json_is_integer (given) || json_integer_value (given) < 1
+                  || json_integer_value (given) > EN_MAX_PLACES))
+        return en_error_set (error, EN_ERR_INVALID, "field 'place' must be a place number (1 to %d)", EN_MAX_PLACES);
+    //  The place it is about: the one it names; a change of the whole
+    //  request there (a close) names none: the place handed to that peer
+    json_t *forward = en_id_valid (request_id)
+        ? en_bstore_forward_of (self->store, request_id, given ? json_integer_value (given) : 0, peer) : NULL;
+    int64_t place = given ? json_integer_value (given) : en_json_int (forward, "place", 1);
+    json_t *request = en_id_valid (request_id) ? en_bstore_request_place (self->store, request_id, place) : NULL;
     bool recalled = forward && streq (en_json_str (forward, "state"), "recalled");
     json_decref (forward);
     int rc;
+    if (!request)
+        rc = en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s' with place %lld", request_id ? request_id : "",
+                           (long long) place);
+    else
     if (recalled)
         rc = s_status_late (self, peer, body, error);
     else
     if (!en_json_str (request, "peer") || !streq (en_json_str (request, "peer"), peer))
-        rc = en_error_set (error, EN_ERR_FORBIDDEN, "request '%s' was not handed to '%s'", request_id, peer);
+        rc = en_error_set (error, EN_ERR_FORBIDDEN, "request '%s' (place %lld) was not handed to '%s'", request_id,
+                           (long long) place, peer);
     else
     if (streq (en_json_str (request, "state"), "closed"))
         rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' is closed", request_id);
@@ -533,12 +571,18 @@ int
 en_fedroute_handle_recall (en_fedroute_t *self, const char *peer, en_msg_t *msg, en_error_t *error)
 {
     const char *request_id = en_json_str (en_msg_body (msg), "request");
-    json_t *request = en_id_valid (request_id) ? en_bstore_request (self->store, request_id) : NULL;
+    //  The place it names (EXPN/3; none: a request of one place) is the
+    //  one place a peer's request has here
+    json_t *given = json_object_get (en_msg_body (msg), "place");
+    int64_t place = json_is_integer (given) ? json_integer_value (given) : 0;
+    json_t *request = en_id_valid (request_id) && (!given || place > 0)
+                    ? en_bstore_request_place (self->store, request_id, place) : NULL;
     char origin [80];
     snprintf (origin, sizeof origin, PEER_PREFIX "%s", peer);
     int rc = 0;
     if (!request)
-        rc = en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'", request_id ? request_id : "");
+        rc = en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s'%s", request_id ? request_id : "",
+                           given ? " with that place" : "");
     else
     if (!streq (en_json_str (request, "origin"), origin))
         rc = en_error_set (error, EN_ERR_FORBIDDEN, "request '%s' did not come from '%s'", request_id, peer);
@@ -551,10 +595,12 @@ en_fedroute_handle_recall (en_fedroute_t *self, const char *peer, en_msg_t *msg,
             ;                   //  nothing left to do
         else {
             const char *onward = en_json_str (request, "peer");
+            int64_t held = en_json_int (request, "place", 1);
             char detail [200];
             snprintf (detail, sizeof detail, "%s took it back", peer);
-            if ((onward && (en_bstore_forward_end (self->store, request_id, onward, "recalled")
-                            || s_send_peer (self, onward, "RECALL", json_pack ("{s:s}", "request", request_id), NULL)))
+            if ((onward && (en_bstore_forward_end (self->store, request_id, held, onward, "recalled")
+                            || s_send_peer (self, onward, "RECALL", json_pack ("{s:s, s:I}", "request", request_id,
+                                                                              "place", (json_int_t) held), NULL)))
             ||  en_router_withdraw_open (self->router, request, "withdrawn", NULL, NULL)
             ||  en_router_apply (self->router, request, "recalled", "recalled", NULL, detail))
                 rc = en_router_failed (self->router, error);
@@ -571,14 +617,16 @@ en_fedroute_forward_refused (en_fedroute_t *self, const char *peer, const char *
                              int code, const char *reason)
 {
     json_t *forward = en_bstore_forward_by_msg (self->store, peer, msg_id);
-    json_t *request = forward ? en_bstore_request (self->store, en_json_str (forward, "request_id")) : NULL;
+    json_t *request = forward ? en_bstore_request_place (self->store, en_json_str (forward, "request_id"),
+                                                         en_json_int (forward, "place", 1)) : NULL;
     int rc = 0;
     if (request && streq (en_json_str (forward, "state"), "open")
     &&  streq (en_json_str (request, "peer") ?: "", peer)) {
         char detail [400];
         snprintf (detail, sizeof detail, "%s refused it: %d %s", peer, code, reason ? reason : "");
         en_metrics_count (self->metrics, EN_METRIC_FED_RETURNED, peer, 1);
-        rc = en_bstore_forward_end (self->store, en_json_str (request, "id"), peer, "refused")
+        rc = en_bstore_forward_end (self->store, en_json_str (request, "id"), en_json_int (request, "place", 1), peer,
+                                    "refused")
           || en_router_transition (self->router, request, "submitted", "returned", NULL, detail, NULL)
           || en_router_route (self->router, request) ? -1 : 0;
     }

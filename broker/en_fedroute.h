@@ -27,8 +27,11 @@ void en_fedroute_set_metrics (en_fedroute_t *self, en_metrics_t *metrics);
 //  Did request come from a peer broker (origin "peer:<name>")?
 bool en_fedroute_from_peer (json_t *request);
 
+//  request below is one place of a request, as en_bstore_request_place
+//  gives it (a request of one place: its place 1).
+
 //  Should request go to a peer before the next local candidate? True for
-//  a crisis request that had crisis_local_offers local offers already.
+//  a crisis request whose place had crisis_local_offers local offers.
 bool en_fedroute_national_first (en_fedroute_t *self, json_t *request);
 
 //  The best peer to hand request to, or NULL (no peer, federation off,
@@ -36,8 +39,9 @@ bool en_fedroute_national_first (en_fedroute_t *self, json_t *request);
 //  recalled from are tried again. Caller owns the name.
 char *en_fedroute_pick (en_fedroute_t *self, json_t *request, bool again);
 
-//  Hand request to peer (from en_fedroute_pick): FORWARD with the
-//  origin's signed SUBMIT, the forward recorded, transition "forwarded".
+//  Hand the place to peer (from en_fedroute_pick): FORWARD with the
+//  origin's signed SUBMIT and the place's number, the forward recorded,
+//  transition "forwarded".
 //  0, or -1 (store error or refused transition).
 int en_fedroute_hand_over (en_fedroute_t *self, json_t *request, const char *peer);
 
@@ -52,8 +56,9 @@ int en_fedroute_give_back (en_fedroute_t *self, json_t *request);
 int en_fedroute_relay_own (en_fedroute_t *self, json_t *request, en_msg_t *msg, const unsigned char *sender_key,
                            en_error_t *error);
 
-//  An operator takes request back from the peer holding it: RECALL to
-//  the peer, transition "operator-recall", routed again here. The caller
+//  An operator takes the place back from the peer holding it: RECALL
+//  {request, place} to the peer, transition "operator-recall", routed
+//  again here. The caller
 //  has made the operator the actor. 0, or -1 with error (409 not with a
 //  peer, or already accepted there; 500 store).
 int en_fedroute_recall (en_fedroute_t *self, const char *operator_name, json_t *request, const char *reason,
@@ -65,7 +70,8 @@ int en_fedroute_recall (en_fedroute_t *self, const char *operator_name, json_t *
 
 //  FORWARD: a node's signed SUBMIT, CLOSE, DOSSIER or REPLY carried by peer.
 int en_fedroute_handle_forward (en_fedroute_t *self, const char *peer, en_msg_t *msg, en_error_t *error);
-//  STATUS from the peer holding a request: mirrored, or "returned".
+//  STATUS from the peer holding a place (the one it names, else the one
+//  handed to it): mirrored onto that place, or "returned".
 int en_fedroute_handle_status (en_fedroute_t *self, const char *peer, en_msg_t *msg, en_error_t *error);
 //  RECALL from the peer a request came from.
 int en_fedroute_handle_recall (en_fedroute_t *self, const char *peer, en_msg_t *msg, en_error_t *error);

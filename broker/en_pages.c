@@ -724,7 +724,10 @@ s_request_actions (FILE *out, const en_page_t *page, json_t *request, bool open_
     const char *peer = en_json_str (request, "peer");
     if (streq (state, "closed") || !page->csrf)
         return;
-    if (peer) {
+    //  A team with a place at a peer: that place can be recalled, the
+    //  others are acted on here (below)
+    bool team_abroad = peer && en_json_int (request, "place_count", 1) > 1;
+    if (peer && !team_abroad) {
         fputs ("<h2>Acties</h2><p>In behandeling bij de broker van ", out);
         en_html_escape (out, peer);
         fputs (": de operators daar kunnen het verzoek opnieuw aanbieden, escaleren of sluiten.</p>", out);
@@ -747,7 +750,18 @@ s_request_actions (FILE *out, const en_page_t *page, json_t *request, bool open_
     json_array_foreach (json_object_get (request, "places"), index, place)
         routable = routable || streq (en_json_str (place, "state"), "offered")
                  || streq (en_json_str (place, "state"), "escalated") || streq (en_json_str (place, "state"), "hiaat");
-    fputs ("<h2>Acties</h2><div class=\"actions\">", out);
+    fputs ("<h2>Acties</h2>", out);
+    if (team_abroad) {
+        fputs ("<p>Een plaats van dit team is in behandeling bij de broker van ", out);
+        en_html_escape (out, peer);
+        fputs (": die plaats kunt u terughalen; de andere plaatsen kunt u hier opnieuw aanbieden, escaleren of"
+               " sluiten.</p>", out);
+    }
+    fputs ("<div class=\"actions\">", out);
+    if (team_abroad)
+        s_action_form (out, page, id, places, "recall", "Terughalen",
+                       "Haalt de plaats die de andere provincie heeft terug en zoekt er hier opnieuw voor.",
+                       "Terughalen", "");
     if (routable) {
         s_action_form (out, page, id, places, "reoffer", "Opnieuw aanbieden", open_offers
                        ? "Trekt het open aanbod in en biedt het verzoek aan de volgende kandidaat aan."

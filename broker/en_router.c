@@ -24,7 +24,8 @@
          requested expertise tags; own region first, then least loaded,
          then most free capacity, then id;
       2. none: a peer broker that advertises room for it (en_fedroute,
-         routing with peer brokers; a crisis request may go there first);
+         routing with peer brokers, a place at a time; a crisis request
+         may go there first);
       3. none: a request from a peer goes back to it; our own is
          escalated to a bovenregionale procesregisseur (role
          procesregisseur, bovenregionaal), same ordering, tags not needed;
@@ -307,17 +308,18 @@ s_failed (en_router_t *self, en_error_t *error)
 }
 
 //  request as its place sees it: a request loaded whole (en_bstore_request,
-//  as the federation module does: always a request of one place) gets
-//  the columns of its place 1. 0, or -1 when it has no places.
+//  as the federation module does for a peer's request: always a request
+//  of one place, whose number is the origin's) gets the columns of its
+//  first place. 0, or -1 when it has no places.
 static int
 s_as_place (en_router_t *self, json_t *request)
 {
     if (json_object_get (request, "place"))
         return 0;
-    json_t *place = en_bstore_request_place (self->store, en_json_str (request, "id"), 1);
+    json_t *place = en_bstore_request_place (self->store, en_json_str (request, "id"), 0);
     if (!place)
         return -1;
-    static const char *keys [] = { "place", "roles", "expertise", "request_state", "place_count", NULL };
+    static const char *keys [] = { "place", "roles", "expertise", "request_state", "place_count", "peer", NULL };
     for (int i = 0; keys [i]; i++)
         json_object_set (request, keys [i], json_object_get (place, keys [i]));
     json_decref (place);
@@ -536,9 +538,8 @@ s_forward (en_router_t *self, json_t *request, bool *forwarded)
 //  nobody, nothing is written and *nobody (may be NULL) is set.
 //  Routing works on one place (s_as_place): its roles and tags, its open
 //  offer; every place of a request is routed by the same rules, and a
-//  request for one expert is the case of one place. A request of
-//  several places is not handed to peer brokers (a place at a time
-//  cannot be: the FORWARD carries the whole signed SUBMIT).
+//  request for one expert is the case of one place. A place goes to a
+//  peer broker on its own (the FORWARD names it; en_fedroute).
 static int
 s_route (en_router_t *self, json_t *request, bool *nobody)
 {
@@ -551,8 +552,7 @@ s_route (en_router_t *self, json_t *request, bool *nobody)
     json_t *place_roles = json_object_get (request, "roles");
     for (size_t i = 0; i < 3 && i < json_array_size (place_roles); i++)
         roles [i] = json_string_value (json_array_get (place_roles, i));
-    bool team = en_json_int (request, "place_count", 1) > 1;
-    bool national_first = !team && en_fedroute_national_first (self->fed, request);
+    bool national_first = en_fedroute_national_first (self->fed, request);
     bool forwarded = false;
     if (national_first && s_forward (self, request, &forwarded))
         return -1;
@@ -563,7 +563,7 @@ s_route (en_router_t *self, json_t *request, bool *nobody)
     if (candidate)
         rc = s_reopen (self, request) || s_offer (self, request, candidate, "offer");
     else
-    if (!team && !national_first && (s_forward (self, request, &forwarded) || forwarded))
+    if (!national_first && (s_forward (self, request, &forwarded) || forwarded))
         rc = forwarded ? 0 : -1;
     else
     if (en_fedroute_from_peer (request))
@@ -594,12 +594,12 @@ s_route (en_router_t *self, json_t *request, bool *nobody)
 //  here).
 static int
 s_submit (en_router_t *self, const char *origin, en_msg_t *submit, json_t *summary, const char *sign_key,
-          const char *origin_node, json_t *visited, const char *detail, en_error_t *error)
+          const char *origin_node, json_t *visited, int64_t only_place, const char *detail, en_error_t *error)
 {
     const char *id = en_json_str (summary, "id");
     json_t *carried = en_msg_export (submit);
     int rc = en_bstore_request_insert (self->store, origin, en_msg_id (submit), summary, carried, sign_key,
-                                       origin_node, visited, error);
+                                       origin_node, visited, only_place, error);
     json_decref (carried);
     if (rc)
         return -1;
@@ -610,11 +610,15 @@ s_submit (en_router_t *self, const char *origin, en_msg_t *submit, json_t *summa
       || en_bstore_event (self->store, id, "submitted", NULL, detail)
       || s_audit (self, id, "submitted", NULL);
     //  Every place is routed at once: a team is filled in parallel
-    for (int64_t place = 1; rc == 0 && place <= en_json_int (request, "place_count", 1); place++) {
-        json_t *view = en_bstore_request_place (self->store, id, place);
-        rc = !view || s_route (self, view, NULL);
+    json_t *places = en_bstore_places (self->store, id);
+    size_t index;
+    json_t *place;
+    json_array_foreach (places, index, place) {
+        json_t *view = rc ? NULL : en_bstore_request_place (self->store, id, en_json_int (place, "place", 0));
+        rc = rc || !view || s_route (self, view, NULL);
         json_decref (view);
     }
+    json_decref (places);
     json_decref (request);
     return rc ? s_failed (self, error) : 0;
 }
@@ -645,7 +649,7 @@ s_handle_submit (en_router_t *self, const char *node, const char *node_region,
     char key [65] = "";
     if (self->has_sender_key)
         sodium_bin2hex (key, sizeof key, self->sender_key, sizeof self->sender_key);
-    return s_submit (self, node, msg, summary, *key ? key : NULL, node, NULL, NULL, error);
+    return s_submit (self, node, msg, summary, *key ? key : NULL, node, NULL, 0, NULL, error);
 }
 
 static int
@@ -809,7 +813,7 @@ s_handle_sealed (en_router_t *self, const char *node, en_msg_t *msg, en_error_t 
     json_t *place = json_object_get (body, "place");
     json_t *view = NULL;
     if (request && (place || en_json_int (request, "place_count", 1) == 1))
-        view = en_bstore_request_place (self->store, request_id, place ? json_integer_value (place) : 1);
+        view = en_bstore_request_place (self->store, request_id, place ? json_integer_value (place) : 0);
     if (view) {
         json_decref (request);
         request = view;
@@ -949,6 +953,37 @@ s_withdraw_open (en_router_t *self, json_t *request, const char *reason,
     return rc ? -1 : 0;
 }
 
+//  CLOSE of a request some of whose places peer brokers hold: each such
+//  place's CLOSE is relayed to its peer (it closes there, and its STATUS
+//  closes the place here), each place held here is closed now, one by
+//  one (a STATUS per place). For a request of one place: the relay.
+static int
+s_close_places (en_router_t *self, json_t *request, en_msg_t *msg, const char *outcome, en_error_t *error)
+{
+    const char *id = en_json_str (request, "id");
+    json_t *places = en_bstore_places (self->store, id);
+    size_t index;
+    json_t *place;
+    int rc = 0;
+    json_array_foreach (places, index, place) {
+        if (rc || streq (en_json_str (place, "state"), "closed"))
+            continue;
+        json_t *view = en_bstore_request_place (self->store, id, en_json_int (place, "place", 0));
+        if (!view)
+            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+        else
+        if (en_json_str (view, "peer"))
+            rc = en_fedroute_relay_own (self->fed, view, msg, self->has_sender_key ? self->sender_key : NULL, error);
+        else
+        if (s_withdraw_open (self, view, "closed", NULL, NULL)
+        ||  s_transition (self, view, "closed", "closed", NULL, outcome, NULL))
+            rc = s_failed (self, error);
+        json_decref (view);
+    }
+    json_decref (places);
+    return rc ? -1 : 0;
+}
+
 static int
 s_handle_close (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *error)
 {
@@ -973,7 +1008,7 @@ s_handle_close (en_router_t *self, const char *node, en_msg_t *msg, en_error_t *
         rc = -1;
     else
     if (en_json_str (request, "peer"))
-        rc = en_fedroute_relay_own (self->fed, request, msg, self->has_sender_key ? self->sender_key : NULL, error);
+        rc = s_close_places (self, request, msg, json_string_value (outcome), error);
     else
     if (s_withdraw_open (self, request, "closed", NULL, NULL)
     ||  s_transition_all (self, request, "closed", "closed", json_string_value (outcome), NULL))
@@ -1115,10 +1150,10 @@ en_router_route (en_router_t *self, json_t *request)
 
 int
 en_router_submit (en_router_t *self, const char *origin, en_msg_t *submit, json_t *summary,
-                  const char *sign_key, const char *origin_node, json_t *visited, const char *detail,
-                  en_error_t *error)
+                  const char *sign_key, const char *origin_node, json_t *visited, int64_t only_place,
+                  const char *detail, en_error_t *error)
 {
-    return s_submit (self, origin, submit, summary, sign_key, origin_node, visited, detail, error);
+    return s_submit (self, origin, submit, summary, sign_key, origin_node, visited, only_place, detail, error);
 }
 
 int
@@ -1506,11 +1541,40 @@ s_act_escalate (en_router_t *self, json_t *request, s_act_t *act, en_error_t *er
     return rc;
 }
 
-//  Recall: take the request back from the peer holding it (en_fedroute).
+//  Recall: take the place back from the peer holding it (en_fedroute);
+//  for the whole request, every place a peer holds (done when one came
+//  back, else the last refusal).
 static int
 s_act_recall (en_router_t *self, json_t *request, s_act_t *act, en_error_t *error)
 {
-    return en_fedroute_recall (self->fed, act->operator_name, request, act->reason, error);
+    if (json_object_get (request, "place"))
+        return en_fedroute_recall (self->fed, act->operator_name, request, act->reason, error);
+    json_t *places = en_bstore_places (self->store, act->request_id);
+    size_t index;
+    json_t *place;
+    int recalled = 0, failed = 0;
+    json_array_foreach (places, index, place) {
+        if (failed || !en_json_str (place, "peer"))
+            continue;
+        json_t *view = en_bstore_request_place (self->store, act->request_id, en_json_int (place, "place", 0));
+        en_error_clear (error);
+        if (!view)
+            failed = en_error_set (error, EN_ERR_INTERNAL, "store error");
+        else
+        if (en_fedroute_recall (self->fed, act->operator_name, view, act->reason, error) == 0)
+            recalled++;
+        else
+        if (error->code != EN_ERR_CONFLICT)
+            failed = -1;
+        json_decref (view);
+    }
+    json_decref (places);
+    if (recalled && !failed)
+        en_error_clear (error);
+    else
+    if (!failed && error->code == 0)
+        en_error_set (error, EN_ERR_CONFLICT, "request '%s' is not with a peer broker", act->request_id);
+    return recalled && !failed ? 0 : -1;
 }
 
 //  The actions: on a request held here, or (recall) on one a peer holds;
@@ -1569,8 +1633,8 @@ s_act_places (en_router_t *self, size_t row, json_t *request, s_act_t *act, en_e
     json_array_foreach (places, index, place) {
         snprintf (act->state, sizeof act->state, "%s", en_json_str (place, "state"));
         en_error_t refused = { 0 };
-        if (s_act_routable (act, "moved", &refused))
-            continue;
+        if (en_json_str (place, "peer") || s_act_routable (act, "moved", &refused))
+            continue;           //  a peer's place is acted on there (or recalled)
         //  Each place in a savepoint: one that is refused leaves nothing
         en_db_t *db = en_bstore_db (self->store);
         json_t *view = en_bstore_request_place (self->store, act->request_id, en_json_int (place, "place", 0));
@@ -1627,11 +1691,19 @@ en_router_operator_place (en_router_t *self, const char *operator_name, const ch
     int rc = 0;
     if (place < 0 || (place > 0 && !view))
         rc = en_error_set (error, EN_ERR_NOT_FOUND, "request '%s' has no place %" PRId64, request_id, place);
-    else
-    if (!s_actions [row].with_peer && en_json_str (request, "peer")
-    &&  !streq (en_json_str (request, "state"), "closed"))
-        rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' is with peer broker '%s': its operators act on it "
-                           "there, or recall it", request_id, en_json_str (request, "peer"));
+    else {
+        //  A place a peer holds is acted on there; so is a request of
+        //  one, and the close of a whole team one of whose places is
+        //  with a peer (re-offer and escalate of a team pass its places
+        //  a peer holds by)
+        json_t *target = view ? view : request;
+        bool whole_team = !view && en_json_int (request, "place_count", 1) > 1 && !streq (action, "close");
+        if (!s_actions [row].with_peer && !whole_team && en_json_str (target, "peer")
+        &&  !streq (en_json_str (target, "state"), "closed"))
+            rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s'%s is with peer broker '%s': its operators act on "
+                               "it there, or recall it", request_id, view ? " (that place)" : "",
+                               en_json_str (target, "peer"));
+    }
     if (rc) {
         json_decref (view);
         json_decref (request);

@@ -117,10 +117,14 @@ int en_router_node_revoked (en_router_t *self, const char *node);
 int en_router_operator (en_router_t *self, const char *operator_name, const char *action,
                         const char *request_id, const char *reason, en_error_t *error);
 //  The same on one place of a request (EXPN/3, a team): place 1.. acts on
-//  that place alone (close included: the other places go on); place 0 as
-//  en_router_operator: close and recall the whole request, re-offer and
-//  escalate every place that routing can move (done when one moved, else
-//  the refusal). 404 for a place the request does not have.
+//  that place alone (close included: the other places go on; "recall"
+//  takes that place back from the peer broker holding it); place 0 as
+//  en_router_operator: close the whole request (409 while a peer holds
+//  one of its places), recall every place a peer holds, re-offer and
+//  escalate every place that routing can move, passing by the places a
+//  peer holds (done when one moved, else the refusal). 404 for a place
+//  the request does not have; 409 for an action other than recall on a
+//  place a peer holds.
 int en_router_operator_place (en_router_t *self, const char *operator_name, const char *action,
                               const char *request_id, int64_t place, const char *reason, en_error_t *error);
 
@@ -163,11 +167,12 @@ int en_router_route (en_router_t *self, json_t *request);
 //  Create a request and route it: origin is where its STATUS goes (a
 //  node, or "peer:<broker>"), submit the origin node's signed SUBMIT
 //  carried with its key (hex), the origin node and the brokers it
-//  passed; detail for the "submitted" event. 0, or -1 with error (409 the
-//  id exists; 500 store).
+//  passed; only_place: 0, every place of summary; N, only place N (a
+//  place of a team a peer handed over); detail for the "submitted"
+//  event. 0, or -1 with error (409 the id exists; 500 store).
 int en_router_submit (en_router_t *self, const char *origin, en_msg_t *submit, json_t *summary,
-                      const char *sign_key, const char *origin_node, json_t *visited, const char *detail,
-                      en_error_t *error);
+                      const char *sign_key, const char *origin_node, json_t *visited, int64_t only_place,
+                      const char *detail, en_error_t *error);
 
 //  The PII guard on a request summary that arrived: 0, or -1 with 422.
 int en_router_guard_request (en_router_t *self, json_t *summary, en_error_t *error);

@@ -450,6 +450,19 @@ test_team_request_page (void **state)
     assert_non_null (strstr (html, "<select id=\"place-reoffer\" name=\"place\">"));
     assert_non_null (strstr (html, "<option value=\"3\">Plaats 3</option>"));
     assert_non_null (strstr (html, "Opnieuw aanbieden"));
+    assert_null (strstr (html, "place-recall"));
+    free (html);
+    //  One place at a peer: recall it, and still act on the others here
+    json_object_set_new (request, "peer", json_string ("gelderland"));
+    out = open_memstream (&html, &size);
+    audit = json_array ();
+    en_pages_request (out, &page, request, audit, NULL, false);
+    fclose (out);
+    json_decref (audit);
+    assert_non_null (strstr (html, "in behandeling bij de broker van gelderland"));
+    assert_non_null (strstr (html, "<select id=\"place-recall\" name=\"place\">"));
+    assert_non_null (strstr (html, "<select id=\"place-reoffer\" name=\"place\">"));
+    assert_non_null (strstr (html, "<select id=\"place-close\" name=\"place\">"));
     free (html);
     json_decref (request);
 }

@@ -2601,39 +2601,429 @@ test_hiaat_rerouted_when_link_up (void **state)
 }
 
 //  ---------------------------------------------------------------------
-//  A team (several places) is filled in its own province: a place nobody
-//  here can take is a hiaat, not forwarded, though a peer advertises
-//  room; a peer refuses a FORWARD that carries a team
+//  Teams across provinces (EXPN/3): each place of a team is routed on its
+//  own, and a place nobody here can take goes to a peer that advertises
+//  room for it, as a one-place request there named after its place
 
+//  A team of three at twente: a superexpert for trauma, an
+//  ervaringsdeskundige and a superexpert for lvb (only Gelderland has one).
+static const char *TEAM_PLACES =
+    "[{\"role\":\"superexpert\",\"expertise\":[\"trauma\"]},{\"role\":\"ervaringsdeskundige\"},"
+    " {\"role\":\"superexpert\",\"expertise\":[\"lvb\"]}]";
+
+static en_msg_t *
+s_team_submit (fixture_t *self, broker_t *broker, const char *id, const char *places)
+{
+    json_t *body = s_submit_body (id, "twente", "hoog", "consultatie-advies", "[\"trauma\",\"lvb\"]");
+    json_object_set_new (json_object_get (body, "request"), "places", test_json (places));
+    en_msg_t *submit = s_signed ("twente", self->twente, "SUBMIT", body);
+    s_node_deliver_ok (broker, self->twente, submit);
+    return submit;
+}
+
+//  Place place of request id at broker is in state, held by peer (NULL:
+//  none), with expert (NULL: none).
 static void
-test_team_stays_home (void **state)
+s_assert_place_at (const char *file, int line, broker_t *broker, const char *id, int64_t place,
+                   const char *state, const char *peer, const char *expert)
+{
+    json_t *view = en_bstore_request_place (broker->store, id, place);
+    if (!view)
+        s_fail_at (file, line, "%s: request %s has no place %lld", broker->name, id, (long long) place);
+    const char *actual_peer = en_json_str (view, "peer");
+    const char *actual_expert = en_json_str (view, "expert");
+    if (!streq (en_json_str (view, "state"), state)
+    ||  (peer ? !actual_peer || !streq (actual_peer, peer) : actual_peer != NULL)
+    ||  (expert ? !actual_expert || !streq (actual_expert, expert) : actual_expert != NULL))
+        s_fail_at (file, line, "%s: %s place %lld is %s/%s/%s, expected %s/%s/%s", broker->name, id,
+                   (long long) place, en_json_str (view, "state"), actual_peer ? actual_peer : "-",
+                   actual_expert ? actual_expert : "-", state, peer ? peer : "-", expert ? expert : "-");
+    json_decref (view);
+}
+#define s_assert_place(...) s_assert_place_at (__FILE__, __LINE__, __VA_ARGS__)
+
+//  The forwards of a request as "place:peer/state ...", by place.
+static void
+s_assert_place_forwards_at (const char *file, int line, broker_t *broker, const char *id, const char *expected)
+{
+    json_t *rows = en_db_rows (en_db_query (en_bstore_db (broker->store),
+        "SELECT place || ':' || peer || '/' || state AS item FROM forwards WHERE request_id = ?"
+        " ORDER BY place, at, peer", "s", id));
+    char buf [512];
+    test_join (rows, "item", buf, sizeof buf);
+    if (!streq (buf, expected))
+        s_fail_at (file, line, "%s: forwards of %s are '%s', expected '%s'", broker->name, id, buf, expected);
+}
+#define s_assert_place_forwards(...) s_assert_place_forwards_at (__FILE__, __LINE__, __VA_ARGS__)
+
+//  The open offer of one place of a request (its id in buf).
+static const char *
+s_place_offer (broker_t *broker, const char *id, int64_t place, char *buf, size_t size)
+{
+    json_t *open = en_bstore_place_offers_open (broker->store, id, place);
+    assert_int_equal (json_array_size (open), 1);
+    snprintf (buf, size, "%s", en_json_str (json_array_get (open, 0), "id"));
+    json_decref (open);
+    return buf;
+}
+
+//  No place was filled twice: per place of id at broker, at most one
+//  offer was ever accepted.
+static void
+s_assert_filled_once (broker_t *broker, const char *id)
+{
+    assert_int_equal (en_db_int (en_bstore_db (broker->store),
+        "SELECT count(*) FROM (SELECT place FROM offers WHERE request_id = ? AND state = 'accepted'"
+        " GROUP BY place HAVING count(*) > 1)", "s", id), 0);
+}
+
+//  An operator's action on one place (0: the whole request) is done.
+static void
+s_operator_place_ok (broker_t *broker, const char *action, const char *id, int64_t place)
+{
+    en_db_t *db = en_bstore_db (broker->store);
+    en_error_t error;
+    memset (&error, 0, sizeof error);
+    assert_int_equal (en_db_begin (db), 0);
+    if (en_router_operator_place (broker->router, "marieke", action, id, place, "handmatig", &error))
+        fail_msg ("operator %s of %s place %lld refused: %d %s", action, id, (long long) place, error.code,
+                  error.reason);
+    assert_int_equal (en_db_commit (db), 0);
+}
+
+//  The team's common start: A has the first two places' experts, B the
+//  third's; submitted at A, places 1 and 2 offered here, place 3 handed
+//  to B and offered there, A told.
+static en_msg_t *
+s_team_started (fixture_t *self, const char *id)
+{
+    broker_t *a = self->a, *b = self->b;
+    s_publish (a, "twente", self->twente,
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2},"
+        " {\"id\":\"ed-tw-01\",\"role\":\"ervaringsdeskundige\",\"region\":\"twente\",\"expertise\":[],\"capacity\":2}]");
+    s_publish (b, "achterhoek", self->achterhoek,
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"lvb\"],"
+        "\"capacity\":3,\"box_key\":\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"}]");
+    json_decref (s_take (b, "achterhoek"));
+    json_decref (s_take (a, "twente"));
+    s_advertise (self, b, a);
+    en_msg_t *submit = s_team_submit (self, a, id, TEAM_PLACES);
+    s_assert_place (a, id, 1, "offered", NULL, NULL);
+    s_assert_place (a, id, 2, "offered", NULL, NULL);
+    s_assert_place (a, id, 3, "forwarded", "gelderland", NULL);
+    s_assert_place_forwards (a, id, "3:gelderland/open");
+    s_assert_state (a, id, "offered");
+    //  The FORWARD names its place
+    json_t *queued = s_outbox (a, "peer:gelderland", "FORWARD");
+    assert_int_equal (json_array_size (queued), 1);
+    assert_int_equal (en_json_int (json_object_get (json_array_get (queued, 0), "body"), "place", 0), 3);
+    json_decref (queued);
+    //  B: a request of that one place, numbered as at the origin
+    assert_int_equal (s_pump (a, b), 1);
+    json_t *places = en_bstore_places (b->store, id);
+    assert_int_equal (json_array_size (places), 1);
+    assert_int_equal (en_json_int (json_array_get (places, 0), "place", 0), 3);
+    json_decref (places);
+    s_assert_place (b, id, 3, "offered", NULL, NULL);
+    s_assert_state (b, id, "offered");
+    json_t *offer = s_take_expect (b, "achterhoek", "OFFER");
+    assert_int_equal (en_json_int (json_object_get (json_array_get (offer, 0), "body"), "place", 0), 3);
+    json_decref (offer);
+    //  A mirrors it on place 3 and tells the origin which place
+    assert_int_equal (s_pump (b, a), 1);
+    s_assert_place (a, id, 3, "offered", "gelderland", NULL);
+    json_t *status = s_take (a, "twente");
+    json_t *last = json_object_get (json_array_get (status, json_array_size (status) - 1), "body");
+    assert_string_equal (en_json_str (last, "event"), "offered");
+    assert_int_equal (en_json_int (last, "place", 0), 3);
+    assert_string_equal (en_json_str (last, "via"), "gelderland");
+    json_decref (status);
+    return submit;
+}
+
+//  A team with one place filled at a peer, the others at home: accepted,
+//  the dossier of that place relayed to the peer's expert, closed at home
+//  and, through the relayed CLOSE, at the peer. No place filled twice;
+//  the peer's expert never counts on our load.
+static void
+test_team_place_at_peer (void **state)
 {
     fixture_t *self = (fixture_t *) *state;
     broker_t *a = self->a, *b = self->b;
+    const char *id = "twente-0001";
+    en_msg_t *submit = s_team_started (self, id);
+    en_msg_destroy (&submit);
+    char offer [128];
+    s_node_ok (a, "twente", self->twente, "ACCEPT", json_pack ("{s:s}", "offer", s_place_offer (a, id, 1, offer, sizeof offer)));
+    s_node_ok (a, "twente", self->twente, "ACCEPT", json_pack ("{s:s}", "offer", s_place_offer (a, id, 2, offer, sizeof offer)));
+    s_assert_state (a, id, "offered");      //  place 3 still open at B
+    s_node_ok (b, "achterhoek", self->achterhoek, "ACCEPT",
+               json_pack ("{s:s}", "offer", s_place_offer (b, id, 3, offer, sizeof offer)));
+    assert_int_equal (s_pump (b, a), 1);
+    s_assert_place (a, id, 1, "accepted", NULL, "se-tw-01");
+    s_assert_place (a, id, 2, "accepted", NULL, "ed-tw-01");
+    s_assert_place (a, id, 3, "accepted", "gelderland", "se-ah-01");
+    s_assert_state (a, id, "accepted");
+    assert_int_equal (s_expert_int (a, "se-tw-01", "load"), 1);
+    assert_int_equal (s_expert_int (b, "se-ah-01", "load"), 1);
+    json_t *status = s_take (a, "twente");
+    json_t *last = json_object_get (json_array_get (status, json_array_size (status) - 1), "body");
+    assert_int_equal (en_json_int (last, "place", 0), 3);
+    assert_string_equal (en_json_str (last, "place_state"), "accepted");
+    assert_string_equal (en_json_str (last, "state"), "accepted");
+    assert_non_null (en_json_str (last, "box_key"));
+    json_decref (status);
+    //  The dossier of place 3 goes to B's expert; that of place 1 stays
+    s_node_ok (a, "twente", self->twente, "DOSSIER",
+               json_pack ("{s:s, s:i, s:s}", "request", id, "place", 3, "sealed", "c2VhbGVkIGRvc3NpZXI="));
+    s_node_ok (a, "twente", self->twente, "DOSSIER",
+               json_pack ("{s:s, s:i, s:s}", "request", id, "place", 1, "sealed", "b3BlbiBkb3NzaWVy"));
+    json_decref (s_take_expect (a, "twente", "DOSSIER"));
+    assert_int_equal (s_pump (a, b), 1);
+    json_t *dossier = s_take_expect (b, "achterhoek", "DOSSIER");
+    assert_string_equal (en_json_str (json_object_get (json_array_get (dossier, 0), "body"), "expert"), "se-ah-01");
+    json_decref (dossier);
+    //  CLOSE: places 1 and 2 close here, place 3's CLOSE goes to B
+    s_node_ok (a, "twente", self->twente, "CLOSE", json_pack ("{s:s, s:s}", "request", id, "outcome", "afgerond"));
+    s_assert_place (a, id, 1, "closed", NULL, "se-tw-01");
+    s_assert_place (a, id, 3, "accepted", "gelderland", "se-ah-01");
+    s_assert_state (a, id, "accepted");
+    status = s_take_expect (a, "twente", "STATUS closed/accepted STATUS closed/accepted");
+    assert_int_equal (en_json_int (json_object_get (json_array_get (status, 1), "body"), "place", 0), 2);
+    json_decref (status);
+    assert_int_equal (s_expert_int (a, "se-tw-01", "load"), 0);
+    assert_int_equal (s_pump (a, b), 1);
+    s_assert_state (b, id, "closed");
+    assert_int_equal (s_expert_int (b, "se-ah-01", "load"), 0);
+    //  B's close names no place: A finds the place it handed to B
+    assert_int_equal (s_pump (b, a), 1);
+    s_assert_place (a, id, 3, "closed", "gelderland", "se-ah-01");
+    s_assert_state (a, id, "closed");
+    s_assert_place_forwards (a, id, "3:gelderland/closed");
+    status = s_take_expect (a, "twente", "STATUS closed/closed");
+    assert_int_equal (en_json_int (json_object_get (json_array_get (status, 0), "body"), "place", 0), 3);
+    json_decref (status);
+    s_assert_filled_once (a, id);
+    s_assert_filled_once (b, id);
+    assert_int_equal (s_rows (a, "hiaten"), 0);
+}
+
+//  A peer gives a place back: it is routed on here (the next peer), the
+//  other places untouched. A peer holds at most one place of a team: a
+//  second place it could take is not handed to it (its request id is
+//  taken there), and a FORWARD of a team must name a place it has.
+static void
+test_team_place_returned (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b, *c = self->c;
+    const char *id = "twente-0002";
+    s_publish (c, "utrecht", self->utrecht,
+        "[{\"id\":\"se-ut-01\",\"role\":\"superexpert\",\"region\":\"utrecht\",\"expertise\":[\"lvb\"],\"capacity\":1}]");
+    json_decref (s_take (c, "utrecht"));
+    s_advertise (self, c, a);
+    en_msg_t *submit = s_team_started (self, id);
+    //  B's only expert declines: B gives the place back, A hands it to C
+    s_decline_open (b, "achterhoek", self->achterhoek, id);
+    s_assert_state (b, id, "returned");
+    assert_int_equal (s_pump (b, a), 2);       //  declined, returned
+    s_assert_place (a, id, 3, "forwarded", "utrecht", NULL);
+    s_assert_place (a, id, 1, "offered", NULL, NULL);
+    s_assert_place_forwards (a, id, "3:gelderland/returned 3:utrecht/open");
+    assert_int_equal (s_pump (a, c), 1);
+    s_assert_place (c, id, 3, "offered", NULL, NULL);
+    //  A FORWARD of the team naming no place, or one it does not have: 422
+    s_peer_refused (c, "overijssel", "FORWARD",
+                    s_forward_body (submit, en_signer_public (self->twente), "[\"overijssel\"]"), EN_ERR_INVALID);
+    json_t *body = s_forward_body (submit, en_signer_public (self->twente), "[\"overijssel\"]");
+    json_object_set_new (body, "place", json_integer (4));
+    s_peer_refused (c, "overijssel", "FORWARD", body, EN_ERR_INVALID);
+    //  ... and another place of a request C has: 409, nothing doubled
+    body = s_forward_body (submit, en_signer_public (self->twente), "[\"overijssel\"]");
+    json_object_set_new (body, "place", json_integer (1));
+    s_peer_refused (c, "overijssel", "FORWARD", body, EN_ERR_CONFLICT);
+    json_t *places = en_bstore_places (c->store, id);
+    assert_int_equal (json_array_size (places), 1);
+    json_decref (places);
+    //  A STATUS of C naming a place it was not handed: 403
+    s_peer_refused (a, "utrecht", "STATUS", json_pack ("{s:s, s:i, s:s, s:s, s:s}", "request", id, "place", 1,
+                    "state", "accepted", "event", "accepted", "expert", "se-ut-01"), EN_ERR_FORBIDDEN);
+    s_assert_place (a, id, 1, "offered", NULL, NULL);
+    en_msg_destroy (&submit);
+    s_assert_filled_once (a, id);
+}
+
+//  An operator recalls one place from the peer: RECALL names the place,
+//  the peer ends its request, the place is routed again here (a hiaat:
+//  nobody else), the other places go on. A late acceptance at the peer
+//  is not applied. A place at home can be closed while another is with
+//  a peer; the whole team's close cannot (its places with a peer are
+//  closed there).
+static void
+test_team_place_recall (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b;
+    const char *id = "twente-0003";
+    en_msg_t *submit = s_team_started (self, id);
+    en_msg_destroy (&submit);
+    s_operator_refused (a, "close", id, EN_ERR_CONFLICT);
+    s_operator_place_ok (a, "close", id, 2);
+    s_assert_place (a, id, 2, "closed", NULL, NULL);
+    s_operator_place_ok (a, "recall", id, 3);
+    s_assert_place (a, id, 3, "hiaat", NULL, NULL);
+    s_assert_place (a, id, 1, "offered", NULL, NULL);
+    s_assert_place_forwards (a, id, "3:gelderland/recalled");
+    json_t *queued = s_outbox (a, "peer:gelderland", "RECALL");
+    assert_int_equal (json_array_size (queued), 1);
+    assert_int_equal (en_json_int (json_object_get (json_array_get (queued, 0), "body"), "place", 0), 3);
+    json_decref (queued);
+    //  B's expert accepts before the RECALL arrives
+    char offer [128];
+    s_node_ok (b, "achterhoek", self->achterhoek, "ACCEPT",
+               json_pack ("{s:s}", "offer", s_place_offer (b, id, 3, offer, sizeof offer)));
+    //  The RECALL is refused there (too late), nothing changes at B;
+    //  its STATUS of the acceptance reaches A
+    s_peer_refused (b, "overijssel", "RECALL", json_pack ("{s:s, s:i}", "request", id, "place", 3), EN_ERR_CONFLICT);
+    s_assert_place (b, id, 3, "accepted", NULL, "se-ah-01");
+    assert_int_equal (s_pump (b, a), 1);
+    s_assert_place (a, id, 3, "hiaat", NULL, NULL);
+    char events [1024];
+    s_events (a, id, events, sizeof events);
+    assert_non_null (strstr (events, "late-status"));
+    s_assert_filled_once (a, id);
+    //  A recall of a place at home: 409
+    s_operator_refused (a, "recall", id, EN_ERR_CONFLICT);
+}
+
+//  A place that is not recalled: the recall reaches the peer, which
+//  withdraws its offer and ends the request; nothing comes back.
+static void
+test_team_place_recall_reaches_peer (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b;
+    const char *id = "twente-0004";
+    en_msg_t *submit = s_team_started (self, id);
+    en_msg_destroy (&submit);
+    //  The whole team's recall takes back every place a peer holds
+    s_operator_place_ok (a, "recall", id, 0);
+    s_assert_place (a, id, 3, "hiaat", NULL, NULL);
+    assert_int_equal (s_pump (a, b), 1);
+    s_assert_state (b, id, "recalled");
+    json_decref (s_take_expect (b, "achterhoek", "WITHDRAW"));
+    assert_int_equal (s_depth (b, "peer:overijssel"), 0);
+    assert_int_equal (s_expert_int (b, "se-ah-01", "reserved"), 0);
+    //  The other places go on as they were
+    s_assert_place (a, id, 1, "offered", NULL, NULL);
+    s_assert_place (a, id, 2, "offered", NULL, NULL);
+    //  A RECALL naming a place the peer's request does not have: 404
+    s_peer_refused (b, "overijssel", "RECALL", json_pack ("{s:s, s:i}", "request", id, "place", 2), EN_ERR_NOT_FOUND);
+}
+
+//  A hiaat place of a team is routed again on its own, peers included:
+//  when a peer advertises room for it, that place (and no other) goes
+//  there, with "rerouted" first. A place only a peer already holding
+//  another place of the team could fill stays here (a hiaat).
+static void
+test_team_hiaat_place_forwarded (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b;
+    const char *id = "twente-0005";
     s_publish (a, "twente", self->twente,
         "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
-    s_publish (b, "achterhoek", self->achterhoek,
-        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"lvb\"],\"capacity\":9}]");
-    json_decref (s_take (b, "achterhoek"));
-    s_advertise (self, b, a);
-    assert_int_equal (s_advertised (a, "gelderland", "superexpert", ",lvb,"), 9);
-    json_t *body = s_submit_body ("twente-0001", "twente", "hoog", "consultatie-advies", "[\"trauma\",\"lvb\"]");
-    json_object_set_new (json_object_get (body, "request"), "places", test_json (
-        "[{\"role\":\"superexpert\",\"expertise\":[\"trauma\"]},{\"role\":\"superexpert\",\"expertise\":[\"lvb\"]}]"));
-    en_msg_t *submit = s_signed ("twente", self->twente, "SUBMIT", body);
-    s_node_deliver_ok (a, self->twente, submit);
-    s_assert_peer (a, "twente-0001", NULL);
-    s_assert_forwards (a, "twente-0001", "");
-    assert_int_equal (s_depth (a, "peer:gelderland"), 0);
-    json_t *place = en_bstore_request_place (a->store, "twente-0001", 2);
-    assert_string_equal (en_json_str (place, "state"), "hiaat");
-    json_decref (place);
-    s_assert_state (a, "twente-0001", "offered");
-    //  Carried to a peer all the same: refused, nothing created there
-    s_peer_refused (b, "overijssel", "FORWARD",
-                    s_forward_body (submit, en_signer_public (self->twente), "[\"overijssel\"]"), EN_ERR_INVALID);
-    s_assert_untouched (b);
+    en_msg_t *submit = s_team_submit (self, a, id,
+        "[{\"role\":\"superexpert\",\"expertise\":[\"trauma\"]},{\"role\":\"superexpert\",\"expertise\":[\"lvb\"]},"
+        " {\"role\":\"superexpert\",\"expertise\":[\"adhd\"]}]");
     en_msg_destroy (&submit);
+    s_assert_place (a, id, 2, "hiaat", NULL, NULL);
+    s_assert_place (a, id, 3, "hiaat", NULL, NULL);
+    assert_int_equal (s_retry (a), 0);
+    //  B gets an expert holding both lvb and adhd: one place goes there,
+    //  the other cannot (B holds a place of the team already)
+    s_publish (b, "achterhoek", self->achterhoek,
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"lvb\",\"adhd\"],\"capacity\":4}]");
+    s_advertise (self, b, a);
+    assert_int_equal (s_retry (a), 1);
+    s_assert_place (a, id, 2, "forwarded", "gelderland", NULL);
+    s_assert_place (a, id, 3, "hiaat", NULL, NULL);
+    s_assert_place (a, id, 1, "offered", NULL, NULL);
+    s_assert_place_forwards (a, id, "2:gelderland/open");
+    assert_int_equal (s_retry (a), 0);
+    json_t *events = en_bstore_events (a->store, id);
+    size_t index;
+    json_t *event;
+    int rerouted = 0;
+    json_array_foreach (events, index, event)
+        if (streq (en_json_str (event, "type"), "rerouted")) {
+            assert_int_equal (en_json_int (event, "place", 0), 2);
+            rerouted++;
+        }
+    json_decref (events);
+    assert_int_equal (rerouted, 1);
+    assert_int_equal (s_pump (a, b), 1);
+    s_assert_place (b, id, 2, "offered", NULL, NULL);
+    assert_int_equal (s_pump (b, a), 1);
+    s_assert_place (a, id, 2, "offered", "gelderland", NULL);
+    s_assert_filled_once (a, id);
+}
+
+//  A place of a team two hops away: A hands place 2 to B, B (nobody
+//  there) hands it on to C, keeping its number all the way; C's offer,
+//  acceptance and close come back through B onto place 2 at A, and the
+//  origin's CLOSE is relayed through B to C.
+static void
+test_team_place_two_hops (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b, *c = self->c;
+    const char *id = "twente-0006";
+    s_publish (a, "twente", self->twente,
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    s_publish (c, "utrecht", self->utrecht,
+        "[{\"id\":\"se-ut-01\",\"role\":\"superexpert\",\"region\":\"utrecht\",\"expertise\":[\"adhd\"],\"capacity\":2}]");
+    json_decref (s_take (c, "utrecht"));
+    s_set_link (a, "utrecht", -1);          //  A knows C only through B
+    s_advertise (self, c, b);
+    s_advert_apply (self, a, "gelderland", test_json (
+        "[{\"role\":\"superexpert\",\"tagset\":\",adhd,\",\"hops\":2,\"free\":2}]"));
+    en_msg_t *submit = s_team_submit (self, a, id,
+        "[{\"role\":\"superexpert\",\"expertise\":[\"trauma\"]},{\"role\":\"superexpert\",\"expertise\":[\"adhd\"]}]");
+    en_msg_destroy (&submit);
+    s_assert_place (a, id, 2, "forwarded", "gelderland", NULL);
+    assert_int_equal (s_pump (a, b), 1);
+    s_assert_place (b, id, 2, "forwarded", "utrecht", NULL);
+    s_assert_place_forwards (b, id, "2:utrecht/open");
+    assert_int_equal (s_pump (b, c), 1);
+    s_assert_place (c, id, 2, "offered", NULL, NULL);
+    json_t *visited = test_json ("[\"overijssel\", \"gelderland\", \"utrecht\"]");
+    json_t *request = s_request (c, id);
+    assert_true (json_equal (json_object_get (request, "visited"), visited));
+    json_decref (request);
+    json_decref (visited);
+    char offer [128];
+    s_node_ok (c, "utrecht", self->utrecht, "ACCEPT",
+               json_pack ("{s:s}", "offer", s_place_offer (c, id, 2, offer, sizeof offer)));
+    assert_int_equal (s_pump (c, b), 2);        //  offered, accepted
+    s_assert_place (b, id, 2, "accepted", "utrecht", "se-ut-01");
+    assert_int_equal (s_pump (b, a), 3);        //  forwarded, offered, accepted (via B)
+    s_assert_place (a, id, 2, "accepted", "gelderland", "se-ut-01");
+    s_assert_place (a, id, 1, "offered", NULL, NULL);
+    //  The origin closes: place 1 here, place 2 through B at C
+    s_node_ok (a, "twente", self->twente, "CLOSE", json_pack ("{s:s}", "request", id));
+    s_assert_place (a, id, 1, "closed", NULL, NULL);
+    assert_int_equal (s_pump (a, b), 1);
+    assert_int_equal (s_pump (b, c), 1);
+    s_assert_state (c, id, "closed");
+    assert_int_equal (s_pump (c, b), 1);
+    s_assert_place (b, id, 2, "closed", "utrecht", "se-ut-01");
+    assert_int_equal (s_pump (b, a), 1);
+    s_assert_place (a, id, 2, "closed", "gelderland", "se-ut-01");
+    s_assert_state (a, id, "closed");
+    assert_int_equal (s_expert_int (c, "se-ut-01", "load"), 0);
+    s_assert_filled_once (a, id);
+    s_assert_filled_once (c, id);
 }
 
 int
@@ -2663,7 +3053,12 @@ main (void)
         cmocka_unit_test_setup_teardown (test_advert_bounds, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_link_survives_own_pause, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_hiaat_rerouted_when_link_up, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_team_stays_home, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_team_place_at_peer, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_team_place_returned, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_team_place_recall, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_team_place_recall_reaches_peer, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_team_hiaat_place_forwarded, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_team_place_two_hops, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_conversation_across_provinces, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

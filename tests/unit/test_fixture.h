@@ -54,8 +54,8 @@ test_join (json_t *rows, const char *field, char *buf, size_t size)
 
 //  Experts whose load/reserved counters (kept by the broker store's
 //  triggers) differ from a recount of requests and offers; 0 when the
-//  invariant holds. A request handed to a peer broker (requests.peer)
-//  names the peer's expert once accepted: not ours, even with our id.
+//  invariant holds. A place handed to a peer broker (places.peer) names
+//  the peer's expert once accepted: not ours, even with our id.
 //  Also counted as drift: a request whose state is not the one derived
 //  from its places, a (state, urgency) whose figure counter
 //  (request_counts, migration 12) differs from a recount of the
@@ -79,7 +79,7 @@ test_counters_drift (en_db_t *db)
     return figures + en_db_int (db,
         "SELECT count(*) FROM experts e WHERE"
         " e.load <> (SELECT count(*) FROM places p JOIN requests r ON r.id = p.request_id"
-        "            WHERE p.expert = e.id AND r.peer IS NULL AND p.state IN ('accepted', 'advice', 'monitoring'))"
+        "            WHERE p.expert = e.id AND p.peer IS NULL AND p.state IN ('accepted', 'advice', 'monitoring'))"
         " OR e.reserved <> (SELECT count(*) FROM offers o WHERE o.expert = e.id AND o.state = 'open')"
         " OR e.load < 0 OR e.reserved < 0", NULL);
 }

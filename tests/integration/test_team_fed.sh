@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# A team across two provinces (issue 13.1), real processes on loopback:
+# Overijssel (node twente) and Gelderland (node achterhoek), peers. A
+# team of three places, the third of which (a superexpert for lvb) only
+# Gelderland can fill: places 1 and 2 are filled in Overijssel, place 3
+# is handed to Gelderland, offered and filled there, and the team closed
+# at home and, by the relayed CLOSE, there. (The relayed dossier of a
+# place: tests/unit/test_federation.c.) Then many teams at once, with
+# kill -9 of Overijssel's broker while they arrive and of Gelderland's
+# while its expert accepts the places: afterwards no place filled twice,
+# none lost, and every place's state the same at the origin node, the
+# origin broker and the peer broker.
+. "$(dirname "$0")/lib.sh"
+test_init
+OPORT=$NET_PORT
+GPORT=$(free_port)
+net_fed_keys overijssel gelderland
+NET_BROKER=overijssel net_keys twente
+NET_BROKER=gelderland net_keys achterhoek
+start_gelderland () {
+    net_on gelderland "$GPORT"
+    net_broker --set web/address=off --set "federation/peers/overijssel/endpoint=tcp://127.0.0.1:$OPORT"
+}
+start_overijssel () {
+    net_on overijssel "$OPORT"
+    net_broker --set web/address=off --set "federation/peers/gelderland/endpoint=tcp://127.0.0.1:$GPORT"
+}
+start_gelderland || { not_ok "gelderland starts"; test_done; }
+net_node achterhoek
+start_overijssel || { not_ok "overijssel starts"; test_done; }
+net_node twente
+for n in twente achterhoek; do
+    net_wait_connected "$n" || { not_ok "$n connects"; test_done; }
+done
+ok "two brokers, peers, each with its node"
+ODB=$NET_DIR/overijssel/broker.db
+GDB=$NET_DIR/gelderland/broker.db
+TDB=$NET_DIR/twente/node.db
+st () { "$NET_BIN/expertnet" --broker "$NET_DIR/overijssel" --json broker status; }
+show () { "$NET_BIN/expertnet" --broker "$NET_DIR/$1" --json broker show "$2"; }
+
+en twente expert add --id se-tw-01 --role superexpert --expertise trauma --capacity 50 >/dev/null
+en twente expert add --id ed-tw-01 --role ervaringsdeskundige --capacity 50 >/dev/null
+en achterhoek expert add --id se-ah-01 --role superexpert --expertise lvb --capacity 50 >/dev/null
+check "overijssel's link to gelderland is up" net_until 15 '.links[0].state == "up"' st
+check "overijssel learns gelderland's free lvb places" net_until 15 '.links[0].advert.free >= 50' st
+
+# 1. One team: place 3 is filled in Gelderland, the others at home
+R=$(en twente --json request submit --urgency hoog --type consultatie-advies --age-band 12-17 \
+    --place superexpert:trauma --place ervaringsdeskundige --place superexpert:lvb | jq -r .id)
+check "a team of three is submitted" test -n "$R"
+check "places 1 and 2 offered at home, place 3 at gelderland" \
+    net_until 15 '[.places[] | "\(.state):\(.peer // "-")"] == ["offered:-", "offered:-", "offered:gelderland"]' \
+    show overijssel "$R"
+check "gelderland holds that one place, numbered 3" \
+    net_until 10 '[.places[] | "\(.place):\(.state):\(.offered)"] == ["3:offered:se-ah-01"]' show gelderland "$R"
+check_eq "the expert's offer names place 3" "3" \
+    "$(en achterhoek --json expert inbox | jq -r ".[] | select(.request_id == \"$R\") | .place")"
+offer_at () { show "$1" "$2" | jq -r ".offers_open[] | select(.place == $3) | .id"; }
+en twente expert accept "$(offer_at overijssel "$R" 1)" >/dev/null
+en twente expert accept "$(offer_at overijssel "$R" 2)" >/dev/null
+en achterhoek expert accept "$(offer_at gelderland "$R" 3)" >/dev/null
+check "every place filled: the team is accepted at overijssel" \
+    net_until 15 '.state == "accepted" and ([.places[].expert] == ["se-tw-01", "ed-tw-01", "se-ah-01"])' \
+    show overijssel "$R"
+check "the origin sees all three filled" \
+    net_until 15 '[.places[].state] == ["accepted", "accepted", "accepted"]' en twente --json request show "$R"
+check "the origin learns place 3's expert through gelderland" \
+    net_until 15 '.places[2].expert == "se-ah-01"' en twente --json request show "$R"
+check_eq "gelderland's expert is not charged at overijssel" "ed-tw-01:1 se-tw-01:1" \
+    "$(enb --json broker experts | jq -r '[.[] | "\(.id):\(.load)"] | sort | join(" ")')"
+en twente request close "$R" --outcome "team samengesteld" >/dev/null
+check "close: closed at gelderland" net_until 15 '.state == "closed"' show gelderland "$R"
+check "... and every place at overijssel" \
+    net_until 15 '.state == "closed" and ([.places[] | select(.state != "closed")] | length == 0)' \
+    show overijssel "$R"
+check "... and at the origin" net_until 15 '.state == "closed"' en twente --json request show "$R"
+
+# 2. Many teams; overijssel killed (-9) while they arrive
+N=30
+jq -n --argjson n $N '[range(1; $n + 1) | {id: ("twente-pl" + (. | tostring)), urgency: "regulier",
+    question_type: "consultatie-advies", expertise: ["trauma", "lvb"], age_band: "12-17",
+    places: [{role: "superexpert", expertise: ["trauma"]}, {role: "ervaringsdeskundige"},
+             {role: "superexpert", expertise: ["lvb"]}]}]' > "$NET_DIR/teams.json"
+en twente request submit --file "$NET_DIR/teams.json" --wait 0 > "$NET_DIR/submit.out" 2>&1 &
+SUBMIT=$!
+# Wait (at most 20 s) until the count SQL gives in DB reaches N: the
+# moment to kill a broker mid-stream
+wait_count () {   # DB SQL N
+    local n
+    for _ in $(seq 400); do
+        n=$(sql "$1" "$2" 2>/dev/null || echo 0)
+        [ "${n:-0}" -ge "$3" ] && return 0
+        sleep 0.05
+    done
+}
+wait_count "$ODB" "select count(*) from requests where id like 'twente-pl%'" 5
+net_kill broker-overijssel KILL
+AT_KILL=$(sql "$ODB" "select count(*) from requests where id like 'twente-pl%'")
+check "overijssel killed while teams arrive ($AT_KILL of $N stored)" test "$AT_KILL" -gt 0 -a "$AT_KILL" -lt $N
+start_overijssel || not_ok "overijssel restarts"
+wait $SUBMIT
+check "twente's outbox drains" net_until 60 '.outbox == 0' en twente --json node status
+check_eq "every team exists at overijssel once" "$N" \
+    "$(sql "$ODB" "select count(distinct id) from requests where id like 'twente-pl%'")"
+check "every third place reaches gelderland" \
+    net_until 60 ". == $N" sql "$GDB" "select count(*) from places where request_id like 'twente-pl%' and place = 3"
+check_eq "gelderland holds no other place of them" "0" \
+    "$(sql "$GDB" "select count(*) from places where request_id like 'twente-pl%' and place <> 3")"
+
+# Gelderland's expert accepts its places; gelderland is killed (-9) meanwhile
+OFFERS=$(en achterhoek --json expert inbox | jq -r '.[] | select(.request_id | startswith("twente-pl")) | .id')
+check "achterhoek's expert holds places of the teams" test -n "$OFFERS"
+( for offer in $OFFERS; do en achterhoek expert accept "$offer" --wait 0 >/dev/null 2>&1 || true; done ) &
+ACCEPTS=$!
+wait_count "$GDB" "select count(*) from offers where request_id like 'twente-pl%' and state = 'accepted'" 3
+net_kill broker-gelderland KILL
+ok "gelderland killed (-9) while its expert accepts places"
+wait $ACCEPTS
+start_gelderland || not_ok "gelderland restarts"
+check "achterhoek reconnects" net_wait_connected achterhoek
+check "achterhoek's outbox drains" net_until 60 '.outbox == 0' en achterhoek --json node status
+check "gelderland's outbox to overijssel drains" net_until 60 '[.links[].queue] | add == 0' \
+    "$NET_BIN/expertnet" --broker "$NET_DIR/gelderland" --json broker status
+# And twente's experts accept theirs; the origin node is killed (-9) meanwhile
+OFFERS=$(en twente --json expert inbox | jq -r '.[] | select(.request_id | startswith("twente-pl")) | .id')
+check "twente's experts hold places of the teams" test -n "$OFFERS"
+( for offer in $OFFERS; do en twente expert accept "$offer" --wait 0 >/dev/null 2>&1 || break; done ) &
+ACCEPTS=$!
+wait_count "$ODB" "select count(*) from offers where request_id like 'twente-pl%' and state = 'accepted'" 3
+net_kill twente KILL
+ok "the origin node killed (-9) while its experts accept places"
+wait $ACCEPTS
+net_on overijssel "$OPORT"
+net_node twente
+check "twente reconnects" net_wait_connected twente
+check "twente's outbox drains" net_until 60 '.outbox == 0' en twente --json node status
+
+CONFIRMED=$(sql "$NET_DIR/achterhoek/node.db" "select count(*) from offers where request_id like 'twente-pl%' and answer = 'accept' and answer_status = 'confirmed'")
+check_eq "every accept achterhoek confirmed is a filled place at gelderland" "$CONFIRMED" \
+    "$(sql "$GDB" "select count(*) from places where request_id like 'twente-pl%' and state = 'accepted'")"
+for db in "$ODB" "$GDB"; do
+    check_eq "no place filled twice ($(basename "$(dirname "$db")"))" "0" \
+        "$(sql "$db" "select count(*) from (select request_id, place from offers where state = 'accepted' group by request_id, place having count(*) > 1)")"
+done
+check_eq "no place lost: each team has its three places at overijssel" "$((N * 3))" \
+    "$(sql "$ODB" "select count(*) from places where request_id like 'twente-pl%' and state in ('accepted', 'offered', 'forwarded')")"
+check_eq "overijssel never offered a third place itself" "0" \
+    "$(sql "$ODB" "select count(*) from offers where request_id like 'twente-pl%' and place = 3")"
+check_eq "overijssel's load counts only its own experts' places" "0" \
+    "$(sql "$ODB" "select count(*) from experts e where e.load <> (select count(*) from places p where p.expert = e.id and p.peer is null and p.state in ('accepted', 'advice'))")"
+# Every place in the same state at the origin node, the origin broker and the peer
+origin_agrees () {
+    local broker node
+    broker=$(sql "$ODB" "select request_id || ':' || place || ':' || state from places where request_id like 'twente-pl%' order by 1")
+    node=$(sql "$TDB" "select request_id || ':' || place || ':' || state from request_places where request_id like 'twente-pl%' order by 1")
+    [ -n "$broker" ] && [ "$broker" == "$node" ] && echo true || echo false
+}
+peer_agrees () {
+    local here there
+    here=$(sql "$ODB" "select request_id || ':' || place || ':' || state || ':' || coalesce (expert, '') from places
+                       where request_id like 'twente-pl%' and peer = 'gelderland' order by 1")
+    there=$(sql "$GDB" "select request_id || ':' || place || ':' || state || ':' || coalesce (expert, '') from places
+                        where request_id like 'twente-pl%' order by 1")
+    [ -n "$here" ] && [ "$here" == "$there" ] && echo true || echo false
+}
+check "every place at overijssel as at the origin node" net_until 30 '. == true' origin_agrees
+check "every third place at overijssel as at gelderland" net_until 30 '. == true' peer_agrees
+check_eq "each third place arrived at gelderland once (one 'submitted' each)" "$N" \
+    "$(sql "$GDB" "select count(*) from (select request_id from events where type = 'submitted' and request_id like 'twente-pl%' group by request_id having count(*) = 1)")"
+check_eq "each place's acceptance once in the origin's timeline" "0" \
+    "$(sql "$TDB" "select count(*) from (select request_id, place from request_events where event = 'accepted' and request_id like 'twente-pl%' group by request_id, place having count(*) > 1)")"
+test_done
