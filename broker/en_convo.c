@@ -290,18 +290,33 @@ s_relay (en_convo_t *self, json_t *participants, json_t *head, json_t *sealed)
     return rc;
 }
 
-//  An advice in the conversation moves the request to "advice" as ADVICE
-//  does (STATUS without the text). 0, or -1 with error.
+//  An advice in the conversation moves the expert's place (a team has
+//  several: the one the expert accepted) to "advice" as ADVICE does
+//  (STATUS without the text); a place in monitoring stays there. 0, or -1
+//  with error.
 static int
 s_advice (en_convo_t *self, json_t *request, const char *expert, en_error_t *error)
 {
-    const char *state = en_json_str (request, "state");
-    if (!streq (state, "accepted") && !streq (state, "advice"))
-        return en_error_set (error, EN_ERR_CONFLICT, "request '%s' is %s: no advice now",
-                             en_json_str (request, "id"), state);
-    if (en_router_transition (self->router, request, "advice", "advice", expert, NULL, NULL))
-        return en_router_failed (self->router, error);
-    return 0;
+    const char *id = en_json_str (request, "id");
+    json_t *offers = en_bstore_offers_of_request (self->store, id, "accepted");
+    int64_t place = 0;
+    size_t index;
+    json_t *offer;
+    json_array_foreach (offers, index, offer)
+        if (expert && streq (en_json_str (offer, "expert") ?: "", expert))
+            place = en_json_int (offer, "place", 1);
+    json_decref (offers);
+    json_t *view = place ? en_bstore_request_place (self->store, id, place) : NULL;
+    const char *state = view ? en_json_str (view, "state") : en_json_str (request, "state");
+    int rc = 0;
+    if (!view || (!streq (state, "accepted") && !streq (state, "advice") && !streq (state, "monitoring")))
+        rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' is %s: no advice now", id, state);
+    else
+    if (en_router_transition (self->router, view, streq (state, "monitoring") ? "monitoring" : "advice", "advice",
+                              expert, NULL, NULL))
+        rc = en_router_failed (self->router, error);
+    json_decref (view);
+    return rc;
 }
 
 //  The request named in body if it is handed to a peer broker (the

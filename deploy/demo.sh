@@ -8,7 +8,9 @@
 # decline that moves on to the next candidate, an offer that times out
 # and escalates to a bovenregionale procesregisseur, a hiaat, and a
 # request no Overijssel expert can serve, routed to a Gelderland
-# superexpert and answered. The experts' notification e-mail goes to a
+# superexpert and answered; then a flitsteam (two experts on one crisis
+# request, filled in parallel) with an advice in its sealed conversation
+# and a review date (terug op ET). The experts' notification e-mail goes to a
 # real SMTP server on loopback (Debian's aiosmtpd, EXPERTNET_DEMO_SMTP_PORT
 # or a free port) and the crisis expert's mail is shown. The script checks
 # each outcome and exits non-zero if the network did not do what it shows.
@@ -254,6 +256,35 @@ say "request show $R1"
 en twente request show "$R1"
 en twente request close "$R1" --outcome "passende hulp gerealiseerd"
 wait_state "$R1" closed
+
+step "6. A flitsteam: a crisis request for two experts at once (trauma + autisme), filled in parallel"
+say "request submit --urgency crisis --place superexpert:trauma --place superexpert:autisme ..."
+R6=$(en twente --json request submit --urgency crisis --type consultatie-advies --age-band 12-17 \
+     --place superexpert:trauma --place superexpert:autisme --stuck-on samenwerking | jq -r .id)
+net_until 10 '.offers_open | length == 2' enb --json broker show "$R6" || fail "the team $R6 was not offered twice"
+for o in $(enb --json broker show "$R6" | jq -r '.offers_open[].id'); do
+    sleep 0.3
+    en twente expert accept "$o" >/dev/null
+done
+wait_state "$R6" accepted
+say "request show $R6   (its places)"
+en twente request show "$R6" | sed -n '/^places:/,/^timeline:/p' | sed '$d; s/^/   /'
+team_offer () {   # EXPERT: its offer of R6 at twente
+    en twente --json expert inbox --expert "$1" --all | jq -r --arg r "$R6" '[.[] | select(.request_id == $r)][0].id // empty'
+}
+O6=$(team_offer se-tw-trauma); O6b=$(team_offer se-tw-autisme)
+[ -n "$O6" ] && [ -n "$O6b" ] || fail "the team's offers are not at twente"
+say "expert message $O6 --advice --text '...'   (sealed to the team and the other expert)"
+en twente expert message "$O6" --advice --text "Advies: eerst veiligheid en stabilisatie; samen een plan met school." >/dev/null
+en twente expert message "$O6b" --advice --text "Advies: voorspelbaarheid thuis en op school; ik sluit aan bij het overleg." >/dev/null
+wait_state "$R6" advice     # every place advised
+say "request thread $R6   (the team reads it; the broker relayed only ciphertext)"
+en twente request thread "$R6" | sed 's/^/   /'
+say "request review $R6 --in 6w   (terug op ET: the request stays open, in monitoring)"
+en twente request review "$R6" --in 6w | sed 's/^/   /'
+wait_state "$R6" monitoring
+en twente request close "$R6" --outcome "passende hulp gerealiseerd" >/dev/null
+wait_state "$R6" closed
 
 step "Notifications: every e-mail the nodes queued was accepted by the SMTP server"
 for n in twente ijsselland ec-overijssel achterhoek; do

@@ -1239,11 +1239,28 @@ s_print_event (s_cli_t *cli, json_t *event)
     if (streq (type, "withdraw"))
         printf ("%s  WITHDRAWN for %s (%s)\n", en_json_str (offer, "offer"), en_json_str (offer, "expert"),
                 en_json_str (offer, "reason"));
-    else {
+    else
+    if (streq (type, "message"))            //  a request's conversation (sealed: read with thread)
+        printf ("%s  MESSAGE #%lld from %s (%s; expertnet expert thread)\n", en_json_str (event, "request"),
+                (long long) en_json_int (event, "seq", 0), en_json_str (event, "from"), en_json_str (event, "kind"));
+    else
+    if (streq (type, "receipt"))
+        printf ("%s  message #%lld read by %s\n", en_json_str (event, "request"),
+                (long long) en_json_int (event, "seq", 0), en_json_str (event, "reader"));
+    else
+    if (streq (type, "members")) {
+        char *names = s_join (json_object_get (event, "members"));
+        printf ("%s  participants now: %s\n", en_json_str (event, "request"), names);
+        free (names);
+    }
+    else
+    if (json_object_get (event, "status")) {
         json_t *status = json_object_get (event, "status");
         printf ("%s  %s%s%s\n", en_json_str (status, "request"), en_json_str (status, "event"),
                 en_json_str (status, "expert") ? " " : "", en_json_str (status, "expert") ?: "");
     }
+    else                                    //  a kind this version does not know: say so, not "(null)"
+        printf ("%s  %s\n", en_json_str (event, "request") ?: en_json_str (offer, "request_id") ?: "-", type);
 }
 
 static int
@@ -1537,19 +1554,20 @@ static void
 s_print_thread (json_t *thread)
 {
     json_t *messages = json_object_get (thread, "messages");
-    char *members = json_dumps (json_object_get (thread, "members"), JSON_COMPACT);
+    char *members = s_join (json_object_get (thread, "members"));
     printf ("conversation about %s, read as %s (participants: %s)\n", en_json_str (thread, "request"),
-            en_json_str (thread, "reader"), members ? members : "[]");
+            en_json_str (thread, "reader"), streq (members, "-") ? "none any more" : members);
     free (members);
     size_t index;
     json_t *row;
     json_array_foreach (messages, index, row) {
         char when [32];
-        char *read_by = json_dumps (json_object_get (row, "read_by"), JSON_COMPACT);
+        char *read_by = s_join (json_object_get (row, "read_by"));
         printf ("#%lld %s %s%s:\n%s\n  read by: %s\n", (long long) en_json_int (row, "seq", 0),
                 en_time_str (en_json_int (row, "at", 0), when, sizeof when), en_json_str (row, "from"),
                 streq (en_json_str (row, "kind") ?: "", "advice") ? " (advice)" : "",
-                en_json_str (row, "text") ?: "(cannot be opened with this key)", read_by ? read_by : "[]");
+                en_json_str (row, "text") ?: "(cannot be opened with this key)",
+                streq (read_by, "-") ? "nobody yet" : read_by);
         free (read_by);
     }
     if (json_array_size (messages) == 0)

@@ -313,6 +313,53 @@ test_advice_is_a_message (void **state)
     assert_int_equal (s_count (self, "SELECT count(*) FROM convo_messages WHERE kind = 'advice'"), 1);
 }
 
+//  In a team, an advice moves the place of the expert who gave it, not
+//  the first place; the request is "advice" once every place advised
+static void
+test_team_advice_on_its_place (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_ok (self, "node-ijsselland", "AVAILABILITY", json_pack ("{s:[{s:s, s:s, s:s, s:i, s:[s], s:s},"
+          " {s:s, s:s, s:s, s:i, s:[s], s:s}]}", "experts",
+          "id", "se-a", "region", "ijsselland", "role", "superexpert", "capacity", 3, "expertise", "trauma",
+          "box_key", EXPERT_KEY,
+          "id", "se-b", "region", "ijsselland", "role", "superexpert", "capacity", 3, "expertise", "lvb",
+          "box_key", EXPERT_KEY));
+    s_ok (self, "node-twente", "SUBMIT", json_pack ("{s:{s:s, s:s, s:s, s:s, s:[s, s], s:s,"
+          " s:[{s:s, s:[s]}, {s:s, s:[s]}]}, s:s}", "request",
+          "id", "twente-r1", "region", "twente", "urgency", "hoog", "question_type", "consultatie-advies",
+          "expertise", "trauma", "lvb", "age_band", "12-17",
+          "places", "role", "superexpert", "expertise", "trauma", "role", "superexpert", "expertise", "lvb",
+          "team_key", TEAM_KEY));
+    json_t *one = en_bstore_request_place (self->store, "twente-r1", 1);
+    json_t *two = en_bstore_request_place (self->store, "twente-r1", 2);
+    assert_string_equal (en_json_str (one, "state"), "offered");
+    assert_string_equal (en_json_str (two, "state"), "offered");
+    json_decref (one);
+    json_decref (two);
+    s_ok (self, "node-ijsselland", "ACCEPT", json_pack ("{s:s}", "offer", "twente-r1-o1"));
+    s_ok (self, "node-ijsselland", "ACCEPT", json_pack ("{s:s}", "offer", "twente-r1-o2"));
+    json_t *body = s_message ("se-b", "advice", true);
+    json_object_set_new (json_object_get (body, "sealed"), "se-b", json_string (SEALED));
+    s_ok (self, "node-ijsselland", "MESSAGE", body);
+    one = en_bstore_request_place (self->store, "twente-r1", 1);
+    two = en_bstore_request_place (self->store, "twente-r1", 2);
+    assert_string_equal (en_json_str (one, "state"), "accepted");
+    assert_string_equal (en_json_str (two, "state"), "advice");
+    assert_string_equal (en_json_str (two, "expert"), "se-b");
+    json_decref (one);
+    json_decref (two);
+    json_t *request = en_bstore_request (self->store, "twente-r1");
+    assert_string_equal (en_json_str (request, "state"), "accepted");      //  not every place advised yet
+    json_decref (request);
+    body = s_message ("se-a", "advice", true);
+    json_object_set_new (json_object_get (body, "sealed"), "se-b", json_string (SEALED));
+    s_ok (self, "node-ijsselland", "MESSAGE", body);
+    request = en_bstore_request (self->store, "twente-r1");
+    assert_string_equal (en_json_str (request, "state"), "advice");
+    json_decref (request);
+}
+
 static void
 test_receipts (void **state)
 {
@@ -494,6 +541,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_exactly_once_by_id, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_ciphertext_only_in_outbox, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_advice_is_a_message, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_team_advice_on_its_place, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_receipts, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_who_left_gets_nothing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_dossier_to_the_named_expert, s_setup, s_teardown),
