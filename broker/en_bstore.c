@@ -1457,11 +1457,15 @@ en_bstore_reviews_overdue (en_bstore_t *self, int64_t now, int limit)
 }
 
 json_t *
-en_bstore_offers_of_request (en_bstore_t *self, const char *request_id, const char *state)
+en_bstore_participants (en_bstore_t *self, const char *request_id)
 {
+    //  An accepted offer stays accepted when an operator closes its
+    //  place: the place says whether its expert still takes part
     return en_db_rows (en_db_query (self->db,
-        "SELECT " OFFER_COLUMNS " FROM offers WHERE request_id = ? AND state = ? ORDER BY created",
-        "ss", request_id, state));
+        "SELECT o.id, o.request_id, o.place, o.expert, o.node, o.kind, o.state, o.created, o.deadline,"
+        " o.answered, o.reason FROM offers o JOIN places p ON p.request_id = o.request_id AND p.place = o.place"
+        " WHERE o.request_id = ? AND o.state = 'accepted' AND p.state <> 'closed' AND p.expert = o.expert"
+        " ORDER BY o.created", "s", request_id));
 }
 
 json_t *
