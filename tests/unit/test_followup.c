@@ -2,8 +2,11 @@
     REVIEW's checks (403, 404, 409, 422), the move to monitoring and back
     to a new date, the timer that fires once per date (REMIND to every
     expert with an accepted offer), re-arming, closing, the overdue list
-    and the counters kept by triggers. Through the broker's real receive
-    path (en_inbox, en_router), as test_router does.
+    and the counters kept by triggers. Teams: REVIEW refused while a
+    place is open or a hiaat, then every filled place to monitoring, one
+    REMIND per expert, none to the expert of a place an operator closed;
+    a beraad answer on the member's place, once. Through the broker's
+    real receive path (en_inbox, en_router), as test_router does.
 */
 #include <stdarg.h>
 #include <stddef.h>
