@@ -279,6 +279,18 @@ s_place_role (json_t *place, const char **rows, size_t count)
     return count - 1;
 }
 
+//  The places_by_role cell of a role, filled or not ("superexpert:vervuld",
+//  "superexpert: vervuld"), added when not there yet; its key in key
+static const char *
+s_places_cell (table_t *places, const char *role, bool filled, char *key, size_t size)
+{
+    char label [64];
+    snprintf (key, size, "%s:%s", role, filled ? "vervuld" : "niet-vervuld");
+    snprintf (label, sizeof label, "%s: %s", role, filled ? "vervuld" : "niet vervuld");
+    s_table_cell (places, key, label);
+    return key;
+}
+
 //  Teams (places): whether the case asked one expert or a team; per
 //  role whether its places were filled ("vervuld" when every place of
 //  that role was; a case counts once per role, so that every cell is a
@@ -309,12 +321,8 @@ s_count_places (builder_t *self, json_t *summary, int64_t registered, size_t cas
     for (size_t role = 0; role < role_count; role++) {
         if (!asked [role])
             continue;
-        snprintf (keys [count], sizeof keys [count], "%s:%s", roles [role],
-                  unfilled [role] ? "niet-vervuld" : "vervuld");
-        char label [64];
-        snprintf (label, sizeof label, "%s: %s", roles [role], unfilled [role] ? "niet vervuld" : "vervuld");
-        s_table_cell (&self->places, keys [count], label);
-        rows [count] = keys [count];
+        rows [count] = s_places_cell (&self->places, roles [role], !unfilled [role],
+                                      keys [count], sizeof keys [count]);
         count++;
     }
     if (size > 0)               //  only cases with places: see s_builder_protect
@@ -625,14 +633,10 @@ s_builder_init_teams (builder_t *self)
     self->places.total_label = "aantal casussen met plaatsen";
     const char *roles [ROLE_ROWS];
     size_t role_count = s_role_rows (roles);
-    for (size_t i = 0; i + 1 < role_count; i++) {
-        char key [48], label [64];
-        snprintf (key, sizeof key, "%s:vervuld", roles [i]);
-        snprintf (label, sizeof label, "%s: vervuld", roles [i]);
-        s_table_cell (&self->places, key, label);
-        snprintf (key, sizeof key, "%s:niet-vervuld", roles [i]);
-        snprintf (label, sizeof label, "%s: niet vervuld", roles [i]);
-        s_table_cell (&self->places, key, label);
+    for (size_t i = 0; i + 1 < role_count; i++) {      //  the roles, not "onbekend"
+        char key [48];
+        s_places_cell (&self->places, roles [i], true, key, sizeof key);
+        s_places_cell (&self->places, roles [i], false, key, sizeof key);
     }
     s_table_init (&self->hiaten_role, "hiaten_by_role", "Hiaten naar rol: plaatsen die niemand kon oppakken",
         true, false, "Per hiaat de rollen van de plaatsen die niemand kon oppakken; "

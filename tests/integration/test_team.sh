@@ -214,11 +214,15 @@ T2=$(TZ=Europe/Amsterdam date -d '+3 days' '+%Y-%m-%d 10:30')
 ( for i in $(seq 1 $M); do en twente request beraad "twente-b$i" --propose "$T1,$T2" >/dev/null || echo "propose $i failed"; done ) \
     > "$NET_DIR/propose.out" 2>&1 &
 PROPOSE=$!
-for _ in $(seq 200); do
-    [ "$(beraad_count events "and type = 'beraad-proposed'" 2>/dev/null || echo 0)" -ge 3 ] && break
-    sleep 0.05
-done
-net_kill broker KILL
+# kill -9 the broker once it recorded 3 events of type $1 (or after 10 s)
+kill_broker_after_events () {
+    for _ in $(seq 200); do
+        [ "$(beraad_count events "and type = '$1'" 2>/dev/null || echo 0)" -ge 3 ] && break
+        sleep 0.05
+    done
+    net_kill broker KILL
+}
+kill_broker_after_events beraad-proposed
 check "broker killed while the proposals come in ($(beraad_count events "and type = 'beraad-proposed'") of $M recorded)" true
 wait $PROPOSE
 check_eq "every proposal queued at the team's node" "" "$(cat "$NET_DIR/propose.out")"
@@ -241,11 +245,7 @@ check "every member's node holds the proposal (ijsselland)" net_until 30 ". == $
       done
   done ) > "$NET_DIR/answer.out" 2>&1 &
 ANSWERS=$!
-for _ in $(seq 200); do
-    [ "$(beraad_count events "and type = 'beraad-answer'" 2>/dev/null || echo 0)" -ge 3 ] && break
-    sleep 0.05
-done
-net_kill broker KILL
+kill_broker_after_events beraad-answer
 check "broker killed while the answers come in ($(beraad_count events "and type = 'beraad-answer'") of $((M * 2)) recorded)" true
 wait $ANSWERS
 check_eq "every answer queued at the experts' nodes" "" "$(cat "$NET_DIR/answer.out")"

@@ -375,6 +375,18 @@ s_accept_place (fixture_t *self, const char *request_id, int place)
     json_decref (open);
 }
 
+//  An operator closes one place, as the broker runs it (a transaction)
+static void
+s_close_place (fixture_t *self, const char *request_id, int64_t place)
+{
+    en_db_t *db = en_bstore_db (self->store);
+    en_error_t error = { 0 };
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_operator_place (self->router, "op-anna", "close", request_id, place,
+                                                "niet meer nodig", &error), 0);
+    assert_int_equal (en_db_commit (db), 0);
+}
+
 static int64_t
 s_load (fixture_t *self, const char *expert_id)
 {
@@ -440,12 +452,8 @@ test_team_review (void **state)
     s_accept_place (self, "twente-0010", 3);
     assert_string_equal (s_state (self, "twente-0010", buf, sizeof buf), "accepted");
     assert_int_equal (s_load (self, "pr-ij-01"), 1);
+    s_close_place (self, "twente-0010", 3);
     en_db_t *db = en_bstore_db (self->store);
-    en_error_t error = { 0 };
-    assert_int_equal (en_db_begin (db), 0);
-    assert_int_equal (en_router_operator_place (self->router, "op-anna", "close", "twente-0010", 3,
-                                                "niet meer nodig", &error), 0);
-    assert_int_equal (en_db_commit (db), 0);
     assert_int_equal (s_load (self, "pr-ij-01"), 0);
     int64_t monitoring_before = s_count (self, "SELECT count(*) FROM outbox WHERE dest = ? AND command = 'STATUS'"
                                          " AND json_extract (body, '$.event') = 'monitoring'", "node-twente");
@@ -507,12 +515,8 @@ test_team_beraad (void **state)
     for (int place = 1; place <= 3; place++)
         s_accept_place (self, "twente-0020", place);
     assert_string_equal (s_state (self, "twente-0020", buf, sizeof buf), "accepted");
+    s_close_place (self, "twente-0020", 3);
     en_db_t *db = en_bstore_db (self->store);
-    en_error_t error = { 0 };
-    assert_int_equal (en_db_begin (db), 0);
-    assert_int_equal (en_router_operator_place (self->router, "op-anna", "close", "twente-0020", 3,
-                                                "niet meer nodig", &error), 0);
-    assert_int_equal (en_db_commit (db), 0);
 
     assert_int_equal (s_send (self, "node-twente", "BERAAD", s_beraad ("propose", "twente-0020", "times",
                               json_pack ("[I,I]", (json_int_t) t1, (json_int_t) t2))), 0);
