@@ -5,7 +5,8 @@
     and the counters kept by triggers. Teams: REVIEW refused while a
     place is open or a hiaat, then every filled place to monitoring, one
     REMIND per expert, none to the expert of a place an operator closed;
-    a beraad answer on the member's place, once. Through the broker's
+    a beraad answer on the member's place, once; the report's input of
+    teams (en_bstore_report_cases). Through the broker's
     real receive path (en_inbox, en_router), as test_router does.
 */
 #include <stdarg.h>
@@ -565,6 +566,72 @@ test_team_beraad (void **state)
     assert_string_equal (s_state (self, "twente-0020", buf, sizeof buf), "accepted");
 }
 
+//  The rode draden report's input of teams (en_bstore_report_cases): per
+//  case its request's places with role, tags, ever filled and ever a
+//  hiaat; when the team was full; a beraad held. A request of one place
+//  that several roles may take has the role of the expert who took it.
+static json_t *
+s_report_case (json_t *cases, const char *request_id)
+{
+    size_t index;
+    json_t *row;
+    json_array_foreach (cases, index, row)
+        if (streq (en_json_str (json_object_get (row, "summary"), "id") ?: "", request_id))
+            return row;
+    fail_msg ("no report case for %s", request_id);
+    return NULL;
+}
+
+static void
+test_team_report_cases (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_team_experts (self);
+    s_submit_team (self, "twente-0030", "consultatie-advies", s_team3);
+    for (int place = 1; place <= 3; place++)
+        s_accept_place (self, "twente-0030", place);
+    s_submit_team (self, "twente-0031", "consultatie-advies",
+        "[{\"role\":\"superexpert\",\"expertise\":[\"lvb\"]}, {\"role\":\"ervaringsdeskundige\",\"expertise\":[]}]");
+    s_accept_place (self, "twente-0031", 2);
+    assert_int_equal (s_send (self, "node-twente", "SUBMIT", test_json (
+        "{\"request\":{\"id\":\"twente-0032\",\"region\":\"twente\",\"urgency\":\"regulier\","
+        "\"question_type\":\"moreel-beraad\",\"expertise\":[\"trauma\"],\"age_band\":\"12-17\"}}")), 0);
+    s_accept_place (self, "twente-0032", 1);
+    assert_int_equal (s_send (self, "node-twente", "BERAAD",
+                              s_beraad ("held", "twente-0032", "at", json_integer (en_now_ms ()))), 0);
+
+    json_t *cases = en_bstore_report_cases (self->store);
+    json_t *row = s_report_case (cases, "twente-0030");
+    char *places = json_dumps (json_object_get (row, "places"), JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal (places,
+        "[{\"expertise\":[\"trauma\"],\"filled\":true,\"hiaat\":false,\"role\":\"superexpert\"},"
+        "{\"expertise\":[],\"filled\":true,\"hiaat\":false,\"role\":\"ervaringsdeskundige\"},"
+        "{\"expertise\":[],\"filled\":true,\"hiaat\":false,\"role\":\"procesregisseur\"}]");
+    free (places);
+    assert_int_equal (en_json_int (row, "team_full", 0), s_count (self,
+        "SELECT max (at) FROM events WHERE request_id = ? AND type = 'accepted'", "twente-0030"));
+    assert_int_equal (en_json_int (row, "submitted", 0),
+                      s_count (self, "SELECT created FROM requests WHERE id = ?", "twente-0030"));
+    assert_int_equal (en_json_int (row, "beraad_held", -1), 0);
+
+    row = s_report_case (cases, "twente-0031");
+    places = json_dumps (json_object_get (row, "places"), JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal (places,
+        "[{\"expertise\":[\"lvb\"],\"filled\":false,\"hiaat\":true,\"role\":\"superexpert\"},"
+        "{\"expertise\":[],\"filled\":true,\"hiaat\":false,\"role\":\"ervaringsdeskundige\"}]");
+    free (places);
+    assert_true (json_is_null (json_object_get (row, "team_full")) || !json_object_get (row, "team_full"));
+    assert_int_equal (en_json_int (row, "hiaat", 0), 1);
+
+    row = s_report_case (cases, "twente-0032");
+    places = json_dumps (json_object_get (row, "places"), JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal (places, "[{\"expertise\":[\"trauma\"],\"filled\":true,\"hiaat\":false,\"role\":\"superexpert\"}]");
+    free (places);
+    assert_true (json_is_null (json_object_get (row, "team_full")) || !json_object_get (row, "team_full"));
+    assert_int_equal (en_json_int (row, "beraad_held", 0), 1);
+    json_decref (cases);
+}
+
 //  A review day is 09:00 in the Netherlands, summer or winter, whatever
 //  the process's time zone
 static void
@@ -601,6 +668,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_beraad, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_team_review, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_team_beraad, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_team_report_cases, s_setup, s_teardown),
         cmocka_unit_test (test_dutch_day),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
