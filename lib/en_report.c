@@ -24,7 +24,12 @@
        marker. Until the table is safe we hide the smallest non-zero cell
        still shown; when none is left, the whole table is withheld (every
        cell "x", so even the "<N" markers go). A table whose total is
-       hidden is withheld too.
+       hidden is withheld too: a table over part of the cases takes its
+       total's marker from where that number stands in another table
+       (hiaten by expertise and by role: the hiaten's "ja"; the time to a
+       full team: team_requests' "team"; places by role: the period's
+       total minus team_requests' "onbekend"), so a number hidden in one
+       table is hidden in every table that holds it.
 
     3. Write. Shown values become JSON integers, hidden ones the marker
        strings; medians appear only when the published table itself
