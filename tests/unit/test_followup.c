@@ -493,6 +493,19 @@ test_team_review (void **state)
                                " AND expert = 'pr-ij-01'", "twente-0010"), 0);
     assert_string_equal (s_place_states (self, "twente-0010", buf, sizeof buf), "monitoring monitoring closed");
 
+    //  A member's advice in monitoring: its place stays there, named
+    json_t *offer = en_db_one (en_db_query (db, "SELECT id FROM offers WHERE request_id = ? AND place = 1"
+                                                " AND state = 'accepted'", "s", "twente-0010"));
+    assert_int_equal (s_send (self, "node-ijsselland", "ADVICE",
+                              json_pack ("{s:s, s:s}", "offer", en_json_str (offer, "id"), "text", "Vervolgadvies")), 0);
+    json_decref (offer);
+    assert_string_equal (s_place_states (self, "twente-0010", buf, sizeof buf), "monitoring monitoring closed");
+    assert_int_equal (s_count (self, "SELECT count(*) FROM outbox WHERE dest = ? AND command = 'STATUS'"
+                               " AND json_extract (body, '$.event') = 'advice' AND json_extract (body, '$.place') = 1"
+                               " AND json_extract (body, '$.place_state') = 'monitoring'"
+                               " AND json_extract (body, '$.state') = 'monitoring'", "node-twente"), 1);
+    assert_int_equal (s_load (self, "se-ij-01"), 1);
+
     //  Closing the team ends monitoring and frees every load
     assert_int_equal (s_send (self, "node-twente", "CLOSE", json_pack ("{s:s}", "request", "twente-0010")), 0);
     assert_string_equal (s_place_states (self, "twente-0010", buf, sizeof buf), "closed closed closed");
