@@ -215,18 +215,22 @@ T2=$(TZ=Europe/Amsterdam date -d '+3 days' '+%Y-%m-%d 10:30')
     > "$NET_DIR/propose.out" 2>&1 &
 PROPOSE=$!
 # kill -9 the broker once it recorded 3 events of type $1 (or after 10 s)
-kill_broker_after_events () {
+# while job $2 queues $4 of them (what failed to queue it wrote to file
+# $3), then wait for the job and start the broker again
+kill_broker_during () {
     for _ in $(seq 200); do
         [ "$(beraad_count events "and type = '$1'" 2>/dev/null || echo 0)" -ge 3 ] && break
         sleep 0.05
     done
     net_kill broker KILL
+    local recorded
+    recorded=$(beraad_count events "and type = '$1'")
+    check "broker killed while the $1 events come in ($recorded of $4 recorded)" test "$recorded" -lt "$4"
+    wait "$2"
+    check_eq "every $1 queued at the nodes" "" "$(cat "$3")"
+    net_broker
 }
-kill_broker_after_events beraad-proposed
-check "broker killed while the proposals come in ($(beraad_count events "and type = 'beraad-proposed'") of $M recorded)" true
-wait $PROPOSE
-check_eq "every proposal queued at the team's node" "" "$(cat "$NET_DIR/propose.out")"
-net_broker
+kill_broker_during beraad-proposed $PROPOSE "$NET_DIR/propose.out" $M
 check "twente's outbox drains" net_until 60 '.outbox == 0' en twente --json node status
 check "the broker's outbox drains (the proposals reach the experts' nodes)" net_until 60 '.outbox == 0' \
     enb --json broker status
@@ -244,12 +248,7 @@ check "every member's node holds the proposal (ijsselland)" net_until 30 ". == $
           en $node expert beraad "$offer" --available "$T2" >/dev/null || echo "answer $offer failed"
       done
   done ) > "$NET_DIR/answer.out" 2>&1 &
-ANSWERS=$!
-kill_broker_after_events beraad-answer
-check "broker killed while the answers come in ($(beraad_count events "and type = 'beraad-answer'") of $((M * 2)) recorded)" true
-wait $ANSWERS
-check_eq "every answer queued at the experts' nodes" "" "$(cat "$NET_DIR/answer.out")"
-net_broker
+kill_broker_during beraad-answer $! "$NET_DIR/answer.out" $((M * 2))
 check "twente's outbox drains after the restart" net_until 60 '.outbox == 0' en twente --json node status
 check "ijsselland's outbox drains after the restart" net_until 60 '.outbox == 0' en ijsselland --json node status
 check_eq "every answer recorded, none lost" "$((M * 2))" "$(beraad_count events "and type = 'beraad-answer'")"
