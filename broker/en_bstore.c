@@ -1104,6 +1104,8 @@ en_bstore_summary_put (en_bstore_t *self, const char *origin, json_t *body)
     "CASE json_array_length (p.roles) WHEN 1 THEN json_extract (p.roles, '$[0]')" \
     " ELSE (SELECT x.role FROM experts x WHERE x.id = p.expert) END"
 #define REPORT_EVENT_OF_PLACE "(e.place = p.place OR (e.place IS NULL AND p.place = 1))"
+//  A request's team for the report: {places, team_full, submitted}
+#define REPORT_TEAM "json_object ('places', json (places_json), 'team_full', team_full, 'submitted', created)"
 #define REPORT_PLACE_EVENT(types) \
     "EXISTS (SELECT 1 FROM events e WHERE e.request_id = r.id AND " REPORT_EVENT_OF_PLACE \
     " AND e.type IN (" types "))"
@@ -1143,16 +1145,15 @@ en_bstore_report_cases (en_bstore_t *self)
         "   (SELECT min (accepted_at) FROM req WHERE req.pseudonym = s.pseudonym) AS first_assignment,"
         "   (SELECT max (was_hiaat) FROM req WHERE req.pseudonym = s.pseudonym) AS hiaat,"
         "   (SELECT min (review_due_at) FROM req WHERE req.pseudonym = s.pseudonym) AS first_review,"
-        "   (SELECT places_json FROM req WHERE req.pseudonym = s.pseudonym ORDER BY created LIMIT 1) AS places_json,"
-        "   (SELECT team_full FROM req WHERE req.pseudonym = s.pseudonym ORDER BY created LIMIT 1) AS team_full,"
-        "   (SELECT created FROM req WHERE req.pseudonym = s.pseudonym ORDER BY created LIMIT 1) AS submitted,"
+        //  The first request's places and times, in one look-up
+        "   (SELECT " REPORT_TEAM " FROM req WHERE req.pseudonym = s.pseudonym ORDER BY created LIMIT 1) AS team_json,"
         "   (SELECT max (beraad_held) FROM req WHERE req.pseudonym = s.pseudonym) AS beraad_held"
         " FROM summaries s"
         " UNION ALL"
         " SELECT region, summary AS summary_json, json_object ('aanmelding', created, 'afgesloten', closed_at) AS phases_json,"
         "   NULL AS outcome_json, question_type, urgency, json_extract (summary, '$.expertise') AS expertise_json,"
         "   accepted_at AS first_assignment, was_hiaat AS hiaat, review_due_at AS first_review,"
-        "   places_json, team_full, created AS submitted, beraad_held"
+        "   " REPORT_TEAM " AS team_json, beraad_held"
         " FROM req WHERE pseudonym IS NULL"
         "   OR NOT EXISTS (SELECT 1 FROM summaries s WHERE s.pseudonym = req.pseudonym AND s.origin = req.origin)",
         NULL));

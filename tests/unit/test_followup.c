@@ -595,6 +595,13 @@ s_report_case (json_t *cases, const char *request_id)
     return NULL;
 }
 
+//  A report case's places as sorted JSON text (caller frees)
+static char *
+s_places_text (json_t *row)
+{
+    return json_dumps (json_object_get (json_object_get (row, "team"), "places"), JSON_COMPACT | JSON_SORT_KEYS);
+}
+
 static void
 test_team_report_cases (void **state)
 {
@@ -615,32 +622,32 @@ test_team_report_cases (void **state)
 
     json_t *cases = en_bstore_report_cases (self->store);
     json_t *row = s_report_case (cases, "twente-0030");
-    char *places = json_dumps (json_object_get (row, "places"), JSON_COMPACT | JSON_SORT_KEYS);
+    char *places = s_places_text (row);
     assert_string_equal (places,
         "[{\"expertise\":[\"trauma\"],\"filled\":true,\"hiaat\":false,\"role\":\"superexpert\"},"
         "{\"expertise\":[],\"filled\":true,\"hiaat\":false,\"role\":\"ervaringsdeskundige\"},"
         "{\"expertise\":[],\"filled\":true,\"hiaat\":false,\"role\":\"procesregisseur\"}]");
     free (places);
-    assert_int_equal (en_json_int (row, "team_full", 0), s_count (self,
+    assert_int_equal (en_json_int (json_object_get (row, "team"), "team_full", 0), s_count (self,
         "SELECT max (at) FROM events WHERE request_id = ? AND type = 'accepted'", "twente-0030"));
-    assert_int_equal (en_json_int (row, "submitted", 0),
+    assert_int_equal (en_json_int (json_object_get (row, "team"), "submitted", 0),
                       s_count (self, "SELECT created FROM requests WHERE id = ?", "twente-0030"));
     assert_int_equal (en_json_int (row, "beraad_held", -1), 0);
 
     row = s_report_case (cases, "twente-0031");
-    places = json_dumps (json_object_get (row, "places"), JSON_COMPACT | JSON_SORT_KEYS);
+    places = s_places_text (row);
     assert_string_equal (places,
         "[{\"expertise\":[\"lvb\"],\"filled\":false,\"hiaat\":true,\"role\":\"superexpert\"},"
         "{\"expertise\":[],\"filled\":true,\"hiaat\":false,\"role\":\"ervaringsdeskundige\"}]");
     free (places);
-    assert_true (json_is_null (json_object_get (row, "team_full")) || !json_object_get (row, "team_full"));
+    assert_true (json_is_null (json_object_get (json_object_get (row, "team"), "team_full")));
     assert_int_equal (en_json_int (row, "hiaat", 0), 1);
 
     row = s_report_case (cases, "twente-0032");
-    places = json_dumps (json_object_get (row, "places"), JSON_COMPACT | JSON_SORT_KEYS);
+    places = s_places_text (row);
     assert_string_equal (places, "[{\"expertise\":[\"trauma\"],\"filled\":true,\"hiaat\":false,\"role\":\"superexpert\"}]");
     free (places);
-    assert_true (json_is_null (json_object_get (row, "team_full")) || !json_object_get (row, "team_full"));
+    assert_true (json_is_null (json_object_get (json_object_get (row, "team"), "team_full")));
     assert_int_equal (en_json_int (row, "beraad_held", 0), 1);
     json_decref (cases);
 }
