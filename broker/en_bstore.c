@@ -1128,6 +1128,21 @@ en_bstore_summary_put (en_bstore_t *self, const char *origin, json_t *body)
     return rc;
 }
 
+//  The report's view of a place (en_bstore_report_cases): its role (a
+//  place of several allowed roles, a request of one place, is reported
+//  under the role of the expert who took it, if any), and whether one of
+//  its events was of the given types (events before the team migration
+//  name no place: they are of place 1, the only one there was)
+#define REPORT_PLACE_ROLE \
+    "CASE json_array_length (p.roles) WHEN 1 THEN json_extract (p.roles, '$[0]')" \
+    " ELSE (SELECT x.role FROM experts x WHERE x.id = p.expert) END"
+#define REPORT_EVENT_OF_PLACE "(e.place = p.place OR (e.place IS NULL AND p.place = 1))"
+//  A request's team for the report: {places, team_full, submitted}
+#define REPORT_TEAM "json_object ('places', json (places_json), 'team_full', team_full, 'submitted', created)"
+#define REPORT_PLACE_EVENT(types) \
+    "EXISTS (SELECT 1 FROM events e WHERE e.request_id = r.id AND " REPORT_EVENT_OF_PLACE \
+    " AND e.type IN (" types "))"
+
 json_t *
 en_bstore_report_cases (en_bstore_t *self)
 {
@@ -1140,7 +1155,18 @@ en_bstore_report_cases (en_bstore_t *self)
         "   EXISTS (SELECT 1 FROM hiaten h WHERE h.request_id = r.id) AS was_hiaat,"
         "   (SELECT min (e.at) FROM events e WHERE e.request_id = r.id AND e.type = 'closed') AS closed_at,"
         //  Follow-up: the first time it came back to the ET (review-due)
-        "   (SELECT min (e.at) FROM events e WHERE e.request_id = r.id AND e.type = 'review-due') AS review_due_at"
+        "   (SELECT min (e.at) FROM events e WHERE e.request_id = r.id AND e.type = 'review-due') AS review_due_at,"
+        //  Teams: each place's role, tags, whether it was ever filled and
+        //  ever a hiaat; when the last place was first filled (NULL until
+        //  every place was); whether a moreel beraad was held
+        "   (SELECT json_group_array (json_object ('role', " REPORT_PLACE_ROLE ", 'expertise', json (p.expertise),"
+        "       'filled', json (CASE WHEN " REPORT_PLACE_EVENT ("'accepted', 'advice'") " THEN 'true' ELSE 'false' END),"
+        "       'hiaat', json (CASE WHEN " REPORT_PLACE_EVENT ("'hiaat'") " THEN 'true' ELSE 'false' END)))"
+        "     FROM places p WHERE p.request_id = r.id) AS places_json,"
+        "   (SELECT CASE WHEN count (*) > 1 AND count (f.at) = count (*) THEN max (f.at) END FROM"
+        "     (SELECT (SELECT min (e.at) FROM events e WHERE e.request_id = r.id AND " REPORT_EVENT_OF_PLACE
+        "       AND e.type IN ('accepted', 'advice')) AS at FROM places p WHERE p.request_id = r.id) f) AS team_full,"
+        "   EXISTS (SELECT 1 FROM beraad b WHERE b.request_id = r.id AND b.held_at IS NOT NULL) AS beraad_held"
         "   FROM requests r LEFT JOIN first_accept fa ON fa.request_id = r.id"
         //  A request from another province is a case of that province's report
         "   WHERE r.origin NOT LIKE 'peer:%')"
@@ -1151,12 +1177,16 @@ en_bstore_report_cases (en_bstore_t *self)
         "     ORDER BY created LIMIT 1) AS expertise_json,"
         "   (SELECT min (accepted_at) FROM req WHERE req.pseudonym = s.pseudonym) AS first_assignment,"
         "   (SELECT max (was_hiaat) FROM req WHERE req.pseudonym = s.pseudonym) AS hiaat,"
-        "   (SELECT min (review_due_at) FROM req WHERE req.pseudonym = s.pseudonym) AS first_review"
+        "   (SELECT min (review_due_at) FROM req WHERE req.pseudonym = s.pseudonym) AS first_review,"
+        //  The first request's places and times, in one look-up
+        "   (SELECT " REPORT_TEAM " FROM req WHERE req.pseudonym = s.pseudonym ORDER BY created LIMIT 1) AS team_json,"
+        "   (SELECT max (beraad_held) FROM req WHERE req.pseudonym = s.pseudonym) AS beraad_held"
         " FROM summaries s"
         " UNION ALL"
         " SELECT region, summary AS summary_json, json_object ('aanmelding', created, 'afgesloten', closed_at) AS phases_json,"
         "   NULL AS outcome_json, question_type, urgency, json_extract (summary, '$.expertise') AS expertise_json,"
-        "   accepted_at AS first_assignment, was_hiaat AS hiaat, review_due_at AS first_review"
+        "   accepted_at AS first_assignment, was_hiaat AS hiaat, review_due_at AS first_review,"
+        "   " REPORT_TEAM " AS team_json, beraad_held"
         " FROM req WHERE pseudonym IS NULL"
         "   OR NOT EXISTS (SELECT 1 FROM summaries s WHERE s.pseudonym = req.pseudonym AND s.origin = req.origin)",
         NULL));
@@ -1481,11 +1511,15 @@ en_bstore_reviews_overdue (en_bstore_t *self, int64_t now, int limit)
 }
 
 json_t *
-en_bstore_offers_of_request (en_bstore_t *self, const char *request_id, const char *state)
+en_bstore_participants (en_bstore_t *self, const char *request_id)
 {
+    //  An accepted offer stays accepted when an operator closes its
+    //  place: the place says whether its expert still takes part
     return en_db_rows (en_db_query (self->db,
-        "SELECT " OFFER_COLUMNS " FROM offers WHERE request_id = ? AND state = ? ORDER BY created",
-        "ss", request_id, state));
+        "SELECT o.id, o.request_id, o.place, o.expert, o.node, o.kind, o.state, o.created, o.deadline,"
+        " o.answered, o.reason FROM offers o JOIN places p ON p.request_id = o.request_id AND p.place = o.place"
+        " WHERE o.request_id = ? AND o.state = 'accepted' AND p.state <> 'closed' AND p.expert = o.expert"
+        " ORDER BY o.created", "s", request_id));
 }
 
 json_t *

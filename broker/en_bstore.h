@@ -263,8 +263,10 @@ int en_bstore_review_fired (en_bstore_t *self, const char *request_id);
 //  region, urgency, question_type, state, review_at}], most overdue
 //  first, at most limit (by index).
 json_t *en_bstore_reviews_overdue (en_bstore_t *self, int64_t now, int limit);
-//  The offers of a request in state (e.g. "accepted"), oldest first.
-json_t *en_bstore_offers_of_request (en_bstore_t *self, const char *request_id, const char *state);
+//  The participants of a request: the accepted offers of its places not
+//  closed (a place an operator closed keeps its accepted offer, but its
+//  expert no longer takes part), oldest first.
+json_t *en_bstore_participants (en_bstore_t *self, const char *request_id);
 
 //  Moreel beraad: a request's {request_id, times (array of ms), fixed_at,
 //  held_at} or NULL; and writing it (0 for fixed_at or held_at: none).

@@ -376,6 +376,16 @@ en_figures_report_input (const en_ops_context_t *context)
         json_object_set (item, "closed", json_object_get (phases, "afgesloten"));
         json_object_set (item, "first_review", json_object_get (row, "first_review"));
         json_object_set_new (item, "hiaat", json_boolean (en_json_int (row, "hiaat", 0)));
+        //  Teams: places (role, tags, filled, hiaat), when the request
+        //  was submitted and its team full, a moreel beraad held
+        json_t *team = json_object_get (row, "team");
+        json_t *places = json_object_get (team, "places");
+        json_object_del (item, "places");       //  a request's summary names them too, without states
+        if (json_is_array (places) && json_array_size (places))
+            json_object_set (item, "places", places);
+        json_object_set (item, "submitted", json_object_get (team, "submitted"));
+        json_object_set (item, "team_full", json_object_get (team, "team_full"));
+        json_object_set_new (item, "beraad_held", json_boolean (en_json_int (row, "beraad_held", 0)));
         json_object_set (item, "outcome", json_object_get (row, "outcome"));
         json_array_append_new (input, item);
     }

@@ -95,7 +95,8 @@ en_followup_review (en_router_t *router, const char *node, en_msg_t *msg, en_err
 }
 
 //  To the node of every expert with an accepted offer of request (there
-//  may be several: never assume one): command with fields (taken) and
+//  may be several: never assume one), whose place is not closed (an
+//  operator may close one place of a team): command with fields (taken) and
 //  offer, request_id, expert; with event, also that event per expert in
 //  the timeline. 0 or -1.
 static int
@@ -104,7 +105,7 @@ s_participants_send (en_router_t *router, json_t *request, const char *command, 
 {
     en_bstore_t *store = en_router_store (router);
     const char *request_id = en_json_str (request, "id");
-    json_t *accepted = en_bstore_offers_of_request (store, request_id, "accepted");
+    json_t *accepted = en_bstore_participants (store, request_id);
     int rc = 0;
     size_t index;
     json_t *offer;

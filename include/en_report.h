@@ -16,6 +16,8 @@
         registered (ms since epoch; required: a summary without it is
             skipped), first_assignment, closed (ms or null),
         hiaat (bool),
+        places ([{"role", "expertise", "filled", "hiaat"}]), submitted,
+            team_full (ms or null), beraad_held (bool): teams,
         outcome ({"passende_hulp": bool, "zero": {"gedwongen_afzonderingen":
             n, "suicides": n, "gesloten_plaatsingen": n, "doorplaatsingen":
             n}} or null).
@@ -42,8 +44,10 @@ typedef struct {
 //  suppression applied. options may be NULL (everything, all regions,
 //  min_cell 5). Sections: totals, by_urgency, by_question_type, by_region,
 //  by_age_band, by_kader, by_situatie, by_problematiek, by_leefgebied,
-//  by_stuck_on, time_to_assignment, time_to_close, hiaten,
-//  hiaten_by_expertise, outcome, zero_goals (see docs/report.md for the
+//  by_stuck_on, time_to_assignment, time_to_close, time_to_review,
+//  hiaten, hiaten_by_expertise, hiaten_by_role, team_requests,
+//  places_by_role, time_to_full_team, beraad, outcome, zero_goals (see
+//  docs/report.md for the
 //  layout). A shown value is a JSON integer; a hidden one is the string
 //  "<N" (primary: the count is 1..N-1) or "x" (complementary). Returns
 //  NULL when summaries is not an array. Caller owns the result.

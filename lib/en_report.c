@@ -24,7 +24,12 @@
        marker. Until the table is safe we hide the smallest non-zero cell
        still shown; when none is left, the whole table is withheld (every
        cell "x", so even the "<N" markers go). A table whose total is
-       hidden is withheld too.
+       hidden is withheld too: a table over part of the cases takes its
+       total's marker from where that number stands in another table
+       (hiaten by expertise and by role: the hiaten's "ja"; the time to a
+       full team: team_requests' "team"; places by role: the period's
+       total minus team_requests' "onbekend"), so a number hidden in one
+       table is hidden in every table that holds it.
 
     3. Write. Shown values become JSON integers, hidden ones the marker
        strings; medians appear only when the published table itself
@@ -104,6 +109,7 @@ typedef struct {
     table_t urgency, question_type, region, age_band, kader, situatie;
     table_t problematiek, leefgebied, stuck_on;
     table_t assignment, close, review, hiaten, expertise, outcome;
+    table_t team, places, hiaten_role, team_full, beraad;
     goal_t goals [GOAL_COUNT];
 } builder_t;
 
@@ -254,6 +260,121 @@ s_count_time (table_t *self, json_t *summary, const char *field,
     s_table_count (self, &key, 1, case_no);
 }
 
+//  The roles a place can be reported under: the vocabulary, then
+//  "onbekend" (a place whose role is missing or not one of them).
+#define ROLE_ROWS 8
+static size_t
+s_role_rows (const char *rows [ROLE_ROWS])
+{
+    size_t count = 0;
+    for (; en_vocab_role [count] && count < ROLE_ROWS - 1; count++)
+        rows [count] = en_vocab_role [count];
+    rows [count++] = "onbekend";
+    return count;
+}
+
+//  The row of a place's role in s_role_rows
+static size_t
+s_place_role (json_t *place, const char **rows, size_t count)
+{
+    const char *role = en_json_str (place, "role");
+    for (size_t i = 0; role && i < count - 1; i++)
+        if (streq (rows [i], role))
+            return i;
+    return count - 1;
+}
+
+//  The places_by_role cell of a role, filled or not ("superexpert:vervuld",
+//  "superexpert: vervuld"), added when not there yet; its key in key
+static const char *
+s_places_cell (table_t *places, const char *role, bool filled, char *key, size_t size)
+{
+    char label [64];
+    snprintf (key, size, "%s:%s", role, filled ? "vervuld" : "niet-vervuld");
+    snprintf (label, sizeof label, "%s: %s", role, filled ? "vervuld" : "niet vervuld");
+    s_table_cell (places, key, label);
+    return key;
+}
+
+//  Teams (places): whether the case asked one expert or a team; per
+//  role whether its places were filled ("vervuld" when every place of
+//  that role was; a case counts once per role, so that every cell is a
+//  number of cases, not of places); the time to a full team. A case
+//  without places is "onbekend" in team_requests and not in the rest.
+static void
+s_count_places (builder_t *self, json_t *summary, int64_t registered, size_t case_no)
+{
+    json_t *places = json_object_get (summary, "places");
+    size_t size = json_is_array (places) ? json_array_size (places) : 0;
+    const char *kind = size > 1 ? "team" : size == 1 ? "enkel" : "onbekend";
+    s_table_count (&self->team, &kind, 1, case_no);
+
+    const char *roles [ROLE_ROWS];
+    size_t role_count = s_role_rows (roles);
+    bool asked [ROLE_ROWS] = { false }, unfilled [ROLE_ROWS] = { false };
+    size_t index;
+    json_t *place;
+    json_array_foreach (places, index, place) {
+        size_t role = s_place_role (place, roles, role_count);
+        asked [role] = true;
+        if (!json_is_true (json_object_get (place, "filled")))
+            unfilled [role] = true;
+    }
+    char keys [ROLE_ROWS][48];
+    const char *rows [ROLE_ROWS];
+    size_t count = 0;
+    for (size_t role = 0; role < role_count; role++) {
+        if (!asked [role])
+            continue;
+        rows [count] = s_places_cell (&self->places, roles [role], !unfilled [role],
+                                      keys [count], sizeof keys [count]);
+        count++;
+    }
+    if (size > 0)               //  only cases with places: see s_builder_protect
+        s_table_count (&self->places, rows, count, case_no);
+    if (size > 1) {
+        json_t *started = json_object_get (summary, "submitted");
+        s_count_time (&self->team_full, summary, "team_full",
+                      json_is_integer (started) ? json_integer_value (started) : registered, case_no);
+    }
+}
+
+//  A hiaat: by the roles and tags of the places that were ever one; a
+//  case counts once per role and once per tag. When no place says so
+//  (no places, or the hiaat was another request of the case) the role
+//  is "onbekend" and the tags are the request's.
+static void
+s_count_hiaat (builder_t *self, json_t *summary, size_t case_no)
+{
+    const char *roles [ROLE_ROWS];
+    size_t role_count = s_role_rows (roles);
+    const char *rows [ROLE_ROWS];
+    bool seen [ROLE_ROWS] = { false };
+    size_t count = 0;
+    json_t *tags = json_object ();
+    json_t *list = json_array ();
+    json_object_set_new (tags, "expertise", list);
+    size_t index;
+    json_t *place;
+    json_array_foreach (json_object_get (summary, "places"), index, place) {
+        if (!json_is_true (json_object_get (place, "hiaat")))
+            continue;
+        size_t role = s_place_role (place, roles, role_count);
+        if (!seen [role])
+            rows [count++] = roles [role];
+        seen [role] = true;
+        json_t *expertise = json_object_get (place, "expertise");
+        if (json_is_array (expertise))
+            json_array_extend (list, expertise);
+    }
+    bool from_places = count > 0;
+    if (!from_places)
+        rows [count++] = "onbekend";
+    s_table_count (&self->hiaten_role, rows, count, case_no);
+    s_count_tags (&self->expertise, from_places ? tags : summary, "expertise", NULL, case_no);
+    json_decref (tags);
+}
+
 static void
 s_count_case (builder_t *self, json_t *summary, int64_t registered, size_t case_no)
 {
@@ -275,7 +396,10 @@ s_count_case (builder_t *self, json_t *summary, int64_t registered, size_t case_
     const char *key = hiaat ? "ja" : "nee";
     s_table_count (&self->hiaten, &key, 1, case_no);
     if (hiaat)
-        s_count_tags (&self->expertise, summary, "expertise", NULL, case_no);
+        s_count_hiaat (self, summary, case_no);
+    s_count_places (self, summary, registered, case_no);
+    key = json_is_true (json_object_get (summary, "beraad_held")) ? "ja" : "nee";
+    s_table_count (&self->beraad, &key, 1, case_no);
 
     json_t *outcome = json_object_get (summary, "outcome");
     json_t *fit = json_object_get (outcome, "passende_hulp");
@@ -499,6 +623,61 @@ s_table_json (table_t *self, int min_cell)
     return json;
 }
 
+//  The tables of teams (issue 13): team or one expert, places by role,
+//  hiaten by role, time to a full team, moreel beraad held.
+static void
+s_builder_init_teams (builder_t *self)
+{
+    s_table_init (&self->team, "team_requests", "Teamverzoeken en verzoeken om één expert",
+        false, false, NULL);
+    s_table_cell (&self->team, "team", "teamverzoek (meer dan één plaats)");
+    s_table_cell (&self->team, "enkel", "verzoek om één expert");
+    s_table_init (&self->places, "places_by_role", "Gevraagde plaatsen per rol: vervuld of niet",
+        true, false, "Per casus en rol: vervuld als elke gevraagde plaats van die rol een expert "
+        "kreeg. Een casus telt één keer per gevraagde rol, ook met twee plaatsen van die rol.");
+    self->places.total_label = "aantal casussen met plaatsen";
+    const char *roles [ROLE_ROWS];
+    size_t role_count = s_role_rows (roles);
+    for (size_t i = 0; i + 1 < role_count; i++) {      //  the roles, not "onbekend"
+        char key [48];
+        s_places_cell (&self->places, roles [i], true, key, sizeof key);
+        s_places_cell (&self->places, roles [i], false, key, sizeof key);
+    }
+    s_table_init (&self->hiaten_role, "hiaten_by_role", "Hiaten naar rol: plaatsen die niemand kon oppakken",
+        true, false, "Per hiaat de rollen van de plaatsen die niemand kon oppakken; "
+        "een teamverzoek kan meer dan één zo'n plaats hebben.");
+    self->hiaten_role.total_label = "aantal hiaten";
+    s_table_vocab (&self->hiaten_role, en_vocab_role, NULL);
+    s_table_init (&self->team_full, "time_to_full_team", "Tijd van verzoek tot volledig team",
+        false, false, "Alleen teamverzoeken: tot de laatste plaats een expert kreeg. "
+        "De mediaan is het midden van de teams die volledig werden.");
+    for (int i = 0; s_bucket_keys [i]; i++)
+        s_table_cell (&self->team_full, s_bucket_keys [i], s_bucket_labels [i]);
+    s_table_cell (&self->team_full, "none", "(nog) niet volledig");
+    self->team_full.timed = true;
+    self->team_full.total_label = "aantal teamverzoeken";
+    s_table_init (&self->beraad, "beraad", "Moreel beraad gehouden", false, false, NULL);
+    s_table_cell (&self->beraad, "ja", "moreel beraad gehouden");
+    s_table_cell (&self->beraad, "nee", "geen (nog niet)");
+}
+
+//  places_by_role in a fixed order: the roles' rows first, then those
+//  of an unknown role (added as they occur: moved to the end, in a
+//  fixed order, whenever they came)
+static void
+s_places_order (table_t *self)
+{
+    const char *last [] = { "onbekend:vervuld", "onbekend:niet-vervuld" };
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; i < self->size; i++)
+            if (streq (self->cells [i].key, last [k])) {
+                cell_t cell = self->cells [i];
+                memmove (&self->cells [i], &self->cells [i + 1], (self->size - i - 1) * sizeof (cell_t));
+                self->cells [self->size - 1] = cell;
+                break;
+            }
+}
+
 static void
 s_builder_init (builder_t *self, int min_cell)
 {
@@ -554,11 +733,12 @@ s_builder_init (builder_t *self, int min_cell)
     s_table_cell (&self->outcome, "ja", "ja");
     s_table_cell (&self->outcome, "nee", "nee");
     s_table_cell (&self->outcome, "geen", "nog geen uitkomst");
+    s_builder_init_teams (self);
 }
 
 //  Every table of the builder, in report order (the order of the
 //  sections in the JSON). Returns how many.
-#define BUILDER_TABLES 15
+#define BUILDER_TABLES 20
 static size_t
 s_builder_tables (builder_t *self, table_t *tables [BUILDER_TABLES])
 {
@@ -566,7 +746,8 @@ s_builder_tables (builder_t *self, table_t *tables [BUILDER_TABLES])
         &self->urgency, &self->question_type, &self->region, &self->age_band,
         &self->kader, &self->situatie, &self->problematiek, &self->leefgebied,
         &self->stuck_on, &self->assignment, &self->close, &self->review, &self->hiaten,
-        &self->expertise, &self->outcome };
+        &self->expertise, &self->hiaten_role, &self->team, &self->places, &self->team_full,
+        &self->beraad, &self->outcome };
     memcpy (tables, all, sizeof all);
     return BUILDER_TABLES;
 }
@@ -607,11 +788,13 @@ s_builder_count (builder_t *self, json_t *summaries, const en_report_options_t *
     for (size_t i = 0; i < sizeof open_sets / sizeof open_sets [0]; i++)
         if (open_sets [i]->size)        //  qsort of a NULL array is undefined, even of none
             qsort (open_sets [i]->cells, open_sets [i]->size, sizeof (cell_t), s_cell_compare);
+    s_places_order (&self->places);
 }
 
 //  Protection, in dependency order: the period total T first, then
-//  every table over T, then the hiaten by expertise, whose total is
-//  the "ja" cell of the hiaten table.
+//  every table over T, then the hiaten by expertise and by role, whose
+//  total is the "ja" cell of the hiaten table, and the time to a full
+//  team, whose total is the "team" cell of team_requests.
 static void
 s_builder_protect (builder_t *self)
 {
@@ -620,11 +803,28 @@ s_builder_protect (builder_t *self)
     table_t *tables [BUILDER_TABLES];
     size_t count = s_builder_tables (self, tables);
     for (size_t i = 0; i < count; i++)
-        if (tables [i] != &self->expertise)
+        if (tables [i] != &self->expertise && tables [i] != &self->hiaten_role
+        &&  tables [i] != &self->team_full && tables [i] != &self->places)
             s_table_protect (tables [i], min_cell, self->cases_state);
     cell_t *hiaat = s_table_cell (&self->hiaten, "ja", NULL);
-    assert (hiaat->count == self->expertise.total);
+    assert (hiaat->count == self->expertise.total && hiaat->count == self->hiaten_role.total);
     s_table_protect (&self->expertise, min_cell, hiaat->state);
+    s_table_protect (&self->hiaten_role, min_cell, hiaat->state);
+    cell_t *team = s_table_cell (&self->team, "team", NULL);
+    assert (team->count == self->team_full.total);
+    s_table_protect (&self->team_full, min_cell, team->state);
+    //  The cases with places are the period's minus team_requests'
+    //  "onbekend": shown only when that cell is (a hidden number is
+    //  hidden everywhere)
+    cell_t *unknown = NULL;
+    for (size_t i = 0; i < self->team.size; i++)
+        if (streq (self->team.cells [i].key, "onbekend"))
+            unknown = &self->team.cells [i];
+    assert ((unknown ? unknown->count : 0) + self->places.total == self->team.total);
+    cell_state_t with_places = self->cases_state != CELL_SHOWN ? CELL_WITHHELD
+                             : self->places.total >= 1 && self->places.total < min_cell ? CELL_PRIMARY
+                             : unknown && unknown->state != CELL_SHOWN ? CELL_COMPLEMENT : CELL_SHOWN;
+    s_table_protect (&self->places, min_cell, with_places);
 
     //  Zero goals are sums of events: shown when no case, or at least N
     //  cases, contributed, and at least N (or no) cases with an outcome
@@ -719,6 +919,7 @@ static const char *s_sections [] = {
     "by_urgency", "by_question_type", "by_region", "by_age_band", "by_kader",
     "by_situatie", "by_problematiek", "by_leefgebied", "by_stuck_on",
     "time_to_assignment", "time_to_close", "time_to_review", "hiaten", "hiaten_by_expertise",
+    "hiaten_by_role", "team_requests", "places_by_role", "time_to_full_team", "beraad",
     "outcome", "zero_goals", NULL };
 
 static bool

@@ -5,7 +5,10 @@
 # expert appears, `request show` naming which places are filled, open or
 # a hiaat; then kill -9 of the broker and of a node while a team is being
 # filled: afterwards no place filled twice, none lost, every place's
-# STATUS at the origin once.
+# STATUS at the origin once. Then moreel beraad of teams with kill -9 of
+# the broker while the times are proposed and while the experts answer:
+# every BERAAD event once, each answer on its expert's place; a team's
+# review date (monitoring) and close keep the experts' load right.
 . "$(dirname "$0")/lib.sh"
 test_init
 test_network twente ijsselland
@@ -183,4 +186,99 @@ origin_filled () {
 }
 FILLED=$(sql "$DB" "select count(*) from places where request_id like 'twente-t%' and state = 'accepted'")
 check "the origin learns every filled place ($FILLED)" net_until 30 ". == $FILLED" origin_filled
+# Moreel beraad of teams (issue 13 items 3 and 4): the broker is killed
+# while the teams propose times and again while the experts answer;
+# afterwards every BERAAD event is recorded once, none lost, each answer
+# on its expert's place. Own experts and tags, so the teams above do not
+# mix in: a superexpert at twente, an ervaringsdeskundige at ijsselland.
+en twente expert add --id se-tw-09 --role superexpert --expertise hechting --capacity 50 >/dev/null
+en ijsselland expert add --id ed-ij-09 --role ervaringsdeskundige --expertise verslaving --capacity 50 >/dev/null
+check "the beraad experts are published" net_until 10 '[.[] | select(.id == "se-tw-09" or .id == "ed-ij-09")] | length == 2' \
+    enb --json broker experts
+M=20
+jq -n --argjson n $M '[range(1; $n + 1) | {id: ("twente-b" + (. | tostring)), urgency: "regulier",
+    question_type: "moreel-beraad", expertise: ["hechting"], age_band: "12-17",
+    places: [{role: "superexpert", expertise: ["hechting"]}, {role: "ervaringsdeskundige", expertise: ["verslaving"]}]}]' \
+    > "$NET_DIR/beraad.json"
+en twente request submit --file "$NET_DIR/beraad.json" --wait 0 >/dev/null 2>&1
+beraad_count () { sql "$DB" "select count(*) from $1 where request_id like 'twente-b%' $2"; }
+check "both places of every beraad team offered" net_until 30 ". == $((M * 2))" beraad_count offers "and state = 'open'"
+for node in twente ijsselland; do
+    for offer in $(en $node --json expert inbox | jq -r '.[] | select(.request_id | startswith("twente-b")) | .id'); do
+        en $node expert accept "$offer" >/dev/null 2>&1
+    done
+done
+check "every beraad team filled" net_until 30 ". == $M" sql "$DB" "select count(*) from requests where id like 'twente-b%' and state = 'accepted'"
+T1=$(TZ=Europe/Amsterdam date -d '+2 days' '+%Y-%m-%d 14:00')
+T2=$(TZ=Europe/Amsterdam date -d '+3 days' '+%Y-%m-%d 10:30')
+( for i in $(seq 1 $M); do en twente request beraad "twente-b$i" --propose "$T1,$T2" >/dev/null || echo "propose $i failed"; done ) \
+    > "$NET_DIR/propose.out" 2>&1 &
+PROPOSE=$!
+# kill -9 the broker once it recorded 3 events of type $1 (or after 10 s)
+# while job $2 queues $4 of them (what failed to queue it wrote to file
+# $3), then wait for the job and start the broker again
+kill_broker_during () {
+    for _ in $(seq 200); do
+        [ "$(beraad_count events "and type = '$1'" 2>/dev/null || echo 0)" -ge 3 ] && break
+        sleep 0.05
+    done
+    net_kill broker KILL
+    local recorded
+    recorded=$(beraad_count events "and type = '$1'")
+    check "broker killed while the $1 events come in ($recorded of $4 recorded)" test "$recorded" -lt "$4"
+    wait "$2"
+    check_eq "every $1 queued at the nodes" "" "$(cat "$3")"
+    net_broker
+}
+kill_broker_during beraad-proposed $PROPOSE "$NET_DIR/propose.out" $M
+check "twente's outbox drains" net_until 60 '.outbox == 0' en twente --json node status
+check "the broker's outbox drains (the proposals reach the experts' nodes)" net_until 60 '.outbox == 0' \
+    enb --json broker status
+check_eq "each team's proposal recorded once" "$M 0" \
+    "$(sql "$DB" "select count(distinct request_id) || ' ' || (select count(*) from (select request_id from events
+                  where request_id like 'twente-b%' and type = 'beraad-proposed' group by request_id having count(*) > 1))
+                  from events where request_id like 'twente-b%' and type = 'beraad-proposed'")"
+proposals_at () { sql "$NET_DIR/$1/node.db" "select count(*) from offers where request_id like 'twente-b%'
+                                            and json_array_length (beraad_times) = 2"; }
+check "every member's node holds the proposal (twente)" net_until 30 ". == $M" proposals_at twente
+check "every member's node holds the proposal (ijsselland)" net_until 30 ". == $M" proposals_at ijsselland
+# The answers from both nodes; the broker killed while they come in
+( for node in twente ijsselland; do
+      for offer in $(sql "$NET_DIR/$node/node.db" "select id from offers where request_id like 'twente-b%' order by id"); do
+          en $node expert beraad "$offer" --available "$T2" >/dev/null || echo "answer $offer failed"
+      done
+  done ) > "$NET_DIR/answer.out" 2>&1 &
+kill_broker_during beraad-answer $! "$NET_DIR/answer.out" $((M * 2))
+check "twente's outbox drains after the restart" net_until 60 '.outbox == 0' en twente --json node status
+check "ijsselland's outbox drains after the restart" net_until 60 '.outbox == 0' en ijsselland --json node status
+check_eq "every answer recorded, none lost" "$((M * 2))" "$(beraad_count events "and type = 'beraad-answer'")"
+check_eq "none recorded twice" "0" \
+    "$(sql "$DB" "select count(*) from (select request_id, expert from events where request_id like 'twente-b%'
+                  and type = 'beraad-answer' group by request_id, expert having count(*) > 1)")"
+check_eq "each answer on its expert's place" "0" \
+    "$(sql "$DB" "select count(*) from events e where e.request_id like 'twente-b%' and e.type = 'beraad-answer'
+                  and not exists (select 1 from places p where p.request_id = e.request_id and p.place = e.place
+                                  and p.expert = e.expert)")"
+check_eq "no BERAAD event twice at the broker" "0" \
+    "$(sql "$DB" "select count(*) from (select request_id, type, expert, place from events where request_id like 'twente-b%'
+                  and type like 'beraad-%' group by 1, 2, 3, 4 having count(*) > 1)")"
+origin_answers () {
+    sql "$NET_DIR/twente/node.db" "select json_array (count(*), count(distinct request_id || ':' || expert)) from request_events
+                                   where request_id like 'twente-b%' and event = 'beraad-answer'"
+}
+check "the origin hears each answer once" net_until 30 ". == [$((M * 2)), $((M * 2))]" origin_answers
+# A review date for one team: both filled places to monitoring, still on
+# their experts' load; closing frees them
+en twente request review twente-b1 --in 2w >/dev/null
+check "a team's review moves every filled place to monitoring" \
+    net_until 10 '.state == "monitoring" and ([.places[].state] == ["monitoring", "monitoring"])' broker_request twente-b1
+check_eq "the experts keep the team on their load" "$M $M" \
+    "$(enb --json broker experts | jq -r '[.[] | select(.id == "se-tw-09" or .id == "ed-ij-09") | .load] | join(" ")')"
+en twente request close twente-b1 --outcome "beraad gehouden" >/dev/null
+check "the team in monitoring closes" wait_state twente-b1 closed
+check_eq "and frees both places" "$((M - 1)) $((M - 1))" \
+    "$(enb --json broker experts | jq -r '[.[] | select(.id == "se-tw-09" or .id == "ed-ij-09") | .load] | join(" ")')"
+check_eq "the experts' load counts their places (monitoring too)" "0" \
+    "$(sql "$DB" "select count(*) from experts e where e.load <> (select count(*) from places p where p.expert = e.id
+                  and p.local and p.state in ('accepted', 'advice', 'monitoring'))")"
 test_done

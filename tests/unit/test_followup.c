@@ -2,8 +2,12 @@
     REVIEW's checks (403, 404, 409, 422), the move to monitoring and back
     to a new date, the timer that fires once per date (REMIND to every
     expert with an accepted offer), re-arming, closing, the overdue list
-    and the counters kept by triggers. Through the broker's real receive
-    path (en_inbox, en_router), as test_router does.
+    and the counters kept by triggers. Teams: REVIEW refused while a
+    place is open or a hiaat, then every filled place to monitoring, one
+    REMIND per expert, none to the expert of a place an operator closed;
+    a beraad answer on the member's place, once; the report's input of
+    teams (en_bstore_report_cases). Through the broker's
+    real receive path (en_inbox, en_router), as test_router does.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -333,6 +337,321 @@ test_beraad (void **state)
                          "submitted offered accepted beraad-proposed beraad-answer beraad-fixed beraad-held");
 }
 
+//  --------------------------------------------------------------------
+//  Teams (EXPN/3): follow-up of a request of several places
+
+//  A superexpert at ijsselland, an ervaringsdeskundige at twente, a
+//  procesregisseur at ijsselland (not bovenregionaal: nobody to escalate to)
+static void
+s_team_experts (fixture_t *self)
+{
+    assert_int_equal (s_send (self, "node-ijsselland", "AVAILABILITY", test_json (
+        "{\"experts\":[{\"id\":\"se-ij-01\",\"role\":\"superexpert\",\"region\":\"ijsselland\","
+        "\"expertise\":[\"trauma\"],\"capacity\":3},"
+        "{\"id\":\"pr-ij-01\",\"role\":\"procesregisseur\",\"region\":\"ijsselland\",\"capacity\":3}]}")), 0);
+    assert_int_equal (s_send (self, "node-twente", "AVAILABILITY", test_json (
+        "{\"experts\":[{\"id\":\"ed-tw-01\",\"role\":\"ervaringsdeskundige\",\"region\":\"twente\","
+        "\"capacity\":3}]}")), 0);
+}
+
+//  SUBMIT of a team from node-twente
+static void
+s_submit_team (fixture_t *self, const char *id, const char *type, const char *places)
+{
+    json_t *body = json_pack ("{s:{s:s, s:s, s:s, s:s, s:[s], s:s, s:o}}", "request", "id", id,
+        "region", "twente", "urgency", "hoog", "question_type", type, "expertise", "trauma",
+        "age_band", "12-17", "places", test_json (places));
+    assert_int_equal (s_send (self, "node-twente", "SUBMIT", body), 0);
+}
+
+//  The open offer of one place accepted by its expert's node
+static void
+s_accept_place (fixture_t *self, const char *request_id, int place)
+{
+    json_t *open = en_bstore_place_offers_open (self->store, request_id, place);
+    assert_int_equal (json_array_size (open), 1);
+    json_t *offer = json_array_get (open, 0);
+    assert_int_equal (s_send (self, en_json_str (offer, "node"), "ACCEPT",
+                              json_pack ("{s:s}", "offer", en_json_str (offer, "id"))), 0);
+    json_decref (open);
+}
+
+//  An operator closes one place, as the broker runs it (a transaction)
+static void
+s_close_place (fixture_t *self, const char *request_id, int64_t place)
+{
+    en_db_t *db = en_bstore_db (self->store);
+    en_error_t error = { 0 };
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_router_operator_place (self->router, "op-anna", "close", request_id, place,
+                                                "niet meer nodig", &error), 0);
+    assert_int_equal (en_db_commit (db), 0);
+}
+
+static int64_t
+s_load (fixture_t *self, const char *expert_id)
+{
+    json_t *expert = en_bstore_expert (self->store, expert_id);
+    int64_t load = en_json_int (expert, "load", -1);
+    json_decref (expert);
+    return load;
+}
+
+static const char *
+s_place_states (fixture_t *self, const char *request_id, char *buf, size_t size)
+{
+    return test_join (en_bstore_places (self->store, request_id), "state", buf, size);
+}
+
+static const char *s_team3 =
+    "[{\"role\":\"superexpert\",\"expertise\":[\"trauma\"]}, {\"role\":\"ervaringsdeskundige\",\"expertise\":[]},"
+    " {\"role\":\"procesregisseur\",\"expertise\":[]}]";
+
+//  Nothing of a refused REVIEW was written: no date, no event, no STATUS
+static void
+s_assert_review_refused (fixture_t *self, const char *request_id, int64_t at)
+{
+    int64_t events = s_count (self, "SELECT count(*) FROM events WHERE request_id = ?", request_id);
+    int64_t outbox = s_count (self, "SELECT count(*) FROM outbox WHERE dest = ?", "node-twente");
+    char before [128], after [128];
+    s_place_states (self, request_id, before, sizeof before);
+    assert_int_equal (s_send (self, "node-twente", "REVIEW", s_review (request_id, at)), 409);
+    assert_int_equal (s_count (self, "SELECT count(*) FROM requests WHERE id = ? AND (review_at IS NOT NULL"
+                               " OR review_pending)", request_id), 0);
+    assert_int_equal (s_count (self, "SELECT count(*) FROM events WHERE request_id = ?", request_id), events);
+    assert_int_equal (s_count (self, "SELECT count(*) FROM outbox WHERE dest = ?", "node-twente"), outbox);
+    assert_string_equal (s_place_states (self, request_id, after, sizeof after), before);
+}
+
+//  A REVIEW of a team: refused while a place is open or a hiaat; with
+//  every place filled (or closed by an operator) every filled place
+//  moves to monitoring, the reminder reaches each accepted expert's node
+//  once, the closed place's expert is left out; the load stays counted
+//  on places through monitoring and close (checked again at teardown)
+static void
+test_team_review (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    char buf [256];
+    int64_t at = en_now_ms () + 14 * DAY_MS;
+    s_team_experts (self);
+    s_submit_team (self, "twente-0010", "consultatie-advies", s_team3);
+    s_accept_place (self, "twente-0010", 1);
+    assert_string_equal (s_state (self, "twente-0010", buf, sizeof buf), "offered");
+    s_assert_review_refused (self, "twente-0010", at);          //  places open
+
+    //  A team whose lvb place nobody holds: a hiaat, the rest filled
+    s_submit_team (self, "twente-0011", "consultatie-advies",
+        "[{\"role\":\"superexpert\",\"expertise\":[\"lvb\"]}, {\"role\":\"ervaringsdeskundige\",\"expertise\":[]}]");
+    s_accept_place (self, "twente-0011", 2);
+    assert_string_equal (s_place_states (self, "twente-0011", buf, sizeof buf), "hiaat accepted");
+    assert_string_equal (s_state (self, "twente-0011", buf, sizeof buf), "hiaat");
+    s_assert_review_refused (self, "twente-0011", at);          //  a place a hiaat
+
+    //  Every place filled; the operator closes the procesregisseur's
+    s_accept_place (self, "twente-0010", 2);
+    s_accept_place (self, "twente-0010", 3);
+    assert_string_equal (s_state (self, "twente-0010", buf, sizeof buf), "accepted");
+    assert_int_equal (s_load (self, "pr-ij-01"), 1);
+    s_close_place (self, "twente-0010", 3);
+    en_db_t *db = en_bstore_db (self->store);
+    assert_int_equal (s_load (self, "pr-ij-01"), 0);
+    int64_t monitoring_before = s_count (self, "SELECT count(*) FROM outbox WHERE dest = ? AND command = 'STATUS'"
+                                         " AND json_extract (body, '$.event') = 'monitoring'", "node-twente");
+    assert_int_equal (monitoring_before, 0);
+
+    assert_int_equal (s_send (self, "node-twente", "REVIEW", s_review ("twente-0010", at)), 0);
+    assert_string_equal (s_place_states (self, "twente-0010", buf, sizeof buf), "monitoring monitoring closed");
+    assert_string_equal (s_state (self, "twente-0010", buf, sizeof buf), "monitoring");
+    //  One STATUS for the request, without a place, and one event
+    assert_int_equal (s_count (self, "SELECT count(*) FROM outbox WHERE dest = ? AND command = 'STATUS'"
+                               " AND json_extract (body, '$.event') = 'monitoring'"
+                               " AND json_extract (body, '$.state') = 'monitoring'"
+                               " AND json_extract (body, '$.place') IS NULL"
+                               " AND json_extract (body, '$.review_at') > 0", "node-twente"), 1);
+    assert_int_equal (s_count (self, "SELECT count(*) FROM events WHERE request_id = ? AND type = 'monitoring'"
+                               " AND place IS NULL", "twente-0010"), 1);
+    //  The experts keep their places on their load; the closed one not
+    assert_int_equal (s_load (self, "se-ij-01"), 1);
+    assert_int_equal (s_load (self, "ed-tw-01"), 2);       //  and its place of twente-0011
+    assert_int_equal (s_load (self, "pr-ij-01"), 0);
+    assert_int_equal (test_counters_drift (db), 0);
+
+    //  The date: one REMIND per accepted expert of an open place, to its
+    //  own node; none to the expert of the closed place
+    assert_int_equal (s_due (self, at), 1);
+    assert_int_equal (s_due (self, at + DAY_MS), 0);
+    assert_int_equal (s_count (self, "SELECT count(*) FROM outbox WHERE dest = ? AND command = 'REMIND'"
+                               " AND json_extract (body, '$.expert') = 'se-ij-01'", "node-ijsselland"), 1);
+    assert_int_equal (s_count (self, "SELECT count(*) FROM outbox WHERE dest = ? AND command = 'REMIND'"
+                               " AND json_extract (body, '$.expert') = 'ed-tw-01'", "node-twente"), 1);
+    assert_int_equal (s_count (self, "SELECT count(*) FROM outbox WHERE command = 'REMIND'"
+                               " AND json_extract (body, '$.request_id') = ?", "twente-0010"), 2);
+    assert_int_equal (s_count (self, "SELECT count(*) FROM events WHERE request_id = ? AND type = 'reminded'",
+                               "twente-0010"), 2);
+    assert_int_equal (s_count (self, "SELECT count(*) FROM events WHERE request_id = ? AND type = 'reminded'"
+                               " AND expert = 'pr-ij-01'", "twente-0010"), 0);
+    assert_string_equal (s_place_states (self, "twente-0010", buf, sizeof buf), "monitoring monitoring closed");
+
+    //  A member's advice in monitoring: its place stays there, named
+    json_t *offer = en_db_one (en_db_query (db, "SELECT id FROM offers WHERE request_id = ? AND place = 1"
+                                                " AND state = 'accepted'", "s", "twente-0010"));
+    assert_int_equal (s_send (self, "node-ijsselland", "ADVICE",
+                              json_pack ("{s:s, s:s}", "offer", en_json_str (offer, "id"), "text", "Vervolgadvies")), 0);
+    json_decref (offer);
+    assert_string_equal (s_place_states (self, "twente-0010", buf, sizeof buf), "monitoring monitoring closed");
+    assert_int_equal (s_count (self, "SELECT count(*) FROM outbox WHERE dest = ? AND command = 'STATUS'"
+                               " AND json_extract (body, '$.event') = 'advice' AND json_extract (body, '$.place') = 1"
+                               " AND json_extract (body, '$.place_state') = 'monitoring'"
+                               " AND json_extract (body, '$.state') = 'monitoring'", "node-twente"), 1);
+    assert_int_equal (s_load (self, "se-ij-01"), 1);
+
+    //  Closing the team ends monitoring and frees every load
+    assert_int_equal (s_send (self, "node-twente", "CLOSE", json_pack ("{s:s}", "request", "twente-0010")), 0);
+    assert_string_equal (s_place_states (self, "twente-0010", buf, sizeof buf), "closed closed closed");
+    assert_int_equal (s_load (self, "se-ij-01"), 0);
+    assert_int_equal (s_load (self, "ed-tw-01"), 1);
+    assert_int_equal (test_counters_drift (db), 0);
+}
+
+//  Moreel beraad of a team: the proposal reaches every member's node,
+//  an answer records on the answering member's place (event and STATUS
+//  name it), once, also when its message comes again; the expert of a
+//  place an operator closed is no longer asked and cannot answer
+static void
+test_team_beraad (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    char buf [512];
+    int64_t t1 = en_now_ms () + 2 * DAY_MS, t2 = en_now_ms () + 3 * DAY_MS;
+    s_team_experts (self);
+    s_submit_team (self, "twente-0020", "moreel-beraad", s_team3);
+    for (int place = 1; place <= 3; place++)
+        s_accept_place (self, "twente-0020", place);
+    assert_string_equal (s_state (self, "twente-0020", buf, sizeof buf), "accepted");
+    s_close_place (self, "twente-0020", 3);
+    en_db_t *db = en_bstore_db (self->store);
+
+    assert_int_equal (s_send (self, "node-twente", "BERAAD", s_beraad ("propose", "twente-0020", "times",
+                              json_pack ("[I,I]", (json_int_t) t1, (json_int_t) t2))), 0);
+    assert_int_equal (s_count (self, "SELECT count(*) FROM outbox WHERE command = 'BERAAD'"
+                               " AND json_extract (body, '$.action') = 'propose'"
+                               " AND json_extract (body, '$.request_id') = ?", "twente-0020"), 2);
+    assert_int_equal (s_count (self, "SELECT count(*) FROM outbox WHERE command = 'BERAAD'"
+                               " AND json_extract (body, '$.expert') = 'pr-ij-01'"
+                               " AND json_extract (body, '$.request_id') = ?", "twente-0020"), 0);
+    //  The ervaringsdeskundige (place 2, node-twente) answers; the same
+    //  message again is a duplicate, not a second answer
+    json_t *offers = en_db_rows (en_db_query (db, "SELECT id, place, state FROM offers WHERE request_id = ?",
+                                              "s", "twente-0020"));
+    char offer2 [64] = "", offer3 [64] = "";
+    size_t index;
+    json_t *offer;
+    json_array_foreach (offers, index, offer)
+        if (streq (en_json_str (offer, "state"), "accepted") && en_json_int (offer, "place", 0) >= 2)
+            snprintf (en_json_int (offer, "place", 0) == 2 ? offer2 : offer3, 64, "%s", en_json_str (offer, "id"));
+    assert_true (*offer2 && *offer3);
+    json_decref (offers);
+    json_t *answer = json_pack ("{s:s, s:s, s:[I]}", "action", "answer", "offer", offer2, "available", (json_int_t) t2);
+    en_msg_t *msg = en_msg_new ("BERAAD", "node-twente", answer);
+    for (int i = 0; i < 2; i++) {
+        en_error_t refused = { 0 };
+        test_receive (self->router, self->store, "node-twente", "twente", false, msg, &refused);
+        assert_int_equal (refused.code, 0);
+    }
+    en_msg_destroy (&msg);
+    assert_int_equal (s_count (self, "SELECT count(*) FROM events WHERE request_id = ? AND type = 'beraad-answer'"
+                               " AND place = 2 AND expert = 'ed-tw-01'", "twente-0020"), 1);
+    assert_int_equal (s_count (self, "SELECT count(*) FROM events WHERE request_id = ? AND type = 'beraad-answer'",
+                               "twente-0020"), 1);
+    assert_int_equal (s_count (self, "SELECT count(*) FROM outbox WHERE dest = ? AND command = 'STATUS'"
+                               " AND json_extract (body, '$.event') = 'beraad-answer'"
+                               " AND json_extract (body, '$.place') = 2"
+                               " AND json_extract (body, '$.place_state') = 'accepted'"
+                               " AND json_extract (body, '$.expert') = 'ed-tw-01'", "node-twente"), 1);
+    //  The closed place's expert: 409, nothing recorded
+    assert_int_equal (s_send (self, "node-ijsselland", "BERAAD", json_pack ("{s:s, s:s, s:[I]}", "action", "answer",
+                              "offer", offer3, "available", (json_int_t) t1)), 409);
+    assert_int_equal (s_count (self, "SELECT count(*) FROM events WHERE request_id = ? AND type = 'beraad-answer'",
+                               "twente-0020"), 1);
+    //  Places and request did not move
+    assert_string_equal (s_place_states (self, "twente-0020", buf, sizeof buf), "accepted accepted closed");
+    assert_string_equal (s_state (self, "twente-0020", buf, sizeof buf), "accepted");
+}
+
+//  The rode draden report's input of teams (en_bstore_report_cases): per
+//  case its request's places with role, tags, ever filled and ever a
+//  hiaat; when the team was full; a beraad held. A request of one place
+//  that several roles may take has the role of the expert who took it.
+static json_t *
+s_report_case (json_t *cases, const char *request_id)
+{
+    size_t index;
+    json_t *row;
+    json_array_foreach (cases, index, row)
+        if (streq (en_json_str (json_object_get (row, "summary"), "id") ?: "", request_id))
+            return row;
+    fail_msg ("no report case for %s", request_id);
+    return NULL;
+}
+
+//  A report case's places as sorted JSON text (caller frees)
+static char *
+s_places_text (json_t *row)
+{
+    return json_dumps (json_object_get (json_object_get (row, "team"), "places"), JSON_COMPACT | JSON_SORT_KEYS);
+}
+
+static void
+test_team_report_cases (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_team_experts (self);
+    s_submit_team (self, "twente-0030", "consultatie-advies", s_team3);
+    for (int place = 1; place <= 3; place++)
+        s_accept_place (self, "twente-0030", place);
+    s_submit_team (self, "twente-0031", "consultatie-advies",
+        "[{\"role\":\"superexpert\",\"expertise\":[\"lvb\"]}, {\"role\":\"ervaringsdeskundige\",\"expertise\":[]}]");
+    s_accept_place (self, "twente-0031", 2);
+    assert_int_equal (s_send (self, "node-twente", "SUBMIT", test_json (
+        "{\"request\":{\"id\":\"twente-0032\",\"region\":\"twente\",\"urgency\":\"regulier\","
+        "\"question_type\":\"moreel-beraad\",\"expertise\":[\"trauma\"],\"age_band\":\"12-17\"}}")), 0);
+    s_accept_place (self, "twente-0032", 1);
+    assert_int_equal (s_send (self, "node-twente", "BERAAD",
+                              s_beraad ("held", "twente-0032", "at", json_integer (en_now_ms ()))), 0);
+
+    json_t *cases = en_bstore_report_cases (self->store);
+    json_t *row = s_report_case (cases, "twente-0030");
+    char *places = s_places_text (row);
+    assert_string_equal (places,
+        "[{\"expertise\":[\"trauma\"],\"filled\":true,\"hiaat\":false,\"role\":\"superexpert\"},"
+        "{\"expertise\":[],\"filled\":true,\"hiaat\":false,\"role\":\"ervaringsdeskundige\"},"
+        "{\"expertise\":[],\"filled\":true,\"hiaat\":false,\"role\":\"procesregisseur\"}]");
+    free (places);
+    assert_int_equal (en_json_int (json_object_get (row, "team"), "team_full", 0), s_count (self,
+        "SELECT max (at) FROM events WHERE request_id = ? AND type = 'accepted'", "twente-0030"));
+    assert_int_equal (en_json_int (json_object_get (row, "team"), "submitted", 0),
+                      s_count (self, "SELECT created FROM requests WHERE id = ?", "twente-0030"));
+    assert_int_equal (en_json_int (row, "beraad_held", -1), 0);
+
+    row = s_report_case (cases, "twente-0031");
+    places = s_places_text (row);
+    assert_string_equal (places,
+        "[{\"expertise\":[\"lvb\"],\"filled\":false,\"hiaat\":true,\"role\":\"superexpert\"},"
+        "{\"expertise\":[],\"filled\":true,\"hiaat\":false,\"role\":\"ervaringsdeskundige\"}]");
+    free (places);
+    assert_true (json_is_null (json_object_get (json_object_get (row, "team"), "team_full")));
+    assert_int_equal (en_json_int (row, "hiaat", 0), 1);
+
+    row = s_report_case (cases, "twente-0032");
+    places = s_places_text (row);
+    assert_string_equal (places, "[{\"expertise\":[\"trauma\"],\"filled\":true,\"hiaat\":false,\"role\":\"superexpert\"}]");
+    free (places);
+    assert_true (json_is_null (json_object_get (json_object_get (row, "team"), "team_full")));
+    assert_int_equal (en_json_int (row, "beraad_held", 0), 1);
+    json_decref (cases);
+}
+
 //  A review day is 09:00 in the Netherlands, summer or winter, whatever
 //  the process's time zone
 static void
@@ -367,6 +686,9 @@ main (void)
         cmocka_unit_test_setup_teardown (test_monitoring_and_reminder_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_close_disarms_and_overdue, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_beraad, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_team_review, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_team_beraad, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_team_report_cases, s_setup, s_teardown),
         cmocka_unit_test (test_dutch_day),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

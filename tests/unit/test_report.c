@@ -72,7 +72,18 @@ static const char *s_tables [] = {
     "by_urgency", "by_question_type", "by_region", "by_age_band", "by_kader",
     "by_situatie", "by_problematiek", "by_leefgebied", "by_stuck_on",
     "time_to_assignment", "time_to_close", "time_to_review", "hiaten", "hiaten_by_expertise",
+    "hiaten_by_role", "team_requests", "places_by_role", "time_to_full_team", "beraad",
     "outcome", NULL };
+
+//  Teams: the roles of places (the test's own copy) and the keys a case
+//  counts under in places_by_role, per role and filled or not
+#define PLACES 4
+static const char *s_roles [] = { "superexpert", "procesregisseur", "ervaringsdeskundige", "onbekend", NULL };
+static const char *s_place_keys [][2] = {
+    { "superexpert:vervuld", "superexpert:niet-vervuld" },
+    { "procesregisseur:vervuld", "procesregisseur:niet-vervuld" },
+    { "ervaringsdeskundige:vervuld", "ervaringsdeskundige:niet-vervuld" },
+    { "onbekend:vervuld", "onbekend:niet-vervuld" } };
 
 #define MISSING -1                      //  field left out
 #define INVALID -2                      //  field holds a value outside the vocabulary
@@ -94,6 +105,14 @@ typedef struct {
     bool hiaat;                         //  nobody could take it
     int outcome;                        //  -1 none, 0 nee, 1 ja
     int zero [GOALS];                   //  events per zero goal
+    int place_count;                    //  0: no places given; 1: one expert; more: a team
+    int place_role [PLACES];            //  index in s_roles (3: a role outside the vocabulary)
+    bool place_filled [PLACES];         //  the place got an expert
+    bool place_hiaat [PLACES];          //  the place was a hiaat at some time
+    unsigned place_expertise [PLACES];  //  bit i: s_expertises [i]
+    int64_t submitted;                  //  ms the request was submitted, or -1: not given
+    int64_t team_full;                  //  ms the last place was filled, or -1: none
+    bool beraad_held;                   //  a moreel beraad took place
 } gcase_t;
 
 typedef struct {
@@ -145,6 +164,35 @@ s_mask (uint64_t *state, const int *pct, int count)
     return mask;
 }
 
+//  A case's places: none given (8%), one expert, or a team of 2 to 4;
+//  some filled, some of a hiaat a hiaat themselves (others of a hiaat
+//  filled: partly a hiaat), a full team's time, a beraad now and then
+static void
+s_generate_places (gcase_t *c, uint64_t *state)
+{
+    int64_t roll = s_below (state, 100);
+    c->place_count = roll < 8 ? 0 : roll < 62 ? 1 : 2 + (int) s_below (state, 3);
+    c->submitted = s_below (state, 2) ? c->registered + s_below (state, 2 * DAY) : -1;
+    for (int p = 0; p < c->place_count; p++) {
+        c->place_role [p] = s_below (state, 100) < 3 ? 3 : s_pick (state, (const int []) { 60, 25, 15 }, 3);
+        c->place_expertise [p] = s_mask (state, (const int []) { 20, 5, 10, 30, 25, 35, 10 }, 7);
+        if (c->hiaat) {
+            c->place_filled [p] = c->place_count > 1 && s_below (state, 100) < 40;
+            c->place_hiaat [p] = !c->place_filled [p] && s_below (state, 100) < 80;
+        }
+        else {
+            c->place_filled [p] = c->first_assignment >= 0 && s_below (state, 100) < 90;
+            c->place_hiaat [p] = false;
+        }
+    }
+    bool full = c->place_count > 1;
+    for (int p = 0; p < c->place_count; p++)
+        full &= c->place_filled [p];
+    int64_t start = c->submitted >= 0 ? c->submitted : c->registered;
+    c->team_full = full ? start + s_below (state, 40 * DAY) : -1;
+    c->beraad_held = s_below (state, 100) < 12;
+}
+
 static void
 s_generate (gcase_t *cases, size_t count, uint64_t seed)
 {
@@ -194,6 +242,10 @@ s_generate (gcase_t *cases, size_t count, uint64_t seed)
         c->first_review = c->first_assignment >= 0 && c->registered % 3
                         ? c->first_assignment + 14 * DAY + c->registered % (40 * DAY) : -1;
     }
+    //  Teams, from a draw of their own (the fields above stay as they were)
+    uint64_t teams = seed ^ UINT64_C (0x7465616d);
+    for (size_t i = 0; i < count; i++)
+        s_generate_places (&cases [i], &teams);
     //  The awkward ones, at fixed places.
     cases [0].no_registered = true;
     cases [1].no_registered = true;
@@ -256,6 +308,19 @@ s_case_json (const gcase_t *c)
     if (c->first_review >= 0)
         json_object_set_new (json, "first_review", json_integer (c->first_review));
     json_object_set_new (json, "hiaat", json_boolean (c->hiaat));
+    if (c->place_count > 0) {
+        json_t *places = json_array ();
+        for (int p = 0; p < c->place_count; p++)
+            json_array_append_new (places, json_pack ("{s:s, s:o, s:b, s:b}",
+                "role", c->place_role [p] == 3 ? "onzin" : s_roles [c->place_role [p]],
+                "expertise", s_strings (s_expertises, c->place_expertise [p]),
+                "filled", c->place_filled [p], "hiaat", c->place_hiaat [p]));
+        json_object_set_new (json, "places", places);
+    }
+    if (c->submitted >= 0)
+        json_object_set_new (json, "submitted", json_integer (c->submitted));
+    json_object_set_new (json, "team_full", c->team_full >= 0 ? json_integer (c->team_full) : json_null ());
+    json_object_set_new (json, "beraad_held", json_boolean (c->beraad_held));
     if (c->outcome >= 0) {
         json_t *zero = json_object ();
         for (int g = 0; g < GOALS; g++)
@@ -350,8 +415,47 @@ s_truth_keys (const gcase_t *c, const char *section, const char **keys, size_t *
     else if (streq (section, "hiaten_by_expertise")) {
         if (!c->hiaat)
             return false;
-        *count = s_add_mask (keys, 0, s_expertises, c->expertise);
+        unsigned places = 0;
+        bool any = false;
+        for (int p = 0; p < c->place_count; p++)
+            if (c->place_hiaat [p]) {
+                places |= c->place_expertise [p];
+                any = true;
+            }
+        *count = s_add_mask (keys, 0, s_expertises, any ? places : c->expertise);
     }
+    else if (streq (section, "hiaten_by_role")) {
+        if (!c->hiaat)
+            return false;
+        unsigned roles = 0;
+        for (int p = 0; p < c->place_count; p++)
+            if (c->place_hiaat [p])
+                roles |= 1u << c->place_role [p];
+        *count = s_add_mask (keys, 0, s_roles, roles ? roles : 1u << 3);
+    }
+    else if (streq (section, "team_requests"))
+        keys [(*count)++] = c->place_count == 0 ? "onbekend" : c->place_count == 1 ? "enkel" : "team";
+    else if (streq (section, "places_by_role")) {
+        if (c->place_count == 0)
+            return false;
+        for (int r = 0; r < 4; r++) {
+            bool asked = false, unfilled = false;
+            for (int p = 0; p < c->place_count; p++)
+                if (c->place_role [p] == r) {
+                    asked = true;
+                    unfilled |= !c->place_filled [p];
+                }
+            if (asked)
+                keys [(*count)++] = s_place_keys [r][unfilled];
+        }
+    }
+    else if (streq (section, "time_to_full_team")) {
+        if (c->place_count < 2)
+            return false;
+        keys [(*count)++] = s_bucket (c->submitted >= 0 ? c->submitted : c->registered, c->team_full);
+    }
+    else if (streq (section, "beraad"))
+        keys [(*count)++] = c->beraad_held ? "ja" : "nee";
     else if (streq (section, "outcome"))
         keys [(*count)++] = c->outcome == 1 ? "ja" : c->outcome == 0 ? "nee" : "geen";
     else
@@ -436,9 +540,11 @@ s_truth_median (const gcase_t *cases, size_t count, const filter_t *filter,
     for (size_t i = 0; i < count; i++) {
         const gcase_t *c = &cases [i];
         int64_t at = streq (section, "time_to_close") ? c->closed
-                   : streq (section, "time_to_review") ? c->first_review : c->first_assignment;
+                   : streq (section, "time_to_review") ? c->first_review
+                   : streq (section, "time_to_full_team") ? c->team_full : c->first_assignment;
+        int64_t from = streq (section, "time_to_full_team") && c->submitted >= 0 ? c->submitted : c->registered;
         if (s_in_scope (c, filter) && at >= 0)
-            spans [(*size)++] = at - c->registered < 0 ? 0 : at - c->registered;
+            spans [(*size)++] = at - from < 0 ? 0 : at - from;
     }
     if (*size == 0)
         return 0;
@@ -620,12 +726,13 @@ s_check_report (json_t *report, const gcase_t *cases, size_t count,
         }
         bool multi = streq (json_string_value (json_object_get (table, "kind")), "multi");
         assert_true (multi == (streq (section, "by_problematiek") || streq (section, "by_leefgebied")
-                               || streq (section, "by_stuck_on") || streq (section, "hiaten_by_expertise")));
+                               || streq (section, "by_stuck_on") || streq (section, "hiaten_by_expertise")
+                               || streq (section, "hiaten_by_role") || streq (section, "places_by_role")));
         s_reader_audit (table, section, m, multi ? truth.kmin : 1, multi ? truth.kmax : 1, stats);
 
         json_t *median = json_object_get (table, "median_days");
         if (streq (section, "time_to_assignment") || streq (section, "time_to_close")
-        ||  streq (section, "time_to_review")) {
+        ||  streq (section, "time_to_review") || streq (section, "time_to_full_team")) {
             size_t size;
             double expected = s_truth_median (cases, count, filter, section, &size);
             if (json_is_real (median)) {
@@ -722,7 +829,7 @@ test_counts_match_truth (void **state)
                       CASE_COUNT - 2);
     assert_true (stats.primary > 0);        //  e.g. midden-limburg
     assert_true (stats.complement > 0);
-    assert_true (stats.medians_shown == 3);       //  assignment, close, review
+    assert_true (stats.medians_shown == 4);       //  assignment, close, review, full team
     json_decref (report);
 }
 
@@ -1117,6 +1224,102 @@ test_hiaten (void **state)
     json_decref (report);
 }
 
+//  Teams (issue 13): team or one expert, places by role (a case once
+//  per role), hiaten by the role and tags of the places that were one,
+//  the time from submit to a full team, beraad held; exact figures,
+//  then the small cells.
+#define FILLED_TEAM "{\"submitted\":%" PRId64 ", \"team_full\":%" PRId64 ", \"beraad_held\":%s," \
+    " \"places\":[{\"role\":\"superexpert\",\"expertise\":[\"trauma\"],\"filled\":true}," \
+    "{\"role\":\"ervaringsdeskundige\",\"expertise\":[],\"filled\":true}]}"
+static void
+test_teams (void **state)
+{
+    char text [512];
+    json_t *summaries = json_array ();
+    //  Ten full teams, submitted a day after registration, full two days
+    //  later (half held a moreel beraad)
+    snprintf (text, sizeof text, FILLED_TEAM, BASE_MS + DAY, BASE_MS + 3 * DAY, "true");
+    s_add (summaries, 5, text);
+    snprintf (text, sizeof text, FILLED_TEAM, BASE_MS + DAY, BASE_MS + 3 * DAY, "false");
+    s_add (summaries, 5, text);
+    //  Six teams partly a hiaat: of two superexpert places one found
+    //  nobody (lvb); the request's own tags are not the place's
+    s_add (summaries, 6, "{\"hiaat\":true, \"expertise\":[\"jggz\"], \"team_full\":null, \"places\":["
+        "{\"role\":\"superexpert\",\"expertise\":[\"trauma\"],\"filled\":true},"
+        "{\"role\":\"superexpert\",\"expertise\":[\"lvb\"],\"filled\":false,\"hiaat\":true},"
+        "{\"role\":\"procesregisseur\",\"expertise\":[],\"filled\":true}]}");
+    //  Thirty requests of one expert, filled; five whose hiaat was another
+    //  request of the case (no place says so: role onbekend, the
+    //  request's tags); ten cases without places
+    s_add (summaries, 30, "{\"places\":[{\"role\":\"superexpert\",\"expertise\":[],\"filled\":true}]}");
+    s_add (summaries, 5, "{\"hiaat\":true, \"expertise\":[\"adhd\"], \"places\":["
+        "{\"role\":\"superexpert\",\"expertise\":[\"adhd\"],\"filled\":false}]}");
+    s_add (summaries, 10, "{\"expertise\":[\"lvb\"]}");
+    json_t *report = s_build (summaries);
+    assert_cell (report, "team_requests", "team", "16");
+    assert_cell (report, "team_requests", "enkel", "35");
+    assert_cell (report, "team_requests", "onbekend", "10");
+    assert_cell (report, "team_requests", "total", "61");
+    assert_cell (report, "places_by_role", "total", "51");
+    assert_cell (report, "places_by_role", "superexpert:vervuld", "40");
+    assert_cell (report, "places_by_role", "superexpert:niet-vervuld", "11");
+    assert_cell (report, "places_by_role", "ervaringsdeskundige:vervuld", "10");
+    assert_cell (report, "places_by_role", "ervaringsdeskundige:niet-vervuld", "0");
+    assert_cell (report, "places_by_role", "procesregisseur:vervuld", "6");
+    assert_cell (report, "places_by_role", "procesregisseur:niet-vervuld", "0");
+    assert_int_equal (json_array_size (json_object_get (json_object_get (report, "places_by_role"), "rows")), 6);
+    assert_cell (report, "hiaten", "ja", "11");
+    assert_cell (report, "hiaten_by_role", "total", "11");
+    assert_cell (report, "hiaten_by_role", "superexpert", "6");
+    assert_cell (report, "hiaten_by_role", "procesregisseur", "0");
+    assert_cell (report, "hiaten_by_role", "onbekend", "5");
+    assert_cell (report, "hiaten_by_expertise", "lvb", "6");
+    assert_cell (report, "hiaten_by_expertise", "adhd", "5");
+    assert_int_equal (json_array_size (json_object_get (json_object_get (report, "hiaten_by_expertise"), "rows")), 2);
+    assert_cell (report, "time_to_full_team", "total", "16");
+    assert_cell (report, "time_to_full_team", "1-7d", "10");
+    assert_cell (report, "time_to_full_team", "none", "6");
+    assert_cell (report, "time_to_full_team", "median", "2.0");    //  from submit, not registration (3.0)
+    assert_cell (report, "beraad", "ja", "5");
+    assert_cell (report, "beraad", "nee", "56");
+    stats_t stats = { 0 };
+    s_reader_audit (json_object_get (report, "places_by_role"), "places_by_role", 5, 1, 3, &stats);
+    json_decref (report);
+
+    //  Three teams among fifty: "<5" with its complement; the time to a
+    //  full team, whose total is that cell, is withheld; the role only
+    //  the teams asked is "<5"
+    summaries = json_array ();
+    snprintf (text, sizeof text, FILLED_TEAM, BASE_MS, BASE_MS + DAY, "false");
+    s_add (summaries, 3, text);
+    s_add (summaries, 50, "{\"places\":[{\"role\":\"superexpert\",\"expertise\":[],\"filled\":true}]}");
+    report = s_build (summaries);
+    assert_cell (report, "team_requests", "team", "\"<5\"");
+    assert_cell (report, "team_requests", "enkel", "\"x\"");
+    assert_cell (report, "time_to_full_team", "total", "\"<5\"");
+    assert_cell (report, "time_to_full_team", "1-7d", "\"x\"");
+    assert_cell (report, "time_to_full_team", "none", "\"x\"");
+    assert_cell (report, "time_to_full_team", "median", "\"x\"");
+    assert_true (json_is_true (json_object_get (json_object_get (report, "time_to_full_team"), "withheld")));
+    assert_cell (report, "places_by_role", "total", "53");
+    assert_cell (report, "places_by_role", "ervaringsdeskundige:vervuld", "\"<5\"");
+    s_reader_audit (json_object_get (report, "places_by_role"), "places_by_role", 5, 1, 2, &stats);
+    json_decref (report);
+
+    //  Three cases without places: "<5" in team_requests, so the cases
+    //  with places (the total minus them) is hidden, and its table withheld
+    summaries = json_array ();
+    s_add (summaries, 3, "{}");
+    s_add (summaries, 50, "{\"places\":[{\"role\":\"superexpert\",\"expertise\":[],\"filled\":true}]}");
+    report = s_build (summaries);
+    assert_cell (report, "team_requests", "onbekend", "\"<5\"");
+    assert_cell (report, "team_requests", "enkel", "\"x\"");
+    assert_cell (report, "places_by_role", "total", "\"x\"");
+    assert_cell (report, "places_by_role", "superexpert:vervuld", "\"x\"");
+    assert_true (json_is_true (json_object_get (json_object_get (report, "places_by_role"), "withheld")));
+    json_decref (report);
+}
+
 static void
 test_zero_goals_and_outcome (void **state)
 {
@@ -1353,7 +1556,7 @@ test_html (void **state)
     assert_true (length > 8 && streq (html + length - 8, "</html>\n"));
     //  An SVG chart per table and one for the zero goals.
     int sections = s_occurrences (html, "<section id=");
-    assert_int_equal (sections, 16);
+    assert_int_equal (sections, 21);
     assert_int_equal (s_occurrences (html, "<svg "), sections);
     assert_int_equal (s_occurrences (html, "</svg>"), sections);
     assert_true (s_occurrences (html, "<rect ") > 50);
@@ -1431,6 +1634,7 @@ main (void)
         cmocka_unit_test (test_hiaten),
         cmocka_unit_test (test_zero_goals_and_outcome),
         cmocka_unit_test (test_medians),
+        cmocka_unit_test (test_teams),
         cmocka_unit_test_setup_teardown (test_csv, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_html, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_sample, s_setup, s_teardown),
