@@ -1397,14 +1397,18 @@ json_t *
 en_bstore_convo_participants (en_bstore_t *self, const char *request_id)
 {
     //  The team (the origin, with its key from SUBMIT) and every expert
-    //  whose offer of the request was accepted; none once it is closed
+    //  whose offer of the request was accepted, as long as that place is
+    //  theirs and not closed (an operator may close one place: its expert
+    //  leaves, as en_bstore_participants says); none once it is closed
     return en_db_rows (en_db_query (self->db,
         "SELECT 'team' AS who, r.origin AS node, k.team_key AS box_key FROM requests r"
         "  JOIN convo_keys k ON k.request_id = r.id WHERE r.id = ?1 AND r.state != 'closed'"
         " UNION ALL"
         " SELECT o.expert AS who, o.node AS node, e.box_key AS box_key FROM offers o"
         "  JOIN requests r ON r.id = o.request_id LEFT JOIN experts e ON e.id = o.expert"
+        "  JOIN places p ON p.request_id = o.request_id AND p.place = o.place"
         "  WHERE o.request_id = ?1 AND o.state = 'accepted' AND r.state != 'closed' AND e.box_key IS NOT NULL"
+        "  AND p.state <> 'closed' AND p.expert = o.expert"
         " ORDER BY who", "s", request_id));
 }
 

@@ -298,7 +298,7 @@ static int
 s_advice (en_convo_t *self, json_t *request, const char *expert, en_error_t *error)
 {
     const char *id = en_json_str (request, "id");
-    json_t *offers = en_bstore_offers_of_request (self->store, id, "accepted");
+    json_t *offers = en_bstore_participants (self->store, id);
     int64_t place = 0;
     size_t index;
     json_t *offer;

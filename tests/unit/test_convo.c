@@ -358,6 +358,19 @@ test_team_advice_on_its_place (void **state)
     request = en_bstore_request (self->store, "twente-r1");
     assert_string_equal (en_json_str (request, "state"), "advice");
     json_decref (request);
+    //  An operator closes se-b's place: se-b leaves the conversation
+    en_error_t error = { 0 };
+    assert_int_equal (en_router_operator_place (self->router, "op", "close", "twente-r1", 2, "niet meer nodig",
+                                                &error), 0);
+    json_t *members = s_last (self, "node-twente", "MEMBERS");
+    char *text = json_dumps (json_object_get (members, "members"), JSON_COMPACT);
+    assert_null (strstr (text, "se-b"));
+    assert_non_null (strstr (text, "se-a"));
+    free (text);
+    json_decref (members);
+    body = s_message ("se-b", "message", true);
+    json_object_set_new (json_object_get (body, "sealed"), "se-b", json_string (SEALED));
+    s_refused (self, "node-ijsselland", "MESSAGE", body, EN_ERR_FORBIDDEN);
 }
 
 static void
