@@ -398,8 +398,14 @@ en_db_error (en_db_t *self)
     return sqlite3_errmsg (self->handle);
 }
 
+//  The statement for sql, prepared once, with fmt's values bound. Text
+//  is copied (SQLITE_TRANSIENT) for a statement the caller steps later;
+//  the helpers that step it before they return pass SQLITE_STATIC, which
+//  spares a copy of every text value (the bindings are cleared before
+//  the statement's next use).
 static sqlite3_stmt *
-s_prepare (en_db_t *self, const char *sql, const char *fmt, va_list args)
+s_prepare (en_db_t *self, const char *sql, const char *fmt, va_list args,
+           sqlite3_destructor_type text_kept)
 {
     sqlite3_stmt *stmt = (sqlite3_stmt *) zhashx_lookup (self->statements, sql);
     if (stmt) {
@@ -418,7 +424,7 @@ s_prepare (en_db_t *self, const char *sql, const char *fmt, va_list args)
         int rc;
         if (fmt [i] == 's') {
             const char *text = va_arg (args, const char *);
-            rc = text ? sqlite3_bind_text (stmt, i + 1, text, -1, SQLITE_TRANSIENT)
+            rc = text ? sqlite3_bind_text (stmt, i + 1, text, -1, text_kept)
                       : sqlite3_bind_null (stmt, i + 1);
         }
         else
@@ -444,7 +450,7 @@ en_db_query (en_db_t *self, const char *sql, const char *fmt, ...)
 {
     va_list args;
     va_start (args, fmt);
-    sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args);
+    sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args, SQLITE_TRANSIENT);
     va_end (args);
     return stmt;
 }
@@ -500,7 +506,7 @@ en_db_exec (en_db_t *self, const char *sql, const char *fmt, ...)
 {
     va_list args;
     va_start (args, fmt);
-    sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args);
+    sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args, SQLITE_STATIC);
     va_end (args);
     //  A rollback is how a caller recovers: never failed
     return stmt ? s_step (self, stmt, sql, strncmp (sql, "ROLLBACK", 8) != 0) : -1;
@@ -511,7 +517,7 @@ en_db_text (en_db_t *self, const char *sql, const char *fmt, ...)
 {
     va_list args;
     va_start (args, fmt);
-    sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args);
+    sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args, SQLITE_STATIC);
     va_end (args);
     char *text = NULL;
     if (stmt && sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
@@ -526,7 +532,7 @@ en_db_int (en_db_t *self, const char *sql, const char *fmt, ...)
 {
     va_list args;
     va_start (args, fmt);
-    sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args);
+    sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args, SQLITE_STATIC);
     va_end (args);
     int64_t value = 0;
     if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
