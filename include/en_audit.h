@@ -75,7 +75,9 @@ typedef struct {
 } en_audit_entry_t;
 
 //  Append an entry at the head, stamped now (ms). Runs inside the
-//  caller's transaction if one is open (as a savepoint), else in its own.
+//  caller's transaction if one is open, else in its own. Inside one, a
+//  failure after the entry was written spoils the transaction
+//  (en_db_spoil): the caller rolls it, or its savepoint, back.
 //  Refuses (-1, logged) a missing event or actor, an action or outcome
 //  not in the lists above, or a log whose chain row is missing. 0 or -1.
 int en_audit_append (en_db_t *db, const en_audit_entry_t *entry);

@@ -82,6 +82,25 @@ int en_db_rollback_to (en_db_t *self);
 //  to know when to read them again (en_outbox).
 uint64_t en_db_undone (en_db_t *self);
 
+//  A number that changes whenever a transaction on this connection ends
+//  (committed or rolled back: by the caller, in autocommit, or by SQLite
+//  after an error) or a savepoint is rolled back (en_db_rollback_to).
+//  What a module remembered of its rows at one epoch holds at that epoch
+//  only (en_audit keeps the chain head it wrote for the rest of the
+//  transaction).
+uint64_t en_db_epoch (en_db_t *self);
+
+//  A write of the open transaction half happened (one statement of a pair
+//  that belongs together ran, the other failed): the transaction must not
+//  commit. en_db_commit then fails and rolls back, unless the caller
+//  first rolls back a savepoint (en_db_rollback_to) opened before the
+//  write. No effect outside a transaction.
+void en_db_spoil (en_db_t *self);
+
+//  size bytes of per-connection memory for one lib module (en_audit),
+//  zeroed when first asked for, freed with the connection.
+void *en_db_scratch (en_db_t *self, size_t size);
+
 //  Rows as JSON: each column by name; TEXT columns named "x_json" are
 //  parsed and stored as "x". en_db_rows returns every row of stmt as an
 //  array, en_db_one the first row or NULL; both reset stmt.

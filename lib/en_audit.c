@@ -23,9 +23,17 @@
     The entry that belongs at the bad seq must chain from the last good
     hash, so we look for it among the later rows.
 
-    Appends and pruning run as a savepoint inside the caller's transaction
-    when there is one, else in their own BEGIN IMMEDIATE: reading the head
-    and writing the next entry must not interleave with another writer.
+    Appends run inside the caller's transaction when there is one, else
+    in their own BEGIN IMMEDIATE: reading the head and writing the next
+    entry must not interleave with another writer. Inside a transaction an
+    append is two statements, the INSERT and the head's UPDATE (each
+    atomic; should the second fail after the first ran, the transaction
+    is spoiled and cannot commit), and the head is read from the table
+    only for the transaction's first append: the transaction holds the
+    write lock, so the head it wrote stays the head until the transaction
+    ends or a savepoint is rolled back (en_db_epoch), and is kept in
+    memory until then. Pruning runs as a savepoint inside the caller's
+    transaction, or in its own.
 */
 #include "expertnet.h"
 #include "en_audit.h"
@@ -424,6 +432,70 @@ s_entry_valid (const en_audit_entry_t *entry, fields_t *fields)
     return true;
 }
 
+//  Write the entry after the head (seq, hash): the INSERT, then the
+//  head's UPDATE. Each statement is atomic on its own; if the INSERT ran
+//  and the UPDATE did not, the transaction is spoiled (en_db_spoil) so
+//  that it cannot commit an entry past the head. On success, *seq and
+//  hash are the new head. 0 or -1.
+static int
+s_write (en_db_t *db, const en_audit_entry_t *entry, fields_t *fields,
+         int64_t *seq, unsigned char *hash)
+{
+    fields->seq = *seq + 1;
+    fields->at = en_now_ms ();
+    unsigned char next [HASH_SIZE];
+    char hex [HEX_SIZE];
+    s_digest (hash, fields, next);
+    s_to_hex (next, hex);
+    if (en_db_exec (db,
+            "INSERT INTO audit (" COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "iissssssss", fields->seq, fields->at, entry->event, entry->case_id,
+            entry->actor, entry->on_behalf, entry->action, entry->outcome,
+            entry->detail, hex))
+        return -1;
+    if (en_db_exec (db, "UPDATE audit_chain SET head_seq = ?, head_hash = ? WHERE id = 1",
+                    "is", fields->seq, hex)) {
+        en_db_spoil (db);
+        return -1;
+    }
+    *seq = fields->seq;
+    memcpy (hash, next, HASH_SIZE);
+    return 0;
+}
+
+//  The head this connection wrote last, in memory for the rest of the
+//  transaction it was written in (en_db_scratch): while the transaction
+//  holds the write lock no one else can move it, and en_db_epoch changes
+//  when the transaction ends or a savepoint is rolled back.
+typedef struct {
+    bool known;                         //  seq and hash hold at epoch
+    uint64_t epoch;                     //  en_db_epoch when they were written
+    int64_t seq;                        //  the head's seq
+    unsigned char hash [HASH_SIZE];     //  and hash
+} memo_t;
+
+//  Append inside the caller's transaction: the head from memory when
+//  this transaction wrote it, else read. 0 or -1.
+static int
+s_append_within (en_db_t *db, const en_audit_entry_t *entry, fields_t *fields)
+{
+    memo_t *memo = (memo_t *) en_db_scratch (db, sizeof (memo_t));
+    if (!memo->known || memo->epoch != en_db_epoch (db)) {
+        chain_t chain;
+        walk_t walk;
+        memo->known = false;
+        if (s_chain_read (db, &chain, &walk)) {
+            zsys_error ("audit: cannot append %s: %s", entry->event, walk.err);
+            return -1;
+        }
+        memo->seq = chain.head_seq;
+        memcpy (memo->hash, chain.head_hash, HASH_SIZE);
+    }
+    memo->known = s_write (db, entry, fields, &memo->seq, memo->hash) == 0;
+    memo->epoch = en_db_epoch (db);
+    return memo->known ? 0 : -1;
+}
+
 int
 en_audit_append (en_db_t *db, const en_audit_entry_t *entry)
 {
@@ -432,31 +504,19 @@ en_audit_append (en_db_t *db, const en_audit_entry_t *entry)
     fields_t fields;
     if (!s_entry_valid (entry, &fields))
         return -1;
-    bool own;
-    if (s_begin (db, &own))
+    if (!sqlite3_get_autocommit (en_db_handle (db)))
+        return s_append_within (db, entry, &fields);
+    //  No transaction: one of our own, reading the head inside it
+    if (en_db_exec (db, "BEGIN IMMEDIATE", NULL))
         return -1;
     chain_t chain;
     walk_t walk;
     bool ok = false;
     if (s_chain_read (db, &chain, &walk))
         zsys_error ("audit: cannot append %s: %s", entry->event, walk.err);
-    else {
-        fields.seq = chain.head_seq + 1;
-        fields.at = en_now_ms ();
-        unsigned char hash [HASH_SIZE];
-        char hex [HEX_SIZE];
-        s_digest (chain.head_hash, &fields, hash);
-        s_to_hex (hash, hex);
-        ok = en_db_exec (db,
-                "INSERT INTO audit (" COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                "iissssssss", fields.seq, fields.at, entry->event, entry->case_id,
-                entry->actor, entry->on_behalf, entry->action, entry->outcome,
-                entry->detail, hex) == 0
-          && en_db_exec (db,
-                "UPDATE audit_chain SET head_seq = ?, head_hash = ? WHERE id = 1",
-                "is", fields.seq, hex) == 0;
-    }
-    return s_end (db, own, ok);
+    else
+        ok = s_write (db, entry, &fields, &chain.head_seq, chain.head_hash) == 0;
+    return s_end (db, true, ok);
 }
 
 int

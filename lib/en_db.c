@@ -75,6 +75,10 @@ struct _en_db_t {
     bool begin_failed;          //  BEGIN failed: writes refused until the
                                 //  caller ends the transaction
     uint64_t undone;            //  rollbacks and failed commits so far
+    uint64_t epoch;             //  transactions ended and savepoints undone
+    int spoiled;                //  0, or 1 + the savepoint depth of a write
+                                //  that half happened (en_db_spoil)
+    void *scratch;              //  en_db_scratch's bytes, or NULL
     zhashx_t *counts;           //  SQL text -> runs (S_COUNT_ENV only), or NULL
 };
 
@@ -177,6 +181,21 @@ s_migrate (sqlite3 *handle, const char *path, const char **migrations, en_error_
     return 0;
 }
 
+//  SQLite's hooks: a transaction ended, however (explicit, autocommit,
+//  or rolled back by SQLite after an error)
+static int
+s_on_commit (void *arg)
+{
+    ((en_db_t *) arg)->epoch++;
+    return 0;                           //  let it commit
+}
+
+static void
+s_on_rollback (void *arg)
+{
+    ((en_db_t *) arg)->epoch++;
+}
+
 //  An open connection as an en_db_t, with an empty statement cache
 static en_db_t *
 s_wrap (sqlite3 *handle)
@@ -186,6 +205,8 @@ s_wrap (sqlite3 *handle)
     self->handle = handle;
     self->statements = zhashx_new ();
     zhashx_set_destructor (self->statements, s_finalize);
+    sqlite3_commit_hook (handle, s_on_commit, self);
+    sqlite3_rollback_hook (handle, s_on_rollback, self);
     return self;
 }
 
@@ -353,6 +374,7 @@ en_db_destroy (en_db_t **self_p)
     if (self) {
         zhashx_destroy (&self->statements);
         zlistx_destroy (&self->pending);
+        free (self->scratch);
         if (self->counts) {
             sqlite3_trace_v2 (self->handle, 0, NULL, NULL);
             s_counts_write (self);
@@ -376,8 +398,14 @@ en_db_error (en_db_t *self)
     return sqlite3_errmsg (self->handle);
 }
 
+//  The statement for sql, prepared once, with fmt's values bound. Text
+//  is copied (SQLITE_TRANSIENT) for a statement the caller steps later;
+//  the helpers that step it before they return pass SQLITE_STATIC, which
+//  spares a copy of every text value (the bindings are cleared before
+//  the statement's next use).
 static sqlite3_stmt *
-s_prepare (en_db_t *self, const char *sql, const char *fmt, va_list args)
+s_prepare (en_db_t *self, const char *sql, const char *fmt, va_list args,
+           sqlite3_destructor_type text_kept)
 {
     sqlite3_stmt *stmt = (sqlite3_stmt *) zhashx_lookup (self->statements, sql);
     if (stmt) {
@@ -396,7 +424,7 @@ s_prepare (en_db_t *self, const char *sql, const char *fmt, va_list args)
         int rc;
         if (fmt [i] == 's') {
             const char *text = va_arg (args, const char *);
-            rc = text ? sqlite3_bind_text (stmt, i + 1, text, -1, SQLITE_TRANSIENT)
+            rc = text ? sqlite3_bind_text (stmt, i + 1, text, -1, text_kept)
                       : sqlite3_bind_null (stmt, i + 1);
         }
         else
@@ -422,7 +450,7 @@ en_db_query (en_db_t *self, const char *sql, const char *fmt, ...)
 {
     va_list args;
     va_start (args, fmt);
-    sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args);
+    sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args, SQLITE_TRANSIENT);
     va_end (args);
     return stmt;
 }
@@ -478,7 +506,7 @@ en_db_exec (en_db_t *self, const char *sql, const char *fmt, ...)
 {
     va_list args;
     va_start (args, fmt);
-    sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args);
+    sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args, SQLITE_STATIC);
     va_end (args);
     //  A rollback is how a caller recovers: never failed
     return stmt ? s_step (self, stmt, sql, strncmp (sql, "ROLLBACK", 8) != 0) : -1;
@@ -489,7 +517,7 @@ en_db_text (en_db_t *self, const char *sql, const char *fmt, ...)
 {
     va_list args;
     va_start (args, fmt);
-    sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args);
+    sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args, SQLITE_STATIC);
     va_end (args);
     char *text = NULL;
     if (stmt && sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) != SQLITE_NULL)
@@ -504,7 +532,7 @@ en_db_int (en_db_t *self, const char *sql, const char *fmt, ...)
 {
     va_list args;
     va_start (args, fmt);
-    sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args);
+    sqlite3_stmt *stmt = s_prepare (self, sql, fmt, args, SQLITE_STATIC);
     va_end (args);
     int64_t value = 0;
     if (stmt && sqlite3_step (stmt) == SQLITE_ROW)
@@ -563,6 +591,7 @@ en_db_begin (en_db_t *self)
 {
     self->depth = 0;
     s_drop_lines (self, 0);
+    self->spoiled = 0;
     self->begin_failed = false;
     self->begin_failed = s_simple (self, "BEGIN IMMEDIATE") != 0;
     return self->begin_failed ? -1 : 0;
@@ -574,6 +603,11 @@ en_db_commit (en_db_t *self)
     if (self->begin_failed) {
         self->begin_failed = false;
         self->undone++;
+        return -1;
+    }
+    if (self->spoiled) {
+        zsys_error ("sqlite: not committed, a write in the transaction half happened");
+        en_db_rollback (self);
         return -1;
     }
     if (s_simple (self, "COMMIT")) {
@@ -609,6 +643,8 @@ en_db_release (en_db_t *self)
     for (s_line_t *line = self->pending ? (s_line_t *) zlistx_first (self->pending) : NULL; line;
          line = (s_line_t *) zlistx_next (self->pending))
         line->depth = MIN (line->depth, self->depth);
+    if (self->spoiled)
+        self->spoiled = MIN (self->spoiled, self->depth + 1);
     return s_simple (self, "RELEASE msg");
 }
 
@@ -619,6 +655,7 @@ en_db_rollback (en_db_t *self)
         self->undone++;
     s_drop_lines (self, 0);
     self->depth = 0;
+    self->spoiled = 0;
     self->begin_failed = false;
     return sqlite3_get_autocommit (self->handle) ? 0 : s_rollback (self, "ROLLBACK");
 }
@@ -627,7 +664,10 @@ int
 en_db_rollback_to (en_db_t *self)
 {
     self->undone++;
+    self->epoch++;
     s_drop_lines (self, self->depth);
+    if (self->spoiled && self->spoiled - 1 >= self->depth)
+        self->spoiled = 0;              //  the half-done write is undone
     self->depth = MAX (0, self->depth - 1);
     return s_rollback (self, "ROLLBACK TO msg") || s_rollback (self, "RELEASE msg") ? -1 : 0;
 }
@@ -636,6 +676,27 @@ uint64_t
 en_db_undone (en_db_t *self)
 {
     return self->undone;
+}
+
+uint64_t
+en_db_epoch (en_db_t *self)
+{
+    return self->epoch;
+}
+
+void
+en_db_spoil (en_db_t *self)
+{
+    if (!sqlite3_get_autocommit (self->handle) && !self->spoiled)
+        self->spoiled = self->depth + 1;
+}
+
+void *
+en_db_scratch (en_db_t *self, size_t size)
+{
+    if (!self->scratch)
+        self->scratch = zmalloc (size);
+    return self->scratch;
 }
 
 bool

@@ -417,6 +417,21 @@ bench_cpu_seconds (pid_t pid)
     return (double) (utime + stime) / (double) sysconf (_SC_CLK_TCK);
 }
 
+//  A process's resident memory from /proc/PID/status, in KiB: VmRSS
+//  (now) and VmHWM (its peak so far). 0 for a value not found.
+BENCH_API void
+bench_memory_kb (pid_t pid, long *rss_kb, long *hwm_kb)
+{
+    char path [64];
+    snprintf (path, sizeof path, "/proc/%d/status", pid ? (int) pid : (int) getpid ());
+    char *text = en_file_read (path, 65536);
+    char *rss = text ? strstr (text, "\nVmRSS:") : NULL;
+    char *hwm = text ? strstr (text, "\nVmHWM:") : NULL;
+    *rss_kb = rss ? atol (rss + 7) : 0;
+    *hwm_kb = hwm ? atol (hwm + 7) : 0;
+    free (text);
+}
+
 //  --------------------------------------------------------------------
 //  Figures
 

@@ -904,6 +904,83 @@ test_transactions (void **state)
     s_verify_fails (self->db, 6, "entry 6 edited", NULL);
 }
 
+//  Inside a transaction the head is kept in memory after the first
+//  append. It must never be stale: not after a savepoint is rolled back,
+//  not after the transaction rolls back, not after another connection
+//  appended between two of our transactions; and an append whose INSERT
+//  ran but whose head UPDATE failed must keep the transaction from
+//  committing an entry past the head.
+static void
+test_head_in_memory (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    //  Many appends in one transaction, a savepoint rolled back between
+    assert_int_equal (en_db_begin (self->db), 0);
+    s_append_many (self->db, 1, 3);
+    assert_int_equal (en_db_savepoint (self->db), 0);
+    s_append (self->db, 4, "twente-0001");
+    assert_int_equal (en_db_rollback_to (self->db), 0);
+    s_append (self->db, 5, "twente-0002");
+    assert_int_equal (en_db_savepoint (self->db), 0);
+    s_append (self->db, 6, "twente-0001");
+    assert_int_equal (en_db_release (self->db), 0);
+    assert_int_equal (en_db_commit (self->db), 0);
+    s_verify_ok (self->db, 5);
+    assert_int_equal (en_db_int (self->db, "SELECT count(*) FROM audit WHERE detail = 'n=4'", NULL), 0);
+
+    //  A transaction rolled back after its appends
+    assert_int_equal (en_db_begin (self->db), 0);
+    s_append (self->db, 7, NULL);
+    assert_int_equal (en_db_rollback (self->db), 0);
+    assert_int_equal (en_db_begin (self->db), 0);
+    s_append (self->db, 8, NULL);
+    assert_int_equal (en_db_commit (self->db), 0);
+    s_verify_ok (self->db, 6);
+
+    //  Another connection (another process, say) appends in between
+    en_error_t error = { 0 };
+    en_db_t *other = en_db_new (self->path, s_migrations, &error);
+    assert_non_null (other);
+    s_append (other, 9, NULL);
+    assert_int_equal (en_db_begin (other), 0);
+    s_append (other, 10, NULL);
+    assert_int_equal (en_db_commit (other), 0);
+    assert_int_equal (en_db_begin (self->db), 0);
+    s_append (self->db, 11, NULL);
+    s_append (self->db, 12, NULL);
+    assert_int_equal (en_db_commit (self->db), 0);
+    s_append (other, 13, NULL);
+    en_db_destroy (&other);
+    s_verify_ok (self->db, 11);
+
+    //  The INSERT runs, the head's UPDATE fails: the transaction cannot
+    //  commit (its own work goes too), unless the savepoint around the
+    //  append is rolled back first
+    en_audit_entry_t entry = {
+        .event = "request.read", .actor = "twente", .action = "read", .outcome = "ok"
+    };
+    assert_int_equal (en_db_begin (self->db), 0);
+    assert_int_equal (en_db_exec (self->db, "INSERT INTO work VALUES ('spoiled')", NULL), 0);
+    en_db_fault_countdown (self->db, 2);
+    assert_int_equal (en_audit_append (self->db, &entry), -1);
+    assert_true (en_db_fault_fired (self->db));
+    assert_int_equal (en_db_commit (self->db), -1);
+    assert_true (sqlite3_get_autocommit (en_db_handle (self->db)));
+    assert_int_equal (en_db_int (self->db, "SELECT count(*) FROM work", NULL), 0);
+    s_verify_ok (self->db, 11);
+
+    assert_int_equal (en_db_begin (self->db), 0);
+    assert_int_equal (en_db_exec (self->db, "INSERT INTO work VALUES ('kept')", NULL), 0);
+    assert_int_equal (en_db_savepoint (self->db), 0);
+    en_db_fault_countdown (self->db, 2);
+    assert_int_equal (en_audit_append (self->db, &entry), -1);
+    assert_int_equal (en_db_rollback_to (self->db), 0);
+    s_append (self->db, 14, NULL);
+    assert_int_equal (en_db_commit (self->db), 0);
+    assert_int_equal (en_db_int (self->db, "SELECT count(*) FROM work", NULL), 1);
+    s_verify_ok (self->db, 12);
+}
+
 //  The guard triggers stop our own code from changing the log by mistake.
 static void
 test_guards (void **state)
@@ -1045,6 +1122,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_case_entries, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_append_refuses, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_transactions, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_head_in_memory, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_guards, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_recorded_head, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_line_nl, s_setup, s_teardown),

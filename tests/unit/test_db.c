@@ -2,7 +2,8 @@
     store is one condition (en_db_full, logged once), and en_db_log holds
     a line until its transaction commits, dropping it with a rolled-back
     savepoint or transaction. A full store is made with SQLite's
-    max_page_count.
+    max_page_count. en_db_epoch and en_db_spoil, on which the access
+    log's head in memory relies.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -98,6 +99,59 @@ test_log_after_commit (void **state)
     assert_int_equal (s_count (self, "line at-once"), 1);
 }
 
+//  en_db_epoch moves whenever a transaction ends (however) or a savepoint
+//  is rolled back, and only then; en_db_spoil keeps a transaction from
+//  committing until the savepoint around the spoiled write is undone.
+static void
+test_epoch_and_spoil (void **state)
+{
+    s_fixture_t *self = (s_fixture_t *) *state;
+    en_db_t *db = self->db;
+    uint64_t epoch = en_db_epoch (db);
+    assert_int_equal (en_db_exec (db, "INSERT INTO t VALUES ('autocommit')", NULL), 0);
+    assert_true (en_db_epoch (db) != epoch);
+    epoch = en_db_epoch (db);
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_db_exec (db, "INSERT INTO t VALUES ('a')", NULL), 0);
+    assert_int_equal (en_db_savepoint (db), 0);
+    assert_int_equal (en_db_exec (db, "INSERT INTO t VALUES ('b')", NULL), 0);
+    assert_int_equal (en_db_release (db), 0);
+    assert_true (en_db_epoch (db) == epoch);       //  nothing ended or undone
+    assert_int_equal (en_db_savepoint (db), 0);
+    assert_int_equal (en_db_rollback_to (db), 0);
+    assert_true (en_db_epoch (db) != epoch);
+    epoch = en_db_epoch (db);
+    assert_int_equal (en_db_commit (db), 0);
+    assert_true (en_db_epoch (db) != epoch);
+    epoch = en_db_epoch (db);
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_db_rollback (db), 0);
+    assert_true (en_db_epoch (db) != epoch);
+
+    //  Spoiled inside a savepoint that is then released: the whole
+    //  transaction cannot commit
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_db_exec (db, "INSERT INTO t VALUES ('spoiled')", NULL), 0);
+    assert_int_equal (en_db_savepoint (db), 0);
+    en_db_spoil (db);
+    assert_int_equal (en_db_release (db), 0);
+    assert_int_equal (en_db_commit (db), -1);
+    assert_true (sqlite3_get_autocommit (en_db_handle (db)));
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM t WHERE v = 'spoiled'", NULL), 0);
+    //  Spoiled inside a savepoint rolled back: the rest commits
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_db_exec (db, "INSERT INTO t VALUES ('kept')", NULL), 0);
+    assert_int_equal (en_db_savepoint (db), 0);
+    en_db_spoil (db);
+    assert_int_equal (en_db_rollback_to (db), 0);
+    assert_int_equal (en_db_commit (db), 0);
+    assert_int_equal (en_db_int (db, "SELECT count(*) FROM t WHERE v = 'kept'", NULL), 1);
+    //  Outside a transaction spoiling has no effect; a new one starts clean
+    en_db_spoil (db);
+    assert_int_equal (en_db_begin (db), 0);
+    assert_int_equal (en_db_commit (db), 0);
+}
+
 static void
 test_full_once (void **state)
 {
@@ -131,6 +185,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_log_after_commit, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_full_once, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_epoch_and_spoil, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
