@@ -157,7 +157,12 @@ s_verb_request (en_ops_t *self, const char *verb, json_t *args, bool internal, e
     if (internal && viewer) {
         en_audit_entry_t entry = { .event = "request.view", .case_id = id, .actor = viewer,
             .action = "read", .outcome = "ok", .detail = "operator" };
-        en_audit_append (s_db (self), &entry);
+        //  An access that cannot be logged is not given (NEN 7513)
+        if (en_audit_append (s_db (self), &entry)) {
+            json_decref (result);
+            en_error_set (error, EN_ERR_INTERNAL, "could not write the access log");
+            return NULL;
+        }
     }
     return result;
 }
@@ -241,6 +246,32 @@ s_verb_action (en_ops_t *self, const char *verb, json_t *args, bool internal, en
 
 //  --- Operators and API tokens ------------------------------------------
 
+//  A change of the operators or their tokens and its access-log entry in
+//  one transaction: both or neither (no change without its entry, and no
+//  entry for a change that did not happen). s_begin, the change, then
+//  s_finish with the change's result. 0, or -1 with error.
+static int
+s_begin (en_ops_t *self, en_error_t *error)
+{
+    return en_db_begin (s_db (self)) ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
+}
+
+static int
+s_finish (en_ops_t *self, int changed, en_audit_entry_t *entry, en_error_t *error)
+{
+    en_db_t *db = s_db (self);
+    if (changed == 0 && en_audit_append (db, entry))
+        changed = en_error_set (error, EN_ERR_INTERNAL, "could not write the access log: nothing changed");
+    if (changed == 0 && en_db_commit (db))
+        changed = en_error_set (error, EN_ERR_INTERNAL, "store error");
+    if (changed) {
+        en_db_rollback (db);
+        if (!error || !error->code)
+            en_error_set (error, EN_ERR_INTERNAL, "store error");
+    }
+    return changed ? -1 : 0;
+}
+
 //  Operators of the dashboard: names as elsewhere, passwords hashed with
 //  Argon2id (crypto_pwhash_str, interactive limits: a login costs the
 //  web thread about a tenth of a second; this loop hashes only when an
@@ -265,14 +296,14 @@ s_verb_operator_add (en_ops_t *self, const char *verb, json_t *args, bool intern
         en_error_set (error, EN_ERR_INTERNAL, "out of memory hashing the password");
         return NULL;
     }
-    int rc = en_bstore_operator_put (self->context.store, name, hash, replace, error);
-    sodium_memzero (hash, sizeof hash);
-    if (rc)
-        return NULL;
     en_audit_entry_t entry = { .event = replace ? "operator.password" : "operator.add",
         .actor = s_actor (self, args), .on_behalf = name,
         .action = replace ? "update" : "create", .outcome = "ok" };
-    en_audit_append (s_db (self), &entry);
+    int rc = s_begin (self, error)
+          || s_finish (self, en_bstore_operator_put (self->context.store, name, hash, replace, error), &entry, error);
+    sodium_memzero (hash, sizeof hash);
+    if (rc)
+        return NULL;
     zsys_info ("dashboard operator %s %s", name, replace ? "has a new password" : "added");
     json_t *result = en_bstore_operator (self->context.store, name);
     json_object_del (result, "pwhash");
@@ -283,11 +314,11 @@ static json_t *
 s_verb_operator_remove (en_ops_t *self, const char *verb, json_t *args, bool internal, en_error_t *error)
 {
     const char *name = en_json_str (args, "name");
-    if (en_bstore_operator_remove (self->context.store, name, error))
-        return NULL;
     en_audit_entry_t entry = { .event = "operator.remove", .actor = s_actor (self, args),
         .on_behalf = name, .action = "delete", .outcome = "ok" };
-    en_audit_append (s_db (self), &entry);
+    if (s_begin (self, error)
+    ||  s_finish (self, en_bstore_operator_remove (self->context.store, name, error), &entry, error))
+        return NULL;
     zsys_info ("dashboard operator %s removed", name);
     return json_pack ("{s:s}", "name", name);
 }
@@ -323,14 +354,13 @@ s_verb_token_add (en_ops_t *self, const char *verb, json_t *args, bool internal,
     sodium_bin2hex (hash, sizeof hash, digest, sizeof digest);
     en_random_hex (id + 2, 8);
     sodium_memzero (raw, sizeof raw);
-    if (en_bstore_token_add (self->context.store, id, name, hash)) {
-        sodium_memzero (token, sizeof token);
-        en_error_set (error, EN_ERR_INTERNAL, "store error");
-        return NULL;
-    }
     en_audit_entry_t entry = { .event = "operator.token", .actor = s_actor (self, args),
         .on_behalf = name, .action = "create", .outcome = "ok", .detail = id };
-    en_audit_append (s_db (self), &entry);
+    if (s_begin (self, error)
+    ||  s_finish (self, en_bstore_token_add (self->context.store, id, name, hash), &entry, error)) {
+        sodium_memzero (token, sizeof token);
+        return NULL;
+    }
     zsys_info ("API token %s added for operator %s", id, name);
     json_t *result = json_pack ("{s:s, s:s, s:s}", "id", id, "operator", name, "token", token);
     sodium_memzero (token, sizeof token);
@@ -341,11 +371,11 @@ static json_t *
 s_verb_token_remove (en_ops_t *self, const char *verb, json_t *args, bool internal, en_error_t *error)
 {
     const char *id = en_json_str (args, "id");
-    if (en_bstore_token_remove (self->context.store, id, error))
-        return NULL;
     en_audit_entry_t entry = { .event = "operator.token-remove", .actor = s_actor (self, args),
         .action = "delete", .outcome = "ok", .detail = id };
-    en_audit_append (s_db (self), &entry);
+    if (s_begin (self, error)
+    ||  s_finish (self, en_bstore_token_remove (self->context.store, id, error), &entry, error))
+        return NULL;
     return json_pack ("{s:s}", "id", id);
 }
 

@@ -60,6 +60,21 @@ check_eq "each request offered exactly once" "12" \
 check_eq "counters equal a recount (load, reserved)" "0" "$(sql "$db" \
     "SELECT count(*) FROM experts e WHERE e.reserved <> (SELECT count(*) FROM offers o WHERE o.expert = e.id AND o.state = 'open')
       OR e.load <> (SELECT count(*) FROM requests r WHERE r.expert = e.id AND r.peer IS NULL AND r.state IN ('accepted', 'advice'))")"
+# An operator is added with its access-log entry or not at all: a fault
+# at any write of operator-add leaves either both or neither
+refused=0
+for n in $(seq 6); do
+    fault "$n" >/dev/null || not_ok "fault $n armed"
+    quiet "$CTL" "$NET_DIR/$NET_BROKER" operator-add "{\"name\": \"op-f$n\", \"password\": \"correct horse battery\"}" \
+        || refused=$((refused + 1))
+    fault 0 >/dev/null
+done
+check "some operator-adds were refused by a fault ($refused)" test "$refused" -ge 1
+check_eq "every operator added has its access-log entry, and no entry lacks its operator" "0" "$(sql "$db" \
+    "SELECT (SELECT count(*) FROM operators o WHERE o.name LIKE 'op-f%' AND NOT EXISTS
+              (SELECT 1 FROM audit a WHERE a.event = 'operator.add' AND a.on_behalf = o.name))
+          + (SELECT count(*) FROM audit a WHERE a.event = 'operator.add' AND a.on_behalf LIKE 'op-f%' AND NOT EXISTS
+              (SELECT 1 FROM operators o WHERE o.name = a.on_behalf))")"
 check "the broker's access log verifies" quiet enb audit verify --broker
 check_eq "the node holds no unacknowledged SUBMIT" "0" \
     "$(sql "$NET_DIR/twente/node.db" "SELECT count(*) FROM outbox WHERE command = 'SUBMIT'")"
