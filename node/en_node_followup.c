@@ -92,16 +92,18 @@ int
 en_node_followup_status (en_node_t *self, json_t *status)
 {
     const char *request = en_json_str (status, "request");
-    const char *event = en_json_str (status, "event");
+    const char *event = en_json_str (status, "event") ?: "";
     json_t *review_at = json_object_get (status, "review_at");
-    if (!json_is_integer (review_at) || !event)
-        return 0;
-    if (en_nstore_request_review (self->store, request, json_integer_value (review_at)))
+    if (json_is_integer (review_at) && en_nstore_request_review (self->store, request, json_integer_value (review_at)))
         return -1;
-    if (!streq (event, "review-due"))
+    //  The staff hear when the review date came, and when a participant
+    //  answered which times of a moreel beraad suit
+    const char *kind = streq (event, "review-due") && json_is_integer (review_at) ? "terug-op-et"
+                     : streq (event, "beraad-answer") ? "moreel-beraad-antwoord" : NULL;
+    if (!kind)
         return 0;
     json_t *row = en_nstore_request (self->store, request);
-    int rc = en_node_notify_queue (self, "terug-op-et", NULL, request, NULL,
+    int rc = en_node_notify_queue (self, kind, NULL, request, NULL,
                                    en_json_str (json_object_get (row, "summary"), "urgency"),
                                    json_integer_value (review_at));
     json_decref (row);

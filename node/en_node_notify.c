@@ -92,7 +92,7 @@ s_notify_recipients (en_node_t *self, const char *kind, const char *expert, cons
     size_t index;
     json_t *item;
     if (streq (kind, "advies") || streq (kind, "hiaat") || streq (kind, "terug-op-et")
-    ||  (streq (kind, "bericht") && !expert)) {
+    ||  (streq (kind, "bericht") && !expert) || streq (kind, "moreel-beraad-antwoord")) {
         if (mail) {
             json_array_foreach (self->staff, index, item)
                 s_recipient_add (recipients, "email", json_string_value (item));

@@ -252,7 +252,7 @@ en_notify_link (const char *base, const char *kind, const char *offer, const cha
     //  A message in a request's conversation: the team reads it on the
     //  request's page, an expert on the accepted offer's
     bool staff = streq (kind, "advies") || streq (kind, "hiaat") || streq (kind, "terug-op-et")
-              || (streq (kind, "bericht") && !offer);
+              || (streq (kind, "bericht") && !offer) || streq (kind, "moreel-beraad-antwoord");
     return staff ? zsys_sprintf ("%s/verzoeken/%s", base, request ? request : "")
                  : zsys_sprintf ("%s/aanbod/%s", base, offer ? offer : "");
 }
@@ -301,6 +301,11 @@ static const struct {
       "Het expertteam stelt tijden voor een moreel beraad voor over een verzoek\n"
       "waaraan u meewerkt. Geef in het portaal aan welke tijden u passen.",
       "Bekijk de voorgestelde tijden:", "Eerste voorstel:" },
+    { "moreel-beraad-antwoord", "Moreel beraad: een deelnemer heeft geantwoord",
+      "moreel beraad: deelnemer antwoordde",
+      "Een deelnemer aan een moreel beraad van uw expertteam heeft aangegeven welke\n"
+      "voorgestelde tijden passen.",
+      "Bekijk de antwoorden en stel een tijd vast:", NULL },
     { "moreel-beraad-tijd", "Moreel beraad: de tijd staat vast", "moreel beraad: tijd staat vast",
       "Het expertteam heeft de tijd voor het moreel beraad vastgesteld.",
       "Bekijk het verzoek in het portaal:", "Tijd:" },

@@ -155,6 +155,8 @@ check "the participant is asked by e-mail" net_until 20 '. == 1' beraad_mails "M
 check "the expert's node shows both times" \
     bash -c "'$NET_BIN/expertnet' --node '$NET_DIR/ijsselland' expert beraad '$R2-o1' | grep -c '^proposed' | grep -qx 2"
 check_exit "the expert answers which time suits" 0 en ijsselland expert beraad "$R2-o1" --available "$T2"
+check "the team's staff are told a participant answered" \
+    net_until 20 '. == 1' bash -c "grep -lF 'Subject: Moreel beraad: een deelnemer heeft geantwoord' '$MAILDIR'/new/* 2>/dev/null | xargs -r grep -lF 'https://portal.twente.example/verzoeken/$R2' | wc -l"
 check "the team sees the answer, with the expert" \
     net_until 10 '[.events[] | select(.event == "beraad-answer" and .expert == "se-ij-01")] | length == 1' \
     en twente --json request show "$R2"
