@@ -20,8 +20,13 @@
     after it, the flag is down: exactly once per date. A new date arms it
     again; closing disarms it (a trigger in the store).
 
-    A request handed to a peer broker is followed there: REVIEW for it is
-    refused (409), since its experts and their offers are the peer's.
+    A place a peer broker holds (a request of one place forwarded, or a
+    team's place) is followed there, by the one relay CLOSE uses: the
+    origin's signed REVIEW goes to the peer in a FORWARD, the peer sets
+    the date on its copy, its timer reminds its own expert, and its
+    STATUS (monitoring, review-due) is mirrored onto the place here. This
+    broker keeps the date too (the dashboard's overdue list) and reminds
+    the experts of the places it holds itself.
 
     Moreel beraad as a meeting (BERAAD, at the end of this file): the
     team of a moreel-beraad request proposes times to its participants,
@@ -45,9 +50,6 @@ s_review_check (json_t *request, const char *request_id, const char *node, json_
                              en_json_str (request, "origin"));
     if (streq (state, "closed"))
         return en_error_set (error, EN_ERR_CONFLICT, "request '%s' is closed", request_id);
-    if (en_json_str (request, "peer"))
-        return en_error_set (error, EN_ERR_CONFLICT, "request '%s' is with peer broker '%s': it is followed "
-                             "up there", request_id, en_json_str (request, "peer"));
     int64_t now = en_now_ms ();
     if (!json_is_integer (review_at) || json_integer_value (review_at) <= now
     ||  json_integer_value (review_at) > now + EN_MAX_REVIEW_AHEAD_MS)
@@ -69,6 +71,46 @@ s_iso (int64_t ms, char *buf, size_t size)
     strftime (buf, size, "%Y-%m-%dT%H:%MZ", &utc);
 }
 
+//  A change of the whole request from its origin (REVIEW, BERAAD):
+//  without places at peers, one transition of the request (every place
+//  not closed to state, NULL: stays; one STATUS). With them, place by
+//  place as CLOSE does: to a place a peer holds the origin's signed msg
+//  is relayed (NULL: none; the peer applies it to its copy, and its
+//  STATUS is mirrored onto the place), a place held here moves on event
+//  with a STATUS of its own. extra is taken. 0, or -1 with error.
+static int
+s_apply_places (en_router_t *router, json_t *request, en_msg_t *msg, const char *state, const char *event,
+                const char *detail, json_t *extra, en_error_t *error)
+{
+    if (!en_json_str (request, "peer"))
+        return en_router_transition_all (router, request, state, event, detail, extra)
+             ? en_router_failed (router, error) : 0;
+    en_bstore_t *store = en_router_store (router);
+    const char *id = en_json_str (request, "id");
+    json_t *places = en_bstore_places (store, id);
+    int rc = 0;
+    size_t index;
+    json_t *place;
+    json_array_foreach (places, index, place) {
+        if (rc || streq (en_json_str (place, "state"), "closed") || (!msg && en_json_str (place, "peer")))
+            continue;
+        json_t *view = en_bstore_request_place (store, id, en_json_int (place, "place", 0));
+        if (!view)
+            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+        else
+        if (en_json_str (view, "peer"))
+            rc = en_router_relay (router, view, msg, error);
+        else
+        if (en_router_transition (router, view, state ? state : en_json_str (view, "state"), event, NULL, detail,
+                                  json_deep_copy (extra)))
+            rc = en_router_failed (router, error);
+        json_decref (view);
+    }
+    json_decref (places);
+    json_decref (extra);
+    return rc ? -1 : 0;
+}
+
 int
 en_followup_review (en_router_t *router, const char *node, en_msg_t *msg, en_error_t *error)
 {
@@ -85,11 +127,10 @@ en_followup_review (en_router_t *router, const char *node, en_msg_t *msg, en_err
     char detail [64], when [32];
     s_iso (at, when, sizeof when);
     snprintf (detail, sizeof detail, "review at %s", when);
-    int rc = 0;
-    if (en_bstore_review_set (store, request_id, at)
-    ||  en_router_transition_all (router, request, "monitoring", "monitoring", detail,
-                              json_pack ("{s:I}", "review_at", (json_int_t) at)))
-        rc = en_router_failed (router, error);
+    int rc = en_bstore_review_set (store, request_id, at)
+           ? en_router_failed (router, error)
+           : s_apply_places (router, request, msg, "monitoring", "monitoring", detail,
+                             json_pack ("{s:I}", "review_at", (json_int_t) at), error);
     json_decref (request);
     return rc;
 }
@@ -123,6 +164,23 @@ s_participants_send (en_router_t *router, json_t *request, const char *command, 
     return rc ? -1 : 0;
 }
 
+//  Is request (or, when peers hold places of it, a place held here) in
+//  monitoring? Places a peer holds are reminded by that peer.
+static bool
+s_monitored_here (en_bstore_t *store, json_t *request)
+{
+    if (!en_json_str (request, "peer"))
+        return streq (en_json_str (request, "state"), "monitoring");
+    json_t *places = en_bstore_places (store, en_json_str (request, "id"));
+    bool here = false;
+    size_t index;
+    json_t *place;
+    json_array_foreach (places, index, place)
+        here |= !en_json_str (place, "peer") && streq (en_json_str (place, "state"), "monitoring");
+    json_decref (places);
+    return here;
+}
+
 //  One due review: its event, the reminders, the flag down. A request
 //  that left monitoring meanwhile (only closing does, which disarms) is
 //  disarmed without an event. 0 or -1.
@@ -131,11 +189,11 @@ s_fire (en_router_t *router, json_t *request, int64_t review_at)
 {
     en_bstore_t *store = en_router_store (router);
     const char *request_id = en_json_str (request, "id");
-    if (!streq (en_json_str (request, "state"), "monitoring") || en_json_str (request, "peer"))
+    if (!s_monitored_here (store, request))
         return en_bstore_review_fired (store, request_id);
     return en_bstore_review_fired (store, request_id)
-        || en_router_transition_all (router, request, NULL, "review-due", NULL,
-                                 json_pack ("{s:I}", "review_at", (json_int_t) review_at))
+        || s_apply_places (router, request, NULL, NULL, "review-due", NULL,
+                           json_pack ("{s:I}", "review_at", (json_int_t) review_at), NULL)
         || s_participants_send (router, request, "REMIND",
                                 json_pack ("{s:I}", "review_at", (json_int_t) review_at), "reminded") ? -1 : 0;
 }
@@ -266,9 +324,8 @@ s_beraad_request (en_bstore_t *store, const char *node, const char *request_id, 
         en_error_set (error, EN_ERR_FORBIDDEN, "request '%s' belongs to node '%s'", request_id,
                       en_json_str (request, "origin"));
     else
-    if (streq (state, "closed") || en_json_str (request, "peer"))
-        en_error_set (error, EN_ERR_CONFLICT, "request '%s' is %s", request_id,
-                      streq (state, "closed") ? "closed" : "with a peer broker");
+    if (streq (state, "closed"))
+        en_error_set (error, EN_ERR_CONFLICT, "request '%s' is closed", request_id);
     else
     if (!streq (en_json_str (request, "question_type"), "moreel-beraad"))
         en_error_set (error, EN_ERR_CONFLICT, "request '%s' is not a moreel-beraad", request_id);
@@ -283,8 +340,9 @@ s_beraad_request (en_bstore_t *store, const char *node, const char *request_id, 
 
 //  propose: times (replacing any proposed before, until it took place)
 static int
-s_beraad_propose (en_router_t *router, json_t *request, json_t *beraad, json_t *body, en_error_t *error)
+s_beraad_propose (en_router_t *router, json_t *request, json_t *beraad, en_msg_t *msg, en_error_t *error)
 {
+    json_t *body = en_msg_body (msg);
     json_t *times = json_object_get (body, "times");
     if (s_times_check (times, NULL, error))
         return -1;
@@ -293,18 +351,18 @@ s_beraad_propose (en_router_t *router, json_t *request, json_t *beraad, json_t *
     char detail [200];
     s_times_text (times, detail, sizeof detail);
     if (en_bstore_beraad_put (en_router_store (router), en_json_str (request, "id"), times, 0, 0)
-    ||  en_router_transition_all (router, request, NULL, "beraad-proposed", detail,
-                              json_pack ("{s:O}", "times", times))
     ||  s_participants_send (router, request, "BERAAD",
                              json_pack ("{s:s, s:O}", "action", "propose", "times", times), NULL))
         return en_router_failed (router, error);
-    return 0;
+    return s_apply_places (router, request, msg, NULL, "beraad-proposed", detail,
+                           json_pack ("{s:O}", "times", times), error);
 }
 
 //  fix: one of the proposed times
 static int
-s_beraad_fix (en_router_t *router, json_t *request, json_t *beraad, json_t *body, en_error_t *error)
+s_beraad_fix (en_router_t *router, json_t *request, json_t *beraad, en_msg_t *msg, en_error_t *error)
 {
+    json_t *body = en_msg_body (msg);
     json_t *at = json_object_get (body, "at");
     json_t *times = json_object_get (beraad, "times");
     if (!beraad || en_json_int (beraad, "held_at", 0))
@@ -316,18 +374,17 @@ s_beraad_fix (en_router_t *router, json_t *request, json_t *beraad, json_t *body
     s_iso (json_integer_value (at), detail, sizeof detail);
     if (en_bstore_beraad_put (en_router_store (router), en_json_str (request, "id"), times,
                               json_integer_value (at), 0)
-    ||  en_router_transition_all (router, request, NULL, "beraad-fixed", detail,
-                              json_pack ("{s:O}", "at", at))
     ||  s_participants_send (router, request, "BERAAD", json_pack ("{s:s, s:O}", "action", "fix", "at", at), NULL))
         return en_router_failed (router, error);
-    return 0;
+    return s_apply_places (router, request, msg, NULL, "beraad-fixed", detail, json_pack ("{s:O}", "at", at), error);
 }
 
 //  held: the beraad took place at (not in the future, not before the
 //  request); the fact and the date, nothing else
 static int
-s_beraad_held (en_router_t *router, json_t *request, json_t *beraad, json_t *body, en_error_t *error)
+s_beraad_held (en_router_t *router, json_t *request, json_t *beraad, en_msg_t *msg, en_error_t *error)
 {
+    json_t *body = en_msg_body (msg);
     json_t *at = json_object_get (body, "at");
     if (!json_is_integer (at) || json_integer_value (at) > en_now_ms () + EN_MAX_SKEW_MS
     ||  json_integer_value (at) < en_json_int (request, "created", 0) - 60000)     //  people give minutes
@@ -339,10 +396,10 @@ s_beraad_held (en_router_t *router, json_t *request, json_t *beraad, json_t *bod
     int rc = en_bstore_beraad_put (en_router_store (router), en_json_str (request, "id"),
                                    beraad ? json_object_get (beraad, "times") : none,
                                    en_json_int (beraad, "fixed_at", 0), json_integer_value (at))
-          || en_router_transition_all (router, request, NULL, "beraad-held", detail,
-                                   json_pack ("{s:O}", "at", at));
+           ? en_router_failed (router, error)
+           : s_apply_places (router, request, msg, NULL, "beraad-held", detail, json_pack ("{s:O}", "at", at), error);
     json_decref (none);
-    return rc ? en_router_failed (router, error) : 0;
+    return rc;
 }
 
 //  answer, from a participant's node: which proposed times suit the
@@ -392,7 +449,7 @@ en_followup_beraad (en_router_t *router, const char *node, en_msg_t *msg, en_err
 {
     static const struct {
         const char *action;
-        int (*fn) (en_router_t *, json_t *, json_t *, json_t *, en_error_t *);
+        int (*fn) (en_router_t *, json_t *, json_t *, en_msg_t *, en_error_t *);
     } actions [] = {
         { "propose", s_beraad_propose }, { "fix", s_beraad_fix }, { "held", s_beraad_held }, { NULL, NULL } };
     json_t *body = en_msg_body (msg);
@@ -409,7 +466,7 @@ en_followup_beraad (en_router_t *router, const char *node, en_msg_t *msg, en_err
     if (!request)
         return -1;
     json_t *beraad = en_bstore_beraad (store, en_json_str (request, "id"));
-    int rc = actions [row].fn (router, request, beraad, body, error);
+    int rc = actions [row].fn (router, request, beraad, msg, error);
     json_decref (beraad);
     json_decref (request);
     return rc;
