@@ -284,7 +284,7 @@ en_fedroute_recall (en_fedroute_t *self, const char *operator_name, json_t *requ
     const char *state = en_json_str (request, "state");
     if (!peer || streq (state, "closed"))
         return en_error_set (error, EN_ERR_CONFLICT, "request '%s' is not with a peer broker", id);
-    if (streq (state, "accepted") || streq (state, "advice"))
+    if (streq (state, "accepted") || streq (state, "advice") || streq (state, "monitoring"))
         return en_error_set (error, EN_ERR_CONFLICT, "request '%s' was accepted by %s of %s: close it instead",
                              id, en_json_str (request, "expert") ?: "an expert", peer);
     char held [64], detail [600];
@@ -599,7 +599,8 @@ en_fedroute_handle_recall (en_fedroute_t *self, const char *peer, en_msg_t *msg,
         rc = en_error_set (error, EN_ERR_FORBIDDEN, "request '%s' did not come from '%s'", request_id, peer);
     else {
         const char *state = en_json_str (request, "state");
-        if (streq (state, "accepted") || streq (state, "advice") || streq (state, "closed"))
+        if (streq (state, "accepted") || streq (state, "advice") || streq (state, "monitoring")
+        ||  streq (state, "closed"))
             rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' is %s here: too late to recall", request_id, state);
         else
         if (streq (state, "recalled") || streq (state, "returned"))

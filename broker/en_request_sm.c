@@ -76,7 +76,9 @@ static const en_request_sm_row_t s_table [] = {
     { MIRRORED,      "returned",          "with-peer", "submitted" },
     { "forwarded, offered, escalated", "operator-recall", "with-peer", "submitted" },
     { ROUTABLE ", forwarded", "recalled", "from-peer", "recalled" },
-    { MIRRORED,      "*",                 "with-peer", MIRRORED ", closed" },
+    //  (a place in monitoring at the peer, EXPN/3: its review-due, its
+    //  beraad events, its close)
+    { MIRRORED ", monitoring", "*",       "with-peer", MIRRORED ", monitoring, closed" },
     //  Follow-up (en_followup): a review date ("terug op ET") keeps the
     //  request open in monitoring until it is closed
     { "accepted, advice, monitoring", "monitoring", "here", "monitoring" },
