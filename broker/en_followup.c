@@ -35,11 +35,12 @@
 */
 #include "en_followup.h"
 #include "en_request_sm.h"
+#include "en_fedroute.h"
 
 //  The checks of REVIEW on request (NULL: unknown) from node, before
-//  anything is written. 0, or -1 with error.
+//  anything is written, review_at after now. 0, or -1 with error.
 static int
-s_review_check (json_t *request, const char *request_id, const char *node, json_t *review_at,
+s_review_check (json_t *request, const char *request_id, const char *node, json_t *review_at, int64_t now,
                 en_error_t *error)
 {
     if (!request)
@@ -50,7 +51,6 @@ s_review_check (json_t *request, const char *request_id, const char *node, json_
                              en_json_str (request, "origin"));
     if (streq (state, "closed"))
         return en_error_set (error, EN_ERR_CONFLICT, "request '%s' is closed", request_id);
-    int64_t now = en_now_ms ();
     if (!json_is_integer (review_at) || json_integer_value (review_at) <= now
     ||  json_integer_value (review_at) > now + EN_MAX_REVIEW_AHEAD_MS)
         return en_error_set (error, EN_ERR_INVALID, "field 'review_at' must be a time (ms since epoch) in "
@@ -119,7 +119,11 @@ en_followup_review (en_router_t *router, const char *node, en_msg_t *msg, en_err
     const char *request_id = en_json_str (body, "request");
     json_t *review_at = json_object_get (body, "review_at");
     json_t *request = en_id_valid (request_id) ? en_bstore_request (store, request_id) : NULL;
-    if (s_review_check (request, request_id, node, review_at, error)) {
+    //  A REVIEW relayed by the peer it came from is checked against the
+    //  time the origin signed it: one that waited on a link down past its
+    //  date is reminded at once, not lost
+    int64_t now = request && en_fedroute_from_peer (request) ? en_msg_timestamp (msg) : en_now_ms ();
+    if (s_review_check (request, request_id, node, review_at, now, error)) {
         json_decref (request);
         return -1;
     }

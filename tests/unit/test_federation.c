@@ -3171,6 +3171,18 @@ test_followup_forwarded (void **state)
     json_decref (kept);
     assert_int_equal (s_pump (b, a), 1);
     json_decref (s_take_expect (a, "twente", "STATUS beraad-fixed/monitoring"));
+
+    //  A new date that passes while the relayed REVIEW waits on the link:
+    //  B checks it against the time the origin signed it, and reminds at
+    //  its next pass (late, not lost)
+    int64_t soon = en_now_ms () + 300;
+    s_node_ok (a, "twente", self->twente, "REVIEW", json_pack ("{s:s, s:I}", "request", id, "review_at", (json_int_t) soon));
+    zclock_sleep (400);
+    assert_int_equal (s_pump (a, b), 1);
+    assert_int_equal (s_due (b, en_now_ms ()), 1);
+    remind = s_take_expect (b, "achterhoek", "REMIND");
+    assert_int_equal (en_json_int (json_object_get (json_array_get (remind, 0), "body"), "review_at", 0), soon);
+    json_decref (remind);
 }
 
 //  A team with its third place at B: the REVIEW moves places 1 and 2 to
