@@ -489,10 +489,18 @@ s_status_returned (en_fedroute_t *self, const char *peer, json_t *request, json_
 }
 
 //  Mirror the peer's state and event, and pass them on to the origin
-//  with what the peer said and through whom ("via").
+//  with what the peer said and through whom ("via"). The echo of what
+//  the origin's broker did for the whole request itself (a review date's
+//  event, a beraad's proposal, fixed time, meeting: relayed to the peer,
+//  EXPN/3) is an event of the place only: the origin heard it once.
 static int
 s_status_mirror (en_fedroute_t *self, const char *peer, json_t *request, json_t *body, en_error_t *error)
 {
+    static const char *echoes [] = { "review-due", "beraad-proposed", "beraad-fixed", "beraad-held", NULL };
+    if (en_vocab_has (echoes, en_json_str (body, "event")))
+        return en_router_apply (self->router, request, en_json_str (body, "state"), en_json_str (body, "event"),
+                                en_json_str (body, "expert"), en_json_str (body, "detail"))
+             ? en_router_failed (self->router, error) : 0;
     //  and what follow-up events carry: a review date, beraad times
     static const char *passed [] = { "offer", "deadline", "advice", "box_key", "via", "review_at", "times",
                                      "available", NULL };

@@ -25,8 +25,10 @@
     origin's signed REVIEW goes to the peer in a FORWARD, the peer sets
     the date on its copy, its timer reminds its own expert, and its
     STATUS (monitoring, review-due) is mirrored onto the place here. This
-    broker keeps the date too (the dashboard's overdue list) and reminds
-    the experts of the places it holds itself.
+    broker keeps the date too: at it, the origin hears review-due from
+    here, once for the whole request (the peer's is an event of its place
+    only), and the experts of the places held here get their REMIND.
+    BERAAD goes the same way; the peer's expert answers through the peer.
 
     Moreel beraad as a meeting (BERAAD, at the end of this file): the
     team of a moreel-beraad request proposes times to its participants,
@@ -71,38 +73,42 @@ s_iso (int64_t ms, char *buf, size_t size)
     strftime (buf, size, "%Y-%m-%dT%H:%MZ", &utc);
 }
 
-//  A change of the whole request from its origin (REVIEW, BERAAD):
-//  without places at peers, one transition of the request (every place
-//  not closed to state, NULL: stays; one STATUS). With them, place by
-//  place as CLOSE does: to a place a peer holds the origin's signed msg
-//  is relayed (NULL: none; the peer applies it to its copy, and its
-//  STATUS is mirrored onto the place), a place held here moves on event
-//  with a STATUS of its own. extra is taken. 0, or -1 with error.
+//  A change of the whole request from its origin (REVIEW, BERAAD, the
+//  review date's event): an event alone (state NULL), or a request no
+//  peer holds a place of, is one transition of the request (every place
+//  not closed to state, one STATUS). A move of places some of which
+//  peers hold goes place by place, as CLOSE does: a place held here moves
+//  with a STATUS of its own. Either way the origin's signed msg (NULL:
+//  none) is relayed to each place a peer holds: the peer applies it to
+//  its copy, and its STATUS is mirrored onto the place. extra is taken.
+//  0, or -1 with error.
 static int
 s_apply_places (en_router_t *router, json_t *request, en_msg_t *msg, const char *state, const char *event,
                 const char *detail, json_t *extra, en_error_t *error)
 {
-    if (!en_json_str (request, "peer"))
-        return en_router_transition_all (router, request, state, event, detail, extra)
-             ? en_router_failed (router, error) : 0;
+    bool whole = !state || !en_json_str (request, "peer");
+    if (whole && en_router_transition_all (router, request, state, event, detail, json_incref (extra))) {
+        json_decref (extra);
+        return en_router_failed (router, error);
+    }
     en_bstore_t *store = en_router_store (router);
     const char *id = en_json_str (request, "id");
-    json_t *places = en_bstore_places (store, id);
+    json_t *places = en_json_str (request, "peer") ? en_bstore_places (store, id) : json_array ();
     int rc = 0;
     size_t index;
     json_t *place;
     json_array_foreach (places, index, place) {
-        if (rc || streq (en_json_str (place, "state"), "closed") || (!msg && en_json_str (place, "peer")))
+        bool peer = en_json_str (place, "peer") != NULL;
+        if (rc || streq (en_json_str (place, "state"), "closed") || (peer ? !msg : whole))
             continue;
         json_t *view = en_bstore_request_place (store, id, en_json_int (place, "place", 0));
         if (!view)
             rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
         else
-        if (en_json_str (view, "peer"))
+        if (peer)
             rc = en_router_relay (router, view, msg, error);
         else
-        if (en_router_transition (router, view, state ? state : en_json_str (view, "state"), event, NULL, detail,
-                                  json_deep_copy (extra)))
+        if (en_router_transition (router, view, state, event, NULL, detail, json_deep_copy (extra)))
             rc = en_router_failed (router, error);
         json_decref (view);
     }
@@ -168,36 +174,25 @@ s_participants_send (en_router_t *router, json_t *request, const char *command, 
     return rc ? -1 : 0;
 }
 
-//  Is request (or, when peers hold places of it, a place held here) in
-//  monitoring? Places a peer holds are reminded by that peer.
-static bool
-s_monitored_here (en_bstore_t *store, json_t *request)
-{
-    if (!en_json_str (request, "peer"))
-        return streq (en_json_str (request, "state"), "monitoring");
-    json_t *places = en_bstore_places (store, en_json_str (request, "id"));
-    bool here = false;
-    size_t index;
-    json_t *place;
-    json_array_foreach (places, index, place)
-        here |= !en_json_str (place, "peer") && streq (en_json_str (place, "state"), "monitoring");
-    json_decref (places);
-    return here;
-}
-
 //  One due review: its event, the reminders, the flag down. A request
 //  that left monitoring meanwhile (only closing does, which disarms) is
-//  disarmed without an event. 0 or -1.
+//  disarmed without an event. With places at peers the event is this
+//  broker's, once for the team (the peers' come back as events of their
+//  places, not passed on again), the reminders go to the experts of the
+//  places held here: a peer reminds its own, its REVIEW relayed to it.
+//  Such a request is monitored while open, whether or not a peer's
+//  STATUS monitoring came back yet. 0 or -1.
 static int
 s_fire (en_router_t *router, json_t *request, int64_t review_at)
 {
     en_bstore_t *store = en_router_store (router);
     const char *request_id = en_json_str (request, "id");
-    if (!s_monitored_here (store, request))
+    const char *state = en_json_str (request, "state");
+    if (en_json_str (request, "peer") ? streq (state, "closed") : !streq (state, "monitoring"))
         return en_bstore_review_fired (store, request_id);
     return en_bstore_review_fired (store, request_id)
-        || s_apply_places (router, request, NULL, NULL, "review-due", NULL,
-                           json_pack ("{s:I}", "review_at", (json_int_t) review_at), NULL)
+        || en_router_transition_all (router, request, NULL, "review-due", NULL,
+                                     json_pack ("{s:I}", "review_at", (json_int_t) review_at))
         || s_participants_send (router, request, "REMIND",
                                 json_pack ("{s:I}", "review_at", (json_int_t) review_at), "reminded") ? -1 : 0;
 }
