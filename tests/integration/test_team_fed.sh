@@ -105,7 +105,7 @@ check_eq "no reminder went before the date" 0 "$(reminds)"
 start_gelderland || { not_ok "gelderland restarts"; test_done; }
 check "achterhoek reconnects" net_wait_connected achterhoek
 check "gelderland's expert is reminded" net_until 20 '. >= 1' reminds
-check "the origin node hears review-due through overijssel" \
+check "the origin node hears review-due (from overijssel, which holds the date too)" \
     net_until 20 '[.events[] | select(.event == "review-due")] | length == 1' en twente --json request show "$R"
 net_kill broker-gelderland KILL
 start_gelderland || { not_ok "gelderland restarts again"; test_done; }
@@ -116,6 +116,8 @@ check_eq "one reminded event at gelderland" 1 \
     "$(show gelderland "$R" | jq '[.events[] | select(.type == "reminded")] | length')"
 check_eq "overijssel reminded nobody itself (it holds no place)" 0 \
     "$(show overijssel "$R" | jq '[.events[] | select(.type == "reminded")] | length')"
+check_eq "overijssel has gelderland's review-due as the place's event besides its own" 2 \
+    "$(show overijssel "$R" | jq '[.events[] | select(.type == "review-due")] | length')"
 check_eq "the origin heard review-due once" 1 \
     "$(en twente --json request show "$R" | jq '[.events[] | select(.event == "review-due")] | length')"
 en twente request close "$R" >/dev/null
