@@ -83,7 +83,8 @@ check "... and at the origin" net_until 15 '.state == "closed"' en twente --json
 
 # 1b. A request only Gelderland can serve: its review date is relayed
 # there, and Gelderland reminds its expert once, across a kill -9
-R=$(en twente --json request submit --urgency hoog --type consultatie-advies --expertise lvb --age-band 12-17 | jq -r .id)
+R=$(en twente --json request submit --urgency hoog --type consultatie-advies --expertise lvb \
+    --age-band 12-17 | jq -r .id)
 check "a request only gelderland can serve is handed there" \
     net_until 15 '[.places[] | "\(.state):\(.peer // "-")"] == ["offered:gelderland"]' show overijssel "$R"
 check "and offered to its expert" net_until 10 '.places[0].offered == "se-ah-01"' show gelderland "$R"

@@ -3042,6 +3042,14 @@ s_due (broker_t *broker, int64_t now)
     return fired;
 }
 
+//  The origin twente sets the review date of id at A
+static void
+s_review_at_a (fixture_t *self, const char *id, int64_t at)
+{
+    s_node_ok (self->a, "twente", self->twente, "REVIEW",
+               json_pack ("{s:s, s:I}", "request", id, "review_at", (json_int_t) at));
+}
+
 //  A moreel-beraad request nobody at A can serve, forwarded to B and
 //  accepted there by se-01; both origins' queues drained. Returns the
 //  offer id at B in offer.
@@ -3085,7 +3093,7 @@ test_followup_forwarded (void **state)
     s_beraad_accepted_at_peer (self, id, offer, sizeof offer);
 
     int64_t at = en_now_ms () + 3600 * 1000;
-    s_node_ok (a, "twente", self->twente, "REVIEW", json_pack ("{s:s, s:I}", "request", id, "review_at", (json_int_t) at));
+    s_review_at_a (self, id, at);
     //  Relayed, not applied here: the place is B's
     s_assert_place (a, id, 1, "accepted", "gelderland", "se-01");
     s_assert_events (a, id, "submitted forwarded offered accepted relayed");
@@ -3182,7 +3190,7 @@ test_followup_forwarded (void **state)
     //  B checks it against the time the origin signed it, and reminds at
     //  its next pass (late, not lost)
     int64_t soon = en_now_ms () + 300;
-    s_node_ok (a, "twente", self->twente, "REVIEW", json_pack ("{s:s, s:I}", "request", id, "review_at", (json_int_t) soon));
+    s_review_at_a (self, id, soon);
     zclock_sleep (400);
     assert_int_equal (s_pump (a, b), 1);
     assert_int_equal (s_due (b, en_now_ms ()), 1);
@@ -3214,7 +3222,7 @@ test_followup_team_place_at_peer (void **state)
     json_decref (s_take (b, "achterhoek"));
 
     int64_t at = en_now_ms () + 3600 * 1000;
-    s_node_ok (a, "twente", self->twente, "REVIEW", json_pack ("{s:s, s:I}", "request", id, "review_at", (json_int_t) at));
+    s_review_at_a (self, id, at);
     s_assert_place (a, id, 1, "monitoring", NULL, "se-tw-01");
     s_assert_place (a, id, 2, "monitoring", NULL, "ed-tw-01");
     s_assert_place (a, id, 3, "accepted", "gelderland", "se-ah-01");
