@@ -2613,9 +2613,9 @@ static const char *TEAM_PLACES =
     " {\"role\":\"superexpert\",\"expertise\":[\"lvb\"]}]";
 
 static en_msg_t *
-s_team_submit (fixture_t *self, broker_t *broker, const char *id, const char *places)
+s_team_submit (fixture_t *self, broker_t *broker, const char *id, const char *question_type, const char *places)
 {
-    json_t *body = s_submit_body (id, "twente", "hoog", "consultatie-advies", "[\"trauma\",\"lvb\"]");
+    json_t *body = s_submit_body (id, "twente", "hoog", question_type, "[\"trauma\",\"lvb\"]");
     json_object_set_new (json_object_get (body, "request"), "places", test_json (places));
     en_msg_t *submit = s_signed ("twente", self->twente, "SUBMIT", body);
     s_node_deliver_ok (broker, self->twente, submit);
@@ -2696,7 +2696,7 @@ s_operator_place_ok (broker_t *broker, const char *action, const char *id, int64
 //  third's; submitted at A, places 1 and 2 offered here, place 3 handed
 //  to B and offered there, A told.
 static en_msg_t *
-s_team_started (fixture_t *self, const char *id)
+s_team_started_as (fixture_t *self, const char *id, const char *question_type)
 {
     broker_t *a = self->a, *b = self->b;
     s_publish (a, "twente", self->twente,
@@ -2708,7 +2708,7 @@ s_team_started (fixture_t *self, const char *id)
     json_decref (s_take (b, "achterhoek"));
     json_decref (s_take (a, "twente"));
     s_advertise (self, b, a);
-    en_msg_t *submit = s_team_submit (self, a, id, TEAM_PLACES);
+    en_msg_t *submit = s_team_submit (self, a, id, question_type, TEAM_PLACES);
     s_assert_place (a, id, 1, "offered", NULL, NULL);
     s_assert_place (a, id, 2, "offered", NULL, NULL);
     s_assert_place (a, id, 3, "forwarded", "gelderland", NULL);
@@ -2740,6 +2740,12 @@ s_team_started (fixture_t *self, const char *id)
     assert_string_equal (en_json_str (last, "via"), "gelderland");
     json_decref (status);
     return submit;
+}
+
+static en_msg_t *
+s_team_started (fixture_t *self, const char *id)
+{
+    return s_team_started_as (self, id, "consultatie-advies");
 }
 
 //  A team with one place filled at a peer, the others at home: accepted,
@@ -2934,7 +2940,7 @@ test_team_hiaat_place_forwarded (void **state)
     const char *id = "twente-0005";
     s_publish (a, "twente", self->twente,
         "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
-    en_msg_t *submit = s_team_submit (self, a, id,
+    en_msg_t *submit = s_team_submit (self, a, id, "consultatie-advies",
         "[{\"role\":\"superexpert\",\"expertise\":[\"trauma\"]},{\"role\":\"superexpert\",\"expertise\":[\"lvb\"]},"
         " {\"role\":\"superexpert\",\"expertise\":[\"adhd\"]}]");
     en_msg_destroy (&submit);
@@ -2989,7 +2995,7 @@ test_team_place_two_hops (void **state)
     s_advertise (self, c, b);
     s_advert_apply (self, a, "gelderland", test_json (
         "[{\"role\":\"superexpert\",\"tagset\":\",adhd,\",\"hops\":2,\"free\":2}]"));
-    en_msg_t *submit = s_team_submit (self, a, id,
+    en_msg_t *submit = s_team_submit (self, a, id, "consultatie-advies",
         "[{\"role\":\"superexpert\",\"expertise\":[\"trauma\"]},{\"role\":\"superexpert\",\"expertise\":[\"adhd\"]}]");
     en_msg_destroy (&submit);
     s_assert_place (a, id, 2, "forwarded", "gelderland", NULL);
@@ -3202,14 +3208,15 @@ test_followup_forwarded (void **state)
 //  A team with its third place at B: the REVIEW moves places 1 and 2 to
 //  monitoring here (a STATUS each) and goes to B for place 3; at the
 //  date A reminds its own two experts, B its one: each once, and the
-//  origin hears review-due once.
+//  origin hears review-due once. A moreel beraad reaches all three;
+//  B's expert's answer comes back on place 3.
 static void
 test_followup_team_place_at_peer (void **state)
 {
     fixture_t *self = (fixture_t *) *state;
     broker_t *a = self->a, *b = self->b;
     const char *id = "twente-0001";
-    en_msg_t *submit = s_team_started (self, id);
+    en_msg_t *submit = s_team_started_as (self, id, "moreel-beraad");
     en_msg_destroy (&submit);
     char offer [128];
     s_node_ok (a, "twente", self->twente, "ACCEPT", json_pack ("{s:s}", "offer", s_place_offer (a, id, 1, offer, sizeof offer)));
@@ -3253,6 +3260,33 @@ test_followup_team_place_at_peer (void **state)
     assert_int_equal (s_depth (a, "twente"), 0);
     assert_int_equal (en_db_int (en_bstore_db (a->store),
         "SELECT count(*) FROM events WHERE request_id = ? AND type = 'review-due' AND place = 3", "s", id), 1);
+
+    //  BERAAD: proposed to the participants here and, through B, to B's;
+    //  B's expert answers through B, on place 3
+    int64_t t1 = en_now_ms () + 86400 * 1000LL;
+    s_node_ok (a, "twente", self->twente, "BERAAD",
+               json_pack ("{s:s, s:s, s:[I]}", "request", id, "action", "propose", "times", (json_int_t) t1));
+    json_decref (s_take_expect (a, "twente", "BERAAD BERAAD STATUS beraad-proposed/monitoring"));
+    assert_int_equal (s_pump (a, b), 1);
+    json_t *beraad = s_take_expect (b, "achterhoek", "BERAAD");
+    assert_string_equal (en_json_str (json_object_get (json_array_get (beraad, 0), "body"), "expert"), "se-ah-01");
+    json_decref (beraad);
+    assert_int_equal (s_pump (b, a), 1);
+    assert_int_equal (s_depth (a, "twente"), 0);
+    json_t *accepted = en_bstore_participants (b->store, id);
+    s_node_ok (b, "achterhoek", self->achterhoek, "BERAAD",
+               json_pack ("{s:s, s:O, s:[I]}", "action", "answer", "offer",
+                          json_object_get (json_array_get (accepted, 0), "id"), "available", (json_int_t) t1));
+    json_decref (accepted);
+    assert_int_equal (s_pump (b, a), 1);
+    status = s_take_expect (a, "twente", "STATUS beraad-answer/monitoring");
+    json_t *body = json_object_get (json_array_get (status, 0), "body");
+    assert_int_equal (en_json_int (body, "place", 0), 3);
+    assert_string_equal (en_json_str (body, "expert"), "se-ah-01");
+    json_decref (status);
+    assert_int_equal (en_db_int (en_bstore_db (a->store),
+        "SELECT count(*) FROM events WHERE request_id = ? AND type = 'beraad-answer' AND place = 3"
+        " AND expert = 'se-ah-01'", "s", id), 1);
 }
 
 int
