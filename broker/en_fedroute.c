@@ -25,13 +25,13 @@
         budget, never one the request passed (en_fedroute_pick,
         en_fedroute_hand_over);
       * give back a peer's request nobody here can take (returned);
-      * relay a node's CLOSE, DOSSIER or REPLY about a place a peer
-        holds, with the origin's signature (relayed);
+      * relay a node's CLOSE, DOSSIER, REPLY, REVIEW or BERAAD about a
+        place a peer holds, with the origin's signature (relayed);
       * recall a place from a peer, for an operator (RECALL).
     Incoming (en_router_handle_peer dispatches here):
       * FORWARD: a carried SUBMIT becomes a request of the place it names
-        here (origin "peer:<name>"); a carried CLOSE, DOSSIER or REPLY is
-        handled here or relayed on, checked end to end against the
+        here (origin "peer:<name>"); a carried CLOSE, DOSSIER, REPLY,
+        REVIEW or BERAAD is handled here or relayed on, checked end to end against the
         origin's key;
       * STATUS from the peer holding a place: mirrored onto that place and
         passed on to the origin ("returned": routed on here);
@@ -40,6 +40,7 @@
         "returned".
 */
 #include "en_fedroute.h"
+#include "en_followup.h"
 #include <sodium.h>
 
 struct _en_fedroute_t {
@@ -283,7 +284,7 @@ en_fedroute_recall (en_fedroute_t *self, const char *operator_name, json_t *requ
     const char *state = en_json_str (request, "state");
     if (!peer || streq (state, "closed"))
         return en_error_set (error, EN_ERR_CONFLICT, "request '%s' is not with a peer broker", id);
-    if (streq (state, "accepted") || streq (state, "advice"))
+    if (streq (state, "accepted") || streq (state, "advice") || streq (state, "monitoring"))
         return en_error_set (error, EN_ERR_CONFLICT, "request '%s' was accepted by %s of %s: close it instead",
                              id, en_json_str (request, "expert") ?: "an expert", peer);
     char held [64], detail [600];
@@ -301,7 +302,7 @@ en_fedroute_recall (en_fedroute_t *self, const char *operator_name, json_t *requ
     return rc;
 }
 
-//  A CLOSE, DOSSIER or REPLY of the origin node, carried from a peer: handled
+//  A CLOSE, DOSSIER, REPLY, REVIEW or BERAAD of the origin node, carried from a peer: handled
 //  here if the request is here, else relayed on to where it went.
 static int
 s_forwarded_relay (en_fedroute_t *self, const char *peer, const char *origin, en_msg_t *inner,
@@ -329,6 +330,12 @@ s_forwarded_relay (en_fedroute_t *self, const char *peer, const char *origin, en
     else
     if (streq (en_msg_command (inner), "CLOSE"))
         rc = en_router_close (self->router, origin, inner, error);
+    else
+    if (streq (en_msg_command (inner), "REVIEW"))
+        rc = en_followup_review (self->router, origin, inner, error);
+    else
+    if (streq (en_msg_command (inner), "BERAAD"))
+        rc = en_followup_beraad (self->router, origin, inner, error);
     else
         rc = en_router_sealed (self->router, origin, inner, error);
     json_decref (request);
@@ -435,10 +442,12 @@ en_fedroute_handle_forward (en_fedroute_t *self, const char *peer, en_msg_t *msg
         rc = s_forward_submit (self, peer, origin, inner, json_object_get (body, "visited"),
                                json_object_get (body, "place"), key_hex, error);
     else
-    if (streq (command, "CLOSE") || streq (command, "DOSSIER") || streq (command, "REPLY"))
+    if (streq (command, "CLOSE") || streq (command, "DOSSIER") || streq (command, "REPLY")
+    ||  streq (command, "REVIEW") || streq (command, "BERAAD"))
         rc = s_forwarded_relay (self, peer, origin, inner, carried, key_hex, error);
     else
-        rc = en_error_set (error, EN_ERR_BAD_REQUEST, "FORWARD carries SUBMIT, CLOSE, DOSSIER or REPLY, not %s", command);
+        rc = en_error_set (error, EN_ERR_BAD_REQUEST, "FORWARD carries SUBMIT, CLOSE, DOSSIER, REPLY, REVIEW or "
+                           "BERAAD, not %s", command);
     en_msg_destroy (&inner);
     return rc;
 }
@@ -480,11 +489,21 @@ s_status_returned (en_fedroute_t *self, const char *peer, json_t *request, json_
 }
 
 //  Mirror the peer's state and event, and pass them on to the origin
-//  with what the peer said and through whom ("via").
+//  with what the peer said and through whom ("via"). The echo of what
+//  the origin's broker did for the whole request itself (a review date's
+//  event, a beraad's proposal, fixed time, meeting: relayed to the peer,
+//  EXPN/3) is an event of the place only: the origin heard it once.
 static int
 s_status_mirror (en_fedroute_t *self, const char *peer, json_t *request, json_t *body, en_error_t *error)
 {
-    static const char *passed [] = { "offer", "deadline", "advice", "box_key", "via", NULL };
+    static const char *echoes [] = { "review-due", "beraad-proposed", "beraad-fixed", "beraad-held", NULL };
+    if (en_vocab_has (echoes, en_json_str (body, "event")))
+        return en_router_apply (self->router, request, en_json_str (body, "state"), en_json_str (body, "event"),
+                                en_json_str (body, "expert"), en_json_str (body, "detail"))
+             ? en_router_failed (self->router, error) : 0;
+    //  and what follow-up events carry: a review date, beraad times
+    static const char *passed [] = { "offer", "deadline", "advice", "box_key", "via", "review_at", "times",
+                                     "available", NULL };
     const char *state = en_json_str (body, "state");
     const char *detail = en_json_str (body, "detail");
     json_t *extra = json_object ();
@@ -515,7 +534,7 @@ int
 en_fedroute_handle_status (en_fedroute_t *self, const char *peer, en_msg_t *msg, en_error_t *error)
 {
     static const char *states [] = { "forwarded", "offered", "escalated", "accepted", "advice",
-                                     "closed", "returned", NULL };
+                                     "monitoring", "closed", "returned", NULL };
     json_t *body = en_msg_body (msg);
     const char *request_id = en_json_str (body, "request");
     const char *state = en_json_str (body, "state");
@@ -588,7 +607,8 @@ en_fedroute_handle_recall (en_fedroute_t *self, const char *peer, en_msg_t *msg,
         rc = en_error_set (error, EN_ERR_FORBIDDEN, "request '%s' did not come from '%s'", request_id, peer);
     else {
         const char *state = en_json_str (request, "state");
-        if (streq (state, "accepted") || streq (state, "advice") || streq (state, "closed"))
+        if (streq (state, "accepted") || streq (state, "advice") || streq (state, "monitoring")
+        ||  streq (state, "closed"))
             rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' is %s here: too late to recall", request_id, state);
         else
         if (streq (state, "recalled") || streq (state, "returned"))

@@ -1,7 +1,7 @@
 /*  en_fedroute - routing with peer brokers (docs/protocol.md,
     "Federation"): handing a request nobody here can take to a peer that
     advertises room for it, following it there (STATUS, RECALL, relayed
-    CLOSE/DOSSIER/REPLY) and taking it back. Owned by the router
+    CLOSE/DOSSIER/REPLY/REVIEW/BERAAD) and taking it back. Owned by the router
     (en_router), for which it works; it reaches the router only through
     the route/transition interface declared in en_router.h. */
 #ifndef EN_FEDROUTE_H_INCLUDED
@@ -49,7 +49,7 @@ int en_fedroute_hand_over (en_fedroute_t *self, json_t *request, const char *pee
 //  peer (transition "returned"). 0 or -1.
 int en_fedroute_give_back (en_fedroute_t *self, json_t *request);
 
-//  A node's own CLOSE, DOSSIER or REPLY (msg) about a request a peer
+//  A node's own CLOSE, DOSSIER, REPLY, REVIEW or BERAAD (msg) about a request a peer
 //  holds: relay it there, if it is signed with the key the request was
 //  (sender_key, 32 bytes; NULL: unknown, not relayed). 0, or -1 with
 //  error (403 an earlier key of the node; 500 store).
@@ -68,7 +68,7 @@ int en_fedroute_recall (en_fedroute_t *self, const char *operator_name, json_t *
 //  Peer brokers' messages (en_router_handle_peer), in the caller's
 //  savepoint: 0, or -1 with error
 
-//  FORWARD: a node's signed SUBMIT, CLOSE, DOSSIER or REPLY carried by peer.
+//  FORWARD: a node's signed SUBMIT, CLOSE, DOSSIER, REPLY, REVIEW or BERAAD carried by peer.
 int en_fedroute_handle_forward (en_fedroute_t *self, const char *peer, en_msg_t *msg, en_error_t *error);
 //  STATUS from the peer holding a place (the one it names, else the one
 //  handed to it): mirrored onto that place, or "returned".

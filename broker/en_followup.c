@@ -20,8 +20,15 @@
     after it, the flag is down: exactly once per date. A new date arms it
     again; closing disarms it (a trigger in the store).
 
-    A request handed to a peer broker is followed there: REVIEW for it is
-    refused (409), since its experts and their offers are the peer's.
+    A place a peer broker holds (a request of one place forwarded, or a
+    team's place) is followed there, by the one relay CLOSE uses: the
+    origin's signed REVIEW goes to the peer in a FORWARD, the peer sets
+    the date on its copy, its timer reminds its own expert, and its
+    STATUS (monitoring, review-due) is mirrored onto the place here. This
+    broker keeps the date too: at it, the origin hears review-due from
+    here, once for the whole request (the peer's is an event of its place
+    only), and the experts of the places held here get their REMIND.
+    BERAAD goes the same way; the peer's expert answers through the peer.
 
     Moreel beraad as a meeting (BERAAD, at the end of this file): the
     team of a moreel-beraad request proposes times to its participants,
@@ -30,11 +37,12 @@
 */
 #include "en_followup.h"
 #include "en_request_sm.h"
+#include "en_fedroute.h"
 
 //  The checks of REVIEW on request (NULL: unknown) from node, before
-//  anything is written. 0, or -1 with error.
+//  anything is written, review_at after now. 0, or -1 with error.
 static int
-s_review_check (json_t *request, const char *request_id, const char *node, json_t *review_at,
+s_review_check (json_t *request, const char *request_id, const char *node, json_t *review_at, int64_t now,
                 en_error_t *error)
 {
     if (!request)
@@ -45,10 +53,6 @@ s_review_check (json_t *request, const char *request_id, const char *node, json_
                              en_json_str (request, "origin"));
     if (streq (state, "closed"))
         return en_error_set (error, EN_ERR_CONFLICT, "request '%s' is closed", request_id);
-    if (en_json_str (request, "peer"))
-        return en_error_set (error, EN_ERR_CONFLICT, "request '%s' is with peer broker '%s': it is followed "
-                             "up there", request_id, en_json_str (request, "peer"));
-    int64_t now = en_now_ms ();
     if (!json_is_integer (review_at) || json_integer_value (review_at) <= now
     ||  json_integer_value (review_at) > now + EN_MAX_REVIEW_AHEAD_MS)
         return en_error_set (error, EN_ERR_INVALID, "field 'review_at' must be a time (ms since epoch) in "
@@ -69,6 +73,50 @@ s_iso (int64_t ms, char *buf, size_t size)
     strftime (buf, size, "%Y-%m-%dT%H:%MZ", &utc);
 }
 
+//  A change of the whole request from its origin (REVIEW, BERAAD, the
+//  review date's event): an event alone (state NULL), or a request no
+//  peer holds a place of, is one transition of the request (every place
+//  not closed to state, one STATUS). A move of places some of which
+//  peers hold goes place by place, as CLOSE does: a place held here moves
+//  with a STATUS of its own. Either way the origin's signed msg (NULL:
+//  none) is relayed to each place a peer holds: the peer applies it to
+//  its copy, and its STATUS is mirrored onto the place. extra is taken.
+//  0, or -1 with error.
+static int
+s_apply_places (en_router_t *router, json_t *request, en_msg_t *msg, const char *state, const char *event,
+                const char *detail, json_t *extra, en_error_t *error)
+{
+    bool whole = !state || !en_json_str (request, "peer");
+    if (whole && en_router_transition_all (router, request, state, event, detail, json_incref (extra))) {
+        json_decref (extra);
+        return en_router_failed (router, error);
+    }
+    en_bstore_t *store = en_router_store (router);
+    const char *id = en_json_str (request, "id");
+    json_t *places = en_json_str (request, "peer") ? en_bstore_places (store, id) : json_array ();
+    int rc = 0;
+    size_t index;
+    json_t *place;
+    json_array_foreach (places, index, place) {
+        bool peer = en_json_str (place, "peer") != NULL;
+        if (rc || streq (en_json_str (place, "state"), "closed") || (peer ? !msg : whole))
+            continue;
+        json_t *view = en_bstore_request_place (store, id, en_json_int (place, "place", 0));
+        if (!view)
+            rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
+        else
+        if (peer)
+            rc = en_router_relay (router, view, msg, error);
+        else
+        if (en_router_transition (router, view, state, event, NULL, detail, json_deep_copy (extra)))
+            rc = en_router_failed (router, error);
+        json_decref (view);
+    }
+    json_decref (places);
+    json_decref (extra);
+    return rc ? -1 : 0;
+}
+
 int
 en_followup_review (en_router_t *router, const char *node, en_msg_t *msg, en_error_t *error)
 {
@@ -77,7 +125,11 @@ en_followup_review (en_router_t *router, const char *node, en_msg_t *msg, en_err
     const char *request_id = en_json_str (body, "request");
     json_t *review_at = json_object_get (body, "review_at");
     json_t *request = en_id_valid (request_id) ? en_bstore_request (store, request_id) : NULL;
-    if (s_review_check (request, request_id, node, review_at, error)) {
+    //  A REVIEW relayed by the peer it came from is checked against the
+    //  time the origin signed it: one that waited on a link down past its
+    //  date is reminded at once, not lost
+    int64_t now = request && en_fedroute_from_peer (request) ? en_msg_timestamp (msg) : en_now_ms ();
+    if (s_review_check (request, request_id, node, review_at, now, error)) {
         json_decref (request);
         return -1;
     }
@@ -85,11 +137,10 @@ en_followup_review (en_router_t *router, const char *node, en_msg_t *msg, en_err
     char detail [64], when [32];
     s_iso (at, when, sizeof when);
     snprintf (detail, sizeof detail, "review at %s", when);
-    int rc = 0;
-    if (en_bstore_review_set (store, request_id, at)
-    ||  en_router_transition_all (router, request, "monitoring", "monitoring", detail,
-                              json_pack ("{s:I}", "review_at", (json_int_t) at)))
-        rc = en_router_failed (router, error);
+    int rc = en_bstore_review_set (store, request_id, at)
+           ? en_router_failed (router, error)
+           : s_apply_places (router, request, msg, "monitoring", "monitoring", detail,
+                             json_pack ("{s:I}", "review_at", (json_int_t) at), error);
     json_decref (request);
     return rc;
 }
@@ -125,17 +176,23 @@ s_participants_send (en_router_t *router, json_t *request, const char *command, 
 
 //  One due review: its event, the reminders, the flag down. A request
 //  that left monitoring meanwhile (only closing does, which disarms) is
-//  disarmed without an event. 0 or -1.
+//  disarmed without an event. With places at peers the event is this
+//  broker's, once for the team (the peers' come back as events of their
+//  places, not passed on again), the reminders go to the experts of the
+//  places held here: a peer reminds its own, its REVIEW relayed to it.
+//  Such a request is monitored while open, whether or not a peer's
+//  STATUS monitoring came back yet. 0 or -1.
 static int
 s_fire (en_router_t *router, json_t *request, int64_t review_at)
 {
     en_bstore_t *store = en_router_store (router);
     const char *request_id = en_json_str (request, "id");
-    if (!streq (en_json_str (request, "state"), "monitoring") || en_json_str (request, "peer"))
+    const char *state = en_json_str (request, "state");
+    if (en_json_str (request, "peer") ? streq (state, "closed") : !streq (state, "monitoring"))
         return en_bstore_review_fired (store, request_id);
     return en_bstore_review_fired (store, request_id)
         || en_router_transition_all (router, request, NULL, "review-due", NULL,
-                                 json_pack ("{s:I}", "review_at", (json_int_t) review_at))
+                                     json_pack ("{s:I}", "review_at", (json_int_t) review_at))
         || s_participants_send (router, request, "REMIND",
                                 json_pack ("{s:I}", "review_at", (json_int_t) review_at), "reminded") ? -1 : 0;
 }
@@ -266,9 +323,8 @@ s_beraad_request (en_bstore_t *store, const char *node, const char *request_id, 
         en_error_set (error, EN_ERR_FORBIDDEN, "request '%s' belongs to node '%s'", request_id,
                       en_json_str (request, "origin"));
     else
-    if (streq (state, "closed") || en_json_str (request, "peer"))
-        en_error_set (error, EN_ERR_CONFLICT, "request '%s' is %s", request_id,
-                      streq (state, "closed") ? "closed" : "with a peer broker");
+    if (streq (state, "closed"))
+        en_error_set (error, EN_ERR_CONFLICT, "request '%s' is closed", request_id);
     else
     if (!streq (en_json_str (request, "question_type"), "moreel-beraad"))
         en_error_set (error, EN_ERR_CONFLICT, "request '%s' is not a moreel-beraad", request_id);
@@ -283,8 +339,9 @@ s_beraad_request (en_bstore_t *store, const char *node, const char *request_id, 
 
 //  propose: times (replacing any proposed before, until it took place)
 static int
-s_beraad_propose (en_router_t *router, json_t *request, json_t *beraad, json_t *body, en_error_t *error)
+s_beraad_propose (en_router_t *router, json_t *request, json_t *beraad, en_msg_t *msg, en_error_t *error)
 {
+    json_t *body = en_msg_body (msg);
     json_t *times = json_object_get (body, "times");
     if (s_times_check (times, NULL, error))
         return -1;
@@ -293,18 +350,18 @@ s_beraad_propose (en_router_t *router, json_t *request, json_t *beraad, json_t *
     char detail [200];
     s_times_text (times, detail, sizeof detail);
     if (en_bstore_beraad_put (en_router_store (router), en_json_str (request, "id"), times, 0, 0)
-    ||  en_router_transition_all (router, request, NULL, "beraad-proposed", detail,
-                              json_pack ("{s:O}", "times", times))
     ||  s_participants_send (router, request, "BERAAD",
                              json_pack ("{s:s, s:O}", "action", "propose", "times", times), NULL))
         return en_router_failed (router, error);
-    return 0;
+    return s_apply_places (router, request, msg, NULL, "beraad-proposed", detail,
+                           json_pack ("{s:O}", "times", times), error);
 }
 
 //  fix: one of the proposed times
 static int
-s_beraad_fix (en_router_t *router, json_t *request, json_t *beraad, json_t *body, en_error_t *error)
+s_beraad_fix (en_router_t *router, json_t *request, json_t *beraad, en_msg_t *msg, en_error_t *error)
 {
+    json_t *body = en_msg_body (msg);
     json_t *at = json_object_get (body, "at");
     json_t *times = json_object_get (beraad, "times");
     if (!beraad || en_json_int (beraad, "held_at", 0))
@@ -316,18 +373,17 @@ s_beraad_fix (en_router_t *router, json_t *request, json_t *beraad, json_t *body
     s_iso (json_integer_value (at), detail, sizeof detail);
     if (en_bstore_beraad_put (en_router_store (router), en_json_str (request, "id"), times,
                               json_integer_value (at), 0)
-    ||  en_router_transition_all (router, request, NULL, "beraad-fixed", detail,
-                              json_pack ("{s:O}", "at", at))
     ||  s_participants_send (router, request, "BERAAD", json_pack ("{s:s, s:O}", "action", "fix", "at", at), NULL))
         return en_router_failed (router, error);
-    return 0;
+    return s_apply_places (router, request, msg, NULL, "beraad-fixed", detail, json_pack ("{s:O}", "at", at), error);
 }
 
 //  held: the beraad took place at (not in the future, not before the
 //  request); the fact and the date, nothing else
 static int
-s_beraad_held (en_router_t *router, json_t *request, json_t *beraad, json_t *body, en_error_t *error)
+s_beraad_held (en_router_t *router, json_t *request, json_t *beraad, en_msg_t *msg, en_error_t *error)
 {
+    json_t *body = en_msg_body (msg);
     json_t *at = json_object_get (body, "at");
     if (!json_is_integer (at) || json_integer_value (at) > en_now_ms () + EN_MAX_SKEW_MS
     ||  json_integer_value (at) < en_json_int (request, "created", 0) - 60000)     //  people give minutes
@@ -339,10 +395,10 @@ s_beraad_held (en_router_t *router, json_t *request, json_t *beraad, json_t *bod
     int rc = en_bstore_beraad_put (en_router_store (router), en_json_str (request, "id"),
                                    beraad ? json_object_get (beraad, "times") : none,
                                    en_json_int (beraad, "fixed_at", 0), json_integer_value (at))
-          || en_router_transition_all (router, request, NULL, "beraad-held", detail,
-                                   json_pack ("{s:O}", "at", at));
+           ? en_router_failed (router, error)
+           : s_apply_places (router, request, msg, NULL, "beraad-held", detail, json_pack ("{s:O}", "at", at), error);
     json_decref (none);
-    return rc ? en_router_failed (router, error) : 0;
+    return rc;
 }
 
 //  answer, from a participant's node: which proposed times suit the
@@ -392,7 +448,7 @@ en_followup_beraad (en_router_t *router, const char *node, en_msg_t *msg, en_err
 {
     static const struct {
         const char *action;
-        int (*fn) (en_router_t *, json_t *, json_t *, json_t *, en_error_t *);
+        int (*fn) (en_router_t *, json_t *, json_t *, en_msg_t *, en_error_t *);
     } actions [] = {
         { "propose", s_beraad_propose }, { "fix", s_beraad_fix }, { "held", s_beraad_held }, { NULL, NULL } };
     json_t *body = en_msg_body (msg);
@@ -409,7 +465,7 @@ en_followup_beraad (en_router_t *router, const char *node, en_msg_t *msg, en_err
     if (!request)
         return -1;
     json_t *beraad = en_bstore_beraad (store, en_json_str (request, "id"));
-    int rc = actions [row].fn (router, request, beraad, body, error);
+    int rc = actions [row].fn (router, request, beraad, msg, error);
     json_decref (beraad);
     json_decref (request);
     return rc;

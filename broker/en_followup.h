@@ -12,9 +12,10 @@
 
 //  REVIEW from node: set or move the review date of one of its requests
 //  (a row of the router's command table). 0, or -1 with error: 404
-//  unknown request, 403 not its origin, 409 closed, with a peer broker,
-//  or no expert accepted it yet, 422 review_at not a time within a year
-//  ahead.
+//  unknown request, 403 not its origin, 409 closed or no expert accepted
+//  it yet, 422 review_at not a time within a year ahead. A place a peer
+//  broker holds gets the origin's signed REVIEW relayed to that peer (it
+//  reminds its own expert); node is "peer:<name>" for one carried here.
 int en_followup_review (en_router_t *router, const char *node, en_msg_t *msg, en_error_t *error);
 
 //  The timer: every request whose armed review date is at or before now
@@ -32,7 +33,9 @@ int en_followup_due (en_router_t *router, int64_t now);
 //  took place); from a participant's node: "answer" (offer, available:
 //  the proposed times that suit). Each is an event of the request
 //  (STATUS to the origin); propose and fix go on to every participant as
-//  BERAAD. 0, or -1 with error: 404, 403, 409 (not a moreel-beraad, no
+//  BERAAD; to a place a peer broker holds the origin's signed BERAAD is
+//  relayed instead (its expert answers through that peer, whose STATUS
+//  beraad-answer is mirrored onto the place). 0, or -1 with error: 404, 403, 409 (not a moreel-beraad, no
 //  participants, nothing proposed, already fixed or held, closed), 422.
 int en_followup_beraad (en_router_t *router, const char *node, en_msg_t *msg, en_error_t *error);
 

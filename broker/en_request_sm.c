@@ -76,18 +76,21 @@ static const en_request_sm_row_t s_table [] = {
     { MIRRORED,      "returned",          "with-peer", "submitted" },
     { "forwarded, offered, escalated", "operator-recall", "with-peer", "submitted" },
     { ROUTABLE ", forwarded", "recalled", "from-peer", "recalled" },
-    { MIRRORED,      "*",                 "with-peer", MIRRORED ", closed" },
+    //  (a place in monitoring at the peer, EXPN/3: its review-due, its
+    //  beraad events, its close)
+    { MIRRORED ", monitoring", "*",       "with-peer", MIRRORED ", monitoring, closed" },
     //  Follow-up (en_followup): a review date ("terug op ET") keeps the
     //  request open in monitoring until it is closed
     { "accepted, advice, monitoring", "monitoring", "here", "monitoring" },
-    { "monitoring",  "review-due",        "here",      "same" },
+    //  (an event of the whole request: also with places at peers, EXPN/3)
+    { "monitoring",  "review-due",        NULL,        "same" },
     { "monitoring",  "advice",            NULL,        "same" },
     //  Moreel beraad (en_followup): its participants agree a time; the
     //  request does not move
-    { "accepted, advice, monitoring", "beraad-proposed", "here", "same" },
+    { "accepted, advice, monitoring", "beraad-proposed", NULL,   "same" },
     { "accepted, advice, monitoring", "beraad-answer",   "here", "same" },
-    { "accepted, advice, monitoring", "beraad-fixed",    "here", "same" },
-    { "accepted, advice, monitoring", "beraad-held",     "here", "same" },
+    { "accepted, advice, monitoring", "beraad-fixed",    NULL,   "same" },
+    { "accepted, advice, monitoring", "beraad-held",     NULL,   "same" },
 };
 
 //  Is item one of the ", "-separated names in list?

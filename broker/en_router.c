@@ -1182,6 +1182,12 @@ en_router_sealed (en_router_t *self, const char *origin, en_msg_t *msg, en_error
 }
 
 int
+en_router_relay (en_router_t *self, json_t *request, en_msg_t *msg, en_error_t *error)
+{
+    return en_fedroute_relay_own (self->fed, request, msg, self->has_sender_key ? self->sender_key : NULL, error);
+}
+
+int
 en_router_failed (en_router_t *self, en_error_t *error)
 {
     return s_failed (self, error);

@@ -187,6 +187,11 @@ int en_router_withdraw_open (en_router_t *self, json_t *request, const char *rea
 int en_router_close (en_router_t *self, const char *origin, en_msg_t *msg, en_error_t *error);
 int en_router_sealed (en_router_t *self, const char *origin, en_msg_t *msg, en_error_t *error);
 
+//  Relay the node's msg (REVIEW, BERAAD) about a place a peer broker
+//  holds (request: that place's view) to that peer, carried with the
+//  origin's signature as for a CLOSE. 0, or -1 with error.
+int en_router_relay (en_router_t *self, json_t *request, en_msg_t *msg, en_error_t *error);
+
 //  A chain of the calls above failed: set error to the state machine's
 //  refusal (409) if it refused, else to a store error (500). Returns -1.
 int en_router_failed (en_router_t *self, en_error_t *error);

@@ -9,7 +9,10 @@
 # kill -9 of Overijssel's broker while they arrive and of Gelderland's
 # while its expert accepts the places: afterwards no place filled twice,
 # none lost, and every place's state the same at the origin node, the
-# origin broker and the peer broker.
+# origin broker and the peer broker. Between the two: the follow-up of a
+# request held by the peer (docs/protocol.md, "REVIEW", "Federation"):
+# its review date, relayed to Gelderland, reminds Gelderland's expert
+# exactly once, though Gelderland's broker is killed (-9) before the date.
 . "$(dirname "$0")/lib.sh"
 test_init
 OPORT=$NET_PORT
@@ -33,6 +36,8 @@ for n in twente achterhoek; do
     net_wait_connected "$n" || { not_ok "$n connects"; test_done; }
 done
 ok "two brokers, peers, each with its node"
+CTL=$NET_ROOT/build/tests/ctl
+[ -x "$CTL" ] || { not_ok "build/tests/ctl is built (make unit-bins)"; test_done; }
 ODB=$NET_DIR/overijssel/broker.db
 GDB=$NET_DIR/gelderland/broker.db
 TDB=$NET_DIR/twente/node.db
@@ -75,6 +80,49 @@ check "... and every place at overijssel" \
     net_until 15 '.state == "closed" and ([.places[] | select(.state != "closed")] | length == 0)' \
     show overijssel "$R"
 check "... and at the origin" net_until 15 '.state == "closed"' en twente --json request show "$R"
+
+# 1b. A request only Gelderland can serve: its review date is relayed
+# there, and Gelderland reminds its expert once, across a kill -9
+R=$(en twente --json request submit --urgency hoog --type consultatie-advies --expertise lvb \
+    --age-band 12-17 | jq -r .id)
+check "a request only gelderland can serve is handed there" \
+    net_until 15 '[.places[] | "\(.state):\(.peer // "-")"] == ["offered:gelderland"]' show overijssel "$R"
+check "and offered to its expert" net_until 10 '.places[0].offered == "se-ah-01"' show gelderland "$R"
+en achterhoek expert accept "$(offer_at gelderland "$R" 1)" >/dev/null
+check "the origin learns it is accepted" net_until 15 '.state == "accepted"' en twente --json request show "$R"
+AT=$(( $(date +%s%3N) + 8000 ))
+"$CTL" "$NET_DIR/twente" review "{\"id\": \"$R\", \"review_at\": $AT}" >/dev/null
+check "gelderland follows it up: monitoring with the date" \
+    net_until 15 ".state == \"monitoring\" and .review_at == $AT" show gelderland "$R"
+check "overijssel mirrors the place in monitoring" net_until 15 '.places[0].state == "monitoring"' show overijssel "$R"
+check "the origin node has the date" \
+    net_until 15 ".state == \"monitoring\" and .review_at == $AT" en twente --json request show "$R"
+net_kill broker-gelderland KILL
+ok "gelderland killed (-9) before the date"
+while [ "$(date +%s%3N)" -le $(( AT + 1000 )) ]; do sleep 0.2; done
+reminds () { "$NET_BIN/expertnet" --node "$NET_DIR/achterhoek" --json audit show --case "$R" |
+             jq '[.[] | select(.event == "remind.receive")] | length'; }
+check_eq "no reminder went before the date" 0 "$(reminds)"
+start_gelderland || { not_ok "gelderland restarts"; test_done; }
+check "achterhoek reconnects" net_wait_connected achterhoek
+check "gelderland's expert is reminded" net_until 20 '. >= 1' reminds
+check "the origin node hears review-due (from overijssel, which holds the date too)" \
+    net_until 20 '[.events[] | select(.event == "review-due")] | length == 1' en twente --json request show "$R"
+net_kill broker-gelderland KILL
+start_gelderland || { not_ok "gelderland restarts again"; test_done; }
+check "achterhoek reconnects again" net_wait_connected achterhoek
+sleep 3
+check_eq "the expert was reminded exactly once" 1 "$(reminds)"
+check_eq "one reminded event at gelderland" 1 \
+    "$(show gelderland "$R" | jq '[.events[] | select(.type == "reminded")] | length')"
+check_eq "overijssel reminded nobody itself (it holds no place)" 0 \
+    "$(show overijssel "$R" | jq '[.events[] | select(.type == "reminded")] | length')"
+check_eq "overijssel has gelderland's review-due as the place's event besides its own" 2 \
+    "$(show overijssel "$R" | jq '[.events[] | select(.type == "review-due")] | length')"
+check_eq "the origin heard review-due once" 1 \
+    "$(en twente --json request show "$R" | jq '[.events[] | select(.event == "review-due")] | length')"
+en twente request close "$R" >/dev/null
+check "closed at gelderland too" net_until 15 '.state == "closed"' show gelderland "$R"
 
 # 2. Many teams; overijssel killed (-9) while they arrive
 N=30

@@ -33,6 +33,7 @@
 
 #include "expertnet.h"
 #include "en_router.h"
+#include "en_followup.h"
 #include "test_fixture.h"
 #include "en_fed.h"
 
@@ -2612,9 +2613,9 @@ static const char *TEAM_PLACES =
     " {\"role\":\"superexpert\",\"expertise\":[\"lvb\"]}]";
 
 static en_msg_t *
-s_team_submit (fixture_t *self, broker_t *broker, const char *id, const char *places)
+s_team_submit (fixture_t *self, broker_t *broker, const char *id, const char *question_type, const char *places)
 {
-    json_t *body = s_submit_body (id, "twente", "hoog", "consultatie-advies", "[\"trauma\",\"lvb\"]");
+    json_t *body = s_submit_body (id, "twente", "hoog", question_type, "[\"trauma\",\"lvb\"]");
     json_object_set_new (json_object_get (body, "request"), "places", test_json (places));
     en_msg_t *submit = s_signed ("twente", self->twente, "SUBMIT", body);
     s_node_deliver_ok (broker, self->twente, submit);
@@ -2695,7 +2696,7 @@ s_operator_place_ok (broker_t *broker, const char *action, const char *id, int64
 //  third's; submitted at A, places 1 and 2 offered here, place 3 handed
 //  to B and offered there, A told.
 static en_msg_t *
-s_team_started (fixture_t *self, const char *id)
+s_team_started_as (fixture_t *self, const char *id, const char *question_type)
 {
     broker_t *a = self->a, *b = self->b;
     s_publish (a, "twente", self->twente,
@@ -2707,7 +2708,7 @@ s_team_started (fixture_t *self, const char *id)
     json_decref (s_take (b, "achterhoek"));
     json_decref (s_take (a, "twente"));
     s_advertise (self, b, a);
-    en_msg_t *submit = s_team_submit (self, a, id, TEAM_PLACES);
+    en_msg_t *submit = s_team_submit (self, a, id, question_type, TEAM_PLACES);
     s_assert_place (a, id, 1, "offered", NULL, NULL);
     s_assert_place (a, id, 2, "offered", NULL, NULL);
     s_assert_place (a, id, 3, "forwarded", "gelderland", NULL);
@@ -2739,6 +2740,12 @@ s_team_started (fixture_t *self, const char *id)
     assert_string_equal (en_json_str (last, "via"), "gelderland");
     json_decref (status);
     return submit;
+}
+
+static en_msg_t *
+s_team_started (fixture_t *self, const char *id)
+{
+    return s_team_started_as (self, id, "consultatie-advies");
 }
 
 //  A team with one place filled at a peer, the others at home: accepted,
@@ -2933,7 +2940,7 @@ test_team_hiaat_place_forwarded (void **state)
     const char *id = "twente-0005";
     s_publish (a, "twente", self->twente,
         "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
-    en_msg_t *submit = s_team_submit (self, a, id,
+    en_msg_t *submit = s_team_submit (self, a, id, "consultatie-advies",
         "[{\"role\":\"superexpert\",\"expertise\":[\"trauma\"]},{\"role\":\"superexpert\",\"expertise\":[\"lvb\"]},"
         " {\"role\":\"superexpert\",\"expertise\":[\"adhd\"]}]");
     en_msg_destroy (&submit);
@@ -2988,7 +2995,7 @@ test_team_place_two_hops (void **state)
     s_advertise (self, c, b);
     s_advert_apply (self, a, "gelderland", test_json (
         "[{\"role\":\"superexpert\",\"tagset\":\",adhd,\",\"hops\":2,\"free\":2}]"));
-    en_msg_t *submit = s_team_submit (self, a, id,
+    en_msg_t *submit = s_team_submit (self, a, id, "consultatie-advies",
         "[{\"role\":\"superexpert\",\"expertise\":[\"trauma\"]},{\"role\":\"superexpert\",\"expertise\":[\"adhd\"]}]");
     en_msg_destroy (&submit);
     s_assert_place (a, id, 2, "forwarded", "gelderland", NULL);
@@ -3026,6 +3033,262 @@ test_team_place_two_hops (void **state)
     s_assert_filled_once (c, id);
 }
 
+//  ---------------------------------------------------------------------
+//  Follow-up (REVIEW, REMIND) and moreel beraad (BERAAD) of a place a
+//  peer holds: the origin's signed message is relayed as a CLOSE is
+
+//  The timer as the broker runs it (in a transaction): how many fired
+static int
+s_due (broker_t *broker, int64_t now)
+{
+    en_db_t *db = en_bstore_db (broker->store);
+    assert_int_equal (en_db_begin (db), 0);
+    int fired = en_followup_due (broker->router, now);
+    assert_int_equal (en_db_commit (db), 0);
+    return fired;
+}
+
+//  The origin twente sets the review date of id at A
+static void
+s_review_at_a (fixture_t *self, const char *id, int64_t at)
+{
+    s_node_ok (self->a, "twente", self->twente, "REVIEW",
+               json_pack ("{s:s, s:I}", "request", id, "review_at", (json_int_t) at));
+}
+
+//  A moreel-beraad request nobody at A can serve, forwarded to B and
+//  accepted there by se-01; both origins' queues drained. Returns the
+//  offer id at B in offer.
+static void
+s_beraad_accepted_at_peer (fixture_t *self, const char *id, char *offer, size_t size)
+{
+    broker_t *a = self->a, *b = self->b;
+    s_publish (a, "twente", self->twente, EXPERTS_A);
+    s_publish (b, "achterhoek", self->achterhoek,
+        "[{\"id\":\"se-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"eetstoornis\"],"
+        "\"capacity\":2,\"box_key\":\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"}]");
+    s_advertise (self, b, a);
+    en_msg_t *submit = s_signed ("twente", self->twente, "SUBMIT",
+                                 s_submit_body (id, "twente", "hoog", "moreel-beraad", "[\"eetstoornis\"]"));
+    s_node_deliver_ok (a, self->twente, submit);
+    en_msg_destroy (&submit);
+    s_assert_state (a, id, "forwarded");
+    assert_int_equal (s_pump (a, b), 1);
+    s_offer_id (b, id, offer, size);
+    s_node_ok (b, "achterhoek", self->achterhoek, "ACCEPT", json_pack ("{s:s}", "offer", offer));
+    assert_int_equal (s_pump (b, a), 2);
+    s_assert_state (a, id, "accepted");
+    json_decref (s_take (a, "twente"));
+    json_decref (s_take (b, "achterhoek"));
+}
+
+//  A request of one place forwarded to B: the origin's REVIEW goes to B,
+//  B's place moves to monitoring (mirrored at A), B's timer reminds its
+//  expert exactly once at the date, A's timer reminds nobody (it holds
+//  no place) and the origin hears review-due once, from A (B's is an
+//  event of the place there). BERAAD: the proposal reaches B's expert,
+//  the answer comes back to the origin on place 1, the fixed time
+//  reaches the expert; the origin hears each step once.
+static void
+test_followup_forwarded (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b;
+    const char *id = "twente-0001";
+    char offer [128];
+    s_beraad_accepted_at_peer (self, id, offer, sizeof offer);
+
+    int64_t at = en_now_ms () + 3600 * 1000;
+    s_review_at_a (self, id, at);
+    //  Relayed, not applied here: the place is B's
+    s_assert_place (a, id, 1, "accepted", "gelderland", "se-01");
+    s_assert_events (a, id, "submitted forwarded offered accepted relayed");
+    json_t *queued = s_outbox (a, "peer:gelderland", "FORWARD");
+    assert_int_equal (json_array_size (queued), 1);
+    json_t *carried = json_object_get (json_object_get (json_array_get (queued, 0), "body"), "message");
+    assert_string_equal (en_json_str (carried, "command"), "REVIEW");
+    json_decref (queued);
+    assert_int_equal (s_depth (a, "twente"), 0);
+    assert_int_equal (s_pump (a, b), 1);
+    s_assert_state (b, id, "monitoring");
+    assert_int_equal (s_pump (b, a), 1);
+    s_assert_place (a, id, 1, "monitoring", "gelderland", "se-01");
+    json_t *status = s_take_expect (a, "twente", "STATUS monitoring/monitoring");
+    json_t *body = json_object_get (json_array_get (status, 0), "body");
+    assert_int_equal (en_json_int (body, "review_at", 0), at);
+    assert_int_equal (en_json_int (body, "place", 0), 1);
+    json_decref (status);
+
+    //  The date: B reminds its expert once; A has no place to remind
+    assert_int_equal (s_due (b, at - 1), 0);
+    assert_int_equal (s_depth (b, "achterhoek"), 0);
+    assert_int_equal (s_due (b, at), 1);
+    json_t *remind = s_take_expect (b, "achterhoek", "REMIND");
+    body = json_object_get (json_array_get (remind, 0), "body");
+    assert_string_equal (en_json_str (body, "expert"), "se-01");
+    assert_string_equal (en_json_str (body, "offer"), offer);
+    assert_int_equal (en_json_int (body, "review_at", 0), at);
+    json_decref (remind);
+    assert_int_equal (s_due (b, at + 60000), 0);
+    assert_int_equal (s_depth (b, "achterhoek"), 0);
+    assert_int_equal (s_due (a, at), 1);            //  the team's event, no REMIND
+    assert_int_equal (s_due (a, at + 60000), 0);
+    status = s_take_expect (a, "twente", "STATUS review-due/monitoring");
+    assert_int_equal (en_json_int (json_object_get (json_array_get (status, 0), "body"), "review_at", 0), at);
+    json_decref (status);
+    assert_int_equal (s_pump (b, a), 1);
+    s_assert_place (a, id, 1, "monitoring", "gelderland", "se-01");
+    assert_int_equal (s_depth (a, "twente"), 0);    //  B's review-due: not again
+    assert_int_equal (en_db_int (en_bstore_db (a->store),
+        "SELECT count(*) FROM events WHERE request_id = ? AND type = 'review-due'", "s", id), 2);
+
+    //  BERAAD: proposed at the origin, at B's expert
+    int64_t day = 86400 * 1000LL;
+    int64_t t1 = en_now_ms () + day, t2 = t1 + day;
+    s_node_ok (a, "twente", self->twente, "BERAAD",
+               json_pack ("{s:s, s:s, s:[I,I]}", "request", id, "action", "propose", "times",
+                          (json_int_t) t1, (json_int_t) t2));
+    json_decref (s_take_expect (a, "twente", "STATUS beraad-proposed/monitoring"));
+    assert_int_equal (s_pump (a, b), 1);
+    json_t *beraad = s_take_expect (b, "achterhoek", "BERAAD");
+    body = json_object_get (json_array_get (beraad, 0), "body");
+    assert_string_equal (en_json_str (body, "action"), "propose");
+    assert_string_equal (en_json_str (body, "offer"), offer);
+    assert_int_equal (json_array_size (json_object_get (body, "times")), 2);
+    json_decref (beraad);
+    assert_int_equal (s_pump (b, a), 1);
+    assert_int_equal (s_depth (a, "twente"), 0);
+    //  The answer goes back through B to the origin, on place 1
+    s_node_ok (b, "achterhoek", self->achterhoek, "BERAAD",
+               json_pack ("{s:s, s:s, s:[I]}", "action", "answer", "offer", offer, "available", (json_int_t) t2));
+    assert_int_equal (s_pump (b, a), 1);
+    status = s_take_expect (a, "twente", "STATUS beraad-answer/monitoring");
+    body = json_object_get (json_array_get (status, 0), "body");
+    assert_int_equal (en_json_int (body, "place", 0), 1);
+    assert_string_equal (en_json_str (body, "expert"), "se-01");
+    assert_int_equal (json_integer_value (json_array_get (json_object_get (body, "available"), 0)), t2);
+    json_decref (status);
+    json_t *events = en_bstore_events (a->store, id);
+    json_t *last = json_array_get (events, json_array_size (events) - 1);
+    assert_string_equal (en_json_str (last, "type"), "beraad-answer");
+    assert_string_equal (en_json_str (last, "expert"), "se-01");
+    json_decref (events);
+    //  Fixed at the origin: at B's expert too
+    s_node_ok (a, "twente", self->twente, "BERAAD",
+               json_pack ("{s:s, s:s, s:I}", "request", id, "action", "fix", "at", (json_int_t) t2));
+    json_decref (s_take_expect (a, "twente", "STATUS beraad-fixed/monitoring"));
+    assert_int_equal (s_pump (a, b), 1);
+    beraad = s_take_expect (b, "achterhoek", "BERAAD");
+    body = json_object_get (json_array_get (beraad, 0), "body");
+    assert_string_equal (en_json_str (body, "action"), "fix");
+    assert_int_equal (en_json_int (body, "at", 0), t2);
+    json_decref (beraad);
+    json_t *kept = en_bstore_beraad (b->store, id);
+    assert_int_equal (en_json_int (kept, "fixed_at", 0), t2);
+    json_decref (kept);
+    kept = en_bstore_beraad (a->store, id);
+    assert_int_equal (en_json_int (kept, "fixed_at", 0), t2);
+    json_decref (kept);
+    assert_int_equal (s_pump (b, a), 1);
+    assert_int_equal (s_depth (a, "twente"), 0);
+
+    //  A new date that passes while the relayed REVIEW waits on the link:
+    //  B checks it against the time the origin signed it, and reminds at
+    //  its next pass (late, not lost)
+    int64_t soon = en_now_ms () + 300;
+    s_review_at_a (self, id, soon);
+    zclock_sleep (400);
+    assert_int_equal (s_pump (a, b), 1);
+    assert_int_equal (s_due (b, en_now_ms ()), 1);
+    remind = s_take_expect (b, "achterhoek", "REMIND");
+    assert_int_equal (en_json_int (json_object_get (json_array_get (remind, 0), "body"), "review_at", 0), soon);
+    json_decref (remind);
+}
+
+//  A team with its third place at B: the REVIEW moves places 1 and 2 to
+//  monitoring here (a STATUS each) and goes to B for place 3; at the
+//  date A reminds its own two experts, B its one: each once, and the
+//  origin hears review-due once. A moreel beraad reaches all three;
+//  B's expert's answer comes back on place 3.
+static void
+test_followup_team_place_at_peer (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b;
+    const char *id = "twente-0001";
+    en_msg_t *submit = s_team_started_as (self, id, "moreel-beraad");
+    en_msg_destroy (&submit);
+    char offer [128];
+    s_node_ok (a, "twente", self->twente, "ACCEPT", json_pack ("{s:s}", "offer", s_place_offer (a, id, 1, offer, sizeof offer)));
+    s_node_ok (a, "twente", self->twente, "ACCEPT", json_pack ("{s:s}", "offer", s_place_offer (a, id, 2, offer, sizeof offer)));
+    s_node_ok (b, "achterhoek", self->achterhoek, "ACCEPT",
+               json_pack ("{s:s}", "offer", s_place_offer (b, id, 3, offer, sizeof offer)));
+    assert_int_equal (s_pump (b, a), 1);
+    s_assert_state (a, id, "accepted");
+    json_decref (s_take (a, "twente"));
+    json_decref (s_take (b, "achterhoek"));
+
+    int64_t at = en_now_ms () + 3600 * 1000;
+    s_review_at_a (self, id, at);
+    s_assert_place (a, id, 1, "monitoring", NULL, "se-tw-01");
+    s_assert_place (a, id, 2, "monitoring", NULL, "ed-tw-01");
+    s_assert_place (a, id, 3, "accepted", "gelderland", "se-ah-01");
+    json_decref (s_take_expect (a, "twente", "STATUS monitoring/accepted STATUS monitoring/accepted"));
+    assert_int_equal (s_pump (a, b), 1);
+    s_assert_place (b, id, 3, "monitoring", NULL, "se-ah-01");
+    assert_int_equal (s_pump (b, a), 1);
+    s_assert_place (a, id, 3, "monitoring", "gelderland", "se-ah-01");
+    s_assert_state (a, id, "monitoring");
+    json_t *status = s_take_expect (a, "twente", "STATUS monitoring/monitoring");
+    assert_int_equal (en_json_int (json_object_get (json_array_get (status, 0), "body"), "place", 0), 3);
+    json_decref (status);
+
+    //  The date: each broker reminds the experts of the places it holds
+    assert_int_equal (s_due (a, at), 1);
+    json_t *remind = s_take (a, "twente");
+    char buf [256];
+    assert_string_equal (s_format (remind, buf, sizeof buf), "STATUS review-due/monitoring REMIND REMIND");
+    json_decref (remind);
+    assert_int_equal (s_due (b, at), 1);
+    remind = s_take_expect (b, "achterhoek", "REMIND");
+    assert_string_equal (en_json_str (json_object_get (json_array_get (remind, 0), "body"), "expert"), "se-ah-01");
+    json_decref (remind);
+    assert_int_equal (s_due (a, at + 60000) + s_due (b, at + 60000), 0);
+    assert_int_equal (s_depth (a, "twente") + s_depth (b, "achterhoek"), 0);
+    //  B's review-due is an event of place 3 here, not a second STATUS
+    assert_int_equal (s_pump (b, a), 1);
+    assert_int_equal (s_depth (a, "twente"), 0);
+    assert_int_equal (en_db_int (en_bstore_db (a->store),
+        "SELECT count(*) FROM events WHERE request_id = ? AND type = 'review-due' AND place = 3", "s", id), 1);
+
+    //  BERAAD: proposed to the participants here and, through B, to B's;
+    //  B's expert answers through B, on place 3
+    int64_t t1 = en_now_ms () + 86400 * 1000LL;
+    s_node_ok (a, "twente", self->twente, "BERAAD",
+               json_pack ("{s:s, s:s, s:[I]}", "request", id, "action", "propose", "times", (json_int_t) t1));
+    json_decref (s_take_expect (a, "twente", "BERAAD BERAAD STATUS beraad-proposed/monitoring"));
+    assert_int_equal (s_pump (a, b), 1);
+    json_t *beraad = s_take_expect (b, "achterhoek", "BERAAD");
+    assert_string_equal (en_json_str (json_object_get (json_array_get (beraad, 0), "body"), "expert"), "se-ah-01");
+    json_decref (beraad);
+    assert_int_equal (s_pump (b, a), 1);
+    assert_int_equal (s_depth (a, "twente"), 0);
+    json_t *accepted = en_bstore_participants (b->store, id);
+    s_node_ok (b, "achterhoek", self->achterhoek, "BERAAD",
+               json_pack ("{s:s, s:O, s:[I]}", "action", "answer", "offer",
+                          json_object_get (json_array_get (accepted, 0), "id"), "available", (json_int_t) t1));
+    json_decref (accepted);
+    assert_int_equal (s_pump (b, a), 1);
+    status = s_take_expect (a, "twente", "STATUS beraad-answer/monitoring");
+    json_t *body = json_object_get (json_array_get (status, 0), "body");
+    assert_int_equal (en_json_int (body, "place", 0), 3);
+    assert_string_equal (en_json_str (body, "expert"), "se-ah-01");
+    json_decref (status);
+    assert_int_equal (en_db_int (en_bstore_db (a->store),
+        "SELECT count(*) FROM events WHERE request_id = ? AND type = 'beraad-answer' AND place = 3"
+        " AND expert = 'se-ah-01'", "s", id), 1);
+}
+
 int
 main (void)
 {
@@ -3035,6 +3298,8 @@ main (void)
         return 1;
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_setup_teardown (test_forward_lifecycle, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_followup_forwarded, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_followup_team_place_at_peer, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_local_first, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_returned_next_peer, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_crisis_local_offers, s_setup, s_teardown),
