@@ -375,7 +375,7 @@ s_beraad_fix (en_router_t *router, json_t *request, json_t *beraad, en_msg_t *ms
                               json_integer_value (at), 0)
     ||  s_participants_send (router, request, "BERAAD", json_pack ("{s:s, s:O}", "action", "fix", "at", at), NULL))
         return en_router_failed (router, error);
-    return s_apply_places (router, request, msg, NULL, "beraad-fixed", detail, json_pack ("{s:O}", "at", at), error);
+    return s_apply_places (router, request, msg, NULL, "beraad-fixed", detail, json_pack ("{s:O}", "beraad_at", at), error);
 }
 
 //  held: the beraad took place at (not in the future, not before the
@@ -396,7 +396,7 @@ s_beraad_held (en_router_t *router, json_t *request, json_t *beraad, en_msg_t *m
                                    beraad ? json_object_get (beraad, "times") : none,
                                    en_json_int (beraad, "fixed_at", 0), json_integer_value (at))
            ? en_router_failed (router, error)
-           : s_apply_places (router, request, msg, NULL, "beraad-held", detail, json_pack ("{s:O}", "at", at), error);
+           : s_apply_places (router, request, msg, NULL, "beraad-held", detail, json_pack ("{s:O}", "beraad_at", at), error);
     json_decref (none);
     return rc;
 }

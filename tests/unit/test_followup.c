@@ -318,6 +318,12 @@ test_beraad (void **state)
     assert_int_equal (s_send (self, "node-twente", "BERAAD", s_beraad ("fix", "twente-0002", "at", json_integer (t2))), 0);
     assert_int_equal (s_count (self, "SELECT count(*) FROM outbox WHERE dest = ? AND command = 'BERAAD'"
                                " AND json_extract (body, '$.action') = 'fix'", "node-ijsselland"), 1);
+    //  The team's STATUS names the time fixed (beraad_at; its `at` is when it changed)
+    char fixed_sql [200];
+    snprintf (fixed_sql, sizeof fixed_sql, "SELECT count(*) FROM outbox WHERE dest = ? AND command = 'STATUS'"
+              " AND json_extract (body, '$.event') = 'beraad-fixed' AND json_extract (body, '$.beraad_at') = %lld",
+              (long long) t2);
+    assert_int_equal (s_count (self, fixed_sql, "node-twente"), 1);
     //  After the fix no more answers; then it took place (not in the future)
     assert_int_equal (s_send (self, "node-ijsselland", "BERAAD", json_pack ("{s:s, s:s, s:[]}", "action", "answer",
                               "offer", "twente-0002-o1", "available")), 409);
