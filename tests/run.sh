@@ -25,6 +25,8 @@ run () {
     else
         failed=$((failed + 1)); failures+=("$name")
         printf 'FAIL  %-36s %3ds\n' "$name" "$secs"
+        # what failed first (the daemons' log tails that follow can be long)
+        echo "$out" | grep -E '^not ok|^\[  (FAILED|ERROR) ' | head -n 20 | sed 's/^/      /'
         echo "$out" | grep -vE '^ok |^\[ +(RUN|OK) ' | sed 's/^/      /' | tail -n 40
     fi
 }

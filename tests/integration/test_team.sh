@@ -195,23 +195,24 @@ en twente expert add --id se-tw-09 --role superexpert --expertise hechting --cap
 en ijsselland expert add --id ed-ij-09 --role ervaringsdeskundige --expertise verslaving --capacity 50 >/dev/null
 check "the beraad experts are published" net_until 10 '[.[] | select(.id == "se-tw-09" or .id == "ed-ij-09")] | length == 2' \
     enb --json broker experts
+# (ids twente-beraad-N: a random request id, <region>-<8 hex>, never starts so)
 M=20
-jq -n --argjson n $M '[range(1; $n + 1) | {id: ("twente-b" + (. | tostring)), urgency: "regulier",
+jq -n --argjson n $M '[range(1; $n + 1) | {id: ("twente-beraad-" + (. | tostring)), urgency: "regulier",
     question_type: "moreel-beraad", expertise: ["hechting"], age_band: "12-17",
     places: [{role: "superexpert", expertise: ["hechting"]}, {role: "ervaringsdeskundige", expertise: ["verslaving"]}]}]' \
     > "$NET_DIR/beraad.json"
 en twente request submit --file "$NET_DIR/beraad.json" --wait 0 >/dev/null 2>&1
-beraad_count () { sql "$DB" "select count(*) from $1 where request_id like 'twente-b%' $2"; }
+beraad_count () { sql "$DB" "select count(*) from $1 where request_id like 'twente-beraad-%' $2"; }
 check "both places of every beraad team offered" net_until 30 ". == $((M * 2))" beraad_count offers "and state = 'open'"
 for node in twente ijsselland; do
-    for offer in $(en $node --json expert inbox | jq -r '.[] | select(.request_id | startswith("twente-b")) | .id'); do
+    for offer in $(en $node --json expert inbox | jq -r '.[] | select(.request_id | startswith("twente-beraad-")) | .id'); do
         en $node expert accept "$offer" >/dev/null 2>&1
     done
 done
-check "every beraad team filled" net_until 30 ". == $M" sql "$DB" "select count(*) from requests where id like 'twente-b%' and state = 'accepted'"
+check "every beraad team filled" net_until 30 ". == $M" sql "$DB" "select count(*) from requests where id like 'twente-beraad-%' and state = 'accepted'"
 T1=$(TZ=Europe/Amsterdam date -d '+2 days' '+%Y-%m-%d 14:00')
 T2=$(TZ=Europe/Amsterdam date -d '+3 days' '+%Y-%m-%d 10:30')
-( for i in $(seq 1 $M); do en twente request beraad "twente-b$i" --propose "$T1,$T2" >/dev/null || echo "propose $i failed"; done ) \
+( for i in $(seq 1 $M); do en twente request beraad "twente-beraad-$i" --propose "$T1,$T2" >/dev/null || echo "propose $i failed"; done ) \
     > "$NET_DIR/propose.out" 2>&1 &
 PROPOSE=$!
 # kill -9 the broker once it recorded 3 events of type $1 (or after 10 s)
@@ -236,15 +237,15 @@ check "the broker's outbox drains (the proposals reach the experts' nodes)" net_
     enb --json broker status
 check_eq "each team's proposal recorded once" "$M 0" \
     "$(sql "$DB" "select count(distinct request_id) || ' ' || (select count(*) from (select request_id from events
-                  where request_id like 'twente-b%' and type = 'beraad-proposed' group by request_id having count(*) > 1))
-                  from events where request_id like 'twente-b%' and type = 'beraad-proposed'")"
-proposals_at () { sql "$NET_DIR/$1/node.db" "select count(*) from offers where request_id like 'twente-b%'
+                  where request_id like 'twente-beraad-%' and type = 'beraad-proposed' group by request_id having count(*) > 1))
+                  from events where request_id like 'twente-beraad-%' and type = 'beraad-proposed'")"
+proposals_at () { sql "$NET_DIR/$1/node.db" "select count(*) from offers where request_id like 'twente-beraad-%'
                                             and json_array_length (beraad_times) = 2"; }
 check "every member's node holds the proposal (twente)" net_until 30 ". == $M" proposals_at twente
 check "every member's node holds the proposal (ijsselland)" net_until 30 ". == $M" proposals_at ijsselland
 # The answers from both nodes; the broker killed while they come in
 ( for node in twente ijsselland; do
-      for offer in $(sql "$NET_DIR/$node/node.db" "select id from offers where request_id like 'twente-b%' order by id"); do
+      for offer in $(sql "$NET_DIR/$node/node.db" "select id from offers where request_id like 'twente-beraad-%' order by id"); do
           en $node expert beraad "$offer" --available "$T2" >/dev/null || echo "answer $offer failed"
       done
   done ) > "$NET_DIR/answer.out" 2>&1 &
@@ -253,29 +254,29 @@ check "twente's outbox drains after the restart" net_until 60 '.outbox == 0' en 
 check "ijsselland's outbox drains after the restart" net_until 60 '.outbox == 0' en ijsselland --json node status
 check_eq "every answer recorded, none lost" "$((M * 2))" "$(beraad_count events "and type = 'beraad-answer'")"
 check_eq "none recorded twice" "0" \
-    "$(sql "$DB" "select count(*) from (select request_id, expert from events where request_id like 'twente-b%'
+    "$(sql "$DB" "select count(*) from (select request_id, expert from events where request_id like 'twente-beraad-%'
                   and type = 'beraad-answer' group by request_id, expert having count(*) > 1)")"
 check_eq "each answer on its expert's place" "0" \
-    "$(sql "$DB" "select count(*) from events e where e.request_id like 'twente-b%' and e.type = 'beraad-answer'
+    "$(sql "$DB" "select count(*) from events e where e.request_id like 'twente-beraad-%' and e.type = 'beraad-answer'
                   and not exists (select 1 from places p where p.request_id = e.request_id and p.place = e.place
                                   and p.expert = e.expert)")"
 check_eq "no BERAAD event twice at the broker" "0" \
-    "$(sql "$DB" "select count(*) from (select request_id, type, expert, place from events where request_id like 'twente-b%'
+    "$(sql "$DB" "select count(*) from (select request_id, type, expert, place from events where request_id like 'twente-beraad-%'
                   and type like 'beraad-%' group by 1, 2, 3, 4 having count(*) > 1)")"
 origin_answers () {
     sql "$NET_DIR/twente/node.db" "select json_array (count(*), count(distinct request_id || ':' || expert)) from request_events
-                                   where request_id like 'twente-b%' and event = 'beraad-answer'"
+                                   where request_id like 'twente-beraad-%' and event = 'beraad-answer'"
 }
 check "the origin hears each answer once" net_until 30 ". == [$((M * 2)), $((M * 2))]" origin_answers
 # A review date for one team: both filled places to monitoring, still on
 # their experts' load; closing frees them
-en twente request review twente-b1 --in 2w >/dev/null
+en twente request review twente-beraad-1 --in 2w >/dev/null
 check "a team's review moves every filled place to monitoring" \
-    net_until 10 '.state == "monitoring" and ([.places[].state] == ["monitoring", "monitoring"])' broker_request twente-b1
+    net_until 10 '.state == "monitoring" and ([.places[].state] == ["monitoring", "monitoring"])' broker_request twente-beraad-1
 check_eq "the experts keep the team on their load" "$M $M" \
     "$(enb --json broker experts | jq -r '[.[] | select(.id == "se-tw-09" or .id == "ed-ij-09") | .load] | join(" ")')"
-en twente request close twente-b1 --outcome "beraad gehouden" >/dev/null
-check "the team in monitoring closes" wait_state twente-b1 closed
+en twente request close twente-beraad-1 --outcome "beraad gehouden" >/dev/null
+check "the team in monitoring closes" wait_state twente-beraad-1 closed
 check_eq "and frees both places" "$((M - 1)) $((M - 1))" \
     "$(enb --json broker experts | jq -r '[.[] | select(.id == "se-tw-09" or .id == "ed-ij-09") | .load] | join(" ")')"
 check_eq "the experts' load counts their places (monitoring too)" "0" \
