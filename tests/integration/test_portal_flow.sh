@@ -22,6 +22,11 @@ portal_node twente "$WEB_PORT" || { not_ok "node twente connects"; test_done; }
 en twente expert add --id se-tw-01 --role superexpert --expertise trauma,jggz --capacity 2 >/dev/null
 en twente expert add --id se-tw-02 --role superexpert --expertise autisme --capacity 2 >/dev/null
 net_until 10 'length == 2' enb --json broker experts || not_ok "experts published"
+# The request form warns of expertise nobody holds, from the broker's TAGS:
+# wait until the node has heard that trauma is held (a slow machine hears
+# it after the first submit otherwise)
+net_until 15 '[.[] | select(.tag == "trauma" and .available)] | length == 1' \
+    "$NET_ROOT/build/tests/ctl" "$NET_DIR/twente" tags '{}' || not_ok "the node learns that trauma is held"
 account () {        # account NAME PASSWORD ROLE [EXPERT]: prints its TOTP secret
     printf '%s\n' "$2" > "$NET_DIR/pw-$1"
     en twente --json node user-add "$1" --role "$3" ${4:+--expert "$4"} --password-file "$NET_DIR/pw-$1" \
