@@ -12,7 +12,7 @@
 #   net_wait_connected NAME  until the node says it is connected
 #   en NAME ARGS...          run `expertnet` against node NAME
 #   enb ARGS...              run `expertnet` against the broker
-#   net_free_port            a TCP port nobody listens on now
+#   net_free_port            a TCP port nobody uses now (outside the ephemeral range)
 #   net_smtp PORT MAILDIR    a real SMTP server on 127.0.0.1:PORT (Debian's
 #                            python3-aiosmtpd) storing each mail in MAILDIR
 #
@@ -145,12 +145,20 @@ net_wait_connected () {
     return 1
 }
 
-# A TCP port nobody listens on now (random in 20000-59999, checked with ss).
+# A TCP port nobody uses now, below the kernel's ephemeral range: a port in
+# that range can be taken between this check and the bind by any outgoing
+# connection (a node's, curl's) as its local port, which made a broker's
+# bind fail "Address already in use" once in a few hundred runs. Checked
+# with ss against sockets in every state, not only listeners.
 net_free_port () {
-    local port
+    local lo hi port
+    read -r lo hi < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { lo=32768; hi=60999; }
+    if [ "$lo" -gt 12000 ]; then lo=$(( lo - 10000 )); hi=10000   # [lo-10000, lo)
+    else lo=$(( hi + 1 )); hi=$(( 65535 - hi )); fi              # above the range
+    [ "$hi" -gt 0 ] || { echo "net_free_port: no port outside the ephemeral range" >&2; return 1; }
     while :; do
-        port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-        ss -Htln "sport = :$port" 2>/dev/null | grep -q . || { echo $port; return; }
+        port=$(( lo + (RANDOM * 32768 + RANDOM) % hi ))
+        ss -Htan "sport = :$port" 2>/dev/null | grep -q . || { echo $port; return; }
     done
 }
 
