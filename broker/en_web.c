@@ -142,20 +142,21 @@ s_page_frame (en_http_request_t *req, en_page_t *page)
 //  Open a page in the frame, written to buf: its title, the menu item
 //  shown as active (or NULL)
 static FILE *
-s_page_open (en_http_request_t *req, en_http_buf_t *buf, en_page_t *page, const char *title, const char *active)
+s_page_open (en_http_request_t *req, en_text_t *buf, en_page_t *page, const char *title, const char *active)
 {
     s_page_frame (req, page);
-    FILE *out = en_http_buf_open (buf);
+    FILE *out = en_text_open (buf);
+    assert (out);
     en_pages_begin (out, page, title, active);
     return out;
 }
 
 //  Close the frame and reply with the page
 static int
-s_page_reply (en_http_request_t *req, unsigned int status, FILE *out, en_http_buf_t *buf)
+s_page_reply (en_http_request_t *req, unsigned int status, FILE *out, en_text_t *buf)
 {
     en_pages_end (out);
-    return en_http_reply_html (req, status, buf);
+    return en_http_reply_html (req, status, out, buf);
 }
 
 //  The broker's refusals are English (they are its API's); operators
@@ -193,7 +194,7 @@ static int
 s_page_message (en_http_request_t *req, unsigned int status, const char *title, const char *message)
 {
     en_page_t page;
-    en_http_buf_t buf;
+    en_text_t buf;
     FILE *out = s_page_open (req, &buf, &page, title, NULL);
     en_pages_message (out, title, message);
     return s_page_reply (req, status, out, &buf);
@@ -217,7 +218,7 @@ s_page_overview (en_http_request_t *req)
         return s_page_error (req, &error);
     json_t *charts = s_ask (req, "charts", NULL, NULL);
     en_page_t page;
-    en_http_buf_t buf;
+    en_text_t buf;
     FILE *out = s_page_open (req, &buf, &page, "Overzicht", "overzicht");
     fputs ("<div class=\"livebar\"><h1>Overzicht</h1><span id=\"live-status\" class=\"live\">live</span></div>"
            "<div id=\"live\" data-src=\"/fragment/overview\" data-every=\"2000\" aria-live=\"polite\">", out);
@@ -238,7 +239,7 @@ s_page_charts (en_http_request_t *req)
     if (!charts)
         return s_page_error (req, &error);
     en_page_t page;
-    en_http_buf_t buf;
+    en_text_t buf;
     FILE *out = s_page_open (req, &buf, &page, "Grafieken", "grafieken");
     fputs ("<div class=\"livebar\"><h1>Grafieken</h1><span id=\"live-status\" class=\"live\">live</span></div>"
            "<p class=\"muted\">Tijden gemeten vanaf het indienen van een verzoek bij de broker; kleuren per urgentie."
@@ -260,10 +261,12 @@ s_fragment (en_http_request_t *req, const char *verb, s_fragment_fn *render)
     json_t *data = s_ask (req, verb, NULL, NULL);
     if (!data)
         return en_http_reply (req, MHD_HTTP_BAD_GATEWAY, "text/plain; charset=utf-8", strdup (""), 0);
-    en_http_buf_t buf;
-    render (en_http_buf_open (&buf), data);
+    en_text_t buf;
+    FILE *out = en_text_open (&buf);
+    assert (out);
+    render (out, data);
     json_decref (data);
-    return en_http_reply_html (req, MHD_HTTP_OK, &buf);
+    return en_http_reply_html (req, MHD_HTTP_OK, out, &buf);
 }
 
 static int
@@ -305,7 +308,7 @@ s_page_requests (en_http_request_t *req)
     if (!requests)
         return s_page_error (req, &error);
     en_page_t page;
-    en_http_buf_t buf;
+    en_text_t buf;
     FILE *out = s_page_open (req, &buf, &page, "Verzoeken", "verzoeken");
     en_pages_requests (out, requests, state, page.now);
     json_decref (requests);
@@ -353,7 +356,7 @@ s_page_request (en_http_request_t *req, const char *id, const char *message, boo
     if (!message)
         message = s_action_done (en_http_request_query (req, "gedaan"));
     en_page_t page;
-    en_http_buf_t buf;
+    en_text_t buf;
     FILE *out = s_page_open (req, &buf, &page, id, "verzoeken");
     en_pages_request (out, &page, request, audit, message, is_error);
     json_decref (request);
@@ -415,7 +418,7 @@ s_page_experts (en_http_request_t *req)
     if (!experts)
         return s_page_error (req, &error);
     en_page_t page;
-    en_http_buf_t buf;
+    en_text_t buf;
     FILE *out = s_page_open (req, &buf, &page, "Experts", "experts");
     en_pages_experts (out, experts, page.now);
     json_decref (experts);

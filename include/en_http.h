@@ -39,6 +39,7 @@
 
 #include "expertnet.h"
 #include <stdio.h>
+#include "en_text.h"
 
 typedef struct _en_http_t en_http_t;
 typedef struct _en_http_request_t en_http_request_t;
@@ -221,16 +222,9 @@ int en_http_redirect (en_http_request_t *req, const char *location);
 //  error's code (502 when the daemon did not answer)
 int en_http_reply_answer (en_http_request_t *req, json_t *answer, const en_error_t *error);
 
-//  An HTML page being written to a memory stream
-typedef struct {
-    char *data;                 //  the text, once closed
-    size_t size;                //  its length
-    FILE *out;                  //  write here
-} en_http_buf_t;
-
-FILE *en_http_buf_open (en_http_buf_t *buf);
-//  Close buf and reply with it as text/html
-int en_http_reply_html (en_http_request_t *req, unsigned int status, en_http_buf_t *buf);
+//  Close out, an HTML page written through en_text_open (text), and
+//  reply with it as text/html (500 when writing it failed)
+int en_http_reply_html (en_http_request_t *req, unsigned int status, FILE *out, en_text_t *text);
 
 //  A local path to go to after login: next if it is one, else "/"
 const char *en_http_safe_next (const char *next);

@@ -357,22 +357,12 @@ en_http_reply_answer (en_http_request_t *req, json_t *answer, const en_error_t *
     return en_http_reply_json (req, status, json_pack ("{s:s, s:i}", "error", error->reason, "code", error->code));
 }
 
-FILE *
-en_http_buf_open (en_http_buf_t *buf)
-{
-    buf->data = NULL;
-    buf->size = 0;
-    buf->out = open_memstream (&buf->data, &buf->size);
-    assert (buf->out);
-    return buf->out;
-}
-
 int
-en_http_reply_html (en_http_request_t *req, unsigned int status, en_http_buf_t *buf)
+en_http_reply_html (en_http_request_t *req, unsigned int status, FILE *out, en_text_t *text)
 {
-    fclose (buf->out);
-    buf->out = NULL;
-    return en_http_reply (req, status, "text/html; charset=utf-8", buf->data, buf->size);
+    if (!en_text_close (out, text))
+        return en_http_reply_error (req, MHD_HTTP_INTERNAL_SERVER_ERROR, "the page could not be written");
+    return en_http_reply (req, status, "text/html; charset=utf-8", text->data, text->size);
 }
 
 const char *
@@ -392,12 +382,15 @@ s_login_page (en_http_request_t *req, unsigned int status, const en_http_login_v
     en_http_t *self = req->http;
     en_http_login_view_t shown = *view;
     shown.next = en_http_safe_next (view->next);
-    en_http_buf_t buf;
-    self->app.login_page (en_http_buf_open (&buf), self->app_arg, &shown);
-    fclose (buf.out);
+    en_text_t page;
+    FILE *out = en_text_open (&page);
+    assert (out);
+    self->app.login_page (out, self->app_arg, &shown);
+    if (!en_text_close (out, &page))
+        return en_http_reply_error (req, MHD_HTTP_INTERNAL_SERVER_ERROR, "the page could not be written");
     char seconds [16];
     snprintf (seconds, sizeof seconds, "%d", retry_after);
-    return en_http_reply_with (req, status, "text/html; charset=utf-8", buf.data, buf.size,
+    return en_http_reply_with (req, status, "text/html; charset=utf-8", page.data, page.size,
                                retry_after > 0 ? "Retry-After" : NULL, seconds);
 }
 
