@@ -12,12 +12,19 @@
 
     It works on one place of a request at a time (EXPN/3, a team): a
     place nobody here can take goes to a peer on its own, the FORWARD
-    names it, and the peer makes a request of that one place, keeping its
-    number, so what the peer says about it (STATUS) names the place and
-    is mirrored onto it here. A request of one place is place 1 of the
-    same path. The peer holding a place, and every forward, are the
-    place's (en_bstore: places.peer, forwards by place); a peer holds at
-    most one place of a request, since the request id is taken there once.
+    names it, and the peer makes a request of that place, keeping its
+    number, so what the peer says about it (STATUS, naming the place and
+    its place_state) is mirrored onto it here. A request of one place is
+    place 1 of the same path. The peer holding a place, and every
+    forward, are the place's (en_bstore: places.peer, forwards by
+    (request, place, peer)). A peer may hold several places of one
+    request: a FORWARD of a further place of a request it holds from the
+    same origin (peer, origin node, key, the very same signed SUBMIT)
+    adds that place to its request (s_forward_place), one it holds
+    already is a redelivery taken once. What concerns the whole request
+    (CLOSE, REVIEW, BERAAD) goes once to each peer holding a place
+    (en_fedroute_relayed_before); the peer reports a change of its whole
+    request with a STATUS per place (en_router.c, s_status_places).
 
     Outgoing:
       * pick and hand over: the best peer that advertises a free place for
@@ -666,8 +673,8 @@ int
 en_fedroute_handle_recall (en_fedroute_t *self, const char *peer, en_msg_t *msg, en_error_t *error)
 {
     const char *request_id = en_json_str (en_msg_body (msg), "request");
-    //  The place it names (EXPN/3; none: a request of one place) is the
-    //  one place a peer's request has here
+    //  The place it names (EXPN/3; the peer's request may hold several
+    //  here); none: a request of one place, its first
     json_t *given = json_object_get (en_msg_body (msg), "place");
     int64_t place = json_is_integer (given) ? json_integer_value (given) : 0;
     json_t *request = en_id_valid (request_id) && (!given || place > 0)

@@ -307,10 +307,10 @@ s_failed (en_router_t *self, en_error_t *error)
     return -1;
 }
 
-//  request as its place sees it: a request loaded whole (en_bstore_request,
-//  as the federation module does for a peer's request: always a request
-//  of one place, whose number is the origin's) gets the columns of its
-//  first place. 0, or -1 when it has no places.
+//  request as its place sees it: a request loaded whole (en_bstore_request)
+//  gets the columns of its first place (for a request of one place, at a
+//  peer too: its place, numbered as at the origin). 0, or -1 when it has
+//  no places.
 static int
 s_as_place (en_router_t *self, json_t *request)
 {
