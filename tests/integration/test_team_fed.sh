@@ -162,17 +162,22 @@ check_eq "gelderland holds no other place of them" "0" \
 # Gelderland's expert accepts its places; gelderland is killed (-9) meanwhile
 OFFERS=$(en achterhoek --json expert inbox | jq -r '.[] | select(.request_id | startswith("twente-pl")) | .id')
 check "achterhoek's expert holds places of the teams" test -n "$OFFERS"
-( for offer in $OFFERS; do en achterhoek expert accept "$offer" --wait 0 >/dev/null 2>&1 || true; done ) &
-ACCEPTS=$!
-wait_count "$GDB" "select count(*) from offers where request_id like 'twente-pl%' and state = 'accepted'" 3
-net_kill broker-gelderland KILL
-ok "gelderland killed (-9) while its expert accepts places"
-wait $ACCEPTS
-start_gelderland || not_ok "gelderland restarts"
-check "achterhoek reconnects" net_wait_connected achterhoek
-check "achterhoek's outbox drains" net_until 60 '.outbox == 0' en achterhoek --json node status
-check "gelderland's outbox to overijssel drains" net_until 60 '[.links[].queue] | add == 0' \
-    "$NET_BIN/expertnet" --broker "$NET_DIR/gelderland" --json broker status
+# achterhoek accepts the offers OFFERS of the teams PREFIX*; gelderland is
+# killed (-9) once N of them are accepted, restarted, and both drain
+accept_across_kill () {   # PREFIX N
+    ( for offer in $OFFERS; do en achterhoek expert accept "$offer" --wait 0 >/dev/null 2>&1 || true; done ) &
+    local accepts=$!
+    wait_count "$GDB" "select count(*) from offers where request_id like '$1%' and state = 'accepted'" "$2"
+    net_kill broker-gelderland KILL
+    ok "gelderland killed (-9) while its experts accept places ($1)"
+    wait $accepts
+    start_gelderland || not_ok "gelderland restarts"
+    check "achterhoek reconnects" net_wait_connected achterhoek
+    check "achterhoek's outbox drains" net_until 60 '.outbox == 0' en achterhoek --json node status
+    check "gelderland's outbox to overijssel drains" net_until 60 '[.links[].queue] | add == 0' \
+        "$NET_BIN/expertnet" --broker "$NET_DIR/gelderland" --json broker status
+}
+accept_across_kill twente-pl 3
 # And twente's experts accept theirs; the origin node is killed (-9) meanwhile
 OFFERS=$(en twente --json expert inbox | jq -r '.[] | select(.request_id | startswith("twente-pl")) | .id')
 check "twente's experts hold places of the teams" test -n "$OFFERS"
@@ -295,17 +300,7 @@ check_eq "each place arrived once (one 'submitted' per place)" "0" \
     "$(sql "$GDB" "select count(*) from (select request_id, place from events where type = 'submitted' and request_id like 'twente-gl%' group by request_id, place having count(*) <> 1)")"
 OFFERS=$(en achterhoek --json expert inbox | jq -r '.[] | select(.request_id | startswith("twente-gl")) | .id')
 check_eq "achterhoek's experts hold an offer for every place" "$((M * 2))" "$(echo "$OFFERS" | grep -c .)"
-( for offer in $OFFERS; do en achterhoek expert accept "$offer" --wait 0 >/dev/null 2>&1 || true; done ) &
-ACCEPTS=$!
-wait_count "$GDB" "select count(*) from offers where request_id like 'twente-gl%' and state = 'accepted'" 5
-net_kill broker-gelderland KILL
-ok "gelderland killed (-9) while its experts accept the places"
-wait $ACCEPTS
-start_gelderland || not_ok "gelderland restarts"
-check "achterhoek reconnects" net_wait_connected achterhoek
-check "achterhoek's outbox drains" net_until 60 '.outbox == 0' en achterhoek --json node status
-check "gelderland's outbox to overijssel drains" net_until 60 '[.links[].queue] | add == 0' \
-    "$NET_BIN/expertnet" --broker "$NET_DIR/gelderland" --json broker status
+accept_across_kill twente-gl 5
 CONFIRMED=$(sql "$NET_DIR/achterhoek/node.db" "select count(*) from offers where request_id like 'twente-gl%' and answer = 'accept' and answer_status = 'confirmed'")
 check_eq "every accept achterhoek confirmed is a filled place at gelderland" "$CONFIRMED" \
     "$(sql "$GDB" "select count(*) from places where request_id like 'twente-gl%' and state = 'accepted'")"

@@ -3088,7 +3088,8 @@ s_carried_count (broker_t *broker, const char *peer, const char *command)
 //  Both places filled at B by different experts, each mirrored as filled
 //  at A on its own place; a FORWARD of a place B holds, delivered again,
 //  is taken once; each place's dossier goes to its own expert; the team's
-//  message reaches both experts; CLOSE goes to B once and closes both.
+//  message reaches both experts; REVIEW and CLOSE go to B once each and
+//  move both places there and here.
 static void
 test_team_two_places_at_peer (void **state)
 {
@@ -3167,6 +3168,23 @@ test_team_two_places_at_peer (void **state)
     json_decref (s_take (b, "achterhoek"));
     while (s_pump (b, a) > 0)
         ;
+
+    //  REVIEW: one relay to B, which follows up both places (a STATUS
+    //  each), both mirrored in monitoring here
+    json_decref (s_take (a, "twente"));
+    int64_t review_at = en_now_ms () + 7 * 24 * 3600 * 1000LL;
+    s_node_ok (a, "twente", self->twente, "REVIEW", json_pack ("{s:s, s:I}", "request", id, "review_at",
+                                                             (json_int_t) review_at));
+    assert_int_equal (s_carried_count (a, "peer:gelderland", "REVIEW"), 1);
+    assert_int_equal (s_pump (a, b), 1);
+    s_assert_place (b, id, 1, "monitoring", NULL, "se-ah-01");
+    s_assert_place (b, id, 2, "monitoring", NULL, "ed-ah-01");
+    assert_int_equal (s_queued_count (b, "peer:overijssel", "STATUS"), 2);
+    assert_int_equal (s_pump (b, a), 2);
+    s_assert_place (a, id, 1, "monitoring", "gelderland", "se-ah-01");
+    s_assert_place (a, id, 2, "monitoring", "gelderland", "ed-ah-01");
+    s_assert_state (a, id, "monitoring");
+    assert_int_equal (s_expert_int (b, "ed-ah-01", "load"), 1);
 
     //  CLOSE: one relay to B, which closes both places, a STATUS each
     s_node_ok (a, "twente", self->twente, "CLOSE", json_pack ("{s:s, s:s}", "request", id, "outcome", "afgerond"));
