@@ -322,9 +322,10 @@ en_fedroute_recall (en_fedroute_t *self, const char *operator_name, json_t *requ
 }
 
 //  A CLOSE, DOSSIER, REPLY, REVIEW or BERAAD of the origin node, carried
-//  from a peer: handled as the origin's, by the same handlers: each place
-//  held here here, each place handed on relayed on to its peer (once
-//  per peer for the whole request's), with the origin's key (sign_key).
+//  from a peer: handled as the origin's, by the same handlers, place by
+//  place: a place held here here, a place handed on by a relay to its
+//  peer (once per peer for what concerns the whole request), with the
+//  origin's key (sign_key).
 static int
 s_forwarded_relay (en_fedroute_t *self, const char *peer, const char *origin, en_msg_t *inner,
                    const char *sign_key, en_error_t *error)
