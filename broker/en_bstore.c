@@ -671,6 +671,31 @@ en_bstore_candidate_again (en_bstore_t *self, json_t *request, const char **role
     return s_candidate (self, request, roles, escalation, now, true);
 }
 
+//  The places of summary (one for a request without `places`), all
+//  'submitted'; only_place N: only place N (a peer's place of a team).
+static int
+s_places_insert (en_bstore_t *self, json_t *summary, int64_t only_place, int64_t now)
+{
+    json_t *places = en_request_places (summary);
+    int rc = 0;
+    size_t index;
+    json_t *place;
+    json_array_foreach (places, index, place) {
+        if (only_place && en_json_int (place, "place", 0) != only_place)
+            continue;           //  a peer's place: only that one is here
+        char *roles = json_dumps (json_object_get (place, "roles"), JSON_COMPACT);
+        char *tags = json_dumps (json_object_get (place, "expertise"), JSON_COMPACT);
+        rc |= en_db_exec (self->db,
+            "INSERT INTO places (request_id, place, roles, expertise, state, updated)"
+            " VALUES (?, ?, ?, ?, 'submitted', ?)",
+            "sissi", en_json_str (summary, "id"), en_json_int (place, "place", 0), roles, tags, now);
+        free (roles);
+        free (tags);
+    }
+    json_decref (places);
+    return rc ? -1 : 0;
+}
+
 int
 en_bstore_request_insert (en_bstore_t *self, const char *origin, const char *msg_id, json_t *summary,
                           json_t *submit, const char *sign_key, const char *origin_node, json_t *visited,
@@ -693,24 +718,15 @@ en_bstore_request_insert (en_bstore_t *self, const char *origin, const char *msg
     free (text);
     free (submit_text);
     free (visited_text);
-    //  Its places (one for a request without `places`), all 'submitted'
-    json_t *places = en_request_places (summary);
-    size_t index;
-    json_t *place;
-    json_array_foreach (places, index, place) {
-        if (only_place && en_json_int (place, "place", 0) != only_place)
-            continue;           //  a peer's place: only that one is here
-        char *roles = json_dumps (json_object_get (place, "roles"), JSON_COMPACT);
-        char *tags = json_dumps (json_object_get (place, "expertise"), JSON_COMPACT);
-        rc |= en_db_exec (self->db,
-            "INSERT INTO places (request_id, place, roles, expertise, state, updated)"
-            " VALUES (?, ?, ?, ?, 'submitted', ?)",
-            "sissi", id, en_json_int (place, "place", 0), roles, tags, now);
-        free (roles);
-        free (tags);
-    }
-    json_decref (places);
+    rc |= s_places_insert (self, summary, only_place, now);
     return rc ? en_error_set (error, EN_ERR_INTERNAL, "store error") : 0;
+}
+
+int
+en_bstore_place_add (en_bstore_t *self, json_t *summary, int64_t place)
+{
+    assert (place > 0);
+    return s_places_insert (self, summary, place, en_now_ms ());
 }
 
 //  States a request does not leave by routing here: done ('closed'),
@@ -1370,10 +1386,10 @@ en_bstore_peer_candidates (en_bstore_t *self, json_t *request, const char **role
         " WHERE free > 0 AND hops <= ?1 AND role IN (SELECT value FROM json_each (?2))"
         " AND NOT EXISTS (SELECT 1 FROM json_each (?3) t WHERE instr (a.tagset, ',' || t.value || ',') = 0)"
         " AND peer NOT IN (SELECT value FROM json_each (?4))"
-        //  A peer holds at most one place of a request (its id is taken
-        //  there once): one that had another place of it is not asked
-        " AND peer NOT IN (SELECT peer FROM forwards WHERE request_id = ?5"
-        "                  AND (place <> ?7 OR NOT ?6 OR state IN ('returned', 'refused')))"
+        //  Tried for this place before (per place: a peer holding another
+        //  place of the request takes this one too, EXPN/3)
+        " AND peer NOT IN (SELECT peer FROM forwards WHERE request_id = ?5 AND place = ?7"
+        "                  AND (NOT ?6 OR state IN ('returned', 'refused')))"
         " GROUP BY peer ORDER BY min (hops), sum (free) DESC, peer",
         "issssii", max_hops, role_text, tags, exclude_text, en_json_str (request, "id"), (int64_t) again,
         en_json_int (request, "place", 1)));

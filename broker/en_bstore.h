@@ -73,6 +73,10 @@ json_t *en_bstore_candidate_again (en_bstore_t *self, json_t *request, const cha
 int en_bstore_request_insert (en_bstore_t *self, const char *origin, const char *msg_id, json_t *summary,
                               json_t *submit, const char *sign_key, const char *origin_node, json_t *visited,
                               int64_t only_place, en_error_t *error);
+//  Another place of a request a peer handed over before (EXPN/3: a peer
+//  may hold several places of a team): place N of summary, 'submitted'.
+//  The caller checks it is the same request and the place is new. 0 or -1.
+int en_bstore_place_add (en_bstore_t *self, json_t *summary, int64_t place);
 json_t *en_bstore_request (en_bstore_t *self, const char *id);
 int en_bstore_request_update (en_bstore_t *self, const char *id,
                               const char *state, const char *expert);
@@ -224,8 +228,8 @@ json_t *en_bstore_peer_forwards (en_bstore_t *self, const char *peer);
 //  en_bstore_request_place: role in roles, every tag of its expertise),
 //  within max_hops, not in exclude (names), not yet tried for that place
 //  (again: an operator's re-offer, only peers that gave it back or
-//  refused it are left out) and never handed another place of the
-//  request: [{peer, hops, free}], fewest hops, most free first.
+//  refused it are left out); a peer holding another place of the
+//  request is asked too: [{peer, hops, free}], fewest hops, most free first.
 json_t *en_bstore_peer_candidates (en_bstore_t *self, json_t *request, const char **roles,
                                    json_t *exclude, int64_t max_hops, bool again);
 

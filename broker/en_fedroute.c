@@ -12,12 +12,19 @@
 
     It works on one place of a request at a time (EXPN/3, a team): a
     place nobody here can take goes to a peer on its own, the FORWARD
-    names it, and the peer makes a request of that one place, keeping its
-    number, so what the peer says about it (STATUS) names the place and
-    is mirrored onto it here. A request of one place is place 1 of the
-    same path. The peer holding a place, and every forward, are the
-    place's (en_bstore: places.peer, forwards by place); a peer holds at
-    most one place of a request, since the request id is taken there once.
+    names it, and the peer makes a request of that place, keeping its
+    number, so what the peer says about it (STATUS, naming the place and
+    its place_state) is mirrored onto it here. A request of one place is
+    place 1 of the same path. The peer holding a place, and every
+    forward, are the place's (en_bstore: places.peer, forwards by
+    (request, place, peer)). A peer may hold several places of one
+    request: a FORWARD of a further place of a request it holds from the
+    same origin (peer, origin node, key, the very same signed SUBMIT)
+    adds that place to its request (s_forward_place), one it holds
+    already is a redelivery taken once. What concerns the whole request
+    (CLOSE, REVIEW, BERAAD) goes once to each peer holding a place
+    (en_fedroute_relayed_before); the peer reports a change of its whole
+    request with a STATUS per place (en_router.c, s_status_places).
 
     Outgoing:
       * pick and hand over: the best peer that advertises a free place for
@@ -105,6 +112,18 @@ en_fedroute_from_peer (json_t *request)
 {
     const char *origin = en_json_str (request, "origin");
     return origin && strncmp (origin, PEER_PREFIX, strlen (PEER_PREFIX)) == 0;
+}
+
+bool
+en_fedroute_relayed_before (json_t *places, size_t index)
+{
+    const char *peer = en_json_str (json_array_get (places, index), "peer");
+    for (size_t earlier = 0; peer && earlier < index; earlier++) {
+        json_t *place = json_array_get (places, earlier);
+        if (streq (en_json_str (place, "peer") ?: "", peer) && !streq (en_json_str (place, "state"), "closed"))
+            return true;
+    }
+    return false;
 }
 
 bool
@@ -302,11 +321,14 @@ en_fedroute_recall (en_fedroute_t *self, const char *operator_name, json_t *requ
     return rc;
 }
 
-//  A CLOSE, DOSSIER, REPLY, REVIEW or BERAAD of the origin node, carried from a peer: handled
-//  here if the request is here, else relayed on to where it went.
+//  A CLOSE, DOSSIER, REPLY, REVIEW or BERAAD of the origin node, carried
+//  from a peer: handled as the origin's, by the same handlers, place by
+//  place: a place held here here, a place handed on by a relay to its
+//  peer (once per peer for what concerns the whole request), with the
+//  origin's key (sign_key).
 static int
 s_forwarded_relay (en_fedroute_t *self, const char *peer, const char *origin, en_msg_t *inner,
-                   json_t *carried, const char *sign_key, en_error_t *error)
+                   const char *sign_key, en_error_t *error)
 {
     const char *request_id = en_json_str (en_msg_body (inner), "request");
     json_t *request = en_id_valid (request_id) ? en_bstore_request (self->store, request_id) : NULL;
@@ -325,9 +347,9 @@ s_forwarded_relay (en_fedroute_t *self, const char *peer, const char *origin, en
         rc = en_error_set (error, EN_ERR_FORBIDDEN, "%s for '%s' is not signed with the key of its origin %s",
                            en_msg_command (inner), request_id, en_msg_sender (inner));
     else
-    if (en_json_str (request, "peer"))
-        rc = s_relay (self, request, carried, sign_key, error);
-    else
+    //  Handled as the origin's own, place by place: what this broker
+    //  holds here, and a relay (with the origin's key, checked above) to
+    //  each further peer holding a place of it
     if (streq (en_msg_command (inner), "CLOSE"))
         rc = en_router_close (self->router, origin, inner, error);
     else
@@ -374,8 +396,49 @@ s_forward_envelope (en_fedroute_t *self, const char *peer, json_t *body, unsigne
     return 0;
 }
 
+//  A SUBMIT carried by a peer for a request held here already (held): a
+//  place of a team whose other place that peer handed over before. The
+//  same request (from the same peer, origin node and key, the very same
+//  signed SUBMIT) gets the place and routes it; the place it has already
+//  is a FORWARD delivered again, taken once (0, nothing written), unless
+//  it was given back or recalled here (409: the sender routes it on, as
+//  for a refusal). Any other request of that id is refused (409).
+static int
+s_forward_place (en_fedroute_t *self, const char *origin, en_msg_t *inner, json_t *held, int64_t number,
+                 const char *key_hex, const char *detail, en_error_t *error)
+{
+    const char *id = en_json_str (held, "id");
+    json_t *stored = en_bstore_request_submit (self->store, id);
+    json_t *carried = en_msg_export (inner);
+    bool same = streq (en_json_str (held, "origin"), origin)
+             && streq (en_json_str (held, "origin_node") ?: "", en_msg_sender (inner))
+             && streq (en_json_str (held, "sign_key") ?: "", key_hex)
+             && json_equal (json_object_get (stored, "submit"), carried);
+    json_decref (carried);
+    json_decref (stored);
+    if (!same)
+        return en_error_set (error, EN_ERR_CONFLICT, "request id '%s' already exists", id);
+    json_t *place = en_bstore_request_place (self->store, id, number);
+    const char *state = place ? en_json_str (place, "state") : NULL;
+    int rc = 0;
+    if (state && (streq (state, "returned") || streq (state, "recalled")))
+        rc = en_error_set (error, EN_ERR_CONFLICT, "place %lld of request '%s' was %s here",
+                           (long long) number, id, state);
+    else
+    if (state)
+        zsys_info ("request %s: place %lld from %s again, held already (%s): taken once", id, (long long) number,
+                   origin, state);
+    else
+        rc = en_router_submit_place (self->router, json_object_get (en_msg_body (inner), "request"), number,
+                                     detail, error);
+    json_decref (place);
+    return rc;
+}
+
 //  A SUBMIT carried by a peer: the request is created here, with origin
-//  "peer:<peer>" and the brokers it passed plus this one, and routed.
+//  "peer:<peer>" and the brokers it passed plus this one, and routed; a
+//  further place of a request held here already is added to it
+//  (s_forward_place).
 static int
 s_forward_submit (en_fedroute_t *self, const char *peer, const char *origin, en_msg_t *inner,
                   json_t *visited, json_t *place, const char *key_hex, en_error_t *error)
@@ -400,6 +463,12 @@ s_forward_submit (en_fedroute_t *self, const char *peer, const char *origin, en_
     char detail [200];
     snprintf (detail, sizeof detail, "from %s of %s, through %s", en_msg_sender (inner),
               json_string_value (json_array_get (visited, 0)), peer);
+    json_t *held = en_bstore_request (self->store, en_json_str (summary, "id"));
+    if (held) {
+        int rc = s_forward_place (self, origin, inner, held, number, key_hex, detail, error);
+        json_decref (held);
+        return rc;
+    }
     json_t *path = json_deep_copy (visited);
     json_array_append_new (path, json_string (self->name));
     int rc = en_router_submit (self->router, origin, inner, summary, key_hex, en_msg_sender (inner), path, number,
@@ -434,7 +503,8 @@ en_fedroute_handle_forward (en_fedroute_t *self, const char *peer, en_msg_t *msg
     //  No age limit for the carried message: a request may rightly be
     //  forwarded days after it was submitted (expiries, an operator's
     //  re-offer), the FORWARD around it passed the time check, and a
-    //  request id is taken only once here. Only the future is suspect.
+    //  place of a request is taken only once here. Only the future is
+    //  suspect.
     if (en_msg_timestamp (inner) > en_now_ms () + EN_MAX_SKEW_MS)
         rc = en_error_set (error, EN_ERR_FORBIDDEN, "the carried %s is dated in the future (clock skew?)", command);
     else
@@ -443,13 +513,27 @@ en_fedroute_handle_forward (en_fedroute_t *self, const char *peer, en_msg_t *msg
                                json_object_get (body, "place"), key_hex, error);
     else
     if (streq (command, "CLOSE") || streq (command, "DOSSIER") || streq (command, "REPLY")
-    ||  streq (command, "REVIEW") || streq (command, "BERAAD"))
-        rc = s_forwarded_relay (self, peer, origin, inner, carried, key_hex, error);
+    ||  streq (command, "REVIEW") || streq (command, "BERAAD")) {
+        //  The node whose message is handled is the origin: its key is
+        //  the one relays on to further peers are checked against
+        en_router_set_sender_key (self->router, key);
+        rc = s_forwarded_relay (self, peer, origin, inner, key_hex, error);
+        en_router_set_sender_key (self->router, NULL);
+    }
     else
         rc = en_error_set (error, EN_ERR_BAD_REQUEST, "FORWARD carries SUBMIT, CLOSE, DOSSIER, REPLY, REVIEW or "
                            "BERAAD, not %s", command);
     en_msg_destroy (&inner);
     return rc;
+}
+
+//  The state a peer's STATUS reports for the place it is about: its
+//  `place_state` (EXPN/3: the peer's request, whose state is `state`, may
+//  hold other places of it too), else `state`.
+static const char *
+s_status_state (json_t *body)
+{
+    return en_json_str (body, "place_state") ?: en_json_str (body, "state");
 }
 
 //  A STATUS from a peer we recalled the request from: the peer acted
@@ -458,7 +542,7 @@ en_fedroute_handle_forward (en_fedroute_t *self, const char *peer, en_msg_t *msg
 static int
 s_status_late (en_fedroute_t *self, const char *peer, json_t *body, en_error_t *error)
 {
-    const char *state = en_json_str (body, "state");
+    const char *state = s_status_state (body);
     const char *expert = en_json_str (body, "expert");
     char note [700];
     snprintf (note, sizeof note, "%s after the recall: %s %s%s", peer, en_json_str (body, "event"),
@@ -498,13 +582,13 @@ s_status_mirror (en_fedroute_t *self, const char *peer, json_t *request, json_t 
 {
     static const char *echoes [] = { "review-due", "beraad-proposed", "beraad-fixed", "beraad-held", NULL };
     if (en_vocab_has (echoes, en_json_str (body, "event")))
-        return en_router_apply (self->router, request, en_json_str (body, "state"), en_json_str (body, "event"),
+        return en_router_apply (self->router, request, s_status_state (body), en_json_str (body, "event"),
                                 en_json_str (body, "expert"), en_json_str (body, "detail"))
              ? en_router_failed (self->router, error) : 0;
     //  and what follow-up events carry: a review date, beraad times
     static const char *passed [] = { "offer", "deadline", "advice", "box_key", "via", "review_at", "times",
                                      "available", NULL };
-    const char *state = en_json_str (body, "state");
+    const char *state = s_status_state (body);
     const char *detail = en_json_str (body, "detail");
     json_t *extra = json_object ();
     for (int i = 0; passed [i]; i++)
@@ -537,7 +621,7 @@ en_fedroute_handle_status (en_fedroute_t *self, const char *peer, en_msg_t *msg,
                                      "monitoring", "closed", "returned", NULL };
     json_t *body = en_msg_body (msg);
     const char *request_id = en_json_str (body, "request");
-    const char *state = en_json_str (body, "state");
+    const char *state = s_status_state (body);
     const char *event = en_json_str (body, "event");
     const char *expert = en_json_str (body, "expert");
     const char *detail = en_json_str (body, "detail");
@@ -590,8 +674,8 @@ int
 en_fedroute_handle_recall (en_fedroute_t *self, const char *peer, en_msg_t *msg, en_error_t *error)
 {
     const char *request_id = en_json_str (en_msg_body (msg), "request");
-    //  The place it names (EXPN/3; none: a request of one place) is the
-    //  one place a peer's request has here
+    //  The place it names (EXPN/3; the peer's request may hold several
+    //  here); none: a request of one place, its first
     json_t *given = json_object_get (en_msg_body (msg), "place");
     int64_t place = json_is_integer (given) ? json_integer_value (given) : 0;
     json_t *request = en_id_valid (request_id) && (!given || place > 0)

@@ -27,6 +27,12 @@ void en_fedroute_set_metrics (en_fedroute_t *self, en_metrics_t *metrics);
 //  Did request come from a peer broker (origin "peer:<name>")?
 bool en_fedroute_from_peer (json_t *request);
 
+//  Was the relay for places [index] (en_bstore_places, a place a peer
+//  holds) made already, for an earlier place not closed that the same
+//  peer holds? A peer holding several places of a request gets a relay
+//  of the whole request (CLOSE, REVIEW, BERAAD) once.
+bool en_fedroute_relayed_before (json_t *places, size_t index);
+
 //  request below is one place of a request, as en_bstore_request_place
 //  gives it (a request of one place: its place 1).
 

@@ -79,8 +79,9 @@ s_iso (int64_t ms, char *buf, size_t size)
 //  not closed to state, one STATUS). A move of places some of which
 //  peers hold goes place by place, as CLOSE does: a place held here moves
 //  with a STATUS of its own. Either way the origin's signed msg (NULL:
-//  none) is relayed to each place a peer holds: the peer applies it to
-//  its copy, and its STATUS is mirrored onto the place. extra is taken.
+//  none) is relayed once to each peer holding a place: the peer applies
+//  it to its copy (every place it holds), and its STATUS per place is
+//  mirrored onto each. extra is taken.
 //  0, or -1 with error.
 static int
 s_apply_places (en_router_t *router, json_t *request, en_msg_t *msg, const char *state, const char *event,
@@ -99,8 +100,9 @@ s_apply_places (en_router_t *router, json_t *request, en_msg_t *msg, const char 
     json_t *place;
     json_array_foreach (places, index, place) {
         bool peer = en_json_str (place, "peer") != NULL;
-        if (rc || streq (en_json_str (place, "state"), "closed") || (peer ? !msg : whole))
-            continue;
+        if (rc || streq (en_json_str (place, "state"), "closed") || (peer ? !msg : whole)
+        ||  (peer && en_fedroute_relayed_before (places, index)))
+            continue;           //  (a peer holding several places: relayed once)
         json_t *view = en_bstore_request_place (store, id, en_json_int (place, "place", 0));
         if (!view)
             rc = en_error_set (error, EN_ERR_INTERNAL, "store error");

@@ -167,13 +167,15 @@ en_request_sm_guard (const char *name)
 
 //  The request's own state, derived from its places' (EXPN/3): the first
 //  state of this list that one of its places is in. Still being routed
-//  before given back, hiaat before filled, filled before advised, closed
-//  only when every place is. For one place: that place's state. A state
-//  the list does not name (one added to the machine later) ranks just
-//  before closed.
+//  before hiaat, hiaat before filled, filled before advised, advised
+//  before followed up; given back (a peer's copy holding several places
+//  of a team: one it gave back while another is filled there) only when
+//  no place is held any more, closed only when every place is. For one
+//  place: that place's state. A state the list does not name (one added
+//  to the machine later) ranks just before closed.
 static const char *s_derived_order [] = {
-    "submitted", "escalated", "offered", "forwarded", "hiaat", "returned", "recalled",
-    "accepted", "advice", NULL };
+    "submitted", "escalated", "offered", "forwarded", "hiaat", "accepted", "advice", "monitoring",
+    "returned", "recalled", NULL };
 
 const char *
 en_request_sm_derive (const char **states, size_t count)

@@ -43,8 +43,8 @@ const char *en_request_sm_guard (const char *name);
 
 //  The state of a request whose places are in states (count of them):
 //  the first of submitted, escalated, offered, forwarded, hiaat,
-//  returned, recalled, accepted, advice, (any other state), closed that
-//  a place is in (docs/protocol.md, "Places"). Static or one of states;
+//  accepted, advice, monitoring, returned, recalled, (any other state),
+//  closed that a place is in (docs/protocol.md, "Places"). Static or one of states;
 //  NULL when count is 0.
 const char *en_request_sm_derive (const char **states, size_t count);
 

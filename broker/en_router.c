@@ -307,10 +307,10 @@ s_failed (en_router_t *self, en_error_t *error)
     return -1;
 }
 
-//  request as its place sees it: a request loaded whole (en_bstore_request,
-//  as the federation module does for a peer's request: always a request
-//  of one place, whose number is the origin's) gets the columns of its
-//  first place. 0, or -1 when it has no places.
+//  request as its place sees it: a request loaded whole (en_bstore_request)
+//  gets the columns of its first place (for a request of one place, at a
+//  peer too: its place, numbered as at the origin). 0, or -1 when it has
+//  no places.
 static int
 s_as_place (en_router_t *self, json_t *request)
 {
@@ -417,11 +417,37 @@ s_transition (en_router_t *self, json_t *request, const char *state, const char 
     return rc || en_convo_sync (self->convo, request) ? -1 : 0;
 }
 
+//  The STATUS of a change of the whole request (body, taken) to a peer it
+//  came from: one per place that peer handed over (places as they were
+//  before the change), naming it and its state after (EXPN/3: the peer
+//  may hold several places, each mirrored onto its own). A place closed
+//  before, or given back (returned, recalled: no longer the peer's
+//  here), gets none. 0 or -1.
+static int
+s_status_places (en_router_t *self, json_t *request, json_t *places, const char *state, json_t *body)
+{
+    int rc = 0;
+    size_t index;
+    json_t *place;
+    json_array_foreach (places, index, place) {
+        const char *from = en_json_str (place, "state");
+        if (streq (from, "closed") || streq (from, "returned") || streq (from, "recalled"))
+            continue;
+        json_t *one = json_deep_copy (body);
+        json_object_set_new (one, "place", json_integer (en_json_int (place, "place", 1)));
+        json_object_set_new (one, "place_state", json_string (state ? state : from));
+        rc |= s_send (self, en_json_str (request, "origin"), "STATUS", one);
+    }
+    json_decref (body);
+    return rc ? -1 : 0;
+}
+
 //  A transition of the whole request (a close, an operator's note on it):
 //  every place not closed yet moves to state (NULL: stays where it is),
 //  each as the request state machine allows; then one event and one
-//  STATUS for the request, without a place. Nothing is written when the
-//  machine refuses any place's move (-1).
+//  STATUS for the request, without a place (to a peer it came from: one
+//  per place, s_status_places). Nothing is written when the machine
+//  refuses any place's move (-1).
 static int
 s_transition_all (en_router_t *self, json_t *request, const char *state, const char *event,
                   const char *detail, json_t *extra)
@@ -442,9 +468,9 @@ s_transition_all (en_router_t *self, json_t *request, const char *state, const c
             rc = en_bstore_place_update (self->store, id, en_json_int (place, "place", 0), state,
                                          en_json_str (place, "expert"), en_json_int (place, "local", 1) != 0);
     }
-    json_decref (places);
     if (rc || s_derive (self, request)
     ||  en_bstore_event (self->store, id, event, NULL, detail) || s_audit (self, id, event, NULL)) {
+        json_decref (places);
         json_decref (extra);
         return -1;
     }
@@ -457,9 +483,11 @@ s_transition_all (en_router_t *self, json_t *request, const char *state, const c
         json_object_set_new (body, "detail", json_string (detail));
     en_db_log (en_bstore_db (self->store), "request %s: %s", id, event);
     json_object_set_new (request, "state", json_string (en_json_str (request, "request_state")));
+    rc = en_fedroute_from_peer (request) ? s_status_places (self, request, places, state, body)
+                                         : s_send (self, en_json_str (request, "origin"), "STATUS", body);
+    json_decref (places);
     //  A close ends the conversation: its participants are told
-    return s_send (self, en_json_str (request, "origin"), "STATUS", body)
-        || en_convo_sync (self->convo, request) ? -1 : 0;
+    return rc || en_convo_sync (self->convo, request) ? -1 : 0;
 }
 
 //  A hiaat routed again found someone: record why it moves (once, just
@@ -620,6 +648,25 @@ s_submit (en_router_t *self, const char *origin, en_msg_t *submit, json_t *summa
     }
     json_decref (places);
     json_decref (request);
+    return rc ? s_failed (self, error) : 0;
+}
+
+//  Another place of a request a peer handed over before: stored, its
+//  event, the request's state derived again, and that place routed.
+static int
+s_submit_place (en_router_t *self, json_t *summary, int64_t place, const char *detail, en_error_t *error)
+{
+    const char *id = en_json_str (summary, "id");
+    if (en_bstore_place_add (self->store, summary, place))
+        return s_failed (self, error);
+    json_t *view = en_bstore_request_place (self->store, id, place);
+    int rc = !view
+          || s_check (self, view, NULL, "submitted", "submitted")
+          || s_derive (self, view)
+          || en_bstore_place_event (self->store, id, place, "submitted", NULL, detail)
+          || s_audit (self, id, "submitted", NULL)
+          || s_route (self, view, NULL);
+    json_decref (view);
     return rc ? s_failed (self, error) : 0;
 }
 
@@ -953,10 +1000,11 @@ s_withdraw_open (en_router_t *self, json_t *request, const char *reason,
     return rc ? -1 : 0;
 }
 
-//  CLOSE of a request some of whose places peer brokers hold: each such
-//  place's CLOSE is relayed to its peer (it closes there, and its STATUS
-//  closes the place here), each place held here is closed now, one by
-//  one (a STATUS per place). For a request of one place: the relay.
+//  CLOSE of a request some of whose places peer brokers hold: the CLOSE
+//  is relayed once to each peer holding a place (it closes them there,
+//  and its STATUS per place closes each here), each place held here is
+//  closed now, one by one (a STATUS per place). For a request of one
+//  place: the relay.
 static int
 s_close_places (en_router_t *self, json_t *request, en_msg_t *msg, const char *outcome, en_error_t *error)
 {
@@ -972,8 +1020,12 @@ s_close_places (en_router_t *self, json_t *request, en_msg_t *msg, const char *o
         if (!view)
             rc = en_error_set (error, EN_ERR_INTERNAL, "store error");
         else
-        if (en_json_str (view, "peer"))
-            rc = en_fedroute_relay_own (self->fed, view, msg, self->has_sender_key ? self->sender_key : NULL, error);
+        if (en_json_str (view, "peer")) {
+            //  once per peer, however many places it holds
+            if (!en_fedroute_relayed_before (places, index))
+                rc = en_fedroute_relay_own (self->fed, view, msg, self->has_sender_key ? self->sender_key : NULL,
+                                            error);
+        }
         else
         if (s_withdraw_open (self, view, "closed", NULL, NULL)
         ||  s_transition (self, view, "closed", "closed", NULL, outcome, NULL))
@@ -1154,6 +1206,13 @@ en_router_submit (en_router_t *self, const char *origin, en_msg_t *submit, json_
                   const char *detail, en_error_t *error)
 {
     return s_submit (self, origin, submit, summary, sign_key, origin_node, visited, only_place, detail, error);
+}
+
+int
+en_router_submit_place (en_router_t *self, json_t *summary, int64_t place, const char *detail,
+                        en_error_t *error)
+{
+    return s_submit_place (self, summary, place, detail, error);
 }
 
 int

@@ -174,6 +174,13 @@ int en_router_submit (en_router_t *self, const char *origin, en_msg_t *submit, j
                       const char *sign_key, const char *origin_node, json_t *visited, int64_t only_place,
                       const char *detail, en_error_t *error);
 
+//  Add place (a place of a team) to a request a peer handed over before
+//  from the same origin (the caller checked that, and that the place is
+//  new here), and route that place; detail for its "submitted" event.
+//  0, or -1 with error (500 store, 409 refused by the machine).
+int en_router_submit_place (en_router_t *self, json_t *summary, int64_t place, const char *detail,
+                            en_error_t *error);
+
 //  The PII guard on a request summary that arrived: 0, or -1 with 422.
 int en_router_guard_request (en_router_t *self, json_t *summary, en_error_t *error);
 

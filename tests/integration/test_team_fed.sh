@@ -13,6 +13,9 @@
 # request held by the peer (docs/protocol.md, "REVIEW", "Federation"):
 # its review date, relayed to Gelderland, reminds Gelderland's expert
 # exactly once, though Gelderland's broker is killed (-9) before the date.
+# Last, teams whose two places only Gelderland can fill: both held there
+# in one request (EXPN/3), across kill -9 of Gelderland between the two
+# places' FORWARDs, while many arrive and while its experts accept.
 . "$(dirname "$0")/lib.sh"
 test_init
 OPORT=$NET_PORT
@@ -159,17 +162,22 @@ check_eq "gelderland holds no other place of them" "0" \
 # Gelderland's expert accepts its places; gelderland is killed (-9) meanwhile
 OFFERS=$(en achterhoek --json expert inbox | jq -r '.[] | select(.request_id | startswith("twente-pl")) | .id')
 check "achterhoek's expert holds places of the teams" test -n "$OFFERS"
-( for offer in $OFFERS; do en achterhoek expert accept "$offer" --wait 0 >/dev/null 2>&1 || true; done ) &
-ACCEPTS=$!
-wait_count "$GDB" "select count(*) from offers where request_id like 'twente-pl%' and state = 'accepted'" 3
-net_kill broker-gelderland KILL
-ok "gelderland killed (-9) while its expert accepts places"
-wait $ACCEPTS
-start_gelderland || not_ok "gelderland restarts"
-check "achterhoek reconnects" net_wait_connected achterhoek
-check "achterhoek's outbox drains" net_until 60 '.outbox == 0' en achterhoek --json node status
-check "gelderland's outbox to overijssel drains" net_until 60 '[.links[].queue] | add == 0' \
-    "$NET_BIN/expertnet" --broker "$NET_DIR/gelderland" --json broker status
+# achterhoek accepts the offers OFFERS of the teams PREFIX*; gelderland is
+# killed (-9) once N of them are accepted, restarted, and both drain
+accept_across_kill () {   # PREFIX N
+    ( for offer in $OFFERS; do en achterhoek expert accept "$offer" --wait 0 >/dev/null 2>&1 || true; done ) &
+    local accepts=$!
+    wait_count "$GDB" "select count(*) from offers where request_id like '$1%' and state = 'accepted'" "$2"
+    net_kill broker-gelderland KILL
+    ok "gelderland killed (-9) while its experts accept places ($1)"
+    wait $accepts
+    start_gelderland || not_ok "gelderland restarts"
+    check "achterhoek reconnects" net_wait_connected achterhoek
+    check "achterhoek's outbox drains" net_until 60 '.outbox == 0' en achterhoek --json node status
+    check "gelderland's outbox to overijssel drains" net_until 60 '[.links[].queue] | add == 0' \
+        "$NET_BIN/expertnet" --broker "$NET_DIR/gelderland" --json broker status
+}
+accept_across_kill twente-pl 3
 # And twente's experts accept theirs; the origin node is killed (-9) meanwhile
 OFFERS=$(en twente --json expert inbox | jq -r '.[] | select(.request_id | startswith("twente-pl")) | .id')
 check "twente's experts hold places of the teams" test -n "$OFFERS"
@@ -218,4 +226,101 @@ check_eq "each third place arrived at gelderland once (one 'submitted' each)" "$
     "$(sql "$GDB" "select count(*) from (select request_id from events where type = 'submitted' and request_id like 'twente-pl%' group by request_id having count(*) = 1)")"
 check_eq "each place's acceptance once in the origin's timeline" "0" \
     "$(sql "$TDB" "select count(*) from (select request_id, place from request_events where event = 'accepted' and request_id like 'twente-pl%' group by request_id, place having count(*) > 1)")"
+
+# 3. Two places of a team that only Gelderland can fill (EXPN/3: a peer
+# holds several places of one request). First one team, its place 1 at
+# Gelderland while place 2 is a hiaat (Gelderland has nobody for it yet);
+# Gelderland is killed (-9) between the two FORWARDs, gets an
+# ervaringsdeskundige for lvb, and the hiaat place follows into its
+# request; both filled there by two experts, mirrored place by place;
+# the team's CLOSE goes to Gelderland once and closes both.
+R=$(en twente --json request submit --urgency hoog --type consultatie-advies --age-band 12-17 \
+    --place superexpert:lvb --place ervaringsdeskundige:lvb | jq -r .id)
+check "a team of two only gelderland can fill is submitted" test -n "$R"
+check "place 1 handed to gelderland, place 2 a hiaat" \
+    net_until 15 '[.places[] | "\(.state):\(.peer // "-")"] == ["offered:gelderland", "hiaat:-"]' show overijssel "$R"
+check "gelderland holds place 1" \
+    net_until 10 '[.places[] | "\(.place):\(.state):\(.offered)"] == ["1:offered:se-ah-01"]' show gelderland "$R"
+net_kill broker-gelderland KILL
+ok "gelderland killed (-9) between the FORWARDs of the team's two places"
+start_gelderland || { not_ok "gelderland restarts"; test_done; }
+check "achterhoek reconnects" net_wait_connected achterhoek
+en achterhoek expert add --id ed-ah-01 --role ervaringsdeskundige --expertise lvb --capacity 50 >/dev/null
+check "place 2 is handed to gelderland too" \
+    net_until 30 '[.places[] | "\(.state):\(.peer // "-")"] == ["offered:gelderland", "offered:gelderland"]' \
+    show overijssel "$R"
+check "gelderland holds both places in its one request, each offered to its expert" \
+    net_until 10 '[.places[] | "\(.place):\(.state):\(.offered)"] == ["1:offered:se-ah-01", "2:offered:ed-ah-01"]' \
+    show gelderland "$R"
+check_eq "one request at gelderland, its place 1 taken once" "1:1" \
+    "$(sql "$GDB" "select count(*) from requests where id = '$R'"):$(sql "$GDB" "select count(*) from offers where request_id = '$R' and place = 1")"
+en achterhoek expert accept "$(offer_at gelderland "$R" 1)" >/dev/null
+en achterhoek expert accept "$(offer_at gelderland "$R" 2)" >/dev/null
+check "both filled at gelderland by its two experts" \
+    net_until 15 '.state == "accepted" and ([.places[].expert] == ["se-ah-01", "ed-ah-01"])' show gelderland "$R"
+check "overijssel mirrors each place with its expert" \
+    net_until 15 '.state == "accepted" and ([.places[] | "\(.state):\(.expert):\(.peer)"] == ["accepted:se-ah-01:gelderland", "accepted:ed-ah-01:gelderland"])' \
+    show overijssel "$R"
+check "the origin sees both filled" \
+    net_until 15 '[.places[] | "\(.state):\(.expert)"] == ["accepted:se-ah-01", "accepted:ed-ah-01"]' \
+    en twente --json request show "$R"
+en twente request close "$R" --outcome "team samengesteld" >/dev/null
+check "close: both places closed at gelderland" \
+    net_until 15 '.state == "closed" and ([.places[].state] == ["closed", "closed"])' show gelderland "$R"
+check "... and at overijssel" \
+    net_until 15 '.state == "closed" and ([.places[].state] == ["closed", "closed"])' show overijssel "$R"
+check "... and at the origin" net_until 15 '.state == "closed"' en twente --json request show "$R"
+check_eq "the CLOSE went to gelderland once" 1 \
+    "$(sql "$ODB" "select count(*) from events where request_id = '$R' and type = 'relayed' and detail like 'CLOSE%'")"
+
+# Then many such teams at once, gelderland killed (-9) while their
+# FORWARDs arrive: every team's two places at gelderland once, in one
+# request, and every place alike at origin node, origin broker and peer
+M=20
+jq -n --argjson n $M '[range(1; $n + 1) | {id: ("twente-gl" + (. | tostring)), urgency: "regulier",
+    question_type: "consultatie-advies", expertise: ["lvb"], age_band: "12-17",
+    places: [{role: "superexpert", expertise: ["lvb"]}, {role: "ervaringsdeskundige", expertise: ["lvb"]}]}]' \
+    > "$NET_DIR/teams-gl.json"
+check "overijssel learns gelderland's free ervaringsdeskundige places" \
+    net_until 15 '. >= 40' sql "$ODB" "select coalesce (sum (free), 0) from peer_adverts where peer = 'gelderland' and role = 'ervaringsdeskundige'"
+en twente request submit --file "$NET_DIR/teams-gl.json" --wait 0 > "$NET_DIR/submit-gl.out" 2>&1 &
+SUBMIT=$!
+wait_count "$GDB" "select count(*) from places where request_id like 'twente-gl%'" 2
+net_kill broker-gelderland KILL
+ok "gelderland killed (-9) while the teams' places arrive ($(sql "$GDB" "select count(*) from places where request_id like 'twente-gl%'") of $((M * 2)) stored, $(sql "$GDB" "select count(*) from (select request_id from places where request_id like 'twente-gl%' group by request_id having count(*) = 1)") team(s) with one place of two)"
+start_gelderland || not_ok "gelderland restarts"
+wait $SUBMIT
+check "achterhoek reconnects" net_wait_connected achterhoek
+check "twente's outbox drains" net_until 60 '.outbox == 0' en twente --json node status
+check "every place of every team reaches gelderland" \
+    net_until 60 ". == $((M * 2))" sql "$GDB" "select count(*) from places where request_id like 'twente-gl%'"
+check_eq "one request per team at gelderland" "$M" \
+    "$(sql "$GDB" "select count(*) from requests where id like 'twente-gl%'")"
+check_eq "each place arrived once (one 'submitted' per place)" "0" \
+    "$(sql "$GDB" "select count(*) from (select request_id, place from events where type = 'submitted' and request_id like 'twente-gl%' group by request_id, place having count(*) <> 1)")"
+gl_offers () { en achterhoek --json expert inbox | jq -r '.[] | select(.request_id | startswith("twente-gl")) | .id'; }
+gl_offer_count () { gl_offers | grep -c .; }
+check "achterhoek's experts hold an offer for every place" net_until 30 ". == $((M * 2))" gl_offer_count
+OFFERS=$(gl_offers)
+accept_across_kill twente-gl 5
+CONFIRMED=$(sql "$NET_DIR/achterhoek/node.db" "select count(*) from offers where request_id like 'twente-gl%' and answer = 'accept' and answer_status = 'confirmed'")
+check_eq "every accept achterhoek confirmed is a filled place at gelderland" "$CONFIRMED" \
+    "$(sql "$GDB" "select count(*) from places where request_id like 'twente-gl%' and state = 'accepted'")"
+check_eq "no place of them filled twice at gelderland" "0" \
+    "$(sql "$GDB" "select count(*) from (select request_id, place from offers where state = 'accepted' and request_id like 'twente-gl%' group by request_id, place having count(*) > 1)")"
+check_eq "no place lost: every place at overijssel is with gelderland" "$((M * 2))" \
+    "$(sql "$ODB" "select count(*) from places where request_id like 'twente-gl%' and peer = 'gelderland' and state in ('accepted', 'offered', 'forwarded')")"
+check_eq "gelderland's load is its places' (two experts, both charged)" "0" \
+    "$(sql "$GDB" "select count(*) from experts e where e.load <> (select count(*) from places p where p.expert = e.id and p.peer is null and p.state in ('accepted', 'advice', 'monitoring'))")"
+team_agrees () {
+    local origin node peer
+    origin=$(sql "$ODB" "select request_id || ':' || place || ':' || state || ':' || coalesce (expert, '') from places
+                         where request_id like 'twente-gl%' order by 1")
+    node=$(sql "$TDB" "select request_id || ':' || place || ':' || state || ':' || coalesce (expert, '') from request_places
+                       where request_id like 'twente-gl%' order by 1")
+    peer=$(sql "$GDB" "select request_id || ':' || place || ':' || state || ':' || coalesce (expert, '') from places
+                       where request_id like 'twente-gl%' order by 1")
+    [ -n "$origin" ] && [ "$origin" == "$node" ] && [ "$origin" == "$peer" ] && echo true || echo false
+}
+check "every place alike at the origin node, overijssel and gelderland" net_until 30 '. == true' team_agrees
 test_done

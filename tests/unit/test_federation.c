@@ -1401,8 +1401,17 @@ test_refusals (void **state)
     //  was wrong with them
     s_peer_ok (b, "overijssel", "FORWARD", s_forward_body (submit, twente_key, "[\"overijssel\"]"));
     s_assert_offered (b, "twente-0001", "se-ah-01", "offer");
-    //  ... once: the request id exists now
-    s_peer_refused (b, "overijssel", "FORWARD", s_forward_body (submit, twente_key, "[\"overijssel\"]"),
+    //  ... once: the place it holds, carried again (a FORWARD of a new id,
+    //  so not the inbox's dedup), is taken without a second place or
+    //  offer (an error would only make the sender send it again)
+    s_peer_ok (b, "overijssel", "FORWARD", s_forward_body (submit, twente_key, "[\"overijssel\"]"));
+    json_t *held = en_bstore_places (b->store, "twente-0001");
+    assert_int_equal (json_array_size (held), 1);
+    json_decref (held);
+    assert_int_equal (en_db_int (en_bstore_db (b->store), "SELECT count(*) FROM offers WHERE request_id = ?", "s",
+                                 "twente-0001"), 1);
+    //  ... and the same request id through another peer: 409
+    s_peer_refused (b, "utrecht", "FORWARD", s_forward_body (submit, twente_key, "[\"utrecht\"]"),
                     EN_ERR_CONFLICT);
 
     //  A CLOSE for it, signed by another node of overijssel
@@ -2802,7 +2811,8 @@ test_team_place_at_peer (void **state)
     assert_int_equal (s_pump (a, b), 1);
     s_assert_state (b, id, "closed");
     assert_int_equal (s_expert_int (b, "se-ah-01", "load"), 0);
-    //  B's close names no place: A finds the place it handed to B
+    //  B's close of its whole request names the place it holds (a STATUS
+    //  per place to the peer a request came from): A closes that place
     assert_int_equal (s_pump (b, a), 1);
     s_assert_place (a, id, 3, "closed", "gelderland", "se-ah-01");
     s_assert_state (a, id, "closed");
@@ -2816,9 +2826,9 @@ test_team_place_at_peer (void **state)
 }
 
 //  A peer gives a place back: it is routed on here (the next peer), the
-//  other places untouched. A peer holds at most one place of a team: a
-//  second place it could take is not handed to it (its request id is
-//  taken there), and a FORWARD of a team must name a place it has.
+//  other places untouched. A FORWARD of a team must name a place it has,
+//  and a further place of a request a peer holds is taken only from the
+//  same origin with the same signed SUBMIT.
 static void
 test_team_place_returned (void **state)
 {
@@ -2845,10 +2855,17 @@ test_team_place_returned (void **state)
     json_t *body = s_forward_body (submit, en_signer_public (self->twente), "[\"overijssel\"]");
     json_object_set_new (body, "place", json_integer (4));
     s_peer_refused (c, "overijssel", "FORWARD", body, EN_ERR_INVALID);
-    //  ... and another place of a request C has: 409, nothing doubled
-    body = s_forward_body (submit, en_signer_public (self->twente), "[\"overijssel\"]");
+    //  ... and another place of a request C has, but not the same request:
+    //  through another peer, or the team's summary signed anew: 409,
+    //  nothing doubled
+    body = s_forward_body (submit, en_signer_public (self->twente), "[\"gelderland\"]");
+    json_object_set_new (body, "place", json_integer (1));
+    s_peer_refused (c, "gelderland", "FORWARD", body, EN_ERR_CONFLICT);
+    en_msg_t *again = s_signed ("twente", self->twente, "SUBMIT", json_deep_copy (en_msg_body (submit)));
+    body = s_forward_body (again, en_signer_public (self->twente), "[\"overijssel\"]");
     json_object_set_new (body, "place", json_integer (1));
     s_peer_refused (c, "overijssel", "FORWARD", body, EN_ERR_CONFLICT);
+    en_msg_destroy (&again);
     json_t *places = en_bstore_places (c->store, id);
     assert_int_equal (json_array_size (places), 1);
     json_decref (places);
@@ -2929,9 +2946,10 @@ test_team_place_recall_reaches_peer (void **state)
 }
 
 //  A hiaat place of a team is routed again on its own, peers included:
-//  when a peer advertises room for it, that place (and no other) goes
-//  there, with "rerouted" first. A place only a peer already holding
-//  another place of the team could fill stays here (a hiaat).
+//  when a peer advertises room for it, that place goes there, with
+//  "rerouted" first; a second hiaat place the same peer can fill goes
+//  there too (EXPN/3: a peer may hold several places of a team), each
+//  rerouted and forwarded once, and the peer holds both.
 static void
 test_team_hiaat_place_forwarded (void **state)
 {
@@ -2947,16 +2965,17 @@ test_team_hiaat_place_forwarded (void **state)
     s_assert_place (a, id, 2, "hiaat", NULL, NULL);
     s_assert_place (a, id, 3, "hiaat", NULL, NULL);
     assert_int_equal (s_retry (a), 0);
-    //  B gets an expert holding both lvb and adhd: one place goes there,
-    //  the other cannot (B holds a place of the team already)
+    //  B gets an expert holding both lvb and adhd, and one more for adhd:
+    //  both places go there
     s_publish (b, "achterhoek", self->achterhoek,
-        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"lvb\",\"adhd\"],\"capacity\":4}]");
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"lvb\",\"adhd\"],\"capacity\":4},"
+        " {\"id\":\"se-ah-02\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"adhd\"],\"capacity\":4}]");
     s_advertise (self, b, a);
-    assert_int_equal (s_retry (a), 1);
+    assert_int_equal (s_retry (a), 2);
     s_assert_place (a, id, 2, "forwarded", "gelderland", NULL);
-    s_assert_place (a, id, 3, "hiaat", NULL, NULL);
+    s_assert_place (a, id, 3, "forwarded", "gelderland", NULL);
     s_assert_place (a, id, 1, "offered", NULL, NULL);
-    s_assert_place_forwards (a, id, "2:gelderland/open");
+    s_assert_place_forwards (a, id, "2:gelderland/open 3:gelderland/open");
     assert_int_equal (s_retry (a), 0);
     json_t *events = en_bstore_events (a->store, id);
     size_t index;
@@ -2964,16 +2983,317 @@ test_team_hiaat_place_forwarded (void **state)
     int rerouted = 0;
     json_array_foreach (events, index, event)
         if (streq (en_json_str (event, "type"), "rerouted")) {
-            assert_int_equal (en_json_int (event, "place", 0), 2);
+            assert_true (en_json_int (event, "place", 0) == 2 || en_json_int (event, "place", 0) == 3);
             rerouted++;
         }
     json_decref (events);
-    assert_int_equal (rerouted, 1);
-    assert_int_equal (s_pump (a, b), 1);
+    assert_int_equal (rerouted, 2);
+    assert_int_equal (s_pump (a, b), 2);
     s_assert_place (b, id, 2, "offered", NULL, NULL);
-    assert_int_equal (s_pump (b, a), 1);
+    s_assert_place (b, id, 3, "offered", NULL, NULL);
+    json_t *places = en_bstore_places (b->store, id);
+    assert_int_equal (json_array_size (places), 2);
+    json_decref (places);
+    assert_int_equal (s_pump (b, a), 2);
     s_assert_place (a, id, 2, "offered", "gelderland", NULL);
+    s_assert_place (a, id, 3, "offered", "gelderland", NULL);
     s_assert_filled_once (a, id);
+}
+
+//  ---------------------------------------------------------------------
+//  Several places of a team at one peer (EXPN/3): a superexpert for lvb
+//  and an ervaringsdeskundige that only Gelderland has. Both go to B, B
+//  holds both (one request, two places, its number each), offers them to
+//  its two experts and reports each place on its own.
+
+static const char *TEAM_AT_PEER =
+    "[{\"role\":\"superexpert\",\"expertise\":[\"lvb\"]},{\"role\":\"ervaringsdeskundige\"}]";
+static const char *TEAM_KEY = "1111111111111111111111111111111111111111111111111111111111111111";
+
+//  Submitted at A with a team key, both places handed to B and offered
+//  there (se-ah-01 place 1, ed-ah-01 place 2), A told. Returns the SUBMIT.
+static en_msg_t *
+s_team_at_peer_started (fixture_t *self, const char *id)
+{
+    broker_t *a = self->a, *b = self->b;
+    s_publish (a, "twente", self->twente,
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2}]");
+    s_publish (b, "achterhoek", self->achterhoek,
+        "[{\"id\":\"se-ah-01\",\"role\":\"superexpert\",\"region\":\"achterhoek\",\"expertise\":[\"lvb\"],\"capacity\":3,"
+        "\"box_key\":\"2222222222222222222222222222222222222222222222222222222222222222\"},"
+        " {\"id\":\"ed-ah-01\",\"role\":\"ervaringsdeskundige\",\"region\":\"achterhoek\",\"expertise\":[],\"capacity\":3,"
+        "\"box_key\":\"3333333333333333333333333333333333333333333333333333333333333333\"}]");
+    json_decref (s_take (b, "achterhoek"));
+    json_decref (s_take (a, "twente"));
+    s_advertise (self, b, a);
+    json_t *body = s_submit_body (id, "twente", "hoog", "consultatie-advies", "[\"lvb\"]");
+    json_object_set_new (json_object_get (body, "request"), "places", test_json (TEAM_AT_PEER));
+    json_object_set_new (body, "team_key", json_string (TEAM_KEY));
+    en_msg_t *submit = s_signed ("twente", self->twente, "SUBMIT", body);
+    s_node_deliver_ok (a, self->twente, submit);
+    s_assert_place (a, id, 1, "forwarded", "gelderland", NULL);
+    s_assert_place (a, id, 2, "forwarded", "gelderland", NULL);
+    s_assert_place_forwards (a, id, "1:gelderland/open 2:gelderland/open");
+    s_assert_state (a, id, "forwarded");
+    //  Two FORWARDs, one per place
+    json_t *queued = s_outbox (a, "peer:gelderland", "FORWARD");
+    assert_int_equal (json_array_size (queued), 2);
+    assert_int_equal (en_json_int (json_object_get (json_array_get (queued, 0), "body"), "place", 0), 1);
+    assert_int_equal (en_json_int (json_object_get (json_array_get (queued, 1), "body"), "place", 0), 2);
+    json_decref (queued);
+    //  B: one request holding both places, each offered to its own expert
+    assert_int_equal (s_pump (a, b), 2);
+    json_t *places = en_bstore_places (b->store, id);
+    assert_int_equal (json_array_size (places), 2);
+    json_decref (places);
+    assert_int_equal (en_db_int (en_bstore_db (b->store), "SELECT count(*) FROM requests WHERE id = ?", "s", id), 1);
+    s_assert_place (b, id, 1, "offered", NULL, NULL);
+    s_assert_place (b, id, 2, "offered", NULL, NULL);
+    assert_int_equal (s_offers_to (b, id, "se-ah-01"), 1);
+    assert_int_equal (s_offers_to (b, id, "ed-ah-01"), 1);
+    assert_int_equal (s_expert_int (b, "se-ah-01", "reserved"), 1);
+    assert_int_equal (s_expert_int (b, "ed-ah-01", "reserved"), 1);
+    s_assert_state (b, id, "offered");
+    json_decref (s_take_expect (b, "achterhoek", "OFFER OFFER"));
+    assert_int_equal (s_pump (b, a), 2);
+    s_assert_place (a, id, 1, "offered", "gelderland", NULL);
+    s_assert_place (a, id, 2, "offered", "gelderland", NULL);
+    json_decref (s_take (a, "twente"));
+    return submit;
+}
+
+//  Accept the open offer of place at B.
+static void
+s_accept_at_peer (fixture_t *self, const char *id, int64_t place)
+{
+    char offer [128];
+    s_node_ok (self->b, "achterhoek", self->achterhoek, "ACCEPT",
+               json_pack ("{s:s}", "offer", s_place_offer (self->b, id, place, offer, sizeof offer)));
+}
+
+//  How many FORWARDs carrying command broker queued for peer.
+static int64_t
+s_carried_count (broker_t *broker, const char *peer, const char *command)
+{
+    json_t *rows = s_outbox (broker, peer, "FORWARD");
+    int64_t count = 0;
+    size_t index;
+    json_t *row;
+    json_array_foreach (rows, index, row)
+        count += streq (en_json_str (json_object_get (json_object_get (row, "body"), "message"), "command"), command);
+    json_decref (rows);
+    return count;
+}
+
+//  Both places filled at B by different experts, each mirrored as filled
+//  at A on its own place; a FORWARD of a place B holds, delivered again,
+//  is taken once; each place's dossier goes to its own expert; the team's
+//  message reaches both experts; REVIEW and CLOSE go to B once each and
+//  move both places there and here.
+static void
+test_team_two_places_at_peer (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b;
+    const char *id = "twente-0010";
+    en_msg_t *submit = s_team_at_peer_started (self, id);
+    s_accept_at_peer (self, id, 1);
+    s_assert_place (b, id, 1, "accepted", NULL, "se-ah-01");
+    s_assert_place (b, id, 2, "offered", NULL, NULL);
+    s_assert_state (b, id, "offered");
+    s_accept_at_peer (self, id, 2);
+    s_assert_place (b, id, 2, "accepted", NULL, "ed-ah-01");
+    s_assert_state (b, id, "accepted");
+    assert_int_equal (s_expert_int (b, "se-ah-01", "load"), 1);
+    assert_int_equal (s_expert_int (b, "ed-ah-01", "load"), 1);
+    //  Each STATUS names its place and that place's state (B's request
+    //  was still offered when place 1 was accepted)
+    json_t *statuses = s_outbox (b, "peer:overijssel", "STATUS");
+    assert_int_equal (json_array_size (statuses), 2);
+    json_t *first = json_object_get (json_array_get (statuses, 0), "body");
+    assert_int_equal (en_json_int (first, "place", 0), 1);
+    assert_string_equal (en_json_str (first, "place_state"), "accepted");
+    assert_string_equal (en_json_str (first, "state"), "offered");
+    json_decref (statuses);
+    assert_true (s_pump (b, a) >= 2);
+    s_assert_place (a, id, 1, "accepted", "gelderland", "se-ah-01");
+    s_assert_place (a, id, 2, "accepted", "gelderland", "ed-ah-01");
+    s_assert_state (a, id, "accepted");
+    assert_int_equal (s_expert_int (a, "se-tw-01", "load"), 0);
+    json_t *told = s_outbox (a, "twente", "STATUS");
+    assert_int_equal (json_array_size (told), 2);
+    assert_int_equal (en_json_int (json_object_get (json_array_get (told, 1), "body"), "place", 0), 2);
+    assert_string_equal (en_json_str (json_object_get (json_array_get (told, 1), "body"), "expert"), "ed-ah-01");
+    json_decref (told);
+    json_decref (s_take (a, "twente"));
+
+    //  Place 2's FORWARD delivered again (a new FORWARD id): taken once
+    json_t *body = s_forward_body (submit, en_signer_public (self->twente), "[\"overijssel\"]");
+    json_object_set_new (body, "place", json_integer (2));
+    s_peer_ok (b, "overijssel", "FORWARD", body);
+    json_t *places = en_bstore_places (b->store, id);
+    assert_int_equal (json_array_size (places), 2);
+    json_decref (places);
+    s_assert_place (b, id, 2, "accepted", NULL, "ed-ah-01");
+    assert_int_equal (en_db_int (en_bstore_db (b->store), "SELECT count(*) FROM offers WHERE request_id = ?", "s", id),
+                      2);
+    assert_int_equal (s_depth (b, "peer:overijssel"), 0);
+    assert_int_equal (s_expert_int (b, "ed-ah-01", "load"), 1);
+
+    //  Each place's dossier, sealed to its expert, reaches that expert
+    json_decref (s_take (b, "achterhoek"));
+    for (int place = 2; place >= 1; place--)
+        s_node_ok (a, "twente", self->twente, "DOSSIER", json_pack ("{s:s, s:i, s:s}", "request", id, "place", place,
+                   "sealed", "c2VhbGVkLWRvc3NpZXI="));
+    assert_int_equal (s_carried_count (a, "peer:gelderland", "DOSSIER"), 2);
+    assert_int_equal (s_pump (a, b), 2);
+    json_t *dossiers = s_take_expect (b, "achterhoek", "DOSSIER DOSSIER");
+    assert_string_equal (en_json_str (json_object_get (json_array_get (dossiers, 0), "body"), "expert"), "ed-ah-01");
+    assert_string_equal (en_json_str (json_object_get (json_array_get (dossiers, 1), "body"), "expert"), "se-ah-01");
+    json_decref (dossiers);
+
+    //  The team's message reaches both experts at B (one node: both keys)
+    s_node_ok (a, "twente", self->twente, "MESSAGE",
+               json_pack ("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}}", "request", id, "from", "team", "kind", "message",
+                          "box", "Ym94LW9mLXRoZS10ZXh0", "sealed", "team", "a2V5LWZvci10ZWFt",
+                          "se-ah-01", "a2V5LWZvci1leHBlcnQ=", "ed-ah-01", "a2V5LWZvci1lZA=="));
+    assert_int_equal (s_pump (a, b), 1);
+    json_t *relayed = s_outbox (b, "achterhoek", "MESSAGE");
+    assert_int_equal (json_array_size (relayed), 1);
+    json_t *sealed = json_object_get (json_object_get (json_array_get (relayed, 0), "body"), "sealed");
+    assert_int_equal (json_object_size (sealed), 2);
+    assert_non_null (json_object_get (sealed, "se-ah-01"));
+    assert_non_null (json_object_get (sealed, "ed-ah-01"));
+    json_decref (relayed);
+    json_decref (s_take (b, "achterhoek"));
+    while (s_pump (b, a) > 0)
+        ;
+
+    //  REVIEW: one relay to B, which follows up both places (a STATUS
+    //  each), both mirrored in monitoring here
+    json_decref (s_take (a, "twente"));
+    int64_t review_at = en_now_ms () + 7 * 24 * 3600 * 1000LL;
+    s_node_ok (a, "twente", self->twente, "REVIEW", json_pack ("{s:s, s:I}", "request", id, "review_at",
+                                                             (json_int_t) review_at));
+    assert_int_equal (s_carried_count (a, "peer:gelderland", "REVIEW"), 1);
+    assert_int_equal (s_pump (a, b), 1);
+    s_assert_place (b, id, 1, "monitoring", NULL, "se-ah-01");
+    s_assert_place (b, id, 2, "monitoring", NULL, "ed-ah-01");
+    assert_int_equal (s_queued_count (b, "peer:overijssel", "STATUS"), 2);
+    assert_int_equal (s_pump (b, a), 2);
+    s_assert_place (a, id, 1, "monitoring", "gelderland", "se-ah-01");
+    s_assert_place (a, id, 2, "monitoring", "gelderland", "ed-ah-01");
+    s_assert_state (a, id, "monitoring");
+    assert_int_equal (s_expert_int (b, "ed-ah-01", "load"), 1);
+
+    //  CLOSE: one relay to B, which closes both places, a STATUS each
+    s_node_ok (a, "twente", self->twente, "CLOSE", json_pack ("{s:s, s:s}", "request", id, "outcome", "afgerond"));
+    assert_int_equal (s_carried_count (a, "peer:gelderland", "CLOSE"), 1);
+    assert_int_equal (s_pump (a, b), 1);
+    s_assert_place (b, id, 1, "closed", NULL, "se-ah-01");
+    s_assert_place (b, id, 2, "closed", NULL, "ed-ah-01");
+    s_assert_state (b, id, "closed");
+    assert_int_equal (s_expert_int (b, "se-ah-01", "load"), 0);
+    assert_int_equal (s_expert_int (b, "ed-ah-01", "load"), 0);
+    json_t *closes = s_outbox (b, "peer:overijssel", "STATUS");
+    assert_int_equal (json_array_size (closes), 2);
+    for (size_t index = 0; index < 2; index++) {
+        json_t *one = json_object_get (json_array_get (closes, index), "body");
+        assert_int_equal (en_json_int (one, "place", 0), (int64_t) index + 1);
+        assert_string_equal (en_json_str (one, "place_state"), "closed");
+    }
+    json_decref (closes);
+    assert_true (s_pump (b, a) >= 2);
+    s_assert_place (a, id, 1, "closed", "gelderland", "se-ah-01");
+    s_assert_place (a, id, 2, "closed", "gelderland", "ed-ah-01");
+    s_assert_state (a, id, "closed");
+    s_assert_place_forwards (a, id, "1:gelderland/closed 2:gelderland/closed");
+    assert_int_equal (s_depth (a, "peer:gelderland"), 0);
+    s_assert_filled_once (a, id);
+    s_assert_filled_once (b, id);
+    en_msg_destroy (&submit);
+}
+
+//  One of two places at B recalled: B ends that place only (its offer
+//  withdrawn), the other stays accepted there and here, and B's request
+//  is accepted, not recalled.
+static void
+test_team_two_places_at_peer_recall (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b;
+    const char *id = "twente-0011";
+    en_msg_t *submit = s_team_at_peer_started (self, id);
+    en_msg_destroy (&submit);
+    s_accept_at_peer (self, id, 1);
+    assert_true (s_pump (b, a) >= 1);
+    s_assert_place (a, id, 1, "accepted", "gelderland", "se-ah-01");
+    //  The place accepted there cannot be recalled; the other can
+    s_operator_place_ok (a, "recall", id, 2);
+    s_assert_place (a, id, 2, "hiaat", NULL, NULL);
+    s_assert_place (a, id, 1, "accepted", "gelderland", "se-ah-01");
+    s_assert_place_forwards (a, id, "1:gelderland/open 2:gelderland/recalled");
+    assert_int_equal (s_pump (a, b), 1);
+    s_assert_place (b, id, 2, "recalled", NULL, NULL);
+    s_assert_place (b, id, 1, "accepted", NULL, "se-ah-01");
+    s_assert_state (b, id, "accepted");
+    assert_int_equal (s_expert_int (b, "ed-ah-01", "reserved"), 0);
+    assert_int_equal (s_expert_int (b, "se-ah-01", "load"), 1);
+    assert_int_equal (s_depth (b, "peer:overijssel"), 0);
+    //  The hiaat is not handed back to the peer it was recalled from
+    assert_int_equal (s_retry (a), 0);
+    s_assert_place (a, id, 2, "hiaat", NULL, NULL);
+    s_assert_filled_once (a, id);
+}
+
+//  One place of two at B given back (nobody else there) while the other
+//  is filled there: routed on here (a hiaat), the other stays accepted
+//  at B, whose request is accepted (not returned); a FORWARD of the place
+//  given back is refused (409); the origin's CLOSE goes to B once and
+//  closes what B holds, with a STATUS for the place B still held only.
+static void
+test_team_two_places_at_peer_returned (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b;
+    const char *id = "twente-0012";
+    en_msg_t *submit = s_team_at_peer_started (self, id);
+    s_accept_at_peer (self, id, 1);
+    char offer [128];
+    s_node_ok (b, "achterhoek", self->achterhoek, "DECLINE",
+               json_pack ("{s:s, s:s}", "offer", s_place_offer (b, id, 2, offer, sizeof offer), "reason", "geen tijd"));
+    s_assert_place (b, id, 2, "returned", NULL, NULL);
+    s_assert_place (b, id, 1, "accepted", NULL, "se-ah-01");
+    s_assert_state (b, id, "accepted");
+    assert_true (s_pump (b, a) >= 3);          //  accepted, declined, returned
+    s_assert_place (a, id, 1, "accepted", "gelderland", "se-ah-01");
+    s_assert_place (a, id, 2, "hiaat", NULL, NULL);
+    s_assert_place_forwards (a, id, "1:gelderland/open 2:gelderland/returned");
+    assert_int_equal (s_rows (a, "hiaten"), 1);
+    assert_int_equal (s_retry (a), 0);
+    //  The place B gave back, carried again: 409, nothing changes there
+    json_t *body = s_forward_body (submit, en_signer_public (self->twente), "[\"overijssel\"]");
+    json_object_set_new (body, "place", json_integer (2));
+    s_peer_refused (b, "overijssel", "FORWARD", body, EN_ERR_CONFLICT);
+    s_assert_place (b, id, 2, "returned", NULL, NULL);
+    //  CLOSE: place 2 closes here, place 1's CLOSE goes to B once
+    json_decref (s_take (a, "twente"));
+    s_node_ok (a, "twente", self->twente, "CLOSE", json_pack ("{s:s}", "request", id));
+    s_assert_place (a, id, 2, "closed", NULL, NULL);
+    assert_int_equal (s_carried_count (a, "peer:gelderland", "CLOSE"), 1);
+    assert_int_equal (s_pump (a, b), 1);
+    s_assert_state (b, id, "closed");
+    assert_int_equal (s_expert_int (b, "se-ah-01", "load"), 0);
+    json_t *closes = s_outbox (b, "peer:overijssel", "STATUS");
+    assert_int_equal (json_array_size (closes), 1);
+    assert_int_equal (en_json_int (json_object_get (json_array_get (closes, 0), "body"), "place", 0), 1);
+    json_decref (closes);
+    assert_true (s_pump (b, a) >= 1);
+    s_assert_place (a, id, 1, "closed", "gelderland", "se-ah-01");
+    s_assert_state (a, id, "closed");
+    s_assert_filled_once (a, id);
+    s_assert_filled_once (b, id);
+    en_msg_destroy (&submit);
 }
 
 //  A place of a team two hops away: A hands place 2 to B, B (nobody
@@ -3325,6 +3645,9 @@ main (void)
         cmocka_unit_test_setup_teardown (test_team_hiaat_place_forwarded, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_team_place_two_hops, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_conversation_across_provinces, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_team_two_places_at_peer, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_team_two_places_at_peer_recall, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_team_two_places_at_peer_returned, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -74,7 +74,7 @@ test_counters_drift (en_db_t *db)
     figures += en_db_int (db,
         "SELECT count(*) FROM requests r WHERE r.state IS NOT (SELECT p.state FROM places p"
         " WHERE p.request_id = r.id ORDER BY CASE p.state WHEN 'closed' THEN 1000000 ELSE coalesce (nullif ("
-        " instr (',submitted,escalated,offered,forwarded,hiaat,returned,recalled,accepted,advice,',"
+        " instr (',submitted,escalated,offered,forwarded,hiaat,accepted,advice,monitoring,returned,recalled,',"
         " ',' || p.state || ','), 0), 999999) END LIMIT 1)", NULL);
     return figures + en_db_int (db,
         "SELECT count(*) FROM experts e WHERE"

@@ -246,8 +246,21 @@ test_derive (void **state)
     assert_string_equal (en_request_sm_derive (escalated, 2), "escalated");
     const char *closed [] = { "closed", "closed" };
     assert_string_equal (en_request_sm_derive (closed, 2), "closed");
-    const char *later [] = { "closed", "monitoring" };      //  a state added later: before closed
+    const char *later [] = { "closed", "monitoring" };
     assert_string_equal (en_request_sm_derive (later, 2), "monitoring");
+    const char *followed [] = { "monitoring", "advice" };
+    assert_string_equal (en_request_sm_derive (followed, 2), "advice");
+    //  A peer's copy holding two places of a team: one given back, the
+    //  other filled there is the request's state; given back only when
+    //  no place is held any more
+    const char *held [] = { "returned", "accepted" };
+    assert_string_equal (en_request_sm_derive (held, 2), "accepted");
+    const char *followed_held [] = { "recalled", "monitoring" };
+    assert_string_equal (en_request_sm_derive (followed_held, 2), "monitoring");
+    const char *routing [] = { "returned", "offered" };
+    assert_string_equal (en_request_sm_derive (routing, 2), "offered");
+    const char *gone [] = { "returned", "closed", "recalled" };
+    assert_string_equal (en_request_sm_derive (gone, 3), "returned");
     assert_null (en_request_sm_derive (one, 0));
     //  Every state of one place is its own request state
     size_t count;
