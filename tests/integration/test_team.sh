@@ -15,7 +15,7 @@ test_network twente ijsselland
 DB=$NET_DIR/overijssel/broker.db
 
 en twente expert add --id se-tw-01 --role superexpert --expertise trauma --capacity 2 >/dev/null
-en twente expert add --id ed-tw-01 --role ervaringsdeskundige --capacity 2 >/dev/null
+en twente expert add --id ed-tw-01 --role ervaringsdeskundige --expertise trauma --capacity 2 >/dev/null
 en ijsselland expert add --id se-ij-01 --role superexpert --expertise trauma,lvb --capacity 2 >/dev/null
 check "broker learns the experts" net_until 10 'length == 3' enb --json broker experts
 
@@ -97,7 +97,7 @@ N=150
 jq -n --argjson n $N '[range(1; $n + 1) | {id: ("twente-t" + (. | tostring)), urgency: "regulier",
     question_type: "consultatie-advies", expertise: ["trauma", "lvb"], age_band: "12-17",
     places: [{role: "superexpert", expertise: ["trauma"]}, {role: "superexpert", expertise: ["lvb"]},
-             {role: "ervaringsdeskundige"}]}]' > "$NET_DIR/teams.json"
+             {role: "ervaringsdeskundige", expertise: ["trauma"]}]}]' > "$NET_DIR/teams.json"
 en twente request submit --file "$NET_DIR/teams.json" --wait 0 > "$NET_DIR/submit.out" 2>&1 &
 SUBMIT=$!
 for _ in $(seq 400); do
@@ -191,6 +191,9 @@ check "the origin learns every filled place ($FILLED)" net_until 30 ". == $FILLE
 # afterwards every BERAAD event is recorded once, none lost, each answer
 # on its expert's place. Own experts and tags, so the teams above do not
 # mix in: a superexpert at twente, an ervaringsdeskundige at ijsselland.
+# (The teams above ask for an ervaringsdeskundige for trauma: one of any
+# expertise would match this one too, and their places still a hiaat
+# would fill its capacity as it is published, before the beraad teams.)
 en twente expert add --id se-tw-09 --role superexpert --expertise hechting --capacity 50 >/dev/null
 en ijsselland expert add --id ed-ij-09 --role ervaringsdeskundige --expertise verslaving --capacity 50 >/dev/null
 check "the beraad experts are published" net_until 10 '[.[] | select(.id == "se-tw-09" or .id == "ed-ij-09")] | length == 2' \
