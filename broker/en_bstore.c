@@ -398,16 +398,16 @@ static const char *s_migrations [] = {
     //  REPLY) relayed to the peer broker holding a place, by the id of the
     //  FORWARD that carried it: a final ERROR of the peer for it becomes
     //  the event relay-refused of that place, which the team hears
-    //  (en_fedroute; docs/protocol.md "FORWARD")
-    "CREATE TABLE relays ("
+    //  (en_fedroute; docs/protocol.md "FORWARD"). (IF NOT EXISTS: a store
+    //  set back by hand to an earlier version, as test_dashboard does)
+    "CREATE TABLE IF NOT EXISTS relays ("
     "  msg_id TEXT NOT NULL,"
     "  peer TEXT NOT NULL,"
     "  request_id TEXT NOT NULL,"
     "  place INTEGER NOT NULL,"
     "  command TEXT NOT NULL,"
     "  at INTEGER NOT NULL,"
-    "  PRIMARY KEY (peer, msg_id)) WITHOUT ROWID;"
-    "CREATE INDEX relays_request ON relays (request_id);",
+    "  PRIMARY KEY (peer, msg_id)) WITHOUT ROWID;",
     NULL
 };
 
@@ -1300,6 +1300,12 @@ en_bstore_relay_by_msg (en_bstore_t *self, const char *peer, const char *msg_id)
     return en_db_one (en_db_query (self->db,
         "SELECT msg_id, peer, request_id, place, command, at FROM relays WHERE peer = ? AND msg_id = ?",
         "ss", peer, msg_id));
+}
+
+int
+en_bstore_relay_end (en_bstore_t *self, const char *peer, const char *msg_id)
+{
+    return en_db_exec (self->db, "DELETE FROM relays WHERE peer = ? AND msg_id = ?", "ss", peer, msg_id);
 }
 
 //  What this broker can serve itself: free places of present experts,

@@ -205,6 +205,8 @@ json_t *en_bstore_forward_by_msg (en_bstore_t *self, const char *peer, const cha
 int en_bstore_relay_put (en_bstore_t *self, const char *peer, const char *msg_id, const char *request_id,
                          int64_t place, const char *command);
 json_t *en_bstore_relay_by_msg (en_bstore_t *self, const char *peer, const char *msg_id);
+//  ... and forget it (its refusal was handled). 0 or -1.
+int en_bstore_relay_end (en_bstore_t *self, const char *peer, const char *msg_id);
 //  Advertised capacity: [{role, tagset (",a,b," sorted), hops, free}].
 //  Own experts (hops 1), or what peers other than except_peer advertised,
 //  one hop further, up to max_hops.

@@ -654,8 +654,9 @@ s_relay_refused (en_fedroute_t *self, const char *peer, const char *msg_id, int 
     json_t *relay = en_bstore_relay_by_msg (self->store, peer, msg_id);
     json_t *request = relay ? en_bstore_request_place (self->store, en_json_str (relay, "request_id"),
                                                        en_json_int (relay, "place", 1)) : NULL;
-    int rc = 0;
-    if (request && !streq (en_json_str (request, "state"), "closed")
+    //  Once: the peer's ERROR may come again before our ACK of it is sent
+    int rc = relay ? en_bstore_relay_end (self->store, peer, msg_id) : 0;
+    if (rc == 0 && request && !streq (en_json_str (request, "state"), "closed")
     &&  streq (en_json_str (request, "peer") ?: "", peer)) {
         const char *command = en_json_str (relay, "command");
         char detail [400];
