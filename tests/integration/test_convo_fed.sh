@@ -227,7 +227,7 @@ check "the team knows" net_until 20 '.state == "accepted"' en twente --json requ
 # A proposal that waits on gelderland down past its time is refused
 # there (422): the team hears it
 net_kill broker-gelderland KILL
-SOON=$(( ($(date +%s) + 4) * 1000 ))
+SOON=$(( ($(date +%s) + 8) * 1000 ))
 "$CTL" "$NET_DIR/twente" beraad "{\"id\": \"$R2\", \"action\": \"propose\", \"times\": [$SOON]}" >/dev/null
 check "overijssel takes it and relays it to gelderland" \
     net_until 20 '[.events[] | select(.type == "relayed" and (.detail | startswith("BERAAD to gelderland")))] | length == 1' \
