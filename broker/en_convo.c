@@ -39,6 +39,14 @@
     node, or the peer before it), and the team's from the origin to the
     peer. The text stays sealed all the way; each broker checks only who
     may pass what (the team's, from the origin; the rest, from the peer).
+
+    A team across provinces (places filled by peers) is the other way
+    round: the team's broker holds the conversation of all its places,
+    and the expert of a place a peer holds is a participant whose node is
+    that peer (their box key from the peer's STATUS accepted, kept with
+    the place). The peer holding such a place keeps none: it passes what
+    the team's broker sends down to its expert's node, and what that node
+    writes or reads up (s_where tells the three cases apart).
 */
 #include "en_convo.h"
 #include <inttypes.h>
