@@ -389,6 +389,25 @@ static const char *s_migrations [] = {
     "ALTER TABLE forwards_of_places RENAME TO forwards;"
     "CREATE INDEX forwards_msg ON forwards (msg_id);"
     "CREATE INDEX places_peer ON places (peer) WHERE peer IS NOT NULL;",
+    //  (team conversation across provinces) the box key of the expert who
+    //  accepted a place a peer broker holds, from the peer's STATUS
+    //  accepted: the origin broker seals a team's conversation to them too
+    //  (en_convo, docs/protocol.md "Conversations")
+    "ALTER TABLE places ADD COLUMN box_key TEXT;",
+    //  (relay refusals) a node's message (REVIEW, BERAAD, CLOSE, DOSSIER,
+    //  REPLY) relayed to the peer broker holding a place, by the id of the
+    //  FORWARD that carried it: a final ERROR of the peer for it becomes
+    //  the event relay-refused of that place, which the team hears
+    //  (en_fedroute; docs/protocol.md "FORWARD"). (IF NOT EXISTS: a store
+    //  set back by hand to an earlier version, as test_dashboard does)
+    "CREATE TABLE IF NOT EXISTS relays ("
+    "  msg_id TEXT NOT NULL,"
+    "  peer TEXT NOT NULL,"
+    "  request_id TEXT NOT NULL,"
+    "  place INTEGER NOT NULL,"
+    "  command TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  PRIMARY KEY (peer, msg_id)) WITHOUT ROWID;",
     NULL
 };
 
@@ -1282,6 +1301,29 @@ en_bstore_forward_by_msg (en_bstore_t *self, const char *peer, const char *msg_i
         "ss", msg_id, peer));
 }
 
+int
+en_bstore_relay_put (en_bstore_t *self, const char *peer, const char *msg_id, const char *request_id,
+                     int64_t place, const char *command)
+{
+    return en_db_exec (self->db,
+        "INSERT INTO relays (msg_id, peer, request_id, place, command, at) VALUES (?, ?, ?, ?, ?, ?)",
+        "sssisi", msg_id, peer, request_id, place, command, en_now_ms ());
+}
+
+json_t *
+en_bstore_relay_by_msg (en_bstore_t *self, const char *peer, const char *msg_id)
+{
+    return en_db_one (en_db_query (self->db,
+        "SELECT msg_id, peer, request_id, place, command, at FROM relays WHERE peer = ? AND msg_id = ?",
+        "ss", peer, msg_id));
+}
+
+int
+en_bstore_relay_end (en_bstore_t *self, const char *peer, const char *msg_id)
+{
+    return en_db_exec (self->db, "DELETE FROM relays WHERE peer = ? AND msg_id = ?", "ss", peer, msg_id);
+}
+
 //  What this broker can serve itself: free places of present experts,
 //  by role and sorted tag set. Bovenregionale procesregisseurs are left
 //  out: they are their own province's escalation, not a national pool.
@@ -1425,7 +1467,29 @@ en_bstore_convo_participants (en_bstore_t *self, const char *request_id)
         "  JOIN places p ON p.request_id = o.request_id AND p.place = o.place"
         "  WHERE o.request_id = ?1 AND o.state = 'accepted' AND r.state != 'closed' AND e.box_key IS NOT NULL"
         "  AND p.state <> 'closed' AND p.expert = o.expert"
+        " UNION ALL"
+        " SELECT p.expert AS who, 'peer:' || p.peer AS node, p.box_key AS box_key FROM places p"
+        "  JOIN requests r ON r.id = p.request_id"
+        "  WHERE p.request_id = ?1 AND p.peer IS NOT NULL AND p.expert IS NOT NULL AND p.box_key IS NOT NULL"
+        "  AND p.state IN ('accepted', 'advice', 'monitoring') AND r.state != 'closed'"
         " ORDER BY who", "s", request_id));
+}
+
+int
+en_bstore_place_box_key_put (en_bstore_t *self, const char *request_id, int64_t place, const char *box_key)
+{
+    return en_db_exec (self->db, "UPDATE places SET box_key = ? WHERE request_id = ? AND place = ?", "ssi",
+                       box_key, request_id, place);
+}
+
+json_t *
+en_bstore_convo_place_experts (en_bstore_t *self, const char *request_id)
+{
+    //  Closed or not: the end of a conversation (MEMBERS []) reaches them
+    return en_db_rows (en_db_query (self->db,
+        "SELECT DISTINCT o.expert AS who, o.node AS node FROM offers o"
+        " JOIN places p ON p.request_id = o.request_id AND p.place = o.place"
+        " WHERE o.request_id = ? AND o.state = 'accepted' AND p.expert = o.expert ORDER BY who", "s", request_id));
 }
 
 json_t *

@@ -203,6 +203,14 @@ json_t *en_bstore_forwards (en_bstore_t *self, const char *request_id);
 json_t *en_bstore_forward_of (en_bstore_t *self, const char *request_id, int64_t place, const char *peer);
 //  The forward whose FORWARD message to peer had msg_id, or NULL.
 json_t *en_bstore_forward_by_msg (en_bstore_t *self, const char *peer, const char *msg_id);
+//  A node's message relayed to peer in the FORWARD msg_id, about place
+//  of request (relays): keep it; find it ({msg_id, peer, request_id,
+//  place, command, at}) or NULL. 0 or -1.
+int en_bstore_relay_put (en_bstore_t *self, const char *peer, const char *msg_id, const char *request_id,
+                         int64_t place, const char *command);
+json_t *en_bstore_relay_by_msg (en_bstore_t *self, const char *peer, const char *msg_id);
+//  ... and forget it (its refusal was handled). 0 or -1.
+int en_bstore_relay_end (en_bstore_t *self, const char *peer, const char *msg_id);
 //  Advertised capacity: [{role, tagset (",a,b," sorted), hops, free}].
 //  Own experts (hops 1), or what peers other than except_peer advertised,
 //  one hop further, up to max_hops.
@@ -237,8 +245,16 @@ json_t *en_bstore_peer_candidates (en_bstore_t *self, json_t *request, const cha
 int en_bstore_convo_key_put (en_bstore_t *self, const char *request_id, const char *team_key);
 //  The participants of request now: [{who, node, box_key}], "team" (the
 //  origin) and every expert whose offer of it is accepted, by who; []
-//  once it is closed.
+//  once it is closed. The expert of a place a peer holds (EXPN/3, a
+//  team) takes part through that peer (node "peer:<name>") once the
+//  peer's STATUS accepted gave their box key.
 json_t *en_bstore_convo_participants (en_bstore_t *self, const char *request_id);
+//  Keep the box key of the expert who accepted place, which a peer
+//  holds (its STATUS accepted). 0 or -1.
+int en_bstore_place_box_key_put (en_bstore_t *self, const char *request_id, int64_t place, const char *box_key);
+//  The experts who accepted the places of request held here, closed or
+//  not: [{who, node}], by who (a team's place held for a peer broker).
+json_t *en_bstore_convo_place_experts (en_bstore_t *self, const char *request_id);
 //  Requests with a conversation in which an expert of node takes part:
 //  [{id}].
 json_t *en_bstore_convo_of_node (en_bstore_t *self, const char *node);

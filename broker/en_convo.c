@@ -39,6 +39,14 @@
     node, or the peer before it), and the team's from the origin to the
     peer. The text stays sealed all the way; each broker checks only who
     may pass what (the team's, from the origin; the rest, from the peer).
+
+    A team across provinces (places filled by peers) is the other way
+    round: the team's broker holds the conversation of all its places,
+    and the expert of a place a peer holds is a participant whose node is
+    that peer (their box key from the peer's STATUS accepted, kept with
+    the place). The peer holding such a place keeps none: it passes what
+    the team's broker sends down to its expert's node, and what that node
+    writes or reads up (s_where tells the three cases apart).
 */
 #include "en_convo.h"
 #include <inttypes.h>
@@ -106,11 +114,21 @@ en_convo_submitted (en_convo_t *self, const char *request_id, json_t *submit_bod
     return s_hex_key (key) ? en_bstore_convo_key_put (self->store, request_id, key) : 0;
 }
 
-//  Is request handed to a peer broker (its conversation is held there)?
-static bool
-s_elsewhere (json_t *request)
+//  Where the conversation of request is held (EXPN/3). A request of one
+//  place handed to a peer broker: there (S_AT_PEER). A team's place a
+//  peer broker handed here: at the broker the team came from, which
+//  numbers the messages of all its places (S_AT_ORIGIN); this broker
+//  passes on what concerns the experts of that place. Else here: a
+//  team's broker holds its conversation also when peers fill places.
+typedef enum { S_HERE, S_AT_PEER, S_AT_ORIGIN } s_where_t;
+
+static s_where_t
+s_where (json_t *request)
 {
-    return en_json_str (request, "peer") != NULL;
+    bool team = json_array_size (json_object_get (json_object_get (request, "summary"), "places")) > 1;
+    if (team)
+        return strncmp (en_json_str (request, "origin") ?: "", "peer:", 5) == 0 ? S_AT_ORIGIN : S_HERE;
+    return en_json_str (request, "peer") ? S_AT_PEER : S_HERE;
 }
 
 //  The participants of request now ([{who, node, box_key}]): none until
@@ -119,7 +137,7 @@ s_elsewhere (json_t *request)
 static json_t *
 s_participants (en_convo_t *self, json_t *request)
 {
-    json_t *all = s_elsewhere (request) ? json_array ()
+    json_t *all = s_where (request) != S_HERE ? json_array ()
                 : en_bstore_convo_participants (self->store, en_json_str (request, "id"));
     bool team = false, expert = false;
     size_t index;
@@ -292,20 +310,21 @@ s_relay (en_convo_t *self, json_t *participants, json_t *head, json_t *sealed)
 
 //  An advice in the conversation moves the expert's place (a team has
 //  several: the one the expert accepted) to "advice" as ADVICE does
-//  (STATUS without the text); a place in monitoring stays there. 0, or -1
-//  with error.
+//  (STATUS without the text); a place in monitoring stays there. The
+//  expert of a team's place a peer holds (EXPN/3) moves that place here
+//  (its copy at the peer stays accepted). 0, or -1 with error.
 static int
 s_advice (en_convo_t *self, json_t *request, const char *expert, en_error_t *error)
 {
     const char *id = en_json_str (request, "id");
-    json_t *offers = en_bstore_participants (self->store, id);
+    json_t *places = en_bstore_places (self->store, id);
     int64_t place = 0;
     size_t index;
-    json_t *offer;
-    json_array_foreach (offers, index, offer)
-        if (expert && streq (en_json_str (offer, "expert") ?: "", expert))
-            place = en_json_int (offer, "place", 1);
-    json_decref (offers);
+    json_t *one;
+    json_array_foreach (places, index, one)
+        if (expert && streq (en_json_str (one, "expert") ?: "", expert) && !streq (en_json_str (one, "state"), "closed"))
+            place = en_json_int (one, "place", 1);
+    json_decref (places);
     json_t *view = place ? en_bstore_request_place (self->store, id, place) : NULL;
     const char *state = view ? en_json_str (view, "state") : en_json_str (request, "state");
     int rc = 0;
@@ -326,7 +345,7 @@ s_handed_over (en_convo_t *self, json_t *body)
 {
     const char *id = en_json_str (body, "request");
     json_t *request = en_id_valid (id) ? en_bstore_request (self->store, id) : NULL;
-    if (request && !s_elsewhere (request)) {
+    if (request && s_where (request) == S_HERE) {
         json_decref (request);
         request = NULL;
     }
@@ -358,14 +377,72 @@ s_pass (en_convo_t *self, json_t *request, const char *node, en_msg_t *msg, cons
     return 0;
 }
 
-//  When msg is about a request handed to a peer: pass it on (who: the
-//  writer or reader it names), *passed true, and its result; else 0.
+//  The nodes below a team's place held here for the broker its team
+//  came from: the peer it was handed on to, or the nodes of the experts
+//  who accepted it ([{who, node}]; who NULL for a peer).
+static json_t *
+s_below (en_convo_t *self, json_t *request)
+{
+    const char *onward = en_json_str (request, "peer");
+    if (!onward)
+        return en_bstore_convo_place_experts (self->store, en_json_str (request, "id"));
+    char peer [80];
+    snprintf (peer, sizeof peer, "peer:%s", onward);
+    return json_pack ("[{s:s}]", "node", peer);
+}
+
+//  Pass msg about a team's place held here on (S_AT_ORIGIN): what the
+//  broker of the team sends (numbered messages, receipts, members) down
+//  to the place's experts' nodes, what they write or read (who: writer
+//  or reader, one of theirs) up to it, unchanged. 0, or -1 with 403/409.
+static int
+s_pass_place (en_convo_t *self, json_t *request, const char *node, en_msg_t *msg, const char *who,
+              en_error_t *error)
+{
+    const char *id = en_json_str (request, "id");
+    const char *origin = en_json_str (request, "origin");
+    bool down = streq (node, origin);
+    json_t *below = s_below (self, request);
+    bool theirs = false;
+    size_t index;
+    json_t *one;
+    json_array_foreach (below, index, one)
+        theirs |= streq (en_json_str (one, "node"), node)
+               && (!en_json_str (one, "who") || (who && streq (who, en_json_str (one, "who"))));
+    int rc = 0;
+    if (!down && (!theirs || streq (en_msg_command (msg), "MEMBERS")))
+        rc = en_error_set (error, EN_ERR_FORBIDDEN, "'%s' may not pass %s about '%s' (its conversation is "
+                           "held by %s)", node, en_msg_command (msg), id, origin);
+    else
+    if (!down && streq (en_json_str (request, "state"), "closed"))
+        rc = en_error_set (error, EN_ERR_CONFLICT, "request '%s' is closed: its conversation has ended", id);
+    zhashx_t *nodes = down ? s_nodes (below, NULL) : zhashx_new ();
+    if (!down)
+        zhashx_insert (nodes, origin, (void *) "");
+    for (void *item = zhashx_first (nodes); item && rc == 0; item = zhashx_next (nodes)) {
+        const char *to = (const char *) zhashx_cursor (nodes);
+        char detail [128];
+        snprintf (detail, sizeof detail, "%s to %s", en_msg_command (msg), to);
+        if (s_queue (self, to, en_msg_command (msg), json_deep_copy (en_msg_body (msg)))
+        ||  en_router_record (self->router, id, "relayed", NULL, detail))
+            rc = en_router_failed (self->router, error);
+    }
+    zhashx_destroy (&nodes);
+    json_decref (below);
+    return rc;
+}
+
+//  When msg is about a request whose conversation is held elsewhere:
+//  pass it on (who: the writer or reader it names), *passed true, and
+//  its result; else 0.
 static int
 s_pass_handed (en_convo_t *self, const char *node, en_msg_t *msg, const char *who, bool *passed, en_error_t *error)
 {
     json_t *handed = s_handed_over (self, en_msg_body (msg));
     *passed = handed != NULL;
-    int rc = handed ? s_pass (self, handed, node, msg, who, error) : 0;
+    int rc = !handed ? 0
+           : s_where (handed) == S_AT_ORIGIN ? s_pass_place (self, handed, node, msg, who, error)
+           : s_pass (self, handed, node, msg, who, error);
     json_decref (handed);
     return rc;
 }
@@ -373,12 +450,11 @@ s_pass_handed (en_convo_t *self, const char *node, en_msg_t *msg, const char *wh
 int
 en_convo_handle_members (en_convo_t *self, const char *node, en_msg_t *msg, en_error_t *error)
 {
-    json_t *request = s_handed_over (self, en_msg_body (msg));
-    int rc = request ? s_pass (self, request, node, msg, NULL, error)
-                     : en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s' handed to a peer here",
-                                     en_json_str (en_msg_body (msg), "request") ?: "");
-    json_decref (request);
-    return rc;
+    bool passed;
+    int rc = s_pass_handed (self, node, msg, NULL, &passed, error);
+    return passed ? rc
+                  : en_error_set (error, EN_ERR_NOT_FOUND, "no request '%s' handed to a peer here",
+                                  en_json_str (en_msg_body (msg), "request") ?: "");
 }
 
 int

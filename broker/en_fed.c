@@ -400,14 +400,18 @@ s_link_say (en_fed_t *self, s_link_t *link, const char *command, json_t *body)
     en_link_say (link->link, command, body);
 }
 
+//  The outbox's send for one link (arg). Not looked up by dest: a lookup
+//  moves the cursor of self->links, and en_fed_flush, iterating them,
+//  then took the same link again and again, for as long as its peer was
+//  gone but the link not yet judged down (the loop never got back to
+//  en_fed_tick): the broker hung until the peer came back.
 static int
 s_outbox_send (const char *dest, en_msg_t *msg, void *arg)
 {
-    en_fed_t *self = (en_fed_t *) arg;
-    s_link_t *link = (s_link_t *) zhashx_lookup (self->links, dest + strlen ("peer:"));
-    if (!link || !s_link_up (self, link))
+    s_link_t *link = (s_link_t *) arg;
+    if (!s_link_up (link->fed, link))
         return -1;
-    return s_link_send (self, link, msg);
+    return s_link_send (link->fed, link, msg);
 }
 
 void
@@ -417,7 +421,7 @@ en_fed_flush (en_fed_t *self)
     for (s_link_t *link = (s_link_t *) zhashx_first (self->links); link;
          link = (s_link_t *) zhashx_next (self->links))
         if (s_link_up (self, link))
-            en_outbox_flush (outbox, link->dest, self->retry_ms, 1000, s_outbox_send, self);
+            en_outbox_flush (outbox, link->dest, self->retry_ms, 1000, s_outbox_send, link);
 }
 
 //  --------------------------------------------------------------------
@@ -884,12 +888,17 @@ en_fed_tick (en_fed_t *self)
     self->tick_at = now;
     if (away > self->heartbeat_ms)
         zsys_info ("federation: this broker did not run for %lld ms; links judged from now on", (long long) away);
-    for (s_link_t *link = (s_link_t *) zhashx_first (self->links); link;
-         link = (s_link_t *) zhashx_next (self->links)) {
+    //  Over a copy: what a tick reads may route, and routing looks links
+    //  up (en_fed_link_state), which moves the hash's cursor
+    zlistx_t *links = zlistx_new ();         //  (not zhashx_values: its list owns the links)
+    for (void *one = zhashx_first (self->links); one; one = zhashx_next (self->links))
+        zlistx_add_end (links, one);
+    for (s_link_t *link = (s_link_t *) zlistx_first (links); link; link = (s_link_t *) zlistx_next (links)) {
         en_link_tick (link->link, now);
         if (adverts && s_link_up (self, link))
             s_advert_send (self, link, false, own);
     }
+    zlistx_destroy (&links);
     json_decref (own);
     if (adverts) {
         self->advert_at = now;

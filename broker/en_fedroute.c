@@ -44,7 +44,8 @@
         passed on to the origin ("returned": routed on here);
       * RECALL from the peer a request came from;
       * a final ERROR for a FORWARD (en_fedroute_forward_refused): as
-        "returned".
+        "returned"; for a relayed message, the event relay-refused that
+        the origin hears.
 */
 #include "en_fedroute.h"
 #include "en_followup.h"
@@ -257,11 +258,14 @@ s_relay (en_fedroute_t *self, json_t *request, json_t *carried, const char *sign
 {
     const char *id = en_json_str (request, "id");
     const char *peer = en_json_str (request, "peer");
-    char detail [128];
+    char detail [128], msg_id [33];
     snprintf (detail, sizeof detail, "%s to %s", en_json_str (carried, "command"), peer);
+    //  Kept by the FORWARD's id: a refusal there is told to the team
     int rc = !sign_key
           || s_send_peer (self, peer, "FORWARD", json_pack ("{s:O, s:s, s:o}", "message", carried,
-                          "sign_key", sign_key, "visited", s_visited (self, request)), NULL)
+                          "sign_key", sign_key, "visited", s_visited (self, request)), msg_id)
+          || en_bstore_relay_put (self->store, peer, msg_id, id, en_json_int (request, "place", 1),
+                                  en_json_str (carried, "command"))
           || en_router_record (self->router, id, "relayed", NULL, detail);
     if (rc == 0)
         en_db_log (en_bstore_db (self->store), "request %s: %s", id, detail);
@@ -599,9 +603,16 @@ s_status_mirror (en_fedroute_t *self, const char *peer, json_t *request, json_t 
     char via [100];
     snprintf (via, sizeof via, "via %s", en_json_str (extra, "via"));
     //  en_router_transition takes extra; when it is not reached, extra goes
-    if (streq (state, "closed")
+    //  The box key of a team's expert there: they take part in the
+    //  conversation held here (en_convo)
+    const char *box_key = en_json_str (body, "box_key");
+    bool keyed = box_key && streq (en_json_str (body, "event") ?: "", "accepted")
+              && strlen (box_key) == 64 && strspn (box_key, "0123456789abcdef") == 64;
+    if ((keyed && en_bstore_place_box_key_put (self->store, en_json_str (request, "id"),
+                                               en_json_int (request, "place", 1), box_key))
+    ||  (streq (state, "closed")
     &&  en_bstore_forward_end (self->store, en_json_str (request, "id"), en_json_int (request, "place", 1), peer,
-                               "closed")) {
+                               "closed"))) {
         json_decref (extra);
         return en_router_failed (self->router, error);
     }
@@ -716,11 +727,42 @@ en_fedroute_handle_recall (en_fedroute_t *self, const char *peer, en_msg_t *msg,
     return rc;
 }
 
+//  The peer refused a node's message we relayed to it (REVIEW, BERAAD,
+//  CLOSE, DOSSIER, REPLY; a final ERROR for its FORWARD): nothing
+//  happened there, and the team must hear it. The event relay-refused on
+//  the place (its state unchanged), in the STATUS to the origin with the
+//  peer, the command and why. A place closed since needs no word.
+static int
+s_relay_refused (en_fedroute_t *self, const char *peer, const char *msg_id, int code, const char *reason)
+{
+    json_t *relay = en_bstore_relay_by_msg (self->store, peer, msg_id);
+    json_t *request = relay ? en_bstore_request_place (self->store, en_json_str (relay, "request_id"),
+                                                       en_json_int (relay, "place", 1)) : NULL;
+    //  Once: the peer's ERROR may come again before our ACK of it is sent
+    int rc = relay ? en_bstore_relay_end (self->store, peer, msg_id) : 0;
+    if (rc == 0 && request && !streq (en_json_str (request, "state"), "closed")
+    &&  streq (en_json_str (request, "peer") ?: "", peer)) {
+        const char *command = en_json_str (relay, "command");
+        char detail [400];
+        snprintf (detail, sizeof detail, "%s refused %s: %d %s", peer, command, code, reason ? reason : "");
+        rc = en_router_transition (self->router, request, en_json_str (request, "state"), "relay-refused", NULL,
+                                   detail, json_pack ("{s:s, s:s, s:i}", "peer", peer, "command", command,
+                                                      "code", code));
+        if (rc == 0)
+            zsys_warning ("request %s: %s", en_json_str (request, "id"), detail);
+    }
+    json_decref (request);
+    json_decref (relay);
+    return rc;
+}
+
 int
 en_fedroute_forward_refused (en_fedroute_t *self, const char *peer, const char *msg_id,
                              int code, const char *reason)
 {
     json_t *forward = en_bstore_forward_by_msg (self->store, peer, msg_id);
+    if (!forward)
+        return s_relay_refused (self, peer, msg_id, code, reason);
     json_t *request = forward ? en_bstore_request_place (self->store, en_json_str (forward, "request_id"),
                                                          en_json_int (forward, "place", 1)) : NULL;
     int rc = 0;

@@ -79,6 +79,8 @@ static const en_request_sm_row_t s_table [] = {
     //  (a place in monitoring at the peer, EXPN/3: its review-due, its
     //  beraad events, its close)
     { MIRRORED ", monitoring", "*",       "with-peer", MIRRORED ", monitoring, closed" },
+    //  (the peer refused a node's message relayed to it: the team hears it)
+    { MIRRORED ", monitoring", "relay-refused", "with-peer", "same" },
     //  Follow-up (en_followup): a review date ("terug op ET") keeps the
     //  request open in monitoring until it is closed
     { "accepted, advice, monitoring", "monitoring", "here", "monitoring" },

@@ -108,7 +108,8 @@ static en_words_t s_events = {
     { "reply", "reactie op advies" }, { "monitoring", "datum terug op ET gezet" },
     { "review-due", "terug op ET: datum bereikt" }, { "beraad-proposed", "moreel beraad: tijden voorgesteld" },
     { "beraad-answer", "moreel beraad: antwoord van deelnemer" }, { "beraad-fixed", "moreel beraad: tijd vastgesteld" },
-    { "beraad-held", "moreel beraad: gehouden" }, { "refused", "geweigerd door de broker" }, { NULL, NULL } };
+    { "beraad-held", "moreel beraad: gehouden" }, { "refused", "geweigerd door de broker" },
+    { "relay-refused", "geweigerd door de andere provincie" }, { NULL, NULL } };
 
 //  Details the node writes in English
 static en_words_t s_details = {

@@ -549,6 +549,14 @@ test_live_panels (void **state)
     assert_true (s_has (page, "name=\"action\" value=\"close\""));
     free (page);
     free (panel);
+    //  A peer province refused a message relayed to it: the team sees it
+    json_array_append_new (json_object_get (request, "events"),
+        json_pack ("{s:I, s:s, s:s, s:s}", "at", (json_int_t) 1799999200000LL, "event", "relay-refused",
+                   "state", "advice", "detail", "gelderland refused BERAAD: 409 request is closed"));
+    panel = en_portal_panel_request (&ctx, request);
+    assert_true (s_has (panel, "geweigerd door de andere provincie"));
+    assert_true (s_has (panel, "gelderland refused BERAAD: 409 request is closed"));
+    free (panel);
     json_object_set_new (request, "state", json_string ("closed"));
     page = en_portal_page_request (&ctx, request, NULL, NULL);
     assert_false (s_has (page, "value=\"close\""));
