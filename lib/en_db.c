@@ -106,6 +106,11 @@ s_exec_script (sqlite3 *handle, const char *sql, char *problem, size_t size)
 static sqlite3 *
 s_open_checked (const char *path, en_error_t *error)
 {
+    //  SQLite's count of the memory it holds takes a global mutex at
+    //  every allocation it makes, and nothing here reads it. Only the
+    //  first call in a process (before SQLite is initialized) counts;
+    //  the later ones are refused, harmlessly.
+    sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
     sqlite3 *handle = NULL;
     if (sqlite3_open_v2 (path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                          | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
