@@ -621,23 +621,30 @@ s_submit (en_router_t *self, const char *origin, en_msg_t *submit, json_t *summa
     json_decref (carried);
     if (rc)
         return -1;
-    json_t *request = en_bstore_request (self->store, id);
-    rc = !request
-      || en_convo_submitted (self->convo, id, en_msg_body (submit))
+    //  What the state machine asks of a request just stored: its origin
+    //  (it has no peer yet)
+    json_t *request = json_pack ("{s:s, s:s}", "id", id, "origin", origin);
+    rc = en_convo_submitted (self->convo, id, en_msg_body (submit))
       || s_check (self, request, NULL, "submitted", "submitted")
       || en_bstore_event (self->store, id, "submitted", NULL, detail)
       || s_audit (self, id, "submitted", NULL);
-    //  Every place is routed at once: a team is filled in parallel
-    json_t *places = en_bstore_places (self->store, id);
+    json_decref (request);
+    //  Every place is routed at once: a team is filled in parallel. The
+    //  first place's view counts them: most requests have one.
+    json_t *view = rc ? NULL : en_bstore_request_place (self->store, id, 0);
+    json_t *places = view && en_json_int (view, "place_count", 1) > 1 ? en_bstore_places (self->store, id) : NULL;
+    rc = rc || !view || s_route (self, view, NULL);
+    json_decref (view);
     size_t index;
     json_t *place;
     json_array_foreach (places, index, place) {
-        json_t *view = rc ? NULL : en_bstore_request_place (self->store, id, en_json_int (place, "place", 0));
+        if (index == 0)
+            continue;           //  the first, routed above
+        view = rc ? NULL : en_bstore_request_place (self->store, id, en_json_int (place, "place", 0));
         rc = rc || !view || s_route (self, view, NULL);
         json_decref (view);
     }
     json_decref (places);
-    json_decref (request);
     return rc ? s_failed (self, error) : 0;
 }
 
