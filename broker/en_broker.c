@@ -678,7 +678,7 @@ s_refuse_unenrolled (en_broker_t *self, s_incoming_t *in, const char *key)
 }
 
 //  Does in's signature verify with its enrollment's key (or is it a
-//  transport command, unsigned)? Checked ahead if it was (s_verify_ahead)
+//  transport command, unsigned)? Checked ahead if it was (s_verify_start)
 //  with the key enrolled now.
 static bool
 s_authentic (s_incoming_t *in)
@@ -969,17 +969,22 @@ s_handle_message (en_broker_t *self, s_incoming_t *in)
     zmsg_destroy (&in->raw);
 }
 
-//  Signature checks on the second core. Before a part of a batch is
-//  handled, its signatures are checked at once: half here, half by this
-//  actor, with the keys enrolled then (s_verify_ahead); a message's
-//  handling uses the verdict only if its enrollment still has that key.
-//  The actor reads the messages it is given and writes only its half of
-//  the verdicts; the loop waits for its signal before it reads them.
+//  Signature checks on the second core. A part of a batch has its
+//  signatures checked at once, with the keys enrolled then: the first
+//  part of a batch half here and half by this actor, every later part by
+//  the actor alone while this loop handles the part before it
+//  (s_verify_start, s_verify_end). A message's handling uses the verdict
+//  only if its enrollment still has that key. The actor reads the
+//  messages it is given and writes only its range of the verdicts; the
+//  loop waits for its signal before it reads them, and touches none of
+//  those messages until then.
 typedef struct {
-    en_msg_t **msgs;            //  the messages (borrowed)
-    const unsigned char **keys; //  each one's key (borrowed)
-    int *verdicts;              //  each one's verdict, written here
-    size_t from, to;            //  the actor's range
+    en_msg_t *msgs [VERIFY_PART];               //  the messages (borrowed)
+    const unsigned char *keys [VERIFY_PART];    //  each one's key (borrowed)
+    int verdicts [VERIFY_PART];                 //  each one's verdict
+    size_t index [VERIFY_PART];                 //  each one's place in its part
+    size_t from, to;            //  the actor's range; [0, from) is the loop's
+    bool sent;                  //  the actor has it: s_verify_end waits
 } s_verify_job_t;
 
 static void
@@ -1010,41 +1015,51 @@ s_verifier (zsock_t *pipe, void *args)
 //  Fewer signatures than this are checked as they come
 #define VERIFY_AHEAD_MIN  8
 
+//  Gather the signatures of a part of count messages into job and hand
+//  the actor its share of them: all (alone), or half (else this loop
+//  checks the other half in s_verify_end). Too few, or no actor: each is
+//  checked as it comes.
 static void
-s_verify_ahead (en_broker_t *self, s_incoming_t *ins, size_t count)
+s_verify_start (en_broker_t *self, s_verify_job_t *job, s_incoming_t *ins, size_t count, bool alone)
 {
     assert (count <= VERIFY_PART);
-    en_msg_t *msgs [VERIFY_PART];
-    const unsigned char *keys [VERIFY_PART];
-    int verdicts [VERIFY_PART];
-    size_t index [VERIFY_PART], jobs = 0;
+    size_t jobs = 0;
     for (size_t i = 0; i < count; i++) {
         s_incoming_t *in = &ins [i];
         s_enrolled_t *enrolled = in->msg && zmsg_first (in->raw) ? s_enrolled (self, zmsg_first (in->raw)) : NULL;
         if (enrolled && enrolled->can_sign && en_msg_signed (in->msg)
         &&  streq (en_msg_sender (in->msg), enrolled->name)) {
             memcpy (in->checked_key, enrolled->sign_key, 32);
-            msgs [jobs] = in->msg;
-            keys [jobs] = in->checked_key;
-            index [jobs++] = i;
+            job->msgs [jobs] = in->msg;
+            job->keys [jobs] = in->checked_key;
+            job->index [jobs++] = i;
         }
     }
+    job->from = alone ? 0 : jobs / 2;
+    job->to = jobs;
+    job->sent = false;
     if (jobs < VERIFY_AHEAD_MIN || !self->verifier)
         return;
-    s_verify_job_t job = { msgs, keys, verdicts, jobs / 2, jobs };
-    s_verify_job_t *pointer = &job;
+    s_verify_job_t *pointer = job;
     zmsg_t *request = zmsg_new ();
     zmsg_addstr (request, "VERIFY");
     zmsg_addmem (request, &pointer, sizeof pointer);
-    if (zmsg_send (&request, self->verifier)) {
-        zmsg_destroy (&request);
-        return;                         //  checked as they come
-    }
-    for (size_t i = 0; i < jobs / 2; i++)
-        verdicts [i] = en_msg_verify (msgs [i], keys [i]) ? 1 : 0;
+    job->sent = zmsg_send (&request, self->verifier) == 0;
+    zmsg_destroy (&request);            //  not sent: checked as they come
+}
+
+//  This loop's share of job, then the actor's verdicts: into the part
+static void
+s_verify_end (en_broker_t *self, s_verify_job_t *job, s_incoming_t *ins)
+{
+    if (!job->sent)
+        return;
+    for (size_t i = 0; i < job->from; i++)
+        job->verdicts [i] = en_msg_verify (job->msgs [i], job->keys [i]) ? 1 : 0;
     zsock_wait (self->verifier);
-    for (size_t i = 0; i < jobs; i++)
-        ins [index [i]].verdict = verdicts [i];
+    job->sent = false;
+    for (size_t i = 0; i < job->to; i++)
+        ins [job->index [i]].verdict = job->verdicts [i];
 }
 
 //  Sign and send msg to peer. 0, or -1 (the connection is forgotten).
@@ -1268,6 +1283,24 @@ s_send_replies (en_broker_t *self)
     zhashx_destroy (&connections);
 }
 
+//  Read and decode the next part of a batch into ins: up to VERIFY_PART
+//  messages, as many as are waiting. The count.
+static size_t
+s_read_part (en_broker_t *self, s_incoming_t *ins, int room)
+{
+    size_t count = 0;
+    while (count < VERIFY_PART && (int) count < room && (zsock_events (self->router) & ZMQ_POLLIN)) {
+        zmsg_t *raw = zmsg_recv (self->router);
+        if (!raw)
+            break;
+        if (zmsg_size (raw) >= 2)
+            s_decode (self, raw, &ins [count++]);
+        else
+            zmsg_destroy (&raw);
+    }
+    return count;
+}
+
 static void
 s_process_batch (en_broker_t *self)
 {
@@ -1280,28 +1313,27 @@ s_process_batch (en_broker_t *self)
     int64_t batch_start = en_now_ms ();
     int64_t batch_end = batch_start + BATCH_MAX_MS;
     //  In parts of VERIFY_PART: read and decoded, their signatures
-    //  checked on both cores, then handled one by one in arrival order
-    s_incoming_t *part = (s_incoming_t *) zmalloc (VERIFY_PART * sizeof (s_incoming_t));
-    bool more = true;
-    for (int total = 0; more && total < BATCH_MAX && en_now_ms () < batch_end; ) {
-        size_t count = 0;
-        while (count < VERIFY_PART && total + (int) count < BATCH_MAX
-           &&  (zsock_events (self->router) & ZMQ_POLLIN)) {
-            zmsg_t *raw = zmsg_recv (self->router);
-            if (!raw)
-                break;
-            if (zmsg_size (raw) >= 2)
-                s_decode (self, raw, &part [count++]);
-            else
-                zmsg_destroy (&raw);
-        }
-        more = count == VERIFY_PART;
-        s_verify_ahead (self, part, count);
+    //  checked (s_verify_start), then handled one by one in arrival
+    //  order; the next part is read and checked by the actor meanwhile
+    s_incoming_t *parts = (s_incoming_t *) zmalloc (2 * VERIFY_PART * sizeof (s_incoming_t));
+    s_verify_job_t *jobs = (s_verify_job_t *) zmalloc (2 * sizeof (s_verify_job_t));
+    size_t count = s_read_part (self, parts, BATCH_MAX);
+    int total = (int) count;
+    s_verify_start (self, &jobs [0], parts, count, false);
+    s_verify_end (self, &jobs [0], parts);
+    for (int k = 0; count > 0; k ^= 1) {
+        s_incoming_t *part = parts + k * VERIFY_PART, *next = parts + (k ^ 1) * VERIFY_PART;
+        bool more = count == VERIFY_PART && total < BATCH_MAX && en_now_ms () < batch_end;
+        size_t next_count = more ? s_read_part (self, next, BATCH_MAX - total) : 0;
+        s_verify_start (self, &jobs [k ^ 1], next, next_count, true);
         for (size_t i = 0; i < count; i++)
             s_handle_message (self, &part [i]);
-        total += (int) count;
+        s_verify_end (self, &jobs [k ^ 1], next);
+        total += (int) next_count;
+        count = next_count;
     }
-    free (part);
+    free (jobs);
+    free (parts);
     if (en_db_commit (db)) {
         //  Nothing of this batch is acked; senders retransmit it (said
         //  once while it lasts: every retry of every node would repeat it)

@@ -786,8 +786,8 @@ en_bstore_places (en_bstore_t *self, const char *id)
 {
     return en_db_rows (en_db_query (self->db,
         "SELECT p.place, p.roles AS roles_json, p.expertise AS expertise_json, p.state, p.expert, p.local, p.peer,"
-        " (SELECT o.expert FROM offers o WHERE o.request_id = p.request_id AND o.place = p.place"
-        "  AND o.state = 'open' LIMIT 1) AS offered"
+        " (SELECT o.expert FROM offers o INDEXED BY offers_request WHERE o.request_id = p.request_id"
+        "  AND o.place = p.place AND o.state = 'open' LIMIT 1) AS offered"
         " FROM places p WHERE p.request_id = ? ORDER BY p.place", "s", id));
 }
 
@@ -888,7 +888,8 @@ en_bstore_offers_open (en_bstore_t *self, const char *request_id, int64_t due)
 {
     if (request_id)
         return en_db_rows (en_db_query (self->db,
-            "SELECT " OFFER_COLUMNS " FROM offers WHERE state = 'open' AND request_id = ?", "s", request_id));
+            "SELECT " OFFER_COLUMNS " FROM offers INDEXED BY offers_request WHERE state = 'open' AND request_id = ?",
+            "s", request_id));
     return en_db_rows (en_db_query (self->db,
         "SELECT " OFFER_COLUMNS " FROM offers WHERE state = 'open' AND deadline <= ? ORDER BY deadline LIMIT 500",
         "i", due));
@@ -898,7 +899,8 @@ json_t *
 en_bstore_place_offers_open (en_bstore_t *self, const char *request_id, int64_t place)
 {
     return en_db_rows (en_db_query (self->db,
-        "SELECT " OFFER_COLUMNS " FROM offers WHERE state = 'open' AND request_id = ? AND place = ?",
+        "SELECT " OFFER_COLUMNS " FROM offers INDEXED BY offers_request"
+        " WHERE state = 'open' AND request_id = ? AND place = ?",
         "si", request_id, place));
 }
 
@@ -1601,7 +1603,8 @@ en_bstore_participants (en_bstore_t *self, const char *request_id)
     //  place: the place says whether its expert still takes part
     return en_db_rows (en_db_query (self->db,
         "SELECT o.id, o.request_id, o.place, o.expert, o.node, o.kind, o.state, o.created, o.deadline,"
-        " o.answered, o.reason FROM offers o JOIN places p ON p.request_id = o.request_id AND p.place = o.place"
+        " o.answered, o.reason FROM offers o INDEXED BY offers_request"
+        " JOIN places p ON p.request_id = o.request_id AND p.place = o.place"
         " WHERE o.request_id = ? AND o.state = 'accepted' AND p.state <> 'closed' AND p.expert = o.expert"
         " ORDER BY o.created", "s", request_id));
 }

@@ -326,31 +326,44 @@ s_as_place (en_router_t *self, json_t *request)
     return 0;
 }
 
-//  The request's own state from its places' (en_request_sm_derive), and
-//  its expert (the first place's that has one), written to the request
-//  row and kept in request as request_state.
+//  The request's own state from its places' states (en_request_sm_derive,
+//  count of them) and its expert (the first place's that has one of
+//  experts), written to the request row and kept in request as
+//  request_state.
 static int
-s_derive (en_router_t *self, json_t *request)
+s_derive_from (en_router_t *self, json_t *request, const char **states, const char **experts, size_t count)
 {
-    const char *id = en_json_str (request, "id");
-    json_t *places = en_bstore_places (self->store, id);
-    const char *states [EN_MAX_PLACES];
     const char *expert = NULL;
+    for (size_t i = 0; i < count && !expert; i++)
+        expert = experts [i];
+    const char *derived = en_request_sm_derive (states, count);
+    int rc = !derived || en_bstore_request_update (self->store, en_json_str (request, "id"), derived, expert);
+    if (derived)
+        json_object_set_new (request, "request_state", json_string (derived));
+    return rc ? -1 : 0;
+}
+
+//  The same from the places as stored (en_bstore_places), or as places
+//  has them (read before they moved, each moved to state, NULL: stays).
+static int
+s_derive (en_router_t *self, json_t *request, json_t *places, const char *state)
+{
+    json_t *stored = places ? NULL : en_bstore_places (self->store, en_json_str (request, "id"));
+    const char *states [EN_MAX_PLACES];
+    const char *experts [EN_MAX_PLACES];
     size_t count = 0;
     size_t index;
     json_t *place;
-    json_array_foreach (places, index, place) {
-        if (count < EN_MAX_PLACES)
-            states [count++] = en_json_str (place, "state");
-        if (!expert)
-            expert = en_json_str (place, "expert");
+    json_array_foreach (places ? places : stored, index, place) {
+        if (count == EN_MAX_PLACES)
+            break;
+        const char *from = en_json_str (place, "state");
+        states [count] = state && !streq (from, "closed") ? state : from;
+        experts [count++] = en_json_str (place, "expert");
     }
-    const char *derived = en_request_sm_derive (states, count);
-    int rc = !derived || en_bstore_request_update (self->store, id, derived, expert);
-    if (derived)
-        json_object_set_new (request, "request_state", json_string (derived));
-    json_decref (places);
-    return rc ? -1 : 0;
+    int rc = s_derive_from (self, request, states, experts, count);
+    json_decref (stored);
+    return rc;
 }
 
 //  Move one place of request (see s_as_place) to state on event, as the
@@ -375,8 +388,11 @@ s_apply (en_router_t *self, json_t *request, const char *state, const char *even
         assigned = en_json_str (request, "expert");
     //  A peer's expert (mirrored from the peer holding it) is not ours
     bool local = en_json_str (request, "peer") == NULL;
+    //  A request of one place (most): its state is that place's, no
+    //  need to read it back (place_count is counted in the same read)
+    bool alone = json_integer_value (json_object_get (request, "place_count")) == 1;
     return en_bstore_place_update (self->store, id, place, state, assigned, local)
-        || s_derive (self, request)
+        || (alone ? s_derive_from (self, request, &state, &assigned, 1) : s_derive (self, request, NULL, NULL))
         || en_bstore_place_event (self->store, id, place, event, expert, detail)
         || s_audit (self, id, event, expert) ? -1 : 0;
 }
@@ -468,7 +484,8 @@ s_transition_all (en_router_t *self, json_t *request, const char *state, const c
             rc = en_bstore_place_update (self->store, id, en_json_int (place, "place", 0), state,
                                          en_json_str (place, "expert"), en_json_int (place, "local", 1) != 0);
     }
-    if (rc || s_derive (self, request)
+    //  The places as they are now: as read, each not closed moved to state
+    if (rc || s_derive (self, request, places, state)
     ||  en_bstore_event (self->store, id, event, NULL, detail) || s_audit (self, id, event, NULL)) {
         json_decref (places);
         json_decref (extra);
@@ -631,23 +648,30 @@ s_submit (en_router_t *self, const char *origin, en_msg_t *submit, json_t *summa
     json_decref (carried);
     if (rc)
         return -1;
-    json_t *request = en_bstore_request (self->store, id);
-    rc = !request
-      || en_convo_submitted (self->convo, id, en_msg_body (submit))
+    //  What the state machine asks of a request just stored: its origin
+    //  (it has no peer yet)
+    json_t *request = json_pack ("{s:s, s:s}", "id", id, "origin", origin);
+    rc = en_convo_submitted (self->convo, id, en_msg_body (submit))
       || s_check (self, request, NULL, "submitted", "submitted")
       || en_bstore_event (self->store, id, "submitted", NULL, detail)
       || s_audit (self, id, "submitted", NULL);
-    //  Every place is routed at once: a team is filled in parallel
-    json_t *places = en_bstore_places (self->store, id);
+    json_decref (request);
+    //  Every place is routed at once: a team is filled in parallel. The
+    //  first place's view counts them: most requests have one.
+    json_t *view = rc ? NULL : en_bstore_request_place (self->store, id, 0);
+    json_t *places = view && en_json_int (view, "place_count", 1) > 1 ? en_bstore_places (self->store, id) : NULL;
+    rc = rc || !view || s_route (self, view, NULL);
+    json_decref (view);
     size_t index;
     json_t *place;
     json_array_foreach (places, index, place) {
-        json_t *view = rc ? NULL : en_bstore_request_place (self->store, id, en_json_int (place, "place", 0));
+        if (index == 0)
+            continue;           //  the first, routed above
+        view = rc ? NULL : en_bstore_request_place (self->store, id, en_json_int (place, "place", 0));
         rc = rc || !view || s_route (self, view, NULL);
         json_decref (view);
     }
     json_decref (places);
-    json_decref (request);
     return rc ? s_failed (self, error) : 0;
 }
 
@@ -662,7 +686,7 @@ s_submit_place (en_router_t *self, json_t *summary, int64_t place, const char *d
     json_t *view = en_bstore_request_place (self->store, id, place);
     int rc = !view
           || s_check (self, view, NULL, "submitted", "submitted")
-          || s_derive (self, view)
+          || s_derive (self, view, NULL, NULL)
           || en_bstore_place_event (self->store, id, place, "submitted", NULL, detail)
           || s_audit (self, id, "submitted", NULL)
           || s_route (self, view, NULL);

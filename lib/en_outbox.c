@@ -298,10 +298,12 @@ en_outbox_ack_all (en_outbox_t *self, const char *dest, json_t *refs, en_error_t
 {
     //  Two statements for a cumulative ACK, not one per id: which of them
     //  are queued for dest, then their removal (a write through en_db_exec,
-    //  like every write: fault injection, the failed-BEGIN guard)
+    //  like every write: fault injection, the failed-BEGIN guard). Each id
+    //  is looked up by its unique index: "+dest" keeps the planner off
+    //  outbox_dest, which walked every message queued for dest per ACK.
     char *list = json_dumps (refs, JSON_COMPACT);
     sqlite3_stmt *stmt = en_db_query (self->db,
-        "SELECT msg_id FROM outbox WHERE dest = ? AND msg_id IN (SELECT value FROM json_each (?))",
+        "SELECT msg_id FROM outbox WHERE +dest = ? AND msg_id IN (SELECT value FROM json_each (?))",
         "ss", dest, list ? list : "[]");
     json_t *acked = json_array ();
     int rc = stmt ? sqlite3_step (stmt) : SQLITE_ERROR;
@@ -311,7 +313,7 @@ en_outbox_ack_all (en_outbox_t *self, const char *dest, json_t *refs, en_error_t
         sqlite3_reset (stmt);
     if (rc != SQLITE_DONE
     ||  (json_array_size (acked) > 0
-         && en_db_exec (self->db, "DELETE FROM outbox WHERE dest = ? AND msg_id IN (SELECT value FROM json_each (?))",
+         && en_db_exec (self->db, "DELETE FROM outbox WHERE +dest = ? AND msg_id IN (SELECT value FROM json_each (?))",
                         "ss", dest, list ? list : "[]"))) {
         free (list);
         json_decref (acked);

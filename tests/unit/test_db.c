@@ -3,7 +3,8 @@
     a line until its transaction commits, dropping it with a rolled-back
     savepoint or transaction. A full store is made with SQLite's
     max_page_count. en_db_epoch and en_db_spoil, on which the access
-    log's head in memory relies.
+    log's head in memory relies. A cached statement runs again without
+    being prepared again, whatever is bound.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -178,6 +179,28 @@ test_full_once (void **state)
     assert_int_equal (s_count (self, "writes succeed again"), 1);
 }
 
+//  A parameter compared with a partial index's constant used to expire
+//  the cached statement at every binding: parsed and planned per run.
+static void
+test_no_reprepare (void **state)
+{
+    s_fixture_t *self = (s_fixture_t *) *state;
+    sqlite3 *handle = en_db_handle (self->db);
+    assert_int_equal (sqlite3_exec (handle, "CREATE TABLE k (role TEXT, n INTEGER);"
+        "CREATE INDEX k_role ON k (role, n); CREATE INDEX k_special ON k (n) WHERE role = 'special';"
+        "INSERT INTO k VALUES ('special', 1), ('plain', 2);", NULL, NULL, NULL), SQLITE_OK);
+    const char *sql = "SELECT n FROM k WHERE role = ?1 ORDER BY n LIMIT 1";
+    const char *roles [] = { "special", "plain", "special", "plain" };
+    int64_t expected [] = { 1, 2, 1, 2 };
+    for (int i = 0; i < 4; i++)
+        assert_int_equal (en_db_int (self->db, sql, "s", roles [i]), expected [i]);
+    sqlite3_stmt *stmt = en_db_query (self->db, sql, "s", "plain");
+    assert_non_null (stmt);
+    assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+    sqlite3_reset (stmt);
+    assert_int_equal (sqlite3_stmt_status (stmt, SQLITE_STMTSTATUS_REPREPARE, 0), 0);
+}
+
 int
 main (void)
 {
@@ -186,6 +209,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_log_after_commit, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_full_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_epoch_and_spoil, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_no_reprepare, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

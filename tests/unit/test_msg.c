@@ -825,6 +825,19 @@ test_batch (void **state)
     char *text = en_msg_body_text (batch);
     assert_true (strlen (text) <= sizes + 16);
     free (text);
+    //  Exactly the size of its entry, whatever the body's text needs escaped
+    en_msg_t *odd = en_msg_new ("STATUS", "broker-oost", json_pack ("{s:s}", "text",
+                                "q\" b\\ s/ nl\n tab\t cr\r bell\a esc\x1b del\x7f \u00e9\u20ac"));
+    zlistx_t *alone = zlistx_new ();
+    zlistx_add_end (alone, odd);
+    en_msg_t *one = en_msg_batch ("broker-oost", alone);
+    text = en_msg_body_text (one);
+    //  {"messages":[entry]}: 15 characters around the entry, plus its NUL
+    assert_int_equal (en_msg_batch_size (odd), strlen (text) - 15 + 1);
+    free (text);
+    en_msg_destroy (&one);
+    en_msg_destroy (&odd);
+    zlistx_destroy (&alone);
     zmsg_t *wire = en_msg_encode (batch);
     en_error_t error;
     en_msg_t *decoded = en_msg_decode (wire, &error);
