@@ -111,6 +111,19 @@ check_exit "twente's expert advises in the conversation" 0 \
 echo "$MARK tw-advies: begin met een analyse" >> "$NET_DIR/sent"
 echo "$MARK tw-advies: begin met een analyse" >> "$NET_DIR/tried"
 check "the advice moves place 1 to advice" net_until 20 '.places[0].state == "advice"' show overijssel "$R"
+AH_ADVICE="$MARK ah-advies: betrek de school"
+check_exit "gelderland's expert advises in the conversation" 0 en achterhoek expert message "$OA" --advice --text "$AH_ADVICE"
+echo "$AH_ADVICE" >> "$NET_DIR/sent"
+echo "$AH_ADVICE" >> "$NET_DIR/tried"
+check "overijssel moves place 2 to advice" net_until 20 '.places[1].state == "advice"' show overijssel "$R"
+check "gelderland's copy of place 2 moves to advice once overijssel took it" \
+    net_until 20 '[.places[] | select(.place == 2) | .state] == ["advice"]' show gelderland "$R"
+check "the team's node sees place 2 in advice" net_until 20 '.places[1].state == "advice"' en twente --json request show "$R"
+place2 () {         # place 2 as gelderland, overijssel and twente see it
+    echo "$(show gelderland "$R" | jq -r '.places[] | select(.place == 2) | .state')|$(show overijssel "$R" |
+        jq -r '.places[1].state')|$(en twente --json request show "$R" | jq -r '.places[1].state')"
+}
+check_eq "the three views of place 2 agree" "advice|advice|advice" "$(place2)"
 check "the first seven are numbered at overijssel" net_until 30 '. >= 7' numbered
 
 # kill -9 of each in turn, the writers going on meanwhile
@@ -144,6 +157,11 @@ done
 for b in overijssel gelderland; do
     check "$b's links drain" net_until 60 '[.links[].queue] | add == 0' bst $b
 done
+check_eq "the three views of place 2 still agree after the kills" "advice|advice|advice" "$(place2)"
+check_eq "gelderland moved place 2 to advice exactly once" "1" \
+    "$(sql "$GDB" "select count(*) from events where request_id = '$R' and type = 'advice'")"
+check_eq "overijssel heard no advice back from gelderland (one advice event per place)" "1|1" \
+    "$(sql "$ODB" "select group_concat (n, '|') from (select count(*) as n from events where request_id = '$R' and type = 'advice' group by place order by place)")"
 # Every write taken is numbered once; a write whose CLI failed at most once
 N=$(numbered)
 check_eq "overijssel numbered each message once, seq 1..N" "$N|$N|$N" \
