@@ -331,6 +331,19 @@ s_peer_ok (broker_t *broker, const char *peer, const char *command, json_t *body
     en_msg_destroy (&msg);
 }
 
+//  What from has queued for "peer:<to>", as s_pump sends it, oldest
+//  first (caller owns): keep it before a pump to deliver it again.
+static json_t *
+s_link_rows (broker_t *from, broker_t *to)
+{
+    char dest [64];
+    snprintf (dest, sizeof dest, "peer:%s", to->name);
+    json_t *rows = en_db_rows (en_db_query (en_bstore_db (from->store),
+        "SELECT msg_id, command, sender, ts, body FROM outbox WHERE dest = ? ORDER BY seq", "s", dest));
+    assert_non_null (rows);
+    return rows;
+}
+
 //  The link from -> to: deliver what from has queued for "peer:<to>", in
 //  order, from the stored text, and acknowledge each on from. Fails the
 //  test on a refusal. Returns how many were delivered.
@@ -340,9 +353,7 @@ s_pump (broker_t *from, broker_t *to)
     char dest [64];
     snprintf (dest, sizeof dest, "peer:%s", to->name);
     en_db_t *db = en_bstore_db (from->store);
-    json_t *rows = en_db_rows (en_db_query (db,
-        "SELECT msg_id, command, sender, ts, body FROM outbox WHERE dest = ? ORDER BY seq", "s", dest));
-    assert_non_null (rows);
+    json_t *rows = s_link_rows (from, to);
     size_t index;
     json_t *row;
     json_array_foreach (rows, index, row) {
@@ -363,19 +374,6 @@ s_pump (broker_t *from, broker_t *to)
     int count = (int) json_array_size (rows);
     json_decref (rows);
     return count;
-}
-
-//  What from has queued for "peer:<to>", as s_pump sends it, oldest
-//  first (caller owns): keep it before a pump to deliver it again.
-static json_t *
-s_link_rows (broker_t *from, broker_t *to)
-{
-    char dest [64];
-    snprintf (dest, sizeof dest, "peer:%s", to->name);
-    json_t *rows = en_db_rows (en_db_query (en_bstore_db (from->store),
-        "SELECT msg_id, command, sender, ts, body FROM outbox WHERE dest = ? ORDER BY seq", "s", dest));
-    assert_non_null (rows);
-    return rows;
 }
 
 //  The link from -> to delivering again what s_pump delivered (a resend
