@@ -46,7 +46,11 @@
     that peer (their box key from the peer's STATUS accepted, kept with
     the place). The peer holding such a place keeps none: it passes what
     the team's broker sends down to its expert's node, and what that node
-    writes or reads up (s_where tells the three cases apart).
+    writes or reads up (s_where tells the three cases apart). An advice
+    moves the place at the team's broker when it takes the message; the
+    numbered message it then sends down is the confirmation on which each
+    broker below moves its copy of the place (s_advice_confirmed), with
+    no STATUS back: the team's broker moved its own already.
 */
 #include "en_convo.h"
 #include <inttypes.h>
@@ -311,8 +315,9 @@ s_relay (en_convo_t *self, json_t *participants, json_t *head, json_t *sealed)
 //  An advice in the conversation moves the expert's place (a team has
 //  several: the one the expert accepted) to "advice" as ADVICE does
 //  (STATUS without the text); a place in monitoring stays there. The
-//  expert of a team's place a peer holds (EXPN/3) moves that place here
-//  (its copy at the peer stays accepted). 0, or -1 with error.
+//  expert of a team's place a peer holds (EXPN/3) moves that place here;
+//  the peer moves its copy when the numbered message reaches it
+//  (s_advice_confirmed). 0, or -1 with error.
 static int
 s_advice (en_convo_t *self, json_t *request, const char *expert, en_error_t *error)
 {
@@ -391,10 +396,44 @@ s_below (en_convo_t *self, json_t *request)
     return json_pack ("[{s:s}]", "node", peer);
 }
 
+//  An advice the team's broker numbered (a MESSAGE passed down: it took
+//  it and moved the place there) moves the place here whose expert wrote
+//  it, held here or handed on, as it did there: the three views agree.
+//  No STATUS: the team's broker moved its place itself. The message is
+//  taken once (en_inbox), so is the move. 0 or -1.
+static int
+s_advice_confirmed (en_convo_t *self, json_t *request, json_t *body)
+{
+    const char *id = en_json_str (request, "id");
+    const char *expert = en_json_str (body, "from");
+    if (!expert || !streq (en_json_str (body, "kind") ?: "", "advice"))
+        return 0;
+    json_t *places = en_bstore_places (self->store, id);
+    int rc = 0;
+    size_t index;
+    json_t *one;
+    json_array_foreach (places, index, one) {
+        const char *state = en_json_str (one, "state");
+        if (!streq (en_json_str (one, "expert") ?: "", expert)
+        ||  (!streq (state, "accepted") && !streq (state, "advice") && !streq (state, "monitoring")))
+            continue;
+        char detail [64];
+        snprintf (detail, sizeof detail, "seq %" PRId64 " at %s", en_json_int (body, "seq", 0),
+                  en_json_str (request, "origin"));
+        json_t *view = en_bstore_request_place (self->store, id, en_json_int (one, "place", 1));
+        rc |= !view || en_router_apply (self->router, view, streq (state, "monitoring") ? "monitoring" : "advice",
+                                        "advice", expert, detail);
+        json_decref (view);
+    }
+    json_decref (places);
+    return rc ? -1 : 0;
+}
+
 //  Pass msg about a team's place held here on (S_AT_ORIGIN): what the
 //  broker of the team sends (numbered messages, receipts, members) down
 //  to the place's experts' nodes, what they write or read (who: writer
-//  or reader, one of theirs) up to it, unchanged. 0, or -1 with 403/409.
+//  or reader, one of theirs) up to it, unchanged; an advice passed down
+//  moves its place here too. 0, or -1 with 403/409.
 static int
 s_pass_place (en_convo_t *self, json_t *request, const char *node, en_msg_t *msg, const char *who,
               en_error_t *error)
@@ -427,6 +466,9 @@ s_pass_place (en_convo_t *self, json_t *request, const char *node, en_msg_t *msg
         ||  en_router_record (self->router, id, "relayed", NULL, detail))
             rc = en_router_failed (self->router, error);
     }
+    if (rc == 0 && down && streq (en_msg_command (msg), "MESSAGE")
+    &&  s_advice_confirmed (self, request, en_msg_body (msg)))
+        rc = en_router_failed (self->router, error);
     zhashx_destroy (&nodes);
     json_decref (below);
     return rc;

@@ -381,7 +381,8 @@ s_beraad_fix (en_router_t *router, json_t *request, json_t *beraad, en_msg_t *ms
 }
 
 //  held: the beraad took place at (not in the future, not before the
-//  request); the fact and the date, nothing else
+//  request); the fact and the date, nothing else, also to each
+//  participant's node (a peer tells its own, the BERAAD relayed to it)
 static int
 s_beraad_held (en_router_t *router, json_t *request, json_t *beraad, en_msg_t *msg, en_error_t *error)
 {
@@ -397,6 +398,8 @@ s_beraad_held (en_router_t *router, json_t *request, json_t *beraad, en_msg_t *m
     int rc = en_bstore_beraad_put (en_router_store (router), en_json_str (request, "id"),
                                    beraad ? json_object_get (beraad, "times") : none,
                                    en_json_int (beraad, "fixed_at", 0), json_integer_value (at))
+          || s_participants_send (router, request, "BERAAD", json_pack ("{s:s, s:O}", "action", "held", "at", at),
+                                  NULL)
            ? en_router_failed (router, error)
            : s_apply_places (router, request, msg, NULL, "beraad-held", detail, json_pack ("{s:O}", "beraad_at", at), error);
     json_decref (none);

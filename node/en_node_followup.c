@@ -244,7 +244,8 @@ en_node_followup_answer_verb (en_node_t *self, const char *verb, json_t *args, e
 
 //  BERAAD from the broker: the team proposed times, or fixed one, for a
 //  beraad an expert of ours takes part in; kept with the offer and the
-//  expert notified
+//  expert notified. Or it was held (the date only): kept with the offer,
+//  shown on it, no notification
 int
 en_node_followup_beraad (en_node_t *self, en_msg_t *msg, en_error_t *error)
 {
@@ -257,7 +258,8 @@ en_node_followup_beraad (en_node_t *self, en_msg_t *msg, en_error_t *error)
     bool propose = streq (action, "propose") && json_is_array (times) && json_array_size (times) > 0
                 && json_is_integer (json_array_get (times, 0));
     bool fix = streq (action, "fix") && json_is_integer (at);
-    if (!en_id_valid (offer_id) || !en_name_valid (expert) || !(propose || fix))
+    bool held = streq (action, "held") && json_is_integer (at) && json_integer_value (at) > 0;
+    if (!en_id_valid (offer_id) || !en_name_valid (expert) || !(propose || fix || held))
         return en_error_set (error, EN_ERR_INVALID, "invalid message");
     json_t *offer = en_nstore_offer (self->store, offer_id);
     if (!offer || !streq (en_json_str (offer, "expert"), expert)) {
@@ -267,9 +269,10 @@ en_node_followup_beraad (en_node_t *self, en_msg_t *msg, en_error_t *error)
     }
     const char *urgency = en_json_str (json_object_get (offer, "request"), "urgency");
     int64_t when = propose ? json_integer_value (json_array_get (times, 0)) : json_integer_value (at);
-    int rc = en_nstore_offer_beraad (self->store, offer_id, propose ? times : NULL, when)
-          || en_node_notify_queue (self, propose ? "moreel-beraad" : "moreel-beraad-tijd", offer_id,
-                                   en_json_str (offer, "request_id"), expert, urgency, when);
+    int rc = held ? en_nstore_offer_beraad_held (self->store, offer_id, when)
+           : (en_nstore_offer_beraad (self->store, offer_id, propose ? times : NULL, when)
+              || en_node_notify_queue (self, propose ? "moreel-beraad" : "moreel-beraad-tijd", offer_id,
+                                       en_json_str (offer, "request_id"), expert, urgency, when));
     if (rc == 0)
         en_node_audit (self, "beraad.receive", en_json_str (offer, "request_id"), en_msg_sender (msg), expert,
                        "receive", "ok", offer_id);

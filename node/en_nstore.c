@@ -282,6 +282,10 @@ static const char *s_migrations [] = {
     "  msg_id TEXT PRIMARY KEY,"
     "  request_id TEXT NOT NULL,"
     "  what TEXT NOT NULL) WITHOUT ROWID;",
+    //  Moreel beraad: when it was held, as the broker told a participant
+    //  (BERAAD held), kept with the expert's offer (the fact and the date
+    //  only: the outcome stays at the team)
+    "ALTER TABLE offers ADD COLUMN beraad_held_at INTEGER;",
     NULL
 };
 
@@ -626,7 +630,8 @@ en_nstore_offer_insert (en_nstore_t *self, json_t *offer)
 
 #define OFFER_COLUMNS \
     "id, request_id, expert, kind, deadline, request AS request_json, state, received," \
-    " answer, answer_status, answer_error, updated, place, beraad_times AS beraad_times_json, beraad_at"
+    " answer, answer_status, answer_error, updated, place, beraad_times AS beraad_times_json, beraad_at," \
+    " beraad_held_at"
 
 json_t *
 en_nstore_offer (en_nstore_t *self, const char *id)
@@ -1251,6 +1256,13 @@ en_nstore_offer_beraad (en_nstore_t *self, const char *offer_id, json_t *times, 
         "siis", text, at, en_now_ms (), offer_id);
     free (text);
     return rc;
+}
+
+int
+en_nstore_offer_beraad_held (en_nstore_t *self, const char *offer_id, int64_t held_at)
+{
+    return en_db_exec (self->db, "UPDATE offers SET beraad_held_at = ?, updated = ? WHERE id = ?", "iis",
+                       held_at, en_now_ms (), offer_id);
 }
 
 int

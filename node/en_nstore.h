@@ -222,6 +222,8 @@ int en_nstore_request_review (en_nstore_t *self, const char *id, int64_t review_
 //  Moreel beraad at an expert's offer: the proposed times (a new
 //  proposal clears a fixed time), or (times NULL) the fixed time at. 0 or -1.
 int en_nstore_offer_beraad (en_nstore_t *self, const char *offer_id, json_t *times, int64_t at);
+//  Moreel beraad at an expert's offer: it was held at held_at. 0 or -1.
+int en_nstore_offer_beraad_held (en_nstore_t *self, const char *offer_id, int64_t held_at);
 //  The team's own note of a beraad's outcome, sealed (en_vault). 0 or -1.
 int en_nstore_request_beraad_outcome (en_nstore_t *self, const char *id, const char *sealed);
 

@@ -1997,14 +1997,20 @@ s_nl_time (int64_t ms, char *buf, size_t size)
 }
 
 //  Moreel beraad at the expert's offer: the times the team proposed, to
-//  tick the ones that suit; or the time it fixed
+//  tick the ones that suit; or the time it fixed; or that it was held
 static void
 s_offer_beraad (FILE *out, const en_portal_ctx_t *ctx, const char *action, json_t *offer,
                 json_t *values, json_t *errors)
 {
     json_t *times = json_object_get (offer, "beraad_times");
     int64_t fixed = en_json_int (offer, "beraad_at", 0);
+    int64_t held = en_json_int (offer, "beraad_held_at", 0);
     char when [40];
+    if (held > 0) {
+        fprintf (out, "<section class=\"panel\"><h2>Moreel beraad</h2><p>Moreel beraad gehouden op <strong>%s"
+                 "</strong>. De uitkomst blijft bij het expertteam.</p></section>", s_nl_time (held, when, sizeof when));
+        return;
+    }
     if (json_array_size (times) == 0)
         return;
     fputs ("<section class=\"panel\"><h2>Moreel beraad</h2>", out);

@@ -909,7 +909,8 @@ s_cmd_expert_beraad (s_cli_t *cli, json_t *parsed, const char *verb)
         json_t *time;
         char when [32];
         if (cli->json) {
-            json_t *shown = json_pack ("{s:O?, s:O?}", "times", times, "at", json_object_get (result, "beraad_at"));
+            json_t *shown = json_pack ("{s:O?, s:O?, s:O?}", "times", times, "at", json_object_get (result, "beraad_at"),
+                                       "held_at", json_object_get (result, "beraad_held_at"));
             s_print_json (shown);
             json_decref (shown);
         }
@@ -919,6 +920,10 @@ s_cmd_expert_beraad (s_cli_t *cli, json_t *parsed, const char *verb)
             if (en_json_int (result, "beraad_at", 0) > 0)
                 printf ("fixed      %s (Europe/Amsterdam)\n",
                         en_nl_time_str (en_json_int (result, "beraad_at", 0), when, sizeof when));
+            if (en_json_int (result, "beraad_held_at", 0) > 0)
+                printf ("held       %s (Europe/Amsterdam)\n",
+                        en_nl_time_str (en_json_int (result, "beraad_held_at", 0), when, sizeof when));
+            else
             if (json_array_size (times) == 0)
                 printf ("(no moreel beraad proposed for this offer)\n");
         }
@@ -1329,9 +1334,15 @@ s_cmd_expert_inbox (s_cli_t *cli, json_t *parsed, const char *verb)
         json_t *row;
         json_array_foreach (rows, index, row) {
             if (json_object_get (parsed, "all")) {
-                printf ("%-30s %-24s %-10s %s%s%s\n", en_json_str (row, "id"), en_json_str (row, "expert"),
+                char held [48] = "";
+                if (en_json_int (row, "beraad_held_at", 0) > 0) {
+                    char when [32];
+                    snprintf (held, sizeof held, "  beraad held %s",
+                              en_nl_time_str (en_json_int (row, "beraad_held_at", 0), when, sizeof when));
+                }
+                printf ("%-30s %-24s %-10s %s%s%s%s\n", en_json_str (row, "id"), en_json_str (row, "expert"),
                         en_json_str (row, "state"), en_json_str (row, "answer") ?: "",
-                        en_json_str (row, "answer_status") ? " " : "", en_json_str (row, "answer_status") ?: "");
+                        en_json_str (row, "answer_status") ? " " : "", en_json_str (row, "answer_status") ?: "", held);
             }
             else
                 s_print_offer_line (row);

@@ -13,8 +13,10 @@
 # moreel-beraad team across the two: a proposal that waited on Gelderland
 # down past its time is refused there, and the team hears it (event
 # relay-refused); times proposed, answered from both sides, fixed, held:
-# every side has the fixed time and the fact it was held, and the
-# outcome note stays sealed at the team's node.
+# every side has the fixed time and the fact it was held (each expert's
+# node the date it was held), and the outcome note stays sealed at the
+# team's node. An advice of gelderland's expert moves place 2 at both
+# brokers and at the team's node alike.
 . "$(dirname "$0")/lib.sh"
 for tool in jq sqlite3; do
     command -v $tool >/dev/null || { not_ok "$tool is installed (deploy/deps.sh)"; test_done; }
@@ -111,6 +113,19 @@ check_exit "twente's expert advises in the conversation" 0 \
 echo "$MARK tw-advies: begin met een analyse" >> "$NET_DIR/sent"
 echo "$MARK tw-advies: begin met een analyse" >> "$NET_DIR/tried"
 check "the advice moves place 1 to advice" net_until 20 '.places[0].state == "advice"' show overijssel "$R"
+AH_ADVICE="$MARK ah-advies: betrek de school"
+check_exit "gelderland's expert advises in the conversation" 0 en achterhoek expert message "$OA" --advice --text "$AH_ADVICE"
+echo "$AH_ADVICE" >> "$NET_DIR/sent"
+echo "$AH_ADVICE" >> "$NET_DIR/tried"
+check "overijssel moves place 2 to advice" net_until 20 '.places[1].state == "advice"' show overijssel "$R"
+check "gelderland's copy of place 2 moves to advice once overijssel took it" \
+    net_until 20 '[.places[] | select(.place == 2) | .state] == ["advice"]' show gelderland "$R"
+check "the team's node sees place 2 in advice" net_until 20 '.places[1].state == "advice"' en twente --json request show "$R"
+place2 () {         # place 2 as gelderland, overijssel and twente see it
+    echo "$(show gelderland "$R" | jq -r '.places[] | select(.place == 2) | .state')|$(show overijssel "$R" |
+        jq -r '.places[1].state')|$(en twente --json request show "$R" | jq -r '.places[1].state')"
+}
+check_eq "the three views of place 2 agree" "advice|advice|advice" "$(place2)"
 check "the first seven are numbered at overijssel" net_until 30 '. >= 7' numbered
 
 # kill -9 of each in turn, the writers going on meanwhile
@@ -144,6 +159,11 @@ done
 for b in overijssel gelderland; do
     check "$b's links drain" net_until 60 '[.links[].queue] | add == 0' bst $b
 done
+check_eq "the three views of place 2 still agree after the kills" "advice|advice|advice" "$(place2)"
+check_eq "gelderland moved place 2 to advice exactly once" "1" \
+    "$(sql "$GDB" "select count(*) from events where request_id = '$R' and type = 'advice'")"
+check_eq "overijssel heard no advice back from gelderland (one advice event per place)" "1|1" \
+    "$(sql "$ODB" "select group_concat (n, '|') from (select count(*) as n from events where request_id = '$R' and type = 'advice' group by place order by place)")"
 # Every write taken is numbered once; a write whose CLI failed at most once
 N=$(numbered)
 check_eq "overijssel numbered each message once, seq 1..N" "$N|$N|$N" \
@@ -275,11 +295,20 @@ check "the team heard fixed once, with the time fixed (beraad_at)" \
     en twente --json request show "$R2"
 check "and held once" net_until 20 '[.events[] | select(.event == "beraad-held")] | length == 1' \
     en twente --json request show "$R2"
+check "twente's expert is told it was held" net_until 20 '.held_at > 0' beraad_of twente "$BT"
+check "gelderland's expert is told, through gelderland" net_until 30 '.held_at > 0' beraad_of achterhoek "$BA"
+HELD_MS=$(beraad_of twente "$BT" | jq .held_at)
+check_eq "both with the date the team recorded" "$HELD_MS|$(date -u -d "@$((HELD_MS / 1000))" '+%Y-%m-%dT%H:%MZ')" \
+    "$(beraad_of achterhoek "$BA" | jq .held_at)|$(en twente --json request show "$R2" |
+        jq -r '[.events[] | select(.event == "beraad-held") | .detail][0]')"
+check "gelderland's expert's inbox shows it held" \
+    net_until 5 "[.[] | select(.id == \"$BA\") | .beraad_held_at] == [$HELD_MS]" en achterhoek --json expert inbox --all
+check_eq "and says so in words" 1 "$(en achterhoek expert inbox --all | grep "$BA" | grep -c 'beraad held')"
 check_eq "the request did not move" "accepted" "$(show overijssel "$R2" | jq -r .state)"
 check_eq "the outcome note is at neither broker" 0 \
     "$(for db in "$ODB" "$GDB"; do sqlite3 -readonly "$db" .dump; done | grep -c 'Kwx-uitkomst')"
-check_eq "the team's node keeps it sealed only" 0 \
-    "$(sqlite3 -readonly "$NET_DIR/twente/node.db" .dump | grep -c 'Kwx-uitkomst')"
+check_eq "the team's node keeps it sealed only, and no expert's node has it" 0 \
+    "$(for n in twente achterhoek; do sqlite3 -readonly "$NET_DIR/$n/node.db" .dump; done | grep -c 'Kwx-uitkomst')"
 check_eq "... but keeps it" 1 \
     "$(sql "$NET_DIR/twente/node.db" "select count(*) from requests where id = '$R2' and beraad_outcome is not null")"
 

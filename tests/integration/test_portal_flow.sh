@@ -188,6 +188,11 @@ check_eq "held, with a note (303)" "303" \
 check "the broker has it held" net_until 10 '[.events[] | select(.type == "beraad-held")] | length == 1' \
     broker_request "$R3"
 check_eq "the note is not at the broker" 0 "$(sqlite3 -readonly "$NET_DIR/overijssel/broker.db" .dump | grep -c 'Kwx-besluit')"
+check "the expert's page says it was held, with the date" \
+    bash -c "for i in \$(seq 50); do curl -s -b '$NET_DIR/jar-ex-eva' '$WEB/aanbod/$R3-o1' \
+             | grep -q 'Moreel beraad gehouden op <strong>[0-9]' && exit 0; sleep 0.2; done; exit 1"
+http ex-eva GET "/aanbod/$R3-o1" >/dev/null
+check_eq "... and not the note" 0 "$(grep -c 'Kwx-besluit' "$NET_DIR/body")"
 
 # A TOTP code is taken once: the medewerker's code does not log in again
 http mw-mara POST /login --data-urlencode "name=mw-mara" --data-urlencode "password=mara haar wachtwoord" >/dev/null

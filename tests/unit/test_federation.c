@@ -331,6 +331,19 @@ s_peer_ok (broker_t *broker, const char *peer, const char *command, json_t *body
     en_msg_destroy (&msg);
 }
 
+//  What from has queued for "peer:<to>", as s_pump sends it, oldest
+//  first (caller owns): keep it before a pump to deliver it again.
+static json_t *
+s_link_rows (broker_t *from, broker_t *to)
+{
+    char dest [64];
+    snprintf (dest, sizeof dest, "peer:%s", to->name);
+    json_t *rows = en_db_rows (en_db_query (en_bstore_db (from->store),
+        "SELECT msg_id, command, sender, ts, body FROM outbox WHERE dest = ? ORDER BY seq", "s", dest));
+    assert_non_null (rows);
+    return rows;
+}
+
 //  The link from -> to: deliver what from has queued for "peer:<to>", in
 //  order, from the stored text, and acknowledge each on from. Fails the
 //  test on a refusal. Returns how many were delivered.
@@ -340,9 +353,7 @@ s_pump (broker_t *from, broker_t *to)
     char dest [64];
     snprintf (dest, sizeof dest, "peer:%s", to->name);
     en_db_t *db = en_bstore_db (from->store);
-    json_t *rows = en_db_rows (en_db_query (db,
-        "SELECT msg_id, command, sender, ts, body FROM outbox WHERE dest = ? ORDER BY seq", "s", dest));
-    assert_non_null (rows);
+    json_t *rows = s_link_rows (from, to);
     size_t index;
     json_t *row;
     json_array_foreach (rows, index, row) {
@@ -363,6 +374,26 @@ s_pump (broker_t *from, broker_t *to)
     int count = (int) json_array_size (rows);
     json_decref (rows);
     return count;
+}
+
+//  The link from -> to delivering again what s_pump delivered (a resend
+//  whose ACK was lost): rows from s_link_rows before the pump. Each must
+//  be taken again (answered, as a duplicate, without effect).
+static void
+s_redeliver (broker_t *from, broker_t *to, json_t *rows)
+{
+    size_t index;
+    json_t *row;
+    json_array_foreach (rows, index, row) {
+        en_msg_t *msg = en_msg_restore_text (en_json_str (row, "command"), en_json_str (row, "msg_id"),
+                                             en_json_str (row, "sender"), en_json_int (row, "ts", 0),
+                                             en_json_str (row, "body"));
+        assert_non_null (msg);
+        en_error_t error;
+        if (s_peer_deliver (to, from->name, msg, &error))
+            fail_msg ("%s refused %s again: %d %s", to->name, en_msg_command (msg), error.code, error.reason);
+        en_msg_destroy (&msg);
+    }
 }
 
 //  What broker has queued for dest (command NULL: any), oldest first:
@@ -3444,6 +3475,154 @@ test_team_place_two_hops (void **state)
     s_assert_filled_once (c, id);
 }
 
+//  Pump every link of the two-hop path until nothing is left on it.
+static void
+s_settle (fixture_t *self)
+{
+    broker_t *a = self->a, *b = self->b, *c = self->c;
+    int rounds = 0;
+    while (s_pump (a, b) + s_pump (b, c) + s_pump (c, b) + s_pump (b, a) > 0)
+        assert_true (++rounds < 20);
+}
+
+//  How many events of type broker has for place (0: of the whole request)
+static int64_t
+s_place_events (broker_t *broker, const char *id, int64_t place, const char *type)
+{
+    return en_db_int (en_bstore_db (broker->store),
+        "SELECT count(*) FROM events WHERE request_id = ? AND coalesce (place, 0) = ? AND type = ?", "sis", id,
+        place, type);
+}
+
+//  A team of two: place 1 filled at home, place 2 passed over two hops
+//  (A -> B -> C: B cannot fill it) and filled at C. The team's message
+//  reaches C's expert through B; its advice, numbered at A, moves place
+//  2 at all three brokers (none sends it back), once also when delivered
+//  again; CLOSE closes it everywhere, exactly once.
+static void
+test_team_conversation_two_hops (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    broker_t *a = self->a, *b = self->b, *c = self->c;
+    const char *id = "twente-0041";
+    s_publish (a, "twente", self->twente,
+        "[{\"id\":\"se-tw-01\",\"role\":\"superexpert\",\"region\":\"twente\",\"expertise\":[\"trauma\"],\"capacity\":2,"
+        "  \"box_key\":\"2222222222222222222222222222222222222222222222222222222222222222\"}]");
+    s_publish (c, "utrecht", self->utrecht,
+        "[{\"id\":\"se-ut-01\",\"role\":\"superexpert\",\"region\":\"utrecht\",\"expertise\":[\"adhd\"],\"capacity\":2,"
+        "  \"box_key\":\"4444444444444444444444444444444444444444444444444444444444444444\"}]");
+    json_decref (s_take (c, "utrecht"));
+    s_set_link (a, "utrecht", -1);          //  A knows C only through B
+    s_advertise (self, c, b);
+    s_advert_apply (self, a, "gelderland", test_json (
+        "[{\"role\":\"superexpert\",\"tagset\":\",adhd,\",\"hops\":2,\"free\":2}]"));
+    json_t *body = s_submit_body (id, "twente", "hoog", "consultatie-advies", "[\"trauma\",\"adhd\"]");
+    json_object_set_new (json_object_get (body, "request"), "places", test_json (
+        "[{\"role\":\"superexpert\",\"expertise\":[\"trauma\"]},{\"role\":\"superexpert\",\"expertise\":[\"adhd\"]}]"));
+    json_object_set_new (body, "team_key", json_string (TEAM_KEY));
+    s_node_ok (a, "twente", self->twente, "SUBMIT", body);
+    s_assert_place (a, id, 2, "forwarded", "gelderland", NULL);
+    assert_int_equal (s_pump (a, b), 1);
+    s_assert_place (b, id, 2, "forwarded", "utrecht", NULL);
+    assert_int_equal (s_pump (b, c), 1);
+    s_assert_place (c, id, 2, "offered", NULL, NULL);
+    char offer [128];
+    s_node_ok (a, "twente", self->twente, "ACCEPT",
+               json_pack ("{s:s}", "offer", s_place_offer (a, id, 1, offer, sizeof offer)));
+    s_node_ok (c, "utrecht", self->utrecht, "ACCEPT",
+               json_pack ("{s:s}", "offer", s_place_offer (c, id, 2, offer, sizeof offer)));
+    s_settle (self);
+    s_assert_place (b, id, 2, "accepted", "utrecht", "se-ut-01");
+    s_assert_place (a, id, 2, "accepted", "gelderland", "se-ut-01");
+    s_assert_state (a, id, "accepted");
+    //  A holds the conversation: C's expert takes part through B, and
+    //  learns the members through B and C
+    assert_int_equal (s_rows (b, "convo_members") + s_rows (c, "convo_members"), 0);
+    json_t *members = s_outbox (c, "utrecht", "MEMBERS");
+    assert_true (json_array_size (members) >= 1);
+    json_t *list = json_object_get (json_object_get (json_array_get (members, json_array_size (members) - 1), "body"),
+                                    "members");
+    assert_int_equal (json_array_size (list), 3);
+    assert_string_equal (en_json_str (json_array_get (list, 0), "who"), "se-tw-01");
+    assert_string_equal (en_json_str (json_array_get (list, 1), "who"), "se-ut-01");
+    json_decref (members);
+    json_decref (s_take (c, "utrecht"));
+    json_decref (s_take (a, "twente"));
+
+    //  The team's message reaches C's expert with only its copy
+    s_node_ok (a, "twente", self->twente, "MESSAGE",
+               json_pack ("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}}", "request", id, "from", "team", "kind", "message",
+                          "box", "Ym94LW9mLXRoZS10ZXh0", "sealed", "team", "a2V5LXRlYW0=", "se-tw-01", "a2V5LXR3",
+                          "se-ut-01", "a2V5LXV0"));
+    s_settle (self);
+    json_t *down = s_take_expect (c, "utrecht", "MESSAGE");
+    body = json_object_get (json_array_get (down, 0), "body");
+    assert_int_equal (en_json_int (body, "seq", 0), 1);
+    assert_int_equal (json_object_size (json_object_get (body, "sealed")), 1);
+    assert_string_equal (en_json_str (json_object_get (body, "sealed"), "se-ut-01"), "a2V5LXV0");
+    json_decref (down);
+
+    //  C's expert advises: up through B, numbered at A, its place moved
+    //  there; then at B and at C as the numbered message passes down
+    s_node_ok (c, "utrecht", self->utrecht, "MESSAGE",
+               json_pack ("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}}", "request", id, "from", "se-ut-01", "kind",
+                          "advice", "box", "YWR2aWVz", "sealed", "team", "a2V5LXRlYW0=", "se-tw-01", "a2V5LXR3",
+                          "se-ut-01", "a2V5LXV0"));
+    s_assert_place (c, id, 2, "accepted", NULL, "se-ut-01");
+    assert_int_equal (s_pump (c, b), 1);
+    s_assert_place (b, id, 2, "accepted", "utrecht", "se-ut-01");
+    assert_int_equal (s_pump (b, a), 1);
+    s_assert_place (a, id, 2, "advice", "gelderland", "se-ut-01");
+    json_t *sent_ab = s_link_rows (a, b);
+    assert_int_equal (s_pump (a, b), 1);
+    s_assert_place (b, id, 2, "advice", "utrecht", "se-ut-01");
+    json_t *sent_bc = s_link_rows (b, c);
+    assert_int_equal (s_pump (b, c), 1);
+    s_assert_place (c, id, 2, "advice", NULL, "se-ut-01");
+    s_assert_place (a, id, 1, "accepted", NULL, "se-tw-01");
+    //  Nothing back up: A moved its own place
+    assert_int_equal (s_depth (c, "peer:gelderland") + s_depth (b, "peer:overijssel"), 0);
+    down = s_take_expect (c, "utrecht", "MESSAGE");
+    assert_int_equal (en_json_int (json_object_get (json_array_get (down, 0), "body"), "seq", 0), 2);
+    json_decref (down);
+    //  Delivered again: no second move anywhere
+    s_redeliver (a, b, sent_ab);
+    s_redeliver (b, c, sent_bc);
+    json_decref (sent_ab);
+    json_decref (sent_bc);
+    assert_int_equal (s_depth (b, "peer:utrecht") + s_depth (c, "utrecht"), 0);
+    assert_int_equal (s_place_events (a, id, 2, "advice"), 1);
+    assert_int_equal (s_place_events (b, id, 2, "advice"), 1);
+    assert_int_equal (s_place_events (c, id, 2, "advice"), 1);
+    assert_int_equal (s_place_events (a, id, 1, "advice"), 0);
+
+    //  CLOSE: place 1 here, place 2 through B at C; closed everywhere once
+    s_node_ok (a, "twente", self->twente, "CLOSE", json_pack ("{s:s}", "request", id));
+    s_assert_place (a, id, 1, "closed", NULL, "se-tw-01");
+    s_settle (self);
+    s_assert_state (c, id, "closed");
+    s_assert_place (b, id, 2, "closed", "utrecht", "se-ut-01");
+    s_assert_place (a, id, 2, "closed", "gelderland", "se-ut-01");
+    s_assert_state (b, id, "closed");
+    s_assert_state (a, id, "closed");
+    assert_int_equal (s_place_events (c, id, 0, "closed") + s_place_events (c, id, 2, "closed"), 1);
+    assert_int_equal (s_place_events (b, id, 2, "closed"), 1);
+    assert_int_equal (s_place_events (a, id, 2, "closed"), 1);
+    assert_int_equal (s_expert_int (c, "se-ut-01", "load"), 0);
+    assert_int_equal (s_expert_int (a, "se-tw-01", "load"), 0);
+    //  C's expert is told the conversation ended, and can no longer write
+    members = s_outbox (c, "utrecht", "MEMBERS");
+    assert_true (json_array_size (members) >= 1);
+    assert_int_equal (json_array_size (json_object_get (json_object_get (
+        json_array_get (members, json_array_size (members) - 1), "body"), "members")), 0);
+    json_decref (members);
+    s_node_refused (c, "utrecht", self->utrecht, "MESSAGE",
+                    json_pack ("{s:s, s:s, s:s, s:s, s:{s:s}}", "request", id, "from", "se-ut-01", "kind", "message",
+                               "box", "YWR2aWVz", "sealed", "se-ut-01", "a2V5LXV0"), EN_ERR_CONFLICT);
+    s_assert_filled_once (a, id);
+    s_assert_filled_once (c, id);
+}
+
 //  ---------------------------------------------------------------------
 //  Follow-up (REVIEW, REMIND) and moreel beraad (BERAAD) of a place a
 //  peer holds: the origin's signed message is relayed as a CLOSE is
@@ -3777,8 +3956,24 @@ test_team_conversation_across_provinces (void **state)
     assert_int_equal (s_pump (b, a), 1);
     assert_int_equal (s_rows (a, "convo_messages"), 2);
     s_assert_place (a, id, 3, "advice", "gelderland", "se-ah-01");
+    s_assert_place (b, id, 3, "accepted", NULL, "se-ah-01");     //  not before A took it
     json_decref (s_take_expect (a, "twente", "STATUS advice/accepted MESSAGE"));
+    //  A's numbered message is B's confirmation: B's copy moves too, with
+    //  no STATUS back (A moved its own); delivered again, nothing changes
+    json_t *sent = s_link_rows (a, b);
     assert_int_equal (s_pump (a, b), 1);
+    s_assert_place (b, id, 3, "advice", NULL, "se-ah-01");
+    s_assert_place (a, id, 3, "advice", "gelderland", "se-ah-01");
+    int64_t advised = en_db_int (en_bstore_db (b->store),
+        "SELECT count(*) FROM events WHERE request_id = ? AND type = 'advice'", "s", id);
+    assert_int_equal (advised, 1);
+    assert_int_equal (s_depth (b, "peer:overijssel"), 0);
+    s_redeliver (a, b, sent);
+    json_decref (sent);
+    assert_int_equal (en_db_int (en_bstore_db (b->store),
+        "SELECT count(*) FROM events WHERE request_id = ? AND type = 'advice'", "s", id), advised);
+    s_assert_place (b, id, 3, "advice", NULL, "se-ah-01");
+    assert_int_equal (s_depth (b, "peer:overijssel"), 0);
     down = s_take_expect (b, "achterhoek", "MESSAGE");
     assert_int_equal (en_json_int (json_object_get (json_array_get (down, 0), "body"), "seq", 0), 2);
     json_decref (down);
@@ -3923,6 +4118,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_team_place_recall_reaches_peer, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_team_hiaat_place_forwarded, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_team_place_two_hops, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_team_conversation_two_hops, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_conversation_across_provinces, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_team_two_places_at_peer, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_team_two_places_at_peer_recall, s_setup, s_teardown),

@@ -576,6 +576,29 @@ test_team_beraad (void **state)
                               "offer", offer3, "available", (json_int_t) t1)), 409);
     assert_int_equal (s_count (self, "SELECT count(*) FROM events WHERE request_id = ? AND type = 'beraad-answer'",
                                "twente-0020"), 1);
+    //  Held: every open member's node is told the fact and the date (no
+    //  outcome), the closed place's expert not; taken once
+    int64_t held_at = en_now_ms () - 60000;
+    msg = en_msg_new ("BERAAD", "node-twente", s_beraad ("held", "twente-0020", "at", json_integer (held_at)));
+    for (int i = 0; i < 2; i++) {
+        en_error_t refused = { 0 };
+        test_receive (self->router, self->store, "node-twente", "twente", false, msg, &refused);
+        assert_int_equal (refused.code, 0);
+    }
+    en_msg_destroy (&msg);
+    char sql [512];
+    snprintf (sql, sizeof sql, "SELECT count(*) FROM outbox WHERE command = 'BERAAD'"
+              " AND json_extract (body, '$.action') = 'held' AND json_extract (body, '$.request_id') = ?"
+              " AND json_extract (body, '$.at') = %lld AND json_extract (body, '$.outcome') IS NULL"
+              " AND json_extract (body, '$.offer') IS NOT NULL"
+              " AND dest || '/' || json_extract (body, '$.expert') IN ('node-ijsselland/se-ij-01', 'node-twente/ed-tw-01')",
+              (long long) held_at);
+    assert_int_equal (s_count (self, sql, "twente-0020"), 2);
+    assert_int_equal (s_count (self, "SELECT count(*) FROM outbox WHERE command = 'BERAAD'"
+                               " AND json_extract (body, '$.action') = 'held' AND json_extract (body, '$.request_id') = ?",
+                               "twente-0020"), 2);
+    assert_int_equal (s_count (self, "SELECT count(*) FROM events WHERE request_id = ? AND type = 'beraad-held'",
+                               "twente-0020"), 1);
     //  Places and request did not move
     assert_string_equal (s_place_states (self, "twente-0020", buf, sizeof buf), "accepted accepted closed");
     assert_string_equal (s_state (self, "twente-0020", buf, sizeof buf), "accepted");

@@ -525,6 +525,19 @@ test_team_pages (void **state)
     page = en_portal_page_offer (&ctx, offer, NULL, NULL, NULL);
     assert_true (s_has (page, "Het expertteam vraagt een team van 3. Dit aanbod is voor plaats 2: Superexpert voor lvb."));
     free (page);
+    //  Accepted, a moreel beraad fixed and then held: the page says when
+    //  it was held (Europe/Amsterdam), no longer the fixed time
+    json_object_set_new (offer, "answer", json_string ("accept"));
+    json_object_set_new (offer, "beraad_times", s_json ("[1796220000000]"));
+    json_object_set_new (offer, "beraad_at", json_integer (1796220000000));
+    page = en_portal_page_offer (&ctx, offer, NULL, NULL, NULL);
+    assert_true (s_has (page, "De tijd staat vast"));
+    free (page);
+    json_object_set_new (offer, "beraad_held_at", json_integer (1796223600000));     //  2026-12-02 15:00 UTC
+    page = en_portal_page_offer (&ctx, offer, NULL, NULL, NULL);
+    assert_true (s_has (page, "Moreel beraad gehouden op <strong>02-12-2026 16:00</strong>"));
+    assert_false (s_has (page, "De tijd staat vast"));
+    free (page);
     json_decref (offer);
 }
 
