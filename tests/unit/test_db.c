@@ -4,7 +4,8 @@
     savepoint or transaction. A full store is made with SQLite's
     max_page_count. en_db_epoch and en_db_spoil, on which the access
     log's head in memory relies. A cached statement runs again without
-    being prepared again, whatever is bound.
+    being prepared again, whatever is bound. A savepoint's sub-journal
+    stays in memory.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <limits.h>
 
 #include "expertnet.h"
 
@@ -201,6 +204,53 @@ test_no_reprepare (void **state)
     assert_int_equal (sqlite3_stmt_status (stmt, SQLITE_STMTSTATUS_REPREPARE, 0), 0);
 }
 
+//  Whether this process has one of SQLite's temporary files open
+//  (deleted files named etilqs_*, in /var/tmp or $SQLITE_TMPDIR)
+static bool
+s_temp_file_open (void)
+{
+    DIR *dir = opendir ("/proc/self/fd");
+    assert_non_null (dir);
+    bool found = false;
+    struct dirent *entry;
+    while ((entry = readdir (dir)) && !found) {
+        char link [PATH_MAX], target [PATH_MAX];
+        snprintf (link, sizeof link, "/proc/self/fd/%s", entry->d_name);
+        ssize_t size = readlink (link, target, sizeof target - 1);
+        if (size > 0) {
+            target [size] = 0;
+            found = strstr (target, "etilqs_") != NULL;
+        }
+    }
+    closedir (dir);
+    return found;
+}
+
+static void
+test_savepoint_in_memory (void **state)
+{
+    //  A savepoint that changes 1 MiB (a message of a group commit changes
+    //  far less) keeps its sub-journal in memory: no temporary file per
+    //  batch. Rolling it back still undoes exactly its changes.
+    s_fixture_t *self = (s_fixture_t *) *state;
+    char value [1024];
+    memset (value, 'v', sizeof value - 1);
+    value [sizeof value - 1] = 0;
+    assert_int_equal (en_db_begin (self->db), 0);
+    for (int i = 0; i < 1024; i++)
+        assert_int_equal (en_db_exec (self->db, "INSERT INTO t (v) VALUES (?)", "s", value), 0);
+    assert_int_equal (en_db_commit (self->db), 0);
+    assert_int_equal (en_db_begin (self->db), 0);
+    assert_int_equal (en_db_savepoint (self->db), 0);
+    assert_int_equal (en_db_exec (self->db, "UPDATE t SET v = 'changed'", ""), 0);
+    assert_int_equal (en_db_exec (self->db, "INSERT INTO t (v) VALUES ('new')", ""), 0);
+    assert_false (s_temp_file_open ());
+    assert_int_equal (en_db_rollback_to (self->db), 0);
+    assert_int_equal (en_db_commit (self->db), 0);
+    assert_int_equal (en_db_int (self->db, "SELECT count(*) FROM t", ""), 1024);
+    assert_int_equal (en_db_int (self->db, "SELECT count(*) FROM t WHERE v = ?", "s", value), 1024);
+}
+
 int
 main (void)
 {
@@ -210,6 +260,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_full_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_epoch_and_spoil, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_no_reprepare, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_savepoint_in_memory, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
