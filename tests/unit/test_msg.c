@@ -834,6 +834,18 @@ test_batch (void **state)
     text = en_msg_body_text (one);
     //  {"messages":[entry]}: 15 characters around the entry, plus its NUL
     assert_int_equal (en_msg_batch_size (odd), strlen (text) - 15 + 1);
+    //  The text is the one jansson writes for the same entries, and its
+    //  body is read from it when asked for
+    char *odd_body = en_msg_body_text (odd);
+    json_t *tree = json_pack ("{s:[{s:s, s:s, s:I, s:s}]}", "messages", "command", "STATUS",
+                              "id", en_msg_id (odd), "timestamp", (json_int_t) en_msg_timestamp (odd),
+                              "body", odd_body);
+    free (odd_body);
+    char *expected = json_dumps (tree, JSON_COMPACT);
+    assert_string_equal (text, expected);
+    assert_true (json_equal (en_msg_body (one), tree));
+    free (expected);
+    json_decref (tree);
     free (text);
     en_msg_destroy (&one);
     en_msg_destroy (&odd);
