@@ -3,7 +3,10 @@
     WAL with synchronous=FULL: a COMMIT returns only after the WAL is
     fsync'd, so anything we ack after a commit survives kill -9 and power
     loss. Throughput comes from group commit in the callers (many messages
-    per transaction), not from weakening these settings.
+    per transaction), not from weakening these settings. A savepoint's
+    sub-journal (what undoes one message of a group commit) is kept in
+    memory up to 4 MiB instead of a temporary file: it plays no part in
+    durability.
 
     Statements are cached by their SQL text, so store modules can write
     queries inline where they are used and still pay preparation once.
