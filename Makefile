@@ -95,17 +95,19 @@ $(BUILD)/bin/expertnet: $(CLI_OBJ) $(LIBEN)
 	@$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests link the broker's and node's own modules (not their main()).
+# Compiled and linked in one step, their header dependencies go to
+# build/tests/.deps (beside the binaries they would match test_*).
 TEST_LINK := $(filter-out %/broker_main.o,$(BROKER_OBJ)) $(filter-out %/node_main.o,$(NODE_OBJ))
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(TEST_LINK) $(LIBEN)
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@) $(BUILD)/tests/.deps
 	@echo "  TEST    $@"
-	@$(CC) $(CFLAGS) -Ibroker -Inode -o $@ $< $(TEST_LINK) $(LIBEN) $(LDLIBS) -lcmocka
+	@$(CC) $(CFLAGS) -MMD -MP -MF $(BUILD)/tests/.deps/$(notdir $@).d -Ibroker -Inode -o $@ $< $(TEST_LINK) $(LIBEN) $(LDLIBS) -lcmocka
 
 # Test tools for the integration tests (tests/integration/*.c), e.g. probe.
 $(TOOL_BINS): $(BUILD)/tests/%: tests/integration/%.c $(TEST_LINK) $(LIBEN)
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@) $(BUILD)/tests/.deps
 	@echo "  TOOL    $@"
-	@$(CC) $(CFLAGS) -Ibroker -Inode -o $@ $< $(TEST_LINK) $(LIBEN) $(LDLIBS)
+	@$(CC) $(CFLAGS) -MMD -MP -MF $(BUILD)/tests/.deps/$(notdir $@).d -Ibroker -Inode -o $@ $< $(TEST_LINK) $(LIBEN) $(LDLIBS)
 
 # Corpus replays: the harness with replay.c as main, normal compiler.
 $(REPLAY_BINS): $(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(LIBEN)
@@ -116,7 +118,7 @@ $(REPLAY_BINS): $(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/repla
 $(BUILD)/bench/%: tests/bench/%.c tests/bench/bench_util.h $(TEST_LINK) $(LIBEN)
 	@mkdir -p $(dir $@)
 	@echo "  BENCH   $@"
-	@$(CC) $(CFLAGS) -Ibroker -Inode -o $@ $< $(TEST_LINK) $(LIBEN) $(LDLIBS)
+	@mkdir -p $(BUILD)/tests/.deps && $(CC) $(CFLAGS) -MMD -MP -MF $(BUILD)/tests/.deps/$(notdir $@).d -Ibroker -Inode -o $@ $< $(TEST_LINK) $(LIBEN) $(LDLIBS)
 
 # The demo installs only what it needs (no prometheus, no chromium)
 demo: deps-demo
