@@ -48,64 +48,6 @@ static const char *s_audit_events [][2] = {
     { "request.relayed", "doorgegeven" }, { "request.operator-recall", "teruggehaald" },
     { "request.recalled", "teruggehaald" }, { NULL, NULL } };
 
-//  The broker stores event details in English (they travel between
-//  brokers and go into logs); shown here in Dutch. Whole phrases and
-//  fixed parts of composed details; what an operator or expert typed
-//  (a reason) is shown as typed.
-static const char *s_detail_phrases [][2] = {
-    { "no expert or procesregisseur available", "geen expert of procesregisseur beschikbaar" },
-    { "no expert available", "geen expert beschikbaar" },
-    { "no answer before deadline", "geen antwoord voor de deadline" },
-    { "closed by operator: ", "gesloten door operator: " },
-    { " (an expert there has it: settle with them)", " (een expert daar heeft het: regel het met hen)" },
-    { " after the recall: ", " na het terughalen: " },
-    { " (recalled from ", " (teruggehaald van " },
-    { " took it back", " heeft het teruggehaald" },
-    { " refused it: ", " weigerde het: " },
-    { NULL, NULL } };
-
-static void
-s_detail (FILE *out, const char *detail)
-{
-    if (!detail)
-        return;
-    //  "from NODE of ORIGIN, through PEER": a request another province sent
-    if (strncmp (detail, "from ", 5) == 0 && strstr (detail, ", through ")) {
-        const char *of = strstr (detail, " of ");
-        const char *through = strstr (detail, ", through ");
-        if (of && of < through) {
-            fputs ("van ", out);
-            fwrite (detail + 5, 1, (size_t) (of - detail - 5), out);
-            fputs (" uit ", out);
-            fwrite (of + 4, 1, (size_t) (through - of - 4), out);
-            fputs (", via ", out);
-            detail = through + 10;
-        }
-    }
-    //  "CLOSE to PEER": a message relayed on
-    size_t caps = strspn (detail, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
-    if (caps > 0 && strncmp (detail + caps, " to ", 4) == 0) {
-        fwrite (detail, 1, caps, out);
-        fputs (" naar ", out);
-        detail += caps + 4;
-    }
-    char *text = strdup (detail);
-    for (int i = 0; s_detail_phrases [i][0]; i++) {
-        char *at;
-        while ((at = strstr (text, s_detail_phrases [i][0]))) {
-            size_t before = (size_t) (at - text), from = strlen (s_detail_phrases [i][0]);
-            char *next = NULL;
-            if (asprintf (&next, "%.*s%s%s", (int) before, text, s_detail_phrases [i][1], at + from) < 0)
-                break;
-            free (text);
-            text = next;
-            //  replacements hold no English phrase, so this ends
-        }
-    }
-    en_html_escape (out, text);
-    free (text);
-}
-
 static const char *s_outcomes [][2] = {
     { "ok", "ok" }, { "denied", "geweigerd" }, { "failed", "mislukt" }, { "error", "fout" }, { NULL, NULL } };
 
@@ -795,7 +737,7 @@ s_request_timeline (FILE *out, json_t *events)
         fputs ("</td><td>", out);
         en_html_escape (out, en_json_str (event, "expert") ?: "");
         fputs ("</td><td>", out);
-        s_detail (out, en_json_str (event, "detail"));
+        en_html_detail (out, en_json_str (event, "detail"));
         fputs ("</td></tr>", out);
     }
     fputs ("</tbody></table></section>", out);

@@ -37,6 +37,12 @@ void en_html_words (FILE *out, json_t *value, en_words_t table);
 //  classes "state s-" and key "offered".
 void en_html_badge (FILE *out, const char *classes, const char *key, en_words_t table);
 
+//  An event's detail as the broker stores it (English: it travels between
+//  brokers and goes into logs) in Dutch, HTML-escaped: whole phrases and
+//  fixed parts of composed details; what someone typed stays as typed.
+//  Nothing for NULL.
+void en_html_detail (FILE *out, const char *detail);
+
 //  An urgency's badge, the same on both faces ("badge u-crisis")
 void en_html_urgency (FILE *out, const char *urgency);
 

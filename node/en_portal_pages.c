@@ -112,9 +112,6 @@ static en_words_t s_events = {
     { "relay-refused", "geweigerd door de andere provincie" }, { NULL, NULL } };
 
 //  Details the node writes in English
-static en_words_t s_details = {
-    { "advice received", "advies ontvangen" }, { "expired", "verlopen" }, { NULL, NULL } };
-
 static en_words_t s_offer_kinds = {
     { "offer", "Aanbod" }, { "escalation", "Escalatie" }, { NULL, NULL } };
 
@@ -1054,6 +1051,33 @@ s_summary_fields (FILE *out, json_t *summary)
         fputs ("<p class=\"empty\">Geen vraagtekst gegeven.</p>", out);
 }
 
+//  A peer province's refusal of the team's message, as the broker wrote
+//  it ("<peer> refused <COMMAND>: <code> <reason>"), said in Dutch into
+//  buf: what was refused and, by its code, why. NULL for any other event
+//  (or a detail of another form: shown as it is).
+static const char *
+s_relay_refused_detail (json_t *event, char *buf, size_t size)
+{
+    static en_words_t what = {
+        { "REVIEW", "de datum terug op ET" }, { "BERAAD", "het moreel beraad (tijden of uitkomst)" },
+        { "CLOSE", "het sluiten van het verzoek" }, { "DOSSIER", "het dossier" },
+        { "REPLY", "de reactie op het advies" }, { NULL, NULL } };
+    static en_words_t why = {
+        { "400", "het bericht was niet geldig" }, { "403", "het kwam daar niet van de juiste afzender" },
+        { "404", "het verzoek is daar niet bekend" },
+        { "409", "het past niet bij de toestand daar (bijvoorbeeld al gesloten)" },
+        { "422", "een waarde was niet geldig (bijvoorbeeld een tijd in het verleden)" }, { NULL, NULL } };
+    const char *detail = en_json_str (event, "detail");
+    char peer [64], command [16], code [8];
+    if (!streq (en_json_str (event, "event") ?: "", "relay-refused") || !detail
+    ||  sscanf (detail, "%63s refused %15[A-Z]: %7[0-9]", peer, command, code) != 3)
+        return NULL;
+    const char *reason = en_word (why, code);
+    snprintf (buf, size, "%s weigerde %s: %s. Overleg met het expertisecentrum.", peer, en_word (what, command),
+              streq (reason, code) ? "de broker daar gaf een fout" : reason);
+    return buf;
+}
+
 static void
 s_timeline (FILE *out, json_t *events)
 {
@@ -1072,9 +1096,15 @@ s_timeline (FILE *out, json_t *events)
         fprintf (out, "%s</td>", s_date (en_json_int (event, "at", 0), when, sizeof when));
         s_cell (out, "Gebeurtenis", NULL, en_word (s_events, en_json_str (event, "event")));
         s_cell (out, "Status", NULL, en_word (s_states, en_json_str (event, "state")));
-        s_cell (out, "Expert", NULL, en_json_str (event, "expert") ?: "");
-        s_cell (out, "Toelichting", NULL, en_word (s_details, en_json_str (event, "detail")));
-        fputs ("</tr>", out);
+        s_cell (out, "Expert", "nowrap", en_json_str (event, "expert") ?: "");
+        char said [300];
+        const char *refused = s_relay_refused_detail (event, said, sizeof said);
+        s_td (out, "Toelichting", NULL);
+        if (refused)
+            s_esc (out, refused);
+        else
+            en_html_detail (out, en_json_str (event, "detail"));
+        fputs ("</td></tr>", out);
     }
     fputs ("</tbody></table>", out);
 }

@@ -15,6 +15,24 @@
 
 #define TEST_PORTAL_ENDPOINT "inproc://test-portal-node"
 
+//  The team request's timeline: the events a team sees, a peer
+//  province's refusal among them (synthetic)
+static json_t *
+s_request_events (void)
+{
+    int64_t at = en_now_ms () - 3600 * 1000LL;
+    return json_pack ("[{s:I, s:s, s:s}, {s:I, s:s, s:s, s:s}, {s:I, s:s, s:s, s:s}, {s:I, s:s, s:s, s:s},"
+                      " {s:I, s:s, s:s, s:s}, {s:I, s:s, s:s, s:s}]",
+                      "at", (json_int_t) at, "event", "submitted", "state", "submitted",
+                      "at", (json_int_t) (at + 60000), "event", "offered", "state", "offered", "expert", "se-tw-01",
+                      "at", (json_int_t) (at + 120000), "event", "accepted", "state", "accepted", "expert", "se-tw-01",
+                      "at", (json_int_t) (at + 180000), "event", "hiaat", "state", "accepted", "detail",
+                      "no expert available",
+                      "at", (json_int_t) (at + 240000), "event", "relay-refused", "state", "accepted", "detail",
+                      "gelderland refused REVIEW: 409 request 'twente-00000001' is closed",
+                      "at", (json_int_t) (at + 300000), "event", "advice", "state", "advice", "expert", "se-tw-01");
+}
+
 static json_t *
 s_answer (const char *verb, json_t *args, json_t *hashes, int *code, const char **error)
 {
@@ -35,12 +53,28 @@ s_answer (const char *verb, json_t *args, json_t *hashes, int *code, const char 
     }
     if (streq (verb, "offer")) {
         const char *id = en_json_str (args, "offer") ?: "";
-        const char *expert = streq (id, "twente-00000001-o1") ? "se-tw-01"
+        const char *expert = streq (id, "twente-00000001-o1") || streq (id, "twente-00000004-o1")
+                          || streq (id, "twente-00000005-o1") ? "se-tw-01"
                            : streq (id, "twente-00000002-o1") ? "se-tw-02" : NULL;
         if (!expert) {
             *code = 404;
             *error = "no offer";
             return NULL;
+        }
+        //  Moreel beraad (EXPN/3): -o4 with times proposed to answer, -o5
+        //  held (the date only: the outcome stays with the team)
+        if (streq (id, "twente-00000004-o1") || streq (id, "twente-00000005-o1")) {
+            int64_t day = 24 * 3600 * 1000LL, now = en_now_ms ();
+            json_t *offer = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:{s:s, s:s, s:[s], s:s},"
+                " s:[I, I]}",
+                "id", id, "request_id", streq (id, "twente-00000004-o1") ? "twente-00000004" : "twente-00000005",
+                "expert", expert, "kind", "offer", "state", "open", "answer", "accept",
+                "received", (json_int_t) (now - 7 * day), "deadline", (json_int_t) (now - 6 * day), "place", 1, "request",
+                "urgency", "regulier", "question_type", "moreel-beraad", "expertise", "trauma",
+                "age_band", "12-17", "beraad_times", (json_int_t) (now + 2 * day), (json_int_t) (now + 3 * day));
+            if (streq (id, "twente-00000005-o1"))
+                json_object_set_new (offer, "beraad_held_at", json_integer (now - day));
+            return offer;
         }
         //  For place 1 of a team of two (EXPN/3)
         return json_pack ("{s:s, s:s, s:s, s:s, s:I, s:s, s:i, s:{s:s, s:s, s:[s], s:s, s:s, s:o}}",
@@ -63,9 +97,9 @@ s_answer (const char *verb, json_t *args, json_t *hashes, int *code, const char 
     }
     if (streq (verb, "request"))
         //  A team of three (EXPN/3): one place filled, one a hiaat, one open
-        return json_pack ("{s:s, s:s, s:{s:s, s:s, s:[s], s:s}, s:[], s:o}", "id", en_json_str (args, "id") ?: "",
+        return json_pack ("{s:s, s:s, s:{s:s, s:s, s:[s], s:s}, s:o, s:o}", "id", en_json_str (args, "id") ?: "",
                           "state", "advice", "summary", "urgency", "hoog", "question_type", "consultatie-advies",
-                          "expertise", "trauma", "age_band", "12-17", "events",
+                          "expertise", "trauma", "age_band", "12-17", "events", s_request_events (),
                           "places", json_loads ("[{\"place\":1,\"roles\":[\"superexpert\"],\"expertise\":[\"trauma\"],"
                               "\"state\":\"advice\",\"expert\":\"se-tw-01\"},{\"place\":2,\"roles\":[\"superexpert\"],"
                               "\"expertise\":[\"lvb\"],\"state\":\"hiaat\"},{\"place\":3,"

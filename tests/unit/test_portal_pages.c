@@ -566,9 +566,19 @@ test_live_panels (void **state)
     json_array_append_new (json_object_get (request, "events"),
         json_pack ("{s:I, s:s, s:s, s:s}", "at", (json_int_t) 1799999200000LL, "event", "relay-refused",
                    "state", "advice", "detail", "gelderland refused BERAAD: 409 request is closed"));
+    //  ... and a broker's detail in Dutch, as on the dashboard (en_html_detail)
+    json_array_append_new (json_object_get (request, "events"),
+        json_pack ("{s:I, s:s, s:s, s:s}", "at", (json_int_t) 1799999100000LL, "event", "hiaat",
+                   "state", "advice", "detail", "no expert available"));
     panel = en_portal_panel_request (&ctx, request);
+    assert_true (s_has (panel, "geen expert beschikbaar"));
+    assert_false (s_has (panel, "no expert available"));
     assert_true (s_has (panel, "geweigerd door de andere provincie"));
-    assert_true (s_has (panel, "gelderland refused BERAAD: 409 request is closed"));
+    //  ... in Dutch: who refused what, and why by its code (not the
+    //  broker's English reason)
+    assert_true (s_has (panel, "gelderland weigerde het moreel beraad (tijden of uitkomst): het past niet bij de "
+                               "toestand daar"));
+    assert_false (s_has (panel, "request is closed"));
     free (panel);
     json_object_set_new (request, "state", json_string ("closed"));
     page = en_portal_page_request (&ctx, request, NULL, NULL);
