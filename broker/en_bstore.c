@@ -768,17 +768,30 @@ en_bstore_request (en_bstore_t *self, const char *id)
         "SELECT " REQUEST_COLUMNS " FROM requests WHERE id = ?", "s", id));
 }
 
+//  A request's place with the request's columns; summary the column
+//  that gives its summary
+#define REQUEST_PLACE_SELECT(summary) \
+    "SELECT r.id, r.origin, r.region, r.urgency, r.question_type, " summary ", p.state," \
+    " p.expert, r.created, r.updated, p.peer, r.origin_node, r.sign_key, r.visited AS visited_json," \
+    " p.place, p.roles AS roles_json, p.expertise AS expertise_json, r.state AS request_state," \
+    " (SELECT count(*) FROM places q WHERE q.request_id = r.id) AS place_count" \
+    " FROM requests r JOIN places p ON p.request_id = r.id WHERE r.id = ?1" \
+    " AND p.place = CASE ?2 WHEN 0 THEN (SELECT min (q.place) FROM places q WHERE q.request_id = r.id) ELSE ?2 END"
+
 json_t *
 en_bstore_request_place (en_bstore_t *self, const char *id, int64_t place)
 {
-    return en_db_one (en_db_query (self->db,
-        "SELECT r.id, r.origin, r.region, r.urgency, r.question_type, r.summary AS summary_json, p.state,"
-        " p.expert, r.created, r.updated, p.peer, r.origin_node, r.sign_key, r.visited AS visited_json,"
-        " p.place, p.roles AS roles_json, p.expertise AS expertise_json, r.state AS request_state,"
-        " (SELECT count(*) FROM places q WHERE q.request_id = r.id) AS place_count"
-        " FROM requests r JOIN places p ON p.request_id = r.id WHERE r.id = ?1"
-        " AND p.place = CASE ?2 WHEN 0 THEN (SELECT min (q.place) FROM places q WHERE q.request_id = r.id) ELSE ?2 END",
-        "si", id, place));
+    return en_db_one (en_db_query (self->db, REQUEST_PLACE_SELECT ("r.summary AS summary_json"), "si", id, place));
+}
+
+json_t *
+en_bstore_request_place_held (en_bstore_t *self, json_t *summary, int64_t place)
+{
+    json_t *view = en_db_one (en_db_query (self->db, REQUEST_PLACE_SELECT ("NULL AS summary"), "si",
+                                           en_json_str (summary, "id"), place));
+    if (view)
+        json_object_set (view, "summary", summary);
+    return view;
 }
 
 json_t *

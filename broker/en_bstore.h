@@ -88,6 +88,10 @@ int en_bstore_request_update (en_bstore_t *self, const char *id,
 //  A request loaded whole names as its peer the first peer holding one
 //  of its places (kept by en_bstore_forward and _forward_end).
 json_t *en_bstore_request_place (en_bstore_t *self, const char *id, int64_t place);
+//  The same view of a request whose summary the caller holds, as it was
+//  stored (it has just stored it): summary goes in the view (a
+//  reference) instead of the stored text read back and parsed again.
+json_t *en_bstore_request_place_held (en_bstore_t *self, json_t *summary, int64_t place);
 //  Every place of a request, in order: place, roles, expertise, state,
 //  expert (assigned), local, peer (the peer broker holding it), offered
 //  (the expert of its open offer).

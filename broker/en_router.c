@@ -658,7 +658,7 @@ s_submit (en_router_t *self, const char *origin, en_msg_t *submit, json_t *summa
     json_decref (request);
     //  Every place is routed at once: a team is filled in parallel. The
     //  first place's view counts them: most requests have one.
-    json_t *view = rc ? NULL : en_bstore_request_place (self->store, id, 0);
+    json_t *view = rc ? NULL : en_bstore_request_place_held (self->store, summary, 0);
     json_t *places = view && en_json_int (view, "place_count", 1) > 1 ? en_bstore_places (self->store, id) : NULL;
     rc = rc || !view || s_route (self, view, NULL);
     json_decref (view);
@@ -667,7 +667,7 @@ s_submit (en_router_t *self, const char *origin, en_msg_t *submit, json_t *summa
     json_array_foreach (places, index, place) {
         if (index == 0)
             continue;           //  the first, routed above
-        view = rc ? NULL : en_bstore_request_place (self->store, id, en_json_int (place, "place", 0));
+        view = rc ? NULL : en_bstore_request_place_held (self->store, summary, en_json_int (place, "place", 0));
         rc = rc || !view || s_route (self, view, NULL);
         json_decref (view);
     }
