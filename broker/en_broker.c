@@ -1537,6 +1537,7 @@ s_timers (en_broker_t *self, int64_t deadline, int64_t earliest)
         en_seen_prune (en_bstore_db (self->store), now - 30LL * 86400 * 1000);
         en_audit_prune (en_bstore_db (self->store), now - self->audit_retention_ms);
         en_bstore_anchors_prune (self->store, now - self->audit_retention_ms);
+        en_bstore_relays_prune (self->store, now - 30LL * 86400 * 1000);
         self->next_prune = now + 3600 * 1000;
     }
 }

@@ -1339,6 +1339,17 @@ en_bstore_relay_end (en_bstore_t *self, const char *peer, const char *msg_id)
     return en_db_exec (self->db, "DELETE FROM relays WHERE peer = ? AND msg_id = ?", "ss", peer, msg_id);
 }
 
+//  A relay matters while the peer may still refuse it: while its FORWARD
+//  is in the outbox (a refusal comes as the answer to it). One the peer
+//  took, older than before_ms, is done with.
+int
+en_bstore_relays_prune (en_bstore_t *self, int64_t before_ms)
+{
+    return en_db_exec (self->db,
+        "DELETE FROM relays WHERE at < ? AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.msg_id = relays.msg_id)",
+        "i", before_ms);
+}
+
 //  What this broker can serve itself: free places of present experts,
 //  by role and sorted tag set. Bovenregionale procesregisseurs are left
 //  out: they are their own province's escalation, not a national pool.

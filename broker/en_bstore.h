@@ -215,6 +215,9 @@ int en_bstore_relay_put (en_bstore_t *self, const char *peer, const char *msg_id
 json_t *en_bstore_relay_by_msg (en_bstore_t *self, const char *peer, const char *msg_id);
 //  ... and forget it (its refusal was handled). 0 or -1.
 int en_bstore_relay_end (en_bstore_t *self, const char *peer, const char *msg_id);
+//  Forget relays the peer took (no longer in the outbox) older than
+//  before_ms; those still queued stay, whatever their age
+int en_bstore_relays_prune (en_bstore_t *self, int64_t before_ms);
 //  Advertised capacity: [{role, tagset (",a,b," sorted), hops, free}].
 //  Own experts (hops 1), or what peers other than except_peer advertised,
 //  one hop further, up to max_hops.

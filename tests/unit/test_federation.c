@@ -4078,6 +4078,25 @@ test_relay_refused (void **state)
     assert_int_equal (en_router_forward_refused (a->router, "gelderland", msg_id, 409, "closed"), 0);
     assert_int_equal (en_db_commit (db), 0);
     assert_int_equal (s_depth (a, "twente"), 0);
+    //  Relays are forgotten once the peer took them (their FORWARD no
+    //  longer queued) and old enough; never while queued
+    s_node_ok (a, "twente", self->twente, "REVIEW",
+               json_pack ("{s:s, s:I}", "request", id, "review_at", (json_int_t) (en_now_ms () + 7200 * 1000LL)));
+    json_t *row = en_db_one (en_db_query (db, "SELECT msg_id FROM outbox LIMIT 1", ""));
+    assert_non_null (row);
+    assert_int_equal (en_bstore_relay_put (a->store, "gelderland", en_json_str (row, "msg_id"), id, 3, "REVIEW"), 0);
+    assert_int_equal (en_bstore_relay_put (a->store, "gelderland", "0123456789abcdef0123456789abcdef", id, 3, "REVIEW"),
+                      0);
+    const char *count = "SELECT count(*) FROM relays";
+    assert_int_equal (en_db_int (db, count, ""), 2);
+    assert_int_equal (en_bstore_relays_prune (a->store, en_now_ms () - 3600 * 1000LL), 0);
+    assert_int_equal (en_db_int (db, count, ""), 2);                  //  too young
+    assert_int_equal (en_bstore_relays_prune (a->store, en_now_ms () + 1000), 0);
+    assert_int_equal (en_db_int (db, count, ""), 1);                  //  the one still queued stays
+    json_t *kept = en_bstore_relay_by_msg (a->store, "gelderland", en_json_str (row, "msg_id"));
+    assert_non_null (kept);
+    json_decref (kept);
+    json_decref (row);
 }
 
 int
