@@ -860,8 +860,8 @@ s_cmd_request_beraad (s_cli_t *cli, json_t *parsed, const char *verb)
     const char *propose = s_opt (parsed, "propose"), *fix = s_opt (parsed, "fix"), *held = s_opt (parsed, "held");
     if (s_arg_count (parsed) != 1 || (!!propose + !!fix + !!held) != 1)
         return s_usage_error ("%s", "request beraad needs one request id and one of --propose, --fix, --held");
-    json_t *args = json_pack ("{s:s, s:s}", "id", s_arg (parsed, 0),
-                              "action", propose ? "propose" : fix ? "fix" : "held");
+    const char *action = propose ? "propose" : fix ? "fix" : "held";
+    json_t *args = json_pack ("{s:s, s:s}", "id", s_arg (parsed, 0), "action", action);
     json_t *times = s_times_option (propose ? "propose" : fix ? "fix" : "held",
                                     propose ? propose : fix ? fix : streq (held, "now") ? "" : held);
     if (!times || (!propose && json_array_size (times) > 1)) {
@@ -872,19 +872,21 @@ s_cmd_request_beraad (s_cli_t *cli, json_t *parsed, const char *verb)
     if (propose)
         json_object_set (args, "times", times);
     else
-        json_object_set (args, "at", json_array_size (times) ? json_array_get (times, 0)
-                                                               : json_integer (en_now_ms ()));
+    if (json_array_size (times))
+        json_object_set (args, "at", json_array_get (times, 0));
+    else
+        json_object_set_new (args, "at", json_integer (en_now_ms ()));
     json_decref (times);
     if (s_opt (parsed, "outcome"))
         json_object_set_new (args, "outcome", json_string (s_opt (parsed, "outcome")));
     json_t *result;
-    int rc = s_call (cli, cli->node_dir, "beraad", args, &result);
+    int rc = s_call (cli, cli->node_dir, "beraad", args, &result);     //  (args consumed)
     if (rc)
         return rc;
     if (cli->json)
         s_print_json (result);
     else
-        printf ("%s: moreel beraad %s queued for the broker\n", s_arg (parsed, 0), en_json_str (args, "action"));
+        printf ("%s: moreel beraad %s queued for the broker\n", s_arg (parsed, 0), action);
     json_decref (result);
     return 0;
 }
