@@ -172,3 +172,24 @@ portal_node () {
     net_track "$name" $!
     net_wait_connected "$name"
 }
+
+# Two provinces, peers, on loopback: Overijssel (node twente) on
+# $NET_PORT and Gelderland (node achterhoek) on a free port (OPORT,
+# GPORT), their keys made and enrolled both ways; start_overijssel and
+# start_gelderland [ARGS] start (or restart) each broker, web off, ARGS
+# passed on to net_broker.
+fed_pair_init () {
+    OPORT=$NET_PORT
+    GPORT=$(free_port)
+    net_fed_keys overijssel gelderland
+    NET_BROKER=overijssel net_keys twente
+    NET_BROKER=gelderland net_keys achterhoek
+}
+start_gelderland () {
+    net_on gelderland "$GPORT"
+    net_broker --set web/address=off --set "federation/peers/overijssel/endpoint=tcp://127.0.0.1:$OPORT" "$@"
+}
+start_overijssel () {
+    net_on overijssel "$OPORT"
+    net_broker --set web/address=off --set "federation/peers/gelderland/endpoint=tcp://127.0.0.1:$GPORT" "$@"
+}

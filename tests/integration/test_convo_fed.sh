@@ -24,20 +24,8 @@ done
 CTL=$NET_ROOT/build/tests/ctl
 [ -x "$CTL" ] || { not_ok "build/tests/ctl is built (make unit-bins)"; test_done; }
 test_init
-OPORT=$NET_PORT
-GPORT=$(free_port)
+fed_pair_init
 MARK=SYNTHFED4417
-net_fed_keys overijssel gelderland
-NET_BROKER=overijssel net_keys twente
-NET_BROKER=gelderland net_keys achterhoek
-start_gelderland () {
-    net_on gelderland "$GPORT"
-    net_broker --set web/address=off --set "federation/peers/overijssel/endpoint=tcp://127.0.0.1:$OPORT"
-}
-start_overijssel () {
-    net_on overijssel "$OPORT"
-    net_broker --set web/address=off --set "federation/peers/gelderland/endpoint=tcp://127.0.0.1:$GPORT"
-}
 start_node () {     # start_node NODE BROKER
     net_on "$2" "$([ "$2" = overijssel ] && echo "$OPORT" || echo "$GPORT")"
     net_node "$1"

@@ -18,19 +18,7 @@
 # places' FORWARDs, while many arrive and while its experts accept.
 . "$(dirname "$0")/lib.sh"
 test_init
-OPORT=$NET_PORT
-GPORT=$(free_port)
-net_fed_keys overijssel gelderland
-NET_BROKER=overijssel net_keys twente
-NET_BROKER=gelderland net_keys achterhoek
-start_gelderland () {
-    net_on gelderland "$GPORT"
-    net_broker --set web/address=off --set "federation/peers/overijssel/endpoint=tcp://127.0.0.1:$OPORT"
-}
-start_overijssel () {
-    net_on overijssel "$OPORT"
-    net_broker --set web/address=off --set "federation/peers/gelderland/endpoint=tcp://127.0.0.1:$GPORT"
-}
+fed_pair_init
 start_gelderland || { not_ok "gelderland starts"; test_done; }
 net_node achterhoek
 start_overijssel || { not_ok "overijssel starts"; test_done; }

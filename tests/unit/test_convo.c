@@ -27,32 +27,12 @@
 #define SEALED     "U0VBTEVES0VZLW1hcmtlcg=="               //  stands for a sealed key; a marker
 #define BOX        "RU5DUllQVEVEVEVYVC1tYXJrZXI="            //  stands for the encrypted text; a marker
 
-typedef struct {
-    char dir [64];              //  temporary directory
-    en_bstore_t *store;         //  broker store in dir
-    en_router_t *router;        //  router on store
-} fixture_t;
+typedef test_broker_t fixture_t;
 
 static int
 s_setup (void **state)
 {
-    fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
-    strcpy (self->dir, "/tmp/test_convo.XXXXXX");
-    *state = self;
-    return test_broker_open (self->dir, &self->store, &self->router);
-}
-
-static int
-s_teardown (void **state)
-{
-    fixture_t *self = (fixture_t *) *state;
-    //  Load (counted on places), request counters and hiaten by triggers
-    assert_int_equal (test_counters_drift (en_bstore_db (self->store)), 0);
-    en_router_destroy (&self->router);
-    en_bstore_destroy (&self->store);
-    test_rmtree (self->dir);
-    free (self);
-    return 0;
+    return test_broker_setup (state, "test_convo");
 }
 
 //  One message from node through the broker's exactly-once receive.
@@ -541,18 +521,18 @@ int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test_setup_teardown (test_team_key_checked, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_members_follow_accept_and_close, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_members_follow_a_new_key, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_who_may_write, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_ordered_and_relayed_per_node, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_exactly_once_by_id, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_ciphertext_only_in_outbox, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_advice_is_a_message, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_team_advice_on_its_place, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_receipts, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_who_left_gets_nothing, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_dossier_to_the_places_expert, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_team_key_checked, s_setup, test_broker_teardown),
+        cmocka_unit_test_setup_teardown (test_members_follow_accept_and_close, s_setup, test_broker_teardown),
+        cmocka_unit_test_setup_teardown (test_members_follow_a_new_key, s_setup, test_broker_teardown),
+        cmocka_unit_test_setup_teardown (test_who_may_write, s_setup, test_broker_teardown),
+        cmocka_unit_test_setup_teardown (test_ordered_and_relayed_per_node, s_setup, test_broker_teardown),
+        cmocka_unit_test_setup_teardown (test_exactly_once_by_id, s_setup, test_broker_teardown),
+        cmocka_unit_test_setup_teardown (test_ciphertext_only_in_outbox, s_setup, test_broker_teardown),
+        cmocka_unit_test_setup_teardown (test_advice_is_a_message, s_setup, test_broker_teardown),
+        cmocka_unit_test_setup_teardown (test_team_advice_on_its_place, s_setup, test_broker_teardown),
+        cmocka_unit_test_setup_teardown (test_receipts, s_setup, test_broker_teardown),
+        cmocka_unit_test_setup_teardown (test_who_left_gets_nothing, s_setup, test_broker_teardown),
+        cmocka_unit_test_setup_teardown (test_dossier_to_the_places_expert, s_setup, test_broker_teardown),
         cmocka_unit_test_setup_teardown (test_node_keeps_each_seq_once, test_nstore_setup, test_nstore_teardown),
         cmocka_unit_test_setup_teardown (test_node_members_replaced, test_nstore_setup, test_nstore_teardown),
         cmocka_unit_test_setup_teardown (test_node_unsent, test_nstore_setup, test_nstore_teardown),

@@ -5,8 +5,10 @@
 #ifndef TEST_FIXTURE_H_INCLUDED
 #define TEST_FIXTURE_H_INCLUDED
 
+#include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static inline int
@@ -99,22 +101,52 @@ test_retry_hiaten (en_router_t *router, en_bstore_t *store)
 }
 
 //  A broker store and its router ("broker-oost") in a new temporary
-//  directory: dir holds a mkdtemp template ("/tmp/test_x.XXXXXX") and
-//  gets the name. 0, or -1 (said why).
+//  directory ($TMPDIR or /tmp, named after the test): the fixture of the
+//  tests that drive the router directly.
+typedef struct {
+    char dir [256];             //  temporary directory
+    en_bstore_t *store;         //  broker store in dir
+    en_router_t *router;        //  router on store
+} test_broker_t;
+
+//  cmocka setup: *state becomes a new test_broker_t. 0, or -1 (said why).
 static inline int
-test_broker_open (char *dir, en_bstore_t **store, en_router_t **router)
+test_broker_setup (void **state, const char *name)
 {
-    if (!mkdtemp (dir))
+    test_broker_t *self = (test_broker_t *) calloc (1, sizeof (test_broker_t));
+    *state = self;
+    const char *tmp = getenv ("TMPDIR");
+    snprintf (self->dir, sizeof self->dir, "%s/%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
+    if (!mkdtemp (self->dir)) {
+        fprintf (stderr, "mkdtemp %s: %s\n", self->dir, strerror (errno));
         return -1;
-    char path [128];
+    }
+    char path [300];
     en_error_t error = { 0 };
-    snprintf (path, sizeof path, "%s/broker.db", dir);
-    *store = en_bstore_new (path, &error);
-    if (!*store) {
+    snprintf (path, sizeof path, "%s/broker.db", self->dir);
+    self->store = en_bstore_new (path, &error);
+    if (!self->store) {
         fprintf (stderr, "en_bstore_new: %s\n", error.reason);
         return -1;
     }
-    *router = en_router_new (*store, "broker-oost");
+    self->router = en_router_new (self->store, "broker-oost");
+    return 0;
+}
+
+//  cmocka teardown: the counters the store keeps by triggers must equal
+//  a recount after every test (test_counters_drift); then all is removed.
+static inline int
+test_broker_teardown (void **state)
+{
+    test_broker_t *self = (test_broker_t *) *state;
+    int64_t drifted = self->store ? test_counters_drift (en_bstore_db (self->store)) : 0;
+    en_router_destroy (&self->router);
+    en_bstore_destroy (&self->store);
+    test_rmtree (self->dir);
+    free (self);
+    if (drifted)
+        fail_msg ("%lld counter(s) (load, reserved, figures, hiaten, derived state) differ from the rows",
+                  (long long) drifted);
     return 0;
 }
 

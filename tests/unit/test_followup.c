@@ -22,32 +22,12 @@
 
 #define DAY_MS (86400 * 1000LL)
 
-typedef struct {
-    char dir [64];              //  temporary directory
-    en_bstore_t *store;         //  broker store in dir
-    en_router_t *router;        //  router on store
-} fixture_t;
+typedef test_broker_t fixture_t;
 
 static int
 s_setup (void **state)
 {
-    fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
-    strcpy (self->dir, "/tmp/test_followup.XXXXXX");
-    *state = self;
-    return test_broker_open (self->dir, &self->store, &self->router);
-}
-
-static int
-s_teardown (void **state)
-{
-    fixture_t *self = (fixture_t *) *state;
-    //  Load (monitoring included), request counters and hiaten by triggers
-    assert_int_equal (test_counters_drift (en_bstore_db (self->store)), 0);
-    en_router_destroy (&self->router);
-    en_bstore_destroy (&self->store);
-    test_rmtree (self->dir);
-    free (self);
-    return 0;
+    return test_broker_setup (state, "test_followup");
 }
 
 //  A message from node through the broker's receive path; the refusal's
@@ -707,13 +687,13 @@ main (void)
     zsys_init ();
     zsys_set_logstream (NULL);
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test_setup_teardown (test_review_checks, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_monitoring_and_reminder_once, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_close_disarms_and_overdue, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_beraad, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_team_review, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_team_beraad, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_team_report_cases, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_review_checks, s_setup, test_broker_teardown),
+        cmocka_unit_test_setup_teardown (test_monitoring_and_reminder_once, s_setup, test_broker_teardown),
+        cmocka_unit_test_setup_teardown (test_close_disarms_and_overdue, s_setup, test_broker_teardown),
+        cmocka_unit_test_setup_teardown (test_beraad, s_setup, test_broker_teardown),
+        cmocka_unit_test_setup_teardown (test_team_review, s_setup, test_broker_teardown),
+        cmocka_unit_test_setup_teardown (test_team_beraad, s_setup, test_broker_teardown),
+        cmocka_unit_test_setup_teardown (test_team_report_cases, s_setup, test_broker_teardown),
         cmocka_unit_test (test_dutch_day),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -22,55 +22,24 @@
 #include "en_router.h"
 #include "test_fixture.h"
 
-typedef struct {
-    char dir [64];              //  temporary directory
-    en_bstore_t *store;         //  broker store in dir
-    en_router_t *router;        //  router on store
-} fixture_t;
-
+typedef test_broker_t fixture_t;
 
 static int
 s_setup (void **state)
 {
-    fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
-    strcpy (self->dir, "/tmp/test_router.XXXXXX");
-    if (!mkdtemp (self->dir))
-        return -1;
-    char path [128];
-    en_error_t error = { 0 };
-    snprintf (path, sizeof path, "%s/broker.db", self->dir);
-    self->store = en_bstore_new (path, &error);
-    if (!self->store) {
-        fprintf (stderr, "en_bstore_new: %s\n", error.reason);
-        return -1;
-    }
-    self->router = en_router_new (self->store, "broker-oost");
-    *state = self;
-    return 0;
+    return test_broker_setup (state, "test_router");
 }
 
-//  Invariant after every test: each expert's load and reserved counters
-//  (kept by triggers) equal a recount of the requests and offers, and
-//  nobody holds more than their capacity.
-static void
-s_assert_counters (fixture_t *self)
-{
-    int64_t drifted = test_counters_drift (en_bstore_db (self->store));
-    if (drifted)
-        fail_msg ("%lld expert(s) with load/reserved counters that differ from the rows", (long long) drifted);
-}
-
+//  After every test, test_broker_teardown checks the counters kept by
+//  triggers against a recount; first the router is destroyed twice here
+//  (its destructor is safe to call again)
 static int
 s_teardown (void **state)
 {
     fixture_t *self = (fixture_t *) *state;
-    s_assert_counters (self);
     en_router_destroy (&self->router);
-    en_router_destroy (&self->router);      //  safe twice
-    en_bstore_destroy (&self->store);
-    test_rmtree (self->dir);
-    free (self);
-    return 0;
+    en_router_destroy (&self->router);
+    return test_broker_teardown (state);
 }
 
 //  Run one message from node as the broker does: through its
