@@ -259,6 +259,7 @@ typedef struct {
     double ack_p50, ack_p99;    //  submit->ACK, ms
     double broker_cpu_pct;      //  of one core
     double cpu_us;              //  broker CPU per request
+    double node_cpu_us;         //  the fake node's CPU per request
     size_t retransmissions;     //  OFFER/STATUS/WITHDRAW received again
     size_t requests;            //  SUBMITs acked
     bool failed;                //  ERRORs, lost or unrouted requests
@@ -322,6 +323,7 @@ s_phase (s_node_t *node, pid_t broker, const char *broker_dir, size_t window)
     result.ack_p99 = bench_percentile (node->ack_ms, node->acks, 99);
     result.broker_cpu_pct = 100 * broker_cpu / all_seconds;
     result.cpu_us = 1e6 * broker_cpu / node->acks;
+    result.node_cpu_us = 1e6 * own_cpu / node->acks;
     result.retransmissions = node->duplicates;
     printf ("  window %zu: %zu SUBMITs acked in %.2f s = %.0f/s (%zu routed to an OFFER, %zu hiaten),"
             " %zu CLOSEs acked; %zu ERRORs, %zu unanswered, %zu retransmissions;"
@@ -335,6 +337,52 @@ s_phase (s_node_t *node, pid_t broker, const char *broker_dir, size_t window)
         fprintf (stderr, "bench: window %zu did not complete: %zu ERRORs, %zu unanswered, %zu of %zu routed\n",
                  window, node->errors, missing, node->offers + node->hiaten, node->acks);
     return result;
+}
+
+//  What 1x of baseline A leaves the broker, on this machine: every core
+//  for baseline-A's interval per request, less what the fake node spends
+//  and the two end-to-end signature checks any design keeping provenance
+//  must make (SUBMIT and CLOSE). Printed against what the broker spends
+//  on everything else now: the cut that 1x would take.
+static void
+s_budget (const s_phase_t *phase, double baseline, double verify_us)
+{
+    long cores = sysconf (_SC_NPROCESSORS_ONLN);
+    double interval_us = 1e6 / baseline;
+    double room_us = cores * interval_us - phase->node_cpu_us - 2 * verify_us;
+    double rest_us = phase->cpu_us - 2 * verify_us;
+    bench_result ("Ed25519 verify of a SUBMIT", verify_us, "us",
+                  "SQLite 1-row commit interval (us)", interval_us, "-", "-");
+    bench_result ("broker CPU/request besides 2 verifies", rest_us, "us",
+                  "room for it at 1x (us)", room_us, "<= 1.0x", rest_us <= room_us ? "yes" : "no");
+    bench_note ("budget at 1x of baseline A: %ld cores x %.0f us = %.0f us of CPU per request for broker and"
+                " fake node together; the fake node spends %.0f us, the broker's two end-to-end verifies %.0f us,"
+                " leaving %.0f us for the rest of the broker's work, which takes %.0f us now",
+                cores, interval_us, cores * interval_us, phase->node_cpu_us, 2 * verify_us,
+                room_us, rest_us);
+}
+
+//  The end-to-end signature check a request costs the broker at least:
+//  a SUBMIT as this node sends it, signed, verified again and again for
+//  VERIFY_SECONDS. Microseconds per verify.
+#define VERIFY_SECONDS  0.5
+
+static double
+s_verify_us (en_signer_t *signer)
+{
+    json_t *body = json_pack ("{s:o}", "request", bench_request ("bench-verify-0", REGION));
+    en_msg_t *msg = en_msg_new ("SUBMIT", NODE_NAME, body);
+    en_msg_sign (msg, signer);
+    size_t count = 0;
+    int64_t start = bench_now_us (), end = start + (int64_t) (VERIFY_SECONDS * 1e6), now = start;
+    while (now < end) {
+        for (int i = 0; i < 64; i++, count++)
+            if (!en_msg_verify (msg, en_signer_public (signer)))
+                bench_fail ("a SUBMIT the bench signed does not verify");
+        now = bench_now_us ();
+    }
+    en_msg_destroy (&msg);
+    return (double) (now - start) / count;
 }
 
 //  BENCH_SQL_COUNT=1: the statements the broker ran (en_db counts them
@@ -455,6 +503,7 @@ main (int argc, char *argv [])
     s_phase_t small = s_phase (&node, broker, broker_dir, WINDOW_SMALL);
     s_phase_t large = s_phase (&node, broker, broker_dir, WINDOW);
 
+    double verify_us = s_verify_us (node.signer);
     zsock_destroy (&node.dealer);
     zcert_destroy (&cert);
     zcert_destroy (&server);
@@ -489,6 +538,7 @@ main (int argc, char *argv [])
                 " (%.0f us); %zu and %zu broker retransmissions",
                 large.broker_cpu_pct, large.cpu_us, small.broker_cpu_pct, small.cpu_us,
                 large.retransmissions, small.retransmissions);
+    s_budget (&large, baseline, verify_us);
     bench_note ("baseline A: %.0f commits/s before, %.0f after the broker runs (spread %.0f%%)",
                 before.rate, after.rate, 100.0 * fabs (before.rate - after.rate) / baseline);
     if (small.failed || large.failed) {
