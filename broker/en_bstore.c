@@ -642,7 +642,7 @@ s_candidate_escalation (en_bstore_t *self, const char *region, int64_t now, cons
         " WHERE e.active AND e.role = 'procesregisseur' AND e.bovenregionaal"
         CANDIDATE_TERMS
         " ORDER BY (e.region = ?2) DESC, e.load + e.reserved, e.load + e.reserved - e.capacity, e.id LIMIT 1",
-        "ssissi", NULL, region, now, "[]", request_id, (int64_t) again));
+        "ssissi", (const char *) NULL, region, now, "[]", request_id, (int64_t) again));
 }
 
 //  The best candidate (see en_bstore.h). again: an operator's re-offer,

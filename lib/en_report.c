@@ -267,7 +267,7 @@ static size_t
 s_role_rows (const char *rows [ROLE_ROWS])
 {
     size_t count = 0;
-    for (; en_vocab_role [count] && count < ROLE_ROWS - 1; count++)
+    for (; count < ROLE_ROWS - 1 && en_vocab_role [count]; count++)
         rows [count] = en_vocab_role [count];
     rows [count++] = "onbekend";
     return count;
