@@ -37,8 +37,7 @@ static int
 s_setup (void **state)
 {
     fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
-    strcpy (self->dir, "/tmp/test_audit.XXXXXX");
-    if (!mkdtemp (self->dir))
+    if (!test_mkdtemp (self->dir, sizeof self->dir, "test_audit"))
         return -1;
     snprintf (self->path, sizeof self->path, "%s/node.db", self->dir);
     en_error_t error = { 0 };

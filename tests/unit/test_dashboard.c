@@ -31,8 +31,7 @@ static int
 s_setup (void **state)
 {
     fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
-    strcpy (self->dir, "/tmp/test_dashboard.XXXXXX");
-    if (!mkdtemp (self->dir))
+    if (!test_mkdtemp (self->dir, sizeof self->dir, "test_dashboard"))
         return -1;
     char path [128];
     en_error_t error = { 0 };

@@ -17,6 +17,7 @@
 #include <limits.h>
 
 #include "expertnet.h"
+#include "test_fixture.h"
 
 static const char *s_migrations [] = {
     "CREATE TABLE t (v BLOB);",
@@ -35,8 +36,7 @@ static int
 s_setup (void **state)
 {
     s_fixture_t *self = (s_fixture_t *) calloc (1, sizeof (s_fixture_t));
-    snprintf (self->dir, sizeof self->dir, "/tmp/en-test-db-XXXXXX");
-    assert_non_null (mkdtemp (self->dir));
+    assert_non_null (test_mkdtemp (self->dir, sizeof self->dir, "test_db"));
     snprintf (self->path, sizeof self->path, "%s/t.db", self->dir);
     snprintf (self->log, sizeof self->log, "%s/log", self->dir);
     en_error_t error = { 0 };

@@ -32,8 +32,7 @@ static int
 s_setup (void **state)
 {
     fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
-    strcpy (self->dir, "/tmp/test_db_store.XXXXXX");
-    if (!mkdtemp (self->dir))
+    if (!test_mkdtemp (self->dir, sizeof self->dir, "test_db_store"))
         return -1;
     snprintf (self->path, sizeof self->path, "%s/broker.db", self->dir);
     snprintf (self->marker, sizeof self->marker, "%s/store.id", self->dir);

@@ -28,8 +28,7 @@ static int
 s_setup (void **state)
 {
     s_fixture_t *fixture = (s_fixture_t *) calloc (1, sizeof (s_fixture_t));
-    snprintf (fixture->datadir, sizeof fixture->datadir, "/tmp/test_enrolled.XXXXXX");
-    assert_non_null (mkdtemp (fixture->datadir));
+    assert_non_null (test_mkdtemp (fixture->datadir, sizeof fixture->datadir, "test_enrolled"));
     snprintf (fixture->keys, sizeof fixture->keys, "%s/keys", fixture->datadir);
     snprintf (fixture->enrolled, sizeof fixture->enrolled, "%s/enrolled", fixture->datadir);
     assert_int_equal (en_keys_generate (fixture->keys, "alpha", NULL), 0);

@@ -128,8 +128,7 @@ s_fixture_new (bool broker)
 {
     fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
     assert_non_null (self);
-    strcpy (self->dir, "/tmp/test_faults.XXXXXX");
-    assert_non_null (mkdtemp (self->dir));
+    assert_non_null (test_mkdtemp (self->dir, sizeof self->dir, "test_faults"));
     char path [128];
     en_error_t error = { 0 };
     self->broker = broker;

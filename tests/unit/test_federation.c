@@ -158,8 +158,7 @@ static int
 s_setup (void **state)
 {
     fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
-    strcpy (self->dir, "/tmp/test_federation.XXXXXX");
-    if (!mkdtemp (self->dir))
+    if (!test_mkdtemp (self->dir, sizeof self->dir, "test_federation"))
         return -1;
     snprintf (self->keys, sizeof self->keys, "%s/keys", self->dir);
     self->a = &self->brokers [0];

@@ -26,6 +26,24 @@ test_rmtree (const char *dir)
     nftw (dir, s_test_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+//  A new temporary directory "$TMPDIR/name.XXXXXX" (/tmp without
+//  TMPDIR) into dir, of size bytes: dir, or NULL (said why).
+static inline char *
+test_mkdtemp (char *dir, size_t size, const char *name)
+{
+    const char *tmp = getenv ("TMPDIR");
+    int length = snprintf (dir, size, "%s/%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
+    if (length < 0 || (size_t) length >= size) {
+        fprintf (stderr, "temporary directory for %s: $TMPDIR is too long\n", name);
+        return NULL;
+    }
+    if (!mkdtemp (dir)) {
+        fprintf (stderr, "mkdtemp %s: %s\n", dir, strerror (errno));
+        return NULL;
+    }
+    return dir;
+}
+
 //  A JSON fixture from text; fails the test if it is not JSON.
 static inline json_t *
 test_json (const char *text)
@@ -115,12 +133,8 @@ test_broker_setup (void **state, const char *name)
 {
     test_broker_t *self = (test_broker_t *) calloc (1, sizeof (test_broker_t));
     *state = self;
-    const char *tmp = getenv ("TMPDIR");
-    snprintf (self->dir, sizeof self->dir, "%s/%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
-    if (!mkdtemp (self->dir)) {
-        fprintf (stderr, "mkdtemp %s: %s\n", self->dir, strerror (errno));
+    if (!test_mkdtemp (self->dir, sizeof self->dir, name))
         return -1;
-    }
     char path [300];
     en_error_t error = { 0 };
     snprintf (path, sizeof path, "%s/broker.db", self->dir);
@@ -208,8 +222,7 @@ static inline int
 test_nstore_setup (void **state)
 {
     test_nstore_fixture_t *fx = (test_nstore_fixture_t *) calloc (1, sizeof (test_nstore_fixture_t));
-    snprintf (fx->dir, sizeof fx->dir, "/tmp/test_nstore.XXXXXX");
-    assert_non_null (mkdtemp (fx->dir));
+    assert_non_null (test_mkdtemp (fx->dir, sizeof fx->dir, "test_nstore"));
     snprintf (fx->path, sizeof fx->path, "%s/node.db", fx->dir);
     fx->store = en_nstore_new (fx->path, NULL);
     assert_non_null (fx->store);

@@ -34,8 +34,7 @@ static int
 s_setup (void **state)
 {
     fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
-    strcpy (self->dir, "/tmp/test_inbox.XXXXXX");
-    if (!mkdtemp (self->dir))
+    if (!test_mkdtemp (self->dir, sizeof self->dir, "test_inbox"))
         return -1;
     char path [128];
     en_error_t error = { 0 };

@@ -90,8 +90,7 @@ static int
 s_setup (void **state)
 {
     fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
-    strcpy (self->dir, "/tmp/test_outbox.XXXXXX");
-    if (!mkdtemp (self->dir))
+    if (!test_mkdtemp (self->dir, sizeof self->dir, "test_outbox"))
         return -1;
     snprintf (self->path, sizeof self->path, "%s/node.db", self->dir);
     en_error_t error = { 0 };

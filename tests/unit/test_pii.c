@@ -333,7 +333,9 @@ test_load_names (void **state)
 {
     en_pii_t *pii = en_pii_new ();
     S_EXPECT (pii, "-", "Gesprek met Priya en Kees.");
-    char path [] = "/tmp/test_pii_names.XXXXXX";
+    char path [256];
+    const char *tmp = getenv ("TMPDIR");
+    snprintf (path, sizeof path, "%s/test_pii_names.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     int fd = mkstemp (path);
     assert_true (fd >= 0);
     const char *content =

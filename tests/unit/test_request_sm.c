@@ -276,9 +276,9 @@ static void
 test_router_refuses (void **state)
 {
     (void) state;
-    char dir [64] = "/tmp/test_request_sm.XXXXXX";
-    assert_non_null (mkdtemp (dir));
-    char path [128];
+    char dir [128];
+    assert_non_null (test_mkdtemp (dir, sizeof dir, "test_request_sm"));
+    char path [160];
     snprintf (path, sizeof path, "%s/broker.db", dir);
     en_bstore_t *store = en_bstore_new (path, NULL);
     assert_non_null (store);

@@ -35,8 +35,7 @@ static int
 s_setup (void **state)
 {
     fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
-    strcpy (self->root, "/tmp/test_vault.XXXXXX");
-    if (!mkdtemp (self->root))
+    if (!test_mkdtemp (self->root, sizeof self->root, "test_vault"))
         return -1;
     snprintf (self->dir, sizeof self->dir, "%s/keys", self->root);
     snprintf (self->other, sizeof self->other, "%s/other-region", self->root);
