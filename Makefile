@@ -110,10 +110,15 @@ $(TOOL_BINS): $(BUILD)/tests/%: tests/integration/%.c $(TEST_LINK) $(LIBEN)
 	@$(CC) $(CFLAGS) -MMD -MP -MF $(BUILD)/tests/.deps/$(notdir $@).d -Ibroker -Inode -o $@ $< $(TEST_LINK) $(LIBEN) $(LDLIBS)
 
 # Corpus replays: the harness with replay.c as main, normal compiler.
+# fuzz_router and fuzz_node drive the broker's and the node's own modules:
+# those are linked in too.
 $(REPLAY_BINS): $(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(LIBEN)
 	@mkdir -p $(dir $@)
 	@echo "  REPLAY  $@"
-	@$(CC) $(CFLAGS) -DFUZZ_CORPUS='"tests/fuzz/corpus/$*"' -o $@ $< tests/fuzz/replay.c $(LIBEN) $(LDLIBS)
+	@$(CC) $(CFLAGS) -DFUZZ_CORPUS='"tests/fuzz/corpus/$*"' -Ibroker -Inode -Itests/unit -o $@ $< tests/fuzz/replay.c \
+	    $(filter %.o,$^) $(LIBEN) $(LDLIBS)
+$(BUILD)/tests/test_fuzz_router: $(filter-out %/broker_main.o,$(BROKER_OBJ)) tests/unit/test_drift.h
+$(BUILD)/tests/test_fuzz_node: $(filter-out %/node_main.o,$(NODE_OBJ))
 
 $(BUILD)/bench/%: tests/bench/%.c tests/bench/bench_util.h $(TEST_LINK) $(LIBEN)
 	@mkdir -p $(dir $@)
@@ -162,7 +167,13 @@ $(FUZZ_DIR)/%.o: %.c
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ)
 	@echo "  FUZZ    $@"
-	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS)
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Ibroker -Inode -Itests/unit -o $@ $< $(filter %.o,$^) $(LDLIBS)
+FUZZ_BROKER_OBJ := $(patsubst %.c,$(FUZZ_DIR)/%.o,$(filter-out broker/broker_main.c,$(wildcard broker/*.c)))
+.SECONDARY: $(FUZZ_BROKER_OBJ)
+$(FUZZ_DIR)/fuzz_router: $(FUZZ_BROKER_OBJ) tests/unit/test_drift.h
+FUZZ_NODE_OBJ := $(patsubst %.c,$(FUZZ_DIR)/%.o,$(filter-out node/node_main.c node/expertnet.c,$(wildcard node/*.c)))
+.SECONDARY: $(FUZZ_NODE_OBJ)
+$(FUZZ_DIR)/fuzz_node: $(FUZZ_NODE_OBJ)
 
 # Seed corpora (committed): `make fuzz-corpus` writes them again.
 $(BUILD)/tests/gen_corpus: tests/fuzz/gen_corpus.c tests/fuzz/fuzz.h $(LIBEN)

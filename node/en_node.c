@@ -668,8 +668,8 @@ static const s_reliable_t s_reliables [] = {
 
 //  The inbox's handler (en_inbox_handler_fn): the table above; any other
 //  reliable command is not for a node.
-static int
-s_handle_reliable (en_msg_t *msg, void *arg, en_error_t *error)
+int
+en_node_handle_reliable (en_msg_t *msg, void *arg, en_error_t *error)
 {
     en_node_t *self = (en_node_t *) arg;
     for (const s_reliable_t *entry = s_reliables; entry->command; entry++)
@@ -985,7 +985,7 @@ s_receive (en_node_t *self, en_msg_t *msg)
 {
     en_error_t error;
     size_t notices = zlistx_size (self->notices);
-    en_msg_t *answer = en_inbox_receive (self->inbox, msg, NULL, s_handle_reliable, self, &error);
+    en_msg_t *answer = en_inbox_receive (self->inbox, msg, NULL, en_node_handle_reliable, self, &error);
     if (error.code) {
         s_publish_forget (self, notices);
         zsys_warning ("refused %s %s from broker: %d %s", en_msg_command (msg), en_msg_id (msg),

@@ -708,5 +708,5 @@ const en_node_verb_t en_node_account_verbs [] = {
     { "login-event",      EN_VERB_WRITES,  s_verb_login_event },
     { "expert-key",       EN_VERB_READS,   s_verb_expert_key },
     { "dossier",          EN_VERB_WRITES,  s_verb_dossier },        //  the read is logged
-    { NULL }
+    { NULL, 0, NULL }
 };

@@ -67,6 +67,11 @@ struct _en_node_t {
 //  --------------------------------------------------------------------
 //  en_node.c
 
+//  A reliable message from the broker, by its command (OFFER, STATUS,
+//  ...): what the node's exactly-once receive (en_inbox, arg the node)
+//  hands on, inside the batch's transaction. 0, or -1 with error.
+int en_node_handle_reliable (en_msg_t *msg, void *arg, en_error_t *error);
+
 //  One access-log entry (inside the caller's transaction, if any).
 void en_node_audit (en_node_t *self, const char *event, const char *case_id, const char *actor,
                     const char *on_behalf, const char *action, const char *outcome, const char *detail);

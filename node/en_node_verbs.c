@@ -1013,7 +1013,7 @@ const en_node_verb_t en_node_verbs [] = {
     { "audit-show",       EN_VERB_READS,   s_verb_audit },
     { "audit-export",     EN_VERB_WRITES,  s_verb_audit_export },    //  the export is logged
     { "notifications",    EN_VERB_READS,   s_verb_notifications },
-    { NULL }
+    { NULL, 0, NULL }
 };
 
 static const en_node_verb_t *

@@ -19,6 +19,7 @@
 #include "expertnet.h"
 #include <stdint.h>
 #include <sys/stat.h>
+#include <ftw.h>
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize (int *argc, char ***argv);
@@ -45,7 +46,7 @@ static inline void
 fuzz_vault_keys_write (const char *dir, bool with_second)
 {
     for (int i = 0; i < (with_second ? 3 : 2); i++) {
-        char path [PATH_MAX];
+        char path [PATH_MAX + 32];
         snprintf (path, sizeof path, "%s/%s", dir, fuzz_vault_keys [i]);
         unsigned char key [32];
         memset (key, fuzz_vault_fills [i], sizeof key);
@@ -62,7 +63,7 @@ static inline void
 fuzz_vault_keys_remove (const char *dir)
 {
     for (int i = 0; i < 3; i++) {
-        char path [PATH_MAX];
+        char path [PATH_MAX + 32];
         snprintf (path, sizeof path, "%s/%s", dir, fuzz_vault_keys [i]);
         remove (path);
     }
@@ -79,6 +80,40 @@ fuzz_text (const uint8_t *data, size_t size)
     memcpy (text, data, size);
     text [size] = 0;
     return text;
+}
+
+//  Abort (a crash the fuzzer reports) unless ok: a harness's checks and
+//  its setup steps, kept when NDEBUG would drop an assert and its call.
+static inline void
+fuzz_require (bool ok, const char *what)
+{
+    if (!ok) {
+        fprintf (stderr, "fuzz: failed: %s\n", what);
+        abort ();
+    }
+}
+
+//  A new temporary directory "$TMPDIR/name.XXXXXX" (/tmp without
+//  TMPDIR) into dir (PATH_MAX bytes), for a harness's store and keys.
+static inline void
+fuzz_mkdtemp (char *dir, const char *name)
+{
+    const char *tmp = getenv ("TMPDIR");
+    snprintf (dir, PATH_MAX, "%s/%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
+    fuzz_require (mkdtemp (dir) != NULL, "mkdtemp");
+}
+
+static inline int
+s_fuzz_remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove (path);
+}
+
+//  Remove dir and everything below it.
+static inline void
+fuzz_rmtree (const char *dir)
+{
+    nftw (dir, s_fuzz_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 //  The input as frames (see above), appended to a new zmsg_t.

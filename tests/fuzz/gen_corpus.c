@@ -285,6 +285,158 @@ s_vault_corpus (void)
     fuzz_vault_keys_remove (dir);
 }
 
+//  fuzz_router: messages to the broker in threes [who] [command] [body],
+//  against the store fuzz_router.c starts with (its ids: twente-0001
+//  offered, -0002 accepted, -0003 a team, -0004 closed, -0005 a
+//  moreel-beraad accepted). Times are in 2027: a REVIEW or BERAAD seed
+//  is refused as past once that is, and still seeds the refusal. who: 0
+//  node-twente, 1 node-ijsselland, 2 the peer broker, 3 a clock tick;
+//  +4 the previous message again.
+static void
+s_router_seed (const char *name, const char *const *triples)
+{
+    zmsg_t *msg = zmsg_new ();
+    for (int i = 0; triples [i]; i += 3) {
+        byte who = (byte) (triples [i][0] - '0');
+        zmsg_addmem (msg, &who, 1);
+        zmsg_addstr (msg, triples [i + 1]);
+        zmsg_addstr (msg, triples [i + 2]);
+    }
+    s_frames ("router", name, -1, msg);
+    zmsg_destroy (&msg);
+}
+
+#define R_TEAM_KEY "1111111111111111111111111111111111111111111111111111111111111111"
+#define R_SEALED   "U0VBTEVES0VZLW1hcmtlcg=="
+#define R_BOX      "RU5DUllQVEVEVEVYVC1tYXJrZXI="
+
+static void
+s_router_corpus (void)
+{
+    static const char *submit [] = {
+        "0", "SUBMIT", "{\"request\":{\"id\":\"twente-0100\",\"region\":\"twente\",\"urgency\":\"crisis\","
+        "\"question_type\":\"consultatie-advies\",\"expertise\":[\"trauma\"],\"age_band\":\"12-17\"},"
+        "\"team_key\":\"" R_TEAM_KEY "\"}",
+        "4", "", "", NULL };
+    static const char *team [] = {
+        "0", "SUBMIT", "{\"request\":{\"id\":\"twente-0101\",\"region\":\"twente\",\"urgency\":\"hoog\","
+        "\"question_type\":\"consultatie-advies\",\"expertise\":[\"trauma\",\"lvb\"],\"age_band\":\"4-11\","
+        "\"places\":[{\"role\":\"superexpert\",\"expertise\":[\"trauma\"]},{\"role\":\"procesregisseur\"}]},"
+        "\"team_key\":\"" R_TEAM_KEY "\"}",
+        "1", "ACCEPT", "{\"offer\":\"twente-0101-o1\"}",
+        "1", "DECLINE", "{\"offer\":\"twente-0101-o2\",\"reason\":\"geen ruimte\"}", NULL };
+    static const char *answers [] = {
+        "1", "ACCEPT", "{\"offer\":\"twente-0001-o1\"}",
+        "1", "ADVICE", "{\"offer\":\"twente-0002-o1\",\"text\":\"Start met een gezamenlijk plan.\"}",
+        "0", "CLOSE", "{\"request\":\"twente-0002\",\"outcome\":\"opgelost\"}", NULL };
+    static const char *decline [] = {
+        "1", "DECLINE", "{\"offer\":\"twente-0001-o1\",\"reason\":\"vol\"}",
+        "3", "", "",
+        "0", "CLOSE", "{\"request\":\"twente-0001\"}", NULL };
+    static const char *convo [] = {
+        "0", "MESSAGE", "{\"request\":\"twente-0003\",\"from\":\"team\",\"kind\":\"message\",\"box\":\"" R_BOX "\","
+        "\"sealed\":{\"team\":\"" R_SEALED "\",\"se-a\":\"" R_SEALED "\"}}",
+        "1", "RECEIPT", "{\"request\":\"twente-0003\",\"seq\":1,\"reader\":\"se-a\"}",
+        "1", "MESSAGE", "{\"request\":\"twente-0003\",\"from\":\"se-a\",\"kind\":\"advice\",\"box\":\"" R_BOX "\","
+        "\"sealed\":{\"team\":\"" R_SEALED "\",\"se-a\":\"" R_SEALED "\"}}", NULL };
+    static const char *sealed [] = {
+        "0", "DOSSIER", "{\"request\":\"twente-0002\",\"sealed\":\"" R_SEALED "\"}",
+        "0", "REPLY", "{\"request\":\"twente-0002\",\"sealed\":\"" R_SEALED "\"}", NULL };
+    static const char *followup [] = {
+        "0", "REVIEW", "{\"request\":\"twente-0002\",\"review_at\":1800000000000}",
+        "0", "BERAAD", "{\"action\":\"propose\",\"request\":\"twente-0005\",\"times\":[1800000000000,1800086400000]}",
+        "1", "BERAAD", "{\"action\":\"answer\",\"offer\":\"twente-0005-o1\",\"available\":[1800000000000]}",
+        "0", "BERAAD", "{\"action\":\"fix\",\"request\":\"twente-0005\",\"at\":1800000000000}", NULL };
+    static const char *published [] = {
+        "1", "AVAILABILITY", "{\"experts\":[{\"id\":\"se-a\",\"region\":\"ijsselland\",\"role\":\"superexpert\","
+        "\"capacity\":0,\"expertise\":[\"trauma\"]}]}",
+        "0", "SUMMARY", "{\"case\":\"p1-0123456789abcdef0123456789abcdef\",\"region\":\"twente\",\"summary\":{},\"phases\":{}}",
+        "0", "ANCHOR", "{\"seq\":3,\"hash\":\"" R_TEAM_KEY "\",\"at\":1764633600000}", NULL };
+    static const char *peer [] = {
+        "2", "STATUS", "{\"request\":\"twente-0001\",\"state\":\"accepted\",\"event\":\"accepted\",\"at\":1764633600000}",
+        "2", "RECALL", "{\"request\":\"twente-0001\"}",
+        "2", "FORWARD", "{\"message\":{\"command\":\"SUBMIT\"},\"sign_key\":\"" R_TEAM_KEY "\",\"visited\":[\"utrecht\"]}",
+        "2", "MEMBERS", "{\"request\":\"twente-0003\",\"members\":[{\"who\":\"team\",\"box_key\":\"" R_TEAM_KEY "\"}]}",
+        NULL };
+    s_router_seed ("submit-resend", submit);
+    s_router_seed ("team", team);
+    s_router_seed ("answers", answers);
+    s_router_seed ("decline-tick-close", decline);
+    s_router_seed ("conversation", convo);
+    s_router_seed ("sealed", sealed);
+    s_router_seed ("followup", followup);
+    s_router_seed ("published", published);
+    s_router_seed ("peer", peer);
+}
+
+//  fuzz_node: messages from the broker in pairs [command] [body], against
+//  the store fuzz_node.c starts with (experts se-t and pr-t; requests
+//  twente-0001 and twente-0002, a team's moreel-beraad).
+static void
+s_node_seed (const char *name, const char *const *pairs)
+{
+    zmsg_t *msg = zmsg_new ();
+    for (int i = 0; pairs [i]; i += 2) {
+        zmsg_addstr (msg, pairs [i]);
+        zmsg_addstr (msg, pairs [i + 1]);
+    }
+    s_frames ("node", name, -1, msg);
+    zmsg_destroy (&msg);
+}
+
+#define N_SUMMARY "{\"id\":\"twente-0009\",\"region\":\"ijsselland\",\"urgency\":\"crisis\"," \
+                  "\"question_type\":\"consultatie-advies\",\"expertise\":[\"trauma\"],\"age_band\":\"12-17\"}"
+
+static void
+s_node_corpus (void)
+{
+    static const char *offer [] = {
+        "OFFER", "{\"offer\":\"twente-0009-o1\",\"request_id\":\"twente-0009\",\"expert\":\"se-t\",\"kind\":\"offer\","
+        "\"deadline\":1800000000000,\"request\":" N_SUMMARY "}",
+        "DOSSIER", "{\"request\":\"twente-0009\",\"expert\":\"se-t\",\"sealed\":\"" R_SEALED "\"}",
+        "WITHDRAW", "{\"offer\":\"twente-0009-o1\",\"request_id\":\"twente-0009\",\"expert\":\"se-t\",\"reason\":\"expired\"}",
+        NULL };
+    static const char *status [] = {
+        "STATUS", "{\"request\":\"twente-0001\",\"state\":\"offered\",\"event\":\"offered\",\"at\":1764633600000,"
+        "\"offer\":\"twente-0001-o1\",\"deadline\":1800000000000}",
+        "STATUS", "{\"request\":\"twente-0001\",\"state\":\"accepted\",\"event\":\"accepted\",\"at\":1764633600000,"
+        "\"expert\":\"se-a\",\"box_key\":\"" R_TEAM_KEY "\"}",
+        "STATUS", "{\"request\":\"twente-0001\",\"state\":\"advice\",\"event\":\"advice\",\"at\":1764633600000,"
+        "\"expert\":\"se-a\",\"advice\":\"Start met een gezamenlijk plan.\"}",
+        "REPLY", "{\"request\":\"twente-0001\",\"expert\":\"se-a\",\"sealed\":\"" R_SEALED "\"}",
+        "STATUS", "{\"request\":\"twente-0001\",\"state\":\"hiaat\",\"event\":\"hiaat\",\"at\":1764633600000,"
+        "\"detail\":\"no expert available\"}", NULL };
+    static const char *convo [] = {
+        "MEMBERS", "{\"request\":\"twente-0002\",\"members\":[{\"who\":\"team\",\"box_key\":\"" R_TEAM_KEY "\"},"
+        "{\"who\":\"se-a\",\"box_key\":\"" R_TEAM_KEY "\"}],\"at\":1764633600000}",
+        "MESSAGE", "{\"request\":\"twente-0002\",\"from\":\"se-a\",\"kind\":\"message\",\"box\":\"" R_BOX "\","
+        "\"sealed\":{\"team\":\"" R_SEALED "\",\"se-a\":\"" R_SEALED "\"},\"seq\":1,\"at\":1764633600000}",
+        "RECEIPT", "{\"request\":\"twente-0002\",\"seq\":1,\"reader\":\"se-a\",\"at\":1764633600000}", NULL };
+    static const char *followup [] = {
+        "REMIND", "{\"offer\":\"twente-0009-o1\",\"request_id\":\"twente-0009\",\"expert\":\"se-t\","
+        "\"review_at\":1800000000000}",
+        "BERAAD", "{\"action\":\"propose\",\"request\":\"twente-0002\",\"offer\":\"twente-0002-o1\",\"expert\":\"se-t\","
+        "\"times\":[1800000000000,1800086400000]}",
+        "BERAAD", "{\"action\":\"fix\",\"request\":\"twente-0002\",\"at\":1800000000000}", NULL };
+    s_node_seed ("offer", offer);
+    s_node_seed ("status", status);
+    s_node_seed ("conversation", convo);
+    s_node_seed ("followup", followup);
+    //  A BATCH carries each message's body as its text
+    json_t *entries = json_pack ("[{s:s, s:s, s:I, s:s}, {s:s, s:s, s:I, s:s}]",
+        "command", "OFFER", "id", "0123456789abcdef0123456789abcdef", "timestamp", (json_int_t) 1764633600000,
+        "body", "{\"offer\":\"twente-0009-o1\",\"request_id\":\"twente-0009\",\"expert\":\"pr-t\","
+                "\"kind\":\"escalation\",\"deadline\":1800000000000,\"request\":" N_SUMMARY "}",
+        "command", "STATUS", "id", "fedcba9876543210fedcba9876543210", "timestamp", (json_int_t) 1764633600000,
+        "body", "{\"request\":\"twente-0001\",\"state\":\"closed\",\"event\":\"closed\",\"at\":1764633600000}");
+    json_t *body = json_pack ("{s:o}", "messages", entries);
+    char *text = json_dumps (body, JSON_COMPACT);
+    const char *batch [] = { "BATCH", text, NULL };
+    s_node_seed ("batch", batch);
+    free (text);
+    json_decref (body);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -299,6 +451,8 @@ main (int argc, char *argv [])
     s_report_corpus ();
     s_config_corpus ();
     s_vault_corpus ();
+    s_router_corpus ();
+    s_node_corpus ();
     printf ("seed corpora written to %s\n", s_root);
     return 0;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "test_drift.h"
 
 static inline int
 s_test_remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -72,37 +73,6 @@ test_join (json_t *rows, const char *field, char *buf, size_t size)
     return buf;
 }
 
-//  Experts whose load/reserved counters (kept by the broker store's
-//  triggers) differ from a recount of requests and offers; 0 when the
-//  invariant holds. A place handed to a peer broker (places.peer) names
-//  the peer's expert once accepted: not ours, even with our id.
-//  Also counted as drift: a request whose state is not the one derived
-//  from its places, a (state, urgency) whose figure counter
-//  (request_counts, migration 12) differs from a recount of the
-//  requests, and a hiaten counter that differs from the hiaten rows.
-static inline int64_t
-test_counters_drift (en_db_t *db)
-{
-    int64_t figures = en_db_int (db,
-        "SELECT count(*) FROM (SELECT state, urgency, count(*) AS n FROM requests GROUP BY state, urgency) r"
-        " FULL JOIN (SELECT state, urgency, n FROM request_counts WHERE n <> 0) c USING (state, urgency)"
-        " WHERE r.n IS NOT c.n", NULL)
-        + en_db_int (db, "SELECT (SELECT n FROM store_counts WHERE name = 'hiaten')"
-                         " IS NOT (SELECT count(*) FROM hiaten)", NULL);
-    //  A request's state is the one derived from its places' (the first
-    //  of en_request_sm_derive's order a place is in), and it has places
-    figures += en_db_int (db,
-        "SELECT count(*) FROM requests r WHERE r.state IS NOT (SELECT p.state FROM places p"
-        " WHERE p.request_id = r.id ORDER BY CASE p.state WHEN 'closed' THEN 1000000 ELSE coalesce (nullif ("
-        " instr (',submitted,escalated,offered,forwarded,hiaat,accepted,advice,monitoring,returned,recalled,',"
-        " ',' || p.state || ','), 0), 999999) END LIMIT 1)", NULL);
-    return figures + en_db_int (db,
-        "SELECT count(*) FROM experts e WHERE"
-        " e.load <> (SELECT count(*) FROM places p JOIN requests r ON r.id = p.request_id"
-        "            WHERE p.expert = e.id AND p.peer IS NULL AND p.state IN ('accepted', 'advice', 'monitoring'))"
-        " OR e.reserved <> (SELECT count(*) FROM offers o WHERE o.expert = e.id AND o.state = 'open')"
-        " OR e.load < 0 OR e.reserved < 0", NULL);
-}
 
 //  Route hiaten again as the broker's loop does (in a transaction);
 //  returns how many moved on. For the tests that include en_router.h
