@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <ftw.h>
+#include <sodium.h>
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize (int *argc, char ***argv);
@@ -114,6 +115,42 @@ static inline void
 fuzz_rmtree (const char *dir)
 {
     nftw (dir, s_fuzz_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+//  The corpus's signing key pair: Ed25519 from a fixed seed (0x5a
+//  repeated). A test key; it protects nothing.
+static inline void
+fuzz_keypair (unsigned char public_key [crypto_sign_PUBLICKEYBYTES],
+              unsigned char secret_key [crypto_sign_SECRETKEYBYTES])
+{
+    unsigned char seed [crypto_sign_SEEDBYTES];
+    memset (seed, 0x5a, sizeof seed);
+    crypto_sign_seed_keypair (public_key, secret_key, seed);
+}
+
+//  Sign frames 0-5 of an encoded message (frame 6 replaced) with the
+//  corpus key, as en_msg signs: each frame as a 4-byte big-endian length
+//  and its bytes.
+static inline void
+fuzz_sign (zmsg_t *msg)
+{
+    unsigned char public_key [crypto_sign_PUBLICKEYBYTES], secret_key [crypto_sign_SECRETKEYBYTES];
+    fuzz_keypair (public_key, secret_key);
+    zchunk_t *content = zchunk_new (NULL, 0);
+    zframe_t *frame = zmsg_first (msg);
+    for (int i = 0; i < 6 && frame; i++, frame = zmsg_next (msg)) {
+        uint32_t size = (uint32_t) zframe_size (frame);
+        byte len [4] = { (byte) (size >> 24), (byte) (size >> 16), (byte) (size >> 8), (byte) size };
+        zchunk_extend (content, len, 4);
+        zchunk_extend (content, zframe_data (frame), size);
+    }
+    byte signature [64];
+    crypto_sign_detached (signature, NULL, zchunk_data (content), zchunk_size (content), secret_key);
+    zchunk_destroy (&content);
+    zframe_t *last = zmsg_last (msg);
+    zmsg_remove (msg, last);
+    zframe_destroy (&last);
+    zmsg_addmem (msg, signature, sizeof signature);
 }
 
 //  The input as frames (see above), appended to a new zmsg_t.

@@ -7,8 +7,10 @@
     from a request's places and the experts' load and reservations must
     equal a recount of the rows (test_drift.h).
 
-    The store starts, once, with experts at two nodes and requests in
-    several states (offered, accepted, a team of two places, closed);
+    The broker serves twente and ijsselland and is federated with
+    gelderland (link up) and utrecht (link down). The store starts, once,
+    with experts at two nodes and requests in several states (offered,
+    accepted, a team of two places, closed, a moreel-beraad);
     each input runs in a transaction that is rolled back after it, so
     every input meets the same store.
 
@@ -17,7 +19,10 @@
     (0 node-twente, 1 node-ijsselland, 2 the peer broker gelderland, 3 a
     clock tick: offers and hiaten due five days from now are handled,
     command and body unused); bit 2 set: the previous message again, the
-    same id (a resend). A body that is not a JSON object never reaches
+    same id (a resend); bit 3 set: command and body are a message of
+    node-achterhoek (a Gelderland node), signed now with the corpus key
+    (fuzz.h), that the sender carries in a FORWARD naming that key, as a
+    peer forwards its province's requests. A body that is not a JSON object never reaches
     the router (en_msg_decode refuses it), so it is skipped here.
     FUZZ_ROUTER_TRACE=1 prints each message's answer (replaying one). */
 #include "fuzz.h"
@@ -48,6 +53,14 @@ static const struct {
 typedef struct {
     int sender;                 //  index into s_senders
 } s_from_t;
+
+//  The broker's links (en_router_link_fn): gelderland up, utrecht down,
+//  any other name not a peer
+static int
+s_link (const char *peer, void *arg)
+{
+    return streq (peer, "gelderland") ? 1 : streq (peer, "utrecht") ? 0 : -1;
+}
 
 static int
 s_route (en_msg_t *msg, void *arg, en_error_t *error)
@@ -164,6 +177,9 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
     fuzz_require (s_store, "s_store");
     s_router = en_router_new (s_store, "overijssel");
     s_inbox = en_inbox_new (en_bstore_db (s_store), "overijssel");
+    en_router_add_region (s_router, "twente");
+    en_router_add_region (s_router, "ijsselland");
+    en_router_set_federation (s_router, true, 2, 2, s_link, NULL);
     fuzz_require (s_router && s_inbox, "s_router && s_inbox");
     s_setup_store ();
     fuzz_require (test_counters_drift (en_bstore_db (s_store)) == 0, "the starting store recounts");
@@ -177,6 +193,33 @@ s_tick (void)
     int64_t later = en_now_ms () + 5 * 86400 * 1000LL;
     en_router_expire (s_router, later);
     en_router_retry_hiaten (s_router, later);
+}
+
+//  A FORWARD from sender carrying node-achterhoek's command with body,
+//  signed now (a carried message's time is checked), or NULL when the
+//  command and body do not make a message.
+static en_msg_t *
+s_forward (int sender, const char *command, const char *body)
+{
+    en_msg_t *carried = en_msg_restore_text (command, "00112233445566778899aabbccddeeff", "node-achterhoek",
+                                             en_now_ms (), body);
+    zmsg_t *frames = carried ? en_msg_encode (carried) : NULL;
+    en_msg_destroy (&carried);
+    if (!frames)
+        return NULL;
+    fuzz_sign (frames);
+    carried = en_msg_decode (frames, NULL);
+    zmsg_destroy (&frames);
+    if (!carried)
+        return NULL;
+    unsigned char public_key [crypto_sign_PUBLICKEYBYTES], secret_key [crypto_sign_SECRETKEYBYTES];
+    fuzz_keypair (public_key, secret_key);
+    char key [65];
+    sodium_bin2hex (key, sizeof key, public_key, sizeof public_key);
+    json_t *forward = json_pack ("{s:o, s:s, s:[s]}", "message", en_msg_export (carried), "sign_key", key,
+                                 "visited", s_senders [sender].name);
+    en_msg_destroy (&carried);
+    return en_msg_new ("FORWARD", s_senders [sender].name, forward);
 }
 
 int
@@ -200,6 +243,18 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         else
         if ((selector & 4) && previous)
             s_receive (previous_sender, previous);
+        else
+        if ((selector & 8) && *command) {
+            char *body = fuzz_text (zframe_data (body_frame), zframe_size (body_frame));
+            en_msg_t *forward = s_forward (sender, command, body);
+            if (forward) {
+                en_msg_destroy (&previous);
+                previous = forward;
+                previous_sender = sender;
+                s_receive (sender, previous);
+            }
+            free (body);
+        }
         else {
             json_t *body = json_loadb ((const char *) zframe_data (body_frame), zframe_size (body_frame),
                                        JSON_REJECT_DUPLICATES, NULL);

@@ -50,31 +50,6 @@ s_frames (const char *harness, const char *name, int lead, zmsg_t *msg)
     zchunk_destroy (&out);
 }
 
-//  Sign frames 0-5 of msg (frame 6 replaced) with the corpus key.
-static void
-s_sign (zmsg_t *msg)
-{
-    unsigned char seed [crypto_sign_SEEDBYTES], public [crypto_sign_PUBLICKEYBYTES],
-                  secret [crypto_sign_SECRETKEYBYTES];
-    memset (seed, 0x5a, sizeof seed);
-    crypto_sign_seed_keypair (public, secret, seed);
-    zchunk_t *content = zchunk_new (NULL, 0);
-    zframe_t *frame = zmsg_first (msg);
-    for (int i = 0; i < 6 && frame; i++, frame = zmsg_next (msg)) {
-        uint32_t size = (uint32_t) zframe_size (frame);
-        byte len [4] = { (byte) (size >> 24), (byte) (size >> 16), (byte) (size >> 8), (byte) size };
-        zchunk_extend (content, len, 4);
-        zchunk_extend (content, zframe_data (frame), size);
-    }
-    byte signature [64];
-    crypto_sign_detached (signature, NULL, zchunk_data (content), zchunk_size (content), secret);
-    zchunk_destroy (&content);
-    zframe_t *last = zmsg_last (msg);
-    zmsg_remove (msg, last);
-    zframe_destroy (&last);
-    zmsg_addmem (msg, signature, sizeof signature);
-}
-
 static zmsg_t *
 s_message (const char *command, const char *body, bool sign)
 {
@@ -84,7 +59,7 @@ s_message (const char *command, const char *body, bool sign)
     zmsg_t *frames = en_msg_encode (msg);
     en_msg_destroy (&msg);
     if (sign)
-        s_sign (frames);
+        fuzz_sign (frames);
     return frames;
 }
 
@@ -125,9 +100,8 @@ s_msg_corpus (void)
         en_error_t error;
         en_msg_t *msg = en_msg_decode (copy, &error);
         assert (msg);
-        unsigned char seed [crypto_sign_SEEDBYTES], public [32], secret [crypto_sign_SECRETKEYBYTES];
-        memset (seed, 0x5a, sizeof seed);
-        crypto_sign_seed_keypair (public, secret, seed);
+        unsigned char public [32], secret [crypto_sign_SECRETKEYBYTES];
+        fuzz_keypair (public, secret);
         if (!en_msg_verify (msg, public)) {
             fprintf (stderr, "gen_corpus: %s seed does not verify\n", seeds [i].command);
             exit (1);
@@ -291,7 +265,8 @@ s_vault_corpus (void)
 //  moreel-beraad accepted). Times are in 2027: a REVIEW or BERAAD seed
 //  is refused as past once that is, and still seeds the refusal. who: 0
 //  node-twente, 1 node-ijsselland, 2 the peer broker, 3 a clock tick;
-//  +4 the previous message again.
+//  +4 the previous message again; +8 the body is a node's message that
+//  the harness signs and the sender carries in a FORWARD (":" is 2 + 8).
 static void
 s_router_seed (const char *name, const char *const *triples)
 {
@@ -358,6 +333,14 @@ s_router_corpus (void)
         "2", "FORWARD", "{\"message\":{\"command\":\"SUBMIT\"},\"sign_key\":\"" R_TEAM_KEY "\",\"visited\":[\"utrecht\"]}",
         "2", "MEMBERS", "{\"request\":\"twente-0003\",\"members\":[{\"who\":\"team\",\"box_key\":\"" R_TEAM_KEY "\"}]}",
         NULL };
+    //  A Gelderland node's SUBMIT, signed by the harness, carried in a
+    //  FORWARD from the peer; then the peer recalls it
+    static const char *federation [] = {
+        ":", "SUBMIT", "{\"request\":{\"id\":\"achterhoek-0001\",\"region\":\"achterhoek\","
+        "\"urgency\":\"hoog\",\"question_type\":\"consultatie-advies\",\"expertise\":[\"trauma\"],"
+        "\"age_band\":\"12-17\"}}",
+        "2", "RECALL", "{\"request\":\"achterhoek-0001\"}", NULL };
+    s_router_seed ("forward-recall", federation);
     s_router_seed ("submit-resend", submit);
     s_router_seed ("team", team);
     s_router_seed ("answers", answers);
