@@ -39,7 +39,7 @@ s_receive (en_msg_t *msg)
         return;
     en_error_t error = { 0 };
     en_msg_t *answer = en_inbox_receive (s_node->inbox, msg, NULL, en_node_handle_reliable, s_node, &error);
-    fuzz_require (answer, "answer");
+    fuzz_require (answer, "an answer");
     const char *command = en_msg_command (answer);
     fuzz_require (streq (command, "ACK") || streq (command, "ERROR"), "an answer is ACK or ERROR");
     fuzz_require (streq (command, "ACK") == (error.code == 0), "ERROR exactly when refused");
@@ -78,14 +78,14 @@ s_make_keys (void)
     char keys [PATH_MAX + 16], broker [PATH_MAX + 16], from [PATH_MAX + 48], to [PATH_MAX + 48];
     snprintf (keys, sizeof keys, "%s/keys", s_dir);
     snprintf (broker, sizeof broker, "%s/broker-keys", s_dir);
-    fuzz_require (en_keys_generate (keys, S_NODE, NULL) == 0, "en_keys_generate (keys, S_NODE, NULL) == 0");
-    fuzz_require (en_keys_generate (broker, S_BROKER, NULL) == 0, "en_keys_generate (broker, S_BROKER, NULL) == 0");
+    fuzz_require (en_keys_generate (keys, S_NODE, NULL) == 0, "the node's keys");
+    fuzz_require (en_keys_generate (broker, S_BROKER, NULL) == 0, "the broker's keys");
     snprintf (from, sizeof from, "%s/%s.cert", broker, S_BROKER);
     snprintf (to, sizeof to, "%s/broker.cert", keys);
     char *text = en_file_read (from, 65536);
-    fuzz_require (text, "text");
+    fuzz_require (text, "the broker's certificate is read");
     FILE *file = fopen (to, "w");
-    fuzz_require (file && fputs (text, file) >= 0, "file && fputs (text, file) >= 0");
+    fuzz_require (file && fputs (text, file) >= 0, "broker.cert is written");
     fclose (file);
     free (text);
 }
@@ -95,7 +95,7 @@ static void
 s_setup_store (void)
 {
     en_db_t *db = en_nstore_db (s_node->store);
-    fuzz_require (en_db_begin (db) == 0, "en_db_begin (db) == 0");
+    fuzz_require (en_db_begin (db) == 0, "a transaction begins");
     const char *experts [] = { "se-t", "pr-t" };
     for (int i = 0; i < 2; i++) {
         json_t *expert = json_pack ("{s:s, s:s, s:s, s:i, s:[s]}", "id", experts [i], "region", "twente",
@@ -111,11 +111,11 @@ s_setup_store (void)
                               "region", "twente", "urgency", "crisis", "question_type", "moreel-beraad",
                               "expertise", "trauma", "age_band", "4-11", "places", "role", "superexpert",
                               "role", "procesregisseur");
-    fuzz_require (en_nstore_request_insert (s_node->store, one, "fuzz-submit-1", NULL) == 0, "a request stored");
-    fuzz_require (en_nstore_request_insert (s_node->store, team, "fuzz-submit-2", NULL) == 0, "a team stored");
+    fuzz_require (en_nstore_request_insert (s_node->store, one, "fuzz-submit-1", NULL) == 0, "a request");
+    fuzz_require (en_nstore_request_insert (s_node->store, team, "fuzz-submit-2", NULL) == 0, "a team's");
     json_decref (one);
     json_decref (team);
-    fuzz_require (en_db_commit (db) == 0, "en_db_commit (db) == 0");
+    fuzz_require (en_db_commit (db) == 0, "the setup commits");
 }
 
 int
@@ -136,7 +136,7 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
     s_node = en_node_new (config, &error);
     if (!s_node)
         fprintf (stderr, "fuzz_node: cannot start a node: %s\n", error.reason);
-    fuzz_require (s_node, "s_node");
+    fuzz_require (s_node, "the node starts");
     zconfig_destroy (&config);
     s_setup_store ();
     return 0;
@@ -149,7 +149,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         return 0;
     en_db_t *db = en_nstore_db (s_node->store);
     zmsg_t *frames = fuzz_frames (data, size);
-    fuzz_require (en_db_begin (db) == 0, "en_db_begin (db) == 0");
+    fuzz_require (en_db_begin (db) == 0, "a transaction begins");
     for (int count = 0; count < S_MAX_MESSAGES && zmsg_size (frames) >= 2; count++) {
         char *command = zmsg_popstr (frames);
         zframe_t *body_frame = zmsg_pop (frames);

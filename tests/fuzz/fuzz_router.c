@@ -10,9 +10,9 @@
     The broker serves twente and ijsselland and is federated with
     gelderland (link up) and utrecht (link down). The store starts, once,
     with experts at two nodes and requests in several states (offered,
-    accepted, a team of two places, closed, a moreel-beraad);
-    each input runs in a transaction that is rolled back after it, so
-    every input meets the same store.
+    accepted, a team of two places, closed, a moreel-beraad); each input
+    runs in a transaction that is rolled back after it, so every input
+    meets the same store.
 
     Input: frames (fuzz.h encoding) in threes, at most S_MAX_MESSAGES:
     [who] [command] [JSON body]. who's first byte: bits 0-1 the sender
@@ -22,9 +22,10 @@
     same id (a resend); bit 3 set: command and body are a message of
     node-achterhoek (a Gelderland node), signed now with the corpus key
     (fuzz.h), that the sender carries in a FORWARD naming that key, as a
-    peer forwards its province's requests. A body that is not a JSON object never reaches
-    the router (en_msg_decode refuses it), so it is skipped here.
-    FUZZ_ROUTER_TRACE=1 prints each message's answer (replaying one). */
+    peer forwards its province's requests. A body that is not a JSON
+    object never reaches the router (en_msg_decode refuses it), so it is
+    skipped here. FUZZ_ROUTER_TRACE=1 prints each message's answer
+    (replaying one). */
 #include "fuzz.h"
 #include "en_bstore.h"
 #include "en_router.h"
@@ -84,7 +85,7 @@ s_receive (int sender, en_msg_t *msg)
     s_from_t from = { sender };
     en_error_t error = { 0 };
     en_msg_t *answer = en_inbox_receive (s_inbox, msg, NULL, s_route, &from, &error);
-    fuzz_require (answer, "answer");
+    fuzz_require (answer, "an answer");
     const char *command = en_msg_command (answer);
     fuzz_require (streq (command, "ACK") || streq (command, "ERROR"), "an answer is ACK or ERROR");
     fuzz_require (streq (command, "ACK") == (error.code == 0), "ERROR exactly when refused");
@@ -102,12 +103,12 @@ s_setup_one (int sender, const char *command, json_t *body)
     en_msg_t *msg = en_msg_new (command, s_senders [sender].name, body);
     s_from_t from = { sender };
     en_error_t error = { 0 };
-    fuzz_require (en_db_begin (db) == 0, "en_db_begin (db) == 0");
+    fuzz_require (en_db_begin (db) == 0, "a transaction begins");
     en_msg_t *answer = en_inbox_receive (s_inbox, msg, NULL, s_route, &from, &error);
     if (error.code)
         fprintf (stderr, "fuzz_router: setup %s refused: %s\n", command, error.reason);
-    fuzz_require (answer && error.code == 0, "answer && error.code == 0");
-    fuzz_require (en_db_commit (db) == 0, "en_db_commit (db) == 0");
+    fuzz_require (answer && error.code == 0, "the setup message is taken");
+    fuzz_require (en_db_commit (db) == 0, "the setup commits");
     en_msg_destroy (&answer);
     en_msg_destroy (&msg);
 }
@@ -174,13 +175,13 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
     char path [PATH_MAX + 16];
     snprintf (path, sizeof path, "%s/broker.db", s_dir);
     s_store = en_bstore_new (path, NULL);
-    fuzz_require (s_store, "s_store");
+    fuzz_require (s_store, "the broker store opens");
     s_router = en_router_new (s_store, "overijssel");
     s_inbox = en_inbox_new (en_bstore_db (s_store), "overijssel");
     en_router_add_region (s_router, "twente");
     en_router_add_region (s_router, "ijsselland");
     en_router_set_federation (s_router, true, 2, 2, s_link, NULL);
-    fuzz_require (s_router && s_inbox, "s_router && s_inbox");
+    fuzz_require (s_router && s_inbox, "router and inbox");
     s_setup_store ();
     fuzz_require (test_counters_drift (en_bstore_db (s_store)) == 0, "the starting store recounts");
     return 0;
@@ -229,7 +230,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         return 0;
     en_db_t *db = en_bstore_db (s_store);
     zmsg_t *frames = fuzz_frames (data, size);
-    fuzz_require (en_db_begin (db) == 0, "en_db_begin (db) == 0");
+    fuzz_require (en_db_begin (db) == 0, "a transaction begins");
     en_msg_t *previous = NULL;
     int previous_sender = 0;
     for (int count = 0; count < S_MAX_MESSAGES && zmsg_size (frames) >= 3; count++) {
