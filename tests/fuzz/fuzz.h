@@ -19,7 +19,7 @@
 #include "expertnet.h"
 #include <stdint.h>
 #include <sys/stat.h>
-#include <ftw.h>
+#include "../unit/test_tmpdir.h"
 #include <sodium.h>
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
@@ -94,27 +94,13 @@ fuzz_require (bool ok, const char *what)
     }
 }
 
-//  A new temporary directory "$TMPDIR/name.XXXXXX" (/tmp without
-//  TMPDIR) into dir (PATH_MAX bytes), for a harness's store and keys.
+//  A new temporary directory "$TMPDIR/name.XXXXXX" into dir (PATH_MAX
+//  bytes), for a harness's store and keys (test_tmpdir.h); remove it
+//  with test_rmtree.
 static inline void
 fuzz_mkdtemp (char *dir, const char *name)
 {
-    const char *tmp = getenv ("TMPDIR");
-    snprintf (dir, PATH_MAX, "%s/%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
-    fuzz_require (mkdtemp (dir) != NULL, "mkdtemp");
-}
-
-static inline int
-s_fuzz_remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove (path);
-}
-
-//  Remove dir and everything below it.
-static inline void
-fuzz_rmtree (const char *dir)
-{
-    nftw (dir, s_fuzz_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    fuzz_require (test_mkdtemp (dir, PATH_MAX, name) != NULL, "a temporary directory");
 }
 
 //  The corpus's signing key pair: Ed25519 from a fixed seed (0x5a

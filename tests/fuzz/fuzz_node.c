@@ -68,7 +68,7 @@ s_cleanup (void)
 {
     en_node_destroy (&s_node);
     if (*s_dir)
-        fuzz_rmtree (s_dir);
+        test_rmtree (s_dir);
 }
 
 //  Our keys, and the broker's public certificate beside them

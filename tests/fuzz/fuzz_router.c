@@ -163,7 +163,7 @@ s_cleanup (void)
     en_router_destroy (&s_router);
     en_bstore_destroy (&s_store);
     if (*s_dir)
-        fuzz_rmtree (s_dir);
+        test_rmtree (s_dir);
 }
 
 int

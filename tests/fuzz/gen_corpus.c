@@ -231,9 +231,8 @@ s_config_corpus (void)
 static void
 s_vault_corpus (void)
 {
-    char dir [] = "/tmp/expertnet-gen-vault-XXXXXX";
-    if (!mkdtemp (dir))            //  not inside assert: NDEBUG would drop the call
-        abort ();
+    char dir [PATH_MAX];
+    fuzz_mkdtemp (dir, "expertnet-gen-vault");
     //  version 1 only first, then version 2 as the current key
     fuzz_vault_keys_write (dir, false);
     en_error_t error = { 0 };

@@ -1,5 +1,5 @@
-/*  test_fixture - what several unit tests share: removing a temporary
-    directory tree, the broker's load/reserved invariant, routing hiaten
+/*  test_fixture - what several unit tests share: temporary directories
+    (test_tmpdir.h), the broker's load/reserved invariant, routing hiaten
     again, a reliable message through the broker's receive path. Static
     functions in a header: each test program is one translation unit. */
 #ifndef TEST_FIXTURE_H_INCLUDED
@@ -11,39 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "test_drift.h"
-
-static inline int
-s_test_remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void) st; (void) flag; (void) ftw;
-    remove (path);
-    return 0;
-}
-
-//  Remove a directory and everything below it (a test's mkdtemp dir).
-static inline void
-test_rmtree (const char *dir)
-{
-    nftw (dir, s_test_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-//  A new temporary directory "$TMPDIR/name.XXXXXX" (/tmp without
-//  TMPDIR) into dir, of size bytes: dir, or NULL (said why).
-static inline char *
-test_mkdtemp (char *dir, size_t size, const char *name)
-{
-    const char *tmp = getenv ("TMPDIR");
-    int length = snprintf (dir, size, "%s/%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
-    if (length < 0 || (size_t) length >= size) {
-        fprintf (stderr, "temporary directory for %s: $TMPDIR is too long\n", name);
-        return NULL;
-    }
-    if (!mkdtemp (dir)) {
-        fprintf (stderr, "mkdtemp %s: %s\n", dir, strerror (errno));
-        return NULL;
-    }
-    return dir;
-}
+#include "test_tmpdir.h"
 
 //  A JSON fixture from text; fails the test if it is not JSON.
 static inline json_t *

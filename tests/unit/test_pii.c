@@ -20,6 +20,7 @@
 #include "expertnet.h"
 #include "en_pii.h"
 #include "pii_corpus.c"
+#include "test_tmpdir.h"
 
 //  Thresholds on the generated corpus, just under what the guard
 //  achieves (figures in docs/privacy-pii.md); the test fails when the
@@ -333,10 +334,10 @@ test_load_names (void **state)
 {
     en_pii_t *pii = en_pii_new ();
     S_EXPECT (pii, "-", "Gesprek met Priya en Kees.");
-    char path [256];
-    const char *tmp = getenv ("TMPDIR");
-    snprintf (path, sizeof path, "%s/test_pii_names.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    int fd = mkstemp (path);
+    char dir [256], path [300];
+    assert_non_null (test_mkdtemp (dir, sizeof dir, "test_pii"));
+    snprintf (path, sizeof path, "%s/names.txt", dir);
+    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL, 0600);
     assert_true (fd >= 0);
     const char *content =
         "# client names of this node\n"
@@ -352,7 +353,7 @@ test_load_names (void **state)
     S_EXPECT (pii, "naam", "Gesprek met kees van dam.");
     S_EXPECT (pii, "-", "Gesprek met Kees.");          //  only the full name is listed
     S_EXPECT (pii, "-", "Gesprek met Noor en X.");     //  comment, too short
-    unlink (path);
+    test_rmtree (dir);
     assert_int_equal (en_pii_load_names (pii, path), -1);
     assert_int_equal (en_pii_load_names (pii, NULL), -1);
     en_pii_destroy (&pii);
