@@ -50,19 +50,30 @@ en achterhoek expert add --id se-ah-01 --role superexpert --expertise lvb --capa
 check "overijssel's link to gelderland is up" net_until 20 '.links[0].state == "up"' bst overijssel
 check "overijssel learns gelderland's free lvb places" net_until 20 '.links[0].advert.free >= 20' bst overijssel
 
+# A team of two submitted by twente (place 1 trauma at home, place 2 lvb
+# in Gelderland), each place accepted by its province's expert; its id
+# in TEAM, the two accepted offers in TEAM_HOME (overijssel's) and
+# TEAM_PEER (gelderland's). team_across TYPE [SUBMIT OPTIONS...]
+team_across () {
+    local type=$1; shift
+    TEAM=$(en twente --json request submit --urgency hoog --type "$type" --age-band 12-17 "$@" \
+           --place superexpert:trauma --place superexpert:lvb | jq -r .id)
+    check "a $type team of two is submitted" test -n "$TEAM"
+    check "$type: place 1 offered at home, place 2 at gelderland" net_until 20 \
+        '[.places[] | "\(.state):\(.peer // "-")"] == ["offered:-", "offered:gelderland"]' show overijssel "$TEAM"
+    check "$type: gelderland offers place 2 to its expert" \
+        net_until 20 '.places[0].offered == "se-ah-01"' show gelderland "$TEAM"
+    TEAM_HOME=$(offer_at overijssel "$TEAM" 1)
+    TEAM_PEER=$(offer_at gelderland "$TEAM" 2)
+    en twente expert accept "$TEAM_HOME" >/dev/null
+    en achterhoek expert accept "$TEAM_PEER" >/dev/null
+    check "$type: both places filled, the team is accepted at overijssel" \
+        net_until 20 '.state == "accepted" and ([.places[].expert] == ["se-tw-01", "se-ah-01"])' show overijssel "$TEAM"
+}
+
 # --- A team of two: place 1 at home, place 2 in Gelderland
-R=$(en twente --json request submit --urgency hoog --type consultatie-advies --age-band 12-17 \
-    --place superexpert:trauma --place superexpert:lvb | jq -r .id)
-check "a team of two is submitted" test -n "$R"
-check "place 1 offered at home, place 2 at gelderland" \
-    net_until 20 '[.places[] | "\(.state):\(.peer // "-")"] == ["offered:-", "offered:gelderland"]' show overijssel "$R"
-check "gelderland offers place 2 to its expert" net_until 20 '.places[0].offered == "se-ah-01"' show gelderland "$R"
-OT=$(offer_at overijssel "$R" 1)
-OA=$(offer_at gelderland "$R" 2)
-en twente expert accept "$OT" >/dev/null
-en achterhoek expert accept "$OA" >/dev/null
-check "both places filled: the team is accepted at overijssel" \
-    net_until 20 '.state == "accepted" and ([.places[].expert] == ["se-tw-01", "se-ah-01"])' show overijssel "$R"
+team_across consultatie-advies
+R=$TEAM OT=$TEAM_HOME OA=$TEAM_PEER
 MEMBERS='["se-ah-01", "se-tw-01", "team"]'
 check "the team learns all three participants (MEMBERS)" \
     net_until 20 ".members == $MEMBERS" en twente --json request thread "$R" --no-read
@@ -219,17 +230,8 @@ check "the conversation stays readable there" net_until 5 ".messages | length ==
     en achterhoek --json expert thread "$OA" --no-read
 
 # --- Moreel beraad across the two provinces
-R2=$(en twente --json request submit --urgency regulier --type moreel-beraad --age-band 12-17 \
-     --question "Kwx-dilemma over een gesloten plaatsing" \
-     --place superexpert:trauma --place superexpert:lvb | jq -r .id)
-check "the moreel-beraad team: place 2 at gelderland" \
-    net_until 20 '[.places[] | "\(.state):\(.peer // "-")"] == ["offered:-", "offered:gelderland"]' show overijssel "$R2"
-check "gelderland offers it to its expert" net_until 20 '.places[0].offered == "se-ah-01"' show gelderland "$R2"
-BT=$(offer_at overijssel "$R2" 1)
-BA=$(offer_at gelderland "$R2" 2)
-en twente expert accept "$BT" >/dev/null
-en achterhoek expert accept "$BA" >/dev/null
-check "both places filled" net_until 20 '.state == "accepted"' show overijssel "$R2"
+team_across moreel-beraad --question "Kwx-dilemma over een gesloten plaatsing"
+R2=$TEAM BT=$TEAM_HOME BA=$TEAM_PEER
 check "the team knows" net_until 20 '.state == "accepted"' en twente --json request show "$R2"
 
 # A proposal that waits on gelderland down past its time is refused
